@@ -1,0 +1,1 @@
+"""Scrapy project that crawls Central Asian news sites into clean article records."""

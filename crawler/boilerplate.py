@@ -1,0 +1,95 @@
+"""Shared boilerplate rules: page chrome to cut from the DOM, UI lines to drop
+from a body, and photo-credit lines to move into the image record.
+
+The node rules know the WordPress themes the region's outlets use (tagDiv
+"Newspaper" first); the text rules know the UI strings in the region's
+languages, so that the generic fallback's output is cleaned the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSS selectors of chrome that sits inside or next to article bodies.
+NODE_SELECTORS: tuple[str, ...] = (
+    "script", "style", "noscript", "template", "iframe", "form", "svg", "button",
+    # comments and reply forms
+    "#comments", ".comments", ".comment-respond", "#respond",
+    # share bars
+    ".td-post-sharing", ".tdb_single_post_share", ".sharedaddy", ".share-buttons",
+    # ad placeholders (tagDiv prints them as images with alt "spot_img")
+    ".td-a-ad", ".td-a-rec", "img[alt='spot_img']",
+    # related / popular / "more like this" blocks and their teasers
+    ".td_block_related_posts", ".td-related-row", ".td-block-title-wrap",
+    ".td_module_flex", ".td_flex_block", ".tdb_single_related", ".jp-relatedposts", ".yarpp-related",
+    ".wp-block-latest-posts",
+    # navigation and subscription prompts
+    "nav", ".td-post-next-prev", ".tdb_single_next_prev", ".subscribe", ".newsletter",
+)
+
+_UI_LINES = [
+    # share prompts
+    r"share( post| this( article)?)?:?", r"поделиться:?", r"бо дигарон мубодила кунед:?",
+    r"бөлүшүү:?", r"бөлісу:?", r"ulashish:?",
+    # related / popular block titles
+    r"popular", r"more like this", r"related( posts| articles| news)?", r"latest news",
+    r"популярное", r"похожие (статьи|новости|записи)", r"по теме", r"последние новости",
+    r"маъмул", r"окшош жаңылыктар", r"ұқсас жаңалықтар", r"o'xshash yangiliklar",
+    # empty labels left by the theme
+    r"date:?", r"дата:?", r"tags:?", r"теги:?", r"метки:?",
+    # comment forms
+    r"leave a (reply|comment)", r"оставьте ответ", r"оставить комментарий",
+    r"пожалуйста,? введите ваш комментарий!?", r"пожалуйста,? введите ваше имя здесь",
+    r"you have entered an incorrect email address!?", r"вы ввели неверный адрес электронной почты!?",
+    r"save my name, email, and website in this browser for the next time i comment\.?",
+    # ad placeholders
+    r"(spot_img)+",
+]
+_UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
+
+# Lines that introduce a link to another story: "Read also: <title>".
+_CROSS_LINK = re.compile(
+    r"(read (also|more)|see also|читайте (также|еще|ещё)|смотрите также|"
+    r"инчунин хонед|ошондой эле окуңуз|сондай-ақ оқыңыз|shuningdek o'qing)\s*:",
+    re.IGNORECASE,
+)
+
+_CREDIT_WORDS = r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото"
+_CREDIT = re.compile(
+    rf"^(?:(?P<caption>.+?)[.,;]?\s+)?(?:{_CREDIT_WORDS})\s*(?:/|:|©|by\b|-|—)\s*(?P<credit>.+)$",
+    re.IGNORECASE,
+)
+_MAX_CREDIT_LINE = 160
+
+
+def is_ui_line(paragraph: str) -> bool:
+    """True when the whole paragraph is a UI string (share prompt, block title, form label)."""
+    return _UI_LINE.fullmatch(paragraph.strip()) is not None
+
+
+def is_cross_link(paragraph: str) -> bool:
+    """True when the paragraph is a "Read also: ..." pointer to another story."""
+    return _CROSS_LINK.match(paragraph.strip()) is not None
+
+
+def split_credit(text: str) -> tuple[str | None, str | None]:
+    """Split an image caption into (caption, credit).
+
+    ``"Photo / Tajik MFA"`` gives ``(None, "Tajik MFA")``; ``"Рогунская ГЭС.
+    Фото: Asia-Plus"`` gives ``("Рогунская ГЭС", "Asia-Plus")``; a caption with
+    no credit comes back whole.
+    """
+    text = text.strip()
+    match = _CREDIT.match(text) if len(text) <= _MAX_CREDIT_LINE else None
+    if not match:
+        return (text or None), None
+    caption = (match.group("caption") or "").strip(" .,;") or None
+    return caption, match.group("credit").strip(" .") or None
+
+
+def credit_line(paragraph: str) -> tuple[str | None, str] | None:
+    """Return (caption, credit) when the whole paragraph is a photo credit line."""
+    caption, credit = split_credit(paragraph)
+    if credit is None:
+        return None
+    return caption, credit

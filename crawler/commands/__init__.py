@@ -1,0 +1,1 @@
+"""Project commands for ``scrapy``: ``crawl`` (with a meaningful exit code) and ``articles``."""

@@ -1,0 +1,35 @@
+"""``scrapy crawl`` whose exit code tells cron whether the run worked.
+
+Scrapy's own command exits 0 whenever the spider could be created, even when
+the crawl was stopped because storage was unreachable. This one exits 1 when
+the run's close reason is not a normal end (``finished`` or a ``closespider_*``
+limit) and 2 when it finished but items could not be stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
+
+from pipelines.run_record import outcome
+
+
+class Command(ScrapyCrawlCommand):
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        self._crawler = super()._create_crawler(spidercls)
+        return self._crawler
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().run(args, opts)
+        crawler = getattr(self, "_crawler", None)
+        if self.exitcode or crawler is None or crawler.stats is None:
+            return
+        stats = crawler.stats.get_stats()
+        result = outcome(stats.get("finish_reason", "unknown"), stats)
+        if result == "failed":
+            self.exitcode = 1
+        elif stats.get("storage/unsaved"):
+            self.exitcode = 2

@@ -1,0 +1,69 @@
+"""Date parsing: the machine-readable forms news sites publish (ISO 8601,
+RFC 822 in feeds, dotted day-first dates), made timezone-aware and UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from email.utils import parsedate_to_datetime
+
+_DOTTED = re.compile(
+    r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})(?:[ ,T]+(?P<H>\d{1,2}):(?P<M>\d{2}))?$"
+)
+_URL_DATE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>0[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01])/")
+
+
+def _aware(value: datetime, tz: tzinfo) -> datetime:
+    """Attach ``tz`` to a naive value (the site's local time) and convert to UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _iso(raw: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", raw) else raw)
+    except ValueError:
+        return None
+
+
+def _rfc822(raw: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _dotted(raw: str) -> datetime | None:
+    match = _DOTTED.match(raw)
+    if not match:
+        return None
+    g = match.groupdict()
+    try:
+        return datetime(int(g["y"]), int(g["m"]), int(g["d"]), int(g["H"] or 0), int(g["M"] or 0))
+    except ValueError:
+        return None
+
+
+def parse_datetime(raw: str | None, tz: tzinfo = UTC) -> datetime | None:
+    """Parse a machine-readable date; naive values are read in ``tz``. Returns UTC."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    for parser in (_iso, _rfc822, _dotted):
+        value = parser(raw)
+        if value is not None:
+            return _aware(value, tz)
+    return None
+
+
+def date_from_url(url: str, tz: tzinfo = UTC) -> datetime | None:
+    """The publication day encoded in a permalink such as ``/2022/10/19/slug/``."""
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        day = datetime(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+    return _aware(day, tz)

@@ -1,0 +1,63 @@
+"""Typed readers for deployment settings taken from environment variables.
+
+Scrapy does not read ``SCRAPY_*`` variables into settings, so every value that
+varies between deployments is read here, once, by ``crawler.settings``. A bad
+value fails at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class EnvError(ValueError):
+    """An environment variable holds a value of the wrong type."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    """Return the variable's value, or ``default`` when unset or empty."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """Return the variable as an integer, failing loudly on garbage."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise EnvError(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """Return the variable as a float, failing loudly on garbage."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise EnvError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off)."""
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise EnvError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")

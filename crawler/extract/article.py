@@ -1,0 +1,258 @@
+"""Turn one article page into the fields of an article record.
+
+Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
+and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
+(``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>`` and the
+permalink date for metadata). Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from crawler.boilerplate import NODE_SELECTORS
+from crawler.dates import date_from_url, parse_datetime
+from crawler.extract.body import Body, extract_body, image_record
+from crawler.extract.generic import generic_paragraphs
+from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
+from crawler.sites import SiteConfig
+from crawler.text import normalize_optional, normalize_text
+
+Found = tuple[Any, str] | None  # (value, method) or nothing
+
+
+class _Page:
+    """A parsed page plus the site rules that apply to it."""
+
+    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None) -> None:
+        self.sel = Selector(body=html, encoding="utf-8") if isinstance(html, bytes) else Selector(text=html)
+        self.url = url
+        self.site = site
+        self.data: Structured = read_structured(self.sel)
+
+    def site_values(self, field: str) -> list[str]:
+        """Texts matched by the first of the site's selectors for ``field`` that matches."""
+        for css in getattr(self.site.selectors, field) if self.site else ():
+            if "::" in css:
+                raw = self.sel.css(css).getall()
+            else:
+                raw = [node.xpath("string()").get() or "" for node in self.sel.css(css)]
+            values = [v for v in (normalize_text(x) for x in raw) if v]
+            if values:
+                return values
+        return []
+
+
+def _first(*candidates: Callable[[], Found]) -> Found:
+    for candidate in candidates:
+        found = candidate()
+        if found is not None and found[0] not in (None, "", []):
+            return found
+    return None
+
+
+def _jsonld(page: _Page, key: str) -> Found:
+    value = page.data.article.get(key)
+    return (value, "jsonld") if isinstance(value, str) and value.strip() else None
+
+
+def _meta(page: _Page, *keys: str) -> Found:
+    value = page.data.first_meta(*keys)
+    return (value, "meta") if value else None
+
+
+def _site_one(page: _Page, field: str) -> Found:
+    values = page.site_values(field)
+    return (values[0], "site") if values else None
+
+
+def _site_all(page: _Page, field: str) -> Found:
+    values = page.site_values(field)
+    return (values, "site") if values else None
+
+
+def _strip_site_name(title: str, site: SiteConfig | None) -> str:
+    if not site or not site.site_names:
+        return title
+    pattern = r"\s*[-|–—»:]\s*(?:{})\s*$".format("|".join(map(re.escape, site.site_names)))
+    return re.sub(pattern, "", title, flags=re.IGNORECASE)
+
+
+def _title(page: _Page) -> Found:
+    found = _first(
+        lambda: _jsonld(page, "headline"),
+        lambda: _site_one(page, "title"),
+        lambda: _meta(page, "og:title", "twitter:title"),
+        lambda: (page.sel.css("h1 *::text, h1::text").get(), "generic"),
+        lambda: (page.sel.css("title::text").get(), "generic"),
+    )
+    if found is None:
+        return None
+    return _strip_site_name(normalize_text(found[0]), page.site), found[1]
+
+
+def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
+    """The raw string of a date, from the most trusted source that has one."""
+    return _first(
+        lambda: _jsonld(page, jsonld_key),
+        lambda: _meta(page, *meta_keys),
+        lambda: _site_one(page, site_field),
+    )
+
+
+def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
+    found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
+    raw = found[0] if found else None
+    value = parse_datetime(raw, tz)
+    if value is not None and found is not None:
+        return value, raw, found[1]
+    day = date_from_url(page.url, tz)
+    if day is not None:
+        return day, raw, "url"
+    generic = page.sel.css("article time::attr(datetime), time::attr(datetime)").get()
+    return parse_datetime(generic, tz), raw or generic, "generic"
+
+
+def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
+    found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified"), "modified")
+    if found is None:
+        return None, None, None
+    return parse_datetime(found[0], tz), found[0], found[1]
+
+
+def _authors(page: _Page) -> Found:
+    jsonld = names(page.data.article.get("author"), page.data)
+    found = _first(
+        lambda: (jsonld, "jsonld"),
+        lambda: _site_all(page, "authors"),
+        lambda: (page.data.all_meta("author"), "meta"),
+    )
+    if found is None:
+        return None
+    skip = {n.casefold() for n in page.site.site_names} if page.site else set()
+    authors = [a for a in dict.fromkeys(normalize_text(x) for x in found[0]) if a and a.casefold() not in skip]
+    return (authors, found[1]) if authors else None
+
+
+def _section(page: _Page) -> Found:
+    section = page.data.article.get("articleSection")
+    if isinstance(section, list):
+        section = section[0] if section else None
+    return _first(
+        lambda: (section, "jsonld") if isinstance(section, str) else None,
+        lambda: _meta(page, "article:section"),
+        lambda: _site_one(page, "section"),
+    )
+
+
+def _tags(page: _Page) -> Found:
+    return _first(
+        lambda: (strings(page.data.article.get("keywords")), "jsonld"),
+        lambda: (page.data.all_meta("article:tag"), "meta"),
+        lambda: _site_all(page, "tags"),
+    )
+
+
+def _language(page: _Page, default: str | None) -> Found:
+    lang = page.sel.xpath("/html/@lang").get() or page.data.first_meta("og:locale")
+    if lang:
+        return re.split(r"[-_]", lang.strip())[0].lower(), "meta"
+    return (default, "edition") if default else None
+
+
+def _canonical(page: _Page) -> str:
+    href = page.sel.css('link[rel="canonical"]::attr(href)').get() or page.data.first_meta("og:url")
+    return urljoin(page.url, href.strip()) if href else page.url
+
+
+def page_type(data: Structured) -> str:
+    """``article``, ``listing`` or ``unknown``, from what the page declares."""
+    if data.article:
+        return "article"
+    if data.types & LISTING_TYPES:
+        return "listing"
+    og_type = (data.first_meta("og:type") or "").lower()
+    if og_type == "article":
+        return "article"
+    return "listing" if og_type in ("website", "profile", "blog") else "unknown"
+
+
+def _featured_image(page: _Page) -> dict[str, Any] | None:
+    selectors = page.site.selectors.featured_image if page.site else ()
+    for css in selectors:
+        node = page.sel.css(css)
+        if node:
+            return image_record(node[0].root, page.url)
+    image = page.data.first_meta("og:image")
+    return {"url": urljoin(page.url, image), "caption": None, "credit": None} if image else None
+
+
+def _site_body(page: _Page) -> Body | None:
+    selectors = page.site.selectors.body if page.site else ()
+    if not selectors:
+        return None
+    for css in (*NODE_SELECTORS, *page.site.selectors.remove):  # type: ignore[union-attr]
+        page.sel.css(css).drop()
+    for css in selectors:
+        for node in page.sel.css(css):
+            body = extract_body(node.root, page.url)
+            if body.paragraphs:
+                return body
+    return None
+
+
+def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    images = ([featured] if featured else []) + inline
+    seen: set[str] = set()
+    return [i for i in images if not (i["url"] in seen or seen.add(i["url"]))]  # type: ignore[func-returns-value]
+
+
+def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None) -> dict[str, Any]:
+    """Extract the record fields of the article page ``html`` fetched from ``url``.
+
+    ``page_type`` says whether the page declares itself an article; fields the
+    page does not have come back as ``None`` or empty, and ``sources`` names the
+    method that produced each field that was found.
+    """
+    page = _Page(html, url, site)
+    edition = site.edition_for(url) if site else None
+    tz = edition.tz if edition else UTC
+    sources: dict[str, str] = {}
+    record: dict[str, Any] = {"url": _canonical(page), "page_type": page_type(page.data)}
+
+    def put(name: str, found: Found) -> None:
+        record[name] = found[0] if found else None
+        if found:
+            sources[name] = found[1]
+
+    put("title", _title(page))
+    put("lead", _first(lambda: _meta(page, "og:description", "description", "twitter:description"),
+                       lambda: _jsonld(page, "description")))
+    put("authors", _authors(page))
+    put("section", _section(page))
+    put("tags", _tags(page))
+    put("language", _language(page, edition.language if edition else None))
+    for name, reader in (("published", _published), ("modified", _modified)):
+        value, raw, method = reader(page, tz)
+        record[name], record[f"{name}_raw"] = value, normalize_optional(raw)
+        if method and value is not None:
+            sources[name] = method
+    featured = _featured_image(page)
+    body = _site_body(page)
+    if body is not None:
+        sources["body"] = "site"
+    else:
+        body = Body(paragraphs=generic_paragraphs(page.sel.get(), url))
+        sources["body"] = "generic" if body.paragraphs else "none"
+    record["paragraphs"] = body.paragraphs
+    record["images"] = _merge_images(featured, body.images)
+    record["authors"] = record["authors"] or []
+    record["tags"] = list(dict.fromkeys(normalize_text(t) for t in record["tags"] or []))
+    record["sources"] = sources
+    return record

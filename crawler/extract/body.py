@@ -1,0 +1,82 @@
+"""Body extraction from a located container: paragraphs in reading order
+(headings, quotes and list items kept) and the images inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+from crawler.boilerplate import split_credit
+from crawler.text import normalize_text
+
+_TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd"})
+_CONTAINERS = frozenset({"div", "section", "article", "main", "blockquote", "ul", "ol", "dl", "span", "center", "font"})
+_SKIP = frozenset({"table", "figcaption", "aside", "header", "footer", "video", "audio", "object"})
+
+
+@dataclass
+class Body:
+    """What a body container holds."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+
+
+def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any] | None:
+    """An image record from a ``<figure>`` or ``<img>``: URL, caption and credit split apart."""
+    img = element if element.tag == "img" else next(element.iter("img"), None)
+    if img is None:
+        return None
+    src = img.get("src") or ""
+    if not src or src.startswith("data:"):
+        src = img.get("data-src") or img.get("data-lazy-src") or ""
+    if not src:
+        return None
+    caption_el = next(element.iter("figcaption"), None) if element.tag != "img" else None
+    caption_text = normalize_text(caption_el.text_content()) if caption_el is not None else ""
+    caption, credit = split_credit(caption_text) if caption_text else (None, None)
+    return {"url": urljoin(base_url, src.strip()), "caption": caption, "credit": credit}
+
+
+def _has_block_child(element: lxml_html.HtmlElement) -> bool:
+    return any(
+        isinstance(child.tag, str) and (child.tag in _TEXT_BLOCKS or child.tag in _CONTAINERS or child.tag == "figure")
+        for child in element
+    )
+
+
+def _text(element: lxml_html.HtmlElement) -> str:
+    for br in element.iter("br"):
+        br.tail = " " + (br.tail or "")
+    return normalize_text(element.text_content())
+
+
+def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag in ("figure", "img"):
+            image = image_record(child, base_url)
+            if image:
+                body.images.append(image)
+        elif tag in _TEXT_BLOCKS or (tag in _CONTAINERS and not _has_block_child(child)):
+            for img in child.iter("img"):
+                image = image_record(img, base_url)
+                if image:
+                    body.images.append(image)
+            text = _text(child)
+            if text:
+                body.paragraphs.append(text)
+        else:
+            _walk(child, base_url, body)
+
+
+def extract_body(container: lxml_html.HtmlElement, base_url: str) -> Body:
+    """Paragraphs and images of a body container, in document order."""
+    body = Body()
+    _walk(container, base_url, body)
+    return body

@@ -1,0 +1,116 @@
+"""Structured data a page declares about itself: JSON-LD, OpenGraph, meta."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsel import Selector
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = frozenset({
+    "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+    "BackgroundNewsArticle", "ReviewNewsArticle", "BlogPosting", "LiveBlogPosting", "Report",
+})
+LISTING_TYPES = frozenset({"CollectionPage", "ProfilePage", "SearchResultsPage", "AboutPage", "ContactPage"})
+
+
+@dataclass
+class Structured:
+    """JSON-LD article node (if any), page types, and meta/OpenGraph values."""
+
+    article: dict[str, Any] = field(default_factory=dict)
+    types: set[str] = field(default_factory=set)
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON-LD nodes by @id
+
+    def first_meta(self, *names: str) -> str | None:
+        for name in names:
+            for value in self.meta.get(name, []):
+                if value.strip():
+                    return value.strip()
+        return None
+
+    def all_meta(self, name: str) -> list[str]:
+        return [v.strip() for v in self.meta.get(name, []) if v.strip()]
+
+    def resolve(self, value: Any) -> Any:
+        """Follow a JSON-LD ``{"@id": ...}`` reference to its node in the graph."""
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            return self.nodes.get(value["@id"], value)
+        return value
+
+
+def _flatten(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [node for item in data for node in _flatten(item)]
+    if not isinstance(data, dict):
+        return []
+    nodes = [data]
+    if "@graph" in data:
+        nodes += _flatten(data["@graph"])
+    return nodes
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type", [])
+    return {value} if isinstance(value, str) else {t for t in value if isinstance(t, str)}
+
+
+def _json_ld_nodes(sel: Selector) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+        try:
+            nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")))
+        except ValueError:
+            logger.debug("Skipping invalid JSON-LD block")
+    return nodes
+
+
+def _meta(sel: Selector) -> dict[str, list[str]]:
+    meta: dict[str, list[str]] = {}
+    for element in sel.css("meta"):
+        name = element.attrib.get("property") or element.attrib.get("name") or element.attrib.get("itemprop")
+        content = element.attrib.get("content")
+        if name and content is not None:
+            meta.setdefault(name.strip().lower(), []).append(content)
+    return meta
+
+
+def read_structured(sel: Selector) -> Structured:
+    """Collect JSON-LD nodes and meta tags of a parsed page."""
+    nodes = _json_ld_nodes(sel)
+    data = Structured(meta=_meta(sel))
+    for node in nodes:
+        types = _types(node)
+        data.types |= types
+        if isinstance(node.get("@id"), str):
+            data.nodes[node["@id"]] = node
+        if types & ARTICLE_TYPES and not data.article:
+            data.article = node
+    return data
+
+
+def names(value: Any, data: Structured) -> list[str]:
+    """Names from a JSON-LD author value: a string, a Person, or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    result = []
+    for item in items:
+        item = data.resolve(item)
+        if isinstance(item, str):
+            result.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            result.append(item["name"])
+    return result
+
+
+def strings(value: Any) -> list[str]:
+    """A JSON-LD value that may be a string, a comma-separated string or a list."""
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    if isinstance(value, list):
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+    return []

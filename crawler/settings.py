@@ -1,0 +1,56 @@
+"""Scrapy settings for the news crawler.
+
+Every value that differs between deployments comes from an environment
+variable of the same name (see ``deploy/env.example``); the rest are fixed
+here. Settings passed with ``-s NAME=value`` still win over both.
+"""
+
+from crawler.env import env_bool, env_float, env_int, env_str
+
+BOT_NAME = "centralasia-news"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# Politeness: a real User-Agent with a contact address, robots.txt, AutoThrottle.
+CONTACT_URL = env_str("CONTACT_URL", "https://github.com/centralasia-news/crawler")
+USER_AGENT = f"Mozilla/5.0 (compatible; CentralAsiaNewsBot/0.1; +{CONTACT_URL})"
+ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
+CONCURRENT_REQUESTS = env_int("CONCURRENT_REQUESTS", 16, minimum=1)
+CONCURRENT_REQUESTS_PER_DOMAIN = env_int("CONCURRENT_REQUESTS_PER_DOMAIN", 2, minimum=1)
+DOWNLOAD_DELAY = env_float("DOWNLOAD_DELAY", 0.5, minimum=0)
+AUTOTHROTTLE_ENABLED = env_bool("AUTOTHROTTLE_ENABLED", True)
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1)
+DOWNLOAD_MAXSIZE = env_int("DOWNLOAD_MAXSIZE", 8 * 1024 * 1024, minimum=1024)
+RETRY_TIMES = env_int("RETRY_TIMES", 3, minimum=0)
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
+ITEM_PIPELINES = {
+    "pipelines.cleaning.CleaningPipeline": 100,
+    "pipelines.validation.ValidationPipeline": 200,
+    "pipelines.storage.StoragePipeline": 900,
+}
+
+# Storage: MONGO_URI selects a MongoDB server; unset means the embedded
+# file-backed store under DATA_DIR (no server needed).
+MONGO_URI = env_str("MONGO_URI")
+MONGO_DATABASE = env_str("MONGO_DATABASE", "news")
+DATA_DIR = env_str("DATA_DIR", "data")
+STORAGE_ENABLED = env_bool("STORAGE_ENABLED", True)
+STORAGE_BATCH_SIZE = env_int("STORAGE_BATCH_SIZE", 100, minimum=1)
+STORAGE_FLUSH_SECONDS = env_float("STORAGE_FLUSH_SECONDS", 5.0, minimum=0.1)
+STORAGE_TIMEOUT_SECONDS = env_float("STORAGE_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+STORAGE_RETRIES = env_int("STORAGE_RETRIES", 5, minimum=0)
+STORAGE_KEEP_RAW_HTML = env_bool("STORAGE_KEEP_RAW_HTML", True)
+
+# Validation: dates outside [VALIDATION_MIN_YEAR, now + skew] are impossible.
+VALIDATION_MIN_YEAR = env_int("VALIDATION_MIN_YEAR", 1991, minimum=1900)
+VALIDATION_FUTURE_SKEW_HOURS = env_float("VALIDATION_FUTURE_SKEW_HOURS", 24.0, minimum=0)

@@ -1,0 +1,191 @@
+"""Site configurations: one declarative TOML file per news site.
+
+``load_site(name)`` reads ``crawler/sites/<name>.toml``; ``load_site_file(path)``
+reads any file, so an operator can add a site without code. Unknown keys, bad
+regexes, unknown time zones and malformed URLs fail at load with a message
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SITES_DIR = Path(__file__).parent
+
+
+class SiteConfigError(ValueError):
+    """A site configuration file is invalid."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language edition of a site and where to discover its articles."""
+
+    language: str
+    timezone: str
+    home: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    listings: tuple[str, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors (parsel syntax, ``::attr()``/``::text`` allowed), tried in order."""
+
+    title: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    published: tuple[str, ...] = ()
+    modified: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    section: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
+    featured_image: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything the crawler knows about one site."""
+
+    name: str
+    title: str
+    domains: tuple[str, ...]
+    editions: tuple[Edition, ...]
+    article_url: re.Pattern[str]
+    exclude_urls: tuple[re.Pattern[str], ...] = ()
+    selectors: Selectors = field(default_factory=Selectors)
+    site_names: tuple[str, ...] = ()
+    country: str = ""
+    needs_browser: bool = False
+
+    def is_article_url(self, url: str) -> bool:
+        """True when ``url`` looks like an article of this site."""
+        if any(p.search(url) for p in self.exclude_urls):
+            return False
+        return self.article_url.search(url) is not None
+
+    def edition_for(self, url: str) -> Edition:
+        """The edition whose home URL is the longest prefix of ``url``."""
+        matches = [e for e in self.editions if url.startswith(e.home)]
+        return max(matches, key=lambda e: len(e.home)) if matches else self.editions[0]
+
+
+_SITE_KEYS = {
+    "name", "title", "domains", "editions", "article_url", "exclude_urls",
+    "selectors", "site_names", "country", "needs_browser",
+}
+_REQUIRED = {"name", "domains", "editions", "article_url"}
+
+
+def _tuple_of_str(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SiteConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _regex(where: str, pattern: Any) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise SiteConfigError(f"{where} must be a string")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise SiteConfigError(f"{where} is not a valid regex: {exc}") from None
+
+
+def _check_keys(where: str, data: dict[str, Any], allowed: set[str], required: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SiteConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    missing = sorted(required - set(data))
+    if missing:
+        raise SiteConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+
+
+def _check_url(where: str, url: str, domains: tuple[str, ...]) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in domains:
+        raise SiteConfigError(f"{where}: {url!r} is not an http(s) URL on {', '.join(domains)}")
+
+
+def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
+    if not isinstance(data, dict):
+        raise SiteConfigError(f"{where} must be a table")
+    allowed = {"language", "timezone", "home", "feeds", "sitemaps", "listings"}
+    _check_keys(where, data, allowed, {"language", "timezone", "home"})
+    try:
+        ZoneInfo(data["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SiteConfigError(f"{where}.timezone: unknown time zone {data['timezone']!r}") from None
+    lists = {k: _tuple_of_str(f"{where}.{k}", data.get(k, [])) for k in ("feeds", "sitemaps", "listings")}
+    for key, urls in lists.items():
+        for url in urls:
+            _check_url(f"{where}.{key}", url, domains)
+    _check_url(f"{where}.home", data["home"], domains)
+    return Edition(language=data["language"], timezone=data["timezone"], home=data["home"], **lists)
+
+
+def _selectors(where: str, data: Any) -> Selectors:
+    if not isinstance(data, dict):
+        raise SiteConfigError(f"{where} must be a table")
+    allowed = set(Selectors.__dataclass_fields__)
+    _check_keys(where, data, allowed, set())
+    return Selectors(**{k: _tuple_of_str(f"{where}.{k}", v) for k, v in data.items()})
+
+
+def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
+    """Build a validated :class:`SiteConfig` from parsed TOML ``data``."""
+    _check_keys(source, data, _SITE_KEYS, _REQUIRED)
+    domains = _tuple_of_str(f"{source}: domains", data["domains"])
+    editions = data["editions"]
+    if not isinstance(editions, list) or not editions:
+        raise SiteConfigError(f"{source}: editions must be a non-empty array of tables")
+    return SiteConfig(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        domains=domains,
+        editions=tuple(_edition(f"{source}: editions[{i}]", e, domains) for i, e in enumerate(editions)),
+        article_url=_regex(f"{source}: article_url", data["article_url"]),
+        exclude_urls=tuple(
+            _regex(f"{source}: exclude_urls", p)
+            for p in _tuple_of_str(f"{source}: exclude_urls", data.get("exclude_urls", []))
+        ),
+        selectors=_selectors(f"{source}: selectors", data.get("selectors", {})),
+        site_names=_tuple_of_str(f"{source}: site_names", data.get("site_names", [])),
+        country=data.get("country", ""),
+        needs_browser=bool(data.get("needs_browser", False)),
+    )
+
+
+def load_site_file(path: str | Path) -> SiteConfig:
+    """Load and validate one site configuration file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SiteConfigError(f"{path}: {exc}") from None
+    return parse_site(data, str(path))
+
+
+def site_names() -> list[str]:
+    """Names of the bundled site configurations."""
+    return sorted(p.stem for p in SITES_DIR.glob("*.toml"))
+
+
+def load_site(name: str) -> SiteConfig:
+    """Load the bundled configuration of site ``name``."""
+    path = SITES_DIR / f"{name}.toml"
+    if not path.exists():
+        raise SiteConfigError(f"no site config named {name!r} (known: {', '.join(site_names())})")
+    return load_site_file(path)

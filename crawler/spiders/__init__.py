@@ -1,0 +1,1 @@
+"""Spiders: one per configured site (``crawler/sites/*.toml``), built from ``SiteSpider``."""

@@ -1,0 +1,50 @@
+"""Spider arguments (``-a name=value``), validated once at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class SpiderArgumentError(ValueError):
+    """A ``-a`` argument has a value the spider cannot use."""
+
+
+@dataclass(frozen=True)
+class SpiderArgs:
+    base_url: str | None = None  # crawl a mirror/replica of the site instead of the live host
+    since: datetime | None = None  # skip articles published before this day (UTC)
+    limit: int | None = None  # fetch at most this many article pages
+
+    @classmethod
+    def parse(cls, base_url: str | None = None, since: str | None = None, limit: str | int | None = None) -> SpiderArgs:
+        return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit))
+
+
+def _base_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise SpiderArgumentError(f"base_url must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise SpiderArgumentError(f"since must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _limit(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        raise SpiderArgumentError(f"limit must be a positive integer, got {value!r}") from None
+    if limit < 1:
+        raise SpiderArgumentError(f"limit must be a positive integer, got {value!r}")
+    return limit

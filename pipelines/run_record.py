@@ -1,0 +1,50 @@
+"""The ``crawl_runs`` document: one per run, with its outcome and stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Spider
+
+from pipelines.store import mask_uri
+
+# Close reasons of a run that ended as asked, not because something broke.
+_NORMAL_REASONS = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+
+
+def outcome(reason: str, stats: dict[str, Any]) -> str:
+    """``ok``, ``errors`` (finished, but errors were logged or items unsaved) or ``failed``."""
+    if reason not in _NORMAL_REASONS:
+        return "failed"
+    if stats.get("log_count/ERROR", 0) or stats.get("storage/unsaved", 0):
+        return "errors"
+    return "ok"
+
+
+def _safe_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """Stats with keys MongoDB accepts (no dots, no leading ``$``) and masked values."""
+    safe = {}
+    for key, value in stats.items():
+        key = key.replace(".", "_").lstrip("$")
+        safe[key] = mask_uri(value) if isinstance(value, str) else value
+    return safe
+
+
+def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
+                 stats: dict[str, Any], host: str, pid: int) -> dict[str, Any]:
+    args = getattr(spider, "args", None)
+    return {
+        "_id": run_id,
+        "spider": spider.name,
+        "site": getattr(getattr(spider, "site", None), "name", spider.name),
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC),
+        "finish_reason": reason,
+        "outcome": outcome(reason, stats),
+        "articles_stored": stats.get("storage/inserted", 0) + stats.get("storage/updated", 0),
+        "args": {k: mask_uri(str(v)) for k, v in vars(args).items() if v is not None} if args else {},
+        "host": host,
+        "pid": pid,
+        "stats": _safe_stats(stats),
+    }

@@ -1,0 +1,191 @@
+"""Storage pipeline: batched idempotent upserts of articles, one run document.
+
+Items are buffered and written with ``bulk_write`` (unordered) when the batch
+is full, every ``STORAGE_FLUSH_SECONDS`` and at close, on a worker thread so
+the reactor never waits on the database. A failed write is retried with
+backoff; items still unwritten at close are dumped under
+``DATA_DIR/unsaved/`` and replayed at the next start. An unreachable store
+stops the crawl before it fetches anything.
+
+Settings: ``STORAGE_ENABLED``, ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``,
+``STORAGE_BATCH_SIZE``, ``STORAGE_FLUSH_SECONDS``, ``STORAGE_TIMEOUT_SECONDS``,
+``STORAGE_RETRIES``, ``STORAGE_KEEP_RAW_HTML``.
+Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``,
+``storage/batches``, ``storage/retries``, ``storage/unsaved``, ``storage/replayed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.settings import BaseSettings
+
+from crawler.urls import url_id
+from pipelines.run_record import run_document
+from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable, dump_unsaved, load_unsaved
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    target: StoreTarget
+    batch_size: int = 100
+    flush_seconds: float = 5.0
+    retries: int = 5
+    keep_raw_html: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> StorageConfig:
+        timeout = settings.getfloat("STORAGE_TIMEOUT_SECONDS", 10.0)
+        batch_size = settings.getint("STORAGE_BATCH_SIZE", 100)
+        if batch_size < 1 or timeout <= 0:
+            raise ValueError("STORAGE_BATCH_SIZE must be >= 1 and STORAGE_TIMEOUT_SECONDS > 0")
+        target = StoreTarget(
+            uri=settings.get("MONGO_URI") or "",
+            database=settings.get("MONGO_DATABASE") or "news",
+            data_dir=settings.get("DATA_DIR") or "data",
+            timeout=timeout,
+        )
+        return cls(target, batch_size, settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0),
+                   settings.getint("STORAGE_RETRIES", 5), settings.getbool("STORAGE_KEEP_RAW_HTML", True))
+
+    @property
+    def unsaved_dir(self) -> Path:
+        return Path(self.target.data_dir) / "unsaved"
+
+
+def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
+    """The stored record of an item, and its raw HTML kept apart."""
+    data = ItemAdapter(item).asdict()
+    raw_html = data.pop("raw_html", None)
+    return {"_id": url_id(data["url"]), **data}, raw_html
+
+
+class StoragePipeline:
+    def __init__(self, crawler: Crawler, config: StorageConfig) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.config = config
+        self.store: ArticleStore | None = None
+        self.run_id = uuid.uuid4().hex
+        self.started_at = datetime.now(UTC)
+        self._buffer: list[tuple[dict[str, Any], str | None]] = []
+        self._lock = asyncio.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._ticker: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        if not crawler.settings.getbool("STORAGE_ENABLED", True):
+            raise NotConfigured
+        pipeline = cls(crawler, StorageConfig.from_settings(crawler.settings))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def open_spider(self) -> None:
+        try:
+            self.store = await self._call(ArticleStore.connect, self.config.target)
+        except StoreUnavailable as exc:
+            logger.error("%(error)s; not starting the crawl", {"error": exc})
+            self.stats.set_value("storage/unavailable", 1)
+            raise CloseSpider("storage_unavailable") from None
+        logger.info("Storing articles in %(target)s", {"target": self.config.target.describe()})
+        await self._replay_unsaved()
+        self._ticker = asyncio.create_task(self._flush_periodically())
+
+    async def process_item(self, item: Any) -> Any:
+        keep = self.config.keep_raw_html
+        doc, raw_html = to_document(item)
+        self._buffer.append((doc, raw_html if keep else None))
+        if len(self._buffer) >= self.config.batch_size:
+            await self.flush()
+        return item
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_seconds)
+            if self._buffer and not self._lock.locked():
+                await self.flush(retries=0)
+
+    async def flush(self, retries: int | None = None) -> bool:
+        """Write the buffer; on failure keep it for the next flush. True when written."""
+        async with self._lock:
+            batch, self._buffer = self._buffer, []
+            if not batch:
+                return True
+            if await self._write(batch, self.config.retries if retries is None else retries):
+                return True
+            self._buffer[:0] = batch
+            return False
+
+    async def _write(self, batch: list[tuple[dict[str, Any], str | None]], retries: int) -> bool:
+        assert self.store is not None
+        docs = [doc for doc, _ in batch]
+        pages = {doc["_id"]: html for doc, html in batch if html is not None}
+        for attempt in range(retries + 1):
+            try:
+                counts = await self._call(self.store.write_articles, docs, pages)
+            except STORE_ERRORS as exc:
+                self.stats.inc_value("storage/retries")
+                logger.warning("Write of %(n)d articles failed (attempt %(a)d): %(error)s",
+                               {"n": len(docs), "a": attempt + 1, "error": exc})
+                await asyncio.sleep(min(0.5 * 2**attempt, 30))
+                continue
+            self.stats.inc_value("storage/batches")
+            for name in ("inserted", "updated", "unchanged"):
+                self.stats.inc_value(f"storage/{name}", getattr(counts, name))
+            return True
+        return False
+
+    async def _replay_unsaved(self) -> None:
+        for path in sorted(self.config.unsaved_dir.glob("*.jsonl")):
+            docs = await self._call(load_unsaved, path)
+            if await self._write([(doc, None) for doc in docs], self.config.retries):
+                path.unlink()
+                self.stats.inc_value("storage/replayed", len(docs))
+                logger.info("Replayed %(n)d unsaved articles from %(path)s", {"n": len(docs), "path": path})
+
+    async def close_spider(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self.store is None or await self.flush():
+            return
+        path = self.config.unsaved_dir / f"{self.run_id}.jsonl"
+        n = await self._call(dump_unsaved, [doc for doc, _ in self._buffer], path)
+        self._buffer.clear()
+        self.stats.set_value("storage/unsaved", n)
+        logger.error("Could not store %(n)d articles; kept in %(path)s for the next run", {"n": n, "path": path})
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.store is None:
+            self._executor.shutdown(wait=False)
+            return
+        run = run_document(self.run_id, spider, reason, self.started_at, self.stats.get_stats(),
+                           host=socket.gethostname(), pid=os.getpid())
+        try:
+            await self._call(self.store.record_run, run)
+        except STORE_ERRORS as exc:
+            logger.error("Could not record the crawl run: %(error)s", {"error": exc})
+        await self._call(self.store.close)
+        self._executor.shutdown(wait=False)
+        logger.info("Crawl run %(id)s: %(outcome)s", {"id": self.run_id, "outcome": run["outcome"]})

@@ -1,0 +1,80 @@
+"""Validation pipeline: an article is stored whole or not at all.
+
+Drops items without a title or a body and items whose publication date is
+impossible (before ``VALIDATION_MIN_YEAR`` or more than
+``VALIDATION_FUTURE_SKEW_HOURS`` in the future). An impossible modified date is
+cleared rather than dropping the article.
+
+Settings: ``VALIDATION_ENABLED``, ``VALIDATION_MIN_YEAR``, ``VALIDATION_FUTURE_SKEW_HOURS``.
+Stats: ``validation/dropped/<reason>``, ``validation/cleared/modified``, ``validation/passed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    min_year: int = 1991
+    future_skew: timedelta = timedelta(hours=24)
+
+    def date_problem(self, value: datetime | None, now: datetime) -> str | None:
+        """Why ``value`` cannot be a real article date, or None when it can."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return "naive"
+        if value.year < self.min_year:
+            return "too_old"
+        if value > now + self.future_skew:
+            return "future"
+        return None
+
+
+def problem(item: ItemAdapter, config: ValidationConfig, now: datetime) -> str | None:
+    """The reason to drop ``item``, or None when it may be stored."""
+    if not item.get("title"):
+        return "missing/title"
+    if not item.get("paragraphs"):
+        return "missing/body"
+    date_problem = config.date_problem(item.get("published"), now)
+    return f"impossible_date/{date_problem}" if date_problem else None
+
+
+class ValidationPipeline:
+    def __init__(self, stats: StatsCollector, config: ValidationConfig) -> None:
+        self.stats = stats
+        self.config = config
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        settings = crawler.settings
+        if not settings.getbool("VALIDATION_ENABLED", True):
+            raise NotConfigured
+        assert crawler.stats is not None
+        config = ValidationConfig(
+            min_year=settings.getint("VALIDATION_MIN_YEAR", 1991),
+            future_skew=timedelta(hours=settings.getfloat("VALIDATION_FUTURE_SKEW_HOURS", 24.0)),
+        )
+        return cls(crawler.stats, config)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        now = datetime.now(UTC)
+        reason = problem(adapter, self.config, now)
+        if reason:
+            self.stats.inc_value(f"validation/dropped/{reason}")
+            raise DropItem(f"{reason}: {adapter.get('url')}")
+        if self.config.date_problem(adapter.get("modified"), now):
+            adapter["modified"] = None
+            self.stats.inc_value("validation/cleared/modified")
+        self.stats.inc_value("validation/passed")
+        return item

@@ -1,0 +1,1 @@
+"""Replica news sites: recorded-shape fixture pages served on 127.0.0.1."""

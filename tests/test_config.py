@@ -1,0 +1,134 @@
+"""Site configs, spider arguments, environment helpers and component configs."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+
+from crawler.env import EnvError, env_bool, env_float, env_int, env_str
+from crawler.sites import SiteConfigError, load_site, load_site_file, site_names
+from crawler.spiders.args import SpiderArgs, SpiderArgumentError
+from pipelines.storage import StorageConfig
+from pipelines.store import mask_uri
+from pipelines.validation import ValidationConfig
+
+MINIMAL = """
+name = "example"
+domains = ["example.tj"]
+article_url = '^https://example\\.tj/news/\\d+'
+[[editions]]
+language = "ru"
+timezone = "Asia/Dushanbe"
+home = "https://example.tj/"
+feeds = ["https://example.tj/feed/"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_sites_load() -> None:
+    assert "asiaplus" in site_names()
+    site = load_site("asiaplus")
+    assert {e.language for e in site.editions} == {"ru", "en"}
+    assert site.is_article_url("https://asiaplus.news/en/2022/10/19/tajik-officials-meet/")
+    assert not site.is_article_url("https://asiaplus.news/en/category/politics/")
+    assert not site.is_article_url("https://asiaplus.news/en/author/asia-plus/")
+    assert site.edition_for("https://asiaplus.news/en/2022/10/19/x/").language == "en"
+    assert site.edition_for("https://asiaplus.news/2025/03/14/x/").language == "ru"
+
+
+def test_minimal_config_loads(tmp_path: Path) -> None:
+    assert load_site_file(write(tmp_path, MINIMAL)).editions[0].feeds == ("https://example.tj/feed/",)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("feeds =", "feedz ="), "unknown key"),
+    (('timezone = "Asia/Dushanbe"', 'timezone = "Asia/Dushanbeh"'), "unknown time zone"),
+    (("'^https://example\\.tj/news/\\d+'", "'(unclosed'"), "not a valid regex"),
+    (('"https://example.tj/feed/"', '"https://other.tj/feed/"'), "not an http"),
+    (('name = "example"', ""), "missing key"),
+    (('domains = ["example.tj"]', 'domains = "example.tj"'), "list of strings"),
+    (("[[editions]]", "[editions.x]"), "array of tables"),
+])
+def test_config_errors_name_the_problem(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(SiteConfigError, match=message):
+        load_site_file(write(tmp_path, MINIMAL.replace(*change)))
+
+
+def test_unknown_site_lists_known_ones() -> None:
+    with pytest.raises(SiteConfigError, match=r"known: .*asiaplus"):
+        load_site("nosuchsite")
+
+
+def test_spider_args() -> None:
+    args = SpiderArgs.parse("http://127.0.0.1:8080/", "2025-01-31", "5")
+    assert args == SpiderArgs("http://127.0.0.1:8080", datetime(2025, 1, 31, tzinfo=UTC), 5)
+    assert SpiderArgs.parse() == SpiderArgs()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"base_url": "127.0.0.1:8080"}, "base_url"),
+    ({"since": "31.01.2025"}, "YYYY-MM-DD"),
+    ({"limit": "ten"}, "positive integer"),
+    ({"limit": "0"}, "positive integer"),
+])
+def test_bad_spider_args(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(SpiderArgumentError, match=message):
+        SpiderArgs.parse(**kwargs)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("yes", True), ("off", False), ("", True)])
+def test_env_bool(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    monkeypatch.setenv("X_FLAG", value)
+    assert env_bool("X_FLAG", True) is expected
+
+
+def test_env_typed_helpers_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_NUM", "abc")
+    with pytest.raises(EnvError, match="X_NUM must be an integer"):
+        env_int("X_NUM", 1)
+    with pytest.raises(EnvError, match="X_NUM must be a number"):
+        env_float("X_NUM", 1.0)
+    with pytest.raises(EnvError, match="X_NUM must be a boolean"):
+        env_bool("X_NUM", True)
+    monkeypatch.setenv("X_NUM", "-3")
+    with pytest.raises(EnvError, match=">= 0"):
+        env_int("X_NUM", 1, minimum=0)
+    monkeypatch.delenv("X_NUM")
+    assert env_str("X_NUM", "d") == "d"
+
+
+@pytest.mark.parametrize(("uri", "expected"), [
+    ("mongodb://user:s3cret@db:27017/news", "mongodb://user:***@db:27017/news"),
+    ("mongodb+srv://u:p%40ss@cluster0.example.net/?retryWrites=true", "mongodb+srv://u:***@cluster0.example.net/?retryWrites=true"),
+    ("mongodb://db:27017", "mongodb://db:27017"),
+    ("error talking to mongodb://a:b@h1,h2/x", "error talking to mongodb://a:***@h1,h2/x"),
+])
+def test_mask_uri(uri: str, expected: str) -> None:
+    assert mask_uri(uri) == expected
+
+
+def test_storage_config_from_settings() -> None:
+    config = StorageConfig.from_settings(Settings({"MONGO_URI": "mongodb://u:pw@h/", "MONGO_DATABASE": "n2",
+                                                   "STORAGE_BATCH_SIZE": 7, "DATA_DIR": "/tmp/x"}))
+    assert (config.target.uri, config.target.database, config.batch_size) == ("mongodb://u:pw@h/", "n2", 7)
+    assert config.target.describe() == "mongodb://u:***@h/"
+    embedded = StorageConfig.from_settings(Settings({"DATA_DIR": "/tmp/x"}))
+    assert embedded.target.describe() == "embedded store /tmp/x/news.db"
+    with pytest.raises(ValueError, match="STORAGE_BATCH_SIZE"):
+        StorageConfig.from_settings(Settings({"STORAGE_BATCH_SIZE": 0}))
+
+
+def test_validation_config_date_problems() -> None:
+    config = ValidationConfig(min_year=1991, future_skew=timedelta(hours=24))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert config.date_problem(datetime(1970, 1, 1, tzinfo=UTC), now) == "too_old"
+    assert config.date_problem(datetime(2026, 1, 3, tzinfo=UTC), now) == "future"
+    assert config.date_problem(datetime(2025, 12, 31), now) == "naive"
+    assert config.date_problem(datetime(2025, 12, 31, tzinfo=UTC), now) is None
+    assert config.date_problem(None, now) is None

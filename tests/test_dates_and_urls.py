@@ -1,0 +1,68 @@
+"""Tables for date parsing, URL canonicalisation and mirror rewriting."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.dates import date_from_url, parse_datetime
+from crawler.urls import Mirror, canonical_url, url_id
+
+DUSHANBE = ZoneInfo("Asia/Dushanbe")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2022-10-19T14:25:00+05:00", datetime(2022, 10, 19, 9, 25, tzinfo=UTC)),
+    ("2022-10-19T09:25:00Z", datetime(2022, 10, 19, 9, 25, tzinfo=UTC)),
+    ("2022-10-19 14:25:00", datetime(2022, 10, 19, 9, 25, tzinfo=UTC)),  # naive: site time
+    ("2022-10-19", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("Wed, 19 Oct 2022 09:25:00 +0000", datetime(2022, 10, 19, 9, 25, tzinfo=UTC)),
+    ("14.03.2025", datetime(2025, 3, 13, 19, 0, tzinfo=UTC)),
+    ("14.03.2025 09:10", datetime(2025, 3, 14, 4, 10, tzinfo=UTC)),
+    ("31.02.2025", None),
+    ("yesterday-ish", None),
+    ("", None),
+    (None, None),
+])
+def test_parse_datetime(raw: str | None, expected: datetime | None) -> None:
+    assert parse_datetime(raw, DUSHANBE) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://asiaplus.news/en/2022/10/19/slug/", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("https://asiaplus.news/2022/13/19/slug/", None),
+    ("https://asiaplus.news/en/category/politics/", None),
+])
+def test_date_from_url(url: str, expected: datetime | None) -> None:
+    assert date_from_url(url, DUSHANBE) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("HTTPS://AsiaPlus.News/en/x/", "https://asiaplus.news/en/x/"),
+    ("https://asiaplus.news:443/en/x/#comments", "https://asiaplus.news/en/x/"),
+    ("https://asiaplus.news/en/x/?utm_source=tg&utm_medium=social&fbclid=1", "https://asiaplus.news/en/x/"),
+    ("https://asiaplus.news/?p=123&yclid=9", "https://asiaplus.news/?p=123"),
+    ("https://asiaplus.news/новости/", "https://asiaplus.news/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/"),
+    ("http://127.0.0.1:8080/en/", "http://127.0.0.1:8080/en/"),
+])
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_url_id_is_stable_across_tracking_variants() -> None:
+    assert url_id("https://asiaplus.news/en/x/?utm_source=a") == url_id("https://ASIAPLUS.news/en/x/#top")
+    assert len(url_id("https://asiaplus.news/en/x/")) == 64
+
+
+def test_mirror_round_trip() -> None:
+    mirror = Mirror.for_site("http://127.0.0.1:9000/", ("asiaplus.news", "www.asiaplus.news"), "https://asiaplus.news/")
+    assert mirror.to_mirror("https://www.asiaplus.news/en/feed/?paged=2") == "http://127.0.0.1:9000/en/feed/?paged=2"
+    assert mirror.to_mirror("https://facebook.com/share") == "https://facebook.com/share"
+    assert mirror.to_real("http://127.0.0.1:9000/en/feed/") == "https://asiaplus.news/en/feed/"
+    assert mirror.to_real("http://127.0.0.1:9001/en/feed/") == "http://127.0.0.1:9001/en/feed/"
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:9000", "ftp://mirror/", "http://"])
+def test_mirror_rejects_bad_base(bad: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        Mirror.for_site(bad, ("asiaplus.news",), "https://asiaplus.news/")

@@ -1,0 +1,210 @@
+"""Pipeline components built through ``build_from_crawler``, with real stores:
+nx-27017 (or ``MONGO_URI``) over pymongo, and the embedded file store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from crawler.urls import url_id
+from pipelines.cleaning import CleaningPipeline
+from pipelines.storage import StorageConfig, StoragePipeline
+from pipelines.store import ArticleStore
+from pipelines.validation import ValidationPipeline
+from tests.conftest import MongoTarget, free_port
+
+FETCHED = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def article(n: int = 1, **changes: Any) -> ArticleItem:
+    item = ArticleItem(
+        url=f"https://asiaplus.news/en/2026/11/01/story-{n}/", site="asiaplus", fetched_at=FETCHED,
+        urls=[f"https://asiaplus.news/en/2026/11/01/story-{n}/?utm_source=tg"], language="en",
+        title=f"Story {n}", paragraphs=[f"First paragraph of story {n}.", "Second paragraph."],
+        published=datetime(2026, 11, 1, 6, 0, tzinfo=UTC), raw_html=f"<html><p>story {n}</p></html>",
+    )
+    return replace(item, **changes)
+
+
+def cleaned(item: ArticleItem) -> ArticleItem:
+    pipeline = build_from_crawler(CleaningPipeline, get_crawler())
+    return pipeline.process_item(item)  # type: ignore[no-any-return]
+
+
+# -- cleaning -----------------------------------------------------------------
+
+def test_cleaning_strips_boilerplate_and_sets_body_and_hash() -> None:
+    crawler = get_crawler()
+    pipeline = build_from_crawler(CleaningPipeline, crawler)
+    item = article(
+        title="  Story\u00a0one ",
+        paragraphs=["Real\u00adly real text.", "Photo / Tajik MFA", "Share post:", "spot_imgspot_img", "Popular"],
+        images=[{"url": "https://asiaplus.news/i.jpg", "caption": None, "credit": None}],
+        authors=["Anora  Sarkorova", "Anora Sarkorova"],
+    )
+    out = pipeline.process_item(item)
+    assert out.title == "Story one"
+    assert out.paragraphs == ["Really real text."]
+    assert out.body == "Really real text."
+    assert out.images[0]["credit"] == "Tajik MFA"
+    assert out.authors == ["Anora Sarkorova"]
+    assert out.content_hash and len(out.content_hash) == 64
+    stats = crawler.stats.get_stats()  # type: ignore[union-attr]
+    assert stats["cleaning/removed/ui"] == 3
+    assert stats["cleaning/credit_moved"] == 1
+
+
+def test_cleaning_truncates_megabyte_titles() -> None:
+    crawler = get_crawler(settings_dict={"CLEANING_MAX_TITLE_CHARS": 50})
+    out = build_from_crawler(CleaningPipeline, crawler).process_item(article(title="x" * 1_000_000))
+    assert len(out.title) == 51
+    assert crawler.stats.get_value("cleaning/title_truncated") == 1  # type: ignore[union-attr]
+
+
+# -- validation ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"title": None}, "missing/title"),
+    ({"title": ""}, "missing/title"),
+    ({"paragraphs": []}, "missing/body"),
+    ({"published": datetime(1901, 1, 1, tzinfo=UTC)}, "impossible_date/too_old"),
+    ({"published": datetime.now(UTC) + timedelta(days=30)}, "impossible_date/future"),
+])
+def test_validation_drops_with_counted_reason(changes: dict[str, Any], reason: str) -> None:
+    crawler = get_crawler()
+    pipeline = build_from_crawler(ValidationPipeline, crawler)
+    with pytest.raises(DropItem, match=reason):
+        pipeline.process_item(article(**changes))
+    assert crawler.stats.get_value(f"validation/dropped/{reason}") == 1  # type: ignore[union-attr]
+
+
+def test_validation_passes_good_items_and_clears_bad_modified_date() -> None:
+    crawler = get_crawler()
+    pipeline = build_from_crawler(ValidationPipeline, crawler)
+    out = pipeline.process_item(article(modified=datetime(1900, 1, 1, tzinfo=UTC)))
+    assert out.modified is None
+    assert crawler.stats.get_value("validation/passed") == 1  # type: ignore[union-attr]
+    assert crawler.stats.get_value("validation/cleared/modified") == 1  # type: ignore[union-attr]
+
+
+# -- storage ------------------------------------------------------------------
+
+def storage_crawler(settings: dict[str, Any]):  # type: ignore[no-untyped-def]
+    base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0}
+    return get_crawler(Spider, settings_dict={**base, **settings})
+
+
+async def store_items(crawler, items: list[ArticleItem], reason: str = "finished") -> StoragePipeline:  # type: ignore[no-untyped-def]
+    crawler.spider = Spider(name="asiaplus")
+    pipeline = build_from_crawler(StoragePipeline, crawler)
+    await pipeline.open_spider()
+    for item in items:
+        await pipeline.process_item(item)
+    await pipeline.close_spider()
+    await pipeline.spider_closed(crawler.spider, reason)
+    return pipeline
+
+
+def mongo_settings(mongo: MongoTarget, **extra: Any) -> dict[str, Any]:
+    return {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database, **extra}
+
+
+def test_storage_writes_batches_and_a_run_document(mongo: MongoTarget) -> None:
+    crawler = storage_crawler(mongo_settings(mongo, STORAGE_BATCH_SIZE=2))
+    items = [cleaned(article(n)) for n in range(1, 4)]
+    asyncio.run(store_items(crawler, items))
+    stats = crawler.stats.get_stats()
+    assert stats["storage/inserted"] == 3
+    assert stats["storage/batches"] == 2  # one by size, one at close
+    doc = mongo.db.articles.find_one({"_id": url_id(items[0].url)})
+    assert doc["title"] == "Story 1"
+    assert doc["urls"] == items[0].urls
+    assert doc["published"] == datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    assert "raw_html" not in doc
+    assert mongo.db.pages.count_documents({}) == 3
+    run = mongo.db.crawl_runs.find_one({})
+    assert run["outcome"] == "ok"
+    assert run["articles_stored"] == 3
+    assert run["stats"]["storage/inserted"] == 3
+
+
+def test_recrawl_of_unchanged_articles_changes_nothing(mongo: MongoTarget) -> None:
+    asyncio.run(store_items(storage_crawler(mongo_settings(mongo)), [cleaned(article(1))]))
+    before = mongo.db.articles.find_one({})
+    crawler = storage_crawler(mongo_settings(mongo))
+    later = cleaned(article(1, fetched_at=FETCHED + timedelta(hours=3)))
+    asyncio.run(store_items(crawler, [later]))
+    assert crawler.stats.get_value("storage/unchanged") == 1
+    assert mongo.db.articles.find_one({}) == before
+
+
+def test_changed_article_is_updated_in_place_keeping_the_earlier_version(mongo: MongoTarget) -> None:
+    first = cleaned(article(1))
+    asyncio.run(store_items(storage_crawler(mongo_settings(mongo)), [first]))
+    edited = cleaned(article(1, fetched_at=FETCHED + timedelta(hours=1), paragraphs=["Corrected text."],
+                             urls=["https://asiaplus.news/en/2026/11/01/story-1/amp/"]))
+    crawler = storage_crawler(mongo_settings(mongo))
+    asyncio.run(store_items(crawler, [edited]))
+    assert crawler.stats.get_value("storage/updated") == 1
+    assert mongo.db.articles.count_documents({}) == 1
+    doc = mongo.db.articles.find_one({})
+    assert doc["body"] == "Corrected text."
+    assert doc["revisions"] == [{"content_hash": first.content_hash, "fetched_at": FETCHED}]
+    assert set(doc["urls"]) == {*first.urls, *edited.urls}
+
+
+def test_periodic_flush_writes_before_close(mongo: MongoTarget) -> None:
+    crawler = storage_crawler(mongo_settings(mongo, STORAGE_FLUSH_SECONDS=0.1))
+
+    async def scenario() -> int:
+        crawler.spider = Spider(name="asiaplus")
+        pipeline = build_from_crawler(StoragePipeline, crawler)
+        await pipeline.open_spider()
+        await pipeline.process_item(cleaned(article(1)))
+        await asyncio.sleep(0.6)
+        count = await asyncio.get_running_loop().run_in_executor(None, mongo.db.articles.count_documents, {})
+        await pipeline.close_spider()
+        await pipeline.spider_closed(crawler.spider, "finished")
+        return int(count)
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_unreachable_mongo_stops_the_crawl_with_a_masked_uri(caplog: pytest.LogCaptureFixture) -> None:
+    uri = f"mongodb://crawler:hunter2@127.0.0.1:{free_port()}/news"
+    crawler = storage_crawler({"MONGO_URI": uri, "STORAGE_TIMEOUT_SECONDS": 0.5})
+    pipeline = build_from_crawler(StoragePipeline, crawler)
+    with caplog.at_level(logging.ERROR), pytest.raises(CloseSpider) as stopped:
+        asyncio.run(pipeline.open_spider())
+    assert stopped.value.reason == "storage_unavailable"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "mongodb://crawler:***@127.0.0.1" in errors[0] and "hunter2" not in errors[0]
+
+
+def test_embedded_store_uses_the_same_code_path(tmp_path: Path) -> None:
+    crawler = storage_crawler({"DATA_DIR": str(tmp_path), "STORAGE_BATCH_SIZE": 2})
+    hour = timedelta(hours=1)
+    asyncio.run(store_items(crawler, [cleaned(article(n, published=FETCHED - n * hour)) for n in (1, 2, 3)]))
+    again = cleaned(article(1, published=FETCHED - hour))
+    asyncio.run(store_items(storage_crawler({"DATA_DIR": str(tmp_path)}), [again]))
+    store = ArticleStore.connect(StorageConfig.from_settings(crawler.settings).target)
+    try:
+        assert store.count_articles("asiaplus") == 3
+        assert [d["title"] for d in store.latest_articles(limit=2)] == ["Story 1", "Story 2"]
+        assert store.page_html(url_id(article(2).url)) == "<html><p>story 2</p></html>"
+        assert [run["outcome"] for run in store.latest_runs()] == ["ok", "ok"]
+    finally:
+        store.close()
+    assert (tmp_path / "news.db").is_file()

@@ -1,0 +1,96 @@
+"""Tables for text normalisation, boilerplate lines and credit splitting."""
+
+import pytest
+
+from crawler.boilerplate import credit_line, is_cross_link, is_ui_line, split_credit
+from crawler.text import normalize_optional, normalize_text
+from pipelines.cleaning import clean_paragraphs
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("a\u00a0b", "a b"),                    # non-breaking space
+    ("a\u202fb", "a b"),                    # narrow no-break space
+    ("zero\u200bwidth", "zerowidth"),       # zero-width space
+    ("soft\u00adhyphen", "softhyphen"),     # soft hyphen
+    ("\ufeffBOM", "BOM"),                   # byte-order mark
+    ("  many \n\t spaces  ", "many spaces"),
+    ("e\u0301", "\u00e9"),                  # NFC composes
+    ("Душанбе\u00a0— столица", "Душанбе — столица"),
+])
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, None), ("  ", None), (" x ", "x")])
+def test_normalize_optional(raw: str | None, expected: str | None) -> None:
+    assert normalize_optional(raw) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "Share post:", "Поделиться:", "spot_imgspot_img", "spot_img", "Popular", "More like this",
+    "Related", "Date:", "ОСТАВЬТЕ ОТВЕТ", "Пожалуйста, введите ваш комментарий!",
+    "пожалуйста, введите ваше имя здесь", "Leave a reply", "Похожие статьи", "Популярное",
+])
+def test_ui_lines_are_recognised(line: str) -> None:
+    assert is_ui_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Popular protests erupted in the capital on Monday.",
+    "Related issues were discussed by the ministers.",
+    "Date: the talks are set for 20 October.",
+    "Share prices rose by 3 percent.",
+])
+def test_article_sentences_are_not_ui_lines(line: str) -> None:
+    assert not is_ui_line(line)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Read also: Tajik diplomat outlines relations", True),
+    ("Читайте также: Рогунская ГЭС", True),
+    ("He said he would read also the second report.", False),
+])
+def test_cross_links(line: str, expected: bool) -> None:
+    assert is_cross_link(line) is expected
+
+
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("Photo / Tajik MFA", (None, "Tajik MFA")),
+    ("Фото: Asia-Plus", (None, "Asia-Plus")),
+    ("Рогунская ГЭС. Фото: Asia-Plus", ("Рогунская ГЭС", "Asia-Plus")),
+    ("Officials at the opening ceremony. Photo: Asia-Plus", ("Officials at the opening ceremony", "Asia-Plus")),
+    ("Photo by Anora Sarkorova", (None, "Anora Sarkorova")),
+    ("Сурат: Ховар", (None, "Ховар")),
+    ("The new checkpoint on the border", ("The new checkpoint on the border", None)),
+])
+def test_split_credit(caption: str, expected: tuple[str | None, str | None]) -> None:
+    assert split_credit(caption) == expected
+
+
+def test_long_paragraph_mentioning_a_photo_is_not_a_credit() -> None:
+    paragraph = "The minister showed reporters a photo: " + "the border post was rebuilt last year " * 5
+    assert credit_line(paragraph) is None
+
+
+SEED_LINES = [
+    "On the sidelines of the conference, Tajik President Emomali Rahmon met Stanislav Zas.",
+    "On the same day, Zac met in Dushanbe with Tajik Foreign Minister Sirojiddin Muhriddin.",
+    "Photo / Tajik MFA",
+    "They reportedly also exchanged views on the current challenges.\u00a0\u00a0 ",
+    "ОСТАВЬТЕ ОТВЕТ",
+    "Пожалуйста, введите ваш комментарий!",
+    "пожалуйста, введите ваше имя здесь",
+    "Share post:",
+    "spot_imgspot_img",
+    "Popular",
+    "More like this",
+    "Related",
+]
+
+
+def test_clean_paragraphs_on_seed_boilerplate_moves_credit_to_image() -> None:
+    images = [{"url": "https://asiaplus.news/a.jpg", "caption": None, "credit": None}]
+    kept, counts = clean_paragraphs(SEED_LINES, images)
+    assert kept == [SEED_LINES[0], SEED_LINES[1], "They reportedly also exchanged views on the current challenges."]
+    assert images[0]["credit"] == "Tajik MFA"
+    assert counts == {"removed/ui": 8, "credit_moved": 1}
