@@ -28,6 +28,7 @@ DOWNLOAD_MAXSIZE = env_int("DOWNLOAD_MAXSIZE", 8 * 1024 * 1024, minimum=1024)
 RETRY_TIMES = env_int("RETRY_TIMES", 3, minimum=0)
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening control port on crawl hosts
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

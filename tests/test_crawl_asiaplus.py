@@ -1,0 +1,132 @@
+"""End to end: the real ``scrapy crawl asiaplus`` against the replica site on
+loopback, into nx-27017 (or ``MONGO_URI``) and into the embedded store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.urls import url_id
+from tests.conftest import REPLICAS, ROOT, MongoTarget, free_port, run_crawl
+
+EXPECTED: dict[str, Any] = json.loads((REPLICAS / "asiaplus" / "expected.json").read_text(encoding="utf-8"))
+ARTICLES = {url: fields for url, fields in EXPECTED.items() if url != "not_articles"}
+FIELDS = ("title", "paragraphs", "authors", "section", "tags", "language", "images", "lead")
+
+
+def crawl_into(mongo: MongoTarget, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    return run_crawl("asiaplus", f"base_url={base_url}", *args, env=env)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def test_crawl_stores_clean_articles_and_a_second_run_adds_nothing(
+    mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]
+) -> None:
+    base_url, _ = asiaplus_replica
+    first = crawl_into(mongo, base_url)
+    assert first.returncode == 0, first.stderr[-3000:]
+    docs = {doc["url"]: doc for doc in mongo.db.articles.find()}
+    assert set(docs) == set(ARTICLES)
+    for url, expected in ARTICLES.items():
+        doc = docs[url]
+        assert doc["_id"] == url_id(url)
+        assert {f: doc[f] for f in FIELDS} == {f: expected[f] for f in FIELDS}, url
+        assert iso(doc["published"]) == expected["published"]
+        assert iso(doc["modified"]) == expected["modified"]
+        assert doc["body"] == "\n\n".join(expected["paragraphs"])
+        assert doc["sources"]["body"] == "site"
+        assert mongo.db.pages.count_documents({"_id": doc["_id"]}) == 1
+    for url in EXPECTED["not_articles"]:
+        assert mongo.db.articles.count_documents({"urls": url}) == 0
+    snapshot = list(mongo.db.articles.find().sort("_id", 1))
+
+    second = crawl_into(mongo, base_url)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert list(mongo.db.articles.find().sort("_id", 1)) == snapshot
+    runs = list(mongo.db.crawl_runs.find().sort("started_at", 1))
+    assert [r["outcome"] for r in runs] == ["ok", "ok"]
+    assert runs[0]["stats"]["storage/inserted"] == len(ARTICLES)
+    assert runs[1]["stats"].get("storage/inserted", 0) == 0
+    assert runs[1]["stats"]["storage/unchanged"] == len(ARTICLES)
+    assert runs[1]["args"]["base_url"] == base_url
+
+
+def test_seed_article_has_exactly_its_eight_paragraphs(
+    mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]
+) -> None:
+    base_url, _ = asiaplus_replica
+    assert crawl_into(mongo, base_url).returncode == 0
+    doc = mongo.db.articles.find_one({"title": {"$regex": "^Tajik officials meet with CSTO SG"}})
+    assert len(doc["paragraphs"]) == 8
+    for junk in ("ОСТАВЬТЕ", "комментарий", "Share post", "spot_img", "Popular", "More like this",
+                 "Related", "Date:", "Photo / Tajik MFA", "Taliban foreign minister", "\u00a0", "\u00ad"):
+        assert junk not in doc["body"], junk
+    assert {"url": "https://asiaplus.news/wp-content/uploads/2022/10/mid-csto.jpg",
+            "caption": None, "credit": "Tajik MFA"} in doc["images"]
+    assert iso(doc["published"]) == "2022-10-19T09:25:00+00:00"
+    assert doc["published_raw"]
+
+
+def test_limit_and_since(mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]) -> None:
+    base_url, _ = asiaplus_replica
+    assert crawl_into(mongo, base_url, "since=2025-01-01").returncode == 0
+    years = sorted(doc["published"].year for doc in mongo.db.articles.find())
+    assert years and all(year >= 2025 for year in years)
+    assert mongo.db.articles.count_documents({"title": {"$regex": "CSTO"}}) == 0
+    mongo.db.articles.delete_many({})
+    assert crawl_into(mongo, base_url, "limit=1").returncode == 0
+    assert mongo.db.articles.count_documents({}) == 1
+
+
+def test_unreachable_mongo_fails_fast_with_one_masked_line(asiaplus_replica: tuple[str, list[str]]) -> None:
+    base_url, requests = asiaplus_replica
+    uri = f"mongodb://crawler:hunter2@127.0.0.1:{free_port()}/news"
+    result = run_crawl("asiaplus", f"base_url={base_url}", env={"MONGO_URI": uri},
+                       settings=["STORAGE_TIMEOUT_SECONDS=1"])
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "hunter2" not in output
+    lines = [line for line in output.splitlines() if "is unreachable" in line]
+    assert len(lines) == 1 and "mongodb://crawler:***@127.0.0.1" in lines[0]
+    assert not [path for path in requests if path != "/robots.txt"]
+
+
+def test_bad_spider_argument_fails_with_a_clear_message(tmp_path: Path) -> None:
+    result = run_crawl("asiaplus", "since=last-week", env={"DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "since must be a date as YYYY-MM-DD" in result.stderr
+
+
+def test_embedded_default_store_and_articles_command(
+    tmp_path: Path, asiaplus_replica: tuple[str, list[str]]
+) -> None:
+    base_url, _ = asiaplus_replica
+    result = run_crawl("asiaplus", f"base_url={base_url}", env={"DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "news.db").is_file()
+    listing = subprocess.run([sys.executable, "-m", "scrapy", "articles", "--json"], cwd=ROOT, text=True,
+                             capture_output=True, env={"DATA_DIR": str(tmp_path), "PATH": ""}, check=True)
+    records = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert {r["url"] for r in records} == set(ARTICLES)
+    summary = subprocess.run([sys.executable, "-m", "scrapy", "articles"], cwd=ROOT, text=True,
+                             capture_output=True, env={"DATA_DIR": str(tmp_path), "PATH": ""}, check=True)
+    assert summary.stdout.startswith(f"{len(ARTICLES)} articles in embedded store")
+    assert "ok (finished)" in summary.stdout
+
+
+@pytest.mark.parametrize("url", sorted(ARTICLES))
+def test_expected_fixture_is_complete(url: str) -> None:
+    """Contract on the replica's expected output: no empty expected values."""
+    expected = ARTICLES[url]
+    for field in ("title", "paragraphs", "published", "language", "lead", "section"):
+        assert expected[field], field
