@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 
 from lxml import etree
+
+logger = logging.getLogger(__name__)
 
 _PARSER = etree.XMLParser(
     recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
@@ -27,7 +30,11 @@ def gunzip_if_needed(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
 
 def parse_xml(body: bytes) -> etree._Element | None:
     """Parse an XML document, or return None when nothing usable is there."""
-    body = gunzip_if_needed(body).lstrip()
+    try:
+        body = gunzip_if_needed(body).lstrip()
+    except (OSError, EOFError, ValueError) as exc:  # corrupt or oversized gzip
+        logger.warning("Unreadable compressed XML: %(error)s", {"error": exc})
+        return None
     if not body:
         return None
     try:

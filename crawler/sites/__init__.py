@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-SITES_DIR = Path(__file__).parent
+# Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
+_BUNDLED = resources.files(__name__)
 
 
 class SiteConfigError(ValueError):
@@ -168,24 +170,31 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
     )
 
 
+def _load(text: str, source: str) -> SiteConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(f"{source}: {exc}") from None
+    return parse_site(data, source)
+
+
 def load_site_file(path: str | Path) -> SiteConfig:
     """Load and validate one site configuration file."""
-    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
         raise SiteConfigError(f"{path}: {exc}") from None
-    return parse_site(data, str(path))
+    return _load(text, str(path))
 
 
 def site_names() -> list[str]:
     """Names of the bundled site configurations."""
-    return sorted(p.stem for p in SITES_DIR.glob("*.toml"))
+    return sorted(entry.name.removesuffix(".toml") for entry in _BUNDLED.iterdir() if entry.name.endswith(".toml"))
 
 
 def load_site(name: str) -> SiteConfig:
     """Load the bundled configuration of site ``name``."""
-    path = SITES_DIR / f"{name}.toml"
-    if not path.exists():
+    entry = _BUNDLED / f"{name}.toml"
+    if not entry.is_file():
         raise SiteConfigError(f"no site config named {name!r} (known: {', '.join(site_names())})")
-    return load_site_file(path)
+    return _load(entry.read_text(encoding="utf-8"), f"crawler/sites/{name}.toml")
