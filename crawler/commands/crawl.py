@@ -12,8 +12,10 @@ import argparse
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
+from crawler.spiders.args import SpiderArgs, SpiderArgumentError
 from pipelines.run_record import outcome
 
 
@@ -23,6 +25,10 @@ class Command(ScrapyCrawlCommand):
         return self._crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:  # a bad -a value is a usage error, not a traceback
+            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit")))
+        except SpiderArgumentError as exc:
+            raise UsageError(str(exc), print_help=False) from None
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:
