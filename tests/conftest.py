@@ -19,9 +19,9 @@ import pymongo
 import pytest
 
 from tests.replica.server import serve
+from tests.replicas import REPLICAS
 
 ROOT = Path(__file__).resolve().parent.parent
-REPLICAS = Path(__file__).resolve().parent / "replica"
 
 # Settings that make a replica crawl fast; politeness stays on in production.
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_FLUSH_SECONDS=0.2",

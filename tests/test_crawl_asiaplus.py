@@ -8,16 +8,11 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import pytest
+from tests.conftest import ROOT, MongoTarget, free_port, run_crawl
+from tests.replicas import expected_articles
 
-from crawler.urls import url_id
-from tests.conftest import REPLICAS, ROOT, MongoTarget, free_port, run_crawl
-
-EXPECTED: dict[str, Any] = json.loads((REPLICAS / "asiaplus" / "expected.json").read_text(encoding="utf-8"))
-ARTICLES = {url: fields for url, fields in EXPECTED.items() if url != "not_articles"}
-FIELDS = ("title", "paragraphs", "authors", "section", "tags", "language", "images", "lead")
+ARTICLES = expected_articles("asiaplus")
 
 
 def crawl_into(mongo: MongoTarget, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,38 +22,6 @@ def crawl_into(mongo: MongoTarget, base_url: str, *args: str) -> subprocess.Comp
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def test_crawl_stores_clean_articles_and_a_second_run_adds_nothing(
-    mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]
-) -> None:
-    base_url, _ = asiaplus_replica
-    first = crawl_into(mongo, base_url)
-    assert first.returncode == 0, first.stderr[-3000:]
-    docs = {doc["url"]: doc for doc in mongo.db.articles.find()}
-    assert set(docs) == set(ARTICLES)
-    for url, expected in ARTICLES.items():
-        doc = docs[url]
-        assert doc["_id"] == url_id(url)
-        assert {f: doc[f] for f in FIELDS} == {f: expected[f] for f in FIELDS}, url
-        assert iso(doc["published"]) == expected["published"]
-        assert iso(doc["modified"]) == expected["modified"]
-        assert doc["body"] == "\n\n".join(expected["paragraphs"])
-        assert doc["sources"]["body"] == "site"
-        assert mongo.db.pages.count_documents({"_id": doc["_id"]}) == 1
-    for url in EXPECTED["not_articles"]:
-        assert mongo.db.articles.count_documents({"urls": url}) == 0
-    snapshot = list(mongo.db.articles.find().sort("_id", 1))
-
-    second = crawl_into(mongo, base_url)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert list(mongo.db.articles.find().sort("_id", 1)) == snapshot
-    runs = list(mongo.db.crawl_runs.find().sort("started_at", 1))
-    assert [r["outcome"] for r in runs] == ["ok", "ok"]
-    assert runs[0]["stats"]["storage/inserted"] == len(ARTICLES)
-    assert runs[1]["stats"].get("storage/inserted", 0) == 0
-    assert runs[1]["stats"]["storage/unchanged"] == len(ARTICLES)
-    assert runs[1]["args"]["base_url"] == base_url
 
 
 def test_seed_article_has_exactly_its_eight_paragraphs(
@@ -122,11 +85,3 @@ def test_embedded_default_store_and_articles_command(
                              capture_output=True, env={"DATA_DIR": str(tmp_path), "PATH": ""}, check=True)
     assert summary.stdout.startswith(f"{len(ARTICLES)} articles in embedded store")
     assert "ok (finished)" in summary.stdout
-
-
-@pytest.mark.parametrize("url", sorted(ARTICLES))
-def test_expected_fixture_is_complete(url: str) -> None:
-    """Contract on the replica's expected output: no empty expected values."""
-    expected = ARTICLES[url]
-    for field in ("title", "paragraphs", "published", "language", "lead", "section"):
-        assert expected[field], field

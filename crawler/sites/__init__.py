@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ class Edition:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()
+    wp_api: str | None = None  # WordPress REST endpoint, e.g. https://site/wp-json/wp/v2/posts
+    archive: str | None = None  # date archive template, e.g. https://site/{date:%Y/%m/%d}/
+    feed_pages: int = 1  # WordPress paged feeds (?paged=N) read back to -a since
+    listing_pages: int = 1  # listing pages followed through "next" links
 
     @property
     def tz(self) -> ZoneInfo:
@@ -58,6 +63,14 @@ class Selectors:
 
 
 @dataclass(frozen=True)
+class Politeness:
+    """Per-site overrides of Scrapy's per-domain download slot."""
+
+    concurrency: int = 2
+    delay: float = 0.5
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything the crawler knows about one site."""
 
@@ -71,6 +84,8 @@ class SiteConfig:
     site_names: tuple[str, ...] = ()
     country: str = ""
     needs_browser: bool = False
+    robots_sitemaps: bool = True  # also read the sitemaps robots.txt lists
+    politeness: Politeness = field(default_factory=Politeness)
 
     def is_article_url(self, url: str) -> bool:
         """True when ``url`` looks like an article of this site."""
@@ -86,7 +101,7 @@ class SiteConfig:
 
 _SITE_KEYS = {
     "name", "title", "domains", "editions", "article_url", "exclude_urls",
-    "selectors", "site_names", "country", "needs_browser",
+    "selectors", "site_names", "country", "needs_browser", "robots_sitemaps", "politeness",
 }
 _REQUIRED = {"name", "domains", "editions", "article_url"}
 
@@ -121,21 +136,60 @@ def _check_url(where: str, url: str, domains: tuple[str, ...]) -> None:
         raise SiteConfigError(f"{where}: {url!r} is not an http(s) URL on {', '.join(domains)}")
 
 
+def _int(where: str, value: Any, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise SiteConfigError(f"{where} must be an integer from {low} to {high}")
+    return value
+
+
+def _template(where: str, value: Any, domains: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or "{date:" not in value:
+        raise SiteConfigError(f"{where} must be a URL template with a {{date:...}} field")
+    try:
+        _check_url(where, value.format(date=datetime(2000, 1, 2)), domains)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise SiteConfigError(f"{where}: bad template: {exc}") from None
+    return value
+
+
+_EDITION_KEYS = {"language", "timezone", "home", "feeds", "sitemaps", "listings", "wp_api", "archive",
+                 "feed_pages", "listing_pages"}
+
+
 def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
     if not isinstance(data, dict):
         raise SiteConfigError(f"{where} must be a table")
-    allowed = {"language", "timezone", "home", "feeds", "sitemaps", "listings"}
-    _check_keys(where, data, allowed, {"language", "timezone", "home"})
+    _check_keys(where, data, _EDITION_KEYS, {"language", "timezone", "home"})
     try:
         ZoneInfo(data["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteConfigError(f"{where}.timezone: unknown time zone {data['timezone']!r}") from None
+    if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{4})?", str(data["language"])):
+        raise SiteConfigError(f"{where}.language must be an ISO 639-1 code such as 'ru' or 'uz-Cyrl'")
     lists = {k: _tuple_of_str(f"{where}.{k}", data.get(k, [])) for k in ("feeds", "sitemaps", "listings")}
     for key, urls in lists.items():
         for url in urls:
             _check_url(f"{where}.{key}", url, domains)
     _check_url(f"{where}.home", data["home"], domains)
-    return Edition(language=data["language"], timezone=data["timezone"], home=data["home"], **lists)
+    if "wp_api" in data:
+        _check_url(f"{where}.wp_api", data["wp_api"], domains)
+    archive = _template(f"{where}.archive", data["archive"], domains) if "archive" in data else None
+    return Edition(
+        language=data["language"], timezone=data["timezone"], home=data["home"], **lists,
+        wp_api=data.get("wp_api"), archive=archive,
+        feed_pages=_int(f"{where}.feed_pages", data.get("feed_pages", 1), 1, 100),
+        listing_pages=_int(f"{where}.listing_pages", data.get("listing_pages", 1), 1, 100),
+    )
+
+
+def _politeness(where: str, data: Any) -> Politeness:
+    if not isinstance(data, dict):
+        raise SiteConfigError(f"{where} must be a table")
+    _check_keys(where, data, {"concurrency", "delay"}, set())
+    delay = data.get("delay", 0.5)
+    if not isinstance(delay, int | float) or isinstance(delay, bool) or not 0 <= delay <= 60:
+        raise SiteConfigError(f"{where}.delay must be a number of seconds from 0 to 60")
+    return Politeness(concurrency=_int(f"{where}.concurrency", data.get("concurrency", 2), 1, 4), delay=float(delay))
 
 
 def _selectors(where: str, data: Any) -> Selectors:
@@ -166,8 +220,16 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
         selectors=_selectors(f"{source}: selectors", data.get("selectors", {})),
         site_names=_tuple_of_str(f"{source}: site_names", data.get("site_names", [])),
         country=data.get("country", ""),
-        needs_browser=bool(data.get("needs_browser", False)),
+        needs_browser=_bool(f"{source}: needs_browser", data.get("needs_browser", False)),
+        robots_sitemaps=_bool(f"{source}: robots_sitemaps", data.get("robots_sitemaps", True)),
+        politeness=_politeness(f"{source}: politeness", data.get("politeness", {})),
     )
+
+
+def _bool(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SiteConfigError(f"{where} must be true or false")
+    return value
 
 
 def _load(text: str, source: str) -> SiteConfig:

@@ -1,13 +1,20 @@
 """A static HTTP server for replica sites, standard library only.
 
-``/a/b/`` serves ``<root>/a/b/index.html`` (or ``index.xml``); other paths
-serve the file of that name. Unknown paths get 404. Run it by hand with
+Path mapping, for a request path P with query Q:
+- a directory (``/a/b/`` or ``/a/b``) serves ``index__Q.<ext>`` when Q is set
+  and that file exists, else ``index.<ext>`` (ext: html, xml, json);
+- a file serves ``<name>__Q`` when Q is set and that file exists, else ``<name>``;
+- anything else is 404.
+``_server.json`` in the replica root may override content types per file
+suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
+charset is only in a meta tag. Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import mimetypes
 import threading
 from collections.abc import Iterator
@@ -18,7 +25,31 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8",
-          ".txt": "text/plain; charset=utf-8", ".gz": "application/x-gzip"}
+          ".json": "application/json; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+          ".js": "application/javascript; charset=utf-8", ".gz": "application/x-gzip"}
+_INDEXES = ("html", "xml", "json")
+
+
+def resolve(root: Path, raw_path: str) -> Path | None:
+    """The file that serves ``raw_path`` (path and query) under ``root``, if any."""
+    parts = urlsplit(raw_path)
+    candidate = (root / unquote(parts.path).lstrip("/")).resolve()
+    if not candidate.is_relative_to(root):
+        return None
+    query = unquote(parts.query)
+    if candidate.is_dir():
+        names = [f"index__{query}.{ext}" for ext in _INDEXES if query] + [f"index.{ext}" for ext in _INDEXES]
+        return next((candidate / n for n in names if (candidate / n).is_file()), None)
+    if query and candidate.with_name(f"{candidate.name}__{query}").is_file():
+        return candidate.with_name(f"{candidate.name}__{query}")
+    return candidate if candidate.is_file() else None
+
+
+def content_type(root: Path, file: Path) -> str:
+    overrides_file = root / "_server.json"
+    overrides = json.loads(overrides_file.read_text())["content_types"] if overrides_file.is_file() else {}
+    suffix = file.suffix or Path(file.name.split("__")[0]).suffix
+    return overrides.get(suffix) or _TYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "text/html"
 
 
 class ReplicaHandler(BaseHTTPRequestHandler):
@@ -31,27 +62,14 @@ class ReplicaHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
 
-    def _resolve(self) -> Path | None:
-        path = unquote(urlsplit(self.path).path)
-        candidate = (self.root / path.lstrip("/")).resolve()
-        if not candidate.is_relative_to(self.root):
-            return None
-        if path.endswith("/"):
-            for name in ("index.html", "index.xml"):
-                if (candidate / name).is_file():
-                    return candidate / name
-            return None
-        return candidate if candidate.is_file() else None
-
     def do_GET(self) -> None:
-        file = self._resolve()
+        file = resolve(self.root, self.path)
         if file is None:
             self.send_error(404)
             return
         body = file.read_bytes()
-        content_type = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self.send_response(200)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", content_type(self.root, file))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -1,0 +1,45 @@
+"""Contract checks over the site registry, its replicas and the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.sites import load_site, site_names
+from tests.replicas import expected, expected_articles, replica_sites
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_every_site_has_a_replica_and_every_replica_a_site() -> None:
+    assert site_names() == replica_sites()
+
+
+@pytest.mark.parametrize("site", site_names())
+def test_site_config_is_valid_and_consistent(site: str) -> None:
+    config = load_site(site)
+    assert config.name == site
+    assert config.editions
+    for edition in config.editions:
+        assert edition.feeds or edition.sitemaps or edition.listings or edition.wp_api, edition
+
+
+@pytest.mark.parametrize("site", replica_sites())
+def test_expected_output_is_complete(site: str) -> None:
+    articles = expected_articles(site)
+    assert len(articles) >= 3
+    assert expected(site)["not_articles"]
+    config = load_site(site)
+    for url, fields in articles.items():
+        assert config.is_article_url(url), url
+        for field in ("title", "paragraphs", "published", "language"):
+            assert fields[field], f"{url}: empty {field}"
+        assert all(paragraph.strip() == paragraph and paragraph for paragraph in fields["paragraphs"])
+
+
+def test_readme_site_table_matches_the_registry() -> None:
+    section = README.read_text(encoding="utf-8").split("\n## Sites\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(rows) == site_names()
