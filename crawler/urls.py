@@ -37,9 +37,21 @@ def url_id(url: str) -> str:
     return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()
 
 
+HOSTS_PREFIX = "/_hosts/"
+
+
+def _same_site(host: str, primary: str) -> bool:
+    return host.removeprefix("www.") == primary.removeprefix("www.")
+
+
 @dataclass(frozen=True)
 class Mirror:
-    """Rewrites a site's URLs to a mirror base (``http://127.0.0.1:8080``) and back."""
+    """Rewrites a site's URLs to a mirror base (``http://127.0.0.1:8080``) and back.
+
+    The host of the site's home (and its ``www.`` twin) maps to the mirror's
+    root; any other host of the site (``en.fergana.media``, ``akipress.org``)
+    maps under ``/_hosts/<host>/``, so one mirror serves every host of a site.
+    """
 
     base: str
     domains: tuple[str, ...]
@@ -60,14 +72,23 @@ class Mirror:
     def to_mirror(self, url: str) -> str:
         """Point a URL of the site at the mirror; other URLs are returned unchanged."""
         parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.domains:
+        host = (parts.hostname or "").lower()
+        if host not in self.domains:
             return url
+        path = parts.path or "/"
+        if not _same_site(host, urlsplit(self.origin).hostname or ""):
+            path = f"{HOSTS_PREFIX}{host}{path}"
         base = urlsplit(self.base)
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+        return urlunsplit((base.scheme, base.netloc, path, parts.query, parts.fragment))
 
     def to_real(self, url: str) -> str:
         """Map a mirror URL back to the real site's URL."""
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != self.base:
             return url
-        return self.origin + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+        origin, path = self.origin, parts.path
+        if path.startswith(HOSTS_PREFIX):
+            host, _, rest = path[len(HOSTS_PREFIX):].partition("/")
+            if host in self.domains:
+                origin, path = f"{urlsplit(self.origin).scheme}://{host}", "/" + rest
+        return origin + urlunsplit(("", "", path, parts.query, parts.fragment))

@@ -62,6 +62,13 @@ def test_mirror_round_trip() -> None:
     assert mirror.to_real("http://127.0.0.1:9001/en/feed/") == "http://127.0.0.1:9001/en/feed/"
 
 
+def test_mirror_serves_other_hosts_of_the_site_under_a_prefix() -> None:
+    mirror = Mirror.for_site("http://127.0.0.1:9000", ("fergana.media", "en.fergana.media"), "https://fergana.media/")
+    assert mirror.to_mirror("https://en.fergana.media/news/1/") == "http://127.0.0.1:9000/_hosts/en.fergana.media/news/1/"
+    assert mirror.to_real("http://127.0.0.1:9000/_hosts/en.fergana.media/news/1/") == "https://en.fergana.media/news/1/"
+    assert mirror.to_real("http://127.0.0.1:9000/_hosts/evil.example/x") == "https://fergana.media/_hosts/evil.example/x"
+
+
 @pytest.mark.parametrize("bad", ["127.0.0.1:9000", "ftp://mirror/", "http://"])
 def test_mirror_rejects_bad_base(bad: str) -> None:
     with pytest.raises(ValueError, match="base_url"):
