@@ -5,6 +5,8 @@ variable of the same name (see ``deploy/env.example``); the rest are fixed
 here. Settings passed with ``-s NAME=value`` still win over both.
 """
 
+from pathlib import Path
+
 from crawler.env import env_bool, env_float, env_int, env_str
 
 BOT_NAME = "centralasia-news"
@@ -33,6 +35,26 @@ REMOTE_CONTROL_ENABLED = False  # no listening control port on crawl hosts
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
+# Pages that need a browser go through scrapy-playwright and Chromium (Debian's
+# package by default); other requests keep Scrapy's own HTTP handler.
+BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
+CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")
+if BROWSER_ENABLED:
+    DOWNLOAD_HANDLERS = {
+        "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    }
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"],
+    **({"executable_path": CHROMIUM_PATH} if Path(CHROMIUM_PATH).exists() else {}),
+}
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = env_int("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, minimum=1)
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1) * 1000
 
 ITEM_PIPELINES = {
     "pipelines.cleaning.CleaningPipeline": 100,

@@ -43,7 +43,21 @@ def test_bundled_sites_load() -> None:
 
 
 def test_minimal_config_loads(tmp_path: Path) -> None:
-    assert load_site_file(write(tmp_path, MINIMAL)).editions[0].feeds == ("https://example.tj/feed/",)
+    site = load_site_file(write(tmp_path, MINIMAL))
+    assert site.editions[0].feeds == ("https://example.tj/feed/",)
+    assert (site.needs_browser, site.robots_sitemaps, site.politeness.concurrency) == (False, True, 2)
+
+
+def test_full_config_loads(tmp_path: Path) -> None:
+    extra = 'name = "example"\nneeds_browser = true\npoliteness = {concurrency = 1, delay = 2}'
+    text = MINIMAL.replace('name = "example"', extra)
+    text = text.replace("feeds =", 'archive = "https://example.tj/{date:%Y/%m/%d}/"\nfeed_pages = 5\n'
+                        'wp_api = "https://example.tj/wp-json/wp/v2/posts"\nfeeds =')
+    site = load_site_file(write(tmp_path, text))
+    edition = site.editions[0]
+    assert edition.archive and edition.archive.format(date=datetime(2025, 3, 4)) == "https://example.tj/2025/03/04/"
+    assert (edition.feed_pages, edition.wp_api) == (5, "https://example.tj/wp-json/wp/v2/posts")
+    assert site.needs_browser and site.politeness.delay == 2.0
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -54,6 +68,14 @@ def test_minimal_config_loads(tmp_path: Path) -> None:
     (('name = "example"', ""), "missing key"),
     (('domains = ["example.tj"]', 'domains = "example.tj"'), "list of strings"),
     (("[[editions]]", "[editions.x]"), "array of tables"),
+    (('language = "ru"', 'language = "russian"'), "ISO 639-1"),
+    (("feeds =", 'archive = "https://example.tj/archive/"\nfeeds ='), "date:"),
+    (("feeds =", 'archive = "https://example.tj/{date:%Y}/{nope}/"\nfeeds ='), "bad template"),
+    (("feeds =", "feed_pages = 0\nfeeds ="), "integer from 1 to 100"),
+    (("feeds =", 'wp_api = "https://elsewhere.tj/wp-json/wp/v2/posts"\nfeeds ='), "not an http"),
+    (('name = "example"', 'name = "example"\nneeds_browser = "yes"'), "true or false"),
+    (('name = "example"', 'name = "example"\npoliteness = {concurrency = 9}'), "integer from 1 to 4"),
+    (('name = "example"', 'name = "example"\npoliteness = {delay = -1}'), "seconds from 0 to 60"),
 ])
 def test_config_errors_name_the_problem(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(SiteConfigError, match=message):

@@ -6,10 +6,15 @@ import gzip
 from datetime import UTC, datetime
 
 import pytest
+from parsel import Selector
 
+from crawler.discovery import Link
 from crawler.discovery.feeds import is_feed, parse_feed
+from crawler.discovery.html import feed_links, next_page, robots_sitemaps, wp_api_root
 from crawler.discovery.sitemaps import parse_sitemap
+from crawler.discovery.wpapi import parse_posts, posts_url
 from crawler.discovery.xml import gunzip_if_needed
+from crawler.spiders.discovery import paged_feed_url
 from tests.conftest import REPLICAS
 
 SITE = REPLICAS / "asiaplus"
@@ -72,3 +77,38 @@ def test_corrupt_gzip_is_not_a_sitemap(body: bytes) -> None:
 @pytest.mark.parametrize("body", [b"", b"<html/>", (SITE / "en/feed/index.xml").read_bytes()])
 def test_non_sitemaps_are_rejected(body: bytes) -> None:
     assert parse_sitemap(body) is None
+
+
+def test_wordpress_api_posts() -> None:
+    body = b"""[{"id": 7, "link": "https://timesca.com/story/", "date_gmt": "2025-03-14T04:10:00",
+                 "modified_gmt": "2025-03-15T00:00:00"}, {"id": 8}]"""
+    links = parse_posts(body)
+    assert links == [Link("https://timesca.com/story/", datetime(2025, 3, 14, 4, 10, tzinfo=UTC))]
+    assert parse_posts(b'{"code": "rest_post_invalid_page_number"}') is None
+    assert parse_posts(b"<html>") is None
+    assert posts_url("https://timesca.com/wp-json/wp/v2/posts", 2).startswith(
+        "https://timesca.com/wp-json/wp/v2/posts?per_page=50&page=2&orderby=date&order=desc")
+
+
+def test_home_page_hints() -> None:
+    sel = Selector(text="""<html><head>
+      <link rel="alternate" type="application/rss+xml" href="/feed/">
+      <link rel="alternate" type="application/rss+xml" href="/comments/feed/">
+      <link rel="alternate" hreflang="ru" href="/ru/">
+      <link rel="https://api.w.org/" href="https://site.kg/wp-json/">
+      <link rel="next" href="/page/2/"></head></html>""")
+    assert feed_links(sel, "https://site.kg/") == ["https://site.kg/feed/"]
+    assert wp_api_root(sel, "https://site.kg/") == "https://site.kg/wp-json/"
+    assert next_page(sel, "https://site.kg/") == "https://site.kg/page/2/"
+    assert next_page(Selector(text='<a class="next" href="?page=3">»</a>'), "https://24.kg/x/") == "https://24.kg/x/?page=3"
+    assert next_page(Selector(text="<p>last page</p>"), "https://24.kg/") is None
+
+
+def test_robots_sitemaps() -> None:
+    robots = "User-agent: *\nDisallow: /wp-admin/\nSitemap: https://a.tj/s1.xml\nsitemap:https://a.tj/s2.xml\n"
+    assert robots_sitemaps(robots) == ["https://a.tj/s1.xml", "https://a.tj/s2.xml"]
+
+
+def test_paged_feed_url() -> None:
+    assert paged_feed_url("https://timesca.com/feed/", 2) == "https://timesca.com/feed/?paged=2"
+    assert paged_feed_url("https://kaktus.media/?rss", 3) == "https://kaktus.media/?rss&paged=3"

@@ -27,8 +27,13 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:  # a bad -a value is a usage error, not a traceback
             SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit")))
+            if args and self.crawler_process is not None:
+                spider_class = self.crawler_process.spider_loader.load(args[0])
+                getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)
         except SpiderArgumentError as exc:
             raise UsageError(str(exc), print_help=False) from None
+        except KeyError:
+            pass  # unknown spider: Scrapy's own message follows
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:

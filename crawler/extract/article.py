@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
@@ -112,11 +112,14 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     value = parse_datetime(raw, tz)
     if value is not None and found is not None:
         return value, raw, found[1]
+    # Generic: the first <time datetime>, unless it contradicts the permalink's day
+    # (then it is a teaser's date); the permalink day alone is the last resort.
     day = date_from_url(page.url, tz)
-    if day is not None:
-        return day, raw, "url"
-    generic = page.sel.css("article time::attr(datetime), time::attr(datetime)").get()
-    return parse_datetime(generic, tz), raw or generic, "generic"
+    generic_raw = page.sel.css("article time::attr(datetime), time::attr(datetime)").get()
+    generic = parse_datetime(generic_raw, tz)
+    if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
+        return generic, raw or generic_raw, "generic"
+    return (day, raw, "url") if day else (None, raw, None)
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
@@ -237,7 +240,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None)
     put("authors", _authors(page))
     put("section", _section(page))
     put("tags", _tags(page))
-    put("language", _language(page, edition.language if edition else None))
+    put("language", _language(page, edition.language if edition and edition.language != "und" else None))
     for name, reader in (("published", _published), ("modified", _modified)):
         value, raw, method = reader(page, tz)
         record[name], record[f"{name}_raw"] = value, normalize_optional(raw)

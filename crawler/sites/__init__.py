@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
 _BUNDLED = resources.files(__name__)
+SITES_DIR_NAME = str(Path(__file__).parent)  # on disk, for tools and tests (not in an egg)
 
 
 class SiteConfigError(ValueError):
@@ -164,7 +165,7 @@ def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
         ZoneInfo(data["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteConfigError(f"{where}.timezone: unknown time zone {data['timezone']!r}") from None
-    if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{4})?", str(data["language"])):
+    if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{4})?|und", str(data["language"])):
         raise SiteConfigError(f"{where}.language must be an ISO 639-1 code such as 'ru' or 'uz-Cyrl'")
     lists = {k: _tuple_of_str(f"{where}.{k}", data.get(k, [])) for k in ("feeds", "sitemaps", "listings")}
     for key, urls in lists.items():

@@ -1,0 +1,34 @@
+"""The WordPress REST API post list (``/wp-json/wp/v2/posts``) -> dated links."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from urllib.parse import urlencode
+
+from crawler.dates import parse_datetime
+from crawler.discovery import Link
+
+PAGE_SIZE = 50
+
+
+def posts_url(endpoint: str, page: int) -> str:
+    """The URL of one page of posts, newest first, with only the fields discovery needs."""
+    query = urlencode({"per_page": PAGE_SIZE, "page": page, "orderby": "date", "order": "desc",
+                       "_fields": "link,date_gmt,modified_gmt"})
+    return f"{endpoint}?{query}"
+
+
+def parse_posts(body: bytes) -> list[Link] | None:
+    """Links of a posts page, dated by ``date_gmt`` (UTC); None when it is not a post list."""
+    try:
+        posts = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(posts, list):
+        return None
+    links = []
+    for post in posts:
+        if isinstance(post, dict) and isinstance(post.get("link"), str):
+            links.append(Link(post["link"], parse_datetime(post.get("date_gmt"), UTC)))
+    return links

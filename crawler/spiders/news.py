@@ -1,0 +1,99 @@
+"""``scrapy crawl news``: any news site, without a bundled config.
+
+``-a url=https://example-news.kg/`` discovers the site's feeds, WordPress API
+and sitemaps from its home page and robots.txt and extracts with the generic
+rules, storing only pages that declare themselves articles (JSON-LD or
+``og:type``). ``-a config=path/to/site.toml`` crawls a site from a config file
+exactly as a bundled site, so an operator adds an outlet with no code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawler.discovery import Link
+from crawler.discovery.html import feed_links, wp_api_root
+from crawler.discovery.wpapi import posts_url
+from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
+from crawler.spiders.args import SpiderArgumentError
+from crawler.spiders.base import SiteSpider
+
+# Without a config, an article URL is one whose last segment is a long slug,
+# carries a numeric id, or sits under a date; the page itself must then say it
+# is an article.
+GENERIC_ARTICLE_URL = (
+    r"^https?://[^/]+/(?:[^?#]*/)?(?:[^/?#]*[-_][^/?#]*[-_][^/?#]*|[^/?#]*\d{4,}[^/?#]*)/?$"
+    r"|^https?://[^/]+/(?:[^?#]*/)?(?:19|20)\d\d/\d\d/"
+)
+GENERIC_EXCLUDES = [
+    r"/(?:category|categories|tag|tags|author|authors|page|feed|search|login|wp-admin|wp-json|wp-content|"
+    r"comments|attachment)(?:/|$)",
+    r"\.(?:jpe?g|png|gif|webp|svg|pdf|docx?|xlsx?|zip|mp[34]|css|js|xml|json)$",
+]
+
+
+def generic_site(url: str) -> SiteConfig:
+    """A config for a site known only by its home page URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {url!r}")
+    host = parts.hostname.lower()
+    twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
+    return parse_site({
+        "name": host.removeprefix("www."),
+        "domains": [host, twin],
+        "article_url": GENERIC_ARTICLE_URL,
+        "exclude_urls": GENERIC_EXCLUDES,
+        "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{host}{parts.path or '/'}"}],
+    }, f"-a url={url}")
+
+
+def config_from_args(url: str | None = None, config: str | None = None) -> SiteConfig:
+    """The site config that ``-a url=`` or ``-a config=`` names; raises SpiderArgumentError."""
+    if bool(url) == bool(config):
+        raise SpiderArgumentError("the news spider needs either -a url=https://site/ or -a config=path.toml")
+    try:
+        return load_site_file(config) if config else generic_site(url or "")
+    except SiteConfigError as exc:
+        raise SpiderArgumentError(str(exc)) from None
+
+
+class NewsSpider(SiteSpider):
+    name = "news"
+
+    def load_config(self, **kwargs: Any) -> SiteConfig:
+        site = config_from_args(kwargs.get("url"), kwargs.get("config"))
+        self.strict_page_type = not kwargs.get("config")  # type: ignore[misc]
+        return site
+
+    @classmethod
+    def validate_args(cls, spargs: dict[str, str]) -> None:
+        config_from_args(spargs.get("url"), spargs.get("config"))
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        async for request in super().start():
+            yield request
+        if self.strict_page_type:  # no config: learn the site from its home page
+            for edition in self.site.editions:
+                yield self._discovery(edition.home, self.parse_home, edition)
+
+    def parse_home(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
+        """Feeds and the WordPress API the home page announces, and the articles it links to."""
+        if not isinstance(response, TextResponse):
+            return
+        base = self.real_url(response.url)
+        for feed in feed_links(response.selector, base):
+            self._count("discovery/home/feeds")
+            yield self._discovery(self.real_url(feed), self.parse_feed, edition, page=1)
+        api = wp_api_root(response.selector, base)
+        if api:
+            self._count("discovery/home/wp_api")
+            endpoint = urljoin(self.real_url(api), "wp/v2/posts")
+            yield self._discovery(posts_url(endpoint, 1), self.parse_wp_api, edition, page=1)
+        links = [Link(self.real_url(urljoin(response.url, href))) for href in response.css("a::attr(href)").getall()]
+        yield from self._article_requests(links, "home")
