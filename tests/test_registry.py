@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import load_site, site_names
+from crawler.sites import load_site, load_site_file, site_names
 from tests.replicas import expected, expected_articles, replica_sites
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -43,3 +43,11 @@ def test_readme_site_table_matches_the_registry() -> None:
     section = README.read_text(encoding="utf-8").split("\n## Sites\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(rows) == site_names()
+
+
+def test_readme_example_config_is_valid(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.toml"
+    path.write_text(example, encoding="utf-8")
+    assert load_site_file(path).editions[0].wp_api
