@@ -1,0 +1,67 @@
+"""Spider-level discovery without network: which requests a crawl starts with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scrapy.utils.test import get_crawler
+
+from crawler.spiders.news import NewsSpider
+from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
+
+CONFIG = """
+name = "example"
+domains = ["example.kg", "ru.example.kg"]
+article_url = '^https://example\\\\.kg/news/\\\\d+'
+[[editions]]
+language = "ky"
+timezone = "Asia/Bishkek"
+home = "https://example.kg/"
+feeds = ["https://example.kg/feed/"]
+wp_api = "https://example.kg/wp-json/wp/v2/posts"
+archive = "https://example.kg/archive/{date:%Y-%m-%d}/"
+[[editions]]
+language = "ru"
+timezone = "Asia/Bishkek"
+home = "https://ru.example.kg/"
+sitemaps = ["https://ru.example.kg/sitemap.xml"]
+"""
+
+
+def start_urls(spider) -> list[str]:  # type: ignore[no-untyped-def]
+    return [request.url for request in spider.discovery_requests()]
+
+
+def news_spider(tmp_path: Path, **args: str) -> NewsSpider:
+    path = tmp_path / "example.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    crawler = get_crawler(NewsSpider)
+    return NewsSpider.from_crawler(crawler, config=str(path), **args)  # type: ignore[no-any-return]
+
+
+def test_start_requests_cover_every_source_and_host(tmp_path: Path) -> None:
+    urls = start_urls(news_spider(tmp_path))
+    assert urls[0] == "https://example.kg/feed/"
+    assert urls[1].startswith("https://example.kg/wp-json/wp/v2/posts?per_page=50&page=1")
+    assert "https://ru.example.kg/sitemap.xml" in urls
+    assert urls[-2:] == ["https://example.kg/robots.txt", "https://ru.example.kg/robots.txt"]
+    assert not [u for u in urls if "/archive/" in u]  # archives only when backfilling
+
+
+def test_backfill_walks_the_day_archive_back_to_since(tmp_path: Path) -> None:
+    since = (datetime.now(UTC) - timedelta(days=2)).date()
+    archives = [u for u in start_urls(news_spider(tmp_path, since=since.isoformat())) if "/archive/" in u]
+    assert len(archives) in (3, 4)  # today .. since, in the site's time zone
+    assert archives[-1] == f"https://example.kg/archive/{since.isoformat()}/"
+
+
+def test_mirror_rewrites_every_host(tmp_path: Path) -> None:
+    urls = start_urls(news_spider(tmp_path, base_url="http://127.0.0.1:9999"))
+    assert all(u.startswith("http://127.0.0.1:9999/") for u in urls)
+    assert "http://127.0.0.1:9999/_hosts/ru.example.kg/sitemap.xml" in urls
+
+
+def test_bundled_site_spider_has_the_site_politeness() -> None:
+    slots = AsiaplusSpider.custom_settings["DOWNLOAD_SLOTS"]
+    assert slots["asiaplus.news"] == {"concurrency": 2, "delay": 0.5}
