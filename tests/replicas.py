@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.sites import load_site
+from crawler.urls import Mirror
 from tests.replica.server import resolve
 
 REPLICAS = Path(__file__).resolve().parent / "replica"
@@ -41,7 +43,8 @@ def page_file(site: str, url: str) -> Path:
     recorded = expected_articles(site).get(url, {}).get("_recorded")
     if recorded:
         return root / recorded
-    parts = urlsplit(url)
+    config = load_site(site)
+    parts = urlsplit(Mirror.for_site("http://replica", config.domains, config.editions[0].home).to_mirror(url))
     file = resolve(root, parts.path + (f"?{parts.query}" if parts.query else ""))
     if file is None:
         raise FileNotFoundError(f"{site}: no replica file for {url}")
