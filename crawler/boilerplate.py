@@ -56,7 +56,7 @@ _CROSS_LINK = re.compile(
 
 _CREDIT_WORDS = r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото"
 _CREDIT = re.compile(
-    rf"^(?:(?P<caption>.+?)[.,;]?\s+)?(?:{_CREDIT_WORDS})\s*(?:/|:|©|by\b|-|—)\s*(?P<credit>.+)$",
+    rf"^(?:(?P<caption>.+?)[.,;]?\s+)?(?:(?:{_CREDIT_WORDS})\s*(?:/|:|©|by\b|-|—)|image\s*:)\s*(?P<credit>.+)$",
     re.IGNORECASE,
 )
 _MAX_CREDIT_LINE = 160

@@ -8,9 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import extract_article
+from crawler.extract.body import extract_body
 from crawler.sites import Selectors, SiteConfig, load_site
 from pipelines.cleaning import clean_paragraphs
 from tests.replicas import RECORD_FIELDS, expected, expected_articles, page_file, replica_sites
@@ -87,3 +89,17 @@ def test_provenance_names_the_method_of_each_field() -> None:
     assert sources["authors"] == "site"
     assert sources["body"] == "site"
     assert sources["lead"] == "meta"
+
+
+def test_gutenberg_gallery_keeps_every_image() -> None:
+    container = lxml_html.fromstring("""<div><p>Text.</p>
+      <figure class="wp-block-gallery has-nested-images">
+        <figure class="wp-block-image"><img src="/a.jpg"><figcaption>First. Photo: TCA</figcaption></figure>
+        <figure class="wp-block-image"><img src="/b.jpg"><figcaption>Second</figcaption></figure>
+      </figure></div>""")
+    body = extract_body(container, "https://timesca.com/x/")
+    assert body.paragraphs == ["Text."]
+    assert body.images == [
+        {"url": "https://timesca.com/a.jpg", "caption": "First", "credit": "TCA"},
+        {"url": "https://timesca.com/b.jpg", "caption": "Second", "credit": None},
+    ]

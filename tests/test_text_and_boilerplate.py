@@ -61,6 +61,9 @@ def test_cross_links(line: str, expected: bool) -> None:
     ("Officials at the opening ceremony. Photo: Asia-Plus", ("Officials at the opening ceremony", "Asia-Plus")),
     ("Photo by Anora Sarkorova", (None, "Anora Sarkorova")),
     ("Сурат: Ховар", (None, "Ховар")),
+    ("Image: Wikimedia Commons", (None, "Wikimedia Commons")),
+    ("Almaty at night; Image: TCA, Anna Lee", ("Almaty at night", "TCA, Anna Lee")),
+    ("He showed an image - a map of the border", ("He showed an image - a map of the border", None)),
     ("The new checkpoint on the border", ("The new checkpoint on the border", None)),
 ])
 def test_split_credit(caption: str, expected: tuple[str | None, str | None]) -> None:

@@ -41,6 +41,11 @@ def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any
     return {"url": urljoin(base_url, src.strip()), "caption": caption, "credit": credit}
 
 
+def _is_gallery(figure: lxml_html.HtmlElement) -> bool:
+    """A Gutenberg gallery: a figure holding figures, or several images."""
+    return any(child.tag == "figure" for child in figure.iterdescendants()) or sum(1 for _ in figure.iter("img")) > 1
+
+
 def _has_block_child(element: lxml_html.HtmlElement) -> bool:
     return any(
         isinstance(child.tag, str) and (child.tag in _TEXT_BLOCKS or child.tag in _CONTAINERS or child.tag == "figure")
@@ -59,7 +64,9 @@ def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
         tag = child.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag in ("figure", "img"):
+        if tag == "figure" and _is_gallery(child):
+            _walk(child, base_url, body)
+        elif tag in ("figure", "img"):
             image = image_record(child, base_url)
             if image:
                 body.images.append(image)
