@@ -29,16 +29,19 @@ NODE_SELECTORS: tuple[str, ...] = (
 
 _UI_LINES = [
     # share prompts
-    r"share( post| this( article)?)?:?", r"поделиться:?", r"бо дигарон мубодила кунед:?",
+    r"share( post| this( article)?)?:?", r"поделиться:?", r"(бо дигарон )?мубодила( кунед)?:?",
     r"бөлүшүү:?", r"бөлісу:?", r"ulashish:?",
     # related / popular block titles
     r"popular", r"more like this", r"related( posts| articles| news)?", r"latest news",
     r"популярное", r"похожие (статьи|новости|записи)", r"по теме", r"последние новости",
-    r"маъмул", r"окшош жаңылыктар", r"ұқсас жаңалықтар", r"o'xshash yangiliklar",
+    r"маъмул", r"мақолаҳои монанд", r"инчунин хонед", r"окшош жаңылыктар", r"ұқсас жаңалықтар",
+    r"o'xshash yangiliklar", r"ўхшаш янгиликлар",
+    r"mavzuga oid", r"мавзуга оид",
     # empty labels left by the theme
-    r"date:?", r"дата:?", r"tags:?", r"теги:?", r"метки:?",
+    r"date:?", r"дата:?", r"сана:?", r"tags:?", r"теги:?", r"метки:?", r"барчаспҳо:?",
     # comment forms
-    r"leave a (reply|comment)", r"оставьте ответ", r"оставить комментарий",
+    r"leave a (reply|comment)", r"оставьте ответ", r"оставить комментарий", r"шарҳ гузоред",
+    r"лутфан,? шарҳи худро ворид кунед!?", r"лутфан,? номи худро дар ин ҷо ворид кунед",
     r"пожалуйста,? введите ваш комментарий!?", r"пожалуйста,? введите ваше имя здесь",
     r"you have entered an incorrect email address!?", r"вы ввели неверный адрес электронной почты!?",
     r"save my name, email, and website in this browser for the next time i comment\.?",
@@ -50,7 +53,9 @@ _UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
 # Lines that introduce a link to another story: "Read also: <title>".
 _CROSS_LINK = re.compile(
     r"(read (also|more)|see also|читайте (также|еще|ещё)|смотрите также|"
-    r"инчунин хонед|ошондой эле окуңуз|сондай-ақ оқыңыз|shuningdek o'qing)\s*:",
+    r"инчунин хонед|ошондой эле окуңуз|сондай-ақ оқыңыз|shuningdek o'qing|шунингдек ўқинг|"
+    # WPML's translation notice
+    r"this (?:post|article|page) is also available in|эта (?:статья|запись) также доступна на)\s*:",
     re.IGNORECASE,
 )
 
@@ -62,14 +67,22 @@ _CREDIT = re.compile(
 _MAX_CREDIT_LINE = 160
 
 
+# Uzbek Latin writes o‘ and g‘ with any of these; the rules are written with "'".
+_APOSTROPHES = str.maketrans(dict.fromkeys("‘’ʻʼ`´", "'"))
+
+
+def _plain(paragraph: str) -> str:
+    return paragraph.strip().translate(_APOSTROPHES)
+
+
 def is_ui_line(paragraph: str) -> bool:
     """True when the whole paragraph is a UI string (share prompt, block title, form label)."""
-    return _UI_LINE.fullmatch(paragraph.strip()) is not None
+    return _UI_LINE.fullmatch(_plain(paragraph)) is not None
 
 
 def is_cross_link(paragraph: str) -> bool:
     """True when the paragraph is a "Read also: ..." pointer to another story."""
-    return _CROSS_LINK.match(paragraph.strip()) is not None
+    return _CROSS_LINK.match(_plain(paragraph)) is not None
 
 
 def split_credit(text: str) -> tuple[str | None, str | None]:

@@ -32,9 +32,11 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
 
 
-def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str) -> bool:
-    """Give ``credit`` to the last image without one; False when there is none."""
-    for image in reversed(images):
+def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str, position: int) -> bool:
+    """Give ``credit`` to the nearest image before paragraph ``position`` that has none
+    (else to any image without one); False when there is none."""
+    before = [i for i in images if i.get("_position", 0) <= position]
+    for image in [*reversed(before), *reversed(images)]:
         if not image.get("credit"):
             image["credit"] = credit
             if caption and not image.get("caption"):
@@ -47,7 +49,7 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tup
     """Drop boilerplate paragraphs and move credit lines into ``images``; returns (kept, counts)."""
     kept: list[str] = []
     counts: dict[str, int] = {}
-    for paragraph in (normalize_text(p) for p in paragraphs):
+    for position, paragraph in enumerate(normalize_text(p) for p in paragraphs):
         reason = None
         if not paragraph:
             continue
@@ -58,12 +60,14 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tup
         elif kept and paragraph == kept[-1]:
             reason = "removed/duplicate"
         elif (credit := credit_line(paragraph)) is not None:
-            attach_credit(images, *credit)
+            attach_credit(images, *credit, position)
             reason = "credit_moved"
         if reason:
             counts[reason] = counts.get(reason, 0) + 1
         else:
             kept.append(paragraph)
+    for image in images:
+        image.pop("_position", None)
     return kept, counts
 
 

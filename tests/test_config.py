@@ -34,7 +34,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_bundled_sites_load() -> None:
     assert "asiaplus" in site_names()
     site = load_site("asiaplus")
-    assert {e.language for e in site.editions} == {"ru", "en"}
+    assert {e.language for e in site.editions} == {"ru", "en", "tg"}
     assert site.is_article_url("https://asiaplus.news/en/2022/10/19/tajik-officials-meet/")
     assert not site.is_article_url("https://asiaplus.news/en/category/politics/")
     assert not site.is_article_url("https://asiaplus.news/en/author/asia-plus/")

@@ -100,6 +100,24 @@ def test_gutenberg_gallery_keeps_every_image() -> None:
     body = extract_body(container, "https://timesca.com/x/")
     assert body.paragraphs == ["Text."]
     assert body.images == [
-        {"url": "https://timesca.com/a.jpg", "caption": "First", "credit": "TCA"},
-        {"url": "https://timesca.com/b.jpg", "caption": "Second", "credit": None},
+        {"url": "https://timesca.com/a.jpg", "caption": "First", "credit": "TCA", "_position": 1},
+        {"url": "https://timesca.com/b.jpg", "caption": "Second", "credit": None, "_position": 1},
     ]
+
+
+def test_loose_text_between_blocks_is_kept() -> None:
+    container = lxml_html.fromstring(
+        '<div class="news_in">Бишкек, 21 ноя. 2026 /АКИpress/. Вводный абзац без тега <b>p</b>.'
+        "<p>Второй абзац.</p>Хвостовой текст после абзаца.<br><br>Ещё строка.<script>x()</script></div>")
+    assert extract_body(container, "https://akipress.org/").paragraphs == [
+        "Бишкек, 21 ноя. 2026 /АКИpress/. Вводный абзац без тега p.", "Второй абзац.",
+        "Хвостовой текст после абзаца.", "Ещё строка."]
+
+
+def test_featured_image_repeated_in_the_body_keeps_its_caption() -> None:
+    html = """<html><head><meta property="og:image" content="https://s.kg/1.jpg"></head><body>
+      <div class="td-post-content"><p>Text.</p>
+      <figure><img src="https://s.kg/1.jpg"><figcaption>Аллея. Фото: A</figcaption></figure></div></body></html>"""
+    record = extract_article(html, "https://asiaplus.news/2025/01/01/x/", ASIAPLUS)
+    assert [{k: v for k, v in i.items() if k != "_position"} for i in record["images"]] == [
+        {"url": "https://s.kg/1.jpg", "caption": "Аллея", "credit": "A"}]

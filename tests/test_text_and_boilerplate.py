@@ -28,7 +28,9 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
 
 @pytest.mark.parametrize("line", [
     "Share post:", "Поделиться:", "spot_imgspot_img", "spot_img", "Popular", "More like this",
-    "Related", "Date:", "ОСТАВЬТЕ ОТВЕТ", "Пожалуйста, введите ваш комментарий!",
+    "Related", "Date:", "ОСТАВЬТЕ ОТВЕТ", "O‘xshash yangiliklar", "Mavzuga oid",
+    "Мубодила:", "Мақолаҳои монанд", "Инчунин хонед", "ШАРҲ ГУЗОРЕД", "Лутфан, шарҳи худро ворид кунед!",
+    "Сана:", "Пожалуйста, введите ваш комментарий!",
     "пожалуйста, введите ваше имя здесь", "Leave a reply", "Похожие статьи", "Популярное",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
@@ -48,6 +50,11 @@ def test_article_sentences_are_not_ui_lines(line: str) -> None:
 @pytest.mark.parametrize(("line", "expected"), [
     ("Read also: Tajik diplomat outlines relations", True),
     ("Читайте также: Рогунская ГЭС", True),
+    ("Shuningdek o‘qing: Toshkentda yangi metro", True),
+    ("Shuningdek oʻqing: Toshkentda yangi metro", True),
+    ("Шунингдек ўқинг: Тошкентда янги метро", True),
+    ("This article is also available in: Русский", True),
+    ("Эта статья также доступна на: English", True),
     ("He said he would read also the second report.", False),
 ])
 def test_cross_links(line: str, expected: bool) -> None:
@@ -89,6 +96,15 @@ SEED_LINES = [
     "More like this",
     "Related",
 ]
+
+
+def test_credit_line_goes_to_the_image_just_before_it() -> None:
+    images = [{"url": "a.jpg", "caption": None, "credit": None, "_position": 1},
+              {"url": "b.jpg", "caption": None, "credit": None, "_position": 3}]
+    kept, _ = clean_paragraphs(["One.", "Фото: Asia-Plus", "Two.", "Three."], images)
+    assert kept == ["One.", "Two.", "Three."]
+    assert images == [{"url": "a.jpg", "caption": None, "credit": "Asia-Plus"},
+                      {"url": "b.jpg", "caption": None, "credit": None}]
 
 
 def test_clean_paragraphs_on_seed_boilerplate_moves_credit_to_image() -> None:

@@ -211,9 +211,13 @@ def _site_body(page: _Page) -> Body | None:
 
 
 def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    images = ([featured] if featured else []) + inline
-    seen: set[str] = set()
-    return [i for i in images if not (i["url"] in seen or seen.add(i["url"]))]  # type: ignore[func-returns-value]
+    """Featured image first, then body images; a repeated URL keeps one record with every caption/credit."""
+    merged: dict[str, dict[str, Any]] = {}
+    for image in ([featured] if featured else []) + inline:
+        kept = merged.setdefault(image["url"], dict(image))
+        for key in ("caption", "credit"):
+            kept[key] = kept.get(key) or image.get(key)
+    return list(merged.values())
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None) -> dict[str, Any]:
@@ -235,7 +239,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None)
             sources[name] = found[1]
 
     put("title", _title(page))
-    put("lead", _first(lambda: _meta(page, "og:description", "description", "twitter:description"),
+    put("lead", _first(lambda: _site_one(page, "lead"),
+                       lambda: _meta(page, "og:description", "description", "twitter:description"),
                        lambda: _jsonld(page, "description")))
     put("authors", _authors(page))
     put("section", _section(page))

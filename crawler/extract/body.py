@@ -13,8 +13,12 @@ from crawler.boilerplate import split_credit
 from crawler.text import normalize_text
 
 _TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd"})
-_CONTAINERS = frozenset({"div", "section", "article", "main", "blockquote", "ul", "ol", "dl", "span", "center", "font"})
-_SKIP = frozenset({"table", "figcaption", "aside", "header", "footer", "video", "audio", "object"})
+_CONTAINERS = frozenset({"div", "section", "article", "main", "blockquote", "ul", "ol", "dl", "center"})
+# Inline markup: part of the running text around it (loose text of old CMSes included).
+_INLINE = frozenset({"a", "b", "strong", "i", "em", "u", "s", "span", "font", "sup", "sub", "small", "mark",
+                     "abbr", "q", "cite", "time", "code", "nobr"})
+_SKIP = frozenset({"table", "figcaption", "aside", "header", "footer", "video", "audio", "object", "script", "style",
+                   "noscript", "template", "iframe", "form", "button", "svg"})
 
 
 @dataclass
@@ -23,6 +27,11 @@ class Body:
 
     paragraphs: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_image(self, image: dict[str, Any] | None) -> None:
+        """Keep ``image``, noting how many paragraphs precede it (``_position``, for credit lines)."""
+        if image:
+            self.images.append({**image, "_position": len(self.paragraphs)})
 
 
 def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any] | None:
@@ -59,27 +68,56 @@ def _text(element: lxml_html.HtmlElement) -> str:
     return normalize_text(element.text_content())
 
 
+class _LooseText:
+    """Text that sits directly in a container, between its block children."""
+
+    def __init__(self, body: Body) -> None:
+        self.body = body
+        self.parts: list[str] = []
+
+    def add(self, text: str | None) -> None:
+        if text:
+            self.parts.append(text)
+
+    def flush(self) -> None:
+        text = normalize_text("".join(self.parts))
+        if text:
+            self.body.paragraphs.append(text)
+        self.parts.clear()
+
+
 def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
+    loose = _LooseText(body)
+    loose.add(element.text)
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str) or tag in _SKIP:
-            continue
-        if tag == "figure" and _is_gallery(child):
-            _walk(child, base_url, body)
-        elif tag in ("figure", "img"):
-            image = image_record(child, base_url)
-            if image:
-                body.images.append(image)
-        elif tag in _TEXT_BLOCKS or (tag in _CONTAINERS and not _has_block_child(child)):
+        if isinstance(tag, str) and tag in _INLINE and not _has_block_child(child):
             for img in child.iter("img"):
-                image = image_record(img, base_url)
-                if image:
-                    body.images.append(image)
-            text = _text(child)
-            if text:
-                body.paragraphs.append(text)
-        else:
-            _walk(child, base_url, body)
+                body.add_image(image_record(img, base_url))
+            loose.add(child.text_content())
+        elif tag == "br":
+            loose.flush()  # old CMSes separate loose paragraphs with <br>
+        elif isinstance(tag, str) and tag not in _SKIP:
+            loose.flush()
+            _block(child, base_url, body)
+        loose.add(child.tail)
+    loose.flush()
+
+
+def _block(child: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
+    tag = child.tag
+    if tag == "figure" and _is_gallery(child):
+        _walk(child, base_url, body)
+    elif tag in ("figure", "img"):
+        body.add_image(image_record(child, base_url))
+    elif tag in _TEXT_BLOCKS or (tag in _CONTAINERS and not _has_block_child(child)):
+        for img in child.iter("img"):
+            body.add_image(image_record(img, base_url))
+        text = _text(child)
+        if text:
+            body.paragraphs.append(text)
+    else:
+        _walk(child, base_url, body)
 
 
 def extract_body(container: lxml_html.HtmlElement, base_url: str) -> Body:

@@ -26,4 +26,5 @@ def generic_paragraphs(html: str, url: str) -> list[str]:
     )
     if not text:
         return []
-    return [p for p in (normalize_text(line) for line in text.splitlines()) if p]
+    # trafilatura marks list items with "- "; the site rules keep items without it.
+    return [p for p in (normalize_text(line).removeprefix("- ") for line in text.splitlines()) if p]

@@ -91,8 +91,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 priority = int(link.date.timestamp() // 60) if link.date else 0
                 yield self._article_request(url, priority)
 
+    @property
+    def browser_enabled(self) -> bool:
+        return self.crawler.settings.getbool("BROWSER_ENABLED", True)
+
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False) -> scrapy.Request:
-        render = browser or self.use_browser
+        render = (browser or self.use_browser) and self.browser_enabled
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
                               meta=browser_meta() if render else {}, dont_filter=browser,
                               cb_kwargs={"seen_as": url})
@@ -125,7 +129,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def _should_render(self, response: TextResponse) -> bool:
         """A script shell fetched without a browser: render it, and every later page of the site."""
-        if response.meta.get("playwright") or not self.crawler.settings.getbool("BROWSER_ENABLED", True):
+        if response.meta.get("playwright") or not self.browser_enabled:
             return False
         if not looks_like_script_shell(response.text):
             return False
