@@ -75,9 +75,31 @@ def _plain(paragraph: str) -> str:
     return paragraph.strip().translate(_APOSTROPHES)
 
 
+# Bylines that name a role or the newsroom rather than a person.
+_NOT_A_PERSON = re.compile(
+    r"(?:the )?(?:editor|editors|editorial( team| board)?|admin|administrator|staff|newsroom|web desk|news desk|"
+    r"correspondent|reporter|guest|anonymous|unknown|редакция|редактор|администратор|корреспондент|"
+    r"наш корреспондент|собкор|таҳририят|tahririyat|редакциясы|редакция сайта|пресс-служба)",
+    re.IGNORECASE,
+)
+
+
+def is_not_a_person(name: str) -> bool:
+    """True for bylines such as "Editor", "Редакция" or an address rather than a person's name."""
+    name = name.strip()
+    return (_NOT_A_PERSON.fullmatch(name) is not None or "@" in name or "://" in name
+            or len(name) > 80 or not any(ch.isalpha() for ch in name))
+
+
+# "Enable JavaScript to use this site" notices of script-rendered pages.
+_JS_NOTICE = re.compile(r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол)).{0,200}",
+                        re.IGNORECASE | re.DOTALL)
+
+
 def is_ui_line(paragraph: str) -> bool:
     """True when the whole paragraph is a UI string (share prompt, block title, form label)."""
-    return _UI_LINE.fullmatch(_plain(paragraph)) is not None
+    plain = _plain(paragraph)
+    return _UI_LINE.fullmatch(plain) is not None or _JS_NOTICE.fullmatch(plain) is not None
 
 
 def is_cross_link(paragraph: str) -> bool:

@@ -20,7 +20,9 @@ class ArticleItem:
     fetched_at: datetime
     urls: list[str] = field(default_factory=list)  # every URL that led to this article
     edition: str | None = None
-    language: str | None = None
+    language: str | None = None  # ISO 639-1, detected from the text
+    script: str | None = None  # ISO 15924 (Cyrl, Latn), always set for uz and kk
+    language_declared: str | None = None  # what the page or edition claims
     title: str | None = None
     lead: str | None = None
     paragraphs: list[str] = field(default_factory=list)

@@ -13,7 +13,6 @@ Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -21,54 +20,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.boilerplate import credit_line, is_cross_link, is_ui_line
+from crawler.extract.cleanup import clean_paragraphs, content_hash
 from crawler.text import normalize_optional, normalize_text
 
 _TEXT_FIELDS = ("title", "lead", "section", "published_raw", "modified_raw")
-
-
-def content_hash(title: str, body: str) -> str:
-    """SHA-256 of what readers see: the title and the body text."""
-    return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
-
-
-def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str, position: int) -> bool:
-    """Give ``credit`` to the nearest image before paragraph ``position`` that has none
-    (else to any image without one); False when there is none."""
-    before = [i for i in images if i.get("_position", 0) <= position]
-    for image in [*reversed(before), *reversed(images)]:
-        if not image.get("credit"):
-            image["credit"] = credit
-            if caption and not image.get("caption"):
-                image["caption"] = caption
-            return True
-    return False
-
-
-def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
-    """Drop boilerplate paragraphs and move credit lines into ``images``; returns (kept, counts)."""
-    kept: list[str] = []
-    counts: dict[str, int] = {}
-    for position, paragraph in enumerate(normalize_text(p) for p in paragraphs):
-        reason = None
-        if not paragraph:
-            continue
-        if is_ui_line(paragraph):
-            reason = "removed/ui"
-        elif is_cross_link(paragraph):
-            reason = "removed/cross_link"
-        elif kept and paragraph == kept[-1]:
-            reason = "removed/duplicate"
-        elif (credit := credit_line(paragraph)) is not None:
-            attach_credit(images, *credit, position)
-            reason = "credit_moved"
-        if reason:
-            counts[reason] = counts.get(reason, 0) + 1
-        else:
-            kept.append(paragraph)
-    for image in images:
-        image.pop("_position", None)
-    return kept, counts
 
 
 class CleaningPipeline:

@@ -13,8 +13,8 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import extract_article
 from crawler.extract.body import extract_body
+from crawler.extract.cleanup import clean_paragraphs
 from crawler.sites import Selectors, SiteConfig, load_site
-from pipelines.cleaning import clean_paragraphs
 from tests.replicas import RECORD_FIELDS, expected, expected_articles, page_file, replica_sites
 
 
@@ -121,3 +121,11 @@ def test_featured_image_repeated_in_the_body_keeps_its_caption() -> None:
     record = extract_article(html, "https://asiaplus.news/2025/01/01/x/", ASIAPLUS)
     assert [{k: v for k, v in i.items() if k != "_position"} for i in record["images"]] == [
         {"url": "https://s.kg/1.jpg", "caption": "Аллея", "credit": "A"}]
+
+
+def test_site_rules_that_catch_a_fragment_are_overruled_by_the_generic_extractor() -> None:
+    url = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    narrow = dataclasses.replace(ASIAPLUS, selectors=Selectors(body=(".tdb_single_content p:first-of-type",)))
+    record = extracted(narrow, url)
+    assert record["sources"]["body"] == "generic"
+    assert record["paragraphs"] == expected_articles("asiaplus")[url]["paragraphs"]

@@ -3,8 +3,8 @@
 import pytest
 
 from crawler.boilerplate import credit_line, is_cross_link, is_ui_line, split_credit
+from crawler.extract.cleanup import clean_paragraphs
 from crawler.text import normalize_optional, normalize_text
-from pipelines.cleaning import clean_paragraphs
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -30,7 +30,8 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Share post:", "Поделиться:", "spot_imgspot_img", "spot_img", "Popular", "More like this",
     "Related", "Date:", "ОСТАВЬТЕ ОТВЕТ", "O‘xshash yangiliklar", "Mavzuga oid",
     "Мубодила:", "Мақолаҳои монанд", "Инчунин хонед", "ШАРҲ ГУЗОРЕД", "Лутфан, шарҳи худро ворид кунед!",
-    "Сана:", "Пожалуйста, введите ваш комментарий!",
+    "Сана:", "Для работы сайта необходимо включить JavaScript.",
+    "You need to enable JavaScript to run this app.", "Пожалуйста, введите ваш комментарий!",
     "пожалуйста, введите ваше имя здесь", "Leave a reply", "Похожие статьи", "Популярное",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:

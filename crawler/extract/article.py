@@ -9,20 +9,23 @@ permalink date for metadata). Nothing here imports Scrapy.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import UTC, timedelta, tzinfo
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
 from parsel import Selector
 
-from crawler.boilerplate import NODE_SELECTORS
+from crawler.boilerplate import NODE_SELECTORS, is_not_a_person
 from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
+from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.generic import generic_paragraphs
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
+from crawler.language import detect_language, parse_language_tag
 from crawler.sites import SiteConfig
 from crawler.text import normalize_optional, normalize_text
+from crawler.visible_dates import find_visible_date
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
 
@@ -30,10 +33,12 @@ Found = tuple[Any, str] | None  # (value, method) or nothing
 class _Page:
     """A parsed page plus the site rules that apply to it."""
 
-    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None) -> None:
-        self.sel = Selector(body=html, encoding="utf-8") if isinstance(html, bytes) else Selector(text=html)
+    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None, now: datetime) -> None:
+        self.html = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+        self.sel = Selector(text=self.html)
         self.url = url
         self.site = site
+        self.now = now
         self.data: Structured = read_structured(self.sel)
 
     def site_values(self, field: str) -> list[str]:
@@ -106,19 +111,39 @@ def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: 
     )
 
 
+def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
+    """A machine-readable date, else the first date printed in ``raw`` (bylines, "2 часа назад")."""
+    value = parse_datetime(raw, tz)
+    if value is None and raw:
+        found = find_visible_date(raw[:300], tz, now)
+        value = found[0] if found else None
+    return value
+
+
+_DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date]", "[class*=time]", ".byline", ".meta")
+
+
+def _generic_dates(page: _Page) -> Iterator[str]:
+    """Date strings a page shows without site rules: ``<time datetime>``, then date-like elements' text."""
+    yield from page.sel.css("article time::attr(datetime), time::attr(datetime)").getall()[:3]
+    for css in _DATE_TEXT:
+        for node in page.sel.css(css)[:3]:
+            yield node.xpath("string()").get() or ""
+
+
 def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
-    value = parse_datetime(raw, tz)
+    value = _parse_date(raw, tz, page.now)
     if value is not None and found is not None:
         return value, raw, found[1]
-    # Generic: the first <time datetime>, unless it contradicts the permalink's day
-    # (then it is a teaser's date); the permalink day alone is the last resort.
+    # Generic: the first date on the page that does not contradict the permalink's
+    # day (else it is a teaser's date); the permalink day alone is the last resort.
     day = date_from_url(page.url, tz)
-    generic_raw = page.sel.css("article time::attr(datetime), time::attr(datetime)").get()
-    generic = parse_datetime(generic_raw, tz)
-    if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
-        return generic, raw or generic_raw, "generic"
+    for generic_raw in _generic_dates(page):
+        generic = _parse_date(generic_raw, tz, page.now)
+        if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
+            return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "url") if day else (None, raw, None)
 
 
@@ -126,7 +151,7 @@ def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified"), "modified")
     if found is None:
         return None, None, None
-    return parse_datetime(found[0], tz), found[0], found[1]
+    return _parse_date(found[0], tz, page.now), found[0], found[1]
 
 
 def _authors(page: _Page) -> Found:
@@ -139,8 +164,14 @@ def _authors(page: _Page) -> Found:
     if found is None:
         return None
     skip = {n.casefold() for n in page.site.site_names} if page.site else set()
-    authors = [a for a in dict.fromkeys(normalize_text(x) for x in found[0]) if a and a.casefold() not in skip]
+    authors = [a for a in dict.fromkeys(_author_name(x) for x in found[0]) if a and a.casefold() not in skip
+               and not is_not_a_person(a)]
     return (authors, found[1]) if authors else None
+
+
+def _author_name(raw: str) -> str:
+    """A byline without its "By"/"Автор:" prefix."""
+    return re.sub(r"^(?:by|автор|муаллиф|автору|авторы|muallif)\s*:?\s+", "", normalize_text(raw), flags=re.I)
 
 
 def _section(page: _Page) -> Found:
@@ -162,11 +193,23 @@ def _tags(page: _Page) -> Found:
     )
 
 
-def _language(page: _Page, default: str | None) -> Found:
+def _declared_language(page: _Page, edition: str | None) -> Found:
+    """The language the page (``<html lang>``, ``og:locale``) or its edition declares."""
     lang = page.sel.xpath("/html/@lang").get() or page.data.first_meta("og:locale")
     if lang:
-        return re.split(r"[-_]", lang.strip())[0].lower(), "meta"
-    return (default, "edition") if default else None
+        return lang.strip().replace("_", "-"), "meta"
+    return (edition, "edition") if edition and edition != "und" else None
+
+
+def _language(record: dict[str, Any], declared: Found) -> tuple[str | None, str | None, str | None]:
+    """(language, script, method): detected from the text, the declaration breaking near-ties."""
+    hint = declared[0] if declared else None
+    text = "\n".join([record.get("title") or "", *record["paragraphs"]])
+    guess = detect_language(text, hint)
+    if guess.language:
+        return guess.language, guess.script, "text"
+    language, script = parse_language_tag(hint)
+    return language, script, declared[1] if declared else None
 
 
 def _canonical(page: _Page) -> str:
@@ -220,14 +263,33 @@ def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]])
     return list(merged.values())
 
 
-def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None) -> dict[str, Any]:
+SHORT_SITE_BODY_CHARS = 500  # a site-rule body this short is cross-checked with the generic extractor
+
+
+def _body(page: _Page) -> tuple[Body, str]:
+    """The body and its method: site rules, cross-checked by the generic extractor when they
+    found suspiciously little; the generic extractor alone when they found nothing."""
+    body = _site_body(page)
+    if body is not None and sum(map(len, body.paragraphs)) >= SHORT_SITE_BODY_CHARS:
+        return body, "site"
+    generic = generic_paragraphs(page.html, page.url)
+    if body is None:
+        return Body(paragraphs=generic), "generic" if generic else "none"
+    site_text = "\n".join(body.paragraphs)
+    if sum(map(len, generic)) >= 2 * len(site_text) and body.paragraphs[0] in "\n".join(generic):
+        return Body(paragraphs=generic, images=body.images), "generic"  # the selector caught a fragment
+    return body, "site"
+
+
+def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
+                    fetched_at: datetime | None = None) -> dict[str, Any]:
     """Extract the record fields of the article page ``html`` fetched from ``url``.
 
     ``page_type`` says whether the page declares itself an article; fields the
     page does not have come back as ``None`` or empty, and ``sources`` names the
     method that produced each field that was found.
     """
-    page = _Page(html, url, site)
+    page = _Page(html, url, site, fetched_at or datetime.now(UTC))
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
@@ -245,21 +307,20 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None)
     put("authors", _authors(page))
     put("section", _section(page))
     put("tags", _tags(page))
-    put("language", _language(page, edition.language if edition and edition.language != "und" else None))
+    declared = _declared_language(page, edition.language if edition else None)
     for name, reader in (("published", _published), ("modified", _modified)):
         value, raw, method = reader(page, tz)
         record[name], record[f"{name}_raw"] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method
     featured = _featured_image(page)
-    body = _site_body(page)
-    if body is not None:
-        sources["body"] = "site"
-    else:
-        body = Body(paragraphs=generic_paragraphs(page.sel.get(), url))
-        sources["body"] = "generic" if body.paragraphs else "none"
-    record["paragraphs"] = body.paragraphs
+    body, sources["body"] = _body(page)
     record["images"] = _merge_images(featured, body.images)
+    record["paragraphs"], _ = clean_paragraphs(body.paragraphs, record["images"])
+    record["language"], record["script"], method = _language(record, declared)
+    record["language_declared"] = parse_language_tag(declared[0] if declared else None)[0]
+    if method:
+        sources["language"] = method
     record["authors"] = record["authors"] or []
     record["tags"] = list(dict.fromkeys(normalize_text(t) for t in record["tags"] or []))
     record["sources"] = sources

@@ -30,6 +30,8 @@ from crawler.urls import Mirror, canonical_url
 
 logger = logging.getLogger(__name__)
 
+SHELL_BODY_CHARS = 200  # less body text than this, on a script shell: render it
+
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
     site_name: ClassVar[str]
@@ -108,23 +110,28 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.warning("Not an HTML page: %(url)s", {"url": url})
             self._count("articles/skipped/not_html")
             return
+        fetched_at = datetime.now(UTC)
         try:
-            record = extract_article(response.text, url, self.site)
+            record = extract_article(response.text, url, self.site, fetched_at)
         except Exception:
             logger.exception("Extraction failed for %(url)s", {"url": url})
             self._count("articles/errors/extract")
             return
-        if not record["paragraphs"] and self._should_render(response):
+        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response):
             yield self._article_request(seen_as, browser=True)
             return
         if record["page_type"] == "listing" or (self.strict_page_type and record["page_type"] != "article"):
             self._count("articles/skipped/not_article")
             return
-        item = self._item(record, response, url, seen_as)
+        item = self._item(record, response, url, seen_as, fetched_at)
         if self.args.since and item.published and item.published < self.args.since:
             self._count("articles/skipped/before_since")
             return
         self._count(f"extract/body/{record['sources']['body']}")
+        if item.language_declared and item.language and item.language != item.language_declared:
+            self._count("extract/language/mismatch")
+            logger.info("%(url)s is %(lang)s, declared %(declared)s",
+                        {"url": url, "lang": item.language, "declared": item.language_declared})
         yield item
 
     def _should_render(self, response: TextResponse) -> bool:
@@ -141,7 +148,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("browser/site_switched")
         return True
 
-    def _item(self, record: dict[str, Any], response: Response, url: str, seen_as: str) -> ArticleItem:
+    def _item(self, record: dict[str, Any], response: Response, url: str, seen_as: str,
+              fetched_at: datetime) -> ArticleItem:
         canonical = self.real_url(record.pop("url"))
         if not self.is_article_url(canonical_url(canonical)):
             canonical = url  # a canonical link off the site or to a non-article is not trusted
@@ -154,7 +162,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             urls=list(dict.fromkeys([seen_as, url, canonical])),
             site=self.site.name,
             edition=self.site.edition_for(url).language,
-            fetched_at=datetime.now(UTC),
+            fetched_at=fetched_at,
             http_status=response.status,
             raw_html=response.text,
         )

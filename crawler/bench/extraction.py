@@ -1,0 +1,149 @@
+"""Score body extraction on a benchmark folder, ours beside trafilatura and newspaper4k.
+
+``python -m crawler.bench.extraction [--data DIR] [--sets aeb-dev,wcxb-dev]
+[--extractors ours,trafilatura,newspaper4k] [--limit N]`` prints, per set and
+extractor: pages, precision, recall, F1, exact-match accuracy, median and mean
+milliseconds per page, and for ours the share of correct publication days.
+The data is ``../shared/benchmarks/article-extraction`` in the development
+checkout (``<set>/ground-truth.json`` and ``<set>/html/<id>.html.gz``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.bench.scoring import Score
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "article-extraction"
+
+
+@dataclass
+class Page:
+    id: str
+    url: str
+    html: str
+    body: str
+    published: str | None
+
+
+def load_pages(folder: Path, limit: int | None = None) -> Iterator[Page]:
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    for n, (page_id, record) in enumerate(sorted(truth.items())):
+        if limit is not None and n >= limit:
+            return
+        html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+        yield Page(page_id, record.get("url", ""), html, record.get("articleBody", ""), record.get("datePublished"))
+
+
+def ours(page: Page) -> tuple[str, str | None]:
+    from crawler.extract.article import extract_article
+    from crawler.extract.cleanup import clean_paragraphs
+
+    record = extract_article(page.html, page.url, None)
+    paragraphs, _ = clean_paragraphs(record["paragraphs"], record["images"])
+    published = record["published"].date().isoformat() if record["published"] else None
+    return "\n".join(paragraphs), published
+
+
+def trafilatura_default(page: Page) -> tuple[str, str | None]:
+    import trafilatura
+
+    return trafilatura.extract(page.html, url=page.url) or "", None
+
+
+def newspaper4k(page: Page) -> tuple[str, str | None]:
+    import newspaper
+
+    config = newspaper.Config()
+    config.fetch_images = False  # otherwise it downloads images to rank them
+    config.memoize_articles = False
+    article = newspaper.Article(page.url or "http://example.com/", config=config)
+    article.download(input_html=page.html)
+    article.parse()
+    published = article.publish_date.date().isoformat() if article.publish_date else None
+    return article.text or "", published
+
+
+EXTRACTORS: dict[str, Callable[[Page], tuple[str, str | None]]] = {
+    "ours": ours, "trafilatura": trafilatura_default, "newspaper4k": newspaper4k,
+}
+
+
+@dataclass
+class Result:
+    score: Score = field(default_factory=Score)
+    millis: list[float] = field(default_factory=list)
+    dates_right: int = 0
+    dates_found: int = 0
+    dates_total: int = 0
+
+    def add(self, page: Page, extractor: Callable[[Page], tuple[str, str | None]]) -> None:
+        started = time.perf_counter()
+        try:
+            text, published = extractor(page)
+        except Exception:  # a crashing extractor scores an empty prediction on that page
+            text, published = "", None
+        self.millis.append((time.perf_counter() - started) * 1000)
+        self.score.add(text, page.body)
+        if page.published:
+            self.dates_total += 1
+            self.dates_found += published is not None
+            self.dates_right += published == page.published[:10]
+
+    def row(self) -> dict[str, Any]:
+        s = self.score
+        row = {"pages": s.pages, "precision": s.precision, "recall": s.recall, "f1": s.f1, "accuracy": s.accuracy,
+               "median_ms": statistics.median(self.millis), "mean_ms": statistics.fmean(self.millis)}
+        if self.dates_total:
+            row |= {"date_accuracy": self.dates_right / self.dates_total,
+                    "date_coverage": self.dates_found / self.dates_total}
+        return row
+
+
+def run(data: Path, sets: list[str], extractors: list[str], limit: int | None) -> dict[str, dict[str, Result]]:
+    results: dict[str, dict[str, Result]] = {}
+    for name in sets:
+        results[name] = {e: Result() for e in extractors}
+        for page in load_pages(data / name, limit):
+            for extractor in extractors:
+                results[name][extractor].add(page, EXTRACTORS[extractor])
+    return results
+
+
+def _format(results: dict[str, dict[str, Result]]) -> str:
+    lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
+             f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8}"]
+    for name, by_extractor in results.items():
+        for extractor, result in by_extractor.items():
+            r = result.row()
+            dates = (f"{r['date_accuracy']:7.3f} {r['date_coverage']:8.3f}" if "date_accuracy" in r else "")
+            lines.append(f"{name:10} {extractor:12} {r['pages']:5d} {r['precision']:6.3f} {r['recall']:6.3f} "
+                         f"{r['f1']:6.3f} {r['accuracy']:6.3f} {r['median_ms']:7.1f} {r['mean_ms']:7.1f} {dates}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sets", default="aeb-dev,wcxb-dev")
+    parser.add_argument("--extractors", default="ours,trafilatura,newspaper4k")
+    parser.add_argument("--limit", type=int, default=None, help="pages per set")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        parser.error(f"no benchmark data at {args.data}")
+    results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
+    sys.stdout.write(_format(results) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
