@@ -4,8 +4,8 @@
 [--extractors ours,trafilatura,newspaper4k] [--limit N]`` prints, per set and
 extractor: pages, precision, recall, F1, exact-match accuracy, median and mean
 milliseconds per page, and for ours the share of correct publication days.
-The data is ``../shared/benchmarks/article-extraction`` in the development
-checkout (``<set>/ground-truth.json`` and ``<set>/html/<id>.html.gz``).
+The data is ``../shared/benchmarks/article-extraction`` beside the development
+checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,7 +24,8 @@ from typing import Any
 
 from crawler.bench.scoring import Score
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "article-extraction"
+DEFAULT_DATA = Path(os.environ.get("BENCHMARK_DATA") or
+                    Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "article-extraction")
 
 
 @dataclass
