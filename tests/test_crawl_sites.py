@@ -29,7 +29,7 @@ def test_crawl_stores_expected_articles_and_a_second_run_adds_nothing(site: str,
         first = run_crawl(site, f"base_url={base_url}", env=env)
         assert first.returncode == 0, first.stderr[-3000:]
         docs = {doc["url"]: doc for doc in mongo.db.articles.find()}
-        assert set(docs) == set(expected_articles(site))
+        assert set(docs) == set(expected_articles(site)), first.stderr[-6000:]
         for url, want in expected_articles(site).items():
             doc = docs[url]
             assert doc["_id"] == url_id(url)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
+from htmldate import find_date
 from parsel import Selector
 
 from crawler.boilerplate import NODE_SELECTORS, is_not_a_person
@@ -137,14 +138,23 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     value = _parse_date(raw, tz, page.now)
     if value is not None and found is not None:
         return value, raw, found[1]
-    # Generic: the first date on the page that does not contradict the permalink's
-    # day (else it is a teaser's date); the permalink day alone is the last resort.
-    day = date_from_url(page.url, tz)
+    # Generic: htmldate's publication day (or the permalink's), made precise by the
+    # first date on the page that agrees with it; a date that contradicts it is a
+    # teaser's. The day alone is the last resort.
+    found_day = _htmldate(page, tz)
+    day = found_day or date_from_url(page.url, tz)
     for generic_raw in _generic_dates(page):
         generic = _parse_date(generic_raw, tz, page.now)
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
-    return (day, raw, "url") if day else (None, raw, None)
+    return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _htmldate(page: _Page, tz: tzinfo) -> datetime | None:
+    """The publication day htmldate finds (it weighs URL, meta, visible and header dates); local midnight."""
+    found = find_date(page.html, url=page.url, extensive_search=True, original_date=True,
+                      max_date=page.now.strftime("%Y-%m-%d"))
+    return parse_datetime(found, tz) if found else None
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
