@@ -125,7 +125,8 @@ class StoragePipeline:
         while True:
             await asyncio.sleep(self.config.flush_seconds)
             if self._buffer and not self._lock.locked():
-                await self.flush(retries=0)
+                # Shielded: stopping the ticker at close must not abandon a batch mid-write.
+                await asyncio.shield(self.flush(retries=0))
 
     async def flush(self, retries: int | None = None) -> bool:
         """Write the buffer; on failure keep it for the next flush. True when written."""
@@ -133,10 +134,13 @@ class StoragePipeline:
             batch, self._buffer = self._buffer, []
             if not batch:
                 return True
-            if await self._write(batch, self.config.retries if retries is None else retries):
-                return True
-            self._buffer[:0] = batch
-            return False
+            written = False
+            try:
+                written = await self._write(batch, self.config.retries if retries is None else retries)
+            finally:
+                if not written:  # failed or cancelled: the batch goes back for the next flush
+                    self._buffer[:0] = batch
+            return written
 
     async def _write(self, batch: list[tuple[dict[str, Any], str | None]], retries: int) -> bool:
         assert self.store is not None

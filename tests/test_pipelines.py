@@ -208,3 +208,22 @@ def test_embedded_store_uses_the_same_code_path(tmp_path: Path) -> None:
     finally:
         store.close()
     assert (tmp_path / "news.db").is_file()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.055, 0.06, 0.07, 0.1])
+def test_closing_while_the_periodic_flush_writes_loses_nothing(mongo: MongoTarget, delay: float) -> None:
+    """Regression: stopping the flush ticker at close used to drop the batch it was writing."""
+    crawler = storage_crawler(mongo_settings(mongo, STORAGE_FLUSH_SECONDS=0.05))
+
+    async def scenario() -> None:
+        crawler.spider = Spider(name="asiaplus")
+        pipeline = build_from_crawler(StoragePipeline, crawler)
+        await pipeline.open_spider()
+        for n in range(1, 4):
+            await pipeline.process_item(cleaned(article(n)))
+        await asyncio.sleep(delay)
+        await pipeline.close_spider()
+        await pipeline.spider_closed(crawler.spider, "finished")
+
+    asyncio.run(scenario())
+    assert mongo.db.articles.count_documents({}) == 3
