@@ -37,6 +37,10 @@ class ArticleItem:
     images: list[dict[str, Any]] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # field -> method that produced it
     content_hash: str | None = None
+    minhash: list[int] = field(default_factory=list)  # near-duplicate signature (crawler.minhash)
+    lsh_bands: list[str] = field(default_factory=list)  # its indexed LSH bands
+    attribution: str | None = None  # "Source: ..." line naming where a copy comes from
+    translations: list[str] = field(default_factory=list)  # canonical URLs of the other language editions
     http_status: int | None = None
     raw_html: str | None = None  # kept in the ``pages`` collection, not on the record
     schema_version: int = SCHEMA_VERSION

@@ -56,6 +56,12 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = env_int("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, minimum=1)
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1) * 1000
 
+# Incremental crawling: the store says which articles are known; known ones are
+# fetched again only on the revisit schedule (steps after publication).
+INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
+REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
+SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
+
 ITEM_PIPELINES = {
     "pipelines.cleaning.CleaningPipeline": 100,
     "pipelines.validation.ValidationPipeline": 200,

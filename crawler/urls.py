@@ -32,9 +32,24 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
 
 
+_ALIAS_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.", re.IGNORECASE)
+_AMP_PATH = re.compile(r"/amp/?$|/amp(?=/?\?)", re.IGNORECASE)
+
+
+def url_key(url: str) -> str:
+    """The identity of a URL: canonical, and the same for its ``www.``, mobile (``m.``) and AMP
+    variants (``amp.`` host, trailing ``/amp/``), so they all name one article."""
+    parts = urlsplit(canonical_url(url))
+    host = _ALIAS_HOST.sub("", parts.netloc)
+    path = _AMP_PATH.sub("/", parts.path) or "/"
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"  # /news/1 and /news/1/ are the same page on every CMS we crawl
+    return urlunsplit((parts.scheme, host, path, parts.query, ""))
+
+
 def url_id(url: str) -> str:
-    """The storage key of an article: SHA-256 of its canonical URL, in hex."""
-    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()
+    """The storage key of an article: SHA-256 of its URL identity (:func:`url_key`), in hex."""
+    return hashlib.sha256(url_key(url).encode("utf-8")).hexdigest()
 
 
 HOSTS_PREFIX = "/_hosts/"

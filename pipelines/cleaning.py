@@ -3,8 +3,9 @@
 Every text field is NFC-normalised with invisible characters and odd spaces
 removed. Body paragraphs that are UI strings (share prompts, block titles,
 comment-form labels, ad placeholders) or "Read also:" pointers are removed;
-photo-credit lines move into the image record. Sets ``body`` and
-``content_hash``.
+photo-credit lines move into the image record. Sets ``body``,
+``content_hash``, the near-duplicate ``minhash``/``lsh_bands`` and the
+``attribution`` a syndicated copy names.
 
 Settings: ``CLEANING_ENABLED``, ``CLEANING_MAX_TITLE_CHARS``.
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
@@ -20,7 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.extract.cleanup import clean_paragraphs, content_hash
+from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
+from crawler.minhash import bands, signature
 from crawler.text import normalize_optional, normalize_text
 
 _TEXT_FIELDS = ("title", "lead", "section", "published_raw", "modified_raw")
@@ -55,6 +57,9 @@ class CleaningPipeline:
         adapter["paragraphs"], adapter["images"] = paragraphs, images
         adapter["body"] = "\n\n".join(paragraphs)
         adapter["content_hash"] = content_hash(adapter.get("title") or "", adapter["body"])
+        adapter["minhash"] = signature(adapter["body"])
+        adapter["lsh_bands"] = bands(adapter["minhash"])
+        adapter["attribution"] = attribution(paragraphs)
         return item
 
     @staticmethod

@@ -23,13 +23,14 @@ from typing import Any
 import neosqlite
 import pymongo
 from bson import json_util
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import PyMongoError
+
+from crawler.minhash import NEAR_SIMILARITY, similarity
 
 logger = logging.getLogger(__name__)
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@", re.IGNORECASE)
-_UPDATE_EXCLUDED = {"_id", "urls", "first_seen"}
 
 
 class StoreUnavailable(Exception):
@@ -50,6 +51,7 @@ class WriteCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ class ArticleStore:
         articles.create_index([("site", 1), ("published", -1)])
         articles.create_index("published")
         articles.create_index("urls")
+        articles.create_index("content_hash")
+        articles.create_index("lsh_bands")
+        articles.create_index("story_cluster")
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
 
     def close(self) -> None:
@@ -119,38 +124,87 @@ class ArticleStore:
     def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str]) -> WriteCounts:
         """Upsert ``docs`` (keyed by ``_id``); ``pages`` maps ``_id`` to raw HTML.
 
-        New articles are inserted, unchanged ones only gain new URLs, changed
-        ones are updated in place with the earlier hash and fetch time added to
-        ``revisions``. Every write is conditional, so replaying a batch whose
-        first attempt may have been applied changes nothing.
+        A new article is inserted unless the site already has its exact text
+        under another URL (then that record gains the URL); a new article joins
+        the story cluster of a near copy (MinHash LSH bands). An unchanged article
+        only gains URLs and ``last_checked``; a changed one is updated in place
+        with the earlier hash and fetch time added to ``revisions``. Every write
+        is conditional, so replaying a batch whose first attempt may have been
+        applied changes nothing.
         """
         docs = _merge_same_id(docs)
-        existing = {
-            d["_id"]: d for d in self.db["articles"].find(
-                {"_id": {"$in": [d["_id"] for d in docs]}}, {"content_hash": 1, "fetched_at": 1, "revisions": 1}
-            )
-        }
+        articles = self.db["articles"]
+        existing = {d["_id"]: d for d in articles.find({"_id": {"$in": [d["_id"] for d in docs]}})}
+        new = sorted((d for d in docs if d["_id"] not in existing), key=_published_key)
+        twins = self._exact_twins(new)
         counts = WriteCounts()
-        article_ops, page_ops = [], []
+        ops: list[Any] = [*self._cluster_ops([d for d in new if d["_id"] not in twins])]
+        page_ops = []
         for doc in docs:
             old = existing.get(doc["_id"])
+            if doc["_id"] in twins:
+                counts.duplicates += 1
+                ops.append(UpdateOne({"_id": twins[doc["_id"]]}, {"$addToSet": {"urls": {"$each": doc["urls"]}}}))
+                continue
             if old is None:
                 counts.inserted += 1
-                article_ops.append(UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True))
+                first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
+                ops.append(UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True))
             elif old.get("content_hash") == doc["content_hash"]:
                 counts.unchanged += 1
-                article_ops.append(UpdateOne({"_id": doc["_id"]}, {"$addToSet": {"urls": {"$each": doc["urls"]}}}))
+                ops.append(_checked_update(doc, old))
                 continue
             else:
                 counts.updated += 1
-                article_ops.append(_revision_update(doc, old))
+                ops.append(_revision_update(doc, old))
             if doc["_id"] in pages:
                 page_ops.append(_page_upsert(doc, pages[doc["_id"]]))
-        if article_ops:
-            self.db["articles"].bulk_write(article_ops, ordered=False)
+        if ops:
+            articles.bulk_write(ops, ordered=False)
         if page_ops:
             self.db["pages"].bulk_write(page_ops, ordered=False)
         return counts
+
+    def _exact_twins(self, new: list[dict[str, Any]]) -> dict[str, str]:
+        """New ids whose site already has the same text (stored or earlier in the batch) -> that record's id."""
+        stored = self.db["articles"].find({"content_hash": {"$in": [d["content_hash"] for d in new]}},
+                                          {"content_hash": 1, "site": 1})
+        owner = {(d["site"], d["content_hash"]): d["_id"] for d in stored}
+        twins = {}
+        for doc in new:
+            key = (doc["site"], doc["content_hash"])
+            if key in owner and owner[key] != doc["_id"]:
+                twins[doc["_id"]] = owner[key]
+            else:
+                owner.setdefault(key, doc["_id"])
+        return twins
+
+    def _cluster_ops(self, new: list[dict[str, Any]]) -> list[UpdateOne]:
+        """Give each new doc its story cluster (sets ``story_cluster``/``story_original`` on the doc);
+        returns updates for stored members that stop being the original."""
+        bands = sorted({band for doc in new for band in doc.get("lsh_bands") or []})
+        members = list(self.db["articles"].find(
+            {"lsh_bands": {"$in": bands}},
+            {"minhash": 1, "published": 1, "story_cluster": 1, "story_original": 1, "attribution": 1},
+        )) if bands else []
+        ops = []
+        for doc in new:
+            match = _best_match(doc, members)
+            doc["story_cluster"] = match["story_cluster"] if match else doc["_id"]
+            doc["story_original"] = match is None or _is_earlier_original(doc, match)
+            if match is not None and doc["story_original"] and match.get("story_original"):
+                match["story_original"] = False
+                if "_batch" not in match:
+                    ops.append(UpdateOne({"_id": match["_id"], "story_original": True},
+                                         {"$set": {"story_original": False}}))
+            members.append({**doc, "_batch": True})
+        return ops
+
+    def known(self, ids: list[str], urls: list[str]) -> dict[str, dict[str, Any]]:
+        """Stored articles among ``ids`` or carrying one of ``urls``: their id, urls, dates."""
+        query = {"$or": [{"_id": {"$in": ids}}, {"urls": {"$in": urls}}]}
+        fields = {"urls": 1, "published": 1, "last_checked": 1}
+        return {d["_id"]: d for d in self.db["articles"].find(query, fields)}
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert or replace the document of one crawl run."""
@@ -172,6 +226,27 @@ class ArticleStore:
         return gzip.decompress(bytes(page["html_gz"])).decode("utf-8") if page else None
 
 
+def _published_key(doc: dict[str, Any]) -> Any:
+    return doc.get("published") or doc["fetched_at"]
+
+
+def _best_match(doc: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The most similar other member at or above the near-duplicate threshold."""
+    scored = [(similarity(doc.get("minhash") or [], m.get("minhash") or []), m) for m in members
+              if m["_id"] != doc["_id"]]
+    scored = [(score, m) for score, m in scored if score >= NEAR_SIMILARITY]
+    return max(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
+def _is_earlier_original(doc: dict[str, Any], member: dict[str, Any]) -> bool:
+    """A copy that names its source ("Source: ...") is never the original; else the earlier one is."""
+    if doc.get("attribution"):
+        return False
+    if member.get("attribution"):
+        return True
+    return bool(doc.get("published") and member.get("published") and doc["published"] < member["published"])
+
+
 def _merge_same_id(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One document per ``_id`` (the last), carrying every URL seen in the batch."""
     merged: dict[str, dict[str, Any]] = {}
@@ -183,14 +258,25 @@ def _merge_same_id(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> UpdateOne:
+def _union(a: list[str], b: list[str]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))
+
+
+# Whole-document replacements, conditional on the stored hash: idempotent on replay,
+# and they keep dates as dates on every MongoDB-compatible server.
+def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
+    """An unchanged article: new URLs and the check time, nothing else."""
+    return ReplaceOne({"_id": doc["_id"], "content_hash": old["content_hash"]},
+                      {**old, "urls": _union(old.get("urls", []), doc["urls"]), "last_checked": doc["fetched_at"]})
+
+
+def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
+    """A changed article: the new version in place, the earlier hash and fetch time kept."""
     earlier = {"content_hash": old.get("content_hash"), "fetched_at": old.get("fetched_at")}
-    fields = {k: v for k, v in doc.items() if k not in _UPDATE_EXCLUDED}
-    return UpdateOne(
-        {"_id": doc["_id"], "content_hash": old.get("content_hash")},
-        {"$set": {**fields, "revisions": [*old.get("revisions", []), earlier]},
-         "$addToSet": {"urls": {"$each": doc["urls"]}}},
-    )
+    kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
+    return ReplaceOne({"_id": doc["_id"], "content_hash": old.get("content_hash")}, {
+        **doc, **kept, "urls": _union(old.get("urls", []), doc["urls"]), "last_checked": doc["fetched_at"],
+        "revisions": [*old.get("revisions", []), earlier]})
 
 
 def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:

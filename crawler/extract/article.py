@@ -26,6 +26,7 @@ from crawler.extract.structured import LISTING_TYPES, Structured, names, read_st
 from crawler.language import detect_language, parse_language_tag
 from crawler.sites import SiteConfig
 from crawler.text import normalize_optional, normalize_text
+from crawler.urls import canonical_url
 from crawler.visible_dates import find_visible_date
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -222,6 +223,13 @@ def _language(record: dict[str, Any], declared: Found) -> tuple[str | None, str 
     return language, script, declared[1] if declared else None
 
 
+def _translations(page: _Page, canonical: str) -> list[str]:
+    """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
+    hrefs = page.sel.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall()
+    own = canonical_url(canonical)
+    return list(dict.fromkeys(u for u in (canonical_url(urljoin(page.url, h)) for h in hrefs) if u != own))
+
+
 def _canonical(page: _Page) -> str:
     href = page.sel.css('link[rel="canonical"]::attr(href)').get() or page.data.first_meta("og:url")
     return urljoin(page.url, href.strip()) if href else page.url
@@ -304,6 +312,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
     record: dict[str, Any] = {"url": _canonical(page), "page_type": page_type(page.data)}
+    record["translations"] = _translations(page, record["url"])
 
     def put(name: str, found: Found) -> None:
         record[name] = found[0] if found else None

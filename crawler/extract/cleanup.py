@@ -4,10 +4,24 @@ boilerplate lines dropped, photo-credit lines moved into the image they belong t
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from crawler.boilerplate import credit_line, is_cross_link, is_ui_line
 from crawler.text import normalize_text
+
+_ATTRIBUTION = re.compile(
+    r"^(?:source|sources|источник|манба|manba|булак|дереккөз|сарчашма)\s*[:—–-]\s*(?P<source>.{2,80})$",
+    re.IGNORECASE)
+
+
+def attribution(paragraphs: list[str]) -> str | None:
+    """The source a syndicated copy names in its first or last lines ("Source: Kabar", "Источник: Ховар")."""
+    for paragraph in [*paragraphs[:2], *paragraphs[-2:]]:
+        match = _ATTRIBUTION.match(paragraph.strip())
+        if match:
+            return match["source"].strip(" .")
+    return None
 
 
 def content_hash(title: str, body: str) -> str:

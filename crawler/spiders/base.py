@@ -23,6 +23,7 @@ from crawler.browser import browser_meta, looks_like_script_shell
 from crawler.discovery import Link
 from crawler.extract.article import extract_article
 from crawler.items import ArticleItem
+from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.sites import SiteConfig, load_site
 from crawler.spiders.args import SpiderArgs
 from crawler.spiders.discovery import DiscoveryMixin
@@ -99,9 +100,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False) -> scrapy.Request:
         render = (browser or self.use_browser) and self.browser_enabled
+        meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
-                              meta=browser_meta() if render else {}, dont_filter=browser,
-                              cb_kwargs={"seen_as": url})
+                              meta=meta, dont_filter=browser, cb_kwargs={"seen_as": url})
 
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response: Response, seen_as: str) -> Iterable[ArticleItem | scrapy.Request]:

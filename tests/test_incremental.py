@@ -1,0 +1,54 @@
+"""Incremental crawling across runs, with the store as the source of truth:
+the real ``scrapy crawl`` twice against a replica, counting the requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from tests.conftest import MongoTarget, run_crawl
+from tests.replica.server import serve
+from tests.replicas import REPLICAS, expected_articles
+
+ARTICLE_PATHS = {urlsplit(url).path for url in expected_articles("asiaplus")}
+
+
+def crawl(mongo: MongoTarget, *settings: str) -> list[str]:
+    """Crawl the asiaplus replica; returns the paths the replica served."""
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    with serve(REPLICAS / "asiaplus") as server:
+        result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=env,
+                           settings=list(settings))
+        assert result.returncode == 0, result.stderr[-3000:]
+        return [urlsplit(path).path for path in server.requests]  # type: ignore[attr-defined]
+
+
+def last_run_stats(mongo: MongoTarget) -> dict:  # type: ignore[type-arg]
+    return mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]  # type: ignore[no-any-return]
+
+
+def test_second_run_fetches_only_feeds_sitemaps_and_listings(mongo: MongoTarget) -> None:
+    first = crawl(mongo)
+    assert set(first) >= ARTICLE_PATHS
+    second = crawl(mongo)
+    assert not ARTICLE_PATHS & set(second)
+    assert {"/feed/", "/en/feed/", "/en/sitemap_index.xml"} <= set(second)
+    stats = last_run_stats(mongo)
+    assert stats["incremental/known"] >= len(ARTICLE_PATHS)
+    assert stats.get("incremental/new", 0) <= len(set(first) - ARTICLE_PATHS)  # only links that 404'd
+    assert mongo.db.articles.count_documents({}) == len(ARTICLE_PATHS)
+
+
+def test_article_due_for_a_revisit_is_fetched_again(mongo: MongoTarget) -> None:
+    crawl(mongo)
+    url = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    doc = mongo.db.articles.find_one({"url": url})
+    # Pretend it was last checked half an hour after publication (the store is the clock of record).
+    doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+    mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+    third = crawl(mongo, "REVISIT_SCHEDULE=1h,6h")
+    assert [p for p in third if p in ARTICLE_PATHS] == [urlsplit(url).path]
+    stats = last_run_stats(mongo)
+    assert stats["incremental/revisit"] == 1
+    assert stats["storage/unchanged"] == 1
+    assert mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
