@@ -164,6 +164,8 @@ def test_changed_article_is_updated_in_place_keeping_the_earlier_version(mongo: 
     doc = mongo.db.articles.find_one({})
     assert doc["body"] == "Corrected text."
     assert doc["revisions"] == [{"content_hash": first.content_hash, "fetched_at": FETCHED}]
+    assert doc["published"] == first.published  # still a date after the in-place update
+    assert (doc["first_seen"], doc["last_checked"]) == (FETCHED, FETCHED + timedelta(hours=1))
     assert set(doc["urls"]) == {*first.urls, *edited.urls}
 
 
