@@ -42,5 +42,15 @@ class ArticleItem:
     attribution: str | None = None  # "Source: ..." line naming where a copy comes from
     translations: list[str] = field(default_factory=list)  # canonical URLs of the other language editions
     http_status: int | None = None
+    etag: str | None = None  # validators for conditional revisits
+    last_modified: str | None = None
     raw_html: str | None = None  # kept in the ``pages`` collection, not on the record
     schema_version: int = SCHEMA_VERSION
+
+
+@dataclass
+class ArticleChecked:
+    """A revisit the server answered with 304 Not Modified: only the check time changes."""
+
+    url: str  # the article's URL as linked
+    fetched_at: datetime

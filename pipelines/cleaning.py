@@ -22,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
+from crawler.items import ArticleItem
 from crawler.minhash import bands, signature
 from crawler.text import normalize_optional, normalize_text
 
@@ -41,6 +42,8 @@ class CleaningPipeline:
         return cls(crawler.stats, crawler.settings.getint("CLEANING_MAX_TITLE_CHARS", 500))
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):  # e.g. ArticleChecked: nothing to clean or validate
+            return item
         adapter = ItemAdapter(item)
         for name in _TEXT_FIELDS:
             adapter[name] = normalize_optional(adapter.get(name))

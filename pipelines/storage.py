@@ -11,7 +11,8 @@ Settings: ``STORAGE_ENABLED``, ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``,
 ``STORAGE_BATCH_SIZE``, ``STORAGE_FLUSH_SECONDS``, ``STORAGE_TIMEOUT_SECONDS``,
 ``STORAGE_RETRIES``, ``STORAGE_KEEP_RAW_HTML``.
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``,
-``storage/batches``, ``storage/retries``, ``storage/unsaved``, ``storage/replayed``.
+``storage/duplicates``, ``storage/checked``, ``storage/batches``, ``storage/retries``,
+``storage/unsaved``, ``storage/replayed``.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 
+from crawler.items import ArticleChecked
 from crawler.urls import url_id
 from pipelines.run_record import run_document
 from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable, dump_unsaved, load_unsaved
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+CHECK_MARK = "_not_modified"  # buffer entries of 304 revisits, not article documents
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,10 @@ class StoragePipeline:
         self._ticker = asyncio.create_task(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleChecked):
+            check = {"_id": url_id(item.url), "url": item.url, "fetched_at": item.fetched_at, CHECK_MARK: True}
+            self._buffer.append((check, None))
+            return item
         keep = self.config.keep_raw_html
         doc, raw_html = to_document(item)
         self._buffer.append((doc, raw_html if keep else None))
@@ -144,11 +151,14 @@ class StoragePipeline:
 
     async def _write(self, batch: list[tuple[dict[str, Any], str | None]], retries: int) -> bool:
         assert self.store is not None
-        docs = [doc for doc, _ in batch]
+        docs = [doc for doc, _ in batch if CHECK_MARK not in doc]
+        checks = [doc for doc, _ in batch if CHECK_MARK in doc]
         pages = {doc["_id"]: html for doc, html in batch if html is not None}
         for attempt in range(retries + 1):
             try:
                 counts = await self._call(self.store.write_articles, docs, pages)
+                if checks:
+                    counts.checked = await self._call(self.store.mark_checked, checks)
             except STORE_ERRORS as exc:
                 self.stats.inc_value("storage/retries")
                 logger.warning("Write of %(n)d articles failed (attempt %(a)d): %(error)s",
@@ -156,7 +166,7 @@ class StoragePipeline:
                 await asyncio.sleep(min(0.5 * 2**attempt, 30))
                 continue
             self.stats.inc_value("storage/batches")
-            for name in ("inserted", "updated", "unchanged"):
+            for name in ("inserted", "updated", "unchanged", "duplicates", "checked"):
                 self.stats.inc_value(f"storage/{name}", getattr(counts, name))
             return True
         return False

@@ -52,6 +52,7 @@ class WriteCounts:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    checked: int = 0
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class ArticleStore:
         is conditional, so replaying a batch whose first attempt may have been
         applied changes nothing.
         """
+        if not docs:
+            return WriteCounts()
         docs = _merge_same_id(docs)
         articles = self.db["articles"]
         existing = {d["_id"]: d for d in articles.find({"_id": {"$in": [d["_id"] for d in docs]}})}
@@ -200,10 +203,25 @@ class ArticleStore:
             members.append({**doc, "_batch": True})
         return ops
 
+    def mark_checked(self, checks: list[dict[str, Any]]) -> int:
+        """Move ``last_checked`` of the articles that answered 304 (``_id``, ``url``, ``fetched_at``)."""
+        stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
+                                                   {"urls": {"$in": [c["url"] for c in checks]}}]})
+        by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
+        ops = []
+        for check in checks:
+            old = by_key.get(check["_id"]) or by_key.get(check["url"])
+            if old is not None:
+                ops.append(ReplaceOne({"_id": old["_id"], "content_hash": old.get("content_hash")},
+                                      {**old, "last_checked": check["fetched_at"]}))
+        if ops:
+            self.db["articles"].bulk_write(ops, ordered=False)
+        return len(ops)
+
     def known(self, ids: list[str], urls: list[str]) -> dict[str, dict[str, Any]]:
         """Stored articles among ``ids`` or carrying one of ``urls``: their id, urls, dates."""
         query = {"$or": [{"_id": {"$in": ids}}, {"urls": {"$in": urls}}]}
-        fields = {"urls": 1, "published": 1, "last_checked": 1}
+        fields = {"urls": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
         return {d["_id"]: d for d in self.db["articles"].find(query, fields)}
 
     def record_run(self, run: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler.items import ArticleItem
+
 
 @dataclass(frozen=True)
 class ValidationConfig:
@@ -67,6 +69,8 @@ class ValidationPipeline:
         return cls(crawler.stats, config)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):  # e.g. ArticleChecked: nothing to clean or validate
+            return item
         adapter = ItemAdapter(item)
         now = datetime.now(UTC)
         reason = problem(adapter, self.config, now)

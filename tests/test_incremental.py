@@ -43,8 +43,10 @@ def test_article_due_for_a_revisit_is_fetched_again(mongo: MongoTarget) -> None:
     crawl(mongo)
     url = next(u for u in expected_articles("asiaplus") if "csto" in u)
     doc = mongo.db.articles.find_one({"url": url})
-    # Pretend it was last checked half an hour after publication (the store is the clock of record).
+    # Pretend it was last checked half an hour after publication (the store is the clock of record),
+    # by a server that gave no validators (so the revisit is a plain GET).
     doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+    doc["etag"] = doc["last_modified"] = None
     mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
     third = crawl(mongo, "REVISIT_SCHEDULE=1h,6h")
     assert [p for p in third if p in ARTICLE_PATHS] == [urlsplit(url).path]
@@ -52,3 +54,20 @@ def test_article_due_for_a_revisit_is_fetched_again(mongo: MongoTarget) -> None:
     assert stats["incremental/revisit"] == 1
     assert stats["storage/unchanged"] == 1
     assert mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
+
+
+def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarget) -> None:
+    crawl(mongo)
+    url = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    doc = mongo.db.articles.find_one({"url": url})
+    assert doc["etag"]
+    doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+    mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+    crawl(mongo, "REVISIT_SCHEDULE=1h")
+    stats = last_run_stats(mongo)
+    assert stats["articles/not_modified"] == 1
+    assert stats["downloader/response_status_count/304"] == 1
+    assert stats["storage/checked"] == 1
+    after = mongo.db.articles.find_one({"url": url})
+    assert after["last_checked"] > doc["last_checked"] + timedelta(days=1)
+    assert after["content_hash"] == doc["content_hash"]

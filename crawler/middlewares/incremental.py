@@ -102,7 +102,18 @@ class IncrementalMiddleware:
                 keep.append(request)
             elif is_due(doc.get("published"), doc.get("last_checked"), now, self.schedule):
                 self.stats.inc_value("incremental/revisit")
-                keep.append(request)
+                keep.append(_conditional(request, doc))
             else:
                 self.stats.inc_value("incremental/known")
         return keep
+
+
+def _conditional(request: Request, doc: dict[str, Any]) -> Request:
+    """A revisit asks the server to answer 304 when the page has not changed since it was stored."""
+    headers = {k: v for k, v in (("If-None-Match", doc.get("etag")), ("If-Modified-Since", doc.get("last_modified")))
+               if v}
+    if not headers:
+        return request
+    request.headers.update(headers)
+    request.meta["handle_httpstatus_list"] = [304]
+    return request

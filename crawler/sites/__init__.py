@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.urls import url_key
+
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
 _BUNDLED = resources.files(__name__)
 SITES_DIR_NAME = str(Path(__file__).parent)  # on disk, for tools and tests (not in an egg)
@@ -95,8 +97,9 @@ class SiteConfig:
         return self.article_url.search(url) is not None
 
     def edition_for(self, url: str) -> Edition:
-        """The edition whose home URL is the longest prefix of ``url``."""
-        matches = [e for e in self.editions if url.startswith(e.home)]
+        """The edition whose home URL is the longest prefix of ``url`` (www./mobile hosts folded)."""
+        key = url_key(url)
+        matches = [e for e in self.editions if key.startswith(url_key(e.home))]
         return max(matches, key=lambda e: len(e.home)) if matches else self.editions[0]
 
 

@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from crawler.browser import browser_meta, looks_like_script_shell
 from crawler.discovery import Link
 from crawler.extract.article import extract_article
-from crawler.items import ArticleItem
+from crawler.items import ArticleChecked, ArticleItem
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.sites import SiteConfig, load_site
 from crawler.spiders.args import SpiderArgs
@@ -105,8 +105,13 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                               meta=meta, dont_filter=browser, cb_kwargs={"seen_as": url})
 
     # -- articles ------------------------------------------------------------------
-    def parse_article(self, response: Response, seen_as: str) -> Iterable[ArticleItem | scrapy.Request]:
+    def parse_article(self, response: Response, seen_as: str) -> Iterable[Any]:
+        """The article item (or a 304 check) of an article page, or a browser retry of a script shell."""
         url = self.real_url(response.url)
+        if response.status == 304:  # a conditional revisit: unchanged
+            self._count("articles/not_modified")
+            yield ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC))
+            return
         if not isinstance(response, TextResponse):
             logger.warning("Not an HTML page: %(url)s", {"url": url})
             self._count("articles/skipped/not_html")
@@ -165,5 +170,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             edition=self.site.edition_for(url).language,
             fetched_at=fetched_at,
             http_status=response.status,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
             raw_html=response.text,
         )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

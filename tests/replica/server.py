@@ -5,7 +5,8 @@ Path mapping, for a request path P with query Q:
   and that file exists, else ``index.<ext>`` (ext: html, xml, json);
 - a file serves ``<name>__Q`` when Q is set and that file exists, else ``<name>``;
 - anything else is 404.
-``_server.json`` in the replica root may override content types per file
+Responses carry an ``ETag``; a request with the matching ``If-None-Match``
+gets 304 Not Modified. ``_server.json`` in the replica root may override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
 charset is only in a meta tag. Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
@@ -14,6 +15,7 @@ charset is only in a meta tag. Run by hand:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import mimetypes
 import threading
@@ -68,7 +70,14 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         body = file.read_bytes()
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(200)
+        self.send_header("ETag", etag)
         self.send_header("Content-Type", content_type(self.root, file))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
