@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,12 @@ class ArticleStore:
         if ops:
             self.db["articles"].bulk_write(ops, ordered=False)
         return len(ops)
+
+    def newest_published(self, site: str) -> datetime | None:
+        """The publication time of the site's newest stored article (its high-water mark)."""
+        newest = list(self.db["articles"].find({"site": site}, {"published": 1}).sort("published", -1).limit(1))
+        value = newest[0].get("published") if newest else None
+        return value if isinstance(value, datetime) else None
 
     def known(self, ids: list[str], urls: list[str]) -> dict[str, dict[str, Any]]:
         """Stored articles among ``ids`` or carrying one of ``urls``: their id, urls, dates."""

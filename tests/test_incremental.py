@@ -71,3 +71,12 @@ def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarge
     after = mongo.db.articles.find_one({"url": url})
     assert after["last_checked"] > doc["last_checked"] + timedelta(days=1)
     assert after["content_hash"] == doc["content_hash"]
+
+
+def test_high_water_mark_skips_sitemaps_unchanged_since_the_newest_article(mongo: MongoTarget) -> None:
+    first = crawl(mongo)
+    assert "/post-sitemap.xml" in first  # the Russian edition's child sitemap, last modified 2025-03-14
+    second = crawl(mongo)
+    assert "/post-sitemap.xml" not in second
+    assert "/en/post-sitemap.xml" in second  # modified within a week of the newest article
+    assert last_run_stats(mongo)["discovery/skipped/below_high_water"] >= 1

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from scrapy import Request, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -60,11 +60,18 @@ class IncrementalMiddleware:
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def spider_opened(self) -> None:
+    async def spider_opened(self, spider: Spider) -> None:
         try:
             self.store = await self._call(ArticleStore.connect, self.target)
         except StoreUnavailable:
             self.stats.set_value("incremental/unavailable", 1)
+            return
+        site = getattr(getattr(spider, "site", None), "name", None)
+        newest = await self._call(self.store.newest_published, site) if site else None
+        if newest is not None:
+            # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
+            spider.high_water_mark = newest - max(self.schedule, default=timedelta(0))  # type: ignore[attr-defined]
+            self.stats.set_value("incremental/high_water_mark", spider.high_water_mark.isoformat())  # type: ignore[attr-defined]
 
     async def spider_closed(self) -> None:
         if self.store is not None:

@@ -96,12 +96,15 @@ class DiscoveryMixin:
             self._count("discovery/sitemap/links", len(sitemap.links))
             yield from self._article_requests(sitemap.links, "sitemap")
             return
+        high_water = getattr(self, "high_water_mark", None)  # set by the incremental middleware
         for link in sitemap.links:
-            if self._is_recent(link):
+            if not self._is_recent(link):
+                self._count("discovery/skipped/old_sitemap")
+            elif high_water and link.date and link.date < high_water:
+                self._count("discovery/skipped/below_high_water")
+            else:
                 url = self.real_url(link.url)
                 yield self._discovery(url, self.parse_sitemap, self.site.edition_for(url))
-            else:
-                self._count("discovery/skipped/old_sitemap")
 
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
