@@ -62,6 +62,9 @@ INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
 
+# Health monitors: an optional webhook for degraded/failed runs (thresholds per site config).
+MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")
+
 ITEM_PIPELINES = {
     "pipelines.cleaning.CleaningPipeline": 100,
     "pipelines.validation.ValidationPipeline": 200,

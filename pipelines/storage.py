@@ -35,8 +35,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 
+from crawler.health import DEGRADED, HEALTHY, Health, Thresholds, assess
 from crawler.items import ArticleChecked
 from crawler.urls import url_id
+from pipelines.notify import post_health
 from pipelines.run_record import run_document
 from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable, dump_unsaved, load_unsaved
 
@@ -194,12 +196,36 @@ class StoragePipeline:
         if self.store is None:
             self._executor.shutdown(wait=False)
             return
+        health = await self._assess_health(spider, reason)
         run = run_document(self.run_id, spider, reason, self.started_at, self.stats.get_stats(),
                            host=socket.gethostname(), pid=os.getpid())
+        run["health"] = {"status": health.status, "problems": health.problems, "metrics": health.metrics}
         try:
             await self._call(self.store.record_run, run)
         except STORE_ERRORS as exc:
             logger.error("Could not record the crawl run: %(error)s", {"error": exc})
+        webhook = self.crawler.settings.get("MONITOR_WEBHOOK_URL")
+        if webhook and health.status != HEALTHY:
+            payload = {"run": self.run_id, "spider": spider.name, "site": run["site"], **run["health"]}
+            await self._call(post_health, webhook, payload)
         await self._call(self.store.close)
         self._executor.shutdown(wait=False)
-        logger.info("Crawl run %(id)s: %(outcome)s", {"id": self.run_id, "outcome": run["outcome"]})
+        logger.info("Crawl run %(id)s: %(outcome)s, %(health)s",
+                    {"id": self.run_id, "outcome": run["outcome"], "health": health.status})
+
+    async def _assess_health(self, spider: Spider, reason: str) -> Health:
+        """This run's health against the site's earlier runs; recorded in stats (``health/status``) and the log."""
+        assert self.store is not None
+        site = getattr(spider, "site", None)
+        try:
+            earlier = [r.get("stats", {}) for r in await self._call(self.store.latest_runs, 20, spider.name)]
+            newest = await self._call(self.store.last_new_article, site.name) if site else None
+        except STORE_ERRORS:
+            earlier, newest = [], None
+        stats = {**self.stats.get_stats(), "finish_reason": reason}
+        health = assess(stats, earlier, newest, datetime.now(UTC), getattr(site, "monitors", Thresholds()))
+        self.stats.set_value("health/status", health.status)
+        level = {HEALTHY: logging.INFO, DEGRADED: logging.WARNING}.get(health.status, logging.ERROR)
+        for problem in health.problems:
+            logger.log(level, "Health %(status)s: %(problem)s", {"status": health.status, "problem": problem})
+        return health

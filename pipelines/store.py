@@ -225,6 +225,12 @@ class ArticleStore:
         value = newest[0].get("published") if newest else None
         return value if isinstance(value, datetime) else None
 
+    def last_new_article(self, site: str) -> datetime | None:
+        """When the site's most recently discovered article was first stored."""
+        newest = list(self.db["articles"].find({"site": site}, {"first_seen": 1}).sort("first_seen", -1).limit(1))
+        value = newest[0].get("first_seen") if newest else None
+        return value if isinstance(value, datetime) else None
+
     def known(self, ids: list[str], urls: list[str]) -> dict[str, dict[str, Any]]:
         """Stored articles among ``ids`` or carrying one of ``urls``: their id, urls, dates."""
         query = {"$or": [{"_id": {"$in": ids}}, {"urls": {"$in": urls}}]}
@@ -243,8 +249,10 @@ class ArticleStore:
     def count_articles(self, site: str | None = None) -> int:
         return int(self.db["articles"].count_documents({"site": site} if site else {}))
 
-    def latest_runs(self, limit: int = 5) -> list[dict[str, Any]]:
-        return list(self.db["crawl_runs"].find({}).sort("started_at", -1).limit(limit))
+    def latest_runs(self, limit: int = 5, spider: str | None = None) -> list[dict[str, Any]]:
+        """Crawl run documents, newest first."""
+        query = {"spider": spider} if spider else {}
+        return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
 
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})

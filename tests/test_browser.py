@@ -24,12 +24,13 @@ requires_chromium = pytest.mark.skipif(
 JS_SITE = "kazinform"
 
 
-def crawl(site_or_news: str, mongo: MongoTarget, *args: str, settings: list[str] | None = None):  # type: ignore[no-untyped-def]
+def crawl(site_or_news: str, mongo: MongoTarget, *args: str, settings: list[str] | None = None,  # type: ignore[no-untyped-def]
+          expect_exit: int = 0):
     env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
     with serve(REPLICAS / JS_SITE) as server:
         result = run_crawl(site_or_news, f"base_url=http://127.0.0.1:{server.server_port}", *args,
                            env=env, settings=settings, timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == expect_exit, result.stderr[-3000:]
     return mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
 
 
@@ -55,7 +56,7 @@ def test_js_site_bodies_are_stored_only_through_chromium(mongo: MongoTarget) -> 
 
 
 def test_without_the_browser_the_js_site_stores_nothing(mongo: MongoTarget) -> None:
-    stats = crawl(JS_SITE, mongo, settings=["BROWSER_ENABLED=0"])
+    stats = crawl(JS_SITE, mongo, settings=["BROWSER_ENABLED=0"], expect_exit=3)  # degraded: bodies missing
     assert mongo.db.articles.count_documents({}) == 0
     assert stats["validation/dropped/missing/body"] == len(expected_articles(JS_SITE))
 

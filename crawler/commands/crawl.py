@@ -2,13 +2,15 @@
 
 Scrapy's own command exits 0 whenever the spider could be created, even when
 the crawl was stopped because storage was unreachable. This one exits 1 when
-the run's close reason is not a normal end (``finished`` or a ``closespider_*``
-limit) and 2 when it finished but items could not be stored.
+the run failed (abnormal end, storage unreachable, health "failed"), 2 on a bad
+``-a`` value or when articles could not be stored, 3 when the run's health is
+"degraded" (see ``crawler.health``), else 0.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
@@ -38,9 +40,13 @@ class Command(ScrapyCrawlCommand):
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:
             return
-        stats = crawler.stats.get_stats()
-        result = outcome(stats.get("finish_reason", "unknown"), stats)
-        if result == "failed":
-            self.exitcode = 1
-        elif stats.get("storage/unsaved"):
-            self.exitcode = 2
+        self.exitcode = exit_code(crawler.stats.get_stats())
+
+
+def exit_code(stats: dict[str, Any]) -> int:
+    """0 healthy; 1 failed (or did not start); 2 articles left unsaved; 3 degraded."""
+    if outcome(stats.get("finish_reason", "unknown"), stats) == "failed" or stats.get("health/status") == "failed":
+        return 1
+    if stats.get("storage/unsaved"):
+        return 2
+    return 3 if stats.get("health/status") == "degraded" else 0

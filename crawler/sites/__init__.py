@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.health import Thresholds
 from crawler.urls import url_key
 
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
@@ -89,6 +90,7 @@ class SiteConfig:
     needs_browser: bool = False
     robots_sitemaps: bool = True  # also read the sitemaps robots.txt lists
     politeness: Politeness = field(default_factory=Politeness)
+    monitors: Thresholds = field(default_factory=Thresholds)
 
     def is_article_url(self, url: str) -> bool:
         """True when ``url`` looks like an article of this site."""
@@ -105,7 +107,7 @@ class SiteConfig:
 
 _SITE_KEYS = {
     "name", "title", "domains", "editions", "article_url", "exclude_urls",
-    "selectors", "site_names", "country", "needs_browser", "robots_sitemaps", "politeness",
+    "selectors", "site_names", "country", "needs_browser", "robots_sitemaps", "politeness", "monitors",
 }
 _REQUIRED = {"name", "domains", "editions", "article_url"}
 
@@ -227,7 +229,18 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
         needs_browser=_bool(f"{source}: needs_browser", data.get("needs_browser", False)),
         robots_sitemaps=_bool(f"{source}: robots_sitemaps", data.get("robots_sitemaps", True)),
         politeness=_politeness(f"{source}: politeness", data.get("politeness", {})),
+        monitors=_monitors(f"{source}: monitors", data.get("monitors", {})),
     )
+
+
+def _monitors(where: str, data: Any) -> Thresholds:
+    if not isinstance(data, dict):
+        raise SiteConfigError(f"{where} must be a table")
+    _check_keys(where, data, set(Thresholds.__dataclass_fields__), set())
+    for key, value in data.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise SiteConfigError(f"{where}.{key} must be a non-negative number")
+    return Thresholds(**{k: float(v) for k, v in data.items()})
 
 
 def _bool(where: str, value: Any) -> bool:

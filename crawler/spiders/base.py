@@ -134,6 +134,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("articles/skipped/before_since")
             return
         self._count(f"extract/body/{record['sources']['body']}")
+        for name in ("published", "authors"):
+            if not getattr(item, name):
+                self._count(f"fields/missing/{name}")
         if item.language_declared and item.language and item.language != item.language_declared:
             self._count("extract/language/mismatch")
             logger.info("%(url)s is %(lang)s, declared %(declared)s",

@@ -1,0 +1,113 @@
+"""Run health: turns one run's stats, the site's earlier runs and its newest
+article into healthy / degraded / failed, with the reasons.
+
+Checks (thresholds per site in its config's ``[monitors]`` table):
+- the run ended abnormally, or found nothing at all -> failed;
+- share of new articles without a publication date, or dropped without a body;
+- share extracted by the generic fallback jumping above the site's rolling
+  baseline (a layout change: the site's selectors stopped matching);
+- error rate (5xx, network errors) and retry rate of requests;
+- no new article stored for longer than ``stale_hours`` (the site's cadence).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+HEALTHY, DEGRADED, FAILED = "healthy", "degraded", "failed"
+_NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_missing_published: float = 0.2
+    max_missing_body: float = 0.2
+    max_fallback_jump: float = 0.3
+    max_error_rate: float = 0.2
+    max_retry_rate: float = 0.3
+    stale_hours: float = 48.0
+
+
+@dataclass
+class Health:
+    status: str = HEALTHY
+    problems: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def flag(self, status: str, problem: str) -> None:
+        self.problems.append(problem)
+        if status == FAILED or self.status == HEALTHY:
+            self.status = status
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def fallback_share(stats: dict[str, Any]) -> float:
+    site, generic = stats.get("extract/body/site", 0), stats.get("extract/body/generic", 0)
+    return _share(generic, site + generic)
+
+
+def _errors(stats: dict[str, Any]) -> int:
+    server = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
+    return server + int(stats.get("downloader/exception_count", 0))
+
+
+def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetime | None, now: datetime,
+           limits: Thresholds) -> Health:
+    """The health of a run from its stats, earlier runs' stats (newest first) and when the site's
+    newest article was first stored (``newest``)."""
+    health = Health()
+    articles = stats.get("item_scraped_count", 0) - stats.get("articles/not_modified", 0)
+    requests = stats.get("downloader/request_count", 0)
+    dropped_body = stats.get("validation/dropped/missing/body", 0)
+    health.metrics = {
+        "articles": articles,
+        "missing_published": _share(stats.get("fields/missing/published", 0), articles),
+        "missing_body": _share(dropped_body, articles + dropped_body),
+        "fallback_share": fallback_share(stats),
+        "error_rate": _share(_errors(stats), requests),
+        "retry_rate": _share(stats.get("retry/count", 0), requests),
+    }
+    reason = stats.get("finish_reason", "unknown")
+    if reason not in _NORMAL_END:
+        health.flag(FAILED, f"run ended abnormally: {reason}")
+    if articles == 0 and not stats.get("incremental/known") and not dropped_body:
+        health.flag(FAILED, "zero articles: nothing discovered or extracted")
+    _check_fields(health, limits)
+    _check_fallback(health, earlier, limits)
+    _check_rates(health, limits)
+    if newest is not None and now - newest > timedelta(hours=limits.stale_hours):
+        health.flag(DEGRADED, f"no new article for {(now - newest).total_seconds() / 3600:.0f} h")
+    return health
+
+
+def _check_fields(health: Health, limits: Thresholds) -> None:
+    m = health.metrics
+    if m["missing_published"] > limits.max_missing_published:
+        health.flag(DEGRADED, f"{m['missing_published']:.0%} of articles without a publication date")
+    if m["missing_body"] > limits.max_missing_body:
+        health.flag(DEGRADED, f"{m['missing_body']:.0%} of article pages without a body")
+
+
+def _check_fallback(health: Health, earlier: list[dict[str, Any]], limits: Thresholds) -> None:
+    history = [fallback_share(s) for s in earlier if s.get("extract/body/site", 0) + s.get("extract/body/generic", 0)]
+    if not history:  # no baseline yet: the first runs of a site teach it
+        return
+    baseline = statistics.median(history[:10])
+    health.metrics["fallback_baseline"] = baseline
+    if health.metrics["fallback_share"] - baseline > limits.max_fallback_jump:
+        health.flag(DEGRADED, f"generic fallback extracted {health.metrics['fallback_share']:.0%} of articles "
+                              f"(baseline {baseline:.0%}): the site's layout probably changed")
+
+
+def _check_rates(health: Health, limits: Thresholds) -> None:
+    m = health.metrics
+    if m["error_rate"] > limits.max_error_rate:
+        health.flag(DEGRADED, f"error rate {m['error_rate']:.0%}")
+    if m["retry_rate"] > limits.max_retry_rate:
+        health.flag(DEGRADED, f"retry rate {m['retry_rate']:.0%}")
