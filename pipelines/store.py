@@ -246,8 +246,12 @@ class ArticleStore:
         query = {"site": site} if site else {}
         return list(self.db["articles"].find(query).sort("published", -1).limit(limit))
 
-    def count_articles(self, site: str | None = None) -> int:
-        return int(self.db["articles"].count_documents({"site": site} if site else {}))
+    def count_articles(self, site: str | None = None, since: datetime | None = None) -> int:
+        """Stored articles (of ``site``; first stored at or after ``since``)."""
+        query: dict[str, Any] = {"site": site} if site else {}
+        if since is not None:
+            query["first_seen"] = {"$gte": since}
+        return int(self.db["articles"].count_documents(query))
 
     def latest_runs(self, limit: int = 5, spider: str | None = None) -> list[dict[str, Any]]:
         """Crawl run documents, newest first."""
