@@ -90,6 +90,7 @@ def test_unknown_site_lists_known_ones() -> None:
 def test_spider_args() -> None:
     args = SpiderArgs.parse("http://127.0.0.1:8080/", "2025-01-31", "5")
     assert args == SpiderArgs("http://127.0.0.1:8080", datetime(2025, 1, 31, tzinfo=UTC), 5)
+    assert SpiderArgs.parse(sources="feeds, api").sources == {"feeds", "api"}
     assert SpiderArgs.parse() == SpiderArgs()
 
 
@@ -98,6 +99,7 @@ def test_spider_args() -> None:
     ({"since": "31.01.2025"}, "YYYY-MM-DD"),
     ({"limit": "ten"}, "positive integer"),
     ({"limit": "0"}, "positive integer"),
+    ({"sources": "feeds,rss"}, "subset of"),
 ])
 def test_bad_spider_args(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(SpiderArgumentError, match=message):

@@ -51,3 +51,16 @@ def test_readme_example_config_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "example.toml"
     path.write_text(example, encoding="utf-8")
     assert load_site_file(path).editions[0].wp_api
+
+
+def test_env_example_lists_every_environment_setting() -> None:
+    settings = (Path(__file__).resolve().parent.parent / "crawler" / "settings.py").read_text(encoding="utf-8")
+    names = set(re.findall(r'env_(?:str|int|float|bool)\("([A-Z_]+)"', settings))
+    example = (Path(__file__).resolve().parent.parent / "deploy" / "env.example").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert names <= listed, sorted(names - listed)
+
+
+def test_crontab_covers_every_site() -> None:
+    crontab = (Path(__file__).resolve().parent.parent / "deploy" / "crontab").read_text(encoding="utf-8")
+    assert set(re.findall(r"run-crawl ([a-z0-9]+)", crontab)) == set(site_names())

@@ -56,6 +56,12 @@ def test_backfill_walks_the_day_archive_back_to_since(tmp_path: Path) -> None:
     assert archives[-1] == f"https://example.kg/archive/{since.isoformat()}/"
 
 
+def test_sources_limit_a_run_to_some_discovery(tmp_path: Path) -> None:
+    urls = start_urls(news_spider(tmp_path, sources="feeds,api"))
+    assert urls[0] == "https://example.kg/feed/" and "wp-json" in urls[1]
+    assert not [u for u in urls if "sitemap" in u or "robots" in u]
+
+
 def test_mirror_rewrites_every_host(tmp_path: Path) -> None:
     urls = start_urls(news_spider(tmp_path, base_url="http://127.0.0.1:9999"))
     assert all(u.startswith("http://127.0.0.1:9999/") for u in urls)

@@ -28,7 +28,7 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:  # a bad -a value is a usage error, not a traceback
-            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit")))
+            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
             if args and self.crawler_process is not None:
                 spider_class = self.crawler_process.spider_loader.load(args[0])
                 getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)

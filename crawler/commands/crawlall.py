@@ -38,7 +38,7 @@ class Command(BaseRunSpiderCommand):
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}", print_help=False)
         try:
-            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit")))
+            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
         except SpiderArgumentError as exc:
             raise UsageError(str(exc), print_help=False) from None
         assert self.crawler_process is not None

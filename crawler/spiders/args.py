@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+# Discovery sources a run can be limited to with -a sources=feeds,api (cheap frequent runs).
+SOURCES = frozenset({"feeds", "sitemaps", "listings", "api", "archive"})
+
 
 class SpiderArgumentError(ValueError):
     """A ``-a`` argument has a value the spider cannot use."""
@@ -15,10 +18,23 @@ class SpiderArgs:
     base_url: str | None = None  # crawl a mirror/replica of the site instead of the live host
     since: datetime | None = None  # skip articles published before this day (UTC)
     limit: int | None = None  # fetch at most this many article pages
+    sources: frozenset[str] = SOURCES  # discovery sources to read this run
 
     @classmethod
-    def parse(cls, base_url: str | None = None, since: str | None = None, limit: str | int | None = None) -> SpiderArgs:
-        return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit))
+    def parse(cls, base_url: str | None = None, since: str | None = None, limit: str | int | None = None,
+              sources: str | None = None) -> SpiderArgs:
+        return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit), sources=_sources(sources))
+
+
+def _sources(value: str | None) -> frozenset[str]:
+    if not value:
+        return SOURCES
+    chosen = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = sorted(chosen - SOURCES)
+    if unknown or not chosen:
+        raise SpiderArgumentError(f"sources must be a comma-separated subset of {', '.join(sorted(SOURCES))}, "
+                                  f"got {value!r}")
+    return chosen
 
 
 def _base_url(value: str | None) -> str | None:

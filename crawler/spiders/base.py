@@ -39,10 +39,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     strict_page_type: ClassVar[bool] = False  # store only pages that declare themselves articles
 
     def __init__(self, *args: Any, base_url: str | None = None, since: str | None = None,
-                 limit: str | None = None, **kwargs: Any) -> None:
+                 limit: str | None = None, sources: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.site: SiteConfig = self.load_config(**kwargs)
-        self.args = SpiderArgs.parse(base_url, since, limit)
+        self.args = SpiderArgs.parse(base_url, since, limit, sources)
         self.mirror = (
             Mirror.for_site(self.args.base_url, self.site.domains, self.site.editions[0].home)
             if self.args.base_url else None

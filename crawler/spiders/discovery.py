@@ -49,15 +49,19 @@ class DiscoveryMixin:
 
     def discovery_requests(self) -> Iterator[scrapy.Request]:
         """The first requests of a crawl, for every edition of the site."""
+        sources = self.args.sources
         for edition in self.site.editions:
-            yield from (self._discovery(url, self.parse_feed, edition, page=1) for url in edition.feeds)
-            yield from (self._discovery(url, self.parse_sitemap, edition) for url in edition.sitemaps)
-            yield from (self._discovery(url, self.parse_listing, edition, page=1) for url in edition.listings)
-            if edition.wp_api:
+            if "feeds" in sources:
+                yield from (self._discovery(url, self.parse_feed, edition, page=1) for url in edition.feeds)
+            if "sitemaps" in sources:
+                yield from (self._discovery(url, self.parse_sitemap, edition) for url in edition.sitemaps)
+            if "listings" in sources:
+                yield from (self._discovery(url, self.parse_listing, edition, page=1) for url in edition.listings)
+            if edition.wp_api and "api" in sources:
                 yield self._discovery(posts_url(edition.wp_api, 1), self.parse_wp_api, edition, page=1)
-            if edition.archive and self.args.since:
+            if edition.archive and self.args.since and "archive" in sources:
                 yield from self._archive_requests(edition)
-        if self.site.robots_sitemaps:
+        if self.site.robots_sitemaps and "sitemaps" in sources:
             hosts = dict.fromkeys(f"{urlsplit(e.home).scheme}://{urlsplit(e.home).netloc}" for e in self.site.editions)
             for origin in hosts:
                 yield self._discovery(f"{origin}/robots.txt", self.parse_robots, self.site.editions[0])
