@@ -3,8 +3,9 @@
 Items are buffered and written with ``bulk_write`` (unordered) when the batch
 is full, every ``STORAGE_FLUSH_SECONDS`` and at close, on a worker thread so
 the reactor never waits on the database. A failed write is retried with
-backoff; items still unwritten at close are dumped under
-``DATA_DIR/unsaved/`` and replayed at the next start. An unreachable store
+backoff, then appended to a durable spool under ``DATA_DIR/unsaved/`` (fsync'd
+JSON lines) that every later flush, and the next run, writes first; replays are
+idempotent upserts, so nothing is stored twice. An unreachable store
 stops the crawl before it fetches anything.
 
 Settings: ``STORAGE_ENABLED``, ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``,
@@ -12,7 +13,7 @@ Settings: ``STORAGE_ENABLED``, ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``,
 ``STORAGE_RETRIES``, ``STORAGE_KEEP_RAW_HTML``.
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``,
 ``storage/duplicates``, ``storage/checked``, ``storage/batches``, ``storage/retries``,
-``storage/unsaved``, ``storage/replayed``.
+``storage/spooled``, ``storage/replayed``, ``storage/unsaved`` (left in the spool at close).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from crawler.items import ArticleChecked
 from crawler.urls import url_id
 from pipelines.notify import post_health
 from pipelines.run_record import run_document
-from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable, dump_unsaved, load_unsaved
+from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable, load_spool, mask_uri, spool
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,7 +116,8 @@ class StoragePipeline:
             self.stats.set_value("storage/unavailable", 1)
             raise CloseSpider("storage_unavailable") from None
         logger.info("Storing articles in %(target)s", {"target": self.config.target.describe()})
-        await self._replay_unsaved()
+        async with self._lock:
+            await self._replay_spool(self.config.retries)
         self._ticker = asyncio.create_task(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
@@ -133,23 +135,32 @@ class StoragePipeline:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.config.flush_seconds)
-            if self._buffer and not self._lock.locked():
+            if (self._buffer or self.spool_path.exists()) and not self._lock.locked():
                 # Shielded: stopping the ticker at close must not abandon a batch mid-write.
                 await asyncio.shield(self.flush(retries=0))
 
     async def flush(self, retries: int | None = None) -> bool:
-        """Write the buffer; on failure keep it for the next flush. True when written."""
+        """Write the spool, then the buffer. A batch that cannot be written goes to the
+        durable spool (append-only, fsync'd) at once, so a crash during a storage
+        outage loses nothing. True when everything is in the store."""
         async with self._lock:
             batch, self._buffer = self._buffer, []
+            retries = self.config.retries if retries is None else retries
+            spooled = await self._replay_spool(retries)
             if not batch:
-                return True
+                return spooled
             written = False
             try:
-                written = await self._write(batch, self.config.retries if retries is None else retries)
+                written = spooled and await self._write(batch, retries)
             finally:
-                if not written:  # failed or cancelled: the batch goes back for the next flush
-                    self._buffer[:0] = batch
+                if not written:  # failed or cancelled: the batch is kept on disk for a later flush or run
+                    n = await asyncio.shield(self._call(spool, batch, self.spool_path))
+                    self.stats.inc_value("storage/spooled", n)
             return written
+
+    @property
+    def spool_path(self) -> Path:
+        return self.config.unsaved_dir / f"{self.run_id}.jsonl"
 
     async def _write(self, batch: list[tuple[dict[str, Any], str | None]], retries: int) -> bool:
         assert self.store is not None
@@ -164,8 +175,9 @@ class StoragePipeline:
             except STORE_ERRORS as exc:
                 self.stats.inc_value("storage/retries")
                 logger.warning("Write of %(n)d articles failed (attempt %(a)d): %(error)s",
-                               {"n": len(docs), "a": attempt + 1, "error": exc})
-                await asyncio.sleep(min(0.5 * 2**attempt, 30))
+                               {"n": len(docs), "a": attempt + 1, "error": mask_uri(str(exc))[:300]})
+                if attempt < retries:
+                    await asyncio.sleep(min(0.5 * 2**attempt, 30))
                 continue
             self.stats.inc_value("storage/batches")
             for name in ("inserted", "updated", "unchanged", "duplicates", "checked"):
@@ -173,24 +185,26 @@ class StoragePipeline:
             return True
         return False
 
-    async def _replay_unsaved(self) -> None:
+    async def _replay_spool(self, retries: int) -> bool:
+        """Write every spooled batch (this run's and earlier runs'); True when none is left."""
         for path in sorted(self.config.unsaved_dir.glob("*.jsonl")):
-            docs = await self._call(load_unsaved, path)
-            if await self._write([(doc, None) for doc in docs], self.config.retries):
-                path.unlink()
-                self.stats.inc_value("storage/replayed", len(docs))
-                logger.info("Replayed %(n)d unsaved articles from %(path)s", {"n": len(docs), "path": path})
+            batch = await self._call(load_spool, path)
+            if not await self._write(batch, retries):
+                return False
+            path.unlink()
+            self.stats.inc_value("storage/replayed", len(batch))
+            logger.info("Wrote %(n)d spooled articles from %(path)s", {"n": len(batch), "path": path})
+        return True
 
     async def close_spider(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
         if self.store is None or await self.flush():
             return
-        path = self.config.unsaved_dir / f"{self.run_id}.jsonl"
-        n = await self._call(dump_unsaved, [doc for doc, _ in self._buffer], path)
-        self._buffer.clear()
-        self.stats.set_value("storage/unsaved", n)
-        logger.error("Could not store %(n)d articles; kept in %(path)s for the next run", {"n": n, "path": path})
+        left = sum(len(load_spool(path)) for path in self.config.unsaved_dir.glob("*.jsonl"))
+        self.stats.set_value("storage/unsaved", left)
+        logger.error("Could not store %(n)d articles; they are spooled in %(dir)s for the next run",
+                     {"n": left, "dir": self.config.unsaved_dir})
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None:

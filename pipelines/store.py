@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -322,19 +322,28 @@ def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:
     return UpdateOne({"_id": doc["_id"]}, {"$set": page}, upsert=True)
 
 
-def dump_unsaved(docs: Iterable[dict[str, Any]], path: Path) -> int:
-    """Append documents that could not be written to a JSON-lines file; returns the count."""
+_AWARE = json_util.JSONOptions(tz_aware=True, tzinfo=UTC)  # dates come back as they went in
+
+
+def spool(batch: list[tuple[dict[str, Any], str | None]], path: Path) -> int:
+    """Append (document, raw HTML) pairs to a JSON-lines spool and fsync it; returns the count."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
     with path.open("a", encoding="utf-8") as out:
-        for doc in docs:
-            out.write(json_util.dumps(doc) + "\n")
-            n += 1
+        for doc, html in batch:
+            out.write(json_util.dumps({"doc": doc, "html": html}) + "\n")
         out.flush()
-    return n
+        os.fsync(out.fileno())
+    return len(batch)
 
 
-def load_unsaved(path: Path) -> list[dict[str, Any]]:
-    """Documents dumped by :func:`dump_unsaved`, in order."""
+def load_spool(path: Path) -> list[tuple[dict[str, Any], str | None]]:
+    """The (document, raw HTML) pairs of a spool, in order; a torn last line (crash mid-write) is skipped."""
+    batch = []
     with path.open(encoding="utf-8") as lines:
-        return [json_util.loads(line) for line in lines if line.strip()]
+        for line in lines:
+            try:
+                entry = json_util.loads(line, json_options=_AWARE)
+            except ValueError:
+                continue
+            batch.append((entry["doc"], entry.get("html")))
+    return batch

@@ -50,28 +50,40 @@ def _wait_for_mongo(uri: str, process: subprocess.Popen[bytes], log: Path) -> No
     raise RuntimeError("nx-27017 did not answer within 30 s")
 
 
-@pytest.fixture(scope="session")
-def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``MONGO_URI`` when set (a real MongoDB), else an nx-27017 server on a free port."""
-    if os.environ.get("MONGO_URI"):
-        yield os.environ["MONGO_URI"]
-        return
+def start_nx27017(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start an nx-27017 server on ``port`` with its data under ``workdir``; returns once it answers."""
     executable = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
-    workdir = tmp_path_factory.mktemp("nx27017")
-    port = free_port()
     log = workdir / "server.log"
     process = subprocess.Popen(
         [executable, "--data-dir", str(workdir / "data"), "-p", str(port),
          "--pid-file", str(workdir / "pid"), "--log-file", str(log)],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
-    uri = f"mongodb://127.0.0.1:{port}"
     try:
-        _wait_for_mongo(uri, process, log)
-        yield uri
+        _wait_for_mongo(f"mongodb://127.0.0.1:{port}", process, log)
+    except RuntimeError:
+        kill(process)
+        raise
+    return process
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)  # nx-27017 may ignore SIGTERM while busy
+    process.wait()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``MONGO_URI`` when set (a real MongoDB), else an nx-27017 server on a free port."""
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    port = free_port()
+    process = start_nx27017(tmp_path_factory.mktemp("nx27017"), port)
+    try:
+        yield f"mongodb://127.0.0.1:{port}"
     finally:
-        process.send_signal(signal.SIGKILL)  # nx-27017 may ignore SIGTERM while busy
-        process.wait()
+        kill(process)
 
 
 @dataclass

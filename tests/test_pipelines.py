@@ -19,8 +19,8 @@ from scrapy.utils.test import get_crawler
 from crawler.items import ArticleItem
 from crawler.urls import url_id
 from pipelines.cleaning import CleaningPipeline
-from pipelines.storage import StorageConfig, StoragePipeline
-from pipelines.store import ArticleStore
+from pipelines.storage import StorageConfig, StoragePipeline, to_document
+from pipelines.store import ArticleStore, load_spool, spool
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget, free_port
 
@@ -232,3 +232,14 @@ def test_closing_while_the_periodic_flush_writes_loses_nothing(mongo: MongoTarge
 
     asyncio.run(scenario())
     assert mongo.db.articles.count_documents({}) == 3
+
+
+def test_spool_round_trip_survives_a_torn_last_line(tmp_path: Path) -> None:
+    doc, html = to_document(cleaned(article(1)))
+    path = tmp_path / "unsaved" / "run.jsonl"
+    assert spool([(doc, html), (doc, None)], path) == 2
+    with path.open("a", encoding="utf-8") as out:
+        out.write('{"doc": {"_id": "half-writ')  # the process died mid-write
+    batch = load_spool(path)
+    assert [entry[1] for entry in batch] == [html, None]
+    assert batch[0][0] == doc  # dates and all, through MongoDB extended JSON

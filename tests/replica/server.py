@@ -19,6 +19,7 @@ import hashlib
 import json
 import mimetypes
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -65,6 +66,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:
+        time.sleep(self.server.delay)  # type: ignore[attr-defined]
         file = resolve(self.root, self.path)
         if file is None:
             self.send_error(404)
@@ -85,10 +87,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: Path, port: int = 0) -> Iterator[ThreadingHTTPServer]:
-    """Serve ``root`` on 127.0.0.1 in a thread; yields the server (``server_port``, ``requests``)."""
+def serve(root: Path, port: int = 0, delay: float = 0.0) -> Iterator[ThreadingHTTPServer]:
+    """Serve ``root`` on 127.0.0.1 in a thread, each response ``delay`` seconds late;
+    yields the server (``server_port``, ``requests``)."""
     server = ThreadingHTTPServer(("127.0.0.1", port), partial(ReplicaHandler, root=root.resolve()))
     server.requests = []  # type: ignore[attr-defined]
+    server.delay = delay  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

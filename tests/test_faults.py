@@ -1,0 +1,66 @@
+"""Faults: a storage outage in the middle of a real crawl loses no article and stores none twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
+
+from tests.conftest import FAST, ROOT, free_port, kill, start_nx27017
+from tests.replica.server import serve
+from tests.replicas import REPLICAS, expected_articles
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def start_crawl(base_url: str, uri: str, data_dir: Path) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
+    for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0"]:
+        command += ["-s", setting]
+    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "news", "DATA_DIR": str(data_dir)}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True)
+
+
+def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
+    (tmp_path / "nx").mkdir()
+    port = free_port()
+    uri = f"mongodb://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+    nx = start_nx27017(tmp_path / "nx", port)
+    try:
+        with serve(REPLICAS / "asiaplus", delay=0.2) as server:
+            base_url = f"http://127.0.0.1:{server.server_port}"
+            first = start_crawl(base_url, uri, data_dir)
+            wait_for(lambda: server.requests)  # type: ignore[attr-defined]
+            kill(nx)  # storage goes away once the crawl is running
+            output, _ = first.communicate(timeout=120)
+            assert first.returncode == 2, output[-3000:]  # finished, articles kept in the spool
+            assert "spooled in" in output
+            spooled = sum(len(f.read_text().splitlines()) for f in (data_dir / "unsaved").glob("*.jsonl"))
+            assert spooled == len(expected_articles("asiaplus"))
+
+            nx = start_nx27017(tmp_path / "nx", port)  # storage is back
+            second = start_crawl(base_url, uri, data_dir)
+            output, _ = second.communicate(timeout=120)
+            assert second.returncode == 0, output[-3000:]
+        client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)  # type: ignore[type-arg]
+        try:
+            stored = sorted(doc["url"] for doc in client["news"].articles.find())
+            assert stored == sorted(expected_articles("asiaplus"))  # every article, exactly once
+            stats = client["news"].crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
+            assert stats["storage/replayed"] == spooled
+        finally:
+            client.close()
+        assert not list((data_dir / "unsaved").glob("*.jsonl"))
+    finally:
+        kill(nx)
