@@ -285,12 +285,12 @@ def _is_earlier_original(doc: dict[str, Any], member: dict[str, Any]) -> bool:
 
 
 def _merge_same_id(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One document per ``_id`` (the last), carrying every URL seen in the batch."""
+    """One document per ``_id`` (the last), carrying every URL and translation seen in the batch."""
     merged: dict[str, dict[str, Any]] = {}
     for doc in docs:
         previous = merged.get(doc["_id"])
         if previous is not None:
-            doc = {**doc, "urls": list(dict.fromkeys([*previous["urls"], *doc["urls"]]))}
+            doc = {**doc, **{k: _union(previous.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}}
         merged[doc["_id"]] = doc
     return list(merged.values())
 
@@ -299,12 +299,20 @@ def _union(a: list[str], b: list[str]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
 
 
+# Lists every fetch of an article adds to (a print page has no hreflang links, the permalink does).
+_ACCUMULATED = ("urls", "translations")
+
+
+def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
+    return {k: _union(old.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}
+
+
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
 def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
     """An unchanged article: new URLs and the check time, nothing else."""
     return ReplaceOne({"_id": doc["_id"], "content_hash": old["content_hash"]},
-                      {**old, "urls": _union(old.get("urls", []), doc["urls"]), "last_checked": doc["fetched_at"]})
+                      {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
 
 
 def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
@@ -312,7 +320,7 @@ def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
     earlier = {"content_hash": old.get("content_hash"), "fetched_at": old.get("fetched_at")}
     kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
     return ReplaceOne({"_id": doc["_id"], "content_hash": old.get("content_hash")}, {
-        **doc, **kept, "urls": _union(old.get("urls", []), doc["urls"]), "last_checked": doc["fetched_at"],
+        **doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
         "revisions": [*old.get("revisions", []), earlier]})
 
 

@@ -243,3 +243,14 @@ def test_spool_round_trip_survives_a_torn_last_line(tmp_path: Path) -> None:
     batch = load_spool(path)
     assert [entry[1] for entry in batch] == [html, None]
     assert batch[0][0] == doc  # dates and all, through MongoDB extended JSON
+
+
+def test_translations_and_urls_accumulate_across_fetches_of_one_article(mongo: MongoTarget) -> None:
+    """The print page (no hreflang links) may be stored first; the permalink's links still land."""
+    print_page = cleaned(article(1, urls=["https://asiaplus.news/en/2026/11/01/story-1/print/"]))
+    permalink = cleaned(article(1, translations=["https://asiaplus.news/2026/11/01/istoriya-1/"]))
+    asyncio.run(store_items(storage_crawler(mongo_settings(mongo)), [print_page]))
+    asyncio.run(store_items(storage_crawler(mongo_settings(mongo)), [permalink]))
+    doc = mongo.db.articles.find_one({})
+    assert doc["translations"] == ["https://asiaplus.news/2026/11/01/istoriya-1/"]
+    assert set(doc["urls"]) == {*print_page.urls, *permalink.urls}
