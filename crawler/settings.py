@@ -61,6 +61,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
+# Requests and redirects only to the site's hosts, never to private addresses (SSRF).
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.egress.EgressFilterMiddleware": 60}
 
 # Health monitors: an optional webhook for degraded/failed runs (thresholds per site config).
 MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")

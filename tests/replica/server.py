@@ -6,7 +6,8 @@ Path mapping, for a request path P with query Q:
 - a file serves ``<name>__Q`` when Q is set and that file exists, else ``<name>``;
 - anything else is 404.
 Responses carry an ``ETag``; a request with the matching ``If-None-Match``
-gets 304 Not Modified. ``_server.json`` in the replica root may override content types per file
+gets 304 Not Modified. ``_server.json`` in the replica root may map paths to
+302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``) and override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
 charset is only in a meta tag. Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8",
@@ -48,9 +50,13 @@ def resolve(root: Path, raw_path: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _settings(root: Path) -> dict[str, Any]:
+    path = root / "_server.json"
+    return json.loads(path.read_text()) if path.is_file() else {}  # type: ignore[no-any-return]
+
+
 def content_type(root: Path, file: Path) -> str:
-    overrides_file = root / "_server.json"
-    overrides = json.loads(overrides_file.read_text())["content_types"] if overrides_file.is_file() else {}
+    overrides = _settings(root).get("content_types", {})
     suffix = file.suffix or Path(file.name.split("__")[0]).suffix
     return overrides.get(suffix) or _TYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "text/html"
 
@@ -67,6 +73,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         time.sleep(self.server.delay)  # type: ignore[attr-defined]
+        target = _settings(self.root).get("redirects", {}).get(urlsplit(self.path).path)
+        if target:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+            return
         file = resolve(self.root, self.path)
         if file is None:
             self.send_error(404)
