@@ -63,6 +63,9 @@ REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.egress.EgressFilterMiddleware": 60}
+# One crawl per site per host (cron, manual and Scrapyd runs alike).
+SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
+EXTENSIONS = {"crawler.extensions.site_lock.SiteLock": 100}
 
 # Health monitors: an optional webhook for degraded/failed runs (thresholds per site config).
 MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -125,6 +126,8 @@ def run_crawl(spider: str, *args: str, env: dict[str, str], settings: list[str] 
     for setting in FAST + (settings or []):
         command += ["-s", setting]
     full_env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")}
+    # A private DATA_DIR: spools and site locks of one test never reach another.
+    full_env["DATA_DIR"] = tempfile.mkdtemp(prefix="crawl-data-")
     full_env.update(env)
     return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)

@@ -65,3 +65,19 @@ def test_changed_layout_makes_the_run_degraded(tmp_path: Path, mongo: MongoTarge
     assert run["health"]["status"] == "degraded"
     assert any("layout probably changed" in p for p in run["health"]["problems"])
     assert "Health degraded" in (tmp_path / "logs" / "asiaplus.log").read_text()
+
+
+def test_a_crawl_while_another_process_holds_the_site_exits_75(tmp_path: Path) -> None:
+    """The in-process lock also covers runs that do not go through the wrapper (Scrapyd jobs)."""
+    (tmp_path / "data" / "locks").mkdir(parents=True)
+    holder = subprocess.Popen(["flock", str(tmp_path / "data" / "locks" / "asiaplus.lock"), "sleep", "30"])
+    try:
+        time.sleep(0.3)
+        result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-s", "ROBOTSTXT_OBEY=0"],
+                                cwd=ROOT, env={"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path / "data")},
+                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert result.returncode == 75, result.stderr[-2000:]
+        assert "Another crawl of asiaplus is running" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()

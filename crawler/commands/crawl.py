@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
+from crawler.extensions.site_lock import LOCKED_REASON
 from crawler.spiders.args import SpiderArgs, SpiderArgumentError
 from pipelines.run_record import outcome
 
@@ -44,7 +45,9 @@ class Command(ScrapyCrawlCommand):
 
 
 def exit_code(stats: dict[str, Any]) -> int:
-    """0 healthy; 1 failed (or did not start); 2 articles left unsaved; 3 degraded."""
+    """0 healthy; 1 failed (or did not start); 2 articles left unsaved; 3 degraded; 75 another run held the site."""
+    if stats.get("finish_reason") == LOCKED_REASON:
+        return 75
     if outcome(stats.get("finish_reason", "unknown"), stats) == "failed" or stats.get("health/status") == "failed":
         return 1
     if stats.get("storage/unsaved"):

@@ -16,7 +16,7 @@ from crawler.commands.crawl import exit_code
 from crawler.sites import site_names
 from crawler.spiders.args import SpiderArgs, SpiderArgumentError
 
-_SEVERITY = {0: 0, 3: 1, 2: 2, 1: 3}  # exit code -> how bad
+_SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
 
 
 class Command(BaseRunSpiderCommand):
