@@ -5,8 +5,8 @@ embedded file-backed MongoDB-compatible store ``neosqlite`` under
 ``DATA_DIR``. Both are driven by the same calls here. Methods block: callers
 run them on one worker thread (sqlite connections stay on their thread).
 
-Collections: ``articles`` (``_id`` = SHA-256 of the canonical URL), ``pages``
-(gzipped HTML of each article's current version, same ``_id``), ``crawl_runs``.
+Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
+(gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import PyMongoError
 
 from crawler.minhash import NEAR_SIMILARITY, similarity
+from crawler.sanitize import inert_html
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
 
 def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:
     page = {"url": doc["url"], "fetched_at": doc["fetched_at"], "content_hash": doc["content_hash"],
-            "html_gz": gzip.compress(html.encode("utf-8"), compresslevel=6)}
+            "html_gz": gzip.compress(inert_html(html).encode("utf-8"), compresslevel=6)}
     return UpdateOne({"_id": doc["_id"]}, {"$set": page}, upsert=True)
 
 
@@ -338,7 +339,7 @@ def spool(batch: list[tuple[dict[str, Any], str | None]], path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         for doc, html in batch:
-            out.write(json_util.dumps({"doc": doc, "html": html}) + "\n")
+            out.write(json_util.dumps({"doc": doc, "html": inert_html(html) if html else None}) + "\n")
         out.flush()
         os.fsync(out.fileno())
     return len(batch)

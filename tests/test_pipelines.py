@@ -17,6 +17,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
+from crawler.sanitize import inert_html
 from crawler.urls import url_id
 from pipelines.cleaning import CleaningPipeline
 from pipelines.storage import StorageConfig, StoragePipeline, to_document
@@ -208,7 +209,8 @@ def test_embedded_store_uses_the_same_code_path(tmp_path: Path) -> None:
     try:
         assert store.count_articles("asiaplus") == 3
         assert [d["title"] for d in store.latest_articles(limit=2)] == ["Story 1", "Story 2"]
-        assert store.page_html(url_id(article(2).url)) == "<html><p>story 2</p></html>"
+        kept = store.page_html(url_id(article(2).url))
+        assert kept == "<!DOCTYPE html>\n<html><head></head><body><p>story 2</p></body></html>"
         assert [run["outcome"] for run in store.latest_runs()] == ["ok", "ok"]
     finally:
         store.close()
@@ -241,7 +243,7 @@ def test_spool_round_trip_survives_a_torn_last_line(tmp_path: Path) -> None:
     with path.open("a", encoding="utf-8") as out:
         out.write('{"doc": {"_id": "half-writ')  # the process died mid-write
     batch = load_spool(path)
-    assert [entry[1] for entry in batch] == [html, None]
+    assert [entry[1] for entry in batch] == [inert_html(html or ""), None]
     assert batch[0][0] == doc  # dates and all, through MongoDB extended JSON
 
 

@@ -1,0 +1,29 @@
+"""Stored HTML is inert but still extractable."""
+
+from crawler.extract.article import extract_article
+from crawler.sanitize import inert_html
+
+HOSTILE = """<html><head><script>steal(document.cookie)</script>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Border talks",
+ "datePublished": "2025-03-14T10:00:00+05:00"}</script></head>
+<body onload="evil()"><article><h1>Border talks</h1>
+<p onclick="x()">Officials met in Dushanbe on Friday to discuss the border. <a href="javascript:evil()">more</a></p>
+<iframe src="https://tracker.example/"></iframe><object data="x.swf"></object>
+<p>The talks will continue next month in Bishkek, both ministries said in statements.</p></article></body></html>"""
+
+
+def test_nothing_that_runs_is_kept() -> None:
+    clean = inert_html(HOSTILE)
+    for needle in ("steal(", "onload", "onclick", "javascript:", "<iframe", "<object"):
+        assert needle not in clean, needle
+
+
+def test_what_extraction_reads_is_kept() -> None:
+    record = extract_article(inert_html(HOSTILE), "https://example.tj/2025/03/14/border-talks/")
+    assert record["title"] == "Border talks"
+    assert record["published"].isoformat() == "2025-03-14T05:00:00+00:00"
+    assert "Officials met in Dushanbe" in " ".join(record["paragraphs"])
+
+
+def test_unparseable_input_gives_empty_output() -> None:
+    assert inert_html("") == ""
