@@ -62,7 +62,12 @@ INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.egress.EgressFilterMiddleware": 60}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.egress.EgressFilterMiddleware": 60,
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
+}
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 are RetryAfterMiddleware's
+RETRY_AFTER_MAX_SECONDS = env_float("RETRY_AFTER_MAX_SECONDS", 120.0, minimum=0)
 # One crawl per site per host (cron, manual and Scrapyd runs alike).
 SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
 EXTENSIONS = {"crawler.extensions.site_lock.SiteLock": 100}

@@ -7,7 +7,8 @@ Path mapping, for a request path P with query Q:
 - anything else is 404.
 Responses carry an ``ETag``; a request with the matching ``If-None-Match``
 gets 304 Not Modified. ``_server.json`` in the replica root may map paths to
-302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``) and override content types per file
+302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``), answer a path
+429 with ``Retry-After: 1`` its first N times (``{"throttle": {"/a/": N}}``), and override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
 charset is only in a meta tag. Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
@@ -73,7 +74,16 @@ class ReplicaHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         time.sleep(self.server.delay)  # type: ignore[attr-defined]
-        target = _settings(self.root).get("redirects", {}).get(urlsplit(self.path).path)
+        settings = _settings(self.root)
+        path = urlsplit(self.path).path
+        throttled = self.server.throttled  # type: ignore[attr-defined]
+        if throttled.get(path, 0) < settings.get("throttle", {}).get(path, 0):
+            throttled[path] = throttled.get(path, 0) + 1
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.end_headers()
+            return
+        target = settings.get("redirects", {}).get(path)
         if target:
             self.send_response(302)
             self.send_header("Location", target)
@@ -105,6 +115,7 @@ def serve(root: Path, port: int = 0, delay: float = 0.0) -> Iterator[ThreadingHT
     server = ThreadingHTTPServer(("127.0.0.1", port), partial(ReplicaHandler, root=root.resolve()))
     server.requests = []  # type: ignore[attr-defined]
     server.delay = delay  # type: ignore[attr-defined]
+    server.throttled = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,42 @@
+"""429/503 with Retry-After: the crawler waits as asked, then gets the page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.middlewares.retry_after import retry_after_seconds
+from tests.conftest import MongoTarget, run_crawl
+from tests.replica.server import serve
+from tests.replicas import REPLICAS, expected_articles
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    (b"120", 120.0), ("5", 5.0), (b"Fri, 27 Nov 2026 12:00:30 GMT", 30.0), ("Fri, 27 Nov 2026 11:00:00 GMT", 0.0),
+    (None, None), (b"", None), (b"soon", None),
+])
+def test_retry_after_values(value: bytes | str | None, seconds: float | None) -> None:
+    assert retry_after_seconds(value, NOW) == seconds
+
+
+def test_throttled_article_is_fetched_after_the_wait(tmp_path: Path, mongo: MongoTarget) -> None:
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    csto = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    (replica / "_server.json").write_text(json.dumps({"throttle": {urlsplit(csto).path: 2}}))
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    with serve(replica) as server:
+        result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=env)
+        served = [urlsplit(p).path for p in server.requests]  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert served.count(urlsplit(csto).path) == 3  # 429, 429, 200
+    assert mongo.db.articles.count_documents({"url": csto}) == 1
+    stats = mongo.db.crawl_runs.find_one()["stats"]
+    assert stats["retry_after/waited"] == 2 and stats["retry_after/seconds"] == 2
