@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pymongo
 
@@ -62,5 +63,32 @@ def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_pat
         finally:
             client.close()
         assert not list((data_dir / "unsaved").glob("*.jsonl"))
+    finally:
+        kill(nx)
+
+
+def test_crawl_killed_with_sigkill_and_run_again_stores_every_article_once(tmp_path: Path) -> None:
+    """No JOBDIR: the store-backed incremental state alone makes the second run finish the job."""
+    (tmp_path / "nx").mkdir()
+    port = free_port()
+    uri = f"mongodb://127.0.0.1:{port}"
+    nx = start_nx27017(tmp_path / "nx", port)
+    try:
+        with serve(REPLICAS / "asiaplus", delay=0.3) as server:
+            base_url = f"http://127.0.0.1:{server.server_port}"
+            first = start_crawl(base_url, uri, tmp_path / "data")
+            article_paths = {urlsplit(u).path for u in expected_articles("asiaplus")}
+            wait_for(lambda: len(article_paths & {urlsplit(p).path for p in server.requests}) >= 2)  # type: ignore[attr-defined]
+            first.kill()  # SIGKILL: no close, no flush
+            first.communicate()
+            second = start_crawl(base_url, uri, tmp_path / "data")
+            output, _ = second.communicate(timeout=120)
+            assert second.returncode == 0, output[-3000:]
+        client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)  # type: ignore[type-arg]
+        try:
+            stored = [doc["url"] for doc in client["news"].articles.find()]
+            assert sorted(stored) == sorted(expected_articles("asiaplus"))  # the union: each exactly once
+        finally:
+            client.close()
     finally:
         kill(nx)
