@@ -1,1 +1,2 @@
-"""Project commands for ``scrapy``: ``crawl`` (with a meaningful exit code) and ``articles``."""
+"""Project commands for ``scrapy``: ``crawl`` (exit code follows the run's health),
+``crawlall``, ``articles`` and ``report``."""

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, ClassVar
+from typing import Any
 
-from scrapy.commands import ScrapyCommand
-
-from pipelines.storage import StorageConfig
-from pipelines.store import ArticleStore, StoreUnavailable
+from crawler.store_command import StoreCommand
+from pipelines.store import ArticleStore
 
 
 def _summary(doc: dict[str, Any]) -> str:
@@ -20,13 +18,7 @@ def _summary(doc: dict[str, Any]) -> str:
     return f"{published}  [{where}]  {doc.get('title')}  ({words} words)\n    {doc['url']}"
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[options]"
-
+class Command(StoreCommand):
     def short_desc(self) -> str:
         return "List stored articles and recent crawl runs"
 
@@ -37,13 +29,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--json", action="store_true", help="print full records as JSON lines")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        config = StorageConfig.from_settings(self.settings)
-        try:
-            store = ArticleStore.connect(config.target)
-        except StoreUnavailable as exc:
-            sys.stderr.write(f"{exc}\n")
-            self.exitcode = 1
+        store = self.open_store()
+        if store is None:
             return
         try:
             self._print(store, opts)

@@ -11,13 +11,11 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
-
-from scrapy.commands import ScrapyCommand
+from typing import Any
 
 from crawler.sites import site_names
-from pipelines.storage import StorageConfig
-from pipelines.store import ArticleStore, StoreUnavailable
+from crawler.store_command import StoreCommand
+from pipelines.store import ArticleStore
 
 
 def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:
@@ -36,13 +34,7 @@ def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]
     }
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[options]"
-
+class Command(StoreCommand):
     def short_desc(self) -> str:
         return "Per-site report: articles in the last day, last healthy run, fallback share, errors, freshness"
 
@@ -51,12 +43,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per site")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        try:
-            store = ArticleStore.connect(StorageConfig.from_settings(self.settings).target)
-        except StoreUnavailable as exc:
-            sys.stderr.write(f"{exc}\n")
-            self.exitcode = 1
+        store = self.open_store()
+        if store is None:
             return
         try:
             rows = [site_report(store, site, datetime.now(UTC)) for site in site_names()]

@@ -1,0 +1,32 @@
+"""Base of the read-only project commands over the configured store (outside
+``crawler.commands`` because Scrapy turns every command class found there into a command)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from pipelines.storage import StorageConfig
+from pipelines.store import ArticleStore, StoreUnavailable
+
+
+class StoreCommand(ScrapyCommand):
+    """A read-only command over the configured store (embedded or ``MONGO_URI``)."""
+
+    requires_project = True
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def open_store(self) -> ArticleStore | None:
+        """The store, or None (with one line on stderr and exit code 1) when it cannot be reached."""
+        assert self.settings is not None
+        try:
+            return ArticleStore.connect(StorageConfig.from_settings(self.settings).target)
+        except StoreUnavailable as exc:
+            sys.stderr.write(f"{exc}\n")
+            self.exitcode = 1
+            return None
