@@ -50,7 +50,9 @@ class ArticleItem:
 
 @dataclass
 class ArticleChecked:
-    """A revisit the server answered with 304 Not Modified: only the check time changes."""
+    """A revisit answered 304 Not Modified (only the check time changes) or 404/410 (the
+    article is marked ``gone_at``, never deleted)."""
 
     url: str  # the article's URL as linked
     fetched_at: datetime
+    gone: bool = False

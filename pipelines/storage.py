@@ -122,7 +122,8 @@ class StoragePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleChecked):
-            check = {"_id": url_id(item.url), "url": item.url, "fetched_at": item.fetched_at, CHECK_MARK: True}
+            check = {"_id": url_id(item.url), "url": item.url, "fetched_at": item.fetched_at, "gone": item.gone,
+                     CHECK_MARK: True}
             self._buffer.append((check, None))
             return item
         keep = self.config.keep_raw_html

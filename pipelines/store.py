@@ -206,7 +206,8 @@ class ArticleStore:
         return ops
 
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
-        """Move ``last_checked`` of the articles that answered 304 (``_id``, ``url``, ``fetched_at``)."""
+        """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
+        (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``."""
         stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
                                                    {"urls": {"$in": [c["url"] for c in checks]}}]})
         by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
@@ -214,8 +215,9 @@ class ArticleStore:
         for check in checks:
             old = by_key.get(check["_id"]) or by_key.get(check["url"])
             if old is not None:
+                gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
                 ops.append(ReplaceOne({"_id": old["_id"], "content_hash": old.get("content_hash")},
-                                      {**old, "last_checked": check["fetched_at"]}))
+                                      {**old, **gone, "last_checked": check["fetched_at"]}))
         if ops:
             self.db["articles"].bulk_write(ops, ordered=False)
         return len(ops)

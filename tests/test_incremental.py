@@ -3,7 +3,9 @@ the real ``scrapy crawl`` twice against a replica, counting the requests."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.conftest import MongoTarget, run_crawl
@@ -80,3 +82,21 @@ def test_high_water_mark_skips_sitemaps_unchanged_since_the_newest_article(mongo
     assert "/post-sitemap.xml" not in second
     assert "/en/post-sitemap.xml" in second  # modified within a week of the newest article
     assert last_run_stats(mongo)["discovery/skipped/below_high_water"] >= 1
+
+
+def test_revisit_of_a_removed_article_marks_it_gone(mongo: MongoTarget, tmp_path: Path) -> None:
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    url = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    with serve(replica) as server:
+        base = f"base_url=http://127.0.0.1:{server.server_port}"
+        assert run_crawl("asiaplus", base, env=env).returncode == 0
+        doc = mongo.db.articles.find_one({"url": url})
+        doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+        mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+        shutil.rmtree(replica / urlsplit(url).path.strip("/"))  # the outlet took the story down
+        assert run_crawl("asiaplus", base, env=env, settings=["REVISIT_SCHEDULE=1h"]).returncode == 0
+    after = mongo.db.articles.find_one({"url": url})
+    assert after["gone_at"] > doc["last_checked"] and after["body"] == doc["body"]  # kept, marked
+    assert last_run_stats(mongo)["articles/gone"] == 1

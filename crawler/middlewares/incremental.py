@@ -116,11 +116,10 @@ class IncrementalMiddleware:
 
 
 def _conditional(request: Request, doc: dict[str, Any]) -> Request:
-    """A revisit asks the server to answer 304 when the page has not changed since it was stored."""
+    """A revisit asks the server to answer 304 when the page has not changed since it was stored,
+    and lets 404/410 through to the spider, which marks the article gone."""
     headers = {k: v for k, v in (("If-None-Match", doc.get("etag")), ("If-Modified-Since", doc.get("last_modified")))
                if v}
-    if not headers:
-        return request
     request.headers.update(headers)
-    request.meta["handle_httpstatus_list"] = [304]
+    request.meta["handle_httpstatus_list"] = [304, 404, 410]
     return request

@@ -112,6 +112,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("articles/not_modified")
             yield ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC))
             return
+        if response.status in (404, 410):  # a revisit of a stored article that was taken down
+            self._count("articles/gone")
+            yield ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), gone=True)
+            return
         if not isinstance(response, TextResponse):
             logger.warning("Not an HTML page: %(url)s", {"url": url})
             self._count("articles/skipped/not_html")
