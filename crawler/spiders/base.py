@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler.browser import browser_meta, looks_like_script_shell
 from crawler.discovery import Link
@@ -32,6 +33,7 @@ from crawler.urls import Mirror, canonical_url
 logger = logging.getLogger(__name__)
 
 SHELL_BODY_CHARS = 200  # less body text than this, on a script shell: render it
+MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's charset is wrong
 
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
@@ -120,9 +122,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.warning("Not an HTML page: %(url)s", {"url": url})
             self._count("articles/skipped/not_html")
             return
+        text = self._page_text(response)
+        if text is None:
+            return
         fetched_at = datetime.now(UTC)
         try:
-            record = extract_article(response.text, url, self.site, fetched_at)
+            record = extract_article(text, url, self.site, fetched_at)
         except Exception:
             logger.exception("Extraction failed for %(url)s", {"url": url})
             self._count("articles/errors/extract")
@@ -146,6 +151,21 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.info("%(url)s is %(lang)s, declared %(declared)s",
                         {"url": url, "lang": item.language, "declared": item.language_declared})
         yield item
+
+    def _page_text(self, response: TextResponse) -> str | None:
+        """The page's text; None for binary content served as HTML. A charset in the HTTP header that
+        contradicts the page (mojibake) yields to the page's own ``<meta charset>``."""
+        if b"\x00" in response.body[:4096]:
+            logger.warning("Binary content served as HTML: %(url)s", {"url": response.url})
+            self._count("articles/skipped/binary")
+            return None
+        text = response.text
+        if text.count("\ufffd") > MOJIBAKE_CHARS:
+            declared = html_body_declared_encoding(response.body)
+            if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
+                self._count("articles/charset_fixed")
+                return response.body.decode(resolve_encoding(declared) or declared, "replace")
+        return text
 
     def _should_render(self, response: TextResponse) -> bool:
         """A script shell fetched without a browser: render it, and every later page of the site."""

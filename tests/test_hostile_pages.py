@@ -1,0 +1,60 @@
+"""Broken and hostile article responses, handled by the real spider callback: each case
+counted under its own stats key, none crashing the crawl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
+
+URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
+RUSSIAN = ("<html><head><meta charset='{charset}'><title>В Душанбе обсудили развитие гидроэнергетики</title>"
+           "</head><body><div class='td-post-content'>"
+           + "<p>Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "
+             "Рогунской ГЭС и модернизации Нурекской станции.</p>" * 4
+           + "</div></body></html>")
+
+
+def spider_and_stats() -> tuple[Any, Any]:
+    crawler = get_crawler(AsiaplusSpider)
+    spider = AsiaplusSpider.from_crawler(crawler)
+    return spider, crawler.stats
+
+
+def parse(body: bytes, content_type: bytes) -> tuple[list[Any], dict[str, Any]]:
+    spider, stats = spider_and_stats()
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": content_type}, request=Request(URL))
+    return list(spider.parse_article(response, seen_as=URL)), stats.get_stats()
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
+def test_header_charset_contradicting_the_page_yields_to_the_meta_charset(charset: str) -> None:
+    items, stats = parse(RUSSIAN.format(charset=charset).encode(charset), b"text/html; charset=utf-8")
+    assert len(items) == 1 and isinstance(items[0], ArticleItem)
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "Рогунской ГЭС" in items[0].paragraphs[0]
+    assert stats["articles/charset_fixed"] == 1
+
+
+def test_utf8_with_bom_and_no_header_charset() -> None:
+    items, stats = parse(b"\xef\xbb\xbf" + RUSSIAN.format(charset="utf-8").encode(), b"text/html")
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "articles/charset_fixed" not in stats
+
+
+def test_binary_served_as_html_is_skipped_and_counted() -> None:
+    items, stats = parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20, b"text/html")
+    assert items == []
+    assert stats["articles/skipped/binary"] == 1
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>", b"<html><head><title>x</title></head><body><div>"])
+def test_empty_and_truncated_pages_do_not_crash(body: bytes) -> None:
+    items, stats = parse(body, b"text/html; charset=utf-8")
+    assert all(isinstance(item, ArticleItem) for item in items)
+    assert "articles/errors/extract" not in stats
