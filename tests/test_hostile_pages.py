@@ -39,6 +39,7 @@ def test_header_charset_contradicting_the_page_yields_to_the_meta_charset(charse
     assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
     assert "Рогунской ГЭС" in items[0].paragraphs[0]
     assert stats["articles/charset_fixed"] == 1
+    assert "Рогунской ГЭС" in (items[0].raw_html or "")  # the page is kept decoded right, too
 
 
 def test_utf8_with_bom_and_no_header_charset() -> None:

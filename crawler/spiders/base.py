@@ -138,7 +138,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if record["page_type"] == "listing" or (self.strict_page_type and record["page_type"] != "article"):
             self._count("articles/skipped/not_article")
             return
-        item = self._item(record, response, url, seen_as, fetched_at)
+        item = self._item(record, response, url, seen_as, fetched_at, text)
         if self.args.since and item.published and item.published < self.args.since:
             self._count("articles/skipped/before_since")
             return
@@ -182,7 +182,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return True
 
     def _item(self, record: dict[str, Any], response: Response, url: str, seen_as: str,
-              fetched_at: datetime) -> ArticleItem:
+              fetched_at: datetime, text: str) -> ArticleItem:
         canonical = self.real_url(record.pop("url"))
         if not self.is_article_url(canonical_url(canonical)):
             canonical = url  # a canonical link off the site or to a non-article is not trusted
@@ -199,7 +199,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             http_status=response.status,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            raw_html=response.text,
+            raw_html=text,
         )
 
 
