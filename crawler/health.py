@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 HEALTHY, DEGRADED, FAILED = "healthy", "degraded", "failed"
-_NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+# Close reasons of a run that ended as asked, not because something broke.
+NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
         "retry_rate": _share(stats.get("retry/count", 0), requests),
     }
     reason = stats.get("finish_reason", "unknown")
-    if reason not in _NORMAL_END:
+    if reason not in NORMAL_END:
         health.flag(FAILED, f"run ended abnormally: {reason}")
     if articles == 0 and not stats.get("incremental/known") and not dropped_body:
         health.flag(FAILED, "zero articles: nothing discovered or extracted")

@@ -7,15 +7,13 @@ from typing import Any
 
 from scrapy import Spider
 
+from crawler.health import NORMAL_END
 from pipelines.store import mask_uri
-
-# Close reasons of a run that ended as asked, not because something broke.
-_NORMAL_REASONS = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
 
 
 def outcome(reason: str, stats: dict[str, Any]) -> str:
     """``ok``, ``errors`` (finished, but errors were logged or items unsaved) or ``failed``."""
-    if reason not in _NORMAL_REASONS:
+    if reason not in NORMAL_END:
         return "failed"
     if stats.get("log_count/ERROR", 0) or stats.get("storage/unsaved", 0):
         return "errors"

@@ -222,17 +222,18 @@ class ArticleStore:
             self.db["articles"].bulk_write(ops, ordered=False)
         return len(ops)
 
+    def _latest(self, site: str, field: str) -> datetime | None:
+        newest = list(self.db["articles"].find({"site": site}, {field: 1}).sort(field, -1).limit(1))
+        value = newest[0].get(field) if newest else None
+        return value if isinstance(value, datetime) else None
+
     def newest_published(self, site: str) -> datetime | None:
         """The publication time of the site's newest stored article (its high-water mark)."""
-        newest = list(self.db["articles"].find({"site": site}, {"published": 1}).sort("published", -1).limit(1))
-        value = newest[0].get("published") if newest else None
-        return value if isinstance(value, datetime) else None
+        return self._latest(site, "published")
 
     def last_new_article(self, site: str) -> datetime | None:
         """When the site's most recently discovered article was first stored."""
-        newest = list(self.db["articles"].find({"site": site}, {"first_seen": 1}).sort("first_seen", -1).limit(1))
-        value = newest[0].get("first_seen") if newest else None
-        return value if isinstance(value, datetime) else None
+        return self._latest(site, "first_seen")
 
     def known(self, ids: list[str], urls: list[str]) -> dict[str, dict[str, Any]]:
         """Stored articles among ``ids`` or carrying one of ``urls``: their id, urls, dates."""

@@ -18,7 +18,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from crawler.extensions.site_lock import LOCKED_REASON
-from crawler.spiders.args import SpiderArgs, SpiderArgumentError
+from crawler.spiders.args import SpiderArgumentError, validate_spargs
 from pipelines.run_record import outcome
 
 
@@ -29,7 +29,7 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:  # a bad -a value is a usage error, not a traceback
-            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
+            validate_spargs(opts.spargs)
             if args and self.crawler_process is not None:
                 spider_class = self.crawler_process.spider_loader.load(args[0])
                 getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)

@@ -14,7 +14,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import exit_code
 from crawler.sites import site_names
-from crawler.spiders.args import SpiderArgs, SpiderArgumentError
+from crawler.spiders.args import SpiderArgumentError, validate_spargs
 
 _SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
 
@@ -38,7 +38,7 @@ class Command(BaseRunSpiderCommand):
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}", print_help=False)
         try:
-            SpiderArgs.parse(*(opts.spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
+            validate_spargs(opts.spargs)
         except SpiderArgumentError as exc:
             raise UsageError(str(exc), print_help=False) from None
         assert self.crawler_process is not None

@@ -26,6 +26,11 @@ class SpiderArgs:
         return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit), sources=_sources(sources))
 
 
+def validate_spargs(spargs: dict[str, str]) -> SpiderArgs:
+    """Check the ``-a`` values every site spider takes; raises SpiderArgumentError."""
+    return SpiderArgs.parse(*(spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
+
+
 def _sources(value: str | None) -> frozenset[str]:
     if not value:
         return SOURCES
