@@ -1,16 +1,18 @@
 """Validation pipeline: an article is stored whole or not at all.
 
-Drops items without a title or a body and items whose publication date is
-impossible (before ``VALIDATION_MIN_YEAR`` or more than
-``VALIDATION_FUTURE_SKEW_HOURS`` in the future). An impossible modified date is
-cleared rather than dropping the article.
+Drops items without a title or a body. An impossible date (before
+``VALIDATION_MIN_YEAR`` or more than ``VALIDATION_FUTURE_SKEW_HOURS`` in the
+future, e.g. a theme printing 2099) is cleared, not trusted, and the article is
+kept: its raw date string stays in ``published_raw``.
 
 Settings: ``VALIDATION_ENABLED``, ``VALIDATION_MIN_YEAR``, ``VALIDATION_FUTURE_SKEW_HOURS``.
-Stats: ``validation/dropped/<reason>``, ``validation/cleared/modified``, ``validation/passed``.
+Stats: ``validation/dropped/<reason>``, ``validation/cleared/published/<reason>``,
+``validation/cleared/modified/<reason>``, ``validation/passed``.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +23,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,7 @@ def problem(item: ItemAdapter, config: ValidationConfig, now: datetime) -> str |
         return "missing/title"
     if not item.get("paragraphs"):
         return "missing/body"
-    date_problem = config.date_problem(item.get("published"), now)
-    return f"impossible_date/{date_problem}" if date_problem else None
+    return None
 
 
 class ValidationPipeline:
@@ -77,8 +80,13 @@ class ValidationPipeline:
         if reason:
             self.stats.inc_value(f"validation/dropped/{reason}")
             raise DropItem(f"{reason}: {adapter.get('url')}")
-        if self.config.date_problem(adapter.get("modified"), now):
-            adapter["modified"] = None
-            self.stats.inc_value("validation/cleared/modified")
+        for field in ("published", "modified"):
+            date_problem = self.config.date_problem(adapter.get(field), now)
+            if date_problem:
+                logger.info("Impossible %(field)s date %(value)s (%(problem)s) cleared: %(url)s",
+                            {"field": field, "value": adapter[field], "problem": date_problem,
+                             "url": adapter.get("url")})
+                adapter[field] = None
+                self.stats.inc_value(f"validation/cleared/{field}/{date_problem}")
         self.stats.inc_value("validation/passed")
         return item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,8 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pymongo
+import pytest
 
-from tests.conftest import FAST, ROOT, free_port, kill, start_nx27017
+from tests.conftest import FAST, ROOT, MongoTarget, free_port, kill, start_nx27017
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
@@ -23,11 +25,12 @@ def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
         time.sleep(0.05)
 
 
-def start_crawl(base_url: str, uri: str, data_dir: Path) -> subprocess.Popen[str]:
+def start_crawl(base_url: str, uri: str, data_dir: Path, *settings: str,
+                database: str = "news") -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
-    for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0"]:
+    for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0", *settings]:
         command += ["-s", setting]
-    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "news", "DATA_DIR": str(data_dir)}
+    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": database, "DATA_DIR": str(data_dir)}
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True)
 
@@ -92,3 +95,28 @@ def test_crawl_killed_with_sigkill_and_run_again_stores_every_article_once(tmp_p
             client.close()
     finally:
         kill(nx)
+
+
+def served_articles(server) -> list[str]:  # type: ignore[no-untyped-def]
+    article_paths = {urlsplit(u).path for u in expected_articles("asiaplus")}
+    return [path for path in (urlsplit(p).path for p in server.requests) if path in article_paths]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["paused", "killed"])
+def test_jobdir_run_stopped_and_resumed_stores_every_article_once(tmp_path: Path, mongo: MongoTarget,
+                                                                 stop: signal.Signals) -> None:
+    """With JOBDIR: a run paused with Ctrl-C, or killed outright (its queue state unsaved), is
+    finished by the next run: the persisted duplicate filter does not hide unstored articles."""
+    job = f"JOBDIR={tmp_path / 'job'}"
+    with serve(REPLICAS / "asiaplus", delay=0.3) as server:
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        first = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
+        wait_for(lambda: len(served_articles(server)) >= 2)
+        first.send_signal(stop)
+        output, _ = first.communicate(timeout=120)
+        assert (tmp_path / "job" / "requests.seen").is_file()
+        second = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 0, output[-3000:]
+    stored = [doc["url"] for doc in mongo.db.articles.find()]
+    assert sorted(stored) == sorted(expected_articles("asiaplus"))  # the union: each exactly once

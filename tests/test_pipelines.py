@@ -79,8 +79,6 @@ def test_cleaning_truncates_megabyte_titles() -> None:
     ({"title": None}, "missing/title"),
     ({"title": ""}, "missing/title"),
     ({"paragraphs": []}, "missing/body"),
-    ({"published": datetime(1901, 1, 1, tzinfo=UTC)}, "impossible_date/too_old"),
-    ({"published": datetime.now(UTC) + timedelta(days=30)}, "impossible_date/future"),
 ])
 def test_validation_drops_with_counted_reason(changes: dict[str, Any], reason: str) -> None:
     crawler = get_crawler()
@@ -90,13 +88,20 @@ def test_validation_drops_with_counted_reason(changes: dict[str, Any], reason: s
     assert crawler.stats.get_value(f"validation/dropped/{reason}") == 1  # type: ignore[union-attr]
 
 
-def test_validation_passes_good_items_and_clears_bad_modified_date() -> None:
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("published", datetime(1901, 1, 1, tzinfo=UTC), "too_old"),
+    ("published", datetime.now(UTC) + timedelta(days=30), "future"),
+    ("modified", datetime(1900, 1, 1, tzinfo=UTC), "too_old"),
+])
+def test_validation_keeps_the_article_and_clears_an_impossible_date(field: str, value: datetime,
+                                                                     reason: str) -> None:
     crawler = get_crawler()
     pipeline = build_from_crawler(ValidationPipeline, crawler)
-    out = pipeline.process_item(article(modified=datetime(1900, 1, 1, tzinfo=UTC)))
-    assert out.modified is None
+    out = pipeline.process_item(article(**{field: value}))
+    assert getattr(out, field) is None
+    assert out.title and out.paragraphs
     assert crawler.stats.get_value("validation/passed") == 1  # type: ignore[union-attr]
-    assert crawler.stats.get_value("validation/cleared/modified") == 1  # type: ignore[union-attr]
+    assert crawler.stats.get_value(f"validation/cleared/{field}/{reason}") == 1  # type: ignore[union-attr]
 
 
 # -- storage ------------------------------------------------------------------

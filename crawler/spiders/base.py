@@ -18,11 +18,13 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler.browser import browser_meta, looks_like_script_shell
 from crawler.discovery import Link
 from crawler.extract.article import extract_article
+from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.items import ArticleChecked, ArticleItem
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.sites import SiteConfig, load_site
@@ -51,7 +53,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         )
         self.allowed_domains = [*self.site.domains, *([self.mirror.host] if self.mirror else [])]
         self.use_browser = self.site.needs_browser
-        self._scheduled: set[str] = set()  # in-run pre-filter only; the store is the truth
+        # Article URLs requested in this run. This and the store, not Scrapy's duplicate filter, keep
+        # articles from being fetched twice: a filter persisted in the JOBDIR of a stopped run would
+        # forever drop articles that were queued (or in flight) but never stored.
+        self._scheduled: set[str] = set()
 
     def load_config(self, **kwargs: Any) -> SiteConfig:
         return load_site(self.site_name)
@@ -72,6 +77,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     # -- discovery ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.discovery_requests():
+            request.dont_filter = True  # feeds and sitemaps are read again when a JOBDIR run resumes
             yield request
 
     def is_article_url(self, url: str) -> bool:
@@ -104,27 +110,20 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         render = (browser or self.use_browser) and self.browser_enabled
         meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
-                              meta=meta, dont_filter=browser, cb_kwargs={"seen_as": url})
+                              meta=meta, dont_filter=True, cb_kwargs={"seen_as": url},
+                              errback=self.download_failed)
 
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response: Response, seen_as: str) -> Iterable[Any]:
-        """The article item (or a 304 check) of an article page, or a browser retry of a script shell."""
-        url = self.real_url(response.url)
-        if response.status == 304:  # a conditional revisit: unchanged
-            self._count("articles/not_modified")
-            yield ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC))
-            return
-        if response.status in (404, 410):  # a revisit of a stored article that was taken down
-            self._count("articles/gone")
-            yield ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), gone=True)
-            return
-        if not isinstance(response, TextResponse):
-            logger.warning("Not an HTML page: %(url)s", {"url": url})
-            self._count("articles/skipped/not_html")
+        """The article item (or a revisit's check) of an article page, or a browser retry of a script shell."""
+        checked = self._revisit_answer(response, seen_as)
+        if checked is not None:
+            yield checked
             return
         text = self._page_text(response)
         if text is None:
             return
+        url = self.real_url(response.url)
         fetched_at = datetime.now(UTC)
         try:
             record = extract_article(text, url, self.site, fetched_at)
@@ -132,6 +131,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.exception("Extraction failed for %(url)s", {"url": url})
             self._count("articles/errors/extract")
             return
+        assert isinstance(response, TextResponse)
         if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response):
             yield self._article_request(seen_as, browser=True)
             return
@@ -142,23 +142,45 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if self.args.since and item.published and item.published < self.args.since:
             self._count("articles/skipped/before_since")
             return
-        self._count(f"extract/body/{record['sources']['body']}")
-        for name in ("published", "authors"):
-            if not getattr(item, name):
-                self._count(f"fields/missing/{name}")
-        if item.language_declared and item.language and item.language != item.language_declared:
-            self._count("extract/language/mismatch")
-            logger.info("%(url)s is %(lang)s, declared %(declared)s",
-                        {"url": url, "lang": item.language, "declared": item.language_declared})
+        self._count_quality(item, record["sources"]["body"])
         yield item
 
-    def _page_text(self, response: TextResponse) -> str | None:
-        """The page's text; None for binary content served as HTML. A charset in the HTTP header that
-        contradicts the page (mojibake) yields to the page's own ``<meta charset>``."""
-        if b"\x00" in response.body[:4096]:
-            logger.warning("Binary content served as HTML: %(url)s", {"url": response.url})
-            self._count("articles/skipped/binary")
+    def _revisit_answer(self, response: Response, seen_as: str) -> ArticleChecked | None:
+        """A 304 (unchanged) or 404/410 (taken down) answer to a revisit of a stored article."""
+        if response.status == 304:
+            self._count("articles/not_modified")
+            return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC))
+        if response.status in (404, 410):
+            self._count("articles/gone")
+            return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), gone=True)
+        return None
+
+    def download_failed(self, failure: Failure) -> None:
+        """Count (``download/failed/<kind>``) and log in one line a request that failed for good."""
+        kind = failure_kind(failure)
+        request = getattr(failure, "request", None)
+        url = request.url if request else "?"
+        if kind.startswith("http_4") and url.endswith("/robots.txt"):
+            self._count("discovery/robots_txt/missing")  # many sites have none: not a fault
+            return
+        self._count(f"download/failed/{kind}")
+        logger.log(logging.DEBUG if kind in ALREADY_LOGGED else logging.WARNING,
+                   "Gave up on %(url)s: %(kind)s (%(error)s)",
+                   {"url": url, "kind": kind, "error": failure.getErrorMessage()[:300]})
+
+    def _page_text(self, response: Response) -> str | None:
+        """The page's text; None (counted) for an empty body or a non-HTML or binary one. A charset in
+        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``."""
+        problem = page_problem(response)
+        if problem:
+            logger.warning("Skipped %(url)s: %(problem)s", {"url": response.url, "problem": problem})
+            self._count(f"articles/skipped/{problem}")
             return None
+        assert isinstance(response, TextResponse)
+        tail = response.body[-4096:].lower()
+        if b"</html" not in tail and b"</body" not in tail:
+            logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
+            self._count("articles/truncated_html")
         text = response.text
         if text.count("\ufffd") > MOJIBAKE_CHARS:
             declared = html_body_declared_encoding(response.body)
@@ -166,6 +188,17 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 self._count("articles/charset_fixed")
                 return response.body.decode(resolve_encoding(declared) or declared, "replace")
         return text
+
+    def _count_quality(self, item: ArticleItem, body_method: str) -> None:
+        """Stats on how the item was extracted: body method, missing fields, a language mismatch."""
+        self._count(f"extract/body/{body_method}")
+        for name in ("published", "authors"):
+            if not getattr(item, name):
+                self._count(f"fields/missing/{name}")
+        if item.language_declared and item.language and item.language != item.language_declared:
+            self._count("extract/language/mismatch")
+            logger.info("%(url)s is %(lang)s, declared %(declared)s",
+                        {"url": item.url, "lang": item.language, "declared": item.language_declared})
 
     def _should_render(self, response: TextResponse) -> bool:
         """A script shell fetched without a browser: render it, and every later page of the site."""
@@ -201,6 +234,17 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             raw_html=text,
         )
+
+
+def page_problem(response: Response) -> str | None:
+    """``empty``, ``not_html`` or ``binary`` for a response that is no HTML page, else None."""
+    if not response.body.strip():
+        return "empty"
+    if not isinstance(response, TextResponse):
+        return "not_html"
+    if b"\x00" in response.body[:4096]:
+        return "binary"
+    return None
 
 
 def _header(response: Response, name: bytes) -> str | None:

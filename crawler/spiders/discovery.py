@@ -38,7 +38,8 @@ def paged_feed_url(url: str, page: int) -> str:
 
 
 class DiscoveryMixin:
-    """Needs ``site``, ``args``, ``fetch_url``, ``real_url``, ``_count`` and ``_article_requests``."""
+    """Needs ``site``, ``args``, ``fetch_url``, ``real_url``, ``_count``, ``_article_requests`` and
+    ``download_failed``."""
 
     site: SiteConfig
     args: Any
@@ -46,6 +47,7 @@ class DiscoveryMixin:
     real_url: Callable[[str], str]
     _count: Callable[..., None]
     _article_requests: Callable[[list[Link], str], Iterable[scrapy.Request]]
+    download_failed: Callable[..., None]
 
     def discovery_requests(self) -> Iterator[scrapy.Request]:
         """The first requests of a crawl, for every edition of the site."""
@@ -68,7 +70,7 @@ class DiscoveryMixin:
 
     def _discovery(self, url: str, callback: Callable[..., Any], edition: Edition, **kwargs: Any) -> scrapy.Request:
         return scrapy.Request(self.fetch_url(url), callback=callback, priority=DISCOVERY_PRIORITY,
-                              cb_kwargs={"edition": edition, **kwargs})
+                              cb_kwargs={"edition": edition, **kwargs}, errback=self.download_failed)
 
     def _is_recent(self, link: Link) -> bool:
         return self.args.since is None or link.date is None or link.date >= self.args.since

@@ -10,7 +10,11 @@ gets 304 Not Modified. ``_server.json`` in the replica root may map paths to
 302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``), answer a path
 429 with ``Retry-After: 1`` its first N times (``{"throttle": {"/a/": N}}``), and override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
-charset is only in a meta tag. Run by hand:
+charset is only in a meta tag. ``"paths"`` shapes the answer for one path:
+``{"paths": {"/a/": {"status": 503, "times": 1, "headers": {"Retry-After": "1"},
+"declare_length": 99999}}}`` answers 503 (with the file's body, if any) the first
+``times`` requests (always, without ``times``), adds or replaces headers, and
+declares a ``Content-Length`` other than the body's (a transfer cut short). Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
 """
 
@@ -23,7 +27,7 @@ import mimetypes
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +87,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", "1")
             self.end_headers()
             return
+        shape = settings.get("paths", {}).get(path, {})
+        served = self.server.served  # type: ignore[attr-defined]
+        served[path] = served.get(path, 0) + 1
+        status = shape.get("status", 200) if served[path] <= shape.get("times", served[path]) else 200
         target = settings.get("redirects", {}).get(path)
         if target:
             self.send_response(302)
@@ -90,22 +98,24 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         file = resolve(self.root, self.path)
-        if file is None:
+        if file is None and status == 200:
             self.send_error(404)
             return
-        body = file.read_bytes()
+        body = file.read_bytes() if file else b""
         etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("ETag", etag)
             self.end_headers()
             return
-        self.send_response(200)
-        self.send_header("ETag", etag)
-        self.send_header("Content-Type", content_type(self.root, file))
-        self.send_header("Content-Length", str(len(body)))
+        headers = {"ETag": etag, "Content-Type": content_type(self.root, file) if file else "text/html",
+                   "Content-Length": str(shape.get("declare_length", len(body))), **shape.get("headers", {})}
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, e.g. over its size limit
+            self.wfile.write(body)
 
 
 @contextmanager
@@ -116,6 +126,7 @@ def serve(root: Path, port: int = 0, delay: float = 0.0) -> Iterator[ThreadingHT
     server.requests = []  # type: ignore[attr-defined]
     server.delay = delay  # type: ignore[attr-defined]
     server.throttled = {}  # type: ignore[attr-defined]
+    server.served = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,53 @@
+"""Why a request failed, as one short stats key per kind of fault.
+
+Scrapy logs most download failures as a traceback and counts them only by exception
+class; the spider's errback uses :func:`failure_kind` to count each under
+``download/failed/<kind>`` and log it once, in one line.
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError, TimeoutError
+from twisted.python.failure import Failure
+
+# Raised with these words by Scrapy's HttpCompressionMiddleware and RedirectMiddleware,
+# and by our RedirectLoopMiddleware and EgressFilterMiddleware.
+_IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
+            ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
+            ("egress refused", "egress_refused"))
+# Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
+# or our egress filter have already logged, so the errback logs them at debug.
+ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
+                            "connection", "dns"})
+
+
+def failure_kind(failure: Failure) -> str:
+    """``too_large``, ``decompression_bomb``, ``redirect_loop``, ``too_many_redirects``,
+    ``egress_refused``, ``http_<status>``, ``timeout``, ``data_loss``, ``connection``, ``dns``,
+    ``ignored`` or ``other``."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"http_{error.response.status}"
+    if isinstance(error, IgnoreRequest):
+        message = str(error)
+        return next((kind for words, kind in _IGNORED if words in message), "ignored")
+    if isinstance(error, DownloadCancelledError):
+        return "too_large"  # the download handler cancels only when DOWNLOAD_MAXSIZE is exceeded
+    if isinstance(error, (DownloadTimeoutError, TimeoutError)):
+        return "timeout"
+    if isinstance(error, ResponseDataLossError):
+        return "data_loss"
+    if isinstance(error, (CannotResolveHostError, DNSLookupError)):
+        return "dns"
+    if isinstance(error, (DownloadConnectionRefusedError, ConnectionRefusedError, ConnectionLost)):
+        return "connection"
+    return "other"

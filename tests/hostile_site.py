@@ -1,0 +1,147 @@
+"""A replica of hostile pages and servers, written into a directory at test time (so the
+repository holds no binary, bomb or megabyte fixtures): one feed of a Russian-language
+outlet, ``hostile.tj``, whose items each hit one fault.
+
+``CASES`` maps each article slug to what the crawl must do with it: ``"stored"``, or
+the stats key that counts it instead.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+DOMAIN = "hostile.tj"
+MAX_SIZE = 4 * 1024 * 1024  # DOWNLOAD_MAXSIZE for the crawl of this replica
+TITLE_LIMIT = 500  # CLEANING_MAX_TITLE_CHARS for it
+
+STORED = "stored"
+CASES: dict[str, str] = {
+    "good": STORED,
+    "tag-soup": STORED,
+    "charset-1251": STORED,  # and articles/charset_fixed
+    "charset-koi8": STORED,  # and articles/charset_fixed
+    "utf8-bom": STORED,
+    "truncated-html": STORED,  # and articles/truncated_html
+    "active-content": STORED,  # stored with its scripts, frames and handlers removed
+    "absurd-date": STORED,  # and validation/cleared/published/future
+    "giant-title": STORED,  # and cleaning/title_truncated
+    "throttled-429": STORED,  # and retry_after/waited
+    "unavailable-503": STORED,  # and retry_after/waited
+    "binary": "articles/skipped/binary",
+    "empty": "articles/skipped/empty",
+    "too-large": "download/failed/too_large",
+    "gzip-bomb": "download/failed/decompression_bomb",
+    "loop-a": "download/failed/redirect_loop",
+    "cut-short": "download/failed/data_loss",
+    "missing-404": "download/failed/http_404",
+    "gone-410": "download/failed/http_410",
+    "escape": "download/failed/egress_refused",
+}
+
+CONFIG = f"""name = "hostile"
+domains = ["{DOMAIN}"]
+article_url = '^https://hostile\\.tj/news/[a-z0-9-]+/$'
+[[editions]]
+language = "ru"
+timezone = "Asia/Dushanbe"
+home = "https://{DOMAIN}/"
+feeds = ["https://{DOMAIN}/feed/"]
+[selectors]
+title = ["h1.entry-title"]
+body = [".entry-content"]
+"""
+
+PARAGRAPHS = [
+    "Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "
+    "Рогунской ГЭС и модернизации Нурекской станции.",
+    "По словам министра, первый агрегат после реконструкции будет запущен до конца года, а экспорт "
+    "электроэнергии в соседние страны вырастет на треть.",
+    "Участники обсудили также подготовку к осенне-зимнему периоду и ремонт линий электропередачи в "
+    "Хатлонской и Согдийской областях.",
+    "В министерстве напомнили, что в прошлом году из-за маловодья в стране вводились ограничения подачи "
+    "электричества, и пообещали, что этой зимой графиков отключений не будет.",
+]
+
+
+def article(slug: str, *, charset: str = "utf-8", title: str | None = None, date: str = "2026-11-20T10:00:00+05:00",
+            extra: str = "", close: bool = True) -> str:
+    title = title or f"Совещание по энергетике: {slug}"
+    json_ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
+                          "datePublished": date}, ensure_ascii=False)
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = (f"<!DOCTYPE html><html lang='ru'><head><meta charset='{charset}'><title>{title}</title>"
+            f"<meta property='og:type' content='article'><script type='application/ld+json'>{json_ld}</script>"
+            f"</head><body><article><h1 class='entry-title'>{title}</h1>"
+            f"<time datetime='{date}'></time><div class='entry-content'>{body}{extra}</div></article>")
+    return page + "</body></html>" if close else page[:-len(PARAGRAPHS[-1]) // 2 - 4]
+
+
+def _pages() -> dict[str, bytes]:
+    """Page bytes by slug, for the cases that have a page."""
+    soup = ("<div><p>Сообщает <b><i>наш корреспондент</b></i><p>Без закрытых тегов<span>"
+            "<table><tr><td>ячейка</div></span></p>")
+    scripts = ("<script>document.location='https://evil.example/'</script><iframe src='https://evil.example/'>"
+               "</iframe><img src='x.jpg' onerror=\"alert(1)\"><a href=\"javascript:alert(2)\">ссылка</a>")
+    return {
+        "good": article("good").encode(),
+        "tag-soup": article("tag-soup", extra=soup).encode(),
+        "charset-1251": article("charset-1251", charset="windows-1251").encode("windows-1251"),
+        "charset-koi8": article("charset-koi8", charset="koi8-r").encode("koi8-r"),
+        "utf8-bom": b"\xef\xbb\xbf" + article("utf8-bom").encode(),
+        "truncated-html": article("truncated-html", close=False).encode(),
+        "active-content": article("active-content", extra=scripts).encode(),
+        "absurd-date": article("absurd-date", date="2099-01-01T10:00:00+05:00").encode(),
+        "giant-title": article("giant-title", title="Очень длинный заголовок " * 25_000).encode(),
+        "throttled-429": article("throttled-429").encode(),
+        "unavailable-503": article("unavailable-503").encode(),
+        "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 64,
+        "empty": b"",
+        "too-large": article("too-large", extra="<!--" + "x" * (MAX_SIZE + 1) + "-->").encode(),
+        "gzip-bomb": gzip.compress(article("gzip-bomb", extra=" " * (MAX_SIZE * 16)).encode(), 9),
+        "cut-short": article("cut-short").encode(),
+        "gone-410": b"<html><body><h1>Gone</h1></body></html>",
+    }
+
+
+def server_settings(escape_to: str) -> dict[str, object]:
+    """The replica server's ``_server.json``: the faults that need a server's help."""
+    return {
+        "redirects": {"/news/loop-a/": "/news/loop-b/", "/news/loop-b/": "/news/loop-a/",
+                      "/news/escape/": f"{escape_to}/news/good/"},
+        "throttle": {"/news/throttled-429/": 1},
+        "paths": {
+            "/news/unavailable-503/": {"status": 503, "times": 1, "headers": {"Retry-After": "1"}},
+            "/news/gone-410/": {"status": 410},
+            "/news/gzip-bomb/": {"headers": {"Content-Encoding": "gzip"}},
+            "/news/cut-short/": {"declare_length": 200_000},
+            # the header says UTF-8; the pages are windows-1251 and KOI8-R (their meta says so)
+            "/news/charset-1251/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+            "/news/charset-koi8/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+            "/news/utf8-bom/": {"headers": {"Content-Type": "text/html"}},
+            "/news/binary/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+        },
+    }
+
+
+def feed() -> str:
+    items = "".join(f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
+                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>"
+                    for n, slug in enumerate(CASES))
+    return (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Hostile</title>"
+            f"<link>https://{DOMAIN}/</link>{items}</channel></rss>")
+
+
+def build(root: Path, escape_to: str) -> Path:
+    """Write the replica under ``root`` (redirecting ``/news/escape/`` to ``escape_to``, another
+    loopback origin) and return the site config's path."""
+    for slug, body in _pages().items():
+        (root / "news" / slug).mkdir(parents=True)
+        (root / "news" / slug / "index.html").write_bytes(body)
+    (root / "feed").mkdir()
+    (root / "feed" / "index.xml").write_text(feed(), encoding="utf-8")
+    (root / "_server.json").write_text(json.dumps(server_settings(escape_to)))
+    config = root.parent / "hostile.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    return config

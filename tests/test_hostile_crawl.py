@@ -1,0 +1,94 @@
+"""A replica of hostile pages and servers crawled end to end by the real ``scrapy crawl``:
+the crawl finishes, the good articles are stored, each bad case is counted under its own
+stats key, and nothing leaves the site."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from typing import Any
+
+import pymongo
+import pytest
+
+from tests.conftest import run_crawl
+from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, STORED, TITLE_LIMIT, build
+from tests.replica.server import serve
+
+
+@pytest.fixture(scope="module")
+def hostile_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Any:
+    root = tmp_path_factory.mktemp("hostile") / "site"
+    outside = tmp_path_factory.mktemp("outside")  # another loopback origin: must never be asked
+    (outside / "news" / "good").mkdir(parents=True)
+    (outside / "news" / "good" / "index.html").write_text("<html><body>elsewhere</body></html>")
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    with serve(outside) as elsewhere:
+        config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
+        with serve(root) as server:
+            result = run_crawl(
+                "news", f"config={config}", f"base_url=http://127.0.0.1:{server.server_port}",
+                env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
+                settings=[f"DOWNLOAD_MAXSIZE={MAX_SIZE}", f"CLEANING_MAX_TITLE_CHARS={TITLE_LIMIT}",
+                          "RETRY_TIMES=1", "ROBOTSTXT_OBEY=0"])
+        outside_requests = list(elsewhere.requests)  # type: ignore[attr-defined]
+    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)  # type: ignore[type-arg]
+    db = client[database]
+    try:
+        yield result, db, outside_requests
+    finally:
+        client.drop_database(database)
+        client.close()
+
+
+def test_the_crawl_finishes_and_stores_every_good_article(hostile_crawl: Any) -> None:
+    result, db, _ = hostile_crawl
+    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    assert result.returncode in (0, 3), result.stderr[-3000:]  # finished; a run this broken may be degraded
+    stored = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in db.articles.find()}
+    assert set(stored) == {slug for slug, outcome in CASES.items() if outcome == STORED}
+    for slug, doc in stored.items():
+        assert "Рогунской ГЭС" in doc["paragraphs"][0], slug
+        assert doc["title"].startswith(("Совещание по энергетике", "Очень длинный заголовок")), slug
+
+
+@pytest.mark.parametrize("slug", sorted(slug for slug, outcome in CASES.items() if outcome != STORED))
+def test_each_bad_case_is_counted_under_its_own_key(hostile_crawl: Any, slug: str) -> None:
+    _, db, _ = hostile_crawl
+    stats = db.crawl_runs.find_one()["stats"]
+    assert stats.get(CASES[slug]) == 1, {k: v for k, v in stats.items() if "/" in k and "failed" in k}
+
+
+def test_repairs_are_counted(hostile_crawl: Any) -> None:
+    _, db, _ = hostile_crawl
+    stats = db.crawl_runs.find_one()["stats"]
+    assert stats["articles/charset_fixed"] == 2  # windows-1251 and KOI8-R behind a UTF-8 header
+    assert stats["articles/truncated_html"] == 1
+    assert stats["validation/cleared/published/future"] == 1
+    assert stats["cleaning/title_truncated"] == 1
+    assert stats["retry_after/waited"] == 2  # 429 and 503, each once
+
+
+def test_repaired_records(hostile_crawl: Any) -> None:
+    _, db, _ = hostile_crawl
+    by_slug = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in db.articles.find()}
+    assert by_slug["charset-1251"]["title"] == "Совещание по энергетике: charset-1251"
+    assert by_slug["charset-koi8"]["title"] == "Совещание по энергетике: charset-koi8"
+    assert by_slug["utf8-bom"]["title"] == "Совещание по энергетике: utf8-bom"
+    assert by_slug["absurd-date"].get("published") is None
+    assert len(by_slug["giant-title"]["title"]) <= TITLE_LIMIT + 1
+
+
+def test_stored_html_is_inert(hostile_crawl: Any) -> None:
+    _, db, _ = hostile_crawl
+    page = db.pages.find_one({"url": f"https://{DOMAIN}/news/active-content/"})
+    html = gzip.decompress(bytes(page["html_gz"])).decode()
+    assert "Рогунской ГЭС" in html
+    for active in ("<script>document", "<iframe", "onerror", "javascript:", "evil.example"):
+        assert active not in html
+
+
+def test_nothing_leaves_the_site(hostile_crawl: Any) -> None:
+    _, db, outside_requests = hostile_crawl
+    assert outside_requests == []
+    assert db.crawl_runs.find_one()["stats"]["egress/refused/offsite"] == 1
