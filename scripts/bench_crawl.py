@@ -1,23 +1,34 @@
-"""Crawl-speed benchmark: a generated replica site on loopback, crawled through the real
+"""Crawl-speed benchmark: generated replica sites on loopback, crawled through the real
 pipeline into a store, beside a fetch-only crawl of the same pages and trafilatura-only
 extraction of them.
 
-    .venv/bin/python scripts/bench_crawl.py [--articles 1000] [--mongo-uri URI]
+    .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-sizes 0]
+                                            [--mongo-uri URI]
 
-Prints articles/s end to end, CPU ms per article (crawl process), peak RSS, and the
-fetch-only and trafilatura-only figures of the same run as ratios. Politeness is
+Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
+feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
+process, one after another. Prints articles/s end to end, CPU ms per article (the crawl
+processes' CPU over the articles; median and p95 of the per-page work in process), peak
+RSS, and the fetch-only and trafilatura-only figures of the same run as ratios. With
+``--store-sizes 10000,100000`` the whole crawl is repeated on a store first filled with
+that many articles, to show speed and memory stay flat as it grows. Politeness is
 switched off here only. A development tool: it imports the test replica server.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import random
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,55 +36,127 @@ sys.path.insert(0, str(ROOT))
 
 from tests.replica.server import serve  # noqa: E402
 
-_TEXT = ("Душанбе Бишкек Алматы Ташкент правительство министерство энергетики водных ресурсов граница "
-         "сотрудничество проект строительство Рогунской ГЭС региона экономики инвестиции заявил "
-         "the government said on Monday that the new border crossing water energy project budget")
-WORDS = _TEXT.split()
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=32", "CONCURRENT_REQUESTS_PER_DOMAIN=32",
-        "ROBOTSTXT_OBEY=0", "LOG_LEVEL=WARNING", "STORAGE_BATCH_SIZE=200"]
-CONFIG = """name = "benchsite"
-domains = ["bench.tj"]
-article_url = '^https://bench\\.tj/news/\\d+/$'
+        "ROBOTSTXT_OBEY=0", "LOG_LEVEL=WARNING", "STORAGE_BATCH_SIZE=200", "SITE_LOCK_ENABLED=0"]
+def _stems(text: str) -> list[str]:
+    return text.split()
+
+
+# Word stems and endings per language: enough distinct words that generated articles are as
+# unlike each other as real ones (near-duplicate buckets stay small).
+LANGUAGES: dict[str, tuple[str, str, list[str], list[str]]] = {
+    "ru": ("Asia/Dushanbe", "Новости", _stems("правительств министерств энергетик границ сотрудничеств строительств "
+           "экономик инвестици президент парламент област город район школ больниц дорог рынк цен "
+           "урожа вод электричеств банк кредит налог бюджет закон суд полици выбор депутат"),
+           ["о", "а", "ы", "е", "ам", "ами", "ах", "ой", "ую", "ого"]),
+    "ky": ("Asia/Bishkek", "Жаңылыктар", _stems("өкмөт министрлик чек ара кызматташтык курулуш экономика инвестиция "
+           "президент парламент облус шаар район мектеп оорукана жол базар баа түшүм суу электр банк "
+           "кредит салык бюджет мыйзам сот милиция шайлоо депутат"),
+           ["", "тын", "ка", "да", "дан", "лар", "лардын", "ны", "чы", "сы"]),
+    "uz": ("Asia/Tashkent", "Yangiliklar", _stems("hukumat vazirlik chegara hamkorlik qurilish iqtisodiyot sarmoya "
+           "prezident parlament viloyat shahar tuman maktab kasalxona yo'l bozor narx hosil suv elektr "
+           "bank kredit soliq byudjet qonun sud militsiya saylov deputat"),
+           ["", "ning", "ga", "da", "dan", "lar", "larning", "ni", "chi", "si"]),
+    "kk": ("Asia/Almaty", "Жаңалықтар", _stems("үкімет министрлік шекара ынтымақтастық құрылыс экономика инвестиция "
+           "президент парламент облыс қала аудан мектеп аурухана жол базар баға өнім су электр банк "
+           "несие салық бюджет заң сот полиция сайлау депутат"),
+           ["", "тың", "ға", "да", "дан", "лар", "лардың", "ды", "шы", "сы"]),
+    "tg": ("Asia/Dushanbe", "Ахбор", _stems("ҳукумат вазорат сарҳад ҳамкорӣ сохтмон иқтисод сармоя президент "
+           "парлумон вилоят шаҳр ноҳия мактаб беморхона роҳ бозор нарх ҳосил об барқ бонк қарз андоз "
+           "буҷет қонун суд милиса интихобот вакил"),
+           ["", "и", "ро", "ҳо", "ҳои", "ӣ", "аш", "он", "дар", "гон"]),
+}
+
+
+def words(language: str, rng: random.Random, count: int) -> str:
+    stems, endings = LANGUAGES[language][2], LANGUAGES[language][3]
+    return " ".join(rng.choice(stems) + rng.choice(endings) for _ in range(count))
+
+
+def sentence(language: str, rng: random.Random) -> str:
+    return words(language, rng, rng.randint(10, 24)).capitalize() + "."
+
+
+def site_config(name: str, language: str) -> str:
+    return f"""name = "{name}"
+domains = ["{name}.test"]
+article_url = '^https://{name}\\.test/\\d{{4}}/\\d\\d/\\d\\d/[a-z0-9-]+/$'
 [[editions]]
-language = "ru"
-timezone = "Asia/Dushanbe"
-home = "https://bench.tj/"
-feeds = ["https://bench.tj/feed/"]
+language = "{language}"
+timezone = "{LANGUAGES[language][0]}"
+home = "https://{name}.test/"
+feeds = ["https://{name}.test/feed/"]
+sitemaps = ["https://{name}.test/sitemap_index.xml"]
 [selectors]
 title = ["h1.entry-title"]
-body = [".entry-content"]
+body = [".td-post-content"]
 """
 
 
-def sentence(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 25))).capitalize() + "."
+def teaser(site: str, language: str, rng: random.Random) -> str:
+    return (f"<div class='td_module_flex td_module_flex_1'><div class='td-module-thumb'><a href='https://{site}.test/"
+            f"2025/01/{rng.randint(1, 28):02d}/{rng.randint(1, 10**6)}/'><img src='/wp-content/uploads/"
+            f"{rng.randint(1, 10**6)}.jpg' width='218' height='150'></a></div><div class='td-module-meta-info'>"
+            f"<h3 class='entry-title td-module-title'><a href='#'>{sentence(language, rng)}</a></h3>"
+            f"<span class='td-post-date'><time class='entry-date'>2025-01-01</time></span></div></div>")
 
 
-def article_page(n: int, rng: random.Random) -> str:
-    body = "".join(f"<p>{sentence(rng)} {sentence(rng)} Статья {n}.</p>" for _ in range(12))
-    chrome = "".join(f"<div class='td_module_flex'><a href='/news/{rng.randint(1, 10**6)}/'>{sentence(rng)}</a>"
-                     f"<p>{sentence(rng)}</p></div>" for _ in range(180))  # ~100+ KB of theme chrome
-    return (f"<!DOCTYPE html><html lang='ru'><head><title>Новость {n}</title>"
-            f"<meta property='og:type' content='article'><link rel='canonical' href='https://bench.tj/news/{n}/'>"
-            f"<script type='application/ld+json'>{{\"@type\": \"NewsArticle\", \"headline\": \"Новость {n}\", "
-            f"\"datePublished\": \"2025-03-{1 + n % 28:02d}T10:00:00+05:00\"}}</script></head><body>"
-            f"<nav>{chrome[:20000]}</nav><article><h1 class='entry-title'>Новость {n}: {sentence(rng)}</h1>"
-            f"<div class='entry-content'>{body}</div></article><aside>{chrome}</aside></body></html>")
+def article_page(site: str, language: str, n: int, url: str, published: datetime, rng: random.Random) -> str:
+    """A tagDiv-style WordPress article page: head, menu, body, related posts, sidebar, footer."""
+    title = sentence(language, rng)[:-1]
+    body = "".join(f"<p>{' '.join(sentence(language, rng) for _ in range(rng.randint(2, 4)))}</p>"
+                   for _ in range(rng.randint(6, 14)))
+    related = "".join(teaser(site, language, rng) for _ in range(rng.randint(6, 12)))
+    sidebar = "".join(teaser(site, language, rng) for _ in range(rng.randint(80, 200)))
+    menu = "".join(f"<li class='menu-item'><a href='/category/{k}/'>{words(language, rng, 1)}</a></li>"
+                   for k in range(40))
+    inline_js = "var tdBlocksArray = [];" + "".join(f"tdBlock{k}.id = 'tdi_{k}';"
+                                                    for k in range(rng.randint(200, 600)))
+    return (
+        f"<!DOCTYPE html><html lang='{language}'><head><meta charset='UTF-8'><title>{title} - {site}</title>"
+        f"<link rel='canonical' href='{url}'><meta property='og:type' content='article'>"
+        f"<meta property='og:title' content='{title}'><meta property='article:published_time' "
+        f"content='{published.isoformat()}'><script type='application/ld+json'>{{\"@context\": \"https://schema.org\", "
+        f"\"@type\": \"NewsArticle\", \"headline\": \"{title}\", \"datePublished\": \"{published.isoformat()}\", "
+        f"\"author\": {{\"@type\": \"Person\", \"name\": \"{words(language, rng, 2).title()}\"}}}}</script>"
+        f"<link rel='stylesheet' href='/wp-content/themes/Newspaper/style.css'><script>{inline_js}</script></head>"
+        f"<body class='post-template-default single single-post'><div class='td-header-wrap'><nav><ul class='menu'>"
+        f"{menu}</ul></nav></div><div class='td-main-content-wrap'><article><div class='td-post-header'>"
+        f"<h1 class='entry-title'>{title}</h1><time class='entry-date' datetime='{published.isoformat()}'></time></div>"
+        f"<div class='td-post-content'>{body}<div class='td-post-sharing'><a href='#'>Facebook</a></div></div>"
+        f"</article><div class='td_block_related_posts'>{related}</div></div><aside class='td-pb-span4'>{sidebar}"
+        f"</aside><footer class='td-footer-wrapper'>{sentence(language, rng)}</footer></body></html>")
 
 
-def build_site(root: Path, articles: int) -> list[Path]:
-    rng = random.Random(7)
-    pages = []
-    items = []
-    for n in range(1, articles + 1):
-        page = root / "news" / str(n) / "index.html"
+def build_site(root: Path, name: str, language: str, count: int, rng: random.Random) -> list[Path]:
+    """Article pages, an RSS feed of the newest 30 and a sitemap index of 500-URL sitemaps."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    pages, entries = [], []
+    for n in range(count):
+        published = now - timedelta(minutes=37 * n + 5)
+        path = f"/{published:%Y/%m/%d}/{name}-news-{n}/"
+        url = f"https://{name}.test{path}"
+        page = root / path.strip("/") / "index.html"
         page.parent.mkdir(parents=True)
-        page.write_text(article_page(n, rng), encoding="utf-8")
+        page.write_text(article_page(name, language, n, url, published, rng), encoding="utf-8")
         pages.append(page)
-        items.append(f"<item><link>https://bench.tj/news/{n}/</link>"
-                     "<pubDate>Mon, 03 Mar 2025 10:00:00 +0500</pubDate></item>")
+        entries.append((url, published))
+    items = "".join(f"<item><title>{n}</title><link>{url}</link><pubDate>{when:%a, %d %b %Y %H:%M:%S} +0000"
+                    f"</pubDate></item>" for n, (url, when) in enumerate(entries[:30]))
     (root / "feed").mkdir()
-    (root / "feed" / "index.xml").write_text(f"<rss><channel>{''.join(items)}</channel></rss>", encoding="utf-8")
+    (root / "feed" / "index.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>", encoding="utf-8")
+    children = []
+    for k in range(0, count, 500):
+        chunk = entries[k:k + 500]
+        urls = "".join(f"<url><loc>{u}</loc><lastmod>{w.isoformat()}</lastmod></url>" for u, w in chunk)
+        (root / f"post-sitemap{k // 500 + 1}.xml").write_text(
+            f"<?xml version='1.0' encoding='UTF-8'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+            f"{urls}</urlset>", encoding="utf-8")
+        children.append(f"<sitemap><loc>https://{name}.test/post-sitemap{k // 500 + 1}.xml</loc>"
+                        f"<lastmod>{chunk[0][1].isoformat()}</lastmod></sitemap>")
+    (root / "sitemap_index.xml").write_text(
+        "<?xml version='1.0' encoding='UTF-8'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        f"{''.join(children)}</sitemapindex>", encoding="utf-8")
     return pages
 
 
@@ -82,63 +165,183 @@ import scrapy
 class FetchOnly(scrapy.Spider):
     name = "fetchonly"
     custom_settings = {"ITEM_PIPELINES": {}, "SPIDER_MIDDLEWARES": {}, "EXTENSIONS": {}}
-    def __init__(self, base=None, n=0, **kw):
-        super().__init__(**kw); self.base, self.n = base, int(n)
+    def __init__(self, urls=None, **kw):
+        super().__init__(**kw); self.urls = open(urls).read().split()
     async def start(self):
-        for i in range(1, self.n + 1):
-            yield scrapy.Request(f"{self.base}/news/{i}/", callback=self.parse)
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.parse)
     def parse(self, response):
         return None
 """
 
 
-def timed(command: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds, peak RSS in MB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+@dataclass
+class Run:
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak_rss_mb: int = 0
+
+
+def timed(command: list[str], run: Run) -> None:
+    """Run a child process, adding its wall and CPU seconds to ``run`` and keeping its peak RSS."""
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdin=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss // 1024
+    child = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    run.wall += time.perf_counter() - started
+    run.cpu += usage.ru_utime + usage.ru_stime
+    run.peak_rss_mb = max(run.peak_rss_mb, usage.ru_maxrss // 1024)
+    if child.returncode not in (0, 3):  # 3: a degraded run (generated sites trip monitors) still counts
+        raise SystemExit(f"{' '.join(command[:5])} exited {child.returncode}")
+
+
+def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> None:
+    """``count`` stored articles of another site, with URLs, hashes and MinHash bands, as a crawl leaves them."""
+    from crawler.minhash import bands
+    from pipelines.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
+    rng = random.Random(11)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    for first in range(0, count, 1000):
+        docs = []
+        for n in range(first, min(first + 1000, count)):
+            url = f"https://archive.test/{n}/"
+            signature = [rng.getrandbits(32) for _ in range(64)]
+            docs.append({"_id": hashlib.sha256(url.encode()).hexdigest(), "url": url, "urls": [url], "site": "archive",
+                         "title": sentence("ru", rng), "paragraphs": [sentence("ru", rng) for _ in range(8)],
+                         "published": start + timedelta(minutes=n), "fetched_at": start + timedelta(minutes=n),
+                         "content_hash": hashlib.sha256(f"{n}".encode()).hexdigest(), "minhash": signature,
+                         "lsh_bands": bands(signature), "story_cluster": url, "story_original": True})
+        store.db["articles"].insert_many(docs)
+    store.close()
+
+
+def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int) -> list[float]:
+    """CPU ms of each sampled page through the spider callback, cleaning, validation and the
+    storage document (sanitized, gzipped HTML included), in this process."""
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import ArticleItem
+    from crawler.spiders.news import NewsSpider
+    from pipelines.cleaning import CleaningPipeline
+    from pipelines.storage import to_document
+    from pipelines.store import _page_upsert
+    from pipelines.validation import ValidationPipeline
+
+    timings = []
+    for config, site_root, name in sites:
+        crawler = get_crawler(NewsSpider)
+        spider = NewsSpider.from_crawler(crawler, config=str(config))
+        cleaning = CleaningPipeline.from_crawler(crawler)
+        validation = ValidationPipeline.from_crawler(crawler)
+        pages = sorted(site_root.rglob("index.html"))[:sample // 3 + 1]
+        for page in pages:
+            url = f"https://{name}.test/{page.parent.relative_to(site_root)}/"
+            response = HtmlResponse(url, body=page.read_bytes(), headers={"Content-Type": "text/html; charset=utf-8"},
+                                    request=Request(url))
+            started = time.thread_time()
+            for item in spider.parse_article(response, seen_as=url):
+                if isinstance(item, ArticleItem):
+                    doc, html = to_document(validation.process_item(cleaning.process_item(item)))
+                    _page_upsert(doc, html or "")
+            timings.append((time.thread_time() - started) * 1000)
+    return timings
+
+
+def crawl_all(sites: list[tuple[Path, Path, str]], bases: list[str], data_dir: Path, mongo_uri: str,
+              database: str) -> Run:
+    run = Run()
+    settings = [x for s in [*FAST, f"DATA_DIR={data_dir}", f"MONGO_DATABASE={database}",
+                            *([f"MONGO_URI={mongo_uri}"] if mongo_uri else [])] for x in ("-s", s)]
+    for (config, _, _), base in zip(sites, bases, strict=True):
+        timed([sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-a", f"base_url={base}",
+               *settings], run)
+    return run
+
+
+def count_stored(data_dir: Path, mongo_uri: str, database: str) -> int:
+    from pipelines.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
+    try:
+        return sum(store.count_articles(f"bench{k}") for k in range(len(LANGUAGES)))
+    finally:
+        store.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--sites", type=int, default=3, help=f"1-{len(LANGUAGES)} generated sites")
+    parser.add_argument("--articles", type=int, default=1000, help="article pages per site")
+    parser.add_argument("--store-sizes", default="0", help="comma-separated: articles already stored")
+    parser.add_argument("--sample", type=int, default=300, help="pages timed one by one in process")
     parser.add_argument("--mongo-uri", default="", help="store into this server (default: embedded store)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    languages = list(LANGUAGES)[:max(1, min(args.sites, len(LANGUAGES)))]
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
         work = Path(tmp)
-        pages = build_site(work / "site", args.articles)
-        (work / "site.toml").write_text(CONFIG, encoding="utf-8")
+        sites, bases, pages = [], [], []
+        for k, language in enumerate(languages):
+            name = f"bench{k}"
+            pages += build_site(work / name, name, language, args.articles, rng)
+            (work / f"{name}.toml").write_text(site_config(name, language), encoding="utf-8")
+            sites.append((work / f"{name}.toml", work / name, name))
+            bases.append(f"http://127.0.0.1:{servers.enter_context(serve(work / name)).server_port}")
+        size_kb = sum(p.stat().st_size for p in pages) / len(pages) / 1024
+        print(f"sites: {len(sites)} ({', '.join(languages)}), {len(pages)} article pages, "
+              f"{size_kb:.0f} KB on average; store: {'MongoDB' if args.mongo_uri else 'embedded'}", flush=True)
+        results = []
+        for size in [int(s) for s in args.store_sizes.split(",")]:
+            data_dir, database = work / f"data{size}", f"bench{size}"
+            if size:
+                fill_store(data_dir, args.mongo_uri, database, size)
+            crawl = crawl_all(sites, bases, data_dir, args.mongo_uri, database)
+            stored = count_stored(data_dir, args.mongo_uri, database)
+            results.append((size, stored, crawl))
+            print(f"store {size:>7} before: {stored / crawl.wall:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} "
+                  f"CPU ms/article, peak RSS {crawl.peak_rss_mb} MB ({stored} stored)", flush=True)
+        urls = work / "urls.txt"
+        urls.write_text("\n".join(f"{base}/{p.parent.relative_to(root)}/"
+                                  for (_, root, _), base in zip(sites, bases, strict=True)
+                                  for p in root.rglob("index.html")), encoding="utf-8")
         (work / "fetchonly.py").write_text(FETCH_ONLY, encoding="utf-8")
-        size = sum(p.stat().st_size for p in pages) / len(pages) / 1024
-        with serve(work / "site") as server:
-            base = f"http://127.0.0.1:{server.server_port}"
-            settings = [x for s in FAST for x in ("-s", s)]
-            mongo = ["-s", f"MONGO_URI={args.mongo_uri}"] if args.mongo_uri else []
-            crawl = timed([sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={work / 'site.toml'}",
-                           "-a", f"base_url={base}", "-s", f"DATA_DIR={work / 'data'}", *mongo, *settings])
-            fetch = timed([sys.executable, "-m", "scrapy", "runspider", str(work / "fetchonly.py"),
-                           "-a", f"base={base}", "-a", f"n={args.articles}", *settings])
+        fetch = Run()
+        timed([sys.executable, "-m", "scrapy", "runspider", str(work / "fetchonly.py"), "-a", f"urls={urls}",
+               *[x for s in FAST for x in ("-s", s)]], fetch)
         import trafilatura
 
+        sample = random.Random(3).sample(pages, min(args.sample, len(pages)))
         started = time.process_time()
-        for page in pages:
+        for page in sample:
             trafilatura.extract(page.read_text(encoding="utf-8"))
-        traf_ms = (time.process_time() - started) * 1000 / len(pages)
-    n = args.articles
-    rate, fetch_rate = n / crawl[0], n / fetch[0]
-    sys.stdout.write(
-        f"pages: {n} x {size:.0f} KB, store: {'MongoDB' if args.mongo_uri else 'embedded'}\n"
-        f"pipeline crawl : {rate:7.1f} articles/s, {crawl[1] * 1000 / n:6.1f} CPU ms/article, "
-        f"peak RSS {crawl[2]} MB\n"
-        f"fetch-only     : {fetch_rate:7.1f} pages/s,    {fetch[1] * 1000 / n:6.1f} CPU ms/page\n"
-        f"trafilatura    : {1000 / traf_ms:7.1f} pages/s (extraction only, {traf_ms:.1f} CPU ms/page)\n"
-        f"ratios         : pipeline/fetch-only {rate / fetch_rate:.2f}, pipeline/trafilatura-only "
-        f"{rate / (1000 / traf_ms):.2f}\n")
+        traf_ms = (time.process_time() - started) * 1000 / len(sample)
+        timings = per_article_cpu(sites, args.sample)
+    report(results, len(pages), fetch, traf_ms, timings)
     return 0
+
+
+def report(results: list[tuple[int, int, Run]], pages: int, fetch: Run, traf_ms: float,
+           timings: list[float]) -> None:
+    _, stored, crawl = results[0]
+    rate, fetch_rate, traf_rate = stored / crawl.wall, pages / fetch.wall, 1000 / traf_ms
+    quantiles = statistics.quantiles(timings, n=20)
+    lines = [
+        f"pipeline crawl   : {rate:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} CPU ms/article "
+        f"(crawl processes), peak RSS {crawl.peak_rss_mb} MB",
+        f"  per article    : CPU ms median {statistics.median(timings):.1f}, p95 {quantiles[18]:.1f} "
+        f"(spider callback, pipelines, stored document; {len(timings)} pages in process)",
+        f"fetch-only crawl : {fetch_rate:6.1f} pages/s, {fetch.cpu * 1000 / pages:5.1f} CPU ms/page",
+        f"trafilatura only : {traf_rate:6.1f} pages/s, {traf_ms:5.1f} CPU ms/page (extraction alone)",
+        f"ratios           : pipeline/fetch-only {rate / fetch_rate:.2f}, "
+        f"pipeline/trafilatura-only {rate / traf_rate:.2f}",
+    ]
+    if len(results) > 1:
+        lines.append("store growth     : " + ", ".join(
+            f"{s:,} stored before -> {n / r.wall:.1f} articles/s, {r.peak_rss_mb} MB" for s, n, r in results))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,15 @@ def test_nothing_that_runs_is_kept() -> None:
         assert needle not in clean, needle
 
 
+def test_obfuscated_script_urls_and_handlers_are_removed() -> None:
+    clean = inert_html('<html><body><!-- kept --><a href="java\tscript:alert(1)" onMouseOver="x()">a</a>'
+                       '<img src=" data:text/html;base64,PHNjcmlwdD4="><form action="vbscript:x"></form>'
+                       '<a href="/news/ok/">ok</a></body></html>')
+    for needle in ("script:", "data:text/html", "onmouseover", "x()"):
+        assert needle not in clean.lower(), needle
+    assert '<a href="/news/ok/">ok</a>' in clean and "<!-- kept -->" in clean
+
+
 def test_what_extraction_reads_is_kept() -> None:
     record = extract_article(inert_html(HOSTILE), "https://example.tj/2025/03/14/border-talks/")
     assert record["title"] == "Border talks"

@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 from htmldate import find_date
+from lxml.html import HtmlElement
 from parsel import Selector
 
-from crawler.boilerplate import NODE_SELECTORS, is_not_a_person
+from crawler.boilerplate import is_not_a_person
 from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
+from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.generic import generic_paragraphs
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
@@ -258,16 +260,19 @@ def _featured_image(page: _Page) -> dict[str, Any] | None:
 
 
 def _site_body(page: _Page) -> Body | None:
-    selectors = page.site.selectors.body if page.site else ()
-    if not selectors:
+    """The body from the site's selectors: the first container with paragraphs, preferring one
+    outside page chrome (a teaser can share the body's class; a broken nav can swallow the article),
+    with the chrome inside it removed."""
+    if not page.site or not page.site.selectors.body:
         return None
-    for css in (*NODE_SELECTORS, *page.site.selectors.remove):  # type: ignore[union-attr]
-        page.sel.css(css).drop()
-    for css in selectors:
-        for node in page.sel.css(css):
-            body = extract_body(node.root, page.url)
-            if body.paragraphs:
-                return body
+    chrome = chrome_for(tuple(page.site.selectors.remove))
+    containers = [node.root for css in page.site.selectors.body for node in page.sel.css(css)
+                  if isinstance(node.root, HtmlElement)]
+    for container in sorted(containers, key=chrome.inside):  # stable: selector order, then document order
+        chrome.strip(container)
+        body = extract_body(container, page.url)
+        if body.paragraphs:
+            return body
     return None
 
 

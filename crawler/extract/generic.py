@@ -10,11 +10,18 @@ site's selectors find no body.
 
 from __future__ import annotations
 
+import logging
+
 import trafilatura
 
 from crawler.text import normalize_text
 
 KEEP_PRECISE_RATIO = 0.7
+
+# Scrapy leaves the root logger at NOTSET, so these libraries' debug records (thousands
+# per page) were built and then thrown away: a few per cent of a crawl's CPU.
+for _name in ("trafilatura", "readability_lxml", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 def _trafilatura(html: str, url: str, favor_precision: bool) -> list[str]:
