@@ -173,6 +173,8 @@ def _get_identifier() -> Any:
 
                 identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                 identifier.set_languages(list(LANGUAGES))
+                if hasattr(identifier, "_full_model"):  # the 142-language matrix is never used again: 23 MB
+                    identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
                 _identifier = identifier
     return _identifier
 

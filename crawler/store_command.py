@@ -1,4 +1,4 @@
-"""Base of the read-only project commands over the configured store (outside
+"""Base of the project commands over the configured store (outside
 ``crawler.commands`` because Scrapy turns every command class found there into a command)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pipelines.store import ArticleStore, StoreUnavailable
 
 
 class StoreCommand(ScrapyCommand):
-    """A read-only command over the configured store (embedded or ``MONGO_URI``)."""
+    """A command over the configured store (embedded or ``MONGO_URI``)."""
 
     requires_project = True
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}

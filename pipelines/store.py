@@ -263,6 +263,22 @@ class ArticleStore:
         query = {"spider": spider} if spider else {}
         return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
 
+    def articles_after(self, after: str, limit: int, site: str | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` stored articles with ``_id`` above ``after``, in ``_id`` order (a resumable scan)."""
+        query: dict[str, Any] = {"_id": {"$gt": after}, **({"site": site} if site else {})}
+        return list(self.db["articles"].find(query).sort("_id", 1).limit(limit))
+
+    def page_htmls(self, ids: list[str]) -> dict[str, str]:
+        """The stored HTML of the articles ``ids`` that have a page."""
+        pages = self.db["pages"].find({"_id": {"$in": ids}})
+        return {page["_id"]: gzip.decompress(bytes(page["html_gz"])).decode("utf-8") for page in pages}
+
+    def replace_revised(self, revisions: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Write re-extracted records (new, old), each only if the stored one is still ``old``."""
+        ops = [ReplaceOne({"_id": old["_id"], "content_hash": old.get("content_hash")}, new) for new, old in revisions]
+        if ops:
+            self.db["articles"].bulk_write(ops, ordered=False)
+
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})
         return gzip.decompress(bytes(page["html_gz"])).decode("utf-8") if page else None

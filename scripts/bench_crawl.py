@@ -301,6 +301,12 @@ def main() -> int:
             crawl = crawl_all(sites, bases, data_dir, args.mongo_uri, database)
             stored = count_stored(data_dir, args.mongo_uri, database)
             results.append((size, stored, crawl))
+            if size == 0:
+                reextract = Run()
+                timed([sys.executable, "-m", "scrapy", "reextract", *[f"--config={c}" for c, _, _ in sites],
+                       *[x for s in [f"DATA_DIR={data_dir}", f"MONGO_DATABASE={database}",
+                                     *([f"MONGO_URI={args.mongo_uri}"] if args.mongo_uri else [])]
+                         for x in ("-s", s)]], reextract)
             print(f"store {size:>7} before: {stored / crawl.wall:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} "
                   f"CPU ms/article, peak RSS {crawl.peak_rss_mb} MB ({stored} stored)", flush=True)
         urls = work / "urls.txt"
@@ -320,6 +326,8 @@ def main() -> int:
         traf_ms = (time.process_time() - started) * 1000 / len(sample)
         timings = per_article_cpu(sites, args.sample)
     report(results, len(pages), fetch, traf_ms, timings)
+    sys.stdout.write(f"re-extraction    : {results[0][1] / reextract.wall:6.1f} articles/s, "
+                     f"{reextract.cpu * 1000 / results[0][1]:5.1f} CPU ms/article (scrapy reextract, whole process)\n")
     return 0
 
 
