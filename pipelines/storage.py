@@ -19,6 +19,7 @@ Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
@@ -78,7 +79,10 @@ class StorageConfig:
 
 def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
     """The stored record of an item, and its raw HTML kept apart."""
-    data = ItemAdapter(item).asdict()
+    if dataclasses.is_dataclass(item):  # a shallow copy: asdict() would deep-copy every paragraph
+        data = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    else:
+        data = ItemAdapter(item).asdict()
     raw_html = data.pop("raw_html", None)
     return {"_id": url_id(data["url"]), **data}, raw_html
 

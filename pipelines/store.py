@@ -172,8 +172,7 @@ class ArticleStore:
 
     def _exact_twins(self, new: list[dict[str, Any]]) -> dict[str, str]:
         """New ids whose site already has the same text (stored or earlier in the batch) -> that record's id."""
-        stored = self.db["articles"].find({"content_hash": {"$in": [d["content_hash"] for d in new]}},
-                                          {"content_hash": 1, "site": 1})
+        stored = self._find_in("content_hash", [d["content_hash"] for d in new], {"content_hash": 1, "site": 1})
         owner = {(d["site"], d["content_hash"]): d["_id"] for d in stored}
         twins = {}
         for doc in new:
@@ -183,6 +182,13 @@ class ArticleStore:
             else:
                 owner.setdefault(key, doc["_id"])
         return twins
+
+    def _find_in(self, field: str, values: list[Any], projection: dict[str, int]) -> list[dict[str, Any]]:
+        """Documents whose scalar ``field`` is one of ``values``. The embedded store answers ``$in``
+        by scanning every document but uses its index for equality, so it is asked value by value."""
+        if self.target.uri:
+            return list(self.db["articles"].find({field: {"$in": values}}, projection))
+        return [doc for value in dict.fromkeys(values) for doc in self.db["articles"].find({field: value}, projection)]
 
     def _cluster_ops(self, new: list[dict[str, Any]]) -> list[UpdateOne]:
         """Give each new doc its story cluster (sets ``story_cluster``/``story_original`` on the doc);
