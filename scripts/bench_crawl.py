@@ -7,9 +7,11 @@ extraction of them.
 
 Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
 feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
-process, one after another. Prints articles/s end to end, CPU ms per article (the crawl
-processes' CPU over the articles; median and p95 of the per-page work in process), peak
-RSS, and the fetch-only and trafilatura-only figures of the same run as ratios. With
+process, one after another; the fetch-only crawl fetches the same pages the same way.
+Prints articles/s end to end, CPU ms per article (the crawl processes' CPU over the
+articles; median and p95 of the per-page work in process), peak RSS, and the fetch-only
+and trafilatura-only figures of the same run as ratios, then ``scrapy reextract`` over
+the stored pages. With
 ``--store-sizes 10000,100000`` the whole crawl is repeated on a store first filled with
 that many articles, to show speed and memory stay flat as it grows. Politeness is
 switched off here only. A development tool: it imports the test replica server.
@@ -309,14 +311,14 @@ def main() -> int:
                          for x in ("-s", s)]], reextract)
             print(f"store {size:>7} before: {stored / crawl.wall:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} "
                   f"CPU ms/article, peak RSS {crawl.peak_rss_mb} MB ({stored} stored)", flush=True)
-        urls = work / "urls.txt"
-        urls.write_text("\n".join(f"{base}/{p.parent.relative_to(root)}/"
-                                  for (_, root, _), base in zip(sites, bases, strict=True)
-                                  for p in root.rglob("index.html")), encoding="utf-8")
         (work / "fetchonly.py").write_text(FETCH_ONLY, encoding="utf-8")
-        fetch = Run()
-        timed([sys.executable, "-m", "scrapy", "runspider", str(work / "fetchonly.py"), "-a", f"urls={urls}",
-               *[x for s in FAST for x in ("-s", s)]], fetch)
+        fetch = Run()  # one process per site, as the pipeline crawl runs
+        for (_, root, name), base in zip(sites, bases, strict=True):
+            urls = work / f"{name}.urls"
+            urls.write_text("\n".join(f"{base}/{p.parent.relative_to(root)}/" for p in root.rglob("index.html")),
+                            encoding="utf-8")
+            timed([sys.executable, "-m", "scrapy", "runspider", str(work / "fetchonly.py"), "-a", f"urls={urls}",
+                   *[x for s in FAST for x in ("-s", s)]], fetch)
         import trafilatura
 
         sample = random.Random(3).sample(pages, min(args.sample, len(pages)))
