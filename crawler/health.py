@@ -1,5 +1,5 @@
 """Run health: turns one run's stats, the site's earlier runs and its newest
-article into healthy / degraded / failed, with the reasons.
+article into healthy / degraded / failed, with the reasons, or skipped.
 
 Checks (thresholds per site in its config's ``[monitors]`` table):
 - the run ended abnormally, or found nothing at all -> failed;
@@ -8,6 +8,9 @@ Checks (thresholds per site in its config's ``[monitors]`` table):
   baseline (a layout change: the site's selectors stopped matching);
 - error rate (5xx, network errors) and retry rate of requests;
 - no new article stored for longer than ``stale_hours`` (the site's cadence).
+
+A run that did not crawl because another run of the site held its lock is
+``skipped``: no problems, nothing to alert, and no part of later runs' baselines.
 """
 
 from __future__ import annotations
@@ -17,9 +20,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-HEALTHY, DEGRADED, FAILED = "healthy", "degraded", "failed"
+HEALTHY, DEGRADED, FAILED, SKIPPED = "healthy", "degraded", "failed", "skipped"
 # Close reasons of a run that ended as asked, not because something broke.
 NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+# The close reason of a run that found another run of its site holding the lock (crawler.extensions.site_lock).
+LOCKED_REASON = "site_locked"
+
+
+def skipped(stats: dict[str, Any]) -> bool:
+    """Whether these run stats are those of a run skipped because another held the site."""
+    return stats.get("finish_reason") == LOCKED_REASON or bool(stats.get("site_lock/refused"))
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,9 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
            limits: Thresholds) -> Health:
     """The health of a run from its stats, earlier runs' stats (newest first) and when the site's
     newest article was first stored (``newest``)."""
+    if skipped(stats):
+        return Health(SKIPPED)
+    earlier = [s for s in earlier if not skipped(s)]  # a skipped run teaches no baseline
     health = Health()
     articles = stats.get("item_scraped_count", 0) - stats.get("articles/not_modified", 0)
     requests = stats.get("downloader/request_count", 0)

@@ -13,6 +13,8 @@ BOT_NAME = "centralasia-news"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
+# Credentials (MONGO_URI's password, MONITOR_WEBHOOK_URL, ...) masked in every log record of the process.
+ADDONS = {"crawler.secrets.SecretMasking": 0}
 
 # Politeness: a real User-Agent with a contact address, robots.txt, AutoThrottle.
 CONTACT_URL = env_str("CONTACT_URL", "https://github.com/centralasia-news/crawler")

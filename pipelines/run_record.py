@@ -7,12 +7,15 @@ from typing import Any
 
 from scrapy import Spider
 
-from crawler.health import NORMAL_END
-from pipelines.store import mask_uri
+from crawler.health import LOCKED_REASON, NORMAL_END, SKIPPED
+from crawler.secrets import redact
 
 
 def outcome(reason: str, stats: dict[str, Any]) -> str:
-    """``ok``, ``errors`` (finished, but errors were logged or items unsaved) or ``failed``."""
+    """``ok``, ``errors`` (finished, but errors were logged or items unsaved), ``failed``, or
+    ``skipped`` (another run of the site held its lock)."""
+    if reason == LOCKED_REASON:
+        return SKIPPED
     if reason not in NORMAL_END:
         return "failed"
     if stats.get("log_count/ERROR", 0) or stats.get("storage/unsaved", 0):
@@ -25,7 +28,7 @@ def _safe_stats(stats: dict[str, Any]) -> dict[str, Any]:
     safe = {}
     for key, value in stats.items():
         key = key.replace(".", "_").lstrip("$")
-        safe[key] = mask_uri(value) if isinstance(value, str) else value
+        safe[key] = redact(value) if isinstance(value, str) else value
     return safe
 
 
@@ -41,7 +44,7 @@ def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
         "finish_reason": reason,
         "outcome": outcome(reason, stats),
         "articles_stored": stats.get("storage/inserted", 0) + stats.get("storage/updated", 0),
-        "args": {k: mask_uri(str(v)) for k, v in vars(args).items() if v is not None} if args else {},
+        "args": {k: redact(str(v)) for k, v in vars(args).items() if v is not None} if args else {},
         "host": host,
         "pid": pid,
         "stats": _safe_stats(stats),

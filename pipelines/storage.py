@@ -37,7 +37,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 
-from crawler.health import DEGRADED, HEALTHY, Health, Thresholds, assess
+from crawler.health import DEGRADED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
 from crawler.items import ArticleChecked
 from crawler.urls import url_id
 from pipelines.notify import post_health
@@ -120,6 +120,8 @@ class StoragePipeline:
             self.stats.set_value("storage/unavailable", 1)
             raise CloseSpider("storage_unavailable") from None
         logger.info("Storing articles in %(target)s", {"target": self.config.target.describe()})
+        if self._skipped:
+            return
         async with self._lock:
             await self._replay_spool(self.config.retries)
         self._ticker = asyncio.create_task(self._flush_periodically())
@@ -164,6 +166,11 @@ class StoragePipeline:
             return written
 
     @property
+    def _skipped(self) -> bool:
+        """Another run holds the site (``SiteLock``): it is writing, and the spool is not ours to replay."""
+        return skipped(self.stats.get_stats())
+
+    @property
     def spool_path(self) -> Path:
         return self.config.unsaved_dir / f"{self.run_id}.jsonl"
 
@@ -204,7 +211,7 @@ class StoragePipeline:
     async def close_spider(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
-        if self.store is None or await self.flush():
+        if self.store is None or self._skipped or await self.flush():
             return
         left = sum(len(load_spool(path)) for path in self.config.unsaved_dir.glob("*.jsonl"))
         self.stats.set_value("storage/unsaved", left)
@@ -224,7 +231,7 @@ class StoragePipeline:
         except STORE_ERRORS as exc:
             logger.error("Could not record the crawl run: %(error)s", {"error": exc})
         webhook = self.crawler.settings.get("MONITOR_WEBHOOK_URL")
-        if webhook and health.status != HEALTHY:
+        if webhook and health.status not in (HEALTHY, SKIPPED):
             payload = {"run": self.run_id, "spider": spider.name, "site": run["site"], **run["health"]}
             await self._call(post_health, webhook, payload)
         await self._call(self.store.close)
@@ -237,7 +244,7 @@ class StoragePipeline:
         assert self.store is not None
         site = getattr(spider, "site", None)
         try:
-            earlier = [r.get("stats", {}) for r in await self._call(self.store.latest_runs, 20, spider.name)]
+            earlier = [r.get("stats", {}) for r in await self._call(self.store.latest_runs, 20, spider.name, True)]
             newest = await self._call(self.store.last_new_article, site.name) if site else None
         except STORE_ERRORS:
             earlier, newest = [], None

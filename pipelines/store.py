@@ -27,21 +27,17 @@ from bson import json_util
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import PyMongoError
 
+from crawler.health import LOCKED_REASON
 from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import inert_html
+from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
+from crawler.secrets import redact
 
 logger = logging.getLogger(__name__)
-
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@", re.IGNORECASE)
 
 
 class StoreUnavailable(Exception):
     """The database cannot be reached or rejected us."""
-
-
-def mask_uri(text: str) -> str:
-    """Replace the password of every ``scheme://user:password@`` in ``text`` with ``***``."""
-    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
 
 
 # Failures after which a write may or may not have been applied: retry it.
@@ -72,7 +68,7 @@ class StoreTarget:
 
     def describe(self) -> str:
         """A loggable name: the URI with its password masked, or the file path."""
-        return mask_uri(self.uri) if self.uri else f"embedded store {self.embedded_path}"
+        return redact(self.uri) if self.uri else f"embedded store {self.embedded_path}"
 
 
 class ArticleStore:
@@ -264,9 +260,11 @@ class ArticleStore:
             query["first_seen"] = {"$gte": since}
         return int(self.db["articles"].count_documents(query))
 
-    def latest_runs(self, limit: int = 5, spider: str | None = None) -> list[dict[str, Any]]:
-        """Crawl run documents, newest first."""
-        query = {"spider": spider} if spider else {}
+    def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False) -> list[dict[str, Any]]:
+        """Crawl run documents, newest first; with ``crawled``, only runs that were not skipped."""
+        query: dict[str, Any] = {"spider": spider} if spider else {}
+        if crawled:  # a run refused the site lock crawled nothing: no baseline to learn from
+            query["finish_reason"] = {"$ne": LOCKED_REASON}
         return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
 
     def articles_after(self, after: str, limit: int, site: str | None = None) -> list[dict[str, Any]]:

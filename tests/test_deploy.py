@@ -1,15 +1,24 @@
-"""The cron wrapper ``deploy/run-crawl``: locking, failure exit codes, health."""
+"""The cron wrapper ``deploy/run-crawl`` and the shipped crontab: locking, skipped runs, exit codes, health."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
+from crawler.sites import site_names
 from tests.conftest import FAST, ROOT, MongoTarget, free_port
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
@@ -20,21 +29,22 @@ WRAPPER = ROOT / "deploy" / "run-crawl"
 def run_wrapper(site: str, tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     settings = [item for setting in FAST for item in ("-s", setting)]
     full_env = {"PATH": os.environ["PATH"], "PYTHON": sys.executable, "NEWS_CRAWLER_ENV": str(tmp_path / "env"),
-                "LOG_DIR": str(tmp_path / "logs"), "LOCK_DIR": str(tmp_path / "locks"), **env}
+                "LOG_DIR": str(tmp_path / "logs"), **env}
     return subprocess.run([str(WRAPPER), site, *args, *settings], env=full_env, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
 
 
 def test_second_run_while_the_first_holds_the_lock_exits_at_once(tmp_path: Path) -> None:
-    (tmp_path / "locks").mkdir()
-    holder = subprocess.Popen(["flock", str(tmp_path / "locks" / "asiaplus.lock"), "sleep", "30"])
+    (tmp_path / "data" / "locks").mkdir(parents=True)
+    holder = subprocess.Popen(["flock", str(tmp_path / "data" / "locks" / "asiaplus.lock"), "sleep", "30"])
     try:
         time.sleep(0.3)
         started = time.monotonic()
         result = run_wrapper("asiaplus", tmp_path, {"DATA_DIR": str(tmp_path / "data")})
         assert result.returncode == 75
-        assert "another crawl of this site is still running" in result.stderr
-        assert time.monotonic() - started < 5
+        assert result.stderr == ""  # skipped is no failure: nothing for cron to mail
+        assert "Another crawl of asiaplus is running" in (tmp_path / "logs" / "asiaplus.log").read_text()
+        assert time.monotonic() - started < 10
     finally:
         holder.kill()
         holder.wait()
@@ -81,3 +91,155 @@ def test_a_crawl_while_another_process_holds_the_site_exits_75(tmp_path: Path) -
     finally:
         holder.kill()
         holder.wait()
+
+
+# -- the shipped crontab -------------------------------------------------------------------------
+
+CRON_RANGES = {"minute": (0, 59), "hour": (0, 23)}
+
+
+def cron_field(field: str, kind: str) -> set[int]:
+    """The values a cron minute or hour field matches: ``*``, ``a``, ``a-b``, each with ``/step``, comma lists."""
+    low, high = CRON_RANGES[kind]
+    values: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            start, end = low, high
+        elif "-" in span:
+            start, end = map(int, span.split("-"))
+        else:
+            start = int(span)
+            end = high if step else start
+        assert low <= start <= end <= high, f"{kind} field {field!r} out of range"
+        values.update(range(start, end + 1, int(step or 1)))
+    return values
+
+
+def crontab_runs() -> dict[str, list[tuple[str, set[tuple[int, int]]]]]:
+    """Per site, each crontab entry (its line) with the (hour, minute) pairs it fires at."""
+    runs: dict[str, list[tuple[str, set[tuple[int, int]]]]] = {}
+    for line in (ROOT / "deploy" / "crontab").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#") or re.match(r"^[A-Z_]+=", line):
+            continue
+        minute, hour, _day, _month, _weekday, *command = line.split()
+        # Entries restricted to some days could still meet on one of them: judged by minute and hour alone.
+        assert "run-crawl" in command[0], line
+        when = {(h, m) for h in cron_field(hour, "hour") for m in cron_field(minute, "minute")}
+        runs.setdefault(command[1], []).append((line, when))
+    return runs
+
+
+def test_cron_fields_are_expanded_as_cron_does() -> None:
+    assert cron_field("0-59/15", "minute") == {0, 15, 30, 45}
+    assert cron_field("7", "minute") == {7} and cron_field("*", "hour") == set(range(24))
+    assert cron_field("5/20,1-3", "minute") == {5, 25, 45, 1, 2, 3}
+
+
+def test_crontab_never_starts_two_runs_of_a_site_in_the_same_minute() -> None:
+    """The site lock would skip one of them: a nightly backfill due with a feeds run could never run."""
+    runs = crontab_runs()
+    assert set(runs) == set(site_names())  # every site is scheduled
+    for site, entries in runs.items():
+        for i, (line, when) in enumerate(entries):
+            for other, other_when in entries[i + 1:]:
+                clash = sorted(when & other_when)
+                assert not clash, f"{site}: {line!r} and {other!r} both start at {clash[0][0]:02}:{clash[0][1]:02}"
+
+
+# -- the wrapper with its default paths: one lock, skipped runs that do not alert -------------------
+
+def checkout(tmp_path: Path) -> Path:
+    """A checkout whose deploy/run-crawl runs with its default paths (logs/, data/ beside it), in tmp_path."""
+    home = tmp_path / "checkout"
+    (home / "deploy").mkdir(parents=True)
+    shutil.copy2(WRAPPER, home / "deploy" / "run-crawl")
+    shutil.copy2(ROOT / "scrapy.cfg", home / "scrapy.cfg")
+    for package in ("crawler", "pipelines"):
+        (home / package).symlink_to(ROOT / package)
+    return home
+
+
+def run_checkout(home: Path, env_file: str, *args: str) -> subprocess.Popen[str]:
+    """Start ``deploy/run-crawl asiaplus`` of ``home`` with no LOG_DIR/DATA_DIR: the defaults."""
+    (home / "env").write_text(env_file)
+    settings = [item for setting in FAST for item in ("-s", setting)]
+    env = {"PATH": os.environ["PATH"], "PYTHON": sys.executable, "NEWS_CRAWLER_ENV": str(home / "env")}
+    return subprocess.Popen([str(home / "deploy" / "run-crawl"), "asiaplus", *args, *settings], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def test_a_run_with_the_default_paths_is_not_locked_out_by_its_wrapper(tmp_path: Path) -> None:
+    home = checkout(tmp_path)
+    with serve(REPLICAS / "asiaplus") as server:
+        run = run_checkout(home, "BROWSER_ENABLED=0\n", "-a", f"base_url=http://127.0.0.1:{server.server_port}")
+        _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0, stderr + (home / "logs" / "asiaplus.log").read_text()[-3000:]
+    assert (home / "data" / "locks" / "asiaplus.lock").exists()  # the crawl's own lock, at its default place
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        Webhook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def webhook_server() -> Iterator[str]:
+    Webhook.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-{uuid.uuid4().hex}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_concurrent_run_of_the_same_site_is_skipped_recorded_and_never_alerted(
+        tmp_path: Path, mongo: MongoTarget) -> None:
+    home = checkout(tmp_path)
+    log = home / "logs" / "asiaplus.log"
+    with webhook_server() as hook:
+        # The first run's requests wait on a socket that never answers: it holds the site until that closes.
+        black_hole = socket.create_server(("127.0.0.1", 0), backlog=16)
+        env_file = (f"MONGO_URI={mongo.uri}\nMONGO_DATABASE={mongo.database}\nMONITOR_WEBHOOK_URL={hook}\n"
+                    "BROWSER_ENABLED=0\nDOWNLOAD_TIMEOUT=60\nRETRY_TIMES=0\nROBOTSTXT_OBEY=0\n")
+        first = run_checkout(home, env_file, "-a", f"base_url=http://127.0.0.1:{black_hole.getsockname()[1]}")
+        try:
+            deadline = time.monotonic() + 60
+            while "Spider opened" not in (log.read_text() if log.exists() else ""):  # it holds the lock by then
+                assert first.poll() is None and time.monotonic() < deadline, first.communicate()[1]
+                time.sleep(0.1)
+            second = run_checkout(home, env_file)
+            _, stderr = second.communicate(timeout=60)
+            assert second.returncode == 75, stderr + log.read_text()[-3000:]
+            assert first.poll() is None  # the first run still crawls
+
+            runs = list(mongo.db.crawl_runs.find({"site": "asiaplus"}))
+            assert len(runs) == 1, runs  # only the skipped run has ended
+            assert runs[0]["outcome"] == "skipped" and runs[0]["finish_reason"] == "site_locked"
+            assert runs[0]["health"]["status"] == "skipped" and runs[0]["health"]["problems"] == []
+            assert Webhook.received == []
+            report = subprocess.run([sys.executable, "-m", "scrapy", "report", "--json"], cwd=ROOT, text=True,
+                                    capture_output=True, timeout=60, env={"PATH": os.environ["PATH"],
+                                    "MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database})
+            rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
+            assert rows["asiaplus"]["last_health"] == "skipped", report.stderr
+        finally:
+            black_hole.close()  # resets the waiting connections: the first run fails at once and ends
+            _, first_stderr = first.communicate(timeout=60)
+        # The webhook works: the first run, which found nothing, is reported; the skipped run never is.
+        assert first.returncode == 1, first_stderr
+        assert [alert["status"] for alert in Webhook.received] == ["failed"]
+        assert Webhook.received[0]["run"] != runs[0]["_id"]
+    token = hook.rsplit("/", 1)[1]
+    assert token not in log.read_text() + stderr + first_stderr  # the webhook URL is never logged

@@ -1,10 +1,13 @@
 """Run health from stats and history: one line per case."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from crawler.health import DEGRADED, FAILED, HEALTHY, Thresholds, assess
+from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Thresholds, assess
+from pipelines.run_record import outcome
+from pipelines.store import ArticleStore, StoreTarget
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GOOD = {"finish_reason": "finished", "item_scraped_count": 20, "downloader/request_count": 30,
@@ -44,3 +47,39 @@ def test_fallback_baseline_is_learned_from_history() -> None:
     generic_history = [{"extract/body/generic": 20}] * 3
     assert assess(all_generic, generic_history, None, NOW, Thresholds()).status == HEALTHY
     assert assess(all_generic, SITE_RULES_HISTORY, None, NOW, Thresholds()).status == DEGRADED
+
+
+def test_a_run_skipped_for_the_site_lock_is_skipped_with_nothing_to_alert() -> None:
+    skipped = {"finish_reason": "site_locked", "site_lock/refused": 1}
+    health = assess(skipped, SITE_RULES_HISTORY, NOW - timedelta(hours=100), NOW, Thresholds())
+    assert (health.status, health.problems) == (SKIPPED, [])
+
+
+def test_skipped_runs_teach_no_baseline() -> None:
+    """Only crawls that ran count: a skipped run (stats of a refused lock) is no evidence of a layout."""
+    all_generic = {**GOOD, "extract/body/site": 0, "extract/body/generic": 20}
+    # Refused runs as recorded before they had their own status: their stats still say so.
+    refused = {"finish_reason": "site_locked", "site_lock/refused": 1, "extract/body/generic": 20}
+    assert assess(all_generic, [refused] * 5 + SITE_RULES_HISTORY, None, NOW, Thresholds()).status == DEGRADED
+
+
+@pytest.mark.parametrize(("reason", "stats", "expected"), [
+    ("finished", {}, "ok"),
+    ("finished", {"log_count/ERROR": 1}, "errors"),
+    ("shutdown", {}, "failed"),
+    ("site_locked", {"site_lock/refused": 1, "log_count/ERROR": 1}, "skipped"),
+])
+def test_outcome(reason: str, stats: dict, expected: str) -> None:  # type: ignore[type-arg]
+    assert outcome(reason, stats) == expected
+
+
+def test_latest_runs_can_leave_out_skipped_runs(tmp_path: Path) -> None:
+    store = ArticleStore.connect(StoreTarget(uri="", database="runs", data_dir=str(tmp_path)))
+    try:
+        for minute, reason in enumerate(["finished", "site_locked", "site_locked"]):
+            store.record_run({"_id": str(minute), "spider": "kun", "finish_reason": reason,
+                              "started_at": NOW + timedelta(minutes=minute)})
+        assert [r["_id"] for r in store.latest_runs(5, "kun")] == ["2", "1", "0"]
+        assert [r["_id"] for r in store.latest_runs(5, "kun", crawled=True)] == ["0"]
+    finally:
+        store.close()

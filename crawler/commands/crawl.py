@@ -18,6 +18,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from crawler.extensions.site_lock import LOCKED_REASON
+from crawler.secrets import redact, register_uri_passwords
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
 from pipelines.run_record import outcome
 
@@ -28,13 +29,14 @@ class Command(ScrapyCrawlCommand):
         return self._crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
         try:  # a bad -a value is a usage error, not a traceback
             validate_spargs(opts.spargs)
             if args and self.crawler_process is not None:
                 spider_class = self.crawler_process.spider_loader.load(args[0])
                 getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)
         except SpiderArgumentError as exc:
-            raise UsageError(str(exc), print_help=False) from None
+            raise UsageError(redact(str(exc)), print_help=False) from None
         except KeyError:
             pass  # unknown spider: Scrapy's own message follows
         super().run(args, opts)

@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import exit_code
+from crawler.secrets import redact, register_uri_passwords
 from crawler.sites import site_names
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
 
@@ -33,6 +34,7 @@ class Command(BaseRunSpiderCommand):
         parser.add_argument("--sites", help="comma-separated subset of the bundled sites")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
         names = opts.sites.split(",") if opts.sites else site_names()
         unknown = sorted(set(names) - set(site_names()))
         if unknown:
@@ -40,7 +42,7 @@ class Command(BaseRunSpiderCommand):
         try:
             validate_spargs(opts.spargs)
         except SpiderArgumentError as exc:
-            raise UsageError(str(exc), print_help=False) from None
+            raise UsageError(redact(str(exc)), print_help=False) from None
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []
         for name in names:

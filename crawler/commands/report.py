@@ -1,8 +1,9 @@
 """``scrapy report [--json]``: per site, what the last day brought and how healthy it is.
 
 Columns: articles first stored in the last 24 h, when the last healthy run
-finished, the last run's health and generic-fallback share, its logged errors,
-and freshness (hours since the newest article was published).
+finished, the last run's health (``skipped`` when another run held the site),
+the generic-fallback share and logged errors of the last run that crawled (a
+skipped run has neither), and freshness (hours since the newest article was published).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler.health import LOCKED_REASON, SKIPPED
 from crawler.sites import site_names
 from crawler.store_command import StoreCommand
 from pipelines.store import ArticleStore
@@ -21,15 +23,17 @@ from pipelines.store import ArticleStore
 def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:
     runs = store.latest_runs(20, site)
     last = runs[0] if runs else {}
+    crawled = next(iter(store.latest_runs(1, site, crawled=True)), {})
     healthy = next((r for r in runs if r.get("health", {}).get("status") == "healthy"), None)
     newest = store.newest_published(site)
     return {
         "site": site,
         "articles_24h": store.count_articles(site, since=now - timedelta(days=1)),
         "last_healthy_run": healthy["finished_at"].isoformat() if healthy else None,
-        "last_health": last.get("health", {}).get("status"),
-        "fallback_share": last.get("health", {}).get("metrics", {}).get("fallback_share"),
-        "errors": last.get("stats", {}).get("log_count/ERROR", 0) if last else None,
+        # Runs recorded before skipped runs had their own status say "failed": the close reason tells.
+        "last_health": SKIPPED if last.get("finish_reason") == LOCKED_REASON else last.get("health", {}).get("status"),
+        "fallback_share": crawled.get("health", {}).get("metrics", {}).get("fallback_share"),
+        "errors": crawled.get("stats", {}).get("log_count/ERROR", 0) if crawled else None,
         "freshness_hours": round((now - newest).total_seconds() / 3600, 1) if newest else None,
     }
 

@@ -1,9 +1,12 @@
 """One crawl per site at a time on a host, whoever starts it (cron, a person, Scrapyd).
 
-Takes an exclusive ``flock`` on ``DATA_DIR/locks/<site>.lock`` when the spider
-opens and holds it until the process ends; a second crawl of the same site
-closes at once with reason ``site_locked`` (exit code 75). Point cron and
-Scrapyd at the same ``DATA_DIR`` for the lock to cover both.
+Takes an exclusive ``flock`` on ``DATA_DIR/locks/<site>.lock`` as soon as the
+crawler is built, before any pipeline opens (so a refused run never touches the
+store's spool), and holds it until the spider closes or the process ends. A
+second crawl of the same site closes at once with reason ``site_locked``: its run
+is recorded as ``skipped`` and raises no alert, and ``scrapy crawl`` exits 75.
+This is the only lock: point cron (``deploy/run-crawl``) and Scrapyd at the same
+``DATA_DIR`` for it to cover both.
 
 Settings: ``SITE_LOCK_ENABLED``, ``DATA_DIR``. Stats: ``site_lock/refused``.
 """
@@ -19,8 +22,14 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 
+from crawler.health import LOCKED_REASON
+
+__all__ = ["LOCKED_REASON", "SiteLock"]
 logger = logging.getLogger(__name__)
-LOCKED_REASON = "site_locked"
+
+
+def _site(spider: Spider) -> str:
+    return getattr(getattr(spider, "site", None), "name", None) or spider.name
 
 
 class SiteLock:
@@ -28,6 +37,7 @@ class SiteLock:
         self.crawler = crawler
         self.directory = directory
         self._handle: IO[str] | None = None
+        self._refused = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteLock:
@@ -36,21 +46,32 @@ class SiteLock:
         extension = cls(crawler, Path(crawler.settings.get("DATA_DIR") or "data") / "locks")
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        if crawler.spider is not None:  # extensions are built after the spider, before the engine and pipelines
+            extension.acquire(crawler.spider)
         return extension
 
-    def spider_opened(self, spider: Spider) -> None:
-        site = getattr(getattr(spider, "site", None), "name", spider.name)
+    def acquire(self, spider: Spider) -> None:
+        """Take the site's lock, or note (stat, log) that another crawl holds it."""
+        site = _site(spider)
         self.directory.mkdir(parents=True, exist_ok=True)
         handle = (self.directory / f"{site}.lock").open("w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
+            self._refused = True
             assert self.crawler.stats is not None
             self.crawler.stats.set_value("site_lock/refused", 1)
-            logger.error("Another crawl of %(site)s is running on this host; not starting", {"site": site})
-            raise CloseSpider(LOCKED_REASON) from None
+            # A warning, not an error: overlapping schedules are expected and the run is recorded as skipped.
+            logger.warning("Another crawl of %(site)s is running on this host; skipping this one", {"site": site})
+            return
         self._handle = handle
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self._handle is None and not self._refused:
+            self.acquire(spider)
+        if self._refused:
+            raise CloseSpider(LOCKED_REASON)
 
     def spider_closed(self) -> None:
         if self._handle is not None:
