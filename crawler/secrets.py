@@ -10,7 +10,7 @@ URI passwords of its ``-a`` arguments (``register_uri_passwords``). Standard lib
 ``deploy/schedule-all`` imports it without Scrapy.
 
 Settings read: ``MONGO_URI``, ``REDIS_URL``, ``MONITOR_WEBHOOK_URL`` and any setting
-whose name holds ``PASSWORD``, ``SECRET`` or ``TOKEN``.
+whose name holds ``PASSWORD``, ``SECRET``, ``TOKEN`` or ``WEBHOOK``.
 """
 
 from __future__ import annotations
