@@ -75,7 +75,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
             response = await super().download_request(request)
         except Exception as error:
             if refused:
-                raise IgnoreRequest(refused[0]) from error
+                raise self._page_refused(request, refused[0]) from error
             raise
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
@@ -84,8 +84,15 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
             else:
                 request.meta[_EVENT_HANDLERS] = handlers
         if refused:
-            raise IgnoreRequest(refused[0])
+            raise self._page_refused(request, refused[0])
         return response
+
+    @staticmethod
+    def _page_refused(request: Request, why: str) -> IgnoreRequest:
+        """The error that drops a page whose main frame went to a refused URL, logged once (the spider's
+        errback counts it as ``egress_refused``)."""
+        logger.warning("Dropped %(url)s: %(why)s", {"url": request.url, "why": why})
+        return IgnoreRequest(why)
 
     def _policy(self) -> EgressPolicy | None:
         return EgressPolicy.for_spider(self.crawler.spider)

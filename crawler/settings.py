@@ -51,7 +51,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
              # WebRTC may not send UDP around the egress proxy
-             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"],
+             "--webrtc-ip-handling-policy=disable_non_proxied_udp"],
     **({"executable_path": CHROMIUM_PATH} if Path(CHROMIUM_PATH).exists() else {}),
 }
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"

@@ -7,7 +7,9 @@ service must never see a connection; the article itself must still be stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import socketserver
 import struct
 import threading
@@ -46,9 +48,12 @@ class _Counting(socketserver.BaseRequestHandler):
 
 @contextmanager
 def internal_service() -> Iterator[socketserver.ThreadingTCPServer]:
+    """TCP on a free port (``connections``), and UDP on the same port number (``udp``: WebRTC's STUN)."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Counting)
     server.daemon_threads = True
     server.connections = []  # type: ignore[attr-defined]
+    server.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # type: ignore[attr-defined]
+    server.udp.bind(server.server_address)  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -56,6 +61,17 @@ def internal_service() -> Iterator[socketserver.ThreadingTCPServer]:
     finally:
         server.shutdown()
         server.server_close()
+        server.udp.close()  # type: ignore[attr-defined]
+
+
+def datagrams(udp: socket.socket) -> int:
+    """How many datagrams wait on ``udp``."""
+    udp.setblocking(False)
+    count = 0
+    with contextlib.suppress(BlockingIOError):
+        while udp.recv(2048):
+            count += 1
+    return count
 
 
 # -- the site ---------------------------------------------------------------------------------------------
@@ -94,6 +110,9 @@ fetch(`/api/${slug}.json`).then(r => r.json()).then(data => {
     try { new WebSocket(internal.replace("http", "ws") + "/ws"); } catch (e) {}
     new Worker("/static/worker.js").postMessage(internal);
     fetch("http://localhost:" + internal.split(":")[2] + "/by-name").catch(() => {});
+    const peer = new RTCPeerConnection({iceServers: [{urls: "stun:" + internal.split("//")[1]}]});
+    peer.createDataChannel("leak");
+    peer.createOffer().then(offer => peer.setLocalDescription(offer));
   } else if (leak === "location") {
     location.href = internal + "/escape-js";
   } else if (leak === "hop") {
@@ -152,6 +171,7 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: 
                                env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
                                settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
         connections = list(service.connections)  # type: ignore[attr-defined]
+        stun = datagrams(service.udp)  # type: ignore[attr-defined]
         internal = f"127.0.0.1:{service.server_address[1]}"
     client: pymongo.MongoClient[Any] = pymongo.MongoClient(mongo_uri, tz_aware=True)
     try:
@@ -162,6 +182,7 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: 
         client.close()
     assert result.returncode in (0, 3), result.stderr[-3000:]  # degraded: three of five pages refused
     assert not connections, sorted(connections)
+    assert stun == 0  # WebRTC sends no UDP around the proxy
     assert set(docs) == STORED, {k: v for k, v in stats.items() if "refused" in k or "failed" in k}
     assert all("Отрисовано в браузере" in p for p in docs["leaky"]["paragraphs"])  # rendered, from the site's API
     assert stats["browser/rendered"] == len(STORED)
@@ -172,6 +193,8 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: 
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     logged = [line for line in result.stderr.splitlines() if "Browser refused" in line and internal in line]
     assert len(logged) == 1 and "INFO: Browser refused offsite" in logged[0], logged  # once per host
+    # each dropped page in one line (without a browser, Scrapy's own redirect of http-escape is refused)
+    assert result.stderr.count("WARNING: Dropped http://") == (3 if needs_browser else 2)
 
 
 # -- the proxy alone, through a SOCKS5 client as Chromium speaks it (host names as names) -----------------
