@@ -102,6 +102,7 @@ fetch(`/api/${slug}.json`).then(r => r.json()).then(data => {
     const xhr = new XMLHttpRequest(); xhr.open("GET", internal + "/xhr"); xhr.send();
     const add = (tag, attrs) => document.body.appendChild(Object.assign(document.createElement(tag), attrs));
     add("img", {src: internal + "/img.png"});
+    add("img", {src: "/static/photo.png"});  // the site's own: still not fetched (heavy)
     add("iframe", {src: internal + "/frame"});
     add("iframe", {src: "/bounce-frame/"});
     add("script", {src: internal + "/dynamic.js"});
@@ -170,6 +171,7 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: 
             result = run_crawl("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
                                env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
                                settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
+        site_requests = list(site.requests)  # type: ignore[attr-defined]
         connections = list(service.connections)  # type: ignore[attr-defined]
         stun = datagrams(service.udp)  # type: ignore[attr-defined]
         internal = f"127.0.0.1:{service.server_address[1]}"
@@ -183,6 +185,7 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: 
     assert result.returncode in (0, 3), result.stderr[-3000:]  # degraded: three of five pages refused
     assert not connections, sorted(connections)
     assert stun == 0  # WebRTC sends no UDP around the proxy
+    assert "/api/leaky.json" in site_requests and "/static/photo.png" not in site_requests  # images stay blocked
     assert set(docs) == STORED, {k: v for k, v in stats.items() if "refused" in k or "failed" in k}
     assert all("Отрисовано в браузере" in p for p in docs["leaky"]["paragraphs"])  # rendered, from the site's API
     assert stats["browser/rendered"] == len(STORED)
