@@ -39,19 +39,21 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's
-# package by default); other requests keep Scrapy's own HTTP handler.
+# package by default), under the egress filter; other requests keep Scrapy's own HTTP handler.
 BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
 CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")
 if BROWSER_ENABLED:
     DOWNLOAD_HANDLERS = {
-        "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-        "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        "http": "crawler.browser_handler.BrowserDownloadHandler",
+        "https": "crawler.browser_handler.BrowserDownloadHandler",
     }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"],
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             # WebRTC may not send UDP around the egress proxy
+             "--webrtc-ip-handling-policy=disable_non_proxied_udp"],
     **({"executable_path": CHROMIUM_PATH} if Path(CHROMIUM_PATH).exists() else {}),
 }
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"

@@ -6,10 +6,16 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from scrapy import Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
-from crawler.middlewares.egress import is_private_host, refusal
+from crawler.middlewares.egress import EgressFilterMiddleware, EgressPolicy, is_private_host, refusal
+from crawler.urls import Mirror
 from tests.conftest import MongoTarget, free_port, run_crawl
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
@@ -47,6 +53,69 @@ def test_refusal(netloc: str, mirror: str | None, reason: str | None) -> None:
 def test_private_address_inside_allowed_domains_is_refused() -> None:
     assert refusal("169.254.169.254", ["169.254.169.254"], None) == "private"
     assert refusal("10.1.2.3", ["10.1.2.3", "asiaplus.news"], "127.0.0.1") == "private"
+
+
+class _SiteSpider(Spider):
+    name = "site"
+    allowed_domains: ClassVar[list[str]] = [*ALLOWED, "127.0.0.1"]
+    mirror = Mirror.for_site("http://127.0.0.1:8800", tuple(ALLOWED), "https://asiaplus.news/")
+
+
+MIRRORED = EgressPolicy.for_spider(_SiteSpider())
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://127.0.0.1:8800/news/", None),
+    ("https://asiaplus.news/news/", None),
+    ("https://cdn.asiaplus.news/app.js", None),
+    ("http://127.0.0.1:9999/", "offsite"),  # the mirror's host on another port
+    ("ws://127.0.0.1:9999/ws", "offsite"),
+    ("https://127.0.0.1/", "offsite"),  # port 443, not the mirror
+    ("http://169.254.169.254/latest/meta-data/", "offsite"),
+    ("http://localhost:8800/", "offsite"),
+    ("http://127.0.0.1:99999/", "offsite"),  # no such port
+    ("chrome-error://chromewebdata/", "offsite"),  # Chromium's error page as a final URL
+    ("file:///etc/passwd", "offsite"),
+    ("data:text/html,<p>hi</p>", None),  # made by the page itself: no connection
+    ("blob:http://127.0.0.1:8800/0e6f", None),
+    ("about:blank", None),
+])
+def test_policy_of_a_mirrored_site_by_url(url: str, reason: str | None) -> None:
+    assert MIRRORED is not None and MIRRORED.url_refusal(url) == reason
+
+
+@pytest.mark.parametrize(("host", "port", "reason"), [
+    ("127.0.0.1", 8800, None), ("asiaplus.news", 443, None), ("127.0.0.1", 8801, "offsite"),
+    ("10.0.0.1", 80, "offsite"), ("::1", 8800, "offsite"),
+])
+def test_policy_of_a_mirrored_site_by_connection(host: str, port: int, reason: str | None) -> None:
+    assert MIRRORED is not None and MIRRORED.refusal(host, port) == reason
+    assert MIRRORED.is_mirror(host, port) is (host == "127.0.0.1" and port == 8800)
+
+
+def test_policy_of_a_mirror_without_a_port_and_of_a_spider_without_sites() -> None:
+    class Portless(_SiteSpider):
+        mirror = Mirror.for_site("http://mirror.test", tuple(ALLOWED), "https://asiaplus.news/")
+        allowed_domains: ClassVar[list[str]] = [*ALLOWED, "mirror.test"]
+
+    policy = EgressPolicy.for_spider(Portless())
+    assert policy is not None and policy.mirror == "mirror.test:80"
+    assert policy.url_refusal("http://mirror.test/a/") is None
+    assert policy.url_refusal("http://mirror.test:8080/a/") == "offsite"
+    assert EgressPolicy.for_spider(Spider(name="bare")) is None
+
+
+def test_a_response_whose_final_url_is_refused_is_dropped_and_counted() -> None:
+    crawler = get_crawler(_SiteSpider)
+    crawler.spider = _SiteSpider()
+    middleware = EgressFilterMiddleware.from_crawler(crawler)
+    request = Request("http://127.0.0.1:8800/news/a/")
+    ok = HtmlResponse("http://127.0.0.1:8800/news/b/", body=b"<p>", request=request)
+    assert middleware.process_response(request, ok) is ok
+    for final in ("http://127.0.0.1:9999/admin/", "chrome-error://chromewebdata/"):
+        with pytest.raises(IgnoreRequest, match="egress refused"):
+            middleware.process_response(request, HtmlResponse(final, body=b"<p>", request=request))
+    assert crawler.stats is not None and crawler.stats.get_value("egress/refused/final_url") == 2
 
 
 def test_redirect_to_another_loopback_port_is_refused_while_the_mirror_works(

@@ -3,22 +3,26 @@ to loopback, link-local (169.254.0.0/16, the cloud metadata address included),
 private or otherwise reserved addresses, except the mirror host an operator
 named with ``-a base_url``.
 
-A downloader middleware, so redirects pass through it too. Host names are
+A downloader middleware, so redirects pass through it too; a response whose final
+URL (after redirects Chromium followed) is refused is dropped as well. Host names are
 checked as written: IP literals and ``localhost`` are refused here; configured
-site domains are trusted to resolve publicly.
+site domains are trusted to resolve publicly. :class:`EgressPolicy` is the same
+decision for Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
 
-Stats: ``egress/refused/offsite``, ``egress/refused/private``.
+Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/final_url``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -56,6 +60,56 @@ def refusal(netloc: str, allowed: list[str], mirror: str | None) -> str | None:
     return "private" if is_private_host(host) else None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_LOCAL_SCHEMES = {"data", "blob", "about"}  # content the browser makes itself: no connection
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """The running spider's allowed hosts and mirror (``host:port``, explicit port): :func:`refusal`
+    applied to a URL or to a connection's host and port alike."""
+
+    allowed: tuple[str, ...]
+    mirror: str | None
+
+    @classmethod
+    def for_spider(cls, spider: Spider | None) -> EgressPolicy | None:
+        """The policy of ``spider``; None for a spider without a site config (nothing to enforce)."""
+        allowed = tuple(d for d in getattr(spider, "allowed_domains", None) or [] if d)
+        if not allowed:
+            return None
+        mirror = getattr(spider, "mirror", None)
+        if mirror is None:
+            return cls(allowed, None)
+        parts = urlsplit(mirror.base)
+        return cls(allowed, host_port(parts.hostname or "", parts.port or _DEFAULT_PORTS[parts.scheme]))
+
+    def refusal(self, host: str, port: int) -> str | None:
+        """Why a connection to ``host``:``port`` must not be made, or None."""
+        return refusal(host_port(host, port), list(self.allowed), self.mirror)
+
+    def is_mirror(self, host: str, port: int) -> bool:
+        return self.mirror is not None and host_port(host, port) == self.mirror
+
+    def url_refusal(self, url: str) -> str | None:
+        """Why a request for ``url`` must not be sent, or None; ``data:``, ``blob:`` and ``about:`` pass."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in _LOCAL_SCHEMES:
+            return None
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+        except ValueError:  # a port out of range or not a number
+            return "offsite"
+        return self.refusal(parts.hostname or "", port)
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port`` (``[v6]:port``), lower case: the form :class:`EgressPolicy` compares."""
+    host = host.lower()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class EgressFilterMiddleware:
     def __init__(self, crawler: Crawler, stats: StatsCollector) -> None:
         self.crawler = crawler
@@ -67,13 +121,22 @@ class EgressFilterMiddleware:
         return cls(crawler, crawler.stats)
 
     def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
-        allowed = [d for d in getattr(spider, "allowed_domains", None) or [] if d]
-        if not allowed:  # a spider without a site config: nothing to enforce
-            return
-        mirror = getattr(spider, "mirror", None)
-        reason = refusal(urlsplit(request.url).netloc, allowed, urlsplit(mirror.base).netloc if mirror else None)
+        reason = self._refusal(request.url)
         if reason:
             self.stats.inc_value(f"egress/refused/{reason}")
             logger.warning("Refused %(reason)s request to %(url)s", {"reason": reason, "url": request.url})
             raise IgnoreRequest(f"egress refused ({reason}): {request.url}")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Refuse a response whose final URL (after redirects Chromium followed) is not an allowed host."""
+        reason = self._refusal(response.url)
+        if reason:
+            self.stats.inc_value("egress/refused/final_url")
+            logger.warning("Refused %(reason)s final URL %(url)s of %(request)s",
+                           {"reason": reason, "url": response.url, "request": request.url})
+            raise IgnoreRequest(f"egress refused ({reason}): final URL {response.url}")
+        return response
+
+    def _refusal(self, url: str) -> str | None:
+        policy = EgressPolicy.for_spider(self.crawler.spider)
+        return policy.url_refusal(url) if policy else None

@@ -1,0 +1,149 @@
+"""The download handler for pages rendered in Chromium: scrapy-playwright's, with the egress
+policy (:class:`~crawler.middlewares.egress.EgressPolicy`) applied to everything the page fetches.
+
+Three checks, because ``page.route`` does not see them all: each routed request (subresources,
+fetch/XHR, frames, the page's own navigations) is checked by URL and aborted when refused; every
+connection Chromium opens goes through :class:`~crawler.egress_proxy.EgressProxy`, which also
+catches what routing misses (redirect hops, WebSockets, service workers, Chromium's own update
+checks) and names that resolve to private addresses; and a main-frame
+navigation to a refused URL (an HTTP or a script redirect) fails the page with ``IgnoreRequest("egress
+refused …")``, counted by the spider as ``download/failed/egress_refused``. Images, media and fonts
+stay blocked by ``PLAYWRIGHT_ABORT_REQUEST``. A remote browser (``PLAYWRIGHT_CDP_URL``,
+``PLAYWRIGHT_CONNECT_URL``) is not pointed at the proxy: only the URL checks apply to it.
+
+Settings: ``PLAYWRIGHT_ABORT_REQUEST``, ``DOWNLOAD_TIMEOUT`` (connections through the proxy).
+Stats: ``browser/refused/offsite``, ``browser/refused/private``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Request as PlaywrightRequest
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.egress_proxy import EgressProxy
+from crawler.middlewares.egress import EgressPolicy
+
+logger = logging.getLogger(__name__)
+_EVENT_HANDLERS = "playwright_page_event_handlers"
+_LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
+
+
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    abort_request: Callable[[PlaywrightRequest], Any] | None  # set by scrapy-playwright from PLAYWRIGHT_ABORT_REQUEST
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.crawler = crawler
+        self._abort_heavy = self.abort_request
+        self.abort_request = self._abort
+        self.proxy = EgressProxy(self._policy, self._refused,
+                                 connect_timeout=crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
+        if "proxy" in self.config.launch_options:
+            logger.warning("PLAYWRIGHT_LAUNCH_OPTIONS proxy replaced by the egress proxy")
+        self.config.launch_options = {**self.config.launch_options, "proxy": {"server": self.proxy.url}}
+        crawler.signals.connect(self.proxy.start, signals.engine_started)
+        self._logged: set[tuple[str, str]] = set()
+        self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
+        logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.proxy.close()
+        logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
+
+    async def download_request(self, request: Request) -> Response:
+        """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        refused: list[str] = []
+        handlers = request.meta.get(_EVENT_HANDLERS)
+        watch = partial(self._watch_navigation, request.url, refused)
+        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch}
+        try:
+            response = await super().download_request(request)
+        except Exception as error:
+            if refused:
+                raise self._page_refused(request, refused[0]) from error
+            raise
+        finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
+            self._refused_pages.discard(request.url)
+            if handlers is None:
+                del request.meta[_EVENT_HANDLERS]
+            else:
+                request.meta[_EVENT_HANDLERS] = handlers
+        if refused:
+            raise self._page_refused(request, refused[0])
+        return response
+
+    @staticmethod
+    def _page_refused(request: Request, why: str) -> IgnoreRequest:
+        """The error that drops a page whose main frame went to a refused URL, logged once (the spider's
+        errback counts it as ``egress_refused``)."""
+        logger.warning("Dropped %(url)s: %(why)s", {"url": request.url, "why": why})
+        return IgnoreRequest(why)
+
+    def _policy(self) -> EgressPolicy | None:
+        return EgressPolicy.for_spider(self.crawler.spider)
+
+    def _url_refusal(self, url: str) -> str | None:
+        policy = self._policy()
+        return policy.url_refusal(url) if policy else None
+
+    async def _abort(self, request: PlaywrightRequest) -> bool:
+        """Abort a request the egress policy refuses (counted), or a heavy resource."""
+        reason = self._url_refusal(request.url)
+        if reason:
+            self._refused(reason, request.url)
+            return True
+        if self._abort_heavy is None:
+            return False
+        result: Any = self._abort_heavy(request)
+        return bool(await result if inspect.isawaitable(result) else result)
+
+    def _watch_navigation(self, page_url: str, refused: list[str], request: PlaywrightRequest) -> None:
+        """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL."""
+        if refused or not request.is_navigation_request():
+            return
+        try:
+            if request.frame.parent_frame is not None:
+                return
+        except PlaywrightError:  # a frame not attached yet: not this page's main frame
+            return
+        reason = self._url_refusal(request.url)
+        if reason:  # the request itself is stopped (and counted) by the route or the proxy
+            refused.append(f"egress refused ({reason}): browser navigation to {request.url}")
+            self._refused_pages.add(page_url)
+
+    def _demote_refused_page_errors(self, record: logging.LogRecord) -> bool:
+        """scrapy-playwright logs a failed navigation with a traceback; one the egress policy stopped
+        is already logged (in one line) and counted, so its record drops to debug, without traceback."""
+        if getattr(record, "scrapy_request_url", None) in self._refused_pages:
+            record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
+        return True
+
+    def _refused(self, reason: str, target: str) -> None:
+        """Count a refusal of a request (``target`` a URL) or a connection (``host:port``); log it the first
+        time for its host, at warning for a private address and at info for another site (third-party
+        scripts and Chromium's own update checks are routine), and at debug after."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"browser/refused/{reason}")
+        is_url = "//" in target
+        key = (reason, urlsplit(target if is_url else f"//{target}").netloc)
+        first = key not in self._logged and len(self._logged) < _LOGGED_HOSTS
+        if first:
+            self._logged.add(key)
+        level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
+        logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
+                   {"reason": reason, "what": "request" if is_url else "connection", "target": target})
