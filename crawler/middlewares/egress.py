@@ -79,8 +79,10 @@ class EgressFilterMiddleware:
     async def _private_answer(host: str, mirror_host: str | None) -> str | None:
         """The private address a site's host name resolves to, asked of the installed EgressResolver."""
         resolver = installed_resolver()
-        if resolver is None or ip_literal(host) is not None:
+        if resolver is None:
             return None
         if mirror_host:
             resolver.allow(mirror_host)  # the operator named it: it may resolve privately
+        if ip_literal(host) is not None:
+            return None  # ruled on by name
         return await maybe_deferred_to_future(resolver.private_address(host))
