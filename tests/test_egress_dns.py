@@ -149,3 +149,16 @@ def test_a_name_rebinding_to_loopback_between_check_and_connect_never_reaches_lo
         # Once seen resolving to loopback, a name stays refused: the retry is refused, counted, in one line.
         assert stats["egress/refused/private_resolved"] == 2
         assert f"Refused private_resolved request to http://cdn.news.example.kg:{public.server_port}/feed/" in log
+
+
+def test_a_public_site_named_with_a_port_is_crawled_on_that_port(tmp_path: Path) -> None:
+    """``-a url=http://host:PORT/`` keeps its port; a name with a public answer passes the resolver."""
+    with network_namespace(f"127.0.0.1 localhost\n{PUBLIC} news.example.kg\n") as netns:
+        netns.run("ip", "addr", "add", f"{PUBLIC}/32", "dev", "lo")
+        with netns.serve(site(tmp_path), host=PUBLIC) as server:
+            result = run_crawl("news", f"url=http://news.example.kg:{server.server_port}/",
+                               env={"DATA_DIR": str(tmp_path / "data")}, settings=["BROWSER_ENABLED=0"],
+                               prefix=netns.exec, timeout=90)
+    assert "/" in server.requests, result.stderr[-3000:]  # type: ignore[attr-defined]
+    assert ARTICLE in server.requests  # type: ignore[attr-defined]
+    assert "egress/refused" not in result.stderr
