@@ -52,7 +52,7 @@ def generic_site(url: str) -> SiteConfig:
         raise SpiderArgumentError(
             f"url names a loopback, private or link-local host ({host}), which the crawler never fetches; "
             f"to crawl a mirror or replica served there, name the real site and the mirror: "
-            f"-a url=https://real-site.kg/ -a base_url={parts.scheme}://{parts.netloc.rpartition('@')[2]}")
+            f"-a url=https://real-site.kg{parts.path or '/'} -a base_url={parts.scheme}://{parts.netloc.rpartition('@')[2]}")
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     return parse_site({
