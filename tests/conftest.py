@@ -118,9 +118,9 @@ def asiaplus_replica() -> Iterator[tuple[str, list[str]]]:
 
 
 def run_crawl(spider: str, *args: str, env: dict[str, str], settings: list[str] | None = None,
-              timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real ``scrapy crawl`` in the project directory."""
-    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+              timeout: float = 120, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``scrapy crawl`` in the project directory (under ``prefix``, e.g. ``ip netns exec NS``)."""
+    command = [*(prefix or []), sys.executable, "-m", "scrapy", "crawl", spider]
     for arg in args:
         command += ["-a", arg]
     for setting in FAST + (settings or []):

@@ -3,7 +3,7 @@
 Scrapy's own command exits 0 whenever the spider could be created, even when
 the crawl was stopped because storage was unreachable. This one exits 1 when
 the run failed (abnormal end, storage unreachable, health "failed"), 2 on a bad
-``-a`` value or when articles could not be stored, 3 when the run's health is
+``-a`` value or ``MONITOR_WEBHOOK_URL``, or when articles could not be stored, 3 when the run's health is
 "degraded" (see ``crawler.health``), else 0.
 """
 
@@ -20,6 +20,7 @@ from scrapy.spiders import Spider
 from crawler.extensions.site_lock import LOCKED_REASON
 from crawler.secrets import redact, register_uri_passwords
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
+from pipelines.notify import WebhookConfigError, webhook_url
 from pipelines.run_record import outcome
 
 
@@ -30,12 +31,14 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        try:  # a bad -a value is a usage error, not a traceback
+        try:  # a bad -a value or webhook URL is a usage error, not a traceback
+            assert self.settings is not None
+            webhook_url(self.settings)
             validate_spargs(opts.spargs)
             if args and self.crawler_process is not None:
                 spider_class = self.crawler_process.spider_loader.load(args[0])
                 getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)
-        except SpiderArgumentError as exc:
+        except (SpiderArgumentError, WebhookConfigError) as exc:
             raise UsageError(redact(str(exc)), print_help=False) from None
         except KeyError:
             pass  # unknown spider: Scrapy's own message follows

@@ -16,6 +16,7 @@ from crawler.commands.crawl import exit_code
 from crawler.secrets import redact, register_uri_passwords
 from crawler.sites import site_names
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
+from pipelines.notify import WebhookConfigError, webhook_url
 
 _SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
 
@@ -40,8 +41,10 @@ class Command(BaseRunSpiderCommand):
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}", print_help=False)
         try:
+            assert self.settings is not None
+            webhook_url(self.settings)
             validate_spargs(opts.spargs)
-        except SpiderArgumentError as exc:
+        except (SpiderArgumentError, WebhookConfigError) as exc:
             raise UsageError(redact(str(exc)), print_help=False) from None
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []

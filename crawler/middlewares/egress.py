@@ -4,17 +4,19 @@ private or otherwise reserved addresses, except the mirror host an operator
 named with ``-a base_url``.
 
 A downloader middleware, so redirects pass through it too; a response whose final
-URL (after redirects Chromium followed) is refused is dropped as well. Host names are
-checked as written: IP literals and ``localhost`` are refused here; configured
-site domains are trusted to resolve publicly. :class:`EgressPolicy` is the same
-decision for Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
+URL (after redirects Chromium followed) is refused is dropped as well. IP literals (in
+any spelling: ``2130706433``, ``0x7f.1``, ``[::ffff:7f00:1]``) and ``localhost`` are
+refused by name; a site's host name that resolves to a private address is refused
+through the resolver (``crawler.resolver.EgressResolver``), which also checks the
+address each download connects to. :class:`EgressPolicy` is the same decision for
+Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
 
-Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/final_url``.
+Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/private_resolved``,
+``egress/refused/final_url``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,24 +26,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.hosts import ip_literal, is_private_host
+from crawler.resolver import installed_resolver
+
+__all__ = ["EgressFilterMiddleware", "is_private_host", "refusal"]
 logger = logging.getLogger(__name__)
-_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-
-
-def is_private_host(host: str) -> bool:
-    """True for loopback, link-local, private, reserved, multicast and unspecified addresses and ``localhost``."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return bool(address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-                or address.is_multicast or address.is_unspecified)
 
 
 def refusal(netloc: str, allowed: list[str], mirror: str | None) -> str | None:
@@ -120,11 +111,19 @@ class EgressFilterMiddleware:
         assert crawler.stats is not None
         return cls(crawler, crawler.stats)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         reason = self._refusal(request.url)
+        detail = ""
+        if reason is None and self._policy() is not None:
+            host = urlsplit(request.url).hostname or ""
+            mirror = getattr(self.crawler.spider, "mirror", None)
+            address = await self._private_answer(host, mirror.host if mirror else None)
+            if address:
+                reason, detail = "private_resolved", f" ({host} resolves to {address})"
         if reason:
             self.stats.inc_value(f"egress/refused/{reason}")
-            logger.warning("Refused %(reason)s request to %(url)s", {"reason": reason, "url": request.url})
+            logger.warning("Refused %(reason)s request to %(url)s%(detail)s",
+                           {"reason": reason, "url": request.url, "detail": detail})
             raise IgnoreRequest(f"egress refused ({reason}): {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -137,6 +136,21 @@ class EgressFilterMiddleware:
             raise IgnoreRequest(f"egress refused ({reason}): final URL {response.url}")
         return response
 
+    def _policy(self) -> EgressPolicy | None:
+        return EgressPolicy.for_spider(self.crawler.spider)
+
     def _refusal(self, url: str) -> str | None:
-        policy = EgressPolicy.for_spider(self.crawler.spider)
+        policy = self._policy()
         return policy.url_refusal(url) if policy else None
+
+    @staticmethod
+    async def _private_answer(host: str, mirror_host: str | None) -> str | None:
+        """The private address a site's host name resolves to, asked of the installed EgressResolver."""
+        resolver = installed_resolver()
+        if resolver is None:
+            return None
+        if mirror_host:
+            resolver.allow(mirror_host)  # the operator named it: it may resolve privately
+        if ip_literal(host) is not None:
+            return None  # ruled on by name
+        return await maybe_deferred_to_future(resolver.private_address(host))

@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from crawler.discovery import Link
 from crawler.discovery.html import feed_links, wp_api_root
 from crawler.discovery.wpapi import posts_url
+from crawler.hosts import is_private_host
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
@@ -38,18 +39,28 @@ GENERIC_EXCLUDES = [
 
 
 def generic_site(url: str) -> SiteConfig:
-    """A config for a site known only by its home page URL."""
+    """A config for a site known only by its home page URL (its port kept); a private host is refused."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {url!r}")
     host = parts.hostname.lower()
+    if is_private_host(host):
+        raise SpiderArgumentError(
+            f"url names a loopback, private or link-local host ({host}), which the crawler never fetches; "
+            f"to crawl a mirror or replica served there, name the real site and the mirror: "
+            f"-a url=https://real-site.kg{parts.path or '/'} -a base_url={parts.scheme}://{parts.netloc.rpartition('@')[2]}")
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     return parse_site({
         "name": host.removeprefix("www."),
         "domains": [host, twin],
         "article_url": GENERIC_ARTICLE_URL,
         "exclude_urls": GENERIC_EXCLUDES,
-        "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{host}{parts.path or '/'}"}],
+        "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{netloc}{parts.path or '/'}"}],
     }, f"-a url={url}")
 
 

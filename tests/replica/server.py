@@ -119,10 +119,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: Path, port: int = 0, delay: float = 0.0) -> Iterator[ThreadingHTTPServer]:
-    """Serve ``root`` on 127.0.0.1 in a thread, each response ``delay`` seconds late;
+def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
+    """Serve ``root`` on ``host`` in a thread, each response ``delay`` seconds late;
     yields the server (``server_port``, ``requests``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(ReplicaHandler, root=root.resolve()))
+    server = ThreadingHTTPServer((host, port), partial(ReplicaHandler, root=root.resolve()))
     server.requests = []  # type: ignore[attr-defined]
     server.delay = delay  # type: ignore[attr-defined]
     server.throttled = {}  # type: ignore[attr-defined]
