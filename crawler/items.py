@@ -1,14 +1,18 @@
 """The article item that spiders yield and pipelines clean, validate and store.
 
 The stored record is documented field by field in the README ("The article
-record"); bump ``SCHEMA_VERSION`` when its shape changes.
+record"); bump ``SCHEMA_VERSION`` when its shape changes. ``shape_problem`` tells
+whether an item is a well-formed article that every store can encode.
 """
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cache
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 SCHEMA_VERSION = 1
 
@@ -56,3 +60,61 @@ class ArticleChecked:
     url: str  # the article's URL as linked
     fetched_at: datetime
     gone: bool = False
+
+
+# Fields an article cannot be stored without (``content_hash`` is set by the cleaning pipeline).
+_REQUIRED = {ArticleItem: ("url", "site", "content_hash"), ArticleChecked: ("url",)}
+_INT64 = range(-(2**63), 2**63)
+
+
+def shape_problem(item: Any, need_hash: bool = True) -> str | None:
+    """Why ``item`` is not a well-formed article (an ``ArticleItem`` or ``ArticleChecked`` whose fields
+    hold their declared types and plain, storable values), or None when it is."""
+    kind = next((k for k in _REQUIRED if isinstance(item, k)), None)
+    if kind is None:
+        return f"not an article item: {type(item).__name__}"
+    for name, hint in _hints(kind).items():
+        value = getattr(item, name)
+        if not _conforms(value, hint):
+            return f"{name} is not {_hint_name(hint)}: {reprlib.repr(value)}"
+    for name in _REQUIRED[kind]:
+        if not getattr(item, name) and (need_hash or name != "content_hash"):
+            return f"{name} is empty"
+    return None
+
+
+@cache
+def _hints(kind: Any) -> dict[str, Any]:
+    return get_type_hints(kind)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """``value`` matches the type hint; ``Any`` means a plain value every store can encode."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return _plain(value)
+    if origin in (Union, UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) and _conforms(v, args[1]) for k, v in value.items())
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
+    return isinstance(value, hint)
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, float, datetime)):
+        return True
+    if isinstance(value, int):
+        return value in _INT64
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _hint_name(hint: Any) -> str:
+    return hint.__name__ if get_origin(hint) is None and hasattr(hint, "__name__") else str(hint).replace("typing.", "")
