@@ -114,5 +114,5 @@ def writable_problem(directory: Path) -> str | None:
             os.close(fd)
             os.unlink(name)
     except OSError as exc:
-        return str(exc)
+        return exc.strerror or str(exc)
     return None

@@ -133,6 +133,7 @@ class StoragePipeline:
         self.started_at = datetime.now(UTC)
         self._buffer: list[Entry] = []
         self._held: list[Entry] = []  # neither the store nor the spool took these (a full disk)
+        self._spool_failing = False
         self._stuck: set[Path] = set()  # spools with corrupt lines the quarantine could not take: left for later
         self._lock = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
@@ -152,7 +153,8 @@ class StoragePipeline:
     async def open_spider(self) -> None:
         problem = await self._call(writable_problem, self.config.unsaved_dir)
         if problem:
-            self._refuse(f"DATA_DIR {self.config.target.data_dir} is not writable ({problem})")
+            self._refuse(f"DATA_DIR {self.config.target.data_dir} is not writable: cannot write in "
+                         f"{self.config.unsaved_dir} ({problem})")
         try:
             self.store = await self._call(ArticleStore.connect, self.config.target)
         except StoreUnavailable as exc:
@@ -222,11 +224,13 @@ class StoragePipeline:
             unencodable = await self._call(spool, batch, self.spool_path)
         except OSError as exc:
             self.stats.inc_value("storage/spool_failed")
-            level = logging.WARNING if self._held else logging.ERROR  # one error per episode, not per flush
+            level = logging.WARNING if self._spool_failing else logging.ERROR  # an error per episode, not per flush
+            self._spool_failing = True
             self._held.extend(batch)
             logger.log(level, "Could not spool %(n)d articles in %(path)s (%(error)s); %(held)d kept in memory",
                        {"n": len(batch), "path": self.spool_path, "error": exc, "held": len(self._held)})
             return
+        self._spool_failing = False
         self.stats.inc_value("storage/spooled", len(batch) - len(unencodable))
         await self._reject(unencodable)
 

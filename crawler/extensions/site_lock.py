@@ -2,7 +2,9 @@
 
 Takes an exclusive ``flock`` on ``DATA_DIR/locks/<site>.lock`` when the spider
 opens and holds it until the process ends; a second crawl of the same site
-closes at once with reason ``site_locked`` (exit code 75). Point cron and
+closes at once with reason ``site_locked`` (exit code 75); one that cannot
+create the lock file (an unwritable ``DATA_DIR``) closes with reason
+``site_lock_unavailable`` (exit code 1). Point cron and
 Scrapyd at the same ``DATA_DIR`` for the lock to cover both.
 
 Settings: ``SITE_LOCK_ENABLED``, ``DATA_DIR``. Stats: ``site_lock/refused``.
@@ -21,6 +23,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 logger = logging.getLogger(__name__)
 LOCKED_REASON = "site_locked"
+UNLOCKABLE_REASON = "site_lock_unavailable"
 
 
 class SiteLock:
@@ -40,8 +43,13 @@ class SiteLock:
 
     def spider_opened(self, spider: Spider) -> None:
         site = getattr(getattr(spider, "site", None), "name", spider.name)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = (self.directory / f"{site}.lock").open("w")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = (self.directory / f"{site}.lock").open("w")
+        except OSError as exc:  # an unwritable DATA_DIR: one clear line, no traceback
+            logger.error("Cannot take the lock of %(site)s in %(dir)s (%(error)s); not starting",
+                         {"site": site, "dir": self.directory, "error": exc.strerror or exc})
+            raise CloseSpider(UNLOCKABLE_REASON) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
