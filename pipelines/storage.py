@@ -99,6 +99,8 @@ class StorageConfig:
         )
         shrink = ShrinkGuard(settings.getfloat("STORAGE_SHRINK_RATIO", 0.5),
                              settings.getint("STORAGE_SHRINK_MIN_CHARS", 500))
+        if not 0 <= shrink.min_ratio <= 1 or shrink.min_chars < 0:
+            raise ValueError("STORAGE_SHRINK_RATIO must be within 0..1 and STORAGE_SHRINK_MIN_CHARS >= 0")
         return cls(target, batch_size, settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0),
                    settings.getint("STORAGE_RETRIES", 5), settings.getbool("STORAGE_KEEP_RAW_HTML", True),
                    settings.get("STORAGE_FALLBACK_DIR") or cls.fallback_dir, shrink)
@@ -242,7 +244,7 @@ class StoragePipeline:
             try:
                 await self._write_isolating(batch, rejected)
                 failure = None
-            except Exception as exc:  # a transient failure: the isolation already quarantined the rest
+            except Exception as exc:  # transient: the isolation raises nothing else
                 failure = exc
             if rejected:
                 await self._reject(rejected)
@@ -280,7 +282,7 @@ class StoragePipeline:
         if counts.shrunk:
             self.stats.inc_value("storage/revision_rejected/shrunk", counts.shrunk)
         rejected.extend((entry, counts.rejected[entry[0]["_id"]]) for entry in batch
-                        if CHECK_MARK not in entry[0] and entry[0]["_id"] in counts.rejected)
+                        if CHECK_MARK not in entry[0] and entry[0].get("_id") in counts.rejected)
 
     def _write_entries(self, batch: list[Entry]) -> WriteCounts:
         """On the worker thread: one write of articles, pages and 304/404 checks."""

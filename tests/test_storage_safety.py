@@ -283,3 +283,12 @@ def test_quarantine_lines_are_json(tmp_path: Path) -> None:
     quarantine([{"reason": "r", "doc": {"fetched_at": FETCHED, "odd": object()}}], path)
     line = json.loads(path.read_text())
     assert line["reason"] == "r" and line["doc"]["odd"].startswith("<object") and "$date" in line["doc"]["fetched_at"]
+
+
+def test_storage_config_reads_the_shrink_guard_and_the_fallback_dir() -> None:
+    config = StorageConfig.from_settings(get_crawler(settings_dict={
+        "STORAGE_SHRINK_RATIO": 0.3, "STORAGE_SHRINK_MIN_CHARS": 2000, "STORAGE_FALLBACK_DIR": "/srv/spare"}).settings)
+    assert (config.shrink, config.fallback_dir) == (ShrinkGuard(0.3, 2000), "/srv/spare")
+    assert StorageConfig.from_settings(get_crawler().settings).fallback_dir.endswith("news-crawler-unsaved")
+    with pytest.raises(ValueError, match="STORAGE_SHRINK_RATIO"):
+        StorageConfig.from_settings(get_crawler(settings_dict={"STORAGE_SHRINK_RATIO": 2}).settings)
