@@ -8,6 +8,7 @@ whether an item is a well-formed article that every store can encode.
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -64,7 +65,8 @@ class ArticleChecked:
 
 # Fields an article cannot be stored without (``content_hash`` is set by the cleaning pipeline).
 _REQUIRED = {ArticleItem: ("url", "site", "content_hash"), ArticleChecked: ("url",)}
-_INT64 = range(-(2**63), 2**63)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+Check = Callable[[Any], bool]
 
 
 def shape_problem(item: Any, need_hash: bool = True) -> str | None:
@@ -73,9 +75,9 @@ def shape_problem(item: Any, need_hash: bool = True) -> str | None:
     kind = next((k for k in _REQUIRED if isinstance(item, k)), None)
     if kind is None:
         return f"not an article item: {type(item).__name__}"
-    for name, hint in _hints(kind).items():
+    for name, hint, conforms in _fields(kind):
         value = getattr(item, name)
-        if not _conforms(value, hint):
+        if not conforms(value):
             return f"{name} is not {_hint_name(hint)}: {reprlib.repr(value)}"
     for name in _REQUIRED[kind]:
         if not getattr(item, name) and (need_hash or name != "content_hash"):
@@ -84,33 +86,41 @@ def shape_problem(item: Any, need_hash: bool = True) -> str | None:
 
 
 @cache
-def _hints(kind: Any) -> dict[str, Any]:
-    return get_type_hints(kind)
+def _fields(kind: Any) -> list[tuple[str, Any, Check]]:
+    """Each field of ``kind`` with its type hint and a check built once from the hint."""
+    return [(name, hint, _check(hint)) for name, hint in get_type_hints(kind).items()]
 
 
-def _conforms(value: Any, hint: Any) -> bool:
-    """``value`` matches the type hint; ``Any`` means a plain value every store can encode."""
+def _check(hint: Any) -> Check:
+    """A predicate for values of the type hint; ``Any`` means a plain value every store can encode."""
     origin, args = get_origin(hint), get_args(hint)
     if hint is Any:
-        return _plain(value)
+        return _plain
     if origin in (Union, UnionType):
-        return any(_conforms(value, arg) for arg in args)
+        checks = [_check(arg) for arg in args]
+        return lambda value: any(check(value) for check in checks)
     if origin is list:
-        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+        item = _check(args[0])
+        return lambda value: isinstance(value, list) and all(map(item, value))
     if origin is dict:
-        return isinstance(value, dict) and all(isinstance(k, str) and _conforms(v, args[1]) for k, v in value.items())
+        entry = _check(args[1])
+        return lambda value: isinstance(value, dict) and all(isinstance(k, str) and entry(v) for k, v in value.items())
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
-    return isinstance(value, hint)
+        return _int
+    return lambda value: isinstance(value, hint)
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int and _INT64_MIN <= value <= _INT64_MAX  # not bool; BSON has no bigger integers
 
 
 def _plain(value: Any) -> bool:
     if value is None or isinstance(value, (str, bool, float, datetime)):
         return True
     if isinstance(value, int):
-        return value in _INT64
+        return _int(value)
     if isinstance(value, list):
-        return all(_plain(v) for v in value)
+        return all(map(_plain, value))
     if isinstance(value, dict):
         return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return False

@@ -43,8 +43,9 @@ def mask_uri(text: str) -> str:
     return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
 
 
-# Failures after which a write may or may not have been applied: retry it.
-STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError)
+# Failures of a store call, after which a write may or may not have been applied (``is_transient``
+# tells whether retrying can help). The embedded store reports every failed bulk write as its own type.
+STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError)
 
 # Server codes that blame the moment, not the record: failover and shutdown, network, time limits,
 # lock and write conflicts, write concern, permissions, a full disk.

@@ -39,12 +39,13 @@ def malformed_items() -> list[Any]:
         replace(cleaned(article(1)), paragraphs="one string, not a list"),  # type: ignore[arg-type]
         replace(cleaned(article(2)), images=[{"url": "https://asiaplus.news/i.jpg", "size": {1, 2}}]),
         replace(cleaned(article(3)), fetched_at="yesterday"),  # type: ignore[arg-type]
+        replace(cleaned(article(4)), minhash=[2**64]),  # no BSON integer holds it
         ArticleChecked(url=None, fetched_at=FETCHED),  # type: ignore[arg-type]
     ]
 
 
 @pytest.mark.parametrize("item", malformed_items(), ids=["dict", "dict-no-url", "str-paragraphs", "set-in-image",
-                                                         "str-date", "check-no-url"])
+                                                         "str-date", "int-over-64-bits", "check-no-url"])
 def test_validation_drops_malformed_items_with_one_counted_reason(item: Any) -> None:
     crawler = get_crawler()
     with pytest.raises(DropItem, match="malformed item: "):
@@ -79,7 +80,7 @@ def test_storage_protects_itself_from_malformed_items(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     stats = crawler.stats.get_stats()
-    assert stats["storage/dropped/malformed"] == 7
+    assert stats["storage/dropped/malformed"] == len(malformed_items()) + 1
     assert stats["storage/inserted"] == 1 and not stats.get("storage/unsaved")
     assert not list((tmp_path / "unsaved").glob("*.jsonl"))
 
