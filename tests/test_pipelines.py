@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,7 +109,8 @@ def test_validation_keeps_the_article_and_clears_an_impossible_date(field: str, 
 # -- storage ------------------------------------------------------------------
 
 def storage_crawler(settings: dict[str, Any]):  # type: ignore[no-untyped-def]
-    base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0}
+    base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0,
+            "DATA_DIR": tempfile.mkdtemp(prefix="storage-data-")}  # spools and quarantines never reach ./data
     return get_crawler(Spider, settings_dict={**base, **settings})
 
 
