@@ -7,7 +7,8 @@ Checks (thresholds per site in its config's ``[monitors]`` table):
 - share extracted by the generic fallback jumping above the site's rolling
   baseline (a layout change: the site's selectors stopped matching);
 - error rate (5xx, network errors) and retry rate of requests;
-- no new article stored for longer than ``stale_hours`` (the site's cadence).
+- no new article stored for longer than ``stale_hours`` (the site's cadence);
+- articles not in the store at the end (spooled, kept elsewhere, lost) or quarantined.
 
 A run that did not crawl because another run of the site held its lock is
 ``skipped``: no problems, nothing to alert, and no part of later runs' baselines.
@@ -95,6 +96,7 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
     _check_fields(health, limits)
     _check_fallback(health, earlier, limits)
     _check_rates(health, limits)
+    _check_storage(health, stats)
     if newest is not None and now - newest > timedelta(hours=limits.stale_hours):
         health.flag(DEGRADED, f"no new article for {(now - newest).total_seconds() / 3600:.0f} h")
     return health
@@ -125,3 +127,11 @@ def _check_rates(health: Health, limits: Thresholds) -> None:
         health.flag(DEGRADED, f"error rate {m['error_rate']:.0%}")
     if m["retry_rate"] > limits.max_retry_rate:
         health.flag(DEGRADED, f"retry rate {m['retry_rate']:.0%}")
+
+
+def _check_storage(health: Health, stats: dict[str, Any]) -> None:
+    if stats.get("storage/unsaved"):
+        health.flag(DEGRADED, f"{stats['storage/unsaved']} articles not in the store (see the log for where they are)")
+    if stats.get("storage/quarantined"):
+        health.flag(DEGRADED, f"{stats['storage/quarantined']} records quarantined (rejected by the store "
+                              "or corrupt in the spool): see DATA_DIR/quarantine/")

@@ -1,14 +1,19 @@
 """The article item that spiders yield and pipelines clean, validate and store.
 
 The stored record is documented field by field in the README ("The article
-record"); bump ``SCHEMA_VERSION`` when its shape changes.
+record"); bump ``SCHEMA_VERSION`` when its shape changes. ``shape_problem`` tells
+whether an item is a well-formed article that every store can encode.
 """
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cache
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 SCHEMA_VERSION = 1
 
@@ -56,3 +61,70 @@ class ArticleChecked:
     url: str  # the article's URL as linked
     fetched_at: datetime
     gone: bool = False
+
+
+# Fields an article cannot be stored without (``content_hash`` is set by the cleaning pipeline).
+_REQUIRED = {ArticleItem: ("url", "site", "content_hash"), ArticleChecked: ("url",)}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+Check = Callable[[Any], bool]
+
+
+def shape_problem(item: Any, need_hash: bool = True) -> str | None:
+    """Why ``item`` is not a well-formed article (an ``ArticleItem`` or ``ArticleChecked`` whose fields
+    hold their declared types and plain, storable values), or None when it is."""
+    kind = next((k for k in _REQUIRED if isinstance(item, k)), None)
+    if kind is None:
+        return f"not an article item: {type(item).__name__}"
+    for name, hint, conforms in _fields(kind):
+        value = getattr(item, name)
+        if not conforms(value):
+            return f"{name} is not {_hint_name(hint)}: {reprlib.repr(value)}"
+    for name in _REQUIRED[kind]:
+        if not getattr(item, name) and (need_hash or name != "content_hash"):
+            return f"{name} is empty"
+    return None
+
+
+@cache
+def _fields(kind: Any) -> list[tuple[str, Any, Check]]:
+    """Each field of ``kind`` with its type hint and a check built once from the hint."""
+    return [(name, hint, _check(hint)) for name, hint in get_type_hints(kind).items()]
+
+
+def _check(hint: Any) -> Check:
+    """A predicate for values of the type hint; ``Any`` means a plain value every store can encode."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return _plain
+    if origin in (Union, UnionType):
+        checks = [_check(arg) for arg in args]
+        return lambda value: any(check(value) for check in checks)
+    if origin is list:
+        item = _check(args[0])
+        return lambda value: isinstance(value, list) and all(map(item, value))
+    if origin is dict:
+        entry = _check(args[1])
+        return lambda value: isinstance(value, dict) and all(isinstance(k, str) and entry(v) for k, v in value.items())
+    if hint is int:
+        return _int
+    return lambda value: isinstance(value, hint)
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int and _INT64_MIN <= value <= _INT64_MAX  # not bool; BSON has no bigger integers
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, float, datetime)):
+        return True
+    if isinstance(value, int):
+        return _int(value)
+    if isinstance(value, list):
+        return all(map(_plain, value))
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _hint_name(hint: Any) -> str:
+    return hint.__name__ if get_origin(hint) is None and hasattr(hint, "__name__") else str(hint).replace("typing.", "")

@@ -20,6 +20,7 @@ from crawler.items import ArticleItem
 from crawler.sites import SiteConfig
 from pipelines.cleaning import CleaningPipeline
 from pipelines.storage import to_document
+from pipelines.store import with_revision
 from pipelines.validation import ValidationConfig, ValidationPipeline
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
@@ -67,10 +68,9 @@ def changed_fields(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
 
 def revised(new: dict[str, Any], old: dict[str, Any], changed: list[str], now: datetime) -> dict[str, Any]:
     """``old`` with the re-extracted fields, the change recorded in ``revisions``."""
-    earlier = {"content_hash": old.get("content_hash"), "fetched_at": old.get("fetched_at"),
-               "reextracted_at": now, "changed": changed}
     fresh = {name: new.get(name) for name in (*CONTENT_FIELDS, *DERIVED_FIELDS)}
-    return {**old, **fresh, "reextracted_at": now, "revisions": [*old.get("revisions", []), earlier]}
+    return {**old, **fresh, "reextracted_at": now,
+            "revisions": with_revision(old, reextracted_at=now, changed=changed)}
 
 
 def _aware(value: Any) -> Any:

@@ -101,6 +101,9 @@ STORAGE_FLUSH_SECONDS = env_float("STORAGE_FLUSH_SECONDS", 5.0, minimum=0.1)
 STORAGE_TIMEOUT_SECONDS = env_float("STORAGE_TIMEOUT_SECONDS", 10.0, minimum=0.5)
 STORAGE_RETRIES = env_int("STORAGE_RETRIES", 5, minimum=0)
 STORAGE_KEEP_RAW_HTML = env_bool("STORAGE_KEEP_RAW_HTML", True)
+# Where articles go at close when neither the store nor DATA_DIR/unsaved/ can take them
+# (a full disk); unset = the system temp directory. Best on another filesystem than DATA_DIR.
+STORAGE_FALLBACK_DIR = env_str("STORAGE_FALLBACK_DIR")
 
 # Validation: dates outside [VALIDATION_MIN_YEAR, now + skew] are impossible.
 VALIDATION_MIN_YEAR = env_int("VALIDATION_MIN_YEAR", 1991, minimum=1900)

@@ -22,7 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, shape_problem
 from crawler.minhash import bands, signature
 from crawler.text import normalize_optional, normalize_text
 
@@ -42,8 +42,8 @@ class CleaningPipeline:
         return cls(crawler.stats, crawler.settings.getint("CLEANING_MAX_TITLE_CHARS", 500))
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):  # e.g. ArticleChecked: nothing to clean or validate
-            return item
+        if not isinstance(item, ArticleItem) or shape_problem(item, need_hash=False):
+            return item  # ArticleChecked has nothing to clean; a malformed item is validation's to drop
         adapter = ItemAdapter(item)
         for name in _TEXT_FIELDS:
             adapter[name] = normalize_optional(adapter.get(name))

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import re
 import sqlite3
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import neosqlite
 import pymongo
-from bson import json_util
+from neosqlite.exceptions import BulkWriteError as EmbeddedBulkWriteError
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from crawler.health import LOCKED_REASON
 from crawler.minhash import NEAR_SIMILARITY, similarity
@@ -40,8 +39,49 @@ class StoreUnavailable(Exception):
     """The database cannot be reached or rejected us."""
 
 
-# Failures after which a write may or may not have been applied: retry it.
-STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError)
+# Failures of a store call, after which a write may or may not have been applied (``is_transient``
+# tells whether retrying can help). The embedded store reports every failed bulk write as its own type.
+STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError)
+
+# Server codes that blame the moment, not the record: failover and shutdown, network, time limits,
+# lock and write conflicts, write concern, permissions, a full disk.
+_TRANSIENT_CODES = frozenset({6, 7, 13, 18, 24, 46, 50, 64, 89, 91, 112, 134, 189, 262, 9001, 10107, 11600,
+                              11602, 13435, 13436, 14031})
+# SQLite failures of the file, not the record (the embedded store reports bulk failures only as text).
+_TRANSIENT_SQLITE = re.compile(r"disk is full|is locked|disk I/O error|unable to open|readonly database|"
+                               r"disk image is malformed|out of memory", re.IGNORECASE)
+_RECORD_SQLITE_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError,
+                         sqlite3.NotSupportedError, sqlite3.InterfaceError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when a failed write may succeed unchanged later (network, failover, timeouts, a full or
+    locked disk: retry, then spool); False when the store rejected what was written (a document too
+    large or not encodable, a duplicate key, a validation error, a record our code cannot handle)."""
+    if isinstance(exc, (OSError, ConnectionFailure)):
+        return True
+    if isinstance(exc, (BulkWriteError, EmbeddedBulkWriteError)):
+        return all(_transient_write_error(error) for error in exc.details.get("writeErrors") or [])
+    if isinstance(exc, OperationFailure):
+        return exc.code in _TRANSIENT_CODES or exc.timeout or exc.has_error_label("RetryableWriteError")
+    if isinstance(exc, sqlite3.Error):
+        return not isinstance(exc, _RECORD_SQLITE_ERRORS)
+    return isinstance(exc, PyMongoError)  # the client itself (protocol, configuration), not the data
+
+
+def _transient_write_error(error: dict[str, Any]) -> bool:
+    return error.get("code") in _TRANSIENT_CODES or bool(_TRANSIENT_SQLITE.search(str(error.get("errmsg", ""))))
+
+
+def describe_error(exc: BaseException, limit: int = 300) -> str:
+    """One loggable line: the error type and message (a bulk error's per-write messages, not its
+    documents), passwords masked, cut to ``limit`` characters."""
+    if isinstance(exc, (BulkWriteError, EmbeddedBulkWriteError)):
+        messages = dict.fromkeys(f"{e.get('code')}: {e.get('errmsg')}" for e in exc.details.get("writeErrors") or [])
+        text = "; ".join(messages) or "write concern error"
+    else:
+        text = str(exc)
+    return redact(f"{type(exc).__name__}: {text}")[:limit]
 
 
 @dataclass
@@ -51,6 +91,21 @@ class WriteCounts:
     unchanged: int = 0
     duplicates: int = 0
     checked: int = 0
+    shrunk: int = 0  # changed versions refused as revisions: much less text than the stored one
+    rejected: dict[str, str] = field(default_factory=dict)  # batch ids whose write the store refused -> why
+
+
+@dataclass(frozen=True)
+class ShrinkGuard:
+    """When a changed version is not a revision but a broken page (a truncated or error page served
+    with 200): its body is under ``min_ratio`` of a stored body of at least ``min_chars`` characters."""
+
+    min_ratio: float = 0.5
+    min_chars: int = 500
+
+    def refuses(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
+        stored = len(old.get("body") or "")
+        return stored >= self.min_chars and len(new.get("body") or "") < self.min_ratio * stored
 
 
 @dataclass(frozen=True)
@@ -82,28 +137,40 @@ class ArticleStore:
     @classmethod
     def connect(cls, target: StoreTarget) -> ArticleStore:
         """Open the store and make sure its indexes exist; raises StoreUnavailable."""
-        if not target.uri:
+        store = cls._open_mongo(target) if target.uri else cls._open_embedded(target)
+        try:
+            store.ensure_indexes()
+        except STORE_ERRORS as exc:
+            store.close()
+            raise StoreUnavailable(f"{target.describe()} cannot be written: {describe_error(exc)}") from None
+        return store
+
+    @classmethod
+    def _open_embedded(cls, target: StoreTarget) -> ArticleStore:
+        try:
             target.embedded_path.parent.mkdir(parents=True, exist_ok=True)
             connection = neosqlite.Connection(str(target.embedded_path))
-            store = cls(connection, target, connection)
-        else:
-            ms = int(target.timeout * 1000)
-            try:
-                client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-                    target.uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms * 3,
-                    tz_aware=True, appname="centralasia-news",
-                )
-            except (PyMongoError, ValueError) as exc:
-                raise StoreUnavailable(f"MongoDB URI {target.describe()} is invalid: {mask_uri(str(exc))}") from None
-            try:
-                client.admin.command("ping")
-            except PyMongoError as exc:
-                client.close()
-                reason = mask_uri(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0])
-                raise StoreUnavailable(f"MongoDB at {target.describe()} is unreachable: {reason}") from None
-            store = cls(client[target.database], target, client)
-        store.ensure_indexes()
-        return store
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"The {target.describe()} cannot be opened: {exc}") from None
+        return cls(connection, target, connection)
+
+    @classmethod
+    def _open_mongo(cls, target: StoreTarget) -> ArticleStore:
+        ms = int(target.timeout * 1000)
+        try:
+            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+                target.uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms * 3,
+                tz_aware=True, appname="centralasia-news",
+            )
+        except (PyMongoError, ValueError) as exc:
+            raise StoreUnavailable(f"MongoDB URI {target.describe()} is invalid: {mask_uri(str(exc))}") from None
+        try:
+            client.admin.command("ping")
+        except PyMongoError as exc:
+            client.close()
+            reason = mask_uri(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0])
+            raise StoreUnavailable(f"MongoDB at {target.describe()} is unreachable: {reason}") from None
+        return cls(client[target.database], target, client)
 
     def ensure_indexes(self) -> None:
         articles = self.db["articles"]
@@ -120,16 +187,18 @@ class ArticleStore:
             self._client.close()
 
     # -- writes ----------------------------------------------------------------
-    def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str]) -> WriteCounts:
+    def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str],
+                       guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
         """Upsert ``docs`` (keyed by ``_id``); ``pages`` maps ``_id`` to raw HTML.
 
         A new article is inserted unless the site already has its exact text
         under another URL (then that record gains the URL); a new article joins
         the story cluster of a near copy (MinHash LSH bands). An unchanged article
-        only gains URLs and ``last_checked``; a changed one is updated in place
-        with the earlier hash and fetch time added to ``revisions``. Every write
-        is conditional, so replaying a batch whose first attempt may have been
-        applied changes nothing.
+        only gains URLs and ``last_checked``; so does a changed one the ``guard``
+        refuses (much shorter text: a broken page, not an edit). Any other changed
+        one is updated in place, its earlier version added to ``revisions``. Every
+        write is conditional, so replaying a batch whose first attempt may have
+        been applied changes nothing.
         """
         if not docs:
             return WriteCounts()
@@ -138,32 +207,21 @@ class ArticleStore:
         existing = {d["_id"]: d for d in articles.find({"_id": {"$in": [d["_id"] for d in docs]}})}
         new = sorted((d for d in docs if d["_id"] not in existing), key=_published_key)
         twins = self._exact_twins(new)
-        counts = WriteCounts()
         ops: list[Any] = [*self._cluster_ops([d for d in new if d["_id"] not in twins])]
-        page_ops = []
+        owners: list[str | None] = [None] * len(ops)  # the batch document each write is for (None: a stored one)
+        outcomes = {}
         for doc in docs:
-            old = existing.get(doc["_id"])
-            if doc["_id"] in twins:
-                counts.duplicates += 1
-                ops.append(UpdateOne({"_id": twins[doc["_id"]]}, {"$addToSet": {"urls": {"$each": doc["urls"]}}}))
-                continue
-            if old is None:
-                counts.inserted += 1
-                first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
-                ops.append(UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True))
-            elif old.get("content_hash") == doc["content_hash"]:
-                counts.unchanged += 1
-                ops.append(_checked_update(doc, old))
-                continue
-            else:
-                counts.updated += 1
-                ops.append(_revision_update(doc, old))
-            if doc["_id"] in pages:
-                page_ops.append(_page_upsert(doc, pages[doc["_id"]]))
-        if ops:
-            articles.bulk_write(ops, ordered=False)
-        if page_ops:
-            self.db["pages"].bulk_write(page_ops, ordered=False)
+            outcomes[doc["_id"]], op = _plan(doc, existing.get(doc["_id"]), twins.get(doc["_id"]), guard)
+            ops.append(op)
+            owners.append(doc["_id"])
+        counts = WriteCounts(rejected=_bulk_write(articles, ops, owners, "record"))
+        for doc_id, outcome in outcomes.items():
+            if doc_id not in counts.rejected:
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
+        paged = [d for d in docs if d["_id"] in pages and outcomes[d["_id"]] in ("inserted", "updated")
+                 and d["_id"] not in counts.rejected]
+        page_ops = [_page_upsert(doc, pages[doc["_id"]]) for doc in paged]
+        counts.rejected.update(_bulk_write(self.db["pages"], page_ops, [d["_id"] for d in paged], "page"))
         return counts
 
     def _exact_twins(self, new: list[dict[str, Any]]) -> dict[str, str]:
@@ -288,6 +346,40 @@ class ArticleStore:
         return gzip.decompress(bytes(page["html_gz"])).decode("utf-8") if page else None
 
 
+def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
+          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
+    """What one batch document does: its ``WriteCounts`` field and its write."""
+    if twin is not None:
+        return "duplicates", UpdateOne({"_id": twin}, {"$addToSet": {"urls": {"$each": doc["urls"]}}})
+    if old is None:
+        first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
+        return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True)
+    if old.get("content_hash") == doc["content_hash"]:
+        return "unchanged", _checked_update(doc, old)
+    if guard.refuses(doc, old):
+        logger.warning("Kept the stored version of %(url)s: the page now has %(new)d characters of text, not %(old)d",
+                       {"url": doc["url"], "new": len(doc.get("body") or ""), "old": len(old.get("body") or "")})
+        return "shrunk", _checked_update(doc, old)  # its stored page stays too: it matches the stored text
+    return "updated", _revision_update(doc, old)
+
+
+def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what: str) -> dict[str, str]:
+    """Write ``ops`` unordered; returns the batch ids whose write the store rejected, with why. Raises
+    when any failure is transient or hits a write no batch document owns: then the whole batch is retried."""
+    if not ops:
+        return {}
+    try:
+        collection.bulk_write(ops, ordered=False)
+    except (BulkWriteError, EmbeddedBulkWriteError) as exc:
+        errors = exc.details.get("writeErrors") or []
+        owned = {(owners[e["index"]] if 0 <= e.get("index", -1) < len(owners) else None): e for e in errors}
+        if exc.details.get("writeConcernErrors") or None in owned or any(map(_transient_write_error, errors)):
+            raise
+        return {owner: mask_uri(f"{what}: {e.get('code')}: {e.get('errmsg')}")[:1000]
+                for owner, e in owned.items() if owner is not None}
+    return {}
+
+
 def _published_key(doc: dict[str, Any]) -> Any:
     return doc.get("published") or doc["fetched_at"]
 
@@ -342,12 +434,32 @@ def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
 
 
 def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
-    """A changed article: the new version in place, the earlier hash and fetch time kept."""
-    earlier = {"content_hash": old.get("content_hash"), "fetched_at": old.get("fetched_at")}
+    """A changed article: the new version in place, the earlier one kept in ``revisions``."""
     kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
     return ReplaceOne({"_id": doc["_id"], "content_hash": old.get("content_hash")}, {
         **doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
-        "revisions": [*old.get("revisions", []), earlier]})
+        "revisions": with_revision(old)})
+
+
+REVISION_TEXTS_KEPT = 5  # the newest revisions keep their title and body; older ones their hash and time
+REVISION_BODY_MAX_CHARS = 100_000  # with the above, bounds what history adds to a record (16 MB cap)
+
+
+def with_revision(old: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
+    """``old``'s revisions with ``old`` itself appended (hash, fetch time, title and body, and ``extra``),
+    so an editor's change can be reviewed; only the newest ``REVISION_TEXTS_KEPT`` keep their text."""
+    body = old.get("body") or ""
+    earlier = {"content_hash": old.get("content_hash"), "fetched_at": old.get("fetched_at"),
+               "title": old.get("title"), "body": body[:REVISION_BODY_MAX_CHARS], **extra}
+    if len(body) > REVISION_BODY_MAX_CHARS:
+        earlier["body_truncated"] = True
+    revisions = [*old.get("revisions", []), earlier]
+    textless = len(revisions) - REVISION_TEXTS_KEPT
+    return [{k: v for k, v in r.items() if k not in _REVISION_TEXT} if i < textless else r
+            for i, r in enumerate(revisions)]
+
+
+_REVISION_TEXT = ("title", "body", "body_truncated")
 
 
 PAGE_GZIP_LEVEL = 3  # pages under a tenth larger than at level 6, compressed up to 2.5 times faster
@@ -357,30 +469,3 @@ def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:
     page = {"url": doc["url"], "fetched_at": doc["fetched_at"], "content_hash": doc["content_hash"],
             "html_gz": gzip.compress(inert_html(html).encode("utf-8"), compresslevel=PAGE_GZIP_LEVEL)}
     return UpdateOne({"_id": doc["_id"]}, {"$set": page}, upsert=True)
-
-
-_AWARE = json_util.JSONOptions(tz_aware=True, tzinfo=UTC)  # dates come back as they went in
-
-
-def spool(batch: list[tuple[dict[str, Any], str | None]], path: Path) -> int:
-    """Append (document, raw HTML) pairs to a JSON-lines spool and fsync it; returns the count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        for doc, html in batch:
-            out.write(json_util.dumps({"doc": doc, "html": inert_html(html) if html else None}) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    return len(batch)
-
-
-def load_spool(path: Path) -> list[tuple[dict[str, Any], str | None]]:
-    """The (document, raw HTML) pairs of a spool, in order; a torn last line (crash mid-write) is skipped."""
-    batch = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                entry = json_util.loads(line, json_options=_AWARE)
-            except ValueError:
-                continue
-            batch.append((entry["doc"], entry.get("html")))
-    return batch

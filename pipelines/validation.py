@@ -1,6 +1,8 @@
 """Validation pipeline: an article is stored whole or not at all.
 
-Drops items without a title or a body. An impossible date (before
+Drops anything that is not a well-formed article item (a plain dict or a
+field of the wrong type, e.g. from another spider: ``malformed``) and articles
+without a title or a body. An impossible date (before
 ``VALIDATION_MIN_YEAR`` or more than ``VALIDATION_FUTURE_SKEW_HOURS`` in the
 future, e.g. a theme printing 2099) is cleared, not trusted, and the article is
 kept: its raw date string stays in ``published_raw``.
@@ -22,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, shape_problem
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +74,11 @@ class ValidationPipeline:
         return cls(crawler.stats, config)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):  # e.g. ArticleChecked: nothing to clean or validate
+        malformed = shape_problem(item, need_hash=False)  # the hash is the cleaning pipeline's to set
+        if malformed:
+            self.stats.inc_value("validation/dropped/malformed")
+            raise DropItem(f"malformed item: {malformed}")
+        if not isinstance(item, ArticleItem):  # ArticleChecked: nothing to validate
             return item
         adapter = ItemAdapter(item)
         now = datetime.now(UTC)

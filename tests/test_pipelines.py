@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,9 @@ from crawler.items import ArticleItem
 from crawler.sanitize import inert_html
 from crawler.urls import url_id
 from pipelines.cleaning import CleaningPipeline
+from pipelines.spool import load_spool, spool
 from pipelines.storage import StorageConfig, StoragePipeline, to_document
-from pipelines.store import ArticleStore, load_spool, spool
+from pipelines.store import ArticleStore
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget, free_port
 
@@ -107,7 +109,8 @@ def test_validation_keeps_the_article_and_clears_an_impossible_date(field: str, 
 # -- storage ------------------------------------------------------------------
 
 def storage_crawler(settings: dict[str, Any]):  # type: ignore[no-untyped-def]
-    base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0}
+    base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0,
+            "DATA_DIR": tempfile.mkdtemp(prefix="storage-data-")}  # spools and quarantines never reach ./data
     return get_crawler(Spider, settings_dict={**base, **settings})
 
 
@@ -169,7 +172,8 @@ def test_changed_article_is_updated_in_place_keeping_the_earlier_version(mongo: 
     assert mongo.db.articles.count_documents({}) == 1
     doc = mongo.db.articles.find_one({})
     assert doc["body"] == "Corrected text."
-    assert doc["revisions"] == [{"content_hash": first.content_hash, "fetched_at": FETCHED}]
+    assert doc["revisions"] == [{"content_hash": first.content_hash, "fetched_at": FETCHED, "title": "Story 1",
+                                 "body": first.body}]  # the earlier text, for review
     assert doc["published"] == first.published  # still a date after the in-place update
     assert (doc["first_seen"], doc["last_checked"]) == (FETCHED, FETCHED + timedelta(hours=1))
     assert set(doc["urls"]) == {*first.urls, *edited.urls}
@@ -241,15 +245,16 @@ def test_closing_while_the_periodic_flush_writes_loses_nothing(mongo: MongoTarge
     assert mongo.db.articles.count_documents({}) == 3
 
 
-def test_spool_round_trip_survives_a_torn_last_line(tmp_path: Path) -> None:
+def test_spool_round_trip_reports_a_torn_last_line(tmp_path: Path) -> None:
     doc, html = to_document(cleaned(article(1)))
     path = tmp_path / "unsaved" / "run.jsonl"
-    assert spool([(doc, html), (doc, None)], path) == 2
+    assert spool([(doc, html), (doc, None)], path) == []
     with path.open("a", encoding="utf-8") as out:
         out.write('{"doc": {"_id": "half-writ')  # the process died mid-write
-    batch = load_spool(path)
-    assert [entry[1] for entry in batch] == [inert_html(html or ""), None]
-    assert batch[0][0] == doc  # dates and all, through MongoDB extended JSON
+    contents = load_spool(path)
+    assert [entry[1] for entry in contents.entries] == [inert_html(html or ""), None]
+    assert contents.entries[0][0] == doc  # dates and all, through MongoDB extended JSON
+    assert contents.corrupt == [(3, '{"doc": {"_id": "half-writ')]
 
 
 def test_translations_and_urls_accumulate_across_fetches_of_one_article(mongo: MongoTarget) -> None:

@@ -43,6 +43,7 @@ def test_reextraction_repairs_what_an_older_parser_got_wrong(tmp_path: Path, mon
         assert doc["authors"] == expected[url]["authors"]
         assert doc["first_seen"] and doc["urls"]  # identity and history kept
         assert len(doc["revisions"]) == 1 and "title" in doc["revisions"][0]["changed"]
+        assert doc["revisions"][0]["title"] == "Share post:"  # the earlier text, as a crawl's revision keeps it
     untouched = mongo.db.articles.find_one({"url": sorted(expected)[-1]})
     assert not untouched.get("revisions")
 

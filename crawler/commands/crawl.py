@@ -2,9 +2,11 @@
 
 Scrapy's own command exits 0 whenever the spider could be created, even when
 the crawl was stopped because storage was unreachable. This one exits 1 when
-the run failed (abnormal end, storage unreachable, health "failed"), 2 on a bad
-``-a`` value or ``MONITOR_WEBHOOK_URL``, or when articles could not be stored, 3 when the run's health is
-"degraded" (see ``crawler.health``), else 0.
+the run failed (abnormal end, storage unreachable or ``DATA_DIR`` unwritable,
+health "failed"), 2 on a bad ``-a`` value or ``MONITOR_WEBHOOK_URL``, or when
+articles could not be stored (left in the spool, kept elsewhere or lost on a full
+disk, or quarantined because the store rejected them), 3 when the run's health is
+"degraded" (see ``crawler.health``), 75 when another run held the site, else 0.
 """
 
 from __future__ import annotations
@@ -50,11 +52,12 @@ class Command(ScrapyCrawlCommand):
 
 
 def exit_code(stats: dict[str, Any]) -> int:
-    """0 healthy; 1 failed (or did not start); 2 articles left unsaved; 3 degraded; 75 another run held the site."""
+    """0 healthy; 1 failed (or did not start); 2 articles not stored (unsaved or quarantined); 3 degraded;
+    75 another run held the site."""
     if stats.get("finish_reason") == LOCKED_REASON:
         return 75
     if outcome(stats.get("finish_reason", "unknown"), stats) == "failed" or stats.get("health/status") == "failed":
         return 1
-    if stats.get("storage/unsaved"):
+    if stats.get("storage/unsaved") or stats.get("storage/quarantined"):
         return 2
     return 3 if stats.get("health/status") == "degraded" else 0

@@ -2,8 +2,10 @@
 
 Columns: articles first stored in the last 24 h, when the last healthy run
 finished, the last run's health (``skipped`` when another run held the site),
-the generic-fallback share and logged errors of the last run that crawled (a
-skipped run has neither), and freshness (hours since the newest article was published).
+the generic-fallback share, logged errors and articles it could not store (left
+unsaved, or quarantined because the store rejected them: see ``DATA_DIR/quarantine/``)
+of the last run that crawled (a skipped run has none), and freshness (hours since
+the newest article was published).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]
         "last_health": SKIPPED if last.get("finish_reason") == LOCKED_REASON else last.get("health", {}).get("status"),
         "fallback_share": crawled.get("health", {}).get("metrics", {}).get("fallback_share"),
         "errors": crawled.get("stats", {}).get("log_count/ERROR", 0) if crawled else None,
+        "unsaved": crawled.get("stats", {}).get("storage/unsaved", 0) if crawled else None,
+        "quarantined": crawled.get("stats", {}).get("storage/quarantined", 0) if crawled else None,
         "freshness_hours": round((now - newest).total_seconds() / 3600, 1) if newest else None,
     }
 
@@ -58,8 +62,8 @@ class Command(StoreCommand):
             sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
             return
         columns = ("site", "articles_24h", "last_healthy_run", "last_health", "fallback_share", "errors",
-                   "freshness_hours")
-        widths = (10, 12, 32, 9, 14, 6, 15)
+                   "unsaved", "quarantined", "freshness_hours")
+        widths = (10, 12, 32, 9, 14, 6, 7, 11, 15)
         sys.stdout.write(" ".join(f"{c:{w}}" for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
         for row in rows:
             cells = [_cell(row[c], percent=c == "fallback_share") for c in columns]
