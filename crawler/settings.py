@@ -7,6 +7,7 @@ here. Settings passed with ``-s NAME=value`` still win over both.
 
 from pathlib import Path
 
+from crawler.discovery.limits import DiscoveryLimits
 from crawler.env import env_bool, env_float, env_int, env_str
 
 BOT_NAME = "centralasia-news"
@@ -65,6 +66,13 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
+# Discovery caps: sitemap documents per run, index levels below a configured/robots.txt
+# sitemap, entries read per sitemap (the newest kept). Feeds and listings: site config.
+DISCOVERY_MAX_SITEMAPS = env_int("DISCOVERY_MAX_SITEMAPS", DiscoveryLimits.max_sitemaps, minimum=1)
+DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLimits.max_sitemap_depth, minimum=0)
+DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
+                                        minimum=1)
+SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,

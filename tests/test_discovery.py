@@ -13,7 +13,7 @@ from crawler.discovery.feeds import is_feed, parse_feed
 from crawler.discovery.html import feed_links, next_page, robots_sitemaps, wp_api_root
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
-from crawler.discovery.xml import gunzip_if_needed
+from crawler.discovery.xml import gunzip_if_needed, local, stream_xml
 from crawler.spiders.discovery import paged_feed_url
 from tests.conftest import REPLICAS
 
@@ -112,3 +112,30 @@ def test_robots_sitemaps() -> None:
 def test_paged_feed_url() -> None:
     assert paged_feed_url("https://timesca.com/feed/", 2) == "https://timesca.com/feed/?paged=2"
     assert paged_feed_url("https://kaktus.media/?rss", 3) == "https://kaktus.media/?rss&paged=3"
+
+
+def urlset(*entries: tuple[str, str | None]) -> bytes:
+    urls = "".join(f"<url><loc>https://a.tj/{path}</loc>{f'<lastmod>{day}</lastmod>' if day else ''}</url>"
+                   for path, day in entries)
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'.encode()
+
+
+@pytest.mark.parametrize(("entries", "cap", "kept"), [
+    ([("a", "2025-01-03"), ("b", "2025-01-01"), ("c", "2025-01-04"), ("d", "2025-01-02")], 2, ["a", "c"]),
+    ([("a", None), ("b", "2025-01-01"), ("c", None), ("d", None)], 2, ["a", "b"]),  # dated first, then file order
+    ([("a", None), ("b", None), ("c", None)], 2, ["a", "b"]),
+    ([("a", "2025-01-01"), ("b", None)], 5, ["a", "b"]),
+])
+def test_sitemap_over_the_entry_cap_keeps_the_newest_in_file_order(
+        entries: list[tuple[str, str | None]], cap: int, kept: list[str]) -> None:
+    sitemap = parse_sitemap(urlset(*entries), max_entries=cap)
+    assert sitemap is not None
+    assert [link.url.rsplit("/", 1)[1] for link in sitemap.links] == kept
+    assert sitemap.skipped == len(entries) - len(kept)
+
+
+def test_a_gzipped_sitemap_past_the_size_limit_keeps_what_was_read() -> None:
+    body = gzip.compress(urlset(*[(f"news/{n}", "2025-01-01") for n in range(5_000)]))
+    elements = list(stream_xml(body, limit=50_000))  # about a fifth of the document
+    assert local(elements[0].tag) == "urlset"
+    assert 100 < len(elements) - 1 < 5_000

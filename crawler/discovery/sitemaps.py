@@ -1,7 +1,13 @@
-"""XML sitemaps, sitemap indexes and Google News sitemaps -> dated links."""
+"""XML sitemaps, sitemap indexes and Google News sitemaps -> dated links.
+
+The document is streamed and at most ``max_entries`` entries are kept, the newest by date
+(undated ones after dated, earlier in the file first), so a sitemap of any length costs the
+same memory.
+"""
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
@@ -9,15 +15,19 @@ from lxml import etree
 
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
-from crawler.discovery.xml import child_text, local, parse_xml
+from crawler.discovery.xml import child_text, local, stream_xml
+
+MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
 
 
 @dataclass(frozen=True)
 class Sitemap:
-    """A parsed sitemap: child sitemaps (index) or page links (urlset)."""
+    """A parsed sitemap: child sitemaps (index) or page links (urlset), in file order;
+    ``skipped`` entries were over the cap and not kept."""
 
     is_index: bool
     links: list[Link]
+    skipped: int = 0
 
 
 def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
@@ -27,19 +37,35 @@ def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
     return None
 
 
-def parse_sitemap(body: bytes, tz: tzinfo = UTC) -> Sitemap | None:
+def _entry(element: etree._Element, tz: tzinfo) -> Link | None:
+    if local(element.tag) not in ("sitemap", "url"):
+        return None
+    loc = child_text(element, "loc")
+    if not loc:
+        return None
+    return Link(loc, _news_date(element, tz) or parse_datetime(child_text(element, "lastmod"), tz))
+
+
+def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES) -> Sitemap | None:
     """Parse a sitemap; the date is ``news:publication_date`` or ``lastmod``."""
-    root = parse_xml(body)
+    elements = stream_xml(body)
+    root = next(elements, None)
     if root is None or local(root.tag) not in ("sitemapindex", "urlset"):
+        elements.close()
         return None
     is_index = local(root.tag) == "sitemapindex"
-    links = []
-    for element in root:
-        if local(element.tag) not in ("sitemap", "url"):
+    # A min-heap of (date, -position, link): the oldest (then the latest in the file) goes first.
+    kept: list[tuple[float, int, Link]] = []
+    seen = 0
+    for element in elements:
+        link = _entry(element, tz)
+        if link is None:
             continue
-        loc = child_text(element, "loc")
-        if not loc:
-            continue
-        date = _news_date(element, tz) or parse_datetime(child_text(element, "lastmod"), tz)
-        links.append(Link(loc, date))
-    return Sitemap(is_index, links)
+        key = (link.date.timestamp() if link.date else float("-inf"), -seen, link)
+        seen += 1
+        if len(kept) < max_entries:
+            heapq.heappush(kept, key)
+        else:
+            heapq.heappushpop(kept, key)
+    links = [link for _, _, link in sorted(kept, key=lambda k: -k[1])]
+    return Sitemap(is_index, links, skipped=seen - len(links))

@@ -1,11 +1,14 @@
 """Safe XML parsing for feeds and sitemaps: no entities, no network, recover
-from the broken markup real sites serve, gunzip ``.xml.gz`` bodies."""
+from the broken markup real sites serve, gunzip ``.xml.gz`` bodies; long documents
+(sitemaps) are streamed so memory does not grow with their length."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import logging
+from collections.abc import Generator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -44,9 +47,58 @@ def parse_xml(body: bytes) -> etree._Element | None:
     return root
 
 
+class _Capped(io.RawIOBase):
+    """A decompressing stream that fails once it has given more than ``limit`` bytes."""
+
+    def __init__(self, stream: gzip.GzipFile, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        self._left -= len(data)
+        if self._left < 0:
+            raise ValueError("decompressed XML exceeds the size limit")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def stream_xml(body: bytes, limit: int = MAX_XML_BYTES) -> Generator[etree._Element]:
+    """The root element (before its children are read), then each complete child of the root, in
+    order; a child is freed when the next is asked for. A gzip body is decompressed on the fly, up
+    to ``limit`` bytes. Unreadable input ends the stream (a warning once elements were read)."""
+    source: io.IOBase = io.BytesIO(body)
+    if body.startswith(b"\x1f\x8b"):
+        source = _Capped(gzip.GzipFile(fileobj=source), limit)
+    depth = elements = 0
+    try:
+        for event, element in etree.iterparse(source, events=("start", "end"), recover=True, resolve_entities=False,
+                                              no_network=True, huge_tree=False, remove_comments=True):
+            depth += 1 if event == "start" else -1
+            if depth != 1:
+                continue
+            elements += 1
+            yield element  # the root on its start, a child of it on its end
+            if event == "end":
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as exc:  # broken, corrupt gzip, oversized
+        logger.log(logging.WARNING if elements else logging.DEBUG, "XML read stopped after %(n)d elements: %(error)s",
+                   {"n": elements, "error": exc})
+
+
 def local(tag: object) -> str:
     """The tag name without its namespace: ``{http://...}loc`` -> ``loc``."""
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+    return _local(tag) if isinstance(tag, str) else ""
+
+
+@lru_cache(maxsize=1024)  # a sitemap repeats a handful of tags hundreds of thousands of times
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2].lower()
 
 
 def child_text(element: etree._Element, *names: str) -> str | None:

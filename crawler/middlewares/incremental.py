@@ -1,16 +1,17 @@
 """Incremental crawling: the store decides which article pages are worth a request.
 
 A spider middleware that collects the article requests a callback yields (a
-feed, sitemap or listing page's worth), asks the store in one query which of
-those articles it already holds, and drops them unless they are due for a
-revisit (``REVISIT_SCHEDULE`` steps after publication, e.g. 1 h, 6 h, 24 h,
-7 d). Feeds and sitemaps themselves are always fetched. Because the state is in
-the store, cron runs, manual runs and Scrapyd jobs share it. If the store
-cannot be reached the middleware lets everything through (the storage pipeline
-reports the outage).
+feed, sitemap or listing page's worth, ``LOOKUP_BATCH`` at a time), asks the
+store which of those articles it already holds, and drops them unless they are
+due for a revisit (``REVISIT_SCHEDULE`` steps after publication, e.g. 1 h, 6 h,
+24 h, 7 d). Feeds and sitemaps themselves are always fetched. Because the state
+is in the store, cron runs, manual runs and Scrapyd jobs share it. If the store
+cannot be reached, or a lookup fails, the middleware lets those requests through
+(the storage pipeline reports an outage; stored articles are not stored twice).
 
 Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE`` and the storage settings.
-Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``.
+Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
+(the store could not be opened), ``incremental/lookup_failed`` (lookups that failed).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from scrapy.http import Response
 from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
 from crawler.urls import url_id
 from pipelines.storage import StorageConfig
-from pipelines.store import STORE_ERRORS, ArticleStore, StoreTarget, StoreUnavailable
+from pipelines.store import ArticleStore, StoreTarget, StoreUnavailable, mask_uri
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
+LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
 
 
 class IncrementalMiddleware:
@@ -81,10 +83,14 @@ class IncrementalMiddleware:
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []
         async for element in result:
-            if isinstance(element, Request) and ARTICLE_URL_META in element.meta:
-                pending.append(element)
-            else:
+            if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta):
                 yield element
+                continue
+            pending.append(element)
+            if len(pending) >= LOOKUP_BATCH:
+                for request in await self._worth_fetching(pending):
+                    yield request
+                pending = []
         for request in await self._worth_fetching(pending):
             yield request
 
@@ -95,9 +101,10 @@ class IncrementalMiddleware:
         urls = [r.meta[ARTICLE_URL_META] for r in requests]
         try:
             known = await self._call(self.store.known, [url_id(u) for u in urls], urls)
-        except STORE_ERRORS as exc:
-            logger.warning("Could not look up known articles, fetching all: %(error)s", {"error": exc})
-            self.stats.inc_value("incremental/unavailable")
+        except Exception as exc:  # an outage or a query the server refuses: fetching is the safe answer
+            logger.warning("Could not look up %(n)d articles in the store, fetching them all: %(error)s",
+                           {"n": len(urls), "error": f"{type(exc).__name__}: {mask_uri(str(exc))[:300]}"})
+            self.stats.inc_value("incremental/lookup_failed")
             return requests
         by_url = {url: doc for doc in known.values() for url in doc.get("urls", [])}
         now = datetime.now(UTC)

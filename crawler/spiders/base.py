@@ -57,6 +57,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         # articles from being fetched twice: a filter persisted in the JOBDIR of a stopped run would
         # forever drop articles that were queued (or in flight) but never stored.
         self._scheduled: set[str] = set()
+        self._sitemaps: set[str] = set()
 
     def load_config(self, **kwargs: Any) -> SiteConfig:
         return load_site(self.site_name)
@@ -94,7 +95,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 self._count("discovery/skipped/old")
             elif key in self._scheduled:
                 self._count("discovery/skipped/seen")
-            elif self.args.limit is not None and len(self._scheduled) >= self.args.limit:
+            elif self.limit_reached:
                 self._count("discovery/skipped/limit")
             else:
                 self._scheduled.add(key)

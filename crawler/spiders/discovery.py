@@ -3,17 +3,26 @@
 WordPress REST API, listing pages with pagination and date archives. Every
 source yields article links, newest first, through ``_article_requests``.
 
+Every loop is bounded: sitemaps by ``DiscoveryLimits`` (documents per run, index
+depth, entries per sitemap; each sitemap URL read once per run), paged feeds and
+API pages by ``feed_pages``, listings by ``listing_pages``, archives by
+``MAX_ARCHIVE_DAYS``; a next page that repeats the page before it is not followed,
+and nothing more is discovered once ``-a limit`` articles are scheduled.
+
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``,
-``discovery/skipped/<reason>``.
+``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
+``sitemap_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -22,9 +31,12 @@ from scrapy.linkextractors import LinkExtractor
 from crawler.discovery import Link
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.html import next_page, robots_sitemaps
+from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
+from crawler.scheduler import DISCOVERY_META
 from crawler.sites import Edition, SiteConfig
+from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +50,29 @@ def paged_feed_url(url: str, page: int) -> str:
 
 
 class DiscoveryMixin:
-    """Needs ``site``, ``args``, ``fetch_url``, ``real_url``, ``_count``, ``_article_requests`` and
-    ``download_failed``."""
+    """Needs ``site``, ``args``, ``crawler``, ``fetch_url``, ``real_url``, ``is_article_url``, ``_count``,
+    ``_article_requests``, ``download_failed`` and the sets ``_scheduled`` and ``_sitemaps``."""
 
     site: SiteConfig
     args: Any
+    crawler: Any
     fetch_url: Callable[[str], str]
     real_url: Callable[[str], str]
+    is_article_url: Callable[[str], bool]
     _count: Callable[..., None]
     _article_requests: Callable[[list[Link], str], Iterable[scrapy.Request]]
     download_failed: Callable[..., None]
+    _scheduled: set[str]  # article URLs requested this run
+    _sitemaps: set[str]  # sitemap URLs requested this run
+
+    @cached_property
+    def discovery_limits(self) -> DiscoveryLimits:
+        return DiscoveryLimits.from_settings(self.crawler.settings)
+
+    @property
+    def limit_reached(self) -> bool:
+        """True once ``-a limit`` article requests are scheduled: discovery then ends."""
+        return self.args.limit is not None and len(self._scheduled) >= self.args.limit
 
     def discovery_requests(self) -> Iterator[scrapy.Request]:
         """The first requests of a crawl, for every edition of the site."""
@@ -56,7 +81,7 @@ class DiscoveryMixin:
             if "feeds" in sources:
                 yield from (self._discovery(url, self.parse_feed, edition, page=1) for url in edition.feeds)
             if "sitemaps" in sources:
-                yield from (self._discovery(url, self.parse_sitemap, edition) for url in edition.sitemaps)
+                yield from filter(None, (self._sitemap_request(url, 0, edition=edition) for url in edition.sitemaps))
             if "listings" in sources:
                 yield from (self._discovery(url, self.parse_listing, edition, page=1) for url in edition.listings)
             if edition.wp_api and "api" in sources:
@@ -68,9 +93,59 @@ class DiscoveryMixin:
             for origin in hosts:
                 yield self._discovery(f"{origin}/robots.txt", self.parse_robots, self.site.editions[0])
 
-    def _discovery(self, url: str, callback: Callable[..., Any], edition: Edition, **kwargs: Any) -> scrapy.Request:
-        return scrapy.Request(self.fetch_url(url), callback=callback, priority=DISCOVERY_PRIORITY,
-                              cb_kwargs={"edition": edition, **kwargs}, errback=self.download_failed)
+    def _discovery(self, url: str, callback: Callable[..., Any], edition: Edition, *, rank: int = 0,
+                   **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(self.fetch_url(url), callback=callback, priority=DISCOVERY_PRIORITY - rank,
+                              meta={DISCOVERY_META: True}, cb_kwargs={"edition": edition, **kwargs},
+                              errback=self.download_failed)
+
+    def _discovery_over(self) -> bool:
+        """True (counted) once ``-a limit`` articles are scheduled: a discovery page that arrives then is not read."""
+        if self.limit_reached:
+            self._count("discovery/skipped/limit_reached")
+        return self.limit_reached
+
+    def _capped(self, reason: str, url: str, limit: int) -> None:
+        key = f"discovery/skipped/{reason}"
+        self._count(key)
+        if self.crawler.stats.get_value(key) == 1:  # one line per run, not one per skipped sitemap
+            logger.warning("Sitemap cap %(reason)s=%(limit)d reached at %(url)s; skipping such sitemaps this run",
+                           {"reason": reason, "limit": limit, "url": url})
+
+    def _sitemap_request(self, url: str, depth: int, rank: int = 0,
+                         edition: Edition | None = None) -> scrapy.Request | None:
+        """A request for the sitemap at real ``url``, ``depth`` index levels below a configured or
+        robots.txt one; None (counted) when it was requested already this run or is past a cap."""
+        limits = self.discovery_limits
+        key = urldefrag(url)[0]
+        if key in self._sitemaps:
+            self._count("discovery/skipped/sitemap_seen")
+            return None
+        if depth > limits.max_sitemap_depth:
+            self._capped("sitemap_depth", url, limits.max_sitemap_depth)
+            return None
+        if len(self._sitemaps) >= limits.max_sitemaps:
+            self._capped("sitemap_count", url, limits.max_sitemaps)
+            return None
+        self._sitemaps.add(key)
+        return self._discovery(url, self.parse_sitemap, edition or self.site.edition_for(url), rank=rank, depth=depth)
+
+    def _page_key(self, links: list[Link]) -> str:
+        """A fingerprint of the article links on a page of a feed, listing or API."""
+        urls = sorted({canonical_url(self.real_url(link.url)) for link in links})
+        text = "\n".join(url for url in urls if self.is_article_url(url))
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def _next_page_wanted(self, key: str, previous: str | None, url: str) -> bool:
+        """False when the limit is reached or this page repeats the one before it (a server that
+        serves the same page under every page number: counted ``repeated_page``)."""
+        if self.limit_reached:
+            return False
+        if key == previous:
+            self._count("discovery/skipped/repeated_page")
+            logger.info("%(url)s repeats the page before it; not following its next page", {"url": url})
+            return False
+        return True
 
     def _is_recent(self, link: Link) -> bool:
         return self.args.since is None or link.date is None or link.date >= self.args.since
@@ -81,47 +156,73 @@ class DiscoveryMixin:
                     and all(link.date and link.date >= self.args.since for link in links))
 
     # -- feeds, sitemaps, robots.txt --------------------------------------
-    def parse_feed(self, response: Response, edition: Edition, page: int = 1) -> Iterable[scrapy.Request]:
+    def parse_feed(self, response: Response, edition: Edition, page: int = 1,
+                   previous: str | None = None) -> Iterable[scrapy.Request]:
+        if self._discovery_over():
+            return
         links = parse_feed(response.body, edition.tz)
         if not links:
             logger.warning("Feed %(url)s has no items", {"url": response.url})
             self._count("discovery/feed/empty")
         self._count("discovery/feed/links", len(links))
         yield from self._article_requests(links, "feed")
-        if self._wants_older(links, page, edition.feed_pages):
+        key = self._page_key(links)
+        if self._wants_older(links, page, edition.feed_pages) and self._next_page_wanted(key, previous, response.url):
             feed = self.real_url(response.url).split("?paged=")[0].split("&paged=")[0]
-            yield self._discovery(paged_feed_url(feed, page + 1), self.parse_feed, edition, page=page + 1)
+            yield self._discovery(paged_feed_url(feed, page + 1), self.parse_feed, edition, page=page + 1,
+                                  previous=key)
 
-    def parse_sitemap(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
-        sitemap = parse_sitemap(response.body, edition.tz)
+    def parse_sitemap(self, response: Response, edition: Edition, depth: int = 0) -> Iterable[scrapy.Request]:
+        if self._discovery_over():
+            return
+        sitemap = parse_sitemap(response.body, edition.tz, self.discovery_limits.max_sitemap_entries)
         if sitemap is None:
             logger.warning("Not a sitemap: %(url)s", {"url": response.url})
             self._count("discovery/sitemap/invalid")
             return
+        if sitemap.skipped:
+            self._count("discovery/skipped/sitemap_entries", sitemap.skipped)
+            logger.warning("Sitemap %(url)s lists %(total)d entries; read the newest %(kept)d",
+                           {"url": response.url, "total": len(sitemap.links) + sitemap.skipped,
+                            "kept": len(sitemap.links)})
         if not sitemap.is_index:
             self._count("discovery/sitemap/links", len(sitemap.links))
             yield from self._article_requests(sitemap.links, "sitemap")
             return
+        yield from self._child_sitemaps(sitemap.links, depth + 1)
+
+    def _child_sitemaps(self, links: list[Link], depth: int) -> Iterator[scrapy.Request]:
+        """Requests for an index's child sitemaps, the newest first (in date, then in priority)."""
         high_water = getattr(self, "high_water_mark", None)  # set by the incremental middleware
-        for link in sitemap.links:
+        rank = 0
+        for link in sorted(links, key=lambda lk: lk.date or datetime.min.replace(tzinfo=UTC), reverse=True):
             if not self._is_recent(link):
                 self._count("discovery/skipped/old_sitemap")
             elif high_water and link.date and link.date < high_water:
                 self._count("discovery/skipped/below_high_water")
             else:
-                url = self.real_url(link.url)
-                yield self._discovery(url, self.parse_sitemap, self.site.edition_for(url))
+                request = self._sitemap_request(self.real_url(link.url), depth, rank)
+                rank += 1
+                if request is not None:
+                    yield request
 
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
+        if self._discovery_over():
+            return
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
         for url in robots_sitemaps(text):
             real = self.real_url(url)
             if (urlsplit(real).hostname or "") in self.site.domains:
                 self._count("discovery/robots/sitemaps")
-                yield self._discovery(real, self.parse_sitemap, self.site.edition_for(real))
+                request = self._sitemap_request(real, 0)
+                if request is not None:
+                    yield request
 
     # -- WordPress REST API ----------------------------------------------
-    def parse_wp_api(self, response: Response, edition: Edition, page: int = 1) -> Iterable[scrapy.Request]:
+    def parse_wp_api(self, response: Response, edition: Edition, page: int = 1,
+                     previous: str | None = None) -> Iterable[scrapy.Request]:
+        if self._discovery_over():
+            return
         links = parse_posts(response.body)
         if links is None:
             logger.warning("Not a WordPress post list: %(url)s", {"url": response.url})
@@ -129,20 +230,24 @@ class DiscoveryMixin:
             return
         self._count("discovery/wp_api/links", len(links))
         yield from self._article_requests(links, "wp_api")
-        if edition.wp_api and self._wants_older(links, page, edition.feed_pages):
-            yield self._discovery(posts_url(edition.wp_api, page + 1), self.parse_wp_api, edition, page=page + 1)
+        key = self._page_key(links)
+        if (edition.wp_api and self._wants_older(links, page, edition.feed_pages)
+                and self._next_page_wanted(key, previous, response.url)):
+            yield self._discovery(posts_url(edition.wp_api, page + 1), self.parse_wp_api, edition, page=page + 1,
+                                  previous=key)
 
     # -- listings and date archives ----------------------------------------
-    def parse_listing(self, response: Response, edition: Edition, page: int = 1) -> Iterable[scrapy.Request]:
-        if not isinstance(response, TextResponse):
+    def parse_listing(self, response: Response, edition: Edition, page: int = 1,
+                      previous: str | None = None) -> Iterable[scrapy.Request]:
+        if self._discovery_over() or not isinstance(response, TextResponse):
             return
-        urls = [self.real_url(link.url) for link in LinkExtractor().extract_links(response)]
-        self._count("discovery/listing/links", len(urls))
-        yield from self._article_requests([Link(url) for url in urls], "listing")
-        if page < edition.listing_pages:
-            following = next_page(response.selector, response.url)
-            if following:
-                yield self._discovery(self.real_url(following), self.parse_listing, edition, page=page + 1)
+        links = [Link(self.real_url(link.url)) for link in LinkExtractor().extract_links(response)]
+        self._count("discovery/listing/links", len(links))
+        yield from self._article_requests(links, "listing")
+        following = next_page(response.selector, response.url) if page < edition.listing_pages else None
+        key = self._page_key(links)
+        if following and self._next_page_wanted(key, previous, response.url):
+            yield self._discovery(self.real_url(following), self.parse_listing, edition, page=page + 1, previous=key)
 
     def _archive_requests(self, edition: Edition) -> Iterator[scrapy.Request]:
         """One archive page per day, from today back to ``-a since``."""

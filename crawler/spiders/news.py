@@ -95,7 +95,7 @@ class NewsSpider(SiteSpider):
 
     def parse_home(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         """Feeds and the WordPress API the home page announces, and the articles it links to."""
-        if not isinstance(response, TextResponse):
+        if self._discovery_over() or not isinstance(response, TextResponse):
             return
         base = self.real_url(response.url)
         for feed in feed_links(response.selector, base):

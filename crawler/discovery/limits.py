@@ -1,0 +1,38 @@
+"""How far one run's sitemap discovery may go: caps against endless or huge sitemaps.
+
+Settings (environment variables of the same name): ``DISCOVERY_MAX_SITEMAPS`` (sitemap
+documents requested per run of a site, configured and robots.txt ones included),
+``DISCOVERY_MAX_SITEMAP_DEPTH`` (index levels followed below a configured or robots.txt
+sitemap), ``DISCOVERY_MAX_SITEMAP_ENTRIES`` (entries read from one sitemap; the newest
+are kept). Paged feeds, API pages and listings are capped per site by ``feed_pages`` and
+``listing_pages`` in the site config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.discovery.sitemaps import MAX_ENTRIES
+
+
+@dataclass(frozen=True)
+class DiscoveryLimits:
+    # 20 years of monthly sitemaps is 240 documents; a site needing more is unusual enough to set it.
+    max_sitemaps: int = 500
+    # index -> year index -> month index -> month sitemap is the deepest layout seen on news sites
+    max_sitemap_depth: int = 3
+    max_sitemap_entries: int = MAX_ENTRIES
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DiscoveryLimits:
+        """The limits from Scrapy settings; raises ValueError on a value below its minimum."""
+        limits = cls(
+            max_sitemaps=settings.getint("DISCOVERY_MAX_SITEMAPS", cls.max_sitemaps),
+            max_sitemap_depth=settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH", cls.max_sitemap_depth),
+            max_sitemap_entries=settings.getint("DISCOVERY_MAX_SITEMAP_ENTRIES", cls.max_sitemap_entries),
+        )
+        for name, minimum in (("max_sitemaps", 1), ("max_sitemap_depth", 0), ("max_sitemap_entries", 1)):
+            if getattr(limits, name) < minimum:
+                raise ValueError(f"DISCOVERY_{name.upper()} must be >= {minimum}, got {getattr(limits, name)}")
+        return limits

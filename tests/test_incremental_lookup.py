@@ -1,0 +1,77 @@
+"""The incremental middleware over a sitemap's worth of article links, through
+``build_from_crawler`` with a real store on nx-27017: lookups go ``LOOKUP_BATCH`` links at a
+time, and a lookup the server refuses lets its links through, counted, instead of losing them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pymongo
+import pytest
+from scrapy import Request, Spider
+from scrapy.http import XmlResponse
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.middlewares.incremental import ARTICLE_URL_META, IncrementalMiddleware
+from pipelines.store import ArticleStore, StoreTarget
+from tests.conftest import MongoTarget
+from tests.test_store_known import Finds, stored, url
+
+
+@pytest.fixture
+def middleware(mongo: MongoTarget) -> Iterator[tuple[IncrementalMiddleware, Finds]]:
+    crawler = get_crawler(Spider, {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    built = build_from_crawler(IncrementalMiddleware, crawler)
+    finds = Finds()
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[finds])
+    built.store = ArticleStore(client[mongo.database], StoreTarget(mongo.uri, mongo.database, ""), client)
+    try:
+        yield built, finds
+    finally:
+        client.close()
+        built._executor.shutdown()
+
+
+def article_requests(urls: list[str]) -> list[Request]:
+    return [Request(u, meta={ARTICLE_URL_META: u}) for u in urls]
+
+
+def output(middleware: IncrementalMiddleware, requests: list[Request]) -> list[Request]:
+    async def callback() -> AsyncIterator[Request]:
+        for request in requests:
+            yield request
+
+    async def run() -> list[Request]:
+        response = XmlResponse("https://endless.kg/sitemap.xml", body=b"<urlset/>")
+        return [r async for r in middleware.process_spider_output(response, callback())]
+
+    return asyncio.run(run())
+
+
+def stat(middleware: IncrementalMiddleware, key: str) -> Any:
+    return middleware.stats.get_value(key)
+
+
+def test_links_are_looked_up_a_batch_at_a_time(middleware: tuple[IncrementalMiddleware, Finds]) -> None:
+    incremental, finds = middleware
+    incremental.store.db["articles"].insert_many([stored(n) for n in range(0, 2_500, 100)])  # type: ignore[union-attr]
+    kept = output(incremental, article_requests([url(n) for n in range(2_500)]))
+    assert [r.url for r in kept] == [url(n) for n in range(2_500) if n % 100]
+    assert finds.sizes == [1_000, 1_000, 1_000, 1_000, 500, 500]  # ids then URLs, per batch of links
+    assert stat(incremental, "incremental/known") == 25
+
+
+def test_a_refused_lookup_lets_its_links_through_counted(middleware: tuple[IncrementalMiddleware, Finds]) -> None:
+    incremental, _ = middleware
+    incremental.store.db["articles"].insert_many([stored(n) for n in range(5)])  # type: ignore[union-attr]
+    # A batch of links so long that MongoDB refuses the query (DocumentTooLarge, 20 MB), then normal ones.
+    giants = [url(n, pad=20_000) for n in range(1_000, 2_000)]
+    kept = output(incremental, article_requests([*giants, *(url(n) for n in range(10))]))
+    assert [r.url for r in kept] == [*giants, *(url(n) for n in range(5, 10))]
+    assert stat(incremental, "incremental/lookup_failed") == 1
+    assert stat(incremental, "incremental/known") == 5

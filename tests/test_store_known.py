@@ -1,0 +1,102 @@
+"""``ArticleStore.known``: which linked articles are stored, asked in batches so that a
+sitemap's worth of links never makes a query MongoDB refuses (16 MB documents), against
+nx-27017 over pymongo and the embedded store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+from pymongo import monitoring
+
+from crawler.urls import url_id
+from pipelines.store import ArticleStore, StoreTarget
+from tests.conftest import MongoTarget
+
+NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def url(n: int, pad: int = 0) -> str:
+    return f"https://endless.kg/news/{n}/{'x' * pad}"
+
+
+def stored(n: int, *aliases: str) -> dict[str, Any]:
+    """A stored article checked after its last revisit step (7 d): not due again."""
+    return {"_id": url_id(url(n)), "url": url(n), "urls": [url(n), *aliases], "site": "endless",
+            "published": NOW, "last_checked": NOW + timedelta(days=8)}
+
+
+class Finds(monitoring.CommandListener):
+    """The ``$in`` list lengths of every ``find`` the client sends."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.sizes += [len(cond["$in"]) for cond in event.command["filter"].values()
+                           if isinstance(cond, dict) and "$in" in cond]
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
+    """A store on the test database whose client reports its ``find`` commands."""
+    finds = Finds()
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[finds])
+    store = ArticleStore(client[mongo.database], StoreTarget(mongo.uri, mongo.database, ""), client)
+    store.ensure_indexes()
+    try:
+        yield store, finds
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["mongo", "embedded"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
+    if request.param == "mongo":
+        target = request.getfixturevalue("mongo")
+        opened = ArticleStore.connect(StoreTarget(target.uri, target.database, ""))
+    else:
+        opened = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_known_finds_articles_by_id_and_by_any_of_their_urls(store: ArticleStore) -> None:
+    store.db["articles"].insert_many([stored(1), stored(2, url(20)), stored(3), stored(4, url(40))])
+    asked = [url(n) for n in (1, 20, 3, 5, 40, 6, 7)]  # 20 and 40 are other URLs of 2 and 4
+    known = store.known([url_id(u) for u in asked], asked, batch=2)
+    assert set(known) == {url_id(url(n)) for n in (1, 2, 3, 4)}
+    assert known[url_id(url(2))]["urls"] == [url(2), url(20)]
+    assert known[url_id(url(1))]["published"] == NOW
+
+
+def test_known_asks_at_most_a_batch_of_values_per_query(watched: tuple[ArticleStore, Finds]) -> None:
+    store, finds = watched
+    store.db["articles"].insert_many([stored(n) for n in range(0, 2_500, 100)])
+    asked = [url(n) for n in range(2_500)]
+    known = store.known([url_id(u) for u in asked], asked)
+    assert set(known) == {url_id(url(n)) for n in range(0, 2_500, 100)}
+    assert finds.sizes == [1_000, 1_000, 500] * 2  # by _id, then by urls
+
+
+def test_a_lookup_larger_than_a_mongodb_document_is_answered(watched: tuple[ArticleStore, Finds]) -> None:
+    store, finds = watched
+    asked = [url(n, pad=500) for n in range(30_000)]  # ~19 MB of ids and URLs: one query would be refused
+    store.db["articles"].insert_many([stored(7, asked[7]), stored(29_999, asked[29_999])])
+    known = store.known([url_id(u) for u in asked], asked)
+    assert set(known) == {url_id(url(7)), url_id(url(29_999))}
+    assert max(finds.sizes) == 1_000
