@@ -305,10 +305,10 @@ class ArticleStore:
         """
         fields = {"urls": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
         found: dict[str, dict[str, Any]] = {}
-        for field, values in (("_id", ids), ("urls", urls)):
+        for key, values in (("_id", ids), ("urls", urls)):
             for start in range(0, len(values), batch):
                 found.update((d["_id"], d) for d in self.db["articles"].find(
-                    {field: {"$in": values[start:start + batch]}}, fields))
+                    {key: {"$in": values[start:start + batch]}}, fields))
         return found
 
     def record_run(self, run: dict[str, Any]) -> None:
