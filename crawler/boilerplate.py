@@ -60,8 +60,10 @@ _CROSS_LINK = re.compile(
 )
 
 _CREDIT_WORDS = r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото"
+# The caption ends on a non-space and its whitespace is taken whole (\s++), so a line of
+# spaces is read once, not once per possible end of the caption.
 _CREDIT = re.compile(
-    rf"^(?:(?P<caption>.+?)[.,;]?\s+)?(?:(?:{_CREDIT_WORDS})\s*(?:/|:|©|by\b|-|—)|image\s*:)\s*(?P<credit>.+)$",
+    rf"^(?:(?P<caption>.*?\S)[.,;]?\s++)?(?:(?:{_CREDIT_WORDS})\s*+(?:/|:|©|by\b|-|—)|image\s*+:)\s*(?P<credit>.+)$",
     re.IGNORECASE,
 )
 _MAX_CREDIT_LINE = 160

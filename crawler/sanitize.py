@@ -1,39 +1,123 @@
-"""Stored HTML is inert: scripts, frames, embedded objects, event-handler attributes
-and ``javascript:`` links are removed before any page is kept for re-extraction.
-lxml_html_clean is lxml's own maintained cleaner (split out of lxml 5); its own
-``javascript`` option rewrites every link of the page, so handlers and script URLs
-are removed here in one pass instead (a sixth of the cost). Browsers ignore whitespace
-and control characters inside a scheme (a tab inside ``javascript:``), so the check does too."""
+"""Stored HTML is inert: opened in a browser, nothing in it runs, navigates or loads a
+stylesheet from elsewhere, and what extraction reads (text, markup, meta, JSON-LD) stays.
+
+lxml_html_clean (lxml's own maintained cleaner) removes scripts, frames, embedded objects,
+processing instructions and the elements listed in ``_KILL``; its own ``javascript`` option
+rewrites every link of the page, so one pass here removes the rest instead (a sixth of the
+cost): event handlers in any case, script URLs (``javascript:``, ``vbscript:``, HTML/SVG/XML
+``data:``) in any URL attribute, ``srcdoc``, script-bearing CSS, ``<meta http-equiv=refresh>``
+and external stylesheets and preloads. lxml has decoded entities (``&#106;avascript:``) by
+then, and browsers drop whitespace and control characters inside a scheme, so the check does too.
+
+Mutation XSS: lxml parses ``<noscript>`` as markup and ``<style>`` as raw text everywhere,
+a browser parses the first as raw text and the second, inside ``<svg>``/``<math>``, as
+markup, so a comment or text that is harmless to lxml can become an element in the browser:
+``<noscript>`` goes (extraction skips it anyway) and so does a ``<style>`` holding ``<``.
+"""
 
 from __future__ import annotations
+
+import re
 
 from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
+# Dropped with their content: <base> retargets every relative link; SVG animation can set an
+# <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
+_KILL = ("noscript", "base", "portal", "fencedframe", "animate", "animatemotion", "animatetransform",
+         "animatecolor", "set")
 _CLEANER = Cleaner(
     scripts=True, javascript=False, comments=False, style=False, inline_style=False, links=False, meta=False,
     page_structure=False, processing_instructions=True, embedded=True, frames=True, forms=False,
-    annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False,
+    annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False, kill_tags=_KILL,
 )
 
+_URL_ATTRIBUTES = frozenset({
+    "href", "src", "srcset", "action", "formaction", "data", "background", "poster", "codebase", "cite",
+    "longdesc", "lowsrc", "dynsrc", "usemap", "profile", "manifest", "icon", "archive", "classid", "code",
+})
+_SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "livescript"})
+_MARKUP_TYPES = ("html", "xml", "svg")  # data: URLs of these types are documents that can run script
+_IGNORED = dict.fromkeys(range(0x21), None)  # whitespace and control characters a browser skips
+_LOADING_RELS = frozenset({"stylesheet", "import", "preload", "modulepreload", "prefetch", "prerender",
+                           "preconnect", "dns-prefetch", "manifest", "serviceworker"})
+_META_ACTIONS = frozenset({"refresh", "set-cookie"})
 
-_URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "xlink:href", "srcdoc")
-_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+_CSS_SUSPECT = re.compile(r"expression|script|binding|behaviou?r|import|\\|/\*", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)  # an unclosed comment runs to the end
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+_CSS_SCRIPT = ("expression(", "javascript:", "vbscript:", "-moz-binding", "behavior:", "behaviour:", "@import")
 
 
 def _runs(value: str) -> bool:
-    scheme = "".join(c for c in value[:64] if c > " ").lower()
-    return scheme.startswith(_SCRIPT_SCHEMES)
+    """True for a URL that runs script: a script scheme or a data: URL of a markup document."""
+    scheme, colon, rest = value.partition(":")
+    if not colon:
+        return False
+    scheme = scheme.translate(_IGNORED).lower()
+    if scheme in _SCRIPT_SCHEMES:
+        return True
+    mime = rest.partition(",")[0].translate(_IGNORED).lower()
+    return scheme == "data" and any(kind in mime for kind in _MARKUP_TYPES)
 
 
-def _drop_handlers_and_script_urls(document: HtmlElement) -> None:
+def _css_unescape(match: re.Match[str]) -> str:
+    if match[2] is not None:
+        return match[2]
+    code = int(match[1], 16)
+    return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+
+
+def _css_runs(css: str) -> bool:
+    """True for CSS that runs script or loads more CSS (comments and escapes seen through)."""
+    if not _CSS_SUSPECT.search(css):
+        return False
+    plain = _CSS_ESCAPE.sub(_css_unescape, _CSS_COMMENT.sub("", css)).translate(_IGNORED).lower()
+    return any(word in plain for word in _CSS_SCRIPT)
+
+
+def _unsafe_element(element: HtmlElement) -> bool:
+    """True for an element that acts on its own: meta refresh, an external stylesheet or preload,
+    CSS that runs or that a browser may read as markup."""
+    tag = element.tag
+    if tag == "meta":
+        return (element.get("http-equiv") or "").strip().lower() in _META_ACTIONS
+    if tag == "link":
+        return not _LOADING_RELS.isdisjoint((element.get("rel") or "").lower().split())
+    if tag == "style":
+        text = element.text or ""
+        return "<" in text or _css_runs(text)
+    return False
+
+
+def _unsafe_attribute(name: str, value: str) -> bool:
+    name = name.lower()
+    if name.startswith("on") or name == "srcdoc":
+        return True
+    if name == "style":
+        return _css_runs(value)
+    return (name in _URL_ATTRIBUTES or name.endswith("href")) and _runs(value)
+
+
+def _scrub(document: HtmlElement) -> None:
+    doomed = []
     for element in document.iter(etree.Element):
+        if element.tag in ("meta", "link", "style") and _unsafe_element(element):
+            doomed.append(element)
+            continue
         attributes = element.attrib
-        for name in [n for n in attributes if n.lower().startswith("on")
-                     or (n.lower() in _URL_ATTRIBUTES and _runs(attributes[n]))]:
-            del attributes[name]
+        if attributes:
+            for name in [n for n, v in attributes.items() if _unsafe_attribute(n, v)]:
+                del attributes[name]
+    for element in doomed:
+        element.drop_tree()
+
+
+def _json_ld(text: str) -> str:
+    """JSON-LD text that cannot close its <script> or open an escape ("<\\/" is "</" in JSON)."""
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 def inert_html(html: str) -> str:
@@ -45,12 +129,12 @@ def inert_html(html: str) -> str:
         return ""
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
     _CLEANER(document)
-    _drop_handlers_and_script_urls(document)
+    _scrub(document)
     head = document.find("head")
     if head is None:
         head = document.makeelement("head", {})
         document.insert(0, head)
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
-        head[-1].text = text
+        head[-1].text = _json_ld(text)
     return tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")

@@ -324,9 +324,16 @@ def _value(match: re.Match[str], tz: tzinfo, now: datetime) -> datetime | None:
 
 def _candidates(text: str) -> Iterator[re.Match[str]]:
     """Date-shaped spans, left to right; at one position the longest, then on after its end."""
+    # Each pattern's next match is kept until the scan passes its start (a search from a later
+    # position would find the same one), so a text of many impossible dates ("31.02.2025 ...")
+    # is read once per pattern instead of once per candidate.
+    ahead = [pattern.search(text) for pattern in _PATTERNS]
     position = 0
     while True:
-        matches = [m for pattern in _PATTERNS if (m := pattern.search(text, position))]
+        for i, found in enumerate(ahead):
+            if found is not None and found.start() < position:
+                ahead[i] = _PATTERNS[i].search(text, position)
+        matches = [m for m in ahead if m is not None]
         if not matches:
             return
         best = min(matches, key=lambda m: (m.start(), -m.end()))

@@ -10,7 +10,9 @@ from parsel import Selector
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
          ".pagination a.next::attr(href)", "a.next-page::attr(href)", ".nav-previous a::attr(href)")
-_SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+# Leading blanks stop at the line's end: a "\s*" there would rescan every following blank
+# line from each line start (quadratic in a robots.txt of empty lines).
+_SITEMAP_LINE = re.compile(r"^[^\S\n]*sitemap\s*+:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def feed_links(sel: Selector, base_url: str) -> list[str]:

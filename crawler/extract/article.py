@@ -89,7 +89,8 @@ def _site_all(page: _Page, field: str) -> Found:
 def _strip_site_name(title: str, site: SiteConfig | None) -> str:
     if not site or not site.site_names:
         return title
-    pattern = r"\s*[-|–—»:]\s*(?:{})\s*$".format("|".join(map(re.escape, site.site_names)))
+    # (?<!\s): the match starts where a whitespace run does, not again at each of its spaces.
+    pattern = r"(?<!\s)\s*[-|–—»:]\s*(?:{})\s*$".format("|".join(map(re.escape, site.site_names)))
     return re.sub(pattern, "", title, flags=re.IGNORECASE)
 
 

@@ -2,8 +2,8 @@
 
 ``load_site(name)`` reads ``crawler/sites/<name>.toml``; ``load_site_file(path)``
 reads any file, so an operator can add a site without code. Unknown keys, bad
-regexes, unknown time zones and malformed URLs fail at load with a message
-naming the file and the key.
+regexes (nested quantifiers included, see ``crawler.sites.patterns``), unknown time
+zones and malformed URLs fail at load with a message naming the file and the key.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health import Thresholds
+from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
 from crawler.urls import url_key
 
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
@@ -93,8 +94,8 @@ class SiteConfig:
     monitors: Thresholds = field(default_factory=Thresholds)
 
     def is_article_url(self, url: str) -> bool:
-        """True when ``url`` looks like an article of this site."""
-        if any(p.search(url) for p in self.exclude_urls):
+        """True when ``url`` looks like an article of this site (never for an unfetchably long one)."""
+        if len(url) > MAX_URL_LENGTH or any(p.search(url) for p in self.exclude_urls):
             return False
         return self.article_url.search(url) is not None
 
@@ -122,9 +123,14 @@ def _regex(where: str, pattern: Any) -> re.Pattern[str]:
     if not isinstance(pattern, str):
         raise SiteConfigError(f"{where} must be a string")
     try:
-        return re.compile(pattern)
+        compiled = re.compile(pattern)
     except re.error as exc:
         raise SiteConfigError(f"{where} is not a valid regex: {exc}") from None
+    if has_nested_quantifier(pattern):
+        raise SiteConfigError(
+            f"{where}: {pattern!r} repeats a part that itself repeats, which can take exponential time on a "
+            "long URL; make the inner repeat possessive (++, *+) or atomic ((?>...))")
+    return compiled
 
 
 def _check_keys(where: str, data: dict[str, Any], allowed: set[str], required: set[str]) -> None:

@@ -28,6 +28,7 @@ from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.items import ArticleChecked, ArticleItem
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.sites import SiteConfig, load_site
+from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SpiderArgs
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.urls import Mirror, canonical_url
@@ -89,7 +90,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         for link in sorted(links, key=lambda lk: lk.date or datetime.min.replace(tzinfo=UTC), reverse=True):
             url = self.real_url(link.url)
             key = canonical_url(url)
-            if not self.is_article_url(key):
+            if len(key) > MAX_URL_LENGTH:  # Scrapy never fetches it; no URL pattern runs on it
+                self._count("discovery/skipped/url_too_long")
+                logger.debug("Skipped a %(n)d-character link from %(source)s", {"n": len(key), "source": source})
+            elif not self.is_article_url(key):
                 self._count("discovery/skipped/not_article_url")
             elif not self._is_recent(link):
                 self._count("discovery/skipped/old")
