@@ -24,8 +24,11 @@ from urllib.parse import quote, unquote
 MASK = "***"
 # The password runs to the LAST "@" of the URI: an unescaped password may hold "/", "@",
 # ":", "?" or "#". A URI ends at whitespace, a quote or an angle bracket (repr, JSON, Scrapy's <GET url>).
+# Log lines quote page URLs, so the pattern stays linear: a scheme starts a run of scheme characters and
+# is read possessively, and user and password are bounded (longer secrets are masked as registered literals).
 _USERINFO = re.compile(
-    r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/?#@'\"<>]*):(?P<password>[^\s'\"<>]*)@", re.IGNORECASE)
+    r"(?P<scheme>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://)(?P<user>[^\s:/?#@'\"<>]{0,256}):"
+    r"(?P<password>[^\s'\"<>]{0,1024})@", re.IGNORECASE)
 SECRET_URI_SETTINGS = ("MONGO_URI", "REDIS_URL")  # only the password is secret
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|WEBHOOK", re.IGNORECASE)  # the whole value is secret
 MIN_SECRET_LENGTH = 4  # shorter literals would mask ordinary words; URIs still mask them in place

@@ -20,6 +20,7 @@ from crawler.extract.article import extract_article
 from crawler.extract.cleanup import attribution
 from crawler.language import detect_language, parse_language_tag
 from crawler.minhash import signature
+from crawler.secrets import mask_uri
 from crawler.sites import SiteConfigError, load_site, parse_site, site_names
 from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
 from crawler.spiders.news import generic_site
@@ -162,6 +163,9 @@ def _texts() -> dict[str, tuple[Callable[[str], Any], str]]:
         "machine date": (parse_datetime, "2025-03-14 " + "1" * N),
         "dotted date": (parse_datetime, "14.03.2025" + " ," * N),
         "permalink date": (date_from_url, HOME + "2025/03/" * (N // 8)),
+        # Every log record passes through mask_uri, and log lines quote page URLs.
+        "credentials: schemes": (mask_uri, "a://" * (N // 4)),
+        "credentials: userinfo": (mask_uri, "http://u:" + "p" * N + " http://" * (N // 8)),
     }
 
 
