@@ -28,11 +28,12 @@ from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
 
 from crawler.boilerplate import is_not_a_person
+from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.extract.generic import bounded_html, generic_paragraphs, is_oversized
+from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
 from crawler.language import detect_language, parse_language_tag
 from crawler.limits import MAX_MATCHES, RecordLimits
@@ -328,13 +329,18 @@ def _site_body(page: _Page) -> Body | None:
     return None
 
 
-def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Featured image first, then body images; a repeated URL keeps one record with every caption/credit."""
+def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]],
+                  limits: RecordLimits) -> list[dict[str, Any]]:
+    """Featured image first, then body images; a repeated URL keeps one record with every caption/credit.
+    Captions and credits stop just past their cap; an image whose URL is longer than a URL can be is dropped."""
     merged: dict[str, dict[str, Any]] = {}
     for image in ([featured] if featured else []) + inline:
+        if len(image["url"]) > limits.url_chars:
+            continue
         kept = merged.setdefault(image["url"], dict(image))
         for key in ("caption", "credit"):
-            kept[key] = kept.get(key) or image.get(key)
+            text = kept.get(key) or image.get(key)
+            kept[key] = text[: limits.text_chars + 1] if text else text
     return list(merged.values())
 
 
@@ -348,7 +354,7 @@ def _body(page: _Page) -> tuple[Body, str]:
     if body is not None and sum(map(len, body.paragraphs)) >= SHORT_SITE_BODY_CHARS:
         return body, "site"
     if is_oversized(page.html, page.sel.root):
-        found = generic_paragraphs(bounded_html(page.sel.root), page.url, precision_pass=False)
+        found = oversized_page_paragraphs(page.sel.root, page.url)
     else:
         found = generic_paragraphs(page.html, page.url)
     generic = Body.of(found, page.limits).paragraphs
@@ -366,7 +372,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
 
     ``page_type`` says whether the page declares itself an article; fields the
     page does not have come back as ``None`` or empty, and ``sources`` names the
-    method that produced each field that was found. Lists and texts stop a little
+    method that produced each field that was found. ``script_shell`` says whether
+    the page looks like a script shell (scripts, next to no text). Lists and texts stop a little
     past ``limits`` (the cleaning pipeline cuts them and counts what it cut).
     """
     limits = limits or RecordLimits()
@@ -397,8 +404,11 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
             sources[name] = method
     featured = _featured_image(page)
     body, sources["body"] = _body(page)
-    record["images"] = _merge_images(featured, body.images)
+    record["images"] = _merge_images(featured, body.images, limits)
     record["paragraphs"], _ = clean_paragraphs(body.paragraphs, record["images"])
+    # A page this short may be a script shell to render in a browser; the spider decides.
+    short = sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS
+    record["script_shell"] = short and looks_like_script_shell(page.sel)
     record["language"], record["script"], method = _language(record, declared)
     record["language_declared"] = parse_language_tag(declared[0] if declared else None)[0]
     if method:

@@ -26,7 +26,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from crawler.browser import browser_meta, looks_like_script_shell
+from crawler.browser import SHELL_BODY_CHARS, browser_meta
 from crawler.discovery import Link
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.failures import ALREADY_LOGGED, failure_kind
@@ -40,7 +40,6 @@ from crawler.urls import Mirror, canonical_url
 
 logger = logging.getLogger(__name__)
 
-SHELL_BODY_CHARS = 200  # less body text than this, on a script shell: render it
 MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's charset is wrong
 
 
@@ -175,7 +174,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                         fetched_at: datetime, text: str) -> Iterator[Any]:
         """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
-        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response):
+        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response, record):
             yield self._article_request(seen_as, browser=True)
             return
         if record["page_type"] == "listing" or (self.strict_page_type and record["page_type"] != "article"):
@@ -243,11 +242,11 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.info("%(url)s is %(lang)s, declared %(declared)s",
                         {"url": item.url, "lang": item.language, "declared": item.language_declared})
 
-    def _should_render(self, response: TextResponse) -> bool:
+    def _should_render(self, response: TextResponse, record: dict[str, Any]) -> bool:
         """A script shell fetched without a browser: render it, and every later page of the site."""
         if response.meta.get("playwright") or not self.browser_enabled:
             return False
-        if not looks_like_script_shell(response.text):
+        if not record["script_shell"]:
             return False
         self._count("browser/retried")
         if not self.use_browser:
