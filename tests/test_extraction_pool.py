@@ -6,12 +6,12 @@ never the crawl."""
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import signal
 import time
 from datetime import UTC, datetime
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,8 +94,10 @@ def test_a_page_over_the_budget_is_given_up_and_counted_and_the_crawl_goes_on() 
         return slow, given_up_after, await parse(crawl, NORMAL)
 
     try:
+        first = crawl.extractor.pids
         slow, given_up_after, after = asyncio.run(run())
-        assert len(multiprocessing.active_children()) == 1  # the stopped worker is reaped, its successor runs
+        assert not Path(f"/proc/{first[0]}").exists()  # stopped and reaped
+        assert len(crawl.extractor.pids) == 1 and crawl.extractor.pids != first  # its successor runs
     finally:
         crawl.closed("finished")
     assert slow == []
@@ -110,8 +112,8 @@ def test_a_worker_that_dies_costs_one_page_counted() -> None:
 
     async def run() -> tuple[list[Any], list[Any]]:
         await parse(crawl, NORMAL)
-        for child in multiprocessing.active_children():
-            os.kill(child.pid or 0, signal.SIGKILL)  # as the kernel's OOM killer would
+        for pid in crawl.extractor.pids:
+            os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
         return await parse(crawl, NORMAL), await parse(crawl, NORMAL)
 
     try:
@@ -124,8 +126,10 @@ def test_a_worker_that_dies_costs_one_page_counted() -> None:
 
 
 def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+    pids = pool.pids
+
     async def run() -> tuple[str, dict[str, Any]]:
-        pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
         try:
             with pytest.raises(ExtractionFailed) as failed:
                 await pool.extract(None, URL, datetime.now(UTC))  # type: ignore[arg-type]
@@ -136,4 +140,4 @@ def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
     error, record = asyncio.run(run())
     assert "Traceback" in error and "Error" in error
     assert record["paragraphs"][0] == SENTENCE
-    assert multiprocessing.active_children() == []  # closed: nothing left running
+    assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import signal
+import os
+import socket
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +27,13 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from crawler.extract.worker import OK, READY
 from crawler.limits import RecordLimits
 from crawler.sites import SiteConfig
 
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 120.0  # seconds a new worker may take to import and warm up (a loaded 2-core host)
-_READY, _OK, _FAILED = "ready", "ok", "failed"
 
 
 class ExtractionTimeout(Exception):
@@ -66,36 +68,21 @@ class InlineExtractor:
         pass
 
 
-def _serve(conn: Connection, site: SiteConfig | None, limits: RecordLimits) -> None:
-    """A worker's loop: warm up, then extract each page received until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which closes the pipe
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    from crawler.extract.article import extract_article, warm_up
-
-    warm_up()
-    conn.send(_READY)
-    while True:
-        try:
-            html, url, fetched_at = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply: tuple[str, Any] = (_OK, extract_article(html, url, site, fetched_at, limits))
-        except Exception:
-            reply = (_FAILED, traceback.format_exc())
-        conn.send(reply)
-
-
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process (``python -m crawler.extract.worker``) and the crawl's end of its connection."""
 
     def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: forking a threaded crawl is unsafe
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child_end, site, limits), name="extraction",
-                                       daemon=True)
-        self.process.start()
-        child_end.close()
+        ours, theirs = socket.socketpair()
+        with theirs:
+            # A fresh interpreter: forking a crawl that runs threads is unsafe, and multiprocessing's
+            # "spawn" would import the crawl's main module (a user's script, even) again in it.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+        self.conn = Connection(ours.detach())
+        self.conn.send((site, limits))
         self.ready = False
 
     def run(self, request: tuple[str, str, datetime], budget: float) -> tuple[str, Any]:
@@ -104,20 +91,20 @@ class _Worker:
             if not self.ready:
                 if not self.conn.poll(START_TIMEOUT):
                     raise ExtractionFailed(f"the extraction worker did not start within {START_TIMEOUT:.0f} s")
-                self.ready = self.conn.recv() == _READY
+                self.ready = self.conn.recv() == READY
             self.conn.send(request)
             if not self.conn.poll(budget):
                 raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
             return self.conn.recv()
         except (EOFError, OSError):
-            self.process.join(1)
-            raise ExtractionFailed(f"the extraction worker exited (code {self.process.exitcode})") from None
+            code = self.process.wait(1)
+            raise ExtractionFailed(f"the extraction worker exited (code {code})") from None
 
     def stop(self) -> None:
-        """End the worker at once (it may be stuck in a page) and reap it. The pipe closes last: a
-        thread still waiting on it then wakes to the worker's end of file, not to a reused descriptor."""
+        """End the worker at once (it may be stuck in a page) and reap it. The connection closes last:
+        a thread still waiting on it then wakes to the worker's end of file, not to a reused descriptor."""
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(5)
         self.conn.close()
 
 
@@ -142,6 +129,11 @@ class ExtractionPool:
         self.on_start()
         return worker
 
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the workers."""
+        return [worker.process.pid for worker in self._all]
+
     async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
         """The record of one page; raises ExtractionTimeout or ExtractionFailed."""
         worker = await self._idle.get()
@@ -155,7 +147,7 @@ class ExtractionPool:
             self._idle.put_nowait(self._start())
             raise
         self._idle.put_nowait(worker)
-        if status != _OK:
+        if status != OK:
             raise ExtractionFailed(value)
         return value
 

@@ -110,7 +110,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                            {"url": url, "chars": len(text), "error": exc})
         except ExtractionFailed as exc:
             self._count("articles/errors/extract")
-            logger.error("Extraction failed for %(url)s: %(error)s", {"url": url, "error": exc})
+            lines = str(exc).strip().splitlines() or ["?"]
+            logger.error("Extraction failed for %(url)s: %(error)s", {"url": url, "error": lines[-1]})
+            logger.debug("Extraction of %(url)s: %(trace)s", {"url": url, "trace": exc})
         return None
 
     # -- discovery ---------------------------------------------------------------
