@@ -52,4 +52,5 @@ MAX_MATCHES = 1_000  # nodes one site selector may match
 GENERIC_MAX_ELEMENTS = 6_000
 GENERIC_MAX_HTML_CHARS = 2_500_000
 GENERIC_MAX_CHARS = 300_000  # text characters the generic extractor is given from such a page
+DATE_SEARCH_MAX_CHARS = 1_000_000  # HTML the generic date search (htmldate: a second per MB) reads, from the top
 MAX_BODY_DEPTH = 100  # body containers nested deeper are read as one text block

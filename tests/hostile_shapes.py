@@ -51,6 +51,15 @@ def dates(n: int) -> str:
     return page(f"<p>{times}</p>", outside=f"<div class='date'>{times}</div>")
 
 
+def undated(n: int) -> str:
+    """A page with no machine-readable date and ``n`` different dates in its text: the generic date search
+    (htmldate, then dateparser on each candidate) reads them all."""
+    divs = "".join(f"<div class='x'>{1 + i % 28} марта 20{10 + i % 15}, {i % 24}:{i % 60:02d} текст {i}</div>"
+                   for i in range(n))
+    head = f"<head><title>{TITLE}</title></head>"
+    return f"<html lang='ru'>{head}<body><h1>{TITLE}</h1><p>{SENTENCE}</p>{divs}</body></html>"
+
+
 def jsonld_blocks(n: int) -> str:
     block = "<script type='application/ld+json'>{\"@type\": \"Thing\", \"name\": \"x%d\"}</script>"
     return page(head="".join(block % i for i in range(n)))
@@ -74,6 +83,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "links": (links, 100_000),
     "text_node": (text_node, 5_000_000),
     "dates": (dates, 20_000),
+    "undated": (undated, 20_000),
     "jsonld_blocks": (jsonld_blocks, 50_000),
     "jsonld_keywords": (jsonld_keywords, 1_000_000),
     "table": (table, 20_000),

@@ -47,6 +47,7 @@ def timed(html: str, site: SiteConfig | None) -> tuple[dict, float]:  # type: ig
     ("links", 30_000, True),  # 27 s: the site's body is short, so the generic extractor cross-checks it
     ("table", 8_000, False),  # 12 s
     ("dates", 30_000, False),  # 10 s (trafilatura deletes each <time>, joining texts: quadratic)
+    ("undated", 5_000, False),  # 126 s (htmldate hands each different date to dateparser, 25 ms each)
 ])
 def test_hostile_shapes_are_extracted_in_seconds(site: SiteConfig, shape: str, size: int, with_site: bool) -> None:
     record, seconds = timed(SHAPES[shape][0](size), site if with_site else None)

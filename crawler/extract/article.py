@@ -36,7 +36,7 @@ from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
 from crawler.language import detect_language, parse_language_tag
-from crawler.limits import MAX_MATCHES, RecordLimits
+from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import SiteConfig
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
@@ -180,23 +180,41 @@ DATEPARSER_LANGUAGES = ("ru", "en", "ky", "kk", "uz", "uk", "be", "mn", "tr", "a
                         "de", "fr", "es", "it", "pt", "pl", "nl")
 
 
-@cache
-def _dateparser() -> Any:
-    """htmldate's external parser (its settings, as of htmldate 1.11) for :data:`DATEPARSER_LANGUAGES` only."""
-    from dateparser import DateDataParser  # imported on first use, as htmldate does
-
-    return DateDataParser(languages=list(DATEPARSER_LANGUAGES), settings={
-        "NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"], "PREFER_DATES_FROM": "past",
-        "PREFER_LOCALE_DATE_ORDER": True, "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True})
+MAX_DATEPARSER_CALLS = 50  # per page: each costs about 10 ms, and a page can show 20,000 different dates
 
 
+class _CappedDateParser:
+    """dateparser as htmldate calls it, answering nothing once a page has used up its calls."""
+
+    def __init__(self) -> None:
+        from dateparser import DateDataParser  # imported on first use, as htmldate does
+
+        self.parser = DateDataParser(languages=list(DATEPARSER_LANGUAGES), settings={  # htmldate 1.11's settings
+            "NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"], "PREFER_DATES_FROM": "past",
+            "PREFER_LOCALE_DATE_ORDER": True, "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True})
+        self.calls_left = MAX_DATEPARSER_CALLS
+
+    def get_date_data(self, text: str) -> Any:
+        if self.calls_left <= 0:
+            return {"date_obj": None}
+        self.calls_left -= 1
+        return self.parser.get_date_data(text)
+
+
+_dateparser = cache(_CappedDateParser)
 htmldate.extractors.get_external_parser = _dateparser
 
 
 def _htmldate(page: _Page, tz: tzinfo) -> datetime | None:
     """The publication day htmldate finds (it weighs URL, meta, visible and header dates); local midnight."""
-    found = find_date(page.html, url=page.url, extensive_search=True, original_date=True,
-                      max_date=page.now.strftime("%Y-%m-%d"))
+    parser = _dateparser()
+    parser.calls_left = MAX_DATEPARSER_CALLS
+    try:
+        found = find_date(page.html[:DATE_SEARCH_MAX_CHARS], url=page.url, extensive_search=True, original_date=True,
+                          max_date=page.now.strftime("%Y-%m-%d"))
+    finally:
+        if parser.calls_left <= 0:  # htmldate cached the strings refused here as dateless: forget them
+            htmldate.extractors.try_date_expr.cache_clear()
     return parse_datetime(found, tz) if found else None
 
 
