@@ -18,8 +18,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class RecordLimits:
+    """The cap of each field of a record (characters or items)."""
+
     title_chars: int = 500
-    text_chars: int = 2_000  # lead, section, published_raw, modified_raw, attribution, image caption and credit
+    text_chars: int = 2_000  # lead, section, published_raw, modified_raw, an image's caption and credit
     paragraph_chars: int = 50_000  # one paragraph
     paragraphs: int = 5_000
     body_chars: int = 500_000  # all paragraphs together
