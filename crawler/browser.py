@@ -11,8 +11,9 @@ from parsel import Selector
 from crawler.text import normalize_text
 
 HEAVY_RESOURCES = frozenset({"image", "media", "font"})
+SHELL_BODY_CHARS = 200  # an extracted body shorter than this may be a script shell's
 _APP_ROOTS = "#__next, #root, #app, #__nuxt, [data-reactroot], [ng-app]"
-_VISIBLE_TEXT = "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+_HIDDEN = frozenset({"script", "style", "noscript"})
 _SHELL_TEXT_CHARS = 400
 
 
@@ -26,11 +27,33 @@ def browser_meta() -> dict[str, Any]:
     return {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "networkidle"}}
 
 
-def looks_like_script_shell(html: str) -> bool:
-    """True when a page carries scripts but (almost) no text: an empty app root or a near-empty body."""
-    sel = Selector(text=html)
-    if not sel.css("script"):
+def looks_like_script_shell(page: str | Selector) -> bool:
+    """True when a page (HTML, or parsed) carries scripts but (almost) no text: an empty app root or
+    a near-empty body."""
+    sel = Selector(text=page) if isinstance(page, str) else page
+    if sel.root.find(".//script") is None:
         return False
     if any(not normalize_text(root.xpath("string()").get() or "") for root in sel.css(_APP_ROOTS)):
         return True
-    return len(normalize_text(" ".join(sel.xpath(_VISIBLE_TEXT).getall()))) < _SHELL_TEXT_CHARS
+    return _visible_chars(sel.root, _SHELL_TEXT_CHARS) < _SHELL_TEXT_CHARS
+
+
+def _visible_chars(root: Any, enough: int) -> int:
+    """Characters of the body's text outside scripts and styles, whitespace collapsed (as the
+    text would be joined and normalised), counted only up to ``enough``: a page of a million
+    nodes is not read to its end."""
+    chars = -1  # no separator before the first chunk
+    for body in root.iter("body"):
+        hidden = {node for element in body.iter(*_HIDDEN) for node in element.iter()}
+        for node in body.iter():
+            if isinstance(node.tag, str) and node not in hidden:
+                chars += _chars(node.text)
+            if node is not body and node.getparent() not in hidden:
+                chars += _chars(node.tail)
+            if chars >= enough:
+                return chars
+    return max(chars, 0)
+
+
+def _chars(text: str | None) -> int:
+    return len(normalize_text(text)) + 1 if text and not text.isspace() else 0

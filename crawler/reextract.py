@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extract.article import extract_article
 from crawler.items import ArticleItem
+from crawler.limits import RecordLimits
 from crawler.sites import SiteConfig
 from pipelines.cleaning import CleaningPipeline
 from pipelines.storage import to_document
@@ -39,17 +40,17 @@ class Counts(Counter[str]):
 
 @dataclass
 class Reextractor:
-    max_title_chars: int = 500
+    limits: RecordLimits = field(default_factory=RecordLimits)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     counts: Counts = field(default_factory=Counts)
 
     def __post_init__(self) -> None:
-        self._cleaning = CleaningPipeline(self.counts, self.max_title_chars)  # type: ignore[arg-type]
+        self._cleaning = CleaningPipeline(self.counts, self.limits)  # type: ignore[arg-type]
         self._validation = ValidationPipeline(self.counts, self.validation)  # type: ignore[arg-type]
 
     def fresh_document(self, old: dict[str, Any], html: str, site: SiteConfig) -> dict[str, Any] | None:
         """The record the crawl would store today for ``old``'s page; None when it would drop it."""
-        record = extract_article(html, old["url"], site, _aware(old["fetched_at"]))
+        record = extract_article(html, old["url"], site, _aware(old["fetched_at"]), self.limits)
         fields = {k: v for k, v in record.items() if k in ArticleItem.__dataclass_fields__ and k != "url"}
         item = ArticleItem(**fields, url=old["url"], urls=old.get("urls") or [old["url"]], site=old["site"],
                            edition=old.get("edition"), fetched_at=_aware(old["fetched_at"]),

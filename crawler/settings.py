@@ -61,6 +61,11 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = env_int("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, minimum=1)
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1) * 1000
 
+# Extraction runs in worker processes (0: in the crawl process, no budget); a page that takes
+# longer than the budget is given up and its worker replaced.
+EXTRACTION_WORKERS = env_int("EXTRACTION_WORKERS", 1, minimum=0)
+EXTRACTION_TIME_BUDGET_SECONDS = env_float("EXTRACTION_TIME_BUDGET_SECONDS", 10.0, minimum=0.1)
+
 # Incremental crawling: the store says which articles are known; known ones are
 # fetched again only on the revisit schedule (steps after publication).
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)

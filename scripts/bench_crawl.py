@@ -20,6 +20,7 @@ switched off here only. A development tool: it imports the test replica server.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
 import random
@@ -32,6 +33,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -232,9 +234,13 @@ def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int) -> list[fl
     from pipelines.store import _page_upsert
     from pipelines.validation import ValidationPipeline
 
+    async def items(spider: NewsSpider, response: HtmlResponse, url: str) -> list[Any]:
+        return [item async for item in spider.parse_article(response, seen_as=url)]
+
     timings = []
+    loop = asyncio.new_event_loop()
     for config, site_root, name in sites:
-        crawler = get_crawler(NewsSpider)
+        crawler = get_crawler(NewsSpider, settings_dict={"EXTRACTION_WORKERS": 0})  # extraction in this thread
         spider = NewsSpider.from_crawler(crawler, config=str(config))
         cleaning = CleaningPipeline.from_crawler(crawler)
         validation = ValidationPipeline.from_crawler(crawler)
@@ -244,11 +250,12 @@ def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int) -> list[fl
             response = HtmlResponse(url, body=page.read_bytes(), headers={"Content-Type": "text/html; charset=utf-8"},
                                     request=Request(url))
             started = time.thread_time()
-            for item in spider.parse_article(response, seen_as=url):
+            for item in loop.run_until_complete(items(spider, response, url)):
                 if isinstance(item, ArticleItem):
                     doc, html = to_document(validation.process_item(cleaning.process_item(item)))
                     _page_upsert(doc, html or "")
             timings.append((time.thread_time() - started) * 1000)
+    loop.close()
     return timings
 
 

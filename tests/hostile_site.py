@@ -26,7 +26,7 @@ CASES: dict[str, str] = {
     "truncated-html": STORED,  # and articles/truncated_html
     "active-content": STORED,  # stored with its scripts, frames and handlers removed
     "absurd-date": STORED,  # and validation/cleared/published/future
-    "giant-title": STORED,  # and cleaning/title_truncated
+    "giant-title": STORED,  # and cleaning/truncated/title
     "throttled-429": STORED,  # and retry_after/waited
     "unavailable-503": STORED,  # and retry_after/waited
     "binary": "articles/skipped/binary",

@@ -65,7 +65,7 @@ def test_repairs_are_counted(hostile_crawl: Any) -> None:
     assert stats["articles/charset_fixed"] == 2  # windows-1251 and KOI8-R behind a UTF-8 header
     assert stats["articles/truncated_html"] == 1
     assert stats["validation/cleared/published/future"] == 1
-    assert stats["cleaning/title_truncated"] == 1
+    assert stats["cleaning/truncated/title"] == 1
     assert stats["retry_after/waited"] == 2  # 429 and 503, each once
 
 

@@ -3,6 +3,8 @@ counted under its own stats key, none crashing the crawl."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,15 +23,19 @@ RUSSIAN = ("<html><head><meta charset='{charset}'><title>В Душанбе об�
 
 
 def spider_and_stats() -> tuple[Any, Any]:
-    crawler = get_crawler(AsiaplusSpider)
+    crawler = get_crawler(AsiaplusSpider, settings_dict={"EXTRACTION_WORKERS": 0})
     spider = AsiaplusSpider.from_crawler(crawler)
     return spider, crawler.stats
+
+
+async def _collect(results: AsyncIterator[Any]) -> list[Any]:
+    return [result async for result in results]
 
 
 def parse(body: bytes, content_type: bytes) -> tuple[list[Any], dict[str, Any]]:
     spider, stats = spider_and_stats()
     response = HtmlResponse(URL, body=body, headers={"Content-Type": content_type}, request=Request(URL))
-    return list(spider.parse_article(response, seen_as=URL)), stats.get_stats()
+    return asyncio.run(_collect(spider.parse_article(response, seen_as=URL))), stats.get_stats()
 
 
 @pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])

@@ -72,7 +72,7 @@ def test_cleaning_truncates_megabyte_titles() -> None:
     crawler = get_crawler(settings_dict={"CLEANING_MAX_TITLE_CHARS": 50})
     out = build_from_crawler(CleaningPipeline, crawler).process_item(article(title="x" * 1_000_000))
     assert len(out.title) == 51
-    assert crawler.stats.get_value("cleaning/title_truncated") == 1  # type: ignore[union-attr]
+    assert crawler.stats.get_value("cleaning/truncated/title") == 1  # type: ignore[union-attr]
 
 
 # -- validation ---------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from crawler.limits import RecordLimits
 from crawler.reextract import Reextractor, changed_fields, revised
 from crawler.sites import SiteConfig, SiteConfigError, load_site, load_site_file
 from crawler.store_command import StoreCommand
@@ -45,7 +46,7 @@ class Command(StoreCommand):
 
     def _reextract(self, store: ArticleStore, opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        worker = Reextractor(self.settings.getint("CLEANING_MAX_TITLE_CHARS", 500), ValidationConfig(
+        worker = Reextractor(RecordLimits.from_settings(self.settings), ValidationConfig(
             min_year=self.settings.getint("VALIDATION_MIN_YEAR", 1991)))
         sites = _Sites(load_site_file(path) for path in opts.config)
         outcome: Counter[str] = Counter()

@@ -4,28 +4,39 @@ Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
 (``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>`` and the
 permalink date for metadata). Nothing here imports Scrapy.
+
+Work per page is bounded: lists, texts and the body are gathered only a little
+past the record's caps (:class:`~crawler.limits.RecordLimits`), selectors read
+at most :data:`~crawler.limits.MAX_MATCHES` nodes, and the generic extractor is
+given a bounded copy of a huge page.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin
 
+import htmldate.extractors
 from htmldate import find_date
 from lxml.html import HtmlElement
-from parsel import Selector
+from parsel import Selector, SelectorList
+from parsel.csstranslator import css2xpath
 
 from crawler.boilerplate import is_not_a_person
+from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.extract.generic import generic_paragraphs
+from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
 from crawler.language import detect_language, parse_language_tag
+from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import SiteConfig
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
@@ -37,21 +48,27 @@ Found = tuple[Any, str] | None  # (value, method) or nothing
 class _Page:
     """A parsed page plus the site rules that apply to it."""
 
-    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None, now: datetime) -> None:
+    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None, now: datetime,
+                 limits: RecordLimits) -> None:
         self.html = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
         self.sel = Selector(text=self.html)
         self.url = url
         self.site = site
         self.now = now
+        self.limits = limits
         self.data: Structured = read_structured(self.sel)
+
+    def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
+        """The first ``limit`` matches of ``css`` (a site rule can match every link of a huge page)."""
+        return self.sel.xpath(f"({css2xpath(css)})[position() <= {limit}]")
 
     def site_values(self, field: str) -> list[str]:
         """Texts matched by the first of the site's selectors for ``field`` that matches."""
         for css in getattr(self.site.selectors, field) if self.site else ():
             if "::" in css:
-                raw = self.sel.css(css).getall()
+                raw = self.css(css).getall()
             else:
-                raw = [node.xpath("string()").get() or "" for node in self.sel.css(css)]
+                raw = [node.xpath("string()").get() or "" for node in self.css(css)]
             values = [v for v in (normalize_text(x) for x in raw) if v]
             if values:
                 return values
@@ -109,11 +126,12 @@ def _title(page: _Page) -> Found:
 
 def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
     """The raw string of a date, from the most trusted source that has one."""
-    return _first(
+    found = _first(
         lambda: _jsonld(page, jsonld_key),
         lambda: _meta(page, *meta_keys),
         lambda: _site_one(page, site_field),
     )
+    return (found[0][: page.limits.text_chars + 1], found[1]) if found else None
 
 
 def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
@@ -125,15 +143,16 @@ def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
     return value
 
 
+_DATE_TEXT_CHARS = 1_000  # a date-like element's text read for a date (a "date" class can wrap a whole page)
 _DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date]", "[class*=time]", ".byline", ".meta")
 
 
 def _generic_dates(page: _Page) -> Iterator[str]:
     """Date strings a page shows without site rules: ``<time datetime>``, then date-like elements' text."""
-    yield from page.sel.css("article time::attr(datetime), time::attr(datetime)").getall()[:3]
+    yield from page.css("article time::attr(datetime), time::attr(datetime)", 3).getall()
     for css in _DATE_TEXT:
-        for node in page.sel.css(css)[:3]:
-            yield node.xpath("string()").get() or ""
+        for node in page.css(css, 3):
+            yield (node.xpath("string()").get() or "")[:_DATE_TEXT_CHARS]
 
 
 def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
@@ -154,10 +173,49 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
 
 
+# htmldate's last resort, dateparser, finds a date's language among its 200 locales and compiles
+# each one's expressions on first use: 10 s of CPU the first time a page needs it, longer than the
+# extraction budget, so a fresh extraction process would be stopped on such a page again and again.
+# The region's languages and the common European ones take a second.
+DATEPARSER_LANGUAGES = ("ru", "en", "ky", "kk", "uz", "uk", "be", "mn", "tr", "az", "fa", "ar", "zh",
+                        "de", "fr", "es", "it", "pt", "pl", "nl")
+
+
+MAX_DATEPARSER_CALLS = 50  # per page: each costs about 10 ms, and a page can show 20,000 different dates
+
+
+class _CappedDateParser:
+    """dateparser as htmldate calls it, answering nothing once a page has used up its calls."""
+
+    def __init__(self) -> None:
+        from dateparser import DateDataParser  # imported on first use, as htmldate does
+
+        self.parser = DateDataParser(languages=list(DATEPARSER_LANGUAGES), settings={  # htmldate 1.11's settings
+            "NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"], "PREFER_DATES_FROM": "past",
+            "PREFER_LOCALE_DATE_ORDER": True, "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True})
+        self.calls_left = MAX_DATEPARSER_CALLS
+
+    def get_date_data(self, text: str) -> Any:
+        if self.calls_left <= 0:
+            return {"date_obj": None}
+        self.calls_left -= 1
+        return self.parser.get_date_data(text)
+
+
+_dateparser = cache(_CappedDateParser)
+htmldate.extractors.get_external_parser = _dateparser
+
+
 def _htmldate(page: _Page, tz: tzinfo) -> datetime | None:
     """The publication day htmldate finds (it weighs URL, meta, visible and header dates); local midnight."""
-    found = find_date(page.html, url=page.url, extensive_search=True, original_date=True,
-                      max_date=page.now.strftime("%Y-%m-%d"))
+    parser = _dateparser()
+    parser.calls_left = MAX_DATEPARSER_CALLS
+    try:
+        found = find_date(page.html[:DATE_SEARCH_MAX_CHARS], url=page.url, extensive_search=True, original_date=True,
+                          max_date=page.now.strftime("%Y-%m-%d"))
+    finally:
+        if parser.calls_left <= 0:  # htmldate cached the strings refused here as dateless: forget them
+            htmldate.extractors.try_date_expr.cache_clear()
     return parse_datetime(found, tz) if found else None
 
 
@@ -169,7 +227,7 @@ def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
 
 
 def _authors(page: _Page) -> Found:
-    jsonld = names(page.data.article.get("author"), page.data)
+    jsonld = list(islice(names(page.data.article.get("author"), page.data), MAX_MATCHES))
     found = _first(
         lambda: (jsonld, "jsonld"),
         lambda: _site_all(page, "authors"),
@@ -178,9 +236,19 @@ def _authors(page: _Page) -> Found:
     if found is None:
         return None
     skip = {n.casefold() for n in page.site.site_names} if page.site else set()
-    authors = [a for a in dict.fromkeys(_author_name(x) for x in found[0]) if a and a.casefold() not in skip
-               and not is_not_a_person(a)]
+    people = (a for a in _unique(_author_name(x) for x in found[0]) if a and a.casefold() not in skip
+              and not is_not_a_person(a))
+    authors = list(islice(people, page.limits.list_items + 1))
     return (authors, found[1]) if authors else None
+
+
+def _unique(values: Iterable[str]) -> Iterator[str]:
+    """``values`` without repeats, lazily."""
+    seen: set[str] = set()
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            yield value
 
 
 def _author_name(raw: str) -> str:
@@ -201,7 +269,7 @@ def _section(page: _Page) -> Found:
 
 def _tags(page: _Page) -> Found:
     return _first(
-        lambda: (strings(page.data.article.get("keywords")), "jsonld"),
+        lambda: (strings(page.data.article.get("keywords"), MAX_MATCHES), "jsonld"),
         lambda: (page.data.all_meta("article:tag"), "meta"),
         lambda: _site_all(page, "tags"),
     )
@@ -211,7 +279,7 @@ def _declared_language(page: _Page, edition: str | None) -> Found:
     """The language the page (``<html lang>``, ``og:locale``) or its edition declares."""
     lang = page.sel.xpath("/html/@lang").get() or page.data.first_meta("og:locale")
     if lang:
-        return lang.strip().replace("_", "-"), "meta"
+        return lang.strip().replace("_", "-")[:64], "meta"
     return (edition, "edition") if edition and edition != "und" else None
 
 
@@ -228,14 +296,17 @@ def _language(record: dict[str, Any], declared: Found) -> tuple[str | None, str 
 
 def _translations(page: _Page, canonical: str) -> list[str]:
     """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
-    hrefs = page.sel.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall()
+    hrefs = page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall()
     own = canonical_url(canonical)
-    return list(dict.fromkeys(u for u in (canonical_url(urljoin(page.url, h)) for h in hrefs) if u != own))
+    urls = (canonical_url(urljoin(page.url, h)) for h in hrefs if len(h) <= page.limits.url_chars)
+    return list(islice(_unique(u for u in urls if u != own), page.limits.list_items + 1))
 
 
 def _canonical(page: _Page) -> str:
-    href = page.sel.css('link[rel="canonical"]::attr(href)').get() or page.data.first_meta("og:url")
-    return urljoin(page.url, href.strip()) if href else page.url
+    href = page.css('link[rel="canonical"]::attr(href)', 1).get() or page.data.first_meta("og:url")
+    if not href or len(href) > page.limits.url_chars:  # a megabyte "URL" names no page
+        return page.url
+    return urljoin(page.url, href.strip())
 
 
 def page_type(data: Structured) -> str:
@@ -253,7 +324,7 @@ def page_type(data: Structured) -> str:
 def _featured_image(page: _Page) -> dict[str, Any] | None:
     selectors = page.site.selectors.featured_image if page.site else ()
     for css in selectors:
-        node = page.sel.css(css)
+        node = page.css(css, 1)
         if node:
             return image_record(node[0].root, page.url)
     image = page.data.first_meta("og:image")
@@ -267,23 +338,28 @@ def _site_body(page: _Page) -> Body | None:
     if not page.site or not page.site.selectors.body:
         return None
     chrome = chrome_for(tuple(page.site.selectors.remove))
-    containers = [node.root for css in page.site.selectors.body for node in page.sel.css(css)
+    containers = [node.root for css in page.site.selectors.body for node in page.css(css)
                   if isinstance(node.root, HtmlElement)]
     for container in sorted(containers, key=chrome.inside):  # stable: selector order, then document order
         chrome.strip(container)
-        body = extract_body(container, page.url)
+        body = extract_body(container, page.url, page.limits)
         if body.paragraphs:
             return body
     return None
 
 
-def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Featured image first, then body images; a repeated URL keeps one record with every caption/credit."""
+def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]],
+                  limits: RecordLimits) -> list[dict[str, Any]]:
+    """Featured image first, then body images; a repeated URL keeps one record with every caption/credit.
+    Captions and credits stop just past their cap; an image whose URL is longer than a URL can be is dropped."""
     merged: dict[str, dict[str, Any]] = {}
     for image in ([featured] if featured else []) + inline:
+        if len(image["url"]) > limits.url_chars:
+            continue
         kept = merged.setdefault(image["url"], dict(image))
         for key in ("caption", "credit"):
-            kept[key] = kept.get(key) or image.get(key)
+            text = kept.get(key) or image.get(key)
+            kept[key] = text[: limits.text_chars + 1] if text else text
     return list(merged.values())
 
 
@@ -296,7 +372,11 @@ def _body(page: _Page) -> tuple[Body, str]:
     body = _site_body(page)
     if body is not None and sum(map(len, body.paragraphs)) >= SHORT_SITE_BODY_CHARS:
         return body, "site"
-    generic = generic_paragraphs(page.html, page.url)
+    if is_oversized(page.html, page.sel.root):
+        found = oversized_page_paragraphs(page.sel.root, page.url)
+    else:
+        found = generic_paragraphs(page.html, page.url)
+    generic = Body.of(found, page.limits).paragraphs
     if body is None:
         return Body(paragraphs=generic), "generic" if generic else "none"
     site_text = "\n".join(body.paragraphs)
@@ -306,14 +386,17 @@ def _body(page: _Page) -> tuple[Body, str]:
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
-                    fetched_at: datetime | None = None) -> dict[str, Any]:
+                    fetched_at: datetime | None = None, limits: RecordLimits | None = None) -> dict[str, Any]:
     """Extract the record fields of the article page ``html`` fetched from ``url``.
 
     ``page_type`` says whether the page declares itself an article; fields the
     page does not have come back as ``None`` or empty, and ``sources`` names the
-    method that produced each field that was found.
+    method that produced each field that was found. ``script_shell`` says whether
+    the page looks like a script shell (scripts, next to no text). Lists and texts stop a little
+    past ``limits`` (the cleaning pipeline cuts them and counts what it cut).
     """
-    page = _Page(html, url, site, fetched_at or datetime.now(UTC))
+    limits = limits or RecordLimits()
+    page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
@@ -325,12 +408,12 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
         if found:
             sources[name] = found[1]
 
-    put("title", _title(page))
-    put("lead", _first(lambda: _site_one(page, "lead"),
-                       lambda: _meta(page, "og:description", "description", "twitter:description"),
-                       lambda: _jsonld(page, "description")))
+    put("title", _clipped(_title(page), limits.title_chars))
+    put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
+                                lambda: _meta(page, "og:description", "description", "twitter:description"),
+                                lambda: _jsonld(page, "description")), limits.text_chars))
     put("authors", _authors(page))
-    put("section", _section(page))
+    put("section", _clipped(_section(page), limits.text_chars))
     put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)
     for name, reader in (("published", _published), ("modified", _modified)):
@@ -340,13 +423,26 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
             sources[name] = method
     featured = _featured_image(page)
     body, sources["body"] = _body(page)
-    record["images"] = _merge_images(featured, body.images)
+    record["images"] = _merge_images(featured, body.images, limits)
     record["paragraphs"], _ = clean_paragraphs(body.paragraphs, record["images"])
+    # A page this short may be a script shell to render in a browser; the spider decides.
+    short = sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS
+    record["script_shell"] = short and looks_like_script_shell(page.sel)
     record["language"], record["script"], method = _language(record, declared)
     record["language_declared"] = parse_language_tag(declared[0] if declared else None)[0]
     if method:
         sources["language"] = method
     record["authors"] = record["authors"] or []
-    record["tags"] = list(dict.fromkeys(normalize_text(t) for t in record["tags"] or []))
+    record["tags"] = list(islice(_unique(normalize_text(t) for t in record["tags"] or []), limits.list_items + 1))
     record["sources"] = sources
     return record
+
+
+def _clipped(found: Found, chars: int) -> Found:
+    """A text just past ``chars`` (a headline can be megabytes of JSON-LD)."""
+    return (found[0][: chars + 1], found[1]) if found and isinstance(found[0], str) else found
+
+
+def warm_up() -> None:
+    """Load what extraction loads on first use (the language model), before a page's budget runs."""
+    detect_language("Министерство энергетики провело совещание о строительстве станции.", "ru")

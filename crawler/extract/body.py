@@ -1,5 +1,9 @@
 """Body extraction from a located container: paragraphs in reading order
-(headings, quotes and list items kept) and the images inside it."""
+(headings, quotes and list items kept) and the images inside it. The walk stops
+just past the record's caps (paragraph count, body characters, images), so that
+the cleaning pipeline sees what was cut; containers nested deeper than
+:data:`~crawler.limits.MAX_BODY_DEPTH` are read as one block of text.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from urllib.parse import urljoin
 from lxml import html as lxml_html
 
 from crawler.boilerplate import split_credit
+from crawler.limits import MAX_BODY_DEPTH, RecordLimits
 from crawler.text import normalize_text
 
 _TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd"})
@@ -27,11 +32,37 @@ class Body:
 
     paragraphs: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
+    limits: RecordLimits = field(default_factory=RecordLimits, repr=False, compare=False)
+    chars: int = field(default=0, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, paragraphs: list[str], limits: RecordLimits) -> Body:
+        """A body of ``paragraphs`` found elsewhere (the generic extractor), read as far as the caps allow."""
+        body = cls(limits=limits)
+        for paragraph in paragraphs:
+            body.add_paragraph(paragraph)
+        return body
+
+    @property
+    def full(self) -> bool:
+        """Past the record's caps: reading on would only make work the cleaning pipeline throws away."""
+        return len(self.paragraphs) > self.limits.paragraphs or self.chars > self.limits.body_chars
+
+    def add_paragraph(self, text: str) -> None:
+        if text and not self.full:
+            self.paragraphs.append(text[: self.limits.paragraph_chars + 1])
+            self.chars += len(self.paragraphs[-1])
 
     def add_image(self, image: dict[str, Any] | None) -> None:
         """Keep ``image``, noting how many paragraphs precede it (``_position``, for credit lines)."""
-        if image:
+        if image and len(self.images) <= self.limits.list_items:
             self.images.append({**image, "_position": len(self.paragraphs)})
+
+    def add_images_in(self, element: lxml_html.HtmlElement, base_url: str) -> None:
+        for img in element.iter("img"):
+            if len(self.images) > self.limits.list_items:
+                return
+            self.add_image(image_record(img, base_url))
 
 
 def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any] | None:
@@ -80,48 +111,44 @@ class _LooseText:
             self.parts.append(text)
 
     def flush(self) -> None:
-        text = normalize_text("".join(self.parts))
-        if text:
-            self.body.paragraphs.append(text)
+        self.body.add_paragraph(normalize_text("".join(self.parts)))
         self.parts.clear()
 
 
-def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
+def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body, depth: int = 0) -> None:
     loose = _LooseText(body)
     loose.add(element.text)
     for child in element:
+        if body.full:
+            return
         tag = child.tag
         if isinstance(tag, str) and tag in _INLINE and not _has_block_child(child):
-            for img in child.iter("img"):
-                body.add_image(image_record(img, base_url))
+            body.add_images_in(child, base_url)
             loose.add(child.text_content())
         elif tag == "br":
             loose.flush()  # old CMSes separate loose paragraphs with <br>
         elif isinstance(tag, str) and tag not in _SKIP:
             loose.flush()
-            _block(child, base_url, body)
+            _block(child, base_url, body, depth + 1)
         loose.add(child.tail)
     loose.flush()
 
 
-def _block(child: lxml_html.HtmlElement, base_url: str, body: Body) -> None:
+def _block(child: lxml_html.HtmlElement, base_url: str, body: Body, depth: int) -> None:
     tag = child.tag
-    if tag == "figure" and _is_gallery(child):
-        _walk(child, base_url, body)
+    if tag == "figure" and _is_gallery(child) and depth < MAX_BODY_DEPTH:
+        _walk(child, base_url, body, depth)
     elif tag in ("figure", "img"):
         body.add_image(image_record(child, base_url))
-    elif tag in _TEXT_BLOCKS or (tag in _CONTAINERS and not _has_block_child(child)):
-        for img in child.iter("img"):
-            body.add_image(image_record(img, base_url))
-        text = _text(child)
-        if text:
-            body.paragraphs.append(text)
+    elif tag in _TEXT_BLOCKS or (tag in _CONTAINERS and not _has_block_child(child)) or depth >= MAX_BODY_DEPTH:
+        body.add_images_in(child, base_url)
+        body.add_paragraph(_text(child))
     else:
-        _walk(child, base_url, body)
+        _walk(child, base_url, body, depth)
 
 
-def extract_body(container: lxml_html.HtmlElement, base_url: str) -> Body:
-    """Paragraphs and images of a body container, in document order."""
-    body = Body()
+def extract_body(container: lxml_html.HtmlElement, base_url: str, limits: RecordLimits | None = None) -> Body:
+    """Paragraphs and images of a body container, in document order, a little past ``limits``."""
+    body = Body(limits=limits or RecordLimits())
     _walk(container, base_url, body)
     return body

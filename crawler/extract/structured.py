@@ -1,13 +1,21 @@
-"""Structured data a page declares about itself: JSON-LD, OpenGraph, meta."""
+"""Structured data a page declares about itself: JSON-LD, OpenGraph, meta.
+
+Only the first :data:`~crawler.limits.MAX_JSON_LD_BLOCKS` JSON-LD blocks and
+:data:`~crawler.limits.MAX_META_TAGS` meta tags of a page are read.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from parsel import Selector
+
+from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_META_TAGS
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +70,8 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 def _json_ld_nodes(sel: Selector) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
-    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+    blocks = sel.xpath('(//script[@type="application/ld+json"])[position() <= $n]/text()', n=MAX_JSON_LD_BLOCKS)
+    for raw in blocks.getall():
         try:
             nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")))
         except ValueError:
@@ -72,7 +81,7 @@ def _json_ld_nodes(sel: Selector) -> list[dict[str, Any]]:
 
 def _meta(sel: Selector) -> dict[str, list[str]]:
     meta: dict[str, list[str]] = {}
-    for element in sel.css("meta"):
+    for element in sel.xpath("(//meta)[position() <= $n]", n=MAX_META_TAGS):
         name = element.attrib.get("property") or element.attrib.get("name") or element.attrib.get("itemprop")
         content = element.attrib.get("content")
         if name and content is not None:
@@ -94,23 +103,22 @@ def read_structured(sel: Selector) -> Structured:
     return data
 
 
-def names(value: Any, data: Structured) -> list[str]:
-    """Names from a JSON-LD author value: a string, a Person, or a list of them."""
-    items = value if isinstance(value, list) else [value]
-    result = []
-    for item in items:
+def names(value: Any, data: Structured) -> Iterator[str]:
+    """Names from a JSON-LD author value: a string, a Person, or a list of them (lazily: a page may list a million)."""
+    for item in value if isinstance(value, list) else [value]:
         item = data.resolve(item)
         if isinstance(item, str):
-            result.append(item)
+            yield item
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            result.append(item["name"])
-    return result
+            yield item["name"]
 
 
-def strings(value: Any) -> list[str]:
-    """A JSON-LD value that may be a string, a comma-separated string or a list."""
+def strings(value: Any, limit: int | None = None) -> list[str]:
+    """A JSON-LD value that may be a string, a comma-separated string or a list; at most ``limit`` of them."""
     if isinstance(value, str):
-        return [part for part in (p.strip() for p in value.split(",")) if part]
-    if isinstance(value, list):
-        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
-    return []
+        found: Iterator[str] = (part for part in (p.strip() for p in value.split(",")) if part)
+    elif isinstance(value, list):
+        found = (v.strip() for v in value if isinstance(v, str) and v.strip())
+    else:
+        return []
+    return list(islice(found, limit))

@@ -6,13 +6,18 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``. Pages of a site that
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run. Stats: ``articles/*``, ``extract/body/<method>``,
-``browser/*``.
+``browser/*``, ``extract/workers/started``.
+
+Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
+the crawl process, without a budget), so the crawl's event loop never waits on it; a
+page that takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` (default 10) is given
+up (``articles/errors/extract_timeout``) and its worker replaced.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -21,11 +26,12 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from crawler.browser import browser_meta, looks_like_script_shell
+from crawler.browser import SHELL_BODY_CHARS, browser_meta
 from crawler.discovery import Link
-from crawler.extract.article import extract_article
+from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.items import ArticleChecked, ArticleItem
+from crawler.limits import RecordLimits
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
@@ -35,7 +41,6 @@ from crawler.urls import Mirror, canonical_url
 
 logger = logging.getLogger(__name__)
 
-SHELL_BODY_CHARS = 200  # less body text than this, on a script shell: render it
 MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's charset is wrong
 
 
@@ -59,6 +64,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         # forever drop articles that were queued (or in flight) but never stored.
         self._scheduled: set[str] = set()
         self._sitemaps: set[str] = set()
+        self._extractor: Extractor | None = None
 
     def load_config(self, **kwargs: Any) -> SiteConfig:
         return load_site(self.site_name)
@@ -76,8 +82,44 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, n)
 
+    # -- extraction --------------------------------------------------------------
+    @property
+    def extractor(self) -> Extractor:
+        """The extraction workers, started on first use."""
+        if self._extractor is None:
+            settings = self.crawler.settings
+            limits = RecordLimits.from_settings(settings)
+            workers = settings.getint("EXTRACTION_WORKERS", 1)
+            if workers > 0:
+                budget = settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS", 10.0)
+                self._extractor = ExtractionPool(self.site, limits, workers, budget,
+                                                 on_start=lambda: self._count("extract/workers/started"))
+            else:
+                self._extractor = InlineExtractor(self.site, limits)
+        return self._extractor
+
+    def closed(self, reason: str) -> None:
+        if self._extractor is not None:
+            self._extractor.close()
+
+    async def _extract(self, text: str, url: str, fetched_at: datetime) -> dict[str, Any] | None:
+        """The record of a page, or None (counted and logged in one line) when extraction failed or ran over budget."""
+        try:
+            return await self.extractor.extract(text, url, fetched_at)
+        except ExtractionTimeout as exc:
+            self._count("articles/errors/extract_timeout")
+            logger.warning("Gave up extracting %(url)s (%(chars)d characters): %(error)s",
+                           {"url": url, "chars": len(text), "error": exc})
+        except ExtractionFailed as exc:
+            self._count("articles/errors/extract")
+            lines = str(exc).strip().splitlines() or ["?"]
+            logger.error("Extraction failed for %(url)s: %(error)s", {"url": url, "error": lines[-1]})
+            logger.debug("Extraction of %(url)s: %(trace)s", {"url": url, "trace": exc})
+        return None
+
     # -- discovery ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.extractor  # noqa: B018 -- the workers warm up while discovery fetches feeds
         for request in self.discovery_requests():
             request.dont_filter = True  # feeds and sitemaps are read again when a JOBDIR run resumes
             yield request
@@ -119,7 +161,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                               errback=self.download_failed)
 
     # -- articles ------------------------------------------------------------------
-    def parse_article(self, response: Response, seen_as: str) -> Iterable[Any]:
+    async def parse_article(self, response: Response, seen_as: str) -> AsyncIterator[Any]:
         """The article item (or a revisit's check) of an article page, or a browser retry of a script shell."""
         checked = self._revisit_answer(response, seen_as)
         if checked is not None:
@@ -130,14 +172,16 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         url = self.real_url(response.url)
         fetched_at = datetime.now(UTC)
-        try:
-            record = extract_article(text, url, self.site, fetched_at)
-        except Exception:
-            logger.exception("Extraction failed for %(url)s", {"url": url})
-            self._count("articles/errors/extract")
-            return
+        record = await self._extract(text, url, fetched_at)
+        if record is not None:
+            for output in self._article_output(record, response, seen_as, url, fetched_at, text):
+                yield output
+
+    def _article_output(self, record: dict[str, Any], response: Response, seen_as: str, url: str,
+                        fetched_at: datetime, text: str) -> Iterator[Any]:
+        """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
-        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response):
+        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response, record):
             yield self._article_request(seen_as, browser=True)
             return
         if record["page_type"] == "listing" or (self.strict_page_type and record["page_type"] != "article"):
@@ -205,11 +249,11 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.info("%(url)s is %(lang)s, declared %(declared)s",
                         {"url": item.url, "lang": item.language, "declared": item.language_declared})
 
-    def _should_render(self, response: TextResponse) -> bool:
+    def _should_render(self, response: TextResponse, record: dict[str, Any]) -> bool:
         """A script shell fetched without a browser: render it, and every later page of the site."""
         if response.meta.get("playwright") or not self.browser_enabled:
             return False
-        if not looks_like_script_shell(response.text):
+        if not record["script_shell"]:
             return False
         self._count("browser/retried")
         if not self.use_browser:

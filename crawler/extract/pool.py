@@ -1,0 +1,157 @@
+"""Article extraction off the crawl's event loop, in worker processes with a time budget per page.
+
+:class:`ExtractionPool` keeps ``workers`` processes that import the extractor and warm its lazy
+models once (:mod:`crawler.extract.worker`). Each page goes to an idle worker over a socket pair
+and its record is awaited on a thread, so the event loop never waits; a page that takes longer
+than the budget gets its worker killed (the only way to stop one runaway lxml or regex call,
+which no check inside a loop can interrupt) and replaced, and raises :class:`ExtractionTimeout`;
+a worker that dies (out of memory, a crash) is replaced too and raises :class:`ExtractionFailed`.
+Handing a 150 KB page over and its record back costs the crawl process about a millisecond of
+CPU (``scripts/bench_hostile_extract.py``).
+
+:class:`InlineExtractor` runs the extractor in the calling thread, without a budget (tests, tools).
+No Scrapy import here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from crawler.extract.worker import OK, READY
+from crawler.limits import RecordLimits
+from crawler.sites import SiteConfig
+
+START_TIMEOUT = 120.0  # seconds a new worker may take to import and warm up (a loaded 2-core host)
+
+
+class ExtractionTimeout(Exception):
+    """The page took longer than the extraction budget; its worker was killed."""
+
+
+class ExtractionFailed(Exception):
+    """The extractor raised, or its worker process died."""
+
+
+class Extractor(Protocol):
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class InlineExtractor:
+    """The extractor called directly, in the caller's thread: no isolation, no budget."""
+
+    def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
+        self.site, self.limits = site, limits
+
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
+        from crawler.extract.article import extract_article
+
+        try:
+            return extract_article(html, url, self.site, fetched_at, self.limits)
+        except Exception as exc:
+            raise ExtractionFailed(traceback.format_exc()) from exc
+
+    def close(self) -> None:
+        pass
+
+
+class _Worker:
+    """One worker process (``python -m crawler.extract.worker``) and the crawl's end of its connection."""
+
+    def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            # A fresh interpreter: forking a crawl that runs threads is unsafe, and multiprocessing's
+            # "spawn" would import the crawl's main module (a user's script, even) again in it.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+        self.conn = Connection(ours.detach())
+        self.conn.send((site, limits))
+        self.ready = False
+
+    def run(self, request: tuple[str, str, datetime], budget: float) -> tuple[str, Any]:
+        """Send one page and wait for its record (blocking: called on a thread)."""
+        try:
+            if not self.ready:
+                if not self.conn.poll(START_TIMEOUT):
+                    raise ExtractionFailed(f"the extraction worker did not start within {START_TIMEOUT:.0f} s")
+                self.ready = self.conn.recv() == READY
+            self.conn.send(request)
+            if not self.conn.poll(budget):
+                raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
+            return self.conn.recv()
+        except (EOFError, OSError):
+            code = self.process.wait(1)
+            raise ExtractionFailed(f"the extraction worker exited (code {code})") from None
+
+    def stop(self) -> None:
+        """End the worker at once (it may be stuck in a page) and reap it. The connection closes last:
+        a thread still waiting on it then wakes to the worker's end of file, not to a reused descriptor."""
+        self.process.kill()
+        self.process.wait(5)
+        self.conn.close()
+
+
+class ExtractionPool:
+    """``workers`` extraction processes, each page limited to ``budget`` seconds; ``on_start`` is
+    called for each worker started (replacements included)."""
+
+    def __init__(self, site: SiteConfig | None, limits: RecordLimits, workers: int = 1, budget: float = 10.0,
+                 on_start: Callable[[], None] = lambda: None) -> None:
+        if workers < 1 or budget <= 0:
+            raise ValueError("an extraction pool needs at least one worker and a positive budget")
+        self.site, self.limits, self.budget, self.on_start = site, limits, budget, on_start
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extraction")
+        self._all: list[_Worker] = []
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        for _ in range(workers):
+            self._idle.put_nowait(self._start())
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.site, self.limits)
+        self._all.append(worker)
+        self.on_start()
+        return worker
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the workers."""
+        return [worker.process.pid for worker in self._all]
+
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
+        """The record of one page; raises ExtractionTimeout or ExtractionFailed."""
+        worker = await self._idle.get()
+        loop = asyncio.get_running_loop()
+        try:
+            status, value = await loop.run_in_executor(self._threads, worker.run, (html, url, fetched_at),
+                                                       self.budget)
+        except BaseException:  # over budget, dead, or cancelled mid-page: the worker cannot be trusted again
+            self._all.remove(worker)
+            worker.stop()
+            self._idle.put_nowait(self._start())
+            raise
+        self._idle.put_nowait(worker)
+        if status != OK:
+            raise ExtractionFailed(value)
+        return value
+
+    def close(self) -> None:
+        """Stop every worker (busy ones included) and the waiting threads."""
+        for worker in self._all:
+            worker.stop()
+        self._all.clear()
+        self._threads.shutdown(wait=False)

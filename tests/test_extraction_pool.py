@@ -1,0 +1,148 @@
+"""Extraction off the event loop: the real spider callback with real worker processes. The loop
+keeps ticking while a huge page is extracted; a page over the time budget is given up, counted
+and its worker replaced; a worker that dies or an extractor that raises costs one page, counted,
+never the crawl."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from crawler.extract.pool import ExtractionFailed, ExtractionPool
+from crawler.items import ArticleItem
+from crawler.limits import RecordLimits
+from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
+from tests.hostile_shapes import SENTENCE, SHAPES, links, page
+
+URL = "https://asiaplus.news/2026/11/20/sovesshanie-po-energetike/"
+NORMAL = page("".join(f"<p>{SENTENCE}</p>" for _ in range(4)))
+
+
+def spider(**settings: Any) -> Any:
+    crawler = get_crawler(AsiaplusSpider, settings_dict={"EXTRACTION_WORKERS": 1, **settings})
+    return AsiaplusSpider.from_crawler(crawler)
+
+
+async def parse(spider: Any, html: str) -> list[Any]:
+    response = HtmlResponse(URL, body=html.encode(), headers={"Content-Type": "text/html; charset=utf-8"},
+                            request=Request(URL))
+    return [item async for item in spider.parse_article(response, seen_as=URL)]
+
+
+async def ticking_while(work: Any) -> tuple[Any, float]:
+    """``work``'s result and the longest pause of a 20 ms ticker running beside it."""
+    ticks = [time.monotonic()]
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0.02)
+            ticks.append(time.monotonic())
+
+    ticker = asyncio.create_task(tick())
+    try:
+        result = await work
+    finally:
+        ticker.cancel()
+    ticks.append(time.monotonic())
+    return result, max(b - a for a, b in pairwise(ticks))
+
+
+def stats(spider: Any) -> dict[str, Any]:
+    return spider.crawler.stats.get_stats()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("shape", "paragraph_count"), [
+    ("paragraphs", (5_000, 5_001)),  # minutes of extraction on the crawl's own thread before
+    ("links", (1, 1)),  # a short body: the script-shell check too ran on the crawl's thread, parsing 5 MB again
+])
+def test_the_event_loop_keeps_running_while_a_huge_page_is_extracted(shape: str,
+                                                                      paragraph_count: tuple[int, int]) -> None:
+    crawl = spider()
+    html = SHAPES[shape][0](SHAPES[shape][1])
+
+    async def run() -> tuple[list[Any], float, float]:
+        await parse(crawl, NORMAL)  # the worker has started and warmed up
+        started = time.thread_time()
+        items, pause = await ticking_while(parse(crawl, html))
+        return items, pause, time.thread_time() - started
+
+    try:
+        items, pause, own_cpu = asyncio.run(run())
+    finally:
+        crawl.closed("finished")
+    assert len(items) == 1 and isinstance(items[0], ArticleItem)
+    assert paragraph_count[0] <= len(items[0].paragraphs) <= paragraph_count[1]
+    assert pause < 0.5, f"the event loop stalled {pause:.2f} s"
+    assert own_cpu < 1.0  # the extraction's CPU was the worker's
+    assert stats(crawl)["extract/workers/started"] == 1
+
+
+def test_a_page_over_the_budget_is_given_up_and_counted_and_the_crawl_goes_on() -> None:
+    crawl = spider(EXTRACTION_TIME_BUDGET_SECONDS=0.2)
+
+    async def run() -> tuple[list[Any], float, list[Any]]:
+        await parse(crawl, NORMAL)  # warm
+        started = time.monotonic()
+        slow = await parse(crawl, links(30_000))  # about a second of work: over a 0.2 s budget
+        given_up_after = time.monotonic() - started
+        crawl.extractor.budget = 30.0
+        return slow, given_up_after, await parse(crawl, NORMAL)
+
+    try:
+        first = crawl.extractor.pids
+        slow, given_up_after, after = asyncio.run(run())
+        assert not Path(f"/proc/{first[0]}").exists()  # stopped and reaped
+        assert len(crawl.extractor.pids) == 1 and crawl.extractor.pids != first  # its successor runs
+    finally:
+        crawl.closed("finished")
+    assert slow == []
+    assert given_up_after < 2.0
+    assert len(after) == 1 and after[0].paragraphs[0] == SENTENCE
+    assert stats(crawl)["articles/errors/extract_timeout"] == 1
+    assert stats(crawl)["extract/workers/started"] == 2
+
+
+def test_a_worker_that_dies_costs_one_page_counted() -> None:
+    crawl = spider()
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        await parse(crawl, NORMAL)
+        for pid in crawl.extractor.pids:
+            os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        return await parse(crawl, NORMAL), await parse(crawl, NORMAL)
+
+    try:
+        lost, after = asyncio.run(run())
+    finally:
+        crawl.closed("finished")
+    assert lost == [] and len(after) == 1
+    assert stats(crawl)["articles/errors/extract"] == 1
+    assert stats(crawl)["extract/workers/started"] == 2
+
+
+def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+    pids = pool.pids
+
+    async def run() -> tuple[str, dict[str, Any]]:
+        try:
+            with pytest.raises(ExtractionFailed) as failed:
+                await pool.extract(None, URL, datetime.now(UTC))  # type: ignore[arg-type]
+            return str(failed.value), await pool.extract(NORMAL, URL, datetime.now(UTC))
+        finally:
+            pool.close()
+
+    error, record = asyncio.run(run())
+    assert "Traceback" in error and "Error" in error
+    assert record["paragraphs"][0] == SENTENCE
+    assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running
