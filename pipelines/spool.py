@@ -7,17 +7,23 @@ be stored as it is (records the store rejected, spool lines cut by a crash),
 each with the reason, for a person to look at. Appends are all or nothing: a
 write that fails (a full disk) is cut back off the file, which is removed when
 it was new, so no torn line or empty file is left behind.
+
+Runs that share ``DATA_DIR`` (``scrapy crawlall``, Scrapyd jobs, cron) replay one
+another's spools, so a spool is claimed before it is read: an ``flock`` on
+``<spool>.lock``, held by the writing run for its whole life and by a replaying
+run until the spool is written and removed. A claimed spool is left alone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bson import json_util
 
@@ -45,6 +51,25 @@ def spool(batch: list[Entry], path: Path) -> list[tuple[Entry, str]]:
     if lines:
         append_lines(path, lines)
     return rejected
+
+
+def claim(path: Path) -> IO[str] | None:
+    """Claim spool ``path`` (an exclusive ``flock`` on ``<spool>.lock``; close the handle to give it up),
+    or None while another run holds it. Raises OSError when the lock file cannot be created."""
+    handle = path.with_suffix(".lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def release(path: Path, handle: IO[str]) -> None:
+    """Give up the claim on spool ``path``; its lock file goes too once the spool is gone."""
+    if not path.exists():
+        path.with_suffix(".lock").unlink(missing_ok=True)
+    handle.close()
 
 
 def load_spool(path: Path) -> SpoolContents:

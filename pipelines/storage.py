@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
@@ -53,12 +53,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 
+from crawler.extract.cleanup import content_hash
 from crawler.health import DEGRADED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
-from crawler.items import ArticleChecked, shape_problem
+from crawler.items import ArticleChecked, ArticleItem, shape_problem
 from crawler.urls import url_id
 from pipelines.notify import post_health
 from pipelines.run_record import run_document
-from pipelines.spool import Entry, load_spool, quarantine, spool, writable_problem
+from pipelines.spool import Entry, claim, load_spool, quarantine, release, spool, writable_problem
 from pipelines.store import (
     STORE_ERRORS,
     ArticleStore,
@@ -124,6 +125,12 @@ def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
     return {"_id": url_id(data["url"]), **data}, raw_html
 
 
+def with_hash(item: ArticleItem) -> ArticleItem:
+    """``item`` with the body and content hash the cleaning pipeline would have set."""
+    body = item.body or "\n\n".join(item.paragraphs)
+    return dataclasses.replace(item, body=body, content_hash=content_hash(item.title or "", body))
+
+
 class StoragePipeline:
     def __init__(self, crawler: Crawler, config: StorageConfig) -> None:
         assert crawler.stats is not None
@@ -137,6 +144,7 @@ class StoragePipeline:
         self._held: list[Entry] = []  # neither the store nor the spool took these (a full disk)
         self._spool_failing = False
         self._stuck: set[Path] = set()  # spools with corrupt lines the quarantine could not take: left for later
+        self._own_claim: IO[str] | None = None  # held for the run's life: see pipelines.spool.claim
         self._lock = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._ticker: asyncio.Task[None] | None = None
@@ -153,6 +161,8 @@ class StoragePipeline:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def open_spider(self) -> None:
+        if self._skipped:  # another run holds the site: nothing to write, and its spool is not ours
+            return
         problem = await self._call(writable_problem, self.config.unsaved_dir)
         if problem:
             self._refuse(f"DATA_DIR {self.config.target.data_dir} is not writable: cannot write in "
@@ -162,8 +172,11 @@ class StoragePipeline:
         except StoreUnavailable as exc:
             self._refuse(str(exc))
         logger.info("Storing articles in %(target)s", {"target": self.config.target.describe()})
-        if self._skipped:
-            return
+        try:  # this run's spool is claimed for its whole life: no other run replays it while it grows
+            self._own_claim = await self._call(claim, self.spool_path)
+        except OSError as exc:
+            self._refuse(f"DATA_DIR {self.config.target.data_dir} is not writable: cannot lock "
+                         f"{self.spool_path} ({exc.strerror or exc})")
         async with self._lock:
             await self._replay_spool(self.config.retries)
         self._ticker = asyncio.create_task(self._flush_periodically())
@@ -174,6 +187,8 @@ class StoragePipeline:
         raise CloseSpider("storage_unavailable")
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem) and not item.content_hash:
+            item = with_hash(item)  # CLEANING_ENABLED=0: the record still needs its text's identity
         malformed = shape_problem(item)  # pipelines before this one may be reordered or switched off
         if malformed:
             self.stats.inc_value("storage/dropped/malformed")
@@ -326,21 +341,44 @@ class StoragePipeline:
         for path in sorted(self.config.unsaved_dir.glob("*.jsonl")):
             if path in self._stuck:
                 continue
+            own = path == self.spool_path
+            handle = None if own else await self._call(self._try_claim, path)
+            if not own and handle is None:
+                continue  # its run is alive (or another run is replaying it)
             try:
-                contents = await self._call(load_spool, path)
-            except OSError as exc:
-                logger.error("Cannot read the spool %(path)s: %(error)s", {"path": path, "error": exc})
-                self._stuck.add(path)
-                continue
-            if contents.corrupt and not await self._quarantine_lines(path, contents.corrupt):
-                self._stuck.add(path)  # kept whole until its bad lines can be moved out
-                continue
-            left = await self._write(contents.entries, retries)
-            if left:
-                return False
-            path.unlink()
-            self.stats.inc_value("storage/replayed", len(contents.entries))
-            logger.info("Wrote %(n)d spooled articles from %(path)s", {"n": len(contents.entries), "path": path})
+                if not await self._replay_one(path, retries):
+                    return False
+            finally:
+                if handle is not None:
+                    await self._call(release, path, handle)
+        return True
+
+    def _try_claim(self, path: Path) -> IO[str] | None:
+        try:
+            return claim(path)
+        except OSError as exc:
+            logger.error("Cannot lock the spool %(path)s: %(error)s", {"path": path, "error": exc})
+            self._stuck.add(path)
+            return None
+
+    async def _replay_one(self, path: Path, retries: int) -> bool:
+        """Write one claimed spool and remove it; False when the store did not take it all."""
+        try:
+            contents = await self._call(load_spool, path)
+        except FileNotFoundError:
+            return True  # written and removed by the run that held it before us
+        except OSError as exc:
+            logger.error("Cannot read the spool %(path)s: %(error)s", {"path": path, "error": exc})
+            self._stuck.add(path)
+            return True
+        if contents.corrupt and not await self._quarantine_lines(path, contents.corrupt):
+            self._stuck.add(path)  # kept whole until its bad lines can be moved out
+            return True
+        if await self._write(contents.entries, retries):
+            return False
+        path.unlink(missing_ok=True)
+        self.stats.inc_value("storage/replayed", len(contents.entries))
+        logger.info("Wrote %(n)d spooled articles from %(path)s", {"n": len(contents.entries), "path": path})
         return True
 
     async def _quarantine_lines(self, path: Path, lines: list[tuple[int, str]]) -> bool:
@@ -368,9 +406,25 @@ class StoragePipeline:
         if spooled:
             logger.error("Could not store %(n)d articles; they are spooled in %(dir)s for the next run",
                          {"n": spooled, "dir": self.config.unsaved_dir})
+        if self._own_claim is not None:  # from now on the next run may replay what is left
+            await self._call(release, self.spool_path, self._own_claim)
+            self._own_claim = None
 
     def _spooled_count(self) -> int:
-        return sum(len(load_spool(path).entries) for path in self.config.unsaved_dir.glob("*.jsonl"))
+        """Articles left in this run's spool and in spools no live run holds (the next run writes them)."""
+        count = 0
+        for path in self.config.unsaved_dir.glob("*.jsonl"):
+            handle = None if path == self.spool_path else self._try_claim(path)
+            if path != self.spool_path and handle is None:
+                continue
+            try:
+                count += len(load_spool(path).entries)
+            except OSError:
+                pass  # removed meanwhile, or unreadable (logged where it is replayed)
+            finally:
+                if handle is not None:
+                    release(path, handle)
+        return count
 
     async def _rescue(self) -> None:
         """At close: what neither the store nor the spool took goes to the fallback directory, else it

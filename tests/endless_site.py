@@ -14,7 +14,6 @@ Every page is made on request, so the site is infinite with no files:
 from __future__ import annotations
 
 import gzip
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -24,6 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from tests.hostile_site import article
+from tests.replica.server import running
 
 DOMAIN = "endless.kg"
 FANOUT = 50
@@ -168,10 +168,5 @@ def serve(big: bytes = b"") -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), EndlessHandler)
     server.requests = Counter()  # type: ignore[attr-defined]
     server.big = big  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -12,7 +12,6 @@ import json
 import socket
 import socketserver
 import struct
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from crawler.egress_proxy import NOT_ALLOWED, SUCCEEDED, EgressProxy
 from crawler.middlewares.egress import EgressPolicy
 from tests.conftest import free_port, run_crawl
 from tests.hostile_site import PARAGRAPHS, article
-from tests.replica.server import serve
+from tests.replica.server import running, serve
 from tests.test_browser import requires_chromium
 
 DOMAIN = "leaky.tj"
@@ -54,13 +53,10 @@ def internal_service() -> Iterator[socketserver.ThreadingTCPServer]:
     server.connections = []  # type: ignore[attr-defined]
     server.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # type: ignore[attr-defined]
     server.udp.bind(server.server_address)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield server
+        with running(server):
+            yield server
     finally:
-        server.shutdown()
-        server.server_close()
         server.udp.close()  # type: ignore[attr-defined]
 
 

@@ -6,8 +6,12 @@ never the crawl."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -22,6 +26,7 @@ from crawler.extract.pool import ExtractionFailed, ExtractionPool
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
+from tests.conftest import ROOT
 from tests.hostile_shapes import SENTENCE, SHAPES, links, page
 
 URL = "https://asiaplus.news/2026/11/20/sovesshanie-po-energetike/"
@@ -146,3 +151,72 @@ def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
     assert "Traceback" in error and "Error" in error
     assert record["paragraphs"][0] == SENTENCE
     assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running
+
+
+def test_what_a_worker_logs_goes_to_the_crawl_log_not_its_stderr(caplog: pytest.LogCaptureFixture,
+                                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """A page with no text makes trafilatura warn: under cron, a line on stderr would be mailed."""
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+
+    async def run() -> None:
+        try:
+            await pool.extract("<html><body></body></html>", URL, datetime.now(UTC))
+            await asyncio.sleep(0.5)  # the relay thread logs as the line arrives
+        finally:
+            pool.close()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(run())
+    assert any(r.name.startswith("trafilatura") and "discarding data" in r.getMessage() for r in caplog.records)
+    assert "discarding data" not in capfd.readouterr().err
+
+
+def test_a_worker_dies_with_its_crawl() -> None:
+    """A crawl killed hard (SIGKILL, the OOM killer) must not leave a worker running a page with no budget."""
+    script = ("import asyncio, os, signal, time\n"
+              "from crawler.extract.pool import ExtractionPool\n"
+              "from crawler.limits import RecordLimits\n"
+              "async def main():\n"
+              "    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)\n"
+              "    await pool.extract('<p>x</p>', 'https://x.kg/a-b-c/', None)  # started and warmed up\n"
+              "    os.kill(pool.pids[0], signal.SIGSTOP)  # busy in a runaway page: it reads nothing more\n"
+              "    print(pool.pids[0], flush=True)\n"
+              "    time.sleep(60)\n"
+              "asyncio.run(main())\n")
+    with subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True) as crawl:
+        assert crawl.stdout is not None
+        worker = int(crawl.stdout.readline())
+        crawl.kill()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(worker, os.WNOHANG)  # reaped by init, not us; harmless
+        time.sleep(0.1)
+    alive = Path(f"/proc/{worker}").exists() and Path(f"/proc/{worker}/stat").read_text().split()[2] != "Z"
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive
+
+
+def test_a_worker_that_cannot_be_replaced_fails_pages_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+
+    def no_more_processes(*args: Any, **kwargs: Any) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    async def run() -> list[str]:
+        try:
+            for pid in pool.pids:
+                os.kill(pid, signal.SIGKILL)
+            monkeypatch.setattr("crawler.extract.pool._Worker.__init__", no_more_processes)
+            errors = []
+            for _ in range(2):  # the dead worker's page, then a page with no worker to run it
+                with pytest.raises(ExtractionFailed) as failed:
+                    await asyncio.wait_for(pool.extract(NORMAL, URL, datetime.now(UTC)), 20)
+                errors.append(str(failed.value))
+            return errors
+        finally:
+            pool.close()
+
+    errors = asyncio.run(run())
+    assert "exited" in errors[0] and "cannot start an extraction worker" in errors[1]

@@ -16,21 +16,24 @@ No Scrapy import here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from crawler.extract.worker import OK, READY
+from crawler.extract.worker import LOG_SEPARATOR, OK, READY
 from crawler.limits import RecordLimits
 from crawler.sites import SiteConfig
 
+logger = logging.getLogger(__name__)
 START_TIMEOUT = 120.0  # seconds a new worker may take to import and warm up (a loaded 2-core host)
 
 
@@ -76,9 +79,12 @@ class _Worker:
             # "spawn" would import the crawl's main module (a user's script, even) again in it.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
+        assert self.process.stderr is not None
+        threading.Thread(target=relay_log, args=(self.process.stderr,), daemon=True,
+                         name=f"extraction-log-{self.process.pid}").start()
         self.conn = Connection(ours.detach())
         self.conn.send((site, limits))
         self.ready = False
@@ -95,15 +101,34 @@ class _Worker:
                 raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
             return self.conn.recv()
         except (EOFError, OSError):
-            code = self.process.wait(1)
+            try:
+                code: int | None = self.process.wait(1)
+            except subprocess.TimeoutExpired:
+                code = None  # closed its end but still running: stop() kills it
             raise ExtractionFailed(f"the extraction worker exited (code {code})") from None
 
     def stop(self) -> None:
         """End the worker at once (it may be stuck in a page) and reap it. The connection closes last:
         a thread still waiting on it then wakes to the worker's end of file, not to a reused descriptor."""
         self.process.kill()
-        self.process.wait(5)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            logger.warning("Extraction worker %(pid)d did not exit when killed", {"pid": self.process.pid})
         self.conn.close()
+
+
+def relay_log(stream: IO[bytes]) -> None:
+    """Log each record a worker wrote to its stderr through this process's logging (``LOG_FILE``,
+    stats, credential masking), under its own logger name and level; other lines (a crash's
+    traceback) at WARNING."""
+    for raw in stream:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        parts = line.split(LOG_SEPARATOR, 2)
+        level, name, message = parts if len(parts) == 3 else ("WARNING", __name__, line)
+        number = logging.getLevelName(level)
+        logging.getLogger(name).log(number if isinstance(number, int) else logging.WARNING, message)
+    stream.close()
 
 
 class ExtractionPool:
@@ -117,7 +142,8 @@ class ExtractionPool:
         self.site, self.limits, self.budget, self.on_start = site, limits, budget, on_start
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extraction")
         self._all: list[_Worker] = []
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        # None: a slot whose worker is started when a page needs it (a replacement that failed to start).
+        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
         for _ in range(workers):
             self._idle.put_nowait(self._start())
 
@@ -127,6 +153,16 @@ class ExtractionPool:
         self.on_start()
         return worker
 
+    def _replace(self, worker: _Worker) -> None:
+        """Stop ``worker`` and put a fresh one in its slot (or an empty slot, when none can start)."""
+        self._all.remove(worker)
+        worker.stop()
+        try:
+            self._idle.put_nowait(self._start())
+        except OSError as exc:  # out of memory or descriptors: the next page tries again
+            logger.error("Cannot start an extraction worker: %(error)s", {"error": exc})
+            self._idle.put_nowait(None)
+
     @property
     def pids(self) -> list[int]:
         """Process ids of the workers."""
@@ -135,14 +171,18 @@ class ExtractionPool:
     async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
         """The record of one page; raises ExtractionTimeout or ExtractionFailed."""
         worker = await self._idle.get()
+        if worker is None:
+            try:
+                worker = self._start()
+            except OSError as exc:
+                self._idle.put_nowait(None)
+                raise ExtractionFailed(f"cannot start an extraction worker: {exc}") from None
         loop = asyncio.get_running_loop()
         try:
             status, value = await loop.run_in_executor(self._threads, worker.run, (html, url, fetched_at),
                                                        self.budget)
         except BaseException:  # over budget, dead, or cancelled mid-page: the worker cannot be trusted again
-            self._all.remove(worker)
-            worker.stop()
-            self._idle.put_nowait(self._start())
+            self._replace(worker)
             raise
         self._idle.put_nowait(worker)
         if status != OK:

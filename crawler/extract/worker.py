@@ -8,7 +8,9 @@ module (a user's script, Scrapyd's runner) is never imported again in it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -16,6 +18,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 READY, OK, FAILED = "ready", "ok", "failed"
+LOG_SEPARATOR = "\x1f"  # between level, logger name and message on stderr: the pool relays them
+_PR_SET_PDEATHSIG = 1
 
 
 def serve(conn: Connection) -> None:
@@ -37,9 +41,23 @@ def serve(conn: Connection) -> None:
         conn.send(reply)
 
 
+def die_with_parent() -> None:
+    """Be killed when the crawl dies, even by SIGKILL: a worker stuck in a runaway page would
+    otherwise keep a core busy with no one left to enforce its budget (Linux only)."""
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the crawl died before the request took effect
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then closes the connection
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING,
+                        format=LOG_SEPARATOR.join(("%(levelname)s", "%(name)s", "%(message)s")))
     serve(Connection(int(argv[1])))
     return 0
 

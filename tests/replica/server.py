@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import mimetypes
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from contextlib import contextmanager, suppress
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8",
@@ -118,6 +119,21 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+S = TypeVar("S", bound=socketserver.BaseServer)
+
+
+@contextmanager
+def running(server: S) -> Iterator[S]:
+    """Run ``server`` in a daemon thread for the ``with`` block, then shut it down and close it."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
     """Serve ``root`` on ``host`` in a thread, each response ``delay`` seconds late;
@@ -127,13 +143,8 @@ def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1"
     server.delay = delay  # type: ignore[attr-defined]
     server.throttled = {}  # type: ignore[attr-defined]
     server.served = {}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def main() -> None:
