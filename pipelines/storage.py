@@ -162,6 +162,7 @@ class StoragePipeline:
 
     async def open_spider(self) -> None:
         if self._skipped:  # another run holds the site: nothing to write, and its spool is not ours
+            await self._open_for_the_run_record()
             return
         problem = await self._call(writable_problem, self.config.unsaved_dir)
         if problem:
@@ -180,6 +181,13 @@ class StoragePipeline:
         async with self._lock:
             await self._replay_spool(self.config.retries)
         self._ticker = asyncio.create_task(self._flush_periodically())
+
+    async def _open_for_the_run_record(self) -> None:
+        """A skipped run only records itself: a store that cannot be reached is not its failure."""
+        try:
+            self.store = await self._call(ArticleStore.connect, self.config.target)
+        except StoreUnavailable as exc:
+            logger.warning("Skipped run not recorded: %(error)s", {"error": exc})
 
     def _refuse(self, error: str) -> NoReturn:
         logger.error("%(error)s; not starting the crawl", {"error": error})
