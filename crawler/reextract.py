@@ -1,41 +1,34 @@
 """Re-extraction of stored articles from their stored HTML (after a parser or site-rule fix).
 
 Each stored page goes through the crawl's own steps (extraction with the site's current
-config, then the cleaning and validation pipelines); a record is replaced only when a
+config, then the cleaning and validation the pipelines apply); a record is replaced only when a
 field a reader sees changed, with the earlier hash and the changed field names added to
 its ``revisions``. Identity, fetch and dedup fields (URLs, first seen, story cluster) stay.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from crawler.cleaning import Cleaner
+from crawler.counts import Counts
 from crawler.extract.article import extract_article
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.sites import SiteConfig
-from pipelines.cleaning import CleaningPipeline
-from pipelines.storage import to_document
-from pipelines.store import with_revision
-from pipelines.validation import ValidationConfig, ValidationPipeline
+from crawler.storage.config import to_document
+from crawler.storage.store import with_revision
+from crawler.validation import ValidationConfig, Validator
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
 CONTENT_FIELDS = ("title", "lead", "paragraphs", "published", "modified", "authors", "section", "tags", "images",
                   "language", "script", "attribution", "translations")
 DERIVED_FIELDS = ("body", "published_raw", "modified_raw", "language_declared", "sources", "content_hash",
                   "minhash", "lsh_bands", "schema_version")
-
-
-class Counts(Counter[str]):
-    """Collects what the pipelines count (a stand-in for Scrapy's stats collector)."""
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self[key] += count
 
 
 @dataclass
@@ -45,8 +38,8 @@ class Reextractor:
     counts: Counts = field(default_factory=Counts)
 
     def __post_init__(self) -> None:
-        self._cleaning = CleaningPipeline(self.counts, self.limits)  # type: ignore[arg-type]
-        self._validation = ValidationPipeline(self.counts, self.validation)  # type: ignore[arg-type]
+        self._cleaner = Cleaner(self.counts, self.limits)
+        self._validator = Validator(self.counts, self.validation)
 
     def fresh_document(self, old: dict[str, Any], html: str, site: SiteConfig) -> dict[str, Any] | None:
         """The record the crawl would store today for ``old``'s page; None when it would drop it."""
@@ -57,7 +50,7 @@ class Reextractor:
                            http_status=old.get("http_status"), etag=old.get("etag"),
                            last_modified=old.get("last_modified"))
         try:
-            item = self._validation.process_item(self._cleaning.process_item(item))
+            item = self._validator.validate(self._cleaner.clean(item))
         except DropItem:
             return None
         return to_document(item)[0]

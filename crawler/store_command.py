@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from pipelines.storage import StorageConfig
-from pipelines.store import ArticleStore, StoreUnavailable
+from crawler.storage.config import StorageConfig
+from crawler.storage.store import ArticleStore, StoreUnavailable
 
 
 class StoreCommand(ScrapyCommand):

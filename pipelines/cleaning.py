@@ -1,138 +1,30 @@
-"""Cleaning pipeline: normalises text, strips boilerplate left in a body, and cuts every
-field to the record's caps.
+"""Cleaning pipeline: :class:`crawler.cleaning.Cleaner` on every item (see there for what it does).
 
-Every text field is NFC-normalised with invisible characters and odd spaces
-removed. Body paragraphs that are UI strings (share prompts, block titles,
-comment-form labels, ad placeholders) or "Read also:" pointers are removed;
-photo-credit lines move into the image record. Then each field is cut to its cap
-(:class:`crawler.limits.RecordLimits`: title, texts, paragraphs, body, lists and
-their items, the kept HTML), so that no record nears MongoDB's 16 MB limit. Sets
-``body``, ``content_hash``, the near-duplicate ``minhash``/``lsh_bands`` and the
-``attribution`` a syndicated copy names.
-
-Settings: ``CLEANING_ENABLED``, ``CLEANING_MAX_<NAME>`` (``CLEANING_MAX_TITLE_CHARS``,
-``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
-Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
-``cleaning/removed/duplicate``, ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
-(one per record and field cut).
+Settings: ``CLEANING_ENABLED``, ``CLEANING_MAX_<NAME>`` (one per cap in ``crawler/limits.py``).
+Stats: ``cleaning/removed/<rule>``, ``cleaning/credit_moved``, ``cleaning/truncated/<field>``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.statscollectors import StatsCollector
 
-from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
-from crawler.items import ArticleItem, shape_problem
+from crawler.cleaning import Cleaner
 from crawler.limits import RecordLimits
-from crawler.minhash import bands, signature
-from crawler.text import normalize_optional, normalize_text
-
-_TEXT_FIELDS = ("lead", "section", "published_raw", "modified_raw")
-_NAME_LISTS = ("authors", "tags")
-_URL_LISTS = ("urls", "translations")
 
 
 class CleaningPipeline:
-    def __init__(self, stats: StatsCollector, limits: RecordLimits | None = None) -> None:
-        self.stats = stats
-        self.limits = limits or RecordLimits()
-        self._cuts: set[str] = set()  # fields cut in the item being cleaned
+    def __init__(self, cleaner: Cleaner) -> None:
+        self.cleaner = cleaner
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleaningPipeline:
         if not crawler.settings.getbool("CLEANING_ENABLED", True):
             raise NotConfigured
         assert crawler.stats is not None
-        return cls(crawler.stats, RecordLimits.from_settings(crawler.settings))
+        return cls(Cleaner(crawler.stats, RecordLimits.from_settings(crawler.settings)))
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or shape_problem(item, need_hash=False):
-            return item  # ArticleChecked has nothing to clean; a malformed item is validation's to drop
-        adapter = ItemAdapter(item)
-        limits = self.limits
-        self._cuts.clear()
-        adapter["title"] = self._title(normalize_optional(adapter.get("title")))
-        for name in _TEXT_FIELDS:
-            adapter[name] = self._cut(name, normalize_optional(adapter.get(name)), limits.text_chars)
-        for name in _NAME_LISTS:
-            names = dict.fromkeys(filter(None, map(normalize_text, adapter.get(name) or [])))
-            adapter[name] = self._list(name, [self._cut(name, n, limits.item_chars) or "" for n in names])
-        for name in _URL_LISTS:
-            adapter[name] = self._list(name, self._short_urls(name, adapter.get(name) or []))
-        images = [self._clean_image(i) for i in adapter.get("images") or []
-                  if len(i.get("url") or "") <= limits.url_chars]
-        if len(images) < len(adapter.get("images") or []):
-            self._truncated("images")
-        paragraphs, counts = clean_paragraphs(adapter.get("paragraphs") or [], images)
-        for reason, n in counts.items():
-            self.stats.inc_value(f"cleaning/{reason}", n)
-        adapter["paragraphs"] = self._body(paragraphs)
-        adapter["images"] = self._list("images", images)
-        adapter["raw_html"] = self._cut("raw_html", adapter.get("raw_html"), limits.html_chars)
-        adapter["body"] = "\n\n".join(adapter["paragraphs"])
-        adapter["content_hash"] = content_hash(adapter.get("title") or "", adapter["body"])
-        adapter["minhash"] = signature(adapter["body"])
-        adapter["lsh_bands"] = bands(adapter["minhash"])
-        adapter["attribution"] = attribution(adapter["paragraphs"])
-        for name in sorted(self._cuts):
-            self.stats.inc_value(f"cleaning/truncated/{name}")
-        return item
-
-    def _truncated(self, name: str) -> None:
-        self._cuts.add(name)
-
-    def _title(self, title: str | None) -> str | None:
-        if title is None or len(title) <= self.limits.title_chars:
-            return title
-        self._truncated("title")
-        return title[: self.limits.title_chars].rstrip() + "…"
-
-    def _cut(self, name: str, text: str | None, chars: int) -> str | None:
-        if text is None or len(text) <= chars:
-            return text
-        self._truncated(name)
-        return text[:chars]
-
-    def _list(self, name: str, values: list[Any]) -> list[Any]:
-        if len(values) <= self.limits.list_items:
-            return values
-        self._truncated(name)
-        return values[: self.limits.list_items]
-
-    def _short_urls(self, name: str, urls: list[str]) -> list[str]:
-        """URLs up to the cap's length; a longer one names no page anyone links to, and is dropped."""
-        kept = [url for url in urls if len(url) <= self.limits.url_chars]
-        if len(kept) < len(urls):
-            self._truncated(name)
-        return kept
-
-    def _body(self, paragraphs: list[str]) -> list[str]:
-        """Paragraphs cut to the caps on each one (``paragraph``), on their number (``paragraphs``) and
-        on their characters together (``body``)."""
-        limits, room = self.limits, self.limits.body_chars
-        kept: list[str] = []
-        for paragraph in paragraphs:
-            if len(kept) == limits.paragraphs or room == 0:
-                self._truncated("paragraphs" if room else "body")
-                break
-            if len(paragraph) > limits.paragraph_chars:
-                self._truncated("paragraph")
-                paragraph = paragraph[: limits.paragraph_chars]
-            if len(paragraph) > room:
-                self._truncated("body")
-                paragraph = paragraph[:room]
-            kept.append(paragraph)
-            room -= len(paragraph)
-        return kept
-
-    def _clean_image(self, image: dict[str, Any]) -> dict[str, Any]:
-        cleaned = {k: normalize_optional(v) if isinstance(v, str) else v for k, v in image.items()}
-        for key in ("caption", "credit"):
-            cleaned[key] = self._cut(f"images/{key}", cleaned.get(key), self.limits.text_chars)
-        return cleaned
-
+        return self.cleaner.clean(item)

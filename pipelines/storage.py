@@ -38,91 +38,37 @@ import dataclasses
 import logging
 import os
 import socket
-import tempfile
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
-from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
-from scrapy.settings import BaseSettings
 
 from crawler.extract.cleanup import content_hash
 from crawler.health import DEGRADED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
 from crawler.items import ArticleChecked, ArticleItem, shape_problem
-from crawler.urls import url_id
-from pipelines.notify import post_health
-from pipelines.run_record import run_document
-from pipelines.spool import Entry, claim, load_spool, quarantine, release, spool, writable_problem
-from pipelines.store import (
+from crawler.notify import post_health
+from crawler.run_record import run_document
+from crawler.storage.config import StorageConfig, to_document
+from crawler.storage.spool import Entry, claim, load_spool, quarantine, release, spool, writable_problem
+from crawler.storage.store import (
     STORE_ERRORS,
     ArticleStore,
-    ShrinkGuard,
-    StoreTarget,
     StoreUnavailable,
     WriteCounts,
     describe_error,
     is_transient,
 )
+from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 CHECK_MARK = "_not_modified"  # buffer entries of 304 revisits, not article documents
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    target: StoreTarget
-    batch_size: int = 100
-    flush_seconds: float = 5.0
-    retries: int = 5
-    keep_raw_html: bool = True
-    fallback_dir: str = os.path.join(tempfile.gettempdir(), "news-crawler-unsaved")
-    shrink: ShrinkGuard = field(default_factory=ShrinkGuard)
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> StorageConfig:
-        timeout = settings.getfloat("STORAGE_TIMEOUT_SECONDS", 10.0)
-        batch_size = settings.getint("STORAGE_BATCH_SIZE", 100)
-        if batch_size < 1 or timeout <= 0:
-            raise ValueError("STORAGE_BATCH_SIZE must be >= 1 and STORAGE_TIMEOUT_SECONDS > 0")
-        target = StoreTarget(
-            uri=settings.get("MONGO_URI") or "",
-            database=settings.get("MONGO_DATABASE") or "news",
-            data_dir=settings.get("DATA_DIR") or "data",
-            timeout=timeout,
-        )
-        shrink = ShrinkGuard(settings.getfloat("STORAGE_SHRINK_RATIO", 0.5),
-                             settings.getint("STORAGE_SHRINK_MIN_CHARS", 500))
-        if not 0 <= shrink.min_ratio <= 1 or shrink.min_chars < 0:
-            raise ValueError("STORAGE_SHRINK_RATIO must be within 0..1 and STORAGE_SHRINK_MIN_CHARS >= 0")
-        return cls(target, batch_size, settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0),
-                   settings.getint("STORAGE_RETRIES", 5), settings.getbool("STORAGE_KEEP_RAW_HTML", True),
-                   settings.get("STORAGE_FALLBACK_DIR") or cls.fallback_dir, shrink)
-
-    @property
-    def unsaved_dir(self) -> Path:
-        return Path(self.target.data_dir) / "unsaved"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return Path(self.target.data_dir) / "quarantine"
-
-
-def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
-    """The stored record of an item, and its raw HTML kept apart."""
-    if dataclasses.is_dataclass(item):  # a shallow copy: asdict() would deep-copy every paragraph
-        data = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-    else:
-        data = ItemAdapter(item).asdict()
-    raw_html = data.pop("raw_html", None)
-    return {"_id": url_id(data["url"]), **data}, raw_html
 
 
 def with_hash(item: ArticleItem) -> ArticleItem:
@@ -144,7 +90,7 @@ class StoragePipeline:
         self._held: list[Entry] = []  # neither the store nor the spool took these (a full disk)
         self._spool_failing = False
         self._stuck: set[Path] = set()  # spools with corrupt lines the quarantine could not take: left for later
-        self._own_claim: IO[str] | None = None  # held for the run's life: see pipelines.spool.claim
+        self._own_claim: IO[str] | None = None  # held for the run's life: see crawler.storage.spool.claim
         self._lock = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._ticker: asyncio.Task[None] | None = None

@@ -1,98 +1,30 @@
-"""Validation pipeline: an article is stored whole or not at all.
-
-Drops anything that is not a well-formed article item (a plain dict or a
-field of the wrong type, e.g. from another spider: ``malformed``) and articles
-without a title or a body. An impossible date (before
-``VALIDATION_MIN_YEAR`` or more than ``VALIDATION_FUTURE_SKEW_HOURS`` in the
-future, e.g. a theme printing 2099) is cleared, not trusted, and the article is
-kept: its raw date string stays in ``published_raw``.
+"""Validation pipeline: :class:`crawler.validation.Validator` on every item (see there for what it does).
 
 Settings: ``VALIDATION_ENABLED``, ``VALIDATION_MIN_YEAR``, ``VALIDATION_FUTURE_SKEW_HOURS``.
-Stats: ``validation/dropped/<reason>``, ``validation/cleared/published/<reason>``,
-``validation/cleared/modified/<reason>``, ``validation/passed``.
+Stats: ``validation/dropped/<reason>``, ``validation/cleared/{published,modified}/<reason>``,
+``validation/passed``.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.statscollectors import StatsCollector
+from scrapy.exceptions import NotConfigured
 
-from crawler.items import ArticleItem, shape_problem
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ValidationConfig:
-    min_year: int = 1991
-    future_skew: timedelta = timedelta(hours=24)
-
-    def date_problem(self, value: datetime | None, now: datetime) -> str | None:
-        """Why ``value`` cannot be a real article date, or None when it can."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return "naive"
-        if value.year < self.min_year:
-            return "too_old"
-        if value > now + self.future_skew:
-            return "future"
-        return None
-
-
-def problem(item: ItemAdapter, config: ValidationConfig, now: datetime) -> str | None:
-    """The reason to drop ``item``, or None when it may be stored."""
-    if not item.get("title"):
-        return "missing/title"
-    if not item.get("paragraphs"):
-        return "missing/body"
-    return None
+from crawler.validation import ValidationConfig, Validator
 
 
 class ValidationPipeline:
-    def __init__(self, stats: StatsCollector, config: ValidationConfig) -> None:
-        self.stats = stats
-        self.config = config
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
-        settings = crawler.settings
-        if not settings.getbool("VALIDATION_ENABLED", True):
+        if not crawler.settings.getbool("VALIDATION_ENABLED", True):
             raise NotConfigured
         assert crawler.stats is not None
-        config = ValidationConfig(
-            min_year=settings.getint("VALIDATION_MIN_YEAR", 1991),
-            future_skew=timedelta(hours=settings.getfloat("VALIDATION_FUTURE_SKEW_HOURS", 24.0)),
-        )
-        return cls(crawler.stats, config)
+        return cls(Validator(crawler.stats, ValidationConfig.from_settings(crawler.settings)))
 
     def process_item(self, item: Any) -> Any:
-        malformed = shape_problem(item, need_hash=False)  # the hash is the cleaning pipeline's to set
-        if malformed:
-            self.stats.inc_value("validation/dropped/malformed")
-            raise DropItem(f"malformed item: {malformed}")
-        if not isinstance(item, ArticleItem):  # ArticleChecked: nothing to validate
-            return item
-        adapter = ItemAdapter(item)
-        now = datetime.now(UTC)
-        reason = problem(adapter, self.config, now)
-        if reason:
-            self.stats.inc_value(f"validation/dropped/{reason}")
-            raise DropItem(f"{reason}: {adapter.get('url')}")
-        for field in ("published", "modified"):
-            date_problem = self.config.date_problem(adapter.get(field), now)
-            if date_problem:
-                logger.info("Impossible %(field)s date %(value)s (%(problem)s) cleared: %(url)s",
-                            {"field": field, "value": adapter[field], "problem": date_problem,
-                             "url": adapter.get("url")})
-                adapter[field] = None
-                self.stats.inc_value(f"validation/cleared/{field}/{date_problem}")
-        self.stats.inc_value("validation/passed")
-        return item
+        return self.validator.validate(item)

@@ -202,7 +202,7 @@ def timed(command: list[str], run: Run) -> None:
 def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> None:
     """``count`` stored articles of another site, with URLs, hashes and MinHash bands, as a crawl leaves them."""
     from crawler.minhash import bands
-    from pipelines.store import ArticleStore, StoreTarget
+    from crawler.storage.store import ArticleStore, StoreTarget
 
     store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
     rng = random.Random(11)
@@ -229,9 +229,9 @@ def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int) -> list[fl
 
     from crawler.items import ArticleItem
     from crawler.spiders.news import NewsSpider
+    from crawler.storage.config import to_document
+    from crawler.storage.store import _page_upsert
     from pipelines.cleaning import CleaningPipeline
-    from pipelines.storage import to_document
-    from pipelines.store import _page_upsert
     from pipelines.validation import ValidationPipeline
 
     async def items(spider: NewsSpider, response: HtmlResponse, url: str) -> list[Any]:
@@ -271,7 +271,7 @@ def crawl_all(sites: list[tuple[Path, Path, str]], bases: list[str], data_dir: P
 
 
 def count_stored(data_dir: Path, mongo_uri: str, database: str) -> int:
-    from pipelines.store import ArticleStore, StoreTarget
+    from crawler.storage.store import ArticleStore, StoreTarget
 
     store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
     try:

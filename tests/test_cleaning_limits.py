@@ -17,9 +17,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
+from crawler.storage.config import to_document
+from crawler.storage.store import _page_upsert
 from pipelines.cleaning import CleaningPipeline
-from pipelines.storage import to_document
-from pipelines.store import _page_upsert
 
 LIMITS = RecordLimits()
 WIDE = "😀"  # four bytes in UTF-8: the costliest character a field can hold

@@ -9,9 +9,9 @@ from scrapy.settings import Settings
 from crawler.env import EnvError, env_bool, env_float, env_int, env_str
 from crawler.sites import SiteConfigError, load_site, load_site_file, site_names
 from crawler.spiders.args import SpiderArgs, SpiderArgumentError
-from pipelines.storage import StorageConfig
-from pipelines.store import mask_uri
-from pipelines.validation import ValidationConfig
+from crawler.storage.config import StorageConfig
+from crawler.storage.store import mask_uri
+from crawler.validation import ValidationConfig
 
 MINIMAL = """
 name = "example"

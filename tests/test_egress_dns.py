@@ -14,7 +14,7 @@ import dns.message
 import dns.rdatatype
 import dns.rrset
 
-from pipelines.store import ArticleStore, StoreTarget
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import run_crawl
 from tests.netns import Netns, needs_netns, network_namespace
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Thresholds, assess
-from pipelines.run_record import outcome
-from pipelines.store import ArticleStore, StoreTarget
+from crawler.run_record import outcome
+from crawler.storage.store import ArticleStore, StoreTarget
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GOOD = {"finish_reason": "finished", "item_scraped_count": 20, "downloader/request_count": 30,

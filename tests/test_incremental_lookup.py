@@ -16,7 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.incremental import ARTICLE_URL_META, IncrementalMiddleware
-from pipelines.store import ArticleStore, StoreTarget
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import MongoTarget
 from tests.test_store_known import Finds, stored, url
 

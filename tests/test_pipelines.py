@@ -19,11 +19,12 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.sanitize import inert_html
+from crawler.storage.config import StorageConfig, to_document
+from crawler.storage.spool import load_spool, spool
+from crawler.storage.store import ArticleStore
 from crawler.urls import url_id
 from pipelines.cleaning import CleaningPipeline
-from pipelines.spool import load_spool, spool
-from pipelines.storage import StorageConfig, StoragePipeline, to_document
-from pipelines.store import ArticleStore
+from pipelines.storage import StoragePipeline
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget, free_port
 

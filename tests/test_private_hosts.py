@@ -20,10 +20,10 @@ import pytest
 
 from crawler.hosts import ip_literal
 from crawler.middlewares.egress import is_private_host, refusal
+from crawler.notify import post_health
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.news import generic_site
-from pipelines.notify import post_health
-from pipelines.store import ArticleStore, StoreTarget
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import ROOT, free_port, run_crawl
 from tests.netns import Netns, needs_netns, network_namespace
 from tests.replica.server import serve
@@ -205,7 +205,7 @@ def test_a_webhook_redirect_to_another_private_endpoint_is_refused(
         target: str, caplog: pytest.LogCaptureFixture) -> None:
     with hooks() as (webhook, other):
         webhook.redirect_to = target.format(port=other.port)
-        with caplog.at_level(logging.WARNING, logger="pipelines.notify"):
+        with caplog.at_level(logging.WARNING, logger="crawler.notify"):
             sent = post_health(f"http://127.0.0.1:{webhook.port}/hook?token=SECRET", {"status": "failed"})
     assert not sent
     assert webhook.seen == [("POST", "/hook?token=SECRET")]
@@ -238,7 +238,7 @@ def test_a_webhook_redirect_to_a_name_that_resolves_to_loopback_is_refused() -> 
     with network_namespace("127.0.0.1 localhost\n127.0.0.1 hooks.example.kg\n") as netns, \
             hooks(netns) as (webhook, other):
         webhook.redirect_to = f"http://hooks.example.kg:{other.port}/steal"
-        script = ("import logging, sys; logging.basicConfig(); from pipelines.notify import post_health; "
+        script = ("import logging, sys; logging.basicConfig(); from crawler.notify import post_health; "
                   "print(post_health(sys.argv[1], {'status': 'failed'}))")
         result = subprocess.run([*netns.exec, sys.executable, "-c", script, f"http://127.0.0.1:{webhook.port}/hook"],
                                 cwd=ROOT, capture_output=True, text=True, timeout=30)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from bson import json_util
 
-from pipelines.spool import load_spool, spool
-from pipelines.storage import to_document
+from crawler.storage.config import to_document
+from crawler.storage.spool import load_spool, spool
 from tests.conftest import MongoTarget, free_port, kill, run_crawl, start_nx27017
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles

@@ -13,8 +13,9 @@ from typing import Any
 from scrapy import Spider
 from scrapy.utils.misc import build_from_crawler
 
-from pipelines.spool import spool
-from pipelines.storage import StoragePipeline, to_document
+from crawler.storage.config import to_document
+from crawler.storage.spool import spool
+from pipelines.storage import StoragePipeline
 from tests.conftest import free_port, run_crawl
 from tests.test_pipelines import article, cleaned, storage_crawler
 from tests.test_storage_safety import stored_urls

@@ -22,10 +22,11 @@ from scrapy.utils.test import get_crawler
 
 from crawler.commands.crawl import exit_code
 from crawler.items import ArticleChecked
+from crawler.storage.config import StorageConfig, to_document
+from crawler.storage.spool import spool
+from crawler.storage.store import ArticleStore, ShrinkGuard, is_transient
 from crawler.urls import url_id
-from pipelines.spool import spool
-from pipelines.storage import StorageConfig, StoragePipeline, to_document
-from pipelines.store import ArticleStore, ShrinkGuard, is_transient
+from pipelines.storage import StoragePipeline
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget
 from tests.test_pipelines import FETCHED, article, cleaned, mongo_settings, storage_crawler, store_items
@@ -281,7 +282,7 @@ def test_shrink_guard_table() -> None:
 
 def test_quarantine_lines_are_json(tmp_path: Path) -> None:
     """Each quarantine line can be read back by any JSON reader, dates as extended JSON."""
-    from pipelines.spool import quarantine
+    from crawler.storage.spool import quarantine
 
     path = tmp_path / "q.jsonl"
     quarantine([{"reason": "r", "doc": {"fetched_at": FETCHED, "odd": object()}}], path)

@@ -13,8 +13,8 @@ import pymongo
 import pytest
 from pymongo import monitoring
 
+from crawler.storage.store import ArticleStore, StoreTarget
 from crawler.urls import url_id
-from pipelines.store import ArticleStore, StoreTarget
 from tests.conftest import MongoTarget
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
+from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
-from pipelines.store import ArticleStore
 
 
 def _summary(doc: dict[str, Any]) -> str:

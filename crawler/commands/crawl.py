@@ -20,10 +20,10 @@ from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from crawler.extensions.site_lock import LOCKED_REASON
+from crawler.notify import WebhookConfigError, webhook_url
+from crawler.run_record import outcome
 from crawler.secrets import redact, register_uri_passwords
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
-from pipelines.notify import WebhookConfigError, webhook_url
-from pipelines.run_record import outcome
 
 
 class Command(ScrapyCrawlCommand):

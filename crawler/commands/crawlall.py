@@ -13,10 +13,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import exit_code
+from crawler.notify import WebhookConfigError, webhook_url
 from crawler.secrets import redact, register_uri_passwords
 from crawler.sites import site_names
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
-from pipelines.notify import WebhookConfigError, webhook_url
 
 _SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from crawler.health import LOCKED_REASON, SKIPPED
 from crawler.sites import site_names
+from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
-from pipelines.store import ArticleStore
 
 
 def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:

@@ -29,9 +29,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
+from crawler.storage.config import StorageConfig
+from crawler.storage.store import ArticleStore, StoreTarget, StoreUnavailable, mask_uri
 from crawler.urls import url_id
-from pipelines.storage import StorageConfig
-from pipelines.store import ArticleStore, StoreTarget, StoreUnavailable, mask_uri
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,0 +1,72 @@
+"""Storage settings and the stored shape of an item: what every user of the store shares
+(the storage pipeline, the incremental middleware, the store commands, re-extraction).
+
+Settings: ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``, ``STORAGE_BATCH_SIZE``,
+``STORAGE_FLUSH_SECONDS``, ``STORAGE_TIMEOUT_SECONDS``, ``STORAGE_RETRIES``,
+``STORAGE_KEEP_RAW_HTML``, ``STORAGE_FALLBACK_DIR``, ``STORAGE_SHRINK_RATIO``,
+``STORAGE_SHRINK_MIN_CHARS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.settings import BaseSettings
+
+from crawler.storage.store import ShrinkGuard, StoreTarget
+from crawler.urls import url_id
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    target: StoreTarget
+    batch_size: int = 100
+    flush_seconds: float = 5.0
+    retries: int = 5
+    keep_raw_html: bool = True
+    fallback_dir: str = os.path.join(tempfile.gettempdir(), "news-crawler-unsaved")
+    shrink: ShrinkGuard = field(default_factory=ShrinkGuard)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> StorageConfig:
+        timeout = settings.getfloat("STORAGE_TIMEOUT_SECONDS", 10.0)
+        batch_size = settings.getint("STORAGE_BATCH_SIZE", 100)
+        if batch_size < 1 or timeout <= 0:
+            raise ValueError("STORAGE_BATCH_SIZE must be >= 1 and STORAGE_TIMEOUT_SECONDS > 0")
+        target = StoreTarget(
+            uri=settings.get("MONGO_URI") or "",
+            database=settings.get("MONGO_DATABASE") or "news",
+            data_dir=settings.get("DATA_DIR") or "data",
+            timeout=timeout,
+        )
+        shrink = ShrinkGuard(settings.getfloat("STORAGE_SHRINK_RATIO", 0.5),
+                             settings.getint("STORAGE_SHRINK_MIN_CHARS", 500))
+        if not 0 <= shrink.min_ratio <= 1 or shrink.min_chars < 0:
+            raise ValueError("STORAGE_SHRINK_RATIO must be within 0..1 and STORAGE_SHRINK_MIN_CHARS >= 0")
+        return cls(target, batch_size, settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0),
+                   settings.getint("STORAGE_RETRIES", 5), settings.getbool("STORAGE_KEEP_RAW_HTML", True),
+                   settings.get("STORAGE_FALLBACK_DIR") or cls.fallback_dir, shrink)
+
+    @property
+    def unsaved_dir(self) -> Path:
+        return Path(self.target.data_dir) / "unsaved"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return Path(self.target.data_dir) / "quarantine"
+
+
+def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
+    """The stored record of an item, and its raw HTML kept apart."""
+    if dataclasses.is_dataclass(item):  # a shallow copy: asdict() would deep-copy every paragraph
+        data = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    else:
+        data = ItemAdapter(item).asdict()
+    raw_html = data.pop("raw_html", None)
+    return {"_id": url_id(data["url"]), **data}, raw_html
