@@ -18,6 +18,7 @@ Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -65,7 +66,16 @@ class EgressPolicy:
 
     @classmethod
     def for_spider(cls, spider: Spider | None) -> EgressPolicy | None:
-        """The policy of ``spider``; None for a spider without a site config (nothing to enforce)."""
+        """The policy of ``spider``; None for a spider without a site config (nothing to enforce).
+        Built once per spider (its hosts are fixed when it is created): it is asked on every request."""
+        if spider is None:
+            return None
+        if spider not in _POLICIES:
+            _POLICIES[spider] = cls._of(spider)
+        return _POLICIES[spider]
+
+    @classmethod
+    def _of(cls, spider: Spider) -> EgressPolicy | None:
         allowed = tuple(d for d in getattr(spider, "allowed_domains", None) or [] if d)
         if not allowed:
             return None
@@ -93,6 +103,9 @@ class EgressPolicy:
         except ValueError:  # a port out of range or not a number
             return "offsite"
         return self.refusal(parts.hostname or "", port)
+
+
+_POLICIES: weakref.WeakKeyDictionary[Spider, EgressPolicy | None] = weakref.WeakKeyDictionary()
 
 
 def host_port(host: str, port: int) -> str:
