@@ -252,3 +252,40 @@ def test_the_proxy_tunnels_to_the_mirror(tmp_path: Path) -> None:
         code, answer, refused = asyncio.run(_through_proxy(site.server_port, "127.0.0.1", site.server_port, {}))
     assert (code, refused) == (SUCCEEDED, [])
     assert answer.startswith(b"HTTP/1.0 200") and b"data-leak='none'" in answer
+
+
+@pytest.mark.parametrize("garbage", [
+    b"GET http://169.254.169.254/ HTTP/1.1\r\n\r\n",  # an HTTP proxy request
+    b"\x04\x01\x00\x50\x7f\x00\x00\x01\x00",  # SOCKS4 to 127.0.0.1:80
+    b"\x05",  # cut short
+    b"\x05\x01\x00\x05\x01\x00\x03\xff" + b"a" * 255 + b"\x00\x50",  # the longest name, to port 80
+    b"\x05\x01\x00\x05\x01\x00\x09" + b"\x00" * 20,  # an unknown address type
+    b"\x05\xff" + b"\x00" * 255,  # every method
+])
+def test_the_proxy_survives_nonsense_and_still_refuses(garbage: bytes) -> None:
+    """Whatever a page's connection sends, the proxy connects nowhere and keeps serving."""
+    async def scenario() -> tuple[bytes, int]:
+        policy = EgressPolicy(allowed=(DOMAIN,), mirror=None)
+        proxy = EgressProxy(lambda: policy, lambda reason, target: None, resolver=lambda *_: _no_dns())
+        await proxy.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            writer.write(garbage)
+            writer.write_eof()  # all it will ever say
+            await writer.drain()
+            answer = b""
+            with contextlib.suppress(ConnectionError):
+                answer = await asyncio.wait_for(reader.read(64), 15)
+            writer.close()
+            code, _ = await _socks_connect(proxy, "127.0.0.1", 80)  # still answering, still refusing
+        finally:
+            await proxy.close()
+        return answer, code
+
+    answer, code = asyncio.run(scenario())
+    assert answer[2:4] != b"\x05\x00"  # after the method choice, never a "succeeded" reply
+    assert code == NOT_ALLOWED
+
+
+async def _no_dns() -> list[str]:
+    raise AssertionError("nothing may be resolved for nonsense")
