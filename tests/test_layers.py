@@ -1,6 +1,6 @@
 """Layers that depend one way: nothing under ``crawler/`` imports the item pipelines (they are thin
 adapters over the crawler's storage, cleaning and validation), and only the storage layer imports
-a database driver."""
+a database driver or opens a store (the crawl's one store is the storage component's)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,12 @@ def test_validation_reads_both_of_its_settings_in_one_place() -> None:
     config = ValidationConfig.from_settings(Settings({"VALIDATION_MIN_YEAR": 2000, "VALIDATION_FUTURE_SKEW_HOURS": 2}))
     assert config == ValidationConfig(min_year=2000, future_skew=timedelta(hours=2))
     assert ValidationConfig.from_settings(Settings()) == ValidationConfig()
+
+
+@pytest.mark.parametrize("path", MODULES + sorted((ROOT / "pipelines").rglob("*.py")),
+                         ids=[str(p.relative_to(ROOT)) for p in MODULES + sorted((ROOT / "pipelines").rglob("*.py"))])
+def test_only_the_storage_layer_opens_a_store(path: Path) -> None:
+    """The crawl's one store is :class:`crawler.storage.component.Storage`'s; commands use its ``connect``."""
+    if not path.is_relative_to(ROOT / "crawler" / "storage"):
+        text = path.read_text(encoding="utf-8")
+        assert "ArticleStore.connect" not in text and "StorageConfig.from_settings" not in text
