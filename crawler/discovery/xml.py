@@ -105,5 +105,5 @@ def child_text(element: etree._Element, *names: str) -> str | None:
     """Text of the first direct child whose local name is one of ``names``."""
     for child in element:
         if local(child.tag) in names and child.text and child.text.strip():
-            return child.text.strip()
+            return str(child.text.strip())
     return None
