@@ -68,8 +68,9 @@ class IncrementalMiddleware:
         newest = await self._call(self.store.newest_published, site) if site else None
         if newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
-            spider.high_water_mark = newest - max(self.schedule, default=timedelta(0))  # type: ignore[attr-defined]
-            self.stats.set_value("incremental/high_water_mark", spider.high_water_mark.isoformat())  # type: ignore[attr-defined]
+            mark = newest - max(self.schedule, default=timedelta(0))
+            spider.high_water_mark = mark  # type: ignore[attr-defined]  # read with getattr by discovery spiders only
+            self.stats.set_value("incremental/high_water_mark", mark.isoformat())
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []

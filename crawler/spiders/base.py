@@ -46,7 +46,7 @@ MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's chars
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
     site_name: ClassVar[str]
-    strict_page_type: ClassVar[bool] = False  # store only pages that declare themselves articles
+    strict_page_type: bool = False  # store only pages that declare themselves articles
 
     def __init__(self, *args: Any, base_url: str | None = None, since: str | None = None,
                  limit: str | None = None, sources: str | None = None, **kwargs: Any) -> None:
@@ -151,7 +151,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     @property
     def browser_enabled(self) -> bool:
-        return self.crawler.settings.getbool("BROWSER_ENABLED", True)
+        return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))
 
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False) -> scrapy.Request:
         render = (browser or self.use_browser) and self.browser_enabled

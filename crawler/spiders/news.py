@@ -82,7 +82,7 @@ class NewsSpider(SiteSpider):
 
     def load_config(self, **kwargs: Any) -> SiteConfig:
         site = config_from_args(kwargs.get("url"), kwargs.get("config"))
-        self.strict_page_type = not kwargs.get("config")  # type: ignore[misc]
+        self.strict_page_type = not kwargs.get("config")
         return site
 
     @classmethod
