@@ -87,21 +87,3 @@ def test_embedded_default_store_and_articles_command(
                              capture_output=True, env={"DATA_DIR": str(tmp_path), "PATH": ""}, check=True)
     assert summary.stdout.startswith(f"{len(ARTICLES)} articles in embedded store")
     assert "ok (finished)" in summary.stdout
-
-
-def test_cleaning_stats_count_what_a_real_crawl_removed(
-    mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]
-) -> None:
-    """Paragraphs are cleaned once, by the cleaning step: its stats count the share bars, "Read also" lines
-    and photo credits it took out of the replica's pages, and the stored bodies have none of them."""
-    base_url, _ = asiaplus_replica
-    result = crawl_into(mongo, base_url)
-    assert result.returncode == 0, result.stderr[-3000:]
-    stats = mongo.db.crawl_runs.find_one()["stats"]
-    assert stats.get("cleaning/removed/ui", 0) > 0, stats
-    assert stats.get("cleaning/credit_moved", 0) > 0, stats
-    doc = mongo.db.articles.find_one({"title": {"$regex": "^Tajik officials meet with CSTO SG"}})
-    for junk in ("Share post", "spot_img", "Photo / Tajik MFA"):
-        assert junk not in doc["body"], junk
-    assert {"url": "https://asiaplus.news/wp-content/uploads/2022/10/mid-csto.jpg",
-            "caption": None, "credit": "Tajik MFA"} in doc["images"]
