@@ -1,16 +1,17 @@
-"""Cleaning of an article item: normalises text, strips boilerplate left in a body, and cuts every
-field to the record's caps.
+"""Cleaning of an article item, the one place its fields are cleaned: :func:`clean`.
 
 Every text field is NFC-normalised with invisible characters and odd spaces
 removed. Body paragraphs that are UI strings (share prompts, block titles,
-comment-form labels, ad placeholders) or "Read also:" pointers are removed;
-photo-credit lines move into the image record. Then each field is cut to its cap
+comment-form labels, ad placeholders) or "Read also:" pointers are removed, as is a
+paragraph repeating the one before; photo-credit lines move into the image record
+(extraction hands the body over as found, :mod:`crawler.extract.result`). Then each field is cut to its cap
 (:class:`crawler.limits.RecordLimits`: title, texts, paragraphs, body, lists and
 their items, the kept HTML), so that no record nears MongoDB's 16 MB limit. Sets
 ``body``, ``content_hash``, the near-duplicate ``minhash``/``lsh_bands`` and the
-``attribution`` a syndicated copy names.
+``attribution`` a syndicated copy names. What it removed and cut comes back as a
+:class:`CleaningReport`, whose stats the cleaning pipeline adds.
 
-Settings (read by ``RecordLimits.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLEANING_MAX_TITLE_CHARS``,
+Settings (read by ``RecordRules.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLEANING_MAX_TITLE_CHARS``,
 ``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
 ``cleaning/removed/duplicate``, ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
@@ -19,11 +20,11 @@ Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from itemadapter import ItemAdapter
 
-from crawler.counts import Counter
 from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
 from crawler.items import ArticleItem, shape_problem
 from crawler.limits import RecordLimits
@@ -35,20 +36,39 @@ _NAME_LISTS = ("authors", "tags")
 _URL_LISTS = ("urls", "translations")
 
 
-class Cleaner:
-    """Cleans article items in place, counting what it removed and cut into ``counter``."""
+@dataclass(frozen=True)
+class CleaningReport:
+    """What cleaning did to one item: paragraphs removed or moved, by reason (``removed/ui``,
+    ``removed/cross_link``, ``removed/duplicate``, ``credit_moved``), and the fields it cut."""
 
-    def __init__(self, counter: Counter, limits: RecordLimits | None = None) -> None:
-        self.counter = counter
-        self.limits = limits or RecordLimits()
-        self._cuts: set[str] = set()  # fields cut in the item being cleaned
+    removed: dict[str, int] = field(default_factory=dict)
+    truncated: tuple[str, ...] = ()
 
-    def clean(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or shape_problem(item, need_hash=False):
-            return item  # ArticleChecked has nothing to clean; a malformed item is validation's to drop
+    def stats(self) -> dict[str, int]:
+        """The report as stats: ``cleaning/<reason>`` and ``cleaning/truncated/<field>``."""
+        return {**{f"cleaning/{reason}": n for reason, n in self.removed.items()},
+                **{f"cleaning/truncated/{name}": 1 for name in self.truncated}}
+
+
+def clean(item: Any, limits: RecordLimits) -> tuple[Any, CleaningReport]:
+    """``item`` cleaned in place (see the module), and what was removed and cut. Anything but a well-formed
+    ``ArticleItem`` comes back as it is: an ``ArticleChecked`` has nothing to clean, and a malformed item is
+    validation's to drop."""
+    if not isinstance(item, ArticleItem) or shape_problem(item, need_hash=False):
+        return item, CleaningReport()
+    return _Cleaning(limits).clean(item)
+
+
+class _Cleaning:
+    """One item's cleaning, noting the fields it cuts."""
+
+    def __init__(self, limits: RecordLimits) -> None:
+        self.limits = limits
+        self._cuts: set[str] = set()
+
+    def clean(self, item: ArticleItem) -> tuple[ArticleItem, CleaningReport]:
         adapter = ItemAdapter(item)
         limits = self.limits
-        self._cuts.clear()
         adapter["title"] = self._title(normalize_optional(adapter.get("title")))
         for name in _TEXT_FIELDS:
             adapter[name] = self._cut(name, normalize_optional(adapter.get(name)), limits.text_chars)
@@ -57,24 +77,20 @@ class Cleaner:
             adapter[name] = self._list(name, [self._cut(name, n, limits.item_chars) or "" for n in names])
         for name in _URL_LISTS:
             adapter[name] = self._list(name, self._short_urls(name, adapter.get(name) or []))
-        images = [self._clean_image(i) for i in adapter.get("images") or []
-                  if len(i.get("url") or "") <= limits.url_chars]
+        images = [i for i in adapter.get("images") or [] if len(i.get("url") or "") <= limits.url_chars]
         if len(images) < len(adapter.get("images") or []):
             self._truncated("images")
-        paragraphs, counts = clean_paragraphs(adapter.get("paragraphs") or [], images)
-        for reason, n in counts.items():
-            self.counter.inc_value(f"cleaning/{reason}", n)
+        # Credits first: a credit line moved into an image is then cut to its cap like any other.
+        paragraphs, removed = clean_paragraphs(adapter.get("paragraphs") or [], images)
         adapter["paragraphs"] = self._body(paragraphs)
-        adapter["images"] = self._list("images", images)
+        adapter["images"] = self._list("images", [self._clean_image(i) for i in images])
         adapter["raw_html"] = self._cut("raw_html", adapter.get("raw_html"), limits.html_chars)
         adapter["body"] = "\n\n".join(adapter["paragraphs"])
         adapter["content_hash"] = content_hash(adapter.get("title") or "", adapter["body"])
         adapter["minhash"] = signature(adapter["body"])
         adapter["lsh_bands"] = bands(adapter["minhash"])
         adapter["attribution"] = attribution(adapter["paragraphs"])
-        for name in sorted(self._cuts):
-            self.counter.inc_value(f"cleaning/truncated/{name}")
-        return item
+        return item, CleaningReport(removed, tuple(sorted(self._cuts)))
 
     def _truncated(self, name: str) -> None:
         self._cuts.add(name)

@@ -1,8 +1,9 @@
 """The article item that spiders yield and pipelines clean, validate and store.
 
 The stored record is documented field by field in the README ("The article
-record"); bump ``SCHEMA_VERSION`` when its shape changes. ``shape_problem`` tells
-whether an item is a well-formed article that every store can encode.
+record"); bump ``SCHEMA_VERSION`` when its shape changes. ``article_item`` builds the item of
+an extracted page; ``shape_problem`` tells whether an item is a well-formed article that every
+store can encode.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import datetime
 from functools import cache
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from crawler.extract.result import Extraction
 
 SCHEMA_VERSION = 1
 
@@ -51,6 +54,25 @@ class ArticleItem:
     last_modified: str | None = None
     raw_html: str | None = None  # kept in the ``pages`` collection, not on the record
     schema_version: int = SCHEMA_VERSION
+
+
+def article_item(extraction: Extraction, *, url: str, urls: list[str], site: str, edition: str | None,
+                 fetched_at: datetime, http_status: int | None = None, etag: str | None = None,
+                 last_modified: str | None = None, raw_html: str | None = None) -> ArticleItem:
+    """The item of an extracted page: its extracted fields, and where, when and how it was fetched
+    (``url`` is the record's identity, decided by the caller: the extracted canonical URL is a claim)."""
+    return ArticleItem(
+        url=url, urls=urls, site=site, edition=edition, fetched_at=fetched_at, http_status=http_status,
+        etag=etag, last_modified=last_modified, raw_html=raw_html,
+        title=extraction.title, lead=extraction.lead, paragraphs=list(extraction.paragraphs),
+        published=extraction.published, published_raw=extraction.published_raw,
+        modified=extraction.modified, modified_raw=extraction.modified_raw,
+        authors=list(extraction.authors), section=extraction.section, tags=list(extraction.tags),
+        # Cleaning gives images their credits: the extraction stays as it was found.
+        images=[dict(image) for image in extraction.images],
+        sources=dict(extraction.sources), translations=list(extraction.translations), language=extraction.language,
+        script=extraction.script, language_declared=extraction.language_declared,
+    )
 
 
 @dataclass

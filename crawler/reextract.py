@@ -1,7 +1,8 @@
 """Re-extraction of stored articles from their stored HTML (after a parser or site-rule fix).
 
 Each stored page goes through the crawl's own steps (extraction with the site's current
-config, then the cleaning and validation the pipelines apply); a record is replaced only when a
+config, then :func:`~crawler.cleaning.clean` and :func:`~crawler.validation.validate` under the
+crawl's :class:`~crawler.rules.RecordRules`); a record is replaced only when a
 field a reader sees changed, with the earlier hash and the changed field names added to
 its ``revisions``. Identity, fetch and dedup fields (URLs, first seen, story cluster) stay.
 """
@@ -12,17 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
-from crawler.cleaning import Cleaner
-from crawler.counts import Counts
+from crawler.cleaning import clean
 from crawler.extract.article import extract_article
-from crawler.items import ArticleItem
-from crawler.limits import RecordLimits
+from crawler.items import article_item
+from crawler.rules import RecordRules
 from crawler.sites import SiteConfig
 from crawler.storage.config import to_document
 from crawler.storage.store import with_revision
-from crawler.validation import ValidationConfig, Validator
+from crawler.validation import Invalid, validate
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
 CONTENT_FIELDS = ("title", "lead", "paragraphs", "published", "modified", "authors", "section", "tags", "images",
@@ -31,27 +29,24 @@ DERIVED_FIELDS = ("body", "published_raw", "modified_raw", "language_declared", 
                   "minhash", "lsh_bands", "schema_version")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reextractor:
-    limits: RecordLimits = field(default_factory=RecordLimits)
-    validation: ValidationConfig = field(default_factory=ValidationConfig)
-    counts: Counts = field(default_factory=Counts)
+    """Re-extraction under the crawl's record rules (``RecordRules.from_settings``, as the pipelines read them)."""
 
-    def __post_init__(self) -> None:
-        self._cleaner = Cleaner(self.counts, self.limits)
-        self._validator = Validator(self.counts, self.validation)
+    rules: RecordRules = field(default_factory=RecordRules)
 
-    def fresh_document(self, old: dict[str, Any], html: str, site: SiteConfig) -> dict[str, Any] | None:
-        """The record the crawl would store today for ``old``'s page; None when it would drop it."""
-        record = extract_article(html, old["url"], site, _aware(old["fetched_at"]), self.limits)
-        fields = {k: v for k, v in record.items() if k in ArticleItem.__dataclass_fields__ and k != "url"}
-        item = ArticleItem(**fields, url=old["url"], urls=old.get("urls") or [old["url"]], site=old["site"],
-                           edition=old.get("edition"), fetched_at=_aware(old["fetched_at"]),
-                           http_status=old.get("http_status"), etag=old.get("etag"),
-                           last_modified=old.get("last_modified"))
+    def fresh_document(self, old: dict[str, Any], html: str, site: SiteConfig,
+                       now: datetime | None = None) -> dict[str, Any] | None:
+        """The record the crawl would store today (``now``) for ``old``'s page; None when it would drop it."""
+        fetched_at = _aware(old["fetched_at"])
+        extraction = extract_article(html, old["url"], site, fetched_at, self.rules.limits)
+        item = article_item(extraction, url=old["url"], urls=old.get("urls") or [old["url"]], site=old["site"],
+                            edition=old.get("edition"), fetched_at=fetched_at, http_status=old.get("http_status"),
+                            etag=old.get("etag"), last_modified=old.get("last_modified"))
+        item, _ = clean(item, self.rules.limits)
         try:
-            item = self._validator.validate(self._cleaner.clean(item))
-        except DropItem:
+            item, _ = validate(item, self.rules.validation, now or datetime.now(UTC))
+        except Invalid:
             return None
         return to_document(item)[0]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.env import env_bool, env_float, env_int, env_str
+from crawler.rules import ValidationConfig
 
 BOT_NAME = "centralasia-news"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -126,5 +127,6 @@ STORAGE_KEEP_RAW_HTML = env_bool("STORAGE_KEEP_RAW_HTML", True)
 STORAGE_FALLBACK_DIR = env_str("STORAGE_FALLBACK_DIR")
 
 # Validation: dates outside [VALIDATION_MIN_YEAR, now + skew] are impossible.
-VALIDATION_MIN_YEAR = env_int("VALIDATION_MIN_YEAR", 1991, minimum=1900)
-VALIDATION_FUTURE_SKEW_HOURS = env_float("VALIDATION_FUTURE_SKEW_HOURS", 24.0, minimum=0)
+VALIDATION_MIN_YEAR = env_int("VALIDATION_MIN_YEAR", ValidationConfig.min_year, minimum=1900)
+VALIDATION_FUTURE_SKEW_HOURS = env_float("VALIDATION_FUTURE_SKEW_HOURS", ValidationConfig.future_skew_hours(),
+                                         minimum=0)

@@ -1,14 +1,14 @@
-"""Validation of an article item: it is stored whole or not at all.
+"""Validation of an article item, so that it is stored whole or not at all: :func:`validate`.
 
-Drops anything that is not a well-formed article item (a plain dict or a
+Rejects (:class:`Invalid`) anything that is not a well-formed article item (a plain dict or a
 field of the wrong type, e.g. from another spider: ``malformed``) and articles
 without a title or a body. An impossible date (before
 ``VALIDATION_MIN_YEAR`` or more than ``VALIDATION_FUTURE_SKEW_HOURS`` in the
 future, e.g. a theme printing 2099) is cleared, not trusted, and the article is
 kept: its raw date string stays in ``published_raw``.
 
-Settings (read by ``ValidationConfig.from_settings``): ``VALIDATION_MIN_YEAR``, ``VALIDATION_FUTURE_SKEW_HOURS``.
-Stats: ``validation/dropped/<reason>``, ``validation/cleared/published/<reason>``,
+Settings (read by ``RecordRules.from_settings``): ``VALIDATION_MIN_YEAR``, ``VALIDATION_FUTURE_SKEW_HOURS``.
+Stats (added by the validation pipeline): ``validation/dropped/<reason>``, ``validation/cleared/published/<reason>``,
 ``validation/cleared/modified/<reason>``, ``validation/passed``.
 """
 
@@ -16,41 +16,43 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
-from scrapy.settings import BaseSettings
 
-from crawler.counts import Counter
 from crawler.items import ArticleItem, shape_problem
+from crawler.rules import ValidationConfig
+
+__all__ = ["Invalid", "ValidationConfig", "ValidationReport", "problem", "validate"]
 
 logger = logging.getLogger(__name__)
 
 
+class Invalid(Exception):
+    """An item that may not be stored; ``reason`` is ``malformed``, ``missing/title`` or ``missing/body``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    @property
+    def stat(self) -> str:
+        """The stat that counts it: ``validation/dropped/<reason>``."""
+        return f"validation/dropped/{self.reason}"
+
+
 @dataclass(frozen=True)
-class ValidationConfig:
-    min_year: int = 1991
-    future_skew: timedelta = timedelta(hours=24)
+class ValidationReport:
+    """What validation did to an item it passed: the dates it cleared, as (field, reason)."""
 
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> ValidationConfig:
-        return cls(min_year=settings.getint("VALIDATION_MIN_YEAR", cls.min_year),
-                   future_skew=timedelta(hours=settings.getfloat("VALIDATION_FUTURE_SKEW_HOURS",
-                                                                 cls.future_skew.total_seconds() / 3600)))
+    cleared: tuple[tuple[str, str], ...] = ()
+    passed: bool = True  # False for what it does not validate (an ``ArticleChecked``)
 
-    def date_problem(self, value: datetime | None, now: datetime) -> str | None:
-        """Why ``value`` cannot be a real article date, or None when it can."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return "naive"
-        if value.year < self.min_year:
-            return "too_old"
-        if value > now + self.future_skew:
-            return "future"
-        return None
+    def stats(self) -> dict[str, int]:
+        """The report as stats: ``validation/cleared/<field>/<reason>`` and ``validation/passed``."""
+        stats = {f"validation/cleared/{name}/{reason}": 1 for name, reason in self.cleared}
+        return {**stats, "validation/passed": 1} if self.passed else stats
 
 
 def problem(item: ItemAdapter, config: ValidationConfig, now: datetime) -> str | None:
@@ -62,34 +64,23 @@ def problem(item: ItemAdapter, config: ValidationConfig, now: datetime) -> str |
     return None
 
 
-class Validator:
-    """Drops items that may not be stored (``DropItem``) and clears impossible dates, counting
-    both into ``counter``."""
-
-    def __init__(self, counter: Counter, config: ValidationConfig | None = None) -> None:
-        self.counter = counter
-        self.config = config or ValidationConfig()
-
-    def validate(self, item: Any) -> Any:
-        malformed = shape_problem(item, need_hash=False)  # the hash is the cleaning pipeline's to set
-        if malformed:
-            self.counter.inc_value("validation/dropped/malformed")
-            raise DropItem(f"malformed item: {malformed}")
-        if not isinstance(item, ArticleItem):  # ArticleChecked: nothing to validate
-            return item
-        adapter = ItemAdapter(item)
-        now = datetime.now(UTC)
-        reason = problem(adapter, self.config, now)
-        if reason:
-            self.counter.inc_value(f"validation/dropped/{reason}")
-            raise DropItem(f"{reason}: {adapter.get('url')}")
-        for field in ("published", "modified"):
-            date_problem = self.config.date_problem(adapter.get(field), now)
-            if date_problem:
-                logger.info("Impossible %(field)s date %(value)s (%(problem)s) cleared: %(url)s",
-                            {"field": field, "value": adapter[field], "problem": date_problem,
-                             "url": adapter.get("url")})
-                adapter[field] = None
-                self.counter.inc_value(f"validation/cleared/{field}/{date_problem}")
-        self.counter.inc_value("validation/passed")
-        return item
+def validate(item: Any, config: ValidationConfig, now: datetime) -> tuple[Any, ValidationReport]:
+    """``item`` with its impossible dates cleared, and what was cleared; raises :class:`Invalid`."""
+    malformed = shape_problem(item, need_hash=False)  # the hash is cleaning's to set
+    if malformed:
+        raise Invalid("malformed", f"malformed item: {malformed}")
+    if not isinstance(item, ArticleItem):  # ArticleChecked: nothing to validate
+        return item, ValidationReport(passed=False)
+    adapter = ItemAdapter(item)
+    reason = problem(adapter, config, now)
+    if reason:
+        raise Invalid(reason, f"{reason}: {adapter.get('url')}")
+    cleared = []
+    for name in ("published", "modified"):
+        date_problem = config.date_problem(adapter.get(name), now)
+        if date_problem:
+            logger.info("Impossible %(field)s date %(value)s (%(problem)s) cleared: %(url)s",
+                        {"field": name, "value": adapter[name], "problem": date_problem, "url": adapter.get("url")})
+            adapter[name] = None
+            cleared.append((name, date_problem))
+    return item, ValidationReport(tuple(cleared))

@@ -48,8 +48,8 @@ html = build(size)
 started = time.perf_counter()
 record = extract_article(html, URL, site)
 seconds = time.perf_counter() - started
-print(f"{{seconds:.2f}} {{len(html) / 1e6:.1f}} {{len(record['paragraphs'])}} {{sum(map(len, record['paragraphs']))}} "
-      f"{{len(record['tags'])}}")
+print(f"{{seconds:.2f}} {{len(html) / 1e6:.1f}} {{len(record.paragraphs)}} {{sum(map(len, record.paragraphs))}} "
+      f"{{len(record.tags)}}")
 """
 
 

@@ -26,7 +26,7 @@ def page_text(site: str, url: str) -> str:
 
 def extracted(site: SiteConfig, url: str) -> dict[str, Any]:
     """What the spider and cleaning pipeline make of a replica page."""
-    record = extract_article(page_text(site.name, url), url, site)
+    record = extract_article(page_text(site.name, url), url, site).as_dict()
     record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"])
     for name in ("published", "modified"):
         record[name] = record[name].isoformat() if record[name] else None
@@ -56,7 +56,7 @@ def test_non_article_pages_are_never_stored(site: str, url: str) -> None:
     """Either the URL is not an article URL (never fetched as one) or the page says it is a listing."""
     config = load_site(site)
     if config.is_article_url(url):
-        assert extract_article(page_text(site, url), url, config)["page_type"] == "listing"
+        assert extract_article(page_text(site, url), url, config).page_type == "listing"
 
 
 ASIAPLUS = load_site("asiaplus")
@@ -75,9 +75,9 @@ def test_generic_extraction_without_a_site_config() -> None:
     url = next(u for u in expected_articles("asiaplus") if "checkpoint" in u)
     record = extract_article(page_text("asiaplus", url), url, None)
     want = expected_articles("asiaplus")[url]
-    assert record["title"] == want["title"]
-    assert record["sources"]["body"] == "generic"
-    paragraphs, _ = clean_paragraphs(record["paragraphs"], record["images"])
+    assert record.title == want["title"]
+    assert record.sources["body"] == "generic"
+    paragraphs, _ = clean_paragraphs(record.paragraphs, record.images)
     assert set(want["paragraphs"]) <= set(paragraphs)
 
 
@@ -119,7 +119,7 @@ def test_featured_image_repeated_in_the_body_keeps_its_caption() -> None:
       <div class="td-post-content"><p>Text.</p>
       <figure><img src="https://s.kg/1.jpg"><figcaption>Аллея. Фото: A</figcaption></figure></div></body></html>"""
     record = extract_article(html, "https://asiaplus.news/2025/01/01/x/", ASIAPLUS)
-    assert [{k: v for k, v in i.items() if k != "_position"} for i in record["images"]] == [
+    assert [{k: v for k, v in i.items() if k != "_position"} for i in record.images] == [
         {"url": "https://s.kg/1.jpg", "caption": "Аллея", "credit": "A"}]
 
 

@@ -52,28 +52,28 @@ def timed(html: str, site: SiteConfig | None) -> tuple[dict, float]:  # type: ig
 def test_hostile_shapes_are_extracted_in_seconds(site: SiteConfig, shape: str, size: int, with_site: bool) -> None:
     record, seconds = timed(SHAPES[shape][0](size), site if with_site else None)
     assert seconds < SECONDS
-    assert record["title"] == "Совещание по энергетике"
-    assert record["paragraphs"] and len(record["paragraphs"]) <= LIMITS.paragraphs + 1
-    assert sum(map(len, record["paragraphs"])) <= LIMITS.body_chars + LIMITS.paragraph_chars
+    assert record.title == "Совещание по энергетике"
+    assert record.paragraphs and len(record.paragraphs) <= LIMITS.paragraphs + 1
+    assert sum(map(len, record.paragraphs)) <= LIMITS.body_chars + LIMITS.paragraph_chars
 
 
 def test_deep_nesting_is_read_without_exhausting_the_stack(site: SiteConfig) -> None:
     record, seconds = timed(nested(5_000), site)  # RecursionError before
-    assert record["paragraphs"][0] == SENTENCE and SENTENCE in record["paragraphs"][-1]
+    assert record.paragraphs[0] == SENTENCE and SENTENCE in record.paragraphs[-1]
     assert seconds < SECONDS
 
 
 def test_a_million_json_ld_keywords_are_gathered_only_past_the_cap(site: SiteConfig) -> None:
     record, seconds = timed(jsonld_keywords(1_000_000), site)  # a million tags and 100,000 authors before
-    assert record["tags"][:2] == ["тег0", "тег1"] and len(record["tags"]) == LIMITS.list_items + 1
-    assert record["authors"][0] == "Анна Каримова0" and len(record["authors"]) == LIMITS.list_items + 1
+    assert record.tags[:2] == ["тег0", "тег1"] and len(record.tags) == LIMITS.list_items + 1
+    assert record.authors[0] == "Анна Каримова0" and len(record.authors) == LIMITS.list_items + 1
     assert seconds < SECONDS
 
 
 def test_a_giant_text_node_is_read_to_the_paragraph_cap(site: SiteConfig) -> None:
     for with_site in (site, None):
         record, seconds = timed(text_node(5_000_000), with_site)  # one paragraph of 5 MB before
-        assert max(map(len, record["paragraphs"])) == LIMITS.paragraph_chars + 1
+        assert max(map(len, record.paragraphs)) == LIMITS.paragraph_chars + 1
         assert seconds < SECONDS
 
 
@@ -82,8 +82,8 @@ def test_site_selectors_matching_a_whole_page_are_read_to_the_caps(site: SiteCon
     # extraction budget stops that.)
     tagged = replace(site, selectors=replace(site.selectors, tags=("li a",), authors=("li a",)))
     record, _ = timed(links(5_000), tagged)  # every one of 5,000 links a tag and an author before
-    assert len(record["tags"]) == LIMITS.list_items + 1 and record["tags"][0] == "Ссылка 0"
-    assert len(record["authors"]) == LIMITS.list_items + 1
+    assert len(record.tags) == LIMITS.list_items + 1 and record.tags[0] == "Ссылка 0"
+    assert len(record.authors) == LIMITS.list_items + 1
 
 
 def test_images_hreflang_links_and_a_giant_canonical_are_bounded(site: SiteConfig) -> None:
@@ -91,9 +91,9 @@ def test_images_hreflang_links_and_a_giant_canonical_are_bounded(site: SiteConfi
     head += f"<link rel='canonical' href='/news/{'x' * 1_000_000}/'>"
     html = page("".join(f"<img src='/i{i}.jpg'>" for i in range(20_000)), head=head)
     record, seconds = timed(html, site)
-    assert len(record["images"]) == LIMITS.list_items + 1
-    assert len(record["translations"]) == LIMITS.list_items + 1
-    assert record["url"] == URL  # a megabyte "canonical URL" is no URL
+    assert len(record.images) == LIMITS.list_items + 1
+    assert len(record.translations) == LIMITS.list_items + 1
+    assert record.url == URL  # a megabyte "canonical URL" is no URL
     assert seconds < SECONDS
 
 

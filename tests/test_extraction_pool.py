@@ -149,7 +149,7 @@ def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
 
     error, record = asyncio.run(run())
     assert "Traceback" in error and "Error" in error
-    assert record["paragraphs"][0] == SENTENCE
+    assert record.paragraphs[0] == SENTENCE
     assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running
 
 

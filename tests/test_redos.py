@@ -193,7 +193,7 @@ def test_hostile_page_is_extracted_within_budget() -> None:
             f"<figcaption>{'a' + ' ' * 150 + 'b'}</figcaption></figure>"
             f"<p>{'Officials met in Dushanbe. ' * 20}</p></article></body></html>")
     record = within_budget(lambda: extract_article(html, "https://asiaplus.news/2025/03/14/x-y-z/", site))
-    assert record["title"].startswith("Border talks")
+    assert record.title.startswith("Border talks")
 
 
 # --- end to end: a home page full of hostile links ------------------------------------------------------------------

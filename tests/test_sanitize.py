@@ -29,9 +29,9 @@ def test_obfuscated_script_urls_and_handlers_are_removed() -> None:
 
 def test_what_extraction_reads_is_kept() -> None:
     record = extract_article(inert_html(HOSTILE), "https://example.tj/2025/03/14/border-talks/")
-    assert record["title"] == "Border talks"
-    assert record["published"].isoformat() == "2025-03-14T05:00:00+00:00"
-    assert "Officials met in Dushanbe" in " ".join(record["paragraphs"])
+    assert record.title == "Border talks"
+    assert record.published.isoformat() == "2025-03-14T05:00:00+00:00"
+    assert "Officials met in Dushanbe" in " ".join(record.paragraphs)
 
 
 def test_unparseable_input_gives_empty_output() -> None:

@@ -50,9 +50,9 @@ def ours(page: Page) -> tuple[str, str | None]:
     from crawler.extract.article import extract_article
     from crawler.extract.cleanup import clean_paragraphs
 
-    record = extract_article(page.html, page.url, None)
-    paragraphs, _ = clean_paragraphs(record["paragraphs"], record["images"])
-    published = record["published"].date().isoformat() if record["published"] else None
+    extraction = extract_article(page.html, page.url, None)
+    paragraphs, _ = clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images])
+    published = extraction.published.date().isoformat() if extraction.published else None
     return "\n".join(paragraphs), published
 
 

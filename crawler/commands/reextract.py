@@ -14,12 +14,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from crawler.limits import RecordLimits
 from crawler.reextract import Reextractor, changed_fields, revised
+from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, SiteConfigError, load_site, load_site_file
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
-from crawler.validation import ValidationConfig
 
 
 class Command(StoreCommand):
@@ -46,7 +45,7 @@ class Command(StoreCommand):
 
     def _reextract(self, store: ArticleStore, opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        worker = Reextractor(RecordLimits.from_settings(self.settings), ValidationConfig.from_settings(self.settings))
+        worker = Reextractor(RecordRules.from_settings(self.settings))
         sites = _Sites(load_site_file(path) for path in opts.config)
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()

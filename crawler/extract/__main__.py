@@ -1,5 +1,5 @@
 """``python -m crawler.extract PATH_OR_URL [--url URL] [--site NAME]``: print an
-article record as JSON.
+article's extracted fields as JSON, its paragraphs cleaned as the crawl cleans them.
 
 PATH_OR_URL is a saved HTML file (``-`` for standard input) or an http(s) URL
 to fetch. ``--url`` gives the page's address when reading a file (it decides
@@ -19,6 +19,7 @@ from typing import Any
 from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import extract_article
+from crawler.extract.cleanup import clean_paragraphs
 from crawler.settings import USER_AGENT
 from crawler.sites import SiteConfig, SiteConfigError, load_site, load_site_file
 
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, SiteConfigError) as exc:
         parser.error(str(exc))
     url = args.url or fetched_url or (site.editions[0].home if site else "http://localhost/")
-    record = extract_article(html, url, site)
+    record = extract_article(html, url, site).as_dict()
+    record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"])
     sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable) + "\n")
     return 0
 

@@ -32,9 +32,10 @@ from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.chrome import chrome_for
-from crawler.extract.cleanup import clean_paragraphs
+from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.language import detect_language, parse_language_tag
+from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
 from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
@@ -283,11 +284,10 @@ def _declared_language(page: _Page, edition: str | None) -> Found:
     return (edition, "edition") if edition and edition != "und" else None
 
 
-def _language(record: dict[str, Any], declared: Found) -> tuple[str | None, str | None, str | None]:
+def _language(title: str | None, paragraphs: list[str], declared: Found) -> tuple[str | None, str | None, str | None]:
     """(language, script, method): detected from the text, the declaration breaking near-ties."""
     hint = declared[0] if declared else None
-    text = "\n".join([record.get("title") or "", *record["paragraphs"]])
-    guess = detect_language(text, hint)
+    guess = detect_language("\n".join([title or "", *paragraphs]), hint)
     if guess.language:
         return guess.language, guess.script, "text"
     language, script = parse_language_tag(hint)
@@ -386,56 +386,58 @@ def _body(page: _Page) -> tuple[Body, str]:
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
-                    fetched_at: datetime | None = None, limits: RecordLimits | None = None) -> dict[str, Any]:
-    """Extract the record fields of the article page ``html`` fetched from ``url``.
+                    fetched_at: datetime | None = None, limits: RecordLimits | None = None) -> Extraction:
+    """Extract the fields of the article page ``html`` fetched from ``url``.
 
-    ``page_type`` says whether the page declares itself an article; fields the
-    page does not have come back as ``None`` or empty, and ``sources`` names the
-    method that produced each field that was found. ``script_shell`` says whether
-    the page looks like a script shell (scripts, next to no text). Lists and texts stop a little
-    past ``limits`` (the cleaning pipeline cuts them and counts what it cut).
+    ``page_type`` says whether the page declares itself an article; fields the page does not have
+    come back as ``None`` or empty, and ``sources`` names the method that produced each field that
+    was found. The body is returned as found: cleaning takes its boilerplate out (and counts it).
+    Its language and whether the page is a script shell are judged on what cleaning will keep.
+    Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
     """
     limits = limits or RecordLimits()
     page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
-    record: dict[str, Any] = {"url": _canonical(page), "page_type": page_type(page.data)}
-    record["translations"] = _translations(page, record["url"])
 
-    def put(name: str, found: Found) -> None:
-        record[name] = found[0] if found else None
+    def put(name: str, found: Found) -> Any:
         if found:
             sources[name] = found[1]
+        return found[0] if found else None
 
-    put("title", _clipped(_title(page), limits.title_chars))
-    put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
-                                lambda: _meta(page, "og:description", "description", "twitter:description"),
-                                lambda: _jsonld(page, "description")), limits.text_chars))
-    put("authors", _authors(page))
-    put("section", _clipped(_section(page), limits.text_chars))
-    put("tags", _tags(page))
+    title = put("title", _clipped(_title(page), limits.title_chars))
+    lead = put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
+                                       lambda: _meta(page, "og:description", "description", "twitter:description"),
+                                       lambda: _jsonld(page, "description")), limits.text_chars))
+    authors = put("authors", _authors(page))
+    section = put("section", _clipped(_section(page), limits.text_chars))
+    tags = put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)
+    dates: dict[str, tuple[Any, str | None]] = {}
     for name, reader in (("published", _published), ("modified", _modified)):
         value, raw, method = reader(page, tz)
-        record[name], record[f"{name}_raw"] = value, normalize_optional(raw)
+        dates[name] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method
     featured = _featured_image(page)
     body, sources["body"] = _body(page)
-    record["images"] = _merge_images(featured, body.images, limits)
-    record["paragraphs"], _ = clean_paragraphs(body.paragraphs, record["images"])
+    readable = kept_paragraphs(body.paragraphs)
     # A page this short may be a script shell to render in a browser; the spider decides.
-    short = sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS
-    record["script_shell"] = short and looks_like_script_shell(page.sel)
-    record["language"], record["script"], method = _language(record, declared)
-    record["language_declared"] = parse_language_tag(declared[0] if declared else None)[0]
+    script_shell = sum(map(len, readable)) < SHELL_BODY_CHARS and looks_like_script_shell(page.sel)
+    language, script, method = _language(title, readable, declared)
     if method:
         sources["language"] = method
-    record["authors"] = record["authors"] or []
-    record["tags"] = list(islice(_unique(normalize_text(t) for t in record["tags"] or []), limits.list_items + 1))
-    record["sources"] = sources
-    return record
+    canonical = _canonical(page)
+    return Extraction(
+        url=canonical, page_type=page_type(page.data), translations=_translations(page, canonical),
+        title=title, lead=lead, authors=authors or [], section=section,
+        tags=list(islice(_unique(normalize_text(t) for t in tags or []), limits.list_items + 1)),
+        published=dates["published"][0], published_raw=dates["published"][1],
+        modified=dates["modified"][0], modified_raw=dates["modified"][1],
+        images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
+        script_shell=script_shell, language=language, script=script,
+        language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources)
 
 
 def _clipped(found: Found, chars: int) -> Found:

@@ -1,5 +1,5 @@
-"""Paragraph-level cleanup shared by extraction and the cleaning pipeline:
-boilerplate lines dropped, photo-credit lines moved into the image they belong to."""
+"""Paragraph-level cleanup, done once, by cleaning (:mod:`crawler.cleaning`): boilerplate lines dropped,
+photo-credit lines moved into the image they belong to. Extraction only reads what it would keep."""
 
 from __future__ import annotations
 
@@ -42,8 +42,15 @@ def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str
     return False
 
 
+def kept_paragraphs(paragraphs: list[str]) -> list[str]:
+    """The paragraphs cleaning will keep, for what extraction judges before it (language, script shell)."""
+    return clean_paragraphs(paragraphs, [])[0]
+
+
 def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
-    """Drop boilerplate paragraphs and move credit lines into ``images``; returns (kept, counts)."""
+    """Drop boilerplate paragraphs and move credit lines into ``images`` (dropping their ``_position``);
+    returns (kept, counts by reason: ``removed/ui``, ``removed/cross_link``, ``removed/duplicate``,
+    ``credit_moved``)."""
     kept: list[str] = []
     counts: dict[str, int] = {}
     for position, paragraph in enumerate(normalize_text(p) for p in paragraphs):

@@ -2,10 +2,11 @@
 
 :class:`ExtractionPool` keeps ``workers`` processes that import the extractor and warm its lazy
 models once (:mod:`crawler.extract.worker`). Each page goes to an idle worker over a socket pair
-and its record is awaited on a thread, so the event loop never waits; a page that takes longer
-than the budget gets its worker killed (the only way to stop one runaway lxml or regex call,
-which no check inside a loop can interrupt) and replaced, and raises :class:`ExtractionTimeout`;
-a worker that dies (out of memory, a crash) is replaced too and raises :class:`ExtractionFailed`.
+and its :class:`~crawler.extract.result.Extraction` is awaited on a thread, so the event loop
+never waits; a page that takes longer than the budget gets its worker killed (the only way to
+stop one runaway lxml or regex call, which no check inside a loop can interrupt) and replaced,
+and raises :class:`ExtractionTimeout`; a worker that dies (out of memory, a crash) is replaced
+too and raises :class:`ExtractionFailed`.
 Handing a 150 KB page over and its record back costs the crawl process about a millisecond of
 CPU (``scripts/bench_hostile_extract.py``).
 
@@ -29,6 +30,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import IO, Any, Protocol, cast
 
+from crawler.extract.result import Extraction
 from crawler.extract.worker import LOG_SEPARATOR, OK, READY
 from crawler.limits import RecordLimits
 from crawler.sites import SiteConfig
@@ -46,7 +48,7 @@ class ExtractionFailed(Exception):
 
 
 class Extractor(Protocol):
-    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]: ...
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> Extraction: ...
 
     def close(self) -> None: ...
 
@@ -57,7 +59,7 @@ class InlineExtractor:
     def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
         self.site, self.limits = site, limits
 
-    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> Extraction:
         from crawler.extract.article import extract_article
 
         try:
@@ -168,8 +170,8 @@ class ExtractionPool:
         """Process ids of the workers."""
         return [worker.process.pid for worker in self._all]
 
-    async def extract(self, html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
-        """The record of one page; raises ExtractionTimeout or ExtractionFailed."""
+    async def extract(self, html: str, url: str, fetched_at: datetime) -> Extraction:
+        """The fields of one page; raises ExtractionTimeout or ExtractionFailed."""
         worker = await self._idle.get()
         if worker is None:
             try:
@@ -187,7 +189,8 @@ class ExtractionPool:
         self._idle.put_nowait(worker)
         if status != OK:
             raise ExtractionFailed(value)
-        return cast("dict[str, Any]", value)  # an OK reply carries the record
+        assert isinstance(value, Extraction)  # an OK reply carries the record
+        return value
 
     def close(self) -> None:
         """Stop every worker (busy ones included) and the waiting threads."""

@@ -1,7 +1,8 @@
 """``python -m crawler.extract.worker FD``: one extraction worker process (see :mod:`crawler.extract.pool`).
 
 It reads the site config and caps, then pages, from the connection on file descriptor FD and
-answers each page with its record (or the extractor's traceback), until the connection closes.
+answers each page with its :class:`~crawler.extract.result.Extraction` (or the extractor's
+traceback), until the connection closes.
 Started as a module of its own rather than by ``multiprocessing`` so that the crawl's main
 module (a user's script, Scrapyd's runner) is never imported again in it.
 """

@@ -26,13 +26,14 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from crawler.browser import SHELL_BODY_CHARS, browser_meta
+from crawler.browser import browser_meta
 from crawler.discovery import Link
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
+from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
-from crawler.items import ArticleChecked, ArticleItem
-from crawler.limits import RecordLimits
+from crawler.items import ArticleChecked, ArticleItem, article_item
 from crawler.middlewares.incremental import ARTICLE_URL_META
+from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SpiderArgs
@@ -88,7 +89,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         """The extraction workers, started on first use."""
         if self._extractor is None:
             settings = self.crawler.settings
-            limits = RecordLimits.from_settings(settings)
+            limits = RecordRules.from_settings(settings).limits
             workers = settings.getint("EXTRACTION_WORKERS", 1)
             if workers > 0:
                 budget = settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS", 10.0)
@@ -102,8 +103,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if self._extractor is not None:
             self._extractor.close()
 
-    async def _extract(self, text: str, url: str, fetched_at: datetime) -> dict[str, Any] | None:
-        """The record of a page, or None (counted and logged in one line) when extraction failed or ran over budget."""
+    async def _extract(self, text: str, url: str, fetched_at: datetime) -> Extraction | None:
+        """The fields of a page, or None (counted and logged in one line) when extraction failed or ran over budget."""
         try:
             return await self.extractor.extract(text, url, fetched_at)
         except ExtractionTimeout as exc:
@@ -172,26 +173,26 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         url = self.real_url(response.url)
         fetched_at = datetime.now(UTC)
-        record = await self._extract(text, url, fetched_at)
-        if record is not None:
-            for output in self._article_output(record, response, seen_as, url, fetched_at, text):
+        extraction = await self._extract(text, url, fetched_at)
+        if extraction is not None:
+            for output in self._article_output(extraction, response, seen_as, url, fetched_at, text):
                 yield output
 
-    def _article_output(self, record: dict[str, Any], response: Response, seen_as: str, url: str,
+    def _article_output(self, extraction: Extraction, response: Response, seen_as: str, url: str,
                         fetched_at: datetime, text: str) -> Iterator[Any]:
         """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
-        if sum(map(len, record["paragraphs"])) < SHELL_BODY_CHARS and self._should_render(response, record):
+        if self._should_render(response, extraction):
             yield self._article_request(seen_as, browser=True)
             return
-        if record["page_type"] == "listing" or (self.strict_page_type and record["page_type"] != "article"):
+        if extraction.page_type == "listing" or (self.strict_page_type and extraction.page_type != "article"):
             self._count("articles/skipped/not_article")
             return
-        item = self._item(record, response, url, seen_as, fetched_at, text)
+        item = self._item(extraction, response, url, seen_as, fetched_at, text)
         if self.args.since and item.published and item.published < self.args.since:
             self._count("articles/skipped/before_since")
             return
-        self._count_quality(item, record["sources"]["body"])
+        self._count_quality(item, extraction.sources["body"])
         yield item
 
     def _revisit_answer(self, response: Response, seen_as: str) -> ArticleChecked | None:
@@ -249,11 +250,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.info("%(url)s is %(lang)s, declared %(declared)s",
                         {"url": item.url, "lang": item.language, "declared": item.language_declared})
 
-    def _should_render(self, response: TextResponse, record: dict[str, Any]) -> bool:
-        """A script shell fetched without a browser: render it, and every later page of the site."""
+    def _should_render(self, response: TextResponse, extraction: Extraction) -> bool:
+        """A script shell (next to no text, mostly scripts) fetched without a browser: render it, and
+        every later page of the site."""
         if response.meta.get("playwright") or not self.browser_enabled:
             return False
-        if not record["script_shell"]:
+        if not extraction.script_shell:
             return False
         self._count("browser/retried")
         if not self.use_browser:
@@ -263,16 +265,15 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("browser/site_switched")
         return True
 
-    def _item(self, record: dict[str, Any], response: Response, url: str, seen_as: str,
+    def _item(self, extraction: Extraction, response: Response, url: str, seen_as: str,
               fetched_at: datetime, text: str) -> ArticleItem:
-        canonical = self.real_url(record.pop("url"))
+        canonical = self.real_url(extraction.url)
         if not self.is_article_url(canonical_url(canonical)):
             canonical = url  # a canonical link off the site or to a non-article is not trusted
-        fields = {k: v for k, v in record.items() if k in ArticleItem.__dataclass_fields__}
         if response.meta.get("playwright"):
             self._count("browser/rendered")
-        return ArticleItem(
-            **fields,
+        return article_item(
+            extraction,
             url=canonical_url(canonical),
             urls=list(dict.fromkeys([seen_as, url, canonical])),
             site=self.site.name,

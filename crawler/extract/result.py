@@ -1,0 +1,44 @@
+"""What extraction hands over: :class:`Extraction`, the typed fields of one page, uncleaned.
+
+Extraction reads a page and says what is in it; cleaning (:mod:`crawler.cleaning`) takes the
+boilerplate out, moves photo credits into images and cuts every field to its cap, and counts what it
+did. So ``paragraphs`` are the body's paragraphs as found (share bars and "Read also" lines
+included) and each body image carries ``_position`` (how many paragraphs precede it) until cleaning
+gives it the credit line printed below it. ``crawler.items.article_item`` turns it into the item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The fields of one page. Lists and texts stop a little past the record's caps; ``sources`` names
+    the method that produced each field found (``jsonld``, ``meta``, ``site``, ``generic``, ``url``, ...)."""
+
+    url: str  # the page's canonical URL (its ``<link rel=canonical>``), else the fetched one
+    page_type: str  # ``article``, ``listing`` or ``unknown``, as the page declares itself
+    translations: list[str] = field(default_factory=list)
+    title: str | None = None
+    lead: str | None = None
+    authors: list[str] = field(default_factory=list)
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    published_raw: str | None = None
+    modified: datetime | None = None
+    modified_raw: str | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    script_shell: bool = False  # next to no text and mostly scripts: worth rendering in a browser
+    language: str | None = None
+    script: str | None = None
+    language_declared: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (``python -m crawler.extract`` prints it as JSON)."""
+        return asdict(self)
