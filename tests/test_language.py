@@ -341,6 +341,7 @@ def test_it_is_fast() -> None:
     assert per_call < 0.02  # well under a millisecond here; generous for a loaded CI machine
 
 
+@pytest.mark.e2e
 def test_the_module_does_not_import_scrapy() -> None:
     code = (
         "import sys; import crawler.language as m; m.detect_language('Правительство приняло постановление'); "

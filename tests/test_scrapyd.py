@@ -38,6 +38,8 @@ from tests.conftest import ROOT, MongoTarget, free_port
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
+pytestmark = pytest.mark.e2e
+
 PROJECT = "news"
 USERNAME = "operator"
 PASSWORD = "test-only-password"  # throwaway: this Scrapyd lives for one test module
