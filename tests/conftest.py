@@ -1,5 +1,5 @@
-"""Shared fixtures: replica sites on loopback, a MongoDB-compatible server,
-and a runner for the real ``scrapy crawl`` command."""
+"""Shared fixtures: replica sites on loopback, a MongoDB-compatible server, ``crawl_into_store``
+for the real ``scrapy crawl``, and the ``e2e`` mark put on every test that uses them."""
 
 from __future__ import annotations
 
@@ -9,24 +9,42 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pymongo
 import pytest
 
+from tests.crawling import FAST as FAST
+from tests.crawling import ROOT as ROOT
+from tests.crawling import RUNNING, MongoTarget, StoreCrawl, fresh_database, require_e2e
+from tests.crawling import run_crawl as run_crawl
+from tests.crawling import store_env as store_env
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
-ROOT = Path(__file__).resolve().parent.parent
+# A test using any of these (directly or through another fixture) is end to end.
+E2E_FIXTURES = {"mongo_uri", "asiaplus_replica", "crawl_into_store"}
 
-# Settings that make a replica crawl fast; politeness stays on in production.
-FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_FLUSH_SECONDS=0.2",
-        "STORAGE_TIMEOUT_SECONDS=3", "STORAGE_RETRIES=1"]
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``e2e`` every test that reaches a server or a crawl through a fixture, including tests
+    parametrized onto the ``"mongo"`` backend (they ask for ``mongo`` with ``getfixturevalue``)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())) or "mongo" in params.values():
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Tell :func:`tests.crawling.require_e2e` whether the running test is marked ``e2e``."""
+    RUNNING.e2e = item.get_closest_marker("e2e") is not None
+    try:
+        return (yield)
+    finally:
+        RUNNING.e2e = None
 
 
 def free_port() -> int:
@@ -53,6 +71,7 @@ def _wait_for_mongo(uri: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 def start_nx27017(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     """Start an nx-27017 server on ``port`` with its data under ``workdir``; returns once it answers."""
+    require_e2e("an nx-27017 server")
     executable = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
     log = workdir / "server.log"
     process = subprocess.Popen(
@@ -87,27 +106,19 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         kill(process)
 
 
-@dataclass
-class MongoTarget:
-    uri: str
-    database: str
-    client: pymongo.MongoClient  # type: ignore[type-arg]
-
-    @property
-    def db(self):  # type: ignore[no-untyped-def]
-        return self.client[self.database]
-
-
 @pytest.fixture
 def mongo(mongo_uri: str) -> Iterator[MongoTarget]:
     """A fresh database on the test server, dropped afterwards."""
-    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=True)  # type: ignore[type-arg]
-    target = MongoTarget(mongo_uri, f"test_{uuid.uuid4().hex[:12]}", client)
-    try:
+    require_e2e("the MongoDB server")  # also asked for with getfixturevalue, past the collection-time mark
+    with fresh_database(mongo_uri) as target:
         yield target
-    finally:
-        client.drop_database(target.database)
-        client.close()
+
+
+@pytest.fixture
+def crawl_into_store(mongo: MongoTarget, tmp_path: Path) -> StoreCrawl:
+    """``crawl(spider, *args, replica=DIR, settings=[...], env={...}) -> CrawlResult``: the real
+    ``scrapy crawl`` into this test's fresh database (``mongo``)."""
+    return StoreCrawl(mongo, tmp_path / "crawls")
 
 
 @pytest.fixture
@@ -115,19 +126,3 @@ def asiaplus_replica() -> Iterator[tuple[str, list[str]]]:
     """The asiaplus.news replica on a free port: (base URL, list of requested paths)."""
     with serve(REPLICAS / "asiaplus") as server:
         yield f"http://127.0.0.1:{server.server_port}", server.requests  # type: ignore[attr-defined]
-
-
-def run_crawl(spider: str, *args: str, env: dict[str, str], settings: list[str] | None = None,
-              timeout: float = 120, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real ``scrapy crawl`` in the project directory (under ``prefix``, e.g. ``ip netns exec NS``)."""
-    command = [*(prefix or []), sys.executable, "-m", "scrapy", "crawl", spider]
-    for arg in args:
-        command += ["-a", arg]
-    for setting in FAST + (settings or []):
-        command += ["-s", setting]
-    full_env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")}
-    # A private DATA_DIR: spools and site locks of one test never reach another.
-    full_env["DATA_DIR"] = tempfile.mkdtemp(prefix="crawl-data-")
-    full_env.update(env)
-    return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)

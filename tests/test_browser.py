@@ -12,8 +12,8 @@ import pytest
 
 from crawler.browser import looks_like_script_shell
 from crawler.sites import SITES_DIR_NAME
-from tests.conftest import MongoTarget, run_crawl
-from tests.replica.server import resolve, serve
+from tests.crawling import MongoTarget, StoreCrawl
+from tests.replica.server import resolve
 from tests.replicas import REPLICAS, expected_articles, page_file
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -22,16 +22,6 @@ requires_chromium = pytest.mark.skipif(
     reason=f"{CHROMIUM} is not installed (apt-get install chromium)",
 )
 JS_SITE = "kazinform"
-
-
-def crawl(site_or_news: str, mongo: MongoTarget, *args: str, settings: list[str] | None = None,  # type: ignore[no-untyped-def]
-          expect_exit: int = 0):
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    with serve(REPLICAS / JS_SITE) as server:
-        result = run_crawl(site_or_news, f"base_url=http://127.0.0.1:{server.server_port}", *args,
-                           env=env, settings=settings, timeout=180)
-    assert result.returncode == expect_exit, result.stderr[-3000:]
-    return mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
 
 
 def test_the_js_replica_serves_script_shells() -> None:
@@ -44,8 +34,8 @@ def test_the_js_replica_serves_script_shells() -> None:
 
 
 @requires_chromium
-def test_js_site_bodies_are_stored_only_through_chromium(mongo: MongoTarget) -> None:
-    stats = crawl(JS_SITE, mongo)
+def test_js_site_bodies_are_stored_only_through_chromium(mongo: MongoTarget, crawl_into_store: StoreCrawl) -> None:
+    stats = crawl_into_store(JS_SITE, replica=REPLICAS / JS_SITE, timeout=180, expect=0).stats
     want = expected_articles(JS_SITE)
     docs = {doc["url"]: doc for doc in mongo.db.articles.find()}
     assert set(docs) == set(want)
@@ -55,18 +45,20 @@ def test_js_site_bodies_are_stored_only_through_chromium(mongo: MongoTarget) -> 
     assert stats["playwright/page_count"] >= len(want)
 
 
-def test_without_the_browser_the_js_site_stores_nothing(mongo: MongoTarget) -> None:
-    stats = crawl(JS_SITE, mongo, settings=["BROWSER_ENABLED=0"], expect_exit=3)  # degraded: bodies missing
+def test_without_the_browser_the_js_site_stores_nothing(mongo: MongoTarget, crawl_into_store: StoreCrawl) -> None:
+    stats = crawl_into_store(JS_SITE, replica=REPLICAS / JS_SITE, settings=["BROWSER_ENABLED=0"], timeout=180,
+                             expect=3).stats  # degraded: bodies missing
     assert mongo.db.articles.count_documents({}) == 0
     assert stats["validation/dropped/missing/body"] == len(expected_articles(JS_SITE))
 
 
 @requires_chromium
-def test_a_script_shell_is_retried_in_chromium_and_the_site_remembered(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_a_script_shell_is_retried_in_chromium_and_the_site_remembered(mongo: MongoTarget, tmp_path: Path,
+                                                                      crawl_into_store: StoreCrawl) -> None:
     config = (Path(SITES_DIR_NAME) / f"{JS_SITE}.toml").read_text(encoding="utf-8")
     unmarked = tmp_path / "unmarked.toml"
     unmarked.write_text(re.sub(r"(?m)^needs_browser\s*=\s*true", "needs_browser = false", config), encoding="utf-8")
-    stats = crawl("news", mongo, f"config={unmarked}")
+    stats = crawl_into_store("news", f"config={unmarked}", replica=REPLICAS / JS_SITE, timeout=180, expect=0).stats
     assert mongo.db.articles.count_documents({}) == len(expected_articles(JS_SITE))
     assert stats["browser/site_switched"] == 1
     assert 1 <= stats["browser/retried"] <= len(expected_articles(JS_SITE))

@@ -12,18 +12,16 @@ import json
 import socket
 import socketserver
 import struct
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import pymongo
 import pytest
 
 from crawler.egress_proxy import NOT_ALLOWED, SUCCEEDED, EgressProxy
 from crawler.middlewares.egress import EgressPolicy
-from tests.conftest import free_port, run_crawl
+from tests.conftest import free_port
+from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import PARAGRAPHS, article
 from tests.replica.server import running, serve
 from tests.test_browser import requires_chromium
@@ -159,25 +157,18 @@ def build(root: Path, internal: str, needs_browser: bool) -> Path:
 
 @requires_chromium
 @pytest.mark.parametrize("needs_browser", [False, True], ids=["shell-switched", "needs-browser"])
-def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo_uri: str, needs_browser: bool) -> None:
-    database = f"test_{uuid.uuid4().hex[:12]}"
+def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo: MongoTarget, crawl_into_store: StoreCrawl,
+                                                     needs_browser: bool) -> None:
     with internal_service() as service:
         config = build(tmp_path / "site", f"http://127.0.0.1:{service.server_address[1]}", needs_browser)
-        with serve(tmp_path / "site") as site:
-            result = run_crawl("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                               env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
-                               settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
-        site_requests = list(site.requests)  # type: ignore[attr-defined]
+        result = crawl_into_store("news", f"config={config}", replica=tmp_path / "site",
+                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
+        site_requests = result.requests
         connections = list(service.connections)  # type: ignore[attr-defined]
         stun = datagrams(service.udp)  # type: ignore[attr-defined]
         internal = f"127.0.0.1:{service.server_address[1]}"
-    client: pymongo.MongoClient[Any] = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    try:
-        docs = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in client[database].articles.find()}
-        stats = client[database].crawl_runs.find_one()["stats"]
-    finally:
-        client.drop_database(database)
-        client.close()
+    docs = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in mongo.db.articles.find()}
+    stats = result.stats
     assert result.returncode in (0, 3), result.stderr[-3000:]  # degraded: three of five pages refused
     assert not connections, sorted(connections)
     assert stun == 0  # WebRTC sends no UDP around the proxy

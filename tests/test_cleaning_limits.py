@@ -104,6 +104,7 @@ def test_a_record_within_the_caps_is_stored_whole() -> None:
     assert not [key for key in stats if key.startswith("cleaning/truncated/")]
 
 
+@pytest.mark.e2e  # seconds: builds and encodes a maximal record
 def test_the_largest_possible_record_is_far_below_16_mb() -> None:
     """Every field at absurd size, in four-byte characters: what is stored stays under 8 MB."""
     big = WIDE * 100_000
@@ -121,6 +122,7 @@ def test_the_largest_possible_record_is_far_below_16_mb() -> None:
     assert len(bson.encode(document)) < 8_000_000  # 17.8 MB (a million keywords) got through before
 
 
+@pytest.mark.e2e  # seconds: builds and encodes a maximal page
 def test_the_page_kept_for_the_largest_download_is_far_below_16_mb() -> None:
     """8 MiB of random bytes read as windows-1251 (every byte a character, two in UTF-8, none
     compressible): the gzipped page is cut with the HTML it came from."""

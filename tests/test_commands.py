@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FAST, ROOT
+import pytest
+
+from tests.crawling import FAST, ROOT
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
+
+pytestmark = pytest.mark.e2e  # crawlall and report through the real scrapy command
 
 
 def scrapy(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:

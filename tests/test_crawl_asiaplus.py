@@ -9,26 +9,23 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from tests.conftest import ROOT, MongoTarget, free_port, run_crawl
-from tests.replicas import expected_articles
+import pytest
 
+from tests.conftest import free_port
+from tests.crawling import ROOT, MongoTarget, StoreCrawl, run_crawl, store_env
+from tests.replicas import REPLICAS, expected_articles
+
+pytestmark = pytest.mark.e2e
 ARTICLES = expected_articles("asiaplus")
-
-
-def crawl_into(mongo: MongoTarget, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    return run_crawl("asiaplus", f"base_url={base_url}", *args, env=env)
+ASIAPLUS = REPLICAS / "asiaplus"
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def test_seed_article_has_exactly_its_eight_paragraphs(
-    mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]
-) -> None:
-    base_url, _ = asiaplus_replica
-    assert crawl_into(mongo, base_url).returncode == 0
+def test_seed_article_has_exactly_its_eight_paragraphs(mongo: MongoTarget, crawl_into_store: StoreCrawl) -> None:
+    assert crawl_into_store("asiaplus", replica=ASIAPLUS).returncode == 0
     doc = mongo.db.articles.find_one({"title": {"$regex": "^Tajik officials meet with CSTO SG"}})
     assert len(doc["paragraphs"]) == 8
     for junk in ("ОСТАВЬТЕ", "комментарий", "Share post", "spot_img", "Popular", "More like this",
@@ -40,15 +37,14 @@ def test_seed_article_has_exactly_its_eight_paragraphs(
     assert doc["published_raw"]
 
 
-def test_limit_and_since(mongo: MongoTarget, asiaplus_replica: tuple[str, list[str]]) -> None:
-    base_url, _ = asiaplus_replica
-    result = crawl_into(mongo, base_url, "since=2025-01-01")
+def test_limit_and_since(mongo: MongoTarget, crawl_into_store: StoreCrawl) -> None:
+    result = crawl_into_store("asiaplus", "since=2025-01-01", replica=ASIAPLUS)
     assert result.returncode == 0, result.stderr[-3000:]
     stored = {doc["url"] for doc in mongo.db.articles.find()}
     recent = {url for url, fields in ARTICLES.items() if fields["published"] >= "2025-01-01"}
     assert stored == recent and len(recent) < len(ARTICLES), result.stderr[-5000:]
     mongo.db.articles.delete_many({})
-    result = crawl_into(mongo, base_url, "limit=1")
+    result = crawl_into_store("asiaplus", "limit=1", replica=ASIAPLUS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert mongo.db.articles.count_documents({}) == 1, result.stderr[-5000:]
 
@@ -56,7 +52,7 @@ def test_limit_and_since(mongo: MongoTarget, asiaplus_replica: tuple[str, list[s
 def test_unreachable_mongo_fails_fast_with_one_masked_line(asiaplus_replica: tuple[str, list[str]]) -> None:
     base_url, requests = asiaplus_replica
     uri = f"mongodb://crawler:hunter2@127.0.0.1:{free_port()}/news"
-    result = run_crawl("asiaplus", f"base_url={base_url}", env={"MONGO_URI": uri},
+    result = run_crawl("asiaplus", f"base_url={base_url}", env=store_env(uri),
                        settings=["STORAGE_TIMEOUT_SECONDS=1"])
     assert result.returncode == 1
     output = result.stdout + result.stderr
@@ -67,7 +63,7 @@ def test_unreachable_mongo_fails_fast_with_one_masked_line(asiaplus_replica: tup
 
 
 def test_bad_spider_argument_fails_with_a_clear_message(tmp_path: Path) -> None:
-    result = run_crawl("asiaplus", "since=last-week", env={"DATA_DIR": str(tmp_path)})
+    result = run_crawl("asiaplus", "since=last-week", env=store_env(data_dir=tmp_path))
     assert result.returncode != 0
     assert "since must be a date as YYYY-MM-DD" in result.stderr
 
@@ -76,7 +72,7 @@ def test_embedded_default_store_and_articles_command(
     tmp_path: Path, asiaplus_replica: tuple[str, list[str]]
 ) -> None:
     base_url, _ = asiaplus_replica
-    result = run_crawl("asiaplus", f"base_url={base_url}", env={"DATA_DIR": str(tmp_path)})
+    result = run_crawl("asiaplus", f"base_url={base_url}", env=store_env(data_dir=tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "news.db").is_file()
     listing = subprocess.run([sys.executable, "-m", "scrapy", "articles", "--json"], cwd=ROOT, text=True,

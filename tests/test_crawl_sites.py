@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from crawler.urls import url_id
-from tests.conftest import MongoTarget, run_crawl
+from tests.crawling import MongoTarget, StoreCrawl
 from tests.replica.server import serve
 from tests.replicas import RECORD_FIELDS, REPLICAS, expected, expected_articles, replica_sites
 
@@ -22,11 +22,11 @@ def stored_fields(doc: dict) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("site", replica_sites())
-def test_crawl_stores_expected_articles_and_a_second_run_adds_nothing(site: str, mongo: MongoTarget) -> None:
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+def test_crawl_stores_expected_articles_and_a_second_run_adds_nothing(site: str, mongo: MongoTarget,
+                                                                     crawl_into_store: StoreCrawl) -> None:
     with serve(REPLICAS / site) as server:
         base_url = f"http://127.0.0.1:{server.server_port}"
-        first = run_crawl(site, f"base_url={base_url}", env=env)
+        first = crawl_into_store(site, f"base_url={base_url}")
         assert first.returncode == 0, first.stderr[-3000:]
         docs = {doc["url"]: doc for doc in mongo.db.articles.find()}
         assert set(docs) == set(expected_articles(site)), first.stderr[-6000:]
@@ -40,7 +40,7 @@ def test_crawl_stores_expected_articles_and_a_second_run_adds_nothing(site: str,
             assert mongo.db.articles.count_documents({"urls": {"$in": [url]}}) == 0, url
         snapshot = list(mongo.db.articles.find({}, {"last_checked": 0}).sort("_id", 1))
 
-        second = run_crawl(site, f"base_url={base_url}", env=env)
+        second = crawl_into_store(site, f"base_url={base_url}")
         assert second.returncode == 0, second.stderr[-3000:]
     assert list(mongo.db.articles.find({}, {"last_checked": 0}).sort("_id", 1)) == snapshot
     runs = list(mongo.db.crawl_runs.find().sort("started_at", 1))

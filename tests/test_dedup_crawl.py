@@ -11,19 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import MongoTarget, run_crawl
-from tests.replica.server import serve
+from tests.crawling import MongoTarget, StoreCrawl
 
 DEDUP = Path(__file__).resolve().parent / "dedup"
 EXPECTED: dict[str, Any] = json.loads((DEDUP / "expected.json").read_text(encoding="utf-8"))
 
 
-def crawl(site: str, mongo: MongoTarget, replica: Path | None = None, *settings: str) -> None:
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    with serve(replica or DEDUP / site / "replica") as server:
-        result = run_crawl("news", f"config={DEDUP / site / 'site.toml'}",
-                           f"base_url=http://127.0.0.1:{server.server_port}", env=env, settings=list(settings))
-    assert result.returncode == 0, result.stderr[-3000:]
+def config(site: str) -> str:
+    return f"config={DEDUP / site / 'site.toml'}"
 
 
 def record_with(mongo: MongoTarget, url: str) -> dict[str, Any]:
@@ -33,9 +28,11 @@ def record_with(mongo: MongoTarget, url: str) -> dict[str, Any]:
     return docs[0]
 
 
-def test_one_record_per_story_per_site_copies_clustered_translations_linked(mongo: MongoTarget) -> None:
-    crawl("alpha", mongo)
-    crawl("beta", mongo)
+def test_one_record_per_story_per_site_copies_clustered_translations_linked(
+    mongo: MongoTarget, crawl_into_store: StoreCrawl
+) -> None:
+    crawl_into_store("news", config("alpha"), replica=DEDUP / "alpha" / "replica", expect=0)
+    crawl_into_store("news", config("beta"), replica=DEDUP / "beta" / "replica", expect=0)
     for site in ("alpha", "beta"):
         records = EXPECTED[site]["records"]
         assert mongo.db.articles.count_documents({"site": site}) == len(records)
@@ -58,16 +55,17 @@ def test_one_record_per_story_per_site_copies_clustered_translations_linked(mong
     assert len(clusters) == mongo.db.articles.count_documents({}) - len(EXPECTED["near_duplicates"])
 
 
-def test_an_edited_article_gets_exactly_one_new_revision(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_an_edited_article_gets_exactly_one_new_revision(mongo: MongoTarget, tmp_path: Path,
+                                                         crawl_into_store: StoreCrawl) -> None:
     replica = tmp_path / "alpha"
     shutil.copytree(DEDUP / "alpha" / "replica", replica)
-    crawl("alpha", mongo, replica)
+    crawl_into_store("news", config("alpha"), replica=replica, expect=0)
     before = {doc["_id"]: doc for doc in mongo.db.articles.find()}
     shutil.copytree(DEDUP / "alpha" / "edited", replica, dirs_exist_ok=True)
     edited = record_with(mongo, EXPECTED["edited"])
     edited["last_checked"] = edited["published"] + timedelta(minutes=10)  # checked before the correction
     mongo.db.articles.replace_one({"_id": edited["_id"]}, edited)
-    crawl("alpha", mongo, replica, "REVISIT_SCHEDULE=1h,6h,24h")
+    crawl_into_store("news", config("alpha"), replica=replica, settings=["REVISIT_SCHEDULE=1h,6h,24h"], expect=0)
     after = record_with(mongo, EXPECTED["edited"])
     assert len(after["revisions"]) == 1
     assert after["revisions"][0]["content_hash"] == before[after["_id"]]["content_hash"]

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+
 from crawler.sites import site_names
 from tests.conftest import FAST, ROOT, MongoTarget, free_port
 from tests.replica.server import serve
@@ -34,6 +36,7 @@ def run_wrapper(site: str, tmp_path: Path, env: dict[str, str], *args: str) -> s
                           timeout=120, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.e2e
 def test_second_run_while_the_first_holds_the_lock_exits_at_once(tmp_path: Path) -> None:
     (tmp_path / "data" / "locks").mkdir(parents=True)
     holder = subprocess.Popen(["flock", str(tmp_path / "data" / "locks" / "asiaplus.lock"), "sleep", "30"])
@@ -50,6 +53,7 @@ def test_second_run_while_the_first_holds_the_lock_exits_at_once(tmp_path: Path)
         holder.wait()
 
 
+@pytest.mark.e2e
 def test_unreachable_mongodb_exits_non_zero_and_masks_the_password(tmp_path: Path) -> None:
     (tmp_path / "env").write_text(f"MONGO_URI=mongodb://crawler:s3cret@127.0.0.1:{free_port()}/\n"
                                   "STORAGE_TIMEOUT_SECONDS=1\n")
@@ -60,7 +64,7 @@ def test_unreachable_mongodb_exits_non_zero_and_masks_the_password(tmp_path: Pat
 
 
 def test_changed_layout_makes_the_run_degraded(tmp_path: Path, mongo: MongoTarget) -> None:
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    env = mongo.env()
     replica = tmp_path / "replica"
     shutil.copytree(REPLICAS / "asiaplus", replica)
     with serve(replica) as server:
@@ -77,6 +81,7 @@ def test_changed_layout_makes_the_run_degraded(tmp_path: Path, mongo: MongoTarge
     assert "Health degraded" in (tmp_path / "logs" / "asiaplus.log").read_text()
 
 
+@pytest.mark.e2e
 def test_a_crawl_while_another_process_holds_the_site_exits_75(tmp_path: Path) -> None:
     """The in-process lock also covers runs that do not go through the wrapper (Scrapyd jobs)."""
     (tmp_path / "data" / "locks").mkdir(parents=True)
@@ -170,6 +175,7 @@ def run_checkout(home: Path, env_file: str, *args: str) -> subprocess.Popen[str]
                             start_new_session=True)
 
 
+@pytest.mark.e2e
 def test_a_run_with_the_default_paths_is_not_locked_out_by_its_wrapper(tmp_path: Path) -> None:
     home = checkout(tmp_path)
     with serve(REPLICAS / "asiaplus") as server:
@@ -231,7 +237,7 @@ def test_a_concurrent_run_of_the_same_site_is_skipped_recorded_and_never_alerted
             assert Webhook.received == []
             report = subprocess.run([sys.executable, "-m", "scrapy", "report", "--json"], cwd=ROOT, text=True,
                                     capture_output=True, timeout=60, env={"PATH": os.environ["PATH"],
-                                    "MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database})
+                                    **mongo.env()})
             rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
             assert rows["asiaplus"]["last_health"] == "skipped", report.stderr
         finally:

@@ -4,38 +4,38 @@ against one gzipped sitemap of 250,000 URLs, into nx-27017."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from crawler.urls import url_id
 from tests import endless_site as site
-from tests.conftest import MongoTarget, run_crawl
+from tests.crawling import CrawlResult, MongoTarget, StoreCrawl
 
 TIMEOUT = 60  # each crawl here takes 5-20 s; before the caps they never ended
 
 
-def crawl(mongo: MongoTarget, tmp_path: Path, sources: str, *args: str, robots: bool = True, big: bytes = b"",
-          settings: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess[str], dict[str, int], dict[str, Any]]:
+def crawl(into: StoreCrawl, tmp_path: Path, sources: str, *args: str, robots: bool = True, big: bytes = b"",
+          settings: tuple[str, ...] = ()) -> tuple[CrawlResult, dict[str, int], dict[str, Any]]:
     """Crawl the endless site; returns the result, the requests per path it served, and the run's stats."""
     config = site.write_config(tmp_path, sources, robots=robots)
     with site.serve(big) as server:
-        result = run_crawl("news", f"config={config}", f"base_url=http://127.0.0.1:{server.server_port}", *args,
-                           env={"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database},
-                           settings=["ROBOTSTXT_OBEY=0", *settings], timeout=TIMEOUT)
+        result = into("news", f"config={config}", f"base_url=http://127.0.0.1:{server.server_port}", *args,
+                      settings=["ROBOTSTXT_OBEY=0", *settings], timeout=TIMEOUT)
         requests = dict(server.requests)  # type: ignore[attr-defined]
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     assert result.returncode == 0, result.stderr[-3000:]
-    return result, requests, mongo.db.crawl_runs.find_one()["stats"]
+    return result, requests, result.stats
 
 
 def served(requests: dict[str, int], prefix: str) -> int:
     return sum(n for path, n in requests.items() if path.startswith(prefix))
 
 
-def test_endless_sitemaps_feeds_listings_and_api_pages_end(mongo: MongoTarget, tmp_path: Path) -> None:
-    _, requests, stats = crawl(mongo, tmp_path, site.ALL_SOURCES, "since=2020-01-01")
+def test_endless_sitemaps_feeds_listings_and_api_pages_end(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
+    _, requests, stats = crawl(crawl_into_store, tmp_path, site.ALL_SOURCES, "since=2020-01-01")
     # 3 index levels below each of chain-1 (configured, and again in robots.txt) and chain-50 (robots.txt)
     chains = {f"/sitemap/chain-{n}.xml" for n in (1, 2, 3, 4, 50, 51, 52, 53)}
     assert {p for p in requests if p.startswith("/sitemap/chain-")} == chains
@@ -49,18 +49,23 @@ def test_endless_sitemaps_feeds_listings_and_api_pages_end(mongo: MongoTarget, t
     assert mongo.db.articles.count_documents({}) == len(site.PAGE_ARTICLES)
 
 
-def test_a_sitemap_tree_fanning_out_stops_at_the_sitemap_count_cap(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_a_sitemap_tree_fanning_out_stops_at_the_sitemap_count_cap(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     sources = f'sitemaps = ["https://{site.DOMAIN}/sitemap/fan.xml"]'
-    _, requests, stats = crawl(mongo, tmp_path, sources, robots=False, settings=("DISCOVERY_MAX_SITEMAPS=60",))
+    _, requests, stats = crawl(crawl_into_store, tmp_path, sources, robots=False,
+                               settings=("DISCOVERY_MAX_SITEMAPS=60",))
     assert served(requests, "/sitemap/") == 60
     assert stats["discovery/skipped/sitemap_count"] > 0
     assert requests["/sitemap/urls-0.xml"] == 1  # an index's newest child is read first
     assert served(requests, "/news/") == mongo.db.articles.count_documents({}) > 0
 
 
-def test_the_article_limit_ends_discovery(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_the_article_limit_ends_discovery(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     sources = f'feeds = ["https://{site.DOMAIN}/feed/"]\nsitemaps = ["https://{site.DOMAIN}/sitemap/fan.xml"]'
-    _, requests, stats = crawl(mongo, tmp_path, sources, "limit=2", robots=False)
+    _, requests, stats = crawl(crawl_into_store, tmp_path, sources, "limit=2", robots=False)
     assert served(requests, "/news/") == 2
     assert mongo.db.articles.count_documents({}) == 2
     # the feed gives the limit at once: at most the sitemaps in flight then are read, none of their children
@@ -71,16 +76,20 @@ def test_the_article_limit_ends_discovery(mongo: MongoTarget, tmp_path: Path) ->
 BIG = 250_000  # entries in the gzipped sitemap: ids and URLs of all of them make a 29 MB query
 
 
-def test_a_huge_sitemap_is_read_newest_first_up_to_the_entries_cap(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_a_huge_sitemap_is_read_newest_first_up_to_the_entries_cap(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     sources = f'sitemaps = ["https://{site.DOMAIN}/big-sitemap.xml.gz"]'
-    _, requests, stats = crawl(mongo, tmp_path, sources, "limit=5", robots=False, big=site.big_sitemap(BIG))
+    _, requests, stats = crawl(crawl_into_store, tmp_path, sources, "limit=5", robots=False, big=site.big_sitemap(BIG))
     assert stats["discovery/skipped/sitemap_entries"] == BIG - 50_000
     assert stats["discovery/sitemap/links"] == 50_000
     assert {p for p in requests if p.startswith("/news/")} == {f"/news/{n}/" for n in range(5)}  # the newest
     assert mongo.db.articles.count_documents({}) == 5
 
 
-def test_a_huge_sitemap_on_a_second_run_fetches_only_the_new_articles(mongo: MongoTarget, tmp_path: Path) -> None:
+def test_a_huge_sitemap_on_a_second_run_fetches_only_the_new_articles(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     """No limit: every link the cap keeps is looked up in the store (in batches), and only those
     it lacks are fetched. One lookup of them all was refused by MongoDB and lost every link."""
     known = [f"https://{site.DOMAIN}/news/{n}/" for n in range(5, 5_000)]
@@ -88,7 +97,7 @@ def test_a_huge_sitemap_on_a_second_run_fetches_only_the_new_articles(mongo: Mon
     mongo.db.articles.insert_many([{"_id": url_id(u), "url": u, "urls": [u], "site": "endless",
                                     "published": site.NOW, "last_checked": checked} for u in known])
     sources = f'sitemaps = ["https://{site.DOMAIN}/big-sitemap.xml.gz"]'
-    _, requests, stats = crawl(mongo, tmp_path, sources, robots=False, big=site.big_sitemap(BIG),
+    _, requests, stats = crawl(crawl_into_store, tmp_path, sources, robots=False, big=site.big_sitemap(BIG),
                                settings=("DISCOVERY_MAX_SITEMAP_ENTRIES=5000",))
     assert stats["discovery/skipped/sitemap_entries"] == BIG - 5_000
     assert stats["incremental/known"] == len(known)

@@ -16,8 +16,8 @@ from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.egress import EgressFilterMiddleware, EgressPolicy, is_private_host, refusal
 from crawler.urls import Mirror
-from tests.conftest import MongoTarget, free_port, run_crawl
-from tests.replica.server import serve
+from tests.conftest import free_port
+from tests.crawling import MongoTarget, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
 
 ALLOWED = ["asiaplus.news", "www.asiaplus.news"]
@@ -119,7 +119,7 @@ def test_a_response_whose_final_url_is_refused_is_dropped_and_counted() -> None:
 
 
 def test_redirect_to_another_loopback_port_is_refused_while_the_mirror_works(
-    tmp_path: Path, mongo: MongoTarget
+    tmp_path: Path, mongo: MongoTarget, crawl_into_store: StoreCrawl
 ) -> None:
     replica = tmp_path / "asiaplus"
     shutil.copytree(REPLICAS / "asiaplus", replica)
@@ -127,11 +127,9 @@ def test_redirect_to_another_loopback_port_is_refused_while_the_mirror_works(
     hijacked = csto.replace("https://asiaplus.news", "")
     (replica / "_server.json").write_text(json.dumps(
         {"redirects": {hijacked: f"http://127.0.0.1:{free_port()}/admin/"}}))
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    with serve(replica) as server:
-        result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=env)
+    result = crawl_into_store("asiaplus", replica=replica)
     assert result.returncode == 0, result.stderr[-3000:]
     stored = {doc["url"] for doc in mongo.db.articles.find()}
     assert stored == set(expected_articles("asiaplus")) - {csto}
-    stats = mongo.db.crawl_runs.find_one()["stats"]
+    stats = result.stats
     assert stats["egress/refused/offsite"] == 1

@@ -13,12 +13,13 @@ from pathlib import Path
 import dns.message
 import dns.rdatatype
 import dns.rrset
+import pytest
 
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.conftest import run_crawl
+from tests.crawling import run_crawl, store_env
 from tests.netns import Netns, needs_netns, network_namespace
 
-pytestmark = needs_netns
+pytestmark = [needs_netns, pytest.mark.e2e]
 
 ARTICLE = "/2025/01/02/parliament-passes-the-budget/"
 SITE_FILES = {
@@ -58,7 +59,7 @@ feeds = ["http://cdn.news.example.kg:{port}/feed/"]
 
 def crawl(netns: Netns, config: Path, data_dir: Path, *settings: str) -> tuple[str, dict[str, int]]:
     """``scrapy crawl news -a config=...`` inside the namespace; its log and the run's stats."""
-    result = run_crawl("news", f"config={config}", env={"DATA_DIR": str(data_dir)},
+    result = run_crawl("news", f"config={config}", env=store_env(data_dir=data_dir),
                        settings=["BROWSER_ENABLED=0", "RETRY_TIMES=1", "DNS_TIMEOUT=3", *settings],
                        prefix=netns.exec, timeout=90)
     store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data_dir)))
@@ -157,7 +158,7 @@ def test_a_public_site_named_with_a_port_is_crawled_on_that_port(tmp_path: Path)
         netns.run("ip", "addr", "add", f"{PUBLIC}/32", "dev", "lo")
         with netns.serve(site(tmp_path), host=PUBLIC) as server:
             result = run_crawl("news", f"url=http://news.example.kg:{server.server_port}/",
-                               env={"DATA_DIR": str(tmp_path / "data")}, settings=["BROWSER_ENABLED=0"],
+                               env=store_env(data_dir=tmp_path / "data"), settings=["BROWSER_ENABLED=0"],
                                prefix=netns.exec, timeout=90)
     assert "/" in server.requests, result.stderr[-3000:]  # type: ignore[attr-defined]
     assert ARTICLE in server.requests  # type: ignore[attr-defined]

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import bson
-import pymongo
 import pytest
 
-from tests.conftest import run_crawl
+from tests.crawling import StoreCrawl, fresh_database
 from tests.hostile_shapes import SENTENCE, jsonld_keywords, page
 from tests.hostile_site import CONFIG, DOMAIN
-from tests.replica.server import serve
 
 CRAWL_SECONDS = 90  # the page of 150,000 paragraphs alone took 180 s of extraction before
 HUGE_PARAGRAPHS = 150_000
@@ -52,21 +49,13 @@ def build(root: Path) -> Path:
 def crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Any:
     root = tmp_path_factory.mktemp("budget") / "site"
     config = build(root)
-    database = f"test_{uuid.uuid4().hex[:12]}"
-    started = time.monotonic()
-    with serve(root) as server:
-        result = run_crawl(
-            "news", f"config={config}", f"base_url=http://127.0.0.1:{server.server_port}",
-            env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
-            settings=["DOWNLOAD_MAXSIZE=33554432", "ROBOTSTXT_OBEY=0"],
-            timeout=CRAWL_SECONDS)
-    seconds = time.monotonic() - started
-    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)  # type: ignore[type-arg]
-    try:
-        yield result, client[database], seconds
-    finally:
-        client.drop_database(database)
-        client.close()
+    with fresh_database(mongo_uri) as target:
+        started = time.monotonic()
+        result = StoreCrawl(target, tmp_path_factory.mktemp("crawls"))(
+            "news", f"config={config}", replica=root,
+            settings=["DOWNLOAD_MAXSIZE=33554432", "ROBOTSTXT_OBEY=0"], timeout=CRAWL_SECONDS)
+        seconds = time.monotonic() - started
+        yield result, target.db, seconds
 
 
 def stored(db: Any) -> dict[str, dict[str, Any]]:

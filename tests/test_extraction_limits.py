@@ -41,6 +41,7 @@ def timed(html: str, site: SiteConfig | None) -> tuple[dict, float]:  # type: ig
 
 
 # shape, size, read by the site's rules (else by the generic extractor alone); seconds before the bounds
+@pytest.mark.e2e  # seconds of CPU on a hostile page
 @pytest.mark.parametrize(("shape", "size", "with_site"), [
     ("paragraphs", 50_000, False),  # 21 s (trafilatura's node-set merges)
     ("links", 30_000, False),  # 25 s
@@ -63,6 +64,7 @@ def test_deep_nesting_is_read_without_exhausting_the_stack(site: SiteConfig) -> 
     assert seconds < SECONDS
 
 
+@pytest.mark.e2e  # seconds of CPU on a hostile page
 def test_a_million_json_ld_keywords_are_gathered_only_past_the_cap(site: SiteConfig) -> None:
     record, seconds = timed(jsonld_keywords(1_000_000), site)  # a million tags and 100,000 authors before
     assert record.tags[:2] == ["тег0", "тег1"] and len(record.tags) == LIMITS.list_items + 1
@@ -70,6 +72,7 @@ def test_a_million_json_ld_keywords_are_gathered_only_past_the_cap(site: SiteCon
     assert seconds < SECONDS
 
 
+@pytest.mark.e2e  # seconds of CPU on a hostile page
 def test_a_giant_text_node_is_read_to_the_paragraph_cap(site: SiteConfig) -> None:
     for with_site in (site, None):
         record, seconds = timed(text_node(5_000_000), with_site)  # one paragraph of 5 MB before

@@ -29,6 +29,7 @@ from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 from tests.conftest import ROOT
 from tests.hostile_shapes import SENTENCE, SHAPES, links, page
 
+pytestmark = pytest.mark.e2e  # worker processes: seconds per test
 URL = "https://asiaplus.news/2026/11/20/sovesshanie-po-energetike/"
 NORMAL = page("".join(f"<p>{SENTENCE}</p>" for _ in range(4)))
 

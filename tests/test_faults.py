@@ -13,9 +13,12 @@ from urllib.parse import urlsplit
 import pymongo
 import pytest
 
-from tests.conftest import FAST, ROOT, MongoTarget, free_port, kill, start_nx27017
+from tests.conftest import free_port, kill, start_nx27017
+from tests.crawling import FAST, ROOT, MongoTarget, require_e2e, store_env
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
+
+pytestmark = pytest.mark.e2e
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +33,8 @@ def start_crawl(base_url: str, uri: str, data_dir: Path, *settings: str,
     command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
     for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0", *settings]:
         command += ["-s", setting]
-    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": database, "DATA_DIR": str(data_dir)}
+    require_e2e("scrapy crawl")
+    env = {**os.environ, **store_env(uri, database, data_dir)}
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True)
 

@@ -5,13 +5,11 @@ stats key, and nothing leaves the site."""
 from __future__ import annotations
 
 import gzip
-import uuid
 from typing import Any
 
-import pymongo
 import pytest
 
-from tests.conftest import run_crawl
+from tests.crawling import StoreCrawl, fresh_database
 from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, STORED, TITLE_LIMIT, build
 from tests.replica.server import serve
 
@@ -22,23 +20,15 @@ def hostile_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> A
     outside = tmp_path_factory.mktemp("outside")  # another loopback origin: must never be asked
     (outside / "news" / "good").mkdir(parents=True)
     (outside / "news" / "good" / "index.html").write_text("<html><body>elsewhere</body></html>")
-    database = f"test_{uuid.uuid4().hex[:12]}"
-    with serve(outside) as elsewhere:
-        config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
-        with serve(root) as server:
-            result = run_crawl(
-                "news", f"config={config}", f"base_url=http://127.0.0.1:{server.server_port}",
-                env={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database},
+    with fresh_database(mongo_uri) as target:
+        with serve(outside) as elsewhere:
+            config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
+            result = StoreCrawl(target, tmp_path_factory.mktemp("crawls"))(
+                "news", f"config={config}", replica=root,
                 settings=[f"DOWNLOAD_MAXSIZE={MAX_SIZE}", f"CLEANING_MAX_TITLE_CHARS={TITLE_LIMIT}",
                           "RETRY_TIMES=1", "ROBOTSTXT_OBEY=0"])
-        outside_requests = list(elsewhere.requests)  # type: ignore[attr-defined]
-    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)  # type: ignore[type-arg]
-    db = client[database]
-    try:
-        yield result, db, outside_requests
-    finally:
-        client.drop_database(database)
-        client.close()
+            outside_requests = list(elsewhere.requests)  # type: ignore[attr-defined]
+        yield result, target.db, outside_requests
 
 
 def test_the_crawl_finishes_and_stores_every_good_article(hostile_crawl: Any) -> None:

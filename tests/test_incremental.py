@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.conftest import MongoTarget, run_crawl
+from tests.crawling import MongoTarget, StoreCrawl, run_crawl
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
@@ -17,12 +17,7 @@ ARTICLE_PATHS = {urlsplit(url).path for url in expected_articles("asiaplus")}
 
 def crawl(mongo: MongoTarget, *settings: str) -> list[str]:
     """Crawl the asiaplus replica; returns the paths the replica served."""
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    with serve(REPLICAS / "asiaplus") as server:
-        result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=env,
-                           settings=list(settings))
-        assert result.returncode == 0, result.stderr[-3000:]
-        return [urlsplit(path).path for path in server.requests]  # type: ignore[attr-defined]
+    return StoreCrawl(mongo)("asiaplus", replica=REPLICAS / "asiaplus", settings=settings, expect=0).paths
 
 
 def last_run_stats(mongo: MongoTarget) -> dict:  # type: ignore[type-arg]
@@ -87,7 +82,7 @@ def test_high_water_mark_skips_sitemaps_unchanged_since_the_newest_article(mongo
 def test_revisit_of_a_removed_article_marks_it_gone(mongo: MongoTarget, tmp_path: Path) -> None:
     replica = tmp_path / "asiaplus"
     shutil.copytree(REPLICAS / "asiaplus", replica)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    env = mongo.env()
     url = next(u for u in expected_articles("asiaplus") if "csto" in u)
     with serve(replica) as server:
         base = f"base_url=http://127.0.0.1:{server.server_port}"

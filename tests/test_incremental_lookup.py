@@ -24,8 +24,7 @@ from tests.test_store_known import Finds, stored, url
 
 @pytest.fixture
 def middleware(mongo: MongoTarget) -> Iterator[tuple[IncrementalMiddleware, Finds]]:
-    crawler = get_crawler(Spider, {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database,
-                                   "EXTENSIONS": STORAGE_EXTENSIONS})
+    crawler = get_crawler(Spider, {**mongo.env(), "EXTENSIONS": STORAGE_EXTENSIONS})
     crawler.stats.open_spider()  # type: ignore[union-attr]
     built = build_from_crawler(IncrementalMiddleware, crawler)
     finds = Finds()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler import language
+from crawler.extract import language
 from crawler.extract.language import LanguageGuess, detect_language, language_matches, parse_language_tag
 
 SAMPLES_FILE = Path(__file__).parent / "data" / "language_samples.json"
@@ -341,6 +341,7 @@ def test_it_is_fast() -> None:
     assert per_call < 0.02  # well under a millisecond here; generous for a loaded CI machine
 
 
+@pytest.mark.e2e
 def test_the_module_does_not_import_scrapy() -> None:
     code = (
         "import sys; import crawler.extract.language as m; m.detect_language('Правительство приняло постановление'); "

@@ -144,7 +144,7 @@ async def store_items(crawler, items: list[ArticleItem], reason: str = "finished
 
 
 def mongo_settings(mongo: MongoTarget, **extra: Any) -> dict[str, Any]:
-    return {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database, **extra}
+    return {**mongo.env(), **extra}
 
 
 def test_storage_writes_batches_and_a_run_document(mongo: MongoTarget) -> None:

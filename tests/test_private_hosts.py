@@ -24,7 +24,8 @@ from crawler.notify import post_health
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.news import generic_site
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.conftest import ROOT, free_port, run_crawl
+from tests.conftest import free_port
+from tests.crawling import ROOT, run_crawl, store_env
 from tests.netns import Netns, needs_netns, network_namespace
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
@@ -110,26 +111,28 @@ def test_generic_site_refuses_private_hosts(url: str) -> None:
         generic_site(url)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("spelling", ["127.0.0.1", "localhost", "2130706433", "127.1", "[::ffff:127.0.0.1]"])
 def test_crawl_of_a_private_url_is_a_usage_error_that_says_how_to_crawl_a_mirror(
         spelling: str, tmp_path: Path) -> None:
     with serve(REPLICAS / "asiaplus") as server:
         port = server.server_port
-        result = run_crawl("news", f"url=http://{spelling}:{port}/", env={"DATA_DIR": str(tmp_path)},
+        result = run_crawl("news", f"url=http://{spelling}:{port}/", env=store_env(data_dir=tmp_path),
                            settings=["BROWSER_ENABLED=0", "RETRY_TIMES=0"], timeout=60)
     assert result.returncode == 2, result.stderr[-2000:]
     assert f"-a url=https://real-site.kg/ -a base_url=http://{spelling}:{port}" in result.stderr
     assert server.requests == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.e2e
 def test_the_mirror_the_usage_error_suggests_crawls(tmp_path: Path) -> None:
     """The suggested ``-a base_url=http://localhost:PORT`` (a name resolving to loopback) works."""
     with serve(REPLICAS / "asiaplus") as server:
-        refused = run_crawl("news", f"url=http://localhost:{server.server_port}/", env={"DATA_DIR": str(tmp_path)})
+        refused = run_crawl("news", f"url=http://localhost:{server.server_port}/", env=store_env(data_dir=tmp_path))
         base_url = refused.stderr.rsplit("-a base_url=", 1)[1].split()[0]
         assert base_url == f"http://localhost:{server.server_port}"
         result = run_crawl("news", "url=https://asiaplus.news/en/", f"base_url={base_url}",
-                           env={"DATA_DIR": str(tmp_path)}, settings=["BROWSER_ENABLED=0"])
+                           env=store_env(data_dir=tmp_path), settings=["BROWSER_ENABLED=0"])
     assert result.returncode in (0, 3), result.stderr[-3000:]
     assert "egress/refused" not in result.stderr
     store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
@@ -192,12 +195,14 @@ def hooks(netns: Netns | None = None) -> Iterator[tuple[Hook, Hook]]:
             hook.server.server_close()
 
 
+@pytest.mark.e2e
 def test_the_configured_loopback_webhook_is_posted_to() -> None:
     with hooks() as (webhook, _):
         assert post_health(f"http://127.0.0.1:{webhook.port}/hook", {"status": "failed"})
     assert webhook.seen == [("POST", "/hook")]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/steal", "http://localhost:{port}/steal",
                                     "http://2130706433:{port}/steal", "http://127.1:{port}/steal",
                                     "http://[::ffff:127.0.0.1]:{port}/steal"])
@@ -214,6 +219,7 @@ def test_a_webhook_redirect_to_another_private_endpoint_is_refused(
     assert "SECRET" not in caplog.text
 
 
+@pytest.mark.e2e
 def test_a_webhook_redirect_within_the_configured_host_and_port_is_followed() -> None:
     with hooks() as (webhook, _):
         webhook.redirect_to = f"http://127.0.0.1:{webhook.port}/moved"
@@ -221,10 +227,11 @@ def test_a_webhook_redirect_within_the_configured_host_and_port_is_followed() ->
     assert webhook.seen[:2] == [("POST", "/hook"), ("GET", "/moved")]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("url", ["file:///tmp/hook?token=SECRET", "hooks.example.kg/T0/SECRET", "http://h:SECRET/"])
 def test_a_webhook_url_that_is_not_http_fails_the_crawl_at_start(url: str, tmp_path: Path) -> None:
     result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{free_port()}",
-                       env={"DATA_DIR": str(tmp_path), "MONITOR_WEBHOOK_URL": url},
+                       env={**store_env(data_dir=tmp_path), "MONITOR_WEBHOOK_URL": url},
                        settings=["BROWSER_ENABLED=0", "RETRY_TIMES=0"], timeout=60)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "MONITOR_WEBHOOK_URL must be an http:// or https:// URL" in result.stderr
@@ -233,6 +240,7 @@ def test_a_webhook_url_that_is_not_http_fails_the_crawl_at_start(url: str, tmp_p
 
 
 @needs_netns
+@pytest.mark.e2e
 def test_a_webhook_redirect_to_a_name_that_resolves_to_loopback_is_refused() -> None:
     """A public-looking name, mapped to 127.0.0.1 in a namespace: refused by the address it resolves to."""
     with network_namespace("127.0.0.1 localhost\n127.0.0.1 hooks.example.kg\n") as netns, \

@@ -14,10 +14,11 @@ from crawler.bench.extraction import DEFAULT_DATA, Result, load_pages, ours
 # Measured 2026-11-27: aeb-dev F1 0.967 (trafilatura 0.954 in the same run); every 4th wcxb-dev page 0.929.
 FLOORS = {"aeb-dev": (None, 0.962), "wcxb-dev": (4, 0.925)}  # set: (take every n-th page, F1 floor)
 
-pytestmark = pytest.mark.skipif(
-    not DEFAULT_DATA.is_dir() and not os.environ.get("REQUIRE_BENCHMARK"),
-    reason=f"benchmark data not found at {DEFAULT_DATA}",
-)
+pytestmark = [
+    pytest.mark.e2e,  # tens of seconds over the benchmark corpora
+    pytest.mark.skipif(not DEFAULT_DATA.is_dir() and not os.environ.get("REQUIRE_BENCHMARK"),
+                       reason=f"benchmark data not found at {DEFAULT_DATA}"),
+]
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

@@ -27,7 +27,7 @@ from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
 from crawler.spiders.news import generic_site
 from crawler.text import normalize_text
 from crawler.urls import canonical_url, url_key
-from tests.conftest import run_crawl
+from tests.crawling import run_crawl
 from tests.replica.server import serve
 from tests.replicas import expected_articles
 
@@ -207,6 +207,7 @@ ARTICLE = """<html><head><title>Border talks</title><meta property="og:type" con
 </article></body></html>"""
 
 
+@pytest.mark.e2e
 def test_a_crawl_of_a_page_of_hostile_links_takes_seconds(tmp_path: Path) -> None:
     links = ["/" + "-" * SLUG + "?x", "/" + "a_" * (SLUG // 2) + "?p=1", "/news/" + "1-" * (SLUG // 2) + "?q=1",
              "/" + "-" * N + "/", "/2025/03/14/border-talks/"]

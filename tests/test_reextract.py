@@ -8,21 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, MongoTarget, run_crawl
+import pytest
+
+from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 
 def reextract(mongo: MongoTarget, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    env = {**os.environ, **mongo.env()}
     return subprocess.run([sys.executable, "-m", "scrapy", "reextract", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def test_reextraction_repairs_what_an_older_parser_got_wrong(tmp_path: Path, mongo: MongoTarget) -> None:
     with serve(REPLICAS / "asiaplus") as server:
-        crawl = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}",
-                          env={"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database})
+        crawl = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=mongo.env())
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     expected = expected_articles("asiaplus")
     broken = sorted(expected)[:2]  # what a buggy parser had stored for two articles
@@ -52,8 +53,9 @@ def test_reextraction_repairs_what_an_older_parser_got_wrong(tmp_path: Path, mon
     assert mongo.db.articles.count_documents({}) == len(expected)
 
 
+@pytest.mark.e2e  # a scrapy command waiting out its storage timeout
 def test_reextract_with_unreachable_store_fails_cleanly(tmp_path: Path) -> None:
-    env = {**os.environ, "MONGO_URI": "mongodb://reader:s3cret@127.0.0.1:9/", "STORAGE_TIMEOUT_SECONDS": "1"}
+    env = {**os.environ, **store_env("mongodb://reader:s3cret@127.0.0.1:9/"), "STORAGE_TIMEOUT_SECONDS": "1"}
     result = subprocess.run([sys.executable, "-m", "scrapy", "reextract"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 1

@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.middlewares.retry_after import retry_after_seconds
-from tests.conftest import MongoTarget, run_crawl
-from tests.replica.server import serve
+from tests.crawling import MongoTarget, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -26,15 +25,14 @@ def test_retry_after_values(value: bytes | str | None, seconds: float | None) ->
     assert retry_after_seconds(value, NOW) == seconds
 
 
-def test_throttled_article_is_fetched_after_the_wait(tmp_path: Path, mongo: MongoTarget) -> None:
+def test_throttled_article_is_fetched_after_the_wait(tmp_path: Path, mongo: MongoTarget,
+                                                     crawl_into_store: StoreCrawl) -> None:
     replica = tmp_path / "asiaplus"
     shutil.copytree(REPLICAS / "asiaplus", replica)
     csto = next(u for u in expected_articles("asiaplus") if "csto" in u)
     (replica / "_server.json").write_text(json.dumps({"throttle": {urlsplit(csto).path: 2}}))
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
-    with serve(replica) as server:
-        result = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", env=env)
-        served = [urlsplit(p).path for p in server.requests]  # type: ignore[attr-defined]
+    result = crawl_into_store("asiaplus", replica=replica)
+    served = result.paths
     assert result.returncode == 0, result.stderr[-3000:]
     assert served.count(urlsplit(csto).path) == 3  # 429, 429, 200
     assert mongo.db.articles.count_documents({"url": csto}) == 1

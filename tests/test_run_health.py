@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.conftest import free_port, run_crawl
+from tests.conftest import free_port
+from tests.crawling import run_crawl
+
+pytestmark = pytest.mark.e2e  # real crawls
 
 
 @contextlib.contextmanager

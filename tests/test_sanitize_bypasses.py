@@ -278,6 +278,7 @@ def chromium() -> Iterator[StoredPage]:
 
 
 @requires_chromium
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", IN_BROWSER)
 def test_stored_page_runs_nothing_in_chromium(chromium: StoredPage, name: str) -> None:
     dialogs, elsewhere = chromium.visit(inert_html(page(PAYLOADS[name])))
@@ -285,6 +286,7 @@ def test_stored_page_runs_nothing_in_chromium(chromium: StoredPage, name: str) -
 
 
 @requires_chromium
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["svg animate href", "noscript comment (mXSS)", "svg style (mXSS)",
                                   "external stylesheet"])
 def test_the_chromium_check_sees_payloads_act(chromium: StoredPage, name: str) -> None:

@@ -34,9 +34,12 @@ from urllib.request import Request, urlopen
 import pytest
 
 from crawler.sites import site_names
-from tests.conftest import ROOT, MongoTarget, free_port
+from tests.conftest import free_port
+from tests.crawling import ROOT, STORE_VARIABLES, MongoTarget
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
+
+pytestmark = pytest.mark.e2e
 
 PROJECT = "news"
 USERNAME = "operator"
@@ -95,7 +98,7 @@ def call(url: str, data: list[tuple[str, str]] | None = None, *, auth: bool = Tr
 def clean_env() -> dict[str, str]:
     """This environment without anything that would override the test's own config."""
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("SCRAPYD_", "SCRAPY_")) and k not in ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")}
+            if not k.startswith(("SCRAPYD_", "SCRAPY_")) and k not in STORE_VARIABLES}
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

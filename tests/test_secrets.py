@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from crawler.secrets import carries_secret, mask_uri, redact, register, uri_password
-from tests.conftest import ROOT, MongoTarget, free_port, run_crawl
+from tests.conftest import free_port
+from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -77,6 +78,7 @@ def output(result: subprocess.CompletedProcess[str], *files: Path) -> str:
 QUIET = ["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0", "LOG_LEVEL=DEBUG", "STORAGE_TIMEOUT_SECONDS=1"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", ["setting-encoded", "env-unescaped", "scrapy-setting", "spider-argument"])
 def test_a_crawl_never_shows_the_password(case: str, tmp_path: Path) -> None:
     dead = free_port()
@@ -104,6 +106,7 @@ def test_a_crawl_never_shows_the_password(case: str, tmp_path: Path) -> None:
     assert "***" in shown and "Spider closed" in shown, shown[-3000:]  # it ran, and masked the secret
 
 
+@pytest.mark.e2e
 def test_a_bad_argument_is_refused_without_showing_the_password(tmp_path: Path) -> None:
     result = run_crawl("asiaplus", "base_url=mongodb://u:p@ss:w/rd@h/", env={}, timeout=60)
     assert result.returncode == 2 and "base_url must start with http://" in result.stderr
@@ -115,10 +118,11 @@ def scrapy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           env={"PATH": os.environ["PATH"], **env}, timeout=60, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["articles", "report"])
 def test_store_commands_never_show_the_password(command: str, tmp_path: Path) -> None:
-    env = {"MONGO_URI": f"mongodb://crawler:p@ss:w/rd@127.0.0.1:{free_port()}/", "STORAGE_TIMEOUT_SECONDS": "1",
-           "DATA_DIR": str(tmp_path)}
+    env = {**store_env(f"mongodb://crawler:p@ss:w/rd@127.0.0.1:{free_port()}/", data_dir=tmp_path),
+           "STORAGE_TIMEOUT_SECONDS": "1"}
     result = scrapy(command, env=env)
     assert result.returncode == 1 and "mongodb://crawler:***@127.0.0.1" in result.stderr, result.stderr
     assert "ss:w" not in output(result) and "w/rd" not in output(result)
@@ -132,8 +136,7 @@ def test_the_run_record_of_a_skipped_run_masks_its_arguments(tmp_path: Path, mon
     try:
         time.sleep(0.3)
         result = run_crawl("asiaplus", f"base_url=http://crawler:p@ss:w/rd@127.0.0.1:{free_port()}", settings=QUIET,
-                           env={"DATA_DIR": str(tmp_path / "data"), "MONGO_URI": mongo.uri, "BROWSER_ENABLED": "0",
-                                "MONGO_DATABASE": mongo.database}, timeout=60)
+                           env=mongo.env(DATA_DIR=str(tmp_path / "data"), BROWSER_ENABLED="0"), timeout=60)
     finally:
         holder.kill()
         holder.wait()

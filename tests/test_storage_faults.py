@@ -18,12 +18,14 @@ from bson import json_util
 
 from crawler.storage.config import to_document
 from crawler.storage.spool import load_spool, spool
-from tests.conftest import MongoTarget, free_port, kill, run_crawl, start_nx27017
+from tests.conftest import free_port, kill, start_nx27017
+from tests.crawling import MongoTarget, run_crawl, store_env
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 from tests.test_faults import start_crawl, wait_for
 from tests.test_pipelines import article, cleaned
 
+pytestmark = pytest.mark.e2e
 ARTICLES = expected_articles("asiaplus")
 
 
@@ -59,7 +61,7 @@ def crawl(data_dir: Path, *settings: str, env: dict[str, str] | None = None,
           replica: Path = REPLICAS / "asiaplus") -> subprocess.CompletedProcess[str]:
     with serve(replica) as server:
         return run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}",
-                         env={"DATA_DIR": str(data_dir), **(env or {})}, settings=list(settings))
+                         env={**store_env(data_dir=data_dir), **(env or {})}, settings=list(settings))
 
 
 def spooled_urls(path: Path) -> list[str]:
@@ -114,7 +116,7 @@ def test_a_dead_store_and_a_full_spool_dir_stop_the_crawl_at_start_naming_the_pa
     with tmpfs(tmp_path / "data" / "unsaved", "8k") as unsaved:
         fill(unsaved)
         result = crawl(tmp_path / "data", "STORAGE_TIMEOUT_SECONDS=1",
-                       env={"MONGO_URI": f"mongodb://127.0.0.1:{free_port()}"})
+                       env=store_env(f"mongodb://127.0.0.1:{free_port()}"))
     assert result.returncode == 1, result.stderr[-3000:]
     assert (f"DATA_DIR {tmp_path / 'data'} is not writable: cannot write in {unsaved} (No space left on device)"
             in result.stderr)
@@ -135,7 +137,7 @@ def test_a_read_only_data_dir_stops_the_crawl_at_start_with_a_clear_error(tmp_pa
 def test_a_poison_spool_never_blocks_a_crawl(tmp_path: Path, mongo: MongoTarget) -> None:
     """A spool an older run left with a record the store rejects and a line a crash cut: the crawl
     quarantines both and stores every article (exit 2: something needs a look); the next run is clean."""
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    env = mongo.env()
     mongo.db.articles.create_index("title", unique=True)  # a deployment constraint the old record breaks
     mongo.db.articles.insert_one({"_id": "taken", "url": "https://elsewhere.example/", "title": "Taken"})
     spool_file = tmp_path / "data" / "unsaved" / "older-run.jsonl"
@@ -163,7 +165,7 @@ def test_a_revisit_served_a_truncated_page_keeps_the_stored_article(tmp_path: Pa
     ``last_checked`` moves; a real edit on the next revisit is a revision keeping the earlier text."""
     replica = tmp_path / "asiaplus"
     shutil.copytree(REPLICAS / "asiaplus", replica)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+    env = mongo.env()
     url = next(u for u in ARTICLES if "csto" in u)
     page = replica / urlsplit(url).path.strip("/") / "index.html"
     assert crawl(tmp_path / "data", env=env, replica=replica).returncode == 0

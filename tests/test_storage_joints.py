@@ -10,12 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy import Spider
 
 from crawler.storage.config import to_document
 from crawler.storage.spool import spool
 from pipelines.storage import StoragePipeline
-from tests.conftest import free_port, run_crawl
+from tests.conftest import free_port
+from tests.crawling import run_crawl, store_env
 from tests.test_pipelines import article, cleaned, close_pipeline, open_pipeline, storage_crawler
 from tests.test_storage_safety import stored_urls
 
@@ -76,14 +78,15 @@ def test_a_live_runs_spool_is_left_to_it(tmp_path: Path) -> None:
     assert own.url in stored_urls(settings)
 
 
+@pytest.mark.e2e
 def test_a_run_skipped_during_a_storage_outage_still_exits_75(tmp_path: Path) -> None:
     """A long run holds the site while MongoDB is down: the 15-minute runs are skipped (75), not failed (1)."""
     locks = tmp_path / "locks"
     locks.mkdir()
     with (locks / "asiaplus.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = run_crawl("asiaplus", "base_url=http://127.0.0.1:9", env={
-            "DATA_DIR": str(tmp_path), "MONGO_URI": f"mongodb://127.0.0.1:{free_port()}/"}, timeout=60)
+        result = run_crawl("asiaplus", "base_url=http://127.0.0.1:9", env=store_env(
+            f"mongodb://127.0.0.1:{free_port()}/", data_dir=tmp_path), timeout=60)
     assert result.returncode == 75, result.stderr[-2000:]
     assert "not starting the crawl" not in result.stderr  # no storage error: the run only says it went unrecorded
     assert "Skipped run not recorded" in result.stderr

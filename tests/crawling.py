@@ -1,0 +1,167 @@
+"""The real ``scrapy crawl`` for tests: one place builds a store's environment (:func:`store_env`),
+:func:`run_crawl` runs the command, :class:`StoreCrawl` crawls a served replica into one store and
+returns a :class:`CrawlResult` (exit code, log, served paths, the run's stats from its run record)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pymongo
+import pytest
+
+from tests.replica.server import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Settings that make a replica crawl fast; politeness stays on in production.
+FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_FLUSH_SECONDS=0.2",
+        "STORAGE_TIMEOUT_SECONDS=3", "STORAGE_RETRIES=1"]
+STORE_VARIABLES = ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")
+
+
+class _Running:
+    """Whether the test running now is marked ``e2e`` (None outside a test); set by conftest."""
+
+    e2e: bool | None = None
+
+
+RUNNING = _Running()
+
+
+def require_e2e(what: str) -> None:
+    """Fail a test that starts ``what`` without the ``e2e`` mark: ``pytest -m "not e2e"`` must stay fast."""
+    if RUNNING.e2e is False:
+        pytest.fail(f"{what} in a test not marked e2e: add @pytest.mark.e2e (or use an e2e fixture)",
+                    pytrace=False)
+
+
+def store_env(uri: str = "", database: str = "", data_dir: Path | str | None = None) -> dict[str, str]:
+    """The environment that points a crawl or a command at a store: MongoDB ``uri`` and ``database``,
+    and/or ``DATA_DIR`` (the embedded store, spools and locks); empty values are left out."""
+    env = {"MONGO_URI": uri, "MONGO_DATABASE": database, "DATA_DIR": "" if data_dir is None else str(data_dir)}
+    return {name: value for name, value in env.items() if value}
+
+
+@dataclass
+class MongoTarget:
+    """A database on the test server and a client for reading it back."""
+
+    uri: str
+    database: str
+    client: pymongo.MongoClient  # type: ignore[type-arg]
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        return self.client[self.database]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a crawl or command storing into this database (plus ``extra``)."""
+        return {**store_env(self.uri, self.database), **extra}
+
+
+@contextmanager
+def fresh_database(uri: str) -> Iterator[MongoTarget]:
+    """A database of its own on the server at ``uri``, dropped afterwards."""
+    client: pymongo.MongoClient = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)  # type: ignore[type-arg]
+    target = MongoTarget(uri, f"test_{uuid.uuid4().hex[:12]}", client)
+    try:
+        yield target
+    finally:
+        client.drop_database(target.database)
+        client.close()
+
+
+def run_crawl(spider: str, *args: str, env: dict[str, str], settings: Sequence[str] | None = None,
+              timeout: float = 120, prefix: list[str] | None = None,
+              data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``scrapy crawl`` in the project directory (under ``prefix``, e.g. ``ip netns exec NS``)."""
+    require_e2e("scrapy crawl")
+    command = [*(prefix or []), sys.executable, "-m", "scrapy", "crawl", spider]
+    for arg in args:
+        command += ["-a", arg]
+    for setting in [*FAST, *(settings or [])]:
+        command += ["-s", setting]
+    full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
+    # A private DATA_DIR: spools and site locks of one test never reach another.
+    full_env["DATA_DIR"] = str(data_dir or tempfile.mkdtemp(prefix="crawl-data-"))
+    full_env.update(env)
+    return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """One finished ``scrapy crawl``: exit code, output, what the replica served, and its store."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    data_dir: Path
+    target: MongoTarget | None = None
+    requests: list[str] = field(default_factory=list)  # paths the replica served, in order
+
+    @property
+    def log(self) -> str:
+        """The crawl's log (Scrapy logs to stderr)."""
+        return self.stderr
+
+    @property
+    def paths(self) -> list[str]:
+        """The paths the replica served, without their queries."""
+        return [urlsplit(request).path for request in self.requests]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The stats of the newest run record in the store the crawl wrote to."""
+        if self.target is not None:
+            run = self.target.db.crawl_runs.find_one(sort=[("started_at", -1)])
+        else:
+            from crawler.storage.store import ArticleStore, StoreTarget  # the crawler's own reader
+
+            store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(self.data_dir)))
+            try:
+                run = next(iter(store.latest_runs(1)), None)
+            finally:
+                store.close()
+        assert run is not None, f"no run record: {self.stderr[-3000:]}"
+        return run["stats"]  # type: ignore[no-any-return]
+
+
+class StoreCrawl:
+    """Crawls into one store, MongoDB ``target`` or (without one) the embedded store of each run's
+    ``DATA_DIR``: ``crawl(spider, *args, replica=DIR, settings=[...], env={...})``."""
+
+    def __init__(self, target: MongoTarget | None, workdir: Path | None = None) -> None:
+        self.target = target
+        self.workdir = workdir
+
+    def __call__(self, spider: str, *args: str, replica: Path | None = None, settings: Sequence[str] = (),
+                 env: dict[str, str] | None = None, timeout: float = 120,
+                 prefix: list[str] | None = None, expect: int | None = None) -> CrawlResult:
+        """Run ``scrapy crawl spider``; with ``replica``, serve that directory and pass its ``base_url``;
+        with ``expect``, assert the exit code (showing the log's end when it differs)."""
+        if self.workdir is not None:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+        data_dir = Path(tempfile.mkdtemp(prefix="crawl-data-", dir=self.workdir))  # private per run, as run_crawl's
+        full_env = {**(self.target.env() if self.target else {}), **(env or {})}
+        with ExitStack() as stack:
+            server = stack.enter_context(serve(replica)) if replica is not None else None
+            if server is not None:
+                args = (f"base_url=http://127.0.0.1:{server.server_port}", *args)
+            result = run_crawl(spider, *args, env=full_env, settings=settings, timeout=timeout, prefix=prefix,
+                               data_dir=data_dir)
+            requests = list(server.requests) if server is not None else []  # type: ignore[attr-defined]
+        if expect is not None:
+            assert result.returncode == expect, result.stderr[-3000:]
+        return CrawlResult(result.returncode, result.stdout, result.stderr,
+                           Path(full_env.get("DATA_DIR", data_dir)), self.target, requests)
