@@ -2,7 +2,8 @@
 article pages into items.
 
 Arguments: ``-a base_url=`` (crawl a mirror: the site's hosts are rewritten to
-it), ``-a since=YYYY-MM-DD``, ``-a limit=N``. Pages of a site that
+it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one frozen
+``SpiderArgs`` (``self.args``) built when the spider is made. Pages of a site that
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run. Stats: ``articles/*``, ``extract/body/<method>``,

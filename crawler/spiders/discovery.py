@@ -117,7 +117,8 @@ class DiscoveryMixin:
     def _sitemap_request(self, url: str, depth: int, rank: int = 0, edition: Edition | None = None,
                          lastmod: datetime | None = None) -> scrapy.Request | None:
         """A request for the sitemap at real ``url``, ``depth`` index levels below a configured or
-        robots.txt one; None (counted) when it was requested already this run or is past a cap."""
+        robots.txt one; None (counted) when it was requested already this run or is past a cap. A child
+        of an index carries its ``lastmod`` for the incremental middleware's high-water mark."""
         limits = self.discovery_limits
         key = urldefrag(url)[0]
         if key in self._sitemaps:
