@@ -40,7 +40,7 @@ _EVENT_HANDLERS = "playwright_page_event_handlers"
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # scrapy-playwright has no type hints
     abort_request: Callable[[PlaywrightRequest], Any] | None  # set by scrapy-playwright from PLAYWRIGHT_ABORT_REQUEST
 
     def __init__(self, crawler: Crawler) -> None:
@@ -66,13 +66,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def download_request(self, request: Request) -> Response:
         """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
         if not request.meta.get("playwright"):
-            return await super().download_request(request)
+            plain: Response = await super().download_request(request)
+            return plain
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
         watch = partial(self._watch_navigation, request.url, refused)
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch}
         try:
-            response = await super().download_request(request)
+            response: Response = await super().download_request(request)
         except Exception as error:
             if refused:
                 raise self._page_refused(request, refused[0]) from error

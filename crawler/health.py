@@ -66,7 +66,7 @@ def fallback_share(stats: dict[str, Any]) -> float:
 
 def _errors(stats: dict[str, Any]) -> int:
     server = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
-    return server + int(stats.get("downloader/exception_count", 0))
+    return int(server) + int(stats.get("downloader/exception_count", 0))
 
 
 def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetime | None, now: datetime,

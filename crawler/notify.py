@@ -55,7 +55,7 @@ def _host_port(url: str) -> HostPort:
     return normalize_host(parts.hostname or ""), parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _connect_public(address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+def _connect_public(address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]  # socket's private sentinel, not in typeshed
                     source_address: Any = None, *, trusted: frozenset[HostPort]) -> socket.socket:
     """A connection to the first public address ``address`` resolves to (or to a trusted host:port as is)."""
     host, port = address
@@ -103,7 +103,7 @@ class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(partial(_CheckedHTTPSConnection, trusted=self.trusted), req,
-                            context=self._context)  # type: ignore[attr-defined]
+                            context=self._context)  # type: ignore[attr-defined]  # HTTPSHandler's own, not in typeshed
 
 
 class _PublicRedirectHandler(urllib.request.HTTPRedirectHandler):

@@ -1,14 +1,33 @@
-"""The ``crawl_runs`` document: one per run, with its outcome and stats."""
+"""The ``crawl_runs`` document: one per run, with its outcome and stats; and the run itself
+(:func:`current_run`: its id names the run document and the run's spool and quarantine files)."""
 
 from __future__ import annotations
 
+import uuid
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider
+from scrapy.crawler import Crawler
 
 from crawler.health import LOCKED_REASON, NORMAL_END, SKIPPED
 from crawler.secrets import redact
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+_RUNS: weakref.WeakKeyDictionary[Crawler, Run] = weakref.WeakKeyDictionary()
+
+
+def current_run(crawler: Crawler) -> Run:
+    """The crawl's run, made by its first caller: storage and run health share one id per crawl."""
+    return _RUNS.setdefault(crawler, Run())
 
 
 def outcome(reason: str, stats: dict[str, Any]) -> str:

@@ -137,4 +137,4 @@ def inert_html(html: str) -> str:
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
         head[-1].text = _json_ld(text)
-    return tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")
+    return str(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))

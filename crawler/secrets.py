@@ -122,7 +122,7 @@ def install_log_masking() -> None:
         _redact_record(record)
         return record
 
-    factory.masks_secrets = True  # type: ignore[attr-defined]
+    factory.masks_secrets = True  # type: ignore[attr-defined]  # a marker on the function object, untyped by nature
     logging.setLogRecordFactory(factory)
 
 

@@ -91,10 +91,17 @@ RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 are RetryAfterM
 RETRY_AFTER_MAX_SECONDS = env_float("RETRY_AFTER_MAX_SECONDS", 120.0, minimum=0)
 # One crawl per site per host (cron, manual and Scrapyd runs alike).
 SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
-EXTENSIONS = {"crawler.extensions.site_lock.SiteLock": 100, "crawler.extensions.gc_tuning.GcTuning": 200}
+EXTENSIONS = {
+    "crawler.extensions.site_lock.SiteLock": 100,
+    "crawler.extensions.gc_tuning.GcTuning": 200,
+    "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health
+    "crawler.extensions.run_health.RunHealth": 400,
+}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
 
-# Health monitors: an optional webhook for degraded/failed runs (thresholds per site config).
+# Health monitors: every run judged, recorded (with storage on) and, when degraded/failed,
+# POSTed to an optional webhook (thresholds per site config).
+HEALTH_ENABLED = env_bool("HEALTH_ENABLED", True)
 MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")
 
 ITEM_PIPELINES = {

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.storage.config import StorageConfig
+from crawler.storage.component import connect
 from crawler.storage.store import ArticleStore, StoreUnavailable
 
 
@@ -25,7 +25,7 @@ class StoreCommand(ScrapyCommand):
         """The store, or None (with one line on stderr and exit code 1) when it cannot be reached."""
         assert self.settings is not None
         try:
-            return ArticleStore.connect(StorageConfig.from_settings(self.settings).target)
+            return connect(self.settings)
         except StoreUnavailable as exc:
             sys.stderr.write(f"{exc}\n")
             self.exitcode = 1

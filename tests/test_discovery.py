@@ -109,6 +109,22 @@ def test_robots_sitemaps() -> None:
     assert robots_sitemaps(robots) == ["https://a.tj/s1.xml", "https://a.tj/s2.xml"]
 
 
+def test_robots_sitemaps_read_as_scrapy_does() -> None:
+    """Scrapy's reader: relative URLs joined to the robots.txt's, a line that is not UTF-8 skipped,
+    each sitemap once (the local reader dropped relative ones and kept a bad line mangled)."""
+    robots = b"Sitemap: /s1.xml\nSitemap: https://a.tj/s\xff.xml\n  SITEMAP: https://a.tj/s2.xml\r\nSitemap: /s1.xml\n"
+    assert robots_sitemaps(robots, base_url="https://a.tj/robots.txt") == ["https://a.tj/s1.xml", "https://a.tj/s2.xml"]
+
+
+def test_gzipped_feed_cut_short_keeps_the_items_before_the_cut() -> None:
+    """Scrapy's gunzip gives what a truncated body holds (the local copy refused the whole feed)."""
+    items = "".join(f"<item><link>https://a.tj/news/{n}/</link></item>" for n in range(2_000))
+    body = gzip.compress(f"<rss><channel>{items}</channel></rss>".encode())
+    links = parse_feed(body[: len(body) // 2])
+    assert 100 < len(links) < 2_000
+    assert links[0].url == "https://a.tj/news/0/"
+
+
 def test_paged_feed_url() -> None:
     assert paged_feed_url("https://timesca.com/feed/", 2) == "https://timesca.com/feed/?paged=2"
     assert paged_feed_url("https://kaktus.media/?rss", 3) == "https://kaktus.media/?rss&paged=3"

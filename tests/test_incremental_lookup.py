@@ -18,12 +18,14 @@ from scrapy.utils.test import get_crawler
 from crawler.middlewares.incremental import ARTICLE_URL_META, IncrementalMiddleware
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import MongoTarget
+from tests.test_pipelines import STORAGE_EXTENSIONS
 from tests.test_store_known import Finds, stored, url
 
 
 @pytest.fixture
 def middleware(mongo: MongoTarget) -> Iterator[tuple[IncrementalMiddleware, Finds]]:
-    crawler = get_crawler(Spider, {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database})
+    crawler = get_crawler(Spider, {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database,
+                                   "EXTENSIONS": STORAGE_EXTENSIONS})
     crawler.stats.open_spider()  # type: ignore[union-attr]
     built = build_from_crawler(IncrementalMiddleware, crawler)
     finds = Finds()
@@ -34,7 +36,7 @@ def middleware(mongo: MongoTarget) -> Iterator[tuple[IncrementalMiddleware, Find
         yield built, finds
     finally:
         client.close()
-        built._executor.shutdown()
+        asyncio.run(built.storage.close())
 
 
 def article_requests(urls: list[str]) -> list[Request]:

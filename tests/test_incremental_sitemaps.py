@@ -22,6 +22,7 @@ from crawler.urls import url_id
 from tests import endless_site as site
 from tests.conftest import MongoTarget
 from tests.test_incremental import crawl, last_run_stats
+from tests.test_pipelines import STORAGE_EXTENSIONS
 
 NEWEST = datetime(2026, 5, 1, 12, tzinfo=UTC)  # the site's newest stored article
 OLD = NEWEST - timedelta(days=30)  # before the mark (newest - 7 d, the longest default revisit step)
@@ -48,13 +49,13 @@ def crawl_step(mongo: MongoTarget, tmp_path: Path) -> Iterator[tuple[NewsSpider,
     4 sitemaps), and the incremental middleware built from the same crawler, on the test database."""
     config = site.write_config(tmp_path, f'sitemaps = ["https://{site.DOMAIN}/s/root.xml"]')
     crawler = get_crawler(NewsSpider, {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database,
-                                       "DISCOVERY_MAX_SITEMAPS": 4})
+                                       "DISCOVERY_MAX_SITEMAPS": 4, "EXTENSIONS": STORAGE_EXTENSIONS})
     crawler.stats.open_spider()  # type: ignore[union-attr]
     spider = NewsSpider.from_crawler(crawler, config=str(config))
     assert len(list(spider.discovery_requests())) == 2  # the configured sitemap and robots.txt
     middleware = build_from_crawler(IncrementalMiddleware, crawler)
     yield spider, middleware
-    asyncio.run(middleware.spider_closed())
+    asyncio.run(middleware.storage.close())
 
 
 def open_and_read(spider: NewsSpider, middleware: IncrementalMiddleware, response: XmlResponse) -> list[Any]:

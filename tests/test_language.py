@@ -1,4 +1,4 @@
-"""Language and script detection (crawler.language) on labelled news text."""
+"""Language and script detection (crawler.extract.language) on labelled news text."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler import language
-from crawler.language import LanguageGuess, detect_language, language_matches, parse_language_tag
+from crawler.extract.language import LanguageGuess, detect_language, language_matches, parse_language_tag
 
 SAMPLES_FILE = Path(__file__).parent / "data" / "language_samples.json"
 SAMPLES: list[dict[str, str]] = json.loads(SAMPLES_FILE.read_text(encoding="utf-8"))["samples"]
@@ -343,7 +343,7 @@ def test_it_is_fast() -> None:
 
 def test_the_module_does_not_import_scrapy() -> None:
     code = (
-        "import sys; import crawler.language as m; m.detect_language('Правительство приняло постановление'); "
+        "import sys; import crawler.extract.language as m; m.detect_language('Правительство приняло постановление'); "
         "assert not [n for n in sys.modules if n.split('.')[0] in ('scrapy', 'twisted')]"
     )
     root = Path(__file__).resolve().parent.parent

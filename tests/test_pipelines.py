@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -109,20 +109,37 @@ def test_validation_keeps_the_article_and_clears_an_impossible_date(field: str, 
 
 # -- storage ------------------------------------------------------------------
 
+# The crawl's storage and run health, as crawler/settings.py registers them.
+STORAGE_EXTENSIONS = {"crawler.storage.component.Storage": 300, "crawler.extensions.run_health.RunHealth": 400}
+
+
 def storage_crawler(settings: dict[str, Any]):  # type: ignore[no-untyped-def]
     base = {"STORAGE_FLUSH_SECONDS": 60, "STORAGE_TIMEOUT_SECONDS": 2, "STORAGE_RETRIES": 0,
-            "DATA_DIR": tempfile.mkdtemp(prefix="storage-data-")}  # spools and quarantines never reach ./data
+            "DATA_DIR": tempfile.mkdtemp(prefix="storage-data-"),  # spools and quarantines never reach ./data
+            "EXTENSIONS": STORAGE_EXTENSIONS}
     return get_crawler(Spider, settings_dict={**base, **settings})
+
+
+async def open_pipeline(crawler) -> StoragePipeline:  # type: ignore[no-untyped-def]
+    """What the engine does at the start: the pipeline opens, then ``spider_opened`` is sent."""
+    pipeline = build_from_crawler(StoragePipeline, crawler)
+    await pipeline.open_spider()
+    await crawler.signals.send_catch_log_async(signals.spider_opened, spider=crawler.spider)
+    return pipeline
+
+
+async def close_pipeline(crawler, pipeline: StoragePipeline, reason: str = "finished") -> None:  # type: ignore[no-untyped-def]
+    """What the engine does at the end: the pipeline closes, then ``spider_closed`` goes to all handlers at once."""
+    await pipeline.close_spider()
+    await crawler.signals.send_catch_log_async(signals.spider_closed, spider=crawler.spider, reason=reason)
 
 
 async def store_items(crawler, items: list[ArticleItem], reason: str = "finished") -> StoragePipeline:  # type: ignore[no-untyped-def]
     crawler.spider = Spider(name="asiaplus")
-    pipeline = build_from_crawler(StoragePipeline, crawler)
-    await pipeline.open_spider()
+    pipeline = await open_pipeline(crawler)
     for item in items:
         await pipeline.process_item(item)
-    await pipeline.close_spider()
-    await pipeline.spider_closed(crawler.spider, reason)
+    await close_pipeline(crawler, pipeline, reason)
     return pipeline
 
 
@@ -185,13 +202,11 @@ def test_periodic_flush_writes_before_close(mongo: MongoTarget) -> None:
 
     async def scenario() -> int:
         crawler.spider = Spider(name="asiaplus")
-        pipeline = build_from_crawler(StoragePipeline, crawler)
-        await pipeline.open_spider()
+        pipeline = await open_pipeline(crawler)
         await pipeline.process_item(cleaned(article(1)))
         await asyncio.sleep(0.6)
         count = await asyncio.get_running_loop().run_in_executor(None, mongo.db.articles.count_documents, {})
-        await pipeline.close_spider()
-        await pipeline.spider_closed(crawler.spider, "finished")
+        await close_pipeline(crawler, pipeline)
         return int(count)
 
     assert asyncio.run(scenario()) == 1
@@ -234,13 +249,11 @@ def test_closing_while_the_periodic_flush_writes_loses_nothing(mongo: MongoTarge
 
     async def scenario() -> None:
         crawler.spider = Spider(name="asiaplus")
-        pipeline = build_from_crawler(StoragePipeline, crawler)
-        await pipeline.open_spider()
+        pipeline = await open_pipeline(crawler)
         for n in range(1, 4):
             await pipeline.process_item(cleaned(article(n)))
         await asyncio.sleep(delay)
-        await pipeline.close_spider()
-        await pipeline.spider_closed(crawler.spider, "finished")
+        await close_pipeline(crawler, pipeline)
 
     asyncio.run(scenario())
     assert mongo.db.articles.count_documents({}) == 3

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.boilerplate import is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.dates import date_from_url, parse_datetime
 from crawler.discovery.html import robots_sitemaps
 from crawler.extract.article import extract_article
+from crawler.extract.boilerplate import is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.extract.cleanup import attribution
-from crawler.language import detect_language, parse_language_tag
+from crawler.extract.language import detect_language, parse_language_tag
+from crawler.extract.visible_dates import find_visible_date, parse_visible_date
 from crawler.minhash import signature
 from crawler.secrets import mask_uri
 from crawler.sites import SiteConfigError, load_site, parse_site, site_names
@@ -26,7 +27,6 @@ from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
 from crawler.spiders.news import generic_site
 from crawler.text import normalize_text
 from crawler.urls import canonical_url, url_key
-from crawler.visible_dates import find_visible_date, parse_visible_date
 from tests.conftest import run_crawl
 from tests.replica.server import serve
 from tests.replicas import expected_articles

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
-from scrapy.utils.misc import build_from_crawler
 
 from crawler.storage.config import to_document
 from crawler.storage.spool import spool
 from pipelines.storage import StoragePipeline
 from tests.conftest import free_port, run_crawl
-from tests.test_pipelines import article, cleaned, storage_crawler
+from tests.test_pipelines import article, cleaned, close_pipeline, open_pipeline, storage_crawler
 from tests.test_storage_safety import stored_urls
 
 
@@ -31,14 +30,11 @@ def leftover_spool(data_dir: Path, n: int) -> set[str]:
 async def opened(settings: dict[str, Any]) -> tuple[StoragePipeline, Any]:
     crawler = storage_crawler(settings)
     crawler.spider = Spider(name="asiaplus")
-    pipeline = build_from_crawler(StoragePipeline, crawler)
-    await pipeline.open_spider()
-    return pipeline, crawler
+    return await open_pipeline(crawler), crawler
 
 
 async def closed(pipeline: StoragePipeline, crawler: Any) -> None:
-    await pipeline.close_spider()
-    await pipeline.spider_closed(crawler.spider, "finished")
+    await close_pipeline(crawler, pipeline)
 
 
 def test_runs_opening_together_replay_a_leftover_spool_once(tmp_path: Path) -> None:
@@ -66,9 +62,9 @@ def test_a_live_runs_spool_is_left_to_it(tmp_path: Path) -> None:
 
     async def scenario() -> tuple[Any, Any]:
         first, first_crawler = await opened(settings)
-        spool([to_document(own)], first.spool_path)  # an outage made the first run spool an article
+        spool([to_document(own)], first.writer.spool_path)  # an outage made the first run spool an article
         second, second_crawler = await opened(settings)
-        assert first.spool_path.exists()
+        assert first.writer.spool_path.exists()
         await closed(second, second_crawler)
         await closed(first, first_crawler)  # its own flush writes it
         return first_crawler, second_crawler

@@ -26,10 +26,18 @@ from crawler.storage.config import StorageConfig, to_document
 from crawler.storage.spool import spool
 from crawler.storage.store import ArticleStore, ShrinkGuard, is_transient
 from crawler.urls import url_id
-from pipelines.storage import StoragePipeline
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget
-from tests.test_pipelines import FETCHED, article, cleaned, mongo_settings, storage_crawler, store_items
+from tests.test_pipelines import (
+    FETCHED,
+    article,
+    cleaned,
+    close_pipeline,
+    mongo_settings,
+    open_pipeline,
+    storage_crawler,
+    store_items,
+)
 
 LONG = [f"Paragraph {n} of a real article, long enough to be worth keeping as it is." for n in range(12)]
 
@@ -71,14 +79,12 @@ def test_storage_protects_itself_from_malformed_items(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         crawler.spider = Spider(name="asiaplus")
-        pipeline = build_from_crawler(StoragePipeline, crawler)
-        await pipeline.open_spider()
+        pipeline = await open_pipeline(crawler)
         for item in malformed_items():
             with pytest.raises(DropItem, match="not stored, malformed item: "):
                 await pipeline.process_item(item)
         await pipeline.process_item(good)
-        await pipeline.close_spider()
-        await pipeline.spider_closed(crawler.spider, "finished")
+        await close_pipeline(crawler, pipeline)
 
     asyncio.run(scenario())
     stats = crawler.stats.get_stats()

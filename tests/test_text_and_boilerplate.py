@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.boilerplate import credit_line, is_cross_link, is_ui_line, split_credit
+from crawler.extract.boilerplate import credit_line, is_cross_link, is_ui_line, split_credit
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.text import normalize_optional, normalize_text
 

@@ -1,4 +1,4 @@
-"""Tables for dates as printed in visible text (crawler/visible_dates.py), in every language of the region."""
+"""Tables for dates as printed in visible text (crawler/extract/visible_dates.py), in every language of the region."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.visible_dates import LANGUAGES, find_visible_date, parse_visible_date
+from crawler.extract.visible_dates import LANGUAGES, find_visible_date, parse_visible_date
 
 DUSHANBE = ZoneInfo("Asia/Dushanbe")  # UTC+5
 BISHKEK = ZoneInfo("Asia/Bishkek")  # UTC+6
@@ -271,7 +271,7 @@ def test_every_month_form_of_every_language(code: str) -> None:
 
 
 def test_module_is_pure() -> None:
-    source = Path(__file__).resolve().parent.parent / "crawler" / "visible_dates.py"
+    source = Path(__file__).resolve().parent.parent / "crawler" / "extract" / "visible_dates.py"
     imported = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -16,7 +16,7 @@ def _atom_link(entry: etree._Element) -> str | None:
         if local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
             href = child.get("href")
             if href:
-                return href.strip()
+                return str(href.strip())
     return None
 
 
@@ -44,7 +44,7 @@ def parse_feed(body: bytes, tz: tzinfo = UTC) -> list[Link]:
 def _permalink_guid(item: etree._Element) -> str | None:
     for child in item:
         if local(child.tag) == "guid" and child.get("isPermaLink", "true") == "true" and child.text:
-            return child.text.strip()
+            return str(child.text.strip())
     return None
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin
 
 from parsel import Selector
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
          ".pagination a.next::attr(href)", "a.next-page::attr(href)", ".nav-previous a::attr(href)")
-# Leading blanks stop at the line's end: a "\s*" there would rescan every following blank
-# line from each line start (quadratic in a robots.txt of empty lines).
-_SITEMAP_LINE = re.compile(r"^[^\S\n]*sitemap\s*+:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def feed_links(sel: Selector, base_url: str) -> list[str]:
@@ -39,6 +36,9 @@ def next_page(sel: Selector, base_url: str) -> str | None:
     return None
 
 
-def robots_sitemaps(robots_txt: str) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt."""
-    return list(dict.fromkeys(_SITEMAP_LINE.findall(robots_txt)))
+def robots_sitemaps(robots_txt: bytes | str, base_url: str = "") -> list[str]:
+    """The ``Sitemap:`` URLs of a robots.txt, each once, relative ones joined to ``base_url``. Scrapy's
+    reader takes one line at a time with no pattern (linear in a robots.txt of blank lines) and skips
+    a line that is not UTF-8."""
+    body = robots_txt.encode("utf-8") if isinstance(robots_txt, str) else robots_txt
+    return list(dict.fromkeys(url for url in sitemap_urls_from_robots(body, base_url=base_url) if url))

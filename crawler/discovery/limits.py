@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.discovery.sitemaps import MAX_ENTRIES
+# Here, not in the sitemap parser: settings read these caps without loading the parsers (and Scrapy).
+MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
 
 
 @dataclass(frozen=True)

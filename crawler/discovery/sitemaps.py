@@ -15,9 +15,8 @@ from lxml import etree
 
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
+from crawler.discovery.limits import MAX_ENTRIES
 from crawler.discovery.xml import child_text, local, stream_xml
-
-MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
 
 
 @dataclass(frozen=True)

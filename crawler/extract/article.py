@@ -27,20 +27,20 @@ from lxml.html import HtmlElement
 from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
 
-from crawler.boilerplate import is_not_a_person
 from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
 from crawler.extract.body import Body, extract_body, image_record
+from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
+from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
-from crawler.language import detect_language, parse_language_tag
+from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import SiteConfig
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
-from crawler.visible_dates import find_visible_date
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
 

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
-from crawler.boilerplate import split_credit
+from crawler.extract.boilerplate import split_credit
 from crawler.limits import MAX_BODY_DEPTH, RecordLimits
 from crawler.text import normalize_text
 

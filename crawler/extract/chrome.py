@@ -15,7 +15,7 @@ from cssselect import HTMLTranslator
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.boilerplate import NODE_SELECTORS
+from crawler.extract.boilerplate import NODE_SELECTORS
 
 _TAG = re.compile(r"^[a-z][a-z0-9-]*$")
 _ID = re.compile(r"^#([\w-]+)$")

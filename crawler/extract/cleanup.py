@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from crawler.boilerplate import credit_line, is_cross_link, is_ui_line
+from crawler.extract.boilerplate import credit_line, is_cross_link, is_ui_line
 from crawler.text import normalize_text
 
 _ATTRIBUTION = re.compile(

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from crawler.extract.worker import LOG_SEPARATOR, OK, READY
 from crawler.limits import RecordLimits
@@ -99,7 +99,7 @@ class _Worker:
             self.conn.send(request)
             if not self.conn.poll(budget):
                 raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
-            return self.conn.recv()
+            return cast("tuple[str, Any]", self.conn.recv())  # the worker sends (status, record or error)
         except (EOFError, OSError):
             try:
                 code: int | None = self.process.wait(1)
@@ -187,7 +187,7 @@ class ExtractionPool:
         self._idle.put_nowait(worker)
         if status != OK:
             raise ExtractionFailed(value)
-        return value
+        return cast("dict[str, Any]", value)  # an OK reply carries the record
 
     def close(self) -> None:
         """Stop every worker (busy ones included) and the waiting threads."""

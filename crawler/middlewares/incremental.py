@@ -5,16 +5,17 @@ feed, sitemap or listing page's worth, ``LOOKUP_BATCH`` at a time), asks the
 store which of those articles it already holds, and drops them unless they are
 due for a revisit (``REVISIT_SCHEDULE`` steps after publication, e.g. 1 h, 6 h,
 24 h, 7 d). Feeds and sitemaps themselves are always fetched. Because the state
-is in the store, cron runs, manual runs and Scrapyd jobs share it. If the store
-cannot be reached, or a lookup fails, the middleware lets those requests through
-(the storage pipeline reports an outage; stored articles are not stored twice).
+is in the store, cron runs, manual runs and Scrapyd jobs share it: the crawl's one store and
+storage thread (``crawler.storage.component.Storage``). If the store cannot be reached, or a
+lookup fails, the middleware lets those requests through (the storage pipeline reports an
+outage; stored articles are not stored twice).
 
 It also prunes sitemaps: a child sitemap the spider marks with its lastmod
 (``SITEMAP_LASTMOD_META``) older than the high-water mark (the site's newest stored
 article less the longest revisit step) holds nothing new and is dropped; the spider
 hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap.
 
-Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE`` and the storage settings.
+Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE``, ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
 (the store could not be opened), ``incremental/lookup_failed`` (lookups that failed),
 ``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned).
@@ -22,10 +23,8 @@ Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``in
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -35,8 +34,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
-from crawler.storage.config import StorageConfig
-from crawler.storage.store import ArticleStore, StoreTarget, StoreUnavailable, mask_uri
+from crawler.storage.component import Storage
+from crawler.storage.store import ArticleStore, mask_uri
 from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
@@ -50,33 +49,30 @@ LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat o
 class IncrementalMiddleware:
     high_water_mark: datetime | None = None  # sitemaps last modified before it hold nothing new
 
-    def __init__(self, crawler: Crawler, target: StoreTarget, schedule: tuple[timedelta, ...]) -> None:
+    def __init__(self, crawler: Crawler, storage: Storage, schedule: tuple[timedelta, ...]) -> None:
         assert crawler.stats is not None
         self.stats = crawler.stats
         self.signals = crawler.signals
-        self.target = target
+        self.storage = storage
         self.schedule = schedule
         self.store: ArticleStore | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incremental")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
         settings = crawler.settings
-        if not settings.getbool("INCREMENTAL_ENABLED", True) or not settings.getbool("STORAGE_ENABLED", True):
+        if not settings.getbool("INCREMENTAL_ENABLED", True) or (storage := Storage.of(crawler)) is None:
             raise NotConfigured
         schedule = parse_schedule(settings.get("REVISIT_SCHEDULE") or DEFAULT_SCHEDULE)
-        middleware = cls(crawler, StorageConfig.from_settings(settings).target, schedule)
+        middleware = cls(crawler, storage, schedule)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await self.storage.call(fn, *args)
 
     async def spider_opened(self, spider: Spider) -> None:
-        try:
-            self.store = await self._call(ArticleStore.connect, self.target)
-        except StoreUnavailable:
+        self.store = await self.storage.open()
+        if self.store is None:
             self.stats.set_value("incremental/unavailable", 1)
             return
         site = getattr(getattr(spider, "site", None), "name", None)
@@ -85,11 +81,6 @@ class IncrementalMiddleware:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
-
-    async def spider_closed(self) -> None:
-        if self.store is not None:
-            await self._call(self.store.close)
-        self._executor.shutdown(wait=False)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []

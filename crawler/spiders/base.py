@@ -165,7 +165,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     @property
     def browser_enabled(self) -> bool:
-        return self.crawler.settings.getbool("BROWSER_ENABLED", True)
+        return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))
 
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False) -> scrapy.Request:
         render = (browser or self.use_browser) and self.browser_enabled

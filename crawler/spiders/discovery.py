@@ -219,8 +219,7 @@ class DiscoveryMixin:
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         if self._discovery_over():
             return
-        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        for url in robots_sitemaps(text):
+        for url in robots_sitemaps(response.body, base_url=response.url):
             real = self.real_url(url)
             if (urlsplit(real).hostname or "") in self.site.domains:
                 self._count("discovery/robots/sitemaps")

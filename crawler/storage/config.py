@@ -1,5 +1,5 @@
 """Storage settings and the stored shape of an item: what every user of the store shares
-(the storage pipeline, the incremental middleware, the store commands, re-extraction).
+(the crawl's storage component and its writer, the store commands, re-extraction).
 
 Settings: ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``, ``STORAGE_BATCH_SIZE``,
 ``STORAGE_FLUSH_SECONDS``, ``STORAGE_TIMEOUT_SECONDS``, ``STORAGE_RETRIES``,

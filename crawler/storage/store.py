@@ -356,7 +356,7 @@ class ArticleStore:
 
 
 def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
-          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
+          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne[dict[str, Any]]]:
     """What one batch document does: its ``WriteCounts`` field and its write."""
     if twin is not None:
         return "duplicates", UpdateOne({"_id": twin}, {"$addToSet": {"urls": {"$each": doc["urls"]}}})
@@ -436,13 +436,13 @@ def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str
 
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
-def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
+def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
     """An unchanged article: new URLs and the check time, nothing else."""
     return ReplaceOne({"_id": doc["_id"], "content_hash": old["content_hash"]},
                       {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
 
 
-def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
+def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
     """A changed article: the new version in place, the earlier one kept in ``revisions``."""
     kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
     return ReplaceOne({"_id": doc["_id"], "content_hash": old.get("content_hash")}, {
