@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler.spiders.args import SpiderArgs
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 
@@ -71,3 +74,21 @@ def test_mirror_rewrites_every_host(tmp_path: Path) -> None:
 def test_bundled_site_spider_has_the_site_politeness() -> None:
     slots = AsiaplusSpider.custom_settings["DOWNLOAD_SLOTS"]
     assert slots["asiaplus.news"] == {"concurrency": 2, "delay": 0.5}
+
+
+def test_the_spider_holds_its_arguments_in_one_frozen_object(tmp_path: Path) -> None:
+    spider = news_spider(tmp_path, since="2025-01-31", limit="3", sources="feeds", download_delay="2")
+    path = str(tmp_path / "example.toml")
+    assert spider.args == SpiderArgs(since=datetime(2025, 1, 31, tzinfo=UTC), limit=3,
+                                     sources=frozenset({"feeds"}), config=path)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spider.args.limit = 5  # type: ignore[misc]
+    assert not {"config", "since", "limit", "sources"} & set(vars(spider))  # no ad-hoc attributes
+    assert spider.download_delay == "2"  # any other -a value is still Scrapy's to set
+    assert spider.strict_page_type is False  # a config file: stored as a bundled site is
+
+
+def test_a_site_known_only_by_its_url_stores_only_declared_articles() -> None:
+    spider = NewsSpider.from_crawler(get_crawler(NewsSpider), url="https://example.kg/")
+    assert spider.args == SpiderArgs(url="https://example.kg/")
+    assert spider.strict_page_type is True and spider.site.name == "example.kg"

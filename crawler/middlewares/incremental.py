@@ -10,9 +10,15 @@ storage thread (``crawler.storage.component.Storage``). If the store cannot be r
 lookup fails, the middleware lets those requests through (the storage pipeline reports an
 outage; stored articles are not stored twice).
 
+It also prunes sitemaps: a child sitemap the spider marks with its lastmod
+(``SITEMAP_LASTMOD_META``) older than the high-water mark (the site's newest stored
+article less the longest revisit step) holds nothing new and is dropped; the spider
+hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap.
+
 Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE``, ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
-(the store could not be opened), ``incremental/lookup_failed`` (lookups that failed).
+(the store could not be opened), ``incremental/lookup_failed`` (lookups that failed),
+``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned).
 """
 
 from __future__ import annotations
@@ -35,13 +41,18 @@ from crawler.urls import url_id
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
+SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
+sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
 LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
 
 
 class IncrementalMiddleware:
+    high_water_mark: datetime | None = None  # sitemaps last modified before it hold nothing new
+
     def __init__(self, crawler: Crawler, storage: Storage, schedule: tuple[timedelta, ...]) -> None:
         assert crawler.stats is not None
         self.stats = crawler.stats
+        self.signals = crawler.signals
         self.storage = storage
         self.schedule = schedule
         self.store: ArticleStore | None = None
@@ -68,13 +79,14 @@ class IncrementalMiddleware:
         newest = await self._call(self.store.newest_published, site) if site else None
         if newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
-            mark = newest - max(self.schedule, default=timedelta(0))
-            spider.high_water_mark = mark  # type: ignore[attr-defined]  # read with getattr by discovery spiders only
-            self.stats.set_value("incremental/high_water_mark", mark.isoformat())
+            self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
+            self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []
         async for element in result:
+            if isinstance(element, Request) and self._below_high_water(element):
+                continue
             if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta):
                 yield element
                 continue
@@ -85,6 +97,15 @@ class IncrementalMiddleware:
                 pending = []
         for request in await self._worth_fetching(pending):
             yield request
+
+    def _below_high_water(self, request: Request) -> bool:
+        """True (counted, and signalled to the spider) for a child sitemap last modified before the mark."""
+        lastmod = request.meta.get(SITEMAP_LASTMOD_META)
+        if self.high_water_mark is None or lastmod is None or lastmod >= self.high_water_mark:
+            return False
+        self.stats.inc_value("discovery/skipped/below_high_water")
+        self.signals.send_catch_log(sitemap_pruned, request=request)
+        return True
 
     async def _worth_fetching(self, requests: list[Request]) -> list[Request]:
         """The requests for articles the store lacks or that are due for a revisit."""

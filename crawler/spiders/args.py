@@ -1,9 +1,11 @@
-"""Spider arguments (``-a name=value``), validated once at start."""
+"""Spider arguments (``-a name=value``), validated once at start into one frozen ``SpiderArgs``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 # Discovery sources a run can be limited to with -a sources=feeds,api (cheap frequent runs).
 SOURCES = frozenset({"feeds", "sitemaps", "listings", "api", "archive"})
@@ -19,16 +21,26 @@ class SpiderArgs:
     since: datetime | None = None  # skip articles published before this day (UTC)
     limit: int | None = None  # fetch at most this many article pages
     sources: frozenset[str] = SOURCES  # discovery sources to read this run
+    url: str | None = None  # news spider: a site known only by its home page URL
+    config: str | None = None  # news spider: a site config file, crawled as a bundled site
+
+    NAMES: ClassVar[tuple[str, ...]] = ("base_url", "since", "limit", "sources", "url", "config")
 
     @classmethod
     def parse(cls, base_url: str | None = None, since: str | None = None, limit: str | int | None = None,
-              sources: str | None = None) -> SpiderArgs:
-        return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit), sources=_sources(sources))
+              sources: str | None = None, url: str | None = None, config: str | None = None) -> SpiderArgs:
+        return cls(base_url=_base_url(base_url), since=_since(since), limit=_limit(limit), sources=_sources(sources),
+                   url=url or None, config=config or None)
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> SpiderArgs:
+        """The arguments named in ``NAMES`` among a spider's keyword arguments; raises SpiderArgumentError."""
+        return cls.parse(**{name: kwargs.get(name) for name in cls.NAMES})
 
 
-def validate_spargs(spargs: dict[str, str]) -> SpiderArgs:
+def validate_spargs(spargs: Mapping[str, str]) -> SpiderArgs:
     """Check the ``-a`` values every site spider takes; raises SpiderArgumentError."""
-    return SpiderArgs.parse(*(spargs.get(name) for name in ("base_url", "since", "limit", "sources")))
+    return SpiderArgs.from_kwargs(spargs)
 
 
 def _sources(value: str | None) -> frozenset[str]:

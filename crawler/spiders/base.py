@@ -2,7 +2,8 @@
 article pages into items.
 
 Arguments: ``-a base_url=`` (crawl a mirror: the site's hosts are rewritten to
-it), ``-a since=YYYY-MM-DD``, ``-a limit=N``. Pages of a site that
+it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one frozen
+``SpiderArgs`` (``self.args``) built when the spider is made. Pages of a site that
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run. Stats: ``articles/*``, ``extract/body/<method>``,
@@ -19,9 +20,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
@@ -32,7 +34,7 @@ from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTim
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.items import ArticleChecked, ArticleItem, article_item
-from crawler.middlewares.incremental import ARTICLE_URL_META
+from crawler.middlewares.incremental import ARTICLE_URL_META, sitemap_pruned
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
@@ -47,13 +49,13 @@ MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's chars
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
     site_name: ClassVar[str]
-    strict_page_type: bool = False  # store only pages that declare themselves articles
 
-    def __init__(self, *args: Any, base_url: str | None = None, since: str | None = None,
-                 limit: str | None = None, sources: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.site: SiteConfig = self.load_config(**kwargs)
-        self.args = SpiderArgs.parse(base_url, since, limit, sources)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        spider_args = SpiderArgs.from_kwargs(kwargs)
+        # Any other -a value is Scrapy's, which sets it as an attribute (download_delay, user_agent...).
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in SpiderArgs.NAMES})
+        self.args = spider_args
+        self.site: SiteConfig = self.load_config()
         self.mirror = (
             Mirror.for_site(self.args.base_url, self.site.domains, self.site.editions[0].home)
             if self.args.base_url else None
@@ -67,8 +69,20 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         self._sitemaps: set[str] = set()
         self._extractor: Extractor | None = None
 
-    def load_config(self, **kwargs: Any) -> SiteConfig:
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.forget_sitemap, signal=sitemap_pruned)
+        return spider
+
+    def load_config(self) -> SiteConfig:
+        """The site's config (``self.args`` is set by then)."""
         return load_site(self.site_name)
+
+    @property
+    def strict_page_type(self) -> bool:
+        """Store only pages that declare themselves articles (JSON-LD or ``og:type``)."""
+        return False
 
     # -- URL mapping and stats -------------------------------------------------
     def fetch_url(self, url: str) -> str:

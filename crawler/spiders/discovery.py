@@ -34,6 +34,7 @@ from crawler.discovery.html import next_page, robots_sitemaps
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
+from crawler.middlewares.incremental import SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
 from crawler.sites import Edition, SiteConfig
 from crawler.urls import canonical_url
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 DISCOVERY_PRIORITY = 1_000_000  # feeds and sitemaps before any article
 MAX_ARCHIVE_DAYS = 3660
+SITEMAP_KEY_META = "sitemap_key"  # the sitemap's key in ``_sitemaps`` (its real URL, no fragment)
 
 
 def paged_feed_url(url: str, page: int) -> str:
@@ -112,10 +114,11 @@ class DiscoveryMixin:
             logger.warning("Sitemap cap %(reason)s=%(limit)d reached at %(url)s; skipping such sitemaps this run",
                            {"reason": reason, "limit": limit, "url": url})
 
-    def _sitemap_request(self, url: str, depth: int, rank: int = 0,
-                         edition: Edition | None = None) -> scrapy.Request | None:
+    def _sitemap_request(self, url: str, depth: int, rank: int = 0, edition: Edition | None = None,
+                         lastmod: datetime | None = None) -> scrapy.Request | None:
         """A request for the sitemap at real ``url``, ``depth`` index levels below a configured or
-        robots.txt one; None (counted) when it was requested already this run or is past a cap."""
+        robots.txt one; None (counted) when it was requested already this run or is past a cap. A child
+        of an index carries its ``lastmod`` for the incremental middleware's high-water mark."""
         limits = self.discovery_limits
         key = urldefrag(url)[0]
         if key in self._sitemaps:
@@ -128,7 +131,12 @@ class DiscoveryMixin:
             self._capped("sitemap_count", url, limits.max_sitemaps)
             return None
         self._sitemaps.add(key)
-        return self._discovery(url, self.parse_sitemap, edition or self.site.edition_for(url), rank=rank, depth=depth)
+        request = self._discovery(url, self.parse_sitemap, edition or self.site.edition_for(url), rank=rank,
+                                  depth=depth)
+        request.meta[SITEMAP_KEY_META] = key
+        if lastmod is not None:
+            request.meta[SITEMAP_LASTMOD_META] = lastmod
+        return request
 
     def _page_key(self, links: list[Link]) -> str:
         """A fingerprint of the article links on a page of a feed, listing or API."""
@@ -192,19 +200,21 @@ class DiscoveryMixin:
         yield from self._child_sitemaps(sitemap.links, depth + 1)
 
     def _child_sitemaps(self, links: list[Link], depth: int) -> Iterator[scrapy.Request]:
-        """Requests for an index's child sitemaps, the newest first (in date, then in priority)."""
-        high_water = getattr(self, "high_water_mark", None)  # set by the incremental middleware
+        """Requests for an index's child sitemaps, the newest first (in date, then in priority), each
+        marked with its lastmod for the incremental middleware, which drops those it knows hold nothing new."""
         rank = 0
         for link in sorted(links, key=lambda lk: lk.date or datetime.min.replace(tzinfo=UTC), reverse=True):
             if not self._is_recent(link):
                 self._count("discovery/skipped/old_sitemap")
-            elif high_water and link.date and link.date < high_water:
-                self._count("discovery/skipped/below_high_water")
-            else:
-                request = self._sitemap_request(self.real_url(link.url), depth, rank)
-                rank += 1
-                if request is not None:
-                    yield request
+                continue
+            request = self._sitemap_request(self.real_url(link.url), depth, rank, lastmod=link.date)
+            rank += 1
+            if request is not None:
+                yield request
+
+    def forget_sitemap(self, request: scrapy.Request) -> None:
+        """A sitemap the incremental middleware dropped: it was never requested, so it takes no cap."""
+        self._sitemaps.discard(request.meta[SITEMAP_KEY_META])
 
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         if self._discovery_over():

@@ -10,7 +10,6 @@ exactly as a bundled site, so an operator adds an outlet with no code.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -80,10 +79,13 @@ def config_from_args(url: str | None = None, config: str | None = None) -> SiteC
 class NewsSpider(SiteSpider):
     name = "news"
 
-    def load_config(self, **kwargs: Any) -> SiteConfig:
-        site = config_from_args(kwargs.get("url"), kwargs.get("config"))
-        self.strict_page_type = not kwargs.get("config")
-        return site
+    def load_config(self) -> SiteConfig:
+        return config_from_args(self.args.url, self.args.config)
+
+    @property
+    def strict_page_type(self) -> bool:
+        """A site known only by its URL is extracted by generic rules: only declared articles are stored."""
+        return self.args.config is None
 
     @classmethod
     def validate_args(cls, spargs: dict[str, str]) -> None:
