@@ -62,7 +62,7 @@ class _Capped(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # io.RawIOBase takes any buffer; lxml passes these two
         data = self._stream.read(min(len(buffer), self._left + 1))
         self._left -= len(data)
         if self._left < 0:
