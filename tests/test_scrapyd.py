@@ -153,12 +153,14 @@ def egg(project_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
-    """A real Scrapyd on a free loopback port, with basic authentication."""
-    workdir = tmp_path_factory.mktemp("scrapyd")
+@contextlib.contextmanager
+def running_scrapyd(workdir: Path, **options: str) -> Iterator[Scrapyd]:
+    """A real Scrapyd on a free loopback port, with basic authentication, stopped on exit.
+
+    ``deploy/scrapyd.conf`` as shipped, with this test's port, password, directories under
+    ``workdir`` and a faster poll; ``options`` override more of its ``[scrapyd]`` section.
+    """
     port = free_port()
-    # deploy/scrapyd.conf as shipped, with this test's port, password, directories and a faster poll.
     config = configparser.ConfigParser(interpolation=None)
     config.read(ROOT / "deploy" / "scrapyd.conf", encoding="utf-8")
     assert config.get("scrapyd", "bind_address") == "127.0.0.1"
@@ -166,7 +168,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
     config["scrapyd"].update({
         "http_port": str(port), "username": USERNAME, "password": PASSWORD,
         "eggs_dir": str(workdir / "eggs"), "logs_dir": str(workdir / "logs"), "dbs_dir": str(workdir / "dbs"),
-        "items_dir": str(workdir / "items"), "poll_interval": "0.2", "max_proc": "2",
+        "items_dir": str(workdir / "items"), "poll_interval": "0.2", "max_proc": "2", **options,
     })
     with (workdir / "scrapyd.conf").open("w", encoding="utf-8") as file:
         config.write(file)
@@ -195,6 +197,13 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
     finally:
         stop(process)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
+    """A real Scrapyd on a free loopback port, with basic authentication."""
+    with running_scrapyd(tmp_path_factory.mktemp("scrapyd")) as server:
+        yield server
 
 
 def test_egg_carries_both_packages_the_site_configs_and_the_settings_entry_point(egg: Path) -> None:
