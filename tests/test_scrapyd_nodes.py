@@ -78,10 +78,13 @@ def test_plan_gives_each_site_the_least_loaded_nodes_counting_as_it_goes(
     assert load_script().plan(spiders, loads, hosts, workers) == expected
 
 
-def test_bad_node_urls_are_refused_before_any_request() -> None:
-    for urls, message in (("ftp://127.0.0.1:6800", "http:// or https://"), (" , ", "names no node"),
+def test_bad_node_urls_and_eggs_are_refused_before_any_request(tmp_path: Path) -> None:
+    (tmp_path / "news.egg").write_text("not a zip")
+    for urls, message in (("http://127.0.0.1:1 --deploy " + str(tmp_path / "news.egg"), "not an egg file"),
+                          ("ftp://127.0.0.1:6800", "http:// or https://"), (" , ", "names no node"),
                           ("http://u:s3cret-x@127.0.0.1:x/", "is not a URL")):
-        result = subprocess.run([sys.executable, str(SCRIPT)], env={"PATH": "/usr/bin", "SCRAPYD_URLS": urls},
+        urls, *args = urls.split()
+        result = subprocess.run([sys.executable, str(SCRIPT), *args], env={"PATH": "/usr/bin", "SCRAPYD_URLS": urls},
                                 capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "s3cret" not in result.stdout + result.stderr
@@ -208,7 +211,8 @@ def test_workers_put_the_same_site_on_distinct_nodes(idle: list[Scrapyd]) -> Non
 @pytest.mark.e2e
 def test_dry_run_prints_the_plan_and_schedules_nothing(idle: list[Scrapyd]) -> None:
     node1, node2 = idle
-    result = schedule_all([node1.url, node2.url], "--dry-run", "asiaplus", "kun", "24kg")
+    twice = node2.url.replace("//", f"//{USERNAME}:{PASSWORD}@") + "/"  # node2 again: still one node
+    result = schedule_all([node1.url, node2.url, twice], "--dry-run", "asiaplus", "kun", "24kg")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [f"asiaplus: would schedule on {node1.url}",
                                           f"kun: would schedule on {node2.url}",
