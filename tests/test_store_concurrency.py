@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pymongo import InsertOne
+from pymongo.errors import BulkWriteError
 
 from crawler.extract.cleanup import content_hash
 from crawler.minhash import bands, signature
-from crawler.storage.store import ArticleStore, StoreTarget
+from crawler.storage.store import ArticleStore, StoreTarget, _bulk_write, is_transient
 from crawler.urls import url_id
 from tests.conftest import MongoTarget
 
@@ -117,3 +119,27 @@ def test_concurrent_writers_store_what_one_writer_would(mongo: MongoTarget) -> N
         assert len({d["story_cluster"] for d in copies}) == 1, f"near {n} split into two story clusters"
         assert sum(bool(d["story_original"]) for d in copies) == 1, f"near {n}: not one original"
     assert articles.count_documents({}) == ARTICLES + TWINS + 2 * NEAR
+
+
+@pytest.mark.e2e
+def test_a_duplicate_id_is_a_race_to_retry_and_a_deployment_unique_key_a_rejection(mongo: MongoTarget) -> None:
+    """The real duplicate-key errors of nx-27017: a second insert of one ``_id`` (what two writers
+    inserting one article at once get) is transient, so the batch is written again and nothing is
+    quarantined; a clash on a unique index the deployment added stays the record's fault."""
+    collection = mongo.db["clash"]
+    collection.create_index("title", unique=True)
+    collection.insert_one({"_id": "x", "title": "taken"})
+    errors = []
+    for op in (InsertOne({"_id": "x", "title": "other"}), InsertOne({"_id": "y", "title": "taken"})):
+        with pytest.raises(BulkWriteError) as caught:
+            collection.bulk_write([op], ordered=False)
+        errors.append(caught.value)
+    same_id, same_title = errors
+    assert is_transient(same_id) and not is_transient(same_title)
+    raced: set[str] = set()
+    assert _bulk_write(collection, [InsertOne({"_id": "x"})], ["x"], "record", raced) == {} and raced == {"x"}
+    assert set(_bulk_write(collection, [InsertOne({"_id": "y", "title": "taken"})], ["y"], "record", raced)) == {"y"}
+    # MongoDB's own wording of the same race
+    mongodb = {"index": 0, "code": 11000, "keyPattern": {"_id": 1},
+               "errmsg": "E11000 duplicate key error collection: news.articles index: _id_ dup key: { _id: \"x\" }"}
+    assert is_transient(BulkWriteError({"writeErrors": [mongodb]}))

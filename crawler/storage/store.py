@@ -47,7 +47,7 @@ class WriteConflict(Exception):
 # tells whether retrying can help). The embedded store reports every failed bulk write as its own type.
 STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError,
                                                    WriteConflict)
-DUPLICATE_KEY = 11000  # another writer inserted the same ``_id`` first: a race to re-decide, not a bad record
+DUPLICATE_KEY = 11000  # on ``_id``: another writer inserted the record first, a race to re-decide
 CONFLICT_ROUNDS = 8  # re-reads and re-decisions of a record other writers keep changing, before WriteConflict
 
 # Server codes that blame the moment, not the record: failover and shutdown, network, time limits,
@@ -77,7 +77,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _transient_write_error(error: dict[str, Any]) -> bool:
-    # A duplicate key is a race with another writer (``_id`` is the only unique key): deciding again helps.
+    # A duplicate ``_id`` is a race with another writer: deciding again helps.
     return (error.get("code") in _TRANSIENT_CODES or _duplicate_key(error)
             or bool(_TRANSIENT_SQLITE.search(str(error.get("errmsg", "")))))
 
@@ -520,7 +520,12 @@ def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what:
 
 
 def _duplicate_key(error: dict[str, Any]) -> bool:
-    return error.get("code") == DUPLICATE_KEY or "UNIQUE constraint failed" in str(error.get("errmsg", ""))
+    """A duplicate ``_id``: another writer inserted the record first (MongoDB names the index ``_id_``,
+    nx-27017 and the embedded store the column ``<collection>._id``). A duplicate of a unique index the
+    deployment added is the record's fault: rejected."""
+    message = str(error.get("errmsg", ""))
+    return (error.get("code") == DUPLICATE_KEY or "UNIQUE constraint failed" in message) and (
+        error.get("keyPattern") == {"_id": 1} or bool(re.search(r"index: _id_ |\._id\b", message)))
 
 
 def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old: dict[str, Any] | None) -> bool:
@@ -534,10 +539,12 @@ def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old
 
 
 def _unchanged_since(old: dict[str, Any]) -> dict[str, Any]:
-    """A filter matching record ``old`` only as it was read: its text and its URL lists only grow, so
-    their sizes tell whether another writer added to them since."""
+    """A filter matching record ``old`` only as it was read: its text, its story cluster and whether
+    it is the original (other writers ``$set`` those) and its URL lists, which only grow, so their
+    sizes tell whether another writer added to them since (nx-27017 cannot compare arrays)."""
     sizes = {k: {"$size": len(old[k])} if k in old else {"$exists": False} for k in _ACCUMULATED}
-    return {"_id": old["_id"], "content_hash": old.get("content_hash"), **sizes}
+    story = {k: old.get(k) for k in ("story_cluster", "story_original")}  # None also matches a missing field
+    return {"_id": old["_id"], "content_hash": old.get("content_hash"), **story, **sizes}
 
 
 def _aware(value: Any) -> datetime | None:
