@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,9 +63,9 @@ def round_docs(writer: int, round_no: int) -> list[dict[str, Any]]:
     return docs
 
 
-def _writer(uri: str, database: str, writer: int, barrier: Any, results: Any) -> None:
+def _writer(target: StoreTarget, writer: int, barrier: Any, results: Any) -> None:
     """One process: its own store (own connection), the rounds in step with the other writers."""
-    store = ArticleStore.connect(StoreTarget(uri=uri, database=database, data_dir="", timeout=10))
+    store = ArticleStore.connect(target)
     rejected: dict[str, str] = {}
     errors: list[str] = []
     try:
@@ -83,13 +84,22 @@ def _writer(uri: str, database: str, writer: int, barrier: Any, results: Any) ->
 
 
 @pytest.mark.e2e
-def test_concurrent_writers_store_what_one_writer_would(mongo: MongoTarget) -> None:
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_concurrent_writers_store_what_one_writer_would(backend: str, request: pytest.FixtureRequest,
+                                                       tmp_path: Path) -> None:
+    """MongoDB (nx-27017, each writer its own client) and the embedded store (each writer its own
+    connection to one file on one host)."""
+    if backend == "mongo":
+        mongo: MongoTarget = request.getfixturevalue("mongo")
+        target = StoreTarget(uri=mongo.uri, database=mongo.database, data_dir=str(tmp_path), timeout=10)
+    else:
+        target = StoreTarget(uri="", database="news", data_dir=str(tmp_path), timeout=10)
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(WRITERS)
     results = context.Queue()
-    ArticleStore.connect(StoreTarget(uri=mongo.uri, database=mongo.database, data_dir="")).close()  # indexes once
-    processes = [context.Process(target=_writer, args=(mongo.uri, mongo.database, w, barrier, results))
-                 for w in range(WRITERS)]
+    reader = ArticleStore.connect(target)  # the indexes exist before the writers start
+    request.addfinalizer(reader.close)
+    processes = [context.Process(target=_writer, args=(target, w, barrier, results)) for w in range(WRITERS)]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=120) for _ in processes]
@@ -99,7 +109,7 @@ def test_concurrent_writers_store_what_one_writer_would(mongo: MongoTarget) -> N
         assert not errors, f"writer {writer} failed: {errors}"
         assert not rejected, f"writer {writer} had records rejected (quarantined): {rejected}"
 
-    articles = mongo.db.articles
+    articles = reader.db["articles"]
     every_tag = [f"?utm_source=w{w}r{r}" for w in range(WRITERS) for r in range(ROUNDS)]
     for n in range(ARTICLES):  # one record, every URL, exactly one revision per edit
         url = f"{BASE}/story-{n}/"

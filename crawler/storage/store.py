@@ -11,10 +11,13 @@ Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import logging
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,6 +200,19 @@ class ArticleStore:
         if self._client is not None:
             self._client.close()
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Around a read-decide-write: nothing for MongoDB (its single-document writes are atomic, so
+        the conditional writes below detect a race); for the embedded store, an exclusive lock on
+        ``<database>.db.lock``, because neosqlite matches a filter and then writes in two steps, so two
+        processes sharing the file would both match and the second would overwrite the first."""
+        if self.target.uri:
+            yield
+            return
+        with open(f"{self.target.embedded_path}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
     # -- writes ----------------------------------------------------------------
     def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str],
                        guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
@@ -213,9 +229,13 @@ class ArticleStore:
         """
         if not docs:
             return WriteCounts()
+        with self._exclusive():
+            return self._write_articles(_merge_same_id(docs), pages, guard)
+
+    def _write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str], guard: ShrinkGuard) -> WriteCounts:
         counts = WriteCounts()
         outcomes: dict[str, str] = {}
-        docs = pending = _merge_same_id(docs)
+        pending = docs
         for _ in range(CONFLICT_ROUNDS):
             planned, pending = self._write_round(pending, guard, counts.rejected)
             outcomes.update(planned)
@@ -393,18 +413,19 @@ class ArticleStore:
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
         """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
         (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``."""
-        stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
-                                                   {"urls": {"$in": [c["url"] for c in checks]}}]})
-        by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
-        ops = []
-        for check in checks:
-            old = by_key.get(check["_id"]) or by_key.get(check["url"])
-            if old is not None:
-                gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
-                ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
-        if ops:
-            self.db["articles"].bulk_write(ops, ordered=False)
-        return len(ops)
+        with self._exclusive():
+            stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
+                                                       {"urls": {"$in": [c["url"] for c in checks]}}]})
+            by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
+            ops = []
+            for check in checks:
+                old = by_key.get(check["_id"]) or by_key.get(check["url"])
+                if old is not None:
+                    gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
+                    ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
+            if ops:
+                self.db["articles"].bulk_write(ops, ordered=False)
+            return len(ops)
 
     def _latest(self, site: str, field: str) -> datetime | None:
         newest = list(self.db["articles"].find({"site": site}, {field: 1}).sort(field, -1).limit(1))
@@ -471,7 +492,8 @@ class ArticleStore:
         """Write re-extracted records (new, old), each only if the stored one is still ``old``."""
         ops = [ReplaceOne(_unchanged_since(old), new) for new, old in revisions]
         if ops:
-            self.db["articles"].bulk_write(ops, ordered=False)
+            with self._exclusive():
+                self.db["articles"].bulk_write(ops, ordered=False)
 
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})
