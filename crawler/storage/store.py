@@ -7,6 +7,11 @@ run them on one worker thread (sqlite connections stay on their thread).
 
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
 (gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``.
+
+Several processes may write at once: every write is conditional on the record as it was read, a
+write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
+exact twins or story clusters two writers started at once are merged afterwards. Writers of one
+embedded store file (one host) take turns on a file lock.
 """
 
 from __future__ import annotations
@@ -225,7 +230,8 @@ class ArticleStore:
         refuses (much shorter text: a broken page, not an edit). Any other changed
         one is updated in place, its earlier version added to ``revisions``. Every
         write is conditional, so replaying a batch whose first attempt may have
-        been applied changes nothing.
+        been applied changes nothing; a record another writer changed meanwhile is
+        decided again (``WriteConflict``, transient, after ``CONFLICT_ROUNDS``).
         """
         if not docs:
             return WriteCounts()
