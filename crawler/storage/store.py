@@ -279,10 +279,14 @@ class ArticleStore:
             ops.append(op)
             owners.append(doc["_id"])
         raced: set[str] = set()
-        rejected.update(_bulk_write(articles, ops, owners, "record", raced))
-        # Every write is conditional on what was read: one that matched nothing lost a race. The bulk
-        # result does not say which, so the stored records are read back: a doc whose record does not
-        # hold what it brought is decided again from the record as it is now.
+        result: list[Any] = []
+        rejected.update(_bulk_write(articles, ops, owners, "record", raced, result))
+        inserts = sum(outcome == "inserted" for outcome in outcomes.values())
+        if result and result[0].upserted_count == inserts and result[0].matched_count + inserts == len(ops):
+            return outcomes, []  # every write matched the record as read, every insert inserted: no race
+        # Every write is conditional on what was read: one that matched nothing (or an upsert that found
+        # the record another writer had just inserted) lost a race. The bulk result does not say which,
+        # so the records are read back: a doc whose record does not hold what it brought is decided again.
         targets = {twins.get(d["_id"], d["_id"]) for d in docs}
         stored = {d["_id"]: d for d in articles.find({"_id": {"$in": sorted(targets)}},
                                                      {"urls": 1, "translations": 1, "content_hash": 1})}
@@ -524,15 +528,17 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
 
 
 def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what: str,
-                raced: set[str] | None = None) -> dict[str, str]:
+                raced: set[str] | None = None, result: list[Any] | None = None) -> dict[str, str]:
     """Write ``ops`` unordered; returns the batch ids whose write the store rejected, with why. With
     ``raced``, the ids whose write hit a duplicate key (another writer inserted it first) are added to
     it instead. Raises when any failure is transient or hits a write no batch document owns: then the
-    whole batch is retried."""
+    whole batch is retried. A write without errors appends its bulk result to ``result``."""
     if not ops:
         return {}
     try:
-        collection.bulk_write(ops, ordered=False)
+        written = collection.bulk_write(ops, ordered=False)
+        if result is not None:
+            result.append(written)
     except (BulkWriteError, EmbeddedBulkWriteError) as exc:
         errors = exc.details.get("writeErrors") or []
         owned = {(owners[e["index"]] if 0 <= e.get("index", -1) < len(owners) else None): e for e in errors}
