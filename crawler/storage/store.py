@@ -341,6 +341,8 @@ class ArticleStore:
         """Story clusters that concurrent writers started for one story (each read before the other
         wrote): clusters linked by a new record near a member of another are relabelled with the
         earliest name (every writer picks the same), then each gets exactly one original."""
+        if not inserted:
+            return
         articles = self.db["articles"]
         records = [r for r in articles.find({"_id": {"$in": [d["_id"] for d in inserted]}}, _CLUSTER_FIELDS)
                    if r.get("lsh_bands") and r.get("story_cluster")]
