@@ -314,7 +314,8 @@ class ArticleStore:
         for group in groups.values():
             if len(group) < 2:
                 continue
-            keep, *others = sorted(group, key=lambda d: (d["first_seen"], d["_id"]))
+            earliest = datetime.min.replace(tzinfo=UTC)  # a record from before first_seen existed came first
+            keep, *others = sorted(group, key=lambda d: (_aware(d.get("first_seen")) or earliest, d["_id"]))
             for other in others:
                 if self._merge_into(keep["_id"], other["_id"]):
                     merged.add(other["_id"])
