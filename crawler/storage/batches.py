@@ -1,6 +1,7 @@
 """Writing one batch of articles and 304/404 checks: retried with backoff while the failure is
 transient; a batch the store rejects is halved until the records it rejects are found, the rest
-written and those quarantined in ``DATA_DIR/quarantine/<run>.jsonl`` with the reason.
+written and those quarantined in ``DATA_DIR/quarantine/<run>.jsonl`` with the reason (a duplicate
+``_id`` is another writer's race, transient, never a rejection).
 
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``storage/duplicates``,
 ``storage/checked``, ``storage/batches``, ``storage/retries``, ``storage/quarantined``,

@@ -7,16 +7,24 @@ run them on one worker thread (sqlite connections stay on their thread).
 
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
 (gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``.
+
+Several processes may write at once: every write is conditional on the record as it was read, a
+write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
+exact twins or story clusters two writers started at once are merged afterwards. Writers of one
+embedded store file (one host) take turns on a file lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import logging
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +47,16 @@ class StoreUnavailable(Exception):
     """The database cannot be reached or rejected us."""
 
 
+class WriteConflict(Exception):
+    """Other writers kept changing the records of a batch between our reads and our writes: retry later."""
+
+
 # Failures of a store call, after which a write may or may not have been applied (``is_transient``
 # tells whether retrying can help). The embedded store reports every failed bulk write as its own type.
-STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError)
+STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError,
+                                                   WriteConflict)
+DUPLICATE_KEY = 11000  # on ``_id``: another writer inserted the record first, a race to re-decide
+CONFLICT_ROUNDS = 8  # re-reads and re-decisions of a record other writers keep changing, before WriteConflict
 
 # Server codes that blame the moment, not the record: failover and shutdown, network, time limits,
 # lock and write conflicts, write concern, permissions, a full disk.
@@ -57,8 +72,8 @@ _RECORD_SQLITE_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.Prog
 def is_transient(exc: BaseException) -> bool:
     """True when a failed write may succeed unchanged later (network, failover, timeouts, a full or
     locked disk: retry, then spool); False when the store rejected what was written (a document too
-    large or not encodable, a duplicate key, a validation error, a record our code cannot handle)."""
-    if isinstance(exc, (OSError, ConnectionFailure)):
+    large or not encodable, a validation error, a record our code cannot handle)."""
+    if isinstance(exc, (OSError, ConnectionFailure, WriteConflict)):
         return True
     if isinstance(exc, (BulkWriteError, EmbeddedBulkWriteError)):
         return all(_transient_write_error(error) for error in exc.details.get("writeErrors") or [])
@@ -70,7 +85,9 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _transient_write_error(error: dict[str, Any]) -> bool:
-    return error.get("code") in _TRANSIENT_CODES or bool(_TRANSIENT_SQLITE.search(str(error.get("errmsg", ""))))
+    # A duplicate ``_id`` is a race with another writer: deciding again helps.
+    return (error.get("code") in _TRANSIENT_CODES or _duplicate_key(error)
+            or bool(_TRANSIENT_SQLITE.search(str(error.get("errmsg", "")))))
 
 
 def describe_error(exc: BaseException, limit: int = 300) -> str:
@@ -158,9 +175,11 @@ class ArticleStore:
     def _open_mongo(cls, target: StoreTarget) -> ArticleStore:
         ms = int(target.timeout * 1000)
         try:
+            # retryWrites (pymongo's default, stated): on a replica set a write interrupted by a failover
+            # or a dropped connection is retried once by the driver, applied exactly once.
             client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
                 target.uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms * 3,
-                tz_aware=True, appname="centralasia-news",
+                tz_aware=True, appname="centralasia-news", retryWrites=True,
             )
         except (PyMongoError, ValueError) as exc:
             raise StoreUnavailable(f"MongoDB URI {target.describe()} is invalid: {mask_uri(str(exc))}") from None
@@ -186,6 +205,19 @@ class ArticleStore:
         if self._client is not None:
             self._client.close()
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Around a read-decide-write: nothing for MongoDB (its single-document writes are atomic, so
+        the conditional writes below detect a race); for the embedded store, an exclusive lock on
+        ``<database>.db.lock``, because neosqlite matches a filter and then writes in two steps, so two
+        processes sharing the file would both match and the second would overwrite the first."""
+        if self.target.uri:
+            yield
+            return
+        with open(f"{self.target.embedded_path}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
     # -- writes ----------------------------------------------------------------
     def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str],
                        guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
@@ -198,12 +230,44 @@ class ArticleStore:
         refuses (much shorter text: a broken page, not an edit). Any other changed
         one is updated in place, its earlier version added to ``revisions``. Every
         write is conditional, so replaying a batch whose first attempt may have
-        been applied changes nothing.
+        been applied changes nothing; a record another writer changed meanwhile is
+        decided again (``WriteConflict``, transient, after ``CONFLICT_ROUNDS``).
         """
         if not docs:
             return WriteCounts()
-        docs = _merge_same_id(docs)
+        with self._exclusive():
+            return self._write_articles(_merge_same_id(docs), pages, guard)
+
+    def _write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str], guard: ShrinkGuard) -> WriteCounts:
+        counts = WriteCounts()
+        outcomes: dict[str, str] = {}
+        pending = docs
+        for _ in range(CONFLICT_ROUNDS):
+            planned, pending = self._write_round(pending, guard, counts.rejected)
+            outcomes.update(planned)
+            if not pending:
+                break
+        else:
+            raise WriteConflict(f"{len(pending)} articles were changed by other writers {CONFLICT_ROUNDS} times "
+                                "between our reads and writes")
+        merged = self._collapse_twins([d for d in docs if outcomes.get(d["_id"]) == "inserted"])
+        self._join_clusters([d for d in docs if outcomes.get(d["_id"]) == "inserted" and d["_id"] not in merged])
+        for doc_id, outcome in outcomes.items():
+            outcome = "duplicates" if doc_id in merged else outcome
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        paged = [d for d in docs if d["_id"] in pages and outcomes.get(d["_id"]) in ("inserted", "updated")
+                 and d["_id"] not in merged]
+        page_ops = [_page_upsert(doc, pages[doc["_id"]]) for doc in paged]
+        counts.rejected.update(_bulk_write(self.db["pages"], page_ops, [d["_id"] for d in paged], "page"))
+        return counts
+
+    def _write_round(self, docs: list[dict[str, Any]], guard: ShrinkGuard,
+                     rejected: dict[str, str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Read, decide and write ``docs`` once; returns the outcome of each one written and the docs
+        another writer changed meanwhile (their write matched nothing or hit a duplicate key), to re-decide.
+        Rejected ids are added to ``rejected``."""
         articles = self.db["articles"]
+        docs = [{**d} for d in docs]  # the cluster fields set on a doc belong to this round's decision
         existing = {d["_id"]: d for d in articles.find({"_id": {"$in": [d["_id"] for d in docs]}})}
         new = sorted((d for d in docs if d["_id"] not in existing), key=_published_key)
         twins = self._exact_twins(new)
@@ -214,15 +278,108 @@ class ArticleStore:
             outcomes[doc["_id"]], op = _plan(doc, existing.get(doc["_id"]), twins.get(doc["_id"]), guard)
             ops.append(op)
             owners.append(doc["_id"])
-        counts = WriteCounts(rejected=_bulk_write(articles, ops, owners, "record"))
-        for doc_id, outcome in outcomes.items():
-            if doc_id not in counts.rejected:
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
-        paged = [d for d in docs if d["_id"] in pages and outcomes[d["_id"]] in ("inserted", "updated")
-                 and d["_id"] not in counts.rejected]
-        page_ops = [_page_upsert(doc, pages[doc["_id"]]) for doc in paged]
-        counts.rejected.update(_bulk_write(self.db["pages"], page_ops, [d["_id"] for d in paged], "page"))
-        return counts
+        raced: set[str] = set()
+        result: list[Any] = []
+        rejected.update(_bulk_write(articles, ops, owners, "record", raced, result))
+        inserts = sum(outcome == "inserted" for outcome in outcomes.values())
+        if result and result[0].upserted_count == inserts and result[0].matched_count + inserts == len(ops):
+            return outcomes, []  # every write matched the record as read, every insert inserted: no race
+        # Every write is conditional on what was read: one that matched nothing (or an upsert that found
+        # the record another writer had just inserted) lost a race. The bulk result does not say which,
+        # so the records are read back: a doc whose record does not hold what it brought is decided again.
+        targets = {twins.get(d["_id"], d["_id"]) for d in docs}
+        stored = {d["_id"]: d for d in articles.find({"_id": {"$in": sorted(targets)}},
+                                                     {"urls": 1, "translations": 1, "content_hash": 1})}
+        again = []
+        for doc in docs:
+            if doc["_id"] in rejected:
+                outcomes.pop(doc["_id"])
+            elif doc["_id"] in raced or not _holds(stored.get(twins.get(doc["_id"], doc["_id"])), doc,
+                                                     outcomes[doc["_id"]], existing.get(doc["_id"])):
+                outcomes.pop(doc["_id"])
+                again.append(doc)
+        return outcomes, again
+
+    def _collapse_twins(self, inserted: list[dict[str, Any]]) -> set[str]:
+        """Exact twins that concurrent writers both inserted (each read before the other wrote): every
+        record of the same site and text that was never revised joins the first stored one (earliest
+        ``first_seen``, then ``_id``: every writer picks the same) and is deleted. Returns the ids deleted."""
+        if not inserted:
+            return set()
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for doc in self._find_in("content_hash", [d["content_hash"] for d in inserted],
+                                 {"site": 1, "content_hash": 1, "first_seen": 1}):
+            groups.setdefault((doc["site"], doc["content_hash"]), []).append(doc)
+        merged: set[str] = set()
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            earliest = datetime.min.replace(tzinfo=UTC)  # a record from before first_seen existed came first
+            keep, *others = sorted(group, key=lambda d: (_aware(d.get("first_seen")) or earliest, d["_id"]))
+            for other in others:
+                if self._merge_into(keep["_id"], other["_id"]):
+                    merged.add(other["_id"])
+        return merged
+
+    def _merge_into(self, keep: str, gone: str) -> bool:
+        """Move the URLs of record ``gone`` (never revised) to ``keep`` and delete it, unless another
+        writer changes it meanwhile (then it is read again)."""
+        articles = self.db["articles"]
+        for _ in range(CONFLICT_ROUNDS):
+            record = articles.find_one({"_id": gone})
+            if record is None:
+                return True  # another writer merged it
+            if record.get("revisions"):
+                return False  # an edited article that came to match another: not a twin
+            articles.update_one({"_id": keep}, {"$addToSet": {k: {"$each": record.get(k, [])} for k in _ACCUMULATED
+                                                              if record.get(k)}})
+            if articles.delete_one(_unchanged_since(record)).deleted_count:
+                self.db["pages"].delete_one({"_id": gone})
+                return True
+        raise WriteConflict(f"the exact twin {gone} kept changing while being merged into {keep}")
+
+    def _join_clusters(self, inserted: list[dict[str, Any]]) -> None:
+        """Story clusters that concurrent writers started for one story (each read before the other
+        wrote): clusters linked by a new record near a member of another are relabelled with the
+        earliest name (every writer picks the same), then each gets exactly one original."""
+        if not inserted:
+            return
+        articles = self.db["articles"]
+        records = [r for r in articles.find({"_id": {"$in": [d["_id"] for d in inserted]}}, _CLUSTER_FIELDS)
+                   if r.get("lsh_bands") and r.get("story_cluster")]
+        bands = sorted({band for r in records for band in r["lsh_bands"]})
+        members = list(articles.find({"lsh_bands": {"$in": bands}}, _CLUSTER_FIELDS)) if bands else []
+        parent: dict[str, str] = {}
+
+        def root(name: str) -> str:
+            while parent.get(name, name) != name:
+                name = parent[name]
+            return name
+
+        for record in records:  # union of the clusters a new record is near
+            for member in members:
+                if member.get("story_cluster") and _best_match(record, [member]) is not None:
+                    a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
+                    if a != b:
+                        parent[b] = a
+        renamed = {name: root(name) for name in parent}
+        for target in sorted(set(renamed.values())):
+            articles.update_many({"story_cluster": {"$in": sorted(n for n, t in renamed.items() if t == target)}},
+                                 {"$set": {"story_cluster": target}})
+            self._elect_original(target)
+
+    def _elect_original(self, cluster: str) -> None:
+        """Exactly one original in ``cluster``: a member without attribution published first (then by ``_id``)."""
+        members = list(self.db["articles"].find({"story_cluster": cluster},
+                                                {"attribution": 1, "published": 1, "story_original": 1}))
+        if not members:
+            return
+        latest = datetime.max.replace(tzinfo=UTC)
+        first = min(members, key=lambda m: (bool(m.get("attribution")), _aware(m.get("published")) or latest, m["_id"]))
+        ops = [UpdateOne({"_id": m["_id"]}, {"$set": {"story_original": m["_id"] == first["_id"]}})
+               for m in members if bool(m.get("story_original")) != (m["_id"] == first["_id"])]
+        if ops:
+            self.db["articles"].bulk_write(ops, ordered=False)
 
     def _exact_twins(self, new: list[dict[str, Any]]) -> dict[str, str]:
         """New ids whose site already has the same text (stored or earlier in the batch) -> that record's id."""
@@ -269,19 +426,19 @@ class ArticleStore:
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
         """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
         (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``."""
-        stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
-                                                   {"urls": {"$in": [c["url"] for c in checks]}}]})
-        by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
-        ops = []
-        for check in checks:
-            old = by_key.get(check["_id"]) or by_key.get(check["url"])
-            if old is not None:
-                gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
-                ops.append(ReplaceOne({"_id": old["_id"], "content_hash": old.get("content_hash")},
-                                      {**old, **gone, "last_checked": check["fetched_at"]}))
-        if ops:
-            self.db["articles"].bulk_write(ops, ordered=False)
-        return len(ops)
+        with self._exclusive():
+            stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
+                                                       {"urls": {"$in": [c["url"] for c in checks]}}]})
+            by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
+            ops = []
+            for check in checks:
+                old = by_key.get(check["_id"]) or by_key.get(check["url"])
+                if old is not None:
+                    gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
+                    ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
+            if ops:
+                self.db["articles"].bulk_write(ops, ordered=False)
+            return len(ops)
 
     def _latest(self, site: str, field: str) -> datetime | None:
         newest = list(self.db["articles"].find({"site": site}, {field: 1}).sort(field, -1).limit(1))
@@ -346,9 +503,10 @@ class ArticleStore:
 
     def replace_revised(self, revisions: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         """Write re-extracted records (new, old), each only if the stored one is still ``old``."""
-        ops = [ReplaceOne({"_id": old["_id"], "content_hash": old.get("content_hash")}, new) for new, old in revisions]
+        ops = [ReplaceOne(_unchanged_since(old), new) for new, old in revisions]
         if ops:
-            self.db["articles"].bulk_write(ops, ordered=False)
+            with self._exclusive():
+                self.db["articles"].bulk_write(ops, ordered=False)
 
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})
@@ -372,21 +530,67 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
     return "updated", _revision_update(doc, old)
 
 
-def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what: str) -> dict[str, str]:
-    """Write ``ops`` unordered; returns the batch ids whose write the store rejected, with why. Raises
-    when any failure is transient or hits a write no batch document owns: then the whole batch is retried."""
+def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what: str,
+                raced: set[str] | None = None, result: list[Any] | None = None) -> dict[str, str]:
+    """Write ``ops`` unordered; returns the batch ids whose write the store rejected, with why. With
+    ``raced``, the ids whose write hit a duplicate key (another writer inserted it first) are added to
+    it instead. Raises when any failure is transient or hits a write no batch document owns: then the
+    whole batch is retried. A write without errors appends its bulk result to ``result``."""
     if not ops:
         return {}
     try:
-        collection.bulk_write(ops, ordered=False)
+        written = collection.bulk_write(ops, ordered=False)
+        if result is not None:
+            result.append(written)
     except (BulkWriteError, EmbeddedBulkWriteError) as exc:
         errors = exc.details.get("writeErrors") or []
         owned = {(owners[e["index"]] if 0 <= e.get("index", -1) < len(owners) else None): e for e in errors}
+        if raced is not None and None not in owned:
+            raced.update(owner for owner, e in owned.items() if owner is not None and _duplicate_key(e))
+            errors = [e for e in errors if not _duplicate_key(e)]
+            owned = {owner: e for owner, e in owned.items() if owner not in raced}
         if exc.details.get("writeConcernErrors") or None in owned or any(map(_transient_write_error, errors)):
             raise
         return {owner: mask_uri(f"{what}: {e.get('code')}: {e.get('errmsg')}")[:1000]
                 for owner, e in owned.items() if owner is not None}
     return {}
+
+
+def _duplicate_key(error: dict[str, Any]) -> bool:
+    """A duplicate ``_id``: another writer inserted the record first (MongoDB names the index ``_id_``,
+    nx-27017 and the embedded store the column ``<collection>._id``). A duplicate of a unique index the
+    deployment added is the record's fault: rejected."""
+    message = str(error.get("errmsg", ""))
+    return (error.get("code") == DUPLICATE_KEY or "UNIQUE constraint failed" in message) and (
+        error.get("keyPattern") == {"_id": 1} or bool(re.search(r"index: _id_ |\._id\b", message)))
+
+
+def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old: dict[str, Any] | None) -> bool:
+    """Whether the stored ``record`` (of the doc, or of its twin) holds what ``doc`` brought."""
+    if record is None or not all(set(doc.get(k) or []) <= set(record.get(k) or []) for k in _ACCUMULATED):
+        return False
+    if outcome == "duplicates":
+        return True
+    expected = old.get("content_hash") if outcome == "shrunk" and old is not None else doc["content_hash"]
+    return bool(record.get("content_hash") == expected)
+
+
+def _unchanged_since(old: dict[str, Any]) -> dict[str, Any]:
+    """A filter matching record ``old`` only as it was read: its text, its story cluster and whether
+    it is the original (other writers ``$set`` those) and its URL lists, which only grow, so their
+    sizes tell whether another writer added to them since (nx-27017 cannot compare arrays)."""
+    sizes = {k: {"$size": len(old[k])} if k in old else {"$exists": False} for k in _ACCUMULATED}
+    story = {k: old.get(k) for k in ("story_cluster", "story_original")}  # None also matches a missing field
+    return {"_id": old["_id"], "content_hash": old.get("content_hash"), **story, **sizes}
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_CLUSTER_FIELDS = {"minhash": 1, "lsh_bands": 1, "story_cluster": 1}
 
 
 def _published_key(doc: dict[str, Any]) -> Any:
@@ -438,14 +642,13 @@ def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str
 # and they keep dates as dates on every MongoDB-compatible server.
 def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
     """An unchanged article: new URLs and the check time, nothing else."""
-    return ReplaceOne({"_id": doc["_id"], "content_hash": old["content_hash"]},
-                      {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
+    return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
 
 
 def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
     """A changed article: the new version in place, the earlier one kept in ``revisions``."""
     kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
-    return ReplaceOne({"_id": doc["_id"], "content_hash": old.get("content_hash")}, {
+    return ReplaceOne(_unchanged_since(old), {
         **doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
         "revisions": with_revision(old)})
 
