@@ -81,6 +81,24 @@ def fresh_database(uri: str) -> Iterator[MongoTarget]:
         client.close()
 
 
+@contextmanager
+def site_held(site: str, env: dict[str, str], seconds: float = 120) -> Iterator[None]:
+    """Another host's crawl holds ``site``: its unexpired lease in the store ``env`` points at
+    (``store_env``: MongoDB, or the embedded store of ``DATA_DIR``), given up afterwards."""
+    from crawler.storage.lease import Lease, acquire, release  # the crawler's own lease calls
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(uri=env.get("MONGO_URI", ""), database=env.get("MONGO_DATABASE", "news"),
+                                             data_dir=env.get("DATA_DIR", "data")))
+    lease = Lease(site, "another-host:1:held-by-a-test", seconds)
+    try:
+        assert acquire(store, lease), f"{site} is already held"
+        yield
+    finally:
+        release(store, lease)
+        store.close()
+
+
 def run_crawl(spider: str, *args: str, env: dict[str, str], settings: Sequence[str] | None = None,
               timeout: float = 120, prefix: list[str] | None = None,
               data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:

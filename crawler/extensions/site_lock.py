@@ -40,12 +40,13 @@ from crawler.health import LOCKED_REASON
 from crawler.run_record import current_run
 from crawler.storage import lease as leases
 from crawler.storage.component import Storage
-from crawler.storage.store import STORE_ERRORS, describe_error
+from crawler.storage.store import STORE_ERRORS, StoreUnavailable, describe_error
 
 __all__ = ["LOCKED_REASON", "SiteLock", "settled"]
 logger = logging.getLogger(__name__)
 UNLOCKABLE_REASON = "site_lock_unavailable"
 LOST_REASON = "site_lease_lost"
+_NO_LEASE: tuple[type[BaseException], ...] = (*STORE_ERRORS, StoreUnavailable)  # a failed call, or no store
 
 
 def _site(spider: Spider) -> str:
@@ -110,16 +111,16 @@ class SiteLock:
         self._storage = storage
         lease = leases.Lease(site, f"{socket.gethostname()}:{os.getpid()}:{current_run(self.crawler).id}",
                              self.lease_seconds)
+        store = await storage.open()
         try:
-            store = await storage.open()
             if store is None:
-                raise ConnectionError(storage.error or "the store is unavailable")
+                raise StoreUnavailable(storage.error or "the store is unavailable")
             taken = await storage.call(leases.acquire, store, lease)
             other = None if taken else await storage.call(leases.holder, store, site)
-        except STORE_ERRORS as exc:  # OSError among them: no store
+        except _NO_LEASE as exc:
             # The storage pipeline reports the store itself; this only says why the run holds nothing.
             logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
-                           {"site": site, "error": describe_error(exc)})
+                           {"site": site, "error": str(exc) if store is None else describe_error(exc)})
             self._refused = UNLOCKABLE_REASON
             self._let_go()
             return
@@ -137,11 +138,11 @@ class SiteLock:
         while True:
             await asyncio.sleep(lease.seconds / 3)
             store = self._storage.store
+            if store is None:  # closing: spider_closed releases the lease
+                return
             try:
-                if store is None:
-                    raise ConnectionError(self._storage.error or "the store is closed")
                 renewed = await self._storage.call(leases.renew, store, lease)
-            except STORE_ERRORS as exc:
+            except STORE_ERRORS as exc:  # the next renewal may get through before the lease lapses
                 self.stats.inc_value("site_lock/renew_failed")
                 logger.warning("Could not renew the lease of %(site)s: %(error)s",
                                {"site": lease.site, "error": describe_error(exc)})
