@@ -26,14 +26,18 @@ QUIET = ["BROWSER_ENABLED=0", "ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"]
 
 
 def start_crawl(target: MongoTarget, data_dir: Path, base_url: str, *settings: str) -> subprocess.Popen[str]:
-    """The real ``scrapy crawl asiaplus`` in the background, as another host would start it."""
+    """The real ``scrapy crawl asiaplus`` in the background, as another host would start it; its log
+    goes to ``data_dir/crawl.log`` (a pipe nobody reads while it runs would fill and stall it)."""
     command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
     for setting in [*FAST, *QUIET, *settings]:
         command += ["-s", setting]
     env = {**{k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")},
            **target.env(DATA_DIR=str(data_dir))}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "crawl.log").open("w") as log:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                                text=True, stdin=subprocess.DEVNULL)
+
 
 
 def wait_for_lease(target: MongoTarget, process: subprocess.Popen[str], timeout: float = 60) -> dict[str, object]:
@@ -41,7 +45,7 @@ def wait_for_lease(target: MongoTarget, process: subprocess.Popen[str], timeout:
     while (lease := target.db[COLLECTION].find_one({"_id": "asiaplus"})) is None:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the first crawl never took the lease: {process.communicate()[1][-3000:]}")
+            pytest.fail(f"the first crawl never took the lease (exit {process.wait()}); see its crawl.log")
         time.sleep(0.1)
     return lease  # type: ignore[no-any-return]
 
@@ -56,10 +60,12 @@ def black_hole() -> Iterator[str]:
         server.close()
 
 
-def stop(process: subprocess.Popen[str]) -> str:
+def stop(process: subprocess.Popen[str], data_dir: Path) -> str:
+    """Kill ``process`` if it still runs; its log."""
     if process.poll() is None:
         process.kill()
-    return process.communicate(timeout=30)[1]
+    process.wait(timeout=30)
+    return (data_dir / "crawl.log").read_text()
 
 
 @pytest.mark.e2e
@@ -76,9 +82,9 @@ def test_a_crawl_of_a_site_another_host_is_crawling_exits_75_at_once(tmp_path: P
             took = time.monotonic() - started
             assert second.returncode == 75, second.stderr[-3000:]
             assert first.poll() is None  # the first still crawls
-            _, first_log = first.communicate(timeout=120)
+            first.wait(timeout=120)
         finally:
-            stop(first)
+            first_log = stop(first, tmp_path / "host-a")
     assert took < 20
     assert f"Another crawl of asiaplus is running on {socket.gethostname()} (pid {first.pid}" in second.stderr
     assert str(lease["holder"]).startswith(f"{socket.gethostname()}:{first.pid}:")
@@ -99,7 +105,7 @@ def test_a_dead_hosts_lease_holds_the_site_until_it_lapses(tmp_path: Path, mongo
             wait_for_lease(mongo, dead)
         finally:
             dead.send_signal(signal.SIGKILL)  # the host dies: nothing releases the lease
-            stop(dead)
+            stop(dead, tmp_path / "dead-host")
     expires = float(mongo.db[COLLECTION].find_one({"_id": "asiaplus"})["expires"])
     with serve(REPLICAS / "asiaplus") as server:
         base_url = f"base_url=http://127.0.0.1:{server.server_port}"
@@ -125,7 +131,7 @@ def test_a_crawl_whose_lease_was_taken_over_stops(tmp_path: Path, mongo: MongoTa
             mongo.db[COLLECTION].update_one({"_id": "asiaplus"}, {"$set": {"holder": "other-host:1:run"}})
             crawl.wait(timeout=30)
         finally:
-            log = stop(crawl)
+            log = stop(crawl, tmp_path / "host-a")
     assert "Lost the lease of asiaplus to another crawl" in log, log[-3000:]
     assert crawl.returncode == 1
     assert mongo.db.crawl_runs.find_one()["finish_reason"] == "site_lease_lost"
