@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -40,24 +40,41 @@ def start_crawl(target: MongoTarget, data_dir: Path, base_url: str, *settings: s
 
 
 
-def wait_for_lease(target: MongoTarget, process: subprocess.Popen[str], timeout: float = 60) -> dict[str, object]:
+def wait_until_fetching(process: subprocess.Popen[str], fetching: Callable[[], bool], timeout: float = 60) -> None:
+    """Until the crawl fetches pages (so it holds its site, however it locks it)."""
     deadline = time.monotonic() + timeout
-    while (lease := target.db[COLLECTION].find_one({"_id": "asiaplus"})) is None:
+    while not fetching():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the first crawl never took the lease (exit {process.wait()}); see its crawl.log")
+            pytest.fail(f"the first crawl never fetched a page (exit {process.wait()}); see its crawl.log")
         time.sleep(0.1)
-    return lease  # type: ignore[no-any-return]
+
+
+class BlackHole:
+    """A base URL whose requests wait on a socket that never answers: the crawl holds its site meanwhile."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0), backlog=16)
+        self.server.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held: list[socket.socket] = []  # accepted and never answered
+
+    def fetching(self) -> bool:
+        """Whether a request has come in."""
+        with suppress(TimeoutError):
+            self.held.append(self.server.accept()[0])
+        return bool(self.held)
 
 
 @contextmanager
-def black_hole() -> Iterator[str]:
-    """A base URL whose requests wait on a socket that never answers: the crawl holds its site meanwhile."""
-    server = socket.create_server(("127.0.0.1", 0), backlog=16)
+def black_hole() -> Iterator[BlackHole]:
+    hole = BlackHole()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+        yield hole
     finally:
-        server.close()
+        for connection in hole.held:
+            connection.close()
+        hole.server.close()
 
 
 def stop(process: subprocess.Popen[str], data_dir: Path) -> str:
@@ -75,7 +92,8 @@ def test_a_crawl_of_a_site_another_host_is_crawling_exits_75_at_once(tmp_path: P
     with serve(REPLICAS / "asiaplus", delay=1.0) as server:  # slow pages: the first run lasts a while
         first = start_crawl(mongo, tmp_path / "host-a", f"http://127.0.0.1:{server.server_port}")
         try:
-            lease = wait_for_lease(mongo, first)
+            wait_until_fetching(first, lambda: bool(server.requests))  # type: ignore[attr-defined]
+            lease = mongo.db[COLLECTION].find_one({"_id": "asiaplus"})
             started = time.monotonic()
             second = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", settings=QUIET,
                                env=mongo.env(), data_dir=tmp_path / "host-b", timeout=60)
@@ -86,6 +104,7 @@ def test_a_crawl_of_a_site_another_host_is_crawling_exits_75_at_once(tmp_path: P
         finally:
             first_log = stop(first, tmp_path / "host-a")
     assert took < 20
+    assert lease is not None
     assert f"Another crawl of asiaplus is running on {socket.gethostname()} (pid {first.pid}" in second.stderr
     assert str(lease["holder"]).startswith(f"{socket.gethostname()}:{first.pid}:")
     skipped = mongo.db.crawl_runs.find_one({"pid": {"$ne": first.pid}})
@@ -98,21 +117,21 @@ def test_a_crawl_of_a_site_another_host_is_crawling_exits_75_at_once(tmp_path: P
 
 @pytest.mark.e2e
 def test_a_dead_hosts_lease_holds_the_site_until_it_lapses(tmp_path: Path, mongo: MongoTarget) -> None:
-    with black_hole() as base:
+    with black_hole() as hole:
         # Long enough for a crawl to start and be refused before it lapses (a start takes seconds).
-        dead = start_crawl(mongo, tmp_path / "dead-host", base, "SITE_LEASE_SECONDS=10", "DOWNLOAD_TIMEOUT=60")
+        dead = start_crawl(mongo, tmp_path / "dead-host", hole.url, "SITE_LEASE_SECONDS=10", "DOWNLOAD_TIMEOUT=60")
         try:
-            wait_for_lease(mongo, dead)
+            wait_until_fetching(dead, hole.fetching)
         finally:
             dead.send_signal(signal.SIGKILL)  # the host dies: nothing releases the lease
             stop(dead, tmp_path / "dead-host")
-    expires = float(mongo.db[COLLECTION].find_one({"_id": "asiaplus"})["expires"])
     with serve(REPLICAS / "asiaplus") as server:
         base_url = f"base_url=http://127.0.0.1:{server.server_port}"
         early = run_crawl("asiaplus", base_url, settings=QUIET, env=mongo.env(), data_dir=tmp_path / "next-host",
                           timeout=60)
-        assert time.time() < expires, "the refused run must have started before the expiry"
         assert early.returncode == 75, early.stderr[-3000:]
+        expires = float(mongo.db[COLLECTION].find_one({"_id": "asiaplus"})["expires"])
+        assert time.time() < expires, "the refused run must have ended before the expiry"
         time.sleep(max(0.0, expires - time.time() + 0.2))
         late = run_crawl("asiaplus", base_url, settings=QUIET, env=mongo.env(), data_dir=tmp_path / "next-host",
                          timeout=120)
@@ -124,12 +143,13 @@ def test_a_dead_hosts_lease_holds_the_site_until_it_lapses(tmp_path: Path, mongo
 @pytest.mark.e2e
 def test_a_crawl_whose_lease_was_taken_over_stops(tmp_path: Path, mongo: MongoTarget) -> None:
     """Its renewals failed past the expiry and another run took the site: two must not crawl it."""
-    with black_hole() as base:
-        crawl = start_crawl(mongo, tmp_path / "host-a", base, "SITE_LEASE_SECONDS=3", "DOWNLOAD_TIMEOUT=20")
+    with black_hole() as hole:
+        # Closing waits for requests in flight: they time out soon here.
+        crawl = start_crawl(mongo, tmp_path / "host-a", hole.url, "SITE_LEASE_SECONDS=3", "DOWNLOAD_TIMEOUT=3")
         try:
-            wait_for_lease(mongo, crawl)
+            wait_until_fetching(crawl, hole.fetching)
             mongo.db[COLLECTION].update_one({"_id": "asiaplus"}, {"$set": {"holder": "other-host:1:run"}})
-            crawl.wait(timeout=30)
+            crawl.wait(timeout=60)
         finally:
             log = stop(crawl, tmp_path / "host-a")
     assert "Lost the lease of asiaplus to another crawl" in log, log[-3000:]
