@@ -195,3 +195,19 @@ def test_the_lease_calls_on_mongodb(mongo: MongoTarget) -> None:
         check_lease_calls(store)
     finally:
         store.close()
+
+
+@pytest.mark.e2e
+def test_with_storage_off_the_lock_is_a_file_in_data_dir(tmp_path: Path) -> None:
+    """No store to hold a lease in: one host's crawls of a site share the flock on DATA_DIR/locks/<site>.lock."""
+    (tmp_path / "locks").mkdir()
+    holder_process = subprocess.Popen(["flock", str(tmp_path / "locks" / "asiaplus.lock"), "sleep", "30"])
+    try:
+        time.sleep(0.3)
+        result = run_crawl("asiaplus", "base_url=http://127.0.0.1:9", settings=[*QUIET, "STORAGE_ENABLED=0"],
+                           env={}, data_dir=tmp_path, timeout=60)
+    finally:
+        holder_process.kill()
+        holder_process.wait()
+    assert result.returncode == 75, result.stderr[-3000:]
+    assert "Another crawl of asiaplus is running on this host; skipping this one" in result.stderr
