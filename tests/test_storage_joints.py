@@ -1,6 +1,6 @@
 """Storage where runs meet: runs that share ``DATA_DIR`` (``crawlall``, Scrapyd, cron) replay a
-leftover spool once and never a live run's; a run skipped by the site lock during a storage
-outage is still a skipped run; with cleaning switched off, articles are still stored."""
+leftover spool once and never a live run's; a run that cannot reach the store for its site lease
+does not crawl; with cleaning switched off, articles are still stored."""
 
 from __future__ import annotations
 
