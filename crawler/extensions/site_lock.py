@@ -113,12 +113,11 @@ class SiteLock:
                              self.lease_seconds)
         store = await storage.open()
         try:
-            if store is None:
-                raise StoreUnavailable(storage.error or "the store is unavailable")
+            if store is None:  # the storage pipeline logs why, once
+                raise StoreUnavailable("the store cannot be opened")
             taken = await storage.call(leases.acquire, store, lease)
             other = None if taken else await storage.call(leases.holder, store, site)
         except _NO_LEASE as exc:
-            # The storage pipeline reports the store itself; this only says why the run holds nothing.
             logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
                            {"site": site, "error": str(exc) if store is None else describe_error(exc)})
             self._refused = UNLOCKABLE_REASON
