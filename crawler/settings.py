@@ -90,8 +90,10 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.EgressResolver"
 REDIRECT_MAX_TIMES = 5
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 are RetryAfterMiddleware's
 RETRY_AFTER_MAX_SECONDS = env_float("RETRY_AFTER_MAX_SECONDS", 120.0, minimum=0)
-# One crawl per site per host (cron, manual and Scrapyd runs alike).
+# One crawl per site across the hosts sharing the store (cron, manual and Scrapyd runs alike).
 SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
+# The lock is a lease in the store, renewed every third of this; a dead host's lapses after it.
+SITE_LEASE_SECONDS = env_float("SITE_LEASE_SECONDS", 300.0, minimum=1)
 EXTENSIONS = {
     "crawler.extensions.site_lock.SiteLock": 100,
     "crawler.extensions.gc_tuning.GcTuning": 200,

@@ -3,8 +3,9 @@
 
 Items that are not well-formed articles are dropped before they are buffered. An unreachable
 store or an unwritable ``DATA_DIR`` stops the crawl before it fetches anything (reason
-``storage_unavailable``). A run skipped because another run holds the site writes nothing and
-replays no spool (that run is writing, and the spool is not ours).
+``storage_unavailable``). It opens once the crawl knows whether it holds its site (the site
+lock's lease, ``crawler.extensions.site_lock``): a run skipped because another run holds the site
+writes nothing and replays no spool (that run is writing, and the spool is not ours).
 
 Settings: ``STORAGE_ENABLED`` and the writer's (see ``crawler.storage.writer``).
 Stats: ``storage/dropped/malformed``, ``storage/unavailable`` and the writer's
@@ -21,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler.extensions.site_lock import settled
 from crawler.extract.cleanup import content_hash
 from crawler.health import skipped
 from crawler.items import ArticleItem, shape_problem
@@ -39,9 +41,10 @@ def with_hash(item: ArticleItem) -> ArticleItem:
 
 
 class StoragePipeline:
-    def __init__(self, writer: ArticleWriter, stats: StatsCollector) -> None:
+    def __init__(self, writer: ArticleWriter, stats: StatsCollector, crawler: Crawler) -> None:
         self.writer = writer
         self.stats = stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -49,9 +52,10 @@ class StoragePipeline:
         if storage is None:
             raise NotConfigured
         assert crawler.stats is not None
-        return cls(ArticleWriter(storage, crawler.stats, current_run(crawler).id), crawler.stats)
+        return cls(ArticleWriter(storage, crawler.stats, current_run(crawler).id), crawler.stats, crawler)
 
     async def open_spider(self) -> None:
+        await settled(self.crawler)  # the site's lease is taken (or refused) before any spool is replayed
         if skipped(self.stats.get_stats()):  # another run holds the site: nothing to write, its spool is not ours
             return
         try:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -79,6 +80,40 @@ def fresh_database(uri: str) -> Iterator[MongoTarget]:
     finally:
         client.drop_database(target.database)
         client.close()
+
+
+@contextmanager
+def site_held(site: str, env: dict[str, str], seconds: float = 120) -> Iterator[None]:
+    """Another host's crawl holds ``site``: its unexpired lease in the store ``env`` points at
+    (``store_env``: MongoDB, or the embedded store of ``DATA_DIR``), given up afterwards."""
+    from crawler.storage.lease import Lease, acquire, release  # the crawler's own lease calls
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(uri=env.get("MONGO_URI", ""), database=env.get("MONGO_DATABASE", "news"),
+                                             data_dir=env.get("DATA_DIR", "data")))
+    lease = Lease(site, "another-host:1:held-by-a-test", seconds)
+    try:
+        assert acquire(store, lease), f"{site} is already held"
+        yield
+    finally:
+        release(store, lease)
+        store.close()
+
+
+def wait_for_lapse(site: str, env: dict[str, str], timeout: float = 60) -> None:
+    """Until the lease on ``site`` a dead or cut-off run left in the store (``env``) has lapsed."""
+    from crawler.storage.lease import holder
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(uri=env.get("MONGO_URI", ""), database=env.get("MONGO_DATABASE", "news"),
+                                             data_dir=env.get("DATA_DIR", "data")))
+    try:
+        lease = holder(store, site)
+    finally:
+        store.close()
+    left = float(lease["expires"]) - time.time() if lease else 0.0
+    assert left < timeout, f"the lease on {site} lasts {left:.0f}s more"
+    time.sleep(max(0.0, left + 0.1))
 
 
 def run_crawl(spider: str, *args: str, env: dict[str, str], settings: Sequence[str] | None = None,

@@ -22,6 +22,7 @@ import pytest
 
 from crawler.sites import site_names
 from tests.conftest import FAST, ROOT, MongoTarget, free_port
+from tests.crawling import site_held, store_env
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
@@ -38,19 +39,13 @@ def run_wrapper(site: str, tmp_path: Path, env: dict[str, str], *args: str) -> s
 
 @pytest.mark.e2e
 def test_second_run_while_the_first_holds_the_lock_exits_at_once(tmp_path: Path) -> None:
-    (tmp_path / "data" / "locks").mkdir(parents=True)
-    holder = subprocess.Popen(["flock", str(tmp_path / "data" / "locks" / "asiaplus.lock"), "sleep", "30"])
-    try:
-        time.sleep(0.3)
+    with site_held("asiaplus", store_env(data_dir=tmp_path / "data")):
         started = time.monotonic()
         result = run_wrapper("asiaplus", tmp_path, {"DATA_DIR": str(tmp_path / "data")})
         assert result.returncode == 75
         assert result.stderr == ""  # skipped is no failure: nothing for cron to mail
         assert "Another crawl of asiaplus is running" in (tmp_path / "logs" / "asiaplus.log").read_text()
         assert time.monotonic() - started < 10
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.e2e
@@ -84,18 +79,12 @@ def test_changed_layout_makes_the_run_degraded(tmp_path: Path, mongo: MongoTarge
 @pytest.mark.e2e
 def test_a_crawl_while_another_process_holds_the_site_exits_75(tmp_path: Path) -> None:
     """The in-process lock also covers runs that do not go through the wrapper (Scrapyd jobs)."""
-    (tmp_path / "data" / "locks").mkdir(parents=True)
-    holder = subprocess.Popen(["flock", str(tmp_path / "data" / "locks" / "asiaplus.lock"), "sleep", "30"])
-    try:
-        time.sleep(0.3)
+    with site_held("asiaplus", store_env(data_dir=tmp_path / "data")):
         result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-s", "ROBOTSTXT_OBEY=0"],
                                 cwd=ROOT, env={"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path / "data")},
                                 capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert result.returncode == 75, result.stderr[-2000:]
         assert "Another crawl of asiaplus is running" in result.stderr
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 # -- the shipped crontab -------------------------------------------------------------------------
@@ -182,7 +171,10 @@ def test_a_run_with_the_default_paths_is_not_locked_out_by_its_wrapper(tmp_path:
         run = run_checkout(home, "BROWSER_ENABLED=0\n", "-a", f"base_url=http://127.0.0.1:{server.server_port}")
         _, stderr = run.communicate(timeout=120)
     assert run.returncode == 0, stderr + (home / "logs" / "asiaplus.log").read_text()[-3000:]
-    assert (home / "data" / "locks" / "asiaplus.lock").exists()  # the crawl's own lock, at its default place
+    log = (home / "logs" / "asiaplus.log").read_text()
+    assert "Took the lease of asiaplus" in log  # the crawl's own lock, in its default store
+    with site_held("asiaplus", store_env(data_dir=home / "data")):  # and given back at its close
+        pass
 
 
 class Webhook(BaseHTTPRequestHandler):

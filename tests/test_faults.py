@@ -14,7 +14,7 @@ import pymongo
 import pytest
 
 from tests.conftest import free_port, kill, start_nx27017
-from tests.crawling import FAST, ROOT, MongoTarget, require_e2e, store_env
+from tests.crawling import FAST, ROOT, MongoTarget, require_e2e, store_env, wait_for_lapse
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
@@ -31,7 +31,9 @@ def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 def start_crawl(base_url: str, uri: str, data_dir: Path, *settings: str,
                 database: str = "news") -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
-    for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0", *settings]:
+    # A short site lease: the lease of a killed run, or of one cut off from the store, lapses soon.
+    for setting in [*FAST, "STORAGE_BATCH_SIZE=1", "STORAGE_TIMEOUT_SECONDS=1", "STORAGE_RETRIES=0",
+                    "SITE_LEASE_SECONDS=2", *settings]:
         command += ["-s", setting]
     require_e2e("scrapy crawl")
     env = {**os.environ, **store_env(uri, database, data_dir)}
@@ -58,6 +60,7 @@ def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_pat
             assert spooled == len(expected_articles("asiaplus"))
 
             nx = start_nx27017(tmp_path / "nx", port)  # storage is back
+            wait_for_lapse("asiaplus", store_env(uri))  # the first run could not give the site back
             second = start_crawl(base_url, uri, data_dir)
             output, _ = second.communicate(timeout=120)
             assert second.returncode == 0, output[-3000:]
@@ -88,6 +91,7 @@ def test_crawl_killed_with_sigkill_and_run_again_stores_every_article_once(tmp_p
             wait_for(lambda: len(article_paths & {urlsplit(p).path for p in server.requests}) >= 2)  # type: ignore[attr-defined]
             first.kill()  # SIGKILL: no close, no flush
             first.communicate()
+            wait_for_lapse("asiaplus", store_env(uri))  # a dead run's lease holds the site until it lapses
             second = start_crawl(base_url, uri, tmp_path / "data")
             output, _ = second.communicate(timeout=120)
             assert second.returncode == 0, output[-3000:]
@@ -119,6 +123,7 @@ def test_jobdir_run_stopped_and_resumed_stores_every_article_once(tmp_path: Path
         first.send_signal(stop)
         output, _ = first.communicate(timeout=120)
         assert (tmp_path / "job" / "requests.seen").is_file()
+        wait_for_lapse("asiaplus", mongo.env())  # a killed run's lease holds the site until it lapses
         second = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
         output, _ = second.communicate(timeout=120)
         assert second.returncode == 0, output[-3000:]

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from crawler.secrets import carries_secret, mask_uri, redact, register, uri_password
 from tests.conftest import free_port
-from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
+from tests.crawling import ROOT, MongoTarget, run_crawl, site_held, store_env
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -130,16 +129,9 @@ def test_store_commands_never_show_the_password(command: str, tmp_path: Path) ->
 
 def test_the_run_record_of_a_skipped_run_masks_its_arguments(tmp_path: Path, mongo: MongoTarget) -> None:
     """A run refused the site lock is recorded at once: the cheapest way to a run document."""
-    locks = tmp_path / "data" / "locks"
-    locks.mkdir(parents=True)
-    holder = subprocess.Popen(["flock", str(locks / "asiaplus.lock"), "sleep", "30"])
-    try:
-        time.sleep(0.3)
+    with site_held("asiaplus", mongo.env()):
         result = run_crawl("asiaplus", f"base_url=http://crawler:p@ss:w/rd@127.0.0.1:{free_port()}", settings=QUIET,
                            env=mongo.env(DATA_DIR=str(tmp_path / "data"), BROWSER_ENABLED="0"), timeout=60)
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.returncode == 75, result.stderr[-3000:]
     run = mongo.db.crawl_runs.find_one({"site": "asiaplus"})
     assert run["args"]["base_url"] == "http://crawler:***@127.0.0.1:" + run["args"]["base_url"].rsplit(":", 1)[1]

@@ -1,11 +1,10 @@
 """Storage where runs meet: runs that share ``DATA_DIR`` (``crawlall``, Scrapyd, cron) replay a
-leftover spool once and never a live run's; a run skipped by the site lock during a storage
-outage is still a skipped run; with cleaning switched off, articles are still stored."""
+leftover spool once and never a live run's; a run that cannot reach the store for its site lease
+does not crawl; with cleaning switched off, articles are still stored."""
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -79,17 +78,14 @@ def test_a_live_runs_spool_is_left_to_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_a_run_skipped_during_a_storage_outage_still_exits_75(tmp_path: Path) -> None:
-    """A long run holds the site while MongoDB is down: the 15-minute runs are skipped (75), not failed (1)."""
-    locks = tmp_path / "locks"
-    locks.mkdir()
-    with (locks / "asiaplus.lock").open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = run_crawl("asiaplus", "base_url=http://127.0.0.1:9", env=store_env(
-            f"mongodb://127.0.0.1:{free_port()}/", data_dir=tmp_path), timeout=60)
-    assert result.returncode == 75, result.stderr[-2000:]
-    assert "not starting the crawl" not in result.stderr  # no storage error: the run only says it went unrecorded
-    assert "Skipped run not recorded" in result.stderr
+def test_a_run_that_cannot_reach_the_store_for_its_lease_does_not_crawl(tmp_path: Path) -> None:
+    """The site lock is a lease in the store: with MongoDB down nobody can tell whether another host
+    crawls the site, so the run stops at its start as failed (1), saying why, and fetches nothing."""
+    result = run_crawl("asiaplus", "base_url=http://127.0.0.1:9", env=store_env(
+        f"mongodb://127.0.0.1:{free_port()}/", data_dir=tmp_path), settings=["STORAGE_TIMEOUT_SECONDS=1"], timeout=60)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Cannot take the lease of asiaplus" in result.stderr and "not starting the crawl" in result.stderr
+    assert "Traceback" not in result.stderr and "downloader/request_count" not in result.stderr
 
 
 def test_articles_are_stored_with_cleaning_switched_off(tmp_path: Path) -> None:

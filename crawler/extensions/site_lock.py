@@ -1,22 +1,34 @@
-"""One crawl per site at a time on a host, whoever starts it (cron, a person, Scrapyd).
+"""One crawl per site at a time across every host sharing the store, whoever starts it (cron,
+systemd, a person, Scrapyd), whatever its ``DATA_DIR``.
 
-Takes an exclusive ``flock`` on ``DATA_DIR/locks/<site>.lock`` as soon as the
-crawler is built, before any pipeline opens (so a refused run never touches the
-store's spool), and holds it until the spider closes or the process ends. A
-second crawl of the same site closes at once with reason ``site_locked``: its run
-is recorded as ``skipped`` and raises no alert, and ``scrapy crawl`` exits 75. One
-that cannot create the lock file (an unwritable ``DATA_DIR``) closes with reason
-``site_lock_unavailable`` (exit code 1).
-This is the only lock: point cron (``deploy/run-crawl``) and Scrapyd at the same
-``DATA_DIR`` for it to cover both.
+With storage on, the lock is a lease in the store (``crawler.storage.lease``): taken before the
+storage pipeline opens (it waits on :func:`settled`, so a refused run never replays a spool),
+renewed every third of ``SITE_LEASE_SECONDS`` while the crawl runs, released when the spider
+closes, after the pipeline's final flush. A host that dies leaves a lease that lapses
+``SITE_LEASE_SECONDS`` after its last renewal; the next run anywhere then takes the site. A run
+whose lease another run took over (its renewals failed past the expiry) stops with reason
+``site_lease_lost``. With storage off (``STORAGE_ENABLED=0``) the lock is an exclusive ``flock``
+on ``DATA_DIR/locks/<site>.lock``, taken as the crawler is built (one host, one ``DATA_DIR``).
 
-Settings: ``SITE_LOCK_ENABLED``, ``DATA_DIR``. Stats: ``site_lock/refused``.
+A second crawl of a held site closes at once with reason ``site_locked``: its run is recorded as
+``skipped`` and raises no alert, and ``scrapy crawl`` exits 75. One that cannot take the lock (the
+store unreachable, an unwritable ``DATA_DIR`` for the file) closes with reason
+``site_lock_unavailable`` or the storage pipeline's ``storage_unavailable`` (exit code 1).
+This is the only lock: ``deploy/run-crawl`` takes none.
+
+Settings: ``SITE_LOCK_ENABLED``, ``SITE_LEASE_SECONDS``, ``DATA_DIR``.
+Stats: ``site_lock/refused``, ``site_lock/renew_failed``, ``site_lock/lost``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import logging
+import os
+import socket
+import time
 from pathlib import Path
 from typing import IO
 
@@ -25,36 +37,133 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from crawler.health import LOCKED_REASON
+from crawler.run_record import current_run
+from crawler.storage import lease as leases
+from crawler.storage.component import Storage
+from crawler.storage.store import STORE_ERRORS, StoreUnavailable, describe_error
 
-__all__ = ["LOCKED_REASON", "SiteLock"]
+__all__ = ["LOCKED_REASON", "SiteLock", "settled"]
 logger = logging.getLogger(__name__)
 UNLOCKABLE_REASON = "site_lock_unavailable"
+LOST_REASON = "site_lease_lost"
+_NO_LEASE: tuple[type[BaseException], ...] = (*STORE_ERRORS, StoreUnavailable)  # a failed call, or no store
 
 
 def _site(spider: Spider) -> str:
     return getattr(getattr(spider, "site", None), "name", None) or spider.name
 
 
+async def settled(crawler: Crawler) -> None:
+    """Wait until the crawl knows whether it holds its site (at once with no lock or a file lock)."""
+    lock = crawler.get_extension(SiteLock)
+    if lock is not None:
+        await lock.claim()
+
+
 class SiteLock:
-    def __init__(self, crawler: Crawler, directory: Path) -> None:
+    def __init__(self, crawler: Crawler, directory: Path, lease_seconds: float, use_lease: bool) -> None:
+        assert crawler.stats is not None
         self.crawler = crawler
+        self.stats = crawler.stats
         self.directory = directory
+        self.lease_seconds = lease_seconds
+        self.use_lease = use_lease
         self._handle: IO[str] | None = None
         self._refused: str | None = None  # the close reason when this run may not crawl
+        self._claiming = asyncio.Lock()
+        self._decided = not use_lease  # the file lock is decided as the crawler is built
+        self._lease: leases.Lease | None = None  # held
+        self._storage: Storage | None = None  # retained while the lease is held
+        self._renewing: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteLock:
-        if not crawler.settings.getbool("SITE_LOCK_ENABLED", True):
+        settings = crawler.settings
+        if not settings.getbool("SITE_LOCK_ENABLED", True):
             raise NotConfigured
-        extension = cls(crawler, Path(crawler.settings.get("DATA_DIR") or "data") / "locks")
+        seconds = settings.getfloat("SITE_LEASE_SECONDS", 300.0)
+        if seconds <= 0:
+            raise ValueError(f"SITE_LEASE_SECONDS must be positive, not {seconds}")
+        extension = cls(crawler, Path(settings.get("DATA_DIR") or "data") / "locks", seconds,
+                        use_lease=settings.getbool("STORAGE_ENABLED", True))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        if crawler.spider is not None:  # extensions are built after the spider, before the engine and pipelines
+        # Extensions are built after the spider, before the engine and pipelines. The lease needs the
+        # store (another extension, reachable only once all are built): it is taken by claim().
+        if crawler.spider is not None and not extension.use_lease:
             extension.acquire(crawler.spider)
         return extension
 
+    # -- the lease (storage on) -------------------------------------------------------------------
+    async def claim(self) -> None:
+        """Take the site's lease once (the storage pipeline and spider_opened both wait on it)."""
+        async with self._claiming:
+            if not self._decided:
+                assert self.crawler.spider is not None
+                await self._take_lease(_site(self.crawler.spider))
+                self._decided = True
+
+    async def _take_lease(self, site: str) -> None:
+        storage = Storage.of(self.crawler)
+        if storage is None or not storage.retain():  # STORAGE_ENABLED was read from the same settings
+            self._refused = UNLOCKABLE_REASON
+            return
+        self._storage = storage
+        lease = leases.Lease(site, f"{socket.gethostname()}:{os.getpid()}:{current_run(self.crawler).id}",
+                             self.lease_seconds)
+        store = await storage.open()
+        try:
+            if store is None:  # the storage pipeline logs why, once
+                raise StoreUnavailable("the store cannot be opened")
+            taken = await storage.call(leases.acquire, store, lease)
+            other = None if taken else await storage.call(leases.holder, store, site)
+        except _NO_LEASE as exc:
+            logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
+                           {"site": site, "error": str(exc) if store is None else describe_error(exc)})
+            self._refused = UNLOCKABLE_REASON
+            self._let_go()
+            return
+        if not taken:
+            self._refuse(site, _describe_holder(other))
+            self._let_go()
+            return
+        self._lease = lease
+        logger.info("Took the lease of %(site)s for %(seconds)gs as %(holder)s",
+                    {"site": site, "seconds": lease.seconds, "holder": lease.holder})
+
+    async def _renew_forever(self, lease: leases.Lease) -> None:
+        """Renew every third of the lease; a failed renewal is retried at the next; a lost lease stops the crawl."""
+        assert self._storage is not None
+        while True:
+            await asyncio.sleep(lease.seconds / 3)
+            store = self._storage.store
+            if store is None:  # closing: spider_closed releases the lease
+                return
+            try:
+                renewed = await self._storage.call(leases.renew, store, lease)
+            except STORE_ERRORS as exc:  # the next renewal may get through before the lease lapses
+                self.stats.inc_value("site_lock/renew_failed")
+                logger.warning("Could not renew the lease of %(site)s: %(error)s",
+                               {"site": lease.site, "error": describe_error(exc)})
+                continue
+            if not renewed:
+                self._lease = None
+                self.stats.set_value("site_lock/lost", 1)
+                logger.error("Lost the lease of %(site)s to another crawl (ours lapsed); stopping this one",
+                             {"site": lease.site})
+                self._renewing = None  # spider_closed must not cancel the close this task is waiting on
+                assert self.crawler.engine is not None
+                await self.crawler.engine.close_spider_async(reason=LOST_REASON)
+                return
+
+    def _let_go(self) -> None:
+        if self._storage is not None:
+            self._storage.release()
+            self._storage = None
+
+    # -- the file lock (storage off) --------------------------------------------------------------
     def acquire(self, spider: Spider) -> None:
-        """Take the site's lock, or note (stat, log) that another crawl holds it."""
+        """Take the site's lock file, or note (stat, log) that another crawl holds it."""
         site = _site(spider)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -68,21 +177,56 @@ class SiteLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            self._refused = LOCKED_REASON
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("site_lock/refused", 1)
-            # A warning, not an error: overlapping schedules are expected and the run is recorded as skipped.
-            logger.warning("Another crawl of %(site)s is running on this host; skipping this one", {"site": site})
+            self._refuse(site, "on this host")
             return
         self._handle = handle
 
-    def spider_opened(self, spider: Spider) -> None:
-        if self._handle is None and not self._refused:
+    # -- both -------------------------------------------------------------------------------------
+    def _refuse(self, site: str, where: str) -> None:
+        self._refused = LOCKED_REASON
+        self.stats.set_value("site_lock/refused", 1)
+        # A warning, not an error: overlapping schedules are expected and the run is recorded as skipped.
+        logger.warning("Another crawl of %(site)s is running %(where)s; skipping this one",
+                       {"site": site, "where": where})
+
+    async def spider_opened(self, spider: Spider) -> None:
+        if self.use_lease:
+            await self.claim()
+        elif self._handle is None and not self._refused:
             self.acquire(spider)
         if self._refused:
             raise CloseSpider(self._refused)
+        if self._lease is not None and self._renewing is None:
+            self._renewing = asyncio.ensure_future(self._renew_forever(self._lease))
 
-    def spider_closed(self) -> None:
+    async def spider_closed(self) -> None:
+        """Stop renewing and give the site up: the pipeline's final flush is done by now."""
+        if self._renewing is not None:
+            self._renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewing
+            self._renewing = None
+        lease, self._lease = self._lease, None
+        if lease is not None and self._storage is not None:
+            try:
+                store = self._storage.store
+                if store is not None:
+                    await self._storage.call(leases.release, store, lease)
+            except STORE_ERRORS as exc:  # it lapses by itself
+                logger.warning("Could not release the lease of %(site)s (it lapses in %(seconds)gs): %(error)s",
+                               {"site": lease.site, "seconds": lease.seconds, "error": describe_error(exc)})
+        self._let_go()
         if self._handle is not None:
             self._handle.close()  # closing the file releases the lock
             self._handle = None
+
+
+def _describe_holder(document: dict[str, object] | None) -> str:
+    """Where the site's holder runs, for the refusal's log line."""
+    if not document:
+        return "elsewhere"
+    host, _, rest = str(document.get("holder", "")).partition(":")
+    pid = rest.partition(":")[0]
+    expires = document.get("expires")
+    left = f", its lease ends in {expires - time.time():.0f}s" if isinstance(expires, (int, float)) else ""
+    return f"on {host} (pid {pid}{left})"

@@ -1,0 +1,73 @@
+"""Site leases in the store: one ``site_leases`` document per site (``_id`` the site, its ``holder``,
+``expires``), taken, renewed and released by single conditional writes, so the hosts that share a
+store crawl each site one at a time. A lease nobody renews lapses at its expiry.
+
+Expiries are the writing host's clock (UTC seconds since the epoch): hosts sharing a store must
+agree on the time to well within a lease's length (NTP does); a host whose clock runs s seconds
+ahead sees others' leases end s seconds early. Both the MongoDB server and the embedded store
+answer these calls (blocking: run them on the storage thread).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crawler.storage.store import ArticleStore
+
+COLLECTION = "site_leases"
+# An upsert that lost the race for the site's document: another holder has an unexpired lease.
+_HELD_ELSEWHERE = (DuplicateKeyError, sqlite3.IntegrityError)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claim on ``site`` by ``holder`` (host, pid and run id), ``seconds`` long from each renewal."""
+
+    site: str
+    holder: str
+    seconds: float
+
+
+def _fields(lease: Lease, now: float) -> dict[str, Any]:
+    return {"holder": lease.holder, "expires": now + lease.seconds,
+            "renewed_at": datetime.fromtimestamp(now, UTC)}  # for people reading the collection
+
+
+def acquire(store: ArticleStore, lease: Lease, now: float | None = None) -> bool:
+    """Take the site when nobody holds it, its lease has expired or it is already ours; False when
+    another holder's lease still runs. One upsert conditional on exactly that: of two racing for
+    an expired or absent lease, one writes and the other hits the site's ``_id`` and is refused."""
+    now = time.time() if now is None else now
+    try:  # update_one, not find_one_and_update: nx-27017 answers that one's losing upsert with no error
+        result = store.db[COLLECTION].update_one(
+            {"_id": lease.site, "$or": [{"expires": {"$lte": now}}, {"holder": lease.holder}]},
+            {"$set": _fields(lease, now)}, upsert=True)
+    except _HELD_ELSEWHERE:
+        return False
+    return bool(result.matched_count) or result.upserted_id is not None
+
+
+def renew(store: ArticleStore, lease: Lease, now: float | None = None) -> bool:
+    """Push the expiry ``lease.seconds`` past now; False when the site is no longer ours (another
+    holder took it after our lease lapsed, or it was released)."""
+    now = time.time() if now is None else now
+    result = store.db[COLLECTION].update_one({"_id": lease.site, "holder": lease.holder},
+                                             {"$set": _fields(lease, now)})
+    return bool(result.matched_count)
+
+
+def release(store: ArticleStore, lease: Lease) -> bool:
+    """Give the site up if it is still ours; False when it was not (nothing is touched then)."""
+    return bool(store.db[COLLECTION].delete_one({"_id": lease.site, "holder": lease.holder}).deleted_count)
+
+
+def holder(store: ArticleStore, site: str) -> dict[str, Any] | None:
+    """The site's lease document (``holder``, ``expires``), expired or not; None when there is none."""
+    found: dict[str, Any] | None = store.db[COLLECTION].find_one({"_id": site})
+    return found
