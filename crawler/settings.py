@@ -84,7 +84,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # With REDIS_URL: a site's concurrency and delay across all workers; next to the downloader, so
+    # the cluster slot is held only around the transfer (retries and redirects queue again).
+    "crawler.frontier.politeness.ClusterPolitenessMiddleware": 950,
 }
+# Shared by the crawl workers (unset: each worker alone). Politeness then holds for the cluster;
+# a cluster slot lapses DOWNLOAD_TIMEOUT + this after a worker died holding it.
+REDIS_URL = env_str("REDIS_URL")
+POLITENESS_CLUSTER_ENABLED = env_bool("POLITENESS_CLUSTER_ENABLED", True)
+POLITENESS_TOKEN_MARGIN_SECONDS = env_float("POLITENESS_TOKEN_MARGIN_SECONDS", 30.0, minimum=0)
 # Host names that resolve to private addresses are refused where the connection takes its address.
 TWISTED_DNS_RESOLVER = "crawler.resolver.EgressResolver"
 REDIRECT_MAX_TIMES = 5

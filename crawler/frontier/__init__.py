@@ -1,0 +1,1 @@
+"""The frontier shared by crawl workers through Redis (the only package that imports redis)."""
