@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,16 +24,21 @@ import redis
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from crawler.frontier.politeness import ClusterPolitenessMiddleware, ClusterSlots, connect
+from crawler.frontier.politeness import (
+    ClusterPolitenessMiddleware,
+    ClusterSlots,
+    PolitenessConfig,
+    SlotLimits,
+    connect,
+)
 from tests.conftest import free_port
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, require_e2e, store_env
 from tests.hostile_site import article
 from tests.replica.server import running
-
-pytestmark = pytest.mark.e2e  # every test here starts a redis-server
 
 LIMIT = 2  # CONCURRENT_REQUESTS_PER_DOMAIN of the crawls
 DELAY = 0.1  # DOWNLOAD_DELAY of the crawls
@@ -41,8 +47,8 @@ ARTICLES = 20
 WORKERS = 3
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
+@contextmanager
+def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway ``redis-server`` on a free loopback port, without persistence; SIGKILLed after."""
     require_e2e("a redis-server")
     port = free_port()
@@ -56,10 +62,16 @@ def redis_url() -> Iterator[str]:
                     break
             time.sleep(0.05)
         client.close()
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with redis_server() as (url, _):
+        yield url
 
 
 def run(coroutine_function, url: str):  # type: ignore[no-untyped-def]
@@ -73,6 +85,7 @@ def run(coroutine_function, url: str):  # type: ignore[no-untyped-def]
     return asyncio.run(main())
 
 
+@pytest.mark.e2e
 def test_at_most_the_limit_of_tokens_is_held_and_a_release_frees_one(redis_url: str) -> None:
     async def check(slots: ClusterSlots) -> list[bool]:
         taken = [await slots.try_acquire("site.kg", f"w:{n}", 2, 60) for n in range(3)]
@@ -84,6 +97,7 @@ def test_at_most_the_limit_of_tokens_is_held_and_a_release_frees_one(redis_url: 
     assert run(check, redis_url) == [True, True, False, True, True]
 
 
+@pytest.mark.e2e
 def test_a_dead_holders_token_lapses(redis_url: str) -> None:
     async def check(slots: ClusterSlots) -> tuple[bool, bool, bool]:
         assert await slots.try_acquire("site.kg", "dead-worker:0", 1, 0.3)  # never released
@@ -94,6 +108,7 @@ def test_a_dead_holders_token_lapses(redis_url: str) -> None:
     assert run(check, redis_url) == (False, True, True)
 
 
+@pytest.mark.e2e
 def test_touch_keeps_a_waiting_holders_token(redis_url: str) -> None:
     async def check(slots: ClusterSlots) -> bool:
         assert await slots.try_acquire("site.kg", "w:0", 1, 0.3)
@@ -105,6 +120,7 @@ def test_touch_keeps_a_waiting_holders_token(redis_url: str) -> None:
     assert run(check, redis_url) is False
 
 
+@pytest.mark.e2e
 def test_starts_are_spaced_by_the_delay_and_the_keys_expire(redis_url: str) -> None:
     async def check(slots: ClusterSlots) -> list[float]:
         return [await slots.reserve("site.kg", 0.5) for _ in range(3)]
@@ -127,11 +143,28 @@ def middleware(url: str, **settings: object) -> ClusterPolitenessMiddleware:
     return build_from_crawler(ClusterPolitenessMiddleware, crawler)
 
 
-def test_the_middleware_is_off_without_redis_url() -> None:
+def test_the_middleware_is_off_without_redis_url_or_when_switched_off() -> None:
     with pytest.raises(NotConfigured):
         build_from_crawler(ClusterPolitenessMiddleware, get_crawler())
+    with pytest.raises(NotConfigured):
+        PolitenessConfig.from_settings(Settings({"REDIS_URL": "redis://h/0", "POLITENESS_CLUSTER_ENABLED": False}))
 
 
+@pytest.mark.parametrize(("slot", "expected"), [
+    ("site.kg", SlotLimits(concurrency=1, delay=2.0)),  # the site config's own slot (DOWNLOAD_SLOTS) wins
+    ("half.kg", SlotLimits(concurrency=3, delay=0.5)),  # an entry without a delay: DOWNLOAD_DELAY
+    ("other.kg", SlotLimits(concurrency=3, delay=0.5)),  # no entry: the settings
+])
+def test_a_slots_limits_are_the_downloaders(slot: str, expected: SlotLimits) -> None:
+    config = PolitenessConfig.from_settings(Settings({
+        "REDIS_URL": "redis://h/0", "CONCURRENT_REQUESTS_PER_DOMAIN": 3, "DOWNLOAD_DELAY": 0.5,
+        "DOWNLOAD_TIMEOUT": 20, "POLITENESS_TOKEN_MARGIN_SECONDS": 5,
+        "DOWNLOAD_SLOTS": {"site.kg": {"concurrency": 1, "delay": 2.0}, "half.kg": {"concurrency": 3}}}))
+    assert config.limits(slot) == expected
+    assert config.token_seconds == 25
+
+
+@pytest.mark.e2e
 def test_a_third_request_waits_for_a_response_across_workers(redis_url: str) -> None:
     async def check() -> tuple[float, dict[str, object]]:
         one, other = middleware(redis_url), middleware(redis_url)  # two workers
@@ -160,6 +193,7 @@ def test_a_third_request_waits_for_a_response_across_workers(redis_url: str) -> 
     client.close()
 
 
+@pytest.mark.e2e
 def test_redis_lost_falls_back_to_local_politeness_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     async def check() -> tuple[float, dict[str, object]]:
         worker = middleware(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
@@ -293,6 +327,7 @@ def rate(visits: list[Visit]) -> float:
     return (len(visits) - 1) / (visits[-1].start - visits[0].start)
 
 
+@pytest.mark.e2e
 def test_three_workers_together_keep_one_sites_concurrency_and_delay(tmp_path: Path, redis_url: str) -> None:
     visits = crawl_at_once(tmp_path, {"REDIS_URL": redis_url})
     in_flight, busiest = max(v.in_flight for v in visits), most_starts_in(visits, 1.0)
@@ -307,6 +342,7 @@ def test_three_workers_together_keep_one_sites_concurrency_and_delay(tmp_path: P
     client.close()
 
 
+@pytest.mark.e2e
 def test_without_redis_three_workers_hit_the_site_three_times_harder(tmp_path: Path) -> None:
     """The control: the measurement above can fail."""
     visits = crawl_at_once(tmp_path, {"REDIS_URL": ""})
@@ -314,3 +350,25 @@ def test_without_redis_three_workers_hit_the_site_three_times_harder(tmp_path: P
     print(f"without Redis: {len(visits)} requests, max in flight {in_flight}, {rate(visits):.1f} req/s, "
           f"busiest second {busiest} starts")
     assert in_flight > LIMIT
+
+
+@pytest.mark.e2e
+def test_redis_lost_mid_run_leaves_the_crawl_whole_with_one_warning(tmp_path: Path) -> None:
+    config = tmp_path / "polite.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    with redis_server() as (url, process), counting_site() as server:
+        worker = start_crawl(config, server.server_port, tmp_path / "data", {"REDIS_URL": url})
+        try:
+            while len(server.visits) < 5 and worker.poll() is None:  # type: ignore[attr-defined]
+                time.sleep(0.02)
+            process.send_signal(signal.SIGKILL)  # Redis dies mid-run
+            log = worker.communicate(timeout=60)[1]
+        finally:
+            worker.kill()
+        paths = [v.path for v in server.visits]  # type: ignore[attr-defined]
+    assert worker.returncode == 0 and "Traceback" not in log, log[-3000:]
+    assert sum(p.startswith("/news/") for p in paths) == ARTICLES  # nothing failed or dropped
+    assert log.count("Redis unavailable for cluster politeness") == 1, log[-3000:]
+    assert url not in log  # the URL (a password in production) is never logged
+    assert re.search(r"'politeness/redis_unavailable': [1-9]", log), log[-3000:]
+    assert re.search(r"'politeness/acquired': [1-9]", log), log[-3000:]
