@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +52,8 @@ WORKERS = 3
 def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway ``redis-server`` on a free loopback port, without persistence; SIGKILLed after."""
     require_e2e("a redis-server")
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)", pytrace=False)
     port = free_port()
     process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
