@@ -157,6 +157,10 @@ def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
         wait_for_articles(requests, 1)
         workers.append(start_worker(config(tmp_path), base_url, env))
         wait_for_articles(requests, 20)
+        # The shared crawl holds the site's lease for all its workers: a crawl outside it is still refused.
+        alone = run_crawl("news", f"config={config(tmp_path)}", f"base_url={base_url}", env=mongo.env(),
+                          settings=WORKER, timeout=60)
+        assert alone.returncode == 75, alone.stderr[-3000:]
         workers[0].send_signal(signal.SIGINT)
         stopped, rest = finish(workers)
         fetched = Counter({p: c for p, c in requests.items() if p.startswith("/news/")})
