@@ -111,17 +111,21 @@ class Frontier:
                 busy = engine is not None and not (engine.downloader.active == set() and engine.scraper.slot is not None
                                                    and engine.scraper.slot.is_idle())
                 shared.beat(busy)
-                recovered = shared.recover()
+                self._recover(shared)
             except ERRORS as exc:
                 self.failed(exc)
             else:
                 if self.lost:
                     self.lost = False
                     logger.warning("Reached Redis again")
-                if recovered:
-                    self.stats.inc_value("frontier/recovered", recovered)
-                    logger.warning("Requeued %(n)d requests of a dead worker", {"n": recovered})
             await asyncio.sleep(BEAT_SECONDS)
+
+    def _recover(self, shared: SharedCrawl) -> None:
+        """Push dead workers' requests back to the queue (counted, logged)."""
+        recovered = shared.recover()
+        if recovered:
+            self.stats.inc_value("frontier/recovered", recovered)
+            logger.warning("Requeued %(n)d requests of a dead worker", {"n": recovered})
 
     def request_left(self, request: object, spider: Spider) -> None:
         """A request this worker took is downloaded (or failed for good): no longer in flight."""
@@ -140,7 +144,7 @@ class Frontier:
             return
         try:
             self.shared.beat(busy=False)
-            self.stats.inc_value("frontier/recovered", self.shared.recover())
+            self._recover(self.shared)
             busy = self.shared.busy()
         except ERRORS as exc:
             self.failed(exc)
