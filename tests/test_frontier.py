@@ -191,6 +191,10 @@ def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
     assert set(stored(mongo)) == expected_urls()
     assert set(fetched) == {f"/news/{n}/" for n in range(ARTICLES)}
     assert max(fetched.values()) == 1  # a graceful stop finishes what it took: nothing is fetched twice
+    client = redis.Redis.from_url(redis_url)
+    assert not client.exists(f"news:{site.DOMAIN.split('.')[0]}:crawl")  # the next crawl of the site starts anew
+    keys = list(client.scan_iter("*"))
+    assert keys and all(key.startswith(b"news:endless:") and 0 < client.ttl(key) <= 3600 for key in keys)
 
 
 def test_redis_lost_mid_run_loses_no_stored_article(
