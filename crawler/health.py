@@ -91,7 +91,9 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
     reason = stats.get("finish_reason", "unknown")
     if reason not in NORMAL_END:
         health.flag(FAILED, f"run ended abnormally: {reason}")
-    if articles == 0 and not stats.get("incremental/known") and not dropped_body:
+    # A worker that joined a shared crawl (REDIS_URL) may find the others took every article: no fault.
+    joined = stats.get("frontier/seeder") == 0
+    if articles == 0 and not stats.get("incremental/known") and not dropped_body and not joined:
         health.flag(FAILED, "zero articles: nothing discovered or extracted")
     _check_fields(health, limits)
     _check_fallback(health, earlier, limits)

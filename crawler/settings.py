@@ -16,7 +16,7 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 # Credentials (MONGO_URI's password, MONITOR_WEBHOOK_URL, ...) masked in every log record of the process.
-ADDONS = {"crawler.secrets.SecretMasking": 0}
+ADDONS = {"crawler.secrets.SecretMasking": 0, "crawler.frontier.addon.SharedFrontier": 10}
 
 # Politeness: a real User-Agent with a contact address, robots.txt, AutoThrottle.
 CONTACT_URL = env_str("CONTACT_URL", "https://github.com/centralasia-news/crawler")
@@ -71,7 +71,8 @@ EXTRACTION_TIME_BUDGET_SECONDS = env_float("EXTRACTION_TIME_BUDGET_SECONDS", 10.
 # fetched again only on the revisit schedule (steps after publication).
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
-SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800}
+SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800,
+                      "crawler.frontier.seeding.FrontierSeeding": 900}  # REDIS_URL: one worker seeds
 # Discovery caps: sitemap documents per run, index levels below a configured/robots.txt
 # sitemap, entries read per sitemap (the newest kept). Feeds and listings: site config.
 DISCOVERY_MAX_SITEMAPS = env_int("DISCOVERY_MAX_SITEMAPS", DiscoveryLimits.max_sitemaps, minimum=1)
@@ -88,9 +89,8 @@ DOWNLOADER_MIDDLEWARES = {
     # the cluster slot is held only around the transfer (retries and redirects queue again).
     "crawler.frontier.politeness.ClusterPolitenessMiddleware": 950,
 }
-# Shared by the crawl workers (unset: each worker alone). Politeness then holds for the cluster;
-# a cluster slot lapses DOWNLOAD_TIMEOUT + this after a worker died holding it.
-REDIS_URL = env_str("REDIS_URL")
+# With REDIS_URL (below) politeness holds for the cluster; a cluster slot lapses
+# DOWNLOAD_TIMEOUT + this after a worker died holding it.
 POLITENESS_CLUSTER_ENABLED = env_bool("POLITENESS_CLUSTER_ENABLED", True)
 POLITENESS_TOKEN_MARGIN_SECONDS = env_float("POLITENESS_TOKEN_MARGIN_SECONDS", 30.0, minimum=0)
 # Host names that resolve to private addresses are refused where the connection takes its address.
@@ -102,7 +102,15 @@ RETRY_AFTER_MAX_SECONDS = env_float("RETRY_AFTER_MAX_SECONDS", 120.0, minimum=0)
 SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
 # The lock is a lease in the store, renewed every third of this; a dead host's lapses after it.
 SITE_LEASE_SECONDS = env_float("SITE_LEASE_SECONDS", 300.0, minimum=1)
+# One crawl, many workers: with REDIS_URL (redis://:PASSWORD@host:6379/0) every `scrapy crawl <site>`
+# joins the site's shared crawl (crawler.frontier); unset, crawls are independent (and locked per site).
+REDIS_URL = env_str("REDIS_URL")
+FRONTIER_IDLE_SECONDS = env_float("FRONTIER_IDLE_SECONDS", 10.0, minimum=0)
+FRONTIER_WORKER_TIMEOUT = env_float("FRONTIER_WORKER_TIMEOUT", 15.0, minimum=1)
+FRONTIER_SETTLE_SECONDS = env_float("FRONTIER_SETTLE_SECONDS", 30.0, minimum=0)
+FRONTIER_KEY_TTL = env_float("FRONTIER_KEY_TTL", 3600.0, minimum=60)
 EXTENSIONS = {
+    "crawler.frontier.extension.Frontier": 90,
     "crawler.extensions.site_lock.SiteLock": 100,
     "crawler.extensions.gc_tuning.GcTuning": 200,
     "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health

@@ -36,6 +36,12 @@ def test_nothing_new_is_healthy_when_articles_were_known() -> None:
     assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY
 
 
+def test_a_worker_that_joined_a_shared_crawl_and_got_no_article_is_healthy() -> None:
+    stats = {"finish_reason": "finished", "item_scraped_count": 0, "frontier/seeder": 0}
+    assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY
+    assert assess({**stats, "frontier/seeder": 1}, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
+
+
 def test_stale_site_is_degraded_after_its_cadence() -> None:
     assert assess(GOOD, [], NOW - timedelta(hours=50), NOW, Thresholds()).status == DEGRADED
     assert assess(GOOD, [], NOW - timedelta(hours=50), NOW, Thresholds(stale_hours=72)).status == HEALTHY

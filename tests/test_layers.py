@@ -21,6 +21,7 @@ from crawler.validation import ValidationConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVERS = {"pymongo", "neosqlite", "bson"}
+REDIS = {"redis", "scrapy_redis"}
 
 
 def imported(path: Path) -> set[str]:
@@ -46,6 +47,12 @@ def test_crawler_never_imports_the_pipelines(path: Path) -> None:
 def test_only_the_storage_layer_imports_a_database_driver(path: Path) -> None:
     if not path.is_relative_to(ROOT / "crawler" / "storage"):
         assert not imported(path) & DRIVERS
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(ROOT)) for p in MODULES])
+def test_only_the_frontier_imports_redis(path: Path) -> None:
+    if not path.is_relative_to(ROOT / "crawler" / "frontier"):
+        assert not imported(path) & REDIS
 
 
 def test_validation_reads_both_of_its_settings_in_one_place() -> None:

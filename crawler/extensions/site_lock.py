@@ -14,7 +14,9 @@ A second crawl of a held site closes at once with reason ``site_locked``: its ru
 ``skipped`` and raises no alert, and ``scrapy crawl`` exits 75. One that cannot take the lock (the
 store unreachable, an unwritable ``DATA_DIR`` for the file) closes with reason
 ``site_lock_unavailable`` or the storage pipeline's ``storage_unavailable`` (exit code 1).
-This is the only lock: ``deploy/run-crawl`` takes none.
+This is the only lock: ``deploy/run-crawl`` takes none. With ``REDIS_URL`` the workers of one shared
+crawl (``crawler.frontier``) hold the lease together (its holder is the crawl's id): they never refuse
+each other, a worker leaving before the crawl ends keeps it, and another crawl of the site still gets 75.
 
 Settings: ``SITE_LOCK_ENABLED``, ``SITE_LEASE_SECONDS``, ``DATA_DIR``.
 Stats: ``site_lock/refused``, ``site_lock/renew_failed``, ``site_lock/lost``.
@@ -36,6 +38,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 
+from crawler.frontier.extension import Frontier
 from crawler.health import LOCKED_REASON
 from crawler.run_record import current_run
 from crawler.storage import lease as leases
@@ -45,6 +48,7 @@ from crawler.storage.store import STORE_ERRORS, StoreUnavailable, describe_error
 __all__ = ["LOCKED_REASON", "SiteLock", "settled"]
 logger = logging.getLogger(__name__)
 UNLOCKABLE_REASON = "site_lock_unavailable"
+SHARED_HOLDER = "shared-crawl:"  # the holder of every worker of a shared crawl (REDIS_URL): its id follows
 LOST_REASON = "site_lease_lost"
 _NO_LEASE: tuple[type[BaseException], ...] = (*STORE_ERRORS, StoreUnavailable)  # a failed call, or no store
 
@@ -109,8 +113,7 @@ class SiteLock:
             self._refused = UNLOCKABLE_REASON
             return
         self._storage = storage
-        lease = leases.Lease(site, f"{socket.gethostname()}:{os.getpid()}:{current_run(self.crawler).id}",
-                             self.lease_seconds)
+        lease = leases.Lease(site, self._holder(), self.lease_seconds)
         store = await storage.open()
         try:
             if store is None:  # the storage pipeline logs why, once
@@ -131,6 +134,17 @@ class SiteLock:
         logger.info("Took the lease of %(site)s for %(seconds)gs as %(holder)s",
                     {"site": site, "seconds": lease.seconds, "holder": lease.holder})
 
+    def _holder(self) -> str:
+        """Who holds the lease: this run, or every worker of its shared crawl (``REDIS_URL``) alike."""
+        frontier = Frontier.of(self.crawler)
+        if frontier is not None and frontier.crawl_id:
+            return f"{SHARED_HOLDER}{frontier.crawl_id}"
+        return f"{socket.gethostname()}:{os.getpid()}:{current_run(self.crawler).id}"
+
+    def _shared(self) -> Frontier | None:
+        frontier = Frontier.of(self.crawler)
+        return frontier if frontier is not None and frontier.crawl_id else None
+
     async def _renew_forever(self, lease: leases.Lease) -> None:
         """Renew every third of the lease; a failed renewal is retried at the next; a lost lease stops the crawl."""
         assert self._storage is not None
@@ -140,7 +154,9 @@ class SiteLock:
             if store is None:  # closing: spider_closed releases the lease
                 return
             try:
-                renewed = await self._storage.call(leases.renew, store, lease)
+                # Workers of one shared crawl hold one lease: a renewal retakes it if a stopped worker let it go.
+                renew = leases.acquire if lease.holder.startswith(SHARED_HOLDER) else leases.renew
+                renewed = await self._storage.call(renew, store, lease)
             except STORE_ERRORS as exc:  # the next renewal may get through before the lease lapses
                 self.stats.inc_value("site_lock/renew_failed")
                 logger.warning("Could not renew the lease of %(site)s: %(error)s",
@@ -207,6 +223,9 @@ class SiteLock:
                 await self._renewing
             self._renewing = None
         lease, self._lease = self._lease, None
+        shared = self._shared()
+        if shared is not None and not shared.ended:
+            lease = None  # the shared crawl goes on without this worker: its lease stays, renewed by the others
         if lease is not None and self._storage is not None:
             try:
                 store = self._storage.store
@@ -225,6 +244,8 @@ def _describe_holder(document: dict[str, object] | None) -> str:
     """Where the site's holder runs, for the refusal's log line."""
     if not document:
         return "elsewhere"
+    if str(document.get("holder", "")).startswith(SHARED_HOLDER):
+        return f"as another shared crawl ({document['holder']})"
     host, _, rest = str(document.get("holder", "")).partition(":")
     pid = rest.partition(":")[0]
     expires = document.get("expires")

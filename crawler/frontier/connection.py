@@ -1,0 +1,34 @@
+"""Reaching Redis: the URL (``REDIS_URL``, environment or setting) and a client with timeouts.
+
+Settings: ``REDIS_URL`` (e.g. ``redis://:PASSWORD@host:6379/0``; empty: no shared crawl).
+"""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from scrapy.settings import BaseSettings
+
+from crawler.secrets import mask_uri
+
+SOCKET_TIMEOUT = 5.0  # a Redis call never blocks the crawl longer than this
+ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+
+
+def redis_url(settings: BaseSettings) -> str:
+    """The Redis URL of the shared crawl from the settings (``-s REDIS_URL=``) or the environment; empty: none."""
+    return str(settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or "").strip()
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` (bytes replies), checked with a PING: raises one of ``ERRORS`` when unreachable."""
+    client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+                                  health_check_interval=30)
+    client.ping()
+    return client
+
+
+def describe(exc: BaseException) -> str:
+    """One line about a Redis failure, with any password in it masked."""
+    return mask_uri(f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -1,0 +1,178 @@
+"""A worker of a shared crawl (``REDIS_URL`` set): joins the site's crawl in Redis as it is built (or
+stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
+requests back, keeps the spider open while any worker has work and closes it (``finished``) once
+the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
+what it holds (its items are stored) and closes with reason ``frontier_lost``.
+
+Settings: ``REDIS_URL``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
+``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
+Stats: ``frontier/seeder``, ``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
+
+from crawler.frontier.connection import ERRORS, connect, describe, redis_url
+from crawler.frontier.shared import FrontierConfig, SharedCrawl
+from crawler.secrets import mask_uri
+
+logger = logging.getLogger(__name__)
+UNAVAILABLE_REASON = "frontier_unavailable"
+LOST_REASON = "frontier_lost"
+BEAT_SECONDS = 1.0
+
+
+def _site(spider: Spider) -> str:
+    return getattr(getattr(spider, "site", None), "name", None) or spider.name
+
+
+def config_from(crawler: Crawler) -> FrontierConfig:
+    """The ``FRONTIER_*`` settings."""
+    s = crawler.settings
+    defaults = FrontierConfig()
+    return FrontierConfig(prefix=s.get("FRONTIER_KEY_PREFIX") or defaults.prefix,
+                          idle_seconds=s.getfloat("FRONTIER_IDLE_SECONDS", defaults.idle_seconds),
+                          worker_timeout=s.getfloat("FRONTIER_WORKER_TIMEOUT", defaults.worker_timeout),
+                          settle_seconds=s.getfloat("FRONTIER_SETTLE_SECONDS", defaults.settle_seconds),
+                          key_ttl=s.getfloat("FRONTIER_KEY_TTL", defaults.key_ttl))
+
+
+class Frontier:
+    def __init__(self, crawler: Crawler, shared: SharedCrawl | None) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.shared = shared  # None: Redis unreachable at start
+        self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
+        self.lost = False
+        self._idle_since: float | None = None
+        self._beating: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Frontier:
+        url = redis_url(crawler.settings)
+        if not url:
+            raise NotConfigured
+        assert crawler.spider is not None  # extensions are built after the spider
+        site = _site(crawler.spider)
+        shared: SharedCrawl | None = None
+        try:
+            shared = SharedCrawl(connect(url), site, config_from(crawler))
+            shared.join()
+        except ERRORS as exc:
+            logger.error("Cannot reach Redis at %(url)s (%(error)s); not starting",
+                         {"url": mask_uri(url), "error": describe(exc)})
+            shared = None
+        extension = cls(crawler, shared)
+        if shared is not None:
+            extension.stats.set_value("frontier/seeder", int(shared.seeder))
+            logger.info("%(role)s the shared crawl %(id)s of %(site)s as worker %(worker)s",
+                        {"role": "Started" if shared.seeder else "Joined", "id": shared.crawl_id,
+                         "site": site, "worker": shared.worker})
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.request_left, signal=signals.request_left_downloader)
+        return extension
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Frontier | None:
+        """The crawl's frontier extension; None without ``REDIS_URL``."""
+        return crawler.get_extension(cls)
+
+    @property
+    def crawl_id(self) -> str | None:
+        """The shared crawl's id (the same for every worker of it); None when Redis was unreachable."""
+        return self.shared.crawl_id if self.shared is not None else None
+
+    def failed(self, exc: BaseException) -> None:
+        """Count (and log once) a Redis call that failed mid-run."""
+        self.stats.inc_value("frontier/redis_errors")
+        if not self.lost:
+            self.lost = True
+            logger.error("Lost Redis (%(error)s): finishing this worker's own requests alone", {"error": describe(exc)})
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.shared is None:
+            raise CloseSpider(UNAVAILABLE_REASON)
+        self._beating = asyncio.ensure_future(self._beat_forever(self.shared))
+
+    async def _beat_forever(self, shared: SharedCrawl) -> None:
+        while True:
+            engine = self.crawler.engine
+            try:
+                busy = engine is not None and not (engine.downloader.active == set() and engine.scraper.slot is not None
+                                                   and engine.scraper.slot.is_idle())
+                shared.beat(busy)
+                self._recover(shared)
+            except ERRORS as exc:
+                self.failed(exc)
+            else:
+                if self.lost:
+                    self.lost = False
+                    logger.warning("Reached Redis again")
+            await asyncio.sleep(BEAT_SECONDS)
+
+    def _recover(self, shared: SharedCrawl) -> None:
+        """Push dead workers' requests back to the queue (counted, logged)."""
+        recovered = shared.recover()
+        if recovered:
+            self.stats.inc_value("frontier/recovered", recovered)
+            logger.warning("Requeued %(n)d requests of a dead worker", {"n": recovered})
+
+    def request_left(self, request: object, spider: Spider) -> None:
+        """A request this worker took is downloaded (or failed for good): no longer in flight."""
+        from crawler.frontier.scheduler import FRONTIER_ID_META  # the scheduler imports this module
+
+        request_id = getattr(request, "meta", {}).get(FRONTIER_ID_META)
+        if request_id and self.shared is not None:
+            try:
+                self.shared.finished(request_id)
+            except ERRORS as exc:
+                self.failed(exc)
+
+    def spider_idle(self, spider: Spider) -> None:
+        """Keep the worker while the shared crawl has work; end it after the crawl was idle long enough."""
+        if self.shared is None:
+            return
+        try:
+            self.shared.beat(busy=False)
+            self._recover(self.shared)
+            busy = self.shared.busy()
+        except ERRORS as exc:
+            self.failed(exc)
+            raise CloseSpider(LOST_REASON) from None
+        now = time.monotonic()
+        if busy:
+            self._idle_since = None
+            raise DontCloseSpider
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.shared.config.idle_seconds:
+            raise DontCloseSpider
+        self.ended = True
+        logger.info("The shared crawl %(id)s is over", {"id": self.shared.crawl_id})
+
+    async def leave(self) -> None:
+        """Stop beating and leave the crawl (the scheduler calls it at close, after the pipelines' flush)."""
+        if self._beating is not None:
+            self._beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beating
+            self._beating = None
+        if self.shared is None:
+            return
+        try:
+            requeued = self.shared.leave(self.ended)
+        except ERRORS as exc:
+            self.failed(exc)
+            return
+        if requeued:
+            self.stats.inc_value("frontier/requeued_at_close", requeued)

@@ -1,0 +1,205 @@
+"""The keys of one shared crawl of a site in Redis, and every call on them (blocking, loopback-fast).
+
+``<prefix>:<site>:crawl`` names the running crawl (its id, taken with ``SET NX`` by the worker that
+seeds it); the crawl's own keys are ``<prefix>:<site>:<id>:...``: ``queue`` (a sorted set of
+serialized requests, highest priority first), ``seen`` (article keys and request fingerprints),
+``workers``, and per worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
+``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
+the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
+heartbeat lapsed has both of these pushed back to the queue by whoever notices. Every key expires
+``key_ttl`` after the last live worker's last beat. Requests are stored without credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+ID_LENGTH = 16  # hex characters of the id that starts every queued entry (entries are unique)
+SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie")
+
+# Atomically take the best entry to this worker's in-flight hash (its score kept for a requeue).
+_POP = """
+local entry = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #entry == 0 then return false end
+redis.call('ZREM', KEYS[1], entry[1])
+redis.call('HSET', KEYS[2], string.sub(entry[1], 1, tonumber(ARGV[1])), entry[2] .. '|' .. entry[1])
+return entry[1]
+"""
+# Atomically push a worker's in-flight and recently done entries back to the queue; forget the worker.
+_REQUEUE = """
+local n = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
+  local bar = string.find(value, '|', 1, true)
+  redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+  n = n + 1
+end
+for _, value in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  local bar = string.find(value, '|', 1, true)
+  redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+  n = n + 1
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
+redis.call('SREM', KEYS[4], ARGV[1])
+return n
+"""
+
+
+@dataclass(frozen=True)
+class FrontierConfig:
+    """How a worker takes part in a shared crawl (settings ``FRONTIER_*``)."""
+
+    prefix: str = "news"
+    idle_seconds: float = 10.0  # the whole cluster idle this long: the crawl is over
+    worker_timeout: float = 15.0  # a worker silent this long is dead: its requests go back
+    settle_seconds: float = 30.0  # a finished request's item is stored by then (storage flush)
+    key_ttl: float = 3600.0  # keys live this long after the last beat
+
+
+def worker_id() -> str:
+    """This process, as other workers see it (host, pid, a random part)."""
+    return f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+
+
+def without_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    """A request's dict without credential headers or a proxy's password (never written to Redis)."""
+    headers = {k: v for k, v in (data.get("headers") or {}).items()
+               if (k.encode() if isinstance(k, str) else k).lower() not in {h.lower() for h in SECRET_HEADERS}}
+    meta = {k: v for k, v in (data.get("meta") or {}).items() if k != "proxy" and "auth" not in k.lower()}
+    return {**data, "headers": headers, "meta": meta}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+class SharedCrawl:
+    """One worker's handle on the shared crawl of ``site``."""
+
+    def __init__(self, client: redis.Redis, site: str, config: FrontierConfig, worker: str | None = None) -> None:
+        self.client = client
+        self.site = site
+        self.config = config
+        self.worker = worker or worker_id()
+        self.pointer = f"{config.prefix}:{site}:crawl"
+        self.crawl_id = ""
+        self.seeder = False
+        self._pop = client.register_script(_POP)
+        self._requeue = client.register_script(_REQUEUE)
+
+    def key(self, name: str, worker: str | None = None) -> str:
+        """A key of this crawl (``name``, or ``name:<worker>``)."""
+        return f"{self.config.prefix}:{self.site}:{self.crawl_id}:{name}" + (f":{worker}" if worker else "")
+
+    # -- joining and beating ------------------------------------------------------------------------
+    def join(self) -> None:
+        """Start the site's crawl (this worker seeds it) or join the running one."""
+        ttl = int(self.config.key_ttl)
+        while not self.crawl_id:
+            candidate = uuid.uuid4().hex[:12]
+            if self.client.set(self.pointer, candidate, nx=True, ex=ttl):
+                self.crawl_id, self.seeder = candidate, True
+            else:
+                current = self.client.get(self.pointer)
+                self.crawl_id = _text(current) if current else ""  # gone meanwhile: try again
+        self.client.sadd(self.key("workers"), self.worker)
+        self.beat(busy=True)
+
+    def beat(self, busy: bool) -> None:
+        """Say this worker lives (and whether its engine has work); keep the crawl's keys alive."""
+        ttl = int(self.config.key_ttl)
+        with self.client.pipeline() as pipe:
+            pipe.set(self.key("hb", self.worker), 1, px=int(self.config.worker_timeout * 1000))
+            if busy:
+                pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
+            else:
+                pipe.delete(self.key("busy", self.worker))
+            pipe.zremrangebyscore(self.key("done", self.worker), "-inf", f"({time.time() - self.config.settle_seconds}")
+            for name in ("queue", "seen", "workers"):
+                pipe.expire(self.key(name), ttl)
+            pipe.expire(self.key("inflight", self.worker), ttl)
+            pipe.expire(self.key("done", self.worker), ttl)
+            pipe.execute()
+        if self.client.get(self.pointer) == self.crawl_id.encode():
+            self.client.expire(self.pointer, ttl)
+
+    # -- requests -----------------------------------------------------------------------------------
+    def admit(self, key: str) -> bool:
+        """Whether ``key`` (an article or a request fingerprint) is new to the whole crawl (it is now seen)."""
+        return bool(self.client.sadd(self.key("seen"), key))
+
+    def push(self, data: dict[str, Any], priority: int) -> None:
+        """Queue a serialized request (a dict of ``Request.to_dict``)."""
+        entry = uuid.uuid4().hex[:ID_LENGTH].encode() + pickle.dumps(without_secrets(data), protocol=5)
+        self.client.zadd(self.key("queue"), {entry: -priority})
+
+    def pop(self) -> tuple[str, dict[str, Any]] | None:
+        """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty."""
+        entry = self._pop(keys=[self.key("queue"), self.key("inflight", self.worker)], args=[ID_LENGTH])
+        if not entry:
+            return None
+        data: dict[str, Any] = pickle.loads(entry[ID_LENGTH:])  # written by workers of this crawl
+        return entry[:ID_LENGTH].decode(), data
+
+    def finished(self, request_id: str) -> None:
+        """A request left the downloader: done, kept ``settle`` seconds in case this worker dies before storing."""
+        inflight, done = self.key("inflight", self.worker), self.key("done", self.worker)
+        value = self.client.hget(inflight, request_id)
+        if value is not None:
+            with self.client.pipeline() as pipe:
+                pipe.zadd(done, {_bytes(value): time.time()})
+                pipe.hdel(inflight, request_id)
+                pipe.execute()
+
+    def queued(self) -> int:
+        """Requests waiting in the shared queue."""
+        return int(self.client.zcard(self.key("queue")))
+
+    # -- the cluster --------------------------------------------------------------------------------
+    def requeue(self, worker: str) -> int:
+        """Push ``worker``'s in-flight and recently done requests back to the queue and forget it."""
+        return int(self._requeue(keys=[self.key("queue"), self.key("inflight", worker), self.key("done", worker),
+                                       self.key("workers"), self.key("busy", worker)], args=[worker]))
+
+    def recover(self) -> int:
+        """Requeue the requests of every worker whose heartbeat lapsed; how many went back."""
+        recovered = 0
+        for raw in self.client.smembers(self.key("workers")):
+            worker = _text(raw)
+            if worker != self.worker and not self.client.exists(self.key("hb", worker)):
+                recovered += self.requeue(worker)
+        return recovered
+
+    def busy(self) -> bool:
+        """Whether the crawl has work: queued requests, or a live worker with requests in flight or work in hand."""
+        if self.queued():
+            return True
+        for raw in self.client.smembers(self.key("workers")):
+            worker = _text(raw)
+            if worker != self.worker and (self.client.exists(self.key("busy", worker))
+                                          or self.client.hlen(self.key("inflight", worker))):
+                return True
+        return bool(self.client.hlen(self.key("inflight", self.worker)))
+
+    def leave(self, ended: bool) -> int:
+        """Leave the crawl: unfinished requests go back (a stopped worker never wipes the queue); when the
+        crawl ended, the site's pointer to it goes so the next ``scrapy crawl`` starts a new one."""
+        with self.client.pipeline() as pipe:
+            pipe.delete(self.key("hb", self.worker))
+            pipe.delete(self.key("done", self.worker))  # the storage pipeline has flushed by now
+            pipe.execute()
+        requeued = self.requeue(self.worker)
+        if ended and self.client.get(self.pointer) == self.crawl_id.encode():
+            self.client.delete(self.pointer)
+        return requeued

@@ -1,0 +1,226 @@
+"""One crawl, many workers (``REDIS_URL``): real ``scrapy crawl`` workers on a generated site served
+slowly on loopback, a real ``redis-server`` and nx-27017. A worker SIGKILLed mid-run loses nothing
+(its taken requests go back), a worker stopped gracefully leaves the queue to the others, all exit
+by themselves once the shared crawl is done, and an unreachable Redis is one clear line and exit 1."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests import endless_site as site
+from tests.conftest import free_port
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, require_e2e, run_crawl
+from tests.replica.server import running
+
+ARTICLES = 90
+PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
+WORKER = ["ROBOTSTXT_OBEY=0", "BROWSER_ENABLED=0", "EXTRACTION_WORKERS=0", "FRONTIER_IDLE_SECONDS=2",
+          "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def redis_url(redis_server: subprocess.Popen[bytes]) -> str:
+    return str(redis_server.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def redis_server() -> Iterator[subprocess.Popen[bytes]]:
+    """A throwaway redis-server on a free loopback port (no persistence), SIGKILLed afterwards; its URL
+    is ``process.url``."""
+    require_e2e("redis-server")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        process.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+class SlowHandler(site.EndlessHandler):
+    def do_GET(self) -> None:
+        if self.path.startswith("/news/"):
+            time.sleep(PAGE_SECONDS)
+        super().do_GET()
+
+
+@contextmanager
+def slow_site() -> Iterator[tuple[str, Counter[str]]]:
+    """The generated site (one gzipped sitemap of ``ARTICLES`` articles): its base URL and requests per path."""
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHandler)
+    server.requests = Counter()  # type: ignore[attr-defined]
+    server.big = site.big_sitemap(ARTICLES)  # type: ignore[attr-defined]
+    with running(server):
+        yield f"http://127.0.0.1:{server.server_port}", server.requests  # type: ignore[attr-defined]
+
+
+def start_worker(config: Path, base_url: str, env: dict[str, str],
+                 settings: list[str] = WORKER) -> subprocess.Popen[str]:
+    """One worker: the real ``scrapy crawl news`` with its own DATA_DIR, in the background."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-a", f"base_url={base_url}",
+               "-a", "since=2020-01-01"]
+    for setting in [*FAST, *settings]:
+        command += ["-s", setting]
+    full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
+    full_env.update(DATA_DIR=tempfile.mkdtemp(prefix="crawl-data-"), **env)
+    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+
+
+def config(tmp_path: Path) -> Path:
+    return site.write_config(tmp_path, f'sitemaps = ["https://{site.DOMAIN}/big-sitemap.xml.gz"]', robots=False)
+
+
+def wait_for_articles(requests: Counter[str], n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while sum(c for p, c in requests.items() if p.startswith("/news/")) < n:
+        assert time.monotonic() < deadline, f"the workers fetched too little: {requests}"
+        time.sleep(0.05)
+
+
+def wait_until_holding(url: str, worker: subprocess.Popen[str], timeout: float = 60) -> int:
+    """Until ``worker`` holds requests in flight in the shared crawl (its in-flight hash in Redis); how many."""
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        held = sum(int(client.hlen(key)) for key in client.scan_iter(f"news:endless:*:inflight:*.{worker.pid}.*"))
+        if held:
+            return held
+        assert time.monotonic() < deadline and worker.poll() is None, "the worker never took a request"
+        time.sleep(0.05)
+
+
+def finish(workers: list[subprocess.Popen[str]], timeout: float = 90) -> list[tuple[int, str]]:
+    """Each worker's exit code and log, once it exited by itself (killed after ``timeout``: a failure)."""
+    results = []
+    for worker in workers:
+        try:
+            _, log = worker.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            _, log = worker.communicate()
+            pytest.fail(f"a worker never exited by itself: {log[-3000:]}")
+        results.append((worker.returncode, log))
+    return results
+
+
+def stored(mongo: MongoTarget) -> Counter[str]:
+    return Counter(doc["url"] for doc in mongo.db.articles.find({}, {"url": 1}))
+
+
+def expected_urls() -> set[str]:
+    return {f"https://{site.DOMAIN}/news/{n}/" for n in range(ARTICLES)}
+
+
+def test_a_killed_worker_loses_nothing_and_the_others_end_by_themselves(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    env = mongo.env(REDIS_URL=redis_url)
+    with slow_site() as (base_url, requests):
+        workers = [start_worker(config(tmp_path), base_url, env)]
+        wait_for_articles(requests, 1)  # the first seeds; the others join its crawl
+        workers += [start_worker(config(tmp_path), base_url, env) for _ in range(2)]
+        wait_for_articles(requests, 20)
+        victim = workers.pop(1)
+        wait_until_holding(redis_url, victim)
+        time.sleep(1)  # it fetched a few and holds more
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate()
+        results = finish(workers)
+        fetched = Counter({p: c for p, c in requests.items() if p.startswith("/news/")})
+    for code, log in results:
+        assert code == 0, log[-3000:]
+        assert "Traceback" not in log, log[-5000:]
+    requeued = sum(int(n) for _, log in results for n in re.findall(r"Requeued (\d+) requests of a dead worker", log))
+    assert requeued > 0, "no worker took the dead one's requests back"
+    documents = stored(mongo)
+    assert set(documents) == expected_urls()
+    assert max(documents.values()) == 1
+    assert len(fetched) == ARTICLES
+    # Fetched twice: only what the dead worker held (taken, or finished in its last settle seconds).
+    assert sum(c - 1 for c in fetched.values()) <= requeued, fetched
+
+
+def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    env = mongo.env(REDIS_URL=redis_url)
+    with slow_site() as (base_url, requests):
+        workers = [start_worker(config(tmp_path), base_url, env)]
+        wait_for_articles(requests, 1)
+        workers.append(start_worker(config(tmp_path), base_url, env))
+        wait_for_articles(requests, 20)
+        # The shared crawl holds the site's lease for all its workers: a crawl outside it is still refused.
+        alone = run_crawl("news", f"config={config(tmp_path)}", f"base_url={base_url}", env=mongo.env(),
+                          settings=WORKER, timeout=60)
+        assert alone.returncode == 75, alone.stderr[-3000:]
+        workers[0].send_signal(signal.SIGINT)
+        stopped, rest = finish(workers)
+        fetched = Counter({p: c for p, c in requests.items() if p.startswith("/news/")})
+    assert rest[0] == 0, rest[1][-3000:]
+    assert "Traceback" not in stopped[1] + rest[1]
+    assert set(stored(mongo)) == expected_urls()
+    assert set(fetched) == {f"/news/{n}/" for n in range(ARTICLES)}
+    assert max(fetched.values()) == 1  # a graceful stop finishes what it took: nothing is fetched twice
+    client = redis.Redis.from_url(redis_url)
+    assert not client.exists(f"news:{site.DOMAIN.split('.')[0]}:crawl")  # the next crawl of the site starts anew
+    keys = list(client.scan_iter("*"))
+    assert keys and all(key.startswith(b"news:endless:") and 0 < client.ttl(key) <= 3600 for key in keys)
+
+
+def test_redis_lost_mid_run_loses_no_stored_article(
+    redis_server: subprocess.Popen[bytes], mongo: MongoTarget, tmp_path: Path
+) -> None:
+    env = mongo.env(REDIS_URL=str(redis_server.url))  # type: ignore[attr-defined]
+    with slow_site() as (base_url, requests):
+        worker = start_worker(config(tmp_path), base_url, env)
+        wait_for_articles(requests, 10)
+        redis_server.kill()
+        [(code, log)] = finish([worker])
+        fetched = {p for p in requests if p.startswith("/news/")}
+    assert code == 1, log[-3000:]  # the run did not finish the crawl: failed, not healthy
+    assert "Traceback" not in log, log[-5000:]
+    assert "Lost Redis" in log
+    # Every page it fetched (those in flight when Redis went included) was stored.
+    assert {f"https://{site.DOMAIN}{p}" for p in fetched} == set(stored(mongo))
+
+
+def test_redis_unreachable_at_start_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    url = f"redis://:s3cret-pass@127.0.0.1:{free_port()}/0"
+    result = run_crawl("news", f"config={config(tmp_path)}", "base_url=http://127.0.0.1:9", env={"REDIS_URL": url},
+                       settings=[*WORKER, "STORAGE_ENABLED=0"], timeout=60)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    lines = [line for line in result.stderr.splitlines() if "Cannot reach Redis" in line]
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert "redis://:***@127.0.0.1" in lines[0]
+    assert "s3cret-pass" not in result.stderr
