@@ -105,6 +105,7 @@ SITE_LEASE_SECONDS = env_float("SITE_LEASE_SECONDS", 300.0, minimum=1)
 # One crawl, many workers: with REDIS_URL (redis://:PASSWORD@host:6379/0) every `scrapy crawl <site>`
 # joins the site's shared crawl (crawler.frontier); unset, crawls are independent (and locked per site).
 REDIS_URL = env_str("REDIS_URL")
+FRONTIER_ENABLED = env_bool("FRONTIER_ENABLED", True)  # 0: REDIS_URL shares politeness only
 FRONTIER_IDLE_SECONDS = env_float("FRONTIER_IDLE_SECONDS", 10.0, minimum=0)
 FRONTIER_WORKER_TIMEOUT = env_float("FRONTIER_WORKER_TIMEOUT", 15.0, minimum=1)
 FRONTIER_SETTLE_SECONDS = env_float("FRONTIER_SETTLE_SECONDS", 30.0, minimum=0)

@@ -297,7 +297,10 @@ def start_crawl(config: Path, port: int, data_dir: Path, env: dict[str, str]) ->
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}",
                "-a", f"base_url=http://127.0.0.1:{port}", *(arg for s in settings for arg in ("-s", s))]
     full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
-    full_env.update({**store_env(data_dir=data_dir), "SITE_LOCK_ENABLED": "0", "BROWSER_ENABLED": "0", **env})
+    # FRONTIER_ENABLED=0: each worker crawls the whole site alone (more contention to measure); the
+    # shared crawl has its own tests (tests/test_frontier.py).
+    full_env.update({**store_env(data_dir=data_dir), "SITE_LOCK_ENABLED": "0", "BROWSER_ENABLED": "0",
+                     "FRONTIER_ENABLED": "0", **env})
     return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, stdin=subprocess.DEVNULL)
 

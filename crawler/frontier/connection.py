@@ -21,6 +21,12 @@ def redis_url(settings: BaseSettings) -> str:
     return str(settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or "").strip()
 
 
+def shared_crawl_url(settings: BaseSettings) -> str:
+    """``REDIS_URL`` when crawls join shared ones (``FRONTIER_ENABLED``, default on); empty otherwise.
+    Off, a worker still shares politeness through ``REDIS_URL`` but crawls alone."""
+    return redis_url(settings) if settings.getbool("FRONTIER_ENABLED", True) else ""
+
+
 def connect(url: str) -> redis.Redis:
     """A client for ``url`` (bytes replies), checked with a PING: raises one of ``ERRORS`` when unreachable."""
     client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,

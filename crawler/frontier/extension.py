@@ -4,7 +4,7 @@ requests back, keeps the spider open while any worker has work and closes it (``
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
 what it holds (its items are stored) and closes with reason ``frontier_lost``.
 
-Settings: ``REDIS_URL``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
+Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
 Stats: ``frontier/seeder``, ``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``.
 """
@@ -20,7 +20,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.frontier.connection import ERRORS, connect, describe, redis_url
+from crawler.frontier.connection import ERRORS, connect, describe, shared_crawl_url
 from crawler.frontier.shared import FrontierConfig, SharedCrawl
 from crawler.secrets import mask_uri
 
@@ -58,7 +58,7 @@ class Frontier:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
-        url = redis_url(crawler.settings)
+        url = shared_crawl_url(crawler.settings)
         if not url:
             raise NotConfigured
         assert crawler.spider is not None  # extensions are built after the spider

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.frontier.connection import redis_url
+from crawler.frontier.connection import shared_crawl_url
 from crawler.frontier.extension import Frontier
 
 
@@ -22,7 +22,7 @@ class FrontierSeeding:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierSeeding:
-        if not redis_url(crawler.settings):
+        if not shared_crawl_url(crawler.settings):
             raise NotConfigured
         return cls(crawler)
 
