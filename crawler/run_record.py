@@ -1,10 +1,18 @@
 """The ``crawl_runs`` document: one per run, with its outcome and stats; and the run itself
-(:func:`current_run`: its id names the run document and the run's spool and quarantine files)."""
+(:func:`current_run`: its id names the run document and the run's spool and quarantine files).
+
+A shared crawl (``REDIS_URL``) has one document for all its workers (``_id``: the crawl id): each
+worker's part under ``workers.<run id>`` (its host, pid, times, close reason, outcome, health and
+stats) and, at the top, the whole crawl so far (:func:`crawl_document`): the parts' stats merged
+(counts summed; peaks, ``start_time`` and ``finish_time`` as the extremes), the close reason of the
+worker that saw the crawl end (else of the last to close), the outcome of those, and the articles
+stored by all."""
 
 from __future__ import annotations
 
 import uuid
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,4 +75,70 @@ def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
         "host": host,
         "pid": pid,
         "stats": _safe_stats(stats),
+    }
+
+
+def worker_part(run_id: str, worker: str | None, reason: str, started_at: datetime, stats: dict[str, Any],
+                host: str, pid: int, ended: bool) -> dict[str, Any]:
+    """One worker's part of a shared crawl's document (its own close reason, outcome and stats)."""
+    return {
+        "run": run_id,
+        "worker": worker,
+        "host": host,
+        "pid": pid,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC),
+        "finish_reason": reason,
+        "ended": ended,  # this worker saw the whole crawl over
+        "outcome": outcome(reason, stats),
+        "articles_stored": stats.get("storage/inserted", 0) + stats.get("storage/updated", 0),
+        "stats": _safe_stats(stats),
+    }
+
+
+def _peak(key: str) -> bool:
+    """A stat that is one worker's peak or span, merged as the largest, not a sum."""
+    return key.endswith("/max") or key in ("memusage/startup", "elapsed_time_seconds")
+
+
+def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Stats of the whole crawl from its workers' (oldest part first): numbers summed, peaks and
+    ``finish_time`` the largest, ``start_time`` the smallest, anything else the last part's."""
+    merged: dict[str, Any] = {}
+    for stats in parts:
+        for key, value in stats.items():
+            old = merged.get(key)
+            if old is None or isinstance(value, bool) or isinstance(old, bool):
+                merged[key] = value
+            elif isinstance(value, datetime) and isinstance(old, datetime):
+                merged[key] = min(old, value) if key == "start_time" else max(old, value)
+            elif isinstance(value, (int, float)) and isinstance(old, (int, float)):
+                merged[key] = max(old, value) if _peak(key) else old + value
+            else:
+                merged[key] = value
+    return merged
+
+
+def crawl_document(current: dict[str, Any] | None, base: dict[str, Any], key: str | None = None,
+                   part: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A shared crawl's document with ``part`` stored as ``workers.<key>`` (none: as it is), the top fields
+    recomputed from all parts; ``base`` gives ``spider``, ``site`` and ``args``."""
+    parts = dict((current or {}).get("workers", {}))
+    if key is not None and part is not None:
+        parts[key] = part
+    ordered = sorted(parts.values(), key=lambda p: p["finished_at"])
+    stats = merge_stats(p["stats"] for p in ordered)
+    ending = [p for p in ordered if p.get("ended")]
+    reason = (ending or ordered)[-1]["finish_reason"] if ordered else "unknown"
+    stats["finish_reason"] = reason
+    return {
+        **base,
+        "started_at": min((p["started_at"] for p in ordered), default=datetime.now(UTC)),
+        "finished_at": max((p["finished_at"] for p in ordered), default=datetime.now(UTC)),
+        "finish_reason": reason,
+        "outcome": outcome(reason, stats),
+        "articles_stored": sum(p["articles_stored"] for p in ordered),
+        "workers": parts,
+        "stats": stats,
+        **({"health": current["health"]} if current and "health" in current else {}),
     }

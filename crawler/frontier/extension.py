@@ -2,7 +2,9 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``.
+what it holds (its items are stored) and closes with reason ``frontier_lost``. The seeder's ``-a since``,
+``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
+and closes with reason ``frontier_args_conflict`` (exit 1).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
@@ -15,23 +17,39 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from crawler.frontier.connection import ERRORS, connect, describe, shared_crawl_url
-from crawler.frontier.shared import FrontierConfig, SharedCrawl
+from crawler.frontier.shared import ArgsConflict, FrontierConfig, SharedCrawl
 from crawler.secrets import mask_uri
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_REASON = "frontier_unavailable"
 LOST_REASON = "frontier_lost"
+ARGS_REASON = "frontier_args_conflict"
 BEAT_SECONDS = 1.0
 
 
 def _site(spider: Spider) -> str:
     return getattr(getattr(spider, "site", None), "name", None) or spider.name
+
+
+def crawl_args(spider: Spider) -> dict[str, Any]:
+    """The spider arguments that must be the same for every worker of a crawl (``since``, ``limit``, ``sources``)."""
+    args = getattr(spider, "args", None)
+    if args is None:
+        return {}
+    since = getattr(args, "since", None)
+    return {"since": since.date().isoformat() if since else None, "limit": getattr(args, "limit", None),
+            "sources": sorted(getattr(args, "sources", ()))}
+
+
+def _describe_args(args: dict[str, Any]) -> str:
+    return " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in sorted(args.items()))
 
 
 def config_from(crawler: Crawler) -> FrontierConfig:
@@ -50,7 +68,8 @@ class Frontier:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
-        self.shared = shared  # None: Redis unreachable at start
+        self.shared = shared  # None: Redis unreachable at start, or this worker's arguments conflicted
+        self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
         self.lost = False
         self._idle_since: float | None = None
@@ -64,14 +83,22 @@ class Frontier:
         assert crawler.spider is not None  # extensions are built after the spider
         site = _site(crawler.spider)
         shared: SharedCrawl | None = None
+        refused = UNAVAILABLE_REASON
+        mine = crawl_args(crawler.spider)
         try:
             shared = SharedCrawl(connect(url), site, config_from(crawler))
-            shared.join()
+            shared.join(mine)
         except ERRORS as exc:
             logger.error("Cannot reach Redis at %(url)s (%(error)s); not starting",
                          {"url": mask_uri(url), "error": describe(exc)})
             shared = None
+        except ArgsConflict as exc:
+            logger.error("The shared crawl of %(site)s runs with %(theirs)s, this worker has %(mine)s: not joining "
+                         "(start it with the crawl's -a values, or after the crawl ends)",
+                         {"site": site, "theirs": _describe_args(exc.crawl_args), "mine": _describe_args(mine)})
+            shared, refused = None, ARGS_REASON
         extension = cls(crawler, shared)
+        extension.refused = refused if shared is None else ""
         if shared is not None:
             extension.stats.set_value("frontier/seeder", int(shared.seeder))
             logger.info("%(role)s the shared crawl %(id)s of %(site)s as worker %(worker)s",
@@ -99,9 +126,25 @@ class Frontier:
             self.lost = True
             logger.error("Lost Redis (%(error)s): finishing this worker's own requests alone", {"error": describe(exc)})
 
+    @property
+    def worker(self) -> str | None:
+        """This worker's id in the shared crawl; None when it did not join."""
+        return self.shared.worker if self.shared is not None else None
+
+    def recorded(self) -> bool | None:
+        """This worker's part of the crawl's run record is written: whether it was the last worker to write its
+        part (None: unknown, Redis failed or this worker did not join)."""
+        if self.shared is None:
+            return None
+        try:
+            return self.shared.recorded()
+        except ERRORS as exc:
+            self.failed(exc)
+            return None
+
     def spider_opened(self, spider: Spider) -> None:
         if self.shared is None:
-            raise CloseSpider(UNAVAILABLE_REASON)
+            raise CloseSpider(self.refused or UNAVAILABLE_REASON)
         self._beating = asyncio.ensure_future(self._beat_forever(self.shared))
 
     async def _beat_forever(self, shared: SharedCrawl) -> None:

@@ -4,12 +4,15 @@ Redis, taken reliably (into this worker's in-flight hash until it left the downl
 Each article is fetched once across the workers: an article request (``ARTICLE_URL_META``) is queued
 only if its canonical URL is new to the crawl (a browser re-render counts apart; retries and
 redirects of an admitted one pass); other requests go through a shared fingerprint filter unless
-``dont_filter``. Once this worker's spider reached ``-a limit`` (counted per worker), discovery
-requests it takes are dropped, as ``DiscoveryLimitScheduler`` does. A request Redis cannot take
+``dont_filter``. ``-a limit`` holds for the whole crawl: an article request is admitted only while the
+crawl admitted fewer than ``limit`` articles (counted in Redis, atomically with the seen set; browser
+re-renders, retries and redirects of an admitted one do not count), so the workers together fetch at
+most ``limit`` article pages; past it the request is dropped (``discovery/skipped/limit``), and so are the
+discovery requests workers take (as ``DiscoveryLimitScheduler`` does). A request Redis cannot take
 (Redis lost, or a callback that is no spider method) stays in this worker's memory.
 
 Stats: ``frontier/pushed``, ``frontier/popped``, ``frontier/duplicates``, ``frontier/local``,
-``frontier/bad_requests``, ``discovery/skipped/limit_reached``.
+``frontier/bad_requests``, ``discovery/skipped/limit_reached``, ``discovery/skipped/limit``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class FrontierScheduler(BaseScheduler):
         self.frontier = frontier
         self.local: deque[Request] = deque()
         self.spider: Spider | None = None
+        self.limit: int | None = None  # -a limit: article pages for the whole crawl
+        self.limit_reached = False  # the whole crawl admitted ``limit`` articles
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -54,6 +59,7 @@ class FrontierScheduler(BaseScheduler):
 
     def open(self, spider: Spider) -> Deferred[None] | None:
         self.spider = spider
+        self.limit = getattr(getattr(spider, "args", None), "limit", None)
         return None
 
     def close(self, reason: str) -> Deferred[None] | None:
@@ -82,6 +88,25 @@ class FrontierScheduler(BaseScheduler):
             return None
         return "f:" + self.crawler.request_fingerprinter.fingerprint(request).hex()
 
+    def _admit(self, key: str) -> int:
+        """1: ``key`` is new to the crawl (now seen); 0: seen already; -1: an article past the crawl's limit."""
+        shared = self.frontier.shared
+        assert shared is not None
+        if key.startswith("a:") and not key.endswith("|browser"):  # a re-render is the same article
+            return shared.admit_article(key, self.limit)
+        return int(shared.admit(key))
+
+    def _crawl_limit_reached(self) -> bool:
+        """Whether the whole crawl admitted ``-a limit`` articles (asked of Redis until it did)."""
+        shared = self.frontier.shared
+        if self.limit_reached or self.limit is None or shared is None:
+            return self.limit_reached
+        try:
+            self.limit_reached = shared.articles() >= self.limit
+        except ERRORS as exc:
+            self.frontier.failed(exc)
+        return self.limit_reached
+
     def enqueue_request(self, request: Request) -> bool:
         shared = self.frontier.shared
         if shared is None:
@@ -89,8 +114,13 @@ class FrontierScheduler(BaseScheduler):
             return True
         try:
             key = self._admit_key(request)
-            if key is not None and not shared.admit(key):
+            admitted = 1 if key is None else self._admit(key)
+            if admitted == 0:
                 self.stats.inc_value("frontier/duplicates")
+                return False
+            if admitted < 0:
+                self.limit_reached = True
+                self.stats.inc_value("discovery/skipped/limit")
                 return False
             if key is not None and key.startswith("a:"):
                 request.meta[ADMITTED_META] = True
@@ -115,7 +145,8 @@ class FrontierScheduler(BaseScheduler):
             request = self.local.popleft() if self.local else self._pop()
             if request is None:
                 return None
-            if request.meta.get(DISCOVERY_META) and getattr(self.spider, "limit_reached", False):
+            if request.meta.get(DISCOVERY_META) and (getattr(self.spider, "limit_reached", False)
+                                                     or self._crawl_limit_reached()):
                 self.stats.inc_value("discovery/skipped/limit_reached")
                 self._finished(request)
                 continue

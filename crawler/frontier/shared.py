@@ -3,7 +3,10 @@
 ``<prefix>:<site>:crawl`` names the running crawl (its id, taken with ``SET NX`` by the worker that
 seeds it); the crawl's own keys are ``<prefix>:<site>:<id>:...``: ``queue`` (a sorted set of
 serialized requests, highest priority first), ``seen`` (article keys and request fingerprints),
-``workers``, and per worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
+``workers``, ``args`` (the seeder's ``-a since/limit/sources``, JSON: a worker with others is refused),
+``articles`` (article requests admitted, against ``-a limit`` for the whole crawl), ``recording`` (workers
+whose run record part is not written yet: the last to write it judges and alerts), and per worker
+``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
 ``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
 the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
 heartbeat lapsed has both of these pushed back to the queue by whoever notices. Every key expires
@@ -12,6 +15,7 @@ heartbeat lapsed has both of these pushed back to the queue by whoever notices. 
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import socket
@@ -50,6 +54,24 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 redis.call('SREM', KEYS[4], ARGV[1])
 return n
 """
+# Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted:
+# 1 admitted, 0 seen already, -1 over the limit. One script, so two workers never both take the last place.
+_ADMIT_ARTICLE = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local limit = tonumber(ARGV[2])
+if limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= limit then return -1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
+
+class ArgsConflict(Exception):
+    """A worker's spider arguments differ from those the shared crawl was started with."""
+
+    def __init__(self, crawl_args: dict[str, Any]) -> None:
+        super().__init__(json.dumps(crawl_args, sort_keys=True))
+        self.crawl_args = crawl_args
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,7 @@ class SharedCrawl:
         self.crawl_id = ""
         self.seeder = False
         self._pop = client.register_script(_POP)
+        self._admit_article = client.register_script(_ADMIT_ARTICLE)
         self._requeue = client.register_script(_REQUEUE)
 
     def key(self, name: str, worker: str | None = None) -> str:
@@ -103,17 +126,29 @@ class SharedCrawl:
         return f"{self.config.prefix}:{self.site}:{self.crawl_id}:{name}" + (f":{worker}" if worker else "")
 
     # -- joining and beating ------------------------------------------------------------------------
-    def join(self) -> None:
-        """Start the site's crawl (this worker seeds it) or join the running one."""
+    def join(self, args: dict[str, Any] | None = None) -> None:
+        """Start the site's crawl (this worker seeds it, its ``args`` become the crawl's) or join the running
+        one; raises ArgsConflict, without joining, when ``args`` differ from the crawl's."""
         ttl = int(self.config.key_ttl)
+        wanted = json.dumps(args or {}, sort_keys=True)
         while not self.crawl_id:
             candidate = uuid.uuid4().hex[:12]
+            # The args first: a joiner that finds the pointer always finds the crawl's args too.
+            args_key = f"{self.config.prefix}:{self.site}:{candidate}:args"
+            self.client.set(args_key, wanted, ex=ttl)
             if self.client.set(self.pointer, candidate, nx=True, ex=ttl):
                 self.crawl_id, self.seeder = candidate, True
             else:
+                self.client.delete(args_key)
                 current = self.client.get(self.pointer)
                 self.crawl_id = _text(current) if current else ""  # gone meanwhile: try again
+        if not self.seeder:
+            crawl_args = self.client.get(self.key("args"))
+            if crawl_args is not None and _text(crawl_args) != wanted:
+                self.crawl_id = ""
+                raise ArgsConflict(json.loads(crawl_args))
         self.client.sadd(self.key("workers"), self.worker)
+        self.client.sadd(self.key("recording"), self.worker)
         self.beat(busy=True)
 
     def beat(self, busy: bool) -> None:
@@ -126,7 +161,7 @@ class SharedCrawl:
             else:
                 pipe.delete(self.key("busy", self.worker))
             pipe.zremrangebyscore(self.key("done", self.worker), "-inf", f"({time.time() - self.config.settle_seconds}")
-            for name in ("queue", "seen", "workers"):
+            for name in ("queue", "seen", "workers", "args", "articles", "recording"):
                 pipe.expire(self.key(name), ttl)
             pipe.expire(self.key("inflight", self.worker), ttl)
             pipe.expire(self.key("done", self.worker), ttl)
@@ -138,6 +173,14 @@ class SharedCrawl:
     def admit(self, key: str) -> bool:
         """Whether ``key`` (an article or a request fingerprint) is new to the whole crawl (it is now seen)."""
         return bool(self.client.sadd(self.key("seen"), key))
+
+    def admit_article(self, key: str, limit: int | None) -> int:
+        """Admit an article ``key`` to the crawl: 1 admitted, 0 seen already, -1 the crawl's ``limit`` is reached."""
+        return int(self._admit_article(keys=[self.key("seen"), self.key("articles")], args=[key, limit or 0]))
+
+    def articles(self) -> int:
+        """Article requests the whole crawl admitted so far."""
+        return int(self.client.get(self.key("articles")) or 0)
 
     def push(self, data: dict[str, Any], priority: int) -> None:
         """Queue a serialized request (a dict of ``Request.to_dict``)."""
@@ -179,6 +222,7 @@ class SharedCrawl:
             worker = _text(raw)
             if worker != self.worker and not self.client.exists(self.key("hb", worker)):
                 recovered += self.requeue(worker)
+                self.client.srem(self.key("recording"), worker)  # a dead worker writes no part
         return recovered
 
     def busy(self) -> bool:
@@ -191,6 +235,14 @@ class SharedCrawl:
                                           or self.client.hlen(self.key("inflight", worker))):
                 return True
         return bool(self.client.hlen(self.key("inflight", self.worker)))
+
+    def recorded(self) -> bool:
+        """This worker's run record part is written: whether it was the last of the crawl's workers to write."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.srem(self.key("recording"), self.worker)
+            pipe.scard(self.key("recording"))
+            _, left = pipe.execute()
+        return int(left) == 0
 
     def leave(self, ended: bool) -> int:
         """Leave the crawl: unfinished requests go back (a stopped worker never wipes the queue); when the

@@ -21,7 +21,7 @@ import gzip
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -471,6 +471,29 @@ class ArticleStore:
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert or replace the document of one crawl run."""
         self.db["crawl_runs"].replace_one({"_id": run["_id"]}, run, upsert=True)
+
+    def update_run(self, run_id: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+        """Rewrite the run document ``run_id`` (None: none yet) as ``change`` makes it, atomically against
+        other writers of it (the workers of one shared crawl): a write conditioned on the ``version`` read,
+        decided again when another writer came first (``WriteConflict`` after ``CONFLICT_ROUNDS``). The
+        document written."""
+        runs = self.db["crawl_runs"]
+        for _ in range(CONFLICT_ROUNDS * 4):  # every worker of a crawl may close at once
+            with self._exclusive():
+                current = runs.find_one({"_id": run_id})
+                version = int(current.get("version", 0)) if current else 0
+                doc = {**change(current), "_id": run_id, "version": version + 1}
+                if current is None:
+                    try:
+                        runs.insert_one(doc)
+                    except PyMongoError as exc:
+                        if getattr(exc, "code", None) != DUPLICATE_KEY:
+                            raise
+                        continue  # another worker wrote the first part meanwhile
+                    return doc
+                if runs.replace_one({"_id": run_id, "version": version}, doc).matched_count:
+                    return doc
+        raise WriteConflict(f"the run {run_id} kept changing while being updated")
 
     # -- reads -------------------------------------------------------------
     def latest_articles(self, site: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
