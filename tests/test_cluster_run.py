@@ -9,15 +9,19 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from crawler.run_record import crawl_document
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
 from tests.replica.server import running
@@ -158,3 +162,40 @@ def test_a_worker_with_other_arguments_does_not_join(redis_url: str, mongo: Mong
     assert len(crawl["workers"]) == 1 and crawl["outcome"] == "ok"
     [refused] = [r for r in runs if "workers" not in r]
     assert refused["finish_reason"] == "frontier_args_conflict"
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_parts_written_at_once_by_many_workers_are_all_kept_and_merged(
+    embedded: bool, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    workers = 8
+    target = StoreTarget("" if embedded else mongo.uri, mongo.database, str(tmp_path))
+    start = threading.Barrier(workers)
+    base = {"spider": "news", "site": "endless", "args": {}}
+
+    def write(n: int) -> None:
+        now = datetime.now(UTC)
+        part = {"run": f"r{n}", "started_at": now, "finished_at": now, "finish_reason": "finished", "ended": n == 0,
+                "outcome": "ok", "articles_stored": n, "stats": {"item_scraped_count": n, "memusage/max": n,
+                                                                  "start_time": now}}
+        store = ArticleStore.connect(target)  # its own connection, as each worker has
+        try:
+            start.wait()
+            store.update_run("crawl1", lambda current: crawl_document(current, base, f"r{n}", part))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store = ArticleStore.connect(target)
+    try:
+        [run] = store.latest_runs()
+    finally:
+        store.close()
+    assert sorted(run["workers"]) == sorted(f"r{n}" for n in range(workers))
+    assert run["stats"]["item_scraped_count"] == run["articles_stored"] == sum(range(workers))
+    assert run["stats"]["memusage/max"] == workers - 1  # a peak, not a sum
+    assert run["version"] == workers and run["finish_reason"] == "finished" and run["outcome"] == "ok"

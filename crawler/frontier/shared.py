@@ -62,6 +62,7 @@ local limit = tonumber(ARGV[2])
 if limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= limit then return -1 end
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 """
 
@@ -176,7 +177,8 @@ class SharedCrawl:
 
     def admit_article(self, key: str, limit: int | None) -> int:
         """Admit an article ``key`` to the crawl: 1 admitted, 0 seen already, -1 the crawl's ``limit`` is reached."""
-        return int(self._admit_article(keys=[self.key("seen"), self.key("articles")], args=[key, limit or 0]))
+        return int(self._admit_article(keys=[self.key("seen"), self.key("articles")],
+                                       args=[key, limit or 0, int(self.config.key_ttl)]))
 
     def articles(self) -> int:
         """Article requests the whole crawl admitted so far."""
