@@ -155,6 +155,7 @@ def test_a_worker_with_other_arguments_does_not_join(redis_url: str, mongo: Mong
     [line] = [line for line in log.splitlines() if "not joining" in line]
     assert "ERROR" in line and "limit=None" in line and "limit=3" in line
     assert "frontier_args_conflict" in log
+    assert "skipping this one" not in log and "'site_lock/refused'" not in log  # refused by its crawl, not the lock
     assert first_code == 0, first_log[-3000:]
     assert set(stored(mongo)) == all_urls()  # the other worker's limit never applied to the crawl
     runs = list(mongo.db.crawl_runs.find())

@@ -16,7 +16,8 @@ store unreachable, an unwritable ``DATA_DIR`` for the file) closes with reason
 ``site_lock_unavailable`` or the storage pipeline's ``storage_unavailable`` (exit code 1).
 This is the only lock: ``deploy/run-crawl`` takes none. With ``REDIS_URL`` the workers of one shared
 crawl (``crawler.frontier``) hold the lease together (its holder is the crawl's id): they never refuse
-each other, a worker leaving before the crawl ends keeps it, and another crawl of the site still gets 75.
+each other, a worker leaving before the crawl ends keeps it, and another crawl of the site still gets 75;
+a worker that could not join its shared crawl takes no lease and closes with the frontier's reason.
 
 Settings: ``SITE_LOCK_ENABLED``, ``SITE_LEASE_SECONDS``, ``DATA_DIR``.
 Stats: ``site_lock/refused``, ``site_lock/renew_failed``, ``site_lock/lost``.
@@ -108,6 +109,10 @@ class SiteLock:
                 self._decided = True
 
     async def _take_lease(self, site: str) -> None:
+        frontier = Frontier.of(self.crawler)
+        if frontier is not None and frontier.refused:  # it could not join its shared crawl: it closes, taking nothing
+            self._refused = frontier.refused
+            return
         storage = Storage.of(self.crawler)
         if storage is None or not storage.retain():  # STORAGE_ENABLED was read from the same settings
             self._refused = UNLOCKABLE_REASON
