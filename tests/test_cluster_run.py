@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.commands.report import site_report
 from crawler.run_record import crawl_document
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
@@ -116,6 +117,12 @@ def test_workers_of_one_crawl_write_one_run_record_and_alert_once(
     [alert] = received  # one alert for the crawl, not one per worker
     assert alert["run"] == run["_id"] and alert["status"] == "degraded"
     assert alert["metrics"]["articles"] == len(documents)
+    store = ArticleStore.connect(StoreTarget(mongo.uri, mongo.database, str(tmp_path)))
+    try:  # `scrapy report` reads the crawl's document as it read a run's
+        report = site_report(store, "news", datetime.now(UTC))
+    finally:
+        store.close()
+    assert report["last_health"] == "degraded" and report["errors"] == 0 and report["unsaved"] == 0
 
 
 def test_limit_holds_for_the_whole_crawl(redis_url: str, mongo: MongoTarget, tmp_path: Path) -> None:
