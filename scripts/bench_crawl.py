@@ -3,7 +3,7 @@ pipeline into a store, beside a fetch-only crawl of the same pages and trafilatu
 extraction of them.
 
     .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-sizes 0]
-                                            [--mongo-uri URI]
+                                            [--mongo-uri URI] [--workers 1,2,3 [--nx27017] [--set K=V]]
 
 Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
 feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
@@ -15,6 +15,17 @@ the stored pages. With
 ``--store-sizes 10000,100000`` the whole crawl is repeated on a store first filled with
 that many articles, to show speed and memory stay flat as it grows. Politeness is
 switched off here only. A development tool: it imports the test replica server.
+
+``--workers 1,2,3`` (any list but the default ``1``) measures scale-out instead: for each N, N
+``scrapy crawl`` workers started at once join one shared crawl of each site (``REDIS_URL``: a
+redis-server of its own on a free loopback port) into one fresh store (one embedded DATA_DIR the
+workers share; ``--nx27017``: an nx-27017 started on a free port; ``--mongo-uri``: that server),
+each worker one process (``EXTRACTION_WORKERS=0``: on this 2-core box an extraction process would let
+one worker use both cores already; ``--set EXTRACTION_WORKERS=1`` puts it back), and the table shows
+articles stored per second of the crawl's active span: from the first worker's start to the newest
+stored article's ``fetched_at`` (its extraction; stored within ``STORAGE_FLUSH_SECONDS`` after), so
+the idle wait that ends a shared crawl (``FRONTIER_IDLE_SECONDS``) is left out; seconds to the last
+worker's exit are shown beside it. Every article must be stored exactly once.
 """
 
 from __future__ import annotations
@@ -24,13 +35,16 @@ import asyncio
 import hashlib
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import free_port, kill, start_nx27017  # noqa: E402
 from tests.replica.server import serve  # noqa: E402
 
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=32", "CONCURRENT_REQUESTS_PER_DOMAIN=32",
@@ -280,6 +295,175 @@ def count_stored(data_dir: Path, mongo_uri: str, database: str) -> int:
         store.close()
 
 
+# Scale-out: the shared crawl ends after the cluster was idle this long (the default 10 s would only
+# lengthen the exit column); items are stored within STORAGE_FLUSH_SECONDS of their extraction; one
+# process per worker (see the docstring). Cluster politeness stays on (two Redis calls per request)
+# with the FAST concurrency of 32 in flight for the whole cluster and no delay: it never holds a
+# request back on loopback.
+SCALE = ["FRONTIER_IDLE_SECONDS=2", "STORAGE_FLUSH_SECONDS=0.5", "EXTRACTION_WORKERS=0"]
+
+
+@dataclass
+class ScaleRun:
+    """One site crawled by ``workers`` processes at once."""
+
+    workers: int
+    articles: int = 0
+    active: float = 0.0  # first start to the newest stored article's fetched_at
+    wall: float = 0.0  # first start to the last exit
+    cpu: float = 0.0  # all worker processes (their extraction processes included)
+    problems: list[str] = field(default_factory=list)
+    redis_calls: int = 0
+    others_cpu: float = 0.0  # this process (the replica's HTTP server), redis-server and nx-27017
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds so far of this process and of ``pids`` (from /proc; 0 where unreadable)."""
+    usage = os.times()
+    total = usage.user + usage.system
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@contextmanager
+def redis_server() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on a free loopback port (no persistence), SIGKILLed at the end; its URL and pid."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("--workers needs redis-server (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def crawl_shared(site: tuple[Path, Path, str], base: str, workers: int, redis_url: str, store: dict[str, str],
+                 shared_dir: bool, extra: list[str], work: Path, servers: list[int]) -> ScaleRun:
+    """``workers`` processes started at once on one shared crawl of ``site``; checked against its pages."""
+    import redis
+
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    config, root, name = site
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()  # fresh crawl keys, politeness slots and command counts
+    client.config_resetstat()
+    settings = [x for s in [*FAST, *SCALE, *extra, *[f"{k}={v}" for k, v in store.items() if k != "DATA_DIR"]]
+                for x in ("-s", s)]
+    env = {**os.environ, "REDIS_URL": redis_url}
+    run = ScaleRun(workers)
+    others = process_cpu(servers)
+    started = time.time()
+    children = []
+    for k in range(workers):
+        data_dir = store["DATA_DIR"] if shared_dir else str(work / f"worker-{name}-{workers}-{k}")
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-a", f"base_url={base}",
+             *settings, "-s", f"DATA_DIR={data_dir}"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL))
+    for child in children:
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        run.cpu += usage.ru_utime + usage.ru_stime + 0.0
+        if child.returncode not in (0, 3):
+            run.problems.append(f"a worker exited {child.returncode}")
+    run.wall = time.time() - started
+    run.others_cpu = process_cpu(servers) - others
+    # Children's CPU (extraction processes) reaches wait4 of the worker only once reaped by it: counted.
+    stats = client.info("commandstats")
+    run.redis_calls = sum(int(v["calls"]) for v in stats.values())
+    client.close()
+    target = ArticleStore.connect(StoreTarget(store.get("MONGO_URI", ""), store["MONGO_DATABASE"], store["DATA_DIR"]))
+    try:
+        docs = list(target.db["articles"].find({"site": name}, {"url": 1, "fetched_at": 1}))
+    finally:
+        target.close()
+    expected = {f"https://{name}.test/{p.parent.relative_to(root)}/" for p in root.rglob("index.html")}
+    urls = [d["url"] for d in docs]
+    run.articles = len(urls)
+    if len(set(urls)) != len(urls):
+        run.problems.append(f"{len(urls) - len(set(urls))} stored twice")
+    if set(urls) != expected:
+        run.problems.append(f"{len(expected - set(urls))} missing, {len(set(urls) - expected)} unexpected")
+    if docs:
+        run.active = max(_aware(d["fetched_at"]) for d in docs).timestamp() - started
+    return run
+
+
+def scale_out(sites: list[tuple[Path, Path, str]], bases: list[str], work: Path, counts: list[int],
+              mongo_uri: str, nx27017: bool, extra: list[str]) -> list[ScaleRun]:
+    """Each worker count in turn on fresh stores and fresh crawl keys; one row per count (sites summed)."""
+    rows = []
+    with ExitStack() as stack:
+        redis_url, redis_pid = stack.enter_context(redis_server())
+        servers = [redis_pid]
+        if nx27017 and not mongo_uri:
+            (work / "nx27017").mkdir()
+            port = free_port()
+            server = start_nx27017(work / "nx27017", port)
+            stack.callback(kill, server)
+            servers.append(server.pid)
+            mongo_uri = f"mongodb://127.0.0.1:{port}"
+        for workers in counts:
+            store = {"DATA_DIR": str(work / f"scale{workers}"),
+                     "MONGO_DATABASE": f"scale{workers}_{uuid.uuid4().hex[:8]}"}
+            if mongo_uri:
+                store["MONGO_URI"] = mongo_uri
+            total = ScaleRun(workers)
+            for site, base in zip(sites, bases, strict=True):
+                run = crawl_shared(site, base, workers, redis_url, store, not mongo_uri, extra, work, servers)
+                total.articles += run.articles
+                total.active += run.active
+                total.wall += run.wall
+                total.cpu += run.cpu
+                total.redis_calls += run.redis_calls
+                total.others_cpu += run.others_cpu
+                total.problems += [f"{site[2]}: {p}" for p in run.problems]
+            print(f"  {workers} worker(s): {total.articles} articles in {total.active:.1f} s "
+                  f"({total.wall:.1f} s to exit){'; ' + '; '.join(total.problems) if total.problems else ''}",
+                  flush=True)
+            rows.append(total)
+    return rows
+
+
+def report_scale(rows: list[ScaleRun]) -> None:
+    base = rows[0].articles / rows[0].active if rows and rows[0].active else 0.0
+    lines = [f"{'workers':>7} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'speed-up':>8} "
+             f"{'to exit s':>9} {'CPU ms/art':>10} {'+servers':>8} {'cores busy':>10} {'Redis calls/art':>15}  check"]
+    for row in rows:
+        rate = row.articles / row.active if row.active else 0.0
+        per = 1000 / max(row.articles, 1)
+        # Cores busy: all CPU (workers, HTTP server, Redis, store) over the active span.
+        lines.append(f"{row.workers:>7} {row.articles:>8} {row.active:>8.1f} {rate:>10.1f} "
+                     f"{rate / base if base else 0:>7.2f}x {row.wall:>9.1f} {row.cpu * per:>10.1f} "
+                     f"{row.others_cpu * per:>8.1f} {(row.cpu + row.others_cpu) / max(row.active, 0.001):>10.2f} "
+                     f"{row.redis_calls * per / 1000:>15.1f}  "
+                     f"{'; '.join(row.problems) or 'each article stored once'}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=3, help=f"1-{len(LANGUAGES)} generated sites")
@@ -287,7 +471,14 @@ def main() -> int:
     parser.add_argument("--store-sizes", default="0", help="comma-separated: articles already stored")
     parser.add_argument("--sample", type=int, default=300, help="pages timed one by one in process")
     parser.add_argument("--mongo-uri", default="", help="store into this server (default: embedded store)")
+    parser.add_argument("--workers", default="1",
+                        help="comma-separated worker counts of a shared crawl (Redis), e.g. 1,2,3: scale-out only")
+    parser.add_argument("--nx27017", action="store_true",
+                        help="scale-out into an nx-27017 server of its own (default: one shared embedded store)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra Scrapy setting for the scale-out workers (repeatable)")
     args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
     languages = list(LANGUAGES)[:max(1, min(args.sites, len(LANGUAGES)))]
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
@@ -301,7 +492,14 @@ def main() -> int:
             bases.append(f"http://127.0.0.1:{servers.enter_context(serve(work / name)).server_port}")
         size_kb = sum(p.stat().st_size for p in pages) / len(pages) / 1024
         print(f"sites: {len(sites)} ({', '.join(languages)}), {len(pages)} article pages, "
-              f"{size_kb:.0f} KB on average; store: {'MongoDB' if args.mongo_uri else 'embedded'}", flush=True)
+              f"{size_kb:.0f} KB on average", flush=True)
+        if counts != [1]:
+            print(f"scale-out: {', '.join(map(str, counts))} workers on one shared crawl per site; store: "
+                  f"{args.mongo_uri or ('nx-27017' if args.nx27017 else 'embedded (one DATA_DIR)')}; "
+                  f"settings {' '.join([*SCALE, *args.set])}", flush=True)
+            report_scale(scale_out(sites, bases, work, counts, args.mongo_uri, args.nx27017, args.set))
+            return 0
+        print(f"store: {'MongoDB' if args.mongo_uri else 'embedded'}", flush=True)
         results = []
         for size in [int(s) for s in args.store_sizes.split(",")]:
             data_dir, database = work / f"data{size}", f"bench{size}"
