@@ -5,11 +5,11 @@ worker), and a worker started with other ``-a`` values than the crawl's does not
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -178,7 +178,9 @@ def test_parts_written_at_once_by_many_workers_are_all_kept_and_merged(
 ) -> None:
     workers = 8
     target = StoreTarget("" if embedded else mongo.uri, mongo.database, str(tmp_path))
-    start = threading.Barrier(workers)
+    # Processes, as workers are (each with its own connection and one storage thread): eight threads
+    # sharing one embedded file inside a single process could stall in SQLite's busy handler.
+    start = multiprocessing.get_context("fork").Barrier(workers)
     base = {"spider": "news", "site": "endless", "args": {}}
 
     def write(n: int) -> None:
@@ -193,11 +195,12 @@ def test_parts_written_at_once_by_many_workers_are_all_kept_and_merged(
         finally:
             store.close()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    processes = [multiprocessing.get_context("fork").Process(target=write, args=(n,)) for n in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * workers
     store = ArticleStore.connect(target)
     try:
         [run] = store.latest_runs()
