@@ -1,7 +1,11 @@
 """Site configurations: one declarative TOML file per news site.
 
 ``load_site(name)`` reads ``crawler/sites/<name>.toml``; ``load_site_file(path)``
-reads any file, so an operator can add a site without code. Unknown keys, bad
+reads any file, so an operator can add a site without code. A site on a known
+platform names it (``platform = "rferl"``) and states only what differs: the
+platform file ``crawler/sites/platforms/<platform>.toml`` supplies the rest, its
+tables (selectors, politeness, monitors) merged key by key, the site winning
+every key it sets. Unknown keys, bad
 regexes (nested quantifiers included, see ``crawler.sites.patterns``), unknown time
 zones and malformed URLs fail at load with a message naming the file and the key.
 """
@@ -88,6 +92,7 @@ class SiteConfig:
     selectors: Selectors = field(default_factory=Selectors)
     site_names: tuple[str, ...] = ()
     country: str = ""
+    platform: str = ""  # the platform template it extends, "" for none
     needs_browser: bool = False
     robots_sitemaps: bool = True  # also read the sitemaps robots.txt lists
     politeness: Politeness = field(default_factory=Politeness)
@@ -108,9 +113,13 @@ class SiteConfig:
 
 _SITE_KEYS = {
     "name", "title", "domains", "editions", "article_url", "exclude_urls",
-    "selectors", "site_names", "country", "needs_browser", "robots_sitemaps", "politeness", "monitors",
+    "selectors", "site_names", "country", "platform", "needs_browser", "robots_sitemaps", "politeness",
+    "monitors",
 }
 _REQUIRED = {"name", "domains", "editions", "article_url"}
+# What a platform template may set: everything but the site's identity and its editions.
+_PLATFORM_KEYS = _SITE_KEYS - {"name", "title", "domains", "editions", "site_names", "country", "platform"}
+_MERGED_TABLES = ("selectors", "politeness", "monitors")
 
 
 def _tuple_of_str(where: str, value: Any) -> tuple[str, ...]:
@@ -212,8 +221,45 @@ def _selectors(where: str, data: Any) -> Selectors:
     return Selectors(**{k: _tuple_of_str(f"{where}.{k}", v) for k, v in data.items()})
 
 
+def platform_names() -> list[str]:
+    """Names of the bundled platform templates."""
+    folder = _BUNDLED / "platforms"
+    return sorted(e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml"))
+
+
+def load_platform(name: str) -> dict[str, Any]:
+    """The parsed keys of platform template ``name`` (validated as part of a site when one extends it)."""
+    entry = _BUNDLED / "platforms" / f"{name}.toml"
+    source = f"crawler/sites/platforms/{name}.toml"
+    if not re.fullmatch(r"[a-z0-9_-]+", name) or not entry.is_file():
+        raise SiteConfigError(f"no platform named {name!r} (known: {', '.join(platform_names())})")
+    try:
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(f"{source}: {exc}") from None
+    _check_keys(source, data, _PLATFORM_KEYS, set())
+    return data
+
+
+def _extend(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` with its platform template's keys filled in (the site's own keys win)."""
+    name = data.get("platform")
+    if name is None:
+        return data
+    if not isinstance(name, str):
+        raise SiteConfigError(f"{source}: platform must be a string")
+    merged = {**load_platform(name), **data}
+    for table in _MERGED_TABLES:
+        base, own = load_platform(name).get(table, {}), data.get(table, {})
+        if isinstance(base, dict) and isinstance(own, dict) and (base or own):
+            merged[table] = {**base, **own}
+    return merged
+
+
 def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
-    """Build a validated :class:`SiteConfig` from parsed TOML ``data``."""
+    """Build a validated :class:`SiteConfig` from parsed TOML ``data`` (its platform template applied)."""
+    _check_keys(source, data, _SITE_KEYS, set())
+    data = _extend(data, source)
     _check_keys(source, data, _SITE_KEYS, _REQUIRED)
     domains = _tuple_of_str(f"{source}: domains", data["domains"])
     editions = data["editions"]
@@ -232,6 +278,7 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
         selectors=_selectors(f"{source}: selectors", data.get("selectors", {})),
         site_names=_tuple_of_str(f"{source}: site_names", data.get("site_names", [])),
         country=data.get("country", ""),
+        platform=data.get("platform", ""),
         needs_browser=_bool(f"{source}: needs_browser", data.get("needs_browser", False)),
         robots_sitemaps=_bool(f"{source}: robots_sitemaps", data.get("robots_sitemaps", True)),
         politeness=_politeness(f"{source}: politeness", data.get("politeness", {})),
