@@ -164,6 +164,7 @@ def test_hint_breaks_near_ties_only(text: str, hint: str | None, language: str, 
         ("Жаңалықтар", "kk", LanguageGuess("kk", "Cyrl", 0.5)),
         ("News", "en", LanguageGuess("en", "Latn", 0.5)),
         ("Habarlar", "tk", LanguageGuess("tk", "Latn", 0.5)),
+        ("Habarlar", "tm", LanguageGuess("tk", "Latn", 0.5)),  # a page's lang="tm"
         ("Aşgabat", "tk", LanguageGuess("tk", "Latn", 0.5)),
         ("Habarlar", "ru", LanguageGuess(None, "Latn", 0.0)),
         ("Aşgabat", None, LanguageGuess(None, "Latn", 0.0)),
@@ -311,6 +312,8 @@ def test_only_the_start_of_a_long_text_is_classified() -> None:
         (LanguageGuess(None, "Cyrl", 0.0), "ru", False),
         (LanguageGuess("en", "Latn", 0.99), "und", False),
         (LanguageGuess("en", "Latn", 0.99), "", False),
+        (LanguageGuess("tk", "Latn", 0.99), "tk", True),
+        (LanguageGuess("tk", "Latn", 0.99), "tm", True),
     ],
 )
 def test_language_matches(guess: LanguageGuess, declared: str, expected: bool) -> None:
@@ -325,6 +328,14 @@ def test_language_matches(guess: LanguageGuess, declared: str, expected: bool) -
         ("ru-RU", ("ru", None)),
         ("ky", ("ky", None)),
         ("sr-cyrl-RS", ("sr", "Cyrl")),
+        # Country codes declared as languages by the region's sites.
+        ("tm", ("tk", None)),
+        ("TM", ("tk", None)),
+        ("tm-TM", ("tk", None)),
+        ("kz", ("kk", None)),
+        ("tj", ("tg", None)),
+        ("tk", ("tk", None)),
+        ("kg", ("kg", None)),  # Kongo, not Kyrgyz
         ("und", (None, None)),
         ("", (None, None)),
         (None, (None, None)),
