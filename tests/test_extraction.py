@@ -129,3 +129,15 @@ def test_site_rules_that_catch_a_fragment_are_overruled_by_the_generic_extractor
     record = extracted(narrow, url)
     assert record["sources"]["body"] == "generic"
     assert record["paragraphs"] == expected_articles("asiaplus")[url]["paragraphs"]
+
+
+@pytest.mark.parametrize(("byline", "authors"), [
+    ("Awtor: Aýna Orazowa", ["Aýna Orazowa"]),  # Turkmen
+    ("Author: Dovlet Myradov", ["Dovlet Myradov"]),
+    ("Автор: Айзада Мамытова", ["Айзада Мамытова"]),
+    ("By Anna Lee", ["Anna Lee"]),
+    ("Authorities", ["Authorities"]),  # a word that starts like the label is kept whole
+])
+def test_byline_labels_are_cut_from_author_names(byline: str, authors: list[str]) -> None:
+    html = f'<html><body><a class="tdb-author-name">{byline}</a><div class="td-post-content"><p>Text.</p></div>'
+    assert extract_article(html, "https://asiaplus.news/2025/01/01/x/", ASIAPLUS).authors == authors

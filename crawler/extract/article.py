@@ -252,9 +252,13 @@ def _unique(values: Iterable[str]) -> Iterator[str]:
             yield value
 
 
+# The label a byline is printed with, in the region's languages (Turkmen "Awtor").
+_BYLINE_LABEL = re.compile(r"^(?:by|author|автор|муаллиф|автору|авторы|muallif|awtor)\s*:?\s+", re.IGNORECASE)
+
+
 def _author_name(raw: str) -> str:
-    """A byline without its "By"/"Автор:" prefix."""
-    return re.sub(r"^(?:by|автор|муаллиф|автору|авторы|muallif)\s*:?\s+", "", normalize_text(raw), flags=re.I)
+    """A byline without its "By"/"Автор:"/"Awtor:" prefix."""
+    return _BYLINE_LABEL.sub("", normalize_text(raw))
 
 
 def _section(page: _Page) -> Found:
