@@ -88,6 +88,9 @@ def test_confidence_is_high_on_paragraphs() -> None:
         ("MARKAZIY BANK ASOSIY STAVKANI O‘ZGARISHSIZ QOLDIRDI", "uz", "Latn"),
         ("Merkezi bank milli manadyň hümmetini üýtgetmän galdyrdy.", "tk", "Latn"),
         ("Türkmen gazy Hytaýa iberilýär", "tk", "Latn"),
+        # Turkmen as older sites and phone keyboards write it: ÿ and ñ for ý and ň, or no diacritics at all.
+        ("Merkezi bank milli manadyñ resmi hümmetini üÿtgetmän galdyrdy, walÿuta bazary durnukly.", "tk", "Latn"),
+        ("Merkezi bank milli manadyn resmi hummetini uytgetman galdyrdy, walyuta bazary durnukly.", "tk", "Latn"),
     ],
 )
 def test_script_detection(text: str, language: str, script: str) -> None:

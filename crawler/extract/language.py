@@ -125,7 +125,7 @@ _COUNTRY_AS_LANGUAGE = {"tm": "tk", "kz": "kk", "tj": "tg"}
 class LanguageGuess:
     """What :func:`detect_language` found.
 
-    ``language`` is an ISO 639-1 code (``ru en tg ky kk uz``, or another one the model
+    ``language`` is an ISO 639-1 code (``ru en tg ky kk uz tk``, or another one the model
     knows), ``None`` when unknown; ``script`` is ``"Cyrl"`` or ``"Latn"`` (always set for
     ``uz`` and ``kk``, for others when the text's script is clear); ``confidence`` is 0..1.
     """
