@@ -37,6 +37,7 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Paýlaş:", "PAÝLAŞ", "Paýlaşmak", "Degişli habarlar", "DEGIŞLI HABARLAR", "Hemme habarlar", "Soňky habarlar",
     "Meňzeş habarlar", "Iň köp okalan", "Okamak", "Dowamyny okamak", "Doly okamak", "Teswirler", "Teswirler (3)",
     "Teswir ýazmak", "Teswir goşmak", "Teswiriňizi ýazyň!", "Sene:", "Tegler:", "Read more", "Читать далее",
+    "Saýty ulanmak üçin brauzeriňizde JavaScript-i açyň.", "JavaScript-i işjeňleşdiriň",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
     assert is_ui_line(line)
@@ -50,6 +51,7 @@ def test_ui_lines_are_recognised(line: str) -> None:
     "Okamak we ýazmak sapaklary mekdepde birinji synpdan başlanýar.",
     "Teswirler we teklipler ministrlige iberildi.",
     "Degişli habarlar agentligiň saýtynda çap edildi.",
+    "Ministrlik JavaScript we Python dillerini öwredýän täze okuw merkezini açyp, ilkinji okuwçylary kabul etdi.",
 ])
 def test_article_sentences_are_not_ui_lines(line: str) -> None:
     assert not is_ui_line(line)

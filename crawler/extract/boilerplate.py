@@ -101,8 +101,10 @@ def is_not_a_person(name: str) -> bool:
 
 
 # "Enable JavaScript to use this site" notices of script-rendered pages.
-_JS_NOTICE = re.compile(r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол)).{0,200}",
-                        re.IGNORECASE | re.DOTALL)
+_JS_NOTICE = re.compile(
+    r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{0,200}",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def is_ui_line(paragraph: str) -> bool:
