@@ -197,6 +197,53 @@ def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
     assert keys and all(key.startswith(b"news:endless:") and 0 < client.ttl(key) <= 3600 for key in keys)
 
 
+class SlowSitemapHandler(SlowHandler):
+    """The sitemap answers after ``SITEMAP_SECONDS`` (a joiner meets an empty queue); article
+    requests are recorded with their time and User-Agent."""
+
+    def do_GET(self) -> None:
+        if "sitemap" in self.path:
+            time.sleep(SITEMAP_SECONDS)
+        elif self.path.startswith("/news/"):
+            self.server.visits.append((time.monotonic(), self.headers.get("User-Agent")))  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+SITEMAP_SECONDS = 6.0  # longer than a worker takes to start and join
+
+
+def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """Scrapy's engine asks an empty scheduler again only on its 5 s heartbeat: the frontier wakes it
+    once the shared queue has work, so a joiner does not sit idle while the seeder's requests wait."""
+    from http.server import ThreadingHTTPServer
+
+    env = mongo.env(REDIS_URL=redis_url)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSitemapHandler)
+    server.requests = Counter()  # type: ignore[attr-defined]
+    server.visits = []  # type: ignore[attr-defined]
+    server.big = site.big_sitemap(ARTICLES)  # type: ignore[attr-defined]
+    client = redis.Redis.from_url(redis_url)
+    with running(server):
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        workers = [start_worker(config(tmp_path), base_url, env)]
+        deadline = time.monotonic() + 30
+        while not client.exists(f"news:{site.DOMAIN.split('.')[0]}:crawl"):  # the seeder joined
+            assert time.monotonic() < deadline and workers[0].poll() is None, "the seeder never joined"
+            time.sleep(0.05)
+        workers.append(start_worker(config(tmp_path), base_url, env, settings=[*WORKER, "USER_AGENT=joiner"]))
+        results = finish(workers)
+        visits = list(server.visits)  # type: ignore[attr-defined]
+    for code, log in results:
+        assert code == 0, log[-3000:]
+    assert re.search(r"'frontier/woken': [1-9]", results[1][1]), results[1][1][-3000:]
+    first = min(at for at, _ in visits)
+    joined = min(at for at, agent in visits if agent == "joiner")
+    assert joined - first < 2.5, f"the joiner started {joined - first:.1f} s after the first article fetch"
+    assert set(stored(mongo)) == expected_urls()
+
+
 def test_redis_lost_mid_run_loses_no_stored_article(
     redis_server: subprocess.Popen[bytes], mongo: MongoTarget, tmp_path: Path
 ) -> None:
