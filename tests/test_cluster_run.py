@@ -35,7 +35,9 @@ pytestmark = pytest.mark.e2e
 SITEMAPS = 20  # urlsets of site.ARTICLES_PER_SITEMAP articles each: many discovery pages, shared out
 SITEMAP_SECONDS = 0.5  # slow enough that every worker takes some of them
 PAGE_SECONDS = 0.1
-SETTINGS = [*WORKER, "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+# No worker dies here: on a loaded machine a worker missing beats for 3 s must not be taken for dead
+# (its requests would be handed out again and fetched twice).
+SETTINGS = [*WORKER, "CONCURRENT_REQUESTS_PER_DOMAIN=4", "FRONTIER_WORKER_TIMEOUT=15"]
 
 
 class Handler(site.EndlessHandler):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import redis
 
 from tests import endless_site as site
 from tests.conftest import free_port
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, require_e2e, run_crawl
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl
 from tests.replica.server import running
 
 ARTICLES = 90
@@ -31,37 +30,6 @@ PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
 WORKER = ["ROBOTSTXT_OBEY=0", "BROWSER_ENABLED=0", "EXTRACTION_WORKERS=0", "FRONTIER_IDLE_SECONDS=2",
           "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def redis_url(redis_server: subprocess.Popen[bytes]) -> str:
-    return str(redis_server.url)  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def redis_server() -> Iterator[subprocess.Popen[bytes]]:
-    """A throwaway redis-server on a free loopback port (no persistence), SIGKILLed afterwards; its URL
-    is ``process.url``."""
-    require_e2e("redis-server")
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        process.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 class SlowHandler(site.EndlessHandler):
@@ -245,13 +213,14 @@ def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
 
 
 def test_redis_lost_mid_run_loses_no_stored_article(
-    redis_server: subprocess.Popen[bytes], mongo: MongoTarget, tmp_path: Path
+    redis_server: tuple[str, subprocess.Popen[bytes]], mongo: MongoTarget, tmp_path: Path
 ) -> None:
-    env = mongo.env(REDIS_URL=str(redis_server.url))  # type: ignore[attr-defined]
+    url, redis_process = redis_server
+    env = mongo.env(REDIS_URL=url)
     with slow_site() as (base_url, requests):
         worker = start_worker(config(tmp_path), base_url, env)
         wait_for_articles(requests, 10)
-        redis_server.kill()
+        redis_process.kill()
         [(code, log)] = finish([worker])
         fetched = {p for p in requests if p.startswith("/news/")}
     assert code == 1, log[-3000:]  # the run did not finish the crawl: failed, not healthy
