@@ -14,7 +14,7 @@ from w3lib.encoding import html_to_unicode
 from crawler.extract.article import extract_article
 from crawler.extract.body import extract_body
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.sites import Selectors, SiteConfig, load_site
+from crawler.sites import GENERIC, Selectors, SiteConfig, load_site
 from tests.replicas import RECORD_FIELDS, expected, expected_articles, page_file, replica_sites
 
 
@@ -73,7 +73,7 @@ def test_broken_site_selectors_fall_back_to_the_generic_extractor() -> None:
 
 def test_generic_extraction_without_a_site_config() -> None:
     url = next(u for u in expected_articles("asiaplus") if "checkpoint" in u)
-    record = extract_article(page_text("asiaplus", url), url, None)
+    record = extract_article(page_text("asiaplus", url), url, GENERIC)
     want = expected_articles("asiaplus")[url]
     assert record.title == want["title"]
     assert record.sources["body"] == "generic"
