@@ -53,3 +53,14 @@ def test_printed_naive_time_is_read_in_almaty_time_of_that_day(url: str, utc: da
     record = extract_article(_without_machine_dates(html), url, config)
     assert (record.published, record.sources["published"]) == (utc, "site")
     assert record.published.isoformat() == expected_articles("sputnikkz")[url]["published"]
+
+
+@pytest.mark.parametrize(("site", "url"), [(s, u) for s in SITES for u in sorted(expected_articles(s))])
+def test_printed_dates_alone_give_the_expected_times(site: str, url: str) -> None:
+    """Every edition's printed header ("10:15 14.03.2025", "(жаңартылды: 13:05 14.03.2025)", "(yangilandi: ...)")
+    gives the expected published and modified times when the page has no machine-readable dates."""
+    html = _without_machine_dates(page_file(site, url).read_text(encoding="utf-8"))
+    record = extract_article(html, url, load_site(site))
+    want = expected_articles(site)[url]
+    assert record.published is not None and record.published.isoformat() == want["published"]
+    assert (record.modified.isoformat() if record.modified else None) == want["modified"]
