@@ -26,10 +26,9 @@ from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
 from tests.replica.server import running
-from tests.test_frontier import WORKER, finish, redis_server, redis_url, stored
+from tests.test_frontier import WORKER, finish, stored
 from tests.test_run_health import webhook
 
-__all__ = ["redis_server", "redis_url"]  # the fixtures this module's tests use
 pytestmark = pytest.mark.e2e
 
 SITEMAPS = 20  # urlsets of site.ARTICLES_PER_SITEMAP articles each: many discovery pages, shared out
