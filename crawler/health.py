@@ -70,9 +70,10 @@ def _errors(stats: dict[str, Any]) -> int:
 
 
 def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetime | None, now: datetime,
-           limits: Thresholds) -> Health:
+           limits: Thresholds, *, part: bool = False) -> Health:
     """The health of a run from its stats, earlier runs' stats (newest first) and when the site's
-    newest article was first stored (``newest``)."""
+    newest article was first stored (``newest``). ``part``: the stats are one worker's part of a shared
+    crawl, whose articles any worker may have taken (the crawl as a whole is judged on zero articles)."""
     if skipped(stats):
         return Health(SKIPPED)
     earlier = [s for s in earlier if not skipped(s)]  # a skipped run teaches no baseline
@@ -91,9 +92,9 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
     reason = stats.get("finish_reason", "unknown")
     if reason not in NORMAL_END:
         health.flag(FAILED, f"run ended abnormally: {reason}")
-    # A worker that joined a shared crawl (REDIS_URL) may find the others took every article: no fault.
+    # Parts written so far of a shared crawl (REDIS_URL) without the seeder's may have no article yet.
     joined = stats.get("frontier/seeder") == 0
-    if articles == 0 and not stats.get("incremental/known") and not dropped_body and not joined:
+    if articles == 0 and not stats.get("incremental/known") and not dropped_body and not joined and not part:
         health.flag(FAILED, "zero articles: nothing discovered or extracted")
     _check_fields(health, limits)
     _check_fallback(health, earlier, limits)

@@ -47,6 +47,13 @@ def url_key(url: str) -> str:
     return urlunsplit((parts.scheme, host, path, parts.query, ""))
 
 
+def host_key(url: str) -> str:
+    """The host of ``url`` as :func:`url_key` compares it: lower case, no port, ``www.``/mobile/AMP prefix
+    folded ("" when it has none). Also takes a bare host name."""
+    host = urlsplit(canonical_url(url if "//" in url else f"//{url}")).hostname or ""
+    return _ALIAS_HOST.sub("", host)
+
+
 def url_id(url: str) -> str:
     """The storage key of an article: SHA-256 of its URL identity (:func:`url_key`), in hex."""
     return hashlib.sha256(url_key(url).encode("utf-8")).hexdigest()

@@ -35,15 +35,13 @@ import asyncio
 import hashlib
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,7 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import free_port, kill, start_nx27017  # noqa: E402
+from tests.conftest import free_port, kill, running_redis, start_nx27017  # noqa: E402
 from tests.replica.server import serve  # noqa: E402
 
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=32", "CONCURRENT_REQUESTS_PER_DOMAIN=32",
@@ -330,32 +328,6 @@ def process_cpu(pids: list[int]) -> float:
     return total
 
 
-@contextmanager
-def redis_server() -> Iterator[tuple[str, int]]:
-    """A throwaway redis-server on a free loopback port (no persistence), SIGKILLed at the end; its URL and pid."""
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("--workers needs redis-server (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0", process.pid
-    finally:
-        process.kill()
-        process.wait()
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -417,8 +389,11 @@ def scale_out(sites: list[tuple[Path, Path, str]], bases: list[str], work: Path,
     """Each worker count in turn on fresh stores and fresh crawl keys; one row per count (sites summed)."""
     rows = []
     with ExitStack() as stack:
-        redis_url, redis_pid = stack.enter_context(redis_server())
-        servers = [redis_pid]
+        try:
+            redis_url, redis_process = stack.enter_context(running_redis())
+        except RuntimeError as exc:
+            raise SystemExit(f"--workers needs {exc}") from None
+        servers = [redis_process.pid]
         if nx27017 and not mongo_uri:
             (work / "nx27017").mkdir()
             port = free_port()

@@ -35,10 +35,10 @@ import sys, time
 sys.path.insert(0, {root!r})
 from tests.hostile_shapes import SHAPES, URL, paragraphs
 from tests.hostile_site import CONFIG
-from crawler.sites import load_site_file
+from crawler.sites import GENERIC, load_site_file
 from crawler.extract.article import extract_article
 build, size = SHAPES[{shape!r}]
-site = None
+site = GENERIC
 if {with_site!r}:
     with open({config!r}, "w", encoding="utf-8") as out:
         out.write(CONFIG)

@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pymongo
 import pytest
+import redis
 
 from tests.crawling import FAST as FAST
 from tests.crawling import ROOT as ROOT
@@ -90,6 +92,44 @@ def start_nx27017(workdir: Path, port: int) -> subprocess.Popen[bytes]:
 def kill(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGKILL)  # nx-27017 may ignore SIGTERM while busy
     process.wait()
+
+
+@contextmanager
+def running_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A throwaway ``redis-server`` on a free loopback port (no persistence), SIGKILLed after: its URL and process."""
+    require_e2e("a redis-server")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port, socket_connect_timeout=0.5)
+        for _ in range(100):
+            with suppress(redis.ConnectionError):
+                if client.ping():
+                    break
+            time.sleep(0.05)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0", process
+    finally:
+        kill(process)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A fresh redis-server per test: its URL and process (a test may kill it)."""
+    try:
+        with running_redis() as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
+    return redis_server[0]
 
 
 @pytest.fixture(scope="session")

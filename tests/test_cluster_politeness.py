@@ -8,7 +8,6 @@ import asyncio
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from crawler.frontier.politeness import (
     SlotLimits,
     connect,
 )
-from tests.conftest import free_port
+from tests.conftest import free_port, running_redis
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, require_e2e, store_env
 from tests.hostile_site import article
 from tests.replica.server import running
@@ -46,35 +45,6 @@ DELAY = 0.1  # DOWNLOAD_DELAY of the crawls
 SERVE_SECONDS = 0.2  # each response is held this long, so concurrency shows at the server
 ARTICLES = 20
 WORKERS = 3
-
-
-@contextmanager
-def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A throwaway ``redis-server`` on a free loopback port, without persistence; SIGKILLed after."""
-    require_e2e("a redis-server")
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server)", pytrace=False)
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port, socket_connect_timeout=0.5)
-        for _ in range(100):
-            with suppress(redis.ConnectionError):
-                if client.ping():
-                    break
-            time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0", process
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as (url, _):
-        yield url
 
 
 def run(coroutine_function, url: str):  # type: ignore[no-untyped-def]
@@ -362,7 +332,7 @@ def test_without_redis_three_workers_hit_the_site_three_times_harder(tmp_path: P
 def test_redis_lost_mid_run_leaves_the_crawl_whole_with_one_warning(tmp_path: Path) -> None:
     config = tmp_path / "polite.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    with redis_server() as (url, process), counting_site() as server:
+    with running_redis() as (url, process), counting_site() as server:
         worker = start_crawl(config, server.server_port, tmp_path / "data", {"REDIS_URL": url})
         try:
             while len(server.visits) < 5 and worker.poll() is None:  # type: ignore[attr-defined]

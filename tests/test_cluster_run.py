@@ -26,16 +26,17 @@ from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
 from tests.replica.server import running
-from tests.test_frontier import WORKER, finish, redis_server, redis_url, stored
+from tests.test_frontier import WORKER, finish, stored
 from tests.test_run_health import webhook
 
-__all__ = ["redis_server", "redis_url"]  # the fixtures this module's tests use
 pytestmark = pytest.mark.e2e
 
 SITEMAPS = 20  # urlsets of site.ARTICLES_PER_SITEMAP articles each: many discovery pages, shared out
 SITEMAP_SECONDS = 0.5  # slow enough that every worker takes some of them
 PAGE_SECONDS = 0.1
-SETTINGS = [*WORKER, "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+# No worker dies here: on a loaded machine a worker missing beats for 3 s must not be taken for dead
+# (its requests would be handed out again and fetched twice).
+SETTINGS = [*WORKER, "CONCURRENT_REQUESTS_PER_DOMAIN=4", "FRONTIER_WORKER_TIMEOUT=15"]
 
 
 class Handler(site.EndlessHandler):

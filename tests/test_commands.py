@@ -1,4 +1,4 @@
-"""Operator commands: crawl all sites in one process, and the per-site report."""
+"""Operator commands: crawl all sites in one process, the per-site report, and the list of spiders."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.sites import site_names
+from crawler.sites.coverage import README_BEGIN, README_END, sites_table
 from tests.crawling import FAST, ROOT
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
@@ -42,3 +44,43 @@ def test_crawlall_rejects_unknown_sites(tmp_path: Path) -> None:
     result = scrapy("crawlall", "--sites", "asiaplus,nosuch", data_dir=tmp_path)
     assert result.returncode == 2
     assert "unknown site(s): nosuch" in result.stderr
+
+
+def test_list_prints_one_spider_name_a_line_as_scrapyd_reads_it(tmp_path: Path) -> None:
+    result = scrapy("list", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == "\n".join(sorted([*site_names(), "news"])) + "\n"
+
+
+def test_list_details_shows_country_languages_and_platform(tmp_path: Path) -> None:
+    result = scrapy("list", "--details", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    header, *lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line for line in lines}
+    assert header.split() == ["name", "country", "languages", "platform", "title"]
+    assert sorted(rows) == sorted([*site_names(), "news"])
+    title_at = header.index("title")
+    assert rows["asiaplus"].split()[:4] == ["asiaplus", "TJ", "ru,en,tg", "tagdiv"]
+    assert rows["asiaplus"][title_at:] == "Asia-Plus"
+    assert rows["kun"].split()[:4] == ["kun", "UZ", "uz,uz-Cyrl,ru,en", "-"]
+    assert rows["news"].split()[:4] == ["news", "-", "any", "-"]
+    assert "-a config=FILE.toml" in rows["news"][title_at:]
+    assert scrapy("list", "-d", data_dir=tmp_path).stdout == result.stdout
+
+
+def test_list_markdown_and_the_script_print_the_readme_table(tmp_path: Path) -> None:
+    result = scrapy("list", "--markdown", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == sites_table()
+    assert all(f"| `{name}` |" in result.stdout for name in site_names())
+    script = [sys.executable, str(ROOT / "scripts" / "coverage_table.py")]
+    printed = subprocess.run(script, capture_output=True, text=True, check=True, timeout=60)
+    assert printed.stdout == sites_table()
+    readme = tmp_path / "README.md"
+    stale = f"# News\n\n## Sites\n\n{README_BEGIN}\n| stale |\n{README_END}\n\nRegenerate.\n"
+    readme.write_text(stale, encoding="utf-8")
+    subprocess.run([*script, "--write", "--readme", str(readme)], capture_output=True, check=True, timeout=60)
+    assert readme.read_text(encoding="utf-8") == f"# News\n\n## Sites\n\n{sites_table()}\nRegenerate.\n"
+    broken = subprocess.run([*script, "--write", "--readme", str(tmp_path / "nosuch.md")], capture_output=True,
+                            text=True, timeout=60)
+    assert broken.returncode != 0 and "nosuch.md" in broken.stderr

@@ -124,6 +124,14 @@ def crontab_runs() -> dict[str, list[tuple[str, set[tuple[int, int]]]]]:
     return runs
 
 
+def test_the_crontab_is_generated_from_the_sites() -> None:
+    """A new site gets its schedule from ``scripts/crontab.py --write``, not by hand."""
+    import runpy
+
+    generated = runpy.run_path(str(ROOT / "scripts" / "crontab.py"))["crontab"]()
+    assert (ROOT / "deploy" / "crontab").read_text(encoding="utf-8") == generated
+
+
 def test_cron_fields_are_expanded_as_cron_does() -> None:
     assert cron_field("0-59/15", "minute") == {0, 15, 30, 45}
     assert cron_field("7", "minute") == {7} and cron_field("*", "hour") == set(range(24))

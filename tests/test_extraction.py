@@ -12,9 +12,9 @@ from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import extract_article
-from crawler.extract.body import extract_body
+from crawler.extract.body import extract_body, image_record
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.sites import Selectors, SiteConfig, load_site
+from crawler.sites import GENERIC, Selectors, SiteConfig, load_site
 from tests.replicas import RECORD_FIELDS, expected, expected_articles, page_file, replica_sites
 
 
@@ -73,7 +73,7 @@ def test_broken_site_selectors_fall_back_to_the_generic_extractor() -> None:
 
 def test_generic_extraction_without_a_site_config() -> None:
     url = next(u for u in expected_articles("asiaplus") if "checkpoint" in u)
-    record = extract_article(page_text("asiaplus", url), url, None)
+    record = extract_article(page_text("asiaplus", url), url, GENERIC)
     want = expected_articles("asiaplus")[url]
     assert record.title == want["title"]
     assert record.sources["body"] == "generic"
@@ -129,6 +129,19 @@ def test_site_rules_that_catch_a_fragment_are_overruled_by_the_generic_extractor
     record = extracted(narrow, url)
     assert record["sources"]["body"] == "generic"
     assert record["paragraphs"] == expected_articles("asiaplus")[url]["paragraphs"]
+
+
+def test_image_block_without_figcaption_takes_its_credit_from_a_copyright_element() -> None:
+    """Sputnik prints no <figure>: the credit of an image block sits in ``.media__copyright``."""
+    block = lxml_html.fromstring("""<div class="media"><div class="media__size"><img src="/img/1.jpg"></div>
+      <div class="media__copyright"><div class="media__copyright-item m-copyright">© Sputnik / Ирина Иванова</div>
+      </div></div>""")
+    assert image_record(block, "https://ru.sputnik.kz/x.html") == {
+        "url": "https://ru.sputnik.kz/img/1.jpg", "caption": None, "credit": "Sputnik / Ирина Иванова"}
+    plain = lxml_html.fromstring('<div class="media"><img src="/img/2.jpg"><div class="credit">Reuters</div></div>')
+    assert image_record(plain, "https://a.kz/")["credit"] == "Reuters"  # type: ignore[index]
+    bare = lxml_html.fromstring('<div class="media"><img src="/img/3.jpg"><div class="title">Astana</div></div>')
+    assert image_record(bare, "https://a.kz/")["credit"] is None  # type: ignore[index]
 
 
 @pytest.mark.parametrize(("byline", "authors"), [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import redis
 
 from tests import endless_site as site
 from tests.conftest import free_port
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, require_e2e, run_crawl
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl
 from tests.replica.server import running
 
 ARTICLES = 90
@@ -31,37 +30,6 @@ PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
 WORKER = ["ROBOTSTXT_OBEY=0", "BROWSER_ENABLED=0", "EXTRACTION_WORKERS=0", "FRONTIER_IDLE_SECONDS=2",
           "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def redis_url(redis_server: subprocess.Popen[bytes]) -> str:
-    return str(redis_server.url)  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def redis_server() -> Iterator[subprocess.Popen[bytes]]:
-    """A throwaway redis-server on a free loopback port (no persistence), SIGKILLed afterwards; its URL
-    is ``process.url``."""
-    require_e2e("redis-server")
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        process.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 class SlowHandler(site.EndlessHandler):
@@ -197,14 +165,62 @@ def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
     assert keys and all(key.startswith(b"news:endless:") and 0 < client.ttl(key) <= 3600 for key in keys)
 
 
-def test_redis_lost_mid_run_loses_no_stored_article(
-    redis_server: subprocess.Popen[bytes], mongo: MongoTarget, tmp_path: Path
+class SlowSitemapHandler(SlowHandler):
+    """The sitemap answers after ``SITEMAP_SECONDS`` (a joiner meets an empty queue); article
+    requests are recorded with their time and User-Agent."""
+
+    def do_GET(self) -> None:
+        if "sitemap" in self.path:
+            time.sleep(SITEMAP_SECONDS)
+        elif self.path.startswith("/news/"):
+            self.server.visits.append((time.monotonic(), self.headers.get("User-Agent")))  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+SITEMAP_SECONDS = 6.0  # longer than a worker takes to start and join
+
+
+def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
 ) -> None:
-    env = mongo.env(REDIS_URL=str(redis_server.url))  # type: ignore[attr-defined]
+    """Scrapy's engine asks an empty scheduler again only on its 5 s heartbeat: the frontier wakes it
+    once the shared queue has work, so a joiner does not sit idle while the seeder's requests wait."""
+    from http.server import ThreadingHTTPServer
+
+    env = mongo.env(REDIS_URL=redis_url)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSitemapHandler)
+    server.requests = Counter()  # type: ignore[attr-defined]
+    server.visits = []  # type: ignore[attr-defined]
+    server.big = site.big_sitemap(ARTICLES)  # type: ignore[attr-defined]
+    client = redis.Redis.from_url(redis_url)
+    with running(server):
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        workers = [start_worker(config(tmp_path), base_url, env)]
+        deadline = time.monotonic() + 30
+        while not client.exists(f"news:{site.DOMAIN.split('.')[0]}:crawl"):  # the seeder joined
+            assert time.monotonic() < deadline and workers[0].poll() is None, "the seeder never joined"
+            time.sleep(0.05)
+        workers.append(start_worker(config(tmp_path), base_url, env, settings=[*WORKER, "USER_AGENT=joiner"]))
+        results = finish(workers)
+        visits = list(server.visits)  # type: ignore[attr-defined]
+    for code, log in results:
+        assert code == 0, log[-3000:]
+    assert re.search(r"'frontier/woken': [1-9]", results[1][1]), results[1][1][-3000:]
+    first = min(at for at, _ in visits)
+    joined = min(at for at, agent in visits if agent == "joiner")
+    assert joined - first < 2.5, f"the joiner started {joined - first:.1f} s after the first article fetch"
+    assert set(stored(mongo)) == expected_urls()
+
+
+def test_redis_lost_mid_run_loses_no_stored_article(
+    redis_server: tuple[str, subprocess.Popen[bytes]], mongo: MongoTarget, tmp_path: Path
+) -> None:
+    url, redis_process = redis_server
+    env = mongo.env(REDIS_URL=url)
     with slow_site() as (base_url, requests):
         worker = start_worker(config(tmp_path), base_url, env)
         wait_for_articles(requests, 10)
-        redis_server.kill()
+        redis_process.kill()
         [(code, log)] = finish([worker])
         fetched = {p for p in requests if p.startswith("/news/")}
     assert code == 1, log[-3000:]  # the run did not finish the crawl: failed, not healthy

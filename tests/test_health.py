@@ -42,6 +42,14 @@ def test_a_worker_that_joined_a_shared_crawl_and_got_no_article_is_healthy() -> 
     assert assess({**stats, "frontier/seeder": 1}, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
 
 
+def test_the_seeder_of_a_shared_crawl_is_judged_on_its_part_and_the_crawl_on_the_whole() -> None:
+    """The seeder may see the other workers take every article: its part is not failed for it, the
+    crawl's merged stats (the seeder's part counted in) still are when nobody stored anything."""
+    seeder = {"finish_reason": "finished", "item_scraped_count": 0, "frontier/seeder": 1}
+    assert assess(seeder, [], NOW - timedelta(hours=3), NOW, Thresholds(), part=True).status == HEALTHY
+    assert assess(seeder, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
+
+
 def test_stale_site_is_degraded_after_its_cadence() -> None:
     assert assess(GOOD, [], NOW - timedelta(hours=50), NOW, Thresholds()).status == DEGRADED
     assert assess(GOOD, [], NOW - timedelta(hours=50), NOW, Thresholds(stale_hours=72)).status == HEALTHY

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sites import load_site, load_site_file, site_names
+from crawler.sites.coverage import readme_block, sites_table
 from tests.replicas import expected, expected_articles, replica_sites
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -40,7 +41,10 @@ def test_expected_output_is_complete(site: str) -> None:
 
 
 def test_readme_site_table_matches_the_registry() -> None:
+    """The README's table is exactly what the configs generate: a new or changed site fails this until
+    ``scripts/coverage_table.py --write`` is run."""
     section = README.read_text(encoding="utf-8").split("\n## Sites\n", 1)[1].split("\n## ", 1)[0]
+    assert readme_block(section) == sites_table()
     rows = re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(rows) == site_names()
 

@@ -85,6 +85,10 @@ def test_cross_links(line: str, expected: bool) -> None:
     ("Aşgabadyň täze howa menzili. Surat: TDH", ("Aşgabadyň täze howa menzili", "TDH")),
     ("Image: Wikimedia Commons", (None, "Wikimedia Commons")),
     ("Almaty at night; Image: TCA, Anna Lee", ("Almaty at night", "TCA, Anna Lee")),
+    # Sputnik's credits: a copyright sign, alone or before a credit word.
+    ("© Sputnik / Ирина Иванова", (None, "Sputnik / Ирина Иванова")),
+    ("© Фото : Пресс-служба акимата Астаны", (None, "Пресс-служба акимата Астаны")),
+    ("Мажилис. © Sputnik / Ирина Иванова", ("Мажилис", "Sputnik / Ирина Иванова")),
     ("He showed an image - a map of the border", ("He showed an image - a map of the border", None)),
     ("The new checkpoint on the border", ("The new checkpoint on the border", None)),
 ])

@@ -9,9 +9,10 @@ reads ``health/status``.
 A worker of a shared crawl (``REDIS_URL``) writes its part into the crawl's one document
 (:func:`crawler.run_record.crawl_document`, ``_id`` the crawl id) and judges the crawl on the merged
 stats of the parts written so far (the document's ``health``); its own ``health/status`` and exit
-code still judge its own part. The last worker to write its part (counted in Redis) judges the
-whole crawl again on every part and alone POSTs it to the webhook: one alert per crawl (when Redis
-cannot tell, the worker posts its own verdict rather than none).
+code still judge its own part (without the zero-articles check: another worker may have taken every
+article). The last worker to write its part (counted in Redis) judges the whole crawl again on every
+part, exits failed when the crawl failed and alone POSTs it to the webhook: one alert per crawl (when
+Redis cannot tell, the worker posts its own verdict rather than none).
 
 Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``. Stats: ``health/status``.
 """
@@ -30,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.frontier.extension import Frontier
-from crawler.health import DEGRADED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
+from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
 from crawler.notify import post_health
 from crawler.run_record import crawl_document, current_run, run_document, worker_part
 from crawler.storage.component import Storage
@@ -73,7 +74,7 @@ class RunHealth:
         try:
             store = await self._open_store()
             earlier, newest = await self._history(spider, store, frontier.crawl_id if frontier else None)
-            health = self._judge(spider, reason, earlier, newest)
+            health = self._judge(spider, reason, earlier, newest, part=shared)
             run = run_document(self.run.id, spider, reason, self.run.started_at, self.stats.get_stats(),
                                host=socket.gethostname(), pid=os.getpid())
             run["health"] = _health_doc(health)
@@ -131,6 +132,10 @@ class RunHealth:
             logger.info("Shared crawl %(id)s: %(outcome)s, %(health)s (%(n)d workers recorded)",
                         {"id": crawl_id, "outcome": doc["outcome"], "health": doc["health"]["status"],
                          "n": len(doc["workers"])})
+            if last and doc["health"]["status"] == FAILED:  # the last worker's exit code says the crawl failed
+                for problem in doc["health"]["problems"]:
+                    logger.error("Shared crawl %(id)s failed: %(problem)s", {"id": crawl_id, "problem": problem})
+                self.stats.set_value("health/status", FAILED)
         return crawl_id, doc["health"] if doc is not None else run["health"]
 
     async def _open_store(self) -> ArticleStore | None:
@@ -171,11 +176,12 @@ class RunHealth:
             return [], None
         return [r.get("stats", {}) for r in runs if r.get("_id") != crawl_id][:20], newest
 
-    def _judge(self, spider: Spider, reason: str, earlier: list[dict[str, Any]], newest: datetime | None) -> Health:
+    def _judge(self, spider: Spider, reason: str, earlier: list[dict[str, Any]], newest: datetime | None,
+               *, part: bool) -> Health:
         """This run's health against the site's earlier runs; recorded in stats (``health/status``) and the log."""
         site = getattr(spider, "site", None)
         stats = {**self.stats.get_stats(), "finish_reason": reason}
-        health = assess(stats, earlier, newest, datetime.now(UTC), getattr(site, "monitors", Thresholds()))
+        health = assess(stats, earlier, newest, datetime.now(UTC), getattr(site, "monitors", Thresholds()), part=part)
         self.stats.set_value("health/status", health.status)
         level = {HEALTHY: logging.INFO, DEGRADED: logging.WARNING}.get(health.status, logging.ERROR)
         for problem in health.problems:

@@ -1,10 +1,12 @@
-"""``python -m crawler.extract PATH_OR_URL [--url URL] [--site NAME]``: print an
+"""``python -m crawler.extract PATH_OR_URL [--url URL] [--site NAME | --generic]``: print an
 article's extracted fields as JSON, its paragraphs cleaned as the crawl cleans them.
 
 PATH_OR_URL is a saved HTML file (``-`` for standard input) or an http(s) URL
 to fetch. ``--url`` gives the page's address when reading a file (it decides
-the site edition and resolves relative links); ``--site`` applies a bundled
-site config, or a config file path, instead of the generic rules.
+the site, its edition, and resolves relative links): the bundled site whose
+domains hold it supplies selectors and time zone, as in the crawl. ``--site``
+applies a bundled site config, or a config file path, instead; ``--generic``
+the generic rules alone.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from w3lib.encoding import html_to_unicode
 from crawler.extract.article import extract_article
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.settings import USER_AGENT
-from crawler.sites import SiteConfig, SiteConfigError, load_site, load_site_file
+from crawler.sites import GENERIC, Generic, SiteConfig, SiteConfigError, load_site, load_site_file
 
 
-def _site(name: str | None) -> SiteConfig | None:
+def _site(name: str | None, generic: bool) -> SiteConfig | Generic | None:
+    if generic:
+        return GENERIC
     if not name:
-        return None
+        return None  # the bundled site of the page's URL, if any
     return load_site_file(name) if name.endswith(".toml") else load_site(name)
 
 
@@ -49,14 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.extract", description=__doc__.splitlines()[0])
     parser.add_argument("source", help="HTML file, - for stdin, or an http(s) URL")
     parser.add_argument("--url", help="the page's URL when reading a file")
-    parser.add_argument("--site", help="bundled site name or a site config .toml")
+    rules = parser.add_mutually_exclusive_group()
+    rules.add_argument("--site", help="bundled site name or a site config .toml (default: the site of the URL)")
+    rules.add_argument("--generic", action="store_true", help="the generic rules alone, whatever the URL")
     args = parser.parse_args(argv)
     try:
-        site = _site(args.site)
+        site = _site(args.site, args.generic)
         html, fetched_url = _read(args.source)
     except (OSError, SiteConfigError) as exc:
         parser.error(str(exc))
-    url = args.url or fetched_url or (site.editions[0].home if site else "http://localhost/")
+    url = args.url or fetched_url or (site.editions[0].home if isinstance(site, SiteConfig) else "http://localhost/")
     record = extract_article(html, url, site).as_dict()
     record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"])
     sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable) + "\n")

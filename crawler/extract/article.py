@@ -39,7 +39,7 @@ from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
 from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
-from crawler.sites import SiteConfig
+from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
 
@@ -389,9 +389,13 @@ def _body(page: _Page) -> tuple[Body, str]:
     return body, "site"
 
 
-def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
+def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
                     fetched_at: datetime | None = None, limits: RecordLimits | None = None) -> Extraction:
     """Extract the fields of the article page ``html`` fetched from ``url``.
+
+    ``site`` gives the selectors and time zone; None takes them from the bundled site whose domains
+    hold ``url`` (so the record is the one the crawl stores), :data:`crawler.sites.GENERIC` asks for
+    the generic rules alone.
 
     ``page_type`` says whether the page declares itself an article; fields the page does not have
     come back as ``None`` or empty, and ``sources`` names the method that produced each field that
@@ -400,6 +404,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | None = None,
     Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
     """
     limits = limits or RecordLimits()
+    site = site_rules(site, url)
     page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC

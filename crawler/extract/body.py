@@ -7,6 +7,7 @@ the cleaning pipeline sees what was cut; containers nested deeper than
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -78,7 +79,23 @@ def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any
     caption_el = next(element.iter("figcaption"), None) if element.tag != "img" else None
     caption_text = normalize_text(caption_el.text_content()) if caption_el is not None else ""
     caption, credit = split_credit(caption_text) if caption_text else (None, None)
+    if caption_el is None and element.tag != "img":
+        credit = _classed_credit(element)
     return {"url": urljoin(base_url, src.strip()), "caption": caption, "credit": credit}
+
+
+_CREDIT_CLASS = re.compile(r"copyright|credit", re.IGNORECASE)
+
+
+def _classed_credit(container: lxml_html.HtmlElement) -> str | None:
+    """The credit of an image block with no ``<figcaption>`` (Sputnik's ``.media__copyright``: "© Sputnik /
+    Name"), from the first element whose class names a copyright or credit."""
+    for element in container.iterdescendants():
+        if isinstance(element.tag, str) and _CREDIT_CLASS.search(element.get("class") or ""):
+            text = normalize_text(element.text_content())
+            if text:
+                return split_credit(text)[1] or text
+    return None
 
 
 def _is_gallery(figure: lxml_html.HtmlElement) -> bool:

@@ -68,8 +68,11 @@ _CROSS_LINK = re.compile(
 _CREDIT_WORDS = r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото"
 # The caption ends on a non-space and its whitespace is taken whole (\s++), so a line of
 # spaces is read once, not once per possible end of the caption.
+# A copyright sign alone marks a credit too ("© Sputnik / Name", "© Фото : пресс-служба"), so does
+# one before a credit word.
 _CREDIT = re.compile(
-    rf"^(?:(?P<caption>.*?\S)[.,;]?\s++)?(?:(?:{_CREDIT_WORDS})\s*+(?:/|:|©|by\b|-|—)|image\s*+:)\s*(?P<credit>.+)$",
+    rf"^(?:(?P<caption>.*?[^\s©])[.,;]?\s++)?(?:©?\s*+(?:{_CREDIT_WORDS})\s*+(?:/|:|©|by\b|-|—)|image\s*+:|©)"
+    r"\s*(?P<credit>.+)$",
     re.IGNORECASE,
 )
 _MAX_CREDIT_LINE = 160

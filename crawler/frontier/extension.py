@@ -8,7 +8,8 @@ and closes with reason ``frontier_args_conflict`` (exit 1).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
-Stats: ``frontier/seeder``, ``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``.
+Stats: ``frontier/seeder``, ``frontier/woken`` (an idle engine asked for work the shared queue has),
+``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``.
 """
 
 from __future__ import annotations
@@ -155,6 +156,8 @@ class Frontier:
                                                    and engine.scraper.slot.is_idle())
                 shared.beat(busy)
                 self._recover(shared)
+                if engine is not None and not busy and shared.queued():
+                    self._wake(engine)
             except ERRORS as exc:
                 self.failed(exc)
             else:
@@ -162,6 +165,15 @@ class Frontier:
                     self.lost = False
                     logger.warning("Reached Redis again")
             await asyncio.sleep(BEAT_SECONDS)
+
+    def _wake(self, engine: Any) -> None:
+        """Ask an idle engine for its next request now that the shared queue has work. Scrapy's engine
+        asks an empty scheduler again only on its 5-second heartbeat, so a worker that joined before the
+        seeder queued anything would wait up to 5 s (no public API: the engine's own ``nextcall``)."""
+        nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+            self.stats.inc_value("frontier/woken")
 
     def _recover(self, shared: SharedCrawl) -> None:
         """Push dead workers' requests back to the queue (counted, logged)."""

@@ -8,6 +8,8 @@ tables (selectors, politeness, monitors) merged key by key, the site winning
 every key it sets. Unknown keys, bad
 regexes (nested quantifiers included, see ``crawler.sites.patterns``), unknown time
 zones and malformed URLs fail at load with a message naming the file and the key.
+``site_for_url(url)`` is the bundled site whose domains hold ``url`` (``www.``/mobile
+hosts folded), from an index built once per process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health import Thresholds
 from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
-from crawler.urls import url_key
+from crawler.urls import host_key, url_key
 
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
 _BUNDLED = resources.files(__name__)
@@ -330,3 +334,40 @@ def load_site(name: str) -> SiteConfig:
     if not entry.is_file():
         raise SiteConfigError(f"no site config named {name!r} (known: {', '.join(site_names())})")
     return _load(entry.read_text(encoding="utf-8"), f"crawler/sites/{name}.toml")
+
+
+@cache
+def bundled_sites() -> tuple[SiteConfig, ...]:
+    """Every bundled site config, loaded once per process (by name)."""
+    return tuple(load_site(name) for name in site_names())
+
+
+@cache
+def _domain_index() -> dict[str, SiteConfig]:
+    index: dict[str, SiteConfig] = {}
+    for site in bundled_sites():
+        for domain in site.domains:
+            index.setdefault(host_key(domain), site)  # a domain two sites claim: the first by name (a test forbids it)
+    return index
+
+
+def site_for_url(url: str) -> SiteConfig | None:
+    """The bundled site whose domains hold ``url`` (``www.``/``m.`` hosts folded), or None."""
+    return _domain_index().get(host_key(url))
+
+
+class Generic(Enum):
+    """The ``site`` that asks extraction for the generic rules even on a configured site's URL."""
+
+    RULES = "generic"
+
+
+GENERIC = Generic.RULES
+
+
+def site_rules(site: SiteConfig | Generic | None, url: str) -> SiteConfig | None:
+    """The config to extract ``url`` with: ``site`` itself, the bundled site of the URL when ``site`` is
+    None, none at all for :data:`GENERIC`."""
+    if site is GENERIC:
+        return None
+    return site if isinstance(site, SiteConfig) else site_for_url(url)

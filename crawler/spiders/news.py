@@ -77,6 +77,8 @@ def config_from_args(url: str | None = None, config: str | None = None) -> SiteC
 
 
 class NewsSpider(SiteSpider):
+    """Any news site: ``-a url=HOME`` (discovered, generic rules) or ``-a config=FILE.toml`` (a site config file)."""
+
     name = "news"
 
     def load_config(self) -> SiteConfig:
