@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from crawler.items import article_item
 from crawler.rules import ValidationConfig
 from crawler.sites import SiteConfig, load_site
 from crawler.validation import validate
+from tests.replicas import expected_articles, page_file, replica_sites
 
 FETCHED = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)  # days after every article below: never its date
 
@@ -262,3 +263,33 @@ def test_an_article_without_a_date_is_kept_by_validation() -> None:
     validated, report = validate(item, ValidationConfig(), FETCHED)
     assert validated.published is None and validated.paragraphs
     assert report.passed and report.cleared == ()
+
+
+# --- every replica: the header's printed date alone gives the record's publication time -----------------------------
+
+def _without_date_markup(html: str) -> str:
+    """The page with no machine-readable publication date left: no date meta, JSON-LD dates or itemprops."""
+    html = re.sub(r"<meta[^>]+(?:published_time|modified_time|datePublished|dateModified|pubdate)[^>]*>", "", html,
+                  flags=re.IGNORECASE)
+    html = re.sub(r'"date(?:Published|Modified|Created)"\s*:\s*"[^"]*",?', "", html)
+    return re.sub(r'itemprop="date(?:Published|Modified)"', "", html)
+
+
+REPLICA_ARTICLES = [(site, url, fields["published"]) for site in replica_sites()
+                    for url, fields in expected_articles(site).items() if fields.get("published")]
+
+
+# Fetched a day after the newest replica article, as the crawl would be: a date printed without its
+# year ("25 ноября") is read as the latest such day.
+REPLICA_FETCHED = max(datetime.fromisoformat(published) for _, _, published in REPLICA_ARTICLES) + timedelta(days=1)
+
+
+@pytest.mark.parametrize(("site", "url", "published"), REPLICA_ARTICLES, ids=[u for _, u, _ in REPLICA_ARTICLES])
+def test_every_replica_articles_printed_date_is_found_without_date_rules(site: str, url: str, published: str) -> None:
+    config = load_site(site)
+    bare = dataclasses.replace(config, selectors=dataclasses.replace(config.selectors, published=(), modified=()))
+    html = _without_date_markup(page_file(site, url).read_text(encoding="utf-8", errors="replace"))
+    assert "datePublished" not in html and "published_time" not in html
+    extraction = extract_article(html, url, bare, REPLICA_FETCHED)
+    assert extraction.published == datetime.fromisoformat(published)
+    assert extraction.sources["published"] == "generic"

@@ -3,10 +3,11 @@
 A page with no date rules for it (no JSON-LD, no meta, no site selector) still prints its date beside
 the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a category and "2025-nji ýylyň
 14-nji marty" above it. This reads that neighbourhood only, never the whole page, so a teaser's or a
-sidebar's date cannot stand in for the article's: the short texts just above the headline inside its
-own small header block, then the short texts after it until the lead or the body begins (the first
-long text). Text in navigation, asides, footers, forms, photo captions and blocks classed as teasers,
-related links or widgets is not read; a ``<time datetime>`` is read by its attribute first.
+sidebar's date cannot stand in for the article's: the short texts just above the headline in its
+header block, then the short texts after it until the body begins (a long paragraph, or a second
+long text after a lead). Text in navigation, asides, footers, forms, photo captions and blocks
+classed as teasers, related links or widgets is not read; a ``<time datetime>`` is read by its
+attribute first.
 
 Pure: lxml trees in, a datetime out; no Scrapy.
 """
@@ -24,10 +25,11 @@ __all__ = ["header_date"]
 HEADLINE_XPATH = "(//article//h1 | //main//h1 | //*[@itemprop='headline'] | //h1)[1]"
 SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button",
                      "select", "option", "figcaption", "textarea"})
-HEADER_BLOCK_CHARS = 1_000  # a headline's own header block is small: a bigger ancestor holds more than the header
+HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
 HEADER_BLOCK_LEVELS = 3
-SHORT_TEXT_CHARS = 200  # longer texts are the lead or the body, whose dates are about the news, not the article
-LONG_TEXTS_AFTER = 1  # the lead or the body has begun: what follows is its captions, subheads and teasers
+SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are about the news, not the article
+LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
+LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
 # Blocks of other articles' links that a template can put between a headline and its body.
 TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-read|sidebar|widget|banner|share"
                           r"|comment|breadcrumb|menu|ticker", re.IGNORECASE)
@@ -72,41 +74,48 @@ def _texts(node: HtmlElement) -> Iterator[str]:
         yield node.text.strip()
 
 
-def _header_block(headline: HtmlElement) -> HtmlElement | None:
-    """The headline's largest ancestor (a few levels up) that is still a small header block."""
-    block = None
-    for level, ancestor in enumerate(headline.iterancestors()):
-        if level >= HEADER_BLOCK_LEVELS or ancestor.tag in ("body", "html", "article", "main"):
-            break
-        if len(ancestor.text_content()) > HEADER_BLOCK_CHARS:
-            break
-        block = ancestor
-    return block
-
-
 def _before(headline: HtmlElement) -> list[str]:
-    """The short texts before the headline inside its header block, as one text."""
-    block = _header_block(headline)
-    if block is None:
-        return []
+    """The short texts just before the headline, as one text: its preceding siblings, then its parent's,
+    a few levels up but never out of its ``<article>``/``<main>``, stopping at a long text."""
     above = set(headline.iterancestors())
-    texts: list[str] = []
-    for node in block.iterdescendants():
-        if node is headline:
+    texts: list[str] = []  # nearest first
+    node = headline
+    for _ in range(HEADER_BLOCK_LEVELS):
+        for sibling in node.itersiblings(preceding=True):
+            if not isinstance(sibling.tag, str) or _skipped(sibling, above):
+                continue
+            text = " ".join(_subtree_texts(sibling, above))
+            if len(text) > HEADER_BLOCK_CHARS:
+                return texts[::-1]
+            if text:
+                texts.append(text)
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html", "article", "main"):
             break
-        if not isinstance(node.tag, str) or node in above or _skipped(node, above):
+        if parent.text and parent.text.strip():
+            texts.append(parent.text.strip())
+        node = parent
+    return [" ".join(texts[::-1])] if texts else []
+
+
+def _subtree_texts(node: HtmlElement, above: set[HtmlElement]) -> Iterator[str]:
+    """The texts of ``node`` and its descendants outside chrome, then its tail, in document order."""
+    for element in node.iter():
+        if not isinstance(element.tag, str) or _skipped(element, above):
             continue
-        texts.extend(text for text in _texts(node) if len(text) <= SHORT_TEXT_CHARS)
-        if node.tail and node.tail.strip() and not _skipped(node.getparent(), above):
-            texts.append(node.tail.strip())
-    return [" ".join(texts)] if texts else []
+        yield from _texts(element)
+        if element is not node and element.tail and element.tail.strip():
+            yield element.tail.strip()
+    if node.tail and node.tail.strip():
+        yield node.tail.strip()
 
 
 def _after(headline: HtmlElement) -> Iterator[str]:
-    """Runs of short texts after the headline, in document order, until the body has begun."""
+    """Runs of short texts after the headline, in document order, until the body has begun: a long
+    paragraph (``<p>``), or a second long text of any kind (a lead, then the body)."""
     long_texts = 0
     window: list[str] = []
-    for text in _following(headline):
+    for text, element in _following(headline):
         if len(text) <= SHORT_TEXT_CHARS:
             window.append(text)
             continue
@@ -114,16 +123,17 @@ def _after(headline: HtmlElement) -> Iterator[str]:
         if window:
             yield " ".join(window)
             window = []
-        if long_texts >= LONG_TEXTS_AFTER:
+        if long_texts >= LONG_TEXTS_AFTER or (element.tag == "p" and not LEAD_CLASS.search(element.get("class") or "")):
             return
     if window:
         yield " ".join(window)
 
 
-def _following(headline: HtmlElement) -> Iterator[str]:
-    """Texts after the headline ends, in document order, outside page chrome."""
-    if headline.tail and headline.tail.strip():
-        yield headline.tail.strip()
+def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
+    """(text, the element it is in) after the headline ends, in document order, outside page chrome."""
+    parent = headline.getparent()
+    if headline.tail and headline.tail.strip() and parent is not None:
+        yield headline.tail.strip(), parent
     above = set(headline.iterancestors())
     for seen, node in enumerate(headline.xpath("following::*")):
         if seen >= MAX_ELEMENTS_AFTER:
@@ -131,9 +141,10 @@ def _following(headline: HtmlElement) -> Iterator[str]:
         if not isinstance(node.tag, str):
             continue
         if not _skipped(node, above):
-            yield from _texts(node)
-        if node.tail and node.tail.strip() and not _skipped(node.getparent(), above):
-            yield node.tail.strip()
+            yield from ((text, node) for text in _texts(node))
+        parent = node.getparent()
+        if node.tail and node.tail.strip() and parent is not None and not _skipped(parent, above):
+            yield node.tail.strip(), parent
 
 
 def drop_chrome(root: HtmlElement) -> HtmlElement:
