@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 
 from crawler.extract.article import extract_article
+from crawler.extract.header_date import header_date
+from crawler.extract.visible_dates import find_visible_date
 from crawler.items import article_item
 from crawler.rules import ValidationConfig
 from crawler.sites import SiteConfig, load_site
@@ -293,3 +296,44 @@ def test_every_replica_articles_printed_date_is_found_without_date_rules(site: s
     extraction = extract_article(html, url, bare, REPLICA_FETCHED)
     assert extraction.published == datetime.fromisoformat(published)
     assert extraction.sources["published"] == "generic"
+
+
+# --- page shapes around the headline -------------------------------------------------------------------------------
+
+BODY = "".join(f"<p>{p}</p>" for p in PARAGRAPHS["ru"])
+SHAPES: list[tuple[str, str, datetime | None]] = [
+    # a logo <h1> in the site header: the article's own headline is the one in <article>
+    ('<header><h1 class="logo">News <span>13.03.2025</span></h1></header><article><h1>Школы</h1>'
+     f"<div>14.03.2025 10:15</div>{BODY}</article>", "logo h1", local(2025, 3, 14, 10, 15)),
+    # ASP.NET wraps the whole page in a <form>; WordPress puts "has-sidebar" on a wrapper
+    (f'<form id="aspnetForm"><div class="page has-sidebar"><h1>Школы</h1><span>14.03.2025 10:15</span>{BODY}'
+     "</div></form>", "page-wide form", local(2025, 3, 14, 10, 15)),
+    # a "read also" block between the headline and its byline is another article's
+    ('<article><h1>Школы</h1><div class="read-also"><a href="/x/">Старое</a> 01.02.2025</div>'
+     f"<div>Автор: Иван Петров · 14 марта 2025, 10:15</div>{BODY}</article>", "teaser between",
+     local(2025, 3, 14, 10, 15)),
+    # a lead, then the byline
+    ('<article><h1>Школы</h1><h4 class="lead">В период каникул министерство проверит все школы страны, '
+     'а в новых районах откроют ещё двенадцать зданий к сентябрю.</h4>'
+     f"<div>14 марта 2025, 10:15</div>{BODY}</article>", "lead first", local(2025, 3, 14, 10, 15)),
+    # the body has begun: a date in it is news, not the article's date
+    (f"<article><h1>Школы</h1>{BODY}<p>Заседание прошло 10 марта 2025.</p></article>", "date in body", None),
+    # category and date above the headline, in its header block
+    ('<div class="content"><div class="head"><div><a href="/p/">Политика</a> | 2025 жылғы 14 наурыз</div>'
+     f"<h1>Школы</h1></div>{BODY}</div>", "above", local(2025, 3, 14)),
+    # a long list of teasers just before the headline is not its header
+    ('<div class="content">' + "".join(f'<div><a href="/{n}/">Новость номер {n} о разном</a> 0{n}.03.2025</div>'
+                                       for n in range(1, 10)) + f"<h1>Школы</h1>{BODY}</div>", "teasers above", None),
+]
+
+
+@pytest.mark.parametrize(("body", "name", "printed"), SHAPES, ids=[s[1] for s in SHAPES])
+def test_the_header_is_the_headlines_neighbourhood(body: str, name: str, printed: datetime | None) -> None:
+    html = f'<!DOCTYPE html><html lang="ru"><head><title>Школы</title></head><body>{body}</body></html>'
+    site = _site_without_date_rules("Asia/Almaty", "ru")
+    if printed is None:  # no date beside the headline: the header finds none (the fallbacks are htmldate's)
+        zone = ZoneInfo("Asia/Almaty")
+        assert header_date(lxml.html.fromstring(html), lambda text: find_visible_date(text, zone, FETCHED)) is None
+        return
+    extraction = extract_article(html, "https://example.kz/ru/news/1001/", site, FETCHED)
+    assert extraction.published == printed.replace(tzinfo=ZoneInfo("Asia/Almaty")).astimezone(UTC)

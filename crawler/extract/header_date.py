@@ -17,17 +17,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 
 from lxml.html import HtmlElement
 
-__all__ = ["header_date"]
+__all__ = ["drop_chrome", "header_date"]
 
-HEADLINE_XPATH = "(//article//h1 | //main//h1 | //*[@itemprop='headline'] | //h1)[1]"
+# The article's headline, not a logo's <h1>: the first of these that matches.
+HEADLINES = ("(//article//h1)[1]", "(//main//h1)[1]", "(//*[@itemprop='headline'][not(self::meta)])[1]", "(//h1)[1]")
 SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button",
                      "select", "option", "figcaption", "textarea"})
 HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
 HEADER_BLOCK_LEVELS = 3
+BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, category, date); more is a list
 SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are about the news, not the article
+PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
 LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
 # Blocks of other articles' links that a template can put between a headline and its body.
@@ -43,10 +47,9 @@ def header_date(root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
 
     ``parse`` reads one text: a ``<time datetime>`` value, or a run of short texts with a date in it.
     """
-    headlines = root.xpath(HEADLINE_XPATH)
-    if not headlines or not isinstance(headlines[0], HtmlElement):
+    headline = next((found[0] for xpath in HEADLINES if (found := root.xpath(xpath))), None)
+    if not isinstance(headline, HtmlElement):
         return None
-    headline = headlines[0]
     for text in (*_before(headline), *_after(headline)):
         found = parse(text)
         if found is not None:
@@ -80,15 +83,19 @@ def _before(headline: HtmlElement) -> list[str]:
     above = set(headline.iterancestors())
     texts: list[str] = []  # nearest first
     node = headline
+    budget = HEADER_BLOCK_CHARS
     for _ in range(HEADER_BLOCK_LEVELS):
         for sibling in node.itersiblings(preceding=True):
             if not isinstance(sibling.tag, str) or _skipped(sibling, above):
                 continue
-            text = " ".join(_subtree_texts(sibling, above))
-            if len(text) > HEADER_BLOCK_CHARS:
-                return texts[::-1]
+            text = _bounded(_subtree_texts(sibling, above), budget)
+            if text is None:  # a teaser list or a lead: the header is after it
+                return [" ".join(texts[::-1])] if texts else []
             if text:
                 texts.append(text)
+                budget -= len(text)
+            if len(texts) > BLOCKS_BEFORE:  # a list of teasers, not a header: none of them is the article's
+                return []
         parent = node.getparent()
         if parent is None or parent.tag in ("body", "html", "article", "main"):
             break
@@ -96,6 +103,17 @@ def _before(headline: HtmlElement) -> list[str]:
             texts.append(parent.text.strip())
         node = parent
     return [" ".join(texts[::-1])] if texts else []
+
+
+def _bounded(texts: Iterator[str], budget: int) -> str | None:
+    """The texts joined, or None as soon as they pass ``budget`` characters (read no further)."""
+    kept: list[str] = []
+    for text in texts:
+        budget -= len(text) + 1
+        if budget < 0:
+            return None
+        kept.append(text)
+    return " ".join(kept)
 
 
 def _subtree_texts(node: HtmlElement, above: set[HtmlElement]) -> Iterator[str]:
@@ -116,6 +134,8 @@ def _after(headline: HtmlElement) -> Iterator[str]:
     long_texts = 0
     window: list[str] = []
     for text, element in _following(headline):
+        if _is_paragraph(element):
+            break
         if len(text) <= SHORT_TEXT_CHARS:
             window.append(text)
             continue
@@ -123,10 +143,16 @@ def _after(headline: HtmlElement) -> Iterator[str]:
         if window:
             yield " ".join(window)
             window = []
-        if long_texts >= LONG_TEXTS_AFTER or (element.tag == "p" and not LEAD_CLASS.search(element.get("class") or "")):
+        if long_texts >= LONG_TEXTS_AFTER:
             return
     if window:
         yield " ".join(window)
+
+
+def _is_paragraph(element: HtmlElement) -> bool:
+    """Whether ``element`` is a body paragraph: a ``<p>`` that is no lead, longer than a byline."""
+    return (element.tag == "p" and len(element.text_content()) > PARAGRAPH_CHARS
+            and not LEAD_CLASS.search(element.get("class") or ""))
 
 
 def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
@@ -135,9 +161,7 @@ def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
     if headline.tail and headline.tail.strip() and parent is not None:
         yield headline.tail.strip(), parent
     above = set(headline.iterancestors())
-    for seen, node in enumerate(headline.xpath("following::*")):
-        if seen >= MAX_ELEMENTS_AFTER:
-            return
+    for node in islice(_elements_after(headline), MAX_ELEMENTS_AFTER):
         if not isinstance(node.tag, str):
             continue
         if not _skipped(node, above):
@@ -145,6 +169,15 @@ def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
         parent = node.getparent()
         if node.tail and node.tail.strip() and parent is not None and not _skipped(parent, above):
             yield node.tail.strip(), parent
+
+
+def _elements_after(headline: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after the headline ends, in document order, lazily (XPath's ``following::*``)."""
+    node: HtmlElement | None = headline
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter()
+        node = node.getparent()
 
 
 def drop_chrome(root: HtmlElement) -> HtmlElement:
