@@ -25,8 +25,11 @@ __all__ = ["drop_chrome", "header_date"]
 
 # The article's headline, not a logo's <h1>: the first of these that matches.
 HEADLINES = ("(//article//h1)[1]", "(//main//h1)[1]", "(//*[@itemprop='headline'][not(self::meta)])[1]", "(//h1)[1]")
-SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button",
-                     "select", "option", "figcaption", "textarea"})
+# Never read for a date. An <aside> or a <footer> can hold the article's own date line, so the header
+# reads them; drop_chrome drops them only outside the article.
+SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
+                     "figcaption", "textarea"})
+OUTSIDE_ARTICLE = frozenset({"aside", "footer"})
 HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
 HEADER_BLOCK_LEVELS = 3
 BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, category, date); more is a list
@@ -34,9 +37,9 @@ SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are
 PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
 LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
-# Blocks of other articles' links that a template can put between a headline and its body.
-TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-read|sidebar|widget|banner|share"
-                          r"|comment|breadcrumb|menu|ticker", re.IGNORECASE)
+# Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
+# page builders wrap everything in widgets, and a date line often shares a block with the share bar.
+TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-?read|sidebar|ticker", re.IGNORECASE)
 
 Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime, the date's raw string)
 MAX_ELEMENTS_AFTER = 400  # elements looked at past the headline (a mega-menu can follow it)
@@ -187,7 +190,9 @@ def drop_chrome(root: HtmlElement) -> HtmlElement:
     for node in list(root.iter()):
         if not isinstance(node.tag, str) or node.tag in ("html", "head", "body") or node.getparent() is None:
             continue
-        chrome = node.tag in SKIPPED or TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}")
-        if chrome and not node.xpath("boolean(descendant::h1 | descendant::article | descendant::main)"):
+        chrome = (node.tag in SKIPPED or TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}")
+                  or (node.tag in OUTSIDE_ARTICLE and not node.xpath("boolean(ancestor::article | ancestor::main)")))
+        if chrome and node.tag not in ("script", "style") and not node.xpath(
+                "boolean(descendant::h1 | descendant::article | descendant::main)"):
             node.drop_tree()  # keeps the tail: text after the block is not the block's
     return root
