@@ -5,9 +5,11 @@ the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a
 14-nji marty" above it. This reads that neighbourhood only, never the whole page, so a teaser's or a
 sidebar's date cannot stand in for the article's: the short texts just above the headline in its
 header block, then the short texts after it until the body begins (a long paragraph, or a second
-long text after a lead). Text in navigation, asides, footers, forms, photo captions and blocks
-classed as teasers, related links or widgets is not read; a ``<time datetime>`` is read by its
-attribute first.
+long text after a lead). Text in navigation, forms, photo captions and blocks classed as teasers,
+related or latest news or sidebars is not read; a ``<time datetime>`` is read by its attribute first.
+
+:func:`drop_chrome` takes the same blocks (and asides and footers outside the article) out of a
+tree before a whole-page date search (htmldate), which then cannot take another page's date.
 
 Pure: lxml trees in, a datetime out; no Scrapy.
 """
