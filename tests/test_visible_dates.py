@@ -42,6 +42,9 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("14.03.2025 в 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     ("14.03.2025 г. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     ("14.03.2025, 10:15", BISHKEK, utc(2025, 3, 14, 4, 15)),
+    ("14.03.2025. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),  # a date and a time separated by a dot
+    ("10:15. 14.03.2025", DUSHANBE, utc(2025, 3, 14, 5, 15)),
+    ("14 марта 2025. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     # Russian
     ("14 марта 2025", DUSHANBE, utc(2025, 3, 13, 19, 0)),
     ("14 марта 2025 г., 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
@@ -151,6 +154,7 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("14-ші наурыз 2025", ALMATY, utc(2025, 3, 13, 19, 0)),
     ("14:30, 14 наурыз 2025", ALMATY, utc(2025, 3, 14, 9, 30)),
     ("14 наурыз 2025, сағат 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
+    ("14 наурыз 2025 ж. 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
     ("2024 жылғы 29 ақпан, 10:00", ALMATY, utc(2024, 2, 29, 4, 0)),  # UTC+6 the day before the change
     # Uzbek, Latin
     ("15-mart, 2024", TASHKENT, utc(2024, 3, 14, 19, 0)),
@@ -171,6 +175,7 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("oʼtgan kuni, 09:00", TASHKENT, utc(2025, 3, 12, 4, 0)),
     ("14 mart 2025, soat 10:15", TASHKENT, utc(2025, 3, 14, 5, 15)),
     ("2025-yil 14-martda", TASHKENT, utc(2025, 3, 13, 19, 0)),
+    ("14 mart 2025 y. soat 10:15", TASHKENT, utc(2025, 3, 14, 5, 15)),
     # Uzbek, Cyrillic
     ("15 март 2024", TASHKENT, utc(2024, 3, 14, 19, 0)),
     ("2024 йил 15 март", TASHKENT, utc(2024, 3, 14, 19, 0)),
@@ -186,6 +191,7 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("2025-nji ýylyň 14-nji marty", ASHGABAT, utc(2025, 3, 13, 19, 0)),
     ("14.03.2025 ý.", ASHGABAT, utc(2025, 3, 13, 19, 0)),
     ("14.03.2025 ý. 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("14.03.2025 ý. sagat 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
     ("14-nji mart 2025", ASHGABAT, utc(2025, 3, 13, 19, 0)),
     ("14-nji mart 2025 ý., sagat 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
     ("14 Mart 2025, 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),

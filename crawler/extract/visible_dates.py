@@ -11,11 +11,13 @@ this module reads what a reader sees in a byline, a listing or an article header
 * dates without a year (``14 марта, 10:15``): the most recent such day in the site's calendar
   that is not after ``now``;
 * relative forms, anchored to ``now`` (the fetch time): ``2 часа назад``, ``5 minutes ago``,
-  ``2 soat oldin``, ``2 саат мурун``, ``2 сағат бұрын``, ``2 соат пеш``, ``2 sagat öň``; and day words with an
-  optional time, counted in the site's calendar: ``вчера, 18:20``, ``today 10:15``, ``kecha``,
-  ``кечээ``, ``кеше``, ``дирӯз``, ``позавчера`` (a day word alone means the start of that day);
-* times before or after the date, ``10:15 AM``/``PM``, and an explicit offset (``+05:00``,
-  ``Z``, ``GMT+5``) that overrides the site's time zone.
+  ``2 soat oldin``, ``2 саат мурун``, ``2 сағат бұрын``, ``2 соат пеш``, ``2 sagat öň``; and day words
+  with an optional time, counted in the site's calendar: ``вчера, 18:20``, ``today 10:15``, ``kecha``,
+  ``кечээ``, ``кеше``, ``дирӯз``, ``düýn``, ``позавчера`` (a day word alone means the start of that day);
+* times before or after the date, separated from it by spaces, commas, dots, bars or slashes and
+  an optional "в"/"at"/"soat"/"sagat"/"сағат"/"саат"/"соати" (``14.03.2025 в 10:15``,
+  ``14 mart 2025, soat 10:15``, ``14:30, 14 наурыз 2025``), ``10:15 AM``/``PM``, and an explicit offset
+  (``+05:00``, ``Z``, ``GMT+5``) that overrides the site's time zone.
 
 Every word comes from one :class:`Language` table per language; the regular expressions are
 built once from the union of the tables, so a language is added by adding a table. Matching is
@@ -239,7 +241,7 @@ _MONTH = _month(_ALL)
 _OFFSET = r"(?P<off>Z|[+-]\d{2}:?\d{2}|\(?(?:GMT|UTC)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?\)?)(?!\w)"
 _TIME = (r"(?<![\d:.])(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?!\d)"
          rf"(?:\s*(?P<ap>[ap])\.?\s?m\.?(?!\w))?(?:\s*{_OFFSET})?")
-_SEP = rf"(?:T(?=\d)|[\s,|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
+_SEP = rf"(?:T(?=\d)|[\s,.|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
 
 _DATES = (
     rf"{_START}{_YEAR}(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)",  # 2025-03-14
