@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port, kill, start_nx27017
 from tests.crawling import FAST, ROOT
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
+from tests.test_faults import start_crawl, wait_for
 
 pytestmark = pytest.mark.e2e  # the real scrapy command, a process each
 
@@ -92,3 +94,26 @@ def test_an_option_a_command_does_not_know_is_refused(tmp_path: Path, command: l
 def test_a_store_command_refuses_a_stray_argument(tmp_path: Path) -> None:
     line = error_line(scrapy("articles", "asiaplus", data_dir=tmp_path))
     assert line == "unexpected argument 'asiaplus': this command takes options only (see --help)"
+
+
+def test_a_storage_outage_is_one_line_per_warning_without_the_drivers_topology_dump(tmp_path: Path) -> None:
+    """MongoDB dies mid-crawl: each failed write, lookup and run record is one line naming the error,
+    not pymongo's timeouts and description of every server."""
+    (tmp_path / "nx").mkdir()
+    port = free_port()
+    nx = start_nx27017(tmp_path / "nx", port)
+    try:
+        with serve(REPLICAS / "asiaplus", delay=0.2) as server:
+            crawler = start_crawl(f"http://127.0.0.1:{server.server_port}", f"mongodb://127.0.0.1:{port}",
+                                  tmp_path / "data", "STORAGE_RETRIES=1")
+            wait_for(lambda: server.requests)  # type: ignore[attr-defined]
+            kill(nx)
+            output, _ = crawler.communicate(timeout=120)
+    finally:
+        kill(nx)
+    assert crawler.returncode in (1, 2), output[-3000:]
+    failures = [line for line in output.splitlines() if "failed (attempt" in line or "Could not record" in line]
+    assert failures, output[-3000:]
+    for line in failures:
+        assert f"127.0.0.1:{port}: [Errno 111] Connection refused" in line, line
+    assert "Topology Description" not in output and "configured timeouts" not in output, output[-3000:]
