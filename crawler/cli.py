@@ -8,13 +8,13 @@ Kept outside ``crawler.commands``, where Scrapy turns every command class into a
 from __future__ import annotations
 
 import argparse
+import atexit
 import difflib
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from types import ModuleType, TracebackType
-from typing import Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -65,14 +65,31 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType]) -
             raise UsageError(f"-s {name}={value}: {name} must be {what}", print_help=False) from None
 
 
-def _quiet_broken_pipe(previous: Callable[..., Any]) -> Callable[..., Any]:
+def _silence_stdout() -> None:
+    # The reader (head, less) has what it wanted: what is left goes nowhere, and Python's own flush at
+    # exit must not fail again with "Exception ignored ... BrokenPipeError".
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _flush_at_exit() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def quiet_broken_pipe() -> None:
+    """End quietly when the reader of stdout closes it (``| head``): during the command or at exit."""
+    previous = sys.excepthook
+
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         if issubclass(kind, BrokenPipeError):
-            # The reader (head, less) has what it wanted; Python's flush at exit must not fail again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             return
         previous(kind, error, trace)
-    return hook
+
+    sys.excepthook = hook
+    atexit.register(_flush_at_exit)
 
 
 class CheckedCommand(ScrapyCommand):
@@ -87,4 +104,4 @@ class CheckedCommand(ScrapyCommand):
         project = os.environ.get("SCRAPY_SETTINGS_MODULE")  # set by Scrapy from scrapy.cfg
         modules = [importlib.import_module(project)] if project else []
         check_setting_types(self.settings, [*modules, default_settings])
-        sys.excepthook = _quiet_broken_pipe(sys.excepthook)
+        quiet_broken_pipe()

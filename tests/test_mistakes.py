@@ -117,3 +117,36 @@ def test_a_storage_outage_is_one_line_per_warning_without_the_drivers_topology_d
     for line in failures:
         assert f"127.0.0.1:{port}: [Errno 111] Connection refused" in line, line
     assert "Topology Description" not in output and "configured timeouts" not in output, output[-3000:]
+
+
+def test_a_relative_data_dir_is_under_the_project_from_any_directory(tmp_path: Path) -> None:
+    """``DATA_DIR=store`` means <project>/store (the directory of scrapy.cfg), wherever the command runs:
+    ``cd sub && scrapy articles`` shows what the crawl stored instead of opening a new empty store."""
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "scrapy.cfg").write_text("[settings]\ndefault = crawler.settings\n", encoding="utf-8")
+    settings = [item for setting in FAST for item in ("-s", setting)]
+    with serve(REPLICAS / "asiaplus") as server:
+        crawled = scrapy("crawl", "asiaplus", "-a", "limit=1", "-a", "sources=feeds",
+                         "-a", f"base_url=http://127.0.0.1:{server.server_port}", *settings,
+                         data_dir=Path("store"), cwd=project / "sub", PYTHONPATH=str(ROOT))
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    shown = scrapy("articles", data_dir=Path("store"), cwd=project, PYTHONPATH=str(ROOT))
+    assert shown.stdout.startswith(f"1 articles in embedded store {project / 'store' / 'news.db'}\n"), shown.stderr
+    assert not (project / "sub" / "store").exists()
+    absolute = scrapy("articles", data_dir=tmp_path / "elsewhere", cwd=project / "sub", PYTHONPATH=str(ROOT))
+    assert absolute.stdout.startswith(f"0 articles in embedded store {tmp_path / 'elsewhere' / 'news.db'}\n")
+
+
+@pytest.mark.parametrize("command", [["report", "--json"], ["list"]])
+def test_output_cut_short_by_the_reader_ends_quietly(tmp_path: Path, command: list[str]) -> None:
+    """``scrapy report --json | head -1``: the reader closes the pipe before the command writes; the
+    command stops without a traceback (here the pipe is closed before anything is written, every time)."""
+    process = subprocess.Popen([sys.executable, "-m", "scrapy", *command], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               env={"DATA_DIR": str(tmp_path), "PATH": ""})
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr and "Exception ignored" not in stderr, stderr
+    assert stderr == ""
