@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import difflib
 import importlib
 import os
@@ -93,15 +94,31 @@ def quiet_broken_pipe() -> None:
 
 
 class CheckedCommand(ScrapyCommand):
-    """Mixin for project commands: unknown options and mistyped ``-s`` values are usage errors (exit 2)."""
+    """Mixin for project commands: unknown options and mistyped ``-s`` values are usage errors (exit 2),
+    and so is whatever :meth:`check` refuses; each is also written to ``LOG_FILE`` when one is set, so a
+    Scrapyd job that failed on its arguments says why in its own log (Scrapyd passes ``-s LOG_FILE=``)."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        unknown = unknown_options(args)
-        if unknown:
-            raise UsageError(f"unknown option {unknown[0]} (see --help)", print_help=False)
-        assert self.settings is not None
-        project = os.environ.get("SCRAPY_SETTINGS_MODULE")  # set by Scrapy from scrapy.cfg
-        modules = [importlib.import_module(project)] if project else []
-        check_setting_types(self.settings, [*modules, default_settings])
+        try:
+            super().process_options(args, opts)
+            unknown = unknown_options(args)
+            if unknown:
+                raise UsageError(f"unknown option {unknown[0]} (see --help)", print_help=False)
+            assert self.settings is not None
+            project = os.environ.get("SCRAPY_SETTINGS_MODULE")  # set by Scrapy from scrapy.cfg
+            modules = [importlib.import_module(project)] if project else []
+            check_setting_types(self.settings, [*modules, default_settings])
+            self.check(args, opts)
+        except UsageError as exc:
+            self._log_usage_error(str(exc))
+            raise
         quiet_broken_pipe()
+
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        """The command's own checks of its arguments; raise UsageError."""
+
+    def _log_usage_error(self, message: str) -> None:
+        path = self.settings.get("LOG_FILE") if self.settings is not None else None
+        if path and message:
+            with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as log:
+                log.write(f"scrapy: error: {message}\n")

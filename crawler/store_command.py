@@ -23,8 +23,7 @@ class StoreCommand(CheckedCommand):
     def syntax(self) -> str:
         return "[options]"
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected argument {args[0]!r}: this command takes options only (see --help)",
                              print_help=False)

@@ -150,3 +150,27 @@ def test_output_cut_short_by_the_reader_ends_quietly(tmp_path: Path, command: li
     _, stderr = process.communicate(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr and "Exception ignored" not in stderr, stderr
     assert stderr == ""
+
+
+def test_a_site_without_browser_pages_never_starts_playwright(tmp_path: Path) -> None:
+    settings = [item for setting in FAST for item in ("-s", setting)]
+    with serve(REPLICAS / "asiaplus") as server:
+        result = scrapy("crawl", "asiaplus", "-a", "limit=1", "-a", "sources=feeds",
+                        "-a", f"base_url=http://127.0.0.1:{server.server_port}", *settings, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Starting download handler" not in result.stderr  # scrapy-playwright's line as it starts Playwright
+    assert "'playwright/" not in result.stderr
+
+
+def test_a_wrong_chromium_path_is_one_error_naming_the_setting(tmp_path: Path) -> None:
+    settings = [item for setting in [*FAST, f"CHROMIUM_PATH={tmp_path / 'chromium'}"] for item in ("-s", setting)]
+    with serve(REPLICAS / "kazinform") as server:
+        result = scrapy("crawl", "kazinform", "-a", f"base_url=http://127.0.0.1:{server.server_port}", *settings,
+                        data_dir=tmp_path)
+    log = result.stderr
+    assert result.returncode == 1, log[-3000:]  # nothing could be rendered: the run failed
+    assert "Traceback" not in log
+    said = [line for line in log.splitlines() if "CHROMIUM_PATH=" in line]  # not the overridden settings' line
+    assert len(said) == 1 and " ERROR: " in said[0], log[-3000:]
+    assert f"CHROMIUM_PATH={tmp_path / 'chromium'} does not exist; set CHROMIUM_PATH to the Chromium binary" in said[0]
+    assert "'browser/unavailable': 1" in log and "'download/failed/browser_unavailable'" in log

@@ -33,9 +33,8 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
         self._crawler = super()._create_crawler(spidercls)
         return self._crawler
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
         """Check the spider's name, its -a names and values and the webhook URL before anything starts."""
-        super().process_options(args, opts)
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
         try:  # each mistake is a usage error (exit 2) in one line, not a traceback or a wrong crawl
             assert self.settings is not None

@@ -35,9 +35,8 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         super().add_options(parser)
         parser.add_argument("--sites", help="comma-separated subset of the bundled sites")
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
         """Check the sites, the -a names and values and the webhook URL before anything starts."""
-        super().process_options(args, opts)
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
         unknown = sorted(set(opts.sites.split(",") if opts.sites else []) - set(site_names()))
         if unknown:
