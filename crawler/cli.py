@@ -43,6 +43,7 @@ def _setting_type(name: str, modules: Iterable[ModuleType]) -> type | None:
     return None
 
 
+_DURATIONS = ("_TIMEOUT", "_DELAY", "_SECONDS", "_TTL")
 _GETTERS: dict[type, tuple[str, str]] = {
     bool: ("getbool", "a boolean (1/0, true/false)"),
     int: ("getint", "an integer"),
@@ -59,6 +60,8 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType]) -
         kind = _setting_type(name, modules)
         if kind is None:
             continue
+        if kind is int and name.endswith(_DURATIONS):
+            kind = float  # an integer default, but read as a float (DOWNLOAD_TIMEOUT=2.5 is fine)
         getter, what = _GETTERS[kind]
         try:
             getattr(settings, getter)(name)

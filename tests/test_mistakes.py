@@ -174,3 +174,9 @@ def test_a_wrong_chromium_path_is_one_error_naming_the_setting(tmp_path: Path) -
     assert len(said) == 1 and " ERROR: " in said[0], log[-3000:]
     assert f"CHROMIUM_PATH={tmp_path / 'chromium'} does not exist; set CHROMIUM_PATH to the Chromium binary" in said[0]
     assert "'browser/unavailable': 1" in log and "'download/failed/browser_unavailable'" in log
+
+
+def test_good_setting_values_in_any_accepted_form_are_taken(tmp_path: Path) -> None:
+    result = scrapy("report", "-s", "DOWNLOAD_TIMEOUT=2.5", "-s", "STORAGE_ENABLED=True", "-s", "RETRY_TIMES=0",
+                    "-s", "MONGO_DATABASE=news", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
