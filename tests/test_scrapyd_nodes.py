@@ -129,8 +129,10 @@ def schedule_all(urls: list[str], *args: str, credentials: bool = True) -> subpr
     if credentials:
         env |= {"SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": PASSWORD}
     closed = f"http://127.0.0.1:{free_port()}"  # were a job to run, it would fetch nothing
-    return subprocess.run([sys.executable, str(SCRIPT), "-a", f"base_url={closed}", "-s", "STORAGE_ENABLED=0",
-                           *args], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    # --wait 0: these nodes never start a job, so there is no start to watch.
+    return subprocess.run([sys.executable, str(SCRIPT), "--wait", "0", "-a", f"base_url={closed}",
+                           "-s", "STORAGE_ENABLED=0", *args],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def scheduled(result: subprocess.CompletedProcess[str]) -> dict[str, tuple[str, str]]:
