@@ -4,9 +4,9 @@ Each site is one real ``scrapy crawl`` child (its own reactor, log, stats, site 
 connection); a slot freed by a finished site takes the next waiting one, so a slow site holds one
 slot, not a share of the sites. Every line a child prints is passed on prefixed with ``[site] ``
 (stdout to stdout; stderr, where Scrapy logs, to stderr or to ``log_path``). Children run in sessions of
-their own: a terminal's Ctrl-C reaches only this process, which passes each SIGINT/SIGTERM on to the
-running children once (the first asks them to stop gracefully, a second to stop at once, as
-``scrapy crawl`` reads them) and starts no further site.
+their own: a terminal's Ctrl-C reaches only this process, which passes each SIGINT/SIGTERM it gets on
+to the running children as one SIGTERM (the first asks them to stop gracefully, a second to stop at
+once, as ``scrapy crawl`` reads them) and starts no further site.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.commands.crawlall import Row, summary, worst
-from crawler.storage.lease import holder
+from crawler.storage.lease import Lease, acquire, holder
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
 from tests.crawling import FAST, ROOT, site_held
@@ -91,6 +91,25 @@ def test_crawlall_stores_each_article_once_and_exits_with_the_worst_code(tmp_pat
         lines = stderr.splitlines()
         first_close = next(k for k, line in enumerate(lines) if "Spider closed" in line)
         assert len({line.split()[0] for line in lines[:first_close] if line.startswith("[")}) >= 2
+
+
+@pytest.mark.e2e
+def test_two_held_sites_exit_75_and_their_lines_go_to_the_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "crawlall.log"
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
+    try:  # each site held by a run of its own (holders differ, as runs' do)
+        assert all(acquire(store, Lease(site, f"another-host:1:{site}", 120)) for site in ("avesta", "khovar"))
+        child = crawlall("--processes", "2", "--sites", "avesta,khovar", "--logfile", str(log), data_dir=tmp_path)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        store.close()
+    assert child.returncode == 75, log.read_text(encoding="utf-8")[-3000:]  # skipped, not healthy
+    assert {site: row[0] for site, row in summary_rows(stdout).items()} == {"avesta": "75", "khovar": "75",
+                                                                           "total": "75"}
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for site in ("avesta", "khovar"):
+        assert any(line.startswith(f"[{site}] ") and "Spider closed (site_locked)" in line for line in lines)
+    assert "Spider closed" not in stderr  # the children's log went to the file
 
 
 def processes_with(data_dir: Path) -> list[int]:
