@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from crawler.storage.component import connect
 from crawler.storage.store import ArticleStore, StoreUnavailable
@@ -20,6 +22,12 @@ class StoreCommand(ScrapyCommand):
 
     def syntax(self) -> str:
         return "[options]"
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy passes the options no command declares on as arguments: these commands take none."""
+        super().process_options(args, opts)
+        if args:
+            raise UsageError(f"unrecognized arguments: {' '.join(args)}", print_help=False)
 
     def open_store(self) -> ArticleStore | None:
         """The store, or None (with one line on stderr and exit code 1) when it cannot be reached."""
