@@ -230,6 +230,17 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_parquet_without_pyarrow_names_the_extra(stored: Stored) -> None:
+    if "MONGO_URI" in stored.env:
+        pytest.skip("checked before the store is opened: once is enough")
+    # The real command in an interpreter where pyarrow cannot be imported (as without the parquet extra).
+    code = "import sys; sys.modules['pyarrow'] = None; from scrapy.cmdline import execute; execute()"
+    result = subprocess.run([sys.executable, "-c", code, "export", "--format", "parquet"], cwd=ROOT,
+                            env=stored.env, text=True, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "pip install '.[parquet]'" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_articles_filters_and_json_dates(stored: Stored) -> None:
     listed = stored.run("articles", "--json", "--language", "ru")
     assert listed.returncode == 0, listed.stderr[-3000:]

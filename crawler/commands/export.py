@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 from crawler.export.options import add_query_options, query_from
 from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
-from crawler.export.writers import FORMATS, ExportWriter, open_writer
+from crawler.export.writers import FORMATS, ExportWriter, open_writer, parquet_available
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
@@ -47,11 +47,8 @@ class Command(StoreCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         self.query = query_from(opts)
-        if opts.format == "parquet":
-            try:
-                import pyarrow  # noqa: F401  (only checked for here, used by the writer)
-            except ImportError:
-                raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False) from None
+        if opts.format == "parquet" and not parquet_available():
+            raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()

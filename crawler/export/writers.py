@@ -88,6 +88,15 @@ class ParquetWriter:
             self._rows = []
 
 
+def parquet_available() -> bool:
+    """Whether pyarrow (the ``parquet`` extra) can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def open_writer(kind: str, out: BinaryIO, with_html: bool) -> ExportWriter:
     """The writer of format ``kind`` (one of :data:`FORMATS`) onto ``out``."""
     writers: dict[str, type[JsonLinesWriter | CsvWriter | ParquetWriter]] = {
