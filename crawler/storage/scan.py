@@ -21,8 +21,9 @@ _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RANGE = {"$gte": ">=", "$gt": ">", "$lte": "<=", "$lt": "<"}
 _TEXT_TABLES = (("articles_title_fts", "title"), ("articles_body_fts", "body"))
 # Sorting by the stored date's JSON text (``{"$date": "<ISO time>"}``, UTC as every writer here stores it) walks
-# the ``published`` index; articles without a date (NULL) come last, as in MongoDB's descending sort.
-_NEWEST_FIRST = "ORDER BY json_extract(data, '$.published') DESC, id"
+# a ``published`` index backwards (ties by row id, which the index holds: no sort); articles without a date
+# (NULL) come last, as in MongoDB's descending sort.
+_NEWEST_FIRST = "ORDER BY json_extract(data, '$.published') DESC, id DESC"
 
 
 def _path(field: str) -> str:
@@ -81,18 +82,23 @@ def count(connection: sqlite3.Connection, query: dict[str, Any]) -> int:
 
 def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude: tuple[str, ...] = (),
                  batch: int = 500, limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
-    """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time."""
+    """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time.
+
+    The ordered statement selects row ids only: when SQLite must sort (several sites, a word search) its
+    sorter holds ids and dates, not whole records; each batch's records are then read by row id."""
     clause, params = where(query)
-    sql = f"SELECT data FROM articles {clause} {_NEWEST_FIRST}"
+    sql = f"SELECT id FROM articles {clause} {_NEWEST_FIRST}"
     if limit is not None:
         sql, params = f"{sql} LIMIT ?", [*params, limit]
-    cursor = connection.execute(sql, params)
+    ordered = connection.execute(sql, params)
     try:
-        while rows := cursor.fetchmany(batch):
-            docs = [neosqlite_json_loads(data) for (data,) in rows]
+        while ids := [row[0] for row in ordered.fetchmany(batch)]:
+            found = dict(connection.execute(
+                f"SELECT id, data FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
+            docs = [neosqlite_json_loads(found[i]) for i in ids if i in found]  # a record deleted meanwhile is gone
             for doc in docs:
                 for field in exclude:
                     doc.pop(field, None)
             yield docs
     finally:
-        cursor.close()
+        ordered.close()
