@@ -4,9 +4,12 @@ store and a MongoDB server: articles written the way the crawl writes them (clea
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import pty
 import re
 import shutil
 import subprocess
@@ -216,6 +219,27 @@ def test_export_into_a_closed_pipe_exits_quietly(stored: Stored) -> None:
     result = subprocess.run(["/bin/bash", "-c", command], cwd=ROOT, env=stored.env, text=True,
                             capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(stored: Stored, tmp_path: Path) -> None:
+    if "MONGO_URI" in stored.env:
+        pytest.skip("the bar does not depend on the store: once is enough")
+    terminal, stderr = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "scrapy", "export", "-o", str(tmp_path / "a.jsonl")],
+                                cwd=ROOT, env=stored.env, stdout=subprocess.PIPE, stderr=stderr, timeout=120,
+                                stdin=subprocess.DEVNULL)
+    finally:
+        os.close(stderr)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once everything written to the terminal has been read
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    os.close(terminal)
+    assert result.returncode == 0, shown[-2000:]
+    assert "5/5 articles" in shown.decode() and "[" + "#" * 30 + "]" in shown.decode()
+    piped = stored.run("export", "-o", str(tmp_path / "b.jsonl"))
+    assert piped.stderr == f"5 articles exported to {tmp_path / 'b.jsonl'}\n"
 
 
 def test_bad_options_are_usage_errors(stored: Stored) -> None:

@@ -23,7 +23,7 @@ from crawler.export.options import add_query_options, query_from
 from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
 from crawler.export.writers import FORMATS, ExportWriter, open_writer, parquet_available
-from crawler.storage.store import ArticleStore
+from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 from crawler.store_command import StoreCommand
 
 BATCH = 200  # articles read, converted and written at a time (about 100 KB of memory each while converted)
@@ -59,6 +59,10 @@ class Command(StoreCommand):
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts.with_html)
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
+            return
+        except STORE_ERRORS as exc:  # the store or the output failed (OSError): no partial FILE is left as if complete
+            sys.stderr.write(f"The export stopped: {describe_error(exc)}\n")
+            self.exitcode = 1
             return
         finally:
             store.close()

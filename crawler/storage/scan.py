@@ -1,4 +1,4 @@
-"""Streaming reads of the embedded store in SQL: one statement, read a batch at a time.
+"""Streaming reads of the embedded store in SQL: one statement, read a batch at a time (and pages by id).
 
 neosqlite answers a ``find`` with a date condition, a ``$text`` search or no limit by building the
 whole result in memory, and its counts with a date condition the same way; an export of a large store
@@ -102,3 +102,12 @@ def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude:
             yield docs
     finally:
         ordered.close()
+
+
+def pages(connection: sqlite3.Connection, ids: list[str]) -> list[dict[str, Any]]:
+    """The stored pages of the articles ``ids``, by the unique index on ``_id`` (neosqlite answers ``$in`` by
+    reading every page)."""
+    if not ids:
+        return []
+    rows = connection.execute(f"SELECT data FROM pages WHERE _id IN ({', '.join('?' * len(ids))})", ids)
+    return [neosqlite_json_loads(data) for (data,) in rows]

@@ -584,7 +584,7 @@ class ArticleStore:
 
     def page_htmls(self, ids: list[str]) -> dict[str, str]:
         """The stored HTML of the articles ``ids`` that have a page."""
-        pages = self.db["pages"].find({"_id": {"$in": ids}})
+        pages = self.db["pages"].find({"_id": {"$in": ids}}) if self.target.uri else scan.pages(self.db.db, ids)
         return {page["_id"]: gzip.decompress(bytes(page["html_gz"])).decode("utf-8") for page in pages}
 
     def replace_revised(self, revisions: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
