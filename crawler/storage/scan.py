@@ -19,7 +19,7 @@ from neosqlite.collection.json_helpers import neosqlite_json_loads
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RANGE = {"$gte": ">=", "$gt": ">", "$lte": "<=", "$lt": "<"}
-_TEXT_TABLES = (("articles_title_fts", "title"), ("articles_body_fts", "body"))
+TEXT_TABLES = {"title": "articles_title_fts", "body": "articles_body_fts"}  # neosqlite's FTS5 tables of the text index
 # Sorting by the stored date's JSON text (``{"$date": "<ISO time>"}``, UTC as every writer here stores it) walks
 # a ``published`` index backwards (ties by row id, which the index holds: no sort); articles without a date
 # (NULL) come last, as in MongoDB's descending sort.
@@ -41,8 +41,8 @@ def _condition(field: str, value: Any) -> tuple[str, list[Any]]:
     if field == "$text":
         words = [w.replace('"', '""') for w in re.findall(r'[^\s"]+', str(value.get("$search", "")))]
         match = " OR ".join(f'"{w}"' for w in words) or '""'
-        union = " UNION ".join(f"SELECT rowid FROM {table} WHERE {table} MATCH ?" for table, _ in _TEXT_TABLES)
-        return f"id IN ({union})", [match] * len(_TEXT_TABLES)
+        union = " UNION ".join(f"SELECT rowid FROM {table} WHERE {table} MATCH ?" for table in TEXT_TABLES.values())
+        return f"id IN ({union})", [match] * len(TEXT_TABLES)
     if not isinstance(value, dict):
         return f"{_path(field)} = ?", [value]
     parts, params = [], []

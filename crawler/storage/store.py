@@ -146,7 +146,6 @@ class StoreTarget:
 
 TEXT_INDEX = "title_body_text"
 _NO_LANGUAGE_FIELD = "text_index_language"  # a field no record has: every record is indexed as language "none"
-_EMBEDDED_TEXT_TABLES = ("articles_title_fts", "articles_body_fts")  # neosqlite's FTS5 tables of the text index
 
 
 class ArticleStore:
@@ -227,13 +226,15 @@ class ArticleStore:
                 # one with other options: either way there is one when a word search is answered.
                 articles.find_one({"$text": {"$search": "index"}}, {"_id": 1})
             return
-        with self._exclusive():
-            tables = {row[0] for row in self.db.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", _EMBEDDED_TEXT_TABLES)}
-            if len(tables) < len(_EMBEDDED_TEXT_TABLES):
-                for name in ("title", "body"):
-                    if f"articles_{name}_fts" not in tables:
-                        articles.create_index([(name, "text")])
+        if self._missing_text_tables():
+            with self._exclusive():  # taken only to build it: a reader opening the store never waits on a writer
+                for field in self._missing_text_tables():
+                    articles.create_index([(field, "text")])
+
+    def _missing_text_tables(self) -> list[str]:
+        """The fields of the embedded text index whose FTS5 table does not exist yet."""
+        tables = {row[0] for row in self.db.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return [field for field, table in scan.TEXT_TABLES.items() if table not in tables]
 
     def close(self) -> None:
         if self._client is not None:
