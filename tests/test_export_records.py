@@ -3,12 +3,14 @@ ones and CSV cells, and the embedded store's SQL for a filter (the commands are 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 
 from crawler.export.query import ArticleQuery, QueryError, parse_when
 from crawler.export.records import csv_row, export_record
+from crawler.export.writers import ParquetWriter
 from crawler.storage import scan
 
 
@@ -88,3 +90,16 @@ def test_embedded_sql_of_a_filter() -> None:
 def test_embedded_sql_refuses_what_it_does_not_know(query: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         scan.where(query)
+
+
+def test_parquet_writes_a_value_its_column_cannot_hold_as_null_and_counts_it() -> None:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    writer = ParquetWriter(out, with_html=False)
+    writer.write([STORED, {**STORED, "_id": "cd34", "http_status": "two hundred", "authors": "А. Б."}])
+    writer.close()
+    rows = pq.read_table(io.BytesIO(out.getvalue())).to_pylist()
+    assert [r["http_status"] for r in rows] == [200, None] and rows[1]["authors"] is None
+    assert rows[1]["title"] == "Вода" and rows[1]["published"] == datetime(2024, 3, 10, 8, tzinfo=UTC)
+    assert writer.emptied == {"http_status": 1, "authors": 1}

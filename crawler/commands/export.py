@@ -83,6 +83,9 @@ class Command(StoreCommand):
         writer.close()
         if progress is not None:
             progress.finish()
+        for column, values in getattr(writer, "emptied", {}).items():
+            sys.stderr.write(f"{values} values of {column} do not fit its Parquet type: written as null "
+                             "(the JSON lines export has them)\n")
         return count
 
 

@@ -64,15 +64,24 @@ class ParquetWriter:
     ROW_GROUP = 1_000  # rows held (converted) before a row group is written
 
     def __init__(self, out: BinaryIO, with_html: bool) -> None:
-        import pyarrow.parquet as pq  # the ``parquet`` extra: imported only when asked for
+        import pyarrow as pa  # the ``parquet`` extra: imported only when asked for
+        import pyarrow.parquet as pq
 
         self.with_html = with_html
         self.schema = parquet_schema(with_html)
         self._writer = pq.ParquetWriter(out, self.schema, compression="zstd")
         self._rows: list[dict[str, Any]] = []
+        self.emptied: dict[str, int] = {}  # column -> values its type could not hold, written as null
+        self._lists = [c.name for c in self.schema if pa.types.is_list(c.type) or pa.types.is_map(c.type)]
 
     def write(self, docs: list[dict[str, Any]]) -> None:
-        self._rows += (parquet_row(doc, self.with_html) for doc in docs)
+        for doc in docs:
+            row = parquet_row(doc, self.with_html)
+            for name in self._lists:  # pyarrow would read a string as a list of its characters
+                if row.get(name) is not None and not isinstance(row[name], list):
+                    self.emptied[name] = self.emptied.get(name, 0) + 1
+                    row[name] = None
+            self._rows.append(row)
         if len(self._rows) >= self.ROW_GROUP:
             self._flush()
 
@@ -83,9 +92,29 @@ class ParquetWriter:
     def _flush(self) -> None:
         import pyarrow as pa
 
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
-            self._rows = []
+        if not self._rows:
+            return
+        try:
+            table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        except (pa.ArrowException, TypeError, ValueError):  # a record a deployment or an old version wrote oddly
+            table = pa.Table.from_pylist([self._fitted(row) for row in self._rows], schema=self.schema)
+        self._writer.write_table(table)
+        self._rows = []
+
+    def _fitted(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with each value its column's type cannot hold left empty (counted in ``emptied``)."""
+        import pyarrow as pa
+
+        fitted = {}
+        for column in self.schema:
+            value = row.get(column.name)
+            try:
+                pa.array([value], type=column.type)
+            except (pa.ArrowException, TypeError, ValueError):
+                self.emptied[column.name] = self.emptied.get(column.name, 0) + 1
+                value = None
+            fitted[column.name] = value
+        return fitted
 
 
 def parquet_available() -> bool:
