@@ -14,7 +14,8 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", help="only these sites (comma-separated)")
     parser.add_argument("--language", help="only articles in these languages (ISO 639-1, comma-separated)")
     parser.add_argument("--since", help="published on or after this day (YYYY-MM-DD) or ISO 8601 time")
-    parser.add_argument("--search", metavar="TEXT", help="only articles whose title or body has these words")
+    parser.add_argument("--search", metavar="TEXT",
+                        help="only articles with any of these words in their title or body (whole words)")
 
 
 def query_from(opts: argparse.Namespace) -> ArticleQuery:
