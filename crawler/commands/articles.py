@@ -30,8 +30,8 @@ class Command(StoreCommand):
         parser.add_argument("--json", action="store_true",
                             help="print the records as JSON lines (as scrapy export --format jsonl writes them)")
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().check(args, opts)
         self.query = query_from(opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

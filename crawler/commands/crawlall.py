@@ -12,6 +12,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.secrets import redact, register_uri_passwords
@@ -21,7 +22,7 @@ from crawler.spiders.args import SpiderArgumentError, validate_spargs
 _SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
 
 
-class Command(BaseRunSpiderCommand):
+class Command(CheckedCommand, BaseRunSpiderCommand):
     requires_project = True
 
     def syntax(self) -> str:
@@ -34,18 +35,24 @@ class Command(BaseRunSpiderCommand):
         super().add_options(parser)
         parser.add_argument("--sites", help="comma-separated subset of the bundled sites")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Check the sites, the -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        names = opts.sites.split(",") if opts.sites else site_names()
-        unknown = sorted(set(names) - set(site_names()))
+        unknown = sorted(set(opts.sites.split(",") if opts.sites else []) - set(site_names()))
         if unknown:
-            raise UsageError(f"unknown site(s): {', '.join(unknown)}", print_help=False)
+            raise UsageError(f"unknown site(s): {', '.join(unknown)}{close_matches(unknown[0], site_names())}",
+                             print_help=False)
+        if args:
+            raise UsageError(f"unexpected argument {args[0]!r}: name sites with --sites a,b", print_help=False)
         try:
             assert self.settings is not None
             webhook_url(self.settings)
             validate_spargs(opts.spargs)
         except (SpiderArgumentError, WebhookConfigError) as exc:
             raise UsageError(redact(str(exc)), print_help=False) from None
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        names = opts.sites.split(",") if opts.sites else site_names()
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []
         for name in names:

@@ -44,8 +44,8 @@ class Command(StoreCommand):
         parser.add_argument("--with-html", action="store_true",
                             help="add each article's stored page (html) and its minhash and lsh_bands")
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().check(args, opts)
         self.query = query_from(opts)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)

@@ -98,8 +98,18 @@ def describe_error(exc: BaseException, limit: int = 300) -> str:
         messages = dict.fromkeys(f"{e.get('code')}: {e.get('errmsg')}" for e in exc.details.get("writeErrors") or [])
         text = "; ".join(messages) or "write concern error"
     else:
-        text = str(exc)
+        text = driver_message(exc)
     return redact(f"{type(exc).__name__}: {text}")[:limit]
+
+
+# pymongo appends its timeouts and, on a failed server selection, a dump of the whole topology (every
+# server's description and last error): an operator needs the first part only, in one line.
+_DRIVER_DETAIL = re.compile(r" \(configured timeouts:[^)]*\)|, Timeout: .*", re.DOTALL)
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's message without its timeouts and topology dump, in one line, passwords masked."""
+    return mask_uri(" ".join(_DRIVER_DETAIL.sub("", str(exc)).split()))
 
 
 @dataclass
@@ -192,7 +202,7 @@ class ArticleStore:
             client.admin.command("ping")
         except PyMongoError as exc:
             client.close()
-            reason = mask_uri(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0])
+            reason = driver_message(exc)
             raise StoreUnavailable(f"MongoDB at {target.describe()} is unreachable: {reason}") from None
         return cls(client[target.database], target, client)
 
