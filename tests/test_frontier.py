@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,8 +28,10 @@ from tests.replica.server import running
 
 ARTICLES = 90
 PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
+# A worker is taken for dead after 8 s without a beat: long enough that a worker of a loaded machine
+# (extraction inline here, EXTRACTION_WORKERS=0) is not, short enough for a killed one's work to return soon.
 WORKER = ["ROBOTSTXT_OBEY=0", "BROWSER_ENABLED=0", "EXTRACTION_WORKERS=0", "FRONTIER_IDLE_SECONDS=2",
-          "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+          "FRONTIER_WORKER_TIMEOUT=8", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
 pytestmark = pytest.mark.e2e
 
 
@@ -165,19 +168,18 @@ def test_a_worker_stopped_gracefully_leaves_the_queue_to_the_others(
     assert keys and all(key.startswith(b"news:endless:") and 0 < client.ttl(key) <= 3600 for key in keys)
 
 
-class SlowSitemapHandler(SlowHandler):
-    """The sitemap answers after ``SITEMAP_SECONDS`` (a joiner meets an empty queue); article
+class GatedSitemapHandler(SlowHandler):
+    """The sitemap answers once the test opens ``server.gate`` (a joiner meets an empty queue); article
     requests are recorded with their time and User-Agent."""
 
     def do_GET(self) -> None:
         if "sitemap" in self.path:
-            time.sleep(SITEMAP_SECONDS)
+            self.server.gate.wait(60)  # type: ignore[attr-defined]
         elif self.path.startswith("/news/"):
             self.server.visits.append((time.monotonic(), self.headers.get("User-Agent")))  # type: ignore[attr-defined]
         super().do_GET()
 
 
-SITEMAP_SECONDS = 6.0  # longer than a worker takes to start and join
 
 
 def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
@@ -188,9 +190,10 @@ def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
     from http.server import ThreadingHTTPServer
 
     env = mongo.env(REDIS_URL=redis_url)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSitemapHandler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GatedSitemapHandler)
     server.requests = Counter()  # type: ignore[attr-defined]
     server.visits = []  # type: ignore[attr-defined]
+    server.gate = threading.Event()  # type: ignore[attr-defined]
     server.big = site.big_sitemap(ARTICLES)  # type: ignore[attr-defined]
     client = redis.Redis.from_url(redis_url)
     with running(server):
@@ -201,15 +204,26 @@ def test_a_worker_that_joined_an_empty_queue_starts_as_soon_as_work_is_queued(
             assert time.monotonic() < deadline and workers[0].poll() is None, "the seeder never joined"
             time.sleep(0.05)
         workers.append(start_worker(config(tmp_path), base_url, env, settings=[*WORKER, "USER_AGENT=joiner"]))
+        deadline = time.monotonic() + 60
+        while len(beating(client)) < 2:  # both joined and beat: the joiner's engine runs on an empty queue
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers), "the joiner never beat"
+            time.sleep(0.05)
+        time.sleep(1.0)
+        server.gate.set()  # type: ignore[attr-defined]  # now the seeder reads the sitemap and queues work
         results = finish(workers)
         visits = list(server.visits)  # type: ignore[attr-defined]
     for code, log in results:
         assert code == 0, log[-3000:]
+    # Woken: without it the joiner would have waited for Scrapy's 5 s heartbeat (not timed: a loaded
+    # machine blurs seconds; the stat is the engine being asked at once).
     assert re.search(r"'frontier/woken': [1-9]", results[1][1]), results[1][1][-3000:]
-    first = min(at for at, _ in visits)
-    joined = min(at for at, agent in visits if agent == "joiner")
-    assert joined - first < 2.5, f"the joiner started {joined - first:.1f} s after the first article fetch"
+    assert any(agent == "joiner" for _, agent in visits)
     assert set(stored(mongo)) == expected_urls()
+
+
+def beating(client: redis.Redis) -> list[bytes]:
+    """The workers of any crawl whose heartbeat key is alive."""
+    return list(client.scan_iter(match="news:*:hb:*"))
 
 
 def test_redis_lost_mid_run_loses_no_stored_article(
