@@ -117,6 +117,7 @@ EXTENSIONS = {
     "crawler.extensions.gc_tuning.GcTuning": 200,
     "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health
     "crawler.extensions.run_health.RunHealth": 400,
+    "crawler.extensions.progress.Progress": 500,  # PROGRESS_INTERVAL_SECONDS
 }
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
 
@@ -126,7 +127,7 @@ HEALTH_ENABLED = env_bool("HEALTH_ENABLED", True)
 MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")
 # The webhook body: "json" (the raw fields and a `text` summary, which Slack and Mattermost show) or
 # "text" (only {"text": ...}, for chat endpoints that refuse unknown fields, e.g. Google Chat).
-MONITOR_WEBHOOK_FORMAT = env_str("MONITOR_WEBHOOK_FORMAT", "json")
+MONITOR_ALERT_FORMAT = env_str("MONITOR_ALERT_FORMAT", "json")
 # A run's record exists from its start (outcome "running"), rewritten with its stats this often (0: only at close).
 RUN_RECORD_INTERVAL_SECONDS = env_float("RUN_RECORD_INTERVAL_SECONDS", 60.0, minimum=0)
 # One progress line per site this often (0: none): articles stored, queued requests, rate, time left.

@@ -112,3 +112,26 @@ def test_progress_lines_name_the_site(mongo: MongoTarget, tmp_path: Path) -> Non
     stored = [int(m.group(1)) for m in parsed if m]
     assert stored == sorted(stored) and stored[-1] == len(expected_articles("asiaplus"))
     assert any(m and m.group(4) for m in parsed), lines  # a backfill with an end says how far it is
+
+
+def test_every_line_of_a_multi_site_process_names_its_site(tmp_path: Path) -> None:
+    """``scrapy crawlall`` of two sites at DEBUG level (the second finds nothing in the first's replica):
+    past Scrapy's start banner, every log line starts its message with the site it belongs to."""
+    with serve(REPLICAS / "asiaplus", delay=0.2) as server:
+        command = [sys.executable, "-m", "scrapy", "crawlall", "--sites", "asiaplus,akipress", "-a",
+                   f"base_url=http://127.0.0.1:{server.server_port}"]
+        for setting in [*FAST, "BROWSER_ENABLED=0", "PROGRESS_INTERVAL_SECONDS=1", "LOG_LEVEL=DEBUG"]:
+            command += ["-s", setting]
+        env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
+        result = subprocess.run(command, cwd=ROOT, env={**env, "DATA_DIR": str(tmp_path)}, capture_output=True,
+                                text=True, timeout=180, stdin=subprocess.DEVNULL)
+    records = re.findall(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([^\]]+)\] (\w+): (.*)$", result.stderr)
+    assert len(records) > 50, result.stderr[-3000:]
+    named = [bool(re.match(r"\[(asiaplus|akipress)\] ", r[2])) for r in records]
+    start = named.index(True)  # before the crawls start: Scrapy's banner and its choice of process and loop
+    assert all(r[0].startswith("scrapy.") or r[0] == "asyncio" for r in records[:start]), records[:start]
+    unnamed = [r for r, name in zip(records[start:], named[start:], strict=True) if not name]
+    assert unnamed == [], "\n".join(map(str, unnamed))
+    sites = {m for r in records for m in re.findall(r"^\[(asiaplus|akipress)\] Progress: ", r[2])}
+    assert sites == {"asiaplus", "akipress"}
+    assert any("Crawled (200)" in r[2] and r[2].startswith("[asiaplus] ") for r in records)

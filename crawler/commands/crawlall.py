@@ -1,17 +1,20 @@
 """``scrapy crawlall [-a since=...] [--sites a,b]``: every bundled site in one process.
 
 The sites crawl concurrently, each with its own politeness; the exit code is
-the worst of theirs (1 failed, 2 unsaved, 3 degraded, 0 all healthy).
+the worst of theirs (1 failed, 2 unsaved, 3 degraded, 0 all healthy). Every log
+line a site's crawl makes starts with ``[site]`` (:mod:`crawler.sitelog`).
 """
 
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from crawler import sitelog
 from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
 from crawler.notify import WebhookConfigError, webhook_url
@@ -55,10 +58,11 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         names = opts.sites.split(",") if opts.sites else site_names()
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []
+        sitelog.install()  # every line of this process names its site
         for name in names:
             crawler = self.crawler_process.create_crawler(name)
             crawlers.append(crawler)
-            self.crawler_process.crawl(crawler, **opts.spargs)
+            sitelog.named(name, partial(self.crawler_process.crawl, crawler, **opts.spargs))
         self.crawler_process.start()
         codes = [exit_code(c.stats.get_stats()) if c.stats else 1 for c in crawlers]
         self.exitcode = max(codes, key=_SEVERITY.__getitem__, default=0)

@@ -21,7 +21,7 @@ read as ``abandoned`` once it is not updated for three intervals
 (:func:`crawler.run_record.run_state`). A worker of a shared crawl writes no running record (its crawl's
 one document is made of finished parts). A run started by Scrapyd carries its job id (``job``).
 
-Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``, ``RUN_RECORD_INTERVAL_SECONDS`` (60).
+Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``, ``MONITOR_ALERT_FORMAT``, ``RUN_RECORD_INTERVAL_SECONDS`` (60).
 Stats: ``health/status``.
 """
 
@@ -40,7 +40,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.frontier.extension import Frontier
 from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
-from crawler.notify import post_health
+from crawler.notify import post_health, webhook_body, webhook_format
 from crawler.run_record import RUNNING, crawl_document, current_run, run_document, worker_part
 from crawler.storage.component import Storage
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
@@ -49,11 +49,12 @@ logger = logging.getLogger(__name__)
 
 
 class RunHealth:
-    def __init__(self, crawler: Crawler, webhook: str | None, interval: float = 60.0) -> None:
+    def __init__(self, crawler: Crawler, webhook: str | None, interval: float = 60.0, form: str = "json") -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.webhook = webhook
+        self.form = form  # MONITOR_ALERT_FORMAT
         self.interval = interval  # seconds between rewrites of the running record (0: none)
         self.run = current_run(crawler)
         self.storage: Storage | None = None  # held from spider_opened until the run is recorded
@@ -65,7 +66,8 @@ class RunHealth:
         if not crawler.settings.getbool("HEALTH_ENABLED", True):
             raise NotConfigured
         extension = cls(crawler, crawler.settings.get("MONITOR_WEBHOOK_URL") or None,
-                        crawler.settings.getfloat("RUN_RECORD_INTERVAL_SECONDS", 60.0))
+                        crawler.settings.getfloat("RUN_RECORD_INTERVAL_SECONDS", 60.0),
+                        webhook_format(crawler.settings))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -136,7 +138,7 @@ class RunHealth:
                 self.storage.release()
                 self.storage = None
         if self.webhook and alert and alert["status"] not in (HEALTHY, SKIPPED):
-            payload = {"run": alert_id, "spider": spider.name, "site": run["site"], **alert}
+            payload = webhook_body({"run": alert_id, "spider": spider.name, "site": run["site"], **alert}, self.form)
             await asyncio.get_running_loop().run_in_executor(None, post_health, self.webhook, payload)
         logger.info("Crawl run %(id)s: %(outcome)s, %(health)s",
                     {"id": self.run.id, "outcome": run["outcome"], "health": health.status})
