@@ -5,6 +5,7 @@ no injected markup; the screenshot is not blank (and is kept as docs/report.png)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,9 @@ def test_the_html_report_renders_every_site_and_fetches_nothing(tmp_path: Path) 
         crawl = run_crawl("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
                           env={"BROWSER_ENABLED": "0"}, data_dir=data_dir)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
+    rows = {row["site"]: row for row in map(json.loads, report(data_dir, "--json").stdout.splitlines())}
+    assert rows["myoutlet"]["last_health"] == "healthy"  # the text report names a config file's site too
+    assert rows["myoutlet"]["articles_24h"] == len(expected_articles("asiaplus"))
     with serve(tmp_path) as bait_server:  # anything the page asks for lands here
         bait = f"http://127.0.0.1:{bait_server.server_port}"
         seed(data_dir, bait)

@@ -1,8 +1,10 @@
 """``scrapy report [--json]``: per site, what the last day brought and how healthy it is;
 ``scrapy report --html FILE [--days N]``: one self-contained page of the last N days (default 30).
 
+One row per bundled site and per other site (a config file's) with a run in the last 30 days.
 Columns: articles first stored in the last 24 h, when the last healthy run
-finished, the last run's health (``skipped`` when another run held the site),
+finished, the last run's state (``running``, or ``abandoned`` when its process died without closing it:
+:func:`crawler.run_record.run_state`; ``skipped`` when another run held the site; else its health),
 the generic-fallback share, logged errors and articles it could not store (left
 unsaved, or quarantined because the store rejected them: see ``DATA_DIR/quarantine/``)
 of the last run that crawled (a skipped run has none), and freshness (hours since
@@ -20,16 +22,17 @@ from typing import Any
 
 from crawler.report_page import render
 from crawler.reporting import build_report
-from crawler.run_record import run_state
+from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
 
 def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:
-    runs = store.latest_runs(20, site)
+    runs = store.latest_runs(20, site=site)
     last = runs[0] if runs else {}
-    crawled = next(iter(store.latest_runs(1, site, crawled=True)), {})
+    # The last run that crawled and ended (a run still going has only part of its stats).
+    crawled = next((r for r in store.latest_runs(20, site=site, crawled=True) if r.get("outcome") != RUNNING), {})
     healthy = next((r for r in runs if r.get("health", {}).get("status") == "healthy"), None)
     newest = store.newest_published(site)
     return {
@@ -64,7 +67,9 @@ class Command(StoreCommand):
             if opts.html:
                 page = render(build_report(store, site_names(), datetime.now(UTC), opts.days))
             else:
-                rows = [site_report(store, site, datetime.now(UTC)) for site in site_names()]
+                now = datetime.now(UTC)
+                recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
+                rows = [site_report(store, site, now) for site in sorted({*site_names(), *recent})]
         finally:
             store.close()
         if opts.html:

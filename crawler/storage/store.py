@@ -517,9 +517,13 @@ class ArticleStore:
             query["first_seen"] = {"$gte": since}
         return int(self.db["articles"].count_documents(query))
 
-    def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False) -> list[dict[str, Any]]:
-        """Crawl run documents, newest first; with ``crawled``, only runs that were not skipped."""
+    def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False,
+                    site: str | None = None) -> list[dict[str, Any]]:
+        """Crawl run documents (of ``spider``, of ``site``: a site crawled from a config file has the
+        spider ``news``), newest first; with ``crawled``, only runs that were not skipped."""
         query: dict[str, Any] = {"spider": spider} if spider else {}
+        if site:
+            query["site"] = site
         if crawled:  # a run refused the site lock crawled nothing: no baseline to learn from
             query["finish_reason"] = {"$ne": LOCKED_REASON}
         return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
