@@ -87,7 +87,7 @@ def report_state(mongo: MongoTarget, tmp_path: Path) -> str:
 
 
 def test_a_killed_run_reads_running_then_abandoned(mongo: MongoTarget, tmp_path: Path) -> None:
-    with crawling(mongo, tmp_path, settings=("RUN_RECORD_INTERVAL_SECONDS=3",), delay=2) as process:
+    with crawling(mongo, tmp_path, settings=("RUN_RECORD_INTERVAL_SECONDS=5",), delay=2) as process:
         wait_for(lambda: mongo.db.crawl_runs.find_one({"outcome": "running"}), what="the running record")
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -95,7 +95,7 @@ def test_a_killed_run_reads_running_then_abandoned(mongo: MongoTarget, tmp_path:
     [run] = mongo.db.crawl_runs.find()
     assert run["outcome"] == "running"
     assert report_state(mongo, tmp_path) == "running"
-    time.sleep(max(0.0, killed + 9.5 - time.monotonic()))  # three update intervals without an update
+    time.sleep(max(0.0, killed + 15.5 - time.monotonic()))  # three update intervals without an update
     assert report_state(mongo, tmp_path) == "abandoned"
 
 
