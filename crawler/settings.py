@@ -117,9 +117,11 @@ EXTENSIONS = {
     "crawler.extensions.gc_tuning.GcTuning": 200,
     "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health
     "crawler.extensions.run_health.RunHealth": 400,
-    "crawler.extensions.progress.Progress": 500,  # PROGRESS_INTERVAL_SECONDS
+    "crawler.extensions.stats_file.StatsFile": 500,  # off unless STATS_FILE is set (crawlall's children)
+    "crawler.extensions.progress.Progress": 510,  # PROGRESS_INTERVAL_SECONDS
 }
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
+STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
 
 # Health monitors: every run judged, recorded (with storage on) and, when degraded/failed,
 # POSTed to an optional webhook (thresholds per site config).

@@ -115,10 +115,11 @@ def test_progress_lines_name_the_site(mongo: MongoTarget, tmp_path: Path) -> Non
 
 
 def test_every_line_of_a_multi_site_process_names_its_site(tmp_path: Path) -> None:
-    """``scrapy crawlall`` of two sites at DEBUG level (the second finds nothing in the first's replica):
-    past Scrapy's start banner, every log line starts its message with the site it belongs to."""
+    """``scrapy crawlall --processes 1`` (one process) of two sites at DEBUG level (the second finds
+    nothing in the first's replica): past Scrapy's start banner, every log line starts its message with
+    the site it belongs to (with several processes, crawler.site_pool prefixes each child's lines)."""
     with serve(REPLICAS / "asiaplus", delay=0.2) as server:
-        command = [sys.executable, "-m", "scrapy", "crawlall", "--sites", "asiaplus,akipress", "-a",
+        command = [sys.executable, "-m", "scrapy", "crawlall", "--processes", "1", "--sites", "asiaplus,akipress", "-a",
                    f"base_url=http://127.0.0.1:{server.server_port}"]
         for setting in [*FAST, "BROWSER_ENABLED=0", "PROGRESS_INTERVAL_SECONDS=1", "LOG_LEVEL=DEBUG"]:
             command += ["-s", setting]
@@ -128,8 +129,9 @@ def test_every_line_of_a_multi_site_process_names_its_site(tmp_path: Path) -> No
     records = re.findall(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([^\]]+)\] (\w+): (.*)$", result.stderr)
     assert len(records) > 50, result.stderr[-3000:]
     named = [bool(re.match(r"\[(asiaplus|akipress)\] ", r[2])) for r in records]
-    start = named.index(True)  # before the crawls start: Scrapy's banner and its choice of process and loop
-    assert all(r[0].startswith("scrapy.") or r[0] == "asyncio" for r in records[:start]), records[:start]
+    start = named.index(True)  # before the crawls start: Scrapy's banner, its loop, crawlall's plan
+    assert all(r[0].startswith("scrapy.") or r[0] in ("asyncio", "crawler.commands.crawlall")
+               for r in records[:start]), records[:start]
     unnamed = [r for r, name in zip(records[start:], named[start:], strict=True) if not name]
     assert unnamed == [], "\n".join(map(str, unnamed))
     sites = {m for r in records for m in re.findall(r"^\[(asiaplus|akipress)\] Progress: ", r[2])}

@@ -179,6 +179,9 @@ def check_lease_calls(store: ArticleStore) -> None:
     assert not release(store, ours)
     assert holder(store, "asiaplus")["holder"] == "host-b:2:run"  # type: ignore[index]
     assert acquire(store, Lease("kun", "host-a:1:run", 10), now + 19)  # one lease per site
+    assert acquire(store, Lease("gazeta", "host-a:1:run", 10), now + 19)  # the same holder: its own document
+    assert holder(store, "gazeta")["holder"] == "host-a:1:run"  # type: ignore[index]
+    assert holder(store, "kun")["holder"] == "host-a:1:run"  # type: ignore[index]
     assert release(store, theirs)
     assert holder(store, "asiaplus") is None
     assert acquire(store, ours, now + 20)  # released: free at once
