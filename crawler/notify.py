@@ -1,10 +1,17 @@
 """Optional webhook notifier: POSTs a run's health when it is not healthy.
 
-Settings: ``MONITOR_WEBHOOK_URL`` (unset: no notifications), an http:// or https:// URL,
-checked at start by :func:`webhook_url`. The URL often carries a token, so it is never
-logged. The POST goes to the host the operator configured (a loopback or private one
-included); a redirect is followed only to a public host: a private one, by name or by the
-address the connection would use, is refused unless it is that same configured host:port.
+The body is JSON that chat tools accept: a ``text`` summary (site, status, run, problems; Slack's
+``&``, ``<`` and ``>`` escaped, so a site's text cannot ping a channel or forge a link) that Slack and
+Mattermost incoming webhooks show, next to the raw fields (``run``, ``spider``, ``site``, ``status``,
+``problems``, ``metrics``) that they ignore; ``MONITOR_ALERT_FORMAT=text`` sends the ``text`` alone,
+for endpoints that refuse unknown fields (Google Chat).
+
+Settings: ``MONITOR_WEBHOOK_URL`` (unset: no notifications), an http:// or https:// URL, and
+``MONITOR_ALERT_FORMAT`` (``json``, the default, or ``text``), checked at start by :func:`webhook_url`.
+The URL often carries a token, so it is never logged. The POST goes to the host the operator
+configured (a loopback or private one included); a redirect is followed only to a public host: a
+private one, by name or by the address the connection would use, is refused unless it is that same
+configured host:port.
 """
 
 from __future__ import annotations
@@ -34,8 +41,38 @@ class WebhookRefused(OSError):
     """The webhook redirected to, or would connect to, a private address."""
 
 
+FORMATS = ("json", "text")
+
+
+def webhook_format(settings: BaseSettings) -> str:
+    """``MONITOR_ALERT_FORMAT``; raises WebhookConfigError naming the setting and the accepted values."""
+    value = str(settings.get("MONITOR_ALERT_FORMAT") or "json").strip().lower()
+    if value not in FORMATS:
+        raise WebhookConfigError(f"MONITOR_ALERT_FORMAT must be one of {', '.join(FORMATS)}, got {value!r}")
+    return value
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def summary(payload: dict[str, Any]) -> str:
+    """One message a person reads in a chat: site, status, run id, then a line per problem."""
+    head = f"Crawl of {payload.get('site')}: {payload.get('status')} (run {payload.get('run')})"
+    lines = [head, *(f"• {problem}" for problem in payload.get("problems", []))]
+    return _slack_escape("\n".join(lines))
+
+
+def webhook_body(payload: dict[str, Any], form: str = "json") -> dict[str, Any]:
+    """What is POSTed: the raw fields with a ``text`` summary, or (``text``) the summary alone."""
+    text = summary(payload)
+    return {"text": text} if form == "text" else {**payload, "text": text}
+
+
 def webhook_url(settings: BaseSettings) -> str | None:
-    """``MONITOR_WEBHOOK_URL`` when set; raises WebhookConfigError (naming the setting, never its value)."""
+    """``MONITOR_WEBHOOK_URL`` when set (``MONITOR_ALERT_FORMAT`` checked too); raises WebhookConfigError
+    (naming the setting, never the URL)."""
+    webhook_format(settings)
     url = settings.get("MONITOR_WEBHOOK_URL") or None
     if url is None:
         return None

@@ -14,7 +14,7 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Spider
@@ -29,6 +29,12 @@ class Run:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+
+RUNNING, ABANDONED = "running", "abandoned"
+# A running record not updated for this many of its update intervals belongs to a process that died
+# without closing (SIGKILL, OOM, a lost host): it is shown as abandoned, not running. Three, not one:
+# a busy or paused reactor (a long extraction, a store timeout) may miss an update or two.
+STALE_INTERVALS = 3
 
 _RUNS: weakref.WeakKeyDictionary[Crawler, Run] = weakref.WeakKeyDictionary()
 
@@ -48,6 +54,23 @@ def outcome(reason: str, stats: dict[str, Any]) -> str:
     if stats.get("log_count/ERROR", 0) or stats.get("storage/unsaved", 0):
         return "errors"
     return "ok"
+
+
+def run_state(run: dict[str, Any], now: datetime) -> str | None:
+    """What a run record says of its run: ``running`` (updated within ``STALE_INTERVALS`` of its update
+    interval), ``abandoned`` (a running record left by a process that died), ``skipped``, else its health
+    status (None: not judged)."""
+    if run.get("outcome") == RUNNING:
+        updated = run.get("updated_at") or run.get("started_at")
+        if isinstance(updated, datetime) and updated.tzinfo is None:
+            updated = updated.replace(tzinfo=UTC)  # the embedded store may hand back naive UTC
+        interval = timedelta(seconds=float(run.get("update_interval") or 60))
+        fresh = isinstance(updated, datetime) and now - updated <= STALE_INTERVALS * interval
+        return RUNNING if fresh else ABANDONED
+    if run.get("finish_reason") == LOCKED_REASON:
+        return SKIPPED
+    status = run.get("health", {}).get("status")
+    return str(status) if status else None
 
 
 def _safe_stats(stats: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +97,7 @@ def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
         "args": {k: redact(str(v)) for k, v in vars(args).items() if v is not None} if args else {},
         "host": host,
         "pid": pid,
+        "job": getattr(spider, "_job", None),  # Scrapyd's job id (it starts each job with -a _job=<id>)
         "stats": _safe_stats(stats),
     }
 

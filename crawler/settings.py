@@ -118,6 +118,7 @@ EXTENSIONS = {
     "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health
     "crawler.extensions.run_health.RunHealth": 400,
     "crawler.extensions.stats_file.StatsFile": 500,  # off unless STATS_FILE is set (crawlall's children)
+    "crawler.extensions.progress.Progress": 510,  # PROGRESS_INTERVAL_SECONDS
 }
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
 STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
@@ -126,6 +127,13 @@ STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes se
 # POSTed to an optional webhook (thresholds per site config).
 HEALTH_ENABLED = env_bool("HEALTH_ENABLED", True)
 MONITOR_WEBHOOK_URL = env_str("MONITOR_WEBHOOK_URL")
+# The webhook body: "json" (the raw fields and a `text` summary, which Slack and Mattermost show) or
+# "text" (only {"text": ...}, for chat endpoints that refuse unknown fields, e.g. Google Chat).
+MONITOR_ALERT_FORMAT = env_str("MONITOR_ALERT_FORMAT", "json")
+# A run's record exists from its start (outcome "running"), rewritten with its stats this often (0: only at close).
+RUN_RECORD_INTERVAL_SECONDS = env_float("RUN_RECORD_INTERVAL_SECONDS", 60.0, minimum=0)
+# One progress line per site this often (0: none): articles stored, queued requests, rate, time left.
+PROGRESS_INTERVAL_SECONDS = env_float("PROGRESS_INTERVAL_SECONDS", 60.0, minimum=0)
 
 ITEM_PIPELINES = {
     "pipelines.cleaning.CleaningPipeline": 100,

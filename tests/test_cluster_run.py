@@ -120,7 +120,7 @@ def test_workers_of_one_crawl_write_one_run_record_and_alert_once(
     assert alert["metrics"]["articles"] == len(documents)
     store = ArticleStore.connect(StoreTarget(mongo.uri, mongo.database, str(tmp_path)))
     try:  # `scrapy report` reads the crawl's document as it read a run's
-        report = site_report(store, "news", datetime.now(UTC))
+        report = site_report(store, run["site"], datetime.now(UTC))  # a config file's site, by its name
     finally:
         store.close()
     assert report["last_health"] == "degraded" and report["errors"] == 0 and report["unsaved"] == 0

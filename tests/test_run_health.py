@@ -89,3 +89,26 @@ def test_a_store_unreachable_at_start_fails_the_run_and_alerts(tmp_path: Path) -
     assert alert["status"] == "failed"
     assert "run ended abnormally: storage_unavailable" in alert["problems"]
     assert "hunter2" not in log and "hunter2" not in json.dumps(alert)
+
+
+@pytest.mark.parametrize("form", ["json", "text"])
+def test_the_webhook_speaks_chat_text_with_or_without_the_raw_fields(form: str, tmp_path: Path) -> None:
+    """Slack and Mattermost show ``text``; ``json`` (the default) keeps the raw fields beside it."""
+    with webhook() as (hook, received):
+        result = dead_site_crawl(tmp_path, hook, f"MONITOR_ALERT_FORMAT={form}")
+    assert result.returncode == 1, result.stderr[-3000:]
+    [alert] = received
+    head, *problems = alert["text"].split("\n")
+    assert head.startswith("Crawl of asiaplus: failed (run ")
+    assert "• zero articles: nothing discovered or extracted" in problems
+    if form == "text":
+        assert set(alert) == {"text"}
+    else:
+        assert alert["status"] == "failed" and alert["site"] == "asiaplus" and head.endswith(f"(run {alert['run']})")
+
+
+def test_an_unknown_webhook_format_is_refused_at_start(tmp_path: Path) -> None:
+    with webhook() as (hook, received):
+        result = dead_site_crawl(tmp_path, hook, "MONITOR_ALERT_FORMAT=teams")
+    assert result.returncode == 2 and received == []
+    assert "MONITOR_ALERT_FORMAT must be one of json, text, got 'teams'" in result.stderr

@@ -285,6 +285,7 @@ def test_deployed_egg_crawls_the_replica_into_mongodb(
     runs = list(mongo.db.crawl_runs.find())
     assert [(r["spider"], r["outcome"]) for r in runs] == [("asiaplus", "ok")], log
     assert runs[0]["articles_stored"] == len(docs)
+    assert runs[0]["job"] == job  # the run record names the Scrapyd job (Scrapyd passes -a _job=<id>)
 
 
 def schedule_all(scrapyd: Scrapyd, *args: str, password: str = PASSWORD,

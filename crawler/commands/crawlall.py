@@ -4,7 +4,8 @@ every bundled site (or the named ones, plus site config files), then one summary
 With ``--processes N`` (default: the cores this process may use) the sites are crawled by up to N
 ``scrapy crawl`` child processes at once, a site at a time per child (``crawler.site_pool``: each
 line a child logs is prefixed ``[site]``); with one process (or one site) they crawl concurrently
-in this process, as they always did. Every site takes the same ``-a`` and ``-s``; ``--base-url``
+in this process, as they always did, each crawl's log lines starting their message with ``[site]``
+(:mod:`crawler.sitelog`). Every site takes the same ``-a`` and ``-s``; ``--base-url``
 gives one site a mirror of its own (replicas, benchmarks).
 
 The summary (stdout) has one line per site (exit code, articles stored, requests, seconds) and a
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from crawler import sitelog
 from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
 from crawler.notify import WebhookConfigError, webhook_url
@@ -159,10 +162,11 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         """Every site concurrently in this process's reactor."""
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []
+        sitelog.install()  # every line a site's crawl logs names the site
         for site in sites:
             crawler = self.crawler_process.create_crawler(site.spider)
             crawlers.append(crawler)
-            self.crawler_process.crawl(crawler, **site.spargs)
+            sitelog.named(site.name, partial(self.crawler_process.crawl, crawler, **site.spargs))
         self.crawler_process.start()
         rows = []
         for site, crawler in zip(sites, crawlers, strict=True):

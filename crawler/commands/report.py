@@ -1,7 +1,10 @@
-"""``scrapy report [--json]``: per site, what the last day brought and how healthy it is.
+"""``scrapy report [--json]``: per site, what the last day brought and how healthy it is;
+``scrapy report --html FILE [--days N]``: one self-contained page of the last N days (default 30).
 
+One row per bundled site and per other site (a config file's) with a run in the last 30 days.
 Columns: articles first stored in the last 24 h, when the last healthy run
-finished, the last run's health (``skipped`` when another run held the site),
+finished, the last run's state (``running``, or ``abandoned`` when its process died without closing it:
+:func:`crawler.run_record.run_state`; ``skipped`` when another run held the site; else its health),
 the generic-fallback share, logged errors and articles it could not store (left
 unsaved, or quarantined because the store rejected them: see ``DATA_DIR/quarantine/``)
 of the last run that crawled (a skipped run has none), and freshness (hours since
@@ -14,18 +17,22 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from crawler.health import LOCKED_REASON, SKIPPED
+from crawler.report_page import render
+from crawler.reporting import build_report
+from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
 
 def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:
-    runs = store.latest_runs(20, site)
+    runs = store.latest_runs(20, site=site)
     last = runs[0] if runs else {}
-    crawled = next(iter(store.latest_runs(1, site, crawled=True)), {})
+    # The last run that crawled and ended (a run still going has only part of its stats).
+    crawled = next((r for r in store.latest_runs(20, site=site, crawled=True) if r.get("outcome") != RUNNING), {})
     healthy = next((r for r in runs if r.get("health", {}).get("status") == "healthy"), None)
     newest = store.newest_published(site)
     return {
@@ -33,7 +40,7 @@ def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]
         "articles_24h": store.count_articles(site, since=now - timedelta(days=1)),
         "last_healthy_run": healthy["finished_at"].isoformat() if healthy else None,
         # Runs recorded before skipped runs had their own status say "failed": the close reason tells.
-        "last_health": SKIPPED if last.get("finish_reason") == LOCKED_REASON else last.get("health", {}).get("status"),
+        "last_health": run_state(last, now) if last else None,  # running, abandoned, skipped or the health
         "fallback_share": crawled.get("health", {}).get("metrics", {}).get("fallback_share"),
         "errors": crawled.get("stats", {}).get("log_count/ERROR", 0) if crawled else None,
         "unsaved": crawled.get("stats", {}).get("storage/unsaved", 0) if crawled else None,
@@ -49,15 +56,25 @@ class Command(StoreCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--json", action="store_true", help="one JSON object per site")
+        parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page to FILE")
+        parser.add_argument("--days", type=_days, default=30, help="days the HTML page covers (default 30)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()
         if store is None:
             return
         try:
-            rows = [site_report(store, site, datetime.now(UTC)) for site in site_names()]
+            if opts.html:
+                page = render(build_report(store, site_names(), datetime.now(UTC), opts.days))
+            else:
+                now = datetime.now(UTC)
+                recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
+                rows = [site_report(store, site, now) for site in sorted({*site_names(), *recent})]
         finally:
             store.close()
+        if opts.html:
+            self._write(opts.html, page)
+            return
         if opts.json:
             sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
             return
@@ -68,6 +85,28 @@ class Command(StoreCommand):
         for row in rows:
             cells = [_cell(row[c], percent=c == "fallback_share") for c in columns]
             sys.stdout.write(" ".join(f"{v:{w}}" for v, w in zip(cells, widths, strict=True)).rstrip() + "\n")
+
+
+    def _write(self, path: str, page: str) -> None:
+        """Write the page whole (a reader never sees half of it), or one line on stderr and exit code 1."""
+        target = Path(path)
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            partial.write_text(page, encoding="utf-8")
+            partial.replace(target)
+        except OSError as exc:
+            sys.stderr.write(f"cannot write the report to {path}: {exc.strerror or exc}\n")
+            self.exitcode = 1
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3660:
+        raise argparse.ArgumentTypeError(f"--days must be a whole number of days from 1 to 3660, got {value!r}")
+    return days
 
 
 def _cell(value: Any, percent: bool = False) -> str:

@@ -14,7 +14,15 @@ article). The last worker to write its part (counted in Redis) judges the whole 
 part, exits failed when the crawl failed and alone POSTs it to the webhook: one alert per crawl (when
 Redis cannot tell, the worker posts its own verdict rather than none).
 
-Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``. Stats: ``health/status``.
+From the start of a run its record exists with ``outcome: running`` (its stats so far, ``updated_at``
+and ``update_interval``), rewritten every ``RUN_RECORD_INTERVAL_SECONDS`` (0: no running record) and
+replaced by the final record at close (same ``_id``); a record left ``running`` by a killed process is
+read as ``abandoned`` once it is not updated for three intervals
+(:func:`crawler.run_record.run_state`). A worker of a shared crawl writes no running record (its crawl's
+one document is made of finished parts). A run started by Scrapyd carries its job id (``job``).
+
+Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``, ``MONITOR_ALERT_FORMAT``, ``RUN_RECORD_INTERVAL_SECONDS`` (60).
+Stats: ``health/status``.
 """
 
 from __future__ import annotations
@@ -32,8 +40,8 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.frontier.extension import Frontier
 from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
-from crawler.notify import post_health
-from crawler.run_record import crawl_document, current_run, run_document, worker_part
+from crawler.notify import post_health, webhook_body, webhook_format
+from crawler.run_record import RUNNING, crawl_document, current_run, run_document, worker_part
 from crawler.storage.component import Storage
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 
@@ -41,25 +49,66 @@ logger = logging.getLogger(__name__)
 
 
 class RunHealth:
-    def __init__(self, crawler: Crawler, webhook: str | None) -> None:
+    def __init__(self, crawler: Crawler, webhook: str | None, interval: float = 60.0, form: str = "json") -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.webhook = webhook
+        self.form = form  # MONITOR_ALERT_FORMAT
+        self.interval = interval  # seconds between rewrites of the running record (0: none)
         self.run = current_run(crawler)
         self.storage: Storage | None = None  # held from spider_opened until the run is recorded
+        self._stop = asyncio.Event()
+        self._running: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunHealth:
         if not crawler.settings.getbool("HEALTH_ENABLED", True):
             raise NotConfigured
-        extension = cls(crawler, crawler.settings.get("MONITOR_WEBHOOK_URL") or None)
+        extension = cls(crawler, crawler.settings.get("MONITOR_WEBHOOK_URL") or None,
+                        crawler.settings.getfloat("RUN_RECORD_INTERVAL_SECONDS", 60.0),
+                        webhook_format(crawler.settings))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self._hold()
+        if self.interval > 0 and self.storage is not None:
+            self._running = asyncio.ensure_future(self._keep_running_record(spider))
+
+    async def _keep_running_record(self, spider: Spider) -> None:
+        """Write the running record now and every ``interval`` until the close (never during the final write)."""
+        while not self._stop.is_set():
+            await self._write_running(spider)
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                continue
+
+    async def _write_running(self, spider: Spider) -> None:
+        frontier = Frontier.of(self.crawler)
+        if self.storage is None or (frontier is not None and frontier.crawl_id is not None):
+            return
+        store = await self.storage.open()
+        if store is None or self._stop.is_set():
+            return  # the pipeline says why the store is unavailable
+        run = run_document(self.run.id, spider, RUNNING, self.run.started_at, self.stats.get_stats(),
+                           host=socket.gethostname(), pid=os.getpid())
+        now = datetime.now(UTC)
+        run.update(outcome=RUNNING, finished_at=None, finish_reason=None, updated_at=now,
+                   update_interval=self.interval)
+        try:
+            await self.storage.call(store.record_run, run)
+        except STORE_ERRORS as exc:
+            logger.warning("Could not update the running record: %(error)s", {"error": describe_error(exc)})
+
+    async def _stop_running_record(self) -> None:
+        """Let the last running-record write finish before the final record replaces it."""
+        self._stop.set()
+        if self._running is not None:
+            await self._running
+            self._running = None
 
     def _hold(self) -> None:
         """Keep the store open for the run record: spider_closed handlers run all at once."""
@@ -69,6 +118,7 @@ class RunHealth:
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         self._hold()  # when spider_opened was never sent (a start that failed)
+        await self._stop_running_record()
         frontier = Frontier.of(self.crawler)
         shared = frontier is not None and frontier.crawl_id is not None
         try:
@@ -88,7 +138,7 @@ class RunHealth:
                 self.storage.release()
                 self.storage = None
         if self.webhook and alert and alert["status"] not in (HEALTHY, SKIPPED):
-            payload = {"run": alert_id, "spider": spider.name, "site": run["site"], **alert}
+            payload = webhook_body({"run": alert_id, "spider": spider.name, "site": run["site"], **alert}, self.form)
             await asyncio.get_running_loop().run_in_executor(None, post_health, self.webhook, payload)
         logger.info("Crawl run %(id)s: %(outcome)s, %(health)s",
                     {"id": self.run.id, "outcome": run["outcome"], "health": health.status})
@@ -174,7 +224,9 @@ class RunHealth:
             newest = await self.storage.call(store.last_new_article, site.name) if site else None
         except STORE_ERRORS:
             return [], None
-        return [r.get("stats", {}) for r in runs if r.get("_id") != crawl_id][:20], newest
+        # Neither this run's own running record nor another run still going teaches a baseline.
+        done = [r for r in runs if r.get("_id") not in (crawl_id, self.run.id) and r.get("outcome") != RUNNING]
+        return [r.get("stats", {}) for r in done][:20], newest
 
     def _judge(self, spider: Spider, reason: str, earlier: list[dict[str, Any]], newest: datetime | None,
                *, part: bool) -> Health:

@@ -14,9 +14,11 @@ Settings: ``STORAGE_ENABLED`` and the storage settings of :class:`StorageConfig`
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from scrapy import signals
@@ -67,7 +69,9 @@ class Storage:
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the storage thread: the reactor never waits on the database."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        # In the caller's context (as asyncio.to_thread does): the thread's log lines name the site (crawler.sitelog).
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(context.run, fn, *args))
 
     async def open(self) -> ArticleStore | None:
         """The store, opened on the first call; None (and ``error``) when it cannot be reached."""

@@ -581,12 +581,25 @@ class ArticleStore:
             return scan.count(self.db.db, query)
         return int(self.db["articles"].count_documents(query))
 
-    def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False) -> list[dict[str, Any]]:
-        """Crawl run documents, newest first; with ``crawled``, only runs that were not skipped."""
+    def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False,
+                    site: str | None = None) -> list[dict[str, Any]]:
+        """Crawl run documents (of ``spider``, of ``site``: a site crawled from a config file has the
+        spider ``news``), newest first; with ``crawled``, only runs that were not skipped."""
         query: dict[str, Any] = {"spider": spider} if spider else {}
+        if site:
+            query["site"] = site
         if crawled:  # a run refused the site lock crawled nothing: no baseline to learn from
             query["finish_reason"] = {"$ne": LOCKED_REASON}
         return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
+
+    def runs_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Every crawl run document started at or after ``since``, oldest first."""
+        return list(self.db["crawl_runs"].find({"started_at": {"$gte": since}}).sort("started_at", 1))
+
+    def article_times(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """``site``, ``first_seen`` and ``published`` of every article first stored at or after ``since``."""
+        yield from self.db["articles"].find({"first_seen": {"$gte": since}},
+                                            {"site": 1, "first_seen": 1, "published": 1})
 
     def articles_after(self, after: str, limit: int, site: str | None = None) -> list[dict[str, Any]]:
         """Up to ``limit`` stored articles with ``_id`` above ``after``, in ``_id`` order (a resumable scan)."""

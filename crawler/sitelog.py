@@ -1,0 +1,43 @@
+"""Log lines that name their site in a process crawling several (``scrapy crawlall``): each crawl starts
+in a context of its own whose :data:`SITE` every task and callback of that crawl inherits, and a log
+record factory puts ``[site] `` in front of each message logged within it."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+SITE: contextvars.ContextVar[str | None] = contextvars.ContextVar("crawl_site", default=None)
+_installed = False
+
+
+def named(site: str, start: Callable[[], T]) -> T:
+    """``start()`` run in a fresh context where the site is ``site`` (the crawl's tasks copy it)."""
+    context = contextvars.copy_context()
+
+    def run() -> T:
+        SITE.set(site)
+        return start()
+
+    return context.run(run)
+
+
+def install() -> None:
+    """Prefix every log record made while a site is set (once per process)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        site = SITE.get()
+        if site and isinstance(record.msg, str) and not record.msg.startswith(f"[{site}] "):
+            record.msg = f"[{site}] {record.msg}"
+        return record
+
+    logging.setLogRecordFactory(factory)

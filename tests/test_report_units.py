@@ -1,0 +1,56 @@
+"""Pure parts of watching a crawl: spans as a person writes them, what a run record says of its run
+(running, abandoned, skipped, its health), and a backfill's time left from publication dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.extensions.progress import Backfill
+from crawler.reporting import human_duration
+from crawler.run_record import run_state
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("seconds", "said"), [
+    (None, "-"), (5, "under a minute"), (60, "1 min"), (45 * 60, "45 min"), (3 * 3600, "3 h"),
+    (47 * 3600, "47 h"), (2 * 86400, "2 days"), (40 * 86400, "40 days"),
+])
+def test_spans_read_as_a_person_writes_them(seconds: float | None, said: str) -> None:
+    assert human_duration(seconds) == said
+
+
+@pytest.mark.parametrize(("run", "state"), [
+    ({"outcome": "running", "updated_at": NOW - timedelta(seconds=170), "update_interval": 60}, "running"),
+    ({"outcome": "running", "updated_at": NOW - timedelta(seconds=181), "update_interval": 60}, "abandoned"),
+    ({"outcome": "running", "updated_at": (NOW - timedelta(seconds=5)).replace(tzinfo=None),
+      "update_interval": 1}, "abandoned"),  # naive UTC from the embedded store
+    ({"outcome": "running", "started_at": NOW - timedelta(hours=1)}, "abandoned"),  # never updated
+    ({"outcome": "skipped", "finish_reason": "site_locked"}, "skipped"),
+    ({"outcome": "ok", "finish_reason": "finished", "health": {"status": "degraded"}}, "degraded"),
+    ({"outcome": "ok", "finish_reason": "finished"}, None),
+])
+def test_what_a_run_record_says_of_its_run(run: dict[str, object], state: str | None) -> None:
+    assert run_state(run, NOW) == state
+
+
+def test_a_backfill_estimates_its_time_left_from_publication_dates() -> None:
+    backfill = Backfill(datetime(2025, 1, 1, tzinfo=UTC))
+    assert backfill.describe(0) == "back to 2025-01-01: no dated article yet"
+    backfill.saw(datetime(2025, 12, 31, tzinfo=UTC), 100.0)
+    backfill.saw(datetime(2025, 12, 1, tzinfo=UTC), 200.0)
+    # 30 days covered in 3600 s; 334 days left at that pace.
+    assert backfill.describe(3700.0) == f"back to 2025-01-01: at 2025-12-01, about {3600 * 334 // 30 // 3600} h left"
+    backfill.saw(datetime(2024, 12, 30, tzinfo=UTC), 4000.0)
+    assert backfill.describe(4000.0) == "back to 2025-01-01: at 2024-12-30, reached"
+
+
+def test_a_chat_summary_cannot_ping_a_channel_or_forge_a_link() -> None:
+    from crawler.notify import webhook_body
+
+    body = webhook_body({"run": "r1", "site": "kloop", "status": "degraded",
+                         "problems": ["<!channel> & <http://evil|click>"]})
+    assert body["text"] == "Crawl of kloop: degraded (run r1)\n• &lt;!channel&gt; &amp; &lt;http://evil|click&gt;"
+    assert body["problems"] == ["<!channel> & <http://evil|click>"]  # the raw field as it was
