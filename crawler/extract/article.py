@@ -37,6 +37,7 @@ from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
+from crawler.extract.titles import MAX_H1, Candidate, choose_title, shown_text, site_name_keys
 from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import Generic, SiteConfig, site_rules
@@ -104,25 +105,29 @@ def _site_all(page: _Page, field: str) -> Found:
     return (values, "site") if values else None
 
 
-def _strip_site_name(title: str, site: SiteConfig | None) -> str:
-    if not site or not site.site_names:
-        return title
-    # (?<!\s): the match starts where a whitespace run does, not again at each of its spaces.
-    pattern = r"(?<!\s)\s*[-|–—»:]\s*(?:{})\s*$".format("|".join(map(re.escape, site.site_names)))
-    return re.sub(pattern, "", title, flags=re.IGNORECASE)
+def _site_names(page: _Page) -> set[str]:
+    """Compact forms of the names the site goes by: configured, declared (``og:site_name``, the JSON-LD
+    publisher or website) and its host's."""
+    declared = [page.data.first_meta("og:site_name") or "", page.data.first_meta("application-name") or ""]
+    publisher = page.data.resolve(page.data.article.get("publisher"))
+    nodes = [publisher, *page.data.nodes.values()]
+    declared += [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
+                 and {"WebSite", "Organization", "NewsMediaOrganization"} & set(strings(n.get("@type")))]
+    return site_name_keys([*(page.site.site_names if page.site else ()), *declared], page.url)
 
 
 def _title(page: _Page) -> Found:
-    found = _first(
-        lambda: _jsonld(page, "headline"),
-        lambda: _site_one(page, "title"),
-        lambda: _meta(page, "og:title", "twitter:title"),
-        lambda: (page.sel.css("h1 *::text, h1::text").get(), "generic"),
-        lambda: (page.sel.css("title::text").get(), "generic"),
-    )
-    if found is None:
-        return None
-    return _strip_site_name(normalize_text(found[0]), page.site), found[1]
+    """The headline as shown (see :mod:`crawler.extract.titles`), credited to the most trusted source saying it."""
+    headline = page.data.article.get("headline")
+    shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
+    shown += [Candidate(shown_text(node.root), "generic", True)
+              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
+    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
+                                                     page.data.first_meta("twitter:title")) if v]
+    declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
+    chosen = choose_title(shown + declared, _site_names(page))
+    return (chosen.text, chosen.source) if chosen and chosen.text else None
 
 
 def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
