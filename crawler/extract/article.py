@@ -13,7 +13,6 @@ given a bounded copy of a huge page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -29,15 +28,15 @@ from parsel.csstranslator import css2xpath
 
 from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
+from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
-from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
-from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
-from crawler.extract.titles import MAX_H1, Candidate, choose_title, shown_text, site_name_keys
+from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
+from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import Generic, SiteConfig, site_rules
@@ -105,29 +104,9 @@ def _site_all(page: _Page, field: str) -> Found:
     return (values, "site") if values else None
 
 
-def _site_names(page: _Page) -> set[str]:
-    """Compact forms of the names the site goes by: configured, declared (``og:site_name``, the JSON-LD
-    publisher or website) and its host's."""
-    declared = [page.data.first_meta("og:site_name") or "", page.data.first_meta("application-name") or ""]
-    publisher = page.data.resolve(page.data.article.get("publisher"))
-    nodes = [publisher, *page.data.nodes.values()]
-    declared += [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
-                 and {"WebSite", "Organization", "NewsMediaOrganization"} & set(strings(n.get("@type")))]
-    return site_name_keys([*(page.site.site_names if page.site else ()), *declared], page.url)
-
-
 def _title(page: _Page) -> Found:
-    """The headline as shown (see :mod:`crawler.extract.titles`), credited to the most trusted source saying it."""
-    headline = page.data.article.get("headline")
-    shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
-    shown += [Candidate(shown_text(node.root), "generic", True)
-              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
-    declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
-    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
-                                                     page.data.first_meta("twitter:title")) if v]
-    declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
-    chosen = choose_title(shown + declared, _site_names(page))
-    return (chosen.text, chosen.source) if chosen and chosen.text else None
+    found = page_title(page)
+    return (found.text, found.source) if found else None
 
 
 def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
@@ -232,22 +211,6 @@ def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     return _parse_date(found[0], tz, page.now), found[0], found[1]
 
 
-def _authors(page: _Page) -> Found:
-    jsonld = list(islice(names(page.data.article.get("author"), page.data), MAX_MATCHES))
-    found = _first(
-        lambda: (jsonld, "jsonld"),
-        lambda: _site_all(page, "authors"),
-        lambda: (page.data.all_meta("author"), "meta"),
-    )
-    if found is None:
-        return None
-    skip = {n.casefold() for n in page.site.site_names} if page.site else set()
-    people = (a for a in _unique(_author_name(x) for x in found[0]) if a and a.casefold() not in skip
-              and not is_not_a_person(a))
-    authors = list(islice(people, page.limits.list_items + 1))
-    return (authors, found[1]) if authors else None
-
-
 def _unique(values: Iterable[str]) -> Iterator[str]:
     """``values`` without repeats, lazily."""
     seen: set[str] = set()
@@ -255,11 +218,6 @@ def _unique(values: Iterable[str]) -> Iterator[str]:
         if value not in seen:
             seen.add(value)
             yield value
-
-
-def _author_name(raw: str) -> str:
-    """A byline without its "By"/"Автор:" prefix."""
-    return re.sub(r"^(?:by|автор|муаллиф|автору|авторы|muallif)\s*:?\s+", "", normalize_text(raw), flags=re.I)
 
 
 def _section(page: _Page) -> Found:
@@ -420,7 +378,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     lead = put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
                                        lambda: _meta(page, "og:description", "description", "twitter:description"),
                                        lambda: _jsonld(page, "description")), limits.text_chars))
-    authors = put("authors", _authors(page))
+    authors = put("authors", page_authors(page))
     section = put("section", _clipped(_section(page), limits.text_chars))
     tags = put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from crawler.extract.page import PageView, declared_site_names
 from crawler.text import normalize_text
 
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
@@ -183,3 +184,17 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
         if shown.text in (normalize_text(html.unescape(candidate.text)), strip_title(candidate.text, names)):
             return Candidate(shown.text, candidate.source, False)
     return shown
+
+
+def page_title(page: PageView) -> Candidate | None:
+    """The page's headline as shown, credited to the most trusted source that says it."""
+    headline = page.data.article.get("headline")
+    shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
+    shown += [Candidate(shown_text(node.root), "generic", True)
+              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
+    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
+                                                     page.data.first_meta("twitter:title")) if v]
+    declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
+    chosen = choose_title(shown + declared, site_name_keys(declared_site_names(page), page.url))
+    return chosen if chosen and chosen.text else None
