@@ -151,13 +151,14 @@ _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=auth
             ".author")
 _LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
-_BY_LINE = ("(//body//text()[re:test(., '^\\s*(by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Written by)[\\s:]')]"
+_BY_LINE = ("(//body//text()[re:test(., '^\\s*(by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Written by)([\\s:]|$)')]"
             ")[position() <= 5]")
 
 
 def page_authors(page: PageView) -> Found:
     """Person names, each once, in page order: JSON-LD, site rules, meta, then the page's byline."""
-    site_names = site_name_keys(declared_site_names(page), page.url)
+    # The names the site declares, not its host's: a personal site is named after its author.
+    site_names = site_name_keys(declared_site_names(page), "")
 
     def found(raw: Iterable[str], method: str) -> Found:
         authors = list(islice(people(raw, site_names), page.limits.list_items + 1))

@@ -31,6 +31,7 @@ def declared_site_names(page: PageView) -> list[str]:
     """The names the site goes by: configured, and declared (``og:site_name``, the JSON-LD publisher or website)."""
     declared = [page.data.first_meta("og:site_name") or "", page.data.first_meta("application-name") or ""]
     nodes = [page.data.resolve(page.data.article.get("publisher")), *page.data.nodes.values()]
+    # A personal site's publisher is its author ("@type": ["Person", "Organization"]): not a site name.
     declared += [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
-                 and ORGANIZATION_TYPES & set(strings(n.get("@type")))]
+                 and ORGANIZATION_TYPES & set(strings(n.get("@type"))) and "Person" not in strings(n.get("@type"))]
     return [*(page.site.site_names if page.site else ()), *declared]
