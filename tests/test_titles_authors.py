@@ -85,7 +85,9 @@ def test_strip_title_keeps_a_hyphenated_headline_whole() -> None:
 BYLINES = [
     ("By John Smith and Jane Doe", ["John Smith", "Jane Doe"]),
     ("Sara Brown, Staff Writer | Dec 3, 2025", ["Sara Brown"]),
-    ("By Jane Doe, MD · 5 min read", ["Jane Doe"]),
+    # Credentials stay with the name they follow.
+    ("By Jane Doe, MD · 5 min read", ["Jane Doe, MD"]),
+    ("Ellen Lindell, DVM, PhD & Gary Landsberg, DVM", ["Ellen Lindell, DVM, PhD", "Gary Landsberg, DVM"]),
     ("Автор: Анна Каримова и Бахтиёр Рахимов", ["Анна Каримова", "Бахтиёр Рахимов"]),
     ("Автор материала: Ирина Петрова", ["Ирина Петрова"]),
     ("Авторы: Азамат Токтогулов, Айгуль Сыдыкова", ["Азамат Токтогулов", "Айгуль Сыдыкова"]),

@@ -84,10 +84,25 @@ def names_in(byline: str, strict: bool = False) -> list[str]:
     lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
         text = _END.sub("", _PREFIX.sub("", line.strip(" \"'“”«»"), count=1))[:MAX_BYLINE_CHARS]
-        found = list(_unique(n for n in (_clean_name(piece, strict) for piece in _SPLIT.split(text)) if n))
+        found = list(_unique(_credited_names(_SPLIT.split(text), strict)))
         if found:
             return found
     return []
+
+
+def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
+    """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
+    name = None
+    for piece in pieces:
+        piece = piece.strip(" .")
+        if name and _CREDENTIAL.fullmatch(piece):
+            name += ", " + piece
+            continue
+        if name:
+            yield name
+        name = _clean_name(piece, strict)
+    if name:
+        yield name
 
 
 def _looks_like_a_name(words: list[str]) -> bool:
@@ -109,7 +124,8 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "del
 
 def _clean_name(piece: str, strict: bool = False) -> str | None:
     """A person's name from one piece of a byline, or None for a role, credential or organisation."""
-    name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»()[]"), count=1).strip(" .,:;\"'“”«»")
+    name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
+    name = name if name.count("(") == name.count(")") else name.strip("()")
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
         return None
     words = name.split()
@@ -130,14 +146,17 @@ def _unique(values: Iterable[str]) -> Iterator[str]:
             yield value
 
 
+def _compact(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out;
     ``strict`` (text read off the page) also asks for capitalised words."""
     seen: set[str] = set()
     for value in raw:
         for name in names_in(value, strict):
-            compact = "".join(ch for ch in name.casefold() if ch.isalnum())
-            if compact in site_names or name.casefold() in seen:
+            if _compact(name) in site_names or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
             yield name
@@ -151,8 +170,8 @@ _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=auth
             ".author")
 _LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
-_BY_LINE = ("(//body//text()[re:test(., '^\\s*(by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Written by)([\\s:]|$)')]"
-            ")[position() <= 5]")
+_BY_WORDS = "by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Written by|Posted by|Article by|Author|Authors"
+_BY_LINE = f"(//body//text()[re:test(., '^\\s*({_BY_WORDS})([\\s:]|$)')])[position() <= 5]"
 
 
 def page_authors(page: PageView) -> Found:
@@ -160,8 +179,8 @@ def page_authors(page: PageView) -> Found:
     # The names the site declares, not its host's: a personal site is named after its author.
     site_names = site_name_keys(declared_site_names(page), "")
 
-    def found(raw: Iterable[str], method: str) -> Found:
-        authors = list(islice(people(raw, site_names), page.limits.list_items + 1))
+    def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
+        authors = list(islice(people(raw, skip), page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     def shown() -> Found:
@@ -174,7 +193,7 @@ def page_authors(page: PageView) -> Found:
         return None
 
     return _first_found(
-        lambda: found(_jsonld_authors(page), "jsonld"),
+        lambda: found(_jsonld_authors(page, site_names), "jsonld", set()),
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
@@ -190,14 +209,18 @@ def _labelled_meta(page: PageView) -> Iterator[str]:
             yield page.data.first_meta(f"twitter:data{n}") or ""
 
 
-def _jsonld_authors(page: PageView) -> Iterator[str]:
-    """Names of the article's JSON-LD authors that are people (an Organization author is the site)."""
+def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
+    """Names of the article's JSON-LD authors that are people: an Organization author is the site; an
+    untyped one named as the site is too, but a Person keeps a name its own newsletter goes by."""
     value = page.data.article.get("author")
     for item in value if isinstance(value, list) else [value]:
         item = page.data.resolve(item)
         types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
-        if not types & ORGANIZATION_TYPES:
-            yield from names(item, page.data)
+        if types & ORGANIZATION_TYPES:
+            continue
+        for name in names(item, page.data):
+            if "Person" in types or not any(_compact(n) in site_names for n in names_in(name)):
+                yield name
 
 
 def _byline(page: PageView) -> Iterator[str]:
@@ -219,12 +242,14 @@ def _byline(page: PageView) -> Iterator[str]:
 
 
 def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:
-    """The text of each selector's first match outside comments, and of its siblings that match too."""
+    """The text of each selector's matches outside comments, in page order, sibling matches together
+    (two ``rel=author`` links in one byline are one byline of two names)."""
     for css in selectors:
         nodes = [n.root for n in page.css(css, 10) if not n.root.xpath(_OUTSIDE_ARTICLE)]
-        if nodes:
-            yield byline_text(nodes[0])
-            yield from (byline_text(n) for n in nodes[1:] if n.getparent() is nodes[0].getparent())
+        groups: dict[Any, list[str]] = {}
+        for node in nodes:
+            groups.setdefault(node.getparent(), []).append(byline_text(node))
+        yield from (", ".join(texts) for texts in groups.values())
 
 
 def _first_found(*candidates: Callable[[], Found]) -> Found:
