@@ -97,6 +97,9 @@ BYLINES = [
     ("Photo: Reuters", []),
     ("By\nMaria Lopez\nUpdated January 5, 2026", ["Maria Lopez"]),
     ("john.doe@example.com", []),
+    ("ByDaryl Austin", ["Daryl Austin"]),  # "By" and the name in adjacent elements
+    ("page.head.extra.author", []),  # a template placeholder
+    ("Genevieve Carlton, Ph.D.", ["Genevieve Carlton, Ph.D."]),
 ]
 
 

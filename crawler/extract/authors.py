@@ -57,6 +57,7 @@ clinic hospital university institute center centre department office marketing a
 )).split())
 # Credentials printed after a name ("Jane Doe, MD", "John Roe, PhD, RD").
 _CREDENTIAL = re.compile(r"(?:[A-Z]{2,6}|Ph\.?\s?D\.?|M\.?D\.?|Jr\.?|Sr\.?|[A-Z][a-z]?[A-Z]{1,4})", re.ASCII)
+_GLUED_BY = re.compile(r"^By(?=[A-ZА-ЯЁ][a-zа-яё])")  # "By" and the name in adjacent elements: "ByDaryl Austin"
 _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
 
 
@@ -94,7 +95,7 @@ def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
     """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
     name = None
     for piece in pieces:
-        piece = piece.strip(" .")
+        piece = piece.strip()
         if name and _CREDENTIAL.fullmatch(piece):
             name += ", " + piece
             continue
@@ -126,6 +127,9 @@ def _clean_name(piece: str, strict: bool = False) -> str | None:
     """A person's name from one piece of a byline, or None for a role, credential or organisation."""
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
+    name = _GLUED_BY.sub("", name)
+    if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
+        return None
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
         return None
     words = name.split()
