@@ -11,14 +11,24 @@ refused …")``, counted by the spider as ``download/failed/egress_refused``. Im
 stay blocked by ``PLAYWRIGHT_ABORT_REQUEST``. A remote browser (``PLAYWRIGHT_CDP_URL``,
 ``PLAYWRIGHT_CONNECT_URL``) is not pointed at the proxy: only the URL checks apply to it.
 
-Settings: ``PLAYWRIGHT_ABORT_REQUEST``, ``DOWNLOAD_TIMEOUT`` (connections through the proxy).
-Stats: ``browser/refused/offsite``, ``browser/refused/private``.
+Playwright (its driver process, then Chromium) starts only when a page is to be rendered: at engine
+start for a site that ``needs_browser``, else on the first page that needs it (a site found serving
+script shells); a plain-HTTP site never starts it. A ``CHROMIUM_PATH`` that is not an executable file
+is one error naming the setting; every page that needed the browser is then dropped with
+``IgnoreRequest("browser unavailable …")`` (``download/failed/browser_unavailable``).
+
+Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
+``DOWNLOAD_TIMEOUT`` (connections through the proxy).
+Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/unavailable``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -54,9 +64,40 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             logger.warning("PLAYWRIGHT_LAUNCH_OPTIONS proxy replaced by the egress proxy")
         self.config.launch_options = {**self.config.launch_options, "proxy": {"server": self.proxy.url}}
         crawler.signals.connect(self.proxy.start, signals.engine_started)
+        self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
+        if self.chromium:
+            self.config.launch_options = {**self.config.launch_options, "executable_path": self.chromium}
+        self._start_lock = asyncio.Lock()
+        self._started = False
+        self._unavailable: str | None = None  # why the browser cannot start, once known
         self._logged: set[tuple[str, str]] = set()
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """At engine start (scrapy-playwright connects this): Playwright starts only for a site whose
+        pages are all rendered; another starts it on its first page that needs rendering."""
+        if getattr(self.crawler.spider, "use_browser", False):
+            with contextlib.suppress(IgnoreRequest):  # said once, in one line, by _start
+                await self._start()
+
+    async def _start(self) -> None:
+        """Start Playwright once; raise ``IgnoreRequest("browser unavailable …")`` when it cannot be."""
+        async with self._start_lock:
+            if not self._started and self._unavailable is None:
+                self._unavailable = chromium_problem(self.chromium)
+                if self._unavailable is None:
+                    await super()._maybe_launch_in_thread()
+                    self._started = True
+                else:
+                    assert self.crawler.stats is not None
+                    # One line per crawl: the http and the https handler each find the problem.
+                    if not self.crawler.stats.get_value("browser/unavailable"):
+                        logger.error("Pages that need a browser cannot be rendered: %(problem)s",
+                                     {"problem": self._unavailable})
+                    self.crawler.stats.set_value("browser/unavailable", 1)
+        if self._unavailable is not None:
+            raise IgnoreRequest(f"browser unavailable: {self._unavailable}")
 
     async def close(self) -> None:
         await super().close()
@@ -68,6 +109,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if not request.meta.get("playwright"):
             plain: Response = await super().download_request(request)
             return plain
+        await self._start()
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
         watch = partial(self._watch_navigation, request.url, refused)
@@ -148,3 +190,12 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+def chromium_problem(path: str) -> str | None:
+    """What is wrong with ``CHROMIUM_PATH`` (None: usable, or empty for Playwright's own Chromium)."""
+    if not path or (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return None
+    what = "is not executable" if os.path.isfile(path) else "does not exist"
+    return (f"CHROMIUM_PATH={path} {what}; set CHROMIUM_PATH to the Chromium binary (Debian: /usr/bin/chromium, "
+            "from apt-get install chromium), or BROWSER_ENABLED=0 to crawl without a browser")

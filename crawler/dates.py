@@ -1,5 +1,10 @@
 """Date parsing: the machine-readable forms news sites publish (ISO 8601,
-RFC 822 in feeds, dotted day-first dates), made timezone-aware and UTC."""
+RFC 822 in feeds, dotted day-first dates), made timezone-aware and UTC.
+
+Only dates known to the day are dates here: a year ("2025"), a month ("2025-03", a ``/2025/03/``
+permalink) or an ISO week ("2025-W11") is None, never its first day. A naive value is read in
+the zone's offset on that day (``ZoneInfo``: Asia/Almaty was UTC+6 until 1 March 2024, UTC+5 since).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from email.utils import parsedate_to_datetime
 _DOTTED = re.compile(
     r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})(?:[ ,T]+(?P<H>\d{1,2}):(?P<M>\d{2}))?$"
 )
+_ISO_WEEK = re.compile(r"^\d{4}-?W\d", re.IGNORECASE)
 _URL_DATE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>0[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01])/")
 
 
@@ -21,6 +27,8 @@ def _aware(value: datetime, tz: tzinfo) -> datetime:
 
 
 def _iso(raw: str) -> datetime | None:
+    if _ISO_WEEK.match(raw):  # "2025-W11": a week, not a day
+        return None
     try:
         return datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", raw) else raw)
     except ValueError:

@@ -20,14 +20,14 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLo
 from twisted.python.failure import Failure
 
 # Raised with these words by Scrapy's HttpCompressionMiddleware and RedirectMiddleware,
-# and by our RedirectLoopMiddleware and EgressFilterMiddleware.
+# and by our RedirectLoopMiddleware, EgressFilterMiddleware and BrowserDownloadHandler.
 _IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
-            ("egress refused", "egress_refused"))
+            ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
-                            "connection", "dns"})
+                            "connection", "dns", "browser_unavailable"})
 
 
 def failure_kind(failure: Failure) -> str:

@@ -43,7 +43,9 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's
 # package by default), under the egress filter; other requests keep Scrapy's own HTTP handler.
 BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
-CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")
+# An explicit CHROMIUM_PATH must be an executable (checked when a page is first rendered); unset,
+# Debian's Chromium when installed, else Playwright's own.
+CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
 if BROWSER_ENABLED:
     DOWNLOAD_HANDLERS = {
         "http": "crawler.browser_handler.BrowserDownloadHandler",
@@ -56,7 +58,6 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
              "--disable-component-update", "--disable-sync", "--no-first-run",
              # WebRTC may not send UDP around the egress proxy
              "--webrtc-ip-handling-policy=disable_non_proxied_udp"],
-    **({"executable_path": CHROMIUM_PATH} if Path(CHROMIUM_PATH).exists() else {}),
 }
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_resources"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = env_int("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, minimum=1)
@@ -116,8 +117,10 @@ EXTENSIONS = {
     "crawler.extensions.gc_tuning.GcTuning": 200,
     "crawler.storage.component.Storage": 300,  # the crawl's one store, shared by pipeline, middleware, health
     "crawler.extensions.run_health.RunHealth": 400,
+    "crawler.extensions.stats_file.StatsFile": 500,  # off unless STATS_FILE is set (crawlall's children)
 }
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
+STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
 
 # Health monitors: every run judged, recorded (with storage on) and, when degraded/failed,
 # POSTed to an optional webhook (thresholds per site config).

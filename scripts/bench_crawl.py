@@ -4,6 +4,7 @@ extraction of them.
 
     .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-sizes 0]
                                             [--mongo-uri URI] [--workers 1,2,3 [--nx27017] [--set K=V]]
+                                            [--processes 1,2]
 
 Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
 feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
@@ -26,6 +27,12 @@ articles stored per second of the crawl's active span: from the first worker's s
 stored article's ``fetched_at`` (its extraction; stored within ``STORAGE_FLUSH_SECONDS`` after), so
 the idle wait that ends a shared crawl (``FRONTIER_IDLE_SECONDS``) is left out; seconds to the last
 worker's exit are shown beside it. Every article must be stored exactly once.
+
+``--processes 1,2`` measures ``scrapy crawlall --processes N`` instead: for each N, every generated site
+in one run (``--config`` per site, ``--base-url`` to its server) into a fresh embedded store (or the
+``--mongo-uri`` server), from the command's start to its exit, with the speed-up over the first N, the
+CPU of the whole process tree per article, the load average of the machine before and after (other
+work on the box slows the run) and a check that every article was stored exactly once.
 """
 
 from __future__ import annotations
@@ -439,6 +446,73 @@ def report_scale(rows: list[ScaleRun]) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+@dataclass
+class ProcessesRun:
+    """One ``scrapy crawlall --processes N`` over every generated site."""
+
+    processes: int
+    articles: int = 0
+    run: Run = field(default_factory=Run)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
+    problems: list[str] = field(default_factory=list)
+
+
+def crawl_processes(sites: list[tuple[Path, Path, str]], bases: list[str], work: Path, counts: list[int],
+                    mongo_uri: str) -> list[ProcessesRun]:
+    """``scrapy crawlall --processes N`` for each N in turn, each into a fresh store."""
+    rows = []
+    for processes in counts:
+        data_dir, database = work / f"processes{processes}", f"processes{processes}_{uuid.uuid4().hex[:8]}"
+        settings = [*FAST, f"DATA_DIR={data_dir}", f"MONGO_DATABASE={database}",
+                    *([f"MONGO_URI={mongo_uri}"] if mongo_uri else [])]
+        command = [sys.executable, "-m", "scrapy", "crawlall", "--processes", str(processes),
+                   *[f"--config={config}" for config, _, _ in sites],
+                   *[f"--base-url={name}={base}" for (_, _, name), base in zip(sites, bases, strict=True)],
+                   *[x for s in settings for x in ("-s", s)]]
+        row = ProcessesRun(processes)
+        before = os.getloadavg()[0]
+        timed(command, row.run)
+        row.load = (before, os.getloadavg()[0])
+        row.articles, row.problems = check_stored(sites, data_dir, mongo_uri, database)
+        print(f"  --processes {processes}: {row.articles} articles in {row.run.wall:.1f} s", flush=True)
+        rows.append(row)
+    return rows
+
+
+def check_stored(sites: list[tuple[Path, Path, str]], data_dir: Path, mongo_uri: str,
+                 database: str) -> tuple[int, list[str]]:
+    """Articles stored for the generated sites, and what differs from their pages (twins, missing)."""
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
+    try:
+        total, problems = 0, []
+        for _, root, name in sites:
+            urls = [d["url"] for d in store.db["articles"].find({"site": name}, {"url": 1})]
+            expected = {f"https://{name}.test/{p.parent.relative_to(root)}/" for p in root.rglob("index.html")}
+            total += len(urls)
+            if len(set(urls)) != len(urls):
+                problems.append(f"{name}: {len(urls) - len(set(urls))} stored twice")
+            if set(urls) != expected:
+                problems.append(f"{name}: {len(expected - set(urls))} missing")
+        return total, problems
+    finally:
+        store.close()
+
+
+def report_processes(rows: list[ProcessesRun]) -> None:
+    base = rows[0].articles / rows[0].run.wall if rows and rows[0].run.wall else 0.0
+    lines = [f"{'processes':>9} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'speed-up':>8} "
+             f"{'CPU ms/art':>10} {'cores busy':>10} {'load before/after':>17}  check"]
+    for row in rows:
+        rate = row.articles / row.run.wall if row.run.wall else 0.0
+        lines.append(f"{row.processes:>9} {row.articles:>8} {row.run.wall:>8.1f} {rate:>10.1f} "
+                     f"{rate / base if base else 0:>7.2f}x {row.run.cpu * 1000 / max(row.articles, 1):>10.1f} "
+                     f"{row.run.cpu / max(row.run.wall, 0.001):>10.2f} {row.load[0]:>8.2f}/{row.load[1]:<8.2f}  "
+                     f"{'; '.join(row.problems) or 'each article stored once'}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=3, help=f"1-{len(LANGUAGES)} generated sites")
@@ -450,6 +524,8 @@ def main() -> int:
                         help="comma-separated worker counts of a shared crawl (Redis), e.g. 1,2,3: scale-out only")
     parser.add_argument("--nx27017", action="store_true",
                         help="scale-out into an nx-27017 server of its own (default: one shared embedded store)")
+    parser.add_argument("--processes", default="",
+                        help="comma-separated process counts of scrapy crawlall --processes N, e.g. 1,2")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra Scrapy setting for the scale-out workers (repeatable)")
     args = parser.parse_args()
@@ -468,6 +544,12 @@ def main() -> int:
         size_kb = sum(p.stat().st_size for p in pages) / len(pages) / 1024
         print(f"sites: {len(sites)} ({', '.join(languages)}), {len(pages)} article pages, "
               f"{size_kb:.0f} KB on average", flush=True)
+        if args.processes:
+            print(f"crawlall: --processes {args.processes} over every site; store: "
+                  f"{args.mongo_uri or 'embedded'}; {os.cpu_count()} cores", flush=True)
+            report_processes(crawl_processes(sites, bases, work, [int(n) for n in args.processes.split(",")],
+                                             args.mongo_uri))
+            return 0
         if counts != [1]:
             print(f"scale-out: {', '.join(map(str, counts))} workers on one shared crawl per site; store: "
                   f"{args.mongo_uri or ('nx-27017' if args.nx27017 else 'embedded (one DATA_DIR)')}; "

@@ -20,6 +20,12 @@ DUSHANBE = ZoneInfo("Asia/Dushanbe")
     ("14.03.2025", datetime(2025, 3, 13, 19, 0, tzinfo=UTC)),
     ("14.03.2025 09:10", datetime(2025, 3, 14, 4, 10, tzinfo=UTC)),
     ("31.02.2025", None),
+    ("2024-02-29 10:00", datetime(2024, 2, 29, 5, 0, tzinfo=UTC)),
+    # known only to the year, the month or the week: no day, never its first one
+    ("2025", None),
+    ("2025-03", None),
+    ("2025-W11", None),
+    ("2025W111", None),
     ("yesterday-ish", None),
     ("", None),
     (None, None),
@@ -32,6 +38,8 @@ def test_parse_datetime(raw: str | None, expected: datetime | None) -> None:
     ("https://asiaplus.news/en/2022/10/19/slug/", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
     ("https://asiaplus.news/2022/13/19/slug/", None),
     ("https://asiaplus.news/en/category/politics/", None),
+    ("https://asiaplus.news/en/2022/10/slug/", None),  # a month archive names no day
+    ("https://asiaplus.news/en/2022/slug/", None),
 ])
 def test_date_from_url(url: str, expected: datetime | None) -> None:
     assert date_from_url(url, DUSHANBE) == expected
@@ -73,3 +81,23 @@ def test_mirror_serves_other_hosts_of_the_site_under_a_prefix() -> None:
 def test_mirror_rejects_bad_base(bad: str) -> None:
     with pytest.raises(ValueError, match="base_url"):
         Mirror.for_site(bad, ("asiaplus.news",), "https://asiaplus.news/")
+
+
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2024-02-29 10:00", datetime(2024, 2, 29, 4, 0, tzinfo=UTC)),  # UTC+6 until 1 March 2024
+    ("2024-03-01 10:00", datetime(2024, 3, 1, 5, 0, tzinfo=UTC)),  # UTC+5 since
+    ("29.02.2024 23:30", datetime(2024, 2, 29, 17, 30, tzinfo=UTC)),
+    ("01.03.2024 00:30", datetime(2024, 2, 29, 19, 30, tzinfo=UTC)),
+    ("2023-12-15", datetime(2023, 12, 14, 18, 0, tzinfo=UTC)),
+    ("2025-12-15", datetime(2025, 12, 14, 19, 0, tzinfo=UTC)),
+])
+def test_naive_dates_take_the_offset_of_their_own_day(raw: str, expected: datetime) -> None:
+    assert parse_datetime(raw, ALMATY) == expected
+
+
+def test_permalink_days_take_the_offset_of_their_own_day() -> None:
+    assert date_from_url("https://www.inform.kz/ru/2024/02/29/x/", ALMATY) == datetime(2024, 2, 28, 18, 0, tzinfo=UTC)
+    assert date_from_url("https://www.inform.kz/ru/2024/03/01/x/", ALMATY) == datetime(2024, 2, 29, 19, 0, tzinfo=UTC)

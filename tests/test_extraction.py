@@ -142,3 +142,15 @@ def test_image_block_without_figcaption_takes_its_credit_from_a_copyright_elemen
     assert image_record(plain, "https://a.kz/")["credit"] == "Reuters"  # type: ignore[index]
     bare = lxml_html.fromstring('<div class="media"><img src="/img/3.jpg"><div class="title">Astana</div></div>')
     assert image_record(bare, "https://a.kz/")["credit"] is None  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("byline", "authors"), [
+    ("Awtor: Aýna Orazowa", ["Aýna Orazowa"]),  # Turkmen
+    ("Author: Dovlet Myradov", ["Dovlet Myradov"]),
+    ("Автор: Айзада Мамытова", ["Айзада Мамытова"]),
+    ("By Anna Lee", ["Anna Lee"]),
+    ("Authorities", ["Authorities"]),  # a word that starts like the label is kept whole
+])
+def test_byline_labels_are_cut_from_author_names(byline: str, authors: list[str]) -> None:
+    html = f'<html><body><a class="tdb-author-name">{byline}</a><div class="td-post-content"><p>Text.</p></div>'
+    assert extract_article(html, "https://asiaplus.news/2025/01/01/x/", ASIAPLUS).authors == authors

@@ -16,9 +16,9 @@ from crawler.extract.language import LanguageGuess, detect_language, language_ma
 
 SAMPLES_FILE = Path(__file__).parent / "data" / "language_samples.json"
 SAMPLES: list[dict[str, str]] = json.loads(SAMPLES_FILE.read_text(encoding="utf-8"))["samples"]
-LABELS = ("ru", "en", "tg", "ky", "kk", "uz-Latn", "uz-Cyrl")
+LABELS = ("ru", "en", "tg", "ky", "kk", "uz-Latn", "uz-Cyrl", "tk")
 # Every language of a paragraph must be right; for uz and kk the script too.
-EXPECTED_SCRIPT = {"uz-Latn": "Latn", "uz-Cyrl": "Cyrl", "kk": "Cyrl"}
+EXPECTED_SCRIPT = {"uz-Latn": "Latn", "uz-Cyrl": "Cyrl", "kk": "Cyrl", "tk": "Latn"}
 
 
 def _expected(label: str) -> tuple[str, str | None]:
@@ -51,7 +51,7 @@ def test_accuracy_on_labelled_news_text() -> None:
     assert accuracy >= 0.98, "\n".join(misses)
 
 
-@pytest.mark.parametrize("hint", ["ru", "en", "tg", "ky", "kk", "uz", "uz-Cyrl", "uz-Latn"])
+@pytest.mark.parametrize("hint", ["ru", "en", "tg", "ky", "kk", "uz", "uz-Cyrl", "uz-Latn", "tk"])
 def test_a_wrong_hint_never_overrides_a_clear_result(hint: str) -> None:
     changed = [
         (sample["label"], sample["text"][:50])
@@ -86,6 +86,11 @@ def test_confidence_is_high_on_paragraphs() -> None:
         # ALL CAPS headlines are read like any other text.
         ("МАРКАЗИЙ БАНК АСОСИЙ СТАВКАНИ ЎЗГАРИШСИЗ ҚОЛДИРДИ", "uz", "Cyrl"),
         ("MARKAZIY BANK ASOSIY STAVKANI O‘ZGARISHSIZ QOLDIRDI", "uz", "Latn"),
+        ("Merkezi bank milli manadyň hümmetini üýtgetmän galdyrdy.", "tk", "Latn"),
+        ("Türkmen gazy Hytaýa iberilýär", "tk", "Latn"),
+        # Turkmen as older sites and phone keyboards write it: ÿ and ñ for ý and ň, or no diacritics at all.
+        ("Merkezi bank milli manadyñ resmi hümmetini üÿtgetmän galdyrdy, walÿuta bazary durnukly.", "tk", "Latn"),
+        ("Merkezi bank milli manadyn resmi hummetini uytgetman galdyrdy, walyuta bazary durnukly.", "tk", "Latn"),
     ],
 )
 def test_script_detection(text: str, language: str, script: str) -> None:
@@ -128,6 +133,9 @@ def test_script_of_short_or_unclear_text(text: str, script: str | None) -> None:
         ("Вазорати энергетика ҳушдор дод", "uz-Latn", "tg", "Cyrl"),
         ("Вазорати энергетика ҳушдор дод", "en", "tg", "Cyrl"),
         ("Gasoline prices rise in Uzbekistan", "uz-Cyrl", "en", "Latn"),
+        ("Ashgabat hosts an international gas conference", "tk", "en", "Latn"),
+        # Turkmen's ä ň ş ý are not Uzbek letters, whatever the hint.
+        ("Pagta ýygymy dowam edýär", "uz", "tk", "Latn"),
         # A clear result stays whatever the hint.
         ("Ұлттық банк базалық мөлшерлемені 14,25 пайыз деңгейінде сақтады.", "ky", "kk", "Cyrl"),
         ("Алматы, Астана, Шымкент, Ақтөбе", "ky", "kk", "Cyrl"),
@@ -158,6 +166,11 @@ def test_hint_breaks_near_ties_only(text: str, hint: str | None, language: str, 
         ("Жаңылыктар", "ky", LanguageGuess("ky", "Cyrl", 0.5)),
         ("Жаңалықтар", "kk", LanguageGuess("kk", "Cyrl", 0.5)),
         ("News", "en", LanguageGuess("en", "Latn", 0.5)),
+        ("Habarlar", "tk", LanguageGuess("tk", "Latn", 0.5)),
+        ("Habarlar", "tm", LanguageGuess("tk", "Latn", 0.5)),  # a page's lang="tm"
+        ("Aşgabat", "tk", LanguageGuess("tk", "Latn", 0.5)),
+        ("Habarlar", "ru", LanguageGuess(None, "Latn", 0.0)),
+        ("Aşgabat", None, LanguageGuess(None, "Latn", 0.0)),
         # ...but not when the script differs...
         ("Новости", "en", LanguageGuess(None, "Cyrl", 0.0)),
         ("O‘zbekiston", "uz-Cyrl", LanguageGuess(None, "Latn", 0.0)),
@@ -227,6 +240,14 @@ def test_empty_and_very_short_text(text: str, hint: str | None, expected: Langua
             "ru",
             "Cyrl",
         ),
+        # A Turkmen paragraph quoting a Russian diplomat stays Turkmen.
+        (
+            "Ilçi metbugat ýygnagynda çykyş edip, «Мы заинтересованы в расширении сотрудничества с Туркменистаном "
+            "в энергетике, транспорте и образовании» diýip belledi. Onuň sözlerine görä, iki ýurduň arasyndaky "
+            "söwda dolanyşygy geçen ýyl ep-esli artdy.",
+            "tk",
+            "Latn",
+        ),
         # Kazakh or Uzbek names inside Russian and English text do not change the language.
         ("Жители Ақтөбе и Қызылорды жалуются на перебои с газом.", "ru", "Cyrl"),
         ("Глава государства Касым-Жомарт Токаев (Қасым-Жомарт Тоқаев) подписал указ.", "ru", "Cyrl"),
@@ -257,6 +278,9 @@ def test_mixed_text(text: str, language: str, script: str) -> None:
         ("Уряд України ухвалив рішення про підвищення тарифів на електроенергію для населення.", "uk"),
         ("Türkiye ile Özbekistan arasındaki ticaret hacmi geçen yıl yüzde 20 arttı.", "tr"),
         ("Татарстан Республикасы Президенты Казанда яңа мәктәп ачылышында катнашты.", "tt"),
+        # Turkish and Azerbaijani share most of Turkmen's letters and words; none becomes "tk".
+        ("Türkiye ile Türkmenistan arasındaki doğalgaz anlaşması bu hafta imzalanacak.", "tr"),
+        ("Azərbaycan Respublikasının Prezidenti İlham Əliyev Bakıda yeni məktəbin açılışında iştirak edib.", "az"),
     ],
 )
 def test_neighbouring_languages_are_not_forced_into_the_regions(text: str, language: str) -> None:
@@ -291,6 +315,8 @@ def test_only_the_start_of_a_long_text_is_classified() -> None:
         (LanguageGuess(None, "Cyrl", 0.0), "ru", False),
         (LanguageGuess("en", "Latn", 0.99), "und", False),
         (LanguageGuess("en", "Latn", 0.99), "", False),
+        (LanguageGuess("tk", "Latn", 0.99), "tk", True),
+        (LanguageGuess("tk", "Latn", 0.99), "tm", True),
     ],
 )
 def test_language_matches(guess: LanguageGuess, declared: str, expected: bool) -> None:
@@ -305,6 +331,14 @@ def test_language_matches(guess: LanguageGuess, declared: str, expected: bool) -
         ("ru-RU", ("ru", None)),
         ("ky", ("ky", None)),
         ("sr-cyrl-RS", ("sr", "Cyrl")),
+        # Country codes declared as languages by the region's sites.
+        ("tm", ("tk", None)),
+        ("TM", ("tk", None)),
+        ("tm-TM", ("tk", None)),
+        ("kz", ("kk", None)),
+        ("tj", ("tg", None)),
+        ("tk", ("tk", None)),
+        ("kg", ("kg", None)),  # Kongo, not Kyrgyz
         ("und", (None, None)),
         ("", (None, None)),
         (None, (None, None)),

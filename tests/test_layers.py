@@ -100,8 +100,10 @@ def _name(requirement: str) -> str:
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 DEPENDENCIES = {_name(r) for r in PROJECT["dependencies"]}
 EXTRAS = {extra: {_name(r) for r in reqs} for extra, reqs in PROJECT["optional-dependencies"].items()}
-# Where each tree may take its packages from: the benchmarks may use the bench extra, the tests the test extra.
-SOURCES = {"crawler/bench": DEPENDENCIES | EXTRAS["bench"], "crawler": DEPENDENCIES, "pipelines": DEPENDENCIES,
+# Where each tree may take its packages from: the benchmarks may use the bench extra, the exports the parquet
+# extra (imported only for --format parquet), the tests the test extra.
+SOURCES = {"crawler/bench": DEPENDENCIES | EXTRAS["bench"], "crawler/export": DEPENDENCIES | EXTRAS["parquet"],
+           "crawler": DEPENDENCIES, "pipelines": DEPENDENCIES,
            "scripts": DEPENDENCIES | EXTRAS["bench"], "tests": DEPENDENCIES | EXTRAS["test"]}
 NOT_INSTALLED = {"newspaper": ["newspaper4k"]}  # the bench extra is not installed in the test environment
 LOCAL = {"crawler", "pipelines", "tests", "__future__"}

@@ -49,12 +49,16 @@ def test_readme_site_table_matches_the_registry() -> None:
     assert sorted(rows) == site_names()
 
 
-def test_readme_example_config_is_valid(tmp_path: Path) -> None:
+def test_readme_example_configs_are_valid(tmp_path: Path) -> None:
     text = README.read_text(encoding="utf-8")
-    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
-    path = tmp_path / "example.toml"
-    path.write_text(example, encoding="utf-8")
-    assert load_site_file(path).editions[0].wp_api
+    examples = [block.split("```", 1)[0] for block in text.split("```toml\n")[1:]]
+    loaded = []
+    for i, example in enumerate(examples):
+        path = tmp_path / f"example{i}.toml"
+        path.write_text(example, encoding="utf-8")
+        loaded.append(load_site_file(path))
+    assert loaded[0].editions[0].wp_api
+    assert any(site.platform == "rferl" for site in loaded)  # the platform example
 
 
 def test_env_example_lists_every_environment_setting() -> None:

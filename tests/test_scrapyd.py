@@ -337,3 +337,22 @@ def test_schedule_all_schedules_every_site_spider_with_the_arguments(
     finally:
         for job_id in jobs.values():
             call(f"{scrapyd.url}/cancel.json", [("project", PROJECT), ("job", job_id)])
+
+
+def test_schedule_all_reports_a_job_that_failed_on_its_arguments(
+    scrapyd: Scrapyd, deployed: str, tmp_path: Path
+) -> None:
+    """A misspelt -a argument or a mistyped -s value stops each job at its start: schedule-all watches
+    the jobs start and says which failed and why (from the job's log), exit 1, not "scheduled"."""
+    closed = f"http://127.0.0.1:{free_port()}"  # were the job to crawl, it would fetch nothing
+    common = ["-a", f"base_url={closed}", "-s", "STORAGE_ENABLED=0", "-s", f"DATA_DIR={tmp_path / 'data'}"]
+    for mistake, said in ((["-a", "limt=2"], "unknown spider argument -a limt=... (did you mean limit?)"),
+                          (["-s", "CONCURRENT_REQUESTS=abc"], "CONCURRENT_REQUESTS must be an integer")):
+        result = schedule_all(scrapyd, "asiaplus", *common, *mistake)
+        assert result.returncode == 1, result.stdout + result.stderr
+        [job] = re.findall(r"^asiaplus: scheduled job (\w+)$", result.stdout, re.MULTILINE)
+        assert f"schedule-all: asiaplus: job {job} failed at start: " in result.stderr, result.stderr
+        assert said in result.stderr, result.stderr
+    good = schedule_all(scrapyd, "asiaplus", *common)  # the same job with good arguments passes the watch
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "failed at start" not in good.stderr

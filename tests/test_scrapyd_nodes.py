@@ -129,8 +129,10 @@ def schedule_all(urls: list[str], *args: str, credentials: bool = True) -> subpr
     if credentials:
         env |= {"SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": PASSWORD}
     closed = f"http://127.0.0.1:{free_port()}"  # were a job to run, it would fetch nothing
-    return subprocess.run([sys.executable, str(SCRIPT), "-a", f"base_url={closed}", "-s", "STORAGE_ENABLED=0",
-                           *args], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    # --wait 0: these nodes never start a job, so there is no start to watch.
+    return subprocess.run([sys.executable, str(SCRIPT), "--wait", "0", "-a", f"base_url={closed}",
+                           "-s", "STORAGE_ENABLED=0", *args],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def scheduled(result: subprocess.CompletedProcess[str]) -> dict[str, tuple[str, str]]:
@@ -168,10 +170,10 @@ def test_a_loaded_node_gets_fewer_sites(idle: list[Scrapyd]) -> None:
     result = schedule_all([node1.url, node2.url])
     assert result.returncode == 0, result.stdout + result.stderr
     nodes = [node for _, node in scheduled(result).values()]
-    # 12 sites over loads 4 and 0: node2 takes four, then they alternate: 4 + 4 on node1, 8 on node2.
-    assert len(ALL_SITES) == 12
-    assert (nodes.count(node1.url), nodes.count(node2.url)) == (4, 8), result.stdout
-    assert (len(pending(node1)), len(pending(node2))) == (8, 8)
+    # The sites over loads 4 and 0: node2 takes four, then they alternate: the loads end level (within one).
+    ones, twos = nodes.count(node1.url), nodes.count(node2.url)
+    assert ones + twos == len(ALL_SITES) and abs(4 + ones - twos) <= 1 and twos > ones, result.stdout
+    assert (len(pending(node1)), len(pending(node2))) == (4 + ones, twos)
 
 
 @pytest.mark.e2e
@@ -191,7 +193,7 @@ def test_a_node_down_is_named_without_credentials_and_the_others_are_scheduled(i
     spiders = [spider for spider, _ in scheduled(result).values()]
     assert sorted(spiders) == sorted(ALL_SITES), output
     assert sorted([*pending(node1).values(), *pending(node2).values()]) == sorted(ALL_SITES)
-    assert len(pending(node1)) == len(pending(node2)) == 6
+    assert abs(len(pending(node1)) - len(pending(node2))) <= 1
 
 
 @pytest.mark.e2e

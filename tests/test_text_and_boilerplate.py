@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.extract.boilerplate import credit_line, is_cross_link, is_ui_line, split_credit
+from crawler.extract.boilerplate import credit_line, is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.text import normalize_optional, normalize_text
 
@@ -33,6 +33,11 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Сана:", "Для работы сайта необходимо включить JavaScript.",
     "You need to enable JavaScript to run this app.", "Пожалуйста, введите ваш комментарий!",
     "пожалуйста, введите ваше имя здесь", "Leave a reply", "Похожие статьи", "Популярное",
+    # Turkmen (Latin): share bar, block titles, "read" buttons, comment forms, labels
+    "Paýlaş:", "PAÝLAŞ", "Paýlaşmak", "Degişli habarlar", "DEGIŞLI HABARLAR", "Hemme habarlar", "Soňky habarlar",
+    "Meňzeş habarlar", "Iň köp okalan", "Okamak", "Dowamyny okamak", "Doly okamak", "Teswirler", "Teswirler (3)",
+    "Teswir ýazmak", "Teswir goşmak", "Teswiriňizi ýazyň!", "Sene:", "Tegler:", "Read more", "Читать далее",
+    "Saýty ulanmak üçin brauzeriňizde JavaScript-i açyň.", "JavaScript-i işjeňleşdiriň",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
     assert is_ui_line(line)
@@ -43,6 +48,10 @@ def test_ui_lines_are_recognised(line: str) -> None:
     "Related issues were discussed by the ministers.",
     "Date: the talks are set for 20 October.",
     "Share prices rose by 3 percent.",
+    "Okamak we ýazmak sapaklary mekdepde birinji synpdan başlanýar.",
+    "Teswirler we teklipler ministrlige iberildi.",
+    "Degişli habarlar agentligiň saýtynda çap edildi.",
+    "Ministrlik JavaScript we Python dillerini öwredýän täze okuw merkezini açyp, ilkinji okuwçylary kabul etdi.",
 ])
 def test_article_sentences_are_not_ui_lines(line: str) -> None:
     assert not is_ui_line(line)
@@ -56,7 +65,10 @@ def test_article_sentences_are_not_ui_lines(line: str) -> None:
     ("Шунингдек ўқинг: Тошкентда янги метро", True),
     ("This article is also available in: Русский", True),
     ("Эта статья также доступна на: English", True),
+    ("Şeýle hem okaň: Aşgabatda täze çagalar hassahanasy açyldy", True),
+    ("ŞEÝLE HEM OKAŇ: Türkmen gazy Hytaýa iberilýär", True),
     ("He said he would read also the second report.", False),
+    ("Şeýle hem okamak we ýazmak endikleri öwredilýär.", False),
 ])
 def test_cross_links(line: str, expected: bool) -> None:
     assert is_cross_link(line) is expected
@@ -69,6 +81,8 @@ def test_cross_links(line: str, expected: bool) -> None:
     ("Officials at the opening ceremony. Photo: Asia-Plus", ("Officials at the opening ceremony", "Asia-Plus")),
     ("Photo by Anora Sarkorova", (None, "Anora Sarkorova")),
     ("Сурат: Ховар", (None, "Ховар")),
+    ("Surat: Turkmenportal", (None, "Turkmenportal")),
+    ("Aşgabadyň täze howa menzili. Surat: TDH", ("Aşgabadyň täze howa menzili", "TDH")),
     ("Image: Wikimedia Commons", (None, "Wikimedia Commons")),
     ("Almaty at night; Image: TCA, Anna Lee", ("Almaty at night", "TCA, Anna Lee")),
     # Sputnik's credits: a copyright sign, alone or before a credit word.
@@ -80,6 +94,13 @@ def test_cross_links(line: str, expected: bool) -> None:
 ])
 def test_split_credit(caption: str, expected: tuple[str | None, str | None]) -> None:
     assert split_credit(caption) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Redaksiýa", True), ("Habarçymyz", True), ("Редакция", True), ("Aýna Orazowa", False), ("Merdan Atayev", False),
+])
+def test_newsroom_bylines_are_not_people(name: str, expected: bool) -> None:
+    assert is_not_a_person(name) is expected
 
 
 def test_long_paragraph_mentioning_a_photo_is_not_a_credit() -> None:

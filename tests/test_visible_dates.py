@@ -15,6 +15,7 @@ DUSHANBE = ZoneInfo("Asia/Dushanbe")  # UTC+5
 BISHKEK = ZoneInfo("Asia/Bishkek")  # UTC+6
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+6, UTC+5 from 2024-03-01
 TASHKENT = ZoneInfo("Asia/Tashkent")  # UTC+5
+ASHGABAT = ZoneInfo("Asia/Ashgabat")  # UTC+5
 
 # The fetch time: 17:00 in Dushanbe, Almaty and Tashkent, 18:00 in Bishkek.
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
@@ -38,6 +39,12 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("10:15, 14.03.2025", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     ("14-03-2025 10:15:30", DUSHANBE, utc(2025, 3, 14, 5, 15, 30)),
     ("14.03.2025 00:30", BISHKEK, utc(2025, 3, 13, 18, 30)),  # just after midnight: the previous UTC day
+    ("14.03.2025 в 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
+    ("14.03.2025 г. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
+    ("14.03.2025, 10:15", BISHKEK, utc(2025, 3, 14, 4, 15)),
+    ("14.03.2025. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),  # a date and a time separated by a dot
+    ("10:15. 14.03.2025", DUSHANBE, utc(2025, 3, 14, 5, 15)),
+    ("14 марта 2025. 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     # Russian
     ("14 марта 2025", DUSHANBE, utc(2025, 3, 13, 19, 0)),
     ("14 марта 2025 г., 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
@@ -49,6 +56,8 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("29 февраля 2024", DUSHANBE, utc(2024, 2, 28, 19, 0)),
     ("Обновлено 14 марта 2025, 17:20", DUSHANBE, utc(2025, 3, 14, 12, 20)),
     ("Пятница, 14 марта 2025", DUSHANBE, utc(2025, 3, 13, 19, 0)),
+    ("14-го марта 2025 года", DUSHANBE, utc(2025, 3, 13, 19, 0)),
+    ("14:30, 14 марта 2025", BISHKEK, utc(2025, 3, 14, 8, 30)),
     ("14 марта, 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),  # no year: this year
     ("15 марта", DUSHANBE, utc(2024, 3, 14, 19, 0)),  # no year, tomorrow: last year
     ("29 февраля", DUSHANBE, utc(2024, 2, 28, 19, 0)),  # no year: the last leap day
@@ -103,6 +112,9 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("имрӯз", DUSHANBE, utc(2025, 3, 13, 19, 0)),
     ("имрӯз, 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     ("парерӯз", DUSHANBE, utc(2025, 3, 11, 19, 0)),
+    ("14-уми марти соли 2025", DUSHANBE, utc(2025, 3, 13, 19, 0)),
+    ("14 марти 2025, соати 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
+    ("14.03.2025, соат 10:15", DUSHANBE, utc(2025, 3, 14, 5, 15)),
     # Kyrgyz
     ("14-март, 2025-ж.", BISHKEK, utc(2025, 3, 13, 18, 0)),
     ("2025-жылдын 14-марты", BISHKEK, utc(2025, 3, 13, 18, 0)),
@@ -116,6 +128,10 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("Кечээ саат 18:20", BISHKEK, utc(2025, 3, 13, 12, 20)),
     ("бүгүн", BISHKEK, utc(2025, 3, 13, 18, 0)),
     ("бүгүн, 10:15", BISHKEK, utc(2025, 3, 14, 4, 15)),
+    ("2025-жылдын 14-марты, саат 10:15", BISHKEK, utc(2025, 3, 14, 4, 15)),
+    ("2025-ж. 14-март", BISHKEK, utc(2025, 3, 13, 18, 0)),
+    ("14-мартта", BISHKEK, utc(2025, 3, 13, 18, 0)),
+    ("14:30, 14-март 2025", BISHKEK, utc(2025, 3, 14, 8, 30)),
     # Kazakh (Almaty moved from UTC+6 to UTC+5 on 2024-03-01)
     ("14 наурыз 2025", ALMATY, utc(2025, 3, 13, 19, 0)),
     ("2025 жылғы 14 наурыз", ALMATY, utc(2025, 3, 13, 19, 0)),
@@ -132,6 +148,14 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("2 сағат бұрын", ALMATY, utc(2025, 3, 14, 10, 0)),
     ("кеше, 18:20", ALMATY, utc(2025, 3, 13, 13, 20)),
     ("бүгін", ALMATY, utc(2025, 3, 13, 19, 0)),
+    ("2025 ж. 14 наурыз", ALMATY, utc(2025, 3, 13, 19, 0)),
+    ("2025 жылғы наурыздың 14-і, 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
+    ("наурыздың 14-і", ALMATY, utc(2025, 3, 13, 19, 0)),
+    ("14-ші наурыз 2025", ALMATY, utc(2025, 3, 13, 19, 0)),
+    ("14:30, 14 наурыз 2025", ALMATY, utc(2025, 3, 14, 9, 30)),
+    ("14 наурыз 2025, сағат 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
+    ("14 наурыз 2025 ж. 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
+    ("2024 жылғы 29 ақпан, 10:00", ALMATY, utc(2024, 2, 29, 4, 0)),  # UTC+6 the day before the change
     # Uzbek, Latin
     ("15-mart, 2024", TASHKENT, utc(2024, 3, 14, 19, 0)),
     ("15 mart 2024", TASHKENT, utc(2024, 3, 14, 19, 0)),
@@ -149,6 +173,9 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("o‘tgan kuni", TASHKENT, utc(2025, 3, 11, 19, 0)),
     ("oʻtgan kuni, 09:00", TASHKENT, utc(2025, 3, 12, 4, 0)),
     ("oʼtgan kuni, 09:00", TASHKENT, utc(2025, 3, 12, 4, 0)),
+    ("14 mart 2025, soat 10:15", TASHKENT, utc(2025, 3, 14, 5, 15)),
+    ("2025-yil 14-martda", TASHKENT, utc(2025, 3, 13, 19, 0)),
+    ("14 mart 2025 y. soat 10:15", TASHKENT, utc(2025, 3, 14, 5, 15)),
     # Uzbek, Cyrillic
     ("15 март 2024", TASHKENT, utc(2024, 3, 14, 19, 0)),
     ("2024 йил 15 март", TASHKENT, utc(2024, 3, 14, 19, 0)),
@@ -158,6 +185,31 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("кеча, 18:20", TASHKENT, utc(2025, 3, 13, 13, 20)),
     ("бугун", TASHKENT, utc(2025, 3, 13, 19, 0)),
     ("ўтган куни", TASHKENT, utc(2025, 3, 11, 19, 0)),
+    ("14 март 2025 й., соат 10:15", TASHKENT, utc(2025, 3, 14, 5, 15)),
+    ("2025 йил 14 мартда", TASHKENT, utc(2025, 3, 13, 19, 0)),
+    # Turkmen (Latin script; Ashgabat is UTC+5 all year)
+    ("2025-nji ýylyň 14-nji marty", ASHGABAT, utc(2025, 3, 13, 19, 0)),
+    ("14.03.2025 ý.", ASHGABAT, utc(2025, 3, 13, 19, 0)),
+    ("14.03.2025 ý. 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("14.03.2025 ý. sagat 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("14-nji mart 2025", ASHGABAT, utc(2025, 3, 13, 19, 0)),
+    ("14-nji mart 2025 ý., sagat 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("14 Mart 2025, 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("2025-nji ýylyň 5-nji ýanwarynda", ASHGABAT, utc(2025, 1, 4, 19, 0)),
+    ("2025-nji ýylyň 5-nji ýanwarynda, sagat 10:15", ASHGABAT, utc(2025, 1, 5, 5, 15)),
+    ("1-nji sentýabr 2024 ý.", ASHGABAT, utc(2024, 8, 31, 19, 0)),
+    ("30-njy noýabr 2024", ASHGABAT, utc(2024, 11, 29, 19, 0)),
+    ("6-njy iýunda", ASHGABAT, utc(2024, 6, 5, 19, 0)),  # no year, later than today: last year
+    ("12-nji MAÝ 2024", ASHGABAT, utc(2024, 5, 11, 19, 0)),
+    ("14-nji fewraldan", ASHGABAT, utc(2025, 2, 13, 19, 0)),
+    ("9-njy awgustyndaky", ASHGABAT, utc(2024, 8, 8, 19, 0)),
+    ("3-ünji oktýabr 2024", ASHGABAT, utc(2024, 10, 2, 19, 0)),
+    ("10:15, 14.03.2025", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("Düýn, 18:20", ASHGABAT, utc(2025, 3, 13, 13, 20)),
+    ("şu gün, sagat 10:15", ASHGABAT, utc(2025, 3, 14, 5, 15)),
+    ("öňňin", ASHGABAT, utc(2025, 3, 11, 19, 0)),
+    ("2 sagat öň", ASHGABAT, utc(2025, 3, 14, 10, 0)),
+    ("5 minut öň", ASHGABAT, utc(2025, 3, 14, 11, 55)),
 ]
 
 
@@ -202,6 +254,11 @@ def test_parse_at_other_fetch_times(text: str, tz: tzinfo, now: datetime, expect
     "Счёт 2:1",
     "в 2025 году",
     "Май 2025",
+    "Mart 2025",  # a month is not a day
+    "2025-nji ýyl",
+    "2025 жыл",
+    "Mary 14, 2025",  # an English abbreviation takes no Turkmen ending
+    "14 Jane 2025",
     "It may 5 times",  # "March 14" needs a capital when it has no year
     "14.03.25",  # two-digit years are not read
     "2 часа",
@@ -244,6 +301,12 @@ BYLINES: list[tuple[str, tzinfo, datetime, str]] = [
     ("Бишкек, 31.02.2025 (опечатка), 14.03.2025", BISHKEK, utc(2025, 3, 13, 18, 0), "14.03.2025"),
     ("Газета.uz — oʻtgan kuni, 09:00", TASHKENT, utc(2025, 3, 12, 4, 0), "oʻtgan kuni, 09:00"),
     ("Экономика | 5 минут назад | 12 комментариев", DUSHANBE, utc(2025, 3, 14, 11, 55), "5 минут назад"),
+    ("Jemgyýet | 14.03.2025 ý. | 1 250 gezek okaldy", ASHGABAT, utc(2025, 3, 13, 19, 0), "14.03.2025 ý."),
+    ("Aşgabat, 2025-nji ýylyň 14-nji marty (TDH) — 12 teswir", ASHGABAT, utc(2025, 3, 13, 19, 0),
+     "2025-nji ýylyň 14-nji marty"),
+    ("Syýasat • 14-nji mart 2025, 10:15 • 3 456", ASHGABAT, utc(2025, 3, 14, 5, 15), "14-nji mart 2025, 10:15"),
+    ("Азаттық | 2025 жылғы наурыздың 14-і, 10:15 | 2 пікір", ALMATY, utc(2025, 3, 14, 5, 15),
+     "2025 жылғы наурыздың 14-і, 10:15"),
 ]
 
 

@@ -17,38 +17,52 @@ from typing import Any
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 from scrapy.spiders import Spider
 
+from crawler.cli import CheckedCommand, close_matches
 from crawler.extensions.site_lock import LOCKED_REASON
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.run_record import outcome
 from crawler.secrets import redact, register_uri_passwords
-from crawler.spiders.args import SpiderArgumentError, validate_spargs
+from crawler.spiders.args import SITE_ARGS, SpiderArgumentError, validate_spargs
 
 
-class Command(ScrapyCrawlCommand):
+class Command(CheckedCommand, ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self._crawler = super()._create_crawler(spidercls)
         return self._crawler
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Check the spider's name, its -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        try:  # a bad -a value or webhook URL is a usage error, not a traceback
+        try:  # each mistake is a usage error (exit 2) in one line, not a traceback or a wrong crawl
             assert self.settings is not None
             webhook_url(self.settings)
-            validate_spargs(opts.spargs)
-            if args and self.crawler_process is not None:
-                spider_class = self.crawler_process.spider_loader.load(args[0])
+            if len(args) == 1:
+                spider_class = self._spider_class(args[0])
+                validate_spargs(opts.spargs, getattr(spider_class, "arguments", SITE_ARGS))
                 getattr(spider_class, "validate_args", lambda _: None)(opts.spargs)
         except (SpiderArgumentError, WebhookConfigError) as exc:
             raise UsageError(redact(str(exc)), print_help=False) from None
-        except KeyError:
-            pass  # unknown spider: Scrapy's own message follows
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:
             return
         self.exitcode = exit_code(crawler.stats.get_stats())
+
+    def _spider_class(self, name: str) -> type[Spider]:
+        """The spider called ``name``; an unknown name is one line with the close ones."""
+        assert self.settings is not None
+        loader = get_spider_loader(self.settings)
+        try:
+            spider_class: type[Spider] = loader.load(name)
+        except KeyError:
+            raise UsageError(f"unknown spider {name!r}{close_matches(name, loader.list())}; "
+                             "`scrapy list` names them all", print_help=False) from None
+        return spider_class
 
 
 def exit_code(stats: dict[str, Any]) -> int:

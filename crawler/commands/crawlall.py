@@ -1,57 +1,212 @@
-"""``scrapy crawlall [-a since=...] [--sites a,b]``: every bundled site in one process.
+"""``scrapy crawlall [--processes N] [--sites a,b] [--config FILE.toml] [--base-url SITE=URL] [-a ...]``:
+every bundled site (or the named ones, plus site config files), then one summary and one exit code.
 
-The sites crawl concurrently, each with its own politeness; the exit code is
-the worst of theirs (1 failed, 2 unsaved, 3 degraded, 0 all healthy).
+With ``--processes N`` (default: the cores this process may use) the sites are crawled by up to N
+``scrapy crawl`` child processes at once, a site at a time per child (``crawler.site_pool``: each
+line a child logs is prefixed ``[site]``); with one process (or one site) they crawl concurrently
+in this process, as they always did. Every site takes the same ``-a`` and ``-s``; ``--base-url``
+gives one site a mirror of its own (replicas, benchmarks).
+
+The summary (stdout) has one line per site (exit code, articles stored, requests, seconds) and a
+total. The exit code is the worst of the sites', worst first: 1 failed (or never started, when the
+run was stopped), 2 articles unsaved, 3 degraded, 75 skipped (another run held the site), 0 healthy.
+A skipped site never masks a failure, nor a healthy run a skipped site.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.secrets import redact, register_uri_passwords
-from crawler.sites import site_names
+from crawler.site_pool import SiteJob, SitePool, cpu_count
+from crawler.sites import SiteConfigError, load_site_file, site_names
 from crawler.spiders.args import SpiderArgumentError, validate_spargs
 
-_SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad
+logger = logging.getLogger(__name__)
+SEVERITY = {0: 0, 75: 1, 3: 2, 2: 3, 1: 4}  # exit code -> how bad; any other code counts as failed
+_CHILD_ONLY = ("LOG_FILE", "STATS_FILE")  # settings the parent decides for each child
 
 
-class Command(BaseRunSpiderCommand):
+def worst(codes: list[int]) -> int:
+    """The exit code of a run of several sites: the worst of theirs (0 for none)."""
+    return max(codes, key=lambda code: SEVERITY.get(code, SEVERITY[1]), default=0)
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site of the run: its name, the spider that crawls it and that spider's arguments."""
+
+    name: str
+    spider: str
+    spargs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One summary line."""
+
+    site: str
+    code: int
+    articles: int
+    requests: int
+    seconds: float
+
+    @classmethod
+    def from_stats(cls, site: str, code: int, stats: dict[str, Any], seconds: float) -> Row:
+        articles = int(stats.get("storage/inserted", 0)) + int(stats.get("storage/updated", 0))
+        return cls(site, code, articles, int(stats.get("downloader/request_count", 0)), seconds)
+
+
+def summary(rows: list[Row], seconds: float) -> str:
+    """One line per site and a total (the run's exit code and wall seconds)."""
+    width = max([len("total"), *(len(row.site) for row in rows)])
+    lines = [f"{'site':<{width}} {'exit':>4} {'articles':>8} {'requests':>8} {'seconds':>8}"]
+    lines += [f"{r.site:<{width}} {r.code:>4} {r.articles:>8} {r.requests:>8} {r.seconds:>8.1f}" for r in rows]
+    lines.append(f"{'total':<{width}} {worst([r.code for r in rows]):>4} {sum(r.articles for r in rows):>8} "
+                 f"{sum(r.requests for r in rows):>8} {seconds:>8.1f}")
+    return "\n".join(lines) + "\n"
+
+
+class Command(CheckedCommand, BaseRunSpiderCommand):
     requires_project = True
 
     def syntax(self) -> str:
         return "[options]"
 
     def short_desc(self) -> str:
-        return "Crawl every enabled site in one process"
+        return "Crawl every enabled site, in parallel processes (--processes N)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--sites", help="comma-separated subset of the bundled sites")
+        parser.add_argument("--config", action="append", default=[], metavar="FILE.toml",
+                            help="also crawl the site of this config file (repeatable; alone: only these)")
+        parser.add_argument("--base-url", action="append", default=[], metavar="SITE=URL",
+                            help="crawl SITE from this mirror (repeatable; -a base_url= is every site's)")
+        parser.add_argument("--processes", type=int, default=None, metavar="N",
+                            help=f"crawl processes at once (default: the cores, {cpu_count()} here)")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Check the sites, processes, mirrors, -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        names = opts.sites.split(",") if opts.sites else site_names()
-        unknown = sorted(set(names) - set(site_names()))
+        unknown = sorted(set(opts.sites.split(",") if opts.sites else []) - set(site_names()))
         if unknown:
-            raise UsageError(f"unknown site(s): {', '.join(unknown)}", print_help=False)
+            raise UsageError(f"unknown site(s): {', '.join(unknown)}{close_matches(unknown[0], site_names())}",
+                             print_help=False)
+        if args:
+            raise UsageError(f"unexpected argument {args[0]!r}: name sites with --sites a,b", print_help=False)
+        if opts.processes is not None and opts.processes < 1:
+            raise UsageError(f"--processes must be 1 or more, got {opts.processes}", print_help=False)
         try:
             assert self.settings is not None
             webhook_url(self.settings)
             validate_spargs(opts.spargs)
-        except (SpiderArgumentError, WebhookConfigError) as exc:
+            opts.planned = self._plan(opts)
+        except (SpiderArgumentError, WebhookConfigError, SiteConfigError) as exc:
             raise UsageError(redact(str(exc)), print_help=False) from None
+        if self._processes(opts) > 1 and (opts.output or opts.overwrite_output):
+            raise UsageError("-o/-O write one feed from one process: add --processes 1", print_help=False)
+
+    def _plan(self, opts: argparse.Namespace) -> list[Site]:
+        """The sites to crawl with their spider and arguments; raises SiteConfigError/SpiderArgumentError."""
+        names = opts.sites.split(",") if opts.sites else ([] if opts.config else site_names())
+        sites = [Site(name, name, dict(opts.spargs)) for name in dict.fromkeys(names)]
+        for path in opts.config:
+            name = load_site_file(path).name
+            sites.append(Site(name, "news", {**opts.spargs, "config": str(Path(path).resolve())}))
+        seen = [site.name for site in sites]
+        if len(set(seen)) < len(seen):
+            raise SiteConfigError(f"site {next(n for n in seen if seen.count(n) > 1)!r} named twice")
+        mirrors = dict(_pair(value) for value in opts.base_url)
+        for name, url in mirrors.items():
+            if name not in seen:
+                raise SpiderArgumentError(f"--base-url {name}=...: {name!r} is not crawled in this run")
+            validate_spargs({"base_url": url})
+        return [Site(s.name, s.spider, {**s.spargs, **({"base_url": mirrors[s.name]} if s.name in mirrors else {})})
+                for s in sites]
+
+    @staticmethod
+    def _processes(opts: argparse.Namespace) -> int:
+        return min(opts.processes or cpu_count(), max(1, len(getattr(opts, "planned", []))))
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        sites: list[Site] = opts.planned
+        processes = self._processes(opts)
+        logger.info("crawlall: %(sites)d site(s) in %(processes)d process(es)",
+                    {"sites": len(sites), "processes": processes})
+        started = time.monotonic()
+        rows = self._in_process(sites) if processes == 1 else self._in_children(sites, processes, opts)
+        sys.stdout.write(summary(rows, time.monotonic() - started))
+        sys.stdout.flush()
+        self.exitcode = worst([row.code for row in rows])
+
+    def _in_process(self, sites: list[Site]) -> list[Row]:
+        """Every site concurrently in this process's reactor."""
         assert self.crawler_process is not None
         crawlers: list[Crawler] = []
-        for name in names:
-            crawler = self.crawler_process.create_crawler(name)
+        for site in sites:
+            crawler = self.crawler_process.create_crawler(site.spider)
             crawlers.append(crawler)
-            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.crawl(crawler, **site.spargs)
         self.crawler_process.start()
-        codes = [exit_code(c.stats.get_stats()) if c.stats else 1 for c in crawlers]
-        self.exitcode = max(codes, key=_SEVERITY.__getitem__, default=0)
+        rows = []
+        for site, crawler in zip(sites, crawlers, strict=True):
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            code = exit_code(stats) if crawler.stats else 1
+            rows.append(Row.from_stats(site.name, code, stats, float(stats.get("elapsed_time_seconds", 0.0))))
+        return rows
+
+    def _in_children(self, sites: list[Site], processes: int, opts: argparse.Namespace) -> list[Row]:
+        """Each site in a ``scrapy crawl`` child, ``processes`` at once."""
+        assert self.settings is not None
+        with tempfile.TemporaryDirectory(prefix="crawlall-") as tmp:
+            jobs = [SiteJob(site.name, self._child_command(site, opts, Path(tmp) / f"{site.name}.json"))
+                    for site in sites]
+            results = SitePool(jobs, processes, log_path=self.settings.get("LOG_FILE") or None).run()
+            return [Row.from_stats(r.site, r.code, _read_stats(Path(tmp) / f"{r.site}.json"), r.seconds)
+                    for r in results]
+
+    @staticmethod
+    def _child_command(site: Site, opts: argparse.Namespace, stats_file: Path) -> list[str]:
+        command = [sys.executable, "-m", "scrapy", "crawl", site.spider]
+        command += [part for name, value in site.spargs.items() for part in ("-a", f"{name}={value}")]
+        kept = [value for value in opts.set if value.partition("=")[0] not in _CHILD_ONLY]
+        command += [part for value in kept for part in ("-s", value)]
+        command += ["-s", "LOG_FILE=", "-s", f"STATS_FILE={stats_file}"]  # the parent writes the log
+        if opts.loglevel:
+            command += ["-L", opts.loglevel]
+        if opts.nolog:
+            command.append("--nolog")
+        return command
+
+
+def _pair(value: str) -> tuple[str, str]:
+    name, equals, url = value.partition("=")
+    if not equals or not name or not url:
+        raise SpiderArgumentError(f"--base-url takes SITE=URL, got {value!r}")
+    return name, url
+
+
+def _read_stats(path: Path) -> dict[str, Any]:
+    """A child's final stats; none when it ended before writing them (it crashed, or never started)."""
+    try:
+        stats: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stats
+

@@ -11,6 +11,7 @@ from scrapy.commands.list import Command as ScrapyListCommand
 from scrapy.spiderloader import get_spider_loader
 from scrapy.spiders import Spider
 
+from crawler.cli import CheckedCommand
 from crawler.sites import load_site
 from crawler.sites.coverage import SiteRow, site_row, sites_table, text_table
 
@@ -24,7 +25,7 @@ def spider_row(name: str, spider_class: type[Spider]) -> SiteRow:
     return SiteRow(name=name, title=" ".join(summary.replace("``", "").split()), languages=("any",))
 
 
-class Command(ScrapyListCommand):
+class Command(CheckedCommand, ScrapyListCommand):
     def syntax(self) -> str:
         return "[--details | --markdown]"
 

@@ -35,7 +35,7 @@ from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Threshold
 from crawler.notify import post_health
 from crawler.run_record import crawl_document, current_run, run_document, worker_part
 from crawler.storage.component import Storage
-from crawler.storage.store import STORE_ERRORS, ArticleStore
+from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class RunHealth:
             try:
                 doc = await self.storage.call(store.update_run, crawl_id, lambda current: judged(current, self.run.id))
             except STORE_ERRORS as exc:
-                logger.error("Could not record the crawl run: %(error)s", {"error": exc})
+                logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
         last = frontier.recorded()
         if last is False:
             return crawl_id, None  # a worker still running writes after this one: it alerts for the crawl
@@ -127,7 +127,7 @@ class RunHealth:
             try:  # every part is written now: the whole crawl judged on all of them
                 doc = await self.storage.call(store.update_run, crawl_id, judged)
             except STORE_ERRORS as exc:
-                logger.error("Could not record the crawl run: %(error)s", {"error": exc})
+                logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
         if doc is not None:
             logger.info("Shared crawl %(id)s: %(outcome)s, %(health)s (%(n)d workers recorded)",
                         {"id": crawl_id, "outcome": doc["outcome"], "health": doc["health"]["status"],
@@ -160,7 +160,7 @@ class RunHealth:
         try:
             await self.storage.call(store.record_run, run)
         except STORE_ERRORS as exc:
-            logger.error("Could not record the crawl run: %(error)s", {"error": exc})
+            logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
 
     async def _history(self, spider: Spider, store: ArticleStore | None,
                        crawl_id: str | None) -> tuple[list[dict[str, Any]], datetime | None]:

@@ -44,6 +44,7 @@ from crawler.health import LOCKED_REASON
 from crawler.run_record import current_run
 from crawler.storage import lease as leases
 from crawler.storage.component import Storage
+from crawler.storage.config import data_dir
 from crawler.storage.store import STORE_ERRORS, StoreUnavailable, describe_error
 
 __all__ = ["LOCKED_REASON", "SiteLock", "settled"]
@@ -89,7 +90,7 @@ class SiteLock:
         seconds = settings.getfloat("SITE_LEASE_SECONDS", 300.0)
         if seconds <= 0:
             raise ValueError(f"SITE_LEASE_SECONDS must be positive, not {seconds}")
-        extension = cls(crawler, Path(settings.get("DATA_DIR") or "data") / "locks", seconds,
+        extension = cls(crawler, Path(data_dir(settings)) / "locks", seconds,
                         use_lease=settings.getbool("STORAGE_ENABLED", True))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

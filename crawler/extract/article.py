@@ -2,8 +2,10 @@
 
 Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
-(``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>`` and the
-permalink date for metadata). Nothing here imports Scrapy.
+(``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>``, the date
+printed beside the headline, htmldate's day and the permalink date for metadata).
+A publication date is a day at least: one known only to its month or year is left
+empty (``published`` None), never stored as the 1st. Nothing here imports Scrapy.
 
 Work per page is bounded: lists, texts and the body are gathered only a little
 past the record's caps (:class:`~crawler.limits.RecordLimits`), selectors read
@@ -13,6 +15,7 @@ given a bounded copy of a huge page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -22,6 +25,7 @@ from urllib.parse import urljoin
 
 import htmldate.extractors
 from htmldate import find_date
+from htmldate.utils import load_html
 from lxml.html import HtmlElement
 from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
@@ -33,6 +37,7 @@ from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
+from crawler.extract.header_date import drop_chrome, header_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
@@ -44,6 +49,11 @@ from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
+
+
+def _css(sel: Selector, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
+    """The first ``limit`` matches of ``css`` in ``sel``."""
+    return sel.xpath(f"({css2xpath(css)})[position() <= {limit}]")
 
 
 class _Page:
@@ -61,7 +71,7 @@ class _Page:
 
     def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
         """The first ``limit`` matches of ``css`` (a site rule can match every link of a huge page)."""
-        return self.sel.xpath(f"({css2xpath(css)})[position() <= {limit}]")
+        return _css(self.sel, css, limit)
 
     def site_values(self, field: str) -> list[str]:
         """Texts matched by the first of the site's selectors for ``field`` that matches."""
@@ -132,12 +142,18 @@ _DATE_TEXT_CHARS = 1_000  # a date-like element's text read for a date (a "date"
 _DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date]", "[class*=time]", ".byline", ".meta")
 
 
-def _generic_dates(page: _Page) -> Iterator[str]:
+def _generic_dates(sel: Selector) -> Iterator[str]:
     """Date strings a page shows without site rules: ``<time datetime>``, then date-like elements' text."""
-    yield from page.css("article time::attr(datetime), time::attr(datetime)", 3).getall()
+    yield from _css(sel, "article time::attr(datetime), time::attr(datetime)", 3).getall()
     for css in _DATE_TEXT:
-        for node in page.css(css, 3):
+        for node in _css(sel, css, 3):
             yield (node.xpath("string()").get() or "")[:_DATE_TEXT_CHARS]
+
+
+def _printed(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, str] | None:
+    """(date, raw) of a machine-readable ``text``, else of the first date printed in it."""
+    value = parse_datetime(text, tz)
+    return (value, text) if value is not None else find_visible_date(text[:_DATE_TEXT_CHARS], tz, now)
 
 
 def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
@@ -146,12 +162,20 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     value = _parse_date(raw, tz, page.now)
     if value is not None and found is not None:
         return value, raw, found[1]
-    # Generic: htmldate's publication day (or the permalink's), made precise by the
-    # first date on the page that agrees with it; a date that contradicts it is a
-    # teaser's. The day alone is the last resort.
-    found_day = _htmldate(page, tz)
+    # Generic: the date printed beside the headline is the article's, whatever the permalink,
+    # a teaser or a footer says.
+    header = header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
+    if header is not None:
+        return header[0], normalize_text(header[1]), "generic"
+    # Else htmldate's publication day (or the permalink's), made precise by the first date
+    # on the page that agrees with it; a date that contradicts it is a teaser's. The day
+    # alone is the last resort. A date known only to its month or year is no day: none.
+    # Navigation, asides, footers and teasers are left out: their dates are other pages'.
+    tree = load_html(page.html[:DATE_SEARCH_MAX_CHARS])
+    tree = drop_chrome(tree) if tree is not None else None
+    found_day = _htmldate(page, tree, tz)
     day = found_day or date_from_url(page.url, tz)
-    for generic_raw in _generic_dates(page):
+    for generic_raw in _generic_dates(Selector(root=tree) if tree is not None else page.sel):
         generic = _parse_date(generic_raw, tz, page.now)
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
@@ -191,17 +215,33 @@ _dateparser = cache(_CappedDateParser)
 htmldate.extractors.get_external_parser = _dateparser
 
 
-def _htmldate(page: _Page, tz: tzinfo) -> datetime | None:
-    """The publication day htmldate finds (it weighs URL, meta, visible and header dates); local midnight."""
+def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | None:
+    """The publication day htmldate finds (it weighs URL, meta, visible and header dates); local midnight.
+
+    htmldate pads what it knows only to the month or the year ("March 2025", a copyright line, an
+    archive URL) to the 1st: a 1st of the month counts only when the page also shows it as a full date.
+    """
     parser = _dateparser()
     parser.calls_left = MAX_DATEPARSER_CALLS
+    html = page.html[:DATE_SEARCH_MAX_CHARS]
     try:
-        found = find_date(page.html[:DATE_SEARCH_MAX_CHARS], url=page.url, extensive_search=True, original_date=True,
-                          max_date=page.now.strftime("%Y-%m-%d"))
+        found = find_date(tree if tree is not None else html, url=page.url, extensive_search=True,
+                          original_date=True, max_date=page.now.strftime("%Y-%m-%d"))
     finally:
         if parser.calls_left <= 0:  # htmldate cached the strings refused here as dateless: forget them
             htmldate.extractors.try_date_expr.cache_clear()
-    return parse_datetime(found, tz) if found else None
+    if not found or (found.endswith("-01") and not _shows_first_of_month(html, page.url, found)):
+        return None
+    return parse_datetime(found, tz)
+
+
+def _shows_first_of_month(html: str, url: str, day: str) -> bool:
+    """Whether the page or its URL writes ``day`` (``YYYY-MM-01``) as a full date, in any common numeric form."""
+    year, month = day[:4], day[5:7]
+    month_re = f"0?{int(month)}"
+    pattern = (rf"(?<!\d){year}(?P<s>[-/.]?){month}(?P=s)01(?!\d)"
+               rf"|(?<!\d)0?1(?P<t>[-/.]){month_re}(?P=t){year}(?!\d)")
+    return re.search(pattern, url) is not None or re.search(pattern, html) is not None
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:

@@ -31,7 +31,7 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
-    r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|"
+    r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|author(?:s)?|written)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
@@ -174,7 +174,7 @@ _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=auth
             ".author")
 _LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
-_BY_WORDS = "by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Written by|Posted by|Article by|Author|Authors"
+_BY_WORDS = "by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Awtor|Written by|Posted by|Article by|Author|Authors"
 _BY_LINE = f"(//body//text()[re:test(., '^\\s*({_BY_WORDS})([\\s:]|$)')])[position() <= 5]"
 
 

@@ -30,21 +30,26 @@ NODE_SELECTORS: tuple[str, ...] = (
 _UI_LINES = [
     # share prompts
     r"share( post| this( article)?)?:?", r"поделиться:?", r"(бо дигарон )?мубодила( кунед)?:?",
-    r"бөлүшүү:?", r"бөлісу:?", r"ulashish:?",
+    r"бөлүшүү:?", r"бөлісу:?", r"ulashish:?", r"paýlaş(mak)?:?",
     # related / popular block titles
     r"popular", r"more like this", r"related( posts| articles| news)?", r"latest news",
     r"популярное", r"похожие (статьи|новости|записи)", r"по теме", r"последние новости",
     r"маъмул", r"мақолаҳои монанд", r"инчунин хонед", r"окшош жаңылыктар", r"ұқсас жаңалықтар",
     r"o'xshash yangiliklar", r"ўхшаш янгиликлар",
     r"mavzuga oid", r"мавзуга оид",
+    r"(degişli|meňzeş|soňky|hemme|ähli) habarlar", r"iň köp okalan(lar)?", r"meşhur",
+    # "read" buttons under teasers
+    r"(doly |dowamyny |giňişleýin )?okamak", r"read more", r"читать (далее|дальше|полностью)",
     # empty labels left by the theme
     r"date:?", r"дата:?", r"сана:?", r"tags:?", r"теги:?", r"метки:?", r"барчаспҳо:?",
+    r"sene:?", r"tegler:?", r"bellikler:?",
     # comment forms
     r"leave a (reply|comment)", r"оставьте ответ", r"оставить комментарий", r"шарҳ гузоред",
     r"лутфан,? шарҳи худро ворид кунед!?", r"лутфан,? номи худро дар ин ҷо ворид кунед",
     r"пожалуйста,? введите ваш комментарий!?", r"пожалуйста,? введите ваше имя здесь",
     r"you have entered an incorrect email address!?", r"вы ввели неверный адрес электронной почты!?",
     r"save my name, email, and website in this browser for the next time i comment\.?",
+    r"teswirler( \(\d+\))?:?", r"teswir (ýaz|goş)(mak|yň)", r"teswiriňizi ýazyň!?",
     # ad placeholders
     r"(spot_img)+",
 ]
@@ -54,6 +59,7 @@ _UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
 _CROSS_LINK = re.compile(
     r"(read (also|more)|see also|читайте (также|еще|ещё)|смотрите также|"
     r"инчунин хонед|ошондой эле окуңуз|сондай-ақ оқыңыз|shuningdek o'qing|шунингдек ўқинг|"
+    r"şeýle hem okaň|hem okaň|"
     # WPML's translation notice
     r"this (?:post|article|page) is also available in|эта (?:статья|запись) также доступна на)\s*:",
     re.IGNORECASE,
@@ -84,7 +90,8 @@ def _plain(paragraph: str) -> str:
 _NOT_A_PERSON = re.compile(
     r"(?:the )?(?:editor|editors|editorial( team| board)?|admin|administrator|staff|newsroom|web desk|news desk|"
     r"correspondent|reporter|guest|anonymous|unknown|редакция|редактор|администратор|корреспондент|"
-    r"наш корреспондент|собкор|таҳририят|tahririyat|редакциясы|редакция сайта|пресс-служба)",
+    r"наш корреспондент|собкор|таҳририят|tahririyat|редакциясы|редакция сайта|пресс-служба|"
+    r"redaksiýa|habarçymyz|habarçy)",
     re.IGNORECASE,
 )
 
@@ -97,8 +104,10 @@ def is_not_a_person(name: str) -> bool:
 
 
 # "Enable JavaScript to use this site" notices of script-rendered pages.
-_JS_NOTICE = re.compile(r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол)).{0,200}",
-                        re.IGNORECASE | re.DOTALL)
+_JS_NOTICE = re.compile(
+    r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{0,200}",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def is_ui_line(paragraph: str) -> bool:

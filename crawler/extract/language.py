@@ -116,13 +116,16 @@ _UZ_DIGRAPH_RE = re.compile(r"[oOgG][\u2018\u2019\u02bb\u02bc'`]")
 _QUOTE_RE = re.compile(r"«[^«»]{1,600}»|„[^„“”]{1,600}[“”]|“[^“”]{1,600}”|\"[^\"]{1,600}\"")
 _OPENING_PUNCTUATION = "«„“\"'‘(["
 _TAG_RE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_].*)?$")
+# Country codes that the region's sites declare as languages (lang="tm" on Turkmen pages); none
+# of them is an ISO 639-1 code. "kg" is not here: it is Kongo's.
+_COUNTRY_AS_LANGUAGE = {"tm": "tk", "kz": "kk", "tj": "tg"}
 
 
 @dataclass(frozen=True)
 class LanguageGuess:
     """What :func:`detect_language` found.
 
-    ``language`` is an ISO 639-1 code (``ru en tg ky kk uz``, or another one the model
+    ``language`` is an ISO 639-1 code (``ru en tg ky kk uz tk``, or another one the model
     knows), ``None`` when unknown; ``script`` is ``"Cyrl"`` or ``"Latn"`` (always set for
     ``uz`` and ``kk``, for others when the text's script is clear); ``confidence`` is 0..1.
     """
@@ -180,14 +183,16 @@ def _get_identifier() -> Any:
 
 
 def parse_language_tag(tag: str | None) -> tuple[str | None, str | None]:
-    """``"uz-Cyrl"`` → ``("uz", "Cyrl")``, ``"ru-RU"`` → ``("ru", None)``; ``None`` for "und" or junk."""
+    """``"uz-Cyrl"`` → ``("uz", "Cyrl")``, ``"ru-RU"`` → ``("ru", None)``, ``"tm"`` → ``("tk", None)``;
+    ``None`` for "und" or junk."""
     if not tag:
         return None, None
     match = _TAG_RE.match(tag.strip())
     if not match or match.group(1).lower() in ("und", "mul", "zxx"):
         return None, None
     script = match.group(2)
-    return match.group(1).lower(), script.title() if script else None
+    language = match.group(1).lower()
+    return _COUNTRY_AS_LANGUAGE.get(language, language), script.title() if script else None
 
 
 def _count_letters(text: str) -> _Letters:

@@ -4,23 +4,27 @@
 this module reads what a reader sees in a byline, a listing or an article header:
 
 * numeric dates: ``2025-03-14 10:15``, ``14.03.2025``, ``14/03/2025, 10:15``, ``10:15 / 14.03.2025``;
-* month names in Russian, English, Tajik, Kyrgyz, Kazakh and Uzbek (Latin and Cyrillic), with
-  their case endings: ``14 марта 2025 г., 10:15``, ``March 14, 2025``, ``14 марти соли 2025``,
-  ``2025-жылдын 14-марты``, ``2025 жылғы 14 наурызда``, ``2024-yil 15-mart``, ``15 март 2024``;
+* month names in Russian, English, Tajik, Kyrgyz, Kazakh, Uzbek (Latin and Cyrillic) and Turkmen,
+  with their case endings and ordinal days: ``14 марта 2025 г., 10:15``, ``March 14, 2025``,
+  ``14 марти соли 2025``, ``2025-жылдын 14-марты``, ``2025 жылғы наурыздың 14-і``, ``2024-yil 15-mart``,
+  ``15 март 2024``, ``2025-nji ýylyň 14-nji marty``, ``14.03.2025 ý.``;
 * dates without a year (``14 марта, 10:15``): the most recent such day in the site's calendar
   that is not after ``now``;
 * relative forms, anchored to ``now`` (the fetch time): ``2 часа назад``, ``5 minutes ago``,
-  ``2 soat oldin``, ``2 саат мурун``, ``2 сағат бұрын``, ``2 соат пеш``; and day words with an
-  optional time, counted in the site's calendar: ``вчера, 18:20``, ``today 10:15``, ``kecha``,
-  ``кечээ``, ``кеше``, ``дирӯз``, ``позавчера`` (a day word alone means the start of that day);
-* times before or after the date, ``10:15 AM``/``PM``, and an explicit offset (``+05:00``,
-  ``Z``, ``GMT+5``) that overrides the site's time zone.
+  ``2 soat oldin``, ``2 саат мурун``, ``2 сағат бұрын``, ``2 соат пеш``, ``2 sagat öň``; and day words
+  with an optional time, counted in the site's calendar: ``вчера, 18:20``, ``today 10:15``, ``kecha``,
+  ``кечээ``, ``кеше``, ``дирӯз``, ``düýn``, ``позавчера`` (a day word alone means the start of that day);
+* times before or after the date, separated from it by spaces, commas, dots, bars or slashes and
+  an optional "в"/"at"/"soat"/"sagat"/"сағат"/"саат"/"соати" (``14.03.2025 в 10:15``,
+  ``14 mart 2025, soat 10:15``, ``14:30, 14 наурыз 2025``), ``10:15 AM``/``PM``, and an explicit offset
+  (``+05:00``, ``Z``, ``GMT+5``) that overrides the site's time zone.
 
 Every word comes from one :class:`Language` table per language; the regular expressions are
 built once from the union of the tables, so a language is added by adding a table. Matching is
 case-insensitive, on NFC text in which the Uzbek apostrophes (' ‘ ’ ʻ ʼ) are one character and
 dashes are hyphens. Dates that do not exist (31 February, 25:10) are rejected, never corrected.
-Times without a date ("10:15"), weekdays and months without a day are not dates here.
+Times without a date ("10:15"), weekdays, and months or years without a day ("Mart 2025",
+"2025 жыл") are not dates here.
 
 Pure: the standard library only, no Scrapy, no ``dateparser``.
 """
@@ -45,6 +49,7 @@ class Language:
 
     months: Mapping[str, int]  # every printed form (and abbreviation) -> month number
     month_suffixes: tuple[str, ...] = ()  # case endings glued to a month form: наурыз+да, март+ы
+    ordinals: tuple[str, ...] = ()  # after a day or year and a hyphen: "14-nji", "14-і", "2025-nji"
     year_words: tuple[str, ...] = ()  # after the year: "2025 г.", "2025-жылдын", "2024-yil"
     year_prefixes: tuple[str, ...] = ()  # before the year: "14 марти соли 2025"
     days: Mapping[str, int] = field(default_factory=dict)  # "вчера" -> 1 day back
@@ -82,6 +87,7 @@ LANGUAGES: dict[str, Language] = {
                        "май мая", "июнь июня июн", "июль июля июл", "август августа авг",
                        "сентябрь сентября сен сент", "октябрь октября окт", "ноябрь ноября ноя нояб",
                        "декабрь декабря дек"),
+        ordinals=("го",),  # "14-го марта"
         year_words=("г.", "г", "год", "года", "году"),
         days={"сегодня": 0, "вчера": 1, "позавчера": 2},
         units=_units(seconds="секунду секунды секунд сек", minutes="минуту минуты минут мин",
@@ -104,6 +110,7 @@ LANGUAGES: dict[str, Language] = {
     "tg": Language(
         months=_months(*_TAJIK_STYLE_MONTHS),
         month_suffixes=("и",),
+        ordinals=("ум", "уми", "юм", "юми"),  # "14-уми марти"
         year_words=("с.", "сол"),
         year_prefixes=("соли",),
         days={"имрӯз": 0, "имруз": 0, "дирӯз": 1, "дируз": 1, "парерӯз": 2, "пареруз": 2},
@@ -116,6 +123,7 @@ LANGUAGES: dict[str, Language] = {
         months=_months(*(f"{full} {full.rstrip('ь')}" for full in _RUSSIAN_STYLE_MONTHS)),
         month_suffixes=("ы", "и", "у", "ү", "да", "де", "та", "те", "до", "то", "дагы", "деги", "тагы", "теги",
                         "дан", "ден", "тан", "тен"),
+        ordinals=("чи", "чы", "инчи", "ынчы", "үнчү", "унчу"),
         year_words=("ж.", "ж", "жыл", "жылы", "жылдын", "жылдан"),
         days={"бүгүн": 0, "кечээ": 1, "мурдагы күнү": 2},
         units=_units(seconds="секунд", minutes="мүнөт", hours="саат", days="күн", weeks="жума апта"),
@@ -129,12 +137,27 @@ LANGUAGES: dict[str, Language] = {
         month_suffixes=("ы", "і", "да", "де", "та", "те", "дағы", "дегі", "тағы", "тегі", "ында", "інде",
                         "ындағы", "індегі", "ның", "нің", "дың", "дің", "тың", "тің", "нан", "нен", "дан", "ден",
                         "тан", "тен"),
+        ordinals=("і", "ы", "сі", "сы", "ші", "шы", "інші", "ыншы"),  # "наурыздың 14-і", "14-ші наурыз"
         year_words=("ж.", "ж", "жыл", "жылы", "жылғы", "жылдың"),
         days={"бүгін": 0, "кеше": 1, "алдыңғы күні": 2},
         units=_units(seconds="секунд", minutes="минут", hours="сағат", days="күн", weeks="апта"),
         ago=("бұрын",),
         one=("бір",),
         at=("сағат", "сағ."),
+    ),
+    "tk": Language(
+        months=_months("ýanwar yanwar", "fewral", "mart", "aprel", "maý", "iýun", "iýul", "awgust", "sentýabr",
+                       "oktýabr", "noýabr", "dekabr"),
+        # possessive (marty, apreli), locative (martda, ýanwarynda), genitive (martyň), dative, ablative, -ky/-ki
+        month_suffixes=("y", "i", "yň", "iň", "a", "e", "yna", "ine", "da", "de", "ynda", "inde", "dan", "den",
+                        "yndan", "inden", "daky", "däki", "yndaky", "indäki"),
+        ordinals=("nji", "njy", "inji", "ynjy", "unjy", "ünji"),
+        year_words=("ý.", "ý", "ýyl", "ýylyň", "ýylda", "ýylky", "ýylynda", "ýyly"),
+        days={"şu gün": 0, "bu gün": 0, "düýn": 1, "öňňin": 2, "öňki gün": 2},
+        units=_units(seconds="sekunt sekund", minutes="minut", hours="sagat", days="gün", weeks="hepde"),
+        ago=("öň", "ozal"),
+        one=("bir",),
+        at=("sagat",),
     ),
     "uz": Language(
         months=_months("yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avgust", "sentabr sentyabr",
@@ -191,35 +214,43 @@ def _month(languages: Iterable[Language], *, proper: bool = False) -> str:
     ``proper``: only Capitalised or UPPER forms, so "It may 5..." is no date but "May 5" is.
     """
     chosen = tuple(languages)
-    forms = _alt(form for lang in chosen for form in lang.months)
-    if proper:
-        forms = "(?-i:" + _alt(cased for lang in chosen for form in lang.months
-                               for cased in (form.title(), form.upper())) + ")"
+    # Each language's forms take only that language's endings (the lookahead), so an English
+    # "Mar" does not take a Turkmen "-y" and read "Mary 14, 2025" as a date.
+    alternatives = []
+    for lang in chosen:
+        forms = _alt(lang.months)
+        if proper:
+            forms = "(?-i:" + _alt(cased for form in lang.months for cased in (form.title(), form.upper())) + ")"
+        endings = _alt(lang.month_suffixes) if lang.month_suffixes else ""
+        alternatives.append(f"{forms}(?=(?:{endings})?(?!\\w))" if endings else f"{forms}(?!\\w)")
     suffixes = _alt(suffix for lang in chosen for suffix in lang.month_suffixes)
-    return rf"(?P<mon>{forms})(?:{suffixes})?(?!\w)(?:\.(?=[\s,]*\d))?"
+    return rf"(?P<mon>{'|'.join(alternatives)})(?:{suffixes})?(?!\w)(?:\.(?=[\s,]*\d))?"
 
 
 # --- regular expressions -----------------------------------------------------------------------------------------
 
 # A number starts here: not inside a word, a phone number (+996) or a run of numbers (1.14, 1,5, 10:14).
 _START = r"(?<![\w+])(?<!\d[.,:/-])"
-_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?(?!\d)"
+_ORDINAL = rf"\s*-\s*{_alt(w for lang in _ALL for w in lang.ordinals)}(?!\w)"  # 14-nji, 14-і, 2025-nji
+_DAY = rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th|{_ORDINAL})?(?!\d)"
+_DAY_ORDINAL = rf"(?P<d>\d{{1,2}}){_ORDINAL}"  # a day after its month: "наурыздың 14-і"
 _YEAR = r"(?P<y>(?:19|20)\d{2})(?!\d)"
-_YEAR_WORD = rf"\s*(?:-\s*)?{_alt(w for lang in _ALL for w in lang.year_words)}(?!\w)"
+_YEAR_WORD = rf"(?:{_ORDINAL})?\s*(?:-\s*)?{_alt(w for lang in _ALL for w in lang.year_words)}(?!\w)"
 _YEAR_TAIL = rf"[\s,]+(?:{_alt(w for lang in _ALL for w in lang.year_prefixes)}\s+)?{_YEAR}(?:{_YEAR_WORD})?"
 _MONTH = _month(_ALL)
 _OFFSET = r"(?P<off>Z|[+-]\d{2}:?\d{2}|\(?(?:GMT|UTC)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?\)?)(?!\w)"
 _TIME = (r"(?<![\d:.])(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?!\d)"
          rf"(?:\s*(?P<ap>[ap])\.?\s?m\.?(?!\w))?(?:\s*{_OFFSET})?")
-_SEP = rf"(?:T(?=\d)|[\s,|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
+_SEP = rf"(?:T(?=\d)|[\s,.|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
 
 _DATES = (
     rf"{_START}{_YEAR}(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)",  # 2025-03-14
-    rf"{_START}(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}",  # 14.03.2025
+    rf"{_START}(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?:{_YEAR_WORD})?",  # 14.03.2025 ý.
     rf"{_START}{_DAY}\s*(?:-\s*)?{_MONTH}(?:{_YEAR_TAIL})?",  # 14 марта 2025 г.; 14-март; 14 марти соли 2025
     rf"(?<!\w){_MONTH}\s+{_DAY}{_YEAR_TAIL}",  # март 14, 2025
     rf"(?<!\w){_month((lang for lang in _ALL if lang.month_first), proper=True)}\s+{_DAY}",  # March 14
     rf"{_START}{_YEAR}{_YEAR_WORD}[\s,]*{_DAY}\s*(?:-\s*)?{_MONTH}",  # 2025-жылдын 14-марты; 2024 йил 15 март
+    rf"{_START}(?:{_YEAR}{_YEAR_WORD}[\s,]*)?{_MONTH}\s+{_DAY_ORDINAL}",  # (2025 жылғы) наурыздың 14-і
     rf"(?<!\w)(?P<rel>{_alt(_DAYS)})(?!\w)",  # вчера, kecha, дирӯз
 )
 _AGO = (rf"{_START}(?:(?P<n>\d{{1,3}})\s*|{_alt(w for lang in _ALL for w in lang.one)}\s+)?"

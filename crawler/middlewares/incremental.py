@@ -35,7 +35,7 @@ from scrapy.http import Response
 
 from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
 from crawler.storage.component import Storage
-from crawler.storage.store import ArticleStore, mask_uri
+from crawler.storage.store import ArticleStore, describe_error
 from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class IncrementalMiddleware:
             known = await self._call(self.store.known, [url_id(u) for u in urls], urls)
         except Exception as exc:  # an outage or a query the server refuses: fetching is the safe answer
             logger.warning("Could not look up %(n)d articles in the store, fetching them all: %(error)s",
-                           {"n": len(urls), "error": f"{type(exc).__name__}: {mask_uri(str(exc))[:300]}"})
+                           {"n": len(urls), "error": describe_error(exc)})
             self.stats.inc_value("incremental/lookup_failed")
             return requests
         by_url = {url: doc for doc in known.values() for url in doc.get("urls", [])}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 # Discovery sources a run can be limited to with -a sources=feeds,api (cheap frequent runs).
 SOURCES = frozenset({"feeds", "sitemaps", "listings", "api", "archive"})
+SITE_ARGS = ("base_url", "since", "limit", "sources")  # what every site spider takes
+# Taken, never named in errors: Scrapyd adds -a _job=<id> to each job it starts; Scrapy reads the
+# others as spider attributes.
+PASSED_THROUGH = frozenset({"_job", "download_delay", "download_timeout", "user_agent"})
 
 
 class SpiderArgumentError(ValueError):
@@ -38,9 +43,22 @@ class SpiderArgs:
         return cls.parse(**{name: kwargs.get(name) for name in cls.NAMES})
 
 
-def validate_spargs(spargs: Mapping[str, str]) -> SpiderArgs:
-    """Check the ``-a`` values every site spider takes; raises SpiderArgumentError."""
+def validate_spargs(spargs: Mapping[str, str], known: Iterable[str] = SITE_ARGS) -> SpiderArgs:
+    """Check the ``-a`` names (``known`` ones only) and values; raises SpiderArgumentError."""
+    check_names(spargs, known)
     return SpiderArgs.from_kwargs(spargs)
+
+
+def check_names(spargs: Iterable[str], known: Iterable[str] = SITE_ARGS) -> None:
+    """Refuse an ``-a`` name the spider does not take (a typo would otherwise crawl the whole live site)."""
+    known = tuple(known)
+    for name in sorted(set(spargs) - set(known) - PASSED_THROUGH):
+        close = difflib.get_close_matches(name.replace("-", "_").lower(), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        if name in ("url", "config"):
+            hint = " (a site from its URL or a config file is crawled by the news spider: scrapy crawl news)"
+        raise SpiderArgumentError(f"unknown spider argument -a {name}=...{hint}; this spider takes "
+                                  f"{', '.join(known)} (Scrapy settings go in -s NAME=VALUE)")
 
 
 def _sources(value: str | None) -> frozenset[str]:

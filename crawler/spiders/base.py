@@ -38,7 +38,7 @@ from crawler.middlewares.incremental import ARTICLE_URL_META, sitemap_pruned
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
-from crawler.spiders.args import SpiderArgs
+from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.urls import Mirror, canonical_url
 
@@ -49,8 +49,10 @@ MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's chars
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
     site_name: ClassVar[str]
+    arguments: ClassVar[tuple[str, ...]] = SITE_ARGS  # the -a names this spider takes
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_names(kwargs, self.arguments)
         spider_args = SpiderArgs.from_kwargs(kwargs)
         # Any other -a value is Scrapy's, which sets it as an attribute (download_delay, user_agent...).
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in SpiderArgs.NAMES})

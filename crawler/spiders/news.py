@@ -80,6 +80,7 @@ class NewsSpider(SiteSpider):
     """Any news site: ``-a url=HOME`` (discovered, generic rules) or ``-a config=FILE.toml`` (a site config file)."""
 
     name = "news"
+    arguments = (*SiteSpider.arguments, "url", "config")
 
     def load_config(self) -> SiteConfig:
         return config_from_args(self.args.url, self.args.config)

@@ -18,6 +18,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.settings import BaseSettings
+from scrapy.utils.conf import closest_scrapy_cfg
 
 from crawler.storage.store import ShrinkGuard, StoreTarget
 from crawler.urls import url_id
@@ -42,7 +43,7 @@ class StorageConfig:
         target = StoreTarget(
             uri=settings.get("MONGO_URI") or "",
             database=settings.get("MONGO_DATABASE") or "news",
-            data_dir=settings.get("DATA_DIR") or "data",
+            data_dir=data_dir(settings),
             timeout=timeout,
         )
         shrink = ShrinkGuard(settings.getfloat("STORAGE_SHRINK_RATIO", 0.5),
@@ -60,6 +61,15 @@ class StorageConfig:
     @property
     def quarantine_dir(self) -> Path:
         return Path(self.target.data_dir) / "quarantine"
+
+
+def data_dir(settings: BaseSettings) -> str:
+    """``DATA_DIR``; a relative one is under the project (the directory of the ``scrapy.cfg`` Scrapy
+    found), so ``cd crawler && scrapy articles`` opens the same store as the crawls, not a new empty one.
+    Without a scrapy.cfg (a Scrapyd job runs an egg) it stays relative to the current directory."""
+    path = Path(settings.get("DATA_DIR") or "data").expanduser()
+    project = closest_scrapy_cfg()
+    return str(path if path.is_absolute() or not project else Path(project).parent / path)
 
 
 def to_document(item: Any) -> tuple[dict[str, Any], str | None]:

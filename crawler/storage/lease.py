@@ -44,9 +44,12 @@ def acquire(store: ArticleStore, lease: Lease, now: float | None = None) -> bool
     another holder's lease still runs. One upsert conditional on exactly that: of two racing for
     an expired or absent lease, one writes and the other hits the site's ``_id`` and is refused."""
     now = time.time() if now is None else now
-    try:  # update_one, not find_one_and_update: nx-27017 answers that one's losing upsert with no error
+    # update_one, not find_one_and_update: nx-27017 answers that one's losing upsert with no error. The
+    # `$and` is MongoDB's plain meaning; the embedded store's upsert drops an `_id` beside a `$or` and
+    # updated another site's lease of the same holder instead of creating this one.
+    try:
         result = store.db[COLLECTION].update_one(
-            {"_id": lease.site, "$or": [{"expires": {"$lte": now}}, {"holder": lease.holder}]},
+            {"$and": [{"_id": lease.site}, {"$or": [{"expires": {"$lte": now}}, {"holder": lease.holder}]}]},
             {"$set": _fields(lease, now)}, upsert=True)
     except _HELD_ELSEWHERE:
         return False

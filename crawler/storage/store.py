@@ -39,6 +39,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import inert_html
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
+from crawler.storage import scan
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +98,18 @@ def describe_error(exc: BaseException, limit: int = 300) -> str:
         messages = dict.fromkeys(f"{e.get('code')}: {e.get('errmsg')}" for e in exc.details.get("writeErrors") or [])
         text = "; ".join(messages) or "write concern error"
     else:
-        text = str(exc)
+        text = driver_message(exc)
     return redact(f"{type(exc).__name__}: {text}")[:limit]
+
+
+# pymongo appends its timeouts and, on a failed server selection, a dump of the whole topology (every
+# server's description and last error): an operator needs the first part only, in one line.
+_DRIVER_DETAIL = re.compile(r" \(configured timeouts:[^)]*\)|, Timeout: .*", re.DOTALL)
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's message without its timeouts and topology dump, in one line, passwords masked."""
+    return mask_uri(" ".join(_DRIVER_DETAIL.sub("", str(exc)).split()))
 
 
 @dataclass
@@ -141,6 +152,10 @@ class StoreTarget:
     def describe(self) -> str:
         """A loggable name: the URI with its password masked, or the file path."""
         return redact(self.uri) if self.uri else f"embedded store {self.embedded_path}"
+
+
+TEXT_INDEX = "title_body_text"
+_NO_LANGUAGE_FIELD = "text_index_language"  # a field no record has: every record is indexed as language "none"
 
 
 class ArticleStore:
@@ -187,19 +202,49 @@ class ArticleStore:
             client.admin.command("ping")
         except PyMongoError as exc:
             client.close()
-            reason = mask_uri(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0])
+            reason = driver_message(exc)
             raise StoreUnavailable(f"MongoDB at {target.describe()} is unreachable: {reason}") from None
         return cls(client[target.database], target, client)
 
     def ensure_indexes(self) -> None:
         articles = self.db["articles"]
         articles.create_index([("site", 1), ("published", -1)])
+        articles.create_index([("language", 1), ("published", -1)])
         articles.create_index("published")
+        articles.create_index("first_seen")
         articles.create_index("urls")
         articles.create_index("content_hash")
         articles.create_index("lsh_bands")
         articles.create_index("story_cluster")
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
+        self._ensure_text_index()
+
+    def _ensure_text_index(self) -> None:
+        """The word index over title and body (``$text``). MongoDB: one text index without stemming or
+        stop words (the articles are in many languages) and without its per-document language override,
+        which would refuse every record whose ``language`` (kk, ky, tg, uz, tk) it has no stemmer for.
+        Embedded store: an SQLite FTS5 table per field kept current by triggers, which neosqlite builds by
+        inserting every record again: created once (it fails when the table exists), under the store's
+        lock so two processes opening a new store do not both build it."""
+        articles = self.db["articles"]
+        if self.target.uri:
+            try:
+                articles.create_index([("title", "text"), ("body", "text")], name=TEXT_INDEX,
+                                      default_language="none", language_override=_NO_LANGUAGE_FIELD)
+            except OperationFailure:
+                # nx-27017 refuses to build its text index a second time (and does not list it), MongoDB
+                # one with other options: either way there is one when a word search is answered.
+                articles.find_one({"$text": {"$search": "index"}}, {"_id": 1})
+            return
+        if self._missing_text_tables():
+            with self._exclusive():  # taken only to build it: a reader opening the store never waits on a writer
+                for field in self._missing_text_tables():
+                    articles.create_index([(field, "text")])
+
+    def _missing_text_tables(self) -> list[str]:
+        """The fields of the embedded text index whose FTS5 table does not exist yet."""
+        tables = {row[0] for row in self.db.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return [field for field, table in scan.TEXT_TABLES.items() if table not in tables]
 
     def close(self) -> None:
         if self._client is not None:
@@ -496,15 +541,44 @@ class ArticleStore:
         raise WriteConflict(f"the run {run_id} kept changing while being updated")
 
     # -- reads -------------------------------------------------------------
-    def latest_articles(self, site: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        query = {"site": site} if site else {}
-        return list(self.db["articles"].find(query).sort("published", -1).limit(limit))
+    def latest_articles(self, site: str | None = None, limit: int = 20,
+                        query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` stored articles (of ``site``, matching ``query``), newest published first."""
+        query = {**(query or {}), **({"site": site} if site else {})}
+        return [doc for batch in self.stream_articles(query, batch=max(limit, 1), limit=limit) for doc in batch]
 
-    def count_articles(self, site: str | None = None, since: datetime | None = None) -> int:
-        """Stored articles (of ``site``; first stored at or after ``since``)."""
-        query: dict[str, Any] = {"site": site} if site else {}
+    def stream_articles(self, query: dict[str, Any], exclude: tuple[str, ...] = (), batch: int = 500,
+                        limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Stored articles matching ``query`` without the fields ``exclude``, newest published first (then
+        those without a date), in lists of ``batch`` read from one cursor: memory stays flat (the embedded
+        store is read in SQL, :mod:`crawler.storage.scan`)."""
+        if not self.target.uri:
+            yield from scan.newest_first(self.db.db, query, exclude, batch, limit)
+            return
+        cursor = self.db["articles"].find(query, dict.fromkeys(exclude, 0) or None).sort("published", -1)
+        cursor.batch_size(batch)
+        if limit is not None:
+            cursor.limit(limit)
+        chunk: list[dict[str, Any]] = []
+        try:
+            for doc in cursor:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+        finally:
+            cursor.close()
+
+    def count_articles(self, site: str | None = None, since: datetime | None = None,
+                       query: dict[str, Any] | None = None) -> int:
+        """Stored articles (of ``site``; first stored at or after ``since``; matching ``query``)."""
+        query = {**(query or {}), **({"site": site} if site else {})}
         if since is not None:
             query["first_seen"] = {"$gte": since}
+        if not self.target.uri:  # neosqlite counts a date range by reading every match into memory
+            return scan.count(self.db.db, query)
         return int(self.db["articles"].count_documents(query))
 
     def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False) -> list[dict[str, Any]]:
@@ -521,7 +595,7 @@ class ArticleStore:
 
     def page_htmls(self, ids: list[str]) -> dict[str, str]:
         """The stored HTML of the articles ``ids`` that have a page."""
-        pages = self.db["pages"].find({"_id": {"$in": ids}})
+        pages = self.db["pages"].find({"_id": {"$in": ids}}) if self.target.uri else scan.pages(self.db.db, ids)
         return {page["_id"]: gzip.decompress(bytes(page["html_gz"])).decode("utf-8") for page in pages}
 
     def replace_revised(self, revisions: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:

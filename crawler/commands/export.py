@@ -1,0 +1,113 @@
+"""``scrapy export``: stored articles of every run, newest published first, as JSON lines, CSV or
+Parquet, to a file or stdout, streamed from one cursor (flat memory whatever the store's size).
+
+Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
+inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
+HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
+terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from scrapy.exceptions import UsageError
+
+from crawler.export.options import add_query_options, query_from
+from crawler.export.progress import Progress
+from crawler.export.records import SIGNATURE_FIELDS, with_pages
+from crawler.export.writers import FORMATS, ExportWriter, open_writer, parquet_available
+from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
+from crawler.store_command import StoreCommand
+
+BATCH = 200  # articles read, converted and written at a time (about 100 KB of memory each while converted)
+
+
+class Command(StoreCommand):
+    def short_desc(self) -> str:
+        return "Export stored articles (every run's) as JSON lines, CSV or Parquet, newest first"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_query_options(parser)
+        parser.add_argument("--until", help="published on or before this day (YYYY-MM-DD) or ISO 8601 time")
+        parser.add_argument("--story-originals-only", action="store_true",
+                            help="only the original of each story (no near copies)")
+        parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default jsonl)")
+        parser.add_argument("-o", "--output", default="-", metavar="FILE", help="output file, - for stdout (default)")
+        parser.add_argument("--with-html", action="store_true",
+                            help="add each article's stored page (html) and its minhash and lsh_bands")
+
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().check(args, opts)
+        self.query = query_from(opts)
+        if opts.format == "parquet" and not parquet_available():
+            raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        store = self.open_store()
+        if store is None:
+            return
+        try:
+            with _output(opts.output) as out:
+                count = self._export(store, open_writer(opts.format, out, opts.with_html), opts.with_html)
+        except BrokenPipeError:
+            _silence_stdout()  # the reader (``| head``) has all it wanted
+            return
+        except STORE_ERRORS as exc:  # the store or the output failed (OSError): no partial FILE is left as if complete
+            sys.stderr.write(f"The export stopped: {describe_error(exc)}\n")
+            self.exitcode = 1
+            return
+        finally:
+            store.close()
+        if opts.output != "-" or not count:
+            sys.stderr.write(f"{count} articles exported{'' if opts.output == '-' else ' to ' + opts.output}\n")
+
+    def _export(self, store: ArticleStore, writer: ExportWriter, with_html: bool) -> int:
+        query = self.query.filter()
+        progress = Progress(sys.stderr, store.count_articles(query=query)) if sys.stderr.isatty() else None
+        count = 0
+        hidden = () if with_html else SIGNATURE_FIELDS
+        for batch in store.stream_articles(query, exclude=hidden, batch=BATCH):
+            docs = with_pages(batch, store.page_htmls([d["_id"] for d in batch])) if with_html else batch
+            writer.write(docs)
+            count += len(docs)
+            if progress is not None:
+                progress.advance(len(docs))
+        writer.close()
+        if progress is not None:
+            progress.finish()
+        for column, values in getattr(writer, "emptied", {}).items():
+            sys.stderr.write(f"{values} values of {column} do not fit its Parquet type: written as null "
+                             "(the JSON lines export has them)\n")
+        return count
+
+
+@contextmanager
+def _output(path: str) -> Iterator[BinaryIO]:
+    """stdout for ``-``; else ``path``, written as ``path.part`` and renamed once complete."""
+    if path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    part = target.with_name(target.name + ".part")
+    try:
+        with part.open("wb") as handle:
+            yield handle
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -1,0 +1,200 @@
+"""The date printed in an article's header: the byline or dateline next to its headline.
+
+A page with no date rules for it (no JSON-LD, no meta, no site selector) still prints its date beside
+the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a category and "2025-nji ýylyň
+14-nji marty" above it. This reads that neighbourhood only, never the whole page, so a teaser's or a
+sidebar's date cannot stand in for the article's: the short texts just above the headline in its
+header block, then the short texts after it until the body begins (a long paragraph, or a second
+long text after a lead). Text in navigation, forms, photo captions and blocks classed as teasers,
+related or latest news or sidebars is not read; a ``<time datetime>`` is read by its attribute first.
+
+:func:`drop_chrome` takes the same blocks (and asides and footers outside the article) out of a
+tree before a whole-page date search (htmldate), which then cannot take another page's date.
+
+Pure: lxml trees in, a datetime out; no Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import islice
+
+from lxml.html import HtmlElement
+
+__all__ = ["drop_chrome", "header_date"]
+
+# The article's headline, not a logo's <h1>: the first of these that matches.
+HEADLINES = ("(//article//h1)[1]", "(//main//h1)[1]", "(//*[@itemprop='headline'][not(self::meta)])[1]", "(//h1)[1]")
+# Never read for a date. An <aside> or a <footer> can hold the article's own date line, so the header
+# reads them; drop_chrome drops them only outside the article.
+SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
+                     "figcaption", "textarea"})
+OUTSIDE_ARTICLE = frozenset({"aside", "footer"})
+HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
+HEADER_BLOCK_LEVELS = 3
+BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, category, date); more is a list
+SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are about the news, not the article
+PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
+LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
+LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
+# Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
+# page builders wrap everything in widgets, and a date line often shares a block with the share bar.
+TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-?read|sidebar|ticker", re.IGNORECASE)
+
+Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime, the date's raw string)
+MAX_ELEMENTS_AFTER = 400  # elements looked at past the headline (a mega-menu can follow it)
+
+
+def header_date(root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
+    """(UTC datetime, raw string) of the date printed beside the headline, or None.
+
+    ``parse`` reads one text: a ``<time datetime>`` value, or a run of short texts with a date in it.
+    """
+    headline = next((found[0] for xpath in HEADLINES if (found := root.xpath(xpath))), None)
+    if not isinstance(headline, HtmlElement):
+        return None
+    for text in (*_before(headline), *_after(headline)):
+        found = parse(text)
+        if found is not None:
+            return found
+    return None
+
+
+def _skipped(node: HtmlElement | None, above: set[HtmlElement]) -> bool:
+    """Whether ``node`` lies in page chrome. Blocks that hold the headline (``above``: a page-wide
+    ``<form>``, a ``has-sidebar`` wrapper) are not chrome, so the walk up stops at them."""
+    while node is not None and node not in above:
+        if isinstance(node.tag, str) and node.tag.lower() in SKIPPED:
+            return True
+        if TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _texts(node: HtmlElement) -> Iterator[str]:
+    """A ``<time datetime>``'s value, then the element's own text, stripped."""
+    if isinstance(node.tag, str) and node.tag.lower() == "time" and node.get("datetime"):
+        yield node.get("datetime", "").strip()
+    if node.text and node.text.strip():
+        yield node.text.strip()
+
+
+def _before(headline: HtmlElement) -> list[str]:
+    """The short texts just before the headline, as one text: its preceding siblings, then its parent's,
+    a few levels up but never out of its ``<article>``/``<main>``, stopping at a long text."""
+    above = set(headline.iterancestors())
+    texts: list[str] = []  # nearest first
+    node = headline
+    budget = HEADER_BLOCK_CHARS
+    for _ in range(HEADER_BLOCK_LEVELS):
+        for sibling in node.itersiblings(preceding=True):
+            if not isinstance(sibling.tag, str) or _skipped(sibling, above):
+                continue
+            text = _bounded(_subtree_texts(sibling, above), budget)
+            if text is None:  # a teaser list or a lead: the header is after it
+                return [" ".join(texts[::-1])] if texts else []
+            if text:
+                texts.append(text)
+                budget -= len(text)
+            if len(texts) > BLOCKS_BEFORE:  # a list of teasers, not a header: none of them is the article's
+                return []
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html", "article", "main"):
+            break
+        if parent.text and parent.text.strip():
+            texts.append(parent.text.strip())
+        node = parent
+    return [" ".join(texts[::-1])] if texts else []
+
+
+def _bounded(texts: Iterator[str], budget: int) -> str | None:
+    """The texts joined, or None as soon as they pass ``budget`` characters (read no further)."""
+    kept: list[str] = []
+    for text in texts:
+        budget -= len(text) + 1
+        if budget < 0:
+            return None
+        kept.append(text)
+    return " ".join(kept)
+
+
+def _subtree_texts(node: HtmlElement, above: set[HtmlElement]) -> Iterator[str]:
+    """The texts of ``node`` and its descendants outside chrome, then its tail, in document order."""
+    for element in node.iter():
+        if not isinstance(element.tag, str) or _skipped(element, above):
+            continue
+        yield from _texts(element)
+        if element is not node and element.tail and element.tail.strip():
+            yield element.tail.strip()
+    if node.tail and node.tail.strip():
+        yield node.tail.strip()
+
+
+def _after(headline: HtmlElement) -> Iterator[str]:
+    """Runs of short texts after the headline, in document order, until the body has begun: a long
+    paragraph (``<p>``), or a second long text of any kind (a lead, then the body)."""
+    long_texts = 0
+    window: list[str] = []
+    for text, element in _following(headline):
+        if _is_paragraph(element):
+            break
+        if len(text) <= SHORT_TEXT_CHARS:
+            window.append(text)
+            continue
+        long_texts += 1
+        if window:
+            yield " ".join(window)
+            window = []
+        if long_texts >= LONG_TEXTS_AFTER:
+            return
+    if window:
+        yield " ".join(window)
+
+
+def _is_paragraph(element: HtmlElement) -> bool:
+    """Whether ``element`` is a body paragraph: a ``<p>`` that is no lead, longer than a byline."""
+    return (element.tag == "p" and len(element.text_content()) > PARAGRAPH_CHARS
+            and not LEAD_CLASS.search(element.get("class") or ""))
+
+
+def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
+    """(text, the element it is in) after the headline ends, in document order, outside page chrome."""
+    parent = headline.getparent()
+    if headline.tail and headline.tail.strip() and parent is not None:
+        yield headline.tail.strip(), parent
+    above = set(headline.iterancestors())
+    for node in islice(_elements_after(headline), MAX_ELEMENTS_AFTER):
+        if not isinstance(node.tag, str):
+            continue
+        if not _skipped(node, above):
+            yield from ((text, node) for text in _texts(node))
+        parent = node.getparent()
+        if node.tail and node.tail.strip() and parent is not None and not _skipped(parent, above):
+            yield node.tail.strip(), parent
+
+
+def _elements_after(headline: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after the headline ends, in document order, lazily (XPath's ``following::*``)."""
+    node: HtmlElement | None = headline
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter()
+        node = node.getparent()
+
+
+def drop_chrome(root: HtmlElement) -> HtmlElement:
+    """``root`` without its navigation, asides, footers and teaser blocks (in place): what a date
+    search may read when the header has no date. A block that holds the headline, an ``<article>``
+    or ``<main>`` is the page's own, whatever its class says (a ``has-sidebar`` wrapper)."""
+    for node in list(root.iter()):
+        if not isinstance(node.tag, str) or node.tag in ("html", "head", "body") or node.getparent() is None:
+            continue
+        chrome = (node.tag in SKIPPED or TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}")
+                  or (node.tag in OUTSIDE_ARTICLE and not node.xpath("boolean(ancestor::article | ancestor::main)")))
+        if chrome and node.tag not in ("script", "style") and not node.xpath(
+                "boolean(descendant::h1 | descendant::article | descendant::main)"):
+            node.drop_tree()  # keeps the tail: text after the block is not the block's
+    return root

@@ -1,0 +1,143 @@
+"""Sites crawled by child processes, at most N at once, handed out one at a time.
+
+Each site is one real ``scrapy crawl`` child (its own reactor, log, stats, site lease and store
+connection); a slot freed by a finished site takes the next waiting one, so a slow site holds one
+slot, not a share of the sites. Every line a child prints is passed on prefixed with ``[site] ``
+(stdout to stdout; stderr, where Scrapy logs, to stderr or to ``log_path``). Children run in sessions of
+their own: a terminal's Ctrl-C reaches only this process, which passes each SIGINT/SIGTERM it gets on
+to the running children as one SIGTERM (the first asks them to stop gracefully, a second to stop at
+once, as ``scrapy crawl`` reads them) and starts no further site.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO, Any, TextIO
+
+NOT_STARTED = 1  # a site left waiting when the run was stopped did not run: failed, as ``scrapy crawl`` says
+_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class SiteJob:
+    """One site and the command that crawls it."""
+
+    site: str
+    command: Sequence[str]
+
+
+@dataclass
+class SiteResult:
+    """How one site's child ended: exit code (``NOT_STARTED`` if it never ran) and wall seconds."""
+
+    site: str
+    code: int = NOT_STARTED
+    seconds: float = 0.0
+    started: bool = False
+
+
+class _Output:
+    """Children's lines, each written whole with its site's prefix (one lock for all writers)."""
+
+    def __init__(self, out: TextIO, err: TextIO | IO[str]) -> None:
+        self.out, self.err = out, err
+        self.lock = threading.Lock()
+
+    def pump(self, site: str, pipe: IO[str], stream: TextIO | IO[str]) -> None:
+        for line in pipe:
+            with self.lock:
+                stream.write(f"[{site}] {line if line.endswith(chr(10)) else line + chr(10)}")
+                stream.flush()
+        pipe.close()
+
+
+class SitePool:
+    """Runs ``jobs`` with at most ``processes`` children at once; :meth:`run` returns one result per job."""
+
+    def __init__(self, jobs: Sequence[SiteJob], processes: int, log_path: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.jobs = list(jobs)
+        self.processes = max(1, processes)
+        self.env = env
+        self.log_path = log_path
+        self.signals_seen = 0
+        self._running: dict[str, tuple[subprocess.Popen[str], float, list[threading.Thread]]] = {}
+
+    def run(self) -> list[SiteResult]:
+        """Crawl every site (unless stopped by a signal); children's lines are passed on as they come."""
+        results = {job.site: SiteResult(job.site) for job in self.jobs}
+        log = open(self.log_path, "a", encoding="utf-8") if self.log_path else None  # noqa: SIM115 (closed below)
+        output = _Output(sys.stdout, log or sys.stderr)
+        previous = self._install_handlers()
+        try:
+            waiting = deque(self.jobs)
+            while waiting or self._running:
+                while waiting and len(self._running) < self.processes and not self.signals_seen:
+                    self._start(waiting.popleft(), output, results)
+                if self.signals_seen:
+                    waiting.clear()
+                self._reap(results)
+                time.sleep(_POLL_SECONDS)
+        finally:
+            self._restore_handlers(previous)
+            if log is not None:
+                log.close()
+        return [results[job.site] for job in self.jobs]
+
+    def _start(self, job: SiteJob, output: _Output, results: dict[str, SiteResult]) -> None:
+        child = subprocess.Popen(list(job.command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+                                 env=self.env, start_new_session=True, bufsize=1)
+        assert child.stdout is not None and child.stderr is not None
+        pumps = [threading.Thread(target=output.pump, args=(job.site, child.stdout, output.out), daemon=True),
+                 threading.Thread(target=output.pump, args=(job.site, child.stderr, output.err), daemon=True)]
+        for pump in pumps:
+            pump.start()
+        self._running[job.site] = (child, time.monotonic(), pumps)
+        results[job.site].started = True
+
+    def _reap(self, results: dict[str, SiteResult]) -> None:
+        for site, (child, started, pumps) in list(self._running.items()):
+            code = child.poll()
+            if code is None:
+                continue
+            for pump in pumps:
+                pump.join()  # the child's last lines are out before its result counts
+            results[site].code = code if code >= 0 else NOT_STARTED  # killed by a signal: failed
+            results[site].seconds = time.monotonic() - started
+            del self._running[site]
+
+    def _forward(self, signum: int, frame: FrameType | None) -> None:
+        self.signals_seen += 1
+        for child, _, _ in list(self._running.values()):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    def _install_handlers(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.getsignal(signum)
+            signal.signal(signum, self._forward)
+        return previous
+
+    def _restore_handlers(self, previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity, not the machine's total)."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        return os.process_cpu_count() or 1
+    return len(os.sched_getaffinity(0)) or 1

@@ -1,0 +1,170 @@
+"""``scrapy crawlall --processes N``: sites crawled by parallel ``scrapy crawl`` children (or, with one
+process, in one), one summary and the worst exit code; SIGTERM to the parent stops the children."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.commands.crawlall import Row, summary, worst
+from crawler.storage.lease import Lease, acquire, holder
+from crawler.storage.store import ArticleStore, StoreTarget
+from tests.conftest import free_port
+from tests.crawling import FAST, ROOT, site_held
+from tests.replica.server import serve
+from tests.replicas import REPLICAS, expected_articles
+
+SETTINGS = [part for setting in FAST for part in ("-s", setting)]
+
+
+@pytest.mark.parametrize(("codes", "merged"), [
+    ([], 0), ([0, 0], 0), ([0, 75], 75), ([75, 3], 3), ([3, 2], 2), ([75, 1], 1), ([1, 75, 0], 1),
+    ([2, 1, 3], 1), ([0, -9], -9), ([75, 137], 137),
+])
+def test_the_worst_exit_code_wins_and_a_skipped_site_masks_no_failure(codes: list[int], merged: int) -> None:
+    assert worst(codes) == merged
+
+
+def test_summary_has_a_line_per_site_and_a_total() -> None:
+    rows = [Row("asiaplus", 0, 4, 22, 9.44), Row("kaktus", 1, 0, 32, 7.6), Row("avesta", 75, 0, 0, 0.2)]
+    assert summary(rows, 12.0).splitlines() == [
+        "site     exit articles requests  seconds",
+        "asiaplus    0        4       22      9.4",
+        "kaktus      1        0       32      7.6",
+        "avesta     75        0        0      0.2",
+        "total       1        4       54     12.0",
+    ]
+
+
+def crawlall(*args: str, data_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "scrapy", "crawlall", *args, *SETTINGS], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env={"DATA_DIR": str(data_dir), "PATH": ""})
+
+
+def stored_urls(data_dir: Path, site: str) -> Counter[str]:
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data_dir)))
+    try:
+        return Counter(doc["url"] for doc in store.db["articles"].find({"site": site}, {"url": 1}))
+    finally:
+        store.close()
+
+
+def summary_rows(stdout: str) -> dict[str, list[str]]:
+    lines = stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.split()[:2] == ["site", "exit"])
+    return {line.split()[0]: line.split()[1:] for line in lines[start + 1:]}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("processes", ["2", "1"])
+def test_crawlall_stores_each_article_once_and_exits_with_the_worst_code(tmp_path: Path, processes: str) -> None:
+    dead = free_port()  # nothing listens: every request of kaktus is refused, its run fails
+    env = {"DATA_DIR": str(tmp_path)}
+    with serve(REPLICAS / "asiaplus") as asiaplus, serve(REPLICAS / "khovar") as khovar, site_held("avesta", env):
+        child = crawlall("--processes", processes, "--sites", "asiaplus,khovar,kaktus,avesta",
+                         "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}",
+                         "--base-url", f"kaktus=http://127.0.0.1:{dead}", data_dir=tmp_path)
+        stdout, stderr = child.communicate(timeout=180)
+    assert child.returncode == 1, stderr[-3000:]  # kaktus failed; avesta's 75 (held) does not mask it
+    rows = summary_rows(stdout)
+    assert {site: row[:2] for site, row in rows.items()} == {
+        "asiaplus": ["0", "4"], "khovar": ["0", "3"], "kaktus": ["1", "0"], "avesta": ["75", "0"],
+        "total": ["1", "7"]}
+    assert int(rows["kaktus"][2]) > 0 and int(rows["asiaplus"][2]) > 0  # requests were made and counted
+    for site in ("asiaplus", "khovar"):
+        urls = stored_urls(tmp_path, site)
+        assert set(urls) == set(expected_articles(site)) and set(urls.values()) == {1}, urls
+    closed = [line for line in stderr.splitlines() if "Spider closed" in line]
+    assert len(closed) == 4
+    if processes == "2":  # each child's lines carry its site; two sites ran at once
+        assert Counter(line.split()[0] for line in closed) == Counter(
+            f"[{site}]" for site in ("asiaplus", "khovar", "kaktus", "avesta"))
+        lines = stderr.splitlines()
+        first_close = next(k for k, line in enumerate(lines) if "Spider closed" in line)
+        assert len({line.split()[0] for line in lines[:first_close] if line.startswith("[")}) >= 2
+
+
+@pytest.mark.e2e
+def test_two_held_sites_exit_75_and_their_lines_go_to_the_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "crawlall.log"
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
+    try:  # each site held by a run of its own (holders differ, as runs' do)
+        assert all(acquire(store, Lease(site, f"another-host:1:{site}", 120)) for site in ("avesta", "khovar"))
+        child = crawlall("--processes", "2", "--sites", "avesta,khovar", "--logfile", str(log), data_dir=tmp_path)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        store.close()
+    assert child.returncode == 75, log.read_text(encoding="utf-8")[-3000:]  # skipped, not healthy
+    assert {site: row[0] for site, row in summary_rows(stdout).items()} == {"avesta": "75", "khovar": "75",
+                                                                           "total": "75"}
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for site in ("avesta", "khovar"):
+        assert any(line.startswith(f"[{site}] ") and "Spider closed (site_locked)" in line for line in lines)
+    assert "Spider closed" not in stderr  # the children's log went to the file
+
+
+def processes_with(data_dir: Path) -> list[int]:
+    """Processes (other than ours) whose environment points at ``data_dir``: the crawl's children."""
+    needle = f"DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.e2e
+def test_sigterm_to_the_parent_stops_the_children_gracefully(tmp_path: Path) -> None:
+    with serve(REPLICAS / "asiaplus", delay=0.5) as asiaplus, serve(REPLICAS / "khovar", delay=0.5) as khovar:
+        child = crawlall("--processes", "2", "--sites", "asiaplus,khovar,kaktus",
+                         "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}", data_dir=tmp_path)
+        deadline = time.monotonic() + 90
+        while not (asiaplus.requests and khovar.requests) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.1)
+        assert asiaplus.requests and khovar.requests, "the children did not start crawling"  # type: ignore[attr-defined]
+        children = [pid for pid in processes_with(tmp_path) if pid != child.pid]
+        assert len(children) >= 2
+        child.send_signal(signal.SIGTERM)
+        stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 1  # stopped runs end as failed, whatever they had stored
+    for site in ("asiaplus", "khovar"):
+        assert any(line.startswith(f"[{site}] ") and "shutting down gracefully" in line
+                   for line in stderr.splitlines()), stderr[-3000:]
+        assert any(line.startswith(f"[{site}] ") and "Spider closed (shutdown)" in line
+                   for line in stderr.splitlines()), stderr[-3000:]
+    assert summary_rows(stdout)["kaktus"] == ["1", "0", "0", "0.0"]  # never started
+    assert processes_with(tmp_path) == []  # no child left behind
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
+    try:  # each child released its site: the next run is not refused
+        assert holder(store, "asiaplus") is None and holder(store, "khovar") is None
+    finally:
+        store.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("args", "message"), [
+    (["--processes", "0"], "--processes must be 1 or more, got 0"),
+    (["--sites", "asiaplus", "--base-url", "khovar=http://127.0.0.1:1"], "'khovar' is not crawled in this run"),
+    (["--sites", "asiaplus", "--base-url", "asiaplus"], "--base-url takes SITE=URL"),
+    (["--sites", "asiaplus", "--base-url", "asiaplus=ftp://x"], "base_url must start with http://"),
+    (["--sites", "asiaplus,khovar", "--processes", "2", "-o", "x.jsonl"], "add --processes 1"),
+    (["--config", "nosuch.toml"], "nosuch.toml"),
+])
+def test_crawlall_refuses_bad_process_and_mirror_options(tmp_path: Path, args: list[str], message: str) -> None:
+    child = crawlall(*args, data_dir=tmp_path)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 2 and message in stderr, stderr[-2000:]

@@ -1,0 +1,301 @@
+"""``scrapy export`` and the filters of ``scrapy articles``, through the real commands, against the embedded
+store and a MongoDB server: articles written the way the crawl writes them (cleaned, then
+``ArticleStore.write_articles`` with their pages), read back in every format."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.cleaning import clean
+from crawler.items import ArticleItem
+from crawler.limits import RecordLimits
+from crawler.storage.config import to_document
+from crawler.storage.store import ArticleStore, StoreTarget
+from tests.crawling import ROOT, fresh_database
+
+pytestmark = pytest.mark.e2e  # the real scrapy command, and a MongoDB server for half of the cases
+
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
+DATE_FIELDS = ("published", "modified", "fetched_at", "first_seen", "last_checked", "gone_at")
+PAGE_MARKER = "raw-page-marker-7f3a"
+WATER = ("В Душанбе с 1 апреля повышаются тарифы на питьевую воду. Городское предприятие «Душанбеводоканал» "
+         "сообщило, что тариф для населения вырастет на 12 процентов. В компании объясняют решение ростом "
+         "цен на электроэнергию и реагенты для очистки воды. Жители левобережных районов жалуются на перебои "
+         "с подачей воды по вечерам, особенно в многоэтажных домах старой постройки.")
+
+
+def _item(n: int, *, site: str, language: str, published: datetime | None, title: str, body: str,
+          **extra: object) -> ArticleItem:
+    url = f"https://{site}.example/news/{n}"
+    return ArticleItem(url=url, urls=[url], site=site, fetched_at=datetime(2024, 3, 20, 6, 0, tzinfo=UTC),
+                       language=language, title=title, paragraphs=[p for p in body.split("\n") if p],
+                       published=published, **extra)  # type: ignore[arg-type]
+
+
+# Newest published first; "E" has no date (last). "D" is a near copy of "A" on another site, published
+# later: A stays its story's original.
+ARTICLES = {
+    "B": _item(2, site="asiaplus", language="tg", published=datetime(2024, 3, 12, 9, 30, tzinfo=UTC),
+               title="Сохтмони роҳи Душанбе–Бохтар",
+               body="Вазорати нақлиёт хабар дод, ки сохтмони қитъаи нави роҳ то охири сол ба анҷом мерасад.\n"
+                    "Дарозии қитъа 32 километр буда, арзиши он 410 миллион сомонӣ арзёбӣ шудааст.\n"
+                    "Мутахассисон мегӯянд, ки роҳи нав вақти сафарро қариб ним соат кам мекунад."),
+    "C": _item(3, site="kaktus", language="ky", published=datetime(2024, 3, 11, 14, 0, tzinfo=UTC),
+               title="Бишкекте жаңы мектеп ачылды",
+               body="Бишкектин Свердлов районунда 1200 орундуу жаңы мектеп ачылды.\n"
+                    "Мектепте заманбап лабораториялар жана спорт залы бар, деп билдирди мэрия.\n"
+                    "Шаардагы мектептердеги жыштык азаят, ата-энелер жаңылыкты кубаныч менен тосуп алышты."),
+    "D": _item(4, site="avesta", language="ru", published=datetime(2024, 3, 10, 12, 0, tzinfo=UTC),
+               title="Тарифы на воду в Душанбе вырастут", body=WATER + "\nИсточник: Asia-Plus.",
+               authors=["Редакция"], tags=["ЖКХ"]),
+    "A": _item(1, site="asiaplus", language="ru", published=datetime(2024, 3, 10, 8, 0, tzinfo=UTC),
+               title="В Душанбе подорожает вода", body=WATER,
+               authors=["Нигина Бахриева", "Аваз Юлдашев"], tags=["вода", "тарифы"],
+               images=[{"url": "https://asiaplus.example/img/water.jpg", "caption": "Кран", "credit": "Asia-Plus"},
+                       {"url": "https://asiaplus.example/img/tap.jpg", "caption": None, "credit": None}]),
+    "E": _item(5, site="asiaplus", language="kk", published=None, title="Алматыда қар жауды",
+               body="Алматыда түнде қалың қар жауып, қаладағы көлік қозғалысы қиындады.\n"
+                    "Коммуналдық қызметтер 300-ден астам техниканы көшеге шығарды.\n"
+                    "Синоптиктер аяз сенбіге дейін сақталатынын хабарлады."),
+}
+NEWEST_FIRST = ["B", "C", "D", "A", "E"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A store holding :data:`ARTICLES` and the environment that points a command at it."""
+
+    env: dict[str, str]
+    urls: dict[str, str]  # ARTICLES key -> url
+
+    def key(self, url: str) -> str:
+        return next(k for k, u in self.urls.items() if u == url)
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=self.env, text=True,
+                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    def export(self, *args: str) -> list[dict[str, object]]:
+        result = self.run("export", *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    def keys(self, *args: str) -> list[str]:
+        return [self.key(str(r["url"])) for r in self.export(*args)]
+
+
+def _write(target: StoreTarget, page_bytes: int) -> dict[str, str]:
+    store = ArticleStore.connect(target)
+    try:
+        urls = {}
+        for key in ["A", "B", "C", "E", "D"]:  # the copy after its original, as a crawl would find them
+            item, _ = clean(ARTICLES[key], RecordLimits())
+            doc, _ = to_document(item)
+            page = f"<html><body><p>{PAGE_MARKER} {key}</p>{'<p>x</p>' * (page_bytes // 8)}</body></html>"
+            counts = store.write_articles([doc], {doc["_id"]: page})
+            assert counts.inserted == 1, counts
+            urls[key] = doc["url"]
+        return urls
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module", params=["embedded", "mongo"])
+def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
+    """:data:`ARTICLES` in the embedded store of a fresh ``DATA_DIR``, or in a fresh MongoDB database (the
+    commands only read it: one store for the module)."""
+    env = {"PATH": "", "DATA_DIR": str(tmp_path_factory.mktemp("export") / "data")}
+    with ExitStack() as stack:
+        if request.param == "mongo":
+            mongo = stack.enter_context(fresh_database(request.getfixturevalue("mongo_uri")))
+            env |= {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+        target = StoreTarget(uri=env.get("MONGO_URI", ""), database=env.get("MONGO_DATABASE", "news"),
+                             data_dir=env["DATA_DIR"])
+        # Pages of 100 KB: the whole --with-html export is larger than a pipe's buffer.
+        yield Stored(env, _write(target, page_bytes=100_000))
+
+
+def test_jsonl_is_every_article_newest_first_with_iso_dates_and_no_page_or_signature(stored: Stored) -> None:
+    result = stored.run("export")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert PAGE_MARKER not in result.stdout
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [stored.key(str(r["url"])) for r in records] == NEWEST_FIRST
+    for record in records:
+        assert not {"minhash", "lsh_bands", "html", "raw_html"} & set(record)
+        for field in DATE_FIELDS:
+            value = record.get(field)
+            assert value is None or ISO_UTC.fullmatch(str(value)), (field, value)
+    by_key = {stored.key(str(r["url"])): r for r in records}
+    assert by_key["A"]["published"] == "2024-03-10T08:00:00+00:00"
+    assert by_key["A"]["authors"] == ["Нигина Бахриева", "Аваз Юлдашев"]
+    assert by_key["A"]["story_original"] is True and by_key["D"]["story_original"] is False
+    assert by_key["D"]["story_cluster"] == by_key["A"]["story_cluster"]
+    assert ISO_UTC.fullmatch(str(by_key["A"]["first_seen"]))
+
+
+def test_filters_by_site_language_dates_originals_and_words(stored: Stored) -> None:
+    assert stored.keys("--site", "asiaplus,kaktus") == ["B", "C", "A", "E"]
+    assert stored.keys("--language", "ru") == ["D", "A"]
+    assert stored.keys("--since", "2024-03-10T10:00:00Z", "--until", "2024-03-11") == ["C", "D"]  # the whole day
+    assert stored.keys("--since", "2024-03-10T13:30:00+05:00", "--until", "2024-03-10T12:00:00+00:00") == ["D"]
+    assert stored.keys("--story-originals-only") == ["B", "C", "A", "E"]
+    assert stored.keys("--search", "Душанбе") == ["B", "D", "A"]  # in the title or the body, any case
+    assert stored.keys("--search", "тарифы", "--site", "avesta") == ["D"]
+
+
+def test_with_html_adds_the_stored_page_and_the_signature(stored: Stored) -> None:
+    records = {stored.key(str(r["url"])): r for r in stored.export("--with-html", "--site", "asiaplus")}
+    assert f"{PAGE_MARKER} A" in str(records["A"]["html"])
+    assert isinstance(records["A"]["minhash"], list) and len(records["A"]["minhash"]) > 10
+    assert records["A"]["lsh_bands"]
+
+
+def test_csv_flattens_lists_and_never_prints_python_values(stored: Stored, tmp_path: Path) -> None:
+    out = tmp_path / "articles.csv"
+    result = stored.run("export", "--format", "csv", "-o", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "5 articles exported" in result.stderr
+    assert not list(tmp_path.glob("*.part"))
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [stored.key(row["url"]) for row in rows] == NEWEST_FIRST
+    a = next(row for row in rows if row["url"] == stored.urls["A"])
+    assert a["authors"] == "Нигина Бахриева; Аваз Юлдашев" and a["tags"] == "вода; тарифы"
+    assert a["images"] == "https://asiaplus.example/img/water.jpg; https://asiaplus.example/img/tap.jpg"
+    assert a["published"] == "2024-03-10T08:00:00+00:00" and a["story_original"] == "true"
+    assert a["revision_count"] == "0" and a["body"].startswith("В Душанбе с 1 апреля")
+    assert not {"minhash", "lsh_bands", "html", "paragraphs"} & set(a)
+    assert next(row for row in rows if row["url"] == stored.urls["E"])["published"] == ""
+    for python_value in ("['", "{'", "datetime.", "None", "False", "True"):
+        assert python_value not in text
+
+
+def test_parquet_has_typed_columns(stored: Stored, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "articles.parquet"
+    result = stored.run("export", "--format", "parquet", "-o", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pq.read_table(out)
+    schema = table.schema
+    assert schema.field("published").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("first_seen").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("authors").type == pa.list_(pa.string())
+    assert schema.field("images").type.value_type == pa.struct([("url", pa.string()), ("caption", pa.string()),
+                                                                 ("credit", pa.string())])
+    assert schema.field("story_original").type == pa.bool_()
+    assert "minhash" not in schema.names and "html" not in schema.names
+    rows = table.to_pylist()
+    assert [stored.key(row["url"]) for row in rows] == NEWEST_FIRST
+    a = next(row for row in rows if row["url"] == stored.urls["A"])
+    assert a["published"] == datetime(2024, 3, 10, 8, 0, tzinfo=UTC)
+    assert a["authors"] == ["Нигина Бахриева", "Аваз Юлдашев"]
+    assert a["images"][0] == {"url": "https://asiaplus.example/img/water.jpg", "caption": "Кран",
+                              "credit": "Asia-Plus"}
+    assert rows[-1]["published"] is None
+
+
+def test_export_into_a_closed_pipe_exits_quietly(stored: Stored) -> None:
+    head = shutil.which("head")
+    command = f"'{sys.executable}' -m scrapy export --with-html | '{head}' -c 100 >/dev/null; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["/bin/bash", "-c", command], cwd=ROOT, env=stored.env, text=True,
+                            capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(stored: Stored, tmp_path: Path) -> None:
+    if "MONGO_URI" in stored.env:
+        pytest.skip("the bar does not depend on the store: once is enough")
+    terminal, stderr = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "scrapy", "export", "-o", str(tmp_path / "a.jsonl")],
+                                cwd=ROOT, env=stored.env, stdout=subprocess.PIPE, stderr=stderr, timeout=120,
+                                stdin=subprocess.DEVNULL)
+    finally:
+        os.close(stderr)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once everything written to the terminal has been read
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    os.close(terminal)
+    assert result.returncode == 0, shown[-2000:]
+    assert "5/5 articles" in shown.decode() and "[" + "#" * 30 + "]" in shown.decode()
+    piped = stored.run("export", "-o", str(tmp_path / "b.jsonl"))
+    assert piped.stderr == f"5 articles exported to {tmp_path / 'b.jsonl'}\n"
+
+
+def test_bad_options_are_usage_errors(stored: Stored) -> None:
+    if "MONGO_URI" in stored.env:
+        pytest.skip("options are checked before the store is opened: once is enough")
+    for args, message in ((["export", "--since", "last-week"], "--since must be a date"),
+                          (["export", "--format", "xml"], "invalid choice: 'xml'"),
+                          (["export", "--bogus"], "unknown option --bogus"),
+                          (["articles", "--bogus"], "unknown option --bogus"),
+                          (["articles", "--search"], "expected one argument")):
+        result = stored.run(*args)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
+
+
+def test_parquet_without_pyarrow_names_the_extra(stored: Stored) -> None:
+    if "MONGO_URI" in stored.env:
+        pytest.skip("checked before the store is opened: once is enough")
+    # The real command in an interpreter where pyarrow cannot be imported (as without the parquet extra).
+    code = "import sys; sys.modules['pyarrow'] = None; from scrapy.cmdline import execute; execute()"
+    result = subprocess.run([sys.executable, "-c", code, "export", "--format", "parquet"], cwd=ROOT,
+                            env=stored.env, text=True, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "pip install '.[parquet]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_articles_filters_and_json_dates(stored: Stored) -> None:
+    listed = stored.run("articles", "--json", "--language", "ru")
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    records = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [stored.key(r["url"]) for r in records] == ["D", "A"]
+    assert all(ISO_UTC.fullmatch(r["fetched_at"]) and ISO_UTC.fullmatch(r["published"]) for r in records)
+    assert not {"minhash", "lsh_bands"} & set(records[0])
+    summary = stored.run("articles", "--since", "2024-03-11", "--search", "мектеп")
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    assert summary.stdout.startswith("1 articles in ")
+    assert stored.urls["C"] in summary.stdout and stored.urls["B"] not in summary.stdout
+
+
+def test_indexes_for_analysts_exist(stored: Stored) -> None:
+    if "MONGO_URI" not in stored.env:
+        import sqlite3
+
+        connection = sqlite3.connect(Path(stored.env["DATA_DIR"]) / "news.db")
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        connection.close()
+        assert {"articles_title_fts", "articles_body_fts"} <= names  # the text index's FTS5 tables
+        assert any("language" in n and "published" in n for n in names) and any("first_seen" in n for n in names)
+        return
+    import pymongo
+
+    client: pymongo.MongoClient = pymongo.MongoClient(stored.env["MONGO_URI"])  # type: ignore[type-arg]
+    try:
+        keys = [[k for k, _ in spec["key"]] for spec in
+                client[stored.env["MONGO_DATABASE"]]["articles"].index_information().values()]
+    finally:
+        client.close()
+    assert ["language", "published"] in keys and ["first_seen"] in keys
+
