@@ -197,7 +197,8 @@ def page_authors(page: PageView) -> Found:
         return None
 
     return _first_found(
-        lambda: found(_jsonld_authors(page, site_names), "jsonld", set()),
+        lambda: found(_jsonld_authors(page, site_names), "jsonld",
+                      site_name_keys(declared_site_names(page, structured=False), "")),
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
@@ -215,7 +216,8 @@ def _labelled_meta(page: PageView) -> Iterator[str]:
 
 def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
     """Names of the article's JSON-LD authors that are people: an Organization author is the site; an
-    untyped one named as the site is too, but a Person keeps a name its own newsletter goes by."""
+    untyped one named as the site is too, but a Person keeps a name its own newsletter goes by (only
+    the configured names and ``og:site_name`` are the site's then)."""
     value = page.data.article.get("author")
     for item in value if isinstance(value, list) else [value]:
         item = page.data.resolve(item)

@@ -27,9 +27,12 @@ class PageView(Protocol):
     def site_values(self, field: str) -> list[str]: ...
 
 
-def declared_site_names(page: PageView) -> list[str]:
-    """The names the site goes by: configured, and declared (``og:site_name``, the JSON-LD publisher or website)."""
+def declared_site_names(page: PageView, structured: bool = True) -> list[str]:
+    """The names the site goes by: configured, and declared (``og:site_name``, and unless ``structured`` is
+    false the JSON-LD publisher or website)."""
     declared = [page.data.first_meta("og:site_name") or "", page.data.first_meta("application-name") or ""]
+    if not structured:
+        return [*(page.site.site_names if page.site else ()), *declared]
     nodes = [page.data.resolve(page.data.article.get("publisher")), *page.data.nodes.values()]
     # A personal site's publisher is its author ("@type": ["Person", "Organization"]): not a site name.
     declared += [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
