@@ -174,8 +174,14 @@ _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=auth
             ".author")
 _LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
-_BY_WORDS = "by|By|BY|Автор|автор|Авторы|Муаллиф|Muallif|Awtor|Written by|Posted by|Article by|Author|Authors"
-_BY_LINE = f"(//body//text()[re:test(., '^\\s*({_BY_WORDS})([\\s:]|$)')])[position() <= 5]"
+_BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
+             "Article by", "Author", "Authors")
+# Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
+# node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
+_FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
+_FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
+_BY_LINE = f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]"
+_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
 
 
 def page_authors(page: PageView) -> Found:
@@ -233,7 +239,7 @@ def _byline(page: PageView) -> Iterator[str]:
     """Byline texts in the order they are trusted: byline elements, "By …" lines (with the element
     holding the name when "By" stands alone), then elements that merely mention an author."""
     yield from _byline_elements(page, _BYLINES)
-    for text in page.sel.root.xpath(_BY_LINE, namespaces={"re": "http://exslt.org/regular-expressions"}):
+    for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS:  # "By using this site you agree …"
             continue
