@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.structured import names, strings
-from crawler.extract.titles import site_name_keys
+from crawler.extract.titles import site_name_keys, spaced_text
 from crawler.text import normalize_text
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -63,21 +63,10 @@ _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
 
 def byline_text(node: HtmlElement) -> str:
     """A byline element's text, with a line break where a block child or ``<br>`` breaks it."""
-    parts: list[str] = []
-    for element in node.iter():
-        if element is not node and isinstance(element.tag, str) and element.tag in _BLOCKS:
-            parts.append("\n")
-        if isinstance(element.tag, str) and element.tag not in _NOT_SHOWN:
-            parts.append(element.text or "")
-        if element is not node:
-            parts.append(element.tail or "")
-        if sum(map(len, parts)) > MAX_BYLINE_CHARS * 3:
-            break
-    return "".join(parts)
+    return spaced_text(node, _BLOCKS, "\n", MAX_BYLINE_CHARS * 3)
 
 
 _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
 
 
 def names_in(byline: str, strict: bool = False) -> list[str]:

@@ -39,6 +39,8 @@ _LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
 _WORD = re.compile(r"\w+")
 _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
 _BREAKS = frozenset({"br", "div", "p"})
+MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
+MAX_TITLE_CHARS = 1_000  # a candidate is read this far: a headline can be megabytes of JSON-LD
 MAX_H1 = 8  # headline elements weighed per page (a page can print one per teaser)
 
 
@@ -102,29 +104,33 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
 
 def _segments(title: str) -> set[str]:
     """Keys of every run of consecutive segments of a declared title ("A | B | C": A, A|B, B, ...)."""
-    parts = _SEPARATOR.split(title)
+    parts = _SEPARATOR.split(title)[:MAX_SEGMENTS]
     return {key(" ".join(parts[i:j])) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
 
 
 def shown_text(node: HtmlElement) -> str:
-    """The text of an element as shown: a ``<br>`` or a block child is a space, scripts are nothing."""
+    """The text of an element as shown: a ``<br>`` or a block child is a space, scripts are nothing;
+    read only to :data:`MAX_TITLE_CHARS` (an ``<h1>`` can hold a whole page)."""
+    return normalize_text(spaced_text(node, _BREAKS, " ", MAX_TITLE_CHARS))
+
+
+def spaced_text(node: HtmlElement, breaks: frozenset[str], space: str, max_chars: int) -> str:
+    """The text of ``node`` in document order, ``space`` where an element of ``breaks`` starts or ends,
+    scripts and styles left out; it stops just past ``max_chars``."""
     parts: list[str] = []
-
-    def walk(element: HtmlElement) -> None:
-        if element.tag in _NOT_SHOWN:
-            return
-        if element.tag in _BREAKS:
-            parts.append(" ")
-        parts.append(element.text or "")
-        for child in element:
-            if isinstance(child.tag, str):
-                walk(child)
-            parts.append(child.tail or "")
-        if element.tag in _BREAKS:
-            parts.append(" ")
-
-    walk(node)
-    return normalize_text("".join(parts))
+    size = 0
+    for text in node.xpath("(.//text())[position() <= $n]", n=max_chars):
+        parent = text.getparent()
+        tag = parent.tag if parent is not None and isinstance(parent.tag, str) else ""
+        if not text.is_tail and tag in _NOT_SHOWN:
+            continue
+        if tag in breaks:
+            parts.append(space)
+        parts.append(str(text))
+        size += len(text)
+        if size > max_chars:
+            break
+    return "".join(parts)
 
 
 def _plausible(text: str, names: set[str]) -> bool:
@@ -196,5 +202,6 @@ def page_title(page: PageView) -> Candidate | None:
     declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
                                                      page.data.first_meta("twitter:title")) if v]
     declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
-    chosen = choose_title(shown + declared, site_name_keys(declared_site_names(page), page.url))
+    candidates = [Candidate(c.text[:MAX_TITLE_CHARS], c.source, c.visible) for c in shown + declared]
+    chosen = choose_title(candidates, site_name_keys(declared_site_names(page), page.url))
     return chosen if chosen and chosen.text else None
