@@ -3,7 +3,9 @@
 ``python -m crawler.bench.extraction [--data DIR] [--sets aeb-dev,wcxb-dev]
 [--extractors ours,trafilatura,newspaper4k] [--limit N]`` prints, per set and
 extractor: pages, precision, recall, F1, exact-match accuracy, median and mean
-milliseconds per page, and for ours the share of correct publication days.
+milliseconds per page, for ours the share of correct publication days, and for
+extractors that give them title and author exact matches (on the pages whose truth
+has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
 checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.bench.scoring import Score
+from crawler.bench.scoring import Matches, Score
 
 DEFAULT_DATA = Path(os.environ.get("BENCHMARK_DATA") or
                     Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "article-extraction")
@@ -35,6 +37,12 @@ class Page:
     html: str
     body: str
     published: str | None
+    title: str | None = None
+    author: str | None = None  # several names joined as the page shows them
+
+
+# An extractor gives (body text, publication day) or (body, day, title, authors).
+Extractor = Callable[[Page], tuple[Any, ...]]
 
 
 def load_pages(folder: Path, limit: int | None = None) -> Iterator[Page]:
@@ -43,10 +51,11 @@ def load_pages(folder: Path, limit: int | None = None) -> Iterator[Page]:
         if limit is not None and n >= limit:
             return
         html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
-        yield Page(page_id, record.get("url", ""), html, record.get("articleBody", ""), record.get("datePublished"))
+        yield Page(page_id, record.get("url", ""), html, record.get("articleBody", ""), record.get("datePublished"),
+                   record.get("title"), record.get("author"))
 
 
-def ours(page: Page) -> tuple[str, str | None]:
+def ours(page: Page) -> tuple[str, str | None, str | None, list[str]]:
     from crawler.extract.article import extract_article
     from crawler.extract.cleanup import clean_paragraphs
     from crawler.sites import GENERIC
@@ -55,7 +64,7 @@ def ours(page: Page) -> tuple[str, str | None]:
     extraction = extract_article(page.html, page.url, GENERIC)
     paragraphs, _ = clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images])
     published = extraction.published.date().isoformat() if extraction.published else None
-    return "\n".join(paragraphs), published
+    return "\n".join(paragraphs), published, extraction.title, extraction.authors
 
 
 def trafilatura_default(page: Page) -> tuple[str, str | None]:
@@ -64,7 +73,7 @@ def trafilatura_default(page: Page) -> tuple[str, str | None]:
     return trafilatura.extract(page.html, url=page.url) or "", None
 
 
-def newspaper4k(page: Page) -> tuple[str, str | None]:
+def newspaper4k(page: Page) -> tuple[str, str | None, str | None, list[str]]:
     import newspaper
 
     config = newspaper.Config()
@@ -74,10 +83,10 @@ def newspaper4k(page: Page) -> tuple[str, str | None]:
     article.download(input_html=page.html)
     article.parse()
     published = article.publish_date.date().isoformat() if article.publish_date else None
-    return article.text or "", published
+    return article.text or "", published, article.title, list(article.authors)
 
 
-EXTRACTORS: dict[str, Callable[[Page], tuple[str, str | None]]] = {
+EXTRACTORS: dict[str, Extractor] = {
     "ours": ours, "trafilatura": trafilatura_default, "newspaper4k": newspaper4k,
 }
 
@@ -89,14 +98,20 @@ class Result:
     dates_right: int = 0
     dates_found: int = 0
     dates_total: int = 0
+    titles: Matches = field(default_factory=Matches)
+    authors: Matches = field(default_factory=Matches)
 
-    def add(self, page: Page, extractor: Callable[[Page], tuple[str, str | None]]) -> None:
+    def add(self, page: Page, extractor: Extractor) -> None:
         started = time.perf_counter()
         try:
-            text, published = extractor(page)
+            text, published, *meta = extractor(page)
         except Exception:  # a crashing extractor scores an empty prediction on that page
-            text, published = "", None
+            text, published, meta = "", None, [None, []]
         self.millis.append((time.perf_counter() - started) * 1000)
+        if meta and page.title:
+            self.titles.add(meta[0] or "", page.title)
+        if meta and page.author:
+            self.authors.add(", ".join(meta[1] or []), page.author, names=True)
         self.score.add(text, page.body)
         if page.published:
             self.dates_total += 1
@@ -110,6 +125,9 @@ class Result:
         if self.dates_total:
             row |= {"date_accuracy": self.dates_right / self.dates_total,
                     "date_coverage": self.dates_found / self.dates_total}
+        for name, matches in (("title", self.titles), ("author", self.authors)):
+            if matches.pages:
+                row |= {f"{name}_exact": matches.exact_share, f"{name}_f1": matches.f1, f"{name}_pages": matches.pages}
         return row
 
 
@@ -125,13 +143,16 @@ def run(data: Path, sets: list[str], extractors: list[str], limit: int | None) -
 
 def _format(results: dict[str, dict[str, Result]]) -> str:
     lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
-             f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8}"]
+             f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8} {'title':>6} {'author':>6}"]
     for name, by_extractor in results.items():
         for extractor, result in by_extractor.items():
             r = result.row()
-            dates = (f"{r['date_accuracy']:7.3f} {r['date_coverage']:8.3f}" if "date_accuracy" in r else "")
+            dates = (f"{r['date_accuracy']:7.3f} {r['date_coverage']:8.3f}" if "date_accuracy" in r else f"{'–':>16}")
+            meta = " ".join(f"{r[f'{k}_exact']:6.3f}" if f"{k}_exact" in r else f"{'–':>6}"
+                            for k in ("title", "author"))
             lines.append(f"{name:10} {extractor:12} {r['pages']:5d} {r['precision']:6.3f} {r['recall']:6.3f} "
-                         f"{r['f1']:6.3f} {r['accuracy']:6.3f} {r['median_ms']:7.1f} {r['mean_ms']:7.1f} {dates}")
+                         f"{r['f1']:6.3f} {r['accuracy']:6.3f} {r['median_ms']:7.1f} {r['mean_ms']:7.1f} "
+                         f"{dates} {meta}")
     return "\n".join(lines)
 
 

@@ -32,15 +32,16 @@ from parsel.csstranslator import css2xpath
 
 from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
+from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
-from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
-from crawler.extract.structured import LISTING_TYPES, Structured, names, read_structured, strings
+from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
+from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import find_visible_date
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import Generic, SiteConfig, site_rules
@@ -113,25 +114,9 @@ def _site_all(page: _Page, field: str) -> Found:
     return (values, "site") if values else None
 
 
-def _strip_site_name(title: str, site: SiteConfig | None) -> str:
-    if not site or not site.site_names:
-        return title
-    # (?<!\s): the match starts where a whitespace run does, not again at each of its spaces.
-    pattern = r"(?<!\s)\s*[-|–—»:]\s*(?:{})\s*$".format("|".join(map(re.escape, site.site_names)))
-    return re.sub(pattern, "", title, flags=re.IGNORECASE)
-
-
 def _title(page: _Page) -> Found:
-    found = _first(
-        lambda: _jsonld(page, "headline"),
-        lambda: _site_one(page, "title"),
-        lambda: _meta(page, "og:title", "twitter:title"),
-        lambda: (page.sel.css("h1 *::text, h1::text").get(), "generic"),
-        lambda: (page.sel.css("title::text").get(), "generic"),
-    )
-    if found is None:
-        return None
-    return _strip_site_name(normalize_text(found[0]), page.site), found[1]
+    found = page_title(page)
+    return (found.text, found.source) if found else None
 
 
 def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
@@ -266,22 +251,6 @@ def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     return _parse_date(found[0], tz, page.now), found[0], found[1]
 
 
-def _authors(page: _Page) -> Found:
-    jsonld = list(islice(names(page.data.article.get("author"), page.data), MAX_MATCHES))
-    found = _first(
-        lambda: (jsonld, "jsonld"),
-        lambda: _site_all(page, "authors"),
-        lambda: (page.data.all_meta("author"), "meta"),
-    )
-    if found is None:
-        return None
-    skip = {n.casefold() for n in page.site.site_names} if page.site else set()
-    people = (a for a in _unique(_author_name(x) for x in found[0]) if a and a.casefold() not in skip
-              and not is_not_a_person(a))
-    authors = list(islice(people, page.limits.list_items + 1))
-    return (authors, found[1]) if authors else None
-
-
 def _unique(values: Iterable[str]) -> Iterator[str]:
     """``values`` without repeats, lazily."""
     seen: set[str] = set()
@@ -289,15 +258,6 @@ def _unique(values: Iterable[str]) -> Iterator[str]:
         if value not in seen:
             seen.add(value)
             yield value
-
-
-# The label a byline is printed with, in the region's languages (Turkmen "Awtor").
-_BYLINE_LABEL = re.compile(r"^(?:by|author|автор|муаллиф|автору|авторы|muallif|awtor)\s*:?\s+", re.IGNORECASE)
-
-
-def _author_name(raw: str) -> str:
-    """A byline without its "By"/"Автор:"/"Awtor:" prefix."""
-    return _BYLINE_LABEL.sub("", normalize_text(raw))
 
 
 def _section(page: _Page) -> Found:
@@ -458,7 +418,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     lead = put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
                                        lambda: _meta(page, "og:description", "description", "twitter:description"),
                                        lambda: _jsonld(page, "description")), limits.text_chars))
-    authors = put("authors", _authors(page))
+    authors = put("authors", page_authors(page))
     section = put("section", _clipped(_section(page), limits.text_chars))
     tags = put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)

@@ -1,0 +1,261 @@
+"""Person names from a byline: "By A and B", "Автор: А и Б", "A, Staff Writer | Dec 3, 2025".
+
+A byline found anywhere (JSON-LD, meta, the page's byline element, a "By …" line) is cut where its
+names end (a date, a bar, "Updated …"), split into names ("A and B", "A, B", "A & B", "A и B",
+"A va B"), and each name kept only if it reads as a person's: no role ("Staff Writer",
+"корреспондент"), credential ("MD", "PhD"), organisation or site name, date, e-mail or URL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from crawler.extract.boilerplate import is_not_a_person
+from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
+from crawler.extract.structured import names, strings
+from crawler.extract.titles import site_name_keys, spaced_text
+from crawler.text import normalize_text
+
+Found = tuple[Any, str] | None  # (value, method) or nothing
+
+MAX_BYLINE_LINES = 6  # "About the author" / initials / the name: a byline's lines read for its names
+MAX_BYLINE_WORDS = 12  # a "By …" text longer than this is a sentence ("By using this site you agree …")
+MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragraph, not a byline
+
+# "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
+_PREFIX = re.compile(
+    r"^(?:(?:written|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
+    r"текст|матн|author(?:s)?|written)\b\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
+# Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
+_END = re.compile(
+    r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
+    r"обновлено|опубликовано)\b|\bon\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
+    r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b).*",
+    re.IGNORECASE | re.DOTALL,
+)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\bva\b|\bва\b|\bжана\b|\bжәне\b|\bwith\b)\s*", re.IGNORECASE)
+# Words that make a byline piece a role or an organisation rather than a person.
+_ROLE_WORDS = frozenset(" ".join((
+    """writer writers editor editors contributor contributors correspondent correspondents reporter reporters staff
+team desk newsroom columnist producer director manager officer founder ceo cto cfo president chief head
+senior associate assistant deputy executive specialist expert analyst consultant journalist author photographer
+photo photos video images image illustration illustrations graphics getty reuters ap afp agency press
+service services company inc llc ltd corp group media news blog magazine network association foundation
+clinic hospital university institute center centre department office marketing admin administrator
+корреспондент корреспонденты редактор редакция обозреватель журналист фотограф фото видео пресс-служба
+служба агентство мухбир муҳаррир хабарнигор сурат акс мухбири""",
+)).split())
+# Credentials printed after a name ("Jane Doe, MD", "John Roe, PhD, RD").
+_CREDENTIAL = re.compile(r"(?:[A-Z]{2,6}|Ph\.?\s?D\.?|M\.?D\.?|Jr\.?|Sr\.?|[A-Z][a-z]?[A-Z]{1,4})", re.ASCII)
+_GLUED_BY = re.compile(r"^By(?=[A-ZА-ЯЁ][a-zа-яё])")  # "By" and the name in adjacent elements: "ByDaryl Austin"
+_NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
+
+
+def byline_text(node: HtmlElement) -> str:
+    """A byline element's text, with a line break where a block child or ``<br>`` breaks it."""
+    return spaced_text(node, _BLOCKS, "\n", MAX_BYLINE_CHARS * 3)
+
+
+_BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
+
+
+def names_in(byline: str, strict: bool = False) -> list[str]:
+    """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out."""
+    lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
+        text = _END.sub("", _PREFIX.sub("", line.strip(" \"'“”«»"), count=1))[:MAX_BYLINE_CHARS]
+        found = list(_unique(_credited_names(_SPLIT.split(text), strict)))
+        if found:
+            return found
+    return []
+
+
+def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
+    """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
+    name = None
+    for piece in pieces:
+        piece = piece.strip()
+        if name and _CREDENTIAL.fullmatch(piece):
+            name += ", " + piece
+            continue
+        if name:
+            yield name
+        name = _clean_name(piece, strict)
+    if name:
+        yield name
+
+
+def _looks_like_a_name(words: list[str]) -> bool:
+    """Two or more capitalised words ("Anna Karimova", "Jan van der Berg"), not a phrase or a label."""
+    return (len(words) >= 2 and all(w[0].isupper() or w in _PARTICLES for w in words)
+            and not all(w.isupper() for w in words if len(w) > 1)
+            and not any(w.casefold() in _UI_WORDS for w in words))
+
+
+# Words of links and labels next to a byline ("Follow Sarah", "Full Bio", "Learn More", "Open Menu").
+_UI_WORDS = frozenset({"follow", "more", "menu", "bio", "share", "read", "view", "see", "learn", "open", "close",
+                       "subscribe", "about", "contact", "home", "posts", "all", "profile", "type", "role", "guide",
+                       "email", "print", "comments", "comment", "reply", "login", "sign"})
+
+
+_PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "della", "von", "bin", "ibn", "al", "la",
+                        "le", "y", "e", "dos", "das", "ter", "ten", "zu", "ugli", "qizi", "uly", "kyzy", "ogly"})
+
+
+def _clean_name(piece: str, strict: bool = False) -> str | None:
+    """A person's name from one piece of a byline, or None for a role, credential or organisation."""
+    name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
+    name = name if name.count("(") == name.count(")") else name.strip("()")
+    name = _GLUED_BY.sub("", name)
+    if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
+        return None
+    if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
+        return None
+    words = name.split()
+    if len(words) > 5 or len(name) > 60 or (strict and any(ch.isdigit() for ch in name)):
+        return None
+    if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
+        return None
+    if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words) and _looks_like_a_name(words)):
+        return None
+    return name
+
+
+def _unique(values: Iterable[str]) -> Iterator[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value.casefold() not in seen:
+            seen.add(value.casefold())
+            yield value
+
+
+def _compact(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def people(raw: Iterable[str], site_names: set[str], strict: bool = False) -> Iterator[str]:
+    """Person names from raw author values (each one name or a whole byline), each once, site names out;
+    ``strict`` (text read off the page) also asks for capitalised words."""
+    seen: set[str] = set()
+    for value in raw:
+        for name in names_in(value, strict):
+            if _compact(name) in site_names or name.casefold() in seen:
+                continue
+            seen.add(name.casefold())
+            yield name
+
+
+_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
+                "byl", "cxenseparse:author")
+# Byline elements, most specific first; one in a comment or the page footer is not the article's.
+_BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", ".byline", "[class*=byline]",
+            "[class*=author-name]", "[class*=author_name]", "[class*=authorName]", ".post-author", ".entry-author",
+            ".author")
+_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
+_OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
+_BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
+             "Article by", "Author", "Authors")
+# Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
+# node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
+_FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
+_FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
+_BY_LINE = f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]"
+_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+
+
+def page_authors(page: PageView) -> Found:
+    """Person names, each once, in page order: JSON-LD, site rules, meta, then the page's byline."""
+    # The names the site declares, not its host's: a personal site is named after its author.
+    site_names = site_name_keys(declared_site_names(page), "")
+
+    def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
+        authors = list(islice(people(raw, skip), page.limits.list_items + 1))
+        return (authors, method) if authors else None
+
+    def shown() -> Found:
+        # The first byline with a name is the article's (later ones are teasers' and author boxes');
+        # text read off the page is held to look like names.
+        for byline in _byline(page):
+            authors = list(islice(people([byline], site_names, strict=True), page.limits.list_items + 1))
+            if authors:
+                return authors, "generic"
+        return None
+
+    return _first_found(
+        lambda: found(_jsonld_authors(page, site_names), "jsonld",
+                      site_name_keys(declared_site_names(page, structured=False), "")),
+        lambda: found(page.site_values("authors"), "site"),
+        lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
+        lambda: found(_labelled_meta(page), "meta"),
+        shown,
+    )
+
+
+def _labelled_meta(page: PageView) -> Iterator[str]:
+    """The author of Slack-style labelled meta (``twitter:label1`` "Written by", ``twitter:data1`` the name)."""
+    for n in range(1, 5):
+        label = page.data.first_meta(f"twitter:label{n}") or ""
+        if re.fullmatch(r"(?:written by|author|автор)\s*:?", label.strip(), re.IGNORECASE):
+            yield page.data.first_meta(f"twitter:data{n}") or ""
+
+
+def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
+    """Names of the article's JSON-LD authors that are people: an Organization author is the site; an
+    untyped one named as the site is too, but a Person keeps a name its own newsletter goes by (only
+    the configured names and ``og:site_name`` are the site's then)."""
+    value = page.data.article.get("author")
+    for item in value if isinstance(value, list) else [value]:
+        item = page.data.resolve(item)
+        types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
+        if types & ORGANIZATION_TYPES:
+            continue
+        for name in names(item, page.data):
+            if "Person" in types or not any(_compact(n) in site_names for n in names_in(name)):
+                yield name
+
+
+def _byline(page: PageView) -> Iterator[str]:
+    """Byline texts in the order they are trusted: byline elements, "By …" lines (with the element
+    holding the name when "By" stands alone), then elements that merely mention an author."""
+    yield from _byline_elements(page, _BYLINES)
+    for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
+        parent = text.getparent()
+        if parent is None or len(text.split()) > MAX_BYLINE_WORDS:  # "By using this site you agree …"
+            continue
+        line = byline_text(parent)
+        if len(line) <= MAX_BYLINE_CHARS:
+            yield line
+        if not names_in(line) and parent.getparent() is not None:  # "Written by" alone: the name is beside it
+            beside = byline_text(parent.getparent())
+            if len(beside) <= MAX_BYLINE_CHARS:
+                yield beside
+    yield from _byline_elements(page, _LOOSE_BYLINES)
+
+
+def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:
+    """The text of each selector's matches outside comments, in page order, sibling matches together
+    (two ``rel=author`` links in one byline are one byline of two names)."""
+    for css in selectors:
+        nodes = [n.root for n in page.css(css, 10) if not n.root.xpath(_OUTSIDE_ARTICLE)]
+        groups: dict[Any, list[str]] = {}
+        for node in nodes:
+            groups.setdefault(node.getparent(), []).append(byline_text(node))
+        yield from (", ".join(texts) for texts in groups.values())
+
+
+def _first_found(*candidates: Callable[[], Found]) -> Found:
+    for candidate in candidates:
+        found = candidate()
+        if found is not None:
+            return found
+    return None

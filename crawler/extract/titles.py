@@ -1,0 +1,207 @@
+"""The headline as the page shows it: the visible ``<h1>`` weighed against the declared titles.
+
+Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title>``) often carry the
+site's name ("… | Site", "Site — …") or a CMS label ("… | Photo"); the visible headline does not, but
+a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
+of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
+the first plausible ``<h1>``, else the declared title most candidates agree on.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from crawler.extract.page import PageView, declared_site_names
+from crawler.text import normalize_text
+
+# Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
+# around it (a hyphen inside a word, "Long-Distance", is not one); a bar needs no space.
+_SEPARATOR = re.compile(r"\s*\|\s*|\s+[-–—•·»:/~]\s+|\s+::\s+")
+# Labels a CMS appends or prepends to a headline: the kind of page, not part of the headline.
+_LABELS = frozenset((
+    "opinion", "video", "videos", "photo", "photos", "gallery", "photo gallery", "infographic", "podcast", "audio",
+    "live", "blog", "news", "analysis", "editorial", "interview", "review", "column", "commentary", "explainer",
+    "exclusive", "watch", "listen", "фото", "видео", "фоторепортаж", "мнение", "интервью", "новости", "блог",
+    "аналитика", "колонка", "комментарий", "инфографика", "сурат", "акс", "мусоҳиба",
+))
+_TAIL_LABEL = re.compile(r"\s*[\[(](?:{})[\])]$".format("|".join(map(re.escape, sorted(_LABELS)))), re.IGNORECASE)
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"',
+                         "–": "-", "—": "-", "…": "..."})
+_DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
+                        r"april|june|july|august|september|october|november|december")
+_LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
+_WORD = re.compile(r"\w+")
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
+_BREAKS = frozenset({"br", "div", "p"})
+MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
+MAX_TITLE_CHARS = 1_000  # a candidate is read this far: a headline can be megabytes of JSON-LD
+MAX_H1 = 8  # headline elements weighed per page (a page can print one per teaser)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One headline text and where it came from (``jsonld``, ``meta``, ``site``, ``generic``)."""
+
+    text: str
+    source: str
+    visible: bool  # shown on the page (an ``<h1>`` or the site's headline selector), not declared
+
+
+def key(text: str) -> str:
+    """A headline's comparable form: case, quotes, dashes and punctuation left out."""
+    return " ".join(_WORD.findall(text.translate(_QUOTES).casefold()))
+
+
+def _compact(text: str) -> str:
+    return "".join(_WORD.findall(text.casefold()))
+
+
+def site_name_keys(names: Iterable[str], url: str) -> set[str]:
+    """Compact forms of the site's names, plus its host's labels ("supermove" for www.supermove.com)."""
+    found = {_compact(n) for n in names if n}
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    if host:
+        found |= {_compact(host), _compact(host.rsplit(".", 1)[0])}
+        found |= {_compact(label) for label in host.split(".")[:-1] if len(label) >= 4}
+    return {f for f in found if f}
+
+
+def _is_site_name(segment: str, names: set[str]) -> bool:
+    compact = _compact(segment)
+    if not compact:
+        return True
+    if compact in names:
+        return True
+    # "Supermove Blog", "The Motley Fool", "Artlyst - Artlyst": the name plus a word or two of its own.
+    if len(compact) >= 5 and any(compact in name for name in names):  # "DianaHR" of getdianahr.com
+        return True
+    return any(len(name) >= 4 and name in compact and len(compact) <= len(name) + 12 and len(segment.split()) <= 5
+               for name in names)
+
+
+def strip_title(title: str, names: set[str], shown: bool = False) -> str:
+    """``title`` without the site names and page-kind labels before or after its separators; a declared
+    title also without a "(video)" tail (a headline that shows one keeps it)."""
+    title = normalize_text(title if shown else html.unescape(title))
+    title = title if shown else _TAIL_LABEL.sub("", title)
+    parts = _SEPARATOR.split(title)
+    seps = _SEPARATOR.findall(title)
+    if len(parts) < 2:
+        return title
+    start, end = 0, len(parts)
+    while end - start > 1 and (_is_site_name(parts[end - 1], names) or parts[end - 1].casefold() in _LABELS):
+        end -= 1
+    while end - start > 1 and (_is_site_name(parts[start], names) or parts[start].casefold() in _LABELS):
+        start += 1
+    return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
+
+
+def _segments(title: str) -> set[str]:
+    """Keys of every run of consecutive segments of a declared title ("A | B | C": A, A|B, B, ...)."""
+    parts = _SEPARATOR.split(title)[:MAX_SEGMENTS]
+    return {key(" ".join(parts[i:j])) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+
+
+def shown_text(node: HtmlElement) -> str:
+    """The text of an element as shown: a ``<br>`` or a block child is a space, scripts are nothing;
+    read only to :data:`MAX_TITLE_CHARS` (an ``<h1>`` can hold a whole page)."""
+    return normalize_text(spaced_text(node, _BREAKS, " ", MAX_TITLE_CHARS))
+
+
+def spaced_text(node: HtmlElement, breaks: frozenset[str], space: str, max_chars: int) -> str:
+    """The text of ``node`` in document order, ``space`` where an element of ``breaks`` starts or ends,
+    scripts and styles left out; it stops just past ``max_chars``."""
+    parts: list[str] = []
+    size = 0
+    for text in node.xpath("(.//text())[position() <= $n]", n=max_chars):
+        parent = text.getparent()
+        tag = parent.tag if parent is not None and isinstance(parent.tag, str) else ""
+        if not text.is_tail and tag in _NOT_SHOWN:
+            continue
+        if tag in breaks:
+            parts.append(space)
+        parts.append(str(text))
+        size += len(text)
+        if size > max_chars:
+            break
+    return "".join(parts)
+
+
+def _plausible(text: str, names: set[str]) -> bool:
+    """A visible headline that could be the article's: words, not the site's name or a label."""
+    return len(text) >= 8 and len(text.split()) >= 2 and not _is_site_name(text, names) and len(text) <= 300
+
+
+def choose_title(candidates: list[Candidate], names: set[str]) -> Candidate | None:
+    """The headline: a visible one that a declared title agrees with, else the first plausible visible one,
+    else the declared title the others agree with most."""
+    visible = [Candidate(strip_title(c.text, names, shown=True), c.source, True) for c in candidates if c.visible]
+    visible = [c for c in visible if _plausible(c.text, names)]
+    declared = [c for c in candidates if not c.visible and c.text.strip()]
+    declared_keys = [key(strip_title(c.text, names)) for c in declared]
+    segments = set().union(*(_segments(html.unescape(c.text)) for c in declared)) if declared else set()
+    for candidate in visible:
+        if key(candidate.text) in declared_keys or key(candidate.text) in segments:
+            return _credited(candidate, declared, names)
+    for candidate in visible:
+        inner = _declared_inside(candidate.text, declared, names)
+        if inner is not None:
+            return inner
+    if visible:
+        return visible[0]
+    if not declared:
+        return None
+    # No visible headline: the declared title most others agree with; trusted order breaks ties.
+    best = max(range(len(declared)), key=lambda i: (declared_keys.count(declared_keys[i]), -i))
+    return Candidate(strip_title(declared[best].text, names), declared[best].source, False)
+
+
+def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> Candidate | None:
+    """The declared title that a visible headline holds plus the post's date line or a "Label:" it swallowed
+    ("Dec 18 2025 Title", "Title Posted on July 1, 2024 by X", "Blog: Title")."""
+    shown_words = key(shown).split()
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        words = key(text).split()
+        if not words or len(words) >= len(shown_words):
+            continue
+        if shown_words[: len(words)] == words:
+            extra = shown_words[len(words):]
+        elif shown_words[-len(words):] == words:
+            extra = shown_words[: -len(words)]
+            if _LEAD_LABEL.match(shown) and len(extra) <= 2:
+                return Candidate(text, candidate.source, False)
+        else:
+            continue
+        if len(extra) >= 3 and any(_DATE_WORD.fullmatch(w) for w in extra) and len(extra) <= len(words):
+            return Candidate(text, candidate.source, False)
+    return None
+
+
+def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
+    """The shown headline, credited to the most trusted declared source that says the same."""
+    for candidate in declared:
+        if shown.text in (normalize_text(html.unescape(candidate.text)), strip_title(candidate.text, names)):
+            return Candidate(shown.text, candidate.source, False)
+    return shown
+
+
+def page_title(page: PageView) -> Candidate | None:
+    """The page's headline as shown, credited to the most trusted source that says it."""
+    headline = page.data.article.get("headline")
+    shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
+    shown += [Candidate(shown_text(node.root), "generic", True)
+              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
+    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
+                                                     page.data.first_meta("twitter:title")) if v]
+    declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
+    candidates = [Candidate(c.text[:MAX_TITLE_CHARS], c.source, c.visible) for c in shown + declared]
+    chosen = choose_title(candidates, site_name_keys(declared_site_names(page), page.url))
+    return chosen if chosen and chosen.text else None

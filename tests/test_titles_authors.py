@@ -1,0 +1,158 @@
+"""Headline and author rules of the generic path, on small pages shaped like real ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.bench.scoring import Matches, author_names
+from crawler.extract.article import extract_article
+from crawler.extract.authors import names_in
+from crawler.extract.titles import strip_title
+from crawler.sites import GENERIC
+
+
+def page(head: str = "", body: str = "", jsonld: dict | None = None) -> str:
+    script = f'<script type="application/ld+json">{json.dumps(jsonld)}</script>' if jsonld else ""
+    text = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    return f"<html><head>{head}{script}</head><body>{body}<article>{text}</article></body></html>"
+
+
+def extract(html: str, url: str = "https://news.example.com/2025/12/story/") -> tuple[str | None, list[str], dict]:
+    record = extract_article(html, url, GENERIC)
+    return record.title, record.authors, record.sources
+
+
+TITLES = [
+    # A site-name suffix on og:title, the site named by og:site_name.
+    ('<meta property="og:title" content="Rogun dam fills its second unit - Daily Monitor News">'
+     '<meta property="og:site_name" content="Daily Monitor News">', "<h1>Rogun dam fills its second unit</h1>",
+     None, "Rogun dam fills its second unit"),
+    # A site-name prefix on <title> and no <h1>: the name comes from the host.
+    ("<title>Example — Parliament passes the budget</title>", "", None, "Parliament passes the budget"),
+    # The logo is an <h1> too; the headline is the <h1> a declared title agrees with.
+    ('<meta property="og:title" content="Floods close the Pamir highway | Monitor">',
+     '<header><h1 class="logo">Monitor</h1></header><h1>Floods close the Pamir highway</h1>', None,
+     "Floods close the Pamir highway"),
+    # JSON-LD written with HTML entities; the page shows the characters.
+    ("", "<h1>M&amp;A roundup: 45 deals in October</h1>", {"@type": "NewsArticle",
+                                                          "headline": "M&#038;A roundup: 45 deals in October"},
+     "M&A roundup: 45 deals in October"),
+    # A "| Photo" label added by the CMS to a declared title, no <h1>.
+    ('<meta property="og:title" content="Snow in Dushanbe | Photo">', "", None, "Snow in Dushanbe"),
+    # A "(video)" tail on og:title that the shown headline does not have.
+    ('<meta property="og:title" content="Avalanche blocks the highway (video)">',
+     "<h1>Avalanche blocks the highway</h1>", None, "Avalanche blocks the highway"),
+    # ... and kept when the page shows it in its headline.
+    ('<meta property="og:title" content="Avalanche blocks the highway (video)">',
+     "<h1>Avalanche blocks the highway (video)</h1>", None, "Avalanche blocks the highway (video)"),
+    # The <h1> swallowed the post's date line.
+    ('<meta property="og:title" content="Preparing a transition in Debian">',
+     "<h1><span>Dec 18 2025</span> Preparing a transition in Debian</h1>", None, "Preparing a transition in Debian"),
+    # The <h1> as shown: a <br> is a space, not nothing.
+    ("", "<h1>Top programs of 2025<br>Your guide to business schools</h1>", None,
+     "Top programs of 2025 Your guide to business schools"),
+    # The visible headline wins over a different SEO title.
+    ('<meta property="og:title" content="Best tools 2025: 9 things to watch">',
+     "<h1>Nine fitness trends to keep an eye on</h1>", None, "Nine fitness trends to keep an eye on"),
+]
+
+
+@pytest.mark.parametrize(("head", "body", "jsonld", "want"), TITLES)
+def test_title_is_the_headline_as_shown(head: str, body: str, jsonld: dict | None, want: str) -> None:
+    assert extract(page(head, body, jsonld))[0] == want
+
+
+def test_the_site_name_is_known_from_the_host() -> None:
+    html = page("<title>Top 5 HR management tools in 2026 | DianaHR</title>")
+    assert extract(html, "https://www.getdianahr.com/blog/hr-tools")[0] == "Top 5 HR management tools in 2026"
+
+
+def test_title_provenance_names_the_most_trusted_source_that_says_it() -> None:
+    html = page('<meta property="og:title" content="Water talks resume | Site">', "<h1>Water talks resume</h1>",
+                {"@type": "NewsArticle", "headline": "Water talks resume"})
+    assert extract(html)[2]["title"] == "jsonld"
+    html = page('<meta property="og:title" content="Old SEO title">', "<h1>Water talks resume</h1>")
+    assert extract(html)[2]["title"] == "generic"
+
+
+def test_strip_title_keeps_a_hyphenated_headline_whole() -> None:
+    assert strip_title("Long-Distance & Cross-Country Movers 2026 - Moveit", {"moveit"}) == \
+        "Long-Distance & Cross-Country Movers 2026"
+
+
+BYLINES = [
+    ("By John Smith and Jane Doe", ["John Smith", "Jane Doe"]),
+    ("Sara Brown, Staff Writer | Dec 3, 2025", ["Sara Brown"]),
+    # Credentials stay with the name they follow.
+    ("By Jane Doe, MD · 5 min read", ["Jane Doe, MD"]),
+    ("Ellen Lindell, DVM, PhD & Gary Landsberg, DVM", ["Ellen Lindell, DVM, PhD", "Gary Landsberg, DVM"]),
+    ("Автор: Анна Каримова и Бахтиёр Рахимов", ["Анна Каримова", "Бахтиёр Рахимов"]),
+    ("Автор материала: Ирина Петрова", ["Ирина Петрова"]),
+    ("Авторы: Азамат Токтогулов, Айгуль Сыдыкова", ["Азамат Токтогулов", "Айгуль Сыдыкова"]),
+    ("Муаллиф: Дилшод Саидов", ["Дилшод Саидов"]),
+    ("Muallif: Alisher Karimov va Nodira Yusupova", ["Alisher Karimov", "Nodira Yusupova"]),
+    ("Наш корреспондент", []),
+    ("Photo: Reuters", []),
+    ("By\nMaria Lopez\nUpdated January 5, 2026", ["Maria Lopez"]),
+    ("john.doe@example.com", []),
+    ("ByDaryl Austin", ["Daryl Austin"]),  # "By" and the name in adjacent elements
+    ("page.head.extra.author", []),  # a template placeholder
+    ("Genevieve Carlton, Ph.D.", ["Genevieve Carlton, Ph.D."]),
+]
+
+
+@pytest.mark.parametrize(("byline", "want"), BYLINES)
+def test_names_in_a_byline(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_an_organisation_author_gives_way_to_the_byline() -> None:
+    html = page(body='<div class="byline">By <a rel="author" href="/author/k">Kamila Usmonova</a></div>',
+                jsonld={"@type": "NewsArticle", "headline": "X",
+                        "author": {"@type": "Organization", "name": "Example Media"}})
+    _, authors, sources = extract(html)
+    assert authors == ["Kamila Usmonova"] and sources["authors"] == "generic"
+
+
+def test_jsonld_people_in_order_each_once() -> None:
+    html = page(jsonld={"@type": "NewsArticle", "headline": "X", "author": [
+        {"@type": "Person", "name": "Anna Karimova"}, {"@type": "Person", "name": "Timur Aliev"},
+        {"@type": "Person", "name": "Anna Karimova"}]})
+    assert extract(html)[1] == ["Anna Karimova", "Timur Aliev"]
+
+
+def test_meta_authors_skip_urls_and_the_site_name() -> None:
+    html = page('<meta property="article:author" content="https://facebook.com/examplenews">'
+                '<meta property="og:site_name" content="Example News">'
+                '<meta name="author" content="Example News">'
+                '<meta name="parsely-author" content="Rustam Nazarov">')
+    _, authors, sources = extract(html)
+    assert authors == ["Rustam Nazarov"] and sources["authors"] == "meta"
+
+
+def test_labelled_meta_names_the_writer() -> None:
+    html = page('<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Albert Swann">')
+    assert extract(html)[1] == ["Albert Swann"]
+
+
+def test_a_by_line_without_byline_markup() -> None:
+    html = page(body='<h1>Headline here</h1><p class="meta"><span>Apr 17, 2025</span></p>'
+                     '<p class="text-faded">By Jerry Chu</p>')
+    assert extract(html)[1] == ["Jerry Chu"]
+
+
+def test_a_sentence_starting_with_by_and_comment_authors_are_not_bylines() -> None:
+    html = page(body='<p>By using this site you agree to the Privacy Policy of Example Group.</p>'
+                     '<div id="comments"><span class="comment-author">Random Reader</span></div>')
+    assert extract(html)[1] == []
+
+
+def test_benchmark_compares_authors_name_by_name() -> None:
+    assert author_names("Danielle DeSiato, Donna Enzmann, and Natalie Nguyen") == \
+        ["Danielle DeSiato", "Donna Enzmann", "Natalie Nguyen"]
+    matches = Matches()
+    matches.add("Maria, Katerina", "Maria & Katerina", names=True)
+    matches.add("Headline", "Headline | Site")
+    assert matches.exact == 1 and matches.pages == 2 and 0 < matches.f1 < 1
