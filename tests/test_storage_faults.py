@@ -72,7 +72,8 @@ def spooled_urls(path: Path) -> list[str]:
 def test_a_full_embedded_store_fails_the_run_and_keeps_the_articles(tmp_path: Path, fallback: str) -> None:
     """The embedded store and the spool share a disk that fills up during the crawl: the run exits 2
     (never 0), leaves no empty spool, and the articles go to the fallback directory or are reported lost."""
-    with tmpfs(tmp_path / "data", "320k") as data:
+    # An empty embedded store with its indexes (word index included) takes about 130 kB with its journal.
+    with tmpfs(tmp_path / "data", "576k") as data:
         rescue = tmp_path / "fallback" if fallback == "elsewhere" else data / "fallback"
         result = crawl(data, f"STORAGE_FALLBACK_DIR={rescue}")
         log = result.stderr
