@@ -7,7 +7,14 @@ value fails at start with a message naming the variable.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class EnvError(ValueError):
@@ -61,3 +68,18 @@ def env_bool(name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise EnvError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def or_exit(reader: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``reader`` for the settings module: a bad value is one line on stderr and exit 2, not a
+    traceback (Scrapy imports the settings before any command could catch the error)."""
+
+    @functools.wraps(reader)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return reader(*args, **kwargs)
+        except EnvError as exc:
+            sys.stderr.write(f"scrapy: error: environment variable {exc}\n")
+            raise SystemExit(2) from None
+
+    return read

@@ -7,9 +7,13 @@ here. Settings passed with ``-s NAME=value`` still win over both.
 
 from pathlib import Path
 
+from crawler import env
 from crawler.discovery.limits import DiscoveryLimits
-from crawler.env import env_bool, env_float, env_int, env_str
 from crawler.rules import ValidationConfig
+
+# A bad value in the environment ends the command with one line naming the variable (exit 2).
+env_bool, env_float, env_int, env_str = (env.or_exit(env.env_bool), env.or_exit(env.env_float),
+                                         env.or_exit(env.env_int), env.or_exit(env.env_str))
 
 BOT_NAME = "centralasia-news"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -86,6 +86,17 @@ def test_a_bad_setting_value_names_the_setting(tmp_path: Path, setting: str, sai
     assert error_line(scrapy("report", "-s", setting, data_dir=tmp_path)) == said
 
 
+@pytest.mark.parametrize(("variable", "said"), [
+    ({"CONCURRENT_REQUESTS": "abc"}, "environment variable CONCURRENT_REQUESTS must be an integer, got 'abc'"),
+    ({"STORAGE_ENABLED": "maybe"}, "environment variable STORAGE_ENABLED must be a boolean (1/0, true/false), "
+                                   "got 'maybe'"),
+])
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path, variable: dict[str, str], said: str) -> None:
+    """Scrapy imports the settings module before any command runs: a traceback there before."""
+    assert error_line(scrapy("crawl", "asiaplus", data_dir=tmp_path, **variable)) == said
+    assert error_line(scrapy("list", data_dir=tmp_path, **variable)) == said
+
+
 @pytest.mark.parametrize("command", [["articles"], ["report"], ["crawlall"], ["list"], ["crawl", "asiaplus"]])
 def test_an_option_a_command_does_not_know_is_refused(tmp_path: Path, command: list[str]) -> None:
     assert error_line(scrapy(*command, "--bogus", data_dir=tmp_path)) == "unknown option --bogus (see --help)"
