@@ -230,8 +230,9 @@ def test_a_concurrent_run_of_the_same_site_is_skipped_recorded_and_never_alerted
             assert second.returncode == 75, stderr + log.read_text()[-3000:]
             assert first.poll() is None  # the first run still crawls
 
-            runs = list(mongo.db.crawl_runs.find({"site": "asiaplus"}))
+            runs = list(mongo.db.crawl_runs.find({"site": "asiaplus", "outcome": {"$ne": "running"}}))
             assert len(runs) == 1, runs  # only the skipped run has ended
+            assert mongo.db.crawl_runs.count_documents({"site": "asiaplus", "outcome": "running"}) == 1  # the first
             assert runs[0]["outcome"] == "skipped" and runs[0]["finish_reason"] == "site_locked"
             assert runs[0]["health"]["status"] == "skipped" and runs[0]["health"]["problems"] == []
             assert Webhook.received == []
