@@ -252,9 +252,10 @@ def _extend(data: dict[str, Any], source: str) -> dict[str, Any]:
         return data
     if not isinstance(name, str):
         raise SiteConfigError(f"{source}: platform must be a string")
-    merged = {**load_platform(name), **data}
+    platform = load_platform(name)
+    merged = {**platform, **data}
     for table in _MERGED_TABLES:
-        base, own = load_platform(name).get(table, {}), data.get(table, {})
+        base, own = platform.get(table, {}), data.get(table, {})
         if isinstance(base, dict) and isinstance(own, dict) and (base or own):
             merged[table] = {**base, **own}
     return merged
