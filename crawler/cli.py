@@ -14,12 +14,14 @@ import difflib
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import ModuleType, TracebackType
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
+
+from crawler.env import MINIMUMS
 
 _CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 
@@ -51,9 +53,11 @@ _GETTERS: dict[type, tuple[str, str]] = {
 }
 
 
-def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType]) -> None:
-    """Refuse a ``-s`` value that is not of its setting's type (the project's or Scrapy's default):
-    one usage error naming the setting, not a traceback from the component that reads it."""
+def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
+                        minimums: Mapping[str, float] = MINIMUMS) -> None:
+    """Refuse a ``-s`` value that is not of its setting's type (the project's or Scrapy's default), or
+    below the least value the project reads it with: one usage error naming the setting, not a traceback
+    (or a crawl that never stores: ``STORAGE_BATCH_SIZE=0``) from the component that reads it."""
     for name, value in settings.items():
         if settings.getpriority(name) != _CMDLINE or not isinstance(value, str):
             continue
@@ -64,9 +68,12 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType]) -
             kind = float  # an integer default, but read as a float (DOWNLOAD_TIMEOUT=2.5 is fine)
         getter, what = _GETTERS[kind]
         try:
-            getattr(settings, getter)(name)
+            number = getattr(settings, getter)(name)
         except ValueError:
             raise UsageError(f"-s {name}={value}: {name} must be {what}", print_help=False) from None
+        least = minimums.get(name)
+        if least is not None and kind is not bool and number < least:
+            raise UsageError(f"-s {name}={value}: {name} must be >= {least:g}", print_help=False)
 
 
 def _silence_stdout() -> None:

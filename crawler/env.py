@@ -21,6 +21,11 @@ class EnvError(ValueError):
     """An environment variable holds a value of the wrong type."""
 
 
+# The least value of every setting read with a minimum, by name: ``-s`` values are held to the same
+# bounds as the environment's (``crawler.cli``), so ``-s STORAGE_BATCH_SIZE=0`` is refused as well.
+MINIMUMS: dict[str, float] = {}
+
+
 def env_str(name: str, default: str = "") -> str:
     """Return the variable's value, or ``default`` when unset or empty."""
     return os.environ.get(name, "").strip() or default
@@ -28,6 +33,8 @@ def env_str(name: str, default: str = "") -> str:
 
 def env_int(name: str, default: int, minimum: int | None = None) -> int:
     """Return the variable as an integer, failing loudly on garbage."""
+    if minimum is not None:
+        MINIMUMS[name] = minimum
     raw = env_str(name)
     if not raw:
         return default
@@ -42,6 +49,8 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
 
 def env_float(name: str, default: float, minimum: float | None = None) -> float:
     """Return the variable as a float, failing loudly on garbage."""
+    if minimum is not None:
+        MINIMUMS[name] = minimum
     raw = env_str(name)
     if not raw:
         return default

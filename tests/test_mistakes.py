@@ -80,6 +80,11 @@ def test_an_unknown_spider_is_one_line_with_the_close_names(tmp_path: Path) -> N
     ("CONCURRENT_REQUESTS=abc", "-s CONCURRENT_REQUESTS=abc: CONCURRENT_REQUESTS must be an integer"),  # Scrapy's
     ("STORAGE_ENABLED=maybe", "-s STORAGE_ENABLED=maybe: STORAGE_ENABLED must be a boolean (1/0, true/false)"),
     ("STORAGE_FLUSH_SECONDS=soon", "-s STORAGE_FLUSH_SECONDS=soon: STORAGE_FLUSH_SECONDS must be a number"),
+    # Below the least value the environment variable of the same name is held to: a batch size of 0
+    # never writes, a negative delay is nonsense.
+    ("STORAGE_BATCH_SIZE=0", "-s STORAGE_BATCH_SIZE=0: STORAGE_BATCH_SIZE must be >= 1"),
+    ("DOWNLOAD_DELAY=-1", "-s DOWNLOAD_DELAY=-1: DOWNLOAD_DELAY must be >= 0"),
+    ("STORAGE_FLUSH_SECONDS=0.01", "-s STORAGE_FLUSH_SECONDS=0.01: STORAGE_FLUSH_SECONDS must be >= 0.1"),
 ])
 def test_a_bad_setting_value_names_the_setting(tmp_path: Path, setting: str, said: str) -> None:
     assert error_line(scrapy("crawl", "asiaplus", "-s", setting, data_dir=tmp_path)) == said
