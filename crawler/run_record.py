@@ -6,7 +6,11 @@ worker's part under ``workers.<run id>`` (its host, pid, times, close reason, ou
 stats) and, at the top, the whole crawl so far (:func:`crawl_document`): the parts' stats merged
 (counts summed; peaks, ``start_time`` and ``finish_time`` as the extremes), the close reason of the
 worker that saw the crawl end (else of the last to close), the outcome of those, and the articles
-stored by all."""
+stored by all.
+
+While a worker runs, its part is a running one (``outcome: running``, ``updated_at``,
+``update_interval``, rewritten periodically) and the whole crawl reads as running until a worker
+saw it end: its stats so far count in the merged stats, so a dashboard sees a shared crawl's progress."""
 
 from __future__ import annotations
 
@@ -143,26 +147,44 @@ def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def running_part(part: dict[str, Any], interval: float, now: datetime) -> dict[str, Any]:
+    """``part`` (:func:`worker_part`) as the part of a worker still running: rewritten every ``interval``."""
+    return {**part, "finished_at": None, "finish_reason": None, "ended": False, "outcome": RUNNING,
+            "updated_at": now, "update_interval": interval}
+
+
+def _part_time(part: dict[str, Any]) -> datetime:
+    """When a part was last written: finished, else last updated."""
+    time: datetime = part.get("finished_at") or part.get("updated_at") or part["started_at"]
+    return time
+
+
 def crawl_document(current: dict[str, Any] | None, base: dict[str, Any], key: str | None = None,
                    part: dict[str, Any] | None = None) -> dict[str, Any]:
     """A shared crawl's document with ``part`` stored as ``workers.<key>`` (none: as it is), the top fields
-    recomputed from all parts; ``base`` gives ``spider``, ``site`` and ``args``."""
+    recomputed from all parts; ``base`` gives ``spider``, ``site`` and ``args``. The crawl is running while a
+    worker's part is (and no finished worker saw the crawl end: then a part left running is a dead worker's)."""
     parts = dict((current or {}).get("workers", {}))
     if key is not None and part is not None:
         parts[key] = part
-    ordered = sorted(parts.values(), key=lambda p: p["finished_at"])
+    ordered = sorted(parts.values(), key=_part_time)
     stats = merge_stats(p["stats"] for p in ordered)
-    ending = [p for p in ordered if p.get("ended")]
-    reason = (ending or ordered)[-1]["finish_reason"] if ordered else "unknown"
-    stats["finish_reason"] = reason
-    return {
+    finished = [p for p in ordered if p.get("outcome") != RUNNING]
+    running = [p for p in ordered if p.get("outcome") == RUNNING]
+    ending = [p for p in finished if p.get("ended")]
+    doc = {
         **base,
         "started_at": min((p["started_at"] for p in ordered), default=datetime.now(UTC)),
-        "finished_at": max((p["finished_at"] for p in ordered), default=datetime.now(UTC)),
-        "finish_reason": reason,
-        "outcome": outcome(reason, stats),
         "articles_stored": sum(p["articles_stored"] for p in ordered),
         "workers": parts,
-        "stats": stats,
         **({"health": current["health"]} if current and "health" in current else {}),
     }
+    if running and not ending:
+        stats["finish_reason"] = None
+        return {**doc, "finished_at": None, "finish_reason": None, "outcome": RUNNING, "stats": stats,
+                "updated_at": max(p["updated_at"] for p in running),
+                "update_interval": max(float(p.get("update_interval") or 60) for p in running)}
+    reason = (ending or finished)[-1]["finish_reason"] if finished else "unknown"
+    stats["finish_reason"] = reason
+    return {**doc, "finished_at": max((_part_time(p) for p in ordered), default=datetime.now(UTC)),
+            "finish_reason": reason, "outcome": outcome(reason, stats), "stats": stats}

@@ -42,6 +42,14 @@ REMOTE_CONTROL_ENABLED = False  # no listening control port on crawl hosts
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# -O/-o files hold records shaped as `scrapy export` writes them (crawler.export.feed).
+FEED_EXPORTERS = {
+    "json": "crawler.export.feed.JsonArticleExporter",
+    "jsonlines": "crawler.export.feed.JsonLinesArticleExporter",
+    "jsonl": "crawler.export.feed.JsonLinesArticleExporter",
+    "jl": "crawler.export.feed.JsonLinesArticleExporter",
+    "csv": "crawler.export.feed.CsvArticleExporter",
+}
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crawler.commands.report import site_report
-from crawler.run_record import crawl_document
+from crawler.run_record import crawl_document, run_state
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
@@ -124,6 +125,39 @@ def test_workers_of_one_crawl_write_one_run_record_and_alert_once(
     finally:
         store.close()
     assert report["last_health"] == "degraded" and report["errors"] == 0 and report["unsaved"] == 0
+
+
+def test_a_shared_crawl_reads_as_running_until_it_ends(redis_url: str, mongo: MongoTarget, tmp_path: Path) -> None:
+    """Each worker keeps its part of the crawl's one document running: a dashboard (``scrapy report``) sees the
+    crawl in progress with every worker's stats so far, and the final parts replace the running ones."""
+    with served() as (base_url, _):
+        env = mongo.env(REDIS_URL=redis_url)
+        path = config(tmp_path)
+        workers = [worker(path, base_url, env, settings=("RUN_RECORD_INTERVAL_SECONDS=1",)) for _ in range(2)]
+        try:
+            deadline = time.monotonic() + 60
+            seen: dict[str, Any] | None = None
+            while time.monotonic() < deadline and seen is None:
+                run = mongo.db.crawl_runs.find_one()
+                parts = list((run or {}).get("workers", {}).values())
+                if (run and run["outcome"] == "running" and len(parts) == 2
+                        and run["stats"].get("item_scraped_count", 0) > 0):
+                    seen = run
+                time.sleep(0.2)
+        finally:
+            results = finish(workers)
+    assert seen is not None, "the crawl never read as running with both workers' parts"
+    assert seen["finished_at"] is None and seen["update_interval"] == 1
+    assert all(p["outcome"] == "running" and p["updated_at"] for p in seen["workers"].values())
+    assert seen["stats"]["item_scraped_count"] == sum(p["stats"].get("item_scraped_count", 0)
+                                                       for p in seen["workers"].values())
+    assert run_state(seen, seen["updated_at"]) == "running"
+    for code, log in results:
+        assert code == 0, log[-3000:]
+    [run] = list(mongo.db.crawl_runs.find())
+    assert run["outcome"] == "ok" and run["finished_at"] is not None
+    assert [p["outcome"] for p in run["workers"].values()] == ["ok", "ok"]
+    assert run["articles_stored"] == len(stored(mongo)) == len(all_urls())
 
 
 def test_limit_holds_for_the_whole_crawl(redis_url: str, mongo: MongoTarget, tmp_path: Path) -> None:

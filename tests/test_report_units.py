@@ -9,7 +9,7 @@ import pytest
 
 from crawler.extensions.progress import Backfill
 from crawler.reporting import human_duration
-from crawler.run_record import run_state
+from crawler.run_record import crawl_document, run_state, running_part
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -54,3 +54,24 @@ def test_a_chat_summary_cannot_ping_a_channel_or_forge_a_link() -> None:
                          "problems": ["<!channel> & <http://evil|click>"]})
     assert body["text"] == "Crawl of kloop: degraded (run r1)\n• &lt;!channel&gt; &amp; &lt;http://evil|click&gt;"
     assert body["problems"] == ["<!channel> & <http://evil|click>"]  # the raw field as it was
+
+
+def _part(run: str, outcome: str, now: datetime, *, ended: bool = False, scraped: int = 1) -> dict[str, object]:
+    part: dict[str, object] = {"run": run, "started_at": now - timedelta(minutes=5), "finished_at": now,
+                               "finish_reason": "finished", "ended": ended, "outcome": "ok", "articles_stored": scraped,
+                               "stats": {"item_scraped_count": scraped}}
+    return part if outcome == "ok" else running_part(part, 60, now)
+
+
+def test_a_shared_crawl_runs_while_a_part_does_until_a_worker_saw_it_end() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    base = {"spider": "news", "site": "x", "args": {}}
+    doc = crawl_document(None, base, "a", _part("a", "running", now, scraped=2))
+    doc = crawl_document(doc, base, "b", _part("b", "ok", now, scraped=3))  # b closed without seeing the end
+    assert doc["outcome"] == "running" and doc["finished_at"] is None and doc["updated_at"] == now
+    assert doc["stats"]["item_scraped_count"] == doc["articles_stored"] == 5  # progress so far, both parts
+    assert run_state(doc, now + timedelta(minutes=1)) == "running"
+    assert run_state(doc, now + timedelta(minutes=4)) == "abandoned"  # a's worker died
+    # c saw the crawl end: a part still running then is a dead worker's, and the crawl is over.
+    doc = crawl_document(doc, base, "c", _part("c", "ok", now, ended=True))
+    assert doc["outcome"] == "ok" and doc["finish_reason"] == "finished" and doc["finished_at"] == now

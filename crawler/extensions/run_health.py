@@ -18,8 +18,9 @@ From the start of a run its record exists with ``outcome: running`` (its stats s
 and ``update_interval``), rewritten every ``RUN_RECORD_INTERVAL_SECONDS`` (0: no running record) and
 replaced by the final record at close (same ``_id``); a record left ``running`` by a killed process is
 read as ``abandoned`` once it is not updated for three intervals
-(:func:`crawler.run_record.run_state`). A worker of a shared crawl writes no running record (its crawl's
-one document is made of finished parts). A run started by Scrapyd carries its job id (``job``).
+(:func:`crawler.run_record.run_state`). A worker of a shared crawl keeps its part of the crawl's document
+running the same way, so the crawl reads as running until it ends. A run started by Scrapyd carries its
+job id (``job``).
 
 Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``, ``MONITOR_ALERT_FORMAT``, ``RUN_RECORD_INTERVAL_SECONDS`` (60).
 Stats: ``health/status``.
@@ -41,7 +42,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.frontier.extension import Frontier
 from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
 from crawler.notify import post_health, webhook_body, webhook_format
-from crawler.run_record import RUNNING, crawl_document, current_run, run_document, worker_part
+from crawler.run_record import RUNNING, crawl_document, current_run, run_document, running_part, worker_part
 from crawler.storage.component import Storage
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 
@@ -87,19 +88,27 @@ class RunHealth:
                 continue
 
     async def _write_running(self, spider: Spider) -> None:
-        frontier = Frontier.of(self.crawler)
-        if self.storage is None or (frontier is not None and frontier.crawl_id is not None):
+        if self.storage is None:
             return
         store = await self.storage.open()
         if store is None or self._stop.is_set():
             return  # the pipeline says why the store is unavailable
+        now = datetime.now(UTC)
         run = run_document(self.run.id, spider, RUNNING, self.run.started_at, self.stats.get_stats(),
                            host=socket.gethostname(), pid=os.getpid())
-        now = datetime.now(UTC)
         run.update(outcome=RUNNING, finished_at=None, finish_reason=None, updated_at=now,
                    update_interval=self.interval)
+        frontier = Frontier.of(self.crawler)
         try:
-            await self.storage.call(store.record_run, run)
+            if frontier is not None and frontier.crawl_id is not None:
+                part = running_part(worker_part(self.run.id, frontier.worker, RUNNING, self.run.started_at,
+                                                self.stats.get_stats(), host=run["host"], pid=run["pid"],
+                                                ended=False), self.interval, now)
+                base = {"spider": run["spider"], "site": run["site"], "args": run["args"]}
+                await self.storage.call(store.update_run, frontier.crawl_id,
+                                        lambda current: crawl_document(current, base, self.run.id, part))
+            else:
+                await self.storage.call(store.record_run, run)
         except STORE_ERRORS as exc:
             logger.warning("Could not update the running record: %(error)s", {"error": describe_error(exc)})
 
