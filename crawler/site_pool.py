@@ -55,9 +55,16 @@ class _Output:
     def pump(self, site: str, pipe: IO[str], stream: TextIO | IO[str]) -> None:
         for line in pipe:
             with self.lock:
-                stream.write(f"[{site}] {line if line.endswith(chr(10)) else line + chr(10)}")
+                stream.write(named_line(site, line))
                 stream.flush()
         pipe.close()
+
+
+def named_line(site: str, line: str) -> str:
+    """A child's ``line`` prefixed with its site, once: a message that names the site itself (the progress
+    line, "[asiaplus] Progress: ...") does not name it again after the prefix."""
+    mark = f"[{site}] "
+    return mark + line.replace(mark, "", 1) + ("" if line.endswith("\n") else "\n")
 
 
 class SitePool:

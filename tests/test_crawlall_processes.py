@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.commands.crawlall import Row, summary, worst
+from crawler.site_pool import named_line
 from crawler.storage.lease import Lease, acquire, holder
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
@@ -168,3 +169,13 @@ def test_crawlall_refuses_bad_process_and_mirror_options(tmp_path: Path, args: l
     child = crawlall(*args, data_dir=tmp_path)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 2 and message in stderr, stderr[-2000:]
+
+
+@pytest.mark.parametrize(("line", "passed_on"), [
+    ("2026-11-30 10:00:00 [scrapy.core.engine] INFO: Spider opened\n",
+     "[asiaplus] 2026-11-30 10:00:00 [scrapy.core.engine] INFO: Spider opened\n"),
+    ("2026-11-30 10:01:00 [crawler.extensions.progress] INFO: [asiaplus] Progress: 3 articles stored",
+     "[asiaplus] 2026-11-30 10:01:00 [crawler.extensions.progress] INFO: Progress: 3 articles stored\n"),
+])
+def test_a_childs_line_names_its_site_once(line: str, passed_on: str) -> None:
+    assert named_line("asiaplus", line) == passed_on
