@@ -156,3 +156,40 @@ def test_benchmark_compares_authors_name_by_name() -> None:
     matches.add("Maria, Katerina", "Maria & Katerina", names=True)
     matches.add("Headline", "Headline | Site")
     assert matches.exact == 1 and matches.pages == 2 and 0 < matches.f1 < 1
+
+
+@pytest.mark.parametrize(("host", "head", "jsonld", "want"), [
+    # A personal site goes by its author's name, and its address carries it: the name declared as the
+    # author is still a person.
+    ("sam.bossley.com", '<meta property="og:site_name" content="Sam Bossley">'
+     '<meta name="author" content="Sam Bossley">', None, ["Sam Bossley"]),
+    ("www.ricksteves.com", '<meta property="og:site_name" content="Rick Steves">',
+     {"@type": "NewsArticle", "author": "Rick Steves"}, ["Rick Steves"]),
+    ("www.kristian-larsen.com", '<meta property="og:site_name" content="Kristian Larsen">',
+     {"@type": "Article", "author": {"@type": "Person", "name": "Kristian Larsen"},
+      "publisher": {"@type": "Organization", "name": "Kristian Larsen"}}, ["Kristian Larsen"]),
+    # A publication's name is not a person's, declared as the author or not.
+    ("rus.azattyk.org", '<meta property="og:site_name" content="Radio Azattyk"><meta name="author" '
+     'content="Radio Azattyk">', None, []),
+    ("tengrinews.kz", '<meta property="og:site_name" content="Tengrinews"><meta name="author" content="Tengrinews">',
+     None, []),
+    ("www.hronikatm.com", '<meta property="og:site_name" content="Türkmenistanyň Hronikasy">'
+     '<meta name="author" content="Türkmenistanyň Hronikasy">', None, []),
+])
+def test_a_personal_sites_author_is_kept(host: str, head: str, jsonld: dict | None, want: list[str]) -> None:
+    assert extract(page(head, jsonld=jsonld), f"https://{host}/2025/12/story/")[1] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # Names in list items, each inside a link: lines of their own (the first is read), never one glued
+    # "Emily WalkerCasey McDevitt".
+    ('<span class="byline">Written by: <ul><li><a href="/a/e">Emily Walker</a></li>'
+     '<li><a href="/a/c">Casey McDevitt</a></li></ul></span>', ["Emily Walker"]),
+    # React's empty comments between the words of a byline.
+    ('<p class="byline">by: <!-- -->Ziyi Xu<!-- -->,<!-- --> <!-- -->Dec 17, 2025<!-- --></p>', ["Ziyi Xu"]),
+    # The date in a block of its own right after the name.
+    ('<div class="author-intro"><a href="/authors/c"><div>Cazzy Magennis</div></a><div>Last updated 3 days ago</div>'
+     '</div>', ["Cazzy Magennis"]),
+])
+def test_byline_markup_separates_names(byline: str, want: list[str]) -> None:
+    assert extract(page(body=byline))[1] == want

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -143,13 +144,34 @@ def _compact(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def people(raw: Iterable[str], site_names: set[str], strict: bool = False) -> Iterator[str]:
-    """Person names from raw author values (each one name or a whole byline), each once, site names out;
+# Words of a publication's name ("Radio Azattyk", "The Daily Post"): a site named so is not a person.
+_TITLE_WORDS = frozenset(" ".join((
+    """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
+review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm
+радио тв газета вестник хроника""",
+)).split())
+
+
+def personal_name(name: str, url: str) -> bool:
+    """A name that reads as one person's ("Rick Steves", "Anna Karimova"), not a publication's, on a site
+    whose address carries it (ricksteves.com, sam.bossley.com): a personal site goes by its author's name,
+    so the site's name declared as the author is still a person."""
+    words = name.split()
+    host = _compact(urlsplit(url).hostname or "")
+    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words)
+            and _looks_like_a_name(words) and not any(w.casefold() in _TITLE_WORDS for w in words)
+            and any(len(w) >= 3 and _compact(w) in host for w in words))
+
+
+def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "") -> Iterator[str]:
+    """Person names from raw author values (each one name or a whole byline), each once, site names out
+    (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words."""
     seen: set[str] = set()
     for value in raw:
         for name in names_in(value, strict):
-            if _compact(name) in site_names or name.casefold() in seen:
+            named_site = _compact(name) in site_names and not (declared and personal_name(name, declared))
+            if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
             yield name
@@ -179,7 +201,8 @@ def page_authors(page: PageView) -> Found:
     site_names = site_name_keys(declared_site_names(page), "")
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
-        authors = list(islice(people(raw, skip), page.limits.list_items + 1))
+        declared = page.url if method in ("jsonld", "meta") else ""
+        authors = list(islice(people(raw, skip, declared=declared), page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     def shown() -> Found:
@@ -220,7 +243,8 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
         if types & ORGANIZATION_TYPES:
             continue
         for name in names(item, page.data):
-            if "Person" in types or not any(_compact(n) in site_names for n in names_in(name)):
+            named_site = any(_compact(n) in site_names for n in names_in(name))
+            if "Person" in types or personal_name(name, page.url) or not named_site:
                 yield name
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.page import PageView, declared_site_names
@@ -115,19 +116,25 @@ def shown_text(node: HtmlElement) -> str:
 
 
 def spaced_text(node: HtmlElement, breaks: frozenset[str], space: str, max_chars: int) -> str:
-    """The text of ``node`` in document order, ``space`` where an element of ``breaks`` starts or ends,
-    scripts and styles left out; it stops just past ``max_chars``."""
+    """The text of ``node`` in document order, ``space`` where an element of ``breaks`` starts or ends (also
+    around text nested deeper in it: two names in ``<li><a>``), scripts and styles left out; it stops just past
+    ``max_chars``."""
     parts: list[str] = []
     size = 0
-    for text in node.xpath("(.//text())[position() <= $n]", n=max_chars):
-        parent = text.getparent()
-        tag = parent.tag if parent is not None and isinstance(parent.tag, str) else ""
-        if not text.is_tail and tag in _NOT_SHOWN:
-            continue
-        if tag in breaks:
-            parts.append(space)
-        parts.append(str(text))
-        size += len(text)
+    walk = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for event, element in walk:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        piece = space if tag in breaks else ""
+        if event in ("comment", "pi"):
+            piece = element.tail or ""  # a comment's one event: only its tail is shown
+        elif event == "start" and tag in _NOT_SHOWN:
+            walk.skip_subtree()  # its "end" event still comes, with its tail
+        elif event == "start":
+            piece += element.text or ""
+        elif element is not node:
+            piece += element.tail or ""
+        parts.append(piece)
+        size += len(piece)
         if size > max_chars:
             break
     return "".join(parts)
