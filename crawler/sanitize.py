@@ -24,6 +24,8 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
+from crawler.htmltree import HtmlParser
+
 # Dropped with their content: <base> retargets every relative link; SVG animation can set an
 # <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
 _KILL = ("noscript", "base", "portal", "fencedframe", "animate", "animatemotion", "animatetransform",
@@ -132,7 +134,7 @@ def inert_html(html: str) -> str:
     """``html`` without anything that runs: the text, markup and metadata extraction reads stay
     (JSON-LD is data, not code, and is put back)."""
     try:
-        document = document_fromstring(html)
+        document = document_fromstring(html, parser=HtmlParser())  # lxml.html's parser, its classes found in C
     except (ParserError, ValueError):
         return ""
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
