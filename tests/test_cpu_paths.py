@@ -113,3 +113,11 @@ def test_urls_are_normalised_once_and_long_ones_are_not_kept() -> None:
     before = _canonical_cached.cache_info().currsize
     long_url = "https://example.com/" + "x" * 3000
     assert canonical_url(long_url) == long_url and _canonical_cached.cache_info().currsize == before
+
+
+def test_a_response_starts_few_item_tasks() -> None:
+    """Scrapy starts CONCURRENT_ITEMS tasks for every response whatever it yields (an article page yields
+    one item): the project keeps it small (Scrapy's 100 cost 2-3 ms of CPU a page)."""
+    from scrapy.utils.project import get_project_settings
+
+    assert get_project_settings().getint("CONCURRENT_ITEMS") == 8
