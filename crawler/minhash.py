@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from itertools import pairwise
 
 import numpy as np
 
@@ -27,9 +28,11 @@ _WORD = re.compile(r"\w+")
 
 def _shingle_hashes(text: str) -> np.ndarray:
     words = _WORD.findall(text.lower())
-    shingles = {" ".join(words[i:i + 2]) for i in range(max(1, len(words) - 1))} if words else set()
-    values = [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 3 for s in shingles]
-    return np.array(values, dtype=np.uint64)
+    shingles = {f"{a} {b}" for a, b in pairwise(words)} if len(words) > 1 else set(words)
+    # The digests are read as big-endian integers by numpy at once (a Python int per shingle cost as much
+    # as hashing it).
+    digests = b"".join([hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles])
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64) >> np.uint64(3)
 
 
 def signature(text: str) -> list[int]:

@@ -24,6 +24,8 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
+from crawler.htmltree import HtmlParser
+
 # Dropped with their content: <base> retargets every relative link; SVG animation can set an
 # <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
 _KILL = ("noscript", "base", "portal", "fencedframe", "animate", "animatemotion", "animatetransform",
@@ -101,16 +103,24 @@ def _unsafe_attribute(name: str, value: str) -> bool:
     return (name in _URL_ATTRIBUTES or name.endswith("href")) and _runs(value)
 
 
+_HARMLESS_SCHEMES = ("http:", "https:")
+_ACTIVE_NAMES = ("style", "srcdoc")
+
+
 def _scrub(document: HtmlElement) -> None:
     doomed = []
     for element in document.iter(etree.Element):
         if element.tag in ("meta", "link", "style") and _unsafe_element(element):
             doomed.append(element)
             continue
-        attributes = element.attrib
-        if attributes:
-            for name in [n for n, v in attributes.items() if _unsafe_attribute(n, v)]:
-                del attributes[name]
+        # A page has thousands of attributes and a few suspects, so a cheap first look comes first: only
+        # a value with ":" (not "http:"/"https:") can name a script scheme or a data: URL, and only an
+        # event handler, CSS or srcdoc is unsafe whatever its value.
+        unsafe = [n for n, v in element.items()
+                  if ((":" in v and not v.startswith(_HARMLESS_SCHEMES)) or n[:2].lower() == "on"
+                      or n.lower() in _ACTIVE_NAMES) and _unsafe_attribute(n, v)]
+        for name in unsafe:
+            del element.attrib[name]
     for element in doomed:
         element.drop_tree()
 
@@ -124,7 +134,7 @@ def inert_html(html: str) -> str:
     """``html`` without anything that runs: the text, markup and metadata extraction reads stay
     (JSON-LD is data, not code, and is put back)."""
     try:
-        document = document_fromstring(html)
+        document = document_fromstring(html, parser=HtmlParser())  # lxml.html's parser, its classes found in C
     except (ParserError, ValueError):
         return ""
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]

@@ -95,7 +95,24 @@ def carries_secret(name: str, value: str) -> bool:
     return mask_uri(value) != value or bool(value and SECRET_NAME.search(name))
 
 
+def _shown(record: logging.LogRecord) -> bool:
+    """Whether a handler the record reaches lets its level through (with no handler at all, logging's
+    last resort may print it). A record no handler shows is never formatted, so it holds nothing to hide:
+    Scrapy logs every scraped item at DEBUG, and formatting it to redact it cost more than extracting it."""
+    logger: logging.Logger | None = logging.root if record.name == "root" else logging.getLogger(record.name)
+    handled = False
+    while logger is not None:
+        for handler in logger.handlers:
+            if record.levelno >= handler.level:
+                return True
+            handled = True
+        logger = logger.parent if logger.propagate else None
+    return not handled
+
+
 def _redact_record(record: logging.LogRecord) -> None:
+    if not _shown(record):
+        return
     try:
         message = record.getMessage()
     except Exception:  # a malformed record is the handler's to report, as it would be without us

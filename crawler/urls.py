@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -19,9 +20,16 @@ _TRACKING = re.compile(
 )
 
 
+_CACHED_URL_CHARS = 2048  # longer URLs are rare and are not kept in the caches
+
+
 def canonical_url(url: str) -> str:
     """Normalise ``url``: lower-case scheme and host, no fragment, no tracking
     parameters, percent-encoded path, no default port."""
+    return _canonical_cached(url) if len(url) <= _CACHED_URL_CHARS else _canonical(url)
+
+
+def _canonical(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.port and not (
@@ -39,12 +47,22 @@ _AMP_PATH = re.compile(r"/amp/?$|/amp(?=/?\?)", re.IGNORECASE)
 def url_key(url: str) -> str:
     """The identity of a URL: canonical, and the same for its ``www.``, mobile (``m.``) and AMP
     variants (``amp.`` host, trailing ``/amp/``), so they all name one article."""
+    return _url_key_cached(url) if len(url) <= _CACHED_URL_CHARS else _url_key(url)
+
+
+def _url_key(url: str) -> str:
     parts = urlsplit(canonical_url(url))
     host = _ALIAS_HOST.sub("", parts.netloc)
     path = _AMP_PATH.sub("/", parts.path) or "/"
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
         path += "/"  # /news/1 and /news/1/ are the same page on every CMS we crawl
     return urlunsplit((parts.scheme, host, path, parts.query, ""))
+
+
+# A page's URL is normalised several times on its way (its item, its edition, its record's id, links to
+# it): pure functions of a string, computed once.
+_canonical_cached = lru_cache(maxsize=4096)(_canonical)
+_url_key_cached = lru_cache(maxsize=4096)(_url_key)
 
 
 def host_key(url: str) -> str:

@@ -241,9 +241,66 @@ def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> Non
     store.close()
 
 
-def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int) -> list[float]:
+# Where the in-process CPU of an article goes: (stage, [(module, attribute), ...]). A stage's time leaves out
+# the stages it calls; what no stage covers (the spider callback around extraction, item building, the
+# event loop) is the "spider callback, items" rest.
+STAGES: list[tuple[str, list[tuple[str, str]]]] = [
+    ("parse: one lxml tree, JSON-LD, meta", [("crawler.extract.article", "_Page.__init__")]),
+    ("title", [("crawler.extract.article", "_title")]),
+    ("authors", [("crawler.extract.article", "page_authors")]),
+    ("dates", [("crawler.extract.article", "_published"), ("crawler.extract.article", "_modified")]),
+    ("body: site rules or generic", [("crawler.extract.article", "_body")]),
+    ("boilerplate lines (extraction, cleaning)", [("crawler.extract.article", "kept_paragraphs"),
+                                                  ("crawler.cleaning", "clean_paragraphs")]),
+    ("language", [("crawler.extract.article", "_language")]),
+    ("other fields: images, tags, URLs", [("crawler.extract.article", "extract_article")]),
+    ("cleaning: normalise, cut, hash", [("pipelines.cleaning", "CleaningPipeline.process_item")]),
+    ("MinHash, LSH bands", [("crawler.cleaning", "signature"), ("crawler.cleaning", "bands")]),
+    ("validation", [("pipelines.validation", "ValidationPipeline.process_item")]),
+    ("stored HTML: sanitize", [("crawler.storage.store", "inert_html")]),
+    ("stored record, HTML gzip", [("crawler.storage.config", "to_document"),
+                                  ("crawler.storage.store", "_page_upsert")]),
+]
+
+
+class StageClock:
+    """CPU ms per stage (:data:`STAGES`), measured by wrapping the stages' functions in this process."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = dict.fromkeys([name for name, _ in STAGES], 0.0)
+        self.inner: list[float] = []  # per active stage: CPU of the stages it called
+
+    def install(self) -> None:
+        import importlib
+
+        for name, places in STAGES:
+            for module, path in places:
+                owner: Any = importlib.import_module(module)
+                *parents, attribute = path.split(".")
+                for parent in parents:
+                    owner = getattr(owner, parent)
+                setattr(owner, attribute, self._timed(name, getattr(owner, attribute)))
+
+    def _timed(self, stage: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self.inner.append(0.0)
+            started = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - started
+                inner = self.inner.pop()
+                self.ms[stage] += (spent - inner) * 1000
+                if self.inner:
+                    self.inner[-1] += spent
+        return timed
+
+
+def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int, clock: StageClock | None = None) -> list[float]:
     """CPU ms of each sampled page through the spider callback, cleaning, validation and the
-    storage document (sanitized, gzipped HTML included), in this process."""
+    storage document (sanitized, gzipped HTML included), in this process; by stage into ``clock``."""
+    if clock is not None:
+        clock.install()  # first: the names imported below are then the timed functions
     from scrapy.http import HtmlResponse, Request
     from scrapy.utils.test import get_crawler
 
@@ -588,8 +645,11 @@ def main() -> int:
         for page in sample:
             trafilatura.extract(page.read_text(encoding="utf-8"))
         traf_ms = (time.process_time() - started) * 1000 / len(sample)
-        timings = per_article_cpu(sites, args.sample)
+        per_article_cpu(sites[:1], 1)  # first use: models and caches load outside the figures
+        clock = StageClock()
+        timings = per_article_cpu(sites, args.sample, clock)
     report(results, len(pages), fetch, traf_ms, timings)
+    report_stages(clock, timings, results[0][2].cpu * 1000 / results[0][1])
     sys.stdout.write(f"re-extraction    : {results[0][1] / reextract.wall:6.1f} articles/s, "
                      f"{reextract.cpu * 1000 / results[0][1]:5.1f} CPU ms/article (scrapy reextract, whole process)\n")
     return 0
@@ -613,6 +673,19 @@ def report(results: list[tuple[int, int, Run]], pages: int, fetch: Run, traf_ms:
     if len(results) > 1:
         lines.append("store growth     : " + ", ".join(
             f"{s:,} stored before -> {n / r.wall:.1f} articles/s, {r.peak_rss_mb} MB" for s, n, r in results))
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def report_stages(clock: StageClock, timings: list[float], crawl_ms: float) -> None:
+    """CPU ms per article by stage (the sampled pages' mean), then what the crawl process spends besides."""
+    pages = max(len(timings), 1)
+    rest = sum(timings) / pages - sum(clock.ms.values()) / pages
+    rows = [*((name, ms / pages) for name, ms in clock.ms.items()), ("spider callback, items", rest)]
+    lines = [f"CPU per article by stage (mean of {len(timings)} pages in process, ms):"]
+    lines += [f"  {name:<44} {ms:5.2f}" for name, ms in rows]
+    lines.append(f"  {'= in process':<44} {sum(timings) / pages:5.2f}")
+    lines.append(f"  {'crawl process besides (Scrapy, HTTP, store)':<44} {crawl_ms - sum(timings) / pages:5.2f}"
+                 f"  (crawl CPU {crawl_ms:.2f} ms/article minus the above)")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

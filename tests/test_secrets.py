@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.secrets import carries_secret, mask_uri, redact, register, uri_password
+from crawler.secrets import carries_secret, install_log_masking, mask_uri, redact, register, uri_password
 from tests.conftest import free_port
 from tests.crawling import ROOT, MongoTarget, run_crawl, site_held, store_env
 
@@ -35,6 +37,36 @@ from tests.crawling import ROOT, MongoTarget, run_crawl, site_held, store_env
 ])
 def test_mask_uri(text: str, expected: str) -> None:
     assert mask_uri(text) == expected
+
+
+def test_masking_formats_only_the_records_a_handler_shows() -> None:
+    """A DEBUG record under an INFO handler (Scrapy logs each scraped item so) is never formatted to be
+    redacted: formatting the item cost more than extracting it. A record a handler shows is masked."""
+    formatted: list[str] = []
+
+    class Item:
+        def __repr__(self) -> str:
+            formatted.append("item")
+            return "{'source': 'mongodb://crawler:hunter22@db:27017/'}"
+
+    logger = logging.getLogger("tests.secrets.quiet")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    factory = logging.getLogRecordFactory()
+    install_log_masking()
+    try:
+        logger.debug("Scraped %r", Item())
+        assert formatted == []
+        logger.info("Scraped %r", Item())
+        assert formatted == ["item"]
+        assert "crawler:***@db" in stream.getvalue() and "hunter22" not in stream.getvalue()
+    finally:
+        logging.setLogRecordFactory(factory)
+        logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize(("uri", "password"), [

@@ -43,6 +43,7 @@ from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import find_visible_date
+from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
@@ -62,7 +63,7 @@ class _Page:
     def __init__(self, html: str | bytes, url: str, site: SiteConfig | None, now: datetime,
                  limits: RecordLimits) -> None:
         self.html = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
-        self.sel = Selector(text=self.html)
+        self.sel = html_selector(self.html)  # parsed once: every field below reads this tree
         self.url = url
         self.site = site
         self.now = now

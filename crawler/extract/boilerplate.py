@@ -78,12 +78,13 @@ _CREDIT = re.compile(
 _MAX_CREDIT_LINE = 160
 
 
-# Uzbek Latin writes o‘ and g‘ with any of these; the rules are written with "'".
-_APOSTROPHES = str.maketrans(dict.fromkeys("‘’ʻʼ`´", "'"))
+# Uzbek Latin writes o‘ and g‘ with any of these; the rules are written with "'". A regex replaces
+# them (str.translate looks up every character of a Cyrillic paragraph in a dict: ten times slower).
+_APOSTROPHES = re.compile("[‘’ʻʼ`´]")
 
 
 def _plain(paragraph: str) -> str:
-    return paragraph.strip().translate(_APOSTROPHES)
+    return _APOSTROPHES.sub("'", paragraph.strip())
 
 
 # Bylines that name a role or the newsroom rather than a person.
