@@ -169,3 +169,21 @@ def test_the_benchmark_day_is_the_one_the_page_states(raw: str, day: str) -> Non
     published = datetime(2025, 12, 18, 19, 30, tzinfo=UTC) if raw.startswith("2025") else \
         datetime(2020, 4, 13, 1, 0, tzinfo=UTC)
     assert _local_day(published, raw) == day
+
+
+# --- the body's own dateline -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("opening", "day"), [
+    ("BISHKEK, March 14, 2025 — The council approved", "2025-03-14"),
+    ("Астана. 14 марта 2025 г. – Правительство утвердило", "2025-03-14"),
+    ("Душанбе, 14.03.2025 - Ҳукумат барномаро тасдиқ кард", "2025-03-14"),
+    ("On 10 March 2025 the council met for the first time in a year to discuss the budget —", None),  # a sentence
+    ("The council met on 10 March 2025 and approved the budget after a long debate.", None),  # no dateline
+])
+def test_the_dateline_opening_the_body_is_the_articles(opening: str, day: str | None) -> None:
+    html = f"""<!DOCTYPE html><html><head><title>Council</title></head><body><article><h1>Council approves budget</h1>
+<p>{opening} and its members said the plan would add two hundred teachers and repair many streets.</p>
+<p>The mayor is expected to sign the budget next week, and spending begins with the new fiscal year.</p>
+</article></body></html>"""
+    found = header_date(lxml.html.fromstring(html), lambda text: find_visible_date(text, UTC, FETCHED))
+    assert (found[0].date().isoformat() if found else None) == day

@@ -5,8 +5,9 @@ the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a
 14-nji marty" above it. This reads that neighbourhood only, never the whole page, so a teaser's or a
 sidebar's date cannot stand in for the article's: the short texts just above the headline in its
 header block, then the short texts after it until the body begins (a long paragraph, or a second
-long text after a lead). Text in navigation, forms, photo captions and blocks classed as teasers,
-related or latest news or sidebars is not read; a ``<time datetime>`` is read by its attribute first.
+long text after a lead), then the dateline that opens the body ("BISHKEK, 14 March 2025 — ...").
+Text in navigation, forms, photo captions and blocks classed as teasers, related or latest news or
+sidebars is not read; a ``<time datetime>`` is read by its attribute first.
 
 :func:`drop_chrome` takes the same blocks (and asides and footers outside the article) out of a
 tree before a whole-page date search (htmldate), which then cannot take another page's date.
@@ -41,6 +42,9 @@ BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, c
 SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are about the news, not the article
 PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
 LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
+DATELINE_CHARS = 80  # the body's opening dateline ends with a dash this early
+DATELINE_WORDS = 8  # place, date, time, agency: no sentence
+_DATELINE = re.compile(rf"^(.{{4,{DATELINE_CHARS}}}?)(?:\s*[—–]|\s+-)\s")
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
 # Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
 # page builders wrap everything in widgets, and a date line often shares a block with the share bar.
@@ -173,6 +177,10 @@ def _after(headline: HtmlElement, skipped: _Chrome) -> Iterator[str]:
     seen_long: set[str] = set()
     for text, element in _following(headline, skipped):
         if _is_paragraph(element):
+            if window:
+                yield " ".join(window)
+                window = []
+            yield from _dateline(element)
             break
         if len(text) <= SHORT_TEXT_CHARS:
             window.append(text)
@@ -188,6 +196,15 @@ def _after(headline: HtmlElement, skipped: _Chrome) -> Iterator[str]:
             return
     if window:
         yield " ".join(window)
+
+
+def _dateline(paragraph: HtmlElement) -> Iterator[str]:
+    """The dateline that opens the body's first paragraph, if it has one: a few words with a number in
+    them, then a dash ("BISHKEK, 14 March 2025 — ...", "Астана. 14 марта 2025 г. –")."""
+    opening = " ".join(paragraph.text_content()[:DATELINE_CHARS * 2].split())
+    match = _DATELINE.match(opening)
+    if match and any(c.isdigit() for c in match[1]) and len(match[1].split()) <= DATELINE_WORDS:
+        yield match[1]
 
 
 def _is_paragraph(element: HtmlElement) -> bool:
