@@ -3,9 +3,12 @@
 Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
 (``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>``, the date
-printed beside the headline, htmldate's day and the permalink date for metadata).
-A publication date is a day at least: one known only to its month or year is left
-empty (``published`` None), never stored as the 1st. Nothing here imports Scrapy.
+printed beside the headline or labelled "Published", htmldate's day and the permalink date
+for metadata). The printed publication date overrules a JSON-LD or meta one of another day,
+unless it is an update's or the declared modification day; no publication date is ever
+taken from a modification field. A publication date is a day at least: one known only to
+its month or year is left empty (``published`` None), never stored as the 1st. Nothing
+here imports Scrapy.
 
 Work per page is bounded: lists, texts and the body are gathered only a little
 past the record's caps (:class:`~crawler.limits.RecordLimits`), selectors read
