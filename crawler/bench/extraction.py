@@ -6,6 +6,8 @@ extractor: pages, precision, recall, F1, exact-match accuracy, median and mean
 milliseconds per page, for ours the share of correct publication days, and for
 extractors that give them title and author exact matches (on the pages whose truth
 has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
+A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
+lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
 checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
@@ -21,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +66,20 @@ def ours(page: Page) -> tuple[str, str | None, str | None, list[str]]:
     # The generic path alone, even for a page of a configured site (a benchmark measures the generic rules).
     extraction = extract_article(page.html, page.url, GENERIC)
     paragraphs, _ = clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images])
-    published = extraction.published.date().isoformat() if extraction.published else None
-    return "\n".join(paragraphs), published, extraction.title, extraction.authors
+    return "\n".join(paragraphs), _local_day(extraction.published, extraction.published_raw), extraction.title, \
+        extraction.authors
+
+
+def _local_day(published: datetime | None, raw: str | None) -> str | None:
+    """The publication's calendar day where it was published: in the offset its raw ISO string states
+    ("2025-12-19T01:00:00+05:30" is the 19th, though 18 December in UTC), else in UTC."""
+    if published is None:
+        return None
+    try:
+        stated = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        return published.date().isoformat()
+    return (stated if stated.tzinfo is not None and stated == published else published).date().isoformat()
 
 
 def trafilatura_default(page: Page) -> tuple[str, str | None]:
@@ -141,6 +156,23 @@ def run(data: Path, sets: list[str], extractors: list[str], limit: int | None) -
     return results
 
 
+def date_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
+    """One tab-separated line per page whose publication day ours gets wrong: set, id, URL, truth, ours,
+    the source of ours and its raw string."""
+    from crawler.extract.article import extract_article
+    from crawler.sites import GENERIC
+
+    for name in sets:
+        for page in load_pages(data / name, limit):
+            if not page.published:
+                continue
+            extraction = extract_article(page.html, page.url, GENERIC)
+            day = _local_day(extraction.published, extraction.published_raw)
+            if day != page.published[:10]:
+                yield "\t".join((name, page.id, page.url, page.published, day or "-",
+                                 extraction.sources.get("published", "-"), extraction.published_raw or "-"))
+
+
 def _format(results: dict[str, dict[str, Result]]) -> str:
     lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
              f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8} {'title':>6} {'author':>6}"]
@@ -162,9 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="aeb-dev,wcxb-dev")
     parser.add_argument("--extractors", default="ours,trafilatura,newspaper4k")
     parser.add_argument("--limit", type=int, default=None, help="pages per set")
+    parser.add_argument("--date-misses", action="store_true", help="list the pages whose publication day ours misses")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
+    if args.date_misses:
+        sys.stdout.writelines(line + "\n" for line in date_misses(args.data, args.sets.split(","), args.limit))
+        return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")
     return 0

@@ -3,9 +3,12 @@
 Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
 (``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>``, the date
-printed beside the headline, htmldate's day and the permalink date for metadata).
-A publication date is a day at least: one known only to its month or year is left
-empty (``published`` None), never stored as the 1st. Nothing here imports Scrapy.
+printed beside the headline or labelled "Published", htmldate's day and the permalink date
+for metadata). The printed publication date overrules a JSON-LD or meta one of another day,
+unless it is an update's or the declared modification day; no publication date is ever
+taken from a modification field. A publication date is a day at least: one known only to
+its month or year is left empty (``published`` None), never stored as the 1st. Nothing
+here imports Scrapy.
 
 Work per page is bounded: lists, texts and the body are gathered only a little
 past the record's caps (:class:`~crawler.limits.RecordLimits`), selectors read
@@ -18,14 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, cached_property
 from itertools import islice
 from typing import Any
 from urllib.parse import urljoin
 
+import htmldate.core
 import htmldate.extractors
 from htmldate import find_date
 from htmldate.utils import load_html
+from lxml import etree
 from lxml.html import HtmlElement
 from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
@@ -38,11 +43,12 @@ from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
+from crawler.extract.labelled_date import labelled_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
-from crawler.extract.visible_dates import find_visible_date
+from crawler.extract.visible_dates import Dateline, find_dateline, find_visible_date
 from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sites import Generic, SiteConfig, site_rules
@@ -120,10 +126,16 @@ def _title(page: _Page) -> Found:
     return (found.text, found.source) if found else None
 
 
+def _jsonld_date(page: _Page, key: str) -> Found:
+    """A date of the JSON-LD article, else of the page's own WebPage node (where SEO plugins put it)."""
+    value = page.data.article.get(key) or page.data.webpage.get(key)
+    return (value, "jsonld") if isinstance(value, str) and value.strip() else None
+
+
 def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
     """The raw string of a date, from the most trusted source that has one."""
     found = _first(
-        lambda: _jsonld(page, jsonld_key),
+        lambda: _jsonld_date(page, jsonld_key),
         lambda: _meta(page, *meta_keys),
         lambda: _site_one(page, site_field),
     )
@@ -151,23 +163,80 @@ def _generic_dates(sel: Selector) -> Iterator[str]:
             yield (node.xpath("string()").get() or "")[:_DATE_TEXT_CHARS]
 
 
-def _printed(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, str] | None:
+def _machine_or_visible(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, str] | None:
     """(date, raw) of a machine-readable ``text``, else of the first date printed in it."""
     value = parse_datetime(text, tz)
     return (value, text) if value is not None else find_visible_date(text[:_DATE_TEXT_CHARS], tz, now)
+
+
+def _printed(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
+    """The date of a machine-readable ``text``, else the dateline printed in it."""
+    value = parse_datetime(text, tz)
+    return Dateline(value, text, False) if value is not None else find_dateline(text[:_DATE_TEXT_CHARS], tz, now)
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _overrules(page: _Page, tz: tzinfo, printed: _Datelines, declared: datetime) -> bool:
+    """Whether the page's printed dateline stands against the declared publication date: a full date
+    (its year printed, unlike "12 April" or "2 hours ago") more than a day away (a day is time zones)
+    that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
+    showing when the page was last edited), while no other printed date agrees with the declared one."""
+    best = printed.best
+    if best is None or best.updated or _YEAR.search(best.raw) is None or _near(best.value, declared):
+        return False
+    other = printed.other
+    if other is not None and _near(other.value, declared):
+        return False
+    modified = _modified(page, tz)[0]
+    return modified is None or not _near(best.value, modified)
+
+
+def _near(one: datetime, other: datetime) -> bool:
+    """Whether two dates are at most a calendar day apart (the same day somewhere on Earth)."""
+    return abs(one.date() - other.date()) <= timedelta(days=1)
+
+
+class _Datelines:
+    """The dates a page prints as its own: the one beside the headline, and the one it labels as its
+    publication's ("Published: ...", ``<time pubdate>``; read only when needed: it costs a page-wide search)."""
+
+    def __init__(self, page: _Page, tz: tzinfo) -> None:
+        self.page, self.tz = page, tz
+        self.header = header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
+
+    @cached_property
+    def labelled(self) -> Dateline | None:
+        page = self.page
+        found = labelled_date(page.html, page.sel.root, lambda text: _machine_or_visible(text, self.tz, page.now))
+        return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
+
+    @property
+    def best(self) -> Dateline | None:
+        """The date beside the headline unless it is an update's, else the labelled one, else the update's."""
+        if self.header is None or self.header.updated:
+            return self.labelled or self.header
+        return self.header
+
+    @property
+    def other(self) -> Dateline | None:
+        """The printed date that is not :attr:`best`, if any."""
+        return self.header if self.best is self.labelled else self.labelled
 
 
 def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
-    if value is not None and found is not None:
+    # The page's dateline is the article's, whatever the permalink, a teaser or a footer says; and it
+    # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
+    # own date rule is trusted over it.
+    printed = _Datelines(page, tz)
+    if value is not None and found is not None and (found[1] == "site" or not _overrules(page, tz, printed, value)):
         return value, raw, found[1]
-    # Generic: the date printed beside the headline is the article's, whatever the permalink,
-    # a teaser or a footer says.
-    header = header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
-    if header is not None:
-        return header[0], normalize_text(header[1]), "generic"
+    if printed.best is not None:
+        return printed.best.value, normalize_text(printed.best.raw), "generic"
     # Else htmldate's publication day (or the permalink's), made precise by the first date
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.
@@ -225,6 +294,8 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     parser = _dateparser()
     parser.calls_left = MAX_DATEPARSER_CALLS
     html = page.html[:DATE_SEARCH_MAX_CHARS]
+    if tree is not None:
+        _drop_modified_fields(tree)
     try:
         found = find_date(tree if tree is not None else html, url=page.url, extensive_search=True,
                           original_date=True, max_date=page.now.strftime("%Y-%m-%d"))
@@ -234,6 +305,27 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     if not found or (found.endswith("-01") and not _shows_first_of_month(html, page.url, found)):
         return None
     return parse_datetime(found, tz)
+
+
+# Fields naming when a page was last changed: htmldate falls back on them (its "reserve") when a page
+# declares no publication date, which is no publication date at all.
+MODIFIED_FIELDS = frozenset(htmldate.core.NAME_MODIFIED | htmldate.core.PROPERTY_MODIFIED
+                            | htmldate.core.ITEMPROP_ATTRS_MODIFIED | {"last-modified"})
+
+
+_DATE_FIELDS = etree.XPath("//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]")
+
+
+def _drop_modified_fields(tree: HtmlElement) -> None:
+    """Take the modification dates out of ``tree`` (in place): meta fields and ``itemprop`` markers."""
+    for element in _DATE_FIELDS(tree):
+        names = {(element.get(key) or "").strip().lower() for key in ("name", "property", "itemprop", "http-equiv")}
+        if not names & MODIFIED_FIELDS:
+            continue
+        if element.tag == "meta":
+            element.drop_tree()
+        else:
+            del element.attrib["itemprop"]
 
 
 def _shows_first_of_month(html: str, url: str, day: str) -> bool:

@@ -5,8 +5,9 @@ the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a
 14-nji marty" above it. This reads that neighbourhood only, never the whole page, so a teaser's or a
 sidebar's date cannot stand in for the article's: the short texts just above the headline in its
 header block, then the short texts after it until the body begins (a long paragraph, or a second
-long text after a lead). Text in navigation, forms, photo captions and blocks classed as teasers,
-related or latest news or sidebars is not read; a ``<time datetime>`` is read by its attribute first.
+long text after a lead), then the dateline that opens the body ("BISHKEK, 14 March 2025 — ...").
+Text in navigation, forms, photo captions and blocks classed as teasers, related or latest news or
+sidebars is not read; a ``<time datetime>`` is read by its attribute first.
 
 :func:`drop_chrome` takes the same blocks (and asides and footers outside the article) out of a
 tree before a whole-page date search (htmldate), which then cannot take another page's date.
@@ -18,15 +19,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from itertools import islice
+from typing import Any, TypeVar
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 __all__ = ["drop_chrome", "header_date"]
 
-# The article's headline, not a logo's <h1>: the first of these that matches.
-HEADLINES = ("(//article//h1)[1]", "(//main//h1)[1]", "(//*[@itemprop='headline'][not(self::meta)])[1]", "(//h1)[1]")
+# The article's headline, not a logo's <h1>: the first <h1> in an <article>, else in a <main>, else the
+# first element marked as the headline, else the first <h1>.
+_H1 = etree.XPath("//h1")
+_MARKED_HEADLINE = etree.XPath("(//*[@itemprop='headline'][not(self::meta)])[1]")
 # Never read for a date. An <aside> or a <footer> can hold the article's own date line, so the header
 # reads them; drop_chrome drops them only outside the article.
 SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
@@ -38,40 +42,73 @@ BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, c
 SHORT_TEXT_CHARS = 100  # longer texts are the lead or the body, whose dates are about the news, not the article
 PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
 LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
+DATELINE_CHARS = 80  # the body's opening dateline ends with a dash this early
+DATELINE_WORDS = 8  # place, date, time, agency: no sentence
+_DATELINE = re.compile(rf"^(.{{4,{DATELINE_CHARS}}}?)(?:\s*[—–]|\s+-)\s")
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
 # Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
 # page builders wrap everything in widgets, and a date line often shares a block with the share bar.
 TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-?read|sidebar|ticker", re.IGNORECASE)
 
-Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime, the date's raw string)
+_D = TypeVar("_D", bound=tuple[Any, ...])
+Parse = Callable[[str], _D | None]  # a text -> (UTC datetime, the date's raw string, ...)
 MAX_ELEMENTS_AFTER = 400  # elements looked at past the headline (a mega-menu can follow it)
 
 
-def header_date(root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
-    """(UTC datetime, raw string) of the date printed beside the headline, or None.
+def header_date(root: HtmlElement, parse: Parse[_D]) -> _D | None:
+    """What ``parse`` reads in the first text beside the headline that has a date (its UTC datetime, raw
+    string, ...), or None.
 
     ``parse`` reads one text: a ``<time datetime>`` value, or a run of short texts with a date in it.
     """
-    headline = next((found[0] for xpath in HEADLINES if (found := root.xpath(xpath))), None)
+    headline = _headline(root)
     if not isinstance(headline, HtmlElement):
         return None
-    for text in (*_before(headline), *_after(headline)):
+    chrome = _Chrome(headline)
+    for text in (*_before(headline, chrome), *_after(headline, chrome)):
         found = parse(text)
         if found is not None:
             return found
     return None
 
 
-def _skipped(node: HtmlElement | None, above: set[HtmlElement]) -> bool:
-    """Whether ``node`` lies in page chrome. Blocks that hold the headline (``above``: a page-wide
-    ``<form>``, a ``has-sidebar`` wrapper) are not chrome, so the walk up stops at them."""
-    while node is not None and node not in above:
-        if isinstance(node.tag, str) and node.tag.lower() in SKIPPED:
-            return True
-        if TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-            return True
-        node = node.getparent()
-    return False
+def _headline(root: HtmlElement) -> HtmlElement | None:
+    """The article's headline element (see :data:`_H1`)."""
+    h1s = _H1(root)
+    for container in ("article", "main"):
+        found = next((h1 for h1 in h1s if any(a.tag == container for a in h1.iterancestors())), None)
+        if found is not None:
+            return found
+    marked = _MARKED_HEADLINE(root)
+    return marked[0] if marked else (h1s[0] if h1s else None)
+
+
+class _Chrome:
+    """Which elements lie in page chrome, remembered per element (a walk asks about every ancestor)."""
+
+    def __init__(self, headline: HtmlElement) -> None:
+        # Blocks that hold the headline (a page-wide <form>, a has-sidebar wrapper) are not chrome.
+        self.above = set(headline.iterancestors())
+        self.known: dict[HtmlElement, bool] = {}
+
+    def __call__(self, node: HtmlElement | None) -> bool:
+        """Whether ``node`` lies in page chrome: it or an ancestor below the headline's blocks is."""
+        path: list[HtmlElement] = []  # walked up from ``node``, answer not known yet
+        answer = False
+        while node is not None and node not in self.above:
+            known = self.known.get(node)
+            if known is not None:
+                answer = known
+                break
+            path.append(node)
+            if (isinstance(node.tag, str) and node.tag.lower() in SKIPPED) or TEASER_CLASS.search(
+                    f"{node.get('class') or ''} {node.get('id') or ''}"):
+                answer = True
+                break
+            node = node.getparent()
+        for walked in path:  # a node is chrome when it or anything above it is: the same answer for all
+            self.known[walked] = answer
+        return answer
 
 
 def _texts(node: HtmlElement) -> Iterator[str]:
@@ -82,18 +119,17 @@ def _texts(node: HtmlElement) -> Iterator[str]:
         yield node.text.strip()
 
 
-def _before(headline: HtmlElement) -> list[str]:
+def _before(headline: HtmlElement, skipped: _Chrome) -> list[str]:
     """The short texts just before the headline, as one text: its preceding siblings, then its parent's,
     a few levels up but never out of its ``<article>``/``<main>``, stopping at a long text."""
-    above = set(headline.iterancestors())
     texts: list[str] = []  # nearest first
     node = headline
     budget = HEADER_BLOCK_CHARS
     for _ in range(HEADER_BLOCK_LEVELS):
         for sibling in node.itersiblings(preceding=True):
-            if not isinstance(sibling.tag, str) or _skipped(sibling, above):
+            if not isinstance(sibling.tag, str) or skipped(sibling):
                 continue
-            text = _bounded(_subtree_texts(sibling, above), budget)
+            text = _bounded(_subtree_texts(sibling, skipped), budget)
             if text is None:  # a teaser list or a lead: the header is after it
                 return [" ".join(texts[::-1])] if texts else []
             if text:
@@ -121,10 +157,10 @@ def _bounded(texts: Iterator[str], budget: int) -> str | None:
     return " ".join(kept)
 
 
-def _subtree_texts(node: HtmlElement, above: set[HtmlElement]) -> Iterator[str]:
+def _subtree_texts(node: HtmlElement, skipped: _Chrome) -> Iterator[str]:
     """The texts of ``node`` and its descendants outside chrome, then its tail, in document order."""
     for element in node.iter():
-        if not isinstance(element.tag, str) or _skipped(element, above):
+        if not isinstance(element.tag, str) or skipped(element):
             continue
         yield from _texts(element)
         if element is not node and element.tail and element.tail.strip():
@@ -133,17 +169,25 @@ def _subtree_texts(node: HtmlElement, above: set[HtmlElement]) -> Iterator[str]:
         yield node.tail.strip()
 
 
-def _after(headline: HtmlElement) -> Iterator[str]:
+def _after(headline: HtmlElement, skipped: _Chrome) -> Iterator[str]:
     """Runs of short texts after the headline, in document order, until the body has begun: a long
-    paragraph (``<p>``), or a second long text of any kind (a lead, then the body)."""
+    paragraph (``<p>``), or a second long text of any kind (a lead, then the body; a repeated lead counts once)."""
     long_texts = 0
     window: list[str] = []
-    for text, element in _following(headline):
+    seen_long: set[str] = set()
+    for text, element in _following(headline, skipped):
         if _is_paragraph(element):
+            if window:
+                yield " ".join(window)
+                window = []
+            yield from _dateline(element)
             break
         if len(text) <= SHORT_TEXT_CHARS:
             window.append(text)
             continue
+        if text in seen_long:  # the same lead again (a template's mobile copy) is no second long text
+            continue
+        seen_long.add(text)
         long_texts += 1
         if window:
             yield " ".join(window)
@@ -154,25 +198,33 @@ def _after(headline: HtmlElement) -> Iterator[str]:
         yield " ".join(window)
 
 
+def _dateline(paragraph: HtmlElement) -> Iterator[str]:
+    """The dateline that opens the body's first paragraph, if it has one: a few words with a number in
+    them, then a dash ("BISHKEK, 14 March 2025 — ...", "Астана. 14 марта 2025 г. –")."""
+    opening = " ".join(paragraph.text_content()[:DATELINE_CHARS * 2].split())
+    match = _DATELINE.match(opening)
+    if match and any(c.isdigit() for c in match[1]) and len(match[1].split()) <= DATELINE_WORDS:
+        yield match[1]
+
+
 def _is_paragraph(element: HtmlElement) -> bool:
     """Whether ``element`` is a body paragraph: a ``<p>`` that is no lead, longer than a byline."""
     return (element.tag == "p" and len(element.text_content()) > PARAGRAPH_CHARS
             and not LEAD_CLASS.search(element.get("class") or ""))
 
 
-def _following(headline: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
+def _following(headline: HtmlElement, skipped: _Chrome) -> Iterator[tuple[str, HtmlElement]]:
     """(text, the element it is in) after the headline ends, in document order, outside page chrome."""
     parent = headline.getparent()
     if headline.tail and headline.tail.strip() and parent is not None:
         yield headline.tail.strip(), parent
-    above = set(headline.iterancestors())
     for node in islice(_elements_after(headline), MAX_ELEMENTS_AFTER):
         if not isinstance(node.tag, str):
             continue
-        if not _skipped(node, above):
+        if not skipped(node):
             yield from ((text, node) for text in _texts(node))
         parent = node.getparent()
-        if node.tail and node.tail.strip() and parent is not None and not _skipped(parent, above):
+        if node.tail and node.tail.strip() and parent is not None and not skipped(parent):
             yield node.tail.strip(), parent
 
 

@@ -24,13 +24,16 @@ ARTICLE_TYPES = frozenset({
     "BackgroundNewsArticle", "ReviewNewsArticle", "BlogPosting", "LiveBlogPosting", "Report",
 })
 LISTING_TYPES = frozenset({"CollectionPage", "ProfilePage", "SearchResultsPage", "AboutPage", "ContactPage"})
+# The page itself (Yoast and other SEO plugins put an article's dates on its WebPage node, not on an Article).
+WEBPAGE_TYPES = frozenset({"WebPage", "ItemPage", "MedicalWebPage", "FAQPage", "QAPage"})
 
 
 @dataclass
 class Structured:
-    """JSON-LD article node (if any), page types, and meta/OpenGraph values."""
+    """JSON-LD article node (if any), web page node (if any), page types, and meta/OpenGraph values."""
 
     article: dict[str, Any] = field(default_factory=dict)
+    webpage: dict[str, Any] = field(default_factory=dict)
     types: set[str] = field(default_factory=set)
     meta: dict[str, list[str]] = field(default_factory=dict)
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON-LD nodes by @id
@@ -100,6 +103,8 @@ def read_structured(sel: Selector) -> Structured:
             data.nodes[node["@id"]] = node
         if types & ARTICLE_TYPES and not data.article:
             data.article = node
+        if types & WEBPAGE_TYPES and not types & LISTING_TYPES and not data.webpage:
+            data.webpage = node
     return data
 
 

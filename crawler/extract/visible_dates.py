@@ -36,9 +36,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-__all__ = ["LANGUAGES", "Language", "find_visible_date", "parse_visible_date"]
+__all__ = ["LANGUAGES", "Dateline", "Language", "find_dateline", "find_visible_date", "parse_visible_date"]
 
 _T = TypeVar("_T")
 
@@ -372,14 +372,18 @@ def _candidates(text: str) -> Iterator[re.Match[str]]:
         position = best.end()
 
 
-def _first(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, re.Match[str]] | None:
+def _dates(text: str, tz: tzinfo, now: datetime) -> Iterator[tuple[datetime, re.Match[str]]]:
+    """Every real date in ``text``, left to right, lazily."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     for match in _candidates(text.translate(_EQUIVALENT)):
         value = _value(match, tz, now)
         if value is not None:
-            return value, match
-    return None
+            yield value, match
+
+
+def _first(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, re.Match[str]] | None:
+    return next(_dates(text, tz, now), None)
 
 
 def find_visible_date(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, str] | None:
@@ -395,6 +399,49 @@ def find_visible_date(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, s
         return None
     value, match = found
     return value, text[match.start():match.end()]
+
+
+# Labels read just before a date (after NFC and _EQUIVALENT): the publication's ("Posted on",
+# "Опубликовано:", "Жарияланды") or an update's ("Last updated:", "Обновлено", "Yangilandi").
+_PUBLISHED_LABEL = re.compile(
+    r"(?<!\w)(?:published|posted|опубликовано|опубликован|дата\s+публикации|жарияланды|жарияланған|жарыяланды|"
+    r"жарыяланган|chop\s+etildi|chop\s+etilgan|e'lon\s+qilindi|nashr\s+qilindi|чоп\s+этилди|"
+    r"эълон\s+қилинди|нашр\s+шуд|интишор\s+шуд|çap\s+edildi|neşir\s+edildi)"
+    r"[\s:,.-]*(?:on|at|в)?[\s:,-]*$", re.IGNORECASE)
+_UPDATED_LABEL = re.compile(
+    r"(?<!\w)(?:updated?|updates|modified|revised|обновлено|обновлен|изменено|изменен|жаңартылды|жаңартылған|"
+    r"жаңыланды|жаңыртылды|yangilandi|yangilangan|янгиланди|янгиланган|навсозӣ|täzelendi)(?!\w)", re.IGNORECASE)
+_LABEL_CHARS = 40  # how far before a date its label is read
+MAX_DATES_READ = 8  # dates of one text weighed for a publication label
+
+
+class Dateline(NamedTuple):
+    """The publication date a byline prints: its UTC value, its raw substring, and whether it may be an
+    update's (the byline labels a date an update's, and this one is not labelled the publication's)."""
+
+    value: datetime
+    raw: str
+    updated: bool
+
+
+def find_dateline(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
+    """The publication date printed in a byline ``text``: the first date labelled as the publication's
+    ("Updated 5 May 2025 · Originally published 2 May 2025" is the 2nd of May), else the first date."""
+    text = unicodedata.normalize("NFC", text)
+    plain = text.translate(_EQUIVALENT)
+    first: tuple[datetime, re.Match[str]] | None = None
+    labelled = False
+    for read, (value, match) in enumerate(_dates(text, tz, now)):
+        if read >= MAX_DATES_READ:
+            break
+        first = first or (value, match)
+        if _PUBLISHED_LABEL.search(plain, max(0, match.start() - _LABEL_CHARS), match.start()):
+            first, labelled = (value, match), True
+            break
+    if first is None:
+        return None
+    updated = not labelled and _UPDATED_LABEL.search(plain) is not None
+    return Dateline(first[0], text[first[1].start():first[1].end()], updated)
 
 
 def parse_visible_date(text: str, tz: tzinfo, now: datetime) -> datetime | None:
