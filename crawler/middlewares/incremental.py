@@ -15,10 +15,16 @@ It also prunes sitemaps: a child sitemap the spider marks with its lastmod
 article less the longest revisit step) holds nothing new and is dropped; the spider
 hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap.
 
+And it ends walks back through paged feeds, API pages and listings: a next page (the spider marks it
+with the article URLs of the page before, ``PAGE_LINKS_META``) is not followed when the store holds
+every article of that page, unless ``-a since`` reaches back beyond the site's oldest stored article
+(a backfill: older pages may hold articles the store never had).
+
 Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE``, ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
 (the store could not be opened), ``incremental/lookup_failed`` (lookups that failed),
-``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned).
+``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned),
+``discovery/skipped/known_page`` (next pages not followed).
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
+PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
 LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
 
 
 class IncrementalMiddleware:
     high_water_mark: datetime | None = None  # sitemaps last modified before it hold nothing new
+    stop_at_known: bool = False  # a page whose articles are all stored ends a walk back through pages
 
     def __init__(self, crawler: Crawler, storage: Storage, schedule: tuple[timedelta, ...]) -> None:
         assert crawler.stats is not None
@@ -77,6 +85,12 @@ class IncrementalMiddleware:
             return
         site = getattr(getattr(spider, "site", None), "name", None)
         newest = await self._call(self.store.newest_published, site) if site else None
+        since = getattr(getattr(spider, "args", None), "since", None)
+        if site and since is not None:
+            oldest = await self._call(self.store.oldest_published, site)
+            self.stop_at_known = oldest is not None and oldest <= since
+        else:
+            self.stop_at_known = site is not None
         if newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
@@ -84,8 +98,12 @@ class IncrementalMiddleware:
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []
+        next_pages: list[Request] = []
         async for element in result:
             if isinstance(element, Request) and self._below_high_water(element):
+                continue
+            if isinstance(element, Request) and PAGE_LINKS_META in element.meta:
+                next_pages.append(element)  # decided once the page's articles are looked up
                 continue
             if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta):
                 yield element
@@ -97,6 +115,26 @@ class IncrementalMiddleware:
                 pending = []
         for request in await self._worth_fetching(pending):
             yield request
+        for request in next_pages:
+            if not await self._all_known(request.meta.pop(PAGE_LINKS_META)):
+                yield request
+
+    async def _all_known(self, urls: list[str]) -> bool:
+        """True (counted) when the store holds every article of a page: the pages after it are older still."""
+        if not urls or not self.stop_at_known or self.store is None:
+            return False
+        try:
+            known = await self._call(self.store.known, [url_id(u) for u in urls], urls)
+        except Exception as exc:  # an outage or a query the server refuses: following the page is the safe answer
+            logger.warning("Could not look up a page's %(n)d articles: %(error)s",
+                           {"n": len(urls), "error": describe_error(exc)})
+            self.stats.inc_value("incremental/lookup_failed")
+            return False
+        stored = {url for doc in known.values() for url in doc.get("urls", [])}
+        if not all(url_id(u) in known or u in stored for u in urls):
+            return False
+        self.stats.inc_value("discovery/skipped/known_page")
+        return True
 
     def _below_high_water(self, request: Request) -> bool:
         """True (counted, and signalled to the spider) for a child sitemap last modified before the mark."""
