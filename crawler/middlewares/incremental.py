@@ -4,7 +4,9 @@ A spider middleware that collects the article requests a callback yields (a
 feed, sitemap or listing page's worth, ``LOOKUP_BATCH`` at a time), asks the
 store which of those articles it already holds, and drops them unless they are
 due for a revisit (``REVISIT_SCHEDULE`` steps after publication, e.g. 1 h, 6 h,
-24 h, 7 d). Feeds and sitemaps themselves are always fetched. Because the state
+24 h, 7 d). The site's recent stored articles that are due are also asked for after the spider's
+start requests (``spider.revisit_request``), so a revisit never waits for a feed or sitemap that
+answered 304 to list its article again. Because the state
 is in the store, cron runs, manual runs and Scrapyd jobs share it: the crawl's one store and
 storage thread (``crawler.storage.component.Storage``). If the store cannot be reached, or a
 lookup fails, the middleware lets those requests through (the storage pipeline reports an
@@ -51,6 +53,7 @@ SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap r
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
 PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
 LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
+RECENT_ARTICLES = 2_000  # the site's newest stored articles checked for due revisits when the spider opens
 
 
 class IncrementalMiddleware:
@@ -64,6 +67,8 @@ class IncrementalMiddleware:
         self.storage = storage
         self.schedule = schedule
         self.store: ArticleStore | None = None
+        self.spider: Spider | None = None
+        self.due: list[dict[str, Any]] = []  # recent stored articles due for a revisit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -85,6 +90,12 @@ class IncrementalMiddleware:
             return
         site = getattr(getattr(spider, "site", None), "name", None)
         newest = await self._call(self.store.newest_published, site) if site else None
+        self.spider = spider
+        if site and newest is not None:
+            recent = await self._call(self.store.recent_articles, site, RECENT_ARTICLES)
+            now = datetime.now(UTC)
+            self.due = [doc for doc in recent if is_due(doc.get("published"), doc.get("last_checked"), now,
+                                                        self.schedule)]
         since = getattr(getattr(spider, "args", None), "since", None)
         if site and since is not None:
             oldest = await self._call(self.store.oldest_published, site)
@@ -95,6 +106,23 @@ class IncrementalMiddleware:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The spider's start requests, then (on the worker that has any: the seeder of a shared crawl)
+        a conditional request for each recent stored article due for a revisit."""
+        seeded = False
+        async for element in start:
+            seeded = True
+            yield element
+        revisit = getattr(self.spider, "revisit_request", None)
+        due, self.due = self.due, []
+        if not seeded or revisit is None:
+            return
+        for doc in due:
+            request = revisit(doc["url"])
+            if request is not None:
+                self.stats.inc_value("incremental/revisit")
+                yield _conditional(request, doc)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []

@@ -214,8 +214,8 @@ class DiscoveryMixin:
             self._count("discovery/sitemap/links", len(sitemap.links))
             yield from self._article_requests(sitemap.links, "sitemap")
             return
-        if any(link.date is None for link in sitemap.links):  # a child may change while the index stays the same
-            response.meta[CONDITIONAL_META] = False
+        if response.request is not None and any(link.date is None for link in sitemap.links):
+            response.meta[CONDITIONAL_META] = False  # a child may change while the index stays the same
         yield from self._child_sitemaps(sitemap.links, depth + 1)
 
     def _child_sitemaps(self, links: list[Link], depth: int) -> Iterator[scrapy.Request]:

@@ -504,6 +504,11 @@ class ArticleStore:
         value = oldest[0].get("published") if oldest else None
         return value if isinstance(value, datetime) else None
 
+    def recent_articles(self, site: str, limit: int) -> list[dict[str, Any]]:
+        """The site's ``limit`` newest stored articles: URL, dates and validators (revisits are due among them)."""
+        fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
+        return list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
+
     def sources(self, site: str) -> dict[str, dict[str, Any]]:
         """The site's feeds, sitemaps and listing pages as last read, by URL (a few hundred at most)."""
         return {doc["_id"]: doc for doc in self.db["sources"].find({"site": site})}
