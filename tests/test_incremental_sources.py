@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -144,3 +145,18 @@ def test_a_walk_back_through_listing_pages_ends_at_a_page_of_stored_articles(
     assert pages == [2, 1]  # page 2 repeats page 1 (not followed further); then page 1 is all stored
     stats = mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
     assert stats["discovery/skipped/known_page"] == 1
+
+
+def test_an_article_due_for_a_revisit_is_asked_though_every_source_is_unchanged(site: Site) -> None:
+    site.crawl()
+    url = f"https://asiaplus.news{OLD}"
+    doc = site.mongo.db.articles.find_one({"url": url})
+    doc["last_checked"] = doc["published"] + timedelta(minutes=30)  # before its 1 h step
+    site.mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+    second = site.crawl("REVISIT_SCHEDULE=1h")
+    assert (OLD, 304) in second  # asked with the article's own validators: unchanged
+    assert {status for path, status in second if path != "/robots.txt"} == {304}
+    assert [path for path, _ in second if path in ARTICLE_PATHS] == [OLD]
+    stats = site.stats()
+    assert stats["incremental/revisit"] == 1 and stats["articles/not_modified"] == 1
+    assert site.mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
