@@ -491,7 +491,8 @@ def add_history(root: Path, name: str, newer: int, count: int, data_dir: Path, m
     from crawler.storage.store import ArticleStore, StoreTarget
     from crawler.urls import url_id
 
-    oldest = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=37 * newer + 5)
+    now = datetime.now(UTC).replace(microsecond=0)
+    oldest = now - timedelta(minutes=37 * newer + 5)
     store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
     children = []
     try:
@@ -506,7 +507,7 @@ def add_history(root: Path, name: str, newer: int, count: int, data_dir: Path, m
                             f"<lastmod>{entries[0][1].isoformat()}</lastmod></sitemap>")
             store.db["articles"].insert_many([
                 {"_id": url_id(u), "url": u, "urls": [u], "site": name, "title": u, "published": w, "first_seen": w,
-                 "fetched_at": w, "last_checked": w, "content_hash": hashlib.sha256(u.encode()).hexdigest()}
+                 "fetched_at": w, "last_checked": now, "content_hash": hashlib.sha256(u.encode()).hexdigest()}
                 for u, w in entries])
     finally:
         store.close()
@@ -518,31 +519,25 @@ def add_history(root: Path, name: str, newer: int, count: int, data_dir: Path, m
 def nothing_new(sites: list[tuple[Path, Path, str]], bases: list[str], served: list[Any], work: Path,
                 history: int, newer: int, mongo_uri: str) -> None:
     """Crawl every site, then again with nothing changed; print what the second run cost."""
-    from crawler.storage.store import ArticleStore, StoreTarget
-
     data_dir, database = work / "nothing-new", f"nothingnew_{uuid.uuid4().hex[:8]}"
     for _, root, name in sites:
         add_history(root, name, newer, history, data_dir, mongo_uri, database)
     first = crawl_all(sites, bases, data_dir, mongo_uri, database)
     before = count_stored(data_dir, mongo_uri, database)
-    print(f"  first run : {before} stored, {first.wall:.1f} s, {sum(len(s.requests) for s in served)} requests",
+    print(f"  first run : {before} stored, {first.wall:.1f} s, {sum(len(s.answers) for s in served)} requests",
           flush=True)
     for server in served:
-        server.requests.clear()
+        server.answers.clear()
     second = crawl_all(sites, bases, data_dir, mongo_uri, database)
     stored = count_stored(data_dir, mongo_uri, database) - before
-    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
-    try:
-        stats = [run["stats"] for run in store.latest_runs(len(sites))]
-    finally:
-        store.close()
-    requests = [path for server in served for path in server.requests]
-    not_modified = sum(s.get("downloader/response_status_count/304", 0) for s in stats)
+    answers = [answer for server in served for answer in server.answers]
+    requests = [f"{path} {status}" for path, status in answers]
+    not_modified = sum(status == 304 for _, status in answers)
     sys.stdout.write(
         f"nothing new      : {len(requests)} requests for {len(sites)} site(s) ({not_modified} answered 304), "
         f"{second.wall:.1f} s, {second.cpu:.2f} CPU s ({second.cpu / len(sites):.2f} per site), "
         f"{stored} articles stored; {before:,} stored before, {history:,} of them listed in old sitemaps per site\n"
-        f"  requests     : {' '.join(sorted(requests))}\n")
+        f"  requests     : {', '.join(sorted(requests))}\n")
 
 
 def check_stored(sites: list[tuple[Path, Path, str]], data_dir: Path, mongo_uri: str,

@@ -92,10 +92,7 @@ class IncrementalMiddleware:
         newest = await self._call(self.store.newest_published, site) if site else None
         self.spider = spider
         if site and newest is not None:
-            recent = await self._call(self.store.recent_articles, site, RECENT_ARTICLES)
-            now = datetime.now(UTC)
-            self.due = [doc for doc in recent if is_due(doc.get("published"), doc.get("last_checked"), now,
-                                                        self.schedule)]
+            self.due = await self._due_revisits(site)
         since = getattr(getattr(spider, "args", None), "since", None)
         if site and since is not None:
             oldest = await self._call(self.store.oldest_published, site)
@@ -106,6 +103,23 @@ class IncrementalMiddleware:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
+
+    async def _due_revisits(self, site: str) -> list[dict[str, Any]]:
+        """The site's recent stored articles due for a revisit, read newest first a growing batch at a time
+        until one is older than the longest revisit step (at most ``RECENT_ARTICLES``)."""
+        assert self.store is not None
+        now = datetime.now(UTC)
+        oldest_due = now - max(self.schedule, default=timedelta(0))
+        limit = 100
+        while True:
+            recent = await self._call(self.store.recent_articles, site, limit)
+            last = recent[-1].get("published") if recent else None
+            if len(recent) < limit or limit >= RECENT_ARTICLES or not isinstance(last, datetime) or last < oldest_due:
+                break
+            limit = min(limit * 4, RECENT_ARTICLES)
+        return [doc for doc in recent if isinstance(doc.get("published"), datetime)
+                and isinstance(doc.get("last_checked"), datetime)
+                and is_due(doc["published"], doc["last_checked"], now, self.schedule)]
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         """The spider's start requests, then (on the worker that has any: the seeder of a shared crawl)
