@@ -160,3 +160,16 @@ def test_an_article_due_for_a_revisit_is_asked_though_every_source_is_unchanged(
     stats = site.stats()
     assert stats["incremental/revisit"] == 1 and stats["articles/not_modified"] == 1
     assert site.mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
+
+
+def test_a_run_with_an_article_lost_to_a_passing_failure_leaves_the_sources_to_be_read_again(site: Site) -> None:
+    (site.root / "_server.json").write_text(json.dumps({"paths": {OLD: {"status": 503}}}), encoding="utf-8")
+    site.crawl()
+    stats = site.stats()
+    assert stats["download/failed/http_503"] == 1 and stats["discovery/sources/not_saved"] >= 6
+    assert site.mongo.db.sources.count_documents({}) == 0
+    (site.root / "_server.json").unlink()  # the outage is over
+    second = dict(site.crawl())
+    assert second[OLD] == 200 and second["/en/feed/"] == 200
+    assert site.mongo.db.articles.find_one({"url": f"https://asiaplus.news{OLD}"}) is not None
+    assert site.mongo.db.sources.count_documents({}) >= 6  # a clean run: recorded

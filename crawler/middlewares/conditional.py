@@ -8,15 +8,18 @@ a 304 and counts ``discovery/not_modified``), and a child sitemap whose ``<lastm
 than when it was last read is not requested (the spider hears of it through ``sitemap_pruned``, so
 it takes no sitemap cap). A server that ignores the validators answers 200 and is read as before.
 
-What was read is written to the store when the run ends ``finished`` without reaching ``-a limit``
-(a run cut short may not have fetched every article a source listed, so it leaves the old record);
+What was read is written to the store when the run ends ``finished`` without reaching ``-a limit`` and
+without a download that failed for a passing reason (timeout, connection, 429, 5xx): a run cut short may
+not have fetched every article a source listed, so it leaves the old record and the next run reads the
+source in full (``discovery/sources/not_saved``);
 because the state is in the store, cron runs, Scrapyd jobs and the workers of a shared crawl share it.
 A sitemap index that lists children without a ``<lastmod>`` is never asked conditionally: an
 unchanged index does not mean unchanged children (the spider marks it with ``CONDITIONAL_META``).
 
 Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``discovery/conditional`` (requests sent with validators), ``discovery/skipped/sitemap_unchanged``,
-``discovery/sources/saved``, ``discovery/sources/unavailable`` (the store could not be read or written).
+``discovery/sources/saved``, ``discovery/sources/not_saved``, ``discovery/sources/unavailable`` (the store
+could not be read or written).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from crawler.storage.store import STORE_ERRORS, describe_error
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
 CONDITIONAL_META = "conditional"  # set False by the spider on a response a 304 must never stand for
+# Download failures a later run may not meet again (``download/failed/<kind>``, see crawler.failures).
+PASSING_FAILURES = ("timeout", "data_loss", "connection", "dns", "other", "http_429", "http_5")
 
 
 class ConditionalDiscovery:
@@ -126,7 +131,9 @@ class ConditionalDiscovery:
         if not self._held:
             return
         try:
-            if reason == "finished" and not getattr(spider, "limit_reached", False) and self.read:
+            if self.read and self._cut_short(spider, reason):
+                self.stats.inc_value("discovery/sources/not_saved", len(self.read))
+            elif self.read:
                 store = await self.storage.open()
                 if store is not None:
                     await self.storage.call(store.save_sources, list(self.read.values()))
@@ -136,6 +143,18 @@ class ConditionalDiscovery:
         finally:
             self.storage.release()
             self._held = False
+
+    def _cut_short(self, spider: Spider, reason: str) -> bool:
+        """True (logged) when the run may have left articles its sources listed unfetched."""
+        prefix = "download/failed/"
+        failed = sum(v for k, v in self.stats.get_stats().items()
+                     if k.startswith(prefix) and k.removeprefix(prefix).startswith(PASSING_FAILURES))
+        if reason == "finished" and not getattr(spider, "limit_reached", False) and not failed:
+            return False
+        logger.info("Not recording how %(n)d sources of %(site)s were read (run %(reason)s, %(failed)d passing "
+                    "download failures): the next run reads them in full",
+                    {"n": len(self.read), "site": self.site, "reason": reason, "failed": failed})
+        return True
 
     def _unavailable(self, what: str, exc: BaseException) -> None:
         self.stats.inc_value("discovery/sources/unavailable")
