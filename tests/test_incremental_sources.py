@@ -13,7 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.http import XmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
+from crawler.spiders.news import NewsSpider
 from tests import endless_site
 from tests.crawling import MongoTarget, run_crawl
 from tests.replica.server import serve
@@ -173,3 +177,24 @@ def test_a_run_with_an_article_lost_to_a_passing_failure_leaves_the_sources_to_b
     assert second[OLD] == 200 and second["/en/feed/"] == 200
     assert site.mongo.db.articles.find_one({"url": f"https://asiaplus.news{OLD}"}) is not None
     assert site.mongo.db.sources.count_documents({}) >= 6  # a clean run: recorded
+
+
+@pytest.mark.parametrize(("lastmods", "conditional"), [
+    (["2026-05-01", "2026-04-01"], True),
+    (["2026-05-01", None], False),  # the undated child may change while the index stays byte for byte the same
+])
+def test_an_index_with_an_undated_child_is_never_asked_conditionally(
+    tmp_path: Path, lastmods: list[str | None], conditional: bool
+) -> None:
+    config = endless_site.write_config(tmp_path, f'sitemaps = ["https://{endless_site.DOMAIN}/s/index.xml"]')
+    spider = NewsSpider.from_crawler(get_crawler(NewsSpider), config=str(config))
+    request = next(r for r in spider.discovery_requests() if r.url.endswith("/s/index.xml"))
+    entries = "".join(f"<sitemap><loc>https://{endless_site.DOMAIN}/s/{n}.xml</loc>"
+                      + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</sitemap>"
+                      for n, lastmod in enumerate(lastmods))
+    body = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+    response = XmlResponse(request.url, body=body.encode(), request=request)
+    children = list(spider.parse_sitemap(response, spider.site.editions[0]))
+    assert len(children) == 2
+    assert request.meta[SOURCE_META] == f"https://{endless_site.DOMAIN}/s/index.xml"
+    assert response.meta.get(CONDITIONAL_META, True) is conditional

@@ -9,7 +9,10 @@ API pages by ``feed_pages``, listings by ``listing_pages``, archives by
 ``MAX_ARCHIVE_DAYS``; a next page that repeats the page before it is not followed,
 and nothing more is discovered once ``-a limit`` articles are scheduled.
 
-Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``,
+A feed, sitemap, listing or API page answered 304 (asked with the validators it had when last read:
+``crawler.middlewares.conditional``) is not read: ``discovery/not_modified``.
+
+Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
 ``sitemap_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
 """
