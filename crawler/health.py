@@ -94,7 +94,10 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
         health.flag(FAILED, f"run ended abnormally: {reason}")
     # Parts written so far of a shared crawl (REDIS_URL) without the seeder's may have no article yet.
     joined = stats.get("frontier/seeder") == 0
-    if articles == 0 and not stats.get("incremental/known") and not dropped_body and not joined and not part:
+    # Known articles, or sources unchanged since the last run (a 304, a child sitemap's lastmod): nothing new.
+    seen = any(stats.get(k) for k in ("incremental/known", "discovery/not_modified",
+                                      "discovery/skipped/sitemap_unchanged"))
+    if articles == 0 and not seen and not dropped_body and not joined and not part:
         health.flag(FAILED, "zero articles: nothing discovered or extracted")
     _check_fields(health, limits)
     _check_fallback(health, earlier, limits)

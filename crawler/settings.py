@@ -87,7 +87,11 @@ EXTRACTION_TIME_BUDGET_SECONDS = env_float("EXTRACTION_TIME_BUDGET_SECONDS", 10.
 # fetched again only on the revisit schedule (steps after publication).
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
 REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
+# Feeds, sitemaps and listings are asked with the validators they had when last read (a 304 costs
+# nothing more), and child sitemaps whose lastmod has not moved since are not asked at all.
+DISCOVERY_CONDITIONAL_ENABLED = env_bool("DISCOVERY_CONDITIONAL_ENABLED", True)
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800,
+                      "crawler.middlewares.conditional.ConditionalDiscovery": 850,
                       "crawler.frontier.seeding.FrontierSeeding": 900}  # REDIS_URL: one worker seeds
 # Discovery caps: sitemap documents per run, index levels below a configured/robots.txt
 # sitemap, entries read per sitemap (the newest kept). Feeds and listings: site config.

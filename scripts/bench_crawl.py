@@ -4,7 +4,7 @@ extraction of them.
 
     .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-sizes 0]
                                             [--mongo-uri URI] [--workers 1,2,3 [--nx27017] [--set K=V]]
-                                            [--processes 1,2]
+                                            [--processes 1,2] [--nothing-new 100000]
 
 Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
 feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
@@ -33,6 +33,11 @@ in one run (``--config`` per site, ``--base-url`` to its server) into a fresh em
 ``--mongo-uri`` server), from the command's start to its exit, with the speed-up over the first N, the
 CPU of the whole process tree per article, the load average of the machine before and after (other
 work on the box slows the run) and a check that every article was stored exactly once.
+
+``--nothing-new N`` measures an incremental run that finds nothing new instead: each site's sitemap index
+also lists N older articles (stored as a crawl leaves them, not crawled), the sites are crawled once, then
+again with nothing changed; the second run's requests (as the replica servers saw them), 304 answers,
+seconds, CPU and articles stored are printed.
 """
 
 from __future__ import annotations
@@ -536,6 +541,62 @@ def crawl_processes(sites: list[tuple[Path, Path, str]], bases: list[str], work:
     return rows
 
 
+def add_history(root: Path, name: str, newer: int, count: int, data_dir: Path, mongo_uri: str,
+                database: str) -> None:
+    """``count`` articles of site ``name`` older than its ``newer`` generated ones, stored as a crawl leaves
+    them (not crawled) and listed in more 500-URL child sitemaps of its index."""
+    from crawler.storage.store import ArticleStore, StoreTarget
+    from crawler.urls import url_id
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    oldest = now - timedelta(minutes=37 * newer + 5)
+    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
+    children = []
+    try:
+        for first in range(0, count, 500):
+            dated = [(oldest - timedelta(minutes=37 * (n + 1)), n) for n in range(first, min(first + 500, count))]
+            entries = [(f"https://{name}.test/{when:%Y/%m/%d}/{name}-old-{n}/", when) for when, n in dated]
+            (root / f"old-sitemap{first // 500 + 1}.xml").write_text(
+                "<?xml version='1.0' encoding='UTF-8'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                + "".join(f"<url><loc>{u}</loc><lastmod>{w.isoformat()}</lastmod></url>" for u, w in entries)
+                + "</urlset>", encoding="utf-8")
+            children.append(f"<sitemap><loc>https://{name}.test/old-sitemap{first // 500 + 1}.xml</loc>"
+                            f"<lastmod>{entries[0][1].isoformat()}</lastmod></sitemap>")
+            store.db["articles"].insert_many([
+                {"_id": url_id(u), "url": u, "urls": [u], "site": name, "title": u, "published": w, "first_seen": w,
+                 "fetched_at": w, "last_checked": now, "content_hash": hashlib.sha256(u.encode()).hexdigest()}
+                for u, w in entries])
+    finally:
+        store.close()
+    index = root / "sitemap_index.xml"
+    text = index.read_text(encoding="utf-8")
+    index.write_text(text.replace("</sitemapindex>", "".join(children) + "</sitemapindex>"), encoding="utf-8")
+
+
+def nothing_new(sites: list[tuple[Path, Path, str]], bases: list[str], served: list[Any], work: Path,
+                history: int, newer: int, mongo_uri: str) -> None:
+    """Crawl every site, then again with nothing changed; print what the second run cost."""
+    data_dir, database = work / "nothing-new", f"nothingnew_{uuid.uuid4().hex[:8]}"
+    for _, root, name in sites:
+        add_history(root, name, newer, history, data_dir, mongo_uri, database)
+    first = crawl_all(sites, bases, data_dir, mongo_uri, database)
+    before = count_stored(data_dir, mongo_uri, database)
+    print(f"  first run : {before} stored, {first.wall:.1f} s, {sum(len(s.answers) for s in served)} requests",
+          flush=True)
+    for server in served:
+        server.answers.clear()
+    second = crawl_all(sites, bases, data_dir, mongo_uri, database)
+    stored = count_stored(data_dir, mongo_uri, database) - before
+    answers = [answer for server in served for answer in server.answers]
+    requests = [f"{path} {status}" for path, status in answers]
+    not_modified = sum(status == 304 for _, status in answers)
+    sys.stdout.write(
+        f"nothing new      : {len(requests)} requests for {len(sites)} site(s) ({not_modified} answered 304), "
+        f"{second.wall:.1f} s, {second.cpu:.2f} CPU s ({second.cpu / len(sites):.2f} per site), "
+        f"{stored} articles stored; {before:,} stored before, {history:,} of them listed in old sitemaps per site\n"
+        f"  requests     : {', '.join(sorted(requests))}\n")
+
+
 def check_stored(sites: list[tuple[Path, Path, str]], data_dir: Path, mongo_uri: str,
                  database: str) -> tuple[int, list[str]]:
     """Articles stored for the generated sites, and what differs from their pages (twins, missing)."""
@@ -583,6 +644,8 @@ def main() -> int:
                         help="scale-out into an nx-27017 server of its own (default: one shared embedded store)")
     parser.add_argument("--processes", default="",
                         help="comma-separated process counts of scrapy crawlall --processes N, e.g. 1,2")
+    parser.add_argument("--nothing-new", type=int, default=None, metavar="N",
+                        help="measure a second run that finds nothing new, N older articles stored per site")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra Scrapy setting for the scale-out workers (repeatable)")
     args = parser.parse_args()
@@ -591,13 +654,14 @@ def main() -> int:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
         work = Path(tmp)
-        sites, bases, pages = [], [], []
+        sites, bases, pages, served = [], [], [], []
         for k, language in enumerate(languages):
             name = f"bench{k}"
             pages += build_site(work / name, name, language, args.articles, rng)
             (work / f"{name}.toml").write_text(site_config(name, language), encoding="utf-8")
             sites.append((work / f"{name}.toml", work / name, name))
-            bases.append(f"http://127.0.0.1:{servers.enter_context(serve(work / name)).server_port}")
+            served.append(servers.enter_context(serve(work / name)))
+            bases.append(f"http://127.0.0.1:{served[-1].server_port}")
         size_kb = sum(p.stat().st_size for p in pages) / len(pages) / 1024
         print(f"sites: {len(sites)} ({', '.join(languages)}), {len(pages)} article pages, "
               f"{size_kb:.0f} KB on average", flush=True)
@@ -606,6 +670,11 @@ def main() -> int:
                   f"{args.mongo_uri or 'embedded'}; {os.cpu_count()} cores", flush=True)
             report_processes(crawl_processes(sites, bases, work, [int(n) for n in args.processes.split(",")],
                                              args.mongo_uri))
+            return 0
+        if args.nothing_new is not None:
+            print(f"nothing new: a second run over every site; {args.nothing_new:,} older articles stored per site; "
+                  f"store: {args.mongo_uri or 'embedded'}", flush=True)
+            nothing_new(sites, bases, served, work, args.nothing_new, args.articles, args.mongo_uri)
             return 0
         if counts != [1]:
             print(f"scale-out: {', '.join(map(str, counts))} workers on one shared crawl per site; store: "

@@ -27,7 +27,7 @@ def last_run_stats(mongo: MongoTarget) -> dict:  # type: ignore[type-arg]
 def test_second_run_fetches_only_feeds_sitemaps_and_listings(mongo: MongoTarget) -> None:
     first = crawl(mongo)
     assert set(first) >= ARTICLE_PATHS
-    second = crawl(mongo)
+    second = crawl(mongo, "DISCOVERY_CONDITIONAL_ENABLED=0")  # read every source in full: the store decides
     assert not ARTICLE_PATHS & set(second)
     assert {"/feed/", "/en/feed/", "/en/sitemap_index.xml"} <= set(second)
     stats = last_run_stats(mongo)
@@ -63,7 +63,7 @@ def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarge
     crawl(mongo, "REVISIT_SCHEDULE=1h")
     stats = last_run_stats(mongo)
     assert stats["articles/not_modified"] == 1
-    assert stats["downloader/response_status_count/304"] == 1
+    assert stats["downloader/response_status_count/304"] == 1 + stats.get("discovery/not_modified", 0)
     assert stats["storage/checked"] == 1
     after = mongo.db.articles.find_one({"url": url})
     assert after["last_checked"] > doc["last_checked"] + timedelta(days=1)
@@ -73,7 +73,7 @@ def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarge
 def test_high_water_mark_skips_sitemaps_unchanged_since_the_newest_article(mongo: MongoTarget) -> None:
     first = crawl(mongo)
     assert "/post-sitemap.xml" in first  # the Russian edition's child sitemap, last modified 2025-03-14
-    second = crawl(mongo)
+    second = crawl(mongo, "DISCOVERY_CONDITIONAL_ENABLED=0")  # or the unchanged sitemaps are not asked at all
     assert "/post-sitemap.xml" not in second
     assert "/en/post-sitemap.xml" in second  # modified within a week of the newest article
     assert last_run_stats(mongo)["discovery/skipped/below_high_water"] >= 1

@@ -4,7 +4,9 @@ A spider middleware that collects the article requests a callback yields (a
 feed, sitemap or listing page's worth, ``LOOKUP_BATCH`` at a time), asks the
 store which of those articles it already holds, and drops them unless they are
 due for a revisit (``REVISIT_SCHEDULE`` steps after publication, e.g. 1 h, 6 h,
-24 h, 7 d). Feeds and sitemaps themselves are always fetched. Because the state
+24 h, 7 d). The site's recent stored articles that are due are also asked for after the spider's
+start requests (``spider.revisit_request``), so a revisit never waits for a feed or sitemap that
+answered 304 to list its article again. Because the state
 is in the store, cron runs, manual runs and Scrapyd jobs share it: the crawl's one store and
 storage thread (``crawler.storage.component.Storage``). If the store cannot be reached, or a
 lookup fails, the middleware lets those requests through (the storage pipeline reports an
@@ -15,10 +17,16 @@ It also prunes sitemaps: a child sitemap the spider marks with its lastmod
 article less the longest revisit step) holds nothing new and is dropped; the spider
 hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap.
 
+And it ends walks back through paged feeds, API pages and listings: a next page (the spider marks it
+with the article URLs of the page before, ``PAGE_LINKS_META``) is not followed when the store holds
+every article of that page, unless ``-a since`` reaches back beyond the site's oldest stored article
+(a backfill: older pages may hold articles the store never had).
+
 Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE``, ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
 (the store could not be opened), ``incremental/lookup_failed`` (lookups that failed),
-``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned).
+``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned),
+``discovery/skipped/known_page`` (next pages not followed).
 """
 
 from __future__ import annotations
@@ -43,11 +51,14 @@ T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
+PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
 LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
+RECENT_ARTICLES = 2_000  # the site's newest stored articles checked for due revisits when the spider opens
 
 
 class IncrementalMiddleware:
     high_water_mark: datetime | None = None  # sitemaps last modified before it hold nothing new
+    stop_at_known: bool = False  # a page whose articles are all stored ends a walk back through pages
 
     def __init__(self, crawler: Crawler, storage: Storage, schedule: tuple[timedelta, ...]) -> None:
         assert crawler.stats is not None
@@ -56,6 +67,8 @@ class IncrementalMiddleware:
         self.storage = storage
         self.schedule = schedule
         self.store: ArticleStore | None = None
+        self.spider: Spider | None = None
+        self.due: list[dict[str, Any]] = []  # recent stored articles due for a revisit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -77,15 +90,62 @@ class IncrementalMiddleware:
             return
         site = getattr(getattr(spider, "site", None), "name", None)
         newest = await self._call(self.store.newest_published, site) if site else None
+        self.spider = spider
+        if site and newest is not None:
+            self.due = await self._due_revisits(site)
+        since = getattr(getattr(spider, "args", None), "since", None)
+        if site and since is not None:
+            oldest = await self._call(self.store.oldest_published, site)
+            self.stop_at_known = oldest is not None and oldest <= since
+        else:
+            self.stop_at_known = site is not None
         if newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
 
+    async def _due_revisits(self, site: str) -> list[dict[str, Any]]:
+        """The site's recent stored articles due for a revisit, read newest first a growing batch at a time
+        until one is older than the longest revisit step (at most ``RECENT_ARTICLES``)."""
+        assert self.store is not None
+        now = datetime.now(UTC)
+        oldest_due = now - max(self.schedule, default=timedelta(0))
+        limit = 100
+        while True:
+            recent = await self._call(self.store.recent_articles, site, limit)
+            last = recent[-1].get("published") if recent else None
+            if len(recent) < limit or limit >= RECENT_ARTICLES or not isinstance(last, datetime) or last < oldest_due:
+                break
+            limit = min(limit * 4, RECENT_ARTICLES)
+        return [doc for doc in recent if isinstance(doc.get("published"), datetime)
+                and isinstance(doc.get("last_checked"), datetime)
+                and is_due(doc["published"], doc["last_checked"], now, self.schedule)]
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The spider's start requests, then (on the worker that has any: the seeder of a shared crawl)
+        a conditional request for each recent stored article due for a revisit."""
+        seeded = False
+        async for element in start:
+            seeded = True
+            yield element
+        revisit = getattr(self.spider, "revisit_request", None)
+        due, self.due = self.due, []
+        if not seeded or revisit is None:
+            return
+        for doc in due:
+            request = revisit(doc["url"])
+            if request is not None:
+                self.stats.inc_value("incremental/revisit")
+                yield _conditional(request, doc)
+
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         pending: list[Request] = []
+        next_pages: list[Request] = []
         async for element in result:
             if isinstance(element, Request) and self._below_high_water(element):
+                continue
+            if isinstance(element, Request) and PAGE_LINKS_META in element.meta:
+                next_pages.append(element)  # decided once the page's articles are looked up
                 continue
             if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta):
                 yield element
@@ -97,6 +157,26 @@ class IncrementalMiddleware:
                 pending = []
         for request in await self._worth_fetching(pending):
             yield request
+        for request in next_pages:
+            if not await self._all_known(request.meta.pop(PAGE_LINKS_META)):
+                yield request
+
+    async def _all_known(self, urls: list[str]) -> bool:
+        """True (counted) when the store holds every article of a page: the pages after it are older still."""
+        if not urls or not self.stop_at_known or self.store is None:
+            return False
+        try:
+            known = await self._call(self.store.known, [url_id(u) for u in urls], urls)
+        except Exception as exc:  # an outage or a query the server refuses: following the page is the safe answer
+            logger.warning("Could not look up a page's %(n)d articles: %(error)s",
+                           {"n": len(urls), "error": describe_error(exc)})
+            self.stats.inc_value("incremental/lookup_failed")
+            return False
+        stored = {url for doc in known.values() for url in doc.get("urls", [])}
+        if not all(url_id(u) in known or u in stored for u in urls):
+            return False
+        self.stats.inc_value("discovery/skipped/known_page")
+        return True
 
     def _below_high_water(self, request: Request) -> bool:
         """True (counted, and signalled to the spider) for a child sitemap last modified before the mark."""

@@ -166,6 +166,15 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 priority = int(link.date.timestamp() // 60) if link.date else 0
                 yield self._article_request(url, priority)
 
+    def revisit_request(self, url: str) -> scrapy.Request | None:
+        """A request for the stored article at real ``url`` that is due for another look; None when it is
+        scheduled already or ``-a limit`` is reached."""
+        key = canonical_url(url)
+        if key in self._scheduled or self.limit_reached:
+            return None
+        self._scheduled.add(key)
+        return self._article_request(url)
+
     @property
     def browser_enabled(self) -> bool:
         return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))

@@ -9,7 +9,10 @@ API pages by ``feed_pages``, listings by ``listing_pages``, archives by
 ``MAX_ARCHIVE_DAYS``; a next page that repeats the page before it is not followed,
 and nothing more is discovered once ``-a limit`` articles are scheduled.
 
-Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``,
+A feed, sitemap, listing or API page answered 304 (asked with the validators it had when last read:
+``crawler.middlewares.conditional``) is not read: ``discovery/not_modified``.
+
+Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
 ``sitemap_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
 """
@@ -34,7 +37,8 @@ from crawler.discovery.html import next_page, robots_sitemaps
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
-from crawler.middlewares.incremental import SITEMAP_LASTMOD_META
+from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
+from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
 from crawler.sites import Edition, SiteConfig
 from crawler.urls import canonical_url
@@ -93,16 +97,32 @@ class DiscoveryMixin:
         if self.site.robots_sitemaps and "sitemaps" in sources:
             hosts = dict.fromkeys(f"{urlsplit(e.home).scheme}://{urlsplit(e.home).netloc}" for e in self.site.editions)
             for origin in hosts:
-                yield self._discovery(f"{origin}/robots.txt", self.parse_robots, self.site.editions[0])
+                yield self._discovery(f"{origin}/robots.txt", self.parse_robots, self.site.editions[0],
+                                      source=False)
 
     def _discovery(self, url: str, callback: Callable[..., Any], edition: Edition, *, rank: int = 0,
-                   **kwargs: Any) -> scrapy.Request:
+                   source: bool = True, **kwargs: Any) -> scrapy.Request:
+        """A request for the discovery page at real ``url``; a ``source`` (feed, sitemap, listing or API page,
+        not robots.txt or a home page) may be asked conditionally (``crawler.middlewares.conditional``)."""
+        meta: dict[str, Any] = {DISCOVERY_META: True, **({SOURCE_META: urldefrag(url)[0]} if source else {})}
         return scrapy.Request(self.fetch_url(url), callback=callback, priority=DISCOVERY_PRIORITY - rank,
-                              meta={DISCOVERY_META: True}, cb_kwargs={"edition": edition, **kwargs},
-                              errback=self.download_failed)
+                              meta=meta, cb_kwargs={"edition": edition, **kwargs}, errback=self.download_failed)
 
-    def _discovery_over(self) -> bool:
-        """True (counted) once ``-a limit`` articles are scheduled: a discovery page that arrives then is not read."""
+    def _next_page(self, url: str, callback: Callable[..., Any], edition: Edition, links: list[Link],
+                   **kwargs: Any) -> scrapy.Request:
+        """The request for the next (older) page of a feed, API or listing, carrying the article URLs of this
+        page: the incremental middleware does not follow it when the store holds all of them."""
+        request = self._discovery(url, callback, edition, **kwargs)
+        urls = (canonical_url(self.real_url(link.url)) for link in links)
+        request.meta[PAGE_LINKS_META] = list(dict.fromkeys(u for u in urls if self.is_article_url(u)))
+        return request
+
+    def _discovery_over(self, response: Response) -> bool:
+        """True (counted) for a 304 (the source is as it was when last read: nothing new in it), and once
+        ``-a limit`` articles are scheduled: a discovery page that arrives then is not read."""
+        if response.status == 304:
+            self._count("discovery/not_modified")
+            return True
         if self.limit_reached:
             self._count("discovery/skipped/limit_reached")
         return self.limit_reached
@@ -166,7 +186,7 @@ class DiscoveryMixin:
     # -- feeds, sitemaps, robots.txt --------------------------------------
     def parse_feed(self, response: Response, edition: Edition, page: int = 1,
                    previous: str | None = None) -> Iterable[scrapy.Request]:
-        if self._discovery_over():
+        if self._discovery_over(response):
             return
         links = parse_feed(response.body, edition.tz)
         if not links:
@@ -177,11 +197,11 @@ class DiscoveryMixin:
         key = self._page_key(links)
         if self._wants_older(links, page, edition.feed_pages) and self._next_page_wanted(key, previous, response.url):
             feed = self.real_url(response.url).split("?paged=")[0].split("&paged=")[0]
-            yield self._discovery(paged_feed_url(feed, page + 1), self.parse_feed, edition, page=page + 1,
+            yield self._next_page(paged_feed_url(feed, page + 1), self.parse_feed, edition, links, page=page + 1,
                                   previous=key)
 
     def parse_sitemap(self, response: Response, edition: Edition, depth: int = 0) -> Iterable[scrapy.Request]:
-        if self._discovery_over():
+        if self._discovery_over(response):
             return
         sitemap = parse_sitemap(response.body, edition.tz, self.discovery_limits.max_sitemap_entries)
         if sitemap is None:
@@ -197,6 +217,8 @@ class DiscoveryMixin:
             self._count("discovery/sitemap/links", len(sitemap.links))
             yield from self._article_requests(sitemap.links, "sitemap")
             return
+        if response.request is not None and any(link.date is None for link in sitemap.links):
+            response.meta[CONDITIONAL_META] = False  # a child may change while the index stays the same
         yield from self._child_sitemaps(sitemap.links, depth + 1)
 
     def _child_sitemaps(self, links: list[Link], depth: int) -> Iterator[scrapy.Request]:
@@ -217,7 +239,7 @@ class DiscoveryMixin:
         self._sitemaps.discard(request.meta[SITEMAP_KEY_META])
 
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
-        if self._discovery_over():
+        if self._discovery_over(response):
             return
         for url in robots_sitemaps(response.body, base_url=response.url):
             real = self.real_url(url)
@@ -230,7 +252,7 @@ class DiscoveryMixin:
     # -- WordPress REST API ----------------------------------------------
     def parse_wp_api(self, response: Response, edition: Edition, page: int = 1,
                      previous: str | None = None) -> Iterable[scrapy.Request]:
-        if self._discovery_over():
+        if self._discovery_over(response):
             return
         links = parse_posts(response.body)
         if links is None:
@@ -242,13 +264,13 @@ class DiscoveryMixin:
         key = self._page_key(links)
         if (edition.wp_api and self._wants_older(links, page, edition.feed_pages)
                 and self._next_page_wanted(key, previous, response.url)):
-            yield self._discovery(posts_url(edition.wp_api, page + 1), self.parse_wp_api, edition, page=page + 1,
-                                  previous=key)
+            yield self._next_page(posts_url(edition.wp_api, page + 1), self.parse_wp_api, edition, links,
+                                  page=page + 1, previous=key)
 
     # -- listings and date archives ----------------------------------------
     def parse_listing(self, response: Response, edition: Edition, page: int = 1,
                       previous: str | None = None) -> Iterable[scrapy.Request]:
-        if self._discovery_over() or not isinstance(response, TextResponse):
+        if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
         links = [Link(self.real_url(link.url)) for link in LinkExtractor().extract_links(response)]
         self._count("discovery/listing/links", len(links))
@@ -256,7 +278,8 @@ class DiscoveryMixin:
         following = next_page(response.selector, response.url) if page < edition.listing_pages else None
         key = self._page_key(links)
         if following and self._next_page_wanted(key, previous, response.url):
-            yield self._discovery(self.real_url(following), self.parse_listing, edition, page=page + 1, previous=key)
+            yield self._next_page(self.real_url(following), self.parse_listing, edition, links, page=page + 1,
+                                  previous=key)
 
     def _archive_requests(self, edition: Edition) -> Iterator[scrapy.Request]:
         """One archive page per day, from today back to ``-a since``."""

@@ -99,11 +99,11 @@ class NewsSpider(SiteSpider):
             yield request
         if self.strict_page_type:  # no config: learn the site from its home page
             for edition in self.site.editions:
-                yield self._discovery(edition.home, self.parse_home, edition)
+                yield self._discovery(edition.home, self.parse_home, edition, source=False)
 
     def parse_home(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         """Feeds and the WordPress API the home page announces, and the articles it links to."""
-        if self._discovery_over() or not isinstance(response, TextResponse):
+        if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
         base = self.real_url(response.url)
         for feed in feed_links(response.selector, base):

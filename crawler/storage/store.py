@@ -6,7 +6,8 @@ embedded file-backed MongoDB-compatible store ``neosqlite`` under
 run them on one worker thread (sqlite connections stay on their thread).
 
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
-(gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``.
+(gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``, ``sources``
+(``_id`` = URL of a feed, sitemap or listing page: the validators and sitemap lastmod it had when last read).
 
 Several processes may write at once: every write is conditional on the record as it was read, a
 write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
@@ -217,6 +218,7 @@ class ArticleStore:
         articles.create_index("lsh_bands")
         articles.create_index("story_cluster")
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
+        self.db["sources"].create_index("site")
         self._ensure_text_index()
 
     def _ensure_text_index(self) -> None:
@@ -493,6 +495,29 @@ class ArticleStore:
     def newest_published(self, site: str) -> datetime | None:
         """The publication time of the site's newest stored article (its high-water mark)."""
         return self._latest(site, "published")
+
+    def oldest_published(self, site: str) -> datetime | None:
+        """The publication time of the site's oldest stored, dated article (how far back the store reaches)."""
+        # ``$ne: None``: an ascending sort puts undated articles first; this filter keeps the index usable.
+        oldest = list(self.db["articles"].find({"site": site, "published": {"$ne": None}}, {"published": 1})
+                      .sort("published", 1).limit(1))
+        value = oldest[0].get("published") if oldest else None
+        return value if isinstance(value, datetime) else None
+
+    def recent_articles(self, site: str, limit: int) -> list[dict[str, Any]]:
+        """The site's ``limit`` newest stored articles: URL, dates and validators (revisits are due among them)."""
+        fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
+        return list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
+
+    def sources(self, site: str) -> dict[str, dict[str, Any]]:
+        """The site's feeds, sitemaps and listing pages as last read, by URL (a few hundred at most)."""
+        return {doc["_id"]: doc for doc in self.db["sources"].find({"site": site})}
+
+    def save_sources(self, docs: list[dict[str, Any]]) -> None:
+        """Replace the records of the sources read in a run (keyed by ``_id``, their URL)."""
+        if docs:
+            self.db["sources"].bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
+                                          ordered=False)
 
     def last_new_article(self, site: str) -> datetime | None:
         """When the site's most recently discovered article was first stored."""

@@ -5,8 +5,10 @@ Path mapping, for a request path P with query Q:
   and that file exists, else ``index.<ext>`` (ext: html, xml, json);
 - a file serves ``<name>__Q`` when Q is set and that file exists, else ``<name>``;
 - anything else is 404.
-Responses carry an ``ETag``; a request with the matching ``If-None-Match``
-gets 304 Not Modified. ``_server.json`` in the replica root may map paths to
+Responses carry an ``ETag`` and a ``Last-Modified`` (the file's mtime); a request with the
+matching ``If-None-Match`` (or, without one, an ``If-Modified-Since`` not before the mtime) gets
+304 Not Modified, unless ``_server.json`` says ``"ignore_validators": true``. ``server.answers``
+lists each answer as ``(path, status)``. ``_server.json`` in the replica root may map paths to
 302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``), answer a path
 429 with ``Retry-After: 1`` its first N times (``{"throttle": {"/a/": N}}``), and override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
@@ -21,6 +23,7 @@ declares a ``Content-Length`` other than the body's (a transfer cut short). Run 
 from __future__ import annotations
 
 import argparse
+import email.utils
 import hashlib
 import json
 import mimetypes
@@ -77,6 +80,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.server.answers.append((self.path, int(code)))  # type: ignore[attr-defined]
+        super().log_request(code, size)
+
     def do_GET(self) -> None:
         time.sleep(self.server.delay)  # type: ignore[attr-defined]
         settings = _settings(self.root)
@@ -104,12 +111,14 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return
         body = file.read_bytes() if file else b""
         etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
-        if self.headers.get("If-None-Match") == etag:
+        modified = int(file.stat().st_mtime) if file else 0
+        if not settings.get("ignore_validators") and self._not_modified(etag, modified):
             self.send_response(304)
             self.send_header("ETag", etag)
             self.end_headers()
             return
-        headers = {"ETag": etag, "Content-Type": content_type(self.root, file) if file else "text/html",
+        headers = {"ETag": etag, "Last-Modified": email.utils.formatdate(modified, usegmt=True),
+                   "Content-Type": content_type(self.root, file) if file else "text/html",
                    "Content-Length": str(shape.get("declare_length", len(body))), **shape.get("headers", {})}
         self.send_response(status)
         for name, value in headers.items():
@@ -117,6 +126,17 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.end_headers()
         with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, e.g. over its size limit
             self.wfile.write(body)
+
+
+    def _not_modified(self, etag: str, modified: int) -> bool:
+        """The request's validators match (If-None-Match wins over If-Modified-Since, as RFC 9110 says)."""
+        if self.headers.get("If-None-Match") is not None:
+            return self.headers["If-None-Match"] == etag
+        try:
+            since = email.utils.parsedate_to_datetime(self.headers.get("If-Modified-Since", ""))
+        except (TypeError, ValueError):  # absent or not a date: no condition
+            return False
+        return modified <= since.timestamp()
 
 
 S = TypeVar("S", bound=socketserver.BaseServer)
@@ -140,6 +160,7 @@ def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1"
     yields the server (``server_port``, ``requests``)."""
     server = ThreadingHTTPServer((host, port), partial(ReplicaHandler, root=root.resolve()))
     server.requests = []  # type: ignore[attr-defined]
+    server.answers = []  # type: ignore[attr-defined]
     server.delay = delay  # type: ignore[attr-defined]
     server.throttled = {}  # type: ignore[attr-defined]
     server.served = {}  # type: ignore[attr-defined]

@@ -1,0 +1,174 @@
+"""Conditional discovery: a feed, sitemap or listing page unchanged since the last run costs one 304.
+
+A spider middleware. When the spider opens, it reads from the store what the site's sources (the
+discovery requests the spider marks with ``SOURCE_META``, their real URL) were like when last read:
+their ``ETag`` and ``Last-Modified`` and, for a child sitemap, the ``<lastmod>`` its index gave it.
+A source is then asked with ``If-None-Match`` / ``If-Modified-Since`` (the spider reads nothing from
+a 304 and counts ``discovery/not_modified``), and a child sitemap whose ``<lastmod>`` is not newer
+than when it was last read is not requested (the spider hears of it through ``sitemap_pruned``, so
+it takes no sitemap cap). A server that ignores the validators answers 200 and is read as before.
+
+What was read is written to the store when the run ends ``finished`` without reaching ``-a limit`` and
+without a download that failed for a passing reason (timeout, connection, 429, 5xx): a run cut short may
+not have fetched every article a source listed, so it leaves the old record and the next run reads the
+source in full (``discovery/sources/not_saved``);
+because the state is in the store, cron runs, Scrapyd jobs and the workers of a shared crawl share it.
+A sitemap index that lists children without a ``<lastmod>`` is never asked conditionally: an
+unchanged index does not mean unchanged children (the spider marks it with ``CONDITIONAL_META``).
+
+Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``STORAGE_ENABLED`` (off: so is this).
+Stats: ``discovery/conditional`` (requests sent with validators), ``discovery/skipped/sitemap_unchanged``,
+``discovery/sources/saved``, ``discovery/sources/not_saved``, ``discovery/sources/unavailable`` (the store
+could not be read or written).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned
+from crawler.storage.component import Storage
+from crawler.storage.store import STORE_ERRORS, describe_error
+
+logger = logging.getLogger(__name__)
+SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
+CONDITIONAL_META = "conditional"  # set False by the spider on a response a 304 must never stand for
+# Download failures a later run may not meet again (``download/failed/<kind>``, see crawler.failures).
+PASSING_FAILURES = ("timeout", "data_loss", "connection", "dns", "other", "http_429", "http_5")
+
+
+class ConditionalDiscovery:
+    def __init__(self, crawler: Crawler, storage: Storage) -> None:
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.signals = crawler.signals
+        self.storage = storage
+        self.site: str | None = None
+        self.known: dict[str, dict[str, Any]] = {}  # URL -> the source as last read, from the store
+        self.read: dict[str, dict[str, Any]] = {}  # URL -> the source as read in this run
+        self._held = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalDiscovery:
+        if (not crawler.settings.getbool("DISCOVERY_CONDITIONAL_ENABLED", True)
+                or (storage := Storage.of(crawler)) is None):
+            raise NotConfigured
+        middleware = cls(crawler, storage)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    async def spider_opened(self, spider: Spider) -> None:
+        store = await self.storage.open()
+        self.site = getattr(getattr(spider, "site", None), "name", None)
+        if store is None or self.site is None or not self.storage.retain():
+            return
+        self._held = True  # the store stays open for the write at the close
+        try:
+            self.known = await self.storage.call(store.sources, self.site)
+        except STORE_ERRORS as exc:  # read every source in full: the safe answer
+            self._unavailable("read", exc)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for element in start:
+            yield self._prepare(element) if isinstance(element, Request) else element
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for element in result:
+            if isinstance(element, Request):
+                if self._unchanged_sitemap(element):
+                    continue
+                element = self._prepare(element)
+            yield element
+        self._remember(response)  # only once the whole page was read
+
+    def _prepare(self, request: Request) -> Request:
+        """The request with the validators its source had when last read, if any."""
+        known = self.known.get(request.meta.get(SOURCE_META, ""))
+        if not known or not known.get("conditional", True):
+            return request
+        headers = {k: v for k, v in (("If-None-Match", known.get("etag")),
+                                     ("If-Modified-Since", known.get("last_modified"))) if v}
+        if headers:
+            request.headers.update(headers)
+            request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", []), 304]
+            self.stats.inc_value("discovery/conditional")
+        return request
+
+    def _unchanged_sitemap(self, request: Request) -> bool:
+        """True (counted, signalled to the spider) for a child sitemap whose lastmod is what it was when read."""
+        lastmod = request.meta.get(SITEMAP_LASTMOD_META)
+        known = self.known.get(request.meta.get(SOURCE_META, ""))
+        read = _aware(known.get("lastmod")) if known else None
+        if lastmod is None or read is None or lastmod > read:
+            return False
+        self.stats.inc_value("discovery/skipped/sitemap_unchanged")
+        self.signals.send_catch_log(sitemap_pruned, request=request)
+        return True
+
+    def _remember(self, response: Response) -> None:
+        """Note how a source read in full (200) or found unchanged (304) is now, for the next run."""
+        url = response.meta.get(SOURCE_META)
+        lastmod = response.meta.get(SITEMAP_LASTMOD_META)
+        if not url or self.site is None:
+            return
+        if response.status == 304 and url in self.known:  # an index that dates a child anew, the file as it was
+            self.read[url] = {**self.known[url], "lastmod": lastmod or self.known[url].get("lastmod")}
+        elif response.status == 200:
+            self.read[url] = {"_id": url, "site": self.site, "etag": _header(response, b"ETag"),
+                              "last_modified": _header(response, b"Last-Modified"), "lastmod": lastmod,
+                              "conditional": response.meta.get(CONDITIONAL_META, True), "read_at": datetime.now(UTC)}
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not self._held:
+            return
+        try:
+            if self.read and self._cut_short(spider, reason):
+                self.stats.inc_value("discovery/sources/not_saved", len(self.read))
+            elif self.read:
+                store = await self.storage.open()
+                if store is not None:
+                    await self.storage.call(store.save_sources, list(self.read.values()))
+                    self.stats.inc_value("discovery/sources/saved", len(self.read))
+        except STORE_ERRORS as exc:  # the next run reads these sources in full
+            self._unavailable("write", exc)
+        finally:
+            self.storage.release()
+            self._held = False
+
+    def _cut_short(self, spider: Spider, reason: str) -> bool:
+        """True (logged) when the run may have left articles its sources listed unfetched."""
+        prefix = "download/failed/"
+        failed = sum(v for k, v in self.stats.get_stats().items()
+                     if k.startswith(prefix) and k.removeprefix(prefix).startswith(PASSING_FAILURES))
+        if reason == "finished" and not getattr(spider, "limit_reached", False) and not failed:
+            return False
+        logger.info("Not recording how %(n)d sources of %(site)s were read (run %(reason)s, %(failed)d passing "
+                    "download failures): the next run reads them in full",
+                    {"n": len(self.read), "site": self.site, "reason": reason, "failed": failed})
+        return True
+
+    def _unavailable(self, what: str, exc: BaseException) -> None:
+        self.stats.inc_value("discovery/sources/unavailable")
+        logger.warning("Could not %(what)s the discovery sources of %(site)s: %(error)s",
+                       {"what": what, "site": self.site, "error": describe_error(exc)})
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _aware(value: Any) -> datetime | None:
+    """A stored time, UTC when the store gave it back without a zone (the embedded store)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,200 @@
+"""Incremental runs cost little: the real ``scrapy crawl`` twice against a copy of the asiaplus replica
+whose server counts requests and answers conditional ones (or ignores them), into nx-27017. Each run
+has a DATA_DIR of its own, so what the second run knows of the first is in the store."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from scrapy.http import XmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
+from crawler.spiders.news import NewsSpider
+from tests import endless_site
+from tests.crawling import MongoTarget, run_crawl
+from tests.replica.server import serve
+from tests.replicas import REPLICAS, expected_articles
+
+ARTICLE_PATHS = {urlsplit(url).path for url in expected_articles("asiaplus")}
+# Each edition's feed and sitemap index, the English listing and robots.txt (twice: Scrapy's robots.txt
+# middleware and discovery each ask for it): the most a run asks when nothing changed (their child
+# sitemaps and articles are not asked at all).
+SOURCES = 9
+OLD = "/en/2025/06/02/tajikistan-and-kyrgyzstan-open-new-border-checkpoint/"
+NEW = "/en/2025/06/03/kazakhstan-and-uzbekistan-open-new-rail-crossing/"
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Path:
+    shutil.copytree(REPLICAS / "asiaplus", tmp_path / "asiaplus")
+    return tmp_path / "asiaplus"
+
+
+@pytest.fixture
+def site(replica: Path, mongo: MongoTarget) -> Iterator[Site]:
+    with serve(replica) as server:
+        yield Site(replica, server, mongo)
+
+
+class Site:
+    """The replica's server, kept across runs, and ``crawl()``: one run's answers as ``(path, status)``."""
+
+    def __init__(self, root: Path, server: object, mongo: MongoTarget) -> None:
+        self.root, self.server, self.mongo = root, server, mongo
+
+    def crawl(self, *settings: str) -> list[tuple[str, int]]:
+        answers = self.server.answers  # type: ignore[attr-defined]
+        before = len(answers)
+        base = f"base_url=http://127.0.0.1:{self.server.server_port}"  # type: ignore[attr-defined]
+        result = run_crawl("asiaplus", base, env=self.mongo.env(), settings=settings)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return [(urlsplit(path).path, status) for path, status in answers[before:]]
+
+    def stats(self) -> dict:  # type: ignore[type-arg]
+        return self.mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]  # type: ignore[no-any-return]
+
+    def publish(self) -> None:
+        """A new English article, in the English feed and post sitemap (whose lastmod in the index moves)."""
+        page = (self.root / OLD.strip("/") / "index.html").read_text(encoding="utf-8")
+        swapped = {"Tajikistan": "Kazakhstan", "Kyrgyzstan": "Uzbekistan", "border checkpoint": "rail crossing",
+                   OLD: NEW, "2025-06-02": "2025-06-03", "June 2": "June 3"}
+        for old, new in swapped.items():
+            page = page.replace(old, new)
+        (self.root / NEW.strip("/")).mkdir(parents=True)
+        (self.root / NEW.strip("/") / "index.html").write_text(page, encoding="utf-8")
+        url = f"https://asiaplus.news{NEW}"
+        self._edit("en/feed/index.xml", "\t<item>", f"\t<item><title>Rail</title><link>{url}</link>"
+                   "<pubDate>Tue, 03 Jun 2025 06:40:00 +0000</pubDate></item>\n\t<item>")
+        self._edit("en/post-sitemap.xml", "</urlset>", f"<url><loc>{url}</loc>"
+                   "<lastmod>2025-06-03T07:15:00+00:00</lastmod></url></urlset>")
+        index = (self.root / "en/sitemap_index.xml").read_text(encoding="utf-8")
+        index = re.sub(r"(post-sitemap.xml</loc>\s*<lastmod>)[^<]+", r"\g<1>2025-06-03T07:15:00+00:00", index)
+        (self.root / "en/sitemap_index.xml").write_text(index, encoding="utf-8")
+
+    def _edit(self, path: str, old: str, new: str) -> None:
+        file = self.root / path
+        file.write_text(file.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_second_run_with_nothing_new_asks_each_source_once_and_stores_nothing(site: Site) -> None:
+    first = site.crawl()
+    assert {path for path, _ in first} >= ARTICLE_PATHS
+    stored = site.mongo.db.articles.count_documents({})
+    second = site.crawl()
+    assert len(second) <= SOURCES < len(first), second
+    assert not ARTICLE_PATHS & {path for path, _ in second}
+    assert {status for path, status in second if path != "/robots.txt"} == {304}
+    stats = site.stats()
+    assert stats["discovery/not_modified"] == len([path for path, _ in second if path != "/robots.txt"])
+    assert stats["health/status"] == "healthy"  # sources unchanged is not "nothing discovered"
+    assert not stats.get("storage/inserted") and not stats.get("storage/updated")
+    assert site.mongo.db.articles.count_documents({}) == stored
+    # The validators are the store's, keyed by the source's real URL.
+    feed = site.mongo.db.sources.find_one({"_id": "https://asiaplus.news/en/feed/"})
+    assert feed["site"] == "asiaplus" and feed["etag"] and feed["last_modified"]
+
+
+def test_an_article_published_between_runs_is_found_and_unchanged_child_sitemaps_are_not_asked(site: Site) -> None:
+    site.crawl()
+    site.publish()
+    second = dict(site.crawl())
+    assert second[NEW] == 200
+    assert second["/en/feed/"] == 200 and second["/en/sitemap_index.xml"] == 200  # changed: read again
+    assert second["/en/post-sitemap.xml"] == 200  # its lastmod moved
+    assert "/en/category-sitemap.xml" not in second and "/en/author-sitemap.xml" not in second
+    assert second["/feed/"] == 304 and second["/tj/feed/"] == 304
+    assert not ARTICLE_PATHS & set(second)
+    stats = site.stats()
+    assert stats["discovery/skipped/sitemap_unchanged"] == 2
+    assert stats["storage/inserted"] == 1
+    doc = site.mongo.db.articles.find_one({"url": f"https://asiaplus.news{NEW}"})
+    assert doc["title"].startswith("Kazakhstan and Uzbekistan")
+
+
+def test_a_server_that_ignores_validators_still_gets_everything_read(site: Site) -> None:
+    (site.root / "_server.json").write_text(json.dumps({"ignore_validators": True}), encoding="utf-8")
+    first = site.crawl()
+    site.publish()
+    second = site.crawl()
+    assert 304 not in {status for _, status in second}  # (links the replica lacks are asked again: 404)
+    assert NEW in {path for path, _ in second} and not ARTICLE_PATHS & {path for path, _ in second}
+    stats = site.stats()
+    assert stats["discovery/conditional"] >= 6  # asked with validators, answered in full
+    assert "discovery/not_modified" not in stats
+    assert site.mongo.db.articles.count_documents({}) == len(ARTICLE_PATHS) + 1
+    assert len(second) < len(first)
+
+
+def test_a_walk_back_through_listing_pages_ends_at_a_page_of_stored_articles(
+    mongo: MongoTarget, tmp_path: Path
+) -> None:
+    config = endless_site.write_config(tmp_path, f'listings = ["https://{endless_site.DOMAIN}/list/"]\n'
+                                                 "listing_pages = 10", robots=False)
+    with endless_site.serve() as server:
+        base = f"base_url=http://127.0.0.1:{server.server_port}"
+        pages = []
+        for _ in range(2):
+            before = server.requests["/list/"]  # type: ignore[attr-defined]
+            result = run_crawl("news", f"config={config}", base, env=mongo.env())
+            assert result.returncode == 0, result.stderr[-3000:]
+            pages.append(server.requests["/list/"] - before)  # type: ignore[attr-defined]
+    assert pages == [2, 1]  # page 2 repeats page 1 (not followed further); then page 1 is all stored
+    stats = mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
+    assert stats["discovery/skipped/known_page"] == 1
+
+
+def test_an_article_due_for_a_revisit_is_asked_though_every_source_is_unchanged(site: Site) -> None:
+    site.crawl()
+    url = f"https://asiaplus.news{OLD}"
+    doc = site.mongo.db.articles.find_one({"url": url})
+    doc["last_checked"] = doc["published"] + timedelta(minutes=30)  # before its 1 h step
+    site.mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+    second = site.crawl("REVISIT_SCHEDULE=1h")
+    assert (OLD, 304) in second  # asked with the article's own validators: unchanged
+    assert {status for path, status in second if path != "/robots.txt"} == {304}
+    assert [path for path, _ in second if path in ARTICLE_PATHS] == [OLD]
+    stats = site.stats()
+    assert stats["incremental/revisit"] == 1 and stats["articles/not_modified"] == 1
+    assert site.mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
+
+
+def test_a_run_with_an_article_lost_to_a_passing_failure_leaves_the_sources_to_be_read_again(site: Site) -> None:
+    (site.root / "_server.json").write_text(json.dumps({"paths": {OLD: {"status": 503}}}), encoding="utf-8")
+    site.crawl()
+    stats = site.stats()
+    assert stats["download/failed/http_503"] == 1 and stats["discovery/sources/not_saved"] >= 6
+    assert site.mongo.db.sources.count_documents({}) == 0
+    (site.root / "_server.json").unlink()  # the outage is over
+    second = dict(site.crawl())
+    assert second[OLD] == 200 and second["/en/feed/"] == 200
+    assert site.mongo.db.articles.find_one({"url": f"https://asiaplus.news{OLD}"}) is not None
+    assert site.mongo.db.sources.count_documents({}) >= 6  # a clean run: recorded
+
+
+@pytest.mark.parametrize(("lastmods", "conditional"), [
+    (["2026-05-01", "2026-04-01"], True),
+    (["2026-05-01", None], False),  # the undated child may change while the index stays byte for byte the same
+])
+def test_an_index_with_an_undated_child_is_never_asked_conditionally(
+    tmp_path: Path, lastmods: list[str | None], conditional: bool
+) -> None:
+    config = endless_site.write_config(tmp_path, f'sitemaps = ["https://{endless_site.DOMAIN}/s/index.xml"]')
+    spider = NewsSpider.from_crawler(get_crawler(NewsSpider), config=str(config))
+    request = next(r for r in spider.discovery_requests() if r.url.endswith("/s/index.xml"))
+    entries = "".join(f"<sitemap><loc>https://{endless_site.DOMAIN}/s/{n}.xml</loc>"
+                      + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</sitemap>"
+                      for n, lastmod in enumerate(lastmods))
+    body = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+    response = XmlResponse(request.url, body=body.encode(), request=request)
+    children = list(spider.parse_sitemap(response, spider.site.editions[0]))
+    assert len(children) == 2
+    assert request.meta[SOURCE_META] == f"https://{endless_site.DOMAIN}/s/index.xml"
+    assert response.meta.get(CONDITIONAL_META, True) is conditional
