@@ -501,8 +501,8 @@ class ArticleStore:
 
     def _latest(self, site: str, field: str) -> datetime | None:
         """The newest ``field`` of the site's articles, read from the (site, field) index."""
-        if self.target.uri:
-            newest = list(self.db["articles"].find({"site": site}, {field: 1}).sort(field, -1).limit(1))
+        if self.target.uri:  # $eq: nx-27017 reads every record for a plain {"site": site} (matched as an array too)
+            newest = list(self.db["articles"].find({"site": {"$eq": site}}, {field: 1}).sort(field, -1).limit(1))
             value = newest[0].get(field) if newest else None
         else:  # neosqlite's own query matches ``site`` as an array too, which no index answers
             value = scan.latest(self.db.db, site, field)
