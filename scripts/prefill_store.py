@@ -43,8 +43,8 @@ def _paragraphs(rng: random.Random, count: int) -> list[str]:
             for _ in range(count)]
 
 
-def records(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
-    """``count`` stored articles as the crawl leaves them."""
+def records(count: int, seed: int = 11, paragraphs: int = 7) -> Iterator[dict[str, Any]]:
+    """``count`` stored articles as the crawl leaves them, bodies of 3 to ``paragraphs`` paragraphs (fewer: 1)."""
     rng = random.Random(seed)
     pool = _paragraphs(rng, 2000)
     start = datetime(2021, 1, 1, tzinfo=UTC)
@@ -52,11 +52,11 @@ def records(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
         site = f"archive{n % SITES}"
         url = f"https://{site}.test/{n // SITES}/news-{n}/"
         doc_id = hashlib.sha256(url.encode()).hexdigest()
-        paragraphs = [pool[rng.randrange(len(pool))] for _ in range(rng.randint(3, 7))]
+        drawn = [pool[rng.randrange(len(pool))] for _ in range(rng.randint(min(3, paragraphs), paragraphs))]
         signature = [rng.getrandbits(61) for _ in range(64)]
         when = start + timedelta(minutes=2.5 * n)
         yield {"_id": doc_id, "url": url, "urls": [url], "site": site, "language": LANGUAGES[n % len(LANGUAGES)],
-               "title": paragraphs[0][:90], "body": "\n\n".join(paragraphs), "authors": [f"Author {n % 300}"],
+               "title": drawn[0][:90], "body": "\n\n".join(drawn), "authors": [f"Author {n % 300}"],
                "tags": [f"tag{n % 50}"], "published": when, "fetched_at": when + timedelta(hours=1),
                "first_seen": when + timedelta(hours=1), "last_checked": when + timedelta(days=8),
                "content_hash": hashlib.sha256(f"text {n}".encode()).hexdigest(), "minhash": signature,
@@ -64,7 +64,7 @@ def records(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
                "translations": [], "schema_version": 1}
 
 
-def fill_embedded(path: Path, count: int) -> None:
+def fill_embedded(path: Path, count: int, paragraphs: int = 7) -> None:
     """Rows in neosqlite's shape (``id``, ``_id``, JSON ``data``) in one transaction, before any index."""
     from neosqlite.collection.json_helpers import neosqlite_json_dumps
 
@@ -76,16 +76,16 @@ def fill_embedded(path: Path, count: int) -> None:
                            "_id TEXT, data TEXT NOT NULL)")
         connection.execute("BEGIN")
         connection.executemany("INSERT INTO articles(_id, data) VALUES (?, ?)",
-                               ((doc["_id"], neosqlite_json_dumps(doc)) for doc in records(count)))
+                               ((doc["_id"], neosqlite_json_dumps(doc)) for doc in records(count, paragraphs=paragraphs)))
         connection.execute("COMMIT")
         connection.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_id ON articles(_id)")
     finally:
         connection.close()
 
 
-def fill_mongo(store: ArticleStore, count: int, batch: int = 2000) -> None:
+def fill_mongo(store: ArticleStore, count: int, paragraphs: int = 7, batch: int = 2000) -> None:
     chunk: list[dict[str, Any]] = []
-    for doc in records(count):
+    for doc in records(count, paragraphs=paragraphs):
         chunk.append(doc)
         if len(chunk) >= batch:
             store.db["articles"].insert_many(chunk, ordered=False)
@@ -94,7 +94,7 @@ def fill_mongo(store: ArticleStore, count: int, batch: int = 2000) -> None:
         store.db["articles"].insert_many(chunk, ordered=False)
 
 
-def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> dict[str, float]:
+def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int, paragraphs: int = 7) -> dict[str, float]:
     """``count`` stored articles in a new store; the seconds each step took."""
     target = StoreTarget(mongo_uri, database, str(data_dir), timeout=120)
     timings = {}
@@ -102,12 +102,12 @@ def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> dic
     if mongo_uri:
         store = ArticleStore.connect(target)
         try:
-            fill_mongo(store, count)
+            fill_mongo(store, count, paragraphs)
         finally:
             store.close()
         timings["insert_many"] = time.monotonic() - started
         return timings
-    fill_embedded(target.embedded_path, count)
+    fill_embedded(target.embedded_path, count, paragraphs)
     timings["rows"] = time.monotonic() - started
     started = time.monotonic()
     ArticleStore.connect(target).close()  # indexes, text index and key tables over the rows: the migration
@@ -121,8 +121,10 @@ def main() -> int:
     parser.add_argument("--data-dir", required=True, help="DATA_DIR of the embedded store")
     parser.add_argument("--database", default="news", help="MONGO_DATABASE (the embedded file is <database>.db)")
     parser.add_argument("--mongo-uri", default="", help="fill this MongoDB server instead")
+    parser.add_argument("--paragraphs", type=int, default=7,
+                        help="most paragraphs per body (default 7, about 2,000 characters; 1: a quicker fill)")
     args = parser.parse_args()
-    timings = fill_store(Path(args.data_dir), args.mongo_uri, args.database, args.size)
+    timings = fill_store(Path(args.data_dir), args.mongo_uri, args.database, args.size, args.paragraphs)
     print(f"{args.size:,} articles stored: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     return 0
 
