@@ -6,7 +6,9 @@ embedded file-backed MongoDB-compatible store ``neosqlite`` under
 run them on one worker thread (sqlite connections stay on their thread).
 
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
-(gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``.
+(gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``. Look-ups by an
+element of ``urls`` or ``lsh_bands`` use MongoDB's multikey indexes, and the embedded store's key tables
+(:mod:`crawler.storage.keys`), so their cost does not grow with the store.
 
 Several processes may write at once: every write is conditional on the record as it was read, a
 write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
