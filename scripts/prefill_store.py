@@ -75,8 +75,8 @@ def fill_embedded(path: Path, count: int, paragraphs: int = 7) -> None:
         connection.execute("CREATE TABLE IF NOT EXISTS articles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                            "_id TEXT, data TEXT NOT NULL)")
         connection.execute("BEGIN")
-        connection.executemany("INSERT INTO articles(_id, data) VALUES (?, ?)",
-                               ((doc["_id"], neosqlite_json_dumps(doc)) for doc in records(count, paragraphs=paragraphs)))
+        rows = ((doc["_id"], neosqlite_json_dumps(doc)) for doc in records(count, paragraphs=paragraphs))
+        connection.executemany("INSERT INTO articles(_id, data) VALUES (?, ?)", rows)
         connection.execute("COMMIT")
         connection.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_id ON articles(_id)")
     finally:
