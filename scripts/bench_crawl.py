@@ -2,7 +2,7 @@
 pipeline into a store, beside a fetch-only crawl of the same pages and trafilatura-only
 extraction of them.
 
-    .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-sizes 0]
+    .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-size 100000]
                                             [--mongo-uri URI] [--workers 1,2,3 [--nx27017] [--set K=V]]
                                             [--processes 1,2] [--nothing-new 100000]
 
@@ -13,8 +13,10 @@ Prints articles/s end to end, CPU ms per article (the crawl processes' CPU over 
 articles; median and p95 of the per-page work in process), peak RSS, and the fetch-only
 and trafilatura-only figures of the same run as ratios, then ``scrapy reextract`` over
 the stored pages. With
-``--store-sizes 10000,100000`` the whole crawl is repeated on a store first filled with
-that many articles, to show speed and memory stay flat as it grows. Politeness is
+``--store-size 100000`` (or ``100000,1000000``) the whole crawl is repeated on a store first filled
+quickly with that many realistic stored articles of other sites (``scripts/prefill_store.py``: SQL rows
+or ``insert_many``, not crawled), and the table compares articles/s, CPU ms per article and peak RSS
+with the empty store's, to show speed and memory stay flat as it grows. Politeness is
 switched off here only. A development tool: it imports the test replica server.
 
 ``--workers 1,2,3`` (any list but the default ``1``) measures scale-out instead: for each N, N
@@ -62,6 +64,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.prefill_store import fill_store  # noqa: E402
 from tests.conftest import free_port, kill, running_redis, start_nx27017  # noqa: E402
 from tests.replica.server import serve  # noqa: E402
 
@@ -222,28 +225,6 @@ def timed(command: list[str], run: Run) -> None:
     run.peak_rss_mb = max(run.peak_rss_mb, usage.ru_maxrss // 1024)
     if child.returncode not in (0, 3):  # 3: a degraded run (generated sites trip monitors) still counts
         raise SystemExit(f"{' '.join(command[:5])} exited {child.returncode}")
-
-
-def fill_store(data_dir: Path, mongo_uri: str, database: str, count: int) -> None:
-    """``count`` stored articles of another site, with URLs, hashes and MinHash bands, as a crawl leaves them."""
-    from crawler.minhash import bands
-    from crawler.storage.store import ArticleStore, StoreTarget
-
-    store = ArticleStore.connect(StoreTarget(mongo_uri, database, str(data_dir)))
-    rng = random.Random(11)
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    for first in range(0, count, 1000):
-        docs = []
-        for n in range(first, min(first + 1000, count)):
-            url = f"https://archive.test/{n}/"
-            signature = [rng.getrandbits(32) for _ in range(64)]
-            docs.append({"_id": hashlib.sha256(url.encode()).hexdigest(), "url": url, "urls": [url], "site": "archive",
-                         "title": sentence("ru", rng), "paragraphs": [sentence("ru", rng) for _ in range(8)],
-                         "published": start + timedelta(minutes=n), "fetched_at": start + timedelta(minutes=n),
-                         "content_hash": hashlib.sha256(f"{n}".encode()).hexdigest(), "minhash": signature,
-                         "lsh_bands": bands(signature), "story_cluster": url, "story_original": True})
-        store.db["articles"].insert_many(docs)
-    store.close()
 
 
 # Where the in-process CPU of an article goes: (stage, [(module, attribute), ...]). A stage's time leaves out
@@ -635,7 +616,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=3, help=f"1-{len(LANGUAGES)} generated sites")
     parser.add_argument("--articles", type=int, default=1000, help="article pages per site")
-    parser.add_argument("--store-sizes", default="0", help="comma-separated: articles already stored")
+    parser.add_argument("--store-size", default="", help="articles already stored (comma-separated for several): "
+                        "the crawl is measured on an empty store, then on one pre-filled with as many")
     parser.add_argument("--sample", type=int, default=300, help="pages timed one by one in process")
     parser.add_argument("--mongo-uri", default="", help="store into this server (default: embedded store)")
     parser.add_argument("--workers", default="1",
@@ -684,10 +666,13 @@ def main() -> int:
             return 0
         print(f"store: {'MongoDB' if args.mongo_uri else 'embedded'}", flush=True)
         results = []
-        for size in [int(s) for s in args.store_sizes.split(",")]:
-            data_dir, database = work / f"data{size}", f"bench{size}"
+        for size in [0, *(int(s) for s in args.store_size.split(",") if s)]:
+            data_dir, database = work / f"data{size}", f"bench{size}_{uuid.uuid4().hex[:8]}"
             if size:
-                fill_store(data_dir, args.mongo_uri, database, size)
+                started = time.monotonic()
+                steps = fill_store(data_dir, args.mongo_uri, database, size)
+                print(f"pre-filled {size:,} articles in {time.monotonic() - started:.0f} s ("
+                      + ", ".join(f"{k} {v:.0f} s" for k, v in steps.items()) + ")", flush=True)
             crawl = crawl_all(sites, bases, data_dir, args.mongo_uri, database)
             stored = count_stored(data_dir, args.mongo_uri, database)
             results.append((size, stored, crawl))
@@ -740,8 +725,13 @@ def report(results: list[tuple[int, int, Run]], pages: int, fetch: Run, traf_ms:
         f"pipeline/trafilatura-only {rate / traf_rate:.2f}",
     ]
     if len(results) > 1:
-        lines.append("store growth     : " + ", ".join(
-            f"{s:,} stored before -> {n / r.wall:.1f} articles/s, {r.peak_rss_mb} MB" for s, n, r in results))
+        lines.append(f"{'stored before':>13} {'articles':>8} {'articles/s':>10} {'CPU ms/art':>10} {'peak RSS MB':>11} "
+                     f"{'speed vs empty':>14} {'CPU vs empty':>12}")
+        base_rate, base_cpu = stored / crawl.wall, crawl.cpu / stored
+        for size, n, run in results:
+            rate, cpu = n / run.wall, run.cpu / n
+            lines.append(f"{size:>13,} {n:>8} {rate:>10.1f} {cpu * 1000:>10.1f} {run.peak_rss_mb:>11} "
+                         f"{(rate / base_rate - 1) * 100:>+13.1f}% {(cpu / base_cpu - 1) * 100:>+11.1f}%")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

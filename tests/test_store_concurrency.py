@@ -1,7 +1,8 @@
 """Concurrent writers: several processes, each with its own pymongo ``ArticleStore``, write the same
 articles, exact twins and near copies at the same moments, round after round, into one nx-27017
 database; the result must be what one writer would have stored (one record per article with every
-URL and one revision per edit, one record per text, one story cluster per story), nothing rejected."""
+URL and one revision per edit, one record per text, one story cluster per story), nothing rejected; the
+embedded store's key tables in step with its records."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from crawler.minhash import bands, signature
 from crawler.storage.store import ArticleStore, StoreTarget, _bulk_write, is_transient
 from crawler.urls import url_id
 from tests.conftest import MongoTarget
+from tests.test_store_keys import assert_keys_in_step
 
 WRITERS = 4
 ROUNDS = 6
@@ -129,6 +131,8 @@ def test_concurrent_writers_store_what_one_writer_would(backend: str, request: p
         assert len({d["story_cluster"] for d in copies}) == 1, f"near {n} split into two story clusters"
         assert sum(bool(d["story_original"]) for d in copies) == 1, f"near {n}: not one original"
     assert articles.count_documents({}) == ARTICLES + TWINS + 2 * NEAR
+    if backend == "embedded":  # the key tables of urls and lsh_bands hold what the records hold, nothing else
+        assert_keys_in_step(reader)
 
 
 @pytest.mark.e2e

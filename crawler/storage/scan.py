@@ -1,4 +1,5 @@
-"""Streaming reads of the embedded store in SQL: one statement, read a batch at a time (and pages by id).
+"""Streaming reads of the embedded store in SQL: one statement, read a batch at a time (and pages by id, and
+a site's newest date).
 
 neosqlite answers a ``find`` with a date condition, a ``$text`` search or no limit by building the
 whole result in memory, and its counts with a date condition the same way; an export of a large store
@@ -111,3 +112,13 @@ def pages(connection: sqlite3.Connection, ids: list[str]) -> list[dict[str, Any]
         return []
     rows = connection.execute(f"SELECT data FROM pages WHERE _id IN ({', '.join('?' * len(ids))})", ids)
     return [neosqlite_json_loads(data) for (data,) in rows]
+
+
+def latest(connection: sqlite3.Connection, site: str, field: str) -> Any:
+    """The greatest ``field`` (a date) among the articles of ``site``, None when it has none: one step
+    backwards along the (site, field) index."""
+    # Two paths: json_extract answers a JSON array (a lone object would lose its JSON type in the sort).
+    row = connection.execute(
+        f"SELECT json_extract(data, '$._id', '$.{field}') FROM articles "
+        f"WHERE {_path('site')} = ? ORDER BY {_path(field)} DESC LIMIT 1", (site,)).fetchone()
+    return neosqlite_json_loads(row[0])[1] if row else None

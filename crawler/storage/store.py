@@ -8,6 +8,8 @@ run them on one worker thread (sqlite connections stay on their thread).
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
 (gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``, ``sources``
 (``_id`` = URL of a feed, sitemap or listing page: the validators and sitemap lastmod it had when last read).
+Look-ups by an element of ``urls`` or ``lsh_bands`` use MongoDB's multikey indexes, and the embedded store's
+key tables (:mod:`crawler.storage.keys`), so their cost does not grow with the store.
 
 Several processes may write at once: every write is conditional on the record as it was read, a
 write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
@@ -40,7 +42,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import inert_html
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import scan
+from crawler.storage import keys, scan
 
 logger = logging.getLogger(__name__)
 
@@ -208,18 +210,25 @@ class ArticleStore:
         return cls(client[target.database], target, client)
 
     def ensure_indexes(self) -> None:
+        """The indexes every query of the crawl uses; the embedded store's key tables of array fields."""
         articles = self.db["articles"]
         articles.create_index([("site", 1), ("published", -1)])
+        articles.create_index([("site", 1), ("first_seen", -1)])
         articles.create_index([("language", 1), ("published", -1)])
         articles.create_index("published")
         articles.create_index("first_seen")
-        articles.create_index("urls")
         articles.create_index("content_hash")
-        articles.create_index("lsh_bands")
         articles.create_index("story_cluster")
+        if self.target.uri:  # multikey indexes: one entry per array element
+            for field in keys.KEYED_FIELDS:
+                articles.create_index(field)
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
         self.db["sources"].create_index("site")
         self._ensure_text_index()
+        if not self.target.uri and not keys.current(self.db.db):
+            with self._exclusive():  # one process builds them; the others find them built
+                if not keys.current(self.db.db):
+                    keys.build(self.db.db)
 
     def _ensure_text_index(self) -> None:
         """The word index over title and body (``$text``). MongoDB: one text index without stemming or
@@ -395,7 +404,7 @@ class ArticleStore:
         records = [r for r in articles.find({"_id": {"$in": [d["_id"] for d in inserted]}}, _CLUSTER_FIELDS)
                    if r.get("lsh_bands") and r.get("story_cluster")]
         bands = sorted({band for r in records for band in r["lsh_bands"]})
-        members = list(articles.find({"lsh_bands": {"$in": bands}}, _CLUSTER_FIELDS)) if bands else []
+        members = self._find_any("lsh_bands", bands, _CLUSTER_FIELDS)
         parent: dict[str, str] = {}
 
         def root(name: str) -> str:
@@ -411,8 +420,8 @@ class ArticleStore:
                         parent[b] = a
         renamed = {name: root(name) for name in parent}
         for target in sorted(set(renamed.values())):
-            articles.update_many({"story_cluster": {"$in": sorted(n for n, t in renamed.items() if t == target)}},
-                                 {"$set": {"story_cluster": target}})
+            for name in sorted(n for n, t in renamed.items() if t == target):  # equality: indexed in both stores
+                articles.update_many({"story_cluster": name}, {"$set": {"story_cluster": target}})
             self._elect_original(target)
 
     def _elect_original(self, cluster: str) -> None:
@@ -448,15 +457,22 @@ class ArticleStore:
             return list(self.db["articles"].find({field: {"$in": values}}, projection))
         return [doc for value in dict.fromkeys(values) for doc in self.db["articles"].find({field: value}, projection)]
 
+    def _find_any(self, field: str, values: list[Any],
+                  projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
+        """Articles whose array ``field`` (``urls``, ``lsh_bands``) holds any of ``values``: MongoDB's multikey
+        index; the embedded store's key table (:mod:`crawler.storage.keys`), as neosqlite would read every record."""
+        if not values:
+            return []
+        if self.target.uri:
+            return list(self.db["articles"].find({field: {"$in": values}}, projection))
+        return keys.find(self.db.db, field, values, projection)
+
     def _cluster_ops(self, new: list[dict[str, Any]]) -> list[UpdateOne]:
         """Give each new doc its story cluster (sets ``story_cluster``/``story_original`` on the doc);
         returns updates for stored members that stop being the original."""
         bands = sorted({band for doc in new for band in doc.get("lsh_bands") or []})
-        members = list(self.db["articles"].find(
-            {"lsh_bands": {"$in": bands}},
-            {"minhash": 1, "lsh_bands": 1, "published": 1, "story_cluster": 1, "story_original": 1,
-             "attribution": 1},
-        )) if bands else []
+        members = self._find_any("lsh_bands", bands, {"minhash": 1, "lsh_bands": 1, "published": 1, "story_cluster": 1,
+                                                      "story_original": 1, "attribution": 1})
         ops = []
         for doc in new:
             match = _best_match(doc, members)
@@ -473,9 +489,9 @@ class ArticleStore:
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
         """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
         (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``."""
-        with self._exclusive():
-            stored = self.db["articles"].find({"$or": [{"_id": {"$in": [c["_id"] for c in checks]}},
-                                                       {"urls": {"$in": [c["url"] for c in checks]}}]})
+        with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
+            stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]}}),
+                      *self._find_any("urls", [c["url"] for c in checks])]
             by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
             ops = []
             for check in checks:
@@ -488,8 +504,12 @@ class ArticleStore:
             return len(ops)
 
     def _latest(self, site: str, field: str) -> datetime | None:
-        newest = list(self.db["articles"].find({"site": site}, {field: 1}).sort(field, -1).limit(1))
-        value = newest[0].get(field) if newest else None
+        """The newest ``field`` of the site's articles, read from the (site, field) index."""
+        if self.target.uri:  # $eq: nx-27017 reads every record for a plain {"site": site} (matched as an array too)
+            newest = list(self.db["articles"].find({"site": {"$eq": site}}, {field: 1}).sort(field, -1).limit(1))
+            value = newest[0].get(field) if newest else None
+        else:  # neosqlite's own query matches ``site`` as an array too, which no index answers
+            value = scan.latest(self.db.db, site, field)
         return value if isinstance(value, datetime) else None
 
     def newest_published(self, site: str) -> datetime | None:
@@ -532,10 +552,11 @@ class ArticleStore:
         """
         fields = {"urls": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
         found: dict[str, dict[str, Any]] = {}
-        for key, values in (("_id", ids), ("urls", urls)):
-            for start in range(0, len(values), batch):
-                found.update((d["_id"], d) for d in self.db["articles"].find(
-                    {key: {"$in": values[start:start + batch]}}, fields))
+        for start in range(0, len(ids), batch):
+            found.update((d["_id"], d) for d in self.db["articles"].find({"_id": {"$in": ids[start:start + batch]}},
+                                                                         fields))
+        for start in range(0, len(urls), batch):
+            found.update((d["_id"], d) for d in self._find_any("urls", urls[start:start + batch], fields))
         return found
 
     def record_run(self, run: dict[str, Any]) -> None:

@@ -1,0 +1,222 @@
+"""Look-ups by an element of ``urls`` or ``lsh_bands`` (incremental ``known``, story clusters, 304 checks) and
+a site's newest dates, through the real store on nx-27017 and the embedded store: the embedded store answers
+them from its key tables (built once for a store made before them, kept in step by every write), at a cost
+that does not grow with the store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import neosqlite
+import pytest
+from neosqlite.collection.json_helpers import neosqlite_json_dumps
+
+from crawler.extract.cleanup import content_hash
+from crawler.minhash import bands, signature
+from crawler.storage import keys
+from crawler.storage.store import ArticleStore, StoreTarget
+from crawler.urls import url_id
+
+SITE = "akipress"
+BASE = "https://akipress.com/news"
+FETCHED = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def text(topic: str, variant: str = "") -> str:
+    return f"The report on {topic} says this. {' '.join(f'{topic}-word{n}' for n in range(60))} {variant}".strip()
+
+
+def doc(n: int, body: str, *aliases: str, fetched: datetime = FETCHED) -> dict[str, Any]:
+    """An article document as the crawl writes it."""
+    url = f"{BASE}/{n}/"
+    sig = signature(f"Title {n}\n{body}")
+    return {"_id": url_id(url), "url": url, "urls": [url, *aliases], "site": SITE, "title": f"Title {n}",
+            "body": body, "content_hash": content_hash(f"Title {n}", body), "minhash": sig, "lsh_bands": bands(sig),
+            "published": FETCHED - timedelta(hours=n), "fetched_at": fetched}
+
+
+@pytest.fixture(params=["mongo", "embedded"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
+    uri, database = "", "news"
+    if request.param == "mongo":
+        target = request.getfixturevalue("mongo")
+        uri, database = target.uri, target.database
+    opened = ArticleStore.connect(StoreTarget(uri, database, str(tmp_path)))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def key_rows(connection: sqlite3.Connection, field: str) -> set[tuple[str, str]]:
+    """The (key, article ``_id``) pairs of a key table."""
+    return set(connection.execute(f"SELECT k.key, a._id FROM {keys.table(field)} AS k JOIN articles AS a "
+                                  "ON a.id = k.article"))
+
+
+def derived_rows(connection: sqlite3.Connection, field: str) -> set[tuple[str, str]]:
+    """The (element, ``_id``) pairs the records hold now: what the key table must hold."""
+    return set(connection.execute(f"SELECT j.value, a._id FROM articles AS a, json_each(a.data, '$.{field}') AS j"))
+
+
+def assert_keys_in_step(store: ArticleStore) -> None:
+    connection = store.db.db
+    for field in keys.KEYED_FIELDS:
+        assert key_rows(connection, field) == derived_rows(connection, field), f"{field} keys out of step"
+        orphans = connection.execute(f"SELECT count(*) FROM {keys.table(field)} WHERE article NOT IN "
+                                     "(SELECT id FROM articles)").fetchone()[0]
+        assert orphans == 0, f"{field}: keys of deleted records"
+
+
+def test_lookups_by_url_band_and_site_dates(store: ArticleStore) -> None:
+    alias = f"{BASE}/1/?amp=1"
+    store.write_articles([doc(1, text("flood")), doc(2, text("harvest"))], {})
+    store.write_articles([doc(1, text("flood"), alias, fetched=FETCHED + timedelta(hours=1))], {})  # gains a URL
+
+    asked = [alias, f"{BASE}/2/", f"{BASE}/9/"]
+    known = store.known([url_id(u) for u in asked[1:]], asked)
+    assert set(known) == {url_id(f"{BASE}/1/"), url_id(f"{BASE}/2/")}  # 1 found by its second URL only
+    assert known[url_id(f"{BASE}/1/")]["urls"] == [f"{BASE}/1/", alias]
+    assert known[url_id(f"{BASE}/2/")]["published"] == FETCHED - timedelta(hours=2)
+
+    store.write_articles([doc(3, text("flood", "as reported by the agency"))], {})  # a near copy of 1, older
+    first, third = (store.db["articles"].find_one({"_id": url_id(f"{BASE}/{n}/")}) for n in (1, 3))
+    assert third["story_cluster"] == url_id(f"{BASE}/1/") and third["story_original"] is True
+    assert not first["story_original"]  # nx-27017 answers a $set False as 0
+
+    checked_at = FETCHED + timedelta(days=2)  # a 304 answered at the alias (another _id): found by URL
+    assert store.mark_checked([{"_id": url_id(alias), "url": alias, "fetched_at": checked_at}]) == 1
+    assert store.db["articles"].find_one({"_id": url_id(f"{BASE}/1/")})["last_checked"] == checked_at
+
+    assert store.newest_published(SITE) == FETCHED - timedelta(hours=1)
+    assert store.last_new_article(SITE) == FETCHED
+    assert store.newest_published("elsewhere") is None and store.last_new_article("elsewhere") is None
+
+
+def test_every_write_keeps_the_key_tables_in_step(tmp_path: Path) -> None:
+    """Inserts, URLs gained, edits, exact twins merged and deleted, other writers' raw writes."""
+    store = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        store.write_articles([doc(n, text(f"topic{n}")) for n in range(6)], {})
+        later = FETCHED + timedelta(hours=1)
+        store.write_articles([doc(0, text("topic0"), f"{BASE}/0/?p=1", fetched=later),  # gains a URL
+                              doc(1, text("topic1", "edited"), fetched=later),  # revised: new bands
+                              {**doc(2, text("topic2"), fetched=later), "_id": url_id(f"{BASE}/7/"),
+                               "url": f"{BASE}/7/", "urls": [f"{BASE}/7/"]}], {})  # 2's exact twin at a new URL
+        twin = store.db["articles"].find_one({"_id": url_id(f"{BASE}/2/")})
+        assert f"{BASE}/7/" in twin["urls"]
+        store.db["articles"].delete_one({"_id": url_id(f"{BASE}/5/")})
+        store.db["articles"].update_one({"_id": url_id(f"{BASE}/4/")}, {"$set": {"urls": [f"{BASE}/four/"]}})
+        assert_keys_in_step(store)
+        known = store.known([], [f"{BASE}/7/", f"{BASE}/0/?p=1", f"{BASE}/four/", f"{BASE}/4/", f"{BASE}/5/"])
+        assert set(known) == {url_id(f"{BASE}/{n}/") for n in (2, 0, 4)}
+    finally:
+        store.close()
+
+
+def old_store(path: Path, docs: list[dict[str, Any]]) -> None:
+    """A store as the crawler left it before key tables: neosqlite's index of each whole array."""
+    connection = neosqlite.Connection(str(path))
+    articles = connection["articles"]
+    for field in ("site", "urls", "content_hash", "lsh_bands", "story_cluster"):
+        articles.create_index(field)
+    articles.insert_many([{**d, "story_cluster": d["_id"], "story_original": True} for d in docs])
+    connection.close()
+
+
+def test_a_store_made_before_key_tables_gets_them_once(tmp_path: Path) -> None:
+    docs = [doc(n, text(f"topic{n}"), f"{BASE}/{n}/?amp") for n in range(5)]
+    old_store(tmp_path / "news.db", docs)
+    target = StoreTarget("", "news", str(tmp_path))
+
+    store = ArticleStore.connect(target)
+    connection = store.db.db
+    assert connection.execute(f"SELECT name, records FROM {keys.MIGRATIONS_TABLE}").fetchall() == [(keys.MIGRATION, 5)]
+    assert_keys_in_step(store)
+    assert len(key_rows(connection, "lsh_bands")) == 5 * 16
+    indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not {"idx_articles_urls", "idx_articles_lsh_bands"} & indexes  # whole-array indexes: dropped
+    known = store.known([], [f"{BASE}/3/?amp"])
+    assert list(known) == [url_id(f"{BASE}/3/")]
+    store.write_articles([doc(9, text("topic4", "retold"))], {})  # a near copy of 4, found by its bands
+    assert store.db["articles"].find_one({"_id": url_id(f"{BASE}/9/")})["story_cluster"] == url_id(f"{BASE}/4/")
+    connection.execute(f"INSERT INTO {keys.table('urls')} VALUES ('marker', 1)")  # survives only if never rebuilt
+    store.close()
+
+    again = ArticleStore.connect(target)
+    try:
+        assert again.db.db.execute(f"SELECT count(*) FROM {keys.MIGRATIONS_TABLE}").fetchone()[0] == 1
+        assert ("marker", url_id(f"{BASE}/0/")) in key_rows(again.db.db, "urls")  # not built a second time
+    finally:
+        again.close()
+
+
+def test_a_store_whose_triggers_are_gone_is_rebuilt(tmp_path: Path) -> None:
+    """A collection dropped and made again loses its triggers: the next open builds them again."""
+    target = StoreTarget("", "news", str(tmp_path))
+    store = ArticleStore.connect(target)
+    store.db["articles"].drop()
+    store.close()
+    old_store(tmp_path / "news.db", [doc(1, text("flood"), f"{BASE}/one/")])
+    store = ArticleStore.connect(target)
+    try:
+        assert set(store.known([], [f"{BASE}/one/"])) == {url_id(f"{BASE}/1/")}
+        assert_keys_in_step(store)
+    finally:
+        store.close()
+
+
+def steps(connection: sqlite3.Connection, call: Any) -> int:
+    """SQLite virtual machine steps (in thousands) that ``call`` takes: its reads, whatever the machine's load."""
+    count = [0]
+
+    def tick() -> int:
+        count[0] += 1
+        return 0
+
+    connection.set_progress_handler(tick, 1000)
+    try:
+        call()
+    finally:
+        connection.set_progress_handler(None, 0)
+    return count[0]
+
+
+def fill(store: ArticleStore, first: int, count: int) -> None:
+    """``count`` more records of another site, written as SQL rows (quick), with their URL and bands."""
+    rows = []
+    for n in range(first, first + count):
+        url = f"https://archive.test/{n}/"
+        sig = [n * 64 + k for k in range(64)]
+        rows.append((url_id(url), neosqlite_json_dumps(
+            {"_id": url_id(url), "url": url, "urls": [url], "site": "archive", "lsh_bands": bands(sig),
+             "minhash": sig, "published": FETCHED})))
+    connection = store.db.db
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO articles(_id, data) VALUES (?, ?)", rows)
+    connection.execute("COMMIT")
+
+
+def test_embedded_lookups_cost_the_same_in_a_store_fifty_times_larger(tmp_path: Path) -> None:
+    store = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        asked = [f"https://archive.test/{n}/" for n in range(0, 200, 2)]
+        new = [doc(n, text(f"topic{n}")) for n in range(20)]
+
+        def work() -> None:
+            assert len(store.known([url_id(u) for u in asked], asked)) == len(asked)
+            store.mark_checked([{"_id": url_id(u), "url": u, "fetched_at": FETCHED} for u in asked[:20]])
+            store._cluster_ops([dict(d) for d in new])
+            store.newest_published(SITE)
+
+        fill(store, 0, 200)
+        small = steps(store.db.db, work)
+        fill(store, 200, 9_800)
+        large = steps(store.db.db, work)
+        assert large < small * 1.5, f"{small}k steps with 200 stored, {large}k with 10,000: a scan"
+    finally:
+        store.close()
