@@ -24,7 +24,7 @@ from crawler.items import article_item
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, SiteConfigError, load_site
 from crawler.storage.config import to_document
-from crawler.storage.store import with_revision
+from crawler.storage.store import page_text, with_revision
 from crawler.validation import Invalid, validate
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
@@ -93,21 +93,22 @@ def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...]) -> None:
     _worker = (Reextractor(rules), Sites(configs))
 
 
-def reextract_batch(batch: tuple[list[dict[str, Any]], dict[str, str], datetime]) -> list[Outcome]:
-    """The outcome of each stored record of ``batch`` (records, their pages by ``_id``, the time now)."""
+def reextract_batch(batch: tuple[list[dict[str, Any]], dict[str, bytes], datetime]) -> list[Outcome]:
+    """The outcome of each stored record of ``batch``: records, their stored (compressed) pages by ``_id``
+    (``ArticleStore.stored_pages``), the time now."""
     assert _worker is not None, "start_worker() first"
     reextractor, sites = _worker
-    olds, htmls, now = batch
-    return [_outcome(reextractor, old, sites[old["site"]], htmls.get(old["_id"]), now) for old in olds]
+    olds, pages, now = batch
+    return [_outcome(reextractor, old, sites[old["site"]], pages.get(old["_id"]), now) for old in olds]
 
 
-def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | None, html: str | None,
+def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | None, page: bytes | None,
              now: datetime) -> Outcome:
-    if site is None or html is None:
+    if site is None or page is None:
         return Outcome("skipped (no site config)" if site is None else "skipped (no stored HTML)")
-    try:
-        new = reextractor.fresh_document(old, html, site, now)
-    except Exception as exc:  # one page the extractor cannot handle must not cost the others
+    try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
+        new = reextractor.fresh_document(old, page_text(page), site, now)
+    except Exception as exc:
         reason = " ".join(str(exc).split())[:300]
         return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
     if new is None:

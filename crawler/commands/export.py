@@ -19,14 +19,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from scrapy.exceptions import UsageError
 
 from crawler.export.options import add_query_options, query_from
 from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
-from crawler.export.writers import FORMATS, ExportWriter, encode, open_writer, parquet_available
+from crawler.export.writers import FORMATS, ExportWriter, encode, encode_stored, open_writer, parquet_available
 from crawler.parallel import WorkerDied, add_processes_option, ordered_map
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 from crawler.store_command import StoreCommand
@@ -88,11 +88,17 @@ class Command(StoreCommand):
         progress = Progress(sys.stderr, store.count_articles(query=query)) if sys.stderr.isatty() else None
         count = 0
         hidden = () if opts.with_html else SIGNATURE_FIELDS
-        batches = store.stream_articles(query, exclude=hidden, batch=BATCH)
+        # Records are decoded and encoded in worker processes, a few batches ahead, and written here in order
+        # (newest first); with pages, this process reads them by the records' ids, so it decodes the records.
+        batches: Iterator[list[Any]]
         if opts.with_html:
-            batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch])) for batch in batches)
-        # Records are encoded in worker processes, a few batches ahead, and written here in order (newest first).
-        encoded = ordered_map(partial(encode, opts.format, opts.with_html), batches, opts.processes)
+            batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch]))
+                       for batch in store.stream_articles(query, exclude=hidden, batch=BATCH))
+            convert = partial(encode, opts.format, opts.with_html)
+        else:
+            batches = store.stream_articles(query, exclude=hidden, batch=BATCH, raw=True)
+            convert = partial(encode_stored, opts.format, opts.with_html, hidden)
+        encoded = ordered_map(convert, batches, opts.processes)
         with closing(encoded):
             for docs, chunk in encoded:
                 writer.put(chunk)

@@ -31,7 +31,7 @@ from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
-Batch = tuple[list[dict[str, Any]], dict[str, str], datetime]
+Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]
 
 
 class Command(StoreCommand):
@@ -109,7 +109,7 @@ def _batches(store: ArticleStore, opts: argparse.Namespace) -> Iterator[Batch]:
         if not batch:
             return
         after, read = batch[-1]["_id"], read + len(batch)
-        yield batch, store.page_htmls([doc["_id"] for doc in batch]), datetime.now(UTC)
+        yield batch, store.stored_pages([doc["_id"] for doc in batch]), datetime.now(UTC)
 
 
 def _report(outcome: Counter[str], fields: Counter[str], cpu: float, wall: float, opts: argparse.Namespace,

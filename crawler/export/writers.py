@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol
 
 from crawler.export.records import DATE_FIELDS, csv_fields, csv_row, export_record, fields
+from crawler.storage.store import decode_articles
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -37,6 +38,11 @@ def encode(kind: str, with_html: bool, docs: list[dict[str, Any]]) -> Any:
     if kind == "csv":
         return csv_text(csv_fields(with_html), [csv_row(doc, with_html) for doc in docs])
     return parquet_table(docs, with_html)
+
+
+def encode_stored(kind: str, with_html: bool, exclude: tuple[str, ...], raw: list[Any]) -> Any:
+    """:func:`encode` of records as the store keeps them (``ArticleStore.stream_articles(raw=True)``)."""
+    return encode(kind, with_html, decode_articles(raw, exclude))
 
 
 def csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
