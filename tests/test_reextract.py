@@ -183,19 +183,19 @@ def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(re
 def test_ctrl_c_stops_the_workers_and_keeps_what_was_written(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     _replica_store(data_dir, copies=6)  # 546 articles: more than can be done before the interrupt
-    command = subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
-                               cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               start_new_session=True)  # its own process group, as a terminal's job is
-    try:
-        deadline = time.monotonic() + 120
-        while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
-            time.sleep(0.2)  # until the first batches are written
-        os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends: to every process of the job
-        out, err = command.communicate(timeout=120)
-    finally:
-        if command.poll() is None:
-            os.killpg(command.pid, signal.SIGKILL)
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
+                          cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          start_new_session=True) as command:  # its own process group, as a terminal's job is
+        try:
+            deadline = time.monotonic() + 120
+            while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
+                time.sleep(0.2)  # until the first batches are written
+            os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends: to every process of the job
+            out, err = command.communicate(timeout=120)
+        finally:
+            if command.poll() is None:
+                os.killpg(command.pid, signal.SIGKILL)
     assert command.returncode == 130, (out, err[-3000:])
     assert "(stopped (Ctrl-C))" in out and err == "", (out, err[-3000:])
     done = int(out.split()[0])
