@@ -7,10 +7,12 @@ The store (embedded, in a temporary DATA_DIR) holds ``--pages`` articles of a ge
 benchmark's tagDiv-style pages, 100-200 KB each) with their stored pages, a quarter of them with a
 stale title so re-extraction writes revisions; re-extraction runs on a fresh copy of that store for
 each N. The export runs over ``--articles`` records (the extracted ones repeated under other URLs and
-dates). Prints wall seconds, speed-up over the first N, CPU seconds of the whole process tree, peak
-RSS of the largest process (``/usr/bin/time -f %M``) and the load average before and after each run
-(other work on the machine slows the runs and understates the speed-up), and checks that every N
-gives the same output (export: the same bytes; reextract: the same records, reextraction times aside).
+dates). Prints wall seconds, speed-up over the first N, CPU seconds of the whole process tree and of
+the command's own process (sampled from /proc: the serial part, which no worker shares), their ratio
+("bound": the most N processes could speed it up on idle cores), peak RSS of the largest process
+(``/usr/bin/time -f %M``) and the load average before and after each run (other work on the machine
+slows the runs and understates the speed-up), and checks that every N gives the same output (export:
+the same bytes; reextract: the same records, reextraction times aside).
 A development tool: it imports the crawl benchmark's page generator.
 """
 
@@ -18,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +44,7 @@ SITE, LANGUAGE = "benchcores", "ru"
 class Timed:
     wall: float
     cpu: float
+    parent_cpu: float  # of the command's own process: the part the workers cannot share
     rss_mb: float
     load: str
 
@@ -53,11 +58,27 @@ def timed(args: list[str], data_dir: Path, stdout: Path) -> Timed:
     report = stdout.with_suffix(".time")
     before = loadavg()
     with stdout.open("wb") as out:
-        subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(report), sys.executable, "-m", "scrapy",
-                        *args, "-s", f"DATA_DIR={data_dir}"], cwd=ROOT, stdout=out, check=True,
-                       stdin=subprocess.DEVNULL)
+        timer = subprocess.Popen(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(report), sys.executable, "-m",
+                                  "scrapy", *args, "-s", f"DATA_DIR={data_dir}"], cwd=ROOT, stdout=out,
+                                 stdin=subprocess.DEVNULL)
+        parent = 0.0
+        while timer.poll() is None:  # the command's own CPU (not its workers'), sampled until it ends
+            parent = max(parent, own_cpu(timer.pid))
+            time.sleep(0.05)
+    if timer.returncode:
+        raise SystemExit(f"scrapy {' '.join(args)} exited {timer.returncode}")
     wall, user, system, rss = report.read_text().split()[-4:]
-    return Timed(float(wall), float(user) + float(system), int(rss) / 1024, f"{before} -> {loadavg()}")
+    return Timed(float(wall), float(user) + float(system), parent, int(rss) / 1024, f"{before} -> {loadavg()}")
+
+
+def own_cpu(timer: int) -> float:
+    """CPU seconds so far of the child of process ``timer`` (``/usr/bin/time``'s command), without its children."""
+    try:
+        child = Path(f"/proc/{timer}/task/{timer}/children").read_text().split()[0]
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def build_store(data_dir: Path, config: Path, pages: int, articles: int) -> Path:
@@ -121,8 +142,9 @@ def stored_records(data_dir: Path) -> str:
 
 
 def line(name: str, n: int, run: Timed, first: Timed, same: bool) -> str:
-    return (f"{name:<18} {n:>2} {run.wall:7.1f} s {first.wall / run.wall:5.2f}x {run.cpu:7.1f} CPU s "
-            f"{run.rss_mb:6.0f} MB  {'same' if same else 'DIFFERENT'}  load {run.load}")
+    return (f"{name:<16} {n:>2} {run.wall:7.1f} s {first.wall / run.wall:5.2f}x {run.cpu:7.1f} s "
+            f"{run.parent_cpu:7.1f} s {run.cpu / max(run.parent_cpu, 0.01):5.2f}x {run.rss_mb:6.0f} MB  "
+            f"{'same' if same else 'DIFFERENT'}  load {run.load}")
 
 
 def main() -> int:
@@ -139,8 +161,8 @@ def main() -> int:
         config.write_text(site_config(SITE, LANGUAGE), encoding="utf-8")
         export_dir = build_store(work / "store", config, args.pages, args.articles)
         print(f"store: {args.pages} articles with pages (re-extracted), {args.articles} exported; "
-              f"load average {loadavg()}\n{'command':<18} {'N':>2} {'wall':>9} {'speed-up':>6} {'CPU':>11} "
-              f"{'peak RSS':>9}", flush=True)
+              f"load average {loadavg()}\n{'command':<16} {'N':>2} {'wall':>9} {'speed-up':>6} {'CPU':>9} "
+              f"{'parent':>9} {'bound':>6} {'peak RSS':>9}", flush=True)
         for name in ["reextract", *args.formats.split(",")]:
             first, reference = None, None
             for n in counts:
