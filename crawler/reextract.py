@@ -5,10 +5,15 @@ config, then :func:`~crawler.cleaning.clean` and :func:`~crawler.validation.vali
 crawl's :class:`~crawler.rules.RecordRules`); a record is replaced only when a
 field a reader sees changed, with the earlier hash and the changed field names added to
 its ``revisions``. Identity, fetch and dedup fields (URLs, first seen, story cluster) stay.
+
+:func:`reextract_batch` does one batch of stored records with their pages (in a worker process of
+``scrapy reextract --processes N``, set up by :func:`start_worker`); a page whose extraction raises
+is an outcome of its own (``failed``) with a one-line reason, never the end of the batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +22,9 @@ from crawler.cleaning import clean
 from crawler.extract.article import extract_article
 from crawler.items import article_item
 from crawler.rules import RecordRules
-from crawler.sites import SiteConfig
+from crawler.sites import SiteConfig, SiteConfigError, load_site
 from crawler.storage.config import to_document
-from crawler.storage.store import with_revision
+from crawler.storage.store import page_text, with_revision
 from crawler.validation import Invalid, validate
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
@@ -49,6 +54,69 @@ class Reextractor:
         except Invalid:
             return None
         return to_document(item)[0]
+
+
+FAILED = "failed (error, kept as stored)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What re-extraction made of one stored record: ``kind`` (the summary's line), the fields that
+    changed and the revised record to write (only when one did), or the error in one line."""
+
+    kind: str
+    changed: tuple[str, ...] = ()
+    revised: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Sites(dict[str, SiteConfig | None]):
+    """Site configs by name: the given ones, else the bundled one, else None."""
+
+    def __init__(self, given: Iterable[SiteConfig]) -> None:
+        super().__init__((site.name, site) for site in given)
+
+    def __missing__(self, name: str) -> SiteConfig | None:
+        try:
+            self[name] = load_site(name)
+        except SiteConfigError:
+            self[name] = None
+        return self[name]
+
+
+_worker: tuple[Reextractor, Sites] | None = None  # this process's, set by start_worker
+
+
+def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...]) -> None:
+    """Set this process up for :func:`reextract_batch`: the record rules and the site configs given."""
+    global _worker
+    _worker = (Reextractor(rules), Sites(configs))
+
+
+def reextract_batch(batch: tuple[list[dict[str, Any]], dict[str, bytes], datetime]) -> list[Outcome]:
+    """The outcome of each stored record of ``batch``: records, their stored (compressed) pages by ``_id``
+    (``ArticleStore.stored_pages``), the time now."""
+    assert _worker is not None, "start_worker() first"
+    reextractor, sites = _worker
+    olds, pages, now = batch
+    return [_outcome(reextractor, old, sites[old["site"]], pages.get(old["_id"]), now) for old in olds]
+
+
+def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | None, page: bytes | None,
+             now: datetime) -> Outcome:
+    if site is None or page is None:
+        return Outcome("skipped (no site config)" if site is None else "skipped (no stored HTML)")
+    try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
+        new = reextractor.fresh_document(old, page_text(page), site, now)
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:300]
+        return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
+    if new is None:
+        return Outcome("dropped by validation, kept as stored")
+    changed = changed_fields(new, old)
+    if not changed:
+        return Outcome("unchanged")
+    return Outcome("changed", tuple(changed), revised(new, old, changed, now))
 
 
 def changed_fields(new: dict[str, Any], old: dict[str, Any]) -> list[str]:

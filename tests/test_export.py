@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import io
 import json
 import os
@@ -299,3 +300,65 @@ def test_indexes_for_analysts_exist(stored: Stored) -> None:
         client.close()
     assert ["language", "published"] in keys and ["first_seen"] in keys
 
+
+
+# -- --processes: the same bytes whatever N, over several batches and row groups ------------------------------
+
+MANY = 1_100  # articles: six batches of BATCH (200), two Parquet row groups
+
+
+def _write_many(target: StoreTarget) -> None:
+    """:data:`MANY` articles as the crawl stores them, every few without a date, with pages (inserted at once:
+    the crawl's conditional writes, one by one, would take a minute on the test server)."""
+    store = ArticleStore.connect(target)
+    try:
+        for first in range(0, MANY, 100):
+            docs, pages = [], []
+            for n in range(first, first + 100):
+                published = None if n % 7 == 0 else datetime(2024, 3, 1, tzinfo=UTC) + (n % 50) * (
+                    datetime(2024, 3, 2, tzinfo=UTC) - datetime(2024, 3, 1, 23, tzinfo=UTC))
+                item = _item(100 + n, site=("asiaplus", "kaktus", "avesta")[n % 3], language="ru",
+                             published=published, title=f"Новость номер {n}",
+                             body=f"Статья {n}: {WATER}\nИсточник {n * 7919}.", authors=[f"Автор {n % 9}"],
+                             tags=["вода", f"тег {n % 4}"])
+                doc, _ = to_document(clean(item, RecordLimits())[0])
+                docs.append({**doc, "first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"],
+                             "story_cluster": doc["_id"], "story_original": n % 5 != 0})
+                html = f"<html><body><p>{PAGE_MARKER} {n}</p></body></html>"
+                pages.append({"_id": doc["_id"], "url": doc["url"], "html_gz": gzip.compress(html.encode())})
+            store.db["articles"].insert_many(docs)
+            store.db["pages"].insert_many(pages)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module", params=["embedded", "mongo"])
+def many(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment of a store holding :data:`MANY` articles."""
+    env = {"PATH": "", "DATA_DIR": str(tmp_path_factory.mktemp("export-many") / "data")}
+    with ExitStack() as stack:
+        if request.param == "mongo":
+            mongo = stack.enter_context(fresh_database(request.getfixturevalue("mongo_uri")))
+            env |= {"MONGO_URI": mongo.uri, "MONGO_DATABASE": mongo.database}
+        _write_many(StoreTarget(uri=env.get("MONGO_URI", ""), database=env.get("MONGO_DATABASE", "news"),
+                                data_dir=env["DATA_DIR"]))
+        yield env
+
+
+@pytest.mark.parametrize("args", [["--format=jsonl"], ["--format=csv"], ["--format=parquet"],
+                                  ["--format=jsonl", "--with-html", "--site=asiaplus,kaktus"]])
+def test_one_and_two_processes_write_the_same_bytes(many: dict[str, str], args: list[str], tmp_path: Path) -> None:
+    outputs = {}
+    for processes in (1, 2):
+        out = tmp_path / f"p{processes}"
+        result = subprocess.run([sys.executable, "-m", "scrapy", "export", *args, f"--processes={processes}",
+                                 "-o", str(out)], cwd=ROOT, env=many, text=True, capture_output=True, timeout=300,
+                                stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs[processes] = out.read_bytes()
+    assert outputs[1] == outputs[2]
+    if args == ["--format=jsonl"]:  # and it is the whole store, newest first, undated last
+        records = [json.loads(line) for line in outputs[2].decode().splitlines()]
+        dated = [r["published"] for r in records if r["published"]]
+        assert len(records) == MANY and dated == sorted(dated, reverse=True)
+        assert len(dated) == MANY - len(range(0, MANY, 7)) and all(r["published"] for r in records[:len(dated)])

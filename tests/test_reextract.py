@@ -1,11 +1,18 @@
 """``scrapy reextract``: stored HTML extracted again after a parser fix, records revised only
-where a field changed, against the real store server."""
+where a field changed, against the real store server; with ``--processes N`` the same records
+whatever N, a damaged page counted on its own, Ctrl-C stopping cleanly (the embedded store)."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +67,163 @@ def test_reextract_with_unreachable_store_fails_cleanly(tmp_path: Path) -> None:
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert "s3cret" not in result.stderr + result.stdout and "unreachable" in result.stderr
+
+
+# -- --processes: the same records whatever N, a damaged page counted, Ctrl-C, bad values -----------------
+
+STALE = "Share post:"  # what a buggy parser had stored as the title of every other article
+
+
+def _replica_store(data_dir: Path, copies: int = 1) -> dict[str, str]:
+    """Every replica article (26 sites) stored as the crawl stores it, with its page, every other one with a
+    stale title; ``copies`` > 1 stores each that many times more under other URLs. Returns url -> ``_id``."""
+    from datetime import UTC, datetime
+
+    from w3lib.encoding import html_to_unicode
+
+    from crawler.reextract import Reextractor
+    from crawler.sites import load_site
+    from crawler.storage.store import ArticleStore, StoreTarget
+    from tests.replicas import page_file, replica_sites
+
+    store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
+    ids = {}
+    try:
+        for site in replica_sites():
+            for n, url in enumerate(sorted(expected_articles(site))):
+                html = html_to_unicode(None, page_file(site, url).read_bytes())[1]  # some are windows-1251
+                stub = {"url": url, "urls": [url], "site": site, "fetched_at": datetime(2025, 6, 1, tzinfo=UTC)}
+                doc = Reextractor().fresh_document(stub, html, load_site(site))
+                assert doc is not None, url
+                if n % 2 == 0:
+                    doc["title"] = STALE
+                store.write_articles([doc], {doc["_id"]: html})
+                ids[url] = doc["_id"]
+                for k in range(1, copies):  # the same page under another URL (written directly: not a duplicate)
+                    copy_url = f"{url}#copy-{k}"
+                    copy = {**doc, "_id": hashlib.sha256(copy_url.encode()).hexdigest(), "url": copy_url,
+                            "urls": [copy_url]}
+                    store.db["articles"].insert_one(copy)
+                    store.db["pages"].insert_one({"_id": copy["_id"], "html_gz": gzip.compress(html.encode())})
+    finally:
+        store.close()
+    return ids
+
+
+def _records(data_dir: Path) -> list[dict[str, object]]:
+    """Every stored record, by ``_id``, without the times of re-extraction (which differ run to run)."""
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
+    try:
+        docs = sorted(store.db["articles"].find({}), key=lambda d: d["_id"])
+    finally:
+        store.close()
+    for doc in docs:
+        doc.pop("reextracted_at", None)
+        for revision in doc.get("revisions") or []:
+            revision.pop("reextracted_at", None)
+    return docs
+
+
+def reextract_embedded(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", "reextract", *args], cwd=ROOT,
+                          env={**os.environ, **store_env(data_dir=data_dir)}, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def replica_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("reextract") / "data"
+    _replica_store(data_dir)
+    return data_dir
+
+
+def test_one_and_two_processes_store_the_same_records(replica_store: Path, tmp_path: Path) -> None:
+    results = {}
+    for processes in (1, 2):
+        data_dir = tmp_path / f"p{processes}"
+        shutil.copytree(replica_store, data_dir)
+        result = reextract_embedded(data_dir, f"--processes={processes}", "--batch-size=4")  # many batches
+        assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+        assert f"{processes} process(es)" in result.stdout.splitlines()[0]
+        results[processes] = (result.stdout.splitlines()[1:], _records(data_dir))
+    assert results[1] == results[2]
+    summary, records = results[2]
+    stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
+    assert stale > 40 and summary[:2] == [f"  changed: {stale}", f"  unchanged: {91 - stale}"], summary
+    assert not [doc for doc in records if doc["title"] == STALE]
+    assert sum(1 for doc in records if doc.get("revisions")) == stale
+
+
+def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(replica_store: Path,
+                                                                               tmp_path: Path) -> None:
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(replica_store, data_dir)
+    store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
+    try:
+        damaged = next(doc for doc in store.db["articles"].find({}) if doc["title"] == STALE)
+        store.db["pages"].update_one({"_id": damaged["_id"]}, {"$set": {"html_gz": b"not a gzip stream"}})
+    finally:
+        store.close()
+    result = reextract_embedded(data_dir, "--processes=2", "--batch-size=4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.startswith(f"Re-extraction failed: {damaged['url']}: BadGzipFile: "), result.stderr
+    stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
+    assert "  failed (error, kept as stored): 1" in result.stdout, result.stdout
+    assert f"  changed: {stale - 1}" in result.stdout and f"  unchanged: {91 - stale}" in result.stdout, result.stdout
+    records = _records(data_dir)
+    assert [doc["_id"] for doc in records if doc["title"] == STALE] == [damaged["_id"]]  # kept as stored
+    assert len(records) == 91
+
+
+def test_ctrl_c_stops_the_workers_and_keeps_what_was_written(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _replica_store(data_dir, copies=6)  # 546 articles: more than can be done before the interrupt
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
+                          cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          start_new_session=True) as command:  # its own process group, as a terminal's job is
+        try:
+            deadline = time.monotonic() + 120
+            while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
+                time.sleep(0.2)  # until the first batches are written
+            os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends: to every process of the job
+            out, err = command.communicate(timeout=120)
+        finally:
+            if command.poll() is None:
+                os.killpg(command.pid, signal.SIGKILL)
+    assert command.returncode == 130, (out, err[-3000:])
+    assert "(stopped (Ctrl-C))" in out and err == "", (out, err[-3000:])
+    done = int(out.split()[0])
+    assert 0 < done < 546, out
+    ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)
+    running = [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # an ended one may await its reaper
+    assert not running, running  # no worker left behind
+    assert 0 < _reextracted(data_dir) <= done  # what was re-extracted before the interrupt is written
+
+
+def _reextracted(data_dir: Path) -> int:
+    """Records re-extracted so far (read while the command writes, as SQLite lets a reader)."""
+    connection = sqlite3.connect(data_dir / "news.db", timeout=10)
+    try:
+        query = "SELECT count(*) FROM articles WHERE json_extract(data, '$.reextracted_at') IS NOT NULL"
+        return int(connection.execute(query).fetchone()[0])
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("command", ["reextract", "export"])
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_processes_value_is_a_usage_error(command: str, value: str, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "scrapy", command, f"--processes={value}"], cwd=ROOT,
+                            env={**os.environ, **store_env(data_dir=tmp_path)}, capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert errors == [errors[0]] and f"--processes: must be a whole number of processes, 1 or more, got '{value}'" \
+        in errors[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,6 +1,9 @@
 """``scrapy export``: stored articles of every run, newest published first, as JSON lines, CSV or
 Parquet, to a file or stdout, streamed from one cursor (flat memory whatever the store's size).
 
+``--processes N`` (default: the cores this process may use) encodes the records in N worker processes,
+a few batches ahead, written in order: the output is the same byte for byte whatever N.
+
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
@@ -13,16 +16,18 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from scrapy.exceptions import UsageError
 
 from crawler.export.options import add_query_options, query_from
 from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
-from crawler.export.writers import FORMATS, ExportWriter, open_writer, parquet_available
+from crawler.export.writers import FORMATS, ExportWriter, encode, encode_stored, open_writer, parquet_available
+from crawler.parallel import WorkerDied, add_processes_option, ordered_map
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 from crawler.store_command import StoreCommand
 
@@ -43,6 +48,7 @@ class Command(StoreCommand):
         parser.add_argument("-o", "--output", default="-", metavar="FILE", help="output file, - for stdout (default)")
         parser.add_argument("--with-html", action="store_true",
                             help="add each article's stored page (html) and its minhash and lsh_bands")
+        add_processes_option(parser, "turn records into the output format")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
@@ -56,7 +62,7 @@ class Command(StoreCommand):
             return
         try:
             with _output(opts.output) as out:
-                count = self._export(store, open_writer(opts.format, out, opts.with_html), opts.with_html)
+                count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
             return
@@ -64,22 +70,41 @@ class Command(StoreCommand):
             sys.stderr.write(f"The export stopped: {describe_error(exc)}\n")
             self.exitcode = 1
             return
+        except WorkerDied as exc:
+            sys.stderr.write(f"The export stopped: {exc}\n")
+            self.exitcode = 1
+            return
+        except KeyboardInterrupt:  # the workers are stopped; -o FILE is left as FILE.part, never as if complete
+            sys.stderr.write("The export was stopped (Ctrl-C)\n")
+            self.exitcode = 130
+            return
         finally:
             store.close()
         if opts.output != "-" or not count:
             sys.stderr.write(f"{count} articles exported{'' if opts.output == '-' else ' to ' + opts.output}\n")
 
-    def _export(self, store: ArticleStore, writer: ExportWriter, with_html: bool) -> int:
+    def _export(self, store: ArticleStore, writer: ExportWriter, opts: argparse.Namespace) -> int:
         query = self.query.filter()
         progress = Progress(sys.stderr, store.count_articles(query=query)) if sys.stderr.isatty() else None
         count = 0
-        hidden = () if with_html else SIGNATURE_FIELDS
-        for batch in store.stream_articles(query, exclude=hidden, batch=BATCH):
-            docs = with_pages(batch, store.page_htmls([d["_id"] for d in batch])) if with_html else batch
-            writer.write(docs)
-            count += len(docs)
-            if progress is not None:
-                progress.advance(len(docs))
+        hidden = () if opts.with_html else SIGNATURE_FIELDS
+        # Records are decoded and encoded in worker processes, a few batches ahead, and written here in order
+        # (newest first); with pages, this process reads them by the records' ids, so it decodes the records.
+        batches: Iterator[list[Any]]
+        if opts.with_html:
+            batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch]))
+                       for batch in store.stream_articles(query, exclude=hidden, batch=BATCH))
+            convert = partial(encode, opts.format, opts.with_html)
+        else:
+            batches = store.stream_articles(query, exclude=hidden, batch=BATCH, raw=True)
+            convert = partial(encode_stored, opts.format, opts.with_html, hidden)
+        encoded = ordered_map(convert, batches, opts.processes)
+        with closing(encoded):
+            for docs, chunk in encoded:
+                writer.put(chunk)
+                count += len(docs)
+                if progress is not None:
+                    progress.advance(len(docs))
         writer.close()
         if progress is not None:
             progress.finish()

@@ -1,24 +1,37 @@
-"""``scrapy reextract [--site S] [--limit N] [--config F]``: run extraction again over stored HTML.
+"""``scrapy reextract [--site S] [--limit N] [--config F] [--processes N]``: run extraction again over stored HTML.
 
 After a parser or site-rule fix: every stored page is extracted with today's code and
 site config and its record replaced where a field changed (see ``crawler.reextract``).
-Prints what changed and the cost per article; exit code 1 when the store is unreachable.
+Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use),
+a batch at a time, a few batches ahead; this process reads the store and writes the revised
+records in order. A page whose extraction fails is counted (``failed``) and named on one line of
+stderr; its record stays as stored. Ctrl-C stops after the batches being parsed, keeping what was
+written (exit 130). Prints what changed and the cost per article; exit code 1 when the store is
+unreachable or a worker process died.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
+from typing import Any
 
-from crawler.reextract import Reextractor, changed_fields, revised
+from scrapy.exceptions import UsageError
+
+from crawler.parallel import WorkerDied, add_processes_option, ordered_map
+from crawler.reextract import reextract_batch, start_worker
 from crawler.rules import RecordRules
-from crawler.sites import SiteConfig, SiteConfigError, load_site, load_site_file
+from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
+
+Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]
 
 
 class Command(StoreCommand):
@@ -33,6 +46,16 @@ class Command(StoreCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
                             help="a site config file, for sites crawled with -a config= (repeatable)")
+        add_processes_option(parser, "parse the stored pages")
+
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().check(args, opts)
+        if opts.batch_size < 1:
+            raise UsageError(f"--batch-size must be 1 or more, got {opts.batch_size}", print_help=False)
+        try:
+            self.configs = tuple(load_site_file(path) for path in opts.config)
+        except SiteConfigError as exc:
+            raise UsageError(str(exc), print_help=False) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()
@@ -45,57 +68,58 @@ class Command(StoreCommand):
 
     def _reextract(self, store: ArticleStore, opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        worker = Reextractor(RecordRules.from_settings(self.settings))
-        sites = _Sites(load_site_file(path) for path in opts.config)
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()
-        started, cpu = time.perf_counter(), time.process_time()
-        after = ""
-        while not opts.limit or outcome.total() < opts.limit:
-            size = min(opts.batch_size, opts.limit - outcome.total()) if opts.limit else opts.batch_size
-            batch = store.articles_after(after, size, opts.site)
-            if not batch:
-                break
-            after = batch[-1]["_id"]
-            htmls = store.page_htmls([doc["_id"] for doc in batch])
-            now = datetime.now(UTC)
-            revisions = []
-            for old in batch:
-                site, html = sites[old["site"]], htmls.get(old["_id"])
-                if site is None or html is None:
-                    outcome["skipped (no site config)" if site is None else "skipped (no stored HTML)"] += 1
-                    continue
-                new = worker.fresh_document(old, html, site)
-                changed = changed_fields(new, old) if new else []
-                outcome["dropped by validation, kept as stored" if new is None else
-                        "changed" if changed else "unchanged"] += 1
-                fields.update(changed)
-                if new and changed:
-                    revisions.append((revised(new, old, changed, now), old))
-            if not opts.dry_run:
-                store.replace_revised(revisions)
-        _report(outcome, fields, time.perf_counter() - started, time.process_time() - cpu, opts.dry_run)
-
-
-class _Sites(dict[str, SiteConfig | None]):
-    """Site configs by name: the given ones, else the bundled one, else None."""
-
-    def __init__(self, given: Iterable[SiteConfig]) -> None:
-        super().__init__((site.name, site) for site in given)
-
-    def __missing__(self, name: str) -> SiteConfig | None:
+        started, cpu = time.perf_counter(), _cpu()
+        done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
+                           (RecordRules.from_settings(self.settings), self.configs))
+        stopped = ""
         try:
-            self[name] = load_site(name)
-        except SiteConfigError:
-            self[name] = None
-        return self[name]
+            with closing(done):
+                for (olds, _, _), outcomes in done:
+                    revisions = []
+                    for old, result in zip(olds, outcomes, strict=True):
+                        outcome[result.kind] += 1
+                        fields.update(result.changed)
+                        if result.error:
+                            sys.stderr.write(f"Re-extraction failed: {result.error}\n")
+                        if result.revised is not None:
+                            revisions.append((result.revised, old))
+                    if not opts.dry_run:
+                        store.replace_revised(revisions)
+        except KeyboardInterrupt:  # the batches written stay written: running it again goes on from scratch
+            stopped, self.exitcode = "stopped (Ctrl-C)", 130
+        except WorkerDied as exc:
+            stopped, self.exitcode = f"stopped: {exc}", 1
+        _report(outcome, fields, _cpu() - cpu, time.perf_counter() - started, opts, stopped)
 
 
-def _report(outcome: Counter[str], fields: Counter[str], wall: float, cpu: float, dry_run: bool) -> None:
+def _cpu() -> float:
+    """CPU seconds of this process and of its ended children (the workers, once stopped)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _batches(store: ArticleStore, opts: argparse.Namespace) -> Iterator[Batch]:
+    """The stored records in ``_id`` order, ``--batch-size`` at a time, with their pages, up to ``--limit``."""
+    after, read = "", 0
+    while not opts.limit or read < opts.limit:
+        size = min(opts.batch_size, opts.limit - read) if opts.limit else opts.batch_size
+        batch = store.articles_after(after, size, opts.site)
+        if not batch:
+            return
+        after, read = batch[-1]["_id"], read + len(batch)
+        yield batch, store.stored_pages([doc["_id"] for doc in batch]), datetime.now(UTC)
+
+
+def _report(outcome: Counter[str], fields: Counter[str], cpu: float, wall: float, opts: argparse.Namespace,
+            stopped: str) -> None:
     total = outcome.total()
+    notes = [note for note in (stopped, "dry run: nothing written" if opts.dry_run else "") if note]
     sys.stdout.write(
         f"{total} articles in {wall:.1f} s ({total / max(wall, 1e-9):.1f} articles/s, "
-        f"{cpu * 1000 / max(total, 1):.1f} CPU ms/article){' (dry run: nothing written)' if dry_run else ''}\n"
+        f"{cpu * 1000 / max(total, 1):.1f} CPU ms/article, {opts.processes} process(es))"
+        f"{''.join(f' ({note})' for note in notes)}\n"
         + "".join(f"  {name}: {n}\n" for name, n in outcome.most_common())
         + ("  fields changed: " + ", ".join(f"{name} {n}" for name, n in fields.most_common()) + "\n"
            if fields else ""))

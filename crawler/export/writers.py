@@ -1,8 +1,10 @@
 """Writers of exported articles, a batch at a time, to a binary stream: JSON lines, CSV, Parquet.
 
-Parquet (through pyarrow, the ``parquet`` extra) has one typed schema: times as UTC timestamps,
-lists as lists, images and revisions as lists of structs, ``sources`` as a map; each batch is a
-row group, so memory stays flat whatever the export's size.
+Each batch is first encoded by :func:`encode` (in a worker process when ``scrapy export --processes``
+is above 1), then written by the format's writer in order. Parquet (through pyarrow, the ``parquet``
+extra) has one typed schema: times as UTC timestamps, lists as lists, images and revisions as lists
+of structs, ``sources`` as a map; every ``ROW_GROUP`` articles are a row group, so memory stays flat
+whatever the export's size.
 """
 
 from __future__ import annotations
@@ -14,14 +16,40 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol
 
 from crawler.export.records import DATE_FIELDS, csv_fields, csv_row, export_record, fields
+from crawler.storage.store import decode_articles
 
 FORMATS = ("jsonl", "csv", "parquet")
 
 
 class ExportWriter(Protocol):
-    def write(self, docs: list[dict[str, Any]]) -> None: ...
+    """Writes encoded batches (:func:`encode`, run in worker processes too) in the order given."""
+
+    def put(self, chunk: Any) -> None: ...
 
     def close(self) -> None: ...
+
+
+def encode(kind: str, with_html: bool, docs: list[dict[str, Any]]) -> Any:
+    """The CPU-bound part of writing ``docs`` as format ``kind``: a pure function of its arguments, whose
+    result (bytes; for Parquet a table and the values it emptied) the writer's ``put`` writes out."""
+    if kind == "jsonl":
+        return "".join(json.dumps(export_record(doc, with_html), ensure_ascii=False) + "\n"
+                       for doc in docs).encode("utf-8")
+    if kind == "csv":
+        return csv_text(csv_fields(with_html), [csv_row(doc, with_html) for doc in docs])
+    return parquet_table(docs, with_html)
+
+
+def encode_stored(kind: str, with_html: bool, exclude: tuple[str, ...], raw: list[Any]) -> Any:
+    """:func:`encode` of records as the store keeps them (``ArticleStore.stream_articles(raw=True)``)."""
+    return encode(kind, with_html, decode_articles(raw, exclude))
+
+
+def csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    """``rows`` as CSV lines (RFC 4180 quoting), UTF-8."""
+    text = io.StringIO(newline="")
+    csv.DictWriter(text, fieldnames=columns).writerows(rows)
+    return text.getvalue().encode("utf-8")
 
 
 class JsonLinesWriter:
@@ -31,8 +59,10 @@ class JsonLinesWriter:
         self.out, self.with_html = out, with_html
 
     def write(self, docs: list[dict[str, Any]]) -> None:
-        lines = (json.dumps(export_record(doc, self.with_html), ensure_ascii=False) + "\n" for doc in docs)
-        self.out.write("".join(lines).encode("utf-8"))
+        self.put(encode("jsonl", self.with_html, docs))
+
+    def put(self, chunk: bytes) -> None:
+        self.out.write(chunk)
 
     def close(self) -> None:
         self.out.flush()
@@ -43,46 +73,43 @@ class CsvWriter:
 
     def __init__(self, out: BinaryIO, with_html: bool) -> None:
         self.out, self.with_html = out, with_html
-        self._columns = csv_fields(with_html)
-        self._emit([dict(zip(self._columns, self._columns, strict=True))])
+        columns = csv_fields(with_html)
+        self.out.write(csv_text(columns, [dict(zip(columns, columns, strict=True))]))
 
     def write(self, docs: list[dict[str, Any]]) -> None:
-        self._emit([csv_row(doc, self.with_html) for doc in docs])
+        self.put(encode("csv", self.with_html, docs))
+
+    def put(self, chunk: bytes) -> None:
+        self.out.write(chunk)
 
     def close(self) -> None:
         self.out.flush()
 
-    def _emit(self, rows: list[dict[str, Any]]) -> None:
-        text = io.StringIO(newline="")
-        csv.DictWriter(text, fieldnames=self._columns).writerows(rows)
-        self.out.write(text.getvalue().encode("utf-8"))
-
 
 class ParquetWriter:
-    """Row groups of ``ROW_GROUP`` articles, typed by :func:`parquet_schema`."""
+    """Row groups of at least ``ROW_GROUP`` articles (the batches' tables joined), typed by :func:`parquet_schema`."""
 
     ROW_GROUP = 1_000  # rows held (converted) before a row group is written
 
     def __init__(self, out: BinaryIO, with_html: bool) -> None:
-        import pyarrow as pa  # the ``parquet`` extra: imported only when asked for
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # the ``parquet`` extra: imported only when asked for
 
         self.with_html = with_html
-        self.schema = parquet_schema(with_html)
-        self._writer = pq.ParquetWriter(out, self.schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._writer = pq.ParquetWriter(out, parquet_schema(with_html), compression="zstd")
+        self._tables: list[Any] = []
+        self._rows = 0
         self.emptied: dict[str, int] = {}  # column -> values its type could not hold, written as null
-        self._lists = [c.name for c in self.schema if pa.types.is_list(c.type) or pa.types.is_map(c.type)]
 
     def write(self, docs: list[dict[str, Any]]) -> None:
-        for doc in docs:
-            row = parquet_row(doc, self.with_html)
-            for name in self._lists:  # pyarrow would read a string as a list of its characters
-                if row.get(name) is not None and not isinstance(row[name], list):
-                    self.emptied[name] = self.emptied.get(name, 0) + 1
-                    row[name] = None
-            self._rows.append(row)
-        if len(self._rows) >= self.ROW_GROUP:
+        self.put(encode("parquet", self.with_html, docs))
+
+    def put(self, chunk: tuple[Any, dict[str, int]]) -> None:
+        table, emptied = chunk
+        for column, count in emptied.items():
+            self.emptied[column] = self.emptied.get(column, 0) + count
+        self._tables.append(table)
+        self._rows += table.num_rows
+        if self._rows >= self.ROW_GROUP:
             self._flush()
 
     def close(self) -> None:
@@ -92,29 +119,48 @@ class ParquetWriter:
     def _flush(self) -> None:
         import pyarrow as pa
 
-        if not self._rows:
-            return
+        if self._rows:  # one contiguous table: the row group is the same whatever batches it came in
+            self._writer.write_table(pa.concat_tables(self._tables).combine_chunks())
+        self._tables, self._rows = [], 0
+
+
+def parquet_table(docs: list[dict[str, Any]], with_html: bool) -> tuple[Any, dict[str, int]]:
+    """The Parquet rows of ``docs`` as a ``pyarrow.Table``, and per column the values its type could not
+    hold (written as null)."""
+    import pyarrow as pa
+
+    schema = parquet_schema(with_html)
+    lists = [c.name for c in schema if pa.types.is_list(c.type) or pa.types.is_map(c.type)]
+    emptied: dict[str, int] = {}
+    rows = []
+    for doc in docs:
+        row = parquet_row(doc, with_html)
+        for name in lists:  # pyarrow would read a string as a list of its characters
+            if row.get(name) is not None and not isinstance(row[name], list):
+                emptied[name] = emptied.get(name, 0) + 1
+                row[name] = None
+        rows.append(row)
+    try:
+        table = pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError):  # a record a deployment or an old version wrote oddly
+        table = pa.Table.from_pylist([_fitted(row, schema, emptied) for row in rows], schema=schema)
+    return table, emptied
+
+
+def _fitted(row: dict[str, Any], schema: Any, emptied: dict[str, int]) -> dict[str, Any]:
+    """``row`` with each value its column's type cannot hold left empty (counted in ``emptied``)."""
+    import pyarrow as pa
+
+    fitted = {}
+    for column in schema:
+        value = row.get(column.name)
         try:
-            table = pa.Table.from_pylist(self._rows, schema=self.schema)
-        except (pa.ArrowException, TypeError, ValueError):  # a record a deployment or an old version wrote oddly
-            table = pa.Table.from_pylist([self._fitted(row) for row in self._rows], schema=self.schema)
-        self._writer.write_table(table)
-        self._rows = []
-
-    def _fitted(self, row: dict[str, Any]) -> dict[str, Any]:
-        """``row`` with each value its column's type cannot hold left empty (counted in ``emptied``)."""
-        import pyarrow as pa
-
-        fitted = {}
-        for column in self.schema:
-            value = row.get(column.name)
-            try:
-                pa.array([value], type=column.type)
-            except (pa.ArrowException, TypeError, ValueError):
-                self.emptied[column.name] = self.emptied.get(column.name, 0) + 1
-                value = None
-            fitted[column.name] = value
-        return fitted
+            pa.array([value], type=column.type)
+        except (pa.ArrowException, TypeError, ValueError):
+            emptied[column.name] = emptied.get(column.name, 0) + 1
+            value = None
+        fitted[column.name] = value
+    return fitted
 
 
 def parquet_available() -> bool:

@@ -82,8 +82,9 @@ def count(connection: sqlite3.Connection, query: dict[str, Any]) -> int:
 
 
 def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude: tuple[str, ...] = (),
-                 batch: int = 500, limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
-    """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time.
+                 batch: int = 500, limit: int | None = None, raw: bool = False) -> Iterator[list[Any]]:
+    """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time;
+    with ``raw``, each as its stored JSON text (every field), for :func:`decode` elsewhere.
 
     The ordered statement selects row ids only: when SQLite must sort (several sites, a word search) its
     sorter holds ids and dates, not whole records; each batch's records are then read by row id."""
@@ -96,13 +97,19 @@ def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude:
         while ids := [row[0] for row in ordered.fetchmany(batch)]:
             found = dict(connection.execute(
                 f"SELECT id, data FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
-            docs = [neosqlite_json_loads(found[i]) for i in ids if i in found]  # a record deleted meanwhile is gone
-            for doc in docs:
-                for field in exclude:
-                    doc.pop(field, None)
-            yield docs
+            texts = [found[i] for i in ids if i in found]  # a record deleted meanwhile is gone
+            yield texts if raw else decode(texts, exclude)
     finally:
         ordered.close()
+
+
+def decode(texts: list[str], exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The records of stored JSON ``texts``, without the fields ``exclude``."""
+    docs = [neosqlite_json_loads(text) for text in texts]
+    for doc in docs:
+        for field in exclude:
+            doc.pop(field, None)
+    return docs
 
 
 def pages(connection: sqlite3.Connection, ids: list[str]) -> list[dict[str, Any]]:

@@ -31,8 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bson
 import neosqlite
 import pymongo
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from neosqlite.exceptions import BulkWriteError as EmbeddedBulkWriteError
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
@@ -594,21 +597,23 @@ class ArticleStore:
         return [doc for batch in self.stream_articles(query, batch=max(limit, 1), limit=limit) for doc in batch]
 
     def stream_articles(self, query: dict[str, Any], exclude: tuple[str, ...] = (), batch: int = 500,
-                        limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
+                        limit: int | None = None, raw: bool = False) -> Iterator[list[Any]]:
         """Stored articles matching ``query`` without the fields ``exclude``, newest published first (then
         those without a date), in lists of ``batch`` read from one cursor: memory stays flat (the embedded
-        store is read in SQL, :mod:`crawler.storage.scan`)."""
+        store is read in SQL, :mod:`crawler.storage.scan`). With ``raw`` each comes undecoded (JSON text or
+        BSON bytes), for :func:`decode_articles` in another process (decoding is most of a read's CPU)."""
         if not self.target.uri:
-            yield from scan.newest_first(self.db.db, query, exclude, batch, limit)
+            yield from scan.newest_first(self.db.db, query, exclude, batch, limit, raw)
             return
-        cursor = self.db["articles"].find(query, dict.fromkeys(exclude, 0) or None).sort("published", -1)
+        articles = self.db["articles"].with_options(codec_options=_RAW) if raw else self.db["articles"]
+        cursor = articles.find(query, dict.fromkeys(exclude, 0) or None).sort("published", -1)
         cursor.batch_size(batch)
         if limit is not None:
             cursor.limit(limit)
-        chunk: list[dict[str, Any]] = []
+        chunk: list[Any] = []
         try:
             for doc in cursor:
-                chunk.append(doc)
+                chunk.append(doc.raw if raw else doc)
                 if len(chunk) >= batch:
                     yield chunk
                     chunk = []
@@ -654,8 +659,12 @@ class ArticleStore:
 
     def page_htmls(self, ids: list[str]) -> dict[str, str]:
         """The stored HTML of the articles ``ids`` that have a page."""
+        return {article: page_text(blob) for article, blob in self.stored_pages(ids).items()}
+
+    def stored_pages(self, ids: list[str]) -> dict[str, bytes]:
+        """The stored pages of the articles ``ids`` that have one, as stored (compressed: :func:`page_text`)."""
         pages = self.db["pages"].find({"_id": {"$in": ids}}) if self.target.uri else scan.pages(self.db.db, ids)
-        return {page["_id"]: gzip.decompress(bytes(page["html_gz"])).decode("utf-8") for page in pages}
+        return {page["_id"]: bytes(page["html_gz"]) for page in pages}
 
     def replace_revised(self, revisions: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         """Write re-extracted records (new, old), each only if the stored one is still ``old``."""
@@ -667,6 +676,22 @@ class ArticleStore:
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})
         return gzip.decompress(bytes(page["html_gz"])).decode("utf-8") if page else None
+
+
+def page_text(stored: bytes) -> str:
+    """The HTML of a stored page; raises ValueError (``BadGzipFile``, ``UnicodeDecodeError``) on a damaged one."""
+    return gzip.decompress(stored).decode("utf-8")
+
+
+_RAW: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument, tz_aware=True)
+_AWARE: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)  # dates as the client reads them (UTC)
+
+
+def decode_articles(raw: list[Any], exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The records ``stream_articles(..., raw=True)`` gave (JSON text or BSON bytes), without ``exclude``."""
+    if raw and isinstance(raw[0], bytes):
+        return [bson.decode(data, _AWARE) for data in raw]  # the server left ``exclude`` out already
+    return scan.decode(raw, exclude)
 
 
 def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
