@@ -133,7 +133,7 @@ def score(pages: dict[str, list], indices: list[int], predict) -> dict[str, Scor
     scores = {name: Score() for name in SETS}
     for i in indices:
         texts = pages["texts"][i]
-        kept = generic.choose(texts, predict(pages, i), pages["title"][i]) if texts else []
+        kept = generic.choose(texts, predict(pages, i), pages["title"][i], pages["X"][i]) if texts else []
         paragraphs, _ = clean_paragraphs(kept, [])
         scores[pages["set"][i]].add("\n".join(paragraphs), pages["truth"][i])
     return scores

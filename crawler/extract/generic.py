@@ -235,12 +235,25 @@ def context_features(p: np.ndarray, chars: np.ndarray, ancestors: np.ndarray) ->
     return np.stack(columns, axis=1)
 
 
-def choose(texts: list[str], probabilities: np.ndarray, title: str | None) -> list[str]:
-    """The blocks judged body text, in page order, without the headline repeated first."""
-    kept = [text for text, p in zip(texts, probabilities, strict=True) if p >= THRESHOLD]
-    if kept and title and normalize_text(kept[0]).casefold() == normalize_text(title).casefold():
+_LINK_DENSITY, _LOG_WORDS = FEATURES.index("link_density"), FEATURES.index("log_words")
+MAX_EDGE_LINK_WORDS = 5
+
+
+def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray) -> list[str]:
+    """The blocks judged body text, in page order (``rows`` are their features), without the headline
+    repeated first and without short all-link lines at either end (tags, "next story" links)."""
+    kept = [i for i, p in enumerate(probabilities) if p >= THRESHOLD]
+    if kept and title and normalize_text(texts[kept[0]]).casefold() == normalize_text(title).casefold():
         kept = kept[1:]  # the headline is the record's title, not its first paragraph
-    return kept
+
+    def link_line(i: int) -> bool:
+        return bool(rows[i, _LINK_DENSITY] >= 0.9 and np.expm1(rows[i, _LOG_WORDS]) <= MAX_EDGE_LINK_WORDS + 0.5)
+
+    while kept and link_line(kept[-1]):
+        kept.pop()
+    while kept and link_line(kept[0]):
+        kept.pop(0)
+    return [texts[i] for i in kept]
 
 
 def page_blocks(root: etree._Element, title: str, lead: str, ld_body: str) -> tuple[list[Block], np.ndarray]:
@@ -255,7 +268,7 @@ def classified_paragraphs(root: etree._Element, title: str | None, lead: str | N
     blocks, rows = page_blocks(root, title or "", lead or "", ld_body or "")
     if not blocks:
         return []
-    return choose([b.text for b in blocks], body_probabilities(blocks, rows), title)
+    return choose([b.text for b in blocks], body_probabilities(blocks, rows), title, rows)
 
 
 def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.ndarray]:
