@@ -240,7 +240,7 @@ FEATURES: tuple[str, ...] = (
     "best_share", "in_best", "best_depth_diff",
     *(f"{side}{k}_{what}" for side in ("prev", "next") for k in (1, 2)
       for what in ("log_chars", "link_density", "sentence_end", "same_parent")),
-    "run_long", "page_log_chars", "page_blocks",
+    "run_long", "page_log_chars", "page_blocks", "signature_log_count", "signature_share",
 )
 
 
@@ -335,6 +335,12 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         same = ((parents[jj] == parents) & (parents >= 0) & (parents[jj] >= 0)).astype(np.float64)
         for column in (log_chars[jj], link_density[jj], sentence_end[jj], same):
             neighbours.append(np.where(valid, column, -1.0))
+    # Blocks of the same tag and class: a paragraph style the article uses throughout, or a teaser repeated.
+    signatures = [(b.tag, b.element.get("class") or "") for b in blocks]
+    signature_count = Counter(signatures)
+    signature_chars: Counter[tuple[str, str]] = Counter()
+    for signature, chars in zip(signatures, lengths.tolist(), strict=True):
+        signature_chars[signature] += chars
     is_running = (running > 0).astype(np.float64)
     cumulative = np.concatenate([[0.0], np.cumsum(is_running)])
     window = cumulative[np.minimum(np.arange(n) + 4, n)] - cumulative[np.maximum(np.arange(n) - 3, 0)]
@@ -353,7 +359,9 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         np.stack([np.full(n, best_text / total_chars), inside.astype(np.float64),
                   np.where(inside, depth_diff, -1.0)], axis=1),
         np.stack(neighbours, axis=1),
-        np.stack([window, np.full(n, math.log1p(total_chars)), np.full(n, math.log1p(n))], axis=1),
+        np.stack([window, np.full(n, math.log1p(total_chars)), np.full(n, math.log1p(n)),
+                  np.log1p([signature_count[sig] for sig in signatures]),
+                  np.asarray([signature_chars[sig] for sig in signatures]) / total_chars], axis=1),
     ]) if n else np.zeros((0, len(FEATURES)))
 
 

@@ -235,19 +235,19 @@ def context_features(p: np.ndarray, chars: np.ndarray, ancestors: np.ndarray) ->
     return np.stack(columns, axis=1)
 
 
-_LINK_DENSITY, _LOG_WORDS = FEATURES.index("link_density"), FEATURES.index("log_words")
-MAX_EDGE_LINK_WORDS = 5
+_LINK_DENSITY = FEATURES.index("link_density")
+EDGE_LINK_DENSITY = 0.9
 
 
 def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray) -> list[str]:
     """The blocks judged body text, in page order (``rows`` are their features), without the headline
-    repeated first and without short all-link lines at either end (tags, "next story" links)."""
+    repeated first and without lines that are all links at either end (tags, teasers, "next story")."""
     kept = [i for i, p in enumerate(probabilities) if p >= THRESHOLD]
     if kept and title and normalize_text(texts[kept[0]]).casefold() == normalize_text(title).casefold():
         kept = kept[1:]  # the headline is the record's title, not its first paragraph
 
     def link_line(i: int) -> bool:
-        return bool(rows[i, _LINK_DENSITY] >= 0.9 and np.expm1(rows[i, _LOG_WORDS]) <= MAX_EDGE_LINK_WORDS + 0.5)
+        return bool(rows[i, _LINK_DENSITY] >= EDGE_LINK_DENSITY)
 
     while kept and link_line(kept[-1]):
         kept.pop()
