@@ -5,9 +5,10 @@ cuts every page into blocks (:mod:`crawler.extract.blocks`), labels each block w
 4-word runs found in the page's true text, and fits two gradient-boosted tree models to it (the second
 also reading the first's out-of-fold view of the block's neighbours and containers; LightGBM, needed
 here only: the product reads the trees from JSON with numpy). Each page weighs the same, its blocks
-by their words (the benchmark averages precision and recall over pages). It first reports held-out body F1 by cross-validation, the
-pages split by a hash of their id (a fold never sees the pages it is scored on), per set; then fits
-on every page and writes the model. Needs ``pip install lightgbm``.
+by their words (the benchmark averages precision and recall over pages). It first reports held-out
+body F1 by cross-validation, the pages split by a hash of their id (a fold never sees the pages it is
+scored on), per set; then fits on every page and writes the model. Needs ``pip install lightgbm``
+(4.7 was used); the data is ``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``.
 """
 
 from __future__ import annotations
