@@ -462,16 +462,20 @@ def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]],
 SHORT_SITE_BODY_CHARS = 500  # a site-rule body this short is cross-checked with the generic extractor
 
 
-def _body(page: _Page) -> tuple[Body, str]:
+def _body(page: _Page, title: str | None, lead: str | None) -> tuple[Body, str]:
     """The body and its method: site rules, cross-checked by the generic extractor when they
-    found suspiciously little; the generic extractor alone when they found nothing."""
+    found suspiciously little; the generic extractor alone when they found nothing. The generic
+    extractor is told the headline (not repeated as the body's first line), the lead and the
+    JSON-LD ``articleBody`` (evidence, not taken as is)."""
     body = _site_body(page)
     if body is not None and sum(map(len, body.paragraphs)) >= SHORT_SITE_BODY_CHARS:
         return body, "site"
     if is_oversized(page.html, page.sel.root):
         found = oversized_page_paragraphs(page.sel.root, page.url)
     else:
-        found = generic_paragraphs(page.html, page.url)
+        ld_body = page.data.article.get("articleBody")
+        found = generic_paragraphs(page.html, page.url, page.sel.root, title, lead,
+                                   ld_body if isinstance(ld_body, str) else None)
     generic = Body.of(found, page.limits).paragraphs
     if body is None:
         return Body(paragraphs=generic), "generic" if generic else "none"
@@ -522,7 +526,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         if method and value is not None:
             sources[name] = method
     featured = _featured_image(page)
-    body, sources["body"] = _body(page)
+    body, sources["body"] = _body(page, title, lead)
     readable = kept_paragraphs(body.paragraphs)
     # A page this short may be a script shell to render in a browser; the spider decides.
     script_shell = sum(map(len, readable)) < SHELL_BODY_CHARS and looks_like_script_shell(page.sel)

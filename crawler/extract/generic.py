@@ -1,30 +1,42 @@
-"""Generic body fallback for pages the site rules do not cover.
+"""Generic body for pages the site rules do not cover: a learned block classifier.
 
-trafilatura is the strongest maintained open-source main-text extractor. It is
-run twice, in precision mode and in its balanced mode, and the precise text is
-kept unless it lost more than 30 % of the balanced one (then precision mode cut
-real paragraphs). On the article-extraction benchmark this beats either mode
-alone (see ``python -m crawler.bench.extraction``). It only runs when the
-site's selectors find no body.
+The parsed page is cut into text blocks (:mod:`crawler.extract.blocks`, one walk of the tree the
+article extractor already has) and two gradient-boosted tree models, trained by
+``scripts/train_body_model.py`` on the article-extraction benchmark's dev sets and shipped as
+``body_model.json``, score each block: the first from the block's own features, the second also from
+what the first thinks of its neighbours and containers. Blocks scored at least :data:`THRESHOLD` are
+the body, in page order, without the headline repeated first. The trees are evaluated with numpy, so
+no model library is needed at run time. When the model keeps nothing, trafilatura (precision mode,
+balanced mode when precision lost more than 30 % of the text) is the fallback.
 
 trafilatura's work grows faster than the page on some shapes (a minute for
 100,000 links or 50,000 paragraphs), so a page larger than any real article
 page is cut to its first :data:`~crawler.limits.GENERIC_MAX_ELEMENTS` elements
 and :data:`~crawler.limits.GENERIC_MAX_CHARS` characters of text first, and
-read by one pass without fallbacks.
+read by trafilatura in one pass without fallbacks.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from copy import deepcopy
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.extract.blocks import FEATURES, Block, features, segment
 from crawler.limits import GENERIC_MAX_CHARS, GENERIC_MAX_ELEMENTS, GENERIC_MAX_HTML_CHARS
 from crawler.text import normalize_text
+
+MODEL_PATH = Path(__file__).with_name("body_model.json")
+THRESHOLD = 0.5
 
 KEEP_PRECISE_RATIO = 0.7
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "head")
@@ -44,8 +56,19 @@ def _trafilatura(html: str, url: str, favor_precision: bool, fast: bool = False)
     return [p for p in (normalize_text(line).removeprefix("- ") for line in (text or "").splitlines()) if p]
 
 
-def generic_paragraphs(html: str, url: str) -> list[str]:
-    """Main-text paragraphs of ``html``, or an empty list."""
+def generic_paragraphs(html: str, url: str, root: etree._Element | None = None, title: str | None = None,
+                       lead: str | None = None, ld_body: str | None = None) -> list[str]:
+    """Main-text paragraphs of ``html`` (parsed as ``root``), or an empty list: the blocks the body model
+    keeps, else (it kept none) trafilatura's text."""
+    if root is not None:
+        found = classified_paragraphs(root, title, lead, ld_body)
+        if found:
+            return found
+    return trafilatura_paragraphs(html, url)
+
+
+def trafilatura_paragraphs(html: str, url: str) -> list[str]:
+    """trafilatura's main text of ``html``: precision mode unless it lost much of the balanced mode's."""
     balanced = _trafilatura(html, url, favor_precision=False)
     precise = _trafilatura(html, url, favor_precision=True)
     if sum(map(len, precise)) >= KEEP_PRECISE_RATIO * sum(map(len, balanced)):
@@ -111,3 +134,153 @@ def _remove_from(node: HtmlElement | None) -> None:
         for later in [node, *node.itersiblings()]:
             parent.remove(later)
         node = _next_in_order(parent)
+
+
+class Forest:
+    """Gradient-boosted trees (exported by ``scripts/train_body_model.py``) scored with numpy: every
+    tree walks every block at once, one level per step."""
+
+    def __init__(self, model: dict[str, Any], second: bool = False) -> None:
+        if list(model["features"]) != [*FEATURES, *(CONTEXT_FEATURES if second else ())]:
+            raise ValueError("the body model was trained on other features: run scripts/train_body_model.py")
+        feature: list[int] = []
+        threshold: list[float] = []
+        left: list[int] = []
+        right: list[int] = []
+        value: list[float] = []
+        roots: list[int] = []
+        for tree in model["trees"]:
+            offset = len(feature)
+            roots.append(offset)
+            feature += tree["feature"]
+            threshold += tree["threshold"]
+            left += [offset + i if i >= 0 else -1 for i in tree["left"]]
+            right += [offset + i if i >= 0 else -1 for i in tree["right"]]
+            value += tree["value"]
+        self.feature = np.asarray(feature, dtype=np.intp)
+        self.leaf = self.feature < 0
+        self.safe_feature = np.where(self.leaf, 0, self.feature)
+        self.threshold = np.asarray(threshold, dtype=np.float64)
+        self.left = np.asarray(left, dtype=np.intp)
+        self.right = np.asarray(right, dtype=np.intp)
+        self.value = np.asarray(value, dtype=np.float64)
+        self.roots = np.asarray(roots, dtype=np.intp)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The probability that each row of ``X`` is body text."""
+        n = X.shape[0]
+        if n == 0:
+            return np.zeros(0)
+        node = np.repeat(self.roots[:, None], n, axis=1)
+        rows = np.arange(n)[None, :]
+        X = X.astype(np.float32).astype(np.float64)  # LightGBM compares float32 inputs
+        while True:
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            x = X[rows, self.safe_feature[node]]
+            step = np.where(x <= self.threshold[node], self.left[node], self.right[node])
+            node = np.where(inner, step, node)
+        margin: np.ndarray = self.value[node].sum(axis=0)
+        probability: np.ndarray = 1.0 / (1.0 + np.exp(-margin))
+        return probability
+
+
+@cache
+def forests() -> tuple[Forest, Forest]:
+    """The shipped body model: the block model, and the one that also reads its view of the context."""
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    return Forest(model["first"]), Forest(model["second"], second=True)
+
+
+def body_probabilities(blocks: list[Block], rows: np.ndarray) -> np.ndarray:
+    """The probability that each block is body text."""
+    first, second = forests()
+    X = np.asarray(rows, dtype=np.float64)
+    chars = np.asarray([len(b.text) for b in blocks], dtype=np.float64)
+    return second.predict(np.hstack([X, context_features(first.predict(X), chars, ancestors_of(blocks))]))
+
+
+CONTEXT_FEATURES = ("p", *(f"p_{side}{k}" for side in ("prev", "next") for k in (1, 2)), "p_window_max",
+                    "p_window_mean", *(f"p_up{k}" for k in (1, 2, 3, 4)), "p_rank")
+
+
+def ancestors_of(blocks: list[Block]) -> np.ndarray:
+    """Each block's four nearest block-level ancestors (``-1`` where there are fewer)."""
+    rows = np.full((len(blocks), 4), -1, dtype=np.intp)
+    for i, block in enumerate(blocks):
+        near = block.ancestors[-4:][::-1]
+        rows[i, : len(near)] = near
+    return rows
+
+
+def context_features(p: np.ndarray, chars: np.ndarray, ancestors: np.ndarray) -> np.ndarray:
+    """What the first model thinks of a block's neighbours and containers (:data:`CONTEXT_FEATURES`)."""
+    n = len(p)
+    padded = np.concatenate([np.full(2, -1.0), p, np.full(2, -1.0)])
+    shifted = [padded[2 + k: 2 + k + n] for k in (-1, -2, 1, 2)]
+    window = np.stack([padded[k: k + n] for k in range(5)])
+    valid = window >= 0
+    window_mean = np.where(valid, window, 0).sum(axis=0) / valid.sum(axis=0)
+    columns = [p, *shifted, window.max(axis=0), window_mean]
+    weight = chars * p
+    size = int(ancestors.max()) + 2 if n else 1
+    for level in range(4):
+        index = np.where(ancestors[:, level] >= 0, ancestors[:, level], size - 1)
+        mass = np.bincount(index, weights=weight, minlength=size)
+        total = np.bincount(index, weights=chars, minlength=size)
+        share = mass[index] / np.maximum(total[index], 1)
+        columns.append(np.where(ancestors[:, level] >= 0, share, -1.0))
+    columns.append(np.argsort(np.argsort(-p)) / max(n, 1))
+    return np.stack(columns, axis=1)
+
+
+_LINK_DENSITY = FEATURES.index("link_density")
+EDGE_LINK_DENSITY = 0.9
+
+
+def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray) -> list[str]:
+    """The blocks judged body text, in page order (``rows`` are their features), without the headline
+    repeated first and without lines that are all links at either end (tags, teasers, "next story")."""
+    kept = [i for i, p in enumerate(probabilities) if p >= THRESHOLD]
+    if kept and title and normalize_text(texts[kept[0]]).casefold() == normalize_text(title).casefold():
+        kept = kept[1:]  # the headline is the record's title, not its first paragraph
+
+    def link_line(i: int) -> bool:
+        return bool(rows[i, _LINK_DENSITY] >= EDGE_LINK_DENSITY)
+
+    while kept and link_line(kept[-1]):
+        kept.pop()
+    while kept and link_line(kept[0]):
+        kept.pop(0)
+    return [texts[i] for i in kept]
+
+
+def page_blocks(root: etree._Element, title: str, lead: str, ld_body: str) -> tuple[list[Block], np.ndarray]:
+    """The page's blocks and their feature rows."""
+    blocks, segmenter = segment(root)
+    return blocks, features(blocks, segmenter, title, lead, ld_body)
+
+
+def classified_paragraphs(root: etree._Element, title: str | None, lead: str | None, ld_body: str | None,
+                          ) -> list[str]:
+    """Main-text paragraphs of the page ``root``, chosen block by block by the body model."""
+    blocks, rows = page_blocks(root, title or "", lead or "", ld_body or "")
+    if not blocks:
+        return []
+    return choose([b.text for b in blocks], body_probabilities(blocks, rows), title, rows)
+
+
+def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.ndarray]:
+    """What :func:`classified_paragraphs` reads of a page, as the article extractor gives it."""
+    from crawler.extract.article import _first, _jsonld, _meta, _Page, _title
+    from crawler.limits import RecordLimits
+
+    page = _Page(html, url, None, datetime.now(UTC), RecordLimits())
+    title = _title(page)
+    lead = _first(lambda: _meta(page, "og:description", "description", "twitter:description"),
+                  lambda: _jsonld(page, "description"))
+    ld_body = page.data.article.get("articleBody")
+    title_text = title[0] if title else ""
+    return (title_text, *page_blocks(page.sel.root, title_text, lead[0] if lead else "",
+                                     ld_body if isinstance(ld_body, str) else ""))

@@ -1,0 +1,377 @@
+"""A page cut into text blocks in reading order, each described by numbers a body classifier reads.
+
+One walk of the parsed tree (no second parse, the tree is not changed): every block-level element
+starts a block, inline text joins the block it sits in. A block's features (:data:`FEATURES`) are its
+text (length, punctuation, link density), its tag and the ``class``/``id`` words of its element and
+ancestors, where it sits (position, distance from the headline, the share of the page's running text
+its containers hold), and its neighbours'. :mod:`crawler.extract.generic` scores them with a model
+trained by ``scripts/train_body_model.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from lxml import etree
+
+from crawler.text import normalize_text
+
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "head", "object", "embed", "button",
+                   "select", "option", "input", "textarea", "canvas", "video", "audio", "map", "title", "meta",
+                   "link", "math", "dialog"})
+_BLOCK = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "li", "ul", "ol",
+                    "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td",
+                    "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "address", "center", "form",
+                    "fieldset", "details", "summary", "hr", "body", "html", "menu", "legend", "picture"})
+# Tags a block's own element is described by (one-hot); anything else is "other".
+_OWN_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote", "pre", "figcaption",
+             "dd", "dt", "span", "section", "article", "a", "th", "address", "summary")
+# Ancestors a block can sit in (a bit each).
+_CONTEXT_TAGS = ("a", "li", "article", "main", "aside", "nav", "footer", "header", "figure", "table", "blockquote",
+                 "form", "ul", "ol", "h1", "h2", "h3", "strong", "em", "time", "label", "dl", "section", "cite")
+_CONTEXT_BIT = {tag: 1 << n for n, tag in enumerate(_CONTEXT_TAGS)}
+
+# Words of class and id attributes, in groups (a bit each).
+_CLASS_WORDS = (
+    ("content", r"article|content|entry|post|story|body|text|main|blog|prose|rich|copy|single|detail"),
+    ("comment", r"comment|disqus|respond|reply|discussion"),
+    ("share", r"share|sharing|social|facebook|twitter|whatsapp|pinterest|linkedin|email"),
+    ("related", r"related|recommend|popular|trending|also|more|next|prev|teaser|promo|recirc|outbrain|taboola|card"
+                r"|feed|latest|list|grid|tile|most"),
+    ("nav", r"nav|menu|breadcrumb|pagination|pager|skip"),
+    ("footer", r"footer|foot|bottom|copyright|legal"),
+    ("header", r"header|masthead|topbar|top-bar|banner|brand|logo"),
+    ("sidebar", r"sidebar|aside|widget|rail|column|col-"),
+    ("ad", r"(?:^|[-_ ])ads?(?:$|[-_ ])|advert|sponsor|dfp|gpt|dianomi|adslot|ad-slot|adunit|promoted"),
+    ("subscribe", r"newsletter|subscri|signup|sign-up|cta|paywall|register|login|follow|donat|membership"),
+    ("cookie", r"cookie|consent|gdpr|privacy|notice"),
+    ("caption", r"caption|credit|figcaption|photo|image|img|media|gallery|video|embed|thumb"),
+    ("meta", r"byline|author|meta|date|time|dateline|publish|info"),
+    ("tags", r"tag|categor|label|topic|keyword|section"),
+    ("hidden", r"hidden|sr-only|visually-hidden|screen-reader|offscreen|print-only|noprint|d-none"),
+    ("modal", r"modal|popup|overlay|lightbox|toast|alert"),
+    ("title", r"title|headline|heading|hed(?:$|[-_ ])"),
+    ("lead", r"summary|lead|dek|standfirst|excerpt|intro|subtitle|subhead|deck|description"),
+    ("quote", r"quote|pullquote|blockquote|callout|highlight"),
+    ("toc", r"toc|table-of-contents|contents-list"),
+    ("button", r"button|btn|icon|link"),
+    ("paragraph", r"paragraph|para(?:$|[-_ ])|p-text|inline-text"),
+)
+_CLASS_RES = tuple(re.compile(pattern) for _, pattern in _CLASS_WORDS)
+
+# Text that is page furniture wherever it sits.
+_BOILER_TEXT = re.compile(
+    r"share|subscribe|sign up|newsletter|cookie|comment|read more|related|advertisement|all rights reserved|"
+    r"follow us|click here|terms of|privacy|copyright|log ?in|register|download|photo|getty|reuters|credit|"
+    r"image|©|читайте|подпис|реклам|поделит|комментар|фото",
+    re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?。！？…]['\"’”»)]*$")
+_TOKEN = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=8192)
+def _name_mask(name: str) -> int:
+    mask = 0
+    for n, pattern in enumerate(_CLASS_RES):
+        if pattern.search(name):
+            mask |= 1 << n
+    return mask
+
+
+def class_mask(words: str) -> int:
+    """The word groups named by a ``class``/``id`` string (lowercase), as bits: class by class (a site
+    repeats its class names, so each is matched once)."""
+    mask = 0
+    for name in words.split():
+        mask |= _name_mask(name)
+    return mask
+
+
+def _hidden(element: etree._Element) -> bool:
+    style = element.get("style")
+    return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
+            or (style is not None and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style) is not None))
+
+
+@dataclass
+class Block:
+    """A run of text in one block-level element."""
+
+    element: etree._Element
+    tag: str
+    parts: list[str] = field(default_factory=list)
+    link_chars: int = 0
+    context: int = 0  # _CONTEXT_TAGS bits of its ancestors
+    own_mask: int = 0  # class/id groups of its own element
+    parent_mask: int = 0  # of its parent and grandparent
+    ancestor_mask: int = 0  # of any ancestor
+    hidden: bool = False
+    depth: int = 0
+    ancestors: tuple[int, ...] = ()  # indices of its block-level ancestors in Segmenter.elements
+    text: str = ""
+
+
+_LINK_BIT = _CONTEXT_BIT["a"]
+# (owner element, owner tag, context bits, (own, parent, ancestor) class masks, hidden): what a block
+# opened at this point of the walk is described by.
+_State = tuple[etree._Element, str, int, tuple[int, int, int], bool]
+
+
+class Segmenter:
+    """Walks a tree into :class:`Block` objects (see :func:`segment`)."""
+
+    def __init__(self, max_blocks: int) -> None:
+        self.blocks: list[Block] = []
+        self.max_blocks = max_blocks
+        self.elements: list[int] = []  # per block-level element: text chars in its subtree
+        self.link_elements: list[int] = []  # link chars in its subtree
+        self.stack: list[int] = []
+        self.current: Block | None = None
+        self.state: _State | None = None
+
+    def _close(self) -> None:
+        block = self.current
+        self.current = None
+        if block is None or len(self.blocks) >= self.max_blocks:
+            return
+        text = normalize_text("".join(block.parts))
+        if text:
+            block.text = text
+            block.parts = []
+            self.blocks.append(block)
+            chars, links = len(text), min(block.link_chars, len(text))
+            for index in block.ancestors:
+                self.elements[index] += chars
+                self.link_elements[index] += links
+
+    def _add(self, text: str, in_link: bool) -> None:
+        """Add ``text`` to the open block, opening one (as ``self.state`` describes) for text that shows."""
+        block = self.current
+        if block is None:
+            if text.isspace() or self.state is None:
+                return
+            element, tag, context, masks, hidden = self.state
+            block = self.current = Block(element, tag, context=context, own_mask=masks[0], parent_mask=masks[1],
+                                         ancestor_mask=masks[2], hidden=hidden, depth=len(self.stack),
+                                         ancestors=tuple(self.stack))
+        block.parts.append(text)
+        if in_link:
+            block.link_chars += len(text.strip())
+
+    def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
+             owner: tuple[etree._Element, str], depth: int = 0) -> None:
+        """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
+        classes, ident = element.get("class"), element.get("id")
+        own = class_mask(f"{classes or ''} {ident or ''}".lower()) if classes or ident else 0
+        if not hidden and (element.get("style") or element.get("hidden") is not None or element.get("aria-hidden")):
+            hidden = _hidden(element)
+        context |= _CONTEXT_BIT.get(tag, 0)
+        block = tag in _BLOCK
+        if block:
+            self._close()
+            self.stack.append(len(self.elements))
+            self.elements.append(0)
+            self.link_elements.append(0)
+            owner = (element, tag)
+            state_masks = (own, masks[0] | masks[1], masks[2] | own)
+        else:
+            state_masks = (own | masks[0], masks[1], masks[2] | own)
+        child_masks = (own, state_masks[1], masks[2] | own) if block else state_masks
+        state = self.state = (owner[0], owner[1], context, state_masks, hidden)
+        in_link = bool(context & _LINK_BIT)
+        if element.text:
+            self._add(element.text, in_link)
+        if depth < 200:
+            for child in element:
+                child_tag = child.tag
+                if child_tag.__class__ is str and child_tag not in _SKIP:
+                    if child_tag == "br":
+                        if self.current is not None:
+                            self.current.parts.append(" ")
+                    else:
+                        self.walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
+                        self.state = state
+                if child.tail:
+                    self._add(child.tail, in_link)
+        if block:
+            self._close()
+            self.stack.pop()
+
+
+def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], Segmenter]:
+    """The text blocks of the page ``root`` in document order (at most ``max_blocks``)."""
+    segmenter = Segmenter(max_blocks)
+    body = root.find("body") if root.tag == "html" else None
+    start = body if body is not None else root
+    if isinstance(start.tag, str):
+        segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body"))
+    segmenter._close()
+    return segmenter.blocks, segmenter
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def _similar(text: str, words: set[str]) -> float:
+    """The share of ``text``'s words in ``words`` (0 when either is empty)."""
+    if not text or not words:
+        return 0.0
+    tokens = _tokens(text)
+    if not tokens:
+        return 0.0
+    return sum(t in words for t in tokens) / len(tokens)
+
+
+FEATURES: tuple[str, ...] = (
+    "log_chars", "log_words", "link_density", "mean_word_len", "punct_share", "digit_share", "upper_share",
+    "sentence_end", "commas_per_word", "sentences", "boiler_text", "starts_upper", "has_pipe",
+    "hidden", "depth", "position", "char_position", "title_like", "title_equal", "after_title", "blocks_from_title",
+    "lead_like", "ld_overlap", "repeated",
+    *(f"own_{name}" for name, _ in _CLASS_WORDS), *(f"parent_{name}" for name, _ in _CLASS_WORDS),
+    *(f"anc_{name}" for name, _ in _CLASS_WORDS),
+    *(f"tag_{tag}" for tag in _OWN_TAGS), *(f"in_{tag}" for tag in _CONTEXT_TAGS),
+    *(f"up{k}_{what}" for k in (1, 2, 3, 4) for what in ("share", "link_density", "log_chars")),
+    "best_share", "in_best", "best_depth_diff",
+    *(f"{side}{k}_{what}" for side in ("prev", "next") for k in (1, 2)
+      for what in ("log_chars", "link_density", "sentence_end", "same_parent")),
+    "run_long", "page_log_chars", "page_blocks", "signature_log_count", "signature_share",
+)
+
+
+_PUNCT = re.compile(r"[.,;:!?\"'«»“”()—–-]")
+_DIGIT = re.compile(r"\d")
+_UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]")
+_SENTENCE = re.compile(r"[.!?。](?:\s|$)")
+
+
+def _bits(masks: list[int], width: int) -> np.ndarray:
+    """Each mask's low ``width`` bits as 0/1 columns."""
+    return ((np.asarray(masks, dtype=np.int64)[:, None] >> np.arange(width)) & 1).astype(np.float64)
+
+
+def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, ld_body: str) -> np.ndarray:
+    """One row of :data:`FEATURES` per block."""
+    n = len(blocks)
+    texts = [b.text for b in blocks]
+    lengths = np.asarray([len(t) for t in texts], dtype=np.float64)
+    total_chars = float(lengths.sum()) or 1.0
+    ld_tokens = " ".join(_tokens(ld_body)) if ld_body else ""
+    counts = Counter(texts)
+    own_tag = {tag: i for i, tag in enumerate(_OWN_TAGS)}
+    links = np.minimum(np.asarray([b.link_chars for b in blocks], dtype=np.float64), lengths)
+    link_density = np.minimum(links / np.maximum(lengths, 1), 1.0)
+    # Running text: long enough, few links. A container's share of it finds the article's container.
+    running = np.where((lengths >= 80) & (links < 0.3 * lengths), lengths, 0.0)
+    score: dict[int, float] = {}
+    for block, chars in zip(blocks, running.tolist(), strict=True):
+        if chars:
+            for distance, index in enumerate(reversed(block.ancestors[-4:])):
+                score[index] = score.get(index, 0.0) + chars / (1 + distance)
+    best = max(score, key=score.__getitem__) if score else -1
+    best_depth = next((len(b.ancestors) for b in blocks if best in b.ancestors), 0)
+    best_text = segmenter.elements[best] if best >= 0 else 0
+    title_set = set(_tokens(title))
+    # The headline: the first block that is the title, else the first <h1>.
+    title_index = next((i for i, t in enumerate(texts) if title and len(t) < 4 * len(title) + 20
+                        and _similar(t, title_set) > 0.8 and _similar(title, set(_tokens(t))) > 0.8), None)
+    if title_index is None:
+        title_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
+    lead_set = set(_tokens(lead))
+    rows: list[list[float]] = []
+    for block, text in zip(blocks, texts, strict=True):
+        chars = len(text)
+        nwords = len(text.split()) or 1
+        rows.append([
+            nwords, chars / nwords, len(_PUNCT.findall(text)) / chars, len(_DIGIT.findall(text)) / chars,
+            len(_UPPER.findall(text)) / chars, float(_SENTENCE_END.search(text) is not None),
+            text.count(",") / nwords, float(len(_SENTENCE.findall(text))),
+            float(_BOILER_TEXT.search(text) is not None) if chars < 300 else 0.0, float(text[:1].isupper()),
+            float("|" in text), float(block.hidden), float(block.depth),
+            _similar(text, title_set) if chars < 400 else 0.0,
+            _similar(text, lead_set) if lead and chars < 1000 else -1.0,
+            _overlap(text, ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
+            float(own_tag.get(block.tag, -1)),
+        ])
+    basic = np.asarray(rows, dtype=np.float64).reshape(n, 18)
+    position = np.arange(n, dtype=np.float64)
+    chars_before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    sentence_end = basic[:, 5]
+    if title_index >= 0:
+        title_cols = [(position == title_index).astype(np.float64), (position > title_index).astype(np.float64),
+                      np.clip(position - title_index, -50, 200)]
+    else:
+        title_cols = [np.zeros(n), np.zeros(n), np.full(n, -100.0)]
+    tag_onehot = np.zeros((n, len(_OWN_TAGS)))
+    tag_index = basic[:, 17].astype(np.intp)
+    has_tag = tag_index >= 0
+    tag_onehot[np.nonzero(has_tag)[0], tag_index[has_tag]] = 1.0
+    # Containers 1-4 levels up: their share of the page's text, link density and size.
+    up = np.empty((n, 12))
+    elements = np.asarray(segmenter.elements, dtype=np.float64)
+    link_elements = np.asarray(segmenter.link_elements, dtype=np.float64)
+    for k in (1, 2, 3, 4):
+        ancestor = np.asarray([b.ancestors[-1 - k] if len(b.ancestors) > k else -1 for b in blocks], dtype=np.intp)
+        present = ancestor >= 0
+        sub = np.where(present, elements[ancestor] if len(elements) else 0.0, total_chars)
+        sub_links = np.where(present, link_elements[ancestor] if len(elements) else 0.0, 0.0)
+        up[:, 3 * (k - 1)] = np.where(present, sub / total_chars, 1.0)
+        up[:, 3 * (k - 1) + 1] = np.where(present, sub_links / np.maximum(sub, 1), 0.0)
+        up[:, 3 * (k - 1) + 2] = np.log1p(sub)
+    inside = np.asarray([best >= 0 and best in b.ancestors for b in blocks], dtype=bool)
+    depth_diff = np.asarray([len(b.ancestors) for b in blocks], dtype=np.float64) - best_depth
+    parents = np.asarray([b.ancestors[-2] if len(b.ancestors) > 1 else -1 for b in blocks], dtype=np.intp)
+    log_chars = np.log1p(lengths)
+    neighbours = []
+    for step in (-1, -2, 1, 2):
+        j = np.arange(n) + step
+        valid = (j >= 0) & (j < n)
+        jj = np.clip(j, 0, max(n - 1, 0))
+        same = ((parents[jj] == parents) & (parents >= 0) & (parents[jj] >= 0)).astype(np.float64)
+        for column in (log_chars[jj], link_density[jj], sentence_end[jj], same):
+            neighbours.append(np.where(valid, column, -1.0))
+    # Blocks of the same tag and class: a paragraph style the article uses throughout, or a teaser repeated.
+    signatures = [(b.tag, b.element.get("class") or "") for b in blocks]
+    signature_count = Counter(signatures)
+    signature_chars: Counter[tuple[str, str]] = Counter()
+    for signature, chars in zip(signatures, lengths.tolist(), strict=True):
+        signature_chars[signature] += chars
+    is_running = (running > 0).astype(np.float64)
+    cumulative = np.concatenate([[0.0], np.cumsum(is_running)])
+    window = cumulative[np.minimum(np.arange(n) + 4, n)] - cumulative[np.maximum(np.arange(n) - 3, 0)]
+    columns = [
+        log_chars, np.log1p(basic[:, 0]), link_density, basic[:, 1], basic[:, 2], basic[:, 3], basic[:, 4],
+        sentence_end, basic[:, 6], basic[:, 7], basic[:, 8], basic[:, 9], basic[:, 10], basic[:, 11], basic[:, 12],
+        position / max(n, 1), chars_before / total_chars, basic[:, 13], *title_cols, basic[:, 14], basic[:, 15],
+        basic[:, 16],
+    ]
+    width = len(_CLASS_WORDS)
+    return np.hstack([
+        np.stack(columns, axis=1),
+        _bits([b.own_mask for b in blocks], width), _bits([b.parent_mask for b in blocks], width),
+        _bits([b.ancestor_mask for b in blocks], width), tag_onehot,
+        _bits([b.context for b in blocks], len(_CONTEXT_TAGS)), up,
+        np.stack([np.full(n, best_text / total_chars), inside.astype(np.float64),
+                  np.where(inside, depth_diff, -1.0)], axis=1),
+        np.stack(neighbours, axis=1),
+        np.stack([window, np.full(n, math.log1p(total_chars)), np.full(n, math.log1p(n)),
+                  np.log1p([signature_count[sig] for sig in signatures]),
+                  np.asarray([signature_chars[sig] for sig in signatures]) / total_chars], axis=1),
+    ]) if n else np.zeros((0, len(FEATURES)))
+
+
+def _overlap(text: str, ld_tokens: str) -> float:
+    """Whether ``text`` is in the page's declared article body (JSON-LD ``articleBody``)."""
+    tokens = _tokens(text)
+    if not tokens:
+        return 0.0
+    if len(tokens) <= 8:
+        return float(" ".join(tokens) in ld_tokens)
+    # Sample a few runs of four words: cheap, and exact enough.
+    runs = [" ".join(tokens[k:k + 4]) for k in range(0, len(tokens) - 3, max(1, (len(tokens) - 3) // 6))]
+    return sum(run in ld_tokens for run in runs) / len(runs)

@@ -1,0 +1,222 @@
+"""Train the generic body classifier (``crawler/extract/body_model.json``) on the benchmark's dev sets.
+
+``python scripts/train_body_model.py [--data DIR] [--out FILE] [--folds 2] [--cache FILE] [--no-write]``
+cuts every page into blocks (:mod:`crawler.extract.blocks`), labels each block with the share of its
+4-word runs found in the page's true text, and fits two gradient-boosted tree models to it (the second
+also reading the first's out-of-fold view of the block's neighbours and containers; LightGBM, needed
+here only: the product reads the trees from JSON with numpy). Each page weighs the same, its blocks
+by their words (the benchmark averages precision and recall over pages). It first reports held-out
+body F1 by cross-validation, the pages split by a hash of their id (a fold never sees the pages it is
+scored on), per set; then fits on every page and writes the model. Needs ``pip install lightgbm``
+(4.7 was used); the data is ``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler.bench.extraction import DEFAULT_DATA, load_pages
+from crawler.bench.scoring import Score, shingles
+from crawler.extract import generic
+from crawler.extract.blocks import FEATURES
+
+SETS = ("aeb-dev", "wcxb-dev")
+PARAMS = {
+    "objective": "cross_entropy", "learning_rate": 0.12, "num_leaves": 15, "min_data_in_leaf": 20,
+    "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
+    "max_depth": 6, "num_threads": 1, "seed": 7,
+}
+ROUNDS = 120
+
+
+def _label(text: str, truth_shingles: set[tuple[str, ...]], truth_joined: str) -> float:
+    """The share of a block's 4-word runs found in the true text."""
+    import re
+
+    tokens = re.findall(r"\w+", text)
+    if not tokens:
+        return 0.0
+    if len(tokens) < 4:
+        return float(f" {' '.join(tokens)} " in truth_joined)
+    runs = [tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)]
+    return sum(run in truth_shingles for run in runs) / len(runs)
+
+
+def build(data: Path) -> dict[str, list]:
+    """Per page: features, labels, block texts, truth."""
+    import re
+
+    pages: dict[str, list] = {"set": [], "id": [], "X": [], "y": [], "texts": [], "truth": [], "title": [],
+                              "anc": []}
+    for name in SETS:
+        for page in load_pages(data / name):
+            title, blocks, rows = generic.page_inputs_for_training(page.html, page.url)
+            truth_tokens = re.findall(r"\w+", page.body)
+            truth_shingles = set(shingles(page.body))
+            joined = f" {' '.join(truth_tokens)} "
+            pages["set"].append(name)
+            pages["id"].append(page.id)
+            pages["X"].append(np.asarray(rows, dtype=np.float32).reshape(-1, len(FEATURES)))
+            pages["y"].append(np.asarray([_label(b.text, truth_shingles, joined) for b in blocks], dtype=np.float32))
+            pages["texts"].append([b.text for b in blocks])
+            pages["truth"].append(page.body)
+            pages["title"].append(title)
+            pages["anc"].append(generic.ancestors_of(blocks))
+    return pages
+
+
+def _fold(page_id: str, folds: int) -> int:
+    return int(hashlib.sha256(page_id.encode()).hexdigest(), 16) % folds
+
+
+def _weights(y: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Each block counts by its words, each page equally (the score averages pages)."""
+    words = np.asarray([max(1, len(t.split())) for t in texts], dtype=np.float32)
+    return words / max(1.0, float(words.sum())) * 100
+
+
+def _stack(pages: dict[str, list], indices: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X = np.concatenate([pages["X"][i] for i in indices])
+    y = np.concatenate([pages["y"][i] for i in indices])
+    w = np.concatenate([_weights(pages["y"][i], pages["texts"][i]) for i in indices])
+    return X, (y >= 0.5).astype(np.float32) if PARAMS["objective"] == "binary" else y, w
+
+
+def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int) -> object:
+    import lightgbm
+
+    return lightgbm.train(PARAMS, lightgbm.Dataset(X, y, weight=w, free_raw_data=False), rounds)
+
+
+def _context(pages: dict[str, list], i: int, p: np.ndarray) -> np.ndarray:
+    chars = np.asarray([len(t) for t in pages["texts"][i]], dtype=np.float64)
+    return np.hstack([pages["X"][i], generic.context_features(p, chars, pages["anc"][i])])
+
+
+def train(pages: dict[str, list], indices: list[int], rounds: int) -> tuple[object, object]:
+    """The first model on the block features, the second on those and the first's out-of-fold view of
+    the block's neighbours and containers."""
+    X, y, w = _stack(pages, indices)
+    first = _fit(X, y, w, rounds)
+    oof: dict[int, np.ndarray] = {}
+    for inner in range(2):
+        part = [i for i in indices if _fold(pages["id"][i] + "/inner", 2) != inner]
+        rest = [i for i in indices if _fold(pages["id"][i] + "/inner", 2) == inner]
+        model = generic.Forest(export(_fit(*_stack(pages, part), rounds)))
+        for i in rest:
+            oof[i] = model.predict(pages["X"][i]) if len(pages["X"][i]) else np.zeros(0)
+    X2 = np.concatenate([_context(pages, i, oof[i]) for i in indices if len(pages["X"][i])])
+    second = _fit(X2, y, w, rounds)
+    return first, second
+
+
+def predictor(first: object, second: object):  # type: ignore[no-untyped-def]
+    one, two = generic.Forest(export(first)), generic.Forest(export(second, second=True), second=True)
+
+    def predict(pages: dict[str, list], i: int) -> np.ndarray:
+        return two.predict(_context(pages, i, one.predict(pages["X"][i])))
+    return predict
+
+
+def score(pages: dict[str, list], indices: list[int], predict) -> dict[str, Score]:  # type: ignore[no-untyped-def]
+    from crawler.extract.cleanup import clean_paragraphs
+
+    scores = {name: Score() for name in SETS}
+    for i in indices:
+        texts = pages["texts"][i]
+        kept = generic.choose(texts, predict(pages, i), pages["title"][i], pages["X"][i]) if texts else []
+        paragraphs, _ = clean_paragraphs(kept, [])
+        scores[pages["set"][i]].add("\n".join(paragraphs), pages["truth"][i])
+    return scores
+
+
+def _flat(structure: dict) -> dict[str, list]:
+    """One tree as arrays: node ``i`` splits on ``feature[i]`` at ``threshold[i]`` (``<=`` goes left), or is a
+    leaf (``feature[i] == -1``) worth ``value[i]``."""
+    tree: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
+
+    def add(node: dict) -> int:
+        index = len(tree["feature"])
+        for key, empty in (("feature", -1), ("threshold", 0.0), ("left", -1), ("right", -1), ("value", 0.0)):
+            tree[key].append(empty)
+        if "leaf_value" in node:
+            tree["value"][index] = node["leaf_value"]
+            return index
+        tree["feature"][index] = node["split_feature"]
+        tree["threshold"][index] = node["threshold"]
+        # Features are always numbers (never missing), so LightGBM's missing-value direction is not kept.
+        tree["left"][index] = add(node["left_child"])
+        tree["right"][index] = add(node["right_child"])
+        return index
+
+    add(structure)
+    return tree
+
+
+def export(booster, second: bool = False) -> dict:  # type: ignore[no-untyped-def]
+    """The trees as flat arrays (see :class:`crawler.extract.generic.Forest`)."""
+    trees = [_flat(tree["tree_structure"]) for tree in booster.dump_model()["tree_info"]]
+    return {"features": [*FEATURES, *(generic.CONTEXT_FEATURES if second else ())], "trees": trees}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=Path(generic.MODEL_PATH))
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--learning-rate", type=float, default=PARAMS["learning_rate"])
+    parser.add_argument("--leaves", type=int, default=PARAMS["num_leaves"])
+    parser.add_argument("--objective", default=PARAMS["objective"], choices=("binary", "cross_entropy"),
+                        help="binary: a block is body when most of its words are; cross_entropy: the share itself")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--cache", type=Path, help="keep the cut pages in this file between runs")
+    args = parser.parse_args(argv)
+    PARAMS.update(learning_rate=args.learning_rate, num_leaves=args.leaves, objective=args.objective)
+    started = time.time()
+    if args.cache and args.cache.exists():
+        pages = pickle.loads(args.cache.read_bytes())
+    else:
+        pages = build(args.data)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(pages))
+    print(f"{len(pages['id'])} pages, {sum(len(x) for x in pages['X'])} blocks in {time.time() - started:.0f} s")
+    held_out: dict[str, Score] = {name: Score() for name in SETS}
+    for fold in range(args.folds):
+        train_ix = [i for i, pid in enumerate(pages["id"]) if _fold(pid, args.folds) != fold]
+        test_ix = [i for i, pid in enumerate(pages["id"]) if _fold(pid, args.folds) == fold]
+        first, second = train(pages, train_ix, args.rounds)
+        for name, fold_score in score(pages, test_ix, predictor(first, second)).items():
+            held_out[name].precisions += fold_score.precisions
+            held_out[name].recalls += fold_score.recalls
+            held_out[name].exact += fold_score.exact
+    for name, s in held_out.items():
+        print(f"held-out {name}: pages {s.pages} P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}")
+    if not args.no_write:
+        first, second = train(pages, list(range(len(pages["id"]))), args.rounds)
+        model = {"first": export(first), "second": export(second, second=True)}
+        booster = second
+        model["trained"] = {"sets": list(SETS), "pages": len(pages["id"]), "rounds": args.rounds,
+                            "date": datetime.now(UTC).date().isoformat()}
+        args.out.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
+        names = [*FEATURES, *generic.CONTEXT_FEATURES]
+        importance = Counter(dict(zip(names, booster.feature_importance("gain"), strict=True)))
+        print("top features:", ", ".join(f"{k} {v:.0f}" for k, v in importance.most_common(15)))
+        print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
