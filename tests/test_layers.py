@@ -101,12 +101,14 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 DEPENDENCIES = {_name(r) for r in PROJECT["dependencies"]}
 EXTRAS = {extra: {_name(r) for r in reqs} for extra, reqs in PROJECT["optional-dependencies"].items()}
 # Where each tree may take its packages from: the benchmarks may use the bench extra, the exports the parquet
-# extra (imported only for --format parquet), the tests the test extra.
+# extra (imported only for --format parquet), the scripts the bench and train extras, the tests the test extra.
 SOURCES = {"crawler/bench": DEPENDENCIES | EXTRAS["bench"], "crawler/export": DEPENDENCIES | EXTRAS["parquet"],
            "crawler": DEPENDENCIES, "pipelines": DEPENDENCIES,
-           "scripts": DEPENDENCIES | EXTRAS["bench"], "tests": DEPENDENCIES | EXTRAS["test"]}
-NOT_INSTALLED = {"newspaper": ["newspaper4k"]}  # the bench extra is not installed in the test environment
-LOCAL = {"crawler", "pipelines", "tests", "__future__"}
+           "scripts": DEPENDENCIES | EXTRAS["bench"] | EXTRAS["train"], "tests": DEPENDENCIES | EXTRAS["test"]}
+# The bench and train extras are not installed in the test environment.
+NOT_INSTALLED = {"newspaper": ["newspaper4k"], "lightgbm": ["lightgbm"]}
+# The project's own packages, and the scripts importing each other (``from scripts.prefill_store import ...``).
+LOCAL = {"crawler", "pipelines", "tests", "scripts", "__future__", *(p.stem for p in (ROOT / "scripts").glob("*.py"))}
 
 
 def _third_party() -> list[tuple[str, str]]:
