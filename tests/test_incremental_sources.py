@@ -13,10 +13,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import Spider
 from scrapy.http import XmlResponse
+from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
+from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META, ConditionalDiscovery
 from crawler.spiders.news import NewsSpider
 from tests import endless_site
 from tests.crawling import MongoTarget, run_crawl
@@ -151,6 +153,25 @@ def test_a_walk_back_through_listing_pages_ends_at_a_page_of_stored_articles(
     assert stats["discovery/skipped/known_page"] == 1
 
 
+def test_a_walk_goes_on_past_stored_pages_after_a_run_cut_short(mongo: MongoTarget, tmp_path: Path) -> None:
+    """A run with -a limit fetched only the newest articles: the store may miss older ones behind a page of
+    stored articles, so the next run walks on (and, complete itself, lets the one after stop early)."""
+    config = endless_site.write_config(tmp_path, f'listings = ["https://{endless_site.DOMAIN}/list/"]\n'
+                                                 "listing_pages = 10", robots=False)
+    with endless_site.serve() as server:
+        base = f"base_url=http://127.0.0.1:{server.server_port}"
+        pages, skipped = [], []
+        # The first run stops at -a limit once it stored exactly the articles of the first page.
+        for args in ((f"limit={len(endless_site.PAGE_ARTICLES)}",), (), ()):
+            before = server.requests["/list/"]  # type: ignore[attr-defined]
+            result = run_crawl("news", f"config={config}", base, *args, env=mongo.env())
+            assert result.returncode == 0, result.stderr[-3000:]
+            pages.append(server.requests["/list/"] - before)  # type: ignore[attr-defined]
+            stats = mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["stats"]
+            skipped.append(stats.get("discovery/skipped/known_page", 0))
+    assert skipped == [0, 0, 1] and pages[1] == 2 and pages[2] == 1
+
+
 def test_an_article_due_for_a_revisit_is_asked_though_every_source_is_unchanged(site: Site) -> None:
     site.crawl()
     url = f"https://asiaplus.news{OLD}"
@@ -171,12 +192,15 @@ def test_a_run_with_an_article_lost_to_a_passing_failure_leaves_the_sources_to_b
     site.crawl()
     stats = site.stats()
     assert stats["download/failed/http_503"] == 1 and stats["discovery/sources/not_saved"] >= 6
-    assert site.mongo.db.sources.count_documents({}) == 0
+    # Only the record that the run was cut short: no validators, and no walk may stop early on the next run.
+    [marker] = list(site.mongo.db.sources.find())
+    assert marker["_id"] == "walked:asiaplus" and marker["complete"] is False
     (site.root / "_server.json").unlink()  # the outage is over
     second = dict(site.crawl())
     assert second[OLD] == 200 and second["/en/feed/"] == 200
     assert site.mongo.db.articles.find_one({"url": f"https://asiaplus.news{OLD}"}) is not None
-    assert site.mongo.db.sources.count_documents({}) >= 6  # a clean run: recorded
+    assert site.mongo.db.sources.count_documents({}) >= 7  # a clean run: recorded
+    assert site.mongo.db.sources.find_one({"_id": "walked:asiaplus"})["complete"] is True
 
 
 @pytest.mark.parametrize(("lastmods", "conditional"), [
@@ -198,3 +222,22 @@ def test_an_index_with_an_undated_child_is_never_asked_conditionally(
     assert len(children) == 2
     assert request.meta[SOURCE_META] == f"https://{endless_site.DOMAIN}/s/index.xml"
     assert response.meta.get(CONDITIONAL_META, True) is conditional
+
+
+@pytest.mark.parametrize(("stats", "cut_short"), [
+    ({}, False),
+    ({"download/failed/http_404": 2, "download/failed/too_large": 1}, False),  # would fail again: nothing to wait for
+    ({"download/failed/timeout": 1}, True),
+    ({"download/failed/browser_unavailable": 1}, True),  # Chromium down for a while
+    ({"download/failed/http_403": 1}, True),
+    ({"articles/errors/extract_timeout": 1}, True),  # over a time budget that depends on the machine's load
+    ({"storage/unsaved": 1}, True),
+    ({"storage/lost": 1}, True),
+])
+def test_a_run_that_lost_an_article_for_a_passing_reason_is_cut_short(stats: dict[str, int], cut_short: bool) -> None:
+    """Validators saved after such a run would answer 304 next time: the lost article never asked again."""
+    middleware = ConditionalDiscovery.__new__(ConditionalDiscovery)
+    middleware.stats = MemoryStatsCollector(get_crawler())
+    middleware.stats.set_stats(dict(stats))
+    middleware.site, middleware.read = "x", {}
+    assert middleware._cut_short(Spider("x"), "finished") is cut_short

@@ -8,11 +8,14 @@ a 304 and counts ``discovery/not_modified``), and a child sitemap whose ``<lastm
 than when it was last read is not requested (the spider hears of it through ``sitemap_pruned``, so
 it takes no sitemap cap). A server that ignores the validators answers 200 and is read as before.
 
-What was read is written to the store when the run ends ``finished`` without reaching ``-a limit`` and
-without a download that failed for a passing reason (timeout, connection, 429, 5xx): a run cut short may
-not have fetched every article a source listed, so it leaves the old record and the next run reads the
-source in full (``discovery/sources/not_saved``);
-because the state is in the store, cron runs, Scrapyd jobs and the workers of a shared crawl share it.
+What was read is written to the store when the run ends ``finished`` without reaching ``-a limit``, without
+a download that failed for any but a lasting reason (404, 410, too large, refused), an article that could not
+be extracted or an item left unsaved: a run cut short may not have fetched every article a source listed, so
+it leaves the old record and the next run reads the source in full (``discovery/sources/not_saved``). The
+site's ``walked:<site>`` record says which it was (``complete``): a walk back through paged listings stops at
+a page of stored articles only after a complete run (``crawler.middlewares.incremental``). A worker of a
+shared crawl saves nothing (another worker may have lost what a source listed); because the state is in the
+store, cron runs and Scrapyd jobs share it.
 A sitemap index that lists children without a ``<lastmod>`` is never asked conditionally: an
 unchanged index does not mean unchanged children (the spider marks it with ``CONDITIONAL_META``).
 
@@ -34,20 +37,26 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned
+from crawler.frontier.extension import Frontier
+from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned, walk_marker
 from crawler.storage.component import Storage
 from crawler.storage.store import STORE_ERRORS, describe_error
 
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
 CONDITIONAL_META = "conditional"  # set False by the spider on a response a 304 must never stand for
-# Download failures a later run may not meet again (``download/failed/<kind>``, see crawler.failures).
-PASSING_FAILURES = ("timeout", "data_loss", "connection", "dns", "other", "http_429", "http_5")
+# Download failures a later run would meet again (``download/failed/<kind>``, see crawler.failures): every
+# other kind (timeouts, 5xx, 403, a browser that was down) may pass, and its articles must be asked again.
+LASTING_FAILURES = ("http_404", "http_410", "too_large", "decompression_bomb", "egress_refused", "redirect_loop",
+                    "too_many_redirects")
+# Articles fetched but not stored: extraction errors and time-outs, items the store never took.
+LOSSES = ("articles/errors/", "storage/unsaved", "storage/lost", "storage/spool_failed", "storage/unavailable")
 
 
 class ConditionalDiscovery:
     def __init__(self, crawler: Crawler, storage: Storage) -> None:
         assert crawler.stats is not None
+        self.crawler = crawler
         self.stats = crawler.stats
         self.signals = crawler.signals
         self.storage = storage
@@ -131,13 +140,21 @@ class ConditionalDiscovery:
         if not self._held:
             return
         try:
-            if self.read and self._cut_short(spider, reason):
+            if self.site is None:
+                return
+            shared = (frontier := Frontier.of(self.crawler)) is not None and frontier.crawl_id is not None
+            complete = not shared and not self._cut_short(spider, reason)
+            marker = {"_id": walk_marker(self.site), "site": self.site, "complete": complete,
+                      "read_at": datetime.now(UTC)}
+            store = await self.storage.open()
+            if store is None:
+                return
+            if complete:
+                await self.storage.call(store.save_sources, [*self.read.values(), marker])
+                self.stats.inc_value("discovery/sources/saved", len(self.read))
+            else:
                 self.stats.inc_value("discovery/sources/not_saved", len(self.read))
-            elif self.read:
-                store = await self.storage.open()
-                if store is not None:
-                    await self.storage.call(store.save_sources, list(self.read.values()))
-                    self.stats.inc_value("discovery/sources/saved", len(self.read))
+                await self.storage.call(store.save_sources, [marker])
         except STORE_ERRORS as exc:  # the next run reads these sources in full
             self._unavailable("write", exc)
         finally:
@@ -145,15 +162,17 @@ class ConditionalDiscovery:
             self._held = False
 
     def _cut_short(self, spider: Spider, reason: str) -> bool:
-        """True (logged) when the run may have left articles its sources listed unfetched."""
+        """True (logged) when the run may have left articles its sources listed unfetched or unstored."""
         prefix = "download/failed/"
-        failed = sum(v for k, v in self.stats.get_stats().items()
-                     if k.startswith(prefix) and k.removeprefix(prefix).startswith(PASSING_FAILURES))
-        if reason == "finished" and not getattr(spider, "limit_reached", False) and not failed:
+        stats = self.stats.get_stats()
+        failed = sum(v for k, v in stats.items()
+                     if k.startswith(prefix) and not k.removeprefix(prefix).startswith(LASTING_FAILURES))
+        lost = sum(v for k, v in stats.items() if k.startswith(LOSSES) and isinstance(v, int))
+        if reason == "finished" and not getattr(spider, "limit_reached", False) and not failed and not lost:
             return False
         logger.info("Not recording how %(n)d sources of %(site)s were read (run %(reason)s, %(failed)d passing "
-                    "download failures): the next run reads them in full",
-                    {"n": len(self.read), "site": self.site, "reason": reason, "failed": failed})
+                    "download failures, %(lost)d articles not stored): the next run reads them in full",
+                    {"n": len(self.read), "site": self.site, "reason": reason, "failed": failed, "lost": lost})
         return True
 
     def _unavailable(self, what: str, exc: BaseException) -> None:

@@ -52,6 +52,12 @@ ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the a
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
 PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
+def walk_marker(site: str) -> str:
+    """The ``sources`` record saying whether the site's last run fetched everything its sources listed
+    (``complete``): only then does the store hold every article older than those it holds."""
+    return f"walked:{site}"
+
+
 LOOKUP_BATCH = 1_000  # article requests looked up together: memory stays flat over a sitemap of any size
 RECENT_ARTICLES = 2_000  # the site's newest stored articles checked for due revisits when the spider opens
 
@@ -94,15 +100,28 @@ class IncrementalMiddleware:
         if site and newest is not None:
             self.due = await self._due_revisits(site)
         since = getattr(getattr(spider, "args", None), "since", None)
-        if site and since is not None:
+        # A run cut short (-a limit, a failed download, Ctrl-C) may have left older articles behind a page of
+        # stored ones: a walk stops at such a page only after a complete run.
+        complete = site is not None and await self._walked_completely(site)
+        if site and since is not None and complete:
             oldest = await self._call(self.store.oldest_published, site)
             self.stop_at_known = oldest is not None and oldest <= since
         else:
-            self.stop_at_known = site is not None
+            self.stop_at_known = complete
         if newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
+
+    async def _walked_completely(self, site: str) -> bool:
+        assert self.store is not None
+        try:
+            marker = (await self._call(self.store.sources, site)).get(walk_marker(site))
+        except Exception as exc:  # unknown: walking every page is the safe answer
+            logger.warning("Could not read how the last run of %(site)s ended: %(error)s",
+                           {"site": site, "error": describe_error(exc)})
+            return False
+        return bool(marker and marker.get("complete"))
 
     async def _due_revisits(self, site: str) -> list[dict[str, Any]]:
         """The site's recent stored articles due for a revisit, read newest first a growing batch at a time
