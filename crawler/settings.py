@@ -90,6 +90,8 @@ REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
 # Feeds, sitemaps and listings are asked with the validators they had when last read (a 304 costs
 # nothing more), and child sitemaps whose lastmod has not moved since are not asked at all.
 DISCOVERY_CONDITIONAL_ENABLED = env_bool("DISCOVERY_CONDITIONAL_ENABLED", True)
+# A source not read in full for this long is read in full again (a server answering 304 wrongly).
+DISCOVERY_CONDITIONAL_MAX_AGE_HOURS = env_float("DISCOVERY_CONDITIONAL_MAX_AGE_HOURS", 24.0, minimum=0)
 SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 800,
                       "crawler.middlewares.conditional.ConditionalDiscovery": 850,
                       "crawler.frontier.seeding.FrontierSeeding": 900}  # REDIS_URL: one worker seeds

@@ -241,3 +241,13 @@ def test_a_run_that_lost_an_article_for_a_passing_reason_is_cut_short(stats: dic
     middleware.stats.set_stats(dict(stats))
     middleware.site, middleware.read = "x", {}
     assert middleware._cut_short(Spider("x"), "finished") is cut_short
+
+
+def test_validators_are_not_sent_past_their_age_nor_for_a_site_whose_articles_are_gone(site: Site) -> None:
+    site.crawl()
+    site.crawl("DISCOVERY_CONDITIONAL_MAX_AGE_HOURS=0")  # every source was read in full longer ago than that
+    assert "discovery/conditional" not in site.stats() and site.stats()["discovery/sources/saved"] >= 6
+    site.mongo.db.articles.delete_many({})  # purged: a 304 now would hide every article for good
+    site.crawl()
+    assert "discovery/conditional" not in site.stats()
+    assert site.mongo.db.articles.count_documents({}) == len(expected_articles("asiaplus"))

@@ -19,7 +19,11 @@ store, cron runs and Scrapyd jobs share it.
 A sitemap index that lists children without a ``<lastmod>`` is never asked conditionally: an
 unchanged index does not mean unchanged children (the spider marks it with ``CONDITIONAL_META``).
 
-Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``STORAGE_ENABLED`` (off: so is this).
+No validator is sent for a site with no stored article (its articles purged: a 304 would hide them all),
+nor one last read in full over ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` ago.
+
+Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` (24),
+``STORAGE_ENABLED`` (off: so is this).
 Stats: ``discovery/conditional`` (requests sent with validators), ``discovery/skipped/sitemap_unchanged``,
 ``discovery/sources/saved``, ``discovery/sources/not_saved``, ``discovery/sources/unavailable`` (the store
 could not be read or written).
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -54,12 +58,13 @@ LOSSES = ("articles/errors/", "storage/unsaved", "storage/lost", "storage/spool_
 
 
 class ConditionalDiscovery:
-    def __init__(self, crawler: Crawler, storage: Storage) -> None:
+    def __init__(self, crawler: Crawler, storage: Storage, max_age: timedelta = timedelta(hours=24)) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.signals = crawler.signals
         self.storage = storage
+        self.max_age = max_age  # DISCOVERY_CONDITIONAL_MAX_AGE_HOURS: validators older than this are not sent
         self.site: str | None = None
         self.known: dict[str, dict[str, Any]] = {}  # URL -> the source as last read, from the store
         self.read: dict[str, dict[str, Any]] = {}  # URL -> the source as read in this run
@@ -70,7 +75,8 @@ class ConditionalDiscovery:
         if (not crawler.settings.getbool("DISCOVERY_CONDITIONAL_ENABLED", True)
                 or (storage := Storage.of(crawler)) is None):
             raise NotConfigured
-        middleware = cls(crawler, storage)
+        middleware = cls(crawler, storage,
+                         timedelta(hours=crawler.settings.getfloat("DISCOVERY_CONDITIONAL_MAX_AGE_HOURS", 24.0)))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -82,9 +88,17 @@ class ConditionalDiscovery:
             return
         self._held = True  # the store stays open for the write at the close
         try:
-            self.known = await self.storage.call(store.sources, self.site)
+            known = await self.storage.call(store.sources, self.site)
+            stored = await self.storage.call(store.last_new_article, self.site)
         except STORE_ERRORS as exc:  # read every source in full: the safe answer
             self._unavailable("read", exc)
+            return
+        if stored is None:  # the site's articles are gone (purged, a new store): a 304 would hide every one
+            return
+        # Validators stand for what was stored when they were read, for a while: a source not read in full
+        # for longer is read again (a server that answers 304 wrongly, a lastmod once set in the future).
+        fresh = datetime.now(UTC) - self.max_age
+        self.known = {url: doc for url, doc in known.items() if (_aware(doc.get("read_at")) or fresh) > fresh}
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for element in start:
