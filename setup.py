@@ -1,7 +1,8 @@
 """Shim for scrapyd-deploy (scrapyd-client), which builds the Scrapyd egg by running
 ``python setup.py bdist_egg`` with the current interpreter, outside PEP 517 build
 isolation. All metadata is in pyproject.toml: packages ``crawler`` and
-``pipelines``, the site configs ``crawler/sites/*.toml`` and ``crawler/sites/platforms/*.toml`` as package data, and the
+``pipelines``, the site configs ``crawler/sites/*.toml`` and ``crawler/sites/platforms/*.toml`` and the body model
+``crawler/extract/body_model.json`` as package data, and the
 ``scrapy`` entry point ``settings = crawler.settings`` that Scrapyd reads.
 """
 

@@ -23,6 +23,7 @@ import logging
 from copy import deepcopy
 from datetime import UTC, datetime
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,8 @@ class Forest:
 @cache
 def forests() -> tuple[Forest, Forest]:
     """The shipped body model: the block model, and the one that also reads its view of the context."""
-    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    # Read through importlib.resources: under Scrapyd the package is a zipped egg, not files.
+    model = json.loads(resources.files(__package__).joinpath(MODEL_PATH.name).read_text(encoding="utf-8"))
     return Forest(model["first"]), Forest(model["second"], second=True)
 
 
