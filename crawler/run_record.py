@@ -159,11 +159,22 @@ def _part_time(part: dict[str, Any]) -> datetime:
     return time
 
 
+def _live(part: dict[str, Any], now: datetime) -> bool:
+    """A running part rewritten lately: its worker is alive (as :func:`run_state` reads a run record)."""
+    updated = part.get("updated_at")
+    if isinstance(updated, datetime) and updated.tzinfo is None:
+        updated = updated.replace(tzinfo=UTC)
+    interval = timedelta(seconds=float(part.get("update_interval") or 60))
+    return isinstance(updated, datetime) and now - updated <= STALE_INTERVALS * interval
+
+
 def crawl_document(current: dict[str, Any] | None, base: dict[str, Any], key: str | None = None,
-                   part: dict[str, Any] | None = None) -> dict[str, Any]:
+                   part: dict[str, Any] | None = None, now: datetime | None = None) -> dict[str, Any]:
     """A shared crawl's document with ``part`` stored as ``workers.<key>`` (none: as it is), the top fields
     recomputed from all parts; ``base`` gives ``spider``, ``site`` and ``args``. The crawl is running while a
-    worker's part is (and no finished worker saw the crawl end: then a part left running is a dead worker's)."""
+    worker's part is, unless a finished worker saw the crawl end or every running part is a dead worker's
+    (not rewritten for ``STALE_INTERVALS`` of its interval at ``now``) and another worker finished."""
+    now = now or datetime.now(UTC)
     parts = dict((current or {}).get("workers", {}))
     if key is not None and part is not None:
         parts[key] = part
@@ -171,6 +182,8 @@ def crawl_document(current: dict[str, Any] | None, base: dict[str, Any], key: st
     stats = merge_stats(p["stats"] for p in ordered)
     finished = [p for p in ordered if p.get("outcome") != RUNNING]
     running = [p for p in ordered if p.get("outcome") == RUNNING]
+    if finished and not any(_live(p, now) for p in running):
+        running = []  # the dead workers' stats still count; the finished ones say how the crawl ended
     ending = [p for p in finished if p.get("ended")]
     doc = {
         **base,

@@ -66,12 +66,22 @@ def _part(run: str, outcome: str, now: datetime, *, ended: bool = False, scraped
 def test_a_shared_crawl_runs_while_a_part_does_until_a_worker_saw_it_end() -> None:
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     base = {"spider": "news", "site": "x", "args": {}}
-    doc = crawl_document(None, base, "a", _part("a", "running", now, scraped=2))
-    doc = crawl_document(doc, base, "b", _part("b", "ok", now, scraped=3))  # b closed without seeing the end
+    doc = crawl_document(None, base, "a", _part("a", "running", now, scraped=2), now=now)
+    doc = crawl_document(doc, base, "b", _part("b", "ok", now, scraped=3), now=now)  # b closed, not seeing the end
     assert doc["outcome"] == "running" and doc["finished_at"] is None and doc["updated_at"] == now
     assert doc["stats"]["item_scraped_count"] == doc["articles_stored"] == 5  # progress so far, both parts
     assert run_state(doc, now + timedelta(minutes=1)) == "running"
     assert run_state(doc, now + timedelta(minutes=4)) == "abandoned"  # a's worker died
     # c saw the crawl end: a part still running then is a dead worker's, and the crawl is over.
-    doc = crawl_document(doc, base, "c", _part("c", "ok", now, ended=True))
+    doc = crawl_document(doc, base, "c", _part("c", "ok", now, ended=True), now=now)
     assert doc["outcome"] == "ok" and doc["finish_reason"] == "finished" and doc["finished_at"] == now
+
+
+def test_a_shared_crawl_whose_other_workers_finished_is_over_when_the_running_part_is_a_dead_workers() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    base = {"spider": "news", "site": "x", "args": {}}
+    doc = crawl_document(None, base, "a", _part("a", "running", now - timedelta(minutes=10)))  # killed since
+    doc = crawl_document(doc, base, "b", _part("b", "ok", now), now=now)  # closed without seeing the end
+    assert doc["outcome"] == "ok" and doc["finished_at"] == now and doc["articles_stored"] == 2
+    doc = crawl_document(None, base, "a", _part("a", "running", now - timedelta(minutes=1)))
+    assert crawl_document(doc, base, "b", _part("b", "ok", now), now=now)["outcome"] == "running"  # a is alive

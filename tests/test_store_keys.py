@@ -220,3 +220,17 @@ def test_embedded_lookups_cost_the_same_in_a_store_fifty_times_larger(tmp_path: 
         assert large < small * 1.5, f"{small}k steps with 200 stored, {large}k with 10,000: a scan"
     finally:
         store.close()
+
+
+def test_find_by_key_projects_one_field_and_refuses_exclusions(tmp_path: Path) -> None:
+    """One path given to json_extract answers a bare value, not an array of one: a lone _id is still a record."""
+    store = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        fill(store, 0, 3)
+        url = "https://archive.test/1/"
+        assert keys.find(store.db.db, "urls", [url], {"_id": 1}) == [{"_id": url_id(url)}]
+        assert keys.find(store.db.db, "urls", [url], {"url": 1}) == [{"_id": url_id(url), "url": url}]
+        with pytest.raises(ValueError, match="inclusion"):
+            keys.find(store.db.db, "urls", [url], {"minhash": 0})
+    finally:
+        store.close()

@@ -113,10 +113,14 @@ def find(connection: sqlite3.Connection, field: str, values: list[Any],
          projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """Articles whose array ``field`` holds any of ``values`` (MongoDB's ``{field: {"$in": values}}``), each
     once, with only the fields of ``projection`` (and ``_id``; a field the record lacks is left out)."""
+    if projection and any(not keep for f, keep in projection.items() if f != "_id"):
+        raise ValueError("keys.find takes inclusion projections only")
     fields = ["_id", *(f for f, keep in (projection or {}).items() if keep and f != "_id")]
     # Projected in SQL, so records are not parsed whole for a few fields: json_extract of several paths
-    # answers one JSON array of their values (null for a field the record lacks).
-    selected = f"json_extract(data, {', '.join(repr(f'$.{_plain(f)}') for f in fields)})" if projection else "data"
+    # answers one JSON array of their values (null for a field the record lacks); of one path it would
+    # answer the bare value, so a lone _id is asked twice.
+    paths = fields if len(fields) > 1 else [*fields, "_id"]
+    selected = f"json_extract(data, {', '.join(repr(f'$.{_plain(f)}') for f in paths)})" if projection else "data"
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(values):
         rows = connection.execute(
@@ -124,7 +128,7 @@ def find(connection: sqlite3.Connection, field: str, values: list[Any],
             f"WHERE key IN ({', '.join('?' * len(chunk))}))", chunk)
         for (data,) in rows:
             loaded = neosqlite_json_loads(data)
-            doc = ({f: v for f, v in zip(fields, loaded, strict=True) if v is not None} if projection else loaded)
+            doc = ({f: v for f, v in zip(paths, loaded, strict=True) if v is not None} if projection else loaded)
             found[doc["_id"]] = doc
     return list(found.values())
 
