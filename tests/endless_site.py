@@ -14,6 +14,7 @@ Every page is made on request, so the site is infinite with no files:
 from __future__ import annotations
 
 import gzip
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -153,6 +154,8 @@ class EndlessHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         self.server.requests[parts.path] += 1  # type: ignore[attr-defined]
+        if parts.path.startswith("/sitemap/"):
+            time.sleep(getattr(self.server, "sitemap_delay", 0.0))
         status, kind, body = page(parts.path, parse_qs(parts.query), self.server.big)  # type: ignore[attr-defined]
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -163,10 +166,12 @@ class EndlessHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(big: bytes = b"") -> Iterator[ThreadingHTTPServer]:
-    """Serve the endless site on 127.0.0.1 in a thread; ``requests`` counts requests per path."""
+def serve(big: bytes = b"", sitemap_delay: float = 0.0) -> Iterator[ThreadingHTTPServer]:
+    """Serve the endless site on 127.0.0.1 in a thread; ``requests`` counts requests per path; sitemaps are
+    answered after ``sitemap_delay`` seconds."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), EndlessHandler)
     server.requests = Counter()  # type: ignore[attr-defined]
     server.big = big  # type: ignore[attr-defined]
+    server.sitemap_delay = sitemap_delay  # type: ignore[attr-defined]
     with running(server):
         yield server

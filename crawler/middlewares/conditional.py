@@ -23,7 +23,7 @@ No validator is sent for a site with no stored article (its articles purged: a 3
 nor one last read in full over ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` ago.
 
 Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` (24),
-``STORAGE_ENABLED`` (off: so is this).
+``INCREMENTAL_ENABLED`` and ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``discovery/conditional`` (requests sent with validators), ``discovery/skipped/sitemap_unchanged``,
 ``discovery/sources/saved``, ``discovery/sources/not_saved``, ``discovery/sources/unavailable`` (the store
 could not be read or written).
@@ -72,7 +72,9 @@ class ConditionalDiscovery:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalDiscovery:
+        # INCREMENTAL_ENABLED=0 asks for everything again: a 304 would hide what a source lists.
         if (not crawler.settings.getbool("DISCOVERY_CONDITIONAL_ENABLED", True)
+                or not crawler.settings.getbool("INCREMENTAL_ENABLED", True)
                 or (storage := Storage.of(crawler)) is None):
             raise NotConfigured
         middleware = cls(crawler, storage,
