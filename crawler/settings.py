@@ -105,6 +105,9 @@ SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discover
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,
+    # Scrapy's, but discovery's own read of a host's robots.txt reuses the one fetched for its rules.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.SharedRobotsTxtMiddleware": 100,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
     # With REDIS_URL: a site's concurrency and delay across all workers; next to the downloader, so

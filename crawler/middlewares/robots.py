@@ -1,0 +1,49 @@
+"""robots.txt read once per host and run: Scrapy's robots.txt middleware, which also answers the crawl's own
+request for a host's robots.txt (discovery reads its ``Sitemap:`` lines) with the response it fetched to
+learn the host's rules, instead of a second download.
+
+Replaces ``scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`` (same order, same settings).
+Stats: ``robotstxt/reused`` (requests for robots.txt answered without a download).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.httpobj import urlparse_cached
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+
+# A robots.txt larger than this, or of a host past the first KEPT_MAX_HOSTS, is fetched again rather than
+# held for the whole run (articles may link to many hosts whose robots.txt the crawl never reads).
+KEPT_MAX_BYTES = 512 * 1024
+KEPT_MAX_HOSTS = 32
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """The robots.txt response of each host is kept until the crawl itself asks for that robots.txt (once:
+    a later request downloads as usual). Only a direct answer from the host's own robots.txt URL is kept,
+    not one reached by a redirect or a failed fetch, so the reused answer is the one a download would give."""
+
+    def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(crawler)
+        self._kept: dict[str, Response] = {}
+
+    async def process_request(self, request: Request) -> Response | None:  # type: ignore[override]
+        await super().process_request(request)
+        url = urlparse_cached(request)
+        if request.url != f"{url.scheme}://{url.netloc}/robots.txt":
+            return None
+        kept = self._kept.pop(url.netloc, None)
+        if kept is None:
+            return None
+        self._stats.inc_value("robotstxt/reused")
+        return kept.replace(request=request)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        own = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+        if response.url == own and len(response.body) <= KEPT_MAX_BYTES and len(self._kept) < KEPT_MAX_HOSTS:
+            self._kept[netloc] = response
+        await super()._parse_robots(response, netloc, request)
