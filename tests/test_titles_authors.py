@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -106,6 +108,10 @@ SHOWN_FORMS = [
     # ... in Russian: "Ð\x9d" and the like are Cyrillic letters read as Latin-1.
     ("", "<h1>" + "Новый мост через Иртыш".encode().decode("latin-1") + "</h1>",
      "https://www.example.kz/news/most", "Новый мост через Иртыш"),
+    # Of two <h1>, the one the declared title starts with (Russian; "(хроника дня)" is no label we know).
+    ("<title>Паводок в Семее отступил (хроника дня)</title>",
+     "<h1>Главные события недели</h1><h1>Паводок в Семее отступил</h1>", "https://www.example.kz/news/semey",
+     "Паводок в Семее отступил"),
     # A bar in the visible headline: the page printed its SEO title; the headline is before the bar (Tajik).
     ('<meta property="og:title" content="Дар Душанбе пули нав сохта шуд | Рӯйхати пурра | Asia-Plus">',
      "<h1>Дар Душанбе пули нав сохта шуд | Рӯйхати пурра</h1>", "https://asiaplustj.info/tj/news/123",
@@ -265,3 +271,27 @@ def test_a_personal_sites_author_is_kept(host: str, head: str, jsonld: dict | No
 ])
 def test_byline_markup_separates_names(byline: str, want: list[str]) -> None:
     assert extract(page(body=byline))[1] == want
+
+
+def test_title_misses_lists_each_missed_page_with_its_kind_and_candidates(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.bench.extraction import main
+
+    folder = tmp_path / "set"
+    (folder / "html").mkdir(parents=True)
+    pages = {
+        "1": ("<title>Water talks resume | Site</title>", "<h1>Water talks resume</h1>", "Water talks resume"),
+        "2": ("<title>Snow closes the pass | Site</title>", "<h1>SNOW CLOSES THE PASS TODAY</h1>",
+              "Snow closes the pass"),
+    }
+    truth = {}
+    for page_id, (head, body, title) in pages.items():
+        (folder / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(page(head, body).encode()))
+        truth[page_id] = {"url": f"https://news.example.com/{page_id}", "articleBody": "", "title": title}
+    (folder / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    assert main(["--data", str(tmp_path), "--sets", "set", "--title-misses"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1  # page 1 is right
+    fields = lines[0].split("\t")
+    assert fields[:6] == ["set", "2", "extra", "'Snow closes the pass'", "'SNOW CLOSES THE PASS TODAY'", "generic"]
+    assert "h1=['SNOW CLOSES THE PASS TODAY']" in fields[6] and "title=['Snow closes the pass | Site']" in fields[6]

@@ -202,12 +202,20 @@ def choose_title(candidates: list[Candidate], names: set[str],
         inner = _declared_inside(candidate.text, declared, names)
         if inner is not None:
             return inner
+    # Of several headlines none agrees with, the one a declared title starts with ("Problem" of "Problem (Author)").
+    starts = [k.split() for k in declared_keys + [key(html.unescape(c.text)) for c in declared]]
+    visible.sort(key=lambda c: not _starts_one(key(c.text).split(), starts))
     best = _best_declared(declared, declared_keys)
     if not visible:
         return Candidate(strip_title(best.text, names), best.source, False) if best else None
     if best and _off_topic(visible[0].text, best, declared, declared_keys, names, page_text):
         return Candidate(strip_title(best.text, names), best.source, False)
     return visible[0]
+
+
+def _starts_one(words: list[str], titles: list[list[str]]) -> bool:
+    """Whether ``words`` begin one of ``titles`` and make at least half of it."""
+    return bool(words) and any(t[: len(words)] == words and 2 * len(words) >= len(t) for t in titles)
 
 
 def _best_declared(declared: list[Candidate], declared_keys: list[str]) -> Candidate | None:
