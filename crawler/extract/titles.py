@@ -4,7 +4,10 @@ Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title
 site's name ("… | Site", "Site — …") or a CMS label ("… | Photo"); the visible headline does not, but
 a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
 of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
-the first plausible ``<h1>``, else the declared title most candidates agree on.
+the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
+(shares few words with every declared title while two agree on a headline the page shows), else the
+declared title most candidates agree on. A headline shown in capitals takes the declared case, and text
+that was UTF-8 read as Latin-1 is decoded again.
 """
 
 from __future__ import annotations
