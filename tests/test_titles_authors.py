@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,10 +55,86 @@ TITLES = [
     # The <h1> as shown: a <br> is a space, not nothing.
     ("", "<h1>Top programs of 2025<br>Your guide to business schools</h1>", None,
      "Top programs of 2025 Your guide to business schools"),
-    # The visible headline wins over a different SEO title.
-    ('<meta property="og:title" content="Best tools 2025: 9 things to watch">',
+    # The visible headline wins over a different SEO title about the same thing.
+    ('<meta property="og:title" content="Fitness trends 2025: 9 things to watch">',
      "<h1>Nine fitness trends to keep an eye on</h1>", None, "Nine fitness trends to keep an eye on"),
+    # ... and over one in Russian, whose words change their endings ("Бишкека", "Бишкеке").
+    ('<meta property="og:title" content="В Бишкеке запустили новые автобусы - Вечерний Бишкек">',
+     "<h1>Новые электробусы Бишкека вышли на линию</h1>", None, "Новые электробусы Бишкека вышли на линию"),
 ]
+
+# An <h1> about something else than the page gives way to the headline two declared titles agree on and the page
+# shows elsewhere (an <h2>, the lead).
+OFF_TOPIC = [
+    # A section's banner <h1> (Russian, " - Site").
+    ('<meta property="og:title" content="Нацбанк снизил базовую ставку до 14 процентов - Zakon.kz">'
+     "<title>Нацбанк снизил базовую ставку до 14 процентов - Zakon.kz</title>",
+     "<div class=banner><h1>Экономика Казахстана</h1></div><h2>Нацбанк снизил базовую ставку до 14 процентов</h2>",
+     "https://www.zakon.kz/finansy/6051234-natsbank.html", "Нацбанк снизил базовую ставку до 14 процентов"),
+    # A widget's heading (Kazakh, " | Site").
+    ('<title>Астанада жаңа мектеп ашылды | Egemen Qazaqstan</title>'
+     '<meta property="og:title" content="Астанада жаңа мектеп ашылды">',
+     "<h1>Бізбен байланысыңыз</h1><h2>Астанада жаңа мектеп ашылды</h2>",
+     "https://egemen.kz/article/371234-astanada-zhana-mektep", "Астанада жаңа мектеп ашылды"),
+    # The footer's "Contact us" (Uzbek, "Site :: ").
+    ('<title>Kun.uz :: Toshkentda yangi metro bekati ochildi</title>'
+     '<meta name="twitter:title" content="Toshkentda yangi metro bekati ochildi">',
+     "<p class=lead>Toshkentda yangi metro bekati ochildi</p><div class=foot><h1>Biz bilan bog'laning</h1></div>",
+     "https://kun.uz/news/2025/12/18/toshkent-metro", "Toshkentda yangi metro bekati ochildi"),
+    # A paragraph set in headline type (English): more words than any headline.
+    ('<meta property="og:title" content="The 10 best home improvement projects of 2025 | Houzz">',
+     "<h1>" + "Learn which home renovations pay back the most and how to plan them. " * 3 + "</h1>",
+     "https://www.houzz.com/magazine/home-improvement-roi", "The 10 best home improvement projects of 2025"),
+]
+
+
+@pytest.mark.parametrize(("head", "body", "url", "want"), OFF_TOPIC)
+def test_an_h1_about_something_else_gives_way_to_the_declared_headline(head: str, body: str, url: str,
+                                                                        want: str) -> None:
+    assert extract(page(head, body), url)[0] == want
+
+
+SHOWN_FORMS = [
+    # A headline set in capitals takes the case of the declared title that says the same (Russian).
+    ('<meta property="og:title" content="Курс тенге укрепился к доллару | Tengrinews.kz">',
+     "<h1>КУРС ТЕНГЕ УКРЕПИЛСЯ К ДОЛЛАРУ</h1>", "https://tengrinews.kz/money/kurs-tenge-123/",
+     "Курс тенге укрепился к доллару"),
+    # ... also in English, from <title> ("Headline | Site").
+    ("<title>Weekend coding agent | TheFocus.AI Labs</title>", "<h1>WEEKEND CODING AGENT</h1>",
+     "https://thefocus.ai/posts/weekend-coding-agent/", "Weekend coding agent"),
+    # A page whose UTF-8 was read as Latin-1 before it was served: "â\x80\x99" is "’".
+    ("", "<h1>A DIY Investor\u00e2\u0080\u0099s Guide to Retirement Calculators</h1>",
+     "https://www.example.com/retirement", "A DIY Investor’s Guide to Retirement Calculators"),
+    # ... in Russian: "Ð\x9d" and the like are Cyrillic letters read as Latin-1.
+    ("", "<h1>" + "Новый мост через Иртыш".encode().decode("latin-1") + "</h1>",
+     "https://www.example.kz/news/most", "Новый мост через Иртыш"),
+    # Of two <h1>, the one the declared title starts with (Russian; "(хроника дня)" is no label we know).
+    ("<title>Паводок в Семее отступил (хроника дня)</title>",
+     "<h1>Главные события недели</h1><h1>Паводок в Семее отступил</h1>", "https://www.example.kz/news/semey",
+     "Паводок в Семее отступил"),
+    # A bar in the visible headline: the page printed its SEO title; the headline is before the bar (Tajik).
+    ('<meta property="og:title" content="Дар Душанбе пули нав сохта шуд | Рӯйхати пурра | Asia-Plus">',
+     "<h1>Дар Душанбе пули нав сохта шуд | Рӯйхати пурра</h1>", "https://asiaplustj.info/tj/news/123",
+     "Дар Душанбе пули нав сохта шуд"),
+]
+
+
+@pytest.mark.parametrize(("head", "body", "url", "want"), SHOWN_FORMS)
+def test_the_shown_headline_in_its_written_form(head: str, body: str, url: str, want: str) -> None:
+    assert extract(page(head, body), url)[0] == want
+
+
+def test_a_site_wide_or_stale_declared_title_never_overrules_the_shown_headline() -> None:
+    # og:title and <title> both the site's slogan, shown nowhere else: the <h1> stays.
+    slogan = "Kun.uz - O'zbekiston va jahon yangiliklari"
+    html = page(f'<meta property="og:title" content="{slogan}"><title>{slogan}</title>',
+                "<h1>Toshkentda yangi metro bekati ochildi</h1>")
+    assert extract(html, "https://kun.uz/news/2025/12/18/toshkent-metro")[0] == "Toshkentda yangi metro bekati ochildi"
+
+
+def test_a_headline_with_a_bar_of_its_own_stays_whole_when_the_part_before_is_no_headline() -> None:
+    html = page("", "<h1>2025 | The year in pictures from Central Asia</h1>")
+    assert extract(html)[0] == "2025 | The year in pictures from Central Asia"
 
 
 @pytest.mark.parametrize(("head", "body", "jsonld", "want"), TITLES)
@@ -193,3 +271,27 @@ def test_a_personal_sites_author_is_kept(host: str, head: str, jsonld: dict | No
 ])
 def test_byline_markup_separates_names(byline: str, want: list[str]) -> None:
     assert extract(page(body=byline))[1] == want
+
+
+def test_title_misses_lists_each_missed_page_with_its_kind_and_candidates(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.bench.extraction import main
+
+    folder = tmp_path / "set"
+    (folder / "html").mkdir(parents=True)
+    pages = {
+        "1": ("<title>Water talks resume | Site</title>", "<h1>Water talks resume</h1>", "Water talks resume"),
+        "2": ("<title>Snow closes the pass | Site</title>", "<h1>SNOW CLOSES THE PASS TODAY</h1>",
+              "Snow closes the pass"),
+    }
+    truth = {}
+    for page_id, (head, body, title) in pages.items():
+        (folder / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(page(head, body).encode()))
+        truth[page_id] = {"url": f"https://news.example.com/{page_id}", "articleBody": "", "title": title}
+    (folder / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    assert main(["--data", str(tmp_path), "--sets", "set", "--title-misses"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1  # page 1 is right
+    fields = lines[0].split("\t")
+    assert fields[:6] == ["set", "2", "extra", "'Snow closes the pass'", "'SNOW CLOSES THE PASS TODAY'", "generic"]
+    assert "h1=['SNOW CLOSES THE PASS TODAY']" in fields[6] and "title=['Snow closes the pass | Site']" in fields[6]

@@ -7,7 +7,8 @@ milliseconds per page, for ours the share of correct publication days, and for
 extractors that give them title and author exact matches (on the pages whose truth
 has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
 A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
-lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string).
+lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string);
+``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
 checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
@@ -173,6 +174,62 @@ def date_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]
                                  extraction.sources.get("published", "-"), extraction.published_raw or "-"))
 
 
+def _title_miss_kind(truth: str, ours: str, candidates: list[str]) -> str:
+    """What kind of miss: ``norm`` (same words, other quotes/dashes/case), ``extra`` (ours holds the truth plus
+    a site name or label), ``short`` (ours is part of the truth), ``candidate`` (a candidate says the truth but
+    another was chosen), ``absent`` (no candidate holds the truth), else ``other``."""
+    from crawler.extract.titles import key
+
+    true, got = key(truth), key(ours)
+    if true == got:
+        return "norm"
+    if got and true and true in got:
+        return "extra"
+    if got and true and got in true:
+        return "short"
+    if any(key(c) == true for c in candidates):
+        return "candidate"
+    if not any(true in key(c) for c in candidates):
+        return "absent"
+    return "other"
+
+
+def title_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
+    """One tab-separated line per page whose title ours gets wrong: set, id, kind of miss (see
+    :func:`_title_miss_kind`), truth, ours, its source, then the candidates: each ``<h1>``, og:title,
+    the JSON-LD headline and ``<title>``."""
+    from crawler.bench.scoring import Matches
+    from crawler.extract.article import extract_article
+    from crawler.extract.structured import read_structured
+    from crawler.extract.titles import shown_text
+    from crawler.htmltree import html_selector
+    from crawler.sites import GENERIC
+
+    for name in sets:
+        for page in load_pages(data / name, limit):
+            if not page.title:
+                continue
+            extraction = extract_article(page.html, page.url, GENERIC)
+            check = Matches()
+            check.add(extraction.title or "", page.title)
+            if check.exact:
+                continue
+            sel = html_selector(page.html)
+            structured = read_structured(sel)
+            headline = structured.article.get("headline")
+            candidates = {
+                "h1": [shown_text(node.root) for node in sel.css("h1")[:8]],
+                "og": [structured.first_meta("og:title") or ""],
+                "jsonld": [headline if isinstance(headline, str) else ""],
+                "title": sel.css("title::text").getall()[:1],
+            }
+            texts = [text for values in candidates.values() for text in values if text]
+            kind = _title_miss_kind(page.title, extraction.title or "", texts)
+            shown = " ".join(f"{k}={values!r}" for k, values in candidates.items())
+            yield "\t".join((name, page.id, kind, repr(page.title), repr(extraction.title),
+                              extraction.sources.get("title", "-"), shown))
+
+
 def _format(results: dict[str, dict[str, Result]]) -> str:
     lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
              f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8} {'title':>6} {'author':>6}"]
@@ -195,11 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extractors", default="ours,trafilatura,newspaper4k")
     parser.add_argument("--limit", type=int, default=None, help="pages per set")
     parser.add_argument("--date-misses", action="store_true", help="list the pages whose publication day ours misses")
+    parser.add_argument("--title-misses", action="store_true", help="list the pages whose title ours misses")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
     if args.date_misses:
         sys.stdout.writelines(line + "\n" for line in date_misses(args.data, args.sets.split(","), args.limit))
+        return 0
+    if args.title_misses:
+        sys.stdout.writelines(line + "\n" for line in title_misses(args.data, args.sets.split(","), args.limit))
         return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")

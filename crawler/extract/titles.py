@@ -4,14 +4,17 @@ Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title
 site's name ("… | Site", "Site — …") or a CMS label ("… | Photo"); the visible headline does not, but
 a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
 of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
-the first plausible ``<h1>``, else the declared title most candidates agree on.
+the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
+(shares few words with every declared title while two agree on a headline the page shows), else the
+declared title most candidates agree on. A headline shown in capitals takes the declared case, and text
+that was UTF-8 read as Latin-1 is decoded again.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -42,7 +45,16 @@ _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "butto
 _BREAKS = frozenset({"br", "div", "p"})
 MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
 MAX_TITLE_CHARS = 1_000  # a candidate is read this far: a headline can be megabytes of JSON-LD
+MAX_PAGE_TEXT_CHARS = 200_000  # read this far to find a declared headline shown on the page
 MAX_H1 = 8  # headline elements weighed per page (a page can print one per teaser)
+# A visible headline sharing less than this share of its words with every declared title is about something
+# else: the site's or a section's name ("Our BLOG", "M&A Updates"), a widget ("Contact Us", "Select an option").
+MIN_SHARED_WORDS = 0.25
+STEM_CHARS = 5
+MAX_HEADLINE_WORDS = 30  # the longest headlines run to about 25 words; past this it is a paragraph
+# Text that was UTF-8 read as Latin-1 ("Investorâ\x80\x99s", "JOHNSONâ\x80\x99SÂ®"): a lead byte shown as
+# "Â"-"ï" followed by a continuation byte shown as a C1 control or a Latin-1 sign.
+_MOJIBAKE = re.compile("[\u00c2-\u00ef][\u0080-\u00bf]")
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,28 @@ class Candidate:
 def key(text: str) -> str:
     """A headline's comparable form: case, quotes, dashes and punctuation left out."""
     return " ".join(_WORD.findall(text.translate(_QUOTES).casefold()))
+
+
+def repair_mojibake(text: str) -> str:
+    """``text`` with UTF-8 that was read as Latin-1 decoded again ("â\x80\x99" is "’"); any other text as is."""
+    if not _MOJIBAKE.search(text):
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # real Latin-1 text, or mixed with characters Latin-1 has not
+        return text
+
+
+def _content_words(text: str) -> set[str]:
+    """The words that say what a headline is about (three letters or more, or a number), cut to their first
+    five letters: "Costs" is "Cost", "Казахстана" is "Казахстан" (inflection changes the ending)."""
+    return {w[:STEM_CHARS] for w in _WORD.findall(text.casefold()) if len(w) >= 3 or w.isdigit()}
+
+
+def _shares_words(shown: str, declared: Iterable[str]) -> bool:
+    """Whether a visible headline shares at least :data:`MIN_SHARED_WORDS` of its words with a declared title."""
+    words = _content_words(shown)
+    return not words or any(len(words & _content_words(d)) >= MIN_SHARED_WORDS * len(words) for d in declared)
 
 
 def _compact(text: str) -> str:
@@ -103,6 +137,13 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
     return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
 
 
+def _before_bar(shown: str, names: set[str]) -> str:
+    """A visible headline without what follows a bar: "Headline | Top 19 Companies" is a page printing its
+    SEO title, the bar no headline's punctuation (site names and labels around it are stripped already)."""
+    head = shown.split(" | ", 1)[0]
+    return head if head != shown and _plausible(head, names) else shown
+
+
 def _segments(title: str) -> set[str]:
     """Keys of every run of consecutive segments of a declared title ("A | B | C": A, A|B, B, ...)."""
     parts = _SEPARATOR.split(title)[:MAX_SEGMENTS]
@@ -141,15 +182,19 @@ def spaced_text(node: HtmlElement, breaks: frozenset[str], space: str, max_chars
 
 
 def _plausible(text: str, names: set[str]) -> bool:
-    """A visible headline that could be the article's: words, not the site's name or a label."""
-    return len(text) >= 8 and len(text.split()) >= 2 and not _is_site_name(text, names) and len(text) <= 300
+    """A visible headline that could be the article's: words, not the site's name or a label, nor a paragraph
+    set in a headline's type (more than :data:`MAX_HEADLINE_WORDS` words)."""
+    return (len(text) >= 8 and 2 <= len(text.split()) <= MAX_HEADLINE_WORDS and not _is_site_name(text, names)
+            and len(text) <= 300)
 
 
-def choose_title(candidates: list[Candidate], names: set[str]) -> Candidate | None:
-    """The headline: a visible one that a declared title agrees with, else the first plausible visible one,
-    else the declared title the others agree with most."""
+def choose_title(candidates: list[Candidate], names: set[str],
+                 page_text: Callable[[], str] | None = None) -> Candidate | None:
+    """The headline: a visible one that a declared title agrees with, else the first plausible visible one
+    (unless it is about something else, see :func:`_off_topic`), else the declared title the others agree
+    with most. ``page_text`` gives the page's shown text, read only to check an off-topic ``<h1>``."""
     visible = [Candidate(strip_title(c.text, names, shown=True), c.source, True) for c in candidates if c.visible]
-    visible = [c for c in visible if _plausible(c.text, names)]
+    visible = [Candidate(_before_bar(c.text, names), c.source, True) for c in visible if _plausible(c.text, names)]
     declared = [c for c in candidates if not c.visible and c.text.strip()]
     declared_keys = [key(strip_title(c.text, names)) for c in declared]
     segments = set().union(*(_segments(html.unescape(c.text)) for c in declared)) if declared else set()
@@ -160,13 +205,40 @@ def choose_title(candidates: list[Candidate], names: set[str]) -> Candidate | No
         inner = _declared_inside(candidate.text, declared, names)
         if inner is not None:
             return inner
-    if visible:
-        return visible[0]
+    # Of several headlines none agrees with, the one a declared title starts with ("Problem" of "Problem (Author)").
+    starts = [k.split() for k in declared_keys + [key(html.unescape(c.text)) for c in declared]]
+    visible.sort(key=lambda c: not _starts_one(key(c.text).split(), starts))
+    best = _best_declared(declared, declared_keys)
+    if not visible:
+        return Candidate(strip_title(best.text, names), best.source, False) if best else None
+    if best and _off_topic(visible[0].text, best, declared, declared_keys, names, page_text):
+        return Candidate(strip_title(best.text, names), best.source, False)
+    return visible[0]
+
+
+def _starts_one(words: list[str], titles: list[list[str]]) -> bool:
+    """Whether ``words`` begin one of ``titles`` and make at least half of it."""
+    return bool(words) and any(t[: len(words)] == words and 2 * len(words) >= len(t) for t in titles)
+
+
+def _best_declared(declared: list[Candidate], declared_keys: list[str]) -> Candidate | None:
+    """The declared title most others agree with; trusted order breaks ties."""
     if not declared:
         return None
-    # No visible headline: the declared title most others agree with; trusted order breaks ties.
-    best = max(range(len(declared)), key=lambda i: (declared_keys.count(declared_keys[i]), -i))
-    return Candidate(strip_title(declared[best].text, names), declared[best].source, False)
+    return declared[max(range(len(declared)), key=lambda i: (declared_keys.count(declared_keys[i]), -i))]
+
+
+def _off_topic(shown: str, best: Candidate, declared: list[Candidate], declared_keys: list[str], names: set[str],
+               page_text: Callable[[], str] | None) -> bool:
+    """Whether a visible headline is about something else than the page ("Our BLOG", "Contact Us", a
+    section's banner): it shares few words with every declared title, while two declared sources agree on
+    a headline the page shows in its text (a stale or site-wide ``og:title`` alone never overrules it)."""
+    if _shares_words(shown, (strip_title(c.text, names) for c in declared)):
+        return False
+    stripped = strip_title(best.text, names)
+    wanted = key(stripped)
+    return (declared_keys.count(wanted) >= 2 and _plausible(stripped, names) and page_text is not None
+            and wanted in key(page_text()))
 
 
 def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> Candidate | None:
@@ -192,10 +264,16 @@ def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> 
 
 
 def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
-    """The shown headline, credited to the most trusted declared source that says the same."""
+    """The shown headline, credited to the most trusted declared source that says the same; a headline
+    shown in capitals ("WEEKEND CODING AGENT", a style) takes the case of the declared title it matches."""
     for candidate in declared:
         if shown.text in (normalize_text(html.unescape(candidate.text)), strip_title(candidate.text, names)):
             return Candidate(shown.text, candidate.source, False)
+    if shown.text.isupper():
+        for candidate in declared:
+            text = strip_title(candidate.text, names)
+            if key(text) == key(shown.text) and not text.isupper():
+                return Candidate(text, candidate.source, False)
     return shown
 
 
@@ -209,6 +287,11 @@ def page_title(page: PageView) -> Candidate | None:
     declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
                                                      page.data.first_meta("twitter:title")) if v]
     declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
-    candidates = [Candidate(c.text[:MAX_TITLE_CHARS], c.source, c.visible) for c in shown + declared]
-    chosen = choose_title(candidates, site_name_keys(declared_site_names(page), page.url))
+    candidates = [Candidate(repair_mojibake(c.text[:MAX_TITLE_CHARS]), c.source, c.visible) for c in shown + declared]
+    body = page.sel.root.find("body")
+
+    def page_text() -> str:
+        return spaced_text(body, _BREAKS, " ", MAX_PAGE_TEXT_CHARS) if body is not None else ""
+
+    chosen = choose_title(candidates, site_name_keys(declared_site_names(page), page.url), page_text)
     return chosen if chosen and chosen.text else None
