@@ -8,7 +8,9 @@ extractors that give them title and author exact matches (on the pages whose tru
 has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
 A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
 lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string);
-``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates).
+``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates);
+``--profile`` the CPU milliseconds (process time, robust to a loaded machine) ours spends per page in each
+stage of extraction, median and mean (:data:`STAGES`; indented stages run inside the one above them).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
 checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
@@ -230,6 +232,80 @@ def title_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str
                               extraction.sources.get("title", "-"), shown))
 
 
+# (module, function, depth) of each stage timed by --profile: names looked up at call time in their module,
+# so replacing the module's attribute times every call; a deeper stage runs inside the shallower one above it.
+STAGES: tuple[tuple[str, str, int], ...] = (
+    ("crawler.extract.article", "html_selector", 0),
+    ("crawler.extract.article", "read_structured", 0),
+    ("crawler.extract.article", "_title", 0),
+    ("crawler.extract.article", "page_authors", 0),
+    ("crawler.extract.article", "_published", 0),
+    ("crawler.extract.article", "header_date", 1),
+    ("crawler.extract.article", "labelled_date", 1),
+    ("crawler.extract.article", "_overrules", 1),
+    ("crawler.extract.article", "load_html", 1),
+    ("crawler.extract.article", "drop_chrome", 1),
+    ("crawler.extract.article", "_htmldate", 1),
+    ("crawler.extract.article", "_generic_dates", 1),
+    ("crawler.extract.article", "_modified", 0),
+    ("crawler.extract.article", "_featured_image", 0),
+    ("crawler.extract.article", "_body", 0),
+    ("crawler.extract.article", "kept_paragraphs", 0),
+    ("crawler.extract.article", "looks_like_script_shell", 0),
+    ("crawler.extract.article", "_language", 0),
+    ("crawler.extract.article", "_canonical", 0),
+    ("crawler.extract.article", "_translations", 0),
+    ("crawler.extract.cleanup", "clean_paragraphs", 0),  # ours imports it per call
+)
+
+
+def profile(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
+    """Per set, one line per stage of ours (:data:`STAGES`, then ``other`` and ``total``): CPU milliseconds
+    per page, median and mean, and the share of the total."""
+    import importlib
+
+    from crawler.extract.article import warm_up
+
+    warm_up()
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + (time.process_time() - started) * 1000
+        return run
+
+    originals = [(importlib.import_module(module), name) for module, name, _ in STAGES]
+    saved = [getattr(module, name) for module, name in originals]
+    for (module, name), function in zip(originals, saved, strict=True):
+        setattr(module, name, timed(name, function))
+    try:
+        for set_name in sets:
+            per_page: dict[str, list[float]] = {name: [] for name in [*(n for _, n, _ in STAGES), "other", "total"]}
+            for page in load_pages(data / set_name, limit):
+                spent.clear()
+                started = time.process_time()
+                ours(page)
+                total = (time.process_time() - started) * 1000
+                for _, name, _ in STAGES:
+                    per_page[name].append(spent.get(name, 0.0))
+                per_page["other"].append(total - sum(spent.get(name, 0.0) for _, name, depth in STAGES if depth == 0))
+                per_page["total"].append(total)
+            mean_total = statistics.fmean(per_page["total"])
+            yield f"{set_name} ({len(per_page['total'])} pages): CPU ms per page   median     mean   share"
+            depths = {name: depth for _, name, depth in STAGES}
+            for name, values in per_page.items():
+                label = "  " * depths.get(name, 0) + name
+                yield (f"  {label:34} {statistics.median(values):8.2f} {statistics.fmean(values):8.2f} "
+                       f"{statistics.fmean(values) / mean_total:7.1%}")
+    finally:
+        for (module, name), function in zip(originals, saved, strict=True):
+            setattr(module, name, function)
+
+
 def _format(results: dict[str, dict[str, Result]]) -> str:
     lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
              f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8} {'title':>6} {'author':>6}"]
@@ -253,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="pages per set")
     parser.add_argument("--date-misses", action="store_true", help="list the pages whose publication day ours misses")
     parser.add_argument("--title-misses", action="store_true", help="list the pages whose title ours misses")
+    parser.add_argument("--profile", action="store_true", help="CPU ms per page of each stage of ours")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
@@ -261,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.title_misses:
         sys.stdout.writelines(line + "\n" for line in title_misses(args.data, args.sets.split(","), args.limit))
+        return 0
+    if args.profile:
+        sys.stdout.writelines(line + "\n" for line in profile(args.data, args.sets.split(","), args.limit))
         return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")
