@@ -38,3 +38,52 @@ def test_profile_lists_cpu_ms_of_each_stage_that_add_up_to_the_total(tmp_path: P
     assert rows["_body"][1] > 0 and rows["header_date"][1] > 0
     top = sum(rows[name][1] for _, name, depth in STAGES if depth == 0) + rows["other"][1]
     assert top == pytest.approx(rows["total"][1], abs=0.02)  # the means of the top stages and the rest make the total
+
+
+# The rules as they were written before the shortcuts: each shortcut must answer exactly as they do.
+_JS_NOTICE_FULL = (r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{0,200}")
+
+
+@pytest.mark.parametrize("line", [
+    "Please enable JavaScript to view this site.", "JavaScript включите, пожалуйста",
+    "Enable " + "x" * 180 + " JavaScript", "Enable " + "x" * 200 + " JavaScript",  # 201+ chars: no notice
+    "JavaScript is a language; " * 20 + "enable it",
+])
+def test_a_javascript_notice_is_judged_as_the_full_rule_judges_it(line: str) -> None:
+    import re
+
+    from crawler.extract.boilerplate import is_ui_line, plain
+
+    want = re.fullmatch(_JS_NOTICE_FULL, plain(line), re.IGNORECASE | re.DOTALL) is not None
+    assert is_ui_line(line) is want
+
+
+@pytest.mark.parametrize("line", [
+    "Фото: Asia-Plus", "Рогунская ГЭС. Фото: Asia-Plus", "Photo by Jane Doe", "PHOTO BY Jane Doe", "photo bY Jane",
+    "© Sputnik / Name", "Image: Reuters", "Photo — AP", "Photo/AP", "A caption with no credit at all",
+    "Сурат манбаси Facebook", "Фото пресс-службы", "Bylines are not credits", "Standby power returned",
+])
+def test_a_credit_line_is_split_as_the_full_rule_splits_it(line: str) -> None:
+    from crawler.extract import boilerplate
+
+    match = boilerplate._CREDIT.match(line)
+    want = ((match.group("caption") or "").strip(" .,;") or None, match.group("credit").strip(" .") or None) \
+        if match else (line, None)
+    assert boilerplate.split_credit(line) == want
+    assert boilerplate._may_credit(line) or match is None  # the quick test never turns a credit away
+
+
+def test_cleaning_tests_each_paragraph_once_made_plain() -> None:
+    from crawler.extract.boilerplate import is_cross_link, is_plain_cross_link, is_plain_ui_line, is_ui_line, plain
+    from crawler.extract.cleanup import clean_paragraphs
+
+    lines = ["Share:", "Read also: Water talks", "Shuningdek o‘qing: suv", "Popular", "A paragraph of the story.",
+             "Фото: Asia-Plus"]
+    for line in lines:
+        assert is_plain_ui_line(plain(line)) is is_ui_line(line)
+        assert is_plain_cross_link(plain(line)) is is_cross_link(line)
+    images = [{"url": "https://e.com/a.jpg", "_position": 0}]
+    kept, counts = clean_paragraphs(lines, images)
+    assert kept == ["A paragraph of the story."]
+    assert counts == {"removed/ui": 2, "removed/cross_link": 2, "credit_moved": 1}
+    assert images == [{"url": "https://e.com/a.jpg", "credit": "Asia-Plus"}]

@@ -83,7 +83,8 @@ _MAX_CREDIT_LINE = 160
 _APOSTROPHES = re.compile("[‘’ʻʼ`´]")
 
 
-def _plain(paragraph: str) -> str:
+def plain(paragraph: str) -> str:
+    """``paragraph`` stripped, with every apostrophe written "'" (as the rules are)."""
     return _APOSTROPHES.sub("'", paragraph.strip())
 
 
@@ -105,21 +106,43 @@ def is_not_a_person(name: str) -> bool:
 
 
 # "Enable JavaScript to use this site" notices of script-rendered pages.
+_JS_NOTICE_CHARS = 200
 _JS_NOTICE = re.compile(
-    r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{0,200}",
+    rf"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{{0,{_JS_NOTICE_CHARS}}}",
     re.IGNORECASE | re.DOTALL,
 )
 
 
 def is_ui_line(paragraph: str) -> bool:
     """True when the whole paragraph is a UI string (share prompt, block title, form label)."""
-    plain = _plain(paragraph)
-    return _UI_LINE.fullmatch(plain) is not None or _JS_NOTICE.fullmatch(plain) is not None
+    return is_plain_ui_line(plain(paragraph))
+
+
+def is_plain_ui_line(plain: str) -> bool:
+    """:func:`is_ui_line` of a paragraph already made :func:`plain` (cleaning makes it once for both tests)."""
+    # A notice is at most _JS_NOTICE_CHARS long: its look-aheads would otherwise scan every long paragraph twice.
+    return _UI_LINE.fullmatch(plain) is not None or (
+        len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None)
 
 
 def is_cross_link(paragraph: str) -> bool:
     """True when the paragraph is a "Read also: ..." pointer to another story."""
-    return _CROSS_LINK.match(_plain(paragraph)) is not None
+    return is_plain_cross_link(plain(paragraph))
+
+
+def is_plain_cross_link(plain: str) -> bool:
+    """:func:`is_cross_link` of a paragraph already made :func:`plain`."""
+    return _CROSS_LINK.match(plain) is not None
+
+
+# A credit has one of these after its credit word, or is marked "©" or "Image:" (':'). Most lines have none:
+# testing for them in C spares the regular expression, which tries the credit at every word of the line.
+_CREDIT_MARKS = ("©", ":", "/", "-", "—")
+
+
+def _may_credit(text: str) -> bool:
+    """Whether ``text`` has what :data:`_CREDIT` needs ("by" in any case: no other letter lower-cases to b or y)."""
+    return any(mark in text for mark in _CREDIT_MARKS) or "by" in text.lower()
 
 
 def split_credit(text: str) -> tuple[str | None, str | None]:
@@ -130,7 +153,7 @@ def split_credit(text: str) -> tuple[str | None, str | None]:
     no credit comes back whole.
     """
     text = text.strip()
-    match = _CREDIT.match(text) if len(text) <= _MAX_CREDIT_LINE else None
+    match = _CREDIT.match(text) if len(text) <= _MAX_CREDIT_LINE and _may_credit(text) else None
     if not match:
         return (text or None), None
     caption = (match.group("caption") or "").strip(" .,;") or None

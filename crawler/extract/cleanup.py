@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from crawler.extract.boilerplate import credit_line, is_cross_link, is_ui_line
+from crawler.extract.boilerplate import credit_line, is_plain_cross_link, is_plain_ui_line, plain
 from crawler.text import normalize_text
 
 _ATTRIBUTION = re.compile(
@@ -57,9 +57,10 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tup
         reason = None
         if not paragraph:
             continue
-        if is_ui_line(paragraph):
+        plain_text = plain(paragraph)  # made once for both tests
+        if is_plain_ui_line(plain_text):
             reason = "removed/ui"
-        elif is_cross_link(paragraph):
+        elif is_plain_cross_link(plain_text):
             reason = "removed/cross_link"
         elif kept and paragraph == kept[-1]:
             reason = "removed/duplicate"
