@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,86 @@ def test_cleaning_tests_each_paragraph_once_made_plain() -> None:
     assert kept == ["A paragraph of the story."]
     assert counts == {"removed/ui": 2, "removed/cross_link": 2, "credit_moved": 1}
     assert images == [{"url": "https://e.com/a.jpg", "credit": "Asia-Plus"}]
+
+
+def _shows_first_of_month_full_search(html: str, url: str, day: str) -> bool:
+    """The rule as one search of the whole page (the reference the quicker search must agree with)."""
+    import re
+
+    year, month = day[:4], day[5:7]
+    pattern = (rf"(?<!\d){year}(?P<s>[-/.]?){month}(?P=s)01(?!\d)"
+               rf"|(?<!\d)0?1(?P<t>[-/.])0?{int(month)}(?P=t){year}(?!\d)")
+    return re.search(pattern, url) is not None or re.search(pattern, html) is not None
+
+
+@pytest.mark.parametrize("html", [
+    "<p>2025-12-01</p>", "<p>20251201</p>", "<p>2025/12-01</p>", "<p>120251201</p>", "<p>2025-12-011</p>",
+    "<p>01.12.2025</p>", "<p>1/12/2025</p>", "<p>01.012.2025</p>", "<p>101.12.2025</p>", "<p>01.12.20251</p>",
+    "<p>2025 2025 01.12.2025</p>", "2025-12-01", "01.12.2025", "<p>December 2025</p>", "",
+    "<p>01.12.2025-12-01</p>", "<p>x" + "2025" * 50 + "-12-01</p>",
+])
+def test_a_first_of_the_month_is_found_where_the_whole_page_search_finds_it(html: str) -> None:
+    from crawler.extract.article import _shows_first_of_month
+
+    assert _shows_first_of_month(html, "https://e.com/a", "2025-12-01") is \
+        _shows_first_of_month_full_search(html, "https://e.com/a", "2025-12-01")
+
+
+def test_a_first_of_the_month_in_the_url_counts() -> None:
+    from crawler.extract.article import _shows_first_of_month
+
+    assert _shows_first_of_month("<p>no date</p>", "https://e.com/2025/03/01/a", "2025-03-01")
+    assert not _shows_first_of_month("<p>no date</p>", "https://e.com/2025/03/a", "2025-03-01")
+
+
+def _page(head: str, body: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body}<p>{'Text of the story. ' * 20}</p></body></html>"
+
+
+def test_structured_data_reads_the_first_json_ld_blocks_and_meta_tags_in_document_order() -> None:
+    from crawler.extract.structured import read_structured
+    from crawler.htmltree import html_selector
+    from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_META_TAGS
+
+    blocks = "".join(f'<script type="application/ld+json">{{"@type": "Thing", "@id": "#{n}"}}</script>'
+                     for n in range(MAX_JSON_LD_BLOCKS + 3))
+    html = _page(
+        '<script type="application/json">{"@type": "NewsArticle", "headline": "not JSON-LD"}</script>'
+        '<meta property="og:title" content="First"><meta name="OG:Title" content="Second">'
+        + "".join(f'<meta name="k{n}" content="{n}">' for n in range(MAX_META_TAGS + 5)),
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Body block"}</script>' + blocks)
+    data = read_structured(html_selector(html))
+    assert data.article == {"@type": "NewsArticle", "headline": "Body block"}
+    assert data.meta["og:title"] == ["First", "Second"]
+    assert len([k for k in data.meta if k.startswith("k")]) == MAX_META_TAGS - 2  # the first tags only
+    assert set(data.nodes) == {f"#{n}" for n in range(MAX_JSON_LD_BLOCKS - 1)}  # the first blocks only
+
+
+@pytest.mark.parametrize(("links", "canonical", "translations"), [
+    ('<link rel="canonical"><link rel="canonical" href="/b"><link rel="canonical" href="/c">', "/b", []),
+    ('<link rel="alternate" hreflang="ru" href="/ru"><link rel="alternate" hreflang="x-default" href="/">'
+     '<link rel="alternate" href="/feed"><link rel="alternate" hreflang="" href="/und">'
+     '<link rel="Alternate" hreflang="kk" href="/kk"><link rel="alternate" hreflang="uz">', None, ["/ru", "/und"]),
+    ('<link rel="canonical stylesheet" href="/x">', None, []),
+])
+def test_canonical_and_translation_links_are_read_as_their_selectors_read_them(
+        links: str, canonical: str | None, translations: list[str]) -> None:
+    from crawler.extract.article import _links, _Page
+    from crawler.limits import RecordLimits
+
+    page = _Page(_page(links), "https://e.com/a", None, datetime.now(UTC), RecordLimits())
+    assert _links(page) == (canonical, translations)
+    assert page.css('link[rel="canonical"]::attr(href)', 1).get() == canonical
+    assert page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall() == translations
+
+
+def test_translations_stop_at_the_cap_however_many_other_links_come_first() -> None:
+    from crawler.extract.article import extract_article
+    from crawler.limits import MAX_MATCHES
+    from crawler.sites import GENERIC
+
+    links = '<link rel="stylesheet" href="/s.css">' * (MAX_MATCHES + 10) + "".join(
+        f'<link rel="alternate" hreflang="l{n}" href="/l{n}">' for n in range(MAX_MATCHES + 10))
+    extraction = extract_article(_page(links + '<link rel="canonical" href="/a">'), "https://e.com/a", GENERIC)
+    assert extraction.url == "https://e.com/a"
+    assert extraction.translations[:2] == ["https://e.com/l0", "https://e.com/l1"]

@@ -75,6 +75,7 @@ class _Page:
         self.now = now
         self.limits = limits
         self.data: Structured = read_structured(self.sel)
+        self.links: _Links | None = None  # its canonical and translation links, read when first asked for
 
     def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
         """The first ``limit`` matches of ``css`` (a site rule can match every link of a huge page)."""
@@ -331,10 +332,18 @@ def _drop_modified_fields(tree: HtmlElement) -> None:
 def _shows_first_of_month(html: str, url: str, day: str) -> bool:
     """Whether the page or its URL writes ``day`` (``YYYY-MM-01``) as a full date, in any common numeric form."""
     year, month = day[:4], day[5:7]
-    month_re = f"0?{int(month)}"
-    pattern = (rf"(?<!\d){year}(?P<s>[-/.]?){month}(?P=s)01(?!\d)"
-               rf"|(?<!\d)0?1(?P<t>[-/.]){month_re}(?P=t){year}(?!\d)")
-    return re.search(pattern, url) is not None or re.search(pattern, html) is not None
+    year_first = re.compile(rf"(?<!\d){year}(?P<s>[-/.]?){month}(?P=s)01(?!\d)")
+    year_last = re.compile(rf"(?<!\d)0?1(?P<t>[-/.])0?{int(month)}(?P=t){year}(?!\d)")
+    if year_first.search(url) or year_last.search(url):
+        return True
+    # Tried only where the year is (found in C): a search from every digit of a page costs ~10 ms.
+    # A year-first date starts at its year, a year-last one at most 7 characters before it ("01.012.").
+    at = html.find(year)
+    while at >= 0:
+        if year_first.match(html, at) or any(year_last.match(html, start) for start in range(max(0, at - 7), at)):
+            return True
+        at = html.find(year, at + 1)
+    return False
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
@@ -390,16 +399,47 @@ def _language(title: str | None, paragraphs: list[str], declared: Found) -> tupl
     return language, script, declared[1] if declared else None
 
 
+_Links = tuple[str | None, list[str]]  # (the canonical link's href, the translations' hrefs)
+
+
+def _links(page: _Page) -> _Links:
+    """The first ``<link rel="canonical">``'s href and the first hrefs of ``<link rel="alternate" hreflang>``
+    (not ``x-default``), in document order: one walk over the ``<link>`` elements (lxml's walk by tag, in C)
+    for both, instead of an XPath search of the whole tree for each."""
+    if page.links is not None:
+        return page.links
+    root = page.sel.root
+    if not isinstance(root, etree._Element):  # a JSON "page": parsel's own selector answers (nothing)
+        page.links = (page.css('link[rel="canonical"]::attr(href)', 1).get(),
+                      page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall())
+        return page.links
+    canonical: str | None = None
+    translations: list[str] = []
+    for link in root.iter("link"):
+        rel, href = link.get("rel"), link.get("href")
+        if href is None:
+            continue
+        if rel == "canonical" and canonical is None:
+            canonical = href
+        elif rel == "alternate" and link.get("hreflang") not in (None, "x-default") \
+                and len(translations) < MAX_MATCHES:
+            translations.append(href)
+        elif canonical is not None and len(translations) >= MAX_MATCHES:
+            break
+    page.links = canonical, translations
+    return page.links
+
+
 def _translations(page: _Page, canonical: str) -> list[str]:
     """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
-    hrefs = page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall()
+    hrefs = _links(page)[1]
     own = canonical_url(canonical)
     urls = (canonical_url(urljoin(page.url, h)) for h in hrefs if len(h) <= page.limits.url_chars)
     return list(islice(_unique(u for u in urls if u != own), page.limits.list_items + 1))
 
 
 def _canonical(page: _Page) -> str:
-    href = page.css('link[rel="canonical"]::attr(href)', 1).get() or page.data.first_meta("og:url")
+    href = _links(page)[0] or page.data.first_meta("og:url")
     if not href or len(href) > page.limits.url_chars:  # a megabyte "URL" names no page
         return page.url
     return urljoin(page.url, href.strip())
