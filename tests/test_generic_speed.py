@@ -172,3 +172,17 @@ def test_translations_stop_at_the_cap_however_many_other_links_come_first() -> N
     extraction = extract_article(_page(links + '<link rel="canonical" href="/a">'), "https://e.com/a", GENERIC)
     assert extraction.url == "https://e.com/a"
     assert extraction.translations[:2] == ["https://e.com/l0", "https://e.com/l1"]
+
+
+def test_chrome_is_dropped_whole_and_a_block_holding_the_headline_keeps_only_its_own_text() -> None:
+    from lxml import html as lxml_html
+
+    from crawler.extract.header_date import drop_chrome
+
+    root = lxml_html.fromstring(
+        "<html><body><nav>Menu <aside>Ad 1 March 2025 <div class='related'>Teaser 2 March 2025</div></aside> end</nav>"
+        "<div class='has-sidebar'><h1>Headline</h1><div class='sidebar'>Side 3 March 2025</div><p>Body</p>"
+        "<footer>Footer 4 March 2025</footer></div><aside>Other 5 March 2025</aside><footer>Page footer</footer>"
+        "<article><footer>Article footer 6 March 2025</footer></article> tail</body></html>")
+    kept = " ".join(" ".join(drop_chrome(root).itertext()).split())
+    assert kept == "Headline Body Article footer 6 March 2025 tail"

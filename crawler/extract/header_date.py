@@ -241,12 +241,19 @@ def drop_chrome(root: HtmlElement) -> HtmlElement:
     """``root`` without its navigation, asides, footers and teaser blocks (in place): what a date
     search may read when the header has no date. A block that holds the headline, an ``<article>``
     or ``<main>`` is the page's own, whatever its class says (a ``has-sidebar`` wrapper)."""
-    for node in list(root.iter()):
+    nodes = list(root.iter())
+    at = 0
+    while at < len(nodes):
+        node = nodes[at]
+        at += 1
         if not isinstance(node.tag, str) or node.tag in ("html", "head", "body") or node.getparent() is None:
             continue
-        chrome = (node.tag in SKIPPED or TEASER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}")
+        classes, ids = node.get("class"), node.get("id")  # most elements have neither: nothing to search
+        chrome = (node.tag in SKIPPED or ((classes or ids) and TEASER_CLASS.search(f"{classes or ''} {ids or ''}"))
                   or (node.tag in OUTSIDE_ARTICLE and not node.xpath("boolean(ancestor::article | ancestor::main)")))
         if chrome and node.tag not in ("script", "style") and not node.xpath(
                 "boolean(descendant::h1 | descendant::article | descendant::main)"):
+            # What the block holds goes with it: its nodes, next in document order, are not looked at.
+            at += sum(1 for _ in node.iter()) - 1
             node.drop_tree()  # keeps the tail: text after the block is not the block's
     return root
