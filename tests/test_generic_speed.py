@@ -186,3 +186,15 @@ def test_chrome_is_dropped_whole_and_a_block_holding_the_headline_keeps_only_its
         "<article><footer>Article footer 6 March 2025</footer></article> tail</body></html>")
     kept = " ".join(" ".join(drop_chrome(root).itertext()).split())
     assert kept == "Headline Body Article footer 6 March 2025 tail"
+
+
+def test_profile_run_as_a_module_times_the_bench_cleaning(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    body = "<p>" + "Water talks between the two countries resumed on Monday in the capital. " * 5 + "</p>"
+    _bench_set(tmp_path / "set", {"1": f"<html><body><h1>Water talks resume</h1>{body * 3}</body></html>"})
+    command = [sys.executable, "-m", "crawler.bench.extraction", "--data", str(tmp_path), "--sets", "set", "--profile"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]).stdout
+    rows = {line.split()[0]: float(line.split()[2]) for line in out.splitlines()[1:]}
+    assert rows["cleaned"] > 0  # under ``python -m`` the bench module is __main__: its cleaning is timed there

@@ -264,7 +264,8 @@ STAGES: tuple[tuple[str, str, int], ...] = (
     ("crawler.extract.article", "_language", 0),
     ("crawler.extract.article", "_canonical", 0),
     ("crawler.extract.article", "_translations", 0),
-    ("crawler.bench.extraction", "cleaned", 0),  # kept_paragraphs runs the same cleaning inside extraction
+    # This module's own name: ``__main__`` under ``python -m``, whose ``ours`` is the one that runs.
+    (__name__, "cleaned", 0),  # kept_paragraphs runs the same cleaning inside extraction
 )
 
 
