@@ -56,15 +56,16 @@ FEED_EXPORTERS = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's
-# package by default), under the egress filter; other requests keep Scrapy's own HTTP handler.
+# package by default), under the egress filter; other requests keep Scrapy's own HTTP handler,
+# and scrapy-playwright is imported only once a page is to be rendered (crawler.download_handler).
 BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
 # An explicit CHROMIUM_PATH must be an executable (checked when a page is first rendered); unset,
 # Debian's Chromium when installed, else Playwright's own.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
 if BROWSER_ENABLED:
     DOWNLOAD_HANDLERS = {
-        "http": "crawler.browser_handler.BrowserDownloadHandler",
-        "https": "crawler.browser_handler.BrowserDownloadHandler",
+        "http": "crawler.download_handler.DownloadHandler",
+        "https": "crawler.download_handler.DownloadHandler",
     }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
