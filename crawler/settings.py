@@ -170,6 +170,8 @@ MONGO_DATABASE = env_str("MONGO_DATABASE", "news")
 DATA_DIR = env_str("DATA_DIR", "data")
 STORAGE_ENABLED = env_bool("STORAGE_ENABLED", True)
 STORAGE_BATCH_SIZE = env_int("STORAGE_BATCH_SIZE", 100, minimum=1)
+# ...or once its pages' HTML and text reach this many MB: what bounds a crawl's memory.
+STORAGE_BATCH_MAX_MB = env_float("STORAGE_BATCH_MAX_MB", 8.0, minimum=0.1)
 STORAGE_FLUSH_SECONDS = env_float("STORAGE_FLUSH_SECONDS", 5.0, minimum=0.1)
 STORAGE_TIMEOUT_SECONDS = env_float("STORAGE_TIMEOUT_SECONDS", 10.0, minimum=0.5)
 STORAGE_RETRIES = env_int("STORAGE_RETRIES", 5, minimum=0)
