@@ -25,7 +25,6 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from crawler.parallel import WorkerDied, add_processes_option, ordered_map
-from crawler.reextract import reextract_batch, start_worker
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
@@ -67,6 +66,10 @@ class Command(StoreCommand):
             store.close()
 
     def _reextract(self, store: ArticleStore, opts: argparse.Namespace) -> None:
+        # Here, not at the top: Scrapy imports every command's module for any command, and the
+        # extractor (trafilatura, htmldate, numpy models) has no place in a crawl process.
+        from crawler.reextract import reextract_batch, start_worker
+
         assert self.settings is not None
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()
