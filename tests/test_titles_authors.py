@@ -193,3 +193,57 @@ def test_a_personal_sites_author_is_kept(host: str, head: str, jsonld: dict | No
 ])
 def test_byline_markup_separates_names(byline: str, want: list[str]) -> None:
     assert extract(page(body=byline))[1] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A team or desk the page credits by name is its stated author ...
+    ("By the Lavazza Team", ["the Lavazza Team"]),
+    ("Podium Staff", ["Podium Staff"]),
+    ("By TOI Lifestyle Desk | Dec 3, 2025", ["TOI Lifestyle Desk"]),
+    ("Thomas Broderick, Nalea Ko, and ACO Rankings Team", ["Thomas Broderick", "Nalea Ko", "ACO Rankings Team"]),
+    ("Автор: Команда Kapital.kz", ["Команда Kapital.kz"]),
+    ("Muallif: Daryo tahririyati", ["Daryo tahririyati"]),
+    ("Муаллиф: Таҳририяи Азия-Плюс", ["Таҳририяи Азия-Плюс"]),
+    ("Авторы: Кайрат Ахметов и редакция Vlast.kz", ["Кайрат Ахметов", "редакция Vlast.kz"]),
+    # ... but a person's job, a bare label or a photo credit is not.
+    ("Sara Brown, Staff Writer", ["Sara Brown"]),
+    ("Staff Writer", []),
+    ("Staff", []),
+    ("Our Editors", []),
+    ("Photo Desk", []),
+    ("Наш корреспондент", []),
+])
+def test_a_named_team_or_desk_is_an_author(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+@pytest.mark.parametrize(("byline", "element", "want"), [
+    # One word after a prefix that says who wrote the text is a first name or a handle ...
+    ("Posted by David at December 16, 2025 11:15 AM", False, ["David"]),
+    ("Posted By: Kiersten", False, ["Kiersten"]),
+    ("Автор: Дильназ", False, ["Дильназ"]),
+    ("Muallif: Shohruh", False, ["Shohruh"]),
+    ("Posted\nby\nBeauHD\non Friday December 19, 2025 @08:00PM", True, ["BeauHD"]),
+    ("by ibby", True, ["ibby"]),  # a plain "by" in a byline element
+    # ... not a menu, a heading or a word of a longer phrase.
+    ("By Industry", False, []),
+    ("Author Spotlight", True, []),
+    ("Written by Adrien Ramirez, 4+ years covering computer hardware, software, and science", False,
+     ["Adrien Ramirez"]),
+    ("Reviewed by Jane Roe, Trial Attorney at Morgan & Morgan, on December 9, 2024.", False, ["Jane Roe"]),
+])
+def test_one_word_after_an_authorship_prefix_is_a_name(byline: str, element: bool, want: list[str]) -> None:
+    assert names_in(byline, strict=True, element=element) == want
+
+
+def test_a_posted_by_line_names_its_author_past_a_by_menu() -> None:
+    html = page(body='<nav><a href="/i">By Industry</a><a href="/r">By Role</a></nav>'
+                     '<div class="post-meta">Posted by Kiersten on March 3, 2025</div>')
+    assert extract(html)[1] == ["Kiersten"]
+
+
+def test_a_named_team_in_author_meta_is_kept_and_the_site_name_is_not() -> None:
+    html = page('<meta property="og:site_name" content="Podium"><meta name="author" content="Podium Staff">')
+    assert extract(html)[1] == ["Podium Staff"]
+    html = page('<meta property="og:site_name" content="Podium"><meta name="author" content="Podium">')
+    assert extract(html)[1] == []

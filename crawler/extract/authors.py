@@ -39,7 +39,7 @@ _PREFIX = re.compile(
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
 _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
-    r"обновлено|опубликовано)\b|\bon\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
+    r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b).*",
     re.IGNORECASE | re.DOTALL,
@@ -70,18 +70,36 @@ def byline_text(node: HtmlElement) -> str:
 _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
 
 
-def names_in(byline: str, strict: bool = False) -> list[str]:
-    """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out."""
+def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
+    """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
+
+    A prefix alone on its line ("By", "Posted by:") introduces the next line. A byline of one word after
+    an authorship prefix ("Posted by", "Автор:"), or a plain "By" in a byline ``element``, is a name
+    ("Posted by David", "by ibby"): a plain "By" elsewhere starts menus ("By Industry")."""
     lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    carried = ""
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
-        text = _END.sub("", _PREFIX.sub("", line.strip(" \"'“”«»"), count=1))[:MAX_BYLINE_CHARS]
-        found = list(_unique(_credited_names(_SPLIT.split(text), strict)))
+        line = carried + line.strip(" \"'“”«»")
+        prefix = _PREFIX.match(line)
+        if prefix and prefix.end() == len(line):
+            carried = line + " "
+            continue
+        carried = ""
+        text = _END.sub("", line[prefix.end():] if prefix else line)[:MAX_BYLINE_CHARS]
+        lone = prefix is not None and len(text.split()) == 1 and bool(
+            _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))
+        found = list(_unique(_credited_names(_SPLIT.split(text), strict, lone)))
         if found:
             return found
     return []
 
 
-def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
+# A prefix that says who wrote the text ("Posted by", "Автор:"), not a "By" that also starts menus ("By Industry")
+# or a heading ("Author Spotlight").
+_STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
+
+
+def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
     """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
     name = None
     for piece in pieces:
@@ -91,7 +109,7 @@ def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
             continue
         if name:
             yield name
-        name = _clean_name(piece, strict)
+        name = _clean_name(piece, strict, lone)
     if name:
         yield name
 
@@ -113,8 +131,9 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "del
                         "le", "y", "e", "dos", "das", "ter", "ten", "zu", "ugli", "qizi", "uly", "kyzy", "ogly"})
 
 
-def _clean_name(piece: str, strict: bool = False) -> str | None:
-    """A person's name from one piece of a byline, or None for a role, credential or organisation."""
+def _clean_name(piece: str, strict: bool = False, lone: bool = False) -> str | None:
+    """A person's name from one piece of a byline, or None for a role, credential or organisation;
+    ``lone`` accepts one word of letters ("David", "ibby") in text read off the page."""
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
@@ -125,11 +144,46 @@ def _clean_name(piece: str, strict: bool = False) -> str | None:
     words = name.split()
     if len(words) > 5 or len(name) > 60 or (strict and any(ch.isdigit() for ch in name)):
         return None
+    if _named_group(words):  # "Podium Staff", "The Currency editors": the desk the page credits
+        return name
     if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
         return None
-    if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words) and _looks_like_a_name(words)):
+    if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words)
+                       and (_looks_like_a_name(words) or (lone and _lone_name(words)))):
         return None
     return name
+
+
+def _lone_name(words: list[str]) -> bool:
+    """One word that can be a first name or a handle ("David", "ibby", "BeauHD"), not a label."""
+    return (len(words) == 1 and 3 <= len(words[0]) <= 30 and words[0].isalpha()
+            and words[0].casefold() not in _UI_WORDS)
+
+
+# A team or desk credited as the author by its name ("Podium Staff", "TOI Lifestyle Desk", "EDB Team",
+# "Редакция Azattyk"): the page's stated author, unlike a person's job ("Staff Writer") or a bare label
+# ("Staff", "Редакция", "Our Editors") that names nobody.
+_GROUP_WORDS = frozenset(" ".join((
+    """team staff desk newsdesk newsroom editors editorial crew команда редакция редакциясы
+таҳририят таҳририяти таҳририяи tahririyat tahririyati jamoasi жамоаси redaksiýa redaksiýasy""",)).split())
+_PERSON_ROLES = frozenset(" ".join((
+    """writer writers editor correspondent correspondents reporter reporters columnist producer
+director manager officer founder ceo president chief head senior associate assistant deputy executive specialist
+expert analyst consultant journalist author photographer contributor contributors admin administrator intern
+photo photos video images image illustration illustrations graphics getty фото видео сурат акс
+корреспондент корреспонденты редактор обозреватель журналист фотограф мухбир муҳаррир хабарнигор""",)).split())
+_GROUP_FILLERS = frozenset(("the", "our", "of", "and", "a", "an", "news", "editorial", "content", "web", "site", "blog",
+                            "online", "marketing", "наш", "наша"))
+
+
+def _named_group(words: list[str]) -> bool:
+    """A team's or desk's name: a group word, a proper name beside it, and no person's job or photo credit."""
+    folded = [w.casefold().strip(".,:") for w in words]
+    return (len(words) <= 5 and any(w in _GROUP_WORDS for w in folded)
+            and not any(w in _PERSON_ROLES for w in folded)
+            and all(_NAME_CHARS.fullmatch(w) for w in words)
+            and any(w[:1].isupper() and f not in _GROUP_WORDS and f not in _GROUP_FILLERS
+                    for w, f in zip(words, folded, strict=True)))
 
 
 def _unique(values: Iterable[str]) -> Iterator[str]:
@@ -163,14 +217,17 @@ def personal_name(name: str, url: str) -> bool:
             and any(len(w) >= 3 and _compact(w) in host for w in words))
 
 
-def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "") -> Iterator[str]:
+def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
+           element: bool = False, hosts: frozenset[str] = frozenset()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
-    ``strict`` (text read off the page) also asks for capitalised words."""
+    ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
+    byline element's, and a one-word name that is a label of the host in ``hosts`` is the site's."""
     seen: set[str] = set()
     for value in raw:
-        for name in names_in(value, strict):
-            named_site = _compact(name) in site_names and not (declared and personal_name(name, declared))
+        for name in names_in(value, strict, element):
+            named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts))
+                          and not (declared and personal_name(name, declared)))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -208,8 +265,10 @@ def page_authors(page: PageView) -> Found:
     def shown() -> Found:
         # The first byline with a name is the article's (later ones are teasers' and author boxes');
         # text read off the page is held to look like names.
-        for byline in _byline(page):
-            authors = list(islice(people([byline], site_names, strict=True), page.limits.list_items + 1))
+        hosts = frozenset(site_name_keys((), page.url))
+        for byline, element in _byline(page):
+            authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
+                                  page.limits.list_items + 1))
             if authors:
                 return authors, "generic"
         return None
@@ -248,22 +307,23 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
-def _byline(page: PageView) -> Iterator[str]:
-    """Byline texts in the order they are trusted: byline elements, "By …" lines (with the element
-    holding the name when "By" stands alone), then elements that merely mention an author."""
-    yield from _byline_elements(page, _BYLINES)
+def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
+    """Byline texts in the order they are trusted, each with whether a byline element holds it: byline
+    elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
+    that merely mention an author."""
+    yield from ((text, True) for text in _byline_elements(page, _BYLINES))
     for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS:  # "By using this site you agree …"
             continue
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
-            yield line
+            yield line, False
         if not names_in(line) and parent.getparent() is not None:  # "Written by" alone: the name is beside it
             beside = byline_text(parent.getparent())
             if len(beside) <= MAX_BYLINE_CHARS:
-                yield beside
-    yield from _byline_elements(page, _LOOSE_BYLINES)
+                yield beside, False
+    yield from ((text, False) for text in _byline_elements(page, _LOOSE_BYLINES))
 
 
 def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:
