@@ -247,3 +247,29 @@ def test_a_named_team_in_author_meta_is_kept_and_the_site_name_is_not() -> None:
     assert extract(html)[1] == ["Podium Staff"]
     html = page('<meta property="og:site_name" content="Podium"><meta name="author" content="Podium">')
     assert extract(html)[1] == []
+
+
+def test_a_site_name_listed_beside_the_jsonld_authors_is_dropped() -> None:
+    html = page('<meta property="og:site_name" content="Memphis Commercial Appeal">',
+                jsonld={"@type": "NewsArticle", "headline": "X",
+                        "author": {"@type": "Person",
+                                   "name": "Manoj Jain and Jagpreet Chhatwal, The Commercial Appeal"},
+                        "publisher": {"@type": "Organization", "name": "The Commercial Appeal"}})
+    assert extract(html, "https://www.commercialappeal.com/story/opinion/2025/12/19/x/")[1] == \
+        ["Manoj Jain", "Jagpreet Chhatwal"]
+
+
+@pytest.mark.parametrize(("declared", "byline", "want"), [
+    # JSON-LD names the first author only; the byline shows all of them, with their titles.
+    ("Marna van der Merwe",
+     '<div class="byline">Written by Dr Marna van der Merwe, Dr Dieter Veldsman, Erik van Vulpen</div>',
+     ["Dr Marna van der Merwe", "Dr Dieter Veldsman", "Erik van Vulpen"]),
+    ("Анна Каримова", '<div class="byline">Авторы: Анна Каримова и Тимур Алиев</div>',
+     ["Анна Каримова", "Тимур Алиев"]),
+    # A byline naming someone else (a teaser's) does not replace the declared author.
+    ("Anna Karimova", '<div class="byline">By Timur Aliev and Dilnoza Yusupova</div>', ["Anna Karimova"]),
+])
+def test_a_byline_that_extends_the_declared_authors_wins(declared: str, byline: str, want: list[str]) -> None:
+    html = page(body=byline, jsonld={"@type": "NewsArticle", "headline": "X",
+                                     "author": {"@type": "Person", "name": declared}})
+    assert extract(html)[1] == want

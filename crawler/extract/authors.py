@@ -201,7 +201,7 @@ def _compact(text: str) -> str:
 # Words of a publication's name ("Radio Azattyk", "The Daily Post"): a site named so is not a person.
 _TITLE_WORDS = frozenset(" ".join((
     """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
-review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm
+review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm the
 радио тв газета вестник хроника""",
 )).split())
 
@@ -218,15 +218,19 @@ def personal_name(name: str, url: str) -> bool:
 
 
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
-           element: bool = False, hosts: frozenset[str] = frozenset()) -> Iterator[str]:
+           element: bool = False, hosts: frozenset[str] = frozenset(),
+           listed_sites: set[str] | frozenset[str] = frozenset()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
-    byline element's, and a one-word name that is a label of the host in ``hosts`` is the site's."""
+    byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
+    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        for name in names_in(value, strict, element):
-            named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts))
+        found = names_in(value, strict, element)
+        for name in found:
+            named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
+                           or (len(found) > 1 and _compact(name) in listed_sites))
                           and not (declared and personal_name(name, declared)))
             if named_site or name.casefold() in seen:
                 continue
@@ -259,7 +263,8 @@ def page_authors(page: PageView) -> Found:
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared), page.limits.list_items + 1))
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names),
+                              page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     def shown() -> Found:
@@ -273,14 +278,29 @@ def page_authors(page: PageView) -> Found:
                 return authors, "generic"
         return None
 
-    return _first_found(
+    declared = _first_found(
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
                       site_name_keys(declared_site_names(page, structured=False), "")),
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
-        shown,
     )
+    if declared is None or declared[1] == "site":
+        return declared or shown()
+    # Structured data often names only the first author, or a name without its title ("Dr") or
+    # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
+    byline = shown()
+    return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+def _extends(shown: list[str], declared: list[str]) -> bool:
+    """True when ``shown`` has each declared name, in order, whole or with a title or credentials around
+    it ("Dr Marna van der Merwe", "Jane Doe, MD"), and is not the same list."""
+    if shown == declared or len(shown) < len(declared):
+        return False
+    rest = iter(n.casefold() for n in shown)
+    return all(any(s == d or s.endswith(" " + d) or s.startswith(d + ",") for s in rest)
+               for d in (n.casefold() for n in declared))
 
 
 def _labelled_meta(page: PageView) -> Iterator[str]:
