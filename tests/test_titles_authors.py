@@ -223,6 +223,7 @@ def test_a_named_team_or_desk_is_an_author(byline: str, want: list[str]) -> None
     ("Posted By: Kiersten", False, ["Kiersten"]),
     ("Автор: Дильназ", False, ["Дильназ"]),
     ("Muallif: Shohruh", False, ["Shohruh"]),
+    ("Муаллиф: Фаридун", False, ["Фаридун"]),
     ("Posted\nby\nBeauHD\non Friday December 19, 2025 @08:00PM", True, ["BeauHD"]),
     ("by ibby", True, ["ibby"]),  # a plain "by" in a byline element
     # ... not a menu, a heading or a word of a longer phrase.
@@ -273,3 +274,30 @@ def test_a_byline_that_extends_the_declared_authors_wins(declared: str, byline: 
     html = page(body=byline, jsonld={"@type": "NewsArticle", "headline": "X",
                                      "author": {"@type": "Person", "name": declared}})
     assert extract(html)[1] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The date printed before the names, then a bullet or a bar.
+    ("Dec. 19, 2025 · Niko Matsakis\non behalf of Vision Doc group", ["Niko Matsakis"]),
+    ("19 декабря 2025 | Автор: Анна Каримова", ["Анна Каримова"]),
+    ("2025-12-17 • Dilnoza Yusupova", ["Dilnoza Yusupova"]),
+    ("19 желтоқсан 2025 | Автор: Айгерім Сейітқызы", ["Айгерім Сейітқызы"]),
+    # A credential ending the sentence keeps its name.
+    ("By Shelby Loos, DVM. Reviewed by Molly Price", ["Shelby Loos, DVM"]),
+    # "Contributors:" labels the writers.
+    ("Contributors: Janet Loughrey", ["Janet Loughrey"]),
+    # The job printed after the name with no comma, in any language; a job alone is still nobody.
+    ("Emma Ryan Writer", ["Emma Ryan"]),
+    ("Анна Каримова корреспондент", ["Анна Каримова"]),
+    ("Oliver Simpson Senior Research Executive", []),
+    ("Podium Staff Writer", []),
+    ("Paul Frew, Home and Digital Security Expert", ["Paul Frew"]),
+])
+def test_dates_jobs_and_labels_around_names(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_an_authors_page_link_names_the_author() -> None:
+    html = page(body='<div class="meta"><a href="https://example.com/blog/authors/emmanuel-oyibo" '
+                     'aria-label="Emmanuel Oyibo"><span>Emmanuel Oyibo</span></a></div>')
+    assert extract(html)[1] == ["Emmanuel Oyibo"]

@@ -33,7 +33,7 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 _PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|author(?:s)?|written)\b\s*[:\-–—]?\s*",
+    r"текст|матн|author(?:s)?|contributors?|written)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
@@ -43,6 +43,12 @@ _END = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b).*",
     re.IGNORECASE | re.DOTALL,
+)
+# A date, then a bar or bullet, before the names: "Dec. 19, 2025 · Niko Matsakis", "2025-12-17 | By Anna".
+_LEADING_DATE = re.compile(
+    r"^\s*(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})"
+    r"\s*[|•·–—]\s*(?:by\b\s*:?\s*)?",
+    re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\bva\b|\bва\b|\bжана\b|\bжәне\b|\bwith\b)\s*", re.IGNORECASE)
 # Words that make a byline piece a role or an organisation rather than a person.
@@ -85,7 +91,7 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
             carried = line + " "
             continue
         carried = ""
-        text = _END.sub("", line[prefix.end():] if prefix else line)[:MAX_BYLINE_CHARS]
+        text = _END.sub("", _LEADING_DATE.sub("", line[prefix.end():] if prefix else line))[:MAX_BYLINE_CHARS]
         lone = prefix is not None and len(text.split()) == 1 and bool(
             _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))
         found = list(_unique(_credited_names(_SPLIT.split(text), strict, lone)))
@@ -102,14 +108,16 @@ _STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
 def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
     """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
     name = None
-    for piece in pieces:
+    for n, piece in enumerate(pieces):
         piece = piece.strip()
+        if name and not _CREDENTIAL.fullmatch(piece) and _CREDENTIAL.fullmatch(piece.rstrip(".")):
+            piece = piece.rstrip(".")  # "Shelby Loos, DVM. Reviewed by …"
         if name and _CREDENTIAL.fullmatch(piece):
             name += ", " + piece
             continue
         if name:
             yield name
-        name = _clean_name(piece, strict, lone)
+        name = _clean_name(piece, strict, lone, first=n == 0)
     if name:
         yield name
 
@@ -131,9 +139,10 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "del
                         "le", "y", "e", "dos", "das", "ter", "ten", "zu", "ugli", "qizi", "uly", "kyzy", "ogly"})
 
 
-def _clean_name(piece: str, strict: bool = False, lone: bool = False) -> str | None:
+def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: bool = False) -> str | None:
     """A person's name from one piece of a byline, or None for a role, credential or organisation;
-    ``lone`` accepts one word of letters ("David", "ibby") in text read off the page."""
+    ``lone`` accepts one word of letters ("David", "ibby") in text read off the page, where the
+    ``first`` piece may end in its job ("Emma Ryan Writer")."""
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
@@ -146,6 +155,10 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False) -> str | N
         return None
     if _named_group(words):  # "Podium Staff", "The Currency editors": the desk the page credits
         return name
+    # The job printed after the name in the byline's first piece: "Emma Ryan Writer".
+    while strict and first and len(words) > 2 and words[-1].casefold() in _PERSON_ROLES:
+        words.pop()
+    name = " ".join(words) if len(words) < len(name.split()) else name
     if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
         return None
     if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words)
@@ -244,10 +257,11 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
 _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", ".byline", "[class*=byline]",
             "[class*=author-name]", "[class*=author_name]", "[class*=authorName]", ".post-author", ".entry-author",
             ".author")
-_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
+# After the "By …" lines: these match author boxes too.
+_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']", "a[href*='/authors/']")
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
-             "Article by", "Author", "Authors")
+             "Article by", "Author", "Authors", "Contributor", "Contributors")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
 # node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
