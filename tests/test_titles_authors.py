@@ -301,3 +301,29 @@ def test_an_authors_page_link_names_the_author() -> None:
     html = page(body='<div class="meta"><a href="https://example.com/blog/authors/emmanuel-oyibo" '
                      'aria-label="Emmanuel Oyibo"><span>Emmanuel Oyibo</span></a></div>')
     assert extract(html)[1] == ["Emmanuel Oyibo"]
+
+
+@pytest.mark.parametrize(("byline", "element", "want"), [
+    # A desk alone after "Posted by"/"Автор:", or after "By" in a byline element, is the stated author ...
+    ("Автор: Редакция", False, ["Редакция"]),
+    ("Posted by: Staff", False, ["Staff"]),
+    ("By News Desk", True, ["News Desk"]),
+    # ... not after a "By" that may start anything, nor beside a person's name.
+    ("By Staff", False, []),
+    ("By Anna Karimova, Staff", True, ["Anna Karimova"]),
+    # "written by" inside a sentence introduces the name.
+    ("This post was written by Danielle Padula,\nHead of Marketing and Community Development", False,
+     ["Danielle Padula"]),
+])
+def test_a_desk_named_as_the_author(byline: str, element: bool, want: list[str]) -> None:
+    assert names_in(byline, strict=True, element=element) == want
+
+
+@pytest.mark.parametrize(("meta", "want"), [
+    ("Staff", ["Staff"]),
+    ("Редакция", ["Редакция"]),
+    ("Tahririyat", ["Tahririyat"]),
+    ("Anna Karimova, Staff", ["Anna Karimova"]),
+])
+def test_a_desk_alone_in_the_author_field_is_the_author(meta: str, want: list[str]) -> None:
+    assert extract(page(f'<meta name="author" content="{meta}">'))[1] == want

@@ -31,7 +31,7 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
-    r"^(?:(?:written|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|author(?:s)?|contributors?|written)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
@@ -79,22 +79,27 @@ _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", 
 def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
     """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
 
-    A prefix alone on its line ("By", "Posted by:") introduces the next line. A byline of one word after
-    an authorship prefix ("Posted by", "Автор:"), or a plain "By" in a byline ``element``, is a name
-    ("Posted by David", "by ibby"): a plain "By" elsewhere starts menus ("By Industry")."""
+    A prefix alone on its line ("By", "Posted by:") introduces the next line. One word, or a desk, alone
+    after an authorship prefix ("Posted by", "Автор:") or a plain "By" in a byline ``element`` is the
+    author ("Posted by David", "by ibby", "By News Desk"): a plain "By" elsewhere starts menus ("By Industry").
+    A desk alone in an author field (not ``strict``) is the author too ("Staff", "Редакция")."""
     lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     carried = ""
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
         line = carried + line.strip(" \"'“”«»")
+        inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
+        line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
         prefix = _PREFIX.match(line)
         if prefix and prefix.end() == len(line):
             carried = line + " "
             continue
         carried = ""
         text = _END.sub("", _LEADING_DATE.sub("", line[prefix.end():] if prefix else line))[:MAX_BYLINE_CHARS]
-        lone = prefix is not None and len(text.split()) == 1 and bool(
-            _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))
-        found = list(_unique(_credited_names(_SPLIT.split(text), strict, lone)))
+        pieces = _SPLIT.split(text)
+        # The whole byline after "Posted by"/"Автор:" (or "By" in a byline element), or a whole author field.
+        lone = len(pieces) == 1 and (not strict or (prefix is not None and bool(
+            _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))))
+        found = list(_unique(_credited_names(pieces, strict, lone)))
         if found:
             return found
     return []
@@ -102,6 +107,7 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
 
 # A prefix that says who wrote the text ("Posted by", "Автор:"), not a "By" that also starts menus ("By Industry")
 # or a heading ("Author Spotlight").
+_WRITTEN_BY = re.compile(r"\b(?:written|authored)\s+by\b", re.IGNORECASE)  # inside a sentence
 _STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
 
 
@@ -141,13 +147,16 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "del
 
 def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: bool = False) -> str | None:
     """A person's name from one piece of a byline, or None for a role, credential or organisation;
-    ``lone`` accepts one word of letters ("David", "ibby") in text read off the page, where the
+    ``lone`` (the whole byline after "Posted by", or a whole author field) accepts a desk ("News Desk",
+    "Редакция") and, in text read off the page, one word of letters ("David", "ibby"), where the
     ``first`` piece may end in its job ("Emma Ryan Writer")."""
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
     if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
         return None
+    if lone and _DESK.fullmatch(name):  # "By News Desk", "Автор: Редакция": the desk the page credits
+        return name
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
         return None
     words = name.split()
@@ -165,6 +174,10 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
                        and (_looks_like_a_name(words) or (lone and _lone_name(words)))):
         return None
     return name
+
+
+_DESK = re.compile(r"(?:the )?(?:staff|news ?desk|web desk|newsroom|editorial(?: team| board| staff)?|редакция|"
+                   r"редакция сайта|редакциясы|таҳририят|tahririyat|redaksiýa)", re.IGNORECASE)
 
 
 def _lone_name(words: list[str]) -> bool:
