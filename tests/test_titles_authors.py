@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import pytest
 
+from crawler.bench.extraction import author_misses
 from crawler.bench.scoring import Matches, author_names
 from crawler.extract.article import extract_article
 from crawler.extract.authors import names_in
@@ -327,3 +330,19 @@ def test_a_desk_named_as_the_author(byline: str, element: bool, want: list[str])
 ])
 def test_a_desk_alone_in_the_author_field_is_the_author(meta: str, want: list[str]) -> None:
     assert extract(page(f'<meta name="author" content="{meta}">'))[1] == want
+
+
+def test_author_misses_lists_each_wrong_page_with_its_kind_and_source(tmp_path: Path) -> None:
+    folder = tmp_path / "set" / "html"
+    folder.mkdir(parents=True)
+    pages = {"1": ('<meta name="author" content="Anna Karimova">', "Anna Karimova"),
+             "2": ('<meta name="author" content="Timur Aliev">', "Dilnoza Yusupova"),
+             "3": ("", "Rustam Nazarov")}
+    for page_id, (head, _) in pages.items():
+        (folder / f"{page_id}.html.gz").write_bytes(gzip.compress(page(head).encode()))
+    truth = {page_id: {"url": "https://news.example.com/a/", "articleBody": "x", "author": author}
+             for page_id, (_, author) in pages.items()}
+    (tmp_path / "set" / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    assert [line.split("\t") for line in author_misses(tmp_path, ["set"], None)] == [
+        ["set", "2", "other", "Dilnoza Yusupova", "Timur Aliev", "meta"],
+        ["set", "3", "none", "Rustam Nazarov", "-", "-"]]
