@@ -3,7 +3,11 @@
 A byline found anywhere (JSON-LD, meta, the page's byline element, a "By …" line) is cut where its
 names end (a date, a bar, "Updated …"), split into names ("A and B", "A, B", "A & B", "A и B",
 "A va B"), and each name kept only if it reads as a person's: no role ("Staff Writer",
-"корреспондент"), credential ("MD", "PhD"), organisation or site name, date, e-mail or URL.
+"корреспондент"), credential ("MD", "PhD"), organisation or site name, date, e-mail or URL. The
+page's stated author is kept too when it is a team or desk named as one ("Podium Staff", "Daryo
+tahririyati"), or a desk alone in an author field or after "Posted by"/"Автор:" ("Staff", "Редакция");
+the site's own name never is. The article's byline wins over structured data when it shows the same
+names and more (co-authors, "Dr").
 """
 
 from __future__ import annotations
