@@ -9,6 +9,7 @@ has a title / names authors; :mod:`crawler.bench.scoring` says how they compare)
 A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
 lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string);
 ``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates).
+``--author-misses`` the pages that name authors whose names ours gets wrong (id, kind of miss, truth, ours, source).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
 checkout, or ``$BENCHMARK_DATA`` (``<set>/ground-truth.json``, ``<set>/html/<id>.html.gz``).
 """
@@ -230,6 +231,44 @@ def title_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str
                               extraction.sources.get("title", "-"), shown))
 
 
+def author_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
+    """One tab-separated line per page naming authors whose names ours gets wrong: set, id, the kind of
+    miss, truth, ours (names joined with " | ") and the method ours came from."""
+    from crawler.bench.scoring import author_names
+    from crawler.extract.article import extract_article
+    from crawler.sites import GENERIC
+
+    for name in sets:
+        for page in load_pages(data / name, limit):
+            if not page.author:
+                continue
+            extraction = extract_article(page.html, page.url, GENERIC)
+            truth, got = author_names(page.author), author_names(", ".join(extraction.authors))
+            if truth != got:
+                yield "\t".join((name, page.id, _author_miss_kind(truth, got), page.author,
+                                 " | ".join(extraction.authors) or "-", extraction.sources.get("authors", "-")))
+
+
+def _author_miss_kind(truth: list[str], got: list[str]) -> str:
+    """What went wrong, roughly: none found, extra or missing names, the same names in another order or
+    case, duplicates, or other names."""
+    fold = [n.casefold() for n in got]
+    if not got:
+        return "none"
+    if len(set(fold)) < len(fold):
+        return "duplicate"
+    if sorted(fold) == sorted(n.casefold() for n in truth):
+        return "order" if fold != [n.casefold() for n in truth] else "case"
+    if set(truth) < set(got):
+        return "extra"
+    if set(got) < set(truth):
+        return "missing"
+    joined, found = " ".join(truth).casefold(), " ".join(got).casefold()
+    if joined in found or found in joined:
+        return "partial"
+    return "other"
+
+
 def _format(results: dict[str, dict[str, Result]]) -> str:
     lines = [f"{'set':10} {'extractor':12} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} "
              f"{'ms med':>7} {'ms mean':>7} {'date ok':>7} {'date cov':>8} {'title':>6} {'author':>6}"]
@@ -253,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="pages per set")
     parser.add_argument("--date-misses", action="store_true", help="list the pages whose publication day ours misses")
     parser.add_argument("--title-misses", action="store_true", help="list the pages whose title ours misses")
+    parser.add_argument("--author-misses", action="store_true", help="list the pages whose authors ours misses")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
@@ -261,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.title_misses:
         sys.stdout.writelines(line + "\n" for line in title_misses(args.data, args.sets.split(","), args.limit))
+        return 0
+    if args.author_misses:
+        sys.stdout.writelines(line + "\n" for line in author_misses(args.data, args.sets.split(","), args.limit))
         return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")
