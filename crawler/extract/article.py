@@ -487,14 +487,19 @@ def _body(page: _Page, title: str | None, lead: str | None) -> tuple[Body, str]:
     return body, "site"
 
 
-def _stored_html(page: _Page) -> str | None:
-    """The page made inert for storage, from a copy of the tree extraction reads (the readers change it:
-    a copy costs half a parse); None when storage would see other input than this tree (a page over the
-    stored HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store
-    sanitizes those itself."""
+def _tree_to_store(page: _Page) -> HtmlElement | None:
+    """A copy of the page's tree as parsed, to make the stored page of (the readers change the tree: a copy
+    costs half a parse); None when storage would see other input than this tree (a page over the stored
+    HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store sanitizes
+    those itself."""
     if len(page.html) > page.limits.html_chars or page.sel.type != "html" or "\x00" in page.html:
         return None
-    return inert_document(deepcopy(page.sel.root))
+    return deepcopy(page.sel.root)
+
+
+def _stored_html(tree: HtmlElement | None) -> str | None:
+    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`), from :func:`_tree_to_store`."""
+    return inert_document(tree) if tree is not None else None
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
@@ -516,7 +521,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     limits = limits or RecordLimits()
     site = site_rules(site, url)
     page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
-    stored_html = _stored_html(page) if keep_html else None
+    to_store = _tree_to_store(page) if keep_html else None
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
@@ -558,7 +563,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
         script_shell=script_shell, language=language, script=script,
         language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources,
-        html=stored_html)
+        html=_stored_html(to_store))  # last: sanitizing before the readers made them slower (CPU caches)
 
 
 def _clipped(found: Found, chars: int) -> Found:
