@@ -108,8 +108,6 @@ def _unsafe_attribute(name: str, value: str) -> bool:
 
 _HARMLESS_SCHEMES = ("http:", "https:")
 _ACTIVE_NAMES = ("style", "srcdoc")
-
-
 _ON = ("on", "On", "oN", "ON")  # an event handler's name in any case
 
 
