@@ -2,9 +2,14 @@
 handed back in input order, at most ``ahead`` batches in flight (memory stays flat however many there are).
 
 :func:`ordered_map` with one process calls the function in this process (no workers, the same code
-path); with more it starts fresh interpreters (``spawn``: forking a process holding a database
-client's threads is unsafe), each running ``initializer(*initargs)`` once. Workers never see Ctrl-C
-(SIGINT is blocked while they start and ignored in them): the command stops them when it stops.
+path); with more it forks this process when it runs no other thread (the workers start with every
+module and model it has loaded, at no cost), else starts fresh interpreters (``spawn``: forking a
+process holding threads, a MongoDB client's, is unsafe); each runs ``initializer(*initargs)`` once.
+Workers never see Ctrl-C (SIGINT is blocked while they start and ignored in them): the command stops
+them when it stops.
+
+``--processes`` left out is "auto" (:func:`processes_for`): the cores, but one process for a job too
+small to repay starting workers and passing its batches between processes.
 No Scrapy import here.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,10 +32,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def add_processes_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--processes N``: how many processes do ``what`` (default: the cores this process may use)."""
-    parser.add_argument("--processes", type=_processes, default=cpu_count(), metavar="N",
-                        help=f"processes that {what} (default: the cores, {cpu_count()} here)")
+def add_processes_option(parser: argparse.ArgumentParser, what: str, small: str) -> None:
+    """``--processes N``: how many processes do ``what`` (default None: :func:`processes_for` decides)."""
+    parser.add_argument("--processes", type=_processes, default=None, metavar="N",
+                        help=f"processes that {what} (default: the cores, {cpu_count()} here; 1 for {small})")
+
+
+def processes_for(requested: int | None, work: Callable[[], int], smallest: int) -> int:
+    """``requested`` when given; else 1 when ``work()`` (the job's size) is under ``smallest``, else the cores."""
+    if requested is not None:
+        return requested
+    cores = cpu_count()
+    return 1 if cores == 1 or work() < smallest else cores
 
 
 def _processes(value: str) -> int:
@@ -59,7 +73,7 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int,
             yield item, fn(item)
         return
     with _sigint_blocked():  # the workers inherit the blocked signal: a Ctrl-C while one starts never reaches it
-        pool = ProcessPoolExecutor(processes, multiprocessing.get_context("spawn"), _start, (initializer, initargs))
+        pool = ProcessPoolExecutor(processes, start_context(), _start, (initializer, initargs))
     pending: deque[tuple[T, Future[R]]] = deque()
     limit = ahead or 2 * processes
     try:
@@ -72,6 +86,15 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int,
             yield _result(*pending.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # a stopped command waits for the running batches only
+
+
+def start_context() -> multiprocessing.context.BaseContext:
+    """``fork`` when this process runs no other thread (forking one that does can deadlock the child on a lock
+    a vanished thread held), else ``spawn``. With ``fork`` ProcessPoolExecutor starts every worker before its
+    own management thread."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _result(item: T, future: Future[R]) -> tuple[T, R]:

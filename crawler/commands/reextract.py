@@ -2,12 +2,12 @@
 
 After a parser or site-rule fix: every stored page is extracted with today's code and
 site config and its record replaced where a field changed (see ``crawler.reextract``).
-Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use),
-a batch at a time, a few batches ahead; this process reads the store and writes the revised
-records in order. A page whose extraction fails is counted (``failed``) and named on one line of
-stderr; its record stays as stored. Ctrl-C stops after the batches being parsed, keeping what was
-written (exit 130). Prints what changed and the cost per article; exit code 1 when the store is
-unreachable or a worker process died.
+Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use, but
+one for under ``SMALL_JOB`` pages, which workers would not finish sooner), a batch at a time, a few
+batches ahead; this process reads the store and writes the revised records in order. A page whose
+extraction fails is counted (``failed``) and named on one line of stderr; its record stays as stored.
+Ctrl-C stops after the batches being parsed, keeping what was written (exit 130). Prints what changed
+and the cost per article; exit code 1 when the store is unreachable or a worker process died.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 
 from scrapy.exceptions import UsageError
 
-from crawler.parallel import WorkerDied, add_processes_option, ordered_map
+from crawler.extract.article import warm_up
+from crawler.parallel import WorkerDied, add_processes_option, ordered_map, processes_for
 from crawler.reextract import reextract_batch, start_worker
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
@@ -32,6 +33,7 @@ from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
 Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]
+SMALL_JOB = 100  # pages (about a second of parsing): fewer are re-extracted in this process alone
 
 
 class Command(StoreCommand):
@@ -46,7 +48,7 @@ class Command(StoreCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
                             help="a site config file, for sites crawled with -a config= (repeatable)")
-        add_processes_option(parser, "parse the stored pages")
+        add_processes_option(parser, "parse the stored pages", f"under {SMALL_JOB} pages")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
@@ -71,6 +73,8 @@ class Command(StoreCommand):
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()
         started, cpu = time.perf_counter(), _cpu()
+        opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
+        warm_up()  # once here: forked workers start with the model loaded
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
                            (RecordRules.from_settings(self.settings), self.configs))
         stopped = ""
@@ -98,6 +102,12 @@ def _cpu() -> float:
     """CPU seconds of this process and of its ended children (the workers, once stopped)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _pages(store: ArticleStore, opts: argparse.Namespace) -> int:
+    """How many records the run reads (those of ``--site``, at most ``--limit``)."""
+    count = store.count_articles(opts.site)
+    return min(count, opts.limit) if opts.limit else count
 
 
 def _batches(store: ArticleStore, opts: argparse.Namespace) -> Iterator[Batch]:
