@@ -24,7 +24,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from crawler.site_pool import cpu_count
 
@@ -60,32 +61,103 @@ class WorkerDied(Exception):
     """A worker process ended in the middle of a batch (killed, out of memory, a crash in C code)."""
 
 
+@dataclass(frozen=True)
+class Isolation:
+    """What to do with a batch whose worker died (killed, out of memory, a crash in C code): ``split`` it into
+    smaller batches, each run again alone in a fresh worker, their results ``join``-ed; a batch that cannot be
+    split (one page) and kills its worker again is answered by ``died(batch, reason)`` instead."""
+
+    split: Callable[[Any], list[Any]]
+    join: Callable[[list[Any]], Any]
+    died: Callable[[Any, str], Any]
+
+
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int,
                 initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
-                ahead: int | None = None) -> Generator[tuple[T, R], None, None]:
+                ahead: int | None = None, isolation: Isolation | None = None) -> Generator[tuple[T, R], None, None]:
     """``(item, fn(item))`` for each of ``items``, in order; ``items`` is read at most ``ahead`` (default
-    twice the processes) ahead of what the caller has taken. Raises WorkerDied when a worker ends
-    mid-batch. Close the iterator (``contextlib.closing``) to stop the workers at once when leaving early."""
+    twice the processes) ahead of what the caller has taken. When a worker ends mid-batch: with ``isolation``
+    the workers are replaced and the batches in flight run again, the one that killed a worker alone (see
+    :class:`Isolation`); without, raises WorkerDied. Close the iterator (``contextlib.closing``) to stop the
+    workers at once when leaving early."""
     initializer = initializer or _nothing
     if processes <= 1:
         initializer(*initargs)
         for item in items:
             yield item, fn(item)
         return
-    with _sigint_blocked():  # the workers inherit the blocked signal: a Ctrl-C while one starts never reaches it
-        pool = ProcessPoolExecutor(processes, start_context(), _start, (initializer, initargs))
+    workers = _Workers(processes, initializer, initargs)
     pending: deque[tuple[T, Future[R]]] = deque()
     limit = ahead or 2 * processes
     try:
         for item in items:
-            with _sigint_blocked():
-                pending.append((item, pool.submit(fn, item)))
+            pending.append((item, workers.submit(fn, item)))
             if len(pending) >= limit:
-                yield _result(*pending.popleft())
+                yield workers.result(fn, pending, isolation)
         while pending:
-            yield _result(*pending.popleft())
+            yield workers.result(fn, pending, isolation)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # a stopped command waits for the running batches only
+        workers.stop()  # a stopped command waits for the running batches only
+
+
+class _Workers:
+    """A process pool, replaced by a fresh one when one of its workers dies."""
+
+    def __init__(self, processes: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+        self.processes, self.setup = processes, (initializer, initargs)
+        self.pool = self._new(processes)
+
+    def _new(self, processes: int) -> ProcessPoolExecutor:
+        with _sigint_blocked():  # the workers inherit the blocked signal: a Ctrl-C while one starts never reaches it
+            return ProcessPoolExecutor(processes, start_context(), _start, self.setup)
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """``fn(item)`` in a worker; when the pool is broken, a future that says so (run again by ``result``)."""
+        with _sigint_blocked():
+            try:
+                return self.pool.submit(fn, item)
+            except BrokenProcessPool as exc:
+                broken: Future[R] = Future()
+                broken.set_exception(exc)
+                return broken
+
+    def result(self, fn: Callable[[T], R], pending: deque[tuple[T, Future[R]]],
+               isolation: Isolation | None) -> tuple[T, R]:
+        """The first pending item and its result; after a worker's death, the others resubmitted."""
+        item, future = pending.popleft()
+        try:
+            return item, future.result()
+        except BrokenProcessPool as exc:
+            if isolation is None:
+                raise WorkerDied(str(exc) or "a worker process ended unexpectedly") from None
+        self.stop()
+        result = self._alone(fn, item, isolation)  # the first in flight, or one behind it, killed the worker
+        self.pool = self._new(self.processes)
+        for _ in range(len(pending)):  # those the dead pool had not answered run again, in order
+            later, done = pending.popleft()
+            pending.append((later, done if _answered(done) else self.submit(fn, later)))
+        return item, result
+
+    def _alone(self, fn: Callable[[T], R], item: T, isolation: Isolation) -> R:
+        """``fn(item)`` in a worker of its own; split up (or ``died``) when it kills that one too."""
+        self.pool = self._new(1)
+        try:
+            return self.submit(fn, item).result()
+        except BrokenProcessPool:
+            pass
+        finally:
+            self.stop()
+        parts = isolation.split(item)
+        if len(parts) <= 1:
+            return cast(R, isolation.died(item, "its worker process died (killed, out of memory or a crash)"))
+        return cast(R, isolation.join([self._alone(fn, part, isolation) for part in parts]))
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _answered(future: Future[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 def start_context() -> multiprocessing.context.BaseContext:
@@ -95,13 +167,6 @@ def start_context() -> multiprocessing.context.BaseContext:
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
-
-
-def _result(item: T, future: Future[R]) -> tuple[T, R]:
-    try:
-        return item, future.result()
-    except BrokenProcessPool as exc:
-        raise WorkerDied(str(exc) or "a worker process ended unexpectedly") from None
 
 
 def _nothing() -> None:

@@ -8,7 +8,8 @@ its ``revisions``. Identity, fetch and dedup fields (URLs, first seen, story clu
 
 :func:`reextract_batch` does one batch of stored records with their pages (in a worker process of
 ``scrapy reextract --processes N``, set up by :func:`start_worker`); a page whose extraction raises
-is an outcome of its own (``failed``) with a one-line reason, never the end of the batch.
+is an outcome of its own (``failed``) with a one-line reason, never the end of the batch; so is a page that
+kills its worker process (:func:`each_page` and :func:`worker_died`, for :class:`crawler.parallel.Isolation`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class Sites(dict[str, SiteConfig | None]):
         return self[name]
 
 
+Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]  # records, their stored pages by ``_id``, now
 _worker: tuple[Reextractor, Sites] | None = None  # this process's, set by start_worker
 
 
@@ -93,13 +95,28 @@ def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...]) -> None:
     _worker = (Reextractor(rules), Sites(configs))
 
 
-def reextract_batch(batch: tuple[list[dict[str, Any]], dict[str, bytes], datetime]) -> list[Outcome]:
+def reextract_batch(batch: Batch) -> list[Outcome]:
     """The outcome of each stored record of ``batch``: records, their stored (compressed) pages by ``_id``
     (``ArticleStore.stored_pages``), the time now."""
     assert _worker is not None, "start_worker() first"
     reextractor, sites = _worker
     olds, pages, now = batch
     return [_outcome(reextractor, old, sites[old["site"]], pages.get(old["_id"]), now) for old in olds]
+
+
+def each_page(batch: Batch) -> list[Batch]:
+    """``batch`` as batches of one record each (to find the page that kills a worker)."""
+    olds, pages, now = batch
+    return [([old], {old["_id"]: pages[old["_id"]]} if old["_id"] in pages else {}, now) for old in olds]
+
+
+def joined(outcomes: list[list[Outcome]]) -> list[Outcome]:
+    return [outcome for part in outcomes for outcome in part]
+
+
+def worker_died(batch: Batch, reason: str) -> list[Outcome]:
+    """The outcome of records whose page killed the worker parsing it, twice (counted as failed, kept)."""
+    return [Outcome(FAILED, error=f"{old.get('url', old['_id'])}: WorkerDied: {reason}") for old in batch[0]]
 
 
 def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | None, page: bytes | None,

@@ -227,3 +227,27 @@ def test_a_bad_processes_value_is_a_usage_error(command: str, value: str, tmp_pa
     assert errors == [errors[0]] and f"--processes: must be a whole number of processes, 1 or more, got '{value}'" \
         in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _replica_store(data_dir, copies=3)  # 273 articles: more than are done before the kill
+    stale = sum(1 for doc in _records(data_dir) if doc["title"] == STALE)
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
+                          cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) as command:
+        try:
+            deadline = time.monotonic() + 120
+            while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
+                time.sleep(0.1)  # until the first batches are written: the workers are busy
+            workers = Path(f"/proc/{command.pid}/task/{command.pid}/children").read_text().split()
+            assert workers, "no worker process to kill"
+            os.kill(int(workers[0]), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+            out, err = command.communicate(timeout=300)
+        finally:
+            if command.poll() is None:
+                command.kill()
+    assert command.returncode == 0 and err == "", (out, err[-3000:])
+    assert out.startswith("273 articles") and f"  changed: {stale}\n" in out and "failed" not in out, out
+    records = _records(data_dir)
+    assert len(records) == 273 and not [doc for doc in records if doc["title"] == STALE]

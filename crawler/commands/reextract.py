@@ -6,8 +6,10 @@ Pages are parsed by ``--processes N`` worker processes (default: the cores this 
 one for under ``SMALL_JOB`` pages, which workers would not finish sooner), a batch at a time, a few
 batches ahead; this process reads the store and writes the revised records in order. A page whose
 extraction fails is counted (``failed``) and named on one line of stderr; its record stays as stored.
-Ctrl-C stops after the batches being parsed, keeping what was written (exit 130). Prints what changed
-and the cost per article; exit code 1 when the store is unreachable or a worker process died.
+A worker process that dies (killed, out of memory, a crash in C code) is replaced and the batches it
+held run again, the page that killed it twice counted as failed. Ctrl-C stops after the batches being
+parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
+when the store is unreachable.
 """
 
 from __future__ import annotations
@@ -20,19 +22,17 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Any
 
 from scrapy.exceptions import UsageError
 
 from crawler.extract.article import warm_up
-from crawler.parallel import WorkerDied, add_processes_option, ordered_map, processes_for
-from crawler.reextract import reextract_batch, start_worker
+from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
+from crawler.reextract import Batch, each_page, joined, reextract_batch, start_worker, worker_died
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
-Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]
 SMALL_JOB = 100  # pages (about a second of parsing): fewer are re-extracted in this process alone
 
 
@@ -76,7 +76,8 @@ class Command(StoreCommand):
         opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
         warm_up()  # once here: forked workers start with the model loaded
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
-                           (RecordRules.from_settings(self.settings), self.configs))
+                           (RecordRules.from_settings(self.settings), self.configs),
+                           isolation=Isolation(each_page, joined, worker_died))
         stopped = ""
         try:
             with closing(done):
