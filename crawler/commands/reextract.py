@@ -5,11 +5,11 @@ site config and its record replaced where a field changed (see ``crawler.reextra
 Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use, but
 one for under ``SMALL_JOB`` pages, which workers would not finish sooner), a batch at a time, a few
 batches ahead; this process reads the store and writes the revised records in order. A page whose
-extraction fails is counted (``failed``) and named on one line of stderr; its record stays as stored.
-A worker process that dies (killed, out of memory, a crash in C code) is replaced and the batches it
-held run again, the page that killed it twice counted as failed. Ctrl-C stops after the batches being
-parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
-when the store is unreachable.
+extraction fails or takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` is counted (``failed``) and
+named on one line of stderr; its record stays as stored. A worker process that dies (killed, out of
+memory, a crash in C code) is replaced and the batches it held run again, the page that killed it
+twice counted as failed. Ctrl-C stops after the batches being parsed, keeping what was written (exit
+130). Prints what changed and the cost per article; exit code 1 when the store is unreachable.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ class Command(StoreCommand):
         opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
         warm_up()  # once here: forked workers start with the model loaded
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
-                           (RecordRules.from_settings(self.settings), self.configs),
+                           (RecordRules.from_settings(self.settings), self.configs,
+                            self.settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS")),
                            isolation=Isolation(each_page, joined, worker_died))
         stopped = ""
         try:
