@@ -63,13 +63,18 @@ class WorkerDied(Exception):
 
 @dataclass(frozen=True)
 class Isolation:
-    """What to do with a batch whose worker died (killed, out of memory, a crash in C code): ``split`` it into
-    smaller batches, each run again alone in a fresh worker, their results ``join``-ed; a batch that cannot be
-    split (one page) and kills its worker again is answered by ``died(batch, reason)`` instead."""
+    """What to do with a batch whose worker died (killed, out of memory, a crash in C code) or took longer
+    than ``seconds(batch)`` (then its workers are killed: a call stuck in C code stops no other way): ``split``
+    it into smaller batches, each run again alone in a fresh worker, their results ``join``-ed; a batch that
+    cannot be split (one page) and fails so again is answered by ``died(batch, reason)`` instead."""
 
     split: Callable[[Any], list[Any]]
     join: Callable[[list[Any]], Any]
     died: Callable[[Any, str], Any]
+    seconds: Callable[[Any], float | None] = lambda batch: None
+
+
+DIED = "its worker process died (killed, out of memory or a crash)"
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int,
@@ -125,11 +130,13 @@ class _Workers:
                isolation: Isolation | None) -> tuple[T, R]:
         """The first pending item and its result; after a worker's death, the others resubmitted."""
         item, future = pending.popleft()
-        try:
-            return item, future.result()
-        except BrokenProcessPool as exc:
-            if isolation is None:
+        if isolation is None:
+            try:
+                return item, future.result()
+            except BrokenProcessPool as exc:
                 raise WorkerDied(str(exc) or "a worker process ended unexpectedly") from None
+        if self._answer(future, isolation.seconds(item)) is None:
+            return item, future.result()
         self.stop()
         result = self._alone(fn, item, isolation)  # the first in flight, or one behind it, killed the worker
         self.pool = self._new(self.processes)
@@ -141,16 +148,28 @@ class _Workers:
     def _alone(self, fn: Callable[[T], R], item: T, isolation: Isolation) -> R:
         """``fn(item)`` in a worker of its own; split up (or ``died``) when it kills that one too."""
         self.pool = self._new(1)
+        future = self.submit(fn, item)
         try:
-            return self.submit(fn, item).result()
-        except BrokenProcessPool:
-            pass
+            failure = self._answer(future, isolation.seconds(item))
         finally:
             self.stop()
+        if failure is None:
+            return future.result()
         parts = isolation.split(item)
         if len(parts) <= 1:
-            return cast(R, isolation.died(item, "its worker process died (killed, out of memory or a crash)"))
+            return cast(R, isolation.died(item, failure))
         return cast(R, isolation.join([self._alone(fn, part, isolation) for part in parts]))
+
+    def _answer(self, future: Future[Any], seconds: float | None) -> str | None:
+        """None once ``future`` has its result (or the exception ``fn`` raised); else why its worker is gone:
+        it died, or it took longer than ``seconds`` and the pool's workers were killed."""
+        try:
+            error = future.exception(timeout=seconds)
+        except TimeoutError:
+            for process in list(self.pool._processes.values()):  # no public way to stop a running call
+                process.kill()
+            return f"it took longer than {seconds:g} s; its worker process was killed"
+        return DIED if isinstance(error, BrokenProcessPool) else None
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

@@ -143,6 +143,12 @@ def joined(outcomes: list[list[Outcome]]) -> list[Outcome]:
     return [outcome for part in outcomes for outcome in part]
 
 
+def batch_seconds(budget: float, batch: Batch) -> float | None:
+    """The longest a worker may hold ``batch`` before it is killed: well over its pages' budgets (a timer
+    stops each page at its budget), so only a call stuck in C code, which no signal stops, gets there."""
+    return 2 * budget * len(batch[0]) + 30 if budget else None
+
+
 def worker_died(batch: Batch, reason: str) -> list[Outcome]:
     """The outcome of records whose page killed the worker parsing it, twice (counted as failed, kept)."""
     return [Outcome(FAILED, error=f"{old.get('url', old['_id'])}: WorkerDied: {reason}") for old in batch[0]]

@@ -4,8 +4,11 @@ by ``Isolation.died``; without an isolation the death ends the map; ``processes_
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import os
 import signal
+import time
 from contextlib import closing
 
 import pytest
@@ -63,3 +66,23 @@ def test_items_submitted_after_the_death_run_too() -> None:
     with closing(ordered_map(doubled, batches, 2, isolation=ISOLATION, ahead=8)) as done:
         results = [result for _, result in done]
     assert results[0][1] == 12 and results[1:] == [[2 * n] for n in range(7, 40)]
+
+
+STUCK = 13  # the item whose handling never returns (as a call stuck in C code would not)
+
+
+def stuck(batch: list[int]) -> list[int]:
+    if STUCK in batch:
+        time.sleep(3600)
+    return [2 * x for x in batch]
+
+
+def test_a_batch_over_its_time_is_killed_and_only_the_stuck_item_is_lost() -> None:
+    isolation = dataclasses.replace(ISOLATION, seconds=lambda batch: 1.5 * len(batch))
+    batches = [[11, 12], [13, 14], [15, 16]]
+    started = time.monotonic()
+    with closing(ordered_map(stuck, batches, 2, isolation=isolation)) as done:
+        results = [result for _, result in done]
+    assert results == [[22, 24], ["died: it took longer than 1.5 s; its worker process was killed", 28], [30, 32]]
+    assert time.monotonic() - started < 60
+    assert not multiprocessing.active_children()  # the stuck worker was killed, none left behind

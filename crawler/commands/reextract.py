@@ -7,9 +7,10 @@ one for under ``SMALL_JOB`` pages, which workers would not finish sooner), a bat
 batches ahead; this process reads the store and writes the revised records in order. A page whose
 extraction fails or takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` is counted (``failed``) and
 named on one line of stderr; its record stays as stored. A worker process that dies (killed, out of
-memory, a crash in C code) is replaced and the batches it held run again, the page that killed it
-twice counted as failed. Ctrl-C stops after the batches being parsed, keeping what was written (exit
-130). Prints what changed and the cost per article; exit code 1 when the store is unreachable.
+memory, a crash in C code), or is stuck far over the budget and killed, is replaced and the batches it
+held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
+parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
+when the store is unreachable.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
+from functools import partial
 
 from scrapy.exceptions import UsageError
 
 from crawler.extract.article import warm_up
 from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
-from crawler.reextract import Batch, each_page, joined, reextract_batch, start_worker, worker_died
+from crawler.reextract import Batch, batch_seconds, each_page, joined, reextract_batch, start_worker, worker_died
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
@@ -75,10 +77,10 @@ class Command(StoreCommand):
         started, cpu = time.perf_counter(), _cpu()
         opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
         warm_up()  # once here: forked workers start with the model loaded
+        budget = self.settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS")
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
-                           (RecordRules.from_settings(self.settings), self.configs,
-                            self.settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS")),
-                           isolation=Isolation(each_page, joined, worker_died))
+                           (RecordRules.from_settings(self.settings), self.configs, budget),
+                           isolation=Isolation(each_page, joined, worker_died, partial(batch_seconds, budget)))
         stopped = ""
         try:
             with closing(done):
