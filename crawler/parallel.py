@@ -16,6 +16,7 @@ No Scrapy import here.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import signal
 import threading
@@ -113,6 +114,9 @@ class _Workers:
         self.pool = self._new(processes)
 
     def _new(self, processes: int) -> ProcessPoolExecutor:
+        # What this process holds leaves the collector's lists: a forked worker's collections then leave the
+        # memory pages it shares with this process unwritten (no copies; the command ends when the map does).
+        gc.freeze()
         with _sigint_blocked():  # the workers inherit the blocked signal: a Ctrl-C while one starts never reaches it
             return ProcessPoolExecutor(processes, start_context(), _start, self.setup)
 
