@@ -29,6 +29,7 @@ from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
 from crawler.items import ArticleItem, shape_problem
 from crawler.limits import RecordLimits
 from crawler.minhash import bands, signature
+from crawler.sanitize import InertHtml
 from crawler.text import normalize_optional, normalize_text
 
 _TEXT_FIELDS = ("lead", "section", "published_raw", "modified_raw")
@@ -84,7 +85,9 @@ class _Cleaning:
         paragraphs, removed = clean_paragraphs(adapter.get("paragraphs") or [], images)
         adapter["paragraphs"] = self._body(paragraphs)
         adapter["images"] = self._list("images", [self._clean_image(i) for i in images])
-        adapter["raw_html"] = self._cut("raw_html", adapter.get("raw_html"), limits.html_chars)
+        html = adapter.get("raw_html")
+        # Inert HTML was made from a page within the cap (serialising can lengthen it): kept whole.
+        adapter["raw_html"] = html if isinstance(html, InertHtml) else self._cut("raw_html", html, limits.html_chars)
         adapter["body"] = "\n\n".join(adapter["paragraphs"])
         adapter["content_hash"] = content_hash(adapter.get("title") or "", adapter["body"])
         adapter["minhash"] = signature(adapter["body"])

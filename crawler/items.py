@@ -52,7 +52,7 @@ class ArticleItem:
     http_status: int | None = None
     etag: str | None = None  # validators for conditional revisits
     last_modified: str | None = None
-    raw_html: str | None = None  # kept in the ``pages`` collection, not on the record
+    raw_html: str | None = None  # kept in the ``pages`` collection, not on the record (made inert; it may be already)
     schema_version: int = SCHEMA_VERSION
 
 

@@ -8,14 +8,19 @@ its ``revisions``. Identity, fetch and dedup fields (URLs, first seen, story clu
 
 :func:`reextract_batch` does one batch of stored records with their pages (in a worker process of
 ``scrapy reextract --processes N``, set up by :func:`start_worker`); a page whose extraction raises
-is an outcome of its own (``failed``) with a one-line reason, never the end of the batch.
+is an outcome of its own (``failed``) with a one-line reason, never the end of the batch; so is a page
+that takes longer than the extraction budget (a timer signal stops it) or kills its worker process
+(:func:`each_page` and :func:`worker_died`, for :class:`crawler.parallel.Isolation`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 from crawler.cleaning import clean
@@ -84,30 +89,78 @@ class Sites(dict[str, SiteConfig | None]):
         return self[name]
 
 
-_worker: tuple[Reextractor, Sites] | None = None  # this process's, set by start_worker
+Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]  # records, their stored pages by ``_id``, now
+_worker: tuple[Reextractor, Sites, float] | None = None  # this process's, set by start_worker
 
 
-def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...]) -> None:
-    """Set this process up for :func:`reextract_batch`: the record rules and the site configs given."""
+def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...], budget: float = 0.0) -> None:
+    """Set this process up for :func:`reextract_batch`: the record rules, the site configs given and the
+    seconds a page may take (``EXTRACTION_TIME_BUDGET_SECONDS``; 0: no budget)."""
     global _worker
-    _worker = (Reextractor(rules), Sites(configs))
+    _worker = (Reextractor(rules), Sites(configs), budget)
 
 
-def reextract_batch(batch: tuple[list[dict[str, Any]], dict[str, bytes], datetime]) -> list[Outcome]:
+class OverBudget(Exception):
+    """The page took longer than the extraction budget (raised by a timer signal in the extraction)."""
+
+
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """Raise OverBudget in this (main) thread after ``seconds`` of wall time: a runaway loop or regular
+    expression (the ``re`` engine checks for signals) stops there instead of holding its worker for good."""
+    if not seconds:
+        yield
+        return
+
+    def over(signum: int, frame: FrameType | None) -> None:
+        raise OverBudget(f"over the {seconds:g} s extraction budget")
+
+    previous = signal.signal(signal.SIGALRM, over)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def reextract_batch(batch: Batch) -> list[Outcome]:
     """The outcome of each stored record of ``batch``: records, their stored (compressed) pages by ``_id``
     (``ArticleStore.stored_pages``), the time now."""
     assert _worker is not None, "start_worker() first"
-    reextractor, sites = _worker
+    reextractor, sites, budget = _worker
     olds, pages, now = batch
-    return [_outcome(reextractor, old, sites[old["site"]], pages.get(old["_id"]), now) for old in olds]
+    return [_outcome(reextractor, old, sites[old["site"]], pages.get(old["_id"]), now, budget) for old in olds]
+
+
+def each_page(batch: Batch) -> list[Batch]:
+    """``batch`` as batches of one record each (to find the page that kills a worker)."""
+    olds, pages, now = batch
+    return [([old], {old["_id"]: pages[old["_id"]]} if old["_id"] in pages else {}, now) for old in olds]
+
+
+def joined(outcomes: list[list[Outcome]]) -> list[Outcome]:
+    return [outcome for part in outcomes for outcome in part]
+
+
+def batch_seconds(budget: float, batch: Batch) -> float | None:
+    """The longest a worker may hold ``batch`` before it is killed: well over its pages' budgets (a timer
+    stops each page at its budget), so only a call stuck in C code, which no signal stops, gets there."""
+    return 2 * budget * len(batch[0]) + 30 if budget else None
+
+
+def worker_died(batch: Batch, reason: str) -> list[Outcome]:
+    """The outcome of records whose page killed the worker parsing it, twice (counted as failed, kept)."""
+    return [Outcome(FAILED, error=f"{old.get('url', old['_id'])}: WorkerDied: {reason}") for old in batch[0]]
 
 
 def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | None, page: bytes | None,
-             now: datetime) -> Outcome:
+             now: datetime, budget: float = 0.0) -> Outcome:
     if site is None or page is None:
         return Outcome("skipped (no site config)" if site is None else "skipped (no stored HTML)")
     try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
-        new = reextractor.fresh_document(old, page_text(page), site, now)
+        with _budget(budget):
+            new = reextractor.fresh_document(old, page_text(page), site, now)
     except Exception as exc:
         reason = " ".join(str(exc).split())[:300]
         return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")

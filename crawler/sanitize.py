@@ -13,6 +13,9 @@ Mutation XSS: lxml parses ``<noscript>`` as markup and ``<style>`` as raw text e
 a browser parses the first as raw text and the second, inside ``<svg>``/``<math>``, as
 markup, so a comment or text that is harmless to lxml can become an element in the browser:
 ``<noscript>`` goes (extraction skips it anyway) and so does a ``<style>`` holding ``<``.
+
+Extraction sanitizes a copy of the tree it parsed (:func:`inert_document`; a copy costs half a parse)
+and hands the result over as :class:`InertHtml`, which :func:`inert_html` returns as it is.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ def _unsafe_attribute(name: str, value: str) -> bool:
 
 _HARMLESS_SCHEMES = ("http:", "https:")
 _ACTIVE_NAMES = ("style", "srcdoc")
+_ON = ("on", "On", "oN", "ON")  # an event handler's name in any case
 
 
 def _scrub(document: HtmlElement) -> None:
@@ -116,11 +120,10 @@ def _scrub(document: HtmlElement) -> None:
         # A page has thousands of attributes and a few suspects, so a cheap first look comes first: only
         # a value with ":" (not "http:"/"https:") can name a script scheme or a data: URL, and only an
         # event handler, CSS or srcdoc is unsafe whatever its value.
-        unsafe = [n for n, v in element.items()
-                  if ((":" in v and not v.startswith(_HARMLESS_SCHEMES)) or n[:2].lower() == "on"
-                      or n.lower() in _ACTIVE_NAMES) and _unsafe_attribute(n, v)]
-        for name in unsafe:
-            del element.attrib[name]
+        for name, value in element.items():
+            if (((":" in value and not value.startswith(_HARMLESS_SCHEMES)) or name.startswith(_ON)
+                    or name.lower() in _ACTIVE_NAMES) and _unsafe_attribute(name, value)):
+                del element.attrib[name]  # items() is a list: deleting while looping over it is safe
     for element in doomed:
         element.drop_tree()
 
@@ -130,13 +133,27 @@ def _json_ld(text: str) -> str:
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
+class InertHtml(str):
+    """HTML already made inert (by :func:`inert_document`): stored as it is, never sanitized again."""
+
+    __slots__ = ()
+
+
 def inert_html(html: str) -> str:
     """``html`` without anything that runs: the text, markup and metadata extraction reads stay
-    (JSON-LD is data, not code, and is put back)."""
+    (JSON-LD is data, not code, and is put back). :class:`InertHtml` is returned as it is."""
+    if isinstance(html, InertHtml):
+        return html
     try:
         document = document_fromstring(html, parser=HtmlParser())  # lxml.html's parser, its classes found in C
     except (ParserError, ValueError):
         return ""
+    return inert_document(document)
+
+
+def inert_document(document: HtmlElement) -> InertHtml:
+    """The page ``document`` (parsed by :class:`~crawler.htmltree.HtmlParser`; changed in place) made inert
+    and serialised, as :func:`inert_html` makes its text."""
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
     _CLEANER(document)
     _scrub(document)
@@ -147,4 +164,4 @@ def inert_html(html: str) -> str:
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
         head[-1].text = _json_ld(text)
-    return str(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))
+    return InertHtml(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))

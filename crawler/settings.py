@@ -56,15 +56,16 @@ FEED_EXPORTERS = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's
-# package by default), under the egress filter; other requests keep Scrapy's own HTTP handler.
+# package by default), under the egress filter; other requests keep Scrapy's own HTTP handler,
+# and scrapy-playwright is imported only once a page is to be rendered (crawler.download_handler).
 BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
 # An explicit CHROMIUM_PATH must be an executable (checked when a page is first rendered); unset,
 # Debian's Chromium when installed, else Playwright's own.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
 if BROWSER_ENABLED:
     DOWNLOAD_HANDLERS = {
-        "http": "crawler.browser_handler.BrowserDownloadHandler",
-        "https": "crawler.browser_handler.BrowserDownloadHandler",
+        "http": "crawler.download_handler.DownloadHandler",
+        "https": "crawler.download_handler.DownloadHandler",
     }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
@@ -172,6 +173,8 @@ MONGO_DATABASE = env_str("MONGO_DATABASE", "news")
 DATA_DIR = env_str("DATA_DIR", "data")
 STORAGE_ENABLED = env_bool("STORAGE_ENABLED", True)
 STORAGE_BATCH_SIZE = env_int("STORAGE_BATCH_SIZE", 100, minimum=1)
+# ...or once its pages' HTML and text reach this many MB: what bounds a crawl's memory.
+STORAGE_BATCH_MAX_MB = env_float("STORAGE_BATCH_MAX_MB", 8.0, minimum=0.1)
 STORAGE_FLUSH_SECONDS = env_float("STORAGE_FLUSH_SECONDS", 5.0, minimum=0.1)
 STORAGE_TIMEOUT_SECONDS = env_float("STORAGE_TIMEOUT_SECONDS", 10.0, minimum=0.5)
 STORAGE_RETRIES = env_int("STORAGE_RETRIES", 5, minimum=0)

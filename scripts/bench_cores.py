@@ -153,13 +153,23 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=20000, help="articles exported")
     parser.add_argument("--processes", default="1,2", help="comma-separated process counts")
     parser.add_argument("--formats", default="jsonl,csv,parquet", help="export formats")
+    parser.add_argument("--store", type=Path, metavar="DIR",
+                        help="keep the built stores in DIR and reuse them when there (compare two trees on one store)")
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config = work / f"{SITE}.toml"
         config.write_text(site_config(SITE, LANGUAGE), encoding="utf-8")
-        export_dir = build_store(work / "store", config, args.pages, args.articles)
+        kept = args.store / f"{args.pages}-{args.articles}" if args.store else None
+        if kept is not None and (kept / "export").is_dir():
+            shutil.copytree(kept / "store", work / "store")
+            export_dir = kept / "export"  # only read
+        else:
+            export_dir = build_store(work / "store", config, args.pages, args.articles)
+            if kept is not None:
+                shutil.copytree(work / "store", kept / "store")
+                shutil.copytree(export_dir, kept / "export")
         print(f"store: {args.pages} articles with pages (re-extracted), {args.articles} exported; "
               f"load average {loadavg()}\n{'command':<16} {'N':>2} {'wall':>9} {'speed-up':>6} {'CPU':>9} "
               f"{'parent':>9} {'bound':>6} {'peak RSS':>9}", flush=True)

@@ -4,7 +4,7 @@ extraction of them.
 
     .venv/bin/python scripts/bench_crawl.py [--sites 3] [--articles 1000] [--store-size 100000]
                                             [--mongo-uri URI] [--workers 1,2,3 [--nx27017] [--set K=V]]
-                                            [--processes 1,2] [--nothing-new 100000]
+                                            [--processes 1,2] [--nothing-new 100000] [--profile 30]
 
 Each site (a theme of 100-200 KB pages in one of the region's languages, with an RSS
 feed and a sitemap index) is crawled by its own ``scrapy crawl news -a config=...``
@@ -243,7 +243,9 @@ STAGES: list[tuple[str, list[tuple[str, str]]]] = [
     ("cleaning: normalise, cut, hash", [("pipelines.cleaning", "CleaningPipeline.process_item")]),
     ("MinHash, LSH bands", [("crawler.cleaning", "signature"), ("crawler.cleaning", "bands")]),
     ("validation", [("pipelines.validation", "ValidationPipeline.process_item")]),
-    ("stored HTML: sanitize", [("crawler.storage.store", "inert_html")]),
+    ("stored HTML: copy the tree, sanitize", [("crawler.extract.article", "_tree_to_store"),
+                                              ("crawler.extract.article", "_stored_html"),
+                                              ("crawler.storage.store", "inert_html")]),
     ("stored record, HTML gzip", [("crawler.storage.config", "to_document"),
                                   ("crawler.storage.store", "_page_upsert")]),
 ]
@@ -320,6 +322,18 @@ def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int, clock: Sta
             timings.append((time.thread_time() - started) * 1000)
     loop.close()
     return timings
+
+
+def profile_pages(sites: list[tuple[Path, Path, str]], sample: int, top: int) -> None:
+    """The ``top`` functions by own CPU time over the sampled pages' in-process work (cProfile slows
+    Python code more than C, so this says where to look, the stage table says how much)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(per_article_cpu, sites, sample)
+    sys.stdout.write(f"Where the in-process CPU goes (cProfile, top {top} by own time):\n")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
 def crawl_all(sites: list[tuple[Path, Path, str]], bases: list[str], data_dir: Path, mongo_uri: str,
@@ -628,6 +642,8 @@ def main() -> int:
                         help="comma-separated process counts of scrapy crawlall --processes N, e.g. 1,2")
     parser.add_argument("--nothing-new", type=int, default=None, metavar="N",
                         help="measure a second run that finds nothing new, N older articles stored per site")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print the N functions the sampled pages spend most CPU in (cProfile, own time)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra Scrapy setting for the scale-out workers (repeatable)")
     args = parser.parse_args()
@@ -702,6 +718,8 @@ def main() -> int:
         per_article_cpu(sites[:1], 1)  # first use: models and caches load outside the figures
         clock = StageClock()
         timings = per_article_cpu(sites, args.sample, clock)
+        if args.profile:
+            profile_pages(sites, args.sample, args.profile)
     report(results, len(pages), fetch, traf_ms, timings)
     report_stages(clock, timings, results[0][2].cpu * 1000 / results[0][1])
     sys.stdout.write(f"re-extraction    : {results[0][1] / reextract.wall:6.1f} articles/s, "

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from crawler.sanitize import inert_html
 from tests.crawling import FAST
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
@@ -45,9 +47,15 @@ def test_feed_exports_write_the_exported_record(tmp_path: Path) -> None:
         assert "T" in row["published"]
 
 
-def test_feed_export_fields_may_ask_for_the_page(tmp_path: Path) -> None:
-    crawl(tmp_path, "-O", str(tmp_path / "pages.jsonl"), "-s", "FEED_EXPORT_FIELDS=url,published,html")
+@pytest.mark.parametrize("storage", ["1", "0"])
+def test_feed_export_fields_may_ask_for_the_page(tmp_path: Path, storage: str) -> None:
+    """The page as the store keeps it (made inert), whether extraction made it so (pages stored) or not."""
+    crawl(tmp_path, "-O", str(tmp_path / "pages.jsonl"), "-s", "FEED_EXPORT_FIELDS=url,published,html",
+          "-s", f"STORAGE_ENABLED={storage}")
     records = [json.loads(line) for line in (tmp_path / "pages.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(records) == 2
     assert all(list(record) == ["url", "published", "html"] for record in records)
     assert all("<html" in record["html"].lower() and "T" in record["published"] for record in records)
+    assert all(inert_html(record["html"]) == record["html"] for record in records)
+    scripts = {tag for record in records for tag in re.findall(r"<script[^>]*>", record["html"])}
+    assert scripts <= {'<script type="application/ld+json">'}  # JSON-LD only: data, not code

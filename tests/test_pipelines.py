@@ -242,6 +242,16 @@ def test_embedded_store_uses_the_same_code_path(tmp_path: Path) -> None:
     assert (tmp_path / "news.db").is_file()
 
 
+def test_a_batch_is_written_once_its_pages_reach_the_size_cap(tmp_path: Path) -> None:
+    """Memory: big pages are written in smaller batches (STORAGE_BATCH_MAX_MB), whatever STORAGE_BATCH_SIZE."""
+    crawler = storage_crawler({"DATA_DIR": str(tmp_path), "STORAGE_BATCH_SIZE": 100, "STORAGE_BATCH_MAX_MB": 0.25})
+    page = "<html><p>" + "x" * 100_000 + "</p></html>"
+    asyncio.run(store_items(crawler, [cleaned(article(n, raw_html=page)) for n in range(1, 5)]))
+    stats = crawler.stats.get_stats()
+    assert stats["storage/inserted"] == 4
+    assert stats["storage/batches"] == 2  # three pages reach 0.25 million characters; the fourth at close
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.055, 0.06, 0.07, 0.1])
 def test_closing_while_the_periodic_flush_writes_loses_nothing(mongo: MongoTarget, delay: float) -> None:
     """Regression: stopping the flush ticker at close used to drop the batch it was writing."""

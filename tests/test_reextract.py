@@ -227,3 +227,63 @@ def test_a_bad_processes_value_is_a_usage_error(command: str, value: str, tmp_pa
     assert errors == [errors[0]] and f"--processes: must be a whole number of processes, 1 or more, got '{value}'" \
         in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _replica_store(data_dir, copies=3)  # 273 articles: more than are done before the kill
+    stale = sum(1 for doc in _records(data_dir) if doc["title"] == STALE)
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
+                          cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) as command:
+        try:
+            deadline = time.monotonic() + 120
+            while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
+                time.sleep(0.1)  # until the first batches are written: the workers are busy
+            workers = Path(f"/proc/{command.pid}/task/{command.pid}/children").read_text().split()
+            assert workers, "no worker process to kill"
+            os.kill(int(workers[0]), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+            out, err = command.communicate(timeout=300)
+        finally:
+            if command.poll() is None:
+                command.kill()
+    assert command.returncode == 0 and err == "", (out, err[-3000:])
+    assert out.startswith("273 articles") and f"  changed: {stale}\n" in out and "failed" not in out, out
+    records = _records(data_dir)
+    assert len(records) == 273 and not [doc for doc in records if doc["title"] == STALE]
+
+
+RUNAWAY_PARAGRAPH = "<p>" + "Министерство энергетики провело совещание о строительстве станции. " * 6 + "</p>\n"
+
+
+def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes_on(replica_store: Path,
+                                                                                     tmp_path: Path) -> None:
+    from crawler.storage.store import ArticleStore, StoreTarget
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(replica_store, data_dir)
+    store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
+    try:  # a 2.5 MB page of paragraphs: seconds of parsing, far over a one-second budget
+        slow = next(doc for doc in store.db["articles"].find({}) if doc["title"] == STALE)
+        html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 6000}</article></body></html>"
+        store.db["pages"].update_one({"_id": slow["_id"]}, {"$set": {"html_gz": gzip.compress(html.encode())}})
+    finally:
+        store.close()
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=4",
+                             "-s", "EXTRACTION_TIME_BUDGET_SECONDS=1"], cwd=ROOT,
+                            env={**os.environ, **store_env(data_dir=data_dir)}, capture_output=True, text=True,
+                            timeout=300, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == f"Re-extraction failed: {slow['url']}: OverBudget: over the 1 s extraction budget\n"
+    stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
+    assert "  failed (error, kept as stored): 1" in result.stdout and f"  changed: {stale - 1}" in result.stdout
+    assert [doc["_id"] for doc in _records(data_dir) if doc["title"] == STALE] == [slow["_id"]]
+    assert time.monotonic() - started < 120
+
+
+def test_a_small_job_runs_in_one_process_unless_told(replica_store: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(replica_store, data_dir)
+    result = reextract_embedded(data_dir, "--batch-size=4", "--dry-run")  # 91 pages: under SMALL_JOB
+    assert result.returncode == 0 and "1 process(es)" in result.stdout.splitlines()[0], result.stdout

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.extraction import author_misses
 from crawler.bench.scoring import Matches, author_names
 from crawler.extract.article import extract_article
 from crawler.extract.authors import names_in
@@ -295,3 +296,151 @@ def test_title_misses_lists_each_missed_page_with_its_kind_and_candidates(tmp_pa
     fields = lines[0].split("\t")
     assert fields[:6] == ["set", "2", "extra", "'Snow closes the pass'", "'SNOW CLOSES THE PASS TODAY'", "generic"]
     assert "h1=['SNOW CLOSES THE PASS TODAY']" in fields[6] and "title=['Snow closes the pass | Site']" in fields[6]
+@pytest.mark.parametrize(("byline", "want"), [
+    # A team or desk the page credits by name is its stated author ...
+    ("By the Lavazza Team", ["the Lavazza Team"]),
+    ("Podium Staff", ["Podium Staff"]),
+    ("By TOI Lifestyle Desk | Dec 3, 2025", ["TOI Lifestyle Desk"]),
+    ("Thomas Broderick, Nalea Ko, and ACO Rankings Team", ["Thomas Broderick", "Nalea Ko", "ACO Rankings Team"]),
+    ("Автор: Команда Kapital.kz", ["Команда Kapital.kz"]),
+    ("Muallif: Daryo tahririyati", ["Daryo tahririyati"]),
+    ("Муаллиф: Таҳририяи Азия-Плюс", ["Таҳририяи Азия-Плюс"]),
+    ("Авторы: Кайрат Ахметов и редакция Vlast.kz", ["Кайрат Ахметов", "редакция Vlast.kz"]),
+    # ... but a person's job, a bare label or a photo credit is not.
+    ("Sara Brown, Staff Writer", ["Sara Brown"]),
+    ("Staff Writer", []),
+    ("Staff", []),
+    ("Our Editors", []),
+    ("Photo Desk", []),
+    ("Наш корреспондент", []),
+])
+def test_a_named_team_or_desk_is_an_author(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+@pytest.mark.parametrize(("byline", "element", "want"), [
+    # One word after a prefix that says who wrote the text is a first name or a handle ...
+    ("Posted by David at December 16, 2025 11:15 AM", False, ["David"]),
+    ("Posted By: Kiersten", False, ["Kiersten"]),
+    ("Автор: Дильназ", False, ["Дильназ"]),
+    ("Muallif: Shohruh", False, ["Shohruh"]),
+    ("Муаллиф: Фаридун", False, ["Фаридун"]),
+    ("Posted\nby\nBeauHD\non Friday December 19, 2025 @08:00PM", True, ["BeauHD"]),
+    ("by ibby", True, ["ibby"]),  # a plain "by" in a byline element
+    # ... not a menu, a heading or a word of a longer phrase.
+    ("By Industry", False, []),
+    ("Author Spotlight", True, []),
+    ("Written by Adrien Ramirez, 4+ years covering computer hardware, software, and science", False,
+     ["Adrien Ramirez"]),
+    ("Reviewed by Jane Roe, Trial Attorney at Morgan & Morgan, on December 9, 2024.", False, ["Jane Roe"]),
+])
+def test_one_word_after_an_authorship_prefix_is_a_name(byline: str, element: bool, want: list[str]) -> None:
+    assert names_in(byline, strict=True, element=element) == want
+
+
+def test_a_posted_by_line_names_its_author_past_a_by_menu() -> None:
+    html = page(body='<nav><a href="/i">By Industry</a><a href="/r">By Role</a></nav>'
+                     '<div class="post-meta">Posted by Kiersten on March 3, 2025</div>')
+    assert extract(html)[1] == ["Kiersten"]
+
+
+def test_a_named_team_in_author_meta_is_kept_and_the_site_name_is_not() -> None:
+    html = page('<meta property="og:site_name" content="Podium"><meta name="author" content="Podium Staff">')
+    assert extract(html)[1] == ["Podium Staff"]
+    html = page('<meta property="og:site_name" content="Podium"><meta name="author" content="Podium">')
+    assert extract(html)[1] == []
+
+
+def test_a_site_name_listed_beside_the_jsonld_authors_is_dropped() -> None:
+    html = page('<meta property="og:site_name" content="Memphis Commercial Appeal">',
+                jsonld={"@type": "NewsArticle", "headline": "X",
+                        "author": {"@type": "Person",
+                                   "name": "Manoj Jain and Jagpreet Chhatwal, The Commercial Appeal"},
+                        "publisher": {"@type": "Organization", "name": "The Commercial Appeal"}})
+    assert extract(html, "https://www.commercialappeal.com/story/opinion/2025/12/19/x/")[1] == \
+        ["Manoj Jain", "Jagpreet Chhatwal"]
+
+
+@pytest.mark.parametrize(("declared", "byline", "want"), [
+    # JSON-LD names the first author only; the byline shows all of them, with their titles.
+    ("Marna van der Merwe",
+     '<div class="byline">Written by Dr Marna van der Merwe, Dr Dieter Veldsman, Erik van Vulpen</div>',
+     ["Dr Marna van der Merwe", "Dr Dieter Veldsman", "Erik van Vulpen"]),
+    ("Анна Каримова", '<div class="byline">Авторы: Анна Каримова и Тимур Алиев</div>',
+     ["Анна Каримова", "Тимур Алиев"]),
+    # A byline naming someone else (a teaser's) does not replace the declared author.
+    ("Anna Karimova", '<div class="byline">By Timur Aliev and Dilnoza Yusupova</div>', ["Anna Karimova"]),
+])
+def test_a_byline_that_extends_the_declared_authors_wins(declared: str, byline: str, want: list[str]) -> None:
+    html = page(body=byline, jsonld={"@type": "NewsArticle", "headline": "X",
+                                     "author": {"@type": "Person", "name": declared}})
+    assert extract(html)[1] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The date printed before the names, then a bullet or a bar.
+    ("Dec. 19, 2025 · Niko Matsakis\non behalf of Vision Doc group", ["Niko Matsakis"]),
+    ("19 декабря 2025 | Автор: Анна Каримова", ["Анна Каримова"]),
+    ("2025-12-17 • Dilnoza Yusupova", ["Dilnoza Yusupova"]),
+    ("19 желтоқсан 2025 | Автор: Айгерім Сейітқызы", ["Айгерім Сейітқызы"]),
+    # A credential ending the sentence keeps its name.
+    ("By Shelby Loos, DVM. Reviewed by Molly Price", ["Shelby Loos, DVM"]),
+    # "Contributors:" labels the writers.
+    ("Contributors: Janet Loughrey", ["Janet Loughrey"]),
+    # The job printed after the name with no comma, in any language; a job alone is still nobody.
+    ("Emma Ryan Writer", ["Emma Ryan"]),
+    ("Анна Каримова корреспондент", ["Анна Каримова"]),
+    ("Oliver Simpson Senior Research Executive", []),
+    ("Podium Staff Writer", []),
+    ("Paul Frew, Home and Digital Security Expert", ["Paul Frew"]),
+])
+def test_dates_jobs_and_labels_around_names(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_an_authors_page_link_names_the_author() -> None:
+    html = page(body='<div class="meta"><a href="https://example.com/blog/authors/emmanuel-oyibo" '
+                     'aria-label="Emmanuel Oyibo"><span>Emmanuel Oyibo</span></a></div>')
+    assert extract(html)[1] == ["Emmanuel Oyibo"]
+
+
+@pytest.mark.parametrize(("byline", "element", "want"), [
+    # A desk alone after "Posted by"/"Автор:", or after "By" in a byline element, is the stated author ...
+    ("Автор: Редакция", False, ["Редакция"]),
+    ("Posted by: Staff", False, ["Staff"]),
+    ("By News Desk", True, ["News Desk"]),
+    # ... not after a "By" that may start anything, nor beside a person's name.
+    ("By Staff", False, []),
+    ("By Anna Karimova, Staff", True, ["Anna Karimova"]),
+    # "written by" inside a sentence introduces the name.
+    ("This post was written by Danielle Padula,\nHead of Marketing and Community Development", False,
+     ["Danielle Padula"]),
+])
+def test_a_desk_named_as_the_author(byline: str, element: bool, want: list[str]) -> None:
+    assert names_in(byline, strict=True, element=element) == want
+
+
+@pytest.mark.parametrize(("meta", "want"), [
+    ("Staff", ["Staff"]),
+    ("Редакция", ["Редакция"]),
+    ("Tahririyat", ["Tahririyat"]),
+    ("Anna Karimova, Staff", ["Anna Karimova"]),
+])
+def test_a_desk_alone_in_the_author_field_is_the_author(meta: str, want: list[str]) -> None:
+    assert extract(page(f'<meta name="author" content="{meta}">'))[1] == want
+
+
+def test_author_misses_lists_each_wrong_page_with_its_kind_and_source(tmp_path: Path) -> None:
+    folder = tmp_path / "set" / "html"
+    folder.mkdir(parents=True)
+    pages = {"1": ('<meta name="author" content="Anna Karimova">', "Anna Karimova"),
+             "2": ('<meta name="author" content="Timur Aliev">', "Dilnoza Yusupova"),
+             "3": ("", "Rustam Nazarov")}
+    for page_id, (head, _) in pages.items():
+        (folder / f"{page_id}.html.gz").write_bytes(gzip.compress(page(head).encode()))
+    truth = {page_id: {"url": "https://news.example.com/a/", "articleBody": "x", "author": author}
+             for page_id, (_, author) in pages.items()}
+    (tmp_path / "set" / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    assert [line.split("\t") for line in author_misses(tmp_path, ["set"], None)] == [
+        ["set", "2", "other", "Dilnoza Yusupova", "Timur Aliev", "meta"],
+        ["set", "3", "none", "Rustam Nazarov", "-", "-"]]

@@ -8,7 +8,8 @@ extractors that give them title and author exact matches (on the pages whose tru
 has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
 A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
 lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string);
-``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates);
+``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates).
+``--author-misses`` the pages that name authors whose names ours gets wrong (id, kind of miss, truth, ours, source);
 ``--profile`` the CPU milliseconds (process time, robust to a loaded machine) ours spends per page in each
 stage of extraction, median and mean (:data:`STAGES`; indented stages run inside the one above them).
 The data is ``../shared/benchmarks/article-extraction`` beside the development
@@ -314,6 +315,42 @@ def profile(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
     finally:
         for (module, name), function in zip(originals, saved, strict=True):
             setattr(module, name, function)
+def author_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]:
+    """One tab-separated line per page naming authors whose names ours gets wrong: set, id, the kind of
+    miss, truth, ours (names joined with " | ") and the method ours came from."""
+    from crawler.bench.scoring import author_names
+    from crawler.extract.article import extract_article
+    from crawler.sites import GENERIC
+
+    for name in sets:
+        for page in load_pages(data / name, limit):
+            if not page.author:
+                continue
+            extraction = extract_article(page.html, page.url, GENERIC)
+            truth, got = author_names(page.author), author_names(", ".join(extraction.authors))
+            if truth != got:
+                yield "\t".join((name, page.id, _author_miss_kind(truth, got), page.author,
+                                 " | ".join(extraction.authors) or "-", extraction.sources.get("authors", "-")))
+
+
+def _author_miss_kind(truth: list[str], got: list[str]) -> str:
+    """What went wrong, roughly: none found, extra or missing names, the same names in another order or
+    case, duplicates, or other names."""
+    fold = [n.casefold() for n in got]
+    if not got:
+        return "none"
+    if len(set(fold)) < len(fold):
+        return "duplicate"
+    if sorted(fold) == sorted(n.casefold() for n in truth):
+        return "order" if fold != [n.casefold() for n in truth] else "case"
+    if set(truth) < set(got):
+        return "extra"
+    if set(got) < set(truth):
+        return "missing"
+    joined, found = " ".join(truth).casefold(), " ".join(got).casefold()
+    if joined in found or found in joined:
+        return "partial"
+    return "other"
 
 
 def _format(results: dict[str, dict[str, Result]]) -> str:
@@ -340,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date-misses", action="store_true", help="list the pages whose publication day ours misses")
     parser.add_argument("--title-misses", action="store_true", help="list the pages whose title ours misses")
     parser.add_argument("--profile", action="store_true", help="CPU ms per page of each stage of ours")
+    parser.add_argument("--author-misses", action="store_true", help="list the pages whose authors ours misses")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
@@ -351,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.profile:
         sys.stdout.writelines(line + "\n" for line in profile(args.data, args.sets.split(","), args.limit))
+    if args.author_misses:
+        sys.stdout.writelines(line + "\n" for line in author_misses(args.data, args.sets.split(","), args.limit))
         return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")

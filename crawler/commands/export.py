@@ -1,8 +1,9 @@
 """``scrapy export``: stored articles of every run, newest published first, as JSON lines, CSV or
 Parquet, to a file or stdout, streamed from one cursor (flat memory whatever the store's size).
 
-``--processes N`` (default: the cores this process may use) encodes the records in N worker processes,
-a few batches ahead, written in order: the output is the same byte for byte whatever N.
+``--processes N`` (default: the cores this process may use, but one for under ``SMALL_JOB`` articles,
+which workers would not write sooner) encodes the records in N worker processes, a few batches ahead,
+written in order: the output is the same byte for byte whatever N.
 
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import partial
 from pathlib import Path
@@ -26,12 +27,14 @@ from scrapy.exceptions import UsageError
 from crawler.export.options import add_query_options, query_from
 from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
-from crawler.export.writers import FORMATS, ExportWriter, encode, encode_stored, open_writer, parquet_available
-from crawler.parallel import WorkerDied, add_processes_option, ordered_map
+from crawler.export.rows import close_reader, encode_rows, open_reader
+from crawler.export.writers import FORMATS, ExportWriter, counted, encode, encode_stored, open_writer, parquet_available
+from crawler.parallel import WorkerDied, add_processes_option, ordered_map, processes_for
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 from crawler.store_command import StoreCommand
 
 BATCH = 200  # articles read, converted and written at a time (about 100 KB of memory each while converted)
+SMALL_JOB = 5_000  # articles (about a second to write): fewer are written by this process alone
 
 
 class Command(StoreCommand):
@@ -48,7 +51,7 @@ class Command(StoreCommand):
         parser.add_argument("-o", "--output", default="-", metavar="FILE", help="output file, - for stdout (default)")
         parser.add_argument("--with-html", action="store_true",
                             help="add each article's stored page (html) and its minhash and lsh_bands")
-        add_processes_option(parser, "turn records into the output format")
+        add_processes_option(parser, "turn records into the output format", f"under {SMALL_JOB:,} articles")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
@@ -85,26 +88,23 @@ class Command(StoreCommand):
 
     def _export(self, store: ArticleStore, writer: ExportWriter, opts: argparse.Namespace) -> int:
         query = self.query.filter()
-        progress = Progress(sys.stderr, store.count_articles(query=query)) if sys.stderr.isatty() else None
+        total = store.count_articles(query=query) if sys.stderr.isatty() else None
+        progress = Progress(sys.stderr, total) if total is not None else None
         count = 0
         hidden = () if opts.with_html else SIGNATURE_FIELDS
-        # Records are decoded and encoded in worker processes, a few batches ahead, and written here in order
-        # (newest first); with pages, this process reads them by the records' ids, so it decodes the records.
-        batches: Iterator[list[Any]]
-        if opts.with_html:
-            batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch]))
-                       for batch in store.stream_articles(query, exclude=hidden, batch=BATCH))
-            convert = partial(encode, opts.format, opts.with_html)
-        else:
-            batches = store.stream_articles(query, exclude=hidden, batch=BATCH, raw=True)
-            convert = partial(encode_stored, opts.format, opts.with_html, hidden)
-        encoded = ordered_map(convert, batches, opts.processes)
-        with closing(encoded):
-            for docs, chunk in encoded:
-                writer.put(chunk)
-                count += len(docs)
-                if progress is not None:
-                    progress.advance(len(docs))
+        batches, convert, start, startargs = _plan(store, query, hidden, opts)
+        opts.processes = processes_for(
+            opts.processes, lambda: store.count_articles(query=query) if total is None else total, SMALL_JOB)
+        encoded = ordered_map(convert, batches, opts.processes, start, startargs)
+        try:
+            with closing(encoded):
+                for docs, (n, chunk) in encoded:
+                    writer.put(chunk)
+                    count += n
+                    if progress is not None:
+                        progress.advance(len(docs))
+        finally:
+            close_reader()  # this process's, when it read the records itself (one process)
         writer.close()
         if progress is not None:
             progress.finish()
@@ -112,6 +112,26 @@ class Command(StoreCommand):
             sys.stderr.write(f"{values} values of {column} do not fit its Parquet type: written as null "
                              "(the JSON lines export has them)\n")
         return count
+
+
+Plan = tuple[Iterator[list[Any]], Callable[[list[Any]], tuple[int, Any]], Callable[..., None] | None, tuple[Any, ...]]
+
+
+def _plan(store: ArticleStore, query: dict[str, Any], hidden: tuple[str, ...], opts: argparse.Namespace) -> Plan:
+    """The batches to hand out, what turns one into ``(articles, encoded chunk)`` and the workers' set-up.
+
+    Over the embedded store the workers read the records themselves, by row id (:mod:`crawler.export.rows`);
+    from MongoDB this process reads them as BSON bytes and the workers decode them; with pages, this process
+    reads the pages by the records' ids, so it decodes the records."""
+    if opts.with_html:
+        batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch]))
+                   for batch in store.stream_articles(query, exclude=hidden, batch=BATCH))
+        return batches, partial(counted, partial(encode, opts.format, opts.with_html)), None, ()
+    if not store.target.uri:
+        return (store.stream_article_rows(query, batch=BATCH), partial(encode_rows, opts.format, False, hidden),
+                open_reader, (str(store.target.embedded_path),))
+    return (store.stream_articles(query, exclude=hidden, batch=BATCH, raw=True),
+            partial(counted, partial(encode_stored, opts.format, False, hidden)), None, ())
 
 
 @contextmanager

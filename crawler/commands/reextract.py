@@ -2,12 +2,15 @@
 
 After a parser or site-rule fix: every stored page is extracted with today's code and
 site config and its record replaced where a field changed (see ``crawler.reextract``).
-Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use),
-a batch at a time, a few batches ahead; this process reads the store and writes the revised
-records in order. A page whose extraction fails is counted (``failed``) and named on one line of
-stderr; its record stays as stored. Ctrl-C stops after the batches being parsed, keeping what was
-written (exit 130). Prints what changed and the cost per article; exit code 1 when the store is
-unreachable or a worker process died.
+Pages are parsed by ``--processes N`` worker processes (default: the cores this process may use, but
+one for under ``SMALL_JOB`` pages, which workers would not finish sooner), a batch at a time, a few
+batches ahead; this process reads the store and writes the revised records in order. A page whose
+extraction fails or takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` is counted (``failed``) and
+named on one line of stderr; its record stays as stored. A worker process that dies (killed, out of
+memory, a crash in C code), or is stuck far over the budget and killed, is replaced and the batches it
+held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
+parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
+when the store is unreachable.
 """
 
 from __future__ import annotations
@@ -20,18 +23,21 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import UsageError
 
-from crawler.parallel import WorkerDied, add_processes_option, ordered_map
-from crawler.reextract import reextract_batch, start_worker
+from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
 
-Batch = tuple[list[dict[str, Any]], dict[str, bytes], datetime]
+if TYPE_CHECKING:
+    from crawler.reextract import Batch
+
+SMALL_JOB = 100  # pages (about a second of parsing): fewer are re-extracted in this process alone
 
 
 class Command(StoreCommand):
@@ -46,7 +52,7 @@ class Command(StoreCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
                             help="a site config file, for sites crawled with -a config= (repeatable)")
-        add_processes_option(parser, "parse the stored pages")
+        add_processes_option(parser, "parse the stored pages", f"under {SMALL_JOB} pages")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
@@ -67,12 +73,21 @@ class Command(StoreCommand):
             store.close()
 
     def _reextract(self, store: ArticleStore, opts: argparse.Namespace) -> None:
+        # Here, not at the top: Scrapy imports every command's module for any command, and the
+        # extractor (trafilatura, htmldate, numpy models) has no place in a crawl process.
+        from crawler.extract.article import warm_up
+        from crawler.reextract import batch_seconds, each_page, joined, reextract_batch, start_worker, worker_died
+
         assert self.settings is not None
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()
         started, cpu = time.perf_counter(), _cpu()
+        opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
+        warm_up()  # once here: forked workers start with the model loaded
+        budget = self.settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS")
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
-                           (RecordRules.from_settings(self.settings), self.configs))
+                           (RecordRules.from_settings(self.settings), self.configs, budget),
+                           isolation=Isolation(each_page, joined, worker_died, partial(batch_seconds, budget)))
         stopped = ""
         try:
             with closing(done):
@@ -98,6 +113,12 @@ def _cpu() -> float:
     """CPU seconds of this process and of its ended children (the workers, once stopped)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _pages(store: ArticleStore, opts: argparse.Namespace) -> int:
+    """How many records the run reads (those of ``--site``, at most ``--limit``)."""
+    count = store.count_articles(opts.site)
+    return min(count, opts.limit) if opts.limit else count
 
 
 def _batches(store: ArticleStore, opts: argparse.Namespace) -> Iterator[Batch]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol
 
@@ -43,6 +44,11 @@ def encode(kind: str, with_html: bool, docs: list[dict[str, Any]]) -> Any:
 def encode_stored(kind: str, with_html: bool, exclude: tuple[str, ...], raw: list[Any]) -> Any:
     """:func:`encode` of records as the store keeps them (``ArticleStore.stream_articles(raw=True)``)."""
     return encode(kind, with_html, decode_articles(raw, exclude))
+
+
+def counted(convert: Callable[[list[Any]], Any], batch: list[Any]) -> tuple[int, Any]:
+    """The articles of ``batch`` and ``convert(batch)`` (the export's batches tell their size so)."""
+    return len(batch), convert(batch)
 
 
 def csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:

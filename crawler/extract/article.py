@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from itertools import islice
@@ -51,6 +52,7 @@ from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import Dateline, find_dateline, find_visible_date
 from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
+from crawler.sanitize import inert_document
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_url
@@ -525,8 +527,24 @@ def _body(page: _Page, title: str | None, lead: str | None) -> tuple[Body, str]:
     return body, "site"
 
 
+def _tree_to_store(page: _Page) -> HtmlElement | None:
+    """A copy of the page's tree as parsed, to make the stored page of (the readers change the tree: a copy
+    costs half a parse); None when storage would see other input than this tree (a page over the stored
+    HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store sanitizes
+    those itself."""
+    if len(page.html) > page.limits.html_chars or page.sel.type != "html" or "\x00" in page.html:
+        return None
+    return deepcopy(page.sel.root)
+
+
+def _stored_html(tree: HtmlElement | None) -> str | None:
+    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`), from :func:`_tree_to_store`."""
+    return inert_document(tree) if tree is not None else None
+
+
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
-                    fetched_at: datetime | None = None, limits: RecordLimits | None = None) -> Extraction:
+                    fetched_at: datetime | None = None, limits: RecordLimits | None = None,
+                    keep_html: bool = False) -> Extraction:
     """Extract the fields of the article page ``html`` fetched from ``url``.
 
     ``site`` gives the selectors and time zone; None takes them from the bundled site whose domains
@@ -538,10 +556,12 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     was found. The body is returned as found: cleaning takes its boilerplate out (and counts it).
     Its language and whether the page is a script shell are judged on what cleaning will keep.
     Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
+    ``keep_html`` asks for ``html``, the page made inert for storage from the same parse.
     """
     limits = limits or RecordLimits()
     site = site_rules(site, url)
     page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
+    to_store = _tree_to_store(page) if keep_html else None
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC
     sources: dict[str, str] = {}
@@ -582,7 +602,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         modified=dates["modified"][0], modified_raw=dates["modified"][1],
         images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
         script_shell=script_shell, language=language, script=script,
-        language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources)
+        language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources,
+        html=_stored_html(to_store))  # last: sanitizing before the readers made them slower (CPU caches)
 
 
 def _clipped(found: Found, chars: int) -> Found:

@@ -3,7 +3,11 @@
 A byline found anywhere (JSON-LD, meta, the page's byline element, a "By …" line) is cut where its
 names end (a date, a bar, "Updated …"), split into names ("A and B", "A, B", "A & B", "A и B",
 "A va B"), and each name kept only if it reads as a person's: no role ("Staff Writer",
-"корреспондент"), credential ("MD", "PhD"), organisation or site name, date, e-mail or URL.
+"корреспондент"), credential ("MD", "PhD"), organisation or site name, date, e-mail or URL. The
+page's stated author is kept too when it is a team or desk named as one ("Podium Staff", "Daryo
+tahririyati"), or a desk alone in an author field or after "Posted by"/"Автор:" ("Staff", "Редакция");
+the site's own name never is. The article's byline wins over structured data when it shows the same
+names and more (co-authors, "Dr").
 """
 
 from __future__ import annotations
@@ -31,18 +35,24 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
-    r"^(?:(?:written|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|author(?:s)?|written)\b\s*[:\-–—]?\s*",
+    r"текст|матн|author(?:s)?|contributors?|written)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
 _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
-    r"обновлено|опубликовано)\b|\bon\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
+    r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b).*",
     re.IGNORECASE | re.DOTALL,
+)
+# A date, then a bar or bullet, before the names: "Dec. 19, 2025 · Niko Matsakis", "2025-12-17 | By Anna".
+_LEADING_DATE = re.compile(
+    r"^\s*(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})"
+    r"\s*[|•·–—]\s*(?:by\b\s*:?\s*)?",
+    re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\bva\b|\bва\b|\bжана\b|\bжәне\b|\bwith\b)\s*", re.IGNORECASE)
 # Words that make a byline piece a role or an organisation rather than a person.
@@ -70,28 +80,54 @@ def byline_text(node: HtmlElement) -> str:
 _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
 
 
-def names_in(byline: str, strict: bool = False) -> list[str]:
-    """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out."""
+def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
+    """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
+
+    A prefix alone on its line ("By", "Posted by:") introduces the next line. One word, or a desk, alone
+    after an authorship prefix ("Posted by", "Автор:") or a plain "By" in a byline ``element`` is the
+    author ("Posted by David", "by ibby", "By News Desk"): a plain "By" elsewhere starts menus ("By Industry").
+    A desk alone in an author field (not ``strict``) is the author too ("Staff", "Редакция")."""
     lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    carried = ""
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
-        text = _END.sub("", _PREFIX.sub("", line.strip(" \"'“”«»"), count=1))[:MAX_BYLINE_CHARS]
-        found = list(_unique(_credited_names(_SPLIT.split(text), strict)))
+        line = carried + line.strip(" \"'“”«»")
+        inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
+        line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
+        prefix = _PREFIX.match(line)
+        if prefix and prefix.end() == len(line):
+            carried = line + " "
+            continue
+        carried = ""
+        text = _END.sub("", _LEADING_DATE.sub("", line[prefix.end():] if prefix else line))[:MAX_BYLINE_CHARS]
+        pieces = _SPLIT.split(text)
+        # The whole byline after "Posted by"/"Автор:" (or "By" in a byline element), or a whole author field.
+        lone = len(pieces) == 1 and (not strict or (prefix is not None and bool(
+            _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))))
+        found = list(_unique(_credited_names(pieces, strict, lone)))
         if found:
             return found
     return []
 
 
-def _credited_names(pieces: list[str], strict: bool) -> Iterator[str]:
+# A prefix that says who wrote the text ("Posted by", "Автор:"), not a "By" that also starts menus ("By Industry")
+# or a heading ("Author Spotlight").
+_WRITTEN_BY = re.compile(r"\b(?:written|authored)\s+by\b", re.IGNORECASE)  # inside a sentence
+_STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
+
+
+def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
     """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
     name = None
-    for piece in pieces:
+    for n, piece in enumerate(pieces):
         piece = piece.strip()
+        if name and not _CREDENTIAL.fullmatch(piece) and _CREDENTIAL.fullmatch(piece.rstrip(".")):
+            piece = piece.rstrip(".")  # "Shelby Loos, DVM. Reviewed by …"
         if name and _CREDENTIAL.fullmatch(piece):
             name += ", " + piece
             continue
         if name:
             yield name
-        name = _clean_name(piece, strict)
+        name = _clean_name(piece, strict, lone, first=n == 0)
     if name:
         yield name
 
@@ -113,23 +149,71 @@ _PARTICLES = frozenset({"van", "der", "den", "de", "da", "di", "du", "del", "del
                         "le", "y", "e", "dos", "das", "ter", "ten", "zu", "ugli", "qizi", "uly", "kyzy", "ogly"})
 
 
-def _clean_name(piece: str, strict: bool = False) -> str | None:
-    """A person's name from one piece of a byline, or None for a role, credential or organisation."""
+def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: bool = False) -> str | None:
+    """A person's name from one piece of a byline, or None for a role, credential or organisation;
+    ``lone`` (the whole byline after "Posted by", or a whole author field) accepts a desk ("News Desk",
+    "Редакция") and, in text read off the page, one word of letters ("David", "ibby"), where the
+    ``first`` piece may end in its job ("Emma Ryan Writer")."""
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
     if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
         return None
+    if lone and _DESK.fullmatch(name):  # "By News Desk", "Автор: Редакция": the desk the page credits
+        return name
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
         return None
     words = name.split()
     if len(words) > 5 or len(name) > 60 or (strict and any(ch.isdigit() for ch in name)):
         return None
+    if _named_group(words):  # "Podium Staff", "The Currency editors": the desk the page credits
+        return name
+    # The job printed after the name in the byline's first piece: "Emma Ryan Writer".
+    while strict and first and len(words) > 2 and words[-1].casefold() in _PERSON_ROLES:
+        words.pop()
+    name = " ".join(words) if len(words) < len(name.split()) else name
     if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
         return None
-    if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words) and _looks_like_a_name(words)):
+    if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words)
+                       and (_looks_like_a_name(words) or (lone and _lone_name(words)))):
         return None
     return name
+
+
+_DESK = re.compile(r"(?:the )?(?:staff|news ?desk|web desk|newsroom|editorial(?: team| board| staff)?|редакция|"
+                   r"редакция сайта|редакциясы|таҳририят|tahririyat|redaksiýa)", re.IGNORECASE)
+
+
+def _lone_name(words: list[str]) -> bool:
+    """One word that can be a first name or a handle ("David", "ibby", "BeauHD"), not a label."""
+    return (len(words) == 1 and 3 <= len(words[0]) <= 30 and words[0].isalpha()
+            and words[0].casefold() not in _UI_WORDS)
+
+
+# A team or desk credited as the author by its name ("Podium Staff", "TOI Lifestyle Desk", "EDB Team",
+# "Редакция Azattyk"): the page's stated author, unlike a person's job ("Staff Writer") or a bare label
+# ("Staff", "Редакция", "Our Editors") that names nobody.
+_GROUP_WORDS = frozenset(" ".join((
+    """team staff desk newsdesk newsroom editors editorial crew команда редакция редакциясы
+таҳририят таҳририяти таҳририяи tahririyat tahririyati jamoasi жамоаси redaksiýa redaksiýasy""",)).split())
+_PERSON_ROLES = frozenset(" ".join((
+    """writer writers editor correspondent correspondents reporter reporters columnist producer
+director manager officer founder ceo president chief head senior associate assistant deputy executive specialist
+expert analyst consultant journalist author photographer contributor contributors admin administrator intern
+photo photos video images image illustration illustrations graphics getty фото видео сурат акс
+корреспондент корреспонденты редактор обозреватель журналист фотограф мухбир муҳаррир хабарнигор""",)).split())
+_GROUP_FILLERS = frozenset(("the", "our", "of", "and", "a", "an", "news", "editorial", "content", "web", "site", "blog",
+                            "online", "marketing", "наш", "наша"))
+
+
+def _named_group(words: list[str]) -> bool:
+    """A team's or desk's name: a group word, a proper name beside it, and no person's job or photo credit."""
+    folded = [w.casefold().strip(".,:") for w in words]
+    return (len(words) <= 5 and any(w in _GROUP_WORDS for w in folded)
+            and not any(w in _PERSON_ROLES for w in folded)
+            and all(_NAME_CHARS.fullmatch(w) for w in words)
+            and any(w[:1].isupper() and f not in _GROUP_WORDS and f not in _GROUP_FILLERS
+                    for w, f in zip(words, folded, strict=True)))
 
 
 def _unique(values: Iterable[str]) -> Iterator[str]:
@@ -147,7 +231,7 @@ def _compact(text: str) -> str:
 # Words of a publication's name ("Radio Azattyk", "The Daily Post"): a site named so is not a person.
 _TITLE_WORDS = frozenset(" ".join((
     """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
-review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm
+review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm the
 радио тв газета вестник хроника""",
 )).split())
 
@@ -163,14 +247,21 @@ def personal_name(name: str, url: str) -> bool:
             and any(len(w) >= 3 and _compact(w) in host for w in words))
 
 
-def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "") -> Iterator[str]:
+def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
+           element: bool = False, hosts: frozenset[str] = frozenset(),
+           listed_sites: set[str] | frozenset[str] = frozenset()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
-    ``strict`` (text read off the page) also asks for capitalised words."""
+    ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
+    byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
+    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        for name in names_in(value, strict):
-            named_site = _compact(name) in site_names and not (declared and personal_name(name, declared))
+        found = names_in(value, strict, element)
+        for name in found:
+            named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
+                           or (len(found) > 1 and _compact(name) in listed_sites))
+                          and not (declared and personal_name(name, declared)))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -183,10 +274,11 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
 _BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", ".byline", "[class*=byline]",
             "[class*=author-name]", "[class*=author_name]", "[class*=authorName]", ".post-author", ".entry-author",
             ".author")
-_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']")  # after the "By …" lines: these match author boxes too
+# After the "By …" lines: these match author boxes too.
+_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']", "a[href*='/authors/']")
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
-             "Article by", "Author", "Authors")
+             "Article by", "Author", "Authors", "Contributor", "Contributors")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
 # node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
@@ -202,26 +294,44 @@ def page_authors(page: PageView) -> Found:
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared), page.limits.list_items + 1))
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names),
+                              page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     def shown() -> Found:
         # The first byline with a name is the article's (later ones are teasers' and author boxes');
         # text read off the page is held to look like names.
-        for byline in _byline(page):
-            authors = list(islice(people([byline], site_names, strict=True), page.limits.list_items + 1))
+        hosts = frozenset(site_name_keys((), page.url))
+        for byline, element in _byline(page):
+            authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
+                                  page.limits.list_items + 1))
             if authors:
                 return authors, "generic"
         return None
 
-    return _first_found(
+    declared = _first_found(
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
                       site_name_keys(declared_site_names(page, structured=False), "")),
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
-        shown,
     )
+    if declared is None or declared[1] == "site":
+        return declared or shown()
+    # Structured data often names only the first author, or a name without its title ("Dr") or
+    # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
+    byline = shown()
+    return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+def _extends(shown: list[str], declared: list[str]) -> bool:
+    """True when ``shown`` has each declared name, in order, whole or with a title or credentials around
+    it ("Dr Marna van der Merwe", "Jane Doe, MD"), and is not the same list."""
+    if shown == declared or len(shown) < len(declared):
+        return False
+    rest = iter(n.casefold() for n in shown)
+    return all(any(s == d or s.endswith(" " + d) or s.startswith(d + ",") for s in rest)
+               for d in (n.casefold() for n in declared))
 
 
 def _labelled_meta(page: PageView) -> Iterator[str]:
@@ -248,22 +358,23 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
-def _byline(page: PageView) -> Iterator[str]:
-    """Byline texts in the order they are trusted: byline elements, "By …" lines (with the element
-    holding the name when "By" stands alone), then elements that merely mention an author."""
-    yield from _byline_elements(page, _BYLINES)
+def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
+    """Byline texts in the order they are trusted, each with whether a byline element holds it: byline
+    elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
+    that merely mention an author."""
+    yield from ((text, True) for text in _byline_elements(page, _BYLINES))
     for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS:  # "By using this site you agree …"
             continue
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
-            yield line
+            yield line, False
         if not names_in(line) and parent.getparent() is not None:  # "Written by" alone: the name is beside it
             beside = byline_text(parent.getparent())
             if len(beside) <= MAX_BYLINE_CHARS:
-                yield beside
-    yield from _byline_elements(page, _LOOSE_BYLINES)
+                yield beside, False
+    yield from ((text, False) for text in _byline_elements(page, _LOOSE_BYLINES))
 
 
 def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:

@@ -56,14 +56,14 @@ class Extractor(Protocol):
 class InlineExtractor:
     """The extractor called directly, in the caller's thread: no isolation, no budget."""
 
-    def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
-        self.site, self.limits = site, limits
+    def __init__(self, site: SiteConfig | None, limits: RecordLimits, keep_html: bool = False) -> None:
+        self.site, self.limits, self.keep_html = site, limits, keep_html
 
     async def extract(self, html: str, url: str, fetched_at: datetime) -> Extraction:
         from crawler.extract.article import extract_article
 
         try:
-            return extract_article(html, url, self.site, fetched_at, self.limits)
+            return extract_article(html, url, self.site, fetched_at, self.limits, self.keep_html)
         except Exception as exc:
             raise ExtractionFailed(traceback.format_exc()) from exc
 
@@ -74,7 +74,7 @@ class InlineExtractor:
 class _Worker:
     """One worker process (``python -m crawler.extract.worker``) and the crawl's end of its connection."""
 
-    def __init__(self, site: SiteConfig | None, limits: RecordLimits) -> None:
+    def __init__(self, site: SiteConfig | None, limits: RecordLimits, keep_html: bool = False) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
             # A fresh interpreter: forking a crawl that runs threads is unsafe, and multiprocessing's
@@ -88,7 +88,7 @@ class _Worker:
         threading.Thread(target=relay_log, args=(self.process.stderr,), daemon=True,
                          name=f"extraction-log-{self.process.pid}").start()
         self.conn = Connection(ours.detach())
-        self.conn.send((site, limits))
+        self.conn.send((site, limits, keep_html))
         self.ready = False
 
     def run(self, request: tuple[str, str, datetime], budget: float) -> tuple[str, Any]:
@@ -135,13 +135,15 @@ def relay_log(stream: IO[bytes]) -> None:
 
 class ExtractionPool:
     """``workers`` extraction processes, each page limited to ``budget`` seconds; ``on_start`` is
-    called for each worker started (replacements included)."""
+    called for each worker started (replacements included); ``keep_html`` asks each record for the
+    page made inert for storage."""
 
     def __init__(self, site: SiteConfig | None, limits: RecordLimits, workers: int = 1, budget: float = 10.0,
-                 on_start: Callable[[], None] = lambda: None) -> None:
+                 on_start: Callable[[], None] = lambda: None, keep_html: bool = False) -> None:
         if workers < 1 or budget <= 0:
             raise ValueError("an extraction pool needs at least one worker and a positive budget")
         self.site, self.limits, self.budget, self.on_start = site, limits, budget, on_start
+        self.keep_html = keep_html
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extraction")
         self._all: list[_Worker] = []
         # None: a slot whose worker is started when a page needs it (a replacement that failed to start).
@@ -150,7 +152,7 @@ class ExtractionPool:
             self._idle.put_nowait(self._start())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self.site, self.limits)
+        worker = _Worker(self.site, self.limits, self.keep_html)
         self._all.append(worker)
         self.on_start()
         return worker

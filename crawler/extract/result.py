@@ -38,6 +38,7 @@ class Extraction:
     script: str | None = None
     language_declared: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    html: str | None = None  # the page made inert for storage (``crawler.sanitize.InertHtml``), when asked for
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (``python -m crawler.extract`` prints it as JSON)."""

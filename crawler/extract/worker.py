@@ -27,7 +27,7 @@ def serve(conn: Connection) -> None:
     """Warm up, say so, then extract each page received until the connection closes."""
     from crawler.extract.article import extract_article, warm_up
 
-    site, limits = conn.recv()
+    site, limits, keep_html = conn.recv()
     warm_up()
     conn.send(READY)
     while True:
@@ -36,7 +36,7 @@ def serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = (OK, extract_article(html, url, site, fetched_at, limits))
+            reply: tuple[str, Any] = (OK, extract_article(html, url, site, fetched_at, limits, keep_html))
         except Exception:
             reply = (FAILED, traceback.format_exc())
         conn.send(reply)

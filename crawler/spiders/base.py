@@ -107,12 +107,14 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             settings = self.crawler.settings
             limits = RecordRules.from_settings(settings).limits
             workers = settings.getint("EXTRACTION_WORKERS", 1)
+            # The stored page is made inert on extraction's own parse; none is made when none is stored.
+            keep_html = settings.getbool("STORAGE_ENABLED", True) and settings.getbool("STORAGE_KEEP_RAW_HTML", True)
             if workers > 0:
                 budget = settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS", 10.0)
-                self._extractor = ExtractionPool(self.site, limits, workers, budget,
+                self._extractor = ExtractionPool(self.site, limits, workers, budget, keep_html=keep_html,
                                                  on_start=lambda: self._count("extract/workers/started"))
             else:
-                self._extractor = InlineExtractor(self.site, limits)
+                self._extractor = InlineExtractor(self.site, limits, keep_html)
         return self._extractor
 
     def closed(self, reason: str) -> None:
@@ -307,7 +309,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             http_status=response.status,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            raw_html=text,
+            raw_html=text if extraction.html is None else extraction.html,
         )
 
 

@@ -1,7 +1,7 @@
 """Storage settings and the stored shape of an item: what every user of the store shares
 (the crawl's storage component and its writer, the store commands, re-extraction).
 
-Settings: ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``, ``STORAGE_BATCH_SIZE``,
+Settings: ``MONGO_URI``, ``MONGO_DATABASE``, ``DATA_DIR``, ``STORAGE_BATCH_SIZE``, ``STORAGE_BATCH_MAX_MB``,
 ``STORAGE_FLUSH_SECONDS``, ``STORAGE_TIMEOUT_SECONDS``, ``STORAGE_RETRIES``,
 ``STORAGE_KEEP_RAW_HTML``, ``STORAGE_FALLBACK_DIR``, ``STORAGE_SHRINK_RATIO``,
 ``STORAGE_SHRINK_MIN_CHARS``.
@@ -33,13 +33,17 @@ class StorageConfig:
     keep_raw_html: bool = True
     fallback_dir: str = os.path.join(tempfile.gettempdir(), "news-crawler-unsaved")
     shrink: ShrinkGuard = field(default_factory=ShrinkGuard)
+    # A batch is also written once its pages' text reaches this many MB (million characters):
+    # 100 pages of 200 KB, each held as the item's HTML and body, were most of a crawl's memory.
+    batch_max_mb: float = 8.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> StorageConfig:
         timeout = settings.getfloat("STORAGE_TIMEOUT_SECONDS", 10.0)
         batch_size = settings.getint("STORAGE_BATCH_SIZE", 100)
-        if batch_size < 1 or timeout <= 0:
-            raise ValueError("STORAGE_BATCH_SIZE must be >= 1 and STORAGE_TIMEOUT_SECONDS > 0")
+        batch_max_mb = settings.getfloat("STORAGE_BATCH_MAX_MB", cls.batch_max_mb)
+        if batch_size < 1 or timeout <= 0 or batch_max_mb <= 0:
+            raise ValueError("STORAGE_BATCH_SIZE must be >= 1, STORAGE_BATCH_MAX_MB and STORAGE_TIMEOUT_SECONDS > 0")
         target = StoreTarget(
             uri=settings.get("MONGO_URI") or "",
             database=settings.get("MONGO_DATABASE") or "news",
@@ -52,7 +56,7 @@ class StorageConfig:
             raise ValueError("STORAGE_SHRINK_RATIO must be within 0..1 and STORAGE_SHRINK_MIN_CHARS >= 0")
         return cls(target, batch_size, settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0),
                    settings.getint("STORAGE_RETRIES", 5), settings.getbool("STORAGE_KEEP_RAW_HTML", True),
-                   settings.get("STORAGE_FALLBACK_DIR") or cls.fallback_dir, shrink)
+                   settings.get("STORAGE_FALLBACK_DIR") or cls.fallback_dir, shrink, batch_max_mb)
 
     @property
     def unsaved_dir(self) -> Path:

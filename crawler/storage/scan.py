@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,23 +85,37 @@ def count(connection: sqlite3.Connection, query: dict[str, Any]) -> int:
 def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude: tuple[str, ...] = (),
                  batch: int = 500, limit: int | None = None, raw: bool = False) -> Iterator[list[Any]]:
     """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time;
-    with ``raw``, each as its stored JSON text (every field), for :func:`decode` elsewhere.
+    with ``raw``, each as its stored JSON text (every field), for :func:`decode` elsewhere."""
+    with closing(newest_first_rows(connection, query, batch, limit)) as batches:
+        for rows in batches:
+            found = texts(connection, rows)
+            yield found if raw else decode(found, exclude)
+
+
+def newest_first_rows(connection: sqlite3.Connection, query: dict[str, Any], batch: int = 500,
+                      limit: int | None = None) -> Generator[list[int], None, None]:
+    """The row ids of the articles matching ``query``, newest published first, ``batch`` at a time (for
+    :func:`texts`, here or in another process with a connection of its own).
 
     The ordered statement selects row ids only: when SQLite must sort (several sites, a word search) its
-    sorter holds ids and dates, not whole records; each batch's records are then read by row id."""
+    sorter holds ids and dates, not whole records."""
     clause, params = where(query)
     sql = f"SELECT id FROM articles {clause} {_NEWEST_FIRST}"
     if limit is not None:
         sql, params = f"{sql} LIMIT ?", [*params, limit]
     ordered = connection.execute(sql, params)
     try:
-        while ids := [row[0] for row in ordered.fetchmany(batch)]:
-            found = dict(connection.execute(
-                f"SELECT id, data FROM articles WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
-            texts = [found[i] for i in ids if i in found]  # a record deleted meanwhile is gone
-            yield texts if raw else decode(texts, exclude)
+        while rows := [row[0] for row in ordered.fetchmany(batch)]:
+            yield rows
     finally:
         ordered.close()
+
+
+def texts(connection: sqlite3.Connection, rows: list[int]) -> list[str]:
+    """The stored JSON texts of the articles of row ids ``rows``, in that order (one deleted meanwhile is gone)."""
+    found = dict(connection.execute(
+        f"SELECT id, data FROM articles WHERE id IN ({', '.join('?' * len(rows))})", rows).fetchall())
+    return [found[i] for i in rows if i in found]
 
 
 def decode(texts: list[str], exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:

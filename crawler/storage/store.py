@@ -622,6 +622,12 @@ class ArticleStore:
         finally:
             cursor.close()
 
+    def stream_article_rows(self, query: dict[str, Any], batch: int = 500) -> Iterator[list[int]]:
+        """The embedded store's row ids of what :meth:`stream_articles` reads, in its order, ``batch`` at a
+        time (for a reader of the file in another process, :mod:`crawler.export.rows`)."""
+        assert not self.target.uri, "the embedded store only"
+        yield from scan.newest_first_rows(self.db.db, query, batch)
+
     def count_articles(self, site: str | None = None, since: datetime | None = None,
                        query: dict[str, Any] | None = None) -> int:
         """Stored articles (of ``site``; first stored at or after ``since``; matching ``query``)."""

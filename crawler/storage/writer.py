@@ -1,6 +1,7 @@
 """The buffered article writer: batched idempotent upserts through the crawl's :class:`Storage`.
 
-Items are buffered and written (``crawler.storage.batches``) when the batch is full, every
+Items are buffered and written (``crawler.storage.batches``) when the batch is full (in items, or
+in the characters of its pages' HTML and text: what bounds the crawl's memory), every
 ``STORAGE_FLUSH_SECONDS`` and at close, on the storage thread so the reactor never waits on the
 database. A batch that cannot be written goes to a durable spool under ``DATA_DIR/unsaved/``
 (fsync'd JSON lines) that every later flush, and the next run, writes first
@@ -9,7 +10,7 @@ the spool cannot take either (a full disk) stays in memory, is tried again at ev
 at close, goes to ``STORAGE_FALLBACK_DIR``; the run then reports it unsaved. An unreachable
 store or an unwritable ``DATA_DIR`` refuses the open (``StoreUnavailable``).
 
-Settings: ``STORAGE_BATCH_SIZE``, ``STORAGE_FLUSH_SECONDS``, ``STORAGE_RETRIES``,
+Settings: ``STORAGE_BATCH_SIZE``, ``STORAGE_BATCH_MAX_MB``, ``STORAGE_FLUSH_SECONDS``, ``STORAGE_RETRIES``,
 ``STORAGE_KEEP_RAW_HTML``, ``STORAGE_FALLBACK_DIR``, ``STORAGE_SHRINK_RATIO``, ``STORAGE_SHRINK_MIN_CHARS``.
 Stats: ``storage/spooled``, ``storage/spool_failed``, ``storage/rescued``, ``storage/lost``,
 ``storage/unsaved`` (not in the store at close: left in the spool, in the fallback file or lost).
@@ -47,6 +48,8 @@ class ArticleWriter:
         self.replay = SpoolReplay(self.batches, self.spool_path)
         self.opened = False
         self._buffer: list[Entry] = []
+        self._buffered_chars = 0
+        self._max_chars = int(self.config.batch_max_mb * 1_000_000)
         self._spool_failing = False
         self._own_claim: IO[str] | None = None  # held for the run's life: see crawler.storage.spool.claim
         self._lock = asyncio.Lock()
@@ -80,8 +83,10 @@ class ArticleWriter:
             self._buffer.append((check, None))
             return
         doc, raw_html = to_document(item)
-        self._buffer.append((doc, raw_html if self.config.keep_raw_html else None))
-        if len(self._buffer) >= self.config.batch_size:
+        raw_html = raw_html if self.config.keep_raw_html else None
+        self._buffer.append((doc, raw_html))
+        self._buffered_chars += len(raw_html or "") + len(doc.get("body") or "")
+        if len(self._buffer) >= self.config.batch_size or self._buffered_chars >= self._max_chars:
             await self.flush()
 
     async def _flush_periodically(self) -> None:
@@ -97,6 +102,7 @@ class ArticleWriter:
         during a storage outage loses nothing. True when everything is in the store (or quarantined)."""
         async with self._lock:
             batch, self._buffer, self.batches.held = [*self.batches.held, *self._buffer], [], []
+            self._buffered_chars = 0
             retries = self.config.retries if retries is None else retries
             replayed = await self.replay.replay(retries)
             left = batch

@@ -1,0 +1,88 @@
+"""``crawler.parallel.ordered_map`` over real worker processes: a worker killed in the middle of a batch is
+replaced, the batches in flight run again and only the item that kills its worker every time is answered
+by ``Isolation.died``; without an isolation the death ends the map; ``processes_for`` picks 1 for small jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import signal
+import time
+from contextlib import closing
+
+import pytest
+
+from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for
+from crawler.site_pool import cpu_count
+
+KILLER = 5  # the item whose handling kills the worker process (as a crash in C code would)
+
+
+def doubled(batch: list[int]) -> list[int]:
+    out = []
+    for x in batch:
+        if x == KILLER:
+            os.kill(os.getpid(), signal.SIGKILL)
+        out.append(2 * x)
+    return out
+
+
+def _died(batch: list[int], reason: str) -> list[object]:
+    return [f"died: {reason}" for _ in batch]
+
+
+ISOLATION = Isolation(split=lambda batch: [[x] for x in batch], join=lambda parts: [x for p in parts for x in p],
+                      died=_died)
+
+
+def test_a_worker_killed_by_an_item_is_replaced_and_only_that_item_is_lost() -> None:
+    batches = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10], [11, 12]]
+    with closing(ordered_map(doubled, batches, 2, isolation=ISOLATION)) as done:
+        results = list(done)
+    assert [item for item, _ in results] == batches
+    died = "died: its worker process died (killed, out of memory or a crash)"
+    assert [result for _, result in results] == [[2, 4], [6, 8], [died, 12], [14, 16], [18, 20], [22, 24]]
+
+
+def test_without_isolation_a_dead_worker_ends_the_map() -> None:
+    with pytest.raises(WorkerDied), closing(ordered_map(doubled, [[1], [5], [7]], 2)) as done:
+        list(done)
+
+
+def test_one_process_runs_here_without_workers() -> None:
+    assert list(ordered_map(doubled, [[1, 2]], 1)) == [([1, 2], [2, 4])]
+
+
+@pytest.mark.parametrize(("requested", "size", "expected"), [
+    (None, 10, 1), (None, 99, 1), (None, 100, cpu_count()), (3, 10, 3), (1, 10_000, 1)])
+def test_processes_for_picks_one_for_a_small_job_unless_told(requested: int | None, size: int,
+                                                             expected: int) -> None:
+    assert processes_for(requested, lambda: size, 100) == expected
+
+
+def test_items_submitted_after_the_death_run_too() -> None:
+    batches = [[5, 6], *([n] for n in range(7, 40))]  # the first kills its worker; many follow it at once
+    with closing(ordered_map(doubled, batches, 2, isolation=ISOLATION, ahead=8)) as done:
+        results = [result for _, result in done]
+    assert results[0][1] == 12 and results[1:] == [[2 * n] for n in range(7, 40)]
+
+
+STUCK = 13  # the item whose handling never returns (as a call stuck in C code would not)
+
+
+def stuck(batch: list[int]) -> list[int]:
+    if STUCK in batch:
+        time.sleep(3600)
+    return [2 * x for x in batch]
+
+
+def test_a_batch_over_its_time_is_killed_and_only_the_stuck_item_is_lost() -> None:
+    isolation = dataclasses.replace(ISOLATION, seconds=lambda batch: 1.5 * len(batch))
+    batches = [[11, 12], [13, 14], [15, 16]]
+    started = time.monotonic()
+    with closing(ordered_map(stuck, batches, 2, isolation=isolation)) as done:
+        results = [result for _, result in done]
+    assert results == [[22, 24], ["died: it took longer than 1.5 s; its worker process was killed", 28], [30, 32]]
+    assert time.monotonic() - started < 60
+    assert not multiprocessing.active_children()  # the stuck worker was killed, none left behind
