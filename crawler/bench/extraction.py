@@ -389,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.profile:
         sys.stdout.writelines(line + "\n" for line in profile(args.data, args.sets.split(","), args.limit))
+        return 0
     if args.author_misses:
         sys.stdout.writelines(line + "\n" for line in author_misses(args.data, args.sets.split(","), args.limit))
         return 0
