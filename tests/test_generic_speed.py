@@ -38,8 +38,9 @@ def test_profile_lists_cpu_ms_of_each_stage_that_add_up_to_the_total(tmp_path: P
     assert set(rows) == {name for _, name, _ in STAGES} | {"other", "total"}
     assert rows["_body"][1] > 0 and rows["header_date"][1] > 0 and rows["cleaned"][1] > 0
     assert all(value >= 0 for values in rows.values() for value in values)  # no stage counted twice
-    top = sum(rows[name][1] for _, name, depth in STAGES if depth == 0) + rows["other"][1]
-    assert top == pytest.approx(rows["total"][1], abs=0.02)  # the means of the top stages and the rest make the total
+    top = [rows[name][1] for _, name, depth in STAGES if depth == 0] + [rows["other"][1]]
+    # The means of the top stages and the rest make the total, up to the rounding of each printed mean.
+    assert sum(top) == pytest.approx(rows["total"][1], abs=0.005 * (len(top) + 1))
 
 
 # The rules as they were written before the shortcuts: each shortcut must answer exactly as they do.
