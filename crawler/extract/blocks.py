@@ -236,10 +236,12 @@ def table_rows(blocks: list[Block]) -> list[int]:
     one ``<tr>``), else ``-1``: the body joins a row's kept cells into one line."""
     # Keyed by the element itself: the dict keeps each proxy alive, so lxml hands back the same one.
     rows: dict[etree._Element, int] = {}
-    out: list[int] = []
-    for block in blocks:
-        parent = block.element.getparent() if block.tag in _CELLS else None
-        out.append(rows.setdefault(parent, len(rows)) if parent is not None and parent.tag == "tr" else -1)
+    out = [-1] * len(blocks)
+    for i, block in enumerate(blocks):
+        if block.tag in _CELLS:
+            parent = block.element.getparent()
+            if parent is not None and parent.tag == "tr":
+                out[i] = rows.setdefault(parent, len(rows))
     return out
 
 

@@ -223,13 +223,11 @@ class Layout(NamedTuple):
 
 def layout_of(blocks: list[Block]) -> Layout:
     """The :class:`Layout` of ``blocks``."""
-    ancestors = np.full((len(blocks), 4), -1, dtype=np.intp)
+    pad = (-1, -1, -1, -1)
+    ancestors = np.asarray([(b.ancestors[:-5:-1] + pad)[:4] for b in blocks], dtype=np.intp).reshape(-1, 4)
     styles: dict[tuple[str, str], int] = {}
-    style = np.empty(len(blocks), dtype=np.intp)
-    for i, block in enumerate(blocks):
-        near = block.ancestors[-4:][::-1]
-        ancestors[i, : len(near)] = near
-        style[i] = styles.setdefault((block.tag, block.element.get("class") or ""), len(styles))
+    style = np.asarray([styles.setdefault((b.tag, b.element.get("class") or ""), len(styles)) for b in blocks],
+                       dtype=np.intp)
     return Layout(np.asarray([len(b.text) for b in blocks], dtype=np.float64), ancestors, style)
 
 
