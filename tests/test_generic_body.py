@@ -125,8 +125,10 @@ def test_a_page_the_parser_put_inside_a_button_is_still_read() -> None:
     blocks, _ = segment(root)
     assert LAST in [b.text for b in blocks]
     assert _body(page)[-1] == LAST
-    small = lxml_html.fromstring("<html><body><p>Text</p><button><span>Sign</span> up</button></body></html>")
-    assert [b.text for b in segment(small)[0]] == ["Text"]  # a real button's label is still not text
+    options = "".join(f"<option>Country {n}</option>" for n in range(100))
+    small = lxml_html.fromstring(f"<html><body><p>Text</p><button><span>Sign</span> up</button><select>{options}"
+                                 "</select></body></html>")
+    assert [b.text for b in segment(small)[0]] == ["Text"]  # a real control's label is still not text
 
 
 def test_text_after_a_second_html_element_is_read() -> None:

@@ -26,9 +26,10 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "
                    "select", "option", "input", "textarea", "canvas", "video", "audio", "map", "title", "meta",
                    "link", "math", "dialog"})
 # Controls whose text is a label, unless the parser put the page inside one: a ``<div>`` in a ``<button>``
-# keeps libxml2 from closing it, and everything after it becomes the button's.
-_CONTROLS = frozenset({"button", "select", "textarea", "option", "label"})
-_SWALLOWED_NODES = 40
+# keeps libxml2 from closing it, and everything after it becomes the button's. A long <select> has many
+# nodes but no blocks, so blocks are what is counted.
+_CONTROLS = frozenset({"button", "select", "textarea", "option"})
+_SWALLOWED_BLOCKS = 10
 _BLOCK = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "li", "ul", "ol",
                     "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td",
                     "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "address", "center", "form",
@@ -211,7 +212,7 @@ class Segmenter:
 
 def _swallowed(control: etree._Element) -> bool:
     """Whether a form control holds what must be the page (see :data:`_CONTROLS`)."""
-    return next(islice(control.iter(), _SWALLOWED_NODES, None), None) is not None
+    return next(islice(control.iter(*_BLOCK), _SWALLOWED_BLOCKS, None), None) is not None
 
 
 def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], Segmenter]:
