@@ -120,12 +120,14 @@ class Block:
     depth: int = 0
     ancestors: tuple[int, ...] = ()  # indices of its block-level ancestors in Segmenter.elements
     text: str = ""
+    style: tuple[str, str] = ("", "")  # its tag and its element's class attribute
 
 
 _LINK_BIT = _CONTEXT_BIT["a"]
-# (owner element, owner tag, context bits, (own, parent, ancestor) class masks, hidden): what a block
-# opened at this point of the walk is described by.
-_State = tuple[etree._Element, str, int, tuple[int, int, int], bool]
+# (owner element, owner tag, owner class, context bits, (own, parent, ancestor) class masks, hidden): what a
+# block opened at this point of the walk is described by.
+_Owner = tuple[etree._Element, str, str]
+_State = tuple[etree._Element, str, str, int, tuple[int, int, int], bool]
 
 
 class Segmenter:
@@ -161,16 +163,16 @@ class Segmenter:
         if block is None:
             if text.isspace() or self.state is None:
                 return
-            element, tag, context, masks, hidden = self.state
+            element, tag, classes, context, masks, hidden = self.state
             block = self.current = Block(element, tag, context=context, own_mask=masks[0], parent_mask=masks[1],
                                          ancestor_mask=masks[2], hidden=hidden, depth=len(self.stack),
-                                         ancestors=tuple(self.stack))
+                                         ancestors=tuple(self.stack), style=(tag, classes))
         block.parts.append(text)
         if in_link:
             block.link_chars += len(text.strip())
 
     def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
-             owner: tuple[etree._Element, str], depth: int = 0) -> None:
+             owner: _Owner, depth: int = 0) -> None:
         """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
         classes, ident = element.get("class"), element.get("id")
         own = class_mask(f"{classes or ''} {ident or ''}".lower()) if classes or ident else 0
@@ -183,12 +185,12 @@ class Segmenter:
             self.stack.append(len(self.elements))
             self.elements.append(0)
             self.link_elements.append(0)
-            owner = (element, tag)
+            owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
         else:
             state_masks = (own | masks[0], masks[1], masks[2] | own)
         child_masks = (own, state_masks[1], masks[2] | own) if block else state_masks
-        state = self.state = (owner[0], owner[1], context, state_masks, hidden)
+        state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
         if element.text:
             self._add(element.text, in_link)
@@ -224,7 +226,7 @@ def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], 
     starts = [body, *body.itersiblings(), *root.itersiblings()] if body is not None else [root]
     for start in starts:
         if isinstance(start.tag, str) and start.tag not in _SKIP:
-            segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body"))
+            segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body", start.get("class") or ""))
     segmenter._close()
     return segmenter.blocks, segmenter
 
@@ -370,7 +372,7 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         for column in (log_chars[jj], link_density[jj], sentence_end[jj], same):
             neighbours.append(np.where(valid, column, -1.0))
     # Blocks of the same tag and class: a paragraph style the article uses throughout, or a teaser repeated.
-    signatures = [(b.tag, b.element.get("class") or "") for b in blocks]
+    signatures = [b.style for b in blocks]
     signature_count = Counter(signatures)
     signature_chars: Counter[tuple[str, str]] = Counter()
     for signature, chars in zip(signatures, lengths.tolist(), strict=True):
