@@ -3,12 +3,13 @@
 ``python scripts/train_body_model.py [--data DIR] [--out FILE] [--folds 2] [--cache FILE] [--no-write]``
 cuts every page into blocks (:mod:`crawler.extract.blocks`), labels each block with the share of its
 4-word runs found in the page's true text, and fits two gradient-boosted tree models to it (the second
-also reading the first's out-of-fold view of the block's neighbours and containers; LightGBM, needed
-here only: the product reads the trees from JSON with numpy). Each page weighs the same, its blocks
-by their words (the benchmark averages precision and recall over pages). It first reports held-out
-body F1 by cross-validation, the pages split by a hash of their id (a fold never sees the pages it is
-scored on), per set; then fits on every page and writes the model. Needs ``pip install lightgbm``
-(4.7 was used); the data is ``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``.
+also reading the first's out-of-fold view of the block's neighbours, containers, look-alikes and the run
+of text it sits in; LightGBM, needed here only: the product reads the trees from JSON with numpy). Each
+page weighs the same, its blocks by their words (the benchmark averages precision and recall over pages).
+It first reports held-out body F1 by cross-validation, the pages split by a hash of their id (a fold never
+sees the pages it is scored on), per set and per set and the type the page declares itself (article,
+listing, unknown); then fits on every page and writes the model. Needs ``pip install lightgbm`` (4.7 was
+used); the data is ``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawler.bench.extraction import DEFAULT_DATA, load_pages
 from crawler.bench.scoring import Score, shingles
 from crawler.extract import generic
-from crawler.extract.blocks import FEATURES
+from crawler.extract.blocks import FEATURES, table_rows
 
 SETS = ("aeb-dev", "wcxb-dev")
 PARAMS = {
@@ -59,10 +60,10 @@ def build(data: Path) -> dict[str, list]:
     import re
 
     pages: dict[str, list] = {"set": [], "id": [], "X": [], "y": [], "texts": [], "truth": [], "title": [],
-                              "anc": []}
+                              "layout": [], "table": [], "type": []}
     for name in SETS:
         for page in load_pages(data / name):
-            title, blocks, rows = generic.page_inputs_for_training(page.html, page.url)
+            title, blocks, rows, page_type = generic.page_inputs_for_training(page.html, page.url)
             truth_tokens = re.findall(r"\w+", page.body)
             truth_shingles = set(shingles(page.body))
             joined = f" {' '.join(truth_tokens)} "
@@ -73,7 +74,9 @@ def build(data: Path) -> dict[str, list]:
             pages["texts"].append([b.text for b in blocks])
             pages["truth"].append(page.body)
             pages["title"].append(title)
-            pages["anc"].append(generic.ancestors_of(blocks))
+            pages["layout"].append(generic.layout_of(blocks))
+            pages["table"].append(table_rows(blocks))
+            pages["type"].append(page_type)
     return pages
 
 
@@ -101,8 +104,7 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int) -> object:
 
 
 def _context(pages: dict[str, list], i: int, p: np.ndarray) -> np.ndarray:
-    chars = np.asarray([len(t) for t in pages["texts"][i]], dtype=np.float64)
-    return np.hstack([pages["X"][i], generic.context_features(p, chars, pages["anc"][i])])
+    return np.hstack([pages["X"][i], generic.context_features(p, pages["layout"][i])])
 
 
 def train(pages: dict[str, list], indices: list[int], rounds: int) -> tuple[object, object]:
@@ -133,12 +135,14 @@ def predictor(first: object, second: object):  # type: ignore[no-untyped-def]
 def score(pages: dict[str, list], indices: list[int], predict) -> dict[str, Score]:  # type: ignore[no-untyped-def]
     from crawler.extract.cleanup import clean_paragraphs
 
-    scores = {name: Score() for name in SETS}
+    scores: dict[str, Score] = {}
     for i in indices:
         texts = pages["texts"][i]
-        kept = generic.choose(texts, predict(pages, i), pages["title"][i], pages["X"][i]) if texts else []
+        kept = generic.choose(texts, predict(pages, i), pages["title"][i], pages["X"][i],
+                              pages["table"][i]) if texts else []
         paragraphs, _ = clean_paragraphs(kept, [])
-        scores[pages["set"][i]].add("\n".join(paragraphs), pages["truth"][i])
+        for key in (pages["set"][i], f"{pages['set'][i]} {pages['type'][i]}"):
+            scores.setdefault(key, Score()).add("\n".join(paragraphs), pages["truth"][i])
     return scores
 
 
@@ -193,16 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(pages))
     print(f"{len(pages['id'])} pages, {sum(len(x) for x in pages['X'])} blocks in {time.time() - started:.0f} s")
-    held_out: dict[str, Score] = {name: Score() for name in SETS}
+    held_out: dict[str, Score] = {}
     for fold in range(args.folds):
         train_ix = [i for i, pid in enumerate(pages["id"]) if _fold(pid, args.folds) != fold]
         test_ix = [i for i, pid in enumerate(pages["id"]) if _fold(pid, args.folds) == fold]
         first, second = train(pages, train_ix, args.rounds)
         for name, fold_score in score(pages, test_ix, predictor(first, second)).items():
+            held_out.setdefault(name, Score())
             held_out[name].precisions += fold_score.precisions
             held_out[name].recalls += fold_score.recalls
             held_out[name].exact += fold_score.exact
-    for name, s in held_out.items():
+    for name, s in sorted(held_out.items()):  # per set, and per set and the type the page declares
         print(f"held-out {name}: pages {s.pages} P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}")
     if not args.no_write:
         first, second = train(pages, list(range(len(pages["id"]))), args.rounds)

@@ -94,6 +94,13 @@ def test_the_body_keeps_the_article_in_order_and_leaves_chrome_out() -> None:
     assert "The main canal in spring" not in text  # captions stay with the image
 
 
+def test_a_table_keeps_one_line_per_row_with_its_cells_in_order() -> None:
+    body = _body(_article_page())
+    lines = [" | ".join(row) for row in TABLE]
+    start = body.index(lines[0])  # not a paragraph per cell
+    assert body[start:start + len(TABLE)] == lines
+
+
 def test_the_body_does_not_start_with_the_headline_when_the_page_repeats_it() -> None:
     page = _article_page().replace("<div class=\"entry-content\">", f"<div class=\"entry-content\"><p>{TITLE}</p>")
     assert _body(page)[0] == PARAGRAPHS[0]
@@ -107,6 +114,29 @@ def test_segmentation_keeps_every_text_block_once_in_document_order() -> None:
     assert [b.text for b in blocks] == ["Intro bold text", "First para", "tail text", "one", "two link", "Last line"]
     assert [b.tag for b in blocks] == ["div", "p", "div", "li", "li", "p"]
     assert blocks[4].link_chars == len("link")
+
+
+def test_a_page_the_parser_put_inside_a_button_is_still_read() -> None:
+    # An unclosed <div> in a <button> keeps libxml2 from closing the button: the rest of the page is inside it.
+    menu = '<header><button class="menu"><span>Menu</span><div></button></header>'
+    page = _article_page().replace('<header class="site-header">', menu + '<header class="site-header">')
+    root = lxml_html.fromstring(page)
+    assert root.xpath("count(//button//p)") > 5  # the parser did swallow the article
+    blocks, _ = segment(root)
+    assert LAST in [b.text for b in blocks]
+    assert _body(page)[-1] == LAST
+    options = "".join(f"<option>Country {n}</option>" for n in range(100))
+    small = lxml_html.fromstring(f"<html><body><p>Text</p><button><span>Sign</span> up</button><select>{options}"
+                                 "</select></body></html>")
+    assert [b.text for b in segment(small)[0]] == ["Text"]  # a real control's label is still not text
+
+
+def test_text_after_a_second_html_element_is_read() -> None:
+    # A page (or a CMS template) that opens a second <html> after the first: the parser makes it a sibling of
+    # the root, and browsers show it.
+    root = lxml_html.fromstring("<html><head></head><body><nav>Menu</nav></body></html>"
+                                "<html><div class='post'><p>The article text.</p></div></html>")
+    assert [b.text for b in segment(root)[0]] == ["Menu", "The article text."]
 
 
 def test_the_shipped_model_reads_the_features_the_code_computes() -> None:

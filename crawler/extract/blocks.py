@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 from lxml import etree
@@ -24,6 +25,11 @@ from crawler.text import normalize_text
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "head", "object", "embed", "button",
                    "select", "option", "input", "textarea", "canvas", "video", "audio", "map", "title", "meta",
                    "link", "math", "dialog"})
+# Controls whose text is a label, unless the parser put the page inside one: a ``<div>`` in a ``<button>``
+# keeps libxml2 from closing it, and everything after it becomes the button's. A long <select> has many
+# nodes but no blocks, so blocks are what is counted.
+_CONTROLS = frozenset({"button", "select", "textarea", "option"})
+_SWALLOWED_BLOCKS = 10
 _BLOCK = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "li", "ul", "ol",
                     "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td",
                     "th", "tbody", "thead", "tfoot", "caption", "figure", "figcaption", "address", "center", "form",
@@ -114,12 +120,14 @@ class Block:
     depth: int = 0
     ancestors: tuple[int, ...] = ()  # indices of its block-level ancestors in Segmenter.elements
     text: str = ""
+    style: tuple[str, str] = ("", "")  # its tag and its element's class attribute
 
 
 _LINK_BIT = _CONTEXT_BIT["a"]
-# (owner element, owner tag, context bits, (own, parent, ancestor) class masks, hidden): what a block
-# opened at this point of the walk is described by.
-_State = tuple[etree._Element, str, int, tuple[int, int, int], bool]
+# (owner element, owner tag, owner class, context bits, (own, parent, ancestor) class masks, hidden): what a
+# block opened at this point of the walk is described by.
+_Owner = tuple[etree._Element, str, str]
+_State = tuple[etree._Element, str, str, int, tuple[int, int, int], bool]
 
 
 class Segmenter:
@@ -155,16 +163,16 @@ class Segmenter:
         if block is None:
             if text.isspace() or self.state is None:
                 return
-            element, tag, context, masks, hidden = self.state
+            element, tag, classes, context, masks, hidden = self.state
             block = self.current = Block(element, tag, context=context, own_mask=masks[0], parent_mask=masks[1],
                                          ancestor_mask=masks[2], hidden=hidden, depth=len(self.stack),
-                                         ancestors=tuple(self.stack))
+                                         ancestors=tuple(self.stack), style=(tag, classes))
         block.parts.append(text)
         if in_link:
             block.link_chars += len(text.strip())
 
     def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
-             owner: tuple[etree._Element, str], depth: int = 0) -> None:
+             owner: _Owner, depth: int = 0) -> None:
         """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
         classes, ident = element.get("class"), element.get("id")
         own = class_mask(f"{classes or ''} {ident or ''}".lower()) if classes or ident else 0
@@ -177,19 +185,20 @@ class Segmenter:
             self.stack.append(len(self.elements))
             self.elements.append(0)
             self.link_elements.append(0)
-            owner = (element, tag)
+            owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
         else:
             state_masks = (own | masks[0], masks[1], masks[2] | own)
         child_masks = (own, state_masks[1], masks[2] | own) if block else state_masks
-        state = self.state = (owner[0], owner[1], context, state_masks, hidden)
+        state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
         if element.text:
             self._add(element.text, in_link)
         if depth < 200:
             for child in element:
                 child_tag = child.tag
-                if child_tag.__class__ is str and child_tag not in _SKIP:
+                if child_tag.__class__ is str and (child_tag not in _SKIP or (
+                        child_tag in _CONTROLS and _swallowed(child))):
                     if child_tag == "br":
                         if self.current is not None:
                             self.current.parts.append(" ")
@@ -203,15 +212,40 @@ class Segmenter:
             self.stack.pop()
 
 
+def _swallowed(control: etree._Element) -> bool:
+    """Whether a form control holds what must be the page (see :data:`_CONTROLS`)."""
+    return next(islice(control.iter(*_BLOCK), _SWALLOWED_BLOCKS, None), None) is not None
+
+
 def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], Segmenter]:
     """The text blocks of the page ``root`` in document order (at most ``max_blocks``)."""
     segmenter = Segmenter(max_blocks)
     body = root.find("body") if root.tag == "html" else None
-    start = body if body is not None else root
-    if isinstance(start.tag, str):
-        segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body"))
+    # Markup after a stray </body> or </html> is put beside the body, or beside the root in a second <html>,
+    # by the parser; browsers show it.
+    starts = [body, *body.itersiblings(), *root.itersiblings()] if body is not None else [root]
+    for start in starts:
+        if isinstance(start.tag, str) and start.tag not in _SKIP:
+            segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body", start.get("class") or ""))
     segmenter._close()
     return segmenter.blocks, segmenter
+
+
+_CELLS = frozenset({"td", "th"})
+
+
+def table_rows(blocks: list[Block]) -> list[int]:
+    """For each block that is a table cell's own text, a number naming its row (the same for the cells of
+    one ``<tr>``), else ``-1``: the body joins a row's kept cells into one line."""
+    # Keyed by the element itself: the dict keeps each proxy alive, so lxml hands back the same one.
+    rows: dict[etree._Element, int] = {}
+    out = [-1] * len(blocks)
+    for i, block in enumerate(blocks):
+        if block.tag in _CELLS:
+            parent = block.element.getparent()
+            if parent is not None and parent.tag == "tr":
+                out[i] = rows.setdefault(parent, len(rows))
+    return out
 
 
 def _tokens(text: str) -> list[str]:
@@ -241,7 +275,9 @@ FEATURES: tuple[str, ...] = (
     *(f"{side}{k}_{what}" for side in ("prev", "next") for k in (1, 2)
       for what in ("log_chars", "link_density", "sentence_end", "same_parent")),
     "run_long", "page_log_chars", "page_blocks", "signature_log_count", "signature_share",
+    "prev_heading", "next_heading",
 )
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 _PUNCT = re.compile(r"[.,;:!?\"'«»“”()—–-]")
@@ -336,7 +372,7 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         for column in (log_chars[jj], link_density[jj], sentence_end[jj], same):
             neighbours.append(np.where(valid, column, -1.0))
     # Blocks of the same tag and class: a paragraph style the article uses throughout, or a teaser repeated.
-    signatures = [(b.tag, b.element.get("class") or "") for b in blocks]
+    signatures = [b.style for b in blocks]
     signature_count = Counter(signatures)
     signature_chars: Counter[tuple[str, str]] = Counter()
     for signature, chars in zip(signatures, lengths.tolist(), strict=True):
@@ -344,6 +380,10 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     is_running = (running > 0).astype(np.float64)
     cumulative = np.concatenate([[0.0], np.cumsum(is_running)])
     window = cumulative[np.minimum(np.arange(n) + 4, n)] - cumulative[np.maximum(np.arange(n) - 3, 0)]
+    # A subheading opens a section of the article; a heading over a list of links opens a teaser box.
+    heading = np.asarray([b.tag in _HEADINGS for b in blocks], dtype=np.float64)
+    prev_heading = np.concatenate([[0.0], heading[:-1]])
+    next_heading = np.concatenate([heading[1:], [0.0]])
     columns = [
         log_chars, np.log1p(basic[:, 0]), link_density, basic[:, 1], basic[:, 2], basic[:, 3], basic[:, 4],
         sentence_end, basic[:, 6], basic[:, 7], basic[:, 8], basic[:, 9], basic[:, 10], basic[:, 11], basic[:, 12],
@@ -361,7 +401,8 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         np.stack(neighbours, axis=1),
         np.stack([window, np.full(n, math.log1p(total_chars)), np.full(n, math.log1p(n)),
                   np.log1p([signature_count[sig] for sig in signatures]),
-                  np.asarray([signature_chars[sig] for sig in signatures]) / total_chars], axis=1),
+                  np.asarray([signature_chars[sig] for sig in signatures]) / total_chars, prev_heading,
+                  next_heading], axis=1),
     ]) if n else np.zeros((0, len(FEATURES)))
 
 
