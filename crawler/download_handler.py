@@ -54,6 +54,8 @@ class DownloadHandler(HTTP11DownloadHandler):
         return rendered
 
     async def close(self) -> None:
-        await super().close()
-        if self.browser is not None:
-            await self.browser.close()
+        try:
+            await super().close()
+        finally:  # Chromium and the egress proxy never outlive the crawl
+            if self.browser is not None:
+                await self.browser.close()

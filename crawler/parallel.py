@@ -112,6 +112,10 @@ class _Workers:
     def __init__(self, processes: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
         self.processes, self.setup = processes, (initializer, initargs)
         self.pool = self._new(processes)
+        # Every worker started now (fork starts them all on the first call), before the caller reads its first
+        # item: a SQLite statement it then keeps open (an export's ordered read) is never inherited mid-read;
+        # SQLite's locks do not survive fork() and a child would believe it holds them.
+        self.submit(_nothing, None).result()
 
     def _new(self, processes: int) -> ProcessPoolExecutor:
         # What this process holds leaves the collector's lists: a forked worker's collections then leave the
@@ -192,8 +196,8 @@ def start_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _nothing() -> None:
-    """No set-up (a module function: the workers get it pickled)."""
+def _nothing(*_: object) -> None:
+    """No set-up, no work (a module function: the workers get it pickled)."""
 
 
 def _start(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:

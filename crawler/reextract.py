@@ -100,8 +100,10 @@ def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...], budget: fl
     _worker = (Reextractor(rules), Sites(configs), budget)
 
 
-class OverBudget(Exception):
-    """The page took longer than the extraction budget (raised by a timer signal in the extraction)."""
+class OverBudget(BaseException):
+    """The page took longer than the extraction budget (raised by a timer signal in the extraction). A
+    ``BaseException``: libraries that catch every ``Exception`` (trafilatura's fallbacks, dateparser) would
+    otherwise swallow it and go on with a degraded result."""
 
 
 @contextmanager
@@ -112,7 +114,11 @@ def _budget(seconds: float) -> Iterator[None]:
         yield
         return
 
+    fired = False
+
     def over(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        fired = True
         raise OverBudget(f"over the {seconds:g} s extraction budget")
 
     previous = signal.signal(signal.SIGALRM, over)
@@ -120,8 +126,12 @@ def _budget(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+    if fired:  # caught by a ``except BaseException`` somewhere inside: the result is not to be trusted
+        raise OverBudget(f"over the {seconds:g} s extraction budget")
 
 
 def reextract_batch(batch: Batch) -> list[Outcome]:
@@ -161,7 +171,7 @@ def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | N
     try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
         with _budget(budget):
             new = reextractor.fresh_document(old, page_text(page), site, now)
-    except Exception as exc:
+    except (Exception, OverBudget) as exc:
         reason = " ".join(str(exc).split())[:300]
         return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
     if new is None:

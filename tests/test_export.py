@@ -121,7 +121,8 @@ def _write(target: StoreTarget, page_bytes: int) -> dict[str, str]:
 def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
     """:data:`ARTICLES` in the embedded store of a fresh ``DATA_DIR``, or in a fresh MongoDB database (the
     commands only read it: one store for the module)."""
-    env = {"PATH": "", "DATA_DIR": str(tmp_path_factory.mktemp("export") / "data")}
+    # "#", "?" and "%" in the store's path: the workers open the file by a URI, which must quote them.
+    env = {"PATH": "", "DATA_DIR": str(tmp_path_factory.mktemp("export") / "data #1 ?x %41")}
     with ExitStack() as stack:
         if request.param == "mongo":
             mongo = stack.enter_context(fresh_database(request.getfixturevalue("mongo_uri")))

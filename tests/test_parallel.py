@@ -13,7 +13,7 @@ from contextlib import closing
 
 import pytest
 
-from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for
+from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for, start_context
 from crawler.site_pool import cpu_count
 
 KILLER = 5  # the item whose handling kills the worker process (as a crash in C code would)
@@ -86,3 +86,20 @@ def test_a_batch_over_its_time_is_killed_and_only_the_stuck_item_is_lost() -> No
     assert results == [[22, 24], ["died: it took longer than 1.5 s; its worker process was killed", 28], [30, 32]]
     assert time.monotonic() - started < 60
     assert not multiprocessing.active_children()  # the stuck worker was killed, none left behind
+
+
+def test_the_workers_are_started_before_the_first_item_is_read() -> None:
+    """An export's items come from a SQLite statement held open while they are read: a worker forked then
+    would inherit the reader's locks (which do not survive fork), so every worker exists before."""
+    if start_context().get_start_method() != "fork":
+        pytest.skip("workers are spawned here (another thread runs): nothing is inherited")
+    seen = []
+
+    def items() -> object:
+        seen.append(len(multiprocessing.active_children()))
+        yield [1]
+        yield [2]
+
+    with closing(ordered_map(doubled, items(), 2)) as results:  # type: ignore[arg-type]
+        assert [r for _, r in results] == [[2], [4]]
+    assert seen == [2]

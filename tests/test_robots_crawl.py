@@ -1,14 +1,20 @@
 """robots.txt in a real ``scrapy crawl`` of the asiaplus replica (embedded store): its rules hold for every
-request, its ``Sitemap:`` lines are read, and it is downloaded once per host and run."""
+request, its ``Sitemap:`` lines are read, and it is downloaded once per host and run; the kept response
+answers only a request for the very URL it came from, once."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.test import get_crawler
+from twisted.internet.defer import Deferred
 
+from crawler.middlewares.robots import SharedRobotsTxtMiddleware
 from tests.crawling import FAST, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
 
@@ -34,3 +40,22 @@ def test_robots_txt_is_fetched_once_and_obeyed_and_its_sitemaps_read(tmp_path: P
     assert stats["robotstxt/forbidden"] >= 1
     assert stats["robotstxt/reused"] == 1
     assert stats["discovery/robots/sitemaps"] >= 1
+
+
+def test_a_kept_robots_txt_answers_only_a_request_for_its_own_url_once() -> None:
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    middleware = SharedRobotsTxtMiddleware.from_crawler(crawler)
+
+    async def asked() -> list[Response | None]:
+        middleware._parsers["h.kz"] = Deferred()  # as its robot_parser() leaves it while the fetch runs
+        robots = Request("http://h.kz/robots.txt")
+        fetched = TextResponse(robots.url, body=b"User-agent: *\nDisallow: /x\n", request=robots)
+        await middleware._parse_robots(fetched, "h.kz", Request("http://h.kz/news/1"))
+        urls = ["https://h.kz/robots.txt", "http://h.kz/robots.txt", "http://h.kz/robots.txt"]
+        return [await middleware.process_request(Request(url)) for url in urls]
+
+    https, own, again = asyncio.run(asked())
+    assert https is None and again is None
+    assert own is not None and own.url == "http://h.kz/robots.txt" and b"Disallow: /x" in own.body

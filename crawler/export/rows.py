@@ -11,6 +11,7 @@ reads them (a record deleted meanwhile is left out), as one statement per batch 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from crawler.export.writers import encode
@@ -24,7 +25,8 @@ def open_reader(path: str) -> None:
     """Open this process's read-only connection to the embedded store file ``path``."""
     global _reader
     close_reader()
-    _reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+    # A URI, so the file is opened read-only; its path percent-encoded ("#", "?" and "%" in a DATA_DIR).
+    _reader = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                               check_same_thread=False)
 
 

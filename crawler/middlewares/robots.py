@@ -36,7 +36,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         url = urlparse_cached(request)
         if request.url != f"{url.scheme}://{url.netloc}/robots.txt":
             return None
-        kept = self._kept.pop(url.netloc, None)
+        kept = self._kept.pop(request.url, None)  # by scheme too: a host may serve another one over https
         if kept is None:
             return None
         self._stats.inc_value("robotstxt/reused")
@@ -45,5 +45,5 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         own = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
         if response.url == own and len(response.body) <= KEPT_MAX_BYTES and len(self._kept) < KEPT_MAX_HOSTS:
-            self._kept[netloc] = response
+            self._kept[own] = response
         await super()._parse_robots(response, netloc, request)
