@@ -444,3 +444,24 @@ def test_author_misses_lists_each_wrong_page_with_its_kind_and_source(tmp_path: 
     assert [line.split("\t") for line in author_misses(tmp_path, ["set"], None)] == [
         ["set", "2", "other", "Dilnoza Yusupova", "Timur Aliev", "meta"],
         ["set", "3", "none", "Rustam Nazarov", "-", "-"]]
+
+
+def test_no_byline_search_when_the_page_never_shows_the_declared_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A byline that extends the declared names shows them: a page that does not (authors only in JSON-LD,
+    as many CMS print them) is spared the byline search, a dozen passes over the tree."""
+    from crawler.extract import authors
+
+    searched: list[str] = []
+    real = authors._byline
+
+    def counted(page: object) -> object:
+        searched.append("byline")
+        return real(page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(authors, "_byline", counted)
+    declared = {"@type": "NewsArticle", "headline": "Budget", "author": {"@type": "Person", "name": "Aziza Karimova"}}
+    assert extract(page(jsonld=declared, body="<h1>Budget</h1>"))[1] == ["Aziza Karimova"]
+    assert searched == []
+    shown = "<h1>Budget</h1><div class='byline'>By Dr Aziza Karimova and Timur Aliev</div>"
+    assert extract(page(jsonld=declared, body=shown))[1] == ["Dr Aziza Karimova", "Timur Aliev"]
+    assert searched == ["byline"]

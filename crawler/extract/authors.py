@@ -19,6 +19,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
@@ -320,8 +321,18 @@ def page_authors(page: PageView) -> Found:
         return declared or shown()
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
-    byline = shown()
+    byline = shown() if _shows_name(page, declared[0]) else None
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+def _shows_name(page: PageView, declared: list[str]) -> bool:
+    """Whether the page's body shows the first declared name (spaces and case aside), as a byline that extends
+    the declared names must: one serialisation that spares a page with no byline the byline search."""
+    body = page.sel.root.find("body")
+    if body is None or not declared:
+        return False
+    text = " ".join(etree.tostring(body, method="text", encoding=str).split()).casefold()
+    return " ".join(declared[0].split()).casefold() in text
 
 
 def _extends(shown: list[str], declared: list[str]) -> bool:
