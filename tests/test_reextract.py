@@ -157,18 +157,25 @@ def test_one_and_two_processes_store_the_same_records(replica_store: Path, tmp_p
     assert sum(1 for doc in records if doc.get("revisions")) == stale
 
 
-def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(replica_store: Path,
-                                                                               tmp_path: Path) -> None:
+def _with_a_stale_page(replica_store: Path, tmp_path: Path, html_gz: bytes) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    """A copy of the replica's store in which the stored page of one stale record is ``html_gz``: its
+    ``DATA_DIR`` and that record."""
     from crawler.storage.store import ArticleStore, StoreTarget
 
     data_dir = tmp_path / "data"
     shutil.copytree(replica_store, data_dir)
     store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
     try:
-        damaged = next(doc for doc in store.db["articles"].find({}) if doc["title"] == STALE)
-        store.db["pages"].update_one({"_id": damaged["_id"]}, {"$set": {"html_gz": b"not a gzip stream"}})
+        doc = next(doc for doc in store.db["articles"].find({}) if doc["title"] == STALE)
+        store.db["pages"].update_one({"_id": doc["_id"]}, {"$set": {"html_gz": html_gz}})
     finally:
         store.close()
+    return data_dir, doc
+
+
+def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(replica_store: Path,
+                                                                               tmp_path: Path) -> None:
+    data_dir, damaged = _with_a_stale_page(replica_store, tmp_path, b"not a gzip stream")
     result = reextract_embedded(data_dir, "--processes=2", "--batch-size=4")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
@@ -259,19 +266,10 @@ RUNAWAY_PARAGRAPH = "<p>" + "Министерство энергетики пр�
 
 def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes_on(replica_store: Path,
                                                                                      tmp_path: Path) -> None:
-    from crawler.storage.store import ArticleStore, StoreTarget
-
-    data_dir = tmp_path / "data"
-    shutil.copytree(replica_store, data_dir)
-    store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
     # A 10 MB page of paragraphs: about 0.8 CPU s of parsing (more under load), the replica's others 20-40 ms;
     # the budget (wall time) between them by a wide margin each way, so the load of the machine does not matter.
-    try:
-        slow = next(doc for doc in store.db["articles"].find({}) if doc["title"] == STALE)
-        html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 24000}</article></body></html>"
-        store.db["pages"].update_one({"_id": slow["_id"]}, {"$set": {"html_gz": gzip.compress(html.encode())}})
-    finally:
-        store.close()
+    html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 24000}</article></body></html>"
+    data_dir, slow = _with_a_stale_page(replica_store, tmp_path, gzip.compress(html.encode()))
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=4",
                              "-s", "EXTRACTION_TIME_BUDGET_SECONDS=0.25"], cwd=ROOT,

@@ -381,18 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"no benchmark data at {args.data}")
-    if args.date_misses:
-        sys.stdout.writelines(line + "\n" for line in date_misses(args.data, args.sets.split(","), args.limit))
-        return 0
-    if args.title_misses:
-        sys.stdout.writelines(line + "\n" for line in title_misses(args.data, args.sets.split(","), args.limit))
-        return 0
-    if args.profile:
-        sys.stdout.writelines(line + "\n" for line in profile(args.data, args.sets.split(","), args.limit))
-        return 0
-    if args.author_misses:
-        sys.stdout.writelines(line + "\n" for line in author_misses(args.data, args.sets.split(","), args.limit))
-        return 0
+    listings = {"date_misses": date_misses, "title_misses": title_misses, "author_misses": author_misses,
+                "profile": profile}  # each prints its lines instead of the scores
+    for option, lines in listings.items():
+        if getattr(args, option):
+            sys.stdout.writelines(line + "\n" for line in lines(args.data, args.sets.split(","), args.limit))
+            return 0
     results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
     sys.stdout.write(_format(results) + "\n")
     return 0
