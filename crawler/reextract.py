@@ -29,7 +29,7 @@ from crawler.items import article_item
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, SiteConfigError, load_site
 from crawler.storage.config import to_document
-from crawler.storage.store import page_text, with_revision
+from crawler.storage.store import ArticleStore, page_text, with_revision
 from crawler.validation import Invalid, validate
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
@@ -180,6 +180,17 @@ def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | N
     if not changed:
         return Outcome("unchanged")
     return Outcome("changed", tuple(changed), revised(new, old, changed, now))
+
+
+def records_as_reextracted(store: ArticleStore) -> list[dict[str, Any]]:
+    """Every stored record by ``_id``, without its re-extraction times (they differ from run to run): what
+    two re-extractions of one store must agree on."""
+    docs = sorted(store.db["articles"].find({}), key=lambda d: d["_id"])
+    for doc in docs:
+        doc.pop("reextracted_at", None)
+        for revision in doc.get("revisions") or []:
+            revision.pop("reextracted_at", None)
+    return docs
 
 
 def changed_fields(new: dict[str, Any], old: dict[str, Any]) -> list[str]:

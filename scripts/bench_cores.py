@@ -127,18 +127,14 @@ def _copy(record: dict[str, Any], k: int) -> dict[str, Any]:
 def stored_records(data_dir: Path) -> str:
     """Every stored record, reextraction times left out: the same text for the same re-extraction."""
     from crawler.export.records import plain
+    from crawler.reextract import records_as_reextracted
     from crawler.storage.store import ArticleStore, StoreTarget
 
     store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
     try:
-        docs = sorted(store.db["articles"].find({}), key=lambda d: d["_id"])
+        return str(plain(records_as_reextracted(store)))
     finally:
         store.close()
-    for doc in docs:
-        doc.pop("reextracted_at", None)
-        for revision in doc.get("revisions") or []:
-            revision.pop("reextracted_at", None)
-    return str(plain(docs))
 
 
 def line(name: str, n: int, run: Timed, first: Timed, same: bool) -> str:

@@ -113,18 +113,14 @@ def _replica_store(data_dir: Path, copies: int = 1) -> dict[str, str]:
 
 def _records(data_dir: Path) -> list[dict[str, object]]:
     """Every stored record, by ``_id``, without the times of re-extraction (which differ run to run)."""
+    from crawler.reextract import records_as_reextracted
     from crawler.storage.store import ArticleStore, StoreTarget
 
     store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
     try:
-        docs = sorted(store.db["articles"].find({}), key=lambda d: d["_id"])
+        return records_as_reextracted(store)
     finally:
         store.close()
-    for doc in docs:
-        doc.pop("reextracted_at", None)
-        for revision in doc.get("revisions") or []:
-            revision.pop("reextracted_at", None)
-    return docs
 
 
 def reextract_embedded(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
