@@ -154,11 +154,11 @@ def test_structured_data_reads_the_first_json_ld_blocks_and_meta_tags_in_documen
 ])
 def test_canonical_and_translation_links_are_read_as_their_selectors_read_them(
         links: str, canonical: str | None, translations: list[str]) -> None:
-    from crawler.extract.article import _links, _Page
+    from crawler.extract.article import _Page
     from crawler.limits import RecordLimits
 
     page = _Page(_page(links), "https://e.com/a", None, datetime.now(UTC), RecordLimits())
-    assert _links(page) == (canonical, translations)
+    assert page.links == (canonical, translations)
     assert page.css('link[rel="canonical"]::attr(href)', 1).get() == canonical
     assert page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall() == translations
 

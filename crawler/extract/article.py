@@ -77,7 +77,11 @@ class _Page:
         self.now = now
         self.limits = limits
         self.data: Structured = read_structured(self.sel)
-        self.links: _Links | None = None  # its canonical and translation links, read when first asked for
+
+    @cached_property
+    def links(self) -> _Links:
+        """Its canonical and translation links (:func:`_read_links`), read when first asked for."""
+        return _read_links(self)
 
     def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
         """The first ``limit`` matches of ``css`` (a site rule can match every link of a huge page)."""
@@ -207,7 +211,11 @@ class _Datelines:
 
     def __init__(self, page: _Page, tz: tzinfo) -> None:
         self.page, self.tz = page, tz
-        self.header = header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
+
+    @cached_property
+    def header(self) -> Dateline | None:
+        page, tz = self.page, self.tz
+        return header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
 
     @cached_property
     def labelled(self) -> Dateline | None:
@@ -404,17 +412,14 @@ def _language(title: str | None, paragraphs: list[str], declared: Found) -> tupl
 _Links = tuple[str | None, list[str]]  # (the canonical link's href, the translations' hrefs)
 
 
-def _links(page: _Page) -> _Links:
+def _read_links(page: _Page) -> _Links:
     """The first ``<link rel="canonical">``'s href and the first hrefs of ``<link rel="alternate" hreflang>``
     (not ``x-default``), in document order: one walk over the ``<link>`` elements (lxml's walk by tag, in C)
     for both, instead of an XPath search of the whole tree for each."""
-    if page.links is not None:
-        return page.links
     root = page.sel.root
     if not isinstance(root, etree._Element):  # a JSON "page": parsel's own selector answers (nothing)
-        page.links = (page.css('link[rel="canonical"]::attr(href)', 1).get(),
-                      page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall())
-        return page.links
+        return (page.css('link[rel="canonical"]::attr(href)', 1).get(),
+                page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall())
     canonical: str | None = None
     translations: list[str] = []
     for link in root.iter("link"):
@@ -428,20 +433,19 @@ def _links(page: _Page) -> _Links:
             translations.append(href)
         elif canonical is not None and len(translations) >= MAX_MATCHES:
             break
-    page.links = canonical, translations
-    return page.links
+    return canonical, translations
 
 
 def _translations(page: _Page, canonical: str) -> list[str]:
     """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
-    hrefs = _links(page)[1]
+    hrefs = page.links[1]
     own = canonical_url(canonical)
     urls = (canonical_url(urljoin(page.url, h)) for h in hrefs if len(h) <= page.limits.url_chars)
     return list(islice(_unique(u for u in urls if u != own), page.limits.list_items + 1))
 
 
 def _canonical(page: _Page) -> str:
-    href = _links(page)[0] or page.data.first_meta("og:url")
+    href = page.links[0] or page.data.first_meta("og:url")
     if not href or len(href) > page.limits.url_chars:  # a megabyte "URL" names no page
         return page.url
     return urljoin(page.url, href.strip())

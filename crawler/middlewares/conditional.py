@@ -44,7 +44,7 @@ from scrapy.http import Response
 from crawler.frontier.extension import Frontier
 from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned, walk_marker
 from crawler.storage.component import Storage
-from crawler.storage.store import STORE_ERRORS, describe_error
+from crawler.storage.store import STORE_ERRORS, as_utc, describe_error
 
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
@@ -100,7 +100,7 @@ class ConditionalDiscovery:
         # Validators stand for what was stored when they were read, for a while: a source not read in full
         # for longer is read again (a server that answers 304 wrongly, a lastmod once set in the future).
         fresh = datetime.now(UTC) - self.max_age
-        self.known = {url: doc for url, doc in known.items() if (_aware(doc.get("read_at")) or fresh) > fresh}
+        self.known = {url: doc for url, doc in known.items() if (as_utc(doc.get("read_at")) or fresh) > fresh}
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for element in start:
@@ -132,7 +132,7 @@ class ConditionalDiscovery:
         """True (counted, signalled to the spider) for a child sitemap whose lastmod is what it was when read."""
         lastmod = request.meta.get(SITEMAP_LASTMOD_META)
         known = self.known.get(request.meta.get(SOURCE_META, ""))
-        read = _aware(known.get("lastmod")) if known else None
+        read = as_utc(known.get("lastmod")) if known else None
         if lastmod is None or read is None or lastmod > read:
             return False
         self.stats.inc_value("discovery/skipped/sitemap_unchanged")
@@ -202,8 +202,3 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _aware(value: Any) -> datetime | None:
-    """A stored time, UTC when the store gave it back without a zone (the embedded store)."""
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -374,7 +374,7 @@ class ArticleStore:
             if len(group) < 2:
                 continue
             earliest = datetime.min.replace(tzinfo=UTC)  # a record from before first_seen existed came first
-            keep, *others = sorted(group, key=lambda d: (_aware(d.get("first_seen")) or earliest, d["_id"]))
+            keep, *others = sorted(group, key=lambda d: (as_utc(d.get("first_seen")) or earliest, d["_id"]))
             for other in others:
                 if self._merge_into(keep["_id"], other["_id"]):
                     merged.add(other["_id"])
@@ -434,7 +434,7 @@ class ArticleStore:
         if not members:
             return
         latest = datetime.max.replace(tzinfo=UTC)
-        first = min(members, key=lambda m: (bool(m.get("attribution")), _aware(m.get("published")) or latest, m["_id"]))
+        first = min(members, key=lambda m: (bool(m.get("attribution")), as_utc(m.get("published")) or latest, m["_id"]))
         ops = [UpdateOne({"_id": m["_id"]}, {"$set": {"story_original": m["_id"] == first["_id"]}})
                for m in members if bool(m.get("story_original")) != (m["_id"] == first["_id"])]
         if ops:
@@ -771,7 +771,8 @@ def _unchanged_since(old: dict[str, Any]) -> dict[str, Any]:
     return {"_id": old["_id"], "content_hash": old.get("content_hash"), **story, **sizes}
 
 
-def _aware(value: Any) -> datetime | None:
+def as_utc(value: Any) -> datetime | None:
+    """A stored time, UTC when the store gave it back without a zone (the embedded store); None if not a time."""
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
