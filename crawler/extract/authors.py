@@ -38,7 +38,7 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 _PREFIX = re.compile(
     r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|author(?:s)?|contributors?|written)\b\s*[:\-–—]?\s*",
+    r"текст|матн|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
@@ -101,9 +101,12 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
         carried = ""
         text = _END.sub("", _LEADING_DATE.sub("", line[prefix.end():] if prefix else line))[:MAX_BYLINE_CHARS]
         pieces = _SPLIT.split(text)
+        if _LABELLED.match(pieces[0]) and not _PREFIX.match(pieces[0].strip()):  # "design: A, code: B"
+            continue
         # The whole byline after "Posted by"/"Автор:" (or "By" in a byline element), or a whole author field.
         lone = len(pieces) == 1 and (not strict or (prefix is not None and bool(
-            _STRONG_PREFIX.search(prefix.group()) or (element and prefix.group().strip().casefold() == "by"))))
+            _STRONG_PREFIX.search(prefix.group()) or prefix.group().strip() == "by"
+            or (element and prefix.group().strip().casefold() == "by"))))
         found = list(_unique(_credited_names(pieces, strict, lone)))
         if found:
             return found
@@ -114,6 +117,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
 # or a heading ("Author Spotlight").
 _WRITTEN_BY = re.compile(r"\b(?:written|authored)\s+by\b", re.IGNORECASE)  # inside a sentence
 _STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
+# A byline piece led by a label that is not an authorship prefix ("Photo: A", "design: B").
+_LABELLED = re.compile(r"\s*\w+(?:\s\w+)?\s*:\s*\S")
 
 
 def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
@@ -299,14 +304,14 @@ def page_authors(page: PageView) -> Found:
                               page.limits.list_items + 1))
         return (authors, method) if authors else None
 
-    def shown() -> Found:
-        # The first byline with a name is the article's (later ones are teasers' and author boxes');
-        # text read off the page is held to look like names.
+    def shown(naming: str = "") -> Found:
+        # The first byline with a name is the article's (later ones are teasers' and author boxes'), or
+        # the first naming the declared author; text read off the page is held to look like names.
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element in _byline(page):
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
-            if authors:
+            if authors and (not naming or any(_same_person(a, naming) for a in authors)):
                 return authors, "generic"
         return None
 
@@ -321,7 +326,7 @@ def page_authors(page: PageView) -> Found:
         return declared or shown()
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
-    byline = shown() if _shows_name(page, declared[0]) else None
+    byline = shown(declared[0][0]) if _shows_name(page, declared[0]) else None
     return byline if byline and _extends(byline[0], declared[0]) else declared
 
 
@@ -335,14 +340,19 @@ def _shows_name(page: PageView, declared: list[str]) -> bool:
     return " ".join(declared[0].split()).casefold() in text
 
 
+def _same_person(shown: str, declared: str) -> bool:
+    """Whether a byline's name is the declared one, whole or with a title or credentials around it."""
+    shown, declared = shown.casefold(), declared.casefold()
+    return shown == declared or shown.endswith(" " + declared) or shown.startswith(declared + ",")
+
+
 def _extends(shown: list[str], declared: list[str]) -> bool:
     """True when ``shown`` has each declared name, in order, whole or with a title or credentials around
     it ("Dr Marna van der Merwe", "Jane Doe, MD"), and is not the same list."""
     if shown == declared or len(shown) < len(declared):
         return False
-    rest = iter(n.casefold() for n in shown)
-    return all(any(s == d or s.endswith(" " + d) or s.startswith(d + ",") for s in rest)
-               for d in (n.casefold() for n in declared))
+    rest = iter(shown)
+    return all(any(_same_person(s, d) for s in rest) for d in declared)
 
 
 def _labelled_meta(page: PageView) -> Iterator[str]:
@@ -376,8 +386,8 @@ def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
     yield from ((text, True) for text in _byline_elements(page, _BYLINES))
     for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
-        if parent is None or len(text.split()) > MAX_BYLINE_WORDS:  # "By using this site you agree …"
-            continue
+        if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
+            continue  # "By using this site you agree …", "billing clients <a>by project</a>"
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False
@@ -386,6 +396,20 @@ def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
     yield from ((text, False) for text in _byline_elements(page, _LOOSE_BYLINES))
+
+
+_INLINE = frozenset({"a", "span", "em", "strong", "b", "i", "u", "small", "font", "abbr", "cite", "mark"})
+
+
+def _mid_sentence(text: str, parent: HtmlElement) -> bool:
+    """Whether the "by" text continues a sentence of its paragraph (a link "by project" in "… billing
+    clients by project."), rather than starting its block as a byline does."""
+    block = parent
+    while block is not None and block.tag in _INLINE:
+        block = block.getparent()
+    if block is None or block is parent or block.tag != "p":
+        return False
+    return not normalize_text(block.xpath("string()")).startswith(normalize_text(text))
 
 
 def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:

@@ -1,0 +1,80 @@
+"""Author rules of the generic path (``crawler.extract.authors``), on small pages shaped like real ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.extract.article import extract_article
+from crawler.extract.authors import names_in
+from crawler.sites import GENERIC
+
+
+def page(head: str = "", body: str = "", jsonld: dict | None = None, article: str = "") -> str:
+    script = f'<script type="application/ld+json">{json.dumps(jsonld)}</script>' if jsonld else ""
+    text = article or "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    return f"<html><head>{head}{script}</head><body>{body}<article>{text}</article></body></html>"
+
+
+def authors(html: str, url: str = "https://news.example.com/2025/12/story/") -> tuple[list[str], str | None]:
+    record = extract_article(html, url, GENERIC)
+    return record.authors, record.sources.get("authors")
+
+
+def test_the_byline_naming_the_declared_author_extends_it_past_other_bylines() -> None:
+    # The first byline on the page is a section's ("The Report"); the one naming the declared author
+    # lists her co-authors.
+    html = page('<meta name="author" content="Rui Ma">',
+                '<div class="post-author">The Report</div>'
+                '<div class="authors"><a href="/report/author/ruima/">Rui Ma</a>, '
+                '<a href="/report/author/heba/">Heba Ledwon</a> &amp; '
+                '<a href="/report/author/suparn/">Suparn Patra</a></div>')
+    assert authors(html) == (["Rui Ma", "Heba Ledwon", "Suparn Patra"], "generic")
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A site's credits (who designed and built it) name no author of the article ...
+    ("content: MarketingSherpa, design: Scott McDaniel, code: Steve Beger, MECLABS", []),
+    ("Photo: Getty Images, Anna Karimova", []),
+    # ... but an authorship label does, after a date too.
+    ("Автор: Анна Каримова", ["Анна Каримова"]),
+    ("19 декабря 2025 | Автор: Анна Каримова", ["Анна Каримова"]),
+    ("Words: Timur Aliev", ["Timur Aliev"]),
+])
+def test_a_labelled_credit_line_is_no_byline(byline: str, want: list[str]) -> None:
+    assert names_in(byline) == want
+
+
+def test_credits_in_the_author_meta_give_way_to_the_byline() -> None:
+    html = page('<meta name="author" content="content: MarketingSherpa, design: Scott McDaniel, code: Steve Beger, '
+                'MECLABS">', '<span class="author"><a href="/about/">Daniel Burstein</a>, Senior Director</span>')
+    assert authors(html) == (["Daniel Burstein"], "generic")
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A lowercase "by" starts a byline (menus capitalise their labels): one word after it is a handle or a
+    # first name.
+    ("by ibby", ["ibby"]),
+    ("by Amanda · Dec 20, 2025 at 3:00 am · One comment so far", ["Amanda"]),
+    ("by jsteinhardt\n18th Dec 2025\nAI Alignment Forum\n3 min read", ["jsteinhardt"]),
+    # A capitalised "By" before one word outside a byline element is still a menu label.
+    ("By Industry", []),
+    ("By Role", []),
+])
+def test_one_word_after_a_lowercase_by_is_a_name(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_a_by_line_of_its_own_paragraph_names_a_handle() -> None:
+    html = page(body='<div class="meta"><p>by   ibby\n   </p></div>')
+    assert authors(html) == (["ibby"], "generic")
+
+
+def test_by_inside_a_sentence_is_no_byline() -> None:
+    # "billing clients <a>by project</a>" is a phrase of the paragraph; the author box further down names
+    # the author.
+    sentence = ("<p>An alternative to hourly work is billing clients <a href='/fixed-price'>by project</a>. "
+                "In your proposal, you can give a fixed price for the finished website.</p>")
+    html = page(article=sentence * 3 + '<div class="author-box">Kamila Usmonova</div>')
+    assert authors(html) == (["Kamila Usmonova"], "generic")
