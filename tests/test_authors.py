@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -78,3 +79,76 @@ def test_by_inside_a_sentence_is_no_byline() -> None:
                 "In your proposal, you can give a fixed price for the finished website.</p>")
     html = page(article=sentence * 3 + '<div class="author-box">Kamila Usmonova</div>')
     assert authors(html) == (["Kamila Usmonova"], "generic")
+
+
+def test_a_name_only_in_a_script_of_the_body_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check that spares a page the byline search reads the text the body shows: JSON-LD or a state
+    script placed in the body names the author too, but shows nothing."""
+    from crawler.extract import authors as module
+
+    searched: list[str] = []
+    real = module._byline
+
+    def counted(page: object) -> object:
+        searched.append("byline")
+        return real(page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_byline", counted)
+    declared = {"@type": "NewsArticle", "headline": "Budget", "author": {"@type": "Person", "name": "Aziza Karimova"}}
+    state = '<script>window.__STATE__ = {"author": "Aziza  karimova"};</script><style>/* Aziza Karimova */</style>'
+    assert authors(page(jsonld=declared, body="<h1>Budget</h1>" + state)) == (["Aziza Karimova"], "jsonld")
+    assert searched == []
+    # Shown, across elements and spaces, it is found.
+    shown = "<h1>Budget</h1><div class='byline'>By <b>Dr Aziza</b>   Karimova and Timur Aliev</div>"
+    assert authors(page(jsonld=declared, body=shown))[0] == ["Dr Aziza Karimova", "Timur Aliev"]
+    assert searched == ["byline"]
+
+
+def test_shown_text_is_built_once_per_page_without_scripts_and_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml import etree
+
+    from crawler.extract import shown_text as module
+    from crawler.extract.article import _Page
+    from crawler.limits import RecordLimits
+
+    built: list[int] = []
+    real = module._build
+
+    def counted(root: etree._Element) -> str:
+        built.append(1)
+        return real(root)
+
+    monkeypatch.setattr(module, "_build", counted)
+    html = ("<html><head><title>T</title></head><body><p>Shown <b>words</b></p><script>var hidden = 1;</script>"
+            "<style>.hidden {}</style><template>hidden</template><noscript>hidden</noscript>"
+            + "<p>" + "x" * 1000 + "</p>" * 1 + "<div>" + "y " * 200_000 + "</div></body></html>")
+    page = _Page(html, "https://news.example.com/a/", None, datetime.now(UTC), RecordLimits())
+    text = module.shown_text(page)
+    assert text.startswith("Shown  words") and "hidden" not in text
+    assert len(text) == module.MAX_SHOWN_CHARS
+    assert module.shown_text(page) is text and built == [1]  # the other fields' calls reuse it
+    other = _Page("<html><body><p>Other page</p></body></html>", "https://news.example.com/b/", None,
+                  datetime.now(UTC), RecordLimits())
+    assert module.shown_text(other) == "Other page" and built == [1, 1]
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    # Each kind of byline element, read by the one pass over the page's attributes.
+    ('<div itemprop="author" itemscope><span itemprop="name">Anna Karimova</span>, Staff</div>', ["Anna Karimova"]),
+    ('<span itemprop="author">Anna Karimova</span>', ["Anna Karimova"]),
+    ('<p>By <a rel="author" href="/a/anna">Anna Karimova</a> and <a rel="author" href="/a/t">Timur Aliev</a></p>',
+     ["Anna Karimova", "Timur Aliev"]),
+    ('<div class="post byline">Anna Karimova</div>', ["Anna Karimova"]),
+    ('<div class="article__byline-text">Anna Karimova</div>', ["Anna Karimova"]),
+    ('<span class="c-authorName">Anna Karimova</span>', ["Anna Karimova"]),
+    ('<span class="entry-author">Anna Karimova</span>', ["Anna Karimova"]),
+    ('<span class="meta author">Anna Karimova</span>', ["Anna Karimova"]),
+    ('<div class="widget-authors-box">Anna Karimova</div>', ["Anna Karimova"]),  # [class*=author], after By-lines
+    ('<a href="/authors/anna-karimova/">Anna Karimova</a>', ["Anna Karimova"]),
+    # A more specific element wins over one met earlier in the page.
+    ('<span class="author">Timur Aliev</span><span itemprop="author">Anna Karimova</span>', ["Anna Karimova"]),
+    # Comment authors are not the article's.
+    ('<div id="comments"><span class="author">Random Reader</span></div>', []),
+])
+def test_byline_elements(body: str, want: list[str]) -> None:
+    assert authors(page(body=body))[0] == want

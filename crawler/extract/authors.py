@@ -24,6 +24,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
+from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
 from crawler.extract.titles import site_name_keys, spaced_text
 from crawler.text import normalize_text
@@ -33,6 +34,7 @@ Found = tuple[Any, str] | None  # (value, method) or nothing
 MAX_BYLINE_LINES = 6  # "About the author" / initials / the name: a byline's lines read for its names
 MAX_BYLINE_WORDS = 12  # a "By …" text longer than this is a sentence ("By using this site you agree …")
 MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragraph, not a byline
+MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can link every author it has)
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
@@ -276,12 +278,42 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
 
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
                 "byl", "cxenseparse:author")
-# Byline elements, most specific first; one in a comment or the page footer is not the article's.
-_BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", ".byline", "[class*=byline]",
-            "[class*=author-name]", "[class*=author_name]", "[class*=authorName]", ".post-author", ".entry-author",
-            ".author")
-# After the "By …" lines: these match author boxes too.
-_LOOSE_BYLINES = ("[class*=author]", "a[href*='/author/']", "a[href*='/authors/']")
+def _has_class(word: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: word in (node.get("class") or "").split()
+
+
+def _class_has(part: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: part in (node.get("class") or "")
+
+
+def _attr_is(name: str, value: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: node.get(name) == value
+
+
+def _author_link(node: HtmlElement) -> bool:
+    href = node.get("href") or ""
+    return node.tag == "a" and ("/author/" in href or "/authors/" in href)
+
+
+# Byline elements, most specific first, as tests of one element (the CSS they stand for beside each);
+# one in a comment or the page footer is not the article's.
+_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (
+    lambda node: node.get("itemprop") == "name" and bool(node.xpath("ancestor::*[@itemprop = 'author']")),
+    _attr_is("itemprop", "author"),  # [itemprop=author]
+    _attr_is("rel", "author"),  # [rel=author]
+    _has_class("byline"),  # .byline
+    _class_has("byline"),  # [class*=byline]
+    _class_has("author-name"), _class_has("author_name"), _class_has("authorName"),
+    _has_class("post-author"), _has_class("entry-author"), _has_class("author"),
+)
+# After the "By …" lines: these match author boxes too ([class*=author], a[href*='/author/'], '/authors/').
+_LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"), _author_link)
+# Every element one of those tests can pass (and more: any attribute saying "author"), found in one pass over
+# the page's attributes (one XPath per test was the biggest cost of reading authors).
+_BYLINE_CANDIDATES = etree.XPath(
+    "(//@*[contains(., 'author') or contains(., 'byline') or (. = 'name' and name() = 'itemprop')]/..)"
+    f"[position() <= {MAX_BYLINE_CANDIDATES}]")
+MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
              "Article by", "Author", "Authors", "Contributor", "Contributors")
@@ -331,13 +363,12 @@ def page_authors(page: PageView) -> Found:
 
 
 def _shows_name(page: PageView, declared: list[str]) -> bool:
-    """Whether the page's body shows the first declared name (spaces and case aside), as a byline that extends
-    the declared names must: one serialisation that spares a page with no byline the byline search."""
-    body = page.sel.root.find("body")
-    if body is None or not declared:
+    """Whether the page's body shows the first declared name (spaces and case aside) outside its scripts, as a
+    byline that extends the declared names must: it spares a page with no byline the byline search."""
+    words = declared[0].split() if declared else []
+    if not words:
         return False
-    text = " ".join(etree.tostring(body, method="text", encoding=str).split()).casefold()
-    return " ".join(declared[0].split()).casefold() in text
+    return re.search(r"\s+".join(map(re.escape, words)), shown_text(page), re.IGNORECASE) is not None
 
 
 def _same_person(shown: str, declared: str) -> bool:
@@ -383,7 +414,8 @@ def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
     """Byline texts in the order they are trusted, each with whether a byline element holds it: byline
     elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
     that merely mention an author."""
-    yield from ((text, True) for text in _byline_elements(page, _BYLINES))
+    candidates: list[HtmlElement] = _BYLINE_CANDIDATES(page.sel.root)
+    yield from ((text, True) for text in _byline_elements(candidates, _BYLINES))
     for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
@@ -395,7 +427,7 @@ def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
             beside = byline_text(parent.getparent())
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
-    yield from ((text, False) for text in _byline_elements(page, _LOOSE_BYLINES))
+    yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES))
 
 
 _INLINE = frozenset({"a", "span", "em", "strong", "b", "i", "u", "small", "font", "abbr", "cite", "mark"})
@@ -412,13 +444,13 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     return not normalize_text(block.xpath("string()")).startswith(normalize_text(text))
 
 
-def _byline_elements(page: PageView, selectors: Iterable[str]) -> Iterator[str]:
-    """The text of each selector's matches outside comments, in page order, sibling matches together
-    (two ``rel=author`` links in one byline are one byline of two names)."""
-    for css in selectors:
-        nodes = [n.root for n in page.css(css, 10) if not n.root.xpath(_OUTSIDE_ARTICLE)]
+def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]]) -> Iterator[str]:
+    """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
+    matches together (two ``rel=author`` links in one byline are one byline of two names)."""
+    for test in tests:
         groups: dict[Any, list[str]] = {}
-        for node in nodes:
+        matches = (n for n in candidates if test(n) and not n.xpath(_OUTSIDE_ARTICLE))
+        for node in islice(matches, MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), []).append(byline_text(node))
         yield from (", ".join(texts) for texts in groups.values())
 
