@@ -152,3 +152,23 @@ def test_shown_text_is_built_once_per_page_without_scripts_and_capped(monkeypatc
 ])
 def test_byline_elements(body: str, want: list[str]) -> None:
     assert authors(page(body=body))[0] == want
+
+
+@pytest.mark.parametrize(("byline", "element", "want"), [
+    # A byline element holding only a desk or a handle names its author ...
+    ("Newsdesk", True, ["Newsdesk"]),
+    ("MixmasterFred", True, ["MixmasterFred"]),
+    ("jsteinhardt", True, ["jsteinhardt"]),
+    # ... not a capitalised word labelling a section, nor the same word read outside a byline element.
+    ("Lifestyle", True, []),
+    ("Newsdesk", False, []),
+    ("jsteinhardt", False, []),
+])
+def test_a_byline_element_of_one_handle_or_desk(byline: str, element: bool, want: list[str]) -> None:
+    assert names_in(byline, strict=True, element=element) == want
+
+
+def test_a_desk_in_the_author_element_is_the_author() -> None:
+    html = page(body='<div class="author medium"><div class="info"><div class="creator-name">Newsdesk</div>'
+                     '<div class="creator-email">news@example.co.uk</div></div></div>')
+    assert authors(html) == (["Newsdesk"], "generic")

@@ -86,10 +86,10 @@ _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", 
 def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
     """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
 
-    A prefix alone on its line ("By", "Posted by:") introduces the next line. One word, or a desk, alone
-    after an authorship prefix ("Posted by", "Автор:") or a plain "By" in a byline ``element`` is the
-    author ("Posted by David", "by ibby", "By News Desk"): a plain "By" elsewhere starts menus ("By Industry").
-    A desk alone in an author field (not ``strict``) is the author too ("Staff", "Редакция")."""
+    A prefix alone on its line ("By", "Posted by:") introduces the next line, and a line led by another label
+    ("Photo:", "design:") names no author. One word, or a desk, alone is the author where
+    :func:`_stands_alone` says so ("Posted by David", "by ibby", "By News Desk", an element's "Newsdesk"),
+    and in an author field (not ``strict``: "Staff", "Редакция")."""
     lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     carried = ""
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
@@ -105,10 +105,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
         pieces = _SPLIT.split(text)
         if _LABELLED.match(pieces[0]) and not _PREFIX.match(pieces[0].strip()):  # "design: A, code: B"
             continue
-        # The whole byline after "Posted by"/"Автор:" (or "By" in a byline element), or a whole author field.
-        lone = len(pieces) == 1 and (not strict or (prefix is not None and bool(
-            _STRONG_PREFIX.search(prefix.group()) or prefix.group().strip() == "by"
-            or (element and prefix.group().strip().casefold() == "by"))))
+        lone = len(pieces) == 1 and (not strict or _stands_alone(prefix.group().strip() if prefix else None,
+                                                                 text.strip(), element))
         found = list(_unique(_credited_names(pieces, strict, lone)))
         if found:
             return found
@@ -119,8 +117,21 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
 # or a heading ("Author Spotlight").
 _WRITTEN_BY = re.compile(r"\b(?:written|authored)\s+by\b", re.IGNORECASE)  # inside a sentence
 _STRONG_PREFIX = re.compile(r"\w\s+by\b|:", re.IGNORECASE)
+# A byline element's whole text that is a desk or a handle ("Newsdesk", "MixmasterFred", "jsteinhardt"), unlike
+# a capitalised word that labels a section ("Lifestyle").
+_HANDLE = re.compile(r"[^\W\d_]*(?:desk|newsroom)|[a-z][\w.\-]*|[A-Z][a-z]+[A-Z]\w*")
 # A byline piece led by a label that is not an authorship prefix ("Photo: A", "design: B").
 _LABELLED = re.compile(r"\s*\w+(?:\s\w+)?\s*:\s*\S")
+
+
+def _stands_alone(prefix: str | None, text: str, element: bool) -> bool:
+    """Whether a byline's one piece ``text`` read off the page is its author's whole name, even one word or a
+    desk: after a prefix that says who wrote it ("Posted by", "Автор:"), a lowercase "by" (menus capitalise
+    theirs: "By Industry"), or a "By" in a byline ``element``; or a byline element's whole text that is a
+    desk or a handle."""
+    if prefix is None:
+        return element and _HANDLE.fullmatch(text) is not None
+    return bool(_STRONG_PREFIX.search(prefix)) or prefix == "by" or (element and prefix.casefold() == "by")
 
 
 def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
