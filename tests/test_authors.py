@@ -124,7 +124,7 @@ def test_shown_text_is_built_once_per_page_without_scripts_and_capped(monkeypatc
             + "<p>" + "x" * 1000 + "</p>" * 1 + "<div>" + "y " * 200_000 + "</div></body></html>")
     page = _Page(html, "https://news.example.com/a/", None, datetime.now(UTC), RecordLimits())
     text = module.shown_text(page)
-    assert text.startswith("Shown  words") and "hidden" not in text
+    assert text.startswith("Shown \nwords\n") and "hidden" not in text  # a line where each text node starts
     assert len(text) == module.MAX_SHOWN_CHARS
     assert module.shown_text(page) is text and built == [1]  # the other fields' calls reuse it
     other = _Page("<html><body><p>Other page</p></body></html>", "https://news.example.com/b/", None,
@@ -172,3 +172,28 @@ def test_a_desk_in_the_author_element_is_the_author() -> None:
     html = page(body='<div class="author medium"><div class="info"><div class="creator-name">Newsdesk</div>'
                      '<div class="creator-email">news@example.co.uk</div></div></div>')
     assert authors(html) == (["Newsdesk"], "generic")
+
+
+def test_a_by_line_naming_someone_else_overrules_the_account_that_posted() -> None:
+    """A CMS declares the account that posted the article ("KatieS", an editor) in JSON-LD and meta; a page
+    that never shows that name but credits a writer in a "By …" line is by that writer."""
+    declared = {"@type": "Article", "headline": "Rental cars", "author": {"@type": "Person", "name": "KatieS"}}
+    html = page('<meta name="author" content="KatieS">', jsonld=declared,
+                body='<p>by <a href="/authors/aoife-oriordan/" class="author-link">'
+                     "<span>Aoife O'Riordan</span></a></p>")
+    assert authors(html) == (["Aoife O'Riordan"], "generic")
+    html = page('<meta name="author" content="Josh Katzowitz">',
+                body='<div class="entry-meta">By Charles Patterson, WCI Columnist<br>August 19, 2025</div>')
+    assert authors(html) == (["Charles Patterson"], "generic")
+
+
+@pytest.mark.parametrize("body", [
+    # A name in an author box or a teaser, with no "By", does not overrule the declared author ...
+    '<div class="author-box"><span class="author-name">Brian Stormont</span></div>',
+    '<aside><a href="/authors/solene-rauturier/">Solene Rauturier</a></aside>',
+    # ... nor does a "By" line that names nobody, and a page that shows the declared name keeps it.
+    "<p>By using this site you agree to our terms.</p>",
+    '<div class="byline">By Erica Needham</div><aside><p>By Timur Aliev</p></aside>',
+])
+def test_the_declared_author_stands_without_a_by_line_naming_another(body: str) -> None:
+    assert authors(page('<meta name="author" content="Erica Needham">', body=body)) == (["Erica Needham"], "meta")

@@ -334,6 +334,7 @@ _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for 
 _FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
 _BY_LINE = f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]"
 _BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+_BY_SHOWN = re.compile(r"^\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)), re.MULTILINE)  # in shown_text
 
 
 def page_authors(page: PageView) -> Found:
@@ -347,11 +348,13 @@ def page_authors(page: PageView) -> Found:
                               page.limits.list_items + 1))
         return (authors, method) if authors else None
 
-    def shown(naming: str = "") -> Found:
+    def shown(naming: str = "", prefixed: bool = False) -> Found:
         # The first byline with a name is the article's (later ones are teasers' and author boxes'), or
         # the first naming the declared author; text read off the page is held to look like names.
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element in _byline(page):
+            if prefixed and not _PREFIX.match(byline.strip()):
+                continue
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
@@ -369,7 +372,12 @@ def page_authors(page: PageView) -> Found:
         return declared or shown()
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
-    byline = shown(declared[0][0]) if _shows_name(page, declared[0]) else None
+    if not _shows_name(page, declared[0]):
+        # A CMS declares the account that posted the article ("KatieS", an editor): a "By …" line naming
+        # someone else is the writer the page credits.
+        other = shown(prefixed=True) if _BY_SHOWN.search(shown_text(page)) else None
+        return other or declared
+    byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
 
 

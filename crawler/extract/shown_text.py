@@ -19,8 +19,9 @@ _TEXTS: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
 
 def shown_text(page: Any) -> str:
-    """The body's shown text, its text nodes joined by a space and cut at :data:`MAX_SHOWN_CHARS`; built the
-    first time a field asks for it and kept for the page's other fields (``page.sel.root`` is its tree)."""
+    """The body's shown text, each text node on a line of its own (a line starts where a node does), cut at
+    :data:`MAX_SHOWN_CHARS`; built the first time a field asks for it and kept for the page's other fields
+    (``page.sel.root`` is its tree)."""
     try:
         return _TEXTS[page]
     except KeyError:
@@ -32,4 +33,4 @@ def shown_text(page: Any) -> str:
 
 
 def _build(root: etree._Element) -> str:
-    return " ".join(_SHOWN(root))[:MAX_SHOWN_CHARS]
+    return "\n".join(_SHOWN(root))[:MAX_SHOWN_CHARS]
