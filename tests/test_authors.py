@@ -197,3 +197,12 @@ def test_a_by_line_naming_someone_else_overrules_the_account_that_posted() -> No
 ])
 def test_the_declared_author_stands_without_a_by_line_naming_another(body: str) -> None:
     assert authors(page('<meta name="author" content="Erica Needham">', body=body)) == (["Erica Needham"], "meta")
+
+
+def test_the_site_declared_as_the_author_gives_way_to_a_by_line() -> None:
+    """A shop's or charity's blog declares itself the author (its host's name); the "By …" line names the
+    writer. With no such line the declared name stands (the page credits nobody else)."""
+    url = "https://onetreeplanted.org/blogs/stories/how-to-reduce-waste"
+    head = '<meta name="author" content="One Tree Planted">'
+    assert authors(page(head, '<p class="meta">by Meaghan Weeden</p>'), url) == (["Meaghan Weeden"], "generic")
+    assert authors(page(head, '<p class="meta">Posted in Stories</p>'), url) == (["One Tree Planted"], "meta")

@@ -372,7 +372,7 @@ def page_authors(page: PageView) -> Found:
         return declared or shown()
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
-    if not _shows_name(page, declared[0]):
+    if not _shows_name(page, declared[0]) or _compact(declared[0][0]) in site_name_keys((), page.url):
         # A CMS declares the account that posted the article ("KatieS", an editor): a "By …" line naming
         # someone else is the writer the page credits.
         other = shown(prefixed=True) if _BY_SHOWN.search(shown_text(page)) else None
