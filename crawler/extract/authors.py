@@ -370,15 +370,20 @@ def page_authors(page: PageView) -> Found:
     )
     if declared is None or declared[1] == "site":
         return declared or shown()
+    if _not_the_writer(page, declared[0]):
+        # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
+        # "By …" line naming someone is the writer the page credits.
+        return (shown(prefixed=True) if _BY_SHOWN.search(shown_text(page)) else None) or declared
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
-    if not _shows_name(page, declared[0]) or _compact(declared[0][0]) in site_name_keys((), page.url):
-        # A CMS declares the account that posted the article ("KatieS", an editor): a "By …" line naming
-        # someone else is the writer the page credits.
-        other = shown(prefixed=True) if _BY_SHOWN.search(shown_text(page)) else None
-        return other or declared
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+def _not_the_writer(page: PageView, declared: list[str]) -> bool:
+    """Whether the declared authors may be who posted rather than who wrote: the page never shows the first
+    of them, or it is the site's own host name ("One Tree Planted" on onetreeplanted.org)."""
+    return not _shows_name(page, declared) or _compact(declared[0]) in site_name_keys((), page.url)
 
 
 def _shows_name(page: PageView, declared: list[str]) -> bool:
