@@ -334,7 +334,8 @@ _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for 
 _FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
 _BY_LINE = f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]"
 _BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
-_BY_SHOWN = re.compile(r"^\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)), re.MULTILINE)  # in shown_text
+# A line of shown_text (a text node) starting so; its literal "\n" lets the search skip ahead fast.
+_BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
 
 
 def page_authors(page: PageView) -> Found:
@@ -373,7 +374,7 @@ def page_authors(page: PageView) -> Found:
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
-        return (shown(prefixed=True) if _BY_SHOWN.search(shown_text(page)) else None) or declared
+        return (shown(prefixed=True) if _shows_a_by_line(page) else None) or declared
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
@@ -392,7 +393,16 @@ def _shows_name(page: PageView, declared: list[str]) -> bool:
     words = declared[0].split() if declared else []
     if not words:
         return False
-    return re.search(r"\s+".join(map(re.escape, words)), shown_text(page), re.IGNORECASE) is not None
+    text = shown_text(page).lower()
+    if words[0].lower() not in text:  # most pages that do not show the name: no pattern to build
+        return False
+    return re.search(r"\s+".join(re.escape(w.lower()) for w in words), text) is not None
+
+
+def _shows_a_by_line(page: PageView) -> bool:
+    """Whether a text node the page shows starts with a byline word ("By", "Автор:", "Written by")."""
+    text = shown_text(page)
+    return bool(_BY_START.match(text) or _BY_SHOWN.search(text))
 
 
 def _same_person(shown: str, declared: str) -> bool:
