@@ -7,7 +7,9 @@ names end (a date, a bar, "Updated …"), split into names ("A and B", "A, B", "
 page's stated author is kept too when it is a team or desk named as one ("Podium Staff", "Daryo
 tahririyati"), or a desk alone in an author field or after "Posted by"/"Автор:" ("Staff", "Редакция");
 the site's own name never is. The article's byline wins over structured data when it shows the same
-names and more (co-authors, "Dr").
+names and more (co-authors, "Dr"), and a "By …" line wins over a declared name the page never shows or
+that is the site's host name (the account that posted the article, not its writer). Byline elements are
+found in one pass over the page's attributes; what the page shows is :mod:`crawler.extract.shown_text`.
 """
 
 from __future__ import annotations
