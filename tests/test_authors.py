@@ -157,11 +157,14 @@ def test_byline_elements(body: str, want: list[str]) -> None:
 @pytest.mark.parametrize(("byline", "element", "want"), [
     # A byline element holding only a desk or a handle names its author ...
     ("Newsdesk", True, ["Newsdesk"]),
+    ("Редакция", True, ["Редакция"]),
+    ("Таҳририят", True, ["Таҳририят"]),
     ("MixmasterFred", True, ["MixmasterFred"]),
     ("jsteinhardt", True, ["jsteinhardt"]),
     # ... not a capitalised word labelling a section, nor the same word read outside a byline element.
     ("Lifestyle", True, []),
     ("Newsdesk", False, []),
+    ("Редакция", False, []),
     ("jsteinhardt", False, []),
 ])
 def test_a_byline_element_of_one_handle_or_desk(byline: str, element: bool, want: list[str]) -> None:
@@ -206,3 +209,17 @@ def test_the_site_declared_as_the_author_gives_way_to_a_by_line() -> None:
     head = '<meta name="author" content="One Tree Planted">'
     assert authors(page(head, '<p class="meta">by Meaghan Weeden</p>'), url) == (["Meaghan Weeden"], "generic")
     assert authors(page(head, '<p class="meta">Posted in Stories</p>'), url) == (["One Tree Planted"], "meta")
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The authorship labels of the region's outlets, in their languages.
+    ("Текст: Анна Каримова", ["Анна Каримова"]),  # Russian
+    ("Авторы: Анна Каримова, Тимур Алиев", ["Анна Каримова", "Тимур Алиев"]),  # Russian, Kazakh
+    ("Автору: Айбек Осмонов", ["Айбек Осмонов"]),  # Kyrgyz
+    ("Muallif: Shohruh Ahmedov", ["Shohruh Ahmedov"]),  # Uzbek
+    ("Муаллиф: Фаридун Раҳимов", ["Фаридун Раҳимов"]),  # Tajik
+    ("Awtor: Aýna Myradowa", ["Aýna Myradowa"]),  # Turkmen
+    ("Written by Anna Karimova", ["Anna Karimova"]),
+])
+def test_authorship_labels_of_the_regions_languages(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want

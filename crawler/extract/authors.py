@@ -132,7 +132,7 @@ def _stands_alone(prefix: str | None, text: str, element: bool) -> bool:
     theirs: "By Industry"), or a "By" in a byline ``element``; or a byline element's whole text that is a
     desk or a handle."""
     if prefix is None:
-        return element and _HANDLE.fullmatch(text) is not None
+        return element and (_HANDLE.fullmatch(text) is not None or _DESK.fullmatch(text) is not None)
     return bool(_STRONG_PREFIX.search(prefix)) or prefix == "by" or (element and prefix.casefold() == "by")
 
 
