@@ -477,7 +477,9 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
         block = block.getparent()
     if block is None or block is parent or block.tag != "p":
         return False
-    return not normalize_text(block.xpath("string()")).startswith(normalize_text(text))
+    start = normalize_text(text)
+    # Only the paragraph's start is compared (a hostile page's paragraph can be megabytes long).
+    return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
 
 
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]]) -> Iterator[str]:
