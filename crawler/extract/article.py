@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from itertools import islice
 from typing import Any
@@ -44,7 +44,7 @@ from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
-from crawler.extract.labelled_date import labelled_date
+from crawler.extract.labelled_date import labelled_date, update_dates
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
@@ -158,6 +158,12 @@ def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
     return value
 
 
+def _publication_in(text: str, tz: tzinfo, now: datetime) -> datetime | None:
+    """A machine-readable date, else the publication date printed in ``text``: none when it is an update's."""
+    found = _printed(text, tz, now)
+    return None if found is None or found.updated else found.value
+
+
 _DATE_TEXT_CHARS = 1_000  # a date-like element's text read for a date (a "date" class can wrap a whole page)
 _DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date]", "[class*=time]", ".byline", ".meta")
 
@@ -185,7 +191,7 @@ def _printed(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
-def _overrules(page: _Page, tz: tzinfo, printed: _Datelines, declared: datetime) -> bool:
+def _overrules(printed: _Datelines, declared: datetime, modified: datetime | None) -> bool:
     """Whether the page's printed dateline stands against the declared publication date: a full date
     (its year printed, unlike "12 April" or "2 hours ago") more than a day away (a day is time zones)
     that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
@@ -196,7 +202,6 @@ def _overrules(page: _Page, tz: tzinfo, printed: _Datelines, declared: datetime)
     other = printed.other
     if other is not None and _near(other.value, declared):
         return False
-    modified = _modified(page, tz)[0]
     return modified is None or not _near(best.value, modified)
 
 
@@ -223,9 +228,21 @@ class _Datelines:
         found = labelled_date(page.html, page.sel.root, lambda text: _machine_or_visible(text, self.tz, page.now))
         return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
 
+    @cached_property
+    def update_days(self) -> set[date]:
+        """The days (in the site's zone) the page labels as an update's: none of them is its publication's."""
+        page, tz = self.page, self.tz
+        found = update_dates(page.html, page.sel.root, lambda text: _machine_or_visible(text, tz, page.now))
+        return {value.astimezone(tz).date() for value in found}
+
+    def is_update(self, value: datetime) -> bool:
+        """Whether ``value`` falls on a day the page labels as an update's."""
+        return bool(self.update_days) and value.astimezone(self.tz).date() in self.update_days
+
     @property
     def best(self) -> Dateline | None:
-        """The date beside the headline unless it is an update's, else the labelled one, else the update's."""
+        """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
+        that prints only when it was last updated dates its article so)."""
         if self.header is None or self.header.updated:
             return self.labelled or self.header
         return self.header
@@ -236,7 +253,8 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
-def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
+def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any, Any, str | None]:
+    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date."""
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
@@ -244,7 +262,7 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
     # own date rule is trusted over it.
     printed = _Datelines(page, tz)
-    if value is not None and found is not None and (found[1] == "site" or not _overrules(page, tz, printed, value)):
+    if value is not None and found is not None and (found[1] == "site" or not _overrules(printed, value, modified)):
         return value, raw, found[1]
     if printed.best is not None:
         return printed.best.value, normalize_text(printed.best.raw), "generic"
@@ -252,15 +270,26 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.
     # Navigation, asides, footers and teasers are left out: their dates are other pages'.
-    tree = load_html(page.html[:DATE_SEARCH_MAX_CHARS])
+    tree = _date_search_tree(page)
     tree = drop_chrome(tree) if tree is not None else None
     found_day = _htmldate(page, tree, tz)
+    if found_day is not None and printed.is_update(found_day):  # htmldate read an "Updated: ..." line
+        found_day = None
     day = found_day or date_from_url(page.url, tz)
     for generic_raw in _generic_dates(Selector(root=tree) if tree is not None else page.sel):
-        generic = _parse_date(generic_raw, tz, page.now)
-        if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
+        generic = _publication_in(generic_raw, tz, page.now)
+        agrees = generic is not None and (day is None or abs(generic - day) < timedelta(days=2))
+        if generic is not None and agrees and not printed.is_update(generic):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _date_search_tree(page: _Page) -> HtmlElement | None:
+    """A copy of the page's tree for the whole-page date search, which prunes it: the page's own parse copied
+    (a third of the cost of parsing again), or the top of a page too long to search whole, parsed."""
+    if len(page.html) <= DATE_SEARCH_MAX_CHARS and isinstance(page.sel.root, HtmlElement):
+        return deepcopy(page.sel.root)
+    return load_html(page.html[:DATE_SEARCH_MAX_CHARS])
 
 
 # htmldate's last resort, dateparser, finds a date's language among its 200 locales and compiles
@@ -584,8 +613,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     tags = put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)
     dates: dict[str, tuple[Any, str | None]] = {}
-    for name, reader in (("published", _published), ("modified", _modified)):
-        value, raw, method = reader(page, tz)
+    modified = _modified(page, tz)  # read once: the publication date is weighed against it
+    for name, (value, raw, method) in (("published", _published(page, tz, modified[0])), ("modified", modified)):
         dates[name] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method
