@@ -159,3 +159,13 @@ def test_the_modification_date_is_read_once() -> None:
     assert extraction.published is not None and extraction.published.date().isoformat() == "2025-03-14"
     assert extraction.modified is not None and extraction.modified.date().isoformat() == "2024-08-09"
     assert seen.count("2024-08-09T07:00:00+05:00") == 1
+
+
+@pytest.mark.parametrize(("byline", "updated"), [
+    ("2025-12-17 Last Updated: Dec 17, 2025", True),  # <time datetime=...>Last Updated: ...</time>, read in order
+    ("Жаңартылды: 18.03.2025", True),
+    ("12.03.2025 · Жаңартылды: 18.03.2025", False),  # the label names the later date only
+])
+def test_an_update_label_names_the_date_after_it(byline: str, updated: bool) -> None:
+    found = find_dateline(byline, UTC, FETCHED)
+    assert found is not None and found.updated is updated

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from itertools import islice
 from typing import Any
@@ -44,7 +44,7 @@ from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
-from crawler.extract.labelled_date import labelled_date, update_dates
+from crawler.extract.labelled_date import labelled_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
@@ -158,12 +158,6 @@ def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
     return value
 
 
-def _publication_in(text: str, tz: tzinfo, now: datetime) -> datetime | None:
-    """A machine-readable date, else the publication date printed in ``text``: none when it is an update's."""
-    found = _printed(text, tz, now)
-    return None if found is None or found.updated else found.value
-
-
 _DATE_TEXT_CHARS = 1_000  # a date-like element's text read for a date (a "date" class can wrap a whole page)
 _DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date]", "[class*=time]", ".byline", ".meta")
 
@@ -228,17 +222,6 @@ class _Datelines:
         found = labelled_date(page.html, page.sel.root, lambda text: _machine_or_visible(text, self.tz, page.now))
         return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
 
-    @cached_property
-    def update_days(self) -> set[date]:
-        """The days (in the site's zone) the page labels as an update's: none of them is its publication's."""
-        page, tz = self.page, self.tz
-        found = update_dates(page.html, page.sel.root, lambda text: _machine_or_visible(text, tz, page.now))
-        return {value.astimezone(tz).date() for value in found}
-
-    def is_update(self, value: datetime) -> bool:
-        """Whether ``value`` falls on a day the page labels as an update's."""
-        return bool(self.update_days) and value.astimezone(self.tz).date() in self.update_days
-
     @property
     def best(self) -> Dateline | None:
         """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
@@ -273,13 +256,10 @@ def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any,
     tree = _date_search_tree(page)
     tree = drop_chrome(tree) if tree is not None else None
     found_day = _htmldate(page, tree, tz)
-    if found_day is not None and printed.is_update(found_day):  # htmldate read an "Updated: ..." line
-        found_day = None
     day = found_day or date_from_url(page.url, tz)
     for generic_raw in _generic_dates(Selector(root=tree) if tree is not None else page.sel):
-        generic = _publication_in(generic_raw, tz, page.now)
-        agrees = generic is not None and (day is None or abs(generic - day) < timedelta(days=2))
-        if generic is not None and agrees and not printed.is_update(generic):
+        generic = _parse_date(generic_raw, tz, page.now)
+        if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
 

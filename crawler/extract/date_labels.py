@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 
 __all__ = ["PUBLISHED", "UPDATED", "label_after_tag", "published_before_date", "published_label_start",
-           "update_label", "update_label_after_tag", "update_label_start"]
+           "update_label"]
 
 # "Published" in each language, with its participles and "date of publication" forms.
 PUBLISHED: Mapping[str, tuple[str, ...]] = {
@@ -65,13 +65,11 @@ _PUBLISHED = _words(PUBLISHED)
 _UPDATED = _words(UPDATED)
 _JOINER = "(?:" + "|".join(_JOINERS) + ")"
 
-# A label starting a text node, right after a tag in the HTML (in ``label``): found by one search over
+# A publication label starting a text node, right after a tag in the HTML (in ``label``): found by one search over
 # the page before its tree is read, since most pages have none.
 label_after_tag = _compile(rf">\s*(?P<label>{_PUBLISHED})(?!\w)")
-update_label_after_tag = _compile(rf">\s*(?P<label>{_UPDATED})(?!\w)")
-# A label starting a text, with what joins it to its date ("Published on: ", "Обновлено в ").
+# A publication label starting a text, with what joins it to its date ("Published on: ").
 published_label_start = _compile(rf"^\s*{_PUBLISHED}(?!\w)(?:\s+{_JOINER}(?!\w))?\s*:?\s*")
-update_label_start = _compile(rf"^\s*{_UPDATED}(?!\w)(?:\s+{_JOINER}(?!\w))?\s*:?\s*")
 # A publication label ending a text, just before the date that follows it ("... · Опубликовано: ").
 published_before_date = _compile(rf"(?<!\w){_PUBLISHED}[\s:,.-]*(?:{_JOINER})?[\s:,-]*$")
 # An update label anywhere in a text.

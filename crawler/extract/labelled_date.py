@@ -12,24 +12,17 @@ Pure: an lxml tree in, a datetime out; no Scrapy.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from itertools import islice
-from typing import NamedTuple
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.extract.date_labels import (
-    label_after_tag,
-    published_label_start,
-    update_label_after_tag,
-    update_label_start,
-)
+from crawler.extract.date_labels import label_after_tag, published_label_start
 
-__all__ = ["labelled_date", "update_dates"]
+__all__ = ["labelled_date"]
 
 # The labels the page starts a text with (see :data:`~crawler.extract.date_labels.label_after_tag`), then
 # the text nodes that start with one of them (outside scripts), found in C before any Python regex runs.
@@ -45,19 +38,10 @@ FOLLOWING_CHARS = 120  # text read after a label for its date
 Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime, the raw date string)
 
 
-class _Labels(NamedTuple):
-    after_tag: re.Pattern[str]  # a label starting a text, in the HTML (group ``label``)
-    start: re.Pattern[str]  # a label starting a text node, with what joins it to its date
-
-
-_PUBLICATION = _Labels(label_after_tag, published_label_start)
-_UPDATE = _Labels(update_label_after_tag, update_label_start)
-
-
 def labelled_date(html: str, root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
     """(UTC datetime, raw string) of the date the page (``html``, parsed as ``root``) labels as its
     publication's, or None when it labels none, or dates of different days (a list of teasers)."""
-    forms = _label_forms(html, _PUBLICATION)
+    forms = _label_forms(html)
     if "pubdate" not in html and not forms:
         return None
     found: list[tuple[datetime, str]] = []
@@ -65,31 +49,25 @@ def labelled_date(html: str, root: HtmlElement, parse: Parse) -> tuple[datetime,
         dated = parse(str(attribute))
         if dated is not None:
             found.append(dated)
-    found.extend(_labelled(root, forms, _PUBLICATION, parse))
+    found.extend(_labelled(root, forms, parse))
     days = {value.date() for value, _ in found}
     return found[0] if len(days) == 1 else None
 
 
-def update_dates(html: str, root: HtmlElement, parse: Parse) -> list[datetime]:
-    """The dates the page labels as an update's ("Updated: ...", "Жаңартылды ..."), as ``parse`` reads them."""
-    return [value for value, _ in _labelled(root, _label_forms(html, _UPDATE), _UPDATE, parse)]
-
-
-def _labelled(root: HtmlElement, forms: tuple[str, ...], labels: _Labels,
-              parse: Parse) -> Iterator[tuple[datetime, str]]:
+def _labelled(root: HtmlElement, forms: tuple[str, ...], parse: Parse) -> Iterator[tuple[datetime, str]]:
     """The dates right after the texts of ``root`` that start with one of ``forms``."""
     if not forms:
         return
     for text in islice(_candidates(forms)(root, **_variables(forms)), MAX_LABELS):
-        dated = _after_label(text, labels.start, parse)
+        dated = _after_label(text, parse)
         if dated is not None:
             yield dated
 
 
-def _label_forms(html: str, labels: _Labels) -> tuple[str, ...]:
+def _label_forms(html: str) -> tuple[str, ...]:
     """The labels, as spelt on the page, that start a text in ``html`` (its whitespace as one space)."""
     forms: dict[str, None] = {}
-    for match in labels.after_tag.finditer(html):
+    for match in label_after_tag.finditer(html):
         forms.setdefault(" ".join(match["label"].split()), None)
         if len(forms) >= MAX_LABEL_FORMS:
             break
@@ -107,10 +85,10 @@ def _variables(forms: tuple[str, ...]) -> dict[str, str]:
     return {f"l{i}": form for i, form in enumerate(forms)}
 
 
-def _after_label(text: str, start: re.Pattern[str], parse: Parse) -> tuple[datetime, str] | None:
+def _after_label(text: str, parse: Parse) -> tuple[datetime, str] | None:
     """The date right after the label that starts ``text`` (an lxml text node), if it is one: in the
     label's own text, else in the next texts ("<h4>Published</h4><time>...", "Published <time>...")."""
-    label = start.match(text)
+    label = published_label_start.match(text)
     if label is None:
         return None
     rest = text[label.end():].strip()

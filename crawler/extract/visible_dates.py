@@ -427,18 +427,24 @@ def find_dateline(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
     plain = text.translate(_EQUIVALENT)
     first: tuple[datetime, re.Match[str]] | None = None
     labelled = False
+    # An update label names the date after it: the first one when it stands before it ("Last updated: 4 Dec"),
+    # or when it names the first one's day again ("<time datetime=2025-12-17>Last Updated: Dec 17, 2025");
+    # a later day it labels is another date ("29 февраля 2024, 10:00 Обновлено: 14:40, 03 июня 2025").
+    updated = False
     for read, (value, match) in enumerate(_dates(text, tz, now)):
         if read >= MAX_DATES_READ:
             break
         first = first or (value, match)
-        if _PUBLISHED_LABEL.search(plain, max(0, match.start() - _LABEL_CHARS), match.start()):
+        before = max(0, match.start() - _LABEL_CHARS)
+        if _PUBLISHED_LABEL.search(plain, before, match.start()):
             first, labelled = (value, match), True
             break
+        if value.date() == first[0].date() and _UPDATED_LABEL.search(plain, 0 if first[1] is match else before,
+                                                                      match.start()):
+            updated = True
     if first is None:
         return None
-    # An update label before the date names it ("Last updated: 4 Dec"); one after it names a later date
-    # ("29 февраля 2024, 10:00 Обновлено: 14:40, 03 июня 2025").
-    updated = not labelled and _UPDATED_LABEL.search(plain, 0, first[1].start()) is not None
+    updated = updated and not labelled
     return Dateline(first[0], text[first[1].start():first[1].end()], updated)
 
 
