@@ -110,3 +110,17 @@ def test_a_short_h1_stays_when_the_declared_titles_disagree_or_only_prefix_it() 
     # The declared titles put the blog's name before the shown headline.
     head, jsonld = declared_three("Garnix Blog: Hardware-Attested Nix Builds")
     assert title(head, "<h1>Hardware-Attested Nix Builds</h1>", jsonld=jsonld) == "Hardware-Attested Nix Builds"
+
+
+def test_a_headline_whose_letters_the_pages_charset_lacked_is_read_from_the_declared_title() -> None:
+    # Kazakh letters on a cp1251 page are shown as "?"; og:title kept them.
+    head = '<meta property="og:title" content="Астанада жаңа мектеп ашылды | Egemen">'
+    assert title(head, "<h1>Астанада жа?а мектеп ашылды</h1>", "https://egemen.kz/article/1") == \
+        "Астанада жаңа мектеп ашылды"
+    head = "<title>What Are The Basics Of Event Planning: Beginner’s Guide</title>"
+    assert title(head, "<h1>What Are The Basics Of Event Planning? Beginner? Guide</h1>") == \
+        "What Are The Basics Of Event Planning: Beginner’s Guide"
+    # A real question in the headline, the declared title another text: the shown headline stays.
+    head = '<meta property="og:title" content="Rogun tender announced">'
+    shown = "Who will build Rogun? The tender is open"
+    assert title(head, f"<h1>{shown}</h1>") == shown

@@ -58,6 +58,7 @@ _DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept
                         r"april|june|july|august|september|october|november|december")
 _LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
 _WORD = re.compile(r"\w+")
+_LOST = re.compile("[?\ufffd]")  # what a character the page's charset lacked is shown as
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")  # "davidbau.com", "Kun.uz", "24.kg"
 _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
@@ -254,7 +255,7 @@ def choose_title(candidates: list[Candidate], names: set[str],
         if key(candidate.text) in declared_keys or key(candidate.text) in segments:
             return _credited(candidate, declared, names)
     for candidate in visible:
-        inner = _declared_inside(candidate.text, declared, names)
+        inner = _declared_inside(candidate.text, declared, names) or _undamaged(candidate.text, declared, names)
         if inner is not None:
             return inner
     # Of several headlines none agrees with, the one a declared title starts with ("Problem" of "Problem (Author)").
@@ -321,6 +322,19 @@ def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> 
         else:
             continue
         if len(extra) >= 3 and any(_DATE_WORD.fullmatch(w) for w in extra) and len(extra) <= len(words):
+            return Candidate(text, candidate.source, False)
+    return None
+
+
+def _undamaged(shown: str, declared: list[Candidate], names: set[str]) -> Candidate | None:
+    """The declared title that a visible headline says with "?" or U+FFFD in place of letters the site's
+    charset lacked (Kazakh "қ", "ә" on a cp1251 page; "’s"): the same text, undamaged."""
+    if "?" not in shown and "\ufffd" not in shown:
+        return None
+    pattern = re.compile(r"\S{0,2}".join(map(re.escape, _LOST.split(shown))))
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        if text != shown and pattern.fullmatch(text):
             return Candidate(text, candidate.source, False)
     return None
 
