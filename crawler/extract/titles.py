@@ -1,13 +1,16 @@
 """The headline as the page shows it: the visible ``<h1>`` weighed against the declared titles.
 
 Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title>``) often carry the
-site's name ("… | Site", "Site — …") or a CMS label ("… | Photo"); the visible headline does not, but
+site's name ("… | Site", "Site — …", "site.uz …"), its tagline ("… - Новости Таджикистана ASIA-Plus"), a section
+("… - Политика - …") or a CMS label ("… | Photo", "(фото, видео)"); the visible headline does not, but
 a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
 of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
 the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
 (shares few words with every declared title while two agree on a headline the page shows), else the
-declared title most candidates agree on. A headline shown in capitals takes the declared case, and text
-that was UTF-8 read as Latin-1 is decoded again.
+declared title most candidates agree on; a banner ``<h1>`` of a word or three gives way to a headline all three
+declared titles agree on. A headline shown in capitals or lower case takes the declared case, one with "?" for
+letters the page's charset lacked is read from the declared title, and text that was UTF-8 read as Latin-1 is
+decoded again.
 """
 
 from __future__ import annotations
