@@ -124,3 +124,10 @@ def test_a_headline_whose_letters_the_pages_charset_lacked_is_read_from_the_decl
     head = '<meta property="og:title" content="Rogun tender announced">'
     shown = "Who will build Rogun? The tender is open"
     assert title(head, f"<h1>{shown}</h1>") == shown
+
+
+def test_a_shown_headline_whose_subject_is_the_site_keeps_its_name() -> None:
+    headline = "CABAR.asia Opens Applications for the School of Analytics 2025"
+    got = title(head=f"<title>{headline} - CABAR.asia</title>", body=f"<h1>{headline}</h1>",
+                url="https://cabar.asia/en/school-2025")
+    assert got == headline

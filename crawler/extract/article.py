@@ -42,6 +42,7 @@ from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
+from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
 from crawler.extract.labelled_date import labelled_date
@@ -315,7 +316,7 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     parser.calls_left = MAX_DATEPARSER_CALLS
     html = page.html[:DATE_SEARCH_MAX_CHARS]
     if tree is not None:
-        _drop_modified_fields(tree)
+        drop_date_noise(tree)
     try:
         found = find_date(tree if tree is not None else html, url=page.url, extensive_search=True,
                           original_date=True, max_date=page.now.strftime("%Y-%m-%d"))
@@ -325,27 +326,6 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     if not found or (found.endswith("-01") and not _shows_first_of_month(html, page.url, found)):
         return None
     return parse_datetime(found, tz)
-
-
-# Fields naming when a page was last changed: htmldate falls back on them (its "reserve") when a page
-# declares no publication date, which is no publication date at all.
-MODIFIED_FIELDS = frozenset(htmldate.core.NAME_MODIFIED | htmldate.core.PROPERTY_MODIFIED
-                            | htmldate.core.ITEMPROP_ATTRS_MODIFIED | {"last-modified"})
-
-
-_DATE_FIELDS = etree.XPath("//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]")
-
-
-def _drop_modified_fields(tree: HtmlElement) -> None:
-    """Take the modification dates out of ``tree`` (in place): meta fields and ``itemprop`` markers."""
-    for element in _DATE_FIELDS(tree):
-        names = {(element.get(key) or "").strip().lower() for key in ("name", "property", "itemprop", "http-equiv")}
-        if not names & MODIFIED_FIELDS:
-            continue
-        if element.tag == "meta":
-            element.drop_tree()
-        else:
-            del element.attrib["itemprop"]
 
 
 def _shows_first_of_month(html: str, url: str, day: str) -> bool:

@@ -172,8 +172,9 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
     title = title if shown else _TAIL_LABEL.sub("", title)
     parts = _SEPARATOR.split(title)
     seps = _SEPARATOR.findall(title)
-    parts[0] = _without_host_word(parts[0], names, 0)
-    parts[-1] = _without_host_word(parts[-1], names, -1)
+    if not shown:  # a headline as shown can name the site as its subject ("CABAR.asia Opens Applications")
+        parts[0] = _without_host_word(parts[0], names, 0)
+        parts[-1] = _without_host_word(parts[-1], names, -1)
     if len(parts) < 2:
         return parts[0]
     start, end = 0, len(parts)
