@@ -77,7 +77,8 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 def _called_url(node: ast.AST) -> str | None:
     """The URL literal a ``do_load_page(...)`` / ``load_mock_page_meta(...)`` call (however nested) loads."""
     for call in ast.walk(node):
-        if isinstance(call, ast.Call) and call.args and getattr(call.func, "id", "").startswith(("do_load_page", "load_mock_page")):
+        loader = getattr(getattr(call, "func", None), "id", "")
+        if isinstance(call, ast.Call) and call.args and loader.startswith(("do_load_page", "load_mock_page")):
             return _string_constant(call.args[0])
     return None
 
@@ -93,7 +94,8 @@ def _body_case(test: ast.expr) -> Case | None:
 def _meta_case(test: ast.expr) -> Case | None:
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
         left = test.left
-        if isinstance(left, ast.Attribute) and getattr(left.value, "id", None) == "metadata" and left.attr in {"title", "author"}:
+        if (isinstance(left, ast.Attribute) and getattr(left.value, "id", None) == "metadata"
+                and left.attr in {"title", "author"}):
             value = _string_constant(test.comparators[0])
             return Case(left.attr, value) if value is not None else None
     return None
