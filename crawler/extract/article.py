@@ -43,7 +43,7 @@ from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
-from crawler.extract.header_date import drop_chrome, header_date
+from crawler.extract.header_date import drop_chrome, header_date, is_update_marked
 from crawler.extract.labelled_date import labelled_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
@@ -164,7 +164,11 @@ _DATE_TEXT = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=Date
 
 def _generic_dates(sel: Selector) -> Iterator[str]:
     """Date strings a page shows without site rules: ``<time datetime>``, then date-like elements' text."""
-    yield from _css(sel, "article time::attr(datetime), time::attr(datetime)", 3).getall()
+    times = _css(sel, "article time[datetime], time[datetime]", 3)
+    # A time marked as the last update ("updated", "date-modified") comes after the others: its day is near
+    # the publication's, so the first within reach of it would otherwise stand for the publication.
+    for time_element in sorted(times, key=lambda t: is_update_marked(t.attrib.get("class", ""))):
+        yield time_element.attrib.get("datetime", "")
     for css in _DATE_TEXT:
         for node in _css(sel, css, 3):
             yield (node.xpath("string()").get() or "")[:_DATE_TEXT_CHARS]

@@ -111,8 +111,21 @@ class _Chrome:
         return answer
 
 
+_UPDATE_CLASS = re.compile(r"(?:^|[\s_-])(?:updated|modified|update)(?:$|[\s_-])", re.IGNORECASE)
+_PUBLISHED_CLASS = re.compile(r"publish|entry-date|posted|created", re.IGNORECASE)
+
+
+def is_update_marked(classes: str) -> bool:
+    """Whether an element's classes mark it as the last update ("updated", "date-modified"), not the
+    publication (WordPress marks an unchanged post's one time "entry-date published updated")."""
+    return bool(_UPDATE_CLASS.search(classes)) and not _PUBLISHED_CLASS.search(classes)
+
+
 def _texts(node: HtmlElement) -> Iterator[str]:
-    """A ``<time datetime>``'s value, then the element's own text, stripped."""
+    """A ``<time datetime>``'s value, then the element's own text, stripped; nothing of a time marked as
+    the last update (the publication's is printed beside it, or later pages' dates decide)."""
+    if isinstance(node.tag, str) and node.tag.lower() == "time" and is_update_marked(node.get("class") or ""):
+        return
     if isinstance(node.tag, str) and node.tag.lower() == "time" and node.get("datetime"):
         yield node.get("datetime", "").strip()
     if node.text and node.text.strip():
