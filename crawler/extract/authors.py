@@ -258,7 +258,7 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        found = names_in(value, strict, element)
+        found = [_without_outlet(name, site_names | hosts | listed_sites) for name in names_in(value, strict, element)]
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
@@ -269,10 +269,29 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
             yield name
 
 
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
-                "byl", "cxenseparse:author")
+# Wire agencies a byline credits after the names ("Jane Doe, AP"): printed in capitals like a credential.
+_AGENCIES = frozenset({"ap", "afp", "upi", "dpa", "efe", "ansa", "pti", "ians", "ani", "tass", "ria", "kyodo"})
+
+
+def _without_outlet(name: str, outlets: set[str] | frozenset[str]) -> str:
+    """A name without the outlet or agency a byline credits after it ("Jane Doe, CNN" of "By A and Jane Doe,
+    CNN"), which reads like a credential ("Jane Doe, MD")."""
+    head, comma, last = name.rpartition(", ")
+    if comma and (_compact(last) in outlets or last.casefold() in _AGENCIES):
+        return _without_outlet(head, outlets)
+    return name
+
+
+def _untagged(value: str) -> str:
+    """A meta value without the markup some CMSs leave in it ("By <a href=…>Jane Doe</a>")."""
+    return re.sub(r"<[^<>]*>", "", value) if "<" in value else value
+
+
+_AUTHOR_META = ("author", "article:author", "og:author", "parsely-author", "sailthru.author", "dc.creator",
+                "dcterms.creator", "byl", "cxenseparse:author")
 # Byline elements, most specific first; one in a comment or the page footer is not the article's.
-_BYLINES = ("[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", ".byline", "[class*=byline]",
+# ``itemprop`` holds a list of properties ("author name"): matched as a word of it.
+_BYLINES = ("[itemprop~=author] [itemprop~=name]", "[itemprop~=author]", "[rel=author]", ".byline", "[class*=byline]",
             "[class*=author-name]", "[class*=author_name]", "[class*=authorName]", ".post-author", ".entry-author",
             ".author")
 # After the "By …" lines: these match author boxes too.
@@ -314,7 +333,8 @@ def page_authors(page: PageView) -> Found:
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
                       site_name_keys(declared_site_names(page, structured=False), "")),
         lambda: found(page.site_values("authors"), "site"),
-        lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
+        lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
+                       if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
     )
     if declared is None or declared[1] == "site":

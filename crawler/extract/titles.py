@@ -359,15 +359,26 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
     return shown
 
 
+def headline_parts(h1: HtmlElement) -> list[str]:
+    """The texts of a composite ``<h1>``'s element children: a page can set the headline beside its site's
+    name ("<span>Headline</span><a>Site</a>", shown glued) or its byline ("Headline<br>Editor Name"), so a
+    part, not the whole, is the headline a declared title agrees with."""
+    parts = [text for child in h1 if isinstance(child.tag, str) and (text := shown_text(child))]
+    return parts if len(parts) >= 2 else []
+
+
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
     headline = page.data.article.get("headline")
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
-    shown += [Candidate(shown_text(node.root), "generic", True)
-              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    h1s = [node.root for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    shown += [Candidate(shown_text(h1), "generic", True) for h1 in h1s]
+    # After the whole headlines (which win when they agree): the parts of composite ones.
+    shown += [Candidate(part, "generic", True) for h1 in h1s for part in headline_parts(h1)]
     declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
-    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
-                                                     page.data.first_meta("twitter:title")) if v]
+    declared += [Candidate(v, "meta", False) for v in (
+        page.data.first_meta("og:title"), page.data.first_meta("twitter:title"),
+        page.data.first_meta("headline", "dc.title", "dcterms.title")) if v]
     declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
     candidates = [Candidate(repair_mojibake(c.text[:MAX_TITLE_CHARS]), c.source, c.visible) for c in shown + declared]
     body = page.sel.root.find("body")
