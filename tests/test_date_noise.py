@@ -52,3 +52,14 @@ def test_a_namespace_url_is_no_publication_date(head: str, attributes: str, afte
 def test_the_publication_date_beside_a_modification_date_is_kept(header: str) -> None:
     published = _published("", header)
     assert published is not None and published.date().isoformat() == "2024-05-06"
+
+
+@pytest.mark.parametrize("head, after", [
+    ('<link rel="stylesheet" href="/assets/site.css?v=2021-03-04">', ""),
+    ("<!-- cached on 2021-03-04 10:00 -->", ""),
+    ('<script>var build = "2021-03-04T10:00:00";</script>', ""),
+    ("", '<p><a href="https://news.example.com/2021/03/04/older-story">Older story</a></p>'),
+    ("", '<img src="/uploads/2021/03/04/photo.jpg" alt="">'),
+], ids=["asset-query", "comment", "script", "teaser-link", "image-path"])
+def test_what_no_reader_sees_is_no_publication_date(head: str, after: str) -> None:
+    assert _published(head, after=after) is None

@@ -20,6 +20,9 @@ _DATE_FIELDS = etree.XPath("//meta[@name or @property or @itemprop or @http-equi
 _MARKED_UPDATED = etree.XPath("//*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]")
 _WITH_URLS = etree.XPath("//*[@*[starts-with(., 'http') or starts-with(., '//')]]")
 _JSON_LD = etree.XPath("//script[contains(@type, 'ld+json')]")
+_UNSEEN = etree.XPath("//comment() | //style | //script[not(contains(@type, 'ld+json'))] | //noscript | //template")
+_LINKING = etree.XPath("//*[@href or @src or @srcset or @style or @action or @poster]")
+LINK_ATTRIBUTES = ("href", "src", "srcset", "style", "action", "poster")
 
 # Hosts of XML namespaces, profiles and vocabularies: their URLs hold dates of specifications, not of pages.
 NAMESPACE_HOSTS = re.compile(r"^(?:https?:)?//(?:[\w-]+\.)*(?:w3\.org|purl\.org|ogp\.me|xmlns\.com|schema\.org|"
@@ -30,9 +33,10 @@ MAX_MARKED_CHARS = 100  # an element marked "updated" with more text than a date
 
 
 def drop_date_noise(tree: HtmlElement) -> None:
-    """Take modification dates and namespace URLs out of ``tree`` (in place)."""
+    """Take modification dates, namespace URLs and what no reader sees out of ``tree`` (in place)."""
     _drop_modified_fields(tree)
     _drop_namespace_urls(tree)
+    _drop_unseen(tree)
     for script in _JSON_LD(tree):
         if script.text and _JSON_MODIFIED.search(script.text):
             script.text = _JSON_MODIFIED.sub('"dateModified": ""', script.text)
@@ -71,3 +75,15 @@ def _drop_namespace_urls(tree: HtmlElement) -> None:
         for name, value in list(element.attrib.items()):
             if name.startswith("xmlns") or NAMESPACE_HOSTS.match(value.strip()):
                 del element.attrib[name]
+
+
+def _drop_unseen(tree: HtmlElement) -> None:
+    """Comments, scripts (not JSON-LD), styles and the URLs of links and assets: the whole-page search reads the
+    page as a string, where an asset's ``?v=2021-03-04``, a teaser link's ``/2019/05/06/`` or a script's build
+    date would pass for the article's."""
+    for element in _UNSEEN(tree):
+        if element.getparent() is not None:
+            element.drop_tree()  # its tail, the page's text, stays
+    for element in _LINKING(tree):
+        for name in LINK_ATTRIBUTES:
+            element.attrib.pop(name, None)
