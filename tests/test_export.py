@@ -13,8 +13,10 @@ import os
 import pty
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -363,3 +365,29 @@ def test_one_and_two_processes_write_the_same_bytes(many: dict[str, str], args: 
         dated = [r["published"] for r in records if r["published"]]
         assert len(records) == MANY and dated == sorted(dated, reverse=True)
         assert len(dated) == MANY - len(range(0, MANY, 7)) and all(r["published"] for r in records[:len(dated)])
+
+
+@pytest.mark.parametrize("many", ["embedded"], indirect=True)
+def test_a_worker_killed_mid_export_is_replaced_and_nothing_is_lost(many: dict[str, str], tmp_path: Path) -> None:
+    whole = tmp_path / "one-process.jsonl"
+    subprocess.run([sys.executable, "-m", "scrapy", "export", "--processes=1", "-o", str(whole)], cwd=ROOT, env=many,
+                   check=True, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    # Unread, stdout's pipe fills with the first batch (over 64 KB), so the command waits there, its workers
+    # started and a few batches ahead, while one of them is killed as the out-of-memory killer would.
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "export", "--processes=2"], cwd=ROOT, env=many,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) as command:
+        try:
+            children = Path(f"/proc/{command.pid}/task/{command.pid}/children")
+            deadline = time.monotonic() + 60
+            while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            workers = children.read_text().split()
+            assert len(workers) == 2, "the export started no workers"
+            time.sleep(1)  # the workers answer the batches handed out ahead
+            os.kill(int(workers[0]), signal.SIGKILL)
+            out, err = command.communicate(timeout=300)
+        finally:
+            if command.poll() is None:
+                command.kill()
+    assert command.returncode == 0, err.decode()[-3000:]
+    assert out == whole.read_bytes() and len(out.splitlines()) == MANY

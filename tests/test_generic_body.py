@@ -170,3 +170,26 @@ def test_the_generic_body_is_cheap() -> None:
     for _ in range(20):
         classified_paragraphs(root, TITLE, None, None)
     assert (time.process_time() - started) / 20 < 0.05
+
+
+_STORY = "".join(
+    f"<p>Paragraph {i} of the story tells how the regional council met on Tuesday and agreed, after a long "
+    "debate, to fund the new water pipeline for the northern districts.</p>" for i in range(4))
+
+
+@pytest.mark.parametrize("figure", [
+    # a short label above the image, of the kind galleries print (the model half believes it, between paragraphs)
+    '<figure class="text-asset"><figcaption class="figure-title">Pipeline route</figcaption>'
+    '<img src="/a.jpg" alt="Pipeline route"></figure>',
+    # a sentence-long caption below the image
+    '<figure><img src="/a.jpg" alt=""><figcaption><p>The new pipeline will run along the northern road to the '
+    "districts.</p></figcaption></figure>",
+])
+def test_an_image_caption_between_paragraphs_is_not_body(figure: str) -> None:
+    half = len(_STORY) // 2
+    cut = _STORY.index("<p>", half)
+    html = (f"<html><head><title>Council funds pipeline</title></head><body><article><h1>Council funds pipeline</h1>"
+            f'<div class="article-content">{_STORY[:cut]}{figure}{_STORY[cut:]}</div></article></body></html>')
+    extraction = extract_article(html, "https://example.com/news/2024/05/council-funds-pipeline", GENERIC)
+    assert len(extraction.paragraphs) == 4
+    assert all(p.startswith("Paragraph") for p in extraction.paragraphs)

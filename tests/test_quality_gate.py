@@ -16,10 +16,11 @@ from crawler.bench.extraction import DEFAULT_DATA, Result, load_pages, ours
 # (cross-validated) F1 is 0.967 and 0.949 (0.967 and 0.944 before), see scripts/train_body_model.py.
 FLOORS = {"aeb-dev": (None, 0.985), "wcxb-dev": (4, 0.968)}  # set: (take every n-th page, F1 floor)
 # Title and author exact-match floors on the pages of that sample whose truth has a title / names authors.
-# Measured 2026-11-30 on every 4th wcxb-dev page: titles 0.843 (0.551 before; all 711 pages 0.845, 0.833 before
-# the off-topic <h1> rules), authors 0.777 (0.685 and 0.569 before), same-day publication dates 0.879 (0.846
-# before; the day in the offset the page states). Session 8: authors 0.792 (all 711 pages 0.816, 0.794 before).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.84, "author_exact": 0.79, "date_accuracy": 0.87}}
+# Measured 2026-11-30 on every 4th wcxb-dev page: titles 0.854 (0.843 before the banner <h1>, lower-case <h1>,
+# charset-damage and domain-word rules; all 711 pages 0.855, 0.845 before), authors 0.777 (0.685 and 0.569
+# before), same-day publication dates 0.879 (0.846 before; the day in the offset the page states). Session 8:
+# authors 0.792 (all 711 pages 0.816, 0.794 before).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.85, "author_exact": 0.79, "date_accuracy": 0.87}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import json
 import os
 import statistics
@@ -117,6 +118,12 @@ def newspaper4k(page: Page) -> tuple[str, str | None, str | None, list[str]]:
 EXTRACTORS: dict[str, Extractor] = {
     "ours": ours, "trafilatura": trafilatura_default, "newspaper4k": newspaper4k,
 }
+LIBRARIES = {"trafilatura": "trafilatura", "newspaper4k": "newspaper"}  # what each peer imports
+
+
+def missing_libraries(extractors: list[str]) -> list[str]:
+    """The peers among ``extractors`` whose library is not installed (they would score zero on every page)."""
+    return [name for name in extractors if name in LIBRARIES and importlib.util.find_spec(LIBRARIES[name]) is None]
 
 
 @dataclass
@@ -387,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, option):
             sys.stdout.writelines(line + "\n" for line in lines(args.data, args.sets.split(","), args.limit))
             return 0
-    results = run(args.data, args.sets.split(","), args.extractors.split(","), args.limit)
+    extractors = args.extractors.split(",")
+    if unknown := [name for name in extractors if name not in EXTRACTORS]:
+        parser.error(f"unknown extractor {', '.join(unknown)}: choose from {', '.join(EXTRACTORS)}")
+    if missing := missing_libraries(extractors):
+        parser.error(f"{', '.join(missing)} not installed: pip install -e '.[bench]' (or leave it out of --extractors)")
+    results = run(args.data, args.sets.split(","), extractors, args.limit)
     sys.stdout.write(_format(results) + "\n")
     return 0
 

@@ -3,7 +3,9 @@ Parquet, to a file or stdout, streamed from one cursor (flat memory whatever the
 
 ``--processes N`` (default: the cores this process may use, but one for under ``SMALL_JOB`` articles,
 which workers would not write sooner) encodes the records in N worker processes, a few batches ahead,
-written in order: the output is the same byte for byte whatever N.
+written in order: the output is the same byte for byte whatever N. A worker that dies (killed, out of
+memory) is replaced and its batches run again; only a batch that kills a fresh worker of its own too
+stops the export.
 
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
@@ -29,7 +31,7 @@ from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
 from crawler.export.rows import close_reader, encode_rows, open_reader
 from crawler.export.writers import FORMATS, ExportWriter, counted, encode, encode_stored, open_writer, parquet_available
-from crawler.parallel import WorkerDied, add_processes_option, ordered_map, processes_for
+from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
 from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
 from crawler.store_command import StoreCommand
 
@@ -95,7 +97,7 @@ class Command(StoreCommand):
         batches, convert, start, startargs = _plan(store, query, hidden, opts)
         opts.processes = processes_for(
             opts.processes, lambda: store.count_articles(query=query) if total is None else total, SMALL_JOB)
-        encoded = ordered_map(convert, batches, opts.processes, start, startargs)
+        encoded = ordered_map(convert, batches, opts.processes, start, startargs, isolation=RUN_AGAIN)
         try:
             with closing(encoded):
                 for docs, (n, chunk) in encoded:
@@ -112,6 +114,15 @@ class Command(StoreCommand):
             sys.stderr.write(f"{values} values of {column} do not fit its Parquet type: written as null "
                              "(the JSON lines export has them)\n")
         return count
+
+
+def _gave_up(batch: list[Any], reason: str) -> Any:
+    raise WorkerDied(f"a batch of {len(batch)} articles was run again in a worker of its own, and {reason}")
+
+
+# A batch whose worker died runs again, alone, in a fresh worker (a killed or starved worker is replaced);
+# one that kills that one too ends the export, as a batch cannot be left out of it.
+RUN_AGAIN = Isolation(split=lambda batch: [batch], join=lambda parts: parts[0], died=_gave_up)
 
 
 Plan = tuple[Iterator[list[Any]], Callable[[list[Any]], tuple[int, Any]], Callable[..., None] | None, tuple[Any, ...]]

@@ -42,6 +42,7 @@ from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
+from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
 from crawler.extract.labelled_date import labelled_date
@@ -185,7 +186,7 @@ def _printed(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
-def _overrules(page: _Page, tz: tzinfo, printed: _Datelines, declared: datetime) -> bool:
+def _overrules(printed: _Datelines, declared: datetime, modified: datetime | None) -> bool:
     """Whether the page's printed dateline stands against the declared publication date: a full date
     (its year printed, unlike "12 April" or "2 hours ago") more than a day away (a day is time zones)
     that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
@@ -196,7 +197,6 @@ def _overrules(page: _Page, tz: tzinfo, printed: _Datelines, declared: datetime)
     other = printed.other
     if other is not None and _near(other.value, declared):
         return False
-    modified = _modified(page, tz)[0]
     return modified is None or not _near(best.value, modified)
 
 
@@ -225,7 +225,8 @@ class _Datelines:
 
     @property
     def best(self) -> Dateline | None:
-        """The date beside the headline unless it is an update's, else the labelled one, else the update's."""
+        """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
+        that prints only when it was last updated dates its article so)."""
         if self.header is None or self.header.updated:
             return self.labelled or self.header
         return self.header
@@ -236,7 +237,8 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
-def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
+def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any, Any, str | None]:
+    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date."""
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
@@ -244,7 +246,7 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
     # own date rule is trusted over it.
     printed = _Datelines(page, tz)
-    if value is not None and found is not None and (found[1] == "site" or not _overrules(page, tz, printed, value)):
+    if value is not None and found is not None and (found[1] == "site" or not _overrules(printed, value, modified)):
         return value, raw, found[1]
     if printed.best is not None:
         return printed.best.value, normalize_text(printed.best.raw), "generic"
@@ -252,7 +254,7 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.
     # Navigation, asides, footers and teasers are left out: their dates are other pages'.
-    tree = load_html(page.html[:DATE_SEARCH_MAX_CHARS])
+    tree = _date_search_tree(page)
     tree = drop_chrome(tree) if tree is not None else None
     found_day = _htmldate(page, tree, tz)
     day = found_day or date_from_url(page.url, tz)
@@ -261,6 +263,14 @@ def _published(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _date_search_tree(page: _Page) -> HtmlElement | None:
+    """A copy of the page's tree for the whole-page date search, which prunes it: the page's own parse copied
+    (a third of the cost of parsing again), or the top of a page too long to search whole, parsed."""
+    if len(page.html) <= DATE_SEARCH_MAX_CHARS and isinstance(page.sel.root, HtmlElement):
+        return deepcopy(page.sel.root)
+    return load_html(page.html[:DATE_SEARCH_MAX_CHARS])
 
 
 # htmldate's last resort, dateparser, finds a date's language among its 200 locales and compiles
@@ -306,7 +316,7 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     parser.calls_left = MAX_DATEPARSER_CALLS
     html = page.html[:DATE_SEARCH_MAX_CHARS]
     if tree is not None:
-        _drop_modified_fields(tree)
+        drop_date_noise(tree)
     try:
         found = find_date(tree if tree is not None else html, url=page.url, extensive_search=True,
                           original_date=True, max_date=page.now.strftime("%Y-%m-%d"))
@@ -316,27 +326,6 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     if not found or (found.endswith("-01") and not _shows_first_of_month(html, page.url, found)):
         return None
     return parse_datetime(found, tz)
-
-
-# Fields naming when a page was last changed: htmldate falls back on them (its "reserve") when a page
-# declares no publication date, which is no publication date at all.
-MODIFIED_FIELDS = frozenset(htmldate.core.NAME_MODIFIED | htmldate.core.PROPERTY_MODIFIED
-                            | htmldate.core.ITEMPROP_ATTRS_MODIFIED | {"last-modified"})
-
-
-_DATE_FIELDS = etree.XPath("//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]")
-
-
-def _drop_modified_fields(tree: HtmlElement) -> None:
-    """Take the modification dates out of ``tree`` (in place): meta fields and ``itemprop`` markers."""
-    for element in _DATE_FIELDS(tree):
-        names = {(element.get(key) or "").strip().lower() for key in ("name", "property", "itemprop", "http-equiv")}
-        if not names & MODIFIED_FIELDS:
-            continue
-        if element.tag == "meta":
-            element.drop_tree()
-        else:
-            del element.attrib["itemprop"]
 
 
 def _shows_first_of_month(html: str, url: str, day: str) -> bool:
@@ -584,8 +573,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     tags = put("tags", _tags(page))
     declared = _declared_language(page, edition.language if edition else None)
     dates: dict[str, tuple[Any, str | None]] = {}
-    for name, reader in (("published", _published), ("modified", _modified)):
-        value, raw, method = reader(page, tz)
+    modified = _modified(page, tz)  # read once: the publication date is weighed against it
+    for name, (value, raw, method) in (("published", _published(page, tz, modified[0])), ("modified", modified)):
         dates[name] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method

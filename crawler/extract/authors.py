@@ -278,7 +278,7 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        found = names_in(value, strict, element)
+        found = [_without_outlet(name, site_names | hosts | listed_sites) for name in names_in(value, strict, element)]
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
@@ -289,8 +289,28 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
             yield name
 
 
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
-                "byl", "cxenseparse:author")
+# Wire agencies a byline credits after the names ("Jane Doe, AP"): printed in capitals like a credential.
+_AGENCIES = frozenset({"ap", "afp", "upi", "dpa", "efe", "ansa", "pti", "ians", "ani", "tass", "ria", "kyodo"})
+
+
+def _without_outlet(name: str, outlets: set[str] | frozenset[str]) -> str:
+    """A name without the outlet or agency a byline credits after it ("Jane Doe, CNN" of "By A and Jane Doe,
+    CNN"), which reads like a credential ("Jane Doe, MD")."""
+    head, comma, last = name.rpartition(", ")
+    if comma and (_compact(last) in outlets or last.casefold() in _AGENCIES):
+        return _without_outlet(head, outlets)
+    return name
+
+
+def _untagged(value: str) -> str:
+    """A meta value without the markup some CMSs leave in it ("By <a href=…>Jane Doe</a>")."""
+    return re.sub(r"<[^<>]*>", "", value) if "<" in value else value
+
+
+_AUTHOR_META = ("author", "article:author", "og:author", "parsely-author", "sailthru.author", "dc.creator",
+                "dcterms.creator", "byl", "cxenseparse:author")
+
+
 def _has_class(word: str) -> Callable[[HtmlElement], bool]:
     return lambda node: word in (node.get("class") or "").split()
 
@@ -303,16 +323,22 @@ def _attr_is(name: str, value: str) -> Callable[[HtmlElement], bool]:
     return lambda node: node.get(name) == value
 
 
+def _attr_word(name: str, word: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: word in (node.get(name) or "").split()
+
+
 def _author_link(node: HtmlElement) -> bool:
     href = node.get("href") or ""
     return node.tag == "a" and ("/author/" in href or "/authors/" in href)
 
 
+_IN_AUTHOR = "ancestor::*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
 # Byline elements, most specific first, as tests of one element (the CSS they stand for beside each);
-# one in a comment or the page footer is not the article's.
+# one in a comment or the page footer is not the article's. ``itemprop`` holds a list of properties
+# ("author name"): matched as a word of it.
 _BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (
-    lambda node: node.get("itemprop") == "name" and bool(node.xpath("ancestor::*[@itemprop = 'author']")),
-    _attr_is("itemprop", "author"),  # [itemprop=author]
+    lambda node: "name" in (node.get("itemprop") or "").split() and bool(node.xpath(_IN_AUTHOR)),  # … [itemprop~=name]
+    _attr_word("itemprop", "author"),  # [itemprop~=author]
     _attr_is("rel", "author"),  # [rel=author]
     _has_class("byline"),  # .byline
     _class_has("byline"),  # [class*=byline]
@@ -324,7 +350,7 @@ _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"
 # Every element one of those tests can pass (and more: any attribute saying "author"), found in one pass over
 # the page's attributes (one XPath per test was the biggest cost of reading authors).
 _BYLINE_CANDIDATES = etree.XPath(
-    "(//@*[contains(., 'author') or contains(., 'byline') or (. = 'name' and name() = 'itemprop')]/..)"
+    "(//@*[contains(., 'author') or contains(., 'byline') or (name() = 'itemprop' and contains(., 'name'))]/..)"
     f"[position() <= {MAX_BYLINE_CANDIDATES}]")
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 _OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
@@ -368,7 +394,8 @@ def page_authors(page: PageView) -> Found:
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
                       site_name_keys(declared_site_names(page, structured=False), "")),
         lambda: found(page.site_values("authors"), "site"),
-        lambda: found((v for key in _AUTHOR_META for v in page.data.all_meta(key) if "://" not in v), "meta"),
+        lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
+                       if "://" not in v), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
     )
     if declared is None or declared[1] == "site":

@@ -345,7 +345,16 @@ def classified_paragraphs(root: etree._Element, title: str | None, lead: str | N
     blocks, rows = page_blocks(root, title or "", lead or "", ld_body or "")
     if not blocks:
         return []
-    return choose([b.text for b in blocks], body_probabilities(blocks, rows), title, rows, table_rows(blocks))
+    probabilities = body_probabilities(blocks, rows)
+    for i in np.nonzero(probabilities >= GAP_THRESHOLD)[0]:
+        if is_caption(blocks[i].element):
+            probabilities[i] = 0.0
+    return choose([b.text for b in blocks], probabilities, title, rows, table_rows(blocks))
+
+
+def is_caption(element: etree._Element) -> bool:
+    """Whether a block is (in) an image's ``<figcaption>``: the image's caption, never a body paragraph."""
+    return element.tag == "figcaption" or any(a.tag == "figcaption" for a in element.iterancestors())
 
 
 def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.ndarray, str]:

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.extract.date_noise import marks_modification
+
 __all__ = ["drop_chrome", "header_date"]
 
 # The article's headline, not a logo's <h1>: the first <h1> in an <article>, else in a <main>, else the
@@ -112,7 +114,10 @@ class _Chrome:
 
 
 def _texts(node: HtmlElement) -> Iterator[str]:
-    """A ``<time datetime>``'s value, then the element's own text, stripped."""
+    """A ``<time datetime>``'s value, then the element's own text, stripped; nothing of an element marked as
+    the modification date."""
+    if marks_modification(node):
+        return
     if isinstance(node.tag, str) and node.tag.lower() == "time" and node.get("datetime"):
         yield node.get("datetime", "").strip()
     if node.text and node.text.strip():

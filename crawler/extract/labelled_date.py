@@ -1,5 +1,6 @@
 """The one date a page labels as its publication's: "Published: 14 March 2025", "Posted on",
-"Опубликовано", "Жарияланды", or an HTML5 ``<time pubdate>``.
+"Опубликовано", "Жарияланды", "Нашр шуд" (every label of :data:`crawler.extract.date_labels.PUBLISHED`),
+or an HTML5 ``<time pubdate>``; never a date labelled an update's.
 
 A page states its publication date with a label wherever its template puts the date (beside the
 headline, under the body, in a side column); teaser lists label their dates the same way, so the label
@@ -11,31 +12,23 @@ Pure: an lxml tree in, a datetime out; no Scrapy.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.extract.date_labels import label_after_tag, published_label_start
+
 __all__ = ["labelled_date"]
 
-# A label at the start of an element's text, looked for in the HTML before the tree is read: most pages
-# have none, and a regular expression over the HTML costs a tenth of an XPath over every text node.
-_IN_HTML = re.compile(r">\s*(?:[Oo]riginally\s+|[Ff]irst\s+)?(?:[Pp]ublished|PUBLISHED|[Pp]osted|POSTED|[Оо]публикован|"
-                      r"ОПУБЛИКОВАН|[Дд]ата публикации|[Жж]ариялан|ЖАРИЯЛАН|[Жж]арыялан|ЖАРЫЯЛАН|[Cc]hop etil)")
-# Then the text nodes that may hold one (outside scripts), found in C before any Python regex runs.
-_CANDIDATES = etree.XPath(
-    "//text()[(contains(., 'ublished') or contains(., 'UBLISHED') or contains(., 'osted') or contains(., 'OSTED')"
-    " or contains(., 'публиков') or contains(., 'ПУБЛИКОВ') or contains(., 'ариялан') or contains(., 'АРИЯЛАН')"
-    " or contains(., 'арыялан') or contains(., 'АРЫЯЛАН') or contains(., 'hop etil'))"
-    " and not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")
+# The labels the page starts a text with (see :data:`~crawler.extract.date_labels.label_after_tag`), then
+# the text nodes that start with one of them (outside scripts), found in C before any Python regex runs.
+_EXCLUDED = "not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)"
 _PUBDATE = etree.XPath("//time[@pubdate]/@datetime")
-_LABEL = re.compile(
-    r"^\s*(?:originally\s+|first\s+)?(?:published|posted|опубликовано|опубликован|дата\s+публикации|"
-    r"жарияланды|жарияланған\s+уақыты|жарыяланды|chop\s+etildi|chop\s+etilgan\s+sana)"
-    r"(?:\s+(?:on|at|в))?\s*:?\s*", re.IGNORECASE)
+MAX_LABEL_FORMS = 8  # distinct label spellings looked for on one page
 _FOLLOWING = "(descendant::text() | following::text())[normalize-space()][position() <= 5]"
 _FOLLOWING_TAIL = "following::text()[normalize-space()][position() <= 5]"
 MAX_LABELS = 20  # labelled dates read on one page (a teaser list labels each of its items)
@@ -48,25 +41,54 @@ Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime,
 def labelled_date(html: str, root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
     """(UTC datetime, raw string) of the date the page (``html``, parsed as ``root``) labels as its
     publication's, or None when it labels none, or dates of different days (a list of teasers)."""
-    if "pubdate" not in html and _IN_HTML.search(html) is None:
+    forms = _label_forms(html)
+    if "pubdate" not in html and not forms:
         return None
     found: list[tuple[datetime, str]] = []
     for attribute in islice(_PUBDATE(root), MAX_LABELS):
         dated = parse(str(attribute))
         if dated is not None:
             found.append(dated)
-    for text in islice(_CANDIDATES(root), MAX_LABELS):
-        dated = _after_label(text, parse)
-        if dated is not None:
-            found.append(dated)
+    found.extend(_labelled(root, forms, parse))
     days = {value.date() for value, _ in found}
     return found[0] if len(days) == 1 else None
+
+
+def _labelled(root: HtmlElement, forms: tuple[str, ...], parse: Parse) -> Iterator[tuple[datetime, str]]:
+    """The dates right after the texts of ``root`` that start with one of ``forms``."""
+    if not forms:
+        return
+    for text in islice(_candidates(forms)(root, **_variables(forms)), MAX_LABELS):
+        dated = _after_label(text, parse)
+        if dated is not None:
+            yield dated
+
+
+def _label_forms(html: str) -> tuple[str, ...]:
+    """The labels, as spelt on the page, that start a text in ``html`` (its whitespace as one space)."""
+    forms: dict[str, None] = {}
+    for match in label_after_tag.finditer(html):
+        forms.setdefault(" ".join(match["label"].split()), None)
+        if len(forms) >= MAX_LABEL_FORMS:
+            break
+    return tuple(forms)
+
+
+@lru_cache(maxsize=256)  # a page spells its labels as its template does: few spellings a site
+def _candidates(forms: tuple[str, ...]) -> etree.XPath:
+    """The text nodes that start with one of ``forms`` (passed as variables ``$l0``... to the XPath)."""
+    starts = " or ".join(f"starts-with(normalize-space(.), $l{i})" for i in range(len(forms))) or "false()"
+    return etree.XPath(f"//text()[({starts}) and {_EXCLUDED}]")
+
+
+def _variables(forms: tuple[str, ...]) -> dict[str, str]:
+    return {f"l{i}": form for i, form in enumerate(forms)}
 
 
 def _after_label(text: str, parse: Parse) -> tuple[datetime, str] | None:
     """The date right after the label that starts ``text`` (an lxml text node), if it is one: in the
     label's own text, else in the next texts ("<h4>Published</h4><time>...", "Published <time>...")."""
-    label = _LABEL.match(text)
+    label = published_label_start.match(text)
     if label is None:
         return None
     rest = text[label.end():].strip()

@@ -1,13 +1,16 @@
 """The headline as the page shows it: the visible ``<h1>`` weighed against the declared titles.
 
 Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title>``) often carry the
-site's name ("… | Site", "Site — …") or a CMS label ("… | Photo"); the visible headline does not, but
+site's name ("… | Site", "Site — …", "site.uz …"), its tagline ("… - Новости Таджикистана ASIA-Plus"), a section
+("… - Политика - …") or a CMS label ("… | Photo", "(фото, видео)"); the visible headline does not, but
 a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
 of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
 the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
 (shares few words with every declared title while two agree on a headline the page shows), else the
-declared title most candidates agree on. A headline shown in capitals takes the declared case, and text
-that was UTF-8 read as Latin-1 is decoded again.
+declared title most candidates agree on; a banner ``<h1>`` of a word or three gives way to a headline all three
+declared titles agree on. A headline shown in capitals or lower case takes the declared case, one with "?" for
+letters the page's charset lacked is read from the declared title, and text that was UTF-8 read as Latin-1 is
+decoded again.
 """
 
 from __future__ import annotations
@@ -25,22 +28,42 @@ from crawler.extract.page import PageView, declared_site_names
 from crawler.text import normalize_text
 
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
-# around it (a hyphen inside a word, "Long-Distance", is not one); a bar needs no space.
-_SEPARATOR = re.compile(r"\s*\|\s*|\s+[-–—•·»:/~]\s+|\s+::\s+")
+# around it (a hyphen inside a word, "Long-Distance", or a quote's «, which a word follows, is not one); a bar
+# needs no space.
+_SEPARATOR = re.compile(r"\s*\|\s*|\s+[-–—•·«»:/~]\s+|\s+::\s+")
 # Labels a CMS appends or prepends to a headline: the kind of page, not part of the headline.
-_LABELS = frozenset((
+_KINDS = frozenset((
     "opinion", "video", "videos", "photo", "photos", "gallery", "photo gallery", "infographic", "podcast", "audio",
     "live", "blog", "news", "analysis", "editorial", "interview", "review", "column", "commentary", "explainer",
     "exclusive", "watch", "listen", "фото", "видео", "фоторепортаж", "мнение", "интервью", "новости", "блог",
     "аналитика", "колонка", "комментарий", "инфографика", "сурат", "акс", "мусоҳиба",
 ))
-_TAIL_LABEL = re.compile(r"\s*[\[(](?:{})[\])]$".format("|".join(map(re.escape, sorted(_LABELS)))), re.IGNORECASE)
+# A page-kind tail a declared title carries: "(video)", "[ФОТО]", "(фото, видео)", "(Photos + Video)".
+_TAIL_LABEL = re.compile(r"\s*[\[(](?:{0})(?:\s*(?:,|\+|&|/|\band\b|\bи\b)\s*(?:{0}))*[\])]$".format(
+    "|".join(map(re.escape, sorted(_KINDS, key=len, reverse=True)))), re.IGNORECASE)
+# Sections a site names after the headline ("… - Политика - Kaktus.media"), in the outlets' languages.
+_SECTIONS = frozenset((
+    "politics", "world", "business", "economy", "society", "sport", "sports", "culture", "health", "science",
+    "technology", "tech", "entertainment", "lifestyle", "politika", "политика", "экономика", "общество", "в мире",
+    "мир", "спорт", "культура", "происшествия", "регионы", "наука", "здоровье", "технологии", "саясат", "қоғам",
+    "әлем", "коом", "дүйнө", "сиёсат", "иқтисодиёт", "жамият", "дунё", "siyosat", "iqtisodiyot", "jamiyat",
+    "dunyo", "иқтисод", "ҷомеа", "ҷаҳон", "варзиш", "syýasat", "ykdysadyýet", "jemgyýet", "dünýä",
+))
+_LABELS = _KINDS | _SECTIONS
+# "News" in the outlets' languages: a segment made of it and a word or two ("Новости Таджикистана", "Latest
+# news", "Хабарҳо") is the site's tagline, not the headline.
+_NEWS_WORDS = frozenset(("news", "новости", "новость", "хабарҳо", "хабарлар", "жаңалықтар", "жаңылыктар",
+                         "yangiliklar", "янгиликлар", "habarlar", "xabarlar"))
+MAX_TAGLINE_WORDS = 3
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"',
                          "–": "-", "—": "-", "…": "..."})
 _DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
                         r"april|june|july|august|september|october|november|december")
 _LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
 _WORD = re.compile(r"\w+")
+_LOST = re.compile("[?\ufffd]")  # what a character the page's charset lacked is shown as
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.IGNORECASE)
+_DOMAIN = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")  # "davidbau.com", "Kun.uz", "24.kg"
 _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
 _BREAKS = frozenset({"br", "div", "p"})
 MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
@@ -51,6 +74,8 @@ MAX_H1 = 8  # headline elements weighed per page (a page can print one per tease
 # else: the site's or a section's name ("Our BLOG", "M&A Updates"), a widget ("Contact Us", "Select an option").
 MIN_SHARED_WORDS = 0.25
 STEM_CHARS = 5
+MAX_BANNER_WORDS = 3  # a visible headline this short is a banner when all three declared titles say another
+MIN_BANNER_AGREEING = 3
 MAX_HEADLINE_WORDS = 30  # the longest headlines run to about 25 words; past this it is a paragraph
 # Text that was UTF-8 read as Latin-1 ("Investorâ\x80\x99s", "JOHNSONâ\x80\x99SÂ®"): a lead byte shown as
 # "Â"-"ï" followed by a continuation byte shown as a C1 control or a Latin-1 sign.
@@ -79,6 +104,12 @@ def repair_mojibake(text: str) -> str:
         return text.encode("latin-1").decode("utf-8")
     except UnicodeError:  # real Latin-1 text, or mixed with characters Latin-1 has not
         return text
+
+
+def unescape(text: str) -> str:
+    """``text`` with its HTML entities decoded, twice when the CMS escaped them twice ("&amp;#8217;" is "’")."""
+    once = html.unescape(text)
+    return html.unescape(once) if _ENTITY.search(once) else once
 
 
 def _content_words(text: str) -> set[str]:
@@ -120,21 +151,47 @@ def _is_site_name(segment: str, names: set[str]) -> bool:
                for name in names)
 
 
+def _is_tagline(segment: str, names: set[str]) -> bool:
+    """Whether a title segment is the site's tagline: "news" and a word or two ("Новости Таджикистана", "Latest
+    news"), with or without the site's name beside it ("Новости Таджикистана ASIA-Plus")."""
+    words = [w for w in segment.split() if not _is_site_name(w, names) or not _compact(w)]
+    return (0 < len(words) <= MAX_TAGLINE_WORDS
+            and (words[0].casefold() in _NEWS_WORDS or words[-1].casefold() in _NEWS_WORDS))
+
+
+def _is_edge(segment: str, names: set[str]) -> bool:
+    """Whether a segment at the start or end of a title is no part of the headline: the site's name, its
+    tagline, or a label of the page's kind or section."""
+    return _is_site_name(segment, names) or segment.casefold() in _LABELS or _is_tagline(segment, names)
+
+
 def strip_title(title: str, names: set[str], shown: bool = False) -> str:
     """``title`` without the site names and page-kind labels before or after its separators; a declared
     title also without a "(video)" tail (a headline that shows one keeps it)."""
-    title = normalize_text(title if shown else html.unescape(title))
+    title = normalize_text(title if shown else unescape(title))
     title = title if shown else _TAIL_LABEL.sub("", title)
     parts = _SEPARATOR.split(title)
     seps = _SEPARATOR.findall(title)
+    if not shown:  # a headline as shown can name the site as its subject ("CABAR.asia Opens Applications")
+        parts[0] = _without_host_word(parts[0], names, 0)
+        parts[-1] = _without_host_word(parts[-1], names, -1)
     if len(parts) < 2:
-        return title
+        return parts[0]
     start, end = 0, len(parts)
-    while end - start > 1 and (_is_site_name(parts[end - 1], names) or parts[end - 1].casefold() in _LABELS):
+    while end - start > 1 and _is_edge(parts[end - 1], names):
         end -= 1
-    while end - start > 1 and (_is_site_name(parts[start], names) or parts[start].casefold() in _LABELS):
+    while end - start > 1 and _is_edge(parts[start], names):
         start += 1
     return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
+
+
+def _without_host_word(part: str, names: set[str], end: int) -> str:
+    """The first (``end`` 0) or last (-1) part of a title without the site's domain written at that end with no
+    separator ("davidbau.com Vibe Coding", "Заголовок 24.kg")."""
+    words = part.split(" ")
+    if len(words) > 2 and _DOMAIN.fullmatch(words[end]) and _compact(words[end]) in names:
+        del words[end]
+    return " ".join(words)
 
 
 def _before_bar(shown: str, names: set[str]) -> str:
@@ -197,23 +254,33 @@ def choose_title(candidates: list[Candidate], names: set[str],
     visible = [Candidate(_before_bar(c.text, names), c.source, True) for c in visible if _plausible(c.text, names)]
     declared = [c for c in candidates if not c.visible and c.text.strip()]
     declared_keys = [key(strip_title(c.text, names)) for c in declared]
-    segments = set().union(*(_segments(html.unescape(c.text)) for c in declared)) if declared else set()
+    segments = set().union(*(_segments(unescape(c.text)) for c in declared)) if declared else set()
     for candidate in visible:
         if key(candidate.text) in declared_keys or key(candidate.text) in segments:
             return _credited(candidate, declared, names)
     for candidate in visible:
-        inner = _declared_inside(candidate.text, declared, names)
+        inner = _declared_inside(candidate.text, declared, names) or _undamaged(candidate.text, declared, names)
         if inner is not None:
             return inner
     # Of several headlines none agrees with, the one a declared title starts with ("Problem" of "Problem (Author)").
-    starts = [k.split() for k in declared_keys + [key(html.unescape(c.text)) for c in declared]]
+    starts = [k.split() for k in declared_keys + [key(unescape(c.text)) for c in declared]]
     visible.sort(key=lambda c: not _starts_one(key(c.text).split(), starts))
     best = _best_declared(declared, declared_keys)
     if not visible:
         return Candidate(strip_title(best.text, names), best.source, False) if best else None
-    if best and _off_topic(visible[0].text, best, declared, declared_keys, names, page_text):
+    if best and (_off_topic(visible[0].text, best, declared, declared_keys, names, page_text)
+                 or _banner(visible[0].text, best, declared_keys, names)):
         return Candidate(strip_title(best.text, names), best.source, False)
     return visible[0]
+
+
+def _banner(shown: str, best: Candidate, declared_keys: list[str], names: set[str]) -> bool:
+    """Whether a visible headline of a word or three ("M&A Updates", "VPN Services", "Toddler Sleep Training")
+    is a section's or a topic's banner: the page's three declared titles all agree on a longer headline, which does
+    not end with it (the blog's name before the headline: "Garnix Blog: Hardware-Attested Nix Builds")."""
+    wanted, shown_key = key(strip_title(best.text, names)), key(shown)
+    return (len(shown.split()) <= MAX_BANNER_WORDS and declared_keys.count(wanted) >= MIN_BANNER_AGREEING
+            and len(wanted.split()) > len(shown_key.split()) and not wanted.endswith(" " + shown_key))
 
 
 def _starts_one(words: list[str], titles: list[list[str]]) -> bool:
@@ -263,29 +330,55 @@ def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> 
     return None
 
 
+def _undamaged(shown: str, declared: list[Candidate], names: set[str]) -> Candidate | None:
+    """The declared title that a visible headline says with "?" or U+FFFD in place of letters the site's
+    charset lacked (Kazakh "қ", "ә" on a cp1251 page; "’s"): the same text, undamaged."""
+    if "?" not in shown and "\ufffd" not in shown:
+        return None
+    pattern = re.compile(r"\S{0,2}".join(map(re.escape, _LOST.split(shown))))
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        if text != shown and pattern.fullmatch(text):
+            return Candidate(text, candidate.source, False)
+    return None
+
+
 def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
     """The shown headline, credited to the most trusted declared source that says the same; a headline
-    shown in capitals ("WEEKEND CODING AGENT", a style) takes the case of the declared title it matches."""
+    shown in capitals or in lower case ("WEEKEND CODING AGENT", "history of coffee": a style, which CSS may
+    change again) takes the case of the declared title (or the part of it) it matches."""
     for candidate in declared:
-        if shown.text in (normalize_text(html.unescape(candidate.text)), strip_title(candidate.text, names)):
+        if shown.text in (normalize_text(unescape(candidate.text)), strip_title(candidate.text, names)):
             return Candidate(shown.text, candidate.source, False)
-    if shown.text.isupper():
+    if shown.text.isupper() or shown.text.islower():
         for candidate in declared:
             text = strip_title(candidate.text, names)
-            if key(text) == key(shown.text) and not text.isupper():
-                return Candidate(text, candidate.source, False)
+            for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
+                if key(part) == key(shown.text) and not part.isupper() and not part.islower():
+                    return Candidate(part, candidate.source, False)
     return shown
+
+
+def headline_parts(h1: HtmlElement) -> list[str]:
+    """The texts of a composite ``<h1>``'s element children: a page can set the headline beside its site's
+    name ("<span>Headline</span><a>Site</a>", shown glued) or its byline ("Headline<br>Editor Name"), so a
+    part, not the whole, is the headline a declared title agrees with."""
+    parts = [text for child in h1 if isinstance(child.tag, str) and (text := shown_text(child))]
+    return parts if len(parts) >= 2 else []
 
 
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
     headline = page.data.article.get("headline")
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
-    shown += [Candidate(shown_text(node.root), "generic", True)
-              for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    h1s = [node.root for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    shown += [Candidate(shown_text(h1), "generic", True) for h1 in h1s]
+    # After the whole headlines (which win when they agree): the parts of composite ones.
+    shown += [Candidate(part, "generic", True) for h1 in h1s for part in headline_parts(h1)]
     declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
-    declared += [Candidate(v, "meta", False) for v in (page.data.first_meta("og:title"),
-                                                     page.data.first_meta("twitter:title")) if v]
+    declared += [Candidate(v, "meta", False) for v in (
+        page.data.first_meta("og:title"), page.data.first_meta("twitter:title"),
+        page.data.first_meta("headline", "dc.title", "dcterms.title")) if v]
     declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
     candidates = [Candidate(repair_mojibake(c.text[:MAX_TITLE_CHARS]), c.source, c.visible) for c in shown + declared]
     body = page.sel.root.find("body")

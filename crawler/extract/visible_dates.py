@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import NamedTuple, TypeVar
 
+from crawler.extract.date_labels import published_before_date, update_label
+
 __all__ = ["LANGUAGES", "Dateline", "Language", "find_dateline", "find_visible_date", "parse_visible_date"]
 
 _T = TypeVar("_T")
@@ -403,21 +405,15 @@ def find_visible_date(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, s
 
 # Labels read just before a date (after NFC and _EQUIVALENT): the publication's ("Posted on",
 # "Опубликовано:", "Жарияланды") or an update's ("Last updated:", "Обновлено", "Yangilandi").
-_PUBLISHED_LABEL = re.compile(
-    r"(?<!\w)(?:published|posted|опубликовано|опубликован|дата\s+публикации|жарияланды|жарияланған|жарыяланды|"
-    r"жарыяланган|chop\s+etildi|chop\s+etilgan|e'lon\s+qilindi|nashr\s+qilindi|чоп\s+этилди|"
-    r"эълон\s+қилинди|нашр\s+шуд|интишор\s+шуд|çap\s+edildi|neşir\s+edildi)"
-    r"[\s:,.-]*(?:on|at|в)?[\s:,-]*$", re.IGNORECASE)
-_UPDATED_LABEL = re.compile(
-    r"(?<!\w)(?:updated?|updates|modified|revised|обновлено|обновлен|изменено|изменен|жаңартылды|жаңартылған|"
-    r"жаңыланды|жаңыртылды|yangilandi|yangilangan|янгиланди|янгиланган|навсозӣ|täzelendi)(?!\w)", re.IGNORECASE)
+_PUBLISHED_LABEL = published_before_date
+_UPDATED_LABEL = update_label
 _LABEL_CHARS = 40  # how far before a date its label is read
 MAX_DATES_READ = 8  # dates of one text weighed for a publication label
 
 
 class Dateline(NamedTuple):
     """The publication date a byline prints: its UTC value, its raw substring, and whether it may be an
-    update's (the byline labels a date an update's, and this one is not labelled the publication's)."""
+    update's (an update label comes before it, and it is not labelled the publication's)."""
 
     value: datetime
     raw: str
@@ -431,16 +427,24 @@ def find_dateline(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
     plain = text.translate(_EQUIVALENT)
     first: tuple[datetime, re.Match[str]] | None = None
     labelled = False
+    # An update label names the date after it: the first one when it stands before it ("Last updated: 4 Dec"),
+    # or when it names the first one's day again ("<time datetime=2025-12-17>Last Updated: Dec 17, 2025");
+    # a later day it labels is another date ("29 февраля 2024, 10:00 Обновлено: 14:40, 03 июня 2025").
+    updated = False
     for read, (value, match) in enumerate(_dates(text, tz, now)):
         if read >= MAX_DATES_READ:
             break
         first = first or (value, match)
-        if _PUBLISHED_LABEL.search(plain, max(0, match.start() - _LABEL_CHARS), match.start()):
+        before = max(0, match.start() - _LABEL_CHARS)
+        if _PUBLISHED_LABEL.search(plain, before, match.start()):
             first, labelled = (value, match), True
             break
+        if value.date() == first[0].date() and _UPDATED_LABEL.search(plain, 0 if first[1] is match else before,
+                                                                      match.start()):
+            updated = True
     if first is None:
         return None
-    updated = not labelled and _UPDATED_LABEL.search(plain) is not None
+    updated = updated and not labelled
     return Dateline(first[0], text[first[1].start():first[1].end()], updated)
 
 

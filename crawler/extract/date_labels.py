@@ -1,0 +1,76 @@
+"""The words a news page prints before a date to say whose date it is, in the region's languages: the
+publication's ("Published", "Опубликовано", "Жарияланды", "Нашр шуд", "Chop etildi", "Çap edildi") or an
+update's ("Updated", "Изменено", "Жаңартылды", "Täzelendi").
+
+One table per kind, by language; every pattern that reads a label is built from them here, so the
+readers (:mod:`crawler.extract.labelled_date`, :mod:`crawler.extract.visible_dates`) cannot drift
+apart. Multi-word labels match any whitespace; an apostrophe matches every Uzbek apostrophe form.
+
+Pure: the standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+__all__ = ["PUBLISHED", "UPDATED", "label_after_tag", "published_before_date", "published_label_start",
+           "update_label"]
+
+# "Published" in each language, with its participles and "date of publication" forms.
+PUBLISHED: Mapping[str, tuple[str, ...]] = {
+    "en": ("published", "posted", "originally published", "first published", "first posted",
+           "date published", "publication date", "publish date"),
+    "ru": ("опубликовано", "опубликован", "опубликована", "дата публикации", "размещено", "дата размещения"),
+    "kk": ("жарияланды", "жарияланған", "жарияланған уақыты", "жарияланған күні", "жарияланым уақыты"),
+    "ky": ("жарыяланды", "жарыяланган", "жарыяланган убактысы", "жарыяланган күнү"),
+    "tg": ("нашр шуд", "интишор шуд", "интишор ёфт", "санаи нашр", "санаи интишор", "таърихи нашр"),
+    "uz": ("chop etildi", "chop etilgan", "chop etilgan sana", "e'lon qilindi", "e'lon qilingan",
+           "nashr qilindi", "nashr etildi", "nashr qilingan sana"),
+    "uz-Cyrl": ("чоп этилди", "чоп этилган", "эълон қилинди", "эълон қилинган", "нашр қилинди", "нашр этилди"),
+    "tk": ("çap edildi", "neşir edildi", "çap edilen wagty", "neşir edilen wagty"),
+}
+# "Updated"/"modified": a date after one of these is when the page was last changed, never its publication.
+UPDATED: Mapping[str, tuple[str, ...]] = {
+    "en": ("updated", "update", "updates", "last updated", "modified", "last modified", "revised"),
+    "ru": ("обновлено", "обновлен", "обновлена", "изменено", "изменен", "изменена", "дата изменения",
+           "дата обновления"),
+    "kk": ("жаңартылды", "жаңартылған", "өзгертілді", "өзгертілген"),
+    "ky": ("жаңыланды", "жаңыртылды", "жаңыланган", "өзгөртүлдү"),
+    "tg": ("навсозӣ", "навсозӣ шуд", "тағйир ёфт", "тағйир дода шуд"),
+    "uz": ("yangilandi", "yangilangan", "o'zgartirildi", "o'zgartirilgan"),
+    "uz-Cyrl": ("янгиланди", "янгиланган", "ўзгартирилди", "ўзгартирилган"),
+    "tk": ("täzelendi", "täzelenen", "üýtgedildi"),
+}
+# Between a label and its date: "Published on", "Posted at", "Опубликовано в".
+_JOINERS = ("on", "at", "в")
+_APOSTROPHE = "['‘’ʻʼ`´]"
+
+
+def _words(table: Mapping[str, tuple[str, ...]]) -> str:
+    """A non-capturing alternation of every label, longest first, any whitespace between words."""
+    labels = sorted({label for labels in table.values() for label in labels}, key=lambda w: (-len(w), w))
+    return "(?:" + "|".join(_pattern(label) for label in labels) + ")"
+
+
+def _pattern(label: str) -> str:
+    return r"\s+".join(re.escape(word).replace("'", _APOSTROPHE) for word in label.split())
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_PUBLISHED = _words(PUBLISHED)
+_UPDATED = _words(UPDATED)
+_JOINER = "(?:" + "|".join(_JOINERS) + ")"
+
+# A publication label starting a text node, right after a tag in the HTML (in ``label``): found by one search over
+# the page before its tree is read, since most pages have none.
+label_after_tag = _compile(rf">\s*(?P<label>{_PUBLISHED})(?!\w)")
+# A publication label starting a text, with what joins it to its date ("Published on: ").
+published_label_start = _compile(rf"^\s*{_PUBLISHED}(?!\w)(?:\s+{_JOINER}(?!\w))?\s*:?\s*")
+# A publication label ending a text, just before the date that follows it ("... · Опубликовано: ").
+published_before_date = _compile(rf"(?<!\w){_PUBLISHED}[\s:,.-]*(?:{_JOINER})?[\s:,-]*$")
+# An update label anywhere in a text.
+update_label = _compile(rf"(?<!\w){_UPDATED}(?!\w)")

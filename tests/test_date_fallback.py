@@ -1,0 +1,59 @@
+"""The whole-page date search (htmldate), run when a page neither declares nor prints its date beside the
+headline: it reads a copy of the page's own parse, not a second parse, and finds the same day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import crawler.extract.article as article
+from crawler.extract.article import extract_article
+
+FETCHED = datetime(2025, 12, 20, 9, 0, tzinfo=UTC)
+PARAGRAPH = ("<p>The city council approved the new budget on Tuesday after a long debate about school funding "
+             "and roads, and members said the plan would add two hundred teachers.</p>")
+# No JSON-LD, no meta, nothing dated beside the headline: only a date line under the body, in a sidebar's
+# teaser list and in the footer, which the search must tell apart.
+PAGE = f"""<!DOCTYPE html><html><head><title>Council approves budget</title></head><body>
+<nav><a href="/">Home</a></nav><div class="content"><h1>Council approves budget</h1>{PARAGRAPH * 3}
+<div class="entry-footer"><span class="date">14/03/2025</span></div></div>
+<aside><ul class="related"><li><a href="/a/">Older story</a> <span class="date">02/01/2024</span></li></ul></aside>
+<footer>© 2025 City News</footer></body></html>"""
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the HTML texts that ``article`` hands to htmldate's parser, as they happen."""
+    parsed: list[int] = []
+    real = article.load_html
+
+    def counted(html: Any) -> Any:
+        parsed.append(len(html))
+        return real(html)
+
+    monkeypatch.setattr(article, "load_html", counted)
+    return parsed
+
+
+def test_the_date_search_reads_the_pages_own_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parses(monkeypatch)
+    extraction = extract_article(PAGE, "https://news.example.com/council-budget/", None, FETCHED)
+    assert extraction.published == datetime(2025, 3, 14, tzinfo=UTC)
+    assert parsed == []  # no second parse
+
+
+def test_a_page_longer_than_the_search_reads_the_top_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The search reads only the top of a huge page: that part is parsed on its own, as before.
+    parsed = _parses(monkeypatch)
+    monkeypatch.setattr(article, "DATE_SEARCH_MAX_CHARS", len(PAGE) - 10)
+    extraction = extract_article(PAGE, "https://news.example.com/council-budget/", None, FETCHED)
+    assert extraction.published == datetime(2025, 3, 14, tzinfo=UTC)
+    assert parsed == [len(PAGE) - 10]
+
+
+def test_the_search_leaves_the_pages_tree_whole() -> None:
+    # The search prunes navigation and teasers from what it reads: a copy, so the body is still all there.
+    extraction = extract_article(PAGE, "https://news.example.com/council-budget/", None, FETCHED)
+    assert extraction.published is not None
+    assert len(extraction.paragraphs) == 3

@@ -1,0 +1,92 @@
+"""Title and author cases of the kind peers' test suites check, on our own small pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract.article import extract_article
+from crawler.sites import GENERIC
+
+URL = "https://news.example.kz/2025/03/river-levels-rise/"
+STORY = "".join(f"<p>Paragraph {i}: the river rose again overnight and the district council opened two more "
+                "shelters for families from the low-lying streets near the bridge.</p>" for i in range(4))
+
+
+def authors_of(head: str, byline: str) -> list[str]:
+    html = (f"<html><head><title>River levels rise in the north</title>{head}</head><body><article>"
+            f"<h1>River levels rise in the north</h1>{byline}{STORY}</article></body></html>")
+    return extract_article(html, URL, GENERIC).authors
+
+
+@pytest.mark.parametrize(("head", "byline", "want"), [
+    # the outlet's own name credited after the last name, in capitals like a credential ("Jane Doe, MD")
+    ('<meta property="og:site_name" content="KNB">',
+     '<div class="byline">By <a href="/p/1">Aliya Nurpeisova</a> and <a href="/p/2">Daniyar Seitkali</a>, KNB</div>',
+     ["Aliya Nurpeisova", "Daniyar Seitkali"]),
+    # a wire agency credited so
+    ("", '<div class="byline">By Timur Osmonov, AFP</div>', ["Timur Osmonov"]),
+    # a credential stays
+    ("", '<div class="byline">By Nodira Karimova, MD</div>', ["Nodira Karimova, MD"]),
+])
+def test_the_outlet_after_a_bylines_names_is_no_part_of_a_name(head: str, byline: str, want: list[str]) -> None:
+    assert authors_of(head, byline) == want
+
+
+def test_itemprop_author_among_other_properties_is_a_byline() -> None:
+    # itemprop holds a list of properties: "name author" names the author as "author" alone does
+    byline = '<p class="meta">Text: <span itemprop="name author">Bakyt Asanov</span></p>'
+    assert authors_of("", byline) == ["Bakyt Asanov"]
+
+
+@pytest.mark.parametrize(("content", "want"), [
+    ("Gulnara Ibraimova", ["Gulnara Ibraimova"]),
+    # markup left in the value by the CMS
+    ("By &lt;a href=&quot;/people/gulnara&quot;&gt;Gulnara Ibraimova&lt;/a&gt; and Erlan Abdyldaev",
+     ["Gulnara Ibraimova", "Erlan Abdyldaev"]),
+])
+def test_open_graph_author_meta_names_the_author(content: str, want: list[str]) -> None:
+    assert authors_of(f'<meta property="og:author" content="{content}">', "") == want
+
+
+def title_of(head: str, h1: str) -> str | None:
+    html = f"<html><head>{head}</head><body><header>{h1}</header><article>{STORY}</article></body></html>"
+    return extract_article(html, URL, GENERIC).title
+
+
+@pytest.mark.parametrize(("head", "h1", "want"), [
+    # the headline and the site's home link set side by side in one <h1>, shown glued
+    ('<meta name="twitter:title" content="Bishkek opens three new schools">',
+     '<h1><span class="headline">Bishkek opens three new schools</span><a href="/">Kabar Daily</a></h1>',
+     "Bishkek opens three new schools"),
+    # the headline and, after a line break, its writer
+    ("<title>Tashkent metro extends its yellow line (photo: press office) : Metro Herald</title>",
+     "<h1><span>Tashkent metro extends its yellow line</span><br><span>Senior editor Rustam Aliev</span></h1>",
+     "Tashkent metro extends its yellow line"),
+    # a headline whose parts make one line keeps them all
+    ('<meta property="og:title" content="Floods: Almaty district evacuates 200 families">',
+     "<h1><span>Floods:</span> <span>Almaty district evacuates 200 families</span></h1>",
+     "Floods: Almaty district evacuates 200 families"),
+])
+def test_the_headline_part_of_a_composite_h1(head: str, h1: str, want: str) -> None:
+    assert title_of(head, h1) == want
+
+
+@pytest.mark.parametrize("meta", ['<meta itemprop="headline" content="Dushanbe hosts water summit">',
+                                  '<meta name="DC.title" content="Dushanbe hosts water summit">'])
+def test_a_microdata_or_dublin_core_headline_is_a_declared_title(meta: str) -> None:
+    assert title_of(meta, "") == "Dushanbe hosts water summit"
+
+
+@pytest.mark.parametrize(("times", "want"), [
+    # the update's time printed first, the publication's after it
+    ('<time class="post-updated" datetime="2024-04-11T09:00:00+05:00">11.04.2024</time>'
+     '<time class="post-date" datetime="2024-04-10T18:30:00+05:00">10.04.2024</time>', "2024-04-10"),
+    # an unchanged post's one time, marked both published and updated, is the publication
+    ('<time class="entry-date published updated" datetime="2024-04-10T18:30:00+05:00">10.04.2024</time>',
+     "2024-04-10"),
+])
+def test_a_time_marked_as_the_update_is_not_the_publication(times: str, want: str) -> None:
+    html = (f"<html><head><title>River levels rise in the north</title></head><body><article>"
+            f"<h1>River levels rise in the north</h1><div class='meta'>{times}</div>{STORY}</article></body></html>")
+    published = extract_article(html, "https://news.example.kz/river-levels-rise/", GENERIC).published
+    assert published is not None and published.date().isoformat() == want

@@ -1,0 +1,133 @@
+"""Headline rules of the generic path: site taglines, section labels, domains, banners and case, on small pages
+shaped like the Central Asian outlets' and the benchmark's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.extract.article import extract_article
+from crawler.extract.titles import strip_title
+from crawler.sites import GENERIC
+
+LEAD = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+
+
+def title(head: str = "", body: str = "", url: str = "https://news.example.com/2025/12/story/",
+          jsonld: dict | None = None) -> str | None:
+    script = f'<script type="application/ld+json">{json.dumps(jsonld)}</script>' if jsonld else ""
+    html = f"<html><head>{head}{script}</head><body>{body}<article>{LEAD}</article></body></html>"
+    return extract_article(html, url, GENERIC).title
+
+
+SITE_ENDS = [
+    # The site's tagline beside its name: "News of Tajikistan ASIA-Plus".
+    ("Рогунская ГЭС запустила третий агрегат - Новости Таджикистана ASIA-Plus", "https://asiaplustj.info/ru/news/1",
+     "Рогунская ГЭС запустила третий агрегат"),
+    # ... the tagline and then the name, each after its own separator.
+    ("Нацбанк снизил ставку - Новости Казахстана - Tengrinews.kz", "https://tengrinews.kz/money/1",
+     "Нацбанк снизил ставку"),
+    # ... in Tajik ("Хабарҳо", news) before the site's name.
+    ("Дар Душанбе пули нав сохта шуд | Хабарҳо - Asia-Plus", "https://asiaplustj.info/tj/news/2",
+     "Дар Душанбе пули нав сохта шуд"),
+    # A section's name between the headline and the site's.
+    ("В Бишкеке открыли новую школу - Политика - Kaktus.media", "https://kaktus.media/doc/1.html",
+     "В Бишкеке открыли новую школу"),
+    ("Toshkentda yangi metro bekati ochildi | Jamiyat | Kun.uz", "https://kun.uz/news/2025/1",
+     "Toshkentda yangi metro bekati ochildi"),
+    # The site's domain written before or after the headline without a separator.
+    ("davidbau.com Vibe Coding", "https://davidbau.com/archives/2025/12/16/vibe_coding.html", "Vibe Coding"),
+    ("Парламент принял бюджет на 2026 год 24.kg", "https://24.kg/vlast/1/", "Парламент принял бюджет на 2026 год"),
+    # A WordPress "Headline « Blog" title.
+    ("Snow closes the Anzob pass « Pamir Times", "https://pamirtimes.net/2025/12/snow/", "Snow closes the Anzob pass"),
+]
+
+
+@pytest.mark.parametrize(("declared", "url", "want"), SITE_ENDS)
+def test_site_taglines_sections_and_domains_are_not_the_headline(declared: str, url: str, want: str) -> None:
+    assert title(f"<title>{declared}</title>", url=url) == want
+
+
+KEPT = [
+    # "News" inside a headline's own words is no tagline; «» inside a headline are quotes, no separator.
+    ("Good news for cotton farmers as rain returns - Daily Monitor", "Good news for cotton farmers as rain returns"),
+    ("«Газпром» и «Узбекнефтегаз» подписали соглашение | Gazeta.uz",
+     "«Газпром» и «Узбекнефтегаз» подписали соглашение"),
+    # A word that merely contains a dot is no domain.
+    ("Version 2.0 of the e-government portal launched", "Version 2.0 of the e-government portal launched"),
+]
+
+
+@pytest.mark.parametrize(("declared", "want"), KEPT)
+def test_headline_words_that_look_like_site_ends_are_kept(declared: str, want: str) -> None:
+    assert strip_title(declared, {"dailymonitor", "gazetauz", "example"}) == want
+
+
+@pytest.mark.parametrize(("declared", "want"), [
+    ("Сель сошёл на трассу Душанбе – Худжанд (фото, видео)", "Сель сошёл на трассу Душанбе – Худжанд"),
+    ("Avalanche blocks the highway [Photos + Video]", "Avalanche blocks the highway"),
+])
+def test_a_tail_of_several_page_kinds_is_left_out_of_a_declared_title(declared: str, want: str) -> None:
+    assert title(f'<meta property="og:title" content="{declared}">') == want
+
+
+def test_entities_escaped_twice_in_json_ld_are_decoded() -> None:
+    jsonld = {"@type": "NewsArticle", "headline": "M&amp;#038;A roundup: Kazakhstan&amp;#8217;s 45 deals"}
+    assert title(jsonld=jsonld) == "M&A roundup: Kazakhstan’s 45 deals"
+
+
+def test_a_headline_shown_in_lower_case_takes_the_case_of_the_declared_part_it_matches() -> None:
+    head = '<meta property="og:title" content="History of coffee | Origin, Spread, Facts | Britannica">'
+    assert title(head, "<h1>history of coffee</h1>", "https://www.britannica.com/topic/history-of-coffee") == \
+        "History of coffee"
+    head = "<title>Курс тенге укрепился к доллару | Курсы валют | Tengrinews.kz</title>"
+    assert title(head, "<h1>курс тенге укрепился к доллару</h1>", "https://tengrinews.kz/money/kurs-123/") == \
+        "Курс тенге укрепился к доллару"
+
+
+def declared_three(text: str) -> tuple[str, dict]:
+    head = f'<meta property="og:title" content="{text} | Example"><title>{text} - Example News</title>'
+    return head, {"@type": "NewsArticle", "headline": text}
+
+
+@pytest.mark.parametrize(("banner", "headline"), [
+    ("M&amp;A Updates", "Cybersecurity sector update, fall 2025"),
+    ("Экономика Казахстана", "Нацбанк снизил базовую ставку до 14 процентов"),
+    ("Index funds", "Index funds: how to invest"),
+])
+def test_a_banner_h1_of_a_few_words_gives_way_when_all_three_declared_titles_agree(banner: str,
+                                                                                   headline: str) -> None:
+    head, jsonld = declared_three(headline)
+    assert title(head, f"<h1>{banner}</h1>", jsonld=jsonld) == headline
+
+
+def test_a_short_h1_stays_when_the_declared_titles_disagree_or_only_prefix_it() -> None:
+    # Only og:title and <title> say another headline: the shown one stays.
+    head = ('<meta property="og:title" content="Budget 2026: what changes for families">'
+            "<title>Budget 2026: what changes for families</title>")
+    assert title(head, "<h1>Budget explained</h1>") == "Budget explained"
+    # The declared titles put the blog's name before the shown headline.
+    head, jsonld = declared_three("Garnix Blog: Hardware-Attested Nix Builds")
+    assert title(head, "<h1>Hardware-Attested Nix Builds</h1>", jsonld=jsonld) == "Hardware-Attested Nix Builds"
+
+
+def test_a_headline_whose_letters_the_pages_charset_lacked_is_read_from_the_declared_title() -> None:
+    # Kazakh letters on a cp1251 page are shown as "?"; og:title kept them.
+    head = '<meta property="og:title" content="Астанада жаңа мектеп ашылды | Egemen">'
+    assert title(head, "<h1>Астанада жа?а мектеп ашылды</h1>", "https://egemen.kz/article/1") == \
+        "Астанада жаңа мектеп ашылды"
+    head = "<title>What Are The Basics Of Event Planning: Beginner’s Guide</title>"
+    assert title(head, "<h1>What Are The Basics Of Event Planning? Beginner? Guide</h1>") == \
+        "What Are The Basics Of Event Planning: Beginner’s Guide"
+    # A real question in the headline, the declared title another text: the shown headline stays.
+    head = '<meta property="og:title" content="Rogun tender announced">'
+    shown = "Who will build Rogun? The tender is open"
+    assert title(head, f"<h1>{shown}</h1>") == shown
+
+
+def test_a_shown_headline_whose_subject_is_the_site_keeps_its_name() -> None:
+    headline = "CABAR.asia Opens Applications for the School of Analytics 2025"
+    got = title(head=f"<title>{headline} - CABAR.asia</title>", body=f"<h1>{headline}</h1>",
+                url="https://cabar.asia/en/school-2025")
+    assert got == headline
