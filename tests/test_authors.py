@@ -89,9 +89,9 @@ def test_a_name_only_in_a_script_of_the_body_is_not_shown(monkeypatch: pytest.Mo
     searched: list[str] = []
     real = module._byline
 
-    def counted(page: object) -> object:
+    def counted(page: object, **options: bool) -> object:
         searched.append("byline")
-        return real(page)  # type: ignore[arg-type]
+        return real(page, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(module, "_byline", counted)
     declared = {"@type": "NewsArticle", "headline": "Budget", "author": {"@type": "Person", "name": "Aziza Karimova"}}
@@ -223,3 +223,20 @@ def test_the_site_declared_as_the_author_gives_way_to_a_by_line() -> None:
 ])
 def test_authorship_labels_of_the_regions_languages(byline: str, want: list[str]) -> None:
     assert names_in(byline, strict=True) == want
+
+
+@pytest.mark.parametrize("elsewhere", [
+    '<aside class="related"><ul><li><a href="/x">Other story</a><p>By John Smith</p></li></ul></aside>',
+    '<div class="more-news"><div class="card"><h3>Other story</h3><p>By John Smith</p></div></div>',
+    '<section><div class="comment"><p>By John Smith</p><p>Great article, thanks!</p></div></section>',
+    '<footer><p>By John Smith, for the desk</p></footer>',
+])
+def test_a_by_line_outside_the_articles_header_never_overrules_the_declared_author(elsewhere: str) -> None:
+    """The declared author, never shown (the account that posted), stands against a teaser's, a comment's or a
+    footer's "By …" line; the same line beside the headline is the writer's."""
+    declared = {"@type": "NewsArticle", "headline": "Water talks", "author": {"@type": "Person", "name": "KatieS"}}
+    lead = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 6 + "</p>"
+    html = page(jsonld=declared, article=f"<h1>Water talks</h1>{lead}{elsewhere}")
+    assert authors(html) == (["KatieS"], "jsonld")
+    html = page(jsonld=declared, article=f"<h1>Water talks</h1><p>By John Smith</p>{lead}")
+    assert authors(html) == (["John Smith"], "generic")

@@ -25,6 +25,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
+from crawler.extract.header_date import in_header
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
@@ -379,9 +380,10 @@ def page_authors(page: PageView) -> Found:
 
     def shown(naming: str = "", prefixed: bool = False) -> Found:
         # The first byline with a name is the article's (later ones are teasers' and author boxes'), or
-        # the first naming the declared author; text read off the page is held to look like names.
+        # the first naming the declared author; text read off the page is held to look like names. One
+        # that overrules the declared authors (``prefixed``) must stand in the article's header.
         hosts = frozenset(site_name_keys((), page.url))
-        for byline, element in _byline(page):
+        for byline, element in _byline(page, in_header_only=prefixed):
             if prefixed and not _PREFIX.match(byline.strip()):
                 continue
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
@@ -473,16 +475,21 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
-def _byline(page: PageView) -> Iterator[tuple[str, bool]]:
+def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str, bool]]:
     """Byline texts in the order they are trusted, each with whether a byline element holds it: byline
     elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
-    that merely mention an author."""
-    candidates: list[HtmlElement] = _BYLINE_CANDIDATES(page.sel.root)
+    that merely mention an author. ``in_header_only``: "By …" lines in the article's header only."""
+    root = page.sel.root
+    candidates: list[HtmlElement] = _BYLINE_CANDIDATES(root)
+    if in_header_only:
+        candidates = [element for element in candidates if in_header(root, element)]
     yield from ((text, True) for text in _byline_elements(candidates, _BYLINES))
-    for text in islice((t for t in page.sel.root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
+    for text in islice((t for t in root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
+        if in_header_only and not in_header(root, parent):
+            continue  # a teaser's, a comment's or an author box's "By …"
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False

@@ -27,7 +27,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.date_noise import marks_modification
 
-__all__ = ["drop_chrome", "header_date"]
+__all__ = ["drop_chrome", "header_date", "in_header"]
 
 # The article's headline, not a logo's <h1>: the first <h1> in an <article>, else in a <main>, else the
 # first element marked as the headline, else the first <h1>.
@@ -72,6 +72,44 @@ def header_date(root: HtmlElement, parse: Parse[_D]) -> _D | None:
         if found is not None:
             return found
     return None
+
+
+def in_header(root: HtmlElement, element: HtmlElement) -> bool:
+    """Whether ``element`` lies where the article's byline does: outside page chrome and comments, in the
+    headline's header block above it, or after it before the body's first paragraph. A "By ..." line in a
+    teaser list, a comment or an author box below the article is another's."""
+    headline = _headline(root)
+    if element is headline:
+        return False
+    above = set(headline.iterancestors()) if isinstance(headline, HtmlElement) else set()
+    if any(_outside_article(node) for node in (element, *element.iterancestors()) if node not in above):
+        return False
+    if not isinstance(headline, HtmlElement):  # no headline to place it by: outside chrome is all there is
+        return True
+    block = headline
+    for _ in range(HEADER_BLOCK_LEVELS):  # above the headline, in its header block
+        if any(element is sibling or element in sibling.iterdescendants()
+               for sibling in block.itersiblings(preceding=True)):
+            return True
+        parent = block.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        block = parent
+    for node in islice(_elements_after(headline), MAX_ELEMENTS_AFTER):
+        if node is element:
+            return True
+        if _is_paragraph(node):
+            return False
+    return False
+
+
+def _outside_article(node: HtmlElement) -> bool:
+    """Whether ``node`` is page chrome, a comment or a block of other articles (a teaser list, an aside)."""
+    if not isinstance(node.tag, str):
+        return True
+    marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+    return (node.tag.lower() in SKIPPED or node.tag.lower() in OUTSIDE_ARTICLE or bool(TEASER_CLASS.search(marks))
+            or "comment" in marks.lower())
 
 
 def _headline(root: HtmlElement) -> HtmlElement | None:
