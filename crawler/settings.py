@@ -103,6 +103,9 @@ DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLi
 DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
                                         minimum=1)
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
+# Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
+# priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
+SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,
