@@ -7,6 +7,8 @@ here. Settings passed with ``-s NAME=value`` still win over both.
 
 from pathlib import Path
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from crawler import env
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.rules import ValidationConfig
@@ -148,6 +150,13 @@ EXTENSIONS = {
     "crawler.extensions.stats_file.StatsFile": 500,  # off unless STATS_FILE is set (crawlall's children)
     "crawler.extensions.progress.Progress": 510,  # PROGRESS_INTERVAL_SECONDS
 }
+# Scrapy 2.19's RemoteControl starts in every crawl: an HTTP server on loopback that runs any Python code sent
+# with the token it writes under the user's state directory (for an MCP client). A deployed crawler wants no
+# such door, nor aiohttp's import (a sixth of a second of every process's start): it leaves Scrapy's base list,
+# as a None in EXTENSIONS would still import it.
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if path != "scrapy.extensions.remote_control.RemoteControl"}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
 STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
 
