@@ -417,10 +417,11 @@ class ArticleStore:
 
         for record in records:  # union of the clusters a new record is near
             for member in members:
-                if member.get("story_cluster") and _best_match(record, [member]) is not None:
-                    a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
-                    if a != b:
-                        parent[b] = a
+                if not member.get("story_cluster"):
+                    continue
+                a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
+                if a != b and _best_match(record, [member]) is not None:  # already one cluster: no need to compare
+                    parent[b] = a
         renamed = {name: root(name) for name in parent}
         for target in sorted(set(renamed.values())):
             for name in sorted(n for n, t in renamed.items() if t == target):  # equality: indexed in both stores
