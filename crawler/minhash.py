@@ -10,6 +10,7 @@ lookup, never a scan. Candidates are then confirmed on the full signature.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from itertools import pairwise
 
@@ -58,4 +59,5 @@ def similarity(a: list[int], b: list[int]) -> float:
     """Estimated Jaccard similarity of the two texts."""
     if not a or len(a) != len(b):
         return 0.0
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+    equal: int = sum(map(operator.eq, a, b))  # the slots that agree, compared in C
+    return equal / len(a)

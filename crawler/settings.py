@@ -7,6 +7,8 @@ here. Settings passed with ``-s NAME=value`` still win over both.
 
 from pathlib import Path
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from crawler import env
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.rules import ValidationConfig
@@ -103,6 +105,9 @@ DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLi
 DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
                                         minimum=1)
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
+# Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
+# priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
+SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,
@@ -145,6 +150,13 @@ EXTENSIONS = {
     "crawler.extensions.stats_file.StatsFile": 500,  # off unless STATS_FILE is set (crawlall's children)
     "crawler.extensions.progress.Progress": 510,  # PROGRESS_INTERVAL_SECONDS
 }
+# Scrapy 2.19's RemoteControl starts in every crawl: an HTTP server on loopback that runs any Python code sent
+# with the token it writes under the user's state directory (for an MCP client). A deployed crawler wants no
+# such door, nor aiohttp's import (a sixth of a second of every process's start): it leaves Scrapy's base list,
+# as a None in EXTENSIONS would still import it.
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if path != "scrapy.extensions.remote_control.RemoteControl"}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
 STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
 

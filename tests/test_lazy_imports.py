@@ -16,16 +16,18 @@ from tests.replicas import REPLICAS, expected_articles
 BROWSER_MODULES = ("scrapy_playwright", "playwright", "crawler.browser_handler")
 EXTRACTOR_MODULES = ("trafilatura", "htmldate", "justext", "crawler.extract.article")  # EXTRACTION_WORKERS=1
 PLAIN_SITE = "24kg"
+# Scrapy's RemoteControl extension (off here: a code-execution server in every crawl) is all that imports it.
+UNUSED_MODULES = ("aiohttp", "scrapy.extensions.remote_control")
 
 
 @pytest.mark.e2e
 def test_a_plain_site_crawl_never_imports_the_browser(tmp_path: Path) -> None:
     stats_file = tmp_path / "stats.json"
     crawl = StoreCrawl(None, tmp_path / "crawls")
-    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, "crawler.storage.store")
+    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, "crawler.storage.store")
     result = crawl(PLAIN_SITE, replica=REPLICAS / PLAIN_SITE, expect=0, settings=[*probe, f"STATS_FILE={stats_file}"])
     stats = json.loads(stats_file.read_text(encoding="utf-8"))
     assert stats["test/imported/crawler.storage.store"] == 1  # the probe sees what the crawl imported
-    unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES)
+    unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES)
     assert {name: stats[f"test/imported/{name}"] for name in unused} == dict.fromkeys(unused, 0)
     assert stats.get("item_scraped_count", 0) == len(expected_articles(PLAIN_SITE)), result.log[-2000:]

@@ -234,3 +234,27 @@ def test_find_by_key_projects_one_field_and_refuses_exclusions(tmp_path: Path) -
             keys.find(store.db.db, "urls", [url], {"minhash": 0})
     finally:
         store.close()
+
+
+def test_equality_lookups_answer_as_neosqlite_does_without_parsing_whole_records(tmp_path: Path) -> None:
+    """The embedded store's look-ups by content hash and ``_id`` (exact twins, story clusters) are answered in
+    SQL with the projection neosqlite's ``find`` gives (dates as dates, a missing field left out), in its order:
+    each value's matches in turn, by row; neosqlite parsed and deep-copied every whole record to project it."""
+    store = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        docs = [{**doc(n, text(f"topic{n % 3}")), "content_hash": content_hash("Title", text(f"topic{n % 3}"))}
+                for n in range(9)]  # three texts, each stored three times
+        docs[4].pop("published")
+        store.db["articles"].insert_many([{**d, "first_seen": d["fetched_at"]} for d in docs])
+        articles = store.db["articles"]
+        hashes = [docs[n]["content_hash"] for n in (5, 0, 4)] + ["unknown"]
+        for projection in ({"site": 1, "content_hash": 1, "first_seen": 1}, {"published": 1, "minhash": 1}):
+            expected = [d for h in dict.fromkeys(hashes) for d in articles.find({"content_hash": h}, projection)]
+            assert keys.find_equal(store.db.db, "content_hash", hashes, projection) == expected
+            assert len(expected) == 9 and isinstance(expected[0].get("first_seen", expected[0].get("published")),
+                                                    datetime)
+        ids = [d["_id"] for d in docs[::2]]
+        assert (sorted(keys.find_equal(store.db.db, "_id", ids, {"lsh_bands": 1}), key=lambda d: d["_id"])
+                == sorted(articles.find({"_id": {"$in": ids}}, {"lsh_bands": 1}), key=lambda d: d["_id"]))
+    finally:
+        store.close()

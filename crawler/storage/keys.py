@@ -113,24 +113,43 @@ def find(connection: sqlite3.Connection, field: str, values: list[Any],
          projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """Articles whose array ``field`` holds any of ``values`` (MongoDB's ``{field: {"$in": values}}``), each
     once, with only the fields of ``projection`` (and ``_id``; a field the record lacks is left out)."""
+    found = _projected(connection, f"id IN (SELECT article FROM {table(field)} WHERE key IN ({{marks}}))", values,
+                       projection)
+    return [doc for _, _, doc in found.values()]
+
+
+def find_equal(connection: sqlite3.Connection, field: str, values: list[Any],
+               projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Articles whose scalar ``field`` (``_id`` or an indexed one, e.g. ``content_hash``) is one of ``values``,
+    projected like :func:`find`: neosqlite parses and deep-copies each whole record before projecting it."""
+    column = "_id" if field == "_id" else f"json_extract(data, '$.{_plain(field)}')"
+    found = _projected(connection, f"{column} IN ({{marks}})", values, projection, column)
+    order = {value: n for n, value in enumerate(dict.fromkeys(values))}
+    # As neosqlite answered them value by value: the matches of each value in turn, each in row order.
+    return [doc for _, _, doc in sorted(found.values(), key=lambda row: (order[row[0]], row[1]))]
+
+
+def _projected(connection: sqlite3.Connection, where: str, values: list[Any], projection: dict[str, int] | None,
+               key: str = "NULL") -> dict[str, tuple[Any, int, dict[str, Any]]]:
+    """Articles matching ``where`` (its ``{marks}`` stand for a chunk of ``values``), by ``_id`` in the order
+    found, each with the value of SQL ``key`` and its row id."""
     if projection and any(not keep for f, keep in projection.items() if f != "_id"):
-        raise ValueError("keys.find takes inclusion projections only")
+        raise ValueError("key look-ups take inclusion projections only")
     fields = ["_id", *(f for f, keep in (projection or {}).items() if keep and f != "_id")]
     # Projected in SQL, so records are not parsed whole for a few fields: json_extract of several paths
     # answers one JSON array of their values (null for a field the record lacks); of one path it would
     # answer the bare value, so a lone _id is asked twice.
     paths = fields if len(fields) > 1 else [*fields, "_id"]
     selected = f"json_extract(data, {', '.join(repr(f'$.{_plain(f)}') for f in paths)})" if projection else "data"
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, tuple[Any, int, dict[str, Any]]] = {}
     for chunk in _chunks(values):
-        rows = connection.execute(
-            f"SELECT {selected} FROM articles WHERE id IN (SELECT article FROM {table(field)} "
-            f"WHERE key IN ({', '.join('?' * len(chunk))}))", chunk)
-        for (data,) in rows:
+        marks = ", ".join("?" * len(chunk))
+        for value, row_id, data in connection.execute(
+                f"SELECT {key}, id, {selected} FROM articles WHERE {where.format(marks=marks)}", chunk):
             loaded = neosqlite_json_loads(data)
             doc = ({f: v for f, v in zip(paths, loaded, strict=True) if v is not None} if projection else loaded)
-            found[doc["_id"]] = doc
-    return list(found.values())
+            found[doc["_id"]] = (value, row_id, doc)
+    return found
 
 
 def _plain(field: str) -> str:

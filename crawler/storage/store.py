@@ -404,7 +404,7 @@ class ArticleStore:
         if not inserted:
             return
         articles = self.db["articles"]
-        records = [r for r in articles.find({"_id": {"$in": [d["_id"] for d in inserted]}}, _CLUSTER_FIELDS)
+        records = [r for r in self._find_in("_id", [d["_id"] for d in inserted], _CLUSTER_FIELDS)
                    if r.get("lsh_bands") and r.get("story_cluster")]
         bands = sorted({band for r in records for band in r["lsh_bands"]})
         members = self._find_any("lsh_bands", bands, _CLUSTER_FIELDS)
@@ -417,10 +417,11 @@ class ArticleStore:
 
         for record in records:  # union of the clusters a new record is near
             for member in members:
-                if member.get("story_cluster") and _best_match(record, [member]) is not None:
-                    a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
-                    if a != b:
-                        parent[b] = a
+                if not member.get("story_cluster"):
+                    continue
+                a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
+                if a != b and _best_match(record, [member]) is not None:  # already one cluster: no need to compare
+                    parent[b] = a
         renamed = {name: root(name) for name in parent}
         for target in sorted(set(renamed.values())):
             for name in sorted(n for n, t in renamed.items() if t == target):  # equality: indexed in both stores
@@ -454,11 +455,12 @@ class ArticleStore:
         return twins
 
     def _find_in(self, field: str, values: list[Any], projection: dict[str, int]) -> list[dict[str, Any]]:
-        """Documents whose scalar ``field`` is one of ``values``. The embedded store answers ``$in``
-        by scanning every document but uses its index for equality, so it is asked value by value."""
+        """Documents whose scalar ``field`` (``_id`` or an indexed one) is one of ``values``. The embedded store
+        is asked in SQL (:func:`crawler.storage.keys.find_equal`): neosqlite answers ``$in`` by scanning every
+        document, and any find by parsing and deep-copying each whole record before projecting it."""
         if self.target.uri:
             return list(self.db["articles"].find({field: {"$in": values}}, projection))
-        return [doc for value in dict.fromkeys(values) for doc in self.db["articles"].find({field: value}, projection)]
+        return keys.find_equal(self.db.db, field, values, projection)
 
     def _find_any(self, field: str, values: list[Any],
                   projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
