@@ -153,8 +153,7 @@ EXTENSIONS = {
 # Scrapy 2.19's RemoteControl starts in every crawl: an HTTP server on loopback that runs any Python code sent
 # with the token it writes under the user's state directory (for an MCP client). A deployed crawler wants no
 # such door, nor aiohttp's import (a sixth of a second of every process's start): it leaves Scrapy's base list,
-# as a None in EXTENSIONS would still import it.
-REMOTE_CONTROL_ENABLED = False
+# as a None in EXTENSIONS would still import it (REMOTE_CONTROL_ENABLED above is off too).
 EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if path != "scrapy.extensions.remote_control.RemoteControl"}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
