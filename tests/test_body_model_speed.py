@@ -52,3 +52,37 @@ def test_trees_of_different_depths_each_stop_at_their_leaf() -> None:
     forest = Forest(model)
     assert forest.depth == 3
     assert np.array_equal(forest.predict(X), _plain_predict(model, X))
+
+
+def test_the_case_odd_letters_are_all_that_lowercasing_reads_otherwise_than_ignorecase() -> None:
+    import re
+    import sys
+
+    from crawler.extract.blocks import _BOILER_TEXT, _CASE_ODD
+
+    letters = {c for c in _BOILER_TEXT.pattern if c not in "|? "}
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    matched = set(re.findall("[" + re.escape("".join(letters)) + "]", every, re.IGNORECASE))
+    lowered = {c for c in every if c.lower() in letters}
+    assert matched - lowered and all(_CASE_ODD.match(c) for c in matched ^ lowered)
+
+
+@pytest.mark.parametrize("text", [
+    "Share this", "SHARE", "Поделиться", "ПОДПИСАТЬСЯ на канал", "Log in", "LOGIN", "login", "log  in",
+    "© 2025", "Фото: ТАСС", "ſhare this", "İmage", "ımage", "Sıgn up", "nothing to see", "", "Read More →",
+    "коммᲀнтар", "КОММЕНТАРИИ", "ᲃᲂᲁᲄ", "Reuters/Getty", "ADVERTISEMENT",
+])
+def test_boilerplate_text_is_found_as_the_case_insensitive_rule_finds_it(text: str) -> None:
+    from crawler.extract.blocks import _BOILER_TEXT, _boiler
+
+    assert _boiler(text) == (_BOILER_TEXT.search(text) is not None)
+
+
+@pytest.mark.parametrize("text", [
+    "It ended.", "It ended.\n", "It ended.\n\n", "Did it?»", "«Да!»)", "So…", "No stop", "", ".", "')", "x'.",
+    "He said \"go.\"  ", "终。", "Ends.'\n", "a.b", "\n", ".\n)",
+])
+def test_a_sentence_end_is_read_as_the_rule_reads_it(text: str) -> None:
+    from crawler.extract.blocks import _SENTENCE_END, _ends_sentence
+
+    assert _ends_sentence(text) == (_SENTENCE_END.search(text) is not None)
