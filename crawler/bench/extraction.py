@@ -267,6 +267,10 @@ STAGES: tuple[tuple[str, str, int], ...] = (
     ("crawler.extract.article", "_modified", 0),
     ("crawler.extract.article", "_featured_image", 0),
     ("crawler.extract.article", "_body", 0),
+    ("crawler.extract.generic", "segment", 1),  # the generic body model: blocks, their features, the forests
+    ("crawler.extract.generic", "features", 1),
+    ("crawler.extract.generic", "body_probabilities", 1),
+    ("crawler.extract.generic", "choose", 1),
     ("crawler.extract.article", "kept_paragraphs", 0),
     ("crawler.extract.article", "looks_like_script_shell", 0),
     ("crawler.extract.article", "_language", 0),

@@ -77,6 +77,13 @@ _BOILER_TEXT = re.compile(
     r"image|©|читайте|подпис|реклам|поделит|комментар|фото",
     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?。！？…]['\"’”»)]*$")
+_STOPS = ".!?。！？…"
+_CLOSERS = "'\"’”»)"
+# Characters re.IGNORECASE takes for a letter of _BOILER_TEXT that str.lower() does not turn into it (or that it
+# lowers to two characters): a text holding one is matched the slow way (tests/test_body_model_speed.py finds
+# them in all of Unicode).
+_CASE_ODD = re.compile("[\u0130\u0131\u017f\u1c80-\u1c88\u1e9b]")
+_BOILER_LOWER = re.compile(_BOILER_TEXT.pattern.lower())
 _TOKEN = re.compile(r"\w+")
 
 
@@ -248,6 +255,27 @@ def table_rows(blocks: list[Block]) -> list[int]:
     return out
 
 
+def _ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends a sentence (:data:`_SENTENCE_END` matches), read from its end only."""
+    # ``$`` also matches before a final newline.
+    if _ends_at(text):
+        return True
+    return text.endswith("\n") and _ends_at(text[:-1])
+
+
+def _ends_at(text: str) -> bool:
+    stripped = text.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _STOPS
+
+
+def _boiler(text: str) -> bool:
+    """Whether :data:`_BOILER_TEXT` matches ``text``: the case-insensitive search is ten times slower than
+    a search of the lowercased text, which answers the same unless the text holds a :data:`_CASE_ODD` letter."""
+    if _CASE_ODD.search(text):
+        return _BOILER_TEXT.search(text) is not None
+    return _BOILER_LOWER.search(text.lower()) is not None
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
@@ -256,10 +284,14 @@ def _similar(text: str, words: set[str]) -> float:
     """The share of ``text``'s words in ``words`` (0 when either is empty)."""
     if not text or not words:
         return 0.0
-    tokens = _tokens(text)
-    if not tokens:
+    return _share(_tokens(text), words)
+
+
+def _share(tokens: list[str], words: set[str]) -> float:
+    """The share of ``tokens`` in ``words`` (0 when either is empty)."""
+    if not tokens or not words:
         return 0.0
-    return sum(t in words for t in tokens) / len(tokens)
+    return sum(map(words.__contains__, tokens)) / len(tokens)
 
 
 FEATURES: tuple[str, ...] = (
@@ -313,25 +345,34 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     best_depth = next((len(b.ancestors) for b in blocks if best in b.ancestors), 0)
     best_text = segmenter.elements[best] if best >= 0 else 0
     title_set = set(_tokens(title))
+    # Each block's words, read once for the title, the lead and the declared body that compare with them.
+    words: list[list[str] | None] = [None] * n
+
+    def tokens(i: int) -> list[str]:
+        found = words[i]
+        if found is None:
+            found = words[i] = _tokens(texts[i])
+        return found
+
     # The headline: the first block that is the title, else the first <h1>.
     title_index = next((i for i, t in enumerate(texts) if title and len(t) < 4 * len(title) + 20
-                        and _similar(t, title_set) > 0.8 and _similar(title, set(_tokens(t))) > 0.8), None)
+                        and _share(tokens(i), title_set) > 0.8 and _similar(title, set(tokens(i))) > 0.8), None)
     if title_index is None:
         title_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
     lead_set = set(_tokens(lead))
     rows: list[list[float]] = []
-    for block, text in zip(blocks, texts, strict=True):
+    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         chars = len(text)
         nwords = len(text.split()) or 1
         rows.append([
             nwords, chars / nwords, len(_PUNCT.findall(text)) / chars, len(_DIGIT.findall(text)) / chars,
-            len(_UPPER.findall(text)) / chars, float(_SENTENCE_END.search(text) is not None),
+            len(_UPPER.findall(text)) / chars, float(_ends_sentence(text)),
             text.count(",") / nwords, float(len(_SENTENCE.findall(text))),
-            float(_BOILER_TEXT.search(text) is not None) if chars < 300 else 0.0, float(text[:1].isupper()),
+            float(_boiler(text)) if chars < 300 else 0.0, float(text[:1].isupper()),
             float("|" in text), float(block.hidden), float(block.depth),
-            _similar(text, title_set) if chars < 400 else 0.0,
-            _similar(text, lead_set) if lead and chars < 1000 else -1.0,
-            _overlap(text, ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
+            _share(tokens(i), title_set) if chars < 400 and title_set else 0.0,
+            (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
+            _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
             float(own_tag.get(block.tag, -1)),
         ])
     basic = np.asarray(rows, dtype=np.float64).reshape(n, 18)
@@ -351,8 +392,11 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     up = np.empty((n, 12))
     elements = np.asarray(segmenter.elements, dtype=np.float64)
     link_elements = np.asarray(segmenter.link_elements, dtype=np.float64)
+    # Column k: each block's k-th nearest block-level ancestor (0: its own element), -1 where there is none.
+    pad = (-1, -1, -1, -1, -1)
+    nearest = np.asarray([(b.ancestors[:-6:-1] + pad)[:5] for b in blocks], dtype=np.intp).reshape(n, 5)
     for k in (1, 2, 3, 4):
-        ancestor = np.asarray([b.ancestors[-1 - k] if len(b.ancestors) > k else -1 for b in blocks], dtype=np.intp)
+        ancestor = nearest[:, k]
         present = ancestor >= 0
         sub = np.where(present, elements[ancestor] if len(elements) else 0.0, total_chars)
         sub_links = np.where(present, link_elements[ancestor] if len(elements) else 0.0, 0.0)
@@ -361,7 +405,7 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         up[:, 3 * (k - 1) + 2] = np.log1p(sub)
     inside = np.asarray([best >= 0 and best in b.ancestors for b in blocks], dtype=bool)
     depth_diff = np.asarray([len(b.ancestors) for b in blocks], dtype=np.float64) - best_depth
-    parents = np.asarray([b.ancestors[-2] if len(b.ancestors) > 1 else -1 for b in blocks], dtype=np.intp)
+    parents = nearest[:, 1]
     log_chars = np.log1p(lengths)
     neighbours = []
     for step in (-1, -2, 1, 2):
@@ -406,9 +450,8 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     ]) if n else np.zeros((0, len(FEATURES)))
 
 
-def _overlap(text: str, ld_tokens: str) -> float:
-    """Whether ``text`` is in the page's declared article body (JSON-LD ``articleBody``)."""
-    tokens = _tokens(text)
+def _overlap(tokens: list[str], ld_tokens: str) -> float:
+    """Whether a block's words (``tokens``) are in the page's declared article body (JSON-LD ``articleBody``)."""
     if not tokens:
         return 0.0
     if len(tokens) <= 8:

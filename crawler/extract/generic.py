@@ -141,31 +141,31 @@ def _remove_from(node: HtmlElement | None) -> None:
 
 class Forest:
     """Gradient-boosted trees (exported by ``scripts/train_body_model.py``) scored with numpy: every
-    tree walks every block at once, one level per step."""
+    tree walks every block at once, one level per step, as many steps as the deepest tree has levels (a
+    leaf is its own child both ways, so a walk that reached it stays there)."""
 
     def __init__(self, model: dict[str, Any], second: bool = False) -> None:
         if list(model["features"]) != [*FEATURES, *(CONTEXT_FEATURES if second else ())]:
             raise ValueError("the body model was trained on other features: run scripts/train_body_model.py")
         feature: list[int] = []
         threshold: list[float] = []
-        left: list[int] = []
-        right: list[int] = []
+        children: list[int] = []  # node k's left child at 2k, its right one at 2k + 1
         value: list[float] = []
         roots: list[int] = []
+        self.depth = 0
         for tree in model["trees"]:
             offset = len(feature)
             roots.append(offset)
-            feature += tree["feature"]
+            for k, (feat, left, right) in enumerate(zip(tree["feature"], tree["left"], tree["right"], strict=True)):
+                inner = feat >= 0
+                feature.append(feat if inner else 0)
+                children += [offset + left, offset + right] if inner else [offset + k, offset + k]
             threshold += tree["threshold"]
-            left += [offset + i if i >= 0 else -1 for i in tree["left"]]
-            right += [offset + i if i >= 0 else -1 for i in tree["right"]]
             value += tree["value"]
+            self.depth = max(self.depth, _depth(tree))
         self.feature = np.asarray(feature, dtype=np.intp)
-        self.leaf = self.feature < 0
-        self.safe_feature = np.where(self.leaf, 0, self.feature)
         self.threshold = np.asarray(threshold, dtype=np.float64)
-        self.left = np.asarray(left, dtype=np.intp)
-        self.right = np.asarray(right, dtype=np.intp)
+        self.children = np.asarray(children, dtype=np.intp)
         self.value = np.asarray(value, dtype=np.float64)
         self.roots = np.asarray(roots, dtype=np.intp)
 
@@ -174,19 +174,27 @@ class Forest:
         n = X.shape[0]
         if n == 0:
             return np.zeros(0)
+        # Column by column, so that one feature of all blocks is one run of memory; LightGBM compares float32
+        # inputs.
+        columns = X.T.astype(np.float32).astype(np.float64).ravel()
+        column_start = self.feature * n
+        rows = np.arange(n, dtype=np.intp)
         node = np.repeat(self.roots[:, None], n, axis=1)
-        rows = np.arange(n)[None, :]
-        X = X.astype(np.float32).astype(np.float64)  # LightGBM compares float32 inputs
-        while True:
-            inner = ~self.leaf[node]
-            if not inner.any():
-                break
-            x = X[rows, self.safe_feature[node]]
-            step = np.where(x <= self.threshold[node], self.left[node], self.right[node])
-            node = np.where(inner, step, node)
+        for _ in range(self.depth):
+            # Not ``x > threshold``: a NaN goes right, as it went in LightGBM's ``x <= threshold`` test.
+            right = ~(columns.take(column_start.take(node) + rows) <= self.threshold.take(node))
+            node = self.children.take(2 * node + right)
         margin: np.ndarray = self.value[node].sum(axis=0)
         probability: np.ndarray = 1.0 / (1.0 + np.exp(-margin))
         return probability
+
+
+def _depth(tree: dict[str, list[Any]]) -> int:
+    """The number of levels of inner nodes on the longest path from the root of ``tree`` to a leaf."""
+    depth, level = 0, [0]
+    while level := [child for k in level if tree["feature"][k] >= 0 for child in (tree["left"][k], tree["right"][k])]:
+        depth += 1
+    return depth
 
 
 @cache
