@@ -48,6 +48,46 @@ def test_open_graph_author_meta_names_the_author(content: str, want: list[str]) 
     assert authors_of(f'<meta property="og:author" content="{content}">', "") == want
 
 
+@pytest.mark.parametrize(("head", "want"), [
+    # emoji and symbols decorating a name are no part of it
+    ('<meta name="author" content="Aigerim Bekova ✨🌷">', ["Aigerim Bekova"]),
+    # a scholarly citation_author, written last name first or as a list
+    ('<meta name="citation_author" content="Bekova, Aigerim">', ["Aigerim Bekova"]),
+    ('<meta name="citation_author" content="Aigerim Bekova and Timur Osmonov">', ["Aigerim Bekova", "Timur Osmonov"]),
+    # "und" joins two names as "and" does
+    ('<meta itemprop="author" content="Aigerim Bekova und Timur Osmonov">', ["Aigerim Bekova", "Timur Osmonov"]),
+])
+def test_declared_authors_in_other_fields_and_shapes(head: str, want: list[str]) -> None:
+    assert authors_of(head, "") == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # bylines in elements named so by id, data attributes, a writer class, Drupal's submitted-by, <author>
+    ('<span id="author">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<span id="author-name">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<div data-component="Byline">Aigerim Bekova</div>', ["Aigerim Bekova"]),
+    ('<div><strong><a data-testid="AuthorLink" href="/by/a1">Aigerim Bekova</a></strong></div>', ["Aigerim Bekova"]),
+    ('<span class="detail__writer">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<div class="submitted-by"><a href="/u/7">Aigerim Bekova</a></div>', ["Aigerim Bekova"]),
+    ("<author>Aigerim Bekova</author>", ["Aigerim Bekova"]),
+    # a tagline, an outlet after "For"/"from", a handle and a time are no part of the name
+    ('<span id="author">Aigerim Bekova – Steppe Notes</span>', ["Aigerim Bekova"]),
+    ('<p class="byline">By <a class="author">Aigerim Bekova For Steppe Weekly</a></p>', ["Aigerim Bekova"]),
+    ('<a class="author">Aigerim Bekova from Steppe Weekly</a>', ["Aigerim Bekova"]),
+    ('<div class="author"><span class="profile__name"> Aigerim Bekova </span> <a href="https://x.example/ab"> @abekova '
+     '</a> <span class="profile__time"> 11:57AM </span></div>', ["Aigerim Bekova"]),
+    # a quoted nickname, and a name written as a handle of capitalised words
+    ('<a href="/p/1" rel="author">Rustam "Rusik" Aliev</a>', ["Rustam Aliev"]),
+    ('<span id="author">Aigerim_Bekova</span>', ["Aigerim Bekova"]),
+    # a photographer's credit in a figure, and an author box in a sidebar, are not the article's byline
+    ('<figure><img src="/a.jpg" alt=""><figcaption><span class="author">Aigerim Bekova</span></figcaption></figure>',
+     []),
+    ('<div class="sidebar"><div class="author">Aigerim Bekova</div></div>', []),
+])
+def test_bylines_of_other_shapes(byline: str, want: list[str]) -> None:
+    assert authors_of("", byline) == want
+
+
 def title_of(head: str, h1: str) -> str | None:
     html = f"<html><head>{head}</head><body><header>{h1}</header><article>{STORY}</article></body></html>"
     return extract_article(html, URL, GENERIC).title
