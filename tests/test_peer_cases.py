@@ -130,3 +130,35 @@ def test_a_time_marked_as_the_update_is_not_the_publication(times: str, want: st
             f"<h1>River levels rise in the north</h1><div class='meta'>{times}</div>{STORY}</article></body></html>")
     published = extract_article(html, "https://news.example.kz/river-levels-rise/", GENERIC).published
     assert published is not None and published.date().isoformat() == want
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    # a page that declares no title: its first <h1>, even of one word
+    ("<h1>Ceasefire</h1><h1>Markets</h1>", "Ceasefire"),
+    # an empty <h1>, the headline marked by class or microdata instead
+    ('<h1> </h1><div class="post-title">Dushanbe hosts water summit</div>', "Dushanbe hosts water summit"),
+    ('<h1></h1><span itemprop="headline">Dushanbe hosts water summit</span>', "Dushanbe hosts water summit"),
+    # no <h1> at all: its first <h2>
+    ("<h2>Dushanbe hosts water summit</h2><h2>Related stories</h2>", "Dushanbe hosts water summit"),
+])
+def test_the_headline_of_a_page_that_declares_no_title(body: str, want: str) -> None:
+    assert title_of("", body) == want
+
+
+@pytest.mark.parametrize(("declared", "want"), [
+    # "Headline » Site" with the site named nowhere else: the name after the arrow is no part of the headline
+    ("Dushanbe hosts water summit » Pamir Notes", "Dushanbe hosts water summit"),
+    ("Water talks › Steppe Blog", "Water talks"),
+    # the arrow before a longer headline is a breadcrumb's; «» quotes in a headline are no separator
+    ("Pamir Notes » Dushanbe hosts the water summit", "Pamir Notes » Dushanbe hosts the water summit"),
+    ("«Кайрат» обыграл «Астану» в Алматы", "«Кайрат» обыграл «Астану» в Алматы"),
+    # a dash is a headline's own punctuation: what follows it stays unless the page names its site so
+    ("Токаев: «Реформы продолжатся» — Ак Орда", "Токаев: «Реформы продолжатся» — Ак Орда"),
+])
+def test_a_site_name_after_an_arrow_is_no_part_of_the_title(declared: str, want: str) -> None:
+    assert title_of(f"<title>{declared}</title>", "") == want
+
+
+def test_a_one_word_h1_does_not_overrule_a_declared_title() -> None:
+    # "News" set in an <h1> is a section's banner; the page's declared title is its headline
+    assert title_of("<title>Dushanbe hosts water summit</title>", "<h1>News</h1>") == "Dushanbe hosts water summit"
