@@ -76,8 +76,8 @@ def test_declared_authors_in_other_fields_and_shapes(head: str, want: list[str])
     ('<a class="author">Aigerim Bekova from Steppe Weekly</a>', ["Aigerim Bekova"]),
     ('<div class="author"><span class="profile__name"> Aigerim Bekova </span> <a href="https://x.example/ab"> @abekova '
      '</a> <span class="profile__time"> 11:57AM </span></div>', ["Aigerim Bekova"]),
-    # a quoted nickname, and a name written as a handle of capitalised words
-    ('<a href="/p/1" rel="author">Rustam "Rusik" Aliev</a>', ["Rustam Aliev"]),
+    # a name with a quoted nickname (kept as printed), and a name written as a handle of capitalised words
+    ('<a href="/p/1" rel="author">Rustam "Rusik" Aliev</a>', ['Rustam "Rusik" Aliev']),
     ('<span id="author">Aigerim_Bekova</span>', ["Aigerim Bekova"]),
     # a photographer's credit in a figure, and an author box in a sidebar, are not the article's byline
     ('<figure><img src="/a.jpg" alt=""><figcaption><span class="author">Aigerim Bekova</span></figcaption></figure>',

@@ -118,7 +118,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     return []
 
 
-# A nickname quoted inside a name ('Jenny "The Author" Smith'), and a handle of capitalised names ("Jenny_Smith").
+# A nickname quoted inside a name ('Amanda "Tania Mae" Tan': kept as the outlet prints it, but no word of the name
+# itself), and a handle of capitalised names ("Jenny_Smith").
 _NICKNAME = re.compile(r"(?<=\w)\s+[\"“„][^\"“”„]{1,40}[\"”“]\s+(?=\w)")
 _SNAKE_NAME = re.compile(r"(?<![\w@])[A-ZА-ЯЁ][a-zа-яё]+(?:_[A-ZА-ЯЁ][a-zа-яё]+)+(?!\w)")
 # Emoji, dingbats, private use: no letter of a name (a credential's "®", below U+2000, stays).
@@ -126,12 +127,11 @@ _SYMBOLS = frozenset(("So", "Sk", "Cs", "Co", "Cn"))
 
 
 def _plain(line: str) -> str:
-    """A byline line without the emoji and symbols decorating a name ("Jenny Smith ❤️"), a quoted nickname inside
-    one, and with a handle of capitalised names ("Jenny_Smith") written as the name."""
+    """A byline line without the emoji and symbols decorating a name ("Jenny Smith ❤️"), and with a handle of
+    capitalised names ("Jenny_Smith") written as the name."""
     if not line.isascii():
         line = "".join(ch for ch in line if ch < "\u2000" or (unicodedata.category(ch) not in _SYMBOLS
                                                             and ch not in "\ufe0f\u200d"))
-    line = _NICKNAME.sub(" ", line)
     line = _SNAKE_NAME.sub(lambda m: m.group().replace("_", " "), line) if "_" in line else line
     return normalize_text(line)
 
@@ -214,6 +214,7 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
     while strict and first and len(words) > 2 and words[-1].casefold() in _PERSON_ROLES:
         words.pop()
     name = " ".join(words) if len(words) < len(name.split()) else name
+    words = _NICKNAME.sub(" ", name).split() if '"' in name or "“" in name or "„" in name else words
     if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
         return None
     if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words)
