@@ -48,6 +48,46 @@ def test_open_graph_author_meta_names_the_author(content: str, want: list[str]) 
     assert authors_of(f'<meta property="og:author" content="{content}">', "") == want
 
 
+@pytest.mark.parametrize(("head", "want"), [
+    # emoji and symbols decorating a name are no part of it
+    ('<meta name="author" content="Aigerim Bekova ✨🌷">', ["Aigerim Bekova"]),
+    # a scholarly citation_author, written last name first or as a list
+    ('<meta name="citation_author" content="Bekova, Aigerim">', ["Aigerim Bekova"]),
+    ('<meta name="citation_author" content="Aigerim Bekova and Timur Osmonov">', ["Aigerim Bekova", "Timur Osmonov"]),
+    # "und" joins two names as "and" does
+    ('<meta itemprop="author" content="Aigerim Bekova und Timur Osmonov">', ["Aigerim Bekova", "Timur Osmonov"]),
+])
+def test_declared_authors_in_other_fields_and_shapes(head: str, want: list[str]) -> None:
+    assert authors_of(head, "") == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # bylines in elements named so by id, data attributes, a writer class, Drupal's submitted-by, <author>
+    ('<span id="author">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<span id="author-name">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<div data-component="Byline">Aigerim Bekova</div>', ["Aigerim Bekova"]),
+    ('<div><strong><a data-testid="AuthorLink" href="/by/a1">Aigerim Bekova</a></strong></div>', ["Aigerim Bekova"]),
+    ('<span class="detail__writer">Aigerim Bekova</span>', ["Aigerim Bekova"]),
+    ('<div class="submitted-by"><a href="/u/7">Aigerim Bekova</a></div>', ["Aigerim Bekova"]),
+    ("<author>Aigerim Bekova</author>", ["Aigerim Bekova"]),
+    # a tagline, an outlet after "For"/"from", a handle and a time are no part of the name
+    ('<span id="author">Aigerim Bekova – Steppe Notes</span>', ["Aigerim Bekova"]),
+    ('<p class="byline">By <a class="author">Aigerim Bekova For Steppe Weekly</a></p>', ["Aigerim Bekova"]),
+    ('<a class="author">Aigerim Bekova from Steppe Weekly</a>', ["Aigerim Bekova"]),
+    ('<div class="author"><span class="profile__name"> Aigerim Bekova </span> <a href="https://x.example/ab"> @abekova '
+     '</a> <span class="profile__time"> 11:57AM </span></div>', ["Aigerim Bekova"]),
+    # a name with a quoted nickname (kept as printed), and a name written as a handle of capitalised words
+    ('<a href="/p/1" rel="author">Rustam "Rusik" Aliev</a>', ['Rustam "Rusik" Aliev']),
+    ('<span id="author">Aigerim_Bekova</span>', ["Aigerim Bekova"]),
+    # a photographer's credit in a figure, and an author box in a sidebar, are not the article's byline
+    ('<figure><img src="/a.jpg" alt=""><figcaption><span class="author">Aigerim Bekova</span></figcaption></figure>',
+     []),
+    ('<div class="sidebar"><div class="author">Aigerim Bekova</div></div>', []),
+])
+def test_bylines_of_other_shapes(byline: str, want: list[str]) -> None:
+    assert authors_of("", byline) == want
+
+
 def title_of(head: str, h1: str) -> str | None:
     html = f"<html><head>{head}</head><body><header>{h1}</header><article>{STORY}</article></body></html>"
     return extract_article(html, URL, GENERIC).title
@@ -90,3 +130,35 @@ def test_a_time_marked_as_the_update_is_not_the_publication(times: str, want: st
             f"<h1>River levels rise in the north</h1><div class='meta'>{times}</div>{STORY}</article></body></html>")
     published = extract_article(html, "https://news.example.kz/river-levels-rise/", GENERIC).published
     assert published is not None and published.date().isoformat() == want
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    # a page that declares no title: its first <h1>, even of one word
+    ("<h1>Ceasefire</h1><h1>Markets</h1>", "Ceasefire"),
+    # an empty <h1>, the headline marked by class or microdata instead
+    ('<h1> </h1><div class="post-title">Dushanbe hosts water summit</div>', "Dushanbe hosts water summit"),
+    ('<h1></h1><span itemprop="headline">Dushanbe hosts water summit</span>', "Dushanbe hosts water summit"),
+    # no <h1> at all: its first <h2>
+    ("<h2>Dushanbe hosts water summit</h2><h2>Related stories</h2>", "Dushanbe hosts water summit"),
+])
+def test_the_headline_of_a_page_that_declares_no_title(body: str, want: str) -> None:
+    assert title_of("", body) == want
+
+
+@pytest.mark.parametrize(("declared", "want"), [
+    # "Headline » Site" with the site named nowhere else: the name after the arrow is no part of the headline
+    ("Dushanbe hosts water summit » Pamir Notes", "Dushanbe hosts water summit"),
+    ("Water talks › Steppe Blog", "Water talks"),
+    # the arrow before a longer headline is a breadcrumb's; «» quotes in a headline are no separator
+    ("Pamir Notes » Dushanbe hosts the water summit", "Pamir Notes » Dushanbe hosts the water summit"),
+    ("«Кайрат» обыграл «Астану» в Алматы", "«Кайрат» обыграл «Астану» в Алматы"),
+    # a dash is a headline's own punctuation: what follows it stays unless the page names its site so
+    ("Токаев: «Реформы продолжатся» — Ак Орда", "Токаев: «Реформы продолжатся» — Ак Орда"),
+])
+def test_a_site_name_after_an_arrow_is_no_part_of_the_title(declared: str, want: str) -> None:
+    assert title_of(f"<title>{declared}</title>", "") == want
+
+
+def test_a_one_word_h1_does_not_overrule_a_declared_title() -> None:
+    # "News" set in an <h1> is a section's banner; the page's declared title is its headline
+    assert title_of("<title>Dushanbe hosts water summit</title>", "<h1>News</h1>") == "Dushanbe hosts water summit"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -51,7 +52,8 @@ _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
     r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
-    r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b).*",
+    r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b|\s@\w|\b\d{1,2}:\d{2}\b|"
+    r"\s(?:for|from)\s+(?-i:[A-ZА-ЯЁ])).*",
     re.IGNORECASE | re.DOTALL,
 )
 # A date, then a bar or bullet, before the names: "Dec. 19, 2025 · Niko Matsakis", "2025-12-17 | By Anna".
@@ -60,7 +62,7 @@ _LEADING_DATE = re.compile(
     r"\s*[|•·–—]\s*(?:by\b\s*:?\s*)?",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\bva\b|\bва\b|\bжана\b|\bжәне\b|\bwith\b)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bи\b|\bva\b|\bва\b|\bжана\b|\bжәне\b|\bwith\b)\s*", re.IGNORECASE)
 # Words that make a byline piece a role or an organisation rather than a person.
 _ROLE_WORDS = frozenset(" ".join((
     """writer writers editor editors contributor contributors correspondent correspondents reporter reporters staff
@@ -93,7 +95,7 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     ("Photo:", "design:") names no author. One word, or a desk, alone is the author where
     :func:`_stands_alone` says so ("Posted by David", "by ibby", "By News Desk", an element's "Newsdesk"),
     and in an author field (not ``strict``: "Staff", "Редакция")."""
-    lines = [normalize_text(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    lines = [_plain(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     carried = ""
     for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
         line = carried + line.strip(" \"'“”«»")
@@ -114,6 +116,24 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
         if found:
             return found
     return []
+
+
+# A nickname quoted inside a name ('Amanda "Tania Mae" Tan': kept as the outlet prints it, but no word of the name
+# itself), and a handle of capitalised names ("Jenny_Smith").
+_NICKNAME = re.compile(r"(?<=\w)\s+[\"“„][^\"“”„]{1,40}[\"”“]\s+(?=\w)")
+_SNAKE_NAME = re.compile(r"(?<![\w@])[A-ZА-ЯЁ][a-zа-яё]+(?:_[A-ZА-ЯЁ][a-zа-яё]+)+(?!\w)")
+# Emoji, dingbats, private use: no letter of a name (a credential's "®", below U+2000, stays).
+_SYMBOLS = frozenset(("So", "Sk", "Cs", "Co", "Cn"))
+
+
+def _plain(line: str) -> str:
+    """A byline line without the emoji and symbols decorating a name ("Jenny Smith ❤️"), and with a handle of
+    capitalised names ("Jenny_Smith") written as the name."""
+    if not line.isascii():
+        line = "".join(ch for ch in line if ch < "\u2000" or (unicodedata.category(ch) not in _SYMBOLS
+                                                            and ch not in "\ufe0f\u200d"))
+    line = _SNAKE_NAME.sub(lambda m: m.group().replace("_", " "), line) if "_" in line else line
+    return normalize_text(line)
 
 
 # A prefix that says who wrote the text ("Posted by", "Автор:"), not a "By" that also starts menus ("By Industry")
@@ -194,6 +214,7 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
     while strict and first and len(words) > 2 and words[-1].casefold() in _PERSON_ROLES:
         words.pop()
     name = " ".join(words) if len(words) < len(name.split()) else name
+    words = _NICKNAME.sub(" ", name).split() if '"' in name or "“" in name or "„" in name else words
     if any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words):
         return None
     if strict and not (all(_NAME_CHARS.fullmatch(w) for w in words)
@@ -310,6 +331,18 @@ def _untagged(value: str) -> str:
 
 _AUTHOR_META = ("author", "article:author", "og:author", "parsely-author", "sailthru.author", "dc.creator",
                 "dcterms.creator", "byl", "cxenseparse:author")
+_NAME_WORD = r"[^\W\d_][\w.'’\-]*"
+_LAST_FIRST = re.compile(rf"({_NAME_WORD}(?: {_NAME_WORD})?), ({_NAME_WORD}(?: {_NAME_WORD}){{0,2}})")  # "Doe, Jane"
+
+
+def _first_last(value: str) -> str:
+    """A scholarly ``citation_author`` ("Kaufman, Jeff T.", "Jenny Smith and John Smith") as a byline: a name
+    written last name first is turned round ("Jeff T. Kaufman")."""
+    value = normalize_text(value)
+    match = _LAST_FIRST.fullmatch(value)
+    if match and not _SPLIT.search(match.group(1)) and not _CREDENTIAL.fullmatch(match.group(2)):
+        return f"{match.group(2)} {match.group(1)}"
+    return value
 
 
 def _has_class(word: str) -> Callable[[HtmlElement], bool]:
@@ -326,6 +359,19 @@ def _attr_is(name: str, value: str) -> Callable[[HtmlElement], bool]:
 
 def _attr_word(name: str, word: str) -> Callable[[HtmlElement], bool]:
     return lambda node: word in (node.get(name) or "").split()
+
+
+def _attr_folded_is(name: str, value: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: (node.get(name) or "").casefold() == value
+
+
+def _attr_folded_has(name: str, part: str) -> Callable[[HtmlElement], bool]:
+    return lambda node: part in (node.get(name) or "").casefold()
+
+
+def _author_id(node: HtmlElement) -> bool:
+    """``id="author"``, ``id="author-name"``: the one element of the page holding its author."""
+    return (node.get("id") or "").casefold().replace("_", "-") in ("author", "author-name", "authorname", "byline")
 
 
 def _author_link(node: HtmlElement) -> bool:
@@ -345,16 +391,26 @@ _BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (
     _class_has("byline"),  # [class*=byline]
     _class_has("author-name"), _class_has("author_name"), _class_has("authorName"),
     _has_class("post-author"), _has_class("entry-author"), _has_class("author"),
+    _author_id,  # #author, #author-name
+    _attr_folded_is("data-component", "byline"),  # [data-component=Byline]
+    _attr_folded_has("data-testid", "author"),  # [data-testid*=author]
+    lambda node: node.tag == "author",  # <author>
+    _class_has("writer"),  # [class*=writer]: "article__writer"
+    _class_has("submitted-by"),  # Drupal's "Submitted by …"
 )
 # After the "By …" lines: these match author boxes too ([class*=author], a[href*='/author/'], '/authors/').
 _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"), _author_link)
 # Every element one of those tests can pass (and more: any attribute saying "author"), found in one pass over
 # the page's attributes (one XPath per test was the biggest cost of reading authors).
 _BYLINE_CANDIDATES = etree.XPath(
-    "(//@*[contains(., 'author') or contains(., 'byline') or (name() = 'itemprop' and contains(., 'name'))]/..)"
+    "(//@*[contains(., 'author') or contains(., 'byline') or contains(., 'Author') or contains(., 'Byline')"
+    " or contains(., 'writer') or contains(., 'submitted-by') or (name() = 'itemprop' and contains(., 'name'))]/.."
+    " | //author)"
     f"[position() <= {MAX_BYLINE_CANDIDATES}]")
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
-_OUTSIDE_ARTICLE = "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')]"
+# A byline in a comment is the commenter's, one in a figure the photographer's credit.
+_OUTSIDE_ARTICLE = ("ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
+                    " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
              "Article by", "Author", "Authors", "Contributor", "Contributors")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
@@ -398,6 +454,7 @@ def page_authors(page: PageView) -> Found:
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
                        if "://" not in v), "meta"),
+        lambda: found(map(_first_last, page.data.all_meta("citation_author")), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
     )
     if declared is None or declared[1] == "site":

@@ -30,7 +30,7 @@ from crawler.text import normalize_text
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
 # around it (a hyphen inside a word, "Long-Distance", or a quote's «, which a word follows, is not one); a bar
 # needs no space.
-_SEPARATOR = re.compile(r"\s*\|\s*|\s+[-–—•·«»:/~]\s+|\s+::\s+")
+_SEPARATOR = re.compile(r"\s*\|\s*|\s+[-–—•·«»›:/~]\s+|\s+::\s+")
 # Labels a CMS appends or prepends to a headline: the kind of page, not part of the headline.
 _KINDS = frozenset((
     "opinion", "video", "videos", "photo", "photos", "gallery", "photo gallery", "infographic", "podcast", "audio",
@@ -182,7 +182,20 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
         end -= 1
     while end - start > 1 and _is_edge(parts[start], names):
         start += 1
+    if not shown and end - start == 2 and _trailing_name(parts[start], seps[start], parts[start + 1]):
+        end -= 1
     return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
+
+
+_NAME_ARROWS = frozenset("»›")  # "Headline » Site": spaced on both sides, never a headline's own punctuation
+
+
+def _trailing_name(head: str, separator: str, tail: str) -> bool:
+    """Whether ``tail``, after a spaced "»" or "›", is a name the page declares nowhere else ("My Title » My Blog"):
+    no longer than the headline before it, of a few words (a quote's «» have no space inside them)."""
+    tail_words = len(tail.split())
+    return (separator.strip() in _NAME_ARROWS and tail_words <= MAX_TAGLINE_WORDS + 1
+            and len(head.split()) >= 2 and tail_words <= len(head.split()))
 
 
 def _without_host_word(part: str, names: set[str], end: int) -> str:
@@ -370,9 +383,14 @@ def headline_parts(h1: HtmlElement) -> list[str]:
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
     headline = page.data.article.get("headline")
+    names = site_name_keys(declared_site_names(page), page.url)
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
-    h1s = [node.root for node in page.css("h1", MAX_H1) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    h1s = _headings(page, "h1", MAX_H1)
     shown += [Candidate(shown_text(h1), "generic", True) for h1 in h1s]
+    # A page whose <h1> is missing or empty marks its headline by class or microdata (its first such element:
+    # later ones are teasers').
+    classed = [] if any(_plausible(c.text, names) for c in shown) else _headings(page, _HEADLINE_CSS, 1)
+    shown += [Candidate(shown_text(node), "generic", True) for node in classed]
     # After the whole headlines (which win when they agree): the parts of composite ones.
     shown += [Candidate(part, "generic", True) for h1 in h1s for part in headline_parts(h1)]
     declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
@@ -386,5 +404,25 @@ def page_title(page: PageView) -> Candidate | None:
     def page_text() -> str:
         return spaced_text(body, _BREAKS, " ", MAX_PAGE_TEXT_CHARS) if body is not None else ""
 
-    chosen = choose_title(candidates, site_name_keys(declared_site_names(page), page.url), page_text)
+    chosen = choose_title(candidates, names, page_text)
+    if chosen is None and not any(c.text.strip() for c in declared):
+        chosen = _first_heading([*h1s, *classed], names) or _first_heading(_headings(page, "h2", MAX_H1), names)
     return chosen if chosen and chosen.text else None
+
+
+_HEADLINE_CSS = "[itemprop~=headline], .post-title, .entry-title"
+
+
+def _headings(page: PageView, css: str, limit: int) -> list[HtmlElement]:
+    """The page's first ``limit`` elements matching ``css`` outside its menus and footer."""
+    return [node.root for node in page.css(css, limit) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+
+
+def _first_heading(nodes: list[HtmlElement], names: set[str]) -> Candidate | None:
+    """A page that declares no title at all: its first heading with text, even a word ("Ceasefire") or a
+    heading's (``<h2>``) when it has no ``<h1>``, that is not the site's name nor a paragraph."""
+    for node in nodes:
+        text = shown_text(node)
+        if text and not _is_site_name(text, names) and len(text.split()) <= MAX_HEADLINE_WORDS:
+            return Candidate(text, "generic", True)
+    return None
