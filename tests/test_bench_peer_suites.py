@@ -1,0 +1,118 @@
+"""scripts/bench_peer_suites.py on a small made-up suite in the peers' file shapes: counts per field."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import bench_peer_suites
+
+STORY = "".join(f"<p>Paragraph {i}: the river rose again overnight and the district council opened two more "
+                "shelters for families from the low-lying streets near the bridge.</p>" for i in range(4))
+PAGE = ('<html><head><title>River levels rise in the north</title>'
+        '<meta property="article:published_time" content="2025-03-14T09:00:00+05:00">'
+        '<meta name="author" content="Aliya Nurpeisova"></head><body><article>'
+        f"<h1>River levels rise in the north</h1>{STORY}</article></body></html>")
+
+# trafilatura's shape: extract_metadata(...) and asserts on .title/.author/.date; the stand-in below is the "peer"
+TRAFILATURA = '''
+import types
+def extract_metadata(doc, default_url=None, extensive=True, author_blacklist=None):
+    return types.SimpleNamespace(title="River levels rise in the north", author="Aliya Nurpeisova", date=None)
+
+def test_titles():
+    assert extract_metadata(PAGE).title == "River levels rise in the north"
+    assert extract_metadata(PAGE).title == "Something else"
+    assert 1 + 1 == 2
+
+def test_authors():
+    metadata = extract_metadata(PAGE)
+    assert metadata.author == "Aliya Nurpeisova"
+    metadata = extract_metadata('<html><body><a class="username">Jenny Smith</a>f</body></html>')
+    assert metadata.author == "Jenny Smith"
+    metadata = extract_metadata(PAGE, author_blacklist={"aliya nurpeisova"})
+    assert metadata.author is None
+'''
+
+# htmldate's shape: find_date(...) inside asserts
+HTMLDATE = '''
+def find_date(doc, extensive_search=True, original_date=False, outputformat="%Y-%m-%d", min_date=None):
+    return "2025-03-14"
+
+def test_exact_date():
+    assert find_date(PAGE) == "2025-03-14"
+    assert find_date('<html><head><meta name="lastmodified" content="2018-02-05"/></head></html>') == "2018-02-05"
+    assert find_date(PAGE, outputformat="%d %B %Y") == "14 March 2025"
+    assert find_date(PAGE, min_date="2030-01-01") is None
+    assert find_date("<html><body><p>Nothing dated here at all.</p></body></html>") == "2001-01-01"
+'''
+
+
+def write_suite(src: Path) -> None:
+    data = src / "newspaper4k-0.0" / "tests" / "data"
+    for folder in ("html", "metadata", "txt"):
+        (data / folder).mkdir(parents=True)
+    (data / "html" / "river.html").write_text(PAGE, encoding="utf-8")
+    meta = {"url": "https://news.example.kz/2025/03/river/", "title": "River levels rise in the north",
+            "authors": ["Daniyar Seitkali"], "publish_date": "2025-03-14T09:00:00+05:00"}
+    (data / "metadata" / "river.json").write_text(json.dumps(meta), encoding="utf-8")
+    (data / "txt" / "river.txt").write_text(STORY.replace("<p>", "").replace("</p>", "\n"), encoding="utf-8")
+    (data / "html" / "unlabelled.html").write_text(PAGE, encoding="utf-8")  # no expectation: skipped
+    modules = (("trafilatura", TRAFILATURA, "metadata_tests.py"), ("htmldate", HTMLDATE, "unit_tests.py"))
+    for name, module, path in modules:
+        (src / f"{name}-0.0" / "tests").mkdir(parents=True)
+        (src / f"{name}-0.0" / "tests" / path).write_text(f"PAGE = {PAGE!r}\n{module}", encoding="utf-8")
+
+
+def rows(output: str) -> dict[tuple[str, str], list[int]]:
+    """{(suite, field): [cases, pass, design, n/a, fail, peer pass]} from the summary lines."""
+    table = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[2].isdigit():
+            table[(parts[0], parts[1])] = [int(p) for p in parts[2:8]]
+    return table
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> str:
+    src = tmp_path_factory.mktemp("peers")
+    write_suite(src)
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert bench_peer_suites.main(["--src", str(src), "--misses"]) == 0
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("suite", "field", "counts"), [
+    # cases, ours pass, design, n/a, fail, peer pass
+    ("newspaper4k", "body", [1, 1, 0, 0, 0, 1]),
+    ("newspaper4k", "title", [1, 1, 0, 0, 0, 1]),
+    ("newspaper4k", "authors", [1, 0, 0, 0, 1, 0]),
+    ("newspaper4k", "date", [1, 1, 0, 0, 0, 1]),
+    ("trafilatura", "title", [2, 1, 0, 0, 1, 1]),
+    # a commenter's user name is a design case; the caller's block list is not applicable
+    ("trafilatura", "author", [3, 1, 1, 1, 0, 1]),
+    # a modified-only date is a design case; an output format and a date range are not applicable
+    ("htmldate", "date", [5, 1, 1, 2, 1, 1]),
+])
+def test_counts_per_suite_and_field(output: str, suite: str, field: str, counts: list[int]) -> None:
+    assert rows(output)[(suite, field)] == counts
+
+
+def test_misses_name_the_case_and_the_reason(output: str) -> None:
+    assert "fail    newspaper4k river authors: want ['Daniyar Seitkali'] got ['Aliya Nurpeisova']" in output
+    assert "design  htmldate test_exact_date:8#1 date: want '2018-02-05' got None  [a modified/updated date" in output
+    assert "fail    trafilatura test_titles:9#1 title: want 'Something else'" in output
+
+
+def test_a_missing_suite_is_named_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_peer_suites.main(["--src", str(tmp_path), "--suites", "htmldate"]) == 0
+    assert f"htmldate     not found in {tmp_path}" in capsys.readouterr().out
