@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import time
 
 import numpy as np
@@ -14,6 +15,7 @@ from crawler.extract.blocks import FEATURES, segment
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.generic import MODEL_PATH, Forest, classified_paragraphs, forests
 from crawler.sites import GENERIC
+from tests.crawling import ROOT
 
 TITLE = "Regional water council agrees on a new irrigation schedule for the summer"
 PARAGRAPHS = [
@@ -193,3 +195,15 @@ def test_an_image_caption_between_paragraphs_is_not_body(figure: str) -> None:
     extraction = extract_article(html, "https://example.com/news/2024/05/council-funds-pipeline", GENERIC)
     assert len(extraction.paragraphs) == 4
     assert all(p.startswith("Paragraph") for p in extraction.paragraphs)
+
+
+def test_training_labels_a_short_block_by_its_place_in_the_true_text() -> None:
+    """A menu item whose word the article happens to use is not body text; a subheading or a table cell
+    where the article has it is (``scripts/train_body_model.py`` labels the blocks the model learns from)."""
+    labels = runpy.run_path(str(ROOT / "scripts" / "train_body_model.py"))["_labels"]
+    truth = ("Water news\nThe council agreed on a new irrigation schedule for the valley.\n"
+             "What changes\nUpstream districts draw water first.")
+    texts = ["Home", "Water", "Sports", "The council agreed on a new irrigation schedule for the valley.",
+             "What changes", "Upstream districts draw water first.", "Sports news today"]
+    assert labels(texts, truth).tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    assert labels(["Water"], "Water").tolist() == [1.0]  # the whole true text
