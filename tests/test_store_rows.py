@@ -21,14 +21,16 @@ WHEN = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def record(n: int) -> dict[str, Any]:
-    """An article as the crawl stores it: text in several scripts, times, lists, nested objects, nulls."""
+    """An article as the crawl stores it (text in several scripts, times, lists, nested objects, nulls), some with
+    bytes deep inside (a page's are at the top)."""
     url = f"https://akipress.com/news/{n}/"
     return {"_id": f"id{n:03d}", "url": url, "urls": [url, f"{url}?amp"], "site": "akipress",
             "title": f"Заголовок {n} — «Жаңалықтар» \"quoted\" \\ ✓", "body": f"Текст {n}\n\tüñí 🎉 \u2028 end",
             "content_hash": f"h{n}", "minhash": [n, 2**31 + n, 0], "lsh_bands": [f"b{n}", f"b{n + 1}"],
             "published": WHEN - timedelta(hours=n, microseconds=7), "fetched_at": WHEN, "language": "ru",
             "authors": [], "tags": ["a", "b"], "word_count": 42, "score": 0.25, "story_original": True,
-            "attribution": None, "revisions": [{"content_hash": "old", "fetched_at": WHEN}], "first_seen": WHEN}
+            "attribution": None, "revisions": [{"content_hash": "old", "fetched_at": WHEN}], "first_seen": WHEN,
+            "images": [{"src": "a.jpg", "thumb": bytes([n, 0, 255])}] if n % 2 == 0 else [], "pair": (n, "x")}
 
 
 def upserts(start: int, count: int) -> list[Any]:
