@@ -258,3 +258,30 @@ def test_equality_lookups_answer_as_neosqlite_does_without_parsing_whole_records
                 == sorted(articles.find({"_id": {"$in": ids}}, {"lsh_bands": 1}), key=lambda d: d["_id"]))
     finally:
         store.close()
+
+
+def test_a_new_record_is_compared_only_with_records_sharing_a_band(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Story clusters: a batch of unrelated stories costs no comparisons (every record of the batch was compared
+    with every other before, in the writer and again when clusters were joined); a near copy still joins."""
+    from crawler.storage import store as store_module
+
+    compared: list[int] = []
+    best_match = store_module._best_match
+
+    def counted(doc: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any] | None:
+        compared.append(len(members))
+        return best_match(doc, members)
+
+    monkeypatch.setattr(store_module, "_best_match", counted)
+    opened = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        batch = [doc(n, text(f"topic{n}")) for n in range(60)]
+        batch.append(doc(60, text("topic7", "one more line")))  # a near copy of story 7
+        assert opened.write_articles(batch, {}).inserted == 61
+        clusters = {d["_id"]: d["story_cluster"] for d in opened.db["articles"].find({}, {"story_cluster": 1})}
+    finally:
+        opened.close()
+    assert clusters[batch[60]["_id"]] == clusters[batch[7]["_id"]]
+    assert len(set(clusters.values())) == 60
+    assert sum(compared) <= 4 * len(batch)  # each with itself and its near copy, not with all 60 others

@@ -26,9 +26,11 @@ _PR_SET_PDEATHSIG = 1
 def serve(conn: Connection) -> None:
     """Warm up, say so, then extract each page received until the connection closes."""
     from crawler.extract.article import extract_article, warm_up
+    from crawler.heap import freeze_heap
 
     site, limits, keep_html = conn.recv()
     warm_up()
+    freeze_heap()  # the warm models are never garbage: young collections stop walking them page after page
     conn.send(READY)
     while True:
         try:

@@ -45,7 +45,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import inert_html
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import keys, scan
+from crawler.storage import keys, rows, scan
 
 logger = logging.getLogger(__name__)
 
@@ -415,8 +415,9 @@ class ArticleStore:
                 name = parent[name]
             return name
 
+        near = _BandIndex(members)
         for record in records:  # union of the clusters a new record is near
-            for member in members:
+            for member in near.sharing(record):  # the others are never near it
                 if not member.get("story_cluster"):
                     continue
                 a, b = sorted((root(record["story_cluster"]), root(member["story_cluster"])))
@@ -478,9 +479,10 @@ class ArticleStore:
         bands = sorted({band for doc in new for band in doc.get("lsh_bands") or []})
         members = self._find_any("lsh_bands", bands, {"minhash": 1, "lsh_bands": 1, "published": 1, "story_cluster": 1,
                                                       "story_original": 1, "attribution": 1})
+        near = _BandIndex(members)
         ops = []
         for doc in new:
-            match = _best_match(doc, members)
+            match = _best_match(doc, near.sharing(doc))
             doc["story_cluster"] = match["story_cluster"] if match else doc["_id"]
             doc["story_original"] = match is None or _is_earlier_original(doc, match)
             if match is not None and doc["story_original"] and match.get("story_original"):
@@ -488,7 +490,7 @@ class ArticleStore:
                 if "_batch" not in match:
                     ops.append(UpdateOne({"_id": match["_id"], "story_original": True},
                                          {"$set": {"story_original": False}}))
-            members.append({**doc, "_batch": True})
+            near.add({**doc, "_batch": True})
         return ops
 
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
@@ -728,7 +730,8 @@ def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what:
     if not ops:
         return {}
     try:
-        written = collection.bulk_write(ops, ordered=False)
+        embedded = isinstance(collection, neosqlite.Collection)
+        written = rows.bulk_write(collection, ops) if embedded else collection.bulk_write(ops, ordered=False)
         if result is not None:
             result.append(written)
     except (BulkWriteError, EmbeddedBulkWriteError) as exc:
@@ -794,6 +797,27 @@ def _best_match(doc: dict[str, Any], members: list[dict[str, Any]]) -> dict[str,
               if m["_id"] != doc["_id"] and own.intersection(m.get("lsh_bands") or [])]
     scored = [(score, m) for score, m in scored if score >= NEAR_SIMILARITY]
     return max(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
+class _BandIndex:
+    """Records by LSH band: the ones sharing a band with a record, in the order they were added (so the first
+    of equally near ones is the same as among all of them), without comparing it with every other one."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self._records: list[dict[str, Any]] = []
+        self._by_band: dict[Any, list[int]] = {}
+        for record in records:
+            self.add(record)
+
+    def add(self, record: dict[str, Any]) -> None:
+        for band in set(record.get("lsh_bands") or []):
+            self._by_band.setdefault(band, []).append(len(self._records))
+        self._records.append(record)
+
+    def sharing(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The records sharing a band with ``record`` (itself too, when added), in the order added."""
+        found = {n for band in set(record.get("lsh_bands") or []) for n in self._by_band.get(band, ())}
+        return [self._records[n] for n in sorted(found)]
 
 
 def _is_earlier_original(doc: dict[str, Any], member: dict[str, Any]) -> bool:
