@@ -11,6 +11,7 @@ from scrapy.settings import default_settings as _scrapy_defaults
 
 from crawler import env
 from crawler.discovery.limits import DiscoveryLimits
+from crawler.identity import CONTACT_URL, USER_AGENT  # noqa: F401  (Scrapy reads them from this module)
 from crawler.rules import ValidationConfig
 
 # A bad value in the environment ends the command with one line naming the variable (exit 2).
@@ -25,8 +26,7 @@ COMMANDS_MODULE = "crawler.commands"
 ADDONS = {"crawler.secrets.SecretMasking": 0, "crawler.frontier.addon.SharedFrontier": 10}
 
 # Politeness: a real User-Agent with a contact address, robots.txt, AutoThrottle.
-CONTACT_URL = env_str("CONTACT_URL", "https://github.com/centralasia-news/crawler")
-USER_AGENT = f"Mozilla/5.0 (compatible; CentralAsiaNewsBot/0.1; +{CONTACT_URL})"
+# USER_AGENT and CONTACT_URL come from crawler/identity.py (imported above).
 ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
 CONCURRENT_REQUESTS = env_int("CONCURRENT_REQUESTS", 16, minimum=1)
 CONCURRENT_REQUESTS_PER_DOMAIN = env_int("CONCURRENT_REQUESTS_PER_DOMAIN", 2, minimum=1)

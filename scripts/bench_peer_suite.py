@@ -124,14 +124,10 @@ def load_suite(tests_dir: Path) -> list[SuitePage]:
 
 
 def read_page(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+    """A cached page as text, decoded as a browser would (its BOM, its ``<meta charset>``, else UTF-8)."""
+    from w3lib.encoding import html_to_unicode
 
-        best = from_bytes(raw).best()
-        return str(best) if best is not None else raw.decode("utf-8", "replace")
+    return html_to_unicode(None, path.read_bytes())[1]
 
 
 # An extractor gives (body, title, authors as one string) for (html, url).

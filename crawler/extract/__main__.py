@@ -22,7 +22,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import extract_article
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.settings import USER_AGENT
+from crawler.identity import USER_AGENT
 from crawler.sites import GENERIC, Generic, SiteConfig, SiteConfigError, load_site, load_site_file
 
 
