@@ -49,7 +49,6 @@ _SECTIONS = frozenset((
     "әлем", "коом", "дүйнө", "сиёсат", "иқтисодиёт", "жамият", "дунё", "siyosat", "iqtisodiyot", "jamiyat",
     "dunyo", "иқтисод", "ҷомеа", "ҷаҳон", "варзиш", "syýasat", "ykdysadyýet", "jemgyýet", "dünýä",
 ))
-_LABELS = _KINDS | _SECTIONS
 # "News" in the outlets' languages: a segment made of it and a word or two ("Новости Таджикистана", "Latest
 # news", "Хабарҳо") is the site's tagline, not the headline.
 _NEWS_WORDS = frozenset(("news", "новости", "новость", "хабарҳо", "хабарлар", "жаңалықтар", "жаңылыктар",
@@ -61,7 +60,8 @@ _DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept
                         r"april|june|july|august|september|october|november|december")
 _LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
 _WORD = re.compile(r"\w+")
-_LOST = re.compile("[?\ufffd]")  # what a character the page's charset lacked is shown as
+_LOST_RUN = re.compile("([?\ufffd]+)")  # what characters the page's charset lacked are shown as
+MAX_LOST_RUNS = 20  # a headline with more runs of "?" is compared with nothing (each run is a quantifier)
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")  # "davidbau.com", "Kun.uz", "24.kg"
 _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
@@ -151,18 +151,24 @@ def _is_site_name(segment: str, names: set[str]) -> bool:
                for name in names)
 
 
-def _is_tagline(segment: str, names: set[str]) -> bool:
+def _is_tagline(segment: str, names: set[str], beside_site: bool) -> bool:
     """Whether a title segment is the site's tagline: "news" and a word or two ("Новости Таджикистана", "Latest
-    news"), with or without the site's name beside it ("Новости Таджикистана ASIA-Plus")."""
-    words = [w for w in segment.split() if not _is_site_name(w, names) or not _compact(w)]
-    return (0 < len(words) <= MAX_TAGLINE_WORDS
+    news") with the site's name in it ("Новости Таджикистана ASIA-Plus") or beside it (``beside_site``): alone,
+    "Tajikistan – Uzbekistan border news" or "плохие новости" end a headline."""
+    every = segment.split()
+    words = [w for w in every if not _is_site_name(w, names) or not _compact(w)]
+    return ((beside_site or len(words) < len(every)) and 0 < len(words) <= MAX_TAGLINE_WORDS
             and (words[0].casefold() in _NEWS_WORDS or words[-1].casefold() in _NEWS_WORDS))
 
 
-def _is_edge(segment: str, names: set[str]) -> bool:
-    """Whether a segment at the start or end of a title is no part of the headline: the site's name, its
-    tagline, or a label of the page's kind or section."""
-    return _is_site_name(segment, names) or segment.casefold() in _LABELS or _is_tagline(segment, names)
+def _is_label(segment: str, names: set[str], beside_site: bool, shown: bool) -> bool:
+    """Whether a segment at the start or end of a title is a label, not part of the headline: the page's kind
+    ("Video"); in a declared title also the section or the tagline the site puts beside its name ("… - Политика
+    - Kaktus.media"). A headline as shown keeps them: "Мир - это война", "Брексит — плохие новости"."""
+    folded = segment.casefold()
+    if folded in _KINDS:
+        return True
+    return not shown and ((beside_site and folded in _SECTIONS) or _is_tagline(segment, names, beside_site))
 
 
 def strip_title(title: str, names: set[str], shown: bool = False) -> str:
@@ -178,10 +184,18 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
     if len(parts) < 2:
         return parts[0]
     start, end = 0, len(parts)
-    while end - start > 1 and _is_edge(parts[end - 1], names):
-        end -= 1
-    while end - start > 1 and _is_edge(parts[start], names):
-        start += 1
+    beside_site = False  # the segment just stripped was the site's name
+    while end - start > 1:
+        site = _is_site_name(parts[end - 1], names)
+        if not site and not _is_label(parts[end - 1], names, beside_site, shown):
+            break
+        beside_site, end = site, end - 1
+    beside_site = False
+    while end - start > 1:
+        site = _is_site_name(parts[start], names)
+        if not site and not _is_label(parts[start], names, beside_site, shown):
+            break
+        beside_site, start = site, start + 1
     if not shown and end - start == 2 and _trailing_name(parts[start], seps[start], parts[start + 1]):
         end -= 1
     return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
@@ -192,10 +206,11 @@ _NAME_ARROWS = frozenset("»›")  # "Headline » Site": spaced on both sides, n
 
 def _trailing_name(head: str, separator: str, tail: str) -> bool:
     """Whether ``tail``, after a spaced "»" or "›", is a name the page declares nowhere else ("My Title » My Blog"):
-    no longer than the headline before it, of a few words (a quote's «» have no space inside them)."""
-    tail_words = len(tail.split())
-    return (separator.strip() in _NAME_ARROWS and tail_words <= MAX_TAGLINE_WORDS + 1
-            and len(head.split()) >= 2 and tail_words <= len(head.split()))
+    no longer than the headline before it, of a few capitalised words (a quote's «» have no space inside them)."""
+    words = tail.split()
+    return (separator.strip() in _NAME_ARROWS and len(words) <= MAX_TAGLINE_WORDS + 1
+            and len(head.split()) >= 2 and len(words) <= len(head.split())
+            and all(not w[0].isalpha() or w[0].isupper() for w in words))  # a name ("My Website"), no clause
 
 
 def _without_host_word(part: str, names: set[str], end: int) -> str:
@@ -348,7 +363,13 @@ def _undamaged(shown: str, declared: list[Candidate], names: set[str]) -> Candid
     charset lacked (Kazakh "қ", "ә" on a cp1251 page; "’s"): the same text, undamaged."""
     if "?" not in shown and "\ufffd" not in shown:
         return None
-    pattern = re.compile(r"\S{0,2}".join(map(re.escape, _LOST.split(shown))))
+    pieces = _LOST_RUN.split(shown)  # text, a run of lost characters, text, ...
+    if len(pieces) > 2 * MAX_LOST_RUNS:
+        return None
+    # One quantifier per run (k lost characters were 1 or 2 each), never two side by side: a failed match
+    # then retries each run's few lengths, not every way of splitting the text between adjacent quantifiers.
+    pattern = re.compile("".join(re.escape(piece) if i % 2 == 0 else rf"\S{{{len(piece)},{2 * len(piece)}}}"
+                                 for i, piece in enumerate(pieces)))
     for candidate in declared:
         text = strip_title(candidate.text, names)
         if text != shown and pattern.fullmatch(text):
