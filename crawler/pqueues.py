@@ -28,7 +28,7 @@ class CountedPriorityQueue(ScrapyPriorityQueue):
 
     def init_prios(self, startprios: Iterable[int]) -> None:
         super().init_prios(startprios)
-        self._count = sum(len(q) for queues in (self.queues, self._start_queues) for q in queues.values())
+        self._count = self._counted()
         self._in_heap = {*self.queues, *self._start_queues}
         self._heap = sorted(self._in_heap)
 
@@ -41,10 +41,17 @@ class CountedPriorityQueue(ScrapyPriorityQueue):
             heapq.heappush(self._heap, priority)
 
     def pop(self) -> Request | None:
-        request = super().pop()
+        try:
+            request = super().pop()
+        except Exception:  # a disk queue drops a record it cannot turn back into a request (a renamed callback)
+            self._count = self._counted()
+            raise
         if request is not None:
             self._count -= 1
         return request
+
+    def _counted(self) -> int:
+        return sum(len(q) for queues in (self.queues, self._start_queues) for q in queues.values())
 
     def _update_curprio(self) -> None:
         """The lowest priority with a non-empty queue, as Scrapy's scan finds it."""

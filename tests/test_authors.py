@@ -240,3 +240,18 @@ def test_a_by_line_outside_the_articles_header_never_overrules_the_declared_auth
     assert authors(html) == (["KatieS"], "jsonld")
     html = page(jsonld=declared, article=f"<h1>Water talks</h1><p>By John Smith</p>{lead}")
     assert authors(html) == (["John Smith"], "generic")
+
+
+def test_placing_many_byline_candidates_costs_one_look_at_the_page() -> None:
+    """500 author boxes after a headline that 100,000 empty blocks precede (a 2.4 MB page): each candidate is
+    placed by a walk up from it, not a walk of the page (35 s of CPU before, about 2 s now)."""
+    import time
+
+    declared = {"@type": "NewsArticle", "headline": "Water talks", "author": {"@type": "Person", "name": "KatieS"}}
+    boxes = "".join(f'<span class="author-box">Ivan Petrov {i}</span>' for i in range(500))
+    lead = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 6 + "</p>"
+    html = page(jsonld=declared, article="<div>" + "<div><span></span></div>" * 100_000
+                + f"<h1>Water talks</h1><p>By John Smith</p>{boxes}{lead}</div>")
+    started = time.process_time()
+    assert authors(html) == (["John Smith"], "generic")
+    assert time.process_time() - started < 15

@@ -68,3 +68,30 @@ def test_configured_scheduler_queue_is_linear_with_a_priority_per_article() -> N
         popped.append(request.url)
     assert popped == [f"https://a.test/{n}" for n in range(articles)]  # newest (highest priority) first
     assert _CountingQueue.asked < 10 * articles
+
+
+class _Unreadable(LifoMemoryQueue):
+    """A queue that drops a request and raises, as a disk queue does with a record whose callback was renamed."""
+
+    def pop(self) -> Any:
+        request = super().pop()
+        if request is not None and request.url.endswith("/1"):
+            raise ValueError("Method 'parse_old' not found")
+        return request
+
+
+def test_a_request_lost_while_popped_leaves_the_length_true() -> None:
+    """Scrapy's engine stays open while the scheduler's length is above zero: a length that kept a request
+    the queue had dropped would never let the crawl finish."""
+    queue = _queue(CountedPriorityQueue, get_crawler(Spider), _Unreadable)
+    for n in range(3):
+        queue.push(Request(f"https://a.test/{n}", priority=n))
+    popped = []
+    for _ in range(6):  # three requests, one lost: never six pops' worth
+        if not len(queue):
+            break
+        try:
+            popped.append(queue.pop())
+        except ValueError:
+            popped.append(None)
+    assert len(queue) == 0 and [r.url if r else None for r in popped if r] == ["https://a.test/2", "https://a.test/0"]

@@ -26,7 +26,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
-from crawler.extract.header_date import in_header
+from crawler.extract.header_date import HeaderZone
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
@@ -538,14 +538,15 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
     that merely mention an author. ``in_header_only``: "By …" lines in the article's header only."""
     root = page.sel.root
     candidates: list[HtmlElement] = _BYLINE_CANDIDATES(root)
-    if in_header_only:
-        candidates = [element for element in candidates if in_header(root, element)]
+    zone = HeaderZone(root) if in_header_only else None
+    if zone is not None:
+        candidates = [element for element in candidates if element in zone]
     yield from ((text, True) for text in _byline_elements(candidates, _BYLINES))
     for text in islice((t for t in root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
-        if in_header_only and not in_header(root, parent):
+        if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:

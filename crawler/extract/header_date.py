@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import cached_property
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.date_noise import marks_modification
 
-__all__ = ["drop_chrome", "header_date", "in_header"]
+__all__ = ["HeaderZone", "drop_chrome", "header_date"]
 
 # The article's headline, not a logo's <h1>: the first <h1> in an <article>, else in a <main>, else the
 # first element marked as the headline, else the first <h1>.
@@ -74,33 +75,60 @@ def header_date(root: HtmlElement, parse: Parse[_D]) -> _D | None:
     return None
 
 
-def in_header(root: HtmlElement, element: HtmlElement) -> bool:
-    """Whether ``element`` lies where the article's byline does: outside page chrome and comments, in the
-    headline's header block above it, or after it before the body's first paragraph. A "By ..." line in a
-    teaser list, a comment or an author box below the article is another's."""
-    headline = _headline(root)
-    if element is headline:
-        return False
-    above = set(headline.iterancestors()) if isinstance(headline, HtmlElement) else set()
-    if any(_outside_article(node) for node in (element, *element.iterancestors()) if node not in above):
-        return False
-    if not isinstance(headline, HtmlElement):  # no headline to place it by: outside chrome is all there is
-        return True
-    block = headline
-    for _ in range(HEADER_BLOCK_LEVELS):  # above the headline, in its header block
-        if any(element is sibling or element in sibling.iterdescendants()
-               for sibling in block.itersiblings(preceding=True)):
-            return True
-        parent = block.getparent()
-        if parent is None or parent.tag in ("body", "html"):
-            break
-        block = parent
-    for node in islice(_elements_after(headline), MAX_ELEMENTS_AFTER):
-        if node is element:
-            return True
-        if _is_paragraph(node):
+class HeaderZone:
+    """Where the article's byline stands on one page: outside page chrome and comments, in the headline's header
+    block above it, or after it before the body's first paragraph (``element in zone``). A "By ..." line in a
+    teaser list, a comment or an author box below the article is another's. Worked out once per page, so
+    asking about every byline candidate costs a walk up from each, not a walk of the page."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        headline = _headline(root)
+        self.headline = headline if isinstance(headline, HtmlElement) else None
+        self.above = set(self.headline.iterancestors()) if self.headline is not None else set()
+
+    @cached_property
+    def _after(self) -> set[HtmlElement]:
+        """The elements after the headline, up to the body's first paragraph."""
+        found: set[HtmlElement] = set()
+        for node in islice(_elements_after(self.headline), MAX_ELEMENTS_AFTER) if self.headline is not None else ():
+            if _is_paragraph(node):
+                break
+            found.add(node)
+        return found
+
+    @cached_property
+    def _blocks(self) -> dict[HtmlElement, tuple[int, dict[HtmlElement, int]]]:
+        """Each parent of the headline's header blocks (it, then up to HEADER_BLOCK_LEVELS - 1 ancestors): the
+        block's position among its siblings and every sibling's."""
+        blocks: dict[HtmlElement, tuple[int, dict[HtmlElement, int]]] = {}
+        block = self.headline
+        for _ in range(HEADER_BLOCK_LEVELS):
+            parent = block.getparent() if block is not None else None
+            if parent is None:
+                break
+            positions = {child: n for n, child in enumerate(parent)}
+            blocks[parent] = (positions[block], positions)
+            if parent.tag in ("body", "html"):
+                break
+            block = parent
+        return blocks
+
+    def __contains__(self, element: HtmlElement) -> bool:
+        if element is self.headline:
             return False
-    return False
+        lineage = (element, *element.iterancestors())
+        if any(_outside_article(node) for node in lineage if node not in self.above):
+            return False
+        if self.headline is None:  # no headline to place it by: outside chrome is all there is
+            return True
+        if element in self._after:
+            return True
+        for node in lineage:  # inside a block that comes before the headline's, in its header block
+            parent = node.getparent()
+            if parent in self._blocks:
+                block_at, positions = self._blocks[parent]
+                return positions[node] < block_at
+        return False
 
 
 def _outside_article(node: HtmlElement) -> bool:
