@@ -379,12 +379,12 @@ def _author_link(node: HtmlElement) -> bool:
     return node.tag == "a" and ("/author/" in href or "/authors/" in href)
 
 
-_IN_AUTHOR = "ancestor::*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
+_IN_AUTHOR = etree.XPath("boolean(ancestor::*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')])")
 # Byline elements, most specific first, as tests of one element (the CSS they stand for beside each);
 # one in a comment or the page footer is not the article's. ``itemprop`` holds a list of properties
 # ("author name"): matched as a word of it.
 _BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (
-    lambda node: "name" in (node.get("itemprop") or "").split() and bool(node.xpath(_IN_AUTHOR)),  # … [itemprop~=name]
+    lambda node: "name" in (node.get("itemprop") or "").split() and bool(_IN_AUTHOR(node)),  # … [itemprop~=name]
     _attr_word("itemprop", "author"),  # [itemprop~=author]
     _attr_is("rel", "author"),  # [rel=author]
     _has_class("byline"),  # .byline
@@ -407,17 +407,24 @@ _BYLINE_CANDIDATES = etree.XPath(
     " or contains(., 'writer') or contains(., 'submitted-by') or (name() = 'itemprop' and contains(., 'name'))]/.."
     " | //author)"
     f"[position() <= {MAX_BYLINE_CANDIDATES}]")
+# The same elements read in Python: every attribute value in document order (one string each) against one regex
+# costs half of libxml2's seven contains() per attribute. A page with <author> elements takes the XPath, whose
+# union places them.
+_ATTRIBUTES = etree.XPath("//@*")
+_BYLINE_WORDS = re.compile("author|byline|Author|Byline|writer|submitted-by")
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 # A byline in a comment is the commenter's, one in a figure the photographer's credit.
-_OUTSIDE_ARTICLE = ("ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
-                    " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
+_OUTSIDE_ARTICLE = etree.XPath(
+    "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
+    " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
              "Article by", "Author", "Authors", "Contributor", "Contributors")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
 # node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
 _FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
-_BY_LINE = f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]"
+_BY_LINE = etree.XPath(
+    f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]")
 _BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
 # A line of shown_text (a text node) starting so; its literal "\n" lets the search skip ahead fast.
 _BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
@@ -537,12 +544,12 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
     elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
     that merely mention an author. ``in_header_only``: "By …" lines in the article's header only."""
     root = page.sel.root
-    candidates: list[HtmlElement] = _BYLINE_CANDIDATES(root)
+    candidates = _byline_candidates(root)
     zone = HeaderZone(root) if in_header_only else None
     if zone is not None:
         candidates = [element for element in candidates if element in zone]
     yield from ((text, True) for text in _byline_elements(candidates, _BYLINES))
-    for text in islice((t for t in root.xpath(_BY_LINE) if _BY_START.match(t)), 5):
+    for text in islice((t for t in _BY_LINE(root) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
@@ -556,6 +563,21 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
     yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES))
+
+
+def _byline_candidates(root: HtmlElement) -> list[HtmlElement]:
+    """The elements :data:`_BYLINE_CANDIDATES` selects, in page order, at most :data:`MAX_BYLINE_CANDIDATES`."""
+    if next(root.getroottree().iter("author"), None) is not None:
+        return _BYLINE_CANDIDATES(root)  # type: ignore[no-any-return]
+    found: list[HtmlElement] = []
+    for value in _ATTRIBUTES(root):
+        if _BYLINE_WORDS.search(value) or (value.attrname == "itemprop" and "name" in value):
+            element = value.getparent()
+            if not found or found[-1] is not element:  # an element's attributes come one after another
+                found.append(element)
+                if len(found) >= MAX_BYLINE_CANDIDATES:
+                    break
+    return found
 
 
 _INLINE = frozenset({"a", "span", "em", "strong", "b", "i", "u", "small", "font", "abbr", "cite", "mark"})
@@ -579,7 +601,7 @@ def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[Ht
     matches together (two ``rel=author`` links in one byline are one byline of two names)."""
     for test in tests:
         groups: dict[Any, list[str]] = {}
-        matches = (n for n in candidates if test(n) and not n.xpath(_OUTSIDE_ARTICLE))
+        matches = (n for n in candidates if test(n) and not _OUTSIDE_ARTICLE(n))
         for node in islice(matches, MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), []).append(byline_text(node))
         yield from (", ".join(texts) for texts in groups.values())

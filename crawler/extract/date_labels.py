@@ -65,9 +65,13 @@ _PUBLISHED = _words(PUBLISHED)
 _UPDATED = _words(UPDATED)
 _JOINER = "(?:" + "|".join(_JOINERS) + ")"
 
+# The letters a publication label can start with: a lookahead on them lets a search skip the thousands of tags a
+# page has in one step each, where the alternation of every label tried each label in turn (ten times slower).
+_FIRST_LETTERS = "".join(sorted({label[0] for labels in PUBLISHED.values() for label in labels}))
+_PUBLISHED_FIRST = f"[{re.escape(_FIRST_LETTERS)}]"
 # A publication label starting a text node, right after a tag in the HTML (in ``label``): found by one search over
 # the page before its tree is read, since most pages have none.
-label_after_tag = _compile(rf">\s*(?P<label>{_PUBLISHED})(?!\w)")
+label_after_tag = _compile(rf">\s*(?={_PUBLISHED_FIRST})(?P<label>{_PUBLISHED})(?!\w)")
 # A publication label starting a text, with what joins it to its date ("Published on: ").
 published_label_start = _compile(rf"^\s*{_PUBLISHED}(?!\w)(?:\s+{_JOINER}(?!\w))?\s*:?\s*")
 # A publication label ending a text, just before the date that follows it ("... · Опубликовано: ").

@@ -308,6 +308,10 @@ def _elements_after(headline: HtmlElement) -> Iterator[HtmlElement]:
         node = node.getparent()
 
 
+_IN_ARTICLE = etree.XPath("boolean(ancestor::article | ancestor::main)")
+_HOLDS_ARTICLE = etree.XPath("boolean(descendant::h1 | descendant::article | descendant::main)")
+
+
 def drop_chrome(root: HtmlElement) -> HtmlElement:
     """``root`` without its navigation, asides, footers and teaser blocks (in place): what a date
     search may read when the header has no date. A block that holds the headline, an ``<article>``
@@ -321,9 +325,8 @@ def drop_chrome(root: HtmlElement) -> HtmlElement:
             continue
         classes, ids = node.get("class"), node.get("id")  # most elements have neither: nothing to search
         chrome = (node.tag in SKIPPED or ((classes or ids) and TEASER_CLASS.search(f"{classes or ''} {ids or ''}"))
-                  or (node.tag in OUTSIDE_ARTICLE and not node.xpath("boolean(ancestor::article | ancestor::main)")))
-        if chrome and node.tag not in ("script", "style") and not node.xpath(
-                "boolean(descendant::h1 | descendant::article | descendant::main)"):
+                  or (node.tag in OUTSIDE_ARTICLE and not _IN_ARTICLE(node)))
+        if chrome and node.tag not in ("script", "style") and not _HOLDS_ARTICLE(node):
             # What the block holds goes with it: its nodes, next in document order, are not looked at.
             at += sum(1 for _ in node.iter()) - 1
             node.drop_tree()  # keeps the tail: text after the block is not the block's
