@@ -166,3 +166,19 @@ def asiaplus_replica() -> Iterator[tuple[str, list[str]]]:
     """The asiaplus.news replica on a free port: (base URL, list of requested paths)."""
     with serve(REPLICAS / "asiaplus") as server:
         yield f"http://127.0.0.1:{server.server_port}", server.requests  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def byline_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One "byline" entry for each byline search the authors reader makes from then on."""
+    from crawler.extract import authors
+
+    searched: list[str] = []
+    real = authors._byline
+
+    def counted(page: object, **options: bool) -> object:
+        searched.append("byline")
+        return real(page, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(authors, "_byline", counted)
+    return searched

@@ -81,19 +81,10 @@ def test_by_inside_a_sentence_is_no_byline() -> None:
     assert authors(html) == (["Kamila Usmonova"], "generic")
 
 
-def test_a_name_only_in_a_script_of_the_body_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_only_in_a_script_of_the_body_is_not_shown(byline_searches: list[str]) -> None:
     """The check that spares a page the byline search reads the text the body shows: JSON-LD or a state
     script placed in the body names the author too, but shows nothing."""
-    from crawler.extract import authors as module
-
-    searched: list[str] = []
-    real = module._byline
-
-    def counted(page: object, **options: bool) -> object:
-        searched.append("byline")
-        return real(page, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module, "_byline", counted)
+    searched = byline_searches
     declared = {"@type": "NewsArticle", "headline": "Budget", "author": {"@type": "Person", "name": "Aziza Karimova"}}
     state = '<script>window.__STATE__ = {"author": "Aziza  karimova"};</script><style>/* Aziza Karimova */</style>'
     assert authors(page(jsonld=declared, body="<h1>Budget</h1>" + state)) == (["Aziza Karimova"], "jsonld")

@@ -448,19 +448,10 @@ def test_author_misses_lists_each_wrong_page_with_its_kind_and_source(tmp_path: 
         ["set", "3", "none", "Rustam Nazarov", "-", "-"]]
 
 
-def test_no_byline_search_when_the_page_never_shows_the_declared_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_byline_search_when_the_page_never_shows_the_declared_name(byline_searches: list[str]) -> None:
     """A byline that extends the declared names shows them: a page that does not (authors only in JSON-LD,
     as many CMS print them) is spared the byline search, a dozen passes over the tree."""
-    from crawler.extract import authors
-
-    searched: list[str] = []
-    real = authors._byline
-
-    def counted(page: object, **options: bool) -> object:
-        searched.append("byline")
-        return real(page, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(authors, "_byline", counted)
+    searched = byline_searches
     declared = {"@type": "NewsArticle", "headline": "Budget", "author": {"@type": "Person", "name": "Aziza Karimova"}}
     assert extract(page(jsonld=declared, body="<h1>Budget</h1>"))[1] == ["Aziza Karimova"]
     assert searched == []
