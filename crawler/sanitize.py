@@ -14,8 +14,8 @@ a browser parses the first as raw text and the second, inside ``<svg>``/``<math>
 markup, so a comment or text that is harmless to lxml can become an element in the browser:
 ``<noscript>`` goes (extraction skips it anyway) and so does a ``<style>`` holding ``<``.
 
-Extraction sanitizes a copy of the tree it parsed (:func:`inert_document`; a copy costs half a parse)
-and hands the result over as :class:`InertHtml`, which :func:`inert_html` returns as it is.
+Extraction sanitizes the tree it parsed once it has read it (:func:`inert_document`), with what its readers
+changed put back, and hands the result over as :class:`InertHtml`, which :func:`inert_html` returns as it is.
 """
 
 from __future__ import annotations

@@ -243,9 +243,9 @@ STAGES: list[tuple[str, list[tuple[str, str]]]] = [
     ("cleaning: normalise, cut, hash", [("pipelines.cleaning", "CleaningPipeline.process_item")]),
     ("MinHash, LSH bands", [("crawler.cleaning", "signature"), ("crawler.cleaning", "bands")]),
     ("validation", [("pipelines.validation", "ValidationPipeline.process_item")]),
-    ("stored HTML: copy the tree, sanitize", [("crawler.extract.article", "_tree_to_store"),
-                                              ("crawler.extract.article", "_stored_html"),
-                                              ("crawler.storage.store", "inert_html")]),
+    ("stored HTML: sanitize the tree", [("crawler.extract.article", "_tree_to_store"),
+                                        ("crawler.extract.article", "_stored_html"),
+                                        ("crawler.storage.store", "inert_html")]),
     ("stored record, HTML gzip", [("crawler.storage.config", "to_document"),
                                   ("crawler.storage.store", "_page_upsert")]),
 ]

@@ -31,3 +31,17 @@ def test_a_plain_site_crawl_never_imports_the_browser(tmp_path: Path) -> None:
     unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES)
     assert {name: stats[f"test/imported/{name}"] for name in unused} == dict.fromkeys(unused, 0)
     assert stats.get("item_scraped_count", 0) == len(expected_articles(PLAIN_SITE)), result.log[-2000:]
+
+
+@pytest.mark.e2e
+def test_a_crawl_on_the_embedded_store_never_imports_pymongo(tmp_path: Path) -> None:
+    """pymongo (the MongoDB driver: a fifth of a second of CPU to load) is loaded only for a MongoDB URI. Python's
+    import log of every process of a crawl into the embedded store (site lease, stored articles and pages,
+    conditional requests, run record) never names it."""
+    crawl = StoreCrawl(None, tmp_path / "crawls")
+    result = crawl(PLAIN_SITE, replica=REPLICAS / PLAIN_SITE, expect=0, env={"PYTHONPROFILEIMPORTTIME": "1"},
+                   settings=["SITE_LOCK_ENABLED=1"])
+    imported = {line.split("|")[-1].strip() for line in result.log.splitlines() if line.startswith("import time:")}
+    assert {"crawler.storage.store", "crawler.storage.lease", "neosqlite"} <= imported  # the log is complete
+    assert not {name for name in imported if name.split(".")[0] == "pymongo"}
+    assert result.stats["storage/inserted"] == len(expected_articles(PLAIN_SITE))

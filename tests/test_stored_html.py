@@ -1,5 +1,6 @@
-"""The stored page is made inert on extraction's own parse (a copy of its tree), not parsed a second time:
-what is stored is what the sanitizer makes of the page text, byte for byte, and extraction reads the same."""
+"""The stored page is made inert on extraction's own parse (its tree, with what the readers changed put back),
+not parsed a second time: what is stored is what the sanitizer makes of the page text, byte for byte, and
+extraction reads the same."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
+import crawler.extract.article
 import crawler.sanitize
 from crawler.cleaning import clean
 from crawler.extract.article import extract_article
@@ -79,6 +81,48 @@ def test_site_rules_that_change_the_tree_leave_the_stored_page_whole(bench_site:
         assert kept.sources["body"] == "site" and kept.html == inert_html(text)
         assert _without_html(kept) == _without_html(extract_article(text, URL, site, fetched_at=NOW))
     assert "sharedaddy" in extract_article(TRICKY, URL, site, fetched_at=NOW, keep_html=True).html  # type: ignore[operator]
+
+
+# Chrome first in its parent (its tail goes to the parent's text), after a sibling (to the sibling's tail),
+# without a tail, nested in chrome, side by side; <br> in containers read twice (the first container has
+# no paragraph: all of it is chrome); a container inside another.
+CHANGED = """<html><head><title>Граница</title></head><body><div class="lead-box"><div class="sharedaddy">VK</div></div>
+<article><h1 class="entry-title">Переговоры о границе</h1><div class="td-post-content"><div class="sharedaddy">VK
+<span class="sharedaddy">Telegram</span> ok</div>после кнопок<p>Делегации встретились в Душанбе,<br>чтобы<br/>обсудить
+границу.<aside>Читайте также<div class="related">ещё</div> хвост</aside><aside></aside><aside>б</aside>хвост</p>
+<div class="inner">Переговоры продолжатся<img alt="spot_img" src="/ad.jpg">, как сообщается,<br>в следующем
+месяце в Бишкеке, сообщили министерства.<div class="sharedaddy">
+x</div></div><p>Стороны договорились о новой встрече и обмене документами<br> в столице.</p></div></article>
+</body></html>"""
+
+
+@pytest.mark.parametrize("selectors", ['[".lead-box", ".td-post-content"]', '[".inner", "article"]',
+                                       '["article", ".td-post-content"]'])
+def test_changes_the_readers_make_are_put_back_before_sanitizing(tmp_path: Path, selectors: str) -> None:
+    config = tmp_path / "site.toml"
+    rules = runpy.run_path(str(ROOT / "scripts" / "bench_crawl.py"))["site_config"]("bench0", "ru")
+    config.write_text(rules.replace('body = [".td-post-content"]', f'body = {selectors}\nremove = ["aside"]'),
+                      encoding="utf-8")
+    site = load_site_file(config)
+    kept = extract_article(CHANGED, URL, site, fetched_at=NOW, keep_html=True)
+    assert kept.html == inert_html(CHANGED)  # the site body is short: the generic one reads the changed tree
+    assert _without_html(kept) == _without_html(extract_article(CHANGED, URL, site, fetched_at=NOW))
+    assert not any("VK" in p or "Читайте" in p for p in kept.paragraphs)  # the chrome was taken out to read
+    assert "VK" in kept.html and "Читайте также" in kept.html and "spot_img" in kept.html  # type: ignore[operator]
+
+
+def test_the_stored_page_needs_no_copy_of_the_tree(bench_site: tuple[Any, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A benchmark page with chrome in its body: extraction copies no tree to store the page (a copy costs half
+    a parse)."""
+    site, html = bench_site
+
+    def no_copy(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page's tree was copied")
+
+    monkeypatch.setattr(crawler.extract.article, "deepcopy", no_copy)
+    kept = extract_article(html, URL, site, fetched_at=NOW, keep_html=True)
+    assert "td-post-sharing" in html and kept.html == inert_html(html)
 
 
 def test_surrounding_whitespace_is_the_only_difference() -> None:

@@ -32,7 +32,7 @@ from crawler.export.records import SIGNATURE_FIELDS, with_pages
 from crawler.export.rows import close_reader, encode_rows, open_reader
 from crawler.export.writers import FORMATS, ExportWriter, counted, encode, encode_stored, open_writer, parquet_available
 from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
-from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
+from crawler.storage.store import ArticleStore, describe_error, store_errors
 from crawler.store_command import StoreCommand
 
 BATCH = 200  # articles read, converted and written at a time (about 100 KB of memory each while converted)
@@ -71,7 +71,7 @@ class Command(StoreCommand):
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
             return
-        except STORE_ERRORS as exc:  # the store or the output failed (OSError): no partial FILE is left as if complete
+        except store_errors() as exc:  # the store or the output failed (OSError): no partial FILE left as if complete
             sys.stderr.write(f"The export stopped: {describe_error(exc)}\n")
             self.exitcode = 1
             return

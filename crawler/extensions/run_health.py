@@ -44,7 +44,7 @@ from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Threshold
 from crawler.notify import post_health, webhook_body, webhook_format
 from crawler.run_record import RUNNING, crawl_document, current_run, run_document, running_part, worker_part
 from crawler.storage.component import Storage
-from crawler.storage.store import STORE_ERRORS, ArticleStore, describe_error
+from crawler.storage.store import ArticleStore, describe_error, store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class RunHealth:
                                         lambda current: crawl_document(current, base, self.run.id, part))
             else:
                 await self.storage.call(store.record_run, run)
-        except STORE_ERRORS as exc:
+        except store_errors() as exc:
             logger.warning("Could not update the running record: %(error)s", {"error": describe_error(exc)})
 
     async def _stop_running_record(self) -> None:
@@ -177,7 +177,7 @@ class RunHealth:
         if store is not None and self.storage is not None:
             try:
                 doc = await self.storage.call(store.update_run, crawl_id, lambda current: judged(current, self.run.id))
-            except STORE_ERRORS as exc:
+            except store_errors() as exc:
                 logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
         last = frontier.recorded()
         if last is False:
@@ -185,7 +185,7 @@ class RunHealth:
         if last and doc is not None and store is not None and self.storage is not None:
             try:  # every part is written now: the whole crawl judged on all of them
                 doc = await self.storage.call(store.update_run, crawl_id, judged)
-            except STORE_ERRORS as exc:
+            except store_errors() as exc:
                 logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
         if doc is not None:
             logger.info("Shared crawl %(id)s: %(outcome)s, %(health)s (%(n)d workers recorded)",
@@ -218,7 +218,7 @@ class RunHealth:
         assert self.storage is not None
         try:
             await self.storage.call(store.record_run, run)
-        except STORE_ERRORS as exc:
+        except store_errors() as exc:
             logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
 
     async def _history(self, spider: Spider, store: ArticleStore | None,
@@ -231,7 +231,7 @@ class RunHealth:
         try:
             runs = await self.storage.call(store.latest_runs, 21, spider.name, True)
             newest = await self.storage.call(store.last_new_article, site.name) if site else None
-        except STORE_ERRORS:
+        except store_errors():
             return [], None
         # Neither this run's own running record nor another run still going teaches a baseline.
         done = [r for r in runs if r.get("_id") not in (crawl_id, self.run.id) and r.get("outcome") != RUNNING]

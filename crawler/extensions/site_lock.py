@@ -45,14 +45,18 @@ from crawler.run_record import current_run
 from crawler.storage import lease as leases
 from crawler.storage.component import Storage
 from crawler.storage.config import data_dir
-from crawler.storage.store import STORE_ERRORS, StoreUnavailable, describe_error
+from crawler.storage.store import StoreUnavailable, describe_error, store_errors
 
 __all__ = ["LOCKED_REASON", "SiteLock", "settled"]
 logger = logging.getLogger(__name__)
 UNLOCKABLE_REASON = "site_lock_unavailable"
 SHARED_HOLDER = "shared-crawl:"  # the holder of every worker of a shared crawl (REDIS_URL): its id follows
 LOST_REASON = "site_lease_lost"
-_NO_LEASE: tuple[type[BaseException], ...] = (*STORE_ERRORS, StoreUnavailable)  # a failed call, or no store
+
+
+def _no_lease() -> tuple[type[BaseException], ...]:
+    """A failed store call, or no store."""
+    return (*store_errors(), StoreUnavailable)
 
 
 def _site(spider: Spider) -> str:
@@ -126,7 +130,7 @@ class SiteLock:
                 raise StoreUnavailable("the store cannot be opened")
             taken = await storage.call(leases.acquire, store, lease)
             other = None if taken else await storage.call(leases.holder, store, site)
-        except _NO_LEASE as exc:
+        except _no_lease() as exc:
             logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
                            {"site": site, "error": str(exc) if store is None else describe_error(exc)})
             self._refused = UNLOCKABLE_REASON
@@ -163,7 +167,7 @@ class SiteLock:
                 # Workers of one shared crawl hold one lease: a renewal retakes it if a stopped worker let it go.
                 renew = leases.acquire if lease.holder.startswith(SHARED_HOLDER) else leases.renew
                 renewed = await self._storage.call(renew, store, lease)
-            except STORE_ERRORS as exc:  # the next renewal may get through before the lease lapses
+            except store_errors() as exc:  # the next renewal may get through before the lease lapses
                 self.stats.inc_value("site_lock/renew_failed")
                 logger.warning("Could not renew the lease of %(site)s: %(error)s",
                                {"site": lease.site, "error": describe_error(exc)})
@@ -237,7 +241,7 @@ class SiteLock:
                 store = self._storage.store
                 if store is not None:
                     await self._storage.call(leases.release, store, lease)
-            except STORE_ERRORS as exc:  # it lapses by itself
+            except store_errors() as exc:  # it lapses by itself
                 logger.warning("Could not release the lease of %(site)s (it lapses in %(seconds)gs): %(error)s",
                                {"site": lease.site, "seconds": lease.seconds, "error": describe_error(exc)})
         self._let_go()

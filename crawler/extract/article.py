@@ -78,6 +78,9 @@ class _Page:
         self.now = now
         self.limits = limits
         self.data: Structured = read_structured(self.sel)
+        # Undoes, in reverse order, what readers changed in the parsed tree (the site's body rules strip
+        # chrome and space <br>), so the stored page is made of the tree as parsed; None: no page is stored.
+        self.undo: list[Callable[[], None]] | None = None
 
     @cached_property
     def links(self) -> _Links:
@@ -472,7 +475,9 @@ def _site_body(page: _Page) -> Body | None:
     containers = [node.root for css in page.site.selectors.body for node in page.css(css)
                   if isinstance(node.root, HtmlElement)]
     for container in sorted(containers, key=chrome.inside):  # stable: selector order, then document order
-        chrome.strip(container)
+        chrome.strip(container, page.undo)
+        if page.undo is not None:  # extract_body puts a space before each <br>'s tail
+            page.undo.extend(_tail_back(br, br.tail) for br in container.iter("br"))
         body = extract_body(container, page.url, page.limits)
         if body.paragraphs:
             return body
@@ -520,19 +525,32 @@ def _body(page: _Page, title: str | None, lead: str | None) -> tuple[Body, str]:
     return body, "site"
 
 
+def _tail_back(element: HtmlElement, tail: str | None) -> Callable[[], None]:
+    """What gives ``element`` its ``tail`` back."""
+    def back() -> None:
+        element.tail = tail
+    return back
+
+
 def _tree_to_store(page: _Page) -> HtmlElement | None:
-    """A copy of the page's tree as parsed, to make the stored page of (the readers change the tree: a copy
-    costs half a parse); None when storage would see other input than this tree (a page over the stored
-    HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store sanitizes
-    those itself."""
+    """The page's tree as parsed, to make the stored page of (no copy: readers leave it as it is, but for the
+    changes :attr:`_Page.undo` takes back); None when storage would see other input than this tree (a page
+    over the stored HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store
+    sanitizes those itself."""
     if len(page.html) > page.limits.html_chars or page.sel.type != "html" or "\x00" in page.html:
         return None
-    return deepcopy(page.sel.root)
+    page.undo = []
+    return page.sel.root
 
 
-def _stored_html(tree: HtmlElement | None) -> str | None:
-    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`), from :func:`_tree_to_store`."""
-    return inert_document(tree) if tree is not None else None
+def _stored_html(page: _Page, tree: HtmlElement | None) -> str | None:
+    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`), from :func:`_tree_to_store`'s
+    tree put back as parsed and sanitized in place: called when every reader is done with the page."""
+    if tree is None:
+        return None
+    for back in reversed(page.undo or ()):
+        back()
+    return inert_document(tree)
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
@@ -596,7 +614,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
         script_shell=script_shell, language=language, script=script,
         language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources,
-        html=_stored_html(to_store))  # last: sanitizing before the readers made them slower (CPU caches)
+        html=_stored_html(page, to_store))  # last: it changes the tree the readers read
 
 
 def _clipped(found: Found, chars: int) -> Found:

@@ -8,7 +8,7 @@ complex is compiled to XPath once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from cssselect import HTMLTranslator
@@ -53,14 +53,37 @@ class Chrome:
         """Whether ``element`` sits in chrome (an ancestor matches; complex selectors aside)."""
         return any(self.matches(ancestor) for ancestor in element.iterancestors())
 
-    def strip(self, container: HtmlElement) -> None:
-        """Remove the chrome inside ``container`` (never the container itself), keeping tail text."""
+    def strip(self, container: HtmlElement, undo: list[Callable[[], None]] | None = None) -> None:
+        """Remove the chrome inside ``container`` (never the container itself), keeping tail text; ``undo``
+        gets, per element removed, what puts it back as it was (run in reverse order)."""
         found = [el for el in container.iterdescendants() if self.matches(el)]
         if self._complex is not None:
             found += [el for el in self._complex(container) if el is not container]
         for element in found:
             if element.getparent() is not None:
+                if undo is not None:
+                    undo.append(_put_back(element))
                 element.drop_tree()
+
+
+def _put_back(element: HtmlElement) -> Callable[[], None]:
+    """What undoes ``element.drop_tree()``: the tail it gave its previous sibling or parent taken back, the
+    element (its tail with it) put back in its place."""
+    parent, previous = element.getparent(), element.getprevious()
+    index = parent.index(element)
+    if previous is None:
+        text = parent.text
+
+        def back() -> None:
+            parent.text = text
+            parent.insert(index, element)
+    else:
+        tail = previous.tail
+
+        def back() -> None:
+            previous.tail = tail
+            parent.insert(index, element)
+    return back
 
 
 @cache

@@ -44,7 +44,7 @@ from scrapy.http import Response
 from crawler.frontier.extension import Frontier
 from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned, walk_marker
 from crawler.storage.component import Storage
-from crawler.storage.store import STORE_ERRORS, as_utc, describe_error
+from crawler.storage.store import as_utc, describe_error, store_errors
 
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
@@ -92,7 +92,7 @@ class ConditionalDiscovery:
         try:
             known = await self.storage.call(store.sources, self.site)
             stored = await self.storage.call(store.last_new_article, self.site)
-        except STORE_ERRORS as exc:  # read every source in full: the safe answer
+        except store_errors() as exc:  # read every source in full: the safe answer
             self._unavailable("read", exc)
             return
         if stored is None:  # the site's articles are gone (purged, a new store): a 304 would hide every one
@@ -171,7 +171,7 @@ class ConditionalDiscovery:
             else:
                 self.stats.inc_value("discovery/sources/not_saved", len(self.read))
                 await self.storage.call(store.save_sources, [marker])
-        except STORE_ERRORS as exc:  # the next run reads these sources in full
+        except store_errors() as exc:  # the next run reads these sources in full
             self._unavailable("write", exc)
         finally:
             self.storage.release()

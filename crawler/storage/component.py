@@ -27,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
 from crawler.storage.config import StorageConfig
-from crawler.storage.store import STORE_ERRORS, ArticleStore, StoreUnavailable, describe_error
+from crawler.storage.store import ArticleStore, StoreUnavailable, describe_error, store_errors
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -112,6 +112,6 @@ class Storage:
         if store is not None:
             try:
                 await self.call(store.close)
-            except STORE_ERRORS as exc:
+            except store_errors() as exc:
                 logger.warning("Could not close the store: %(error)s", {"error": describe_error(exc)})
         self._executor.shutdown(wait=False)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from crawler.storage.store import ArticleStore
+from crawler.storage.store import ArticleStore, driver_errors
 
 COLLECTION = "site_leases"
-# An upsert that lost the race for the site's document: another holder has an unexpired lease.
-_HELD_ELSEWHERE = (DuplicateKeyError, sqlite3.IntegrityError)
+
+
+def _held_elsewhere() -> tuple[type[BaseException], ...]:
+    """An upsert that lost the race for the site's document: another holder has an unexpired lease."""
+    return (*driver_errors("DuplicateKeyError"), sqlite3.IntegrityError)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def acquire(store: ArticleStore, lease: Lease, now: float | None = None) -> bool
         result = store.db[COLLECTION].update_one(
             {"$and": [{"_id": lease.site}, {"$or": [{"expires": {"$lte": now}}, {"holder": lease.holder}]}]},
             {"$set": _fields(lease, now)}, upsert=True)
-    except _HELD_ELSEWHERE:
+    except _held_elsewhere():
         return False
     return bool(result.matched_count) or result.upserted_id is not None
 

@@ -1,4 +1,5 @@
-"""The article store: the only module that imports a database driver.
+"""The article store: the only module that imports a database driver (pymongo only when a MongoDB URI is
+used: a crawl on the embedded store never loads it).
 
 A MongoDB server (``MONGO_URI``) through pymongo, or, with no URI, the
 embedded file-backed MongoDB-compatible store ``neosqlite`` under
@@ -24,6 +25,7 @@ import gzip
 import logging
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,12 +35,9 @@ from typing import Any
 
 import bson
 import neosqlite
-import pymongo
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from neosqlite.exceptions import BulkWriteError as EmbeddedBulkWriteError
-from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from crawler.health import LOCKED_REASON
 from crawler.minhash import NEAR_SIMILARITY, similarity
@@ -46,6 +45,7 @@ from crawler.sanitize import inert_html
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
 from crawler.storage import keys, rows, scan
+from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,21 @@ class WriteConflict(Exception):
     """Other writers kept changing the records of a batch between our reads and our writes: retry later."""
 
 
-# Failures of a store call, after which a write may or may not have been applied (``is_transient``
-# tells whether retrying can help). The embedded store reports every failed bulk write as its own type.
-STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, EmbeddedBulkWriteError,
-                                                   WriteConflict)
+def driver_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """pymongo's error classes ``names`` (of ``pymongo.errors``); none while the driver is not loaded, when no
+    error can be one of them."""
+    errors = sys.modules.get("pymongo.errors")
+    return tuple(getattr(errors, name) for name in names) if errors is not None else ()
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """Failures of a store call, after which a write may or may not have been applied (``is_transient``
+    tells whether retrying can help): pymongo's ``PyMongoError`` and the embedded store's (which reports
+    every failed bulk write as its own type). A function, evaluated where an ``except`` meets an error,
+    so that pymongo is loaded only when a MongoDB URI is used."""
+    return (*driver_errors("PyMongoError"), sqlite3.Error, OSError, EmbeddedBulkWriteError, WriteConflict)
+
+
 DUPLICATE_KEY = 11000  # on ``_id``: another writer inserted the record first, a race to re-decide
 CONFLICT_ROUNDS = 8  # re-reads and re-decisions of a record other writers keep changing, before WriteConflict
 
@@ -80,15 +91,21 @@ def is_transient(exc: BaseException) -> bool:
     """True when a failed write may succeed unchanged later (network, failover, timeouts, a full or
     locked disk: retry, then spool); False when the store rejected what was written (a document too
     large or not encodable, a validation error, a record our code cannot handle)."""
-    if isinstance(exc, (OSError, ConnectionFailure, WriteConflict)):
+    if isinstance(exc, (OSError, *driver_errors("ConnectionFailure"), WriteConflict)):
         return True
-    if isinstance(exc, (BulkWriteError, EmbeddedBulkWriteError)):
-        return all(_transient_write_error(error) for error in exc.details.get("writeErrors") or [])
-    if isinstance(exc, OperationFailure):
-        return exc.code in _TRANSIENT_CODES or exc.timeout or exc.has_error_label("RetryableWriteError")
+    failed: Any = exc  # one of the classes below, of pymongo or neosqlite
+    if isinstance(exc, _bulk_errors()):
+        return all(_transient_write_error(error) for error in failed.details.get("writeErrors") or [])
+    if isinstance(exc, driver_errors("OperationFailure")):
+        return bool(failed.code in _TRANSIENT_CODES or failed.timeout or failed.has_error_label("RetryableWriteError"))
     if isinstance(exc, sqlite3.Error):
         return not isinstance(exc, _RECORD_SQLITE_ERRORS)
-    return isinstance(exc, PyMongoError)  # the client itself (protocol, configuration), not the data
+    return isinstance(exc, driver_errors("PyMongoError"))  # the client itself (protocol, configuration), not the data
+
+
+def _bulk_errors() -> tuple[type[BaseException], ...]:
+    """A bulk write's failures, of MongoDB (once pymongo is loaded) and the embedded store."""
+    return (*driver_errors("BulkWriteError"), EmbeddedBulkWriteError)
 
 
 def _transient_write_error(error: dict[str, Any]) -> bool:
@@ -100,8 +117,9 @@ def _transient_write_error(error: dict[str, Any]) -> bool:
 def describe_error(exc: BaseException, limit: int = 300) -> str:
     """One loggable line: the error type and message (a bulk error's per-write messages, not its
     documents), passwords masked, cut to ``limit`` characters."""
-    if isinstance(exc, (BulkWriteError, EmbeddedBulkWriteError)):
-        messages = dict.fromkeys(f"{e.get('code')}: {e.get('errmsg')}" for e in exc.details.get("writeErrors") or [])
+    if isinstance(exc, _bulk_errors()):
+        errors = getattr(exc, "details", {}).get("writeErrors") or []
+        messages = dict.fromkeys(f"{e.get('code')}: {e.get('errmsg')}" for e in errors)
         text = "; ".join(messages) or "write concern error"
     else:
         text = driver_message(exc)
@@ -178,7 +196,7 @@ class ArticleStore:
         store = cls._open_mongo(target) if target.uri else cls._open_embedded(target)
         try:
             store.ensure_indexes()
-        except STORE_ERRORS as exc:
+        except store_errors() as exc:
             store.close()
             raise StoreUnavailable(f"{target.describe()} cannot be written: {describe_error(exc)}") from None
         return store
@@ -194,6 +212,9 @@ class ArticleStore:
 
     @classmethod
     def _open_mongo(cls, target: StoreTarget) -> ArticleStore:
+        import pymongo  # loaded only here: a crawl on the embedded store never needs it
+        from pymongo.errors import PyMongoError
+
         ms = int(target.timeout * 1000)
         try:
             # retryWrites (pymongo's default, stated): on a replica set a write interrupted by a failover
@@ -245,7 +266,7 @@ class ArticleStore:
             try:
                 articles.create_index([("title", "text"), ("body", "text")], name=TEXT_INDEX,
                                       default_language="none", language_override=_NO_LANGUAGE_FIELD)
-            except OperationFailure:
+            except driver_errors("OperationFailure"):
                 # nx-27017 refuses to build its text index a second time (and does not list it), MongoDB
                 # one with other options: either way there is one when a word search is answered.
                 articles.find_one({"$text": {"$search": "index"}}, {"_id": 1})
@@ -440,7 +461,7 @@ class ArticleStore:
         ops = [UpdateOne({"_id": m["_id"]}, {"$set": {"story_original": m["_id"] == first["_id"]}})
                for m in members if bool(m.get("story_original")) != (m["_id"] == first["_id"])]
         if ops:
-            self.db["articles"].bulk_write(ops, ordered=False)
+            _write(self.db["articles"], ops)
 
     def _exact_twins(self, new: list[dict[str, Any]]) -> dict[str, str]:
         """New ids whose site already has the same text (stored or earlier in the batch) -> that record's id."""
@@ -507,7 +528,7 @@ class ArticleStore:
                     gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
                     ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
             if ops:
-                self.db["articles"].bulk_write(ops, ordered=False)
+                _write(self.db["articles"], ops)
             return len(ops)
 
     def _latest(self, site: str, field: str) -> datetime | None:
@@ -543,8 +564,7 @@ class ArticleStore:
     def save_sources(self, docs: list[dict[str, Any]]) -> None:
         """Replace the records of the sources read in a run (keyed by ``_id``, their URL)."""
         if docs:
-            self.db["sources"].bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
-                                          ordered=False)
+            _write(self.db["sources"], [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs])
 
     def last_new_article(self, site: str) -> datetime | None:
         """When the site's most recently discovered article was first stored."""
@@ -584,7 +604,7 @@ class ArticleStore:
                 if current is None:
                     try:
                         runs.insert_one(doc)
-                    except PyMongoError as exc:
+                    except driver_errors("PyMongoError") as exc:
                         if getattr(exc, "code", None) != DUPLICATE_KEY:
                             raise
                         continue  # another worker wrote the first part meanwhile
@@ -681,7 +701,7 @@ class ArticleStore:
         ops = [ReplaceOne(_unchanged_since(old), new) for new, old in revisions]
         if ops:
             with self._exclusive():
-                self.db["articles"].bulk_write(ops, ordered=False)
+                _write(self.db["articles"], ops)
 
     def page_html(self, article_id: str) -> str | None:
         page = self.db["pages"].find_one({"_id": article_id})
@@ -705,7 +725,7 @@ def decode_articles(raw: list[Any], exclude: tuple[str, ...] = ()) -> list[dict[
 
 
 def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
-          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne[dict[str, Any]]]:
+          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
     """What one batch document does: its ``WriteCounts`` field and its write."""
     if twin is not None:
         return "duplicates", UpdateOne({"_id": twin}, {"$addToSet": {"urls": {"$each": doc["urls"]}}})
@@ -731,21 +751,29 @@ def _bulk_write(collection: Any, ops: list[Any], owners: list[str | None], what:
         return {}
     try:
         embedded = isinstance(collection, neosqlite.Collection)
-        written = rows.bulk_write(collection, ops) if embedded else collection.bulk_write(ops, ordered=False)
+        written = rows.bulk_write(collection, ops) if embedded else _write(collection, ops)
         if result is not None:
             result.append(written)
-    except (BulkWriteError, EmbeddedBulkWriteError) as exc:
-        errors = exc.details.get("writeErrors") or []
+    except _bulk_errors() as exc:
+        details: dict[str, Any] = getattr(exc, "details", {})
+        errors = details.get("writeErrors") or []
         owned = {(owners[e["index"]] if 0 <= e.get("index", -1) < len(owners) else None): e for e in errors}
         if raced is not None and None not in owned:
             raced.update(owner for owner, e in owned.items() if owner is not None and _duplicate_key(e))
             errors = [e for e in errors if not _duplicate_key(e)]
             owned = {owner: e for owner, e in owned.items() if owner not in raced}
-        if exc.details.get("writeConcernErrors") or None in owned or any(map(_transient_write_error, errors)):
+        if details.get("writeConcernErrors") or None in owned or any(map(_transient_write_error, errors)):
             raise
         return {owner: mask_uri(f"{what}: {e.get('code')}: {e.get('errmsg')}")[:1000]
                 for owner, e in owned.items() if owner is not None}
     return {}
+
+
+def _write(collection: Any, ops: list[Any]) -> Any:
+    """``collection.bulk_write(ops, ordered=False)``: a MongoDB collection is given pymongo's requests."""
+    if isinstance(collection, neosqlite.Collection):
+        return collection.bulk_write(ops, ordered=False)
+    return collection.bulk_write(for_driver(ops), ordered=False)
 
 
 def _duplicate_key(error: dict[str, Any]) -> bool:
@@ -854,14 +882,14 @@ def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str
 
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
-def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
+def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
     """An unchanged article: new URLs and the check time, nothing else."""
     return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
 
 
-def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne[dict[str, Any]]:
+def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
     """A changed article: the new version in place, the earlier one kept in ``revisions``."""
-    kept = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
+    kept: dict[str, Any] = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
     return ReplaceOne(_unchanged_since(old), {
         **doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
         "revisions": with_revision(old)})
