@@ -246,3 +246,12 @@ def test_placing_many_byline_candidates_costs_one_look_at_the_page() -> None:
     started = time.process_time()
     assert authors(html) == (["John Smith"], "generic")
     assert time.process_time() - started < 15
+
+
+def test_a_long_by_line_right_after_the_headline_is_in_the_header() -> None:
+    """A byline paragraph longer than a short line (a correspondent's title and places) still stands beside the
+    headline: it ends the header, as the body's first paragraph would, and is part of it."""
+    declared = {"@type": "NewsArticle", "headline": "Border talks", "author": {"@type": "Person", "name": "KatieS"}}
+    lead = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 6 + "</p>"
+    byline = '<p class="byline">By John Smith, special correspondent of the agency, reporting from Dushanbe and Osh</p>'
+    assert authors(page(jsonld=declared, article=f"<h1>Border talks</h1>{byline}{lead}")) == (["John Smith"], "generic")

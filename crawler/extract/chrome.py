@@ -68,21 +68,22 @@ class Chrome:
 
 def _put_back(element: HtmlElement) -> Callable[[], None]:
     """What undoes ``element.drop_tree()``: the tail it gave its previous sibling or parent taken back, the
-    element (its tail with it) put back in its place."""
+    element (its tail with it) put back beside that sibling, or first in its parent. Undone in reverse order,
+    the tree is as it was when the element was dropped; no position is counted (lxml counts siblings one by
+    one, which made a page of 80,000 removed elements among as many kept ones take 30 s)."""
     parent, previous = element.getparent(), element.getprevious()
-    index = parent.index(element)
     if previous is None:
         text = parent.text
 
         def back() -> None:
             parent.text = text
-            parent.insert(index, element)
+            parent.insert(0, element)
     else:
         tail = previous.tail
 
         def back() -> None:
             previous.tail = tail
-            parent.insert(index, element)
+            previous.addnext(element)
     return back
 
 

@@ -88,12 +88,12 @@ class HeaderZone:
 
     @cached_property
     def _after(self) -> set[HtmlElement]:
-        """The elements after the headline, up to the body's first paragraph."""
+        """The elements after the headline, up to and with the body's first paragraph."""
         found: set[HtmlElement] = set()
         for node in islice(_elements_after(self.headline), MAX_ELEMENTS_AFTER) if self.headline is not None else ():
+            found.add(node)  # the first paragraph too: a long byline ends the header as a paragraph would
             if _is_paragraph(node):
                 break
-            found.add(node)
         return found
 
     @cached_property

@@ -366,15 +366,28 @@ def _undamaged(shown: str, declared: list[Candidate], names: set[str]) -> Candid
     pieces = _LOST_RUN.split(shown)  # text, a run of lost characters, text, ...
     if len(pieces) > 2 * MAX_LOST_RUNS:
         return None
-    # One quantifier per run (k lost characters were 1 or 2 each), never two side by side: a failed match
-    # then retries each run's few lengths, not every way of splitting the text between adjacent quantifiers.
-    pattern = re.compile("".join(re.escape(piece) if i % 2 == 0 else rf"\S{{{len(piece)},{2 * len(piece)}}}"
-                                 for i, piece in enumerate(pieces)))
     for candidate in declared:
         text = strip_title(candidate.text, names)
-        if text != shown and pattern.fullmatch(text):
+        if text != shown and _repairs(pieces, text):
             return Candidate(text, candidate.source, False)
     return None
+
+
+def _repairs(pieces: list[str], text: str) -> bool:
+    """Whether ``text`` is the shown headline split into ``pieces`` (text, a run of k lost characters, text, ...)
+    with each run standing for k to 2k non-space characters: the positions each piece can end at, carried
+    along (a regex of one quantifier per run backtracks through every combination of run lengths)."""
+    ends = {0}
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            ends = {at + len(piece) for at in ends if text.startswith(piece, at)}
+        else:
+            k = len(piece)
+            ends = {at + n for at in ends for n in range(k, 2 * k + 1)
+                    if at + n <= len(text) and not any(c.isspace() for c in text[at:at + n])}
+        if not ends:
+            return False
+    return len(text) in ends
 
 
 def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:

@@ -106,8 +106,6 @@ def _insert(collection: Any, record: dict[str, Any]) -> bool:
         if f"{collection.name}._id" in str(exc):
             return False
         raise
-    except sqlite3.Error:
-        raise
-    except Exception:  # a value SQLite's driver cannot bind (a lone surrogate): neosqlite's own path
+    except (UnicodeError, OverflowError):  # a value SQLite's driver cannot bind (a lone surrogate): neosqlite's path
         return False  # reports it in its words, and nothing was written
     return True
