@@ -26,11 +26,11 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
-from crawler.extract.header_date import HeaderZone
+from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
-from crawler.extract.titles import site_name_keys, spaced_text
+from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
 from crawler.text import normalize_text
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -44,7 +44,7 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 _PREFIX = re.compile(
     r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))\b\s*[:\-–—]?\s*",
+    r"текст|матн|matn|мәтін|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
@@ -374,9 +374,13 @@ def _author_id(node: HtmlElement) -> bool:
     return (node.get("id") or "").casefold().replace("_", "-") in ("author", "author-name", "authorname", "byline")
 
 
+# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/").
+_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/")
+
+
 def _author_link(node: HtmlElement) -> bool:
     href = node.get("href") or ""
-    return node.tag == "a" and ("/author/" in href or "/authors/" in href)
+    return node.tag == "a" and any(path in href for path in _AUTHOR_PATHS)
 
 
 _IN_AUTHOR = etree.XPath("boolean(ancestor::*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')])")
@@ -404,21 +408,24 @@ _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"
 # the page's attributes (one XPath per test was the biggest cost of reading authors).
 _BYLINE_CANDIDATES = etree.XPath(
     "(//@*[contains(., 'author') or contains(., 'byline') or contains(., 'Author') or contains(., 'Byline')"
-    " or contains(., 'writer') or contains(., 'submitted-by') or (name() = 'itemprop' and contains(., 'name'))]/.."
+    " or contains(., 'writer') or contains(., 'submitted-by') or contains(., 'avtor') or contains(., 'autor')"
+    " or contains(., 'muallif') or contains(., 'awtor') or (name() = 'itemprop' and contains(., 'name'))]/.."
     " | //author)"
     f"[position() <= {MAX_BYLINE_CANDIDATES}]")
 # The same elements read in Python: every attribute value in document order (one string each) against one regex
 # costs half of libxml2's seven contains() per attribute. A page with <author> elements takes the XPath, whose
 # union places them.
 _ATTRIBUTES = etree.XPath("//@*")
-_BYLINE_WORDS = re.compile("author|byline|Author|Byline|writer|submitted-by")
+_BYLINE_WORDS = re.compile("author|byline|Author|Byline|writer|submitted-by|avtor|autor|muallif|awtor")
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 # A byline in a comment is the commenter's, one in a figure the photographer's credit.
 _OUTSIDE_ARTICLE = etree.XPath(
     "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
     " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
-             "Article by", "Author", "Authors", "Contributor", "Contributors")
+             "Article by", "Author", "Authors", "Contributor", "Contributors",
+             # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
+             "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
 # node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
@@ -465,7 +472,7 @@ def page_authors(page: PageView) -> Found:
         lambda: found(_labelled_meta(page), "meta"),
     )
     if declared is None or declared[1] == "site":
-        return declared or shown()
+        return declared or shown() or _dated_byline(page, site_names)
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -474,6 +481,46 @@ def page_authors(page: PageView) -> Found:
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# The date that opens a header's meta line, then a bar or bullet (or nothing: two texts side by side) before the
+# names: "2025-12-17 · Trond Teigen", "Dec 26, 2025 • Mahua Das in Project Management", "14.03.2025 | Анна Ким".
+_DATE_FIRST = re.compile(
+    r"^(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}(?:\s*(?:г\.|ж\.|y\.|yil))?|"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?\s*(?:[|•·–—/]\s*)?(?:by\b\s*:?\s*)?",
+    re.IGNORECASE)
+# "… in <Category>" ends the names of a blog's meta line ("Posted on DATE by NAME in News").
+_IN_CATEGORY = re.compile(r"\s+(?:in|в)\s+\S.*$", re.DOTALL)
+MAX_DATE_LINE_CHARS = 120
+
+
+def _dated_byline(page: PageView, site_names: set[str]) -> Found:
+    """The names of the article's meta line that starts with its date, read beside its headline only
+    (:func:`header_date`'s neighbourhood, never the page), when nothing else names an author: every piece
+    after the date must read as a person's name ("2025-12-17 · Trond Teigen"); one word, a section
+    ("Политика"), or a name with more words after it ("Trond Teigen Share") names nobody."""
+
+    def parse(text: str) -> tuple[list[str]] | None:
+        match = _DATE_FIRST.match(text[:MAX_DATE_LINE_CHARS + 1])
+        if match is None or len(text) > MAX_DATE_LINE_CHARS:
+            return None
+        rest = _IN_CATEGORY.sub("", text[match.end():]).strip()
+        pieces = [p for p in _SPLIT.split(rest) if p.strip()]
+        if not pieces:
+            return None
+        found = [_clean_name(piece, strict=True) for piece in pieces]
+        if not all(found) or any(_is_section(name) for name in found if name):
+            return None
+        authors = list(people([", ".join(n for n in found if n)], site_names, strict=True))
+        return (authors,) if len(authors) == len(found) else None
+
+    dated = header_date(page.sel.root, parse)
+    return (dated[0], "generic") if dated else None
+
+
+def _is_section(name: str) -> bool:
+    """Whether a "name" is a run of section names ("Политика Экономика"), not a person."""
+    return any(word.casefold() in SECTIONS for word in name.split())
 
 
 def _not_the_writer(page: PageView, declared: list[str]) -> bool:

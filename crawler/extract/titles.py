@@ -42,7 +42,7 @@ _KINDS = frozenset((
 _TAIL_LABEL = re.compile(r"\s*[\[(](?:{0})(?:\s*(?:,|\+|&|/|\band\b|\bи\b)\s*(?:{0}))*[\])]$".format(
     "|".join(map(re.escape, sorted(_KINDS, key=len, reverse=True)))), re.IGNORECASE)
 # Sections a site names after the headline ("… - Политика - Kaktus.media"), in the outlets' languages.
-_SECTIONS = frozenset((
+SECTIONS = frozenset((
     "politics", "world", "business", "economy", "society", "sport", "sports", "culture", "health", "science",
     "technology", "tech", "entertainment", "lifestyle", "politika", "политика", "экономика", "общество", "в мире",
     "мир", "спорт", "культура", "происшествия", "регионы", "наука", "здоровье", "технологии", "саясат", "қоғам",
@@ -168,7 +168,7 @@ def _is_label(segment: str, names: set[str], beside_site: bool, shown: bool) -> 
     folded = segment.casefold()
     if folded in _KINDS:
         return True
-    return not shown and ((beside_site and folded in _SECTIONS) or _is_tagline(segment, names, beside_site))
+    return not shown and ((beside_site and folded in SECTIONS) or _is_tagline(segment, names, beside_site))
 
 
 def strip_title(title: str, names: set[str], shown: bool = False) -> str:
