@@ -281,6 +281,17 @@ def _article(header: str, title: str = "Новый бюджет города", m
     ("<div><span>Dec 17, 2025</span><span>Julian K. Arni</span></div>", ["Julian K. Arni"]),
     ("<div><span>14.03.2025</span> | <span>Анна Ким</span> в <a href='/politics/'>Политика</a></div>", ["Анна Ким"]),
     ("<div><span>14 марта 2025</span> | <span>Анна Ким и Бахыт Оразов</span></div>", ["Анна Ким", "Бахыт Оразов"]),
+    # A label over the names, alone on its line: "Article written by:", "Автор статьи:".
+    ("<section><h2>Article written by:</h2><div><img src='a.jpg' alt=''><h3>Doris Munoz-Mantilla, MD, FOMA</h3>"
+     "</div></section>", ["Doris Munoz-Mantilla, MD, FOMA"]),
+    ("<p>Автор статьи: Анна Ким</p>", ["Анна Ким"]),
+    # A plural label over a list, a name an item: every name, not the first only.
+    ("<div><h6>Author(s)</h6><ul><li><a href='/l/?a=1'>John A. Alic</a></li><li><a href='/l/?a=2'>David C. Mowery"
+     "</a></li></ul></div>", ["John A. Alic", "David C. Mowery"]),
+    ("<div><b>Авторы:</b><ul><li>Анна Ким</li><li>Бахыт Оразов</li><li>Фото: Иван Петров</li></ul></div>",
+     ["Анна Ким", "Бахыт Оразов"]),
+    # A singular label's next line only: the line after the name is her place, not a co-author.
+    ("<div><p>By</p><ul><li>Anna Kim</li><li>New York</li></ul></div>", ["Anna Kim"]),
 ])
 def test_bylines_of_the_outlets_shapes_name_the_author(header: str, want: list[str]) -> None:
     assert authors(_article(header))[0] == want

@@ -42,9 +42,10 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
-    r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
-    r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|matn|мәтін|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))\b\s*[:\-–—]?\s*",
+    r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
+    r"(?:posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
+    r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
@@ -96,8 +97,10 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     :func:`_stands_alone` says so ("Posted by David", "by ibby", "By News Desk", an element's "Newsdesk"),
     and in an author field (not ``strict``: "Staff", "Редакция")."""
     lines = [_plain(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
-    for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
+    for n, line in enumerate(lines):
+        plural = bool(carried) and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
         inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
         line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
@@ -112,10 +115,30 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
             continue
         lone = len(pieces) == 1 and (not strict or _stands_alone(prefix.group().strip() if prefix else None,
                                                                  text.strip(), element))
-        found = list(_unique(_credited_names(pieces, strict, lone)))
+        found = list(_credited_names(pieces, strict, lone))
+        if found and plural:  # "Authors:" alone on its line, then a list of them, a name a line
+            for more in lines[n + 1:]:
+                listed = _listed_names(more, strict)
+                if not listed:
+                    break
+                found += listed
         if found:
-            return found
+            return list(_unique(found))
     return []
+
+
+# A plural label ("Authors:", "Author(s)", "Авторы:", "Mualliflar:") alone on its line introduces a list.
+_PLURAL = re.compile(r"(?:authors|author\(s\)|contributors|авторы|авторлар|муаллифон|муаллифлар|mualliflar)(?!\w)",
+                     re.IGNORECASE)
+
+
+def _listed_names(line: str, strict: bool) -> list[str]:
+    """The names of one line of a list after a plural label: the line is names only, no label, date or credit."""
+    line = line.strip(" \"'“”«»")
+    if _PREFIX.match(line) or _LABELLED.match(line):
+        return []
+    text = _END.sub("", line)[:MAX_BYLINE_CHARS]
+    return [] if text != line else list(_credited_names(_SPLIT.split(text), strict))
 
 
 # A nickname quoted inside a name ('Amanda "Tania Mae" Tan': kept as the outlet prints it, but no word of the name
@@ -423,7 +446,8 @@ _OUTSIDE_ARTICLE = etree.XPath(
     "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
     " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
-             "Article by", "Author", "Authors", "Contributor", "Contributors",
+             "Article by", "Article written by", "Post written by", "Author", "Authors", "Author(s)", "Contributor",
+             "Contributors",
              # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
              "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
@@ -432,9 +456,9 @@ _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for 
 _FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
 _BY_LINE = etree.XPath(
     f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]")
-_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(map(re.escape, _BY_WORDS))))
 # A line of shown_text (a text node) starting so; its literal "\n" lets the search skip ahead fast.
-_BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+_BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(map(re.escape, _BY_WORDS))))
 
 
 def page_authors(page: PageView) -> Found:
