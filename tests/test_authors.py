@@ -324,3 +324,17 @@ def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
     started = time.process_time()
     assert _dated_byline(page, set()) is None
     assert time.process_time() - started < 0.5
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The outlet printed once after the last of several names is no credential of the last person ...
+    ("By Amir Vera, Tara Subramaniam and Adam Renton, CNN", ["Amir Vera", "Tara Subramaniam", "Adam Renton"]),
+    ("Анна Ким и Бахыт Оразов, AKI", ["Анна Ким", "Бахыт Оразов"]),
+    # ... but credentials are: each name's own, or a lone name's, or one with a small letter ("PhD").
+    ("Jane Doe, MD and John Roe, MD", ["Jane Doe, MD", "John Roe, MD"]),
+    ("Jane Doe, MD", ["Jane Doe, MD"]),
+    ("Jane Doe and John Roe, PhD", ["Jane Doe", "John Roe, PhD"]),
+])
+def test_an_outlet_after_a_list_of_names_is_no_credential(byline: str, want: list[str]) -> None:
+    html = page(f'<meta property="og:author" content="{byline}">')
+    assert authors(html) == (want, "meta")

@@ -323,7 +323,8 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        found = [_without_outlet(name, site_names | hosts | listed_sites) for name in names_in(value, strict, element)]
+        found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
+                                      for name in names_in(value, strict, element)])
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
@@ -345,6 +346,19 @@ def _without_outlet(name: str, outlets: set[str] | frozenset[str]) -> str:
     if comma and (_compact(last) in outlets or last.casefold() in _AGENCIES):
         return _without_outlet(head, outlets)
     return name
+
+
+_OUTLET_TAIL = re.compile(r", ([A-Z]{2,5})", re.ASCII)  # "Adam Renton, CNN": one acronym, no dots or lower case
+
+
+def _without_list_outlet(found: list[str]) -> list[str]:
+    """A list of names without the outlet printed once after the last of them ("A, B and Adam Renton, CNN"):
+    credentials come with each name that has them, so an acronym after the last name alone, in a list of names
+    none of which carries one, is the outlet's, not the last person's."""
+    if len(found) < 2 or any(", " in name for name in found[:-1]):
+        return found
+    head, comma, tail = found[-1].partition(", ")
+    return [*found[:-1], head] if comma and _OUTLET_TAIL.fullmatch(comma + tail) else found
 
 
 def _untagged(value: str) -> str:
