@@ -338,3 +338,20 @@ def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
 def test_an_outlet_after_a_list_of_names_is_no_credential(byline: str, want: list[str]) -> None:
     html = page(f'<meta property="og:author" content="{byline}">')
     assert authors(html) == (want, "meta")
+
+
+def test_an_author_links_address_names_the_author_the_page_shows() -> None:
+    # The link's text is "Articles"; its address names the author, whom the page shows beside it (an element with
+    # no byline class): the name as shown.
+    html = page(body='<div class="css-0"><p class="css-1">Juliette Carreiro</p><p>Tech Writer</p></div>'
+                     '<a class="btn" href="/us/blog/authors/juliette-carreiro">Articles</a>')
+    assert authors(html) == (["Juliette Carreiro"], "generic")
+
+
+@pytest.mark.parametrize("body", [
+    '<a class="btn" href="/us/blog/authors/juliette-carreiro">Articles</a>',  # an address the page never shows
+    '<p>Juliette Carreiro wrote this.</p><a href="/authors/juliette-carreiro">Articles</a>',  # inside a sentence
+    '<p>Anna</p><a href="/avtor/anna/">Articles</a>',  # one word
+])
+def test_an_author_links_address_alone_names_nobody(body: str) -> None:
+    assert authors(page(body=body)) == ([], None)

@@ -648,6 +648,24 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
     yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES))
+    yield from ((name, False) for name in _slug_names(page, candidates))
+
+
+MAX_SLUG_LINKS = 5  # author links whose address is read for a name
+_SLUG_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+){1,3}")  # "juliette-carreiro", "anna_kim"
+
+
+def _slug_names(page: PageView, candidates: list[HtmlElement]) -> Iterator[str]:
+    """The names in author links' addresses ("/blog/authors/juliette-carreiro" whose text is "Articles") that the
+    page shows as a whole text of their own ("Juliette Carreiro"), spelt as shown; an address alone is no name."""
+    links = (n for n in candidates if _author_link(n) and not _OUTSIDE_ARTICLE(n))
+    for link in islice(links, MAX_SLUG_LINKS):
+        slug = (link.get("href") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        if _SLUG_WORDS.fullmatch(slug):
+            pattern = r"\s+".join(map(re.escape, re.split("[-_]", slug)))
+            shown = re.search(rf"^[ \t]*({pattern})[ \t]*$", shown_text(page), re.IGNORECASE | re.MULTILINE)
+            if shown:
+                yield shown.group(1)
 
 
 def _byline_candidates(root: HtmlElement) -> list[HtmlElement]:
