@@ -8,8 +8,13 @@ page's stated author is kept too when it is a team or desk named as one ("Podium
 tahririyati"), or a desk alone in an author field or after "Posted by"/"Автор:" ("Staff", "Редакция");
 the site's own name never is. The article's byline wins over structured data when it shows the same
 names and more (co-authors, "Dr"), and a "By …" line wins over a declared name the page never shows or
-that is the site's host name (the account that posted the article, not its writer). Byline elements are
-found in one pass over the page's attributes; what the page shows is :mod:`crawler.extract.shown_text`.
+that is the site's host name (the account that posted the article, not its writer). A label alone on its line
+introduces the names below it ("Article written by:"), all of a list's when it is plural ("Authors:", "Авторы:");
+an acronym after the last of several names is the outlet ("…, Adam Renton, CNN"). With nothing else, the header's
+meta line that starts with the date names the authors ("2025-12-17 · Trond Teigen", read beside the headline
+only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. Byline
+elements are found in one pass over the page's attributes; what the page shows is
+:mod:`crawler.extract.shown_text`.
 """
 
 from __future__ import annotations
