@@ -290,6 +290,12 @@ def _article(header: str, title: str = "Новый бюджет города", m
      "</a></li></ul></div>", ["John A. Alic", "David C. Mowery"]),
     ("<div><b>Авторы:</b><ul><li>Анна Ким</li><li>Бахыт Оразов</li><li>Фото: Иван Петров</li></ul></div>",
      ["Анна Ким", "Бахыт Оразов"]),
+    # "Prepared by" in Russian, Kazakh, Kyrgyz and Uzbek.
+    ("<p>Подготовила Анна Ким</p>", ["Анна Ким"]),
+    ("<p>Материал подготовил: Иван Петров</p>", ["Иван Петров"]),
+    ("<p>Дайындаған: Айгүл Сейітова</p>", ["Айгүл Сейітова"]),
+    ("<p>Даярдаган Бакыт Оразов</p>", ["Бакыт Оразов"]),
+    ("<p>Tayyorladi: Anvar Karimov</p>", ["Anvar Karimov"]),
     # A singular label's next line only: the line after the name is her place, not a co-author.
     ("<div><p>By</p><ul><li>Anna Kim</li><li>New York</li></ul></div>", ["Anna Kim"]),
 ])
@@ -302,6 +308,7 @@ def test_bylines_of_the_outlets_shapes_name_the_author(header: str, want: list[s
     "<div><span>14.03.2025</span> | <span>Политика</span></div>",  # the section
     "<div><span>14.03.2025</span> | <span>Политика Экономика</span></div>",  # two sections
     "<div><span>Dec 17, 2025</span> · <span>Trond Teigen Share This Post</span></div>",  # a name and more words
+    "<p>Подготовила ли Анна Ким отчёт? Нет.</p>",  # a question, not a byline
 ])
 def test_credits_sections_and_run_on_words_name_no_author(header: str) -> None:
     assert authors(_article(header)) == ([], None)

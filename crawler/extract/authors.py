@@ -49,7 +49,8 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 _PREFIX = re.compile(
     r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
     r"(?:posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
-    r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
+    r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
+    r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
@@ -467,6 +468,9 @@ _OUTSIDE_ARTICLE = etree.XPath(
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
              "Article by", "Article written by", "Post written by", "Author", "Authors", "Author(s)", "Contributor",
              "Contributors",
+             # "Prepared by" in Russian, Kazakh, Kyrgyz and Uzbek: "Подготовила Анна Ким", "Дайындаған: …".
+             "Подготовил", "Подготовила", "Подготовили", "Материал подготовил", "Материал подготовила",
+             "Материал подготовили", "Дайындаған", "Даярдаган", "Tayyorladi", "Тайёрлади",
              # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
              "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
