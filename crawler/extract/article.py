@@ -42,6 +42,7 @@ from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
+from crawler.extract.date_agreement import agrees
 from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
@@ -189,23 +190,19 @@ def _printed(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
-def _overrules(printed: _Datelines, declared: datetime, modified: datetime | None) -> bool:
-    """Whether the page's printed dateline stands against the declared publication date: a full date
-    (its year printed, unlike "12 April" or "2 hours ago") more than a day away (a day is time zones)
-    that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
+def _overrules(printed: _Datelines, declared: datetime, raw: str | None,
+               modified: tuple[datetime | None, str | None]) -> bool:
+    """Whether the page's printed dateline stands against the declared publication date (``raw`` as declared): a
+    full date (its year printed, unlike "12 April" or "2 hours ago") that is no day the declared instant falls on in
+    any time zone, that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
     showing when the page was last edited), while no other printed date agrees with the declared one."""
-    best = printed.best
-    if best is None or best.updated or _YEAR.search(best.raw) is None or _near(best.value, declared):
+    best, tz = printed.best, printed.tz
+    if best is None or best.updated or _YEAR.search(best.raw) is None or agrees(best, declared, raw, tz):
         return False
     other = printed.other
-    if other is not None and _near(other.value, declared):
+    if other is not None and agrees(other, declared, raw, tz):
         return False
-    return modified is None or not _near(best.value, modified)
-
-
-def _near(one: datetime, other: datetime) -> bool:
-    """Whether two dates are at most a calendar day apart (the same day somewhere on Earth)."""
-    return abs(one.date() - other.date()) <= timedelta(days=1)
+    return modified[0] is None or not agrees(best, modified[0], modified[1], tz)
 
 
 class _Datelines:
@@ -240,8 +237,9 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
-def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any, Any, str | None]:
-    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date."""
+def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
+    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date (value,
+    raw)."""
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
@@ -249,8 +247,11 @@ def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any,
     # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
     # own date rule is trusted over it.
     printed = _Datelines(page, tz)
-    if value is not None and found is not None and (found[1] == "site" or not _overrules(printed, value, modified)):
-        return value, raw, found[1]
+    if value is not None and found is not None:
+        if found[1] == "site":
+            return value, raw, found[1]
+        if not _overrules(printed, value, raw, modified):
+            return value, raw, found[1]
     if printed.best is not None:
         return printed.best.value, normalize_text(printed.best.raw), "generic"
     # Else htmldate's publication day (or the permalink's), made precise by the first date
@@ -592,7 +593,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     declared = _declared_language(page, edition.language if edition else None)
     dates: dict[str, tuple[Any, str | None]] = {}
     modified = _modified(page, tz)  # read once: the publication date is weighed against it
-    for name, (value, raw, method) in (("published", _published(page, tz, modified[0])), ("modified", modified)):
+    for name, (value, raw, method) in (("published", _published(page, tz, modified[:2])), ("modified", modified)):
         dates[name] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method

@@ -1,0 +1,87 @@
+"""The publication date beside the headline, through the whole extraction (``extract_article``): a byline
+indented with whitespace is no body paragraph, a deadline in a subtitle is no publication date, and a
+declared (JSON-LD) date stands against a printed one only when some time zone puts it on the printed day."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.extract.article import extract_article
+from tests.test_published_dates import FETCHED, undated_page
+
+PADDING = "\n" + " " * 60  # a template's indentation around a short line
+
+
+def jsonld(published: str, modified: str | None = None) -> str:
+    """A NewsArticle node declaring ``published`` (and ``modified``)."""
+    node = {"@context": "https://schema.org", "@type": "NewsArticle", "datePublished": published}
+    if modified:
+        node["dateModified"] = modified
+    return f'<script type="application/ld+json">{json.dumps(node)}</script>'
+
+
+# (language, the header after the headline, the day it prints)
+PADDED: list[tuple[str, str, datetime]] = [
+    ("ru", f"<p class='authors'>{PADDING}Иван Петров, Айгерим Сапарова{PADDING}{PADDING}</p>"
+           "<time class='stamp'>14 марта 2025 • 3 мин</time>", datetime(2025, 3, 14, tzinfo=UTC)),
+    ("kk", f"<p>{PADDING}Айгерім Сапарова{PADDING * 2}</p><span>2025 жылғы 14 наурыз</span>",
+     datetime(2025, 3, 14, tzinfo=UTC)),
+    ("en", f'<p>{PADDING}Naftali Tishby, Fernando C. Pereira{PADDING * 2}</p>'
+           '<time datetime="4/24/2000 12:00:00 AM">24 Apr 2000 <span>•</span> 3 min read</time>',
+     datetime(2000, 4, 24, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("lang", "header", "printed"), PADDED, ids=[p[0] for p in PADDED])
+def test_a_byline_paragraph_padded_with_whitespace_does_not_end_the_header(lang: str, header: str,
+                                                                         printed: datetime) -> None:
+    # The page declares a later import date; the byline's printed date is the article's.
+    html = undated_page(lang, header, head=jsonld("2025-12-01T05:10:15Z"))
+    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == printed
+    assert extraction.sources["published"] == "generic"
+
+
+# (language, a subtitle naming a deadline, then the byline)
+DEADLINES: list[tuple[str, str]] = [
+    ("en", "<h2>Call for Proposals is Open Until July 31</h2><div class='byline'>March 14, 2025</div>"),
+    ("ru", "<h2>Приём заявок на гранты открыт до 31 июля</h2><div class='meta'>14 марта 2025</div>"),
+    ("kk", "<h2>Өтінімдер 31 шілдеге дейін қабылданады</h2><div>2025 жылғы 14 наурыз</div>"),
+    ("ky", "<h2>Арыздар 31-июлга чейин кабыл алынат</h2><div>2025-жылдын 14-марты</div>"),
+    ("uz", "<h2>Arizalar 31-iyulgacha qabul qilinadi</h2><div>14-mart, 2025</div>"),
+    ("tg", "<h2>Дархостҳо то 31 июл қабул карда мешаванд</h2><div>14 марти 2025</div>"),
+    ("tk", "<h2>Arzalar 31-nji iýula çenli kabul edilýär</h2><div>14-nji mart 2025</div>"),
+]
+
+
+@pytest.mark.parametrize(("lang", "header"), DEADLINES, ids=[d[0] for d in DEADLINES])
+def test_a_deadline_beside_the_headline_is_not_the_publication_date(lang: str, header: str) -> None:
+    extraction = extract_article(undated_page(lang, header), "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == datetime(2025, 3, 14, tzinfo=UTC)
+
+
+# (language, declared publication, declared modification, printed header, the publication date expected)
+AGREEMENT: list[tuple[str, str, str | None, str, datetime]] = [
+    # 22:02 UTC on the 15th is the 15th or the 16th everywhere: the printed 14th is another day, and stands
+    ("ru", "2025-03-15T22:02:58Z", "2025-03-15T22:02:45Z", "<div>14 марта 2025</div>",
+     datetime(2025, 3, 14, tzinfo=UTC)),
+    ("tg", "2025-03-15T22:02:58Z", None, "<div>14 марти 2025</div>", datetime(2025, 3, 14, tzinfo=UTC)),
+    # 03:05 UTC on the 15th is the evening of the 14th in the Americas: the same publication
+    ("en", "2025-03-15T03:05:00Z", None, "<div class='byline'>March 14, 2025</div>",
+     datetime(2025, 3, 15, 3, 5, tzinfo=UTC)),
+    # "09.10.2024" on an English page is 10 September, the declared day: no contradiction
+    ("en", "2024-09-10T16:07:00.000Z", "2025-11-25T17:47:39.214Z", "<p class='post-date'>09.10.2024</p>",
+     datetime(2024, 9, 10, 16, 7, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("lang", "published", "modified", "header", "expected"), AGREEMENT,
+                         ids=[f"{a[0]}-{a[1]}-{a[3]}" for a in AGREEMENT])
+def test_a_printed_date_overrules_a_declared_one_no_time_zone_puts_on_its_day(
+        lang: str, published: str, modified: str | None, header: str, expected: datetime) -> None:
+    html = undated_page(lang, header, head=jsonld(published, modified))
+    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == expected
