@@ -85,3 +85,37 @@ def test_a_printed_date_overrules_a_declared_one_no_time_zone_puts_on_its_day(
     html = undated_page(lang, header, head=jsonld(published, modified))
     extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
     assert extraction.published == expected
+
+
+def test_a_header_printing_the_update_day_does_not_overrule_the_declared_publication() -> None:
+    # CNN's template: <meta name="pubdate">, <meta name="lastmod">, and a byline printing the update's day
+    # with an update time the parser cannot read ("-- Updated 0203 GMT").
+    head = ('<meta content="2013-11-27T08:36:32Z" itemprop="datePublished" name="pubdate"/>'
+            '<meta content="2013-11-28T02:03:23Z" itemprop="dateModified" name="lastmod"/>')
+    html = undated_page("en", '<div class="cnn_strytmstmp">November 28, 2013 -- Updated 0203 GMT (1003 HKT)</div>',
+                        head=head)
+    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == datetime(2013, 11, 27, 8, 36, 32, tzinfo=UTC)
+    assert extraction.modified == datetime(2013, 11, 28, 2, 3, 23, tzinfo=UTC)
+
+
+# (the page's only text, its publication day): the 1st of a month dotted with a two-digit year is a full date,
+# which htmldate's month padding (a "March 2025" read as the 1st) is not
+SHORT_YEARS: list[tuple[str, datetime | None]] = [
+    ("<p>Stand: 1.4.18</p>", datetime(2018, 4, 1, tzinfo=UTC)),
+    ("<p>Veröffentlicht am 1.9.17</p>", datetime(2017, 9, 1, tzinfo=UTC)),
+    ("<p>Опубликовано 01.03.25</p>", datetime(2025, 3, 1, tzinfo=UTC)),
+    ("<p>Жарияланды: 1.3.25</p>", datetime(2025, 3, 1, tzinfo=UTC)),
+    # an impossible day is no date, and no year or month padded to its 1st either
+    ("<p>Dieses Datum ist leider ungültig: 30. Februar 2018.</p>", None),
+    ("<p>Опубликовано 30 февраля 2024 года</p>", None),
+    ("<p>Жарияланды: 2024 жылғы 30 ақпан</p>", None),
+    ("<p>Сана: 31.04.2024</p>", None),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), SHORT_YEARS, ids=[s[0] for s in SHORT_YEARS])
+def test_a_short_dotted_first_of_the_month_is_a_day_and_an_impossible_day_is_none(
+        body: str, expected: datetime | None) -> None:
+    extraction = extract_article(f"<html><body>{body}</body></html>", "https://example.org/a", None, FETCHED)
+    assert extraction.published == expected

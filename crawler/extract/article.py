@@ -346,11 +346,24 @@ def _shows_first_of_month(html: str, url: str, day: str) -> bool:
         if year_first.match(html, at) or any(year_last.match(html, start) for start in range(max(0, at - 7), at)):
             return True
         at = html.find(year, at + 1)
+    return _shows_short_year(html, year, month)
+
+
+def _shows_short_year(html: str, year: str, month: str) -> bool:
+    """Whether the page writes the 1st of ``month`` dotted with a two-digit year ("Stand: 1.4.18", "01.09.17")."""
+    short = f".{year[2:]}"
+    dotted = re.compile(rf"(?<![\d.])0?1\.0?{int(month)}\{short}(?![\d.])")
+    at = html.find(short)
+    while at >= 0:  # as above: tried only where ".YY" is, a dotted date at most 5 characters before it
+        if any(dotted.match(html, start) for start in range(max(0, at - 5), at)):
+            return True
+        at = html.find(short, at + 1)
     return False
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
-    found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified"), "modified")
+    found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified",
+                                                   "lastmod", "dcterms.modified", "dc.date.modified"), "modified")
     if found is None:
         return None, None, None
     return _parse_date(found[0], tz, page.now), found[0], found[1]
