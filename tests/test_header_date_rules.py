@@ -119,3 +119,22 @@ def test_a_short_dotted_first_of_the_month_is_a_day_and_an_impossible_day_is_non
         body: str, expected: datetime | None) -> None:
     extraction = extract_article(f"<html><body>{body}</body></html>", "https://example.org/a", None, FETCHED)
     assert extraction.published == expected
+
+
+# (the URL fetched, the page's canonical link, the day the page is dated): the permalink's day, the last resort
+PERMALINKS: list[tuple[str, str | None, datetime | None]] = [
+    ("https://example.kz/ru/news/20250314/shkoly", None, datetime(2025, 3, 14, tzinfo=UTC)),
+    ("https://example.kz/kz/news/mektep-20250314.html", None, datetime(2025, 3, 14, tzinfo=UTC)),
+    ("https://example.kz/amp/1001", "https://example.kz/2025/03/14/shkoly/", datetime(2025, 3, 14, tzinfo=UTC)),
+    ("https://example.kz/amp/1001", "https://other.kz/2025/03/14/shkoly/", None),  # another site's permalink
+    ("https://example.kz/ru/news/20250405/shkoly", None, None),  # after the fetch: a scheduled page's day
+]
+
+
+@pytest.mark.parametrize(("url", "canonical", "expected"), PERMALINKS, ids=[f"{p[0]} {p[1]}" for p in PERMALINKS])
+def test_a_page_that_prints_no_date_is_dated_by_its_permalink(url: str, canonical: str | None,
+                                                               expected: datetime | None) -> None:
+    head = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    html = undated_page("ru", "<div class='meta'>Политика</div>", head=head)
+    extraction = extract_article(html, url, None, FETCHED)
+    assert extraction.published == expected

@@ -135,6 +135,7 @@ def _texts() -> dict[str, tuple[Callable[[str], Any], str]]:
         "visible date: impossible days": (lambda t: find_visible_date(t, TZ, NOW), "31 февраля " * (v // 11)),
         "visible date: impossible times": (lambda t: find_visible_date(t, TZ, NOW), "14.03.2025 25:10 " * (v // 17)),
         "visible date: parse impossible": (lambda t: parse_visible_date(t, TZ, NOW), "31.02.2025 " * (v // 11)),
+        "visible date: deadlines": (lambda t: find_visible_date(t, TZ, NOW), "until 14 марта 2025 " * (v // 20)),
         "visible date: days alone": (lambda t: find_visible_date(t, TZ, NOW), "14 " * (v // 3)),
         "visible date: times alone": (lambda t: find_visible_date(t, TZ, NOW), "10:15 " * (v // 6)),
         "visible date: time then separators": (lambda t: find_visible_date(t, TZ, NOW), "10:15" + " -," * (v // 3)),
@@ -163,6 +164,8 @@ def _texts() -> dict[str, tuple[Callable[[str], Any], str]]:
         "machine date": (parse_datetime, "2025-03-14 " + "1" * N),
         "dotted date": (parse_datetime, "14.03.2025" + " ," * N),
         "permalink date": (date_from_url, HOME + "2025/03/" * (N // 8)),
+        "permalink ISO date": (date_from_url, HOME + "2025-03-" * (N // 8)),
+        "permalink compact date": (date_from_url, HOME + "-2025031" * (N // 8)),
         # Every log record passes through mask_uri, and log lines quote page URLs.
         "credentials: schemes": (mask_uri, "a://" * (N // 4)),
         "credentials: userinfo": (mask_uri, "http://u:" + "p" * N + " http://" * (N // 8)),

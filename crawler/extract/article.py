@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from itertools import islice
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import htmldate.core
 import htmldate.extractors
@@ -261,12 +261,23 @@ def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | N
     tree = _date_search_tree(page)
     tree = drop_chrome(tree) if tree is not None else None
     found_day = _htmldate(page, tree, tz)
-    day = found_day or date_from_url(page.url, tz)
+    day = found_day or _permalink_day(page, tz)
     for generic_raw in _generic_dates(Selector(root=tree) if tree is not None else page.sel):
         generic = _parse_date(generic_raw, tz, page.now)
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _permalink_day(page: _Page, tz: tzinfo) -> datetime | None:
+    """The day in the page's URL, else in its canonical URL on the same host (an AMP or a tracking URL's
+    article); never a day after the fetch (an event's or a scheduled page's)."""
+    canonical = _canonical(page)
+    for url in (page.url, canonical) if urlsplit(canonical).netloc == urlsplit(page.url).netloc else (page.url,):
+        day = date_from_url(url, tz)
+        if day is not None:
+            return day if day <= page.now else None
+    return None
 
 
 def _date_search_tree(page: _Page) -> HtmlElement | None:
