@@ -138,3 +138,27 @@ def test_a_page_that_prints_no_date_is_dated_by_its_permalink(url: str, canonica
     html = undated_page("ru", "<div class='meta'>Политика</div>", head=head)
     extraction = extract_article(html, url, None, FETCHED)
     assert extraction.published == expected
+
+
+# (language, the header's date (the last update's), a sentence under the body stating the first publication)
+FIRST_PUBLISHED: list[tuple[str, str, str, datetime]] = [
+    ("en", "<p class='PostDate'>30 Sep 2022, 11:07am</p>",
+     "<p>This article was originally published on <span>26 Sep 2019</span> at 4:12pm but has been regularly "
+     "updated to keep the information current.</p>", datetime(2019, 9, 26, 16, 12, tzinfo=UTC)),
+    ("ru", "<div class='meta'>30 сентября 2022, 11:07</div>",
+     "<p>Статья впервые опубликована 26 сентября 2019 года и с тех пор дополняется.</p>",
+     datetime(2019, 9, 26, tzinfo=UTC)),
+    ("kk", "<div>2022 жылғы 30 қыркүйек</div>",
+     "<p>Мақала алғаш рет жарияланған: 2019 жылғы 26 қыркүйек.</p>", datetime(2019, 9, 26, tzinfo=UTC)),
+    ("uz", "<div>30-sentabr, 2022</div>",
+     "<p>Maqola dastlab chop etilgan sana: 26-sentabr, 2019.</p>", datetime(2019, 9, 26, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("lang", "header", "sentence", "expected"), FIRST_PUBLISHED,
+                         ids=[f[0] for f in FIRST_PUBLISHED])
+def test_a_stated_first_publication_beats_the_headers_update_date(lang: str, header: str, sentence: str,
+                                                                   expected: datetime) -> None:
+    html = undated_page(lang, header).replace("<footer>", f"{sentence}<footer>")
+    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == expected

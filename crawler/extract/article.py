@@ -46,7 +46,7 @@ from crawler.extract.date_agreement import agrees
 from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
-from crawler.extract.labelled_date import labelled_date
+from crawler.extract.labelled_date import first_published_date, labelled_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
@@ -223,10 +223,20 @@ class _Datelines:
         found = labelled_date(page.html, page.sel.root, lambda text: _machine_or_visible(text, self.tz, page.now))
         return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
 
+    @cached_property
+    def first(self) -> Dateline | None:
+        """The date a sentence names as the first publication ("originally published on ...")."""
+        page = self.page
+        found = first_published_date(page.html, lambda text: _machine_or_visible(text, self.tz, page.now))
+        return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
+
     @property
     def best(self) -> Dateline | None:
-        """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
-        that prints only when it was last updated dates its article so)."""
+        """The first publication a page states in words, else the date beside the headline unless it is an
+        update's, else the labelled one, else the update's (a page that prints only when it was last updated dates
+        its article so)."""
+        if self.first is not None:
+            return self.first
         if self.header is None or self.header.updated:
             return self.labelled or self.header
         return self.header
@@ -234,7 +244,7 @@ class _Datelines:
     @property
     def other(self) -> Dateline | None:
         """The printed date that is not :attr:`best`, if any."""
-        return self.header if self.best is self.labelled else self.labelled
+        return self.header if self.best is not self.header else self.labelled
 
 
 def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
