@@ -121,9 +121,11 @@ def first_published_date(html: str, parse: Parse) -> tuple[datetime, str] | None
     """(UTC datetime, raw string) of the date a sentence names as the page's first publication ("originally
     published on ..."), or None when the page states none, or states different days."""
     found: list[tuple[datetime, str]] = []
+    read = 0  # statements read, dated or not: a hostile page repeats the phrase 100,000 times
     for form in _FIRST_PUBLISHED_FORMS:
         at = html.find(form)
-        while at >= 0 and len(found) < MAX_FIRST_PUBLISHED:
+        while at >= 0 and read < MAX_FIRST_PUBLISHED:
+            read += 1
             # The text after the phrase, tags taken out: "on <time>26 Sep 2019</time>" reads as one text.
             after = " ".join(_TAG.sub(" ", html[at + len(form):at + len(form) + FOLLOWING_CHARS * 3]).split())
             rest = _JOINER.sub("", after, count=1)
