@@ -162,3 +162,11 @@ def test_a_stated_first_publication_beats_the_headers_update_date(lang: str, hea
     html = undated_page(lang, header).replace("<footer>", f"{sentence}<footer>")
     extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
     assert extraction.published == expected
+
+
+@pytest.mark.parametrize("declared", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T05:00:00+05:00"])
+def test_a_placeholder_date_at_the_calendars_ends_loses_nothing(declared: str) -> None:
+    html = undated_page("ru", "<div class='meta'>14 марта 2025</div>", head=jsonld(declared, declared))
+    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
+    assert extraction.published == datetime(2025, 3, 14, tzinfo=UTC)
+    assert len(extraction.paragraphs) == 3

@@ -50,4 +50,8 @@ def agrees(printed: Dateline, declared: datetime, declared_raw: str | None, tz: 
     if not isinstance(declared_raw, str) or not _TIME_OF_DAY.search(declared_raw):
         return any(abs(day - declared.astimezone(tz).date()) <= timedelta(days=1) for day in days)
     utc = declared.astimezone(UTC)
-    return any((utc + EARLIEST_OFFSET).date() <= day <= (utc + LATEST_OFFSET).date() for day in days)
+    try:
+        earliest, latest = (utc + EARLIEST_OFFSET).date(), (utc + LATEST_OFFSET).date()
+    except OverflowError:  # a placeholder at the calendar's ends (0001-01-01, 9999-12-31) is no one's day
+        return False
+    return any(earliest <= day <= latest for day in days)
