@@ -68,7 +68,10 @@ def parse_datetime(raw: str | None, tz: tzinfo = UTC) -> datetime | None:
     for parser in (_iso, _rfc822, _dotted):
         value = parser(raw)
         if value is not None:
-            return _aware(value, tz)
+            try:
+                return _aware(value, tz)
+            except OverflowError:  # a placeholder at the calendar's ends (0001-01-01 east of UTC): no date
+                return None
     return None
 
 

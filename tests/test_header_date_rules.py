@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from crawler.extract.article import extract_article
-from tests.test_published_dates import FETCHED, undated_page
+from tests.test_published_dates import FETCHED, _site_without_date_rules, undated_page
 
 PADDING = "\n" + " " * 60  # a template's indentation around a short line
 
@@ -164,9 +165,15 @@ def test_a_stated_first_publication_beats_the_headers_update_date(lang: str, hea
     assert extraction.published == expected
 
 
-@pytest.mark.parametrize("declared", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T05:00:00+05:00"])
-def test_a_placeholder_date_at_the_calendars_ends_loses_nothing(declared: str) -> None:
+PLACEHOLDERS = ["0001-01-01", "0001-01-01T00:00:00", "0001-01-01T00:00:00Z", "0001-01-01T05:00:00+05:00",
+                "9999-12-31", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-05:00"]
+
+
+@pytest.mark.parametrize("declared", PLACEHOLDERS)
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Almaty"])
+def test_a_placeholder_date_at_the_calendars_ends_loses_nothing(declared: str, zone: str) -> None:
+    site = _site_without_date_rules(zone, "ru") if zone != "UTC" else None
     html = undated_page("ru", "<div class='meta'>14 марта 2025</div>", head=jsonld(declared, declared))
-    extraction = extract_article(html, "https://example.kz/news/1001/", None, FETCHED)
-    assert extraction.published == datetime(2025, 3, 14, tzinfo=UTC)
+    extraction = extract_article(html, "https://example.kz/news/1001/", site, FETCHED)
+    assert extraction.published == datetime(2025, 3, 14, tzinfo=ZoneInfo(zone)).astimezone(UTC)
     assert len(extraction.paragraphs) == 3
