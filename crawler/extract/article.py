@@ -232,11 +232,8 @@ class _Datelines:
 
     @property
     def best(self) -> Dateline | None:
-        """The first publication a page states in words, else the date beside the headline unless it is an
-        update's, else the labelled one, else the update's (a page that prints only when it was last updated dates
-        its article so)."""
-        if self.first is not None:
-            return self.first
+        """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
+        that prints only when it was last updated dates its article so)."""
         if self.header is None or self.header.updated:
             return self.labelled or self.header
         return self.header
@@ -244,7 +241,7 @@ class _Datelines:
     @property
     def other(self) -> Dateline | None:
         """The printed date that is not :attr:`best`, if any."""
-        return self.header if self.best is not self.header else self.labelled
+        return self.header if self.best is self.labelled else self.labelled
 
 
 def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
@@ -262,8 +259,11 @@ def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | N
             return value, raw, found[1]
         if not _overrules(printed, value, raw, modified):
             return value, raw, found[1]
-    if printed.best is not None:
-        return printed.best.value, normalize_text(printed.best.raw), "generic"
+    # A page that states its first publication in words ("originally published on ...") is dated so, whatever its
+    # header shows (the last update's); looked for only here, where no declared date stands.
+    chosen = printed.first or printed.best
+    if chosen is not None:
+        return chosen.value, normalize_text(chosen.raw), "generic"
     # Else htmldate's publication day (or the permalink's), made precise by the first date
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.

@@ -44,7 +44,6 @@ Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime,
 FIRST_PUBLISHED = ("originally published", "first published", "впервые опубликовано", "впервые опубликован",
                    "первоначально опубликовано", "алғаш рет жарияланған", "алғаш жарияланған",
                    "биринчи жолу жарыяланган", "dastlab chop etilgan", "dastlab e'lon qilingan")
-_FIRST_PUBLISHED_FORMS = tuple(form for phrase in FIRST_PUBLISHED for form in (phrase, phrase.capitalize()))
 MAX_FIRST_PUBLISHED = 5  # statements read on one page
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 # The rest of the phrase's last word ("опубликован|а"), then what joins it to its date ("on", "в", ":").
@@ -122,15 +121,19 @@ def first_published_date(html: str, parse: Parse) -> tuple[datetime, str] | None
     published on ..."), or None when the page states none, or states different days."""
     found: list[tuple[datetime, str]] = []
     read = 0  # statements read, dated or not: a hostile page repeats the phrase 100,000 times
-    for form in _FIRST_PUBLISHED_FORMS:
-        at = html.find(form)
+    for phrase in FIRST_PUBLISHED:
+        # Found without its first letter, then that letter checked in either case: one scan of the page a phrase.
+        needle, first = phrase[1:], (phrase[0], phrase[0].upper())
+        at = html.find(needle, 1)
         while at >= 0 and read < MAX_FIRST_PUBLISHED:
-            read += 1
-            # The text after the phrase, tags taken out: "on <time>26 Sep 2019</time>" reads as one text.
-            after = " ".join(_TAG.sub(" ", html[at + len(form):at + len(form) + FOLLOWING_CHARS * 3]).split())
-            rest = _JOINER.sub("", after, count=1)
-            dated = parse(rest[:FOLLOWING_CHARS])
-            if dated is not None and rest.find(dated[1]) == 0:
-                found.append(dated)
-            at = html.find(form, at + len(form))
+            end = at + len(needle)
+            if html[at - 1] in first and not html[at - 2:at - 1].isalpha():
+                read += 1
+                # The text after the phrase, tags taken out: "on <time>26 Sep 2019</time>" reads as one text.
+                after = " ".join(_TAG.sub(" ", html[end:end + FOLLOWING_CHARS * 3]).split())
+                rest = _JOINER.sub("", after, count=1)
+                dated = parse(rest[:FOLLOWING_CHARS])
+                if dated is not None and rest.find(dated[1]) == 0:
+                    found.append(dated)
+            at = html.find(needle, end)
     return found[0] if len({value.date() for value, _ in found}) == 1 else None
