@@ -3,10 +3,11 @@
 Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
 (``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>``, the date
-printed beside the headline or labelled "Published", htmldate's day and the permalink date
-for metadata). The printed publication date overrules a JSON-LD or meta one of another day,
-unless it is an update's or the declared modification day; no publication date is ever
-taken from a modification field. A publication date is a day at least: one known only to
+printed beside the headline or labelled "Published", a stated first publication ("originally
+published on ..."), htmldate's day and the permalink's (or its canonical URL's) date for metadata).
+The printed publication date overrules a JSON-LD or meta one of another day (one no time zone
+puts the declared instant on), unless it is an update's or the declared modification's day; no
+publication date is ever taken from a modification field. A publication date is a day at least: one known only to
 its month or year is left empty (``published`` None), never stored as the 1st. Nothing
 here imports Scrapy.
 
