@@ -23,7 +23,7 @@ def parse_posts(body: bytes) -> list[Link] | None:
     """Links of a posts page, dated by ``date_gmt`` (UTC); None when it is not a post list."""
     try:
         posts = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
         return None
     if not isinstance(posts, list):
         return None

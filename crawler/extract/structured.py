@@ -77,7 +77,7 @@ def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
     for raw in blocks:
         try:
             nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")))
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
             logger.debug("Skipping invalid JSON-LD block")
     return nodes
 

@@ -1,0 +1,30 @@
+"""JSON nested deeper than the interpreter's recursion limit (a few bytes a level: a million levels fit in
+2 MB) is unreadable data, skipped like invalid JSON: the article is still extracted from the rest of the
+page, and a WordPress API page of it is not a post list."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.discovery.wpapi import parse_posts
+from crawler.extract.article import extract_article
+from crawler.sites import GENERIC
+from tests.hostile_shapes import SENTENCE, URL, article_data, page
+
+DEPTH = 1_000_000
+HEADLINE = "Рогунская ГЭС: первый агрегат запущен"
+
+
+@pytest.mark.parametrize("deep", ["[" * DEPTH + "]" * DEPTH, '{"a":' * DEPTH + "1" + "}" * DEPTH,
+                                  '{"@graph":[' * 600 + "{}" + "]}" * 600])
+def test_a_deeply_nested_json_ld_block_is_skipped_and_the_article_kept(deep: str) -> None:
+    data = article_data(headline=HEADLINE, author={"@type": "Person", "name": "Анна Каримова"})
+    html = page(head=f"<script type='application/ld+json'>{deep}</script>", data=data)
+    record = extract_article(html, URL, GENERIC)
+    assert any(SENTENCE in paragraph for paragraph in record.paragraphs)
+    assert record.authors == ["Анна Каримова"]  # the readable block is still read
+
+
+def test_a_deeply_nested_wordpress_api_page_is_not_a_post_list() -> None:
+    assert parse_posts(("[" * DEPTH + "]" * DEPTH).encode()) is None
+    assert parse_posts(b'[{"link": "https://hostile.tj/news/a/", "date_gmt": "2026-11-20T10:00:00"}]')
