@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extract.article import extract_article
-from crawler.htmltree import MAX_ATTRIBUTES, bounded_markup, html_selector
+from crawler.htmltree import MAX_ATTRIBUTES, MAX_TAGS, bounded_markup, html_selector
 from crawler.sanitize import inert_html
 from crawler.sites import GENERIC
 from tests.conftest import MongoTarget
@@ -84,3 +84,16 @@ body = [".entry-content"]
     assert result.returncode == 0, result.stderr[-3000:]
     stored = {doc["url"] for doc in mongo.db.articles.find()}
     assert stored == {f"https://{DOMAIN}/news/{slug}/" for slug in slugs}
+
+
+def test_a_page_of_two_million_elements_is_read_only_to_its_first_tags() -> None:
+    html = page("<p>Вторая часть.<br>" + "<br>" * 2_000_000 + "</p><p>Конец страницы.</p>")
+    assert len(html) < 8 * 1024 * 1024  # under DOWNLOAD_MAXSIZE
+    extract_article(page(), URL, GENERIC)  # warm
+    started = time.process_time()
+    record = extract_article(html, URL, GENERIC, keep_html=True)
+    seconds = time.process_time() - started
+    assert seconds < 3, f"{seconds:.1f} s"  # 4.7 s before: every reader walked two million elements
+    assert any("Вторая часть" in p for p in record.paragraphs)
+    assert not any("Конец страницы" in p for p in record.paragraphs)  # past MAX_TAGS: not read
+    assert html_selector(html).root.xpath("count(//br)") < MAX_TAGS
