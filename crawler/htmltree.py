@@ -27,6 +27,10 @@ _ATTRIBUTE = r"""(?:[\s/]*+(?:=[^\s/>=]*+|[^\s/>=]++)(?:\s*+=\s*+(?:"[^"]*+"|'[^
 _RAW_TEXT = r"(script|style)\b(?:[^<]++|<(?!/\1))*+"
 _CROWDED_TAG = re.compile(rf"<(?:{_RAW_TEXT}|([a-z][^\s/>]*+{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}+){_ATTRIBUTE}++)",
                           re.IGNORECASE | re.DOTALL)
+# The same tags, looked for first without passing over scripts (a script's text may be taken for one): most
+# pages have none, and finding that out without a match for each script costs half as much (1.4 ms, not 2.6 ms,
+# for a 145 KB page).
+_MAYBE_CROWDED = re.compile(rf"<[a-z][^\s/>]*+{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}", re.IGNORECASE)
 
 
 def _first_attributes(tag: re.Match[str]) -> str:
@@ -34,7 +38,7 @@ def _first_attributes(tag: re.Match[str]) -> str:
 
 
 # Every reader of a page walks its tree (3-4 µs an element in all); 8 MB of "<br>" are two million
-# elements (7 s). Real article pages have a few thousand tags; past this many, the rest of a page is not read.
+# elements (4.7 s). Real article pages have a few thousand tags; past this many, the rest of a page is not read.
 MAX_TAGS = 400_000
 _FIRST_TAGS = re.compile(f"(?:[^<]*+<){{{MAX_TAGS}}}")
 
@@ -44,7 +48,7 @@ def bounded_markup(html: str) -> str:
     and cut before its ``MAX_TAGS``-th "<"."""
     if html.count("<") >= MAX_TAGS:
         html = html[:_FIRST_TAGS.match(html).end() - 1]  # type: ignore[union-attr]  # it has that many
-    return _CROWDED_TAG.sub(_first_attributes, html)
+    return _CROWDED_TAG.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
 
 
 def bounded_response(response: TextResponse) -> TextResponse:
