@@ -28,3 +28,19 @@ def test_a_deeply_nested_json_ld_block_is_skipped_and_the_article_kept(deep: str
 def test_a_deeply_nested_wordpress_api_page_is_not_a_post_list() -> None:
     assert parse_posts(("[" * DEPTH + "]" * DEPTH).encode()) is None
     assert parse_posts(b'[{"link": "https://hostile.tj/news/a/", "date_gmt": "2026-11-20T10:00:00"}]')
+
+
+def test_a_lone_surrogate_escape_in_json_ld_is_read_as_a_replacement_character() -> None:
+    bson = pytest.importorskip("bson")
+    raw = ('{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Рогун \\ud800 ГЭС \\ud83d\\ude00",'
+           ' "datePublished": "2026-11-20T10:00:00+05:00", "keywords": ["тег\\udfff"],'
+           ' "author": {"@type": "Person", "name": "Анна \\uDBFF Каримова"}}')
+    html = (f"<html lang='ru'><head><script type='application/ld+json'>{raw}</script></head>"
+            f"<body><article><p>{SENTENCE}</p><p>{SENTENCE}</p></article></body></html>")
+    record = extract_article(html, URL, GENERIC)
+    assert record.title == "Рогун \ufffd ГЭС 😀"  # a pair still makes its character
+    assert record.tags == ["тег\ufffd"]
+    assert len(record.authors) == 1 and "Каримова" in record.authors[0]
+    # what the store is handed encodes (a lone surrogate made pymongo refuse the record: it was quarantined)
+    bson.encode({"title": record.title, "tags": record.tags, "authors": record.authors})
+
