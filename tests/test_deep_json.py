@@ -1,6 +1,7 @@
 """JSON nested deeper than the interpreter's recursion limit (a few bytes a level: a million levels fit in
 2 MB) is unreadable data, skipped like invalid JSON: the article is still extracted from the rest of the
-page, and a WordPress API page of it is not a post list."""
+page, and a WordPress API page of it is not a post list. A lone surrogate escape (``\\ud800``) is read
+as U+FFFD in JSON-LD, and a WordPress API link holding one is not followed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from crawler.discovery.wpapi import parse_posts
 from crawler.extract.article import extract_article
 from crawler.sites import GENERIC
+from crawler.urls import canonical_url
 from tests.hostile_shapes import SENTENCE, URL, article_data, page
 
 DEPTH = 1_000_000
@@ -44,3 +46,13 @@ def test_a_lone_surrogate_escape_in_json_ld_is_read_as_a_replacement_character()
     # what the store is handed encodes (a lone surrogate made pymongo refuse the record: it was quarantined)
     bson.encode({"title": record.title, "tags": record.tags, "authors": record.authors})
 
+
+
+def test_a_wordpress_api_link_with_a_lone_surrogate_is_not_followed() -> None:
+    body = (b'[{"link": "https://hostile.tj/news/a\\ud800b/", "date_gmt": "2026-11-20T11:00:00"},'
+            b' {"link": "https://hostile.tj/news/good/", "date_gmt": "2026-11-20T10:00:00"}]')
+    links = parse_posts(body)
+    assert links is not None
+    assert [link.url for link in links] == ["https://hostile.tj/news/good/"]
+    for link in links:
+        canonical_url(link.url)  # what the spider does with each: raised UnicodeEncodeError, ending the page
