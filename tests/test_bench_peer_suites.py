@@ -49,8 +49,10 @@ def test_exact_date():
     assert find_date(PAGE, outputformat="%d %B %Y") == "14 March 2025"
     assert find_date(PAGE, min_date="2030-01-01") is None
     assert find_date("<html><body><p>Nothing dated here at all.</p></body></html>") == "2001-01-01"
-    assert find_date("<html><body><p>Dieses Datum ist leider ungültig: 30. Februar 2018.</p></body></html>") == "2018-01-01"
-    assert find_date('<html><body><div class="spip">Le 26 juin 2019</div></body></html>', extensive_search=False) is None
+    assert find_date("<html><body><p>Dieses Datum ist leider ungültig: 30. Februar 2018.</p></body></html>") \
+        == "2018-01-01"
+    assert find_date('<html><body><div class="spip">Le 26 juin 2019</div></body></html>',
+                     extensive_search=False) is None
 '''
 
 
