@@ -1,14 +1,28 @@
-"""RSS 2.0, RSS 1.0 (RDF) and Atom feeds -> article links with dates."""
+"""RSS 2.0, RSS 1.0 (RDF) and Atom feeds -> article links with dates.
+
+At most ``max_entries`` items are read, the first in feed order (feeds list the newest first); the
+rest are only counted, so a feed of 65,000 items costs the parse of its tree and no more.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from lxml import etree
 
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
+from crawler.discovery.limits import MAX_FEED_ENTRIES
 from crawler.discovery.xml import child_text, local, parse_xml
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A parsed feed's links, in feed order; ``skipped`` items were over the cap and not read."""
+
+    links: list[Link]
+    skipped: int = 0
 
 
 def _atom_link(entry: etree._Element) -> str | None:
@@ -20,25 +34,40 @@ def _atom_link(entry: etree._Element) -> str | None:
     return None
 
 
-def parse_feed(body: bytes, tz: tzinfo = UTC) -> list[Link]:
-    """Links of every item or entry in a feed, in feed order."""
+def _link(element: etree._Element, name: str, tz: tzinfo) -> Link | None:
+    if name == "item":
+        url = child_text(element, "link") or _permalink_guid(element)
+        raw = child_text(element, "pubdate", "date", "published", "updated")
+    else:
+        url = _atom_link(element)
+        raw = child_text(element, "published", "updated")
+    return Link(url, parse_datetime(raw, tz)) if url else None
+
+
+def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES) -> Feed:
+    """The links of the first ``max_entries`` items or entries of a feed, and how many more it has."""
     root = parse_xml(body)
     if root is None:
-        return []
+        return Feed([])
     links: list[Link] = []
+    read = skipped = 0
     for element in root.iter():
         name = local(element.tag)
-        if name == "item":
-            url = child_text(element, "link") or _permalink_guid(element)
-            raw = child_text(element, "pubdate", "date", "published", "updated")
-        elif name == "entry":
-            url = _atom_link(element)
-            raw = child_text(element, "published", "updated")
-        else:
+        if name not in ("item", "entry"):
             continue
-        if url:
-            links.append(Link(url, parse_datetime(raw, tz)))
-    return links
+        if read >= max_entries:
+            skipped += 1  # counted, never read: a date parse per item is most of a big feed's cost
+            continue
+        read += 1
+        link = _link(element, name, tz)
+        if link is not None:
+            links.append(link)
+    return Feed(links, skipped)
+
+
+def parse_feed(body: bytes, tz: tzinfo = UTC) -> list[Link]:
+    """Links of the items or entries of a feed (up to the default cap), in feed order."""
+    return read_feed(body, tz).links
 
 
 def _permalink_guid(item: etree._Element) -> str | None:
