@@ -77,7 +77,7 @@ def _items(body: bytes) -> Iterator[tuple[str, etree._Element]]:
             element.clear()
             while element.getprevious() is not None:
                 del element.getparent()[0]
-    except (etree.XMLSyntaxError, OSError, EOFError, struct.error, ValueError) as exc:  # broken, corrupt or oversized gzip
+    except (etree.XMLSyntaxError, OSError, EOFError, struct.error, ValueError) as exc:  # bad gzip, oversized
         logger.warning("Feed read stopped: %(error)s", {"error": exc})
 
 
