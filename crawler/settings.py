@@ -99,11 +99,13 @@ SPIDER_MIDDLEWARES = {"crawler.middlewares.incremental.IncrementalMiddleware": 8
                       "crawler.middlewares.conditional.ConditionalDiscovery": 850,
                       "crawler.frontier.seeding.FrontierSeeding": 900}  # REDIS_URL: one worker seeds
 # Discovery caps: sitemap documents per run, index levels below a configured/robots.txt
-# sitemap, entries read per sitemap (the newest kept). Feeds and listings: site config.
+# sitemap, entries read per sitemap (the newest kept), items read per feed page (the first).
+# Feed and listing pages: site config.
 DISCOVERY_MAX_SITEMAPS = env_int("DISCOVERY_MAX_SITEMAPS", DiscoveryLimits.max_sitemaps, minimum=1)
 DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLimits.max_sitemap_depth, minimum=0)
 DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
                                         minimum=1)
+DISCOVERY_MAX_FEED_ENTRIES = env_int("DISCOVERY_MAX_FEED_ENTRIES", DiscoveryLimits.max_feed_entries, minimum=1)
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).

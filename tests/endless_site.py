@@ -8,6 +8,7 @@ Every page is made on request, so the site is infinite with no files:
 - ``/list/?p=N`` and ``/feed/?paged=N``, ``/wp-json/wp/v2/posts?page=N``: the same articles on every
   page, each page pointing at the next under a new URL;
 - ``/big-sitemap.xml.gz``: a gzipped urlset given to :func:`serve` (``big``), newest entry first;
+- ``/big-feed/``: the same ``big`` body served as an RSS feed (:func:`big_feed`);
 - ``/news/N/``: an article; ``/robots.txt`` lists the chain again and one more sitemap.
 """
 
@@ -89,6 +90,14 @@ def big_sitemap(count: int) -> bytes:
     return gzip.compress(head + body.encode() + b"</urlset>", compresslevel=1)
 
 
+def big_feed(count: int) -> bytes:
+    """An RSS feed of ``count`` items (``/news/0/`` first and newest): 65,000 of them fill 8 MB."""
+    items = "".join(f"<item><title>{n}</title><link>{_url(f'/news/{n}/')}</link>"
+                    f"<pubDate>{(NOW - timedelta(minutes=n)).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+                    f"</item>" for n in range(count))
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>E</title>{items}</channel></rss>".encode()
+
+
 def _sitemap(name: str) -> bytes | None:
     if name.startswith("chain-"):
         return sitemap_index([f"/sitemap/chain-{int(name[6:]) + 1}.xml"])
@@ -131,6 +140,8 @@ def page(path: str, query: dict[str, list[str]], big: bytes) -> tuple[int, str, 
             return 200, "application/xml", body
     elif path == "/big-sitemap.xml.gz" and big:
         return 200, "application/x-gzip", big
+    elif path == "/big-feed/" and big:
+        return 200, "application/rss+xml", big
     elif path.startswith("/news/"):
         return 200, "text/html; charset=utf-8", article(f"endless {path}").encode()
     elif path == "/list/":

@@ -106,3 +106,19 @@ def test_a_huge_sitemap_on_a_second_run_fetches_only_the_new_articles(
     assert stats["incremental/known"] == len(known)
     assert {p for p in requests if p.startswith("/news/")} == {f"/news/{n}/" for n in range(5)}
     assert mongo.db.articles.count_documents({}) == len(known) + 5
+
+
+FEED_ITEMS = 65_000  # an 8 MB feed (DOWNLOAD_MAXSIZE): before the cap, 65,000 article requests per page
+
+
+def test_a_huge_feed_is_read_up_to_the_feed_entries_cap(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
+    sources = f'feeds = ["https://{site.DOMAIN}/big-feed/"]'
+    result, requests, stats = crawl(crawl_into_store, tmp_path, sources, "limit=5", robots=False,
+                                    big=site.big_feed(FEED_ITEMS), settings=("DISCOVERY_MAX_FEED_ENTRIES=700",))
+    assert stats["discovery/skipped/feed_entries"] == FEED_ITEMS - 700
+    assert stats["discovery/feed/links"] == 700
+    assert f"lists {FEED_ITEMS} items; read the first 700" in result.log
+    assert {p for p in requests if p.startswith("/news/")} == {f"/news/{n}/" for n in range(5)}  # the first
+    assert mongo.db.articles.count_documents({}) == 5

@@ -22,15 +22,16 @@ from tests import endless_site as site
     ({}, DiscoveryLimits(500, 3, 50_000)),
     ({"DISCOVERY_MAX_SITEMAPS": "20", "DISCOVERY_MAX_SITEMAP_DEPTH": 0}, DiscoveryLimits(20, 0, 50_000)),
     ({"DISCOVERY_MAX_SITEMAP_ENTRIES": 10}, DiscoveryLimits(500, 3, 10)),
+    ({"DISCOVERY_MAX_FEED_ENTRIES": "50"}, DiscoveryLimits(500, 3, 50_000, 50)),
 ])
 def test_limits_from_settings(settings: dict[str, Any], expected: DiscoveryLimits) -> None:
     assert DiscoveryLimits.from_settings(Settings(settings)) == expected
 
 
 @pytest.mark.parametrize("settings", [{"DISCOVERY_MAX_SITEMAPS": 0}, {"DISCOVERY_MAX_SITEMAP_DEPTH": -1},
-                                      {"DISCOVERY_MAX_SITEMAP_ENTRIES": 0}])
+                                      {"DISCOVERY_MAX_SITEMAP_ENTRIES": 0}, {"DISCOVERY_MAX_FEED_ENTRIES": 0}])
 def test_limits_below_their_minimum_fail_loudly(settings: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="DISCOVERY_MAX_SITEMAP"):
+    with pytest.raises(ValueError, match=r"DISCOVERY_MAX_(SITEMAP|FEED)"):
         DiscoveryLimits.from_settings(Settings(settings))
 
 

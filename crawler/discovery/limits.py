@@ -4,8 +4,9 @@ Settings (environment variables of the same name): ``DISCOVERY_MAX_SITEMAPS`` (s
 documents requested per run of a site, configured and robots.txt ones included),
 ``DISCOVERY_MAX_SITEMAP_DEPTH`` (index levels followed below a configured or robots.txt
 sitemap), ``DISCOVERY_MAX_SITEMAP_ENTRIES`` (entries read from one sitemap; the newest
-are kept). Paged feeds, API pages and listings are capped per site by ``feed_pages`` and
-``listing_pages`` in the site config.
+are kept), ``DISCOVERY_MAX_FEED_ENTRIES`` (items read from one feed page; the first, which
+feeds list newest first). Paged feeds, API pages and listings are capped per site by ``feed_pages``
+and ``listing_pages`` in the site config.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 # Here, not in the sitemap parser: settings read these caps without loading the parsers (and Scrapy).
 MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
+# Feeds hold 10-200 items (WordPress: 10); an 8 MB feed could hold 65,000, each a request.
+MAX_FEED_ENTRIES = 1_000
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class DiscoveryLimits:
     # index -> year index -> month index -> month sitemap is the deepest layout seen on news sites
     max_sitemap_depth: int = 3
     max_sitemap_entries: int = MAX_ENTRIES
+    max_feed_entries: int = MAX_FEED_ENTRIES
 
     @classmethod
     def from_settings(cls, settings: Any) -> DiscoveryLimits:
@@ -32,8 +36,10 @@ class DiscoveryLimits:
             max_sitemaps=settings.getint("DISCOVERY_MAX_SITEMAPS", cls.max_sitemaps),
             max_sitemap_depth=settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH", cls.max_sitemap_depth),
             max_sitemap_entries=settings.getint("DISCOVERY_MAX_SITEMAP_ENTRIES", cls.max_sitemap_entries),
+            max_feed_entries=settings.getint("DISCOVERY_MAX_FEED_ENTRIES", cls.max_feed_entries),
         )
-        for name, minimum in (("max_sitemaps", 1), ("max_sitemap_depth", 0), ("max_sitemap_entries", 1)):
+        for name, minimum in (("max_sitemaps", 1), ("max_sitemap_depth", 0), ("max_sitemap_entries", 1),
+                              ("max_feed_entries", 1)):
             if getattr(limits, name) < minimum:
                 raise ValueError(f"DISCOVERY_{name.upper()} must be >= {minimum}, got {getattr(limits, name)}")
         return limits

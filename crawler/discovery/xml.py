@@ -71,17 +71,24 @@ class _Capped(io.RawIOBase):
         return len(data)
 
 
+def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,
+              tag: tuple[str, ...] | None = None) -> etree.iterparse:
+    """lxml's iterparse over ``body`` with the safe parser's options (only elements named ``tag``, when
+    given), a gzip body decompressed on the fly up to ``limit`` bytes (past it, reading raises ValueError)."""
+    source: io.IOBase = io.BytesIO(body)
+    if body.startswith(b"\x1f\x8b"):
+        source = _Capped(gzip.GzipFile(fileobj=source), limit)
+    return etree.iterparse(source, events=events, tag=tag, recover=True, resolve_entities=False, no_network=True,
+                           huge_tree=False, remove_comments=True)
+
+
 def stream_xml(body: bytes, limit: int = MAX_XML_BYTES) -> Generator[etree._Element]:
     """The root element (before its children are read), then each complete child of the root, in
     order; a child is freed when the next is asked for. A gzip body is decompressed on the fly, up
     to ``limit`` bytes. Unreadable input ends the stream (a warning once elements were read)."""
-    source: io.IOBase = io.BytesIO(body)
-    if body.startswith(b"\x1f\x8b"):
-        source = _Capped(gzip.GzipFile(fileobj=source), limit)
     depth = elements = 0
     try:
-        for event, element in etree.iterparse(source, events=("start", "end"), recover=True, resolve_entities=False,
-                                              no_network=True, huge_tree=False, remove_comments=True):
+        for event, element in iterparse(body, ("start", "end"), limit):
             depth += 1 if event == "start" else -1
             if depth != 1:
                 continue

@@ -4,7 +4,7 @@ WordPress REST API, listing pages with pagination and date archives. Every
 source yields article links, newest first, through ``_article_requests``.
 
 Every loop is bounded: sitemaps by ``DiscoveryLimits`` (documents per run, index
-depth, entries per sitemap; each sitemap URL read once per run), paged feeds and
+depth, entries per sitemap, items per feed page; each sitemap URL read once per run), paged feeds and
 API pages by ``feed_pages``, listings by ``listing_pages``, archives by
 ``MAX_ARCHIVE_DAYS``; a next page that repeats the page before it is not followed,
 and nothing more is discovered once ``-a limit`` articles are scheduled.
@@ -14,7 +14,7 @@ A feed, sitemap, listing or API page answered 304 (asked with the validators it 
 
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
-``sitemap_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
+``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.discovery import Link
-from crawler.discovery.feeds import parse_feed
+from crawler.discovery.feeds import read_feed
 from crawler.discovery.html import next_page, robots_sitemaps
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
@@ -189,7 +189,13 @@ class DiscoveryMixin:
                    previous: str | None = None) -> Iterable[scrapy.Request]:
         if self._discovery_over(response):
             return
-        links = parse_feed(response.body, edition.tz)
+        parsed = read_feed(response.body, edition.tz, self.discovery_limits.max_feed_entries)
+        links = parsed.links
+        if parsed.skipped:
+            self._count("discovery/skipped/feed_entries", parsed.skipped)
+            kept = self.discovery_limits.max_feed_entries
+            logger.warning("Feed %(url)s lists %(total)d items; read the first %(kept)d",
+                           {"url": response.url, "total": parsed.skipped + kept, "kept": kept})
         if not links:
             logger.warning("Feed %(url)s has no items", {"url": response.url})
             self._count("discovery/feed/empty")
