@@ -19,22 +19,42 @@ _NOT_HTML = re.compile(r"[\s\ufeff]*(?:<\?xml\s|[{\[])")
 
 # libxml2 compares each attribute of a tag with every one before it (40,000 attributes on one tag take
 # 1.8 s to parse, the million that fit under DOWNLOAD_MAXSIZE about half an hour), and lxml's attribute
-# access is as slow again; no real tag has more than a few dozen. Tags are read as an HTML5 tokenizer
-# reads them ("<" may be in a name, ">" in a quoted value); the text of scripts and styles is not markup
-# (a script's "a<b" opens no tag), so it is passed over, to its end tag or the end of the page.
+# access is as slow again; no real tag has more than a few dozen. The page is read as an HTML5 tokenizer
+# (libxml2 2.14's) reads it, token after token, so that no tag is looked for where the parser sees none: a
+# tag's attributes ("<" may be in a name, ">" in a quoted value), a comment, and the text of the elements
+# whose text is not markup (a script's "a<b" opens no tag, nor does a "<script" in a comment or an attribute
+# value open a script: passing over the page from there hid a crowded tag after it).
 MAX_ATTRIBUTES = 256
 _ATTRIBUTE = r"""(?:[\s/]*+(?:=[^\s/>=]*+|[^\s/>=]++)(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))?+)"""
-_RAW_TEXT = r"(script|style)\b(?:[^<]++|<(?!/\1))*+"
-_CROWDED_TAG = re.compile(rf"<(?:{_RAW_TEXT}|([a-z][^\s/>]*+{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}+){_ATTRIBUTE}++)",
-                          re.IGNORECASE | re.DOTALL)
-# The same tags, looked for first without passing over scripts (a script's text may be taken for one): most
-# pages have none, and finding that out without a match for each script costs half as much (1.4 ms, not 2.6 ms,
-# for a 145 KB page).
+_RAW_TEXT_ELEMENTS = "script|style|xmp|iframe|noembed|noframes|textarea|title"
+_TOKEN = re.compile(
+    r"<(?:!--(?:-?>|.*?--!?>|.*)"  # a comment, to its end or the page's
+    rf"|(?P<raw>{_RAW_TEXT_ELEMENTS})(?![^\s/>])(?P<raw_attributes>{_ATTRIBUTE}*+)[\s/]*+>"
+    r"(?:[^<]++|<(?!/(?P=raw)(?![^\s/>])))*+"  # its text, to its end tag or the page's end
+    rf"|plaintext(?![^\s/>])(?P<plain_attributes>{_ATTRIBUTE}*+)[\s/]*+>.*"  # the rest of the page is text
+    rf"|/[a-z][^\s/>]*+{_ATTRIBUTE}*+"  # an end tag
+    r"|[!?/][^>]*+"  # a doctype or another "<!", "<?": to the next ">"
+    rf"|[a-z][^\s/>]*+(?P<attributes>{_ATTRIBUTE}*+))",  # a start tag
+    re.IGNORECASE | re.DOTALL)
+_KEPT_ATTRIBUTES = re.compile(rf"{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}+")
+_ONE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+# Tags of so many attributes, looked for first anywhere (in a script's text too, which may be taken for one):
+# most pages have none, and finding that out without reading every token costs half as much (1.4 ms, not
+# 2.6 ms, for a 145 KB page).
 _MAYBE_CROWDED = re.compile(rf"<[a-z][^\s/>]*+{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}", re.IGNORECASE)
 
 
-def _first_attributes(tag: re.Match[str]) -> str:
-    return "<" + tag[2] if tag[2] is not None else tag[0]
+def _first_attributes(token: re.Match[str]) -> str:
+    """A token, a start tag's attributes past the first ``MAX_ATTRIBUTES`` left out."""
+    group = next((name for name in ("attributes", "raw_attributes", "plain_attributes") if token[name]), None)
+    if group is None or len(token[group]) < MAX_ATTRIBUTES:  # each attribute is a character at least
+        return token[0]
+    attributes = token[group]
+    kept = _KEPT_ATTRIBUTES.match(attributes)
+    if kept is None or _ONE_ATTRIBUTE.match(attributes, kept.end()) is None:
+        return token[0]
+    start, end = token.start(group) - token.start(), token.end(group) - token.start()
+    return token[0][:start] + attributes[:kept.end()] + token[0][end:]
 
 
 # Every reader of a page walks its tree (3-4 µs an element in all); 8 MB of "<br>" are two million
@@ -48,7 +68,7 @@ def bounded_markup(html: str) -> str:
     and cut before its ``MAX_TAGS``-th "<"."""
     if html.count("<") >= MAX_TAGS:
         html = html[:_FIRST_TAGS.match(html).end() - 1]  # type: ignore[union-attr]  # it has that many
-    return _CROWDED_TAG.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
+    return _TOKEN.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
 
 
 def bounded_response(response: TextResponse) -> TextResponse:

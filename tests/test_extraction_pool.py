@@ -6,6 +6,7 @@ never the crawl."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
@@ -291,3 +292,15 @@ def test_the_spider_hands_over_the_body_only_when_it_is_the_utf8_text_of_the_pag
     assert exchanged(cp1251, cp1251.text) is cp1251.text
     bom = response(b"\xef\xbb\xbf" + NORMAL.encode(), "utf-8")
     assert exchanged(bom, bom.text) is bom.text  # Scrapy drops the mark from the text: the body would keep it
+
+
+@pytest.mark.parametrize("mark", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE])
+def test_a_body_with_another_byte_order_mark_goes_as_its_text(mark: bytes) -> None:
+    from crawler.spiders.base import exchanged
+
+    # Scrapy reads a byte-order mark before any encoding, even one given to the response ("utf-8" here)
+    codec = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be", codecs.BOM_UTF32_LE: "utf-32-le"}
+    page = HtmlResponse(URL, body=mark + NORMAL.encode(codec[mark]), encoding="utf-8")
+    assert page.encoding == "utf-8" and page.text == NORMAL
+    handed = exchanged(page, page.text)
+    assert (handed.decode("utf-8", "replace") if isinstance(handed, bytes) else handed) == page.text
