@@ -539,6 +539,13 @@ _DATE_FIRST = re.compile(
 # "… in <Category>" ends the names of a blog's meta line ("Posted on DATE by NAME in News").
 _IN_CATEGORY = re.compile(r"\s+(?:in|в)\s+\S.*$", re.DOTALL)
 MAX_DATE_LINE_CHARS = 120
+# "14.03.2025 | Центральная Азия" is a date and a region, "5 марта 2025 · Новости Казахстана" a date and a
+# section: a line names a person only where the page marks one beside the name (an author class on the way up,
+# an avatar or the name's own photo).
+_PERSON_MARK = re.compile(r"author|byline|avatar|writer|autor|avtor|muallif|awtor|reporter|journalist|userpic",
+                          re.IGNORECASE)
+_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $name)])[position() <= 10]")
+PERSON_MARK_LEVELS = 4
 
 
 def _dated_byline(page: PageView, site_names: set[str]) -> Found:
@@ -562,7 +569,25 @@ def _dated_byline(page: PageView, site_names: set[str]) -> Found:
         return (authors,) if len(authors) == len(found) else None
 
     dated = header_date(page.sel.root, parse)
-    return (dated[0], "generic") if dated else None
+    return (dated[0], "generic") if dated and _marked_as_person(page, dated[0][0]) else None
+
+
+def _marked_as_person(page: PageView, name: str) -> bool:
+    """Whether an element showing ``name`` is marked as a person's: it or one of its nearest ancestors is
+    classed as an author's (``dateAndAuthorContainer``), or holds an avatar or an image of that name."""
+    for text in _NAME_TEXTS(page.sel.root, name=name):
+        node = text.getparent()
+        for _ in range(PERSON_MARK_LEVELS):
+            if node is None or not isinstance(node.tag, str):
+                break
+            if _PERSON_MARK.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+                return True
+            images = [node] if node.tag == "img" else node.iterchildren("img")  # children only: no subtree walk
+            if any(img.get("alt", "").strip() == name or _PERSON_MARK.search(img.get("class") or "")
+                   for img in islice(images, 5)):
+                return True
+            node = node.getparent()
+    return False
 
 
 def _is_section(name: str) -> bool:
