@@ -11,10 +11,12 @@ trained by ``scripts/train_body_model.py``.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
 from itertools import islice
 
 import numpy as np
@@ -87,12 +89,65 @@ _BOILER_LOWER = re.compile(_BOILER_TEXT.pattern.lower())
 _TOKEN = re.compile(r"\w+")
 
 
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression (``a|b(?:c|d)`` gives ``a`` and ``b(?:c|d)``)."""
+    depth, start, found = 0, 0, []
+    for i, char in enumerate(pattern):
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            found.append(pattern[start:i])
+            start = i + 1
+    return [*found, pattern[start:]]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regular expression matching the same as ``|``-joined ``words``, as a trie (a few character tests per
+    position instead of one try per word), and the longest word first where several match at one place."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")" if branches else ""
+        return f"(?:{body})?" if "" in node and body else body
+
+    return pattern(root)
+
+
+# The groups' plain words (most of them) in one trie: at each place a word starts, the longest one found
+# there and the words it begins with (they match there too) give the groups. The few alternatives that are
+# patterns are searched one by one, only where the letters they need are in the name.
+_WORD_GROUPS: dict[str, int] = {}
+_PATTERN_GROUPS: list[tuple[str, re.Pattern[str], int]] = []
+for _n, (_, _pattern) in enumerate(_CLASS_WORDS):
+    for _alternative in _alternatives(_pattern):
+        if re.fullmatch(r"[a-z0-9-]+", _alternative):
+            _WORD_GROUPS[_alternative] = _WORD_GROUPS.get(_alternative, 0) | 1 << _n
+        else:  # its letters outside groups and optional characters: "ads?" needs "ad", "hed(?:$|...)" "hed"
+            _needed = re.sub(r".[?*]", "", re.sub(r"\(\?:[^()]*\)", "", _alternative))
+            _PATTERN_GROUPS.append((_needed if re.fullmatch(r"[a-z0-9-]+", _needed) else "",
+                                    re.compile(_alternative), 1 << _n))
+_WORD_MASK = {word: reduce(operator.or_, (mask for start, mask in _WORD_GROUPS.items() if word.startswith(start)))
+              for word in _WORD_GROUPS}
+_WORDS_AT = re.compile(f"(?=({_trie(_WORD_GROUPS)}))")
+
+
 @lru_cache(maxsize=8192)
 def _name_mask(name: str) -> int:
+    """The groups of :data:`_CLASS_WORDS` whose pattern a class name holds (``_CLASS_RES[n].search(name)``,
+    as bits), in one pass over the name (tests/test_generic_speed.py compares them)."""
     mask = 0
-    for n, pattern in enumerate(_CLASS_RES):
-        if pattern.search(name):
-            mask |= 1 << n
+    for found in _WORDS_AT.finditer(name):
+        mask |= _WORD_MASK[found.group(1)]
+    for needed, pattern, bit in _PATTERN_GROUPS:
+        if not mask & bit and needed in name and pattern.search(name):
+            mask |= bit
     return mask
 
 
@@ -103,6 +158,14 @@ def class_mask(words: str) -> int:
     for name in words.split():
         mask |= _name_mask(name)
     return mask
+
+
+@lru_cache(maxsize=8192)
+def _attribute_mask(value: str) -> int:
+    """:func:`class_mask` of one ``class`` or ``id`` value as the page writes it: a page repeats whole class
+    attributes, so each is read once. The groups of ``f"{classes} {ident}"`` are those of its two halves
+    (the space splits them, and lowercasing never crosses it)."""
+    return class_mask(value.lower())
 
 
 def _hidden(element: etree._Element) -> bool:
@@ -181,26 +244,33 @@ class Segmenter:
     def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
              owner: _Owner, depth: int = 0) -> None:
         """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
+        # Every element passes here: the work is inlined (no call to open, close or extend a block unless one
+        # must be), the cheap tests first.
         classes, ident = element.get("class"), element.get("id")
-        own = class_mask(f"{classes or ''} {ident or ''}".lower()) if classes or ident else 0
+        own = ((_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0)
+               if classes or ident else 0)
         if not hidden and (element.get("style") or element.get("hidden") is not None or element.get("aria-hidden")):
             hidden = _hidden(element)
-        context |= _CONTEXT_BIT.get(tag, 0)
+        bit = _CONTEXT_BIT.get(tag)
+        if bit is not None:
+            context |= bit
         block = tag in _BLOCK
         if block:
-            self._close()
+            if self.current is not None:
+                self._close()
             self.stack.append(len(self.elements))
             self.elements.append(0)
             self.link_elements.append(0)
             owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
+            child_masks = (own, state_masks[1], state_masks[2])
         else:
-            state_masks = (own | masks[0], masks[1], masks[2] | own)
-        child_masks = (own, state_masks[1], masks[2] | own) if block else state_masks
+            child_masks = state_masks = (own | masks[0], masks[1], masks[2] | own)
         state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
-        if element.text:
-            self._add(element.text, in_link)
+        text = element.text
+        if text:
+            self._add(text, in_link)
         if depth < 200:
             for child in element:
                 child_tag = child.tag
@@ -212,10 +282,18 @@ class Segmenter:
                     else:
                         self.walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
                         self.state = state
-                if child.tail:
-                    self._add(child.tail, in_link)
+                text = child.tail
+                if text:
+                    current = self.current
+                    if current is None:
+                        self._add(text, in_link)
+                    else:  # the open block goes on (as _add would)
+                        current.parts.append(text)
+                        if in_link:
+                            current.link_chars += len(text.strip())
         if block:
-            self._close()
+            if self.current is not None:
+                self._close()
             self.stack.pop()
 
 
