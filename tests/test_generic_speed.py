@@ -252,3 +252,24 @@ def test_an_element_is_put_in_the_groups_of_its_class_and_id_together() -> None:
         want = class_mask(f"{classes} {ident}".lower())
         assert (_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0) == want
     assert _attribute_mask("ΑΣ") | _attribute_mask("Σα") == class_mask("ΑΣ Σα".lower())  # final sigma
+
+
+@pytest.mark.parametrize("texts", [
+    ["Hello, world. It's 2025!", "Привет, мир. Ёлка — 12 шт.", "x"],
+    ["١٢٣ digits ٤ and 𝟙𝟚 (mathematical)", "Ends with a stop.\n", "Stop.\u3000Ideographic。space", "ÀÖØÞ×ß"],
+    ["a\u00a0b\u2009c  d\te", " lead and trail ", "...", "\ud800 lone surrogate? yes!", "«Цитата» — “quote”"],
+    [],
+])
+def test_a_blocks_characters_are_counted_as_the_patterns_count_them(texts: list[str]) -> None:
+    import numpy as np
+
+    from crawler.extract import blocks
+
+    counts = blocks._character_counts(texts, np.asarray([len(t) for t in texts], dtype=np.float64))
+    for i, text in enumerate(texts):
+        assert counts[blocks._PUNCT_BIT][i] == len(blocks._PUNCT.findall(text))
+        assert counts[blocks._DIGIT_BIT][i] == len(blocks._DIGIT.findall(text))
+        assert counts[blocks._UPPER_BIT][i] == len(blocks._UPPER.findall(text))
+        assert counts[blocks._COMMA_BIT][i] == text.count(",")
+        assert counts[blocks._STOP_BIT][i] == len(blocks._SENTENCE.findall(text))
+        assert counts[0][i] == len(text.split())

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache, reduce
+from functools import cache, lru_cache, reduce
 from itertools import islice
 
 import numpy as np
@@ -394,6 +394,48 @@ _PUNCT = re.compile(r"[.,;:!?\"'«»“”()—–-]")
 _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]")
 _SENTENCE = re.compile(r"[.!?。](?:\s|$)")
+# Per character: whether each of these (single-character) patterns matches it, as bits of one table over all
+# of Unicode, so a page's characters are counted in a few numpy passes (tests/test_generic_speed.py compares
+# the counts with the patterns').
+_SENTENCE_STOP = re.compile(r"[.!?。]")
+_SPACE = re.compile(r"\s")
+_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _STOP_BIT, _SPACE_BIT, _COMMA_BIT = 1, 2, 4, 8, 16, 32
+
+
+@cache
+def _character_table() -> np.ndarray:
+    codes = np.arange(0x110000, dtype=np.uint32)
+    codes[0xD800:0xE000] = 0x41  # surrogates are no text: "A" stands in for them, then they are cleared
+    every = codes.tobytes().decode("utf-32-le")
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for bit, pattern in ((_PUNCT_BIT, _PUNCT), (_DIGIT_BIT, _DIGIT), (_UPPER_BIT, _UPPER),
+                         (_STOP_BIT, _SENTENCE_STOP), (_SPACE_BIT, _SPACE), (_COMMA_BIT, re.compile(","))):
+        table[[found.start() for found in pattern.finditer(every)]] |= bit
+    table[0xD800:0xE000] = 0
+    return table
+
+
+def _character_counts(texts: list[str], lengths: np.ndarray) -> dict[int, np.ndarray]:
+    """Per text: its characters :data:`_PUNCT`, :data:`_DIGIT`, :data:`_UPPER` and "," match, the sentences
+    :data:`_SENTENCE` finds and its words (``len(text.split())``), keyed by those bits (words: 0)."""
+    flags = _character_table()[np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    ends = np.cumsum(lengths, dtype=np.intp)
+    starts = ends - lengths.astype(np.intp)
+    first = np.zeros(len(flags), dtype=bool)
+    first[starts[starts < len(flags)]] = True
+    last = np.zeros(len(flags), dtype=bool)
+    last[ends[ends > 0] - 1] = True
+    space = (flags & _SPACE_BIT) != 0
+    after_space = np.concatenate([[True], space[:-1]]) | first
+    before_space_or_end = np.concatenate([space[1:], [True]]) | last
+    columns = {bit: (flags & bit) != 0 for bit in (_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _COMMA_BIT)}
+    columns[_STOP_BIT] = ((flags & _STOP_BIT) != 0) & before_space_or_end
+    columns[0] = ~space & after_space  # a word starts here
+    counts = {}
+    for key, column in columns.items():
+        total = np.concatenate([[0], np.cumsum(column, dtype=np.int64)])
+        counts[key] = (total[ends] - total[starts]).astype(np.float64)
+    return counts
 
 
 def _bits(masks: list[int], width: int) -> np.ndarray:
@@ -438,22 +480,28 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     if title_index is None:
         title_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
     lead_set = set(_tokens(lead))
+    counts_of = _character_counts(texts, lengths)
+    nwords = np.maximum(counts_of[0], 1.0)
     rows: list[list[float]] = []
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         chars = len(text)
-        nwords = len(text.split()) or 1
         rows.append([
-            nwords, chars / nwords, len(_PUNCT.findall(text)) / chars, len(_DIGIT.findall(text)) / chars,
-            len(_UPPER.findall(text)) / chars, float(_ends_sentence(text)),
-            text.count(",") / nwords, float(len(_SENTENCE.findall(text))),
-            float(_boiler(text)) if chars < 300 else 0.0, float(text[:1].isupper()),
+            float(_ends_sentence(text)), float(_boiler(text)) if chars < 300 else 0.0, float(text[:1].isupper()),
             float("|" in text), float(block.hidden), float(block.depth),
             _share(tokens(i), title_set) if chars < 400 and title_set else 0.0,
             (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
             _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
             float(own_tag.get(block.tag, -1)),
         ])
-    basic = np.asarray(rows, dtype=np.float64).reshape(n, 18)
+    basic = np.empty((n, 18))
+    basic[:, 0] = nwords
+    basic[:, 1] = lengths / nwords
+    basic[:, 2] = counts_of[_PUNCT_BIT] / lengths
+    basic[:, 3] = counts_of[_DIGIT_BIT] / lengths
+    basic[:, 4] = counts_of[_UPPER_BIT] / lengths
+    basic[:, 6] = counts_of[_COMMA_BIT] / nwords
+    basic[:, 7] = counts_of[_STOP_BIT]
+    basic[:, [5, *range(8, 18)]] = np.asarray(rows, dtype=np.float64).reshape(n, 11)
     position = np.arange(n, dtype=np.float64)
     chars_before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
     sentence_end = basic[:, 5]
