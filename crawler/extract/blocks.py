@@ -222,10 +222,10 @@ class Segmenter:
             block.text = text
             block.parts = []
             self.blocks.append(block)
-            chars, links = len(text), min(block.link_chars, len(text))
-            for index in block.ancestors:
-                self.elements[index] += chars
-                self.link_elements[index] += links
+            if block.ancestors:  # its element's counts; they reach the ancestors as each one closes (walk)
+                index = block.ancestors[-1]
+                self.elements[index] += len(text)
+                self.link_elements[index] += min(block.link_chars, len(text))
 
     def _add(self, text: str, in_link: bool) -> None:
         """Add ``text`` to the open block, opening one (as ``self.state`` describes) for text that shows."""
@@ -294,7 +294,11 @@ class Segmenter:
         if block:
             if self.current is not None:
                 self._close()
-            self.stack.pop()
+            index = self.stack.pop()
+            if self.stack:  # its subtree's counts are its parent's too
+                parent = self.stack[-1]
+                self.elements[parent] += self.elements[index]
+                self.link_elements[parent] += self.link_elements[index]
 
 
 def _swallowed(control: etree._Element) -> bool:
