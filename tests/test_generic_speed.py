@@ -258,6 +258,7 @@ def test_an_element_is_put_in_the_groups_of_its_class_and_id_together() -> None:
     ["Hello, world. It's 2025!", "Привет, мир. Ёлка — 12 шт.", "x"],
     ["١٢٣ digits ٤ and 𝟙𝟚 (mathematical)", "Ends with a stop.\n", "Stop.\u3000Ideographic。space", "ÀÖØÞ×ß"],
     ["a\u00a0b\u2009c  d\te", " lead and trail ", "...", "\ud800 lone surrogate? yes!", "«Цитата» — “quote”"],
+    ["\u0130STANBUL SHARE", "ſhare this", "\u1c80ОДПИСКА", "Subscribe to the newsletter", "ФОТО: Reuters"],
     [],
 ])
 def test_a_blocks_characters_are_counted_as_the_patterns_count_them(texts: list[str]) -> None:
@@ -273,3 +274,5 @@ def test_a_blocks_characters_are_counted_as_the_patterns_count_them(texts: list[
         assert counts[blocks._COMMA_BIT][i] == text.count(",")
         assert counts[blocks._STOP_BIT][i] == len(blocks._SENTENCE.findall(text))
         assert counts[0][i] == len(text.split())
+        assert bool(counts[blocks._CASE_ODD_BIT][i]) == (blocks._CASE_ODD.search(text) is not None)
+        assert blocks._boiler_known(text, counts[blocks._CASE_ODD_BIT][i]) == blocks._boiler(text)

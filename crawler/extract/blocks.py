@@ -358,6 +358,11 @@ def _boiler(text: str) -> bool:
     return _BOILER_LOWER.search(text.lower()) is not None
 
 
+def _boiler_known(text: str, odd: float) -> bool:
+    """:func:`_boiler`, told how many :data:`_CASE_ODD` letters ``text`` holds."""
+    return (_BOILER_TEXT if odd else _BOILER_LOWER).search(text if odd else text.lower()) is not None
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
@@ -403,7 +408,7 @@ _SENTENCE = re.compile(r"[.!?。](?:\s|$)")
 # the counts with the patterns').
 _SENTENCE_STOP = re.compile(r"[.!?。]")
 _SPACE = re.compile(r"\s")
-_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _STOP_BIT, _SPACE_BIT, _COMMA_BIT = 1, 2, 4, 8, 16, 32
+_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _STOP_BIT, _SPACE_BIT, _COMMA_BIT, _CASE_ODD_BIT = 1, 2, 4, 8, 16, 32, 64
 
 
 @cache
@@ -413,7 +418,8 @@ def _character_table() -> np.ndarray:
     every = codes.tobytes().decode("utf-32-le")
     table = np.zeros(0x110000, dtype=np.uint8)
     for bit, pattern in ((_PUNCT_BIT, _PUNCT), (_DIGIT_BIT, _DIGIT), (_UPPER_BIT, _UPPER),
-                         (_STOP_BIT, _SENTENCE_STOP), (_SPACE_BIT, _SPACE), (_COMMA_BIT, re.compile(","))):
+                         (_STOP_BIT, _SENTENCE_STOP), (_SPACE_BIT, _SPACE), (_COMMA_BIT, re.compile(",")),
+                         (_CASE_ODD_BIT, _CASE_ODD)):
         table[[found.start() for found in pattern.finditer(every)]] |= bit
     table[0xD800:0xE000] = 0
     return table
@@ -432,7 +438,7 @@ def _character_counts(texts: list[str], lengths: np.ndarray) -> dict[int, np.nda
     space = (flags & _SPACE_BIT) != 0
     after_space = np.concatenate([[True], space[:-1]]) | first
     before_space_or_end = np.concatenate([space[1:], [True]]) | last
-    columns = {bit: (flags & bit) != 0 for bit in (_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _COMMA_BIT)}
+    columns = {bit: (flags & bit) != 0 for bit in (_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _COMMA_BIT, _CASE_ODD_BIT)}
     columns[_STOP_BIT] = ((flags & _STOP_BIT) != 0) & before_space_or_end
     columns[0] = ~space & after_space  # a word starts here
     counts = {}
@@ -479,20 +485,29 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         return found
 
     # The headline: the first block that is the title, else the first <h1>.
+    shares: list[float | None] = [None] * n  # each block's share of the title's words, read once
+
+    def title_share(i: int) -> float:
+        found = shares[i]
+        if found is None:
+            found = shares[i] = _share(tokens(i), title_set)
+        return found
+
     title_index = next((i for i, t in enumerate(texts) if title and len(t) < 4 * len(title) + 20
-                        and _share(tokens(i), title_set) > 0.8 and _similar(title, set(tokens(i))) > 0.8), None)
+                        and title_share(i) > 0.8 and _similar(title, set(tokens(i))) > 0.8), None)
     if title_index is None:
         title_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
     lead_set = set(_tokens(lead))
     counts_of = _character_counts(texts, lengths)
+    odd = counts_of[_CASE_ODD_BIT].tolist()
     nwords = np.maximum(counts_of[0], 1.0)
     rows: list[list[float]] = []
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         chars = len(text)
         rows.append([
-            float(_ends_sentence(text)), float(_boiler(text)) if chars < 300 else 0.0, float(text[:1].isupper()),
-            float("|" in text), float(block.hidden), float(block.depth),
-            _share(tokens(i), title_set) if chars < 400 and title_set else 0.0,
+            float(_ends_sentence(text)), float(_boiler_known(text, odd[i])) if chars < 300 else 0.0,
+            float(text[:1].isupper()), float("|" in text), float(block.hidden), float(block.depth),
+            title_share(i) if chars < 400 and title_set else 0.0,
             (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
             _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
             float(own_tag.get(block.tag, -1)),
