@@ -11,12 +11,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 _DOTTED = re.compile(
     r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})(?:[ ,T]+(?P<H>\d{1,2}):(?P<M>\d{2}))?$"
 )
 _ISO_WEEK = re.compile(r"^\d{4}-?W\d", re.IGNORECASE)
-_URL_DATE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>0[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01])/")
+_MONTH_DAY = r"(?P<m>0[1-9]|1[0-2])(?P=s)(?P<d>0[1-9]|[12]\d|3[01])"
+# A permalink's day: /2025/03/14/, /2025-03-14/ or /2025-03-14-slug, /20250314/ or slug-20250314.html (in the path).
+_URL_DATES = (
+    re.compile(rf"/(?P<y>(?:19|20)\d{{2}})(?P<s>/){_MONTH_DAY}/"),
+    re.compile(rf"/(?P<y>(?:19|20)\d{{2}})(?P<s>-){_MONTH_DAY}(?=[/_.-]|$)"),
+    re.compile(rf"[/_-](?P<y>(?:19|20)\d{{2}})(?P<s>){_MONTH_DAY}(?=[/_.-]|$)"),
+)
 
 
 def _aware(value: datetime, tz: tzinfo) -> datetime:
@@ -61,17 +68,22 @@ def parse_datetime(raw: str | None, tz: tzinfo = UTC) -> datetime | None:
     for parser in (_iso, _rfc822, _dotted):
         value = parser(raw)
         if value is not None:
-            return _aware(value, tz)
+            try:
+                return _aware(value, tz)
+            except OverflowError:  # a placeholder at the calendar's ends (0001-01-01 east of UTC): no date
+                return None
     return None
 
 
 def date_from_url(url: str, tz: tzinfo = UTC) -> datetime | None:
-    """The publication day encoded in a permalink such as ``/2022/10/19/slug/``."""
-    match = _URL_DATE.search(url)
-    if not match:
-        return None
-    try:
-        day = datetime(int(match["y"]), int(match["m"]), int(match["d"]))
-    except ValueError:
-        return None
-    return _aware(day, tz)
+    """The publication day encoded in a permalink's path: ``/2022/10/19/slug/``, ``/2022-10-19-slug``,
+    ``/news/20221019/slug``, ``slug-20221019.html``; never in its host or query (a tracking parameter)."""
+    path = urlsplit(url).path
+    for pattern in _URL_DATES:
+        match = pattern.search(path)
+        if match:
+            try:
+                return _aware(datetime(int(match["y"]), int(match["m"]), int(match["d"])), tz)
+            except ValueError:  # 31 February
+                return None
+    return None

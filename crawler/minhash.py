@@ -21,6 +21,7 @@ BANDS = 16
 ROWS = PERMUTATIONS // BANDS
 NEAR_SIMILARITY = 0.5
 _PRIME = np.uint64((1 << 61) - 1)
+_SHIFT = np.uint64(61)
 _RNG = np.random.default_rng(20261127)  # fixed: signatures must agree across runs and machines
 _A = _RNG.integers(1, 1 << 61, size=PERMUTATIONS, dtype=np.uint64)
 _B = _RNG.integers(0, 1 << 61, size=PERMUTATIONS, dtype=np.uint64)
@@ -42,8 +43,20 @@ def signature(text: str) -> list[int]:
     if hashes.size == 0:
         return []
     # (a*x + b) mod p per permutation; products wrap modulo 2**64, which keeps them well mixed.
-    mixed = (np.outer(hashes, _A) + _B) % _PRIME
-    return [int(v) for v in mixed.min(axis=0)]
+    mixed = np.outer(hashes, _A)
+    mixed += _B
+    return [int(v) for v in _mod_prime(mixed).min(axis=0)]
+
+
+def _mod_prime(values: np.ndarray) -> np.ndarray:
+    """``values % _PRIME`` (uint64, in place): as p = 2**61 - 1, x = hi * 2**61 + lo is hi + lo modulo p, which
+    is below 2 * p, so one subtraction finishes it: the same numbers as numpy's ``%``, without a 64-bit
+    division per value (half the time of the mixing)."""
+    low = values & _PRIME
+    values >>= _SHIFT
+    low += values
+    np.subtract(low, _PRIME, out=low, where=low >= _PRIME)
+    return low
 
 
 def bands(sig: list[int]) -> list[str]:

@@ -27,7 +27,7 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
-from crawler.htmltree import HtmlParser
+from crawler.htmltree import HtmlParser, bounded_markup
 
 # Dropped with their content: <base> retargets every relative link; SVG animation can set an
 # <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
@@ -145,7 +145,8 @@ def inert_html(html: str) -> str:
     if isinstance(html, InertHtml):
         return html
     try:
-        document = document_fromstring(html, parser=HtmlParser())  # lxml.html's parser, its classes found in C
+        # lxml.html's parser, its classes found in C; no tag with more attributes than libxml2 reads in linear time
+        document = document_fromstring(bounded_markup(html), parser=HtmlParser())
     except (ParserError, ValueError):
         return ""
     return inert_document(document)

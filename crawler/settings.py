@@ -114,6 +114,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, but discovery's own read of a host's robots.txt reuses the one fetched for its rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.SharedRobotsTxtMiddleware": 100,
+    # Scrapy's, but a reused robots.txt is not counted as a second download.
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "crawler.middlewares.robots.DownloadOnlyStats": 850,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
     # With REDIS_URL: a site's concurrency and delay across all workers; next to the downloader, so

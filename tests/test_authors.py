@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
 
-from crawler.extract.article import extract_article
-from crawler.extract.authors import names_in
+from crawler.extract.article import _Page, extract_article
+from crawler.extract.authors import _dated_byline, names_in
+from crawler.limits import RecordLimits
 from crawler.sites import GENERIC
 
 
@@ -255,3 +257,108 @@ def test_a_long_by_line_right_after_the_headline_is_in_the_header() -> None:
     lead = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 6 + "</p>"
     byline = '<p class="byline">By John Smith, special correspondent of the agency, reporting from Dushanbe and Osh</p>'
     assert authors(page(jsonld=declared, article=f"<h1>Border talks</h1>{byline}{lead}")) == (["John Smith"], "generic")
+
+
+# --- session 9: bylines of the Central Asian outlets' shapes, and the meta line that starts with the date -----------
+
+def _article(header: str, title: str = "Новый бюджет города", meta: str = "") -> str:
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    return (f"<html><head><title>{title}</title>{meta}</head><body><nav><a href='/'>Главная</a></nav>"
+            f"<article><h1>{title}</h1>{header}{body}</article></body></html>")
+
+
+@pytest.mark.parametrize(("header", "want"), [
+    # A link to the author's page on a Russian-language site ("/avtor/"), an Uzbek one's ("/muallif/").
+    ('<div class="meta"><a href="/avtor/anna-kim/">Анна Ким</a></div>', ["Анна Ким"]),
+    ('<div class="meta"><a href="/muallif/anvar-karimov">Anvar Karimov</a></div>', ["Anvar Karimov"]),
+    # "Text: Name" in the outlets' languages (Russian "Текст:", Uzbek "Matn:", Kazakh "Мәтін:", English "Text:").
+    ("<p>Текст: Анна Ким</p>", ["Анна Ким"]),
+    ("<p>Matn: Anvar Karimov</p>", ["Anvar Karimov"]),
+    ("<p>Мәтін: Айгүл Сейітова</p>", ["Айгүл Сейітова"]),
+    ("<p>Text: Anna Kim, photo: Ivan Petrov</p>", ["Anna Kim"]),
+    # The header's meta line that starts with the date, the names after a bullet, a bar or nothing.
+    ("<div><span>2025-12-17</span> <span>·</span> <a title='Trond Teigen'>Trond Teigen</a></div>", ["Trond Teigen"]),
+    ("<div><span>Dec 17, 2025</span><span>Julian K. Arni</span></div>", ["Julian K. Arni"]),
+    ("<div><span>14.03.2025</span> | <span>Анна Ким</span> в <a href='/politics/'>Политика</a></div>", ["Анна Ким"]),
+    ("<div><span>14 марта 2025</span> | <span>Анна Ким и Бахыт Оразов</span></div>", ["Анна Ким", "Бахыт Оразов"]),
+    # A label over the names, alone on its line: "Article written by:", "Автор статьи:".
+    ("<section><h2>Article written by:</h2><div><img src='a.jpg' alt=''><h3>Doris Munoz-Mantilla, MD, FOMA</h3>"
+     "</div></section>", ["Doris Munoz-Mantilla, MD, FOMA"]),
+    ("<p>Автор статьи: Анна Ким</p>", ["Анна Ким"]),
+    # A plural label over a list, a name an item: every name, not the first only.
+    ("<div><h6>Author(s)</h6><ul><li><a href='/l/?a=1'>John A. Alic</a></li><li><a href='/l/?a=2'>David C. Mowery"
+     "</a></li></ul></div>", ["John A. Alic", "David C. Mowery"]),
+    ("<div><b>Авторы:</b><ul><li>Анна Ким</li><li>Бахыт Оразов</li><li>Фото: Иван Петров</li></ul></div>",
+     ["Анна Ким", "Бахыт Оразов"]),
+    # "Prepared by" in Russian, Kazakh, Kyrgyz and Uzbek.
+    ("<p>Подготовила Анна Ким</p>", ["Анна Ким"]),
+    ("<p>Материал подготовил: Иван Петров</p>", ["Иван Петров"]),
+    ("<p>Дайындаған: Айгүл Сейітова</p>", ["Айгүл Сейітова"]),
+    ("<p>Даярдаган Бакыт Оразов</p>", ["Бакыт Оразов"]),
+    ("<p>Tayyorladi: Anvar Karimov</p>", ["Anvar Karimov"]),
+    # A singular label's next line only: the line after the name is her place, not a co-author.
+    ("<div><p>By</p><ul><li>Anna Kim</li><li>New York</li></ul></div>", ["Anna Kim"]),
+])
+def test_bylines_of_the_outlets_shapes_name_the_author(header: str, want: list[str]) -> None:
+    assert authors(_article(header))[0] == want
+
+
+@pytest.mark.parametrize("header", [
+    "<p>Автор фото: Анна Ким</p>",  # the photographer's credit
+    "<div><span>14.03.2025</span> | <span>Политика</span></div>",  # the section
+    "<div><span>14.03.2025</span> | <span>Политика Экономика</span></div>",  # two sections
+    "<div><span>Dec 17, 2025</span> · <span>Trond Teigen Share This Post</span></div>",  # a name and more words
+    "<p>Подготовила ли Анна Ким отчёт? Нет.</p>",  # a question, not a byline
+])
+def test_credits_sections_and_run_on_words_name_no_author(header: str) -> None:
+    assert authors(_article(header)) == ([], None)
+
+
+def test_a_date_line_of_a_teaser_below_the_body_names_no_author() -> None:
+    # Read beside the headline only: a teaser's "date · name" after the body's first paragraph is another article's.
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    html = (f"<html><head><title>Новый бюджет</title></head><body><article><h1>Новый бюджет</h1>{body}"
+            "<div><span>2025-12-16</span> · <span>Anna Kim</span></div></article></body></html>")
+    assert authors(html) == ([], None)
+
+
+def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
+    # 100,000 elements after the headline, each a date line with a non-name: only the headline's neighbourhood
+    # is read, so the time does not grow with the page.
+    spans = "".join(f"<div><span>14.03.2025</span> | <span>Раздел {n} новости</span></div>" for n in range(100_000))
+    html = f"<html><head><title>Новый бюджет</title></head><body><h1>Новый бюджет города</h1>{spans}</body></html>"
+    page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
+    started = time.process_time()
+    assert _dated_byline(page, set()) is None
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The outlet printed once after the last of several names is no credential of the last person ...
+    ("By Amir Vera, Tara Subramaniam and Adam Renton, CNN", ["Amir Vera", "Tara Subramaniam", "Adam Renton"]),
+    ("Анна Ким и Бахыт Оразов, AKI", ["Анна Ким", "Бахыт Оразов"]),
+    # ... but credentials are: each name's own, or a lone name's, or one with a small letter ("PhD").
+    ("Jane Doe, MD and John Roe, MD", ["Jane Doe, MD", "John Roe, MD"]),
+    ("Jane Doe, MD", ["Jane Doe, MD"]),
+    ("Jane Doe and John Roe, PhD", ["Jane Doe", "John Roe, PhD"]),
+])
+def test_an_outlet_after_a_list_of_names_is_no_credential(byline: str, want: list[str]) -> None:
+    html = page(f'<meta property="og:author" content="{byline}">')
+    assert authors(html) == (want, "meta")
+
+
+def test_an_author_links_address_names_the_author_the_page_shows() -> None:
+    # The link's text is "Articles"; its address names the author, whom the page shows beside it (an element with
+    # no byline class): the name as shown.
+    html = page(body='<div class="css-0"><p class="css-1">Juliette Carreiro</p><p>Tech Writer</p></div>'
+                     '<a class="btn" href="/us/blog/authors/juliette-carreiro">Articles</a>')
+    assert authors(html) == (["Juliette Carreiro"], "generic")
+
+
+@pytest.mark.parametrize("body", [
+    '<a class="btn" href="/us/blog/authors/juliette-carreiro">Articles</a>',  # an address the page never shows
+    '<p>Juliette Carreiro wrote this.</p><a href="/authors/juliette-carreiro">Articles</a>',  # inside a sentence
+    '<p>Anna</p><a href="/avtor/anna/">Articles</a>',  # one word
+])
+def test_an_author_links_address_alone_names_nobody(body: str) -> None:
+    assert authors(page(body=body)) == ([], None)

@@ -40,6 +40,15 @@ def test_parse_datetime(raw: str | None, expected: datetime | None) -> None:
     ("https://asiaplus.news/en/category/politics/", None),
     ("https://asiaplus.news/en/2022/10/slug/", None),  # a month archive names no day
     ("https://asiaplus.news/en/2022/slug/", None),
+    ("https://khovar.tj/rus/2022-10-19/slug/", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("https://khovar.tj/rus/2022-10-19-slug", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("https://khovar.tj/news/20221019/slug", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("https://khovar.tj/news/slug-20221019.html", datetime(2022, 10, 18, 19, 0, tzinfo=UTC)),
+    ("https://khovar.tj/news/202210191234/", None),  # an ID, not a day
+    ("https://khovar.tj/news/20221319/", None),  # no 13th month
+    ("https://khovar.tj/news/2022/02/30/x/", None),  # no 30 February
+    ("https://khovar.tj/search?from=20221019", None),  # a query is no permalink
+    ("https://20221019.khovar.tj/x/", None),
 ])
 def test_date_from_url(url: str, expected: datetime | None) -> None:
     assert date_from_url(url, DUSHANBE) == expected

@@ -51,6 +51,24 @@ def test_minhash_is_stable_across_runs() -> None:
     assert bands(signature(STORY))[0].startswith("0:")
 
 
+def test_minhash_values_are_those_stored_by_earlier_versions() -> None:
+    """Stored signatures are compared with new ones: a faster computation must give the very same numbers."""
+    import hashlib
+
+    import numpy as np
+
+    from crawler.minhash import _PRIME, _mod_prime
+
+    sig = signature(STORY)
+    assert sig[:3] == [27764473636152585, 12851558993741537, 51108448025469700]
+    assert hashlib.sha256(repr(sig).encode()).hexdigest()[:16] == "3c4622c362701419"
+    edges = np.array([0, 1, (1 << 61) - 2, (1 << 61) - 1, 1 << 61, (1 << 62) - 2, (1 << 62) - 1, 1 << 63,
+                      (1 << 64) - 2, (1 << 64) - 1], dtype=np.uint64)
+    wide = np.random.default_rng(5).integers(0, 1 << 64, size=10_000, dtype=np.uint64, endpoint=False)
+    for values in (edges, wide):
+        assert np.array_equal(_mod_prime(values.copy()), values % _PRIME)
+
+
 PUBLISHED = datetime(2025, 5, 3, 7, 0, tzinfo=UTC)
 SCHEDULE = parse_schedule("1h,6h,24h,7d")
 

@@ -254,3 +254,40 @@ def test_a_warm_worker_keeps_its_models_out_of_the_garbage_collectors_sight() ->
     assert seen["frozen"] > 10_000  # the warm heap: tens of thousands of objects and more
     assert seen["threshold"][0] >= 10_000
     assert seen["collections"][2] == 0  # 30 pages: no full collection (younger ones vary with unrelated code)
+
+
+def test_a_page_handed_over_as_utf8_bytes_is_extracted_as_its_text() -> None:
+    """The crawl hands a UTF-8 page's body to the worker as it is (no encoding it again to cross over): the
+    worker decodes it as Scrapy decoded the response (the HTTP header's charset over the page's own
+    ``<meta charset>``, a bad byte as U+FFFD), not as lxml would read the bytes, and the record is the same."""
+    html = NORMAL.replace("</h1>", " Душанбе\xa0— энергетика</h1>").replace("charset='utf-8'", "charset='koi8-r'")
+    body = html.encode().replace("Душанбе".encode(), "Душанбе".encode() + b"\xff")
+    text = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}).text
+    assert "\ufffd" in text
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0, keep_html=True)
+
+    async def run() -> tuple[Any, Any]:
+        try:
+            now = datetime.now(UTC)
+            return await pool.extract(text, URL, now), await pool.extract(body, URL, now)
+        finally:
+            pool.close()
+
+    from_text, from_bytes = asyncio.run(run())
+    assert "Душанбе\ufffd" in (from_text.title or "")
+    assert from_bytes == from_text and from_bytes.html == from_text.html
+
+
+def test_the_spider_hands_over_the_body_only_when_it_is_the_utf8_text_of_the_page() -> None:
+    from crawler.spiders.base import exchanged
+
+    def response(body: bytes, charset: str) -> HtmlResponse:
+        return HtmlResponse(URL, body=body, headers={"Content-Type": f"text/html; charset={charset}"})
+
+    utf8 = response(NORMAL.encode(), "utf-8")
+    assert exchanged(utf8, utf8.text) is utf8.body
+    assert exchanged(utf8, utf8.text[:-1]) == utf8.text[:-1]  # a text fixed otherwise (another charset) goes as it is
+    cp1251 = response(NORMAL.encode("cp1251", "replace"), "windows-1251")
+    assert exchanged(cp1251, cp1251.text) is cp1251.text
+    bom = response(b"\xef\xbb\xbf" + NORMAL.encode(), "utf-8")
+    assert exchanged(bom, bom.text) is bom.text  # Scrapy drops the mark from the text: the body would keep it

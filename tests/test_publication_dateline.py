@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from crawler.bench.extraction import _local_day
+from crawler.bench.extraction import local_day
 from crawler.extract.article import extract_article
 from crawler.extract.header_date import header_date
 from crawler.extract.labelled_date import labelled_date
@@ -168,7 +168,7 @@ def test_a_repeated_lead_does_not_end_the_header() -> None:
 def test_the_benchmark_day_is_the_one_the_page_states(raw: str, day: str) -> None:
     published = datetime(2025, 12, 18, 19, 30, tzinfo=UTC) if raw.startswith("2025") else \
         datetime(2020, 4, 13, 1, 0, tzinfo=UTC)
-    assert _local_day(published, raw) == day
+    assert local_day(published, raw) == day
 
 
 # --- the body's own dateline -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from crawler.discovery.html import robots_sitemaps
 from crawler.extract.article import extract_article
 from crawler.extract.boilerplate import is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.extract.cleanup import attribution
+from crawler.extract.labelled_date import first_published_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.visible_dates import find_visible_date, parse_visible_date
 from crawler.minhash import signature
@@ -135,6 +136,9 @@ def _texts() -> dict[str, tuple[Callable[[str], Any], str]]:
         "visible date: impossible days": (lambda t: find_visible_date(t, TZ, NOW), "31 февраля " * (v // 11)),
         "visible date: impossible times": (lambda t: find_visible_date(t, TZ, NOW), "14.03.2025 25:10 " * (v // 17)),
         "visible date: parse impossible": (lambda t: parse_visible_date(t, TZ, NOW), "31.02.2025 " * (v // 11)),
+        "visible date: deadlines": (lambda t: find_visible_date(t, TZ, NOW), "until 14 марта 2025 " * (v // 20)),
+        "first publication statements": (lambda t: first_published_date(t, lambda x: find_visible_date(x, TZ, NOW)),
+                                         "originally published on 31.02.2025 " * (v // 36)),
         "visible date: days alone": (lambda t: find_visible_date(t, TZ, NOW), "14 " * (v // 3)),
         "visible date: times alone": (lambda t: find_visible_date(t, TZ, NOW), "10:15 " * (v // 6)),
         "visible date: time then separators": (lambda t: find_visible_date(t, TZ, NOW), "10:15" + " -," * (v // 3)),
@@ -163,6 +167,8 @@ def _texts() -> dict[str, tuple[Callable[[str], Any], str]]:
         "machine date": (parse_datetime, "2025-03-14 " + "1" * N),
         "dotted date": (parse_datetime, "14.03.2025" + " ," * N),
         "permalink date": (date_from_url, HOME + "2025/03/" * (N // 8)),
+        "permalink ISO date": (date_from_url, HOME + "2025-03-" * (N // 8)),
+        "permalink compact date": (date_from_url, HOME + "-2025031" * (N // 8)),
         # Every log record passes through mask_uri, and log lines quote page URLs.
         "credentials: schemes": (mask_uri, "a://" * (N // 4)),
         "credentials: userinfo": (mask_uri, "http://u:" + "p" * N + " http://" * (N // 8)),

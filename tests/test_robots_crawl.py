@@ -40,6 +40,10 @@ def test_robots_txt_is_fetched_once_and_obeyed_and_its_sitemaps_read(tmp_path: P
     assert stats["robotstxt/forbidden"] >= 1
     assert stats["robotstxt/reused"] == 1
     assert stats["discovery/robots/sitemaps"] >= 1
+    # The reused robots.txt was downloaded once: the downloader's stats count one response per request.
+    assert stats["downloader/response_count"] == stats["downloader/request_count"]
+    assert sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/")) == \
+        stats["downloader/request_count"]
 
 
 def test_a_kept_robots_txt_answers_only_a_request_for_its_own_url_once() -> None:

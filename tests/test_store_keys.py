@@ -285,3 +285,36 @@ def test_a_new_record_is_compared_only_with_records_sharing_a_band(tmp_path: Pat
     assert clusters[batch[60]["_id"]] == clusters[batch[7]["_id"]]
     assert len(set(clusters.values())) == 60
     assert sum(compared) <= 4 * len(batch)  # each with itself and its near copy, not with all 60 others
+
+
+def test_records_sharing_many_looked_up_bands_are_read_once_in_the_order_found(tmp_path: Path) -> None:
+    """Story clusters look up every band of a batch (16 a record, in chunks of ``LOOKUP_CHUNK``): a record holding
+    bands of every chunk is parsed and projected once, not once per chunk (its JSON, long with the body, is most of
+    the cost), and the records come back once each, in the order they are first found (the first of equally near
+    ones decides a cluster), as neosqlite finds them."""
+    import time
+
+    store = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
+    try:
+        docs = [{**doc(n, text(f"topic{n}")), "paragraphs": [text(f"topic{n}")] * 300} for n in range(200)]
+        store.db["articles"].insert_many(docs)
+        wanted = sorted({band for d in docs for band in d["lsh_bands"]})
+        assert len(wanted) > 6 * keys.LOOKUP_CHUNK
+        projection = {"minhash": 1, "lsh_bands": 1, "published": 1}
+
+        def cpu(values: list[str]) -> tuple[float, list[Any]]:
+            started = time.process_time()
+            found = keys.find(store.db.db, "lsh_bands", values, projection)
+            return time.process_time() - started, found
+
+        one, _ = min(cpu([d["lsh_bands"][0] for d in docs]) for _ in range(3))  # each record in one chunk
+        every, found = min(cpu(wanted) for _ in range(3))
+        assert every < one * 2.5, f"{every:.3f} s for the batch's bands, {one:.3f} s for one band a record"
+        expected = list(store.db["articles"].find({"lsh_bands": {"$in": wanted}}, projection))
+        assert sorted(found, key=lambda d: d["_id"]) == sorted(expected, key=lambda d: d["_id"])
+        assert len({d["_id"] for d in found}) == len(found) == len(docs)
+        first_chunk = set(wanted[:keys.LOOKUP_CHUNK])
+        holders = {d["_id"] for d in docs if first_chunk & set(d["lsh_bands"])}  # found by the first chunk: first
+        assert {d["_id"] for d in found[:len(holders)]} == holders
+    finally:
+        store.close()

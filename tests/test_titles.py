@@ -39,6 +39,11 @@ SITE_ENDS = [
     # The site's domain written before or after the headline without a separator.
     ("davidbau.com Vibe Coding", "https://davidbau.com/archives/2025/12/16/vibe_coding.html", "Vibe Coding"),
     ("Парламент принял бюджет на 2026 год 24.kg", "https://24.kg/vlast/1/", "Парламент принял бюджет на 2026 год"),
+    # One capitalised word after a bar: a section or a site the page declares nowhere else.
+    ("Homestead gardening makes rural communities self-reliant | District", "https://news.example.com/2025/12/story/",
+     "Homestead gardening makes rural communities self-reliant"),
+    ("В Оше открыли новый мост через реку | Регионы", "https://news.example.com/2025/12/story/",
+     "В Оше открыли новый мост через реку"),
     # A WordPress "Headline « Blog" title.
     ("Snow closes the Anzob pass « Pamir Times", "https://pamirtimes.net/2025/12/snow/", "Snow closes the Anzob pass"),
 ]
@@ -56,6 +61,9 @@ KEPT = [
      "«Газпром» и «Узбекнефтегаз» подписали соглашение"),
     # A word that merely contains a dot is no domain.
     ("Version 2.0 of the e-government portal launched", "Version 2.0 of the e-government portal launched"),
+    # A word after a bar stays after a short head (two halves of a headline), or when it is not capitalised.
+    ("Trump vs Biden | Debate", "Trump vs Biden | Debate"),
+    ("Five reasons to plant trees | now", "Five reasons to plant trees | now"),
 ]
 
 

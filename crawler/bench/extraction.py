@@ -6,7 +6,7 @@ extractor: pages, precision, recall, F1, exact-match accuracy, median and mean
 milliseconds per page, for ours the share of correct publication days, and for
 extractors that give them title and author exact matches (on the pages whose truth
 has a title / names authors; :mod:`crawler.bench.scoring` says how they compare).
-A publication day is the day in the offset the page states (:func:`_local_day`); ``--date-misses``
+A publication day is the day in the offset the page states (:func:`local_day`); ``--date-misses``
 lists, instead of scores, the pages whose day ours gets wrong (id, URL, truth, ours, source, raw string);
 ``--title-misses`` the pages whose title ours gets wrong (id, kind of miss, truth, ours, the candidates).
 ``--author-misses`` the pages that name authors whose names ours gets wrong (id, kind of miss, truth, ours, source);
@@ -73,7 +73,7 @@ def ours(page: Page) -> tuple[str, str | None, str | None, list[str]]:
     # The generic path alone, even for a page of a configured site (a benchmark measures the generic rules).
     extraction = extract_article(page.html, page.url, GENERIC)
     paragraphs = cleaned(extraction)
-    return "\n".join(paragraphs), _local_day(extraction.published, extraction.published_raw), extraction.title, \
+    return "\n".join(paragraphs), local_day(extraction.published, extraction.published_raw), extraction.title, \
         extraction.authors
 
 
@@ -84,7 +84,7 @@ def cleaned(extraction: Extraction) -> list[str]:
     return clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images])[0]
 
 
-def _local_day(published: datetime | None, raw: str | None) -> str | None:
+def local_day(published: datetime | None, raw: str | None) -> str | None:
     """The publication's calendar day where it was published: in the offset its raw ISO string states
     ("2025-12-19T01:00:00+05:30" is the 19th, though 18 December in UTC), else in UTC."""
     if published is None:
@@ -187,7 +187,7 @@ def date_misses(data: Path, sets: list[str], limit: int | None) -> Iterator[str]
             if not page.published:
                 continue
             extraction = extract_article(page.html, page.url, GENERIC)
-            day = _local_day(extraction.published, extraction.published_raw)
+            day = local_day(extraction.published, extraction.published_raw)
             if day != page.published[:10]:
                 yield "\t".join((name, page.id, page.url, page.published, day or "-",
                                  extraction.sources.get("published", "-"), extraction.published_raw or "-"))

@@ -23,12 +23,22 @@ def parse_posts(body: bytes) -> list[Link] | None:
     """Links of a posts page, dated by ``date_gmt`` (UTC); None when it is not a post list."""
     try:
         posts = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
         return None
     if not isinstance(posts, list):
         return None
     links = []
     for post in posts:
-        if isinstance(post, dict) and isinstance(post.get("link"), str):
+        # A "\\ud800" escape decodes to a lone surrogate, which no URL can carry (Scrapy raised on it, ending the
+        # page's callback): such a link is not followed.
+        if isinstance(post, dict) and isinstance(post.get("link"), str) and _encodable(post["link"]):
             links.append(Link(post["link"], parse_datetime(post.get("date_gmt"), UTC)))
     return links
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

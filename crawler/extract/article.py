@@ -3,10 +3,11 @@
 Order of trust, recorded per field in ``sources``: JSON-LD (``jsonld``), meta
 and OpenGraph (``meta``), the site's CSS rules (``site``), and generic rules
 (``generic``: trafilatura for the body, ``<time>``/``<h1>``/``<title>``, the date
-printed beside the headline or labelled "Published", htmldate's day and the permalink date
-for metadata). The printed publication date overrules a JSON-LD or meta one of another day,
-unless it is an update's or the declared modification day; no publication date is ever
-taken from a modification field. A publication date is a day at least: one known only to
+printed beside the headline or labelled "Published", a stated first publication ("originally
+published on ..."), htmldate's day and the permalink's (or its canonical URL's) date for metadata).
+The printed publication date overrules a JSON-LD or meta one of another day (one no time zone
+puts the declared instant on), unless it is an update's or the declared modification's day; no
+publication date is ever taken from a modification field. A publication date is a day at least: one known only to
 its month or year is left empty (``published`` None), never stored as the 1st. Nothing
 here imports Scrapy.
 
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from itertools import islice
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import htmldate.core
 import htmldate.extractors
@@ -42,10 +43,11 @@ from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
+from crawler.extract.date_agreement import agrees
 from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import drop_chrome, header_date
-from crawler.extract.labelled_date import labelled_date
+from crawler.extract.labelled_date import first_published_date, labelled_date
 from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
@@ -189,23 +191,19 @@ def _printed(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
-def _overrules(printed: _Datelines, declared: datetime, modified: datetime | None) -> bool:
-    """Whether the page's printed dateline stands against the declared publication date: a full date
-    (its year printed, unlike "12 April" or "2 hours ago") more than a day away (a day is time zones)
-    that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
+def _overrules(printed: _Datelines, declared: datetime, raw: str | None,
+               modified: tuple[datetime | None, str | None]) -> bool:
+    """Whether the page's printed dateline stands against the declared publication date (``raw`` as declared): a
+    full date (its year printed, unlike "12 April" or "2 hours ago") that is no day the declared instant falls on in
+    any time zone, that is not an update's ("Last updated: ..."), nor the declared modification's day (a template
     showing when the page was last edited), while no other printed date agrees with the declared one."""
-    best = printed.best
-    if best is None or best.updated or _YEAR.search(best.raw) is None or _near(best.value, declared):
+    best, tz = printed.best, printed.tz
+    if best is None or best.updated or _YEAR.search(best.raw) is None or agrees(best, declared, raw, tz):
         return False
     other = printed.other
-    if other is not None and _near(other.value, declared):
+    if other is not None and agrees(other, declared, raw, tz):
         return False
-    return modified is None or not _near(best.value, modified)
-
-
-def _near(one: datetime, other: datetime) -> bool:
-    """Whether two dates are at most a calendar day apart (the same day somewhere on Earth)."""
-    return abs(one.date() - other.date()) <= timedelta(days=1)
+    return modified[0] is None or not agrees(best, modified[0], modified[1], tz)
 
 
 class _Datelines:
@@ -226,6 +224,13 @@ class _Datelines:
         found = labelled_date(page.html, page.sel.root, lambda text: _machine_or_visible(text, self.tz, page.now))
         return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
 
+    @cached_property
+    def first(self) -> Dateline | None:
+        """The date a sentence names as the first publication ("originally published on ...")."""
+        page = self.page
+        found = first_published_date(page.html, lambda text: _machine_or_visible(text, self.tz, page.now))
+        return Dateline(found[0], found[1], False) if found is not None and _YEAR.search(found[1]) else None
+
     @property
     def best(self) -> Dateline | None:
         """The date beside the headline unless it is an update's, else the labelled one, else the update's (a page
@@ -240,8 +245,9 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
-def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any, Any, str | None]:
-    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date."""
+def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
+    """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date (value,
+    raw)."""
     found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
@@ -249,10 +255,16 @@ def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any,
     # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
     # own date rule is trusted over it.
     printed = _Datelines(page, tz)
-    if value is not None and found is not None and (found[1] == "site" or not _overrules(printed, value, modified)):
-        return value, raw, found[1]
-    if printed.best is not None:
-        return printed.best.value, normalize_text(printed.best.raw), "generic"
+    if value is not None and found is not None:
+        if found[1] == "site":
+            return value, raw, found[1]
+        if not _overrules(printed, value, raw, modified):
+            return value, raw, found[1]
+    # A page that states its first publication in words ("originally published on ...") is dated so, whatever its
+    # header shows (the last update's); looked for only here, where no declared date stands.
+    chosen = printed.first or printed.best
+    if chosen is not None:
+        return chosen.value, normalize_text(chosen.raw), "generic"
     # Else htmldate's publication day (or the permalink's), made precise by the first date
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.
@@ -260,12 +272,23 @@ def _published(page: _Page, tz: tzinfo, modified: datetime | None) -> tuple[Any,
     tree = _date_search_tree(page)
     tree = drop_chrome(tree) if tree is not None else None
     found_day = _htmldate(page, tree, tz)
-    day = found_day or date_from_url(page.url, tz)
+    day = found_day or _permalink_day(page, tz)
     for generic_raw in _generic_dates(Selector(root=tree) if tree is not None else page.sel):
         generic = _parse_date(generic_raw, tz, page.now)
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _permalink_day(page: _Page, tz: tzinfo) -> datetime | None:
+    """The day in the page's URL, else in its canonical URL on the same host (an AMP or a tracking URL's
+    article); never a day after the fetch (an event's or a scheduled page's)."""
+    canonical = _canonical(page)
+    for url in (page.url, canonical) if urlsplit(canonical).netloc == urlsplit(page.url).netloc else (page.url,):
+        day = date_from_url(url, tz)
+        if day is not None:
+            return day if day <= page.now else None
+    return None
 
 
 def _date_search_tree(page: _Page) -> HtmlElement | None:
@@ -345,11 +368,24 @@ def _shows_first_of_month(html: str, url: str, day: str) -> bool:
         if year_first.match(html, at) or any(year_last.match(html, start) for start in range(max(0, at - 7), at)):
             return True
         at = html.find(year, at + 1)
+    return _shows_short_year(html, year, month)
+
+
+def _shows_short_year(html: str, year: str, month: str) -> bool:
+    """Whether the page writes the 1st of ``month`` dotted with a two-digit year ("Stand: 1.4.18", "01.09.17")."""
+    short = f".{year[2:]}"
+    dotted = re.compile(rf"(?<![\d.])0?1\.0?{int(month)}\{short}(?![\d.])")
+    at = html.find(short)
+    while at >= 0:  # as above: tried only where ".YY" is, a dotted date at most 5 characters before it
+        if any(dotted.match(html, start) for start in range(max(0, at - 5), at)):
+            return True
+        at = html.find(short, at + 1)
     return False
 
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
-    found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified"), "modified")
+    found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified",
+                                                   "lastmod", "dcterms.modified", "dc.date.modified"), "modified")
     if found is None:
         return None, None, None
     return _parse_date(found[0], tz, page.now), found[0], found[1]
@@ -592,7 +628,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     declared = _declared_language(page, edition.language if edition else None)
     dates: dict[str, tuple[Any, str | None]] = {}
     modified = _modified(page, tz)  # read once: the publication date is weighed against it
-    for name, (value, raw, method) in (("published", _published(page, tz, modified[0])), ("modified", modified)):
+    for name, (value, raw, method) in (("published", _published(page, tz, modified[:2])), ("modified", modified)):
         dates[name] = value, normalize_optional(raw)
         if method and value is not None:
             sources[name] = method

@@ -8,8 +8,13 @@ page's stated author is kept too when it is a team or desk named as one ("Podium
 tahririyati"), or a desk alone in an author field or after "Posted by"/"Автор:" ("Staff", "Редакция");
 the site's own name never is. The article's byline wins over structured data when it shows the same
 names and more (co-authors, "Dr"), and a "By …" line wins over a declared name the page never shows or
-that is the site's host name (the account that posted the article, not its writer). Byline elements are
-found in one pass over the page's attributes; what the page shows is :mod:`crawler.extract.shown_text`.
+that is the site's host name (the account that posted the article, not its writer). A label alone on its line
+introduces the names below it ("Article written by:"), all of a list's when it is plural ("Authors:", "Авторы:");
+an acronym after the last of several names is the outlet ("…, Adam Renton, CNN"). With nothing else, the header's
+meta line that starts with the date names the authors ("2025-12-17 · Trond Teigen", read beside the headline
+only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. Byline
+elements are found in one pass over the page's attributes; what the page shows is
+:mod:`crawler.extract.shown_text`.
 """
 
 from __future__ import annotations
@@ -27,11 +32,11 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
-from crawler.extract.header_date import HeaderZone
+from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
-from crawler.extract.titles import site_name_keys, spaced_text
+from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
 from crawler.text import normalize_text
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -43,9 +48,11 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
-    r"^(?:(?:written|authored|posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
-    r"автор(?:ы|лар)?(?:\s+материала)?|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))\b\s*[:\-–—]?\s*",
+    r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
+    r"(?:posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
+    r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
+    r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
@@ -97,8 +104,10 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     :func:`_stands_alone` says so ("Posted by David", "by ibby", "By News Desk", an element's "Newsdesk"),
     and in an author field (not ``strict``: "Staff", "Редакция")."""
     lines = [_plain(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
+    lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
-    for line in [line for line in lines if line][:MAX_BYLINE_LINES]:
+    for n, line in enumerate(lines):
+        plural = bool(carried) and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
         inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
         line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
@@ -113,10 +122,30 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
             continue
         lone = len(pieces) == 1 and (not strict or _stands_alone(prefix.group().strip() if prefix else None,
                                                                  text.strip(), element))
-        found = list(_unique(_credited_names(pieces, strict, lone)))
+        found = list(_credited_names(pieces, strict, lone))
+        if found and plural:  # "Authors:" alone on its line, then a list of them, a name a line
+            for more in lines[n + 1:]:
+                listed = _listed_names(more, strict)
+                if not listed:
+                    break
+                found += listed
         if found:
-            return found
+            return list(_unique(found))
     return []
+
+
+# A plural label ("Authors:", "Author(s)", "Авторы:", "Mualliflar:") alone on its line introduces a list.
+_PLURAL = re.compile(r"(?:authors|author\(s\)|contributors|авторы|авторлар|муаллифон|муаллифлар|mualliflar)(?!\w)",
+                     re.IGNORECASE)
+
+
+def _listed_names(line: str, strict: bool) -> list[str]:
+    """The names of one line of a list after a plural label: the line is names only, no label, date or credit."""
+    line = line.strip(" \"'“”«»")
+    if _PREFIX.match(line) or _LABELLED.match(line):
+        return []
+    text = _END.sub("", line)[:MAX_BYLINE_CHARS]
+    return [] if text != line else list(_credited_names(_SPLIT.split(text), strict))
 
 
 # A nickname quoted inside a name ('Amanda "Tania Mae" Tan': kept as the outlet prints it, but no word of the name
@@ -301,7 +330,8 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
     seen: set[str] = set()
     for value in raw:
-        found = [_without_outlet(name, site_names | hosts | listed_sites) for name in names_in(value, strict, element)]
+        found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
+                                      for name in names_in(value, strict, element)])
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
@@ -323,6 +353,19 @@ def _without_outlet(name: str, outlets: set[str] | frozenset[str]) -> str:
     if comma and (_compact(last) in outlets or last.casefold() in _AGENCIES):
         return _without_outlet(head, outlets)
     return name
+
+
+_OUTLET_TAIL = re.compile(r", ([A-Z]{2,5})", re.ASCII)  # "Adam Renton, CNN": one acronym, no dots or lower case
+
+
+def _without_list_outlet(found: list[str]) -> list[str]:
+    """A list of names without the outlet printed once after the last of them ("A, B and Adam Renton, CNN"):
+    credentials come with each name that has them, so an acronym after the last name alone, in a list of names
+    none of which carries one, is the outlet's, not the last person's."""
+    if len(found) < 2 or any(", " in name for name in found[:-1]):
+        return found
+    head, comma, tail = found[-1].partition(", ")
+    return [*found[:-1], head] if comma and _OUTLET_TAIL.fullmatch(comma + tail) else found
 
 
 def _untagged(value: str) -> str:
@@ -375,9 +418,13 @@ def _author_id(node: HtmlElement) -> bool:
     return (node.get("id") or "").casefold().replace("_", "-") in ("author", "author-name", "authorname", "byline")
 
 
+# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/").
+_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/")
+
+
 def _author_link(node: HtmlElement) -> bool:
     href = node.get("href") or ""
-    return node.tag == "a" and ("/author/" in href or "/authors/" in href)
+    return node.tag == "a" and any(path in href for path in _AUTHOR_PATHS)
 
 
 _IN_AUTHOR = etree.XPath("boolean(ancestor::*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')])")
@@ -405,28 +452,36 @@ _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"
 # the page's attributes (one XPath per test was the biggest cost of reading authors).
 _BYLINE_CANDIDATES = etree.XPath(
     "(//@*[contains(., 'author') or contains(., 'byline') or contains(., 'Author') or contains(., 'Byline')"
-    " or contains(., 'writer') or contains(., 'submitted-by') or (name() = 'itemprop' and contains(., 'name'))]/.."
+    " or contains(., 'writer') or contains(., 'submitted-by') or contains(., 'avtor') or contains(., 'autor')"
+    " or contains(., 'muallif') or contains(., 'awtor') or (name() = 'itemprop' and contains(., 'name'))]/.."
     " | //author)"
     f"[position() <= {MAX_BYLINE_CANDIDATES}]")
 # Every attribute value in document order, as plain strings; the words of _BYLINE_CANDIDATES' contains().
 _ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
-_BYLINE_WORD_LIST = ("author", "byline", "Author", "Byline", "writer", "submitted-by")
+_BYLINE_WORD_LIST = ("author", "byline", "Author", "Byline", "writer", "submitted-by", "avtor", "autor", "muallif",
+                     "awtor")
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 # A byline in a comment is the commenter's, one in a figure the photographer's credit.
 _OUTSIDE_ARTICLE = etree.XPath(
     "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
     " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
-             "Article by", "Author", "Authors", "Contributor", "Contributors")
+             "Article by", "Article written by", "Post written by", "Author", "Authors", "Author(s)", "Contributor",
+             "Contributors",
+             # "Prepared by" in Russian, Kazakh, Kyrgyz and Uzbek: "Подготовила Анна Ким", "Дайындаған: …".
+             "Подготовил", "Подготовила", "Подготовили", "Материал подготовил", "Материал подготовила",
+             "Материал подготовили", "Дайындаған", "Даярдаган", "Tayyorladi", "Тайёрлади",
+             # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
+             "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
 # Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
 # node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
 _FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
 _BY_LINE = etree.XPath(
     f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= 20]")
-_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+_BY_START = re.compile(r"\s*(?:{})(?:[\s:]|$)".format("|".join(map(re.escape, _BY_WORDS))))
 # A line of shown_text (a text node) starting so; its literal "\n" lets the search skip ahead fast.
-_BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(_BY_WORDS)))
+_BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(map(re.escape, _BY_WORDS))))
 
 
 def page_authors(page: PageView) -> Found:
@@ -464,7 +519,7 @@ def page_authors(page: PageView) -> Found:
         lambda: found(_labelled_meta(page), "meta"),
     )
     if declared is None or declared[1] == "site":
-        return declared or shown()
+        return declared or shown() or _dated_byline(page, site_names)
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -473,6 +528,46 @@ def page_authors(page: PageView) -> Found:
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# The date that opens a header's meta line, then a bar or bullet (or nothing: two texts side by side) before the
+# names: "2025-12-17 · Trond Teigen", "Dec 26, 2025 • Mahua Das in Project Management", "14.03.2025 | Анна Ким".
+_DATE_FIRST = re.compile(
+    r"^(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}(?:\s*(?:г\.|ж\.|y\.|yil))?|"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?\s*(?:[|•·–—/]\s*)?(?:by\b\s*:?\s*)?",
+    re.IGNORECASE)
+# "… in <Category>" ends the names of a blog's meta line ("Posted on DATE by NAME in News").
+_IN_CATEGORY = re.compile(r"\s+(?:in|в)\s+\S.*$", re.DOTALL)
+MAX_DATE_LINE_CHARS = 120
+
+
+def _dated_byline(page: PageView, site_names: set[str]) -> Found:
+    """The names of the article's meta line that starts with its date, read beside its headline only
+    (:func:`header_date`'s neighbourhood, never the page), when nothing else names an author: every piece
+    after the date must read as a person's name ("2025-12-17 · Trond Teigen"); one word, a section
+    ("Политика"), or a name with more words after it ("Trond Teigen Share") names nobody."""
+
+    def parse(text: str) -> tuple[list[str]] | None:
+        match = _DATE_FIRST.match(text[:MAX_DATE_LINE_CHARS + 1])
+        if match is None or len(text) > MAX_DATE_LINE_CHARS:
+            return None
+        rest = _IN_CATEGORY.sub("", text[match.end():]).strip()
+        pieces = [p for p in _SPLIT.split(rest) if p.strip()]
+        if not pieces:
+            return None
+        found = [_clean_name(piece, strict=True) for piece in pieces]
+        if not all(found) or any(_is_section(name) for name in found if name):
+            return None
+        authors = list(people([", ".join(n for n in found if n)], site_names, strict=True))
+        return (authors,) if len(authors) == len(found) else None
+
+    dated = header_date(page.sel.root, parse)
+    return (dated[0], "generic") if dated else None
+
+
+def _is_section(name: str) -> bool:
+    """Whether a "name" is a run of section names ("Политика Экономика"), not a person."""
+    return any(word.casefold() in SECTIONS for word in name.split())
 
 
 def _not_the_writer(page: PageView, declared: list[str]) -> bool:
@@ -562,6 +657,24 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
     yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES))
+    yield from ((name, False) for name in _slug_names(page, candidates))
+
+
+MAX_SLUG_LINKS = 5  # author links whose address is read for a name
+_SLUG_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+){1,3}")  # "juliette-carreiro", "anna_kim"
+
+
+def _slug_names(page: PageView, candidates: list[HtmlElement]) -> Iterator[str]:
+    """The names in author links' addresses ("/blog/authors/juliette-carreiro" whose text is "Articles") that the
+    page shows as a whole text of their own ("Juliette Carreiro"), spelt as shown; an address alone is no name."""
+    links = (n for n in candidates if _author_link(n) and not _OUTSIDE_ARTICLE(n))
+    for link in islice(links, MAX_SLUG_LINKS):
+        slug = (link.get("href") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        if _SLUG_WORDS.fullmatch(slug):
+            pattern = r"\s+".join(map(re.escape, re.split("[-_]", slug)))
+            shown = re.search(rf"^[ \t]*({pattern})[ \t]*$", shown_text(page), re.IGNORECASE | re.MULTILINE)
+            if shown:
+                yield shown.group(1)
 
 
 def _byline_candidates(root: HtmlElement) -> list[HtmlElement]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["PUBLISHED", "UPDATED", "label_after_tag", "published_before_date", "published_label_start",
+__all__ = ["DEADLINE_AFTER", "DEADLINE_BEFORE", "PUBLISHED", "UPDATED", "deadline_after_date", "deadline_before_date",
+           "label_after_tag", "published_before_date", "published_label_start",
            "update_label"]
 
 # "Published" in each language, with its participles and "date of publication" forms.
@@ -41,6 +42,20 @@ UPDATED: Mapping[str, tuple[str, ...]] = {
     "uz": ("yangilandi", "yangilangan", "o'zgartirildi", "o'zgartirilgan"),
     "uz-Cyrl": ("янгиланди", "янгиланган", "ўзгартирилди", "ўзгартирилган"),
     "tk": ("täzelendi", "täzelenen", "üýtgedildi"),
+}
+# Words that make the date beside them a deadline or the end of a period ("Open until July 31", "до 31 июля",
+# "31 шілдеге дейін"): never when the page was published. Before the date, then after it (postpositions).
+DEADLINE_BEFORE: Mapping[str, tuple[str, ...]] = {
+    "en": ("until", "till", "through", "deadline", "due", "expires", "ends", "closes"),
+    "ru": ("до", "по", "срок", "дедлайн"),
+    "tg": ("то",),
+}
+DEADLINE_AFTER: Mapping[str, tuple[str, ...]] = {
+    "kk": ("дейін", "шейін", "дейин"),
+    "ky": ("чейин", "дейре"),
+    "uz": ("gacha", "qadar"),
+    "uz-Cyrl": ("гача", "қадар"),
+    "tk": ("çenli", "çenlı", "čenli"),
 }
 # Between a label and its date: "Published on", "Posted at", "Опубликовано в".
 _JOINERS = ("on", "at", "в")
@@ -76,5 +91,9 @@ label_after_tag = _compile(rf">\s*(?={_PUBLISHED_FIRST})(?P<label>{_PUBLISHED})(
 published_label_start = _compile(rf"^\s*{_PUBLISHED}(?!\w)(?:\s+{_JOINER}(?!\w))?\s*:?\s*")
 # A publication label ending a text, just before the date that follows it ("... · Опубликовано: ").
 published_before_date = _compile(rf"(?<!\w){_PUBLISHED}[\s:,.-]*(?:{_JOINER})?[\s:,-]*$")
+# A deadline word just before a date (at the end of the text before it), or just after it (a dative ending first:
+# "31 шілдеге дейін", "31-iyulgacha").
+deadline_before_date = _compile(rf"(?<!\w){_words(DEADLINE_BEFORE)}\s*:?\s*$")
+deadline_after_date = _compile(rf"^\w{{0,4}}\s*{_words(DEADLINE_AFTER)}(?!\w)")
 # An update label anywhere in a text.
 update_label = _compile(rf"(?<!\w){_UPDATED}(?!\w)")

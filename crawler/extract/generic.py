@@ -90,6 +90,10 @@ def is_oversized(html: str, root: HtmlElement) -> bool:
     return len(html) > GENERIC_MAX_HTML_CHARS or int(root.xpath("count(//*)")) > GENERIC_MAX_ELEMENTS
 
 
+MAX_ATTRIBUTE_CHARS = 1_000
+_LONG_VALUED = etree.XPath(f"//*[@*[string-length() > {MAX_ATTRIBUTE_CHARS}]]")
+
+
 def bounded_html(root: HtmlElement) -> str:
     """A copy of the page ``root`` without scripts and styles, cut to its first elements and
     characters of text in document order."""
@@ -97,6 +101,12 @@ def bounded_html(root: HtmlElement) -> str:
     # What the extractor throws away anyway must not use up the elements it is given.
     etree.strip_elements(copy, *_NOT_TEXT, with_tail=False)
     cut_after(copy, GENERIC_MAX_ELEMENTS, GENERIC_MAX_CHARS)
+    # trafilatura tests class, id, style... of each element with a hundred XPath expressions: one 8 MB class
+    # took 3.6 s. A value past MAX_ATTRIBUTE_CHARS is a hostile one; its start is enough to be matched.
+    for element in _LONG_VALUED(copy):
+        for name, value in element.items():
+            if len(value) > MAX_ATTRIBUTE_CHARS:
+                element.set(name, value[:MAX_ATTRIBUTE_CHARS])
     return str(etree.tostring(copy, encoding="unicode", method="html"))
 
 

@@ -280,8 +280,16 @@ def _dateline(paragraph: HtmlElement) -> Iterator[str]:
 
 def _is_paragraph(element: HtmlElement) -> bool:
     """Whether ``element`` is a body paragraph: a ``<p>`` that is no lead, longer than a byline."""
-    return (element.tag == "p" and len(element.text_content()) > PARAGRAPH_CHARS
+    # Its words only: a template indents a short byline <p> with more whitespace than it has text.
+    return (element.tag == "p" and _words_longer(element.text_content(), PARAGRAPH_CHARS)
             and not LEAD_CLASS.search(element.get("class") or ""))
+
+
+def _words_longer(text: str, chars: int) -> bool:
+    """Whether ``text`` with its whitespace runs as single spaces is longer than ``chars``."""
+    if len(text) <= chars:  # the common case, decided without splitting
+        return False
+    return len(" ".join(text.split())) > chars
 
 
 def _following(headline: HtmlElement, skipped: _Chrome) -> Iterator[tuple[str, HtmlElement]]:

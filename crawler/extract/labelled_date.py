@@ -12,6 +12,7 @@ Pure: an lxml tree in, a datetime out; no Scrapy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
@@ -22,7 +23,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.date_labels import label_after_tag, published_label_start
 
-__all__ = ["labelled_date"]
+__all__ = ["FIRST_PUBLISHED", "first_published_date", "labelled_date"]
 
 # The labels the page starts a text with (see :data:`~crawler.extract.date_labels.label_after_tag`), then
 # the text nodes that start with one of them (outside scripts), found in C before any Python regex runs.
@@ -36,6 +37,17 @@ DATE_OFFSET_CHARS = 30  # the date starts at most this far after its label ("Pub
 FOLLOWING_CHARS = 120  # text read after a label for its date
 
 Parse = Callable[[str], tuple[datetime, str] | None]  # a text -> (UTC datetime, the raw date string)
+
+# A sentence stating the first publication of a page that is kept up to date ("This article was originally
+# published on 26 Sep 2019 at 4:12pm but has been regularly updated"): its date is the publication's, whatever
+# date the header shows (the update's). Looked for as plain strings (C speed), capitalised or not.
+FIRST_PUBLISHED = ("originally published", "first published", "впервые опубликовано", "впервые опубликован",
+                   "первоначально опубликовано", "алғаш рет жарияланған", "алғаш жарияланған",
+                   "биринчи жолу жарыяланган", "dastlab chop etilgan", "dastlab e'lon qilingan")
+MAX_FIRST_PUBLISHED = 5  # statements read on one page
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+# The rest of the phrase's last word ("опубликован|а"), then what joins it to its date ("on", "в", ":").
+_JOINER = re.compile(r"^[^\W\d]*\s*(?:(?:on|in|at|в)(?!\w)|:|-)?\s*", re.IGNORECASE)
 
 
 def labelled_date(html: str, root: HtmlElement, parse: Parse) -> tuple[datetime, str] | None:
@@ -102,3 +114,26 @@ def _after_label(text: str, parse: Parse) -> tuple[datetime, str] | None:
     if dated is None or rest.find(dated[1]) > DATE_OFFSET_CHARS:
         return None
     return dated
+
+
+def first_published_date(html: str, parse: Parse) -> tuple[datetime, str] | None:
+    """(UTC datetime, raw string) of the date a sentence names as the page's first publication ("originally
+    published on ..."), or None when the page states none, or states different days."""
+    found: list[tuple[datetime, str]] = []
+    read = 0  # statements read, dated or not: a hostile page repeats the phrase 100,000 times
+    for phrase in FIRST_PUBLISHED:
+        # Found without its first letter, then that letter checked in either case: one scan of the page a phrase.
+        needle, first = phrase[1:], (phrase[0], phrase[0].upper())
+        at = html.find(needle, 1)
+        while at >= 0 and read < MAX_FIRST_PUBLISHED:
+            end = at + len(needle)
+            if html[at - 1] in first and not html[at - 2:at - 1].isalpha():
+                read += 1
+                # The text after the phrase, tags taken out: "on <time>26 Sep 2019</time>" reads as one text.
+                after = " ".join(_TAG.sub(" ", html[end:end + FOLLOWING_CHARS * 3]).split())
+                rest = _JOINER.sub("", after, count=1)
+                dated = parse(rest[:FOLLOWING_CHARS])
+                if dated is not None and rest.find(dated[1]) == 0:
+                    found.append(dated)
+            at = html.find(needle, end)
+    return found[0] if len({value.date() for value, _ in found}) == 1 else None

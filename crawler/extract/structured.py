@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -72,12 +73,20 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {value} if isinstance(value, str) else {t for t in value if isinstance(t, str)}
 
 
+# A "\\ud800" escape without its pair decodes to a lone surrogate, which no store can encode (the record would
+# be quarantined and the run fail): it is read as the replacement character, as a decoder reads a broken byte.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
 def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     for raw in blocks:
+        if "\\u" in raw:
+            raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
         try:
             nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")))
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
             logger.debug("Skipping invalid JSON-LD block")
     return nodes
 

@@ -2,7 +2,8 @@
 
 Declared titles (JSON-LD ``headline``, ``og:title``, ``twitter:title``, ``<title>``) often carry the
 site's name ("… | Site", "Site — …", "site.uz …"), its tagline ("… - Новости Таджикистана ASIA-Plus"), a section
-("… - Политика - …") or a CMS label ("… | Photo", "(фото, видео)"); the visible headline does not, but
+("… - Политика - …", "… | District": one capitalised word after a bar) or a CMS label ("… | Photo", "(фото,
+видео)"); the visible headline does not, but
 a page can have several ``<h1>`` (the logo, "Menu", a sidebar). So each headline candidate is stripped
 of site names and labels, and the ``<h1>`` that agrees with a declared title wins; with no agreement,
 the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
@@ -42,7 +43,7 @@ _KINDS = frozenset((
 _TAIL_LABEL = re.compile(r"\s*[\[(](?:{0})(?:\s*(?:,|\+|&|/|\band\b|\bи\b)\s*(?:{0}))*[\])]$".format(
     "|".join(map(re.escape, sorted(_KINDS, key=len, reverse=True)))), re.IGNORECASE)
 # Sections a site names after the headline ("… - Политика - Kaktus.media"), in the outlets' languages.
-_SECTIONS = frozenset((
+SECTIONS = frozenset((
     "politics", "world", "business", "economy", "society", "sport", "sports", "culture", "health", "science",
     "technology", "tech", "entertainment", "lifestyle", "politika", "политика", "экономика", "общество", "в мире",
     "мир", "спорт", "культура", "происшествия", "регионы", "наука", "здоровье", "технологии", "саясат", "қоғам",
@@ -168,7 +169,7 @@ def _is_label(segment: str, names: set[str], beside_site: bool, shown: bool) -> 
     folded = segment.casefold()
     if folded in _KINDS:
         return True
-    return not shown and ((beside_site and folded in _SECTIONS) or _is_tagline(segment, names, beside_site))
+    return not shown and ((beside_site and folded in SECTIONS) or _is_tagline(segment, names, beside_site))
 
 
 def strip_title(title: str, names: set[str], shown: bool = False) -> str:
@@ -196,7 +197,8 @@ def strip_title(title: str, names: set[str], shown: bool = False) -> str:
         if not site and not _is_label(parts[start], names, beside_site, shown):
             break
         beside_site, start = site, start + 1
-    if not shown and end - start == 2 and _trailing_name(parts[start], seps[start], parts[start + 1]):
+    if not shown and end - start == 2 and (_trailing_name(parts[start], seps[start], parts[start + 1])
+                                           or _trailing_word(parts[start], seps[start], parts[start + 1])):
         end -= 1
     return "".join(p + (seps[i] if i < end - 1 else "") for i, p in enumerate(parts[start:end], start)).strip()
 
@@ -211,6 +213,16 @@ def _trailing_name(head: str, separator: str, tail: str) -> bool:
     return (separator.strip() in _NAME_ARROWS and len(words) <= MAX_TAGLINE_WORDS + 1
             and len(head.split()) >= 2 and len(words) <= len(head.split())
             and all(not w[0].isalpha() or w[0].isupper() for w in words))  # a name ("My Website"), no clause
+
+
+MIN_HEADLINE_BEFORE_WORD = 4
+
+
+def _trailing_word(head: str, separator: str, tail: str) -> bool:
+    """Whether ``tail``, after a bar, is one capitalised word a declared title ends with: its section or site
+    ("Headline of six words | District"), a bar being no headline's own punctuation."""
+    return (separator.strip() == "|" and len(tail.split()) == 1 and tail[:1].isupper()
+            and len(head.split()) >= MIN_HEADLINE_BEFORE_WORD)
 
 
 def _without_host_word(part: str, names: set[str], end: int) -> str:

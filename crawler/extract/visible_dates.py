@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import NamedTuple, TypeVar
 
-from crawler.extract.date_labels import published_before_date, update_label
+from crawler.extract.date_labels import deadline_after_date, deadline_before_date, published_before_date, update_label
 
 __all__ = ["LANGUAGES", "Dateline", "Language", "find_dateline", "find_visible_date", "parse_visible_date"]
 
@@ -378,10 +378,20 @@ def _dates(text: str, tz: tzinfo, now: datetime) -> Iterator[tuple[datetime, re.
     """Every real date in ``text``, left to right, lazily."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    for match in _candidates(text.translate(_EQUIVALENT)):
+    plain = text.translate(_EQUIVALENT)
+    for match in _candidates(plain):
         value = _value(match, tz, now)
-        if value is not None:
+        if value is not None and not _deadline(plain, match):
             yield value, match
+
+
+_DEADLINE_CHARS = 20  # how far around a date a deadline word is read ("Applications are accepted until")
+
+
+def _deadline(text: str, match: re.Match[str]) -> bool:
+    """Whether the date ``match`` is a deadline or a period's end ("until July 31", "до 31 июля", "31-iyulgacha")."""
+    return bool(deadline_before_date.search(text, max(0, match.start() - _DEADLINE_CHARS), match.start())
+                or deadline_after_date.search(text[match.end():match.end() + _DEADLINE_CHARS]))
 
 
 def _first(text: str, tz: tzinfo, now: datetime) -> tuple[datetime, re.Match[str]] | None:

@@ -2,7 +2,9 @@
 request for a host's robots.txt (discovery reads its ``Sitemap:`` lines) with the response it fetched to
 learn the host's rules, instead of a second download.
 
-Replaces ``scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`` (same order, same settings).
+Replaces ``scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`` (same order, same settings), and
+``scrapy.downloadermiddlewares.stats.DownloaderStats`` with :class:`DownloadOnlyStats`, so a reused answer is
+not counted as a second download in ``downloader/response_*``.
 Stats: ``robotstxt/reused`` (requests for robots.txt answered without a download).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.downloadermiddlewares.stats import DownloaderStats
 from scrapy.utils.httpobj import urlparse_cached
 
 if TYPE_CHECKING:
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 # held for the whole run (articles may link to many hosts whose robots.txt the crawl never reads).
 KEPT_MAX_BYTES = 512 * 1024
 KEPT_MAX_HOSTS = 32
+REUSED_FLAG = "robotstxt-reused"  # in a reused response's flags: no download happened for it
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -40,10 +44,21 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         if kept is None:
             return None
         self._stats.inc_value("robotstxt/reused")
-        return kept.replace(request=request)
+        return kept.replace(request=request, flags=[*kept.flags, REUSED_FLAG])
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         own = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
         if response.url == own and len(response.body) <= KEPT_MAX_BYTES and len(self._kept) < KEPT_MAX_HOSTS:
             self._kept[own] = response
         await super()._parse_robots(response, netloc, request)
+
+
+class DownloadOnlyStats(DownloaderStats):
+    """Scrapy's downloader stats, without a reused robots.txt: every response a middleware's
+    ``process_request`` returns passes through ``process_response``, so it would count a response
+    whose request was never counted (it skipped ``process_request``), and count one download twice."""
+
+    def process_response(self, request: Request, response: Response, spider: object = None) -> Request | Response:
+        if REUSED_FLAG in response.flags:
+            return response
+        return super().process_response(request, response)

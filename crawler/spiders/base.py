@@ -17,6 +17,7 @@ up (``articles/errors/extract_timeout``) and its worker replaced.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -121,10 +122,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if self._extractor is not None:
             self._extractor.close()
 
-    async def _extract(self, text: str, url: str, fetched_at: datetime) -> Extraction | None:
-        """The fields of a page, or None (counted and logged in one line) when extraction failed or ran over budget."""
+    async def _extract(self, text: str, url: str, fetched_at: datetime,
+                       page: str | bytes | None = None) -> Extraction | None:
+        """The fields of a page (``page``: its text or the UTF-8 bytes of ``text``, see :func:`exchanged`), or None
+        (counted and logged in one line) when extraction failed or ran over budget."""
         try:
-            return await self.extractor.extract(text, url, fetched_at)
+            return await self.extractor.extract(text if page is None else page, url, fetched_at)
         except ExtractionTimeout as exc:
             self._count("articles/errors/extract_timeout")
             logger.warning("Gave up extracting %(url)s (%(chars)d characters): %(error)s",
@@ -200,7 +203,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         url = self.real_url(response.url)
         fetched_at = datetime.now(UTC)
-        extraction = await self._extract(text, url, fetched_at)
+        extraction = await self._extract(text, url, fetched_at, exchanged(response, text))
         if extraction is not None:
             for output in self._article_output(extraction, response, seen_as, url, fetched_at, text):
                 yield output
@@ -311,6 +314,19 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             raw_html=text if extraction.html is None else extraction.html,
         )
+
+
+def exchanged(response: Response, text: str) -> str | bytes:
+    """What the extractor is handed for ``text``: the response's body when ``text`` is its text as Scrapy decoded
+    it from UTF-8 without a byte-order mark (the extraction worker decodes it the same way, and a page's text
+    is not encoded again to cross to it: about 0.2 ms of CPU a page), else ``text`` itself."""
+    if not isinstance(response, TextResponse) or text is not response.text or response.body.startswith(codecs.BOM_UTF8):
+        return text
+    try:
+        utf8 = codecs.lookup(response.encoding).name == "utf-8"
+    except LookupError:
+        return text
+    return response.body if utf8 else text
 
 
 def page_problem(response: Response) -> str | None:

@@ -37,6 +37,7 @@ from crawler.discovery.html import next_page, robots_sitemaps
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
+from crawler.htmltree import bounded_response
 from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
 from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
@@ -272,6 +273,7 @@ class DiscoveryMixin:
                       previous: str | None = None) -> Iterable[scrapy.Request]:
         if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
+        response = bounded_response(response)  # parsed here, in the crawl process: no tag may take minutes
         links = [Link(self.real_url(link.url)) for link in LinkExtractor().extract_links(response)]
         self._count("discovery/listing/links", len(links))
         yield from self._article_requests(links, "listing")

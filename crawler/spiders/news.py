@@ -19,6 +19,7 @@ from crawler.discovery import Link
 from crawler.discovery.html import feed_links, wp_api_root
 from crawler.discovery.wpapi import posts_url
 from crawler.hosts import is_private_host
+from crawler.htmltree import bounded_response
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
@@ -105,6 +106,7 @@ class NewsSpider(SiteSpider):
         """Feeds and the WordPress API the home page announces, and the articles it links to."""
         if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
+        response = bounded_response(response)  # parsed here, in the crawl process: no tag may take minutes
         base = self.real_url(response.url)
         for feed in feed_links(response.selector, base):
             self._count("discovery/home/feeds")

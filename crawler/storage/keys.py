@@ -113,9 +113,18 @@ def find(connection: sqlite3.Connection, field: str, values: list[Any],
          projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """Articles whose array ``field`` holds any of ``values`` (MongoDB's ``{field: {"$in": values}}``), each
     once, with only the fields of ``projection`` (and ``_id``; a field the record lacks is left out)."""
-    found = _projected(connection, f"id IN (SELECT article FROM {table(field)} WHERE key IN ({{marks}}))", values,
-                       projection)
-    return [doc for _, _, doc in found.values()]
+    # The articles' row ids first (the key table's index alone), then each article read and projected once: a
+    # batch's values span several chunks and an article holds many of them (16 LSH bands), so selecting its
+    # fields chunk by chunk parsed each record up to once per chunk (0.8 of the store's 3.9 CPU ms an article).
+    # The ids keep the order the records were found in before (by chunk, then as SQLite returns them).
+    ids: dict[int, None] = {}
+    for chunk in _chunks(values):
+        marks = ", ".join("?" * len(chunk))
+        ids.update(dict.fromkeys(row_id for (row_id,) in connection.execute(
+            f"SELECT id FROM articles WHERE id IN (SELECT article FROM {table(field)} WHERE key IN ({marks}))", chunk)))
+    found = _projected(connection, "id IN ({marks})", list(ids), projection)
+    by_row = {row_id: doc for _, row_id, doc in found.values()}
+    return [by_row[row_id] for row_id in ids if row_id in by_row]
 
 
 def find_equal(connection: sqlite3.Connection, field: str, values: list[Any],
