@@ -216,3 +216,63 @@ def test_warm_up_loads_the_date_parser_locales_before_any_page_needs_them() -> N
                          cwd=Path(__file__).parents[1]).stdout
     before, after = map(int, out.split())
     assert before == after > 6, out  # a date some locales read loads only those (6 for "14 mart 2025")
+
+
+def _class_names() -> list[str]:
+    """Class names that begin, end, hold and overlap the groups' words, and random ones built from their pieces."""
+    import random
+
+    from crawler.extract.blocks import _WORD_GROUPS
+
+    names = ["contents-list", "table-of-contents", "ads", "ad", "bad", "ads-top", "top_ad", "headline", "hed",
+             "dek-hed", "shed", "para", "para_1", "paragraph", "sidebar-aside", "col-md-6", "x", "", "sr-only-ad",
+             "entry-content", "comment-respond", "d-none", "nav", "submit-btn", "post__body"]
+    pieces = [*_WORD_GROUPS, "ad", "ads", "hed", "para", "-", "_", " "]
+    rng = random.Random(16)
+    for _ in range(20_000):
+        names.append("".join(rng.choice(pieces) if rng.random() < 0.3 else rng.choice("abcdehlmnoprstx-_0")
+                             for _ in range(rng.randint(1, 10))))
+    return names
+
+
+def test_a_class_name_is_put_in_the_groups_whose_patterns_it_holds() -> None:
+    from crawler.extract.blocks import _CLASS_RES, _name_mask
+
+    for name in _class_names():
+        want = sum(1 << n for n, pattern in enumerate(_CLASS_RES) if pattern.search(name))
+        assert _name_mask(name) == want, name
+
+
+def test_an_element_is_put_in_the_groups_of_its_class_and_id_together() -> None:
+    from crawler.extract.blocks import _attribute_mask, class_mask
+
+    names = _class_names()
+    for classes, ident in zip(names[:5000], reversed(names[-5000:]), strict=True):
+        classes, ident = classes.upper() if len(classes) % 3 == 0 else classes, ident.title()
+        want = class_mask(f"{classes} {ident}".lower())
+        assert (_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0) == want
+    assert _attribute_mask("ΑΣ") | _attribute_mask("Σα") == class_mask("ΑΣ Σα".lower())  # final sigma
+
+
+@pytest.mark.parametrize("texts", [
+    ["Hello, world. It's 2025!", "Привет, мир. Ёлка — 12 шт.", "x"],
+    ["١٢٣ digits ٤ and 𝟙𝟚 (mathematical)", "Ends with a stop.\n", "Stop.\u3000Ideographic。space", "ÀÖØÞ×ß"],
+    ["a\u00a0b\u2009c  d\te", " lead and trail ", "...", "\ud800 lone surrogate? yes!", "«Цитата» — “quote”"],
+    ["\u0130STANBUL SHARE", "ſhare this", "\u1c80ОДПИСКА", "Subscribe to the newsletter", "ФОТО: Reuters"],
+    [],
+])
+def test_a_blocks_characters_are_counted_as_the_patterns_count_them(texts: list[str]) -> None:
+    import numpy as np
+
+    from crawler.extract import blocks
+
+    counts = blocks._character_counts(texts, np.asarray([len(t) for t in texts], dtype=np.float64))
+    for i, text in enumerate(texts):
+        assert counts[blocks._PUNCT_BIT][i] == len(blocks._PUNCT.findall(text))
+        assert counts[blocks._DIGIT_BIT][i] == len(blocks._DIGIT.findall(text))
+        assert counts[blocks._UPPER_BIT][i] == len(blocks._UPPER.findall(text))
+        assert counts[blocks._COMMA_BIT][i] == text.count(",")
+        assert counts[blocks._STOP_BIT][i] == len(blocks._SENTENCE.findall(text))
+        assert counts[0][i] == len(text.split())
+        assert bool(counts[blocks._CASE_ODD_BIT][i]) == (blocks._CASE_ODD.search(text) is not None)
+        assert blocks._boiler_known(text, counts[blocks._CASE_ODD_BIT][i]) == blocks._boiler(text)

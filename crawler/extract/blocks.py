@@ -11,10 +11,12 @@ trained by ``scripts/train_body_model.py``.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache, reduce
 from itertools import islice
 
 import numpy as np
@@ -87,12 +89,65 @@ _BOILER_LOWER = re.compile(_BOILER_TEXT.pattern.lower())
 _TOKEN = re.compile(r"\w+")
 
 
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression (``a|b(?:c|d)`` gives ``a`` and ``b(?:c|d)``)."""
+    depth, start, found = 0, 0, []
+    for i, char in enumerate(pattern):
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            found.append(pattern[start:i])
+            start = i + 1
+    return [*found, pattern[start:]]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regular expression matching the same as ``|``-joined ``words``, as a trie (a few character tests per
+    position instead of one try per word), and the longest word first where several match at one place."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")" if branches else ""
+        return f"(?:{body})?" if "" in node and body else body
+
+    return pattern(root)
+
+
+# The groups' plain words (most of them) in one trie: at each place a word starts, the longest one found
+# there and the words it begins with (they match there too) give the groups. The few alternatives that are
+# patterns are searched one by one, only where the letters they need are in the name.
+_WORD_GROUPS: dict[str, int] = {}
+_PATTERN_GROUPS: list[tuple[str, re.Pattern[str], int]] = []
+for _n, (_, _pattern) in enumerate(_CLASS_WORDS):
+    for _alternative in _alternatives(_pattern):
+        if re.fullmatch(r"[a-z0-9-]+", _alternative):
+            _WORD_GROUPS[_alternative] = _WORD_GROUPS.get(_alternative, 0) | 1 << _n
+        else:  # its letters outside groups and optional characters: "ads?" needs "ad", "hed(?:$|...)" "hed"
+            _needed = re.sub(r".[?*]", "", re.sub(r"\(\?:[^()]*\)", "", _alternative))
+            _PATTERN_GROUPS.append((_needed if re.fullmatch(r"[a-z0-9-]+", _needed) else "",
+                                    re.compile(_alternative), 1 << _n))
+_WORD_MASK = {word: reduce(operator.or_, (mask for start, mask in _WORD_GROUPS.items() if word.startswith(start)))
+              for word in _WORD_GROUPS}
+_WORDS_AT = re.compile(f"(?=({_trie(_WORD_GROUPS)}))")
+
+
 @lru_cache(maxsize=8192)
 def _name_mask(name: str) -> int:
+    """The groups of :data:`_CLASS_WORDS` whose pattern a class name holds (``_CLASS_RES[n].search(name)``,
+    as bits), in one pass over the name (tests/test_generic_speed.py compares them)."""
     mask = 0
-    for n, pattern in enumerate(_CLASS_RES):
-        if pattern.search(name):
-            mask |= 1 << n
+    for found in _WORDS_AT.finditer(name):
+        mask |= _WORD_MASK[found.group(1)]
+    for needed, pattern, bit in _PATTERN_GROUPS:
+        if not mask & bit and needed in name and pattern.search(name):
+            mask |= bit
     return mask
 
 
@@ -103,6 +158,14 @@ def class_mask(words: str) -> int:
     for name in words.split():
         mask |= _name_mask(name)
     return mask
+
+
+@lru_cache(maxsize=8192)
+def _attribute_mask(value: str) -> int:
+    """:func:`class_mask` of one ``class`` or ``id`` value as the page writes it: a page repeats whole class
+    attributes, so each is read once. The groups of ``f"{classes} {ident}"`` are those of its two halves
+    (the space splits them, and lowercasing never crosses it)."""
+    return class_mask(value.lower())
 
 
 def _hidden(element: etree._Element) -> bool:
@@ -159,10 +222,10 @@ class Segmenter:
             block.text = text
             block.parts = []
             self.blocks.append(block)
-            chars, links = len(text), min(block.link_chars, len(text))
-            for index in block.ancestors:
-                self.elements[index] += chars
-                self.link_elements[index] += links
+            if block.ancestors:  # its element's counts; they reach the ancestors as each one closes (walk)
+                index = block.ancestors[-1]
+                self.elements[index] += len(text)
+                self.link_elements[index] += min(block.link_chars, len(text))
 
     def _add(self, text: str, in_link: bool) -> None:
         """Add ``text`` to the open block, opening one (as ``self.state`` describes) for text that shows."""
@@ -181,26 +244,33 @@ class Segmenter:
     def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
              owner: _Owner, depth: int = 0) -> None:
         """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
+        # Every element passes here: the work is inlined (no call to open, close or extend a block unless one
+        # must be), the cheap tests first.
         classes, ident = element.get("class"), element.get("id")
-        own = class_mask(f"{classes or ''} {ident or ''}".lower()) if classes or ident else 0
+        own = ((_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0)
+               if classes or ident else 0)
         if not hidden and (element.get("style") or element.get("hidden") is not None or element.get("aria-hidden")):
             hidden = _hidden(element)
-        context |= _CONTEXT_BIT.get(tag, 0)
+        bit = _CONTEXT_BIT.get(tag)
+        if bit is not None:
+            context |= bit
         block = tag in _BLOCK
         if block:
-            self._close()
+            if self.current is not None:
+                self._close()
             self.stack.append(len(self.elements))
             self.elements.append(0)
             self.link_elements.append(0)
             owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
+            child_masks = (own, state_masks[1], state_masks[2])
         else:
-            state_masks = (own | masks[0], masks[1], masks[2] | own)
-        child_masks = (own, state_masks[1], masks[2] | own) if block else state_masks
+            child_masks = state_masks = (own | masks[0], masks[1], masks[2] | own)
         state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
-        if element.text:
-            self._add(element.text, in_link)
+        text = element.text
+        if text:
+            self._add(text, in_link)
         if depth < 200:
             for child in element:
                 child_tag = child.tag
@@ -212,11 +282,23 @@ class Segmenter:
                     else:
                         self.walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
                         self.state = state
-                if child.tail:
-                    self._add(child.tail, in_link)
+                text = child.tail
+                if text:
+                    current = self.current
+                    if current is None:
+                        self._add(text, in_link)
+                    else:  # the open block goes on (as _add would)
+                        current.parts.append(text)
+                        if in_link:
+                            current.link_chars += len(text.strip())
         if block:
-            self._close()
-            self.stack.pop()
+            if self.current is not None:
+                self._close()
+            index = self.stack.pop()
+            if self.stack:  # its subtree's counts are its parent's too
+                parent = self.stack[-1]
+                self.elements[parent] += self.elements[index]
+                self.link_elements[parent] += self.link_elements[index]
 
 
 def _swallowed(control: etree._Element) -> bool:
@@ -276,6 +358,11 @@ def _boiler(text: str) -> bool:
     return _BOILER_LOWER.search(text.lower()) is not None
 
 
+def _boiler_known(text: str, odd: float) -> bool:
+    """:func:`_boiler`, told how many :data:`_CASE_ODD` letters ``text`` holds."""
+    return (_BOILER_TEXT if odd else _BOILER_LOWER).search(text if odd else text.lower()) is not None
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
@@ -316,6 +403,49 @@ _PUNCT = re.compile(r"[.,;:!?\"'«»“”()—–-]")
 _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]")
 _SENTENCE = re.compile(r"[.!?。](?:\s|$)")
+# Per character: whether each of these (single-character) patterns matches it, as bits of one table over all
+# of Unicode, so a page's characters are counted in a few numpy passes (tests/test_generic_speed.py compares
+# the counts with the patterns').
+_SENTENCE_STOP = re.compile(r"[.!?。]")
+_SPACE = re.compile(r"\s")
+_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _STOP_BIT, _SPACE_BIT, _COMMA_BIT, _CASE_ODD_BIT = 1, 2, 4, 8, 16, 32, 64
+
+
+@cache
+def _character_table() -> np.ndarray:
+    codes = np.arange(0x110000, dtype=np.uint32)
+    codes[0xD800:0xE000] = 0x41  # surrogates are no text: "A" stands in for them, then they are cleared
+    every = codes.tobytes().decode("utf-32-le")
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for bit, pattern in ((_PUNCT_BIT, _PUNCT), (_DIGIT_BIT, _DIGIT), (_UPPER_BIT, _UPPER),
+                         (_STOP_BIT, _SENTENCE_STOP), (_SPACE_BIT, _SPACE), (_COMMA_BIT, re.compile(",")),
+                         (_CASE_ODD_BIT, _CASE_ODD)):
+        table[[found.start() for found in pattern.finditer(every)]] |= bit
+    table[0xD800:0xE000] = 0
+    return table
+
+
+def _character_counts(texts: list[str], lengths: np.ndarray) -> dict[int, np.ndarray]:
+    """Per text: its characters :data:`_PUNCT`, :data:`_DIGIT`, :data:`_UPPER` and "," match, the sentences
+    :data:`_SENTENCE` finds and its words (``len(text.split())``), keyed by those bits (words: 0)."""
+    flags = _character_table()[np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    ends = np.cumsum(lengths, dtype=np.intp)
+    starts = ends - lengths.astype(np.intp)
+    first = np.zeros(len(flags), dtype=bool)
+    first[starts[starts < len(flags)]] = True
+    last = np.zeros(len(flags), dtype=bool)
+    last[ends[ends > 0] - 1] = True
+    space = (flags & _SPACE_BIT) != 0
+    after_space = np.concatenate([[True], space[:-1]]) | first
+    before_space_or_end = np.concatenate([space[1:], [True]]) | last
+    columns = {bit: (flags & bit) != 0 for bit in (_PUNCT_BIT, _DIGIT_BIT, _UPPER_BIT, _COMMA_BIT, _CASE_ODD_BIT)}
+    columns[_STOP_BIT] = ((flags & _STOP_BIT) != 0) & before_space_or_end
+    columns[0] = ~space & after_space  # a word starts here
+    counts = {}
+    for key, column in columns.items():
+        total = np.concatenate([[0], np.cumsum(column, dtype=np.int64)])
+        counts[key] = (total[ends] - total[starts]).astype(np.float64)
+    return counts
 
 
 def _bits(masks: list[int], width: int) -> np.ndarray:
@@ -355,27 +485,42 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
         return found
 
     # The headline: the first block that is the title, else the first <h1>.
+    shares: list[float | None] = [None] * n  # each block's share of the title's words, read once
+
+    def title_share(i: int) -> float:
+        found = shares[i]
+        if found is None:
+            found = shares[i] = _share(tokens(i), title_set)
+        return found
+
     title_index = next((i for i, t in enumerate(texts) if title and len(t) < 4 * len(title) + 20
-                        and _share(tokens(i), title_set) > 0.8 and _similar(title, set(tokens(i))) > 0.8), None)
+                        and title_share(i) > 0.8 and _similar(title, set(tokens(i))) > 0.8), None)
     if title_index is None:
         title_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
     lead_set = set(_tokens(lead))
+    counts_of = _character_counts(texts, lengths)
+    odd = counts_of[_CASE_ODD_BIT].tolist()
+    nwords = np.maximum(counts_of[0], 1.0)
     rows: list[list[float]] = []
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         chars = len(text)
-        nwords = len(text.split()) or 1
         rows.append([
-            nwords, chars / nwords, len(_PUNCT.findall(text)) / chars, len(_DIGIT.findall(text)) / chars,
-            len(_UPPER.findall(text)) / chars, float(_ends_sentence(text)),
-            text.count(",") / nwords, float(len(_SENTENCE.findall(text))),
-            float(_boiler(text)) if chars < 300 else 0.0, float(text[:1].isupper()),
-            float("|" in text), float(block.hidden), float(block.depth),
-            _share(tokens(i), title_set) if chars < 400 and title_set else 0.0,
+            float(_ends_sentence(text)), float(_boiler_known(text, odd[i])) if chars < 300 else 0.0,
+            float(text[:1].isupper()), float("|" in text), float(block.hidden), float(block.depth),
+            title_share(i) if chars < 400 and title_set else 0.0,
             (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
             _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
             float(own_tag.get(block.tag, -1)),
         ])
-    basic = np.asarray(rows, dtype=np.float64).reshape(n, 18)
+    basic = np.empty((n, 18))
+    basic[:, 0] = nwords
+    basic[:, 1] = lengths / nwords
+    basic[:, 2] = counts_of[_PUNCT_BIT] / lengths
+    basic[:, 3] = counts_of[_DIGIT_BIT] / lengths
+    basic[:, 4] = counts_of[_UPPER_BIT] / lengths
+    basic[:, 6] = counts_of[_COMMA_BIT] / nwords
+    basic[:, 7] = counts_of[_STOP_BIT]
+    basic[:, [5, *range(8, 18)]] = np.asarray(rows, dtype=np.float64).reshape(n, 11)
     position = np.arange(n, dtype=np.float64)
     chars_before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
     sentence_end = basic[:, 5]
