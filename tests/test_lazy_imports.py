@@ -16,32 +16,37 @@ from tests.replicas import REPLICAS, expected_articles
 BROWSER_MODULES = ("scrapy_playwright", "playwright", "crawler.browser_handler")
 EXTRACTOR_MODULES = ("trafilatura", "htmldate", "justext", "crawler.extract.article")  # EXTRACTION_WORKERS=1
 PLAIN_SITE = "24kg"
-# Scrapy's RemoteControl extension (off here: a code-execution server in every crawl) is all that imports it.
-UNUSED_MODULES = ("aiohttp", "scrapy.extensions.remote_control")
+# Scrapy's RemoteControl extension (off here: a code-execution server in every crawl) is all that imports it;
+# redis only the frontier's components once REDIS_URL is set (without it they decline, and import none of it).
+UNUSED_MODULES = ("aiohttp", "scrapy.extensions.remote_control", "redis")
 
 
 @pytest.mark.e2e
 def test_a_plain_site_crawl_never_imports_the_browser(tmp_path: Path) -> None:
     stats_file = tmp_path / "stats.json"
     crawl = StoreCrawl(None, tmp_path / "crawls")
-    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, "crawler.storage.store")
+    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, "crawler.storage.store",
+                                "crawler.frontier.politeness", "crawler.frontier.seeding")
     result = crawl(PLAIN_SITE, replica=REPLICAS / PLAIN_SITE, expect=0, settings=[*probe, f"STATS_FILE={stats_file}"])
     stats = json.loads(stats_file.read_text(encoding="utf-8"))
     assert stats["test/imported/crawler.storage.store"] == 1  # the probe sees what the crawl imported
+    assert stats["test/imported/crawler.frontier.politeness"] == stats["test/imported/crawler.frontier.seeding"] == 1
     unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES)
     assert {name: stats[f"test/imported/{name}"] for name in unused} == dict.fromkeys(unused, 0)
     assert stats.get("item_scraped_count", 0) == len(expected_articles(PLAIN_SITE)), result.log[-2000:]
 
 
 @pytest.mark.e2e
-def test_a_crawl_on_the_embedded_store_never_imports_pymongo(tmp_path: Path) -> None:
-    """pymongo (the MongoDB driver: a fifth of a second of CPU to load) is loaded only for a MongoDB URI. Python's
-    import log of every process of a crawl into the embedded store (site lease, stored articles and pages,
-    conditional requests, run record) never names it."""
+def test_a_crawl_on_the_embedded_store_never_imports_pymongo_or_redis(tmp_path: Path) -> None:
+    """pymongo (the MongoDB driver: a fifth of a second of CPU to load) is loaded only for a MongoDB URI, redis (a
+    tenth) only with ``REDIS_URL``. Python's import log of every process of a crawl into the embedded store (site
+    lease, stored articles and pages, conditional requests, run record; the frontier's components are all
+    configured, and each declines) names neither."""
     crawl = StoreCrawl(None, tmp_path / "crawls")
     result = crawl(PLAIN_SITE, replica=REPLICAS / PLAIN_SITE, expect=0, env={"PYTHONPROFILEIMPORTTIME": "1"},
                    settings=["SITE_LOCK_ENABLED=1"])
     imported = {line.split("|")[-1].strip() for line in result.log.splitlines() if line.startswith("import time:")}
-    assert {"crawler.storage.store", "crawler.storage.lease", "neosqlite"} <= imported  # the log is complete
-    assert not {name for name in imported if name.split(".")[0] == "pymongo"}
+    assert {"crawler.storage.store", "crawler.storage.lease", "neosqlite",
+            "crawler.frontier.connection"} <= imported  # the log is complete
+    assert not {name for name in imported if name.split(".")[0] in ("pymongo", "redis")}
     assert result.stats["storage/inserted"] == len(expected_articles(PLAIN_SITE))

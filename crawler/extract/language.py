@@ -29,7 +29,8 @@ edition's language when the hint fits its script and letters, else ``None``. On
 longer text the hint decides near ties only (:data:`HINT_RATIO`).
 
 Only the first :data:`MAX_CHARS` characters are classified: one call takes well
-under a millisecond once the model is loaded (about half a second, on first use).
+under a millisecond once the model is loaded (on first use: a few milliseconds from the cache
+of :mod:`crawler.extract.language_model`, half a second without it).
 py3langid walks its n-gram automaton in a Python loop, a byte at a time; here the walk is
 done by numpy for every byte at once (:func:`_walk_score`), with the same counts in the same
 order and so the same scores.
@@ -43,7 +44,10 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crawler.extract.language_model import ModelArrays
 
 __all__ = ["LANGUAGES", "LanguageGuess", "detect_language", "language_matches", "parse_language_tag"]
 
@@ -175,15 +179,23 @@ def _get_identifier() -> Any:
     if _identifier is None:
         with _identifier_lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE
+                from crawler.extract.language_model import load_model_arrays
 
-                identifier = _walking_identifier().from_model_file(MODEL_FILE, norm_probs=True)
-                identifier.set_languages(list(LANGUAGES))
-                if hasattr(identifier, "_full_model"):  # the 142-language matrix is never used again: 23 MB
-                    identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
-                identifier.automaton = _Automaton.of(identifier)
-                _identifier = identifier
+                _identifier = _identifier_of(load_model_arrays(LANGUAGES))
     return _identifier
+
+
+def _identifier_of(arrays: ModelArrays) -> Any:
+    """A :func:`_walking_identifier` over the restricted model's arrays.
+
+    py3langid's constructor is given no automaton rows (it would copy them into a list of Python ints): its
+    own walk is never used, and ours reads :attr:`automaton`."""
+    classes = arrays.classes.tolist()
+    identifier = _walking_identifier()(arrays.weights, arrays.pc, classes, arrays.next_state, arrays.feature,
+                                       norm_probs=True, tk_row=())
+    identifier._rowbase = arrays.row
+    identifier.automaton = _Automaton(arrays.next_state, arrays.row, arrays.feature, arrays.weights)
+    return identifier
 
 
 #: Bytes that decide the automaton's state: its longest n-gram (the deepest state; checked by the tests).
@@ -200,14 +212,6 @@ class _Automaton:
     row: Any
     feature: Any
     weights: Any
-
-    @classmethod
-    def of(cls, identifier: Any) -> _Automaton:
-        import numpy as np
-
-        return cls(np.frombuffer(identifier.tk_nextmove, dtype=np.uint32).astype(np.intp),
-                   np.asarray(identifier._rowbase, dtype=np.intp), np.asarray(identifier.tk_output, dtype=np.intp),
-                   np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32))
 
 
 def _walk_score(identifier: Any, automaton: _Automaton, data: bytes) -> Any:

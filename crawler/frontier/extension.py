@@ -18,15 +18,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.frontier.connection import ERRORS, connect, describe, shared_crawl_url
-from crawler.frontier.shared import ArgsConflict, FrontierConfig, SharedCrawl
+from crawler.frontier.connection import connect, describe, redis_errors, shared_crawl_url
 from crawler.secrets import mask_uri
+
+if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl has REDIS_URL
+    from crawler.frontier.shared import FrontierConfig, SharedCrawl
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_REASON = "frontier_unavailable"
@@ -55,6 +57,8 @@ def _describe_args(args: dict[str, Any]) -> str:
 
 def config_from(crawler: Crawler) -> FrontierConfig:
     """The ``FRONTIER_*`` settings."""
+    from crawler.frontier.shared import FrontierConfig
+
     s = crawler.settings
     defaults = FrontierConfig()
     return FrontierConfig(prefix=s.get("FRONTIER_KEY_PREFIX") or defaults.prefix,
@@ -81,6 +85,8 @@ class Frontier:
         url = shared_crawl_url(crawler.settings)
         if not url:
             raise NotConfigured
+        from crawler.frontier.shared import ArgsConflict, SharedCrawl
+
         assert crawler.spider is not None  # extensions are built after the spider
         site = _site(crawler.spider)
         shared: SharedCrawl | None = None
@@ -89,7 +95,7 @@ class Frontier:
         try:
             shared = SharedCrawl(connect(url), site, config_from(crawler))
             shared.join(mine)
-        except ERRORS as exc:
+        except redis_errors() as exc:
             logger.error("Cannot reach Redis at %(url)s (%(error)s); not starting",
                          {"url": mask_uri(url), "error": describe(exc)})
             shared = None
@@ -139,7 +145,7 @@ class Frontier:
             return None
         try:
             return self.shared.recorded()
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.failed(exc)
             return None
 
@@ -158,7 +164,7 @@ class Frontier:
                 self._recover(shared)
                 if engine is not None and not busy and shared.queued():
                     self._wake(engine)
-            except ERRORS as exc:
+            except redis_errors() as exc:
                 self.failed(exc)
             else:
                 if self.lost:
@@ -190,7 +196,7 @@ class Frontier:
         if request_id and self.shared is not None:
             try:
                 self.shared.finished(request_id)
-            except ERRORS as exc:
+            except redis_errors() as exc:
                 self.failed(exc)
 
     def spider_idle(self, spider: Spider) -> None:
@@ -201,7 +207,7 @@ class Frontier:
             self.shared.beat(busy=False)
             self._recover(self.shared)
             busy = self.shared.busy()
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.failed(exc)
             raise CloseSpider(LOST_REASON) from None
         now = time.monotonic()
@@ -226,7 +232,7 @@ class Frontier:
             return
         try:
             requeued = self.shared.leave(self.ended)
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.failed(exc)
             return
         if requeued:

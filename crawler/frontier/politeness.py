@@ -26,12 +26,8 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -39,6 +35,11 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.frontier.connection import redis_errors
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,10 @@ def _ms(seconds: float) -> int:
 
 def connect(url: str) -> aioredis.Redis:
     """A client that gives up fast (no retries): a lost Redis must not hold requests up."""
+    import redis.asyncio as aioredis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
                                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
 
@@ -197,7 +202,7 @@ class ClusterPolitenessMiddleware:
         try:
             async with self._locks.setdefault(slot, asyncio.Lock()):
                 await self._acquire(slot, token, self.config.limits(slot))
-        except (RedisError, OSError) as error:
+        except redis_errors() as error:
             self._lost(error)
             return
         request.meta[TOKEN_META] = (slot, token)
@@ -229,7 +234,7 @@ class ClusterPolitenessMiddleware:
             return
         try:
             await self._slots.release(*held)
-        except (RedisError, OSError) as error:
+        except redis_errors() as error:
             self._lost(error)  # the token lapses by itself
 
     def _client(self) -> ClusterSlots:

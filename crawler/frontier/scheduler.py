@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.request import request_from_dict
 from twisted.internet.defer import Deferred
 
-from crawler.frontier.connection import ERRORS
+from crawler.frontier.connection import redis_errors
 from crawler.frontier.extension import Frontier
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.scheduler import DISCOVERY_META
@@ -73,7 +73,7 @@ class FrontierScheduler(BaseScheduler):
             return False
         try:
             return shared.queued() > 0
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.frontier.failed(exc)
             return False
 
@@ -103,7 +103,7 @@ class FrontierScheduler(BaseScheduler):
             return self.limit_reached
         try:
             self.limit_reached = shared.articles() >= self.limit
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.frontier.failed(exc)
         return self.limit_reached
 
@@ -132,7 +132,7 @@ class FrontierScheduler(BaseScheduler):
             self.stats.inc_value("frontier/local")
             self.local.append(request)
             return True
-        except ERRORS as exc:
+        except redis_errors() as exc:
             self.frontier.failed(exc)
             self.stats.inc_value("frontier/local")
             self.local.append(request)
@@ -157,7 +157,7 @@ class FrontierScheduler(BaseScheduler):
         while shared is not None:
             try:
                 popped = shared.pop()
-            except ERRORS as exc:
+            except redis_errors() as exc:
                 self.frontier.failed(exc)
                 return None
             if popped is None:
