@@ -375,3 +375,25 @@ def test_an_author_links_address_names_the_author_the_page_shows() -> None:
 ])
 def test_an_author_links_address_alone_names_nobody(body: str) -> None:
     assert authors(page(body=body)) == ([], None)
+
+
+# --- review: the person mark of a date-first meta line -----------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "want"), [
+    ("<p>14.03.2025 | <img class='avatar' src='/a.png'> Анна&nbsp;Ким</p>", ["Анна Ким"]),
+    ("<p>Dec 26, 2025 • <img class='avatar avatar-xs' src='/a.png'> Mahua\u202fDas</p>", ["Mahua Das"]),
+    ("<p>Dec 26, 2025 • <img class='avatar avatar-xs' src='/a.png'> Mahua  Das</p>", ["Mahua Das"]),
+])
+def test_a_marked_date_line_names_its_author_however_the_page_spaces_the_name(line: str, want: list[str]) -> None:
+    # Russian typography ties a first name to the surname with a no-break space: the mark is found all the same.
+    assert authors(_article(line)) == (want, "generic")
+
+
+def test_a_region_named_again_in_a_reporters_box_elsewhere_marks_no_date_line() -> None:
+    # The mark must stand beside the header's line: "Central Asia" in a correspondent's box at the foot of the page
+    # makes the header's "date • Central Asia" no byline.
+    body = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 8 + "</p>"
+    html = ("<html><head><title>Water talks</title></head><body><article><h1>Water talks</h1>"
+            "<div class='meta'><span>Dec 26, 2025</span> • <span>Central Asia</span></div>" + body + "</article>"
+            "<aside><div class='reporter'><p>Correspondent for Central Asia</p></div></aside></body></html>")
+    assert authors(html) == ([], None)

@@ -544,7 +544,11 @@ MAX_DATE_LINE_CHARS = 120
 # an avatar or the name's own photo).
 _PERSON_MARK = re.compile(r"author|byline|avatar|writer|autor|avtor|muallif|awtor|reporter|journalist|userpic",
                           re.IGNORECASE)
-_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $name)])[position() <= 10]")
+# The texts showing a name however the page spaces it ("Анна&nbsp;Ким", a line break between the names): the
+# first word finds them cheaply, then the text is read with its spaces made plain.
+_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first) and contains(normalize-space(translate(., $spaces,"
+                          " $plain)), $name)])[position() <= 10]")
+_ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
 PERSON_MARK_LEVELS = 4
 
 
@@ -574,9 +578,16 @@ def _dated_byline(page: PageView, site_names: set[str]) -> Found:
 
 def _marked_as_person(page: PageView, name: str) -> bool:
     """Whether an element showing ``name`` is marked as a person's: it or one of its nearest ancestors is
-    classed as an author's (``dateAndAuthorContainer``), or holds an avatar or an image of that name."""
-    for text in _NAME_TEXTS(page.sel.root, name=name):
+    classed as an author's (``dateAndAuthorContainer``), or holds an avatar or an image of that name. Only
+    where the article's header is: the name in an author box, a comment or a teaser elsewhere ("Central Asia"
+    in a reporter's bio) marks nothing of the header's line."""
+    zone = HeaderZone(page.sel.root)
+    words = name.split()
+    for text in _NAME_TEXTS(page.sel.root, first=words[0] if words else name, name=" ".join(words),
+                            spaces=_ODD_SPACES, plain=" " * len(_ODD_SPACES)):
         node = text.getparent()
+        if node is None or not isinstance(node.tag, str) or node not in zone:
+            continue
         for _ in range(PERSON_MARK_LEVELS):
             if node is None or not isinstance(node.tag, str):
                 break
