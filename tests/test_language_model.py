@@ -72,7 +72,7 @@ def test_the_second_worker_maps_the_cache_and_says_the_same(built: tuple[Path, d
     assert [label[0] for label in first["labels"]] == ["ru", "uz", "kk", "ky", "tg", "tk", "en"]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "out_of_range", "missing"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "out_of_range", "missing", "empty", "float_rows"])
 def test_a_corrupt_cache_falls_back_to_py3langid_and_is_rewritten(
         built: tuple[Path, dict[str, Any]], tmp_path: Path, damage: str) -> None:
     source, first = built
@@ -88,6 +88,11 @@ def test_a_corrupt_cache_falls_back_to_py3langid_and_is_rewritten(
         broken.unlink()
     elif damage == "truncated":
         broken.write_bytes(broken.read_bytes()[:1000])
+    elif damage == "empty":  # what a crash can leave of a file renamed into place before it reached the disk
+        broken.write_bytes(b"")
+    elif damage == "float_rows":  # well-formed, in range, but no index: every detection raised IndexError
+        rows = entry / "row.npy"
+        np.save(rows, np.load(rows).astype(np.float64))
     else:  # a well-formed file whose states lead outside the automaton: the walk would raise IndexError
         states = np.load(broken)
         states[::7] = np.iinfo(states.dtype).max
@@ -141,3 +146,31 @@ def test_the_cache_directory_follows_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert language_model.cache_directory() == tmp_path / "home" / ".cache" / "central-asia-news-crawler"
+
+
+@pytest.mark.parametrize("planted", ["another_user", "world_writable", "symlink"])
+def test_arrays_planted_in_a_shared_cache_directory_are_never_read(
+        built: tuple[Path, dict[str, Any]], tmp_path: Path, planted: str) -> None:
+    """A cache directory others can write (CRAWLER_CACHE_DIR=/tmp/...): an entry under the predictable name that
+    this user did not write, or that others can write, is not read; the labels are py3langid's own."""
+    if planted == "another_user" and os.geteuid() != 0:
+        pytest.skip("giving a directory to another user needs root")
+    source, first = built
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    name = _entry(source).name
+    entry = tmp_path / "elsewhere" if planted == "symlink" else cache / name
+    entry.mkdir(parents=True)
+    for path in _entry(source).iterdir():
+        (entry / path.name).write_bytes(path.read_bytes())
+    classes = np.load(entry / "classes.npy")
+    np.save(entry / "classes.npy", classes[::-1].copy())  # the languages' names swapped round: every label wrong
+    if planted == "another_user":
+        os.chown(entry, 65534, 65534)
+        entry.chmod(0o755)
+    elif planted == "world_writable":
+        entry.chmod(0o777)
+    else:
+        (cache / name).symlink_to(entry)
+    answers = _worker(cache)
+    assert answers["model_opened"] and answers["labels"] == first["labels"]

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -47,10 +48,13 @@ class ModelArrays:
     def check(self) -> None:
         """Raise ``ValueError`` unless the arrays fit together (no walk can index outside them)."""
         languages = len(self.classes)
-        if (self.next_state.ndim != 1 or self.row.shape != self.feature.shape or self.pc.shape != (languages,)
+        integers = all(getattr(self, name).dtype.kind in "iu" for name in ("next_state", "row", "feature"))
+        if (not integers or self.weights.dtype.kind != "f" or self.pc.dtype.kind != "f"
+                or self.next_state.ndim != 1 or self.row.shape != self.feature.shape or self.pc.shape != (languages,)
                 or self.weights.ndim != 2 or self.weights.shape[1] != languages or self.classes.dtype.kind != "U"):
             raise ValueError("language model arrays of the wrong shape")
         if (self.row.min() < 0 or self.row.max() + 256 > len(self.next_state) or self.next_state.max() >= len(self.row)
+                or (self.next_state.dtype.kind == "i" and self.next_state.min() < 0)
                 or self.feature.max() >= len(self.weights) or self.feature.min() < -1):
             raise ValueError("language model arrays index outside each other")
 
@@ -73,14 +77,14 @@ def load_model_arrays(languages: tuple[str, ...]) -> ModelArrays:
         return _build(languages)
     try:
         return _read(directory)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # np.load of an empty file raises EOFError
         first_run = isinstance(exc, FileNotFoundError) and not os.path.isdir(directory)
         unreadable = None if first_run else exc
     arrays = _build(languages)
     try:
         _write(directory, arrays, replace=unreadable is not None)
         arrays = _read(directory)  # mapped: the pages are shared with the other workers
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         logger.debug("Language model cache %s not written (%s): built from py3langid", directory, exc)
     else:
         if unreadable is not None:
@@ -100,6 +104,12 @@ def _cache_entry(languages: tuple[str, ...]) -> Path:
 
 def _read(directory: Path) -> ModelArrays:
     import numpy as np
+
+    # Only an entry this user wrote (mkdtemp: 0700) is read: in a shared cache directory another local user could
+    # have put arrays under the predictable name, steering every page's language.
+    entry = os.lstat(directory)
+    if not stat.S_ISDIR(entry.st_mode) or entry.st_uid != os.geteuid() or entry.st_mode & 0o022:
+        raise ValueError(f"{directory} is not a directory of this user's that only it can write")
 
     # np.asarray: a plain ndarray over the mapping, without np.memmap's per-operation overhead.
     arrays = ModelArrays(**{field.name: np.asarray(np.load(directory / f"{field.name}.npy", mmap_mode="r",
