@@ -35,3 +35,14 @@ def test_every_published_label_is_found_after_a_tag(label: str) -> None:
     for spelt in (label, label.upper(), label.capitalize()):
         match = label_after_tag.search(f"<p>x</p><span>\n {spelt}: 14.03.2025</span>")
         assert match is not None and match["label"] == spelt
+
+
+def test_each_byline_word_alone_makes_a_candidate_for_both_readers() -> None:
+    # One element per word of the list (the XPath is built from the same list): a word added to one reader only
+    # would be missed by the other here.
+    words = authors._BYLINE_WORD_LIST
+    page = "<html><body>" + "".join(f'<p data-n="{n}" title="x{word}y">{n}</p>' for n, word in enumerate(words))
+    root = lxml_html.fromstring(page + "</body></html>")
+    found = authors._byline_candidates(root)
+    assert found == authors._BYLINE_CANDIDATES(root)
+    assert [element.get("data-n") for element in found] == [str(n) for n in range(len(words))]

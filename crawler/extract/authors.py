@@ -450,16 +450,16 @@ _BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (
 _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"), _author_link)
 # Every element one of those tests can pass (and more: any attribute saying "author"), found in one pass over
 # the page's attributes (one XPath per test was the biggest cost of reading authors).
-_BYLINE_CANDIDATES = etree.XPath(
-    "(//@*[contains(., 'author') or contains(., 'byline') or contains(., 'Author') or contains(., 'Byline')"
-    " or contains(., 'writer') or contains(., 'submitted-by') or contains(., 'avtor') or contains(., 'autor')"
-    " or contains(., 'muallif') or contains(., 'awtor') or (name() = 'itemprop' and contains(., 'name'))]/.."
-    " | //author)"
-    f"[position() <= {MAX_BYLINE_CANDIDATES}]")
-# Every attribute value in document order, as plain strings; the words of _BYLINE_CANDIDATES' contains().
-_ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
+# The words an attribute value holds to make its element a candidate (case-sensitive, as contains() reads them):
+# both the XPath and the Python scan of _byline_candidates are made from this one list.
 _BYLINE_WORD_LIST = ("author", "byline", "Author", "Byline", "writer", "submitted-by", "avtor", "autor", "muallif",
                      "awtor")
+_BYLINE_CANDIDATES = etree.XPath(
+    f"(//@*[{' or '.join(f'contains(., {word!r})' for word in _BYLINE_WORD_LIST)}"
+    " or (name() = 'itemprop' and contains(., 'name'))]/.. | //author)"
+    f"[position() <= {MAX_BYLINE_CANDIDATES}]")
+# Every attribute value in document order, as plain strings.
+_ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
 # A byline in a comment is the commenter's, one in a figure the photographer's credit.
 _OUTSIDE_ARTICLE = etree.XPath(
