@@ -46,3 +46,41 @@ def test_each_byline_word_alone_makes_a_candidate_for_both_readers() -> None:
     found = authors._byline_candidates(root)
     assert found == authors._BYLINE_CANDIDATES(root)
     assert [element.get("data-n") for element in found] == [str(n) for n in range(len(words))]
+
+
+BY_LINE_PAGES = [
+    # First words of every kind: a colon, a run of list words joined by "|" ("By|By:"), a list word's start alone
+    # ("Written about"), white space normalize-space() keeps (no-break space, form feed), tails, script text, the
+    # head's text.
+    """<html><head><title>By the head</title></head><body>By Anna Kim<p>by: Ivan</p><p> \\t\\n By\\nJohn</p>
+    <p>By|By: Anna</p><p>Written about</p><p>Written by Jane</p><p>\\xa0By nobody</p><p>\\x0cBy nobody</p>
+    <p>x<b>y</b> By the tail</p><script>By script</script><p>Bylines</p><p>Text: Anna</p><p>Text Anna</p>
+    <p>Text:: x</p><p>Author(s): A B</p><p>Автор: Анна Ким</p><p>Подготовила Анна</p><p>Muallif: X</p>
+    <p>   </p><p></p><p>Byby</p><p>By</p></body></html>""".replace("\\t", "\t").replace("\\n", "\n")
+    .replace("\\xa0", "\xa0").replace("\\x0c", "\x0c"),
+    # Past the cap: the first 20 nodes whose first word matches, each followed by one that only starts alike.
+    "<html><body>" + "".join(f"<p>By {n}</p><p>Bypass {n}</p>" for n in range(40)) + "</body></html>",
+    # No byline word at all.
+    "<html><body><p>Nothing here</p></body></html>",
+]
+
+
+@pytest.mark.parametrize("page", BY_LINE_PAGES)
+def test_by_lines_are_the_xpaths(page: str) -> None:
+    root = lxml_html.fromstring(page)
+    expected = [(str(t), t.getparent(), t.is_tail) for t in authors._BY_LINE(root)]
+    assert [(str(t), t.getparent(), t.is_tail) for t in authors._by_lines(root)] == expected
+
+
+@pytest.mark.parametrize("node", ["<p>Bypass {}</p>", "<p>x</p> Bylaw {}", "<p>Something {}</p>"])
+def test_by_lines_of_100000_text_nodes_stay_linear(node: str) -> None:
+    # 100,000 text nodes (half of them tails), each opening with a byline word's start or not: one pass over the
+    # page's strings and a test of each node that starts alike, never a look at the page per node.
+    import time
+
+    root = lxml_html.fromstring("<html><body>" + "".join(node.format(n) for n in range(100_000))
+                                + "<p>By Anna Kim</p></body></html>")
+    started = time.process_time()
+    found = authors._by_lines(root)
+    assert time.process_time() - started < 1.5
+    assert [str(t) for t in found] == ["By Anna Kim"]
