@@ -34,6 +34,7 @@ from lxml.html import HtmlElement
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
+from crawler.extract.page_regions import has_comment_word, has_sidebar_class, is_credit
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
 from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
@@ -461,10 +462,6 @@ _BYLINE_CANDIDATES = etree.XPath(
 # Every attribute value in document order, as plain strings.
 _ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)
 MAX_MATCHES_PER_TEST = 10  # elements of one kind read for bylines
-# A byline in a comment is the commenter's, one in a figure the photographer's credit.
-_OUTSIDE_ARTICLE = etree.XPath(
-    "ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')] or ancestor::figure"
-    " or ancestor::*[contains(concat(' ', @class, ' '), ' sidebar ')]")
 _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Муаллиф", "Muallif", "Awtor", "Written by", "Posted by",
              "Article by", "Article written by", "Post written by", "Author", "Authors", "Author(s)", "Contributor",
              "Contributors",
@@ -690,7 +687,8 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
     zone = HeaderZone(root) if in_header_only else None
     if zone is not None:
         candidates = [element for element in candidates if element in zone]
-    yield from ((text, True) for text in _byline_elements(candidates, _BYLINES))
+    outside = _OutsideArticle()
+    yield from ((text, True) for text in _byline_elements(candidates, _BYLINES, outside))
     for text in islice((t for t in _by_lines(root) if _BY_START.match(t)), 5):
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
@@ -704,8 +702,8 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
             beside = byline_text(parent.getparent())
             if len(beside) <= MAX_BYLINE_CHARS:
                 yield beside, False
-    yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES))
-    yield from ((name, False) for name in _slug_names(page, candidates))
+    yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES, outside))
+    yield from ((name, False) for name in _slug_names(page, candidates, outside))
 
 
 def _by_lines(root: HtmlElement) -> list[Any]:
@@ -739,10 +737,10 @@ MAX_SLUG_LINKS = 5  # author links whose address is read for a name
 _SLUG_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+){1,3}")  # "juliette-carreiro", "anna_kim"
 
 
-def _slug_names(page: PageView, candidates: list[HtmlElement]) -> Iterator[str]:
+def _slug_names(page: PageView, candidates: list[HtmlElement], outside: _OutsideArticle) -> Iterator[str]:
     """The names in author links' addresses ("/blog/authors/juliette-carreiro" whose text is "Articles") that the
     page shows as a whole text of their own ("Juliette Carreiro"), spelt as shown; an address alone is no name."""
-    links = (n for n in candidates if _author_link(n) and not _OUTSIDE_ARTICLE(n))
+    links = (n for n in candidates if _author_link(n) and not outside(n))
     for link in islice(links, MAX_SLUG_LINKS):
         slug = (link.get("href") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
         if _SLUG_WORDS.fullmatch(slug):
@@ -791,12 +789,42 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
 
 
-def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]]) -> Iterator[str]:
+class _OutsideArticle:
+    """Which byline elements are not the article's: a comment's (it or a block above is marked so: the
+    commenter's name), in a figure (the photographer's credit) or in a sidebar. One per page: what is known
+    of each block above is remembered, so asking about every candidate walks each block once."""
+
+    def __init__(self) -> None:
+        self.known: dict[HtmlElement, bool] = {}  # a block: whether it or a block above is a comment, figure, sidebar
+
+    def __call__(self, node: HtmlElement) -> bool:
+        return has_comment_word(node) or self._within(node.getparent())
+
+    def _within(self, node: HtmlElement | None) -> bool:
+        path: list[HtmlElement] = []  # walked up from ``node``, answer not known yet
+        answer = False
+        while node is not None:
+            known = self.known.get(node)
+            if known is not None:
+                answer = known
+                break
+            path.append(node)
+            if has_comment_word(node) or is_credit(node) or has_sidebar_class(node):
+                answer = True
+                break
+            node = node.getparent()
+        for walked in path:  # a block is outside when it or anything above it is: the same answer for all
+            self.known[walked] = answer
+        return answer
+
+
+def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
+                     outside: _OutsideArticle) -> Iterator[str]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
     matches together (two ``rel=author`` links in one byline are one byline of two names)."""
     for test in tests:
         groups: dict[Any, list[str]] = {}
-        matches = (n for n in candidates if test(n) and not _OUTSIDE_ARTICLE(n))
+        matches = (n for n in candidates if test(n) and not outside(n))
         for node in islice(matches, MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), []).append(byline_text(node))
         yield from (", ".join(texts) for texts in groups.values())

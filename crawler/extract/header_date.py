@@ -27,6 +27,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.date_noise import marks_modification
+from crawler.extract.page_regions import is_chrome_mark, is_comment_mark, is_outside_article_tag
 
 __all__ = ["HeaderZone", "drop_chrome", "header_date"]
 
@@ -34,11 +35,6 @@ __all__ = ["HeaderZone", "drop_chrome", "header_date"]
 # first element marked as the headline, else the first <h1>.
 _H1 = etree.XPath("//h1")
 _MARKED_HEADLINE = etree.XPath("(//*[@itemprop='headline'][not(self::meta)])[1]")
-# Never read for a date. An <aside> or a <footer> can hold the article's own date line, so the header
-# reads them; drop_chrome drops them only outside the article.
-SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
-                     "figcaption", "textarea"})
-OUTSIDE_ARTICLE = frozenset({"aside", "footer"})
 HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
 HEADER_BLOCK_LEVELS = 3
 BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, category, date); more is a list
@@ -49,9 +45,6 @@ DATELINE_CHARS = 80  # the body's opening dateline ends with a dash this early
 DATELINE_WORDS = 8  # place, date, time, agency: no sentence
 _DATELINE = re.compile(rf"^(.{{4,{DATELINE_CHARS}}}?)(?:\s*[—–]|\s+-)\s")
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
-# Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
-# page builders wrap everything in widgets, and a date line often shares a block with the share bar.
-TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-?read|sidebar|ticker", re.IGNORECASE)
 
 _D = TypeVar("_D", bound=tuple[Any, ...])
 Parse = Callable[[str], _D | None]  # a text -> (UTC datetime, the date's raw string, ...)
@@ -135,9 +128,7 @@ def _outside_article(node: HtmlElement) -> bool:
     """Whether ``node`` is page chrome, a comment or a block of other articles (a teaser list, an aside)."""
     if not isinstance(node.tag, str):
         return True
-    marks = f"{node.get('class') or ''} {node.get('id') or ''}"
-    return (node.tag.lower() in SKIPPED or node.tag.lower() in OUTSIDE_ARTICLE or bool(TEASER_CLASS.search(marks))
-            or "comment" in marks.lower())
+    return is_chrome_mark(node) or is_outside_article_tag(node) or is_comment_mark(node)
 
 
 def _headline(root: HtmlElement) -> HtmlElement | None:
@@ -169,8 +160,7 @@ class _Chrome:
                 answer = known
                 break
             path.append(node)
-            if (isinstance(node.tag, str) and node.tag.lower() in SKIPPED) or TEASER_CLASS.search(
-                    f"{node.get('class') or ''} {node.get('id') or ''}"):
+            if is_chrome_mark(node):
                 answer = True
                 break
             node = node.getparent()
@@ -329,12 +319,12 @@ def drop_chrome(root: HtmlElement) -> HtmlElement:
     while at < len(nodes):
         node = nodes[at]
         at += 1
-        if not isinstance(node.tag, str) or node.tag in ("html", "head", "body") or node.getparent() is None:
+        if not isinstance(node.tag, str):
             continue
-        classes, ids = node.get("class"), node.get("id")  # most elements have neither: nothing to search
-        chrome = (node.tag in SKIPPED or ((classes or ids) and TEASER_CLASS.search(f"{classes or ''} {ids or ''}"))
-                  or (node.tag in OUTSIDE_ARTICLE and not _IN_ARTICLE(node)))
-        if chrome and node.tag not in ("script", "style") and not _HOLDS_ARTICLE(node):
+        chrome = is_chrome_mark(node) or (is_outside_article_tag(node) and not _IN_ARTICLE(node))
+        # Most elements are no chrome: the page's frame (its root, <head>, <body>) is told apart only from those.
+        if (chrome and node.tag not in ("script", "style", "html", "head", "body") and node.getparent() is not None
+                and not _HOLDS_ARTICLE(node)):
             # What the block holds goes with it: its nodes, next in document order, are not looked at.
             at += sum(1 for _ in node.iter()) - 1
             node.drop_tree()  # keeps the tail: text after the block is not the block's
