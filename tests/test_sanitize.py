@@ -1,7 +1,10 @@
 """Stored HTML is inert but still extractable."""
 
+import pytest
+
+from crawler import sanitize
 from crawler.extract.article import extract_article
-from crawler.sanitize import inert_html
+from crawler.sanitize import _css_runs, inert_html
 
 HOSTILE = """<html><head><script>steal(document.cookie)</script>
 <script type="application/ld+json">{"@type": "NewsArticle", "headline": "Border talks",
@@ -43,3 +46,36 @@ def test_what_extraction_reads_is_kept() -> None:
 
 def test_unparseable_input_gives_empty_output() -> None:
     assert inert_html("") == ""
+
+
+# CSS that a browser may run, found through comments, escapes, skipped characters and non-ASCII text around it
+# (the check reads UTF-8 bytes, so a character outside ASCII must neither hide a word nor make one).
+CSS_CASES = [
+    ("a{color:red}", False),
+    ("a{color:red} /* é */ b{width:expres\\73 ion(alert(1))}", True),
+    ("é{x:1} b{width:expres/**/sion(1)}", True),
+    ("b{background:url(java\tscript:x)} /* ünïcode */", True),
+    ("b{background:url(java\\\nscript:x)}", True),  # an escaped newline is a newline, skipped
+    ("\\D800 b{-moz-\\62inding:url(x)}", True),  # an escaped surrogate before the word
+    ("/* unclosed expression( é", False),
+    ("ſcript; expres sion(", True),
+    ("@İmport url(x.css); /* ß */", False),  # İ lowercases to "i" and a combining dot
+    ("@IMPORT url(x.css); /* ß */", True),
+    ("b{behaviour :url(x.htc)} ✓", True),
+    ("b{behavior-x:url(x.htc)} ✓", False),
+]
+
+
+@pytest.mark.parametrize(("css", "runs"), CSS_CASES)
+def test_css_that_runs_is_found(css: str, runs: bool) -> None:
+    assert _css_runs(css) is runs
+    styled = inert_html(f"<html><head><style>{css}</style></head><body><p style='{css}'>x</p></body></html>")
+    assert ("<style>" in styled) is not runs and ("style=" in styled) is not runs
+
+
+def test_a_page_of_many_attribute_names_is_scrubbed_and_the_names_remembered_are_bounded() -> None:
+    tags = "".join("<p " + " ".join(f"data-n{k}-{j}='1'" for j in range(250)) + f" on{k}x='evil()'>t{k}</p>"
+                   for k in range(40))
+    clean = inert_html(f"<html><body>{tags}</body></html>")
+    assert "evil()" not in clean and clean.count("data-n39-249") == 1
+    assert len(sanitize._NAME_SUSPECT) <= sanitize._NAMES_KEPT
