@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crawler.extract.blocks import FEATURES
-from crawler.extract.generic import CONTEXT_FEATURES, MODEL_PATH, Forest
+from crawler.extract.generic import CONTEXT_FEATURES, MAX_DEPTH, MODEL_PATH, Forest
 
 
 def _walk(tree: dict[str, list], row: np.ndarray) -> float:
@@ -86,3 +86,32 @@ def test_a_sentence_end_is_read_as_the_rule_reads_it(text: str) -> None:
     from crawler.extract.blocks import _SENTENCE_END, _ends_sentence
 
     assert _ends_sentence(text) == (_SENTENCE_END.search(text) is not None)
+
+
+def test_thresholds_between_float32_values_and_beyond_their_range_split_as_lightgbm_does() -> None:
+    # The walk compares float32 inputs with float32 thresholds: one between two float32s, one on a float32,
+    # ones beyond float32's range and infinite ones must still send each input the way x <= t does.
+    between = float(np.float32(1.0)) + 2.0 ** -30
+    cuts = [between, 1.0, 1e39, -1e39, np.inf, -np.inf, 0.1]
+    trees = [{"feature": [k, -1, -1], "threshold": [t, 0, 0], "left": [1, -1, -1], "right": [2, -1, -1],
+              "value": [0.0, -(2.0 ** k), 2.0 ** k]} for k, t in enumerate(cuts)]
+    model = {"features": list(FEATURES), "trees": trees}
+    f32 = np.finfo(np.float32)
+    values = [1.0, float(np.nextafter(np.float32(1.0), np.float32(2.0))), between, 0.1, float(np.float32(0.1)),
+              float(f32.max), -float(f32.max), 1e39, -1e39, np.inf, -np.inf, np.nan, 0.0]
+    X = np.zeros((len(values) ** 2, len(FEATURES)))
+    for column in range(len(cuts)):
+        X[:, column] = np.resize(values, len(X)) if column % 2 else np.repeat(values, len(values))
+    with np.errstate(over="ignore"):  # 1e39 cast to float32 overflows to inf, as LightGBM's cast does
+        expected, got = _plain_predict(model, X), Forest(model).predict(X)
+    assert np.array_equal(got, expected)
+
+
+def test_a_model_deeper_than_the_layout_takes_is_refused() -> None:
+    # Each level doubles every tree's slots: a chain of MAX_DEPTH + 1 inner nodes is refused, not laid out.
+    depth = MAX_DEPTH + 1
+    tree = {"feature": [0] * depth + [-1] * (depth + 1), "threshold": [0.5] * (2 * depth + 1),
+            "left": [*range(1, depth + 1), *[-1] * (depth + 1)],
+            "right": [*range(depth + 1, 2 * depth + 1), *[-1] * (depth + 1)], "value": [0.0] * (2 * depth + 1)}
+    with pytest.raises(ValueError, match="levels deep"):
+        Forest({"features": list(FEATURES), "trees": [tree]})

@@ -149,54 +149,85 @@ def _remove_from(node: HtmlElement | None) -> None:
         node = _next_in_order(parent)
 
 
+# The deepest tree :class:`Forest` lays out (the training script caps them at 6 levels).
+MAX_DEPTH = 12
+
+
 class Forest:
     """Gradient-boosted trees (exported by ``scripts/train_body_model.py``) scored with numpy: every
-    tree walks every block at once, one level per step, as many steps as the deepest tree has levels (a
-    leaf is its own child both ways, so a walk that reached it stays there)."""
+    tree walks every block at once, one level per step. Each level of all trees is one array, tree by tree,
+    ``2 ** level`` slots per tree in the order of a complete binary tree, so a slot's children are at twice
+    its index (plus one for the right one) in the next level's array: no child look-up. A leaf above the
+    last level fills every slot under it with its value, so a walk that reached it goes on to the same
+    value."""
 
     def __init__(self, model: dict[str, Any], second: bool = False) -> None:
         if list(model["features"]) != [*FEATURES, *(CONTEXT_FEATURES if second else ())]:
             raise ValueError("the body model was trained on other features: run scripts/train_body_model.py")
-        feature: list[int] = []
-        threshold: list[float] = []
-        children: list[int] = []  # node k's left child at 2k, its right one at 2k + 1
-        value: list[float] = []
-        roots: list[int] = []
-        self.depth = 0
-        for tree in model["trees"]:
-            offset = len(feature)
-            roots.append(offset)
-            for k, (feat, left, right) in enumerate(zip(tree["feature"], tree["left"], tree["right"], strict=True)):
-                inner = feat >= 0
-                feature.append(feat if inner else 0)
-                children += [offset + left, offset + right] if inner else [offset + k, offset + k]
-            threshold += tree["threshold"]
-            value += tree["value"]
-            self.depth = max(self.depth, _depth(tree))
-        self.feature = np.asarray(feature, dtype=np.intp)
-        self.threshold = np.asarray(threshold, dtype=np.float64)
-        self.children = np.asarray(children, dtype=np.intp)
-        self.value = np.asarray(value, dtype=np.float64)
-        self.roots = np.asarray(roots, dtype=np.intp)
+        trees = model["trees"]
+        self.depth = max((_depth(tree) for tree in trees), default=0)
+        if self.depth > MAX_DEPTH:  # each level doubles the slots of every tree
+            raise ValueError(f"the body model's trees are {self.depth} levels deep, more than {MAX_DEPTH}")
+        self.roots = np.arange(len(trees), dtype=np.intp)  # tree t's root: slot t of the first level
+        # Per level: each slot's feature and threshold (a slot under a leaf tests feature 0, either way).
+        feature = [np.zeros(len(trees) << d, dtype=np.intp) for d in range(self.depth)]
+        threshold = [np.zeros(len(trees) << d, dtype=np.float64) for d in range(self.depth)]
+        self.value = np.zeros(len(trees) << self.depth, dtype=np.float64)
+        for t, tree in enumerate(trees):
+            nodes = [0]  # the node of each slot of tree t at this level
+            for d in range(self.depth + 1):
+                below: list[int] = []
+                for h, k in enumerate(nodes):
+                    slot = (t << d) + h
+                    if d == self.depth:
+                        self.value[slot] = tree["value"][k]
+                    elif tree["feature"][k] >= 0:
+                        feature[d][slot], threshold[d][slot] = tree["feature"][k], tree["threshold"][k]
+                        below += [tree["left"][k], tree["right"][k]]
+                    else:
+                        below += [k, k]
+                nodes = below
+        self.feature = feature
+        self.threshold = [_float32_below(level) for level in threshold]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The probability that each row of ``X`` is body text."""
-        n = X.shape[0]
+        n, width = X.shape
         if n == 0:
             return np.zeros(0)
-        # Column by column, so that one feature of all blocks is one run of memory; LightGBM compares float32
-        # inputs.
-        columns = X.T.astype(np.float32).astype(np.float64).ravel()
-        column_start = self.feature * n
-        rows = np.arange(n, dtype=np.intp)
-        node = np.repeat(self.roots[:, None], n, axis=1)
-        for _ in range(self.depth):
+        # LightGBM compares float32 inputs: ``x <= t`` of a float32 ``x`` is ``x <= t'`` with ``t'`` the
+        # largest float32 not above ``t`` (see :func:`_float32_below`), so the walk reads float32 only.
+        x32 = X.astype(np.float32)
+        if self.depth == 0:
+            slot = np.repeat(self.roots[:, None], n, axis=1)
+        else:
+            # The first level's slot of a tree is its root: its feature is one column of every block.
             # Not ``x > threshold``: a NaN goes right, as it went in LightGBM's ``x <= threshold`` test.
-            right = ~(columns.take(column_start.take(node) + rows) <= self.threshold.take(node))
-            node = self.children.take(2 * node + right)
-        margin: np.ndarray = self.value[node].sum(axis=0)
+            at_root = x32[:, self.feature[0]].T
+            slot = (~(at_root <= self.threshold[0][:, None])).astype(np.intp)
+            slot += 2 * self.roots[:, None]
+        flat = x32.ravel()
+        row_start = np.arange(0, n * width, width, dtype=np.intp)
+        for feature, threshold in zip(self.feature[1:], self.threshold[1:], strict=True):
+            index = feature.take(slot)
+            index += row_start
+            right = ~(flat.take(index) <= threshold.take(slot))
+            slot += slot
+            slot += right
+        margin: np.ndarray = self.value.take(slot).sum(axis=0)
         probability: np.ndarray = 1.0 / (1.0 + np.exp(-margin))
         return probability
+
+
+def _float32_below(threshold: np.ndarray) -> np.ndarray:
+    """Per threshold ``t``, the largest float32 not above it: for a float32 ``x``, ``x <= t`` exactly when
+    ``x`` is at most that float32 (NaN fails both)."""
+    # Beyond float32's range the cast gives +-inf: one step down from +inf is the largest float32, -inf stays.
+    with np.errstate(over="ignore"):
+        below = threshold.astype(np.float32)
+        over = below.astype(np.float64) > threshold
+        below[over] = np.nextafter(below[over], np.float32(-np.inf))
+    return below
 
 
 def _depth(tree: dict[str, list[Any]]) -> int:
