@@ -354,6 +354,9 @@ def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
     ("Jane Doe, MD and John Roe, MD", ["Jane Doe, MD", "John Roe, MD"]),
     ("Jane Doe, MD", ["Jane Doe, MD"]),
     ("Jane Doe and John Roe, PhD", ["Jane Doe", "John Roe, PhD"]),
+    # ... and a degree or licence in capitals is a person's even after the last of several names.
+    ("Jane Doe and John Roe, MD", ["Jane Doe", "John Roe, MD"]),
+    ("Айгүл Сейітова и Иван Петров, PHD", ["Айгүл Сейітова", "Иван Петров, PHD"]),
 ])
 def test_an_outlet_after_a_list_of_names_is_no_credential(byline: str, want: list[str]) -> None:
     html = page(f'<meta property="og:author" content="{byline}">')

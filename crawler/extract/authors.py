@@ -357,6 +357,10 @@ def _without_outlet(name: str, outlets: set[str] | frozenset[str]) -> str:
 
 
 _OUTLET_TAIL = re.compile(r", ([A-Z]{2,5})", re.ASCII)  # "Adam Renton, CNN": one acronym, no dots or lower case
+# Degrees and licences written in capitals are a person's, whatever the names before them carry ("Jane Doe and
+# John Roe, MD"); wire acronyms that look like them ("PA", "AP") stay outlets.
+_CREDENTIALS = frozenset({"MD", "DO", "RN", "NP", "DDS", "DMD", "DVM", "JD", "MBA", "MPH", "MSN", "BSN", "APRN", "CPA",
+                          "LCSW", "LPC", "DPT", "FACP", "FACS", "PHD", "MSC", "FRCP"})
 
 
 def _without_list_outlet(found: list[str]) -> list[str]:
@@ -366,7 +370,8 @@ def _without_list_outlet(found: list[str]) -> list[str]:
     if len(found) < 2 or any(", " in name for name in found[:-1]):
         return found
     head, comma, tail = found[-1].partition(", ")
-    return [*found[:-1], head] if comma and _OUTLET_TAIL.fullmatch(comma + tail) else found
+    outlet = comma and _OUTLET_TAIL.fullmatch(comma + tail) and tail not in _CREDENTIALS
+    return [*found[:-1], head] if outlet else found
 
 
 def _untagged(value: str) -> str:

@@ -17,8 +17,8 @@ import re
 from lxml.html import HtmlElement
 
 __all__ = ["COMMENT_WORD", "CREDIT_TAGS", "OUTSIDE_ARTICLE_TAGS", "SIDEBAR_CLASS_WORD", "SKIPPED_TAGS", "TEASER_CLASS",
-           "has_comment_word",
-           "has_sidebar_class", "is_chrome_mark", "is_comment_mark", "is_credit", "is_outside_article_tag"]
+           "has_comment_word", "has_sidebar_class", "is_chrome_mark", "is_comment_mark", "is_credit",
+           "is_outside_article_tag"]
 
 # Never read for a date or a byline: code, navigation, forms and photo captions.
 SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
