@@ -34,7 +34,7 @@ from lxml.html import HtmlElement
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
-from crawler.extract.page_regions import has_comment_word, has_sidebar_class, is_credit
+from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
 from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
@@ -800,27 +800,10 @@ class _OutsideArticle:
     of each block above is remembered, so asking about every candidate walks each block once."""
 
     def __init__(self) -> None:
-        self.known: dict[HtmlElement, bool] = {}  # a block: whether it or a block above is a comment, figure, sidebar
+        self._within = MarkedAncestry(lambda node: has_comment_word(node) or is_credit(node) or has_sidebar_class(node))
 
     def __call__(self, node: HtmlElement) -> bool:
         return has_comment_word(node) or self._within(node.getparent())
-
-    def _within(self, node: HtmlElement | None) -> bool:
-        path: list[HtmlElement] = []  # walked up from ``node``, answer not known yet
-        answer = False
-        while node is not None:
-            known = self.known.get(node)
-            if known is not None:
-                answer = known
-                break
-            path.append(node)
-            if has_comment_word(node) or is_credit(node) or has_sidebar_class(node):
-                answer = True
-                break
-            node = node.getparent()
-        for walked in path:  # a block is outside when it or anything above it is: the same answer for all
-            self.known[walked] = answer
-        return answer
 
 
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],

@@ -27,7 +27,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.date_noise import marks_modification
-from crawler.extract.page_regions import is_chrome_mark, is_comment_mark, is_outside_article_tag
+from crawler.extract.page_regions import MarkedAncestry, is_chrome_mark, is_comment_mark, is_outside_article_tag
 
 __all__ = ["HeaderZone", "drop_chrome", "header_date"]
 
@@ -142,31 +142,12 @@ def _headline(root: HtmlElement) -> HtmlElement | None:
     return marked[0] if marked else (h1s[0] if h1s else None)
 
 
-class _Chrome:
-    """Which elements lie in page chrome, remembered per element (a walk asks about every ancestor)."""
+class _Chrome(MarkedAncestry):
+    """Which elements lie in page chrome: it or an ancestor below the headline's blocks is marked so."""
 
     def __init__(self, headline: HtmlElement) -> None:
         # Blocks that hold the headline (a page-wide <form>, a has-sidebar wrapper) are not chrome.
-        self.above = set(headline.iterancestors())
-        self.known: dict[HtmlElement, bool] = {}
-
-    def __call__(self, node: HtmlElement | None) -> bool:
-        """Whether ``node`` lies in page chrome: it or an ancestor below the headline's blocks is."""
-        path: list[HtmlElement] = []  # walked up from ``node``, answer not known yet
-        answer = False
-        while node is not None and node not in self.above:
-            known = self.known.get(node)
-            if known is not None:
-                answer = known
-                break
-            path.append(node)
-            if is_chrome_mark(node):
-                answer = True
-                break
-            node = node.getparent()
-        for walked in path:  # a node is chrome when it or anything above it is: the same answer for all
-            self.known[walked] = answer
-        return answer
+        super().__init__(is_chrome_mark, stop=set(headline.iterancestors()))
 
 
 def _texts(node: HtmlElement) -> Iterator[str]:

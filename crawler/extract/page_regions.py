@@ -13,11 +13,12 @@ Pure: lxml elements in, booleans out; no Scrapy.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 
 from lxml.html import HtmlElement
 
 __all__ = ["COMMENT_WORD", "CREDIT_TAGS", "OUTSIDE_ARTICLE_TAGS", "SIDEBAR_CLASS_WORD", "SKIPPED_TAGS", "TEASER_CLASS",
-           "has_comment_word", "has_sidebar_class", "is_chrome_mark", "is_comment_mark", "is_credit",
+           "MarkedAncestry", "has_comment_word", "has_sidebar_class", "is_chrome_mark", "is_comment_mark", "is_credit",
            "is_outside_article_tag"]
 
 # Never read for a date or a byline: code, navigation, forms and photo captions.
@@ -72,3 +73,30 @@ def is_credit(node: HtmlElement) -> bool:
 def has_sidebar_class(node: HtmlElement) -> bool:
     """Whether ``node``'s class has "sidebar" as a whole word, split on spaces only, as written."""
     return SIDEBAR_CLASS_WORD in f" {node.get('class') or ''} "
+
+
+class MarkedAncestry:
+    """Whether an element or one of its ancestors (up to, not into, ``stop``) is ``marked``, remembered per
+    element for one page: asking about every candidate walks each block once, not once per candidate."""
+
+    def __init__(self, marked: Callable[[HtmlElement], bool], stop: Collection[HtmlElement] = ()) -> None:
+        self.marked = marked
+        self.stop = stop
+        self.known: dict[HtmlElement, bool] = {}
+
+    def __call__(self, node: HtmlElement | None) -> bool:
+        path: list[HtmlElement] = []  # walked up from ``node``, answer not known yet
+        answer = False
+        while node is not None and node not in self.stop:
+            known = self.known.get(node)
+            if known is not None:
+                answer = known
+                break
+            path.append(node)
+            if self.marked(node):
+                answer = True
+                break
+            node = node.getparent()
+        for walked in path:  # marked when it or anything above it is: the same answer for all
+            self.known[walked] = answer
+        return answer
