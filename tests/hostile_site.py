@@ -40,18 +40,28 @@ CASES: dict[str, str] = {
     "escape": "download/failed/egress_refused",
 }
 
-CONFIG = f"""name = "hostile"
-domains = ["{DOMAIN}"]
-article_url = '^https://hostile\\.tj/news/[a-z0-9-]+/$'
+
+def site_config(name: str, domain: str, timezone: str, *, article_url: str | None = None,
+                source: str = "feeds") -> str:
+    """A one-edition Russian site config of the replicas' shape: articles under ``/news/<slug>/``, read from the
+    site's ``/feed/`` (``source="feeds"``) or from its home page as a listing (``source="listings"``)."""
+    pattern = article_url or "^https://" + domain.replace(".", "\\.") + "/news/[a-z0-9-]+/$"
+    start = f"https://{domain}/feed/" if source == "feeds" else f"https://{domain}/"
+    return f"""name = "{name}"
+domains = ["{domain}"]
+article_url = '{pattern}'
 [[editions]]
 language = "ru"
-timezone = "Asia/Dushanbe"
-home = "https://{DOMAIN}/"
-feeds = ["https://{DOMAIN}/feed/"]
+timezone = "{timezone}"
+home = "https://{domain}/"
+{source} = ["{start}"]
 [selectors]
 title = ["h1.entry-title"]
 body = [".entry-content"]
 """
+
+
+CONFIG = site_config("hostile", DOMAIN, "Asia/Dushanbe")
 
 PARAGRAPHS = [
     "Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "

@@ -16,7 +16,7 @@ from crawler.sites import GENERIC
 from tests.conftest import MongoTarget
 from tests.crawling import StoreCrawl
 from tests.hostile_shapes import SENTENCE, TITLE, URL, page
-from tests.hostile_site import DOMAIN, article
+from tests.hostile_site import DOMAIN, article, site_config
 
 # How an HTML5 tokenizer (libxml2 2.14's) reads attributes: "<" inside a name, ">" inside a quoted value,
 # no space after a quoted value, "/" between attributes
@@ -94,18 +94,7 @@ def test_a_listing_page_with_a_crowded_tag_does_not_stall_the_crawl(
     home = f"<html><body><div {crowded('a<{}', 300_000)}>{links}</div>{links}</body></html>"
     (root / "index.html").write_text(home, encoding="utf-8")
     config = tmp_path / "crowded.toml"
-    config.write_text(f"""name = "crowded"
-domains = ["{DOMAIN}"]
-article_url = '^https://hostile\\.tj/news/[a-z0-9-]+/$'
-[[editions]]
-language = "ru"
-timezone = "Asia/Dushanbe"
-home = "https://{DOMAIN}/"
-listings = ["https://{DOMAIN}/"]
-[selectors]
-title = ["h1.entry-title"]
-body = [".entry-content"]
-""", encoding="utf-8")
+    config.write_text(site_config("crowded", DOMAIN, "Asia/Dushanbe", source="listings"), encoding="utf-8")
     result = crawl_into_store("news", f"config={config}", replica=root, timeout=60,
                               settings=["ROBOTSTXT_OBEY=0", "DOWNLOAD_MAXSIZE=8388608"])
     assert result.returncode == 0, result.stderr[-3000:]

@@ -9,22 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.crawling import MongoTarget, StoreCrawl
-from tests.hostile_site import article
+from tests.hostile_site import article, site_config
 from tests.replica.server import running
 
 DOMAIN = "loop.kg"
-CONFIG = f"""name = "loop"
-domains = ["{DOMAIN}"]
-article_url = '^https?://[^/]+/news/[a-z0-9-]+/$'
-[[editions]]
-language = "ru"
-timezone = "Asia/Bishkek"
-home = "https://{DOMAIN}/"
-feeds = ["https://{DOMAIN}/feed/"]
-[selectors]
-title = ["h1.entry-title"]
-body = [".entry-content"]
-"""
+CONFIG = site_config("loop", DOMAIN, "Asia/Bishkek", article_url="^https?://[^/]+/news/[a-z0-9-]+/$")
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -18,7 +18,7 @@ from pathlib import Path
 import brotli
 
 from tests.crawling import MongoTarget, StoreCrawl
-from tests.hostile_site import article
+from tests.hostile_site import article, site_config
 from tests.replica.server import running
 
 DOMAIN = "slow.kg"
@@ -32,18 +32,7 @@ CASES = {  # slug -> the stats key that counts it
     "gzip-gzip": "download/failed/decompression_bomb", "deflate": "download/failed/decompression_bomb",
     "br": "download/failed/decompression_bomb",
 }
-CONFIG = f"""name = "slow"
-domains = ["{DOMAIN}"]
-article_url = '^https://slow\\.kg/news/[a-z0-9-]+/$'
-[[editions]]
-language = "ru"
-timezone = "Asia/Bishkek"
-home = "https://{DOMAIN}/"
-feeds = ["https://{DOMAIN}/feed/"]
-[selectors]
-title = ["h1.entry-title"]
-body = [".entry-content"]
-"""
+CONFIG = site_config("slow", DOMAIN, "Asia/Bishkek")
 BODIES = {"gzip-in-gzip": ("gzip", gzip.compress(gzip.compress(BOMB, 9), 9)),
           "gzip-gzip": ("gzip, gzip", gzip.compress(gzip.compress(BOMB, 9), 9)),
           "deflate": ("deflate", zlib.compress(BOMB, 9)), "br": ("br", brotli.compress(BOMB))}
