@@ -8,6 +8,7 @@ and each item freed once read: a gzipped feed that expands to 50 MB (``MAX_XML_B
 
 from __future__ import annotations
 
+import itertools
 import logging
 import struct
 from collections.abc import Iterator
@@ -19,11 +20,14 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_FEED_ENTRIES
-from crawler.discovery.xml import child_text, iterparse, local, parse_xml
+from crawler.discovery.xml import XMLTooLarge, child_text, iterparse, local, parse_xml
 
 logger = logging.getLogger(__name__)
 
-_ITEM_TAGS = ("{*}item", "{*}entry", "{*}Item", "{*}Entry", "{*}ITEM", "{*}ENTRY")
+# Every casing of the two names (48 tags; lxml matches them in C): feeds written by hand or by old CMSes
+# say <Item>, <iTem> or <ENTRY>, and an item missed is an article never found.
+_ITEM_TAGS = tuple("{*}" + "".join(letters) for name in ("item", "entry")
+                   for letters in itertools.product(*((c, c.upper()) for c in name)))
 
 
 @dataclass(frozen=True)
@@ -32,14 +36,23 @@ class Feed:
 
     links: list[Link]
     skipped: int = 0
+    too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the items after that point are unread
+
+
+def _attribute(element: etree._Element, name: str) -> str | None:
+    """The value of attribute ``name`` in any letter case (``HREF``, ``Rel``), as sloppy feeds write them."""
+    value = element.get(name)
+    if value is None:
+        value = next((v for k, v in element.attrib.items() if isinstance(k, str) and k.lower() == name), None)
+    return None if value is None else str(value)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
     for child in entry:
-        if local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
-            href = child.get("href")
-            if href:
-                return str(href.strip())
+        if local(child.tag) == "link" and (_attribute(child, "rel") or "alternate").strip().lower() == "alternate":
+            href = _attribute(child, "href")
+            if href and href.strip():
+                return href.strip()
     return None
 
 
@@ -57,7 +70,8 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
     """The links of the first ``max_entries`` items or entries of a feed, and how many more it has."""
     links: list[Link] = []
     read = skipped = 0
-    for name, element in _items(body):
+    stops: list[Exception] = []
+    for name, element in _items(body, stops):
         if read >= max_entries:
             skipped += 1  # counted, never read: a date parse per item is most of a big feed's cost
             continue
@@ -65,19 +79,27 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
         link = _link(element, name, tz)
         if link is not None:
             links.append(link)
-    return Feed(links, skipped)
+    return Feed(links, skipped, too_large=any(isinstance(stop, XMLTooLarge) for stop in stops))
 
 
-def _items(body: bytes) -> Iterator[tuple[str, etree._Element]]:
-    """Each item or entry of a feed, complete, freed (with what came before it) once the next is asked for."""
+def _items(body: bytes, stops: list[Exception]) -> Iterator[tuple[str, etree._Element]]:
+    """Each item or entry of a feed, complete, in document order of their starts (an item nested in another
+    comes after it), freed (with what came before it) once the next is asked for; what ended the read early
+    goes to ``stops``."""
+    depth = 0
     try:
         # Only items and entries (any namespace) become Python objects: 4x faster on a big feed.
-        for _, element in iterparse(body, ("end",), tag=_ITEM_TAGS):
-            yield local(element.tag), element
+        for event, element in iterparse(body, ("start", "end"), tag=_ITEM_TAGS):
+            depth += 1 if event == "start" else -1
+            if depth:  # an item inside an item: read with (after) the outermost, whose children it must not free
+                continue
+            for item in element.iter(*_ITEM_TAGS):
+                yield local(item.tag), item
             element.clear()
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except (etree.XMLSyntaxError, OSError, EOFError, struct.error, ValueError) as exc:  # bad gzip, oversized
+        stops.append(exc)
         logger.warning("Feed read stopped: %(error)s", {"error": exc})
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_ENTRIES
-from crawler.discovery.xml import child_text, local, stream_xml
+from crawler.discovery.xml import XMLTooLarge, child_text, local, stream_xml
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Sitemap:
     is_index: bool
     links: list[Link]
     skipped: int = 0
+    too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the entries after that point are unread
 
 
 def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
@@ -47,7 +48,8 @@ def _entry(element: etree._Element, tz: tzinfo) -> Link | None:
 
 def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES) -> Sitemap | None:
     """Parse a sitemap; the date is ``news:publication_date`` or ``lastmod``."""
-    elements = stream_xml(body)
+    stops: list[Exception] = []
+    elements = stream_xml(body, stops=stops)
     root = next(elements, None)
     if root is None or local(root.tag) not in ("sitemapindex", "urlset"):
         elements.close()
@@ -67,4 +69,5 @@ def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES)
         else:
             heapq.heappushpop(kept, key)
     links = [link for _, _, link in sorted(kept, key=lambda k: -k[1])]
-    return Sitemap(is_index, links, skipped=seen - len(links))
+    return Sitemap(is_index, links, skipped=seen - len(links),
+                   too_large=any(isinstance(stop, XMLTooLarge) for stop in stops))

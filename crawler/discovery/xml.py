@@ -22,6 +22,10 @@ _PARSER = etree.XMLParser(
 MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
 
 
+class XMLTooLarge(ValueError):
+    """A gzip body that decompresses past the size limit (a bomb, or a sitemap over the protocol's 50 MB)."""
+
+
 def gunzip_if_needed(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
     """Decompress a gzip body (a feed.xml.gz) with Scrapy's gunzip, refusing more than ``limit`` (> 0)
     bytes; a truncated body gives what could be read, as Scrapy's own sitemap spider gets."""
@@ -30,7 +34,7 @@ def gunzip_if_needed(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
     try:
         return gunzip(body, max_size=limit)  # stops within one 64 KiB chunk of the limit
     except ValueError:  # raised only by its size check (a private subclass): name the limit
-        raise ValueError(f"decompressed XML exceeds {limit} bytes") from None
+        raise XMLTooLarge(f"decompressed XML exceeds {limit} bytes") from None
 
 
 def parse_xml(body: bytes) -> etree._Element | None:
@@ -66,7 +70,7 @@ class _Capped(io.RawIOBase):
         data = self._stream.read(min(len(buffer), self._left + 1))
         self._left -= len(data)
         if self._left < 0:
-            raise ValueError("decompressed XML exceeds the size limit")
+            raise XMLTooLarge("decompressed XML exceeds the size limit")
         buffer[: len(data)] = data
         return len(data)
 
@@ -82,10 +86,12 @@ def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,
                            huge_tree=False, remove_comments=True)
 
 
-def stream_xml(body: bytes, limit: int = MAX_XML_BYTES) -> Generator[etree._Element]:
+def stream_xml(body: bytes, limit: int = MAX_XML_BYTES,
+               stops: list[Exception] | None = None) -> Generator[etree._Element]:
     """The root element (before its children are read), then each complete child of the root, in
     order; a child is freed when the next is asked for. A gzip body is decompressed on the fly, up
-    to ``limit`` bytes. Unreadable input ends the stream (a warning once elements were read)."""
+    to ``limit`` bytes. Unreadable input ends the stream (a warning once elements were read), and the
+    error that ended it is appended to ``stops`` (``XMLTooLarge`` past the limit)."""
     depth = elements = 0
     try:
         for event, element in iterparse(body, ("start", "end"), limit):
@@ -99,6 +105,8 @@ def stream_xml(body: bytes, limit: int = MAX_XML_BYTES) -> Generator[etree._Elem
                 while element.getprevious() is not None:
                     del element.getparent()[0]
     except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as exc:  # broken, corrupt gzip, oversized
+        if stops is not None:
+            stops.append(exc)
         logger.log(logging.WARNING if elements else logging.DEBUG, "XML read stopped after %(n)d elements: %(error)s",
                    {"n": elements, "error": exc})
 

@@ -14,7 +14,9 @@ A feed, sitemap, listing or API page answered 304 (asked with the validators it 
 
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
-``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them).
+``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them),
+``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
+``MAX_XML_BYTES``: what was read before the limit is kept).
 """
 
 from __future__ import annotations
@@ -191,6 +193,8 @@ class DiscoveryMixin:
             return
         parsed = read_feed(response.body, edition.tz, self.discovery_limits.max_feed_entries)
         links = parsed.links
+        if parsed.too_large:
+            self._count("discovery/feed/too_large")  # the reader logged it; kept: the items before the limit
         if parsed.skipped:
             self._count("discovery/skipped/feed_entries", parsed.skipped)
             kept = self.discovery_limits.max_feed_entries
@@ -215,6 +219,8 @@ class DiscoveryMixin:
             logger.warning("Not a sitemap: %(url)s", {"url": response.url})
             self._count("discovery/sitemap/invalid")
             return
+        if sitemap.too_large:
+            self._count("discovery/sitemap/too_large")  # the reader logged it; kept: the entries before the limit
         if sitemap.skipped:
             self._count("discovery/skipped/sitemap_entries", sitemap.skipped)
             logger.warning("Sitemap %(url)s lists %(total)d entries; read the newest %(kept)d",

@@ -1,0 +1,146 @@
+"""Hostile feeds and sitemaps crawled end to end by the real ``scrapy crawl``: items in odd letter case
+(``<iTem>``, ``<LINK>``, ``<PUBDATE>``, Atom's ``HREF``), an item nested inside another (the outer keeps its
+own link, and is read first), gzipped feeds and sitemaps expanding past ``MAX_XML_BYTES`` (counted
+``discovery/feed/too_large`` / ``discovery/sitemap/too_large``, the entries before the limit kept), a
+sitemap index loop (A lists B lists A), a sitemap listing other hosts, and a feed of 100,000 copies of one
+URL. Every good article is stored once; nothing outside the site is asked."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.discovery.feeds import read_feed
+from crawler.discovery.xml import MAX_XML_BYTES
+from tests.crawling import StoreCrawl, fresh_database
+from tests.hostile_site import article
+from tests.replica.server import serve
+
+DOMAIN = "odd.kg"
+PAST_LIMIT = (b"<!--" + b"x" * (1 << 20) + b"-->") * (MAX_XML_BYTES // (1 << 20) + 1)  # comments: nothing to parse
+DATE = "Fri, 20 Nov 2026 10:00:00 +0600"
+CONFIG = f"""name = "odd"
+domains = ["{DOMAIN}"]
+article_url = '^https://odd\\.kg/news/[a-z0-9-]+/$'
+robots_sitemaps = false
+[[editions]]
+language = "ru"
+timezone = "Asia/Bishkek"
+home = "https://{DOMAIN}/"
+feeds = ["https://{DOMAIN}/feed/", "https://{DOMAIN}/atom/", "https://{DOMAIN}/feed.xml.gz",
+         "https://{DOMAIN}/flood/"]
+sitemaps = ["https://{DOMAIN}/sitemap.xml.gz", "https://{DOMAIN}/sitemap-a.xml"]
+[selectors]
+title = ["h1.entry-title"]
+body = [".entry-content"]
+"""
+STORED = {"mixed-case", "upper-case", "outer", "inner", "atom-upper", "before-feed-limit", "after-nested",
+          "before-sitemap-limit", "in-loop", "flooded"}
+
+
+def url(slug: str) -> str:
+    return f"https://{DOMAIN}/news/{slug}/"
+
+
+def urlset(*locs: str, tail: bytes = b"") -> bytes:
+    entries = "".join(f"<url><loc>{loc}</loc></url>" for loc in locs).encode()
+    return b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>" + entries + tail + b"</urlset>"
+
+
+def build(root: Path, outside: str) -> Path:
+    """The replica under ``root``; ``outside`` is another loopback origin the sitemap lists."""
+    files: dict[str, bytes] = {
+        "feed/index.xml": (
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>Odd</title>"
+            f"<iTem><title>a</title><LINK>{url('mixed-case')}</LINK><PUBDATE>{DATE}</PUBDATE></iTem>"
+            f"<ITEM><Link>{url('upper-case')}</Link><PubDate>{DATE}</PubDate></ITEM>"
+            # the outer item's link comes before the nested item, its date after: both are the outer's
+            f"<item><link>{url('outer')}</link><item><link>{url('inner')}</link></item><pubDate>{DATE}</pubDate>"
+            f"</item><item><link>{url('after-nested')}</link></item></channel></rss>").encode(),
+        "atom/index.xml": (
+            "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Odd</title>"
+            f"<Entry><LINK REL='alternate' HREF='{url('atom-upper')}'/><Published>2026-11-20T10:00:00Z</Published>"
+            "</Entry></feed>").encode(),
+        "feed.xml.gz": gzip.compress(
+            f"<rss><channel><item><link>{url('before-feed-limit')}</link></item>".encode() + PAST_LIMIT
+            + f"<item><link>{url('after-feed-limit')}</link></item></channel></rss>".encode(), 6),
+        "sitemap.xml.gz": gzip.compress(urlset(url("before-sitemap-limit"))[:-len(b"</urlset>")] + PAST_LIMIT
+                                        + urlset(url("after-sitemap-limit"))[-200:], 6),
+        "sitemap-a.xml": ("<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                          f"<sitemap><loc>https://{DOMAIN}/sitemap-b.xml</loc></sitemap></sitemapindex>").encode(),
+        "sitemap-b.xml": ("<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                          f"<sitemap><loc>https://{DOMAIN}/sitemap-a.xml</loc></sitemap>"
+                          f"<sitemap><loc>https://{DOMAIN}/sitemap-c.xml</loc></sitemap></sitemapindex>").encode(),
+        "sitemap-c.xml": urlset(url("in-loop"), f"{outside}/news/elsewhere/", "https://evil.example/news/x/"),
+        "flood/index.xml": b"<rss><channel>" + f"<item><link>{url('flooded')}</link></item>".encode() * 100_000
+                           + b"</channel></rss>",
+    }
+    for slug in STORED | {"after-feed-limit", "after-sitemap-limit"}:
+        files[f"news/{slug}/index.html"] = article(slug).encode()
+    for name, body in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(body)
+    (root / "_server.json").write_text(json.dumps({"content_types": {".gz": "application/x-gzip"}}))
+    config = root.parent / "odd.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    return config
+
+
+@pytest.fixture(scope="module")
+def odd_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[tuple[Any, Any, list[str]]]:
+    root = tmp_path_factory.mktemp("odd") / "site"
+    root.mkdir()
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "news" / "elsewhere").mkdir(parents=True)
+    (outside / "news" / "elsewhere" / "index.html").write_text(article("elsewhere"))
+    with fresh_database(mongo_uri) as target, serve(outside) as elsewhere:
+        config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
+        result = StoreCrawl(target, tmp_path_factory.mktemp("crawls"))(
+            "news", f"config={config}", "sources=feeds,sitemaps", replica=root,
+            settings=["ROBOTSTXT_OBEY=0"], timeout=90)
+        yield result, target.db, list(elsewhere.requests)  # type: ignore[attr-defined]
+
+
+def test_the_crawl_finishes_and_stores_each_listed_article_once(odd_crawl: Any) -> None:
+    result, db, _ = odd_crawl
+    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    assert result.returncode in (0, 3), result.stderr[-3000:]
+    stored = sorted(doc["url"].rstrip("/").rsplit("/", 1)[1] for doc in db.articles.find())
+    assert stored == sorted(STORED)
+    assert result.paths.count("/news/flooded/") == 1
+
+
+def test_a_nested_item_is_read_after_its_outer_item_which_keeps_its_own_link_and_date() -> None:
+    feed = read_feed(f"<rss><channel><item><link>{url('outer')}</link><item><link>{url('inner')}</link></item>"
+                     f"<pubDate>{DATE}</pubDate></item><item><link>{url('next')}</link></item></channel></rss>".encode())
+    assert [(link.url, link.date is not None) for link in feed.links] == [
+        (url("outer"), True), (url("inner"), False), (url("next"), False)]
+
+
+def test_odd_case_items_links_and_dates_are_read() -> None:
+    feed = read_feed(f"<rss><channel><iTem><LINK>{url('a')}</LINK><PUBDATE>{DATE}</PUBDATE></iTem>"
+                     f"<Entry><LINK REL='Alternate' HREF='{url('b')}'/><UPDATED>2026-11-20T10:00:00Z</UPDATED></Entry>"
+                     "</channel></rss>".encode())
+    assert [(link.url, link.date is not None) for link in feed.links] == [(url("a"), True), (url("b"), True)]
+
+
+def test_xml_past_the_size_limit_is_counted_and_what_came_before_kept(odd_crawl: Any) -> None:
+    result, _, _ = odd_crawl
+    stats = result.stats
+    assert stats["discovery/feed/too_large"] == 1
+    assert stats["discovery/sitemap/too_large"] == 1
+    assert "/news/after-feed-limit/" not in result.paths and "/news/after-sitemap-limit/" not in result.paths
+
+
+def test_loops_floods_and_other_hosts_end(odd_crawl: Any) -> None:
+    result, _, outside_requests = odd_crawl
+    stats = result.stats
+    assert result.paths.count("/sitemap-a.xml") == 1 and result.paths.count("/sitemap-b.xml") == 1
+    assert stats["discovery/skipped/sitemap_seen"] == 1
+    assert stats["discovery/skipped/feed_entries"] == 100_000 - 1_000
+    assert outside_requests == []
