@@ -29,6 +29,16 @@ def canonical_url(url: str) -> str:
     return _canonical_cached(url) if len(url) <= _CACHED_URL_CHARS else _canonical(url)
 
 
+def canonical_or_none(url: str) -> str | None:
+    """:func:`canonical_url`, or None for a string no request can be made of (a port past 65535, a bracketed
+    host that is no IP address, a name invalid under IDNA, a lone surrogate): a page's or a feed's bad link is
+    skipped, never an error that loses the rest."""
+    try:
+        return canonical_url(url)
+    except ValueError:  # UnicodeError is one
+        return None
+
+
 def _canonical(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
     host = (parts.hostname or "").lower().rstrip(".")

@@ -3,7 +3,8 @@
 own link, and is read first), gzipped feeds and sitemaps expanding past ``MAX_XML_BYTES`` (counted
 ``discovery/feed/too_large`` / ``discovery/sitemap/too_large``, the entries before the limit kept), a
 sitemap index loop (A lists B lists A), a sitemap listing other hosts, and a feed of 100,000 copies of one
-URL. Every good article is stored once; nothing outside the site is asked."""
+URL, links no request can be made of (port 99999, ``http://[::1``) in feeds, indexes, robots.txt and a page's
+canonical link. Every good article is stored once; nothing outside the site is asked."""
 
 from __future__ import annotations
 
@@ -27,20 +28,23 @@ DATE = "Fri, 20 Nov 2026 10:00:00 +0600"
 CONFIG = f"""name = "odd"
 domains = ["{DOMAIN}"]
 article_url = '^https://odd\\.kg/news/[a-z0-9-]+/$'
-robots_sitemaps = false
 [[editions]]
 language = "ru"
 timezone = "Asia/Bishkek"
 home = "https://{DOMAIN}/"
 feeds = ["https://{DOMAIN}/feed/", "https://{DOMAIN}/atom/", "https://{DOMAIN}/feed.xml.gz",
-         "https://{DOMAIN}/flood/"]
+         "https://{DOMAIN}/flood/", "https://{DOMAIN}/bad-links/"]
 sitemaps = ["https://{DOMAIN}/sitemap.xml.gz", "https://{DOMAIN}/sitemap-a.xml"]
 [selectors]
 title = ["h1.entry-title"]
 body = [".entry-content"]
 """
 STORED = {"mixed-case", "upper-case", "outer", "inner", "atom-upper", "before-feed-limit", "after-nested",
-          "before-sitemap-limit", "in-loop", "flooded"}
+          "before-sitemap-limit", "in-loop", "flooded", "after-bad-links", "broken-canonical", "broken-offset",
+          "robots-listed"}
+# Links no request can be made of: each once skipped and counted (discovery/skipped/invalid_url), never the end
+# of the feed, sitemap or robots.txt that lists them.
+BAD_LINKS = ("https://odd.kg:99999/news/port/", "http://[::1/news/unclosed/", "http://[zz]/news/not-ip/")
 
 
 def url(slug: str) -> str:
@@ -72,16 +76,30 @@ def build(root: Path, outside: str) -> Path:
         "sitemap.xml.gz": gzip.compress(urlset(url("before-sitemap-limit"))[:-len(b"</urlset>")] + PAST_LIMIT
                                         + urlset(url("after-sitemap-limit"))[-200:], 6),
         "sitemap-a.xml": ("<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                          f"<sitemap><loc>{BAD_LINKS[1]}</loc><lastmod>2026-11-21</lastmod></sitemap>"
                           f"<sitemap><loc>https://{DOMAIN}/sitemap-b.xml</loc></sitemap></sitemapindex>").encode(),
         "sitemap-b.xml": ("<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
                           f"<sitemap><loc>https://{DOMAIN}/sitemap-a.xml</loc></sitemap>"
                           f"<sitemap><loc>https://{DOMAIN}/sitemap-c.xml</loc></sitemap></sitemapindex>").encode(),
         "sitemap-c.xml": urlset(url("in-loop"), f"{outside}/news/elsewhere/", "https://evil.example/news/x/"),
+        "bad-links/index.xml": ("<rss><channel>" + "".join(  # the bad ones dated newest: read first
+            f"<item><link>{link}</link><pubDate>{DATE}</pubDate></item>" for link in BAD_LINKS)
+            + f"<item><link>{url('after-bad-links')}</link></item><item><link>{url('broken-canonical')}</link></item>"
+            f"<item><link>{url('broken-offset')}</link></item></channel></rss>").encode(),
+        # a binary robots.txt whose first Sitemap line urljoin refuses
+        "robots.txt": bytes(range(256)) * 400 + f"\nSitemap: {BAD_LINKS[2]}\nSitemap: https://{DOMAIN}/sitemap-r.xml\n"
+                      .encode(),
+        "sitemap-r.xml": urlset(url("robots-listed")),
         "flood/index.xml": b"<rss><channel>" + f"<item><link>{url('flooded')}</link></item>".encode() * 100_000
                            + b"</channel></rss>",
     }
     for slug in STORED | {"after-feed-limit", "after-sitemap-limit"}:
         files[f"news/{slug}/index.html"] = article(slug).encode()
+    files["news/broken-canonical/index.html"] = article("broken-canonical").replace(
+        "<title>", "<link rel='canonical' href='http://[::1'><meta property='og:url' content='http://[zz]/'>"
+        "<link rel='alternate' hreflang='en' href='https://odd.kg:99999/en/'><title>").encode()
+    files["news/broken-offset/index.html"] = article("broken-offset").replace(
+        "<title>", "<meta property='article:published_time' content='2026-11-20T10:00:00+99:99'><title>").encode()
     for name, body in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(body)
@@ -137,6 +155,13 @@ def test_xml_past_the_size_limit_is_counted_and_what_came_before_kept(odd_crawl:
     assert "/news/after-feed-limit/" not in result.paths and "/news/after-sitemap-limit/" not in result.paths
 
 
+def test_links_no_request_can_be_made_of_are_skipped_and_counted(odd_crawl: Any) -> None:
+    result, db, _ = odd_crawl
+    assert result.stats["discovery/skipped/invalid_url"] == len(BAD_LINKS) + 1  # and the index's (robots.txt: dropped)
+    assert "articles/errors/extract" not in result.stats
+    assert db.articles.find_one({"url": url("broken-canonical")})["translations"] == []
+
+
 def test_loops_floods_and_other_hosts_end(odd_crawl: Any) -> None:
     result, _, outside_requests = odd_crawl
     stats = result.stats
@@ -144,3 +169,16 @@ def test_loops_floods_and_other_hosts_end(odd_crawl: Any) -> None:
     assert stats["discovery/skipped/sitemap_seen"] == 1
     assert stats["discovery/skipped/feed_entries"] == 100_000 - 1_000
     assert outside_requests == []
+
+
+def test_a_bad_href_on_a_home_or_listing_page_is_skipped() -> None:
+    from parsel import Selector
+
+    from crawler.discovery.html import feed_links, next_page, robots_sitemaps
+
+    page = Selector(text="<link rel='alternate' type='application/rss+xml' href='http://[::1'>"
+                         "<link rel='alternate' type='application/rss+xml' href='/feed/'>"
+                         "<a rel='next' href='http://[zz]/page/2/'>next</a>")
+    assert feed_links(page, "https://odd.kg/") == ["https://odd.kg/feed/"]
+    assert next_page(page, "https://odd.kg/") is None
+    assert robots_sitemaps(b"Sitemap: http://[::1\nSitemap: /s.xml\n", "https://odd.kg/") == ["https://odd.kg/s.xml"]

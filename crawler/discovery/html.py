@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from urllib.parse import urljoin
 
 from parsel import Selector
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
          ".pagination a.next::attr(href)", "a.next-page::attr(href)", ".nav-previous a::attr(href)")
+
+
+def joined(base_url: str, href: str) -> str | None:
+    """``href`` resolved against ``base_url``; None when urljoin refuses it (``http://[::1``, ``http://[zz]/``):
+    one bad link on a page must not end the reading of the page."""
+    try:
+        return urljoin(base_url, href.strip())
+    except ValueError:
+        return None
 
 
 def feed_links(sel: Selector, base_url: str) -> list[str]:
@@ -17,14 +26,14 @@ def feed_links(sel: Selector, base_url: str) -> list[str]:
     hrefs = []
     for link in sel.css('link[rel~="alternate"]'):
         if (link.attrib.get("type") or "").lower() in _FEED_TYPES and link.attrib.get("href"):
-            hrefs.append(urljoin(base_url, link.attrib["href"]))
-    return list(dict.fromkeys(h for h in hrefs if "/comments/" not in h))
+            hrefs.append(joined(base_url, link.attrib["href"]))
+    return list(dict.fromkeys(h for h in hrefs if h is not None and "/comments/" not in h))
 
 
 def wp_api_root(sel: Selector, base_url: str) -> str | None:
     """The WordPress REST API root a page announces (``<link rel="https://api.w.org/">``)."""
     href = sel.css('link[rel="https://api.w.org/"]::attr(href)').get()
-    return urljoin(base_url, href) if href else None
+    return joined(base_url, href) if href else None
 
 
 def next_page(sel: Selector, base_url: str) -> str | None:
@@ -32,7 +41,7 @@ def next_page(sel: Selector, base_url: str) -> str | None:
     for css in _NEXT:
         href = sel.css(css).get()
         if href and not href.startswith(("#", "javascript:")):
-            return urljoin(base_url, href.strip())
+            return joined(base_url, href)
     return None
 
 
@@ -41,4 +50,13 @@ def robots_sitemaps(robots_txt: bytes | str, base_url: str = "") -> list[str]:
     reader takes one line at a time with no pattern (linear in a robots.txt of blank lines) and skips
     a line that is not UTF-8."""
     body = robots_txt.encode("utf-8") if isinstance(robots_txt, str) else robots_txt
-    return list(dict.fromkeys(url for url in sitemap_urls_from_robots(body, base_url=base_url) if url))
+    urls: list[str | None] = []
+    # Scrapy's sitemap_urls_from_robots, with a line urljoin refuses skipped instead of ending the read
+    for line in BytesIO(body):
+        if line.lstrip()[:8].lower() == b"sitemap:":
+            try:
+                href = line.partition(b":")[2].strip().decode()
+            except UnicodeDecodeError:
+                continue
+            urls.append(joined(base_url, href))
+    return list(dict.fromkeys(url for url in urls if url))

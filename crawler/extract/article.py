@@ -58,7 +58,7 @@ from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sanitize import inert_document
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
-from crawler.urls import canonical_url
+from crawler.urls import canonical_or_none, canonical_url
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
 
@@ -346,6 +346,8 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     try:
         found = find_date(tree if tree is not None else html, url=page.url, extensive_search=True,
                           original_date=True, max_date=page.now.strftime("%Y-%m-%d"))
+    except (ValueError, OverflowError):  # a page's impossible offset ("+99:99") breaks htmldate's range check
+        found = None
     finally:
         if parser.calls_left <= 0:  # htmldate cached the strings refused here as dateless: forget them
             htmldate.extractors.try_date_expr.cache_clear()
@@ -468,13 +470,23 @@ def _translations(page: _Page, canonical: str) -> list[str]:
     """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
     hrefs = page.links[1]
     own = canonical_url(canonical)
-    urls = (canonical_url(urljoin(page.url, h)) for h in hrefs if len(h) <= page.limits.url_chars)
-    return list(islice(_unique(u for u in urls if u != own), page.limits.list_items + 1))
+    urls = (_joined(page.url, h) for h in hrefs if len(h) <= page.limits.url_chars)
+    return list(islice(_unique(u for u in urls if u is not None and u != own), page.limits.list_items + 1))
+
+
+def _joined(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, canonical; None when it names no URL (``http://[::1``, port 99999)."""
+    try:
+        return canonical_or_none(urljoin(base, href.strip()))
+    except ValueError:  # urljoin refuses an unclosed or non-IP bracketed host
+        return None
 
 
 def _canonical(page: _Page) -> str:
     href = page.links[0] or page.data.first_meta("og:url")
     if not href or len(href) > page.limits.url_chars:  # a megabyte "URL" names no page
+        return page.url
+    if _joined(page.url, href) is None:  # a broken canonical link names no page: the page keeps its own URL
         return page.url
     return urljoin(page.url, href.strip())
 

@@ -41,7 +41,7 @@ from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
-from crawler.urls import Mirror, canonical_url
+from crawler.urls import Mirror, canonical_or_none, canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +149,24 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     def is_article_url(self, url: str) -> bool:
         return self.site.is_article_url(url)
 
+    def link_url(self, url: str) -> tuple[str, str] | None:
+        """The real URL of a discovered link and its canonical form; None for a link no request can be made of
+        (a port past 65535, ``http://[zz]/``, a lone surrogate), which would otherwise end the whole callback."""
+        try:
+            real = self.real_url(url)
+        except ValueError:  # the mirror's urlsplit refuses a bad bracketed host
+            return None
+        key = canonical_or_none(real)
+        return None if key is None else (real, key)
+
     def _article_requests(self, links: list[Link], source: str) -> Iterable[scrapy.Request]:
         """Requests for the article links among ``links``, newest first."""
         for link in sorted(links, key=lambda lk: lk.date or datetime.min.replace(tzinfo=UTC), reverse=True):
-            url = self.real_url(link.url)
-            key = canonical_url(url)
+            real = self.link_url(link.url)
+            if real is None:
+                self._count("discovery/skipped/invalid_url")
+                continue
+            url, key = real
             if len(key) > MAX_URL_LENGTH:  # Scrapy never fetches it; no URL pattern runs on it
                 self._count("discovery/skipped/url_too_long")
                 logger.debug("Skipped a %(n)d-character link from %(source)s", {"n": len(key), "source": source})

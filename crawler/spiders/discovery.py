@@ -14,7 +14,8 @@ A feed, sitemap, listing or API page answered 304 (asked with the validators it 
 
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
-``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached`` among them),
+``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached``, ``invalid_url``
+among them),
 ``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
 ``MAX_XML_BYTES``: what was read before the limit is kept).
 """
@@ -44,7 +45,6 @@ from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
 from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
 from crawler.sites import Edition, SiteConfig
-from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def paged_feed_url(url: str, page: int) -> str:
 
 
 class DiscoveryMixin:
-    """Needs ``site``, ``args``, ``crawler``, ``fetch_url``, ``real_url``, ``is_article_url``, ``_count``,
+    """Needs ``site``, ``args``, ``crawler``, ``fetch_url``, ``real_url``, ``link_url``, ``is_article_url``, ``_count``,
     ``_article_requests``, ``download_failed`` and the sets ``_scheduled`` and ``_sitemaps``."""
 
     site: SiteConfig
@@ -67,6 +67,7 @@ class DiscoveryMixin:
     crawler: Any
     fetch_url: Callable[[str], str]
     real_url: Callable[[str], str]
+    link_url: Callable[[str], tuple[str, str] | None]
     is_article_url: Callable[[str], bool]
     _count: Callable[..., None]
     _article_requests: Callable[[list[Link], str], Iterable[scrapy.Request]]
@@ -116,7 +117,7 @@ class DiscoveryMixin:
         """The request for the next (older) page of a feed, API or listing, carrying the article URLs of this
         page: the incremental middleware does not follow it when the store holds all of them."""
         request = self._discovery(url, callback, edition, **kwargs)
-        urls = (canonical_url(self.real_url(link.url)) for link in links)
+        urls = (real[1] for real in map(self.link_url, (link.url for link in links)) if real is not None)
         request.meta[PAGE_LINKS_META] = list(dict.fromkeys(u for u in urls if self.is_article_url(u)))
         return request
 
@@ -163,7 +164,7 @@ class DiscoveryMixin:
 
     def _page_key(self, links: list[Link]) -> str:
         """A fingerprint of the article links on a page of a feed, listing or API."""
-        urls = sorted({canonical_url(self.real_url(link.url)) for link in links})
+        urls = sorted({real[1] for real in map(self.link_url, (link.url for link in links)) if real is not None})
         text = "\n".join(url for url in urls if self.is_article_url(url))
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -242,7 +243,11 @@ class DiscoveryMixin:
             if not self._is_recent(link):
                 self._count("discovery/skipped/old_sitemap")
                 continue
-            request = self._sitemap_request(self.real_url(link.url), depth, rank, lastmod=link.date)
+            real = self.link_url(link.url)
+            if real is None:
+                self._count("discovery/skipped/invalid_url")
+                continue
+            request = self._sitemap_request(real[0], depth, rank, lastmod=link.date)
             rank += 1
             if request is not None:
                 yield request
@@ -255,7 +260,11 @@ class DiscoveryMixin:
         if self._discovery_over(response):
             return
         for url in robots_sitemaps(response.body, base_url=response.url):
-            real = self.real_url(url)
+            checked = self.link_url(url)
+            if checked is None:
+                self._count("discovery/skipped/invalid_url")
+                continue
+            real = checked[0]
             if (urlsplit(real).hostname or "") in self.site.domains:
                 self._count("discovery/robots/sitemaps")
                 request = self._sitemap_request(real, 0)
