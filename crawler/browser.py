@@ -31,11 +31,19 @@ def looks_like_script_shell(page: str | Selector) -> bool:
     """True when a page (HTML, or parsed) carries scripts but (almost) no text: an empty app root or
     a near-empty body."""
     sel = Selector(text=page) if isinstance(page, str) else page
-    if sel.root.find(".//script") is None:
+    if not any(map(_runs, sel.root.iter("script"))):
         return False
     if any(not normalize_text(root.xpath("string()").get() or "") for root in sel.css(_APP_ROOTS)):
         return True
     return _visible_chars(sel.root, _SHELL_TEXT_CHARS) < _SHELL_TEXT_CHARS
+
+
+def _runs(script: Any) -> bool:
+    """Whether a ``<script>`` is code a browser runs (no type, a JavaScript type, a module), not a data block
+    (JSON-LD, a template): a short or truncated page with only JSON-LD is no shell, and rendering it
+    would send every later page of the site through Chromium."""
+    kind = (script.get("type") or "").strip().lower()
+    return not kind or kind == "module" or any(word in kind for word in ("javascript", "ecmascript", "jscript"))
 
 
 def _visible_chars(root: Any, enough: int) -> int:

@@ -275,8 +275,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
             self._count("articles/truncated_html")
         text = response.text
-        if text.count("\ufffd") > MOJIBAKE_CHARS:
-            declared = html_body_declared_encoding(response.body)
+        # A UTF-16/32 header over a body of one-byte markup (no NUL in its start) decodes to CJK-looking
+        # noise without one U+FFFD: the page's meta charset, else UTF-8, is the truth.
+        wide = (resolve_encoding(response.encoding) or "").startswith(("utf-16", "utf-32")) \
+            and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
+        if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
+            declared = html_body_declared_encoding(response.body) or ("utf-8" if wide else None)
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
                 return response.body.decode(resolve_encoding(declared) or declared, "replace")
