@@ -2,7 +2,9 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``. The seeder's ``-a since``,
+what it holds (its items are stored) and closes with reason ``frontier_lost``; so does a worker
+whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
+empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
 and closes with reason ``frontier_args_conflict`` (exit 1).
 
