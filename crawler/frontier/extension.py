@@ -79,6 +79,7 @@ class Frontier:
         self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
         self.lost = False
+        self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
         self._beating: asyncio.Task[None] | None = None
 
@@ -129,9 +130,16 @@ class Frontier:
         return self.shared.crawl_id if self.shared is not None else None
 
     def failed(self, exc: BaseException) -> None:
-        """Count (and log once) a Redis call that failed mid-run."""
+        """Count (and log once) a Redis call that failed mid-run; the crawl's keys found gone are logged once
+        too, even after a connection error (a restarted Redis: first the error, then the empty crawl)."""
+        from crawler.frontier.shared import CrawlGone
+
         self.stats.inc_value("frontier/redis_errors")
-        if not self.lost:
+        if isinstance(exc, CrawlGone) and not self.gone:
+            self.lost = self.gone = True
+            logger.error("Lost the shared crawl (%(error)s): finishing this worker's own requests alone",
+                         {"error": describe(exc)})
+        elif not self.lost:
             self.lost = True
             logger.error("Lost Redis (%(error)s): finishing this worker's own requests alone", {"error": describe(exc)})
 
