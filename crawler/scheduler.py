@@ -5,24 +5,86 @@ Dropped here rather than by a downloader middleware: an ``IgnoreRequest`` there 
 as a download error (``downloader/exception_count``) and make the run look unhealthy.
 
 The spider marks discovery requests with ``DISCOVERY_META`` and says when it is done with
-``limit_reached``. Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``.
+``limit_reached``.
+
+With ``JOBDIR``, Scrapy writes a disk queue's header and ``active.json`` only at a clean close: after
+an unclean stop (Ctrl-C twice, SIGKILL, a crash) its queue files are unreadable, and a new queue of
+the same priority raised ``struct.error`` on every push, so the next run hung. A run that finds no
+``active.json`` discards those leftovers (one warning; the store decides what is fetched again), and
+one that resumes removes ``active.json`` once read, so a crash of this run leaves no stale state. The
+queue directory is held with an ``flock``: a second crawl given the same JOBDIR (one skipped by the
+site lock) keeps its queue in memory instead of touching the live run's files.
+
+Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``scheduler/jobdir/discarded``
+(leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``.
 """
 
 from __future__ import annotations
+
+import fcntl
+import logging
+import shutil
+from pathlib import Path
+from typing import IO
 
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
 from twisted.internet.defer import Deferred
 
+logger = logging.getLogger(__name__)
 DISCOVERY_META = "discovery"  # set on feed, sitemap, listing and API requests
+_STATE = "active.json"  # Scrapy's record of the queues a clean close left
+_LOCK = ".lock"
 
 
 class DiscoveryLimitScheduler(Scheduler):
     _spider: Spider | None = None
+    _jobdir_lock: IO[str] | None = None
 
     def open(self, spider: Spider) -> Deferred[None] | None:
         self._spider = spider
-        return super().open(spider)
+        if self.dqdir:
+            self._claim_queue_dir(Path(self.dqdir))
+        opened = super().open(spider)
+        if self.dqdir:  # read: a crash of this run must not leave it pointing at queues it then changed
+            Path(self.dqdir, _STATE).unlink(missing_ok=True)
+        return opened
+
+    def close(self, reason: str) -> Deferred[None] | None:
+        try:
+            return super().close(reason)
+        finally:
+            if self._jobdir_lock is not None:
+                self._jobdir_lock.close()  # releases the flock
+                self._jobdir_lock = None
+
+    def _claim_queue_dir(self, directory: Path) -> None:
+        """Hold JOBDIR's queue directory; discard what an unclean stop left in it (no ``active.json``)."""
+        assert self.stats is not None
+        handle = (directory / _LOCK).open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            logger.warning("JOBDIR queue %(dir)s is in use by another crawl: this one keeps its queue in memory",
+                           {"dir": directory})
+            self.stats.set_value("scheduler/jobdir/in_use", 1)
+            self.dqdir = None
+            return
+        self._jobdir_lock = handle
+        if (directory / _STATE).exists():
+            return
+        leftovers = [path for path in directory.iterdir() if path.name != _LOCK]
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        if leftovers:
+            logger.warning("JOBDIR queue %(dir)s was left by an unclean stop (no %(state)s): discarded %(n)d "
+                           "entries; the store decides what is fetched again", {"dir": directory, "state": _STATE,
+                                                                                 "n": len(leftovers)})
+            self.stats.set_value("scheduler/jobdir/discarded", len(leftovers))
 
     def next_request(self) -> Request | None:
         """The next queued request, skipping discovery requests once the spider's limit is reached."""

@@ -2,7 +2,9 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``. The seeder's ``-a since``,
+what it holds (its items are stored) and closes with reason ``frontier_lost``; so does a worker
+whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
+empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
 and closes with reason ``frontier_args_conflict`` (exit 1).
 
@@ -77,6 +79,7 @@ class Frontier:
         self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
         self.lost = False
+        self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
         self._beating: asyncio.Task[None] | None = None
 
@@ -127,9 +130,16 @@ class Frontier:
         return self.shared.crawl_id if self.shared is not None else None
 
     def failed(self, exc: BaseException) -> None:
-        """Count (and log once) a Redis call that failed mid-run."""
+        """Count (and log once) a Redis call that failed mid-run; the crawl's keys found gone are logged once
+        too, even after a connection error (a restarted Redis: first the error, then the empty crawl)."""
+        from crawler.frontier.shared import CrawlGone
+
         self.stats.inc_value("frontier/redis_errors")
-        if not self.lost:
+        if isinstance(exc, CrawlGone) and not self.gone:
+            self.lost = self.gone = True
+            logger.error("Lost the shared crawl (%(error)s): finishing this worker's own requests alone",
+                         {"error": describe(exc)})
+        elif not self.lost:
             self.lost = True
             logger.error("Lost Redis (%(error)s): finishing this worker's own requests alone", {"error": describe(exc)})
 

@@ -65,6 +65,19 @@ redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 """
+# Delete the site's pointer only while it still names the crawl ARGV[1] (a new crawl may have replaced it).
+_DROP_POINTER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class CrawlGone(redis.RedisError):
+    """The shared crawl's keys vanished from a live Redis (restarted without persistence, or flushed): its
+    queue and seen set are lost, so an empty frontier no longer means the crawl is done."""
+
+    def __init__(self, crawl_id: str) -> None:
+        super().__init__(f"the shared crawl {crawl_id} is gone from Redis (restarted or flushed): its queue is lost")
 
 
 class ArgsConflict(Exception):
@@ -121,6 +134,7 @@ class SharedCrawl:
         self._pop = client.register_script(_POP)
         self._admit_article = client.register_script(_ADMIT_ARTICLE)
         self._requeue = client.register_script(_REQUEUE)
+        self._drop_pointer = client.register_script(_DROP_POINTER)
 
     def key(self, name: str, worker: str | None = None) -> str:
         """A key of this crawl (``name``, or ``name:<worker>``)."""
@@ -142,20 +156,26 @@ class SharedCrawl:
             else:
                 self.client.delete(args_key)
                 current = self.client.get(self.pointer)
-                self.crawl_id = _text(current) if current else ""  # gone meanwhile: try again
-        if not self.seeder:
-            crawl_args = self.client.get(self.key("args"))
-            if crawl_args is not None and _text(crawl_args) != wanted:
-                self.crawl_id = ""
-                raise ArgsConflict(json.loads(crawl_args))
+                if current is None:
+                    continue  # gone meanwhile: try again
+                self.crawl_id = _text(current)
+                crawl_args = self.client.get(self.key("args"))
+                if crawl_args is None:  # a pointer to a crawl whose keys are gone (evicted, flushed): drop it
+                    self._drop_pointer(keys=[self.pointer], args=[current])
+                    self.crawl_id = ""
+                elif _text(crawl_args) != wanted:
+                    self.crawl_id = ""
+                    raise ArgsConflict(json.loads(crawl_args))
         self.client.sadd(self.key("workers"), self.worker)
         self.client.sadd(self.key("recording"), self.worker)
         self.beat(busy=True)
 
     def beat(self, busy: bool) -> None:
-        """Say this worker lives (and whether its engine has work); keep the crawl's keys alive."""
+        """Say this worker lives (and whether its engine has work); keep the crawl's keys alive. Raises
+        CrawlGone when the crawl's ``args`` (set at its start, kept alive by every beat) are gone."""
         ttl = int(self.config.key_ttl)
         with self.client.pipeline() as pipe:
+            pipe.exists(self.key("args"))
             pipe.set(self.key("hb", self.worker), 1, px=int(self.config.worker_timeout * 1000))
             if busy:
                 pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
@@ -166,7 +186,9 @@ class SharedCrawl:
                 pipe.expire(self.key(name), ttl)
             pipe.expire(self.key("inflight", self.worker), ttl)
             pipe.expire(self.key("done", self.worker), ttl)
-            pipe.execute()
+            alive = pipe.execute()[0]
+        if not alive:
+            raise CrawlGone(self.crawl_id)
         if self.client.get(self.pointer) == self.crawl_id.encode():
             self.client.expire(self.pointer, ttl)
 

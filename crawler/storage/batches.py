@@ -5,7 +5,8 @@ written and those quarantined in ``DATA_DIR/quarantine/<run>.jsonl`` with the re
 
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``storage/duplicates``,
 ``storage/checked``, ``storage/batches``, ``storage/retries``, ``storage/quarantined``,
-``storage/revision_rejected/shrunk``.
+``storage/revision_rejected/shrunk``, ``storage/revision_rejected/stale`` (a replayed version fetched
+before the stored one: the newer text stays).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class BatchWriter:
             self.stats.inc_value(f"storage/{name}", getattr(counts, name))
         if counts.shrunk:
             self.stats.inc_value("storage/revision_rejected/shrunk", counts.shrunk)
+        if counts.stale:
+            self.stats.inc_value("storage/revision_rejected/stale", counts.stale)
         rejected.extend((entry, counts.rejected[entry[0]["_id"]]) for entry in batch
                         if CHECK_MARK not in entry[0] and entry[0].get("_id") in counts.rejected)
 

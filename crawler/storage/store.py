@@ -144,6 +144,7 @@ class WriteCounts:
     duplicates: int = 0
     checked: int = 0
     shrunk: int = 0  # changed versions refused as revisions: much less text than the stored one
+    stale: int = 0  # changed versions refused as revisions: fetched before the stored one (a late spool replay)
     rejected: dict[str, str] = field(default_factory=dict)  # batch ids whose write the store refused -> why
 
 
@@ -734,6 +735,11 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
         return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
         return "unchanged", _checked_update(doc, old)
+    if _fetched_before(doc, old):  # a spool replayed after a newer version was stored (another host, a later run)
+        logger.warning("Kept the stored version of %(url)s: the version replayed was fetched at %(new)s, before "
+                       "the stored one (%(old)s)", {"url": doc["url"], "new": doc["fetched_at"],
+                                                    "old": old.get("fetched_at")})
+        return "stale", _checked_update(doc, old)
     if guard.refuses(doc, old):
         logger.warning("Kept the stored version of %(url)s: the page now has %(new)d characters of text, not %(old)d",
                        {"url": doc["url"], "new": len(doc.get("body") or ""), "old": len(old.get("body") or "")})
@@ -791,7 +797,8 @@ def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old
         return False
     if outcome == "duplicates":
         return True
-    expected = old.get("content_hash") if outcome == "shrunk" and old is not None else doc["content_hash"]
+    kept = outcome in ("shrunk", "stale") and old is not None  # the stored text stayed
+    expected = old.get("content_hash") if kept and old is not None else doc["content_hash"]
     return bool(record.get("content_hash") == expected)
 
 
@@ -883,8 +890,16 @@ def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
 def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
-    """An unchanged article: new URLs and the check time, nothing else."""
-    return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": doc["fetched_at"]})
+    """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else."""
+    checked = old["last_checked"] if _fetched_before(doc, old, "last_checked") else doc["fetched_at"]
+    return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": checked})
+
+
+def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetched_at") -> bool:
+    """Whether ``doc`` was fetched before ``old``'s ``field`` time (False when either time is missing).
+    Times are the writing hosts' clocks, which must agree (as for site leases)."""
+    mine, theirs = as_utc(doc.get("fetched_at")), as_utc(old.get(field))
+    return mine is not None and theirs is not None and mine < theirs
 
 
 def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:

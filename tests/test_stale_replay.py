@@ -1,0 +1,40 @@
+"""A spool replayed after a newer version of its article was stored (another host crawled the site while
+this host's spool waited for its next run) must not put the older text back over the newer one: the
+real storage pipeline replaying a real spool into both real stores (nx-27017 over pymongo, embedded)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.storage.config import to_document
+from crawler.storage.spool import spool
+from tests.test_pipelines import FETCHED, article, cleaned, storage_crawler, store_items
+from tests.test_storage_safety import LONG, backend_settings, stored
+
+
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_a_spool_replayed_after_a_newer_version_was_stored_does_not_revert_it(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    settings = backend_settings(backend, request, tmp_path)
+    older = cleaned(article(1, title="Title as first published", paragraphs=LONG, fetched_at=FETCHED))
+    newer = cleaned(article(1, title="Title as corrected", paragraphs=[*LONG, "Correction: the figure was 12."],
+                            fetched_at=FETCHED + timedelta(hours=3)))
+    spool([to_document(older)], tmp_path / "unsaved" / "outage-run.jsonl")  # this host's outage, at FETCHED
+    (tmp_path / "unsaved" / "outage-run.jsonl").rename(tmp_path / "waiting.jsonl")
+    asyncio.run(store_items(storage_crawler(settings), [newer]))  # another host stores the correction
+    (tmp_path / "waiting.jsonl").rename(tmp_path / "unsaved" / "outage-run.jsonl")
+    crawler = storage_crawler(settings)
+    asyncio.run(store_items(crawler, []))  # this host's next run replays its spool
+    assert crawler.stats.get_value("storage/replayed") == 1
+    doc = stored(settings, newer.url)
+    assert doc["title"] == "Title as corrected" and doc["content_hash"] == newer.content_hash
+    assert not doc.get("revisions")
+    assert doc["last_checked"].replace(tzinfo=None) == newer.fetched_at.replace(tzinfo=None)  # not set back
+    assert crawler.stats.get_value("storage/revision_rejected/stale") == 1
+    assert not crawler.stats.get_value("storage/updated")
+    assert not list((tmp_path / "unsaved").glob("*.jsonl"))  # replayed once, gone
