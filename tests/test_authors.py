@@ -400,3 +400,24 @@ def test_a_region_named_again_in_a_reporters_box_elsewhere_marks_no_date_line() 
             "<div class='meta'><span>Dec 26, 2025</span> • <span>Central Asia</span></div>" + body + "</article>"
             "<aside><div class='reporter'><p>Correspondent for Central Asia</p></div></aside></body></html>")
     assert authors(html) == ([], None)
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    # The name split by inline tags (a bold first name, each name in its own element): the element holding the
+    # whole name is the one whose marks count.
+    ("<p>14.03.2025 | <span class='reporter'><b>Анна</b> Ким</span></p>", ["Анна Ким"]),
+    ("<div class='meta'><span>Dec 26, 2025</span> • <a class='journalist'><strong>Jane</strong> <em>Doe</em></a>"
+     "</div>", ["Jane Doe"]),
+    ("<p>Dec 26, 2025 • <img class='avatar' src='/a.png'> <b>Mahua</b>\u00a0Das</p>", ["Mahua Das"]),
+])
+def test_a_marked_date_line_names_its_author_split_by_inline_tags(line: str, want: list[str]) -> None:
+    assert authors(_article(line)) == (want, "generic")
+
+
+@pytest.mark.parametrize("line", [
+    # Split the same way but with no person's mark on the way up: a date and a region, a date and a section.
+    "<div class='meta'><span>14.03.2025</span> | <span><b>Центральная</b> Азия</span></div>",
+    "<div class='meta'><span>Dec 26, 2025</span> • <span><b>Central</b> Asia</span></div>",
+])
+def test_a_date_line_split_by_inline_tags_without_a_mark_names_nobody(line: str) -> None:
+    assert authors(_article(line)) == ([], None)

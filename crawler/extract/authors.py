@@ -475,20 +475,17 @@ _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Му
              "Материал подготовили", "Дайындаған", "Даярдаган", "Tayyorladi", "Тайёрлади",
              # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
              "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
-# Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
-# node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
+# Text nodes whose first word (spaces stripped as XPath's normalize-space() strips them) is a byline word's, as
+# "|"-joined words; _BY_START checks the rest. Found without an XPath test per node: the body's text nodes as
+# plain strings, a search for the nodes that may start with a byline word, the first-word test on those alone in
+# Python, then one look-up of the matching nodes by their places in the same list (numbers compared, no string
+# built per node).
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
 MAX_BY_LINES = 20  # "By …" text nodes read, matching or not the full test
-_FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
-_BY_LINE = etree.XPath(
-    f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= {MAX_BY_LINES}]")
-# The same nodes found faster: the body's text nodes as plain strings (no normalize-space() per node), a search
-# for the nodes that may start with a byline word, _BY_LINE's test on those alone in Python, then one look-up of
-# the matching nodes by their places in the same list (numbers compared, no string built per node).
 _BODY_TEXTS = etree.XPath("//body//text()", smart_strings=False)
 _FIRST_WORD_STARTS = sorted({w.split()[0] for w in _BY_WORDS}, key=len, reverse=True)
 # Where a node (after the "\x00" that joins it to the one before) opens with a first word's start: every node whose
-# first word passes _BY_LINE's contains() does ("by|By", a run of the list's words, starts with one of them). The
+# first word is in _FIRST_WORDS does ("by|By", a run of the list's words, starts with one of them). The
 # look-ahead on the first letter turns most nodes away before the alternatives are tried.
 _MAY_START = re.compile("\x00[ \t\n\r]*(?=[{}])(?:{})".format(
     re.escape("".join(sorted({w[0] for w in _FIRST_WORD_STARTS}))), "|".join(map(re.escape, _FIRST_WORD_STARTS))))
@@ -564,6 +561,9 @@ _NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first) and contains(norm
                           " $plain)), $name)])[position() <= 10]")
 _ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
 PERSON_MARK_LEVELS = 4
+# The texts showing a name's first word, for a name that inline tags split ("<b>Анна</b> Ким").
+_FIRST_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first)])[position() <= 10]")
+MAX_NAME_ELEMENT_CHARS = 240  # an element's text read for a split name (a date line is shorter)
 
 
 def _dated_byline(page: PageView, site_names: set[str]) -> Found:
@@ -596,22 +596,58 @@ def _marked_as_person(page: PageView, name: str) -> bool:
     where the article's header is: the name in an author box, a comment or a teaser elsewhere ("Central Asia"
     in a reporter's bio) marks nothing of the header's line."""
     zone = HeaderZone(page.sel.root)
-    words = name.split()
-    for text in _NAME_TEXTS(page.sel.root, first=words[0] if words else name, name=" ".join(words),
-                            spaces=_ODD_SPACES, plain=" " * len(_ODD_SPACES)):
+    return any(node in zone and _marks_person(node, name) for node in _name_elements(page.sel.root, name.split()))
+
+
+def _name_elements(root: HtmlElement, words: list[str]) -> Iterator[HtmlElement]:
+    """The elements showing a name: each text's holding it whole, then, for a name that inline tags split
+    ("<b>Jane</b> Doe"), the nearest element above a text of its first word whose text holds it whole."""
+    if not words:
+        return
+    name = " ".join(words)
+    for text in _NAME_TEXTS(root, first=words[0], name=name, spaces=_ODD_SPACES, plain=" " * len(_ODD_SPACES)):
         node = text.getparent()
-        if node is None or not isinstance(node.tag, str) or node not in zone:
-            continue
+        if node is not None and isinstance(node.tag, str):
+            yield node
+    if len(words) < 2:
+        return
+    for text in _FIRST_NAME_TEXTS(root, first=words[0]):
+        node = text.getparent()
+        node = node.getparent() if text.is_tail and node is not None else node
         for _ in range(PERSON_MARK_LEVELS):
             if node is None or not isinstance(node.tag, str):
                 break
-            if _PERSON_MARK.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-                return True
-            images = [node] if node.tag == "img" else node.iterchildren("img")  # children only: no subtree walk
-            if any(img.get("alt", "").strip() == name or _PERSON_MARK.search(img.get("class") or "")
-                   for img in islice(images, 5)):
-                return True
+            if name in _bounded_text(node):
+                yield node
+                break
             node = node.getparent()
+
+
+def _bounded_text(node: HtmlElement) -> str:
+    """An element's first :data:`MAX_NAME_ELEMENT_CHARS` of text, spaces made plain (a block above a name can
+    hold the whole page)."""
+    pieces, size = [], 0
+    for piece in node.itertext():
+        pieces.append(piece)
+        size += len(piece)
+        if size >= MAX_NAME_ELEMENT_CHARS:
+            break
+    return " ".join("".join(pieces)[:MAX_NAME_ELEMENT_CHARS].split())
+
+
+def _marks_person(node: HtmlElement, name: str) -> bool:
+    """Whether ``node`` or one of its nearest ancestors is classed as an author's or holds an avatar or an
+    image of ``name``."""
+    for _ in range(PERSON_MARK_LEVELS):
+        if node is None or not isinstance(node.tag, str):
+            break
+        if _PERSON_MARK.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        images = [node] if node.tag == "img" else node.iterchildren("img")  # children only: no subtree walk
+        if any(img.get("alt", "").strip() == name or _PERSON_MARK.search(img.get("class") or "")
+               for img in islice(images, 5)):
+            return True
+        node = node.getparent()
     return False
 
 
@@ -712,8 +748,8 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
 
 
 def _by_lines(root: HtmlElement) -> list[Any]:
-    """The text nodes :data:`_BY_LINE` selects (the first :data:`MAX_BY_LINES` whose first word, spaces
-    normalised, is a byline word's), in page order, as the same strings that know their element."""
+    """The body's text nodes whose first word, spaces normalised, is a byline word's (the first
+    :data:`MAX_BY_LINES`), in page order, as the same strings that know their element."""
     texts: list[str] = _BODY_TEXTS(root)
     joined = "\x00" + "\x00".join(texts)  # text nodes hold no NUL
     places: list[int] = []
