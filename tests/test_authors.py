@@ -421,3 +421,18 @@ def test_a_marked_date_line_names_its_author_split_by_inline_tags(line: str, wan
 ])
 def test_a_date_line_split_by_inline_tags_without_a_mark_names_nobody(line: str) -> None:
     assert authors(_article(line)) == ([], None)
+
+
+@pytest.mark.parametrize(("head", "want"), [
+    # A creator field naming the first author only; the scholarly list (either spelling of its name) goes on.
+    ('<meta name="dc.creator" content="Aigerim Bekova"><meta name="citation_authors" content="Aigerim Bekova">'
+     '<meta name="citation_authors" content="Timur Osmonov"><meta name="citation_authors" content="Anna Kim">',
+     ["Aigerim Bekova", "Timur Osmonov", "Anna Kim"]),
+    ('<meta name="author" content="Айгерим Бекова"><meta name="citation_author" content="Бекова, Айгерим">'
+     '<meta name="citation_author" content="Осмонов, Тимур">', ["Айгерим Бекова", "Тимур Осмонов"]),
+    # A list that does not start with the declared author is another record's: the declared name stays.
+    ('<meta name="dc.creator" content="Aigerim Bekova"><meta name="citation_author" content="Timur Osmonov">'
+     '<meta name="citation_author" content="Anna Kim">', ["Aigerim Bekova"]),
+])
+def test_a_scholarly_author_list_extends_a_creator_naming_the_first_author(head: str, want: list[str]) -> None:
+    assert authors(page(head)) == (want, "meta")

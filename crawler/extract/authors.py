@@ -385,6 +385,11 @@ _NAME_WORD = r"[^\W\d_][\w.'’\-]*"
 _LAST_FIRST = re.compile(rf"({_NAME_WORD}(?: {_NAME_WORD})?), ({_NAME_WORD}(?: {_NAME_WORD}){{0,2}})")  # "Doe, Jane"
 
 
+def _citation_authors(page: PageView) -> list[str]:
+    """A scholarly page's authors: ``citation_author`` (Highwire, Google Scholar), else ``citation_authors``."""
+    return page.data.all_meta("citation_author") or page.data.all_meta("citation_authors")
+
+
 def _first_last(value: str) -> str:
     """A scholarly ``citation_author`` ("Kaufman, Jeff T.", "Jenny Smith and John Smith") as a byline: a name
     written last name first is turned round ("Jeff T. Kaufman")."""
@@ -526,9 +531,14 @@ def page_authors(page: PageView) -> Found:
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
                        if "://" not in v), "meta"),
-        lambda: found(map(_first_last, page.data.all_meta("citation_author")), "meta"),
+        lambda: found(map(_first_last, _citation_authors(page)), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
     )
+    # A creator field often names the first author only ("dc.creator"): a scholarly list that starts with the same
+    # names and goes on is the fuller list.
+    cited = found(map(_first_last, _citation_authors(page)), "meta") if declared else None
+    if declared and cited and _extends(cited[0], declared[0]):
+        declared = cited
     if declared is None or declared[1] == "site":
         return declared or shown() or _dated_byline(page, site_names)
     if _not_the_writer(page, declared[0]):
