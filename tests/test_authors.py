@@ -436,3 +436,16 @@ def test_a_date_line_split_by_inline_tags_without_a_mark_names_nobody(line: str)
 ])
 def test_a_scholarly_author_list_extends_a_creator_naming_the_first_author(head: str, want: list[str]) -> None:
     assert authors(page(head)) == (want, "meta")
+
+
+@pytest.mark.parametrize(("box", "want"), [
+    # An author box whose name has no author class, beside the element of the author's job: the name before it.
+    ("<div class='gb-container'><img src='/a.jpg' alt=''><p class='gb-headline'>Asser Christensen</p>"
+     "<div class='dynamic-author-description'>Licensed Q Arabica Grader, M.A. Journalism</div></div>",
+     ["Asser Christensen"]),
+    ("<div><b>Айгүл Сейітова</b><i class='author-job'>Қазақ Ұлттық Университеті</i></div>", ["Айгүл Сейітова"]),
+    # The job alone: its capitalised words are no name.
+    ("<div><div class='author__position'>Licensed Q Arabica Grader, M.A. Journalism</div></div>", []),
+])
+def test_an_authors_job_is_no_name_and_the_name_before_it_is(box: str, want: list[str]) -> None:
+    assert authors(_article(box))[0] == want

@@ -852,14 +852,29 @@ class _OutsideArticle:
         return has_comment_word(node) or self._within(node.getparent())
 
 
+# The parts of an author box that say what the author does, not who ("author-description": "Licensed Q Arabica
+# Grader, M.A. Journalism"; "author__role", "author-job"): their capitalised words read like names (a bio is read:
+# "This post was written by …").
+_AUTHOR_DETAIL = re.compile(r"author[-_]*(?:description|role|job|position)", re.IGNORECASE)
+
+
+def _named_by(node: HtmlElement) -> HtmlElement | None:
+    """The element naming the author of a byline candidate: itself, or for an author's detail (the element of
+    their job), the element just before it, where author boxes print the name; None when there is none."""
+    if not _AUTHOR_DETAIL.search(node.get("class") or ""):
+        return node
+    before = node.getprevious()
+    return before if before is not None and isinstance(before.tag, str) else None
+
+
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
                      outside: _OutsideArticle) -> Iterator[str]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
     matches together (two ``rel=author`` links in one byline are one byline of two names)."""
     for test in tests:
         groups: dict[Any, list[str]] = {}
-        matches = (n for n in candidates if test(n) and not outside(n))
-        for node in islice(matches, MAX_MATCHES_PER_TEST):
+        matches = (_named_by(n) for n in candidates if test(n) and not outside(n))
+        for node in islice((n for n in matches if n is not None), MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), []).append(byline_text(node))
         yield from (", ".join(texts) for texts in groups.values())
 
