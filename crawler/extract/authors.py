@@ -565,14 +565,12 @@ MAX_DATE_LINE_CHARS = 120
 # an avatar or the name's own photo).
 _PERSON_MARK = re.compile(r"author|byline|avatar|writer|autor|avtor|muallif|awtor|reporter|journalist|userpic",
                           re.IGNORECASE)
-# The texts showing a name however the page spaces it ("Анна&nbsp;Ким", a line break between the names): the
-# first word finds them cheaply, then the text is read with its spaces made plain.
-_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first) and contains(normalize-space(translate(., $spaces,"
-                          " $plain)), $name)])[position() <= 10]")
-_ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
+# The texts showing a name's first word (a name is found in them however the page spaces it: "Анна&nbsp;Ким", a
+# line break between the names, or split by inline tags: "<b>Анна</b> Ким"); the first word finds them cheaply.
+_FIRST_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first)])[position() <= $most]")
+MAX_NAME_TEXTS = 20  # texts of a name's first word read: the header's come early in the page
+MAX_NAME_ELEMENTS = 10  # elements showing the name weighed, whole in one text, then split
 PERSON_MARK_LEVELS = 4
-# The texts showing a name's first word, for a name that inline tags split ("<b>Анна</b> Ким").
-_FIRST_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first)])[position() <= 10]")
 MAX_NAME_ELEMENT_CHARS = 240  # an element's text read for a split name (a date line is shorter)
 
 
@@ -615,13 +613,15 @@ def _name_elements(root: HtmlElement, words: list[str]) -> Iterator[HtmlElement]
     if not words:
         return
     name = " ".join(words)
-    for text in _NAME_TEXTS(root, first=words[0], name=name, spaces=_ODD_SPACES, plain=" " * len(_ODD_SPACES)):
+    texts = _FIRST_NAME_TEXTS(root, first=words[0], most=MAX_NAME_TEXTS)
+    whole = [name in " ".join(text.split()) for text in texts]
+    for text in islice((t for t, w in zip(texts, whole, strict=True) if w), MAX_NAME_ELEMENTS):
         node = text.getparent()
         if node is not None and isinstance(node.tag, str):
             yield node
     if len(words) < 2:
         return
-    for text in _FIRST_NAME_TEXTS(root, first=words[0]):
+    for text in islice((t for t, w in zip(texts, whole, strict=True) if not w), MAX_NAME_ELEMENTS):
         node = text.getparent()
         node = node.getparent() if text.is_tail and node is not None else node
         for _ in range(PERSON_MARK_LEVELS):
