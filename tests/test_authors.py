@@ -400,3 +400,52 @@ def test_a_region_named_again_in_a_reporters_box_elsewhere_marks_no_date_line() 
             "<div class='meta'><span>Dec 26, 2025</span> • <span>Central Asia</span></div>" + body + "</article>"
             "<aside><div class='reporter'><p>Correspondent for Central Asia</p></div></aside></body></html>")
     assert authors(html) == ([], None)
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    # The name split by inline tags (a bold first name, each name in its own element): the element holding the
+    # whole name is the one whose marks count.
+    ("<p>14.03.2025 | <span class='reporter'><b>Анна</b> Ким</span></p>", ["Анна Ким"]),
+    ("<div class='meta'><span>Dec 26, 2025</span> • <a class='journalist'><strong>Jane</strong> <em>Doe</em></a>"
+     "</div>", ["Jane Doe"]),
+    ("<p>Dec 26, 2025 • <img class='avatar' src='/a.png'> <b>Mahua</b>\u00a0Das</p>", ["Mahua Das"]),
+])
+def test_a_marked_date_line_names_its_author_split_by_inline_tags(line: str, want: list[str]) -> None:
+    assert authors(_article(line)) == (want, "generic")
+
+
+@pytest.mark.parametrize("line", [
+    # Split the same way but with no person's mark on the way up: a date and a region, a date and a section.
+    "<div class='meta'><span>14.03.2025</span> | <span><b>Центральная</b> Азия</span></div>",
+    "<div class='meta'><span>Dec 26, 2025</span> • <span><b>Central</b> Asia</span></div>",
+])
+def test_a_date_line_split_by_inline_tags_without_a_mark_names_nobody(line: str) -> None:
+    assert authors(_article(line)) == ([], None)
+
+
+@pytest.mark.parametrize(("head", "want"), [
+    # A creator field naming the first author only; the scholarly list (either spelling of its name) goes on.
+    ('<meta name="dc.creator" content="Aigerim Bekova"><meta name="citation_authors" content="Aigerim Bekova">'
+     '<meta name="citation_authors" content="Timur Osmonov"><meta name="citation_authors" content="Anna Kim">',
+     ["Aigerim Bekova", "Timur Osmonov", "Anna Kim"]),
+    ('<meta name="author" content="Айгерим Бекова"><meta name="citation_author" content="Бекова, Айгерим">'
+     '<meta name="citation_author" content="Осмонов, Тимур">', ["Айгерим Бекова", "Тимур Осмонов"]),
+    # A list that does not start with the declared author is another record's: the declared name stays.
+    ('<meta name="dc.creator" content="Aigerim Bekova"><meta name="citation_author" content="Timur Osmonov">'
+     '<meta name="citation_author" content="Anna Kim">', ["Aigerim Bekova"]),
+])
+def test_a_scholarly_author_list_extends_a_creator_naming_the_first_author(head: str, want: list[str]) -> None:
+    assert authors(page(head)) == (want, "meta")
+
+
+@pytest.mark.parametrize(("box", "want"), [
+    # An author box whose name has no author class, beside the element of the author's job: the name before it.
+    ("<div class='gb-container'><img src='/a.jpg' alt=''><p class='gb-headline'>Asser Christensen</p>"
+     "<div class='dynamic-author-description'>Licensed Q Arabica Grader, M.A. Journalism</div></div>",
+     ["Asser Christensen"]),
+    ("<div><b>Айгүл Сейітова</b><i class='author-job'>Қазақ Ұлттық Университеті</i></div>", ["Айгүл Сейітова"]),
+    # The job alone: its capitalised words are no name.
+    ("<div><div class='author__position'>Licensed Q Arabica Grader, M.A. Journalism</div></div>", []),
+])
+def test_an_authors_job_is_no_name_and_the_name_before_it_is(box: str, want: list[str]) -> None:
+    assert authors(_article(box))[0] == want

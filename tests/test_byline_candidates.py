@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.extract import authors
@@ -65,10 +66,18 @@ BY_LINE_PAGES = [
 ]
 
 
+# The reference reader of "By …" lines: the body's text nodes whose first word (after normalize-space()) is one of
+# the byline words, as libxml2 alone selects them (too slow for the product: one normalize-space() per node).
+_FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
+BY_LINE = etree.XPath(f"(//body//text()[contains('{authors._FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])"
+                      f"[position() <= {authors.MAX_BY_LINES}]")
+
+
 @pytest.mark.parametrize("page", BY_LINE_PAGES)
 def test_by_lines_are_the_xpaths(page: str) -> None:
     root = lxml_html.fromstring(page)
-    expected = [(str(t), t.getparent(), t.is_tail) for t in authors._BY_LINE(root)]
+    expected = [(str(t), t.getparent(), t.is_tail) for t in BY_LINE(root)]
+    assert expected or "Nothing here" in page  # the reference finds lines to compare on every page but the last
     assert [(str(t), t.getparent(), t.is_tail) for t in authors._by_lines(root)] == expected
 
 

@@ -181,3 +181,34 @@ def test_a_headline_of_runs_of_lost_letters_between_letters_is_compared_quickly(
     started = time.process_time()
     title(head=f'<title>{declared}</title><meta property="og:title" content="{declared}">', body=f"<h1>{shown}</h1>")
     assert time.process_time() - started < 5
+
+
+@pytest.mark.parametrize(("shown", "declared", "want"), [
+    # An aggregator's linked story: the source's domain and the count of comments after the headline.
+    ("Stanford Computer Science Grads Find Their Degrees No Longer Guarantee Jobs (latimes.com) 87",
+     "Stanford Computer Science Grads Find Their Degrees No Longer Guarantee Jobs - Slashdot",
+     "Stanford Computer Science Grads Find Their Degrees No Longer Guarantee Jobs"),
+    ("Нацбанк Казахстана снизил базовую ставку (tengrinews.kz)", "Нацбанк Казахстана снизил базовую ставку",
+     "Нацбанк Казахстана снизил базовую ставку"),
+    # A domain the declared title says too is the headline's own.
+    ("Why we moved our docs to docs.example.org (docs.example.org)",
+     "Why we moved our docs to docs.example.org (docs.example.org)",
+     "Why we moved our docs to docs.example.org (docs.example.org)"),
+])
+def test_a_linked_storys_source_after_the_headline_is_left_out(shown: str, declared: str, want: str) -> None:
+    head = f'<meta property="og:title" content="{declared}">'
+    assert title(head=head, body=f"<h1>{shown}</h1>", url="https://tech.slashdot.org/story/25/12/19/1") == want
+
+
+@pytest.mark.parametrize(("shown", "declared", "want"), [
+    # A headline set in capitals that drops or adds a short word: the declared title, as the site wrote it.
+    ("BEST DRIP COFFEE MAKER IN 2026: BUYING TIPS FROM COFFEE PROS",
+     "Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros",
+     "Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros"),
+    ("ТОКАЕВ ПОДПИСАЛ ЗАКОН О БЮДЖЕТЕ НА 2026 ГОД", "Токаев подписал закон о бюджете 2026 год",
+     "Токаев подписал закон о бюджете 2026 год"),
+    # Other words than the declared title's: another headline, kept as shown.
+    ("ТОКАЕВ ПОДПИСАЛ ЗАКОН О БЮДЖЕТЕ", "Парламент принял бюджет на 2026 год", "ТОКАЕВ ПОДПИСАЛ ЗАКОН О БЮДЖЕТЕ"),
+])
+def test_a_headline_in_capitals_takes_the_declared_title_with_its_words(shown: str, declared: str, want: str) -> None:
+    assert title(head=f'<meta property="og:title" content="{declared}">', body=f"<h1>{shown}</h1>") == want

@@ -385,6 +385,11 @@ _NAME_WORD = r"[^\W\d_][\w.'’\-]*"
 _LAST_FIRST = re.compile(rf"({_NAME_WORD}(?: {_NAME_WORD})?), ({_NAME_WORD}(?: {_NAME_WORD}){{0,2}})")  # "Doe, Jane"
 
 
+def _citation_authors(page: PageView) -> list[str]:
+    """A scholarly page's authors: ``citation_author`` (Highwire, Google Scholar), else ``citation_authors``."""
+    return page.data.all_meta("citation_author") or page.data.all_meta("citation_authors")
+
+
 def _first_last(value: str) -> str:
     """A scholarly ``citation_author`` ("Kaufman, Jeff T.", "Jenny Smith and John Smith") as a byline: a name
     written last name first is turned round ("Jeff T. Kaufman")."""
@@ -475,20 +480,17 @@ _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Му
              "Материал подготовили", "Дайындаған", "Даярдаган", "Tayyorladi", "Тайёрлади",
              # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
              "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
-# Text nodes whose first word is a byline word's, found by libxml2 alone with one normalize-space() per
-# node (an EXSLT regex calls back into Python for every text node of the page); _BY_START checks the rest.
+# Text nodes whose first word (spaces stripped as XPath's normalize-space() strips them) is a byline word's, as
+# "|"-joined words; _BY_START checks the rest. Found without an XPath test per node: the body's text nodes as
+# plain strings, a search for the nodes that may start with a byline word, the first-word test on those alone in
+# Python, then one look-up of the matching nodes by their places in the same list (numbers compared, no string
+# built per node).
 _FIRST_WORDS = "|" + "|".join(sorted({w.split()[0] + end for w in _BY_WORDS for end in ("", ":")})) + "|"
 MAX_BY_LINES = 20  # "By …" text nodes read, matching or not the full test
-_FIRST_WORD = "substring-before(concat(normalize-space(.), ' '), ' ')"
-_BY_LINE = etree.XPath(
-    f"(//body//text()[contains('{_FIRST_WORDS}', concat('|', {_FIRST_WORD}, '|'))])[position() <= {MAX_BY_LINES}]")
-# The same nodes found faster: the body's text nodes as plain strings (no normalize-space() per node), a search
-# for the nodes that may start with a byline word, _BY_LINE's test on those alone in Python, then one look-up of
-# the matching nodes by their places in the same list (numbers compared, no string built per node).
 _BODY_TEXTS = etree.XPath("//body//text()", smart_strings=False)
 _FIRST_WORD_STARTS = sorted({w.split()[0] for w in _BY_WORDS}, key=len, reverse=True)
 # Where a node (after the "\x00" that joins it to the one before) opens with a first word's start: every node whose
-# first word passes _BY_LINE's contains() does ("by|By", a run of the list's words, starts with one of them). The
+# first word is in _FIRST_WORDS does ("by|By", a run of the list's words, starts with one of them). The
 # look-ahead on the first letter turns most nodes away before the alternatives are tried.
 _MAY_START = re.compile("\x00[ \t\n\r]*(?=[{}])(?:{})".format(
     re.escape("".join(sorted({w[0] for w in _FIRST_WORD_STARTS}))), "|".join(map(re.escape, _FIRST_WORD_STARTS))))
@@ -529,9 +531,14 @@ def page_authors(page: PageView) -> Found:
         lambda: found(page.site_values("authors"), "site"),
         lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
                        if "://" not in v), "meta"),
-        lambda: found(map(_first_last, page.data.all_meta("citation_author")), "meta"),
+        lambda: found(map(_first_last, _citation_authors(page)), "meta"),
         lambda: found(_labelled_meta(page), "meta"),
     )
+    # A creator field often names the first author only ("dc.creator"): a scholarly list that starts with the same
+    # names and goes on is the fuller list.
+    cited = found(map(_first_last, _citation_authors(page)), "meta") if declared else None
+    if declared and cited and _extends(cited[0], declared[0]):
+        declared = cited
     if declared is None or declared[1] == "site":
         return declared or shown() or _dated_byline(page, site_names)
     if _not_the_writer(page, declared[0]):
@@ -558,12 +565,13 @@ MAX_DATE_LINE_CHARS = 120
 # an avatar or the name's own photo).
 _PERSON_MARK = re.compile(r"author|byline|avatar|writer|autor|avtor|muallif|awtor|reporter|journalist|userpic",
                           re.IGNORECASE)
-# The texts showing a name however the page spaces it ("Анна&nbsp;Ким", a line break between the names): the
-# first word finds them cheaply, then the text is read with its spaces made plain.
-_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first) and contains(normalize-space(translate(., $spaces,"
-                          " $plain)), $name)])[position() <= 10]")
-_ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
+# The texts showing a name's first word (a name is found in them however the page spaces it: "Анна&nbsp;Ким", a
+# line break between the names, or split by inline tags: "<b>Анна</b> Ким"); the first word finds them cheaply.
+_FIRST_NAME_TEXTS = etree.XPath("(//body//text()[contains(., $first)])[position() <= $most]")
+MAX_NAME_TEXTS = 20  # texts of a name's first word read: the header's come early in the page
+MAX_NAME_ELEMENTS = 10  # elements showing the name weighed, whole in one text, then split
 PERSON_MARK_LEVELS = 4
+MAX_NAME_ELEMENT_CHARS = 240  # an element's text read for a split name (a date line is shorter)
 
 
 def _dated_byline(page: PageView, site_names: set[str]) -> Found:
@@ -596,22 +604,60 @@ def _marked_as_person(page: PageView, name: str) -> bool:
     where the article's header is: the name in an author box, a comment or a teaser elsewhere ("Central Asia"
     in a reporter's bio) marks nothing of the header's line."""
     zone = HeaderZone(page.sel.root)
-    words = name.split()
-    for text in _NAME_TEXTS(page.sel.root, first=words[0] if words else name, name=" ".join(words),
-                            spaces=_ODD_SPACES, plain=" " * len(_ODD_SPACES)):
+    return any(node in zone and _marks_person(node, name) for node in _name_elements(page.sel.root, name.split()))
+
+
+def _name_elements(root: HtmlElement, words: list[str]) -> Iterator[HtmlElement]:
+    """The elements showing a name: each text's holding it whole, then, for a name that inline tags split
+    ("<b>Jane</b> Doe"), the nearest element above a text of its first word whose text holds it whole."""
+    if not words:
+        return
+    name = " ".join(words)
+    texts = _FIRST_NAME_TEXTS(root, first=words[0], most=MAX_NAME_TEXTS)
+    whole = [name in " ".join(text.split()) for text in texts]
+    for text in islice((t for t, w in zip(texts, whole, strict=True) if w), MAX_NAME_ELEMENTS):
         node = text.getparent()
-        if node is None or not isinstance(node.tag, str) or node not in zone:
-            continue
+        if node is not None and isinstance(node.tag, str):
+            yield node
+    if len(words) < 2:
+        return
+    for text in islice((t for t, w in zip(texts, whole, strict=True) if not w), MAX_NAME_ELEMENTS):
+        node = text.getparent()
+        node = node.getparent() if text.is_tail and node is not None else node
         for _ in range(PERSON_MARK_LEVELS):
             if node is None or not isinstance(node.tag, str):
                 break
-            if _PERSON_MARK.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-                return True
-            images = [node] if node.tag == "img" else node.iterchildren("img")  # children only: no subtree walk
-            if any(img.get("alt", "").strip() == name or _PERSON_MARK.search(img.get("class") or "")
-                   for img in islice(images, 5)):
-                return True
+            if name in _bounded_text(node):
+                yield node
+                break
             node = node.getparent()
+
+
+def _bounded_text(node: HtmlElement) -> str:
+    """An element's first :data:`MAX_NAME_ELEMENT_CHARS` of text, spaces made plain (a block above a name can
+    hold the whole page)."""
+    pieces, size = [], 0
+    for piece in node.itertext():
+        pieces.append(piece)
+        size += len(piece)
+        if size >= MAX_NAME_ELEMENT_CHARS:
+            break
+    return " ".join("".join(pieces)[:MAX_NAME_ELEMENT_CHARS].split())
+
+
+def _marks_person(node: HtmlElement, name: str) -> bool:
+    """Whether ``node`` or one of its nearest ancestors is classed as an author's or holds an avatar or an
+    image of ``name``."""
+    for _ in range(PERSON_MARK_LEVELS):
+        if node is None or not isinstance(node.tag, str):
+            break
+        if _PERSON_MARK.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        images = [node] if node.tag == "img" else node.iterchildren("img")  # children only: no subtree walk
+        if any(img.get("alt", "").strip() == name or _PERSON_MARK.search(img.get("class") or "")
+               for img in islice(images, 5)):
+            return True
+        node = node.getparent()
     return False
 
 
@@ -712,8 +758,8 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
 
 
 def _by_lines(root: HtmlElement) -> list[Any]:
-    """The text nodes :data:`_BY_LINE` selects (the first :data:`MAX_BY_LINES` whose first word, spaces
-    normalised, is a byline word's), in page order, as the same strings that know their element."""
+    """The body's text nodes whose first word, spaces normalised, is a byline word's (the first
+    :data:`MAX_BY_LINES`), in page order, as the same strings that know their element."""
     texts: list[str] = _BODY_TEXTS(root)
     joined = "\x00" + "\x00".join(texts)  # text nodes hold no NUL
     places: list[int] = []
@@ -806,14 +852,29 @@ class _OutsideArticle:
         return has_comment_word(node) or self._within(node.getparent())
 
 
+# The parts of an author box that say what the author does, not who ("author-description": "Licensed Q Arabica
+# Grader, M.A. Journalism"; "author__role", "author-job"): their capitalised words read like names (a bio is read:
+# "This post was written by …").
+_AUTHOR_DETAIL = re.compile(r"author[-_]*(?:description|role|job|position)", re.IGNORECASE)
+
+
+def _named_by(node: HtmlElement) -> HtmlElement | None:
+    """The element naming the author of a byline candidate: itself, or for an author's detail (the element of
+    their job), the element just before it, where author boxes print the name; None when there is none."""
+    if not _AUTHOR_DETAIL.search(node.get("class") or ""):
+        return node
+    before = node.getprevious()
+    return before if before is not None and isinstance(before.tag, str) else None
+
+
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
                      outside: _OutsideArticle) -> Iterator[str]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
     matches together (two ``rel=author`` links in one byline are one byline of two names)."""
     for test in tests:
         groups: dict[Any, list[str]] = {}
-        matches = (n for n in candidates if test(n) and not outside(n))
-        for node in islice(matches, MAX_MATCHES_PER_TEST):
+        matches = (_named_by(n) for n in candidates if test(n) and not outside(n))
+        for node in islice((n for n in matches if n is not None), MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), []).append(byline_text(node))
         yield from (", ".join(texts) for texts in groups.values())
 

@@ -311,7 +311,7 @@ def choose_title(candidates: list[Candidate], names: set[str],
     if best and (_off_topic(visible[0].text, best, declared, declared_keys, names, page_text)
                  or _banner(visible[0].text, best, declared_keys, names)):
         return Candidate(strip_title(best.text, names), best.source, False)
-    return visible[0]
+    return _restyled(visible[0], declared, names)
 
 
 def _banner(shown: str, best: Candidate, declared_keys: list[str], names: set[str]) -> bool:
@@ -348,15 +348,24 @@ def _off_topic(shown: str, best: Candidate, declared: list[Candidate], declared_
             and wanted in key(page_text()))
 
 
+# The source an aggregator prints after a linked story's headline, and the count of its comments: "Title
+# (latimes.com) 87", "Title (github.com)".
+_SOURCE_TAIL = re.compile(r"\s+\((?:www\.)?[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\)(?:\s+\d{1,6})?\s*$")
+
+
 def _declared_inside(shown: str, declared: list[Candidate], names: set[str]) -> Candidate | None:
-    """The declared title that a visible headline holds plus the post's date line or a "Label:" it swallowed
-    ("Dec 18 2025 Title", "Title Posted on July 1, 2024 by X", "Blog: Title")."""
+    """The declared title that a visible headline holds plus the post's date line, a "Label:" or the linked
+    story's source it swallowed ("Dec 18 2025 Title", "Title Posted on July 1, 2024 by X", "Blog: Title",
+    "Title (latimes.com) 87")."""
     shown_words = key(shown).split()
+    source = _SOURCE_TAIL.search(shown)
     for candidate in declared:
         text = strip_title(candidate.text, names)
         words = key(text).split()
         if not words or len(words) >= len(shown_words):
             continue
+        if source and key(shown[: source.start()]) == key(text):
+            return Candidate(text, candidate.source, False)
         if shown_words[: len(words)] == words:
             extra = shown_words[len(words):]
         elif shown_words[-len(words):] == words:
@@ -415,6 +424,19 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
             for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
                 if key(part) == key(shown.text) and not part.isupper() and not part.islower():
                     return Candidate(part, candidate.source, False)
+    return shown
+
+
+def _restyled(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
+    """A headline shown in capitals or lower case that no declared title says word for word: the declared title
+    with the same words, a short one ("in", "a") aside, as the site wrote it before styling it."""
+    if not (shown.text.isupper() or shown.text.islower()):
+        return shown
+    words = _content_words(shown.text)
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        if _content_words(text) == words and not text.isupper() and not text.islower():
+            return Candidate(text, candidate.source, False)
     return shown
 
 
