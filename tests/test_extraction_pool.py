@@ -24,7 +24,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.extract.pool import ExtractionFailed, ExtractionPool
+from crawler.extract.pool import ExtractionFailed, ExtractionPool, _Worker
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
@@ -304,3 +304,24 @@ def test_a_body_with_another_byte_order_mark_goes_as_its_text(mark: bytes) -> No
     assert page.encoding == "utf-8" and page.text == NORMAL
     handed = exchanged(page, page.text)
     assert (handed.decode("utf-8", "replace") if isinstance(handed, bytes) else handed) == page.text
+
+
+def test_a_worker_is_waited_for_as_its_connection_polls() -> None:
+    """The worker's one poll object answers as ``Connection.poll`` did: False while it has nothing to say
+    (after the budget), True once it wrote or died, and a closed connection raises instead of polling a number
+    the system may have given to another file."""
+    worker = _Worker(None, RecordLimits())
+    try:
+        assert worker._answered(60) and worker.conn.recv() == "ready"
+        started = time.monotonic()
+        assert not worker._answered(0.2) and 0.15 < time.monotonic() - started < 5
+        worker.conn.send((NORMAL, URL, datetime.now(UTC)))
+        assert worker._answered(60) and worker.conn.recv()[0] == "ok"
+        worker.process.kill()
+        assert worker._answered(10)  # its end closed: the next recv raises EOFError, as before
+        with pytest.raises(EOFError):
+            worker.conn.recv()
+    finally:
+        worker.stop()
+    with pytest.raises(OSError):
+        worker._answered(1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -91,18 +92,27 @@ class _Worker:
         threading.Thread(target=relay_log, args=(self.process.stderr,), daemon=True,
                          name=f"extraction-log-{self.process.pid}").start()
         self.conn = Connection(ours.detach())
+        # One poll object for the worker's life: Connection.poll builds, fills and closes a selector at every
+        # call (0.14 -> 0.06 ms of the crawl's CPU a page).
+        self._poller = select.poll()
+        self._poller.register(self.conn.fileno(), select.POLLIN)
         self.conn.send((site, limits, keep_html))
         self.ready = False
+
+    def _answered(self, seconds: float) -> bool:
+        """True once the worker has written (or closed its end) within ``seconds``, as ``conn.poll`` says."""
+        self.conn.fileno()  # a closed connection raises OSError, as conn.poll does, before its number is polled
+        return bool(self._poller.poll(seconds * 1000))
 
     def run(self, request: tuple[str | bytes, str, datetime], budget: float) -> tuple[str, Any]:
         """Send one page and wait for its record (blocking: called on a thread)."""
         try:
             if not self.ready:
-                if not self.conn.poll(START_TIMEOUT):
+                if not self._answered(START_TIMEOUT):
                     raise ExtractionFailed(f"the extraction worker did not start within {START_TIMEOUT:.0f} s")
                 self.ready = self.conn.recv() == READY
             self.conn.send(request)
-            if not self.conn.poll(budget):
+            if not self._answered(budget):
                 raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
             return cast("tuple[str, Any]", self.conn.recv())  # the worker sends (status, record or error)
         except (EOFError, OSError):
