@@ -185,6 +185,4 @@ def inert_document(document: HtmlElement) -> InertHtml:
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
         head[-1].text = _json_ld(text)
-    # lxml serialises to UTF-8 whatever it is asked for, and decodes it for "unicode": decoding here gives the
-    # same text a fifth faster (0.94 -> 0.75 ms a 150 KB page; the same on 1,161 pages).
-    return InertHtml(tostring(document, encoding="utf-8", doctype="<!DOCTYPE html>").decode("utf-8"))
+    return InertHtml(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))

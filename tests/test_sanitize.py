@@ -79,28 +79,3 @@ def test_a_page_of_many_attribute_names_is_scrubbed_and_the_names_remembered_are
     clean = inert_html(f"<html><body>{tags}</body></html>")
     assert "evil()" not in clean and clean.count("data-n39-249") == 1
     assert len(sanitize._NAME_SUSPECT) <= sanitize._NAMES_KEPT
-
-
-PAGES = {
-    "cyrillic and emoji": "<html lang='ru'><head><meta charset='utf-8'><title>Новости — «Жаңалықтар»</title>"
-                          "</head><body><p title='Ўзбекистон ✓'>Текст 🎉 \u2028 end &nbsp;&amp;&lt;</p></body></html>",
-    "declared windows-1251": "<html><head><meta http-equiv='Content-Type' content='text/html; charset=windows-1251'>"
-                             "</head><body><p>Душанбе</p></body></html>",
-    "hostile": HOSTILE,
-    "svg, entities, JSON-LD with </": "<html><body><svg><title>ж</title><a xlink:href='javascript:x()'>a</a></svg>"
-                                      "<script type='application/ld+json'>{\"a\": \"</p> ü\"}</script>"
-                                      "<p data-x='&#1046;&#x1F600;'>&copy; 2025</p></body></html>",
-}
-
-
-@pytest.mark.parametrize("page", PAGES.values(), ids=PAGES.keys())
-def test_the_stored_text_is_lxmls_unicode_serialisation(page: str) -> None:
-    """inert_document serialises to UTF-8 and decodes it itself (faster): the text is what lxml's "unicode" gives."""
-    from lxml.html import document_fromstring, tostring
-
-    from crawler.htmltree import HtmlParser
-
-    document = document_fromstring(page, parser=HtmlParser())
-    stored = sanitize.inert_document(document)  # the tree is left as it was serialised
-    assert stored == tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")
-    assert isinstance(stored, sanitize.InertHtml) and "javascript" not in stored
