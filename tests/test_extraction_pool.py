@@ -325,3 +325,32 @@ def test_a_worker_is_waited_for_as_its_connection_polls() -> None:
         worker.stop()
     with pytest.raises(OSError):
         worker._answered(1)
+
+
+def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_text() -> None:
+    """A worker sends the inert page as lxml's UTF-8 (no decoding and encoding again to pickle it); the pool
+    gives the record with the very text, and type, the extractor gives inline: what is stored is unchanged."""
+    from crawler.extract.article import extract_article
+    from crawler.sanitize import InertHtml
+    from scripts.bench_crawl import article_page
+
+    rng = __import__("random").Random(5)
+    pages = [article_page("bench0", language, 1, URL, datetime(2026, 11, 20, 9, tzinfo=UTC), rng)
+             for language in ("ru", "ky", "uz")]
+    pages += [NORMAL.replace("</h1>", " — «Жаңалықтар» 🎉</h1>"),
+              page(f"<p onclick='x()'>{SENTENCE} <a href='javascript:y()'>Ш</a></p>{links(50)}")]
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0, keep_html=True)
+    now = datetime.now(UTC)
+
+    async def run() -> list[Any]:
+        try:
+            return [await pool.extract(html, URL, now) for html in pages]
+        finally:
+            pool.close()
+
+    for html, record in zip(pages, asyncio.run(run()), strict=True):
+        inline = extract_article(html, URL, None, now, RecordLimits(), keep_html=True)
+        assert isinstance(record.html, InertHtml) and record.html == inline.html and record == inline
+        assert "javascript" not in record.html and "onclick" not in record.html
+        sent = extract_article(html, URL, None, now, RecordLimits(), keep_html=True, html_utf8=True).html
+        assert isinstance(sent, bytes) and sent.decode() == inline.html
