@@ -175,6 +175,19 @@ def inert_html(html: str) -> str:
 def inert_document(document: HtmlElement) -> InertHtml:
     """The page ``document`` (parsed by :class:`~crawler.htmltree.HtmlParser`; changed in place) made inert
     and serialised, as :func:`inert_html` makes its text."""
+    _make_inert(document)
+    return InertHtml(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))
+
+
+def inert_document_utf8(document: HtmlElement) -> bytes:
+    """:func:`inert_document`'s text in UTF-8, as lxml serialises it before decoding it: what an extraction
+    worker sends (no text to decode there and encode again to pickle it; its pool decodes it)."""
+    _make_inert(document)
+    serialised: bytes = tostring(document, encoding="utf-8", doctype="<!DOCTYPE html>")
+    return serialised
+
+
+def _make_inert(document: HtmlElement) -> None:
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
     _CLEANER(document)
     _scrub(document)
@@ -185,4 +198,3 @@ def inert_document(document: HtmlElement) -> InertHtml:
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
         head[-1].text = _json_ld(text)
-    return InertHtml(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))

@@ -24,7 +24,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.extract.pool import ExtractionFailed, ExtractionPool
+from crawler.extract.pool import ExtractionFailed, ExtractionPool, _Worker
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
@@ -304,3 +304,53 @@ def test_a_body_with_another_byte_order_mark_goes_as_its_text(mark: bytes) -> No
     assert page.encoding == "utf-8" and page.text == NORMAL
     handed = exchanged(page, page.text)
     assert (handed.decode("utf-8", "replace") if isinstance(handed, bytes) else handed) == page.text
+
+
+def test_a_worker_is_waited_for_as_its_connection_polls() -> None:
+    """The worker's one poll object answers as ``Connection.poll`` did: False while it has nothing to say
+    (after the budget), True once it wrote or died, and a closed connection raises instead of polling a number
+    the system may have given to another file."""
+    worker = _Worker(None, RecordLimits())
+    try:
+        assert worker._answered(60) and worker.conn.recv() == "ready"
+        started = time.monotonic()
+        assert not worker._answered(0.2) and 0.15 < time.monotonic() - started < 5
+        worker.conn.send((NORMAL, URL, datetime.now(UTC)))
+        assert worker._answered(60) and worker.conn.recv()[0] == "ok"
+        worker.process.kill()
+        assert worker._answered(10)  # its end closed: the next recv raises EOFError, as before
+        with pytest.raises(EOFError):
+            worker.conn.recv()
+    finally:
+        worker.stop()
+    with pytest.raises(OSError):
+        worker._answered(1)
+
+
+def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_text() -> None:
+    """A worker sends the inert page as lxml's UTF-8 (no decoding and encoding again to pickle it); the pool
+    gives the record with the very text, and type, the extractor gives inline: what is stored is unchanged."""
+    from crawler.extract.article import extract_article
+    from crawler.sanitize import InertHtml
+    from scripts.bench_crawl import article_page
+
+    rng = __import__("random").Random(5)
+    pages = [article_page("bench0", language, 1, URL, datetime(2026, 11, 20, 9, tzinfo=UTC), rng)
+             for language in ("ru", "ky", "uz")]
+    pages += [NORMAL.replace("</h1>", " — «Жаңалықтар» 🎉</h1>"),
+              page(f"<p onclick='x()'>{SENTENCE} <a href='javascript:y()'>Ш</a></p>{links(50)}")]
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0, keep_html=True)
+    now = datetime.now(UTC)
+
+    async def run() -> list[Any]:
+        try:
+            return [await pool.extract(html, URL, now) for html in pages]
+        finally:
+            pool.close()
+
+    for html, record in zip(pages, asyncio.run(run()), strict=True):
+        inline = extract_article(html, URL, None, now, RecordLimits(), keep_html=True)
+        assert isinstance(record.html, InertHtml) and record.html == inline.html and record == inline
+        assert "javascript" not in record.html and "onclick" not in record.html
+        sent = extract_article(html, URL, None, now, RecordLimits(), keep_html=True, html_utf8=True).html
+        assert isinstance(sent, bytes) and sent.decode() == inline.html

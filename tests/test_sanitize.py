@@ -79,3 +79,27 @@ def test_a_page_of_many_attribute_names_is_scrubbed_and_the_names_remembered_are
     clean = inert_html(f"<html><body>{tags}</body></html>")
     assert "evil()" not in clean and clean.count("data-n39-249") == 1
     assert len(sanitize._NAME_SUSPECT) <= sanitize._NAMES_KEPT
+
+
+PAGES = {
+    "cyrillic and emoji": "<html lang='ru'><head><meta charset='utf-8'><title>Новости — «Жаңалықтар»</title>"
+                          "</head><body><p title='Ўзбекистон ✓'>Текст 🎉 \u2028 end &nbsp;&amp;&lt;</p></body></html>",
+    "declared windows-1251": "<html><head><meta http-equiv='Content-Type' content='text/html; charset=windows-1251'>"
+                             "</head><body><p>Душанбе</p></body></html>",
+    "hostile": HOSTILE,
+    "svg, entities, JSON-LD with </": "<html><body><svg><title>ж</title><a xlink:href='javascript:x()'>a</a></svg>"
+                                      "<script type='application/ld+json'>{\"a\": \"</p> ü\"}</script>"
+                                      "<p data-x='&#1046;&#x1F600;'>&copy; 2025</p></body></html>",
+}
+
+
+@pytest.mark.parametrize("page", PAGES.values(), ids=PAGES.keys())
+def test_the_utf8_an_extraction_worker_sends_is_the_stored_text(page: str) -> None:
+    """What a worker sends (lxml's UTF-8, not decoded) decodes to the very text the store is given inline."""
+    from lxml.html import document_fromstring
+
+    from crawler.htmltree import HtmlParser
+
+    text = sanitize.inert_document(document_fromstring(page, parser=HtmlParser()))
+    sent = sanitize.inert_document_utf8(document_fromstring(page, parser=HtmlParser()))
+    assert isinstance(sent, bytes) and sent.decode("utf-8") == text and "javascript" not in text

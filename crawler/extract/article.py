@@ -55,7 +55,7 @@ from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import Dateline, find_dateline, find_visible_date
 from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
-from crawler.sanitize import inert_document
+from crawler.sanitize import inert_document, inert_document_utf8
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_or_none, canonical_url
@@ -591,19 +591,19 @@ def _tree_to_store(page: _Page) -> HtmlElement | None:
     return page.sel.root
 
 
-def _stored_html(page: _Page, tree: HtmlElement | None) -> str | None:
-    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`), from :func:`_tree_to_store`'s
-    tree put back as parsed and sanitized in place: called when every reader is done with the page."""
+def _stored_html(page: _Page, tree: HtmlElement | None, utf8: bool = False) -> str | bytes | None:
+    """The page made inert for storage (:class:`~crawler.sanitize.InertHtml`, or its UTF-8 with ``utf8``), from
+    :func:`_tree_to_store`'s tree put back as parsed and sanitized in place: called when every reader is done."""
     if tree is None:
         return None
     for back in reversed(page.undo or ()):
         back()
-    return inert_document(tree)
+    return inert_document_utf8(tree) if utf8 else inert_document(tree)
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
                     fetched_at: datetime | None = None, limits: RecordLimits | None = None,
-                    keep_html: bool = False) -> Extraction:
+                    keep_html: bool = False, html_utf8: bool = False) -> Extraction:
     """Extract the fields of the article page ``html`` fetched from ``url``.
 
     ``site`` gives the selectors and time zone; None takes them from the bundled site whose domains
@@ -615,7 +615,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     was found. The body is returned as found: cleaning takes its boilerplate out (and counts it).
     Its language and whether the page is a script shell are judged on what cleaning will keep.
     Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
-    ``keep_html`` asks for ``html``, the page made inert for storage from the same parse.
+    ``keep_html`` asks for ``html``, the page made inert for storage from the same parse (its UTF-8 bytes
+    with ``html_utf8``: the extraction worker's, which its pool decodes).
     """
     limits = limits or RecordLimits()
     site = site_rules(site, url)
@@ -662,7 +663,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
         script_shell=script_shell, language=language, script=script,
         language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources,
-        html=_stored_html(page, to_store))  # last: it changes the tree the readers read
+        html=_stored_html(page, to_store, html_utf8))  # last: it changes the tree the readers read
 
 
 def _clipped(found: Found, chars: int) -> Found:

@@ -38,7 +38,9 @@ class Extraction:
     script: str | None = None
     language_declared: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
-    html: str | None = None  # the page made inert for storage (``crawler.sanitize.InertHtml``), when asked for
+    # The page made inert for storage (``crawler.sanitize.InertHtml``), when asked for; its UTF-8 bytes only
+    # between an extraction worker and its pool (``crawler.extract.pool``), which decodes them.
+    html: str | bytes | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (``python -m crawler.extract`` prints it as JSON)."""

@@ -38,7 +38,9 @@ def serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = (OK, extract_article(html, url, site, fetched_at, limits, keep_html))
+            # The stored page crosses as UTF-8: lxml's serialisation as it is, neither decoded nor encoded again here.
+            reply: tuple[str, Any] = (OK, extract_article(html, url, site, fetched_at, limits, keep_html,
+                                                          html_utf8=keep_html))
         except Exception:
             reply = (FAILED, traceback.format_exc())
         conn.send(reply)

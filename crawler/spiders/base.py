@@ -329,7 +329,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             http_status=response.status,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            raw_html=text if extraction.html is None else extraction.html,
+            # The inert page is text (the pool decodes what its worker sends); else the store sanitizes the page's.
+            raw_html=extraction.html if isinstance(extraction.html, str) else text,
         )
 
 
