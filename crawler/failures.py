@@ -11,6 +11,7 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -18,22 +19,25 @@ from scrapy.exceptions import (
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed
 
 # Raised with these words by Scrapy's HttpCompressionMiddleware and RedirectMiddleware,
 # and by our RedirectLoopMiddleware, EgressFilterMiddleware and BrowserDownloadHandler.
 _IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
-            ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"))
+            ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
+            ("unusable redirect", "bad_redirect"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
-                            "connection", "dns", "browser_unavailable"})
+                            "connection", "dns", "browser_unavailable", "bad_response"})
 
 
 def failure_kind(failure: Failure) -> str:
     """``too_large``, ``decompression_bomb``, ``redirect_loop``, ``too_many_redirects``,
-    ``egress_refused``, ``http_<status>``, ``timeout``, ``data_loss``, ``connection``, ``dns``,
-    ``ignored`` or ``other``."""
+    ``egress_refused``, ``bad_redirect`` (a ``Location`` naming no URL), ``http_<status>``, ``timeout``,
+    ``data_loss``, ``bad_response`` (a status or header line the client cannot read: a megabyte header),
+    ``connection``, ``dns``, ``ignored`` or ``other``."""
     error = failure.value
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
@@ -46,6 +50,9 @@ def failure_kind(failure: Failure) -> str:
         return "timeout"
     if isinstance(error, ResponseDataLossError):
         return "data_loss"
+    # Twisted's ResponseFailed (Scrapy wraps it): the response's head could not be read (its body is another fault)
+    if isinstance(error, (DownloadFailedError, ResponseFailed)):
+        return "bad_response"
     if isinstance(error, (CannotResolveHostError, DNSLookupError)):
         return "dns"
     if isinstance(error, (DownloadConnectionRefusedError, ConnectionRefusedError, ConnectionLost)):

@@ -15,16 +15,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
+# Tracking and session parameters: a site that puts a fresh session id in every link (PHP's PHPSESSID, Java's
+# jsessionid, also as a ";jsessionid=" path parameter) would otherwise have each article fetched once a view.
 _TRACKING = re.compile(
-    r"^(utm_\w+|fbclid|gclid|yclid|ysclid|mc_cid|mc_eid|igshid|_ga|ref|from|amp)$", re.IGNORECASE
+    r"^(utm_\w+|fbclid|gclid|yclid|ysclid|mc_cid|mc_eid|igshid|_ga|ref|from|amp"
+    r"|phpsessid|jsessionid|sessionid|session_id|sessid|aspsessionid\w*)$", re.IGNORECASE
 )
+_SESSION_PATH = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/;?#]*", re.IGNORECASE)
 
 
 _CACHED_URL_CHARS = 2048  # longer URLs are rare and are not kept in the caches
 
 
 def canonical_url(url: str) -> str:
-    """Normalise ``url``: lower-case scheme and host, no fragment, no tracking
+    """Normalise ``url``: lower-case scheme and host, no fragment, no tracking or session
     parameters, percent-encoded path, no default port."""
     return _canonical_cached(url) if len(url) <= _CACHED_URL_CHARS else _canonical(url)
 
@@ -47,7 +51,8 @@ def _canonical(url: str) -> str:
     ):
         host = f"{host}:{parts.port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
+    path = _SESSION_PATH.sub("", parts.path) if ";" in parts.path else parts.path
+    return urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query), ""))
 
 
 _ALIAS_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.", re.IGNORECASE)

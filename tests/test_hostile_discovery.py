@@ -3,8 +3,9 @@
 own link, and is read first), gzipped feeds and sitemaps expanding past ``MAX_XML_BYTES`` (counted
 ``discovery/feed/too_large`` / ``discovery/sitemap/too_large``, the entries before the limit kept), a
 sitemap index loop (A lists B lists A), a sitemap listing other hosts, and a feed of 100,000 copies of one
-URL, links no request can be made of (port 99999, ``http://[::1``) in feeds, indexes, robots.txt and a page's
-canonical link. Every good article is stored once; nothing outside the site is asked."""
+URL, links no request can be made of (port 99999, ``http://[::1``) in feeds, indexes, robots.txt (with empty and
+non-UTF-8 ``Sitemap:`` lines, each counted) and a page's canonical link. Every good article is stored once;
+nothing outside the site is asked."""
 
 from __future__ import annotations
 
@@ -86,9 +87,10 @@ def build(root: Path, outside: str) -> Path:
             f"<item><link>{link}</link><pubDate>{DATE}</pubDate></item>" for link in BAD_LINKS)
             + f"<item><link>{url('after-bad-links')}</link></item><item><link>{url('broken-canonical')}</link></item>"
             f"<item><link>{url('broken-offset')}</link></item></channel></rss>").encode(),
-        # a binary robots.txt whose first Sitemap line urljoin refuses
+        # a binary robots.txt whose Sitemap lines but one name no URL: urljoin refuses one, one is empty (it would
+        # join to robots.txt itself), one is not UTF-8, one has a port past 65535
         "robots.txt": bytes(range(256)) * 400 + f"\nSitemap: {BAD_LINKS[2]}\nSitemap: https://{DOMAIN}/sitemap-r.xml\n"
-                      .encode(),
+                      f"Sitemap:\nSitemap: {BAD_LINKS[0]}\n".encode() + b"Sitemap: https://odd.kg/\xff.xml\n",
         "sitemap-r.xml": urlset(url("robots-listed")),
         "flood/index.xml": b"<rss><channel>" + f"<item><link>{url('flooded')}</link></item>".encode() * 100_000
                            + b"</channel></rss>",
@@ -157,7 +159,9 @@ def test_xml_past_the_size_limit_is_counted_and_what_came_before_kept(odd_crawl:
 
 def test_links_no_request_can_be_made_of_are_skipped_and_counted(odd_crawl: Any) -> None:
     result, db, _ = odd_crawl
-    assert result.stats["discovery/skipped/invalid_url"] == len(BAD_LINKS) + 1  # and the index's (robots.txt: dropped)
+    # the feed's, the index's, and robots.txt's four
+    assert result.stats["discovery/skipped/invalid_url"] == len(BAD_LINKS) + 1 + 4
+    assert "discovery/sitemap/invalid" not in result.stats  # the empty Sitemap line asked for no sitemap
     assert "articles/errors/extract" not in result.stats
     assert db.articles.find_one({"url": url("broken-canonical")})["translations"] == []
 

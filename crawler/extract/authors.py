@@ -38,6 +38,7 @@ from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_s
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
 from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
+from crawler.limits import MAX_JSON_LD_VALUES
 from crawler.text import normalize_text
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -718,7 +719,7 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
     untyped one named as the site is too, but a Person keeps a name its own newsletter goes by (only
     the configured names and ``og:site_name`` are the site's then)."""
     value = page.data.article.get("author")
-    for item in value if isinstance(value, list) else [value]:
+    for item in islice(value if isinstance(value, list) else [value], MAX_JSON_LD_VALUES):
         item = page.data.resolve(item)
         types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
         if types & ORGANIZATION_TYPES:

@@ -1,7 +1,8 @@
 """Structured data a page declares about itself: JSON-LD, OpenGraph, meta.
 
-Only the first :data:`~crawler.limits.MAX_JSON_LD_BLOCKS` JSON-LD blocks and
-:data:`~crawler.limits.MAX_META_TAGS` meta tags of a page are read.
+Only the first :data:`~crawler.limits.MAX_JSON_LD_BLOCKS` JSON-LD blocks (and the first
+:data:`~crawler.limits.MAX_JSON_LD_NODES` nodes of each) and :data:`~crawler.limits.MAX_META_TAGS` meta tags
+of a page are read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from lxml import etree
 from parsel import Selector
 
-from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_META_TAGS
+from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_NODES, MAX_META_TAGS
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +58,19 @@ class Structured:
         return value
 
 
-def _flatten(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, list):
-        return [node for item in data for node in _flatten(item)]
-    if not isinstance(data, dict):
-        return []
-    nodes = [data]
-    if "@graph" in data:
-        nodes += _flatten(data["@graph"])
+def _flatten(data: Any, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` objects of a JSON-LD value, each followed by those of its ``@graph``, in document
+    order. A stack, not recursion: a list of lists or of ``@graph`` nests as deep as the JSON does."""
+    nodes: list[dict[str, Any]] = []
+    stack = [data]
+    while stack and len(nodes) < limit:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack += reversed(item[:limit])  # no more than that many of its items can be wanted
+        elif isinstance(item, dict):
+            nodes.append(item)
+            if "@graph" in item:
+                stack.append(item["@graph"])
     return nodes
 
 
@@ -82,10 +88,11 @@ _LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0
 def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     for raw in blocks:
-        if "\\u" in raw:
+        if "\\ud" in raw or "\\uD" in raw:  # surrogates only: a block of escaped Cyrillic is left alone
             raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
         try:
-            nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")))
+            nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")),
+                              MAX_JSON_LD_NODES)
         except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
             logger.debug("Skipping invalid JSON-LD block")
     return nodes

@@ -6,8 +6,9 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 ``SpiderArgs`` (``self.args``) built when the spider is made. Pages of a site that
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
-for the rest of the run. Stats: ``articles/*``, ``extract/body/<method>``,
-``browser/*``, ``extract/workers/started``.
+for the rest of the run (not for a page that was cut: ``browser/skipped/cut_page``). Stats:
+``articles/*`` (``articles/skipped/partial``: a 206), ``extract/body/<method>``, ``browser/*``,
+``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
 the crawl process, without a budget), so the crawl's event loop never waits on it; a
@@ -34,6 +35,7 @@ from crawler.discovery import Link
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
+from crawler.htmltree import MAX_TAGS
 from crawler.items import ArticleChecked, ArticleItem, article_item
 from crawler.middlewares.incremental import ARTICLE_URL_META, sitemap_pruned
 from crawler.rules import RecordRules
@@ -270,8 +272,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count(f"articles/skipped/{problem}")
             return None
         assert isinstance(response, TextResponse)
-        tail = response.body[-4096:].lower()
-        if b"</html" not in tail and b"</body" not in tail:
+        if is_truncated(response):
             logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
             self._count("articles/truncated_html")
         text = response.text
@@ -303,6 +304,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if response.meta.get("playwright") or not self.browser_enabled:
             return False
         if not extraction.script_shell:
+            return False
+        if is_cut(response):  # its text may be past the cut: no reason to render it, nor the site
+            self._count("browser/skipped/cut_page")
+            logger.info("%(url)s looks like a script shell but was cut; not rendering it", {"url": response.url})
             return False
         self._count("browser/retried")
         if not self.use_browser:
@@ -349,7 +354,9 @@ def exchanged(response: Response, text: str) -> str | bytes:
 
 
 def page_problem(response: Response) -> str | None:
-    """``empty``, ``not_html`` or ``binary`` for a response that is no HTML page, else None."""
+    """``empty``, ``not_html``, ``binary`` or ``partial`` for a response that is no (whole) HTML page, else None."""
+    if response.status == 206:  # no Range is ever asked for: a 206 is a fragment of the page
+        return "partial"
     if not response.body.strip():
         return "empty"
     if not isinstance(response, TextResponse):
@@ -357,6 +364,17 @@ def page_problem(response: Response) -> str | None:
     if b"\x00" in response.body[:4096]:
         return "binary"
     return None
+
+
+def is_truncated(response: Response) -> bool:
+    """Whether the page ends before its closing ``</body>`` or ``</html>``."""
+    tail = response.body[-4096:].lower()
+    return b"</html" not in tail and b"</body" not in tail
+
+
+def is_cut(response: Response) -> bool:
+    """Whether extraction read less than the page's markup: truncated, or past ``MAX_TAGS`` tags."""
+    return is_truncated(response) or response.body.count(b"<") >= MAX_TAGS
 
 
 def _header(response: Response, name: bytes) -> str | None:

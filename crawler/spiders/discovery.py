@@ -36,7 +36,7 @@ from scrapy.linkextractors import LinkExtractor
 
 from crawler.discovery import Link
 from crawler.discovery.feeds import read_feed
-from crawler.discovery.html import next_page, robots_sitemaps
+from crawler.discovery.html import next_page, robots_sitemap_lines
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
@@ -259,12 +259,14 @@ class DiscoveryMixin:
     def parse_robots(self, response: Response, edition: Edition) -> Iterable[scrapy.Request]:
         if self._discovery_over(response):
             return
-        for url in robots_sitemaps(response.body, base_url=response.url):
-            checked = self.link_url(url)
-            if checked is None:
-                self._count("discovery/skipped/invalid_url")
-                continue
-            real = checked[0]
+        lines = robots_sitemap_lines(response.body, base_url=response.url)
+        checked = [self.link_url(url) for url in dict.fromkeys(url for url in lines if url is not None)]
+        invalid = lines.count(None) + checked.count(None)
+        if invalid:  # one line for the file, however many bad lines it has
+            self._count("discovery/skipped/invalid_url", invalid)
+            logger.info("%(url)s: %(n)d Sitemap lines name no URL a request can be made of",
+                        {"url": response.url, "n": invalid})
+        for real, _ in filter(None, checked):
             if (urlsplit(real).hostname or "") in self.site.domains:
                 self._count("discovery/robots/sitemaps")
                 request = self._sitemap_request(real, 0)
