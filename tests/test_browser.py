@@ -9,9 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.http import HtmlResponse
 
 from crawler.browser import looks_like_script_shell
 from crawler.sites import SITES_DIR_NAME
+from crawler.spiders.base import is_cut
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.replica.server import resolve
 from tests.replicas import REPLICAS, expected_articles, page_file
@@ -31,6 +33,17 @@ def test_the_js_replica_serves_script_shells() -> None:
         served = resolve(root, urlsplit(url).path)
         assert served is not None and looks_like_script_shell(served.read_text(encoding="utf-8")), url
         assert not looks_like_script_shell(page_file(JS_SITE, url).read_text(encoding="utf-8")), url
+
+
+def test_a_minified_shell_without_its_optional_end_tags_is_still_rendered() -> None:
+    """Minifiers drop the optional ``</body></html>``: such a shell is no cut page and is still sent to Chromium."""
+    root = (REPLICAS / JS_SITE).resolve()
+    for url in expected_articles(JS_SITE):
+        served = resolve(root, urlsplit(url).path)
+        assert served is not None
+        minified = re.sub(r"(?i)</(body|html)>\s*", "", served.read_text(encoding="utf-8")).rstrip()
+        assert looks_like_script_shell(minified), url
+        assert not is_cut(HtmlResponse(url, body=minified.encode(), encoding="utf-8")), url
 
 
 @requires_chromium

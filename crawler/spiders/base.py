@@ -6,7 +6,7 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 ``SpiderArgs`` (``self.args``) built when the spider is made. Pages of a site that
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
-for the rest of the run (not for a page that was cut: ``browser/skipped/cut_page``). Stats:
+for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
 ``articles/*`` (``articles/skipped/partial``: a 206), ``extract/body/<method>``, ``browser/*``,
 ``extract/workers/started``.
 
@@ -373,8 +373,12 @@ def is_truncated(response: Response) -> bool:
 
 
 def is_cut(response: Response) -> bool:
-    """Whether extraction read less than the page's markup: truncated, or past ``MAX_TAGS`` tags."""
-    return is_truncated(response) or response.body.count(b"<") >= MAX_TAGS
+    """Whether extraction read less than the page's markup: it holds ``MAX_TAGS`` "<" or more.
+
+    A page merely lacking ``</body>`` and ``</html>`` is not cut here: minifiers drop those optional tags, and
+    such a script shell ("<div id=root>Загрузка") must still be rendered.
+    """
+    return response.body.count(b"<") >= MAX_TAGS
 
 
 def _header(response: Response, name: bytes) -> str | None:
