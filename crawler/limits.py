@@ -48,6 +48,7 @@ def setting_name(field_name: str) -> str:
 # Work per page, whatever the caps above. Real news pages (the 800 of the article-extraction
 # benchmark) have at most 5,105 elements, 1.8 MB of HTML and a handful of JSON-LD blocks and meta tags.
 MAX_JSON_LD_BLOCKS = 100
+MAX_JSON_LD_CHARS = 1_000_000  # a longer block is skipped unread (an 8 MB one took ~300 MB to load)
 MAX_JSON_LD_NODES = 1_000  # nodes read from each (a 7 MB block of 2.4 million "{}" took 14 s)
 MAX_JSON_LD_VALUES = 1_000  # items of one JSON-LD list a reader weighs (authors: 280,000 took 43 s)
 MAX_META_TAGS = 1_000

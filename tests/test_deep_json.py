@@ -5,6 +5,9 @@ as U+FFFD in JSON-LD, and a WordPress API link holding one is not followed."""
 
 from __future__ import annotations
 
+import json
+import tracemalloc
+
 import pytest
 
 from crawler.discovery.wpapi import parse_posts
@@ -56,3 +59,18 @@ def test_a_wordpress_api_link_with_a_lone_surrogate_is_not_followed() -> None:
     assert [link.url for link in links] == ["https://hostile.tj/news/good/"]
     for link in links:
         canonical_url(link.url)  # what the spider does with each: raised UnicodeEncodeError, ending the page
+
+
+def test_a_json_ld_block_too_long_for_any_article_is_skipped_unread() -> None:
+    """Loading a JSON block costs some 40 bytes a character: an 8 MB block took about 300 MB in the worker."""
+    huge = json.dumps({"@type": "NewsArticle", "headline": "Реклама", "mentions": [{}] * 1_500_000})
+    data = article_data(headline=HEADLINE, author={"@type": "Person", "name": "Анна Каримова"})
+    html = page(head=f"<script type='application/ld+json'>{huge}</script>", data=data)
+    tracemalloc.start()
+    try:
+        record = extract_article(html, URL, GENERIC)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert record.authors == ["Анна Каримова"]  # the readable block is still read
+    assert peak < 60_000_000, peak  # the page itself is 6 MB of text; loading the block took 114 MB

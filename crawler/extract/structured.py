@@ -1,7 +1,8 @@
 """Structured data a page declares about itself: JSON-LD, OpenGraph, meta.
 
-Only the first :data:`~crawler.limits.MAX_JSON_LD_BLOCKS` JSON-LD blocks (and the first
-:data:`~crawler.limits.MAX_JSON_LD_NODES` nodes of each) and :data:`~crawler.limits.MAX_META_TAGS` meta tags
+Only the first :data:`~crawler.limits.MAX_JSON_LD_BLOCKS` JSON-LD blocks (none longer than
+:data:`~crawler.limits.MAX_JSON_LD_CHARS`, and the first :data:`~crawler.limits.MAX_JSON_LD_NODES` nodes of
+each) and :data:`~crawler.limits.MAX_META_TAGS` meta tags
 of a page are read.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from lxml import etree
 from parsel import Selector
 
-from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_NODES, MAX_META_TAGS
+from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_CHARS, MAX_JSON_LD_NODES, MAX_META_TAGS
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ _LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0
 def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     for raw in blocks:
+        if len(raw) > MAX_JSON_LD_CHARS:  # no article's data is that long; loading it costs ~40 bytes a character
+            logger.debug("Skipping a JSON-LD block of %d characters", len(raw))
+            continue
         if "\\ud" in raw or "\\uD" in raw:  # surrogates only: a block of escaped Cyrillic is left alone
             raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
         try:
