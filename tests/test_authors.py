@@ -449,3 +449,17 @@ def test_a_scholarly_author_list_extends_a_creator_naming_the_first_author(head:
 ])
 def test_an_authors_job_is_no_name_and_the_name_before_it_is(box: str, want: list[str]) -> None:
     assert authors(_article(box))[0] == want
+
+
+
+def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elements() -> None:
+    # The header's date line names someone the page does not mark; texts of the first name alone sit in a block of
+    # 90,000 empty elements (a hostile page): looking for the name split by inline tags above each of them reads a
+    # bounded part of the block, never the whole of it (for each text, at each level up).
+    html = _article("<div class='meta'><span>14.03.2025</span> | <span>Анна Ким</span></div>")
+    block = "<span>Анна</span>" * 19 + "<i></i>" * 90_000
+    html = html.replace("</article>", f"</article><div><div>{block}</div></div>")
+    page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
+    started = time.process_time()
+    assert _dated_byline(page, set()) is None
+    assert time.process_time() - started < 0.25

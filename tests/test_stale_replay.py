@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.storage.batches import CHECK_MARK
 from crawler.storage.config import to_document
 from crawler.storage.spool import spool
+from crawler.urls import url_id
 from tests.test_pipelines import FETCHED, article, cleaned, storage_crawler, store_items
 from tests.test_storage_safety import LONG, backend_settings, stored
 
@@ -38,3 +40,29 @@ def test_a_spool_replayed_after_a_newer_version_was_stored_does_not_revert_it(
     assert crawler.stats.get_value("storage/revision_rejected/stale") == 1
     assert not crawler.stats.get_value("storage/updated")
     assert not list((tmp_path / "unsaved").glob("*.jsonl"))  # replayed once, gone
+
+
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_a_late_replayed_404_neither_marks_a_living_article_gone_nor_sets_its_check_time_back(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """This host's 404 revisit (spooled in an outage) replayed after another host stored a newer version: the
+    newer fetch shows the article alive, so the older check changes nothing."""
+    settings = backend_settings(backend, request, tmp_path)
+    first = cleaned(article(1, title="Title as first published", paragraphs=LONG, fetched_at=FETCHED))
+    newer = cleaned(article(1, title="Title as corrected", paragraphs=[*LONG, "Correction: the figure was 12."],
+                            fetched_at=FETCHED + timedelta(hours=3)))
+    asyncio.run(store_items(storage_crawler(settings), [first]))
+    check = {"_id": url_id(first.url), "url": first.url, "fetched_at": FETCHED + timedelta(hours=1), "gone": True,
+             CHECK_MARK: True}
+    spool([(check, None)], tmp_path / "waiting.jsonl")  # this host's outage, an hour after the first fetch
+    asyncio.run(store_items(storage_crawler(settings), [newer]))  # another host stores the correction
+    (tmp_path / "waiting.jsonl").rename(tmp_path / "unsaved" / "outage-run.jsonl")
+    crawler = storage_crawler(settings)
+    asyncio.run(store_items(crawler, []))  # this host's next run replays its spool
+    assert crawler.stats.get_value("storage/replayed") == 1
+    doc = stored(settings, newer.url)
+    assert doc["title"] == "Title as corrected"
+    assert not doc.get("gone_at")
+    assert doc["last_checked"].replace(tzinfo=None) == newer.fetched_at.replace(tzinfo=None)  # not set back
+    assert not list((tmp_path / "unsaved").glob("*.jsonl"))

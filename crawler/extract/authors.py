@@ -573,6 +573,7 @@ MAX_NAME_TEXTS = 20  # texts of a name's first word read: the header's come earl
 MAX_NAME_ELEMENTS = 10  # elements showing the name weighed, whole in one text, then split
 PERSON_MARK_LEVELS = 4
 MAX_NAME_ELEMENT_CHARS = 240  # an element's text read for a split name (a date line is shorter)
+MAX_NAME_ELEMENT_STEPS = 400  # nodes walked for it: a date line's block holds a few dozen
 
 
 def _dated_byline(page: PageView, site_names: set[str]) -> Found:
@@ -635,13 +636,18 @@ def _name_elements(root: HtmlElement, words: list[str]) -> Iterator[HtmlElement]
 
 
 def _bounded_text(node: HtmlElement) -> str:
-    """An element's first :data:`MAX_NAME_ELEMENT_CHARS` of text, spaces made plain (a block above a name can
-    hold the whole page)."""
+    """An element's first :data:`MAX_NAME_ELEMENT_CHARS` of text, spaces made plain, read from its first
+    :data:`MAX_NAME_ELEMENT_STEPS` nodes (a block above a name can hold the whole page, or 100,000 empty elements
+    that ``itertext`` would walk to reach the characters)."""
     pieces, size = [], 0
-    for piece in node.itertext():
-        pieces.append(piece)
-        size += len(piece)
-        if size >= MAX_NAME_ELEMENT_CHARS:
+    # itertext's pieces in its order: an element's text at its start, the text after it at its end, a comment's or
+    # a processing instruction's following text (never its own); the element's own tail is not its text.
+    for step, (event, element) in enumerate(etree.iterwalk(node, events=("start", "end", "comment", "pi"))):
+        piece = element.text if event == "start" else element.tail if element is not node else None
+        if piece:
+            pieces.append(piece)
+            size += len(piece)
+        if size >= MAX_NAME_ELEMENT_CHARS or step >= MAX_NAME_ELEMENT_STEPS:
             break
     return " ".join("".join(pieces)[:MAX_NAME_ELEMENT_CHARS].split())
 

@@ -517,7 +517,8 @@ class ArticleStore:
 
     def mark_checked(self, checks: list[dict[str, Any]]) -> int:
         """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
-        (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``."""
+        (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``. A check made before the
+        record's ``last_checked`` is left out."""
         with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
             stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]}}),
                       *self._find_any("urls", [c["url"] for c in checks])]
@@ -525,7 +526,9 @@ class ArticleStore:
             ops = []
             for check in checks:
                 old = by_key.get(check["_id"]) or by_key.get(check["url"])
-                if old is not None:
+                # A check older than the record's last one (a late spool replay, another host fetched the article
+                # since) says nothing new: it must neither set the check time back nor mark a living article gone.
+                if old is not None and not _fetched_before(check, old, "last_checked"):
                     gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
                     ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
             if ops:
