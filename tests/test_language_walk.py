@@ -94,3 +94,34 @@ def test_a_state_depends_on_the_last_ngram_bytes_only() -> None:
             for column in range(width - length, width):
                 state = automaton.next_state[automaton.row[state] + text[chosen, column]]
             assert (state == to[chosen]).all()
+
+
+def _letters_by_patterns(text: str) -> tuple[int, int, int]:
+    """(all, Cyrillic, Latin) letters as the run patterns count them: the counts before the table."""
+    from crawler.extract import language
+
+    def count(pattern: Any) -> int:
+        return sum(map(len, pattern.findall(text)))
+
+    return (count(language._LETTER_RE) - count(language._MODIFIER_RE), count(language._CYRILLIC_RE),
+            count(language._LATIN_RE))
+
+
+@pytest.mark.parametrize("start", range(0, 0x110000, 0x8800))
+def test_letters_are_counted_as_the_patterns_count_them_in_all_of_unicode(start: int) -> None:
+    from crawler.extract.language import _count_letters
+
+    # Every code point, lone surrogates too, in slices whose runs cross the blocks' edges.
+    text = "".join(map(chr, range(start, start + 0x8800)))
+    for piece in (text, text[::7], text[::-3]):
+        letters = _count_letters(piece)
+        assert (letters.total, letters.cyrillic, letters.latin) == _letters_by_patterns(piece)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_samples_letters_are_counted_as_the_patterns_count_them(text: str) -> None:
+    from crawler.extract.language import _count_letters
+
+    for sample in (text, text.lower(), f"ʻOʻzbekiston ʼ{text}ˁ"):
+        letters = _count_letters(sample)
+        assert (letters.total, letters.cyrillic, letters.latin) == _letters_by_patterns(sample)

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, reduce
-from itertools import islice
+from itertools import chain, islice
 
 import numpy as np
 from lxml import etree
@@ -501,17 +501,18 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     counts_of = _character_counts(texts, lengths)
     odd = counts_of[_CASE_ODD_BIT].tolist()
     nwords = np.maximum(counts_of[0], 1.0)
-    rows: list[list[float]] = []
+    # One flat list, the blocks' values one after the other: numpy reads it twice as fast as a list of rows.
+    rows: list[float] = []
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         chars = len(text)
-        rows.append([
+        rows.extend((
             float(_ends_sentence(text)), float(_boiler_known(text, odd[i])) if chars < 300 else 0.0,
             float(text[:1].isupper()), float("|" in text), float(block.hidden), float(block.depth),
             title_share(i) if chars < 400 and title_set else 0.0,
             (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
             _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
             float(own_tag.get(block.tag, -1)),
-        ])
+        ))
     basic = np.empty((n, 18))
     basic[:, 0] = nwords
     basic[:, 1] = lengths / nwords
@@ -539,7 +540,8 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     link_elements = np.asarray(segmenter.link_elements, dtype=np.float64)
     # Column k: each block's k-th nearest block-level ancestor (0: its own element), -1 where there is none.
     pad = (-1, -1, -1, -1, -1)
-    nearest = np.asarray([(b.ancestors[:-6:-1] + pad)[:5] for b in blocks], dtype=np.intp).reshape(n, 5)
+    nearest = np.fromiter(chain.from_iterable((b.ancestors[:-6:-1] + pad)[:5] for b in blocks), dtype=np.intp,
+                          count=5 * n).reshape(n, 5)
     for k in (1, 2, 3, 4):
         ancestor = nearest[:, k]
         present = ancestor >= 0

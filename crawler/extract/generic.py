@@ -25,6 +25,7 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -274,7 +275,9 @@ class Layout(NamedTuple):
 def layout_of(blocks: list[Block]) -> Layout:
     """The :class:`Layout` of ``blocks``."""
     pad = (-1, -1, -1, -1)
-    ancestors = np.asarray([(b.ancestors[:-5:-1] + pad)[:4] for b in blocks], dtype=np.intp).reshape(-1, 4)
+    # Read flat (numpy reads a list of tuples at half the speed).
+    ancestors = np.fromiter(chain.from_iterable((b.ancestors[:-5:-1] + pad)[:4] for b in blocks), dtype=np.intp,
+                            count=4 * len(blocks)).reshape(-1, 4)
     styles: dict[tuple[str, str], int] = {}
     style = np.asarray([styles.setdefault(b.style, len(styles)) for b in blocks], dtype=np.intp)
     return Layout(np.asarray([len(b.text) for b in blocks], dtype=np.float64), ancestors, style)
