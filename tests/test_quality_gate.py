@@ -22,8 +22,9 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # before), same-day publication dates 0.879 (0.846 before; the day in the offset the page states). Session 8:
 # authors 0.792 (all 711 pages 0.816, 0.794 before). Session 9: authors 0.800 (all 711 pages 0.821; the date-first
 # meta line, lists after "Authors:", "Article written by:", author links' addresses), titles 0.854 (all 0.858),
-# dates 0.886 on the sample and on all 711 pages (0.879 before).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.85, "author_exact": 0.795, "date_accuracy": 0.88}}
+# dates 0.886 on the sample and on all 711 pages (0.879 before). Session 10: dates 0.886 on the sample, 0.888 on all
+# 711 pages (the byline date under a standfirst, the publication meta tags of Dublin Core, citations and plugins).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.85, "author_exact": 0.795, "date_accuracy": 0.885}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

@@ -245,10 +245,26 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
+# The meta names (``name``, ``property`` or ``itemprop``, lower case) that state a page's publication date, in order
+# of trust: OpenGraph's and schema.org's first, then Dublin Core's, the scholarly citation tags and the analytics and
+# search plugins' (Parse.ly, Sailthru, cXense, Shareaholic), then a CMS's own spellings. Never a modification's,
+# a copyright's or a video upload's.
+PUBLISHED_META = (
+    "article:published_time", "datepublished", "pubdate",
+    "og:published_time", "og:article:published_time", "og:publish_date", "article:published", "article.published",
+    "article:first_published_time", "article-published_time",
+    "dc.date.issued", "dcterms.issued", "dc.date.created", "dcterms.created", "dc.date", "dcterms.date",
+    "citation_publication_date", "citation_date", "citation_online_date",
+    "parsely-pub-date", "sailthru.date", "cxenseparse:publishtime", "shareaholic:article_published_time",
+    "publishdate", "publish_date", "publish-date", "published_date", "published-date", "publisheddate",
+    "published_time", "published-time", "publish_time", "publication_date", "date-pub", "published", "date",
+)
+
+
 def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
     """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date (value,
     raw)."""
-    found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
+    found = _date(page, "datePublished", PUBLISHED_META, "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
     # The page's dateline is the article's, whatever the permalink, a teaser or a footer says; and it
