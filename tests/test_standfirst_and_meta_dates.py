@@ -1,7 +1,9 @@
 """Publication dates a page states where the header rule and the three usual meta names did not look: the byline's
-date under the headline's standfirst (``<h1>``, a long lead ``<p>``, then "Author · 23.07.2025"), and the
-publication meta tags of Dublin Core, the citation tags and the analytics plugins (``parsely-pub-date``,
-``sailthru.date``...), read as the declared date (``meta``) instead of by the whole-page search."""
+date under the headline's standfirst (``<h1>``, a long lead ``<p>``, then "Author · 23.07.2025"); the publication
+meta tags of Dublin Core, the citation tags and the analytics plugins (``parsely-pub-date``, ``sailthru.date``...),
+read as the declared date (``meta``) instead of by the whole-page search; an American slashed date whose only
+reading is month first ("09/25/2025"); and the strings the whole-page search (htmldate) hands to its external
+parser, read by ours (a year in them, no other number) instead of dateparser's."""
 
 from __future__ import annotations
 
@@ -98,3 +100,43 @@ def test_a_modification_copyright_or_upload_meta_is_never_the_publication_date(n
                         head=f'<meta name="{name}" content="2025-03-14T10:15:00Z">')
     extraction = extract_article(html, "https://example.com/news/schools/", None, FETCHED)
     assert extraction.sources.get("published") != "meta"
+
+
+# (printed, the day it names): day first as the region prints, month first only when that is the one real day
+SLASHED: list[tuple[str, datetime | None]] = [
+    ("Thu, 09/25/2025 - 11:38", datetime(2025, 9, 25, 11, 38, tzinfo=UTC)),
+    ("2/24/2026", datetime(2026, 2, 24, tzinfo=UTC)),
+    ("03/04/2025", datetime(2025, 4, 3, tzinfo=UTC)),  # both readings are days: the region's, day first
+    ("14/03/2025", datetime(2025, 3, 14, tzinfo=UTC)),
+    ("13/13/2025", None),
+    ("25.13.2025", None),  # dotted dates are day first only
+]
+
+
+@pytest.mark.parametrize(("printed", "day"), SLASHED, ids=[s[0] for s in SLASHED])
+def test_a_slashed_date_is_read_month_first_only_when_that_is_its_one_real_day(printed: str,
+                                                                                day: datetime | None) -> None:
+    found = find_visible_date(printed, UTC, FETCHED)
+    assert (found[0] if found else None) == day
+
+
+# (a string htmldate hands to its external parser, the date it is)
+EXTERNAL: list[tuple[str, datetime | None]] = [
+    ("2025 жылғы 14 наурыз, 10:15", datetime(2025, 3, 14, 10, 15)),
+    ("14 марти соли 2025", datetime(2025, 3, 14)),
+    ("Jan. 17, 2025 @ 01:39", datetime(2025, 1, 17)),
+    ("Between 2015 and2018, 13% of childrenages 5 to 19", None),
+    (". 2019;28(12):2257-2269.", None),
+    ("Notion alternatives page was last updated Feb 26, 20", None),  # no year: cut off
+    ("вчера, 18:20", None),  # relative: htmldate asks for absolute dates only
+]
+
+
+@pytest.mark.parametrize(("text", "value"), EXTERNAL, ids=[e[0] for e in EXTERNAL])
+def test_the_whole_page_searchs_external_parser_reads_a_date_with_its_year_and_no_other_number(
+        text: str, value: datetime | None) -> None:
+    import htmldate.extractors
+
+    import crawler.extract.article  # noqa: F401  (installs the parser in htmldate)
+
+    assert htmldate.extractors.get_external_parser().get_date_data(text)["date_obj"] == value
