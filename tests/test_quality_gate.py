@@ -24,8 +24,10 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # meta line, lists after "Authors:", "Article written by:", author links' addresses), titles 0.854 (all 0.858),
 # dates 0.886 on the sample and on all 711 pages (0.879 before). Session 10: authors 0.808 on the sample (all 711
 # pages 0.826: scholarly author lists, an author box's job element), titles 0.854 (all 0.861: an aggregator's
-# source after the headline, a headline set in capitals); the pages these rules won are outside the sample.
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.853, "author_exact": 0.805, "date_accuracy": 0.88}}
+# source after the headline, a headline set in capitals); the pages these rules won are outside the sample; dates
+# 0.886 on the sample, 0.888 on all 711 pages (the byline date under a standfirst, the publication meta tags of
+# Dublin Core, citations and plugins).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.853, "author_exact": 0.805, "date_accuracy": 0.885}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

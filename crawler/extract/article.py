@@ -52,7 +52,7 @@ from crawler.extract.language import detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
-from crawler.extract.visible_dates import Dateline, find_dateline, find_visible_date
+from crawler.extract.visible_dates import LANGUAGES, Dateline, find_dateline, find_visible_date
 from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sanitize import inert_document, inert_document_utf8
@@ -245,10 +245,26 @@ class _Datelines:
         return self.header if self.best is self.labelled else self.labelled
 
 
+# The meta names (``name``, ``property`` or ``itemprop``, lower case) that state a page's publication date, in order
+# of trust: OpenGraph's and schema.org's first, then Dublin Core's, the scholarly citation tags and the analytics and
+# search plugins' (Parse.ly, Sailthru, cXense, Shareaholic), then a CMS's own spellings. Never a modification's,
+# a copyright's or a video upload's.
+PUBLISHED_META = (
+    "article:published_time", "datepublished", "pubdate",
+    "og:published_time", "og:article:published_time", "og:publish_date", "article:published", "article.published",
+    "article:first_published_time", "article-published_time",
+    "dc.date.issued", "dcterms.issued", "dc.date.created", "dcterms.created", "dc.date", "dcterms.date",
+    "citation_publication_date", "citation_date", "citation_online_date",
+    "parsely-pub-date", "sailthru.date", "cxenseparse:publishtime", "shareaholic:article_published_time",
+    "publishdate", "publish_date", "publish-date", "published_date", "published-date", "publisheddate",
+    "published_time", "published-time", "publish_time", "publication_date", "date-pub", "published", "date",
+)
+
+
 def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
     """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date (value,
     raw)."""
-    found = _date(page, "datePublished", ("article:published_time", "datepublished", "pubdate"), "published")
+    found = _date(page, "datePublished", PUBLISHED_META, "published")
     raw = found[0] if found else None
     value = _parse_date(raw, tz, page.now)
     # The page's dateline is the article's, whatever the permalink, a teaser or a footer says; and it
@@ -299,37 +315,46 @@ def _date_search_tree(page: _Page) -> HtmlElement | None:
     return load_html(page.html[:DATE_SEARCH_MAX_CHARS])
 
 
-# htmldate's last resort, dateparser, finds a date's language among its 200 locales and compiles
-# each one's expressions on first use: 10 s of CPU the first time a page needs it, longer than the
-# extraction budget, so a fresh extraction process would be stopped on such a page again and again.
-# The region's languages and the common European ones take a second.
-DATEPARSER_LANGUAGES = ("ru", "en", "ky", "kk", "uz", "uk", "be", "mn", "tr", "az", "fa", "ar", "zh",
-                        "de", "fr", "es", "it", "pt", "pl", "nl")
+# htmldate hands the strings its own patterns do not read to an external parser: dateparser by default, which
+# compiles each of its locales' expressions on first use (a second of CPU in a fresh process for the region's
+# languages, 10 s for all 200), then costs a few milliseconds a string and fails on the region's year-first dates.
+# Ours (:mod:`crawler.extract.visible_dates`) reads the region's languages and the English forms in microseconds.
+# htmldate asks for absolute dates only: a string is a date when ours reads one with its year in it and nothing
+# else in the string is a number but a time of day ("Between 2015 and 2018", "2019;28(12):2257-2269" are no dates).
+MAX_EXTERNAL_DATES = 50  # strings read per page: htmldate remembers each answer, and a page can show 20,000
 
 
-MAX_DATEPARSER_CALLS = 50  # per page: each costs about 10 ms, and a page can show 20,000 different dates
-
-
-class _CappedDateParser:
-    """dateparser as htmldate calls it, answering nothing once a page has used up its calls."""
+class _VisibleDateParser:
+    """The external date parser htmldate calls (``get_date_data``), answering nothing once a page has used up its
+    calls."""
 
     def __init__(self) -> None:
-        from dateparser import DateDataParser  # imported on first use, as htmldate does
+        self.calls_left = MAX_EXTERNAL_DATES
 
-        self.parser = DateDataParser(languages=list(DATEPARSER_LANGUAGES), settings={  # htmldate 1.11's settings
-            "NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"], "PREFER_DATES_FROM": "past",
-            "PREFER_LOCALE_DATE_ORDER": True, "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True})
-        self.calls_left = MAX_DATEPARSER_CALLS
-
-    def get_date_data(self, text: str) -> Any:
+    def get_date_data(self, text: str) -> dict[str, datetime | None]:
+        """``{"date_obj": naive datetime or None}``, as dateparser answers htmldate."""
         if self.calls_left <= 0:
             return {"date_obj": None}
         self.calls_left -= 1
-        return self.parser.get_date_data(text)
+        found = find_visible_date(text[:_DATE_TEXT_CHARS], UTC, datetime.now(UTC))
+        rest = _TIME_OF_DAY.sub(" ", text.replace(found[1], " ", 1)) if found is not None else ""
+        if found is None or _YEAR.search(found[1]) is None or _DIGIT.search(rest):
+            return {"date_obj": None}
+        return {"date_obj": found[0].replace(tzinfo=None)}
 
 
-_dateparser = cache(_CappedDateParser)
-htmldate.extractors.get_external_parser = _dateparser
+@cache
+def _month_words() -> frozenset[str]:
+    """The one-word month names the external parser reads: htmldate sends a string with no year or month it knows
+    to the external parser only when it holds one (by default it loads all of dateparser's 200 locales for them)."""
+    return frozenset(word for language in LANGUAGES.values() for word in language.months if word.isalpha())
+
+
+_DIGIT = re.compile(r"\d")
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d\d(?::\d\d)?(?!\d)")  # "Jan. 17, 2025 @ 01:39": a time beside the date
+_external_parser = cache(_VisibleDateParser)
+htmldate.extractors.get_external_parser = _external_parser
+htmldate.extractors.month_words = _month_words
 
 
 def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | None:
@@ -338,8 +363,8 @@ def _htmldate(page: _Page, tree: HtmlElement | None, tz: tzinfo) -> datetime | N
     htmldate pads what it knows only to the month or the year ("March 2025", a copyright line, an
     archive URL) to the 1st: a 1st of the month counts only when the page also shows it as a full date.
     """
-    parser = _dateparser()
-    parser.calls_left = MAX_DATEPARSER_CALLS
+    parser = _external_parser()
+    parser.calls_left = MAX_EXTERNAL_DATES
     html = page.html[:DATE_SEARCH_MAX_CHARS]
     if tree is not None:
         drop_date_noise(tree)
@@ -672,9 +697,5 @@ def _clipped(found: Found, chars: int) -> Found:
 
 
 def warm_up() -> None:
-    """Load what extraction loads on first use (the language model, dateparser's locales), before a page's
-    budget runs."""
+    """Load what extraction loads on first use (the language model), before a page's budget runs."""
     detect_language("Министерство энергетики провело совещание о строительстве станции.", "ru")
-    # A string no locale reads as a date makes dateparser load and try each of its locales: a third of a
-    # second the first time, a few milliseconds after. Its answers do not depend on what it read before.
-    _dateparser().parser.get_date_data("14-nji mart 2025")

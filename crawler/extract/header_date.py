@@ -217,13 +217,26 @@ def _after(headline: HtmlElement, skipped: _Chrome) -> Iterator[str]:
     long_texts = 0
     window: list[str] = []
     seen_long: set[str] = set()
+    standfirst: HtmlElement | None = None
+    first = True
     for text, element in _following(headline, skipped):
+        if standfirst is not None and (element is standfirst or standfirst in element.iterancestors()):
+            continue  # the standfirst's own words (a link, an emphasis in it), not a byline
         if _is_paragraph(element):
             if window:
                 yield " ".join(window)
                 window = []
-            yield from _dateline(element)
-            break
+            if standfirst is None:
+                yield from _dateline(element)
+            if not first:
+                break
+            # The first text under the headline is a long paragraph: the standfirst, with the byline and its date
+            # after it ("<h1>, <p>lead</p>, By X · 23.07.2025"), or the body's opening paragraph. The next
+            # paragraph ends the header either way.
+            standfirst, first = element, False
+            long_texts += 1
+            continue
+        first = False
         if len(text) <= SHORT_TEXT_CHARS:
             window.append(text)
             continue

@@ -3,7 +3,8 @@
 ``crawler.dates`` reads the machine-readable forms (ISO 8601, RFC 822, ``<time datetime>``);
 this module reads what a reader sees in a byline, a listing or an article header:
 
-* numeric dates: ``2025-03-14 10:15``, ``14.03.2025``, ``14/03/2025, 10:15``, ``10:15 / 14.03.2025``;
+* numeric dates: ``2025-03-14 10:15``, ``14.03.2025``, ``14/03/2025, 10:15``, ``10:15 / 14.03.2025``; day first,
+  unless only the American month-first reading of a slashed date is a day (``09/25/2025``, ``2/24/2026``);
 * month names in Russian, English, Tajik, Kyrgyz, Kazakh, Uzbek (Latin and Cyrillic) and Turkmen,
   with their case endings and ordinal days: ``14 марта 2025 г., 10:15``, ``March 14, 2025``,
   ``14 марти соли 2025``, ``2025-жылдын 14-марты``, ``2025 жылғы наурыздың 14-і``, ``2024-yil 15-mart``,
@@ -247,7 +248,8 @@ _SEP = rf"(?:T(?=\d)|[\s,.|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at
 
 _DATES = (
     rf"{_START}{_YEAR}(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)",  # 2025-03-14
-    rf"{_START}(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?:{_YEAR_WORD})?",  # 14.03.2025 ý.
+    # 14.03.2025 ý. (``last``: the year is last, so an American 09/25/2025 may be read month first)
+    rf"{_START}(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?P<last>)(?:{_YEAR_WORD})?",
     rf"{_START}{_DAY}\s*(?:-\s*)?{_MONTH}(?:{_YEAR_TAIL})?",  # 14 марта 2025 г.; 14-март; 14 марти соли 2025
     rf"(?<!\w){_MONTH}\s+{_DAY}{_YEAR_TAIL}",  # март 14, 2025
     rf"(?<!\w){_month((lang for lang in _ALL if lang.month_first), proper=True)}\s+{_DAY}",  # March 14
@@ -301,6 +303,8 @@ def _day(groups: _Groups, today: date) -> date | None:
     month = _number(groups, "m")
     month = _MONTHS[_words(groups.get("mon"))] if month is None else month
     day = _number(groups, "d") or 0
+    if groups.get("last") is not None and groups.get("sep") == "/" and day <= 12 < month:
+        day, month = month, day  # "09/25/2025": an American month first, the one reading that is a day
     year = _number(groups, "y") or _recent_year(month, day, today)
     try:
         return None if year is None else date(year, month, day)
