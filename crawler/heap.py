@@ -1,6 +1,6 @@
 """Less garbage-collector work in a long-running process (the crawl, each extraction worker).
 
-Everything alive once a process is warm (Scrapy, lxml, the language model, dateparser's locales) is
+Everything alive once a process is warm (Scrapy, lxml, the language model) is
 moved out of the collector's sight with ``gc.freeze()``, and young collections run less often: each
 page makes thousands of short-lived objects that reference counting frees anyway, and collections
 that walk the warm heap again and again were a tenth of a crawl's CPU time (0.5-1.3 ms a page in an
