@@ -366,6 +366,17 @@ def job_settings(mongo: MongoTarget, data_dir: Path, *extra: str) -> list[tuple[
     return [("setting", setting) for setting in settings]
 
 
+def wait_idle(scrapyd: Scrapyd) -> None:
+    """Until Scrapyd runs no job and has none pending (an earlier test's jobs would take the slots)."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        _, status = call(f"{scrapyd.url}/daemonstatus.json")
+        if status.get("running") == 0 and status.get("pending") == 0:
+            return
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+
 def schedule(scrapyd: Scrapyd, spider: str, base_url: str, fields: list[tuple[str, str]]) -> str:
     status, scheduled = call(f"{scrapyd.url}/schedule.json", [("project", PROJECT), ("spider", spider),
                                                               ("base_url", base_url), *fields])
@@ -387,7 +398,9 @@ def wait_finished(scrapyd: Scrapyd, jobs: list[str], spider: str) -> None:
 def exit_status(scrapyd: Scrapyd, job: str) -> str | None:
     """The exit status Scrapyd logged for ``job`` ("0", "75", "None" when killed by a signal)."""
     for line in scrapyd.log(tail=10_000_000).splitlines():
-        if f"job={job!r}" in line and (found := re.search(r"Process (?:finished|died): exitstatus=(\w+)", line)):
+        if f"job={job!r}" in line and "Process finished:" in line:  # Scrapyd's line for exit 0
+            return "0"
+        if f"job={job!r}" in line and (found := re.search(r"Process died: exitstatus=(\w+)", line)):
             return found.group(1)
     return None
 
@@ -398,6 +411,7 @@ def test_two_jobs_of_one_site_at_once_crawl_it_once_and_the_other_is_recorded_sk
     with serve(REPLICAS / "asiaplus", delay=0.3) as replica:
         base = f"http://127.0.0.1:{replica.server_port}"
         fields = job_settings(mongo, tmp_path / "data", "STORAGE_FLUSH_SECONDS=0.2")
+        wait_idle(scrapyd)  # both jobs start at once (max_proc 2)
         jobs = [schedule(scrapyd, "asiaplus", base, fields) for _ in range(2)]
         wait_finished(scrapyd, jobs, "asiaplus")
     runs = {r["job"]: r for r in mongo.db.crawl_runs.find()}
@@ -416,6 +430,7 @@ def test_a_job_cancelled_mid_crawl_loses_nothing_and_the_next_job_completes_the_
         base = f"http://127.0.0.1:{replica.server_port}"
         # Cancelled while its article requests are answered; its items would wait in the buffer (60 s flush).
         fields = job_settings(mongo, tmp_path / "data", "STORAGE_FLUSH_SECONDS=60", "SITE_LEASE_SECONDS=3")
+        wait_idle(scrapyd)
         first = schedule(scrapyd, "asiaplus", base, fields)
         articles = {urlsplit(url).path for url in expected_articles("asiaplus")}
         deadline = time.monotonic() + JOB_TIMEOUT
