@@ -15,8 +15,15 @@ one that resumes removes ``active.json`` once read, so a crash of this run leave
 queue directory is held with an ``flock``: a second crawl given the same JOBDIR (one skipped by the
 site lock) keeps its queue in memory instead of touching the live run's files.
 
+A request the disk queue cannot take for any reason (Scrapy handles only ``ValueError``: a meta nested
+too deep to pickle raises ``RecursionError``, a full disk ``OSError``) is kept in memory
+(``scheduler/disk_failed``, one warning per kind of error); one that cannot be queued at all is dropped
+(``scheduler/dropped/error``, one warning line each) instead of the exception reaching the engine, which
+stops the whole crawl when it comes from ``start()`` and drops the request with a traceback otherwise.
+
 Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``scheduler/jobdir/discarded``
-(leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``.
+(leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``, ``scheduler/disk_failed``,
+``scheduler/dropped/error``.
 """
 
 from __future__ import annotations
@@ -40,6 +47,33 @@ _LOCK = ".lock"
 class DiscoveryLimitScheduler(Scheduler):
     _spider: Spider | None = None
     _jobdir_lock: IO[str] | None = None
+    _disk_errors_logged: frozenset[str] = frozenset()
+
+    def enqueue_request(self, request: Request) -> bool:
+        """Scrapy's, but a request that cannot be queued is dropped and counted, never raised to the engine."""
+        try:
+            return super().enqueue_request(request)
+        except Exception as exc:  # any error here would stop the crawl (from start()) or vanish in a task
+            assert self.stats is not None
+            self.stats.inc_value("scheduler/dropped/error")
+            logger.warning("Dropped %(request)s: it cannot be queued (%(error)s)",
+                           {"request": request, "error": _describe(exc)})
+            return False
+
+    def _dqpush(self, request: Request) -> bool:
+        """Into the disk queue; False (kept in memory) when it cannot go there, whatever the error."""
+        try:
+            return super()._dqpush(request)  # Scrapy counts and logs ValueError (scheduler/unserializable)
+        except Exception as exc:  # whatever the disk refused, the memory queue can still take it
+            assert self.stats is not None
+            self.stats.inc_value("scheduler/disk_failed")
+            kind = type(exc).__name__
+            if kind not in self._disk_errors_logged:
+                self._disk_errors_logged |= {kind}
+                logger.warning("Kept %(request)s in memory: the JOBDIR queue cannot take it (%(error)s); "
+                               "further %(kind)s errors are only counted (scheduler/disk_failed)",
+                               {"request": request, "error": _describe(exc), "kind": kind})
+            return False
 
     def open(self, spider: Spider) -> Deferred[None] | None:
         self._spider = spider
@@ -94,3 +128,9 @@ class DiscoveryLimitScheduler(Scheduler):
             assert self.stats is not None
             self.stats.inc_value("discovery/skipped/limit_reached")
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception in a few words (its text may be a whole pickled structure)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -43,6 +43,7 @@ class SiteResult:
     code: int = NOT_STARTED
     seconds: float = 0.0
     started: bool = False
+    signal: int = 0  # the signal that killed the child (SIGKILL, the OOM killer), 0 when it exited
 
 
 class _Output:
@@ -120,6 +121,7 @@ class SitePool:
             for pump in pumps:
                 pump.join()  # the child's last lines are out before its result counts
             results[site].code = code if code >= 0 else NOT_STARTED  # killed by a signal: failed
+            results[site].signal = -code if code < 0 else 0
             results[site].seconds = time.monotonic() - started
             del self._running[site]
 

@@ -179,3 +179,48 @@ def test_crawlall_refuses_bad_process_and_mirror_options(tmp_path: Path, args: l
 ])
 def test_a_childs_line_names_its_site_once(line: str, passed_on: str) -> None:
     assert named_line("asiaplus", line) == passed_on
+
+
+def child_crawling(data_dir: Path, marker: str) -> int | None:
+    """The pid of the crawl child whose command line holds ``marker`` (None: none)."""
+    for pid in processes_with(data_dir):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+@pytest.mark.e2e
+def test_a_child_killed_mid_crawl_is_counted_to_its_last_snapshot_not_as_zero(tmp_path: Path) -> None:
+    from tests import endless_site
+
+    sitemaps = ", ".join(f'"https://{endless_site.DOMAIN}/sitemap/urls-{n}.xml"' for n in range(1, 61))
+    config = endless_site.write_config(tmp_path, f"sitemaps = [{sitemaps}]", robots=False)
+    with endless_site.serve(sitemap_delay=0.5) as endless, serve(REPLICAS / "khovar") as khovar:  # 15 s of sitemaps
+        child = crawlall("--processes", "2", "--sites", "khovar", "--config", str(config), "-a", "since=2020-01-01",
+                         "--base-url", f"endless=http://127.0.0.1:{endless.server_port}",
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}",
+                         "-s", "STATS_FILE_INTERVAL_SECONDS=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+                         data_dir=tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            while not stored_urls(tmp_path, "endless") and time.monotonic() < deadline and child.poll() is None:
+                time.sleep(0.2)
+            time.sleep(1.0)  # a snapshot or more after the first article was stored
+            victim = child_crawling(tmp_path, f"config={config}")
+            assert victim is not None, "the endless site's child is not running"
+            os.kill(victim, signal.SIGKILL)
+            stdout, stderr = child.communicate(timeout=120)
+        finally:
+            for pid in processes_with(tmp_path):
+                os.kill(pid, signal.SIGKILL)
+    stored = sum(stored_urls(tmp_path, "endless").values())
+    rows = summary_rows(stdout)
+    assert child.returncode == 1 and rows["endless"][0] == "1", stdout
+    assert rows["khovar"][:2] == ["0", "3"]  # the other child's counts stay exact
+    articles = rows["endless"][1]
+    assert articles.endswith("+") and 1 <= int(articles[:-1]) <= stored, (articles, stored)
+    assert rows["total"][1] == f"{int(articles[:-1]) + 3}+" and rows["endless"][2].endswith("+")
+    assert "endless: its crawl ended before writing its final stats (killed by signal 9)" in stderr, stderr[-3000:]

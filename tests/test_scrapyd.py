@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
@@ -357,3 +357,103 @@ def test_schedule_all_reports_a_job_that_failed_on_its_arguments(
     good = schedule_all(scrapyd, "asiaplus", *common)  # the same job with good arguments passes the watch
     assert good.returncode == 0, good.stdout + good.stderr
     assert "failed at start" not in good.stderr
+
+
+def job_settings(mongo: MongoTarget, data_dir: Path, *extra: str) -> list[tuple[str, str]]:
+    """Scrapyd form fields: a fast crawl into ``mongo``, spools and locks under ``data_dir``."""
+    settings = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_TIMEOUT_SECONDS=3", f"MONGO_URI={mongo.uri}",
+                f"MONGO_DATABASE={mongo.database}", f"DATA_DIR={data_dir}", "RUN_RECORD_INTERVAL_SECONDS=0", *extra]
+    return [("setting", setting) for setting in settings]
+
+
+def wait_idle(scrapyd: Scrapyd) -> None:
+    """Until Scrapyd runs no job and has none pending (an earlier test's jobs would take the slots)."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        _, status = call(f"{scrapyd.url}/daemonstatus.json")
+        if status.get("running") == 0 and status.get("pending") == 0:
+            return
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+
+def schedule(scrapyd: Scrapyd, spider: str, base_url: str, fields: list[tuple[str, str]]) -> str:
+    status, scheduled = call(f"{scrapyd.url}/schedule.json", [("project", PROJECT), ("spider", spider),
+                                                              ("base_url", base_url), *fields])
+    assert status == 200 and scheduled.get("status") == "ok", (status, scheduled)
+    return str(scheduled["jobid"])
+
+
+def wait_finished(scrapyd: Scrapyd, jobs: list[str], spider: str) -> None:
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        _, listed = call(f"{scrapyd.url}/listjobs.json?project={PROJECT}")
+        finished = {j["id"] for j in listed.get("finished", [])}
+        if set(jobs) <= finished and all(scrapyd.job_outcome(job) for job in jobs):
+            return
+        assert time.monotonic() < deadline, "\n".join(scrapyd.job_report(spider, job) for job in jobs)
+        time.sleep(0.2)
+
+
+def exit_status(scrapyd: Scrapyd, job: str) -> str | None:
+    """The exit status Scrapyd logged for ``job`` ("0", "75", "None" when killed by a signal)."""
+    for line in scrapyd.log(tail=10_000_000).splitlines():
+        if f"job={job!r}" in line and "Process finished:" in line:  # Scrapyd's line for exit 0
+            return "0"
+        if f"job={job!r}" in line and (found := re.search(r"Process died: exitstatus=(\w+)", line)):
+            return found.group(1)
+    return None
+
+
+def test_two_jobs_of_one_site_at_once_crawl_it_once_and_the_other_is_recorded_skipped(
+    scrapyd: Scrapyd, deployed: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    with serve(REPLICAS / "asiaplus", delay=0.3) as replica:
+        base = f"http://127.0.0.1:{replica.server_port}"
+        fields = job_settings(mongo, tmp_path / "data", "STORAGE_FLUSH_SECONDS=0.2")
+        wait_idle(scrapyd)  # both jobs start at once (max_proc 2)
+        jobs = [schedule(scrapyd, "asiaplus", base, fields) for _ in range(2)]
+        wait_finished(scrapyd, jobs, "asiaplus")
+    runs = {r["job"]: r for r in mongo.db.crawl_runs.find()}
+    report = "\n".join(scrapyd.job_report("asiaplus", job) for job in jobs)
+    assert sorted(r["outcome"] for r in runs.values()) == ["ok", "skipped"], report
+    assert {runs[job]["outcome"]: exit_status(scrapyd, job) for job in jobs} == {"ok": "0", "skipped": "75"}, report
+    urls = [doc["url"] for doc in mongo.db.articles.find()]
+    assert sorted(urls) == sorted(expected_articles("asiaplus")), report  # crawled once, each article once
+
+
+@pytest.mark.parametrize("signal_name", ["INT", "KILL"])
+def test_a_job_cancelled_mid_crawl_loses_nothing_and_the_next_job_completes_the_site(
+    scrapyd: Scrapyd, deployed: str, mongo: MongoTarget, tmp_path: Path, signal_name: str
+) -> None:
+    with serve(REPLICAS / "asiaplus", delay=1.0) as replica:
+        base = f"http://127.0.0.1:{replica.server_port}"
+        # Cancelled while its article requests are answered; its items would wait in the buffer (60 s flush).
+        fields = job_settings(mongo, tmp_path / "data", "STORAGE_FLUSH_SECONDS=60", "SITE_LEASE_SECONDS=3")
+        wait_idle(scrapyd)
+        first = schedule(scrapyd, "asiaplus", base, fields)
+        articles = {urlsplit(url).path for url in expected_articles("asiaplus")}
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while not articles & set(replica.requests):  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, scrapyd.job_report("asiaplus", first)
+            time.sleep(0.05)
+        status, cancelled = call(f"{scrapyd.url}/cancel.json", [("project", PROJECT), ("job", first),
+                                                                ("signal", signal_name)])
+        assert status == 200 and cancelled.get("prevstate") == "running", cancelled
+        wait_finished(scrapyd, [first], "asiaplus")
+        time.sleep(3.5)  # the lease a killed job left lapses (SITE_LEASE_SECONDS=3)
+        fields = job_settings(mongo, tmp_path / "data", "STORAGE_FLUSH_SECONDS=0.2")
+        second = schedule(scrapyd, "asiaplus", base, fields)
+        wait_finished(scrapyd, [second], "asiaplus")
+    report = scrapyd.job_report("asiaplus", first) + scrapyd.job_report("asiaplus", second)
+    urls = [doc["url"] for doc in mongo.db.articles.find()]
+    assert sorted(urls) == sorted(expected_articles("asiaplus")), report  # every article, once
+    runs = {r["job"]: r for r in mongo.db.crawl_runs.find()}
+    assert runs[second]["outcome"] == "ok" and exit_status(scrapyd, second) == "0", report
+    if signal_name == "INT":  # a graceful stop: recorded as failed (shutdown), what it fetched stored
+        assert (runs[first]["outcome"], runs[first]["finish_reason"]) == ("failed", "shutdown"), report
+        assert exit_status(scrapyd, first) == "1"
+        assert runs[first]["articles_stored"] + runs[second]["articles_stored"] == len(urls), report
+    else:  # killed: no record, its buffered items lost with it and fetched again by the next job
+        assert first not in runs and exit_status(scrapyd, first) == "None", report
+        assert runs[second]["articles_stored"] == len(urls), report

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.items import ArticleChecked
 from crawler.storage.batches import CHECK_MARK
 from crawler.storage.config import to_document
 from crawler.storage.spool import spool
@@ -66,3 +67,27 @@ def test_a_late_replayed_404_neither_marks_a_living_article_gone_nor_sets_its_ch
     assert not doc.get("gone_at")
     assert doc["last_checked"].replace(tzinfo=None) == newer.fetched_at.replace(tzinfo=None)  # not set back
     assert not list((tmp_path / "unsaved").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("gone", [False, True], ids=["304", "404"])
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_a_check_replayed_after_a_later_check_does_not_set_last_checked_back(
+    backend: str, gone: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    settings = backend_settings(backend, request, tmp_path)
+    first = cleaned(article(1, paragraphs=LONG, fetched_at=FETCHED))
+    asyncio.run(store_items(storage_crawler(settings), [first]))
+    early = {"_id": url_id(first.url), "url": first.url, "fetched_at": FETCHED + timedelta(hours=1), "gone": gone,
+             CHECK_MARK: True}
+    spool([(early, None)], tmp_path / "waiting.jsonl")  # this host's revisit, spooled in an outage
+    later = ArticleChecked(url=first.url, fetched_at=FETCHED + timedelta(hours=3))
+    asyncio.run(store_items(storage_crawler(settings), [later]))  # another host's revisit: 304, it is there
+    (tmp_path / "waiting.jsonl").rename(tmp_path / "unsaved" / "outage-run.jsonl")
+    crawler = storage_crawler(settings)
+    asyncio.run(store_items(crawler, []))  # this host's next run replays its spool
+    assert crawler.stats.get_value("storage/replayed") == 1
+    doc = stored(settings, first.url)
+    assert doc["last_checked"].replace(tzinfo=None) == later.fetched_at.replace(tzinfo=None)  # not set back
+    assert "gone_at" not in doc  # a 404 older than a check that found the article does not mark it gone
+    assert crawler.stats.get_value("storage/checked/stale") == 1
+    assert not list((tmp_path / "unsaved").glob("*.jsonl"))  # replayed once, gone

@@ -9,15 +9,17 @@ in this process, as they always did, each crawl's log lines starting their messa
 gives one site a mirror of its own (replicas, benchmarks).
 
 The summary (stdout) has one line per site (exit code, articles stored, requests, seconds) and a
-total. The exit code is the worst of the sites', worst first: 1 failed (or never started, when the
-run was stopped), 2 articles unsaved, 3 degraded, 75 skipped (another run held the site), 0 healthy.
+total. A child killed before its end (SIGKILL, the OOM killer) never writes its final stats: its
+counts are those of the last snapshot it wrote (``STATS_FILE_INTERVAL_SECONDS``), shown as lower bounds
+("12+", the total too) and said in one warning line; its exit code is 1. The exit code is the worst of
+the sites', worst first: 1 failed (or never started, when the run was stopped), 2 articles unsaved,
+3 degraded, 75 skipped (another run held the site), 0 healthy.
 A skipped site never masks a failure, nor a healthy run a skipped site.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
@@ -34,6 +36,7 @@ from scrapy.exceptions import UsageError
 from crawler import sitelog
 from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
+from crawler.extensions import stats_file
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.secrets import redact, register_uri_passwords
 from crawler.site_pool import SiteJob, SitePool, cpu_count
@@ -68,21 +71,29 @@ class Row:
     articles: int
     requests: int
     seconds: float
+    exact: bool = True  # False: the counts are a killed child's last snapshot, lower bounds
 
     @classmethod
-    def from_stats(cls, site: str, code: int, stats: dict[str, Any], seconds: float) -> Row:
+    def from_stats(cls, site: str, code: int, stats: dict[str, Any], seconds: float, exact: bool = True) -> Row:
         articles = int(stats.get("storage/inserted", 0)) + int(stats.get("storage/updated", 0))
-        return cls(site, code, articles, int(stats.get("downloader/request_count", 0)), seconds)
+        return cls(site, code, articles, int(stats.get("downloader/request_count", 0)), seconds, exact)
 
 
 def summary(rows: list[Row], seconds: float) -> str:
-    """One line per site and a total (the run's exit code and wall seconds)."""
+    """One line per site and a total (the run's exit code and wall seconds); a lower bound ends with "+"."""
     width = max([len("total"), *(len(row.site) for row in rows)])
+    exact = all(row.exact for row in rows)
     lines = [f"{'site':<{width}} {'exit':>4} {'articles':>8} {'requests':>8} {'seconds':>8}"]
-    lines += [f"{r.site:<{width}} {r.code:>4} {r.articles:>8} {r.requests:>8} {r.seconds:>8.1f}" for r in rows]
-    lines.append(f"{'total':<{width}} {worst([r.code for r in rows]):>4} {sum(r.articles for r in rows):>8} "
-                 f"{sum(r.requests for r in rows):>8} {seconds:>8.1f}")
+    lines += [f"{r.site:<{width}} {r.code:>4} {_count(r.articles, r.exact):>8} {_count(r.requests, r.exact):>8} "
+              f"{r.seconds:>8.1f}" for r in rows]
+    lines.append(f"{'total':<{width}} {worst([r.code for r in rows]):>4} "
+                 f"{_count(sum(r.articles for r in rows), exact):>8} "
+                 f"{_count(sum(r.requests for r in rows), exact):>8} {seconds:>8.1f}")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, exact: bool) -> str:
+    return str(number) if exact else f"{number}+"
 
 
 class Command(CheckedCommand, BaseRunSpiderCommand):
@@ -182,8 +193,16 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             jobs = [SiteJob(site.name, self._child_command(site, opts, Path(tmp) / f"{site.name}.json"))
                     for site in sites]
             results = SitePool(jobs, processes, log_path=self.settings.get("LOG_FILE") or None).run()
-            return [Row.from_stats(r.site, r.code, _read_stats(Path(tmp) / f"{r.site}.json"), r.seconds)
-                    for r in results]
+            rows = []
+            for result in results:
+                stats, exact = stats_file.read(Path(tmp) / f"{result.site}.json")
+                if not exact:
+                    logger.warning("%(site)s: its crawl ended before writing its final stats (%(how)s): its articles "
+                                   "and requests are those counted at its last snapshot, at least",
+                                   {"site": result.site, "how": f"killed by signal {result.signal}"
+                                    if result.signal else f"exit code {result.code}"})
+                rows.append(Row.from_stats(result.site, result.code, stats, result.seconds, exact))
+            return rows
 
     @staticmethod
     def _child_command(site: Site, opts: argparse.Namespace, stats_file: Path) -> list[str]:
@@ -204,13 +223,3 @@ def _pair(value: str) -> tuple[str, str]:
     if not equals or not name or not url:
         raise SpiderArgumentError(f"--base-url takes SITE=URL, got {value!r}")
     return name, url
-
-
-def _read_stats(path: Path) -> dict[str, Any]:
-    """A child's final stats; none when it ended before writing them (it crashed, or never started)."""
-    try:
-        stats: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stats
-

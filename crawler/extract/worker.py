@@ -60,7 +60,10 @@ def die_with_parent() -> None:
 
 def main(argv: list[str]) -> int:
     die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then closes the connection
+    # Ctrl-C, or a SIGTERM sent to the whole process group (systemd stopping the unit, `kill -- -PGID`), stops
+    # the crawl, which finishes the pages in flight here and then closes the connection; the pool kills with SIGKILL.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING,
                         format=LOG_SEPARATOR.join(("%(levelname)s", "%(name)s", "%(message)s")))
     serve(Connection(int(argv[1])))

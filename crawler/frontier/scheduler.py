@@ -9,10 +9,12 @@ crawl admitted fewer than ``limit`` articles (counted in Redis, atomically with 
 re-renders, retries and redirects of an admitted one do not count), so the workers together fetch at
 most ``limit`` article pages; past it the request is dropped (``discovery/skipped/limit``), and so are the
 discovery requests workers take (as ``DiscoveryLimitScheduler`` does). A request Redis cannot take
-(Redis lost, or a callback that is no spider method) stays in this worker's memory.
+(Redis lost, a callback that is no spider method, a meta that cannot be pickled: ``frontier/unserializable``,
+one warning line each) stays in this worker's memory, never an exception to the engine.
 
 Stats: ``frontier/pushed``, ``frontier/popped``, ``frontier/duplicates``, ``frontier/local``,
-``frontier/bad_requests``, ``discovery/skipped/limit_reached``, ``discovery/skipped/limit``.
+``frontier/unserializable``, ``frontier/bad_requests``, ``discovery/skipped/limit_reached``,
+``discovery/skipped/limit``.
 """
 
 from __future__ import annotations
@@ -135,6 +137,15 @@ class FrontierScheduler(BaseScheduler):
         except redis_errors() as exc:
             self.frontier.failed(exc)
             self.stats.inc_value("frontier/local")
+            self.local.append(request)
+            return True
+        except Exception as exc:  # raised to the engine, it would stop the crawl (from start()) or vanish in a task
+            # A meta that cannot be pickled (a lock, a nesting too deep) or read: the request may be admitted
+            # in Redis already (no other worker will take it), so this worker keeps it.
+            self.stats.inc_value("frontier/unserializable")
+            self.stats.inc_value("frontier/local")
+            logger.warning("Kept %(request)s in this worker: it cannot be shared (%(error)s)",
+                           {"request": request, "error": f"{type(exc).__name__}: {str(exc)[:200]}"})
             self.local.append(request)
             return True
         self.stats.inc_value("frontier/pushed")

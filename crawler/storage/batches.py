@@ -6,7 +6,8 @@ written and those quarantined in ``DATA_DIR/quarantine/<run>.jsonl`` with the re
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``storage/duplicates``,
 ``storage/checked``, ``storage/batches``, ``storage/retries``, ``storage/quarantined``,
 ``storage/revision_rejected/shrunk``, ``storage/revision_rejected/stale`` (a replayed version fetched
-before the stored one: the newer text stays).
+before the stored one: the newer text stays), ``storage/checked/stale`` (a replayed 304/404 check made before
+the article's last check: ``last_checked`` is never set back, nor a later-seen article marked gone).
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class BatchWriter:
             self.stats.inc_value("storage/revision_rejected/shrunk", counts.shrunk)
         if counts.stale:
             self.stats.inc_value("storage/revision_rejected/stale", counts.stale)
+        if counts.stale_checks:
+            self.stats.inc_value("storage/checked/stale", counts.stale_checks)
         rejected.extend((entry, counts.rejected[entry[0]["_id"]]) for entry in batch
                         if CHECK_MARK not in entry[0] and entry[0].get("_id") in counts.rejected)
 
@@ -96,7 +99,7 @@ class BatchWriter:
         pages = {doc["_id"]: html for doc, html in batch if html is not None}
         counts = store.write_articles(docs, pages, self.storage.config.shrink)
         if checks:
-            counts.checked = store.mark_checked(checks)
+            counts.checked = store.mark_checked(checks, counts)
         return counts
 
     async def reject(self, rejected: list[tuple[Entry, str]]) -> None:

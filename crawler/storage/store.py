@@ -145,6 +145,7 @@ class WriteCounts:
     checked: int = 0
     shrunk: int = 0  # changed versions refused as revisions: much less text than the stored one
     stale: int = 0  # changed versions refused as revisions: fetched before the stored one (a late spool replay)
+    stale_checks: int = 0  # 304/404 checks made before the article's last check (a late spool replay): ignored
     rejected: dict[str, str] = field(default_factory=dict)  # batch ids whose write the store refused -> why
 
 
@@ -515,10 +516,11 @@ class ArticleStore:
             near.add({**doc, "_batch": True})
         return ops
 
-    def mark_checked(self, checks: list[dict[str, Any]]) -> int:
+    def mark_checked(self, checks: list[dict[str, Any]], counts: WriteCounts | None = None) -> int:
         """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
         (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``. A check made before the
-        record's ``last_checked`` is left out."""
+        article's ``last_checked`` (a late spool replay: another host or run looked since) changes nothing
+        and is counted in ``counts.stale_checks``. Returns the checks recorded."""
         with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
             stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]}}),
                       *self._find_any("urls", [c["url"] for c in checks])]
@@ -526,9 +528,10 @@ class ArticleStore:
             ops = []
             for check in checks:
                 old = by_key.get(check["_id"]) or by_key.get(check["url"])
-                # A check older than the record's last one (a late spool replay, another host fetched the article
-                # since) says nothing new: it must neither set the check time back nor mark a living article gone.
-                if old is not None and not _fetched_before(check, old, "last_checked"):
+                if old is not None and _fetched_before(check, old, "last_checked"):
+                    if counts is not None:
+                        counts.stale_checks += 1  # a later check found it (there, or gone already)
+                elif old is not None:
                     gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
                     ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
             if ops:
