@@ -130,8 +130,10 @@ _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "butto
 # A byline's part that says what the author does, not who: a class word ending so ("author-role", "author__job",
 # "news-detail-author-post", "authorPosition", "role") or schema.org's jobTitle. Its capitalised words
 # ("Staff Writer", "Корреспондент", "Тілші") read like a name, and glued to the name they change it.
+# Not "description" (:data:`_AUTHOR_DETAIL` reads it of a candidate itself): inside a byline, a
+# "byline-author__description" holds the "By …" line.
 _DETAIL_CLASS = re.compile(r"(?:^|[-_]|author)(?:role|job|job-?title|position|designation|occupation)$|"
-                           r"author[-_]*(?:description|post|title)$", re.IGNORECASE)
+                           r"author[-_]*post$", re.IGNORECASE)
 # Parts of one name that schema.org markup may print side by side ("<span itemprop='givenName'>Jane</span>…").
 _NAME_PARTS = frozenset({"givenName", "familyName", "additionalName", "honorificPrefix", "honorificSuffix"})
 
