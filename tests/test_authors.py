@@ -512,3 +512,26 @@ def test_a_byline_element_of_empty_elements_is_read_within_budget() -> None:
     started = time.process_time()
     assert "Anvar Karimov" not in byline_text(node)
     assert time.process_time() - started < 0.05
+
+
+def _advisory(header: str, quoted: str) -> str:
+    sentence = "Исследователи нашли уязвимость в почтовом сервере компании. "
+    paragraphs = f"<p>{sentence * 4}</p>" * 3
+    return (f"<html><head><title>Уязвимость в почтовом сервере</title></head><body><nav><a href='/'>Главная</a></nav>"
+            f"<article><h1>Уязвимость в почтовом сервере</h1>{header}{paragraphs}"
+            f"<blockquote><p>{quoted}</p></blockquote>{paragraphs}</article></body></html>")
+
+
+@pytest.mark.parametrize(("header", "quoted", "want"), [
+    # A "By …" line read in the body (an advisory quoting its authors) gives way to the header's author link.
+    ("<div class='meta'><a href='/author/anvar-karimov/'>Anvar Karimov</a></div>", "Author: Timur Aliev",
+     ["Anvar Karimov"]),
+    ("<div class='meta'><a href='/avtor/anna-kim/'>Анна Ким</a> · 14.03.2025</div>",
+     "Авторы: Айгерим Бекова и Тимур Алиев", ["Анна Ким"]),
+    # With no byline in the header, the body's line stands; a byline element is the page's own markup for it.
+    ("<div class='meta'>14.03.2025</div>", "Author: Timur Aliev", ["Timur Aliev"]),
+    ("<div class='meta'><a href='/author/anvar-karimov/'>Anvar Karimov</a></div>",
+     "<span class='byline'>Timur Aliev</span>", ["Timur Aliev"]),
+])
+def test_a_byline_read_outside_the_header_gives_way_to_the_headers(header: str, quoted: str, want: list[str]) -> None:
+    assert authors(_advisory(header, quoted))[0] == want
