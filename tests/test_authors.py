@@ -496,6 +496,10 @@ def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elem
     ("<div class='byline'><span class='dropcap'>А</span><span class='rest'>нна Ким</span></div>", ["Анна Ким"]),
     ("<div class='byline'><span itemprop='givenName'>Jane</span><span itemprop='familyName'>Doe</span></div>",
      ["Jane Doe"]),
+    ("<div class='byline'><span class='first-name'>Jane</span><span class='last-name'>Doe</span></div>",
+     ["Jane Doe"]),
+    ("<div class='author'><span class='author__firstname'>Анна</span><span class='author__surname'>Ким</span></div>",
+     ["Анна Ким"]),
     ("<div class='byline'><span class='by'>By</span><a class='n' href='/author/x'>Jane Doe</a></div>",
      ["Jane Doe"]),
 ])

@@ -136,6 +136,9 @@ _DETAIL_CLASS = re.compile(r"(?:(?:^|[-_\s]|author)(?:role|job|job-?title|positi
                            r"author[-_]*post)(?=\s|$)", re.IGNORECASE)
 # Parts of one name that schema.org markup may print side by side ("<span itemprop='givenName'>Jane</span>…").
 _NAME_PARTS = frozenset({"givenName", "familyName", "additionalName", "honorificPrefix", "honorificSuffix"})
+# The same parts marked by class ("<span class='first-name'>Jane</span><span class='last-name'>Doe</span>").
+_NAME_PART_CLASS = re.compile(r"(?:^|[-_\s])(?:first|last|given|family|middle|sur|f|l)[-_]?name(?=[-_\s]|$)",
+                              re.IGNORECASE)
 
 
 def _is_detail(element: HtmlElement) -> bool:
@@ -156,9 +159,9 @@ def _item_separator(element: HtmlElement, parts: list[str]) -> str:
     if not last or last[-1].isspace() or (len(before) == 0 and len((before.text or "").strip()) == 1):
         return ""  # a drop cap ("<span class='dropcap'>А</span><span class='rest'>нна</span>") starts a word
     props = {before.get("itemprop"), element.get("itemprop")}
-    if props <= _NAME_PARTS:
-        return " "
     classes = before.get("class"), element.get("class")
+    if props <= _NAME_PARTS or all(_NAME_PART_CLASS.search(cls or "") for cls in classes):
+        return " "
     if "a" not in (before.tag, element.tag) and not (all(classes) and classes[0] != classes[1]):
         return ""
     line = "".join(parts).rsplit("\n", 1)[-1].strip()
