@@ -393,7 +393,7 @@ def test_a_worker_killed_mid_export_is_replaced_and_nothing_is_lost(many: dict[s
     assert out == whole.read_bytes() and len(out.splitlines()) == MANY
 
 
-@pytest.mark.parametrize("many", ["embedded"], indirect=True)
+@pytest.mark.parametrize("many", ["embedded", "mongo"], indirect=True)  # forked workers, spawned ones
 @pytest.mark.parametrize("to_file", [False, True])
 def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many: dict[str, str], tmp_path: Path,
                                                                              to_file: bool) -> None:
