@@ -10,7 +10,9 @@ stops the export.
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
-terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete.
+terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM
+(exit 143; to the whole process group too, as systemd sends it: the workers ignore it) stops the export
+after a whole batch: stdout then ends with a whole record, and no ``FILE`` (nor ``FILE.part``) is left.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from crawler.export.progress import Progress
 from crawler.export.records import SIGNATURE_FIELDS, with_pages
 from crawler.export.rows import close_reader, encode_rows, open_reader
 from crawler.export.writers import FORMATS, ExportWriter, counted, encode, encode_stored, open_writer, parquet_available
-from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
+from crawler.parallel import (
+    Isolation,
+    WorkerDied,
+    add_processes_option,
+    ordered_map,
+    processes_for,
+    stop_reason,
+    stop_signals,
+    whole,
+)
 from crawler.storage.store import ArticleStore, describe_error, store_errors
 from crawler.store_command import StoreCommand
 
@@ -66,7 +77,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
-            with _output(opts.output) as out:
+            with stop_signals(), _output(opts.output) as out:
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
@@ -79,9 +90,9 @@ class Command(StoreCommand):
             sys.stderr.write(f"The export stopped: {exc}\n")
             self.exitcode = 1
             return
-        except KeyboardInterrupt:  # the workers are stopped; -o FILE is left as FILE.part, never as if complete
-            sys.stderr.write("The export was stopped (Ctrl-C)\n")
-            self.exitcode = 130
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the workers are stopped; no FILE, nor FILE.part, left
+            reason, self.exitcode = stop_reason(exc)
+            sys.stderr.write(f"The export was stopped ({reason})\n")
             return
         finally:
             store.close()
@@ -101,7 +112,8 @@ class Command(StoreCommand):
         try:
             with closing(encoded):
                 for docs, (n, chunk) in encoded:
-                    writer.put(chunk)
+                    with whole():  # stdout ends with a whole record, whenever the export is stopped
+                        writer.put(chunk)
                     count += n
                     if progress is not None:
                         progress.advance(len(docs))

@@ -9,7 +9,8 @@ extraction fails or takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` is coun
 named on one line of stderr; its record stays as stored. A worker process that dies (killed, out of
 memory, a crash in C code), or is stuck far over the budget and killed, is replaced and the batches it
 held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
-parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
+parsed, keeping what was written (exit 130); SIGTERM too, to the command or its whole process group
+(systemd stopping the unit: the workers ignore it), exit 143. Prints what changed and the cost per article; exit code 1
 when the store is unreachable.
 """
 
@@ -28,7 +29,16 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import UsageError
 
-from crawler.parallel import Isolation, WorkerDied, add_processes_option, ordered_map, processes_for
+from crawler.parallel import (
+    Isolation,
+    WorkerDied,
+    add_processes_option,
+    ordered_map,
+    processes_for,
+    stop_reason,
+    stop_signals,
+    whole,
+)
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
@@ -68,7 +78,8 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
-            self._reextract(store, opts)
+            with stop_signals():
+                self._reextract(store, opts)
         finally:
             store.close()
 
@@ -101,9 +112,11 @@ class Command(StoreCommand):
                         if result.revised is not None:
                             revisions.append((result.revised, old))
                     if not opts.dry_run:
-                        store.replace_revised(revisions)
-        except KeyboardInterrupt:  # the batches written stay written: running it again goes on from scratch
-            stopped, self.exitcode = "stopped (Ctrl-C)", 130
+                        with whole():  # a stop waits for the batch's writes
+                            store.replace_revised(revisions)
+        except KeyboardInterrupt as exc:  # the batches written stay written: running it again goes on from scratch
+            reason, self.exitcode = stop_reason(exc)
+            stopped = f"stopped ({reason})"
         except WorkerDied as exc:
             stopped, self.exitcode = f"stopped: {exc}", 1
         _report(outcome, fields, _cpu() - cpu, time.perf_counter() - started, opts, stopped)
