@@ -66,8 +66,9 @@ def test_deep_nesting_is_read_without_exhausting_the_stack(site: SiteConfig) -> 
 
 
 @pytest.mark.e2e  # seconds of CPU on a hostile page
-def test_a_million_json_ld_keywords_are_gathered_only_past_the_cap(site: SiteConfig) -> None:
-    record, seconds = timed(jsonld_keywords(1_000_000), site)  # a million tags and 100,000 authors before
+def test_json_ld_keywords_and_authors_are_gathered_only_past_the_cap(site: SiteConfig) -> None:
+    # The most one block under MAX_JSON_LD_CHARS holds (a million keywords, skipped since, gave as many tags)
+    record, seconds = timed(jsonld_keywords(50_000), site)
     assert record.tags[:2] == ["тег0", "тег1"] and len(record.tags) == LIMITS.list_items + 1
     assert record.authors[0] == "Анна Каримова0" and len(record.authors) == LIMITS.list_items + 1
     assert seconds < SECONDS
