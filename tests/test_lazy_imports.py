@@ -19,19 +19,25 @@ PLAIN_SITE = "24kg"
 # Scrapy's RemoteControl extension (off here: a code-execution server in every crawl) is all that imports it;
 # redis only the frontier's components once REDIS_URL is set (without it they decline, and import none of it).
 UNUSED_MODULES = ("aiohttp", "scrapy.extensions.remote_control", "redis")
+# Scrapy imports every command's module for any command, a crawl too: what only other commands use (export
+# formats, the process pool, the report page, the sites table) is imported by those commands when they run.
+COMMAND_MODULES = ("crawler.export.options", "crawler.export.records", "crawler.export.progress",
+                   "crawler.export.rows", "crawler.export.writers", "crawler.parallel", "concurrent.futures.process",
+                   "crawler.report_page", "crawler.sites.coverage")
 
 
 @pytest.mark.e2e
 def test_a_plain_site_crawl_never_imports_the_browser(tmp_path: Path) -> None:
     stats_file = tmp_path / "stats.json"
     crawl = StoreCrawl(None, tmp_path / "crawls")
-    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, "crawler.storage.store",
+    probe = settings_with_probe(*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, *COMMAND_MODULES,
+                                "crawler.storage.store",
                                 "crawler.frontier.politeness", "crawler.frontier.seeding")
     result = crawl(PLAIN_SITE, replica=REPLICAS / PLAIN_SITE, expect=0, settings=[*probe, f"STATS_FILE={stats_file}"])
     stats = json.loads(stats_file.read_text(encoding="utf-8"))
     assert stats["test/imported/crawler.storage.store"] == 1  # the probe sees what the crawl imported
     assert stats["test/imported/crawler.frontier.politeness"] == stats["test/imported/crawler.frontier.seeding"] == 1
-    unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES)
+    unused = (*BROWSER_MODULES, *EXTRACTOR_MODULES, *UNUSED_MODULES, *COMMAND_MODULES)
     assert {name: stats[f"test/imported/{name}"] for name in unused} == dict.fromkeys(unused, 0)
     assert stats.get("item_scraped_count", 0) == len(expected_articles(PLAIN_SITE)), result.log[-2000:]
 
