@@ -5,11 +5,13 @@ and with extraction in worker processes (the default) the crawl process never im
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import StoreCrawl
+from tests.crawling import ROOT, StoreCrawl
 from tests.modules_probe import settings_with_probe
 from tests.replicas import REPLICAS, expected_articles
 
@@ -56,3 +58,25 @@ def test_a_crawl_on_the_embedded_store_never_imports_pymongo_or_redis(tmp_path: 
             "crawler.frontier.connection"} <= imported  # the log is complete
     assert not {name for name in imported if name.split(".")[0] in ("pymongo", "redis")}
     assert result.stats["storage/inserted"] == len(expected_articles(PLAIN_SITE))
+
+
+# An extraction worker's start (imports, warm-up) and a page the body model reads: trafilatura (the fallback for
+# a page the model keeps nothing of) is not loaded for it.
+WORKER = """
+import json, sys
+from crawler.extract.article import extract_article, warm_up
+warm_up()
+page = extract_article(open(sys.argv[1], "rb").read().decode(), "https://news.example/english/1_a/", None)
+print(json.dumps({"paragraphs": len(page.paragraphs), "source": page.sources.get("body"),
+                  "loaded": [name for name in ("trafilatura", "justext", "courlan") if name in sys.modules]}))
+"""
+
+
+def test_an_extraction_worker_loads_trafilatura_only_for_a_page_it_needs() -> None:
+    page = next((REPLICAS / PLAIN_SITE / "english").glob("*/index.html"))
+    done = subprocess.run([sys.executable, "-c", WORKER, str(page)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    worker = json.loads(done.stdout)
+    assert worker["source"] == "generic" and worker["paragraphs"] >= 3, worker  # the body model read the page
+    assert worker["loaded"] == [], worker
+    assert "Deprecat" not in done.stderr
