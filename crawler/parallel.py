@@ -5,8 +5,10 @@ handed back in input order, at most ``ahead`` batches in flight (memory stays fl
 path); with more it forks this process when it runs no other thread (the workers start with every
 module and model it has loaded, at no cost), else starts fresh interpreters (``spawn``: forking a
 process holding threads, a MongoDB client's, is unsafe); each runs ``initializer(*initargs)`` once.
-Workers never see Ctrl-C (SIGINT is blocked while they start and ignored in them): the command stops
-them when it stops.
+Workers never see Ctrl-C nor a SIGTERM sent to the whole process group (systemd stopping the unit,
+``kill -- -PGID``): both are blocked while they start and ignored in them; the command stops them when it
+stops. Under :func:`stop_signals` either signal raises :class:`Stopped` in the command, deferred while it
+runs a :func:`whole` block (a batch's output or writes), so that a stop never cuts one in half.
 
 ``--processes`` left out is "auto" (:func:`processes_for`): the cores, but one process for a job too
 small to repay starting workers and passing its batches between processes.
@@ -32,6 +34,8 @@ from crawler.site_pool import cpu_count
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def add_processes_option(parser: argparse.ArgumentParser, what: str, small: str) -> None:
@@ -121,12 +125,12 @@ class _Workers:
         # What this process holds leaves the collector's lists: a forked worker's collections then leave the
         # memory pages it shares with this process unwritten (no copies; the command ends when the map does).
         gc.freeze()
-        with _sigint_blocked():  # the workers inherit the blocked signal: a Ctrl-C while one starts never reaches it
+        with _stops_blocked():  # the workers inherit the blocked signals: a stop while one starts never reaches it
             return ProcessPoolExecutor(processes, start_context(), _start, self.setup)
 
     def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
         """``fn(item)`` in a worker; when the pool is broken, a future that says so (run again by ``result``)."""
-        with _sigint_blocked():
+        with _stops_blocked():
             try:
                 return self.pool.submit(fn, item)
             except BrokenProcessPool as exc:
@@ -180,6 +184,11 @@ class _Workers:
         return DIED if isinstance(error, BrokenProcessPool) else None
 
     def stop(self) -> None:
+        if self.pool._broken:  # no public way to ask
+            # A broken pool ends its other workers with SIGTERM, which they ignore (a stop sent to the whole
+            # process group is the command's to act on): killed here, or the pool would wait for them forever.
+            for process in list((self.pool._processes or {}).values()):
+                process.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -203,16 +212,65 @@ def _nothing(*_: object) -> None:
 def _start(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     from crawler.extract.worker import die_with_parent
 
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a worker outlives no stopped command: the kernel kills it with its parent
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     initializer(*initargs)
 
 
 @contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """SIGINT held back in this thread (and in processes it starts) meanwhile; delivered after, if it came."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+def _stops_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM held back in this thread (and in processes it starts) meanwhile; delivered after."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class Stopped(KeyboardInterrupt):
+    """A command stopped by Ctrl-C (SIGINT) or SIGTERM; a KeyboardInterrupt, so Ctrl-C's handling applies."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def stop_reason(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """What stopped the command (``Ctrl-C`` or ``SIGTERM``) and its exit code, as a shell reports it (128 + N)."""
+    signum = getattr(exc, "signum", signal.SIGINT)
+    return ("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"), 128 + signum
+
+
+_deferred: dict[str, Any] = {"depth": 0, "signum": None}
+
+
+def _stop(signum: int, _frame: object) -> None:
+    if _deferred["depth"]:
+        _deferred["signum"] = signum  # raised when the whole() block ends
+        return
+    raise Stopped(signum)
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Meanwhile Ctrl-C and SIGTERM raise :class:`Stopped` in this (the main) thread, outside :func:`whole` blocks."""
+    previous = {signum: signal.signal(signum, _stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def whole() -> Iterator[None]:
+    """A stop signal that comes meanwhile is raised (as :class:`Stopped`) once the block has run to its end."""
+    _deferred["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferred["depth"] -= 1
+    if not _deferred["depth"] and _deferred["signum"] is not None:
+        signum, _deferred["signum"] = _deferred["signum"], None
+        raise Stopped(signum)

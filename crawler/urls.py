@@ -19,8 +19,12 @@ from w3lib.url import safe_url_string
 # jsessionid, also as a ";jsessionid=" path parameter) would otherwise have each article fetched once a view.
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|yclid|ysclid|mc_cid|mc_eid|igshid|_ga|ref|from|amp"
-    r"|phpsessid|jsessionid|sessionid|session_id|sessid|aspsessionid\w*)$", re.IGNORECASE
+    r"|phpsessid|jsessionid|aspsessionid\w*)$", re.IGNORECASE
 )
+# Generic session names are dropped only with a token's value (PHP's, Bitrix's, ASP's are 24-32 random characters):
+# "?session_id=7" is a parliament's, a conference's or an exam's session, the page's own key.
+_SESSION_NAME = re.compile(r"^(sessionid|session_id|sessid)$", re.IGNORECASE)
+_SESSION_TOKEN = re.compile(r"^[0-9A-Za-z,-]{16,}$")
 _SESSION_PATH = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/;?#]*", re.IGNORECASE)
 
 
@@ -50,7 +54,8 @@ def _canonical(url: str) -> str:
         (parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _TRACKING.match(k) and not (_SESSION_NAME.match(k) and _SESSION_TOKEN.match(v))]
     path = _SESSION_PATH.sub("", parts.path) if ";" in parts.path else parts.path
     return urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query), ""))
 

@@ -463,3 +463,79 @@ def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elem
     started = time.process_time()
     assert _dated_byline(page, set()) is None
     assert time.process_time() - started < 0.25
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # The author's name and job in one byline element, side by side without a space: the job (its class says so)
+    # is no part of the name, in the region's languages.
+    ("<div class='byline'><a class='author-name'>Anvar Karimov</a><span class='author-role'>Muxbir</span></div>",
+     ["Anvar Karimov"]),
+    ("<div class='byline'><a class='author-name'>Анна Ким</a><span class='author-role'>Корреспондент</span></div>",
+     ["Анна Ким"]),
+    ("<div class='byline'><a href='/author/a'>Айгүл Сейітова</a><span class='role'>Тілші</span></div>",
+     ["Айгүл Сейітова"]),
+    ("<div class='byline'><a href='/author/b'>Бакыт Асанов</a><span class='position'>Кабарчы</span></div>",
+     ["Бакыт Асанов"]),
+    ("<div class='author' itemprop='author' itemscope><span itemprop='name'>Jane Doe</span>"
+     "<span itemprop='jobTitle'>Staff Writer</span></div>", ["Jane Doe"]),
+    # Bitrix's news detail and DLE's story author: the name's element, then the job's.
+    ("<div class='news-detail-author'><span class='news-detail-author-name'>Анна Ким</span>"
+     "<span class='news-detail-author-post'>Корреспондент</span></div>", ["Анна Ким"]),
+    ("<div class='story-author'><a href='/user/anna/'>Анна Ким</a><span class='story-author-role'>Тілші</span>"
+     "</div>", ["Анна Ким"]),
+    # A job under a class that does not say so, two authors' links, a name and its date: separate items.
+    ("<div class='byline'><span class='name'>Anvar Karimov</span><span class='meta'>Muxbir</span></div>",
+     ["Anvar Karimov"]),
+    ("<div class='byline'>Автор: <a href='/author/x'>Анна Ким</a><a href='/author/y'>Тимур Алиев</a></div>",
+     ["Анна Ким", "Тимур Алиев"]),
+    ("<p class='byline'>By <a href='/a/x'>Anna Karimova</a><span class='date'>12.03.2025</span></p>",
+     ["Anna Karimova"]),
+    # Parts of one name stay one name: inline tags, a drop cap, schema.org's given and family names, "By" apart.
+    ("<div class='byline'><b>Jane</b> Doe</div>", ["Jane Doe"]),
+    ("<div class='byline'><span>Ан</span><span>на Ким</span></div>", ["Анна Ким"]),
+    ("<div class='byline'><span class='dropcap'>А</span><span class='rest'>нна Ким</span></div>", ["Анна Ким"]),
+    ("<div class='byline'><span itemprop='givenName'>Jane</span><span itemprop='familyName'>Doe</span></div>",
+     ["Jane Doe"]),
+    ("<div class='byline'><span class='first-name'>Jane</span><span class='last-name'>Doe</span></div>",
+     ["Jane Doe"]),
+    ("<div class='author'><span class='author__firstname'>Анна</span><span class='author__surname'>Ким</span></div>",
+     ["Анна Ким"]),
+    ("<div class='byline'><span class='by'>By</span><a class='n' href='/author/x'>Jane Doe</a></div>",
+     ["Jane Doe"]),
+])
+def test_a_byline_elements_separate_items_are_not_glued(byline: str, want: list[str]) -> None:
+    assert authors(_article(byline))[0] == want
+
+
+def test_a_byline_element_of_empty_elements_is_read_within_budget() -> None:
+    # A byline element holding 100,000 empty elements before its name is read to a bound, not to its end.
+    html = _article("<div class='byline'>" + "<i></i>" * 100_000 + "Anvar Karimov</div>")
+    page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
+    from crawler.extract.authors import byline_text
+    node = page.sel.root.find(".//div[@class='byline']")
+    started = time.process_time()
+    assert "Anvar Karimov" not in byline_text(node)
+    assert time.process_time() - started < 0.05
+
+
+def _advisory(header: str, quoted: str) -> str:
+    sentence = "Исследователи нашли уязвимость в почтовом сервере компании. "
+    paragraphs = f"<p>{sentence * 4}</p>" * 3
+    return (f"<html><head><title>Уязвимость в почтовом сервере</title></head><body><nav><a href='/'>Главная</a></nav>"
+            f"<article><h1>Уязвимость в почтовом сервере</h1>{header}{paragraphs}"
+            f"<blockquote><p>{quoted}</p></blockquote>{paragraphs}</article></body></html>")
+
+
+@pytest.mark.parametrize(("header", "quoted", "want"), [
+    # A "By …" line read in the body (an advisory quoting its authors) gives way to the header's author link.
+    ("<div class='meta'><a href='/author/anvar-karimov/'>Anvar Karimov</a></div>", "Author: Timur Aliev",
+     ["Anvar Karimov"]),
+    ("<div class='meta'><a href='/avtor/anna-kim/'>Анна Ким</a> · 14.03.2025</div>",
+     "Авторы: Айгерим Бекова и Тимур Алиев", ["Анна Ким"]),
+    # With no byline in the header, the body's line stands; a byline element is the page's own markup for it.
+    ("<div class='meta'>14.03.2025</div>", "Author: Timur Aliev", ["Timur Aliev"]),
+    ("<div class='meta'><a href='/author/anvar-karimov/'>Anvar Karimov</a></div>",
+     "<span class='byline'>Timur Aliev</span>", ["Timur Aliev"]),
+])
+def test_a_byline_read_outside_the_header_gives_way_to_the_headers(header: str, quoted: str, want: list[str]) -> None:
+    assert authors(_advisory(header, quoted))[0] == want

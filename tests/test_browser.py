@@ -3,8 +3,15 @@ only in the browser; the real Chromium must be driven to store them."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,8 +21,8 @@ from scrapy.http import HtmlResponse
 from crawler.browser import looks_like_script_shell
 from crawler.sites import SITES_DIR_NAME
 from crawler.spiders.base import is_cut
-from tests.crawling import MongoTarget, StoreCrawl
-from tests.replica.server import resolve
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, StoreCrawl
+from tests.replica.server import resolve, serve
 from tests.replicas import REPLICAS, expected_articles, page_file
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -76,3 +83,73 @@ def test_a_script_shell_is_retried_in_chromium_and_the_site_remembered(mongo: Mo
     assert stats["browser/site_switched"] == 1
     assert 1 <= stats["browser/retried"] <= len(expected_articles(JS_SITE))
     assert stats["browser/rendered"] == len(expected_articles(JS_SITE))
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (children, theirs, ...), read from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        tasks = Path(f"/proc/{parent}/task")
+        with contextlib.suppress(OSError):
+            for task in tasks.iterdir():
+                children = [int(child) for child in (task / "children").read_text().split()]
+                found += children
+                todo += children
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie awaiting its reaper has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@requires_chromium
+@pytest.mark.e2e
+def test_sigterm_to_the_process_group_mid_render_stops_the_crawl_and_chromium(tmp_path: Path) -> None:
+    """systemd stopping the unit (or ``kill -- -PGID``) while Chromium renders: Playwright's driver gets the
+    SIGTERM too and closes Chromium, so the pages in flight fail; each is counted (rendered or
+    ``download/failed/*``), the crawl stops gracefully (exit 1: a run ended by shutdown is failed) and no
+    Chromium process of it is left running."""
+    replica = tmp_path / JS_SITE
+    shutil.copytree(REPLICAS / JS_SITE, replica)
+    server_json = replica / "_server.json"
+    slow = {f"/api/articles/{api.name}": {"delay": 10} for api in (replica / "api" / "articles").iterdir()}
+    server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))  # renders wait
+    env = {**{k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}, "DATA_DIR": str(tmp_path / "data")}
+    with serve(replica) as server:
+        command = [sys.executable, "-m", "scrapy", "crawl", JS_SITE, "-a",
+                   f"base_url=http://127.0.0.1:{server.server_port}", *(p for s in FAST for p in ("-s", s))]
+        crawl = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, start_new_session=True)  # its own process group, as a unit's is
+        try:
+            deadline = time.monotonic() + 60
+            while not any(path.startswith("/api/") for path in list(server.served)):  # type: ignore[attr-defined]
+                assert time.monotonic() < deadline and crawl.poll() is None, "no page reached its XHR in Chromium"
+                time.sleep(0.05)
+            chromium = [pid for pid in _descendants(crawl.pid) if _comm(pid) == "chromium"]
+            os.killpg(crawl.pid, signal.SIGTERM)  # as systemd's KillMode=control-group does
+            log, _ = crawl.communicate(timeout=60)
+        finally:
+            if crawl.poll() is None:
+                os.killpg(crawl.pid, signal.SIGKILL)
+                crawl.wait()
+        articles = [path for path in server.served if re.search(r"-a\d+$", path)]  # type: ignore[attr-defined]
+    assert chromium, "Chromium was not running under the crawl"
+    assert crawl.returncode == 1, log[-3000:]
+    assert "Spider closed (shutdown)" in log and "Traceback" not in log, log[-3000:]
+    rendered = sum(int(n) for n in re.findall(r"'browser/rendered': (\d+)", log))
+    failed = sum(int(n) for n in re.findall(r"'download/failed/[^']+': (\d+)", log))
+    assert articles and rendered + failed == len(articles), log[-3000:]  # every page in flight counted
+    time.sleep(1)  # Chromium's children end after their browser process
+    assert not [pid for pid in chromium if _running(pid)], "Chromium outlived the crawl"
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""

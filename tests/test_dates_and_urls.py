@@ -110,3 +110,19 @@ def test_naive_dates_take_the_offset_of_their_own_day(raw: str, expected: dateti
 def test_permalink_days_take_the_offset_of_their_own_day() -> None:
     assert date_from_url("https://www.inform.kz/ru/2024/02/29/x/", ALMATY) == datetime(2024, 2, 28, 18, 0, tzinfo=UTC)
     assert date_from_url("https://www.inform.kz/ru/2024/03/01/x/", ALMATY) == datetime(2024, 2, 29, 19, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    # a session token is dropped, whatever its name
+    ("https://site.kz/news/1/?PHPSESSID=9f8e7d6c5b4a39281706f5e4d3", "https://site.kz/news/1/"),
+    ("https://site.kz/news/1/;jsessionid=0A1B2C3D4E5F60718293A4B5C6D7E8F9", "https://site.kz/news/1/"),
+    ("https://site.kz/news/?id=5&sessid=4c2a8f0e9b7d6c5a4b3c2d1e0f9a8b7c", "https://site.kz/news/?id=5"),
+    ("https://site.kz/a.asp?id=7&SessionID=KJHGFDSAQWERTYUIOPZXCVBN", "https://site.kz/a.asp?id=7"),
+    # a short number under a generic name is no session token but the page's own key (a parliament's session,
+    # a conference's, an exam's): dropping it made the pages of every session one article
+    ("https://parlam.kz/ru/news?session_id=7", "https://parlam.kz/ru/news?session_id=7"),
+    ("https://conf.uz/program.php?sessionid=12", "https://conf.uz/program.php?sessionid=12"),
+    ("https://edu.kg/exam/?sessid=2024", "https://edu.kg/exam/?sessid=2024"),
+])
+def test_canonical_url_drops_session_tokens_not_session_numbers(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected

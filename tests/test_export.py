@@ -391,3 +391,42 @@ def test_a_worker_killed_mid_export_is_replaced_and_nothing_is_lost(many: dict[s
                 command.kill()
     assert command.returncode == 0, err.decode()[-3000:]
     assert out == whole.read_bytes() and len(out.splitlines()) == MANY
+
+
+@pytest.mark.parametrize("many", ["embedded", "mongo"], indirect=True)  # forked workers, spawned ones
+@pytest.mark.parametrize("to_file", [False, True])
+def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many: dict[str, str], tmp_path: Path,
+                                                                             to_file: bool) -> None:
+    # systemd stopping a unit (or ``kill -- -PGID``) sends SIGTERM to the command and its workers at once: the
+    # workers finish their batch, the command stops (exit 143) with stdout ending in a whole record, and -o FILE
+    # leaves neither FILE nor FILE.part. Before, the command died of the signal with a record cut in half on
+    # stdout, FILE.part left behind.
+    target = tmp_path / "out.jsonl"
+    part = tmp_path / "out.jsonl.part"
+    output = ["-o", str(target)] if to_file else []
+    with subprocess.Popen([sys.executable, "-m", "scrapy", "export", "--processes=2", *output], cwd=ROOT, env=many,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          start_new_session=True) as command:  # its own process group, as a unit's is
+        try:
+            children = Path(f"/proc/{command.pid}/task/{command.pid}/children")
+            deadline = time.monotonic() + 60
+            while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if to_file:  # mid-export: the first batches written
+                while not (part.exists() and part.stat().st_size) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+            else:  # unread, stdout's pipe fills with the first batch: the command waits there, mid-write
+                time.sleep(1)
+            os.killpg(command.pid, signal.SIGTERM)
+            out, err = command.communicate(timeout=60)
+        finally:
+            if command.poll() is None:
+                os.killpg(command.pid, signal.SIGKILL)
+    assert command.returncode == 143, err.decode()[-3000:]
+    assert err.decode() == "The export was stopped (SIGTERM)\n"
+    assert not target.exists() and not part.exists()
+    if not to_file:
+        assert out.endswith(b"\n") and 0 < len(out.splitlines()) < MANY, len(out)
+        assert all(json.loads(line)["url"] for line in out.splitlines())
+    ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)
+    assert not [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # no worker left behind

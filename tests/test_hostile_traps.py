@@ -57,8 +57,11 @@ def _page(slug: str) -> str:
     if slug == "bomb-objects":
         return _with_json_ld(slug, "[" + ",".join(["{}"] * 2_400_000) + "]")
     if slug == "bomb-authors":
+        # 39,000 authors: just under MAX_JSON_LD_CHARS, so the block is read and MAX_JSON_LD_VALUES is what bounds
+        # it (200,000 made a 5,000,000-character block, skipped unread: no author, and the check below failed
+        # whenever the kill did not land on this page)
         return _with_json_ld(slug, json.dumps({"@type": "NewsArticle", "headline": "Бомба авторов",
-                                               "author": [{"name": "Иван Петров"}] * 200_000}, ensure_ascii=False))
+                                               "author": [{"name": "Иван Петров"}] * 39_000}, ensure_ascii=False))
     if slug == "bomb-graph":
         deep = '{"@graph":' * 900 + '{"@type":"NewsArticle","headline":"Глубокий граф"}' + "}" * 900
         return _with_json_ld(slug, *[deep] * 100)

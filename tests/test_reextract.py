@@ -184,7 +184,10 @@ def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(re
     assert len(records) == 91
 
 
-def test_ctrl_c_stops_the_workers_and_keeps_what_was_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "reason"), [(signal.SIGINT, 130, "Ctrl-C"),
+                                                       (signal.SIGTERM, 143, "SIGTERM")])  # systemd stopping a unit
+def test_ctrl_c_or_sigterm_stops_the_workers_and_keeps_what_was_written(tmp_path: Path, signum: int, code: int,
+                                                                        reason: str) -> None:
     data_dir = tmp_path / "data"
     _replica_store(data_dir, copies=6)  # 546 articles: more than can be done before the interrupt
     with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
@@ -195,13 +198,13 @@ def test_ctrl_c_stops_the_workers_and_keeps_what_was_written(tmp_path: Path) -> 
             deadline = time.monotonic() + 120
             while not _reextracted(data_dir) and time.monotonic() < deadline and command.poll() is None:
                 time.sleep(0.2)  # until the first batches are written
-            os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends: to every process of the job
+            os.killpg(command.pid, signum)  # what Ctrl-C (or systemd) sends: to every process of the job
             out, err = command.communicate(timeout=120)
         finally:
             if command.poll() is None:
                 os.killpg(command.pid, signal.SIGKILL)
-    assert command.returncode == 130, (out, err[-3000:])
-    assert "(stopped (Ctrl-C))" in out and err == "", (out, err[-3000:])
+    assert command.returncode == code, (out, err[-3000:])
+    assert f"(stopped ({reason}))" in out and err == "", (out, err[-3000:])  # no worker died under a batch
     done = int(out.split()[0])
     assert 0 < done < 546, out
     ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)

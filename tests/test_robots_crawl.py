@@ -1,6 +1,6 @@
 """robots.txt in a real ``scrapy crawl`` of the asiaplus replica (embedded store): its rules hold for every
-request, its ``Sitemap:`` lines are read, and it is downloaded once per host and run; the kept response
-answers only a request for the very URL it came from, once."""
+request, its ``Sitemap:`` lines are read (another host's counted, not read), and it is downloaded once per
+host and run; the kept response answers only a request for the very URL it came from, once."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.crawling import FAST, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
 
 FORBIDDEN = "/en/2025/06/02/tajikistan-and-kyrgyzstan-open-new-border-checkpoint/"
+OFFSITE = "https://cdn.elsewhere.example/asiaplus-sitemap.xml"
 
 
 @pytest.mark.e2e
@@ -27,7 +28,8 @@ def test_robots_txt_is_fetched_once_and_obeyed_and_its_sitemaps_read(tmp_path: P
     shutil.copytree(REPLICAS / "asiaplus", replica)
     robots = replica / "robots.txt"
     robots.write_text(robots.read_text(encoding="utf-8").replace(
-        "Disallow: /wp-admin/", f"Disallow: /wp-admin/\nDisallow: {FORBIDDEN}"), encoding="utf-8")
+        "Disallow: /wp-admin/", f"Disallow: /wp-admin/\nDisallow: {FORBIDDEN}") + f"\nSitemap: {OFFSITE}\n",
+        encoding="utf-8")
     articles = {urlsplit(url).path for url in expected_articles("asiaplus")}
     assert FORBIDDEN in articles
 
@@ -40,6 +42,8 @@ def test_robots_txt_is_fetched_once_and_obeyed_and_its_sitemaps_read(tmp_path: P
     assert stats["robotstxt/forbidden"] >= 1
     assert stats["robotstxt/reused"] == 1
     assert stats["discovery/robots/sitemaps"] >= 1
+    assert stats["discovery/skipped/offsite_sitemap"] == 1  # another host's sitemap: counted, not read
+    assert urlsplit(OFFSITE).path not in result.paths
     # The reused robots.txt was downloaded once: the downloader's stats count one response per request.
     assert stats["downloader/response_count"] == stats["downloader/request_count"]
     assert sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/")) == \

@@ -140,3 +140,19 @@ def test_the_whole_page_searchs_external_parser_reads_a_date_with_its_year_and_n
     import crawler.extract.article  # noqa: F401  (installs the parser in htmldate)
 
     assert htmldate.extractors.get_external_parser().get_date_data(text)["date_obj"] == value
+
+
+# (text, the date it prints): a slashed number after "№" or "#" is a document's number, never a date, and the
+# month-first reading must not make one of it ("Решение №1/15/2025" was read as the 15th of January)
+NUMBERED: list[tuple[str, datetime | None]] = [
+    ("Решение №1/15/2025 от 2 апреля 2025 г.", datetime(2025, 4, 2, tzinfo=UTC)),
+    ("Қаулы № 3/28/2024, 14 наурыз 2025", datetime(2025, 3, 14, tzinfo=UTC)),
+    ("Order #4/17/2025 of 3 March 2025", datetime(2025, 3, 3, tzinfo=UTC)),
+    ("Приказ №2/20/2025", None),
+]
+
+
+@pytest.mark.parametrize(("text", "day"), NUMBERED, ids=[n[0] for n in NUMBERED])
+def test_a_numbered_documents_slashed_number_is_no_month_first_date(text: str, day: datetime | None) -> None:
+    found = find_visible_date(text, UTC, FETCHED)
+    assert (found[0] if found else None) == day

@@ -10,7 +10,9 @@ stops the export.
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
-terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete.
+terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM
+(exit 143; to the whole process group too, as systemd sends it: the workers ignore it) stops the export
+after a whole batch: stdout then ends with a whole record, and no ``FILE`` (nor ``FILE.part``) is left.
 """
 
 from __future__ import annotations
@@ -71,13 +73,13 @@ class Command(StoreCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawler.export.writers import open_writer
-        from crawler.parallel import WorkerDied
+        from crawler.parallel import WorkerDied, stop_reason, stop_signals
 
         store = self.open_store()
         if store is None:
             return
         try:
-            with _output(opts.output) as out:
+            with stop_signals(), _output(opts.output) as out:
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
@@ -90,9 +92,9 @@ class Command(StoreCommand):
             sys.stderr.write(f"The export stopped: {exc}\n")
             self.exitcode = 1
             return
-        except KeyboardInterrupt:  # the workers are stopped; -o FILE is left as FILE.part, never as if complete
-            sys.stderr.write("The export was stopped (Ctrl-C)\n")
-            self.exitcode = 130
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the workers are stopped; no FILE, nor FILE.part, left
+            reason, self.exitcode = stop_reason(exc)
+            sys.stderr.write(f"The export was stopped ({reason})\n")
             return
         finally:
             store.close()
@@ -103,7 +105,7 @@ class Command(StoreCommand):
         from crawler.export.progress import Progress
         from crawler.export.records import SIGNATURE_FIELDS
         from crawler.export.rows import close_reader
-        from crawler.parallel import ordered_map, processes_for
+        from crawler.parallel import ordered_map, processes_for, whole
 
         query = self.query.filter()
         total = store.count_articles(query=query) if sys.stderr.isatty() else None
@@ -117,7 +119,8 @@ class Command(StoreCommand):
         try:
             with closing(encoded):
                 for docs, (n, chunk) in encoded:
-                    writer.put(chunk)
+                    with whole():  # stdout ends with a whole record, whenever the export is stopped
+                        writer.put(chunk)
                     count += n
                     if progress is not None:
                         progress.advance(len(docs))

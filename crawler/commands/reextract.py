@@ -9,7 +9,8 @@ extraction fails or takes longer than ``EXTRACTION_TIME_BUDGET_SECONDS`` is coun
 named on one line of stderr; its record stays as stored. A worker process that dies (killed, out of
 memory, a crash in C code), or is stuck far over the budget and killed, is replaced and the batches it
 held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
-parsed, keeping what was written (exit 130). Prints what changed and the cost per article; exit code 1
+parsed, keeping what was written (exit 130); SIGTERM too, to the command or its whole process group
+(systemd stopping the unit: the workers ignore it), exit 143. Prints what changed and the cost per article; exit code 1
 when the store is unreachable.
 """
 
@@ -65,11 +66,14 @@ class Command(StoreCommand):
             raise UsageError(str(exc), print_help=False) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.parallel import stop_signals
+
         store = self.open_store()
         if store is None:
             return
         try:
-            self._reextract(store, opts)
+            with stop_signals():
+                self._reextract(store, opts)
         finally:
             store.close()
 
@@ -77,7 +81,7 @@ class Command(StoreCommand):
         # Here, not at the top: Scrapy imports every command's module for any command, and the
         # extractor (trafilatura, htmldate, numpy models) has no place in a crawl process.
         from crawler.extract.article import warm_up
-        from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for
+        from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for, stop_reason, whole
         from crawler.reextract import batch_seconds, each_page, joined, reextract_batch, start_worker, worker_died
 
         assert self.settings is not None
@@ -103,9 +107,11 @@ class Command(StoreCommand):
                         if result.revised is not None:
                             revisions.append((result.revised, old))
                     if not opts.dry_run:
-                        store.replace_revised(revisions)
-        except KeyboardInterrupt:  # the batches written stay written: running it again goes on from scratch
-            stopped, self.exitcode = "stopped (Ctrl-C)", 130
+                        with whole():  # a stop waits for the batch's writes
+                            store.replace_revised(revisions)
+        except KeyboardInterrupt as exc:  # the batches written stay written: running it again goes on from scratch
+            reason, self.exitcode = stop_reason(exc)
+            stopped = f"stopped ({reason})"
         except WorkerDied as exc:
             stopped, self.exitcode = f"stopped: {exc}", 1
         _report(outcome, fields, _cpu() - cpu, time.perf_counter() - started, opts, stopped)

@@ -23,7 +23,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from functools import cache, cached_property
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,7 +37,7 @@ from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_nam
 from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
 from crawler.extract.shown_text import shown_text
 from crawler.extract.structured import names, strings
-from crawler.extract.titles import SECTIONS, site_name_keys, spaced_text
+from crawler.extract.titles import SECTIONS, site_name_keys
 from crawler.limits import MAX_JSON_LD_VALUES
 from crawler.text import normalize_text
 
@@ -91,11 +91,81 @@ _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
 
 
 def byline_text(node: HtmlElement) -> str:
-    """A byline element's text, with a line break where a block child or ``<br>`` breaks it."""
-    return spaced_text(node, _BLOCKS, "\n", MAX_BYLINE_CHARS * 3)
+    """A byline element's text, with a line break where a block child or ``<br>`` breaks it, scripts and the
+    author's job (:data:`_DETAIL_CLASS`) left out, and a separator between separate items that the markup puts
+    side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"). Read
+    to :data:`MAX_BYLINE_CHARS` three times over or :data:`MAX_BYLINE_STEPS` nodes (a byline element can hold
+    100,000 empty ones)."""
+    parts: list[str] = []
+    size = 0
+    pending = ""  # the separator owed before the next text, if any comes before a line break
+    walk = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for step, (event, element) in enumerate(walk):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        piece = "\n" if tag in _BLOCKS else ""
+        if event in ("comment", "pi"):
+            piece = element.tail or ""  # a comment's one event: only its tail is shown
+        elif event == "start" and (tag in _NOT_SHOWN or (element is not node and _is_detail(element))):
+            walk.skip_subtree()  # its "end" event still comes, with its tail
+        elif event == "start":
+            if element is not node and not piece:
+                pending = _item_separator(element, parts) or pending
+            piece += element.text or ""
+        elif element is not node:
+            piece += element.tail or ""
+        if piece:
+            if pending and not piece[0].isspace():
+                piece = pending + piece
+            pending = ""
+            parts.append(piece)
+            size += len(piece)
+        if size > MAX_BYLINE_CHARS * 3 or step >= MAX_BYLINE_STEPS:
+            break
+    return "".join(parts)
 
 
+MAX_BYLINE_STEPS = 3000  # nodes of a byline element read (start and end events)
 _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
+# A byline's part that says what the author does, not who: a class word ending so ("author-role", "author__job",
+# "news-detail-author-post", "authorPosition", "role"; the whole attribute searched at once) or schema.org's
+# jobTitle. Its capitalised words ("Staff Writer", "Корреспондент", "Тілші") read like a name, and glued to the
+# name they change it. Not "description" (:data:`_AUTHOR_DETAIL` reads it of a candidate itself): inside a
+# byline, a "byline-author__description" holds the "By …" line.
+_DETAIL_CLASS = re.compile(r"(?:(?:^|[-_\s]|author)(?:role|job|job-?title|position|designation|occupation)|"
+                           r"author[-_]*post)(?=\s|$)", re.IGNORECASE)
+# Parts of one name that schema.org markup may print side by side ("<span itemprop='givenName'>Jane</span>…").
+_NAME_PARTS = frozenset({"givenName", "familyName", "additionalName", "honorificPrefix", "honorificSuffix"})
+# The same parts marked by class ("<span class='first-name'>Jane</span><span class='last-name'>Doe</span>").
+_NAME_PART_CLASS = re.compile(r"(?:^|[-_\s])(?:first|last|given|family|middle|sur|f|l)[-_]?name(?=[-_\s]|$)",
+                              re.IGNORECASE)
+
+
+def _is_detail(element: HtmlElement) -> bool:
+    """Whether ``element`` inside a byline is the author's job (:data:`_DETAIL_CLASS`), not their name."""
+    classes = element.get("class")
+    return bool(classes and _DETAIL_CLASS.search(classes)) or "jobTitle" in (element.get("itemprop") or "")
+
+
+def _item_separator(element: HtmlElement, parts: list[str]) -> str:
+    """What goes between ``element`` and the element just before it when nothing does and the text read so far
+    (``parts``) ends in a letter: ", " between separate items (either is a link, or each has its own class: a
+    name and a date, two authors' links), a space between the parts of one name (:data:`_NAME_PARTS`) or after a
+    "By" label; nothing between inline parts of one text ("<b>Jane</b>Doe", a drop cap "<span>А</span>нна")."""
+    before = element.getprevious()
+    if before is None or not isinstance(before.tag, str) or before.tail or before.tag in _BLOCKS:
+        return ""
+    last = next((part for part in reversed(parts) if part), "")
+    if not last or last[-1].isspace() or (len(before) == 0 and len((before.text or "").strip()) == 1):
+        return ""  # a drop cap ("<span class='dropcap'>А</span><span class='rest'>нна</span>") starts a word
+    props = {before.get("itemprop"), element.get("itemprop")}
+    classes = before.get("class"), element.get("class")
+    if props <= _NAME_PARTS or all(_NAME_PART_CLASS.search(cls or "") for cls in classes):
+        return " "
+    if "a" not in (before.tag, element.tag) and not (all(classes) and classes[0] != classes[1]):
+        return ""
+    line = "".join(parts).rsplit("\n", 1)[-1].strip()
+    return " " if _PREFIX.fullmatch(line) else ", "
 
 
 def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
@@ -512,19 +582,31 @@ def page_authors(page: PageView) -> Found:
                               page.limits.list_items + 1))
         return (authors, method) if authors else None
 
-    def shown(naming: str = "", prefixed: bool = False) -> Found:
-        # The first byline with a name is the article's (later ones are teasers' and author boxes'), or
-        # the first naming the declared author; text read off the page is held to look like names. One
-        # that overrules the declared authors (``prefixed``) must stand in the article's header.
+    scans = _Scans(page.sel.root)
+
+    def first_shown(naming: str, prefixed: bool,
+                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement] | None:
         hosts = frozenset(site_name_keys((), page.url))
-        for byline, element in _byline(page, in_header_only=prefixed):
+        for byline, element, node in _byline(page, zone=zone, scans=scans):
             if prefixed and not _PREFIX.match(byline.strip()):
                 continue
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
-                return authors, "generic"
+                return authors, element, node
         return None
+
+    def shown(naming: str = "", prefixed: bool = False) -> Found:
+        # The first byline with a name is the article's (later ones are teasers' and author boxes'), or
+        # the first naming the declared author; text read off the page is held to look like names. One
+        # that overrules the declared authors (``prefixed``) must stand in the article's header, and one found
+        # outside the header gives way to the header's ("Authors: …" quoted in the body before the header's
+        # author link, a related post's byline element).
+        zone = HeaderZone(page.sel.root) if prefixed else None
+        first = first_shown(naming, prefixed, zone)
+        if first is not None and not (prefixed or first[1]) and first[2] not in (zone := HeaderZone(page.sel.root)):
+            first = first_shown(naming, False, zone) or first
+        return (first[0], "generic") if first is not None else None
 
     declared = _first_found(
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
@@ -736,18 +818,35 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
-def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str, bool]]:
-    """Byline texts in the order they are trusted, each with whether a byline element holds it: byline
-    elements, "By …" lines (with the element holding the name when "By" stands alone), then elements
-    that merely mention an author. ``in_header_only``: "By …" lines in the article's header only."""
-    root = page.sel.root
-    candidates = _byline_candidates(root)
-    zone = HeaderZone(root) if in_header_only else None
+class _Scans:
+    """A page's byline candidates and "By …" text nodes, each found once, when first asked for (the header's
+    reading of the bylines after the whole page's reuses them)."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+
+    @cached_property
+    def candidates(self) -> list[HtmlElement]:
+        return _byline_candidates(self.root)
+
+    @cached_property
+    def by_lines(self) -> list[Any]:
+        return list(islice((t for t in _by_lines(self.root) if _BY_START.match(t)), 5))
+
+
+def _byline(page: PageView, zone: HeaderZone | None = None,
+            scans: _Scans | None = None) -> Iterator[tuple[str, bool, HtmlElement]]:
+    """Byline texts in the order they are trusted, each with whether a byline element holds it and the element
+    it was read from: byline elements, "By …" lines (with the element holding the name when "By" stands alone),
+    then elements that merely mention an author. Given the article's header (``zone``), those in it only: asked
+    of the elements a byline test picks, not of every candidate."""
+    scans = scans or _Scans(page.sel.root)
+    candidates = scans.candidates
+    outside: Callable[[HtmlElement], bool] = _OutsideArticle()
     if zone is not None:
-        candidates = [element for element in candidates if element in zone]
-    outside = _OutsideArticle()
-    yield from ((text, True) for text in _byline_elements(candidates, _BYLINES, outside))
-    for text in islice((t for t in _by_lines(root) if _BY_START.match(t)), 5):
+        outside = _OutsideZone(outside, zone)
+    yield from ((text, True, node) for text, node in _byline_elements(candidates, _BYLINES, outside))
+    for text in scans.by_lines:
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
@@ -755,13 +854,13 @@ def _byline(page: PageView, in_header_only: bool = False) -> Iterator[tuple[str,
             continue  # a teaser's, a comment's or an author box's "By …"
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
-            yield line, False
+            yield line, False, parent
         if not names_in(line) and parent.getparent() is not None:  # "Written by" alone: the name is beside it
             beside = byline_text(parent.getparent())
             if len(beside) <= MAX_BYLINE_CHARS:
-                yield beside, False
-    yield from ((text, False) for text in _byline_elements(candidates, _LOOSE_BYLINES, outside))
-    yield from ((name, False) for name in _slug_names(page, candidates, outside))
+                yield beside, False, parent
+    yield from ((text, False, node) for text, node in _byline_elements(candidates, _LOOSE_BYLINES, outside))
+    yield from ((name, False, node) for name, node in _slug_names(page, candidates, outside))
 
 
 def _by_lines(root: HtmlElement) -> list[Any]:
@@ -795,7 +894,8 @@ MAX_SLUG_LINKS = 5  # author links whose address is read for a name
 _SLUG_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+){1,3}")  # "juliette-carreiro", "anna_kim"
 
 
-def _slug_names(page: PageView, candidates: list[HtmlElement], outside: _OutsideArticle) -> Iterator[str]:
+def _slug_names(page: PageView, candidates: list[HtmlElement],
+                outside: Callable[[HtmlElement], bool]) -> Iterator[tuple[str, HtmlElement]]:
     """The names in author links' addresses ("/blog/authors/juliette-carreiro" whose text is "Articles") that the
     page shows as a whole text of their own ("Juliette Carreiro"), spelt as shown; an address alone is no name."""
     links = (n for n in candidates if _author_link(n) and not outside(n))
@@ -805,7 +905,7 @@ def _slug_names(page: PageView, candidates: list[HtmlElement], outside: _Outside
             pattern = r"\s+".join(map(re.escape, re.split("[-_]", slug)))
             shown = re.search(rf"^[ \t]*({pattern})[ \t]*$", shown_text(page), re.IGNORECASE | re.MULTILINE)
             if shown:
-                yield shown.group(1)
+                yield shown.group(1), link
 
 
 def _byline_candidates(root: HtmlElement) -> list[HtmlElement]:
@@ -847,6 +947,21 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
 
 
+class _OutsideZone:
+    """Which byline elements are outside the article (``outside``) or its header (``zone``), the header asked
+    once per element."""
+
+    def __init__(self, outside: Callable[[HtmlElement], bool], zone: HeaderZone) -> None:
+        self.outside, self.zone = outside, zone
+        self.known: dict[HtmlElement, bool] = {}
+
+    def __call__(self, node: HtmlElement) -> bool:
+        known = self.known.get(node)
+        if known is None:
+            known = self.known[node] = self.outside(node) or node not in self.zone
+        return known
+
+
 class _OutsideArticle:
     """Which byline elements are not the article's: a comment's (it or a block above is marked so: the
     commenter's name), in a figure (the photographer's credit) or in a sidebar. One per page: what is known
@@ -875,15 +990,16 @@ def _named_by(node: HtmlElement) -> HtmlElement | None:
 
 
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
-                     outside: _OutsideArticle) -> Iterator[str]:
+                     outside: Callable[[HtmlElement], bool]) -> Iterator[tuple[str, HtmlElement]]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
-    matches together (two ``rel=author`` links in one byline are one byline of two names)."""
+    matches together (two ``rel=author`` links in one byline are one byline of two names), each with the first
+    element of it."""
     for test in tests:
-        groups: dict[Any, list[str]] = {}
+        groups: dict[Any, tuple[HtmlElement, list[str]]] = {}
         matches = (_named_by(n) for n in candidates if test(n) and not outside(n))
         for node in islice((n for n in matches if n is not None), MAX_MATCHES_PER_TEST):
-            groups.setdefault(node.getparent(), []).append(byline_text(node))
-        yield from (", ".join(texts) for texts in groups.values())
+            groups.setdefault(node.getparent(), (node, []))[1].append(byline_text(node))
+        yield from ((", ".join(texts), first) for first, texts in groups.values())
 
 
 def _first_found(*candidates: Callable[[], Found]) -> Found:

@@ -249,7 +249,9 @@ _SEP = rf"(?:T(?=\d)|[\s,.|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at
 _DATES = (
     rf"{_START}{_YEAR}(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)",  # 2025-03-14
     # 14.03.2025 ý. (``last``: the year is last, so an American 09/25/2025 may be read month first)
-    rf"{_START}(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?P<last>)(?:{_YEAR_WORD})?",
+    # never right after "№" or "#": "Решение №1/15/2025" is a document's number (and was read month first)
+    rf"{_START}(?<!№)(?<!№\s)(?<!#)(?P<d>\d{{1,2}})(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?P<last>)"
+    rf"(?:{_YEAR_WORD})?",
     rf"{_START}{_DAY}\s*(?:-\s*)?{_MONTH}(?:{_YEAR_TAIL})?",  # 14 марта 2025 г.; 14-март; 14 марти соли 2025
     rf"(?<!\w){_MONTH}\s+{_DAY}{_YEAR_TAIL}",  # март 14, 2025
     rf"(?<!\w){_month((lang for lang in _ALL if lang.month_first), proper=True)}\s+{_DAY}",  # March 14

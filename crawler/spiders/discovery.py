@@ -14,8 +14,8 @@ A feed, sitemap, listing or API page answered 304 (asked with the validators it 
 
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
-``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached``, ``invalid_url``
-among them),
+``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached``, ``invalid_url``,
+``offsite_sitemap`` (a robots.txt ``Sitemap:`` line naming another host) among them),
 ``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
 ``MAX_XML_BYTES``: what was read before the limit is kept).
 """
@@ -266,12 +266,19 @@ class DiscoveryMixin:
             self._count("discovery/skipped/invalid_url", invalid)
             logger.info("%(url)s: %(n)d Sitemap lines name no URL a request can be made of",
                         {"url": response.url, "n": invalid})
+        offsite = 0
         for real, _ in filter(None, checked):
-            if (urlsplit(real).hostname or "") in self.site.domains:
-                self._count("discovery/robots/sitemaps")
-                request = self._sitemap_request(real, 0)
-                if request is not None:
-                    yield request
+            if (urlsplit(real).hostname or "") not in self.site.domains:
+                offsite += 1  # another host's sitemap (a CDN's, a sister site's): not this site's to read
+                continue
+            self._count("discovery/robots/sitemaps")
+            request = self._sitemap_request(real, 0)
+            if request is not None:
+                yield request
+        if offsite:  # one line for the file, however many such lines it has
+            self._count("discovery/skipped/offsite_sitemap", offsite)
+            logger.info("%(url)s: %(n)d Sitemap lines name another host's sitemap; not read",
+                        {"url": response.url, "n": offsite})
 
     # -- WordPress REST API ----------------------------------------------
     def parse_wp_api(self, response: Response, edition: Edition, page: int = 1,

@@ -16,7 +16,8 @@ charset is only in a meta tag. ``"paths"`` shapes the answer for one path:
 ``{"paths": {"/a/": {"status": 503, "times": 1, "headers": {"Retry-After": "1"},
 "declare_length": 99999}}}`` answers 503 (with the file's body, if any) the first
 ``times`` requests (always, without ``times``), adds or replaces headers, and
-declares a ``Content-Length`` other than the body's (a transfer cut short). Run by hand:
+declares a ``Content-Length`` other than the body's (a transfer cut short); ``"delay": S`` answers
+that path S seconds late (a slow XHR holding a page in the browser). Run by hand:
 ``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
 """
 
@@ -98,6 +99,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         shape = settings.get("paths", {}).get(path, {})
         served = self.server.served  # type: ignore[attr-defined]
         served[path] = served.get(path, 0) + 1
+        time.sleep(shape.get("delay", 0))  # counted in ``served`` already: a test sees the request waiting
         status = shape.get("status", 200) if served[path] <= shape.get("times", served[path]) else 200
         target = settings.get("redirects", {}).get(path)
         if target:
