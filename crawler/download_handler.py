@@ -6,21 +6,56 @@ for a site that ``needs_browser`` (when the crawl starts: its pages are all rend
 first request with ``meta["playwright"]`` (a site found serving script shells); a crawl of
 plain-HTTP sites never loads them.
 
+Scrapy's TLS modules name three deprecated aliases by ``inspect.stack()`` (the source line of every
+frame, each found by a walk of ``sys.modules``: 0.1-0.3 s of the crawl's CPU at start); they are
+imported here with a stack of the same frames, read without source.
+
 Settings: those of :mod:`crawler.browser_handler`, read when it is built.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 if TYPE_CHECKING:
     from crawler.browser_handler import BrowserDownloadHandler
+
+
+def _stack_without_source(context: int = 1) -> list[inspect.FrameInfo]:
+    """``inspect.stack()``'s frames, names and line numbers, without their source lines."""
+    frames = []
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        frames.append(inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None))
+        frame = frame.f_back
+    return frames
+
+
+@contextmanager
+def _stack_read_without_source() -> Iterator[None]:
+    """``inspect.stack`` as :func:`_stack_without_source` while importing (Scrapy's
+    ``create_deprecated_class`` reads only the caller's frame from it, to name its module)."""
+    original = inspect.stack
+    inspect.stack = _stack_without_source
+    try:
+        yield
+    finally:
+        inspect.stack = original
+
+
+with _stack_read_without_source():
+    from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
 
 class DownloadHandler(HTTP11DownloadHandler):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from crawler.extract import language_model
+from crawler.extract import array_cache, language_model
 from crawler.extract.language import LANGUAGES
 from crawler.extract.language_model import CACHE_DIR_VARIABLE, load_model_arrays
 from tests.crawling import ROOT
@@ -130,7 +130,7 @@ def test_a_cache_failure_is_one_debug_line(monkeypatch: pytest.MonkeyPatch, tmp_
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(blocked / "cache"))
-    with caplog.at_level(logging.DEBUG, logger=language_model.__name__):
+    with caplog.at_level(logging.DEBUG, logger=array_cache.__name__):
         arrays = load_model_arrays(LANGUAGES)
     assert [record.levelname for record in caplog.records] == ["DEBUG"]
     assert "not written" in caplog.records[0].getMessage()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.export.options import add_query_options, query_from
-from crawler.export.records import iso, json_line
-from crawler.storage.store import ArticleStore
 from crawler.store_command import StoreCommand
+
+if TYPE_CHECKING:
+    from crawler.storage.store import ArticleStore
 
 
 def _summary(doc: dict[str, Any]) -> str:
+    from crawler.export.records import iso
+
     published = iso(doc["published"]) if doc.get("published") else "-"
     words = len((doc.get("body") or "").split())
     where = f"{doc.get('site')}/{doc.get('language')}"
@@ -25,6 +27,9 @@ class Command(StoreCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        # Here, not at the top: Scrapy imports every command's module for any command, a crawl too.
+        from crawler.export.options import add_query_options
+
         add_query_options(parser)
         parser.add_argument("--limit", type=int, default=20, help="how many articles (default 20)")
         parser.add_argument("--json", action="store_true",
@@ -32,6 +37,8 @@ class Command(StoreCommand):
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
+        from crawler.export.options import query_from
+
         self.query = query_from(opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -45,6 +52,8 @@ class Command(StoreCommand):
 
     @staticmethod
     def _print(store: ArticleStore, opts: argparse.Namespace, query: dict[str, Any]) -> None:
+        from crawler.export.records import iso, json_line
+
         articles = store.latest_articles(limit=opts.limit, query=query)
         if opts.json:
             sys.stdout.writelines(json_line(doc) + "\n" for doc in articles)

@@ -24,27 +24,19 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scrapy.exceptions import UsageError
 
-from crawler.export.options import add_query_options, query_from
-from crawler.export.progress import Progress
-from crawler.export.records import SIGNATURE_FIELDS, with_pages
-from crawler.export.rows import close_reader, encode_rows, open_reader
-from crawler.export.writers import FORMATS, ExportWriter, counted, encode, encode_stored, open_writer, parquet_available
-from crawler.parallel import (
-    Isolation,
-    WorkerDied,
-    add_processes_option,
-    ordered_map,
-    processes_for,
-    stop_reason,
-    stop_signals,
-    whole,
-)
-from crawler.storage.store import ArticleStore, describe_error, store_errors
+from crawler.storage.store import describe_error, store_errors
 from crawler.store_command import StoreCommand
+
+# The export's own modules are imported where used: Scrapy imports every command's module for any command,
+# a crawl too, and a crawl has no use for them (nor for multiprocessing's pool).
+if TYPE_CHECKING:
+    from crawler.export.writers import ExportWriter
+    from crawler.parallel import Isolation
+    from crawler.storage.store import ArticleStore
 
 BATCH = 200  # articles read, converted and written at a time (about 100 KB of memory each while converted)
 SMALL_JOB = 5_000  # articles (about a second to write): fewer are written by this process alone
@@ -55,6 +47,10 @@ class Command(StoreCommand):
         return "Export stored articles (every run's) as JSON lines, CSV or Parquet, newest first"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
+        from crawler.export.options import add_query_options
+        from crawler.export.writers import FORMATS
+        from crawler.parallel import add_processes_option
+
         super().add_options(parser)
         add_query_options(parser)
         parser.add_argument("--until", help="published on or before this day (YYYY-MM-DD) or ISO 8601 time")
@@ -67,12 +63,18 @@ class Command(StoreCommand):
         add_processes_option(parser, "turn records into the output format", f"under {SMALL_JOB:,} articles")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.export.options import query_from
+        from crawler.export.writers import parquet_available
+
         super().check(args, opts)
         self.query = query_from(opts)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.export.writers import open_writer
+        from crawler.parallel import WorkerDied, stop_reason, stop_signals
+
         store = self.open_store()
         if store is None:
             return
@@ -100,6 +102,11 @@ class Command(StoreCommand):
             sys.stderr.write(f"{count} articles exported{'' if opts.output == '-' else ' to ' + opts.output}\n")
 
     def _export(self, store: ArticleStore, writer: ExportWriter, opts: argparse.Namespace) -> int:
+        from crawler.export.progress import Progress
+        from crawler.export.records import SIGNATURE_FIELDS
+        from crawler.export.rows import close_reader
+        from crawler.parallel import ordered_map, processes_for, whole
+
         query = self.query.filter()
         total = store.count_articles(query=query) if sys.stderr.isatty() else None
         progress = Progress(sys.stderr, total) if total is not None else None
@@ -108,7 +115,7 @@ class Command(StoreCommand):
         batches, convert, start, startargs = _plan(store, query, hidden, opts)
         opts.processes = processes_for(
             opts.processes, lambda: store.count_articles(query=query) if total is None else total, SMALL_JOB)
-        encoded = ordered_map(convert, batches, opts.processes, start, startargs, isolation=RUN_AGAIN)
+        encoded = ordered_map(convert, batches, opts.processes, start, startargs, isolation=_run_again())
         try:
             with closing(encoded):
                 for docs, (n, chunk) in encoded:
@@ -129,12 +136,17 @@ class Command(StoreCommand):
 
 
 def _gave_up(batch: list[Any], reason: str) -> Any:
+    from crawler.parallel import WorkerDied
+
     raise WorkerDied(f"a batch of {len(batch)} articles was run again in a worker of its own, and {reason}")
 
 
-# A batch whose worker died runs again, alone, in a fresh worker (a killed or starved worker is replaced);
-# one that kills that one too ends the export, as a batch cannot be left out of it.
-RUN_AGAIN = Isolation(split=lambda batch: [batch], join=lambda parts: parts[0], died=_gave_up)
+def _run_again() -> Isolation:
+    """A batch whose worker died runs again, alone, in a fresh worker (a killed or starved worker is replaced);
+    one that kills that one too ends the export, as a batch cannot be left out of it."""
+    from crawler.parallel import Isolation
+
+    return Isolation(split=lambda batch: [batch], join=lambda parts: parts[0], died=_gave_up)
 
 
 Plan = tuple[Iterator[list[Any]], Callable[[list[Any]], tuple[int, Any]], Callable[..., None] | None, tuple[Any, ...]]
@@ -146,6 +158,10 @@ def _plan(store: ArticleStore, query: dict[str, Any], hidden: tuple[str, ...], o
     Over the embedded store the workers read the records themselves, by row id (:mod:`crawler.export.rows`);
     from MongoDB this process reads them as BSON bytes and the workers decode them; with pages, this process
     reads the pages by the records' ids, so it decodes the records."""
+    from crawler.export.records import with_pages
+    from crawler.export.rows import encode_rows, open_reader
+    from crawler.export.writers import counted, encode, encode_stored
+
     if opts.with_html:
         batches = (with_pages(batch, store.page_htmls([d["_id"] for d in batch]))
                    for batch in store.stream_articles(query, exclude=hidden, batch=BATCH))

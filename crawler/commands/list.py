@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from typing import TYPE_CHECKING
 
 from scrapy.commands.list import Command as ScrapyListCommand
 from scrapy.spiderloader import get_spider_loader
@@ -13,11 +14,15 @@ from scrapy.spiders import Spider
 
 from crawler.cli import CheckedCommand
 from crawler.sites import load_site
-from crawler.sites.coverage import SiteRow, site_row, sites_table, text_table
+
+if TYPE_CHECKING:
+    from crawler.sites.coverage import SiteRow
 
 
 def spider_row(name: str, spider_class: type[Spider]) -> SiteRow:
     """A configured site's row; a spider without a bundled config (``news``) is described by its docstring."""
+    from crawler.sites.coverage import SiteRow, site_row
+
     site_name = getattr(spider_class, "site_name", None)
     if site_name:
         return site_row(load_site(site_name))
@@ -40,6 +45,9 @@ class Command(CheckedCommand, ScrapyListCommand):
         if not (opts.details or opts.markdown):
             super().run(args, opts)
             return
+        # Here, not at the top: Scrapy imports every command's module for any command, a crawl too.
+        from crawler.sites.coverage import sites_table, text_table
+
         if opts.markdown:
             sys.stdout.write(sites_table())
             return

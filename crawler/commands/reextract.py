@@ -29,16 +29,6 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import UsageError
 
-from crawler.parallel import (
-    Isolation,
-    WorkerDied,
-    add_processes_option,
-    ordered_map,
-    processes_for,
-    stop_reason,
-    stop_signals,
-    whole,
-)
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
@@ -62,6 +52,8 @@ class Command(StoreCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
                             help="a site config file, for sites crawled with -a config= (repeatable)")
+        from crawler.parallel import add_processes_option  # not at the top: a crawl imports every command's module
+
         add_processes_option(parser, "parse the stored pages", f"under {SMALL_JOB} pages")
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -74,6 +66,8 @@ class Command(StoreCommand):
             raise UsageError(str(exc), print_help=False) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.parallel import stop_signals
+
         store = self.open_store()
         if store is None:
             return
@@ -87,6 +81,7 @@ class Command(StoreCommand):
         # Here, not at the top: Scrapy imports every command's module for any command, and the
         # extractor (trafilatura, htmldate, numpy models) has no place in a crawl process.
         from crawler.extract.article import warm_up
+        from crawler.parallel import Isolation, WorkerDied, ordered_map, processes_for, stop_reason, whole
         from crawler.reextract import batch_seconds, each_page, joined, reextract_batch, start_worker, worker_died
 
         assert self.settings is not None

@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.report_page import render
-from crawler.reporting import build_report
 from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
 from crawler.storage.store import ArticleStore
@@ -65,6 +63,10 @@ class Command(StoreCommand):
             return
         try:
             if opts.html:
+                # Here, not at the top: Scrapy imports every command's module for any command, a crawl too.
+                from crawler.report_page import render
+                from crawler.reporting import build_report
+
                 page = render(build_report(store, site_names(), datetime.now(UTC), opts.days))
             else:
                 now = datetime.now(UTC)

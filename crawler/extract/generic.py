@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -52,6 +51,10 @@ for _name in ("trafilatura", "readability_lxml", "htmldate", "courlan", "justext
 
 
 def _trafilatura(html: str, url: str, favor_precision: bool, fast: bool = False) -> list[str]:
+    # Imported on the first page the body model keeps nothing of: most workers never need it (a twentieth of a
+    # second of each worker's start).
+    import trafilatura
+
     text = trafilatura.extract(
         html, url=url, output_format="txt", include_comments=False, include_tables=True,
         include_images=False, favor_precision=favor_precision, deduplicate=False, fast=fast,

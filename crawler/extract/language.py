@@ -265,8 +265,9 @@ def parse_language_tag(tag: str | None) -> tuple[str | None, str | None]:
 
 
 # Per character: whether each run pattern (a letter of a run it matches) takes it, as bits of one table over all
-# of Unicode (built on first use, about 50 ms), so a sample's letters are counted in one numpy pass instead of
-# four regex scans (tests/test_language_walk.py compares the counts with the patterns' on all of Unicode).
+# of Unicode (built once, about 50 ms, then mapped from the array cache), so a sample's letters are counted in one
+# numpy pass instead of four regex scans (tests/test_language_walk.py compares the counts with the patterns' on all
+# of Unicode).
 _CYRILLIC_BIT, _LATIN_BIT, _LETTER_BIT, _MODIFIER_BIT = 1, 2, 4, 8
 _letter_table: Any = None
 
@@ -277,15 +278,10 @@ def _letter_flags() -> Any:
     if _letter_table is None:
         import numpy as np
 
-        codes = np.arange(0x110000, dtype=np.uint32)
-        codes[0xD800:0xE000] = 0x41  # surrogates are no text: "A" stands in for them, then they are cleared
-        every = codes.tobytes().decode("utf-32-le")
-        table = np.zeros(0x110000, dtype=np.uint8)
-        for bit, pattern in ((_CYRILLIC_BIT, _CYRILLIC_RE), (_LATIN_BIT, _LATIN_RE), (_LETTER_BIT, _LETTER_RE),
-                             (_MODIFIER_BIT, _MODIFIER_RE)):
-            for run in pattern.finditer(every):  # runs: a few hundred slices, not a million matches
-                table[run.start():run.end()] |= bit
-        table[0xD800:0xE000] = 0
+        from crawler.extract.unicode_table import unicode_table
+
+        table = unicode_table("unicode-letters", ((_CYRILLIC_BIT, _CYRILLIC_RE), (_LATIN_BIT, _LATIN_RE),
+                                                   (_LETTER_BIT, _LETTER_RE), (_MODIFIER_BIT, _MODIFIER_RE)))
         # How many of each kind a combination of bits adds: counts by combination, times this, are the sums.
         _letter_table = (table, np.asarray([[bool(flags & bit) for bit in (_CYRILLIC_BIT, _LATIN_BIT, _LETTER_BIT,
                                                                              _MODIFIER_BIT)] for flags in range(16)],
