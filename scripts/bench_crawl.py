@@ -284,6 +284,14 @@ class StageClock:
         return timed
 
 
+def _at_least_one(value: str) -> int:
+    """``--sample``: the timings need at least one page (0 divided by zero in the report)."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def per_article_cpu(sites: list[tuple[Path, Path, str]], sample: int, clock: StageClock | None = None) -> list[float]:
     """CPU ms of each sampled page through the spider callback, cleaning, validation and the
     storage document (sanitized, gzipped HTML included), in this process; by stage into ``clock``."""
@@ -632,7 +640,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1000, help="article pages per site")
     parser.add_argument("--store-size", default="", help="articles already stored (comma-separated for several): "
                         "the crawl is measured on an empty store, then on one pre-filled with as many")
-    parser.add_argument("--sample", type=int, default=300, help="pages timed one by one in process")
+    parser.add_argument("--sample", type=_at_least_one, default=300, help="pages timed one by one in process")
     parser.add_argument("--mongo-uri", default="", help="store into this server (default: embedded store)")
     parser.add_argument("--workers", default="1",
                         help="comma-separated worker counts of a shared crawl (Redis), e.g. 1,2,3: scale-out only")
