@@ -502,6 +502,15 @@ def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elem
      ["Анна Ким"]),
     ("<div class='byline'><span class='by'>By</span><a class='n' href='/author/x'>Jane Doe</a></div>",
      ["Jane Doe"]),
+    # One author link whose name's parts are spans of their own classes, a name and a surname side by side: one
+    # name, not two one-word items (found as "AnvarKarimov" before items were told apart, then lost).
+    ("<div class='byline'><a href='/author/x'><span class='first'>Anvar</span><span class='last'>Karimov</span>"
+     "</a></div>", ["Anvar Karimov"]),
+    ("<div class='meta'><a href='/muallif/x'><span class='ism'>Gʻayrat</span><span class='fam'>Oʻroqov</span>"
+     "</a></div>", ["Gʻayrat Oʻroqov"]),
+    ("<div class='byline'><span class='name'>Анна</span><span class='surname'>Ким</span></div>", ["Анна Ким"]),
+    ("<div class='author'><span class='author__name'>Айгүл</span><span class='author__surname'>Сейітова</span>"
+     "</div>", ["Айгүл Сейітова"]),
 ])
 def test_a_byline_elements_separate_items_are_not_glued(byline: str, want: list[str]) -> None:
     assert authors(_article(byline))[0] == want

@@ -139,6 +139,8 @@ _NAME_PARTS = frozenset({"givenName", "familyName", "additionalName", "honorific
 # The same parts marked by class ("<span class='first-name'>Jane</span><span class='last-name'>Doe</span>").
 _NAME_PART_CLASS = re.compile(r"(?:^|[-_\s])(?:first|last|given|family|middle|sur|f|l)[-_]?name(?=[-_\s]|$)",
                               re.IGNORECASE)
+# A class naming a name ("name", "author__name"): beside a part's ("surname"), the two are one name's parts.
+_NAME_CLASS = re.compile(r"name(?=[-_\s]|$)", re.IGNORECASE)
 
 
 def _is_detail(element: HtmlElement) -> bool:
@@ -150,8 +152,9 @@ def _is_detail(element: HtmlElement) -> bool:
 def _item_separator(element: HtmlElement, parts: list[str]) -> str:
     """What goes between ``element`` and the element just before it when nothing does and the text read so far
     (``parts``) ends in a letter: ", " between separate items (either is a link, or each has its own class: a
-    name and a date, two authors' links), a space between the parts of one name (:data:`_NAME_PARTS`) or after a
-    "By" label; nothing between inline parts of one text ("<b>Jane</b>Doe", a drop cap "<span>А</span>нна")."""
+    name and a date, two authors' links), a space between the parts of one name (:data:`_NAME_PARTS`, classes
+    naming them, classed spans inside one link) or after a "By" label; nothing between inline parts of one text
+    ("<b>Jane</b>Doe", a drop cap "<span>А</span>нна")."""
     before = element.getprevious()
     if before is None or not isinstance(before.tag, str) or before.tail or before.tag in _BLOCKS:
         return ""
@@ -160,10 +163,14 @@ def _item_separator(element: HtmlElement, parts: list[str]) -> str:
         return ""  # a drop cap ("<span class='dropcap'>А</span><span class='rest'>нна</span>") starts a word
     props = {before.get("itemprop"), element.get("itemprop")}
     classes = before.get("class"), element.get("class")
-    if props <= _NAME_PARTS or all(_NAME_PART_CLASS.search(cls or "") for cls in classes):
-        return " "
+    if props <= _NAME_PARTS or (any(_NAME_PART_CLASS.search(cls or "") for cls in classes)
+                                and all(_NAME_CLASS.search(cls or "") for cls in classes)):
+        return " "  # "<span class='name'>Анна</span><span class='surname'>Ким</span>"
     if "a" not in (before.tag, element.tag) and not (all(classes) and classes[0] != classes[1]):
         return ""
+    parent = element.getparent()
+    if parent is not None and parent.tag == "a" and "a" not in (before.tag, element.tag):
+        return " "  # one link is one item: its classed spans are one name's parts ("<a><span class='first'>…")
     line = "".join(parts).rsplit("\n", 1)[-1].strip()
     return " " if _PREFIX.fullmatch(line) else ", "
 
