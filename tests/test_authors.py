@@ -564,3 +564,24 @@ def test_byline_elements_deep_in_a_page_are_placed_against_the_header_within_bud
     started = time.process_time()
     assert page_authors(page) == (["Анна Ким"], "generic")
     assert time.process_time() - started < 0.2
+
+
+def _ending_with_its_author(before: str, after: str) -> str:
+    sentence = "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8
+    return (f"<html><head><title>Новый бюджет</title></head><body><main><div class='post'>{before}"
+            f"<h1>Новый бюджет города</h1>{after}<div class='content'><p>{sentence}</p><p>{sentence}</p>"
+            "<p>Автор: Анна Ким</p></div></div></main></body></html>")
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # The previous post's link above the headline, in the header's block.
+    ("<div class='prev-post'><a href='/author/timur-aliev/'>Тимур Алиев</a></div>", ""),
+    # The editor's author link, a tag list linking an author's page, after the headline.
+    ("", "<div class='editor-block'><span>Редактор:</span> <a href='/author/timur-aliev/'>Тимур Алиев</a></div>"),
+    ("", "<ul class='post-tags'><li><a href='/author/timur-aliev/'>Тимур Алиев</a></li></ul>"),
+])
+def test_the_articles_labelled_author_line_gives_way_to_no_mere_author_link_in_the_header(before: str,
+                                                                                          after: str) -> None:
+    # "Автор: Анна Ким" ends the article (as on many of the region's outlets); an author link in the header zone
+    # that no label calls the author's is a teaser's or an editor's, not a better byline.
+    assert authors(_ending_with_its_author(before, after))[0] == ["Анна Ким"]

@@ -592,7 +592,7 @@ def page_authors(page: PageView) -> Found:
     scans = _Scans(page.sel.root)
 
     def first_shown(naming: str, prefixed: bool,
-                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement] | None:
+                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement, str] | None:
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element, node in _byline(page, zone=zone, scans=scans):
             if prefixed and not _PREFIX.match(byline.strip()):
@@ -600,7 +600,7 @@ def page_authors(page: PageView) -> Found:
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
-                return authors, element, node
+                return authors, element, node, byline
         return None
 
     def shown(naming: str = "", prefixed: bool = False) -> Found:
@@ -608,11 +608,16 @@ def page_authors(page: PageView) -> Found:
         # the first naming the declared author; text read off the page is held to look like names. One
         # that overrules the declared authors (``prefixed``) must stand in the article's header, and one found
         # outside the header gives way to the header's ("Authors: …" quoted in the body before the header's
-        # author link, a related post's byline element).
+        # author link, a related post's byline element); but an unquoted labelled line ("Автор: …" ending the
+        # article) gives way only to a labelled one there or one the page marks (an avatar, an author class): a
+        # bare author link there may be a previous post's above the headline, an editor's, a tag list's.
         zone = HeaderZone(page.sel.root) if prefixed else None
         first = first_shown(naming, prefixed, zone)
         if first is not None and not (prefixed or first[1]) and first[2] not in (zone := HeaderZone(page.sel.root)):
-            first = first_shown(naming, False, zone) or first
+            header = first_shown(naming, False, zone)
+            if header is not None and (_PREFIX.match(header[3].strip()) or not _PREFIX.match(first[3].strip())
+                                       or _quoted(first[2]) or _marked(header[2])):
+                first = header
         return (first[0], "generic") if first is not None else None
 
     declared = _first_found(
@@ -952,6 +957,23 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     start = normalize_text(text)
     # Only the paragraph's start is compared (a hostile page's paragraph can be megabytes long).
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
+
+
+def _quoted(node: HtmlElement) -> bool:
+    """Whether ``node`` stands in a quotation (another text's credit line quoted in the article)."""
+    return any(element.tag in ("blockquote", "q") for element in (node, *node.iterancestors()))
+
+
+_MARK = re.compile(r"author|byline", re.IGNORECASE)
+
+
+def _marked(node: HtmlElement) -> bool:
+    """Whether the page marks ``node`` as a byline: an avatar in it (its first elements), an author or byline
+    class or id on it or its parent."""
+    if any(element.tag == "img" for element in islice(node.iter(), 50)):
+        return True
+    return any(_MARK.search(f"{element.get('class') or ''} {element.get('id') or ''}")
+               for element in (node, node.getparent()) if element is not None)
 
 
 class _OutsideZone:
