@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import os
 import signal
 import threading
 from collections import deque
@@ -126,7 +127,7 @@ class _Workers:
         # memory pages it shares with this process unwritten (no copies; the command ends when the map does).
         gc.freeze()
         with _stops_blocked():  # the workers inherit the blocked signals: a stop while one starts never reaches it
-            return ProcessPoolExecutor(processes, start_context(), _start, self.setup)
+            return ProcessPoolExecutor(processes, start_context(), _start, (os.getpid(), *self.setup))
 
     def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
         """``fn(item)`` in a worker; when the pool is broken, a future that says so (run again by ``result``)."""
@@ -209,10 +210,12 @@ def _nothing(*_: object) -> None:
     """No set-up, no work (a module function: the workers get it pickled)."""
 
 
-def _start(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+def _start(parent: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     from crawler.extract.worker import die_with_parent
 
-    die_with_parent()  # a worker outlives no stopped command: the kernel kills it with its parent
+    # A worker outlives no stopped command: the kernel kills it with its parent. The parent's pid comes from the
+    # parent: a spawned worker imports for a while, and a command killed meanwhile is no longer its parent here.
+    die_with_parent(parent)
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     initializer(*initargs)

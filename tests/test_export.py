@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -416,7 +417,10 @@ def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many
                 while not (part.exists() and part.stat().st_size) and time.monotonic() < deadline:
                     time.sleep(0.005)
             else:  # unread, stdout's pipe fills with the first batch: the command waits there, mid-write
-                time.sleep(1)
+                # Output waiting in the pipe (looked at, not read), not a fixed sleep: on a loaded machine spawned
+                # workers take longer than a second to encode their first batch, and a stop before it prints nothing.
+                select.select([command.stdout], [], [], max(0.0, deadline - time.monotonic()))
+                time.sleep(0.2)
             os.killpg(command.pid, signal.SIGTERM)
             out, err = command.communicate(timeout=60)
         finally:

@@ -103,3 +103,73 @@ def test_the_workers_are_started_before_the_first_item_is_read() -> None:
     with closing(ordered_map(doubled, items(), 2)) as results:  # type: ignore[arg-type]
         assert [r for _, r in results] == [[2], [4]]
     assert seen == [2]
+
+
+COMMAND = """
+import sys, threading, time
+if __name__ == "__mp_main__":
+    time.sleep(2)  # a spawned worker starting slowly (imports on a loaded machine): its command is killed meanwhile
+from crawler.parallel import ordered_map
+
+def same(x):
+    return x
+
+if __name__ == "__main__":
+    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()  # a second thread: workers are spawned
+    for _ in ordered_map(same, range(10), 2):
+        pass
+"""
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The spawned worker processes among ``pid``'s children (not multiprocessing's resource tracker)."""
+    found = []
+    for task in (f"/proc/{pid}/task/{t}" for t in os.listdir(f"/proc/{pid}/task")):
+        with open(f"{task}/children") as children:
+            for child in map(int, children.read().split()):
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    if b"spawn_main" in cmdline.read():
+                        found.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_still_starting_when_its_command_is_killed_dies_with_it(tmp_path: object) -> None:
+    """SIGKILL to the command (the OOM killer, ``kill -9``) while a spawned worker is still importing: the
+    worker learns its parent is gone as soon as it can ask, and ends, rather than wait on its queue forever
+    under init. Before, it compared its parent with the one it found on starting, by then already init."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(str(tmp_path)) / "command.py"
+    script.write_text(COMMAND)
+    root = Path(__file__).resolve().parents[1]
+    command = subprocess.Popen([sys.executable, str(script)], cwd=root,
+                               env={**os.environ, "PYTHONPATH": str(root)})
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not workers and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.05)
+            workers = _workers_of(command.pid)
+        assert workers, "no worker was spawned"
+        command.kill()  # while the worker sleeps in its start
+        command.wait()
+        deadline = time.monotonic() + 20
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers)), "a worker outlived its killed command"
+    finally:
+        command.kill()
+        command.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

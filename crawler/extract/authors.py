@@ -139,6 +139,8 @@ _NAME_PARTS = frozenset({"givenName", "familyName", "additionalName", "honorific
 # The same parts marked by class ("<span class='first-name'>Jane</span><span class='last-name'>Doe</span>").
 _NAME_PART_CLASS = re.compile(r"(?:^|[-_\s])(?:first|last|given|family|middle|sur|f|l)[-_]?name(?=[-_\s]|$)",
                               re.IGNORECASE)
+# A class naming a name ("name", "author__name"): beside a part's ("surname"), the two are one name's parts.
+_NAME_CLASS = re.compile(r"name(?=[-_\s]|$)", re.IGNORECASE)
 
 
 def _is_detail(element: HtmlElement) -> bool:
@@ -150,8 +152,9 @@ def _is_detail(element: HtmlElement) -> bool:
 def _item_separator(element: HtmlElement, parts: list[str]) -> str:
     """What goes between ``element`` and the element just before it when nothing does and the text read so far
     (``parts``) ends in a letter: ", " between separate items (either is a link, or each has its own class: a
-    name and a date, two authors' links), a space between the parts of one name (:data:`_NAME_PARTS`) or after a
-    "By" label; nothing between inline parts of one text ("<b>Jane</b>Doe", a drop cap "<span>А</span>нна")."""
+    name and a date, two authors' links), a space between the parts of one name (:data:`_NAME_PARTS`, classes
+    naming them, classed spans inside one link) or after a "By" label; nothing between inline parts of one text
+    ("<b>Jane</b>Doe", a drop cap "<span>А</span>нна")."""
     before = element.getprevious()
     if before is None or not isinstance(before.tag, str) or before.tail or before.tag in _BLOCKS:
         return ""
@@ -160,10 +163,14 @@ def _item_separator(element: HtmlElement, parts: list[str]) -> str:
         return ""  # a drop cap ("<span class='dropcap'>А</span><span class='rest'>нна</span>") starts a word
     props = {before.get("itemprop"), element.get("itemprop")}
     classes = before.get("class"), element.get("class")
-    if props <= _NAME_PARTS or all(_NAME_PART_CLASS.search(cls or "") for cls in classes):
-        return " "
+    if props <= _NAME_PARTS or (any(_NAME_PART_CLASS.search(cls or "") for cls in classes)
+                                and all(_NAME_CLASS.search(cls or "") for cls in classes)):
+        return " "  # "<span class='name'>Анна</span><span class='surname'>Ким</span>"
     if "a" not in (before.tag, element.tag) and not (all(classes) and classes[0] != classes[1]):
         return ""
+    parent = element.getparent()
+    if parent is not None and parent.tag == "a" and "a" not in (before.tag, element.tag):
+        return " "  # one link is one item: its classed spans are one name's parts ("<a><span class='first'>…")
     line = "".join(parts).rsplit("\n", 1)[-1].strip()
     return " " if _PREFIX.fullmatch(line) else ", "
 
@@ -585,7 +592,7 @@ def page_authors(page: PageView) -> Found:
     scans = _Scans(page.sel.root)
 
     def first_shown(naming: str, prefixed: bool,
-                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement] | None:
+                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement, str] | None:
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element, node in _byline(page, zone=zone, scans=scans):
             if prefixed and not _PREFIX.match(byline.strip()):
@@ -593,7 +600,7 @@ def page_authors(page: PageView) -> Found:
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
-                return authors, element, node
+                return authors, element, node, byline
         return None
 
     def shown(naming: str = "", prefixed: bool = False) -> Found:
@@ -601,11 +608,16 @@ def page_authors(page: PageView) -> Found:
         # the first naming the declared author; text read off the page is held to look like names. One
         # that overrules the declared authors (``prefixed``) must stand in the article's header, and one found
         # outside the header gives way to the header's ("Authors: …" quoted in the body before the header's
-        # author link, a related post's byline element).
+        # author link, a related post's byline element); but an unquoted labelled line ("Автор: …" ending the
+        # article) gives way only to a labelled one there or one the page marks (an avatar, an author class): a
+        # bare author link there may be a previous post's above the headline, an editor's, a tag list's.
         zone = HeaderZone(page.sel.root) if prefixed else None
         first = first_shown(naming, prefixed, zone)
         if first is not None and not (prefixed or first[1]) and first[2] not in (zone := HeaderZone(page.sel.root)):
-            first = first_shown(naming, False, zone) or first
+            header = first_shown(naming, False, zone)
+            if header is not None and (_PREFIX.match(header[3].strip()) or not _PREFIX.match(first[3].strip())
+                                       or _quoted(first[2]) or _marked(header[2])):
+                first = header
         return (first[0], "generic") if first is not None else None
 
     declared = _first_found(
@@ -945,6 +957,23 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     start = normalize_text(text)
     # Only the paragraph's start is compared (a hostile page's paragraph can be megabytes long).
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
+
+
+def _quoted(node: HtmlElement) -> bool:
+    """Whether ``node`` stands in a quotation (another text's credit line quoted in the article)."""
+    return any(element.tag in ("blockquote", "q") for element in (node, *node.iterancestors()))
+
+
+_MARK = re.compile(r"author|byline", re.IGNORECASE)
+
+
+def _marked(node: HtmlElement) -> bool:
+    """Whether the page marks ``node`` as a byline: an avatar in it (its first elements), an author or byline
+    class or id on it or its parent."""
+    if any(element.tag == "img" for element in islice(node.iter(), 50)):
+        return True
+    return any(_MARK.search(f"{element.get('class') or ''} {element.get('id') or ''}")
+               for element in (node, node.getparent()) if element is not None)
 
 
 class _OutsideZone:

@@ -78,6 +78,7 @@ class HeaderZone:
         headline = _headline(root)
         self.headline = headline if isinstance(headline, HtmlElement) else None
         self.above = set(self.headline.iterancestors()) if self.headline is not None else set()
+        self._answers: dict[str, dict[HtmlElement, bool]] = {}
 
     @cached_property
     def _after(self) -> set[HtmlElement]:
@@ -109,19 +110,45 @@ class HeaderZone:
     def __contains__(self, element: HtmlElement) -> bool:
         if element is self.headline:
             return False
-        lineage = (element, *element.iterancestors())
-        if any(_outside_article(node) for node in lineage if node not in self.above):
+        if self._known(element, self._outside):
             return False
         if self.headline is None:  # no headline to place it by: outside chrome is all there is
             return True
         if element in self._after:
             return True
-        for node in lineage:  # inside a block that comes before the headline's, in its header block
-            parent = node.getparent()
-            if parent in self._blocks:
-                block_at, positions = self._blocks[parent]
-                return positions[node] < block_at
-        return False
+        return self._known(element, self._before)  # in a block before the headline's, in its header block
+
+    def _outside(self, node: HtmlElement) -> bool | None:
+        """True when ``node`` (not an ancestor of the headline) is chrome, a comment or other articles; None: ask
+        its parent."""
+        return True if node not in self.above and _outside_article(node) else None
+
+    def _before(self, node: HtmlElement) -> bool | None:
+        """Whether ``node``, a child of a header block's parent, comes before the headline's block; None: not one."""
+        parent = node.getparent()
+        if parent in self._blocks:
+            block_at, positions = self._blocks[parent]
+            return positions[node] < block_at
+        return None
+
+    def _known(self, element: HtmlElement, ask: Callable[[HtmlElement], bool | None]) -> bool:
+        """The first answer ``ask`` gives for ``element`` or its ancestors (False when none does), remembered for
+        each node walked: candidates deep in one page share their ancestors, walked once (not once each)."""
+        known = self._answers.setdefault(ask.__name__, {})
+        walked: list[HtmlElement] = []
+        answer: bool | None = None
+        node: HtmlElement | None = element
+        while node is not None:
+            answer = known.get(node)
+            if answer is None:
+                answer = ask(node)
+                walked.append(node)
+            if answer is not None:
+                break
+            node = node.getparent()
+        for node in walked:
+            known[node] = bool(answer)
+        return bool(answer)
 
 
 def _outside_article(node: HtmlElement) -> bool:
