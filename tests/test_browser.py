@@ -143,9 +143,9 @@ def test_sigterm_to_the_process_group_mid_render_stops_the_crawl_and_chromium(tm
     assert "Spider closed (shutdown)" in log and "Traceback" not in log, log[-3000:]
     rendered = sum(int(n) for n in re.findall(r"'browser/rendered': (\d+)", log))
     failed = sum(int(n) for n in re.findall(r"'download/failed/[^']+': (\d+)", log))
-    # Pages in flight are counted (rendered or failed). Not "== len(articles)": the replica also counts a page
-    # Chromium asked for again, so under load the served paths can outnumber the pages the crawl requested.
-    assert articles and 1 <= rendered + failed <= len(articles), log[-3000:]
+    # Every page that reached the server is counted, rendered or failed. Not "==": under load the driver closes
+    # Chromium before some tabs open, so pages in flight fail without ever reaching the server.
+    assert articles and rendered + failed >= len(set(articles)), log[-3000:]
     time.sleep(1)  # Chromium's children end after their browser process
     assert not [pid for pid in chromium if _running(pid)], "Chromium outlived the crawl"
 
