@@ -1,16 +1,18 @@
 """The real ``scrapy crawl`` for tests: one place builds a store's environment (:func:`store_env`),
-:func:`run_crawl` runs the command, :class:`StoreCrawl` crawls a served replica into one store and
-returns a :class:`CrawlResult` (exit code, log, served paths, the run's stats from its run record)."""
+:func:`run_crawl` runs the command, :func:`unit_crawl` starts it as a systemd unit would (to be stopped with
+:func:`stop_unit`), :class:`StoreCrawl` crawls a served replica into one store and returns a
+:class:`CrawlResult` (exit code, log, served paths, the run's stats from its run record)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,22 +118,65 @@ def wait_for_lapse(site: str, env: dict[str, str], timeout: float = 60) -> None:
     time.sleep(max(0.0, left + 0.1))
 
 
+def crawl_command(spider: str, *args: str, settings: Sequence[str] = ()) -> list[str]:
+    """The ``scrapy crawl spider`` command line: ``-a`` each of ``args``, ``-s`` each of FAST and ``settings``."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    for arg in args:
+        command += ["-a", arg]
+    for setting in [*FAST, *settings]:
+        command += ["-s", setting]
+    return command
+
+
+def crawl_environment(env: dict[str, str], data_dir: Path | None = None) -> dict[str, str]:
+    """This process's environment without its store variables, a private ``DATA_DIR`` (spools and site locks
+    of one test never reach another), then ``env``."""
+    full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
+    full_env["DATA_DIR"] = str(data_dir or tempfile.mkdtemp(prefix="crawl-data-"))
+    return {**full_env, **env}
+
+
 def run_crawl(spider: str, *args: str, env: dict[str, str], settings: Sequence[str] | None = None,
               timeout: float = 120, prefix: list[str] | None = None,
               data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real ``scrapy crawl`` in the project directory (under ``prefix``, e.g. ``ip netns exec NS``)."""
     require_e2e("scrapy crawl")
-    command = [*(prefix or []), sys.executable, "-m", "scrapy", "crawl", spider]
-    for arg in args:
-        command += ["-a", arg]
-    for setting in [*FAST, *(settings or [])]:
-        command += ["-s", setting]
-    full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
-    # A private DATA_DIR: spools and site locks of one test never reach another.
-    full_env["DATA_DIR"] = str(data_dir or tempfile.mkdtemp(prefix="crawl-data-"))
-    full_env.update(env)
-    return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True,
+    command = [*(prefix or []), *crawl_command(spider, *args, settings=settings or ())]
+    return subprocess.run(command, cwd=ROOT, env=crawl_environment(env, data_dir), capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@contextmanager
+def unit_crawl(spider: str, *args: str, data_dir: Path,
+               settings: Sequence[str] = ()) -> Iterator[subprocess.Popen[str]]:
+    """``scrapy crawl`` running in a process group of its own, as a systemd unit's (its log merged into
+    ``stdout``); killed with its whole group if the ``with`` block leaves it running."""
+    require_e2e("scrapy crawl")
+    crawl = subprocess.Popen(crawl_command(spider, *args, settings=settings), cwd=ROOT,
+                             env=crawl_environment({}, data_dir), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        yield crawl
+    finally:
+        if crawl.poll() is None:
+            os.killpg(crawl.pid, signal.SIGKILL)
+            crawl.wait()
+
+
+def wait_while_running(crawl: subprocess.Popen[str], condition: Callable[[], object], what: str,
+                       timeout: float = 60) -> None:
+    """Until ``condition()`` holds; fails with ``what`` when the crawl ends first or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline and crawl.poll() is None, what
+        time.sleep(0.05)
+
+
+def stop_unit(crawl: subprocess.Popen[str], timeout: float) -> str:
+    """SIGTERM to the crawl's whole process group, as systemd's ``KillMode=control-group`` sends it; its log."""
+    os.killpg(crawl.pid, signal.SIGTERM)
+    log, _ = crawl.communicate(timeout=timeout)
+    return log
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +18,7 @@ from scrapy.http import HtmlResponse
 from crawler.browser import looks_like_script_shell
 from crawler.sites import SITES_DIR_NAME
 from crawler.spiders.base import is_cut
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, StoreCrawl
+from tests.crawling import MongoTarget, StoreCrawl, stop_unit, unit_crawl, wait_while_running
 from tests.replica.server import resolve, serve
 from tests.replicas import REPLICAS, expected_articles, page_file
 
@@ -119,24 +116,12 @@ def test_sigterm_to_the_process_group_mid_render_stops_the_crawl_and_chromium(tm
     server_json = replica / "_server.json"
     slow = {f"/api/articles/{api.name}": {"delay": 10} for api in (replica / "api" / "articles").iterdir()}
     server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))  # renders wait
-    env = {**{k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}, "DATA_DIR": str(tmp_path / "data")}
-    with serve(replica) as server:
-        command = [sys.executable, "-m", "scrapy", "crawl", JS_SITE, "-a",
-                   f"base_url=http://127.0.0.1:{server.server_port}", *(p for s in FAST for p in ("-s", s))]
-        crawl = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True)  # its own process group, as a unit's is
-        try:
-            deadline = time.monotonic() + 60
-            while not any(path.startswith("/api/") for path in list(server.served)):  # type: ignore[attr-defined]
-                assert time.monotonic() < deadline and crawl.poll() is None, "no page reached its XHR in Chromium"
-                time.sleep(0.05)
-            chromium = [pid for pid in _descendants(crawl.pid) if _comm(pid) == "chromium"]
-            os.killpg(crawl.pid, signal.SIGTERM)  # as systemd's KillMode=control-group does
-            log, _ = crawl.communicate(timeout=60)
-        finally:
-            if crawl.poll() is None:
-                os.killpg(crawl.pid, signal.SIGKILL)
-                crawl.wait()
+    with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
+                                              data_dir=tmp_path / "data") as crawl:
+        wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]
+                           "no page reached its XHR in Chromium")
+        chromium = [pid for pid in _descendants(crawl.pid) if _comm(pid) == "chromium"]
+        log = stop_unit(crawl, timeout=60)
         articles = [path for path in server.served if re.search(r"-a\d+$", path)]  # type: ignore[attr-defined]
     assert chromium, "Chromium was not running under the crawl"
     assert crawl.returncode == 1, log[-3000:]

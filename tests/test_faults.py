@@ -15,7 +15,17 @@ import pymongo
 import pytest
 
 from tests.conftest import free_port, kill, start_nx27017
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, require_e2e, store_env, wait_for_lapse
+from tests.crawling import (
+    FAST,
+    ROOT,
+    MongoTarget,
+    require_e2e,
+    stop_unit,
+    store_env,
+    unit_crawl,
+    wait_for_lapse,
+    wait_while_running,
+)
 from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
@@ -141,24 +151,14 @@ def test_sigterm_to_the_crawls_process_group_stops_it_gracefully_without_failing
 
     sitemaps = ", ".join(f'"https://{endless_site.DOMAIN}/sitemap/urls-{n}.xml"' for n in range(1, 61))
     config = endless_site.write_config(tmp_path, f"sitemaps = [{sitemaps}]", robots=False)
-    env = {**{k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}, "DATA_DIR": str(tmp_path / "data")}
-    with endless_site.serve(sitemap_delay=0.3) as site:  # a crawl of minutes: stopped in the middle
-        command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-a", "since=2020-01-01",
-                   "-a", f"base_url=http://127.0.0.1:{site.server_port}", *(p for s in FAST for p in ("-s", s)),
-                   "-s", "EXTRACTION_WORKERS=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
-        crawl = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while sum(n for path, n in site.requests.items() if path.startswith("/news/")) < 20:  # type: ignore[attr-defined]
-                assert time.monotonic() < deadline and crawl.poll() is None, "the crawl fetched no articles"
-                time.sleep(0.05)
-            os.killpg(crawl.pid, signal.SIGTERM)  # as systemd's KillMode=control-group does
-            log, _ = crawl.communicate(timeout=90)
-        finally:
-            if crawl.poll() is None:
-                os.killpg(crawl.pid, signal.SIGKILL)
-                crawl.wait()
+    with endless_site.serve(sitemap_delay=0.3) as site, unit_crawl(  # a crawl of minutes: stopped in the middle
+        "news", f"config={config}", "since=2020-01-01", f"base_url=http://127.0.0.1:{site.server_port}",
+        data_dir=tmp_path / "data", settings=["EXTRACTION_WORKERS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+    ) as crawl:
+        requests = site.requests  # type: ignore[attr-defined]
+        wait_while_running(crawl, lambda: sum(n for path, n in requests.items() if path.startswith("/news/")) >= 20,
+                           "the crawl fetched no articles")
+        log = stop_unit(crawl, timeout=90)
     assert "Spider closed (shutdown)" in log, log[-3000:]
     assert "Extraction failed" not in log and "articles/errors/extract" not in log, log[-3000:]
     assert re.search(r"'storage/inserted': [1-9]", log), log[-3000:]
