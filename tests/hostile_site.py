@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+from tests.replica.server import serve
 
 DOMAIN = "hostile.tj"
 MAX_SIZE = 4 * 1024 * 1024  # DOWNLOAD_MAXSIZE for the crawl of this replica
@@ -42,11 +47,13 @@ CASES: dict[str, str] = {
 
 
 def site_config(name: str, domain: str, timezone: str, *, article_url: str | None = None,
-                source: str = "feeds") -> str:
+                source: str = "feeds", sources: dict[str, list[str] | int] | None = None) -> str:
     """A one-edition Russian site config of the replicas' shape: articles under ``/news/<slug>/``, read from the
-    site's ``/feed/`` (``source="feeds"``) or from its home page as a listing (``source="listings"``)."""
+    site's ``/feed/`` (``source="feeds"``), from its home page as a listing (``source="listings"``), or from
+    ``sources`` (edition keys and their values: ``{"sitemaps": [URL, ...], "listing_pages": 4}``)."""
     pattern = article_url or "^https://" + domain.replace(".", "\\.") + "/news/[a-z0-9-]+/$"
     start = f"https://{domain}/feed/" if source == "feeds" else f"https://{domain}/"
+    lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (sources or {source: [start]}).items())
     return f"""name = "{name}"
 domains = ["{domain}"]
 article_url = '{pattern}'
@@ -54,7 +61,7 @@ article_url = '{pattern}'
 language = "ru"
 timezone = "{timezone}"
 home = "https://{domain}/"
-{source} = ["{start}"]
+{lines}
 [selectors]
 title = ["h1.entry-title"]
 body = [".entry-content"]
@@ -155,3 +162,13 @@ def build(root: Path, escape_to: str) -> Path:
     config = root.parent / "hostile.toml"
     config.write_text(CONFIG, encoding="utf-8")
     return config
+
+
+@contextmanager
+def outside_origin(root: Path, slug: str = "elsewhere", page: str | None = None) -> Iterator[ThreadingHTTPServer]:
+    """Another loopback origin, serving ``page`` (by default an article) at ``/news/<slug>/`` from ``root``: a
+    crawl of the site must never ask it (``server.requests`` stays empty)."""
+    (root / "news" / slug).mkdir(parents=True)
+    (root / "news" / slug / "index.html").write_text(article(slug) if page is None else page, encoding="utf-8")
+    with serve(root) as server:
+        yield server

@@ -10,18 +10,15 @@ from typing import Any
 import pytest
 
 from tests.crawling import StoreCrawl, fresh_database
-from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, STORED, TITLE_LIMIT, build
-from tests.replica.server import serve
+from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, STORED, TITLE_LIMIT, build, outside_origin
 
 
 @pytest.fixture(scope="module")
 def hostile_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Any:
     root = tmp_path_factory.mktemp("hostile") / "site"
-    outside = tmp_path_factory.mktemp("outside")  # another loopback origin: must never be asked
-    (outside / "news" / "good").mkdir(parents=True)
-    (outside / "news" / "good" / "index.html").write_text("<html><body>elsewhere</body></html>")
+    outside = tmp_path_factory.mktemp("outside")
     with fresh_database(mongo_uri) as target:
-        with serve(outside) as elsewhere:
+        with outside_origin(outside, "good", "<html><body>elsewhere</body></html>") as elsewhere:
             config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
             result = StoreCrawl(target, tmp_path_factory.mktemp("crawls"))(
                 "news", f"config={config}", replica=root,

@@ -20,26 +20,14 @@ import pytest
 from crawler.discovery.feeds import read_feed
 from crawler.discovery.xml import MAX_XML_BYTES
 from tests.crawling import StoreCrawl, fresh_database
-from tests.hostile_site import article
-from tests.replica.server import serve
+from tests.hostile_site import article, outside_origin, site_config
 
 DOMAIN = "odd.kg"
 PAST_LIMIT = (b"<!--" + b"x" * (1 << 20) + b"-->") * (MAX_XML_BYTES // (1 << 20) + 1)  # comments: nothing to parse
 DATE = "Fri, 20 Nov 2026 10:00:00 +0600"
-CONFIG = f"""name = "odd"
-domains = ["{DOMAIN}"]
-article_url = '^https://odd\\.kg/news/[a-z0-9-]+/$'
-[[editions]]
-language = "ru"
-timezone = "Asia/Bishkek"
-home = "https://{DOMAIN}/"
-feeds = ["https://{DOMAIN}/feed/", "https://{DOMAIN}/atom/", "https://{DOMAIN}/feed.xml.gz",
-         "https://{DOMAIN}/flood/", "https://{DOMAIN}/bad-links/"]
-sitemaps = ["https://{DOMAIN}/sitemap.xml.gz", "https://{DOMAIN}/sitemap-a.xml"]
-[selectors]
-title = ["h1.entry-title"]
-body = [".entry-content"]
-"""
+CONFIG = site_config("odd", DOMAIN, "Asia/Bishkek", sources={
+    "feeds": [f"https://{DOMAIN}/{path}" for path in ("feed/", "atom/", "feed.xml.gz", "flood/", "bad-links/")],
+    "sitemaps": [f"https://{DOMAIN}/sitemap.xml.gz", f"https://{DOMAIN}/sitemap-a.xml"]})
 STORED = {"mixed-case", "upper-case", "outer", "inner", "atom-upper", "before-feed-limit", "after-nested",
           "before-sitemap-limit", "in-loop", "flooded", "after-bad-links", "broken-canonical", "broken-offset",
           "robots-listed"}
@@ -115,10 +103,7 @@ def build(root: Path, outside: str) -> Path:
 def odd_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[tuple[Any, Any, list[str]]]:
     root = tmp_path_factory.mktemp("odd") / "site"
     root.mkdir()
-    outside = tmp_path_factory.mktemp("outside")
-    (outside / "news" / "elsewhere").mkdir(parents=True)
-    (outside / "news" / "elsewhere" / "index.html").write_text(article("elsewhere"))
-    with fresh_database(mongo_uri) as target, serve(outside) as elsewhere:
+    with fresh_database(mongo_uri) as target, outside_origin(tmp_path_factory.mktemp("outside")) as elsewhere:
         config = build(root, f"http://127.0.0.1:{elsewhere.server_port}")
         result = StoreCrawl(target, tmp_path_factory.mktemp("crawls"))(
             "news", f"config={config}", "sources=feeds,sitemaps", replica=root,
