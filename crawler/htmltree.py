@@ -71,6 +71,21 @@ def bounded_markup(html: str) -> str:
     return _TOKEN.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
 
 
+def is_cut(body: bytes) -> bool:
+    """Whether :func:`bounded_markup` reads less than the page ``body``: it holds ``MAX_TAGS`` "<" or more.
+
+    A page merely lacking ``</body>`` and ``</html>`` is not cut here: minifiers drop those optional tags, and
+    such a script shell ("<div id=root>Загрузка") must still be rendered.
+    """
+    return body.count(b"<") >= MAX_TAGS
+
+
+def is_truncated(body: bytes) -> bool:
+    """Whether the page ``body`` ends before its closing ``</body>`` or ``</html>``."""
+    tail = body[-4096:].lower()
+    return b"</html" not in tail and b"</body" not in tail
+
+
 def bounded_response(response: TextResponse) -> TextResponse:
     """``response`` (a page parsed in the crawl process) with its markup bounded by :func:`bounded_markup`."""
     text = response.text

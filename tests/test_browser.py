@@ -13,11 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from scrapy.http import HtmlResponse
 
 from crawler.browser import looks_like_script_shell
+from crawler.htmltree import is_cut
 from crawler.sites import SITES_DIR_NAME
-from crawler.spiders.base import is_cut
 from tests.crawling import MongoTarget, StoreCrawl, stop_unit, unit_crawl, wait_while_running
 from tests.replica.server import resolve, serve
 from tests.replicas import REPLICAS, expected_articles, page_file
@@ -47,7 +46,7 @@ def test_a_minified_shell_without_its_optional_end_tags_is_still_rendered() -> N
         assert served is not None
         minified = re.sub(r"(?i)</(body|html)>\s*", "", served.read_text(encoding="utf-8")).rstrip()
         assert looks_like_script_shell(minified), url
-        assert not is_cut(HtmlResponse(url, body=minified.encode(), encoding="utf-8")), url
+        assert not is_cut(minified.encode()), url
 
 
 @requires_chromium

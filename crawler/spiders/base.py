@@ -35,7 +35,7 @@ from crawler.discovery import Link
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
-from crawler.htmltree import MAX_TAGS
+from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
 from crawler.middlewares.incremental import ARTICLE_URL_META, sitemap_pruned
 from crawler.rules import RecordRules
@@ -272,7 +272,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count(f"articles/skipped/{problem}")
             return None
         assert isinstance(response, TextResponse)
-        if is_truncated(response):
+        if is_truncated(response.body):
             logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
             self._count("articles/truncated_html")
         text = response.text
@@ -305,7 +305,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return False
         if not extraction.script_shell:
             return False
-        if is_cut(response):  # its text may be past the cut: no reason to render it, nor the site
+        if is_cut(response.body):  # its text may be past the cut: no reason to render it, nor the site
             self._count("browser/skipped/cut_page")
             logger.info("%(url)s looks like a script shell but was cut; not rendering it", {"url": response.url})
             return False
@@ -364,21 +364,6 @@ def page_problem(response: Response) -> str | None:
     if b"\x00" in response.body[:4096]:
         return "binary"
     return None
-
-
-def is_truncated(response: Response) -> bool:
-    """Whether the page ends before its closing ``</body>`` or ``</html>``."""
-    tail = response.body[-4096:].lower()
-    return b"</html" not in tail and b"</body" not in tail
-
-
-def is_cut(response: Response) -> bool:
-    """Whether extraction read less than the page's markup: it holds ``MAX_TAGS`` "<" or more.
-
-    A page merely lacking ``</body>`` and ``</html>`` is not cut here: minifiers drop those optional tags, and
-    such a script shell ("<div id=root>Загрузка") must still be rendered.
-    """
-    return response.body.count(b"<") >= MAX_TAGS
 
 
 def _header(response: Response, name: bytes) -> str | None:
