@@ -97,24 +97,35 @@ def test_the_event_loop_keeps_running_while_a_huge_page_is_extracted(shape: str,
 
 def test_a_page_over_the_budget_is_given_up_and_counted_and_the_crawl_goes_on() -> None:
     crawl = spider(EXTRACTION_TIME_BUDGET_SECONDS=0.2)
+    assert crawl.extractor.budget == 0.2
+    slow_page = links(30_000)  # about a second of work unloaded, 12-24 s beside four CPU burners
 
-    async def run() -> tuple[list[Any], float, list[Any]]:
-        await parse(crawl, NORMAL)  # warm
+    async def run() -> tuple[list[Any], float, list[Any], float]:
+        # Warm with room to spare: under load a fresh worker's first page (its lazy imports) ran over 0.2 s, and
+        # the slow page then waited for a replacement to start (4.6-7.8 s in all, 3 runs of 3 under load).
+        crawl.extractor.budget = 30.0
+        await parse(crawl, NORMAL)
+        crawl.extractor.budget = 0.2
         started = time.monotonic()
-        slow = await parse(crawl, links(30_000))  # about a second of work: over a 0.2 s budget
+        slow = await parse(crawl, slow_page)
         given_up_after = time.monotonic() - started
         crawl.extractor.budget = 30.0
-        return slow, given_up_after, await parse(crawl, NORMAL)
+        after = await parse(crawl, NORMAL)
+        started = time.monotonic()
+        assert len(await parse(crawl, slow_page)) == 1  # the page extracts, given the time
+        return slow, given_up_after, after, time.monotonic() - started
 
     try:
         first = crawl.extractor.pids
-        slow, given_up_after, after = asyncio.run(run())
+        slow, given_up_after, after, whole = asyncio.run(run())
         assert not Path(f"/proc/{first[0]}").exists()  # stopped and reaped
         assert len(crawl.extractor.pids) == 1 and crawl.extractor.pids != first  # its successor runs
     finally:
         crawl.closed("finished")
     assert slow == []
-    assert given_up_after < 2.0
+    # Given up at the budget, not when its work was done: load stretches the whole extraction (CPU) far more than
+    # the budget's wait (a poll's timeout). 0.3 s of 1.2 s unloaded, 0.4-0.55 s of 12-24 s under load.
+    assert given_up_after < whole / 2, (given_up_after, whole)
     assert len(after) == 1 and after[0].paragraphs[0] == SENTENCE
     assert stats(crawl)["articles/errors/extract_timeout"] == 1
     assert stats(crawl)["extract/workers/started"] == 2
