@@ -29,6 +29,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from crawler.hosts import is_private_address, normalize_host
+from crawler.sitelog import in_caller_context
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class EgressResolver(CachingThreadedResolver):
         """The address ``name`` resolves to; fails with PrivateAddressError for a private one."""
         if not self._trusted(name) and name in self._refused:
             return defer.fail(PrivateAddressError(f"{name} resolves to {self._refused[name]}, a private address"))
-        return super().getHostByName(name, timeout).addCallback(self._checked, name)
+        # Answered on a thread: handed on in the asking crawl's context (crawler.sitelog), as is the check's warning.
+        return in_caller_context(super().getHostByName(name, timeout)).addCallback(self._checked, name)
 
     def _checked(self, address: str, name: str) -> str:
         if self._trusted(name) or not is_private_address(address):
@@ -95,7 +97,7 @@ class EgressResolver(CachingThreadedResolver):
         def failed(failure: Failure) -> None:
             return None  # the download meets the same error and reports it
 
-        return super().getHostByName(name).addCallbacks(check, failed)
+        return in_caller_context(super().getHostByName(name)).addCallbacks(check, failed)
 
 
 def installed_resolver() -> EgressResolver | None:

@@ -1,6 +1,8 @@
 """Log lines that name their site in a process crawling several (``scrapy crawlall``): each crawl starts
 in a context of its own whose :data:`SITE` every task and callback of that crawl inherits, and a log
-record factory puts ``[site] `` in front of each message logged within it."""
+record factory puts ``[site] `` in front of each message logged within it. What a thread answers comes back
+outside that context (Twisted's ``callFromThread`` runs in the thread's own): :func:`in_caller_context` hands
+such an answer on in the context that asked for it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import contextvars
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
 
 T = TypeVar("T")
 SITE: contextvars.ContextVar[str | None] = contextvars.ContextVar("crawl_site", default=None)
@@ -23,6 +27,20 @@ def named(site: str, start: Callable[[], T]) -> T:
         return start()
 
     return context.run(run)
+
+
+def in_caller_context(answer: Deferred[T]) -> Deferred[T]:
+    """``answer``'s result, delivered in the context of this call: the callbacks added to the result (and the
+    connection a resolved address opens, its reads and its log lines) belong to the site that asked."""
+    context = contextvars.copy_context()
+    delivered: Deferred[T] = Deferred(lambda _: answer.cancel())
+
+    def deliver(result: Any) -> None:
+        if not delivered.called:  # not cancelled meanwhile
+            context.run(delivered.callback, result)
+
+    answer.addBoth(deliver)
+    return delivered
 
 
 def install() -> None:
