@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,17 @@ def test_crawlall_then_report(tmp_path: Path) -> None:
     table = scrapy("report", data_dir=tmp_path).stdout.splitlines()
     assert table[0].split()[:3] == ["site", "articles_24h", "last_healthy_run"]
     assert any(line.startswith("asiaplus ") and " healthy " in line for line in table)
+
+
+def test_the_report_table_keeps_every_column_in_line(tmp_path: Path) -> None:
+    """Every bundled site is a row, "turkmenportal" the longest name: each cell starts under its column's name
+    (the header's "last_health" ran two characters past its column, so every cell after it was out of line)."""
+    header, *rows = scrapy("report", data_dir=tmp_path).stdout.splitlines()
+    starts = [name.start() for name in re.finditer(r"\S+", header)]
+    assert {row.split()[0] for row in rows} == set(site_names())
+    for row in rows:
+        line = row.ljust(len(header))
+        assert [n for n in starts if line[n] != " " and (n == 0 or line[n - 1] == " ")] == starts, (header, row)
 
 
 def test_crawlall_rejects_unknown_sites(tmp_path: Path) -> None:

@@ -82,11 +82,11 @@ class Command(StoreCommand):
             return
         columns = ("site", "articles_24h", "last_healthy_run", "last_health", "fallback_share", "errors",
                    "unsaved", "quarantined", "freshness_hours")
-        widths = (10, 12, 32, 9, 14, 6, 7, 11, 15)
-        sys.stdout.write(" ".join(f"{c:{w}}" for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
-        for row in rows:
-            cells = [_cell(row[c], percent=c == "fallback_share") for c in columns]
-            sys.stdout.write(" ".join(f"{v:{w}}" for v, w in zip(cells, widths, strict=True)).rstrip() + "\n")
+        table = [list(columns), *([_cell(row[c], percent=c == "fallback_share") for c in columns] for row in rows)]
+        # Each column as wide as its widest cell (a site name such as "turkmenportal" pushed its row out of line).
+        widths = [max(len(line[n]) for line in table) for n in range(len(columns))]
+        for line in table:
+            sys.stdout.write(" ".join(f"{v:{w}}" for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
 
 
     def _write(self, path: str, page: str) -> None:
