@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 from crawler.cleaning import clean
-from crawler.extract.article import extract_article
+from crawler.extract.article import extract_article, warm_up
 from crawler.items import article_item
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, SiteConfigError, load_site
@@ -98,6 +98,7 @@ def start_worker(rules: RecordRules, configs: tuple[SiteConfig, ...], budget: fl
     seconds a page may take (``EXTRACTION_TIME_BUDGET_SECONDS``; 0: no budget)."""
     global _worker
     _worker = (Reextractor(rules), Sites(configs), budget)
+    warm_up()  # as the crawl's extraction worker does: not within the first page's budget
 
 
 class OverBudget(BaseException):

@@ -265,17 +265,18 @@ RUNAWAY_PARAGRAPH = "<p>" + "Министерство энергетики пр�
 
 def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes_on(replica_store: Path,
                                                                                      tmp_path: Path) -> None:
-    # A 10 MB page of paragraphs: about 0.8 CPU s of parsing (more under load), the replica's others 20-40 ms;
-    # the budget (wall time) between them by a wide margin each way, so the load of the machine does not matter.
+    # A 10 MB page of paragraphs: about 0.8 CPU s of parsing, so never less wall time, the replica's others 20-40 ms
+    # of CPU. The budget is wall time: beside four CPU burners (load 12-14 on 2 cores) those pages took over 0.25 s
+    # (3 failures in 3 runs; 2 in 3 once each process loaded its language model before its first page's budget).
     html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 24000}</article></body></html>"
     data_dir, slow = _with_a_stale_page(replica_store, tmp_path, gzip.compress(html.encode()))
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=4",
-                             "-s", "EXTRACTION_TIME_BUDGET_SECONDS=0.25"], cwd=ROOT,
+                             "-s", "EXTRACTION_TIME_BUDGET_SECONDS=0.5"], cwd=ROOT,
                             env={**os.environ, **store_env(data_dir=data_dir)}, capture_output=True, text=True,
                             timeout=300, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr == f"Re-extraction failed: {slow['url']}: OverBudget: over the 0.25 s extraction budget\n"
+    assert result.stderr == f"Re-extraction failed: {slow['url']}: OverBudget: over the 0.5 s extraction budget\n"
     stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
     assert "  failed (error, kept as stored): 1" in result.stdout and f"  changed: {stale - 1}" in result.stdout
     assert [doc["_id"] for doc in _records(data_dir) if doc["title"] == STALE] == [slow["_id"]]
