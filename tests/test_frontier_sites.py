@@ -48,17 +48,26 @@ def finish(worker: subprocess.Popen[str], timeout: float) -> str:
         pytest.fail(f"a worker did not exit within {timeout} s: {worker.communicate()[0][-5000:]}")
 
 
-def test_a_shared_crawl_that_obeys_robots_txt_ends_by_itself(redis_url: str, mongo: MongoTarget,
-                                                             tmp_path: Path) -> None:
-    """The robots.txt start request is answered by the robots middleware (``robotstxt-reused``), without a
-    download: before, it stayed in the worker's in-flight hash for ever and the worker never ended."""
-    with serve(REPLICAS / "asiaplus") as server:
+@pytest.mark.parametrize("disallowed", ["", "/2025/03/14/"])
+def test_a_shared_crawl_that_obeys_robots_txt_ends_by_itself(redis_url: str, mongo: MongoTarget, tmp_path: Path,
+                                                             disallowed: str) -> None:
+    """The robots.txt start request is answered by the robots middleware (``robotstxt-reused``), and a URL robots.txt
+    disallows is refused by it, both without a download: before, each stayed in the worker's in-flight hash for
+    ever and the worker never ended."""
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    if disallowed:
+        robots = replica / "robots.txt"
+        robots.write_text(robots.read_text().replace("Disallow:", f"Disallow: {disallowed}\nDisallow:", 1))
+    with serve(replica) as server:
         worker = start_worker(f"http://127.0.0.1:{server.server_port}", mongo.env(REDIS_URL=redis_url),
                               tmp_path / "host", site="asiaplus")
         log = finish(worker, 180)
     assert worker.returncode == 0, log[-3000:]
     stored = [doc["url"] for doc in mongo.db.articles.find({}, {"url": 1})]
-    assert sorted(stored) == sorted(expected_articles("asiaplus")), log[-3000:]
+    want = [url for url in expected_articles("asiaplus") if not disallowed or disallowed not in url]
+    assert sorted(stored) == sorted(want) and len(want) == len(expected_articles("asiaplus")) - bool(disallowed)
+    assert ("'robotstxt/forbidden'" in log) == bool(disallowed), log[-3000:]
 
 
 @requires_chromium
