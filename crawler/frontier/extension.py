@@ -117,6 +117,7 @@ class Frontier:
                          "site": site, "worker": shared.worker})
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
         return extension
 
@@ -217,8 +218,12 @@ class Frontier:
         engine = self.crawler.engine
         return engine is not None and not engine.running
 
+    def downloaded(self, request: Request, response: object, spider: Spider) -> None:
+        """A response came: the request is done with, whatever a middleware then makes of the response."""
+        self.finished(request)
+
     def left_downloader(self, request: Request, spider: Spider) -> None:
-        """A download ended. Finished now, unless this worker is stopping: its outcome is then awaited
+        """A download ended. Finished now, unless it failed while this worker stops: its outcome is then awaited
         (:class:`~crawler.frontier.outcome.FrontierOutcomeMiddleware`)."""
         if not self.stopping():
             self.finished(request)
