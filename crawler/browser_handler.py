@@ -62,7 +62,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                                  connect_timeout=crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
         if "proxy" in self.config.launch_options:
             logger.warning("PLAYWRIGHT_LAUNCH_OPTIONS proxy replaced by the egress proxy")
-        self.config.launch_options = {**self.config.launch_options, "proxy": {"server": self.proxy.url}}
+        # Ctrl-C reaches the whole foreground process group: the crawl stops gracefully, finishing its pages in flight,
+        # so Playwright's driver (which ignores SIGINT itself) must not close Chromium under them. Its SIGTERM handling
+        # stays: without it a SIGTERM would end the driver, and Chromium with it, for the rest of the stop.
+        self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
+                                      "proxy": {"server": self.proxy.url}}
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:

@@ -112,6 +112,8 @@ SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discover
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
+    # With REDIS_URL: a request a middleware answers or refuses itself leaves the shared crawl's in-flight set too.
+    "crawler.frontier.outcome.FrontierOutcomeMiddleware": 10,
     "crawler.middlewares.egress.EgressFilterMiddleware": 60,
     # Scrapy's, but discovery's own read of a host's robots.txt reuses the one fetched for its rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

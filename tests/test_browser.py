@@ -134,6 +134,39 @@ def test_sigterm_to_the_process_group_mid_render_stops_the_crawl_and_chromium(tm
     assert not [pid for pid in chromium if _running(pid)], "Chromium outlived the crawl"
 
 
+@requires_chromium
+@pytest.mark.e2e
+def test_ctrl_c_mid_render_lets_the_pages_in_flight_finish(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground process group, Playwright's driver included.
+    The crawl stops gracefully, finishing the pages in flight; before, the driver closed Chromium under them
+    (its launch option handleSIGINT), so they failed unstored."""
+    replica = tmp_path / JS_SITE
+    shutil.copytree(REPLICAS / JS_SITE, replica)
+    server_json = replica / "_server.json"
+    slow = {f"/api/articles/{api.name}": {"delay": 3} for api in (replica / "api" / "articles").iterdir()}
+    server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))  # renders wait
+    env = {**{k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}, "DATA_DIR": str(tmp_path / "data")}
+    with serve(replica) as server:
+        command = [sys.executable, "-m", "scrapy", "crawl", JS_SITE, "-a",
+                   f"base_url=http://127.0.0.1:{server.server_port}", *(p for s in FAST for p in ("-s", s))]
+        crawl = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, start_new_session=True)  # its own process group, as a terminal's job
+        try:
+            deadline = time.monotonic() + 60
+            while not any(path.startswith("/api/") for path in list(server.served)):  # type: ignore[attr-defined]
+                assert time.monotonic() < deadline and crawl.poll() is None, "no page reached its XHR in Chromium"
+                time.sleep(0.05)
+            os.killpg(crawl.pid, signal.SIGINT)
+            log, _ = crawl.communicate(timeout=60)
+        finally:
+            if crawl.poll() is None:
+                os.killpg(crawl.pid, signal.SIGKILL)
+                crawl.wait()
+    assert "Spider closed (shutdown)" in log and "Traceback" not in log, log[-3000:]
+    assert not re.findall(r"'download/failed/[^']+': \d+", log), log[-3000:]
+    assert int(re.findall(r"'browser/rendered': (\d+)", log)[0]) >= 1, log[-3000:]
+
+
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()

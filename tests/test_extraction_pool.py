@@ -212,6 +212,52 @@ def test_a_worker_dies_with_its_crawl() -> None:
     assert not alive
 
 
+SLOW_START = """\
+import os, pathlib, time
+if b"crawler.extract.worker" in pathlib.Path("/proc/self/cmdline").read_bytes():
+    pathlib.Path(os.environ["WORKER_STARTING"]).write_text(str(os.getpid()))
+    time.sleep(3)  # the interpreter still starting (a loaded host) when its crawl is killed
+"""
+
+
+def test_a_worker_whose_crawl_dies_while_it_starts_never_imports_the_extractor(tmp_path: Path) -> None:
+    """A crawl killed while its worker's interpreter starts: before, the worker asked the kernel to kill it with
+    its parent only after starting, found itself adopted by init and not minding, and went on to import and
+    warm the extractor with no crawl left to serve."""
+    (tmp_path / "sitecustomize.py").write_text(SLOW_START)  # the pool hands its sys.path to the worker
+    starting = tmp_path / "starting"
+    script = ("import sys, time\n"
+              f"sys.path.insert(0, {str(tmp_path)!r})\n"
+              "from crawler.extract.pool import ExtractionPool\n"
+              "from crawler.limits import RecordLimits\n"
+              "ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)\n"
+              "time.sleep(60)\n")
+    with subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
+                          env={**os.environ, "WORKER_STARTING": str(starting)}) as crawl:
+        deadline = time.monotonic() + 30
+        while not starting.exists() or not starting.read_text():
+            assert time.monotonic() < deadline and crawl.poll() is None, "the worker never started"
+            time.sleep(0.02)
+        worker = int(starting.read_text())
+        crawl.kill()
+    imported, deadline = False, time.monotonic() + 60
+    while _running(worker) and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            imported = imported or "lxml" in Path(f"/proc/{worker}/maps").read_text()
+        time.sleep(0.02)
+    alive = _running(worker)
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive and not imported, "the orphaned worker went on to import the extractor"
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_a_worker_that_cannot_be_replaced_fails_pages_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
     pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
 

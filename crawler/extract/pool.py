@@ -86,7 +86,7 @@ class _Worker:
             # A fresh interpreter: forking a crawl that runs threads is unsafe, and multiprocessing's
             # "spawn" would import the crawl's main module (a user's script, even) again in it.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno())],
+                [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno()), str(os.getpid())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )

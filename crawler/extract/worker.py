@@ -1,4 +1,4 @@
-"""``python -m crawler.extract.worker FD``: one extraction worker process (see :mod:`crawler.extract.pool`).
+"""``python -m crawler.extract.worker FD PARENT``: one extraction worker process (see :mod:`crawler.extract.pool`).
 
 It reads the site config and caps, then pages, from the connection on file descriptor FD and
 answers each page with its :class:`~crawler.extract.result.Extraction` (or the extractor's
@@ -60,7 +60,8 @@ def die_with_parent(parent: int | None = None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    die_with_parent()
+    # The crawl's pid from the crawl: one killed while this interpreter started is no longer the parent here.
+    die_with_parent(int(argv[2]) if len(argv) > 2 else None)
     # Ctrl-C, or a SIGTERM sent to the whole process group (systemd stopping the unit, `kill -- -PGID`), stops
     # the crawl, which finishes the pages in flight here and then closes the connection; the pool kills with SIGKILL.
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,7 @@ and closes with reason ``frontier_args_conflict`` (exit 1).
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
 Stats: ``frontier/seeder``, ``frontier/woken`` (an idle engine asked for work the shared queue has),
-``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``.
+``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``, ``frontier/failed_by_stop``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
@@ -37,6 +37,7 @@ UNAVAILABLE_REASON = "frontier_unavailable"
 LOST_REASON = "frontier_lost"
 ARGS_REASON = "frontier_args_conflict"
 BEAT_SECONDS = 1.0
+FRONTIER_ID_META = "frontier_id"  # a request's entry in this worker's in-flight hash
 
 
 def _site(spider: Spider) -> str:
@@ -116,7 +117,8 @@ class Frontier:
                          "site": site, "worker": shared.worker})
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(extension.request_left, signal=signals.request_left_downloader)
+        crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
         return extension
 
     @classmethod
@@ -198,16 +200,44 @@ class Frontier:
             self.stats.inc_value("frontier/recovered", recovered)
             logger.warning("Requeued %(n)d requests of a dead worker", {"n": recovered})
 
-    def request_left(self, request: object, spider: Spider) -> None:
-        """A request this worker took is downloaded (or failed for good): no longer in flight."""
-        from crawler.frontier.scheduler import FRONTIER_ID_META  # the scheduler imports this module
+    def finished(self, request: Request) -> None:
+        """A request this worker took is done with (answered, failed for good, or queued again as a retry or
+        redirect): no longer in flight. Its id leaves its meta, so that it is finished once."""
+        self.finished_id(request.meta.pop(FRONTIER_ID_META, None))
 
-        request_id = getattr(request, "meta", {}).get(FRONTIER_ID_META)
+    def finished_id(self, request_id: str | None) -> None:
+        """The request of this worker's in-flight entry ``request_id`` is done with."""
         if request_id and self.shared is not None:
             try:
                 self.shared.finished(request_id)
             except redis_errors() as exc:
                 self.failed(exc)
+
+    def stopping(self) -> bool:
+        """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
+        engine = self.crawler.engine
+        return engine is not None and not engine.running
+
+    def downloaded(self, request: Request, response: object, spider: Spider) -> None:
+        """A response came: the request is done with, whatever a middleware then makes of the response."""
+        self.finished(request)
+
+    def left_downloader(self, request: Request, spider: Spider) -> None:
+        """A download ended. Finished now, unless it failed while this worker stops: its outcome is then awaited
+        (:class:`~crawler.frontier.outcome.FrontierOutcomeMiddleware`)."""
+        if not self.stopping():
+            self.finished(request)
+
+    def failed_by_stop(self, request: Request) -> bool:
+        """Whether ``request`` failed while this worker stops: the stop may be the cause (a SIGTERM to the process
+        group closes Chromium under the pages it renders). It then stays in flight, so that leaving the crawl
+        hands it back to the other workers (it is in the crawl's seen set: none would fetch it again)."""
+        if not request.meta.get(FRONTIER_ID_META) or not self.stopping():
+            return False
+        self.stats.inc_value("frontier/failed_by_stop")
+        logger.info("Handing %(request)s back to the other workers: it failed while this worker stops",
+                    {"request": request})
+        return True
 
     def spider_idle(self, spider: Spider) -> None:
         """Keep the worker while the shared crawl has work; end it after the crawl was idle long enough."""

@@ -1,5 +1,6 @@
 """The scheduler of a shared crawl (``REDIS_URL`` set): every request goes through the crawl's queue in
-Redis, taken reliably (into this worker's in-flight hash until it left the downloader).
+Redis, taken reliably (into this worker's in-flight hash until its download's outcome is known:
+:class:`~crawler.frontier.outcome.FrontierOutcomeMiddleware`).
 
 Each article is fetched once across the workers: an article request (``ARTICLE_URL_META``) is queued
 only if its canonical URL is new to the crawl (a browser re-render counts apart; retries and
@@ -31,13 +32,12 @@ from scrapy.utils.request import request_from_dict
 from twisted.internet.defer import Deferred
 
 from crawler.frontier.connection import redis_errors
-from crawler.frontier.extension import Frontier
+from crawler.frontier.extension import FRONTIER_ID_META, Frontier
 from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.scheduler import DISCOVERY_META
 from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
-FRONTIER_ID_META = "frontier_id"  # the request's entry in this worker's in-flight hash
 ADMITTED_META = "frontier_admitted"  # an article request the crawl's seen set took (its retries pass)
 
 
@@ -110,6 +110,13 @@ class FrontierScheduler(BaseScheduler):
         return self.limit_reached
 
     def enqueue_request(self, request: Request) -> bool:
+        taken = request.meta.pop(FRONTIER_ID_META, None)  # a retry or redirect of a request this worker took
+        try:
+            return self._enqueue(request)
+        finally:
+            self.frontier.finished_id(taken)  # queued again (or a duplicate): the entry it came from is done
+
+    def _enqueue(self, request: Request) -> bool:
         shared = self.frontier.shared
         if shared is None:
             self.local.append(request)
@@ -126,7 +133,6 @@ class FrontierScheduler(BaseScheduler):
                 return False
             if key is not None and key.startswith("a:"):
                 request.meta[ADMITTED_META] = True
-            request.meta.pop(FRONTIER_ID_META, None)
             data = request.to_dict(spider=self.spider)
             shared.push(data, request.priority)
         except ValueError as exc:  # a callback that is no method of the spider: cannot travel
@@ -187,7 +193,7 @@ class FrontierScheduler(BaseScheduler):
         return None
 
     def _finished(self, request: Request) -> None:
-        self.frontier.request_left(request, self.spider)  # type: ignore[arg-type]
+        self.frontier.finished(request)
 
     def __len__(self) -> int:  # Scrapy's stats and telnet read it
         return len(self.local)
