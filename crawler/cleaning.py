@@ -14,7 +14,8 @@ their items, the kept HTML), so that no record nears MongoDB's 16 MB limit. Sets
 Settings (read by ``RecordRules.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLEANING_MAX_TITLE_CHARS``,
 ``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
-``cleaning/removed/duplicate``, ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
+``cleaning/removed/duplicate``, ``cleaning/removed/image_url`` (an image URL no reader's browser may load:
+``javascript:``, ``data:``, ``file:``, a private address), ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
 (one per record and field cut).
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 from crawler.extract.cleanup import attribution, clean_paragraphs, content_hash
+from crawler.hosts import is_public_web_url
 from crawler.items import ArticleItem, shape_problem
 from crawler.limits import RecordLimits
 from crawler.minhash import bands, signature
@@ -83,6 +85,10 @@ class _Cleaning:
             self._truncated("images")
         # Credits first: a credit line moved into an image is then cut to its cap like any other.
         paragraphs, removed = clean_paragraphs(adapter.get("paragraphs") or [], images)
+        web = [image for image in images if is_public_web_url(image.get("url") or "")]
+        if len(web) < len(images):  # javascript:, data:, file: or a private address: no image of the article
+            removed["removed/image_url"] = len(images) - len(web)
+            images = web
         adapter["paragraphs"] = self._body(paragraphs)
         adapter["images"] = self._list("images", [self._clean_image(i) for i in images])
         html = adapter.get("raw_html")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -104,3 +104,14 @@ def is_private_host(host: str) -> bool:
         return True
     address = ip_literal(name)
     return address is not None and is_private_address(address)
+
+
+def is_public_web_url(url: str) -> bool:
+    """True for an http(s) URL of a host that is not private (an image a reader's browser can load), not for
+    ``javascript:``, ``data:``, ``file:`` or a private address."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:  # a bracketed host that is no address
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host) and not is_private_host(host or "")

@@ -12,6 +12,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
+from crawler.limits import MAX_JSON_LD_CHARS
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 
 URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
@@ -65,3 +66,36 @@ def test_empty_and_truncated_pages_do_not_crash(body: bytes) -> None:
     items, stats = parse(body, b"text/html; charset=utf-8")
     assert all(isinstance(item, ArticleItem) for item in items)
     assert "articles/errors/extract" not in stats
+
+
+def parse_response(response: HtmlResponse) -> tuple[list[Any], dict[str, Any]]:
+    spider, stats = spider_and_stats()
+    return asyncio.run(_collect(spider.parse_article(response, seen_as=URL))), stats.get_stats()
+
+
+@pytest.mark.parametrize(("content_range", "stored"), [
+    ("bytes 0-{last}/{total}", True),  # the whole page, answered 206 to a request that asked for no range
+    ("bytes 0-99/{total}", False),
+    ("bytes 100-{last}/{total}", False),
+    ("bytes 0-{last}/*", False),
+    ("bytes */{total}", False),
+    (None, False),
+])
+def test_a_206_is_stored_only_when_it_is_the_whole_page(content_range: str | None, stored: bool) -> None:
+    body = RUSSIAN.format(charset="utf-8").encode()
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    if content_range:
+        headers["Content-Range"] = content_range.format(last=len(body) - 1, total=len(body))
+    items, stats = parse_response(HtmlResponse(URL, status=206, body=body, headers=headers, request=Request(URL)))
+    assert (len(items) == 1) is stored
+    assert ("articles/skipped/partial" in stats) is not stored
+
+
+def test_a_json_ld_block_over_the_cap_is_counted() -> None:
+    huge = "<script type='application/ld+json'>{\"keywords\": \"" + "x" * MAX_JSON_LD_CHARS + "\"}</script>"
+    bad = "<script type='application/ld+json'>{\"headline\": </script>"
+    body = RUSSIAN.format(charset="utf-8").replace("<title>", huge + bad + "<title>").encode()
+    items, stats = parse(body, b"text/html; charset=utf-8")
+    assert len(items) == 1
+    assert stats["extract/skipped/json_ld/too_large"] == 1
+    assert stats["extract/skipped/json_ld/invalid"] == 1

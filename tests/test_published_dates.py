@@ -337,3 +337,23 @@ def test_the_header_is_the_headlines_neighbourhood(body: str, name: str, printed
         return
     extraction = extract_article(html, "https://example.kz/ru/news/1001/", site, FETCHED)
     assert extraction.published == printed.replace(tzinfo=ZoneInfo("Asia/Almaty")).astimezone(UTC)
+
+
+def _meta_page(*metas: str) -> str:
+    tags = "".join(f"<meta name='{name}' content='{value}'>" for name, value in (m.split("=", 1) for m in metas))
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS["ru"])
+    head = f"<head><title>Новые школы</title>{tags}</head>"
+    return f"<html lang='ru'>{head}<body><h1>Новые школы</h1>{body}</body></html>"
+
+
+@pytest.mark.parametrize(("metas", "published", "raw"), [
+    # a flag where a date belongs is no date, and no date's raw string: the next source is asked
+    (("published=true",), None, None),
+    (("pubdate=1", "dc.date=2025-03-14T10:00:00+05:00"), "2025-03-14T05:00:00+00:00", "2025-03-14T10:00:00+05:00"),
+    (("publish_date=yes", "date=14.03.2025"), "2025-03-13T19:00:00+00:00", "14.03.2025"),
+])
+def test_a_declared_date_that_is_no_date_gives_way(metas: tuple[str, ...], published: str | None,
+                                                    raw: str | None) -> None:
+    found = extract_article(_meta_page(*metas), "https://example.tj/news/schools/", load_site("asiaplus"),
+                            fetched_at=FETCHED)
+    assert (found.published.isoformat() if found.published else None, found.published_raw) == (published, raw)

@@ -139,20 +139,37 @@ def _title(page: _Page) -> Found:
     return (found.text, found.source) if found else None
 
 
-def _jsonld_date(page: _Page, key: str) -> Found:
-    """A date of the JSON-LD article, else of the page's own WebPage node (where SEO plugins put it)."""
-    value = page.data.article.get(key) or page.data.webpage.get(key)
-    return (value, "jsonld") if isinstance(value, str) and value.strip() else None
+MAX_DATE_CANDIDATES = 10  # declared date strings tried before giving up (a page may repeat a meta tag 1,000 times)
 
 
-def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str) -> Found:
-    """The raw string of a date, from the most trusted source that has one."""
-    found = _first(
-        lambda: _jsonld_date(page, jsonld_key),
-        lambda: _meta(page, *meta_keys),
-        lambda: _site_one(page, site_field),
-    )
-    return (found[0][: page.limits.text_chars + 1], found[1]) if found else None
+def _declared_dates(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...],
+                    site_field: str) -> Iterator[tuple[str, str]]:
+    """The declared strings of a date with their source, most trusted first: the JSON-LD article's (else the page's
+    own WebPage node's, where SEO plugins put it), each meta name's, the site rule's first."""
+    for value in (page.data.article.get(jsonld_key), page.data.webpage.get(jsonld_key)):
+        if isinstance(value, str) and value.strip():
+            yield value, "jsonld"
+    for name in meta_keys:
+        for value in page.data.all_meta(name):
+            yield value, "meta"
+    for value in page.site_values(site_field)[:1]:
+        yield value, "site"
+
+
+def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: str,
+          tz: tzinfo) -> tuple[datetime | None, str, str] | None:
+    """(date, raw string, source) from the most trusted source whose string reads as a date, else (None, raw, source)
+    of the first that names a year ("2025-03": no day, but the page's own statement); a string with no year (a
+    ``published`` meta of ``true``, a ``datePublished`` of ``"1"``) is none, and the next source is asked."""
+    partial = None
+    for raw, source in islice(_declared_dates(page, jsonld_key, meta_keys, site_field), MAX_DATE_CANDIDATES):
+        raw = raw[: page.limits.text_chars + 1]
+        value = _parse_date(raw, tz, page.now)
+        if value is not None:
+            return value, raw, source
+        if partial is None and _YEAR.search(raw):
+            partial = None, raw, source
+    return partial
 
 
 def _parse_date(raw: str | None, tz: tzinfo, now: datetime) -> datetime | None:
@@ -264,18 +281,17 @@ PUBLISHED_META = (
 def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | None]) -> tuple[Any, Any, str | None]:
     """(value, raw, method) of the publication date; ``modified`` is the page's declared modification date (value,
     raw)."""
-    found = _date(page, "datePublished", PUBLISHED_META, "published")
-    raw = found[0] if found else None
-    value = _parse_date(raw, tz, page.now)
+    found = _date(page, "datePublished", PUBLISHED_META, "published", tz)
+    value, raw = (found[0], found[1]) if found else (None, None)
     # The page's dateline is the article's, whatever the permalink, a teaser or a footer says; and it
     # stands against a JSON-LD or meta date of another day (a stale template or import date). A site's
     # own date rule is trusted over it.
     printed = _Datelines(page, tz)
     if value is not None and found is not None:
-        if found[1] == "site":
-            return value, raw, found[1]
+        if found[2] == "site":
+            return value, raw, found[2]
         if not _overrules(printed, value, raw, modified):
-            return value, raw, found[1]
+            return value, raw, found[2]
     # A page that states its first publication in words ("originally published on ...") is dated so, whatever its
     # header shows (the last update's); looked for only here, where no declared date stands.
     chosen = printed.first or printed.best
@@ -412,10 +428,8 @@ def _shows_short_year(html: str, year: str, month: str) -> bool:
 
 def _modified(page: _Page, tz: tzinfo) -> tuple[Any, Any, str | None]:
     found = _date(page, "dateModified", ("article:modified_time", "og:updated_time", "datemodified",
-                                                   "lastmod", "dcterms.modified", "dc.date.modified"), "modified")
-    if found is None:
-        return None, None, None
-    return _parse_date(found[0], tz, page.now), found[0], found[1]
+                                         "lastmod", "dcterms.modified", "dc.date.modified"), "modified", tz)
+    return found if found is not None else (None, None, None)
 
 
 def _unique(values: Iterable[str]) -> Iterator[str]:
@@ -535,7 +549,10 @@ def _featured_image(page: _Page) -> dict[str, Any] | None:
         if node:
             return image_record(node[0].root, page.url)
     image = page.data.first_meta("og:image")
-    return {"url": urljoin(page.url, image), "caption": None, "credit": None} if image else None
+    try:
+        return {"url": urljoin(page.url, image), "caption": None, "credit": None} if image else None
+    except ValueError:  # an unclosed or non-IP bracketed host ("http://[::1"): no image, and not a lost page
+        return None
 
 
 def _site_body(page: _Page) -> Body | None:
@@ -688,6 +705,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         images=_merge_images(featured, body.images, limits), paragraphs=body.paragraphs,
         script_shell=script_shell, language=language, script=script,
         language_declared=parse_language_tag(declared[0] if declared else None)[0], sources=sources,
+        skipped=page.data.skipped,
         html=_stored_html(page, to_store, html_utf8))  # last: it changes the tree the readers read
 
 

@@ -81,7 +81,11 @@ def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any
     caption, credit = split_credit(caption_text) if caption_text else (None, None)
     if caption_el is None and element.tag != "img":
         credit = _classed_credit(element)
-    return {"url": urljoin(base_url, src.strip()), "caption": caption, "credit": credit}
+    try:
+        url = urljoin(base_url, src.strip())
+    except ValueError:  # an unclosed or non-IP bracketed host ("http://[::1"): no image, and not a lost page
+        return None
+    return {"url": url, "caption": caption, "credit": credit}
 
 
 _CREDIT_CLASS = re.compile(r"copyright|credit", re.IGNORECASE)

@@ -38,6 +38,9 @@ class Extraction:
     script: str | None = None
     language_declared: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    # Parts of the page left unread, one entry each (``json_ld/too_large``, ``json_ld/invalid``): the spider counts
+    # them (``extract/skipped/<part>``), as the page's one log line names them.
+    skipped: list[str] = field(default_factory=list)
     # The page made inert for storage (``crawler.sanitize.InertHtml``), when asked for; its UTF-8 bytes only
     # between an extraction worker and its pool (``crawler.extract.pool``), which decodes them.
     html: str | bytes | None = None

@@ -9,7 +9,6 @@ of a page are read.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,8 +19,6 @@ from lxml import etree
 from parsel import Selector
 
 from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_CHARS, MAX_JSON_LD_NODES, MAX_META_TAGS
-
-logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
@@ -41,6 +38,7 @@ class Structured:
     types: set[str] = field(default_factory=set)
     meta: dict[str, list[str]] = field(default_factory=dict)
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON-LD nodes by @id
+    skipped: list[str] = field(default_factory=list)  # blocks left unread: ``json_ld/too_large``, ``json_ld/invalid``
 
     def first_meta(self, *names: str) -> str | None:
         for name in names:
@@ -86,11 +84,12 @@ _LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0
                              r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
-def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
+def _json_ld_nodes(blocks: list[str], skipped: list[str]) -> list[dict[str, Any]]:
+    """The nodes of the JSON-LD ``blocks``; each block left unread is named in ``skipped``."""
     nodes: list[dict[str, Any]] = []
     for raw in blocks:
         if len(raw) > MAX_JSON_LD_CHARS:  # no article's data is that long; loading it costs ~40 bytes a character
-            logger.debug("Skipping a JSON-LD block of %d characters", len(raw))
+            skipped.append("json_ld/too_large")
             continue
         if "\\ud" in raw or "\\uD" in raw:  # surrogates only: a block of escaped Cyrillic is left alone
             raw = _LONE_SURROGATE.sub(r"\\ufffd", raw)
@@ -98,7 +97,7 @@ def _json_ld_nodes(blocks: list[str]) -> list[dict[str, Any]]:
             nodes += _flatten(json.loads(raw.strip().removeprefix("<![CDATA[").removesuffix("]]>")),
                               MAX_JSON_LD_NODES)
         except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
-            logger.debug("Skipping invalid JSON-LD block")
+            skipped.append("json_ld/invalid")
     return nodes
 
 
@@ -140,8 +139,8 @@ def _scripts_and_meta(sel: Selector) -> tuple[list[str], list[Any]]:
 def read_structured(sel: Selector) -> Structured:
     """Collect JSON-LD nodes and meta tags of a parsed page."""
     blocks, metas = _scripts_and_meta(sel)
-    nodes = _json_ld_nodes(blocks)
     data = Structured(meta=_meta(metas))
+    nodes = _json_ld_nodes(blocks, data.skipped)
     for node in nodes:
         types = _types(node)
         data.types |= types

@@ -7,8 +7,8 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
-``articles/*`` (``articles/skipped/partial``: a 206), ``extract/body/<method>``, ``browser/*``,
-``extract/workers/started``.
+``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page), ``extract/body/<method>``,
+``extract/skipped/<part>`` (a JSON-LD block too large or invalid to read), ``browser/*``, ``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
 the crawl process, without a budget), so the crawl's event loop never waits on it; a
@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -43,6 +45,7 @@ from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
+from crawler.spiders.not_articles import not_article
 from crawler.urls import Mirror, canonical_or_none, canonical_url
 
 logger = logging.getLogger(__name__)
@@ -227,11 +230,20 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                         fetched_at: datetime, text: str) -> Iterator[Any]:
         """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
+        self._count_skipped(extraction, url)
+        if self._redirected_off_articles(extraction, url, seen_as):
+            return
         if self._should_render(response, extraction):
             yield self._article_request(seen_as, browser=True)
             return
         if extraction.page_type == "listing" or (self.strict_page_type and extraction.page_type != "article"):
             self._count("articles/skipped/not_article")
+            return
+        kind = not_article(extraction.title, extraction.paragraphs)
+        if kind is not None:  # an error page, a login form or a wall served as 200 at an article's URL
+            self._count(f"articles/skipped/{kind}")
+            logger.info("Skipped %(url)s: %(kind)s (%(title)r)", {"url": url, "kind": kind,
+                                                                   "title": (extraction.title or "")[:100]})
             return
         item = self._item(extraction, response, url, seen_as, fetched_at, text)
         if self.args.since and item.published and item.published < self.args.since:
@@ -239,6 +251,31 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         self._count_quality(item, extraction.sources["body"])
         yield item
+
+    def _redirected_off_articles(self, extraction: Extraction, url: str, seen_as: str) -> bool:
+        """Whether the article's URL redirected to a page that is no article URL of the site, nor names one as its
+        canonical (a removed article sent to the home page, a section or a login form); counted and logged."""
+        final = canonical_url(url)
+        if final == canonical_url(seen_as) or self.is_article_url(final):
+            return False
+        canonical = self.real_url(extraction.url)
+        if self._on_site(canonical) and self.is_article_url(canonical_url(canonical)):
+            return False
+        self._count("articles/skipped/redirected")
+        logger.info("Skipped %(seen)s: redirected to %(url)s, no article page", {"seen": seen_as, "url": url})
+        return True
+
+    def _on_site(self, url: str) -> bool:
+        """Whether ``url``'s host is one of the site's (or a subdomain of one)."""
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        return any(host == domain or host.endswith(f".{domain}") for domain in self.site.domains)
+
+    def _count_skipped(self, extraction: Extraction, url: str) -> None:
+        """Count (``extract/skipped/<part>``) and log in one line the parts of a page extraction left unread."""
+        if extraction.skipped:
+            for part in extraction.skipped:
+                self._count(f"extract/skipped/{part}")
+            logger.info("Left unread in %(url)s: %(parts)s", {"url": url, "parts": ", ".join(extraction.skipped)})
 
     def _revisit_answer(self, response: Response, seen_as: str) -> ArticleChecked | None:
         """A 304 (unchanged) or 404/410 (taken down) answer to a revisit of a stored article."""
@@ -320,7 +357,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     def _item(self, extraction: Extraction, response: Response, url: str, seen_as: str,
               fetched_at: datetime, text: str) -> ArticleItem:
         canonical = self.real_url(extraction.url)
-        if not self.is_article_url(canonical_url(canonical)):
+        if not (self._on_site(canonical) and self.is_article_url(canonical_url(canonical))):
+            if canonical_url(canonical) != canonical_url(url):
+                self._count("articles/canonical_ignored")
             canonical = url  # a canonical link off the site or to a non-article is not trusted
         if response.meta.get("playwright"):
             self._count("browser/rendered")
@@ -355,7 +394,7 @@ def exchanged(response: Response, text: str) -> str | bytes:
 
 def page_problem(response: Response) -> str | None:
     """``empty``, ``not_html``, ``binary`` or ``partial`` for a response that is no (whole) HTML page, else None."""
-    if response.status == 206:  # no Range is ever asked for: a 206 is a fragment of the page
+    if response.status == 206 and not is_whole_range(response):  # no Range is ever asked for: a fragment
         return "partial"
     if not response.body.strip():
         return "empty"
@@ -364,6 +403,19 @@ def page_problem(response: Response) -> str | None:
     if b"\x00" in response.body[:4096]:
         return "binary"
     return None
+
+
+_CONTENT_RANGE = re.compile(rb"\s*bytes\s+0-(\d{1,15})/(\d{1,15})\s*", re.IGNORECASE)
+
+
+def is_whole_range(response: Response) -> bool:
+    """Whether a 206's ``Content-Range`` covers the whole page (``bytes 0-(n-1)/n``) and all of it came: some
+    servers and CDNs answer 206 with the whole page to a request that asked for no range."""
+    match = _CONTENT_RANGE.fullmatch(response.headers.get(b"Content-Range") or b"")
+    if match is None:
+        return False
+    total = int(match[2])
+    return total > 0 and int(match[1]) == total - 1 and len(response.body) >= total
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -16,7 +16,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.discovery import Link
-from crawler.discovery.html import feed_links, wp_api_root
+from crawler.discovery.html import feed_links, joined, wp_api_root
 from crawler.discovery.wpapi import posts_url
 from crawler.hosts import is_private_host
 from crawler.htmltree import bounded_response
@@ -116,5 +116,6 @@ class NewsSpider(SiteSpider):
             self._count("discovery/home/wp_api")
             endpoint = urljoin(self.real_url(api), "wp/v2/posts")
             yield self._discovery(posts_url(endpoint, 1), self.parse_wp_api, edition, page=1)
-        links = [Link(self.real_url(urljoin(response.url, href))) for href in response.css("a::attr(href)").getall()]
+        hrefs = (joined(response.url, href) for href in response.css("a::attr(href)").getall())
+        links = [Link(self.real_url(href)) for href in hrefs if href is not None]  # "http://[::1": no link
         yield from self._article_requests(links, "home")
