@@ -10,6 +10,7 @@ import pytest
 
 from crawler.extract.article import _Page, extract_article
 from crawler.extract.authors import _dated_byline, names_in
+from crawler.extract.header_date import HeaderZone
 from crawler.limits import RecordLimits
 from crawler.sites import GENERIC
 
@@ -342,7 +343,7 @@ def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
     html = f"<html><head><title>Новый бюджет</title></head><body><h1>Новый бюджет города</h1>{spans}</body></html>"
     page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
     started = time.process_time()
-    assert _dated_byline(page, set()) is None
+    assert _dated_byline(page, set(), HeaderZone(page.sel.root)) is None
     assert time.process_time() - started < 0.5
 
 
@@ -461,7 +462,7 @@ def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elem
     html = html.replace("</article>", f"</article><div><div>{block}</div></div>")
     page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
     started = time.process_time()
-    assert _dated_byline(page, set()) is None
+    assert _dated_byline(page, set(), HeaderZone(page.sel.root)) is None
     assert time.process_time() - started < 0.25
 
 
