@@ -586,3 +586,34 @@ def test_the_articles_labelled_author_line_gives_way_to_no_mere_author_link_in_t
     # "Автор: Анна Ким" ends the article (as on many of the region's outlets); an author link in the header zone
     # that no label calls the author's is a teaser's or an editor's, not a better byline.
     assert authors(_ending_with_its_author(before, after))[0] == ["Анна Ким"]
+
+
+def _read_next(cards: str) -> str:
+    """An article with no byline of its own, then a "Read next" list of other posts' cards."""
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    return ("<html><head><title>Новый бюджет города</title></head><body><main><div class='entry-header'>"
+            f"<h1>Новый бюджет города</h1></div><div class='entry-content'>{body}</div>"
+            f"<section class='read-next'><h2>Читайте далее</h2>{cards}</section></main></body></html>")
+
+
+@pytest.mark.parametrize("card", [
+    # A WordPress theme's post card: a byline element, or "by" and the name's link.
+    "<article class='post'><h3><a href='/p/{n}'>Новость {n}</a></h3>"
+    "<div class='entry-meta'><span class='author'>Айгерим Сейтказы</span></div></article>",
+    "<article class='post'><h3><a href='/p/{n}'>Новость {n}</a></h3>"
+    "<div class='post-meta'><span>by</span> <a href='/p/{n}/x'>Anvar Karimov</a></div></article>",
+])
+def test_the_byline_of_a_post_listed_after_the_article_is_not_its_author(card: str) -> None:
+    # The cards of a list of posts (an <article> each, side by side) credit their own authors: the article has none.
+    html = _read_next("".join(card.format(n=n) for n in range(3)))
+    assert authors(html) == ([], None)
+
+
+def test_an_articles_own_byline_stands_though_other_posts_are_listed_beside_it() -> None:
+    # Infinite scroll: the article and the next ones are sibling <article>s; the one holding the headline is the page's.
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    html = ("<html><head><title>Новый бюджет города</title></head><body><main>"
+            f"<article><h1>Новый бюджет города</h1><div class='author'>Анна Ким</div>{body}</article>"
+            f"<article><h2>Другая новость</h2><div class='author'>Иван Петров</div>{body}</article>"
+            "</main></body></html>")
+    assert authors(html) == (["Анна Ким"], "generic")

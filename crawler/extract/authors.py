@@ -809,6 +809,11 @@ class _Scans:
         return HeaderZone(self.root)
 
     @cached_property
+    def in_other_post(self) -> MarkedAncestry:
+        """Whether an element lies in another post's card (:func:`_is_post_card`), the headline's blocks never one."""
+        return MarkedAncestry(_is_post_card, stop=self.zone.above)
+
+    @cached_property
     def by_lines(self) -> list[Any]:
         return list(islice((t for t in _by_lines(self.root) if _BY_START.match(t)), 5))
 
@@ -821,7 +826,7 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
     of the elements a byline test picks, not of every candidate."""
     scans = scans or _Scans(page.sel.root)
     candidates = scans.candidates
-    outside: Callable[[HtmlElement], bool] = _OutsideArticle()
+    outside: Callable[[HtmlElement], bool] = _OutsideArticle(scans.in_other_post)
     if zone is not None:
         outside = _OutsideZone(outside, zone)
     yield from ((text, True, node) for text, node in _byline_elements(candidates, _BYLINES, outside))
@@ -831,6 +836,8 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
         if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
+        if scans.in_other_post(parent):
+            continue  # the "by …" of a post listed under the article ("Read next")
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False, parent
@@ -960,14 +967,29 @@ class _OutsideZone:
 
 class _OutsideArticle:
     """Which byline elements are not the article's: a comment's (it or a block above is marked so: the
-    commenter's name), in a figure (the photographer's credit) or in a sidebar. One per page: what is known
-    of each block above is remembered, so asking about every candidate walks each block once."""
+    commenter's name), in a figure (the photographer's credit), in a sidebar, or in another post's card
+    (``in_other_post``). One per page: what is known of each block above is remembered, so asking about every
+    candidate walks each block once."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_other_post: Callable[[HtmlElement], bool] | None = None) -> None:
         self._within = MarkedAncestry(lambda node: has_comment_word(node) or is_credit(node) or has_sidebar_class(node))
+        self._in_other_post = in_other_post
 
     def __call__(self, node: HtmlElement) -> bool:
-        return has_comment_word(node) or self._within(node.getparent())
+        return (has_comment_word(node) or self._within(node.getparent())
+                or (self._in_other_post is not None and self._in_other_post(node)))
+
+
+POST_CARD_SIBLINGS = 3  # siblings looked at each way for another <article> (a list's cards stand side by side)
+
+
+def _is_post_card(node: HtmlElement) -> bool:
+    """Whether ``node`` is one post's card in a list of them (related posts, "Read next", an archive): an
+    ``<article>`` beside another ``<article>``. Its byline is that post's, not the page's article's."""
+    if node.tag != "article":
+        return False
+    return any(sibling.tag == "article" for sibling in (*islice(node.itersiblings(), POST_CARD_SIBLINGS),
+                                                        *islice(node.itersiblings(preceding=True), POST_CARD_SIBLINGS)))
 
 
 # The parts of an author box that say what the author does, not who ("author-description": "Licensed Q Arabica
