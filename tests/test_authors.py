@@ -617,3 +617,23 @@ def test_an_articles_own_byline_stands_though_other_posts_are_listed_beside_it()
             f"<article><h2>Другая новость</h2><div class='author'>Иван Петров</div>{body}</article>"
             "</main></body></html>")
     assert authors(html) == (["Анна Ким"], "generic")
+
+
+@pytest.mark.parametrize(("header", "end", "want"), [
+    # The header credits the desk that posted the article; a labelled line ending it names the person who wrote it.
+    ("<div class='author'>Редакция Kaktus</div>", "<p>Автор: Анна Ким</p>", ["Анна Ким"]),
+    ("<p class='byline'>By Team Tiger Data</p>", "<p>Written by <a href='/u/pg'>Paulinho Giovannini</a></p>",
+     ["Paulinho Giovannini"]),
+    # With no person named so, the desk stays the page's author.
+    ("<div class='author'>Редакция Kaktus</div>", "<p>Фото: Иван Петров</p>", ["Редакция Kaktus"]),
+])
+def test_a_desk_in_the_header_gives_way_to_the_person_a_labelled_line_names(header: str, end: str,
+                                                                            want: list[str]) -> None:
+    html = _article(header).replace("</article>", f"{end}</article>")
+    assert authors(html) == (want, "generic")
+
+
+def test_a_commenters_posted_by_line_does_not_replace_the_desk() -> None:
+    html = _article("<div class='author'>Редакция Kaktus</div>").replace(
+        "</article>", "</article><div class='comments'><p>Posted by Ivan Petrov</p><p>Отличная статья</p></div>")
+    assert authors(html) == (["Редакция Kaktus"], "generic")

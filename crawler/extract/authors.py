@@ -333,6 +333,11 @@ _GROUP_FILLERS = frozenset(("the", "our", "of", "and", "a", "an", "news", "edito
                             "online", "marketing", "наш", "наша"))
 
 
+def _is_group(name: str) -> bool:
+    """Whether an author name is a team's or a desk's (:func:`_named_group`, :data:`_DESK`), not a person's."""
+    return _named_group(name.split()) or _DESK.fullmatch(name) is not None
+
+
 def _named_group(words: list[str]) -> bool:
     """A team's or desk's name: a group word, a proper name beside it, and no person's job or photo credit."""
     folded = [w.casefold().strip(".,:") for w in words]
@@ -566,14 +571,16 @@ def page_authors(page: PageView) -> Found:
 
     scans = _Scans(page.sel.root)
 
-    def first_shown(naming: str, prefixed: bool,
-                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement, str] | None:
+    def first_shown(naming: str, prefixed: bool, zone: HeaderZone | None,
+                    person: bool = False) -> tuple[list[str], bool, HtmlElement, str] | None:
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element, node in _byline(page, zone=zone, scans=scans):
             if prefixed and not _PREFIX.match(byline.strip()):
                 continue
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
+            if person and (all(map(_is_group, authors)) or scans.outside(node)):
+                continue  # asked for a person: a desk's byline, or a commenter's "Posted by"
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
                 return authors, element, node, byline
         return None
@@ -585,13 +592,17 @@ def page_authors(page: PageView) -> Found:
         # outside the header gives way to the header's ("Authors: …" quoted in the body before the header's
         # author link, a related post's byline element); but an unquoted labelled line ("Автор: …" ending the
         # article) gives way only to a labelled one there or one the page marks (an avatar, an author class): a
-        # bare author link there may be a previous post's above the headline, an editor's, a tag list's.
+        # bare author link there may be a previous post's above the headline, an editor's, a tag list's. A team or
+        # desk credited so ("By Team Tiger Data", "Редакция Kaktus") gives way to a person a labelled line names
+        # ("Written by …", "Автор: …" ending the article): the desk posted what the person wrote.
         first = first_shown(naming, prefixed, scans.zone if prefixed else None)
         if first is not None and not (prefixed or first[1]) and first[2] not in scans.zone:
             header = first_shown(naming, False, scans.zone)
             if header is not None and (_PREFIX.match(header[3].strip()) or not _PREFIX.match(first[3].strip())
                                        or _quoted(first[2]) or _marked(header[2])):
                 first = header
+        if first is not None and all(map(_is_group, first[0])):
+            first = first_shown(naming, True, None, person=True) or first
         return (first[0], "generic") if first is not None else None
 
     declared = _first_found(
@@ -807,6 +818,11 @@ class _Scans:
     @cached_property
     def zone(self) -> HeaderZone:
         return HeaderZone(self.root)
+
+    @cached_property
+    def outside(self) -> _OutsideArticle:
+        """Which byline elements are not the article's (:class:`_OutsideArticle`), asked outside a byline walk."""
+        return _OutsideArticle(self.in_other_post)
 
     @cached_property
     def in_other_post(self) -> MarkedAncestry:
