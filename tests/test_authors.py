@@ -10,6 +10,7 @@ import pytest
 
 from crawler.extract.article import _Page, extract_article
 from crawler.extract.authors import _dated_byline, names_in
+from crawler.extract.header_date import HeaderZone
 from crawler.limits import RecordLimits
 from crawler.sites import GENERIC
 
@@ -342,7 +343,7 @@ def test_a_hostile_header_of_date_lines_is_read_within_budget() -> None:
     html = f"<html><head><title>Новый бюджет</title></head><body><h1>Новый бюджет города</h1>{spans}</body></html>"
     page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
     started = time.process_time()
-    assert _dated_byline(page, set()) is None
+    assert _dated_byline(page, set(), HeaderZone(page.sel.root)) is None
     assert time.process_time() - started < 0.5
 
 
@@ -461,7 +462,7 @@ def test_a_date_lines_name_is_weighed_within_budget_beside_a_block_of_empty_elem
     html = html.replace("</article>", f"</article><div><div>{block}</div></div>")
     page = _Page(html, "https://news.example.kz/a/", None, datetime.now(UTC), RecordLimits())
     started = time.process_time()
-    assert _dated_byline(page, set()) is None
+    assert _dated_byline(page, set(), HeaderZone(page.sel.root)) is None
     assert time.process_time() - started < 0.25
 
 
@@ -585,3 +586,54 @@ def test_the_articles_labelled_author_line_gives_way_to_no_mere_author_link_in_t
     # "Автор: Анна Ким" ends the article (as on many of the region's outlets); an author link in the header zone
     # that no label calls the author's is a teaser's or an editor's, not a better byline.
     assert authors(_ending_with_its_author(before, after))[0] == ["Анна Ким"]
+
+
+def _read_next(cards: str) -> str:
+    """An article with no byline of its own, then a "Read next" list of other posts' cards."""
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    return ("<html><head><title>Новый бюджет города</title></head><body><main><div class='entry-header'>"
+            f"<h1>Новый бюджет города</h1></div><div class='entry-content'>{body}</div>"
+            f"<section class='read-next'><h2>Читайте далее</h2>{cards}</section></main></body></html>")
+
+
+@pytest.mark.parametrize("card", [
+    # A WordPress theme's post card: a byline element, or "by" and the name's link.
+    "<article class='post'><h3><a href='/p/{n}'>Новость {n}</a></h3>"
+    "<div class='entry-meta'><span class='author'>Айгерим Сейтказы</span></div></article>",
+    "<article class='post'><h3><a href='/p/{n}'>Новость {n}</a></h3>"
+    "<div class='post-meta'><span>by</span> <a href='/p/{n}/x'>Anvar Karimov</a></div></article>",
+])
+def test_the_byline_of_a_post_listed_after_the_article_is_not_its_author(card: str) -> None:
+    # The cards of a list of posts (an <article> each, side by side) credit their own authors: the article has none.
+    html = _read_next("".join(card.format(n=n) for n in range(3)))
+    assert authors(html) == ([], None)
+
+
+def test_an_articles_own_byline_stands_though_other_posts_are_listed_beside_it() -> None:
+    # Infinite scroll: the article and the next ones are sibling <article>s; the one holding the headline is the page's.
+    body = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
+    html = ("<html><head><title>Новый бюджет города</title></head><body><main>"
+            f"<article><h1>Новый бюджет города</h1><div class='author'>Анна Ким</div>{body}</article>"
+            f"<article><h2>Другая новость</h2><div class='author'>Иван Петров</div>{body}</article>"
+            "</main></body></html>")
+    assert authors(html) == (["Анна Ким"], "generic")
+
+
+@pytest.mark.parametrize(("header", "end", "want"), [
+    # The header credits the desk that posted the article; a labelled line ending it names the person who wrote it.
+    ("<div class='author'>Редакция Kaktus</div>", "<p>Автор: Анна Ким</p>", ["Анна Ким"]),
+    ("<p class='byline'>By Team Tiger Data</p>", "<p>Written by <a href='/u/pg'>Paulinho Giovannini</a></p>",
+     ["Paulinho Giovannini"]),
+    # With no person named so, the desk stays the page's author.
+    ("<div class='author'>Редакция Kaktus</div>", "<p>Фото: Иван Петров</p>", ["Редакция Kaktus"]),
+])
+def test_a_desk_in_the_header_gives_way_to_the_person_a_labelled_line_names(header: str, end: str,
+                                                                            want: list[str]) -> None:
+    html = _article(header).replace("</article>", f"{end}</article>")
+    assert authors(html) == (want, "generic")
+
+
+def test_a_commenters_posted_by_line_does_not_replace_the_desk() -> None:
+    html = _article("<div class='author'>Редакция Kaktus</div>").replace(
+        "</article>", "</article><div class='comments'><p>Posted by Ivan Petrov</p><p>Отличная статья</p></div>")
+    assert authors(html) == (["Редакция Kaktus"], "generic")

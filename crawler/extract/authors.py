@@ -35,7 +35,7 @@ from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
 from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
-from crawler.extract.shown_text import shown_text
+from crawler.extract.shown_text import NOT_SHOWN, bounded_text, shown_text
 from crawler.extract.structured import names, strings
 from crawler.extract.titles import SECTIONS, site_name_keys
 from crawler.limits import MAX_JSON_LD_VALUES
@@ -96,37 +96,12 @@ def byline_text(node: HtmlElement) -> str:
     side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"). Read
     to :data:`MAX_BYLINE_CHARS` three times over or :data:`MAX_BYLINE_STEPS` nodes (a byline element can hold
     100,000 empty ones)."""
-    parts: list[str] = []
-    size = 0
-    pending = ""  # the separator owed before the next text, if any comes before a line break
-    walk = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
-    for step, (event, element) in enumerate(walk):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        piece = "\n" if tag in _BLOCKS else ""
-        if event in ("comment", "pi"):
-            piece = element.tail or ""  # a comment's one event: only its tail is shown
-        elif event == "start" and (tag in _NOT_SHOWN or (element is not node and _is_detail(element))):
-            walk.skip_subtree()  # its "end" event still comes, with its tail
-        elif event == "start":
-            if element is not node and not piece:
-                pending = _item_separator(element, parts) or pending
-            piece += element.text or ""
-        elif element is not node:
-            piece += element.tail or ""
-        if piece:
-            if pending and not piece[0].isspace():
-                piece = pending + piece
-            pending = ""
-            parts.append(piece)
-            size += len(piece)
-        if size > MAX_BYLINE_CHARS * 3 or step >= MAX_BYLINE_STEPS:
-            break
-    return "".join(parts)
+    return bounded_text(node, MAX_BYLINE_CHARS * 3, max_steps=MAX_BYLINE_STEPS, breaks=_BLOCKS, space="\n",
+                        hidden=NOT_SHOWN, skip=_is_detail, separator=_item_separator)
 
 
 MAX_BYLINE_STEPS = 3000  # nodes of a byline element read (start and end events)
 _BLOCKS = frozenset({"br", "div", "p", "li", "time", "ul", "section", "figure", "img"})
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
 # A byline's part that says what the author does, not who: a class word ending so ("author-role", "author__job",
 # "news-detail-author-post", "authorPosition", "role"; the whole attribute searched at once) or schema.org's
 # jobTitle. Its capitalised words ("Staff Writer", "Корреспондент", "Тілші") read like a name, and glued to the
@@ -356,6 +331,11 @@ photo photos video images image illustration illustrations graphics getty фот
 корреспондент корреспонденты редактор обозреватель журналист фотограф мухбир муҳаррир хабарнигор""",)).split())
 _GROUP_FILLERS = frozenset(("the", "our", "of", "and", "a", "an", "news", "editorial", "content", "web", "site", "blog",
                             "online", "marketing", "наш", "наша"))
+
+
+def _is_group(name: str) -> bool:
+    """Whether an author name is a team's or a desk's (:func:`_named_group`, :data:`_DESK`), not a person's."""
+    return _named_group(name.split()) or _DESK.fullmatch(name) is not None
 
 
 def _named_group(words: list[str]) -> bool:
@@ -591,14 +571,16 @@ def page_authors(page: PageView) -> Found:
 
     scans = _Scans(page.sel.root)
 
-    def first_shown(naming: str, prefixed: bool,
-                    zone: HeaderZone | None) -> tuple[list[str], bool, HtmlElement, str] | None:
+    def first_shown(naming: str, prefixed: bool, zone: HeaderZone | None,
+                    person: bool = False) -> tuple[list[str], bool, HtmlElement, str] | None:
         hosts = frozenset(site_name_keys((), page.url))
         for byline, element, node in _byline(page, zone=zone, scans=scans):
             if prefixed and not _PREFIX.match(byline.strip()):
                 continue
             authors = list(islice(people([byline], site_names, strict=True, element=element, hosts=hosts),
                                   page.limits.list_items + 1))
+            if person and (all(map(_is_group, authors)) or scans.outside(node)):
+                continue  # asked for a person: a desk's byline, or a commenter's "Posted by"
             if authors and (not naming or any(_same_person(a, naming) for a in authors)):
                 return authors, element, node, byline
         return None
@@ -610,14 +592,17 @@ def page_authors(page: PageView) -> Found:
         # outside the header gives way to the header's ("Authors: …" quoted in the body before the header's
         # author link, a related post's byline element); but an unquoted labelled line ("Автор: …" ending the
         # article) gives way only to a labelled one there or one the page marks (an avatar, an author class): a
-        # bare author link there may be a previous post's above the headline, an editor's, a tag list's.
-        zone = HeaderZone(page.sel.root) if prefixed else None
-        first = first_shown(naming, prefixed, zone)
-        if first is not None and not (prefixed or first[1]) and first[2] not in (zone := HeaderZone(page.sel.root)):
-            header = first_shown(naming, False, zone)
+        # bare author link there may be a previous post's above the headline, an editor's, a tag list's. A team or
+        # desk credited so ("By Team Tiger Data", "Редакция Kaktus") gives way to a person a labelled line names
+        # ("Written by …", "Автор: …" ending the article): the desk posted what the person wrote.
+        first = first_shown(naming, prefixed, scans.zone if prefixed else None)
+        if first is not None and not (prefixed or first[1]) and first[2] not in scans.zone:
+            header = first_shown(naming, False, scans.zone)
             if header is not None and (_PREFIX.match(header[3].strip()) or not _PREFIX.match(first[3].strip())
                                        or _quoted(first[2]) or _marked(header[2])):
                 first = header
+        if first is not None and all(map(_is_group, first[0])):
+            first = first_shown(naming, True, None, person=True) or first
         return (first[0], "generic") if first is not None else None
 
     declared = _first_found(
@@ -635,7 +620,7 @@ def page_authors(page: PageView) -> Found:
     if declared and cited and _extends(cited[0], declared[0]):
         declared = cited
     if declared is None or declared[1] == "site":
-        return declared or shown() or _dated_byline(page, site_names)
+        return declared or shown() or _dated_byline(page, site_names, scans.zone)
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -670,9 +655,9 @@ MAX_NAME_ELEMENT_CHARS = 240  # an element's text read for a split name (a date 
 MAX_NAME_ELEMENT_STEPS = 400  # nodes walked for it: a date line's block holds a few dozen
 
 
-def _dated_byline(page: PageView, site_names: set[str]) -> Found:
+def _dated_byline(page: PageView, site_names: set[str], zone: HeaderZone) -> Found:
     """The names of the article's meta line that starts with its date, read beside its headline only
-    (:func:`header_date`'s neighbourhood, never the page), when nothing else names an author: every piece
+    (:func:`header_date`'s neighbourhood, never the page: ``zone``), when nothing else names an author: every piece
     after the date must read as a person's name ("2025-12-17 · Trond Teigen"); one word, a section
     ("Политика"), or a name with more words after it ("Trond Teigen Share") names nobody."""
 
@@ -691,15 +676,14 @@ def _dated_byline(page: PageView, site_names: set[str]) -> Found:
         return (authors,) if len(authors) == len(found) else None
 
     dated = header_date(page.sel.root, parse)
-    return (dated[0], "generic") if dated and _marked_as_person(page, dated[0][0]) else None
+    return (dated[0], "generic") if dated and _marked_as_person(page, dated[0][0], zone) else None
 
 
-def _marked_as_person(page: PageView, name: str) -> bool:
+def _marked_as_person(page: PageView, name: str, zone: HeaderZone) -> bool:
     """Whether an element showing ``name`` is marked as a person's: it or one of its nearest ancestors is
     classed as an author's (``dateAndAuthorContainer``), or holds an avatar or an image of that name. Only
     where the article's header is: the name in an author box, a comment or a teaser elsewhere ("Central Asia"
     in a reporter's bio) marks nothing of the header's line."""
-    zone = HeaderZone(page.sel.root)
     return any(node in zone and _marks_person(node, name) for node in _name_elements(page.sel.root, name.split()))
 
 
@@ -731,19 +715,9 @@ def _name_elements(root: HtmlElement, words: list[str]) -> Iterator[HtmlElement]
 
 def _bounded_text(node: HtmlElement) -> str:
     """An element's first :data:`MAX_NAME_ELEMENT_CHARS` of text, spaces made plain, read from its first
-    :data:`MAX_NAME_ELEMENT_STEPS` nodes (a block above a name can hold the whole page, or 100,000 empty elements
-    that ``itertext`` would walk to reach the characters)."""
-    pieces, size = [], 0
-    # itertext's pieces in its order: an element's text at its start, the text after it at its end, a comment's or
-    # a processing instruction's following text (never its own); the element's own tail is not its text.
-    for step, (event, element) in enumerate(etree.iterwalk(node, events=("start", "end", "comment", "pi"))):
-        piece = element.text if event == "start" else element.tail if element is not node else None
-        if piece:
-            pieces.append(piece)
-            size += len(piece)
-        if size >= MAX_NAME_ELEMENT_CHARS or step >= MAX_NAME_ELEMENT_STEPS:
-            break
-    return " ".join("".join(pieces)[:MAX_NAME_ELEMENT_CHARS].split())
+    :data:`MAX_NAME_ELEMENT_STEPS` nodes."""
+    text = bounded_text(node, MAX_NAME_ELEMENT_CHARS, max_steps=MAX_NAME_ELEMENT_STEPS)
+    return " ".join(text[:MAX_NAME_ELEMENT_CHARS].split())
 
 
 def _marks_person(node: HtmlElement, name: str) -> bool:
@@ -831,8 +805,8 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
 
 
 class _Scans:
-    """A page's byline candidates and "By …" text nodes, each found once, when first asked for (the header's
-    reading of the bylines after the whole page's reuses them)."""
+    """A page's byline candidates, "By …" text nodes and article header, each found once, when first asked for
+    (the header's reading of the bylines after the whole page's reuses them)."""
 
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
@@ -840,6 +814,20 @@ class _Scans:
     @cached_property
     def candidates(self) -> list[HtmlElement]:
         return _byline_candidates(self.root)
+
+    @cached_property
+    def zone(self) -> HeaderZone:
+        return HeaderZone(self.root)
+
+    @cached_property
+    def outside(self) -> _OutsideArticle:
+        """Which byline elements are not the article's (:class:`_OutsideArticle`), asked outside a byline walk."""
+        return _OutsideArticle(self.in_other_post)
+
+    @cached_property
+    def in_other_post(self) -> MarkedAncestry:
+        """Whether an element lies in another post's card (:func:`_is_post_card`), the headline's blocks never one."""
+        return MarkedAncestry(_is_post_card, stop=self.zone.above)
 
     @cached_property
     def by_lines(self) -> list[Any]:
@@ -854,7 +842,7 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
     of the elements a byline test picks, not of every candidate."""
     scans = scans or _Scans(page.sel.root)
     candidates = scans.candidates
-    outside: Callable[[HtmlElement], bool] = _OutsideArticle()
+    outside: Callable[[HtmlElement], bool] = _OutsideArticle(scans.in_other_post)
     if zone is not None:
         outside = _OutsideZone(outside, zone)
     yield from ((text, True, node) for text, node in _byline_elements(candidates, _BYLINES, outside))
@@ -864,6 +852,8 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
         if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
+        if scans.in_other_post(parent):
+            continue  # the "by …" of a post listed under the article ("Read next")
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False, parent
@@ -993,14 +983,29 @@ class _OutsideZone:
 
 class _OutsideArticle:
     """Which byline elements are not the article's: a comment's (it or a block above is marked so: the
-    commenter's name), in a figure (the photographer's credit) or in a sidebar. One per page: what is known
-    of each block above is remembered, so asking about every candidate walks each block once."""
+    commenter's name), in a figure (the photographer's credit), in a sidebar, or in another post's card
+    (``in_other_post``). One per page: what is known of each block above is remembered, so asking about every
+    candidate walks each block once."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_other_post: Callable[[HtmlElement], bool] | None = None) -> None:
         self._within = MarkedAncestry(lambda node: has_comment_word(node) or is_credit(node) or has_sidebar_class(node))
+        self._in_other_post = in_other_post
 
     def __call__(self, node: HtmlElement) -> bool:
-        return has_comment_word(node) or self._within(node.getparent())
+        return (has_comment_word(node) or self._within(node.getparent())
+                or (self._in_other_post is not None and self._in_other_post(node)))
+
+
+POST_CARD_SIBLINGS = 3  # siblings looked at each way for another <article> (a list's cards stand side by side)
+
+
+def _is_post_card(node: HtmlElement) -> bool:
+    """Whether ``node`` is one post's card in a list of them (related posts, "Read next", an archive): an
+    ``<article>`` beside another ``<article>``. Its byline is that post's, not the page's article's."""
+    if node.tag != "article":
+        return False
+    return any(sibling.tag == "article" for sibling in (*islice(node.itersiblings(), POST_CARD_SIBLINGS),
+                                                        *islice(node.itersiblings(preceding=True), POST_CARD_SIBLINGS)))
 
 
 # The parts of an author box that say what the author does, not who ("author-description": "Licensed Q Arabica

@@ -1,11 +1,14 @@
-"""The text a page's body shows (no script, style or template text), read once per page and capped."""
+"""The text a page's body shows (no script, style or template text), read once per page and capped; and the
+bounded walk that reads one element's text (a headline's, a byline's)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 MAX_SHOWN_CHARS = 200_000  # read this far: enough to find a byline or a headline, bounded on a huge page
 MAX_SHOWN_NODES = 20_000  # text nodes read (the characters are cut after joining them)
@@ -34,3 +37,44 @@ def shown_text(page: Any) -> str:
 
 def _build(root: etree._Element) -> str:
     return "\n".join(_SHOWN(root))[:MAX_SHOWN_CHARS]
+
+
+NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})  # elements whose text no one sees
+
+
+def bounded_text(node: HtmlElement, max_chars: int, *, max_steps: int | None = None,
+                 breaks: frozenset[str] = frozenset(), space: str = " ", hidden: frozenset[str] = frozenset(),
+                 skip: Callable[[HtmlElement], bool] | None = None,
+                 separator: Callable[[HtmlElement, list[str]], str] | None = None) -> str:
+    """The text of ``node`` in ``itertext``'s order, read until just past ``max_chars`` characters or
+    ``max_steps`` nodes (an element can hold a whole page, or 100,000 empty elements that ``itertext`` would
+    walk to reach the characters): ``space`` where an element of ``breaks`` starts or ends (also around text
+    nested deeper in it: two names in ``<li><a>``), the subtrees of ``hidden`` tags and of the elements inside
+    ``node`` that ``skip`` picks left out, and ``separator(element, parts read so far)`` put before the text of
+    an element that starts with nothing between it and the text before."""
+    parts: list[str] = []
+    size = 0
+    pending = ""  # the separator owed before the next text, if any comes before a break
+    walk = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
+    for step, (event, element) in enumerate(walk):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        piece = space if tag in breaks else ""
+        if event in ("comment", "pi"):
+            piece = element.tail or ""  # a comment's one event: only its tail is shown
+        elif event == "start" and (tag in hidden or (skip is not None and element is not node and skip(element))):
+            walk.skip_subtree()  # its "end" event still comes, with its tail
+        elif event == "start":
+            if separator is not None and element is not node and not piece:
+                pending = separator(element, parts) or pending
+            piece += element.text or ""
+        elif element is not node:  # the element's own tail is not its text
+            piece += element.tail or ""
+        if piece:
+            if pending and not piece[0].isspace():
+                piece = pending + piece
+            pending = ""
+            parts.append(piece)
+            size += len(piece)
+        if size > max_chars or (max_steps is not None and step >= max_steps):
+            break
+    return "".join(parts)

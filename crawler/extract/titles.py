@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.page import PageView, declared_site_names
+from crawler.extract.shown_text import NOT_SHOWN, bounded_text
 from crawler.text import normalize_text
 
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
@@ -65,7 +65,6 @@ _LOST_RUN = re.compile("([?\ufffd]+)")  # what characters the page's charset lac
 MAX_LOST_RUNS = 20  # a headline with more runs of "?" is compared with nothing (each run is a quantifier)
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")  # "davidbau.com", "Kun.uz", "24.kg"
-_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "svg", "button"})
 _BREAKS = frozenset({"br", "div", "p"})
 MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
 MAX_TITLE_CHARS = 1_000  # a candidate is read this far: a headline can be megabytes of JSON-LD
@@ -250,32 +249,7 @@ def _segments(title: str) -> set[str]:
 def shown_text(node: HtmlElement) -> str:
     """The text of an element as shown: a ``<br>`` or a block child is a space, scripts are nothing;
     read only to :data:`MAX_TITLE_CHARS` (an ``<h1>`` can hold a whole page)."""
-    return normalize_text(spaced_text(node, _BREAKS, " ", MAX_TITLE_CHARS))
-
-
-def spaced_text(node: HtmlElement, breaks: frozenset[str], space: str, max_chars: int) -> str:
-    """The text of ``node`` in document order, ``space`` where an element of ``breaks`` starts or ends (also
-    around text nested deeper in it: two names in ``<li><a>``), scripts and styles left out; it stops just past
-    ``max_chars``."""
-    parts: list[str] = []
-    size = 0
-    walk = etree.iterwalk(node, events=("start", "end", "comment", "pi"))
-    for event, element in walk:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        piece = space if tag in breaks else ""
-        if event in ("comment", "pi"):
-            piece = element.tail or ""  # a comment's one event: only its tail is shown
-        elif event == "start" and tag in _NOT_SHOWN:
-            walk.skip_subtree()  # its "end" event still comes, with its tail
-        elif event == "start":
-            piece += element.text or ""
-        elif element is not node:
-            piece += element.tail or ""
-        parts.append(piece)
-        size += len(piece)
-        if size > max_chars:
-            break
-    return "".join(parts)
+    return normalize_text(bounded_text(node, MAX_TITLE_CHARS, breaks=_BREAKS, hidden=NOT_SHOWN))
 
 
 def _plausible(text: str, names: set[str]) -> bool:
@@ -470,7 +444,7 @@ def page_title(page: PageView) -> Candidate | None:
     body = page.sel.root.find("body")
 
     def page_text() -> str:
-        return spaced_text(body, _BREAKS, " ", MAX_PAGE_TEXT_CHARS) if body is not None else ""
+        return bounded_text(body, MAX_PAGE_TEXT_CHARS, breaks=_BREAKS, hidden=NOT_SHOWN) if body is not None else ""
 
     chosen = choose_title(candidates, names, page_text)
     if chosen is None and not any(c.text.strip() for c in declared):
