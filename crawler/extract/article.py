@@ -39,6 +39,7 @@ from parsel.csstranslator import css2xpath
 
 from crawler.browser import SHELL_BODY_CHARS, looks_like_script_shell
 from crawler.dates import date_from_url, parse_datetime
+from crawler.extract import css_walk
 from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
 from crawler.extract.chrome import chrome_for
@@ -65,7 +66,8 @@ Found = tuple[Any, str] | None  # (value, method) or nothing
 
 def _css(sel: Selector, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]:
     """The first ``limit`` matches of ``css`` in ``sel``."""
-    return sel.xpath(f"({css2xpath(css)})[position() <= {limit}]")
+    walked = css_walk.select(sel, css, limit)
+    return walked if walked is not None else sel.xpath(f"({css2xpath(css)})[position() <= {limit}]")
 
 
 class _Page:
