@@ -116,5 +116,5 @@ class NewsSpider(SiteSpider):
             self._count("discovery/home/wp_api")
             endpoint = urljoin(self.real_url(api), "wp/v2/posts")
             yield self._discovery(posts_url(endpoint, 1), self.parse_wp_api, edition, page=1)
-        links = [Link(self.real_url(urljoin(response.url, href))) for href in response.css("a::attr(href)").getall()]
+        links = [Link(self.real_url(urljoin(base, href))) for href in response.css("a::attr(href)").getall()]
         yield from self._article_requests(links, "home")
