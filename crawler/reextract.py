@@ -15,6 +15,7 @@ that takes longer than the extraction budget (a timer signal stops it) or kills 
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -173,7 +174,14 @@ def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | N
             new = reextractor.fresh_document(old, page_text(page), site, now)
     except (Exception, OverBudget) as exc:
         reason = " ".join(str(exc).split())[:300]
-        return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
+        failed = Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
+    else:
+        failed = None
+    if failed:
+        # The abandoned page's tree sits in reference cycles of its traceback: free it now, not in the next
+        # page's budget (a 10 MB tree collected there put the next page over a tight budget).
+        gc.collect()
+        return failed
     if new is None:
         return Outcome("dropped by validation, kept as stored")
     changed = changed_fields(new, old)
