@@ -169,14 +169,13 @@ def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | N
              now: datetime, budget: float = 0.0) -> Outcome:
     if site is None or page is None:
         return Outcome("skipped (no site config)" if site is None else "skipped (no stored HTML)")
+    failed: Outcome | None = None
     try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
         with _budget(budget):
             new = reextractor.fresh_document(old, page_text(page), site, now)
     except (Exception, OverBudget) as exc:
         reason = " ".join(str(exc).split())[:300]
         failed = Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
-    else:
-        failed = None
     if failed:
         # The abandoned page's tree sits in reference cycles of its traceback: free it now, not in the next
         # page's budget (a 10 MB tree collected there put the next page over a tight budget).
