@@ -15,6 +15,7 @@ that takes longer than the extraction budget (a timer signal stops it) or kills 
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -169,12 +170,18 @@ def _outcome(reextractor: Reextractor, old: dict[str, Any], site: SiteConfig | N
              now: datetime, budget: float = 0.0) -> Outcome:
     if site is None or page is None:
         return Outcome("skipped (no site config)" if site is None else "skipped (no stored HTML)")
+    failed: Outcome | None = None
     try:  # a damaged stored page, or a page the extractor cannot handle, must not cost the others
         with _budget(budget):
             new = reextractor.fresh_document(old, page_text(page), site, now)
     except (Exception, OverBudget) as exc:
         reason = " ".join(str(exc).split())[:300]
-        return Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
+        failed = Outcome(FAILED, error=f"{old.get('url', old['_id'])}: {type(exc).__name__}: {reason}")
+    if failed:
+        # The abandoned page's tree sits in reference cycles of its traceback: free it now, not in the next
+        # page's budget (a 10 MB tree collected there put the next page over a tight budget).
+        gc.collect()
+        return failed
     if new is None:
         return Outcome("dropped by validation, kept as stored")
     changed = changed_fields(new, old)

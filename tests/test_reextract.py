@@ -20,7 +20,9 @@ import pytest
 
 from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
 from tests.replica.server import serve
-from tests.replicas import REPLICAS, expected_articles
+from tests.replicas import REPLICAS, expected_articles, replica_sites
+
+ARTICLES = sum(len(expected_articles(site)) for site in replica_sites())  # every replica article, stored once
 
 
 def reextract(mongo: MongoTarget, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,9 +77,10 @@ def test_reextract_with_unreachable_store_fails_cleanly(tmp_path: Path) -> None:
 STALE = "Share post:"  # what a buggy parser had stored as the title of every other article
 
 
-def _replica_store(data_dir: Path, copies: int = 1) -> dict[str, str]:
-    """Every replica article (26 sites) stored as the crawl stores it, with its page, every other one with a
-    stale title; ``copies`` > 1 stores each that many times more under other URLs. Returns url -> ``_id``."""
+def _replica_store(data_dir: Path, copies: int = 1, sites: list[str] | None = None) -> dict[str, str]:
+    """Every replica article of ``sites`` (by default all) stored as the crawl stores it, with its page, every
+    other one with a stale title; ``copies`` > 1 stores each that many times more under other URLs.
+    Returns url -> ``_id``."""
     from datetime import UTC, datetime
 
     from w3lib.encoding import html_to_unicode
@@ -85,12 +88,12 @@ def _replica_store(data_dir: Path, copies: int = 1) -> dict[str, str]:
     from crawler.reextract import Reextractor
     from crawler.sites import load_site
     from crawler.storage.store import ArticleStore, StoreTarget
-    from tests.replicas import page_file, replica_sites
+    from tests.replicas import page_file
 
     store = ArticleStore.connect(StoreTarget("", "news", str(data_dir)))
     ids = {}
     try:
-        for site in replica_sites():
+        for site in replica_sites() if sites is None else sites:
             for n, url in enumerate(sorted(expected_articles(site))):
                 html = html_to_unicode(None, page_file(site, url).read_bytes())[1]  # some are windows-1251
                 stub = {"url": url, "urls": [url], "site": site, "fetched_at": datetime(2025, 6, 1, tzinfo=UTC)}
@@ -148,7 +151,7 @@ def test_one_and_two_processes_store_the_same_records(replica_store: Path, tmp_p
     assert results[1] == results[2]
     summary, records = results[2]
     stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
-    assert stale > 40 and summary[:2] == [f"  changed: {stale}", f"  unchanged: {91 - stale}"], summary
+    assert stale > 40 and summary[:2] == [f"  changed: {stale}", f"  unchanged: {ARTICLES - stale}"], summary
     assert not [doc for doc in records if doc["title"] == STALE]
     assert sum(1 for doc in records if doc.get("revisions")) == stale
 
@@ -178,10 +181,11 @@ def test_a_damaged_page_is_counted_on_one_line_and_the_others_are_reextracted(re
     assert result.stderr.startswith(f"Re-extraction failed: {damaged['url']}: BadGzipFile: "), result.stderr
     stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
     assert "  failed (error, kept as stored): 1" in result.stdout, result.stdout
-    assert f"  changed: {stale - 1}" in result.stdout and f"  unchanged: {91 - stale}" in result.stdout, result.stdout
+    assert f"  changed: {stale - 1}" in result.stdout, result.stdout
+    assert f"  unchanged: {ARTICLES - stale}" in result.stdout, result.stdout
     records = _records(data_dir)
     assert [doc["_id"] for doc in records if doc["title"] == STALE] == [damaged["_id"]]  # kept as stored
-    assert len(records) == 91
+    assert len(records) == ARTICLES
 
 
 @pytest.mark.parametrize(("signum", "code", "reason"), [(signal.SIGINT, 130, "Ctrl-C"),
@@ -238,7 +242,7 @@ def test_a_bad_processes_value_is_a_usage_error(command: str, value: str, tmp_pa
 
 def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    _replica_store(data_dir, copies=3)  # 273 articles: more than are done before the kill
+    _replica_store(data_dir, copies=3)  # 3 x ARTICLES: more than are done before the kill
     stale = sum(1 for doc in _records(data_dir) if doc["title"] == STALE)
     with subprocess.Popen([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=2"],
                           cwd=ROOT, env={**os.environ, **store_env(data_dir=data_dir)}, text=True,
@@ -255,9 +259,9 @@ def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_p
             if command.poll() is None:
                 command.kill()
     assert command.returncode == 0 and err == "", (out, err[-3000:])
-    assert out.startswith("273 articles") and f"  changed: {stale}\n" in out and "failed" not in out, out
+    assert out.startswith(f"{3 * ARTICLES} articles") and f"  changed: {stale}\n" in out and "failed" not in out, out
     records = _records(data_dir)
-    assert len(records) == 273 and not [doc for doc in records if doc["title"] == STALE]
+    assert len(records) == 3 * ARTICLES and not [doc for doc in records if doc["title"] == STALE]
 
 
 RUNAWAY_PARAGRAPH = "<p>" + "Министерство энергетики провело совещание о строительстве станции. " * 6 + "</p>\n"
@@ -283,10 +287,16 @@ def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes
     assert time.monotonic() - started < 120
 
 
-def test_a_small_job_runs_in_one_process_unless_told(replica_store: Path, tmp_path: Path) -> None:
+def test_a_small_job_runs_in_one_process_unless_told(tmp_path: Path) -> None:
+    from crawler.commands.reextract import SMALL_JOB
+    sites, pages = [], 0
+    for site in replica_sites():  # the replica's sites while their pages stay under SMALL_JOB
+        if pages + len(expected_articles(site)) >= SMALL_JOB:
+            break
+        sites, pages = [*sites, site], pages + len(expected_articles(site))
     data_dir = tmp_path / "data"
-    shutil.copytree(replica_store, data_dir)
-    result = reextract_embedded(data_dir, "--batch-size=4", "--dry-run")  # 91 pages: under SMALL_JOB
+    _replica_store(data_dir, sites=sites)
+    result = reextract_embedded(data_dir, "--batch-size=4", "--dry-run")
     assert result.returncode == 0 and "1 process(es)" in result.stdout.splitlines()[0], result.stdout
 
 

@@ -12,7 +12,7 @@ from crawler.extract.article import extract_article
 from crawler.sites import load_platform, load_site
 from tests.replicas import expected_articles, page_file
 
-SITES = ("sputnikkg", "sputnikkz", "sputnikuz")
+SITES = ("sputnikkg", "sputnikkz", "sputniktj", "sputnikuz")
 
 
 @pytest.mark.parametrize("site", SITES)

@@ -303,7 +303,11 @@ class DiscoveryMixin:
                       previous: str | None = None) -> Iterable[scrapy.Request]:
         if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
-        response = bounded_response(response)  # parsed here, in the crawl process: no tag may take minutes
+        # Links resolve against the page's real URL: on a mirror, a root-relative href of a site's second host
+        # (kaz.zakon.kz's "/6471215-...html") must stay on that host, not land on the mirror's root host.
+        response = bounded_response(response)
+        if self.real_url(response.url) != response.url:
+            response = response.replace(url=self.real_url(response.url))
         links = [Link(self.real_url(link.url)) for link in LinkExtractor().extract_links(response)]
         self._count("discovery/listing/links", len(links))
         yield from self._article_requests(links, "listing")

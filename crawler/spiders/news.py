@@ -116,6 +116,6 @@ class NewsSpider(SiteSpider):
             self._count("discovery/home/wp_api")
             endpoint = urljoin(self.real_url(api), "wp/v2/posts")
             yield self._discovery(posts_url(endpoint, 1), self.parse_wp_api, edition, page=1)
-        hrefs = (joined(response.url, href) for href in response.css("a::attr(href)").getall())
+        hrefs = (joined(base, href) for href in response.css("a::attr(href)").getall())
         links = [Link(self.real_url(href)) for href in hrefs if href is not None]  # "http://[::1": no link
         yield from self._article_requests(links, "home")
