@@ -172,6 +172,12 @@ def wait_while_running(crawl: subprocess.Popen[str], condition: Callable[[], obj
         time.sleep(0.05)
 
 
+def log_excerpt(log: str) -> str:
+    """The part of a crawl's log an assertion shows: around its first traceback, else its end."""
+    at = log.find("Traceback")
+    return log[max(at - 1500, 0):at + 3000] if at >= 0 else log[-3000:]
+
+
 def stop_unit(crawl: subprocess.Popen[str], timeout: float) -> str:
     """SIGTERM to the crawl's whole process group, as systemd's ``KillMode=control-group`` sends it; its log."""
     os.killpg(crawl.pid, signal.SIGTERM)
