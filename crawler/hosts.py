@@ -108,10 +108,11 @@ def is_private_host(host: str) -> bool:
 
 def is_public_web_url(url: str) -> bool:
     """True for an http(s) URL of a host that is not private (an image a reader's browser can load), not for
-    ``javascript:``, ``data:``, ``file:`` or a private address."""
+    ``javascript:``, ``data:``, ``file:``, a private address or a port no browser connects to."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
-    except ValueError:  # a bracketed host that is no address
+        parts.port  # noqa: B018 -- raises ValueError on a port past 65535 or that is no number
+    except ValueError:  # and on a bracketed host that is no address
         return False
     return parts.scheme.lower() in ("http", "https") and bool(host) and not is_private_host(host or "")

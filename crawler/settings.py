@@ -123,6 +123,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.robots.DownloadOnlyStats": 850,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,
     # With REDIS_URL: a site's concurrency and delay across all workers; next to the downloader, so
     # the cluster slot is held only around the transfer (retries and redirects queue again).
     "crawler.frontier.politeness.ClusterPolitenessMiddleware": 950,

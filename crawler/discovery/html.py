@@ -1,11 +1,18 @@
-"""Discovery hints in HTML pages and robots.txt: feed links, next-page links, sitemaps."""
+"""Discovery hints in HTML pages and robots.txt: a page's links (resolved against its ``<base href>``), feed
+links, next-page links, sitemaps."""
 
 from __future__ import annotations
 
+import posixpath
+from dataclasses import dataclass
 from io import BytesIO
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from parsel import Selector
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from w3lib.url import safe_url_string
+
+from crawler.urls import canonical_or_none
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
@@ -13,11 +20,58 @@ _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::a
 
 
 def joined(base_url: str, href: str) -> str | None:
-    """``href`` resolved against ``base_url``; None when urljoin refuses it (``http://[::1``, ``http://[zz]/``):
-    one bad link on a page must not end the reading of the page."""
+    """``href`` resolved against ``base_url``; None when it names no URL a request can be made of (urljoin refuses
+    ``http://[::1`` and ``http://[zz]/``, a request ``http://host:99999/``): one bad link on a page must not end
+    the reading of the page."""
     try:
-        return urljoin(base_url, href.strip())
+        url = urljoin(base_url, href.strip())
     except ValueError:
+        return None
+    return url if canonical_or_none(url) is not None else None
+
+
+_FILE_EXTENSIONS = frozenset(f".{ext}" for ext in IGNORED_EXTENSIONS)  # a download (image, PDF, archive), no page
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """The links of an HTML page, resolved as a browser resolves them."""
+
+    base: str  # what the page's relative URLs resolve against: its usable <base href>, else its own URL
+    urls: list[str]  # its http(s) <a> and <area> links, each once, in page order, no fragment, no file download
+    skipped: int  # hrefs no URL can be made of ("http://[::1", a port past 65535)
+    broken_base: bool  # its <base href> names no URL and was ignored, as a browser ignores it
+
+
+def document_base(sel: Selector, page_url: str) -> str | None:
+    """The page's first ``<base href>`` resolved against ``page_url`` (``page_url`` when it has none); None when
+    it names no http(s) URL a request can be made of (``http://[::1``, ``http://host:99999/``)."""
+    href = sel.css("base::attr(href)").get()
+    if href is None:
+        return page_url
+    base = joined(page_url, href)
+    if base is None or urlsplit(base).scheme not in ("http", "https"):
+        return None
+    return base
+
+
+def page_links(sel: Selector, page_url: str, encoding: str = "utf-8") -> PageLinks:
+    """The ``<a>`` and ``<area>`` links of a listing or home page; an unusable base or href ends no reading of it."""
+    base = document_base(sel, page_url)
+    resolved = base or page_url
+    urls = [_link(resolved, href, encoding) for href in sel.css("a::attr(href), area::attr(href)").getall()]
+    pages = (url for url in urls if url and url.startswith(("http://", "https://"))
+             and posixpath.splitext(urlsplit(url).path)[1].lower() not in _FILE_EXTENSIONS)
+    return PageLinks(resolved, list(dict.fromkeys(urldefrag(url)[0] for url in pages)), urls.count(None), base is None)
+
+
+def _link(base: str, href: str, encoding: str) -> str | None:
+    """``href`` resolved against ``base``, its query percent-encoded in the page's ``encoding`` (as a browser sends
+    it); None when it names no URL, or has a character the encoding has not."""
+    url = joined(base, href)
+    try:
+        return safe_url_string(url, encoding) if url is not None else None
+    except ValueError:  # UnicodeEncodeError
         return None
 
 

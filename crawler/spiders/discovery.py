@@ -15,6 +15,7 @@ A feed, sitemap, listing or API page answered 304 (asked with the validators it 
 Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discovery/not_modified``,
 ``discovery/skipped/<reason>`` (``sitemap_depth``, ``sitemap_count``,
 ``sitemap_entries``, ``feed_entries``, ``sitemap_seen``, ``repeated_page``, ``limit_reached``, ``invalid_url``,
+``invalid_base`` (a listing or home page whose ``<base href>`` names no URL: its links resolve against its own URL),
 ``offsite_sitemap`` (a robots.txt ``Sitemap:`` line naming another host) among them),
 ``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
 ``MAX_XML_BYTES``: what was read before the limit is kept).
@@ -31,16 +32,16 @@ from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
+from parsel import Selector
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 
 from crawler.discovery import Link
 from crawler.discovery.feeds import read_feed
-from crawler.discovery.html import next_page, robots_sitemap_lines
+from crawler.discovery.html import PageLinks, next_page, page_links, robots_sitemap_lines
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.wpapi import parse_posts, posts_url
-from crawler.htmltree import bounded_response
+from crawler.htmltree import html_selector
 from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
 from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
@@ -305,17 +306,29 @@ class DiscoveryMixin:
             return
         # Links resolve against the page's real URL: on a mirror, a root-relative href of a site's second host
         # (kaz.zakon.kz's "/6471215-...html") must stay on that host, not land on the mirror's root host.
-        response = bounded_response(response)
-        if self.real_url(response.url) != response.url:
-            response = response.replace(url=self.real_url(response.url))
-        links = [Link(self.real_url(link.url)) for link in LinkExtractor().extract_links(response)]
+        tree, found = self._page_links(response)
+        links = [Link(self.real_url(url)) for url in found.urls]
         self._count("discovery/listing/links", len(links))
         yield from self._article_requests(links, "listing")
-        following = next_page(response.selector, response.url) if page < edition.listing_pages else None
+        following = next_page(tree, found.base) if page < edition.listing_pages else None
         key = self._page_key(links)
         if following and self._next_page_wanted(key, previous, response.url):
             yield self._next_page(self.real_url(following), self.parse_listing, edition, links, page=page + 1,
                                   previous=key)
+
+    def _page_links(self, response: TextResponse) -> tuple[Selector, PageLinks]:
+        """A listing or home page, parsed, and its links resolved against its real URL and its ``<base href>``: a
+        broken base is ignored and each href no URL can be made of skipped, both counted, neither the end of the
+        reading of the page (Scrapy's ``response.selector`` raises on a broken base: the page is parsed here)."""
+        tree = html_selector(response.text)  # its markup bounded: parsed in the crawl process, no tag may take minutes
+        found = page_links(tree, self.real_url(response.url), response.encoding)
+        if found.skipped:
+            self._count("discovery/skipped/invalid_url", found.skipped)
+        if found.broken_base:
+            self._count("discovery/skipped/invalid_base")
+            logger.info("%(url)s: its <base href> names no URL (%(base)r); its links resolve against its own URL",
+                        {"url": response.url, "base": (tree.css("base::attr(href)").get() or "")[:200]})
+        return tree, found
 
     def _archive_requests(self, edition: Edition) -> Iterator[scrapy.Request]:
         """One archive page per day, from today back to ``-a since``."""

@@ -16,10 +16,9 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.discovery import Link
-from crawler.discovery.html import feed_links, joined, wp_api_root
+from crawler.discovery.html import feed_links, wp_api_root
 from crawler.discovery.wpapi import posts_url
 from crawler.hosts import is_private_host
-from crawler.htmltree import bounded_response
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
@@ -106,16 +105,13 @@ class NewsSpider(SiteSpider):
         """Feeds and the WordPress API the home page announces, and the articles it links to."""
         if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
-        response = bounded_response(response)  # parsed here, in the crawl process: no tag may take minutes
-        base = self.real_url(response.url)
-        for feed in feed_links(response.selector, base):
+        tree, found = self._page_links(response)
+        for feed in feed_links(tree, found.base):
             self._count("discovery/home/feeds")
             yield self._discovery(self.real_url(feed), self.parse_feed, edition, page=1)
-        api = wp_api_root(response.selector, base)
+        api = wp_api_root(tree, found.base)
         if api:
             self._count("discovery/home/wp_api")
             endpoint = urljoin(self.real_url(api), "wp/v2/posts")
             yield self._discovery(posts_url(endpoint, 1), self.parse_wp_api, edition, page=1)
-        hrefs = (joined(base, href) for href in response.css("a::attr(href)").getall())
-        links = [Link(self.real_url(href)) for href in hrefs if href is not None]  # "http://[::1": no link
-        yield from self._article_requests(links, "home")
+        yield from self._article_requests([Link(self.real_url(url)) for url in found.urls], "home")
