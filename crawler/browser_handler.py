@@ -62,7 +62,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                                  connect_timeout=crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
         if "proxy" in self.config.launch_options:
             logger.warning("PLAYWRIGHT_LAUNCH_OPTIONS proxy replaced by the egress proxy")
-        # A signal to the crawl's process group (Ctrl-C, systemd's SIGTERM) stops the crawl gracefully, finishing its
+        # A signal to the crawl's process group (Ctrl-C, `kill -- -PGID`) stops the crawl gracefully, finishing its
         # pages in flight: Playwright's driver, in a session of its own, does not get it and close Chromium under them.
         start_driver_in_own_session()
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
@@ -209,7 +209,7 @@ class _AsyncioStartingSessions:
 
 def start_driver_in_own_session() -> None:
     """Start Playwright's driver in a session (so a process group) of its own. A SIGTERM or SIGINT to the crawl's
-    process group (systemd stopping the unit, ``kill -- -PGID``, Ctrl-C) stops the crawl gracefully, finishing the
+    process group (``kill -- -PGID``, ``timeout``, Ctrl-C) stops the crawl gracefully, finishing the
     pages in flight; the driver, which got it too, closed Chromium under them. The driver still ends with the crawl,
     however it ends: it exits, closing Chromium, when the crawl's end of its stdin closes. Playwright has no option
     for it, so only its transport module's view of ``asyncio`` is changed."""

@@ -127,7 +127,7 @@ def _stored_urls(data_dir: Path) -> list[str]:
 @requires_chromium
 @pytest.mark.e2e
 def test_sigterm_to_the_process_group_mid_render_lets_the_pages_in_flight_finish(tmp_path: Path) -> None:
-    """systemd stopping the unit (or ``kill -- -PGID``) while Chromium renders: the crawl stops gracefully (exit 1:
+    """``kill -- -PGID`` (or ``timeout``) while Chromium renders: the crawl stops gracefully (exit 1:
     a run ended by shutdown is failed), finishing and storing the pages in flight, and leaves no Chromium behind.
     Before, Playwright's driver, in the crawl's process group, got the SIGTERM too and closed Chromium under
     them, so they failed (``download/failed/*``) unstored."""

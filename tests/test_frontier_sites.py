@@ -3,7 +3,7 @@ through real ``scrapy crawl`` workers, a real ``redis-server``, nx-27017 and Chr
 
 A request a downloader middleware answers itself (a robots.txt the robots middleware already holds) never
 enters the downloader: it must still be finished in the crawl, or the crawl never ends. A worker stopped
-while Chromium renders its pages (systemd stopping the unit, or ``kill -- -PGID``) finishes them; the
+while Chromium renders its pages (``kill -- -PGID``, ``timeout``) finishes them; the
 crawl's other pages, and any that failed for the stop, not for themselves, go to the other workers (they
 are in the crawl's seen set: no worker would fetch them again)."""
 
