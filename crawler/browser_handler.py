@@ -62,9 +62,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                                  connect_timeout=crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
         if "proxy" in self.config.launch_options:
             logger.warning("PLAYWRIGHT_LAUNCH_OPTIONS proxy replaced by the egress proxy")
-        # Ctrl-C reaches the whole foreground process group: the crawl stops gracefully, finishing its pages in flight,
-        # so Playwright's driver (which ignores SIGINT itself) must not close Chromium under them. Its SIGTERM handling
-        # stays: without it a SIGTERM would end the driver, and Chromium with it, for the rest of the stop.
+        # A signal to the crawl's process group (Ctrl-C, `kill -- -PGID`) stops the crawl gracefully, finishing its
+        # pages in flight: Playwright's driver, in a session of its own, does not get it and close Chromium under them.
+        start_driver_in_own_session()
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
                                       "proxy": {"server": self.proxy.url}}
         crawler.signals.connect(self.proxy.start, signals.engine_started)
@@ -194,6 +194,29 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+class _AsyncioStartingSessions:
+    """``asyncio`` as Playwright's transport module sees it: the subprocess it starts (the driver) leads a session."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def create_subprocess_exec(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(*args, start_new_session=True, **kwargs)
+
+
+def start_driver_in_own_session() -> None:
+    """Start Playwright's driver in a session (so a process group) of its own. A SIGTERM or SIGINT to the crawl's
+    process group (``kill -- -PGID``, ``timeout``, Ctrl-C) stops the crawl gracefully, finishing the
+    pages in flight; the driver, which got it too, closed Chromium under them. The driver still ends with the crawl,
+    however it ends: it exits, closing Chromium, when the crawl's end of its stdin closes. Playwright has no option
+    for it, so only its transport module's view of ``asyncio`` is changed."""
+    from playwright._impl import transport
+
+    if not isinstance(getattr(transport, "asyncio"), _AsyncioStartingSessions):  # noqa: B009 (not exported)
+        setattr(transport, "asyncio", _AsyncioStartingSessions())  # noqa: B010 (not exported)
 
 
 def chromium_problem(path: str) -> str | None:

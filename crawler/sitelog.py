@@ -2,7 +2,8 @@
 in a context of its own whose :data:`SITE` every task and callback of that crawl inherits, and a log
 record factory puts ``[site] `` in front of each message logged within it. What a thread answers comes back
 outside that context (Twisted's ``callFromThread`` runs in the thread's own): :func:`in_caller_context` hands
-such an answer on in the context that asked for it."""
+such an answer on in the context that asked for it. A thread starts in an empty context: work a crawl sends to
+one runs in a copy of the crawl's (``asyncio.to_thread``, ``contextvars.copy_context().run``)."""
 
 from __future__ import annotations
 

@@ -104,38 +104,70 @@ def _running(pid: int) -> bool:
         return False
 
 
-@requires_chromium
-@pytest.mark.e2e
-def test_sigterm_to_the_process_group_mid_render_stops_the_crawl_and_chromium(tmp_path: Path) -> None:
-    """systemd stopping the unit (or ``kill -- -PGID``) while Chromium renders: Playwright's driver gets the
-    SIGTERM too and closes Chromium, so the pages in flight fail; each is counted (rendered or
-    ``download/failed/*``), the crawl stops gracefully (exit 1: a run ended by shutdown is failed) and no
-    Chromium process of it is left running."""
+def _slow_js_replica(tmp_path: Path, delay: float) -> Path:
+    """The JS replica, each article's XHR answered after ``delay`` seconds: its renders are in flight that long."""
     replica = tmp_path / JS_SITE
     shutil.copytree(REPLICAS / JS_SITE, replica)
     server_json = replica / "_server.json"
-    slow = {f"/api/articles/{api.name}": {"delay": 10} for api in (replica / "api" / "articles").iterdir()}
-    server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))  # renders wait
+    slow = {f"/api/articles/{api.name}": {"delay": delay} for api in (replica / "api" / "articles").iterdir()}
+    server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))
+    return replica
+
+
+def _stored_urls(data_dir: Path) -> list[str]:
+    from crawler.storage.store import ArticleStore, StoreTarget  # the crawler's own reader
+
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data_dir)))
+    try:
+        return [doc["url"] for doc in store.articles_after("", 1000)]
+    finally:
+        store.close()
+
+
+@requires_chromium
+@pytest.mark.e2e
+def test_sigterm_to_the_process_group_mid_render_lets_the_pages_in_flight_finish(tmp_path: Path) -> None:
+    """``kill -- -PGID`` (or ``timeout``) while Chromium renders: the crawl stops gracefully (exit 1:
+    a run ended by shutdown is failed), finishing and storing the pages in flight, and leaves no Chromium behind.
+    Before, Playwright's driver, in the crawl's process group, got the SIGTERM too and closed Chromium under
+    them, so they failed (``download/failed/*``) unstored."""
+    replica = _slow_js_replica(tmp_path, delay=3)
     with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
                                               data_dir=tmp_path / "data") as crawl:
         wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]
                            "no page reached its XHR in Chromium")
+        in_flight = {path for path in list(server.served) if path.startswith("/api/")}  # type: ignore[attr-defined]
         chromium = [pid for pid in _descendants(crawl.pid) if _comm(pid) == "chromium"]
         log = stop_unit(crawl, timeout=60)
-        articles = [path for path in server.served if re.search(r"-a\d+$", path)]  # type: ignore[attr-defined]
     assert chromium, "Chromium was not running under the crawl"
     assert crawl.returncode == 1, log[-3000:]
-    # Playwright's own listeners log a TargetClosedError traceback for a request in flight when the driver closes
-    # Chromium; any other traceback is ours.
-    ours = re.sub(r"Traceback \(most recent call last\):(?:\n .*)*?\n\S*TargetClosedError", "", log)
-    assert "Spider closed (shutdown)" in log and "Traceback" not in ours, log_excerpt(ours)
-    rendered = sum(int(n) for n in re.findall(r"'browser/rendered': (\d+)", log))
-    failed = sum(int(n) for n in re.findall(r"'download/failed/[^']+': (\d+)", log))
-    # Every page that reached the server is counted, rendered or failed. Not "==": under load the driver closes
-    # Chromium before some tabs open, so pages in flight fail without ever reaching the server.
-    assert articles and rendered + failed >= len(set(articles)), log[-3000:]
+    assert "Spider closed (shutdown)" in log and "Traceback" not in log, log_excerpt(log)
+    assert not re.findall(r"'download/failed/[^']+': \d+", log), log[-3000:]
+    rendered = int(re.findall(r"'browser/rendered': (\d+)", log)[0])
+    stored = _stored_urls(tmp_path / "data")
+    assert rendered >= len(in_flight) and len(stored) >= len(in_flight), (in_flight, stored, log[-3000:])
     time.sleep(1)  # Chromium's children end after their browser process
     assert not [pid for pid in chromium if _running(pid)], "Chromium outlived the crawl"
+
+
+@requires_chromium
+@pytest.mark.e2e
+def test_a_crawl_killed_mid_render_leaves_no_driver_or_chromium(tmp_path: Path) -> None:
+    """SIGKILL to the crawl's process group (the OOM killer takes the crawl alone): Playwright's driver, in a
+    session of its own, is not in that group; it ends when the crawl's end of its stdin closes, closing Chromium."""
+    replica = _slow_js_replica(tmp_path, delay=30)
+    with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
+                                              data_dir=tmp_path / "data") as crawl:
+        wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]
+                           "no page reached its XHR in Chromium")
+        under = _descendants(crawl.pid)
+        os.killpg(crawl.pid, signal.SIGKILL)
+        crawl.communicate(timeout=10)
+    assert {_comm(pid).split("-")[0] for pid in under} >= {"node", "chromium"}, [_comm(pid) for pid in under]
+    deadline = time.monotonic() + 20
+    while [pid for pid in under if _running(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [_comm(pid) for pid in under if _running(pid)], "processes of the crawl outlived it"
 
 
 @requires_chromium
@@ -144,11 +176,7 @@ def test_ctrl_c_mid_render_lets_the_pages_in_flight_finish(tmp_path: Path) -> No
     """Ctrl-C in a terminal sends SIGINT to the whole foreground process group, Playwright's driver included.
     The crawl stops gracefully, finishing the pages in flight; before, the driver closed Chromium under them
     (its launch option handleSIGINT), so they failed unstored."""
-    replica = tmp_path / JS_SITE
-    shutil.copytree(REPLICAS / JS_SITE, replica)
-    server_json = replica / "_server.json"
-    slow = {f"/api/articles/{api.name}": {"delay": 3} for api in (replica / "api" / "articles").iterdir()}
-    server_json.write_text(json.dumps({**json.loads(server_json.read_text()), "paths": slow}))  # renders wait
+    replica = _slow_js_replica(tmp_path, delay=3)
     with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
                                               data_dir=tmp_path / "data") as crawl:  # a terminal's job
         wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]

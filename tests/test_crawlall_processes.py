@@ -224,3 +224,82 @@ def test_a_child_killed_mid_crawl_is_counted_to_its_last_snapshot_not_as_zero(tm
     assert articles.endswith("+") and 1 <= int(articles[:-1]) <= stored, (articles, stored)
     assert rows["total"][1] == f"{int(articles[:-1]) + 3}+" and rows["endless"][2].endswith("+")
     assert "endless: its crawl ended before writing its final stats (killed by signal 9)" in stderr, stderr[-3000:]
+
+
+STUCK_SITES = """
+import sys
+from crawler.site_pool import SiteJob, SitePool
+
+# A crawl whose event loop is stuck (a runaway page, a blocking call) never acts on a SIGTERM: this one ignores it.
+STUCK = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('started', flush=True); "
+         "time.sleep(120)")
+results = SitePool([SiteJob(site, [sys.executable, "-c", STUCK]) for site in ("akipress", "asiaplus")], 2).run()
+print(*(f"{result.site} {result.code} {result.signal}" for result in results), sep="\\n")
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_kills_children_that_do_not_stop(signum: int) -> None:
+    """The first SIGTERM or Ctrl-C asks each child to stop gracefully; the second kills them, with their process
+    groups, and the pool returns at once (before, it passed a second SIGTERM on and waited for children that
+    could not act on it)."""
+    pool = subprocess.Popen([sys.executable, "-c", STUCK_SITES], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    children: list[int] = []
+    try:
+        assert pool.stdout is not None
+        assert sorted(pool.stdout.readline() for _ in range(2)) == ["[akipress] started\n", "[asiaplus] started\n"]
+        children = _children_of(pool.pid)
+        pool.send_signal(signum)
+        time.sleep(0.5)
+        assert pool.poll() is None, "the pool did not wait for its children"
+        pool.send_signal(signum)
+        stdout, stderr = pool.communicate(timeout=20)
+    finally:
+        left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+        for pid in left:  # ours: ignoring SIGTERM, they would sleep on for two minutes
+            os.kill(pid, signal.SIGKILL)
+        if pool.poll() is None:
+            pool.kill()
+            pool.communicate()
+    assert pool.returncode == 0, stderr[-3000:]
+    assert stdout.splitlines() == ["akipress 1 9", "asiaplus 1 9"], stderr[-3000:]  # failed, killed by SIGKILL
+    assert not left, "a child outlived the pool"
+
+
+@pytest.mark.e2e
+def test_the_children_of_a_killed_crawlall_stop_gracefully(tmp_path: Path) -> None:
+    """crawlall killed outright (SIGKILL, the OOM killer): its children, in sessions of their own, used to crawl on
+    unwatched to the end of their sites; each now gets one SIGTERM when crawlall dies and stops gracefully: it
+    finishes the pages in flight, records its run as stopped (``shutdown``) and releases its site."""
+    with serve(REPLICAS / "asiaplus", delay=5) as asiaplus, serve(REPLICAS / "khovar", delay=5) as khovar:
+        child = crawlall("--processes", "2", "--sites", "asiaplus,khovar",
+                         "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}", data_dir=tmp_path)
+        try:
+            deadline = time.monotonic() + 90
+            while not (asiaplus.requests and khovar.requests) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                time.sleep(0.1)
+            assert asiaplus.requests and khovar.requests, "the children did not start crawling"  # type: ignore[attr-defined]
+            child.kill()
+            child.communicate(timeout=10)
+            deadline = time.monotonic() + 120
+            while processes_with(tmp_path) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            left = processes_with(tmp_path)
+        finally:
+            for pid in processes_with(tmp_path):
+                os.kill(pid, signal.SIGKILL)
+    assert left == [], "children outlived crawlall"
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
+    try:
+        assert {run["site"]: run["finish_reason"] for run in store.latest_runs(10)} == {
+            "asiaplus": "shutdown", "khovar": "shutdown"}
+        assert holder(store, "asiaplus") is None and holder(store, "khovar") is None
+    finally:
+        store.close()

@@ -3,10 +3,9 @@ through real ``scrapy crawl`` workers, a real ``redis-server``, nx-27017 and Chr
 
 A request a downloader middleware answers itself (a robots.txt the robots middleware already holds) never
 enters the downloader: it must still be finished in the crawl, or the crawl never ends. A worker stopped
-while Chromium renders its pages (systemd stopping the unit, or ``kill -- -PGID``, sends SIGTERM to
-Playwright's driver too, which closes Chromium under them): those pages failed for the stop, not for
-themselves, so they go back to the other workers (they are in the crawl's seen set: no worker would
-fetch them again)."""
+while Chromium renders its pages (``kill -- -PGID``, ``timeout``) finishes them; the
+crawl's other pages, and any that failed for the stop, not for themselves, go to the other workers (they
+are in the crawl's seen set: no worker would fetch them again)."""
 
 from __future__ import annotations
 

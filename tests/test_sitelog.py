@@ -3,6 +3,7 @@ through a thread: the real resolver, on a real reactor, answering on Twisted's t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -44,3 +45,70 @@ def test_a_name_resolved_on_a_thread_is_handed_back_in_the_sites_context() -> No
     assert sorted(result.stdout.splitlines()) == [
         "[akipress] 127.0.0.1 is 127.0.0.1",
         "[asiaplus] Refused to connect to localhost: it resolves to 127.0.0.1, a private address"], result.stdout
+
+
+RELAY_WORKER_LINES_IN_SITES_CONTEXTS = """
+import logging, sys, threading
+from crawler import sitelog
+from crawler.extract.pool import ExtractionPool
+from crawler.limits import RecordLimits
+
+logging.basicConfig(stream=sys.stdout, format="%(message)s", level=logging.INFO)
+sitelog.install()
+pools = [sitelog.named(site, lambda: ExtractionPool(None, RecordLimits())) for site in ("akipress", "asiaplus")]
+for pool in pools:
+    for worker in pool._all:  # a page the worker cannot read: it dies with a traceback on its stderr
+        worker.conn.send_bytes(b"not a pickled page")
+for relay in [thread for thread in threading.enumerate() if thread.name.startswith("extraction-log-")]:
+    relay.join(120)
+for pool in pools:
+    pool.close()
+"""
+
+
+def test_an_extraction_workers_lines_are_relayed_in_its_sites_context() -> None:
+    """A worker's stderr is logged by a thread of the crawl's own: each line names the site whose pool started
+    the worker (before, the thread ran in no site's context and the lines named none)."""
+    result = subprocess.run([sys.executable, "-c", RELAY_WORKER_LINES_IN_SITES_CONTEXTS], cwd=ROOT,
+                            capture_output=True, text=True, timeout=150, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    for site in ("akipress", "asiaplus"):
+        assert f"[{site}] _pickle.UnpicklingError: invalid load key, 'n'." in lines, result.stdout[-3000:]
+    assert all(re.match(r"\[(akipress|asiaplus)\] ", line) for line in lines), result.stdout[-3000:]
+
+
+ALERT_IN_SITES_CONTEXTS = """
+import asyncio, logging, sys
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+from crawler import sitelog
+from crawler.extensions.run_health import RunHealth
+
+logging.basicConfig(stream=sys.stdout, format="%(name)s: %(message)s", level=logging.INFO)
+logging.getLogger("scrapy").setLevel(logging.WARNING)
+sitelog.install()
+
+async def close(site):
+    crawler = get_crawler(Spider, {"MONITOR_WEBHOOK_URL": "ftp://webhook.invalid/", "STORAGE_ENABLED": False,
+                                   "EXTENSIONS": {RunHealth: 400}})
+    crawler._apply_settings()
+    await crawler.get_extension(RunHealth).spider_closed(Spider(site), "finished")  # failed: no article
+
+async def main():
+    await asyncio.gather(*[sitelog.named(site, lambda: asyncio.ensure_future(close(site)))
+                           for site in ("akipress", "asiaplus")])
+
+asyncio.run(main())
+"""
+
+
+def test_the_health_alert_posted_on_a_thread_logs_in_its_sites_context() -> None:
+    """The webhook is POSTed off the event loop; what the POST logs names the site whose run it alerts on
+    (before, the executor's thread ran in no site's context)."""
+    result = subprocess.run([sys.executable, "-c", ALERT_IN_SITES_CONTEXTS], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sent = sorted(line for line in result.stdout.splitlines() if line.startswith("crawler.notify: "))
+    assert sent == [f"crawler.notify: [{site}] Health webhook not sent: MONITOR_WEBHOOK_URL is not an http(s) URL"
+                    for site in ("akipress", "asiaplus")], result.stdout[-3000:]

@@ -25,6 +25,7 @@ from crawler.extensions.site_lock import LOCKED_REASON
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.run_record import outcome
 from crawler.secrets import redact, register_uri_passwords
+from crawler.site_pool import stop_when_parent_dies
 from crawler.spiders.args import SITE_ARGS, SpiderArgumentError, validate_spargs
 
 
@@ -47,6 +48,7 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
             raise UsageError(redact(str(exc)), print_help=False) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        stop_when_parent_dies()  # a child of `scrapy crawlall`
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:

@@ -20,6 +20,7 @@ No Scrapy import here.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import logging
 import os
@@ -91,7 +92,8 @@ class _Worker:
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
         assert self.process.stderr is not None
-        threading.Thread(target=relay_log, args=(self.process.stderr,), daemon=True,
+        # In the starting crawl's context (a thread starts in an empty one): the relayed lines name its site.
+        threading.Thread(target=contextvars.copy_context().run, args=(relay_log, self.process.stderr), daemon=True,
                          name=f"extraction-log-{self.process.pid}").start()
         self.conn = Connection(ours.detach())
         # One poll object for the worker's life: Connection.poll builds, fills and closes a selector at every
