@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -185,6 +186,34 @@ def test_a_run_with_the_default_paths_is_not_locked_out_by_its_wrapper(tmp_path:
     assert "Took the lease of asiaplus" in log  # the crawl's own lock, in its default store
     with site_held("asiaplus", store_env(data_dir=home / "data")):  # and given back at its close
         pass
+
+
+@pytest.mark.e2e
+def test_a_sigterm_to_the_wrapper_alone_stops_the_crawl_gracefully(tmp_path: Path) -> None:
+    """systemd's KillMode=mixed (the shipped unit) signals only the process it started: the wrapper passes the
+    SIGTERM on and waits, so the crawl stops as Scrapy stops on SIGTERM, not left crawling on unwatched."""
+    home = checkout(tmp_path)
+    log = home / "logs" / "asiaplus.log"
+    with serve(REPLICAS / "asiaplus") as server:
+        run = run_checkout(home, "BROWSER_ENABLED=0\nDOWNLOAD_DELAY=1\n",
+                           "-a", f"base_url=http://127.0.0.1:{server.server_port}")
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.requests) < 3:  # crawling (a stop while the spider opens is Scrapy's own matter)
+                assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1]
+                time.sleep(0.05)
+            os.kill(run.pid, signal.SIGTERM)  # the wrapper's pid alone, as KillMode=mixed sends it
+            _, stderr = run.communicate(timeout=90)
+            with pytest.raises(ProcessLookupError):  # nothing of the unit is left running
+                os.killpg(run.pid, 0)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "Received SIGTERM, shutting down gracefully" in text, text[-3000:]
+    assert "(finished)" not in text and "(shutdown)" in text, text[-3000:] + stderr
+    assert run.returncode >= 0, stderr  # the crawl's own status, not the shell killed by the signal
+    assert f"crawl exited {run.returncode}" in stderr or run.returncode == 0
 
 
 class Webhook(BaseHTTPRequestHandler):
