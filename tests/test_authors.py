@@ -637,3 +637,19 @@ def test_a_commenters_posted_by_line_does_not_replace_the_desk() -> None:
     html = _article("<div class='author'>Редакция Kaktus</div>").replace(
         "</article>", "</article><div class='comments'><p>Posted by Ivan Petrov</p><p>Отличная статья</p></div>")
     assert authors(html) == (["Редакция Kaktus"], "generic")
+
+
+@pytest.mark.parametrize(("jsonld", "want"), [
+    # A page with no Article node puts its author on its WebPage node (beehiiv, older Yoast) ...
+    ({"@type": "WebPage", "headline": "X", "author": {"@type": "Person", "name": "Çelik Nimani"}}, ["Çelik Nimani"]),
+    ({"@graph": [{"@type": "WebPage", "@id": "#page", "author": {"@id": "#p1"}},
+                 {"@type": "Person", "@id": "#p1", "name": "Aziza Karimova"}]}, ["Aziza Karimova"]),
+    # ... the Article's own author comes first, and an organisation there is still no person.
+    ({"@graph": [{"@type": "NewsArticle", "author": {"@type": "Person", "name": "Timur Aliev"}},
+                 {"@type": "WebPage", "author": {"@type": "Person", "name": "Site Admin"}}]}, ["Timur Aliev"]),
+    ({"@type": "WebPage", "author": {"@type": "Organization", "name": "Digjitale"}}, []),
+])
+def test_the_web_page_nodes_author_stands_for_a_page_without_an_article_node(jsonld: dict, want: list[str]) -> None:
+    html = page('<meta name="author" content="Digjitale"><meta property="og:site_name" content="Digjitale">',
+                jsonld=jsonld)
+    assert authors(html)[0] == want

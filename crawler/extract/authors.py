@@ -791,8 +791,9 @@ def _labelled_meta(page: PageView) -> Iterator[str]:
 def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
     """Names of the article's JSON-LD authors that are people: an Organization author is the site; an
     untyped one named as the site is too, but a Person keeps a name its own newsletter goes by (only
-    the configured names and ``og:site_name`` are the site's then)."""
-    value = page.data.article.get("author")
+    the configured names and ``og:site_name`` are the site's then). A page with no Article node may put its
+    author on its WebPage node (beehiiv, as SEO plugins put dates there)."""
+    value = page.data.article.get("author") or page.data.webpage.get("author")
     for item in islice(value if isinstance(value, list) else [value], MAX_JSON_LD_VALUES):
         item = page.data.resolve(item)
         types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
