@@ -4,13 +4,17 @@ Each site is one real ``scrapy crawl`` child (its own reactor, log, stats, site 
 connection); a slot freed by a finished site takes the next waiting one, so a slow site holds one
 slot, not a share of the sites. Every line a child prints is passed on prefixed with ``[site] ``
 (stdout to stdout; stderr, where Scrapy logs, to stderr or to ``log_path``). Children run in sessions of
-their own: a terminal's Ctrl-C reaches only this process, which passes each SIGINT/SIGTERM it gets on
-to the running children as one SIGTERM (the first asks them to stop gracefully, a second to stop at
-once, as ``scrapy crawl`` reads them) and starts no further site.
+their own: a terminal's Ctrl-C reaches only this process, which starts no further site on a SIGINT or
+SIGTERM and stops the running children: the first signal sends each a SIGTERM (a graceful stop, finishing its
+pages in flight), a second kills each child's process group (a crawl whose event loop is stuck never acts on a
+signal). No child outlives this process: one still running when the pool leaves on an error is killed, and
+each is told this process's pid (``PARENT_PID_ENV``), so that ``scrapy crawl`` stops gracefully when it dies.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -23,6 +27,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import IO, Any, TextIO
 
+logger = logging.getLogger(__name__)
+PARENT_PID_ENV = "SITE_POOL_PARENT_PID"  # a child's parent: the child asks to be stopped when it dies
 NOT_STARTED = 1  # a site left waiting when the run was stopped did not run: failed, as ``scrapy crawl`` says
 _POLL_SECONDS = 0.05
 
@@ -78,6 +84,7 @@ class SitePool:
         self.env = env
         self.log_path = log_path
         self.signals_seen = 0
+        self._signals_acted = 0  # signals whose stop was sent to the children
         self._running: dict[str, tuple[subprocess.Popen[str], float, list[threading.Thread]]] = {}
 
     def run(self) -> list[SiteResult]:
@@ -93,18 +100,21 @@ class SitePool:
                     self._start(waiting.popleft(), output, results)
                 if self.signals_seen:
                     waiting.clear()
+                    self._stop_children()
                 self._reap(results)
                 time.sleep(_POLL_SECONDS)
         finally:
+            self._kill_children()  # none is left running, whatever ended the loop
             self._restore_handlers(previous)
             if log is not None:
                 log.close()
         return [results[job.site] for job in self.jobs]
 
     def _start(self, job: SiteJob, output: _Output, results: dict[str, SiteResult]) -> None:
+        env = {**(os.environ if self.env is None else self.env), PARENT_PID_ENV: str(os.getpid())}
         child = subprocess.Popen(list(job.command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-                                 env=self.env, start_new_session=True, bufsize=1)
+                                 env=env, start_new_session=True, bufsize=1)
         assert child.stdout is not None and child.stderr is not None
         pumps = [threading.Thread(target=output.pump, args=(job.site, child.stdout, output.out), daemon=True),
                  threading.Thread(target=output.pump, args=(job.site, child.stderr, output.err), daemon=True)]
@@ -125,11 +135,32 @@ class SitePool:
             results[site].seconds = time.monotonic() - started
             del self._running[site]
 
-    def _forward(self, signum: int, frame: FrameType | None) -> None:
-        self.signals_seen += 1
-        for child, _, _ in list(self._running.values()):
-            if child.poll() is None:
+    def _signalled(self, signum: int, frame: FrameType | None) -> None:
+        self.signals_seen += 1  # acted on by the loop, within a poll interval
+
+    def _stop_children(self) -> None:
+        """The first signal asks each running child to stop gracefully; a second kills them."""
+        if self._signals_acted == min(self.signals_seen, 2):
+            return
+        self._signals_acted = min(self.signals_seen, 2)
+        if self._signals_acted == 1:
+            for child in self._children():
                 child.send_signal(signal.SIGTERM)
+            return
+        if self._running:
+            logger.warning("Stopped again: killing the crawls of %(sites)s", {"sites": ", ".join(self._running)})
+        self._kill_children()
+
+    def _children(self) -> list[subprocess.Popen[str]]:
+        """The children still running (one that has ended, reaped here, is left to :meth:`_reap`)."""
+        return [child for child, _, _ in self._running.values() if child.poll() is None]
+
+    def _kill_children(self) -> None:
+        """Kill each running child with its process group (its extraction workers), and reap it."""
+        for child in self._children():
+            with contextlib.suppress(ProcessLookupError):  # unreaped, so its pid names no other process
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
     def _install_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
@@ -137,7 +168,7 @@ class SitePool:
         previous: dict[int, Any] = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.getsignal(signum)
-            signal.signal(signum, self._forward)
+            signal.signal(signum, self._signalled)
         return previous
 
     def _restore_handlers(self, previous: dict[int, Any]) -> None:

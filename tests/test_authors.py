@@ -653,3 +653,30 @@ def test_the_web_page_nodes_author_stands_for_a_page_without_an_article_node(jso
     html = page('<meta name="author" content="Digjitale"><meta property="og:site_name" content="Digjitale">',
                 jsonld=jsonld)
     assert authors(html)[0] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A label alone on its line, then one author a line, each with a word about them: all are the authors ...
+    ("Written by\nAdrien Ramirez, 4+ years covering hardware\nJoanna Nelius, senior editor and E Ink enthusiast",
+     ["Adrien Ramirez", "Joanna Nelius"]),
+    ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, обозреватель", ["Анна Ким", "Тимур Алиев"]),
+    ("Муаллиф:\nАнвар Каримов, мухбир\nДилноза Юсупова, муҳаррир", ["Анвар Каримов", "Дилноза Юсупова"]),
+    # ... but not a photographer credited so, a date, an update line, a line of another shape or a label's.
+    ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, фотограф", ["Анна Ким"]),
+    ("By\nJane Doe, staff writer\nUpdated March 3, 2025", ["Jane Doe"]),
+    ("By\nJane Doe, staff writer\nPublished on Monday, 3 March", ["Jane Doe"]),
+    ("Written by\nJane Doe\nJohn Roe, editor", ["Jane Doe"]),
+    ("By Jane Doe, staff writer\nJohn Roe, editor", ["Jane Doe"]),
+    ("Written by\nJane Doe, staff writer\nReviewed by John Roe, editor", ["Jane Doe"]),
+])
+def test_a_labels_list_of_described_authors_names_them_all(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_a_byline_elements_described_authors_a_line_each_are_all_read() -> None:
+    html = page(body='<h1>The best gaming laptops</h1><div class="article-byline__written-by"><strong>Written by'
+                     '</strong><br><strong><a href="/authors/adrien-ramirez">Adrien Ramirez</a></strong>, 4+ years '
+                     'covering computer hardware<br><strong><a href="/authors/joanna-nelius">Joanna Nelius</a>'
+                     '</strong>, senior editor with 5+ years testing laptops.</div>'
+                     '<p class="article-byline__pub-dates">Updated March 13, 2024</p>')
+    assert authors(html) == (["Adrien Ramirez", "Joanna Nelius"], "generic")

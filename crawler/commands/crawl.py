@@ -12,6 +12,8 @@ disk, or quarantined because the store rejected them), 3 when the run's health i
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -22,9 +24,11 @@ from scrapy.spiders import Spider
 
 from crawler.cli import CheckedCommand, close_matches
 from crawler.extensions.site_lock import LOCKED_REASON
+from crawler.extract.worker import die_with_parent
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.run_record import outcome
 from crawler.secrets import redact, register_uri_passwords
+from crawler.site_pool import PARENT_PID_ENV
 from crawler.spiders.args import SITE_ARGS, SpiderArgumentError, validate_spargs
 
 
@@ -47,6 +51,9 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
             raise UsageError(redact(str(exc)), print_help=False) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        parent = os.environ.get(PARENT_PID_ENV, "")
+        if parent.isdigit():  # a child of `scrapy crawlall`: it stops gracefully when crawlall dies (a SIGKILL)
+            die_with_parent(int(parent), signal.SIGTERM)
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         if self.exitcode or crawler is None or crawler.stats is None:

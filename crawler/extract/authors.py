@@ -161,7 +161,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
     for n, line in enumerate(lines):
-        plural = bool(carried) and _PLURAL.match(carried) is not None
+        labelled = bool(carried)
+        plural = labelled and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
         inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
         line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
@@ -183,9 +184,31 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
                 if not listed:
                     break
                 found += listed
+        elif found and labelled and _DESCRIBED.fullmatch(text.strip()):
+            found += _described_names(lines[n + 1:], strict)
         if found:
             return list(_unique(found))
     return []
+
+
+# A name, then what the person does or knows, in lower case ("Adrien Ramirez, 4+ years covering hardware",
+# "Анна Ким, корреспондент"): a photo credit's ("Тимур Алиев, фотограф") names no author.
+_DESCRIBED = re.compile(r"([^\W\d_][^,\d]{1,58}),\s+(?![Pp]hoto|[Фф]ото|[Сс]урат)[a-zа-яёәғқңөұүһіўқҳ\d].*", re.DOTALL)
+
+
+def _described_names(lines: list[str], strict: bool) -> list[str]:
+    """The names of the lines after a label's first "Name, what they do" line, each written the same way: a
+    list of authors a line each, each with a word about them ("Written by" / "A, 4+ years covering laptops" /
+    "B, senior editor"). The first line of another shape ends it (a date, "Updated …", "Photo: …")."""
+    found = []
+    for line in lines:
+        described = _DESCRIBED.fullmatch(line.strip(" \"'“”«»"))
+        head = described.group(1) if described and not _PREFIX.match(line) else ""
+        name = _clean_name(head, strict) if head and _END.sub("", head) == head else None
+        if name is None:
+            break
+        found.append(name)
+    return found
 
 
 # A plural label ("Authors:", "Author(s)", "Авторы:", "Mualliflar:") alone on its line introduces a list.

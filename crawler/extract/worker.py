@@ -46,13 +46,13 @@ def serve(conn: Connection) -> None:
         conn.send(reply)
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """Be killed when the crawl dies, even by SIGKILL: a worker stuck in a runaway page would
+def die_with_parent(parent: int | None = None, signum: int = signal.SIGKILL) -> None:
+    """Be killed (sent ``signum``) when the crawl dies, even by SIGKILL: a worker stuck in a runaway page would
     otherwise keep a core busy with no one left to enforce its budget (Linux only). ``parent``: the pid
     that started this process, when known; else the parent now (one that died before this is asked is missed)."""
     parent = os.getppid() if parent is None else parent
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # the crawl died before the request took effect
