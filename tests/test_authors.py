@@ -680,3 +680,25 @@ def test_a_byline_elements_described_authors_a_line_each_are_all_read() -> None:
                      '</strong>, senior editor with 5+ years testing laptops.</div>'
                      '<p class="article-byline__pub-dates">Updated March 13, 2024</p>')
     assert authors(html) == (["Adrien Ramirez", "Joanna Nelius"], "generic")
+
+
+@pytest.mark.parametrize(("note", "want"), [
+    # A note saying who wrote the post names them, with their credentials, not what they do or where ...
+    ('<p><em>This post was written by <a href="/find-a-provider/2838/">Vanessa Mendez, MD</a>, gastroenterologist, '
+     'Parkview Health.</em></p>', ["Vanessa Mendez, MD"]),
+    ("<p>This guest post was written by Jane Doe and John Roe, nurses at Acme Health.</p>", ["Jane Doe", "John Roe"]),
+    ("<p>Some text. This article was authored by Timur Aliev, Managing Principal, Method Architecture.</p>",
+     ["Timur Aliev"]),
+    # ... but nobody when what follows "by" is no name, and a sentence of the text is no such note.
+    ("<p>This article was written by a human, me, with a light edit by a machine.</p>", []),
+    ("<p>Years later the article was written by Jane Doe for another paper.</p>", []),
+])
+def test_a_note_saying_who_wrote_the_post_names_them(note: str, want: list[str]) -> None:
+    assert authors(page(body="<h1>Transitioning to a plant-based diet</h1>", article=note + "<p>" + "Diet. " * 60
+                        + "</p>"))[0] == want
+
+
+def test_a_declared_author_stands_before_a_note_naming_another() -> None:
+    html = page('<meta name="author" content="Anna Karimova">',
+                article="<p>This post was written by Jane Doe, a nurse.</p><p>" + "Diet. " * 60 + "</p>")
+    assert authors(html)[0] == ["Anna Karimova"]

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -643,7 +643,7 @@ def page_authors(page: PageView) -> Found:
     if declared and cited and _extends(cited[0], declared[0]):
         declared = cited
     if declared is None or declared[1] == "site":
-        return declared or shown() or _dated_byline(page, site_names, scans.zone)
+        return declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -652,6 +652,31 @@ def page_authors(page: PageView) -> Found:
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# "This post was written by …", "The following article was authored by …": a note at the article's start or end.
+_WRITTEN_BY_SENTENCE = re.compile(
+    r"(?:^|(?<=[.!?:]\s))(?:This|The(?: following)?)\s+(?:guest\s+|blog\s+)?(?:post|article|story|piece|column|blog)\s+"
+    r"(?:was|is|has been)\s+(?:written|authored|co-written|contributed)\s+by\s+", re.MULTILINE)
+MAX_SENTENCE_CHARS = 200  # read after "… was written by" for the names
+
+
+def _written_by_sentence(page: PageView) -> Found:
+    """The names a note in the text gives when nothing else names an author ("This post was written by Vanessa
+    Mendez, MD, gastroenterologist, Parkview Health."): the names before the first comma ("A and B") and the
+    credentials after them, not what the person does or where ("Managing Principal, Method Architecture")."""
+    text = shown_text(page)
+    match = _WRITTEN_BY_SENTENCE.search(text)
+    if match is None:
+        return None
+    rest = _SENTENCE_END.split(text[match.end():match.end() + MAX_SENTENCE_CHARS], 1)[0].replace("\n", "")
+    head, *after = _END.sub("", rest).split(",")
+    kept = [head, *takewhile(lambda piece: _CREDENTIAL.fullmatch(piece.strip()) is not None, after)]
+    authors = names_in(",".join(kept), strict=True)
+    return (authors, "generic") if authors else None
+
+
+_SENTENCE_END = re.compile(r"\.(?:\s|$)")  # the shown text's nodes end in a line break: one is read at a time
 
 
 # The date that opens a header's meta line, then a bar or bullet (or nothing: two texts side by side) before the
