@@ -702,3 +702,23 @@ def test_a_declared_author_stands_before_a_note_naming_another() -> None:
     html = page('<meta name="author" content="Anna Karimova">',
                 article="<p>This post was written by Jane Doe, a nurse.</p><p>" + "Diet. " * 60 + "</p>")
     assert authors(html)[0] == ["Anna Karimova"]
+
+
+@pytest.mark.parametrize(("meta", "want"), [
+    # A login in the author field is the author the page declares ...
+    ("sara.r.peter", ["sara.r.peter"]),
+    ("john_doe", ["john_doe"]),
+    # ... a template's placeholder left there is no author.
+    ("page.head.extra.author", []),
+    ("{{post.author.name}}", []),
+])
+def test_a_login_in_the_author_field_is_kept_and_a_placeholder_is_not(meta: str, want: list[str]) -> None:
+    assert authors(page(f'<meta name="author" content="{meta}">'))[0] == want
+
+
+def test_a_login_the_page_never_shows_gives_way_to_the_byline_element() -> None:
+    # The CMS declares the account that posted the article; the page's byline names its writer.
+    html = page('<meta name="author" content="andrew.keaveney">',
+                '<h1>Meditation</h1><div class="post-date-auth"><div class="author-info"><img src="/d.png" alt="">'
+                '<span>Denise Everheart</span></div><div class="date"><span>August 23, 2023</span></div></div>')
+    assert authors(html) == (["Denise Everheart"], "generic")

@@ -306,8 +306,8 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
-    if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
-        return None
+    if ":" in name or (" " not in name and "." in name and name.islower() and (strict or _placeholder(name))):
+        return None  # "design: X", a template's "page.head.author"; an author field's handle ("sara.r.peter") stays
     if lone and _DESK.fullmatch(name):  # "By News Desk", "Автор: Редакция": the desk the page credits
         return name
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
@@ -328,6 +328,16 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
                        and (_looks_like_a_name(words) or (lone and _lone_name(words)))):
         return None
     return name
+
+
+# Words of a template's placeholder left in an author field ("page.head.extra.author", "{{ post.author.name }}").
+_TEMPLATE_WORDS = frozenset({"page", "head", "extra", "author", "authors", "name", "post", "article", "meta", "data",
+                             "site", "item", "entry", "content", "user", "config", "byline", "node", "field"})
+
+
+def _placeholder(name: str) -> bool:
+    """Whether a dotted lower-case word is a template's placeholder ("page.head.author"), not a user's handle."""
+    return any(part.strip("{}$ ") in _TEMPLATE_WORDS for part in name.split("."))
 
 
 _DESK = re.compile(r"(?:the )?(?:staff|news ?desk|web desk|newsroom|editorial(?: team| board| staff)?|редакция|"
@@ -647,7 +657,9 @@ def page_authors(page: PageView) -> Found:
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
-        return (shown(prefixed=True) if _shows_a_by_line(page) else None) or declared
+        by_line = shown(prefixed=True) if _shows_a_by_line(page) else None
+        # A login the page never shows ("andrew.keaveney") is the account that posted: the byline names the writer.
+        return by_line or (shown() if all(map(_is_login, declared[0])) else None) or declared
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
@@ -793,6 +805,11 @@ def _not_the_writer(page: PageView, declared: list[str]) -> bool:
     """Whether the declared authors may be who posted rather than who wrote: the page never shows the first
     of them, or it is the site's own host name ("One Tree Planted" on onetreeplanted.org)."""
     return not _shows_name(page, declared) or _compact(declared[0]) in site_name_keys((), page.url)
+
+
+def _is_login(name: str) -> bool:
+    """Whether a declared author is a CMS login ("andrew.keaveney", "sara_peter"), not a name as people write it."""
+    return " " not in name and name.islower() and any(mark in name for mark in "._")
 
 
 def _shows_name(page: PageView, declared: list[str]) -> bool:
