@@ -401,11 +401,17 @@ review report digest wire observer chronicle chronicles telegraph courier expres
 )).split())
 
 
-def personal_name(name: str, url: str) -> bool:
+_CAMEL_WORDS = re.compile(r"[A-ZА-ЯЁ][a-zа-яё]+")  # "ShawnHymel": a handle of a name's capitalised words
+
+
+def personal_name(name: str, url: str, spelt: Iterable[str] = ()) -> bool:
     """A name that reads as one person's ("Rick Steves", "Anna Karimova"), not a publication's, on a site
     whose address carries it (ricksteves.com, sam.bossley.com): a personal site goes by its author's name,
-    so the site's name declared as the author is still a person."""
-    words = name.split()
+    so the site's name declared as the author is still a person; so is the owner's handle ("ShawnHymel") where
+    the site spells its name (``spelt``) as that name's words ("Shawn Hymel"; a brand writes its own glued)."""
+    words = name.split() if " " in name else _CAMEL_WORDS.findall(name)
+    if " " not in name and (len("".join(words)) != len(name) or " ".join(words) not in spelt):
+        return False
     host = _compact(urlsplit(url).hostname or "")
     return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words)
             and _looks_like_a_name(words) and not any(w.casefold() in _TITLE_WORDS for w in words)
@@ -414,12 +420,13 @@ def personal_name(name: str, url: str) -> bool:
 
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
            element: bool = False, hosts: frozenset[str] = frozenset(),
-           listed_sites: set[str] | frozenset[str] = frozenset()) -> Iterator[str]:
+           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = ()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
     byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
-    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
+    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal"); ``spelt`` are the site's
+    names as it writes them (:func:`personal_name`)."""
     seen: set[str] = set()
     for value in raw:
         found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
@@ -427,7 +434,7 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
-                          and not (declared and personal_name(name, declared)))
+                          and not (declared and personal_name(name, declared, spelt)))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -594,11 +601,12 @@ _BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(map(re
 def page_authors(page: PageView) -> Found:
     """Person names, each once, in page order: JSON-LD, site rules, meta, then the page's byline."""
     # The names the site declares, not its host's: a personal site is named after its author.
-    site_names = site_name_keys(declared_site_names(page), "")
+    spelt = declared_site_names(page)
+    site_names = site_name_keys(spelt, "")
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names),
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt),
                               page.limits.list_items + 1))
         return (authors, method) if authors else None
 
