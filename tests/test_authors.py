@@ -722,3 +722,13 @@ def test_a_login_the_page_never_shows_gives_way_to_the_byline_element() -> None:
                 '<h1>Meditation</h1><div class="post-date-auth"><div class="author-info"><img src="/d.png" alt="">'
                 '<span>Denise Everheart</span></div><div class="date"><span>August 23, 2023</span></div></div>')
     assert authors(html) == (["Denise Everheart"], "generic")
+
+
+@pytest.mark.parametrize("indent", ["", "\n" + " " * 60])
+def test_a_labels_name_beside_it_is_read_however_deep_the_source_indents_it(indent: str) -> None:
+    # "Written by" in an element of its own, the name in the next one: the source's indentation (here some
+    # 400 characters of it) does not make the pair longer than a byline.
+    meta = (f'<div class="meta">{indent}<span class="label">Written by</span>{indent}<div class="flex">{indent}'
+            f'<svg><use href="/icons.svg#circle-user"></use></svg>{indent}<span class="name">Eliz</span>{indent}'
+            f'<span class="role">- Product marketer</span>{indent}</div>{indent}</div>')
+    assert authors(page(body="<h1>What is an online course?</h1>" + meta)) == (["Eliz"], "generic")

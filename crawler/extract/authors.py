@@ -93,11 +93,16 @@ _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
 def byline_text(node: HtmlElement) -> str:
     """A byline element's text, with a line break where a block child or ``<br>`` breaks it, scripts and the
     author's job (:data:`_DETAIL_CLASS`) left out, and a separator between separate items that the markup puts
-    side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"). Read
+    side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"), and
+    without the source's indentation and blank lines (a byline's length is what it shows). Read
     to :data:`MAX_BYLINE_CHARS` three times over or :data:`MAX_BYLINE_STEPS` nodes (a byline element can hold
     100,000 empty ones)."""
-    return bounded_text(node, MAX_BYLINE_CHARS * 3, max_steps=MAX_BYLINE_STEPS, breaks=_BLOCKS, space="\n",
+    text = bounded_text(node, MAX_BYLINE_CHARS * 3, max_steps=MAX_BYLINE_STEPS, breaks=_BLOCKS, space="\n",
                         hidden=NOT_SHOWN, skip=_is_detail, separator=_item_separator)
+    return _INDENT.sub("\n", text)  # the source's indentation is no part of a byline's length (block breaks stay)
+
+
+_INDENT = re.compile(r"[ \t\r\f\v]*\n\s*")  # a line break and the blank lines and indentation around it
 
 
 MAX_BYLINE_STEPS = 3000  # nodes of a byline element read (start and end events)
