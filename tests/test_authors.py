@@ -661,6 +661,9 @@ def test_the_web_page_nodes_author_stands_for_a_page_without_an_article_node(jso
      ["Adrien Ramirez", "Joanna Nelius"]),
     ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, обозреватель", ["Анна Ким", "Тимур Алиев"]),
     ("Муаллиф:\nАнвар Каримов, мухбир\nДилноза Юсупова, муҳаррир", ["Анвар Каримов", "Дилноза Юсупова"]),
+    ("Муаллиф:\nФарангис Саидова, хабарнигор\nҶамшед Раҳимов, муҳаррир", ["Фарангис Саидова", "Ҷамшед Раҳимов"]),
+    ("Awtor:\nAýna Amanowa, žurnalist\nMerdan Orazow, ýazyjy", ["Aýna Amanowa", "Merdan Orazow"]),
+    ("Muallif:\nAnvar Karimov, muxbir\nDilnoza Yusupova, fotograf", ["Anvar Karimov"]),
     # ... but not a photographer credited so, a date, an update line, a line of another shape or a label's.
     ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, фотограф", ["Анна Ким"]),
     ("By\nJane Doe, staff writer\nUpdated March 3, 2025", ["Jane Doe"]),

@@ -189,7 +189,7 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
                 if not listed:
                     break
                 found += listed
-        elif found and labelled and _DESCRIBED.fullmatch(text.strip()):
+        elif found and labelled and _described(text.strip()):
             found += _described_names(lines[n + 1:], strict)
         if found:
             return list(_unique(found))
@@ -198,7 +198,18 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
 
 # A name, then what the person does or knows, in lower case ("Adrien Ramirez, 4+ years covering hardware",
 # "Анна Ким, корреспондент"): a photo credit's ("Тимур Алиев, фотограф") names no author.
-_DESCRIBED = re.compile(r"([^\W\d_][^,\d]{1,58}),\s+(?![Pp]hoto|[Фф]ото|[Сс]урат)[a-zа-яёәғқңөұүһіўқҳ\d].*", re.DOTALL)
+_DESCRIBED = re.compile(r"([^\W\d_][^,\d]{1,58}),\s+(\w.*)", re.DOTALL)
+_PHOTO_CREDIT = re.compile(r"(?:photo|foto|фото|сурат|surat|акс)", re.IGNORECASE)
+
+
+def _described(line: str) -> str | None:
+    """The name of a "Name, what they do" line, the description in lower case in any script ("žurnalist",
+    "муҳаррир") or starting with a number; None for another line or a photographer's."""
+    match = _DESCRIBED.fullmatch(line)
+    about = match.group(2) if match else ""
+    if not about or not (about[0].islower() or about[0].isdigit()) or _PHOTO_CREDIT.match(about):
+        return None
+    return match.group(1) if match else None
 
 
 def _described_names(lines: list[str], strict: bool) -> list[str]:
@@ -207,8 +218,7 @@ def _described_names(lines: list[str], strict: bool) -> list[str]:
     "B, senior editor"). The first line of another shape ends it (a date, "Updated …", "Photo: …")."""
     found = []
     for line in lines:
-        described = _DESCRIBED.fullmatch(line.strip(" \"'“”«»"))
-        head = described.group(1) if described and not _PREFIX.match(line) else ""
+        head = None if _PREFIX.match(line) else _described(line.strip(" \"'“”«»"))
         name = _clean_name(head, strict) if head and _END.sub("", head) == head else None
         if name is None:
             break
