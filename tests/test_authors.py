@@ -637,3 +637,101 @@ def test_a_commenters_posted_by_line_does_not_replace_the_desk() -> None:
     html = _article("<div class='author'>Редакция Kaktus</div>").replace(
         "</article>", "</article><div class='comments'><p>Posted by Ivan Petrov</p><p>Отличная статья</p></div>")
     assert authors(html) == (["Редакция Kaktus"], "generic")
+
+
+@pytest.mark.parametrize(("jsonld", "want"), [
+    # A page with no Article node puts its author on its WebPage node (beehiiv, older Yoast) ...
+    ({"@type": "WebPage", "headline": "X", "author": {"@type": "Person", "name": "Çelik Nimani"}}, ["Çelik Nimani"]),
+    ({"@graph": [{"@type": "WebPage", "@id": "#page", "author": {"@id": "#p1"}},
+                 {"@type": "Person", "@id": "#p1", "name": "Aziza Karimova"}]}, ["Aziza Karimova"]),
+    # ... the Article's own author comes first, and an organisation there is still no person.
+    ({"@graph": [{"@type": "NewsArticle", "author": {"@type": "Person", "name": "Timur Aliev"}},
+                 {"@type": "WebPage", "author": {"@type": "Person", "name": "Site Admin"}}]}, ["Timur Aliev"]),
+    ({"@type": "WebPage", "author": {"@type": "Organization", "name": "Digjitale"}}, []),
+])
+def test_the_web_page_nodes_author_stands_for_a_page_without_an_article_node(jsonld: dict, want: list[str]) -> None:
+    html = page('<meta name="author" content="Digjitale"><meta property="og:site_name" content="Digjitale">',
+                jsonld=jsonld)
+    assert authors(html)[0] == want
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A label alone on its line, then one author a line, each with a word about them: all are the authors ...
+    ("Written by\nAdrien Ramirez, 4+ years covering hardware\nJoanna Nelius, senior editor and E Ink enthusiast",
+     ["Adrien Ramirez", "Joanna Nelius"]),
+    ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, обозреватель", ["Анна Ким", "Тимур Алиев"]),
+    ("Муаллиф:\nАнвар Каримов, мухбир\nДилноза Юсупова, муҳаррир", ["Анвар Каримов", "Дилноза Юсупова"]),
+    ("Муаллиф:\nФарангис Саидова, хабарнигор\nҶамшед Раҳимов, муҳаррир", ["Фарангис Саидова", "Ҷамшед Раҳимов"]),
+    ("Awtor:\nAýna Amanowa, žurnalist\nMerdan Orazow, ýazyjy", ["Aýna Amanowa", "Merdan Orazow"]),
+    ("Muallif:\nAnvar Karimov, muxbir\nDilnoza Yusupova, fotograf", ["Anvar Karimov"]),
+    # ... but not a photographer credited so, a date, an update line, a line of another shape or a label's.
+    ("Автор:\nАнна Ким, корреспондент\nТимур Алиев, фотограф", ["Анна Ким"]),
+    ("By\nJane Doe, staff writer\nUpdated March 3, 2025", ["Jane Doe"]),
+    ("By\nJane Doe, staff writer\nPublished on Monday, 3 March", ["Jane Doe"]),
+    ("Written by\nJane Doe\nJohn Roe, editor", ["Jane Doe"]),
+    ("By Jane Doe, staff writer\nJohn Roe, editor", ["Jane Doe"]),
+    ("Written by\nJane Doe, staff writer\nReviewed by John Roe, editor", ["Jane Doe"]),
+])
+def test_a_labels_list_of_described_authors_names_them_all(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+def test_a_byline_elements_described_authors_a_line_each_are_all_read() -> None:
+    html = page(body='<h1>The best gaming laptops</h1><div class="article-byline__written-by"><strong>Written by'
+                     '</strong><br><strong><a href="/authors/adrien-ramirez">Adrien Ramirez</a></strong>, 4+ years '
+                     'covering computer hardware<br><strong><a href="/authors/joanna-nelius">Joanna Nelius</a>'
+                     '</strong>, senior editor with 5+ years testing laptops.</div>'
+                     '<p class="article-byline__pub-dates">Updated March 13, 2024</p>')
+    assert authors(html) == (["Adrien Ramirez", "Joanna Nelius"], "generic")
+
+
+@pytest.mark.parametrize(("note", "want"), [
+    # A note saying who wrote the post names them, with their credentials, not what they do or where ...
+    ('<p><em>This post was written by <a href="/find-a-provider/2838/">Vanessa Mendez, MD</a>, gastroenterologist, '
+     'Parkview Health.</em></p>', ["Vanessa Mendez, MD"]),
+    ("<p>This guest post was written by Jane Doe and John Roe, nurses at Acme Health.</p>", ["Jane Doe", "John Roe"]),
+    ("<p>Some text. This article was authored by Timur Aliev, Managing Principal, Method Architecture.</p>",
+     ["Timur Aliev"]),
+    # ... but nobody when what follows "by" is no name, and a sentence of the text is no such note.
+    ("<p>This article was written by a human, me, with a light edit by a machine.</p>", []),
+    ("<p>Years later the article was written by Jane Doe for another paper.</p>", []),
+])
+def test_a_note_saying_who_wrote_the_post_names_them(note: str, want: list[str]) -> None:
+    assert authors(page(body="<h1>Transitioning to a plant-based diet</h1>", article=note + "<p>" + "Diet. " * 60
+                        + "</p>"))[0] == want
+
+
+def test_a_declared_author_stands_before_a_note_naming_another() -> None:
+    html = page('<meta name="author" content="Anna Karimova">',
+                article="<p>This post was written by Jane Doe, a nurse.</p><p>" + "Diet. " * 60 + "</p>")
+    assert authors(html)[0] == ["Anna Karimova"]
+
+
+@pytest.mark.parametrize(("meta", "want"), [
+    # A login in the author field is the author the page declares ...
+    ("sara.r.peter", ["sara.r.peter"]),
+    ("john_doe", ["john_doe"]),
+    # ... a template's placeholder left there is no author.
+    ("page.head.extra.author", []),
+    ("{{post.author.name}}", []),
+])
+def test_a_login_in_the_author_field_is_kept_and_a_placeholder_is_not(meta: str, want: list[str]) -> None:
+    assert authors(page(f'<meta name="author" content="{meta}">'))[0] == want
+
+
+def test_a_login_the_page_never_shows_gives_way_to_the_byline_element() -> None:
+    # The CMS declares the account that posted the article; the page's byline names its writer.
+    html = page('<meta name="author" content="andrew.keaveney">',
+                '<h1>Meditation</h1><div class="post-date-auth"><div class="author-info"><img src="/d.png" alt="">'
+                '<span>Denise Everheart</span></div><div class="date"><span>August 23, 2023</span></div></div>')
+    assert authors(html) == (["Denise Everheart"], "generic")
+
+
+@pytest.mark.parametrize("indent", ["", "\n" + " " * 60])
+def test_a_labels_name_beside_it_is_read_however_deep_the_source_indents_it(indent: str) -> None:
+    # "Written by" in an element of its own, the name in the next one: the source's indentation (here some
+    # 400 characters of it) does not make the pair longer than a byline.
+    meta = (f'<div class="meta">{indent}<span class="label">Written by</span>{indent}<div class="flex">{indent}'
+            f'<svg><use href="/icons.svg#circle-user"></use></svg>{indent}<span class="name">Eliz</span>{indent}'
+            f'<span class="role">- Product marketer</span>{indent}</div>{indent}</div>')
+    assert authors(page(body="<h1>What is an online course?</h1>" + meta)) == (["Eliz"], "generic")

@@ -26,8 +26,10 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # pages 0.826: scholarly author lists, an author box's job element), titles 0.854 (all 0.861: an aggregator's
 # source after the headline, a headline set in capitals); the pages these rules won are outside the sample; dates
 # 0.886 on the sample, 0.888 on all 711 pages (the byline date under a standfirst, the publication meta tags of
-# Dublin Core, citations and plugins).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.853, "author_exact": 0.805, "date_accuracy": 0.885}}
+# Dublin Core, citations and plugins). Session 13: authors 0.823 on the sample (0.815 before; all 711 pages 0.841,
+# 0.830 before: a WebPage node's author, co-authors a line each after a label, "This post was written by …", logins
+# in the author field, a personal site's owner's handle, bylines measured without the source's indentation).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.853, "author_exact": 0.820, "date_accuracy": 0.885}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

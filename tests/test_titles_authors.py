@@ -247,6 +247,14 @@ def test_benchmark_compares_authors_name_by_name() -> None:
     ("www.kristian-larsen.com", '<meta property="og:site_name" content="Kristian Larsen">',
      {"@type": "Article", "author": {"@type": "Person", "name": "Kristian Larsen"},
       "publisher": {"@type": "Organization", "name": "Kristian Larsen"}}, ["Kristian Larsen"]),
+    # The owner's handle, where the site spells its name as the handle's words ...
+    ("shawnhymel.com", '<meta property="og:site_name" content="Shawn Hymel"><meta name="author" content="ShawnHymel">',
+     None, ["ShawnHymel"]),
+    # ... but not a brand that writes its own name glued.
+    ("cottagecare.com", '<meta property="og:site_name" content="CottageCare">'
+     '<meta name="author" content="CottageCare">', None, []),
+    ("kaktus.media", '<meta property="og:site_name" content="KaktusMedia"><meta name="author" content="KaktusMedia">',
+     None, []),
     # A publication's name is not a person's, declared as the author or not.
     ("rus.azattyk.org", '<meta property="og:site_name" content="Radio Azattyk"><meta name="author" '
      'content="Radio Azattyk">', None, []),

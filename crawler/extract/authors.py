@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -93,11 +93,16 @@ _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’‘\-]*")
 def byline_text(node: HtmlElement) -> str:
     """A byline element's text, with a line break where a block child or ``<br>`` breaks it, scripts and the
     author's job (:data:`_DETAIL_CLASS`) left out, and a separator between separate items that the markup puts
-    side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"). Read
+    side by side without a space (:func:`_item_separator`: "<a>Anvar Karimov</a><span class='date'>…"), and
+    without the source's indentation and blank lines (a byline's length is what it shows). Read
     to :data:`MAX_BYLINE_CHARS` three times over or :data:`MAX_BYLINE_STEPS` nodes (a byline element can hold
     100,000 empty ones)."""
-    return bounded_text(node, MAX_BYLINE_CHARS * 3, max_steps=MAX_BYLINE_STEPS, breaks=_BLOCKS, space="\n",
+    text = bounded_text(node, MAX_BYLINE_CHARS * 3, max_steps=MAX_BYLINE_STEPS, breaks=_BLOCKS, space="\n",
                         hidden=NOT_SHOWN, skip=_is_detail, separator=_item_separator)
+    return _INDENT.sub("\n", text)  # the source's indentation is no part of a byline's length (block breaks stay)
+
+
+_INDENT = re.compile(r"[ \t\r\f\v]*\n\s*")  # a line break and the blank lines and indentation around it
 
 
 MAX_BYLINE_STEPS = 3000  # nodes of a byline element read (start and end events)
@@ -161,7 +166,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
     for n, line in enumerate(lines):
-        plural = bool(carried) and _PLURAL.match(carried) is not None
+        labelled = bool(carried)
+        plural = labelled and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
         inside = None if _PREFIX.match(line) else _WRITTEN_BY.search(line)
         line = line[inside.start():] if inside else line  # "This post was written by Anna Karimova, …"
@@ -183,9 +189,41 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
                 if not listed:
                     break
                 found += listed
+        elif found and labelled and _described(text.strip()):
+            found += _described_names(lines[n + 1:], strict)
         if found:
             return list(_unique(found))
     return []
+
+
+# A name, then what the person does or knows, in lower case ("Adrien Ramirez, 4+ years covering hardware",
+# "Анна Ким, корреспондент"): a photo credit's ("Тимур Алиев, фотограф") names no author.
+_DESCRIBED = re.compile(r"([^\W\d_][^,\d]{1,58}),\s+(\w.*)", re.DOTALL)
+_PHOTO_CREDIT = re.compile(r"(?:photo|foto|фото|сурат|surat|акс)", re.IGNORECASE)
+
+
+def _described(line: str) -> str | None:
+    """The name of a "Name, what they do" line, the description in lower case in any script ("žurnalist",
+    "муҳаррир") or starting with a number; None for another line or a photographer's."""
+    match = _DESCRIBED.fullmatch(line)
+    about = match.group(2) if match else ""
+    if not about or not (about[0].islower() or about[0].isdigit()) or _PHOTO_CREDIT.match(about):
+        return None
+    return match.group(1) if match else None
+
+
+def _described_names(lines: list[str], strict: bool) -> list[str]:
+    """The names of the lines after a label's first "Name, what they do" line, each written the same way: a
+    list of authors a line each, each with a word about them ("Written by" / "A, 4+ years covering laptops" /
+    "B, senior editor"). The first line of another shape ends it (a date, "Updated …", "Photo: …")."""
+    found = []
+    for line in lines:
+        head = None if _PREFIX.match(line) else _described(line.strip(" \"'“”«»"))
+        name = _clean_name(head, strict) if head and _END.sub("", head) == head else None
+        if name is None:
+            break
+        found.append(name)
+    return found
 
 
 # A plural label ("Authors:", "Author(s)", "Авторы:", "Mualliflar:") alone on its line introduces a list.
@@ -283,8 +321,8 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
     name = _PREFIX.sub("", piece.strip(" .,:;\"'“”«»[]"), count=1).strip(" .,:;\"'“”«»")
     name = name if name.count("(") == name.count(")") else name.strip("()")
     name = _GLUED_BY.sub("", name)
-    if ":" in name or (" " not in name and "." in name and name.islower()):  # "design: X", "page.head.author"
-        return None
+    if ":" in name or (" " not in name and "." in name and name.islower() and (strict or _placeholder(name))):
+        return None  # "design: X", a template's "page.head.author"; an author field's handle ("sara.r.peter") stays
     if lone and _DESK.fullmatch(name):  # "By News Desk", "Автор: Редакция": the desk the page credits
         return name
     if not name or _CREDENTIAL.fullmatch(name) or is_not_a_person(name):
@@ -305,6 +343,16 @@ def _clean_name(piece: str, strict: bool = False, lone: bool = False, first: boo
                        and (_looks_like_a_name(words) or (lone and _lone_name(words)))):
         return None
     return name
+
+
+# Words of a template's placeholder left in an author field ("page.head.extra.author", "{{ post.author.name }}").
+_TEMPLATE_WORDS = frozenset({"page", "head", "extra", "author", "authors", "name", "post", "article", "meta", "data",
+                             "site", "item", "entry", "content", "user", "config", "byline", "node", "field"})
+
+
+def _placeholder(name: str) -> bool:
+    """Whether a dotted lower-case word is a template's placeholder ("page.head.author"), not a user's handle."""
+    return any(part.strip("{}$ ") in _TEMPLATE_WORDS for part in name.split("."))
 
 
 _DESK = re.compile(r"(?:the )?(?:staff|news ?desk|web desk|newsroom|editorial(?: team| board| staff)?|редакция|"
@@ -368,11 +416,17 @@ review report digest wire observer chronicle chronicles telegraph courier expres
 )).split())
 
 
-def personal_name(name: str, url: str) -> bool:
+_CAMEL_WORDS = re.compile(r"[A-ZА-ЯЁ][a-zа-яё]+")  # "ShawnHymel": a handle of a name's capitalised words
+
+
+def personal_name(name: str, url: str, spelt: Iterable[str] = ()) -> bool:
     """A name that reads as one person's ("Rick Steves", "Anna Karimova"), not a publication's, on a site
     whose address carries it (ricksteves.com, sam.bossley.com): a personal site goes by its author's name,
-    so the site's name declared as the author is still a person."""
-    words = name.split()
+    so the site's name declared as the author is still a person; so is the owner's handle ("ShawnHymel") where
+    the site spells its name (``spelt``) as that name's words ("Shawn Hymel"; a brand writes its own glued)."""
+    words = name.split() if " " in name else _CAMEL_WORDS.findall(name)
+    if " " not in name and (len("".join(words)) != len(name) or " ".join(words) not in spelt):
+        return False
     host = _compact(urlsplit(url).hostname or "")
     return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words)
             and _looks_like_a_name(words) and not any(w.casefold() in _TITLE_WORDS for w in words)
@@ -381,12 +435,13 @@ def personal_name(name: str, url: str) -> bool:
 
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
            element: bool = False, hosts: frozenset[str] = frozenset(),
-           listed_sites: set[str] | frozenset[str] = frozenset()) -> Iterator[str]:
+           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = ()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
     byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
-    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal")."""
+    a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal"); ``spelt`` are the site's
+    names as it writes them (:func:`personal_name`)."""
     seen: set[str] = set()
     for value in raw:
         found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
@@ -394,7 +449,7 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
-                          and not (declared and personal_name(name, declared)))
+                          and not (declared and personal_name(name, declared, spelt)))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -561,11 +616,12 @@ _BY_SHOWN = re.compile(r"\n[ \t\r\f\v]*(?:{})(?:[\s:]|$)".format("|".join(map(re
 def page_authors(page: PageView) -> Found:
     """Person names, each once, in page order: JSON-LD, site rules, meta, then the page's byline."""
     # The names the site declares, not its host's: a personal site is named after its author.
-    site_names = site_name_keys(declared_site_names(page), "")
+    spelt = declared_site_names(page)
+    site_names = site_name_keys(spelt, "")
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names),
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt),
                               page.limits.list_items + 1))
         return (authors, method) if authors else None
 
@@ -620,15 +676,42 @@ def page_authors(page: PageView) -> Found:
     if declared and cited and _extends(cited[0], declared[0]):
         declared = cited
     if declared is None or declared[1] == "site":
-        return declared or shown() or _dated_byline(page, site_names, scans.zone)
+        return declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
-        return (shown(prefixed=True) if _shows_a_by_line(page) else None) or declared
+        by_line = shown(prefixed=True) if _shows_a_by_line(page) else None
+        # A login the page never shows ("andrew.keaveney") is the account that posted: the byline names the writer.
+        return by_line or (shown() if all(map(_is_login, declared[0])) else None) or declared
     # Structured data often names only the first author, or a name without its title ("Dr") or
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# "This post was written by …", "The following article was authored by …": a note at the article's start or end.
+_WRITTEN_BY_SENTENCE = re.compile(
+    r"(?:^|(?<=[.!?:]\s))(?:This|The(?: following)?)\s+(?:guest\s+|blog\s+)?(?:post|article|story|piece|column|blog)\s+"
+    r"(?:was|is|has been)\s+(?:written|authored|co-written|contributed)\s+by\s+", re.MULTILINE)
+MAX_SENTENCE_CHARS = 200  # read after "… was written by" for the names
+
+
+def _written_by_sentence(page: PageView) -> Found:
+    """The names a note in the text gives when nothing else names an author ("This post was written by Vanessa
+    Mendez, MD, gastroenterologist, Parkview Health."): the names before the first comma ("A and B") and the
+    credentials after them, not what the person does or where ("Managing Principal, Method Architecture")."""
+    text = shown_text(page)
+    match = _WRITTEN_BY_SENTENCE.search(text)
+    if match is None:
+        return None
+    rest = _SENTENCE_END.split(text[match.end():match.end() + MAX_SENTENCE_CHARS], 1)[0].replace("\n", "")
+    head, *after = _END.sub("", rest).split(",")
+    kept = [head, *takewhile(lambda piece: _CREDENTIAL.fullmatch(piece.strip()) is not None, after)]
+    authors = names_in(",".join(kept), strict=True)
+    return (authors, "generic") if authors else None
+
+
+_SENTENCE_END = re.compile(r"\.(?:\s|$)")  # the shown text's nodes end in a line break: one is read at a time
 
 
 # The date that opens a header's meta line, then a bar or bullet (or nothing: two texts side by side) before the
@@ -747,6 +830,11 @@ def _not_the_writer(page: PageView, declared: list[str]) -> bool:
     return not _shows_name(page, declared) or _compact(declared[0]) in site_name_keys((), page.url)
 
 
+def _is_login(name: str) -> bool:
+    """Whether a declared author is a CMS login ("andrew.keaveney", "sara_peter"), not a name as people write it."""
+    return " " not in name and name.islower() and any(mark in name for mark in "._")
+
+
 def _shows_name(page: PageView, declared: list[str]) -> bool:
     """Whether the page's body shows the first declared name (spaces and case aside) outside its scripts, as a
     byline that extends the declared names must: it spares a page with no byline the byline search."""
@@ -791,8 +879,9 @@ def _labelled_meta(page: PageView) -> Iterator[str]:
 def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
     """Names of the article's JSON-LD authors that are people: an Organization author is the site; an
     untyped one named as the site is too, but a Person keeps a name its own newsletter goes by (only
-    the configured names and ``og:site_name`` are the site's then)."""
-    value = page.data.article.get("author")
+    the configured names and ``og:site_name`` are the site's then). A page with no Article node may put its
+    author on its WebPage node (beehiiv, as SEO plugins put dates there)."""
+    value = page.data.article.get("author") or page.data.webpage.get("author")
     for item in islice(value if isinstance(value, list) else [value], MAX_JSON_LD_VALUES):
         item = page.data.resolve(item)
         types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
