@@ -26,8 +26,9 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # pages 0.826: scholarly author lists, an author box's job element), titles 0.854 (all 0.861: an aggregator's
 # source after the headline, a headline set in capitals); the pages these rules won are outside the sample; dates
 # 0.886 on the sample, 0.888 on all 711 pages (the byline date under a standfirst, the publication meta tags of
-# Dublin Core, citations and plugins).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.853, "author_exact": 0.805, "date_accuracy": 0.885}}
+# Dublin Core, citations and plugins). Session 13: titles 0.860 on the sample (all 711 pages 0.864: a headline
+# marked by class beside a widget's <h1>).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.805, "date_accuracy": 0.885}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora
