@@ -95,6 +95,32 @@ def test_an_h1_about_something_else_gives_way_to_the_declared_headline(head: str
     assert extract(page(head, body), url)[0] == want
 
 
+# The article's headline set in another element than <h1>, marked by a CMS's class or microdata.
+MARKED = [
+    # A widget's <h1> ("A message from ...") before the headline in a classed <h3>, which says more than the
+    # declared titles (Russian, " - Site"): the headline as the page shows it.
+    ('<meta property="og:title" content="Нацбанк снизил ставку - Zakon.kz">'
+     "<title>Нацбанк снизил ставку - Zakon.kz</title>",
+     "<aside><h1>Сообщение от главного редактора сайта:</h1></aside>"
+     '<h3 class="sa-post-title">Нацбанк снизил базовую ставку до 14 процентов</h3>',
+     "https://www.zakon.kz/finansy/6051234-natsbank.html", "Нацбанк снизил базовую ставку до 14 процентов"),
+    # A teaser's link classed as a post title, on a page with no <h1>: a link is never the page's headline.
+    ('<meta property="og:title" content="Toshkentda yangi metro bekati ochildi">',
+     '<div class=related><a class="post-title" href="/news/other">Samarqandda yangi aeroport terminali</a></div>',
+     "https://kun.uz/news/2025/12/18/toshkent-metro", "Toshkentda yangi metro bekati ochildi"),
+    # A label element glued to the headline ("<span>Title:</span>Headline", as arXiv prints it): the declared title.
+    ('<meta property="og:title" content="AlignMerge - Merging Language Models Without Losing Alignment">',
+     '<h1 class="title"><span class="descriptor">Title:</span>AlignMerge - Merging Language Models Without '
+     "Losing Alignment</h1>", "https://arxiv.org/abs/2512.16245",
+     "AlignMerge - Merging Language Models Without Losing Alignment"),
+]
+
+
+@pytest.mark.parametrize(("head", "body", "url", "want"), MARKED)
+def test_a_headline_marked_by_class_or_a_label(head: str, body: str, url: str, want: str) -> None:
+    assert extract(page(head, body), url)[0] == want
+
+
 SHOWN_FORMS = [
     # A headline set in capitals takes the case of the declared title that says the same (Russian).
     ('<meta property="og:title" content="Курс тенге укрепился к доллару | Tengrinews.kz">',

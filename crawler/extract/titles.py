@@ -9,9 +9,11 @@ of site names and labels, and the ``<h1>`` that agrees with a declared title win
 the first plausible ``<h1>`` (one a declared title starts with first), unless it is about something else
 (shares few words with every declared title while two agree on a headline the page shows), else the
 declared title most candidates agree on; a banner ``<h1>`` of a word or three gives way to a headline all three
-declared titles agree on. A headline shown in capitals or lower case takes the declared case, one with "?" for
-letters the page's charset lacked is read from the declared title, and text that was UTF-8 read as Latin-1 is
-decoded again.
+declared titles agree on. When no ``<h1>`` agrees, the first element marked as a headline by class or microdata
+(``entry-title``, ``td-post-title``; never a teaser's link) is a candidate too, and a visible headline about what
+the declared titles say comes before one about something else (a widget's ``<h1>``). A headline shown in
+capitals or lower case takes the declared case, one with "?" for letters the page's charset lacked is read
+from the declared title, and text that was UTF-8 read as Latin-1 is decoded again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.page import PageView, declared_site_names
@@ -59,7 +62,7 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"'
                          "–": "-", "—": "-", "…": "..."})
 _DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
                         r"april|june|july|august|september|october|november|december")
-_LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:\s")  # "Blog: …", "Opinion: …"
+_LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:(?!\d)\s?")  # "Blog: …", "Opinion: …", "Title:…" (a label element)
 _WORD = re.compile(r"\w+")
 _LOST_RUN = re.compile("([?\ufffd]+)")  # what characters the page's charset lacked are shown as
 MAX_LOST_RUNS = 20  # a headline with more runs of "?" is compared with nothing (each run is a quantifier)
@@ -259,19 +262,23 @@ def _plausible(text: str, names: set[str]) -> bool:
             and len(text) <= 300)
 
 
-def choose_title(candidates: list[Candidate], names: set[str],
-                 page_text: Callable[[], str] | None = None) -> Candidate | None:
+def choose_title(candidates: list[Candidate], names: set[str], page_text: Callable[[], str] | None = None,
+                 marked: Callable[[], list[Candidate]] | None = None) -> Candidate | None:
     """The headline: a visible one that a declared title agrees with, else the first plausible visible one
     (unless it is about something else, see :func:`_off_topic`), else the declared title the others agree
-    with most. ``page_text`` gives the page's shown text, read only to check an off-topic ``<h1>``."""
-    visible = [Candidate(strip_title(c.text, names, shown=True), c.source, True) for c in candidates if c.visible]
-    visible = [Candidate(_before_bar(c.text, names), c.source, True) for c in visible if _plausible(c.text, names)]
+    with most. ``page_text`` gives the page's shown text, read only to check an off-topic ``<h1>``; ``marked``
+    the headlines marked by class or microdata, read only when no visible one agrees with a declared title."""
     declared = [c for c in candidates if not c.visible and c.text.strip()]
     declared_keys = [key(strip_title(c.text, names)) for c in declared]
     segments = set().union(*(_segments(unescape(c.text)) for c in declared)) if declared else set()
+    visible = _visible([c for c in candidates if c.visible], names)
     for candidate in visible:
         if key(candidate.text) in declared_keys or key(candidate.text) in segments:
             return _credited(candidate, declared, names)
+    for candidate in _visible(marked() if marked else [], names):
+        if key(candidate.text) in declared_keys or key(candidate.text) in segments:
+            return _credited(candidate, declared, names)
+        visible.append(candidate)
     for candidate in visible:
         inner = _declared_inside(candidate.text, declared, names) or _undamaged(candidate.text, declared, names)
         if inner is not None:
@@ -279,6 +286,10 @@ def choose_title(candidates: list[Candidate], names: set[str],
     # Of several headlines none agrees with, the one a declared title starts with ("Problem" of "Problem (Author)").
     starts = [k.split() for k in declared_keys + [key(unescape(c.text)) for c in declared]]
     visible.sort(key=lambda c: not _starts_one(key(c.text).split(), starts))
+    # Then the headlines about what the declared titles say before one about something else (a widget's or a
+    # banner's <h1> before the article's headline set in another element).
+    stripped = [strip_title(c.text, names) for c in declared]
+    visible.sort(key=lambda c: not _shares_words(c.text, stripped))
     best = _best_declared(declared, declared_keys)
     if not visible:
         return Candidate(strip_title(best.text, names), best.source, False) if best else None
@@ -286,6 +297,12 @@ def choose_title(candidates: list[Candidate], names: set[str],
                  or _banner(visible[0].text, best, declared_keys, names)):
         return Candidate(strip_title(best.text, names), best.source, False)
     return _restyled(visible[0], declared, names)
+
+
+def _visible(candidates: list[Candidate], names: set[str]) -> list[Candidate]:
+    """The plausible ones of visible headlines, without site names, labels and a bar's tail."""
+    stripped = [Candidate(strip_title(c.text, names, shown=True), c.source, True) for c in candidates]
+    return [Candidate(_before_bar(c.text, names), c.source, True) for c in stripped if _plausible(c.text, names)]
 
 
 def _banner(shown: str, best: Candidate, declared_keys: list[str], names: set[str]) -> bool:
@@ -429,10 +446,6 @@ def page_title(page: PageView) -> Candidate | None:
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
     h1s = _headings(page, "h1", MAX_H1)
     shown += [Candidate(shown_text(h1), "generic", True) for h1 in h1s]
-    # A page whose <h1> is missing or empty marks its headline by class or microdata (its first such element:
-    # later ones are teasers').
-    classed = [] if any(_plausible(c.text, names) for c in shown) else _headings(page, _HEADLINE_CSS, 1)
-    shown += [Candidate(shown_text(node), "generic", True) for node in classed]
     # After the whole headlines (which win when they agree): the parts of composite ones.
     shown += [Candidate(part, "generic", True) for h1 in h1s for part in headline_parts(h1)]
     declared = [Candidate(headline, "jsonld", False)] if isinstance(headline, str) else []
@@ -446,13 +459,35 @@ def page_title(page: PageView) -> Candidate | None:
     def page_text() -> str:
         return bounded_text(body, MAX_PAGE_TEXT_CHARS, breaks=_BREAKS, hidden=NOT_SHOWN) if body is not None else ""
 
-    chosen = choose_title(candidates, names, page_text)
+    def marked() -> list[Candidate]:
+        # A page can mark its headline by class or microdata, with no <h1> or beside one about something else (a
+        # widget's, a banner's); read only when no <h1> agrees with a declared title (a walk over the page).
+        return [Candidate(repair_mojibake(shown_text(node)), "generic", True) for node in _marked_headline(page)]
+
+    chosen = choose_title(candidates, names, page_text, marked)
     if chosen is None and not any(c.text.strip() for c in declared):
-        chosen = _first_heading([*h1s, *classed], names) or _first_heading(_headings(page, "h2", MAX_H1), names)
+        chosen = (_first_heading([*h1s, *_marked_headline(page)], names)
+                  or _first_heading(_headings(page, "h2", MAX_H1), names))
     return chosen if chosen and chosen.text else None
 
 
-_HEADLINE_CSS = "[itemprop~=headline], .post-title, .entry-title"
+# The article's headline marked by microdata or by a CMS's class ("entry-title", "td-post-title", "sa-post-title"):
+# the attributes that may say so, read once (parsel's class test builds a string per element of the page).
+_HEADLINE_MARKS = etree.XPath("descendant-or-self::*/@itemprop[contains(., 'headline')]"
+                              " | descendant-or-self::*/@class[contains(., '-title')]")
+_HEADLINE_CLASS = re.compile(r"(?:^|-)(?:post|entry|article|story)-title$")
+
+
+def _marked_headline(page: PageView) -> list[HtmlElement]:
+    """The page's first element marked as a headline by microdata or class that is no link (a teaser's), unless
+    it is in a menu or the footer."""
+    for attribute in _HEADLINE_MARKS(page.sel.root):
+        node, tokens = attribute.getparent(), str(attribute).split()
+        marked = "headline" in tokens if attribute.attrname == "itemprop" else any(
+            _HEADLINE_CLASS.search(t) for t in tokens)
+        if marked and node.tag != "a":
+            return [] if node.xpath("ancestor::nav or ancestor::footer") else [node]
+    return []
 
 
 def _headings(page: PageView, css: str, limit: int) -> list[HtmlElement]:
