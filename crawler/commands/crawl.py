@@ -15,7 +15,7 @@ import argparse
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.crawler import Crawler
+from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.spiders import Spider
@@ -23,6 +23,7 @@ from scrapy.spiders import Spider
 from crawler.cli import CheckedCommand, close_matches
 from crawler.extensions.site_lock import LOCKED_REASON
 from crawler.notify import WebhookConfigError, webhook_url
+from crawler.opening_stop import OpeningStop
 from crawler.run_record import outcome
 from crawler.secrets import redact, register_uri_passwords
 from crawler.site_pool import stop_when_parent_dies
@@ -32,6 +33,8 @@ from crawler.spiders.args import SITE_ARGS, SpiderArgumentError, validate_spargs
 class Command(CheckedCommand, ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self._crawler = super()._create_crawler(spidercls)
+        assert isinstance(self.crawler_process, CrawlerRunner | AsyncCrawlerRunner)
+        OpeningStop.install(self.crawler_process, self._crawler)  # a SIGTERM while it opens closes it
         return self._crawler
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
