@@ -24,34 +24,35 @@ logger = logging.getLogger(__name__)
 
 
 class OpeningStop:
-    def __init__(self, runner: CrawlerRunner | AsyncCrawlerRunner, crawler: Crawler) -> None:
+    def __init__(self, runner: CrawlerRunner | AsyncCrawlerRunner) -> None:
         self.runner = runner
-        self.crawler = crawler
-        self.started = False
+        self.opening: set[Crawler] = set()  # watched crawlers whose engine has not started
         self._held: Deferred[None] | None = None
 
     @classmethod
-    def install(cls, runner: CrawlerRunner | AsyncCrawlerRunner, crawler: Crawler) -> OpeningStop:
-        """Watch ``crawler``, run by ``runner`` on the installed reactor."""
+    def install(cls, runner: CrawlerRunner | AsyncCrawlerRunner, *crawlers: Crawler) -> OpeningStop:
+        """Watch ``crawlers``, run by ``runner`` on the installed reactor."""
         from twisted.internet import reactor
 
-        stop = cls(runner, crawler)
-        crawler.signals.connect(stop.engine_started, signal=signals.engine_started)
+        stop = cls(runner)
+        for crawler in crawlers:
+            stop.opening.add(crawler)
+            crawler.signals.connect(stop.engine_started, signal=signals.engine_started)
         reactor.addSystemEventTrigger("before", "shutdown", stop.hold)  # type: ignore[arg-type]  # zope's self-less stub
         return stop
 
-    async def engine_started(self) -> None:
-        self.started = True
-        if not self.crawler.crawling:  # a stop came while the spider opened, and Scrapy let it pass
-            await self.crawler.engine.stop_async()
+    async def engine_started(self, sender: Crawler) -> None:
+        self.opening.discard(sender)
+        if not sender.crawling:  # a stop came while the spider opened, and Scrapy let it pass
+            await sender.engine.stop_async()
 
     def hold(self) -> Deferred[None] | None:
-        """The reactor's shutdown waits on this until the crawl has ended; a forced one (Scrapy ignores further
-        signals once it forces) and one after the crawl do not wait."""
+        """The reactor's shutdown waits on this until every crawl has ended; a forced one (Scrapy ignores further
+        signals once it forces) and one after the crawls do not wait."""
         done = deferred_from_coro(self.runner.join())
         if done.called or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
             return None
-        if not self.started:
+        if self.opening & set(self.runner.crawlers):
             logger.info("The spider is still opening: it closes once open (send the signal again to force)")
         self._held = Deferred()
         done.addBoth(self._release)

@@ -34,7 +34,7 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self._crawler = super()._create_crawler(spidercls)
         assert isinstance(self.crawler_process, CrawlerRunner | AsyncCrawlerRunner)
-        OpeningStop.install(self.crawler_process, self._crawler)  # a SIGTERM while it opens closes it
+        OpeningStop.install(self.crawler_process, self._crawler)  # a SIGTERM while it opens closes it once open
         return self._crawler
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.commands import BaseRunSpiderCommand
-from scrapy.crawler import Crawler
+from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
 from scrapy.exceptions import UsageError
 
 from crawler import sitelog
@@ -38,6 +38,7 @@ from crawler.cli import CheckedCommand, close_matches
 from crawler.commands.crawl import exit_code
 from crawler.extensions import stats_file
 from crawler.notify import WebhookConfigError, webhook_url
+from crawler.opening_stop import OpeningStop
 from crawler.secrets import redact, register_uri_passwords
 from crawler.site_pool import SiteJob, SitePool, cpu_count
 from crawler.sites import SiteConfigError, load_site_file, site_names
@@ -178,6 +179,8 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             crawler = self.crawler_process.create_crawler(site.spider)
             crawlers.append(crawler)
             sitelog.named(site.name, partial(self.crawler_process.crawl, crawler, **site.spargs))
+        assert isinstance(self.crawler_process, CrawlerRunner | AsyncCrawlerRunner)
+        OpeningStop.install(self.crawler_process, *crawlers)  # a SIGTERM while they open closes them once open
         self.crawler_process.start()
         rows = []
         for site, crawler in zip(sites, crawlers, strict=True):
