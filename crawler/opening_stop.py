@@ -49,13 +49,12 @@ class OpeningStop:
     def hold(self) -> Deferred[None] | None:
         """The reactor's shutdown waits on this until every crawl has ended; a forced one (Scrapy ignores further
         signals once it forces) and one after the crawls do not wait."""
-        done = deferred_from_coro(self.runner.join())
-        if done.called or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        if not self.runner.crawlers or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
             return None
         if self.opening & set(self.runner.crawlers):
             logger.info("The spider is still opening: it closes once open (send the signal again to force)")
         self._held = Deferred()
-        done.addBoth(self._release)
+        deferred_from_coro(self.runner.join()).addBoth(self._release)
         install_shutdown_handlers(self._force)
         return self._held
 
