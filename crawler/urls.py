@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -45,6 +45,29 @@ def canonical_or_none(url: str) -> str | None:
         return canonical_url(url)
     except ValueError:  # UnicodeError is one
         return None
+
+
+def joined(base_url: str, href: str) -> str | None:
+    """``href`` resolved against ``base_url``; None when it names no URL a request can be made of (urljoin refuses
+    ``http://[::1`` and ``http://[zz]/``, a request ``http://host:99999/``): one bad link on a page must not end
+    the reading of the page."""
+    try:
+        url = urljoin(base_url, href.strip())
+    except ValueError:
+        return None
+    return url if canonical_or_none(url) is not None else None
+
+
+def resolved_base(page_url: str, href: str | None) -> str | None:
+    """What a page's relative URLs resolve against: its first ``<base href>`` (``href``) resolved against
+    ``page_url``, ``page_url`` when it has none; None when the base names no http(s) URL a request can be made of
+    (``http://[::1``, ``http://host:99999/``, ``javascript:``), which a browser ignores."""
+    if href is None:
+        return page_url
+    base = joined(page_url, href)
+    if base is None or urlsplit(base).scheme not in ("http", "https"):
+        return None
+    return base
 
 
 def _canonical(url: str) -> str:

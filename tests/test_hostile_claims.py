@@ -1,6 +1,7 @@
 """Pages that claim to be what they are not, crawled end to end by the real ``scrapy crawl``: a soft 404 (an
 error page served as 200 at an article's URL), articles redirected to the home page and to a login form, a
-canonical link to another site's article (through the generic spider, whose URL pattern takes any host), a 206
+canonical link to another site's article, named outright or relative to a ``<base href>`` on that site (through the
+generic spider, whose URL pattern takes any host), an image relative to the page's ``<base href>``, a 206
 that is the whole page, a JSON-LD block over ``MAX_JSON_LD_CHARS``, a ``published`` meta of ``true``, and images
 whose URLs are ``javascript:``, ``file:``, ``data:`` or a private address. None
 of the impostors is stored, each is counted, and the real pages are stored under their own URLs."""
@@ -28,6 +29,13 @@ def _page(slug: str) -> str:
     page = article(slug)
     if slug in ("offsite-canonical", "offsite-canonical-claim"):
         return page.replace("<title>", f"<link rel='canonical' href='{OTHER}'><title>", 1)
+    if slug == "offsite-base-claim-page":  # a relative canonical that its base puts on another site
+        base = OTHER.rsplit("/", 2)[0] + "/"
+        return page.replace("<title>", f"<base href='{base}'><link rel='canonical' href='{OTHER.rsplit('/', 2)[1]}/'>"
+                            "<title>", 1)
+    if slug == "relative-base":  # images resolve against the base, as a browser loads them
+        page = page.replace("</p></div>", "</p><figure><img src='photo.jpg'></figure></div>", 1)
+        return page.replace("<title>", "<base href='/media/'><title>", 1)
     if slug == "jsonld-over-cap":
         block = json.dumps({"@type": "NewsArticle", "keywords": ["x" * 100] * (MAX_JSON_LD_CHARS // 100)})
         return page.replace("<title>", f"<script type='application/ld+json'>{block}</script><title>", 1)
@@ -59,9 +67,10 @@ def _page(slug: str) -> str:
     return page
 
 
-GENERIC_SLUGS = ["offsite-canonical-claim", "own-canonical-page"]  # long slugs: the generic spider's article URLs
-SLUGS = ["good", "bad-images", "offsite-canonical", "whole-206", "jsonld-over-cap", "meta-true", "soft-404",
-         "moved-home", "moved-login"]
+# long slugs: the generic spider's article URLs
+GENERIC_SLUGS = ["offsite-canonical-claim", "own-canonical-page", "offsite-base-claim-page"]
+SLUGS = ["good", "bad-images", "relative-base", "offsite-canonical", "whole-206", "jsonld-over-cap", "meta-true",
+         "soft-404", "moved-home", "moved-login"]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -112,8 +121,8 @@ def test_pages_that_claim_to_be_what_they_are_not(mongo: MongoTarget, tmp_path: 
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     stats = result.stats
     stored = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in mongo.db.articles.find()}
-    assert set(stored) == {"good", "bad-images", "offsite-canonical", "whole-206", "jsonld-over-cap",
-                           "meta-true"}, stats
+    assert set(stored) == {"good", "bad-images", "relative-base", "offsite-canonical", "whole-206",
+                           "jsonld-over-cap", "meta-true"}, stats
     assert stats["articles/skipped/error_page"] == 1  # the soft 404
     assert stats["articles/skipped/redirected"] == 2  # to the home page and to a login form
     assert "articles/skipped/partial" not in stats  # a 206 of the whole page is the page
@@ -125,6 +134,7 @@ def test_pages_that_claim_to_be_what_they_are_not(mongo: MongoTarget, tmp_path: 
     assert [image["url"] for image in stored["bad-images"]["images"]] == [f"https://{DOMAIN}/photo.jpg"]
     # the og:image and four of the six (a data: src is a lazy-load placeholder, and "http://[zz" names no URL)
     assert stats["cleaning/removed/image_url"] == 5
+    assert [image["url"] for image in stored["relative-base"]["images"]] == [f"https://{DOMAIN}/media/photo.jpg"]
 
 
 def test_a_canonical_link_to_another_site_is_not_the_stored_url(mongo: MongoTarget,
@@ -139,4 +149,4 @@ def test_a_canonical_link_to_another_site_is_not_the_stored_url(mongo: MongoTarg
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     stored = {doc["url"] for doc in mongo.db.articles.find()}
     assert stored == {f"https://{DOMAIN}/news/{slug}/" for slug in GENERIC_SLUGS}, result.stats
-    assert result.stats["articles/canonical_ignored"] == 1
+    assert result.stats["articles/canonical_ignored"] == 2  # named outright, and through a base on that site

@@ -6,28 +6,17 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from io import BytesIO
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from parsel import Selector
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from w3lib.url import safe_url_string
 
-from crawler.urls import canonical_or_none
+from crawler.urls import joined, resolved_base
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
          ".pagination a.next::attr(href)", "a.next-page::attr(href)", ".nav-previous a::attr(href)")
-
-
-def joined(base_url: str, href: str) -> str | None:
-    """``href`` resolved against ``base_url``; None when it names no URL a request can be made of (urljoin refuses
-    ``http://[::1`` and ``http://[zz]/``, a request ``http://host:99999/``): one bad link on a page must not end
-    the reading of the page."""
-    try:
-        url = urljoin(base_url, href.strip())
-    except ValueError:
-        return None
-    return url if canonical_or_none(url) is not None else None
 
 
 _FILE_EXTENSIONS = frozenset(f".{ext}" for ext in IGNORED_EXTENSIONS)  # a download (image, PDF, archive), no page
@@ -44,15 +33,8 @@ class PageLinks:
 
 
 def document_base(sel: Selector, page_url: str) -> str | None:
-    """The page's first ``<base href>`` resolved against ``page_url`` (``page_url`` when it has none); None when
-    it names no http(s) URL a request can be made of (``http://[::1``, ``http://host:99999/``)."""
-    href = sel.css("base::attr(href)").get()
-    if href is None:
-        return page_url
-    base = joined(page_url, href)
-    if base is None or urlsplit(base).scheme not in ("http", "https"):
-        return None
-    return base
+    """The page's first ``<base href>`` resolved against ``page_url`` (:func:`~crawler.urls.resolved_base`)."""
+    return resolved_base(page_url, sel.css("base::attr(href)").get())
 
 
 def page_links(sel: Selector, page_url: str, encoding: str = "utf-8") -> PageLinks:

@@ -59,7 +59,7 @@ from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sanitize import inert_document, inert_document_utf8
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
-from crawler.urls import canonical_or_none, canonical_url
+from crawler.urls import canonical_or_none, canonical_url, resolved_base
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
 
@@ -82,6 +82,8 @@ class _Page:
         self.now = now
         self.limits = limits
         self.data: Structured = read_structured(self.sel)
+        # Read before any reader changes the tree; a base a browser ignores leaves the page's own URL.
+        self.base = resolved_base(url, _base_href(self.sel)) or url
         # Undoes, in reverse order, what readers changed in the parsed tree (the site's body rules strip
         # chrome and space <br>), so the stored page is made of the tree as parsed; None: no page is stored.
         self.undo: list[Callable[[], None]] | None = None
@@ -106,6 +108,15 @@ class _Page:
             if values:
                 return values
         return []
+
+
+def _base_href(sel: Selector) -> str | None:
+    """The href of the page's first ``<base href>``: one walk over the ``<base>`` elements (lxml's walk by tag,
+    in C) instead of an XPath search of the whole tree."""
+    root = sel.root
+    if not isinstance(root, etree._Element):  # a JSON "page": no base
+        return None
+    return next((href for base in root.iter("base") if (href := base.get("href")) is not None), None)
 
 
 def _first(*candidates: Callable[[], Found]) -> Found:
@@ -511,7 +522,7 @@ def _translations(page: _Page, canonical: str) -> list[str]:
     """Other language editions of the page (``<link rel="alternate" hreflang>``), canonicalised."""
     hrefs = page.links[1]
     own = canonical_url(canonical)
-    urls = (_joined(page.url, h) for h in hrefs if len(h) <= page.limits.url_chars)
+    urls = (_joined(page.base, h) for h in hrefs if len(h) <= page.limits.url_chars)
     return list(islice(_unique(u for u in urls if u is not None and u != own), page.limits.list_items + 1))
 
 
@@ -527,9 +538,9 @@ def _canonical(page: _Page) -> str:
     href = page.links[0] or page.data.first_meta("og:url")
     if not href or len(href) > page.limits.url_chars:  # a megabyte "URL" names no page
         return page.url
-    if _joined(page.url, href) is None:  # a broken canonical link names no page: the page keeps its own URL
+    if _joined(page.base, href) is None:  # a broken canonical link names no page: the page keeps its own URL
         return page.url
-    return urljoin(page.url, href.strip())
+    return urljoin(page.base, href.strip())
 
 
 def page_type(data: Structured) -> str:
@@ -549,10 +560,10 @@ def _featured_image(page: _Page) -> dict[str, Any] | None:
     for css in selectors:
         node = page.css(css, 1)
         if node:
-            return image_record(node[0].root, page.url)
+            return image_record(node[0].root, page.base)
     image = page.data.first_meta("og:image")
     try:
-        return {"url": urljoin(page.url, image), "caption": None, "credit": None} if image else None
+        return {"url": urljoin(page.base, image), "caption": None, "credit": None} if image else None
     except ValueError:  # an unclosed or non-IP bracketed host ("http://[::1"): no image, and not a lost page
         return None
 
@@ -570,7 +581,7 @@ def _site_body(page: _Page) -> Body | None:
         chrome.strip(container, page.undo)
         if page.undo is not None:  # extract_body puts a space before each <br>'s tail
             page.undo.extend(_tail_back(br, br.tail) for br in container.iter("br"))
-        body = extract_body(container, page.url, page.limits)
+        body = extract_body(container, page.base, page.limits)
         if body.paragraphs:
             return body
     return None
