@@ -305,3 +305,14 @@ def test_a_blocks_element_is_read_by_the_attributes_it_has(attributes: str, hidd
     assert block.hidden is hidden
     groups = [name for n, (name, _) in enumerate(_CLASS_WORDS) if block.own_mask >> n & 1]
     assert groups == ([own] if own else [])
+
+
+def test_ascii_text_is_normalised_as_through_nfc_and_the_invisible_characters() -> None:
+    """ASCII text skips NFC and the invisible-character pass: the same text as through them."""
+    import unicodedata
+
+    from crawler.text import _INVISIBLE, normalize_text
+
+    every = "".join(map(chr, range(128)))
+    for text in (every, every[::-1] * 3, " a\tb \x1c c\x0b\x85 ", "", "   "):
+        assert normalize_text(text) == " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
