@@ -279,7 +279,8 @@ class Segmenter:
         state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
         text = element.text
-        if text:
+        # Blank text opens no block (as _add would decide): most text nodes between tags are blank.
+        if text and (self.current is not None or not text.isspace()):
             self._add(text, in_link)
         if depth < 200:
             for child in element:
@@ -296,7 +297,8 @@ class Segmenter:
                 if text:
                     current = self.current
                     if current is None:
-                        self._add(text, in_link)
+                        if not text.isspace():
+                            self._add(text, in_link)
                     else:  # the open block goes on (as _add would)
                         current.parts.append(text)
                         if in_link:
