@@ -15,7 +15,10 @@ def normalize_text(text: str) -> str:
 
     Every Unicode space (NBSP, narrow NBSP, figure space, ...) and whitespace run becomes one ASCII
     space: ``str.split()`` splits on exactly the characters ``\\s`` matches, in C (a regex substitution
-    and ``str.translate`` cost ten times more on Cyrillic text, and every paragraph passes here)."""
+    and ``str.translate`` cost ten times more on Cyrillic text, and every paragraph passes here). ASCII text is
+    its own NFC form and holds no invisible character, so only its spaces are collapsed."""
+    if text.isascii():
+        return " ".join(text.split())
     return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
 
 

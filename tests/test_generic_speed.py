@@ -276,3 +276,43 @@ def test_a_blocks_characters_are_counted_as_the_patterns_count_them(texts: list[
         assert counts[0][i] == len(text.split())
         assert bool(counts[blocks._CASE_ODD_BIT][i]) == (blocks._CASE_ODD.search(text) is not None)
         assert blocks._boiler_known(text, counts[blocks._CASE_ODD_BIT][i]) == blocks._boiler(text)
+
+
+@pytest.mark.parametrize(("attributes", "hidden", "own"), [
+    ("", False, ""),
+    ('href="/a"', False, ""),  # attributes, none of them read
+    ('class="entry-content"', False, "content"),
+    ('id="comments"', False, "comment"),
+    ('class="" id=""', False, ""),
+    ('style="color: red"', False, ""),
+    ('style="display: none"', True, ""),
+    ('style=""', False, ""),
+    ("hidden", True, ""),
+    ('hidden=""', True, ""),
+    ('aria-hidden="true"', True, ""),
+    ('aria-hidden="false"', False, ""),
+    ('aria-hidden=""', False, ""),
+    ('data-class="share" xml:lang="en" data-style="display:none"', False, ""),  # other names holding the words
+])
+def test_a_blocks_element_is_read_by_the_attributes_it_has(attributes: str, hidden: bool, own: str) -> None:
+    """The walk lists an element's attribute names before reading any: an absent one reads as ``get`` gives it."""
+    import lxml.html
+
+    from crawler.extract.blocks import _CLASS_WORDS, segment
+
+    root = lxml.html.document_fromstring(f"<html><body><div><p {attributes}>Some words here.</p></div></body></html>")
+    [block] = segment(root)[0]
+    assert block.hidden is hidden
+    groups = [name for n, (name, _) in enumerate(_CLASS_WORDS) if block.own_mask >> n & 1]
+    assert groups == ([own] if own else [])
+
+
+def test_ascii_text_is_normalised_as_through_nfc_and_the_invisible_characters() -> None:
+    """ASCII text skips NFC and the invisible-character pass: the same text as through them."""
+    import unicodedata
+
+    from crawler.text import _INVISIBLE, normalize_text
+
+    every = "".join(map(chr, range(128)))
+    for text in (every, every[::-1] * 3, " a\tb \x1c c\x0b\x85 ", "", "   "):
+        assert normalize_text(text) == " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())

@@ -175,7 +175,7 @@ def _hidden(element: etree._Element) -> bool:
             or (style is not None and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style) is not None))
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A run of text in one block-level element."""
 
@@ -235,9 +235,10 @@ class Segmenter:
             if text.isspace() or self.state is None:
                 return
             element, tag, classes, context, masks, hidden = self.state
-            block = self.current = Block(element, tag, context=context, own_mask=masks[0], parent_mask=masks[1],
-                                         ancestor_mask=masks[2], hidden=hidden, depth=len(self.stack),
-                                         ancestors=tuple(self.stack), style=(tag, classes))
+            # By position (a block opens for every run of text): parts, link_chars, context, the three masks,
+            # hidden, depth, ancestors, text, style.
+            block = self.current = Block(element, tag, [], 0, context, masks[0], masks[1], masks[2], hidden,
+                                         len(self.stack), tuple(self.stack), "", (tag, classes))
         block.parts.append(text)
         if in_link:
             block.link_chars += len(text.strip())
@@ -247,11 +248,19 @@ class Segmenter:
         """Read ``element`` (whose tag is ``tag``; not its tail) into blocks."""
         # Every element passes here: the work is inlined (no call to open, close or extend a block unless one
         # must be), the cheap tests first.
-        classes, ident = element.get("class"), element.get("id")
-        own = ((_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0)
-               if classes or ident else 0)
-        if not hidden and (element.get("style") or element.get("hidden") is not None or element.get("aria-hidden")):
-            hidden = _hidden(element)
+        # One call lists the attribute names (most elements have none, or no class, id or hiding attribute):
+        # each ``get`` costs more than the list, and a name absent from it is one ``get`` gives None for.
+        names = element.keys()
+        if names:
+            classes = element.get("class") if "class" in names else None
+            ident = element.get("id") if "id" in names else None
+            own = ((_attribute_mask(classes) if classes else 0) | (_attribute_mask(ident) if ident else 0)
+                   if classes or ident else 0)
+            if not hidden and ("style" in names or "hidden" in names or "aria-hidden" in names) and (
+                    element.get("style") or element.get("hidden") is not None or element.get("aria-hidden")):
+                hidden = _hidden(element)
+        else:
+            classes, own = None, 0
         bit = _CONTEXT_BIT.get(tag)
         if bit is not None:
             context |= bit
@@ -270,7 +279,8 @@ class Segmenter:
         state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
         in_link = bool(context & _LINK_BIT)
         text = element.text
-        if text:
+        # Blank text opens no block (as _add would decide): most text nodes between tags are blank.
+        if text and (self.current is not None or not text.isspace()):
             self._add(text, in_link)
         if depth < 200:
             for child in element:
@@ -287,7 +297,8 @@ class Segmenter:
                 if text:
                     current = self.current
                     if current is None:
-                        self._add(text, in_link)
+                        if not text.isspace():
+                            self._add(text, in_link)
                     else:  # the open block goes on (as _add would)
                         current.parts.append(text)
                         if in_link:
