@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from crawler.extract.article import extract_article
 from crawler.extract.blocks import FEATURES, segment
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.extract.generic import MODEL_PATH, Forest, classified_paragraphs, forests
+from crawler.extract.generic import MODEL_PATH, Forest, choose, classified_paragraphs, forests
 from crawler.sites import GENERIC
 from tests.crawling import ROOT
 
@@ -207,3 +207,24 @@ def test_training_labels_a_short_block_by_its_place_in_the_true_text() -> None:
              "What changes", "Upstream districts draw water first.", "Sports news today"]
     assert labels(texts, truth).tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
     assert labels(["Water"], "Water").tolist() == [1.0]  # the whole true text
+
+
+COMMENTS = [
+    "I have farmed in the valley for thirty years and the canal has never been repaired properly, so I doubt it.",
+    "Good news for the downstream districts at last, though the weekend schedule will be hard for small farms.",
+]
+
+
+@pytest.mark.parametrize("heading", ["Comments", "[ 2 comments ]", "Leave a Reply", "Комментарии:"])
+def test_paragraph_shaped_comments_after_a_comments_heading_are_not_body(heading: str) -> None:
+    """Readers' comments the model scores like the article's paragraphs end at the heading that opens them."""
+    texts = [*PARAGRAPHS, heading, *COMMENTS]
+    probabilities = np.asarray([0.9] * len(PARAGRAPHS) + [0.1] + [0.9] * len(COMMENTS))
+    kept = choose(texts, probabilities, TITLE, np.zeros((len(texts), len(FEATURES))))
+    assert kept == PARAGRAPHS
+
+
+def test_a_comments_link_before_most_of_the_article_does_not_end_it() -> None:
+    texts = [PARAGRAPHS[0], "3 comments", *PARAGRAPHS[1:]]
+    probabilities = np.asarray([0.9, 0.1, 0.9, 0.9, 0.9])
+    assert choose(texts, probabilities, TITLE, np.zeros((len(texts), len(FEATURES)))) == PARAGRAPHS

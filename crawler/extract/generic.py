@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from copy import deepcopy
 from datetime import UTC, datetime
 from functools import cache
@@ -345,6 +346,15 @@ def context_features(p: np.ndarray, layout: Layout) -> np.ndarray:
 
 _LINK_DENSITY = FEATURES.index("link_density")
 EDGE_LINK_DENSITY = 0.9
+# A heading that opens the readers' comments ("Comments", "[ 167 comments ]", "Leave a reply", "Комментарии"):
+# kept blocks after it are comments shaped like paragraphs, once most of the kept text is behind it (a short
+# "Comments" line near the top is a link to them, not the end of the article).
+_COMMENTS_HEADING = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|leave a (?:reply|comment)|add a comment|post a comment|комментари[иейя]|"
+    r"оставить комментарий|коментарі|пікірлер|izohlar|comentários|comentarios|kommentare|commentaires)\W*$",
+    re.IGNORECASE)
+COMMENTS_MAX_CHARS = 60
+COMMENTS_AFTER_SHARE = 0.6
 
 
 def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray,
@@ -368,7 +378,24 @@ def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows:
         kept.pop()
     while kept and link_line(kept[0]):
         kept.pop(0)
-    return _join_rows(texts, kept, table_row)
+    return _join_rows(texts, _before_comments(texts, kept), table_row)
+
+
+def _before_comments(texts: list[str], kept: list[int]) -> list[int]:
+    """``kept`` without the blocks after a comments heading that most of the kept text comes before."""
+    if not kept:
+        return kept
+    total = sum(len(texts[i]) for i in kept)
+    before, following = 0, iter(kept)
+    next_kept = next(following)
+    for j in range(kept[0], kept[-1] + 1):
+        if (len(texts[j]) < COMMENTS_MAX_CHARS and before >= COMMENTS_AFTER_SHARE * total
+                and _COMMENTS_HEADING.match(texts[j])):
+            return [i for i in kept if i < j]
+        if j == next_kept:
+            before += len(texts[j])
+            next_kept = next(following, -1)
+    return kept
 
 
 CELL_SEPARATOR = " | "
