@@ -14,6 +14,11 @@ a browser parses the first as raw text and the second, inside ``<svg>``/``<math>
 markup, so a comment or text that is harmless to lxml can become an element in the browser:
 ``<noscript>`` goes (extraction skips it anyway) and so does a ``<style>`` holding ``<``.
 
+``<base href>`` goes (a stored page must not retarget its links), but what it resolved to against the page's
+URL (:func:`~crawler.urls.resolved_base`) is kept in an inert ``<meta name="central-asia-news-crawler-base">``,
+so re-extracting the stored page resolves its images and canonical link as the first extraction did
+(:func:`stored_base` reads it back).
+
 Extraction sanitizes the tree it parsed once it has read it (:func:`inert_document`), with what its readers
 changed put back, and hands the result over as :class:`InertHtml`, which :func:`inert_html` returns as it is.
 """
@@ -28,6 +33,10 @@ from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
 from crawler.htmltree import HtmlParser, bounded_markup
+from crawler.urls import absolute_http_url, resolved_base
+
+# Where a removed <base href> is kept, resolved: a name no page uses for anything else.
+BASE_META = "central-asia-news-crawler-base"
 
 # Dropped with their content: <base> retargets every relative link; SVG animation can set an
 # <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
@@ -159,9 +168,27 @@ class InertHtml(str):
     __slots__ = ()
 
 
-def inert_html(html: str) -> str:
+def first_base_href(document: etree._Element) -> str | None:
+    """The href of the page's first ``<base href>`` (what a browser reads): one walk over the ``<base>``
+    elements (lxml's walk by tag, in C) instead of an XPath search of the whole tree."""
+    return next((href for base in document.iter("base") if (href := base.get("href")) is not None), None)
+
+
+def _base_metas(document: etree._Element) -> list[HtmlElement]:
+    return [meta for meta in document.iter("meta") if (meta.get("name") or "").strip().lower() == BASE_META]
+
+
+def stored_base(document: etree._Element) -> str | None:
+    """The base a stored page kept from its removed ``<base href>``: the first :data:`BASE_META` meta's content
+    when it is an absolute http(s) URL, else None (anything else is no base: a page may write one itself)."""
+    metas = _base_metas(document)
+    return absolute_http_url(metas[0].get("content")) if metas else None
+
+
+def inert_html(html: str, url: str | None = None) -> str:
     """``html`` without anything that runs: the text, markup and metadata extraction reads stay
-    (JSON-LD is data, not code, and is put back). :class:`InertHtml` is returned as it is."""
+    (JSON-LD is data, not code, and is put back). :class:`InertHtml` is returned as it is.
+    A ``<base href>`` is kept resolved against the page's ``url`` (without it, only an absolute one is)."""
     if isinstance(html, InertHtml):
         return html
     try:
@@ -169,32 +196,44 @@ def inert_html(html: str) -> str:
         document = document_fromstring(bounded_markup(html), parser=HtmlParser())
     except (ParserError, ValueError):
         return ""
-    return inert_document(document)
+    return inert_document(document, url)
 
 
-def inert_document(document: HtmlElement) -> InertHtml:
-    """The page ``document`` (parsed by :class:`~crawler.htmltree.HtmlParser`; changed in place) made inert
-    and serialised, as :func:`inert_html` makes its text."""
-    _make_inert(document)
+def inert_document(document: HtmlElement, url: str | None = None) -> InertHtml:
+    """The page ``document`` fetched from ``url`` (parsed by :class:`~crawler.htmltree.HtmlParser`; changed in
+    place) made inert and serialised, as :func:`inert_html` makes its text."""
+    _make_inert(document, url)
     return InertHtml(tostring(document, encoding="unicode", doctype="<!DOCTYPE html>"))
 
 
-def inert_document_utf8(document: HtmlElement) -> bytes:
+def inert_document_utf8(document: HtmlElement, url: str | None = None) -> bytes:
     """:func:`inert_document`'s text in UTF-8, as lxml serialises it before decoding it: what an extraction
     worker sends (no text to decode there and encode again to pickle it; its pool decodes it)."""
-    _make_inert(document)
+    _make_inert(document, url)
     serialised: bytes = tostring(document, encoding="utf-8", doctype="<!DOCTYPE html>")
     return serialised
 
 
-def _make_inert(document: HtmlElement) -> None:
+def _make_inert(document: HtmlElement, url: str | None) -> None:
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
+    href = first_base_href(document)
     _CLEANER(document)
     _scrub(document)
     head = document.find("head")
     if head is None:
         head = document.makeelement("head", {})
         document.insert(0, head)
+    if href is not None:
+        _keep_base(document, head, resolved_base(url or "", href))
     for text in filter(None, json_ld):
         head.append(head.makeelement("script", {"type": "application/ld+json"}))
         head[-1].text = _json_ld(text)
+
+
+def _keep_base(document: HtmlElement, head: HtmlElement, base: str | None) -> None:
+    """The removed ``<base href>``'s resolved URL (``base``; None: a browser ignored it) as the only base meta:
+    a meta the page wrote itself would otherwise stand for a base it did not have once its own was gone."""
+    for meta in _base_metas(document):
+        meta.drop_tree()
+    if base is not None:
+        head.insert(0, head.makeelement("meta", {"name": BASE_META, "content": base}))

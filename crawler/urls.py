@@ -70,6 +70,20 @@ def resolved_base(page_url: str, href: str | None) -> str | None:
     return base
 
 
+def absolute_http_url(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) URL a request can be made of (as :func:`resolved_base` returns a
+    base), else None: a relative, ``javascript:`` or broken value names no base."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or canonical_or_none(value) is None:
+        return None
+    return value
+
+
 def _canonical(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
     host = (parts.hostname or "").lower().rstrip(".")

@@ -23,7 +23,7 @@ def _record(item: Any, fields: Any, csv: bool = False) -> dict[str, Any]:
     doc = ItemAdapter(item).asdict()
     full = fields is not None
     html = doc.pop("raw_html", None)
-    doc[HTML_FIELD] = inert_html(html) if html and full else None
+    doc[HTML_FIELD] = inert_html(html, doc.get("url")) if html and full else None
     return csv_row(doc, with_html=full) if csv else export_record(doc, with_html=full)
 
 

@@ -56,7 +56,7 @@ from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import LANGUAGES, Dateline, find_dateline, find_visible_date
 from crawler.htmltree import html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
-from crawler.sanitize import inert_document, inert_document_utf8
+from crawler.sanitize import first_base_href, inert_document, inert_document_utf8, stored_base
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_or_none, canonical_url, resolved_base
@@ -83,7 +83,7 @@ class _Page:
         self.limits = limits
         self.data: Structured = read_structured(self.sel)
         # Read before any reader changes the tree; a base a browser ignores leaves the page's own URL.
-        self.base = resolved_base(url, _base_href(self.sel)) or url
+        self.base = _document_base(self.sel, url) or url
         # Undoes, in reverse order, what readers changed in the parsed tree (the site's body rules strip
         # chrome and space <br>), so the stored page is made of the tree as parsed; None: no page is stored.
         self.undo: list[Callable[[], None]] | None = None
@@ -110,13 +110,15 @@ class _Page:
         return []
 
 
-def _base_href(sel: Selector) -> str | None:
-    """The href of the page's first ``<base href>``: one walk over the ``<base>`` elements (lxml's walk by tag,
-    in C) instead of an XPath search of the whole tree."""
+def _document_base(sel: Selector, url: str) -> str | None:
+    """What the page's relative URLs resolve against: its first ``<base href>`` resolved against ``url``, else,
+    for a stored page (whose ``<base>`` sanitizing removed), the base it kept (:func:`~crawler.sanitize.stored_base`);
+    None when the base is unusable."""
     root = sel.root
     if not isinstance(root, etree._Element):  # a JSON "page": no base
-        return None
-    return next((href for base in root.iter("base") if (href := base.get("href")) is not None), None)
+        return url
+    href = first_base_href(root)
+    return resolved_base(url, href) if href is not None else stored_base(root) or url
 
 
 def _first(*candidates: Callable[[], Found]) -> Found:
@@ -653,7 +655,7 @@ def _stored_html(page: _Page, tree: HtmlElement | None, utf8: bool = False) -> s
         return None
     for back in reversed(page.undo or ()):
         back()
-    return inert_document_utf8(tree) if utf8 else inert_document(tree)
+    return inert_document_utf8(tree, page.url) if utf8 else inert_document(tree, page.url)
 
 
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,

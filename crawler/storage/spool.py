@@ -45,7 +45,8 @@ def spool(batch: list[Entry], path: Path) -> list[tuple[Entry, str]]:
     lines, rejected = [], []
     for doc, html in batch:
         try:
-            lines.append(json_util.dumps({"doc": doc, "html": inert_html(html) if html else None}) + "\n")
+            stored = inert_html(html, doc.get("url")) if html else None
+            lines.append(json_util.dumps({"doc": doc, "html": stored}) + "\n")
         except (TypeError, ValueError, OverflowError) as exc:
             rejected.append(((doc, html), f"cannot be encoded: {exc}"))
     if lines:

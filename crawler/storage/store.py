@@ -942,5 +942,5 @@ PAGE_GZIP_LEVEL = 3  # pages under a tenth larger than at level 6, compressed up
 
 def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:
     page = {"url": doc["url"], "fetched_at": doc["fetched_at"], "content_hash": doc["content_hash"],
-            "html_gz": gzip.compress(inert_html(html).encode("utf-8"), compresslevel=PAGE_GZIP_LEVEL)}
+            "html_gz": gzip.compress(inert_html(html, doc["url"]).encode("utf-8"), compresslevel=PAGE_GZIP_LEVEL)}
     return UpdateOne({"_id": doc["_id"]}, {"$set": page}, upsert=True)
