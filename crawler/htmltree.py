@@ -115,3 +115,9 @@ def html_selector(html: str) -> Selector:
     if _NOT_HTML.match(html):
         return Selector(text=html)
     return Selector(root=create_root_node(bounded_markup(html), HtmlParser), type="html")
+
+
+def first_base_href(document: etree._Element) -> str | None:
+    """The href of the page's first ``<base href>`` (what a browser reads): one walk over the ``<base>``
+    elements (lxml's walk by tag, in C) instead of an XPath search of the whole tree."""
+    return next((href for base in document.iter("base") if (href := base.get("href")) is not None), None)

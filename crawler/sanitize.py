@@ -32,7 +32,7 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
-from crawler.htmltree import HtmlParser, bounded_markup
+from crawler.htmltree import HtmlParser, bounded_markup, first_base_href
 from crawler.urls import absolute_http_url, resolved_base
 
 # Where a removed <base href> is kept, resolved: a name no page uses for anything else.
@@ -166,12 +166,6 @@ class InertHtml(str):
     """HTML already made inert (by :func:`inert_document`): stored as it is, never sanitized again."""
 
     __slots__ = ()
-
-
-def first_base_href(document: etree._Element) -> str | None:
-    """The href of the page's first ``<base href>`` (what a browser reads): one walk over the ``<base>``
-    elements (lxml's walk by tag, in C) instead of an XPath search of the whole tree."""
-    return next((href for base in document.iter("base") if (href := base.get("href")) is not None), None)
 
 
 def _base_metas(document: etree._Element) -> list[HtmlElement]:

@@ -62,12 +62,7 @@ def resolved_base(page_url: str, href: str | None) -> str | None:
     """What a page's relative URLs resolve against: its first ``<base href>`` (``href``) resolved against
     ``page_url``, ``page_url`` when it has none; None when the base names no http(s) URL a request can be made of
     (``http://[::1``, ``http://host:99999/``, ``javascript:``), which a browser ignores."""
-    if href is None:
-        return page_url
-    base = joined(page_url, href)
-    if base is None or urlsplit(base).scheme not in ("http", "https"):
-        return None
-    return base
+    return page_url if href is None else absolute_http_url(joined(page_url, href))
 
 
 def absolute_http_url(value: str | None) -> str | None:

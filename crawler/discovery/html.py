@@ -12,6 +12,7 @@ from parsel import Selector
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from w3lib.url import safe_url_string
 
+from crawler.htmltree import first_base_href
 from crawler.urls import joined, resolved_base
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
@@ -34,7 +35,7 @@ class PageLinks:
 
 def document_base(sel: Selector, page_url: str) -> str | None:
     """The page's first ``<base href>`` resolved against ``page_url`` (:func:`~crawler.urls.resolved_base`)."""
-    return resolved_base(page_url, sel.css("base::attr(href)").get())
+    return resolved_base(page_url, first_base_href(sel.root))
 
 
 def page_links(sel: Selector, page_url: str, encoding: str = "utf-8") -> PageLinks:

@@ -54,9 +54,9 @@ from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import LANGUAGES, Dateline, find_dateline, find_visible_date
-from crawler.htmltree import html_selector
+from crawler.htmltree import first_base_href, html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
-from crawler.sanitize import first_base_href, inert_document, inert_document_utf8, stored_base
+from crawler.sanitize import inert_document, inert_document_utf8, stored_base
 from crawler.sites import Generic, SiteConfig, site_rules
 from crawler.text import normalize_optional, normalize_text
 from crawler.urls import canonical_or_none, canonical_url, resolved_base
