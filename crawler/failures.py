@@ -26,7 +26,7 @@ from twisted.web.client import ResponseFailed
 _IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
-            ("unusable redirect", "bad_redirect"))
+            ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
@@ -37,7 +37,7 @@ def failure_kind(failure: Failure) -> str:
     """``too_large``, ``decompression_bomb``, ``redirect_loop``, ``too_many_redirects``,
     ``egress_refused``, ``bad_redirect`` (a ``Location`` naming no URL), ``http_<status>``, ``timeout``,
     ``data_loss``, ``bad_response`` (a status or header line the client cannot read: a megabyte header),
-    ``connection``, ``dns``, ``ignored`` or ``other``."""
+    ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``ignored`` or ``other``."""
     error = failure.value
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"

@@ -162,3 +162,31 @@ def test_sigterm_to_the_crawls_process_group_stops_it_gracefully_without_failing
     assert "Spider closed (shutdown)" in log, log[-3000:]
     assert "Extraction failed" not in log and "articles/errors/extract" not in log, log[-3000:]
     assert re.search(r"'storage/inserted': [1-9]", log), log[-3000:]
+
+
+@pytest.mark.e2e
+def test_a_graceful_stop_sends_none_of_the_requests_still_queued_for_the_site(tmp_path: Path) -> None:
+    """A site crawled at one request a second holds up to ``CONCURRENT_REQUESTS`` requests in the downloader's
+    queue. A stop used to send every one of them, a delay apart (16 s here; minutes once AutoThrottle has slowed
+    a site down, so that systemd killed the crawl); now it sends none, and stores what it fetched."""
+    from tests import endless_site
+
+    sitemaps = ", ".join(f'"https://{endless_site.DOMAIN}/sitemap/urls-{n}.xml"' for n in range(1, 61))
+    config = endless_site.write_config(tmp_path, f"sitemaps = [{sitemaps}]", robots=False)
+    with endless_site.serve() as site, unit_crawl(
+        "news", f"config={config}", "since=2020-01-01", f"base_url=http://127.0.0.1:{site.server_port}",
+        data_dir=tmp_path / "data",
+        settings=["DOWNLOAD_DELAY=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "CONCURRENT_REQUESTS=16"],
+    ) as crawl:
+        requests = site.requests  # type: ignore[attr-defined]
+        wait_while_running(crawl, lambda: sum(n for path, n in requests.items() if path.startswith("/news/")) >= 3,
+                           "the crawl fetched no articles")
+        sent = sum(requests.values())
+        log = stop_unit(crawl, timeout=60)
+        sent_after_stop = sum(requests.values()) - sent
+    assert "Spider closed (shutdown)" in log, log[-3000:]
+    assert sent_after_stop <= 2, (sent_after_stop, log[-3000:])  # one on the wire, one whose delay was up
+    not_sent = re.search(r"'downloader/not_sent_stopping': (\d+)", log)
+    assert not_sent and int(not_sent.group(1)) >= 5, log[-3000:]
+    assert "Gave up on" not in log and "downloader/exception_count" not in log, log[-3000:]
+    assert re.search(r"'storage/inserted': [1-9]", log), log[-3000:]

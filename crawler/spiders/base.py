@@ -295,6 +295,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if kind.startswith("http_4") and url.endswith("/robots.txt"):
             self._count("discovery/robots_txt/missing")  # many sites have none: not a fault
             return
+        if kind == "not_sent_stopping":  # no fault of the site: counted by the downloader
+            return
         self._count(f"download/failed/{kind}")
         logger.log(logging.DEBUG if kind in ALREADY_LOGGED else logging.WARNING,
                    "Gave up on %(url)s: %(kind)s (%(error)s)",
