@@ -15,6 +15,7 @@ Settings: ``DOWNLOADER = "crawler.downloader.StoppingDownloader"``.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from scrapy.core.downloader import Downloader, Slot
@@ -23,13 +24,26 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5  # how often a running crawl checks whether it is being stopped
 
 
-class NotSentWhileStopping(IgnoreRequest):
+class NotSent(IgnoreRequest):
+    """A request failed unsent; ``queued``: in the downloader's queue, past the middlewares that count downloads."""
+
+    def __init__(self, message: str, *, queued: bool) -> None:
+        super().__init__(message)
+        self.queued = queued
+
+
+class NotSentWhileStopping(NotSent):
     """A request that waited in the downloader's queue when the crawl was stopped: never sent."""
 
 
@@ -54,19 +68,31 @@ class StoppingDownloader(Downloader):
                 self._drop_queued(slot)
 
     def _drop_queued(self, slot: Slot) -> None:
-        if not slot.queue:
-            return
-        if slot.latercall is not None:
-            slot.latercall.cancel()
-            slot.latercall = None
-        dropped = 0
+        dropped = self.fail_queued(slot, lambda request: NotSentWhileStopping(
+            f"not sent: the crawl is stopping: {request.url}", queued=True))
+        if dropped:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("downloader/not_sent_stopping", dropped)
+            logger.info("Stopping: %(n)d queued requests not sent", {"n": dropped})
+
+    def fail_queued(self, slot: Slot, error: Callable[[Request], NotSent],
+                    only: Callable[[Request], bool] | None = None) -> int:
+        """Fail the requests waiting in ``slot``'s queue (those ``only`` accepts) with ``error(request)``, unsent;
+        how many."""
+        kept: deque[tuple[Request, Deferred[Response]]] = deque()
+        failed = 0
         while slot.queue:
             request, queued = slot.queue.popleft()
-            queued.errback(NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}"))
-            dropped += 1
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("downloader/not_sent_stopping", dropped)
-        logger.info("Stopping: %(n)d queued requests not sent", {"n": dropped})
+            if only is None or only(request):
+                queued.errback(error(request))
+                failed += 1
+            else:
+                kept.append((request, queued))
+        slot.queue.extend(kept)
+        if failed and not slot.queue and slot.latercall is not None:  # nothing left to wait for
+            slot.latercall.cancel()
+            slot.latercall = None
+        return failed
 
     def close(self) -> None:
         if self._watch is not None and self._watch.running:

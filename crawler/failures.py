@@ -17,7 +17,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError, TimeoutError
+from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
@@ -26,19 +26,27 @@ from twisted.web.client import ResponseFailed
 _IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
-            ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"))
+            ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),
+            ("host down", "host_down"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
-                            "connection", "dns", "browser_unavailable", "bad_response"})
+                            "connection", "dns", "browser_unavailable", "bad_response", "host_down"})
+# Kinds where no answer came from the host at all: its address, its port or the way to it is down.
+UNREACHABLE = frozenset({"connection", "dns", "timeout"})
 
 
 def failure_kind(failure: Failure) -> str:
     """``too_large``, ``decompression_bomb``, ``redirect_loop``, ``too_many_redirects``,
     ``egress_refused``, ``bad_redirect`` (a ``Location`` naming no URL), ``http_<status>``, ``timeout``,
     ``data_loss``, ``bad_response`` (a status or header line the client cannot read: a megabyte header),
-    ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``ignored`` or ``other``."""
-    error = failure.value
+    ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``host_down``
+    (:mod:`crawler.middlewares.host_down`), ``ignored`` or ``other``."""
+    return error_kind(failure.value)
+
+
+def error_kind(error: BaseException | None) -> str:
+    """:func:`failure_kind` of an exception."""
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
     if isinstance(error, IgnoreRequest):
@@ -55,6 +63,6 @@ def failure_kind(failure: Failure) -> str:
         return "bad_response"
     if isinstance(error, (CannotResolveHostError, DNSLookupError)):
         return "dns"
-    if isinstance(error, (DownloadConnectionRefusedError, ConnectionRefusedError, ConnectionLost)):
+    if isinstance(error, (DownloadConnectionRefusedError, ConnectError, ConnectionLost)):  # refused, reset, no route
         return "connection"
     return "other"

@@ -103,6 +103,10 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
     _check_fallback(health, earlier, limits)
     _check_rates(health, limits)
     _check_storage(health, stats)
+    if stats.get("download/host_down"):
+        health.flag(DEGRADED, f"hosts down {stats['download/host_down']} time(s): "
+                              f"{stats.get('download/host_down/refused', 0)} requests given up unsent, "
+                              f"{stats.get('download/host_down/waited', 0)} held until the host answered")
     if newest is not None and now - newest > timedelta(hours=limits.stale_hours):
         health.flag(DEGRADED, f"no new article for {(now - newest).total_seconds() / 3600:.0f} h")
     return health

@@ -123,6 +123,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
     "crawler.middlewares.robots.DownloadOnlyStats": 850,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
+    # A host that answered none of the last HOST_DOWN_AFTER attempts: its requests fail at once or wait for it.
+    "crawler.middlewares.host_down.HostDownMiddleware": 555,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
@@ -140,6 +142,11 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.EgressResolver"
 REDIRECT_MAX_TIMES = 5
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 are RetryAfterMiddleware's
 RETRY_AFTER_MAX_SECONDS = env_float("RETRY_AFTER_MAX_SECONDS", 120.0, minimum=0)
+# A host that answered none of the last HOST_DOWN_AFTER attempts (0: never) is down: given up if it never
+# answered in the run, else waited for (a probe every HOST_DOWN_PROBE_SECONDS) up to HOST_DOWN_GIVE_UP_SECONDS.
+HOST_DOWN_AFTER = env_int("HOST_DOWN_AFTER", 4, minimum=0)
+HOST_DOWN_PROBE_SECONDS = env_float("HOST_DOWN_PROBE_SECONDS", 30.0, minimum=0)
+HOST_DOWN_GIVE_UP_SECONDS = env_float("HOST_DOWN_GIVE_UP_SECONDS", 300.0, minimum=0)
 # One crawl per site across the hosts sharing the store (cron, manual and Scrapyd runs alike).
 SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
 # The lock is a lease in the store, renewed every third of this; a dead host's lapses after it.

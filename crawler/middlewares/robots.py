@@ -4,8 +4,8 @@ learn the host's rules, instead of a second download.
 
 Replaces ``scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`` (same order, same settings), and
 ``scrapy.downloadermiddlewares.stats.DownloaderStats`` with :class:`DownloadOnlyStats`, so a reused answer is
-not counted as a second download in ``downloader/response_*``, nor a request a stopping crawl did not send
-(:mod:`crawler.downloader`) as a download error in ``downloader/exception_*``.
+not counted as a second download in ``downloader/response_*``, nor a request failed unsent (a stopping crawl's,
+a down host's: :class:`crawler.downloader.NotSent`) as a download or a download error.
 A robots.txt is read to its first :data:`MAX_BYTES` (500 KiB, Google's limit; the rest is ignored, as Google
 ignores it): Protego took 5-7 s of the crawl process's CPU to parse 200,000 wildcard rules, then 0.11-0.25 s to
 check each request against them (0.5-1.1 s and 7-16 ms at the limit: ``scripts/bench_robots_txt.py``).
@@ -22,7 +22,7 @@ from scrapy.downloadermiddlewares.stats import DownloaderStats
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_httprepr
 
-from crawler.downloader import NotSentWhileStopping
+from crawler.downloader import NotSent
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -82,9 +82,10 @@ class DownloadOnlyStats(DownloaderStats):
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: object = None) -> Request | Response | None:
-        if isinstance(exception, NotSentWhileStopping):  # never sent: no download, no error of the site
-            self.stats.inc_value("downloader/request_count", -1)
-            self.stats.inc_value(f"downloader/request_method_count/{request.method}", -1)
-            self.stats.inc_value("downloader/request_bytes", -len(request_httprepr(request)))
+        if isinstance(exception, NotSent):  # no download, no error of the site
+            if exception.queued:  # counted by process_request
+                self.stats.inc_value("downloader/request_count", -1)
+                self.stats.inc_value(f"downloader/request_method_count/{request.method}", -1)
+                self.stats.inc_value("downloader/request_bytes", -len(request_httprepr(request)))
             return None
         return super().process_exception(request, exception)
