@@ -35,6 +35,7 @@ def test_a_site_down_as_the_run_starts_is_given_up_after_a_few_attempts(tmp_path
     assert stat(log, "downloader/request_count") <= 4 + 2, log[-3000:]  # 2: the attempts in flight
     assert stat(log, "download/failed/host_down") >= 1 and stat(log, "download/host_down") == 1, log[-3000:]
     assert "hosts down 1 time(s)" in log, log[-3000:]  # in the run's health
+    assert "Traceback" not in log, log[-3000:]  # the robots.txt it could not read: one line, not a traceback
 
 
 def test_a_host_that_stops_answering_mid_crawl_is_waited_for_and_the_crawl_completes(

@@ -23,6 +23,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_httprepr
 
 from crawler.downloader import NotSent
+from crawler.failures import error_kind
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -45,6 +46,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
         super().__init__(crawler)
         self._kept: dict[str, Response] = {}
+        logging.getLogger(RobotsTxtMiddleware.__module__).addFilter(one_line_download_errors)  # once: same object
 
     async def process_request(self, request: Request) -> Response | None:  # type: ignore[override]
         await super().process_request(request)
@@ -68,6 +70,17 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             end = response.body.rfind(b"\n", 0, MAX_BYTES) + 1  # its last whole line
             response = response.replace(body=response.body[: end or MAX_BYTES])
         await super()._parse_robots(response, netloc, request)
+
+
+def one_line_download_errors(record: logging.LogRecord) -> bool:
+    """Scrapy logs a robots.txt that could not be downloaded (refused, timed out, unresolved) as an error with
+    a traceback, once for each request that waited for it, though the retry middleware already said so and the
+    host's pages are then crawled without rules: a warning of one line."""
+    error = record.exc_info[1] if record.exc_info else None
+    if error is not None and str(record.msg).startswith("Error downloading") and error_kind(error) != "other":
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
 
 
 class DownloadOnlyStats(DownloaderStats):
