@@ -6,8 +6,8 @@ stopping its children) waited for every one of them: up to ``CONCURRENT_REQUESTS
 (16 s at a 1 s delay, minutes once AutoThrottle has slowed a site down), so a stop took as long as a crawl
 step and a service manager killed it instead. :class:`StoppingDownloader` fails those requests with
 :class:`NotSentWhileStopping` within :data:`WATCH_SECONDS` of the stop: downloads already on the wire still
-end, and the requests not sent are found again by the next run's discovery (a shared crawl's worker hands
-them back to the other workers). Stat: ``downloader/not_sent_stopping``.
+end; the requests not sent are found again by the next run's discovery, kept in the queue ``JOBDIR`` saves
+for the next run, or handed back to a shared crawl's other workers. Stat: ``downloader/not_sent_stopping``.
 
 Settings: ``DOWNLOADER = "crawler.downloader.StoppingDownloader"``.
 """
@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
+
+from crawler.frontier.connection import shared_crawl_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,12 +71,26 @@ class StoppingDownloader(Downloader):
                 self._drop_queued(slot)
 
     def _drop_queued(self, slot: Slot) -> None:
-        dropped = self.fail_queued(slot, lambda request: NotSentWhileStopping(
-            f"not sent: the crawl is stopping: {request.url}", queued=True))
+        """Fail the requests of ``slot``'s queue; with ``JOBDIR``, queue them again first, into the scheduler's
+        queue saved for the next run (the duplicate filter saved with it would keep them from being found
+        again). A shared crawl's worker hands its own back to the other workers instead."""
+        keep = bool(self.crawler.settings.get("JOBDIR")) and not shared_crawl_url(self.crawler.settings)
+        requeued = 0
+
+        def not_sent(request: Request) -> NotSent:
+            nonlocal requeued
+            engine = self.crawler.engine
+            if keep and engine is not None and engine.spider is not None and request.callback is not NO_CALLBACK:
+                engine.crawl(request.replace(dont_filter=True))
+                requeued += 1
+            return NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=True)
+
+        dropped = self.fail_queued(slot, not_sent)
         if dropped:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("downloader/not_sent_stopping", dropped)
-            logger.info("Stopping: %(n)d queued requests not sent", {"n": dropped})
+            logger.info("Stopping: %(n)d queued requests not sent%(kept)s",
+                        {"n": dropped, "kept": f", {requeued} kept in JOBDIR's queue" if requeued else ""})
 
     def fail_queued(self, slot: Slot, error: Callable[[Request], NotSent],
                     only: Callable[[Request], bool] | None = None) -> int:

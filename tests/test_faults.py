@@ -190,3 +190,26 @@ def test_a_graceful_stop_sends_none_of_the_requests_still_queued_for_the_site(tm
     assert not_sent and int(not_sent.group(1)) >= 5, log[-3000:]
     assert "Gave up on" not in log and "downloader/exception_count" not in log, log[-3000:]
     assert re.search(r"'storage/inserted': [1-9]", log), log[-3000:]
+
+
+def test_a_jobdir_run_paused_keeps_the_requests_it_did_not_send_for_the_next_run(tmp_path: Path,
+                                                                                 mongo: MongoTarget) -> None:
+    """A graceful stop sends none of the requests waiting out the site's delay in the downloader; with JOBDIR they
+    go back into the scheduler's queue, which is saved with the duplicate filter that would otherwise keep a page
+    reachable only through one of them from ever being fetched again."""
+    job = f"JOBDIR={tmp_path / 'job'}"
+    slow = ["DOWNLOAD_DELAY=1", "AUTOTHROTTLE_ENABLED=0", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    with serve(REPLICAS / "asiaplus") as server:
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        first = start_crawl(base_url, mongo.uri, tmp_path / "data", job, *slow, database=mongo.database)
+        wait_for(lambda: len(served_articles(server)) >= 1)
+        first.send_signal(signal.SIGINT)
+        output, _ = first.communicate(timeout=120)
+        kept = re.search(r"Stopping: (\d+) queued requests not sent, (\d+) kept in JOBDIR's queue", output)
+        assert kept and int(kept.group(2)) >= 1, output[-3000:]
+        second = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 0, output[-3000:]
+        assert re.search(r"'scheduler/dequeued/disk': [1-9]", output), output[-3000:]  # read back from JOBDIR
+    stored = [doc["url"] for doc in mongo.db.articles.find()]
+    assert sorted(stored) == sorted(expected_articles("asiaplus"))  # the union: each exactly once
