@@ -7,7 +7,8 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
-``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page), ``extract/body/<method>``,
+``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page; ``articles/skipped/<kind>``: a body
+that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``), ``extract/body/<method>``,
 ``extract/skipped/<part>`` (a JSON-LD block too large or invalid to read), ``browser/*``, ``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
@@ -230,6 +231,13 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                         fetched_at: datetime, text: str) -> Iterator[Any]:
         """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
+        if extraction.not_html:  # JSON, a feed, plain text or a PDF at an article's URL: nothing was read
+            self._count(f"articles/skipped/{extraction.not_html}")
+            logger.warning("Skipped %(url)s: not an HTML page (%(kind)s)", {"url": url, "kind": extraction.not_html})
+            return
+        if is_truncated(response.body):
+            logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
+            self._count("articles/truncated_html")
         self._count_skipped(extraction, url)
         if self._redirected_off_articles(extraction, url, seen_as):
             return
@@ -309,9 +317,6 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count(f"articles/skipped/{problem}")
             return None
         assert isinstance(response, TextResponse)
-        if is_truncated(response.body):
-            logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
-            self._count("articles/truncated_html")
         text = response.text
         # A UTF-16/32 header over a body of one-byte markup (no NUL in its start) decodes to CJK-looking
         # noise without one U+FFFD: the page's meta charset, else UTF-8, is the truth.
