@@ -28,6 +28,7 @@ CASES: dict[str, str] = {
     "tag-soup": STORED,
     "charset-1251": STORED,  # and articles/charset_fixed
     "charset-koi8": STORED,  # and articles/charset_fixed
+    "charset-detected": STORED,  # windows-1251 with no meta charset under a UTF-8 header; articles/charset_fixed
     "utf8-bom": STORED,
     "truncated-html": STORED,  # and articles/truncated_html
     "active-content": STORED,  # stored with its scripts, frames and handlers removed
@@ -113,6 +114,7 @@ def _pages() -> dict[str, bytes]:
         "tag-soup": article("tag-soup", extra=soup).encode(),
         "charset-1251": article("charset-1251", charset="windows-1251").encode("windows-1251"),
         "charset-koi8": article("charset-koi8", charset="koi8-r").encode("koi8-r"),
+        "charset-detected": article("charset-detected").replace("<meta charset='utf-8'>", "").encode("windows-1251"),
         "utf8-bom": b"\xef\xbb\xbf" + article("utf8-bom").encode(),
         "truncated-html": article("truncated-html", close=False).encode(),
         "active-content": article("active-content", extra=scripts).encode(),
@@ -167,6 +169,7 @@ def server_settings(escape_to: str) -> dict[str, object]:
             # the header says UTF-8; the pages are windows-1251 and KOI8-R (their meta says so)
             "/news/charset-1251/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/charset-koi8/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+            "/news/charset-detected/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/utf8-bom/": {"headers": {"Content-Type": "text/html"}},
             "/news/binary/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/json-body/": {"headers": {"Content-Type": "application/json"}},

@@ -57,7 +57,7 @@ def test_no_page_is_an_extraction_error(hostile_crawl: Any) -> None:
 def test_repairs_are_counted(hostile_crawl: Any) -> None:
     _, db, _ = hostile_crawl
     stats = db.crawl_runs.find_one()["stats"]
-    assert stats["articles/charset_fixed"] == 2  # windows-1251 and KOI8-R behind a UTF-8 header
+    assert stats["articles/charset_fixed"] == 3  # windows-1251 and KOI8-R behind a UTF-8 header; one with no meta
     assert stats["articles/truncated_html"] == 1
     assert stats["validation/cleared/published/future"] == 1
     assert stats["cleaning/truncated/title"] == 1
@@ -69,6 +69,7 @@ def test_repaired_records(hostile_crawl: Any) -> None:
     by_slug = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in db.articles.find()}
     assert by_slug["charset-1251"]["title"] == "Совещание по энергетике: charset-1251"
     assert by_slug["charset-koi8"]["title"] == "Совещание по энергетике: charset-koi8"
+    assert by_slug["charset-detected"]["title"] == "Совещание по энергетике: charset-detected"
     assert by_slug["utf8-bom"]["title"] == "Совещание по энергетике: utf8-bom"
     assert by_slug["absurd-date"].get("published") is None
     assert len(by_slug["giant-title"]["title"]) <= TITLE_LIMIT + 1

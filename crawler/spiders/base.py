@@ -310,7 +310,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def _page_text(self, response: Response) -> str | None:
         """The page's text; None (counted) for an empty body or a non-HTML or binary one. A charset in
-        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``."""
+        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
+        when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes."""
         problem = page_problem(response)
         if problem:
             logger.warning("Skipped %(url)s: %(problem)s", {"url": response.url, "problem": problem})
@@ -324,6 +325,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
         if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
             declared = html_body_declared_encoding(response.body) or ("utf-8" if wide else None)
+            if declared is None and misread(text):  # no charset of its own: the one Scrapy finds in the bytes
+                declared = TextResponse(response.url, body=response.body).encoding
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
                 return response.body.decode(resolve_encoding(declared) or declared, "replace")
@@ -381,6 +384,14 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             # The inert page is text (the pool decodes what its worker sends); else the store sanitizes the page's.
             raw_html=extraction.html if isinstance(extraction.html, str) else text,
         )
+
+
+def misread(text: str) -> bool:
+    """Whether most of ``text``'s non-ASCII characters (over ``MOJIBAKE_CHARS``) are U+FFFD: its bytes are in another
+    charset than the one it was decoded from (a windows-1251 page under a UTF-8 header), not a UTF-8 page with a few
+    broken bytes."""
+    bad = text.count("\ufffd")
+    return bad > MOJIBAKE_CHARS and 2 * bad > len(text) - len(text.encode("ascii", "ignore"))
 
 
 def exchanged(response: Response, text: str) -> str | bytes:
