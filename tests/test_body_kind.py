@@ -17,9 +17,11 @@ from scrapy.http import Request
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
+from crawler.discovery.html import next_page, page_links
 from crawler.extract.__main__ import main
 from crawler.extract.article import extract_article
 from crawler.extract.body_kind import not_html
+from crawler.htmltree import html_selector
 from crawler.items import ArticleItem
 from crawler.sites import GENERIC
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
@@ -51,7 +53,9 @@ RSS = ("<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title
     ("[" * 100_000 + "]" * 100_000, "json"),  # nested past the interpreter's stack
     ('{"status": "ok"}<!DOCTYPE html><html><body><p>Статья</p></body></html>', None),  # stray JSON before a page
     ("[1, 2", "text"),  # not JSON after all, and no markup
+    ("[Реклама] <div><p>a page without its html and body tags</p></div>", None),
     ('"a JSON string"', "text"),
+    ("<!--" + "x" * 8_000_000, None),  # an unclosed comment: markup, read no further than its start
     ("Just plain text.\nNo markup here, though a < b and b > c.", "text"),
     (RSS, "xml"),
     (RSS.split("?>", 1)[1], "xml"),  # a feed without its XML declaration
@@ -176,3 +180,14 @@ def test_the_extract_command_on_json_prints_one_line_and_no_traceback(tmp_path: 
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == f"python -m crawler.extract: {page} is no HTML page (json): no article\n"
+
+
+@pytest.mark.parametrize("body", ['{"items": [{"url": "/news/a/"}]}', RSS])
+def test_a_listing_answered_with_json_or_xml_is_read_as_html(body: str) -> None:
+    """Discovery parses a listing with ``html_selector``, which reads any text as HTML (parsel, asked for no type,
+    makes a JSON selector of a JSON text, on which reading links raised)."""
+    tree = html_selector(body)
+    found = page_links(tree, "https://asiaplus.news/")
+    assert tree.type == "html"
+    assert found.urls == []
+    assert next_page(tree, "https://asiaplus.news/") is None

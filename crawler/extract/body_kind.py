@@ -23,6 +23,7 @@ HTML_ELEMENTS = (frozenset(_LXML_TAGS) | {
 }) - {"svg", "math"}
 
 SNIFF_CHARS = 4096  # the start of a text looked at for binary content
+PROLOGUE_CHARS = 65_536  # the start looked at for a document's first element (an unclosed "<!--" would run on)
 CONTROL_SHARE = 0.05  # C0 control characters (not tab or line breaks) in text: a few stray ones; in binary, ~9%
 # Binary formats whose signature is text, so that a NUL need not come early: PDF, PostScript, GIF.
 _BINARY_SIGNATURES = ("%PDF-", "%!PS", "GIF87a", "GIF89a")
@@ -47,7 +48,7 @@ def not_html(text: str) -> str | None:
         return "binary"
     if _JSON_START.match(text) and _is_json_document(text):
         return "json"
-    prologue = _PROLOGUE.match(text)
+    prologue = _PROLOGUE.match(text[:PROLOGUE_CHARS])
     assert prologue is not None  # every part of the pattern is optional
     if prologue["doctype"]:
         return None if prologue["root"].lower() == "html" else "xml"
