@@ -668,6 +668,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
     ``keep_html`` asks for ``html``, the page made inert for storage from the same parse (its UTF-8 bytes
     with ``html_utf8``: the extraction worker's, which its pool decodes).
+    A text that is no HTML page (JSON, a feed, plain text, a PDF: :func:`~crawler.extract.body_kind.not_html`)
+    is no article: it comes back with ``not_html`` saying what it is, and no field read.
     """
     text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
     kind = not_html(text)
