@@ -13,10 +13,6 @@ from parsel.selector import create_root_node
 if TYPE_CHECKING:
     from scrapy.http import TextResponse
 
-# Parsel reads a text starting so as XML (or, if it parses, JSON) when no type is given: such a page
-# keeps parsel's own parse.
-_NOT_HTML = re.compile(r"[\s\ufeff]*(?:<\?xml\s|[{\[])")
-
 # libxml2 compares each attribute of a tag with every one before it (40,000 attributes on one tag take
 # 1.8 s to parse, the million that fit under DOWNLOAD_MAXSIZE about half an hour), and lxml's attribute
 # access is as slow again; no real tag has more than a few dozen. The page is read as an HTML5 tokenizer
@@ -111,9 +107,10 @@ class HtmlParser(etree.HTMLParser):  # type: ignore[misc]  # lxml-stubs are not 
 
 
 def html_selector(html: str) -> Selector:
-    """``Selector(text=html)``, parsed the same way with :class:`HtmlParser`."""
-    if _NOT_HTML.match(html):
-        return Selector(text=html)
+    """``Selector(text=html, type="html")``, parsed the same way with :class:`HtmlParser`: a tree of HTML whatever
+    the text is (parsel, asked for no type, makes a JSON or XML selector of such a text, and an HTML reader's
+    XPath raises on a JSON one). Whether a text is a page at all is :func:`crawler.extract.body_kind.not_html`'s
+    to say."""
     return Selector(root=create_root_node(bounded_markup(html), HtmlParser), type="html")
 
 

@@ -51,6 +51,8 @@ class Reextractor:
         """The record the crawl would store today (``now``) for ``old``'s page; None when it would drop it."""
         fetched_at = _aware(old["fetched_at"])
         extraction = extract_article(html, old["url"], site, fetched_at, self.rules.limits)
+        if extraction.not_html:  # the crawl skips such a page
+            return None
         item = article_item(extraction, url=old["url"], urls=old.get("urls") or [old["url"]], site=old["site"],
                             edition=old.get("edition"), fetched_at=fetched_at, http_status=old.get("http_status"),
                             etag=old.get("etag"), last_modified=old.get("last_modified"))

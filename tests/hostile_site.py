@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -27,6 +28,7 @@ CASES: dict[str, str] = {
     "tag-soup": STORED,
     "charset-1251": STORED,  # and articles/charset_fixed
     "charset-koi8": STORED,  # and articles/charset_fixed
+    "charset-detected": STORED,  # windows-1251 with no meta charset under a UTF-8 header; articles/charset_fixed
     "utf8-bom": STORED,
     "truncated-html": STORED,  # and articles/truncated_html
     "active-content": STORED,  # stored with its scripts, frames and handlers removed
@@ -36,6 +38,12 @@ CASES: dict[str, str] = {
     "unavailable-503": STORED,  # and retry_after/waited
     "binary": "articles/skipped/binary",
     "empty": "articles/skipped/empty",
+    "json-body": "articles/skipped/json",  # an API's answer at an article's URL
+    "pdf-body": "articles/skipped/binary",  # a PDF whose start is text (Scrapy makes a text response of it)
+    "feed-body": "articles/skipped/xml",
+    "plain-text": "articles/skipped/text",
+    "xhtml": STORED,  # an XHTML page behind an XML declaration
+    "html-as-text": STORED,  # a page served as text/plain
     "too-large": "download/failed/too_large",
     "gzip-bomb": "download/failed/decompression_bomb",
     "loop-a": "download/failed/redirect_loop",
@@ -106,6 +114,7 @@ def _pages() -> dict[str, bytes]:
         "tag-soup": article("tag-soup", extra=soup).encode(),
         "charset-1251": article("charset-1251", charset="windows-1251").encode("windows-1251"),
         "charset-koi8": article("charset-koi8", charset="koi8-r").encode("koi8-r"),
+        "charset-detected": article("charset-detected").replace("<meta charset='utf-8'>", "").encode("windows-1251"),
         "utf8-bom": b"\xef\xbb\xbf" + article("utf8-bom").encode(),
         "truncated-html": article("truncated-html", close=False).encode(),
         "active-content": article("active-content", extra=scripts).encode(),
@@ -119,7 +128,31 @@ def _pages() -> dict[str, bytes]:
         "gzip-bomb": gzip.compress(article("gzip-bomb", extra=" " * (MAX_SIZE * 16)).encode(), 9),
         "cut-short": article("cut-short").encode(),
         "gone-410": b"<html><body><h1>Gone</h1></body></html>",
+        "json-body": json.dumps({"id": 1, "title": "json-body", "content": "".join(PARAGRAPHS)}).encode(),
+        "pdf-body": pdf(),
+        "feed-body": (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Hostile</title>"
+                      f"<item><title>feed-body</title><description>{PARAGRAPHS[0]}</description></item>"
+                      "</channel></rss>").encode(),
+        "plain-text": "\n\n".join(PARAGRAPHS).encode(),
+        "xhtml": ("<?xml version='1.0' encoding='utf-8'?>\n"
+                  + article("xhtml").replace("<html ", "<html xmlns='http://www.w3.org/1999/xhtml' ")).encode(),
+        "html-as-text": article("html-as-text").encode(),
     }
+
+
+def pdf() -> bytes:
+    """A PDF as writers lay one out: a text header, a page and its fonts as text objects, then compressed
+    streams (bytes of every value) past Scrapy's and the crawl's first looks at a body."""
+    text = "".join(f"BT /F1 12 Tf 72 {700 - 14 * n} Td (Line {n} of the report) Tj ET\n" for n in range(200))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< /Length {len(text)} >>\nstream\n{text}endstream".encode(),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    image = zlib.compress(bytes(range(256)) * 64)
+    objects.append(b"<< /Type /XObject /Subtype /Image /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+                   % (len(image), image))
+    body = b"".join(b"%d 0 obj\n%s\nendobj\n" % (n, obj) for n, obj in enumerate(objects, 1))
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + body + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def server_settings(escape_to: str) -> dict[str, object]:
@@ -136,8 +169,14 @@ def server_settings(escape_to: str) -> dict[str, object]:
             # the header says UTF-8; the pages are windows-1251 and KOI8-R (their meta says so)
             "/news/charset-1251/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/charset-koi8/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+            "/news/charset-detected/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/utf8-bom/": {"headers": {"Content-Type": "text/html"}},
             "/news/binary/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+            "/news/json-body/": {"headers": {"Content-Type": "application/json"}},
+            "/news/pdf-body/": {"headers": {"Content-Type": "application/pdf"}},
+            "/news/feed-body/": {"headers": {"Content-Type": "application/rss+xml; charset=utf-8"}},
+            "/news/plain-text/": {"headers": {"Content-Type": "text/plain; charset=utf-8"}},
+            "/news/html-as-text/": {"headers": {"Content-Type": "text/plain; charset=utf-8"}},
         },
     }
 

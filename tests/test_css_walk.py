@@ -7,6 +7,7 @@ import gzip
 from pathlib import Path
 
 import pytest
+from parsel import Selector
 from parsel.csstranslator import css2xpath
 
 from crawler.extract import css_walk
@@ -57,7 +58,7 @@ def test_other_selectors_left_to_parsel(css: str) -> None:
 
 
 def test_not_html_left_to_parsel() -> None:
-    sel = html_selector('<?xml version="1.0"?><rss><item class="a"/></rss>')
+    sel = Selector(text='<?xml version="1.0"?><rss><item class="a"/></rss>')
     assert sel.type != "html" and css_walk.select(sel, ".a", 10) is None
 
 

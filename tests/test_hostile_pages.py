@@ -13,6 +13,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.limits import MAX_JSON_LD_CHARS
+from crawler.spiders.base import MOJIBAKE_CHARS
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 
 URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
@@ -47,6 +48,34 @@ def test_header_charset_contradicting_the_page_yields_to_the_meta_charset(charse
     assert "Рогунской ГЭС" in items[0].paragraphs[0]
     assert stats["articles/charset_fixed"] == 1
     assert "Рогунской ГЭС" in (items[0].raw_html or "")  # the page is kept decoded right, too
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
+def test_a_header_charset_that_misreads_a_page_with_no_meta_charset_yields_to_the_detected_one(charset: str) -> None:
+    page = RUSSIAN.replace("<meta charset='{charset}'>", "")
+    items, stats = parse(page.encode(charset), b"text/html; charset=utf-8")
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "Рогунской ГЭС" in items[0].paragraphs[0]
+    assert stats["articles/charset_fixed"] == 1
+
+
+def test_curly_quotes_of_windows_1252_under_a_utf8_header_are_read() -> None:
+    title = "Don\u2019t panic: the \u201cbudget\u201d is fine, the minister says"
+    page = (f"<html><head><title>{title}</title></head><body><div class='td-post-content'>"
+            + "<p>The minister said it\u2019s \u201cunder control\u201d and nothing will change this year.</p>" * 8
+            + "</div></body></html>")
+    items, stats = parse(page.encode("windows-1252"), b"text/html; charset=utf-8")
+    assert items[0].title == title
+    assert stats["articles/charset_fixed"] == 1
+
+
+def test_a_utf8_page_with_a_few_broken_bytes_stays_utf8() -> None:
+    broken = b"<p>\xff\xfe</p>" * 15
+    body = RUSSIAN.replace("<meta charset='{charset}'>", "").encode().replace(b"</div>", broken + b"</div>")
+    items, stats = parse(body, b"text/html; charset=utf-8")
+    assert (items[0].raw_html or "").count("\ufffd") == 30 > MOJIBAKE_CHARS
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "articles/charset_fixed" not in stats
 
 
 def test_utf8_with_bom_and_no_header_charset() -> None:

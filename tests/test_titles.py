@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from crawler.extract import titles
 from crawler.extract.article import extract_article
 from crawler.extract.titles import strip_title
 from crawler.sites import GENERIC
@@ -212,3 +213,23 @@ def test_a_linked_storys_source_after_the_headline_is_left_out(shown: str, decla
 ])
 def test_a_headline_in_capitals_takes_the_declared_title_with_its_words(shown: str, declared: str, want: str) -> None:
     assert title(head=f'<meta property="og:title" content="{declared}">', body=f"<h1>{shown}</h1>") == want
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    ("<h2 class='entry-title'>Ceasefire</h2>", "Ceasefire"),  # a word: no plausible headline, the marked one
+    ("<div class='post-title'><img src='a.jpg'></div><h2>Бюджет</h2>", "Бюджет"),  # a marked one without text: <h2>
+    ("", None),
+])
+def test_a_page_that_declares_no_title_walks_for_a_marked_headline_once(
+        body: str, want: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback of a page with no declared title reuses the walk over the page choose_title made."""
+    walks: list[object] = []
+    marked_headline = titles._marked_headline
+
+    def counted(page: object) -> object:
+        walks.append(page)
+        return marked_headline(page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(titles, "_marked_headline", counted)
+    assert title(body=body) == want
+    assert len(walks) == 1

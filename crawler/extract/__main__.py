@@ -6,7 +6,8 @@ to fetch. ``--url`` gives the page's address when reading a file (it decides
 the site, its edition, and resolves relative links): the bundled site whose
 domains hold it supplies selectors and time zone, as in the crawl. ``--site``
 applies a bundled site config, or a config file path, instead; ``--generic``
-the generic rules alone.
+the generic rules alone. A source that is no HTML page (JSON, a feed, plain
+text, a PDF, an empty file) is said so in one line, with exit status 1.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, SiteConfigError) as exc:
         parser.error(str(exc))
     url = args.url or fetched_url or (site.editions[0].home if isinstance(site, SiteConfig) else "http://localhost/")
-    record = extract_article(html, url, site).as_dict()
+    extraction = extract_article(html, url, site)
+    if extraction.not_html:
+        parser.exit(1, f"{parser.prog}: {args.source} is no HTML page ({extraction.not_html}): no article\n")
+    record = extraction.as_dict()
     record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"])
     sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable) + "\n")
     return 0

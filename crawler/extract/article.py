@@ -32,7 +32,6 @@ import htmldate.core
 import htmldate.extractors
 from htmldate import find_date
 from htmldate.utils import load_html
-from lxml import etree
 from lxml.html import HtmlElement
 from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
@@ -42,6 +41,7 @@ from crawler.dates import date_from_url, parse_datetime
 from crawler.extract import css_walk
 from crawler.extract.authors import page_authors
 from crawler.extract.body import Body, extract_body, image_record
+from crawler.extract.body_kind import not_html
 from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.date_agreement import agrees
@@ -73,9 +73,8 @@ def _css(sel: Selector, css: str, limit: int = MAX_MATCHES) -> SelectorList[Sele
 class _Page:
     """A parsed page plus the site rules that apply to it."""
 
-    def __init__(self, html: str | bytes, url: str, site: SiteConfig | None, now: datetime,
-                 limits: RecordLimits) -> None:
-        self.html = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    def __init__(self, html: str, url: str, site: SiteConfig | None, now: datetime, limits: RecordLimits) -> None:
+        self.html = html
         self.sel = html_selector(self.html)  # parsed once: every field below reads this tree
         self.url = url
         self.site = site
@@ -115,8 +114,6 @@ def _document_base(sel: Selector, url: str) -> str | None:
     for a stored page (whose ``<base>`` sanitizing removed), the base it kept (:func:`~crawler.sanitize.stored_base`);
     None when the base is unusable."""
     root = sel.root
-    if not isinstance(root, etree._Element):  # a JSON "page": no base
-        return url
     href = first_base_href(root)
     return resolved_base(url, href) if href is not None else stored_base(root) or url
 
@@ -501,9 +498,6 @@ def _read_links(page: _Page) -> _Links:
     (not ``x-default``), in document order: one walk over the ``<link>`` elements (lxml's walk by tag, in C)
     for both, instead of an XPath search of the whole tree for each."""
     root = page.sel.root
-    if not isinstance(root, etree._Element):  # a JSON "page": parsel's own selector answers (nothing)
-        return (page.css('link[rel="canonical"]::attr(href)', 1).get(),
-                page.css('link[rel="alternate"][hreflang]:not([hreflang="x-default"])::attr(href)').getall())
     canonical: str | None = None
     translations: list[str] = []
     for link in root.iter("link"):
@@ -640,9 +634,9 @@ def _tail_back(element: HtmlElement, tail: str | None) -> Callable[[], None]:
 def _tree_to_store(page: _Page) -> HtmlElement | None:
     """The page's tree as parsed, to make the stored page of (no copy: readers leave it as it is, but for the
     changes :attr:`_Page.undo` takes back); None when storage would see other input than this tree (a page
-    over the stored HTML's cap is cut first; NUL characters or XML/JSON text are parsed otherwise): the store
-    sanitizes those itself."""
-    if len(page.html) > page.limits.html_chars or page.sel.type != "html" or "\x00" in page.html:
+    over the stored HTML's cap is cut first; NUL characters are parsed otherwise): the store sanitizes those
+    itself."""
+    if len(page.html) > page.limits.html_chars or "\x00" in page.html:
         return None
     page.undo = []
     return page.sel.root
@@ -674,10 +668,16 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     Lists and texts stop a little past ``limits`` (cleaning cuts them and counts what it cut).
     ``keep_html`` asks for ``html``, the page made inert for storage from the same parse (its UTF-8 bytes
     with ``html_utf8``: the extraction worker's, which its pool decodes).
+    A text that is no HTML page (JSON, a feed, plain text, a PDF: :func:`~crawler.extract.body_kind.not_html`)
+    is no article: it comes back with ``not_html`` saying what it is, and no field read.
     """
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    kind = not_html(text)
+    if kind is not None:
+        return Extraction(url=url, page_type="unknown", not_html=kind)
     limits = limits or RecordLimits()
     site = site_rules(site, url)
-    page = _Page(html, url, site, fetched_at or datetime.now(UTC), limits)
+    page = _Page(text, url, site, fetched_at or datetime.now(UTC), limits)
     to_store = _tree_to_store(page) if keep_html else None
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC

@@ -44,6 +44,9 @@ class Extraction:
     # The page made inert for storage (``crawler.sanitize.InertHtml``), when asked for; its UTF-8 bytes only
     # between an extraction worker and its pool (``crawler.extract.pool``), which decodes them.
     html: str | bytes | None = None
+    # What the fetched text is when it is no HTML page (``json``, ``xml``, ``text``, ``binary``, ``empty``: see
+    # :func:`crawler.extract.body_kind.not_html`); then no field was read, and the page is no article.
+    not_html: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (``python -m crawler.extract`` prints it as JSON)."""

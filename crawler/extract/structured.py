@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from lxml import etree
 from parsel import Selector
 
 from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_CHARS, MAX_JSON_LD_NODES, MAX_META_TAGS
@@ -117,9 +116,6 @@ def _scripts_and_meta(sel: Selector) -> tuple[list[str], list[Any]]:
     One walk over the tree's ``<script>`` and ``<meta>`` elements (lxml's ``iter`` by tag, in C) instead of
     two XPath searches of the whole tree."""
     root = sel.root
-    if not isinstance(root, etree._Element):  # a JSON "page": parsel's own selector answers (nothing)
-        blocks = sel.xpath('(//script[@type="application/ld+json"])[position() <= $n]/text()', n=MAX_JSON_LD_BLOCKS)
-        return blocks.getall(), [e.root for e in sel.xpath("(//meta)[position() <= $n]", n=MAX_META_TAGS)]
     texts: list[str] = []
     scripts = 0
     metas: list[Any] = []

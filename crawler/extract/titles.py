@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -459,14 +460,16 @@ def page_title(page: PageView) -> Candidate | None:
     def page_text() -> str:
         return bounded_text(body, MAX_PAGE_TEXT_CHARS, breaks=_BREAKS, hidden=NOT_SHOWN) if body is not None else ""
 
+    # A page can mark its headline by class or microdata, with no <h1> or beside one about something else (a
+    # widget's, a banner's); read only when no <h1> agrees with a declared title (a walk over the page), and once.
+    marked_nodes = cache(lambda: _marked_headline(page))
+
     def marked() -> list[Candidate]:
-        # A page can mark its headline by class or microdata, with no <h1> or beside one about something else (a
-        # widget's, a banner's); read only when no <h1> agrees with a declared title (a walk over the page).
-        return [Candidate(repair_mojibake(shown_text(node)), "generic", True) for node in _marked_headline(page)]
+        return [Candidate(repair_mojibake(shown_text(node)), "generic", True) for node in marked_nodes()]
 
     chosen = choose_title(candidates, names, page_text, marked)
     if chosen is None and not any(c.text.strip() for c in declared):
-        chosen = (_first_heading([*h1s, *_marked_headline(page)], names)
+        chosen = (_first_heading([*h1s, *marked_nodes()], names)
                   or _first_heading(_headings(page, "h2", MAX_H1), names))
     return chosen if chosen and chosen.text else None
 

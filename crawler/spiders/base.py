@@ -7,7 +7,8 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 ``needs_browser`` are rendered in Chromium; a page that arrives as a script
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
-``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page), ``extract/body/<method>``,
+``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page; ``articles/skipped/<kind>``: a body
+that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``), ``extract/body/<method>``,
 ``extract/skipped/<part>`` (a JSON-LD block too large or invalid to read), ``browser/*``, ``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
@@ -230,6 +231,13 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                         fetched_at: datetime, text: str) -> Iterator[Any]:
         """The item of an extracted page, or a browser retry of a script shell, or nothing (counted)."""
         assert isinstance(response, TextResponse)
+        if extraction.not_html:  # JSON, a feed, plain text or a PDF at an article's URL: nothing was read
+            self._count(f"articles/skipped/{extraction.not_html}")
+            logger.warning("Skipped %(url)s: not an HTML page (%(kind)s)", {"url": url, "kind": extraction.not_html})
+            return
+        if is_truncated(response.body):
+            logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
+            self._count("articles/truncated_html")
         self._count_skipped(extraction, url)
         if self._redirected_off_articles(extraction, url, seen_as):
             return
@@ -304,16 +312,14 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def _page_text(self, response: Response) -> str | None:
         """The page's text; None (counted) for an empty body or a non-HTML or binary one. A charset in
-        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``."""
+        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
+        when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes."""
         problem = page_problem(response)
         if problem:
             logger.warning("Skipped %(url)s: %(problem)s", {"url": response.url, "problem": problem})
             self._count(f"articles/skipped/{problem}")
             return None
         assert isinstance(response, TextResponse)
-        if is_truncated(response.body):
-            logger.info("Truncated HTML (no closing </html>): %(url)s", {"url": response.url})
-            self._count("articles/truncated_html")
         text = response.text
         # A UTF-16/32 header over a body of one-byte markup (no NUL in its start) decodes to CJK-looking
         # noise without one U+FFFD: the page's meta charset, else UTF-8, is the truth.
@@ -321,6 +327,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
         if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
             declared = html_body_declared_encoding(response.body) or ("utf-8" if wide else None)
+            if declared is None and misread(text):  # no charset of its own: the one Scrapy finds in the bytes
+                declared = TextResponse(response.url, body=response.body).encoding
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
                 return response.body.decode(resolve_encoding(declared) or declared, "replace")
@@ -378,6 +386,14 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             # The inert page is text (the pool decodes what its worker sends); else the store sanitizes the page's.
             raw_html=extraction.html if isinstance(extraction.html, str) else text,
         )
+
+
+def misread(text: str) -> bool:
+    """Whether most of ``text``'s non-ASCII characters (over ``MOJIBAKE_CHARS``) are U+FFFD: its bytes are in another
+    charset than the one it was decoded from (a windows-1251 page under a UTF-8 header), not a UTF-8 page with a few
+    broken bytes."""
+    bad = text.count("\ufffd")
+    return bad > MOJIBAKE_CHARS and 2 * bad > len(text) - len(text.encode("ascii", "ignore"))
 
 
 def exchanged(response: Response, text: str) -> str | bytes:

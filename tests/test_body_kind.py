@@ -1,0 +1,193 @@
+"""A body that is no HTML page at an article's URL (JSON, a feed, plain text, a PDF, an image, nothing) is no
+article: told by the text, whatever the ``Content-Type``, through ``not_html``, ``extract_article``, the spider's
+callback and ``python -m crawler.extract``; a page served with a wrong type is still read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.http import Request
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.test import get_crawler
+
+from crawler.discovery.html import next_page, page_links
+from crawler.extract.__main__ import main
+from crawler.extract.article import extract_article
+from crawler.extract.body_kind import not_html
+from crawler.htmltree import html_selector
+from crawler.items import ArticleItem
+from crawler.sites import GENERIC
+from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
+from tests.crawling import ROOT
+
+URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
+TITLE = "В Душанбе обсудили развитие гидроэнергетики"
+PARAGRAPH = ("Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "
+             "Рогунской ГЭС и модернизации Нурекской станции.")
+PAGE = (f"<html><head><meta charset='utf-8'><title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
+        f"<div class='td-post-content'>{f'<p>{PARAGRAPH}</p>' * 4}</div></body></html>")
+XHTML = ("<?xml version='1.0' encoding='utf-8'?>\n<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0 Strict//EN' "
+         "'http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd'>\n" + PAGE.replace("<html>", "<html xmlns="
+                                                                               "'http://www.w3.org/1999/xhtml'>"))
+# A PDF's start: its header and first objects are text (no NUL before its compressed streams).
+PDF = "%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" * 20
+PNG = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)).decode("latin-1") * 4
+RSS = ("<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Новости</title><item>"
+       f"<title>{TITLE}</title><link>{URL}</link><description>{PARAGRAPH}</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("", "empty"),
+    (" \r\n\t ", "empty"),
+    ("\ufeff\n", "empty"),
+    ('{"title": "x", "body": "y"}', "json"),
+    ("\ufeff [1, 2, 3]", "json"),
+    ('{"html": "<html><body><p>a page inside an API answer</p></body></html>"}', "json"),
+    ("[" * 100_000 + "]" * 100_000, "json"),  # nested past the interpreter's stack
+    ('{"status": "ok"}<!DOCTYPE html><html><body><p>Статья</p></body></html>', None),  # stray JSON before a page
+    ("[1, 2", "text"),  # not JSON after all, and no markup
+    ("[Реклама] <div><p>a page without its html and body tags</p></div>", None),
+    ('"a JSON string"', "text"),
+    ("<!--" + "x" * 8_000_000, None),  # an unclosed comment: markup, read no further than its start
+    ("Just plain text.\nNo markup here, though a < b and b > c.", "text"),
+    (RSS, "xml"),
+    (RSS.split("?>", 1)[1], "xml"),  # a feed without its XML declaration
+    ("<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>x</title></feed>", "xml"),
+    ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url/></urlset>", "xml"),
+    ("<!DOCTYPE rss PUBLIC '-//Netscape Communications//DTD RSS 0.91//EN'><rss><channel/></rss>", "xml"),
+    ("<svg xmlns='http://www.w3.org/2000/svg'><circle r='1'/></svg>", "xml"),
+    ("<response><error>Not found</error></response>", "xml"),
+    (XHTML, None),
+    ("<?xml version='1.0'?><html:html xmlns:html='http://www.w3.org/1999/xhtml'><html:p>x</html:p></html:html>", None),
+    (PAGE, None),
+    ("<!doctype html><title>x</title><p>text", None),
+    ("  <!-- a comment --><meta charset='utf-8'><p>text", None),  # a page that skips <html> and <head>
+    ("<my-app></my-app><script src='/app.js'></script>", None),  # a script shell's custom element
+    ("<fb:root></fb:root><html><body><p>x</p></body></html>", None),  # an unknown element first, then the page
+    ("Warning: Undefined variable $x in /var/www/index.php<br />\n<!DOCTYPE html><html><body>x</body></html>", None),
+    ("Привет<br>мир", None),
+    ("<p>" + "текст " * 200 + "\x01\x02\x1b</p>", None),  # a few stray control characters
+    (PDF, "binary"),
+    ("%!PS-Adobe-3.0\n%%Title: x\n", "binary"),
+    ("GIF89a\x2c\x01\xc8\x01\xf7\xff", "binary"),
+    (PNG, "binary"),
+    (bytes(range(1, 256)).decode("latin-1") * 16, "binary"),  # binary without a NUL
+    (bytes(range(1, 256)).decode("utf-8", "replace") * 16, "binary"),
+])
+def test_what_a_body_is(text: str, kind: str | None) -> None:
+    assert not_html(text) == kind
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    ('{"title": "' + TITLE + '", "body": "' + PARAGRAPH + '"}', "json"),
+    ("[]", "json"),
+    (RSS, "xml"),
+    (PARAGRAPH, "text"),
+    (PDF, "binary"),
+    (PNG, "binary"),
+    ("", "empty"),
+])
+def test_extract_article_finds_no_article_in_a_body_that_is_no_page(body: str, kind: str) -> None:
+    for given in (body, body.encode("utf-8")):  # as text, or as a worker is handed a UTF-8 page
+        found = extract_article(given, URL, keep_html=True)
+        assert found.not_html == kind
+        assert (found.title, found.paragraphs, found.html, found.page_type) == (None, [], None, "unknown")
+
+
+def test_an_xhtml_page_with_an_xml_prologue_is_read_as_a_page() -> None:
+    found = extract_article(XHTML, URL, GENERIC, keep_html=True)
+    assert found.not_html is None
+    assert found.title == TITLE
+    assert PARAGRAPH in found.paragraphs
+    assert PARAGRAPH in (found.html or "")  # stored from the same parse
+
+
+def test_a_page_with_json_before_its_markup_is_read() -> None:
+    found = extract_article('{"debug": true}\n' + PAGE, URL)
+    assert found.not_html is None and found.title == TITLE and PARAGRAPH in found.paragraphs
+
+
+async def _collect(results: AsyncIterator[Any]) -> list[Any]:
+    return [result async for result in results]
+
+
+def crawl_one(body: bytes, content_type: str) -> tuple[list[Any], dict[str, Any]]:
+    """The spider's callback's output and stats for ``body``, served as ``content_type`` (the response class
+    Scrapy picks for it) at an article's URL."""
+    crawler = get_crawler(AsiaplusSpider, settings_dict={"EXTRACTION_WORKERS": 0})
+    spider = AsiaplusSpider.from_crawler(crawler)
+    headers = {"Content-Type": content_type}
+    cls = responsetypes.from_args(headers=headers, url=URL, body=body)
+    response = cls(URL, body=body, headers=headers, request=Request(URL))
+    assert crawler.stats is not None
+    return asyncio.run(_collect(spider.parse_article(response, seen_as=URL))), crawler.stats.get_stats()
+
+
+@pytest.mark.parametrize(("body", "content_type", "stat"), [
+    ('{"title": "x", "body": "y"}', "application/json", "articles/skipped/json"),
+    ('{"title": "x", "body": "y"}', "text/html; charset=utf-8", "articles/skipped/json"),
+    (RSS, "application/rss+xml", "articles/skipped/xml"),
+    (RSS, "text/html", "articles/skipped/xml"),
+    (PARAGRAPH, "text/plain; charset=utf-8", "articles/skipped/text"),
+    (PDF, "text/html", "articles/skipped/binary"),  # no NUL in its start
+    (PDF, "application/pdf", "articles/skipped/binary"),  # Scrapy makes a text response of a body that looks like text
+    (PNG, "image/png", "articles/skipped/not_html"),  # and a plain Response of one that does not
+])
+def test_the_crawl_counts_a_body_that_is_no_page(body: str, content_type: str, stat: str,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    items, stats = crawl_one(body.encode("utf-8"), content_type)
+    assert items == []
+    assert stats[stat] == 1
+    assert not [key for key in stats if key.startswith("articles/errors/")]
+    assert [r.levelname for r in caplog.records if URL in r.getMessage()] == ["WARNING"]  # one line
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", "application/octet-stream", "application/xml",
+                                          "application/json", "text/html; charset=utf-8"])
+@pytest.mark.parametrize("page", [PAGE, XHTML], ids=["html", "xhtml"])
+def test_a_page_served_with_a_wrong_type_is_stored(page: str, content_type: str) -> None:
+    items, stats = crawl_one(page.encode("utf-8"), content_type)
+    assert [type(item) for item in items] == [ArticleItem], stats
+    assert items[0].title == TITLE and PARAGRAPH in items[0].paragraphs[0]
+
+
+@pytest.mark.parametrize(("body", "kind"), [('{"a": [1, 2]}', "json"), (RSS, "xml"), (PDF, "binary"), ("", "empty")])
+def test_the_extract_command_says_there_is_no_article(tmp_path: Path, body: str, kind: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "page.json"
+    page.write_text(body, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(page), "--url", URL])
+    assert exit_.value.code == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"python -m crawler.extract: {page} is no HTML page ({kind}): no article\n"
+
+
+@pytest.mark.e2e  # a fresh interpreter
+def test_the_extract_command_on_json_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"title": TITLE, "body": PARAGRAPH}, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "crawler.extract", str(page), "--url", URL], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == f"python -m crawler.extract: {page} is no HTML page (json): no article\n"
+
+
+@pytest.mark.parametrize("body", ['{"items": [{"url": "/news/a/"}]}', RSS])
+def test_a_listing_answered_with_json_or_xml_is_read_as_html(body: str) -> None:
+    """Discovery parses a listing with ``html_selector``, which reads any text as HTML (parsel, asked for no type,
+    makes a JSON selector of a JSON text, on which reading links raised)."""
+    tree = html_selector(body)
+    found = page_links(tree, "https://asiaplus.news/")
+    assert tree.type == "html"
+    assert found.urls == []
+    assert next_page(tree, "https://asiaplus.news/") is None
