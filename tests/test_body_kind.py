@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.http import Request
+from scrapy.http import Headers, Request
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
@@ -123,7 +123,7 @@ def crawl_one(body: bytes, content_type: str) -> tuple[list[Any], dict[str, Any]
     Scrapy picks for it) at an article's URL."""
     crawler = get_crawler(AsiaplusSpider, settings_dict={"EXTRACTION_WORKERS": 0})
     spider = AsiaplusSpider.from_crawler(crawler)
-    headers = {"Content-Type": content_type}
+    headers = Headers({"Content-Type": content_type})  # as the download handler has them
     cls = responsetypes.from_args(headers=headers, url=URL, body=body)
     response = cls(URL, body=body, headers=headers, request=Request(URL))
     assert crawler.stats is not None
@@ -154,6 +154,17 @@ def test_the_crawl_counts_a_body_that_is_no_page(body: str, content_type: str, s
 @pytest.mark.parametrize("page", [PAGE, XHTML], ids=["html", "xhtml"])
 def test_a_page_served_with_a_wrong_type_is_stored(page: str, content_type: str) -> None:
     items, stats = crawl_one(page.encode("utf-8"), content_type)
+    assert [type(item) for item in items] == [ArticleItem], stats
+    assert items[0].title == TITLE and PARAGRAPH in items[0].paragraphs[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_utf16_or_utf32_page_with_its_byte_order_mark_is_stored(encoding: str) -> None:
+    """Its NUL bytes are its encoding, not a binary body: the byte-order mark says how to read it."""
+    body = PAGE.encode(encoding)
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = ("\ufeff" + PAGE).encode(encoding)  # Python writes no BOM for the -be/-le forms
+    items, stats = crawl_one(body, "text/html")
     assert [type(item) for item in items] == [ArticleItem], stats
     assert items[0].title == TITLE and PARAGRAPH in items[0].paragraphs[0]
 

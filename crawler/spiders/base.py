@@ -418,7 +418,7 @@ def page_problem(response: Response) -> str | None:
         return "empty"
     if not isinstance(response, TextResponse):
         return "not_html"
-    if b"\x00" in response.body[:4096]:
+    if b"\x00" in response.body[:4096] and read_bom(response.body)[0] is None:  # a UTF-16/32 page's NULs are text
         return "binary"
     return None
 
