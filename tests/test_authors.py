@@ -735,3 +735,76 @@ def test_a_labels_name_beside_it_is_read_however_deep_the_source_indents_it(inde
             f'<svg><use href="/icons.svg#circle-user"></use></svg>{indent}<span class="name">Eliz</span>{indent}'
             f'<span class="role">- Product marketer</span>{indent}</div>{indent}</div>')
     assert authors(page(body="<h1>What is an online course?</h1>" + meta)) == (["Eliz"], "generic")
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A reviewer, editor, fact-checker, photographer, illustrator or translator is not an author ...
+    ("Medically reviewed by Kristen Fleming, MD", []),
+    ("Reviewed by Justin C. Meserole, Trial Attorney, on December 9, 2024.", []),
+    ("Fact-checked by Jennifer Chesak", []),
+    ("Edited by Walter Frank", []),
+    ("Photographed by Greg DuPree", []),
+    ("Illustration by Tomson Highway", []),
+    ("Translated by Ann Goldstein", []),
+    ("Перевела Анна Каримова", []),  # Russian: "translated by"
+    ("Отредактировал Тимур Алиев", []),  # Russian: "edited by"
+    ("Фото Тимура Алиева", []),
+    ("Tarjimon: Shohruh Ahmedov", []),  # Uzbek: "translator"
+    ("Аударған: Айгерім Сапарова", []),  # Kazakh: "translated by"
+    # ... a label alone on its line takes the name below it with it, and the writer's line still names the writer.
+    ("Reviewed by\nRobert Tschudi\nWritten by\nRyan Noonan", ["Ryan Noonan"]),
+    ("By Jane Doe, reviewed by Robert Tschudi", ["Jane Doe"]),
+    ("By Jane Doe edited by Walter Frank", ["Jane Doe"]),
+    ("Автор: Анна Каримова\nФото: Тимур Алиев", ["Анна Каримова"]),
+])
+def test_who_reviewed_edited_photographed_or_translated_is_no_author(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+@pytest.mark.parametrize(("credits", "want"), [
+    # A reviewer's link classed as an author's ("BylineComponent_author-link") is still the reviewer's ...
+    ('<div class="BylineComponent_author-text-reviewed">Reviewed by <a href="/r/about-robert-tschudi/" '
+     'class="BylineComponent_author-link">Robert Tschudi</a></div>', []),
+    ('<p class="credits">Фото: <span class="author">Тимур Алиев</span></p>', []),
+    # ... and the writer's byline beside it names the writer.
+    ('<div class="byline">By <a class="author-link" href="/authors/ryan-noonan/">Ryan Noonan</a></div>'
+     '<div class="reviewed">Medically reviewed by <a class="author-link" href="/r/robert">Robert Tschudi</a></div>',
+     ["Ryan Noonan"]),
+])
+def test_a_reviewers_author_classed_link_names_no_author(credits: str, want: list[str]) -> None:
+    assert authors(page(body=credits))[0] == want
+
+
+@pytest.mark.parametrize("citation", [
+    # A work's title in italics, then "by" its author: a citation in the body, not the article's byline.
+    '<div class="float"><a href="sen_book.html"><img src="problem_half.gif"></a><br>'
+    '<a href="sen_book.html"><I>Wakoku Chiyekurabe</I></a> by Kan Chu Sen, 1721.</div>',
+    '<div class="book-note"><em>Anna Karenina</em> by Leo Tolstoy, translated in 1901.</div>',
+    '<ul><li><a href="/reading/"><cite>Tom Sawyer</cite></a> by Mark Twain</li></ul>',
+])
+def test_a_works_title_then_by_its_author_is_no_byline(citation: str) -> None:
+    assert authors(page(body=citation)) == ([], None)
+
+
+def test_a_by_after_a_label_element_still_names_the_writer() -> None:
+    assert authors(page(body='<div class="meta"><b>Posted</b> by Jane Doe</div>'))[0] == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(("head", "want"), [
+    # A newsletter or blog named after its writer declares the site's name as the author: a person's name ...
+    ('<meta name="author" content="Eric Ries"><meta property="og:site_name" content="Eric Ries">', ["Eric Ries"]),
+    ('<meta itemprop="author" content="annette thurmon"><meta property="og:site_name" content="Annette Thurmon">',
+     ["annette thurmon"]),
+    # ... but a brand's name, or a name the page declares an organisation's, stays the site's.
+    ('<meta name="author" content="Quiet Light"><meta property="og:site_name" content="Quiet Light">'
+     '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Selling a software business", '
+     '"publisher": {"@type": "Organization", "name": "Quiet Light"}}</script>', []),
+    ('<meta name="author" content="Türkmenistanyň Hronikasy">'
+     '<meta property="og:site_name" content="Türkmenistanyň Hronikasy">', []),
+    ('<meta name="author" content="Новости Казахстана"><meta property="og:site_name" content="Новости Казахстана">',
+     []),
+    ('<meta name="author" content="Travel Daily"><meta property="og:site_name" content="Travel Daily">', []),
+    ('<meta name="author" content="Marketing Team"><meta property="og:site_name" content="Marketing Team">', []),
+])
+def test_a_site_named_after_its_author_is_its_author(head: str, want: list[str]) -> None:
+    assert authors(page(head), "https://news.theleanstartup.com/p/lessons-learned")[0] == want

@@ -33,7 +33,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
-from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
+from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_organisations, declared_site_names
 from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
 from crawler.extract.shown_text import NOT_SHOWN, bounded_text, shown_text
 from crawler.extract.structured import names, strings
@@ -51,7 +51,7 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
     r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
-    r"(?:posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"(?:posted|reported|words|story|text|article|published)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
     r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
@@ -60,6 +60,7 @@ _PREFIX = re.compile(
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
 _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
+    r"(?:edited|translated|illustrated|photographed)\s+by|"
     r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b|\s@\w|\b\d{1,2}:\d{2}\b|"
@@ -155,6 +156,17 @@ def _item_separator(element: HtmlElement, parts: list[str]) -> str:
     return " " if _PREFIX.fullmatch(line) else ", "
 
 
+# Who did something else to the text than write it: a reviewer, editor, fact-checker, photographer, illustrator or
+# translator ("Medically reviewed by …", "Edited by …", "Перевела …", "Tarjimon: …") names no author.
+_OTHER_ROLE = re.compile(
+    r"(?:(?:medically|clinically|expert|peer|legally)[- ])?(?:reviewed|edited|copy[- ]?edited|fact[- ]?checked|checked|"
+    r"verified|proofread|photographed|illustrated|translated|narrated)(?:\s+and\s+\w+)?\s+by\b|"
+    r"(?:photos?|photography|pictures?|illustrations?|images?|graphics|artwork|translation|editing)\s+by\b|"
+    r"(?:переве[лд]\w*|отредактирова\w*|провери\w*|редактор|фотограф\w*|фото|иллюстрац\w*|рисун\w*|"
+    r"аударған|аударма|аударган|которгон|tarjim\w*|таржим\w*|muharrir|муҳаррир|foto|surat\w*|сурат\w*)(?!\w)",
+    re.IGNORECASE)
+
+
 def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
     """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
 
@@ -165,7 +177,14 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     lines = [_plain(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
+    other_role = False  # the line before was a reviewer's or an editor's label alone ("Reviewed by")
     for n, line in enumerate(lines):
+        bare = line.strip(" \"'“”«»")
+        role = _OTHER_ROLE.match(bare)
+        if role is not None or other_role:
+            other_role = role is not None and not bare[role.end():].strip(" :-–—")
+            carried = ""
+            continue
         labelled = bool(carried)
         plural = labelled and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
@@ -408,11 +427,16 @@ def _compact(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-# Words of a publication's name ("Radio Azattyk", "The Daily Post"): a site named so is not a person.
+# Words of a publication's name ("Radio Azattyk", "The Daily Post", "Türkmenistanyň Hronikasy", a country's or the
+# region's name): a site named so is not a person.
 _TITLE_WORDS = frozenset(" ".join((
     """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
 review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm the
-радио тв газета вестник хроника""",
+радио тв газета вестник хроника новости вести известия газеты газетасы хабарлары жаңалықтары жаңылыктары
+yangiliklari yangiliklar янгиликлари hronikasy habarlary habarlar gazeti gazetasi gazetasy axborot akhbor ахбор
+asia central азия азии kazakhstan kyrgyzstan tajikistan turkmenistan uzbekistan türkmenistan türkmenistanyň
+казахстан казахстана кыргызстан кыргызстана киргизия таджикистан таджикистана туркменистан туркменистана
+узбекистан узбекистана қазақстан ўзбекистон тоҷикистон tojikiston ozbekiston""",
 )).split())
 
 
@@ -428,20 +452,39 @@ def personal_name(name: str, url: str, spelt: Iterable[str] = ()) -> bool:
     if " " not in name and (len("".join(words)) != len(name) or " ".join(words) not in spelt):
         return False
     host = _compact(urlsplit(url).hostname or "")
-    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words)
-            and _looks_like_a_name(words) and not any(w.casefold() in _TITLE_WORDS for w in words)
-            and any(len(w) >= 3 and _compact(w) in host for w in words))
+    return _person_shaped(words) and any(len(w) >= 3 and _compact(w) in host for w in words)
+
+
+def _person_shaped(words: list[str]) -> bool:
+    """Two or three capitalised words of letters, none a publication's, a role's or a group's ("Eric Ries", not
+    "Daily Post", "News Desk" or "Marketing Team")."""
+    folded = [w.casefold() for w in words]
+    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words) and _looks_like_a_name(words)
+            and not any(w in _TITLE_WORDS or w in _ROLE_WORDS or w in _GROUP_WORDS for w in folded))
+
+
+def self_named(name: str, spelt: Iterable[str], organisations: Iterable[str]) -> bool:
+    """Whether the site's name that its author field declares (``name``) is its author's own: the site spells it
+    (``spelt``, "Annette Thurmon" for the field's "annette thurmon") as a person's name, and the page declares no
+    organisation by that name (a newsletter named after its writer, "Eric Ries"; a brand that is an
+    organisation, "Quiet Light", stays the site's)."""
+    key = _compact(name)
+    if any(_compact(org) == key for org in organisations):
+        return False
+    return any(_compact(site) == key and _person_shaped(site.split()) for site in spelt)
 
 
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
            element: bool = False, hosts: frozenset[str] = frozenset(),
-           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = ()) -> Iterator[str]:
+           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = (),
+           organisations: Iterable[str] = ()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
     byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal"); ``spelt`` are the site's
-    names as it writes them (:func:`personal_name`)."""
+    names as it writes them and ``organisations`` the organisations it declares (:func:`personal_name`,
+    :func:`self_named`)."""
     seen: set[str] = set()
     for value in raw:
         found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
@@ -449,7 +492,8 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
-                          and not (declared and personal_name(name, declared, spelt)))
+                          and not (declared and (personal_name(name, declared, spelt)
+                                                 or self_named(name, spelt, organisations))))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -618,11 +662,12 @@ def page_authors(page: PageView) -> Found:
     # The names the site declares, not its host's: a personal site is named after its author.
     spelt = declared_site_names(page)
     site_names = site_name_keys(spelt, "")
+    organisations = declared_organisations(page)
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt),
-                              page.limits.list_items + 1))
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt,
+                                     organisations=organisations), page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     scans = _Scans(page.sel.root)
@@ -939,6 +984,8 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
+        if text.is_tail and _names_a_work(parent):
+            continue  # "<i>Wakoku Chiyekurabe</i> by Kan Chu Sen, 1721": a citation of a book, film or paper
         if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
         if scans.in_other_post(parent):
@@ -1038,6 +1085,20 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
 
 
+_WORK_TITLE_TAGS = frozenset({"i", "em", "cite", "q"})  # how a page sets a book's, film's or paper's title
+
+
+def _names_a_work(node: HtmlElement) -> bool:
+    """Whether ``node``, the element a "by …" text follows, is a work's title set in italics or as a citation
+    ("<i>Title</i> by Author", "<a><em>Title</em></a> by Author"): the name after it is that work's author."""
+    if node.tag in _WORK_TITLE_TAGS:
+        return True
+    if node.tag not in _INLINE or len(node) != 1 or (node.text or "").strip():
+        return False
+    child = node[0]
+    return child.tag in _WORK_TITLE_TAGS and not (child.tail or "").strip()
+
+
 def _quoted(node: HtmlElement) -> bool:
     """Whether ``node`` stands in a quotation (another text's credit line quoted in the article)."""
     return any(element.tag in ("blockquote", "q") for element in (node, *node.iterancestors()))
@@ -1112,6 +1173,25 @@ def _named_by(node: HtmlElement) -> HtmlElement | None:
     return before if before is not None and isinstance(before.tag, str) else None
 
 
+_OTHER_ROLE_BEFORE = re.compile(rf"(?:^|\s)(?:{_OTHER_ROLE.pattern})\s*[:\-–—]?\s*$", re.IGNORECASE)
+OTHER_ROLE_LEVELS = 2  # elements up from a byline candidate whose text before it is read for a role label
+
+
+def _after_other_role(node: HtmlElement) -> bool:
+    """Whether the text just before ``node`` labels someone who did not write the article ("Reviewed by
+    <a class='author-link'>…</a>", "Фото: <span class='author'>…</span>"), on its line or its parent's."""
+    for _ in range(OTHER_ROLE_LEVELS):
+        before = node.getprevious()
+        text = (before.tail if before is not None else node.getparent().text if node.getparent() is not None
+                else None) or ""
+        if text.strip():
+            return _OTHER_ROLE_BEFORE.search(text[-60:]) is not None
+        if before is not None or node.getparent() is None:
+            return False
+        node = node.getparent()
+    return False
+
+
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
                      outside: Callable[[HtmlElement], bool]) -> Iterator[tuple[str, HtmlElement]]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
@@ -1119,7 +1199,7 @@ def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[Ht
     element of it."""
     for test in tests:
         groups: dict[Any, tuple[HtmlElement, list[str]]] = {}
-        matches = (_named_by(n) for n in candidates if test(n) and not outside(n))
+        matches = (_named_by(n) for n in candidates if test(n) and not outside(n) and not _after_other_role(n))
         for node in islice((n for n in matches if n is not None), MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), (node, []))[1].append(byline_text(node))
         yield from ((", ".join(texts), first) for first, texts in groups.values())
