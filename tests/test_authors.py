@@ -289,6 +289,12 @@ def _article(header: str, title: str = "Новый бюджет города", m
      "</div>", ["Анна Ким"]),
     ("<div><span>14 марта 2025</span> | <span class='author'>Анна Ким и Бахыт Оразов</span></div>",
      ["Анна Ким", "Бахыт Оразов"]),
+    # The names first, then the date, each in a person's name's shape: no mark needed.
+    ("<p class='text-small'>Elliot Raba</p><div><p><span>23.07.2025</span><span> · </span><span>6 min read</span>"
+     "</p></div>", ["Elliot Raba"]),
+    ("<p class='tagline'>Naftali Tishby, Fernando C. Pereira, William Bialek</p><time datetime='2000-04-24'>"
+     "24 Apr 2000</time>", ["Naftali Tishby", "Fernando C. Pereira", "William Bialek"]),
+    ("<div class='meta'><span>Анна Ким</span> <span>14 марта 2025</span></div>", ["Анна Ким"]),
     # A label over the names, alone on its line: "Article written by:", "Автор статьи:".
     ("<section><h2>Article written by:</h2><div><img src='a.jpg' alt=''><h3>Doris Munoz-Mantilla, MD, FOMA</h3>"
      "</div></section>", ["Doris Munoz-Mantilla, MD, FOMA"]),
@@ -323,6 +329,12 @@ def test_bylines_of_the_outlets_shapes_name_the_author(header: str, want: list[s
     "<div class='meta'><span>2025-12-17</span> · <span>New York</span></div>",
     "<div><span>14.03.2025</span> | <span>Мнение Эксперта</span></div>",
     "<p>Подготовила ли Анна Ким отчёт? Нет.</p>",  # a question, not a byline
+    # Before the date: a dateline's place, a section, a region, a desk, one word.
+    "<p class='dateline'>New York, Dec 3, 2025</p>",
+    "<div class='meta'><span>Центральная Азия</span> <span>14.03.2025</span></div>",
+    "<div class='meta'><span>Marketing Team</span> · <span>Dec 3, 2025</span></div>",
+    "<div class='meta'><span>Политика</span> <span>14.03.2025</span></div>",
+    "<div class='meta'><span>Daily Report</span> <span>2025-12-17</span></div>",
 ])
 def test_credits_sections_and_run_on_words_name_no_author(header: str) -> None:
     assert authors(_article(header)) == ([], None)

@@ -455,11 +455,15 @@ def personal_name(name: str, url: str, spelt: Iterable[str] = ()) -> bool:
     return _person_shaped(words) and any(len(w) >= 3 and _compact(w) in host for w in words)
 
 
+_INITIAL = re.compile(r"[^\W\d_]\.")  # "C." of "Fernando C. Pereira"
+
+
 def _person_shaped(words: list[str]) -> bool:
     """Two or three capitalised words of letters, none a publication's, a role's or a group's ("Eric Ries", not
     "Daily Post", "News Desk" or "Marketing Team")."""
     folded = [w.casefold() for w in words]
-    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words) and _looks_like_a_name(words)
+    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() or _INITIAL.fullmatch(w) for w in words)
+            and _looks_like_a_name(words)
             and not any(w in _TITLE_WORDS or w in _ROLE_WORDS or w in _GROUP_WORDS for w in folded))
 
 
@@ -765,6 +769,12 @@ _DATE_FIRST = re.compile(
     r"^(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}(?:\s*(?:г\.|ж\.|y\.|yil))?|"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?\s*(?:[|•·–—/]\s*)?(?:by\b\s*:?\s*)?",
     re.IGNORECASE)
+# Names, then the date, opening the header's meta line: "Elliot Raba 23.07.2025 6 min read", "A, B, C 4/24/2000";
+# not a dateline's place and a comma ("New York, Dec 3, 2025").
+_NAMES_THEN_DATE = re.compile(
+    r"([^\W\d_][^\d|•·]{2,80}?)(?<!,)\s*[|•·]?\s+(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[^\W\d_]+\.?,?\s+\d{4})",
+    re.IGNORECASE)
 # "… in <Category>" ends the names of a blog's meta line ("Posted on DATE by NAME in News").
 _IN_CATEGORY = re.compile(r"\s+(?:in|в)\s+\S.*$", re.DOTALL)
 MAX_DATE_LINE_CHARS = 120
@@ -784,27 +794,34 @@ MAX_NAME_ELEMENT_STEPS = 400  # nodes walked for it: a date line's block holds a
 
 
 def _dated_byline(page: PageView, site_names: set[str], zone: HeaderZone) -> Found:
-    """The names of the article's meta line that starts with its date, read beside its headline only
+    """The names of the article's meta line that starts or ends with its date, read beside its headline only
     (:func:`header_date`'s neighbourhood, never the page: ``zone``), when nothing else names an author: every piece
-    after the date must read as a person's name ("2025-12-17 · Trond Teigen"); one word, a section
-    ("Политика"), or a name with more words after it ("Trond Teigen Share") names nobody."""
+    after the date must read as a person's name ("2025-12-17 · Trond Teigen") and the page mark one as a person's
+    (:func:`_marked_as_person`), or every piece before it must have a person's name's shape ("Elliot Raba
+    23.07.2025 · 6 min read"); one word, a section ("Политика"), or a name with more words after it ("Trond Teigen
+    Share") names nobody."""
 
-    def parse(text: str) -> tuple[list[str]] | None:
+    def parse(text: str) -> tuple[list[str], bool] | None:
         match = _DATE_FIRST.match(text[:MAX_DATE_LINE_CHARS + 1])
-        if match is None or len(text) > MAX_DATE_LINE_CHARS:
+        if match is not None and len(text) <= MAX_DATE_LINE_CHARS:
+            rest, shaped = _IN_CATEGORY.sub("", text[match.end():]).strip(), False
+        elif (before := _NAMES_THEN_DATE.match(text[:MAX_DATE_LINE_CHARS + 1])) is not None:
+            rest, shaped = before.group(1), True
+        else:
             return None
-        rest = _IN_CATEGORY.sub("", text[match.end():]).strip()
         pieces = [p for p in _SPLIT.split(rest) if p.strip()]
-        if not pieces:
+        if not pieces or (shaped and not all(_person_shaped(p.split()) for p in pieces)):
             return None
         found = [_clean_name(piece, strict=True) for piece in pieces]
         if not all(found) or any(_is_section(name) for name in found if name):
             return None
         authors = list(people([", ".join(n for n in found if n)], site_names, strict=True))
-        return (authors,) if len(authors) == len(found) else None
+        return (authors, shaped) if len(authors) == len(found) else None
 
     dated = header_date(page.sel.root, parse)
-    return (dated[0], "generic") if dated and _marked_as_person(page, dated[0][0], zone) else None
+    if dated is None or not (dated[1] or _marked_as_person(page, dated[0][0], zone)):
+        return None
+    return dated[0], "generic"
 
 
 def _marked_as_person(page: PageView, name: str, zone: HeaderZone) -> bool:
