@@ -820,3 +820,16 @@ def test_a_by_after_a_label_element_still_names_the_writer() -> None:
 ])
 def test_a_site_named_after_its_author_is_its_author(head: str, want: list[str]) -> None:
     assert authors(page(head), "https://news.theleanstartup.com/p/lessons-learned")[0] == want
+
+
+@pytest.mark.parametrize(("header", "want"), [
+    # An article republished from The Conversation credits its author by a link to the author's profile there ...
+    ('<p><a href="https://theconversation.com/profiles/shelia-r-cotten-309429">Shelia R. Cotten</a>, <em><a '
+     'href="https://theconversation.com/institutions/clemson-university-1819">Clemson University</a></em></p>',
+     ["Shelia R. Cotten"]),
+    # ... and an outlet links its contributors' pages.
+    ('<div class="meta"><a href="/contributor/sara-coughlin">Sara Coughlin</a></div>', ["Sara Coughlin"]),
+    ('<div class="meta"><a href="/contributors/eduard-kovacs/">Eduard Kovacs</a></div>', ["Eduard Kovacs"]),
+])
+def test_a_link_to_a_contributors_profile_names_the_author(header: str, want: list[str]) -> None:
+    assert authors(_article(header))[0] == want

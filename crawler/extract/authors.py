@@ -590,8 +590,10 @@ def _author_id(node: HtmlElement) -> bool:
     return (node.get("id") or "").casefold().replace("_", "-") in ("author", "author-name", "authorname", "byline")
 
 
-# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/").
-_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/")
+# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/"); a
+# contributor's page, and The Conversation's "/profiles/" that the outlets republishing its articles link to.
+_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/",
+                 "/contributor/", "/contributors/", "/profiles/")
 
 
 def _author_link(node: HtmlElement) -> bool:
@@ -625,7 +627,7 @@ _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"
 # The words an attribute value holds to make its element a candidate (case-sensitive, as contains() reads them):
 # both the XPath and the Python scan of _byline_candidates are made from this one list.
 _BYLINE_WORD_LIST = ("author", "byline", "Author", "Byline", "writer", "submitted-by", "avtor", "autor", "muallif",
-                     "awtor")
+                     "awtor", "/contributor", "/profiles/")
 _BYLINE_CANDIDATES = etree.XPath(
     f"(//@*[{' or '.join(f'contains(., {word!r})' for word in _BYLINE_WORD_LIST)}"
     " or (name() = 'itemprop' and contains(., 'name'))]/.. | //author)"
