@@ -833,3 +833,23 @@ def test_a_site_named_after_its_author_is_its_author(head: str, want: list[str])
 ])
 def test_a_link_to_a_contributors_profile_names_the_author(header: str, want: list[str]) -> None:
     assert authors(_article(header))[0] == want
+
+
+@pytest.mark.parametrize(("chrome", "want"), [
+    # The site's own header and footer, outside the article: a menu's "By …" heading names a brand's hotels ...
+    ('<header class="wonderful-header"><ul><li><div class="sub-menu"><h4>By Ovolo Collective Hotels</h4>'
+     '<p>Each one unique.</p></div></li></ul></header>', []),
+    ('<footer><div><div><h3>By Ovolo Collective</h3><a href="/hotels/">Hotels</a></div></div></footer>', []),
+    ('<nav><ul><li><a href="/industry/">By Industry Leaders</a></li></ul></nav>', []),
+])
+def test_a_by_line_in_the_sites_header_footer_or_menu_names_no_author(chrome: str, want: list[str]) -> None:
+    body = "<p>" + "Travel hacks that make any hotel stay better, from packing to checkout. " * 6 + "</p>"
+    html = f"<html><body>{chrome}<article><h1>Travel hacks</h1>{body}</article>{chrome}</body></html>"
+    assert authors(html)[0] == want
+
+
+def test_the_articles_own_footer_keeps_its_by_line() -> None:
+    body = "<p>" + "Travel hacks that make any hotel stay better, from packing to checkout. " * 6 + "</p>"
+    html = (f"<html><body><header><nav><a href='/'>Home</a></nav></header><article><h1>Travel hacks</h1>{body}"
+            "<footer class='entry-footer'><p>By Julia Gralberg</p></footer></article></body></html>")
+    assert authors(html)[0] == ["Julia Gralberg"]

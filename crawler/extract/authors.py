@@ -957,6 +957,13 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
+def _is_site_chrome(node: HtmlElement) -> bool:
+    """Whether ``node`` is a ``<nav>``, or a ``<header>`` or ``<footer>`` in no ``<article>`` or ``<main>``."""
+    if node.tag == "nav":
+        return True
+    return node.tag in ("header", "footer") and not any(a.tag in ("article", "main") for a in node.iterancestors())
+
+
 class _Scans:
     """A page's byline candidates, "By …" text nodes and article header, each found once, when first asked for
     (the header's reading of the bylines after the whole page's reuses them)."""
@@ -983,6 +990,13 @@ class _Scans:
         return MarkedAncestry(_is_post_card, stop=self.zone.above)
 
     @cached_property
+    def in_site_chrome(self) -> MarkedAncestry:
+        """Whether an element lies in the site's own navigation, header or footer: a ``<nav>``, or a ``<header>``
+        or ``<footer>`` outside any ``<article>`` or ``<main>`` that does not hold the headline ("By Ovolo
+        Collective Hotels" heads the site menu's list of hotels); an article's own header or footer is its."""
+        return MarkedAncestry(_is_site_chrome, stop=self.zone.above)
+
+    @cached_property
     def by_lines(self) -> list[Any]:
         return list(islice((t for t in _by_lines(self.root) if _BY_START.match(t)), 5))
 
@@ -1007,8 +1021,8 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
             continue  # "<i>Wakoku Chiyekurabe</i> by Kan Chu Sen, 1721": a citation of a book, film or paper
         if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
-        if scans.in_other_post(parent):
-            continue  # the "by …" of a post listed under the article ("Read next")
+        if scans.in_other_post(parent) or scans.in_site_chrome(parent):
+            continue  # the "by …" of a post listed under the article ("Read next"), or of the site's menu
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False, parent
