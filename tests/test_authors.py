@@ -853,3 +853,33 @@ def test_the_articles_own_footer_keeps_its_by_line() -> None:
     html = (f"<html><body><header><nav><a href='/'>Home</a></nav></header><article><h1>Travel hacks</h1>{body}"
             "<footer class='entry-footer'><p>By Julia Gralberg</p></footer></article></body></html>")
     assert authors(html)[0] == ["Julia Gralberg"]
+
+
+_FIRST_PERSON_BODY = "<p>" + "I moved my kitchen to zero waste last year, and I have not looked back. " * 4 + "</p>"
+_COMPANY_BODY = "<p>" + "We help our clients plan their paid time off, and our team answers questions. " * 4 + "</p>"
+
+
+@pytest.mark.parametrize(("url", "head", "body", "want"), [
+    # A personal site names its owner (its og:site_name, its <title>'s tail, its copyright line), whom its address
+    # carries, and is written in the first person: with no byline, the owner is the author.
+    ("https://pollybarks.com/blog/zero-waste", '<meta property="og:site_name" content="Polly Barks">',
+     _FIRST_PERSON_BODY, (["Polly Barks"], "meta")),
+    ("https://pierce.dev/notes/self-host-postgres", "<title>Go ahead, self-host Postgres | Pierce Freeman</title>",
+     _FIRST_PERSON_BODY, (["Pierce Freeman"], "generic")),
+    ("https://tobyhede.com/blog/agents", "", _FIRST_PERSON_BODY + "<footer>© 2025 Toby Hede. All rights reserved."
+     "</footer>", (["Toby Hede"], "generic")),
+    # A company's blog writes "we"; an organisation's name, or one its address does not carry, is not a person's.
+    ("https://papertrails.com/blog/pto", '<meta property="og:site_name" content="Paper Trails">', _COMPANY_BODY,
+     ([], None)),
+    ("https://www.scripps.org/news/food-myths", '<meta property="og:site_name" content="Scripps Health">',
+     _FIRST_PERSON_BODY, ([], None)),
+    ("https://pollybarks.com/blog/zero-waste", '<meta property="og:site_name" content="Polly Barks"><script '
+     'type="application/ld+json">{"@type": "BlogPosting", "headline": "Zero waste", "publisher": {"@type": '
+     '"Organization", "name": "Polly Barks"}}</script>', _FIRST_PERSON_BODY, ([], None)),
+    ("https://www.example-blog.com/zero-waste", '<meta property="og:site_name" content="Polly Barks">',
+     _FIRST_PERSON_BODY, ([], None)),
+])
+def test_a_personal_sites_owner_writing_in_the_first_person_is_its_author(url: str, head: str, body: str,
+                                                                          want: tuple[list[str], str | None]) -> None:
+    html = f"<html><head>{head}</head><body><article><h1>Zero waste living</h1>{body}</article></body></html>"
+    assert authors(html, url) == want

@@ -431,7 +431,11 @@ def _compact(text: str) -> str:
 # region's name): a site named so is not a person.
 _TITLE_WORDS = frozenset(" ".join((
     """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
-review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm the
+review reviews report digest wire observer chronicle chronicles telegraph courier express mail star sun voice guide
+guides kz uz kg tj tm the
+solutions systems energy health healthcare insurance financial finance hospitals clinics community store shop depot
+global international int usa uk labs studio studios consulting partners capital technologies software academy
+school college realty dental coaching foods
 радио тв газета вестник хроника новости вести известия газеты газетасы хабарлары жаңалықтары жаңылыктары
 yangiliklari yangiliklar янгиликлари hronikasy habarlary habarlar gazeti gazetasi gazetasy axborot akhbor ахбор
 asia central азия азии kazakhstan kyrgyzstan tajikistan turkmenistan uzbekistan türkmenistan türkmenistanyň
@@ -727,7 +731,8 @@ def page_authors(page: PageView) -> Found:
     if declared and cited and _extends(cited[0], declared[0]):
         declared = cited
     if declared is None or declared[1] == "site":
-        return declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
+        return (declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
+                or _site_owner(page, declared_organisations(page)))
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -738,6 +743,49 @@ def page_authors(page: PageView) -> Found:
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# The site's name after the headline in the page's <title> ("Go ahead, self-host Postgres | Pierce Freeman").
+_TITLE_TAIL = re.compile(r"(?:\s*\|\s*|\s+[-–—•·]\s+)([^|–—•·]{3,60})$")
+# The holder of the page's copyright ("© 2025 Toby Hede. All rights reserved."), up to the sentence's end.
+_COPYRIGHT_HOLDER = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*,?\s*"
+                               r"([^\W\d_][^\W\d_'’\-]*(?: [^\W\d_][^\W\d_'’\-]*){1,2})\s*(?:[.,|]|$)",
+                               re.IGNORECASE | re.MULTILINE)
+MAX_COPYRIGHT_CHARS = 2000  # the end of the page's shown text searched for its copyright line
+# Who writes: "I", "my" (a person), "we", "our" (a company or a team), in the page's shown text.
+_FIRST_PERSON = re.compile(r"\b(?:(I)(?:'m|’m|'ve|’ve|'d|’d|'ll|’ll)?|(my|me)|(we|our|us)(?:'re|’re|'ve|’ve)?)\b",
+                           re.IGNORECASE)
+MIN_FIRST_PERSON = 5  # times a page says "I" or "my" to be one person's writing
+
+
+def _site_owner(page: PageView, organisations: list[str]) -> Found:
+    """With nothing else naming an author, a personal site's owner: the site's name (``og:site_name``, the
+    ``<title>``'s tail, the copyright's holder) where it reads as a person's, the site's address carries it ("Polly
+    Barks" on pollybarks.com, "Pierce Freeman" on pierce.dev), no organisation is declared by it, and the page is
+    written in the first person singular (a brand's blog writes "we")."""
+    text = shown_text(page)
+    title = page.css("title::text", 1).get() or ""
+    tail = _TITLE_TAIL.search(normalize_text(title[:MAX_BYLINE_CHARS]))
+    copyrights = _COPYRIGHT_HOLDER.findall(text[-MAX_COPYRIGHT_CHARS:])
+    candidates = ((page.data.first_meta("og:site_name"), "meta"), (tail.group(1) if tail else None, "generic"),
+                  (copyrights[-1] if copyrights else None, "generic"))
+    for raw, method in candidates:
+        name = normalize_text(raw or "")
+        if (name and personal_name(name, page.url) and not any(_compact(o) == _compact(name) for o in organisations)
+                and _first_person_singular(text)):
+            return [name], method
+    return None
+
+
+def _first_person_singular(text: str) -> bool:
+    """Whether ``text`` says "I" or "my" at least :data:`MIN_FIRST_PERSON` times and no less than "we" or "our"."""
+    singular = plural = 0
+    for match in _FIRST_PERSON.finditer(text):
+        if match.group(1) == "I" or match.group(2):
+            singular += 1
+        elif match.group(3):
+            plural += 1
+    return singular >= MIN_FIRST_PERSON and singular >= plural
 
 
 # "This post was written by …", "The following article was authored by …": a note at the article's start or end.
