@@ -12,9 +12,11 @@ that is the site's host name (the account that posted the article, not its write
 introduces the names below it ("Article written by:"), all of a list's when it is plural ("Authors:", "Авторы:");
 an acronym after the last of several names is the outlet ("…, Adam Renton, CNN"). With nothing else, the header's
 meta line that starts with the date names the authors ("2025-12-17 · Trond Teigen", read beside the headline
-only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. Byline
-elements are found in one pass over the page's attributes; what the page shows is
-:mod:`crawler.extract.shown_text`.
+only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. A reviewer,
+editor, photographer or translator ("Reviewed by …", "Перевела …") is no author, nor is the author of a work cited
+in italics ("<i>Title</i> by …"); a site named after its writer, and with nothing else a personal site's owner on a
+page in the first person, is. Byline elements are found in one pass over the page's attributes; what the page shows
+is :mod:`crawler.extract.shown_text`.
 """
 
 from __future__ import annotations
