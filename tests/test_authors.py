@@ -798,8 +798,13 @@ def test_a_works_title_then_by_its_author_is_no_byline(citation: str) -> None:
     assert authors(page(body=citation)) == ([], None)
 
 
-def test_a_by_after_a_label_element_still_names_the_writer() -> None:
-    assert authors(page(body='<div class="meta"><b>Posted</b> by Jane Doe</div>'))[0] == ["Jane Doe"]
+@pytest.mark.parametrize("meta", [
+    '<div class="meta"><b>Posted</b> by Jane Doe</div>',
+    '<div class="meta"><em>Posted</em> by Jane Doe</div>',  # an emphasised label, not a work's title
+    '<div class="meta"><i class="fa fa-user"></i> by Jane Doe</div>',  # an icon
+])
+def test_a_by_after_a_label_or_an_icon_element_still_names_the_writer(meta: str) -> None:
+    assert authors(page(body=meta))[0] == ["Jane Doe"]
 
 
 @pytest.mark.parametrize(("head", "want"), [

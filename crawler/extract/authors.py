@@ -1173,13 +1173,15 @@ _WORK_TITLE_TAGS = frozenset({"i", "em", "cite", "q"})  # how a page sets a book
 
 def _names_a_work(node: HtmlElement) -> bool:
     """Whether ``node``, the element a "by …" text follows, is a work's title set in italics or as a citation
-    ("<i>Title</i> by Author", "<a><em>Title</em></a> by Author"): the name after it is that work's author."""
-    if node.tag in _WORK_TITLE_TAGS:
-        return True
-    if node.tag not in _INLINE or len(node) != 1 or (node.text or "").strip():
-        return False
-    child = node[0]
-    return child.tag in _WORK_TITLE_TAGS and not (child.tail or "").strip()
+    ("<i>Title</i> by Author", "<a><em>Title</em></a> by Author"): the name after it is that work's author. An
+    icon's empty ``<i>`` or an emphasised label ("<em>Posted</em> by") is the byline's own."""
+    if node.tag not in _WORK_TITLE_TAGS:
+        if node.tag not in _INLINE or len(node) != 1 or (node.text or "").strip():
+            return False
+        if node[0].tag not in _WORK_TITLE_TAGS or (node[0].tail or "").strip():
+            return False
+    title = normalize_text(bounded_text(node, MAX_BYLINE_CHARS, max_steps=MAX_NAME_ELEMENT_STEPS))
+    return bool(title) and not _PREFIX.fullmatch(f"{title} by")
 
 
 def _quoted(node: HtmlElement) -> bool:
