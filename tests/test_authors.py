@@ -289,6 +289,12 @@ def _article(header: str, title: str = "Новый бюджет города", m
      "</div>", ["Анна Ким"]),
     ("<div><span>14 марта 2025</span> | <span class='author'>Анна Ким и Бахыт Оразов</span></div>",
      ["Анна Ким", "Бахыт Оразов"]),
+    # The names first, then the date, each in a person's name's shape: no mark needed.
+    ("<p class='text-small'>Elliot Raba</p><div><p><span>23.07.2025</span><span> · </span><span>6 min read</span>"
+     "</p></div>", ["Elliot Raba"]),
+    ("<p class='tagline'>Naftali Tishby, Fernando C. Pereira, William Bialek</p><time datetime='2000-04-24'>"
+     "24 Apr 2000</time>", ["Naftali Tishby", "Fernando C. Pereira", "William Bialek"]),
+    ("<div class='meta'><span>Анна Ким</span> <span>14 марта 2025</span></div>", ["Анна Ким"]),
     # A label over the names, alone on its line: "Article written by:", "Автор статьи:".
     ("<section><h2>Article written by:</h2><div><img src='a.jpg' alt=''><h3>Doris Munoz-Mantilla, MD, FOMA</h3>"
      "</div></section>", ["Doris Munoz-Mantilla, MD, FOMA"]),
@@ -323,6 +329,12 @@ def test_bylines_of_the_outlets_shapes_name_the_author(header: str, want: list[s
     "<div class='meta'><span>2025-12-17</span> · <span>New York</span></div>",
     "<div><span>14.03.2025</span> | <span>Мнение Эксперта</span></div>",
     "<p>Подготовила ли Анна Ким отчёт? Нет.</p>",  # a question, not a byline
+    # Before the date: a dateline's place, a section, a region, a desk, one word.
+    "<p class='dateline'>New York, Dec 3, 2025</p>",
+    "<div class='meta'><span>Центральная Азия</span> <span>14.03.2025</span></div>",
+    "<div class='meta'><span>Marketing Team</span> · <span>Dec 3, 2025</span></div>",
+    "<div class='meta'><span>Политика</span> <span>14.03.2025</span></div>",
+    "<div class='meta'><span>Daily Report</span> <span>2025-12-17</span></div>",
 ])
 def test_credits_sections_and_run_on_words_name_no_author(header: str) -> None:
     assert authors(_article(header)) == ([], None)
@@ -735,3 +747,144 @@ def test_a_labels_name_beside_it_is_read_however_deep_the_source_indents_it(inde
             f'<svg><use href="/icons.svg#circle-user"></use></svg>{indent}<span class="name">Eliz</span>{indent}'
             f'<span class="role">- Product marketer</span>{indent}</div>{indent}</div>')
     assert authors(page(body="<h1>What is an online course?</h1>" + meta)) == (["Eliz"], "generic")
+
+
+@pytest.mark.parametrize(("byline", "want"), [
+    # A reviewer, editor, fact-checker, photographer, illustrator or translator is not an author ...
+    ("Medically reviewed by Kristen Fleming, MD", []),
+    ("Reviewed by Justin C. Meserole, Trial Attorney, on December 9, 2024.", []),
+    ("Fact-checked by Jennifer Chesak", []),
+    ("Edited by Walter Frank", []),
+    ("Photographed by Greg DuPree", []),
+    ("Illustration by Tomson Highway", []),
+    ("Translated by Ann Goldstein", []),
+    ("Перевела Анна Каримова", []),  # Russian: "translated by"
+    ("Отредактировал Тимур Алиев", []),  # Russian: "edited by"
+    ("Фото Тимура Алиева", []),
+    ("Tarjimon: Shohruh Ahmedov", []),  # Uzbek: "translator"
+    ("Аударған: Айгерім Сапарова", []),  # Kazakh: "translated by"
+    # ... a label alone on its line takes the name below it with it, and the writer's line still names the writer.
+    ("Reviewed by\nRobert Tschudi\nWritten by\nRyan Noonan", ["Ryan Noonan"]),
+    ("By Jane Doe, reviewed by Robert Tschudi", ["Jane Doe"]),
+    ("By Jane Doe edited by Walter Frank", ["Jane Doe"]),
+    ("Автор: Анна Каримова\nФото: Тимур Алиев", ["Анна Каримова"]),
+])
+def test_who_reviewed_edited_photographed_or_translated_is_no_author(byline: str, want: list[str]) -> None:
+    assert names_in(byline, strict=True) == want
+
+
+@pytest.mark.parametrize(("credits", "want"), [
+    # A reviewer's link classed as an author's ("BylineComponent_author-link") is still the reviewer's ...
+    ('<div class="BylineComponent_author-text-reviewed">Reviewed by <a href="/r/about-robert-tschudi/" '
+     'class="BylineComponent_author-link">Robert Tschudi</a></div>', []),
+    ('<p class="credits">Фото: <span class="author">Тимур Алиев</span></p>', []),
+    # ... and the writer's byline beside it names the writer.
+    ('<div class="byline">By <a class="author-link" href="/authors/ryan-noonan/">Ryan Noonan</a></div>'
+     '<div class="reviewed">Medically reviewed by <a class="author-link" href="/r/robert">Robert Tschudi</a></div>',
+     ["Ryan Noonan"]),
+])
+def test_a_reviewers_author_classed_link_names_no_author(credits: str, want: list[str]) -> None:
+    assert authors(page(body=credits))[0] == want
+
+
+@pytest.mark.parametrize("citation", [
+    # A work's title in italics, then "by" its author: a citation in the body, not the article's byline.
+    '<div class="float"><a href="sen_book.html"><img src="problem_half.gif"></a><br>'
+    '<a href="sen_book.html"><I>Wakoku Chiyekurabe</I></a> by Kan Chu Sen, 1721.</div>',
+    '<div class="book-note"><em>Anna Karenina</em> by Leo Tolstoy, translated in 1901.</div>',
+    '<ul><li><a href="/reading/"><cite>Tom Sawyer</cite></a> by Mark Twain</li></ul>',
+])
+def test_a_works_title_then_by_its_author_is_no_byline(citation: str) -> None:
+    assert authors(page(body=citation)) == ([], None)
+
+
+@pytest.mark.parametrize("meta", [
+    '<div class="meta"><b>Posted</b> by Jane Doe</div>',
+    '<div class="meta"><em>Posted</em> by Jane Doe</div>',  # an emphasised label, not a work's title
+    '<div class="meta"><i class="fa fa-user"></i> by Jane Doe</div>',  # an icon
+])
+def test_a_by_after_a_label_or_an_icon_element_still_names_the_writer(meta: str) -> None:
+    assert authors(page(body=meta))[0] == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(("head", "want"), [
+    # A newsletter or blog named after its writer declares the site's name as the author: a person's name ...
+    ('<meta name="author" content="Eric Ries"><meta property="og:site_name" content="Eric Ries">', ["Eric Ries"]),
+    ('<meta itemprop="author" content="annette thurmon"><meta property="og:site_name" content="Annette Thurmon">',
+     ["annette thurmon"]),
+    # ... but a brand's name, or a name the page declares an organisation's, stays the site's.
+    ('<meta name="author" content="Quiet Light"><meta property="og:site_name" content="Quiet Light">'
+     '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Selling a software business", '
+     '"publisher": {"@type": "Organization", "name": "Quiet Light"}}</script>', []),
+    ('<meta name="author" content="Türkmenistanyň Hronikasy">'
+     '<meta property="og:site_name" content="Türkmenistanyň Hronikasy">', []),
+    ('<meta name="author" content="Новости Казахстана"><meta property="og:site_name" content="Новости Казахстана">',
+     []),
+    ('<meta name="author" content="Travel Daily"><meta property="og:site_name" content="Travel Daily">', []),
+    ('<meta name="author" content="Marketing Team"><meta property="og:site_name" content="Marketing Team">', []),
+])
+def test_a_site_named_after_its_author_is_its_author(head: str, want: list[str]) -> None:
+    assert authors(page(head), "https://news.theleanstartup.com/p/lessons-learned")[0] == want
+
+
+@pytest.mark.parametrize(("header", "want"), [
+    # An article republished from The Conversation credits its author by a link to the author's profile there ...
+    ('<p><a href="https://theconversation.com/profiles/shelia-r-cotten-309429">Shelia R. Cotten</a>, <em><a '
+     'href="https://theconversation.com/institutions/clemson-university-1819">Clemson University</a></em></p>',
+     ["Shelia R. Cotten"]),
+    # ... and an outlet links its contributors' pages.
+    ('<div class="meta"><a href="/contributor/sara-coughlin">Sara Coughlin</a></div>', ["Sara Coughlin"]),
+    ('<div class="meta"><a href="/contributors/eduard-kovacs/">Eduard Kovacs</a></div>', ["Eduard Kovacs"]),
+])
+def test_a_link_to_a_contributors_profile_names_the_author(header: str, want: list[str]) -> None:
+    assert authors(_article(header))[0] == want
+
+
+@pytest.mark.parametrize(("chrome", "want"), [
+    # The site's own header and footer, outside the article: a menu's "By …" heading names a brand's hotels ...
+    ('<header class="wonderful-header"><ul><li><div class="sub-menu"><h4>By Ovolo Collective Hotels</h4>'
+     '<p>Each one unique.</p></div></li></ul></header>', []),
+    ('<footer><div><div><h3>By Ovolo Collective</h3><a href="/hotels/">Hotels</a></div></div></footer>', []),
+    ('<nav><ul><li><a href="/industry/">By Industry Leaders</a></li></ul></nav>', []),
+])
+def test_a_by_line_in_the_sites_header_footer_or_menu_names_no_author(chrome: str, want: list[str]) -> None:
+    body = "<p>" + "Travel hacks that make any hotel stay better, from packing to checkout. " * 6 + "</p>"
+    html = f"<html><body>{chrome}<article><h1>Travel hacks</h1>{body}</article>{chrome}</body></html>"
+    assert authors(html)[0] == want
+
+
+def test_the_articles_own_footer_keeps_its_by_line() -> None:
+    body = "<p>" + "Travel hacks that make any hotel stay better, from packing to checkout. " * 6 + "</p>"
+    html = (f"<html><body><header><nav><a href='/'>Home</a></nav></header><article><h1>Travel hacks</h1>{body}"
+            "<footer class='entry-footer'><p>By Julia Gralberg</p></footer></article></body></html>")
+    assert authors(html)[0] == ["Julia Gralberg"]
+
+
+_FIRST_PERSON_BODY = "<p>" + "I moved my kitchen to zero waste last year, and I have not looked back. " * 4 + "</p>"
+_COMPANY_BODY = "<p>" + "We help our clients plan their paid time off, and our team answers questions. " * 4 + "</p>"
+
+
+@pytest.mark.parametrize(("url", "head", "body", "want"), [
+    # A personal site names its owner (its og:site_name, its <title>'s tail, its copyright line), whom its address
+    # carries, and is written in the first person: with no byline, the owner is the author.
+    ("https://pollybarks.com/blog/zero-waste", '<meta property="og:site_name" content="Polly Barks">',
+     _FIRST_PERSON_BODY, (["Polly Barks"], "meta")),
+    ("https://pierce.dev/notes/self-host-postgres", "<title>Go ahead, self-host Postgres | Pierce Freeman</title>",
+     _FIRST_PERSON_BODY, (["Pierce Freeman"], "generic")),
+    ("https://tobyhede.com/blog/agents", "", _FIRST_PERSON_BODY + "<footer>© 2025 Toby Hede. All rights reserved."
+     "</footer>", (["Toby Hede"], "generic")),
+    # A company's blog writes "we"; an organisation's name, or one its address does not carry, is not a person's.
+    ("https://papertrails.com/blog/pto", '<meta property="og:site_name" content="Paper Trails">', _COMPANY_BODY,
+     ([], None)),
+    ("https://www.scripps.org/news/food-myths", '<meta property="og:site_name" content="Scripps Health">',
+     _FIRST_PERSON_BODY, ([], None)),
+    ("https://pollybarks.com/blog/zero-waste", '<meta property="og:site_name" content="Polly Barks"><script '
+     'type="application/ld+json">{"@type": "BlogPosting", "headline": "Zero waste", "publisher": {"@type": '
+     '"Organization", "name": "Polly Barks"}}</script>', _FIRST_PERSON_BODY, ([], None)),
+    ("https://www.example-blog.com/zero-waste", '<meta property="og:site_name" content="Polly Barks">',
+     _FIRST_PERSON_BODY, ([], None)),
+])
+def test_a_personal_sites_owner_writing_in_the_first_person_is_its_author(url: str, head: str, body: str,
+                                                                          want: tuple[list[str], str | None]) -> None:
+    html = f"<html><head>{head}</head><body><article><h1>Zero waste living</h1>{body}</article></body></html>"
+    assert authors(html, url) == want

@@ -29,8 +29,12 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # Dublin Core, citations and plugins). Session 13: authors 0.823 on the sample (0.815 before; all 711 pages 0.841,
 # 0.830 before: a WebPage node's author, co-authors a line each after a label, "This post was written by …", logins
 # in the author field, a personal site's owner's handle, bylines measured without the source's indentation); titles
-# 0.860 on the sample (all 711 pages 0.864: a headline marked by class beside a widget's <h1>).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.820, "date_accuracy": 0.885}}
+# 0.860 on the sample (all 711 pages 0.864: a headline marked by class beside a widget's <h1>). Session 14: authors
+# 0.838 on the sample (0.823 before; all 711 pages 0.854, 0.841 before: reviewers, editors and translators are no
+# authors, a work's title then "by" is a citation, a site named after its writer, names before the header's date,
+# contributors' profile links, a personal site's owner on a page in the first person); titles, dates and bodies
+# unchanged on every page.
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.835, "date_accuracy": 0.885}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

@@ -12,9 +12,11 @@ that is the site's host name (the account that posted the article, not its write
 introduces the names below it ("Article written by:"), all of a list's when it is plural ("Authors:", "Авторы:");
 an acronym after the last of several names is the outlet ("…, Adam Renton, CNN"). With nothing else, the header's
 meta line that starts with the date names the authors ("2025-12-17 · Trond Teigen", read beside the headline
-only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. Byline
-elements are found in one pass over the page's attributes; what the page shows is
-:mod:`crawler.extract.shown_text`.
+only), and so does an author link's address ("/authors/juliette-carreiro") whose name the page shows. A reviewer,
+editor, photographer or translator ("Reviewed by …", "Перевела …") is no author, nor is the author of a work cited
+in italics ("<i>Title</i> by …"); a site named after its writer, and with nothing else a personal site's owner on a
+page in the first person, is. Byline elements are found in one pass over the page's attributes; what the page shows
+is :mod:`crawler.extract.shown_text`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.boilerplate import is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
-from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_site_names
+from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_organisations, declared_site_names
 from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
 from crawler.extract.shown_text import NOT_SHOWN, bounded_text, shown_text
 from crawler.extract.structured import names, strings
@@ -51,7 +53,7 @@ MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can lin
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
 _PREFIX = re.compile(
     r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
-    r"(?:posted|reported|words|story|text|article|published|reviewed)\s+by|by|from|"
+    r"(?:posted|reported|words|story|text|article|published)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
     r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
@@ -60,6 +62,7 @@ _PREFIX = re.compile(
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
 _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
+    r"(?:edited|translated|illustrated|photographed)\s+by|"
     r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b|\s@\w|\b\d{1,2}:\d{2}\b|"
@@ -155,6 +158,17 @@ def _item_separator(element: HtmlElement, parts: list[str]) -> str:
     return " " if _PREFIX.fullmatch(line) else ", "
 
 
+# Who did something else to the text than write it: a reviewer, editor, fact-checker, photographer, illustrator or
+# translator ("Medically reviewed by …", "Edited by …", "Перевела …", "Tarjimon: …") names no author.
+_OTHER_ROLE = re.compile(
+    r"(?:(?:medically|clinically|expert|peer|legally)[- ])?(?:reviewed|edited|copy[- ]?edited|fact[- ]?checked|checked|"
+    r"verified|proofread|photographed|illustrated|translated|narrated)(?:\s+and\s+\w+)?\s+by\b|"
+    r"(?:photos?|photography|pictures?|illustrations?|images?|graphics|artwork|translation|editing)\s+by\b|"
+    r"(?:переве[лд]\w*|отредактирова\w*|провери\w*|редактор|фотограф\w*|фото|иллюстрац\w*|рисун\w*|"
+    r"аударған|аударма|аударган|которгон|tarjim\w*|таржим\w*|muharrir|муҳаррир|foto|surat\w*|сурат\w*)(?!\w)",
+    re.IGNORECASE)
+
+
 def names_in(byline: str, strict: bool = False, element: bool = False) -> list[str]:
     """The person names a byline gives, in order: its "By"/"Автор:" prefix, roles, dates and credits out.
 
@@ -165,7 +179,14 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     lines = [_plain(line) for line in html.unescape(byline)[: MAX_BYLINE_CHARS * 3].split("\n")]
     lines = [line for line in lines if line][:MAX_BYLINE_LINES]
     carried = ""
+    other_role = False  # the line before was a reviewer's or an editor's label alone ("Reviewed by")
     for n, line in enumerate(lines):
+        bare = line.strip(" \"'“”«»")
+        role = _OTHER_ROLE.match(bare)
+        if role is not None or other_role:
+            other_role = role is not None and not bare[role.end():].strip(" :-–—")
+            carried = ""
+            continue
         labelled = bool(carried)
         plural = labelled and _PLURAL.match(carried) is not None
         line = carried + line.strip(" \"'“”«»")
@@ -408,11 +429,20 @@ def _compact(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-# Words of a publication's name ("Radio Azattyk", "The Daily Post"): a site named so is not a person.
+# Words of a publication's name ("Radio Azattyk", "The Daily Post", "Türkmenistanyň Hronikasy", a country's or the
+# region's name): a site named so is not a person.
 _TITLE_WORDS = frozenset(" ".join((
     """radio tv television times daily weekly post journal herald gazette tribune channel portal online today world
-review report digest wire observer chronicle chronicles telegraph courier express mail star sun voice kz uz kg tj tm the
-радио тв газета вестник хроника""",
+review reviews report digest wire observer chronicle chronicles telegraph courier express mail star sun voice guide
+guides kz uz kg tj tm the
+solutions systems energy health healthcare insurance financial finance hospitals clinics community store shop depot
+global international int usa uk labs studio studios consulting partners capital technologies software academy
+school college realty dental coaching foods
+радио тв газета вестник хроника новости вести известия газеты газетасы хабарлары жаңалықтары жаңылыктары
+yangiliklari yangiliklar янгиликлари hronikasy habarlary habarlar gazeti gazetasi gazetasy axborot akhbor ахбор
+asia central азия азии kazakhstan kyrgyzstan tajikistan turkmenistan uzbekistan türkmenistan türkmenistanyň
+казахстан казахстана кыргызстан кыргызстана киргизия таджикистан таджикистана туркменистан туркменистана
+узбекистан узбекистана қазақстан ўзбекистон тоҷикистон tojikiston ozbekiston""",
 )).split())
 
 
@@ -428,20 +458,43 @@ def personal_name(name: str, url: str, spelt: Iterable[str] = ()) -> bool:
     if " " not in name and (len("".join(words)) != len(name) or " ".join(words) not in spelt):
         return False
     host = _compact(urlsplit(url).hostname or "")
-    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() for w in words)
-            and _looks_like_a_name(words) and not any(w.casefold() in _TITLE_WORDS for w in words)
-            and any(len(w) >= 3 and _compact(w) in host for w in words))
+    return _person_shaped(words) and any(len(w) >= 3 and _compact(w) in host for w in words)
+
+
+_INITIAL = re.compile(r"[^\W\d_]\.")  # "C." of "Fernando C. Pereira"
+
+
+def _person_shaped(words: list[str]) -> bool:
+    """Two or three capitalised words of letters, none a publication's, a role's or a group's ("Eric Ries", not
+    "Daily Post", "News Desk" or "Marketing Team")."""
+    folded = [w.casefold() for w in words]
+    return (2 <= len(words) <= 3 and all(w.replace("-", "").isalpha() or _INITIAL.fullmatch(w) for w in words)
+            and _looks_like_a_name(words)
+            and not any(w in _TITLE_WORDS or w in _ROLE_WORDS or w in _GROUP_WORDS for w in folded))
+
+
+def self_named(name: str, spelt: Iterable[str], organisations: Iterable[str]) -> bool:
+    """Whether the site's name that its author field declares (``name``) is its author's own: the site spells it
+    (``spelt``, "Annette Thurmon" for the field's "annette thurmon") as a person's name, and the page declares no
+    organisation by that name (a newsletter named after its writer, "Eric Ries"; a brand that is an
+    organisation, "Quiet Light", stays the site's)."""
+    key = _compact(name)
+    if any(_compact(org) == key for org in organisations):
+        return False
+    return any(_compact(site) == key and _person_shaped(site.split()) for site in spelt)
 
 
 def people(raw: Iterable[str], site_names: set[str], strict: bool = False, declared: str = "",
            element: bool = False, hosts: frozenset[str] = frozenset(),
-           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = ()) -> Iterator[str]:
+           listed_sites: set[str] | frozenset[str] = frozenset(), spelt: Iterable[str] = (),
+           organisations: Iterable[str] = ()) -> Iterator[str]:
     """Person names from raw author values (each one name or a whole byline), each once, site names out
     (unless the page's own author fields name a person the site at URL ``declared`` is named after);
     ``strict`` (text read off the page) also asks for capitalised words, ``element`` says the text is a
     byline element's, a one-word name that is a label of the host in ``hosts`` is the site's, and so is
     a name in ``listed_sites`` listed beside others ("A and B, The Commercial Appeal"); ``spelt`` are the site's
-    names as it writes them (:func:`personal_name`)."""
+    names as it writes them and ``organisations`` the organisations it declares (:func:`personal_name`,
+    :func:`self_named`)."""
     seen: set[str] = set()
     for value in raw:
         found = _without_list_outlet([_without_outlet(name, site_names | hosts | listed_sites)
@@ -449,7 +502,8 @@ def people(raw: Iterable[str], site_names: set[str], strict: bool = False, decla
         for name in found:
             named_site = ((_compact(name) in site_names or (" " not in name and _compact(name) in hosts)
                            or (len(found) > 1 and _compact(name) in listed_sites))
-                          and not (declared and personal_name(name, declared, spelt)))
+                          and not (declared and (personal_name(name, declared, spelt)
+                                                 or self_named(name, spelt, organisations))))
             if named_site or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
@@ -542,8 +596,10 @@ def _author_id(node: HtmlElement) -> bool:
     return (node.get("id") or "").casefold().replace("_", "-") in ("author", "author-name", "authorname", "byline")
 
 
-# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/").
-_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/")
+# Author pages' paths: English, and the Russian/Uzbek/Turkmen transliterations ("/avtor/", "/muallif/"); a
+# contributor's page, and The Conversation's "/profiles/" that the outlets republishing its articles link to.
+_AUTHOR_PATHS = ("/author/", "/authors/", "/avtor/", "/avtory/", "/avtori/", "/autor/", "/muallif/", "/awtor/",
+                 "/contributor/", "/contributors/", "/profiles/")
 
 
 def _author_link(node: HtmlElement) -> bool:
@@ -577,7 +633,7 @@ _LOOSE_BYLINES: tuple[Callable[[HtmlElement], bool], ...] = (_class_has("author"
 # The words an attribute value holds to make its element a candidate (case-sensitive, as contains() reads them):
 # both the XPath and the Python scan of _byline_candidates are made from this one list.
 _BYLINE_WORD_LIST = ("author", "byline", "Author", "Byline", "writer", "submitted-by", "avtor", "autor", "muallif",
-                     "awtor")
+                     "awtor", "/contributor", "/profiles/")
 _BYLINE_CANDIDATES = etree.XPath(
     f"(//@*[{' or '.join(f'contains(., {word!r})' for word in _BYLINE_WORD_LIST)}"
     " or (name() = 'itemprop' and contains(., 'name'))]/.. | //author)"
@@ -618,11 +674,12 @@ def page_authors(page: PageView) -> Found:
     # The names the site declares, not its host's: a personal site is named after its author.
     spelt = declared_site_names(page)
     site_names = site_name_keys(spelt, "")
+    organisations = declared_organisations(page)
 
     def found(raw: Iterable[str], method: str, skip: set[str] = site_names) -> Found:
         declared = page.url if method in ("jsonld", "meta") else ""
-        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt),
-                              page.limits.list_items + 1))
+        authors = list(islice(people(raw, skip, declared=declared, listed_sites=site_names, spelt=spelt,
+                                     organisations=organisations), page.limits.list_items + 1))
         return (authors, method) if authors else None
 
     scans = _Scans(page.sel.root)
@@ -676,7 +733,8 @@ def page_authors(page: PageView) -> Found:
     if declared and cited and _extends(cited[0], declared[0]):
         declared = cited
     if declared is None or declared[1] == "site":
-        return declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
+        return (declared or shown() or _dated_byline(page, site_names, scans.zone) or _written_by_sentence(page)
+                or _site_owner(page, declared_organisations(page)))
     if _not_the_writer(page, declared[0]):
         # A CMS declares the account that posted the article ("KatieS", an editor) or the site itself: a
         # "By …" line naming someone is the writer the page credits.
@@ -687,6 +745,49 @@ def page_authors(page: PageView) -> Found:
     # credentials ("MD"): the article's byline that shows those names and more is the fuller list.
     byline = shown(declared[0][0])
     return byline if byline and _extends(byline[0], declared[0]) else declared
+
+
+# The site's name after the headline in the page's <title> ("Go ahead, self-host Postgres | Pierce Freeman").
+_TITLE_TAIL = re.compile(r"(?:\s*\|\s*|\s+[-–—•·]\s+)([^|–—•·]{3,60})$")
+# The holder of the page's copyright ("© 2025 Toby Hede. All rights reserved."), up to the sentence's end.
+_COPYRIGHT_HOLDER = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*,?\s*"
+                               r"([^\W\d_][^\W\d_'’\-]*(?: [^\W\d_][^\W\d_'’\-]*){1,2})\s*(?:[.,|]|$)",
+                               re.IGNORECASE | re.MULTILINE)
+MAX_COPYRIGHT_CHARS = 2000  # the end of the page's shown text searched for its copyright line
+# Who writes: "I", "my" (a person), "we", "our" (a company or a team), in the page's shown text.
+_FIRST_PERSON = re.compile(r"\b(?:(I)(?:'m|’m|'ve|’ve|'d|’d|'ll|’ll)?|(my|me)|(we|our|us)(?:'re|’re|'ve|’ve)?)\b",
+                           re.IGNORECASE)
+MIN_FIRST_PERSON = 5  # times a page says "I" or "my" to be one person's writing
+
+
+def _site_owner(page: PageView, organisations: list[str]) -> Found:
+    """With nothing else naming an author, a personal site's owner: the site's name (``og:site_name``, the
+    ``<title>``'s tail, the copyright's holder) where it reads as a person's, the site's address carries it ("Polly
+    Barks" on pollybarks.com, "Pierce Freeman" on pierce.dev), no organisation is declared by it, and the page is
+    written in the first person singular (a brand's blog writes "we")."""
+    text = shown_text(page)
+    title = page.css("title::text", 1).get() or ""
+    tail = _TITLE_TAIL.search(normalize_text(title[:MAX_BYLINE_CHARS]))
+    copyrights = _COPYRIGHT_HOLDER.findall(text[-MAX_COPYRIGHT_CHARS:])
+    candidates = ((page.data.first_meta("og:site_name"), "meta"), (tail.group(1) if tail else None, "generic"),
+                  (copyrights[-1] if copyrights else None, "generic"))
+    for raw, method in candidates:
+        name = normalize_text(raw or "")
+        if (name and personal_name(name, page.url) and not any(_compact(o) == _compact(name) for o in organisations)
+                and _first_person_singular(text)):
+            return [name], method
+    return None
+
+
+def _first_person_singular(text: str) -> bool:
+    """Whether ``text`` says "I" or "my" at least :data:`MIN_FIRST_PERSON` times and no less than "we" or "our"."""
+    singular = plural = 0
+    for match in _FIRST_PERSON.finditer(text):
+        if match.group(1) == "I" or match.group(2):
+            singular += 1
+        elif match.group(3):
+            plural += 1
+    return singular >= MIN_FIRST_PERSON and singular >= plural
 
 
 # "This post was written by …", "The following article was authored by …": a note at the article's start or end.
@@ -720,6 +821,12 @@ _DATE_FIRST = re.compile(
     r"^(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4}(?:\s*(?:г\.|ж\.|y\.|yil))?|"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?\s*(?:[|•·–—/]\s*)?(?:by\b\s*:?\s*)?",
     re.IGNORECASE)
+# Names, then the date, opening the header's meta line: "Elliot Raba 23.07.2025 6 min read", "A, B, C 4/24/2000";
+# not a dateline's place and a comma ("New York, Dec 3, 2025").
+_NAMES_THEN_DATE = re.compile(
+    r"([^\W\d_][^\d|•·]{2,80}?)(?<!,)\s*[|•·]?\s+(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[^\W\d_]+\.?,?\s+\d{4})",
+    re.IGNORECASE)
 # "… in <Category>" ends the names of a blog's meta line ("Posted on DATE by NAME in News").
 _IN_CATEGORY = re.compile(r"\s+(?:in|в)\s+\S.*$", re.DOTALL)
 MAX_DATE_LINE_CHARS = 120
@@ -739,27 +846,34 @@ MAX_NAME_ELEMENT_STEPS = 400  # nodes walked for it: a date line's block holds a
 
 
 def _dated_byline(page: PageView, site_names: set[str], zone: HeaderZone) -> Found:
-    """The names of the article's meta line that starts with its date, read beside its headline only
+    """The names of the article's meta line that starts or ends with its date, read beside its headline only
     (:func:`header_date`'s neighbourhood, never the page: ``zone``), when nothing else names an author: every piece
-    after the date must read as a person's name ("2025-12-17 · Trond Teigen"); one word, a section
-    ("Политика"), or a name with more words after it ("Trond Teigen Share") names nobody."""
+    after the date must read as a person's name ("2025-12-17 · Trond Teigen") and the page mark one as a person's
+    (:func:`_marked_as_person`), or every piece before it must have a person's name's shape ("Elliot Raba
+    23.07.2025 · 6 min read"); one word, a section ("Политика"), or a name with more words after it ("Trond Teigen
+    Share") names nobody."""
 
-    def parse(text: str) -> tuple[list[str]] | None:
+    def parse(text: str) -> tuple[list[str], bool] | None:
         match = _DATE_FIRST.match(text[:MAX_DATE_LINE_CHARS + 1])
-        if match is None or len(text) > MAX_DATE_LINE_CHARS:
+        if match is not None and len(text) <= MAX_DATE_LINE_CHARS:
+            rest, shaped = _IN_CATEGORY.sub("", text[match.end():]).strip(), False
+        elif (before := _NAMES_THEN_DATE.match(text[:MAX_DATE_LINE_CHARS + 1])) is not None:
+            rest, shaped = before.group(1), True
+        else:
             return None
-        rest = _IN_CATEGORY.sub("", text[match.end():]).strip()
         pieces = [p for p in _SPLIT.split(rest) if p.strip()]
-        if not pieces:
+        if not pieces or (shaped and not all(_person_shaped(p.split()) for p in pieces)):
             return None
         found = [_clean_name(piece, strict=True) for piece in pieces]
         if not all(found) or any(_is_section(name) for name in found if name):
             return None
         authors = list(people([", ".join(n for n in found if n)], site_names, strict=True))
-        return (authors,) if len(authors) == len(found) else None
+        return (authors, shaped) if len(authors) == len(found) else None
 
     dated = header_date(page.sel.root, parse)
-    return (dated[0], "generic") if dated and _marked_as_person(page, dated[0][0], zone) else None
+    if dated is None or not (dated[1] or _marked_as_person(page, dated[0][0], zone)):
+        return None
+    return dated[0], "generic"
 
 
 def _marked_as_person(page: PageView, name: str, zone: HeaderZone) -> bool:
@@ -893,6 +1007,13 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
                 yield name
 
 
+def _is_site_chrome(node: HtmlElement) -> bool:
+    """Whether ``node`` is a ``<nav>``, or a ``<header>`` or ``<footer>`` in no ``<article>`` or ``<main>``."""
+    if node.tag == "nav":
+        return True
+    return node.tag in ("header", "footer") and not any(a.tag in ("article", "main") for a in node.iterancestors())
+
+
 class _Scans:
     """A page's byline candidates, "By …" text nodes and article header, each found once, when first asked for
     (the header's reading of the bylines after the whole page's reuses them)."""
@@ -919,6 +1040,13 @@ class _Scans:
         return MarkedAncestry(_is_post_card, stop=self.zone.above)
 
     @cached_property
+    def in_site_chrome(self) -> MarkedAncestry:
+        """Whether an element lies in the site's own navigation, header or footer: a ``<nav>``, or a ``<header>``
+        or ``<footer>`` outside any ``<article>`` or ``<main>`` that does not hold the headline ("By Ovolo
+        Collective Hotels" heads the site menu's list of hotels); an article's own header or footer is its."""
+        return MarkedAncestry(_is_site_chrome, stop=self.zone.above)
+
+    @cached_property
     def by_lines(self) -> list[Any]:
         return list(islice((t for t in _by_lines(self.root) if _BY_START.match(t)), 5))
 
@@ -939,10 +1067,12 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
         parent = text.getparent()
         if parent is None or len(text.split()) > MAX_BYLINE_WORDS or _mid_sentence(text, parent):
             continue  # "By using this site you agree …", "billing clients <a>by project</a>"
+        if text.is_tail and _names_a_work(parent):
+            continue  # "<i>Wakoku Chiyekurabe</i> by Kan Chu Sen, 1721": a citation of a book, film or paper
         if zone is not None and parent not in zone:
             continue  # a teaser's, a comment's or an author box's "By …"
-        if scans.in_other_post(parent):
-            continue  # the "by …" of a post listed under the article ("Read next")
+        if scans.in_other_post(parent) or scans.in_site_chrome(parent):
+            continue  # the "by …" of a post listed under the article ("Read next"), or of the site's menu
         line = byline_text(parent)
         if len(line) <= MAX_BYLINE_CHARS:
             yield line, False, parent
@@ -1038,6 +1168,22 @@ def _mid_sentence(text: str, parent: HtmlElement) -> bool:
     return not normalize_text(block.xpath("string()").lstrip()[: len(text) + MAX_BYLINE_CHARS]).startswith(start)
 
 
+_WORK_TITLE_TAGS = frozenset({"i", "em", "cite", "q"})  # how a page sets a book's, film's or paper's title
+
+
+def _names_a_work(node: HtmlElement) -> bool:
+    """Whether ``node``, the element a "by …" text follows, is a work's title set in italics or as a citation
+    ("<i>Title</i> by Author", "<a><em>Title</em></a> by Author"): the name after it is that work's author. An
+    icon's empty ``<i>`` or an emphasised label ("<em>Posted</em> by") is the byline's own."""
+    if node.tag not in _WORK_TITLE_TAGS:
+        if node.tag not in _INLINE or len(node) != 1 or (node.text or "").strip():
+            return False
+        if node[0].tag not in _WORK_TITLE_TAGS or (node[0].tail or "").strip():
+            return False
+    title = normalize_text(bounded_text(node, MAX_BYLINE_CHARS, max_steps=MAX_NAME_ELEMENT_STEPS))
+    return bool(title) and not _PREFIX.fullmatch(f"{title} by")
+
+
 def _quoted(node: HtmlElement) -> bool:
     """Whether ``node`` stands in a quotation (another text's credit line quoted in the article)."""
     return any(element.tag in ("blockquote", "q") for element in (node, *node.iterancestors()))
@@ -1112,6 +1258,25 @@ def _named_by(node: HtmlElement) -> HtmlElement | None:
     return before if before is not None and isinstance(before.tag, str) else None
 
 
+_OTHER_ROLE_BEFORE = re.compile(rf"(?:^|\s)(?:{_OTHER_ROLE.pattern})\s*[:\-–—]?\s*$", re.IGNORECASE)
+OTHER_ROLE_LEVELS = 2  # elements up from a byline candidate whose text before it is read for a role label
+
+
+def _after_other_role(node: HtmlElement) -> bool:
+    """Whether the text just before ``node`` labels someone who did not write the article ("Reviewed by
+    <a class='author-link'>…</a>", "Фото: <span class='author'>…</span>"), on its line or its parent's."""
+    for _ in range(OTHER_ROLE_LEVELS):
+        before = node.getprevious()
+        text = (before.tail if before is not None else node.getparent().text if node.getparent() is not None
+                else None) or ""
+        if text.strip():
+            return _OTHER_ROLE_BEFORE.search(text[-60:]) is not None
+        if before is not None or node.getparent() is None:
+            return False
+        node = node.getparent()
+    return False
+
+
 def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[HtmlElement], bool]],
                      outside: Callable[[HtmlElement], bool]) -> Iterator[tuple[str, HtmlElement]]:
     """The text of each test's first matches among ``candidates`` (in page order) outside comments, sibling
@@ -1119,7 +1284,7 @@ def _byline_elements(candidates: list[HtmlElement], tests: Iterable[Callable[[Ht
     element of it."""
     for test in tests:
         groups: dict[Any, tuple[HtmlElement, list[str]]] = {}
-        matches = (_named_by(n) for n in candidates if test(n) and not outside(n))
+        matches = (_named_by(n) for n in candidates if test(n) and not outside(n) and not _after_other_role(n))
         for node in islice((n for n in matches if n is not None), MAX_MATCHES_PER_TEST):
             groups.setdefault(node.getparent(), (node, []))[1].append(byline_text(node))
         yield from ((", ".join(texts), first) for first, texts in groups.values())

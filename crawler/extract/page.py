@@ -33,8 +33,12 @@ def declared_site_names(page: PageView, structured: bool = True) -> list[str]:
     declared = [page.data.first_meta("og:site_name") or "", page.data.first_meta("application-name") or ""]
     if not structured:
         return [*(page.site.site_names if page.site else ()), *declared]
+    return [*(page.site.site_names if page.site else ()), *declared, *declared_organisations(page)]
+
+
+def declared_organisations(page: PageView) -> list[str]:
+    """The names of the organisations the page's JSON-LD declares (its publisher first)."""
     nodes = [page.data.resolve(page.data.article.get("publisher")), *page.data.nodes.values()]
     # A personal site's publisher is its author ("@type": ["Person", "Organization"]): not a site name.
-    declared += [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
-                 and ORGANIZATION_TYPES & set(strings(n.get("@type"))) and "Person" not in strings(n.get("@type"))]
-    return [*(page.site.site_names if page.site else ()), *declared]
+    return [n["name"] for n in nodes if isinstance(n, dict) and isinstance(n.get("name"), str)
+            and ORGANIZATION_TYPES & set(strings(n.get("@type"))) and "Person" not in strings(n.get("@type"))]
