@@ -6,9 +6,10 @@ Scrapy 2.19 ignores such a stop (``Crawler.stop_async`` stops only a running eng
 once, cutting the opening short (the store, its migrations and key tables, the lease: seconds on a big store).
 It ignores too a stop that comes after ``engine_started`` was sent and before the engine runs
 (``ExecutionEngine.start_async`` awaits every ``engine_started`` handler, the egress proxy's among them, then
-sets ``running`` a loop turn later): the crawl then ran to its end. :class:`OpeningStop` keeps the reactor's
-shutdown waiting until the crawl has ended, stops the engine when it starts (``engine_started``, the first moment
-Scrapy can stop it) and, at the shutdown, stops an engine that started after or while the stop passed it by.
+sets ``running`` a loop turn later): the crawl ran to its end and its process never exited (the close's own
+``Crawler.stop_async`` found ``crawling`` off and left the engine waiting). :class:`OpeningStop` keeps the
+reactor's shutdown waiting until the crawl has ended, stops the engine when it starts (``engine_started``, the
+first moment Scrapy can stop it) and, at the shutdown, stops an engine that the stop passed by as it started.
 A second signal still forces the exit at once.
 """
 
