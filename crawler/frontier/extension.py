@@ -26,7 +26,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.frontier.connection import connect, describe, redis_errors, shared_crawl_url
+from crawler.frontier.connection import SOCKET_TIMEOUT, connect, describe, redis_errors, shared_crawl_url
 from crawler.secrets import mask_uri
 
 if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl has REDIS_URL
@@ -150,15 +150,21 @@ class Frontier:
         """This worker's id in the shared crawl; None when it did not join."""
         return self.shared.worker if self.shared is not None else None
 
-    def recorded(self) -> bool | None:
+    async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
-        part (None: unknown, Redis failed or this worker did not join)."""
+        part (None: unknown, this worker did not join or Redis failed or did not answer in ``SOCKET_TIMEOUT``).
+        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
         if self.shared is None:
             return None
+        failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
-            return self.shared.recorded()
-        except redis_errors() as exc:
-            self.failed(exc)
+            return await asyncio.wait_for(asyncio.to_thread(self.shared.recorded), SOCKET_TIMEOUT)
+        except failures as exc:
+            self.stats.inc_value("frontier/redis_errors")
+            logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
+                         "its part (%(error)s): alerting on the crawl as recorded so far",
+                         {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
+                          f"{SOCKET_TIMEOUT:g} s"})
             return None
 
     def spider_opened(self, spider: Spider) -> None:
