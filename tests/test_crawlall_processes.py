@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -276,23 +277,30 @@ def test_a_second_signal_kills_children_that_do_not_stop(signum: int) -> None:
 def test_the_children_of_a_killed_crawlall_stop_gracefully(tmp_path: Path) -> None:
     """crawlall killed outright (SIGKILL, the OOM killer): its children, in sessions of their own, used to crawl on
     unwatched to the end of their sites; each now gets one SIGTERM when crawlall dies and stops gracefully: it
-    finishes the pages in flight, records its run as stopped (``shutdown``) and releases its site."""
-    with serve(REPLICAS / "asiaplus", delay=5) as asiaplus, serve(REPLICAS / "khovar", delay=5) as khovar:
+    finishes the pages in flight, records its run as stopped (``shutdown``) and releases its site. No page is
+    answered before crawlall dies, so each child is mid-crawl then, however far apart a loaded machine started
+    them (a child started late used to find the other's small site crawled to its end)."""
+    gate = threading.Event()
+    with serve(REPLICAS / "asiaplus", delay=5, gate=gate) as asiaplus, \
+            serve(REPLICAS / "khovar", delay=5, gate=gate) as khovar:
         child = crawlall("--processes", "2", "--sites", "asiaplus,khovar",
                          "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
-                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}", data_dir=tmp_path)
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}",
+                         "-s", "DOWNLOAD_TIMEOUT=300", data_dir=tmp_path)  # no held page times out
         try:
-            deadline = time.monotonic() + 90
-            while not (asiaplus.requests and khovar.requests) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 180
+            while not (asiaplus.held and khovar.held) and time.monotonic() < deadline:  # type: ignore[attr-defined]
                 time.sleep(0.1)
-            assert asiaplus.requests and khovar.requests, "the children did not start crawling"  # type: ignore[attr-defined]
+            assert asiaplus.held and khovar.held, "the children did not start crawling"  # type: ignore[attr-defined]
             child.kill()
-            child.communicate(timeout=10)
+            child.communicate(timeout=30)
+            gate.set()  # the pages in flight are answered once the children have their SIGTERM
             deadline = time.monotonic() + 120
             while processes_with(tmp_path) and time.monotonic() < deadline:
                 time.sleep(0.2)
             left = processes_with(tmp_path)
         finally:
+            gate.set()
             for pid in processes_with(tmp_path):
                 os.kill(pid, signal.SIGKILL)
     assert left == [], "children outlived crawlall"
