@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,8 @@ class Frontier:
         self._idle_since: float | None = None
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
+        self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
+        self._left = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -160,10 +163,6 @@ class Frontier:
         """This worker's id in the shared crawl; None when it did not join."""
         return self.shared.worker if self.shared is not None else None
 
-    def _leave(self, shared: SharedCrawl) -> int:
-        self._finish_unfinished(shared)
-        return shared.leave(self.ended)
-
     def _finish_unfinished(self, shared: SharedCrawl) -> None:
         """Finish in Redis the entries finished while it was lost (on a thread; an entry that fails stays)."""
         while True:
@@ -179,19 +178,20 @@ class Frontier:
 
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
-        part (None: unknown, this worker did not join or Redis failed or did not answer in ``SOCKET_TIMEOUT``).
+        part (None: unknown, this worker did not join or Redis failed or did not answer in time).
         Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
         if self.shared is None:
             return None
         failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self.shared.recorded), SOCKET_TIMEOUT)
+            # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
+            return await asyncio.wait_for(asyncio.to_thread(self.shared.recorded), 2 * SOCKET_TIMEOUT)
         except failures as exc:
             self.stats.inc_value("frontier/redis_errors")
             logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
                          "its part (%(error)s): alerting on the crawl as recorded so far",
                          {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
-                          f"{SOCKET_TIMEOUT:g} s"})
+                          f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
 
     def spider_opened(self, spider: Spider) -> None:
@@ -220,9 +220,12 @@ class Frontier:
     def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int]:
         """One heartbeat (in the beat's thread): the entries finished while Redis was lost, the beat, dead workers'
         requests pushed back; how many went back and how many are queued."""
-        self._finish_unfinished(shared)
-        shared.beat(busy)
-        return shared.recover(), shared.queued()
+        with self._beat_lock:
+            if self._left:
+                return 0, 0
+            self._finish_unfinished(shared)
+            shared.beat(busy)
+            return shared.recover(), shared.queued()
 
     def _wake(self, engine: Any) -> None:
         """Ask an idle engine for its next request now that the shared queue has work. Scrapy's engine
@@ -323,3 +326,10 @@ class Frontier:
             return
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
+
+    def _leave(self, shared: SharedCrawl) -> int:
+        """Leave the crawl (on a thread), once no beat runs; no beat after it."""
+        with self._beat_lock:
+            self._left = True
+            self._finish_unfinished(shared)
+            return shared.leave(self.ended)
