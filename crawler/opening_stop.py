@@ -4,8 +4,13 @@ its final stats, its run record closed, the storage pipeline flushed and the sit
 
 Scrapy 2.19 ignores such a stop (``Crawler.stop_async`` stops only a running engine), then stops the reactor at
 once, cutting the opening short (the store, its migrations and key tables, the lease: seconds on a big store).
-:class:`OpeningStop` keeps the reactor's shutdown waiting until the crawl has ended, and stops the engine when it
-starts (``engine_started``, the first moment Scrapy can stop it). A second signal still forces the exit at once.
+It ignores too a stop that comes after ``engine_started`` was sent and before the engine runs
+(``ExecutionEngine.start_async`` awaits every ``engine_started`` handler, the egress proxy's among them, then
+sets ``running`` a loop turn later): the crawl ran to its end and its process never exited (the close's own
+``Crawler.stop_async`` found ``crawling`` off and left the engine waiting). :class:`OpeningStop` keeps the
+reactor's shutdown waiting until the crawl has ended, stops the engine when it starts (``engine_started``, the
+first moment Scrapy can stop it) and, at the shutdown, stops an engine that the stop passed by as it started.
+A second signal still forces the exit at once.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredList
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +32,7 @@ class OpeningStop:
     def __init__(self, runner: CrawlerRunner | AsyncCrawlerRunner) -> None:
         self.runner = runner
         self.opening: set[Crawler] = set()  # watched crawlers whose engine has not started
+        self.started: set[Crawler] = set()  # watched crawlers whose engine has
         self._held: Deferred[None] | None = None
 
     @classmethod
@@ -43,6 +49,7 @@ class OpeningStop:
 
     async def engine_started(self, sender: Crawler) -> None:
         self.opening.discard(sender)
+        self.started.add(sender)
         if not sender.crawling:  # a stop came while the spider opened, and Scrapy let it pass
             await sender.engine.stop_async()
 
@@ -54,9 +61,19 @@ class OpeningStop:
         if self.opening & set(self.runner.crawlers):
             logger.info("The spider is still opening: it closes once open (send the signal again to force)")
         self._held = Deferred()
-        deferred_from_coro(self.runner.join()).addBoth(self._release)
+        DeferredList([deferred_from_coro(self.runner.join()), *self._stop_passed_by()]).addBoth(self._release)
         install_shutdown_handlers(self._force)
         return self._held
+
+    def _stop_passed_by(self) -> list[Deferred[None]]:
+        """Stop each engine that Scrapy's stop passed by; waited on by the shutdown, as the crawl's task ends once
+        its engine is stopping, before the spider is closed (``ExecutionEngine.start_async`` returns then)."""
+        stops = []
+        for crawler in self.started & set(self.runner.crawlers):
+            if passed_by(crawler):
+                logger.info("The engine started as the stop came: stopping it")
+                stops.append(deferred_from_coro(crawler.engine.stop_async()))
+        return stops
 
     def _force(self, signum: int, _: FrameType | None) -> None:
         from twisted.internet import reactor
@@ -69,3 +86,12 @@ class OpeningStop:
             logger.info("Received %(signame)s twice, forcing unclean shutdown", {"signame": forced_by})
         if self._held is not None and not self._held.called:
             self._held.callback(None)
+
+
+def passed_by(crawler: Crawler) -> bool:
+    """Whether Scrapy let a stop of ``crawler`` pass while its engine started: the crawl is stopped (``crawling``
+    is off) but its engine was started, not stopped (an engine Scrapy stops is no longer ``running`` nor starting,
+    from the first line of ``ExecutionEngine.stop_async``)."""
+    engine = crawler.engine
+    # ExecutionEngine has no public "started": _starting is on from start_async to stop_async (Scrapy 2.19).
+    return not crawler.crawling and (engine.running or bool(getattr(engine, "_starting", False)))

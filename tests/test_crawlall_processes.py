@@ -7,9 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -113,6 +115,17 @@ def test_two_held_sites_exit_75_and_their_lines_go_to_the_log_file(tmp_path: Pat
     assert "Spider closed" not in stderr  # the children's log went to the file
 
 
+def collect(stream: IO[str], lines: list[str]) -> None:
+    """Each line of ``stream`` into ``lines`` as it comes (a test reads them while the command runs)."""
+    for line in stream:
+        lines.append(line)
+
+
+def stopping(site: str, lines: list[str]) -> bool:
+    """Whether crawlall's child for ``site`` has logged its graceful stop."""
+    return any(line.startswith(f"[{site}] ") and "shutting down gracefully" in line for line in list(lines))
+
+
 def processes_with(data_dir: Path) -> list[int]:
     """Processes (other than ours) whose environment points at ``data_dir``: the crawl's children."""
     needle = f"DATA_DIR={data_dir}".encode()
@@ -129,18 +142,40 @@ def processes_with(data_dir: Path) -> list[int]:
 
 @pytest.mark.e2e
 def test_sigterm_to_the_parent_stops_the_children_gracefully(tmp_path: Path) -> None:
-    with serve(REPLICAS / "asiaplus", delay=0.5) as asiaplus, serve(REPLICAS / "khovar", delay=0.5) as khovar:
+    """No page is answered until each child has its SIGTERM, so each is mid-crawl then, however far apart a loaded
+    machine started them."""
+    gate = threading.Event()
+    with serve(REPLICAS / "asiaplus", delay=0.5, gate=gate) as asiaplus, \
+            serve(REPLICAS / "khovar", delay=0.5, gate=gate) as khovar:
         child = crawlall("--processes", "2", "--sites", "asiaplus,khovar,kaktus",
                          "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
-                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}", data_dir=tmp_path)
-        deadline = time.monotonic() + 90
-        while not (asiaplus.requests and khovar.requests) and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.1)
-        assert asiaplus.requests and khovar.requests, "the children did not start crawling"  # type: ignore[attr-defined]
-        children = [pid for pid in processes_with(tmp_path) if pid != child.pid]
-        assert len(children) >= 2
-        child.send_signal(signal.SIGTERM)
-        stdout, stderr = child.communicate(timeout=60)
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}",
+                         "-s", "DOWNLOAD_TIMEOUT=300", data_dir=tmp_path)  # no held page times out
+        lines: list[str] = []
+        reader = threading.Thread(target=collect, args=(child.stderr, lines))
+        reader.start()
+        try:
+            deadline = time.monotonic() + 180
+            while not (asiaplus.held and khovar.held) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                time.sleep(0.1)
+            assert asiaplus.held and khovar.held, "the children did not start crawling"  # type: ignore[attr-defined]
+            children = [pid for pid in processes_with(tmp_path) if pid != child.pid]
+            assert len(children) >= 2
+            child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while not all(stopping(site, lines) for site in ("asiaplus", "khovar")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            gate.set()  # the pages in flight are answered once both children are stopping
+        try:
+            child.wait(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            with child:  # closes its pipes
+                stdout = child.stdout.read()  # type: ignore[union-attr]  # the summary: a few lines
+                reader.join(timeout=10)
+        stderr = "".join(lines)
     assert child.returncode == 1  # stopped runs end as failed, whatever they had stored
     for site in ("asiaplus", "khovar"):
         assert any(line.startswith(f"[{site}] ") and "shutting down gracefully" in line
@@ -276,23 +311,30 @@ def test_a_second_signal_kills_children_that_do_not_stop(signum: int) -> None:
 def test_the_children_of_a_killed_crawlall_stop_gracefully(tmp_path: Path) -> None:
     """crawlall killed outright (SIGKILL, the OOM killer): its children, in sessions of their own, used to crawl on
     unwatched to the end of their sites; each now gets one SIGTERM when crawlall dies and stops gracefully: it
-    finishes the pages in flight, records its run as stopped (``shutdown``) and releases its site."""
-    with serve(REPLICAS / "asiaplus", delay=5) as asiaplus, serve(REPLICAS / "khovar", delay=5) as khovar:
+    finishes the pages in flight, records its run as stopped (``shutdown``) and releases its site. No page is
+    answered before crawlall dies, so each child is mid-crawl then, however far apart a loaded machine started
+    them (a child started late used to find the other's small site crawled to its end)."""
+    gate = threading.Event()
+    with serve(REPLICAS / "asiaplus", delay=5, gate=gate) as asiaplus, \
+            serve(REPLICAS / "khovar", delay=5, gate=gate) as khovar:
         child = crawlall("--processes", "2", "--sites", "asiaplus,khovar",
                          "--base-url", f"asiaplus=http://127.0.0.1:{asiaplus.server_port}",
-                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}", data_dir=tmp_path)
+                         "--base-url", f"khovar=http://127.0.0.1:{khovar.server_port}",
+                         "-s", "DOWNLOAD_TIMEOUT=300", data_dir=tmp_path)  # no held page times out
         try:
-            deadline = time.monotonic() + 90
-            while not (asiaplus.requests and khovar.requests) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 180
+            while not (asiaplus.held and khovar.held) and time.monotonic() < deadline:  # type: ignore[attr-defined]
                 time.sleep(0.1)
-            assert asiaplus.requests and khovar.requests, "the children did not start crawling"  # type: ignore[attr-defined]
+            assert asiaplus.held and khovar.held, "the children did not start crawling"  # type: ignore[attr-defined]
             child.kill()
-            child.communicate(timeout=10)
+            child.communicate(timeout=30)
+            gate.set()  # the pages in flight are answered once the children have their SIGTERM
             deadline = time.monotonic() + 120
             while processes_with(tmp_path) and time.monotonic() < deadline:
                 time.sleep(0.2)
             left = processes_with(tmp_path)
         finally:
+            gate.set()
             for pid in processes_with(tmp_path):
                 os.kill(pid, signal.SIGKILL)
     assert left == [], "children outlived crawlall"

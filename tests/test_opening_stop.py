@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.crawling import FAST, ROOT, crawl_command, crawl_environment, require_e2e, wait_while_running
+from tests.engine_start_stop import SENT, stop_at_engine_start
 from tests.opening_gate import HELD, gate_settings
 from tests.replica.server import serve
 from tests.replicas import REPLICAS
@@ -108,3 +109,24 @@ def test_a_second_signal_while_the_spider_opens_forces_the_exit(tmp_path: Path, 
         text = log.read_text()
         assert run.returncode == 1, text[-3000:]
         assert "Received SIGINT twice, forcing unclean shutdown" in text and "Spider closed" not in text, text[-3000:]
+
+
+@pytest.mark.parametrize(("how", "sites"), [CRAWL, IN_PROCESS], ids=["crawl", "crawlall"])
+def test_a_stop_as_the_engine_starts_closes_it_gracefully(tmp_path: Path, how: str, sites: list[str]) -> None:
+    """The stop comes after ``engine_started`` was sent and before the engine runs: before, Scrapy let it pass
+    and the crawl ran to its end ("finished")."""
+    require_e2e("scrapy crawl")
+    log, data_dir = tmp_path / "crawl.log", tmp_path / "data"
+    with ExitStack() as stack:
+        urls = {site: f"http://127.0.0.1:{stack.enter_context(serve(REPLICAS / site)).server_port}" for site in sites}
+        run = subprocess.run(command(how, urls, [*stop_at_engine_start(signal.SIGTERM), f"LOG_FILE={log}"]),
+                             cwd=ROOT, env=crawl_environment({}, data_dir), stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=120)
+    text = log.read_text()
+    assert SENT in text and "Received SIGTERM" in text, text[-3000:]
+    assert run.returncode == 1, text[-3000:]  # a stopped run is "failed"
+    assert text.count("Spider closed (shutdown)") == len(sites), text[-3000:]
+    for site in sites:
+        record, lease = store_state(data_dir, site)
+        assert record is not None and record["finish_reason"] == "shutdown" and record["outcome"] == "failed", record
+        assert lease is None

@@ -179,7 +179,7 @@ class RunHealth:
                 doc = await self.storage.call(store.update_run, crawl_id, lambda current: judged(current, self.run.id))
             except store_errors() as exc:
                 logger.error("Could not record the crawl run: %(error)s", {"error": describe_error(exc)})
-        last = frontier.recorded()
+        last = await frontier.recorded()
         if last is False:
             return crawl_id, None  # a worker still running writes after this one: it alerts for the crawl
         if last and doc is not None and store is not None and self.storage is not None:

@@ -2,7 +2,9 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``; so does a worker
+what it holds (its items are stored) and closes with reason ``frontier_lost``: once a Redis call failed, the
+worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
+asks again, so a paused or unreachable Redis never freezes the crawl; so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
@@ -19,14 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.frontier.connection import connect, describe, redis_errors, shared_crawl_url
+from crawler.frontier.connection import SOCKET_TIMEOUT, connect, describe, redis_errors, shared_crawl_url
 from crawler.secrets import mask_uri
 
 if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl has REDIS_URL
@@ -83,6 +87,9 @@ class Frontier:
         self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
         self._beating: asyncio.Task[None] | None = None
+        self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
+        self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
+        self._left = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -131,6 +138,12 @@ class Frontier:
         """The shared crawl's id (the same for every worker of it); None when Redis was unreachable."""
         return self.shared.crawl_id if self.shared is not None else None
 
+    @property
+    def reachable(self) -> SharedCrawl | None:
+        """The shared crawl to ask on the reactor now; None when this worker did not join or while Redis is lost
+        (the heartbeat asks again, on a thread)."""
+        return None if self.lost else self.shared
+
     def failed(self, exc: BaseException) -> None:
         """Count (and log once) a Redis call that failed mid-run; the crawl's keys found gone are logged once
         too, even after a connection error (a restarted Redis: first the error, then the empty crawl)."""
@@ -150,15 +163,35 @@ class Frontier:
         """This worker's id in the shared crawl; None when it did not join."""
         return self.shared.worker if self.shared is not None else None
 
-    def recorded(self) -> bool | None:
+    def _finish_unfinished(self, shared: SharedCrawl) -> None:
+        """Finish in Redis the entries finished while it was lost (on a thread; an entry that fails stays)."""
+        while True:
+            try:
+                request_id = self._unfinished.popleft()
+            except IndexError:
+                return
+            try:
+                shared.finished(request_id)
+            except BaseException:
+                self._unfinished.appendleft(request_id)
+                raise
+
+    async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
-        part (None: unknown, Redis failed or this worker did not join)."""
+        part (None: unknown, this worker did not join or Redis failed or did not answer in time).
+        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
         if self.shared is None:
             return None
+        failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
-            return self.shared.recorded()
-        except redis_errors() as exc:
-            self.failed(exc)
+            # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
+            return await asyncio.wait_for(asyncio.to_thread(self.shared.recorded), 2 * SOCKET_TIMEOUT)
+        except failures as exc:
+            self.stats.inc_value("frontier/redis_errors")
+            logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
+                         "its part (%(error)s): alerting on the crawl as recorded so far",
+                         {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
+                          f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
 
     def spider_opened(self, spider: Spider) -> None:
@@ -169,20 +202,30 @@ class Frontier:
     async def _beat_forever(self, shared: SharedCrawl) -> None:
         while True:
             engine = self.crawler.engine
-            try:
-                busy = engine is not None and not (engine.downloader.active == set() and engine.scraper.slot is not None
-                                                   and engine.scraper.slot.is_idle())
-                shared.beat(busy)
-                self._recover(shared)
-                if engine is not None and not busy and shared.queued():
-                    self._wake(engine)
+            busy = engine is not None and not (engine.downloader.active == set() and engine.scraper.slot is not None
+                                               and engine.scraper.slot.is_idle())
+            try:  # on a thread: a Redis that does not answer holds this loop, never the reactor
+                recovered, queued = await asyncio.to_thread(self._beat, shared, busy)
             except redis_errors() as exc:
                 self.failed(exc)
             else:
                 if self.lost:
                     self.lost = False
                     logger.warning("Reached Redis again")
+                self._count_recovered(recovered)
+                if engine is not None and not busy and queued:
+                    self._wake(engine)
             await asyncio.sleep(BEAT_SECONDS)
+
+    def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int]:
+        """One heartbeat (in the beat's thread): the entries finished while Redis was lost, the beat, dead workers'
+        requests pushed back; how many went back and how many are queued."""
+        with self._beat_lock:
+            if self._left:
+                return 0, 0
+            self._finish_unfinished(shared)
+            shared.beat(busy)
+            return shared.recover(), shared.queued()
 
     def _wake(self, engine: Any) -> None:
         """Ask an idle engine for its next request now that the shared queue has work. Scrapy's engine
@@ -193,9 +236,8 @@ class Frontier:
             nextcall.schedule()
             self.stats.inc_value("frontier/woken")
 
-    def _recover(self, shared: SharedCrawl) -> None:
-        """Push dead workers' requests back to the queue (counted, logged)."""
-        recovered = shared.recover()
+    def _count_recovered(self, recovered: int) -> None:
+        """Dead workers' requests pushed back to the queue: counted, logged."""
         if recovered:
             self.stats.inc_value("frontier/recovered", recovered)
             logger.warning("Requeued %(n)d requests of a dead worker", {"n": recovered})
@@ -207,11 +249,16 @@ class Frontier:
 
     def finished_id(self, request_id: str | None) -> None:
         """The request of this worker's in-flight entry ``request_id`` is done with."""
-        if request_id and self.shared is not None:
-            try:
-                self.shared.finished(request_id)
-            except redis_errors() as exc:
-                self.failed(exc)
+        if not request_id or self.shared is None:
+            return
+        if self.lost:  # finished by the next heartbeat that reaches Redis
+            self._unfinished.append(request_id)
+            return
+        try:
+            self.shared.finished(request_id)
+        except redis_errors() as exc:
+            self.failed(exc)
+            self._unfinished.append(request_id)
 
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
@@ -243,9 +290,11 @@ class Frontier:
         """Keep the worker while the shared crawl has work; end it after the crawl was idle long enough."""
         if self.shared is None:
             return
+        if self.lost:  # what this worker held is done, and Redis failed its last call: on its own, it is finished
+            raise CloseSpider(LOST_REASON)
         try:
             self.shared.beat(busy=False)
-            self._recover(self.shared)
+            self._count_recovered(self.shared.recover())
             busy = self.shared.busy()
         except redis_errors() as exc:
             self.failed(exc)
@@ -270,10 +319,17 @@ class Frontier:
             self._beating = None
         if self.shared is None:
             return
-        try:
-            requeued = self.shared.leave(self.ended)
+        try:  # on a thread, as the beat: Redis may be back, or still not answering
+            requeued = await asyncio.to_thread(self._leave, self.shared)
         except redis_errors() as exc:
             self.failed(exc)
             return
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
+
+    def _leave(self, shared: SharedCrawl) -> int:
+        """Leave the crawl (on a thread), once no beat runs; no beat after it."""
+        with self._beat_lock:
+            self._left = True
+            self._finish_unfinished(shared)
+            return shared.leave(self.ended)

@@ -70,7 +70,7 @@ class FrontierScheduler(BaseScheduler):
     def has_pending_requests(self) -> bool:
         if self.local:
             return True
-        shared = self.frontier.shared
+        shared = self.frontier.reachable
         if shared is None:
             return False
         try:
@@ -100,7 +100,7 @@ class FrontierScheduler(BaseScheduler):
 
     def _crawl_limit_reached(self) -> bool:
         """Whether the whole crawl admitted ``-a limit`` articles (asked of Redis until it did)."""
-        shared = self.frontier.shared
+        shared = self.frontier.reachable
         if self.limit_reached or self.limit is None or shared is None:
             return self.limit_reached
         try:
@@ -119,6 +119,10 @@ class FrontierScheduler(BaseScheduler):
     def _enqueue(self, request: Request) -> bool:
         shared = self.frontier.shared
         if shared is None:
+            self.local.append(request)
+            return True
+        if self.frontier.lost:  # this worker keeps what it finds until Redis answers its heartbeat again
+            self.stats.inc_value("frontier/local")
             self.local.append(request)
             return True
         try:
@@ -170,7 +174,7 @@ class FrontierScheduler(BaseScheduler):
             return request
 
     def _pop(self) -> Request | None:
-        shared = self.frontier.shared
+        shared = self.frontier.reachable
         while shared is not None:
             try:
                 popped = shared.pop()
@@ -185,7 +189,7 @@ class FrontierScheduler(BaseScheduler):
             except (ValueError, AttributeError, TypeError, KeyError) as exc:  # another version's request
                 self.stats.inc_value("frontier/bad_requests")
                 logger.warning("Dropped a queued request this worker cannot read: %(error)s", {"error": exc})
-                shared.finished(request_id)
+                self.frontier.finished_id(request_id)
                 continue
             request.meta[FRONTIER_ID_META] = request_id
             self.stats.inc_value("frontier/popped")

@@ -43,6 +43,7 @@ _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset
           ".json": "application/json; charset=utf-8", ".txt": "text/plain; charset=utf-8",
           ".js": "application/javascript; charset=utf-8", ".gz": "application/x-gzip"}
 _INDEXES = ("html", "xml", "json")
+GATE_SECONDS = 300  # a gated request waits at most this long (a test that failed before it opened the gate)
 
 
 def resolve(root: Path, raw_path: str) -> Path | None:
@@ -86,6 +87,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         super().log_request(code, size)
 
     def do_GET(self) -> None:
+        gate = self.server.gate  # type: ignore[attr-defined]
+        if gate is not None:
+            self.server.held.append(self.path)  # type: ignore[attr-defined]
+            gate.wait(GATE_SECONDS)
         time.sleep(self.server.delay)  # type: ignore[attr-defined]
         settings = _settings(self.root)
         path = urlsplit(self.path).path
@@ -157,10 +162,14 @@ def running(server: S) -> Iterator[S]:
 
 
 @contextmanager
-def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
-    """Serve ``root`` on ``host`` in a thread, each response ``delay`` seconds late;
-    yields the server (``server_port``, ``requests``)."""
+def serve(root: Path, port: int = 0, delay: float = 0.0, host: str = "127.0.0.1",
+          gate: threading.Event | None = None) -> Iterator[ThreadingHTTPServer]:
+    """Serve ``root`` on ``host`` in a thread, each response ``delay`` seconds late and, with a ``gate``, only
+    once the gate is set (``held`` lists the requests that came to it); yields the server (``server_port``,
+    ``requests``)."""
     server = ThreadingHTTPServer((host, port), partial(ReplicaHandler, root=root.resolve()))
+    server.gate = gate  # type: ignore[attr-defined]
+    server.held = []  # type: ignore[attr-defined]
     server.requests = []  # type: ignore[attr-defined]
     server.answers = []  # type: ignore[attr-defined]
     server.delay = delay  # type: ignore[attr-defined]
