@@ -123,6 +123,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.robots.DownloadOnlyStats": 850,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,  # 429/503 wait as the server asks
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # A redirect's target is asked without the validators stored for the URL that redirected.
+    "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,
