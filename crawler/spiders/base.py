@@ -275,7 +275,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         page still names the old one as canonical) is not the stored article's: where it moved (``articles/moved``;
         the store keeps one record, :meth:`ArticleStore.mark_checked`)."""
         stored = response.meta.get(REVISIT_META)
-        if stored is None or not response.meta.get("redirect_urls"):
+        if stored is None or url_id(final) == url_id(seen_as):  # not redirected (by Scrapy or in the browser)
             return None
         url = item_url if url_id(item_url) != stored else canonical_url(final)
         if url_id(url) == stored or not self.is_article_url(url):
