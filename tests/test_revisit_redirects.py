@@ -223,3 +223,30 @@ def test_revisit_redirected_to_a_new_story_stores_it_apart(mongo: MongoTarget, t
     assert after["gone_reason"] == "redirected" and after["redirected_to"] == f"https://asiaplus.news{new_story}"
     assert mongo.db.articles.find_one({"url": f"https://asiaplus.news{new_story}"})["body"] != doc["body"]
     assert mongo.db.articles.count_documents({}) == len(expected_articles("asiaplus"))  # one held back, one new
+
+
+def test_an_article_redirected_away_for_a_while_is_live_again_at_the_next_revisit(
+    mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """A maintenance window sent every article to the home page; at the next revisit the article is back."""
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    env = mongo.env()
+
+    def crawl_due(base: str) -> dict[str, Any]:
+        doc = mongo.db.articles.find_one({"url": URL})
+        doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+        mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+        assert run_crawl("asiaplus", base, env=env, settings=["REVISIT_SCHEDULE=1h"]).returncode == 0
+        return mongo.db.articles.find_one({"_id": doc["_id"]})  # type: ignore[no-any-return]
+
+    with serve(replica) as server:
+        base = f"base_url=http://127.0.0.1:{server.server_port}"
+        assert run_crawl("asiaplus", base, env=env).returncode == 0
+        (replica / "_server.json").write_text(json.dumps({"redirects": {PATH: {"to": "/en/", "status": 302}}}))
+        assert crawl_due(base)["gone_reason"] == "redirected"
+        (replica / "_server.json").unlink()
+        after = crawl_due(base)
+    assert not {"gone_at", "gone_reason", "redirected_to"} & set(after)
+    stats = last_run_stats(mongo)
+    assert stats["articles/not_modified"] == 1 and "articles/gone" not in stats  # back as it was: a 304

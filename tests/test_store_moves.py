@@ -113,3 +113,22 @@ def test_the_first_finding_of_a_removal_is_kept(settings: dict[str, Any]) -> Non
     assert record["gone_reason"] == "redirected_offsite" and record["redirected_to"] == offsite
     assert record["gone_at"].replace(tzinfo=None) == (FETCHED + timedelta(hours=1)).replace(tzinfo=None)
     assert record["last_checked"].replace(tzinfo=None) == (FETCHED + timedelta(hours=7)).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize(("answer", "live"), [("304", True), ("same_text", True), ("moved", True),
+                                              ("much_shorter_page", False)])
+def test_an_article_found_live_again_is_no_longer_marked_gone(settings: dict[str, Any], answer: str,
+                                                               live: bool) -> None:
+    """A removal found during an outage or a maintenance window (a 404, a redirect to the home page) is undone by a
+    later revisit that finds the article: ``gone_at`` is absent while it is live. A much shorter page is no proof."""
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True, reason="redirected",
+                                   location="https://asiaplus.news/en/"))
+    later = FETCHED + timedelta(hours=5)
+    crawl(settings, *{
+        "304": [ArticleChecked(url=OLD, fetched_at=later)],
+        "same_text": [cleaned(article(1, paragraphs=LONG, fetched_at=later))],
+        "moved": [at_new_url(5), moved(5)],
+        "much_shorter_page": [cleaned(article(1, paragraphs=["Sorry, the page is unavailable."], fetched_at=later))],
+    }[answer])
+    (record,) = records(settings)
+    assert not {"gone_at", "gone_reason", "redirected_to"} & set(record) if live else record["gone_reason"]

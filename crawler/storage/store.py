@@ -565,11 +565,11 @@ class ArticleStore:
                     if counts is not None:
                         counts.stale_checks += 1  # a later check found it (there, or gone already)
                 elif old is not None:
-                    checked = {**old, **_gone(check, old)}
+                    checked = {**old, **_gone(check, old)} if check.get("gone") else _live(old, check)
                     if check.get("location_id"):
                         there = by_key.get(check["location_id"]) or by_key.get(check["location"])
                         if there is not None and there["_id"] != old["_id"] and _same_story(old, there):
-                            checked = _absorbed(old, there)
+                            checked = _absorbed(checked, there)
                             absorbed.append((old["_id"], there))
                             there = None  # its URLs are the record's now
                         checked |= _moved(check, old, there)
@@ -802,7 +802,7 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
         first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
         return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
-        return "unchanged", _checked_update(doc, old)
+        return "unchanged", _checked_update(doc, old, live=True)
     if _fetched_before(doc, old):  # a spool replayed after a newer version was stored (another host, a later run)
         logger.warning("Kept the stored version of %(url)s: the version replayed was fetched at %(new)s, before "
                        "the stored one (%(old)s)", {"url": doc["url"], "new": doc["fetched_at"],
@@ -1005,10 +1005,23 @@ def _moved(check: dict[str, Any], old: dict[str, Any], there: dict[str, Any] | N
 
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
-def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
-    """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else."""
+def _checked_update(doc: dict[str, Any], old: dict[str, Any], live: bool = False) -> ReplaceOne:
+    """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else; with
+    ``live`` (the page answered with the stored text), no longer marked gone if it was before this fetch."""
     checked = old["last_checked"] if _fetched_before(doc, old, "last_checked") else doc["fetched_at"]
-    return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": checked})
+    record = _live(old, doc) if live else old
+    return ReplaceOne(_unchanged_since(old), {**record, **_accumulated(doc, old), "last_checked": checked})
+
+
+GONE_FIELDS = ("gone_at", "gone_reason", "redirected_to")
+
+
+def _live(old: dict[str, Any], fetch: dict[str, Any]) -> dict[str, Any]:
+    """Record ``old`` without the marks of a removal found before ``fetch``, which found the article live (a 304,
+    its text, where it moved): a 404 or a redirect during an outage or a maintenance window is not forever."""
+    if not old.get("gone_at") or _fetched_before(fetch, old, "gone_at"):
+        return old
+    return {k: v for k, v in old.items() if k not in GONE_FIELDS}
 
 
 def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetched_at") -> bool:
