@@ -132,3 +132,10 @@ def test_an_article_found_live_again_is_no_longer_marked_gone(settings: dict[str
     }[answer])
     (record,) = records(settings)
     assert not {"gone_at", "gone_reason", "redirected_to"} & set(record) if live else record["gone_reason"]
+
+
+def test_a_removed_article_redirected_to_another_story_stays_removed(settings: dict[str, Any]) -> None:
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True, reason="http_404"))
+    crawl(settings, at_new_url(3, OTHER_STORY), moved(3))
+    record = next(r for r in records(settings) if r["url"] == OLD)
+    assert record["gone_reason"] == "http_404" and "moved_to" not in record

@@ -558,21 +558,15 @@ class ArticleStore:
                                                           + [c["location_id"] for c in moves]}}),
                       *self._find_any("urls", [c["url"] for c in checks] + [c["location"] for c in moves])]
             by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
-            ops, absorbed = [], []
+            ops = []
+            absorbed: list[tuple[str, dict[str, Any]]] = []  # (record, the record of its story merged into it)
             for check in checks:
                 old = by_key.get(check["_id"]) or by_key.get(check["url"])
                 if old is not None and _fetched_before(check, old, "last_checked"):
                     if counts is not None:
                         counts.stale_checks += 1  # a later check found it (there, or gone already)
                 elif old is not None:
-                    checked = {**old, **_gone(check, old)} if check.get("gone") else _live(old, check)
-                    if check.get("location_id"):
-                        there = by_key.get(check["location_id"]) or by_key.get(check["location"])
-                        if there is not None and there["_id"] != old["_id"] and _same_story(old, there):
-                            checked = _absorbed(checked, there)
-                            absorbed.append((old["_id"], there))
-                            there = None  # its URLs are the record's now
-                        checked |= _moved(check, old, there)
+                    checked = _as_checked(check, old, by_key, absorbed)
                     ops.append(ReplaceOne(_unchanged_since(old), {**checked, "last_checked": check["fetched_at"]}))
             if ops:
                 _write(self.db["articles"], ops)
@@ -989,15 +983,27 @@ def _absorbed(old: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     return {**merged, "revisions": [*merged["revisions"], *other.get("revisions", [])]}
 
 
-def _moved(check: dict[str, Any], old: dict[str, Any], there: dict[str, Any] | None) -> dict[str, Any]:
-    """The fields a revisit of ``old`` that a redirect sent to another article URL (``location``, held by stored
-    record ``there``) sets: ``moved_to`` and, when that changed, ``moved_at``. Its page is stored in ``old``
-    (:meth:`ArticleStore.write_articles` keys a page by any URL its record holds); a URL that is another
-    stored story's is no move but the article taken down, the reader sent to that story."""
-    if check["location_id"] == old["_id"]:
-        return {}  # redirected to the article's own identity (another host alias, a trailing slash)
+def _as_checked(check: dict[str, Any], old: dict[str, Any], by_key: dict[str, dict[str, Any]],
+                absorbed: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Stored article ``old`` as the revisit ``check`` found it (``by_key``: the records read, by ``_id`` and URL):
+    gone; moved to ``location``, a record of the same story stored there added to ``absorbed`` (merged into
+    ``old``); redirected to another stored story (gone, the reader sent there); or live (a 304)."""
+    if check.get("gone"):
+        return {**old, **_gone(check, old)}
+    if not check.get("location_id") or check["location_id"] == old["_id"]:  # a 304, or a redirect to its own URL
+        return _live(old, check)
+    there = by_key.get(check["location_id"]) or by_key.get(check["location"])
     if there is not None and there["_id"] != old["_id"]:
-        return _gone({**check, "gone": True, "reason": "redirected"}, old)
+        if not _same_story(old, there):
+            return {**old, **_gone({**check, "gone": True, "reason": "redirected"}, old)}
+        absorbed.append((old["_id"], there))
+        return {**_absorbed(_live(old, check), there), **_moved(check, old)}
+    return {**_live(old, check), **_moved(check, old)}
+
+
+def _moved(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``moved_to`` (the ``location`` a revisit of ``old`` was redirected to, another article URL of the story)
+    and, when that changed, ``moved_at``."""
     if old.get("moved_to") == check["location"]:
         return {}
     return {"moved_to": check["location"], "moved_at": check["fetched_at"]}
