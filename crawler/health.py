@@ -26,6 +26,8 @@ HEALTHY, DEGRADED, FAILED, SKIPPED = "healthy", "degraded", "failed", "skipped"
 NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
 # The close reason of a run that found another run of its site holding the lock (crawler.extensions.site_lock).
 LOCKED_REASON = "site_locked"
+# Items that record a revisit's answer, not an article: 304, taken down (404/410, redirected away), moved.
+REVISIT_CHECKS = ("articles/not_modified", "articles/gone", "articles/moved")
 
 
 def skipped(stats: dict[str, Any]) -> bool:
@@ -78,7 +80,7 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
         return Health(SKIPPED)
     earlier = [s for s in earlier if not skipped(s)]  # a skipped run teaches no baseline
     health = Health()
-    articles = stats.get("item_scraped_count", 0) - stats.get("articles/not_modified", 0)
+    articles = stats.get("item_scraped_count", 0) - sum(stats.get(key, 0) for key in REVISIT_CHECKS)
     requests = stats.get("downloader/request_count", 0)
     dropped_body = stats.get("validation/dropped/missing/body", 0)
     health.metrics = {

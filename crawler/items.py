@@ -77,12 +77,15 @@ def article_item(extraction: Extraction, *, url: str, urls: list[str], site: str
 
 @dataclass
 class ArticleChecked:
-    """A revisit answered 304 Not Modified (only the check time changes) or 404/410 (the
-    article is marked ``gone_at``, never deleted)."""
+    """A revisit answered 304 Not Modified (only the check time changes); 404/410 or a redirect to no article of
+    the site (the article is marked ``gone_at`` with the reason, never deleted); or a redirect to another article
+    URL of the site (``location`` without ``gone``: the article moved there)."""
 
     url: str  # the article's URL as linked
     fetched_at: datetime
     gone: bool = False
+    reason: str | None = None  # why it is gone: http_404, http_410, redirected, redirected_offsite
+    location: str | None = None  # the real URL a redirect sent the revisit to
 
 
 # Fields an article cannot be stored without (``content_hash`` is set by the cleaning pipeline).

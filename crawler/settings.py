@@ -126,6 +126,8 @@ DOWNLOADER_MIDDLEWARES = {
     # A host that answered none of the last HOST_DOWN_AFTER attempts: its requests fail at once or wait for it.
     "crawler.middlewares.host_down.HostDownMiddleware": 555,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # A redirect's target is asked without the validators stored for the URL that redirected.
+    "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.meta_refresh.MetaRefreshMiddleware": 580,

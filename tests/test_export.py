@@ -36,7 +36,7 @@ from tests.crawling import ROOT, fresh_database
 pytestmark = pytest.mark.e2e  # the real scrapy command, and a MongoDB server for half of the cases
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
-DATE_FIELDS = ("published", "modified", "fetched_at", "first_seen", "last_checked", "gone_at")
+DATE_FIELDS = ("published", "modified", "fetched_at", "first_seen", "last_checked", "gone_at", "moved_at")
 PAGE_MARKER = "raw-page-marker-7f3a"
 WATER = ("В Душанбе с 1 апреля повышаются тарифы на питьевую воду. Городское предприятие «Душанбеводоканал» "
          "сообщило, что тариф для населения вырастет на 12 процентов. В компании объясняют решение ростом "

@@ -31,6 +31,12 @@ def test_assess(changes: dict, status: str, problem: str | None) -> None:  # typ
     assert (problem is None and not health.problems) or any(problem in p for p in health.problems)
 
 
+def test_revisit_checks_are_not_articles() -> None:
+    """A revisit answered 304, found the article gone or moved is an item, not an article of the run."""
+    stats = {**GOOD, "item_scraped_count": 27, "articles/not_modified": 1, "articles/gone": 4, "articles/moved": 2}
+    assert assess(stats, [], NOW - timedelta(hours=1), NOW, Thresholds()).metrics["articles"] == 20
+
+
 def test_nothing_new_is_healthy_when_articles_were_known() -> None:
     stats = {"finish_reason": "finished", "item_scraped_count": 0, "incremental/known": 40}
     assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY

@@ -13,11 +13,12 @@ from typing import Any
 FIELDS = ("_id", "url", "site", "edition", "language", "script", "language_declared", "title", "lead", "body",
           "paragraphs", "published", "published_raw", "modified", "modified_raw", "authors", "section", "tags",
           "images", "attribution", "translations", "urls", "story_cluster", "story_original", "content_hash",
-          "fetched_at", "first_seen", "last_checked", "gone_at", "http_status", "etag", "last_modified",
+          "fetched_at", "first_seen", "last_checked", "gone_at", "gone_reason", "redirected_to", "moved_to",
+          "moved_at", "http_status", "etag", "last_modified",
           "sources", "revisions", "schema_version")
 SIGNATURE_FIELDS = ("minhash", "lsh_bands")  # the near-duplicate signature: only with --with-html
 HTML_FIELD = "html"  # the stored page (``pages`` collection): only with --with-html
-DATE_FIELDS = frozenset({"published", "modified", "fetched_at", "first_seen", "last_checked", "gone_at"})
+DATE_FIELDS = frozenset({"published", "modified", "fetched_at", "first_seen", "last_checked", "gone_at", "moved_at"})
 LIST_SEPARATOR = "; "
 # CSV: ``paragraphs`` is ``body`` (joined by blank lines) and earlier versions are counted, not spelled out.
 CSV_FIELDS = tuple(f if f != "revisions" else "revision_count" for f in FIELDS if f != "paragraphs")

@@ -49,6 +49,7 @@ from crawler.urls import url_id
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
+REVISIT_META = "revisit_of"  # set here on a revisit: the ``_id`` of the stored article it looks at again
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
 PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
@@ -152,7 +153,7 @@ class IncrementalMiddleware:
         if not seeded or revisit is None:
             return
         for doc in due:
-            request = revisit(doc["url"])
+            request = revisit(doc.get("moved_to") or doc["url"])  # a moved article is asked where it lives now
             if request is not None:
                 self.stats.inc_value("incremental/revisit")
                 yield _conditional(request, doc)
@@ -236,9 +237,11 @@ class IncrementalMiddleware:
 
 def _conditional(request: Request, doc: dict[str, Any]) -> Request:
     """A revisit asks the server to answer 304 when the page has not changed since it was stored,
-    and lets 404/410 through to the spider, which marks the article gone."""
+    and lets 404/410 through to the spider, which marks the article gone; it names the stored article,
+    so that the spider can tell where a redirect sent it (moved, gone, off the site)."""
     headers = {k: v for k, v in (("If-None-Match", doc.get("etag")), ("If-Modified-Since", doc.get("last_modified")))
                if v}
     request.headers.update(headers)
     request.meta["handle_httpstatus_list"] = [304, 404, 410]
+    request.meta[REVISIT_META] = doc["_id"]
     return request

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
@@ -40,14 +41,14 @@ from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
-from crawler.middlewares.incremental import ARTICLE_URL_META, sitemap_pruned
+from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, sitemap_pruned
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.not_articles import not_article
-from crawler.urls import Mirror, canonical_or_none, canonical_url
+from crawler.urls import Mirror, canonical_or_none, canonical_url, url_id
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
                               meta=meta, dont_filter=True, cb_kwargs={"seen_as": url},
-                              errback=self.download_failed)
+                              errback=self.article_failed)
 
     # -- articles ------------------------------------------------------------------
     async def parse_article(self, response: Response, seen_as: str) -> AsyncIterator[Any]:
@@ -240,6 +241,11 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("articles/truncated_html")
         self._count_skipped(extraction, url)
         if self._redirected_off_articles(extraction, url, seen_as):
+            if REVISIT_META in response.meta:  # the stored article was taken down: its URL sends readers elsewhere
+                yield self._gone(seen_as, "redirected", url)
+            else:
+                self._count("articles/skipped/redirected")
+                logger.info("Skipped %(seen)s: redirected to %(url)s, no article page", {"seen": seen_as, "url": url})
             return
         if self._should_render(response, extraction):
             yield self._article_request(seen_as, browser=True)
@@ -259,19 +265,40 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         self._count_quality(item, extraction.sources["body"])
         yield item
+        moved = self._moved(response, seen_as, item.url, url)
+        if moved is not None:
+            yield moved
 
     def _redirected_off_articles(self, extraction: Extraction, url: str, seen_as: str) -> bool:
         """Whether the article's URL redirected to a page that is no article URL of the site, nor names one as its
-        canonical (a removed article sent to the home page, a section or a login form); counted and logged."""
+        canonical (a removed article sent to the home page, a section or a login form)."""
         final = canonical_url(url)
         if final == canonical_url(seen_as) or self.is_article_url(final):
             return False
         canonical = self.real_url(extraction.url)
-        if self._on_site(canonical) and self.is_article_url(canonical_url(canonical)):
-            return False
-        self._count("articles/skipped/redirected")
-        logger.info("Skipped %(seen)s: redirected to %(url)s, no article page", {"seen": seen_as, "url": url})
-        return True
+        return not (self._on_site(canonical) and self.is_article_url(canonical_url(canonical)))
+
+    def _moved(self, response: Response, seen_as: str, item_url: str, final: str) -> ArticleChecked | None:
+        """A revisit redirected to an article page of the site whose URL (the item's, else the final one, when the
+        page still names the old one as canonical) is not the stored article's: where it moved (``articles/moved``;
+        the store keeps one record, :meth:`ArticleStore.mark_checked`)."""
+        stored = response.meta.get(REVISIT_META)
+        if stored is None or url_id(final) == url_id(seen_as):  # not redirected (by Scrapy or in the browser)
+            return None
+        url = item_url if url_id(item_url) != stored else canonical_url(final)
+        if url_id(url) == stored or not self.is_article_url(url):
+            return None
+        self._count("articles/moved")
+        logger.info("%(seen)s moved to %(url)s", {"seen": seen_as, "url": url})
+        return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), location=url)
+
+    def _gone(self, seen_as: str, reason: str, location: str | None = None) -> ArticleChecked:
+        """A revisit found the stored article taken down (``articles/gone``, ``articles/gone/<reason>``)."""
+        self._count("articles/gone")
+        self._count(f"articles/gone/{reason}")
+        logger.info("%(seen)s is gone: %(reason)s%(to)s",
+                    {"seen": seen_as, "reason": reason, "to": f" to {location}" if location else ""})
+        return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), gone=True, reason=reason, location=location)
 
     def _on_site(self, url: str) -> bool:
         """Whether ``url``'s host is one of the site's (or a subdomain of one)."""
@@ -291,9 +318,18 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("articles/not_modified")
             return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC))
         if response.status in (404, 410):
-            self._count("articles/gone")
-            return ArticleChecked(url=seen_as, fetched_at=datetime.now(UTC), gone=True)
+            return self._gone(seen_as, f"http_{response.status}")
         return None
+
+    def article_failed(self, failure: Failure) -> list[ArticleChecked]:
+        """A revisit redirected off the site (refused by the egress rules, never followed) is the stored article
+        gone; any other failure is counted and logged (:meth:`download_failed`)."""
+        request = getattr(failure, "request", None)
+        if (request is not None and isinstance(failure.value, IgnoreRequest) and REVISIT_META in request.meta
+                and request.meta.get("redirect_urls") and not self._on_site(self.real_url(request.url))):
+            return [self._gone(request.meta[ARTICLE_URL_META], "redirected_offsite", request.url)]
+        self.download_failed(failure)
+        return []
 
     def download_failed(self, failure: Failure) -> None:
         """Count (``download/failed/<kind>``) and log in one line a request that failed for good."""

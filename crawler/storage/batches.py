@@ -7,7 +7,9 @@ Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``stora
 ``storage/checked``, ``storage/batches``, ``storage/retries``, ``storage/quarantined``,
 ``storage/revision_rejected/shrunk``, ``storage/revision_rejected/stale`` (a replayed version fetched
 before the stored one: the newer text stays), ``storage/checked/stale`` (a replayed 304/404 check made before
-the article's last check: ``last_checked`` is never set back, nor a later-seen article marked gone).
+the article's last check: ``last_checked`` is never set back, nor a later-seen article marked gone),
+``storage/merged/moved`` (a moved story's record stored under its new URL before the move was seen, merged into
+the record it moved from).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class BatchWriter:
             self.stats.inc_value("storage/revision_rejected/stale", counts.stale)
         if counts.stale_checks:
             self.stats.inc_value("storage/checked/stale", counts.stale_checks)
+        if counts.merged:
+            self.stats.inc_value("storage/merged/moved", counts.merged)
         rejected.extend((entry, counts.rejected[entry[0]["_id"]]) for entry in batch
                         if CHECK_MARK not in entry[0] and entry[0].get("_id") in counts.rejected)
 

@@ -46,6 +46,7 @@ from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is cra
 from crawler.secrets import redact
 from crawler.storage import keys, rows, scan
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
+from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class WriteCounts:
     shrunk: int = 0  # changed versions refused as revisions: much less text than the stored one
     stale: int = 0  # changed versions refused as revisions: fetched before the stored one (a late spool replay)
     stale_checks: int = 0  # 304/404 checks made before the article's last check (a late spool replay): ignored
+    merged: int = 0  # records of a moved story stored under its new URL, merged into the record it moved from
     rejected: dict[str, str] = field(default_factory=dict)  # batch ids whose write the store refused -> why
 
 
@@ -318,7 +320,33 @@ class ArticleStore:
         if not docs:
             return WriteCounts()
         with self._exclusive():
-            return self._write_articles(_merge_same_id(docs), pages, guard)
+            docs, keyed = self._keyed_by_stored_urls(_merge_same_id(docs))
+            pages = {keyed.get(doc_id, doc_id): html for doc_id, html in pages.items()}
+            counts = self._write_articles(_merge_same_id(docs), pages, guard)
+        for doc_id, record in keyed.items():  # the caller knows its documents by their own ids
+            if record in counts.rejected:
+                counts.rejected[doc_id] = counts.rejected[record]
+        return counts
+
+    def _keyed_by_stored_urls(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """``docs`` with the ``_id`` of a stored record of the same story (the same site and text, or a near copy)
+        holding one of their URLs, when none is stored under their own: a moved article's page (its revisit
+        redirected, or its new URL listed) is a version of the record it moved from, not a second record of the
+        story; a page an old URL now redirects to that tells another story is a record of its own. Also the ids
+        changed (the doc's -> the record's)."""
+        stored = {d["_id"] for d in self._find_in("_id", [d["_id"] for d in docs], {"_id": 1})}
+        loose = [d for d in docs if d["_id"] not in stored]
+        if not loose:
+            return docs, {}
+        holders = self._find_any("urls", sorted({u for d in loose for u in d.get("urls", [])}),
+                                 {"urls": 1, "site": 1, "content_hash": 1, "minhash": 1})
+        keyed: dict[str, str] = {}
+        for doc in loose:
+            urls = set(doc.get("urls", []))
+            same = sorted(r["_id"] for r in holders if urls.intersection(r.get("urls", [])) and _same_text(doc, r))
+            if same:
+                keyed[doc["_id"]] = same[0]
+        return [{**d, "_id": keyed[d["_id"]]} if d["_id"] in keyed else d for d in docs], keyed
 
     def _write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str], guard: ShrinkGuard) -> WriteCounts:
         counts = WriteCounts()
@@ -517,26 +545,53 @@ class ArticleStore:
         return ops
 
     def mark_checked(self, checks: list[dict[str, Any]], counts: WriteCounts | None = None) -> int:
-        """Move ``last_checked`` of revisited articles that answered 304 or, with ``gone``, 404/410
-        (those also get ``gone_at``); each check has ``_id``, ``url``, ``fetched_at``. A check made before the
-        article's ``last_checked`` (a late spool replay: another host or run looked since) changes nothing
-        and is counted in ``counts.stale_checks``. Returns the checks recorded."""
+        """Record revisits of stored articles: each check has ``_id``, ``url``, ``fetched_at``, and moves
+        ``last_checked``. One with ``gone`` (404/410, a redirect to no article or off the site) also sets
+        ``gone_at``, ``gone_reason`` and ``redirected_to`` (``location``), the first time only; one with a
+        ``location`` (and its ``location_id``) but not ``gone`` moved there (:func:`_moved`): a record of the same
+        story stored under that URL before the move was seen is merged into it (``counts.merged``). A check made
+        before the article's ``last_checked`` (a late spool replay: another host or run looked since) changes
+        nothing and is counted in ``counts.stale_checks``. Returns the checks recorded."""
         with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
-            stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]}}),
-                      *self._find_any("urls", [c["url"] for c in checks])]
+            moves = [c for c in checks if c.get("location_id")]
+            stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]
+                                                          + [c["location_id"] for c in moves]}}),
+                      *self._find_any("urls", [c["url"] for c in checks] + [c["location"] for c in moves])]
             by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
             ops = []
+            absorbed: list[tuple[str, dict[str, Any]]] = []  # (record, the record of its story merged into it)
             for check in checks:
                 old = by_key.get(check["_id"]) or by_key.get(check["url"])
                 if old is not None and _fetched_before(check, old, "last_checked"):
                     if counts is not None:
                         counts.stale_checks += 1  # a later check found it (there, or gone already)
                 elif old is not None:
-                    gone = {"gone_at": old.get("gone_at") or check["fetched_at"]} if check.get("gone") else {}
-                    ops.append(ReplaceOne(_unchanged_since(old), {**old, **gone, "last_checked": check["fetched_at"]}))
+                    checked = _as_checked(check, old, by_key, absorbed)
+                    ops.append(ReplaceOne(_unchanged_since(old), {**checked, "last_checked": check["fetched_at"]}))
             if ops:
                 _write(self.db["articles"], ops)
+            merged = sum(self._drop_absorbed(keep, other) for keep, other in absorbed)
+            if counts is not None:
+                counts.merged += merged
             return len(ops)
+
+    def _drop_absorbed(self, keep: str, other: dict[str, Any]) -> bool:
+        """Delete record ``other`` (unless another writer changed it since) once record ``keep`` holds its URLs,
+        giving ``keep`` its page when ``keep`` took its text; then the story's original is elected again."""
+        articles, pages = self.db["articles"], self.db["pages"]
+        record = articles.find_one({"_id": keep})
+        if record is None or not set(other.get("urls", [])) <= set(record.get("urls", [])):
+            return False  # the merge lost a race: both stay, the next revisit merges them
+        page = pages.find_one({"_id": other["_id"]})
+        if page is not None and page.get("content_hash") == record.get("content_hash"):
+            fields = {k: v for k, v in page.items() if k != "_id"}
+            _write(pages, [UpdateOne({"_id": keep}, {"$set": fields}, upsert=True)])
+        if not articles.delete_one(_unchanged_since(other)).deleted_count:
+            return False
+        pages.delete_one({"_id": other["_id"]})
+        if record.get("story_cluster"):
+            self._elect_original(record["story_cluster"])
+        return True
 
     def _latest(self, site: str, field: str) -> datetime | None:
         """The newest ``field`` of the site's articles, read from the (site, field) index."""
@@ -560,8 +615,9 @@ class ArticleStore:
         return value if isinstance(value, datetime) else None
 
     def recent_articles(self, site: str, limit: int) -> list[dict[str, Any]]:
-        """The site's ``limit`` newest stored articles: URL, dates and validators (revisits are due among them)."""
-        fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
+        """The site's ``limit`` newest stored articles: URL (and where it moved), dates and validators (revisits are
+        due among them)."""
+        fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1, "moved_to": 1}
         return list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
 
     def sources(self, site: str) -> dict[str, dict[str, Any]]:
@@ -740,7 +796,7 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
         first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
         return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
-        return "unchanged", _checked_update(doc, old)
+        return "unchanged", _checked_update(doc, old, live=True)
     if _fetched_before(doc, old):  # a spool replayed after a newer version was stored (another host, a later run)
         logger.warning("Kept the stored version of %(url)s: the version replayed was fetched at %(new)s, before "
                        "the stored one (%(old)s)", {"url": doc["url"], "new": doc["fetched_at"],
@@ -893,12 +949,85 @@ def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str
     return {k: _union(old.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}
 
 
+def _gone(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """The fields a check sets on stored article ``old``: when and why it was first found gone, if it is."""
+    if not check.get("gone"):
+        return {}
+    if old.get("gone_at"):
+        return {}
+    why = {"gone_reason": check.get("reason"), "redirected_to": check.get("location")}
+    return {"gone_at": check["fetched_at"], **{k: v for k, v in why.items() if v}}
+
+
+def _same_text(doc: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Whether ``doc`` is ``record``'s text or a near copy of it (MinHash), on the same site."""
+    return doc.get("site") == record.get("site") and (
+        doc.get("content_hash") == record.get("content_hash")
+        or similarity(doc.get("minhash") or [], record.get("minhash") or []) >= NEAR_SIMILARITY)
+
+
+def _same_story(record: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two records of one site are copies of one story (near duplicates share a story cluster)."""
+    return bool(record.get("story_cluster")) and record.get("story_cluster") == other.get("story_cluster") \
+        and record.get("site") == other.get("site")
+
+
+def _absorbed(old: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """Record ``old`` with ``other`` merged in: the story it moved to, stored under its new URL before the move
+    was seen. Its URLs join; its text, when newer and not the same, is the current version (``old``'s joins
+    ``revisions``, then ``other``'s own earlier ones)."""
+    if other.get("content_hash") == old.get("content_hash") or not _fetched_before(old, other):
+        return {**old, **_accumulated(other, old)}
+    version = {k: v for k, v in other.items() if k not in ("_id", "revisions")}
+    merged = _revised({**version, "_id": old["_id"]}, old)
+    return {**merged, "revisions": [*merged["revisions"], *other.get("revisions", [])]}
+
+
+def _as_checked(check: dict[str, Any], old: dict[str, Any], by_key: dict[str, dict[str, Any]],
+                absorbed: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Stored article ``old`` as the revisit ``check`` found it (``by_key``: the records read, by ``_id`` and URL):
+    gone; moved to ``location``, a record of the same story stored there added to ``absorbed`` (merged into
+    ``old``); redirected to another stored story (gone, the reader sent there); or live (a 304)."""
+    if check.get("gone"):
+        return {**old, **_gone(check, old)}
+    if not check.get("location_id") or check["location_id"] == old["_id"]:  # a 304, or a redirect to its own URL
+        return _live(old, check)
+    there = by_key.get(check["location_id"]) or by_key.get(check["location"])
+    if there is not None and there["_id"] != old["_id"]:
+        if not _same_story(old, there):
+            return {**old, **_gone({**check, "gone": True, "reason": "redirected"}, old)}
+        absorbed.append((old["_id"], there))
+        return {**_absorbed(_live(old, check), there), **_moved(check, old)}
+    return {**_live(old, check), **_moved(check, old)}
+
+
+def _moved(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``moved_to`` (the ``location`` a revisit of ``old`` was redirected to, another article URL of the story)
+    and, when that changed, ``moved_at``."""
+    if old.get("moved_to") == check["location"]:
+        return {}
+    return {"moved_to": check["location"], "moved_at": check["fetched_at"]}
+
+
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
-def _checked_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
-    """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else."""
+def _checked_update(doc: dict[str, Any], old: dict[str, Any], live: bool = False) -> ReplaceOne:
+    """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else; with
+    ``live`` (the page answered with the stored text), no longer marked gone if it was before this fetch."""
     checked = old["last_checked"] if _fetched_before(doc, old, "last_checked") else doc["fetched_at"]
-    return ReplaceOne(_unchanged_since(old), {**old, **_accumulated(doc, old), "last_checked": checked})
+    record = _live(old, doc) if live else old
+    return ReplaceOne(_unchanged_since(old), {**record, **_accumulated(doc, old), "last_checked": checked})
+
+
+GONE_FIELDS = ("gone_at", "gone_reason", "redirected_to")
+
+
+def _live(old: dict[str, Any], fetch: dict[str, Any]) -> dict[str, Any]:
+    """Record ``old`` without the marks of a removal found before ``fetch``, which found the article live (a 304,
+    its text, where it moved): a 404 or a redirect during an outage or a maintenance window is not forever."""
+    if not old.get("gone_at") or _fetched_before(fetch, old, "gone_at"):
+        return old
+    return {k: v for k, v in old.items() if k not in GONE_FIELDS}
 
 
 def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetched_at") -> bool:
@@ -908,12 +1037,22 @@ def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetc
     return mine is not None and theirs is not None and mine < theirs
 
 
+# What a new version never replaces: when first stored, the story it belongs to, where it moved.
+_KEPT_BY_REVISIONS = ("first_seen", "story_cluster", "story_original", "moved_to", "moved_at")
+
+
 def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
     """A changed article: the new version in place, the earlier one kept in ``revisions``."""
-    kept: dict[str, Any] = {k: old[k] for k in ("first_seen", "story_cluster", "story_original") if k in old}
-    return ReplaceOne(_unchanged_since(old), {
-        **doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
-        "revisions": with_revision(old)})
+    return ReplaceOne(_unchanged_since(old), _revised(doc, old))
+
+
+def _revised(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Record ``old`` with ``doc`` as its new version, the earlier one kept in ``revisions``."""
+    kept: dict[str, Any] = {k: old[k] for k in _KEPT_BY_REVISIONS if k in old}
+    if url_id(doc["url"]) != old["_id"]:
+        kept["url"] = old["url"]  # a moved article's page: the record's identity stays, ``moved_to`` says where
+    return {**doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
+            "revisions": with_revision(old)}
 
 
 REVISION_TEXTS_KEPT = 5  # the newest revisions keep their title and body; older ones their hash and time

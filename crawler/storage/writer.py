@@ -76,9 +76,11 @@ class ArticleWriter:
         self._ticker = asyncio.create_task(self._flush_periodically())
 
     async def add(self, item: Any) -> None:
-        """Buffer a well-formed article (or a 304/404 check); a full buffer is written."""
+        """Buffer a well-formed article (or a revisit's check: 304, gone, moved); a full buffer is written."""
         if isinstance(item, ArticleChecked):
             check = {"_id": url_id(item.url), "url": item.url, "fetched_at": item.fetched_at, "gone": item.gone,
+                     "reason": item.reason, "location": item.location,
+                     "location_id": url_id(item.location) if item.location and not item.gone else None,
                      CHECK_MARK: True}
             self._buffer.append((check, None))
             return

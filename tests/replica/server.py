@@ -9,7 +9,8 @@ Responses carry an ``ETag`` and a ``Last-Modified`` (the file's mtime); a reques
 matching ``If-None-Match`` (or, without one, an ``If-Modified-Since`` not before the mtime) gets
 304 Not Modified, unless ``_server.json`` says ``"ignore_validators": true``. ``server.answers``
 lists each answer as ``(path, status)``. ``_server.json`` in the replica root may map paths to
-302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``), answer a path
+302 redirects (``{"redirects": {"/a/": "http://elsewhere/"}}``; ``{"to": URL, "status": 301}`` for another
+status), answer a path
 429 with ``Retry-After: 1`` its first N times (``{"throttle": {"/a/": N}}``), and override content types per file
 suffix, e.g. ``{"content_types": {".html": "text/html"}}`` for a site whose
 charset is only in a meta tag. ``"paths"`` shapes the answer for one path:
@@ -108,8 +109,9 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         status = shape.get("status", 200) if served[path] <= shape.get("times", served[path]) else 200
         target = settings.get("redirects", {}).get(path)
         if target:
-            self.send_response(302)
-            self.send_header("Location", target)
+            redirect = target if isinstance(target, dict) else {"to": target}
+            self.send_response(redirect.get("status", 302))
+            self.send_header("Location", redirect["to"])
             self.end_headers()
             return
         file = resolve(self.root, self.path)

@@ -1,0 +1,141 @@
+"""A revisited article that moved or was taken down, as the real storage pipeline writes it into both real stores
+(nx-27017 over pymongo, embedded): one record per story, its identity kept, where it went recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.items import ArticleChecked, ArticleItem
+from tests.test_pipelines import FETCHED, article, cleaned, storage_crawler, store_items
+from tests.test_storage_safety import LONG, backend_settings, open_store
+
+OLD = article(1).url
+NEW = "https://asiaplus.news/en/2026/11/02/story-1-updated/"
+EDITED = [*LONG, "Update: the ministry confirmed the figures on Monday."]
+OTHER_STORY = [f"Sentence {n} of an unrelated report on the weather in the Pamirs this week." for n in range(12)]
+
+
+def records(settings: dict[str, Any]) -> list[dict[str, Any]]:
+    store = open_store(settings)
+    try:
+        return store.latest_articles(limit=100)
+    finally:
+        store.close()
+
+
+def page_hashes(settings: dict[str, Any]) -> dict[str, str]:
+    store = open_store(settings)
+    try:
+        return {page["_id"]: page["content_hash"] for page in store.db["pages"].find({})}
+    finally:
+        store.close()
+
+
+def at_new_url(hours: int, paragraphs: list[str] = EDITED, linked_from: str | None = OLD) -> ArticleItem:
+    """The article's page at its new URL, fetched ``hours`` after the first fetch (through a redirect from
+    ``linked_from``, else found under the new URL itself)."""
+    return cleaned(article(1, url=NEW, urls=[u for u in (linked_from, NEW) if u], paragraphs=paragraphs,
+                           fetched_at=FETCHED + timedelta(hours=hours)))
+
+
+def moved(hours: int) -> ArticleChecked:
+    return ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=hours), location=NEW)
+
+
+def crawl(settings: dict[str, Any], *items: Any) -> dict[str, Any]:
+    """One run storing ``items``; its stats."""
+    crawler = storage_crawler(settings)
+    asyncio.run(store_items(crawler, list(items)))
+    return crawler.stats.get_stats()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["mongo", "embedded"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """A store holding the article at its first URL."""
+    settings = backend_settings(request.param, request, tmp_path)
+    crawl(settings, cleaned(article(1, paragraphs=LONG)))
+    return settings
+
+
+def test_a_moved_and_edited_page_is_a_version_of_the_record_it_moved_from(settings: dict[str, Any]) -> None:
+    first = records(settings)[0]
+    crawl(settings, at_new_url(3), moved(3))
+    (record,) = records(settings)
+    assert record["_id"] == first["_id"] and record["url"] == OLD and record["moved_to"] == NEW
+    assert record["moved_at"].replace(tzinfo=None) == (FETCHED + timedelta(hours=3)).replace(tzinfo=None)
+    assert record["body"] == "\n\n".join(EDITED) and record["revisions"][-1]["body"] == first["body"]
+    assert NEW in record["urls"] and record["first_seen"] == first["first_seen"]
+    assert page_hashes(settings) == {first["_id"]: record["content_hash"]}
+
+
+def test_the_new_url_found_on_its_own_in_the_same_run_joins_the_record(settings: dict[str, Any]) -> None:
+    crawl(settings, at_new_url(2, linked_from=None), at_new_url(3), moved(3))
+    (record,) = records(settings)
+    assert record["url"] == OLD and record["moved_to"] == NEW
+
+
+@pytest.mark.parametrize("edited", [True, False], ids=["edited", "as_it_was"])
+def test_a_record_stored_under_the_new_url_first_is_merged_when_the_move_is_seen(
+    settings: dict[str, Any], edited: bool
+) -> None:
+    first = records(settings)[0]
+    crawl(settings, at_new_url(2, EDITED if edited else LONG, linked_from=None))  # a run that saw only the new URL
+    assert len(records(settings)) == 1 + edited  # the same text is one record already
+    stats = crawl(settings, at_new_url(5, EDITED if edited else LONG), moved(5))
+    (record,) = records(settings)
+    assert record["_id"] == first["_id"] and record["url"] == OLD and record["moved_to"] == NEW
+    assert record["story_original"] is True and set(record["urls"]) >= {OLD, NEW}
+    assert len(record.get("revisions", [])) == edited
+    assert page_hashes(settings) == {first["_id"]: record["content_hash"]}
+    assert stats.get("storage/merged/moved", 0) == edited
+
+
+def test_another_story_at_the_end_of_a_redirect_is_a_record_of_its_own(settings: dict[str, Any]) -> None:
+    first = records(settings)[0]
+    crawl(settings, at_new_url(3, OTHER_STORY), moved(3))
+    by_url = {r["url"]: r for r in records(settings)}
+    assert set(by_url) == {OLD, NEW}
+    assert by_url[OLD]["body"] == first["body"] and "moved_to" not in by_url[OLD]
+    assert by_url[OLD]["gone_reason"] == "redirected" and by_url[OLD]["redirected_to"] == NEW
+
+
+def test_the_first_finding_of_a_removal_is_kept(settings: dict[str, Any]) -> None:
+    offsite = "https://example.org/story-1/"
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True,
+                                   reason="redirected_offsite", location=offsite))
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=7), gone=True, reason="http_404"))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "redirected_offsite" and record["redirected_to"] == offsite
+    assert record["gone_at"].replace(tzinfo=None) == (FETCHED + timedelta(hours=1)).replace(tzinfo=None)
+    assert record["last_checked"].replace(tzinfo=None) == (FETCHED + timedelta(hours=7)).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize(("answer", "live"), [("304", True), ("same_text", True), ("moved", True),
+                                              ("much_shorter_page", False)])
+def test_an_article_found_live_again_is_no_longer_marked_gone(settings: dict[str, Any], answer: str,
+                                                               live: bool) -> None:
+    """A removal found during an outage or a maintenance window (a 404, a redirect to the home page) is undone by a
+    later revisit that finds the article: ``gone_at`` is absent while it is live. A much shorter page is no proof."""
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True, reason="redirected",
+                                   location="https://asiaplus.news/en/"))
+    later = FETCHED + timedelta(hours=5)
+    crawl(settings, *{
+        "304": [ArticleChecked(url=OLD, fetched_at=later)],
+        "same_text": [cleaned(article(1, paragraphs=LONG, fetched_at=later))],
+        "moved": [at_new_url(5), moved(5)],
+        "much_shorter_page": [cleaned(article(1, paragraphs=["Sorry, the page is unavailable."], fetched_at=later))],
+    }[answer])
+    (record,) = records(settings)
+    assert not {"gone_at", "gone_reason", "redirected_to"} & set(record) if live else record["gone_reason"]
+
+
+def test_a_removed_article_redirected_to_another_story_stays_removed(settings: dict[str, Any]) -> None:
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True, reason="http_404"))
+    crawl(settings, at_new_url(3, OTHER_STORY), moved(3))
+    record = next(r for r in records(settings) if r["url"] == OLD)
+    assert record["gone_reason"] == "http_404" and "moved_to" not in record
