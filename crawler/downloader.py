@@ -7,7 +7,8 @@ stopping its children) waited for every one of them: up to ``CONCURRENT_REQUESTS
 step and a service manager killed it instead. :class:`StoppingDownloader` fails those requests with
 :class:`NotSentWhileStopping` within :data:`WATCH_SECONDS` of the stop: downloads already on the wire still
 end; the requests not sent are found again by the next run's discovery, kept in the queue ``JOBDIR`` saves
-for the next run, or handed back to a shared crawl's other workers. Stat: ``downloader/not_sent_stopping``.
+for the next run, or handed back to a shared crawl's other workers. Stats: ``downloader/not_sent_stopping``,
+``downloader/not_sent_stopping/kept`` (queued again for ``JOBDIR``).
 
 Settings: ``DOWNLOADER = "crawler.downloader.StoppingDownloader"``.
 """
@@ -71,26 +72,22 @@ class StoppingDownloader(Downloader):
                 self._drop_queued(slot)
 
     def _drop_queued(self, slot: Slot) -> None:
-        """Fail the requests of ``slot``'s queue; with ``JOBDIR``, queue them again first, into the scheduler's
-        queue saved for the next run (the duplicate filter saved with it would keep them from being found
-        again). A shared crawl's worker hands its own back to the other workers instead."""
-        keep = bool(self.crawler.settings.get("JOBDIR")) and not shared_crawl_url(self.crawler.settings)
-        requeued = 0
-
-        def not_sent(request: Request) -> NotSent:
-            nonlocal requeued
-            engine = self.crawler.engine
-            if keep and engine is not None and engine.spider is not None and request.callback is not NO_CALLBACK:
-                engine.crawl(request.replace(dont_filter=True))
-                requeued += 1
-            return NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=True)
-
-        dropped = self.fail_queued(slot, not_sent)
+        dropped = self.fail_queued(slot, lambda request: self.not_sent_while_stopping(request, queued=True))
         if dropped:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("downloader/not_sent_stopping", dropped)
-            logger.info("Stopping: %(n)d queued requests not sent%(kept)s",
-                        {"n": dropped, "kept": f", {requeued} kept in JOBDIR's queue" if requeued else ""})
+            logger.info("Stopping: %(n)d queued requests not sent", {"n": dropped})
+
+    def not_sent_while_stopping(self, request: Request, *, queued: bool) -> NotSentWhileStopping:
+        """The error that fails ``request``, not sent because the crawl stops (counted). With ``JOBDIR`` the request
+        is queued again first, into the scheduler's queue saved for the next run: the duplicate filter saved with it
+        would keep it from being found again. A shared crawl's worker hands its own back to the other workers."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("downloader/not_sent_stopping")
+        engine = self.crawler.engine
+        if self.crawler.settings.get("JOBDIR") and not shared_crawl_url(self.crawler.settings) \
+                and engine is not None and engine.spider is not None and request.callback is not NO_CALLBACK:
+            engine.crawl(request.replace(dont_filter=True))
+            self.crawler.stats.inc_value("downloader/not_sent_stopping/kept")
+        return NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=queued)
 
     def fail_queued(self, slot: Slot, error: Callable[[Request], NotSent],
                     only: Callable[[Request], bool] | None = None) -> int:

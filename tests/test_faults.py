@@ -205,8 +205,8 @@ def test_a_jobdir_run_paused_keeps_the_requests_it_did_not_send_for_the_next_run
         wait_for(lambda: len(served_articles(server)) >= 1)
         first.send_signal(signal.SIGINT)
         output, _ = first.communicate(timeout=120)
-        kept = re.search(r"Stopping: (\d+) queued requests not sent, (\d+) kept in JOBDIR's queue", output)
-        assert kept and int(kept.group(2)) >= 1, output[-3000:]
+        kept = re.search(r"'downloader/not_sent_stopping/kept': (\d+)", output)
+        assert kept and int(kept.group(1)) >= 1, output[-3000:]
         second = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
         output, _ = second.communicate(timeout=120)
         assert second.returncode == 0, output[-3000:]

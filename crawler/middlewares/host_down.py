@@ -92,6 +92,9 @@ class HostDownMiddleware:
                 host.last_probe = now
                 return
             if not self.crawler.crawling:
+                downloader = self._downloader()
+                if downloader is not None:
+                    raise downloader.not_sent_while_stopping(request, queued=False)
                 raise NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=False)
             if not waited:
                 waited = True
@@ -135,13 +138,17 @@ class HostDownMiddleware:
             return
         logger.warning("%(host)s is down: no answer to any of the %(n)d attempts of this run (%(error)s); "
                        "its requests fail unsent", {"host": name, "n": host.failures, "error": exception})
-        engine = self.crawler.engine
-        downloader = engine.downloader if engine is not None else None
-        if isinstance(downloader, StoppingDownloader):  # the requests already waiting for it fail too
+        downloader = self._downloader()
+        if downloader is not None:  # the requests already waiting for it fail too
             failed = sum(downloader.fail_queued(slot, lambda _: NotSent(_message(name, host), queued=True),
                                                 only=lambda request: _host(request) == name)
                          for slot in list(downloader.slots.values()))
             self.stats.inc_value("download/host_down/refused", failed)
+
+    def _downloader(self) -> StoppingDownloader | None:
+        """The crawl's downloader, unless ``DOWNLOADER`` was set to another than ours."""
+        engine = self.crawler.engine
+        return engine.downloader if engine is not None and isinstance(engine.downloader, StoppingDownloader) else None
 
 
 def _host(request: Request) -> str:
