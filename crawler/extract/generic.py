@@ -436,7 +436,7 @@ def classified_paragraphs(root: etree._Element, title: str | None, lead: str | N
 
 def is_caption(element: etree._Element) -> bool:
     """Whether a block is (in) an image's ``<figcaption>``: the image's caption, never a body paragraph."""
-    return element.tag == "figcaption" or any(a.tag == "figcaption" for a in element.iterancestors())
+    return element.tag == "figcaption" or next(element.iterancestors("figcaption"), None) is not None
 
 
 def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.ndarray, str]:
