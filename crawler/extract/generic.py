@@ -213,10 +213,17 @@ class Forest:
             slot += 2 * self.roots[:, None]
         flat = x32.ravel()
         row_start = np.arange(0, n * width, width, dtype=np.intp)
+        # One buffer each for the whole walk (a level's arrays are all the same size).
+        index = np.empty_like(slot)
+        value, bound = np.empty(slot.shape, dtype=np.float32), np.empty(slot.shape, dtype=np.float32)
+        right = np.empty(slot.shape, dtype=bool)
         for feature, threshold in zip(self.feature[1:], self.threshold[1:], strict=True):
-            index = feature.take(slot)
+            feature.take(slot, out=index)
             index += row_start
-            right = ~(flat.take(index) <= threshold.take(slot))
+            flat.take(index, out=value)
+            threshold.take(slot, out=bound)
+            np.less_equal(value, bound, out=right)
+            np.invert(right, out=right)
             slot += slot
             slot += right
         margin: np.ndarray = self.value.take(slot).sum(axis=0)
