@@ -213,15 +213,16 @@ class Forest:
             slot += 2 * self.roots[:, None]
         flat = x32.ravel()
         row_start = np.arange(0, n * width, width, dtype=np.intp)
-        # One buffer each for the whole walk (a level's arrays are all the same size).
+        # One buffer each for the whole walk (a level's arrays are all the same size). Every index is in range:
+        # "clip" changes none, and unlike the default it writes into ``out`` without copying it first.
         index = np.empty_like(slot)
         value, bound = np.empty(slot.shape, dtype=np.float32), np.empty(slot.shape, dtype=np.float32)
         right = np.empty(slot.shape, dtype=bool)
         for feature, threshold in zip(self.feature[1:], self.threshold[1:], strict=True):
-            feature.take(slot, out=index)
+            feature.take(slot, out=index, mode="clip")
             index += row_start
-            flat.take(index, out=value)
-            threshold.take(slot, out=bound)
+            flat.take(index, out=value, mode="clip")
+            threshold.take(slot, out=bound, mode="clip")
             np.less_equal(value, bound, out=right)
             np.invert(right, out=right)
             slot += slot
