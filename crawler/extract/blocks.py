@@ -176,10 +176,9 @@ def _name_mask(name: str) -> int:
     for part in parts:
         if part:
             mask |= _part_mask(part)
-    if "-" in name:
-        for word, bits in _SEPARATED_WORDS:
-            if word in name:
-                mask |= bits
+    for word, bits in _SEPARATED_WORDS:
+        if bits & ~mask and word in name:  # a word whose groups are all found already changes nothing
+            mask |= bits
     return mask
 
 
