@@ -316,3 +316,42 @@ def test_ascii_text_is_normalised_as_through_nfc_and_the_invisible_characters() 
     every = "".join(map(chr, range(128)))
     for text in (every, every[::-1] * 3, " a\tb \x1c c\x0b\x85 ", "", "   "):
         assert normalize_text(text) == " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
+
+
+@pytest.mark.parametrize("line", [
+    "Share this article:", "Read more", "spot_img" * 30, "Spot_imgSPOT_IMG",
+    "Teswirler (123456789012345678901234567890)",
+    "teswirler (12):", "Save my name, email, and website in this browser for the next time I comment.",
+    "Save my name, email, and website in this browser for the next time I comment. Or not.",
+    "A paragraph of the story that is longer than any line of the interface and ends with popular", "",
+])
+def test_a_ui_line_is_judged_as_the_whole_rule_judges_it_at_any_length(line: str) -> None:
+    from crawler.extract.boilerplate import _JS_NOTICE, _UI_LINE, is_plain_ui_line
+
+    want = _UI_LINE.fullmatch(line) is not None or (len(line) <= 200 and _JS_NOTICE.fullmatch(line) is not None)
+    assert is_plain_ui_line(line) is want
+
+
+@pytest.mark.parametrize("classes", [
+    "related-posts", "RELATED", "Most-Read box", "mostread", "ſidebar", "ſidebar-widget", "ТИКЕР ticker",
+    "\u212aelated", "content", "", "td_block_related_posts", "also", "a-l-s-o",
+])
+def test_a_teaser_class_is_found_as_the_case_insensitive_rule_finds_it(classes: str) -> None:
+    from lxml.html import fragment_fromstring
+
+    from crawler.extract.page_regions import TEASER_CLASS, is_chrome_mark
+
+    node = fragment_fromstring("<div></div>")
+    node.set("class", classes)
+    node.set("id", "Main")
+    assert is_chrome_mark(node) is (TEASER_CLASS.search(f"{classes} Main") is not None)
+
+
+@pytest.mark.parametrize("text", ["login", "log in", "catalog inside", "prologin", "blog index", "log\u00a0in",
+                                  "all rights reserved", "reuters", "нет", "©", "photos", ""])
+def test_the_furniture_words_trie_matches_where_the_lowercased_rule_does(text: str) -> None:
+    import re
+
+    from crawler.extract.blocks import _BOILER_LOWER, _BOILER_TEXT
+
+    assert (_BOILER_LOWER.search(text) is None) is (re.search(_BOILER_TEXT.pattern.lower(), text) is None)

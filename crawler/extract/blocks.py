@@ -86,7 +86,6 @@ _CLOSERS = "'\"’”»)"
 # lowers to two characters): a text holding one is matched the slow way (tests/test_body_model_speed.py finds
 # them in all of Unicode).
 _CASE_ODD = re.compile("[\u0130\u0131\u017f\u1c80-\u1c88\u1e9b]")
-_BOILER_LOWER = re.compile(_BOILER_TEXT.pattern.lower())
 _TOKEN = re.compile(r"\w+")
 
 
@@ -121,6 +120,22 @@ def _trie(words: Iterable[str]) -> str:
     return pattern(root)
 
 
+def _spellings(alternative: str) -> list[str]:
+    """The texts a literal alternative with optional spaces matches ("log ?in" gives "login" and "log in")."""
+    head, optional, tail = alternative.partition(" ?")
+    if not optional:
+        if re.escape(alternative) != alternative.replace(" ", "\\ "):
+            raise ValueError(f"not a literal: {alternative!r}")
+        return [alternative]
+    return [head + rest for rest in (*_spellings(tail), *(" " + t for t in _spellings(tail)))]
+
+
+# _BOILER_TEXT's words as one trie, matched against lowercased text (a few character tests a place instead of one
+# try per word: a quarter of the search).
+_BOILER_LOWER = re.compile(_trie(word for alternative in _alternatives(_BOILER_TEXT.pattern.lower())
+                                 for word in _spellings(alternative)))
+
+
 # The groups' plain words (most of them) in one trie: at each place a word starts, the longest one found
 # there and the words it begins with (they match there too) give the groups. The few alternatives that are
 # patterns are searched one by one, only where the letters they need are in the name.
@@ -139,15 +154,43 @@ _WORD_MASK = {word: reduce(operator.or_, (mask for start, mask in _WORD_GROUPS.i
 _WORDS_AT = re.compile(f"(?=({_trie(_WORD_GROUPS)}))")
 
 
+# A name's parts between separators: a word without one lies inside a part, so a name is searched part by part
+# (sites build their names from a few parts, "elementor-widget-container", and a part is searched once), and only
+# the words that hold a separator are looked for in the whole name.
+_SEPARATOR = re.compile(r"[-_ ]")
+_SEPARATED_WORDS = tuple((word, _WORD_GROUPS[word]) for word in _WORD_GROUPS if _SEPARATOR.search(word))
+
+
 @lru_cache(maxsize=8192)
 def _name_mask(name: str) -> int:
     """The groups of :data:`_CLASS_WORDS` whose pattern a class name holds (``_CLASS_RES[n].search(name)``,
-    as bits), in one pass over the name (tests/test_generic_speed.py compares them)."""
+    as bits): its parts' groups, and those of the words holding a separator that it holds (tests/test_generic_speed.py
+    compares them)."""
+    if "_" in name or " " in name:
+        parts = _SEPARATOR.split(name)
+    elif "-" in name:
+        parts = name.split("-")
+    else:
+        return _part_mask(name)
     mask = 0
-    for found in _WORDS_AT.finditer(name):
+    for part in parts:
+        if part:
+            mask |= _part_mask(part)
+    for word, bits in _SEPARATED_WORDS:
+        if bits & ~mask and word in name:  # a word whose groups are all found already changes nothing
+            mask |= bits
+    return mask
+
+
+@lru_cache(maxsize=8192)
+def _part_mask(part: str) -> int:
+    """The groups of :data:`_CLASS_WORDS` whose pattern ``part`` (of a class name, between separators) holds, in
+    one pass over it."""
+    mask = 0
+    for found in _WORDS_AT.finditer(part):
         mask |= _WORD_MASK[found.group(1)]
     for needed, pattern, bit in _PATTERN_GROUPS:
-        if not mask & bit and needed in name and pattern.search(name):
+        if not mask & bit and needed in part and pattern.search(part):
             mask |= bit
     return mask
 
@@ -195,14 +238,14 @@ class Block:
 
 
 _LINK_BIT = _CONTEXT_BIT["a"]
-# (owner element, owner tag, owner class, context bits, (own, parent, ancestor) class masks, hidden): what a
-# block opened at this point of the walk is described by.
+# The block-level element the walk is in: (element, tag, class attribute).
 _Owner = tuple[etree._Element, str, str]
-_State = tuple[etree._Element, str, str, int, tuple[int, int, int], bool]
 
 
 class Segmenter:
     """Walks a tree into :class:`Block` objects (see :func:`segment`)."""
+
+    __slots__ = ("blocks", "current", "elements", "link_elements", "max_blocks", "stack")
 
     def __init__(self, max_blocks: int) -> None:
         self.blocks: list[Block] = []
@@ -211,7 +254,6 @@ class Segmenter:
         self.link_elements: list[int] = []  # link chars in its subtree
         self.stack: list[int] = []
         self.current: Block | None = None
-        self.state: _State | None = None
 
     def _close(self) -> None:
         block = self.current
@@ -228,20 +270,16 @@ class Segmenter:
                 self.elements[index] += len(text)
                 self.link_elements[index] += min(block.link_chars, len(text))
 
-    def _add(self, text: str, in_link: bool) -> None:
-        """Add ``text`` to the open block, opening one (as ``self.state`` describes) for text that shows."""
-        block = self.current
-        if block is None:
-            if text.isspace() or self.state is None:
-                return
-            element, tag, classes, context, masks, hidden = self.state
-            # By position (a block opens for every run of text): parts, link_chars, context, the three masks,
-            # hidden, depth, ancestors, text, style.
-            block = self.current = Block(element, tag, [], 0, context, masks[0], masks[1], masks[2], hidden,
-                                         len(self.stack), tuple(self.stack), "", (tag, classes))
-        block.parts.append(text)
-        if in_link:
-            block.link_chars += len(text.strip())
+    def _open(self, text: str, in_link: int, owner: _Owner, context: int, masks: tuple[int, int, int],
+              hidden: bool) -> None:
+        """Open a block with ``text`` (which shows), in the element ``owner`` (the block-level element the walk
+        is in), described by the walk's ``context`` bits, class ``masks`` and ``hidden`` there."""
+        element, tag, classes = owner
+        stack = self.stack
+        # By position (a block opens for every run of text): parts, link_chars, context, the three masks,
+        # hidden, depth, ancestors, text, style.
+        self.current = Block(element, tag, [text], len(text.strip()) if in_link else 0, context, masks[0], masks[1],
+                             masks[2], hidden, len(stack), tuple(stack), "", (tag, classes))
 
     def walk(self, element: etree._Element, tag: str, context: int, masks: tuple[int, int, int], hidden: bool,
              owner: _Owner, depth: int = 0) -> None:
@@ -268,21 +306,28 @@ class Segmenter:
         if block:
             if self.current is not None:
                 self._close()
-            self.stack.append(len(self.elements))
-            self.elements.append(0)
+            elements = self.elements
+            self.stack.append(len(elements))
+            elements.append(0)
             self.link_elements.append(0)
             owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
             child_masks = (own, state_masks[1], state_masks[2])
         else:
             child_masks = state_masks = (own | masks[0], masks[1], masks[2] | own)
-        state = self.state = (owner[0], owner[1], owner[2], context, state_masks, hidden)
-        in_link = bool(context & _LINK_BIT)
+        in_link = context & _LINK_BIT
+        # Text goes on the open block, else opens one if it shows (most text nodes between tags are blank).
         text = element.text
-        # Blank text opens no block (as _add would decide): most text nodes between tags are blank.
-        if text and (self.current is not None or not text.isspace()):
-            self._add(text, in_link)
+        if text:
+            current = self.current
+            if current is not None:
+                current.parts.append(text)
+                if in_link:
+                    current.link_chars += len(text.strip())
+            elif not text.isspace():
+                self._open(text, in_link, owner, context, state_masks, hidden)
         if depth < 200:
+            walk = self.walk
             for child in element:
                 child_tag = child.tag
                 if child_tag.__class__ is str and (child_tag not in _SKIP or (
@@ -291,24 +336,23 @@ class Segmenter:
                         if self.current is not None:
                             self.current.parts.append(" ")
                     else:
-                        self.walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
-                        self.state = state
+                        walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
                 text = child.tail
                 if text:
                     current = self.current
-                    if current is None:
-                        if not text.isspace():
-                            self._add(text, in_link)
-                    else:  # the open block goes on (as _add would)
+                    if current is not None:
                         current.parts.append(text)
                         if in_link:
                             current.link_chars += len(text.strip())
+                    elif not text.isspace():
+                        self._open(text, in_link, owner, context, state_masks, hidden)
         if block:
             if self.current is not None:
                 self._close()
-            index = self.stack.pop()
-            if self.stack:  # its subtree's counts are its parent's too
-                parent = self.stack[-1]
+            stack = self.stack
+            index = stack.pop()
+            if stack:  # its subtree's counts are its parent's too
+                parent = stack[-1]
                 self.elements[parent] += self.elements[index]
                 self.link_elements[parent] += self.link_elements[index]
 
@@ -509,18 +553,6 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     counts_of = _character_counts(texts, lengths)
     odd = counts_of[_CASE_ODD_BIT].tolist()
     nwords = np.maximum(counts_of[0], 1.0)
-    # One flat list, the blocks' values one after the other: numpy reads it twice as fast as a list of rows.
-    rows: list[float] = []
-    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        chars = len(text)
-        rows.extend((
-            float(_ends_sentence(text)), float(_boiler_known(text, odd[i])) if chars < 300 else 0.0,
-            float(text[:1].isupper()), float("|" in text), float(block.hidden), float(block.depth),
-            title_share(i) if chars < 400 and title_set else 0.0,
-            (_share(tokens(i), lead_set) if lead_set else 0.0) if lead and chars < 1000 else -1.0,
-            _overlap(tokens(i), ld_tokens) if ld_tokens else -1.0, float(counts[text] > 1),
-            float(own_tag.get(block.tag, -1)),
-        ))
     basic = np.empty((n, 18))
     basic[:, 0] = nwords
     basic[:, 1] = lengths / nwords
@@ -529,7 +561,19 @@ def features(blocks: list[Block], segmenter: Segmenter, title: str, lead: str, l
     basic[:, 4] = counts_of[_UPPER_BIT] / lengths
     basic[:, 6] = counts_of[_COMMA_BIT] / nwords
     basic[:, 7] = counts_of[_STOP_BIT]
-    basic[:, [5, *range(8, 18)]] = np.asarray(rows, dtype=np.float64).reshape(n, 11)
+    # Column by column, each a list numpy reads in one go (booleans as 0 and 1): no row built per block.
+    basic[:, 5] = [_ends_sentence(text) for text in texts]
+    basic[:, 8] = [len(text) < 300 and _boiler_known(text, o) for text, o in zip(texts, odd, strict=True)]
+    basic[:, 9] = [text[:1].isupper() for text in texts]
+    basic[:, 10] = ["|" in text for text in texts]
+    basic[:, 11] = [block.hidden for block in blocks]
+    basic[:, 12] = [block.depth for block in blocks]
+    basic[:, 13] = [title_share(i) if len(text) < 400 else 0.0 for i, text in enumerate(texts)] if title_set else 0.0
+    basic[:, 14] = [(_share(tokens(i), lead_set) if lead_set else 0.0) if len(text) < 1000 else -1.0
+                    for i, text in enumerate(texts)] if lead else -1.0
+    basic[:, 15] = [_overlap(tokens(i), ld_tokens) for i in range(n)] if ld_tokens else -1.0
+    basic[:, 16] = [counts[text] > 1 for text in texts]
+    basic[:, 17] = [own_tag.get(block.tag, -1) for block in blocks]
     position = np.arange(n, dtype=np.float64)
     chars_before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
     sentence_end = basic[:, 5]

@@ -9,6 +9,7 @@ languages, so that the generic fallback's output is cleaned the same way.
 from __future__ import annotations
 
 import re
+from re import _parser  # type: ignore[attr-defined]  # the pattern parser's widths (see _UI_LINE_MAX_CHARS)
 
 # CSS selectors of chrome that sits inside or next to article bodies.
 NODE_SELECTORS: tuple[str, ...] = (
@@ -54,6 +55,12 @@ _UI_LINES = [
     r"(spot_img)+",
 ]
 _UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
+# Most paragraphs are longer than any UI line whose pattern has a length limit (the parser's reading of each): only
+# the few that repeat are tried on them, not the sixty alternatives (a microsecond a paragraph, twice per page).
+_UI_WIDTHS = [(line, _parser.parse(line, re.IGNORECASE).getwidth()[1]) for line in _UI_LINES]
+_UI_LINE_MAX_CHARS = max(width for _, width in _UI_WIDTHS if width < _parser.MAXREPEAT)
+_UI_LONG_LINE = re.compile("(?:{})".format("|".join(line for line, width in _UI_WIDTHS if width > _UI_LINE_MAX_CHARS)),
+                           re.IGNORECASE)
 
 # Lines that introduce a link to another story: "Read also: <title>".
 _CROSS_LINK = re.compile(
@@ -121,7 +128,8 @@ def is_ui_line(paragraph: str) -> bool:
 def is_plain_ui_line(plain: str) -> bool:
     """:func:`is_ui_line` of a paragraph already made :func:`plain` (cleaning makes it once for both tests)."""
     # A notice is at most _JS_NOTICE_CHARS long: its look-aheads would otherwise scan every long paragraph twice.
-    return _UI_LINE.fullmatch(plain) is not None or (
+    ui_line = _UI_LINE if len(plain) <= _UI_LINE_MAX_CHARS else _UI_LONG_LINE
+    return ui_line.fullmatch(plain) is not None or (
         len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None)
 
 

@@ -213,10 +213,18 @@ class Forest:
             slot += 2 * self.roots[:, None]
         flat = x32.ravel()
         row_start = np.arange(0, n * width, width, dtype=np.intp)
+        # One buffer each for the whole walk (a level's arrays are all the same size). Every index is in range:
+        # "clip" changes none, and unlike the default it writes into ``out`` without copying it first.
+        index = np.empty_like(slot)
+        value, bound = np.empty(slot.shape, dtype=np.float32), np.empty(slot.shape, dtype=np.float32)
+        right = np.empty(slot.shape, dtype=bool)
         for feature, threshold in zip(self.feature[1:], self.threshold[1:], strict=True):
-            index = feature.take(slot)
+            feature.take(slot, out=index, mode="clip")
             index += row_start
-            right = ~(flat.take(index) <= threshold.take(slot))
+            flat.take(index, out=value, mode="clip")
+            threshold.take(slot, out=bound, mode="clip")
+            np.less_equal(value, bound, out=right)
+            np.invert(right, out=right)
             slot += slot
             slot += right
         margin: np.ndarray = self.value.take(slot).sum(axis=0)
@@ -436,7 +444,7 @@ def classified_paragraphs(root: etree._Element, title: str | None, lead: str | N
 
 def is_caption(element: etree._Element) -> bool:
     """Whether a block is (in) an image's ``<figcaption>``: the image's caption, never a body paragraph."""
-    return element.tag == "figcaption" or any(a.tag == "figcaption" for a in element.iterancestors())
+    return element.tag == "figcaption" or next(element.iterancestors("figcaption"), None) is not None
 
 
 def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.ndarray, str]:

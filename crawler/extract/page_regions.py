@@ -30,6 +30,9 @@ OUTSIDE_ARTICLE_TAGS = frozenset({"aside", "footer"})
 # Blocks of other articles' links that a template can put anywhere. Not "widget", "share" or "meta":
 # page builders wrap everything in widgets, and a date line often shares a block with the share bar.
 TEASER_CLASS = re.compile(r"related|teaser|also|recommend|popular|latest|most-?read|sidebar|ticker", re.IGNORECASE)
+# The same words matched in lower case: on ASCII text (class names nearly always are) the two agree, and a pattern
+# without re.IGNORECASE skips ahead to the letters its words start with.
+_TEASER_LOWER = re.compile(TEASER_CLASS.pattern)
 # A comment's text is the commenter's: the word in a class or an id.
 COMMENT_WORD = "comment"
 # A byline inside these is a photographer's credit (the byline test's only: a date in a figure is read).
@@ -45,7 +48,10 @@ def is_chrome_mark(node: HtmlElement) -> bool:
     if node.tag in SKIPPED_TAGS:  # a comment's tag is a function: in no set of names
         return True
     classes, ids = node.get("class"), node.get("id")  # most elements have neither: nothing to search
-    return bool((classes or ids) and TEASER_CLASS.search(f"{classes or ''} {ids or ''}"))
+    if not (classes or ids):
+        return False
+    marks = f"{classes or ''} {ids or ''}"
+    return (_TEASER_LOWER.search(marks.lower()) if marks.isascii() else TEASER_CLASS.search(marks)) is not None
 
 
 def is_outside_article_tag(node: HtmlElement) -> bool:
