@@ -12,7 +12,8 @@ address. The host is down once ``HOST_DOWN_AFTER`` attempts in a row to it ended
 - it did (an outage in the middle of a crawl): its requests wait, those that failed in the outage queued again
   whatever their retries so far, and one every ``HOST_DOWN_PROBE_SECONDS`` goes through; any answer, whatever
   its status, makes the host up again and the crawl goes on where it was. After
-  ``HOST_DOWN_GIVE_UP_SECONDS`` of outage its requests fail at once, as above. A stop ends the wait.
+  ``HOST_DOWN_GIVE_UP_SECONDS`` of outage its requests fail at once, as above, but for the probes: a host back
+  later in a long crawl is crawled again. A stop ends the wait.
 
 Stats: ``download/host_down`` (times a host was found down), ``download/host_down/refused`` (requests failed
 unsent), ``download/host_down/waited`` (requests held through an outage), ``download/host_down/requeued``.
@@ -85,12 +86,12 @@ class HostDownMiddleware:
         waited = False
         while host is not None and host.down_since is not None:
             now = monotonic()
-            if host.refused(now, self.settings.give_up_seconds):
-                self.stats.inc_value("download/host_down/refused")
-                raise NotSent(_message(name, host), queued=False)
             if now - host.last_probe >= self.settings.probe_seconds:  # this one goes through: is the host back?
                 host.last_probe = now
                 return
+            if host.refused(now, self.settings.give_up_seconds):
+                self.stats.inc_value("download/host_down/refused")
+                raise NotSent(_message(name, host), queued=False)
             if not self.crawler.crawling:
                 downloader = self._downloader()
                 if downloader is not None:
