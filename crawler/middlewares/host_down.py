@@ -104,7 +104,10 @@ class HostDownMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         name = _host(request)
-        host = self._hosts.setdefault(name, _Host())
+        host = self._hosts.get(name)
+        if host is None:  # every response passes here: no state to build for a host that always answered
+            self._hosts[name] = _Host(answered=True)
+            return response
         if host.down_since is not None:
             logger.warning("%(host)s answers again after %(s).0f s", {"host": name, "s": monotonic() - host.down_since})
         host.answered, host.failures, host.down_since = True, 0, None
