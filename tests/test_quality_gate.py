@@ -33,7 +33,8 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # 0.838 on the sample (0.823 before; all 711 pages 0.854, 0.841 before: reviewers, editors and translators are no
 # authors, a work's title then "by" is a citation, a site named after its writer, names before the header's date,
 # contributors' profile links, a personal site's owner on a page in the first person); titles, dates and bodies
-# unchanged on every page.
+# unchanged on every page. Session 15: dates 0.889 on all 711 pages (523 of 588, 0.888 before: a teaser card's date
+# is not the page's), 0.886 on the sample (the page won is outside it; the floor stays just under).
 FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.835, "date_accuracy": 0.885}}
 
 pytestmark = [

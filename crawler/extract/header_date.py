@@ -6,8 +6,8 @@ the headline: ``<h1>`` then "14 марта 2025, 10:15 | Политика", or a
 sidebar's date cannot stand in for the article's: the short texts just above the headline in its
 header block, then the short texts after it until the body begins (a long paragraph, or a second
 long text after a lead), then the dateline that opens the body ("BISHKEK, 14 March 2025 — ...").
-Text in navigation, forms, photo captions and blocks classed as teasers, related or latest news or
-sidebars is not read; a ``<time datetime>`` is read by its attribute first.
+Text in navigation, forms, photo captions, blocks classed as teasers, related or latest news or
+sidebars, and teaser cards (a link holding a heading) is not read; a ``<time datetime>`` is read by its attribute first.
 
 :func:`drop_chrome` takes the same blocks (and asides and footers outside the article) out of a
 tree before a whole-page date search (htmldate), which then cannot take another page's date.
@@ -27,7 +27,13 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.date_noise import marks_modification
-from crawler.extract.page_regions import MarkedAncestry, is_chrome_mark, is_comment_mark, is_outside_article_tag
+from crawler.extract.page_regions import (
+    MarkedAncestry,
+    is_chrome_mark,
+    is_comment_mark,
+    is_outside_article_tag,
+    is_teaser_card,
+)
 
 __all__ = ["HeaderZone", "drop_chrome", "header_date"]
 
@@ -170,11 +176,16 @@ def _headline(root: HtmlElement) -> HtmlElement | None:
 
 
 class _Chrome(MarkedAncestry):
-    """Which elements lie in page chrome: it or an ancestor below the headline's blocks is marked so."""
+    """Which elements lie in page chrome or a teaser card: it or an ancestor below the headline's blocks is
+    marked so."""
 
     def __init__(self, headline: HtmlElement) -> None:
         # Blocks that hold the headline (a page-wide <form>, a has-sidebar wrapper) are not chrome.
-        super().__init__(is_chrome_mark, stop=set(headline.iterancestors()))
+        super().__init__(_chrome_or_card, stop=set(headline.iterancestors()))
+
+
+def _chrome_or_card(node: HtmlElement) -> bool:
+    return is_chrome_mark(node) or is_teaser_card(node)
 
 
 def _texts(node: HtmlElement) -> Iterator[str]:
@@ -342,7 +353,7 @@ def drop_chrome(root: HtmlElement) -> HtmlElement:
         at += 1
         if not isinstance(node.tag, str):
             continue
-        chrome = is_chrome_mark(node) or (is_outside_article_tag(node) and not _IN_ARTICLE(node))
+        chrome = _chrome_or_card(node) or (is_outside_article_tag(node) and not _IN_ARTICLE(node))
         # Most elements are no chrome: the page's frame (its root, <head>, <body>) is told apart only from those.
         if (chrome and node.tag not in ("script", "style", "html", "head", "body") and node.getparent() is not None
                 and not _HOLDS_ARTICLE(node)):

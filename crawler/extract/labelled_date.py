@@ -4,7 +4,8 @@ or an HTML5 ``<time pubdate>``; never a date labelled an update's.
 
 A page states its publication date with a label wherever its template puts the date (beside the
 headline, under the body, in a side column); teaser lists label their dates the same way, so the label
-counts only when every labelled date on the page names the same day. The date must follow its label
+counts only when every labelled date on the page names the same day. A label in a teaser card (a link
+holding a heading) is another article's and not counted. The date must follow its label
 closely (in the label's own text, or the next few texts in document order), never "Published by ...".
 
 Pure: an lxml tree in, a datetime out; no Scrapy.
@@ -17,11 +18,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from itertools import islice
+from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.date_labels import label_after_tag, published_label_start
+from crawler.extract.page_regions import is_teaser_card
 
 __all__ = ["FIRST_PUBLISHED", "first_published_date", "labelled_date"]
 
@@ -71,9 +74,20 @@ def _labelled(root: HtmlElement, forms: tuple[str, ...], parse: Parse) -> Iterat
     if not forms:
         return
     for text in islice(_candidates(forms)(root, **_variables(forms)), MAX_LABELS):
-        dated = _after_label(text, parse)
+        dated = None if _in_teaser_card(text) else _after_label(text, parse)
         if dated is not None:
             yield dated
+
+
+def _in_teaser_card(text: Any) -> bool:
+    """Whether a label's text (an lxml text node) lies in a teaser card: another article's label, not counted
+    against the page's own."""
+    owner = getattr(text, "getparent", lambda: None)()
+    if owner is not None and getattr(text, "is_tail", False):  # the text after an element lies in its parent
+        owner = owner.getparent()
+    if owner is None:
+        return False
+    return is_teaser_card(owner) or any(is_teaser_card(link) for link in owner.iterancestors("a"))
 
 
 def _label_forms(html: str) -> tuple[str, ...]:

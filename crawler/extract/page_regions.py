@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 
 __all__ = ["COMMENT_WORD", "CREDIT_TAGS", "OUTSIDE_ARTICLE_TAGS", "SIDEBAR_CLASS_WORD", "SKIPPED_TAGS", "TEASER_CLASS",
            "MarkedAncestry", "has_comment_word", "has_sidebar_class", "is_chrome_mark", "is_comment_mark", "is_credit",
-           "is_outside_article_tag"]
+           "is_outside_article_tag", "is_teaser_card"]
 
 # Never read for a date or a byline: code, navigation, forms and photo captions.
 SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "form", "button", "select", "option",
@@ -52,6 +52,16 @@ def is_chrome_mark(node: HtmlElement) -> bool:
         return False
     marks = f"{classes or ''} {ids or ''}"
     return (_TEASER_LOWER.search(marks.lower()) if marks.isascii() else TEASER_CLASS.search(marks)) is not None
+
+
+# A card whose whole face is one link (image, heading, date): another article's teaser, whatever its class says.
+CARD_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
+def is_teaser_card(node: HtmlElement) -> bool:
+    """Whether ``node`` is a link that holds a heading (:data:`CARD_HEADINGS`): a teaser card of a list that no
+    class names. The article's own date links only its date ("Posted on <a href=permalink>14 May</a>")."""
+    return node.tag == "a" and next(node.iter(*CARD_HEADINGS), None) is not None
 
 
 def is_outside_article_tag(node: HtmlElement) -> bool:
