@@ -67,6 +67,33 @@ def bounded_markup(html: str) -> str:
     return _TOKEN.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
 
 
+# libxml2 stops reading at the first "</html>" end tag; a browser reads on, into the body. A page can close its
+# document early (a template's "</html>" before its article, or one document pasted after another).
+_HTML_END = re.compile(r"</html(?![^\s/>])", re.IGNORECASE)
+_NOTHING_MORE = re.compile(r"[^>]*+>(?:\s++|<!--.*?-->)*+\Z", re.DOTALL)  # the tag's end, blanks and comments
+_DOCUMENT_END_TAG = re.compile(r"</(?:html|body)(?![^\s/>])", re.IGNORECASE)
+
+
+def read_on_past_html_end(html: str) -> str:
+    """``html`` without its ``</body>`` and ``</html>`` end tags when markup follows its first ``</html>``, so the
+    parser reads what follows into the body as a browser does instead of dropping it. Tags are found as the
+    parser finds them (not in a script's text, a comment or an attribute value), and only on a page where the
+    text "</html" is followed by more than blanks and comments."""
+    first = _HTML_END.search(html)
+    if first is None or _NOTHING_MORE.match(html, first.end()):
+        return html
+    ends = [token for token in _TOKEN.finditer(html) if _DOCUMENT_END_TAG.match(token[0])]
+    first_html_end = next((token for token in ends if _HTML_END.match(token[0])), None)
+    if first_html_end is None or _NOTHING_MORE.match(html, first_html_end.end()):
+        return html
+    pieces, at = [], 0
+    for token in ends:
+        pieces.append(html[at:token.start()])
+        closing = html.find(">", token.end())
+        at = len(html) if closing < 0 else closing + 1
+    return "".join(pieces) + html[at:]
+
+
 def is_cut(body: bytes) -> bool:
     """Whether :func:`bounded_markup` reads less than the page ``body``: it holds ``MAX_TAGS`` "<" or more.
 
@@ -111,7 +138,13 @@ def html_selector(html: str) -> Selector:
     the text is (parsel, asked for no type, makes a JSON or XML selector of such a text, and an HTML reader's
     XPath raises on a JSON one). Whether a text is a page at all is :func:`crawler.extract.body_kind.not_html`'s
     to say."""
-    return Selector(root=create_root_node(bounded_markup(html), HtmlParser), type="html")
+    return Selector(root=create_root_node(parser_markup(html), HtmlParser), type="html")
+
+
+def parser_markup(html: str) -> str:
+    """The markup of ``html`` lxml is given: bounded (:func:`bounded_markup`) and read on past an early
+    ``</html>`` (:func:`read_on_past_html_end`)."""
+    return read_on_past_html_end(bounded_markup(html))
 
 
 def first_base_href(document: etree._Element) -> str | None:

@@ -32,7 +32,7 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
-from crawler.htmltree import HtmlParser, bounded_markup, first_base_href
+from crawler.htmltree import HtmlParser, first_base_href, parser_markup
 from crawler.urls import absolute_http_url, resolved_base
 
 # Where a removed <base href> is kept, resolved: a name no page uses for anything else.
@@ -187,7 +187,7 @@ def inert_html(html: str, url: str | None = None) -> str:
         return html
     try:
         # lxml.html's parser, its classes found in C; no tag with more attributes than libxml2 reads in linear time
-        document = document_fromstring(bounded_markup(html), parser=HtmlParser())
+        document = document_fromstring(parser_markup(html), parser=HtmlParser())
     except (ParserError, ValueError):
         return ""
     return inert_document(document, url)

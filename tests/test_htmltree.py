@@ -1,11 +1,12 @@
 """How much of a page's markup is there to read: a page cut short in transfer (:func:`is_truncated`), and one
-that extraction reads only in part because it holds ``MAX_TAGS`` "<" or more (:func:`is_cut`)."""
+that extraction reads only in part because it holds ``MAX_TAGS`` "<" or more (:func:`is_cut`), and one that
+closes its document early (:func:`parser_markup` reads on past an early ``</html>``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawler.htmltree import MAX_TAGS, is_cut, is_truncated
+from crawler.htmltree import MAX_TAGS, html_selector, is_cut, is_truncated, parser_markup
 
 PAGE = b"<!DOCTYPE html><html><head><title>T</title></head><body><p>Text</p>"
 
@@ -31,3 +32,29 @@ def test_a_page_is_truncated_when_no_closing_body_or_html_ends_it(body: bytes, t
 ])
 def test_a_page_is_cut_from_its_max_tags_th_less_than_sign(body: bytes, cut: bool) -> None:
     assert is_cut(body) is cut
+
+
+@pytest.mark.parametrize(("html", "headline"), [
+    # A template closes the document before the article (libxml2 alone stops reading at "</html>").
+    ("<html><head><title>Жаңалықтар</title></head><body><nav>Басты бет</nav></body></html>\n"
+     "<article><h1>Астанада жаңа мектеп ашылды</h1><p>Мектеп 1200 оқушыға арналған.</p></article></body></html>",
+     "Астанада жаңа мектеп ашылды"),
+    # A second document pasted after the first, its "</html>" in any case and with a space.
+    ("<html><body><p>Реклама</p></body></HTML >"
+     "<html><body><h1>Парламент принял бюджет на 2026 год</h1><p>Депутаты одобрили документ.</p></body></html>",
+     "Парламент принял бюджет на 2026 год"),
+])
+def test_markup_after_an_early_html_end_tag_is_read_into_the_body(html: str, headline: str) -> None:
+    body = html_selector(html).root.find("body")
+    assert body is not None
+    assert body.findtext(".//h1") == headline
+    assert body.xpath("string(.//p[last()])")  # the paragraph after the headline is read too
+
+
+@pytest.mark.parametrize("html", [
+    PAGE.decode() + "</body></html>\n<!-- served in 12 ms -->\n",  # only a comment after it
+    PAGE.decode() + '<script>document.write("</html><p>x</p>")</script></body></html>',  # in a script's text
+    PAGE.decode() + "<!-- </html><p>x</p> --></body></html>",  # in a comment
+])
+def test_a_page_whose_html_end_tag_ends_it_is_given_to_the_parser_as_it_is(html: str) -> None:
+    assert parser_markup(html) == html
