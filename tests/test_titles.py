@@ -233,3 +233,24 @@ def test_a_page_that_declares_no_title_walks_for_a_marked_headline_once(
     monkeypatch.setattr(titles, "_marked_headline", counted)
     assert title(body=body) == want
     assert len(walks) == 1
+
+
+@pytest.mark.parametrize(("declared", "shown", "want"), [
+    # The site wrote its headline in title case; the template shows it in sentence case.
+    ("How Much Should I Pay For Cleaning in San Diego?", "How much should I pay for cleaning in San Diego?",
+     "How Much Should I Pay For Cleaning in San Diego?"),
+    ("Kazakhstan To Host Regional Water Summit In Astana | The Astana Times",
+     "Kazakhstan to host regional water summit in Astana", "Kazakhstan To Host Regional Water Summit In Astana"),
+    ("Токаев Подписал Закон О Республиканском Бюджете - Новости Казахстана",
+     "Токаев подписал закон о республиканском бюджете", "Токаев Подписал Закон О Республиканском Бюджете"),
+    # Only short words capitalised ("For", "In"): a house style of title case, the headline as shown stays.
+    ("Best CRM For Small Businesses In 2026", "Best CRM for Small Businesses in 2026",
+     "Best CRM for Small Businesses in 2026"),
+    # The shown headline capitalises a word the declared title does not: the shown one stays.
+    ("в алматы открыли новый парк", "В Алматы открыли новый парк", "В Алматы открыли новый парк"),
+    # Other words, not only other case: the shown headline stays.
+    ("Курс Тенге Укрепился К Доллару", "Курс тенге укрепился к евро", "Курс тенге укрепился к евро"),
+])
+def test_a_sentence_case_headline_takes_the_declared_title_case(declared: str, shown: str, want: str) -> None:
+    assert title(f'<meta property="og:title" content="{declared}">', f"<h1>{shown}</h1>",
+                 "https://astanatimes.com/2025/12/story/") == want

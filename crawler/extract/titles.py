@@ -406,17 +406,35 @@ def _repairs(pieces: list[str], text: str) -> bool:
 def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
     """The shown headline, credited to the most trusted declared source that says the same; a headline
     shown in capitals or in lower case ("WEEKEND CODING AGENT", "history of coffee": a style, which CSS may
-    change again) takes the case of the declared title (or the part of it) it matches."""
+    change again) or in sentence case where the declared title capitalises its words (:func:`_capitalises`) takes
+    the case of the declared title (or the part of it) it matches."""
     for candidate in declared:
         if shown.text in (normalize_text(unescape(candidate.text)), strip_title(candidate.text, names)):
             return Candidate(shown.text, candidate.source, False)
-    if shown.text.isupper() or shown.text.islower():
-        for candidate in declared:
-            text = strip_title(candidate.text, names)
-            for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
-                if key(part) == key(shown.text) and not part.isupper() and not part.islower():
-                    return Candidate(part, candidate.source, False)
+    styled = shown.text.isupper() or shown.text.islower()
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
+            if key(part) != key(shown.text):
+                continue
+            if (styled and not part.isupper() and not part.islower()) or _capitalises(shown.text, part):
+                return Candidate(part, candidate.source, False)
     return shown
+
+
+MIN_CAPITALISED_LETTERS = 4  # "For", "In", "And" capitalised or not is a house style of title case
+
+
+def _capitalises(shown: str, declared: str) -> bool:
+    """Whether ``declared`` is the headline ``shown`` in sentence case ("How much should I pay for cleaning")
+    with words capitalised, one of them of :data:`MIN_CAPITALISED_LETTERS` letters or more ("How Much Should I
+    Pay For Cleaning"): the title case the site wrote, which its stylesheet or template lowered."""
+    pairs = list(zip(shown.split(), declared.split(), strict=False))
+    if len(pairs) != len(shown.split()) or len(pairs) != len(declared.split()):
+        return False
+    changed = [(s, d) for s, d in pairs if s != d]
+    return (all(s[:1].islower() and d == s[:1].upper() + s[1:] for s, d in changed)
+            and any(sum(c.isalpha() for c in s) >= MIN_CAPITALISED_LETTERS for s, _ in changed))
 
 
 def _restyled(shown: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
