@@ -254,3 +254,23 @@ def test_a_page_that_declares_no_title_walks_for_a_marked_headline_once(
 def test_a_sentence_case_headline_takes_the_declared_title_case(declared: str, shown: str, want: str) -> None:
     assert title(f'<meta property="og:title" content="{declared}">', f"<h1>{shown}</h1>",
                  "https://astanatimes.com/2025/12/story/") == want
+
+
+NAV_LEFT_OPEN = '<nav class="menu"><ul><li><a href="/">Басты бет</a></li><li><a href="/kz/ekonomika">Экономика</a>'
+
+
+def test_an_h1_in_an_article_that_broken_markup_nests_in_a_menu_is_the_headline() -> None:
+    # The menu's </nav> is missing: the parser puts the article inside it.
+    head = '<meta property="og:title" content="Астанада жаңа мектеп ашылды | Egemen Qazaqstan">'
+    body = f"{NAV_LEFT_OPEN}<main><article><h1>Астанада 1200 орындық жаңа мектеп ашылды</h1>"
+    assert title(head, body, "https://egemen.kz/article/1") == "Астанада 1200 орындық жаңа мектеп ашылды"
+
+
+@pytest.mark.parametrize("body", [
+    '<nav class="menu"><h1>Главные новости дня</h1></nav><main><p>Текст</p></main>',  # a menu's own heading
+    "<main><nav><h1>Навигация по записям</h1></nav></main>",  # a menu inside the page's main part
+    "<article><header><nav><h1>Главные новости дня</h1></nav></header></article>",  # ... inside the article
+])
+def test_an_h1_in_a_menu_is_not_the_headline(body: str) -> None:
+    head = '<meta property="og:title" content="В Бишкеке открыли новую школу - Kaktus.media">'
+    assert title(head, body, "https://kaktus.media/doc/1.html") == "В Бишкеке открыли новую школу"

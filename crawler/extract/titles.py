@@ -511,9 +511,15 @@ def _marked_headline(page: PageView) -> list[HtmlElement]:
     return []
 
 
+# In a menu or the footer; an <article> or <main> inside the menu, where broken markup (a menu's unclosed <li>
+# or <div>) nests the rest of the page, is the page's own.
+_IN_CHROME = etree.XPath("ancestor::footer or (ancestor::nav and not(ancestor::*[self::article or self::main]"
+                         "[ancestor::nav]))")
+
+
 def _headings(page: PageView, css: str, limit: int) -> list[HtmlElement]:
     """The page's first ``limit`` elements matching ``css`` outside its menus and footer."""
-    return [node.root for node in page.css(css, limit) if not node.root.xpath("ancestor::nav or ancestor::footer")]
+    return [node.root for node in page.css(css, limit) if not _IN_CHROME(node.root)]
 
 
 def _first_heading(nodes: list[HtmlElement], names: set[str]) -> Candidate | None:
