@@ -274,3 +274,15 @@ def test_an_h1_in_an_article_that_broken_markup_nests_in_a_menu_is_the_headline(
 def test_an_h1_in_a_menu_is_not_the_headline(body: str) -> None:
     head = '<meta property="og:title" content="В Бишкеке открыли новую школу - Kaktus.media">'
     assert title(head, body, "https://kaktus.media/doc/1.html") == "В Бишкеке открыли новую школу"
+
+
+@pytest.mark.parametrize(("declared", "want"), [
+    ("How Does Robot Vacuum Mapping Work？", "How Does Robot Vacuum Mapping Work?"),
+    ("Что изменится для пенсионеров в 2026 году？", "Что изменится для пенсионеров в 2026 году?"),
+    ("Жаңа жыл құтты болсын！", "Жаңа жыл құтты болсын!"),
+    # Chinese and Japanese set them full width: they stay.
+    ("哈萨克斯坦的新学校？", "哈萨克斯坦的新学校？"),
+    ("カザフスタンの新しい学校！", "カザフスタンの新しい学校！"),
+])
+def test_fullwidth_question_and_exclamation_marks_are_ascii_outside_cjk_text(declared: str, want: str) -> None:
+    assert title(f'<meta property="og:title" content="{declared}">', f"<h1>{declared}</h1>") == want

@@ -489,7 +489,20 @@ def page_title(page: PageView) -> Candidate | None:
     if chosen is None and not any(c.text.strip() for c in declared):
         chosen = (_first_heading([*h1s, *marked_nodes()], names)
                   or _first_heading(_headings(page, "h2", MAX_H1), names))
-    return chosen if chosen and chosen.text else None
+    return Candidate(ascii_marks(chosen.text), chosen.source, chosen.visible) if chosen and chosen.text else None
+
+
+# Chinese, Japanese and Korean letters, whose text sets "？" and "！" full width as its own punctuation.
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f]")
+_FULLWIDTH_MARKS = str.maketrans({"？": "?", "！": "!"})
+
+
+def ascii_marks(text: str) -> str:
+    """``text`` with a fullwidth "？" or "！" (an input method's, in a Latin or Cyrillic headline) as "?" and "!",
+    unless the text is Chinese, Japanese or Korean."""
+    if ("？" not in text and "！" not in text) or _CJK.search(text):
+        return text
+    return text.translate(_FULLWIDTH_MARKS)
 
 
 # The article's headline marked by microdata or by a CMS's class ("entry-title", "td-post-title", "sa-post-title"):
