@@ -408,12 +408,12 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
     shown in capitals or in lower case ("WEEKEND CODING AGENT", "history of coffee": a style, which CSS may
     change again) or in sentence case where the declared title capitalises its words (:func:`_capitalises`) takes
     the case of the declared title (or the part of it) it matches."""
-    for candidate in declared:
-        if shown.text in (normalize_text(unescape(candidate.text)), strip_title(candidate.text, names)):
+    stripped = [strip_title(candidate.text, names) for candidate in declared]  # once each: a title can be long
+    for candidate, text in zip(declared, stripped, strict=True):
+        if shown.text in (normalize_text(unescape(candidate.text)), text):
             return Candidate(shown.text, candidate.source, False)
     styled = shown.text.isupper() or shown.text.islower()
-    for candidate in declared:
-        text = strip_title(candidate.text, names)
+    for candidate, text in zip(declared, stripped, strict=True):
         for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
             if key(part) != key(shown.text):
                 continue
