@@ -36,6 +36,10 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # unchanged on every page. Session 15: dates 0.889 on all 711 pages (523 of 588, 0.888 before: a teaser card's date
 # is not the page's), 0.886 on the sample (the page won is outside it; the floor stays just under).
 FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.835, "date_accuracy": 0.885}}
+# Floors over every page of a set, for a field whose wins the sample does not see. Session 16: titles 0.871 on all
+# 711 wcxb-dev pages (619 of 711, 0.864 before: markup after an early </html>, a sentence-case headline in the
+# declared title's case, an <h1> in an <article> nested in a <nav>, fullwidth "？"), 0.860 on the sample (unchanged).
+ALL_PAGES_FLOORS = {"wcxb-dev": {"title_exact": 0.870}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora
@@ -53,4 +57,14 @@ def test_generic_body_f1_stays_above_the_floor(name: str) -> None:
     assert result.score.f1 >= floor, result.row()
     row = result.row()
     for key, field_floor in FIELD_FLOORS.get(name, {}).items():
+        assert row[key] >= field_floor, row
+
+
+@pytest.mark.parametrize("name", sorted(ALL_PAGES_FLOORS))
+def test_generic_fields_on_every_page_stay_above_the_floor(name: str) -> None:
+    result = Result()
+    for page in load_pages(DEFAULT_DATA / name):
+        result.add(page, ours)
+    row = result.row()
+    for key, field_floor in ALL_PAGES_FLOORS[name].items():
         assert row[key] >= field_floor, row
