@@ -103,3 +103,13 @@ def test_the_utf8_an_extraction_worker_sends_is_the_stored_text(page: str) -> No
     text = sanitize.inert_document(document_fromstring(page, parser=HtmlParser()))
     sent = sanitize.inert_document_utf8(document_fromstring(page, parser=HtmlParser()))
     assert isinstance(sent, bytes) and sent.decode("utf-8") == text and "javascript" not in text
+
+
+def test_a_stored_page_keeps_what_follows_an_early_html_end_tag() -> None:
+    # The sanitizer parses as extraction does: what follows the first "</html>" is read into the body, not dropped.
+    html = ("<html><head><title>Жаңалықтар</title></head><body><nav>Басты бет</nav></body></html>"
+            "<article><h1>Астанада жаңа мектеп ашылды</h1><script>track()</script></article>")
+    stored = inert_html(html)
+    assert "<h1>Астанада жаңа мектеп ашылды</h1>" in stored
+    assert "track()" not in stored
+    assert extract_article(stored, "https://egemen.kz/article/1").title == "Астанада жаңа мектеп ашылды"
