@@ -36,6 +36,7 @@ from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encodi
 
 from crawler.browser import browser_meta
 from crawler.discovery import Link
+from crawler.extract.body_kind import looks_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
@@ -450,14 +451,16 @@ def exchanged(response: Response, text: str) -> str | bytes:
 
 
 def page_problem(response: Response) -> str | None:
-    """``empty``, ``not_html``, ``binary`` or ``partial`` for a response that is no (whole) HTML page, else None."""
+    """``empty``, ``not_html``, ``binary`` (:func:`~crawler.extract.body_kind.looks_binary`, on the decoded text:
+    a UTF-16/32 page's NUL bytes are its charset's) or ``partial`` for a response that is no (whole) HTML page,
+    else None."""
     if response.status == 206 and not is_whole_range(response):  # no Range is ever asked for: a fragment
         return "partial"
     if not response.body.strip():
         return "empty"
     if not isinstance(response, TextResponse):
         return "not_html"
-    if b"\x00" in response.body[:4096] and read_bom(response.body)[0] is None:  # a UTF-16/32 page's NULs are text
+    if looks_binary(response.text):
         return "binary"
     return None
 
