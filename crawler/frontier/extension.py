@@ -32,6 +32,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from crawler.frontier.connection import SOCKET_TIMEOUT, connect, describe, redis_errors, shared_crawl_url
 from crawler.secrets import mask_uri
+from crawler.stopping import crawl_stopping
 
 if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl has REDIS_URL
     from crawler.frontier.shared import FrontierConfig, SharedCrawl
@@ -262,8 +263,7 @@ class Frontier:
 
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
-        engine = self.crawler.engine
-        return engine is not None and not engine.running
+        return crawl_stopping(self.crawler)
 
     def downloaded(self, request: Request, response: object, spider: Spider) -> None:
         """A response came: the request is done with, whatever a middleware then makes of the response."""
