@@ -26,6 +26,7 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from crawler.frontier.connection import shared_crawl_url
+from crawler.stopping import crawl_stopping
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,7 +58,7 @@ class StoppingDownloader(Downloader):
         self._watch: AsyncioLoopingCall | LoopingCall | None = None
 
     def _process_queue(self, slot: Slot) -> None:
-        if not self.crawler.crawling:
+        if crawl_stopping(self.crawler):
             self._drop_queued(slot)
             return
         if self._watch is None:
@@ -67,7 +68,7 @@ class StoppingDownloader(Downloader):
 
     def _watch_for_stop(self) -> None:
         """A queue that waits out its site's delay is not looked at until then: a stop empties them all now."""
-        if not self.crawler.crawling:
+        if crawl_stopping(self.crawler):
             for slot in list(self.slots.values()):
                 self._drop_queued(slot)
 

@@ -7,6 +7,9 @@ class; the spider's errback uses :func:`failure_kind` to count each under
 
 from __future__ import annotations
 
+import re
+import sys
+
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -32,6 +35,14 @@ _IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE",
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
                             "connection", "dns", "browser_unavailable", "bad_response", "host_down"})
+# Chromium's net errors (in a Playwright error's message) that say the host gave no answer. Others (ERR_ABORTED: a
+# download or a stopped navigation, ERR_BLOCKED_BY_*, certificate errors) are no sign of a host down: ``other``.
+_CHROMIUM_DNS = frozenset({"ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED"})
+_CHROMIUM_TIMEOUT = frozenset({"ERR_TIMED_OUT", "ERR_CONNECTION_TIMED_OUT"})
+_CHROMIUM_CONNECTION = re.compile(r"ERR_(?:CONNECTION_\w+|SOCKS_CONNECTION_\w+|PROXY_CONNECTION_FAILED|"
+                                  r"TUNNEL_CONNECTION_FAILED|ADDRESS_UNREACHABLE|INTERNET_DISCONNECTED|"
+                                  r"NETWORK_CHANGED|EMPTY_RESPONSE)")
+_CHROMIUM_ERROR = re.compile(r"net::(ERR_\w+)")
 # Kinds where no answer came from the host at all: its address, its port or the way to it is down.
 UNREACHABLE = frozenset({"connection", "dns", "timeout"})
 
@@ -41,7 +52,8 @@ def failure_kind(failure: Failure) -> str:
     ``egress_refused``, ``bad_redirect`` (a ``Location`` naming no URL), ``http_<status>``, ``timeout``,
     ``data_loss``, ``bad_response`` (a status or header line the client cannot read: a megabyte header),
     ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``host_down``
-    (:mod:`crawler.middlewares.host_down`), ``ignored`` or ``other``."""
+    (:mod:`crawler.middlewares.host_down`), ``ignored`` or ``other``; a page rendered in Chromium fails with the
+    same kinds (:func:`_browser_kind`)."""
     return error_kind(failure.value)
 
 
@@ -49,6 +61,9 @@ def error_kind(error: BaseException | None) -> str:
     """:func:`failure_kind` of an exception."""
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
+    browser = _browser_kind(error)
+    if browser is not None:
+        return browser
     if isinstance(error, IgnoreRequest):
         message = str(error)
         return next((kind for words, kind in _IGNORED if words in message), "ignored")
@@ -66,3 +81,21 @@ def error_kind(error: BaseException | None) -> str:
     if isinstance(error, (DownloadConnectionRefusedError, ConnectError, ConnectionLost)):  # refused, reset, no route
         return "connection"
     return "other"
+
+
+def _browser_kind(error: BaseException | None) -> str | None:
+    """The kind of a Playwright error (a page rendered in Chromium): ``timeout`` for its TimeoutError, else read
+    from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None for an
+    error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error."""
+    playwright = sys.modules.get("playwright.async_api")
+    if playwright is None or not isinstance(error, playwright.Error):
+        return None
+    if isinstance(error, playwright.TimeoutError):
+        return "timeout"
+    match = _CHROMIUM_ERROR.search(str(error))
+    code = match[1] if match else ""
+    if code in _CHROMIUM_DNS:
+        return "dns"
+    if code in _CHROMIUM_TIMEOUT:
+        return "timeout"
+    return "connection" if _CHROMIUM_CONNECTION.fullmatch(code) else "other"

@@ -25,6 +25,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from twisted.internet.defer import Deferred, DeferredList
 
+from crawler.stopping import crawl_stopping
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +52,7 @@ class OpeningStop:
     async def engine_started(self, sender: Crawler) -> None:
         self.opening.discard(sender)
         self.started.add(sender)
-        if not sender.crawling:  # a stop came while the spider opened, and Scrapy let it pass
+        if crawl_stopping(sender):  # a stop came while the spider opened, and Scrapy let it pass
             await sender.engine.stop_async()
 
     def hold(self) -> Deferred[None] | None:
@@ -94,4 +96,4 @@ def passed_by(crawler: Crawler) -> bool:
     from the first line of ``ExecutionEngine.stop_async``)."""
     engine = crawler.engine
     # ExecutionEngine has no public "started": _starting is on from start_async to stop_async (Scrapy 2.19).
-    return not crawler.crawling and (engine.running or bool(getattr(engine, "_starting", False)))
+    return crawl_stopping(crawler) and (engine.running or bool(getattr(engine, "_starting", False)))

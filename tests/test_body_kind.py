@@ -5,6 +5,7 @@ callback and ``python -m crawler.extract``; a page served with a wrong type is s
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from crawler.discovery.html import next_page, page_links
 from crawler.extract.__main__ import main
 from crawler.extract.article import extract_article
-from crawler.extract.body_kind import not_html
+from crawler.extract.body_kind import looks_binary, not_html
 from crawler.htmltree import html_selector
 from crawler.items import ArticleItem
 from crawler.sites import GENERIC
@@ -39,6 +40,9 @@ XHTML = ("<?xml version='1.0' encoding='utf-8'?>\n<!DOCTYPE html PUBLIC '-//W3C/
 # A PDF's start: its header and first objects are text (no NUL before its compressed streams).
 PDF = "%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" * 20
 PNG = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)).decode("latin-1") * 4
+TAJIK = ("Вазорати энергетика ва захираҳои оби Ҷумҳурии Тоҷикистон дар бораи сохтмони НБО Роғун ва навсозии "
+         "нерӯгоҳи Норак ҷаласа баргузор кард. Қарор дар бораи маблағгузорӣ қабул шуд.")
+BINARY_SAMPLES = Path(__file__).parent / "data" / "binary"  # rendered by Chromium from a Russian page
 RSS = ("<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Новости</title><item>"
        f"<title>{TITLE}</title><link>{URL}</link><description>{PARAGRAPH}</description></item></channel></rss>")
 
@@ -83,6 +87,31 @@ RSS = ("<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title
 ])
 def test_what_a_body_is(text: str, kind: str | None) -> None:
     assert not_html(text) == kind
+
+
+def _binaries() -> dict[str, bytes]:
+    files = {path.name: path.read_bytes() for path in sorted(BINARY_SAMPLES.iterdir())}
+    return {**files, "page.html.gz": gzip.compress(PAGE.encode("utf-8"), mtime=1_700_000_000)}
+
+
+@pytest.mark.parametrize("decoding", ["latin-1", "utf-8", "windows-1251"])
+@pytest.mark.parametrize("name", sorted(_binaries()))
+def test_a_binary_file_looks_binary_however_it_was_decoded(name: str, decoding: str) -> None:
+    assert looks_binary(_binaries()[name].decode(decoding, "replace"))
+
+
+@pytest.mark.parametrize(("text", "encoding", "decoding"), [
+    (PAGE, "utf-8", "utf-8"),
+    (TAJIK, "utf-8", "utf-8"),
+    (TAJIK, "koi8_t", "koi8_t"),
+    (TAJIK * 40, "utf-8", "latin-1"),  # mojibake: UTF-8 read as Latin-1 is still text
+    (TAJIK * 40, "utf-8", "windows-1251"),
+    (PARAGRAPH * 40, "windows-1251", "utf-8"),  # a windows-1251 page under a UTF-8 header: U+FFFD, no controls
+    (PARAGRAPH * 40, "koi8-r", "latin-1"),
+    (PAGE, "utf-16-le", "utf-16-le"),  # a UTF-16 page's NUL bytes are gone once decoded
+])
+def test_non_latin_text_does_not_look_binary(text: str, encoding: str, decoding: str) -> None:
+    assert not looks_binary(text.encode(encoding).decode(decoding, "replace"))
 
 
 @pytest.mark.parametrize(("body", "kind"), [
@@ -167,6 +196,20 @@ def test_a_utf16_or_utf32_page_with_its_byte_order_mark_is_stored(encoding: str)
     items, stats = crawl_one(body, "text/html")
     assert [type(item) for item in items] == [ArticleItem], stats
     assert items[0].title == TITLE and PARAGRAPH in items[0].paragraphs[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_page_without_a_byte_order_mark_is_read_in_the_charset_it_is_served_in(encoding: str) -> None:
+    """The spider's binary check looks at the decoded page (as extraction does), not at its bytes' NULs."""
+    items, stats = crawl_one(PAGE.encode(encoding), f"text/html; charset={encoding}")
+    assert [type(item) for item in items] == [ArticleItem], stats
+    assert items[0].title == TITLE and PARAGRAPH in items[0].paragraphs[0]
+
+
+@pytest.mark.parametrize("name", ["article.pdf", "article.jpg", "page.html.gz"])
+def test_a_binary_file_served_as_html_is_skipped_as_binary(name: str) -> None:
+    items, stats = crawl_one(_binaries()[name], "text/html; charset=utf-8")
+    assert items == [] and stats["articles/skipped/binary"] == 1
 
 
 @pytest.mark.parametrize(("body", "kind"), [('{"a": [1, 2]}', "json"), (RSS, "xml"), (PDF, "binary"), ("", "empty")])

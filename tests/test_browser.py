@@ -3,6 +3,7 @@ only in the browser; the real Chromium must be driven to store them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -10,14 +11,21 @@ import re
 import shutil
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.browser import looks_like_script_shell
 from crawler.htmltree import is_cut
+from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, revisit_meta
 from crawler.sites import SITES_DIR_NAME
+from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 from tests.crawling import MongoTarget, StoreCrawl, log_excerpt, stop_unit, unit_crawl, wait_while_running
 from tests.replica.server import resolve, serve
 from tests.replicas import REPLICAS, expected_articles, page_file
@@ -28,6 +36,9 @@ requires_chromium = pytest.mark.skipif(
     reason=f"{CHROMIUM} is not installed (apt-get install chromium)",
 )
 JS_SITE = "kazinform"
+ASIAPLUS_URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
+SHELL = (b"<html><head><title>Asia-Plus</title><script src='/app.js'></script></head>"
+         b"<body><div id='root'></div></body></html>")
 
 
 def test_the_js_replica_serves_script_shells() -> None:
@@ -48,6 +59,19 @@ def test_a_minified_shell_without_its_optional_end_tags_is_still_rendered() -> N
         minified = re.sub(r"(?i)</(body|html)>\s*", "", served.read_text(encoding="utf-8")).rstrip()
         assert looks_like_script_shell(minified), url
         assert not is_cut(minified.encode()), url
+
+
+@requires_chromium
+def test_a_revisit_of_a_script_shell_is_retried_in_chromium_as_a_revisit() -> None:
+    """The browser retry of a revisited article keeps the revisit meta: its 304/404/410 is the stored article's."""
+    crawler = get_crawler(AsiaplusSpider, settings_dict={"EXTRACTION_WORKERS": 0})
+    spider = AsiaplusSpider.from_crawler(crawler)
+    revisit = Request(ASIAPLUS_URL, meta={ARTICLE_URL_META: ASIAPLUS_URL, **revisit_meta({REVISIT_META: "a1"})})
+    response = HtmlResponse(ASIAPLUS_URL, body=SHELL, encoding="utf-8", request=revisit)
+    (retry,) = asyncio.run(_collect(spider.parse_article(response, seen_as=ASIAPLUS_URL)))
+    assert isinstance(retry, Request) and retry.meta["playwright"]
+    assert retry.meta[REVISIT_META] == "a1" and retry.meta["handle_httpstatus_list"] == [304, 404, 410]
+    assert crawler.stats.get_value("browser/retried") == 1  # type: ignore[union-attr]
 
 
 @requires_chromium
@@ -80,6 +104,10 @@ def test_a_script_shell_is_retried_in_chromium_and_the_site_remembered(mongo: Mo
     assert stats["browser/site_switched"] == 1
     assert 1 <= stats["browser/retried"] <= len(expected_articles(JS_SITE))
     assert stats["browser/rendered"] == len(expected_articles(JS_SITE))
+
+
+async def _collect(results: AsyncIterator[Any]) -> list[Any]:
+    return [result async for result in results]
 
 
 def _descendants(pid: int) -> list[int]:

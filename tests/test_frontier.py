@@ -230,9 +230,9 @@ def beating(client: redis.Redis) -> list[bytes]:
 def test_redis_lost_mid_run_loses_no_stored_article(
     redis_server: tuple[str, subprocess.Popen[bytes]], mongo: MongoTarget, tmp_path: Path, signum: int
 ) -> None:
-    """Redis killed, or paused (a hung host: every call waits for the socket's 5 s timeout): the worker finishes what
-    it holds and exits by itself. Paused, it used to wait on Redis in every scheduler call, on the reactor: a few
-    pages a minute, never done."""
+    """Redis killed, or paused (a hung host: a call waits out its socket timeout, 1 s on the reactor): the worker
+    finishes what it holds and exits by itself. Paused, it used to wait on Redis in every scheduler call, on the
+    reactor: a few pages a minute, never done."""
     url, redis_process = redis_server
     env = mongo.env(REDIS_URL=url)
     with slow_site() as (base_url, requests):

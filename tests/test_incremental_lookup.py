@@ -15,7 +15,7 @@ from scrapy.http import XmlResponse
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares.incremental import ARTICLE_URL_META, IncrementalMiddleware
+from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, IncrementalMiddleware, revisit_meta
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import MongoTarget
 from tests.test_pipelines import STORAGE_EXTENSIONS
@@ -76,3 +76,18 @@ def test_a_refused_lookup_lets_its_links_through_counted(middleware: tuple[Incre
     assert [r.url for r in kept] == [*giants, *(url(n) for n in range(5, 10))]
     assert stat(incremental, "incremental/lookup_failed") == 1
     assert stat(incremental, "incremental/known") == 5
+
+
+def test_a_revisit_retried_in_the_browser_passes_without_another_lookup(
+        middleware: tuple[IncrementalMiddleware, Finds]) -> None:
+    """A script shell's retry of a revisit carries its revisit meta: it is not looked up (and dropped as checked)
+    again, nor counted twice."""
+    incremental, finds = middleware
+    incremental.store.db["articles"].insert_many([stored(n) for n in range(3)])  # type: ignore[union-attr]
+    retry = Request(url(1), meta={ARTICLE_URL_META: url(1), "playwright": True,
+                                  **revisit_meta({REVISIT_META: stored(1)["_id"]})})
+    kept = output(incremental, [retry, *article_requests([url(2), url(3)])])
+    assert kept[0] is retry and kept[0].meta["handle_httpstatus_list"] == [304, 404, 410]
+    assert [r.url for r in kept] == [url(1), url(3)]
+    assert finds.sizes == [2, 2]  # only the links the callback found
+    assert stat(incremental, "incremental/revisit") is None

@@ -1,5 +1,5 @@
 """What a fetched body is when it is no HTML page: the one decision of whether a text at an article's URL is read as
-a page at all (:func:`not_html`).
+a page at all (:func:`not_html`), and whether it is a binary file's (:func:`looks_binary`).
 
 A broken or hostile server can answer an article's URL with JSON (an API's answer), a feed or another XML document,
 plain text, a PDF or an image; the ``Content-Type`` it sends is no guide (HTML served as ``text/plain`` or
@@ -44,7 +44,7 @@ def not_html(text: str) -> str | None:
     (no markup at all); None for an HTML page, however it is served."""
     if not text.strip().lstrip("\ufeff"):
         return "empty"
-    if _is_binary(text[:SNIFF_CHARS]):
+    if looks_binary(text):
         return "binary"
     if _JSON_START.match(text) and _is_json_document(text):
         return "json"
@@ -59,8 +59,11 @@ def not_html(text: str) -> str | None:
     return None if _MARKUP.search(text) else "text"
 
 
-def _is_binary(start: str) -> bool:
-    """Whether the start of a text is a binary file's."""
+def looks_binary(text: str) -> bool:
+    """Whether ``text`` (a body decoded, with replacement, in whatever charset it was served in) is a binary file's:
+    a NUL, a known signature or many control characters in its start (``SNIFF_CHARS``). The one test, for the
+    spider's check of a response and for :func:`not_html`: a UTF-16 page's NULs are gone once it is decoded."""
+    start = text[:SNIFF_CHARS]
     if "\x00" in start or start.startswith(_BINARY_SIGNATURES):
         return True
     return len(_CONTROL.findall(start)) > CONTROL_SHARE * len(start)

@@ -18,7 +18,10 @@ from crawler.secrets import mask_uri
 if TYPE_CHECKING:
     import redis
 
-SOCKET_TIMEOUT = 5.0  # a Redis call never blocks the crawl longer than this
+REACTOR_TIMEOUT = 1.0  # a Redis call made on the crawl's reactor (queue, seen set, idle check) holds it this long
+# Calls made on a thread (heartbeat, leaving, the run record) and joining at start, before the crawl runs: a loaded
+# machine's slow answer there must not end the worker as if Redis were lost.
+SOCKET_TIMEOUT = 5.0
 
 
 def redis_errors() -> tuple[type[Exception], ...]:
@@ -39,14 +42,15 @@ def shared_crawl_url(settings: BaseSettings) -> str:
     return redis_url(settings) if settings.getbool("FRONTIER_ENABLED", True) else ""
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for ``url`` (bytes replies), checked with a PING: raises one of :func:`redis_errors` when
-    unreachable."""
+def connect(url: str, timeout: float = SOCKET_TIMEOUT, *, check: bool = True) -> redis.Redis:
+    """A client for ``url`` (bytes replies) whose calls wait ``timeout`` seconds at most, checked with a PING unless
+    ``check`` is off: raises one of :func:`redis_errors` when unreachable."""
     import redis
 
-    client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                   health_check_interval=30)
-    client.ping()
+    if check:
+        client.ping()
     return client
 
 

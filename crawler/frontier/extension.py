@@ -4,7 +4,8 @@ requests back, keeps the spider open while any worker has work and closes it (``
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
 what it holds (its items are stored) and closes with reason ``frontier_lost``: once a Redis call failed, the
 worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
-asks again, so a paused or unreachable Redis never freezes the crawl; so does a worker
+asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor waits ``REACTOR_TIMEOUT``
+at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
@@ -30,8 +31,16 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.frontier.connection import SOCKET_TIMEOUT, connect, describe, redis_errors, shared_crawl_url
+from crawler.frontier.connection import (
+    REACTOR_TIMEOUT,
+    SOCKET_TIMEOUT,
+    connect,
+    describe,
+    redis_errors,
+    shared_crawl_url,
+)
 from crawler.secrets import mask_uri
+from crawler.stopping import crawl_stopping
 
 if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl has REDIS_URL
     from crawler.frontier.shared import FrontierConfig, SharedCrawl
@@ -76,11 +85,13 @@ def config_from(crawler: Crawler) -> FrontierConfig:
 
 
 class Frontier:
-    def __init__(self, crawler: Crawler, shared: SharedCrawl | None) -> None:
+    def __init__(self, crawler: Crawler, shared: SharedCrawl | None, background: SharedCrawl | None = None) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
-        self.shared = shared  # None: Redis unreachable at start, or this worker's arguments conflicted
+        # Asked on the reactor (REACTOR_TIMEOUT); None: Redis unreachable at start, or the worker's arguments conflicted
+        self.shared = shared
+        self.background = background or shared  # the same crawl, asked on threads (SOCKET_TIMEOUT)
         self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
         self.lost = False
@@ -100,12 +111,13 @@ class Frontier:
 
         assert crawler.spider is not None  # extensions are built after the spider
         site = _site(crawler.spider)
-        shared: SharedCrawl | None = None
+        shared = background = None
         refused = UNAVAILABLE_REASON
         mine = crawl_args(crawler.spider)
         try:
-            shared = SharedCrawl(connect(url), site, config_from(crawler))
-            shared.join(mine)
+            background = SharedCrawl(connect(url), site, config_from(crawler))
+            background.join(mine)
+            shared = background.on(connect(url, REACTOR_TIMEOUT, check=False))
         except redis_errors() as exc:
             logger.error("Cannot reach Redis at %(url)s (%(error)s); not starting",
                          {"url": mask_uri(url), "error": describe(exc)})
@@ -115,7 +127,7 @@ class Frontier:
                          "(start it with the crawl's -a values, or after the crawl ends)",
                          {"site": site, "theirs": _describe_args(exc.crawl_args), "mine": _describe_args(mine)})
             shared, refused = None, ARGS_REASON
-        extension = cls(crawler, shared)
+        extension = cls(crawler, shared, background if shared is not None else None)
         extension.refused = refused if shared is None else ""
         if shared is not None:
             extension.stats.set_value("frontier/seeder", int(shared.seeder))
@@ -180,12 +192,12 @@ class Frontier:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
         part (None: unknown, this worker did not join or Redis failed or did not answer in time).
         Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
-        if self.shared is None:
+        if self.shared is None or self.background is None:
             return None
         failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
             # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
-            return await asyncio.wait_for(asyncio.to_thread(self.shared.recorded), 2 * SOCKET_TIMEOUT)
+            return await asyncio.wait_for(asyncio.to_thread(self.background.recorded), 2 * SOCKET_TIMEOUT)
         except failures as exc:
             self.stats.inc_value("frontier/redis_errors")
             logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
@@ -195,9 +207,9 @@ class Frontier:
             return None
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.shared is None:
+        if self.shared is None or self.background is None:
             raise CloseSpider(self.refused or UNAVAILABLE_REASON)
-        self._beating = asyncio.ensure_future(self._beat_forever(self.shared))
+        self._beating = asyncio.ensure_future(self._beat_forever(self.background))
 
     async def _beat_forever(self, shared: SharedCrawl) -> None:
         while True:
@@ -262,8 +274,7 @@ class Frontier:
 
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
-        engine = self.crawler.engine
-        return engine is not None and not engine.running
+        return crawl_stopping(self.crawler)
 
     def downloaded(self, request: Request, response: object, spider: Spider) -> None:
         """A response came: the request is done with, whatever a middleware then makes of the response."""
@@ -317,10 +328,10 @@ class Frontier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beating
             self._beating = None
-        if self.shared is None:
+        if self.background is None:
             return
         try:  # on a thread, as the beat: Redis may be back, or still not answering
-            requeued = await asyncio.to_thread(self._leave, self.shared)
+            requeued = await asyncio.to_thread(self._leave, self.background)
         except redis_errors() as exc:
             self.failed(exc)
             return

@@ -136,6 +136,12 @@ class SharedCrawl:
         self._requeue = client.register_script(_REQUEUE)
         self._drop_pointer = client.register_script(_DROP_POINTER)
 
+    def on(self, client: redis.Redis) -> SharedCrawl:
+        """This worker's handle on the same crawl, its calls made through ``client`` (other timeouts)."""
+        handle = SharedCrawl(client, self.site, self.config, self.worker)
+        handle.crawl_id, handle.seeder = self.crawl_id, self.seeder
+        return handle
+
     def key(self, name: str, worker: str | None = None) -> str:
         """A key of this crawl (``name``, or ``name:<worker>``)."""
         return f"{self.config.prefix}:{self.site}:{self.crawl_id}:{name}" + (f":{worker}" if worker else "")

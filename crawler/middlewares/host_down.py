@@ -39,6 +39,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.downloader import NotSent, NotSentWhileStopping, StoppingDownloader
 from crawler.failures import UNREACHABLE, error_kind
+from crawler.stopping import crawl_stopping
 
 logger = logging.getLogger(__name__)
 WAIT_STEP_SECONDS = 0.5  # how often a held request looks again
@@ -92,7 +93,7 @@ class HostDownMiddleware:
             if host.refused(now, self.settings.give_up_seconds):
                 self.stats.inc_value("download/host_down/refused")
                 raise NotSent(_message(name, host), queued=False)
-            if not self.crawler.crawling:
+            if crawl_stopping(self.crawler):
                 downloader = self._downloader()
                 if downloader is not None:
                     raise downloader.not_sent_while_stopping(request, queued=False)

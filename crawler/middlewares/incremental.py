@@ -32,7 +32,7 @@ Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``in
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -53,6 +53,19 @@ REVISIT_META = "revisit_of"  # set here on a revisit: the ``_id`` of the stored 
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
 PAGE_LINKS_META = "page_links"  # set by the spider on a next-page request: the article URLs of the page before
+REVISIT_STATUSES = (304, 404, 410)  # a revisit's answers the spider reads: unchanged, taken down
+
+
+def revisit_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The meta that makes a request a revisit of a stored article (empty for any other request): a retry of a
+    revisit (a script shell rendered in Chromium) copies it, so that its 304/404/410 is still read as the stored
+    article's answer."""
+    if REVISIT_META not in meta:
+        return {}
+    return {REVISIT_META: meta[REVISIT_META],
+            "handle_httpstatus_list": list(meta.get("handle_httpstatus_list", REVISIT_STATUSES))}
+
+
 def walk_marker(site: str) -> str:
     """The ``sources`` record saying whether the site's last run fetched everything its sources listed
     (``complete``): only then does the store hold every article older than those it holds."""
@@ -167,7 +180,8 @@ class IncrementalMiddleware:
             if isinstance(element, Request) and PAGE_LINKS_META in element.meta:
                 next_pages.append(element)  # decided once the page's articles are looked up
                 continue
-            if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta):
+            # A revisit's retry (in the browser) is decided already: no second lookup, no second count.
+            if not (isinstance(element, Request) and ARTICLE_URL_META in element.meta) or REVISIT_META in element.meta:
                 yield element
                 continue
             pending.append(element)
@@ -242,6 +256,5 @@ def _conditional(request: Request, doc: dict[str, Any]) -> Request:
     headers = {k: v for k, v in (("If-None-Match", doc.get("etag")), ("If-Modified-Since", doc.get("last_modified")))
                if v}
     request.headers.update(headers)
-    request.meta["handle_httpstatus_list"] = [304, 404, 410]
-    request.meta[REVISIT_META] = doc["_id"]
+    request.meta.update(revisit_meta({REVISIT_META: doc["_id"]}))
     return request

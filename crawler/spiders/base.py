@@ -36,12 +36,13 @@ from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encodi
 
 from crawler.browser import browser_meta
 from crawler.discovery import Link
+from crawler.extract.body_kind import looks_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
-from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, sitemap_pruned
+from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, revisit_meta, sitemap_pruned
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
@@ -204,9 +205,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     def browser_enabled(self) -> bool:
         return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))
 
-    def _article_request(self, url: str, priority: int = 0, *, browser: bool = False) -> scrapy.Request:
+    def _article_request(self, url: str, priority: int = 0, *, browser: bool = False,
+                         retry_of: Response | None = None) -> scrapy.Request:
+        """The request for article ``url``; a retry (``retry_of``: the response it retries) keeps its revisit meta."""
         render = (browser or self.use_browser) and self.browser_enabled
-        meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {})}
+        meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {}),
+                **(revisit_meta(retry_of.meta) if retry_of is not None else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
                               meta=meta, dont_filter=True, cb_kwargs={"seen_as": url},
                               errback=self.article_failed)
@@ -248,7 +252,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 logger.info("Skipped %(seen)s: redirected to %(url)s, no article page", {"seen": seen_as, "url": url})
             return
         if self._should_render(response, extraction):
-            yield self._article_request(seen_as, browser=True)
+            yield self._article_request(seen_as, browser=True, retry_of=response)
             return
         if extraction.page_type == "listing" or (self.strict_page_type and extraction.page_type != "article"):
             self._count("articles/skipped/not_article")
@@ -447,14 +451,16 @@ def exchanged(response: Response, text: str) -> str | bytes:
 
 
 def page_problem(response: Response) -> str | None:
-    """``empty``, ``not_html``, ``binary`` or ``partial`` for a response that is no (whole) HTML page, else None."""
+    """``empty``, ``not_html``, ``binary`` (:func:`~crawler.extract.body_kind.looks_binary`, on the decoded text:
+    a UTF-16/32 page's NUL bytes are its charset's) or ``partial`` for a response that is no (whole) HTML page,
+    else None."""
     if response.status == 206 and not is_whole_range(response):  # no Range is ever asked for: a fragment
         return "partial"
     if not response.body.strip():
         return "empty"
     if not isinstance(response, TextResponse):
         return "not_html"
-    if b"\x00" in response.body[:4096] and read_bom(response.body)[0] is None:  # a UTF-16/32 page's NULs are text
+    if looks_binary(response.text):
         return "binary"
     return None
 

@@ -1,0 +1,102 @@
+"""Pages rendered in Chromium that get no answer: the Playwright errors real Chromium raises against loopback are
+the failure kinds Scrapy's own are (a refused port ``connection``, a name that resolves nowhere ``dns``, a server
+that never answers ``timeout``), so ``download/failed/<kind>`` names them and a host down is noticed for a site
+rendered in the browser too."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from scrapy import Request
+
+from crawler.downloader import NotSent
+from crawler.egress_proxy import EgressProxy
+from crawler.failures import error_kind
+from tests.conftest import free_port
+from tests.test_browser import CHROMIUM, requires_chromium
+from tests.test_host_down_rules import middleware, sent
+
+NOWHERE = "nowhere.invalid"  # mapped to "not found" inside Chromium: no DNS query leaves the machine
+
+
+@contextmanager
+def hanging_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+async def _goto(url: str, through_proxy: bool) -> BaseException:
+    """The error Chromium's navigation to ``url`` raises, launched directly or (as the crawl launches it) through
+    the egress proxy."""
+    from playwright.async_api import async_playwright
+
+    proxy = EgressProxy(lambda: None, lambda *_: None)
+    await proxy.start()
+    options = ({"proxy": {"server": proxy.url}} if through_proxy
+               else {"args": [f"--host-resolver-rules=MAP {NOWHERE} ~NOTFOUND"]})
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, **options)  # type: ignore[arg-type]
+            try:
+                page = await browser.new_page()
+                await page.goto(url, timeout=1_500)
+            except Exception as error:
+                return error
+            finally:
+                await browser.close()
+    finally:
+        await proxy.close()
+    raise AssertionError(f"{url} answered")
+
+
+def chromium_error(target: str, through_proxy: bool) -> BaseException:
+    if target == "refused":
+        return asyncio.run(_goto(f"http://127.0.0.1:{free_port()}/", through_proxy))
+    if target == "hanging":
+        with hanging_port() as port:
+            return asyncio.run(_goto(f"http://127.0.0.1:{port}/", through_proxy))
+    return asyncio.run(_goto(f"http://{NOWHERE}/", through_proxy))
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium
+@pytest.mark.parametrize(("target", "through_proxy", "kind"), [
+    ("refused", False, "connection"),  # net::ERR_CONNECTION_REFUSED
+    ("refused", True, "connection"),  # net::ERR_SOCKS_CONNECTION_FAILED
+    ("hanging", False, "timeout"),  # Playwright's TimeoutError
+    ("hanging", True, "timeout"),
+    ("nowhere", False, "dns"),  # net::ERR_NAME_NOT_RESOLVED
+])
+def test_chromium_errors_are_failure_kinds(target: str, through_proxy: bool, kind: str) -> None:
+    assert error_kind(chromium_error(target, through_proxy)) == kind
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium
+def test_a_host_refusing_chromium_is_down() -> None:
+    error = chromium_error("refused", through_proxy=True)
+    mw = middleware(HOST_DOWN_PROBE_SECONDS=60)
+    assert [mw.process_exception(Request("https://news.example/a/"), error) for _ in range(2)] == [None, None]
+    with pytest.raises(NotSent, match="answered none of the 2 attempts"):
+        sent(mw, "https://news.example/b/")
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("Page.goto: net::ERR_CONNECTION_RESET at https://news.example/a/", "connection"),
+    ("Page.goto: net::ERR_NAME_RESOLUTION_FAILED at https://news.example/a/", "dns"),
+    ("Page.goto: net::ERR_CONNECTION_TIMED_OUT at https://news.example/a/", "timeout"),
+    ("Page.goto: net::ERR_ABORTED at https://news.example/a.pdf", "other"),  # a download: the host answered
+    ("Page.goto: net::ERR_CERT_DATE_INVALID at https://news.example/a/", "other"),
+    ("Target page, context or browser has been closed", "other"),
+])
+def test_chromium_net_errors_by_their_code(message: str, kind: str) -> None:
+    from playwright.async_api import Error
+
+    assert error_kind(Error(message)) == kind
