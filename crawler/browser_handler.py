@@ -146,7 +146,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
 
     def _url_refusal(self, url: str) -> str | None:
         policy = self._policy()
-        return policy.url_refusal(url) if policy else None
+        return policy.url_refusal(url, browser=True) if policy else None
 
     async def _abort(self, request: PlaywrightRequest) -> bool:
         """Abort a request the egress policy refuses (counted), or a heavy resource."""

@@ -64,8 +64,11 @@ BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
 # An explicit CHROMIUM_PATH must be an executable (checked when a page is first rendered); unset,
 # Debian's Chromium when installed, else Playwright's own.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
+# Only http(s) is downloaded: Scrapy's file, data, ftp and s3 handlers are off, so a file:// or ftp:// URL past
+# the egress filter (which refuses them: EgressFilterMiddleware) still reads no local file and opens no connection.
+DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 if BROWSER_ENABLED:
-    DOWNLOAD_HANDLERS = {
+    DOWNLOAD_HANDLERS |= {
         "http": "crawler.download_handler.DownloadHandler",
         "https": "crawler.download_handler.DownloadHandler",
     }
