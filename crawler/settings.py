@@ -129,6 +129,8 @@ DOWNLOADER_MIDDLEWARES = {
     # A host that answered none of the last HOST_DOWN_AFTER attempts: its requests fail at once or wait for it.
     "crawler.middlewares.host_down.HostDownMiddleware": 555,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # Outside HttpCompressionMiddleware (590): more than two stacked codings are refused before any is decoded.
+    "crawler.middlewares.content_codings.ContentCodingsMiddleware": 595,
     # A redirect's target is asked without the validators stored for the URL that redirected.
     "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
