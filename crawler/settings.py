@@ -131,6 +131,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
     # Outside HttpCompressionMiddleware (590): more than two stacked codings are refused before any is decoded.
     "crawler.middlewares.content_codings.ContentCodingsMiddleware": 595,
+    # Inside it: a charset that decodes no text (zlib, base64, idna) is read as if undeclared, before any reader.
+    "crawler.middlewares.charset.UnusableCharsetMiddleware": 588,
     # A redirect's target is asked without the validators stored for the URL that redirected.
     "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.
