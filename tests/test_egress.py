@@ -76,6 +76,9 @@ MIRRORED = EgressPolicy.for_spider(_SiteSpider())
     ("http://169.254.169.254/latest/meta-data/", "offsite"),
     ("http://localhost:8800/", "offsite"),
     ("http://127.0.0.1:99999/", "offsite"),  # no such port
+    ("https://аsiaplus.news/news/", "offsite"),  # a lookalike: its "а" is Cyrillic
+    ("https://xn--siaplus-1fg.news/news/", "offsite"),  # the same in punycode, as Scrapy sends it
+    ("https://asiaplus.news.xn--p1ai/", "offsite"),
     ("chrome-error://chromewebdata/", "scheme"),  # Chromium's error page as a final URL
     ("file:///etc/passwd", "scheme"),
     # the site's own host and the mirror's host:port: a host check alone let Scrapy's handlers read the file

@@ -3,7 +3,8 @@ listing page name ``file://`` URLs (of the site's own host and of the mirror's h
 host alone), ``ftp://``, ``s3://`` and ``data:`` ones. The "local files" are FIFOs, so the test sees whether anything
 opened one; the ``data:`` sitemap lists an article, so the replica sees whether it was read. Each such URL is refused
 in one warning line and counted (``egress/refused/scheme``), and the site's real articles are stored. With the egress
-filter taken out, Scrapy's own file, data, ftp and s3 handlers are off too (``DOWNLOAD_HANDLERS``)."""
+filter taken out, Scrapy's own file, data, ftp and s3 handlers are off too (``DOWNLOAD_HANDLERS``). The feed also
+names a lookalike of the site's host (Cyrillic letters, and the same name in punycode): off the site."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.hostile_site import article, site_config
 DOMAIN = "local.kg"
 STORED = {"from-feed", "from-sitemap", "from-home"}
 FIFOS = ("index-mirror", "index-site", "feed-mirror", "feed-site", "robots-site", "next-mirror")
+LOOKALIKES = ("https://lосal.kg/news/homoglyph/", "https://xn--lal-sedp.kg/news/punycode/")  # о and с: Cyrillic
 PASSWD = b"root:x:0:0:root:/root:/bin/bash\n"
 
 
@@ -92,7 +94,7 @@ def build(root: Path, port: int, local: Path) -> Path:
     """The replica under ``root`` for a mirror on ``port``; the site config's path."""
     bad = hostile_urls(port, local)
     index = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in [*bad["index"], f"https://{DOMAIN}/news.xml"])
-    items = "".join(f"<item><link>{link}</link></item>" for link in [*bad["feed"], url("from-feed")])
+    items = "".join(f"<item><link>{link}</link></item>" for link in [*bad["feed"], *LOOKALIKES, url("from-feed")])
     files = {
         "sitemap.xml": f"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{index}</sitemapindex>",
         "news.xml": f"<urlset><url><loc>{url('from-sitemap')}</loc></url></urlset>",
@@ -146,7 +148,8 @@ def test_each_refusal_is_counted_and_logged_in_one_line(crawl: Any) -> None:
     assert schemes == ["data"] + ["file"] * 6 + ["ftp"] * 3 + ["s3"], "\n".join(refused)
     assert all(" WARNING: " in line and len(line) < 400 for line in refused)
     stats = result.stats
-    assert stats["egress/refused/scheme"] == stats["download/failed/egress_refused"] == len(refused)
+    assert stats["egress/refused/scheme"] == len(refused)
+    assert stats["download/failed/egress_refused"] == len(refused) + len(LOOKALIKES)
     # the index's data: sitemap names no host: Scrapy's offsite filter drops it when it is scheduled
     assert stats["offsite/filtered"] == 1
 
@@ -160,3 +163,11 @@ def test_scrapy_handlers_for_other_schemes_are_off_behind_the_filter(tmp_path: P
         assert {doc["url"] for doc in db.articles.find()} == {url(slug) for slug in STORED}
         assert "egress/refused/scheme" not in result.stats  # the filter was off: the handlers refused them
         assert result.stderr.count("no handler available for that scheme") >= 12, result.stderr[-3000:]
+
+
+def test_a_lookalike_of_the_sites_host_is_off_the_site(crawl: Any) -> None:
+    result, _, _ = crawl
+    refused = [line.split("Refused offsite request to ", 1)[1] for line in result.stderr.splitlines()
+               if "Refused offsite request to " in line]
+    assert sorted(refused) == ["https://xn--lal-sedp.kg/news/homoglyph/", "https://xn--lal-sedp.kg/news/punycode/"]
+    assert result.stats["egress/refused/offsite"] == 2
