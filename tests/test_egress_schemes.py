@@ -4,7 +4,8 @@ host alone), ``ftp://``, ``s3://`` and ``data:`` ones. The "local files" are FIF
 opened one; the ``data:`` sitemap lists an article, so the replica sees whether it was read. Each such URL is refused
 in one warning line and counted (``egress/refused/scheme``), and the site's real articles are stored. With the egress
 filter taken out, Scrapy's own file, data, ftp and s3 handlers are off too (``DOWNLOAD_HANDLERS``). The feed also
-names a lookalike of the site's host (Cyrillic letters, and the same name in punycode): off the site."""
+names a lookalike of the site's host (Cyrillic letters, and the same name in punycode) and an article of another
+configured outlet (asiaplus.news): each is off the site, as each site's crawl asks only its own hosts."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ DOMAIN = "local.kg"
 STORED = {"from-feed", "from-sitemap", "from-home"}
 FIFOS = ("index-mirror", "index-site", "feed-mirror", "feed-site", "robots-site", "next-mirror")
 LOOKALIKES = ("https://lосal.kg/news/homoglyph/", "https://xn--lal-sedp.kg/news/punycode/")  # о and с: Cyrillic
+OTHER_OUTLET = "https://asiaplus.news/news/other-outlet/"  # a site of crawler/sites/, not this one
 PASSWD = b"root:x:0:0:root:/root:/bin/bash\n"
 
 
@@ -94,7 +96,8 @@ def build(root: Path, port: int, local: Path) -> Path:
     """The replica under ``root`` for a mirror on ``port``; the site config's path."""
     bad = hostile_urls(port, local)
     index = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in [*bad["index"], f"https://{DOMAIN}/news.xml"])
-    items = "".join(f"<item><link>{link}</link></item>" for link in [*bad["feed"], *LOOKALIKES, url("from-feed")])
+    links = [*bad["feed"], *LOOKALIKES, OTHER_OUTLET, url("from-feed")]
+    items = "".join(f"<item><link>{link}</link></item>" for link in links)
     files = {
         "sitemap.xml": f"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{index}</sitemapindex>",
         "news.xml": f"<urlset><url><loc>{url('from-sitemap')}</loc></url></urlset>",
@@ -149,7 +152,7 @@ def test_each_refusal_is_counted_and_logged_in_one_line(crawl: Any) -> None:
     assert all(" WARNING: " in line and len(line) < 400 for line in refused)
     stats = result.stats
     assert stats["egress/refused/scheme"] == len(refused)
-    assert stats["download/failed/egress_refused"] == len(refused) + len(LOOKALIKES)
+    assert stats["download/failed/egress_refused"] == len(refused) + len(LOOKALIKES) + 1
     # the index's data: sitemap names no host: Scrapy's offsite filter drops it when it is scheduled
     assert stats["offsite/filtered"] == 1
 
@@ -165,9 +168,10 @@ def test_scrapy_handlers_for_other_schemes_are_off_behind_the_filter(tmp_path: P
         assert result.stderr.count("no handler available for that scheme") >= 12, result.stderr[-3000:]
 
 
-def test_a_lookalike_of_the_sites_host_is_off_the_site(crawl: Any) -> None:
+def test_a_lookalike_of_the_sites_host_and_another_outlet_are_off_the_site(crawl: Any) -> None:
     result, _, _ = crawl
     refused = [line.split("Refused offsite request to ", 1)[1] for line in result.stderr.splitlines()
                if "Refused offsite request to " in line]
-    assert sorted(refused) == ["https://xn--lal-sedp.kg/news/homoglyph/", "https://xn--lal-sedp.kg/news/punycode/"]
-    assert result.stats["egress/refused/offsite"] == 2
+    assert sorted(refused) == [OTHER_OUTLET, "https://xn--lal-sedp.kg/news/homoglyph/",
+                               "https://xn--lal-sedp.kg/news/punycode/"]
+    assert result.stats["egress/refused/offsite"] == 3
