@@ -28,7 +28,8 @@ from tests.hostile_site import article, site_config
 
 DOMAIN = "local.kg"
 STORED = {"from-feed", "from-sitemap", "from-home"}
-FIFOS = ("index-mirror", "index-site", "feed-mirror", "feed-site", "robots-site", "next-mirror")
+FIFOS = ("index-mirror", "index-site", "feed-mirror", "feed-site", "robots-site", "next-mirror", "redirect-mirror",
+         "refresh-mirror")
 LOOKALIKES = ("https://lосal.kg/news/homoglyph/", "https://xn--lal-sedp.kg/news/punycode/")  # о and с: Cyrillic
 OTHER_OUTLET = "https://asiaplus.news/news/other-outlet/"  # a site of crawler/sites/, not this one
 PASSWD = b"root:x:0:0:root:/root:/bin/bash\n"
@@ -89,6 +90,8 @@ def hostile_urls(port: int, local: Path) -> dict[str, list[str]]:
                  f"s3://{DOMAIN}/news/s3-item", "data:text/html,/news/data-item"],
         "robots": [f"{site}/robots-site", f"ftp://{DOMAIN}/sitemap-robots.xml"],
         "next": [f"{mirror}/next-mirror"],
+        # Scrapy follows no redirect to another scheme: the page stays as it came
+        "redirect": [f"{mirror}/redirect-mirror"], "refresh": [f"{mirror}/refresh-mirror"],
     }
 
 
@@ -96,7 +99,7 @@ def build(root: Path, port: int, local: Path) -> Path:
     """The replica under ``root`` for a mirror on ``port``; the site config's path."""
     bad = hostile_urls(port, local)
     index = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in [*bad["index"], f"https://{DOMAIN}/news.xml"])
-    links = [*bad["feed"], *LOOKALIKES, OTHER_OUTLET, url("from-feed")]
+    links = [*bad["feed"], *LOOKALIKES, OTHER_OUTLET, url("from-feed"), url("redirect"), url("refresh")]
     items = "".join(f"<item><link>{link}</link></item>" for link in links)
     files = {
         "sitemap.xml": f"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{index}</sitemapindex>",
@@ -106,6 +109,8 @@ def build(root: Path, port: int, local: Path) -> Path:
         "index.html": f"<html><body><a href='{url('from-home')}'>news</a>"
                       f"<a rel='next' href='{bad['next'][0]}'>older</a></body></html>",
         **{f"news/{slug}/index.html": article(slug) for slug in [*STORED, "from-data"]},
+        "news/refresh/index.html": f"<html><head><meta http-equiv='refresh' content='0; url={bad['refresh'][0]}'>",
+        "_server.json": json.dumps({"redirects": {"/news/redirect/": bad["redirect"][0]}}),
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
