@@ -17,8 +17,12 @@ script shells); a plain-HTTP site never starts it. A ``CHROMIUM_PATH`` that is n
 is one error naming the setting; every page that needed the browser is then dropped with
 ``IgnoreRequest("browser unavailable …")`` (``download/failed/browser_unavailable``).
 
+A rendered page (Chromium's serialized DOM, which Scrapy never measured: Chromium decompressed what it fetched,
+scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a download over it
+(``download/failed/too_large``), before the spider, the extraction worker and the store get it.
+
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
-``DOWNLOAD_TIMEOUT`` (connections through the proxy).
+``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
 Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/unavailable``.
 """
 
@@ -76,6 +80,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._unavailable: str | None = None  # why the browser cannot start, once known
         self._logged: set[tuple[str, str]] = set()
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
+        self._max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
 
     async def _maybe_launch_in_thread(self) -> None:
@@ -132,7 +137,17 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                 request.meta[_EVENT_HANDLERS] = handlers
         if refused:
             raise self._page_refused(request, refused[0])
-        return response
+        return self._within_max_size(request, response)
+
+    def _within_max_size(self, request: Request, response: Response) -> Response:
+        """``response``, unless its page is over ``DOWNLOAD_MAXSIZE`` (the request's ``download_maxsize``)."""
+        limit = int(request.meta.get("download_maxsize", self._max_size))
+        size = len(response.body)
+        if not limit or size <= limit:
+            return response
+        logger.warning("Dropped %(url)s: its rendered page is %(size)d B, over DOWNLOAD_MAXSIZE (%(limit)d B)",
+                       {"url": request.url, "size": size, "limit": limit})
+        raise IgnoreRequest(f"rendered page of {size} B over DOWNLOAD_MAXSIZE ({limit} B)")
 
     @staticmethod
     def _page_refused(request: Request, why: str) -> IgnoreRequest:
@@ -146,7 +161,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
 
     def _url_refusal(self, url: str) -> str | None:
         policy = self._policy()
-        return policy.url_refusal(url) if policy else None
+        return policy.url_refusal(url, browser=True) if policy else None
 
     async def _abort(self, request: PlaywrightRequest) -> bool:
         """Abort a request the egress policy refuses (counted), or a heavy resource."""

@@ -25,8 +25,9 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
 # Raised with these words by Scrapy's HttpCompressionMiddleware and RedirectMiddleware,
-# and by our RedirectLoopMiddleware, EgressFilterMiddleware and BrowserDownloadHandler.
-_IGNORED = (("during decompression", "decompression_bomb"), ("DOWNLOAD_MAXSIZE", "too_large"),
+# and by our RedirectLoopMiddleware, ContentCodingsMiddleware, EgressFilterMiddleware and BrowserDownloadHandler.
+_IGNORED = (("during decompression", "decompression_bomb"), ("content codings stacked", "decompression_bomb"),
+            ("DOWNLOAD_MAXSIZE", "too_large"),
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
             ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),

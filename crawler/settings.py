@@ -64,8 +64,11 @@ BROWSER_ENABLED = env_bool("BROWSER_ENABLED", True)
 # An explicit CHROMIUM_PATH must be an executable (checked when a page is first rendered); unset,
 # Debian's Chromium when installed, else Playwright's own.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
+# Only http(s) is downloaded: Scrapy's file, data, ftp and s3 handlers are off, so a file:// or ftp:// URL past
+# the egress filter (which refuses them: EgressFilterMiddleware) still reads no local file and opens no connection.
+DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 if BROWSER_ENABLED:
-    DOWNLOAD_HANDLERS = {
+    DOWNLOAD_HANDLERS |= {
         "http": "crawler.download_handler.DownloadHandler",
         "https": "crawler.download_handler.DownloadHandler",
     }
@@ -126,6 +129,10 @@ DOWNLOADER_MIDDLEWARES = {
     # A host that answered none of the last HOST_DOWN_AFTER attempts: its requests fail at once or wait for it.
     "crawler.middlewares.host_down.HostDownMiddleware": 555,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
+    # Outside HttpCompressionMiddleware (590): more than two stacked codings are refused before any is decoded.
+    "crawler.middlewares.content_codings.ContentCodingsMiddleware": 595,
+    # Inside it: a charset that decodes no text (zlib, base64, idna) is read as if undeclared, before any reader.
+    "crawler.middlewares.charset.UnusableCharsetMiddleware": 588,
     # A redirect's target is asked without the validators stored for the URL that redirected.
     "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,
     # Scrapy's, but a page whose <base href> or refresh URL names no URL is read, not failed.

@@ -162,10 +162,11 @@ class Mirror:
         return urlsplit(self.base).hostname or ""
 
     def to_mirror(self, url: str) -> str:
-        """Point a URL of the site at the mirror; other URLs are returned unchanged."""
+        """Point an http(s) URL of the site at the mirror; other URLs (``file://`` a site's host names too, which
+        the egress filter refuses as it would on the real site) are returned unchanged."""
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if host not in self.domains:
+        if host not in self.domains or parts.scheme.lower() not in ("http", "https"):
             return url
         path = parts.path or "/"
         if not _same_site(host, urlsplit(self.origin).hostname or ""):

@@ -233,15 +233,15 @@ class StoreCrawl:
 
     def __call__(self, spider: str, *args: str, replica: Path | None = None, settings: Sequence[str] = (),
                  env: dict[str, str] | None = None, timeout: float = 120,
-                 prefix: list[str] | None = None, expect: int | None = None) -> CrawlResult:
-        """Run ``scrapy crawl spider``; with ``replica``, serve that directory and pass its ``base_url``;
-        with ``expect``, assert the exit code (showing the log's end when it differs)."""
+                 prefix: list[str] | None = None, expect: int | None = None, port: int = 0) -> CrawlResult:
+        """Run ``scrapy crawl spider``; with ``replica``, serve that directory (on ``port``, when the replica names
+        it) and pass its ``base_url``; with ``expect``, assert the exit code (showing the log's end when it differs)."""
         if self.workdir is not None:
             self.workdir.mkdir(parents=True, exist_ok=True)
         data_dir = Path(tempfile.mkdtemp(prefix="crawl-data-", dir=self.workdir))  # private per run, as run_crawl's
         full_env = {**(self.target.env() if self.target else {}), **(env or {})}
         with ExitStack() as stack:
-            server = stack.enter_context(serve(replica)) if replica is not None else None
+            server = stack.enter_context(serve(replica, port)) if replica is not None else None
             if server is not None:
                 args = (f"base_url=http://127.0.0.1:{server.server_port}", *args)
             result = run_crawl(spider, *args, env=full_env, settings=settings, timeout=timeout, prefix=prefix,

@@ -30,6 +30,12 @@ CASES: dict[str, str] = {
     "charset-koi8": STORED,  # and articles/charset_fixed
     "charset-detected": STORED,  # windows-1251 with no meta charset under a UTF-8 header; articles/charset_fixed
     "utf8-bom": STORED,
+    # a charset naming a codec that decodes no text (zlib, base64) or always fails (idna with "replace", undefined)
+    # is ignored, as an unknown name is
+    "charset-zlib": STORED,
+    "meta-base64": STORED,
+    "charset-idna": STORED,
+    "meta-undefined-1251": STORED,  # and articles/charset_fixed: windows-1251 under a UTF-8 header
     "truncated-html": STORED,  # and articles/truncated_html
     "active-content": STORED,  # stored with its scripts, frames and handlers removed
     "absurd-date": STORED,  # and validation/cleared/published/future
@@ -116,6 +122,10 @@ def _pages() -> dict[str, bytes]:
         "charset-koi8": article("charset-koi8", charset="koi8-r").encode("koi8-r"),
         "charset-detected": article("charset-detected").replace("<meta charset='utf-8'>", "").encode("windows-1251"),
         "utf8-bom": b"\xef\xbb\xbf" + article("utf8-bom").encode(),
+        "charset-zlib": article("charset-zlib").encode(),
+        "meta-base64": article("meta-base64", charset="base64").encode(),
+        "charset-idna": article("charset-idna").replace("<meta charset='utf-8'>", "").encode(),
+        "meta-undefined-1251": article("meta-undefined-1251", charset="undefined").encode("windows-1251"),
         "truncated-html": article("truncated-html", close=False).encode(),
         "active-content": article("active-content", extra=scripts).encode(),
         "absurd-date": article("absurd-date", date="2099-01-01T10:00:00+05:00").encode(),
@@ -171,6 +181,10 @@ def server_settings(escape_to: str) -> dict[str, object]:
             "/news/charset-koi8/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/charset-detected/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/utf8-bom/": {"headers": {"Content-Type": "text/html"}},
+            "/news/charset-zlib/": {"headers": {"Content-Type": "text/html; charset=zlib"}},
+            "/news/meta-base64/": {"headers": {"Content-Type": "text/html"}},
+            "/news/charset-idna/": {"headers": {"Content-Type": "text/html; charset=idna"}},
+            "/news/meta-undefined-1251/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/binary/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/json-body/": {"headers": {"Content-Type": "application/json"}},
             "/news/pdf-body/": {"headers": {"Content-Type": "application/pdf"}},

@@ -75,6 +75,8 @@ def test_mirror_round_trip() -> None:
     mirror = Mirror.for_site("http://127.0.0.1:9000/", ("asiaplus.news", "www.asiaplus.news"), "https://asiaplus.news/")
     assert mirror.to_mirror("https://www.asiaplus.news/en/feed/?paged=2") == "http://127.0.0.1:9000/en/feed/?paged=2"
     assert mirror.to_mirror("https://facebook.com/share") == "https://facebook.com/share"
+    # another scheme on a site's host stays as it is, for the egress filter to refuse as on the real site
+    assert mirror.to_mirror("file://asiaplus.news/etc/passwd") == "file://asiaplus.news/etc/passwd"
     assert mirror.to_real("http://127.0.0.1:9000/en/feed/") == "https://asiaplus.news/en/feed/"
     assert mirror.to_real("http://127.0.0.1:9001/en/feed/") == "http://127.0.0.1:9001/en/feed/"
 

@@ -3,6 +3,7 @@ then end to end with a replica page that redirects to another loopback port."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -68,20 +69,61 @@ MIRRORED = EgressPolicy.for_spider(_SiteSpider())
     ("http://127.0.0.1:8800/news/", None),
     ("https://asiaplus.news/news/", None),
     ("https://cdn.asiaplus.news/app.js", None),
+    ("WSS://asiaplus.news/live", None),
     ("http://127.0.0.1:9999/", "offsite"),  # the mirror's host on another port
     ("ws://127.0.0.1:9999/ws", "offsite"),
     ("https://127.0.0.1/", "offsite"),  # port 443, not the mirror
     ("http://169.254.169.254/latest/meta-data/", "offsite"),
     ("http://localhost:8800/", "offsite"),
     ("http://127.0.0.1:99999/", "offsite"),  # no such port
-    ("chrome-error://chromewebdata/", "offsite"),  # Chromium's error page as a final URL
-    ("file:///etc/passwd", "offsite"),
-    ("data:text/html,<p>hi</p>", None),  # made by the page itself: no connection
-    ("blob:http://127.0.0.1:8800/0e6f", None),
-    ("about:blank", None),
+    ("https://аsiaplus.news/news/", "offsite"),  # a lookalike: its "а" is Cyrillic
+    ("https://xn--siaplus-1fg.news/news/", "offsite"),  # the same in punycode, as Scrapy sends it
+    ("https://asiaplus.news.xn--p1ai/", "offsite"),
+    ("chrome-error://chromewebdata/", "scheme"),  # Chromium's error page as a final URL
+    ("file:///etc/passwd", "scheme"),
+    # the site's own host and the mirror's host:port: a host check alone let Scrapy's handlers read the file
+    ("file://asiaplus.news/etc/passwd", "scheme"),
+    ("FILE://127.0.0.1:8800/dev/zero", "scheme"),
+    ("ftp://asiaplus.news/pub/sitemap.xml", "scheme"),
+    ("ftp://127.0.0.1:8800/", "scheme"),
+    ("s3://asiaplus.news/bucket/key", "scheme"),
+    ("gopher://asiaplus.news/", "scheme"),
+    ("//asiaplus.news/news/", "scheme"),  # no scheme: no request can be made of it
+    ("data:text/html,<p>hi</p>", "scheme"),  # Scrapy would make a response of it: only the browser's pass
+    ("blob:http://127.0.0.1:8800/0e6f", "scheme"),
+    ("about:blank", "scheme"),
 ])
 def test_policy_of_a_mirrored_site_by_url(url: str, reason: str | None) -> None:
     assert MIRRORED is not None and MIRRORED.url_refusal(url) == reason
+    browser_own = url.split(":", 1)[0] in ("data", "blob", "about")
+    assert MIRRORED.url_refusal(url, browser=True) == (None if browser_own else reason)
+
+
+@pytest.mark.parametrize("url", ["file://asiaplus.news/etc/passwd", "ftp://127.0.0.1:8800/", "data:,x",
+                                 "wss://asiaplus.news/live", "s3://bucket/key"])
+@pytest.mark.parametrize("spider", [_SiteSpider, Spider], ids=["site", "without-sites"])
+def test_only_http_reaches_scrapy_counted_and_logged_in_one_line(url: str, spider: type[Spider],
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    crawler = get_crawler(spider)
+    crawler.spider = spider(name="site")
+    middleware = EgressFilterMiddleware.from_crawler(crawler)
+    with pytest.raises(IgnoreRequest, match="egress refused \\(scheme\\)"):
+        asyncio.run(middleware.process_request(Request(url)))
+    assert crawler.stats is not None and crawler.stats.get_value("egress/refused/scheme") == 1
+    assert [r.getMessage() for r in caplog.records] == [f"Refused scheme request to {url}"]
+
+
+def test_a_refused_url_is_logged_short_and_without_its_password(caplog: pytest.LogCaptureFixture) -> None:
+    crawler = get_crawler(_SiteSpider)
+    crawler.spider = _SiteSpider()
+    middleware = EgressFilterMiddleware.from_crawler(crawler)
+    for url in ("ftp://user:hunter2@asiaplus.news/", "data:text/plain," + "A" * 5_000_000):
+        with pytest.raises(IgnoreRequest) as refused:
+            asyncio.run(middleware.process_request(Request(url)))
+        assert len(str(refused.value)) < 300 and "hunter2" not in str(refused.value)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "Refused scheme request to ftp://user:***@asiaplus.news/"
+    assert lines[1].startswith("Refused scheme request to data:text/plain,AAAA") and len(lines[1]) < 300
 
 
 @pytest.mark.parametrize(("host", "port", "reason"), [

@@ -57,7 +57,9 @@ def test_no_page_is_an_extraction_error(hostile_crawl: Any) -> None:
 def test_repairs_are_counted(hostile_crawl: Any) -> None:
     _, db, _ = hostile_crawl
     stats = db.crawl_runs.find_one()["stats"]
-    assert stats["articles/charset_fixed"] == 3  # windows-1251 and KOI8-R behind a UTF-8 header; one with no meta
+    # windows-1251 and KOI8-R behind a UTF-8 header; one with no meta, one whose meta names no text encoding
+    assert stats["articles/charset_fixed"] == 4
+    assert stats["download/charset_unusable"] == 3  # the header's zlib and idna, the meta's base64
     assert stats["articles/truncated_html"] == 1
     assert stats["validation/cleared/published/future"] == 1
     assert stats["cleaning/truncated/title"] == 1
@@ -71,6 +73,9 @@ def test_repaired_records(hostile_crawl: Any) -> None:
     assert by_slug["charset-koi8"]["title"] == "Совещание по энергетике: charset-koi8"
     assert by_slug["charset-detected"]["title"] == "Совещание по энергетике: charset-detected"
     assert by_slug["utf8-bom"]["title"] == "Совещание по энергетике: utf8-bom"
+    for slug in ("charset-zlib", "meta-base64", "charset-idna", "meta-undefined-1251"):  # charsets decoding no text
+        assert by_slug[slug]["title"] == f"Совещание по энергетике: {slug}"
+        assert by_slug[slug]["paragraphs"] == by_slug["good"]["paragraphs"], slug
     assert by_slug["absurd-date"].get("published") is None
     assert len(by_slug["giant-title"]["title"]) <= TITLE_LIMIT + 1
     for slug in ("xhtml", "html-as-text"):  # read as the page they are, whatever their prologue or type says

@@ -24,7 +24,7 @@ from crawler.commands.crawl import exit_code
 from crawler.items import ArticleChecked
 from crawler.storage.config import StorageConfig, to_document
 from crawler.storage.spool import spool
-from crawler.storage.store import ArticleStore, ShrinkGuard, is_transient
+from crawler.storage.store import MAX_ACCUMULATED, ArticleStore, ShrinkGuard, is_transient
 from crawler.urls import url_id
 from pipelines.validation import ValidationPipeline
 from tests.conftest import MongoTarget
@@ -303,3 +303,19 @@ def test_storage_config_reads_the_shrink_guard_and_the_fallback_dir() -> None:
     assert StorageConfig.from_settings(get_crawler().settings).fallback_dir.endswith("news-crawler-unsaved")
     with pytest.raises(ValueError, match="STORAGE_SHRINK_RATIO"):
         StorageConfig.from_settings(get_crawler(settings_dict={"STORAGE_SHRINK_RATIO": 2}).settings)
+
+
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_urls_and_translations_seen_over_many_fetches_stay_bounded(backend: str, request: pytest.FixtureRequest,
+                                                                    tmp_path: Path) -> None:
+    """A page whose hreflang links (100 a fetch, the cleaning cap) or whose URL's query change on every fetch
+    grew its record by each fetch's list, toward MongoDB's 16 MB document cap; the first ones are kept."""
+    settings = backend_settings(backend, request, tmp_path)
+    fetches = [cleaned(article(1, urls=[f"https://asiaplus.news/en/2026/11/01/story-1/?v={n}"],
+                               translations=[f"https://asiaplus.news/l{n}-{k}/" for k in range(100)],
+                               fetched_at=FETCHED + timedelta(hours=n))) for n in range(12)]
+    for fetch in fetches:
+        asyncio.run(store_items(storage_crawler(settings), [fetch]))
+    doc = stored(settings, fetches[0].url)
+    assert len(doc["translations"]) == MAX_ACCUMULATED and doc["translations"][0] == "https://asiaplus.news/l0-0/"
+    assert doc["urls"] == [f"https://asiaplus.news/en/2026/11/01/story-1/?v={n}" for n in range(12)]  # all kept

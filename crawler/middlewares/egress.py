@@ -4,7 +4,10 @@ private or otherwise reserved addresses, except the mirror host an operator
 named with ``-a base_url``.
 
 A downloader middleware, so redirects pass through it too; a response whose final
-URL (after redirects Chromium followed) is refused is dropped as well. IP literals (in
+URL (after redirects Chromium followed) is refused is dropped as well. Only http(s) reaches Scrapy's
+download handlers: a ``file://``, ``ftp://``, ``s3://`` or ``data:`` URL (a sitemap's ``<loc>``, a feed item,
+a robots.txt ``Sitemap:`` line) is refused whatever its host, as its handler would read a local file or
+open a connection the host check never sees (``scheme``). IP literals (in
 any spelling: ``2130706433``, ``0x7f.1``, ``[::ffff:7f00:1]``) and ``localhost`` are
 refused by name; a site's host name that resolves to a private address is refused
 through the resolver (``crawler.resolver.EgressResolver``), which also checks the
@@ -12,7 +15,7 @@ address each download connects to. :class:`EgressPolicy` is the same decision fo
 Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
 
 Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/private_resolved``,
-``egress/refused/final_url``.
+``egress/refused/scheme``, ``egress/refused/final_url``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.hosts import ip_literal, is_private_host
 from crawler.resolver import installed_resolver
+from crawler.secrets import mask_uri
 
 __all__ = ["EgressFilterMiddleware", "is_private_host", "refusal"]
 logger = logging.getLogger(__name__)
@@ -53,7 +57,20 @@ def refusal(netloc: str, allowed: list[str], mirror: str | None) -> str | None:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_LOCAL_SCHEMES = {"data", "blob", "about"}  # content the browser makes itself: no connection
+DOWNLOAD_SCHEMES = frozenset({"http", "https"})  # the only ones Scrapy's handlers are given
+_BROWSER_LOCAL_SCHEMES = frozenset({"data", "blob", "about"})  # content a page makes itself: no connection
+SHOWN_URL_CHARS = 200  # a refused URL in a log line (a data: URL may be megabytes)
+
+
+def scheme_of(url: str) -> str:
+    """The lower-case scheme of ``url`` ("" for none), read as ``urlsplit`` reads it."""
+    return urlsplit(url).scheme.lower()
+
+
+def shown_url(url: str) -> str:
+    """``url`` for a log line: its password masked, cut to :data:`SHOWN_URL_CHARS` characters."""
+    masked = mask_uri(url)
+    return masked if len(masked) <= SHOWN_URL_CHARS else f"{masked[:SHOWN_URL_CHARS]}…"
 
 
 @dataclass(frozen=True)
@@ -92,14 +109,18 @@ class EgressPolicy:
     def is_mirror(self, host: str, port: int) -> bool:
         return self.mirror is not None and host_port(host, port) == self.mirror
 
-    def url_refusal(self, url: str) -> str | None:
-        """Why a request for ``url`` must not be sent, or None; ``data:``, ``blob:`` and ``about:`` pass."""
+    def url_refusal(self, url: str, *, browser: bool = False) -> str | None:
+        """Why a request for ``url`` must not be sent, or None: ``scheme`` for any scheme but http(s) and
+        ws(s), else the host's :meth:`refusal`. Chromium's own ``data:``, ``blob:`` and ``about:`` pass
+        when ``browser``."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        if scheme in _LOCAL_SCHEMES:
+        if browser and scheme in _BROWSER_LOCAL_SCHEMES:
             return None
+        if scheme not in _DEFAULT_PORTS:
+            return "scheme"
         try:
-            port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+            port = parts.port or _DEFAULT_PORTS[scheme]
         except ValueError:  # a port out of range or not a number
             return "offsite"
         return self.refusal(parts.hostname or "", port)
@@ -135,9 +156,10 @@ class EgressFilterMiddleware:
                 reason, detail = "private_resolved", f" ({host} resolves to {address})"
         if reason:
             self.stats.inc_value(f"egress/refused/{reason}")
+            url = shown_url(request.url)
             logger.warning("Refused %(reason)s request to %(url)s%(detail)s",
-                           {"reason": reason, "url": request.url, "detail": detail})
-            raise IgnoreRequest(f"egress refused ({reason}): {request.url}")
+                           {"reason": reason, "url": url, "detail": detail})
+            raise IgnoreRequest(f"egress refused ({reason}): {url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         """Refuse a response whose final URL (after redirects Chromium followed) is not an allowed host."""
@@ -145,14 +167,18 @@ class EgressFilterMiddleware:
         if reason:
             self.stats.inc_value("egress/refused/final_url")
             logger.warning("Refused %(reason)s final URL %(url)s of %(request)s",
-                           {"reason": reason, "url": response.url, "request": request.url})
-            raise IgnoreRequest(f"egress refused ({reason}): final URL {response.url}")
+                           {"reason": reason, "url": shown_url(response.url), "request": shown_url(request.url)})
+            raise IgnoreRequest(f"egress refused ({reason}): final URL {shown_url(response.url)}")
         return response
 
     def _policy(self) -> EgressPolicy | None:
         return EgressPolicy.for_spider(self.crawler.spider)
 
     def _refusal(self, url: str) -> str | None:
+        """Why Scrapy must not download ``url``: any scheme but http(s), even for a spider without sites (its
+        handler would read a local file or open a connection), else the policy's refusal."""
+        if scheme_of(url) not in DOWNLOAD_SCHEMES:
+            return "scheme"
         policy = self._policy()
         return policy.url_refusal(url) if policy else None
 

@@ -35,6 +35,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from crawler.browser import browser_meta
+from crawler.charsets import guessed_encoding, usable_encoding
 from crawler.discovery import Link
 from crawler.extract.body_kind import looks_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
@@ -366,9 +367,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         wide = (resolve_encoding(response.encoding) or "").startswith(("utf-16", "utf-32")) \
             and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
         if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
-            declared = html_body_declared_encoding(response.body) or ("utf-8" if wide else None)
-            if declared is None and misread(text):  # no charset of its own: the one Scrapy finds in the bytes
-                declared = TextResponse(response.url, body=response.body).encoding
+            declared = usable_encoding(html_body_declared_encoding(response.body)) or ("utf-8" if wide else None)
+            if declared is None and misread(text):  # no usable charset of its own: the one Scrapy finds in the bytes
+                declared = usable_encoding(TextResponse(response.url, body=response.body).encoding) \
+                    or guessed_encoding(response.body)
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
                 return response.body.decode(resolve_encoding(declared) or declared, "replace")

@@ -938,11 +938,15 @@ def _merge_same_id(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _union(a: list[str], b: list[str]) -> list[str]:
-    return list(dict.fromkeys([*a, *b]))
+    """``a`` then what ``b`` adds, to :data:`MAX_ACCUMULATED` items (the first seen kept)."""
+    return list(dict.fromkeys([*a, *b]))[:MAX_ACCUMULATED]
 
 
 # Lists every fetch of an article adds to (a print page has no hreflang links, the permalink does).
 _ACCUMULATED = ("urls", "translations")
+# Each holds at most this many: a page whose hreflang links or query string change on every fetch added up to a
+# hundred URLs a fetch, forever (MongoDB refuses a record over 16 MB).
+MAX_ACCUMULATED = 1_000
 
 
 def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
