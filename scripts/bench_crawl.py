@@ -257,6 +257,7 @@ class StageClock:
     def __init__(self) -> None:
         self.ms: dict[str, float] = dict.fromkeys([name for name, _ in STAGES], 0.0)
         self.inner: list[float] = []  # per active stage: CPU of the stages it called
+        self.replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, the function as it was)
 
     def install(self) -> None:
         import importlib
@@ -267,7 +268,14 @@ class StageClock:
                 *parents, attribute = path.split(".")
                 for parent in parents:
                     owner = getattr(owner, parent)
+                self.replaced.append((owner, attribute, getattr(owner, attribute)))
                 setattr(owner, attribute, self._timed(name, getattr(owner, attribute)))
+
+    def uninstall(self) -> None:
+        """The stages' functions as they were: what runs next (``--profile``'s pages) is not counted."""
+        while self.replaced:
+            owner, attribute, function = self.replaced.pop()
+            setattr(owner, attribute, function)
 
     def _timed(self, stage: str, function: Any) -> Any:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -726,6 +734,7 @@ def main() -> int:
         per_article_cpu(sites[:1], 1)  # first use: models and caches load outside the figures
         clock = StageClock()
         timings = per_article_cpu(sites, args.sample, clock)
+        clock.uninstall()
         if args.profile:
             profile_pages(sites, args.sample, args.profile)
     report(results, len(pages), fetch, traf_ms, timings)
