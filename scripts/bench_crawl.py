@@ -748,11 +748,11 @@ def report(results: list[tuple[int, int, Run]], pages: int, fetch: Run, traf_ms:
            timings: list[float]) -> None:
     _, stored, crawl = results[0]
     rate, fetch_rate, traf_rate = stored / crawl.wall, pages / fetch.wall, 1000 / traf_ms
-    quantiles = statistics.quantiles(timings, n=20)
+    p95 = statistics.quantiles(timings, n=20)[18] if len(timings) > 1 else timings[0]  # --sample 1: one page
     lines = [
         f"pipeline crawl   : {rate:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} CPU ms/article "
         f"(crawl processes), peak RSS {crawl.peak_rss_mb} MB",
-        f"  per article    : CPU ms median {statistics.median(timings):.1f}, p95 {quantiles[18]:.1f} "
+        f"  per article    : CPU ms median {statistics.median(timings):.1f}, p95 {p95:.1f} "
         f"(spider callback, pipelines, stored document; {len(timings)} pages in process)",
         f"fetch-only crawl : {fetch_rate:6.1f} pages/s, {fetch.cpu * 1000 / pages:5.1f} CPU ms/page",
         f"trafilatura only : {traf_rate:6.1f} pages/s, {traf_ms:5.1f} CPU ms/page (extraction alone)",

@@ -63,6 +63,14 @@ def test_the_crawl_benchs_stage_table_counts_the_timed_pages_only() -> None:
     assert clock.ms["MinHash, LSH bands"] == counted
 
 
+def test_the_crawl_benchs_report_takes_a_single_timed_page(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--sample 1`` times one page: its median and p95 are that page's (there are no quantiles of one)."""
+    bench = runpy.run_path(str(ROOT / "scripts" / "bench_crawl.py"))
+    run = bench["Run"](wall=2.0, cpu=1.0, peak_rss_mb=150)
+    bench["report"]([(0, 100, run)], 100, bench["Run"](wall=1.0, cpu=0.5), 10.0, [7.5])
+    assert "CPU ms median 7.5, p95 7.5" in capsys.readouterr().out
+
+
 # The rules as they were written before the shortcuts: each shortcut must answer exactly as they do.
 _JS_NOTICE_FULL = (r"(?=.*javascript)(?=.*(?:enable|turn on|включ|yoqing|иштет|қос|фаъол|açyň|işjeňleşdir)).{0,200}")
 
