@@ -131,7 +131,7 @@ def test_real_pages_are_cleaned_as_the_cleaner_cleans_them() -> None:
 
 
 def test_clean_takes_a_fraction_of_the_cleaners_cpu() -> None:
-    """The nodes are found in C: under half the Cleaner's CPU on real pages (a quarter of it when measured
+    """The nodes are found in C: under half the Cleaner's CPU on real pages (under a third of it when measured
     apart, ``scripts/bench_sanitize.py``), whatever else the machine is doing, as both are timed in turn."""
     pages = _benchmark_pages(16)
     spent = {REFERENCE: 0.0, sanitize._clean: 0.0}
