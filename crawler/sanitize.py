@@ -1,11 +1,13 @@
 """Stored HTML is inert: opened in a browser, nothing in it runs, navigates or loads a
 stylesheet from elsewhere, and what extraction reads (text, markup, meta, JSON-LD) stays.
 
-lxml_html_clean (lxml's own maintained cleaner) removes scripts, frames, embedded objects,
-processing instructions and the elements listed in ``_KILL``; its own ``javascript`` option
-rewrites every link of the page, so one pass here removes the rest instead (a sixth of the
-cost): event handlers in any case, script URLs (``javascript:``, ``vbscript:``, HTML/SVG/XML
-``data:``) in any URL attribute, ``srcdoc``, script-bearing CSS, ``<meta http-equiv=refresh>``
+:func:`_clean` removes scripts, frames, embedded objects, processing instructions, IE conditional
+comments and the elements listed in ``_KILL``, as lxml_html_clean's Cleaner does with those options
+(``tests/test_sanitize_clean.py`` compares them), finding them in C where the Cleaner looks at each
+element in Python; the Cleaner's own ``javascript`` option rewrites every link of the page, so one
+pass here removes the rest instead (a sixth of the cost): event handlers in any case, script URLs
+(``javascript:``, ``vbscript:``, HTML/SVG/XML ``data:``) in any URL attribute, ``srcdoc``,
+script-bearing CSS, ``<meta http-equiv=refresh>``
 and external stylesheets and preloads. lxml has decoded entities (``&#106;avascript:``) by
 then, and browsers drop whitespace and control characters inside a scheme, so the check does too.
 
@@ -30,7 +32,6 @@ import re
 from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
-from lxml_html_clean import Cleaner
 
 from crawler.htmltree import HtmlParser, first_base_href, parser_markup
 from crawler.urls import absolute_http_url, resolved_base
@@ -42,11 +43,16 @@ BASE_META = "central-asia-news-crawler-base"
 # <a>'s href to a script URL after sanitizing (<animate values="javascript:...">, <set to=...>).
 _KILL = ("noscript", "base", "portal", "fencedframe", "animate", "animatemotion", "animatetransform",
          "animatecolor", "set")
-_CLEANER = Cleaner(
-    scripts=True, javascript=False, comments=False, style=False, inline_style=False, links=False, meta=False,
-    page_structure=False, processing_instructions=True, embedded=True, frames=True, forms=False,
-    annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False, kill_tags=_KILL,
-)
+# What lxml_html_clean's Cleaner(scripts=True, processing_instructions=True, embedded=True, frames=True,
+# kill_tags=_KILL, every other option off) drops with its content, and what it unwraps, its content kept (a
+# <param> in no <applet> or <object> is dropped first).
+_DROPPED = ("script", *_KILL, "applet", "frame", "frameset", "noframes")
+_UNWRAPPED = ("iframe", "embed", "layer", "object", "param")
+_XHTML_ELEMENTS = "{http://www.w3.org/1999/xhtml}*"
+_XHTML_PREFIX = len(_XHTML_ELEMENTS) - 1
+# An IE conditional comment ("[if IE]>...") holds markup old browsers read: the Cleaner's test, two linear searches.
+_CONDITIONAL_OPEN = re.compile(r"\[if\s", re.IGNORECASE)
+_CONDITIONAL_CLOSE = re.compile(r"](?=\s*>)")
 
 _URL_ATTRIBUTES = frozenset({
     "href", "src", "srcset", "action", "formaction", "data", "background", "poster", "codebase", "cite",
@@ -157,6 +163,47 @@ def _scrub(document: HtmlElement) -> None:
         element.drop_tree()
 
 
+def _conditional(comment: etree._Element) -> bool:
+    text = comment.text or ""
+    opening = _CONDITIONAL_OPEN.search(text)
+    return opening is not None and _CONDITIONAL_CLOSE.search(text, opening.end()) is not None
+
+
+def _clean(document: HtmlElement) -> None:
+    """What the Cleaner of the options above does to ``document``, with the same serialised result, in two walks
+    done by lxml in C (the Cleaner's own walk looks at every node in Python): the few nodes it renames, drops one
+    by one or unwraps are picked out by tag, the rest is dropped by ``etree.strip_elements``."""
+    doomed, unwrapped = [], []
+    for node in document.iter(etree.Comment, _XHTML_ELEMENTS, "image", *_UNWRAPPED):
+        tag = node.tag
+        if tag is etree.Comment:
+            if _conditional(node):
+                doomed.append(node)
+            continue
+        if tag[0] == "{":  # XHTML elements are HTML ones (lxml's HTML parser gives none a namespace)
+            tag = node.tag = tag[_XHTML_PREFIX:]
+        if tag == "image":  # a browser reads <image> as <img>
+            node.tag = "img"
+        elif tag == "param" and not any(a.tag in ("applet", "object") for a in node.iterancestors()):
+            doomed.append(node)
+        elif tag in _UNWRAPPED:
+            unwrapped.append(node)
+    for node in doomed:
+        if node is not document:
+            node.drop_tree()
+    if document.tag in _DROPPED:  # never a page's <html>: the Cleaner keeps a root, emptied
+        document.clear()
+        document.tag = "div"
+        return
+    if document.tag in _UNWRAPPED:
+        document.attrib.clear()
+        document.tag = "div"
+    for node in reversed(unwrapped):  # the innermost first; before the drops, with the same result
+        if node is not document:
+            node.drop_tag()
+    etree.strip_elements(document, *_DROPPED, etree.ProcessingInstruction, with_tail=False)
+
+
 def _json_ld(text: str) -> str:
     """JSON-LD text that cannot close its <script> or open an escape ("<\\/" is "</" in JSON)."""
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
@@ -211,7 +258,7 @@ def inert_document_utf8(document: HtmlElement, url: str | None = None) -> bytes:
 def _make_inert(document: HtmlElement, url: str | None) -> None:
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
     href = first_base_href(document)
-    _CLEANER(document)
+    _clean(document)
     _scrub(document)
     head = document.find("head")
     if head is None:

@@ -257,6 +257,7 @@ class StageClock:
     def __init__(self) -> None:
         self.ms: dict[str, float] = dict.fromkeys([name for name, _ in STAGES], 0.0)
         self.inner: list[float] = []  # per active stage: CPU of the stages it called
+        self.replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, the function as it was)
 
     def install(self) -> None:
         import importlib
@@ -267,7 +268,14 @@ class StageClock:
                 *parents, attribute = path.split(".")
                 for parent in parents:
                     owner = getattr(owner, parent)
+                self.replaced.append((owner, attribute, getattr(owner, attribute)))
                 setattr(owner, attribute, self._timed(name, getattr(owner, attribute)))
+
+    def uninstall(self) -> None:
+        """The stages' functions as they were: what runs next (``--profile``'s pages) is not counted."""
+        while self.replaced:
+            owner, attribute, function = self.replaced.pop()
+            setattr(owner, attribute, function)
 
     def _timed(self, stage: str, function: Any) -> Any:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -726,6 +734,7 @@ def main() -> int:
         per_article_cpu(sites[:1], 1)  # first use: models and caches load outside the figures
         clock = StageClock()
         timings = per_article_cpu(sites, args.sample, clock)
+        clock.uninstall()
         if args.profile:
             profile_pages(sites, args.sample, args.profile)
     report(results, len(pages), fetch, traf_ms, timings)
@@ -739,11 +748,11 @@ def report(results: list[tuple[int, int, Run]], pages: int, fetch: Run, traf_ms:
            timings: list[float]) -> None:
     _, stored, crawl = results[0]
     rate, fetch_rate, traf_rate = stored / crawl.wall, pages / fetch.wall, 1000 / traf_ms
-    quantiles = statistics.quantiles(timings, n=20)
+    p95 = statistics.quantiles(timings, n=20)[18] if len(timings) > 1 else timings[0]  # --sample 1: one page
     lines = [
         f"pipeline crawl   : {rate:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} CPU ms/article "
         f"(crawl processes), peak RSS {crawl.peak_rss_mb} MB",
-        f"  per article    : CPU ms median {statistics.median(timings):.1f}, p95 {quantiles[18]:.1f} "
+        f"  per article    : CPU ms median {statistics.median(timings):.1f}, p95 {p95:.1f} "
         f"(spider callback, pipelines, stored document; {len(timings)} pages in process)",
         f"fetch-only crawl : {fetch_rate:6.1f} pages/s, {fetch.cpu * 1000 / pages:5.1f} CPU ms/page",
         f"trafilatura only : {traf_rate:6.1f} pages/s, {traf_ms:5.1f} CPU ms/page (extraction alone)",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import runpy
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bench_set(folder: Path, pages: dict[str, str]) -> None:
@@ -41,6 +44,31 @@ def test_profile_lists_cpu_ms_of_each_stage_that_add_up_to_the_total(tmp_path: P
     top = [rows[name][1] for _, name, depth in STAGES if depth == 0] + [rows["other"][1]]
     # The means of the top stages and the rest make the total, up to the rounding of each printed mean.
     assert sum(top) == pytest.approx(rows["total"][1], abs=0.005 * (len(top) + 1))
+
+
+def test_the_crawl_benchs_stage_table_counts_the_timed_pages_only() -> None:
+    """``scripts/bench_crawl.py --profile`` runs the pages again under cProfile: the stage clock is taken out
+    first (its table counted both runs against one run's total, a stage rest of -29 ms an article)."""
+    import crawler.cleaning
+
+    clock = runpy.run_path(str(ROOT / "scripts" / "bench_crawl.py"))["StageClock"]()
+    before = crawler.cleaning.signature
+    clock.install()
+    crawler.cleaning.signature("Water talks between the two countries resumed on Monday in the capital")
+    counted = clock.ms["MinHash, LSH bands"]
+    assert counted > 0
+    clock.uninstall()
+    assert crawler.cleaning.signature is before
+    crawler.cleaning.signature("Snow closes the pass between the two valleys for the third day")
+    assert clock.ms["MinHash, LSH bands"] == counted
+
+
+def test_the_crawl_benchs_report_takes_a_single_timed_page(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--sample 1`` times one page: its median and p95 are that page's (there are no quantiles of one)."""
+    bench = runpy.run_path(str(ROOT / "scripts" / "bench_crawl.py"))
+    run = bench["Run"](wall=2.0, cpu=1.0, peak_rss_mb=150)
+    bench["report"]([(0, 100, run)], 100, bench["Run"](wall=1.0, cpu=0.5), 10.0, [7.5])
+    assert "CPU ms median 7.5, p95 7.5" in capsys.readouterr().out
 
 
 # The rules as they were written before the shortcuts: each shortcut must answer exactly as they do.
