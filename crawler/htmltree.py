@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 from parsel import Selector
 from parsel.selector import create_root_node
-
-if TYPE_CHECKING:
-    from scrapy.http import TextResponse
 
 # libxml2 compares each attribute of a tag with every one before it (40,000 attributes on one tag take
 # 1.8 s to parse, the million that fit under DOWNLOAD_MAXSIZE about half an hour), and lxml's attribute
@@ -67,24 +64,69 @@ def bounded_markup(html: str) -> str:
     return _TOKEN.sub(_first_attributes, html) if _MAYBE_CROWDED.search(html) else html
 
 
-# libxml2 stops reading at the first "</html>" end tag; a browser reads on, into the body. A page can close its
-# document early (a template's "</html>" before its article, or one document pasted after another).
+# libxml2 stops reading at the first "</html>" end tag, and puts what follows the first "</body>" beside the body
+# instead of in it; a browser reads both into the body. A page can close its document early (a template's
+# "</html>" or "</body>" before its article, or one document pasted after another).
 _HTML_END = re.compile(r"</html(?![^\s/>])", re.IGNORECASE)
+_BODY_END = re.compile(r"</body(?![^\s/>])", re.IGNORECASE)
 _NOTHING_MORE = re.compile(r"[^>]*+>(?:\s++|<!--.*?-->)*+\Z", re.DOTALL)  # the tag's end, blanks and comments
 _DOCUMENT_END_TAG = re.compile(r"</(?:html|body)(?![^\s/>])", re.IGNORECASE)
+_BLANKS = " \t\n\r\f"
 
 
-def read_on_past_html_end(html: str) -> str:
-    """``html`` without its ``</body>`` and ``</html>`` end tags when markup follows its first ``</html>``, so the
-    parser reads what follows into the body as a browser does instead of dropping it. Tags are found as the
-    parser finds them (not in a script's text, a comment or an attribute value), and only on a page where the
-    text "</html" is followed by more than blanks and comments."""
-    first = _HTML_END.search(html)
-    if first is None or _NOTHING_MORE.match(html, first.end()):
+def _nothing_read_after(html: str, at: int) -> bool:
+    """Whether ``html`` from ``at`` holds only blanks, comments, end tags and scripts (token by token): nothing a
+    reader of the body looks for. Scripts after "</body>" are common (analytics, a chat widget) and stay where
+    libxml2 puts them, so such a page is parsed as it always was."""
+    for token in _TOKEN.finditer(html, at):
+        if token.start() < at:  # within the ">" that ends the end tag before it
+            continue
+        if html[at:token.start()].strip(_BLANKS):
+            return False
+        if token[0].startswith("</"):  # an end tag's token stops before its ">"
+            closing = html.find(">", token.end())
+            at = len(html) if closing < 0 else closing + 1
+        elif token[0].startswith("<!--") or (token["raw"] or "").lower() == "script":
+            at = token.end()
+        else:
+            return False
+    return not html[at:].strip(_BLANKS)
+
+
+def _ends_early(html: str, ends: list[re.Match[str]]) -> bool:
+    """Whether markup follows the first ``</html>`` of the end tags ``ends``, or more than scripts follow the first
+    ``</body>``."""
+    first_html_end = next((token for token in ends if _HTML_END.match(token[0])), None)
+    if first_html_end is not None and not _NOTHING_MORE.match(html, first_html_end.end()):
+        return True
+    first_body_end = next((token for token in ends if _BODY_END.match(token[0])), None)
+    return first_body_end is not None and not _nothing_read_after(html, first_body_end.start())
+
+
+def _may_end_early(html: str) -> bool:
+    """:func:`_ends_early` for the first texts "</html" and "</body" taken for tags: one scan of the page, and of
+    what follows its first "</body" (the common page ends "</body></html>", maybe scripts between them)."""
+    first = _DOCUMENT_END_TAG.search(html)
+    if first is None:
+        return False
+    if _HTML_END.match(html, first.start()):
+        return not _NOTHING_MORE.match(html, first.end())
+    if not _nothing_read_after(html, first.start()):
+        return True
+    html_end = _HTML_END.search(html, first.end())
+    return html_end is not None and not _NOTHING_MORE.match(html, html_end.end())
+
+
+def read_on_past_document_end(html: str) -> str:
+    """``html`` without its ``</body>`` and ``</html>`` end tags when markup follows its first ``</html>``, or
+    text or elements other than scripts its first ``</body>``, so the parser reads what follows into the body as
+    a browser does instead of dropping it or leaving it beside the body. Tags are found as the parser finds them
+    (not in a script's text, a comment or an attribute value), and only on a page where the texts "</html" or
+    "</body" are followed by more (the common page stops there)."""
+    if not _may_end_early(html):
         return html
     ends = [token for token in _TOKEN.finditer(html) if _DOCUMENT_END_TAG.match(token[0])]
-    first_html_end = next((token for token in ends if _HTML_END.match(token[0])), None)
-    if first_html_end is None or _NOTHING_MORE.match(html, first_html_end.end()):
+    if not _ends_early(html, ends):
         return html
     pieces, at = [], 0
     for token in ends:
@@ -107,15 +149,6 @@ def is_truncated(body: bytes) -> bool:
     """Whether the page ``body`` ends before its closing ``</body>`` or ``</html>``."""
     tail = body[-4096:].lower()
     return b"</html" not in tail and b"</body" not in tail
-
-
-def bounded_response(response: TextResponse) -> TextResponse:
-    """``response`` (a page parsed in the crawl process) with its markup bounded by :func:`bounded_markup`."""
-    text = response.text
-    bounded = bounded_markup(text)
-    if bounded == text:
-        return response
-    return response.replace(body=bounded.encode("utf-8"), encoding="utf-8")
 
 
 class HtmlParser(etree.HTMLParser):  # type: ignore[misc]  # lxml-stubs are not installed: etree is Any
@@ -143,8 +176,8 @@ def html_selector(html: str) -> Selector:
 
 def parser_markup(html: str) -> str:
     """The markup of ``html`` lxml is given: bounded (:func:`bounded_markup`) and read on past an early
-    ``</html>`` (:func:`read_on_past_html_end`)."""
-    return read_on_past_html_end(bounded_markup(html))
+    ``</html>`` or ``</body>`` (:func:`read_on_past_document_end`)."""
+    return read_on_past_document_end(bounded_markup(html))
 
 
 def first_base_href(document: etree._Element) -> str | None:

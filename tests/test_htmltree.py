@@ -1,6 +1,6 @@
 """How much of a page's markup is there to read: a page cut short in transfer (:func:`is_truncated`), and one
 that extraction reads only in part because it holds ``MAX_TAGS`` "<" or more (:func:`is_cut`), and one that
-closes its document early (:func:`parser_markup` reads on past an early ``</html>``)."""
+closes its document early (:func:`parser_markup` reads on past an early ``</html>`` or ``</body>``)."""
 
 from __future__ import annotations
 
@@ -51,10 +51,49 @@ def test_markup_after_an_early_html_end_tag_is_read_into_the_body(html: str, hea
     assert body.xpath("string(.//p[last()])")  # the paragraph after the headline is read too
 
 
+@pytest.mark.parametrize(("html", "headline"), [
+    # A template closes the body before the article; libxml2 alone puts what follows beside the body.
+    ("<html><head><title>Новости</title></head><body><nav>Главная</nav></div></body>\n"
+     "<article><h1>В Бишкеке открыли новую школу</h1><p>Школа рассчитана на 1200 учеников.</p></article>\n"
+     "<script>track()</script></html>",
+     "В Бишкеке открыли новую школу"),
+    # No "</html>" at all, the "</body>" in capitals and with a space; a script and a comment before the article.
+    ("<html><body><p>Жарнама</p></BODY >\n<script>track()</script><!-- article -->"
+     "<h1>Парламент 2026 жылғы бюджетті қабылдады</h1><p>Депутаттар құжатты мақұлдады.</p>",
+     "Парламент 2026 жылғы бюджетті қабылдады"),
+    # Only text follows it, no element.
+    ("<html><body><h1>Алматыда жаңбыр жауады</h1></body>\n<p>Синоптиктер ескертті.</p></html>",
+     "Алматыда жаңбыр жауады"),
+])
+def test_text_after_an_early_body_end_tag_is_read_into_the_body(html: str, headline: str) -> None:
+    root = html_selector(html).root
+    body = root.find("body")
+    assert body is not None
+    assert [child.tag for child in root] in (["head", "body"], ["body"])  # nothing is left beside the body
+    assert body.xpath("string(.//h1)") == headline
+    assert body.xpath("string(.//p[last()])")  # the paragraph after the headline is read too
+
+
 @pytest.mark.parametrize("html", [
     PAGE.decode() + "</body></html>\n<!-- served in 12 ms -->\n",  # only a comment after it
     PAGE.decode() + '<script>document.write("</html><p>x</p>")</script></body></html>',  # in a script's text
     PAGE.decode() + "<!-- </html><p>x</p> --></body></html>",  # in a comment
+    PAGE.decode() + '<script>document.write("</body><p>x</p>")</script><p>Мәтін</p></body></html>',  # "</body" too
+    PAGE.decode() + "<!-- </body><p>x</p> --><p>Мәтін</p></body>\n</html>",
+    PAGE.decode() + '<textarea></body><p>x</p></textarea></body></html>',  # in a textarea's text
+    PAGE.decode() + "</body></div></section>\n</html>",  # stray end tags after it: a browser ignores them too
 ])
 def test_a_page_whose_html_end_tag_ends_it_is_given_to_the_parser_as_it_is(html: str) -> None:
+    assert parser_markup(html) == html
+
+
+@pytest.mark.parametrize("html", [
+    PAGE.decode() + "</body><script>ga('send', 'pageview')</script></html>",
+    PAGE.decode() + '</body>\n<script src="/chat.js" async></script>\n<!-- cached -->\n'
+                    '<SCRIPT type="application/ld+json">{"headline": "</p><p>x"}</SCRIPT>\n</html>\n',
+    PAGE.decode() + "</body>\n<script>var a = '<div>x</div>';</script>",  # no "</html>"
+])
+def test_a_page_with_only_scripts_after_its_body_end_tag_is_given_to_the_parser_as_it_is(html: str) -> None:
+    # Scripts after "</body>" are common and hold nothing a reader of the body looks for: the page is parsed as it
+    # always was, the scripts beside the body, where JSON-LD is still found.
     assert parser_markup(html) == html

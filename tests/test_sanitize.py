@@ -1,6 +1,7 @@
 """Stored HTML is inert but still extractable."""
 
 import pytest
+from lxml.html import document_fromstring
 
 from crawler import sanitize
 from crawler.extract.article import extract_article
@@ -113,3 +114,16 @@ def test_a_stored_page_keeps_what_follows_an_early_html_end_tag() -> None:
     assert "<h1>Астанада жаңа мектеп ашылды</h1>" in stored
     assert "track()" not in stored
     assert extract_article(stored, "https://egemen.kz/article/1").title == "Астанада жаңа мектеп ашылды"
+
+
+def test_a_stored_page_holds_what_follows_an_early_body_end_tag_in_its_body() -> None:
+    # libxml2 alone leaves what follows the first "</body>" beside the body; stored as a browser reads it, the
+    # article is in the body of the stored page, for any reader of it.
+    html = ("<html><head><title>Новости</title></head><body><nav>Главная</nav></body>\n"
+            "<article><h1>В Бишкеке открыли новую школу</h1><p>Школа рассчитана на 1200 учеников.</p>"
+            "<script>track()</script></article></html>")
+    stored = inert_html(html)
+    body = document_fromstring(stored).find("body")
+    assert body is not None and body.findtext(".//h1") == "В Бишкеке открыли новую школу"
+    assert "track()" not in stored
+    assert extract_article(stored, "https://24.kg/obschestvo/1/").title == "В Бишкеке открыли новую школу"
