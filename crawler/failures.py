@@ -85,14 +85,18 @@ def error_kind(error: BaseException | None) -> str:
 
 
 def _browser_kind(error: BaseException | None) -> str | None:
-    """The kind of a Playwright error (a page rendered in Chromium): ``timeout`` for its TimeoutError, else read
-    from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None for an
-    error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error."""
+    """The kind of a Playwright error (a page rendered in Chromium): ``render_timeout`` for its TimeoutError, else
+    read from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None for an
+    error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error.
+
+    A Playwright timeout is no sign of a host down: its message is the same whether the host never answered or the
+    page arrived and never went network-idle (a page polling its own host), so it is not in ``UNREACHABLE``; a
+    host that does not answer fails the crawl's plain HTTP requests too (feeds, sitemaps, robots.txt)."""
     playwright = sys.modules.get("playwright.async_api")
     if playwright is None or not isinstance(error, playwright.Error):
         return None
     if isinstance(error, playwright.TimeoutError):
-        return "timeout"
+        return "render_timeout"
     match = _CHROMIUM_ERROR.search(str(error))
     code = match[1] if match else ""
     if code in _CHROMIUM_DNS:
