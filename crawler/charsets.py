@@ -16,10 +16,17 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 _SAMPLE = b"<html>\xd0\x9f\xff"  # ASCII, a UTF-8 letter and a byte no UTF-8 has
 
 
-@lru_cache(maxsize=256)
 def usable_encoding(name: str | None) -> str | None:
     """The resolved name of ``name`` when it decodes bytes to text (with ``"replace"``), else None."""
-    resolved = resolve_encoding(name[:100]) if name else None  # no codec has a longer name
+    return _usable(name[:_LONGEST_NAME] if name else None)  # the cache never holds a server's long name
+
+
+_LONGEST_NAME = 100  # no codec has a longer name
+
+
+@lru_cache(maxsize=256)
+def _usable(name: str | None) -> str | None:
+    resolved = resolve_encoding(name) if name else None
     if resolved is None:
         return None
     try:

@@ -129,9 +129,11 @@ DOWNLOADER_MIDDLEWARES = {
     # A host that answered none of the last HOST_DOWN_AFTER attempts: its requests fail at once or wait for it.
     "crawler.middlewares.host_down.HostDownMiddleware": 555,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,  # inside RedirectMiddleware (600)
-    # Outside HttpCompressionMiddleware (590): more than two stacked codings are refused before any is decoded.
+    # Inside HttpCompressionMiddleware (590), nearer the downloader: more than two stacked codings are refused before
+    # any is decoded.
     "crawler.middlewares.content_codings.ContentCodingsMiddleware": 595,
-    # Inside it: a charset that decodes no text (zlib, base64, idna) is read as if undeclared, before any reader.
+    # Outside it (the decoded response) and inside MetaRefreshMiddleware (580): a charset that decodes no text (zlib,
+    # base64, idna) is read as if undeclared, before any reader.
     "crawler.middlewares.charset.UnusableCharsetMiddleware": 588,
     # A redirect's target is asked without the validators stored for the URL that redirected.
     "crawler.middlewares.redirect_validators.RedirectValidatorsMiddleware": 620,

@@ -4,7 +4,7 @@ names, and what a body is read in when its declared charset is such a name. The 
 
 from __future__ import annotations
 
-import time
+import tracemalloc
 
 import pytest
 
@@ -39,8 +39,15 @@ def test_any_bytes_get_an_encoding_that_decodes_them() -> None:
         assert usable_encoding(guessed_encoding(body)) is not None
 
 
-def test_a_long_charset_name_costs_nothing() -> None:
-    started = time.perf_counter()
-    for n in range(1_000):
-        usable_encoding(f"{n}{'x' * 100_000}")
-    assert time.perf_counter() - started < 1.0
+def test_a_long_charset_name_is_not_kept_whole() -> None:
+    """A server sending a new 100 KB charset name with each page pins none of them in the cache (before: 256 of
+    them, 26 MB)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(300):
+            assert usable_encoding(f"{n}{'x' * 100_000}") is None
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, kept

@@ -1,7 +1,8 @@
 """Give a text response whose declared charset decodes no text (``charset=zlib``, ``<meta charset="base64">``,
 ``idna``, ``undefined``) the encoding it would have had with no such name (:mod:`crawler.charsets`), so reading
-its text (the spider, the meta refresh check, discovery's listing pages) never raises. Sits inside
-HttpCompressionMiddleware (590), which builds the decoded response anew, and outside MetaRefreshMiddleware (580).
+its text (the spider, the meta refresh check, discovery's listing pages) never raises. Sits outside
+HttpCompressionMiddleware (590), which builds the decoded response anew, and inside MetaRefreshMiddleware (580), so
+it sees the decoded response before the meta refresh check reads it.
 
 Stats: ``download/charset_unusable``.
 """

@@ -5,8 +5,8 @@ Scrapy's HttpCompressionMiddleware bounds each decoding by ``DOWNLOAD_MAXSIZE``,
 one full pass per layer in the crawl's event loop (200 layers of a 7 MB body: 3.7 s, with every other download
 waiting). Servers send one coding, a misconfigured one two (``gzip, gzip``); more is refused before anything is
 decoded, as a decompression bomb (``IgnoreRequest("... content codings stacked ...")``, counted by the spider's
-errback as ``download/failed/decompression_bomb``) in one warning line. Placed outside HttpCompressionMiddleware,
-so it sees the response first.
+errback as ``download/failed/decompression_bomb``) in one warning line. Placed inside HttpCompressionMiddleware
+(nearer the downloader), so it sees the response first.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from itertools import chain
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from crawler.middlewares.egress import shown_url
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CODINGS = 2
@@ -33,6 +35,7 @@ class ContentCodingsMiddleware:
         stacked = content_codings(response)
         if stacked <= MAX_CONTENT_CODINGS:
             return response
+        url = shown_url(response.url)
         logger.warning("Ignored response %(url)s: %(n)d content codings stacked (at most %(max)d are decoded)",
-                       {"url": response.url, "n": stacked, "max": MAX_CONTENT_CODINGS})
-        raise IgnoreRequest(f"{stacked} content codings stacked on {response.url[:200]}")
+                       {"url": url, "n": stacked, "max": MAX_CONTENT_CODINGS})
+        raise IgnoreRequest(f"{stacked} content codings stacked on {url}")
