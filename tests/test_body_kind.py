@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.http import Headers, Request
+from scrapy.http import Headers, HtmlResponse, Request
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
@@ -25,6 +25,7 @@ from crawler.extract.body_kind import looks_binary, not_html
 from crawler.htmltree import html_selector
 from crawler.items import ArticleItem
 from crawler.sites import GENERIC
+from crawler.spiders.base import page_problem
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 from tests.crawling import ROOT
 
@@ -98,6 +99,22 @@ def _binaries() -> dict[str, bytes]:
 @pytest.mark.parametrize("name", sorted(_binaries()))
 def test_a_binary_file_looks_binary_however_it_was_decoded(name: str, decoding: str) -> None:
     assert looks_binary(_binaries()[name].decode(decoding, "replace"))
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "windows-1251", "utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("name", sorted(_binaries()))
+def test_a_binary_file_served_as_html_is_binary_in_any_charset(name: str, charset: str) -> None:
+    """Decoded as UTF-16 or UTF-32, a PDF is letters without one NUL: its bytes' signature tells."""
+    response = HtmlResponse("https://news.example/a/", body=_binaries()[name],
+                            headers={"Content-Type": f"text/html; charset={charset}"})
+    assert page_problem(response) == "binary"
+
+
+def test_a_utf16_page_is_no_binary() -> None:
+    for encoding in ("utf-16-le", "utf-16-be", "utf-32-le"):
+        response = HtmlResponse("https://news.example/a/", body=PAGE.encode(encoding),
+                                headers={"Content-Type": f"text/html; charset={encoding}"})
+        assert page_problem(response) is None, encoding
 
 
 @pytest.mark.parametrize(("text", "encoding", "decoding"), [

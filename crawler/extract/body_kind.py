@@ -27,6 +27,8 @@ PROLOGUE_CHARS = 65_536  # the start looked at for a document's first element (a
 CONTROL_SHARE = 0.05  # C0 control characters (not tab or line breaks) in text: a few stray ones; in binary, ~9%
 # Binary formats whose signature is text, so that a NUL need not come early: PDF, PostScript, GIF.
 _BINARY_SIGNATURES = ("%PDF-", "%!PS", "GIF87a", "GIF89a")
+_BINARY_BYTES = (*(signature.encode("ascii") for signature in _BINARY_SIGNATURES),
+                 b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"\x1f\x8b\x08", b"PK\x03\x04")
 _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
 # The prologue of a markup document: space, a byte-order mark, an XML declaration, processing instructions,
 # comments and a doctype, then the first element's name.
@@ -67,6 +69,13 @@ def looks_binary(text: str) -> bool:
     if "\x00" in start or start.startswith(_BINARY_SIGNATURES):
         return True
     return len(_CONTROL.findall(start)) > CONTROL_SHARE * len(start)
+
+
+def starts_binary(body: bytes) -> bool:
+    """Whether the raw ``body`` starts with a binary file's signature (PDF, PostScript, GIF, PNG, JPEG, gzip, zip):
+    what :func:`looks_binary` cannot see in a body decoded as UTF-16 or UTF-32, which turns any bytes into letters
+    without a NUL. No text page starts so: in UTF-16 and UTF-32 its "<" comes with NUL bytes."""
+    return body.lstrip(b" \t\r\n").startswith(_BINARY_BYTES)
 
 
 def _is_json_document(text: str) -> bool:

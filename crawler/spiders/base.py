@@ -37,7 +37,7 @@ from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encodi
 from crawler.browser import browser_meta
 from crawler.charsets import guessed_encoding, usable_encoding
 from crawler.discovery import Link
-from crawler.extract.body_kind import looks_binary
+from crawler.extract.body_kind import looks_binary, starts_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
@@ -454,7 +454,8 @@ def exchanged(response: Response, text: str) -> str | bytes:
 
 def page_problem(response: Response) -> str | None:
     """``empty``, ``not_html``, ``binary`` (:func:`~crawler.extract.body_kind.looks_binary`, on the decoded text:
-    a UTF-16/32 page's NUL bytes are its charset's) or ``partial`` for a response that is no (whole) HTML page,
+    a UTF-16/32 page's NUL bytes are its charset's; or a binary file's signature in the bytes, which a UTF-16/32
+    charset decodes into letters) or ``partial`` for a response that is no (whole) HTML page,
     else None."""
     if response.status == 206 and not is_whole_range(response):  # no Range is ever asked for: a fragment
         return "partial"
@@ -462,7 +463,7 @@ def page_problem(response: Response) -> str | None:
         return "empty"
     if not isinstance(response, TextResponse):
         return "not_html"
-    if looks_binary(response.text):
+    if starts_binary(response.body) or looks_binary(response.text):
         return "binary"
     return None
 
