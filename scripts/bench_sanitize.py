@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from lxml.html import HtmlElement, document_fromstring  # noqa: E402
 
 from crawler import sanitize  # noqa: E402
-from crawler.htmltree import HtmlParser, bounded_markup  # noqa: E402
+from crawler.htmltree import HtmlParser, parser_markup  # noqa: E402
 from tests.test_sanitize_clean import REFERENCE  # noqa: E402
 
 BENCHMARK = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
@@ -32,7 +32,7 @@ CLEANS: dict[str, Callable[[HtmlElement], None]] = {"Cleaner": REFERENCE, "_clea
 
 
 def _removal_ms(html: str, clean: Callable[[HtmlElement], None]) -> float:
-    document = document_fromstring(bounded_markup(html), parser=HtmlParser())
+    document = document_fromstring(parser_markup(html), parser=HtmlParser())
     started = time.process_time()
     clean(document)
     return (time.process_time() - started) * 1000

@@ -12,7 +12,7 @@ from lxml.html import HtmlElement, document_fromstring, tostring
 from lxml_html_clean import Cleaner
 
 from crawler import sanitize
-from crawler.htmltree import HtmlParser, bounded_markup
+from crawler.htmltree import HtmlParser, parser_markup
 from crawler.sanitize import inert_html
 from tests.test_sanitize_bypasses import PAYLOADS, page, violations
 
@@ -76,7 +76,7 @@ HOSTILE = {
 
 
 def _parsed(html: str) -> HtmlElement:
-    return document_fromstring(bounded_markup(html), parser=HtmlParser())
+    return document_fromstring(parser_markup(html), parser=HtmlParser())
 
 
 def _cleaned_both_ways(html: str) -> tuple[bytes, bytes]:
