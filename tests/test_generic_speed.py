@@ -414,7 +414,8 @@ def test_a_page_finds_its_headline_once_for_its_byline_and_date_readers(monkeypa
     monkeypatch.setattr(header_date, "_headline", counted)
     # No declared author or date: the bylines beside the headline and its dated meta line are read.
     html = ("<html><body><article><div class='meta'>Politics</div><h1>Water talks resume</h1>"
-            "<div class='byline'>14 March 2025 · Anna Kim</div>" + f"<p>{_STORY * 3}</p>" * 3 + "</article></body></html>")
+            "<div class='byline'>14 March 2025 · Anna Kim</div>" + f"<p>{_STORY * 3}</p>" * 3
+            + "</article></body></html>")
     extraction = extract_article(html, "https://news.example.com/a", None)
     assert extraction.published is not None and extraction.published.date().isoformat() == "2025-03-14"
     assert len(found) == 1
@@ -426,13 +427,17 @@ _PAGE_WIDE = [
     ("crawler.extract.labelled_date", "_PUBDATE", "//time[@pubdate]/@datetime"),
     ("crawler.extract.date_noise", "_DATE_FIELDS",
      "//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]"),
-    ("crawler.extract.date_noise", "_MARKED_UPDATED", "//*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]"),
+    ("crawler.extract.date_noise", "_MARKED_UPDATED",
+     "//*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]"),
     ("crawler.extract.date_noise", "_WITH_URLS", "//*[@*[starts-with(., 'http') or starts-with(., '//')]]"),
     ("crawler.extract.date_noise", "_JSON_LD", "//script[contains(@type, 'ld+json')]"),
     ("crawler.extract.date_noise", "_UNSEEN",
      "//comment() | //style | //script[not(contains(@type, 'ld+json'))] | //noscript | //template"),
     ("crawler.extract.generic", "_LONG_VALUED", "//*[@*[string-length() > 1000]]"),
     ("crawler.extract.header_date", "_MARKED_HEADLINE", "(//*[@itemprop='headline'][not(self::meta)])[1]"),
+    ("crawler.extract.shown_text", "_SHOWN",
+     "(/html/body//text()[not(parent::script or parent::style or parent::noscript or parent::template)])"
+     "[position() <= 20000]"),
 ]
 
 
