@@ -383,3 +383,121 @@ def test_the_furniture_words_trie_matches_where_the_lowercased_rule_does(text: s
     from crawler.extract.blocks import _BOILER_LOWER, _BOILER_TEXT
 
     assert (_BOILER_LOWER.search(text) is None) is (re.search(_BOILER_TEXT.pattern.lower(), text) is None)
+
+
+_STORY = "Water talks between the two countries resumed on Monday in the capital of the region. "
+
+
+@pytest.mark.parametrize("paragraphs", [
+    [_STORY * 3] * 12,  # a repeated paragraph past the sample is dropped as a duplicate either way
+    [_STORY * 9, "Share:", _STORY * 9, "Read also: Snow closes the pass", _STORY * 9, _STORY * 9],
+    ["Фото: Asia-Plus", *(f"{n}. {_STORY}" for n in range(40))],
+    [_STORY * 23, _STORY * 23, "Share:", "  "],  # the first paragraph alone fills the sample
+    ["Share:", "Popular", _STORY],  # shorter than the sample: every paragraph is cleaned
+])
+def test_the_judged_start_of_a_body_is_cleaned_as_the_whole_body_is(paragraphs: list[str]) -> None:
+    from crawler.browser import SHELL_BODY_CHARS
+    from crawler.extract.cleanup import kept_paragraphs
+    from crawler.extract.language import SAMPLE_CHARS, detect_language
+
+    whole, start = kept_paragraphs(paragraphs), kept_paragraphs(paragraphs, enough=SAMPLE_CHARS)
+    assert whole[:len(start)] == start
+    assert start == whole or sum(map(len, start)) >= SAMPLE_CHARS > sum(map(len, start[:-1]))
+    # What extraction judges of them: the language of title and body, and a script shell's short body.
+    for title in ("", "Water talks resume"):
+        assert detect_language("\n".join([title, *start])) == detect_language("\n".join([title, *whole]))
+    assert (sum(map(len, start)) < SHELL_BODY_CHARS) is (sum(map(len, whole)) < SHELL_BODY_CHARS)
+
+
+def test_extraction_cleans_only_the_start_of_a_long_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.extract.cleanup as cleanup
+    from crawler.extract.article import extract_article
+
+    cleaned: list[str] = []
+
+    def counted(text: str) -> str:
+        cleaned.append(text)
+        return normalize_text(text)
+
+    normalize_text = cleanup.normalize_text
+    monkeypatch.setattr(cleanup, "normalize_text", counted)
+    body = "".join(f"<p>{n}. {_STORY * 2}</p>" for n in range(60))
+    extraction = extract_article(f"<html><body><article><h1>Water talks resume</h1>{body}</article></body></html>",
+                                 "https://news.example.com/a", None)
+    assert len(extraction.paragraphs) == 60 and extraction.language == "en"
+    assert 0 < len(cleaned) < 20  # the paragraphs that fill the language sample, not all 60
+
+
+def test_a_page_finds_its_headline_once_for_its_byline_and_date_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.extract import header_date
+    from crawler.extract.article import extract_article
+
+    found: list[object] = []
+    headline = header_date._headline
+
+    def counted(root: object) -> object:
+        found.append(root)
+        return headline(root)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(header_date, "_headline", counted)
+    # No declared author or date: the bylines beside the headline and its dated meta line are read.
+    html = ("<html><body><article><div class='meta'>Politics</div><h1>Water talks resume</h1>"
+            "<div class='byline'>14 March 2025 · Anna Kim</div>" + f"<p>{_STORY * 3}</p>" * 3
+            + "</article></body></html>")
+    extraction = extract_article(html, "https://news.example.com/a", None)
+    assert extraction.published is not None and extraction.published.date().isoformat() == "2025-03-14"
+    assert len(found) == 1
+
+
+# Page-wide searches with a predicate are written "/descendant::x[p]" (one walk of the tree), not "//x[p]" (a
+# child step from every node): with no positional predicate the two select the same nodes.
+_PAGE_WIDE = [
+    ("crawler.extract.labelled_date", "_PUBDATE", "//time[@pubdate]/@datetime"),
+    ("crawler.extract.date_noise", "_DATE_FIELDS",
+     "//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]"),
+    ("crawler.extract.date_noise", "_MARKED_UPDATED",
+     "//*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]"),
+    ("crawler.extract.date_noise", "_WITH_URLS", "//*[@*[starts-with(., 'http') or starts-with(., '//')]]"),
+    ("crawler.extract.date_noise", "_JSON_LD", "//script[contains(@type, 'ld+json')]"),
+    ("crawler.extract.date_noise", "_UNSEEN",
+     "//comment() | //style | //script[not(contains(@type, 'ld+json'))] | //noscript | //template"),
+    ("crawler.extract.generic", "_LONG_VALUED", "//*[@*[string-length() > 1000]]"),
+    ("crawler.extract.header_date", "_MARKED_HEADLINE", "(//*[@itemprop='headline'][not(self::meta)])[1]"),
+    ("crawler.extract.shown_text", "_SHOWN",
+     "(/html/body//text()[not(parent::script or parent::style or parent::noscript or parent::template)])"
+     "[position() <= 20000]"),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "written"), _PAGE_WIDE)
+def test_a_page_wide_search_selects_what_its_descendant_or_self_form_does(module: str, name: str,
+                                                                         written: str) -> None:
+    import importlib
+
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    long_value = "x" * 1001
+    root = lxml_html.fromstring(
+        "<html><head><meta name='date' content='2025-03-14'><meta itemprop='datePublished' content='2025'>"
+        "<script type='application/ld+json'>{}</script><script>var a;</script><style>p {}</style></head><body>"
+        f"<div itemprop='headline'><span itemprop='headline'><time pubdate datetime='2025-03-14'>14</time></span>"
+        f"</div><div class='updated pdate'><a href='https://e.com/' title='{long_value}'>a</a><!-- c -->"
+        "<time pubdate datetime='2025-03-15'>15</time><noscript>n</noscript><template>t</template>"
+        "<div class='modified'><img src='//e.com/i.jpg'></div></div></body></html>")
+    found = getattr(importlib.import_module(module), name)(root)
+    assert found and found == etree.XPath(written)(root)
+
+
+def test_labelled_date_candidates_select_what_their_descendant_or_self_form_does() -> None:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from crawler.extract.labelled_date import _EXCLUDED, _candidates, _variables
+
+    root = lxml_html.fromstring("<html><body><p>Published 14 March 2025</p><script>Published</script>"
+                                "<div><span> Published: 15 March</span> Published tail</div></body></html>")
+    forms = ("Published",)
+    written = etree.XPath(f"//text()[(starts-with(normalize-space(.), $l0)) and {_EXCLUDED}]")
+    found = _candidates(forms)(root, **_variables(forms))
+    assert len(found) == 3 and found == written(root, **_variables(forms))

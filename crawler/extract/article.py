@@ -47,9 +47,9 @@ from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.date_agreement import agrees
 from crawler.extract.date_noise import drop_date_noise
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
-from crawler.extract.header_date import drop_chrome, header_date
+from crawler.extract.header_date import HeaderZone, drop_chrome, header_date
 from crawler.extract.labelled_date import first_published_date, labelled_date
-from crawler.extract.language import detect_language, parse_language_tag
+from crawler.extract.language import SAMPLE_CHARS, detect_language, parse_language_tag
 from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
@@ -86,6 +86,11 @@ class _Page:
         # Undoes, in reverse order, what readers changed in the parsed tree (the site's body rules strip
         # chrome and space <br>), so the stored page is made of the tree as parsed; None: no page is stored.
         self.undo: list[Callable[[], None]] | None = None
+
+    @cached_property
+    def header_zone(self) -> HeaderZone:
+        """Where the article's header stands, its headline found once for the byline and date readers."""
+        return HeaderZone(self.sel.root)
 
     @cached_property
     def links(self) -> _Links:
@@ -245,7 +250,7 @@ class _Datelines:
     @cached_property
     def header(self) -> Dateline | None:
         page, tz = self.page, self.tz
-        return header_date(page.sel.root, lambda text: _printed(text, tz, page.now))
+        return header_date(page.sel.root, lambda text: _printed(text, tz, page.now), page.header_zone)
 
     @cached_property
     def labelled(self) -> Dateline | None:
@@ -704,7 +709,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
             sources[name] = method
     featured = _featured_image(page)
     body, sources["body"] = _body(page, title, lead)
-    readable = kept_paragraphs(body.paragraphs)
+    # Only the start that is judged is cleaned: language reads SAMPLE_CHARS, the script-shell check fewer.
+    readable = kept_paragraphs(body.paragraphs, enough=SAMPLE_CHARS)
     # A page this short may be a script shell to render in a browser; the spider decides.
     script_shell = sum(map(len, readable)) < SHELL_BODY_CHARS and looks_like_script_shell(page.sel)
     language, script, method = _language(title, readable, declared)

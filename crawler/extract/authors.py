@@ -682,7 +682,7 @@ def page_authors(page: PageView) -> Found:
                                      organisations=organisations), page.limits.list_items + 1))
         return (authors, method) if authors else None
 
-    scans = _Scans(page.sel.root)
+    scans = _Scans(page)
 
     def first_shown(naming: str, prefixed: bool, zone: HeaderZone | None,
                     person: bool = False) -> tuple[list[str], bool, HtmlElement, str] | None:
@@ -870,7 +870,7 @@ def _dated_byline(page: PageView, site_names: set[str], zone: HeaderZone) -> Fou
         authors = list(people([", ".join(n for n in found if n)], site_names, strict=True))
         return (authors, shaped) if len(authors) == len(found) else None
 
-    dated = header_date(page.sel.root, parse)
+    dated = header_date(page.sel.root, parse, zone)
     if dated is None or not (dated[1] or _marked_as_person(page, dated[0][0], zone)):
         return None
     return dated[0], "generic"
@@ -1018,8 +1018,8 @@ class _Scans:
     """A page's byline candidates, "By …" text nodes and article header, each found once, when first asked for
     (the header's reading of the bylines after the whole page's reuses them)."""
 
-    def __init__(self, root: HtmlElement) -> None:
-        self.root = root
+    def __init__(self, page: PageView) -> None:
+        self.page, self.root = page, page.sel.root
 
     @cached_property
     def candidates(self) -> list[HtmlElement]:
@@ -1027,7 +1027,7 @@ class _Scans:
 
     @cached_property
     def zone(self) -> HeaderZone:
-        return HeaderZone(self.root)
+        return self.page.header_zone
 
     @cached_property
     def outside(self) -> _OutsideArticle:
@@ -1057,7 +1057,7 @@ def _byline(page: PageView, zone: HeaderZone | None = None,
     it was read from: byline elements, "By …" lines (with the element holding the name when "By" stands alone),
     then elements that merely mention an author. Given the article's header (``zone``), those in it only: asked
     of the elements a byline test picks, not of every candidate."""
-    scans = scans or _Scans(page.sel.root)
+    scans = scans or _Scans(page)
     candidates = scans.candidates
     outside: Callable[[HtmlElement], bool] = _OutsideArticle(scans.in_other_post)
     if zone is not None:

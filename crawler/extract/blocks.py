@@ -313,8 +313,8 @@ class Segmenter:
             owner = (element, tag, classes or "")
             state_masks = (own, masks[0] | masks[1], masks[2] | own)
             child_masks = (own, state_masks[1], state_masks[2])
-        else:
-            child_masks = state_masks = (own | masks[0], masks[1], masks[2] | own)
+        else:  # most inline elements have no class or id: their parent's masks, no tuple built
+            child_masks = state_masks = (own | masks[0], masks[1], masks[2] | own) if own else masks
         in_link = context & _LINK_BIT
         # Text goes on the open block, else opens one if it shows (most text nodes between tags are blank).
         text = element.text

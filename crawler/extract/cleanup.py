@@ -42,18 +42,25 @@ def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str
     return False
 
 
-def kept_paragraphs(paragraphs: list[str]) -> list[str]:
-    """The paragraphs cleaning will keep, for what extraction judges before it (language, script shell)."""
-    return clean_paragraphs(paragraphs, [])[0]
+def kept_paragraphs(paragraphs: list[str], enough: int | None = None) -> list[str]:
+    """The paragraphs cleaning will keep, for what extraction judges before it (language, script shell).
+    With ``enough``, only the first ones, until they hold ``enough`` characters: what a judge of the text's
+    start reads (cleaning keeps or drops each paragraph by itself and its kept predecessor, so the first
+    kept ones are the same)."""
+    return clean_paragraphs(paragraphs, [], enough)[0]
 
 
-def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
+def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]],
+                     enough: int | None = None) -> tuple[list[str], dict[str, int]]:
     """Drop boilerplate paragraphs and move credit lines into ``images`` (dropping their ``_position``);
     returns (kept, counts by reason: ``removed/ui``, ``removed/cross_link``, ``removed/duplicate``,
-    ``credit_moved``)."""
+    ``credit_moved``). With ``enough``, stop once the kept paragraphs hold that many characters."""
     kept: list[str] = []
     counts: dict[str, int] = {}
+    chars = 0
     for position, paragraph in enumerate(normalize_text(p) for p in paragraphs):
+        if enough is not None and chars >= enough:
+            break
         reason = None
         if not paragraph:
             continue
@@ -71,6 +78,7 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]]) -> tup
             counts[reason] = counts.get(reason, 0) + 1
         else:
             kept.append(paragraph)
+            chars += len(paragraph)
     for image in images:
         image.pop("_position", None)
     return kept, counts

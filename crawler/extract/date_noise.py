@@ -16,11 +16,13 @@ from lxml.html import HtmlElement
 MODIFIED_FIELDS = frozenset(htmldate.core.NAME_MODIFIED | htmldate.core.PROPERTY_MODIFIED
                             | htmldate.core.ITEMPROP_ATTRS_MODIFIED | {"last-modified"})
 
-_DATE_FIELDS = etree.XPath("//meta[@name or @property or @itemprop or @http-equiv] | //*[@itemprop][not(self::meta)]")
-_MARKED_UPDATED = etree.XPath("//*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]")
-_WITH_URLS = etree.XPath("//*[@*[starts-with(., 'http') or starts-with(., '//')]]")
-_JSON_LD = etree.XPath("//script[contains(@type, 'ld+json')]")
-_UNSEEN = etree.XPath("//comment() | //style | //script[not(contains(@type, 'ld+json'))] | //noscript | //template")
+_DATE_FIELDS = etree.XPath("/descendant::meta[@name or @property or @itemprop or @http-equiv]"
+                          " | /descendant::*[@itemprop][not(self::meta)]")
+_MARKED_UPDATED = etree.XPath("/descendant::*[@class][contains(@class, 'pdat') or contains(@class, 'odif')]")
+_WITH_URLS = etree.XPath("/descendant::*[@*[starts-with(., 'http') or starts-with(., '//')]]")
+_JSON_LD = etree.XPath("/descendant::script[contains(@type, 'ld+json')]")
+_UNSEEN = etree.XPath("//comment() | //style | /descendant::script[not(contains(@type, 'ld+json'))] | //noscript"
+                     " | //template")
 LINK_ATTRIBUTES = ("href", "src", "srcset", "style", "action", "poster")
 # The attributes themselves, each naming its element and itself: one deletion per attribute the page has, not six
 # look-ups per linking element.

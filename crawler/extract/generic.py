@@ -96,7 +96,7 @@ def is_oversized(html: str, root: HtmlElement) -> bool:
 
 
 MAX_ATTRIBUTE_CHARS = 1_000
-_LONG_VALUED = etree.XPath(f"//*[@*[string-length() > {MAX_ATTRIBUTE_CHARS}]]")
+_LONG_VALUED = etree.XPath(f"/descendant::*[@*[string-length() > {MAX_ATTRIBUTE_CHARS}]]")
 
 
 def bounded_html(root: HtmlElement) -> str:

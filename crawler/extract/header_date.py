@@ -40,7 +40,7 @@ __all__ = ["HeaderZone", "drop_chrome", "header_date"]
 # The article's headline, not a logo's <h1>: the first <h1> in an <article>, else in a <main>, else the
 # first element marked as the headline, else the first <h1>.
 _H1 = etree.XPath("//h1")
-_MARKED_HEADLINE = etree.XPath("(//*[@itemprop='headline'][not(self::meta)])[1]")
+_MARKED_HEADLINE = etree.XPath("(/descendant::*[@itemprop='headline'][not(self::meta)])[1]")
 HEADER_BLOCK_CHARS = 300  # a block before the headline this long is a teaser list or a lead, not its byline
 HEADER_BLOCK_LEVELS = 3
 BLOCKS_BEFORE = 4  # a header has a few lines above its headline (breadcrumbs, category, date); more is a list
@@ -57,13 +57,14 @@ Parse = Callable[[str], _D | None]  # a text -> (UTC datetime, the date's raw st
 MAX_ELEMENTS_AFTER = 400  # elements looked at past the headline (a mega-menu can follow it)
 
 
-def header_date(root: HtmlElement, parse: Parse[_D]) -> _D | None:
+def header_date(root: HtmlElement, parse: Parse[_D], zone: HeaderZone | None = None) -> _D | None:
     """What ``parse`` reads in the first text beside the headline that has a date (its UTC datetime, raw
     string, ...), or None.
 
-    ``parse`` reads one text: a ``<time datetime>`` value, or a run of short texts with a date in it.
+    ``parse`` reads one text: a ``<time datetime>`` value, or a run of short texts with a date in it. ``zone``:
+    the page's header, its headline already found (a page's readers share one).
     """
-    headline = _headline(root)
+    headline = zone.headline if zone is not None else _headline(root)
     if not isinstance(headline, HtmlElement):
         return None
     chrome = _Chrome(headline)

@@ -31,7 +31,7 @@ __all__ = ["FIRST_PUBLISHED", "first_published_date", "labelled_date"]
 # The labels the page starts a text with (see :data:`~crawler.extract.date_labels.label_after_tag`), then
 # the text nodes that start with one of them (outside scripts), found in C before any Python regex runs.
 _EXCLUDED = "not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)"
-_PUBDATE = etree.XPath("//time[@pubdate]/@datetime")
+_PUBDATE = etree.XPath("/descendant::time[@pubdate]/@datetime")
 MAX_LABEL_FORMS = 8  # distinct label spellings looked for on one page
 _FOLLOWING = "(descendant::text() | following::text())[normalize-space()][position() <= 5]"
 _FOLLOWING_TAIL = "following::text()[normalize-space()][position() <= 5]"
@@ -104,7 +104,7 @@ def _label_forms(html: str) -> tuple[str, ...]:
 def _candidates(forms: tuple[str, ...]) -> etree.XPath:
     """The text nodes that start with one of ``forms`` (passed as variables ``$l0``... to the XPath)."""
     starts = " or ".join(f"starts-with(normalize-space(.), $l{i})" for i in range(len(forms))) or "false()"
-    return etree.XPath(f"//text()[({starts}) and {_EXCLUDED}]")
+    return etree.XPath(f"/descendant::text()[({starts}) and {_EXCLUDED}]")
 
 
 def _variables(forms: tuple[str, ...]) -> dict[str, str]:

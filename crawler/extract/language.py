@@ -60,6 +60,8 @@ LANGUAGES: tuple[str, ...] = (
 
 #: Characters classified: the start of an article says enough.
 MAX_CHARS = 2000
+#: The start of a text read: its NFC form, cut to MAX_CHARS, is what is classified.
+SAMPLE_CHARS = MAX_CHARS + 50
 #: Below this many letters the model is not asked; only a fitting hint gives a language.
 MIN_LETTERS = 20
 #: A best probability below this (after the letter heuristics) gives language ``None``.
@@ -406,7 +408,7 @@ def detect_language(text: str, hint: str | None = None) -> LanguageGuess:
     :data:`MIN_LETTERS` letters give language ``None`` unless the hint fits their script
     (and letters). Only the first :data:`MAX_CHARS` characters are looked at.
     """
-    sample = unicodedata.normalize("NFC", text[: MAX_CHARS + 50])[:MAX_CHARS]
+    sample = unicodedata.normalize("NFC", text[:SAMPLE_CHARS])[:MAX_CHARS]
     letters = _count_letters(sample)
     hint_lang, hint_script = parse_language_tag(hint)
     if letters.total < MIN_LETTERS:

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from parsel import Selector, SelectorList
 
+from crawler.extract.header_date import HeaderZone
 from crawler.extract.structured import Structured, strings
 from crawler.limits import MAX_MATCHES, RecordLimits
 from crawler.sites import SiteConfig
@@ -21,6 +22,9 @@ class PageView(Protocol):
     site: SiteConfig | None
     limits: RecordLimits
     data: Structured
+
+    @property
+    def header_zone(self) -> HeaderZone: ...
 
     def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]: ...
 
