@@ -23,7 +23,14 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
-Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/unavailable``.
+Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
+``browser/popups_closed``, ``browser/unavailable``.
+
+A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
+accepts them, writing each to disk in full; a page that starts one while it loads fails with
+``IgnoreRequest("browser download refused …")``), Chromium's popup blocker is kept on (a popup that still opens
+is closed as it opens), and ``alert``/``confirm``/``prompt`` return at once (Playwright would dismiss each, one
+driver round trip apiece: a loop of them holds the page to its timeout).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -51,6 +59,9 @@ from crawler.middlewares.egress import EgressPolicy
 
 logger = logging.getLogger(__name__)
 _EVENT_HANDLERS = "playwright_page_event_handlers"
+# Run in every frame before the page's scripts: dialogs that block nothing, answered as a dismissal would be.
+NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
+DOWNLOAD_REFUSED = "browser download refused"
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -71,6 +82,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         start_driver_in_own_session()
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
                                       "proxy": {"server": self.proxy.url}}
+        self._block_popups()
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:
@@ -82,6 +94,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
         self._max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+
+    def _block_popups(self) -> None:
+        """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
+        user's click (all of them, here) is refused, and a flood of hundreds leaves one tab."""
+        ignored = self.config.launch_options.get("ignore_default_args")
+        if ignored is not True:  # True: no default argument at all, the blocker already on
+            self.config.launch_options["ignore_default_args"] = [*(ignored or []), "--disable-popup-blocking"]
 
     async def _maybe_launch_in_thread(self) -> None:
         """At engine start (scrapy-playwright connects this): Playwright starts only for a site whose
@@ -122,12 +141,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
         watch = partial(self._watch_navigation, request.url, refused)
-        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch}
+        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup}
         try:
             response: Response = await super().download_request(request)
         except Exception as error:
             if refused:
                 raise self._page_refused(request, refused[0]) from error
+            if _is_refused_download(error):
+                raise self._download_refused(request) from error
             raise
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
@@ -138,6 +159,31 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if refused:
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
+
+    async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
+                                      spider: Any = None) -> Any:
+        """scrapy-playwright's context, refusing downloads whatever the request asked, with dialogs that block
+        nothing."""
+        wrapper = await super()._create_browser_context(name, {**(context_kwargs or {}), "accept_downloads": False},
+                                                        spider)
+        await wrapper.context.add_init_script(NO_DIALOGS)
+        return wrapper
+
+    async def _close_popup(self, popup: Page) -> None:
+        """Close a popup or tab a rendered page opened (and, first, any it opens itself): no page outlives its
+        request, and none is kept open by a page that opens hundreds."""
+        popup.on("popup", self._close_popup)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/popups_closed")
+        with contextlib.suppress(PlaywrightError):
+            await popup.close()
+
+    def _download_refused(self, request: Request) -> IgnoreRequest:
+        """The error that drops a page that started a download (counted ``browser/refused/download``)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/refused/download")
+        logger.warning("Dropped %(url)s: it started a download in the browser", {"url": request.url})
+        return IgnoreRequest(f"{DOWNLOAD_REFUSED}: {request.url}")
 
     def _within_max_size(self, request: Request, response: Response) -> Response:
         """``response``, unless its page is over ``DOWNLOAD_MAXSIZE`` (the request's ``download_maxsize``)."""
@@ -209,6 +255,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+def _is_refused_download(error: BaseException) -> bool:
+    """Whether ``error`` is scrapy-playwright's for a download the context refused (a navigation to an attachment,
+    or a page whose script started one while it loaded)."""
+    message = str(error)
+    return message.startswith("Failed to download") and "accept_downloads" in message
 
 
 class _AsyncioStartingSessions:
