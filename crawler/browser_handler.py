@@ -38,8 +38,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -92,6 +94,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._unavailable: str | None = None  # why the browser cannot start, once known
         self._logged: set[tuple[str, str]] = set()
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
+        # a page's main frame may navigate (the first load, redirect hops, a script's redirect) this many times
+        self._max_navigations = crawler.settings.getint("REDIRECT_MAX_TIMES", 20) + 2
+        self._looping: weakref.WeakSet[Page] = weakref.WeakSet()  # pages over it: their navigations are aborted
         self._max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
 
@@ -140,7 +145,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self._start()
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
-        watch = partial(self._watch_navigation, request.url, refused)
+        watch = partial(self._watch_navigation, request.url, refused, itertools.count(1))
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup}
         try:
             response: Response = await super().download_request(request)
@@ -215,19 +220,29 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if reason:
             self._refused(reason, request.url)
             return True
+        if request.is_navigation_request() and _page_of(request) in self._looping:
+            return True
         if self._abort_heavy is None:
             return False
         result: Any = self._abort_heavy(request)
         return bool(await result if inspect.isawaitable(result) else result)
 
-    def _watch_navigation(self, page_url: str, refused: list[str], request: PlaywrightRequest) -> None:
-        """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL."""
+    def _watch_navigation(self, page_url: str, refused: list[str], navigations: itertools.count[int],
+                          request: PlaywrightRequest) -> None:
+        """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL, or one
+        too many: a page whose script navigates it again and again would hold its tab to the timeout."""
         if refused or not request.is_navigation_request():
             return
         try:
             if request.frame.parent_frame is not None:
                 return
         except PlaywrightError:  # a frame not attached yet: not this page's main frame
+            return
+        if next(navigations) > self._max_navigations:
+            self._looping.add(request.frame.page)
+            refused.append(f"max redirections ({self._max_navigations - 2}) exceeded in the browser: the page "
+                           f"navigated more than {self._max_navigations} times")
+            self._refused_pages.add(page_url)
             return
         reason = self._url_refusal(request.url)
         if reason:  # the request itself is stopped (and counted) by the route or the proxy
@@ -255,6 +270,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+def _page_of(request: PlaywrightRequest) -> Page | None:
+    try:
+        return request.frame.page
+    except PlaywrightError:  # a frame not attached yet
+        return None
 
 
 def _is_refused_download(error: BaseException) -> bool:
