@@ -29,8 +29,10 @@ Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refus
 A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
 accepts them, writing each to disk in full; a page that starts one while it loads fails with
 ``IgnoreRequest("browser download refused …")``), Chromium's popup blocker is kept on (a popup that still opens
-is closed as it opens), and ``alert``/``confirm``/``prompt`` return at once (Playwright would dismiss each, one
-driver round trip apiece: a loop of them holds the page to its timeout).
+is closed as it opens), service workers are blocked (pages share the context: one page's worker would answer
+the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``prompt`` return at once
+(Playwright would dismiss each, one driver round trip apiece: a loop of them holds the page to its timeout), and
+a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop.
 """
 
 from __future__ import annotations
@@ -167,10 +169,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
 
     async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
                                       spider: Any = None) -> Any:
-        """scrapy-playwright's context, refusing downloads whatever the request asked, with dialogs that block
-        nothing."""
-        wrapper = await super()._create_browser_context(name, {**(context_kwargs or {}), "accept_downloads": False},
-                                                        spider)
+        """scrapy-playwright's context, refusing downloads and service workers whatever the request asked, with
+        dialogs that block nothing."""
+        kwargs = {**(context_kwargs or {}), "accept_downloads": False, "service_workers": "block"}
+        wrapper = await super()._create_browser_context(name, kwargs, spider)
         await wrapper.context.add_init_script(NO_DIALOGS)
         return wrapper
 

@@ -92,3 +92,47 @@ def test_trap_pages_fail_fast_and_the_crawl_goes_on(tmp_path: Path, mongo: Mongo
     assert stats["download/failed/too_many_redirects"] == 1  # the navigation loop, at its 8th navigation
     assert "badschemes" not in stored  # its javascript: URL rewrote the page; its file: URL loaded nothing
     assert stats["elapsed_time_seconds"] < 6 * TIMEOUT_S
+
+
+# Registered by a page; answers every later navigation of the site with its own article.
+SERVICE_WORKER = """
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", event => event.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", event => {
+  if (event.request.mode === "navigate") {
+    event.respondWith(new Response(FORGED, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
+  }
+});
+"""
+REGISTER = "navigator.serviceWorker.register('/sw.js', {scope: '/'});"
+
+
+def build_service_worker_site(root: Path) -> Path:
+    """A site whose every article registers a service worker forging the next one rendered; its config's path."""
+    forged = article("forged", title="Поддельная статья")
+    pages = {slug: article(slug, extra=f"<script>{REGISTER}</script>") for slug in ("first", "second")}
+    for slug, html in pages.items():
+        (root / "news" / slug).mkdir(parents=True)
+        (root / "news" / slug / "index.html").write_text(html, encoding="utf-8")
+    (root / "sw.js").write_text(f"const FORGED = {json.dumps(forged)};{SERVICE_WORKER}", encoding="utf-8")
+    items = "".join(f"<item><link>https://{DOMAIN}/news/{slug}/</link></item>" for slug in pages)
+    (root / "feed").mkdir()
+    (root / "feed" / "index.xml").write_text(f"<rss><channel>{items}</channel></rss>", encoding="utf-8")
+    config = root.parent / "trap.toml"
+    text = site_config("trap", DOMAIN, "Asia/Bishkek").replace("article_url", "needs_browser = true\narticle_url", 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium, scrapy crawl
+def test_a_page_cannot_install_a_service_worker_that_forges_the_next(tmp_path: Path, mongo: MongoTarget,
+                                                                     crawl_into_store: StoreCrawl) -> None:
+    """Pages share the browser context: a service worker one registers would answer the next pages of its site (and
+    their requests would pass it, unseen by the per-request egress check). Contexts block service workers."""
+    config = build_service_worker_site(tmp_path / "site")
+    result = crawl_into_store("news", f"config={config}", replica=tmp_path / "site", timeout=120,
+                              settings=[*SETTINGS, "CONCURRENT_REQUESTS=1"])
+    titles = {doc["url"].rsplit("/", 2)[1]: doc["title"] for doc in mongo.db.articles.find()}
+    assert titles == {slug: f"Совещание по энергетике: {slug}" for slug in ("first", "second")}, result.stderr[-3000:]
+    assert "/sw.js" not in result.paths  # never even fetched
