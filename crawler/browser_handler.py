@@ -32,7 +32,9 @@ accepts them, writing each to disk in full; a page that starts one while it load
 is closed as it opens), service workers are blocked (pages share the context: one page's worker would answer
 the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``prompt`` return at once
 (Playwright would dismiss each, one driver round trip apiece: a loop of them holds the page to its timeout), and
-a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop.
+a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
+document came but that did not settle before the navigation timeout (an endless script) fails as
+``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import Response as PlaywrightResponse
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -66,6 +70,7 @@ _EVENT_HANDLERS = "playwright_page_event_handlers"
 # Run in every frame before the page's scripts: dialogs that block nothing, answered as a dismissal would be.
 NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
 DOWNLOAD_REFUSED = "browser download refused"
+RENDER_TIMEOUT = "browser render timeout"
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -147,8 +152,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self._start()
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
+        answered: list[int] = []  # statuses of the main frame's documents
         watch = partial(self._watch_navigation, request.url, refused, itertools.count(1))
-        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup}
+        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
+                                         "response": partial(_note_document, answered)}
         try:
             response: Response = await super().download_request(request)
         except Exception as error:
@@ -156,6 +163,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                 raise self._page_refused(request, refused[0]) from error
             if _is_refused_download(error):
                 raise self._download_refused(request) from error
+            if answered and isinstance(error, PlaywrightTimeoutError):
+                raise self._render_timeout(request) from error
             raise
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
@@ -191,6 +200,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.crawler.stats.inc_value("browser/refused/download")
         logger.warning("Dropped %(url)s: it started a download in the browser", {"url": request.url})
         return IgnoreRequest(f"{DOWNLOAD_REFUSED}: {request.url}")
+
+    @staticmethod
+    def _render_timeout(request: Request) -> IgnoreRequest:
+        """The error for a page whose document came but whose scripts never let it settle (an endless loop, requests
+        that never end): the host answered, so this is no sign of it down (``download/failed/render_timeout``)."""
+        logger.warning("Dropped %(url)s: its document came but the page did not settle before the timeout",
+                       {"url": request.url})
+        return IgnoreRequest(f"{RENDER_TIMEOUT}: {request.url}")
 
     def _within_max_size(self, request: Request, response: Response) -> Response:
         """``response``, unless its page is over ``DOWNLOAD_MAXSIZE`` (the request's ``download_maxsize``)."""
@@ -272,6 +289,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+def _note_document(answered: list[int], response: PlaywrightResponse) -> None:
+    """Note an answer to the page's main-frame navigation: the host is up, whatever the page's scripts do next."""
+    with contextlib.suppress(PlaywrightError):
+        if response.request.is_navigation_request() and response.frame.parent_frame is None:
+            answered.append(response.status)
 
 
 def _page_of(request: PlaywrightRequest) -> Page | None:

@@ -31,12 +31,13 @@ _IGNORED = (("during decompression", "decompression_bomb"), ("content codings st
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
             ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),
-            ("host down", "host_down"), ("browser download refused", "download_refused"))
+            ("host down", "host_down"), ("browser download refused", "download_refused"),
+            ("browser render timeout", "render_timeout"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
                             "connection", "dns", "browser_unavailable", "bad_response", "host_down",
-                            "download_refused"})
+                            "download_refused", "render_timeout"})
 # Chromium's net errors (in a Playwright error's message) that say the host gave no answer. Others (ERR_ABORTED: a
 # download or a stopped navigation, ERR_BLOCKED_BY_*, certificate errors) are no sign of a host down: ``other``.
 _CHROMIUM_DNS = frozenset({"ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED"})

@@ -31,7 +31,7 @@ SCRIPTS = {
     "dialogs": "window.onbeforeunload = e => { e.preventDefault(); return 'stay'; };"
                "for (let i = 0; i < 200; i++) { alert(i); confirm(i); prompt(i); }",
     "popups": "for (let i = 0; i < 300; i++) window.open('/news/good/?popup=' + i, '_blank');",
-    "endless": "while (true) {}",
+    **{f"endless-{n}": "while (true) {}" for n in range(4)},  # HOST_DOWN_AFTER in a row
     "memory": "const hoard = []; while (true) hoard.push(new Array(1e6).fill(Math.random()));",
     "navloop": "let n = 0; setInterval(() => { location.href = '/news/navloop/?n=' + (n++); }, 10);",
     "badschemes": "setTimeout(() => { location.href = 'javascript:document.body.innerHTML=\"pwned\"'; }, 0);"
@@ -87,11 +87,14 @@ def test_trap_pages_fail_fast_and_the_crawl_goes_on(tmp_path: Path, mongo: Mongo
     refused = 1 + ("download-click" not in stored)
     assert stats["browser/refused/download"] == stats["download/failed/download_refused"] == refused
     assert left_on_disk == []
-    assert stats["download/failed/page_crashed"] == 1  # the memory bomb, in about a second
-    assert stats["download/failed/timeout"] == 1  # the endless loop, after TIMEOUT_S
+    assert stats["download/failed/page_crashed"] == 1  # the memory bomb, in about a second (each of 4 tries)
+    # the endless loops, after TIMEOUT_S: their host answered, it is not taken for down (and waited for)
+    assert stats["download/failed/render_timeout"] == 4
+    assert "download/failed/timeout" not in stats and "download/host_down" not in stats
     assert stats["download/failed/too_many_redirects"] == 1  # the navigation loop, at its 8th navigation
     assert "badschemes" not in stored  # its javascript: URL rewrote the page; its file: URL loaded nothing
-    assert stats["elapsed_time_seconds"] < 6 * TIMEOUT_S
+    # bounded by TIMEOUT_S, not the 30 s default (15-40 s here: four tabs spin a core each on a shared machine)
+    assert stats["elapsed_time_seconds"] < 20 * TIMEOUT_S
 
 
 # Registered by a page; answers every later navigation of the site with its own article.
