@@ -23,7 +23,18 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
-Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/unavailable``.
+Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
+``browser/popups_closed``, ``browser/unavailable``.
+
+A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
+accepts them, writing each to disk in full; a page that starts one while it loads fails with
+``IgnoreRequest("browser download refused …")``), Chromium's popup blocker is kept on (a popup that still opens
+is closed as it opens), service workers are blocked (pages share the context: one page's worker would answer
+the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``prompt`` return at once
+(Playwright would dismiss each, one driver round trip apiece: a loop of them holds the page to its timeout), and
+a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
+document came but that did not settle before the navigation timeout (an endless script) fails as
+``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
 """
 
 from __future__ import annotations
@@ -31,15 +42,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import Response as PlaywrightResponse
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -51,6 +67,10 @@ from crawler.middlewares.egress import EgressPolicy
 
 logger = logging.getLogger(__name__)
 _EVENT_HANDLERS = "playwright_page_event_handlers"
+# Run in every frame before the page's scripts: dialogs that block nothing, answered as a dismissal would be.
+NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
+DOWNLOAD_REFUSED = "browser download refused"
+RENDER_TIMEOUT = "browser render timeout"
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -71,6 +91,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         start_driver_in_own_session()
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
                                       "proxy": {"server": self.proxy.url}}
+        self._block_popups()
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:
@@ -80,8 +101,18 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._unavailable: str | None = None  # why the browser cannot start, once known
         self._logged: set[tuple[str, str]] = set()
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
+        # a page's main frame may navigate (the first load, redirect hops, a script's redirect) this many times
+        self._max_navigations = crawler.settings.getint("REDIRECT_MAX_TIMES", 20) + 2
+        self._looping: weakref.WeakSet[Page] = weakref.WeakSet()  # pages over it: their navigations are aborted
         self._max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+
+    def _block_popups(self) -> None:
+        """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
+        user's click (all of them, here) is refused, and a flood of hundreds leaves one tab."""
+        ignored = self.config.launch_options.get("ignore_default_args")
+        if ignored is not True:  # True: no default argument at all, the blocker already on
+            self.config.launch_options["ignore_default_args"] = [*(ignored or []), "--disable-popup-blocking"]
 
     async def _maybe_launch_in_thread(self) -> None:
         """At engine start (scrapy-playwright connects this): Playwright starts only for a site whose
@@ -121,13 +152,19 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self._start()
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
-        watch = partial(self._watch_navigation, request.url, refused)
-        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch}
+        answered: list[int] = []  # statuses of the main frame's documents
+        watch = partial(self._watch_navigation, request.url, refused, itertools.count(1))
+        request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
+                                         "response": partial(_note_document, answered)}
         try:
             response: Response = await super().download_request(request)
         except Exception as error:
             if refused:
                 raise self._page_refused(request, refused[0]) from error
+            if _is_refused_download(error):
+                raise self._download_refused(request) from error
+            if answered and isinstance(error, PlaywrightTimeoutError):
+                raise self._render_timeout(request) from error
             raise
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
@@ -138,6 +175,39 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if refused:
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
+
+    async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
+                                      spider: Any = None) -> Any:
+        """scrapy-playwright's context, refusing downloads and service workers whatever the request asked, with
+        dialogs that block nothing."""
+        kwargs = {**(context_kwargs or {}), "accept_downloads": False, "service_workers": "block"}
+        wrapper = await super()._create_browser_context(name, kwargs, spider)
+        await wrapper.context.add_init_script(NO_DIALOGS)
+        return wrapper
+
+    async def _close_popup(self, popup: Page) -> None:
+        """Close a popup or tab a rendered page opened (and, first, any it opens itself): no page outlives its
+        request, and none is kept open by a page that opens hundreds."""
+        popup.on("popup", self._close_popup)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/popups_closed")
+        with contextlib.suppress(PlaywrightError):
+            await popup.close()
+
+    def _download_refused(self, request: Request) -> IgnoreRequest:
+        """The error that drops a page that started a download (counted ``browser/refused/download``)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/refused/download")
+        logger.warning("Dropped %(url)s: it started a download in the browser", {"url": request.url})
+        return IgnoreRequest(f"{DOWNLOAD_REFUSED}: {request.url}")
+
+    @staticmethod
+    def _render_timeout(request: Request) -> IgnoreRequest:
+        """The error for a page whose document came but whose scripts never let it settle (an endless loop, requests
+        that never end): the host answered, so this is no sign of it down (``download/failed/render_timeout``)."""
+        logger.warning("Dropped %(url)s: its document came but the page did not settle before the timeout",
+                       {"url": request.url})
+        return IgnoreRequest(f"{RENDER_TIMEOUT}: {request.url}")
 
     def _within_max_size(self, request: Request, response: Response) -> Response:
         """``response``, unless its page is over ``DOWNLOAD_MAXSIZE`` (the request's ``download_maxsize``)."""
@@ -169,19 +239,29 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if reason:
             self._refused(reason, request.url)
             return True
+        if request.is_navigation_request() and _page_of(request) in self._looping:
+            return True
         if self._abort_heavy is None:
             return False
         result: Any = self._abort_heavy(request)
         return bool(await result if inspect.isawaitable(result) else result)
 
-    def _watch_navigation(self, page_url: str, refused: list[str], request: PlaywrightRequest) -> None:
-        """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL."""
+    def _watch_navigation(self, page_url: str, refused: list[str], navigations: itertools.count[int],
+                          request: PlaywrightRequest) -> None:
+        """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL, or one
+        too many: a page whose script navigates it again and again would hold its tab to the timeout."""
         if refused or not request.is_navigation_request():
             return
         try:
             if request.frame.parent_frame is not None:
                 return
         except PlaywrightError:  # a frame not attached yet: not this page's main frame
+            return
+        if next(navigations) > self._max_navigations:
+            self._looping.add(request.frame.page)
+            refused.append(f"max redirections ({self._max_navigations - 2}) exceeded in the browser: the page "
+                           f"navigated more than {self._max_navigations} times")
+            self._refused_pages.add(page_url)
             return
         reason = self._url_refusal(request.url)
         if reason:  # the request itself is stopped (and counted) by the route or the proxy
@@ -209,6 +289,27 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+def _note_document(answered: list[int], response: PlaywrightResponse) -> None:
+    """Note an answer to the page's main-frame navigation: the host is up, whatever the page's scripts do next."""
+    with contextlib.suppress(PlaywrightError):
+        if response.request.is_navigation_request() and response.frame.parent_frame is None:
+            answered.append(response.status)
+
+
+def _page_of(request: PlaywrightRequest) -> Page | None:
+    try:
+        return request.frame.page
+    except PlaywrightError:  # a frame not attached yet
+        return None
+
+
+def _is_refused_download(error: BaseException) -> bool:
+    """Whether ``error`` is scrapy-playwright's for a download the context refused (a navigation to an attachment,
+    or a page whose script started one while it loaded)."""
+    message = str(error)
+    return message.startswith("Failed to download") and "accept_downloads" in message
 
 
 class _AsyncioStartingSessions:

@@ -31,11 +31,13 @@ _IGNORED = (("during decompression", "decompression_bomb"), ("content codings st
             ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"),
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
             ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),
-            ("host down", "host_down"))
+            ("host down", "host_down"), ("browser download refused", "download_refused"),
+            ("browser render timeout", "render_timeout"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
-                            "connection", "dns", "browser_unavailable", "bad_response", "host_down"})
+                            "connection", "dns", "browser_unavailable", "bad_response", "host_down",
+                            "download_refused", "render_timeout"})
 # Chromium's net errors (in a Playwright error's message) that say the host gave no answer. Others (ERR_ABORTED: a
 # download or a stopped navigation, ERR_BLOCKED_BY_*, certificate errors) are no sign of a host down: ``other``.
 _CHROMIUM_DNS = frozenset({"ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED"})
@@ -85,18 +87,17 @@ def error_kind(error: BaseException | None) -> str:
 
 
 def _browser_kind(error: BaseException | None) -> str | None:
-    """The kind of a Playwright error (a page rendered in Chromium): ``render_timeout`` for its TimeoutError, else
-    read from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None for an
-    error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error.
-
-    A Playwright timeout is no sign of a host down: its message is the same whether the host never answered or the
-    page arrived and never went network-idle (a page polling its own host), so it is not in ``UNREACHABLE``; a
-    host that does not answer fails the crawl's plain HTTP requests too (feeds, sitemaps, robots.txt)."""
+    """The kind of a Playwright error (a page rendered in Chromium): ``timeout`` for its TimeoutError (the browser
+    handler makes a timeout after the page's document came ``render_timeout``: the host answered), ``page_crashed``,
+    else read from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None
+    for an error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error."""
     playwright = sys.modules.get("playwright.async_api")
     if playwright is None or not isinstance(error, playwright.Error):
         return None
     if isinstance(error, playwright.TimeoutError):
-        return "render_timeout"
+        return "timeout"
+    if "Page crashed" in str(error):  # its renderer died: out of memory (BROWSER_JS_HEAP_MB), or a Chromium bug
+        return "page_crashed"
     match = _CHROMIUM_ERROR.search(str(error))
     code = match[1] if match else ""
     if code in _CHROMIUM_DNS:
