@@ -433,11 +433,11 @@ class ArticleStore:
                 brought.setdefault(owner, []).extend(doc.get("urls", []))
                 first.setdefault(owner, doc["_id"])
         writes = []
-        records = {r["_id"]: r for r in self._find_in("_id", sorted(brought), dict.fromkeys(_ACCUMULATED, 1))}
+        records = {r["_id"]: r for r in self._find_in("_id", sorted(brought), dict.fromkeys(_ACCUMULATED, 1))
+                   } if brought else {}
         for owner, urls in brought.items():
             record = records.get(owner)
-            joined = _union(record.get("urls", []), urls) if record is not None else []
-            if record is not None and joined != record.get("urls", []):
+            if record is not None and (joined := _union(record.get("urls", []), urls)) != record.get("urls", []):
                 writes.append((first[owner], UpdateOne({"_id": owner, **_sizes(record)}, {"$set": {"urls": joined}})))
         gone = {doc_id for doc_id, owner in twins.items() if owner in brought and owner not in records}
         return writes, gone
