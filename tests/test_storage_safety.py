@@ -323,9 +323,10 @@ def test_urls_and_translations_seen_over_many_fetches_stay_bounded(backend: str,
 
 def story_1_under(n: int, urls: int = 100) -> Any:
     """Story 1's text under another URL, whose query changes on every fetch: ``urls`` URLs of its own (the
-    cleaning cap), none of them stored (a twin of the record of story 1)."""
+    cleaning cap) and 50 hreflang links, none of them stored (a twin of the record of story 1)."""
     return cleaned(article(100 + n, title="Story 1", paragraphs=["First paragraph of story 1.", "Second paragraph."],
                            urls=[f"https://asiaplus.news/en/2026/11/01/story-1/?v={n}-{k}" for k in range(urls)],
+                           translations=[f"https://asiaplus.news/l{n}-{k}/" for k in range(50)],
                            raw_html="<html><p>story 1</p></html>", fetched_at=FETCHED + timedelta(hours=n)))
 
 
@@ -345,6 +346,7 @@ def test_twins_of_a_record_stay_bounded_keeping_the_first_urls(backend: str, req
     doc = stored(settings, first.url)
     every = list(dict.fromkeys(u for item in [first, *twins] for u in item.urls))
     assert doc["urls"] == every[:MAX_ACCUMULATED] and stored_urls(settings) == {first.url}
+    assert doc["translations"] == [u for item in twins for u in item.translations]  # 600: all kept
 
 
 def full_record(settings: dict[str, Any]) -> dict[str, Any]:
@@ -362,14 +364,16 @@ def full_record(settings: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("backend", ["mongo", "embedded"])
 def test_a_twin_of_a_full_record_is_a_duplicate_not_a_write_conflict(backend: str, request: pytest.FixtureRequest,
                                                                      tmp_path: Path) -> None:
-    """A record whose URLs are full takes no more: a twin bringing new ones is stored (a duplicate) at once, not
-    decided again round after round until the whole batch fails as a write conflict."""
+    """A record whose URLs are full takes no more: a twin bringing new ones (and new translations, which it takes)
+    is stored (a duplicate) at once, not decided again round after round until the batch fails as a write
+    conflict."""
     settings = backend_settings(backend, request, tmp_path)
     record = full_record(settings)
     store = open_store(settings)
     try:
         counts = store.write_articles([to_document(story_1_under(n))[0] for n in range(2)], {})
         assert (counts.duplicates, counts.inserted, counts.rejected) == (2, 0, {})
-        assert store.db["articles"].find_one({"_id": record["_id"]})["urls"] == record["urls"]
+        after = store.db["articles"].find_one({"_id": record["_id"]})
+        assert after["urls"] == record["urls"] and len(after["translations"]) == 100
     finally:
         store.close()

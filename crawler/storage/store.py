@@ -417,28 +417,26 @@ class ArticleStore:
 
     def _twin_writes(self, docs: list[dict[str, Any]], new: list[dict[str, Any]],
                      twins: dict[str, str]) -> tuple[list[tuple[str, UpdateOne]], set[str]]:
-        """The URLs of ``twins`` (new docs -> the record of their text) joined to that record's, to
-        :data:`MAX_ACCUMULATED`: a record written by the batch takes them into its own write (its doc gains them);
-        a stored one gets one write, conditional on its lists as read, when they change (a full one takes no more).
-        Returns those writes, each with the first twin that brought its URLs, and the twins whose stored record
-        is gone (to decide again)."""
+        """The URLs and translations of ``twins`` (new docs -> the record of their text) joined to that record's, to
+        :data:`MAX_ACCUMULATED` each: a record written by the batch takes them into its own write (its doc gains
+        them); a stored one gets one write, conditional on its lists as read, when they change (full ones take no
+        more). Returns those writes, each with the first twin that brought its lists, and the twins whose stored
+        record is gone (to decide again)."""
         in_batch = {d["_id"]: d for d in docs}
-        brought: dict[str, list[str]] = {}  # stored record -> the URLs its twins bring, first seen first
+        brought: dict[str, dict[str, list[str]]] = {}  # stored record -> its twins' lists, first seen first
         first: dict[str, str] = {}
         for doc in new:
             owner = twins.get(doc["_id"])
             if owner in in_batch:
-                in_batch[owner]["urls"] = _union(in_batch[owner].get("urls", []), doc.get("urls", []))
+                in_batch[owner].update(_accumulated(doc, in_batch[owner]))
             elif owner is not None:
-                brought.setdefault(owner, []).extend(doc.get("urls", []))
+                brought[owner] = _accumulated(doc, brought.get(owner, {}))
                 first.setdefault(owner, doc["_id"])
-        writes = []
         records = {r["_id"]: r for r in self._find_in("_id", sorted(brought), dict.fromkeys(_ACCUMULATED, 1))
                    } if brought else {}
-        for owner, urls in brought.items():
-            record = records.get(owner)
-            if record is not None and (joined := _union(record.get("urls", []), urls)) != record.get("urls", []):
-                writes.append((first[owner], UpdateOne({"_id": owner, **_sizes(record)}, {"$set": {"urls": joined}})))
+        writes = [(first[owner], UpdateOne({"_id": owner, **_sizes(records[owner])}, {"$set": joined}))
+                  for owner, lists in brought.items()
+                  if owner in records and (joined := _joined(lists, records[owner]))]
         gone = {doc_id for doc_id, owner in twins.items() if owner in brought and owner not in records}
         return writes, gone
 
@@ -476,7 +474,7 @@ class ArticleStore:
             kept = articles.find_one({"_id": keep}, dict.fromkeys(_ACCUMULATED, 1))
             if kept is None:
                 return False  # merged into another meanwhile: this one stays a record
-            joined = {k: v for k, v in _accumulated(record, kept).items() if v != kept.get(k, [])}
+            joined = _joined(record, kept)
             if joined and not articles.update_one({"_id": keep, **_sizes(kept)}, {"$set": joined}).matched_count:
                 continue  # another writer added to ``keep`` meanwhile
             if articles.delete_one(_unchanged_since(record)).deleted_count:
@@ -996,6 +994,11 @@ MAX_ACCUMULATED = 1_000
 
 def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
     return {k: _union(old.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}
+
+
+def _joined(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
+    """The lists of record ``old`` that change when ``doc``'s join them (none when it holds them, or is full)."""
+    return {k: v for k, v in _accumulated(doc, old).items() if v != old.get(k, [])}
 
 
 def _gone(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
