@@ -319,3 +319,61 @@ def test_urls_and_translations_seen_over_many_fetches_stay_bounded(backend: str,
     doc = stored(settings, fetches[0].url)
     assert len(doc["translations"]) == MAX_ACCUMULATED and doc["translations"][0] == "https://asiaplus.news/l0-0/"
     assert doc["urls"] == [f"https://asiaplus.news/en/2026/11/01/story-1/?v={n}" for n in range(12)]  # all kept
+
+
+def story_1_under(n: int, urls: int = 100) -> Any:
+    """Story 1's text under another URL, whose query changes on every fetch: ``urls`` URLs of its own (the
+    cleaning cap) and 50 hreflang links, none of them stored (a twin of the record of story 1)."""
+    return cleaned(article(100 + n, title="Story 1", paragraphs=["First paragraph of story 1.", "Second paragraph."],
+                           urls=[f"https://asiaplus.news/en/2026/11/01/story-1/?v={n}-{k}" for k in range(urls)],
+                           translations=[f"https://asiaplus.news/l{n}-{k}/" for k in range(50)],
+                           raw_html="<html><p>story 1</p></html>", fetched_at=FETCHED + timedelta(hours=n)))
+
+
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_twins_of_a_record_stay_bounded_keeping_the_first_urls(backend: str, request: pytest.FixtureRequest,
+                                                               tmp_path: Path) -> None:
+    """The same text under a new URL on every fetch adds its URLs to the record of that text (a new one in the
+    batch, a stored one, each twin in a batch of its own): to 1,000 in all, the first seen kept, one record."""
+    settings = backend_settings(backend, request, tmp_path)
+    first = cleaned(article(1))
+    twins = [story_1_under(n) for n in range(12)]
+    asyncio.run(store_items(storage_crawler(settings), [first, *twins[:4]]))
+    asyncio.run(store_items(storage_crawler({**settings, "STORAGE_BATCH_SIZE": 1}), twins[4:8]))
+    crawler = storage_crawler(settings)
+    asyncio.run(store_items(crawler, twins[8:]))
+    assert crawler.stats.get_value("storage/duplicates") == 4
+    doc = stored(settings, first.url)
+    every = list(dict.fromkeys(u for item in [first, *twins] for u in item.urls))
+    assert doc["urls"] == every[:MAX_ACCUMULATED] and stored_urls(settings) == {first.url}
+    assert doc["translations"] == [u for item in twins for u in item.translations]  # 600: all kept
+
+
+def full_record(settings: dict[str, Any]) -> dict[str, Any]:
+    """The record of story 1 with :data:`MAX_ACCUMULATED` URLs (as after a thousand fetches of changing queries)."""
+    doc = to_document(cleaned(article(1)))[0]
+    doc["urls"] = [f"{doc['url']}?seen={n}" for n in range(MAX_ACCUMULATED)]
+    store = open_store(settings)
+    try:
+        store.write_articles([doc], {})
+        return store.db["articles"].find_one({"_id": doc["_id"]})  # type: ignore[no-any-return]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["mongo", "embedded"])
+def test_a_twin_of_a_full_record_is_a_duplicate_not_a_write_conflict(backend: str, request: pytest.FixtureRequest,
+                                                                     tmp_path: Path) -> None:
+    """A record whose URLs are full takes no more: a twin bringing new ones (and new translations, which it takes)
+    is stored (a duplicate) at once, not decided again round after round until the batch fails as a write
+    conflict."""
+    settings = backend_settings(backend, request, tmp_path)
+    record = full_record(settings)
+    store = open_store(settings)
+    try:
+        counts = store.write_articles([to_document(story_1_under(n))[0] for n in range(2)], {})
+        assert (counts.duplicates, counts.inserted, counts.rejected) == (2, 0, {})
+        after = store.db["articles"].find_one({"_id": record["_id"]})
+        assert after["urls"] == record["urls"] and len(after["translations"]) == 100
+    finally:
+        store.close()

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from crawler.items import ArticleChecked, ArticleItem
+from crawler.storage.config import to_document
+from crawler.storage.store import MAX_ACCUMULATED
 from tests.test_pipelines import FETCHED, article, cleaned, storage_crawler, store_items
 from tests.test_storage_safety import LONG, backend_settings, open_store
 
@@ -139,3 +141,22 @@ def test_a_removed_article_redirected_to_another_story_stays_removed(settings: d
     crawl(settings, at_new_url(3, OTHER_STORY), moved(3))
     record = next(r for r in records(settings) if r["url"] == OLD)
     assert record["gone_reason"] == "http_404" and "moved_to" not in record
+
+
+def test_a_record_stored_under_the_new_url_first_is_merged_into_a_full_record(settings: dict[str, Any]) -> None:
+    """A record whose URLs are full takes no more: the record of its story stored under the new URL is merged into
+    it all the same (deleted), not kept beside it for every later revisit to merge again."""
+    store = open_store(settings)
+    try:  # the record of the first URL, seen under a thousand changing queries
+        seen = to_document(cleaned(article(1, paragraphs=LONG)))[0]
+        store.write_articles([{**seen, "urls": [f"{OLD}?seen={n}" for n in range(MAX_ACCUMULATED)]}], {})
+    finally:
+        store.close()
+    first = records(settings)[0]
+    crawl(settings, at_new_url(2, linked_from=None))  # a run that saw only the new URL: an edit, a record of its own
+    assert len(records(settings)) == 2
+    stats = crawl(settings, at_new_url(5), moved(5))
+    (record,) = records(settings)
+    assert record["_id"] == first["_id"] and record["moved_to"] == NEW and len(record["revisions"]) == 1
+    assert record["urls"] == first["urls"] and stats.get("storage/merged/moved") == 1
+    assert page_hashes(settings) == {first["_id"]: record["content_hash"]}

@@ -383,16 +383,21 @@ class ArticleStore:
         twins = self._exact_twins(new)
         ops: list[Any] = [*self._cluster_ops([d for d in new if d["_id"] not in twins])]
         owners: list[str | None] = [None] * len(ops)  # the batch document each write is for (None: a stored one)
-        outcomes = {}
+        outcomes = dict.fromkeys(twins, "duplicates")
+        twin_writes, raced = self._twin_writes(docs, new, twins)
         for doc in docs:
-            outcomes[doc["_id"]], op = _plan(doc, existing.get(doc["_id"]), twins.get(doc["_id"]), guard)
+            if doc["_id"] not in twins:
+                outcomes[doc["_id"]], op = _plan(doc, existing.get(doc["_id"]), guard)
+                ops.append(op)
+                owners.append(doc["_id"])
+        for twin, op in twin_writes:
             ops.append(op)
-            owners.append(doc["_id"])
-        raced: set[str] = set()
+            owners.append(twin)
         result: list[Any] = []
         rejected.update(_bulk_write(articles, ops, owners, "record", raced, result))
         inserts = sum(outcome == "inserted" for outcome in outcomes.values())
-        if result and result[0].upserted_count == inserts and result[0].matched_count + inserts == len(ops):
+        if result and not raced and result[0].upserted_count == inserts \
+                and result[0].matched_count + inserts == len(ops):
             return outcomes, []  # every write matched the record as read, every insert inserted: no race
         # Every write is conditional on what was read: one that matched nothing (or an upsert that found
         # the record another writer had just inserted) lost a race. The bulk result does not say which,
@@ -409,6 +414,31 @@ class ArticleStore:
                 outcomes.pop(doc["_id"])
                 again.append(doc)
         return outcomes, again
+
+    def _twin_writes(self, docs: list[dict[str, Any]], new: list[dict[str, Any]],
+                     twins: dict[str, str]) -> tuple[list[tuple[str, UpdateOne]], set[str]]:
+        """The URLs and translations of ``twins`` (new docs -> the record of their text) joined to that record's, to
+        :data:`MAX_ACCUMULATED` each: a record written by the batch takes them into its own write (its doc gains
+        them); a stored one gets one write, conditional on its lists as read, when they change (full ones take no
+        more). Returns those writes, each with the first twin that brought its lists, and the twins whose stored
+        record is gone (to decide again)."""
+        in_batch = {d["_id"]: d for d in docs}
+        brought: dict[str, dict[str, list[str]]] = {}  # stored record -> its twins' lists, first seen first
+        first: dict[str, str] = {}
+        for doc in new:
+            owner = twins.get(doc["_id"])
+            if owner in in_batch:
+                in_batch[owner].update(_accumulated(doc, in_batch[owner]))
+            elif owner is not None:
+                brought[owner] = _accumulated(doc, brought.get(owner, {}))
+                first.setdefault(owner, doc["_id"])
+        records = {r["_id"]: r for r in self._find_in("_id", sorted(brought), dict.fromkeys(_ACCUMULATED, 1))
+                   } if brought else {}
+        writes = [(first[owner], UpdateOne({"_id": owner, **_sizes(records[owner])}, {"$set": joined}))
+                  for owner, lists in brought.items()
+                  if owner in records and (joined := _joined(lists, records[owner]))]
+        gone = {doc_id for doc_id, owner in twins.items() if owner in brought and owner not in records}
+        return writes, gone
 
     def _collapse_twins(self, inserted: list[dict[str, Any]]) -> set[str]:
         """Exact twins that concurrent writers both inserted (each read before the other wrote): every
@@ -441,8 +471,12 @@ class ArticleStore:
                 return True  # another writer merged it
             if record.get("revisions"):
                 return False  # an edited article that came to match another: not a twin
-            articles.update_one({"_id": keep}, {"$addToSet": {k: {"$each": record.get(k, [])} for k in _ACCUMULATED
-                                                              if record.get(k)}})
+            kept = articles.find_one({"_id": keep}, dict.fromkeys(_ACCUMULATED, 1))
+            if kept is None:
+                return False  # merged into another meanwhile: this one stays a record
+            joined = _joined(record, kept)
+            if joined and not articles.update_one({"_id": keep, **_sizes(kept)}, {"$set": joined}).matched_count:
+                continue  # another writer added to ``keep`` meanwhile
             if articles.delete_one(_unchanged_since(record)).deleted_count:
                 self.db["pages"].delete_one({"_id": gone})
                 return True
@@ -580,7 +614,7 @@ class ArticleStore:
         giving ``keep`` its page when ``keep`` took its text; then the story's original is elected again."""
         articles, pages = self.db["articles"], self.db["pages"]
         record = articles.find_one({"_id": keep})
-        if record is None or not set(other.get("urls", [])) <= set(record.get("urls", [])):
+        if record is None or not _holds_lists(record, other):
             return False  # the merge lost a race: both stay, the next revisit merges them
         page = pages.find_one({"_id": other["_id"]})
         if page is not None and page.get("content_hash") == record.get("content_hash"):
@@ -787,14 +821,12 @@ def decode_articles(raw: list[Any], exclude: tuple[str, ...] = ()) -> list[dict[
     return scan.decode(raw, exclude)
 
 
-def _plan(doc: dict[str, Any], old: dict[str, Any] | None, twin: str | None,
-          guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
-    """What one batch document does: its ``WriteCounts`` field and its write."""
-    if twin is not None:
-        return "duplicates", UpdateOne({"_id": twin}, {"$addToSet": {"urls": {"$each": doc["urls"]}}})
+def _plan(doc: dict[str, Any], old: dict[str, Any] | None, guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
+    """What one batch document (not a twin) does: its ``WriteCounts`` field and its write."""
     if old is None:
         first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
-        return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first}}, upsert=True)
+        capped = {k: doc[k][:MAX_ACCUMULATED] for k in _ACCUMULATED if isinstance(doc.get(k), list)}
+        return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first, **capped}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
         return "unchanged", _checked_update(doc, old, live=True)
     if _fetched_before(doc, old):  # a spool replayed after a newer version was stored (another host, a later run)
@@ -855,7 +887,7 @@ def _duplicate_key(error: dict[str, Any]) -> bool:
 
 def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old: dict[str, Any] | None) -> bool:
     """Whether the stored ``record`` (of the doc, or of its twin) holds what ``doc`` brought."""
-    if record is None or not all(set(doc.get(k) or []) <= set(record.get(k) or []) for k in _ACCUMULATED):
+    if record is None or not _holds_lists(record, doc):
         return False
     if outcome == "duplicates":
         return True
@@ -864,13 +896,24 @@ def _holds(record: dict[str, Any] | None, doc: dict[str, Any], outcome: str, old
     return bool(record.get("content_hash") == expected)
 
 
+def _holds_lists(record: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """Whether ``record`` holds every URL and translation of ``doc``, or as many as it keeps (a full list takes
+    no more: a doc bringing others is held all the same, not decided or merged again forever)."""
+    return all(len(record.get(k) or []) >= MAX_ACCUMULATED or set(doc.get(k) or []) <= set(record.get(k) or [])
+               for k in _ACCUMULATED)
+
+
 def _unchanged_since(old: dict[str, Any]) -> dict[str, Any]:
     """A filter matching record ``old`` only as it was read: its text, its story cluster and whether
-    it is the original (other writers ``$set`` those) and its URL lists, which only grow, so their
-    sizes tell whether another writer added to them since (nx-27017 cannot compare arrays)."""
-    sizes = {k: {"$size": len(old[k])} if k in old else {"$exists": False} for k in _ACCUMULATED}
+    it is the original (other writers ``$set`` those) and its URL lists (:func:`_sizes`)."""
     story = {k: old.get(k) for k in ("story_cluster", "story_original")}  # None also matches a missing field
-    return {"_id": old["_id"], "content_hash": old.get("content_hash"), **story, **sizes}
+    return {"_id": old["_id"], "content_hash": old.get("content_hash"), **story, **_sizes(old)}
+
+
+def _sizes(old: dict[str, Any]) -> dict[str, Any]:
+    """A filter on record ``old``'s URL lists as read: they only grow, by appending, so their sizes tell whether
+    another writer added to them since (nx-27017 cannot compare arrays)."""
+    return {k: {"$size": len(old[k])} if k in old else {"$exists": False} for k in _ACCUMULATED}
 
 
 def as_utc(value: Any) -> datetime | None:
@@ -951,6 +994,11 @@ MAX_ACCUMULATED = 1_000
 
 def _accumulated(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
     return {k: _union(old.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}
+
+
+def _joined(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, list[str]]:
+    """The lists of record ``old`` that change when ``doc``'s join them (none when it holds them, or is full)."""
+    return {k: v for k, v in _accumulated(doc, old).items() if v != old.get(k, [])}
 
 
 def _gone(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
