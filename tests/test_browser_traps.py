@@ -91,8 +91,10 @@ def test_trap_pages_fail_fast_and_the_crawl_goes_on(tmp_path: Path, mongo: Mongo
     assert left_on_disk == []
     assert stats["download/failed/page_crashed"] == 1  # the memory bomb, in about a second (each of 4 tries)
     # the endless loops, after TIMEOUT_S: their host answered, it is not taken for down (and waited for)
-    assert stats["download/failed/render_timeout"] == ENDLESS, {k: v for k, v in stats.items() if "/" in k}
-    assert "download/failed/timeout" not in stats and "download/host_down" not in stats
+    # (on a loaded machine the timeout may come before Playwright has told of the document: a plain timeout)
+    failed = {k: v for k, v in stats.items() if k.startswith(("download/", "browser/", "articles/"))}
+    timed_out = stats.get("download/failed/render_timeout", 0), stats.get("download/failed/timeout", 0)
+    assert timed_out[0] >= 1 and sum(timed_out) == ENDLESS and "download/host_down" not in stats, failed
     assert stats["download/failed/too_many_redirects"] == 1  # the navigation loop, at its 8th navigation
     assert "badschemes" not in stored  # its javascript: URL rewrote the page; its file: URL loaded nothing
     # bounded by TIMEOUT_S, not the 30 s default
