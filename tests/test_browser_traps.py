@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,17 @@ SCRIPTS = {
 }
 
 
+def feed_and_config(root: Path, slugs: Iterable[str]) -> Path:
+    """A feed of the site's articles ``slugs`` under ``root``; its config's path (every page rendered in Chromium)."""
+    items = "".join(f"<item><link>https://{DOMAIN}/news/{slug}/</link></item>" for slug in slugs)
+    (root / "feed").mkdir()
+    (root / "feed" / "index.xml").write_text(f"<rss><channel>{items}</channel></rss>", encoding="utf-8")
+    config = root.parent / "trap.toml"
+    text = site_config("trap", DOMAIN, "Asia/Bishkek").replace("article_url", "needs_browser = true\narticle_url", 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 def build(root: Path) -> Path:
     """The trap site under ``root``; its config's path (every page rendered in Chromium)."""
     pages = {"good": article("good"), "download-nav": "", **{slug: article(slug, extra=f"<script>{js}</script>")
@@ -54,13 +66,7 @@ def build(root: Path) -> Path:
                               "Content-Disposition": "attachment; filename=report.bin"}}
     (root / "_server.json").write_text(json.dumps({"paths": {"/news/download-nav/": attachment,
                                                              "/files/report.bin": attachment}}))
-    items = "".join(f"<item><link>https://{DOMAIN}/news/{slug}/</link></item>" for slug in pages)
-    (root / "feed").mkdir()
-    (root / "feed" / "index.xml").write_text(f"<rss><channel>{items}</channel></rss>", encoding="utf-8")
-    config = root.parent / "trap.toml"
-    text = site_config("trap", DOMAIN, "Asia/Bishkek").replace("article_url", "needs_browser = true\narticle_url", 1)
-    config.write_text(text, encoding="utf-8")
-    return config
+    return feed_and_config(root, pages)
 
 
 @requires_chromium
@@ -122,13 +128,7 @@ def build_service_worker_site(root: Path) -> Path:
         (root / "news" / slug).mkdir(parents=True)
         (root / "news" / slug / "index.html").write_text(html, encoding="utf-8")
     (root / "sw.js").write_text(f"const FORGED = {json.dumps(forged)};{SERVICE_WORKER}", encoding="utf-8")
-    items = "".join(f"<item><link>https://{DOMAIN}/news/{slug}/</link></item>" for slug in pages)
-    (root / "feed").mkdir()
-    (root / "feed" / "index.xml").write_text(f"<rss><channel>{items}</channel></rss>", encoding="utf-8")
-    config = root.parent / "trap.toml"
-    text = site_config("trap", DOMAIN, "Asia/Bishkek").replace("article_url", "needs_browser = true\narticle_url", 1)
-    config.write_text(text, encoding="utf-8")
-    return config
+    return feed_and_config(root, pages)
 
 
 @requires_chromium
