@@ -35,6 +35,7 @@ the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``p
 a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
+A page whose tab crashed (or whose browser went down) is tried once more, not three times.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ _EVENT_HANDLERS = "playwright_page_event_handlers"
 NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
 DOWNLOAD_REFUSED = "browser download refused"
 RENDER_TIMEOUT = "browser render timeout"
+TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -92,6 +94,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
                                       "proxy": {"server": self.proxy.url}}
         self._block_popups()
+        # A closed target is mostly a crashed tab (a memory bomb crashes it on every load, its renderer grown to
+        # BROWSER_JS_HEAP_MB each time) or Chromium gone (restarted): one more try, not scrapy-playwright's three.
+        self.config.target_closed_max_retries = TARGET_CLOSED_RETRIES
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:
