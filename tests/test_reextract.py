@@ -274,7 +274,7 @@ def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes
     # idle the machine. The replica's other pages take 20-40 ms of CPU, but the budget is wall time: on a loaded
     # machine one of them may go over it too (beside four CPU burners they took over 0.25 s). So the run is checked by
     # its counts, whatever the load: the runaway page failed, each page that failed did so over the budget and was
-    # kept as stored, and every other page was re-extracted (the run went on past each failure).
+    # kept as stored, and every other stale page was re-extracted (the run went on past each failure).
     html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 24000}</article></body></html>"
     data_dir, slow = _with_a_stale_page(replica_store, tmp_path, gzip.compress(html.encode()))
     result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=4",
