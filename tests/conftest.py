@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pymongo
 import pytest
@@ -168,17 +169,31 @@ def asiaplus_replica() -> Iterator[tuple[str, list[str]]]:
         yield f"http://127.0.0.1:{server.server_port}", server.requests  # type: ignore[attr-defined]
 
 
+CountCalls = Callable[[object, str], list[tuple[Any, ...]]]
+
+
 @pytest.fixture
-def byline_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """One "byline" entry for each byline search the authors reader makes from then on."""
+def count_calls(monkeypatch: pytest.MonkeyPatch) -> CountCalls:
+    """``count_calls(module, "name")``: the positional arguments of each call of ``module.name`` from then on, in a
+    list (the function still runs): how a test says a page is walked once, or a stage skipped."""
+
+    def count(owner: object, name: str) -> list[tuple[Any, ...]]:
+        calls: list[tuple[Any, ...]] = []
+        real = getattr(owner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+        return calls
+
+    return count
+
+
+@pytest.fixture
+def byline_searches(count_calls: CountCalls) -> list[tuple[Any, ...]]:
+    """One entry for each byline search the authors reader makes from then on."""
     from crawler.extract import authors
 
-    searched: list[str] = []
-    real = authors._byline
-
-    def counted(page: object, **options: bool) -> object:
-        searched.append("byline")
-        return real(page, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(authors, "_byline", counted)
-    return searched
+    return count_calls(authors, "_byline")

@@ -4,12 +4,14 @@ Redis nothing more on the reactor (before, each such call waited out the client'
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
+import redis
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
@@ -55,3 +57,24 @@ def test_a_hung_redis_holds_the_reactor_a_second_at_most(
     assert [scheduler.next_request().url for _ in range(2)] == [  # type: ignore[union-attr]
         "https://endless.kg/news/2/", "https://endless.kg/news/3/"]
     assert scheduler.frontier.background is not scheduler.frontier.shared  # threads keep the longer timeout
+
+
+def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierScheduler) -> None:
+    """The 1 s client asked on the reactor is closed when the worker leaves; the thread one stays for the run record."""
+    assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))  # the reactor client is connected
+    reactor, background = scheduler.frontier.shared, scheduler.frontier.background
+    assert reactor is not None and background is not None
+    reactor_id, background_id = reactor.client.client_id(), background.client.client_id()
+    observer = redis.Redis.from_url(redis_url)
+    try:
+        assert {reactor_id, background_id} <= {int(c["id"]) for c in observer.client_list()}
+        asyncio.run(scheduler.frontier.leave())
+        for _ in range(100):  # the server sees a closed socket a moment later
+            connected = {int(c["id"]) for c in observer.client_list()}
+            if reactor_id not in connected:
+                break
+            time.sleep(0.05)
+    finally:
+        observer.close()
+    assert reactor_id not in connected, "the reactor's client is still connected after leaving"
+    assert background_id in connected  # the run record asks Redis after leaving

@@ -11,6 +11,7 @@ from crawler.extract import titles
 from crawler.extract.article import extract_article
 from crawler.extract.titles import strip_title
 from crawler.sites import GENERIC
+from tests.conftest import CountCalls
 
 LEAD = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
 
@@ -221,16 +222,9 @@ def test_a_headline_in_capitals_takes_the_declared_title_with_its_words(shown: s
     ("", None),
 ])
 def test_a_page_that_declares_no_title_walks_for_a_marked_headline_once(
-        body: str, want: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+        body: str, want: str | None, count_calls: CountCalls) -> None:
     """The fallback of a page with no declared title reuses the walk over the page choose_title made."""
-    walks: list[object] = []
-    marked_headline = titles._marked_headline
-
-    def counted(page: object) -> object:
-        walks.append(page)
-        return marked_headline(page)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(titles, "_marked_headline", counted)
+    walks = count_calls(titles, "_marked_headline")
     assert title(body=body) == want
     assert len(walks) == 1
 

@@ -328,6 +328,8 @@ class Frontier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beating
             self._beating = None
+        if self.shared is not None and self.shared is not self.background:
+            self.shared.client.close()  # nothing asks Redis on the reactor after this; the run record uses a thread
         if self.background is None:
             return
         try:  # on a thread, as the beat: Redis may be back, or still not answering
