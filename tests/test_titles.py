@@ -280,3 +280,31 @@ def test_an_h1_in_a_menu_is_not_the_headline(body: str) -> None:
 ])
 def test_fullwidth_question_and_exclamation_marks_are_ascii_outside_cjk_text(declared: str, want: str) -> None:
     assert title(f'<meta property="og:title" content="{declared}">', f"<h1>{declared}</h1>") == want
+
+
+@pytest.mark.parametrize(("shown", "declared", "want"), [
+    # WordPress prints the headline curled; its og:title and <title> keep the straight form the site wrote.
+    ("A Beginner’s Guide To Refinishing Vintage Furniture", "A Beginner's Guide To Refinishing Vintage Furniture",
+     "A Beginner's Guide To Refinishing Vintage Furniture"),
+    ("O‘zbekistonda yangi metro bekati ochildi", "O'zbekistonda yangi metro bekati ochildi",
+     "O'zbekistonda yangi metro bekati ochildi"),
+    # The declared title with other punctuation but the same words still says how the site writes its quotes.
+    ("What to Expect on Your First Trip to Japan- A First Time Visitor’s Guide",
+     "What to Expect on Your First Trip to Japan: A First Time Visitor's Guide",
+     "What to Expect on Your First Trip to Japan- A First Time Visitor's Guide"),
+    # A declared title that curls them too, or says other words, leaves the headline as shown.
+    ("Why Hasn’t Tutoring Been More Effective?", "Why Hasn’t Tutoring Been More Effective?",
+     "Why Hasn’t Tutoring Been More Effective?"),
+    ("The Resy Guide to New York City’s 2025 Michelin Winners", "The Michelin Star Restaurants in New York's City",
+     "The Resy Guide to New York City’s 2025 Michelin Winners"),
+])
+def test_curly_quotes_take_the_straight_form_the_declared_titles_write(shown: str, declared: str, want: str) -> None:
+    head = f'<meta property="og:title" content="{declared}"><title>{declared} - Site</title>'
+    assert title(head, f"<h1>{shown}</h1>", "https://uzdaily.uz/en/post/1") == want
+
+
+def test_one_declared_title_curling_the_quotes_keeps_them_curled() -> None:
+    head = ("<meta property=\"og:title\" content=\"Yangi maktab ochildi: 'Ajoyib'\"><title>Yangi maktab ochildi: "
+            "‘Ajoyib’</title>")
+    assert title(head, "<h1>Yangi maktab ochildi: ‘Ajoyib’</h1>", "https://kun.uz/news/2025/1") == \
+        "Yangi maktab ochildi: ‘Ajoyib’"
