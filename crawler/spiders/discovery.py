@@ -324,6 +324,8 @@ class DiscoveryMixin:
         found = page_links(tree, self.real_url(response.url), response.encoding)
         if found.skipped:
             self._count("discovery/skipped/invalid_url", found.skipped)
+        if found.too_long:
+            self._count("discovery/skipped/url_too_long", found.too_long)
         if found.broken_base:
             self._count("discovery/skipped/invalid_base")
             logger.info("%(url)s: its <base href> names no URL (%(base)r); its links resolve against its own URL",
