@@ -115,6 +115,7 @@ DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLi
 DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
                                         minimum=1)
 DISCOVERY_MAX_FEED_ENTRIES = env_int("DISCOVERY_MAX_FEED_ENTRIES", DiscoveryLimits.max_feed_entries, minimum=1)
+DISCOVERY_MAX_PAGE_LINKS = env_int("DISCOVERY_MAX_PAGE_LINKS", DiscoveryLimits.max_page_links, minimum=1)
 DOWNLOADER = "crawler.downloader.StoppingDownloader"  # a stop does not wait for requests not yet sent
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
