@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier.connection import REACTOR_TIMEOUT, SOCKET_TIMEOUT
@@ -59,8 +59,18 @@ def test_a_hung_redis_holds_the_reactor_a_second_at_most(
     assert scheduler.frontier.background is not scheduler.frontier.shared  # threads keep the longer timeout
 
 
+def disconnected(observer: redis.Redis, client_id: int) -> bool:
+    """Whether ``client_id`` left the server's CLIENT LIST (the server sees a closed socket a moment later)."""
+    for _ in range(100):
+        if client_id not in {int(c["id"]) for c in observer.client_list()}:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierScheduler) -> None:
-    """The 1 s client asked on the reactor is closed when the worker leaves; the thread one stays for the run record."""
+    """The 1 s client asked on the reactor is closed when the worker leaves; the thread one stays for the run record,
+    and is closed once the engine stopped (the run record is written at ``spider_closed``, before)."""
     assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))  # the reactor client is connected
     reactor, background = scheduler.frontier.shared, scheduler.frontier.background
     assert reactor is not None and background is not None
@@ -69,12 +79,9 @@ def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierSc
     try:
         assert {reactor_id, background_id} <= {int(c["id"]) for c in observer.client_list()}
         asyncio.run(scheduler.frontier.leave())
-        for _ in range(100):  # the server sees a closed socket a moment later
-            connected = {int(c["id"]) for c in observer.client_list()}
-            if reactor_id not in connected:
-                break
-            time.sleep(0.05)
+        assert disconnected(observer, reactor_id), "the reactor's client is still connected after leaving"
+        assert background_id in {int(c["id"]) for c in observer.client_list()}  # the run record asks after leaving
+        scheduler.frontier.crawler.signals.send_catch_log(signal=signals.engine_stopped)
+        assert disconnected(observer, background_id), "the threads' client is still connected after the engine stopped"
     finally:
         observer.close()
-    assert reactor_id not in connected, "the reactor's client is still connected after leaving"
-    assert background_id in connected  # the run record asks Redis after leaving
