@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles, replica_sites
 
 ARTICLES = sum(len(expected_articles(site)) for site in replica_sites())  # every replica article, stored once
