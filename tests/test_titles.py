@@ -308,3 +308,17 @@ def test_one_declared_title_curling_the_quotes_keeps_them_curled() -> None:
             "‘Ajoyib’</title>")
     assert title(head, "<h1>Yangi maktab ochildi: ‘Ajoyib’</h1>", "https://kun.uz/news/2025/1") == \
         "Yangi maktab ochildi: ‘Ajoyib’"
+
+
+def test_a_json_ld_headline_in_lower_case_beside_a_capitalised_name_is_a_description() -> None:
+    # A wiki's Article node: its "headline" is the entry's one-line description, its "name" the entry's title.
+    node = {"@context": "https://schema.org", "@type": "Article", "name": "Semantic satiation",
+            "headline": "psychological phenomenon in which repetition causes a word to temporarily lose meaning",
+            "datePublished": "2006-07-12T09:27:14Z"}
+    html = f'<html><body><script type="application/ld+json">{json.dumps(node)}</script></body></html>'
+    assert extract_article(html, "https://wiki.example.org/wiki/Semantic_satiation", GENERIC).title == (
+        "Semantic satiation")
+    node["headline"] = "Semantic satiation explained"  # a capitalised headline is the headline
+    html = f'<html><body><script type="application/ld+json">{json.dumps(node)}</script></body></html>'
+    assert extract_article(html, "https://wiki.example.org/wiki/Semantic_satiation", GENERIC).title == (
+        "Semantic satiation explained")

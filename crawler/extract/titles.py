@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -476,9 +477,20 @@ def headline_parts(h1: HtmlElement) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
+def declared_headline(article: dict[str, Any]) -> Any:
+    """The JSON-LD article's ``headline``, or its ``name`` where the headline is a description set as one (a
+    lower-case phrase, "psychological phenomenon in which …", beside the capitalised name, "Semantic satiation"):
+    a headline, like a name, starts with a capital in a script that has them."""
+    headline, name = article.get("headline"), article.get("name")
+    if (isinstance(headline, str) and isinstance(name, str) and headline.strip()[:1].islower()
+            and name.strip()[:1].isupper()):
+        return name
+    return headline
+
+
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
-    headline = page.data.article.get("headline")
+    headline = declared_headline(page.data.article)
     names = site_name_keys(declared_site_names(page), page.url)
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
     h1s = _headings(page, "h1", MAX_H1)
