@@ -8,7 +8,8 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
 ``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page; ``articles/skipped/<kind>``: a body
-that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``), ``extract/body/<method>``,
+that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``; ``articles/nul_dropped``: a page read
+without its few stray NULs), ``extract/body/<method>``,
 ``extract/skipped/<part>`` (a JSON-LD block too large or invalid to read), ``browser/*``, ``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
@@ -361,7 +362,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                    {"url": url, "kind": kind, "error": failure.getErrorMessage()[:300]})
 
     def _page_text(self, response: Response) -> str | None:
-        """The page's text; None (counted) for an empty body or a non-HTML or binary one. A charset in
+        """The page's text, without NULs; None (counted) for an empty body or a non-HTML or binary one. A charset in
         the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
         when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes."""
         problem = page_problem(response)
@@ -382,7 +383,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                     or guessed_encoding(response.body)
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
-                return response.body.decode(resolve_encoding(declared) or declared, "replace")
+                text = response.body.decode(resolve_encoding(declared) or declared, "replace")
+        if "\x00" in text:  # a page's stray NULs (a binary body's many were skipped above): no character of it
+            self._count("articles/nul_dropped")
+            text = text.replace("\x00", "")
         return text
 
     def _count_quality(self, item: ArticleItem, body_method: str) -> None:
