@@ -44,7 +44,13 @@ from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
-from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, revisit_meta, sitemap_pruned
+from crawler.middlewares.incremental import (
+    ARTICLE_KEY_META,
+    ARTICLE_URL_META,
+    REVISIT_META,
+    revisit_meta,
+    sitemap_pruned,
+)
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
@@ -197,7 +203,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 self._scheduled.add(key)
                 self._count(f"discovery/articles/{source}")
                 priority = int(link.date.timestamp() // 60) if link.date else 0
-                yield self._article_request(url, priority)
+                yield self._article_request(url, priority, key=key)
 
     def _skip_long(self, chars: int, source: str) -> None:
         self._count("discovery/skipped/url_too_long")
@@ -217,10 +223,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))
 
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False,
-                         retry_of: Response | None = None) -> scrapy.Request:
-        """The request for article ``url``; a retry (``retry_of``: the response it retries) keeps its revisit meta."""
+                         retry_of: Response | None = None, key: str | None = None) -> scrapy.Request:
+        """The request for article ``url`` (``key``: its canonical form, when discovery has it); a retry
+        (``retry_of``: the response it retries) keeps its revisit meta."""
         render = (browser or self.use_browser) and self.browser_enabled
-        meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {}),
+        meta = {ARTICLE_URL_META: url, **({ARTICLE_KEY_META: key} if key else {}),
+                **(browser_meta() if render else {}),
                 **(revisit_meta(retry_of.meta) if retry_of is not None else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
                               meta=meta, dont_filter=True, cb_kwargs={"seen_as": url},
