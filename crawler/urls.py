@@ -186,7 +186,7 @@ class Mirror:
         """Point an http(s) URL of the site at the mirror; other URLs (``file://`` a site's host names too, which
         the egress filter refuses as it would on the real site) are returned unchanged."""
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        host = (parts.hostname or "").lower().removesuffix(".")  # "site.tj.", the absolute form, is the same host
         if host not in self.domains or parts.scheme.lower() not in ("http", "https"):
             return url
         path = parts.path or "/"

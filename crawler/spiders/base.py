@@ -79,7 +79,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             Mirror.for_site(self.args.base_url, self.site.domains, self.site.editions[0].home)
             if self.args.base_url else None
         )
-        self.allowed_domains = [*self.site.domains, *([self.mirror.host] if self.mirror else [])]
+        # A host's absolute form (``site.tj.``, a trailing-dot FQDN) is the same host: Scrapy's offsite filter and
+        # the egress policy compare names exactly.
+        self.allowed_domains = [*self.site.domains, *(f"{domain}." for domain in self.site.domains),
+                                *([self.mirror.host] if self.mirror else [])]
         self.use_browser = self.site.needs_browser
         # Article URLs requested in this run. This and the store, not Scrapy's duplicate filter, keep
         # articles from being fetched twice: a filter persisted in the JOBDIR of a stopped run would
