@@ -114,7 +114,11 @@ def url_key(url: str) -> str:
 
 
 def _url_key(url: str) -> str:
-    parts = urlsplit(canonical_url(url))
+    return _key_of_canonical(canonical_url(url))
+
+
+def _key_of_canonical(canonical: str) -> str:
+    parts = urlsplit(canonical)
     host = _ALIAS_HOST.sub("", parts.netloc)
     path = _AMP_PATH.sub("/", parts.path) or "/"
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
@@ -138,6 +142,12 @@ def host_key(url: str) -> str:
 def url_id(url: str) -> str:
     """The storage key of an article: SHA-256 of its URL identity (:func:`url_key`), in hex."""
     return hashlib.sha256(url_key(url).encode("utf-8")).hexdigest()
+
+
+def canonical_id(canonical: str) -> str:
+    """:func:`url_id` of a URL already in :func:`canonical_url`'s form, without canonicalising it again: discovery
+    canonicalises each link once and hands that form along (a 50,000-entry sitemap misses the caches)."""
+    return hashlib.sha256(_key_of_canonical(canonical).encode("utf-8")).hexdigest()
 
 
 HOSTS_PREFIX = "/_hosts/"
@@ -176,7 +186,7 @@ class Mirror:
         """Point an http(s) URL of the site at the mirror; other URLs (``file://`` a site's host names too, which
         the egress filter refuses as it would on the real site) are returned unchanged."""
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        host = (parts.hostname or "").lower().removesuffix(".")  # "site.tj.", the absolute form, is the same host
         if host not in self.domains or parts.scheme.lower() not in ("http", "https"):
             return url
         path = parts.path or "/"

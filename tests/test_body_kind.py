@@ -262,3 +262,30 @@ def test_a_listing_answered_with_json_or_xml_is_read_as_html(body: str) -> None:
     assert tree.type == "html"
     assert found.urls == []
     assert next_page(tree, "https://asiaplus.news/") is None
+
+
+@pytest.mark.parametrize(("body", "nuls"), [
+    (PAGE.replace("<h1>", "\x00<h1>"), 1),  # one stray NUL in the page's start
+    (PAGE.replace("</p>", "\x00</p>"), 4),  # a few, in its text
+    ("\x00" + PAGE, 1),  # before its first element
+])
+def test_a_page_with_stray_nuls_is_stored_without_them(body: str, nuls: int) -> None:
+    """A NUL or a few in a page that opens as markup are stray bytes, not a binary file's: the page is read
+    without them."""
+    assert body.count("\x00") == nuls
+    items, stats = crawl_one(body.encode("utf-8"), "text/html; charset=utf-8")
+    assert [type(item) for item in items] == [ArticleItem], stats
+    assert items[0].title == TITLE and items[0].paragraphs[0] == PARAGRAPH
+    assert "\x00" not in (items[0].raw_html or "")
+    assert stats["articles/nul_dropped"] == 1 and "articles/skipped/binary" not in stats
+
+
+@pytest.mark.parametrize("body", [
+    PAGE.encode("utf-16-le"),  # a UTF-16 page without a byte-order mark, served as UTF-8: half its bytes NULs
+    b"\x00" * 8 + PARAGRAPH.encode("utf-8") * 4,  # NULs in a start that opens with no markup
+    PAGE.replace("</p>", "\x00" * 20 + "</p>").encode("utf-8"),  # many NULs for a page: 80 in its start
+    bytes(range(256)) * 16,  # random bytes, with their NULs
+])
+def test_a_body_with_nuls_that_is_no_page_is_still_binary(body: bytes) -> None:
+    items, stats = crawl_one(body, "text/html; charset=utf-8")
+    assert items == [] and stats["articles/skipped/binary"] == 1

@@ -121,6 +121,10 @@ WORKER_JS = "onmessage = e => { fetch(e.data + '/worker').catch(() => {}); };"
 def shell(slug: str, internal: str, leak: str) -> str:
     """A script shell: the head says article, the body is empty until app.js renders it."""
     head = article(slug).split("<body>")[0]
+    if leak == "all":  # resource hints: Chromium's DNS prefetch, preconnect, prefetch and prerender
+        hints = "".join(f"<link rel='{rel}' href='{internal}/{rel}'>"
+                        for rel in ("dns-prefetch", "preconnect", "prefetch", "prerender"))
+        head = head.replace("</head>", f"{hints}</head>") if "</head>" in head else head + hints
     return (f"{head}<body data-internal='{internal}' data-leak='{leak}'><div id='app'></div>"
             f"<script src='/static/app.js'></script><script src='{internal}/static.js'></script></body></html>")
 
@@ -177,7 +181,7 @@ def test_chromium_never_reaches_the_internal_service(tmp_path: Path, mongo: Mong
     assert all("Отрисовано в браузере" in p for p in docs["leaky"]["paragraphs"])  # rendered, from the site's API
     assert stats["browser/rendered"] == len(STORED)
     # 3 script tags, fetch, XHR, img, iframe, script, stylesheet, beacon, WebSocket, worker, by name,
-    # and the redirect hops of a fetch, a frame and a main frame
+    # and the redirect hops of a fetch, a frame and a main frame (resource hints may be refused, or never tried)
     assert stats["browser/refused/offsite"] >= 16
     assert stats["download/failed/egress_refused"] == 3  # js-escape, hop-escape, http-escape
     assert "Traceback" not in result.stderr, result.stderr[-5000:]

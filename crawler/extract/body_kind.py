@@ -25,6 +25,8 @@ HTML_ELEMENTS = (frozenset(_LXML_TAGS) | {
 SNIFF_CHARS = 4096  # the start of a text looked at for binary content
 PROLOGUE_CHARS = 65_536  # the start looked at for a document's first element (an unclosed "<!--" would run on)
 CONTROL_SHARE = 0.05  # C0 control characters (not tab or line breaks) in text: a few stray ones; in binary, ~9%
+# NULs a page that opens as markup may carry (a CMS's stray ones); a UTF-16 page read as one-byte text has ~50%
+NUL_SHARE = 0.01
 # Binary formats whose signature is text, so that a NUL need not come early: PDF, PostScript, GIF.
 _BINARY_SIGNATURES = ("%PDF-", "%!PS", "GIF87a", "GIF89a")
 _BINARY_BYTES = (*(signature.encode("ascii") for signature in _BINARY_SIGNATURES),
@@ -41,9 +43,9 @@ _JSON_START = re.compile(r"[\s\ufeff]*+[\[{]")
 
 def not_html(text: str) -> str | None:
     """What ``text`` is when it is no HTML page: ``empty`` (nothing but space), ``binary`` (a PDF, an image, an
-    archive: a NUL, a known signature or many control characters in its start), ``json`` (an object or array,
-    parsel's test), ``xml`` (a document whose root is no HTML element: a feed, a sitemap, an SVG image) or ``text``
-    (no markup at all); None for an HTML page, however it is served."""
+    archive: :func:`looks_binary`), ``json`` (an object or array, parsel's test), ``xml`` (a document whose root is
+    no HTML element: a feed, a sitemap, an SVG image) or ``text`` (no markup at all); None for an HTML page, however
+    it is served."""
     if not text.strip().lstrip("\ufeff"):
         return "empty"
     if looks_binary(text):
@@ -63,12 +65,24 @@ def not_html(text: str) -> str | None:
 
 def looks_binary(text: str) -> bool:
     """Whether ``text`` (a body decoded, with replacement, in whatever charset it was served in) is a binary file's:
-    a NUL, a known signature or many control characters in its start (``SNIFF_CHARS``). The one test, for the
-    spider's check of a response and for :func:`not_html`: a UTF-16 page's NULs are gone once it is decoded."""
+    a known signature, many control characters or NULs in its start (``SNIFF_CHARS``), or any NUL in a start that
+    does not open as markup. A page that opens as markup with a few stray NULs (``NUL_SHARE``) is a page, read with
+    its NULs dropped. The one test, for the spider's check of a response and for :func:`not_html`: a UTF-16 page's
+    NULs are gone once it is decoded (read as one-byte text, half its characters are NULs: binary)."""
     start = text[:SNIFF_CHARS]
-    if "\x00" in start or start.startswith(_BINARY_SIGNATURES):
+    if start.startswith(_BINARY_SIGNATURES):
         return True
-    return len(_CONTROL.findall(start)) > CONTROL_SHARE * len(start)
+    nuls = start.count("\x00")
+    if nuls + len(_CONTROL.findall(start)) > CONTROL_SHARE * len(start):
+        return True
+    return bool(nuls) and (nuls > NUL_SHARE * len(start) or not _opens_as_markup(start.replace("\x00", "")))
+
+
+def _opens_as_markup(start: str) -> bool:
+    """Whether ``start`` opens, past its prologue, with an element or an HTML doctype."""
+    prologue = _PROLOGUE.match(start)
+    assert prologue is not None  # every part of the pattern is optional
+    return prologue["element"] is not None or (prologue["doctype"] is not None and prologue["root"].lower() == "html")
 
 
 def starts_binary(body: bytes) -> bool:

@@ -33,9 +33,8 @@ from twisted.internet.defer import Deferred
 
 from crawler.frontier.connection import redis_errors
 from crawler.frontier.extension import FRONTIER_ID_META, Frontier
-from crawler.middlewares.incremental import ARTICLE_URL_META
+from crawler.middlewares.incremental import ARTICLE_URL_META, article_key
 from crawler.scheduler import DISCOVERY_META
-from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 ADMITTED_META = "frontier_admitted"  # an article request the crawl's seen set took (its retries pass)
@@ -85,7 +84,7 @@ class FrontierScheduler(BaseScheduler):
             return None
         article = request.meta.get(ARTICLE_URL_META)
         if article:
-            return f"a:{canonical_url(article)}" + ("|browser" if request.meta.get("playwright") else "")
+            return f"a:{article_key(request)}" + ("|browser" if request.meta.get("playwright") else "")
         if request.dont_filter:
             return None
         return "f:" + self.crawler.request_fingerprinter.fingerprint(request).hex()

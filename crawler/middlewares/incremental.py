@@ -44,11 +44,12 @@ from scrapy.http import Response
 from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
 from crawler.storage.component import Storage
 from crawler.storage.store import ArticleStore, describe_error
-from crawler.urls import url_id
+from crawler.urls import canonical_id, canonical_url, url_id
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ARTICLE_URL_META = "article_url"  # set by the spider on article requests: the article's real URL
+ARTICLE_KEY_META = "article_key"  # and, on a discovered one, its canonical form: the link is canonicalised once
 REVISIT_META = "revisit_of"  # set here on a revisit: the ``_id`` of the stored article it looks at again
 SITEMAP_LASTMOD_META = "sitemap_lastmod"  # set by the spider on child-sitemap requests: the index's lastmod
 sitemap_pruned = object()  # signal(request): a child sitemap was dropped below the high-water mark
@@ -226,8 +227,9 @@ class IncrementalMiddleware:
         if not requests or self.store is None:
             return requests
         urls = [r.meta[ARTICLE_URL_META] for r in requests]
+        ids = [article_id(r) for r in requests]
         try:
-            known = await self._call(self.store.known, [url_id(u) for u in urls], urls)
+            known = await self._call(self.store.known, ids, urls)
         except Exception as exc:  # an outage or a query the server refuses: fetching is the safe answer
             logger.warning("Could not look up %(n)d articles in the store, fetching them all: %(error)s",
                            {"n": len(urls), "error": describe_error(exc)})
@@ -236,8 +238,8 @@ class IncrementalMiddleware:
         by_url = {url: doc for doc in known.values() for url in doc.get("urls", [])}
         now = datetime.now(UTC)
         keep = []
-        for request, url in zip(requests, urls, strict=True):
-            doc = known.get(url_id(url)) or by_url.get(url)
+        for request, url, id_ in zip(requests, urls, ids, strict=True):
+            doc = known.get(id_) or by_url.get(url)
             if doc is None:
                 self.stats.inc_value("incremental/new")
                 keep.append(request)
@@ -247,6 +249,18 @@ class IncrementalMiddleware:
             else:
                 self.stats.inc_value("incremental/known")
         return keep
+
+
+def article_id(request: Request) -> str:
+    """The storage key of an article request's article, from the canonical form discovery handed along if any."""
+    key = request.meta.get(ARTICLE_KEY_META)
+    return canonical_id(key) if key else url_id(request.meta[ARTICLE_URL_META])
+
+
+def article_key(request: Request) -> str:
+    """The canonical form of an article request's article, as discovery handed it along, else computed."""
+    key = request.meta.get(ARTICLE_KEY_META)
+    return key if key else canonical_url(request.meta[ARTICLE_URL_META])
 
 
 def _conditional(request: Request, doc: dict[str, Any]) -> Request:

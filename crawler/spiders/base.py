@@ -8,7 +8,8 @@ it), ``-a since=YYYY-MM-DD``, ``-a limit=N``, ``-a sources=``, held in one froze
 shell with no text is retried once in Chromium and the site is then rendered
 for the rest of the run (not for a page past ``MAX_TAGS``: ``browser/skipped/cut_page``). Stats:
 ``articles/*`` (``articles/skipped/partial``: a 206 that is not the whole page; ``articles/skipped/<kind>``: a body
-that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``), ``extract/body/<method>``,
+that is no HTML page, ``json``, ``xml``, ``text``, ``binary`` or ``empty``; ``articles/nul_dropped``: a page read
+without its few stray NULs), ``extract/body/<method>``,
 ``extract/skipped/<part>`` (a JSON-LD block too large or invalid to read), ``browser/*``, ``extract/workers/started``.
 
 Extraction runs in worker processes (``EXTRACTION_WORKERS``, default 1; 0 runs it in
@@ -43,7 +44,13 @@ from crawler.extract.result import Extraction
 from crawler.failures import ALREADY_LOGGED, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
-from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, revisit_meta, sitemap_pruned
+from crawler.middlewares.incremental import (
+    ARTICLE_KEY_META,
+    ARTICLE_URL_META,
+    REVISIT_META,
+    revisit_meta,
+    sitemap_pruned,
+)
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
@@ -72,7 +79,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             Mirror.for_site(self.args.base_url, self.site.domains, self.site.editions[0].home)
             if self.args.base_url else None
         )
-        self.allowed_domains = [*self.site.domains, *([self.mirror.host] if self.mirror else [])]
+        # A host's absolute form (``site.tj.``, a trailing-dot FQDN) is the same host: Scrapy's offsite filter and
+        # the egress policy compare names exactly.
+        self.allowed_domains = [*self.site.domains, *(f"{domain}." for domain in self.site.domains),
+                                *([self.mirror.host] if self.mirror else [])]
         self.use_browser = self.site.needs_browser
         # Article URLs requested in this run. This and the store, not Scrapy's duplicate filter, keep
         # articles from being fetched twice: a filter persisted in the JOBDIR of a stopped run would
@@ -196,7 +206,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 self._scheduled.add(key)
                 self._count(f"discovery/articles/{source}")
                 priority = int(link.date.timestamp() // 60) if link.date else 0
-                yield self._article_request(url, priority)
+                yield self._article_request(url, priority, key=key)
 
     def _skip_long(self, chars: int, source: str) -> None:
         self._count("discovery/skipped/url_too_long")
@@ -216,10 +226,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return bool(self.crawler.settings.getbool("BROWSER_ENABLED", True))
 
     def _article_request(self, url: str, priority: int = 0, *, browser: bool = False,
-                         retry_of: Response | None = None) -> scrapy.Request:
-        """The request for article ``url``; a retry (``retry_of``: the response it retries) keeps its revisit meta."""
+                         retry_of: Response | None = None, key: str | None = None) -> scrapy.Request:
+        """The request for article ``url`` (``key``: its canonical form, when discovery has it); a retry
+        (``retry_of``: the response it retries) keeps its revisit meta."""
         render = (browser or self.use_browser) and self.browser_enabled
-        meta = {ARTICLE_URL_META: url, **(browser_meta() if render else {}),
+        meta = {ARTICLE_URL_META: url, **({ARTICLE_KEY_META: key} if key else {}),
+                **(browser_meta() if render else {}),
                 **(revisit_meta(retry_of.meta) if retry_of is not None else {})}
         return scrapy.Request(self.fetch_url(url), callback=self.parse_article, priority=priority,
                               meta=meta, dont_filter=True, cb_kwargs={"seen_as": url},
@@ -361,7 +373,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                    {"url": url, "kind": kind, "error": failure.getErrorMessage()[:300]})
 
     def _page_text(self, response: Response) -> str | None:
-        """The page's text; None (counted) for an empty body or a non-HTML or binary one. A charset in
+        """The page's text, without NULs; None (counted) for an empty body or a non-HTML or binary one. A charset in
         the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
         when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes."""
         problem = page_problem(response)
@@ -382,7 +394,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                     or guessed_encoding(response.body)
             if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
                 self._count("articles/charset_fixed")
-                return response.body.decode(resolve_encoding(declared) or declared, "replace")
+                text = response.body.decode(resolve_encoding(declared) or declared, "replace")
+        if "\x00" in text:  # a page's stray NULs (a binary body's many were skipped above): no character of it
+            self._count("articles/nul_dropped")
+            text = text.replace("\x00", "")
         return text
 
     def _count_quality(self, item: ArticleItem, body_method: str) -> None:
