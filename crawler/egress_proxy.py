@@ -2,10 +2,12 @@
 policy here, whatever asked for it (a subresource, fetch/XHR, a frame, a worker, a redirect hop,
 a WebSocket), including the ones ``page.route`` never sees.
 
-Chromium resolves no host name itself (Playwright launches it with ``--host-resolver-rules=MAP *
-~NOTFOUND`` when the proxy is SOCKS5), so names reach the proxy, which resolves them, refuses a
-name with any private address and connects to the very address it checked: a DNS answer cannot
-change between the check and the connection. The operator's mirror is connected to as named.
+Chromium hands host names to a SOCKS5 proxy unresolved (remote resolution), so names reach the proxy,
+which resolves them, refuses a name with any private address and connects to the very address it
+checked: a DNS answer cannot change between the check and the connection. (Playwright's own
+``--host-resolver-rules`` flag reaches this Chromium quoted and is ignored; resource hints such as
+``dns-prefetch`` sent no query in a net-log check, and ``tests/test_browser_egress.py`` serves them.)
+The operator's mirror is connected to as named.
 """
 
 from __future__ import annotations
