@@ -4,10 +4,16 @@ connection) on one nx-27017 database or one embedded file; the other writer's st
 first's merge, so every race path is taken on purpose: the twin merged by the other writer first, the kept record
 given a URL meanwhile, the twin edited meanwhile, the kept record merged away meanwhile (and a new record stored
 under the twin's id). Whatever the order, no URL is listed by two records, the text is one record holding every URL
-once unless a race kept the twin a record, and an edited article is never deleted."""
+once unless a race kept the twin a record, and an edited article is never deleted.
+
+The same holds for a revisit that found an article moved (``ArticleStore.mark_checked``) where a record of its story
+was stored before the move was seen: that record is merged into the one it moved from, and the other writer's step
+(an edit of it, the same revisit, a new fetch of the moving article) is made just before this one's delete or its
+write to the moving record."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -189,4 +195,109 @@ def test_a_new_record_under_the_twins_id_meanwhile(writers: tuple[ArticleStore, 
     record = first.db["articles"].find_one({"_id": twin})
     assert record is not None and record["content_hash"] == fetched["content_hash"]
     assert urls(first, twin) == [TWIN, f"{TWIN}?utm_source=b"] and urls(first, keep) == []
+    assert_each_url_once(first)
+
+
+MOVED_TO = f"{BASE}/1-updated/"
+MOVED_URLS = [MOVED_TO, f"{MOVED_TO}?utm_source=b"]
+OWN_URLS = [KEEP, f"{KEEP}?utm_source=a"]
+
+
+def moved_pair(store: ArticleStore, edited: bool = False) -> tuple[str, str]:
+    """An article stored at ``KEEP`` and a record of its story stored under ``MOVED_TO`` before its move was seen
+    (its text, or with ``edited`` a later edit of it); their ids."""
+    kept = doc(1, text("flood"), f"{KEEP}?utm_source=a")
+    store.write_articles([kept], {})
+    record = store.db["articles"].find_one({"_id": kept["_id"]})
+    assert record["story_cluster"]
+    there = {**record, "_id": url_id(MOVED_TO), "url": MOVED_TO, "urls": MOVED_URLS,
+             "first_seen": record["first_seen"] + timedelta(seconds=1), "story_original": False}
+    if edited:
+        later = doc(1, text("flood", "corrected"), fetched=FETCHED + timedelta(minutes=30))
+        there.update({k: later[k] for k in ("body", "content_hash", "minhash", "lsh_bands", "fetched_at")})
+    store.db["articles"].insert_one(there)
+    return kept["_id"], there["_id"]
+
+
+def unlocked(racing: ArticleStore) -> ArticleStore:
+    """``racing`` without the embedded store's lock around ``mark_checked`` (which keeps the other writer out of it
+    there): the other writer's step is made inside it, so each path is taken on both stores, as ``_merge_into`` is
+    called directly above."""
+    racing._exclusive = contextlib.nullcontext  # type: ignore[method-assign]
+    return racing
+
+
+def moved(keep: str) -> dict[str, Any]:
+    """The revisit of ``KEEP`` redirected to ``MOVED_TO``, as the storage writer buffers it."""
+    return {"_id": keep, "url": KEEP, "fetched_at": FETCHED + timedelta(hours=1), "gone": False, "reason": None,
+            "location": MOVED_TO, "location_id": url_id(MOVED_TO)}
+
+
+def test_a_move_merges_the_record_stored_where_it_moved(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """No race: the record stored under the new URL is deleted and the moving record takes its URLs."""
+    first, _ = writers
+    keep, there = moved_pair(first)
+    assert first.mark_checked([moved(keep)]) == 1
+    assert urls(first, keep) == [*OWN_URLS, *MOVED_URLS] and urls(first, there) == []
+    assert first.db["articles"].find_one({"_id": keep})["moved_to"] == MOVED_TO
+    assert_each_url_once(first)
+
+
+def test_the_record_moved_to_edited_meanwhile_stays_whole(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The other writer stores an edit of the record under the new URL just before this one deletes it: the delete
+    matches nothing, so that record stays whole, its URLs its own alone, and the moving record is only checked (its
+    move recorded); the next revisit merges them."""
+    first, second = writers
+    keep, there = moved_pair(first)
+    edited = {**doc(1, text("flood", "corrected"), fetched=FETCHED + timedelta(minutes=5)),
+              "_id": there, "url": MOVED_TO, "urls": [MOVED_TO]}
+    racing = unlocked(with_step(first, "delete_one", lambda: second.write_articles([edited], {})))
+    assert racing.mark_checked([moved(keep)]) == 1
+    record = first.db["articles"].find_one({"_id": there})
+    assert record is not None and record["revisions"], "an edited article was deleted in a move"
+    assert urls(first, keep) == OWN_URLS and urls(first, there) == MOVED_URLS
+    assert first.db["articles"].find_one({"_id": keep})["moved_to"] == MOVED_TO
+    assert_each_url_once(first)
+
+
+def test_the_move_merged_by_the_other_writer_first(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The other writer records the same revisit just before this one's delete: the delete matches nothing, this
+    writer's check of the moving record (changed since read) matches nothing either; the URLs are there once."""
+    first, second = writers
+    keep, there = moved_pair(first)
+    racing = unlocked(with_step(first, "delete_one", lambda: second.mark_checked([moved(keep)])))
+    racing.mark_checked([moved(keep)])
+    assert urls(first, keep) == [*OWN_URLS, *MOVED_URLS] and urls(first, there) == []
+    assert first.db["articles"].count_documents({}) == 1
+    assert_each_url_once(first)
+
+
+def test_the_moving_record_given_a_url_meanwhile(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The other writer stores a new fetch of the moving article (a URL more) after this one deleted the record
+    under the new URL: the write to the moving record matches nothing, and the deleted record's URLs join it as it
+    is now."""
+    first, second = writers
+    keep, there = moved_pair(first)
+    fetched_again = doc(1, text("flood"), f"{KEEP}?utm_source=c", fetched=FETCHED + timedelta(minutes=5))
+    racing = unlocked(with_step(first, "bulk_write", lambda: second.write_articles([fetched_again], {})))
+    assert racing.mark_checked([moved(keep)]) == 1
+    assert urls(first, keep) == [*OWN_URLS, f"{KEEP}?utm_source=c", *MOVED_URLS] and urls(first, there) == []
+    assert first.db["articles"].count_documents({}) == 1
+    assert_each_url_once(first)
+
+
+def test_an_edit_under_the_new_url_is_stored_again_when_the_moving_record_changed(
+    writers: tuple[ArticleStore, ArticleStore],
+) -> None:
+    """As above, the record under the new URL holding a later edit: the moving record does not take that version
+    (it changed since read), so the deleted record is stored again as it was, a record of its own."""
+    first, second = writers
+    keep, there = moved_pair(first, edited=True)
+    before = first.db["articles"].find_one({"_id": there})
+    fetched_again = doc(1, text("flood"), f"{KEEP}?utm_source=c", fetched=FETCHED + timedelta(minutes=5))
+    racing = unlocked(with_step(first, "bulk_write", lambda: second.write_articles([fetched_again], {})))
+    racing.mark_checked([moved(keep)])
+    record = first.db["articles"].find_one({"_id": there})
+    assert record is not None and record["content_hash"] == before["content_hash"]
+    assert urls(first, keep) == [*OWN_URLS, f"{KEEP}?utm_source=c"] and urls(first, there) == MOVED_URLS
     assert_each_url_once(first)

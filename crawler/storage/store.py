@@ -485,12 +485,12 @@ class ArticleStore:
 
     def _give_lists(self, record: dict[str, Any], keep: str) -> bool:
         """Join the URLs and translations of ``record``, just deleted, to record ``keep``'s (conditional on its lists
-        as read: another writer adds to them too). When ``keep`` is gone meanwhile (merged into another), ``record``
-        is stored again, or, when a new record took its ``_id`` meanwhile, its lists join that one's. Returns
-        whether ``keep`` took them."""
+        as read: another writer adds to them too). When ``keep`` is gone meanwhile (merged into another), or is
+        ``record``'s own ``_id``, ``record`` is stored again, or, when a new record took its ``_id`` meanwhile, its
+        lists join that one's. Returns whether ``keep`` took them (False when ``record`` is stored again)."""
         articles = self.db["articles"]
         for _ in range(CONFLICT_ROUNDS):
-            for target in (keep, record["_id"]):
+            for target in dict.fromkeys((keep, str(record["_id"]))):
                 held = articles.find_one({"_id": target}, dict.fromkeys(_ACCUMULATED, 1))
                 if held is not None:
                     joined = _joined(record, held)
@@ -615,7 +615,7 @@ class ArticleStore:
                       *self._find_any("urls", [c["url"] for c in checks] + [c["location"] for c in moves])]
             by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
             ops = []
-            absorbed: list[tuple[str, dict[str, Any]]] = []  # (record, the record of its story merged into it)
+            absorbed: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []  # (check, record, its story's)
             for check in checks:
                 old = by_key.get(check["_id"]) or by_key.get(check["url"])
                 if old is not None and _fetched_before(check, old, "last_checked"):
@@ -623,27 +623,40 @@ class ArticleStore:
                         counts.stale_checks += 1  # a later check found it (there, or gone already)
                 elif old is not None:
                     checked = _as_checked(check, old, by_key, absorbed)
-                    ops.append(ReplaceOne(_unchanged_since(old), {**checked, "last_checked": check["fetched_at"]}))
+                    if checked is not None:
+                        ops.append(ReplaceOne(_unchanged_since(old),
+                                              {**checked, "last_checked": check["fetched_at"]}))
             if ops:
                 _write(self.db["articles"], ops)
-            merged = sum(self._drop_absorbed(keep, other) for keep, other in absorbed)
+            merged = sum(self._absorb(check, old, other) for check, old, other in absorbed)
             if counts is not None:
                 counts.merged += merged
-            return len(ops)
+            return len(ops) + len(absorbed)
 
-    def _drop_absorbed(self, keep: str, other: dict[str, Any]) -> bool:
-        """Delete record ``other`` (unless another writer changed it since) once record ``keep`` holds its URLs,
-        giving ``keep`` its page when ``keep`` took its text; then the story's original is elected again."""
+    def _absorb(self, check: dict[str, Any], old: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Record ``old`` as the revisit ``check`` found it, moved to where record ``other`` of its story was stored
+        before the move was seen, with ``other`` merged in (:func:`_absorbed`). ``other`` is deleted first, unless
+        another writer changed it since (then it stays whole, and ``old`` is only checked, its move recorded: the
+        next revisit merges them), and only then does ``old`` take its URLs, so no URL is listed by two records.
+        When ``old`` changed meanwhile, ``other``'s URLs join it as it is now (:meth:`_give_lists`) if ``other``'s
+        text was no newer one, else ``other`` is stored again (its version is not lost; the check is, as any check
+        of a record changed meanwhile). ``old`` takes ``other``'s page when it took its text; then the story's
+        original is elected again. Returns whether ``other`` is merged."""
         articles, pages = self.db["articles"], self.db["pages"]
-        record = articles.find_one({"_id": keep})
-        if record is None or not _holds_lists(record, other):
-            return False  # the merge lost a race: both stay, the next revisit merges them
+        found = {**_live(old, check), **_moved(check, old), "last_checked": check["fetched_at"]}
+        if not articles.delete_one(_unchanged_since(other)).deleted_count:
+            _write(articles, [ReplaceOne(_unchanged_since(old), found)])  # another writer's change wins: both stay
+            return False
+        record = {**_absorbed(_live(old, check), other), **_moved(check, old), "last_checked": check["fetched_at"]}
+        if not _write(articles, [ReplaceOne(_unchanged_since(old), record)]).matched_count:
+            newer_text = record.get("content_hash") != old.get("content_hash")
+            if not self._give_lists(other, other["_id"] if newer_text else old["_id"]) or newer_text:
+                return False  # stored again (or joined to a record stored under its _id meanwhile)
+            record = articles.find_one({"_id": old["_id"]}) or record
         page = pages.find_one({"_id": other["_id"]})
         if page is not None and page.get("content_hash") == record.get("content_hash"):
             fields = {k: v for k, v in page.items() if k != "_id"}
-            _write(pages, [UpdateOne({"_id": keep}, {"$set": fields}, upsert=True)])
-        if not articles.delete_one(_unchanged_since(other)).deleted_count:
-            return False
+            _write(pages, [UpdateOne({"_id": old["_id"]}, {"$set": fields}, upsert=True)])
         pages.delete_one({"_id": other["_id"]})
         if record.get("story_cluster"):
             self._elect_original(record["story_cluster"])
@@ -1058,10 +1071,11 @@ def _absorbed(old: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_checked(check: dict[str, Any], old: dict[str, Any], by_key: dict[str, dict[str, Any]],
-                absorbed: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+                absorbed: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) -> dict[str, Any] | None:
     """Stored article ``old`` as the revisit ``check`` found it (``by_key``: the records read, by ``_id`` and URL):
-    gone; moved to ``location``, a record of the same story stored there added to ``absorbed`` (merged into
-    ``old``); redirected to another stored story (gone, the reader sent there); or live (a 304)."""
+    gone; moved to ``location``, a record of the same story stored there added to ``absorbed`` (to be merged into
+    ``old`` by :meth:`ArticleStore._absorb`, which writes ``old``: None); redirected to another stored story (gone,
+    the reader sent there); or live (a 304)."""
     if check.get("gone"):
         return {**old, **_gone(check, old)}
     if not check.get("location_id") or check["location_id"] == old["_id"]:  # a 304, or a redirect to its own URL
@@ -1070,8 +1084,8 @@ def _as_checked(check: dict[str, Any], old: dict[str, Any], by_key: dict[str, di
     if there is not None and there["_id"] != old["_id"]:
         if not _same_story(old, there):
             return {**old, **_gone({**check, "gone": True, "reason": "redirected"}, old)}
-        absorbed.append((old["_id"], there))
-        return {**_absorbed(_live(old, check), there), **_moved(check, old)}
+        absorbed.append((check, old, there))
+        return None
     return {**_live(old, check), **_moved(check, old)}
 
 
