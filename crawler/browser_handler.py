@@ -35,6 +35,7 @@ the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``p
 a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
+A page whose tab crashed (or whose browser went down) is tried once more, not three times.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.egress_proxy import EgressProxy
@@ -67,10 +69,16 @@ from crawler.middlewares.egress import EgressPolicy
 
 logger = logging.getLogger(__name__)
 _EVENT_HANDLERS = "playwright_page_event_handlers"
+_CONTEXT_KWARGS = "playwright_context_kwargs"
+_INIT_CALLBACK = "playwright_page_init_callback"
+_PAGE_META = (_CONTEXT_KWARGS, _INIT_CALLBACK)
+# Every browser context: downloads refused (Playwright's default writes each to disk in full), service workers blocked.
+CONTEXT_OPTIONS = {"accept_downloads": False, "service_workers": "block"}
 # Run in every frame before the page's scripts: dialogs that block nothing, answered as a dismissal would be.
 NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
 DOWNLOAD_REFUSED = "browser download refused"
 RENDER_TIMEOUT = "browser render timeout"
+TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -92,6 +100,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.config.launch_options = {"handle_sigint": False, **self.config.launch_options,
                                       "proxy": {"server": self.proxy.url}}
         self._block_popups()
+        self.config.startup_context_kwargs = {name: {**(kwargs or {}), **CONTEXT_OPTIONS}  # PLAYWRIGHT_CONTEXTS
+                                              for name, kwargs in self.config.startup_context_kwargs.items()}
+        # A closed target is mostly a crashed tab (a memory bomb crashes it on every load, its renderer grown to
+        # BROWSER_JS_HEAP_MB each time) or Chromium gone (restarted): one more try, not scrapy-playwright's three.
+        self.config.target_closed_max_retries = TARGET_CLOSED_RETRIES
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:
@@ -152,6 +165,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self._start()
         refused: list[str] = []
         handlers = request.meta.get(_EVENT_HANDLERS)
+        given = {key: request.meta.get(key) for key in _PAGE_META}
+        # Through scrapy-playwright's own meta: the context a page opens in (created by the first page that names it)
+        # refuses downloads and service workers whatever the request asked, and each page's dialogs block nothing.
+        request.meta[_CONTEXT_KWARGS] = {**(given[_CONTEXT_KWARGS] or {}), **CONTEXT_OPTIONS}
+        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK])
         answered: list[int] = []  # statuses of the main frame's documents
         watch = partial(self._watch_navigation, request.url, refused, itertools.count(1))
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
@@ -168,22 +186,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             raise
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
-            if handlers is None:
-                del request.meta[_EVENT_HANDLERS]
-            else:
-                request.meta[_EVENT_HANDLERS] = handlers
+            for key, value in {**given, _EVENT_HANDLERS: handlers}.items():
+                if value is None:
+                    request.meta.pop(key, None)
+                else:
+                    request.meta[key] = value
         if refused:
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
-
-    async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
-                                      spider: Any = None) -> Any:
-        """scrapy-playwright's context, refusing downloads and service workers whatever the request asked, with
-        dialogs that block nothing."""
-        kwargs = {**(context_kwargs or {}), "accept_downloads": False, "service_workers": "block"}
-        wrapper = await super()._create_browser_context(name, kwargs, spider)
-        await wrapper.context.add_init_script(NO_DIALOGS)
-        return wrapper
 
     async def _close_popup(self, popup: Page) -> None:
         """Close a popup or tab a rendered page opened (and, first, any it opens itself): no page outlives its
@@ -289,6 +299,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         level = (logging.WARNING if reason == "private" else logging.INFO) if first else logging.DEBUG
         logger.log(level, "Browser refused %(reason)s %(what)s to %(target)s",
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
+
+
+async def _page_init(given: Any, page: Page, request: Request) -> None:
+    """scrapy-playwright's page init callback: dialogs that block nothing in every frame of the page, before its
+    scripts run; then the request's own callback (``given``), if any."""
+    await page.add_init_script(NO_DIALOGS)
+    if given:
+        await load_object(given)(page, request)
 
 
 def _note_document(answered: list[int], response: PlaywrightResponse) -> None:

@@ -21,7 +21,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
-from crawler.env import MINIMUMS
+from crawler.env import MINIMUMS, EnvError, warn_size
 
 _CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 
@@ -76,6 +76,22 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
             raise UsageError(f"-s {name}={value}: {name} must be >= {least:g}", print_help=False)
 
 
+def coherent_warn_size(settings: BaseSettings) -> None:
+    """Keep ``DOWNLOAD_WARNSIZE`` below ``DOWNLOAD_MAXSIZE`` when ``-s`` sets either: a new maximum moves the warning
+    size as the settings module derives it; a warning size not below the maximum is a usage error."""
+    max_set, warn_set = (settings.getpriority(name) == _CMDLINE for name in ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE"))
+    max_size = settings.getint("DOWNLOAD_MAXSIZE")
+    if warn_set:
+        if max_size and settings.getint("DOWNLOAD_WARNSIZE") >= max_size:
+            raise UsageError(f"-s DOWNLOAD_WARNSIZE={settings['DOWNLOAD_WARNSIZE']}: DOWNLOAD_WARNSIZE must be below "
+                             f"DOWNLOAD_MAXSIZE ({max_size})", print_help=False)
+    elif max_set and max_size:
+        try:
+            settings.set("DOWNLOAD_WARNSIZE", warn_size(max_size), priority="cmdline")
+        except EnvError as exc:
+            raise UsageError(f"-s DOWNLOAD_MAXSIZE={max_size}: {exc}", print_help=False) from None
+
+
 def _silence_stdout() -> None:
     # The reader (head, less) has what it wanted: what is left goes nowhere, and Python's own flush at
     # exit must not fail again with "Exception ignored ... BrokenPipeError".
@@ -118,6 +134,7 @@ class CheckedCommand(ScrapyCommand):
             project = os.environ.get("SCRAPY_SETTINGS_MODULE")  # set by Scrapy from scrapy.cfg
             modules = [importlib.import_module(project)] if project else []
             check_setting_types(self.settings, [*modules, default_settings])
+            coherent_warn_size(self.settings)
             self.check(args, opts)
         except UsageError as exc:
             self._log_usage_error(str(exc))

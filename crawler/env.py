@@ -79,6 +79,15 @@ def env_bool(name: str, default: bool) -> bool:
     raise EnvError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
+def warn_size(max_size: int) -> int:
+    """``DOWNLOAD_WARNSIZE`` for ``max_size``: the variable, or a quarter of the maximum; 0 turns the warning off,
+    a value not below the maximum is refused (it would never warn)."""
+    size = env_int("DOWNLOAD_WARNSIZE", max_size // 4, minimum=0)
+    if size >= max_size:
+        raise EnvError(f"DOWNLOAD_WARNSIZE must be below DOWNLOAD_MAXSIZE ({max_size}), got {size}")
+    return size
+
+
 def or_exit(reader: Callable[_P, _T]) -> Callable[_P, _T]:
     """``reader`` for the settings module: a bad value is one line on stderr and exit 2, not a
     traceback (Scrapy imports the settings before any command could catch the error)."""

@@ -28,6 +28,7 @@ changed put back, and hands the result over as :class:`InertHtml`, which :func:`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from lxml.etree import ParserError
@@ -70,6 +71,19 @@ _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)  # an unclosed comment
 _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
 _CSS_SCRIPT = (b"expression(", b"javascript:", b"vbscript:", b"-moz-binding", b"behavior:", b"behaviour:", b"@import")
 _IGNORED_BYTES = bytes(range(0x21))
+
+
+def reference_cleaner() -> Callable[[HtmlElement], None]:
+    """The lxml_html_clean Cleaner the sanitizer used before :func:`_clean`, options and all: what ``_clean`` is held
+    to (tests/test_sanitize_clean.py) and timed against (scripts/bench_sanitize.py). Never used by a crawl."""
+    from lxml_html_clean import Cleaner
+
+    cleaner: Callable[[HtmlElement], None] = Cleaner(
+        scripts=True, javascript=False, comments=False, style=False, inline_style=False, links=False, meta=False,
+        page_structure=False, processing_instructions=True, embedded=True, frames=True, forms=False,
+        annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False, kill_tags=_KILL,
+    )
+    return cleaner
 
 
 def _runs(value: str) -> bool:

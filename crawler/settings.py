@@ -40,6 +40,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1)
 DOWNLOAD_MAXSIZE = env_int("DOWNLOAD_MAXSIZE", 8 * 1024 * 1024, minimum=1024)
+# Scrapy warns of a response over DOWNLOAD_WARNSIZE: its own 32 MiB default was above DOWNLOAD_MAXSIZE, so it
+# never warned. A quarter of the maximum (0: no warning); `-s DOWNLOAD_MAXSIZE=` moves it too (crawler.cli).
+DOWNLOAD_WARNSIZE = env.or_exit(env.warn_size)(DOWNLOAD_MAXSIZE)
 RETRY_TIMES = env_int("RETRY_TIMES", 3, minimum=0)
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -112,6 +115,7 @@ DISCOVERY_MAX_SITEMAP_DEPTH = env_int("DISCOVERY_MAX_SITEMAP_DEPTH", DiscoveryLi
 DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", DiscoveryLimits.max_sitemap_entries,
                                         minimum=1)
 DISCOVERY_MAX_FEED_ENTRIES = env_int("DISCOVERY_MAX_FEED_ENTRIES", DiscoveryLimits.max_feed_entries, minimum=1)
+DISCOVERY_MAX_PAGE_LINKS = env_int("DISCOVERY_MAX_PAGE_LINKS", DiscoveryLimits.max_page_links, minimum=1)
 DOWNLOADER = "crawler.downloader.StoppingDownloader"  # a stop does not wait for requests not yet sent
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one

@@ -6,8 +6,14 @@ import re
 import unicodedata
 
 # Characters that render as nothing: zero-width space/joiners, word joiner,
-# byte-order mark, soft hyphen. They break matching and deduplication.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# byte-order mark, soft hyphen. They break matching and deduplication. Then the C0 control characters that are no
+# whitespace (whitespace is collapsed), and DEL: no text holds them, and a page's ESC, BEL or NUL went on to the
+# store, to ``scrapy articles`` on an operator's terminal (ANSI and OSC sequences: clearing lines, writing the
+# clipboard) and to exports. C1 controls (U+0080-U+009F) stay: they are what is left of a UTF-8 or windows-1252
+# page read as Latin-1 (``we\x92re``), mojibake a reader may still repair; :func:`shown` escapes them.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\x7f]")
+_ASCII_CONTROLS = re.compile("[\x00-\x1f\x7f]")  # in text split on whitespace, only the others are left
+_SHOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_text(text: str) -> str:
@@ -16,9 +22,10 @@ def normalize_text(text: str) -> str:
     Every Unicode space (NBSP, narrow NBSP, figure space, ...) and whitespace run becomes one ASCII
     space: ``str.split()`` splits on exactly the characters ``\\s`` matches, in C (a regex substitution
     and ``str.translate`` cost ten times more on Cyrillic text, and every paragraph passes here). ASCII text is
-    its own NFC form and holds no invisible character, so only its spaces are collapsed."""
+    its own NFC form and holds no invisible character, so only its spaces (and any control character) go."""
     if text.isascii():
-        return " ".join(text.split())
+        text = " ".join(text.split())
+        return text if text.isprintable() else " ".join(_ASCII_CONTROLS.sub("", text).split())
     return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
 
 
@@ -27,3 +34,9 @@ def normalize_optional(text: str | None) -> str | None:
     if text is None:
         return None
     return normalize_text(text) or None
+
+
+def shown(text: str) -> str:
+    """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) written as its
+    escape (``\\x1b``), so a stored string never moves the cursor, rewrites lines or sets the clipboard."""
+    return _SHOWN_CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)

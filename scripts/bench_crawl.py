@@ -64,9 +64,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawler.bench.replica_server import serve  # noqa: E402
+from crawler.bench.servers import free_port, kill, running_redis, start_nx27017  # noqa: E402
 from scripts.prefill_store import fill_store  # noqa: E402
-from tests.conftest import free_port, kill, running_redis, start_nx27017  # noqa: E402
-from tests.replica.server import serve  # noqa: E402
 
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=32", "CONCURRENT_REQUESTS_PER_DOMAIN=32",
         "ROBOTSTXT_OBEY=0", "LOG_LEVEL=WARNING", "STORAGE_BATCH_SIZE=200", "SITE_LOCK_ENABLED=0"]

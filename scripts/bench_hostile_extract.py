@@ -33,8 +33,7 @@ sys.path.insert(0, str(ROOT))
 ONE_SHAPE = """
 import sys, time
 sys.path.insert(0, {root!r})
-from tests.hostile_shapes import SHAPES, URL, paragraphs
-from tests.hostile_site import CONFIG
+from crawler.bench.hostile_shapes import CONFIG, SHAPES, URL, paragraphs
 from crawler.sites import GENERIC, load_site_file
 from crawler.extract.article import extract_article
 build, size = SHAPES[{shape!r}]
@@ -68,7 +67,7 @@ def shape_row(shape: str, with_site: bool, timeout: float, config: str) -> str:
 
 def normal_page() -> str:
     """A 150 KB article page: a real body among a theme's menus, teasers and scripts."""
-    from tests.hostile_shapes import SENTENCE, page
+    from crawler.bench.hostile_shapes import SENTENCE, page
 
     body = "".join(f"<p>{SENTENCE} {n}</p>" for n in range(40))
     chrome = "".join(f"<li class='menu-item'><a href='/news/{n}/'>Новость номер {n} о событиях дня</a></li>"
@@ -86,10 +85,10 @@ def _cpu_seconds(pid: int) -> float:
 async def compare(html: str, pages: int) -> tuple[list[float], list[float], float, float, float]:
     """Per-page wall times in this process and through a worker, alternating (the host's load drifts),
     and the CPU seconds of in-process pages, of this process for worker pages, and of the worker."""
+    from crawler.bench.hostile_shapes import URL
     from crawler.extract.article import extract_article
     from crawler.extract.pool import ExtractionPool
     from crawler.limits import RecordLimits
-    from tests.hostile_shapes import URL
 
     pool = ExtractionPool(None, RecordLimits(), workers=1, budget=60)
     try:
@@ -123,7 +122,7 @@ def overhead(pages: int) -> None:
 
 
 def main() -> int:
-    from tests.hostile_shapes import SHAPES
+    from crawler.bench.hostile_shapes import SHAPES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before one extraction is cut")

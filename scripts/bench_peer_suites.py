@@ -222,6 +222,79 @@ def _long_title(check: Check, tree: Any) -> bool:
     return check.call is not None and len(" ".join(tree.xpath("//title//text()"))) > 10_000
 
 
+def _one_word_banner(check: Check, tree: Any) -> bool:
+    """The peer wants a one-word ``<h1>`` ("First") where the page declares another title, which we give."""
+    want, got = _collapse(str(check.want or "")), _collapse(str(check.got or ""))
+    headings = {_collapse(h.text_content()) for h in tree.iter("h1")}
+    declared = {_collapse(t) for t in tree.xpath("//title//text()")}
+    return len(want.split()) == 1 and want in headings and got in declared
+
+
+def _declared_apostrophes(check: Check, tree: Any) -> bool:
+    """We give the headline with straight apostrophes where the declared titles saying its words write them so."""
+    got, want = str(check.got or ""), str(check.want or "")
+    declared = {_collapse(t) for t in tree.xpath("//meta[contains(@property, 'title') or contains(@name, 'title')]"
+                                                  "/@content")}
+    return got != want and got.replace("\u2019", "'") == want.replace("\u2019", "'") and _collapse(got) in declared
+
+
+def _placeholder(check: Check, tree: Any) -> bool:
+    """Every wanted name we lack is a template's placeholder ("AUTHOR NAME"), no person's name."""
+    lacking = set(_names(check.want)) - set(_names(check.got))
+    return bool(lacking) and all(re.fullmatch(r"author\s+name", n.strip(), re.I) for n in lacking)
+
+
+def _declared_authors(tree: Any) -> set[str]:
+    """The author names the page's metadata declares: meta fields named for an author, JSON-LD authors."""
+    names = {_collapse(v) for v in tree.xpath("//meta[contains(@name, 'author') or contains(@property, 'author')]"
+                                              "/@content")}
+
+    def walk(node: Any, inside: bool) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if inside and key == "name" and isinstance(value, str):
+                    names.add(_collapse(value))
+                walk(value, key in {"author", "creator"})
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, inside)
+        elif inside and isinstance(node, str):
+            names.add(_collapse(node))
+
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            walk(json.loads(script), False)
+        except ValueError:
+            continue
+    return names
+
+
+def _metadata_authors(check: Check, tree: Any) -> bool:
+    """We give some of the wanted authors (or the peer wants none), each one the page's metadata declares, and no
+    name we lack is declared: the peer's others are teasers' bylines or debris; where it wants none, it missed the
+    declared author."""
+    got, want = set(_names(check.got)), set(_names(check.want))
+    declared = _declared_authors(tree)
+    return bool(got) and (got < want or not want) and all(_collapse(n) in declared for n in got) and not any(
+        _collapse(n) in declared for n in want - got)
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+
+
+def _printed_date(check: Check, tree: Any) -> bool:
+    """The peer's snapshot has no date where the page prints the one we give ("14 May 2020", "08/01/2014")."""
+    got = str(check.got or "")
+    if check.want is not None or not re.fullmatch(r"\d{4}-\d\d-\d\d", got):
+        return False
+    year, month, day = got.split("-")
+    forms = {got, f"{day}/{month}/{year}", f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year}",
+             f"{_MONTH_NAMES[int(month) - 1]} {int(day)}, {year}"}
+    text = " ".join(t for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    return any(form in text for form in forms)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A kind of case where our rules deliberately differ from the peer's expectation."""
@@ -247,6 +320,16 @@ BY_DESIGN: tuple[Rule, ...] = (
     Rule(frozenset({"title"}), "the title is the headline as the page shows it, without the site's name",
          _visible_headline),
     Rule(frozenset({"title"}), "a title is kept whole, not cut at the peer's 10,000 characters", _long_title),
+    Rule(frozenset({"title"}), "a one-word <h1> the declared title does not say is a section's banner",
+         _one_word_banner),
+    Rule(frozenset({"title"}), "apostrophes as the declared titles saying the headline's words write them",
+         _declared_apostrophes),
+    Rule(frozenset({"author", "authors"}), "a template's placeholder (\"AUTHOR NAME\") is no person's name",
+         _placeholder),
+    Rule(frozenset({"author", "authors"}), "the authors the page's metadata declares are the article's",
+         _metadata_authors),
+    Rule(frozenset({"date"}), "the peer's snapshot has no date where the page prints the one we give",
+         _printed_date),
 )
 
 

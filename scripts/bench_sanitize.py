@@ -6,7 +6,8 @@ Over the extraction benchmark's pages (../shared/benchmarks/article-extraction, 
 turn page after page (so load on the machine weighs on both alike): the removal alone on each freshly parsed
 page, and the whole inert-HTML stage (:func:`~crawler.sanitize.inert_html`: parse, removal, attribute pass,
 serialisation) with each. Prints CPU ms per page, the best round of each, and checks both store the same bytes.
-A development tool: the reference Cleaner is the one ``tests/test_sanitize_clean.py`` compares with.
+A development tool: the reference Cleaner (:func:`crawler.sanitize.reference_cleaner`) is the one
+``tests/test_sanitize_clean.py`` compares with.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from lxml.html import HtmlElement, document_fromstring  # noqa: E402
 
 from crawler import sanitize  # noqa: E402
 from crawler.htmltree import HtmlParser, parser_markup  # noqa: E402
-from tests.test_sanitize_clean import REFERENCE  # noqa: E402
 
 BENCHMARK = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
-CLEANS: dict[str, Callable[[HtmlElement], None]] = {"Cleaner": REFERENCE, "_clean": sanitize._clean}
+CLEANS: dict[str, Callable[[HtmlElement], None]] = {"Cleaner": sanitize.reference_cleaner(), "_clean": sanitize._clean}
 
 
 def _removal_ms(html: str, clean: Callable[[HtmlElement], None]) -> float:

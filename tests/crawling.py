@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pymongo
 import pytest
 
-from tests.replica.server import serve
+from crawler.bench.replica_server import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.bench.replica_server import running
 from tests.hostile_site import article
-from tests.replica.server import running
 
 DOMAIN = "endless.kg"
 FANOUT = 50

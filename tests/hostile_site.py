@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from tests.replica.server import serve
+from crawler.bench.hostile_shapes import CONFIG as CONFIG
+from crawler.bench.hostile_shapes import DOMAIN as DOMAIN
+from crawler.bench.hostile_shapes import site_config as site_config
+from crawler.bench.replica_server import serve
 
-DOMAIN = "hostile.tj"
 MAX_SIZE = 4 * 1024 * 1024  # DOWNLOAD_MAXSIZE for the crawl of this replica
 TITLE_LIMIT = 500  # CLEANING_MAX_TITLE_CHARS for it
 
@@ -60,29 +62,6 @@ CASES: dict[str, str] = {
 }
 
 
-def site_config(name: str, domain: str, timezone: str, *, article_url: str | None = None,
-                source: str = "feeds", sources: dict[str, list[str] | int] | None = None) -> str:
-    """A one-edition Russian site config of the replicas' shape: articles under ``/news/<slug>/``, read from the
-    site's ``/feed/`` (``source="feeds"``), from its home page as a listing (``source="listings"``), or from
-    ``sources`` (edition keys and their values: ``{"sitemaps": [URL, ...], "listing_pages": 4}``)."""
-    pattern = article_url or "^https://" + domain.replace(".", "\\.") + "/news/[a-z0-9-]+/$"
-    start = f"https://{domain}/feed/" if source == "feeds" else f"https://{domain}/"
-    lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (sources or {source: [start]}).items())
-    return f"""name = "{name}"
-domains = ["{domain}"]
-article_url = '{pattern}'
-[[editions]]
-language = "ru"
-timezone = "{timezone}"
-home = "https://{domain}/"
-{lines}
-[selectors]
-title = ["h1.entry-title"]
-body = [".entry-content"]
-"""
-
-
-CONFIG = site_config("hostile", DOMAIN, "Asia/Dushanbe")
 
 PARAGRAPHS = [
     "Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.replica.server import serve
+from crawler.bench.replica_server import serve
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000

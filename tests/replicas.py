@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.bench.replica_server import resolve
 from crawler.sites import load_site
 from crawler.urls import Mirror
-from tests.replica.server import resolve
 
 REPLICAS = Path(__file__).resolve().parent / "replica"
 RECORD_FIELDS = ("title", "lead", "paragraphs", "published", "modified", "authors", "section", "tags",

@@ -163,3 +163,34 @@ def test_misses_name_the_case_and_the_reason(output: str) -> None:
 def test_a_missing_suite_is_named_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_peer_suites.main(["--src", str(tmp_path), "--suites", "htmldate"]) == 0
     assert f"htmldate     not found in {tmp_path}" in capsys.readouterr().out
+
+
+def _classified(field: str, want: object, got: object, html: str) -> str:
+    check = bench_peer_suites.Check("s", "k", field, "fail", want, got, bench_peer_suites.Call(html))
+    return bench_peer_suites.classify(check).outcome
+
+
+def test_the_authors_the_metadata_declares_against_teasers_bylines_are_design_a_different_author_is_not() -> None:
+    page = ('<html><head><meta property="article:author" content="Aliya Nurpeisova"></head><body>'
+            '<p class="byline">Aliya Nurpeisova</p><aside><span class="byline">Daniyar Seitkali</span></aside>'
+            '</body></html>')
+    assert _classified("authors", ["Aliya Nurpeisova", "Daniyar Seitkali"], ["Aliya Nurpeisova"], page) == "design"
+    assert _classified("authors", [], ["Aliya Nurpeisova"], page) == "design"
+    assert _classified("authors", ["Daniyar Seitkali"], ["Aliya Nurpeisova"], page) == "fail"
+
+
+def test_a_date_the_page_prints_where_the_peer_has_none_is_design_an_unprinted_one_is_not() -> None:
+    page = '<html><body><p class="autor">Patricio Candia | Palma | 08/01/2014</p></body></html>'
+    assert _classified("date", None, "2014-01-08", page) == "design"
+    assert _classified("date", None, "2014-01-09", page) == "fail"
+
+
+def test_a_one_word_h1_a_placeholder_and_declared_apostrophes_are_design() -> None:
+    assert _classified("title", "First", "Test Title",
+                       "<html><head><title>Test Title</title></head><body><h1>First</h1></body></html>") == "design"
+    assert _classified("title", "Second", "Test Title",
+                       "<html><head><title>Test Title</title></head><body><h1>First</h1></body></html>") == "fail"
+    assert _classified("author", "AUTHOR NAME", None, "<html><body><a>AUTHOR NAME</a></body></html>") == "design"
+    page = ('<html><head><meta property="og:title" content="Heartsteel&#039;s song wins"></head>'
+            '<body><h1>Heartsteel’s song wins</h1></body></html>')
+    assert _classified("title", "Heartsteel’s song wins", "Heartsteel's song wins", page) == "design"

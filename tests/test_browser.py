@@ -21,13 +21,13 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.replica_server import resolve, serve
 from crawler.browser import looks_like_script_shell
 from crawler.htmltree import is_cut
 from crawler.middlewares.incremental import ARTICLE_URL_META, REVISIT_META, revisit_meta
 from crawler.sites import SITES_DIR_NAME
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 from tests.crawling import MongoTarget, StoreCrawl, log_excerpt, stop_unit, unit_crawl, wait_while_running
-from tests.replica.server import resolve, serve
 from tests.replicas import REPLICAS, expected_articles, page_file
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import running, serve
 from crawler.egress_proxy import NOT_ALLOWED, SUCCEEDED, EgressProxy
 from crawler.middlewares.egress import EgressPolicy
 from tests.conftest import free_port
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import PARAGRAPHS, article
-from tests.replica.server import running, serve
 from tests.test_browser import requires_chromium
 
 DOMAIN = "leaky.tj"

@@ -3,8 +3,8 @@ counts in its stats what it took out of a page's body, and stores the body clean
 
 from __future__ import annotations
 
+from crawler.bench.replica_server import serve
 from tests.conftest import MongoTarget, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
 METRO = "https://www.gazeta.uz/ru/2025/03/14/metro/"

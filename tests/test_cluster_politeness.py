@@ -28,6 +28,7 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.replica_server import running
 from crawler.frontier.politeness import (
     ClusterPolitenessMiddleware,
     ClusterSlots,
@@ -38,7 +39,6 @@ from crawler.frontier.politeness import (
 from tests.conftest import free_port, running_redis
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, require_e2e, store_env
 from tests.hostile_site import article
-from tests.replica.server import running
 
 LIMIT = 2  # CONCURRENT_REQUESTS_PER_DOMAIN of the crawls
 DELAY = 0.1  # DOWNLOAD_DELAY of the crawls

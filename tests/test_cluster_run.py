@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
+from crawler.bench.replica_server import running
 from crawler.commands.report import site_report
 from crawler.run_record import crawl_document, run_state
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
-from tests.replica.server import running
 from tests.test_frontier import WORKER, finish, stored
 from tests.test_run_health import webhook
 

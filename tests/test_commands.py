@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sites import site_names
 from crawler.sites.coverage import README_BEGIN, README_END, sites_table
 from tests.crawling import FAST, ROOT
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 pytestmark = pytest.mark.e2e  # crawlall and report through the real scrapy command

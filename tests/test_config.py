@@ -1,17 +1,24 @@
 """Site configs, spider arguments, environment helpers and component configs."""
 
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
+from crawler.cli import coherent_warn_size
 from crawler.env import EnvError, env_bool, env_float, env_int, env_str
 from crawler.sites import SiteConfigError, load_site, load_site_file, site_names
 from crawler.spiders.args import SpiderArgs, SpiderArgumentError
 from crawler.storage.config import StorageConfig
 from crawler.storage.store import mask_uri
 from crawler.validation import ValidationConfig
+from tests.crawling import ROOT
 
 MINIMAL = """
 name = "example"
@@ -156,3 +163,40 @@ def test_validation_config_date_problems() -> None:
     assert config.date_problem(datetime(2025, 12, 31), now) == "naive"
     assert config.date_problem(datetime(2025, 12, 31, tzinfo=UTC), now) is None
     assert config.date_problem(None, now) is None
+
+
+def project_setting(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``scrapy settings --get name`` with the project's settings module read under ``env``."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOWNLOAD_")} | env
+    return subprocess.run([sys.executable, "-m", "scrapy", "settings", "--get", name], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "2097152"),  # a quarter of the 8 MiB maximum: Scrapy's own 32 MiB was over it and never warned
+    ({"DOWNLOAD_MAXSIZE": "1048576"}, "262144"),  # a deployment's maximum moves it
+    ({"DOWNLOAD_WARNSIZE": "0"}, "0"),  # off
+    ({"DOWNLOAD_WARNSIZE": "9000000"}, "DOWNLOAD_WARNSIZE must be below DOWNLOAD_MAXSIZE (8388608), got 9000000"),
+])
+def test_download_warnsize_is_below_the_maximum(env: dict[str, str], expected: str) -> None:
+    result = project_setting("DOWNLOAD_WARNSIZE", env)
+    assert expected in (result.stdout if result.returncode == 0 else result.stderr), result
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ({"DOWNLOAD_MAXSIZE": "1048576"}, 262144),  # -s moves the maximum: the warning size follows
+    ({"DOWNLOAD_MAXSIZE": "1048576", "DOWNLOAD_WARNSIZE": "1000"}, 1000),
+    ({"DOWNLOAD_WARNSIZE": "1048576"}, 1048576),
+    ({"DOWNLOAD_WARNSIZE": "8388608"}, "DOWNLOAD_WARNSIZE must be below DOWNLOAD_MAXSIZE (8388608)"),
+    ({}, 2097152),
+])
+def test_download_warnsize_from_the_command_line(given: dict[str, str], expected: int | str) -> None:
+    settings = Settings({"DOWNLOAD_MAXSIZE": 8388608, "DOWNLOAD_WARNSIZE": 2097152}, priority="project")
+    settings.setdict(given, priority="cmdline")
+    if isinstance(expected, str):
+        with pytest.raises(UsageError, match=re.escape(expected)):
+            coherent_warn_size(settings)
+    else:
+        coherent_warn_size(settings)
+        assert settings.getint("DOWNLOAD_WARNSIZE") == expected

@@ -83,6 +83,8 @@ def test_html_selector_reads_a_text_as_parsel_reads_html(text: str) -> None:
     ("e\u0301", "\u00e9"),  # NFC
     ("x \u200b y", "x y"),  # an invisible character between spaces leaves one space
     ("\u180e", "\u180e"),  # the Mongolian vowel separator is no space (since Unicode 6.3)
+    ("a\x1b[2Jb \x00\x07 c\x7f", "a[2Jb c"),  # C0 controls and DEL go (a page's escape sequences)
+    ("Ж\x1b[2Jж \x00 \x85ж\x92", "Ж[2Jж ж\x92"),  # in any text; C1 controls stay (mojibake), NEL is a line break
     ("", ""),
 ])
 def test_normalize_text(text: str, expected: str) -> None:

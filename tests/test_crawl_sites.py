@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.urls import url_id
 from tests.crawling import MongoTarget, StoreCrawl
-from tests.replica.server import serve
 from tests.replicas import RECORD_FIELDS, REPLICAS, expected, expected_articles, replica_sites
 
 

@@ -15,13 +15,13 @@ from typing import IO
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.commands.crawlall import Row, summary, worst
 from crawler.site_pool import named_line
 from crawler.storage.lease import Lease, acquire, holder
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
 from tests.crawling import FAST, ROOT, site_held
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 SETTINGS = [part for setting in FAST for part in ("-s", setting)]

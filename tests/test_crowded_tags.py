@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.hostile_shapes import SENTENCE, TITLE, URL, page
 from crawler.extract.article import extract_article
 from crawler.htmltree import MAX_ATTRIBUTES, MAX_TAGS, bounded_markup, html_selector
 from crawler.sanitize import inert_html
 from crawler.sites import GENERIC
 from tests.conftest import MongoTarget
 from tests.crawling import StoreCrawl
-from tests.hostile_shapes import SENTENCE, TITLE, URL, page
 from tests.hostile_site import DOMAIN, article, site_config
 
 # How an HTML5 tokenizer (libxml2 2.14's) reads attributes: "<" inside a name, ">" inside a quoted value,

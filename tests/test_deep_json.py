@@ -10,11 +10,11 @@ import tracemalloc
 
 import pytest
 
+from crawler.bench.hostile_shapes import SENTENCE, URL, article_data, page
 from crawler.discovery.wpapi import parse_posts
 from crawler.extract.article import extract_article
 from crawler.sites import GENERIC
 from crawler.urls import canonical_url
-from tests.hostile_shapes import SENTENCE, URL, article_data, page
 
 DEPTH = 1_000_000
 HEADLINE = "Рогунская ГЭС: первый агрегат запущен"

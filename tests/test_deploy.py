@@ -21,10 +21,10 @@ from typing import ClassVar
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sites import site_names
 from tests.conftest import FAST, ROOT, MongoTarget, free_port
 from tests.crawling import site_held, store_env
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
 WRAPPER = ROOT / "deploy" / "run-crawl"

@@ -3,12 +3,13 @@ article-limit decisions on given responses, and the scheduler dropping queued di
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import scrapy
-from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -19,7 +20,8 @@ from tests import endless_site as site
 
 
 @pytest.mark.parametrize(("settings", "expected"), [
-    ({}, DiscoveryLimits(500, 3, 50_000)),
+    ({}, DiscoveryLimits(500, 3, 50_000, 1_000, 2_000)),
+    ({"DISCOVERY_MAX_PAGE_LINKS": "300"}, DiscoveryLimits(500, 3, 50_000, 1_000, 300)),
     ({"DISCOVERY_MAX_SITEMAPS": "20", "DISCOVERY_MAX_SITEMAP_DEPTH": 0}, DiscoveryLimits(20, 0, 50_000)),
     ({"DISCOVERY_MAX_SITEMAP_ENTRIES": 10}, DiscoveryLimits(500, 3, 10)),
     ({"DISCOVERY_MAX_FEED_ENTRIES": "50"}, DiscoveryLimits(500, 3, 50_000, 50)),
@@ -29,9 +31,10 @@ def test_limits_from_settings(settings: dict[str, Any], expected: DiscoveryLimit
 
 
 @pytest.mark.parametrize("settings", [{"DISCOVERY_MAX_SITEMAPS": 0}, {"DISCOVERY_MAX_SITEMAP_DEPTH": -1},
-                                      {"DISCOVERY_MAX_SITEMAP_ENTRIES": 0}, {"DISCOVERY_MAX_FEED_ENTRIES": 0}])
+                                      {"DISCOVERY_MAX_SITEMAP_ENTRIES": 0}, {"DISCOVERY_MAX_FEED_ENTRIES": 0},
+                                      {"DISCOVERY_MAX_PAGE_LINKS": 0}])
 def test_limits_below_their_minimum_fail_loudly(settings: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"DISCOVERY_MAX_(SITEMAP|FEED)"):
+    with pytest.raises(ValueError, match=r"DISCOVERY_MAX_(SITEMAP|FEED|PAGE)"):
         DiscoveryLimits.from_settings(Settings(settings))
 
 
@@ -127,3 +130,28 @@ def test_the_scheduler_drops_queued_discovery_once_the_limit_is_reached(tmp_path
         scheduler.enqueue_request(request)
     assert {scheduler.next_request(), scheduler.next_request(), scheduler.next_request()} == {*articles, None}
     assert stats(crawl)["discovery/skipped/limit_reached"] == 1
+
+
+# A hostile listing or API page links to as many pages as fit under DOWNLOAD_MAXSIZE: 200,000 links of a 5 MB listing
+# took two minutes of the crawl process's event loop and were 200,000 requests.
+FLOOD = [f"https://{site.DOMAIN}/news/{n}/" for n in range(1, 16)]
+
+
+@pytest.mark.parametrize("callback", ["parse_listing", "parse_home"])
+def test_a_page_of_more_links_than_the_cap_is_read_to_it(tmp_path: Path, callback: str) -> None:
+    crawl = spider(tmp_path, settings={"DISCOVERY_MAX_PAGE_LINKS": 10})
+    body = "".join(f"<a href='{url}'>a</a>" for url in FLOOD).encode()
+    requests = list(getattr(crawl, callback)(HtmlResponse(f"https://{site.DOMAIN}/list/", body=body),
+                                             crawl.site.editions[0]))
+    assert [r.url for r in requests if r.callback.__name__ == "parse_article"] == FLOOD[:10]  # type: ignore[union-attr]
+    assert stats(crawl)["discovery/skipped/page_links"] == 5
+
+
+def test_a_wordpress_api_page_of_more_posts_than_the_feed_cap_is_read_to_it(tmp_path: Path) -> None:
+    crawl = spider(tmp_path, f'wp_api = "https://{site.DOMAIN}/wp-json/wp/v2/posts"',
+                   settings={"DISCOVERY_MAX_FEED_ENTRIES": 10})
+    body = json.dumps([{"link": url, "date_gmt": "2026-05-01T11:00:00"} for url in FLOOD]).encode()
+    response = TextResponse(f"https://{site.DOMAIN}/wp-json/wp/v2/posts?page=1", body=body)
+    requests = list(crawl.parse_wp_api(response, crawl.site.editions[0]))
+    assert [r.url for r in requests if r.callback.__name__ == "parse_article"] == FLOOD[:10]  # type: ignore[union-attr]
+    assert stats(crawl)["discovery/skipped/feed_entries"] == 5

@@ -8,9 +8,9 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.bench.replica_server import running
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
-from tests.replica.server import running
 
 DOMAIN = "loop.kg"
 CONFIG = site_config("loop", DOMAIN, "Asia/Bishkek", article_url="^https?://[^/]+/news/[a-z0-9-]+/$")

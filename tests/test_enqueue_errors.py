@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import ROOT
-from tests.replica.server import serve
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ from typing import Any
 import bson
 import pytest
 
+from crawler.bench.hostile_shapes import SENTENCE, jsonld_keywords, page
 from tests.crawling import StoreCrawl, fresh_database
-from tests.hostile_shapes import SENTENCE, jsonld_keywords, page
 from tests.hostile_site import CONFIG, DOMAIN
 
 CRAWL_SECONDS = 90  # the page of 150,000 paragraphs alone took 180 s of extraction before

@@ -13,12 +13,12 @@ import pytest
 from lxml import html as lxml_html
 from parsel import Selector
 
+from crawler.bench.hostile_shapes import SENTENCE, SHAPES, URL, jsonld_keywords, links, nested, page, text_node
 from crawler.browser import looks_like_script_shell
 from crawler.extract.article import extract_article, warm_up
 from crawler.extract.generic import cut_after
 from crawler.limits import RecordLimits, setting_name
 from crawler.sites import GENERIC, SiteConfig, load_site_file
-from tests.hostile_shapes import SENTENCE, SHAPES, URL, jsonld_keywords, links, nested, page, text_node
 from tests.hostile_site import CONFIG
 
 SECONDS = 5.0  # generous: each shape below took 5 s to minutes before, under 2 s after

@@ -24,12 +24,12 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.hostile_shapes import SENTENCE, SHAPES, links, page
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, _Worker
 from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 from tests.conftest import ROOT
-from tests.hostile_shapes import SENTENCE, SHAPES, links, page
 
 pytestmark = pytest.mark.e2e  # worker processes: seconds per test
 URL = "https://asiaplus.news/2026/11/20/sovesshanie-po-energetike/"
@@ -290,7 +290,7 @@ def test_a_warm_worker_keeps_its_models_out_of_the_garbage_collectors_sight() ->
               "from multiprocessing.connection import Connection\n"
               "from crawler.extract import worker\n"
               "from crawler.limits import RecordLimits\n"
-              "from tests.hostile_shapes import SENTENCE, page\n"
+              "from crawler.bench.hostile_shapes import SENTENCE, page\n"
               "ours, theirs = (Connection(s.detach()) for s in socket.socketpair())\n"
               "serving = threading.Thread(target=worker.serve, args=(theirs,))\n"
               "serving.start()\n"

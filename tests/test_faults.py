@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pymongo
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.conftest import free_port, kill, start_nx27017
 from tests.crawling import (
     FAST,
@@ -26,7 +27,6 @@ from tests.crawling import (
     wait_for_lapse,
     wait_while_running,
 )
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sanitize import inert_html
 from tests.crawling import FAST
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 from tests.test_mistakes import scrapy
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from crawler.bench.replica_server import running
 from tests import endless_site as site
 from tests.conftest import free_port
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl
-from tests.replica.server import running
 
 ARTICLES = 90
 PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run

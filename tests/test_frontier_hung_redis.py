@@ -1,16 +1,25 @@
 """A hung Redis (a real ``redis-server``, SIGSTOPped) holds a shared crawl's reactor ``REACTOR_TIMEOUT`` (1 s) at
 most: the scheduler's first call that gets no answer gives up after it, the worker keeps what it finds, and asks
-Redis nothing more on the reactor (before, each such call waited out the client's 5 s socket timeout)."""
+Redis nothing more on the reactor (before, each such call waited out the client's 5 s socket timeout). Told without
+timing anything: the reactor's call gives up on its own socket timeout before a 5 s wait sent first does, and the
+commands the reactor's client sends are counted."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from scrapy import Request, Spider
+import redis
+from scrapy import Request, Spider, signals
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier.connection import REACTOR_TIMEOUT, SOCKET_TIMEOUT
@@ -35,23 +44,95 @@ def scheduler(redis_server: tuple[str, subprocess.Popen[bytes]]) -> Iterator[Fro
             shared.client.close()  # type: ignore[union-attr]
 
 
-def timed(call: object) -> float:
-    started = time.monotonic()
-    call()  # type: ignore[operator]
-    return time.monotonic() - started
+class _Probe:
+    """A PING sent to the hung Redis on a thread, waiting ``SOCKET_TIMEOUT`` (the threads' clients') for its answer,
+    before the reactor's call: the reactor's must give up first (before, it waited out that same 5 s socket
+    timeout, so this one, sent first, gave up first)."""
+
+    def __init__(self, url: str) -> None:
+        address = urlsplit(url)
+        self.socket = socket.create_connection((address.hostname, address.port), timeout=SOCKET_TIMEOUT)
+        self.socket.sendall(b"PING\r\n")  # the kernel takes it: the stopped server reads nothing
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._wait, daemon=True)
+        self.thread.start()
+
+    def _wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            self.socket.recv(64)
+        self.done.set()
+
+    def close(self) -> None:
+        self.thread.join()
+        self.socket.close()
+
+
+class _Commands:
+    """Counts the commands (and pipelines) a client sends: each takes a connection from its pool."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.sent = 0
+        pool, take = client.connection_pool, client.connection_pool.get_connection
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.sent += 1
+            return take(*args, **kwargs)
+
+        pool.get_connection = counted  # type: ignore[method-assign]
 
 
 def test_a_hung_redis_holds_the_reactor_a_second_at_most(
-    redis_server: tuple[str, subprocess.Popen[bytes]], scheduler: FrontierScheduler
+    redis_server: tuple[str, subprocess.Popen[bytes]], scheduler: FrontierScheduler, caplog: pytest.LogCaptureFixture
 ) -> None:
+    reactor = scheduler.frontier.shared
+    assert reactor is not None and reactor.client.connection_pool.connection_kwargs["socket_timeout"] == REACTOR_TIMEOUT
+    commands = _Commands(reactor.client)
     assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))
-    assert scheduler.stats.get_value("frontier/pushed") == 1  # Redis answers
+    assert scheduler.stats.get_value("frontier/pushed") == 1 and commands.sent > 0  # Redis answers, on the reactor
     redis_server[1].send_signal(signal.SIGSTOP)
-    held = timed(lambda: scheduler.enqueue_request(Request("https://endless.kg/news/2/")))
-    assert REACTOR_TIMEOUT * 0.9 <= held < min(REACTOR_TIMEOUT * 2.5, SOCKET_TIMEOUT), held
-    assert scheduler.frontier.lost and scheduler.stats.get_value("frontier/local") == 1  # kept by this worker
-    # Lost: the reactor asks Redis nothing more, the heartbeat asks again on its thread.
-    assert timed(lambda: scheduler.enqueue_request(Request("https://endless.kg/news/3/"))) < REACTOR_TIMEOUT * 0.9
-    assert [scheduler.next_request().url for _ in range(2)] == [  # type: ignore[union-attr]
-        "https://endless.kg/news/2/", "https://endless.kg/news/3/"]
+    probe = _Probe(redis_server[0])
+    try:
+        assert scheduler.enqueue_request(Request("https://endless.kg/news/2/"))  # asks Redis, gets no answer
+        assert not probe.done.is_set(), "the reactor's call waited as long as a thread's 5 s call started before it"
+        assert scheduler.frontier.lost and scheduler.stats.get_value("frontier/local") == 1  # kept by this worker
+        assert scheduler.stats.get_value("frontier/redis_errors") == 1
+        assert "Lost Redis (TimeoutError" in caplog.text  # it gave up on its socket timeout (REACTOR_TIMEOUT)
+        # Lost: the reactor asks Redis nothing more, the heartbeat asks again on its thread.
+        asked = commands.sent
+        assert scheduler.enqueue_request(Request("https://endless.kg/news/3/"))
+        assert [scheduler.next_request().url for _ in range(2)] == [  # type: ignore[union-attr]
+            "https://endless.kg/news/2/", "https://endless.kg/news/3/"]
+        assert not scheduler.has_pending_requests() and commands.sent == asked, "asked the lost Redis on the reactor"
+        assert not probe.done.is_set()
+    finally:
+        redis_server[1].send_signal(signal.SIGCONT)
+        probe.close()
     assert scheduler.frontier.background is not scheduler.frontier.shared  # threads keep the longer timeout
+
+
+def disconnected(observer: redis.Redis, client_id: int) -> bool:
+    """Whether ``client_id`` left the server's CLIENT LIST (the server sees a closed socket a moment later)."""
+    for _ in range(100):
+        if client_id not in {int(c["id"]) for c in observer.client_list()}:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierScheduler) -> None:
+    """The 1 s client asked on the reactor is closed when the worker leaves; the thread one stays for the run record,
+    and is closed once the engine stopped (the run record is written at ``spider_closed``, before)."""
+    assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))  # the reactor client is connected
+    reactor, background = scheduler.frontier.shared, scheduler.frontier.background
+    assert reactor is not None and background is not None
+    reactor_id, background_id = reactor.client.client_id(), background.client.client_id()
+    observer = redis.Redis.from_url(redis_url)
+    try:
+        assert {reactor_id, background_id} <= {int(c["id"]) for c in observer.client_list()}
+        asyncio.run(scheduler.frontier.leave())
+        assert disconnected(observer, reactor_id), "the reactor's client is still connected after leaving"
+        assert background_id in {int(c["id"]) for c in observer.client_list()}  # the run record asks after leaving
+        scheduler.frontier.crawler.signals.send_catch_log(signal=signals.engine_stopped)
+        assert disconnected(observer, background_id), "the threads' client is still connected after the engine stopped"
+    finally:
+        observer.close()

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from crawler.bench.replica_server import serve
 from tests.crawling import FAST, ROOT, MongoTarget
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 from tests.test_browser import JS_SITE, requires_chromium
 

@@ -228,3 +228,13 @@ def test_a_comments_link_before_most_of_the_article_does_not_end_it() -> None:
     texts = [PARAGRAPHS[0], "3 comments", *PARAGRAPHS[1:]]
     probabilities = np.asarray([0.9, 0.1, 0.9, 0.9, 0.9])
     assert choose(texts, probabilities, TITLE, np.zeros((len(texts), len(FEATURES)))) == PARAGRAPHS
+
+
+def test_the_headline_repeated_first_is_dropped_whatever_its_apostrophes() -> None:
+    """The title can take the declared titles' straight apostrophes where the page prints curly ones: the
+    headline block is still the title, not the first paragraph."""
+    texts = ["Farmers’ guide to the valley’s new irrigation schedule", *PARAGRAPHS]
+    probabilities = np.asarray([0.9] * len(texts))
+    kept = choose(texts, probabilities, "Farmers' guide to the valley's new irrigation schedule",
+                  np.zeros((len(texts), len(FEATURES))))
+    assert kept == PARAGRAPHS

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CountCalls
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -409,18 +411,11 @@ def test_the_judged_start_of_a_body_is_cleaned_as_the_whole_body_is(paragraphs: 
     assert (sum(map(len, start)) < SHELL_BODY_CHARS) is (sum(map(len, whole)) < SHELL_BODY_CHARS)
 
 
-def test_extraction_cleans_only_the_start_of_a_long_body(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extraction_cleans_only_the_start_of_a_long_body(count_calls: CountCalls) -> None:
     import crawler.extract.cleanup as cleanup
     from crawler.extract.article import extract_article
 
-    cleaned: list[str] = []
-
-    def counted(text: str) -> str:
-        cleaned.append(text)
-        return normalize_text(text)
-
-    normalize_text = cleanup.normalize_text
-    monkeypatch.setattr(cleanup, "normalize_text", counted)
+    cleaned = count_calls(cleanup, "normalize_text")
     body = "".join(f"<p>{n}. {_STORY * 2}</p>" for n in range(60))
     extraction = extract_article(f"<html><body><article><h1>Water talks resume</h1>{body}</article></body></html>",
                                  "https://news.example.com/a", None)
@@ -428,18 +423,11 @@ def test_extraction_cleans_only_the_start_of_a_long_body(monkeypatch: pytest.Mon
     assert 0 < len(cleaned) < 20  # the paragraphs that fill the language sample, not all 60
 
 
-def test_a_page_finds_its_headline_once_for_its_byline_and_date_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_page_finds_its_headline_once_for_its_byline_and_date_readers(count_calls: CountCalls) -> None:
     from crawler.extract import header_date
     from crawler.extract.article import extract_article
 
-    found: list[object] = []
-    headline = header_date._headline
-
-    def counted(root: object) -> object:
-        found.append(root)
-        return headline(root)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(header_date, "_headline", counted)
+    found = count_calls(header_date, "_headline")
     # No declared author or date: the bylines beside the headline and its dated meta line are read.
     html = ("<html><body><article><div class='meta'>Politics</div><h1>Water talks resume</h1>"
             "<div class='byline'>14 March 2025 · Anna Kim</div>" + f"<p>{_STORY * 3}</p>" * 3

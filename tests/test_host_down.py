@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.conftest import free_port
 from tests.crawling import ROOT, MongoTarget, crawl_command, crawl_environment, require_e2e, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,10 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.bench.replica_server import running
 from crawler.limits import MAX_JSON_LD_CHARS
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
-from tests.replica.server import running
 
 DOMAIN = "claim.kz"
 CONFIG = site_config("claim", DOMAIN, "Asia/Almaty")

@@ -12,10 +12,10 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.bench.replica_server import running
 from crawler.htmltree import MAX_TAGS
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
-from tests.replica.server import running
 
 DOMAIN = "rude.kg"
 CONFIG = site_config("rude", DOMAIN, "Asia/Bishkek")

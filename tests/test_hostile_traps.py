@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.bench.replica_server import running
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, outside_origin, site_config
-from tests.replica.server import running
 
 DOMAIN = "trap.kg"
 LISTING_PAGES = 4

@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.bench.replica_server import serve
 from tests.crawling import MongoTarget, StoreCrawl, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 ARTICLE_PATHS = {urlsplit(url).path for url in expected_articles("asiaplus")}

@@ -18,11 +18,11 @@ from scrapy.http import XmlResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.replica_server import serve
 from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META, ConditionalDiscovery
 from crawler.spiders.news import NewsSpider
 from tests import endless_site
 from tests.crawling import MongoTarget, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 ARTICLE_PATHS = {urlsplit(url).path for url in expected_articles("asiaplus")}

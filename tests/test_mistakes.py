@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.conftest import free_port, kill, start_nx27017
 from tests.crawling import FAST, ROOT
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 from tests.test_faults import start_crawl, wait_for
 

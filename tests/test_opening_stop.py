@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import FAST, ROOT, crawl_command, crawl_environment, require_e2e, wait_while_running
 from tests.engine_start_stop import SENT, stop_at_engine_start
 from tests.opening_gate import HELD, gate_settings
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
 pytestmark = pytest.mark.e2e

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.hosts import ip_literal
 from crawler.middlewares.egress import is_private_host, refusal
 from crawler.notify import post_health
@@ -27,7 +28,6 @@ from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
 from tests.crawling import ROOT, run_crawl, store_env
 from tests.netns import Netns, needs_netns, network_namespace
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
 # Spellings that browsers (WHATWG URL) or inet_aton/getaddrinfo read as these addresses.

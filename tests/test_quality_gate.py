@@ -34,12 +34,14 @@ FLOORS = {"aeb-dev": (None, 0.987), "wcxb-dev": (4, 0.973)}  # set: (take every 
 # authors, a work's title then "by" is a citation, a site named after its writer, names before the header's date,
 # contributors' profile links, a personal site's owner on a page in the first person); titles, dates and bodies
 # unchanged on every page. Session 15: dates 0.889 on all 711 pages (523 of 588, 0.888 before: a teaser card's date
-# is not the page's), 0.886 on the sample (the page won is outside it; the floor stays just under).
-FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.858, "author_exact": 0.835, "date_accuracy": 0.885}}
+# is not the page's), 0.886 on the sample (the page won is outside it; the floor stays just under). Session 17:
+# titles 0.865 on the sample (154 of 178, 153 before: curly apostrophes straight where the declared titles write them).
+FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.864, "author_exact": 0.835, "date_accuracy": 0.885}}
 # Floors over every page of a set, for a field whose wins the sample does not see. Session 16: titles 0.871 on all
 # 711 wcxb-dev pages (619 of 711, 0.864 before: markup after an early </html>, a sentence-case headline in the
 # declared title's case, an <h1> in an <article> nested in a <nav>, fullwidth "？"), 0.860 on the sample (unchanged).
-ALL_PAGES_FLOORS = {"wcxb-dev": {"title_exact": 0.870}}
+# Session 17: titles 0.878 (624 of 711: curly apostrophes straight where the declared titles write them, 7 won, 2 lost).
+ALL_PAGES_FLOORS = {"wcxb-dev": {"title_exact": 0.877}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

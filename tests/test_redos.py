@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.dates import date_from_url, parse_datetime
 from crawler.discovery.html import robots_sitemaps
 from crawler.extract.article import extract_article
@@ -29,7 +30,6 @@ from crawler.spiders.news import generic_site
 from crawler.text import normalize_text
 from crawler.urls import canonical_url, url_key
 from tests.crawling import run_crawl
-from tests.replica.server import serve
 from tests.replicas import expected_articles
 
 BUDGET = 0.5  # CPU seconds; every case here takes a few milliseconds when linear

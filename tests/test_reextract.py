@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles, replica_sites
 
 ARTICLES = sum(len(expected_articles(site)) for site in replica_sites())  # every replica article, stored once
@@ -269,22 +270,25 @@ RUNAWAY_PARAGRAPH = "<p>" + "Министерство энергетики пр�
 
 def test_a_page_over_the_extraction_budget_is_counted_as_failed_and_the_run_goes_on(replica_store: Path,
                                                                                      tmp_path: Path) -> None:
-    # A 10 MB page of paragraphs: about 0.8 CPU s of parsing, so never less wall time, the replica's others 20-40 ms
-    # of CPU. The budget is wall time: beside four CPU burners (load 12-14 on 2 cores) those pages took over 0.25 s
-    # (3 failures in 3 runs; 2 in 3 once each process loaded its language model before its first page's budget).
+    # A 10 MB page of paragraphs: about 0.8 CPU s of parsing, so never less wall time, over the 0.5 s budget however
+    # idle the machine. The replica's other pages take 20-40 ms of CPU, but the budget is wall time: on a loaded
+    # machine one of them may go over it too (beside four CPU burners they took over 0.25 s). So the run is checked by
+    # its counts, whatever the load: the runaway page failed, each page that failed did so over the budget and was
+    # kept as stored, and every other stale page was re-extracted (the run went on past each failure).
     html = f"<html><body><article><h1>Runaway</h1>{RUNAWAY_PARAGRAPH * 24000}</article></body></html>"
     data_dir, slow = _with_a_stale_page(replica_store, tmp_path, gzip.compress(html.encode()))
-    started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--processes=2", "--batch-size=4",
                              "-s", "EXTRACTION_TIME_BUDGET_SECONDS=0.5"], cwd=ROOT,
                             env={**os.environ, **store_env(data_dir=data_dir)}, capture_output=True, text=True,
                             timeout=300, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr == f"Re-extraction failed: {slow['url']}: OverBudget: over the 0.5 s extraction budget\n"
-    stale = sum(1 for doc in _records(replica_store) if doc["title"] == STALE)
-    assert "  failed (error, kept as stored): 1" in result.stdout and f"  changed: {stale - 1}" in result.stdout
-    assert [doc["_id"] for doc in _records(data_dir) if doc["title"] == STALE] == [slow["_id"]]
-    assert time.monotonic() - started < 120
+    failed = re.findall(r"^Re-extraction failed: (\S+): OverBudget: over the 0\.5 s extraction budget$",
+                        result.stderr, re.MULTILINE)
+    assert slow["url"] in failed and len(failed) == len(result.stderr.splitlines()), result.stderr[-3000:]
+    stale = {doc["url"] for doc in _records(replica_store) if doc["title"] == STALE}
+    counts = f"  failed (error, kept as stored): {len(failed)}\n", f"  changed: {len(stale - set(failed))}\n"
+    assert all(count in result.stdout for count in counts), result.stdout
+    assert {doc["url"] for doc in _records(data_dir) if doc["title"] == STALE} == stale & set(failed)
 
 
 def test_a_small_job_runs_in_one_process_unless_told(tmp_path: Path) -> None:

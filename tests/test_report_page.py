@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sites import SITES_DIR_NAME, site_names
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import ROOT, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -20,6 +20,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(("value", "seconds"), [
     (b"120", 120.0), ("5", 5.0), (b"Fri, 27 Nov 2026 12:00:30 GMT", 30.0), ("Fri, 27 Nov 2026 11:00:00 GMT", 0.0),
     (None, None), (b"", None), (b"soon", None),
+    (b"\xb2", None), (b"1\xb9", None),  # superscript digits (Latin-1): str.isdigit() takes them, float() does not
 ])
 def test_retry_after_values(value: bytes | str | None, seconds: float | None) -> None:
     assert retry_after_seconds(value, NOW) == seconds
@@ -38,3 +39,20 @@ def test_throttled_article_is_fetched_after_the_wait(tmp_path: Path, mongo: Mong
     assert mongo.db.articles.count_documents({"url": csto}) == 1
     stats = mongo.db.crawl_runs.find_one()["stats"]
     assert stats["retry_after/waited"] == 2 and stats["retry_after/seconds"] == 2
+
+
+def test_a_retry_after_no_clock_reads_is_a_wait_without_one(tmp_path: Path, mongo: MongoTarget,
+                                                              crawl_into_store: StoreCrawl) -> None:
+    """``Retry-After: ²`` on a 503 is waited as a missing header (the backoff's second), then the article is fetched;
+    it failed the request (``download/failed/other``) and the article was lost."""
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    csto = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    shape = {"status": 503, "times": 1, "headers": {"Retry-After": "\u00b2"}}
+    (replica / "_server.json").write_text(json.dumps({"paths": {urlsplit(csto).path: shape}}))
+    result = crawl_into_store("asiaplus", replica=replica)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.paths.count(urlsplit(csto).path) == 2  # 503, 200
+    assert mongo.db.articles.count_documents({"url": csto}) == 1
+    stats = mongo.db.crawl_runs.find_one()["stats"]
+    assert stats["retry_after/waited"] == 1 and "download/failed/other" not in stats

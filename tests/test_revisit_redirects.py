@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import MongoTarget, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 URL = next(u for u in expected_articles("asiaplus") if "csto" in u)

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 pytestmark = pytest.mark.e2e

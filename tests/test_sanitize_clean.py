@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from lxml.html import HtmlElement, document_fromstring, tostring
-from lxml_html_clean import Cleaner
 
 from crawler import sanitize
 from crawler.htmltree import HtmlParser, parser_markup
@@ -19,12 +18,7 @@ from tests.test_sanitize_bypasses import PAYLOADS, page, violations
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
 
-# What the sanitizer used before _clean, options and all: the reference _clean is held to.
-REFERENCE = Cleaner(
-    scripts=True, javascript=False, comments=False, style=False, inline_style=False, links=False, meta=False,
-    page_structure=False, processing_instructions=True, embedded=True, frames=True, forms=False,
-    annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False, kill_tags=sanitize._KILL,
-)
+REFERENCE = sanitize.reference_cleaner()  # what the sanitizer used before _clean, options and all
 
 HOSTILE = {
     "script in svg": '<svg><script>alert(1)</script><script href="data:text/javascript,alert(2)"/></svg>',

@@ -33,10 +33,10 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sites import site_names
 from tests.conftest import free_port
 from tests.crawling import ROOT, STORE_VARIABLES, MongoTarget
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 
 pytestmark = pytest.mark.e2e

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.storage.lease import COLLECTION, Lease, acquire, holder, release, renew
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import FAST, ROOT, MongoTarget, run_crawl
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 
 QUIET = ["BROWSER_ENABLED=0", "ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"]

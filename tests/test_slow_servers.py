@@ -20,10 +20,10 @@ import brotli
 import pytest
 from scrapy.http import Headers, Response
 
+from crawler.bench.replica_server import running
 from crawler.middlewares.content_codings import content_codings
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
-from tests.replica.server import running
 
 DOMAIN = "slow.kg"
 MAX_SIZE = 1024 * 1024  # DOWNLOAD_MAXSIZE of this crawl

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.replica_server import serve
 from crawler.storage.component import Storage
 from tests.conftest import FAST, ROOT, free_port
-from tests.replica.server import serve
 from tests.replicas import REPLICAS
 from tests.test_pipelines import STORAGE_EXTENSIONS
 

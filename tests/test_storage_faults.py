@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 from bson import json_util
 
+from crawler.bench.replica_server import serve
 from crawler.storage.config import to_document
 from crawler.storage.spool import load_spool, spool
 from tests.conftest import free_port, kill, start_nx27017
 from tests.crawling import MongoTarget, run_crawl, store_env
-from tests.replica.server import serve
 from tests.replicas import REPLICAS, expected_articles
 from tests.test_faults import start_crawl, wait_for
 from tests.test_pipelines import article, cleaned

@@ -11,6 +11,7 @@ from crawler.extract import titles
 from crawler.extract.article import extract_article
 from crawler.extract.titles import strip_title
 from crawler.sites import GENERIC
+from tests.conftest import CountCalls
 
 LEAD = "<p>" + "Жители города обсуждали новый бюджет на встрече с депутатами. " * 8 + "</p>"
 
@@ -221,16 +222,9 @@ def test_a_headline_in_capitals_takes_the_declared_title_with_its_words(shown: s
     ("", None),
 ])
 def test_a_page_that_declares_no_title_walks_for_a_marked_headline_once(
-        body: str, want: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+        body: str, want: str | None, count_calls: CountCalls) -> None:
     """The fallback of a page with no declared title reuses the walk over the page choose_title made."""
-    walks: list[object] = []
-    marked_headline = titles._marked_headline
-
-    def counted(page: object) -> object:
-        walks.append(page)
-        return marked_headline(page)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(titles, "_marked_headline", counted)
+    walks = count_calls(titles, "_marked_headline")
     assert title(body=body) == want
     assert len(walks) == 1
 
@@ -286,3 +280,45 @@ def test_an_h1_in_a_menu_is_not_the_headline(body: str) -> None:
 ])
 def test_fullwidth_question_and_exclamation_marks_are_ascii_outside_cjk_text(declared: str, want: str) -> None:
     assert title(f'<meta property="og:title" content="{declared}">', f"<h1>{declared}</h1>") == want
+
+
+@pytest.mark.parametrize(("shown", "declared", "want"), [
+    # WordPress prints the headline curled; its og:title and <title> keep the straight form the site wrote.
+    ("A Beginner’s Guide To Refinishing Vintage Furniture", "A Beginner's Guide To Refinishing Vintage Furniture",
+     "A Beginner's Guide To Refinishing Vintage Furniture"),
+    ("O‘zbekistonda yangi metro bekati ochildi", "O'zbekistonda yangi metro bekati ochildi",
+     "O'zbekistonda yangi metro bekati ochildi"),
+    # The declared title with other punctuation but the same words still says how the site writes its quotes.
+    ("What to Expect on Your First Trip to Japan- A First Time Visitor’s Guide",
+     "What to Expect on Your First Trip to Japan: A First Time Visitor's Guide",
+     "What to Expect on Your First Trip to Japan- A First Time Visitor's Guide"),
+    # A declared title that curls them too, or says other words, leaves the headline as shown.
+    ("Why Hasn’t Tutoring Been More Effective?", "Why Hasn’t Tutoring Been More Effective?",
+     "Why Hasn’t Tutoring Been More Effective?"),
+    ("The Resy Guide to New York City’s 2025 Michelin Winners", "The Michelin Star Restaurants in New York's City",
+     "The Resy Guide to New York City’s 2025 Michelin Winners"),
+])
+def test_curly_quotes_take_the_straight_form_the_declared_titles_write(shown: str, declared: str, want: str) -> None:
+    head = f'<meta property="og:title" content="{declared}"><title>{declared} - Site</title>'
+    assert title(head, f"<h1>{shown}</h1>", "https://uzdaily.uz/en/post/1") == want
+
+
+def test_one_declared_title_curling_the_quotes_keeps_them_curled() -> None:
+    head = ("<meta property=\"og:title\" content=\"Yangi maktab ochildi: 'Ajoyib'\"><title>Yangi maktab ochildi: "
+            "‘Ajoyib’</title>")
+    assert title(head, "<h1>Yangi maktab ochildi: ‘Ajoyib’</h1>", "https://kun.uz/news/2025/1") == \
+        "Yangi maktab ochildi: ‘Ajoyib’"
+
+
+def test_a_json_ld_headline_in_lower_case_beside_a_capitalised_name_is_a_description() -> None:
+    # A wiki's Article node: its "headline" is the entry's one-line description, its "name" the entry's title.
+    node = {"@context": "https://schema.org", "@type": "Article", "name": "Semantic satiation",
+            "headline": "psychological phenomenon in which repetition causes a word to temporarily lose meaning",
+            "datePublished": "2006-07-12T09:27:14Z"}
+    html = f'<html><body><script type="application/ld+json">{json.dumps(node)}</script></body></html>'
+    assert extract_article(html, "https://wiki.example.org/wiki/Semantic_satiation", GENERIC).title == (
+        "Semantic satiation")
+    node["headline"] = "Semantic satiation explained"  # a capitalised headline is the headline
+    html = f'<html><body><script type="application/ld+json">{json.dumps(node)}</script></body></html>'
+    assert extract_article(html, "https://wiki.example.org/wiki/Semantic_satiation", GENERIC).title == (
+        "Semantic satiation explained")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -483,7 +484,7 @@ def test_author_misses_lists_each_wrong_page_with_its_kind_and_source(tmp_path: 
         ["set", "3", "none", "Rustam Nazarov", "-", "-"]]
 
 
-def test_no_byline_search_when_the_page_never_shows_the_declared_name(byline_searches: list[str]) -> None:
+def test_no_byline_search_when_the_page_never_shows_the_declared_name(byline_searches: list[tuple[Any, ...]]) -> None:
     """A byline that extends the declared names shows them: a page that does not (authors only in JSON-LD,
     as many CMS print them) is spared the byline search, a dozen passes over the tree."""
     searched = byline_searches
@@ -492,4 +493,4 @@ def test_no_byline_search_when_the_page_never_shows_the_declared_name(byline_sea
     assert searched == []
     shown = "<h1>Budget</h1><div class='byline'>By Dr Aziza Karimova and Timur Aliev</div>"
     assert extract(page(jsonld=declared, body=shown))[1] == ["Dr Aziza Karimova", "Timur Aliev"]
-    assert searched == ["byline"]
+    assert len(searched) == 1

@@ -13,12 +13,15 @@ if TYPE_CHECKING:
 
 
 def _summary(doc: dict[str, Any]) -> str:
+    """Two lines of a stored article for a terminal: its text's control characters escaped (records stored before
+    cleaning removed them may hold a page's escape sequences)."""
     from crawler.export.records import iso
+    from crawler.text import shown
 
     published = iso(doc["published"]) if doc.get("published") else "-"
     words = len((doc.get("body") or "").split())
     where = f"{doc.get('site')}/{doc.get('language')}"
-    return f"{published}  [{where}]  {doc.get('title')}  ({words} words)\n    {doc['url']}"
+    return shown(f"{published}  [{where}]  {doc.get('title')}  ({words} words)") + f"\n    {shown(str(doc['url']))}"
 
 
 class Command(StoreCommand):

@@ -13,7 +13,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from w3lib.url import safe_url_string
 
 from crawler.htmltree import first_base_href
-from crawler.urls import joined, resolved_base
+from crawler.urls import joined, resolved_base, too_long
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::attr(href)",
@@ -31,6 +31,8 @@ class PageLinks:
     urls: list[str]  # its http(s) <a> and <area> links, each once, in page order, no fragment, no file download
     skipped: int  # hrefs no URL can be made of ("http://[::1", a port past 65535)
     broken_base: bool  # its <base href> names no URL and was ignored, as a browser ignores it
+    too_long: int = 0  # hrefs longer than any URL a request is made of, left unread
+    capped: int = 0  # hrefs past ``max_links``, left unread
 
 
 def document_base(sel: Selector, page_url: str) -> str | None:
@@ -38,14 +40,20 @@ def document_base(sel: Selector, page_url: str) -> str | None:
     return resolved_base(page_url, first_base_href(sel.root))
 
 
-def page_links(sel: Selector, page_url: str, encoding: str = "utf-8") -> PageLinks:
-    """The ``<a>`` and ``<area>`` links of a listing or home page; an unusable base or href ends no reading of it."""
+def page_links(sel: Selector, page_url: str, encoding: str = "utf-8", max_links: int | None = None) -> PageLinks:
+    """The ``<a>`` and ``<area>`` links of a listing or home page, the first ``max_links`` (all for None); an
+    unusable base or href ends no reading of it."""
     base = document_base(sel, page_url)
     resolved = base or page_url
-    urls = [_link(resolved, href, encoding) for href in sel.css("a::attr(href), area::attr(href)").getall()]
+    hrefs = sel.css("a::attr(href), area::attr(href)").getall()
+    capped = max(0, len(hrefs) - max_links) if max_links is not None else 0
+    hrefs = hrefs[:len(hrefs) - capped]
+    kept = [href for href in hrefs if not too_long(href)]
+    urls = [_link(resolved, href, encoding) for href in kept]
     pages = (url for url in urls if url and url.startswith(("http://", "https://"))
              and posixpath.splitext(urlsplit(url).path)[1].lower() not in _FILE_EXTENSIONS)
-    return PageLinks(resolved, list(dict.fromkeys(urldefrag(url)[0] for url in pages)), urls.count(None), base is None)
+    return PageLinks(resolved, list(dict.fromkeys(urldefrag(url)[0] for url in pages)), urls.count(None), base is None,
+                     len(hrefs) - len(kept), capped)
 
 
 def _link(base: str, href: str, encoding: str) -> str | None:

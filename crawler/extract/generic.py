@@ -365,6 +365,15 @@ COMMENTS_MAX_CHARS = 60
 COMMENTS_AFTER_SHARE = 0.6
 
 
+_STRAIGHT_QUOTES = str.maketrans({"’": "'", "‘": "'"})
+
+
+def _headline_form(text: str) -> str:
+    """A headline as compared with a block: case and curly apostrophes left out (the title takes the declared
+    titles' straight ones where the page prints curly ones)."""
+    return normalize_text(text).casefold().translate(_STRAIGHT_QUOTES)
+
+
 def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray,
            table_row: list[int] | None = None) -> list[str]:
     """The blocks judged body text, in page order (``rows`` are their features), without the headline
@@ -376,7 +385,7 @@ def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows:
     between = np.zeros_like(sure)
     between[1:-1] = sure[:-2] & sure[2:] & (probabilities[1:-1] >= GAP_THRESHOLD)
     kept = np.nonzero(sure | between)[0].tolist()
-    if kept and title and normalize_text(texts[kept[0]]).casefold() == normalize_text(title).casefold():
+    if kept and title and _headline_form(texts[kept[0]]) == _headline_form(title):
         kept = kept[1:]  # the headline is the record's title, not its first paragraph
 
     def link_line(i: int) -> bool:

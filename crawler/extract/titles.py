@@ -13,7 +13,8 @@ declared titles agree on. When no ``<h1>`` agrees, the first element marked as a
 (``entry-title``, ``td-post-title``; never a teaser's link) is a candidate too, and a visible headline about what
 the declared titles say comes before one about something else (a widget's ``<h1>``). A headline shown in
 capitals or lower case takes the declared case, one with "?" for letters the page's charset lacked is read
-from the declared title, and text that was UTF-8 read as Latin-1 is decoded again.
+from the declared title, and text that was UTF-8 read as Latin-1 is decoded again. Curly apostrophes a theme
+printed ("Beginner’s") are straight where the declared titles saying the same words write them so.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -411,15 +413,32 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
     stripped = [strip_title(candidate.text, names) for candidate in declared]  # once each: a title can be long
     for candidate, text in zip(declared, stripped, strict=True):
         if shown.text in (normalize_text(unescape(candidate.text)), text):
-            return Candidate(shown.text, candidate.source, False)
+            return Candidate(_declared_quotes(shown.text, stripped), candidate.source, False)
     styled = shown.text.isupper() or shown.text.islower()
     for candidate, text in zip(declared, stripped, strict=True):
         for part in (text, *_SEPARATOR.split(text)[:MAX_SEGMENTS]):
             if key(part) != key(shown.text):
                 continue
             if (styled and not part.isupper() and not part.islower()) or _capitalises(shown.text, part):
-                return Candidate(part, candidate.source, False)
-    return shown
+                return Candidate(_declared_quotes(part, stripped), candidate.source, False)
+    return Candidate(_declared_quotes(shown.text, stripped), shown.source, shown.visible)
+
+
+_CURLY_SINGLE = str.maketrans({"’": "'", "‘": "'"})
+
+
+def _declared_quotes(text: str, stripped: list[str]) -> str:
+    """``text`` with straight apostrophes and single quotes where it shows curly ones ("Beginner’s") and the
+    declared titles that say the same words write them straight, none curled ("Beginner's"): the headline as the
+    site wrote it (the form its ``og:title`` and ``<title>`` show), which a theme's typography filter curled where
+    it prints it in the page."""
+    if "’" not in text and "‘" not in text:
+        return text
+    wanted = key(text)
+    saying = [p for t in stripped for p in {t, *_SEPARATOR.split(t)[:MAX_SEGMENTS]} if key(p) == wanted]
+    if not any("'" in p for p in saying) or any("’" in p or "‘" in p for p in saying):
+        return text
+    return text.translate(_CURLY_SINGLE)
 
 
 MIN_CAPITALISED_LETTERS = 4  # "For", "In", "And" capitalised or not is a house style of title case
@@ -458,9 +477,20 @@ def headline_parts(h1: HtmlElement) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
+def declared_headline(article: dict[str, Any]) -> Any:
+    """The JSON-LD article's ``headline``, or its ``name`` where the headline is a description set as one (a
+    lower-case phrase, "psychological phenomenon in which …", beside the capitalised name, "Semantic satiation"):
+    a headline, like a name, starts with a capital in a script that has them."""
+    headline, name = article.get("headline"), article.get("name")
+    if (isinstance(headline, str) and isinstance(name, str) and headline.strip()[:1].islower()
+            and name.strip()[:1].isupper()):
+        return name
+    return headline
+
+
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
-    headline = page.data.article.get("headline")
+    headline = declared_headline(page.data.article)
     names = site_name_keys(declared_site_names(page), page.url)
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
     h1s = _headings(page, "h1", MAX_H1)

@@ -138,6 +138,7 @@ class Frontier:
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     @classmethod
@@ -328,6 +329,8 @@ class Frontier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beating
             self._beating = None
+        if self.shared is not None and self.shared is not self.background:
+            self.shared.client.close()  # nothing asks Redis on the reactor after this; the run record uses a thread
         if self.background is None:
             return
         try:  # on a thread, as the beat: Redis may be back, or still not answering
@@ -337,6 +340,12 @@ class Frontier:
             return
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
+
+    def engine_stopped(self) -> None:
+        """Close the client asked on threads: the run record, its last reader (``recorded``), is written by now
+        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: its process exits."""
+        if self.background is not None:
+            self.background.client.close()
 
     def _leave(self, shared: SharedCrawl) -> int:
         """Leave the crawl (on a thread), once no beat runs; no beat after it."""

@@ -31,7 +31,7 @@ def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | Non
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # isdigit() alone takes "²", which float() refuses
         return float(text)
     try:
         when = parsedate_to_datetime(text)

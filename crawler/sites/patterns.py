@@ -8,9 +8,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Scrapy's UrlLengthMiddleware default (URLLENGTH_LIMIT): a longer URL is never fetched, so
-# it is no article either, and no pattern ever runs on more than this many characters.
-MAX_URL_LENGTH = 2083
+# A longer URL is never fetched (Scrapy's URLLENGTH_LIMIT), so it is no article either, and no pattern ever runs on
+# more than this many characters.
+from crawler.urls import MAX_URL_LENGTH
+
+__all__ = ["MAX_URL_LENGTH", "has_nested_quantifier"]
 
 # The standard library's own regex parser (private, but the tree ``re`` itself compiles).
 _sre: Any = importlib.import_module("re._parser")

@@ -50,7 +50,7 @@ from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.not_articles import not_article
-from crawler.urls import Mirror, canonical_or_none, canonical_url, url_id
+from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, url_id
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def link_url(self, url: str) -> tuple[str, str] | None:
         """The real URL of a discovered link and its canonical form; None for a link no request can be made of
-        (a port past 65535, ``http://[zz]/``, a lone surrogate), which would otherwise end the whole callback."""
+        (a port past 65535, ``http://[zz]/``, a lone surrogate, one longer than any fetched), which would otherwise end
+        the whole callback."""
+        if too_long(url):
+            return None
         try:
             real = self.real_url(url)
         except ValueError:  # the mirror's urlsplit refuses a bad bracketed host
@@ -171,14 +174,16 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     def _article_requests(self, links: list[Link], source: str) -> Iterable[scrapy.Request]:
         """Requests for the article links among ``links``, newest first."""
         for link in sorted(links, key=lambda lk: lk.date or datetime.min.replace(tzinfo=UTC), reverse=True):
+            if too_long(link.url):  # not canonicalised: that takes seconds a megabyte
+                self._skip_long(len(link.url), source)
+                continue
             real = self.link_url(link.url)
             if real is None:
                 self._count("discovery/skipped/invalid_url")
                 continue
             url, key = real
             if len(key) > MAX_URL_LENGTH:  # Scrapy never fetches it; no URL pattern runs on it
-                self._count("discovery/skipped/url_too_long")
-                logger.debug("Skipped a %(n)d-character link from %(source)s", {"n": len(key), "source": source})
+                self._skip_long(len(key), source)
             elif not self.is_article_url(key):
                 self._count("discovery/skipped/not_article_url")
             elif not self._is_recent(link):
@@ -192,6 +197,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 self._count(f"discovery/articles/{source}")
                 priority = int(link.date.timestamp() // 60) if link.date else 0
                 yield self._article_request(url, priority)
+
+    def _skip_long(self, chars: int, source: str) -> None:
+        self._count("discovery/skipped/url_too_long")
+        logger.debug("Skipped a %(n)d-character link from %(source)s", {"n": chars, "source": source})
 
     def revisit_request(self, url: str) -> scrapy.Request | None:
         """A request for the stored article at real ``url`` that is due for another look; None when it is

@@ -40,7 +40,7 @@ from crawler.discovery.feeds import read_feed
 from crawler.discovery.html import PageLinks, next_page, page_links, robots_sitemap_lines
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.discovery.sitemaps import parse_sitemap
-from crawler.discovery.wpapi import parse_posts, posts_url
+from crawler.discovery.wpapi import posts_url, read_posts
 from crawler.htmltree import html_selector
 from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
 from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
@@ -286,11 +286,17 @@ class DiscoveryMixin:
                      previous: str | None = None) -> Iterable[scrapy.Request]:
         if self._discovery_over(response):
             return
-        links = parse_posts(response.body)
-        if links is None:
+        kept = self.discovery_limits.max_feed_entries
+        posts = read_posts(response.body, kept)
+        if posts is None:
             logger.warning("Not a WordPress post list: %(url)s", {"url": response.url})
             self._count("discovery/wp_api/invalid")
             return
+        links, skipped = posts
+        if skipped:  # asked for PAGE_SIZE posts: a page of more is a flood, each a request
+            self._count("discovery/skipped/feed_entries", skipped)
+            logger.warning("API page %(url)s lists %(total)d posts; read the first %(kept)d",
+                           {"url": response.url, "total": skipped + kept, "kept": kept})
         self._count("discovery/wp_api/links", len(links))
         yield from self._article_requests(links, "wp_api")
         key = self._page_key(links)
@@ -321,9 +327,16 @@ class DiscoveryMixin:
         broken base is ignored and each href no URL can be made of skipped, both counted, neither the end of the
         reading of the page (Scrapy's ``response.selector`` raises on a broken base: the page is parsed here)."""
         tree = html_selector(response.text)  # its markup bounded: parsed in the crawl process, no tag may take minutes
-        found = page_links(tree, self.real_url(response.url), response.encoding)
+        limit = self.discovery_limits.max_page_links
+        found = page_links(tree, self.real_url(response.url), response.encoding, limit)
+        if found.capped:
+            self._count("discovery/skipped/page_links", found.capped)
+            logger.warning("%(url)s links to %(total)d pages; read the first %(kept)d",
+                           {"url": response.url, "total": found.capped + limit, "kept": limit})
         if found.skipped:
             self._count("discovery/skipped/invalid_url", found.skipped)
+        if found.too_long:
+            self._count("discovery/skipped/url_too_long", found.too_long)
         if found.broken_base:
             self._count("discovery/skipped/invalid_base")
             logger.info("%(url)s: its <base href> names no URL (%(base)r); its links resolve against its own URL",

@@ -462,8 +462,9 @@ class ArticleStore:
         return merged
 
     def _merge_into(self, keep: str, gone: str) -> bool:
-        """Move the URLs of record ``gone`` (never revised) to ``keep`` and delete it, unless another
-        writer changes it meanwhile (then it is read again)."""
+        """Delete record ``gone`` (never revised) unless another writer changes it meanwhile (then it is read
+        again), and only then give its URLs to ``keep``: a twin edited meanwhile stays a record of its own, its
+        URLs in it alone. Returns whether ``gone`` is merged (False: it stays, or is back, a record)."""
         articles = self.db["articles"]
         for _ in range(CONFLICT_ROUNDS):
             record = articles.find_one({"_id": gone})
@@ -471,16 +472,37 @@ class ArticleStore:
                 return True  # another writer merged it
             if record.get("revisions"):
                 return False  # an edited article that came to match another: not a twin
-            kept = articles.find_one({"_id": keep}, dict.fromkeys(_ACCUMULATED, 1))
-            if kept is None:
+            if articles.find_one({"_id": keep}, {"_id": 1}) is None:
                 return False  # merged into another meanwhile: this one stays a record
-            joined = _joined(record, kept)
-            if joined and not articles.update_one({"_id": keep, **_sizes(kept)}, {"$set": joined}).matched_count:
-                continue  # another writer added to ``keep`` meanwhile
             if articles.delete_one(_unchanged_since(record)).deleted_count:
-                self.db["pages"].delete_one({"_id": gone})
-                return True
-        raise WriteConflict(f"the exact twin {gone} kept changing while being merged into {keep}")
+                break
+        else:
+            raise WriteConflict(f"the exact twin {gone} kept changing while being merged into {keep}")
+        if self._give_lists(record, keep):
+            self.db["pages"].delete_one({"_id": gone})
+            return True
+        return False
+
+    def _give_lists(self, record: dict[str, Any], keep: str) -> bool:
+        """Join the URLs and translations of ``record``, just deleted, to record ``keep``'s (conditional on its lists
+        as read: another writer adds to them too). When ``keep`` is gone meanwhile (merged into another), ``record``
+        is stored again, or, when a new record took its ``_id`` meanwhile, its lists join that one's. Returns
+        whether ``keep`` took them."""
+        articles = self.db["articles"]
+        for _ in range(CONFLICT_ROUNDS):
+            for target in (keep, record["_id"]):
+                held = articles.find_one({"_id": target}, dict.fromkeys(_ACCUMULATED, 1))
+                if held is not None:
+                    joined = _joined(record, held)
+                    if not joined or articles.update_one({"_id": target, **_sizes(held)},
+                                                         {"$set": joined}).matched_count:
+                        return target == keep
+                    break  # another writer added to it meanwhile: read again
+                if target == record["_id"]:  # stored again as it was, unless a new record took its _id
+                    restore = UpdateOne({"_id": target}, {"$setOnInsert": record}, upsert=True)
+                    if _write(articles, [restore]).upserted_count:
+                        return False
+        raise WriteConflict(f"the URLs of {record['_id']} found no record to join while being merged into {keep}")
 
     def _join_clusters(self, inserted: list[dict[str, Any]]) -> None:
         """Story clusters that concurrent writers started for one story (each read before the other

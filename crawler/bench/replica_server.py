@@ -19,7 +19,7 @@ charset is only in a meta tag. ``"paths"`` shapes the answer for one path:
 ``times`` requests (always, without ``times``), adds or replaces headers, and
 declares a ``Content-Length`` other than the body's (a transfer cut short); ``"delay": S`` answers
 that path S seconds late (a slow XHR holding a page in the browser). Run by hand:
-``python -m tests.replica.server tests/replica/asiaplus --port 8800``.
+``python -m crawler.bench.replica_server tests/replica/asiaplus --port 8800``.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def resolve(root: Path, raw_path: str) -> Path | None:
 
 def _settings(root: Path) -> dict[str, Any]:
     path = root / "_server.json"
-    return json.loads(path.read_text()) if path.is_file() else {}  # type: ignore[no-any-return]
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def content_type(root: Path, file: Path) -> str:

@@ -1,13 +1,15 @@
 """Generated hostile article pages, one per shape that once made extraction superlinear or a
 record huge: many paragraphs, deep nesting, many links, one giant text node, many dates, many
-or giant JSON-LD blocks, a huge table. Written at test time, so the repository holds none."""
+or giant JSON-LD blocks, a huge table. Written at test time, so the repository holds none. Also the site config of
+their outlet, ``hostile.tj`` (:data:`CONFIG`), and of the replicas' shape (:func:`site_config`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 
-URL = "https://hostile.tj/news/shape/"
+DOMAIN = "hostile.tj"
+URL = f"https://{DOMAIN}/news/shape/"
 TITLE = "Совещание по энергетике"
 SENTENCE = ("Министерство энергетики и водных ресурсов Таджикистана провело совещание о ходе строительства "
             "Рогунской ГЭС и модернизации Нурекской станции.")
@@ -88,3 +90,28 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "jsonld_keywords": (jsonld_keywords, 1_000_000),
     "table": (table, 20_000),
 }
+
+
+def site_config(name: str, domain: str, timezone: str, *, article_url: str | None = None,
+                source: str = "feeds", sources: dict[str, list[str] | int] | None = None) -> str:
+    """A one-edition Russian site config of the replicas' shape: articles under ``/news/<slug>/``, read from the
+    site's ``/feed/`` (``source="feeds"``), from its home page as a listing (``source="listings"``), or from
+    ``sources`` (edition keys and their values: ``{"sitemaps": [URL, ...], "listing_pages": 4}``)."""
+    pattern = article_url or "^https://" + domain.replace(".", "\\.") + "/news/[a-z0-9-]+/$"
+    start = f"https://{domain}/feed/" if source == "feeds" else f"https://{domain}/"
+    lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (sources or {source: [start]}).items())
+    return f"""name = "{name}"
+domains = ["{domain}"]
+article_url = '{pattern}'
+[[editions]]
+language = "ru"
+timezone = "{timezone}"
+home = "https://{domain}/"
+{lines}
+[selectors]
+title = ["h1.entry-title"]
+body = [".entry-content"]
+"""
+
+
+CONFIG = site_config("hostile", DOMAIN, "Asia/Dushanbe")

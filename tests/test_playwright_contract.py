@@ -1,0 +1,36 @@
+"""What crawler.browser_handler takes from scrapy-playwright beyond its settings and request meta: its private launch
+hook and the retry count of its config. pyproject pins scrapy-playwright to the release these were read from; a new
+release that changes them fails here, by name, instead of crawling with Playwright started for every site or a
+crashed tab tried three more times."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
+
+from crawler.browser_handler import TARGET_CLOSED_RETRIES, BrowserDownloadHandler
+
+
+def test_the_launch_hook_is_what_engine_start_calls() -> None:
+    """BrowserDownloadHandler overrides it so that Playwright starts only for a site whose pages all need it."""
+    hook = ScrapyPlaywrightDownloadHandler._maybe_launch_in_thread
+    assert inspect.iscoroutinefunction(hook) and list(inspect.signature(hook).parameters) == ["self"]
+    assert "self._maybe_launch_in_thread, signals.engine_started" in inspect.getsource(
+        ScrapyPlaywrightDownloadHandler.__init__)
+    assert "_maybe_launch_in_thread" in vars(BrowserDownloadHandler)
+
+
+def test_the_retries_of_a_closed_target_are_read_from_the_config() -> None:
+    assert "target_closed_max_retries" in {field.name for field in dataclasses.fields(Config)}
+    assert "self.config.target_closed_max_retries" in inspect.getsource(
+        ScrapyPlaywrightDownloadHandler._download_request)
+    assert TARGET_CLOSED_RETRIES == 1
+
+
+def test_no_other_private_method_is_overridden() -> None:
+    """Contexts and pages are set up through scrapy-playwright's meta (playwright_context_kwargs,
+    playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS, not its private _create_browser_context."""
+    private = {name for name in vars(BrowserDownloadHandler) if name.startswith("_") and not name.startswith("__")}
+    assert private & set(dir(ScrapyPlaywrightDownloadHandler)) - {"_abc_impl"} == {"_maybe_launch_in_thread"}
