@@ -37,7 +37,7 @@ from crawler.extract.blocks import FEATURES, table_rows
 
 SETS = ("aeb-dev", "wcxb-dev")
 PARAMS = {
-    "objective": "cross_entropy", "learning_rate": 0.12, "num_leaves": 31, "min_data_in_leaf": 20,
+    "objective": "cross_entropy", "learning_rate": 0.12, "num_leaves": 31, "min_data_in_leaf": 50,
     "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
     "max_depth": 6, "num_threads": 1, "seed": 7,
 }
