@@ -198,6 +198,27 @@ def test_a_new_record_under_the_twins_id_meanwhile(writers: tuple[ArticleStore, 
     assert_each_url_once(first)
 
 
+class _StoreLost(Exception):
+    """The store gone between a merge's delete and its write (a connection dropped, a server killed)."""
+
+
+def test_a_merge_that_fails_after_the_delete_stores_the_twin_again(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The store fails as the kept record is about to take the twin's URLs (the twin already deleted): the error
+    goes on, and the twin is stored again first, so its URLs are still listed by a record."""
+    first, _ = writers
+    keep, twin = twins(first)
+
+    def lost() -> None:
+        raise _StoreLost("connection closed")
+
+    racing = with_step(first, "update_one", lost)
+    with pytest.raises(_StoreLost):
+        racing._merge_into(keep, twin)
+    assert urls(first, twin) == [TWIN, f"{TWIN}?utm_source=b"], "the twin's URLs are listed by no record"
+    assert urls(first, keep) == [KEEP, f"{KEEP}?utm_source=a"]
+    assert_each_url_once(first)
+
+
 MOVED_TO = f"{BASE}/1-updated/"
 MOVED_URLS = [MOVED_TO, f"{MOVED_TO}?utm_source=b"]
 OWN_URLS = [KEEP, f"{KEEP}?utm_source=a"]

@@ -487,7 +487,16 @@ class ArticleStore:
         """Join the URLs and translations of ``record``, just deleted, to record ``keep``'s (conditional on its lists
         as read: another writer adds to them too). When ``keep`` is gone meanwhile (merged into another), or is
         ``record``'s own ``_id``, ``record`` is stored again, or, when a new record took its ``_id`` meanwhile, its
-        lists join that one's. Returns whether ``keep`` took them (False when ``record`` is stored again)."""
+        lists join that one's. Returns whether ``keep`` took them (False when ``record`` is stored again). Should the
+        join fail (the store lost, a conflict without end), ``record`` is stored again before the error goes on, so
+        its URLs stay listed by a record."""
+        try:
+            return self._join_lists(record, keep)
+        except Exception:
+            self._store_again(record)
+            raise
+
+    def _join_lists(self, record: dict[str, Any], keep: str) -> bool:
         articles = self.db["articles"]
         for _ in range(CONFLICT_ROUNDS):
             for target in dict.fromkeys((keep, str(record["_id"]))):
@@ -503,6 +512,15 @@ class ArticleStore:
                     if _write(articles, [restore]).upserted_count:
                         return False
         raise WriteConflict(f"the URLs of {record['_id']} found no record to join while being merged into {keep}")
+
+    def _store_again(self, record: dict[str, Any]) -> None:
+        """Put back ``record``, deleted for a merge that failed (unless a record took its ``_id`` meanwhile); when
+        that fails too, its URLs are logged, so an operator can see what a store outage took."""
+        try:
+            _write(self.db["articles"], [UpdateOne({"_id": record["_id"]}, {"$setOnInsert": record}, upsert=True)])
+        except Exception:
+            logger.error("A merge of record %s failed and the record could not be stored again: its URLs %s are "
+                         "listed by no record until they are fetched again", record["_id"], record.get("urls"))
 
     def _join_clusters(self, inserted: list[dict[str, Any]]) -> None:
         """Story clusters that concurrent writers started for one story (each read before the other
