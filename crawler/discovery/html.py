@@ -99,13 +99,14 @@ def next_page(sel: Selector, base_url: str) -> str | None:
 
 def robots_sitemaps(robots_txt: bytes | str, base_url: str = "") -> list[str]:
     """The ``Sitemap:`` URLs of a robots.txt, each once, relative ones joined to ``base_url``."""
-    return list(dict.fromkeys(url for url in robots_sitemap_lines(robots_txt, base_url) if url))
+    return list(dict.fromkeys(url for url in robots_sitemap_lines(robots_txt, base_url) if url and not too_long(url)))
 
 
 def robots_sitemap_lines(robots_txt: bytes | str, base_url: str = "") -> list[str | None]:
     """The URL of each ``Sitemap:`` line of a robots.txt, relative ones joined to ``base_url``; None for a line
     that names no URL (not UTF-8, empty, refused by urljoin), for the caller to count. Scrapy's reader takes one
-    line at a time with no pattern (linear in a robots.txt of blank lines) and skips a line that is not UTF-8."""
+    line at a time with no pattern (linear in a robots.txt of blank lines) and skips a line that is not UTF-8. A
+    line longer than any fetched URL (:func:`~crawler.urls.too_long`) is given unresolved."""
     body = robots_txt.encode("utf-8") if isinstance(robots_txt, str) else robots_txt
     urls: list[str | None] = []
     # Scrapy's sitemap_urls_from_robots, with a line urljoin refuses skipped instead of ending the read
@@ -116,6 +117,7 @@ def robots_sitemap_lines(robots_txt: bytes | str, base_url: str = "") -> list[st
             except UnicodeDecodeError:
                 urls.append(None)
                 continue
-            # an empty line would join to robots.txt itself, read as a sitemap
-            urls.append(joined(base_url, href) if href else None)
+            # an empty line would join to robots.txt itself, read as a sitemap; one too long to fetch is left as
+            # it is, not resolved, for the caller to count as such
+            urls.append(href if too_long(href) else joined(base_url, href) if href else None)
     return urls
