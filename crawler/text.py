@@ -14,6 +14,7 @@ import unicodedata
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\x7f]")
 _ASCII_CONTROLS = re.compile("[\x00-\x1f\x7f]")  # in text split on whitespace, only the others are left
 _SHOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SHOWN_LINES_CONTROLS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def normalize_text(text: str) -> str:
@@ -40,3 +41,9 @@ def shown(text: str) -> str:
     """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) written as its
     escape (``\\x1b``), so a stored string never moves the cursor, rewrites lines or sets the clipboard."""
     return _SHOWN_CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def shown_lines(text: str) -> str:
+    """Lines of ``text`` for a terminal, as :func:`shown` writes a string: each control character written as its
+    escape but the line breaks (``\\n``, ``\\r\\n``) and tabs that lay the lines out."""
+    return _SHOWN_LINES_CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)

@@ -200,3 +200,14 @@ def test_download_warnsize_from_the_command_line(given: dict[str, str], expected
     else:
         coherent_warn_size(settings)
         assert settings.getint("DOWNLOAD_WARNSIZE") == expected
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("maximum", "expected"), [("1048576", "262144"), ("33554432", "8388608")])
+def test_a_deployment_copied_from_env_example_moves_its_maximum(maximum: str, expected: str) -> None:
+    # The example's DOWNLOAD_* settings, the maximum changed as a deployment changes it: the warning size follows it
+    # (a 2 MiB warning size set in the example exited with status 2 below it, and stayed 2 MiB above it).
+    example = (ROOT / "deploy" / "env.example").read_text(encoding="utf-8")
+    env = dict(re.findall(r"^(DOWNLOAD_[A-Z_]+)=(.*)$", example, flags=re.MULTILINE)) | {"DOWNLOAD_MAXSIZE": maximum}
+    result = project_setting("DOWNLOAD_WARNSIZE", env)
+    assert (result.returncode, result.stdout.strip()) == (0, expected), result

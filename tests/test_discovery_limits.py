@@ -155,3 +155,18 @@ def test_a_wordpress_api_page_of_more_posts_than_the_feed_cap_is_read_to_it(tmp_
     requests = list(crawl.parse_wp_api(response, crawl.site.editions[0]))
     assert [r.url for r in requests if r.callback.__name__ == "parse_article"] == FLOOD[:10]  # type: ignore[union-attr]
     assert stats(crawl)["discovery/skipped/feed_entries"] == 5
+
+
+@pytest.mark.parametrize("callback", ["parse_listing", "parse_home"])
+def test_the_link_cap_counts_distinct_candidate_links(tmp_path: Path, callback: str) -> None:
+    # A mega-menu: 1,000 nav hrefs (300 distinct, some with a fragment), 1,000 "#", mailto: and javascript: links,
+    # then the page's 50 articles; the default cap of 2,000 hrefs read none of the articles.
+    crawl = spider(tmp_path)
+    nav = [f"/topic/{n % 300}/" + ("#menu" if n % 7 == 0 else "") for n in range(1_000)]
+    junk = ["#", " #top ", "mailto:desk@endless.kg", "javascript:void(0)", "JavaScript:open()", "tel:+996"] * 167
+    articles = [f"https://{site.DOMAIN}/news/{n}/" for n in range(1, 51)]
+    body = "".join(f"<a href='{href}'>a</a>" for href in [*nav, *junk, *articles]).encode()
+    requests = list(getattr(crawl, callback)(HtmlResponse(f"https://{site.DOMAIN}/list/", body=body),
+                                             crawl.site.editions[0]))
+    assert [r.url for r in requests if r.callback.__name__ == "parse_article"] == articles  # type: ignore[union-attr]
+    assert "discovery/skipped/page_links" not in stats(crawl)

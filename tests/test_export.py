@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -434,3 +435,52 @@ def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many
         assert all(json.loads(line)["url"] for line in out.splitlines())
     ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)
     assert not [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # no worker left behind
+
+
+def _under_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """The exit status of ``scrapy <args>`` and what it wrote, its stdout a pseudo-terminal read as it writes."""
+    terminal, stdout = pty.openpty()
+    attributes = termios.tcgetattr(stdout)
+    attributes[1] &= ~termios.OPOST  # its bytes as written ("\n" not made "\r\n")
+    termios.tcsetattr(stdout, termios.TCSANOW, attributes)
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env, stdout=stdout,
+                                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    finally:
+        os.close(stdout)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the command has exited and all it wrote has been read
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    os.close(terminal)
+    return process.wait(timeout=120), shown
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_control_characters_are_escaped_on_a_terminal_and_kept_in_a_file(tmp_path: Path, fmt: str) -> None:
+    # A C1 CSI the store keeps, and a C0 escape an older record may hold (JSON escapes C0 itself; CSV does not).
+    env = {"PATH": "", "DATA_DIR": str(tmp_path / "data")}
+    title = "Clear\x9b2J screen\x1b]52;c;Zm9v\x07 and\rback"
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=env["DATA_DIR"]))
+    try:
+        item, _ = clean(ARTICLES["A"], RecordLimits())
+        doc, _ = to_document(item)
+        doc["title"] = title  # as an older record stored it, before cleaning dropped C0 controls
+        assert store.write_articles([doc], {doc["_id"]: "<html></html>"}).inserted == 1
+    finally:
+        store.close()
+    status, shown = _under_terminal(["export", "--format", fmt], env)
+    assert status == 0, shown[-2000:]
+    text = shown.decode()
+    assert "Clear\\x9b2J screen" in text  # JSON writes C0 controls as "\u0007" itself
+    assert fmt == "jsonl" or "\\x1b]52;c;Zm9v\\x07 and\\x0dback" in text
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)", text), text
+    assert "Душанбе" in text  # the rest as written
+    result = subprocess.run([sys.executable, "-m", "scrapy", "export", "--format", fmt, "-o", str(tmp_path / "out")],
+                            cwd=ROOT, env=env, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = (tmp_path / "out").read_bytes().decode()
+    if fmt == "jsonl":
+        assert json.loads(written)["title"] == title
+    else:
+        assert next(csv.DictReader(io.StringIO(written)))["title"] == title

@@ -94,7 +94,8 @@ def test_sitemap_entries_too_long_to_fetch_are_counted_not_canonicalised(tmp_pat
     requests = list(crawl.parse_sitemap(XmlResponse(f"https://{site.DOMAIN}/index.xml", body=index),
                                         crawl.site.editions[0]))
     assert [r.url for r in requests] == [f"https://{site.DOMAIN}/sitemap/a.xml"]
-    assert stats(crawl)["discovery/skipped/invalid_url"] == 2
+    assert stats(crawl)["discovery/skipped/url_too_long"] == 4  # as an article link too long is counted
+    assert "discovery/skipped/invalid_url" not in stats(crawl)
     assert canonicalised == []
 
 
@@ -113,9 +114,11 @@ def test_page_links_too_long_to_fetch_are_counted_not_canonicalised(tmp_path: Pa
 def test_robots_sitemap_lines_too_long_to_fetch_are_counted_not_canonicalised(tmp_path: Path,
                                                                               canonicalised: list[int]) -> None:
     crawl = spider(tmp_path)
-    body = f"User-agent: *\nSitemap: https://{site.DOMAIN}/sitemap.xml\nSitemap: {LONG[0]}\n".encode()
+    body = (f"User-agent: *\nSitemap: https://{site.DOMAIN}/sitemap.xml\nSitemap: {LONG[0]}\nSitemap: {LONG[1]}\n"
+            "Sitemap: http://[::1\n").encode()
     response = TextResponse(f"https://{site.DOMAIN}/robots.txt", body=body)
     requests = list(crawl.parse_robots(response, crawl.site.editions[0]))
     assert [r.url for r in requests] == [f"https://{site.DOMAIN}/sitemap.xml"]
-    assert stats(crawl)["discovery/skipped/invalid_url"] == 1
+    assert stats(crawl)["discovery/skipped/url_too_long"] == 2  # as an article link too long is counted
+    assert stats(crawl)["discovery/skipped/invalid_url"] == 1  # the line that names no URL
     assert canonicalised == []

@@ -322,3 +322,36 @@ def test_a_json_ld_headline_in_lower_case_beside_a_capitalised_name_is_a_descrip
     html = f'<html><body><script type="application/ld+json">{json.dumps(node)}</script></body></html>'
     assert extract_article(html, "https://wiki.example.org/wiki/Semantic_satiation", GENERIC).title == (
         "Semantic satiation explained")
+
+
+def _json_ld_page(node: dict[str, str], head: str = "", body: str = "") -> str:
+    return (f'<html><head>{head}<script type="application/ld+json">{json.dumps(node)}</script></head>'
+            f"<body>{body}</body></html>")
+
+
+@pytest.mark.parametrize(("headline", "name", "head", "url"), [
+    # A headline whose first word is a mixed-case name starts in lower case; nothing else on the page says it.
+    ("iPhone 17 review: the best phone yet", "Example Tech", "", "https://news.example.org/a/1"),
+    ("eBay sells its stake in Adevinta", "Markets Daily", "", "https://news.example.org/a/2"),
+    # The "name" is the publisher's, as the host says it or as og:site_name does.
+    ("exclusive: bank weighs sale of unit", "Reuters", "", "https://www.reuters.com/business/1"),
+    ("new chip doubles battery life", "Example Tech",
+     '<meta property="og:site_name" content="Example Tech">', "https://news.example.org/a/3"),
+    # Another declared title agrees with the headline: it is the headline.
+    ("the quiet rise of night trains", "Travel Notes",
+     '<meta property="og:title" content="the quiet rise of night trains">', "https://news.example.org/a/4"),
+    ("the quiet rise of night trains", "Travel Notes",
+     "<title>the quiet rise of night trains | News</title>", "https://news.example.org/a/5"),
+])
+def test_a_json_ld_headline_in_lower_case_is_the_headline_where_it_is_one(
+        headline: str, name: str, head: str, url: str) -> None:
+    node = {"@context": "https://schema.org", "@type": "NewsArticle", "name": name, "headline": headline,
+            "datePublished": "2025-07-12T09:27:14Z"}
+    assert extract_article(_json_ld_page(node, head), url, GENERIC).title == headline
+
+
+def test_a_lower_case_headline_the_h1_shows_is_the_headline() -> None:
+    node = {"@context": "https://schema.org", "@type": "NewsArticle", "name": "Travel Notes",
+            "headline": "the quiet rise of night trains", "datePublished": "2025-07-12T09:27:14Z"}
+    html = _json_ld_page(node, body="<h1>the quiet rise of night trains</h1><p>Text.</p>")
+    assert extract_article(html, "https://news.example.org/a/6", GENERIC).title == "the quiet rise of night trains"

@@ -10,21 +10,24 @@ stops the export.
 Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (publication day or ISO time,
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
-terminal. ``-o FILE`` is written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM
-(exit 143; to the whole process group too, as systemd sends it: the workers ignore it) stops the export
-after a whole batch: stdout then ends with a whole record, and no ``FILE`` (nor ``FILE.part``) is left.
+terminal. On stdout that is a terminal the JSON lines or CSV have their control characters written as escapes
+(``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte. ``-o FILE`` is
+written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
+group too, as systemd sends it: the workers ignore it) stops the export after a whole batch: stdout then ends with a
+whole record, and no ``FILE`` (nor ``FILE.part``) is left.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from scrapy.exceptions import UsageError
 
@@ -80,6 +83,7 @@ class Command(StoreCommand):
             return
         try:
             with stop_signals(), _output(opts.output) as out:
+                out = _for_terminal(out) if shows_text(opts.output, opts.format, sys.stdout) else out
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)
         except BrokenPipeError:
             _silence_stdout()  # the reader (``| head``) has all it wanted
@@ -188,6 +192,34 @@ def _output(path: str) -> Iterator[BinaryIO]:
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
+
+
+def shows_text(output: str, fmt: str, stdout: TextIO) -> bool:
+    """Whether the export is text (JSON lines, CSV) written to ``stdout`` that is a terminal: shown, not kept, so
+    a stored control character (a C1 CSI the store keeps, a C0 escape of an older record) is written as its escape
+    (:func:`~crawler.text.shown_lines`), as ``scrapy articles`` writes it. A file, a pipe, Parquet: byte for byte."""
+    return output == "-" and fmt != "parquet" and stdout.isatty()
+
+
+class _Shown:
+    """A binary stream onto ``out`` that writes the UTF-8 text it is given with :func:`~crawler.text.shown_lines`."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+
+    def write(self, data: bytes) -> int:
+        from crawler.text import shown_lines
+
+        self.out.write(shown_lines(self.decoder.decode(data)).encode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _for_terminal(out: BinaryIO) -> BinaryIO:
+    return cast("BinaryIO", _Shown(out))
 
 
 def _silence_stdout() -> None:

@@ -4,6 +4,7 @@ links, next-page links, sitemaps."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 from io import BytesIO
 from urllib.parse import urldefrag, urlsplit
@@ -20,6 +21,8 @@ _NEXT = ('link[rel="next"]::attr(href)', 'a[rel="next"]::attr(href)', "a.next::a
          ".pagination a.next::attr(href)", "a.next-page::attr(href)", ".nav-previous a::attr(href)")
 
 
+# A scheme other than http(s) an href starts with (after it is stripped as a browser strips it).
+_OTHER_SCHEME = re.compile(r"(?!https?:)[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _FILE_EXTENSIONS = frozenset(f".{ext}" for ext in IGNORED_EXTENSIONS)  # a download (image, PDF, archive), no page
 
 
@@ -32,7 +35,7 @@ class PageLinks:
     skipped: int  # hrefs no URL can be made of ("http://[::1", a port past 65535)
     broken_base: bool  # its <base href> names no URL and was ignored, as a browser ignores it
     too_long: int = 0  # hrefs longer than any URL a request is made of, left unread
-    capped: int = 0  # hrefs past ``max_links``, left unread
+    capped: int = 0  # distinct candidate hrefs past ``max_links``, left unread
 
 
 def document_base(sel: Selector, page_url: str) -> str | None:
@@ -41,11 +44,15 @@ def document_base(sel: Selector, page_url: str) -> str | None:
 
 
 def page_links(sel: Selector, page_url: str, encoding: str = "utf-8", max_links: int | None = None) -> PageLinks:
-    """The ``<a>`` and ``<area>`` links of a listing or home page, the first ``max_links`` (all for None); an
-    unusable base or href ends no reading of it."""
+    """The ``<a>`` and ``<area>`` links of a listing or home page, the first ``max_links`` distinct candidates
+    (all for None); an unusable base or href ends no reading of it."""
     base = document_base(sel, page_url)
     resolved = base or page_url
-    hrefs = sel.css("a::attr(href), area::attr(href)").getall()
+    # The cap counts candidate links: each once, none that is only a fragment ("#", "#top") or of another scheme
+    # ("mailto:", "javascript:"), so a mega-menu repeated and a page of "#" use none of it.
+    hrefs = list(dict.fromkeys(
+        href.partition("#")[0] for href in (h.strip() for h in sel.css("a::attr(href), area::attr(href)").getall())
+        if not href.startswith("#") and not _OTHER_SCHEME.match(href)))
     capped = max(0, len(hrefs) - max_links) if max_links is not None else 0
     hrefs = hrefs[:len(hrefs) - capped]
     kept = [href for href in hrefs if not too_long(href)]
@@ -92,13 +99,14 @@ def next_page(sel: Selector, base_url: str) -> str | None:
 
 def robots_sitemaps(robots_txt: bytes | str, base_url: str = "") -> list[str]:
     """The ``Sitemap:`` URLs of a robots.txt, each once, relative ones joined to ``base_url``."""
-    return list(dict.fromkeys(url for url in robots_sitemap_lines(robots_txt, base_url) if url))
+    return list(dict.fromkeys(url for url in robots_sitemap_lines(robots_txt, base_url) if url and not too_long(url)))
 
 
 def robots_sitemap_lines(robots_txt: bytes | str, base_url: str = "") -> list[str | None]:
     """The URL of each ``Sitemap:`` line of a robots.txt, relative ones joined to ``base_url``; None for a line
     that names no URL (not UTF-8, empty, refused by urljoin), for the caller to count. Scrapy's reader takes one
-    line at a time with no pattern (linear in a robots.txt of blank lines) and skips a line that is not UTF-8."""
+    line at a time with no pattern (linear in a robots.txt of blank lines) and skips a line that is not UTF-8. A
+    line longer than any fetched URL (:func:`~crawler.urls.too_long`) is given unresolved."""
     body = robots_txt.encode("utf-8") if isinstance(robots_txt, str) else robots_txt
     urls: list[str | None] = []
     # Scrapy's sitemap_urls_from_robots, with a line urljoin refuses skipped instead of ending the read
@@ -109,6 +117,7 @@ def robots_sitemap_lines(robots_txt: bytes | str, base_url: str = "") -> list[st
             except UnicodeDecodeError:
                 urls.append(None)
                 continue
-            # an empty line would join to robots.txt itself, read as a sitemap
-            urls.append(joined(base_url, href) if href else None)
+            # an empty line would join to robots.txt itself, read as a sitemap; one too long to fetch is left as
+            # it is, not resolved, for the caller to count as such
+            urls.append(href if too_long(href) else joined(base_url, href) if href else None)
     return urls

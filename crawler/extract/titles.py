@@ -477,23 +477,35 @@ def headline_parts(h1: HtmlElement) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
-def declared_headline(article: dict[str, Any]) -> Any:
+def declared_headline(article: dict[str, Any], others: Callable[[], Iterable[str]] = tuple,
+                      names: set[str] | None = None) -> Any:
     """The JSON-LD article's ``headline``, or its ``name`` where the headline is a description set as one (a
     lower-case phrase, "psychological phenomenon in which …", beside the capitalised name, "Semantic satiation"):
-    a headline, like a name, starts with a capital in a script that has them."""
+    a headline, like a name, starts with a capital in a script that has them. Not where the headline is a
+    headline that starts in lower case: one whose first word is a mixed-case name ("iPhone 17 review", "eBay
+    sells"), one that ``others()`` (the page's other declared and shown titles) agree with, or one beside a
+    ``name`` that is the site's ("Reuters", "Example Tech"; ``names`` as :func:`site_name_keys` gives them)."""
     headline, name = article.get("headline"), article.get("name")
-    if (isinstance(headline, str) and isinstance(name, str) and headline.strip()[:1].islower()
+    if not (isinstance(headline, str) and isinstance(name, str) and headline.strip()[:1].islower()
             and name.strip()[:1].isupper()):
-        return name
-    return headline
+        return headline
+    names = names or set()
+    if any(c.isupper() for c in headline.split()[0]) or _is_site_name(name, names):
+        return headline
+    said = key(strip_title(headline, names))
+    if any(key(strip_title(other, names)) == said for other in others()):
+        return headline
+    return name
 
 
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
-    headline = declared_headline(page.data.article)
     names = site_name_keys(declared_site_names(page), page.url)
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
     h1s = _headings(page, "h1", MAX_H1)
+    headline = declared_headline(page.data.article, lambda: [
+        *(v for v in (page.data.first_meta("og:title"), page.data.first_meta("twitter:title")) if v),
+        *page.css("title::text", 1).getall(), *(shown_text(h1) for h1 in h1s)], names)
     shown += [Candidate(shown_text(h1), "generic", True) for h1 in h1s]
     # After the whole headlines (which win when they agree): the parts of composite ones.
     shown += [Candidate(part, "generic", True) for h1 in h1s for part in headline_parts(h1)]

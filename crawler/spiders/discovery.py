@@ -46,6 +46,7 @@ from crawler.middlewares.conditional import CONDITIONAL_META, SOURCE_META
 from crawler.middlewares.incremental import PAGE_LINKS_META, SITEMAP_LASTMOD_META
 from crawler.scheduler import DISCOVERY_META
 from crawler.sites import Edition, SiteConfig
+from crawler.urls import too_long
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +245,9 @@ class DiscoveryMixin:
             if not self._is_recent(link):
                 self._count("discovery/skipped/old_sitemap")
                 continue
+            if too_long(link.url):
+                self._count("discovery/skipped/url_too_long")  # as an article link of its length is
+                continue
             real = self.link_url(link.url)
             if real is None:
                 self._count("discovery/skipped/invalid_url")
@@ -261,7 +265,11 @@ class DiscoveryMixin:
         if self._discovery_over(response):
             return
         lines = robots_sitemap_lines(response.body, base_url=response.url)
-        checked = [self.link_url(url) for url in dict.fromkeys(url for url in lines if url is not None)]
+        long = sum(1 for url in lines if url is not None and too_long(url))
+        if long:
+            self._count("discovery/skipped/url_too_long", long)
+        checked = [self.link_url(url) for url in dict.fromkeys(url for url in lines
+                                                                if url is not None and not too_long(url))]
         invalid = lines.count(None) + checked.count(None)
         if invalid:  # one line for the file, however many bad lines it has
             self._count("discovery/skipped/invalid_url", invalid)
