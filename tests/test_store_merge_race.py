@@ -219,6 +219,40 @@ def test_a_merge_that_fails_after_the_delete_stores_the_twin_again(writers: tupl
     assert_each_url_once(first)
 
 
+class _AnswerLost(_Collection):
+    """A collection whose ``method``'s first call is made, then raises as if its answer were lost on the way back."""
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._collection, name)
+        if name != self._method or self._step is None:
+            return call
+
+        def made_then_lost(*args: Any, **kwargs: Any) -> Any:
+            self._step = None  # type: ignore[assignment]
+            call(*args, **kwargs)
+            raise _StoreLost("connection closed before the answer")
+
+        return made_then_lost
+
+
+def answer_lost(store: ArticleStore, method: str) -> ArticleStore:
+    """``store`` whose articles' first ``method`` call is made and its answer lost."""
+    db = _Database(store.db, method, lambda: None)
+    db._articles = _AnswerLost(store.db["articles"], method, lambda: None)
+    return ArticleStore(db, store.target)
+
+
+def test_a_merge_whose_answer_is_lost_is_not_stored_twice(writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The kept record took the twin's URLs but the answer was lost: the error goes on, and the twin is not stored
+    again (the kept record holds its URLs), so no URL is listed by two records."""
+    first, _ = writers
+    keep, twin = twins(first)
+    with pytest.raises(_StoreLost):
+        answer_lost(first, "update_one")._merge_into(keep, twin)
+    assert urls(first, keep) == ALL_URLS and urls(first, twin) == []
+    assert_each_url_once(first)
+
+
 MOVED_TO = f"{BASE}/1-updated/"
 MOVED_URLS = [MOVED_TO, f"{MOVED_TO}?utm_source=b"]
 OWN_URLS = [KEEP, f"{KEEP}?utm_source=a"]
@@ -321,4 +355,21 @@ def test_an_edit_under_the_new_url_is_stored_again_when_the_moving_record_change
     record = first.db["articles"].find_one({"_id": there})
     assert record is not None and record["content_hash"] == before["content_hash"]
     assert urls(first, keep) == [*OWN_URLS, f"{KEEP}?utm_source=c"] and urls(first, there) == MOVED_URLS
+    assert_each_url_once(first)
+
+
+def test_a_move_whose_write_fails_after_the_delete_stores_the_record_again(
+        writers: tuple[ArticleStore, ArticleStore]) -> None:
+    """The store fails as the moving record is written, the record under the new URL already deleted: the error
+    goes on, and that record is stored again first, whole, its URLs its own."""
+    first, _ = writers
+    keep, there = moved_pair(first)
+
+    def lost() -> None:
+        raise _StoreLost("connection closed")
+
+    with pytest.raises(_StoreLost):
+        with_step(first, "bulk_write", lost).mark_checked([moved(keep)])
+    assert urls(first, there) == MOVED_URLS, "the record under the new URL is gone"
+    assert urls(first, keep) == OWN_URLS
     assert_each_url_once(first)

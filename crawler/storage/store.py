@@ -493,13 +493,13 @@ class ArticleStore:
         try:
             return self._join_lists(record, keep)
         except Exception:
-            self._store_again(record)
+            self._store_again(record, keep)
             raise
 
     def _join_lists(self, record: dict[str, Any], keep: str) -> bool:
-        articles = self.db["articles"]
+        articles, own = self.db["articles"], str(record["_id"])
         for _ in range(CONFLICT_ROUNDS):
-            for target in dict.fromkeys((keep, str(record["_id"]))):
+            for target in dict.fromkeys((keep, own)):
                 held = articles.find_one({"_id": target}, dict.fromkeys(_ACCUMULATED, 1))
                 if held is not None:
                     joined = _joined(record, held)
@@ -507,17 +507,22 @@ class ArticleStore:
                                                          {"$set": joined}).matched_count:
                         return target == keep
                     break  # another writer added to it meanwhile: read again
-                if target == record["_id"]:  # stored again as it was, unless a new record took its _id
+                if target == own:  # stored again as it was, unless a new record took its _id
                     restore = UpdateOne({"_id": target}, {"$setOnInsert": record}, upsert=True)
                     if _write(articles, [restore]).upserted_count:
                         return False
         raise WriteConflict(f"the URLs of {record['_id']} found no record to join while being merged into {keep}")
 
-    def _store_again(self, record: dict[str, Any]) -> None:
-        """Put back ``record``, deleted for a merge that failed (unless a record took its ``_id`` meanwhile); when
-        that fails too, its URLs are logged, so an operator can see what a store outage took."""
+    def _store_again(self, record: dict[str, Any], keep: str) -> None:
+        """Put back ``record``, deleted for a merge into ``keep`` that failed (unless ``keep`` holds its URLs after
+        all, the write's answer lost, or a record took its ``_id`` meanwhile); when that fails too, its URLs are
+        logged, so an operator can see what a store outage took."""
+        articles = self.db["articles"]
         try:
-            _write(self.db["articles"], [UpdateOne({"_id": record["_id"]}, {"$setOnInsert": record}, upsert=True)])
+            held = articles.find_one({"_id": keep}, dict.fromkeys(_ACCUMULATED, 1))
+            if keep != record["_id"] and held is not None and _holds_lists(held, record):
+                return
+            _write(articles, [UpdateOne({"_id": record["_id"]}, {"$setOnInsert": record}, upsert=True)])
         except Exception:
             logger.error("A merge of record %s failed and the record could not be stored again: its URLs %s are "
                          "listed by no record until they are fetched again", record["_id"], record.get("urls"))
@@ -666,7 +671,12 @@ class ArticleStore:
             _write(articles, [ReplaceOne(_unchanged_since(old), found)])  # another writer's change wins: both stay
             return False
         record = {**_absorbed(_live(old, check), other), **_moved(check, old), "last_checked": check["fetched_at"]}
-        if not _write(articles, [ReplaceOne(_unchanged_since(old), record)]).matched_count:
+        try:
+            written = _write(articles, [ReplaceOne(_unchanged_since(old), record)]).matched_count
+        except Exception:  # the store lost (or the record refused) after the delete: ``other`` is put back first
+            self._store_again(other, old["_id"])
+            raise
+        if not written:
             newer_text = record.get("content_hash") != old.get("content_hash")
             if not self._give_lists(other, other["_id"] if newer_text else old["_id"]) or newer_text:
                 return False  # stored again (or joined to a record stored under its _id meanwhile)
