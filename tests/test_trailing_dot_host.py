@@ -1,5 +1,6 @@
 """A site's host written in its absolute form (``https://endless.kg./news/5/``, a trailing-dot FQDN) is the site's own
-host: discovered, requested (through the mirror when crawling one), allowed by Scrapy's offsite filter and the
+host: discovered, requested without the dot (so in the site's own download slot and politeness key; through the mirror
+when crawling one), allowed by Scrapy's offsite filter and the
 egress policy, and stored under the same canonical URL and key; a foreign host in that form is still refused."""
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import XmlResponse
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from crawler.middlewares.egress import EgressPolicy
+from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.spiders.news import NewsSpider
 from crawler.urls import canonical_url, url_id
 from tests import endless_site as site
 from tests.test_discovery_limits import spider
 
 DOTTED = f"https://{site.DOMAIN}./news/5/"
+UNDOTTED = f"https://{site.DOMAIN}/news/5/"
 
 
 def sitemap(*links: str) -> XmlResponse:
@@ -41,12 +45,16 @@ def offsite_refuses(crawl: NewsSpider, url: str) -> bool:
 
 def test_a_trailing_dot_link_is_the_site_s_own_and_keyed_as_without_it(tmp_path: Path) -> None:
     crawl = spider(tmp_path)
-    requests = list(crawl.parse_sitemap(sitemap(DOTTED, f"https://{site.DOMAIN}/news/5/"),
-                                        crawl.site.editions[0]))
-    assert [r.url for r in requests] == [DOTTED]  # the same article once: its key has no dot
+    requests = list(crawl.parse_sitemap(sitemap(DOTTED, UNDOTTED), crawl.site.editions[0]))
+    # The same article once, requested at the host without its dot: Scrapy's download slot (the hostname), the
+    # configured DOWNLOAD_SLOTS, the frontier's politeness and host_down all key it as the site's host.
+    assert [r.url for r in requests] == [UNDOTTED]
+    assert [urlparse_cached(r).hostname for r in requests] == [site.DOMAIN]
+    assert requests[0].meta[ARTICLE_URL_META] == UNDOTTED
     assert canonical_url(DOTTED) == f"https://{site.DOMAIN}/news/5/"
     assert url_id(DOTTED) == url_id(f"https://{site.DOMAIN}/news/5/")
     assert not offsite_refuses(crawl, DOTTED)
+    assert crawl.fetch_url(DOTTED) == UNDOTTED
     policy = EgressPolicy.for_spider(crawl)
     assert policy is not None and policy.url_refusal(DOTTED) is None
 

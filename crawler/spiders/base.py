@@ -57,7 +57,7 @@ from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.not_articles import not_article
-from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, url_id
+from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, undotted, url_id
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     # -- URL mapping and stats -------------------------------------------------
     def fetch_url(self, url: str) -> str:
         """The URL to request for a real site URL (the mirror's, when crawling one)."""
-        return self.mirror.to_mirror(url) if self.mirror else url
+        if self.mirror:
+            return self.mirror.to_mirror(url)
+        return undotted(url) or url  # "site.tj." is requested as "site.tj": one download slot, one politeness key
 
     def real_url(self, url: str) -> str:
         """The real site URL of a fetched (possibly mirror) URL."""
@@ -178,6 +180,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             real = self.real_url(url)
         except ValueError:  # the mirror's urlsplit refuses a bad bracketed host
             return None
+        real = undotted(real) or real  # "site.tj." is "site.tj": requested, deduplicated and keyed as one host
         key = canonical_or_none(real)
         return None if key is None else (real, key)
 
