@@ -20,7 +20,7 @@ from crawler.middlewares.incremental import ARTICLE_URL_META
 from crawler.spiders.news import NewsSpider
 from crawler.urls import canonical_url, url_id
 from tests import endless_site as site
-from tests.test_discovery_limits import spider
+from tests.test_discovery_limits import spider, stats
 
 DOTTED = f"https://{site.DOMAIN}./news/5/"
 UNDOTTED = f"https://{site.DOMAIN}/news/5/"
@@ -73,3 +73,14 @@ def test_through_a_mirror_a_trailing_dot_link_goes_to_the_mirror(tmp_path: Path)
     requests = list(crawl.parse_sitemap(sitemap(DOTTED), crawl.site.editions[0]))
     assert [r.url for r in requests] == ["http://127.0.0.1:8999/news/5/"]
     assert crawl.real_url(requests[0].url) == f"https://{site.DOMAIN}/news/5/"
+
+
+def test_a_host_ending_in_two_dots_is_skipped_before_it_can_shadow_the_good_link(tmp_path: Path) -> None:
+    # Its canonical key would be the good link's (the dots stripped), so had it entered the seen set first, the good
+    # link after it would be skipped as seen and the article lost for the run.
+    crawl = spider(tmp_path)
+    requests = list(crawl.parse_sitemap(sitemap(f"https://{site.DOMAIN}../news/5/", UNDOTTED),
+                                        crawl.site.editions[0]))
+    assert [r.url for r in requests] == [UNDOTTED]
+    assert stats(crawl).get("discovery/skipped/invalid_url") == 1
+    assert "discovery/skipped/seen" not in stats(crawl)

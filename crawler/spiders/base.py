@@ -172,15 +172,16 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def link_url(self, url: str) -> tuple[str, str] | None:
         """The real URL of a discovered link and its canonical form; None for a link no request can be made of
-        (a port past 65535, ``http://[zz]/``, a lone surrogate, one longer than any fetched), which would otherwise end
-        the whole callback."""
+        (a port past 65535, ``http://[zz]/``, a lone surrogate, one longer than any fetched, a host ending in more than
+        one dot), which would otherwise end the whole callback."""
         if too_long(url):
             return None
         try:
-            real = self.real_url(url)
+            real = undotted(self.real_url(url))  # "site.tj." is "site.tj": requested, deduplicated, keyed as one
         except ValueError:  # the mirror's urlsplit refuses a bad bracketed host
             return None
-        real = undotted(real) or real  # "site.tj." is "site.tj": requested, deduplicated and keyed as one host
+        if real is None:  # "site.tj..": no host; its key (the dots stripped) would shadow the good link's in a seen set
+            return None
         key = canonical_or_none(real)
         return None if key is None else (real, key)
 
