@@ -11,7 +11,7 @@ import pytest
 from scrapy import Request
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import XmlResponse
+from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
@@ -84,3 +84,14 @@ def test_a_host_ending_in_two_dots_is_skipped_before_it_can_shadow_the_good_link
     assert [r.url for r in requests] == [UNDOTTED]
     assert stats(crawl).get("discovery/skipped/invalid_url") == 1
     assert "discovery/skipped/seen" not in stats(crawl)
+
+
+def test_a_robots_sitemap_line_at_the_dotted_host_is_the_site_s_and_read_once(tmp_path: Path) -> None:
+    crawl = spider(tmp_path)
+    robots = TextResponse(f"https://{site.DOMAIN}/robots.txt", body=(
+        f"User-agent: *\nSitemap: https://{site.DOMAIN}./sitemap.xml\nSitemap: https://{site.DOMAIN}/sitemap.xml\n"
+    ).encode())
+    requests = list(crawl.parse_robots(robots, crawl.site.editions[0]))
+    assert [r.url for r in requests] == [f"https://{site.DOMAIN}/sitemap.xml"]
+    assert "discovery/skipped/offsite_sitemap" not in stats(crawl)
+    assert stats(crawl).get("discovery/skipped/sitemap_seen") == 1
