@@ -90,6 +90,26 @@ def absolute_http_url(value: str | None) -> str | None:
     return value
 
 
+def undotted(url: str) -> str | None:
+    """``url`` with the one trailing dot of its host dropped (``https://site.tj./x`` is ``https://site.tj/x``, the
+    host's absolute form), so the request, its download slot, the politeness keys and host_down all name one host;
+    None for a host ending in more than one dot (``site.tj..``), which names no host a request can be made of. A URL
+    without such a dot (or that does not parse) is returned unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if hostport.startswith("["):  # an IPv6 literal has no trailing dot
+        return url
+    name, colon, port = hostport.partition(":")
+    if not name.endswith("."):
+        return url
+    if name.endswith(".."):
+        return None
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{name[:-1]}{colon}{port}"))
+
+
 def _canonical(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
     host = (parts.hostname or "").lower().rstrip(".")

@@ -268,6 +268,7 @@ def test_a_listing_answered_with_json_or_xml_is_read_as_html(body: str) -> None:
     (PAGE.replace("<h1>", "\x00<h1>"), 1),  # one stray NUL in the page's start
     (PAGE.replace("</p>", "\x00</p>"), 4),  # a few, in its text
     ("\x00" + PAGE, 1),  # before its first element
+    ("<!-- build\x00 " + "info " * 1000 + " -->\n" + PAGE, 1),  # in a leading comment longer than SNIFF_CHARS
 ])
 def test_a_page_with_stray_nuls_is_stored_without_them(body: str, nuls: int) -> None:
     """A NUL or a few in a page that opens as markup are stray bytes, not a binary file's: the page is read
@@ -289,3 +290,11 @@ def test_a_page_with_stray_nuls_is_stored_without_them(body: str, nuls: int) -> 
 def test_a_body_with_nuls_that_is_no_page_is_still_binary(body: bytes) -> None:
     items, stats = crawl_one(body, "text/html; charset=utf-8")
     assert items == [] and stats["articles/skipped/binary"] == 1
+
+
+def test_a_page_whose_leading_comment_runs_past_the_sniff_window_opens_as_markup() -> None:
+    # Its first element comes after SNIFF_CHARS; it is looked for in PROLOGUE_CHARS, as not_html looks for it.
+    body = "<!-- build\x00 " + "info " * 1000 + " -->\n<!DOCTYPE html><html><body><p>Text.</p></body></html>"
+    assert not looks_binary(body)
+    assert not_html(body) is None
+    assert looks_binary("<!-- build\x00 " + "info " * 1000 + " -->\nplain text, no element")

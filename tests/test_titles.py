@@ -331,12 +331,13 @@ def _json_ld_page(node: dict[str, str], head: str = "", body: str = "") -> str:
 
 @pytest.mark.parametrize(("headline", "name", "head", "url"), [
     # A headline whose first word is a mixed-case name starts in lower case; nothing else on the page says it.
-    ("iPhone 17 review: the best phone yet", "Example Tech", "", "https://news.example.org/a/1"),
+    ("iPhone 17 review: the best phone yet", "Example Tech", "", "https://gadgets.test/a/1"),
     ("eBay sells its stake in Adevinta", "Markets Daily", "", "https://news.example.org/a/2"),
     # The "name" is the publisher's, as the host says it or as og:site_name does.
     ("exclusive: bank weighs sale of unit", "Reuters", "", "https://www.reuters.com/business/1"),
+    # (hosts unrelated to the name, so that only the rule each case is about makes the headline the title)
     ("new chip doubles battery life", "Example Tech",
-     '<meta property="og:site_name" content="Example Tech">', "https://news.example.org/a/3"),
+     '<meta property="og:site_name" content="Example Tech">', "https://gadgets.test/a/3"),
     # Another declared title agrees with the headline: it is the headline.
     ("the quiet rise of night trains", "Travel Notes",
      '<meta property="og:title" content="the quiet rise of night trains">', "https://news.example.org/a/4"),

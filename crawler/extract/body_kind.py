@@ -66,16 +66,20 @@ def not_html(text: str) -> str | None:
 def looks_binary(text: str) -> bool:
     """Whether ``text`` (a body decoded, with replacement, in whatever charset it was served in) is a binary file's:
     a known signature, many control characters or NULs in its start (``SNIFF_CHARS``), or any NUL in a start that
-    does not open as markup. A page that opens as markup with a few stray NULs (``NUL_SHARE``) is a page, read with
-    its NULs dropped. The one test, for the spider's check of a response and for :func:`not_html`: a UTF-16 page's
-    NULs are gone once it is decoded (read as one-byte text, half its characters are NULs: binary)."""
+    does not open as markup (its first element looked for in ``PROLOGUE_CHARS``). A page that opens as markup with a few
+    stray NULs (``NUL_SHARE``) is a page, read with its NULs dropped. The one test, for the spider's check of a response
+    and for :func:`not_html`: a UTF-16 page's NULs are gone once it is decoded (read as one-byte text, half its
+    characters are NULs: binary)."""
     start = text[:SNIFF_CHARS]
     if start.startswith(_BINARY_SIGNATURES):
         return True
     nuls = start.count("\x00")
     if nuls + len(_CONTROL.findall(start)) > CONTROL_SHARE * len(start):
         return True
-    return bool(nuls) and (nuls > NUL_SHARE * len(start) or not _opens_as_markup(start.replace("\x00", "")))
+    # The first element is looked for as far as not_html looks (PROLOGUE_CHARS): a long leading comment runs past
+    # SNIFF_CHARS.
+    return bool(nuls) and (nuls > NUL_SHARE * len(start)
+                           or not _opens_as_markup(text[:PROLOGUE_CHARS].replace("\x00", "")))
 
 
 def _opens_as_markup(start: str) -> bool:

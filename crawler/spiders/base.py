@@ -57,7 +57,7 @@ from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.not_articles import not_article
-from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, url_id
+from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, undotted, url_id
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     # -- URL mapping and stats -------------------------------------------------
     def fetch_url(self, url: str) -> str:
         """The URL to request for a real site URL (the mirror's, when crawling one)."""
-        return self.mirror.to_mirror(url) if self.mirror else url
+        if self.mirror:
+            return self.mirror.to_mirror(url)
+        return undotted(url) or url  # "site.tj." is requested as "site.tj": one download slot, one politeness key
 
     def real_url(self, url: str) -> str:
         """The real site URL of a fetched (possibly mirror) URL."""
@@ -170,13 +172,15 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def link_url(self, url: str) -> tuple[str, str] | None:
         """The real URL of a discovered link and its canonical form; None for a link no request can be made of
-        (a port past 65535, ``http://[zz]/``, a lone surrogate, one longer than any fetched), which would otherwise end
-        the whole callback."""
+        (a port past 65535, ``http://[zz]/``, a lone surrogate, one longer than any fetched, a host ending in more than
+        one dot), which would otherwise end the whole callback."""
         if too_long(url):
             return None
         try:
-            real = self.real_url(url)
+            real = undotted(self.real_url(url))  # "site.tj." is "site.tj": requested, deduplicated, keyed as one
         except ValueError:  # the mirror's urlsplit refuses a bad bracketed host
+            return None
+        if real is None:  # "site.tj..": no host; its key (the dots stripped) would shadow the good link's in a seen set
             return None
         key = canonical_or_none(real)
         return None if key is None else (real, key)
