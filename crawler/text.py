@@ -40,10 +40,14 @@ def normalize_optional(text: str | None) -> str | None:
 def shown(text: str) -> str:
     """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) written as its
     escape (``\\x1b``), so a stored string never moves the cursor, rewrites lines or sets the clipboard."""
-    return _SHOWN_CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return _SHOWN_CONTROLS.sub(_escaped, text)
 
 
 def shown_lines(text: str) -> str:
     """Lines of ``text`` for a terminal, as :func:`shown` writes a string: each control character written as its
     escape but the line breaks (``\\n``, ``\\r\\n``) and tabs that lay the lines out."""
-    return _SHOWN_LINES_CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return _SHOWN_LINES_CONTROLS.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\x{ord(found.group()):02x}"

@@ -28,6 +28,7 @@ import argparse
 import email.utils
 import hashlib
 import json
+import logging
 import mimetypes
 import socketserver
 import threading
@@ -45,6 +46,8 @@ _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset
           ".js": "application/javascript; charset=utf-8", ".gz": "application/x-gzip"}
 _INDEXES = ("html", "xml", "json")
 GATE_SECONDS = 300  # a gated request waits at most this long (a test that failed before it opened the gate)
+
+logger = logging.getLogger(__name__)
 
 
 def resolve(root: Path, raw_path: str) -> Path | None:
@@ -186,8 +189,9 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--port", type=int, default=8800)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     with serve(args.root, args.port) as server:
-        print(f"serving {args.root} on http://127.0.0.1:{server.server_port}/", flush=True)
+        logger.info("serving %s on http://127.0.0.1:%d/", args.root, server.server_port)
         threading.Event().wait()
 
 
