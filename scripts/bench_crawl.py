@@ -64,6 +64,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawler.bench import hostile_shapes  # noqa: E402
 from crawler.bench.replica_server import serve  # noqa: E402
 from crawler.bench.servers import free_port, kill, running_redis, start_nx27017  # noqa: E402
 from scripts.prefill_store import fill_store  # noqa: E402
@@ -110,19 +111,12 @@ def sentence(language: str, rng: random.Random) -> str:
 
 
 def site_config(name: str, language: str) -> str:
-    return f"""name = "{name}"
-domains = ["{name}.test"]
-article_url = '^https://{name}\\.test/\\d{{4}}/\\d\\d/\\d\\d/[a-z0-9-]+/$'
-[[editions]]
-language = "{language}"
-timezone = "{LANGUAGES[language][0]}"
-home = "https://{name}.test/"
-feeds = ["https://{name}.test/feed/"]
-sitemaps = ["https://{name}.test/sitemap_index.xml"]
-[selectors]
-title = ["h1.entry-title"]
-body = [".td-post-content"]
-"""
+    """The benchmark site's config: dated WordPress article URLs, its feed and sitemap index, tagDiv's body."""
+    domain = f"{name}.test"
+    return hostile_shapes.site_config(
+        name, domain, LANGUAGES[language][0], language=language, body=".td-post-content",
+        article_url="^https://" + domain.replace(".", "\\.") + "/\\d{4}/\\d\\d/\\d\\d/[a-z0-9-]+/$",
+        sources={"feeds": [f"https://{domain}/feed/"], "sitemaps": [f"https://{domain}/sitemap_index.xml"]})
 
 
 def teaser(site: str, language: str, rng: random.Random) -> str:

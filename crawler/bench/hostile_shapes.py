@@ -93,10 +93,13 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
 
 
 def site_config(name: str, domain: str, timezone: str, *, article_url: str | None = None,
-                source: str = "feeds", sources: dict[str, list[str] | int] | None = None) -> str:
-    """A one-edition Russian site config of the replicas' shape: articles under ``/news/<slug>/``, read from the
-    site's ``/feed/`` (``source="feeds"``), from its home page as a listing (``source="listings"``), or from
-    ``sources`` (edition keys and their values: ``{"sitemaps": [URL, ...], "listing_pages": 4}``)."""
+                source: str = "feeds", sources: dict[str, list[str] | int] | None = None,
+                language: str = "ru", body: str = ".entry-content") -> str:
+    """A one-edition site config of the replicas' shape (Russian unless ``language`` says otherwise): articles
+    under ``/news/<slug>/`` unless ``article_url`` says otherwise, read from the site's ``/feed/``
+    (``source="feeds"``), from its home page as a listing (``source="listings"``), or from ``sources`` (edition
+    keys and their values: ``{"sitemaps": [URL, ...], "listing_pages": 4}``); ``h1.entry-title`` is the title and
+    ``body`` the body container."""
     pattern = article_url or "^https://" + domain.replace(".", "\\.") + "/news/[a-z0-9-]+/$"
     start = f"https://{domain}/feed/" if source == "feeds" else f"https://{domain}/"
     lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (sources or {source: [start]}).items())
@@ -104,13 +107,13 @@ def site_config(name: str, domain: str, timezone: str, *, article_url: str | Non
 domains = ["{domain}"]
 article_url = '{pattern}'
 [[editions]]
-language = "ru"
+language = "{language}"
 timezone = "{timezone}"
 home = "https://{domain}/"
 {lines}
 [selectors]
 title = ["h1.entry-title"]
-body = [".entry-content"]
+body = ["{body}"]
 """
 
 
