@@ -490,11 +490,8 @@ class ArticleStore:
         lists join that one's. Returns whether ``keep`` took them (False when ``record`` is stored again). Should the
         join fail (the store lost, a conflict without end), ``record`` is stored again before the error goes on, so
         its URLs stay listed by a record."""
-        try:
+        with self._stored_again_on_failure(record, keep):
             return self._join_lists(record, keep)
-        except Exception:
-            self._store_again(record, keep)
-            raise
 
     def _join_lists(self, record: dict[str, Any], keep: str) -> bool:
         articles, own = self.db["articles"], str(record["_id"])
@@ -512,6 +509,16 @@ class ArticleStore:
                     if _write(articles, [restore]).upserted_count:
                         return False
         raise WriteConflict(f"the URLs of {record['_id']} found no record to join while being merged into {keep}")
+
+    @contextmanager
+    def _stored_again_on_failure(self, record: dict[str, Any], keep: str) -> Iterator[None]:
+        """Around a write after ``record`` was deleted to merge it into ``keep``: should the write fail, ``record``
+        is stored again (:meth:`_store_again`) before the error goes on, so its URLs stay listed by a record."""
+        try:
+            yield
+        except Exception:
+            self._store_again(record, keep)
+            raise
 
     def _store_again(self, record: dict[str, Any], keep: str) -> None:
         """Put back ``record``, deleted for a merge into ``keep`` that failed (unless ``keep`` holds its URLs after
@@ -671,11 +678,8 @@ class ArticleStore:
             _write(articles, [ReplaceOne(_unchanged_since(old), found)])  # another writer's change wins: both stay
             return False
         record = {**_absorbed(_live(old, check), other), **_moved(check, old), "last_checked": check["fetched_at"]}
-        try:
+        with self._stored_again_on_failure(other, old["_id"]):  # the store lost (or the record refused)
             written = _write(articles, [ReplaceOne(_unchanged_since(old), record)]).matched_count
-        except Exception:  # the store lost (or the record refused) after the delete: ``other`` is put back first
-            self._store_again(other, old["_id"])
-            raise
         if not written:
             newer_text = record.get("content_hash") != old.get("content_hash")
             if not self._give_lists(other, other["_id"] if newer_text else old["_id"]) or newer_text:
