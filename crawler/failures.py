@@ -7,8 +7,10 @@ class; the spider's errback uses :func:`failure_kind` to count each under
 
 from __future__ import annotations
 
+import gzip
 import re
 import sys
+import zlib
 
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -54,6 +56,7 @@ def failure_kind(failure: Failure) -> str:
     """``too_large``, ``decompression_bomb``, ``redirect_loop``, ``too_many_redirects``,
     ``egress_refused``, ``bad_redirect`` (a ``Location`` naming no URL), ``http_<status>``, ``timeout``,
     ``data_loss``, ``bad_response`` (a status or header line the client cannot read: a megabyte header),
+    ``bad_encoding`` (a body its ``Content-Encoding`` does not decode),
     ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``host_down``
     (:mod:`crawler.middlewares.host_down`), ``ignored`` or ``other``; a page rendered in Chromium fails with the
     same kinds (:func:`_browser_kind`)."""
@@ -79,11 +82,26 @@ def error_kind(error: BaseException | None) -> str:
     # Twisted's ResponseFailed (Scrapy wraps it): the response's head could not be read (its body is another fault)
     if isinstance(error, (DownloadFailedError, ResponseFailed)):
         return "bad_response"
+    if _undecodable(error):
+        return "bad_encoding"
     if isinstance(error, (CannotResolveHostError, DNSLookupError)):
         return "dns"
     if isinstance(error, (DownloadConnectionRefusedError, ConnectError, ConnectionLost)):  # refused, reset, no route
         return "connection"
     return "other"
+
+
+def _undecodable(error: BaseException | None) -> bool:
+    """Whether ``error`` is a body's content coding failing to decode (HttpCompressionMiddleware lets it through: a
+    ``Content-Encoding: gzip`` over bytes that are no gzip, a truncated stream). brotli and zstd are looked up, not
+    imported: the middleware imported them before anything could fail to decode in them."""
+    if isinstance(error, (zlib.error, gzip.BadGzipFile, EOFError)):
+        return True
+    codecs = (sys.modules.get(name) for name in ("brotli", "brotlicffi", "backports.zstd", "compression.zstd"))
+    errors = tuple(kind for codec in codecs if codec is not None
+                   for kind in (getattr(codec, "error", None), getattr(codec, "ZstdError", None))
+                   if isinstance(kind, type) and issubclass(kind, BaseException))
+    return bool(errors) and isinstance(error, errors)
 
 
 def _browser_kind(error: BaseException | None) -> str | None:

@@ -1,12 +1,17 @@
 """Safe XML parsing for feeds and sitemaps: no entities, no network, recover
 from the broken markup real sites serve, gunzip ``.xml.gz`` bodies; long documents
-(sitemaps) are streamed so memory does not grow with their length."""
+(sitemaps) are streamed so memory does not grow with their length. A bare ``&`` (a link's
+``?id=5&lang=ru`` left unescaped, as many CMSes write it) is read as the character it means, and
+an HTML entity no feed defines (``&laquo;``, ``&nbsp;`` in a title) as written: libxml2's
+recovery dropped either with the word after it, then every ``&amp;`` after it in the document,
+so each link with a query after one named another URL."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import logging
+import re
 import struct
 from collections.abc import Generator
 from functools import lru_cache
@@ -57,7 +62,7 @@ def parse_xml(body: bytes) -> etree._Element | None:
 # copied once more by its BytesIO), and on reaching the limit it raises and keeps nothing. Streaming
 # keeps memory flat however long the sitemap, and the links read before the limit are kept.
 class _Capped(io.RawIOBase):
-    """A decompressing stream that fails once it has given more than ``limit`` bytes."""
+    """A decompressing stream that gives its first ``limit`` bytes, then fails (the read after them)."""
 
     def __init__(self, stream: gzip.GzipFile, limit: int) -> None:
         self._stream = stream
@@ -67,23 +72,77 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # io.RawIOBase takes any buffer; lxml passes these two
-        data = self._stream.read(min(len(buffer), self._left + 1))
+        # read1: what one piece of the stream holds, so a read that a cut stream fails loses no more than that piece
+        data = self._stream.read1(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            data = data[: self._left]
+            if not data:
+                raise XMLTooLarge("decompressed XML exceeds the size limit")
         self._left -= len(data)
-        if self._left < 0:
-            raise XMLTooLarge("decompressed XML exceeds the size limit")
         buffer[: len(data)] = data
         return len(data)
+
+
+# Outside CDATA, an "&" that starts no character reference nor one of XML's five entities is escaped (an HTML entity,
+# "&laquo;", reads as written: none is defined, and libxml2 never resolves one); CDATA sections are followed so that
+# one's "&" stays as it is.
+_MARKUP = re.compile(rb"<!\[CDATA\[|\]\]>|&(?!#[0-9]{1,10};|#[xX][0-9a-fA-F]{1,8};|(?:amp|lt|gt|quot|apos);)")
+_LOOKAHEAD = 80  # held back at a chunk's end: more than any match above with what it looks at after it
+_CHUNK = 64 * 1024
+
+
+class _Ampersands(io.RawIOBase):
+    """An XML stream with each bare ``&`` written ``&amp;``, read ``_CHUNK`` bytes at a time."""
+
+    def __init__(self, stream: io.IOBase) -> None:
+        self._stream = stream
+        self._held = b""  # the end of what was read, not escaped yet: a match may run past it
+        self._out = b""
+        self._at = 0  # how much of _out was given
+        self._cdata = False
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # as _Capped.readinto
+        while self._at == len(self._out) and not self._ended:
+            data = self._stream.read(_CHUNK)
+            self._ended = not data
+            self._out, self._at = self._escaped(self._held + data), 0
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = self._out[self._at:self._at + n]
+        self._at += n
+        return n
+
+    def _escaped(self, data: bytes) -> bytes:
+        """``data`` escaped up to ``_LOOKAHEAD`` bytes before its end (all of it at the stream's end); the rest held."""
+        limit = len(data) if self._ended else max(0, len(data) - _LOOKAHEAD)
+        parts, start, cut = [], 0, limit
+        for match in _MARKUP.finditer(data):
+            if match.start() >= limit:
+                break
+            if match[0] != b"&":
+                self._cdata = match[0] != b"]]>"
+            elif not self._cdata:
+                parts += [data[start:match.start()], b"&amp;"]
+                start = match.end()
+            cut = max(cut, match.end())
+        parts.append(data[start:cut])
+        self._held = data[cut:]
+        return b"".join(parts)
 
 
 def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,
               tag: tuple[str, ...] | None = None) -> etree.iterparse:
     """lxml's iterparse over ``body`` with the safe parser's options (only elements named ``tag``, when
-    given), a gzip body decompressed on the fly up to ``limit`` bytes (past it, reading raises ValueError)."""
+    given), a gzip body decompressed on the fly up to ``limit`` bytes (past it, reading raises ValueError), its bare
+    ``&`` escaped."""
     source: io.IOBase = io.BytesIO(body)
     if body.startswith(b"\x1f\x8b"):
         source = _Capped(gzip.GzipFile(fileobj=source), limit)
-    return etree.iterparse(source, events=events, tag=tag, recover=True, resolve_entities=False, no_network=True,
-                           huge_tree=False, remove_comments=True)
+    return etree.iterparse(_Ampersands(source), events=events, tag=tag, recover=True, resolve_entities=False,
+                           no_network=True, huge_tree=False, remove_comments=True)
 
 
 def stream_xml(body: bytes, limit: int = MAX_XML_BYTES,
