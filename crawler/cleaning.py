@@ -31,7 +31,7 @@ from crawler.hosts import is_public_web_url
 from crawler.items import ArticleItem, shape_problem
 from crawler.limits import RecordLimits
 from crawler.minhash import bands, signature
-from crawler.sanitize import InertHtml
+from crawler.sanitize import InertHtml, InertUtf8
 from crawler.text import normalize_optional, normalize_text
 
 _TEXT_FIELDS = ("lead", "section", "published_raw", "modified_raw")
@@ -93,7 +93,8 @@ class _Cleaning:
         adapter["images"] = self._list("images", [self._clean_image(i) for i in images])
         html = adapter.get("raw_html")
         # Inert HTML was made from a page within the cap (serialising can lengthen it): kept whole.
-        adapter["raw_html"] = html if isinstance(html, InertHtml) else self._cut("raw_html", html, limits.html_chars)
+        inert = isinstance(html, InertHtml | InertUtf8)
+        adapter["raw_html"] = html if inert else self._cut("raw_html", html, limits.html_chars)
         adapter["body"] = "\n\n".join(adapter["paragraphs"])
         adapter["content_hash"] = content_hash(adapter.get("title") or "", adapter["body"])
         adapter["minhash"] = signature(adapter["body"])

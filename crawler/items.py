@@ -17,6 +17,7 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from crawler.extract.result import Extraction
+from crawler.sanitize import InertUtf8
 
 SCHEMA_VERSION = 1
 
@@ -52,13 +53,15 @@ class ArticleItem:
     http_status: int | None = None
     etag: str | None = None  # validators for conditional revisits
     last_modified: str | None = None
-    raw_html: str | None = None  # kept in the ``pages`` collection, not on the record (made inert; it may be already)
+    # Kept in the ``pages`` collection, not on the record (made inert; it may be already: ``InertHtml`` or, from an
+    # extraction worker, ``InertUtf8``, the only bytes taken here).
+    raw_html: str | InertUtf8 | None = None
     schema_version: int = SCHEMA_VERSION
 
 
 def article_item(extraction: Extraction, *, url: str, urls: list[str], site: str, edition: str | None,
                  fetched_at: datetime, http_status: int | None = None, etag: str | None = None,
-                 last_modified: str | None = None, raw_html: str | None = None) -> ArticleItem:
+                 last_modified: str | None = None, raw_html: str | InertUtf8 | None = None) -> ArticleItem:
     """The item of an extracted page: its extracted fields, and where, when and how it was fetched
     (``url`` is the record's identity, decided by the caller: the extracted canonical URL is a claim)."""
     return ArticleItem(

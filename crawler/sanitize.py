@@ -229,6 +229,13 @@ class InertHtml(str):
     __slots__ = ()
 
 
+class InertUtf8(bytes):
+    """The UTF-8 of HTML already made inert (by :func:`inert_document_utf8`, in an extraction worker): stored as
+    it is, compressed without being decoded and encoded again, never sanitized again."""
+
+    __slots__ = ()
+
+
 def _base_metas(document: etree._Element) -> list[HtmlElement]:
     return [meta for meta in document.iter("meta") if (meta.get("name") or "").strip().lower() == BASE_META]
 
@@ -240,18 +247,25 @@ def stored_base(document: etree._Element) -> str | None:
     return absolute_http_url(metas[0].get("content")) if metas else None
 
 
-def inert_html(html: str, url: str | None = None) -> str:
+def inert_html(html: str | InertUtf8, url: str | None = None) -> str:
     """``html`` without anything that runs: the text, markup and metadata extraction reads stay
-    (JSON-LD is data, not code, and is put back). :class:`InertHtml` is returned as it is.
-    A ``<base href>`` is kept resolved against the page's ``url`` (without it, only an absolute one is)."""
+    (JSON-LD is data, not code, and is put back). :class:`InertHtml` is returned as it is, :class:`InertUtf8`
+    decoded. A ``<base href>`` is kept resolved against the page's ``url`` (without it, only an absolute one is)."""
     if isinstance(html, InertHtml):
         return html
+    if isinstance(html, InertUtf8):
+        return InertHtml(html.decode("utf-8"))
     try:
         # lxml.html's parser, its classes found in C; no tag with more attributes than libxml2 reads in linear time
         document = document_fromstring(parser_markup(html), parser=HtmlParser())
     except (ParserError, ValueError):
         return ""
     return inert_document(document, url)
+
+
+def inert_utf8(html: str | InertUtf8, url: str | None = None) -> bytes:
+    """The UTF-8 of :func:`inert_html` (what the store compresses): :class:`InertUtf8` as it is."""
+    return html if isinstance(html, InertUtf8) else inert_html(html, url).encode("utf-8")
 
 
 def inert_document(document: HtmlElement, url: str | None = None) -> InertHtml:

@@ -121,6 +121,7 @@ SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discover
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"
+STATS_CLASS = "crawler.stats.StatsCollector"  # Scrapy's, without a Python __getattribute__ on every stat call
 # Requests and redirects only to the site's hosts, never to private addresses (SSRF).
 DOWNLOADER_MIDDLEWARES = {
     # With REDIS_URL: a request a middleware answers or refuses itself leaves the shared crawl's in-flight set too.

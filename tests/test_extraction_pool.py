@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -386,9 +387,10 @@ def test_a_worker_is_waited_for_as_its_connection_polls() -> None:
 
 def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_text() -> None:
     """A worker sends the inert page as lxml's UTF-8 (no decoding and encoding again to pickle it); the pool
-    gives the record with the very text, and type, the extractor gives inline: what is stored is unchanged."""
+    gives the record with those bytes marked inert (never decoded in the crawl process), the UTF-8 of the very
+    text the extractor gives inline: what is stored is unchanged."""
     from crawler.extract.article import extract_article
-    from crawler.sanitize import InertHtml
+    from crawler.sanitize import InertUtf8
     from scripts.bench_crawl import article_page
 
     rng = __import__("random").Random(5)
@@ -407,7 +409,8 @@ def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_te
 
     for html, record in zip(pages, asyncio.run(run()), strict=True):
         inline = extract_article(html, URL, None, now, RecordLimits(), keep_html=True)
-        assert isinstance(record.html, InertHtml) and record.html == inline.html and record == inline
-        assert "javascript" not in record.html and "onclick" not in record.html
+        assert isinstance(record.html, InertUtf8) and isinstance(inline.html, str)
+        assert record.html.decode("utf-8") == inline.html and dataclasses.replace(record, html=inline.html) == inline
+        assert b"javascript" not in record.html and b"onclick" not in record.html
         sent = extract_article(html, URL, None, now, RecordLimits(), keep_html=True, html_utf8=True).html
         assert isinstance(sent, bytes) and sent.decode() == inline.html

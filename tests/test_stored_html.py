@@ -168,8 +168,9 @@ def test_cleaning_keeps_inert_html_whole_and_cuts_raw_text() -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("keep", [True, False])
 def test_the_spider_asks_for_the_inert_page_only_when_pages_are_stored(keep: bool) -> None:
-    """Through a real extraction worker process: the item carries InertHtml when pages are stored, the
-    fetched text when they are not (``STORAGE_KEEP_RAW_HTML=0``: nothing is sanitized)."""
+    """Through a real extraction worker process: the item carries the inert page's UTF-8 (``InertUtf8``) when pages
+    are stored, the fetched text when they are not (``STORAGE_KEEP_RAW_HTML=0``: nothing is sanitized)."""
+    from crawler.sanitize import InertUtf8
     from crawler.spiders.news import NewsSpider
 
     crawler = get_crawler(NewsSpider, settings_dict={"EXTRACTION_WORKERS": 1, "STORAGE_KEEP_RAW_HTML": keep})
@@ -189,9 +190,10 @@ def test_the_spider_asks_for_the_inert_page_only_when_pages_are_stored(keep: boo
         spider.closed("finished")
     assert len(found) == 1
     if keep:
-        assert isinstance(found[0].raw_html, InertHtml) and found[0].raw_html == inert_html(TRICKY)
+        assert isinstance(found[0].raw_html, InertUtf8) and found[0].raw_html == inert_html(TRICKY).encode()
+        assert inert_html(found[0].raw_html) == inert_html(TRICKY)
     else:
-        assert found[0].raw_html == TRICKY and not isinstance(found[0].raw_html, InertHtml)
+        assert found[0].raw_html == TRICKY and not isinstance(found[0].raw_html, InertHtml | InertUtf8)
 
 
 def test_putting_back_many_removed_elements_costs_no_count_of_their_siblings(tmp_path: Path) -> None:
@@ -210,3 +212,36 @@ def test_putting_back_many_removed_elements_costs_no_count_of_their_siblings(tmp
     started = time.process_time()
     kept = extract_article(html, URL, site, fetched_at=NOW, keep_html=True)
     assert time.process_time() - started < 15 and kept.html == inert_html(html)
+
+
+def test_a_workers_inert_utf8_is_stored_as_the_same_page_neither_decoded_nor_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inert page from an extraction worker stays lxml's UTF-8 in the crawl process (``InertUtf8``): cleaning
+    keeps it whole, the store compresses those very bytes, and the page read back is the text the extractor gives
+    inline; a spool (JSON lines) holds it as that text, as it held the decoded page before."""
+    from crawler.sanitize import InertUtf8
+    from crawler.storage.config import StorageConfig, to_document
+    from crawler.storage.spool import load_spool, spool
+    from crawler.storage.store import ArticleStore
+
+    text = extract_article(TRICKY, URL, fetched_at=NOW, keep_html=True).html
+    utf8 = extract_article(TRICKY, URL, fetched_at=NOW, keep_html=True, html_utf8=True).html
+    assert isinstance(text, InertHtml) and isinstance(utf8, bytes)
+    page = InertUtf8(utf8)
+    monkeypatch.setattr(crawler.sanitize, "document_fromstring", lambda *a, **k: pytest.fail("parsed again"))
+    item = ArticleItem(url=URL, site="x", fetched_at=NOW, title="Встреча",
+                       paragraphs=["Делегации встретились в Душанбе."], raw_html=page)
+    cleaned, _ = clean(item, RecordLimits(html_chars=10))
+    assert cleaned.raw_html is page
+    doc, html = to_document(cleaned)
+    assert html is page
+    assert gzip.decompress(_page_upsert(doc, html)._doc["$set"]["html_gz"]) == utf8
+    settings = {"DATA_DIR": str(tmp_path / "data"), "MONGO_URI": ""}
+    store = ArticleStore.connect(StorageConfig.from_settings(get_crawler(settings_dict=settings).settings).target)
+    try:
+        store.write_articles([doc], {doc["_id"]: html})
+        assert store.page_html(doc["_id"]) == text
+    finally:
+        store.close()
+    assert spool([(doc, html)], tmp_path / "spool.jsonl") == []
+    assert load_spool(tmp_path / "spool.jsonl").entries[0][1] == text

@@ -41,8 +41,9 @@ class Extraction:
     # Parts of the page left unread, one entry each (``json_ld/too_large``, ``json_ld/invalid``): the spider counts
     # them (``extract/skipped/<part>``), as the page's one log line names them.
     skipped: list[str] = field(default_factory=list)
-    # The page made inert for storage (``crawler.sanitize.InertHtml``), when asked for; its UTF-8 bytes only
-    # between an extraction worker and its pool (``crawler.extract.pool``), which decodes them.
+    # The page made inert for storage (``crawler.sanitize.InertHtml``), when asked for; from an extraction worker
+    # its UTF-8 bytes (``crawler.sanitize.InertUtf8`` once its pool, ``crawler.extract.pool``, has them), stored as
+    # they are.
     html: str | bytes | None = None
     # What the fetched text is when it is no HTML page (``json``, ``xml``, ``text``, ``binary``, ``empty``: see
     # :func:`crawler.extract.body_kind.not_html`); then no field was read, and the page is no article.

@@ -52,6 +52,7 @@ from crawler.middlewares.incremental import (
     sitemap_pruned,
 )
 from crawler.rules import RecordRules
+from crawler.sanitize import InertUtf8
 from crawler.sites import SiteConfig, load_site
 from crawler.sites.patterns import MAX_URL_LENGTH
 from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
@@ -453,8 +454,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             http_status=response.status,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            # The inert page is text (the pool decodes what its worker sends); else the store sanitizes the page's.
-            raw_html=extraction.html if isinstance(extraction.html, str) else text,
+            # The inert page is text or, from an extraction worker, its UTF-8; else the store sanitizes the page's.
+            raw_html=extraction.html if isinstance(extraction.html, str | InertUtf8) else text,
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from scrapy.statscollectors import StatsCollector
 
+from crawler.sanitize import InertUtf8, inert_html
 from crawler.storage.component import Storage
 from crawler.storage.spool import Entry, quarantine
 from crawler.storage.store import WriteCounts, describe_error, is_transient
@@ -108,7 +109,9 @@ class BatchWriter:
 
     async def reject(self, rejected: list[tuple[Entry, str]]) -> None:
         """Quarantine records that can never be stored as they are; kept in memory when even that fails."""
-        records = [{"reason": reason, "run": self.run_id, "doc": doc, "html": html} for (doc, html), reason in rejected]
+        records = [{"reason": reason, "run": self.run_id, "doc": doc,
+                    "html": inert_html(html) if isinstance(html, InertUtf8) else html}
+                   for (doc, html), reason in rejected]
         if records and await self.quarantine(records):
             for record in records:
                 logger.error("The store rejected %(url)s (%(reason)s); quarantined in %(path)s",

@@ -27,9 +27,9 @@ from typing import IO, Any
 
 from bson import json_util
 
-from crawler.sanitize import inert_html
+from crawler.sanitize import InertUtf8, inert_html
 
-Entry = tuple[dict[str, Any], str | None]  # a stored document and its raw HTML
+Entry = tuple[dict[str, Any], str | InertUtf8 | None]  # a stored document and its raw HTML (or inert UTF-8)
 _AWARE = json_util.JSONOptions(tz_aware=True, tzinfo=UTC)  # dates come back as they went in
 
 

@@ -41,7 +41,7 @@ from neosqlite.exceptions import BulkWriteError as EmbeddedBulkWriteError
 
 from crawler.health import LOCKED_REASON
 from crawler.minhash import NEAR_SIMILARITY, similarity
-from crawler.sanitize import inert_html
+from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
 from crawler.storage import keys, rows, scan
@@ -303,7 +303,7 @@ class ArticleStore:
             yield
 
     # -- writes ----------------------------------------------------------------
-    def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str],
+    def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str | InertUtf8],
                        guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
         """Upsert ``docs`` (keyed by ``_id``); ``pages`` maps ``_id`` to raw HTML.
 
@@ -348,7 +348,8 @@ class ArticleStore:
                 keyed[doc["_id"]] = same[0]
         return [{**d, "_id": keyed[d["_id"]]} if d["_id"] in keyed else d for d in docs], keyed
 
-    def _write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str], guard: ShrinkGuard) -> WriteCounts:
+    def _write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str | InertUtf8],
+                        guard: ShrinkGuard) -> WriteCounts:
         counts = WriteCounts()
         outcomes: dict[str, str] = {}
         pending = docs
@@ -1199,7 +1200,7 @@ _REVISION_TEXT = ("title", "body", "body_truncated")
 PAGE_GZIP_LEVEL = 3  # pages under a tenth larger than at level 6, compressed up to 2.5 times faster
 
 
-def _page_upsert(doc: dict[str, Any], html: str) -> UpdateOne:
+def _page_upsert(doc: dict[str, Any], html: str | InertUtf8) -> UpdateOne:
     page = {"url": doc["url"], "fetched_at": doc["fetched_at"], "content_hash": doc["content_hash"],
-            "html_gz": gzip.compress(inert_html(html, doc["url"]).encode("utf-8"), compresslevel=PAGE_GZIP_LEVEL)}
+            "html_gz": gzip.compress(inert_utf8(html, doc["url"]), compresslevel=PAGE_GZIP_LEVEL)}
     return UpdateOne({"_id": doc["_id"]}, {"$set": page}, upsert=True)
