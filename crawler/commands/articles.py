@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from crawler.store_command import StoreCommand
+from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
     from crawler.storage.store import ArticleStore
@@ -49,6 +49,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
+            check_sites(store, self.query.sites)
             self._print(store, opts, self.query.filter())
         finally:
             store.close()
