@@ -32,7 +32,7 @@ from scrapy.exceptions import UsageError
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
-from crawler.store_command import StoreCommand
+from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
     from crawler.reextract import Batch
@@ -72,6 +72,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
+            check_sites(store, (opts.site,) if opts.site else ())
             with stop_signals():
                 self._reextract(store, opts)
         finally:
