@@ -255,7 +255,11 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
                           (["export", "--format", "xml"], "invalid choice: 'xml'"),
                           (["export", "--bogus"], "unknown option --bogus"),
                           (["articles", "--bogus"], "unknown option --bogus"),
-                          (["articles", "--search"], "expected one argument")):
+                          (["articles", "--search"], "expected one argument"),
+                          # SQLite reads LIMIT -1 as no limit, MongoDB as 1; LIMIT 0 as none, MongoDB as all.
+                          (["articles", "--limit", "-1"], "--limit: must be a whole number, 1 or more, got '-1'"),
+                          (["articles", "--limit", "0"], "--limit: must be a whole number, 1 or more, got '0'"),
+                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'")):
         result = stored.run(*args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
         assert "Traceback" not in result.stderr

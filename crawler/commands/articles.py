@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from crawler.cli import at_least
 from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class Command(StoreCommand):
         from crawler.export.options import add_query_options
 
         add_query_options(parser)
-        parser.add_argument("--limit", type=int, default=20, help="how many articles (default 20)")
+        parser.add_argument("--limit", type=at_least(1), default=20, help="how many articles (default 20)")
         parser.add_argument("--json", action="store_true",
                             help="print the records as JSON lines (as scrapy export --format jsonl writes them)")
 
