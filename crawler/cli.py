@@ -14,7 +14,7 @@ import difflib
 import importlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType, TracebackType
 
 from scrapy.commands import ScrapyCommand
@@ -35,6 +35,20 @@ def close_matches(name: str, known: Iterable[str]) -> str:
     """`` (did you mean a, b?)`` for the known names close to ``name``, or nothing."""
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def at_least(least: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of ``least`` or more (``--limit -1`` read as "no limit" by one store and
+    as 1 by the other, ``--limit 0`` as none or all: refused instead)."""
+    def number(value: str) -> int:
+        try:
+            parsed = int(value)
+        except ValueError:
+            parsed = least - 1
+        if parsed < least:
+            raise argparse.ArgumentTypeError(f"must be a whole number, {least} or more, got {value!r}")
+        return parsed
+    return number
 
 
 def _setting_type(name: str, modules: Iterable[ModuleType]) -> type | None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from scrapy.exceptions import UsageError
 
-from crawler.cli import CheckedCommand
+from crawler.cli import CheckedCommand, close_matches
 from crawler.storage.component import connect
 from crawler.storage.store import ArticleStore, StoreUnavailable
 
@@ -37,3 +37,15 @@ class StoreCommand(CheckedCommand):
             sys.stderr.write(f"{exc}\n")
             self.exitcode = 1
             return None
+
+
+def check_sites(store: ArticleStore, sites: tuple[str, ...]) -> None:
+    """Refuse (usage error, exit 2) a ``--site`` name that is no bundled site and names nothing stored: a typo
+    (``--site asiaplsu``) read as "no articles" (exit 0) would let a script export nothing, every day."""
+    from crawler.sites import site_names
+
+    known = site_names()
+    for name in sites:
+        if name not in known and not store.count_articles(site=name) and not store.latest_runs(limit=1, site=name):
+            raise UsageError(f"--site {name}: no bundled site and nothing stored has that name"
+                             f"{close_matches(name, known)}", print_help=False)

@@ -83,6 +83,20 @@ def test_full_config_loads(tmp_path: Path) -> None:
     (('name = "example"', 'name = "example"\nneeds_browser = "yes"'), "true or false"),
     (('name = "example"', 'name = "example"\npoliteness = {concurrency = 9}'), "integer from 1 to 4"),
     (('name = "example"', 'name = "example"\npoliteness = {delay = -1}'), "seconds from 0 to 60"),
+    # Wrong types and forms an operator's hand-written config may carry: each names the file and the key
+    # (before, a list as the name was taken and failed at the lease as a database error; an int as the
+    # home URL or time zone was a traceback; a bad port failed only at the first fetch).
+    (('name = "example"', 'name = ["example"]'), r"site\.toml: name must be a string"),
+    (('name = "example"', 'name = "ex/../ample"'), r"site\.toml: name: .* is not a site name"),
+    (('name = "example"', 'name = ""'), "is not a site name"),
+    (('name = "example"', 'name = "example"\ntitle = 5'), r"site\.toml: title must be a string"),
+    (('name = "example"', 'name = "example"\ncountry = 5'), r"site\.toml: country must be a string"),
+    (('home = "https://example.tj/"', "home = 5"), r"site\.toml: editions\[0\]\.home must be a string"),
+    (('timezone = "Asia/Dushanbe"', "timezone = 5"), r"editions\[0\]\.timezone: unknown time zone"),
+    (("feeds =", "wp_api = 5\nfeeds ="), r"editions\[0\]\.wp_api must be a string"),
+    (('"https://example.tj/feed/"', '"https://example.tj:99999/feed/"'), r"editions\[0\]\.feeds: .* bad port"),
+    (('name = "example"', 'name = "example"\nplatform = "wordpres"'), r"site\.toml: platform: no platform named"),
+    (('name = "example"', 'name = "example"\nmonitors = {stale_hours = nan}'), "non-negative number"),
 ])
 def test_config_errors_name_the_problem(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(SiteConfigError, match=message):

@@ -61,6 +61,31 @@ def test_unreachable_mongodb_exits_non_zero_and_masks_the_password(tmp_path: Pat
     assert "crawler:***@127.0.0.1" in log and "s3cret" not in log + result.stderr
 
 
+@pytest.mark.e2e
+def test_the_env_file_is_read_literally_as_systemd_and_compose_read_it(tmp_path: Path) -> None:
+    # An unquoted '&' in a MongoDB URI's options (replicaSet, tls...): sourced by the shell, the line ran in the
+    # background, MONGO_URI was never set and the crawl went to the embedded store as if all was well.
+    port = free_port()
+    (tmp_path / "env").write_text(
+        f"MONGO_URI=mongodb://crawler:s3cret@127.0.0.1:{port}/?authSource=admin&serverSelectionTimeoutMS=1000\n"
+        f"  export DATA_DIR='{tmp_path / 'data'}'\n# a comment\n\nSTORAGE_TIMEOUT_SECONDS=\"1\"\n")
+    result = run_wrapper("asiaplus", tmp_path, {}, "-a", f"base_url=http://127.0.0.1:{free_port()}")
+    assert result.returncode == 1, result.stderr[-2000:]
+    log = (tmp_path / "logs" / "asiaplus.log").read_text()
+    assert f"MongoDB at mongodb://crawler:***@127.0.0.1:{port}/?authSource=admin&serverSelectionTimeoutMS=1000 is " \
+        "unreachable" in log, log[-3000:]
+    assert "embedded store" not in log and "s3cret" not in log + result.stderr
+
+
+def test_a_line_of_the_env_file_that_is_no_assignment_stops_the_wrapper_without_showing_it(tmp_path: Path) -> None:
+    (tmp_path / "env").write_text("DATA_DIR=/nonexistent\nmongodb://crawler:s3cret@db:27017/\n")
+    result = run_wrapper("asiaplus", tmp_path, {})
+    assert result.returncode == 2
+    assert result.stderr == f"run-crawl: {tmp_path / 'env'} line 2 is not NAME=value (not shown: it may hold a " \
+        "password)\n"
+    assert not (tmp_path / "logs" / "asiaplus.log").exists()
+
+
 def test_changed_layout_makes_the_run_degraded(tmp_path: Path, mongo: MongoTarget) -> None:
     env = mongo.env()
     replica = tmp_path / "replica"

@@ -255,10 +255,41 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
                           (["export", "--format", "xml"], "invalid choice: 'xml'"),
                           (["export", "--bogus"], "unknown option --bogus"),
                           (["articles", "--bogus"], "unknown option --bogus"),
-                          (["articles", "--search"], "expected one argument")):
+                          (["articles", "--search"], "expected one argument"),
+                          # SQLite reads LIMIT -1 as no limit, MongoDB as 1; LIMIT 0 as none, MongoDB as all.
+                          (["articles", "--limit", "-1"], "--limit: must be a whole number, 1 or more, got '-1'"),
+                          (["articles", "--limit", "0"], "--limit: must be a whole number, 1 or more, got '0'"),
+                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'")):
         result = stored.run(*args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
         assert "Traceback" not in result.stderr
+
+
+def test_a_site_name_with_a_typo_is_a_usage_error_and_writes_no_file(stored: Stored, tmp_path: Path) -> None:
+    # Before, both exited 0 having found no article: a script exported nothing, every day, in silence.
+    output = tmp_path / "typo.jsonl"
+    for args in (["export", "--site", "asiaplus,asiaplsu", "-o", str(output)], ["articles", "--site", "asiaplsu"]):
+        result = stored.run(*args)
+        assert result.returncode == 2, (args, result.stderr[-2000:])
+        assert "--site asiaplsu: no bundled site and nothing stored has that name (did you mean asiaplus?)" \
+            in result.stderr and "Traceback" not in result.stderr
+    assert not output.exists() and not list(tmp_path.iterdir())
+    assert stored.keys("--site", "avesta") == ["D"]  # a bundled site stays accepted
+
+
+def test_a_site_crawled_from_a_config_file_is_known_by_what_is_stored(tmp_path: Path) -> None:
+    env = {"PATH": "", "DATA_DIR": str(tmp_path / "data")}
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=env["DATA_DIR"]))
+    try:
+        item, _ = clean(_item(9, site="my-outlet", language="ru", published=datetime(2024, 3, 1, tzinfo=UTC),
+                              title="Тарифы на воду", body=WATER), RecordLimits())
+        assert store.write_articles([to_document(item)[0]], {}).inserted == 1
+    finally:
+        store.close()
+    mine = Stored(env, {})
+    assert mine.run("export", "--site", "my-outlet").stdout.count("\n") == 1
+    result = mine.run("export", "--site", "my-outlt")
+    assert result.returncode == 2 and "did you mean" not in result.stderr, result.stderr[-2000:]
 
 
 def test_parquet_without_pyarrow_names_the_extra(stored: Stored) -> None:

@@ -46,6 +46,29 @@ def test_filters_of_options(options: dict[str, object], expected: dict[str, obje
     assert ArticleQuery.from_options(**options).filter() == expected  # type: ignore[arg-type]
 
 
+def test_language_codes_are_read_in_any_case() -> None:
+    assert ArticleQuery.from_options(language="RU,kk").filter() == {"language": {"$in": ["ru", "kk"]}}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    # Each used to match nothing, exit 0: a script exported no article and could not tell why.
+    ({"language": "russian"}, "--language takes ISO 639-1 codes"),
+    ({"language": "ru,uz-Cyrl"}, "got 'uz-cyrl'"),
+    ({"since": "2025-02-01", "until": "2025-01-31"}, "--since 2025-02-01 is after --until 2025-01-31"),
+    ({"since": "2025-01-31T12:00:00Z", "until": "2025-01-31T11:00:00Z"}, "is after --until"),
+    ({"since": "2025-02-01", "until": "2025-01-31T23:59:59Z"}, "is after --until"),
+])
+def test_an_empty_range_or_a_language_name_is_refused(options: dict[str, str], message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        ArticleQuery.from_options(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("since", "until"), [("2025-01-31", "2025-01-31"), ("2025-01-31T23:00:00Z", "2025-01-31"),
+                                              ("2025-01-31T11:00:00Z", "2025-01-31T11:00:00Z")])
+def test_a_range_of_one_day_or_one_instant_is_not_empty(since: str, until: str) -> None:
+    assert ArticleQuery.from_options(since=since, until=until).filter()["published"]
+
+
 STORED = {
     "_id": "ab12", "url": "https://asiaplus.example/1", "site": "asiaplus", "title": "Вода",
     "paragraphs": ["Один.", "Два."], "body": "Один.\n\nДва.", "published": datetime(2024, 3, 10, 8, tzinfo=UTC),

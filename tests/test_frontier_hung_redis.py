@@ -136,3 +136,26 @@ def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierSc
         assert disconnected(observer, background_id), "the threads' client is still connected after the engine stopped"
     finally:
         observer.close()
+
+
+@pytest.mark.parametrize("engine_started", [False, True])
+def test_a_crawl_closed_while_opening_closes_the_threads_client_after_the_run_record(
+        redis_url: str, scheduler: FrontierScheduler, engine_started: bool) -> None:
+    """A crawl closed while opening (its lease refused, its store unreachable) sends no ``engine_stopped``: its
+    threads' client is closed once the run record asked Redis its last question (``recorded``); before, it stayed
+    connected until the process exited. A crawl whose engine started keeps it for ``engine_stopped``."""
+    frontier = scheduler.frontier
+    assert frontier.background is not None
+    if engine_started:
+        frontier.crawler.signals.send_catch_log(signal=signals.engine_started)
+    background_id = frontier.background.client.client_id()
+    observer = redis.Redis.from_url(redis_url)
+    try:
+        asyncio.run(frontier.leave())
+        assert asyncio.run(frontier.recorded()) is not None  # Redis answered
+        if engine_started:
+            assert background_id in {int(c["id"]) for c in observer.client_list()}
+        else:
+            assert disconnected(observer, background_id), "the threads' client outlived a crawl closed while opening"
+    finally:
+        observer.close()

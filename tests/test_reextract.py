@@ -241,6 +241,16 @@ def test_a_bad_processes_value_is_a_usage_error(command: str, value: str, tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def test_a_site_name_with_a_typo_is_a_usage_error(tmp_path: Path) -> None:
+    # Before, "0 articles" and exit 0: the fix an operator meant to apply to asiaplus was applied to nothing.
+    result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--site", "asiaplsu"], cwd=ROOT,
+                            env={**os.environ, **store_env(data_dir=tmp_path)}, capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "--site asiaplsu: no bundled site and nothing stored has that name (did you mean asiaplus?)" \
+        in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     _replica_store(data_dir, copies=3)  # 3 x ARTICLES: more than are done before the kill

@@ -20,10 +20,12 @@ from types import ModuleType
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.sites import site_names
 from tests import test_scrapyd
 from tests.conftest import free_port
-from tests.crawling import ROOT
+from tests.crawling import ROOT, MongoTarget
+from tests.replicas import REPLICAS, expected_articles
 from tests.test_scrapyd import (
     EGG_ONLY_SITE,
     PASSWORD,
@@ -33,7 +35,9 @@ from tests.test_scrapyd import (
     call,
     clean_env,
     deploy,
+    exit_status,
     running_scrapyd,
+    wait_finished,
 )
 
 # The single-node module's fixtures: the project copied aside and its egg, built once per module.
@@ -243,3 +247,49 @@ def test_a_node_without_the_egg_is_named_then_deploy_uploads_it(
         _, versions = call(f"{fresh.url}/listversions.json?project={PROJECT}")
         assert versions["versions"] == ["r2"]
         assert list(pending(fresh).values()) == ["asiaplus"]
+
+
+# -- two nodes running jobs: one shared crawl ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def polling_nodes(tmp_path_factory: pytest.TempPathFactory, egg: Path, project_copy: Path) -> Iterator[list[Scrapyd]]:
+    """Two real Scrapyd nodes that start their jobs, the egg deployed to each (separate eggs, logs and dbs dirs)."""
+    with running_scrapyd(tmp_path_factory.mktemp("crawl1")) as node1, \
+            running_scrapyd(tmp_path_factory.mktemp("crawl2")) as node2:
+        for node in (node1, node2):
+            env = clean_env() | {"SCRAPYD_URL": node.url, "SCRAPYD_USERNAME": USERNAME,
+                                 "SCRAPYD_PASSWORD": PASSWORD}
+            result = deploy(project_copy, "env", "-p", PROJECT, "--version", "r1", "--egg", str(egg), env=env)
+            assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr[-3000:]
+        yield [node1, node2]
+
+
+@pytest.mark.e2e
+def test_two_nodes_given_one_site_with_redis_crawl_it_once_as_one_shared_crawl(
+    polling_nodes: list[Scrapyd], mongo: MongoTarget, redis_url: str, tmp_path: Path
+) -> None:
+    """``schedule-all --workers 2`` with ``REDIS_URL``: a job on each node, each with its own DATA_DIR, joins the
+    site's one shared crawl; every article is stored once, one run document holds both workers, both exit 0."""
+    node1, node2 = polling_nodes
+    with serve(REPLICAS / "asiaplus", delay=0.2) as replica:
+        base = f"http://127.0.0.1:{replica.server_port}"
+        settings = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_TIMEOUT_SECONDS=3",
+                    "STORAGE_FLUSH_SECONDS=0.2", f"MONGO_URI={mongo.uri}", f"MONGO_DATABASE={mongo.database}",
+                    f"REDIS_URL={redis_url}", "FRONTIER_IDLE_SECONDS=2", "RUN_RECORD_INTERVAL_SECONDS=0"]
+        jobs: dict[str, list[str]] = {node1.url: [], node2.url: []}
+        for node, data in ((node1, "data1"), (node2, "data2")):
+            fields = [("setting", s) for s in [*settings, f"DATA_DIR={tmp_path / data}"]]
+            status, body = call(f"{node.url}/schedule.json",
+                                [("project", PROJECT), ("spider", "asiaplus"), ("base_url", base), *fields])
+            assert status == 200 and body.get("status") == "ok", body
+            jobs[node.url].append(str(body["jobid"]))
+        for node in (node1, node2):
+            wait_finished(node, jobs[node.url], "asiaplus")
+    report = "\n".join(node.job_report("asiaplus", job) for node in (node1, node2) for job in jobs[node.url])
+    assert [exit_status(node, jobs[node.url][0]) for node in (node1, node2)] == ["0", "0"], report
+    urls = [doc["url"] for doc in mongo.db.articles.find()]
+    assert sorted(urls) == sorted(expected_articles("asiaplus")), report  # each article once
+    runs = list(mongo.db.crawl_runs.find())
+    assert len(runs) == 1 and len(runs[0]["workers"]) == 2, (runs, report)  # one crawl, both workers in it
+    assert runs[0]["outcome"] == "ok", report

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from crawler.store_command import StoreCommand
+from crawler.cli import at_least
+from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
     from crawler.storage.store import ArticleStore
@@ -34,7 +35,7 @@ class Command(StoreCommand):
         from crawler.export.options import add_query_options
 
         add_query_options(parser)
-        parser.add_argument("--limit", type=int, default=20, help="how many articles (default 20)")
+        parser.add_argument("--limit", type=at_least(1), default=20, help="how many articles (default 20)")
         parser.add_argument("--json", action="store_true",
                             help="print the records as JSON lines (as scrapy export --format jsonl writes them)")
 
@@ -49,6 +50,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
+            check_sites(store, self.query.sites)
             self._print(store, opts, self.query.filter())
         finally:
             store.close()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 from scrapy.exceptions import UsageError
 
 from crawler.storage.store import describe_error, store_errors
-from crawler.store_command import StoreCommand
+from crawler.store_command import StoreCommand, check_sites
 
 # The export's own modules are imported where used: Scrapy imports every command's module for any command,
 # a crawl too, and a crawl has no use for them (nor for multiprocessing's pool).
@@ -81,6 +81,11 @@ class Command(StoreCommand):
         store = self.open_store()
         if store is None:
             return
+        try:
+            check_sites(store, self.query.sites)  # before FILE is created
+        except UsageError:
+            store.close()
+            raise
         try:
             with stop_signals(), _output(opts.output) as out:
                 out = _for_terminal(out) if shows_text(opts.output, opts.format, sys.stdout) else out

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import UsageError
 
+from crawler.cli import at_least
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore
-from crawler.store_command import StoreCommand
+from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
     from crawler.reextract import Batch
@@ -47,7 +48,8 @@ class Command(StoreCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--site", help="only this site")
-        parser.add_argument("--limit", type=int, default=0, help="at most this many articles (default: all)")
+        parser.add_argument("--limit", type=at_least(0), default=0,
+                            help="at most this many articles (default 0: all)")
         parser.add_argument("--batch-size", type=int, default=200, help="articles read and written at a time")
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
@@ -72,6 +74,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
+            check_sites(store, (opts.site,) if opts.site else ())
             with stop_signals():
                 self._reextract(store, opts)
         finally:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")  # what ``language`` holds: ISO 639-1 (``und`` when undetected)
 
 
 class QueryError(ValueError):
-    """An option value that names no date (or no list)."""
+    """An option value that names no date, no language code, or a date range that is empty."""
 
 
 def parse_when(value: str, option: str) -> tuple[datetime, bool]:
@@ -49,7 +50,13 @@ class ArticleQuery:
         """The query of a command's options; raises QueryError on a value that is not a date."""
         start = parse_when(since, "--since")[0] if since else None
         end, day = parse_when(until, "--until") if until else (None, False)
-        return cls(names(site), names(language), start, end, day, originals_only, (search or "").strip() or None)
+        if start is not None and end is not None and (start >= end + timedelta(days=1) if day else start > end):
+            raise QueryError(f"--since {since} is after --until {until}: no article can match")
+        languages = tuple(n.lower() for n in names(language))
+        for code in languages:
+            if not _LANGUAGE.fullmatch(code):
+                raise QueryError(f"--language takes ISO 639-1 codes such as ru,kk,uz, got {code!r}")
+        return cls(names(site), languages, start, end, day, originals_only, (search or "").strip() or None)
 
     def filter(self) -> dict[str, Any]:
         """The filter of this query, in the MongoDB query language both stores speak."""

@@ -101,6 +101,7 @@ class Frontier:
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
+        self._engine_started = False  # a crawl closed while opening never starts its engine
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -138,6 +139,7 @@ class Frontier:
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
@@ -206,6 +208,9 @@ class Frontier:
                          {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
                           f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
+        finally:
+            if not self._engine_started:  # closed while opening: no engine_stopped comes, and this was the last read
+                self.background.client.close()
 
     def spider_opened(self, spider: Spider) -> None:
         if self.shared is None or self.background is None:
@@ -341,9 +346,13 @@ class Frontier:
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
 
+    def engine_started(self) -> None:
+        self._engine_started = True
+
     def engine_stopped(self) -> None:
         """Close the client asked on threads: the run record, its last reader (``recorded``), is written by now
-        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: its process exits."""
+        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: ``recorded`` closes it then
+        (before, it stayed connected until the process exited: a whole ``crawlall --processes 1``)."""
         if self.background is not None:
             self.background.client.close()
 

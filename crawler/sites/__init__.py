@@ -155,10 +155,35 @@ def _check_keys(where: str, data: dict[str, Any], allowed: set[str], required: s
         raise SiteConfigError(f"{where}: missing key(s) {', '.join(missing)}")
 
 
-def _check_url(where: str, url: str, domains: tuple[str, ...]) -> None:
+def _check_url(where: str, url: Any, domains: tuple[str, ...]) -> None:
+    if not isinstance(url, str):
+        raise SiteConfigError(f"{where} must be a string (a URL)")
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (a port that is no number or out of range raises here, not at the first fetch)
+    except ValueError:
+        raise SiteConfigError(f"{where}: {url!r} has a bad port") from None
     if parts.scheme not in ("http", "https") or parts.hostname not in domains:
         raise SiteConfigError(f"{where}: {url!r} is not an http(s) URL on {', '.join(domains)}")
+
+
+# A site's name becomes a spider name, a file name (DATA_DIR/locks/<name>.lock, LOG_DIR/<name>.log)
+# and part of Redis keys (news:<name>:...), so it is one plain word.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _str(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SiteConfigError(f"{where} must be a string")
+    return value
+
+
+def _name(where: str, value: Any) -> str:
+    if not _NAME.fullmatch(_str(where, value)):
+        raise SiteConfigError(
+            f"{where}: {value!r} is not a site name (letters, digits, '_', '-', '.', at most 64, "
+            "starting with a letter or digit)")
+    return str(value)
 
 
 def _int(where: str, value: Any, low: int, high: int) -> int:
@@ -186,7 +211,7 @@ def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
         raise SiteConfigError(f"{where} must be a table")
     _check_keys(where, data, _EDITION_KEYS, {"language", "timezone", "home"})
     try:
-        ZoneInfo(data["timezone"])
+        ZoneInfo(_str(f"{where}.timezone", data["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteConfigError(f"{where}.timezone: unknown time zone {data['timezone']!r}") from None
     if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{4})?|und", str(data["language"])):
@@ -252,7 +277,10 @@ def _extend(data: dict[str, Any], source: str) -> dict[str, Any]:
         return data
     if not isinstance(name, str):
         raise SiteConfigError(f"{source}: platform must be a string")
-    platform = load_platform(name)
+    try:
+        platform = load_platform(name)
+    except SiteConfigError as exc:
+        raise SiteConfigError(f"{source}: platform: {exc}") from None
     merged = {**platform, **data}
     for table in _MERGED_TABLES:
         base, own = platform.get(table, {}), data.get(table, {})
@@ -270,9 +298,10 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
     editions = data["editions"]
     if not isinstance(editions, list) or not editions:
         raise SiteConfigError(f"{source}: editions must be a non-empty array of tables")
+    name = _name(f"{source}: name", data["name"])
     return SiteConfig(
-        name=data["name"],
-        title=data.get("title", data["name"]),
+        name=name,
+        title=_str(f"{source}: title", data.get("title", name)),
         domains=domains,
         editions=tuple(_edition(f"{source}: editions[{i}]", e, domains) for i, e in enumerate(editions)),
         article_url=_regex(f"{source}: article_url", data["article_url"]),
@@ -282,7 +311,7 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
         ),
         selectors=_selectors(f"{source}: selectors", data.get("selectors", {})),
         site_names=_tuple_of_str(f"{source}: site_names", data.get("site_names", [])),
-        country=data.get("country", ""),
+        country=_str(f"{source}: country", data.get("country", "")),
         platform=data.get("platform", ""),
         needs_browser=_bool(f"{source}: needs_browser", data.get("needs_browser", False)),
         robots_sitemaps=_bool(f"{source}: robots_sitemaps", data.get("robots_sitemaps", True)),
@@ -296,7 +325,7 @@ def _monitors(where: str, data: Any) -> Thresholds:
         raise SiteConfigError(f"{where} must be a table")
     _check_keys(where, data, set(Thresholds.__dataclass_fields__), set())
     for key, value in data.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:  # NaN too
             raise SiteConfigError(f"{where}.{key} must be a non-negative number")
     return Thresholds(**{k: float(v) for k, v in data.items()})
 
