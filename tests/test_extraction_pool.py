@@ -48,8 +48,8 @@ async def parse(spider: Any, html: str) -> list[Any]:
     return [item async for item in spider.parse_article(response, seen_as=URL)]
 
 
-async def ticking_while(work: Any) -> tuple[Any, float]:
-    """``work``'s result and the longest pause of a 20 ms ticker running beside it."""
+async def ticking_while(work: Any) -> tuple[Any, float, float]:
+    """``work``'s result, the longest pause of a 20 ms ticker running beside it and the time ``work`` took."""
     ticks = [time.monotonic()]
 
     async def tick() -> None:
@@ -63,7 +63,7 @@ async def ticking_while(work: Any) -> tuple[Any, float]:
     finally:
         ticker.cancel()
     ticks.append(time.monotonic())
-    return result, max(b - a for a, b in pairwise(ticks))
+    return result, max(b - a for a, b in pairwise(ticks)), ticks[-1] - ticks[0]
 
 
 def stats(spider: Any) -> dict[str, Any]:
@@ -76,23 +76,24 @@ def stats(spider: Any) -> dict[str, Any]:
 ])
 def test_the_event_loop_keeps_running_while_a_huge_page_is_extracted(shape: str,
                                                                       paragraph_count: tuple[int, int]) -> None:
-    crawl = spider()
+    crawl = spider(EXTRACTION_TIME_BUDGET_SECONDS=600.0)  # under load the page takes longer than the default 10 s
     html = SHAPES[shape][0](SHAPES[shape][1])
 
-    async def run() -> tuple[list[Any], float, float]:
+    async def run() -> tuple[list[Any], float, float, float]:
         await parse(crawl, NORMAL)  # the worker has started and warmed up
         started = time.thread_time()
-        items, pause = await ticking_while(parse(crawl, html))
-        return items, pause, time.thread_time() - started
+        items, pause, took = await ticking_while(parse(crawl, html))
+        return items, pause, took, time.thread_time() - started
 
     try:
-        items, pause, own_cpu = asyncio.run(run())
+        items, pause, took, own_cpu = asyncio.run(run())
     finally:
         crawl.closed("finished")
     assert len(items) == 1 and isinstance(items[0], ArticleItem)
     assert paragraph_count[0] <= len(items[0].paragraphs) <= paragraph_count[1]
-    assert pause < 0.5, f"the event loop stalled {pause:.2f} s"
-    assert own_cpu < 1.0  # the extraction's CPU was the worker's
+    # Relative, so load cannot fail it: extracted on the loop's thread, the loop would stall for the whole page.
+    assert pause < took / 4, f"the event loop stalled {pause:.2f} s of the page's {took:.2f} s"
+    assert own_cpu < 1.0  # CPU, not wall time: the extraction's CPU was the worker's
     assert stats(crawl)["extract/workers/started"] == 1
 
 
