@@ -118,6 +118,21 @@ def test_segmentation_keeps_every_text_block_once_in_document_order() -> None:
     assert blocks[4].link_chars == len("link")
 
 
+def test_an_inline_element_without_children_is_read_as_one_with_them() -> None:
+    # Inline leaves (links, icons, images) take segmenting's short way: their text joins the open block, a link's
+    # counted as link text; one whose text opens a block describes it (its class, hiding, the link it is).
+    root = lxml_html.fromstring("<html><body><p>Read <a href='/x'>the report</a><img src='x.png'> now"
+                                "<i class='icon'></i></p><div><span class='byline' style='display:none'>By Anna"
+                                "</span> Kim</div><div><a class='share-link' href='/s'>Share</a><em> it</em></div>"
+                                "</body></html>")
+    blocks, _ = segment(root)
+    assert [b.text for b in blocks] == ["Read the report now", "By Anna Kim", "Share it"]
+    assert [b.link_chars for b in blocks] == [len("the report"), 0, len("Share")]
+    meta_bit, share_bit = 1 << 12, 1 << 2  # _CLASS_WORDS' "meta" and "share" groups
+    assert blocks[1].own_mask == meta_bit and blocks[1].hidden
+    assert blocks[2].own_mask & share_bit and not blocks[2].hidden and blocks[2].context & 1
+
+
 def test_a_page_the_parser_put_inside_a_button_is_still_read() -> None:
     # An unclosed <div> in a <button> keeps libxml2 from closing the button: the rest of the page is inside it.
     menu = '<header><button class="menu"><span>Menu</span><div></button></header>'

@@ -335,6 +335,19 @@ class Segmenter:
                     if child_tag == "br":
                         if self.current is not None:
                             self.current.parts.append(" ")
+                    elif not len(child) and child_tag not in _BLOCK:
+                        # An inline element without children (a link, an image, an icon) adds its text to the
+                        # open block as walk would, without a call: its attributes only describe a block its
+                        # text opens (then walk reads it), and one without text changes nothing.
+                        text = child.text
+                        if text:
+                            current = self.current
+                            if current is not None:
+                                current.parts.append(text)
+                                if in_link or child_tag == "a":  # the link bit is the one of "a"
+                                    current.link_chars += len(text.strip())
+                            elif not text.isspace():
+                                walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
                     else:
                         walk(child, child_tag, context, child_masks, hidden, owner, depth + 1)
                 text = child.tail
