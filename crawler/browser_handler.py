@@ -30,8 +30,9 @@ A page works against the crawl only inside its own tab: every context refuses do
 accepts them, writing each to disk in full; a page that starts one while it loads fails with
 ``IgnoreRequest("browser download refused …")``), Chromium's popup blocker is kept on (a popup that still opens
 is closed as it opens), service workers are blocked (pages share the context: one page's worker would answer
-the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``prompt`` return at once
-(Playwright would dismiss each, one driver round trip apiece: a loop of them holds the page to its timeout), and
+the next pages of its site, unseen by ``page.route``), ``alert``/``confirm``/``prompt``/``print`` return at once in
+every page of a context, popups included (Playwright would dismiss each, one driver round trip apiece: a loop of them
+holds the page to its timeout, a popup's its opener too), and
 a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
@@ -52,8 +53,8 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import Response as PlaywrightResponse
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -74,8 +75,13 @@ _INIT_CALLBACK = "playwright_page_init_callback"
 _PAGE_META = (_CONTEXT_KWARGS, _INIT_CALLBACK)
 # Every browser context: downloads refused (Playwright's default writes each to disk in full), service workers blocked.
 CONTEXT_OPTIONS = {"accept_downloads": False, "service_workers": "block"}
-# Run in every frame before the page's scripts: dialogs that block nothing, answered as a dismissal would be.
-NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
+# Run in every frame of every page of a context (popups included) before the page's scripts: dialogs that block
+# nothing, answered as a dismissal would be.
+NO_DIALOGS = ("window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
+              " window.print = () => {};")
+# Each browser context's NO_DIALOGS, added once (by its first page; the others wait for it): the context's pages
+# that exist and every one it opens later, a popup too, get it before their scripts run.
+_NO_DIALOG_CONTEXTS: weakref.WeakKeyDictionary[BrowserContext, asyncio.Future[Any]] = weakref.WeakKeyDictionary()
 DOWNLOAD_REFUSED = "browser download refused"
 RENDER_TIMEOUT = "browser render timeout"
 TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
@@ -302,11 +308,24 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
 
 
 async def _page_init(given: Any, page: Page, request: Request) -> None:
-    """scrapy-playwright's page init callback: dialogs that block nothing in every frame of the page, before its
-    scripts run; then the request's own callback (``given``), if any."""
-    await page.add_init_script(NO_DIALOGS)
+    """scrapy-playwright's page init callback: dialogs that block nothing in every frame of every page of the page's
+    context (a popup it opens too: a page's own init script a popup does not get), before their scripts run; then the
+    request's own callback (``given``), if any."""
+    await _no_dialogs(page.context)
     if given:
         await load_object(given)(page, request)
+
+
+async def _no_dialogs(context: BrowserContext) -> None:
+    """Add NO_DIALOGS to ``context`` once (Playwright's ``BrowserContext.add_init_script``: its pages and popups)."""
+    added = _NO_DIALOG_CONTEXTS.get(context)
+    if added is None:
+        added = _NO_DIALOG_CONTEXTS[context] = asyncio.ensure_future(context.add_init_script(NO_DIALOGS))
+    try:
+        await asyncio.shield(added)  # a page cancelled while it waits does not cancel the context's script
+    except PlaywrightError:  # the context closed meanwhile: its next page, in a new context, adds it again
+        _NO_DIALOG_CONTEXTS.pop(context, None)
+        raise
 
 
 def _note_document(answered: list[int], response: PlaywrightResponse) -> None:

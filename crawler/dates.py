@@ -4,6 +4,8 @@ RFC 822 in feeds, dotted day-first dates), made timezone-aware and UTC.
 Only dates known to the day are dates here: a year ("2025"), a month ("2025-03", a ``/2025/03/``
 permalink) or an ISO week ("2025-W11") is None, never its first day. A naive value is read in
 the zone's offset on that day (``ZoneInfo``: Asia/Almaty was UTC+6 until 1 March 2024, UTC+5 since).
+An RFC 822 year written with four digits is that year (``01 Jan 0001``: year 1, which validation refuses as too old),
+not the two-digit year email.utils takes it for (2001); ``01 Jan 01`` keeps its RFC 2822 meaning, 2001.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit
 _DOTTED = re.compile(
     r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})(?:[ ,T]+(?P<H>\d{1,2}):(?P<M>\d{2}))?$"
 )
+# A four-digit year of an RFC 822 date: not a time's digits nor a zone's (+0500)
+_FOUR_DIGIT_YEAR = re.compile(r"(?<![\d:+-])(\d{4})(?![\d:])")
 _ISO_WEEK = re.compile(r"^\d{4}-?W\d", re.IGNORECASE)
 _MONTH_DAY = r"(?P<m>0[1-9]|1[0-2])(?P=s)(?P<d>0[1-9]|[12]\d|3[01])"
 # A permalink's day: /2025/03/14/, /2025-03-14/ or /2025-03-14-slug, /20250314/ or slug-20250314.html (in the path).
@@ -42,11 +46,21 @@ def _iso(raw: str) -> datetime | None:
         return None
 
 
-def _rfc822(raw: str) -> datetime | None:
+def rfc822_datetime(raw: str) -> datetime | None:
+    """An RFC 822/2822 date (feeds, sitemaps, HTTP headers), naive when its zone is ``-0000``; None when it is none.
+    A year written with four digits is that year: email.utils reads ``0001`` as 2001, as it reads ``01``."""
     try:
-        return parsedate_to_datetime(raw)
+        value = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
+    years = [int(year) for year in _FOUR_DIGIT_YEAR.findall(raw)]
+    if len(years) == 1 and years[0] < 100 and value.year in (years[0] + 1900, years[0] + 2000):
+        try:
+            return value.replace(year=years[0])
+        except ValueError:  # year 0
+            return None
+    return value
+
 
 
 def _dotted(raw: str) -> datetime | None:
@@ -65,7 +79,7 @@ def parse_datetime(raw: str | None, tz: tzinfo = UTC) -> datetime | None:
     if not raw:
         return None
     raw = raw.strip()
-    for parser in (_iso, _rfc822, _dotted):
+    for parser in (_iso, rfc822_datetime, _dotted):
         value = parser(raw)
         if value is not None:
             try:

@@ -4,10 +4,17 @@ from the broken markup real sites serve, gunzip ``.xml.gz`` bodies; long documen
 ``?id=5&lang=ru`` left unescaped, as many CMSes write it) is read as the character it means, and
 an HTML entity no feed defines (``&laquo;``, ``&nbsp;`` in a title) as written: libxml2's
 recovery dropped either with the word after it, then every ``&amp;`` after it in the document,
-so each link with a query after one named another URL."""
+so each link with a query after one named another URL.
+
+A document is read by what its bytes are: a byte order mark first; then an ASCII-compatible start that
+decodes as UTF-8 is UTF-8 whatever its declaration names when that is no ASCII-compatible encoding
+(``encoding="UTF-16"``, ``"UTF-7"`` or a name no codec has, as real feeds write: libxml2 followed it and read nothing);
+otherwise the declaration (``windows-1251``, ``KOI8-R``). Only the declaration's name is rewritten, before the
+parser (with its options unchanged) sees the bytes."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import logging
@@ -42,6 +49,36 @@ def gunzip_if_needed(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
         raise XMLTooLarge(f"decompressed XML exceeds {limit} bytes") from None
 
 
+_DECLARATION = re.compile(rb"\A(\xef\xbb\xbf)?(\s*<\?xml\s[^>]{0,200}?\bencoding\s*=\s*)([\"'])([^\"'<>]{0,64})\3")
+_ASCII = "".join(map(chr, range(0x20, 0x7F))) + "\t\n\r"
+_SNIFF = 1024  # bytes of a document's start its encoding is judged by
+
+
+@lru_cache(maxsize=64)
+def _ascii_compatible(name: str) -> bool:
+    """True when ``name`` is a codec writing ASCII as ASCII (windows-1251, KOI8-R; not UTF-16/32, UTF-7)."""
+    try:
+        return _ASCII.encode(name) == _ASCII.encode() and _ASCII.encode().decode(name) == _ASCII
+    except (LookupError, UnicodeError, ValueError):
+        return False
+
+
+def _true_encoding(head: bytes) -> bytes:
+    """``head`` (a document's start) with its declaration naming UTF-8 when its bytes are plainly UTF-8 (a UTF-8
+    byte order mark, or an ASCII-compatible start that decodes as UTF-8) but it names no ASCII-compatible encoding."""
+    match = _DECLARATION.match(head)
+    if match is None or match[4].decode("latin-1").strip().lower() in ("utf-8", "utf8"):
+        return head
+    if match[1] is None:
+        if _ascii_compatible(match[4].decode("latin-1").strip()):
+            return head  # windows-1251, KOI8-R: as declared
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head[:_SNIFF])  # not final: a character cut at the end
+        except UnicodeDecodeError:
+            return head
+    return head[:match.start(4)] + b"UTF-8" + head[match.end(4):]
+
+
 def parse_xml(body: bytes) -> etree._Element | None:
     """Parse an XML document, or return None when nothing usable is there."""
     try:
@@ -52,7 +89,7 @@ def parse_xml(body: bytes) -> etree._Element | None:
     if not body:
         return None
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(_true_encoding(body), _PARSER)
     except etree.XMLSyntaxError:
         return None
     return root
@@ -101,6 +138,7 @@ class _Ampersands(io.RawIOBase):
         self._at = 0  # how much of _out was given
         self._cdata = False
         self._ended = False
+        self._started = False  # the document's start (its declaration) was read
 
     def readable(self) -> bool:
         return True
@@ -109,6 +147,12 @@ class _Ampersands(io.RawIOBase):
         while self._at == len(self._out) and not self._ended:
             data = self._stream.read(_CHUNK)
             self._ended = not data
+            if not self._started:  # judge the encoding by at least _SNIFF bytes (a gzip piece may be shorter)
+                data = self._held + data
+                while not self._ended and len(data) < _SNIFF:
+                    more = self._stream.read(_CHUNK)
+                    self._ended, data = not more, data + more
+                self._held, data, self._started = b"", _true_encoding(data), True
             self._out, self._at = self._escaped(self._held + data), 0
         n = min(len(buffer), len(self._out) - self._at)
         buffer[:n] = self._out[self._at:self._at + n]

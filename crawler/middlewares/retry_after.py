@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+
+from crawler.dates import rfc822_datetime
 
 logger = logging.getLogger(__name__)
 THROTTLED = (429, 503)
@@ -33,9 +34,8 @@ def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | Non
     text = text.strip()
     if text.isascii() and text.isdigit():  # isdigit() alone takes "²", which float() refuses
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    when = rfc822_datetime(text)
+    if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
