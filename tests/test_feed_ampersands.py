@@ -18,7 +18,7 @@ import pytest
 from crawler.bench.replica_server import running
 from crawler.discovery.feeds import read_feed
 from crawler.discovery.sitemaps import parse_sitemap
-from crawler.discovery.xml import _CHUNK
+from crawler.discovery.xml import _CHUNK, XMLTooLarge, stream_xml
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
 
@@ -104,3 +104,55 @@ def test_escaping_keeps_what_is_no_bare_ampersand() -> None:
     [entry] = read_feed(feed).links
     assert entry.url == "https://x.kg/?a=1&b=2&c=3&d=4&x26;e<>\"'"  # an undefined entity (&x26;) as written
     assert entry.date is not None
+
+
+def boundary_sitemap(token: str, shift: int) -> str:
+    """A sitemap whose ``token`` starts ``shift`` bytes before or after the reader's first chunk boundary, then links
+    with a bare ``&`` and an ``&amp;``."""
+    head = "<urlset><!--"
+    pad = "x" * (_CHUNK - len(head) - len("-->") + shift)
+    return (f"{head}{pad}-->{token}<url><loc>https://x.kg/?id=5&lang=ru</loc></url>"
+            "<url><loc>https://x.kg/?a=1&amp;b=2</loc></url></urlset>")
+
+
+@pytest.mark.parametrize("shift", range(-12, 13))
+@pytest.mark.parametrize("token", [
+    "<url><loc>https://x.kg/?r=&#8;</loc></url>", "<url><loc>https://x.kg/?r=&#xFFFE;</loc></url>",
+    "<url><loc>https://x.kg/?r=&#9999999;</loc></url>", "<url><loc>https://x.kg/?r=&#xD800;</loc></url>",
+    "<!-- <![CDATA[ -->", "<?pi <![CDATA[ ?>", "<!-- a&b <? ]]> -->", "<?pi a&b --> <!-- ?>",
+])
+def test_what_xml_forbids_or_skips_stops_no_later_escape(shift: int, token: str) -> None:
+    """A character reference to a character XML forbids was left alone, libxml2 failed on it and recovered the old
+    way, so every later ``&`` was lost (``?id=5lang=ru``, ``?a=1b=2``); ``&#xD800;`` raised UnicodeDecodeError. A
+    ``<![CDATA[`` in a comment or processing instruction turned escaping off for the rest of the document."""
+    body = boundary_sitemap(token, shift)
+    for data in (body.encode(), gzip.compress(body.encode())):
+        sitemap = parse_sitemap(data)
+        assert sitemap is not None
+        urls = [entry.url for entry in sitemap.links]
+        assert urls[-2:] == ["https://x.kg/?id=5&lang=ru", "https://x.kg/?a=1&b=2"]
+        if token.startswith("<url>"):  # the reference as written
+            assert urls[0] == "https://x.kg/?r=" + token.split("=", 1)[1].split("<")[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_wide_encodings_are_not_escaped(encoding: str) -> None:
+    """A UTF-16 or UTF-32 document has 0x26 bytes that are no "&" (並 is U+4E26): the escaper rewrote them."""
+    bom = encoding in ("utf-16", "utf-32")
+    declaration = "" if bom else f'<?xml version="1.0" encoding="{encoding}"?>'
+    feed = f"{declaration}<rss><channel><item><link>https://x.kg/並?t=並&amp;b=2&#x4E26;</link></item></channel></rss>"
+    [entry] = read_feed(feed.encode(encoding)).links
+    assert entry.url == "https://x.kg/並?t=並&b=2並"
+
+
+@pytest.mark.parametrize("extra", range(1, 4))
+def test_a_gzip_body_just_past_the_limit_is_reported(extra: int) -> None:
+    """The piece that ran past the limit was cut and handed over whole: when the stream ended there, the read ended
+    without XMLTooLarge, its last bytes lost, and the sitemap was not marked too large."""
+    xml = ("<urlset>" + "".join(f"<url><loc>https://x.kg/{n}</loc></url>" for n in range(8000)) + "</urlset>").encode()
+    stops: list[Exception] = []
+    elements = list(stream_xml(gzip.compress(xml), limit=len(xml) - extra, stops=stops))
+    assert len(elements) <= 8001
+    assert [type(stop) for stop in stops] == [XMLTooLarge]
+    stops.clear()
+    assert len(list(stream_xml(gzip.compress(xml), limit=len(xml), stops=stops))) == 8001 and not stops

@@ -104,15 +104,18 @@ class _Capped(io.RawIOBase):
     def __init__(self, stream: gzip.GzipFile, limit: int) -> None:
         self._stream = stream
         self._left = limit
+        self._over = False  # the last piece ran past the limit: the next read fails
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # io.RawIOBase takes any buffer; lxml passes these two
         # read1: what one piece of the stream holds, so a read that a cut stream fails loses no more than that piece
+        if self._over:
+            raise XMLTooLarge("decompressed XML exceeds the size limit")
         data = self._stream.read1(min(len(buffer), self._left + 1))
-        if len(data) > self._left:
-            data = data[: self._left]
+        if len(data) > self._left:  # its last byte is past the limit: hand over the rest, fail the next read
+            data, self._over = data[: self._left], True
             if not data:
                 raise XMLTooLarge("decompressed XML exceeds the size limit")
         self._left -= len(data)
@@ -120,10 +123,13 @@ class _Capped(io.RawIOBase):
         return len(data)
 
 
-# Outside CDATA, an "&" that starts no character reference nor one of XML's five entities is escaped (an HTML entity,
-# "&laquo;", reads as written: none is defined, and libxml2 never resolves one); CDATA sections are followed so that
-# one's "&" stays as it is.
-_MARKUP = re.compile(rb"<!\[CDATA\[|\]\]>|&(?!#[0-9]{1,10};|#[xX][0-9a-fA-F]{1,8};|(?:amp|lt|gt|quot|apos);)")
+# Outside CDATA, comments and processing instructions, an "&" that starts no character reference to a character XML
+# allows nor one of XML's five entities is escaped (an HTML entity, "&laquo;", reads as written: none is defined, and
+# libxml2 never resolves one; "&#8;" or "&#xD800;" as written: libxml2 fails on it, and recovered the old way from then
+# on). The sections are followed so that their "&" stays as it is, and "<![CDATA[" in a comment starts nothing.
+_MARKUP = re.compile(rb"<!\[CDATA\[|\]\]>|<!--|-->|<\?|\?>|&#([0-9]{1,10});|&#[xX]([0-9a-fA-F]{1,8});"
+                     rb"|&(?!(?:amp|lt|gt|quot|apos);)")
+_ENDS = {b"<![CDATA[": b"]]>", b"<!--": b"-->", b"<?": b"?>"}  # a section's start: its end
 _LOOKAHEAD = 80  # held back at a chunk's end: more than any match above with what it looks at after it
 _CHUNK = 64 * 1024
 
@@ -136,9 +142,10 @@ class _Ampersands(io.RawIOBase):
         self._held = b""  # the end of what was read, not escaped yet: a match may run past it
         self._out = b""
         self._at = 0  # how much of _out was given
-        self._cdata = False
+        self._section = b""  # the end of the CDATA section, comment or processing instruction being read
         self._ended = False
         self._started = False  # the document's start (its declaration) was read
+        self._wide = False  # UTF-16 or UTF-32 (no "&" byte of its own), known from the document's start
 
     def readable(self) -> bool:
         return True
@@ -153,7 +160,12 @@ class _Ampersands(io.RawIOBase):
                     more = self._stream.read(_CHUNK)
                     self._ended, data = not more, data + more
                 self._held, data, self._started = b"", _true_encoding(data), True
-            self._out, self._at = self._escaped(self._held + data), 0
+                self._wide = _wide(data)
+            data, self._at = self._held + data, 0
+            if self._wide:
+                self._out, self._held = data, b""
+            else:
+                self._out = self._escaped(data)
         n = min(len(buffer), len(self._out) - self._at)
         buffer[:n] = self._out[self._at:self._at + n]
         self._at += n
@@ -166,15 +178,34 @@ class _Ampersands(io.RawIOBase):
         for match in _MARKUP.finditer(data):
             if match.start() >= limit:
                 break
-            if match[0] != b"&":
-                self._cdata = match[0] != b"]]>"
-            elif not self._cdata:
-                parts += [data[start:match.start()], b"&amp;"]
-                start = match.end()
+            token = match[0]
+            if self._section:
+                if token == self._section:
+                    self._section = b""
+            elif token[0] == 0x26:  # "&"
+                number = match[1] or match[2]
+                if not number or not _legal(int(number, 10 if match[1] else 16)):
+                    parts += [data[start:match.start()], b"&amp;"]
+                    start = match.start() + 1
+            else:
+                self._section = _ENDS.get(token, b"")
             cut = max(cut, match.end())
         parts.append(data[start:cut])
         self._held = data[cut:]
         return b"".join(parts)
+
+
+def _legal(code: int) -> bool:
+    """Whether XML allows the character ``code`` (its production Char)."""
+    return (0x20 <= code <= 0xD7FF or code in (0x9, 0xA, 0xD) or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def _wide(head: bytes) -> bool:
+    """Whether a document starting with ``head`` is not ASCII-compatible, so that a 0x26 byte need not be "&": a
+    UTF-16 or UTF-32 byte order mark, or a NUL in its first 4 bytes (UTF-16/32 without one; a declaration naming
+    UTF-16 over ASCII-compatible bytes is read by libxml2 as those bytes), or EBCDIC's "<?xm"."""
+    return head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x4c\x6f\xa7\x94")) or b"\0" in head[:4]
 
 
 def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,
