@@ -39,12 +39,13 @@ class StoreCommand(CheckedCommand):
             return None
 
 
-def check_sites(store: ArticleStore, sites: tuple[str, ...]) -> None:
-    """Refuse (usage error, exit 2) a ``--site`` name that is no bundled site and names nothing stored: a typo
-    (``--site asiaplsu``) read as "no articles" (exit 0) would let a script export nothing, every day."""
+def check_sites(store: ArticleStore, sites: tuple[str, ...], configured: tuple[str, ...] = ()) -> None:
+    """Refuse (usage error, exit 2) a ``--site`` name that is no bundled site, none of ``configured`` (the sites
+    of the command's ``--config`` files) and names nothing stored: a typo (``--site asiaplsu``) read as "no
+    articles" (exit 0) would let a script export nothing, every day."""
     from crawler.sites import site_names
 
-    known = site_names()
+    known = [*site_names(), *configured]
     for name in sites:
         if name not in known and not store.count_articles(site=name) and not store.latest_runs(limit=1, site=name):
             raise UsageError(f"--site {name}: no bundled site and nothing stored has that name"

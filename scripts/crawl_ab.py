@@ -7,7 +7,9 @@
 crawls it with ``scrapy crawl news`` from each tree in turn (base, new, base, new, ...: the machine's load then
 weighs on both alike), each into a fresh ``OUT/data-<label>-<round>``, printing the CPU of the whole process tree
 (the crawl process, its threads and its extraction worker) per article stored. A tree is any checkout of the
-project (``git archive HEAD | tar -x -C DIR``); each runs with this checkout's ``.venv``. ``compare`` prints
+project (``git archive HEAD | tar -x -C DIR``); each runs with this checkout's ``.venv`` and none of the caller's
+environment but PATH, HOME, LANG and TMPDIR (a shell's MONGO_URI or REDIS_URL never gets the benchmark's
+articles). ``compare`` prints
 whether two embedded stores hold the same records (less their fetch and check times), the same decompressed
 pages, story clusters, key tables and full-text rows.
 """
@@ -51,14 +53,25 @@ def run(out: Path, trees: list[tuple[str, str]], rounds: int, articles: int) -> 
                            *[x for s in settings for x in ("-s", s)]]
                 load, started = os.getloadavg()[0], time.perf_counter()
                 with (out / f"log-{label}-{n}.txt").open("w") as log:
-                    child = subprocess.Popen(command, cwd=tree, stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT)
+                    child = subprocess.Popen(command, cwd=tree, env=clean_env(), stdin=subprocess.DEVNULL,
+                                             stdout=log, stderr=subprocess.STDOUT)
                     _, status, usage = os.wait4(child.pid, 0)
                 cpu, stored = usage.ru_utime + usage.ru_stime, _count(data / "news.db")
                 wall = time.perf_counter() - started
                 print(f"{label} round {n}: exit {os.waitstatus_to_exitcode(status)}, {stored} articles, "
                       f"{cpu * 1000 / max(stored, 1):.2f} CPU ms/article (tree), {wall:.0f} s, load {load:.1f}",
                       flush=True)
+
+
+def clean_env() -> dict[str, str]:
+    """The crawls' environment, as ``scripts/demo`` gives its commands: none of the shell's deployment (an operator
+    who sourced the env file has MONGO_URI, REDIS_URL, MONITOR_WEBHOOK_URL, a proxy...), so the benchmark's articles
+    go to ``OUT/data-*`` and nowhere else, and no setting of the shell weighs on one tree's figures."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+           "LANG": os.environ.get("LANG", "C.UTF-8")}
+    if "TMPDIR" in os.environ:
+        env["TMPDIR"] = os.environ["TMPDIR"]
+    return env
 
 
 def _count(path: Path) -> int:

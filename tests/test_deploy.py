@@ -77,6 +77,30 @@ def test_the_env_file_is_read_literally_as_systemd_and_compose_read_it(tmp_path:
     assert "embedded store" not in log and "s3cret" not in log + result.stderr
 
 
+def test_an_unquoted_value_loses_its_trailing_spaces_and_comment_and_a_quoted_one_keeps_its_hash(
+        tmp_path: Path) -> None:
+    # Kept, "/data  # prod" was a new empty embedded store (the articles split between two silently) and "logs2 "
+    # another log directory; sourced by the shell, as before, both gave the bare value, as Docker Compose does.
+    seen = tmp_path / "seen.env"
+    interpreter = tmp_path / "python"  # stands in for the crawl: what the wrapper handed it
+    interpreter.write_text(f"#!/bin/sh\nenv > '{seen}'\n")
+    interpreter.chmod(0o755)
+    (tmp_path / "env").write_text(f"DATA_DIR={tmp_path / 'data'}  # prod\nLOG_DIR={tmp_path / 'logs2'} \n"
+                                  "USER_AGENT='news-crawler #1 (ops@example.org)'  # quoted: the '#' stays\n"
+                                  'MONITOR_ALERT_URL="http://127.0.0.1/hook#a"\nSTORAGE_TIMEOUT_SECONDS=1#2\n'
+                                  "SITE_LEASE_SECONDS=  # unset\n")
+    result = run_wrapper("asiaplus", tmp_path, {"PYTHON": str(interpreter)})
+    assert result.returncode == 0, result.stderr
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert env["DATA_DIR"] == str(tmp_path / "data")
+    assert env["LOG_DIR"] == str(tmp_path / "logs2")
+    assert env["USER_AGENT"] == "news-crawler #1 (ops@example.org)"
+    assert env["MONITOR_ALERT_URL"] == "http://127.0.0.1/hook#a"
+    assert env["STORAGE_TIMEOUT_SECONDS"] == "1#2"  # no whitespace before the '#': part of the value
+    assert env["SITE_LEASE_SECONDS"] == ""
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("logs")) == ["logs2"]
+
+
 def test_a_line_of_the_env_file_that_is_no_assignment_stops_the_wrapper_without_showing_it(tmp_path: Path) -> None:
     (tmp_path / "env").write_text("DATA_DIR=/nonexistent\nmongodb://crawler:s3cret@db:27017/\n")
     result = run_wrapper("asiaplus", tmp_path, {})

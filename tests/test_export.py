@@ -15,9 +15,11 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -32,7 +34,7 @@ from crawler.items import ArticleItem
 from crawler.limits import RecordLimits
 from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.crawling import ROOT, fresh_database
+from tests.crawling import ROOT, MongoTarget, fresh_database
 
 pytestmark = pytest.mark.e2e  # the real scrapy command, and a MongoDB server for half of the cases
 
@@ -515,3 +517,61 @@ def test_control_characters_are_escaped_on_a_terminal_and_kept_in_a_file(tmp_pat
         assert json.loads(written)["title"] == title
     else:
         assert next(csv.DictReader(io.StringIO(written)))["title"] == title
+
+
+class _CuttingProxy:
+    """A loopback TCP relay to a MongoDB server that, once a client message carries ``marker``, drops that
+    connection and every later one: the store was reachable when opened and fails at the first such query."""
+
+    def __init__(self, upstream: tuple[str, int], marker: bytes) -> None:
+        self.upstream, self.marker, self.cut = upstream, marker, threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                if self.cut.is_set():
+                    client.close()
+                    continue
+                server = socket.create_connection(self.upstream)
+                threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+                threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, watch: bool) -> None:
+        seen = b""
+        with contextlib.suppress(OSError), source, sink:
+            while data := source.recv(65536):
+                seen = seen[-len(self.marker):] + data
+                if (watch and self.marker in seen) or self.cut.is_set():
+                    self.cut.set()
+                    return
+                sink.sendall(data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_store_failing_while_the_site_names_are_checked_stops_the_export_with_one_line(
+        mongo: MongoTarget, tmp_path: Path) -> None:
+    # The check of an unknown --site name asks the store; a failure there was a traceback, not the export's
+    # own "The export stopped" line (exit 1), and it must leave no FILE behind either.
+    from pymongo.uri_parser import parse_uri
+
+    host, port = parse_uri(mongo.uri)["nodelist"][0]
+    proxy = _CuttingProxy((host, port), b"not-yet-stored-outlet")
+    try:
+        env = {"PATH": "", "MONGO_URI": f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true",
+               "MONGO_DATABASE": mongo.database, "STORAGE_TIMEOUT_SECONDS": "1"}
+        output = tmp_path / "out.jsonl"
+        result = subprocess.run([sys.executable, "-m", "scrapy", "export", "--site", "not-yet-stored-outlet", "-o",
+                                 str(output)], cwd=ROOT, env=env, text=True, capture_output=True, timeout=120,
+                                stdin=subprocess.DEVNULL)
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set()  # the store was opened and failed at the check, not before
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.startswith("The export stopped: ") and "Traceback" not in result.stderr, result.stderr
+    assert not list(tmp_path.iterdir())

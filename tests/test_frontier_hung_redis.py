@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 from scrapy import Request, Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.extension import ExtensionManager
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier.connection import REACTOR_TIMEOUT, SOCKET_TIMEOUT
@@ -157,5 +160,44 @@ def test_a_crawl_closed_while_opening_closes_the_threads_client_after_the_run_re
             assert background_id in {int(c["id"]) for c in observer.client_list()}
         else:
             assert disconnected(observer, background_id), "the threads' client outlived a crawl closed while opening"
+    finally:
+        observer.close()
+
+
+@pytest.mark.parametrize("health", ["off", "history raises"])
+def test_a_crawl_closed_while_opening_closes_the_threads_client_without_a_run_record(
+        redis_url: str, health: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no run record to ask Redis last (``HEALTH_ENABLED=0``), or one that raised before it asked, the threads'
+    client of a crawl closed while opening is closed at ``spider_closed`` all the same, once; before, only the run
+    record's last question closed it, so it stayed connected until the process exited."""
+    from crawler.extensions.run_health import RunHealth
+
+    if health == "history raises":
+        async def broken(*args: Any) -> Any:
+            raise RuntimeError("the history read failed")
+
+        monkeypatch.setattr(RunHealth, "_history", broken)
+    crawler = get_crawler(Spider, settings_dict={"REDIS_URL": redis_url, "HEALTH_ENABLED": health != "off",
+                                                 "STORAGE_ENABLED": False})
+    crawler.spider = Spider.from_crawler(crawler, name="endless")
+    extensions: list[Any] = [build_from_crawler(Frontier, crawler)]  # as EXTENSIONS orders them
+    with contextlib.suppress(NotConfigured):
+        extensions.append(build_from_crawler(RunHealth, crawler))
+    crawler.extensions = ExtensionManager(*extensions, crawler=crawler)
+    frontier = crawler.get_extension(Frontier)
+    assert frontier is not None and frontier.background is not None
+    assert (crawler.get_extension(RunHealth) is None) == (health == "off")
+    closes = []
+    client = frontier.background.client
+    monkeypatch.setattr(client, "close", lambda close=client.close: closes.append(1) or close())
+    background_id = client.client_id()
+    observer = redis.Redis.from_url(redis_url)
+    try:
+        asyncio.run(frontier.leave())
+        assert background_id in {int(c["id"]) for c in observer.client_list()}
+        asyncio.run(crawler.signals.send_catch_log_async(signal=signals.spider_closed, spider=crawler.spider,
+                                                         reason="shutdown"))
+        assert disconnected(observer, background_id), "the threads' client outlived a crawl closed while opening"
+        assert closes == [1]
     finally:
         observer.close()

@@ -21,6 +21,7 @@ import pytest
 
 from crawler.bench.replica_server import serve
 from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
+from tests.hostile_site import DOMAIN, site_config
 from tests.replicas import REPLICAS, expected_articles, replica_sites
 
 ARTICLES = sum(len(expected_articles(site)) for site in replica_sites())  # every replica article, stored once
@@ -249,6 +250,17 @@ def test_a_site_name_with_a_typo_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr[-2000:]
     assert "--site asiaplsu: no bundled site and nothing stored has that name (did you mean asiaplus?)" \
         in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_site_of_a_config_file_is_known_before_anything_of_it_is_stored(tmp_path: Path) -> None:
+    # Before, refused (exit 2) as "no bundled site and nothing stored has that name": the --config named it.
+    config = tmp_path / "my-outlet.toml"
+    config.write_text(site_config("my-outlet", DOMAIN, "Asia/Dushanbe", source="listings"), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scrapy", "reextract", "--config", str(config), "--site",
+                             "my-outlet"], cwd=ROOT, env={**os.environ, **store_env(data_dir=tmp_path / "data")},
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-2000:]
+    assert result.stdout.startswith("0 articles"), result.stdout
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_every_page_is_reextracted(tmp_path: Path) -> None:

@@ -82,11 +82,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
-            check_sites(store, self.query.sites)  # before FILE is created
-        except UsageError:
-            store.close()
-            raise
-        try:
+            check_sites(store, self.query.sites)  # before FILE is created; a store error takes the path below
             with stop_signals(), _output(opts.output) as out:
                 out = _for_terminal(out) if shows_text(opts.output, opts.format, sys.stdout) else out
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)

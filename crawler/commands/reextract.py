@@ -74,7 +74,7 @@ class Command(StoreCommand):
         if store is None:
             return
         try:
-            check_sites(store, (opts.site,) if opts.site else ())
+            check_sites(store, (opts.site,) if opts.site else (), tuple(config.name for config in self.configs))
             with stop_signals():
                 self._reextract(store, opts)
         finally:

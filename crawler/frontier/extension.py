@@ -102,6 +102,7 @@ class Frontier:
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
         self._engine_started = False  # a crawl closed while opening never starts its engine
+        self._background_closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -141,6 +142,7 @@ class Frontier:
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     @classmethod
@@ -209,8 +211,7 @@ class Frontier:
                           f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
         finally:
-            if not self._engine_started:  # closed while opening: no engine_stopped comes, and this was the last read
-                self.background.client.close()
+            self.run_recorded()
 
     def spider_opened(self, spider: Spider) -> None:
         if self.shared is None or self.background is None:
@@ -351,9 +352,28 @@ class Frontier:
 
     def engine_stopped(self) -> None:
         """Close the client asked on threads: the run record, its last reader (``recorded``), is written by now
-        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: ``recorded`` closes it then
-        (before, it stayed connected until the process exited: a whole ``crawlall --processes 1``)."""
-        if self.background is not None:
+        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: ``run_recorded`` closes it
+        then, or ``spider_closed`` when no run record is written (before, it stayed connected until the process
+        exited: a whole ``crawlall --processes 1``)."""
+        self._close_background()
+
+    def run_recorded(self) -> None:
+        """The run record asked Redis its last question, or gave up before (``RunHealth``, in a ``finally``): a
+        crawl closed while opening, which sends no ``engine_stopped``, closes the threads' client now."""
+        if not self._engine_started:
+            self._close_background()
+
+    def spider_closed(self) -> None:
+        """With no run record to ask Redis last (``HEALTH_ENABLED=0``), a crawl closed while opening closes the
+        threads' client here; a ``RunHealth`` closes it once done (``run_recorded``), whatever it raised."""
+        from crawler.extensions.run_health import RunHealth  # here: run_health imports this module
+
+        if self.crawler.get_extension(RunHealth) is None:
+            self.run_recorded()
+
+    def _close_background(self) -> None:
+        if self.background is not None and not self._background_closed:
+            self._background_closed = True
             self.background.client.close()
 
     def _leave(self, shared: SharedCrawl) -> int:

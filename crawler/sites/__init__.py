@@ -210,8 +210,9 @@ def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
     if not isinstance(data, dict):
         raise SiteConfigError(f"{where} must be a table")
     _check_keys(where, data, _EDITION_KEYS, {"language", "timezone", "home"})
+    timezone = _str(f"{where}.timezone", data["timezone"])  # a SiteConfigError, a ValueError: not caught below
     try:
-        ZoneInfo(_str(f"{where}.timezone", data["timezone"]))
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteConfigError(f"{where}.timezone: unknown time zone {data['timezone']!r}") from None
     if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{4})?|und", str(data["language"])):

@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.settings import BaseSettings
@@ -22,6 +22,9 @@ from scrapy.utils.conf import closest_scrapy_cfg
 
 from crawler.storage.store import ShrinkGuard, StoreTarget
 from crawler.urls import url_id
+
+if TYPE_CHECKING:
+    from crawler.sanitize import InertUtf8  # the page as the extraction worker sent it (crawler.spiders.base)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def data_dir(settings: BaseSettings) -> str:
     return str(path if path.is_absolute() or not project else Path(project).parent / path)
 
 
-def to_document(item: Any) -> tuple[dict[str, Any], str | None]:
+def to_document(item: Any) -> tuple[dict[str, Any], str | InertUtf8 | None]:
     """The stored record of an item, and its raw HTML kept apart."""
     if dataclasses.is_dataclass(item):  # a shallow copy: asdict() would deep-copy every paragraph
         data = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
