@@ -239,7 +239,7 @@ STAGES: list[tuple[str, list[tuple[str, str]]]] = [
     ("validation", [("pipelines.validation", "ValidationPipeline.process_item")]),
     ("stored HTML: sanitize the tree", [("crawler.extract.article", "_tree_to_store"),
                                         ("crawler.extract.article", "_stored_html"),
-                                        ("crawler.storage.store", "inert_html")]),
+                                        ("crawler.storage.store", "inert_utf8")]),
     ("stored record, HTML gzip", [("crawler.storage.config", "to_document"),
                                   ("crawler.storage.store", "_page_upsert")]),
 ]
