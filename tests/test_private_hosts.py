@@ -103,6 +103,21 @@ def test_generic_site_keeps_the_port() -> None:
     assert generic_site("https://user:pw@[2606:4700::1111]:8443/").editions[0].home == "https://[2606:4700::1111]:8443/"
 
 
+@pytest.mark.parametrize(("url", "name"), [
+    ("https://user:pw@[2606:4700::1111]:8443/", "2606-4700--1111"),  # ':' separates Redis key parts
+    ("https://www.хабар.тж/ru/", "хабар.тж"),  # an internationalised domain is named as it is written
+    ("https://a" + "b" * 150 + ".kz/", "a" + "b" * 150 + ".kz"),  # a long host (DNS allows 253)
+])
+def test_a_generic_site_is_named_after_its_host(url: str, name: str) -> None:
+    assert generic_site(url).name == name
+
+
+def test_a_bad_generic_url_is_refused_without_its_password() -> None:
+    with pytest.raises(SpiderArgumentError) as refused:
+        generic_site("ftp://user:s3cret-pw@example.kg/")
+    assert "s3cret-pw" not in str(refused.value) and "user:***@" in str(refused.value)
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost/", "https://10.0.0.5/",
                                  "http://2130706433/", "http://0x7f.1:81/", "http://[::ffff:127.0.0.1]:81/",
                                  "http://169.254.169.254/latest/", "http://[fd00::1]/", "http://127.0.0.1./"])

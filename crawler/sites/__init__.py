@@ -168,8 +168,9 @@ def _check_url(where: str, url: Any, domains: tuple[str, ...]) -> None:
 
 
 # A site's name becomes a spider name, a file name (DATA_DIR/locks/<name>.lock, LOG_DIR/<name>.log)
-# and part of Redis keys (news:<name>:...), so it is one plain word.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# and part of Redis keys (news:<name>:...), so it is one plain word: letters (an internationalised domain's too, as
+# the generic spider names a site by its host), digits, '_', '-' and '.', no path or key separator.
+_NAME = re.compile(r"[^\W_][\w.-]{0,199}")
 
 
 def _str(where: str, value: Any) -> str:
@@ -181,7 +182,7 @@ def _str(where: str, value: Any) -> str:
 def _name(where: str, value: Any) -> str:
     if not _NAME.fullmatch(_str(where, value)):
         raise SiteConfigError(
-            f"{where}: {value!r} is not a site name (letters, digits, '_', '-', '.', at most 64, "
+            f"{where}: {value!r} is not a site name (letters, digits, '_', '-', '.', at most 200, "
             "starting with a letter or digit)")
     return str(value)
 

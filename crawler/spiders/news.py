@@ -19,6 +19,7 @@ from crawler.discovery import Link
 from crawler.discovery.html import feed_links, wp_api_root
 from crawler.discovery.wpapi import posts_url
 from crawler.hosts import is_private_host
+from crawler.secrets import mask_uri
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
@@ -48,7 +49,7 @@ def generic_site(url: str) -> SiteConfig:
     except ValueError:
         port = -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
-        raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {url!r}")
+        raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {mask_uri(url)!r}")
     host = parts.hostname.lower()
     if is_private_host(host):
         raise SpiderArgumentError(
@@ -58,12 +59,12 @@ def generic_site(url: str) -> SiteConfig:
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     return parse_site({
-        "name": host.removeprefix("www."),
+        "name": host.removeprefix("www.").replace(":", "-"),  # an IPv6 host: ':' separates Redis key parts
         "domains": [host, twin],
         "article_url": GENERIC_ARTICLE_URL,
         "exclude_urls": GENERIC_EXCLUDES,
         "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{netloc}{parts.path or '/'}"}],
-    }, f"-a url={url}")
+    }, f"-a url={mask_uri(url)}")
 
 
 def config_from_args(url: str | None = None, config: str | None = None) -> SiteConfig:
