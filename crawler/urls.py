@@ -90,6 +90,14 @@ def absolute_http_url(value: str | None) -> str | None:
     return value
 
 
+def ascii_host(host: str) -> str:
+    """``host`` as requests carry it: an internationalised name (``сайт.қаз``) in the IDNA form w3lib and so Scrapy
+    give it (``xn--80aswg.xn--80ao21a``), which the offsite and egress checks compare with a site's domains."""
+    if host.isascii():
+        return host
+    return urlsplit(safe_url_string(f"http://{host}/")).hostname or host
+
+
 def undotted(url: str) -> str | None:
     """``url`` with the one trailing dot of its host dropped (``https://site.tj./x`` is ``https://site.tj/x``, the
     host's absolute form), so the request, its download slot, the politeness keys and host_down all name one host;

@@ -15,13 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from scrapy import Request
 
 from crawler.bench.replica_server import serve
 from crawler.hosts import ip_literal
 from crawler.middlewares.egress import is_private_host, refusal
 from crawler.notify import post_health
+from crawler.sites import SiteConfigError, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.news import generic_site
 from crawler.storage.store import ArticleStore, StoreTarget
@@ -104,12 +107,31 @@ def test_generic_site_keeps_the_port() -> None:
 
 
 @pytest.mark.parametrize(("url", "name"), [
-    ("https://user:pw@[2606:4700::1111]:8443/", "2606-4700--1111"),  # ':' separates Redis key parts
-    ("https://www.хабар.тж/ru/", "хабар.тж"),  # an internationalised domain is named as it is written
+    ("https://user:pw@[2606:4700::1111]:8443/", "ip6-2606-4700--1111"),  # ':' separates Redis key parts
+    ("https://[2606:4700:0::1111]/", "ip6-2606-4700--1111"),  # one address, one name
+    ("https://[::ffff:8.8.8.8]/", "ip6---ffff-808-808"),
+    ("https://www.хабар.тж/ru/", "xn--80aac5dva.xn--f1ax"),  # an internationalised domain as requests carry it
+    ("https://उदाहरण.भारत/", "xn--p1b6ci4b4b3a.xn--h2brj9c"),
     ("https://a" + "b" * 150 + ".kz/", "a" + "b" * 150 + ".kz"),  # a long host (DNS allows 253)
 ])
 def test_a_generic_site_is_named_after_its_host(url: str, name: str) -> None:
     assert generic_site(url).name == name
+
+
+def test_a_generic_site_on_an_internationalised_domain_takes_its_requests() -> None:
+    """Its domains and home are the IDNA form Scrapy requests (the Unicode form refused every request as offsite)."""
+    site = generic_site("https://www.сайт.қаз/ru/")
+    request = Request(site.editions[0].home)
+    assert request.url == "https://www.xn--80aswg.xn--80ao21a/ru/"
+    assert urlsplit(Request("https://сайт.қаз/news/1/").url).hostname in site.domains
+    assert urlsplit(request.url).hostname in site.domains
+
+
+def test_a_site_config_with_an_internationalised_domain_says_how_to_write_it() -> None:
+    config = {"name": "kaz", "domains": ["сайт.қаз"], "article_url": "^https://", "editions": [
+        {"language": "kk", "timezone": "Asia/Almaty", "home": "https://сайт.қаз/"}]}
+    with pytest.raises(SiteConfigError, match=r"xn--80aswg\.xn--80ao21a"):
+        parse_site(config, "kaz.toml")
 
 
 def test_a_bad_generic_url_is_refused_without_its_password() -> None:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health import Thresholds
 from crawler.sites.patterns import MAX_URL_LENGTH, has_nested_quantifier
-from crawler.urls import host_key, url_key
+from crawler.urls import ascii_host, host_key, url_key
 
 # Read through importlib.resources so configs load from a Scrapyd egg (a zip) too.
 _BUNDLED = resources.files(__name__)
@@ -168,9 +168,9 @@ def _check_url(where: str, url: Any, domains: tuple[str, ...]) -> None:
 
 
 # A site's name becomes a spider name, a file name (DATA_DIR/locks/<name>.lock, LOG_DIR/<name>.log)
-# and part of Redis keys (news:<name>:...), so it is one plain word: letters (an internationalised domain's too, as
-# the generic spider names a site by its host), digits, '_', '-' and '.', no path or key separator.
-_NAME = re.compile(r"[^\W_][\w.-]{0,199}")
+# and part of Redis keys (news:<name>:...), so it is one plain ASCII word (the generic spider names a site by its
+# host's IDNA form), no path or key separator.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 
 def _str(where: str, value: Any) -> str:
@@ -297,6 +297,10 @@ def parse_site(data: dict[str, Any], source: str) -> SiteConfig:
     data = _extend(data, source)
     _check_keys(source, data, _SITE_KEYS, _REQUIRED)
     domains = _tuple_of_str(f"{source}: domains", data["domains"])
+    for domain in domains:
+        if ascii_host(domain) != domain:  # requests carry the IDNA form: the Unicode one would refuse them as offsite
+            raise SiteConfigError(f"{source}: domains: write {domain!r} as requests carry it, {ascii_host(domain)!r}, "
+                                  "and its URLs' hosts the same way")
     editions = data["editions"]
     if not isinstance(editions, list) or not editions:
         raise SiteConfigError(f"{source}: editions must be a non-empty array of tables")

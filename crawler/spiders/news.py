@@ -9,6 +9,7 @@ exactly as a bundled site, so an operator adds an outlet with no code.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +24,7 @@ from crawler.secrets import mask_uri
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
+from crawler.urls import ascii_host
 
 # Without a config, an article URL is one whose last segment is a long slug
 # (two or more - or _), carries a numeric id (4+ digits), or sits under a date; the
@@ -50,7 +52,7 @@ def generic_site(url: str) -> SiteConfig:
         port = -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {mask_uri(url)!r}")
-    host = parts.hostname.lower()
+    host = ascii_host(parts.hostname.lower())  # an internationalised name as requests carry it
     if is_private_host(host):
         raise SpiderArgumentError(
             f"url names a loopback, private or link-local host ({host}), which the crawler never fetches; "
@@ -59,12 +61,20 @@ def generic_site(url: str) -> SiteConfig:
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     return parse_site({
-        "name": host.removeprefix("www.").replace(":", "-"),  # an IPv6 host: ':' separates Redis key parts
+        "name": _site_name(host),
         "domains": [host, twin],
         "article_url": GENERIC_ARTICLE_URL,
         "exclude_urls": GENERIC_EXCLUDES,
         "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{netloc}{parts.path or '/'}"}],
     }, f"-a url={mask_uri(url)}")
+
+
+def _site_name(host: str) -> str:
+    """A generic site's name: its host without ``www.``; an IPv6 address (any spelling) as ``ip6-`` and its
+    compressed form with ``-`` for ``:``, which separates Redis key parts."""
+    if ":" not in host:
+        return host.removeprefix("www.")
+    return "ip6-" + ipaddress.IPv6Address(host).compressed.replace(":", "-")
 
 
 def config_from_args(url: str | None = None, config: str | None = None) -> SiteConfig:
