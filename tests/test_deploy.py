@@ -101,6 +101,18 @@ def test_an_unquoted_value_loses_its_trailing_spaces_and_comment_and_a_quoted_on
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("logs")) == ["logs2"]
 
 
+def test_a_quoted_value_that_is_not_utf8_loses_its_quotes_in_a_utf8_locale(tmp_path: Path) -> None:
+    # Under LC_ALL=C.UTF-8 bash's pattern match failed on the byte 0xff and the quotes stayed in the value.
+    seen = tmp_path / "seen.env"
+    interpreter = tmp_path / "python"
+    interpreter.write_text(f"#!/bin/sh\nenv > '{seen}'\n")
+    interpreter.chmod(0o755)
+    (tmp_path / "env").write_bytes(b'USER_AGENT="news\xff crawler" # latin-1 by mistake\n')
+    result = run_wrapper("asiaplus", tmp_path, {"PYTHON": str(interpreter), "LC_ALL": "C.UTF-8"})
+    assert result.returncode == 0, result.stderr
+    assert b"USER_AGENT=news\xff crawler\n" in seen.read_bytes()
+
+
 def test_a_line_of_the_env_file_that_is_no_assignment_stops_the_wrapper_without_showing_it(tmp_path: Path) -> None:
     (tmp_path / "env").write_text("DATA_DIR=/nonexistent\nmongodb://crawler:s3cret@db:27017/\n")
     result = run_wrapper("asiaplus", tmp_path, {})
