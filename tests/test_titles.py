@@ -356,3 +356,28 @@ def test_a_lower_case_headline_the_h1_shows_is_the_headline() -> None:
             "headline": "the quiet rise of night trains", "datePublished": "2025-07-12T09:27:14Z"}
     html = _json_ld_page(node, body="<h1>the quiet rise of night trains</h1><p>Text.</p>")
     assert extract_article(html, "https://news.example.org/a/6", GENERIC).title == "the quiet rise of night trains"
+
+
+@pytest.mark.parametrize(("shown", "declared", "want"), [
+    # The <h1> leaves out the year its og:title and <title> both give the headline.
+    ("Best Travel Insurance for Seniors", "Best Travel Insurance for Seniors in 2025",
+     "Best Travel Insurance for Seniors in 2025"),
+    ("15 Best Online Tutoring Platforms", "15 Best Online Tutoring Platforms 2025",
+     "15 Best Online Tutoring Platforms 2025"),
+    ("Лучшие вузы Казахстана", "Лучшие вузы Казахстана в 2025", "Лучшие вузы Казахстана в 2025"),
+    # A headline with a year of its own, or declared titles saying more than a year, keep the <h1>.
+    ("Бюджет на 2026 год принят", "Бюджет на 2026 год принят в 2025", "Бюджет на 2026 год принят"),
+    ("Best Travel Insurance for Seniors", "Best Travel Insurance for Seniors Over 70 in 2025",
+     "Best Travel Insurance for Seniors"),
+])
+def test_a_headline_takes_the_year_two_kinds_of_declared_title_give_it(shown: str, declared: str, want: str) -> None:
+    head = f'<meta property="og:title" content="{declared}"><title>{declared} | Site</title>'
+    assert title(head, f"<h1>{shown}</h1>", "https://site.example.com/best/") == want
+
+
+def test_a_year_only_og_title_and_its_twitter_copy_give_the_headline_is_left_out() -> None:
+    head = ('<meta property="og:title" content="Tested! The best security cameras in 2026">'
+            '<meta name="twitter:title" content="Tested! The best security cameras in 2026">'
+            "<title>Tested! The best security cameras</title>")
+    assert title(head, "<h1>Tested! The best security cameras</h1>", "https://site.example.com/best/") == \
+        "Tested! The best security cameras"

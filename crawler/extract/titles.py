@@ -528,10 +528,46 @@ def page_title(page: PageView) -> Candidate | None:
         return [Candidate(repair_mojibake(shown_text(node)), "generic", True) for node in marked_nodes()]
 
     chosen = choose_title(candidates, names, page_text, marked)
+    # A site's own title rule is trusted as it is.
+    chosen = _with_declared_year(chosen, declared, names) if chosen and chosen.source != "site" else chosen
     if chosen is None and not any(c.text.strip() for c in declared):
         chosen = (_first_heading([*h1s, *marked_nodes()], names)
                   or _first_heading(_headings(page, "h2", MAX_H1), names))
     return Candidate(ascii_marks(chosen.text), chosen.source, chosen.visible) if chosen and chosen.text else None
+
+
+_YEAR_WORD = re.compile(r"(?:19|20)\d\d")
+# Kinds of declared title (JSON-LD, meta, <title>) that must agree on the year a shown headline leaves out: an SEO
+# plugin copies og:title to twitter:title, so two metas are one voice.
+MIN_DATED_DECLARED = 2
+MAX_YEAR_LINK_LETTERS = 3  # "in 2025", "of 2026", "в 2025": the short word that ties a year to a headline
+
+
+def _with_declared_year(chosen: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
+    """The headline with the year the declared titles give it ("Best Travel Insurance for Seniors in 2025") where
+    the shown one, yearless, says the same words without it ("Best Travel Insurance for Seniors") and two kinds of
+    declared title write it the same: the year is the headline's, which a template that prints it every year, or a
+    headline element too narrow for it, leaves out."""
+    words = key(chosen.text).split()
+    if not words or any(_YEAR_WORD.fullmatch(w) for w in words):
+        return chosen
+    dated: dict[str, list[Candidate]] = {}
+    for candidate in declared:
+        text = strip_title(candidate.text, names)
+        if _without_year(key(text).split()) == words:
+            dated.setdefault(text, []).append(candidate)
+    agreed = [(text, found) for text, found in dated.items() if len({c.source for c in found}) >= MIN_DATED_DECLARED]
+    return Candidate(agreed[0][0], agreed[0][1][0].source, False) if len(agreed) == 1 else chosen
+
+
+def _without_year(words: list[str]) -> list[str] | None:
+    """``words`` without their one year and the short word before it that ties it on ("in", "of", "в"), if any."""
+    years = [i for i, w in enumerate(words) if _YEAR_WORD.fullmatch(w)]
+    if len(years) != 1:
+        return None
+    at = years[0]
+    start = at - 1 if at > 0 and words[at - 1].isalpha() and len(words[at - 1]) <= MAX_YEAR_LINK_LETTERS else at
+    return words[:start] + words[at + 1:]
 
 
 # Chinese, Japanese and Korean letters, whose text sets "？" and "！" full width as its own punctuation.
