@@ -9,6 +9,7 @@ import pytest
 
 from crawler.extract import titles
 from crawler.extract.article import extract_article
+from crawler.extract.generic import page_inputs_for_training
 from crawler.extract.titles import strip_title
 from crawler.sites import GENERIC
 from tests.conftest import CountCalls
@@ -381,3 +382,12 @@ def test_a_year_only_og_title_and_its_twitter_copy_give_the_headline_is_left_out
             "<title>Tested! The best security cameras</title>")
     assert title(head, "<h1>Tested! The best security cameras</h1>", "https://site.example.com/best/") == \
         "Tested! The best security cameras"
+
+
+def test_the_body_reads_the_headline_as_shown_where_the_title_adds_its_year() -> None:
+    # The body model's inputs (trained on the headline the page prints) stay what they were.
+    head = ('<meta property="og:title" content="Лучшие вузы Казахстана в 2025">'
+            "<title>Лучшие вузы Казахстана в 2025 | Site</title>")
+    html = f"<html><head>{head}</head><body><article><h1>Лучшие вузы Казахстана</h1>{LEAD}</article></body></html>"
+    assert extract_article(html, "https://site.example.com/best/", GENERIC).title == "Лучшие вузы Казахстана в 2025"
+    assert page_inputs_for_training(html, "https://site.example.com/best/")[0] == "Лучшие вузы Казахстана"

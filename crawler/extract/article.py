@@ -151,9 +151,10 @@ def _site_all(page: _Page, field: str) -> Found:
     return (values, "site") if values else None
 
 
-def _title(page: _Page) -> Found:
+def _title(page: _Page) -> tuple[Found, str | None]:
+    """(title, source) and the headline as the page prints it where the title adds to it (what the body looks for)."""
     found = page_title(page)
-    return (found.text, found.source) if found else None
+    return ((found.text, found.source), found.shown) if found else (None, None)
 
 
 MAX_DATE_CANDIDATES = 10  # declared date strings tried before giving up (a page may repeat a meta tag 1,000 times)
@@ -693,7 +694,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
             sources[name] = found[1]
         return found[0] if found else None
 
-    title = put("title", _clipped(_title(page), limits.title_chars))
+    found_title, shown_title = _title(page)
+    title = put("title", _clipped(found_title, limits.title_chars))
     lead = put("lead", _clipped(_first(lambda: _site_one(page, "lead"),
                                        lambda: _meta(page, "og:description", "description", "twitter:description"),
                                        lambda: _jsonld(page, "description")), limits.text_chars))
@@ -708,7 +710,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         if method and value is not None:
             sources[name] = method
     featured = _featured_image(page)
-    body, sources["body"] = _body(page, title, lead)
+    body, sources["body"] = _body(page, shown_title[: limits.title_chars + 1] if shown_title else title, lead)
     # Only the start that is judged is cleaned: language reads SAMPLE_CHARS, the script-shell check fewer.
     readable = kept_paragraphs(body.paragraphs, enough=SAMPLE_CHARS)
     # A page this short may be a script shell to render in a browser; the spider decides.

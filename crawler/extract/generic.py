@@ -463,11 +463,11 @@ def page_inputs_for_training(html: str, url: str) -> tuple[str, list[Block], np.
     from crawler.limits import RecordLimits
 
     page = _Page(html, url, None, datetime.now(UTC), RecordLimits())
-    title = _title(page)
+    title, shown = _title(page)  # the body reads the headline as the page prints it
     lead = _first(lambda: _meta(page, "og:description", "description", "twitter:description"),
                   lambda: _jsonld(page, "description"))
     ld_body = page.data.article.get("articleBody")
-    title_text = title[0] if title else ""
+    title_text = shown or (title[0] if title else "")
     blocks, rows = page_blocks(page.sel.root, title_text, lead[0] if lead else "",
                                ld_body if isinstance(ld_body, str) else "")
     return title_text, blocks, rows, page_type(page.data)

@@ -95,6 +95,9 @@ class Candidate:
     text: str
     source: str
     visible: bool  # shown on the page (an ``<h1>`` or the site's headline selector), not declared
+    # The headline as the page prints it, where ``text`` adds to it (a year the declared titles give): what the body
+    # looks for (the headline's line, not repeated as its first paragraph).
+    shown: str | None = None
 
 
 def key(text: str) -> str:
@@ -533,7 +536,10 @@ def page_title(page: PageView) -> Candidate | None:
     if chosen is None and not any(c.text.strip() for c in declared):
         chosen = (_first_heading([*h1s, *marked_nodes()], names)
                   or _first_heading(_headings(page, "h2", MAX_H1), names))
-    return Candidate(ascii_marks(chosen.text), chosen.source, chosen.visible) if chosen and chosen.text else None
+    if not chosen or not chosen.text:
+        return None
+    as_shown = ascii_marks(chosen.shown) if chosen.shown else None
+    return Candidate(ascii_marks(chosen.text), chosen.source, chosen.visible, as_shown)
 
 
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d")
@@ -557,7 +563,7 @@ def _with_declared_year(chosen: Candidate, declared: list[Candidate], names: set
         if _without_year(key(text).split()) == words:
             dated.setdefault(text, []).append(candidate)
     agreed = [(text, found) for text, found in dated.items() if len({c.source for c in found}) >= MIN_DATED_DECLARED]
-    return Candidate(agreed[0][0], agreed[0][1][0].source, False) if len(agreed) == 1 else chosen
+    return Candidate(agreed[0][0], agreed[0][1][0].source, False, chosen.text) if len(agreed) == 1 else chosen
 
 
 def _without_year(words: list[str]) -> list[str] | None:
