@@ -101,8 +101,7 @@ class Frontier:
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
-        self._engine_started = False  # a crawl closed while opening never starts its engine
-        self._background_closed = False
+        self.url = shared_crawl_url(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -140,9 +139,6 @@ class Frontier:
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
-        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     @classmethod
@@ -196,13 +192,14 @@ class Frontier:
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
         part (None: unknown, this worker did not join or Redis failed or did not answer in time).
-        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
+        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor; on a
+        connection of its own, since the worker left the crawl, closing its clients, before its run is recorded."""
         if self.shared is None or self.background is None:
             return None
         failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
             # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
-            return await asyncio.wait_for(asyncio.to_thread(self.background.recorded), 2 * SOCKET_TIMEOUT)
+            return await asyncio.wait_for(asyncio.to_thread(self._recorded, self.background), 2 * SOCKET_TIMEOUT)
         except failures as exc:
             self.stats.inc_value("frontier/redis_errors")
             logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
@@ -210,8 +207,14 @@ class Frontier:
                          {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
                           f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
+
+    def _recorded(self, shared: SharedCrawl) -> bool:
+        """Whether this worker was the last to record its part (on a thread), asked on a client closed after."""
+        handle = shared.on(connect(self.url, check=False))
+        try:
+            return handle.recorded()
         finally:
-            self.run_recorded()
+            handle.client.close()
 
     def spider_opened(self, spider: Spider) -> None:
         if self.shared is None or self.background is None:
@@ -329,7 +332,9 @@ class Frontier:
         logger.info("The shared crawl %(id)s is over", {"id": self.shared.crawl_id})
 
     async def leave(self) -> None:
-        """Stop beating and leave the crawl (the scheduler calls it at close, after the pipelines' flush)."""
+        """Stop beating, leave the crawl and close both clients (the scheduler calls it at close, after the pipelines'
+        flush, on every path: a crawl closed while opening too). The clients' one owner: nothing asks Redis through
+        them after, the run record asks on a connection of its own (``recorded``)."""
         if self._beating is not None:
             self._beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -344,37 +349,10 @@ class Frontier:
         except redis_errors() as exc:
             self.failed(exc)
             return
+        finally:
+            self.background.client.close()  # a beat still on its thread finished first (``_leave`` took its lock)
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
-
-    def engine_started(self) -> None:
-        self._engine_started = True
-
-    def engine_stopped(self) -> None:
-        """Close the client asked on threads: the run record, its last reader (``recorded``), is written by now
-        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: ``run_recorded`` closes it
-        then, or ``spider_closed`` when no run record is written (before, it stayed connected until the process
-        exited: a whole ``crawlall --processes 1``)."""
-        self._close_background()
-
-    def run_recorded(self) -> None:
-        """The run record asked Redis its last question, or gave up before (``RunHealth``, in a ``finally``): a
-        crawl closed while opening, which sends no ``engine_stopped``, closes the threads' client now."""
-        if not self._engine_started:
-            self._close_background()
-
-    def spider_closed(self) -> None:
-        """With no run record to ask Redis last (``HEALTH_ENABLED=0``), a crawl closed while opening closes the
-        threads' client here; a ``RunHealth`` closes it once done (``run_recorded``), whatever it raised."""
-        from crawler.extensions.run_health import RunHealth  # here: run_health imports this module
-
-        if self.crawler.get_extension(RunHealth) is None:
-            self.run_recorded()
-
-    def _close_background(self) -> None:
-        if self.background is not None and not self._background_closed:
-            self._background_closed = True
-            self.background.client.close()
 
     def _leave(self, shared: SharedCrawl) -> int:
         """Leave the crawl (on a thread), once no beat runs; no beat after it."""
