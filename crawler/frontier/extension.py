@@ -8,8 +8,8 @@ asks again, so a paused or unreachable Redis never freezes the crawl (a call on 
 at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
-``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
-and closes with reason ``frontier_args_conflict`` (exit 1).
+``limit`` and ``sources``, site config and code are the crawl's: a worker started with others does not join,
+logs one ERROR and closes with reason ``frontier_args_conflict`` (exit 1).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
@@ -58,13 +58,17 @@ def _site(spider: Spider) -> str:
 
 
 def crawl_args(spider: Spider) -> dict[str, Any]:
-    """The spider arguments that must be the same for every worker of a crawl (``since``, ``limit``, ``sources``)."""
+    """What must be the same for every worker of a crawl: the spider arguments ``since``, ``limit`` and ``sources``,
+    the site's config and the crawler's code (``crawler.frontier.sameness``)."""
+    from crawler.frontier.sameness import code_fingerprint, site_fingerprint
+
+    same = {"code": code_fingerprint(), "site": site_fingerprint(getattr(spider, "site", None))}
     args = getattr(spider, "args", None)
     if args is None:
-        return {}
+        return same
     since = getattr(args, "since", None)
     return {"since": since.date().isoformat() if since else None, "limit": getattr(args, "limit", None),
-            "sources": sorted(getattr(args, "sources", ()))}
+            "sources": sorted(getattr(args, "sources", ())), **same}
 
 
 def _describe_args(args: dict[str, Any]) -> str:
@@ -125,7 +129,8 @@ class Frontier:
             shared = None
         except ArgsConflict as exc:
             logger.error("The shared crawl of %(site)s runs with %(theirs)s, this worker has %(mine)s: not joining "
-                         "(start it with the crawl's -a values, or after the crawl ends)",
+                         "(start it with the crawl's -a values, site config (site=) and code version (code=), or "
+                         "after the crawl ends)",
                          {"site": site, "theirs": _describe_args(exc.crawl_args), "mine": _describe_args(mine)})
             shared, refused = None, ARGS_REASON
         extension = cls(crawler, shared, background if shared is not None else None)
