@@ -2,7 +2,8 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``: once a Redis call failed, the
+what it holds (its items are stored), waits ``FRONTIER_REDIS_WAIT_SECONDS`` for Redis to come back (then takes
+the crawl's queue again) and else closes with reason ``frontier_lost``: once a Redis call failed, the
 worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
 asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor waits ``REACTOR_TIMEOUT``
 at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
@@ -12,7 +13,8 @@ empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a sin
 logs one ERROR and closes with reason ``frontier_args_conflict`` (exit 1).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
-``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
+``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600),
+``FRONTIER_REDIS_WAIT_SECONDS`` (60).
 Stats: ``frontier/seeder``, ``frontier/woken`` (an idle engine asked for work the shared queue has),
 ``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``, ``frontier/failed_by_stop``.
 """
@@ -85,7 +87,8 @@ def config_from(crawler: Crawler) -> FrontierConfig:
                           idle_seconds=s.getfloat("FRONTIER_IDLE_SECONDS", defaults.idle_seconds),
                           worker_timeout=s.getfloat("FRONTIER_WORKER_TIMEOUT", defaults.worker_timeout),
                           settle_seconds=s.getfloat("FRONTIER_SETTLE_SECONDS", defaults.settle_seconds),
-                          key_ttl=s.getfloat("FRONTIER_KEY_TTL", defaults.key_ttl))
+                          key_ttl=s.getfloat("FRONTIER_KEY_TTL", defaults.key_ttl),
+                          redis_wait=s.getfloat("FRONTIER_REDIS_WAIT_SECONDS", defaults.redis_wait))
 
 
 class Frontier:
@@ -101,6 +104,7 @@ class Frontier:
         self.lost = False
         self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
+        self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
@@ -238,6 +242,7 @@ class Frontier:
             else:
                 if self.lost:
                     self.lost = False
+                    self._lost_idle_since = None  # the next outage has its own wait
                     logger.warning("Reached Redis again")
                 self._count_recovered(recovered)
                 if engine is not None and not busy and queued:
@@ -316,15 +321,16 @@ class Frontier:
         """Keep the worker while the shared crawl has work; end it after the crawl was idle long enough."""
         if self.shared is None:
             return
-        if self.lost:  # what this worker held is done, and Redis failed its last call: on its own, it is finished
-            raise CloseSpider(LOST_REASON)
+        if self.lost:  # what this worker held is done, and Redis failed its last call: wait for it, then end
+            self._wait_for_redis()
+        self._lost_idle_since = None
         try:
             self.shared.beat(busy=False)
             self._count_recovered(self.shared.recover())
             busy = self.shared.busy()
         except redis_errors() as exc:
             self.failed(exc)
-            raise CloseSpider(LOST_REASON) from None
+            self._wait_for_redis()
         now = time.monotonic()
         if busy:
             self._idle_since = None
@@ -335,6 +341,19 @@ class Frontier:
             raise DontCloseSpider
         self.ended = True
         logger.info("The shared crawl %(id)s is over", {"id": self.shared.crawl_id})
+
+    def _wait_for_redis(self) -> None:
+        """Keep a worker out of work while Redis is lost, up to ``FRONTIER_REDIS_WAIT_SECONDS``: its heartbeat asks
+        again every second, and once Redis answers the worker takes the crawl's queue again. Before, it ended at once
+        (exit 1), and so did every worker: an outage of seconds left the queue to a run that might come too late.
+        A crawl whose keys are gone (Redis restarted empty) has no queue to come back to: it ends at once."""
+        now = time.monotonic()
+        if self._lost_idle_since is None:
+            self._lost_idle_since = now
+        assert self.shared is not None
+        if self.gone or now - self._lost_idle_since >= self.shared.config.redis_wait:
+            raise CloseSpider(LOST_REASON)
+        raise DontCloseSpider
 
     async def leave(self) -> None:
         """Stop beating, leave the crawl and close both clients (the scheduler calls it at close, after the pipelines'
