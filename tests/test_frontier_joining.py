@@ -82,8 +82,14 @@ def test_a_stale_redis_password_is_one_clear_line_masked_and_exit_1(
     url, _ = redis_server
     redis.Redis.from_url(url).config_set("requirepass", "n3w-pass")
     stale = url.replace("redis://", "redis://:0ld-s3cret@")
-    result = run_crawl("news", f"config={config(tmp_path)}", f"base_url=http://127.0.0.1:{free_port()}",
-                       env={"REDIS_URL": stale}, settings=[*WORKER, "STORAGE_ENABLED=0"], timeout=60)
+    result = run_crawl(
+        "news",
+        f"config={config(tmp_path)}",
+        f"base_url=http://127.0.0.1:{free_port()}",
+        env={"REDIS_URL": stale},
+        settings=[*WORKER, "STORAGE_ENABLED=0"],
+        timeout=60,
+    )
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     [line] = [line for line in result.stderr.splitlines() if "Cannot reach Redis" in line]

@@ -31,7 +31,6 @@ import fcntl
 import logging
 import os
 import socket
-import time
 from pathlib import Path
 from typing import IO
 
