@@ -178,6 +178,7 @@ FRONTIER_IDLE_SECONDS = env_float("FRONTIER_IDLE_SECONDS", 10.0, minimum=0)
 FRONTIER_WORKER_TIMEOUT = env_float("FRONTIER_WORKER_TIMEOUT", 15.0, minimum=1)
 FRONTIER_SETTLE_SECONDS = env_float("FRONTIER_SETTLE_SECONDS", 30.0, minimum=0)
 FRONTIER_KEY_TTL = env_float("FRONTIER_KEY_TTL", 3600.0, minimum=60)
+FRONTIER_REDIS_WAIT_SECONDS = env_float("FRONTIER_REDIS_WAIT_SECONDS", 60.0, minimum=0)
 EXTENSIONS = {
     "crawler.frontier.extension.Frontier": 90,
     "crawler.extensions.site_lock.SiteLock": 100,

@@ -187,6 +187,38 @@ def test_redis_lost_falls_back_to_local_politeness_with_one_warning(caplog: pyte
     assert len(caplog.records) == 1 and "local politeness only" in caplog.records[0].getMessage()
 
 
+@pytest.mark.e2e
+def test_requests_waiting_their_turn_when_redis_hangs_ask_it_no_more(
+    redis_server: tuple[str, subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hung Redis (paused) costs one call its timeout; the requests of the site queued behind it on the worker's
+    lock go on with local politeness. Before, each asked the hung Redis in turn and waited out its own timeout
+    (2 s a request: a worker with 16 requests queued held them half a minute, and never went idle)."""
+    tried: list[str] = []
+    real = ClusterSlots.try_acquire
+
+    async def counted(self: ClusterSlots, slot: str, *args: object) -> bool:
+        tried.append(slot)
+        return await real(self, slot, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ClusterSlots, "try_acquire", counted)
+
+    async def check() -> dict[str, object]:
+        worker = middleware(redis_server[0])
+        requests = [Request(f"https://site.kg/{n}") for n in range(4)]
+        redis_server[1].send_signal(signal.SIGSTOP)
+        try:
+            assert await asyncio.gather(*(worker.process_request(r) for r in requests)) == [None] * 4
+        finally:
+            redis_server[1].send_signal(signal.SIGCONT)
+        await worker.spider_closed()
+        return worker.stats.get_stats()
+
+    stats = asyncio.run(check())
+    assert tried == ["site.kg"]  # one call met the hung Redis; the three behind it did not ask
+    assert stats["politeness/redis_unavailable"] == 4 and "politeness/acquired" not in stats
+
+
 # --- three real workers against one loopback site ---------------------------------------------------------
 
 DOMAIN = "polite.kg"

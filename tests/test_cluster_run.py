@@ -69,8 +69,9 @@ def config(tmp_path: Path, monitors: str = "") -> Path:
 
 
 def worker(config: Path, base_url: str, env: dict[str, str], *args: str,
-           settings: tuple[str, ...] = ()) -> subprocess.Popen[str]:
-    """One worker: the real ``scrapy crawl news`` with its own DATA_DIR and ``-a`` ``args``, in the background."""
+           settings: tuple[str, ...] = (), code: Path = ROOT) -> subprocess.Popen[str]:
+    """One worker: the real ``scrapy crawl news`` of the checkout ``code`` with its own DATA_DIR and ``-a`` ``args``,
+    in the background."""
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-a", f"base_url={base_url}"]
     for arg in ("since=2020-01-01", *args):
         command += ["-a", arg]
@@ -78,7 +79,7 @@ def worker(config: Path, base_url: str, env: dict[str, str], *args: str,
         command += ["-s", setting]
     full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
     full_env.update(DATA_DIR=tempfile.mkdtemp(prefix="crawl-data-"), **env)
-    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    return subprocess.Popen(command, cwd=code, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, stdin=subprocess.DEVNULL)
 
 

@@ -31,7 +31,8 @@ PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
 # A worker is taken for dead after 8 s without a beat: long enough that a worker of a loaded machine
 # (extraction inline here, EXTRACTION_WORKERS=0) is not, short enough for a killed one's work to return soon.
 WORKER = ["ROBOTSTXT_OBEY=0", "BROWSER_ENABLED=0", "EXTRACTION_WORKERS=0", "FRONTIER_IDLE_SECONDS=2",
-          "FRONTIER_WORKER_TIMEOUT=8", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+          "FRONTIER_WORKER_TIMEOUT=8", "FRONTIER_SETTLE_SECONDS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+          "FRONTIER_REDIS_WAIT_SECONDS=2"]
 pytestmark = pytest.mark.e2e
 
 
@@ -258,3 +259,38 @@ def test_redis_unreachable_at_start_is_one_clear_line_and_exit_1(tmp_path: Path)
     assert len(lines) == 1, result.stderr[-3000:]
     assert "redis://:***@127.0.0.1" in lines[0]
     assert "s3cret-pass" not in result.stderr
+
+
+def test_redis_out_of_reach_for_seconds_lets_the_workers_finish_the_crawl(
+    redis_server: tuple[str, subprocess.Popen[bytes]], mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """Redis out of reach longer than a worker's timeout (paused: a failover, a restart that keeps its data), then
+    back: the workers, out of work meanwhile, wait for it (``FRONTIER_REDIS_WAIT_SECONDS``) and finish the crawl
+    together. Before, each ended at once (exit 1), the queue left behind; and a worker taken for dead while Redis
+    was away (its heartbeat lapsed there) was no longer counted in the crawl's work nor awaited by its run record."""
+    url, redis_process = redis_server
+    env = mongo.env(REDIS_URL=url)
+    settings = [*WORKER, "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_REDIS_WAIT_SECONDS=60"]
+    with slow_site() as (base_url, requests):
+        workers = [start_worker(config(tmp_path), base_url, env, settings)]
+        wait_for_articles(requests, 1)
+        workers.append(start_worker(config(tmp_path), base_url, env, settings))
+        wait_for_articles(requests, 20)
+        redis_process.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(10)  # both run out of work, their heartbeats lapse in Redis
+        finally:
+            redis_process.send_signal(signal.SIGCONT)
+        results = finish(workers)
+    for code, log in results:
+        assert code == 0, log[-3000:]
+        assert "Traceback" not in log, log[-5000:]
+        assert "Lost Redis" in log and "Reached Redis again" in log, log[-3000:]
+    documents = stored(mongo)
+    assert set(documents) == expected_urls()
+    assert max(documents.values()) == 1
+    [crawl] = list(mongo.db.crawl_runs.find())
+    # Finished, each part; the outcome says the outage was logged ("errors": its ERROR lines).
+    assert [p["finish_reason"] for p in crawl["workers"].values()] == ["finished"] * 2, crawl
+    # The last worker to record judged the crawl on both parts.
+    assert sum("(2 workers recorded)" in log for _, log in results) >= 1, [log[-2000:] for _, log in results]

@@ -122,54 +122,36 @@ def disconnected(observer: redis.Redis, client_id: int) -> bool:
     return False
 
 
-def test_leaving_closes_the_reactor_client(redis_url: str, scheduler: FrontierScheduler) -> None:
-    """The 1 s client asked on the reactor is closed when the worker leaves; the thread one stays for the run record,
-    and is closed once the engine stopped (the run record is written at ``spider_closed``, before)."""
+def clients(observer: redis.Redis) -> set[int]:
+    return {int(c["id"]) for c in observer.client_list()}
+
+
+def test_leaving_closes_both_clients(redis_url: str, scheduler: FrontierScheduler) -> None:
+    """Leaving (the scheduler's close) is the one owner of both clients: the 1 s one asked on the reactor and the
+    one asked on threads; the run record, asked after, connects for its question alone and leaves nothing open."""
     assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))  # the reactor client is connected
     reactor, background = scheduler.frontier.shared, scheduler.frontier.background
     assert reactor is not None and background is not None
     reactor_id, background_id = reactor.client.client_id(), background.client.client_id()
     observer = redis.Redis.from_url(redis_url)
     try:
-        assert {reactor_id, background_id} <= {int(c["id"]) for c in observer.client_list()}
+        assert {reactor_id, background_id} <= clients(observer)
         asyncio.run(scheduler.frontier.leave())
         assert disconnected(observer, reactor_id), "the reactor's client is still connected after leaving"
-        assert background_id in {int(c["id"]) for c in observer.client_list()}  # the run record asks after leaving
-        scheduler.frontier.crawler.signals.send_catch_log(signal=signals.engine_stopped)
-        assert disconnected(observer, background_id), "the threads' client is still connected after the engine stopped"
+        assert disconnected(observer, background_id), "the threads' client is still connected after leaving"
+        before = clients(observer)
+        assert asyncio.run(scheduler.frontier.recorded()) is True  # Redis answered: the only worker recorded
+        assert all(disconnected(observer, new) for new in clients(observer) - before - {observer.client_id()})
     finally:
         observer.close()
 
 
-@pytest.mark.parametrize("engine_started", [False, True])
-def test_a_crawl_closed_while_opening_closes_the_threads_client_after_the_run_record(
-        redis_url: str, scheduler: FrontierScheduler, engine_started: bool) -> None:
-    """A crawl closed while opening (its lease refused, its store unreachable) sends no ``engine_stopped``: its
-    threads' client is closed once the run record asked Redis its last question (``recorded``); before, it stayed
-    connected until the process exited. A crawl whose engine started keeps it for ``engine_stopped``."""
-    frontier = scheduler.frontier
-    assert frontier.background is not None
-    if engine_started:
-        frontier.crawler.signals.send_catch_log(signal=signals.engine_started)
-    background_id = frontier.background.client.client_id()
-    observer = redis.Redis.from_url(redis_url)
-    try:
-        asyncio.run(frontier.leave())
-        assert asyncio.run(frontier.recorded()) is not None  # Redis answered
-        if engine_started:
-            assert background_id in {int(c["id"]) for c in observer.client_list()}
-        else:
-            assert disconnected(observer, background_id), "the threads' client outlived a crawl closed while opening"
-    finally:
-        observer.close()
-
-
-@pytest.mark.parametrize("health", ["off", "history raises"])
-def test_a_crawl_closed_while_opening_closes_the_threads_client_without_a_run_record(
+@pytest.mark.parametrize("health", ["on", "off", "history raises"])
+def test_a_crawl_closed_while_opening_closes_the_threads_client_once(
         redis_url: str, health: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no run record to ask Redis last (``HEALTH_ENABLED=0``), or one that raised before it asked, the threads'
-    client of a crawl closed while opening is closed at ``spider_closed`` all the same, once; before, only the run
-    record's last question closed it, so it stayed connected until the process exited."""
+    """A crawl closed while opening (its lease refused, its store unreachable) sends no ``engine_stopped``, and may
+    write no run record (``HEALTH_ENABLED=0``) or one that raised before it asked Redis: its threads' client is closed
+    all the same, once, when it leaves (before, it stayed connected until the process exited)."""
     from crawler.extensions.run_health import RunHealth
 
     if health == "history raises":
@@ -193,8 +175,7 @@ def test_a_crawl_closed_while_opening_closes_the_threads_client_without_a_run_re
     background_id = client.client_id()
     observer = redis.Redis.from_url(redis_url)
     try:
-        asyncio.run(frontier.leave())
-        assert background_id in {int(c["id"]) for c in observer.client_list()}
+        asyncio.run(frontier.leave())  # the scheduler's close, before spider_closed
         asyncio.run(crawler.signals.send_catch_log_async(signal=signals.spider_closed, spider=crawler.spider,
                                                          reason="shutdown"))
         assert disconnected(observer, background_id), "the threads' client outlived a crawl closed while opening"

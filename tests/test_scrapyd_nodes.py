@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -94,17 +95,26 @@ def test_bad_node_urls_and_eggs_are_refused_before_any_request(tmp_path: Path) -
         assert "s3cret" not in result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory, egg: Path, project_copy: Path) -> Iterator[list[Scrapyd]]:
-    """Two real Scrapyd nodes, each with the egg deployed by the real ``scrapyd-deploy --egg``."""
-    with running_scrapyd(tmp_path_factory.mktemp("node1"), **NO_POLL) as node1, \
-            running_scrapyd(tmp_path_factory.mktemp("node2"), **NO_POLL) as node2:
+@contextmanager
+def deployed_nodes(tmp_path_factory: pytest.TempPathFactory, egg: Path, project_copy: Path, name: str,
+                   **options: str) -> Iterator[list[Scrapyd]]:
+    """Two real Scrapyd nodes (``running_scrapyd`` ``options``; separate eggs, logs and dbs dirs), each with the egg
+    deployed by the real ``scrapyd-deploy --egg``."""
+    with running_scrapyd(tmp_path_factory.mktemp(f"{name}1"), **options) as node1, \
+            running_scrapyd(tmp_path_factory.mktemp(f"{name}2"), **options) as node2:
         for node in (node1, node2):
             env = clean_env() | {"SCRAPYD_URL": node.url, "SCRAPYD_USERNAME": USERNAME,
                                  "SCRAPYD_PASSWORD": PASSWORD}
             result = deploy(project_copy, "env", "-p", PROJECT, "--version", "r1", "--egg", str(egg), env=env)
             assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr[-3000:]
         yield [node1, node2]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory, egg: Path, project_copy: Path) -> Iterator[list[Scrapyd]]:
+    """Two nodes that never start a job (its load is what the test scheduled)."""
+    with deployed_nodes(tmp_path_factory, egg, project_copy, "node", **NO_POLL) as both:
+        yield both
 
 
 def pending(node: Scrapyd) -> dict[str, str]:
@@ -254,15 +264,9 @@ def test_a_node_without_the_egg_is_named_then_deploy_uploads_it(
 
 @pytest.fixture(scope="module")
 def polling_nodes(tmp_path_factory: pytest.TempPathFactory, egg: Path, project_copy: Path) -> Iterator[list[Scrapyd]]:
-    """Two real Scrapyd nodes that start their jobs, the egg deployed to each (separate eggs, logs and dbs dirs)."""
-    with running_scrapyd(tmp_path_factory.mktemp("crawl1")) as node1, \
-            running_scrapyd(tmp_path_factory.mktemp("crawl2")) as node2:
-        for node in (node1, node2):
-            env = clean_env() | {"SCRAPYD_URL": node.url, "SCRAPYD_USERNAME": USERNAME,
-                                 "SCRAPYD_PASSWORD": PASSWORD}
-            result = deploy(project_copy, "env", "-p", PROJECT, "--version", "r1", "--egg", str(egg), env=env)
-            assert result.returncode == 0 and '"ok"' in result.stdout, result.stdout + result.stderr[-3000:]
-        yield [node1, node2]
+    """Two nodes that start their jobs."""
+    with deployed_nodes(tmp_path_factory, egg, project_copy, "crawl") as both:
+        yield both
 
 
 @pytest.mark.e2e

@@ -5,6 +5,7 @@ run whose lease was taken over stops. Plus the lease calls on MongoDB and the em
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,14 +26,15 @@ from tests.replicas import REPLICAS
 QUIET = ["BROWSER_ENABLED=0", "ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"]
 
 
-def start_crawl(target: MongoTarget, data_dir: Path, base_url: str, *settings: str) -> subprocess.Popen[str]:
+def start_crawl(target: MongoTarget, data_dir: Path, base_url: str, *settings: str,
+                env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """The real ``scrapy crawl asiaplus`` in the background, as another host would start it; its log
     goes to ``data_dir/crawl.log`` (a pipe nobody reads while it runs would fill and stall it)."""
     command = [sys.executable, "-m", "scrapy", "crawl", "asiaplus", "-a", f"base_url={base_url}"]
     for setting in [*FAST, *QUIET, *settings]:
         command += ["-s", setting]
     env = {**{k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")},
-           **target.env(DATA_DIR=str(data_dir))}
+           **target.env(DATA_DIR=str(data_dir)), **(env or {})}
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / "crawl.log").open("w") as log:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
@@ -115,6 +117,36 @@ def test_a_crawl_of_a_site_another_host_is_crawling_exits_75_at_once(tmp_path: P
     assert first.returncode == 0, first_log[-3000:]
     assert mongo.db.articles.count_documents({"site": "asiaplus"}) > 0
     assert mongo.db[COLLECTION].find_one({"_id": "asiaplus"}) is None  # released at its close
+
+
+def skewed_clock(seconds: float) -> dict[str, str]:
+    """The environment of a process whose clock runs ``seconds`` off (``tests/skewed_clock``)."""
+    return {"PYTHONPATH": str(Path(__file__).parent / "skewed_clock"), "CLOCK_SKEW_SECONDS": str(seconds)}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("skewed", ["holder", "newcomer"])
+def test_hosts_whose_clocks_disagree_by_minutes_still_crawl_a_site_one_at_a_time(
+    skewed: str, tmp_path: Path, mongo: MongoTarget
+) -> None:
+    """A lease's expiry is the store's clock: before, it was the writing host's, so a host whose clock ran 10 minutes
+    ahead took the site from a crawl that held it (the lease lasts 5), and one whose clock ran 10 minutes behind
+    wrote a lease that had lapsed already: either way two crawls of one site at once."""
+    with serve(REPLICAS / "asiaplus", delay=5.0) as server:
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        first = start_crawl(mongo, tmp_path / "host-a", base_url, env=skewed_clock(-600) if skewed == "holder" else {})
+        try:
+            wait_until_fetching(first, lambda: bool(server.requests))  # type: ignore[attr-defined]
+            second = run_crawl("asiaplus", f"base_url={base_url}", settings=QUIET, timeout=60,
+                               env=mongo.env(**(skewed_clock(600) if skewed == "newcomer" else {})),
+                               data_dir=tmp_path / "host-b")
+            assert second.returncode == 75, second.stderr[-3000:]
+            assert first.poll() is None  # the first still crawls
+        finally:
+            stop(first, tmp_path / "host-a")
+    assert f"Another crawl of asiaplus is running on {socket.gethostname()} (pid {first.pid}" in second.stderr
+    left = re.search(r"its lease ends in (-?\d+)s", second.stderr)  # by the store's clock too
+    assert left and 0 < int(left.group(1)) <= 300, second.stderr[-3000:]
 
 
 @pytest.mark.e2e

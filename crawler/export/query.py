@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler.extract.language import LANGUAGE_CODE
+
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
-_LANGUAGE = re.compile(r"[a-z]{2,3}")  # what ``language`` holds: ISO 639-1 (``und`` when undetected)
 
 
 class QueryError(ValueError):
@@ -54,7 +55,7 @@ class ArticleQuery:
             raise QueryError(f"--since {since} is after --until {until}: no article can match")
         languages = tuple(n.lower() for n in names(language))
         for code in languages:
-            if not _LANGUAGE.fullmatch(code):
+            if not LANGUAGE_CODE.fullmatch(code):
                 raise QueryError(f"--language takes ISO 639-1 codes such as ru,kk,uz, got {code!r}")
         return cls(names(site), languages, start, end, day, originals_only, (search or "").strip() or None)
 

@@ -146,8 +146,6 @@ class RunHealth:
             if self.storage is not None:
                 self.storage.release()
                 self.storage = None
-            if frontier is not None:
-                frontier.run_recorded()  # its last question asked, or none will be: a crawl closed while opening
         if self.webhook and alert and alert["status"] not in (HEALTHY, SKIPPED):
             payload = webhook_body({"run": alert_id, "spider": spider.name, "site": run["site"], **alert}, self.form)
             await asyncio.to_thread(post_health, self.webhook, payload)  # in this context: its log lines name the site

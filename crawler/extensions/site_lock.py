@@ -31,7 +31,6 @@ import fcntl
 import logging
 import os
 import socket
-import time
 from pathlib import Path
 from typing import IO
 
@@ -130,6 +129,7 @@ class SiteLock:
                 raise StoreUnavailable("the store cannot be opened")
             taken = await storage.call(leases.acquire, store, lease)
             other = None if taken else await storage.call(leases.holder, store, site)
+            now = 0.0 if taken else await storage.call(leases.store_time, store)  # the clock of its expiry
         except _no_lease() as exc:
             logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
                            {"site": site, "error": str(exc) if store is None else describe_error(exc)})
@@ -137,7 +137,7 @@ class SiteLock:
             self._let_go()
             return
         if not taken:
-            self._refuse(site, _describe_holder(other))
+            self._refuse(site, _describe_holder(other, now))
             self._let_go()
             return
         self._lease = lease
@@ -250,7 +250,7 @@ class SiteLock:
             self._handle = None
 
 
-def _describe_holder(document: dict[str, object] | None) -> str:
+def _describe_holder(document: dict[str, object] | None, now: float) -> str:
     """Where the site's holder runs, for the refusal's log line."""
     if not document:
         return "elsewhere"
@@ -259,5 +259,5 @@ def _describe_holder(document: dict[str, object] | None) -> str:
     host, _, rest = str(document.get("holder", "")).partition(":")
     pid = rest.partition(":")[0]
     expires = document.get("expires")
-    left = f", its lease ends in {expires - time.time():.0f}s" if isinstance(expires, (int, float)) else ""
+    left = f", its lease ends in {expires - now:.0f}s" if isinstance(expires, (int, float)) else ""
     return f"on {host} (pid {pid}{left})"

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from crawler.extract.language_model import ModelArrays
 
-__all__ = ["LANGUAGES", "LanguageGuess", "detect_language", "language_matches", "parse_language_tag"]
+__all__ = ["LANGUAGES", "LANGUAGE_CODE", "LanguageGuess", "detect_language", "language_matches", "parse_language_tag"]
 
 #: Languages the model chooses from: the region's own, then neighbours that share
 #: a script or words with them (a text in one of those is labelled as such).
@@ -124,7 +124,9 @@ _NON_ASCII_LATIN_RE = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e0
 _UZ_DIGRAPH_RE = re.compile(r"[oOgG][\u2018\u2019\u02bb\u02bc'`]")
 _QUOTE_RE = re.compile(r"«[^«»]{1,600}»|„[^„“”]{1,600}[“”]|“[^“”]{1,600}”|\"[^\"]{1,600}\"")
 _OPENING_PUNCTUATION = "«„“\"'‘(["
-_TAG_RE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_].*)?$")
+#: What an article's ``language`` holds: a tag's primary subtag, lower case (ISO 639-1, or a three-letter code).
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+_TAG_RE = re.compile(rf"^((?ai:{LANGUAGE_CODE.pattern}))(?:[-_]([A-Za-z]{{4}}))?(?:[-_].*)?$")
 # Country codes that the region's sites declare as languages (lang="tm" on Turkmen pages); none
 # of them is an ISO 639-1 code. "kg" is not here: it is Kongo's.
 _COUNTRY_AS_LANGUAGE = {"tm": "tk", "kz": "kk", "tj": "tg"}

@@ -2,17 +2,19 @@
 stops at once, exit 1, when Redis cannot be reached), beats every second, pushes a dead worker's
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
-what it holds (its items are stored) and closes with reason ``frontier_lost``: once a Redis call failed, the
+what it holds (its items are stored), waits ``FRONTIER_REDIS_WAIT_SECONDS`` for Redis to come back (then takes
+the crawl's queue again) and else closes with reason ``frontier_lost``: once a Redis call failed, the
 worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
 asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor waits ``REACTOR_TIMEOUT``
 at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
-``limit`` and ``sources`` are the crawl's: a worker started with others does not join, logs one ERROR
-and closes with reason ``frontier_args_conflict`` (exit 1).
+``limit`` and ``sources``, site config and code are the crawl's: a worker started with others does not join,
+logs one ERROR and closes with reason ``frontier_args_conflict`` (exit 1).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
-``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600).
+``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600),
+``FRONTIER_REDIS_WAIT_SECONDS`` (60).
 Stats: ``frontier/seeder``, ``frontier/woken`` (an idle engine asked for work the shared queue has),
 ``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``, ``frontier/failed_by_stop``.
 """
@@ -58,13 +60,17 @@ def _site(spider: Spider) -> str:
 
 
 def crawl_args(spider: Spider) -> dict[str, Any]:
-    """The spider arguments that must be the same for every worker of a crawl (``since``, ``limit``, ``sources``)."""
+    """What must be the same for every worker of a crawl: the spider arguments ``since``, ``limit`` and ``sources``,
+    the site's config and the crawler's code (``crawler.frontier.sameness``)."""
+    from crawler.frontier.sameness import code_fingerprint, site_fingerprint
+
+    same = {"code": code_fingerprint(), "site": site_fingerprint(getattr(spider, "site", None))}
     args = getattr(spider, "args", None)
     if args is None:
-        return {}
+        return same
     since = getattr(args, "since", None)
     return {"since": since.date().isoformat() if since else None, "limit": getattr(args, "limit", None),
-            "sources": sorted(getattr(args, "sources", ()))}
+            "sources": sorted(getattr(args, "sources", ())), **same}
 
 
 def _describe_args(args: dict[str, Any]) -> str:
@@ -81,7 +87,8 @@ def config_from(crawler: Crawler) -> FrontierConfig:
                           idle_seconds=s.getfloat("FRONTIER_IDLE_SECONDS", defaults.idle_seconds),
                           worker_timeout=s.getfloat("FRONTIER_WORKER_TIMEOUT", defaults.worker_timeout),
                           settle_seconds=s.getfloat("FRONTIER_SETTLE_SECONDS", defaults.settle_seconds),
-                          key_ttl=s.getfloat("FRONTIER_KEY_TTL", defaults.key_ttl))
+                          key_ttl=s.getfloat("FRONTIER_KEY_TTL", defaults.key_ttl),
+                          redis_wait=s.getfloat("FRONTIER_REDIS_WAIT_SECONDS", defaults.redis_wait))
 
 
 class Frontier:
@@ -97,12 +104,12 @@ class Frontier:
         self.lost = False
         self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
+        self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
-        self._engine_started = False  # a crawl closed while opening never starts its engine
-        self._background_closed = False
+        self.url = shared_crawl_url(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -126,7 +133,8 @@ class Frontier:
             shared = None
         except ArgsConflict as exc:
             logger.error("The shared crawl of %(site)s runs with %(theirs)s, this worker has %(mine)s: not joining "
-                         "(start it with the crawl's -a values, or after the crawl ends)",
+                         "(start it with the crawl's -a values, site config (site=) and code version (code=), or "
+                         "after the crawl ends)",
                          {"site": site, "theirs": _describe_args(exc.crawl_args), "mine": _describe_args(mine)})
             shared, refused = None, ARGS_REASON
         extension = cls(crawler, shared, background if shared is not None else None)
@@ -140,9 +148,6 @@ class Frontier:
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
-        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     @classmethod
@@ -196,13 +201,14 @@ class Frontier:
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
         part (None: unknown, this worker did not join or Redis failed or did not answer in time).
-        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor."""
+        Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor; on a
+        connection of its own, since the worker left the crawl, closing its clients, before its run is recorded."""
         if self.shared is None or self.background is None:
             return None
         failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
             # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
-            return await asyncio.wait_for(asyncio.to_thread(self.background.recorded), 2 * SOCKET_TIMEOUT)
+            return await asyncio.wait_for(asyncio.to_thread(self._recorded, self.background), 2 * SOCKET_TIMEOUT)
         except failures as exc:
             self.stats.inc_value("frontier/redis_errors")
             logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
@@ -210,8 +216,14 @@ class Frontier:
                          {"id": self.shared.crawl_id, "error": describe(exc) if str(exc) else "no answer in "
                           f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
+
+    def _recorded(self, shared: SharedCrawl) -> bool:
+        """Whether this worker was the last to record its part (on a thread), asked on a client closed after."""
+        handle = shared.on(connect(self.url, check=False))
+        try:
+            return handle.recorded()
         finally:
-            self.run_recorded()
+            handle.client.close()
 
     def spider_opened(self, spider: Spider) -> None:
         if self.shared is None or self.background is None:
@@ -230,6 +242,7 @@ class Frontier:
             else:
                 if self.lost:
                     self.lost = False
+                    self._lost_idle_since = None  # the next outage has its own wait
                     logger.warning("Reached Redis again")
                 self._count_recovered(recovered)
                 if engine is not None and not busy and queued:
@@ -308,15 +321,16 @@ class Frontier:
         """Keep the worker while the shared crawl has work; end it after the crawl was idle long enough."""
         if self.shared is None:
             return
-        if self.lost:  # what this worker held is done, and Redis failed its last call: on its own, it is finished
-            raise CloseSpider(LOST_REASON)
+        if self.lost:  # what this worker held is done, and Redis failed its last call: wait for it, then end
+            self._wait_for_redis()
+        self._lost_idle_since = None
         try:
             self.shared.beat(busy=False)
             self._count_recovered(self.shared.recover())
             busy = self.shared.busy()
         except redis_errors() as exc:
             self.failed(exc)
-            raise CloseSpider(LOST_REASON) from None
+            self._wait_for_redis()
         now = time.monotonic()
         if busy:
             self._idle_since = None
@@ -328,8 +342,23 @@ class Frontier:
         self.ended = True
         logger.info("The shared crawl %(id)s is over", {"id": self.shared.crawl_id})
 
+    def _wait_for_redis(self) -> None:
+        """Keep a worker out of work while Redis is lost, up to ``FRONTIER_REDIS_WAIT_SECONDS``: its heartbeat asks
+        again every second, and once Redis answers the worker takes the crawl's queue again. Before, it ended at once
+        (exit 1), and so did every worker: an outage of seconds left the queue to a run that might come too late.
+        A crawl whose keys are gone (Redis restarted empty) has no queue to come back to: it ends at once."""
+        now = time.monotonic()
+        if self._lost_idle_since is None:
+            self._lost_idle_since = now
+        assert self.shared is not None
+        if self.gone or now - self._lost_idle_since >= self.shared.config.redis_wait:
+            raise CloseSpider(LOST_REASON)
+        raise DontCloseSpider
+
     async def leave(self) -> None:
-        """Stop beating and leave the crawl (the scheduler calls it at close, after the pipelines' flush)."""
+        """Stop beating, leave the crawl and close both clients (the scheduler calls it at close, after the pipelines'
+        flush, on every path: a crawl closed while opening too). The clients' one owner: nothing asks Redis through
+        them after, the run record asks on a connection of its own (``recorded``)."""
         if self._beating is not None:
             self._beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -344,37 +373,10 @@ class Frontier:
         except redis_errors() as exc:
             self.failed(exc)
             return
+        finally:
+            self.background.client.close()  # a beat still on its thread finished first (``_leave`` took its lock)
         if requeued:
             self.stats.inc_value("frontier/requeued_at_close", requeued)
-
-    def engine_started(self) -> None:
-        self._engine_started = True
-
-    def engine_stopped(self) -> None:
-        """Close the client asked on threads: the run record, its last reader (``recorded``), is written by now
-        (``spider_closed``). A crawl closed while opening sends no ``engine_stopped``: ``run_recorded`` closes it
-        then, or ``spider_closed`` when no run record is written (before, it stayed connected until the process
-        exited: a whole ``crawlall --processes 1``)."""
-        self._close_background()
-
-    def run_recorded(self) -> None:
-        """The run record asked Redis its last question, or gave up before (``RunHealth``, in a ``finally``): a
-        crawl closed while opening, which sends no ``engine_stopped``, closes the threads' client now."""
-        if not self._engine_started:
-            self._close_background()
-
-    def spider_closed(self) -> None:
-        """With no run record to ask Redis last (``HEALTH_ENABLED=0``), a crawl closed while opening closes the
-        threads' client here; a ``RunHealth`` closes it once done (``run_recorded``), whatever it raised."""
-        from crawler.extensions.run_health import RunHealth  # here: run_health imports this module
-
-        if self.crawler.get_extension(RunHealth) is None:
-            self.run_recorded()
-
-    def _close_background(self) -> None:
-        if self.background is not None and not self._background_closed:
-            self._background_closed = True
-            self.background.client.close()
 
     def _leave(self, shared: SharedCrawl) -> int:
         """Leave the crawl (on a thread), once no beat runs; no beat after it."""

@@ -201,6 +201,9 @@ class ClusterPolitenessMiddleware:
         token = f"{self.worker}:{next(self._counter)}"
         try:
             async with self._locks.setdefault(slot, asyncio.Lock()):
+                if time.monotonic() < self._down_until:  # lost while this request waited for the lock
+                    self.stats.inc_value("politeness/redis_unavailable")
+                    return
                 await self._acquire(slot, token, self.config.limits(slot))
         except redis_errors() as error:
             self._lost(error)

@@ -97,6 +97,7 @@ class FrontierConfig:
     worker_timeout: float = 15.0  # a worker silent this long is dead: its requests go back
     settle_seconds: float = 30.0  # a finished request's item is stored by then (storage flush)
     key_ttl: float = 3600.0  # keys live this long after the last beat
+    redis_wait: float = 60.0  # a worker out of work waits this long for a lost Redis before it ends
 
 
 def worker_id() -> str:
@@ -183,6 +184,10 @@ class SharedCrawl:
         with self.client.pipeline() as pipe:
             pipe.exists(self.key("args"))
             pipe.set(self.key("hb", self.worker), 1, px=int(self.config.worker_timeout * 1000))
+            # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
+            # alive, it is again a worker whose work counts and whose run record part is awaited.
+            pipe.sadd(self.key("workers"), self.worker)
+            pipe.sadd(self.key("recording"), self.worker)
             if busy:
                 pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
             else:

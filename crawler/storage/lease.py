@@ -2,9 +2,10 @@
 ``expires``), taken, renewed and released by single conditional writes, so the hosts that share a
 store crawl each site one at a time. A lease nobody renews lapses at its expiry.
 
-Expiries are the writing host's clock (UTC seconds since the epoch): hosts sharing a store must
-agree on the time to well within a lease's length (NTP does); a host whose clock runs s seconds
-ahead sees others' leases end s seconds early. Both the MongoDB server and the embedded store
+Expiries are the store's clock (UTC seconds since the epoch): the MongoDB server's time (``hello``'s
+``localTime``, asked at each call), the host's for the embedded store (one host). Before, they were the
+writing host's: a host whose clock ran minutes ahead took the site from a crawl still holding it, and one
+running behind wrote a lease that had lapsed already. Both the MongoDB server and the embedded store
 answer these calls (blocking: run them on the storage thread).
 """
 
@@ -35,6 +36,15 @@ class Lease:
     seconds: float
 
 
+def store_time(store: ArticleStore) -> float:
+    """Now by the store's clock, which every host sharing it agrees on: the MongoDB server's (to the millisecond),
+    the host's own for the embedded store."""
+    if not store.target.uri:
+        return time.time()
+    local: datetime = store.db.client.admin.command("hello")["localTime"]
+    return (local if local.tzinfo else local.replace(tzinfo=UTC)).timestamp()
+
+
 def _fields(lease: Lease, now: float) -> dict[str, Any]:
     return {"holder": lease.holder, "expires": now + lease.seconds,
             "renewed_at": datetime.fromtimestamp(now, UTC)}  # for people reading the collection
@@ -44,7 +54,7 @@ def acquire(store: ArticleStore, lease: Lease, now: float | None = None) -> bool
     """Take the site when nobody holds it, its lease has expired or it is already ours; False when
     another holder's lease still runs. One upsert conditional on exactly that: of two racing for
     an expired or absent lease, one writes and the other hits the site's ``_id`` and is refused."""
-    now = time.time() if now is None else now
+    now = store_time(store) if now is None else now
     # update_one, not find_one_and_update: nx-27017 answers that one's losing upsert with no error. The
     # `$and` is MongoDB's plain meaning; the embedded store's upsert drops an `_id` beside a `$or` and
     # updated another site's lease of the same holder instead of creating this one.
@@ -60,7 +70,7 @@ def acquire(store: ArticleStore, lease: Lease, now: float | None = None) -> bool
 def renew(store: ArticleStore, lease: Lease, now: float | None = None) -> bool:
     """Push the expiry ``lease.seconds`` past now; False when the site is no longer ours (another
     holder took it after our lease lapsed, or it was released)."""
-    now = time.time() if now is None else now
+    now = store_time(store) if now is None else now
     result = store.db[COLLECTION].update_one({"_id": lease.site, "holder": lease.holder},
                                              {"$set": _fields(lease, now)})
     return bool(result.matched_count)
