@@ -22,7 +22,7 @@ from typing import Any
 
 from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
-from crawler.storage.store import ArticleStore
+from crawler.storage.store import ArticleStore, store_errors
 from crawler.store_command import StoreCommand
 
 
@@ -48,6 +48,8 @@ def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]
 
 
 class Command(StoreCommand):
+    reads_only = True
+
     def short_desc(self) -> str:
         return "Per-site report: articles in the last day, last healthy run, fallback share, errors, freshness"
 
@@ -72,6 +74,9 @@ class Command(StoreCommand):
                 now = datetime.now(UTC)
                 recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
                 rows = [site_report(store, site, now) for site in sorted({*site_names(), *recent})]
+        except store_errors() as exc:
+            self.stopped("report", exc)
+            return
         finally:
             store.close()
         if opts.html:
