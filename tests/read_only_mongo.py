@@ -11,8 +11,21 @@ import threading
 import bson
 
 OP_MSG = 2013
-WRITES = frozenset({"insert", "update", "delete", "findAndModify", "createIndexes", "create", "drop", "dropIndexes",
-                    "dropDatabase", "collMod", "renameCollection"})
+WRITES = frozenset(
+    {
+        "insert",
+        "update",
+        "delete",
+        "findAndModify",
+        "createIndexes",
+        "create",
+        "drop",
+        "dropIndexes",
+        "dropDatabase",
+        "collMod",
+        "renameCollection",
+    }
+)
 _ids = itertools.count(1_000_000)
 
 
@@ -78,13 +91,19 @@ def _write_command(message: bytes) -> str | None:
     if int.from_bytes(message[12:16], "little") != OP_MSG or message[20] != 0:
         return None
     size = int.from_bytes(message[21:25], "little")
-    name = next(iter(bson.decode(message[21:21 + size])))
+    name = next(iter(bson.decode(message[21 : 21 + size])))
     return name if name in WRITES else None
 
 
 def _unauthorized(request: bytes, command: str) -> bytes:
-    reply = bson.encode({"ok": 0.0, "code": 13, "codeName": "Unauthorized",
-                         "errmsg": f"not authorized to execute command {{ {command}: ... }}"})
+    reply = bson.encode(
+        {
+            "ok": 0.0,
+            "code": 13,
+            "codeName": "Unauthorized",
+            "errmsg": f"not authorized to execute command {{ {command}: ... }}",
+        }
+    )
     body = (0).to_bytes(4, "little") + b"\x00" + reply
     header = (16 + len(body)).to_bytes(4, "little") + next(_ids).to_bytes(4, "little") + request[4:8]
     return header + OP_MSG.to_bytes(4, "little") + body

@@ -25,29 +25,41 @@ def _row(last_health: str | None, freshness: float | None) -> dict[str, Any]:
     return {"last_health": last_health, "freshness_hours": freshness}
 
 
-@pytest.mark.parametrize(("last", "crawled", "freshness", "expected"), [
-    ("healthy", "healthy", 3.0, "ok"),
-    ("healthy", "healthy", None, "ok"),  # no dated article: the runs' health says the rest
-    ("running", "healthy", 47.9, "ok"),
-    ("skipped", "healthy", 12.0, "ok"),
-    ("healthy", "healthy", 48.1, "stale"),
-    ("degraded", "degraded", 60.0, "stale"),  # the worse of the two
-    ("degraded", "degraded", 2.0, "degraded"),
-    ("failed", "failed", 2.0, "failing"),
-    ("running", "failed", 2.0, "failing"),  # the last run that crawled and ended
-    ("abandoned", "healthy", 2.0, "failing"),  # its process died
-])
-def test_a_site_is_ok_degraded_stale_or_failing(last: str, crawled: str, freshness: float | None,
-                                                expected: str) -> None:
+@pytest.mark.parametrize(
+    ("last", "crawled", "freshness", "expected"),
+    [
+        ("healthy", "healthy", 3.0, "ok"),
+        ("healthy", "healthy", None, "ok"),  # no dated article: the runs' health says the rest
+        ("running", "healthy", 47.9, "ok"),
+        ("skipped", "healthy", 12.0, "ok"),
+        ("healthy", "healthy", 48.1, "stale"),
+        ("degraded", "degraded", 60.0, "stale"),  # the worse of the two
+        ("degraded", "degraded", 2.0, "degraded"),
+        ("failed", "failed", 2.0, "failing"),
+        ("running", "failed", 2.0, "failing"),  # the last run that crawled and ended
+        ("abandoned", "healthy", 2.0, "failing"),  # its process died
+    ],
+)
+def test_a_site_is_ok_degraded_stale_or_failing(
+    last: str, crawled: str, freshness: float | None, expected: str
+) -> None:
     status, problem = site_status(_row(last, freshness), crawled, 48.0)
     assert status == expected
     assert (problem is None) == (status == "ok")
 
 
-@pytest.mark.parametrize(("statuses", "code"), [
-    ([], 0), ([None, None], 0), (["ok", None], 0), (["ok", "degraded"], 3), (["degraded", "stale"], 1),
-    (["failing", "ok"], 1), (["ok", "stale", None], 1),
-])
+@pytest.mark.parametrize(
+    ("statuses", "code"),
+    [
+        ([], 0),
+        ([None, None], 0),
+        (["ok", None], 0),
+        (["ok", "degraded"], 3),
+        (["degraded", "stale"], 1),
+        (["failing", "ok"], 1),
+        (["ok", "stale", None], 1),
+    ],
+)
 def test_the_exit_status_is_the_worst_sites(statuses: list[str | None], code: int) -> None:
     assert exit_code(statuses) == code
 
@@ -57,9 +69,18 @@ def test_a_site_without_a_bundled_config_has_the_default_limit() -> None:
 
 
 def _run(site: str, started: datetime, status: str) -> dict[str, Any]:
-    return {"_id": f"{site}-{started.timestamp()}", "spider": site, "site": site, "started_at": started,
-            "finished_at": started + timedelta(minutes=5), "finish_reason": "finished", "outcome": "ok",
-            "articles_stored": 1, "stats": {}, "health": {"status": status, "problems": [], "metrics": {}}}
+    return {
+        "_id": f"{site}-{started.timestamp()}",
+        "spider": site,
+        "site": site,
+        "started_at": started,
+        "finished_at": started + timedelta(minutes=5),
+        "finish_reason": "finished",
+        "outcome": "ok",
+        "articles_stored": 1,
+        "stats": {},
+        "health": {"status": status, "problems": [], "metrics": {}},
+    }
 
 
 def _store(data_dir: Path, now: datetime, sites: dict[str, tuple[str, float]]) -> None:
@@ -68,8 +89,14 @@ def _store(data_dir: Path, now: datetime, sites: dict[str, tuple[str, float]]) -
     store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data_dir)))
     try:
         for n, (site, (health, hours)) in enumerate(sites.items()):
-            item = _item(100 + n, site=site, language="ru", published=now - timedelta(hours=hours),
-                         title=f"Новость {site}", body=f"{WATER} {site}")
+            item = _item(
+                100 + n,
+                site=site,
+                language="ru",
+                published=now - timedelta(hours=hours),
+                title=f"Новость {site}",
+                body=f"{WATER} {site}",
+            )
             doc, _ = to_document(clean(item, RecordLimits())[0])
             store.write_articles([doc], {})
             store.record_run(_run(site, now - timedelta(hours=1), health))
@@ -78,8 +105,15 @@ def _store(data_dir: Path, now: datetime, sites: dict[str, tuple[str, float]]) -
 
 
 def _report(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", "report", *args], cwd=ROOT, text=True, capture_output=True,
-                          env={"PATH": "", "DATA_DIR": str(data_dir)}, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={"PATH": "", "DATA_DIR": str(data_dir)},
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) -> None:

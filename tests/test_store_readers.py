@@ -26,14 +26,21 @@ from tests.test_export import ARTICLES, _CuttingProxy, _write
 
 # Root ignores file modes unless it gives up CAP_DAC_OVERRIDE (CI runs the tests as root); another user is bound
 # by them already.
-AS_READER = (["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"]
-             if os.geteuid() == 0 else [])
+AS_READER = (
+    ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+)
 
 
 def scrapy(*args: str, env: dict[str, str], reader: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*(AS_READER if reader else []), sys.executable, "-m", "scrapy", *args], cwd=ROOT,
-                          env={"PATH": os.environ.get("PATH", ""), **env}, text=True, capture_output=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*(AS_READER if reader else []), sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        text=True,
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @contextlib.contextmanager
@@ -68,8 +75,9 @@ def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: 
     data = Path(embedded["DATA_DIR"])
     before = _snapshot(data)
     with unwritable(data):
-        probe = subprocess.run([*AS_READER, sys.executable, "-c", f"open({str(data / 'probe')!r}, 'w')"],
-                               capture_output=True, timeout=60)
+        probe = subprocess.run(
+            [*AS_READER, sys.executable, "-c", f"open({str(data / 'probe')!r}, 'w')"], capture_output=True, timeout=60
+        )
         assert probe.returncode != 0, "the reader may write DATA_DIR: this test would prove nothing"
         listed = scrapy("articles", env=embedded, reader=True)
         exported = scrapy("export", "--search", "вода", "--with-html", env=embedded, reader=True)
@@ -104,8 +112,10 @@ def test_a_missing_store_is_named_and_not_made(tmp_path: Path) -> None:
     for command in ("articles", "export", "report"):
         result = scrapy(command, env=env)
         assert result.returncode == 1, (command, result.stderr)
-        assert result.stderr == f"There is no embedded store {tmp_path / 'typo' / 'news.db'}: nothing was stored " \
-                                "there yet (is DATA_DIR right?)\n"
+        assert (
+            result.stderr == f"There is no embedded store {tmp_path / 'typo' / 'news.db'}: nothing was stored "
+            "there yet (is DATA_DIR right?)\n"
+        )
     assert not (tmp_path / "typo").exists()
 
 
@@ -173,8 +183,7 @@ def test_a_corrupt_store_file_is_one_line_not_a_traceback(embedded: dict[str, st
 
 
 @pytest.mark.parametrize("command", [["articles"], ["reextract"]])
-def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: MongoTarget,
-                                                                       command: list[str]) -> None:
+def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: MongoTarget, command: list[str]) -> None:
     from pymongo.uri_parser import parse_uri
 
     store = ArticleStore.connect(StoreTarget(uri=mongo.uri, database=mongo.database, data_dir=""))
@@ -182,8 +191,9 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
     _stored_without_indexes(mongo)
     proxy = _CuttingProxy(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
     try:
-        result = scrapy(*command, env=_mongo_env(f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true",
-                                                 mongo.database))
+        result = scrapy(
+            *command, env=_mongo_env(f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", mongo.database)
+        )
     finally:
         proxy.close()
     assert proxy.cut.is_set()
@@ -197,9 +207,15 @@ def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Pa
     pytest.importorskip("pyarrow")
     terminal, stdout = pty.openpty()
     try:
-        process = subprocess.Popen([sys.executable, "-m", "scrapy", "export", "--format", "parquet"], cwd=ROOT,
-                                   env={"PATH": "", **embedded}, stdout=stdout, stderr=subprocess.PIPE, text=True,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+            cwd=ROOT,
+            env={"PATH": "", **embedded},
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         os.close(stdout)
     shown = b""
@@ -210,8 +226,14 @@ def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Pa
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 2 and shown == b"", (stderr, shown[:100])
     assert "-o FILE" in stderr and "Traceback" not in stderr, stderr
-    piped = subprocess.run([sys.executable, "-m", "scrapy", "export", "--format", "parquet"], cwd=ROOT,
-                           env={"PATH": "", **embedded}, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+    piped = subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+        cwd=ROOT,
+        env={"PATH": "", **embedded},
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     assert piped.returncode == 0 and piped.stdout.startswith(b"PAR1"), piped.stderr  # a pipe still gets it
 
 
@@ -222,5 +244,7 @@ def test_mongodb_holds_nothing_under_a_mistyped_database_name(mongo: MongoTarget
     finally:
         mongo.client.drop_database(mongo.database + "_typo")  # nx-27017 makes a database's file when it is listed
     assert result.returncode == 1, result.stderr
-    assert result.stderr == f"There is nothing in the MongoDB database '{mongo.database}_typo' at {mongo.uri} " \
-                            "(is MONGO_DATABASE right?)\n"
+    assert (
+        result.stderr == f"There is nothing in the MongoDB database '{mongo.database}_typo' at {mongo.uri} "
+        "(is MONGO_DATABASE right?)\n"
+    )

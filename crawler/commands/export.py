@@ -11,7 +11,8 @@ Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (public
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
 terminal. On stdout that is a terminal the JSON lines or CSV have their control characters written as escapes
-(``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte. ``-o FILE`` is
+(``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte (Parquet is
+refused on a terminal: a usage error naming ``-o FILE``). ``-o FILE`` is
 written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
 group too, as systemd sends it: the workers ignore it) stops the export after a whole batch: stdout then ends with a
 whole record, and no ``FILE`` (nor ``FILE.part``) is left.

@@ -11,7 +11,7 @@ memory, a crash in C code), or is stuck far over the budget and killed, is repla
 held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
 parsed, keeping what was written (exit 130); SIGTERM too, to the command or its whole process group
 (systemd stopping the unit: the workers ignore it), exit 143. Prints what changed and the cost per article; exit code 1
-when the store is unreachable.
+when the store is unreachable or fails (one line on stderr; the batches written stay written).
 """
 
 from __future__ import annotations
