@@ -40,7 +40,6 @@ class StoreCommand(CheckedCommand):
             self.exitcode = 1
             return None
 
-
     def stopped(self, what: str, exc: BaseException) -> None:
         """A failure of the store (or of the output) mid-command: one line on stderr, passwords masked, and exit
         code 1, not a traceback."""

@@ -248,3 +248,17 @@ def test_mongodb_holds_nothing_under_a_mistyped_database_name(mongo: MongoTarget
         result.stderr == f"There is nothing in the MongoDB database '{mongo.database}_typo' at {mongo.uri} "
         "(is MONGO_DATABASE right?)\n"
     )
+
+
+def test_a_store_failure_is_one_line_with_the_password_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from crawler.commands.articles import Command
+
+    command = Command()
+    command.stopped("listing", ServerSelectionTimeoutError("mongodb://crawler:s3cr3t@db:27017/ gone, Timeout: 2s, x"))
+    assert command.exitcode == 1
+    assert (
+        capsys.readouterr().err
+        == "The listing stopped: ServerSelectionTimeoutError: mongodb://crawler:***@db:27017/ gone\n"
+    )

@@ -218,8 +218,8 @@ class ArticleStore:
                                    "(is DATA_DIR right?)") from None
         except reading.NeedsUpgrade as exc:
             raise StoreUnavailable(
-                f"The {target.describe()} lacks {exc} (made by a newer version, or when first opened for writing): "
-                "run a command that writes the store once, as a user who may write it "
+                f"The {target.describe()} lacks {exc} (a store of an older version, or never opened for writing): "
+                "run a command that writes it once, as a user who may write it "
                 "(`scrapy reextract --dry-run --limit 1`, or a crawl), then read it again") from None
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"The {target.describe()} cannot be read: {describe_error(exc)}") from None
