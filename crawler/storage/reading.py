@@ -5,7 +5,9 @@ index, no upgrade, no collection made.
 SQLite shares a WAL database through a shared-memory file beside it (``<db>-shm``), which a reader must be able to
 create when no other connection has it open. In a directory the reader cannot write, with no ``<db>-wal`` (so no
 connection has the store open), the file is read as immutable (no locks, no WAL): a crawl that starts writing it
-meanwhile is not seen, and may make the command stop with an error.
+meanwhile is not seen, and may make the command stop with an error. In a directory it may write, a reader that closes
+the store last leaves SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them); the
+next writer does.
 """
 
 from __future__ import annotations
