@@ -11,7 +11,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.cli import CheckedCommand, close_matches
 from crawler.storage.component import connect
-from crawler.storage.store import ArticleStore, StoreUnavailable
+from crawler.storage.store import ArticleStore, StoreUnavailable, describe_error
 
 
 class StoreCommand(CheckedCommand):
@@ -19,6 +19,8 @@ class StoreCommand(CheckedCommand):
 
     requires_project = True
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    # A command that only reads opens the store read-only: a user who may only read the store can run it.
+    reads_only: ClassVar[bool] = False
 
     def syntax(self) -> str:
         return "[options]"
@@ -32,11 +34,17 @@ class StoreCommand(CheckedCommand):
         """The store, or None (with one line on stderr and exit code 1) when it cannot be reached."""
         assert self.settings is not None
         try:
-            return connect(self.settings)
+            return connect(self.settings, read_only=self.reads_only)
         except StoreUnavailable as exc:
             sys.stderr.write(f"{exc}\n")
             self.exitcode = 1
             return None
+
+    def stopped(self, what: str, exc: BaseException) -> None:
+        """A failure of the store (or of the output) mid-command: one line on stderr, passwords masked, and exit
+        code 1, not a traceback."""
+        sys.stderr.write(f"The {what} stopped: {describe_error(exc)}\n")
+        self.exitcode = 1
 
 
 def check_sites(store: ArticleStore, sites: tuple[str, ...], configured: tuple[str, ...] = ()) -> None:

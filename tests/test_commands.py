@@ -13,6 +13,7 @@ import pytest
 from crawler.bench.replica_server import serve
 from crawler.sites import site_names
 from crawler.sites.coverage import README_BEGIN, README_END, sites_table
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import FAST, ROOT
 from tests.replicas import REPLICAS, expected_articles
 
@@ -44,6 +45,7 @@ def test_crawlall_then_report(tmp_path: Path) -> None:
 def test_the_report_table_keeps_every_column_in_line(tmp_path: Path) -> None:
     """Every bundled site is a row, "turkmenportal" the longest name: each cell starts under its column's name
     (the header's "last_health" ran two characters past its column, so every cell after it was out of line)."""
+    ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path))).close()  # an empty store
     header, *rows = scrapy("report", data_dir=tmp_path).stdout.splitlines()
     starts = [name.start() for name in re.finditer(r"\S+", header)]
     assert {row.split()[0] for row in rows} == set(site_names())

@@ -560,6 +560,7 @@ def test_a_store_failing_while_the_site_names_are_checked_stops_the_export_with_
     # own "The export stopped" line (exit 1), and it must leave no FILE behind either.
     from pymongo.uri_parser import parse_uri
 
+    mongo.client[mongo.database]["articles"].insert_one({"_id": "x", "site": "asiaplus"})  # a store, not an empty db
     host, port = parse_uri(mongo.uri)["nodelist"][0]
     proxy = _CuttingProxy((host, port), b"not-yet-stored-outlet")
     try:

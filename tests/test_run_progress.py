@@ -77,7 +77,9 @@ def test_the_run_record_exists_from_the_start_and_is_replaced_at_close(mongo: Mo
 
 
 def report_state(mongo: MongoTarget, tmp_path: Path) -> str:
-    result = subprocess.run([sys.executable, "-m", "scrapy", "report", "--json"], cwd=ROOT, capture_output=True,
+    # --exit-zero: a run killed reads abandoned, and the report then exits 1 (a site failing)
+    result = subprocess.run([sys.executable, "-m", "scrapy", "report", "--json", "--exit-zero"], cwd=ROOT,
+                            capture_output=True,
                             text=True, timeout=60, stdin=subprocess.DEVNULL,
                             env={**{k: v for k, v in os.environ.items() if k not in STORE_VARIABLES},
                                  **mongo.env(DATA_DIR=str(tmp_path))})

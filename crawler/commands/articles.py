@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from crawler.cli import at_least
+from crawler.storage.store import store_errors
 from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ def _summary(doc: dict[str, Any]) -> str:
 
 
 class Command(StoreCommand):
+    reads_only = True
+
     def short_desc(self) -> str:
         return "List stored articles and recent crawl runs"
 
@@ -52,6 +55,10 @@ class Command(StoreCommand):
         try:
             check_sites(store, self.query.sites)
             self._print(store, opts, self.query.filter())
+        except BrokenPipeError:
+            raise  # the reader (``| head``) has all it wanted: quiet (crawler.cli)
+        except store_errors() as exc:
+            self.stopped("listing", exc)
         finally:
             store.close()
 

@@ -11,7 +11,8 @@ Filters: ``--site a,b``, ``--language L``, ``--since D`` / ``--until D`` (public
 inclusive), ``--story-originals-only``, ``--search WORDS`` (the title and body word index). No page
 HTML and no near-duplicate signature unless ``--with-html``. A progress bar on stderr when it is a
 terminal. On stdout that is a terminal the JSON lines or CSV have their control characters written as escapes
-(``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte. ``-o FILE`` is
+(``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte (Parquet is
+refused on a terminal: a usage error naming ``-o FILE``). ``-o FILE`` is
 written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
 group too, as systemd sends it: the workers ignore it) stops the export after a whole batch: stdout then ends with a
 whole record, and no ``FILE`` (nor ``FILE.part``) is left.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from scrapy.exceptions import UsageError
 
-from crawler.storage.store import describe_error, store_errors
+from crawler.storage.store import store_errors
 from crawler.store_command import StoreCommand, check_sites
 
 # The export's own modules are imported where used: Scrapy imports every command's module for any command,
@@ -46,6 +47,8 @@ SMALL_JOB = 5_000  # articles (about a second to write): fewer are written by th
 
 
 class Command(StoreCommand):
+    reads_only = True
+
     def short_desc(self) -> str:
         return "Export stored articles (every run's) as JSON lines, CSV or Parquet, newest first"
 
@@ -73,6 +76,9 @@ class Command(StoreCommand):
         self.query = query_from(opts)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
+        if opts.format == "parquet" and opts.output == "-" and sys.stdout.isatty():
+            raise UsageError("--format parquet is binary, not for a terminal: write it to a file with -o FILE "
+                             "(or pipe it)", print_help=False)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawler.export.writers import open_writer
@@ -90,8 +96,7 @@ class Command(StoreCommand):
             _silence_stdout()  # the reader (``| head``) has all it wanted
             return
         except store_errors() as exc:  # the store or the output failed (OSError): no partial FILE left as if complete
-            sys.stderr.write(f"The export stopped: {describe_error(exc)}\n")
-            self.exitcode = 1
+            self.stopped("export", exc)
             return
         except WorkerDied as exc:
             sys.stderr.write(f"The export stopped: {exc}\n")

@@ -11,7 +11,7 @@ memory, a crash in C code), or is stuck far over the budget and killed, is repla
 held run again, the page that failed so twice counted as failed. Ctrl-C stops after the batches being
 parsed, keeping what was written (exit 130); SIGTERM too, to the command or its whole process group
 (systemd stopping the unit: the workers ignore it), exit 143. Prints what changed and the cost per article; exit code 1
-when the store is unreachable.
+when the store is unreachable or fails (one line on stderr; the batches written stay written).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from scrapy.exceptions import UsageError
 from crawler.cli import at_least
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
-from crawler.storage.store import ArticleStore
+from crawler.storage.store import ArticleStore, store_errors
 from crawler.store_command import StoreCommand, check_sites
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ class Command(StoreCommand):
             check_sites(store, (opts.site,) if opts.site else (), tuple(config.name for config in self.configs))
             with stop_signals():
                 self._reextract(store, opts)
+        except store_errors() as exc:  # before the first batch: the check of --site, the count of pages
+            self.stopped("re-extraction", exc)
         finally:
             store.close()
 
@@ -117,6 +119,9 @@ class Command(StoreCommand):
             stopped = f"stopped ({reason})"
         except WorkerDied as exc:
             stopped, self.exitcode = f"stopped: {exc}", 1
+        except store_errors() as exc:  # the batches written stay written
+            self.stopped("re-extraction", exc)
+            stopped = "stopped: the store failed"
         _report(outcome, fields, _cpu() - cpu, time.perf_counter() - started, opts, stopped)
 
 

@@ -7,8 +7,12 @@ finished, the last run's state (``running``, or ``abandoned`` when its process d
 :func:`crawler.run_record.run_state`; ``skipped`` when another run held the site; else its health),
 the generic-fallback share, logged errors and articles it could not store (left
 unsaved, or quarantined because the store rejected them: see ``DATA_DIR/quarantine/``)
-of the last run that crawled (a skipped run has none), and freshness (hours since
-the newest article was published).
+of the last run that crawled (a skipped run has none), freshness (hours since
+the newest article was published) and the site's status (:mod:`crawler.report_status`: ok, degraded, stale,
+failing; ``-`` for a site with no run in 30 days).
+
+Exit status: 1 when a site is failing or stale (or the store cannot be read, or the page written), else 3 when one
+is degraded, else 0; ``--exit-zero``: 0 whatever the sites' state.
 """
 
 from __future__ import annotations
@@ -20,20 +24,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from crawler.report_status import OK, exit_code, site_status, stale_hours
 from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
-from crawler.storage.store import ArticleStore
+from crawler.storage.store import ArticleStore, store_errors
 from crawler.store_command import StoreCommand
 
 
-def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]:
+def site_report(store: ArticleStore, site: str, now: datetime, judged: bool = True) -> dict[str, Any]:
+    """The report's row of ``site``; ``judged``: with its status (the site has a run in the report's window)."""
     runs = store.latest_runs(20, site=site)
     last = runs[0] if runs else {}
     # The last run that crawled and ended (a run still going has only part of its stats).
     crawled = next((r for r in store.latest_runs(20, site=site, crawled=True) if r.get("outcome") != RUNNING), {})
     healthy = next((r for r in runs if r.get("health", {}).get("status") == "healthy"), None)
     newest = store.newest_published(site)
-    return {
+    row = {
         "site": site,
         "articles_24h": store.count_articles(site, since=now - timedelta(days=1)),
         "last_healthy_run": healthy["finished_at"].isoformat() if healthy else None,
@@ -45,9 +51,14 @@ def site_report(store: ArticleStore, site: str, now: datetime) -> dict[str, Any]
         "quarantined": crawled.get("stats", {}).get("storage/quarantined", 0) if crawled else None,
         "freshness_hours": round((now - newest).total_seconds() / 3600, 1) if newest else None,
     }
+    crawled_health = crawled.get("health", {}).get("status")
+    row["status"], row["problem"] = site_status(row, crawled_health, stale_hours(site)) if judged else (None, None)
+    return row
 
 
 class Command(StoreCommand):
+    reads_only = True
+
     def short_desc(self) -> str:
         return "Per-site report: articles in the last day, last healthy run, fallback share, errors, freshness"
 
@@ -56,37 +67,45 @@ class Command(StoreCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per site")
         parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page to FILE")
         parser.add_argument("--days", type=_days, default=30, help="days the HTML page covers (default 30)")
+        parser.add_argument("--exit-zero", action="store_true",
+                            help="exit 0 whatever the sites' state (default: 1 a site failing or stale, 3 degraded)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()
         if store is None:
             return
         try:
+            now = datetime.now(UTC)
+            recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
+            rows = [site_report(store, site, now, site in recent) for site in sorted({*site_names(), *recent})]
             if opts.html:
                 # Here, not at the top: Scrapy imports every command's module for any command, a crawl too.
                 from crawler.report_page import render
                 from crawler.reporting import build_report
 
-                page = render(build_report(store, site_names(), datetime.now(UTC), opts.days))
-            else:
-                now = datetime.now(UTC)
-                recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
-                rows = [site_report(store, site, now) for site in sorted({*site_names(), *recent})]
+                page = render(build_report(store, site_names(), now, opts.days))
+        except store_errors() as exc:
+            self.stopped("report", exc)
+            return
         finally:
             store.close()
         if opts.html:
             self._write(opts.html, page)
-            return
-        if opts.json:
+        elif opts.json:
             sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
-            return
-        columns = ("site", "articles_24h", "last_healthy_run", "last_health", "fallback_share", "errors",
-                   "unsaved", "quarantined", "freshness_hours")
-        table = [list(columns), *([_cell(row[c], percent=c == "fallback_share") for c in columns] for row in rows)]
-        # Each column as wide as its widest cell (a site name such as "turkmenportal" pushed its row out of line).
-        widths = [max(len(line[n]) for line in table) for n in range(len(columns))]
-        for line in table:
-            sys.stdout.write(" ".join(f"{v:{w}}" for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
+        else:
+            _print_table(rows)
+        self._judge(rows, opts.exit_zero)
+
+    def _judge(self, rows: list[dict[str, Any]], exit_zero: bool) -> None:
+        """The exit status of the sites' state (unless ``--exit-zero``), and one line on stderr naming the sites
+        that need attention, for the scheduler's mail or journal."""
+        alerts = [f"{row['site']} ({row['status']}: {row['problem']})" for row in rows
+                  if row["status"] not in (None, OK)]
+        if alerts:
+            sys.stderr.write(f"{len(alerts)} site(s) need attention: {', '.join(alerts)}\n")
+        if not exit_zero and not self.exitcode:
+            self.exitcode = exit_code([row["status"] for row in rows])
 
 
     def _write(self, path: str, page: str) -> None:
@@ -99,6 +118,16 @@ class Command(StoreCommand):
         except OSError as exc:
             sys.stderr.write(f"cannot write the report to {path}: {exc.strerror or exc}\n")
             self.exitcode = 1
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    columns = ("site", "articles_24h", "last_healthy_run", "last_health", "fallback_share", "errors",
+               "unsaved", "quarantined", "freshness_hours", "status")
+    table = [list(columns), *([_cell(row[c], percent=c == "fallback_share") for c in columns] for row in rows)]
+    # Each column as wide as its widest cell (a site name such as "turkmenportal" pushed its row out of line).
+    widths = [max(len(line[n]) for line in table) for n in range(len(columns))]
+    for line in table:
+        sys.stdout.write(" ".join(f"{v:{w}}" for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
 
 
 def _days(value: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from crawler.export.writers import encode
 from crawler.storage import scan
+from crawler.storage.reading import read_only_uri
 
 _reader: sqlite3.Connection | None = None  # this process's, opened by open_reader
 BUSY_TIMEOUT_MS = 30_000  # a reader waits this long for a writer's lock (a crawl writing meanwhile)
@@ -25,8 +26,7 @@ def open_reader(path: str) -> None:
     """Open this process's read-only connection to the embedded store file ``path``."""
     global _reader
     close_reader()
-    # A URI, so the file is opened read-only; its path percent-encoded ("#", "?" and "%" in a DATA_DIR).
-    _reader = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+    _reader = sqlite3.connect(read_only_uri(Path(path)), uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                               check_same_thread=False)
 
 

@@ -34,9 +34,11 @@ T = TypeVar("T")
 THREAD_PREFIX = "storage"  # the storage thread's name: storage_0
 
 
-def connect(settings: BaseSettings) -> ArticleStore:
-    """The configured store, opened on the calling thread (for commands); raises StoreUnavailable."""
-    return ArticleStore.connect(StorageConfig.from_settings(settings).target)
+def connect(settings: BaseSettings, read_only: bool = False) -> ArticleStore:
+    """The configured store, opened on the calling thread (for commands), to read it only (nothing written: see
+    :meth:`ArticleStore.open_read_only`) or to write it too; raises StoreUnavailable."""
+    target = StorageConfig.from_settings(settings).target
+    return ArticleStore.open_read_only(target) if read_only else ArticleStore.connect(target)
 
 
 class Storage:

@@ -44,7 +44,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import keys, rows, scan
+from crawler.storage import keys, reading, rows, scan
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.urls import url_id
 
@@ -206,6 +206,43 @@ class ArticleStore:
         return store
 
     @classmethod
+    def open_read_only(cls, target: StoreTarget) -> ArticleStore:
+        """Open the store to read it only: no lock, no index, no upgrade written (:mod:`crawler.storage.reading`);
+        raises StoreUnavailable, also when the store needs an upgrade only a write-capable open makes."""
+        if target.uri:
+            return cls._open_mongo(target)._holding_something()
+        try:
+            connection = reading.open_read_only(target.embedded_path, target.timeout)
+        except FileNotFoundError:
+            raise StoreUnavailable(f"There is no {target.describe()}: nothing was stored there yet "
+                                   "(is DATA_DIR right?)") from None
+        except reading.NeedsUpgrade as exc:
+            raise StoreUnavailable(
+                f"The {target.describe()} lacks {exc} (a store of an older version, or never opened for writing): "
+                "run a command that writes it once, as a user who may write it "
+                "(`scrapy reextract --dry-run --limit 1`, or a crawl), then read it again") from None
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"The {target.describe()} cannot be read: {describe_error(exc)}") from None
+        return cls(connection, target, connection)
+
+    def _holding_something(self) -> ArticleStore:
+        """This MongoDB store, unless its database holds none of the store's collections (a mistyped
+        ``MONGO_DATABASE`` read as "no articles"); raises StoreUnavailable."""
+        try:
+            empty = not set(reading.COLLECTIONS) & set(self.db.list_collection_names())
+        except driver_errors("OperationFailure"):  # a role that may read the collections but not list them
+            return self
+        except store_errors() as exc:
+            self.close()
+            raise StoreUnavailable(f"MongoDB at {self.target.describe()} cannot be read: "
+                                   f"{describe_error(exc)}") from None
+        if empty:
+            self.close()
+            raise StoreUnavailable(f"There is nothing in the MongoDB database {self.target.database!r} at "
+                                   f"{self.target.describe()} (is MONGO_DATABASE right?)")
+        return self
+
+    @classmethod
     def _open_embedded(cls, target: StoreTarget) -> ArticleStore:
         try:
             target.embedded_path.parent.mkdir(parents=True, exist_ok=True)
@@ -250,6 +287,8 @@ class ArticleStore:
         if self.target.uri:  # multikey indexes: one entry per array element
             for field in keys.KEYED_FIELDS:
                 articles.create_index(field)
+        if not self.target.uri:
+            _ = self.db["pages"]  # neosqlite makes a collection's table when first named; a read-only open never does
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
         self.db["sources"].create_index("site")
         self._ensure_text_index()

@@ -1,0 +1,87 @@
+"""The embedded store opened to read only: what ``scrapy articles``, ``export`` and ``report`` use, so a user who
+may only read the store (its file or ``DATA_DIR`` not writable) can run them. Nothing is written: no lock file, no
+index, no upgrade, no collection made.
+
+SQLite shares a WAL database through a shared-memory file beside it (``<db>-shm``), which a reader must be able to
+create when no other connection has it open. In a directory the reader cannot write, with no ``<db>-wal`` (so no
+connection has the store open), the file is read as immutable (no locks, no WAL): a crawl that starts writing it
+meanwhile is not seen, and may make the command stop with an error. In a directory it may write, a reader that closes
+the store last leaves SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them); the
+next writer does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import neosqlite
+
+from crawler.storage import keys, scan
+
+# The collections a write-capable open makes (ArticleStore.ensure_indexes): a reader never makes one.
+COLLECTIONS = ("articles", "pages", "crawl_runs", "sources")
+
+
+class ReadOnlyConnection(neosqlite.Connection):  # type: ignore[misc]  # neosqlite has no type hints
+    """A neosqlite connection that sets no PRAGMA (journal mode, auto-vacuum: writes a read-only file refuses) and
+    makes no collection table: a collection not stored reads as "no such table"."""
+
+    def _configure_connection(self) -> None:
+        self.db.isolation_level = None
+        self._register_custom_functions()
+
+    def _check_and_migrate_autovacuum(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get_collection(name)
+
+
+def read_only_uri(path: Path) -> str:
+    """The URI that opens the store file ``path`` read-only: ``mode=ro``, or ``immutable=1`` where SQLite cannot
+    make the WAL's shared-memory file (see the module's docstring). Raises ``sqlite3.Error``."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"  # percent-encoded: "#", "?" and "%" in a DATA_DIR
+    probe = sqlite3.connect(uri, uri=True)
+    try:
+        probe.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the first read sets up the shared memory
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorname != "SQLITE_READONLY_DIRECTORY" or Path(f"{path}-wal").exists():
+            raise
+        return f"{uri}&immutable=1"
+    finally:
+        probe.close()
+    return uri
+
+
+class NeedsUpgrade(Exception):
+    """The store lacks what a write-capable open makes (its message names what)."""
+
+
+def open_read_only(path: Path, timeout: float) -> ReadOnlyConnection:
+    """The store file ``path``, read-only; raises ``FileNotFoundError`` when there is none, :class:`NeedsUpgrade`,
+    ``sqlite3.Error``."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    connection = ReadOnlyConnection(read_only_uri(path), uri=True, timeout=timeout)
+    try:
+        pending = pending_upgrades(connection.db)
+    except BaseException:
+        connection.close()
+        raise
+    if pending:
+        connection.close()
+        raise NeedsUpgrade(" and ".join(pending))
+    return connection
+
+
+def pending_upgrades(connection: sqlite3.Connection) -> list[str]:
+    """What a write-capable open would still make in the store: collections, the key tables, the word index."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [f"the {name} collection" for name in COLLECTIONS if name not in tables]
+    if not keys.current(connection):
+        missing.append("the URL and band key tables")
+    if not set(scan.TEXT_TABLES.values()) <= tables:
+        missing.append("the word index")
+    return missing

@@ -1,0 +1,109 @@
+"""A loopback relay to a MongoDB server that answers every write command as MongoDB answers a user whose role only
+allows reads (``Unauthorized``, code 13), and relays the rest: nx-27017 has no users or roles to test that with."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import threading
+
+import bson
+
+OP_MSG = 2013
+WRITES = frozenset(
+    {
+        "insert",
+        "update",
+        "delete",
+        "findAndModify",
+        "createIndexes",
+        "create",
+        "drop",
+        "dropIndexes",
+        "dropDatabase",
+        "collMod",
+        "renameCollection",
+    }
+)
+_ids = itertools.count(1_000_000)
+
+
+class ReadOnlyRole:
+    """Listens on ``port``; ``refused`` lists the write commands it answered ``Unauthorized``."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.refused: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        server = socket.create_connection(self.upstream)
+        lock = threading.Lock()  # the replies of the server and this relay's refusals share the client's socket
+        threading.Thread(target=_pump, args=(server, client, lock), daemon=True).start()
+        with contextlib.suppress(OSError), client, server:
+            while message := _message(client):
+                command = _write_command(message)
+                if command is None:
+                    server.sendall(message)
+                    continue
+                self.refused.append(command)
+                with lock:
+                    client.sendall(_unauthorized(message, command))
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket, lock: threading.Lock) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            with lock:
+                sink.sendall(data)
+
+
+def _message(sock: socket.socket) -> bytes:
+    """One whole wire-protocol message (its length first), or b"" once the peer closed."""
+    header = _exactly(sock, 4)
+    return header + _exactly(sock, int.from_bytes(header, "little") - 4) if header else b""
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def _write_command(message: bytes) -> str | None:
+    """The command name of an OP_MSG write command (the first key of its body section), else None."""
+    if int.from_bytes(message[12:16], "little") != OP_MSG or message[20] != 0:
+        return None
+    size = int.from_bytes(message[21:25], "little")
+    name = next(iter(bson.decode(message[21 : 21 + size])))
+    return name if name in WRITES else None
+
+
+def _unauthorized(request: bytes, command: str) -> bytes:
+    reply = bson.encode(
+        {
+            "ok": 0.0,
+            "code": 13,
+            "codeName": "Unauthorized",
+            "errmsg": f"not authorized to execute command {{ {command}: ... }}",
+        }
+    )
+    body = (0).to_bytes(4, "little") + b"\x00" + reply
+    header = (16 + len(body)).to_bytes(4, "little") + next(_ids).to_bytes(4, "little") + request[4:8]
+    return header + OP_MSG.to_bytes(4, "little") + body

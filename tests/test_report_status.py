@@ -1,0 +1,140 @@
+"""``scrapy report``'s verdict on each site and its exit status, which a cron job alerts on: the rules as a table,
+then the real command over an embedded store holding runs and articles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.cleaning import clean
+from crawler.limits import RecordLimits
+from crawler.report_status import exit_code, site_status, stale_hours
+from crawler.storage.config import to_document
+from crawler.storage.store import ArticleStore, StoreTarget
+from tests.crawling import ROOT
+from tests.test_export import WATER, _item
+
+
+def _row(last_health: str | None, freshness: float | None) -> dict[str, Any]:
+    return {"last_health": last_health, "freshness_hours": freshness}
+
+
+@pytest.mark.parametrize(
+    ("last", "crawled", "freshness", "expected"),
+    [
+        ("healthy", "healthy", 3.0, "ok"),
+        ("healthy", "healthy", None, "ok"),  # no dated article: the runs' health says the rest
+        ("running", "healthy", 47.9, "ok"),
+        ("skipped", "healthy", 12.0, "ok"),
+        ("healthy", "healthy", 48.1, "stale"),
+        ("degraded", "degraded", 60.0, "stale"),  # the worse of the two
+        ("degraded", "degraded", 2.0, "degraded"),
+        ("failed", "failed", 2.0, "failing"),
+        ("running", "failed", 2.0, "failing"),  # the last run that crawled and ended
+        ("abandoned", "healthy", 2.0, "failing"),  # its process died
+    ],
+)
+def test_a_site_is_ok_degraded_stale_or_failing(
+    last: str, crawled: str, freshness: float | None, expected: str
+) -> None:
+    status, problem = site_status(_row(last, freshness), crawled, 48.0)
+    assert status == expected
+    assert (problem is None) == (status == "ok")
+
+
+@pytest.mark.parametrize(
+    ("statuses", "code"),
+    [
+        ([], 0),
+        ([None, None], 0),
+        (["ok", None], 0),
+        (["ok", "degraded"], 3),
+        (["degraded", "stale"], 1),
+        (["failing", "ok"], 1),
+        (["ok", "stale", None], 1),
+    ],
+)
+def test_the_exit_status_is_the_worst_sites(statuses: list[str | None], code: int) -> None:
+    assert exit_code(statuses) == code
+
+
+def test_a_site_without_a_bundled_config_has_the_default_limit() -> None:
+    assert stale_hours("asiaplus") == stale_hours("my-outlet-from-a-config-file") == 48.0
+
+
+def _run(site: str, started: datetime, status: str) -> dict[str, Any]:
+    return {
+        "_id": f"{site}-{started.timestamp()}",
+        "spider": site,
+        "site": site,
+        "started_at": started,
+        "finished_at": started + timedelta(minutes=5),
+        "finish_reason": "finished",
+        "outcome": "ok",
+        "articles_stored": 1,
+        "stats": {},
+        "health": {"status": status, "problems": [], "metrics": {}},
+    }
+
+
+def _store(data_dir: Path, now: datetime, sites: dict[str, tuple[str, float]]) -> None:
+    """Per site (name -> health of its last run, hours since its newest article was published): one run an hour
+    ago and one article."""
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data_dir)))
+    try:
+        for n, (site, (health, hours)) in enumerate(sites.items()):
+            item = _item(
+                100 + n,
+                site=site,
+                language="ru",
+                published=now - timedelta(hours=hours),
+                title=f"Новость {site}",
+                body=f"{WATER} {site}",
+            )
+            doc, _ = to_document(clean(item, RecordLimits())[0])
+            store.write_articles([doc], {})
+            store.record_run(_run(site, now - timedelta(hours=1), health))
+    finally:
+        store.close()
+
+
+def _report(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={"PATH": "", "DATA_DIR": str(data_dir)},
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) -> None:
+    """It exited 0 whatever the sites' state: a cron job could not alert on a site gone quiet."""
+    now = datetime.now(UTC)
+    _store(tmp_path / "healthy", now, {"asiaplus": ("healthy", 2)})
+    _store(tmp_path / "stale", now, {"asiaplus": ("healthy", 2), "kaktus": ("healthy", 100)})
+    _store(tmp_path / "degraded", now, {"asiaplus": ("healthy", 2), "kaktus": ("degraded", 5)})
+    healthy = _report(tmp_path / "healthy")
+    assert healthy.returncode == 0 and healthy.stderr == "", healthy.stderr
+    assert healthy.stdout.splitlines()[0].split()[-1] == "status"
+    assert next(line for line in healthy.stdout.splitlines() if line.startswith("asiaplus ")).split()[-1] == "ok"
+    assert next(line for line in healthy.stdout.splitlines() if line.startswith("kaktus ")).split()[-1] == "-"
+    stale = _report(tmp_path / "stale", "--json")
+    assert stale.returncode == 1, stale.stderr
+    assert stale.stderr == "1 site(s) need attention: kaktus (stale: no article published for 100 h (limit 48 h))\n"
+    rows = {row["site"]: row for row in map(json.loads, stale.stdout.splitlines())}
+    assert rows["kaktus"]["status"] == "stale" and rows["asiaplus"]["status"] == "ok"
+    assert rows["kloop"]["status"] is None  # no run in 30 days: not judged
+    assert _report(tmp_path / "stale", "--exit-zero").returncode == 0
+    page = _report(tmp_path / "stale", "--html", str(tmp_path / "report.html"))
+    assert page.returncode == 1 and (tmp_path / "report.html").is_file()
+    degraded = _report(tmp_path / "degraded")
+    assert degraded.returncode == 3 and "kaktus (degraded: " in degraded.stderr, degraded.stderr

@@ -1,0 +1,264 @@
+"""The reading commands (``scrapy articles``, ``export``, ``report``) for a user who may only read the store, and
+every store command's answer to a store that fails: through the real commands, against the embedded store and a
+MongoDB server (nx-27017)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.cleaning import clean
+from crawler.limits import RecordLimits
+from crawler.storage.config import to_document
+from crawler.storage.store import ArticleStore, StoreTarget
+from tests.crawling import ROOT, MongoTarget
+from tests.read_only_mongo import ReadOnlyRole
+from tests.test_export import ARTICLES, _CuttingProxy, _write
+
+# Root ignores file modes unless it gives up CAP_DAC_OVERRIDE (CI runs the tests as root); another user is bound
+# by them already.
+AS_READER = (
+    ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+)
+
+
+def scrapy(*args: str, env: dict[str, str], reader: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*(AS_READER if reader else []), sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        text=True,
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@contextlib.contextmanager
+def unwritable(directory: Path) -> Iterator[None]:
+    """``chmod -R a-w directory`` (as an operator hands a store to analysts), undone afterwards."""
+    paths = [directory, *directory.rglob("*")]
+    modes = {path: path.stat().st_mode for path in paths}
+    for path in paths:
+        path.chmod(modes[path] & ~0o222)
+    try:
+        yield
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+
+
+def _snapshot(directory: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.iterdir())}
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> dict[str, str]:
+    """:data:`tests.test_export.ARTICLES` in the embedded store of a fresh ``DATA_DIR``: the commands' environment."""
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    _write(StoreTarget(uri="", database="news", data_dir=env["DATA_DIR"]), page_bytes=1000)
+    return env
+
+
+def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: dict[str, str]) -> None:
+    """Opening the store wrote a lock file and built indexes: a user who may not write DATA_DIR got "attempt to
+    write a readonly database" (exit 1) from every reading command. They now write nothing."""
+    data = Path(embedded["DATA_DIR"])
+    before = _snapshot(data)
+    with unwritable(data):
+        probe = subprocess.run(
+            [*AS_READER, sys.executable, "-c", f"open({str(data / 'probe')!r}, 'w')"], capture_output=True, timeout=60
+        )
+        assert probe.returncode != 0, "the reader may write DATA_DIR: this test would prove nothing"
+        listed = scrapy("articles", env=embedded, reader=True)
+        exported = scrapy("export", "--search", "вода", "--with-html", env=embedded, reader=True)
+        parallel = scrapy("export", "--processes", "2", "--format", "csv", env=embedded, reader=True)
+        report = scrapy("report", "--json", env=embedded, reader=True)
+    assert listed.returncode == 0 and listed.stdout.startswith("5 articles in embedded store"), listed.stderr
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.count("\n") == 1 and "raw-page-marker" in exported.stdout  # whole words: A only
+    assert parallel.returncode == 0 and parallel.stdout.count("https://") >= 5, parallel.stderr
+    assert report.returncode == 0 and '"site": "asiaplus"' in report.stdout, report.stderr
+    assert _snapshot(data) == before  # not a byte written, no lock file, no WAL left
+
+
+def test_a_store_that_needs_an_upgrade_names_the_command_that_makes_it(embedded: dict[str, str]) -> None:
+    data = Path(embedded["DATA_DIR"])
+    with contextlib.closing(sqlite3.connect(data / "news.db")) as connection, connection:
+        connection.execute("DELETE FROM store_migrations")  # as a store made before the key tables
+    with unwritable(data):
+        refused = scrapy("articles", env=embedded, reader=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "lacks the URL and band key tables" in refused.stderr, refused.stderr
+    assert "scrapy reextract --dry-run --limit 1" in refused.stderr
+    upgraded = scrapy("reextract", "--dry-run", "--limit", "1", env=embedded)
+    assert upgraded.returncode == 0, upgraded.stderr
+    with unwritable(data):
+        assert scrapy("articles", env=embedded, reader=True).returncode == 0
+
+
+def test_a_missing_store_is_named_and_not_made(tmp_path: Path) -> None:
+    """A mistyped DATA_DIR read as an empty store ("0 articles", exit 0) and made one there."""
+    env = {"DATA_DIR": str(tmp_path / "typo")}
+    for command in ("articles", "export", "report"):
+        result = scrapy(command, env=env)
+        assert result.returncode == 1, (command, result.stderr)
+        assert (
+            result.stderr == f"There is no embedded store {tmp_path / 'typo' / 'news.db'}: nothing was stored "
+            "there yet (is DATA_DIR right?)\n"
+        )
+    assert not (tmp_path / "typo").exists()
+
+
+def _mongo_env(uri: str, database: str) -> dict[str, str]:
+    return {"MONGO_URI": uri, "MONGO_DATABASE": database, "STORAGE_TIMEOUT_SECONDS": "2"}
+
+
+def _stored_without_indexes(mongo: MongoTarget) -> None:
+    """The articles as a crawl stores them, put in with pymongo only: no index but ``_id``'s."""
+    docs = [to_document(clean(ARTICLES[key], RecordLimits())[0])[0] for key in ("A", "B", "C")]
+    mongo.client[mongo.database]["articles"].insert_many(docs)
+
+
+def test_the_reading_commands_make_nothing_on_a_mongodb_server(mongo: MongoTarget) -> None:
+    """They built every index of the store (and made ``crawl_runs`` and ``sources``) on opening it."""
+    _stored_without_indexes(mongo)
+    env = _mongo_env(mongo.uri, mongo.database)
+    for args in (["articles"], ["export"], ["report"]):
+        result = scrapy(*args, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+    db = mongo.client[mongo.database]
+    assert db.list_collection_names() == ["articles"]
+    assert list(db["articles"].index_information()) == ["_id_"]
+
+
+def test_a_mongodb_user_whose_role_only_reads_runs_the_reading_commands(mongo: MongoTarget) -> None:
+    """MongoDB answers such a user's ``createIndexes`` with Unauthorized: opening the store failed ("cannot be
+    written", exit 1) for every command. The reading commands now send no write; ``reextract`` says why it stops."""
+    from pymongo.uri_parser import parse_uri
+
+    _stored_without_indexes(mongo)
+    role = ReadOnlyRole(parse_uri(mongo.uri)["nodelist"][0])
+    try:
+        env = _mongo_env(f"mongodb://127.0.0.1:{role.port}/?directConnection=true", mongo.database)
+        listed = scrapy("articles", env=env)
+        exported = scrapy("export", "--format", "csv", env=env)
+        writer = scrapy("reextract", env=env)
+    finally:
+        role.close()
+    assert listed.returncode == 0 and listed.stdout.startswith("3 articles in mongodb://"), listed.stderr
+    assert exported.returncode == 0 and exported.stdout.count("https://") >= 3, exported.stderr
+    assert writer.returncode == 1 and writer.stderr.count("\n") == 1 and "Unauthorized" in writer.stderr, writer.stderr
+    assert role.refused == ["createIndexes"]  # the reextract's; the readers sent none
+
+
+def _corrupt_articles(data_dir: Path) -> None:
+    """Garbage over the first page of the ``articles`` table: "database disk image is malformed" at its first read,
+    while the schema (page 1) still opens."""
+    path = data_dir / "news.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'articles'").fetchone()[0]
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xa5" * page_size)
+
+
+@pytest.mark.parametrize("command", [["articles"], ["reextract"], ["report"], ["export"]])
+def test_a_corrupt_store_file_is_one_line_not_a_traceback(embedded: dict[str, str], command: list[str]) -> None:
+    _corrupt_articles(Path(embedded["DATA_DIR"]))
+    result = scrapy(*command, env=embedded)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert "malformed" in result.stderr and result.stderr.startswith("The "), result.stderr
+
+
+@pytest.mark.parametrize("command", [["articles"], ["reextract"]])
+def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: MongoTarget, command: list[str]) -> None:
+    from pymongo.uri_parser import parse_uri
+
+    store = ArticleStore.connect(StoreTarget(uri=mongo.uri, database=mongo.database, data_dir=""))
+    store.close()
+    _stored_without_indexes(mongo)
+    proxy = _CuttingProxy(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
+    try:
+        result = scrapy(
+            *command, env=_mongo_env(f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", mongo.database)
+        )
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("The ")] == result.stderr.splitlines()
+    assert len(result.stderr.splitlines()) == 1 and "stopped: " in result.stderr, result.stderr
+
+
+def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Path) -> None:
+    """It wrote the Parquet file's bytes to the terminal."""
+    pytest.importorskip("pyarrow")
+    terminal, stdout = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+            cwd=ROOT,
+            env={"PATH": "", **embedded},
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        os.close(stdout)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the command has exited and all it wrote has been read
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    os.close(terminal)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2 and shown == b"", (stderr, shown[:100])
+    assert "-o FILE" in stderr and "Traceback" not in stderr, stderr
+    piped = subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+        cwd=ROOT,
+        env={"PATH": "", **embedded},
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert piped.returncode == 0 and piped.stdout.startswith(b"PAR1"), piped.stderr  # a pipe still gets it
+
+
+def test_mongodb_holds_nothing_under_a_mistyped_database_name(mongo: MongoTarget) -> None:
+    """It read as an empty store: "0 articles", exit 0."""
+    try:
+        result = scrapy("articles", env=_mongo_env(mongo.uri, mongo.database + "_typo"))
+    finally:
+        mongo.client.drop_database(mongo.database + "_typo")  # nx-27017 makes a database's file when it is listed
+    assert result.returncode == 1, result.stderr
+    assert (
+        result.stderr == f"There is nothing in the MongoDB database '{mongo.database}_typo' at {mongo.uri} "
+        "(is MONGO_DATABASE right?)\n"
+    )
+
+
+def test_a_store_failure_is_one_line_with_the_password_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from crawler.commands.articles import Command
+
+    command = Command()
+    command.stopped("listing", ServerSelectionTimeoutError("mongodb://crawler:s3cr3t@db:27017/ gone, Timeout: 2s, x"))
+    assert command.exitcode == 1
+    assert (
+        capsys.readouterr().err
+        == "The listing stopped: ServerSelectionTimeoutError: mongodb://crawler:***@db:27017/ gone\n"
+    )
