@@ -17,8 +17,9 @@ pytestmark = pytest.mark.e2e
 DOMAIN = "deep.tj"
 PAGES = {
     "flat": article("flat"),
-    "unclosed-divs": article("unclosed-divs").replace("<div class='entry-content'>",
-                                                      "<div class='entry-content'>" + "<div>" * 300),
+    "unclosed-divs": article("unclosed-divs").replace(
+        "<div class='entry-content'>", "<div class='entry-content'>" + "<div>" * 300
+    ),
     "unclosed-fonts": article("unclosed-fonts").replace("<p>", "<p>" + "<font face='Arial'>" * 80),
 }
 
@@ -29,18 +30,24 @@ def build(root: Path) -> Path:
     for slug, page in PAGES.items():
         (root / "news" / slug).mkdir(parents=True)
         (root / "news" / slug / "index.html").write_text(page, encoding="utf-8")
-    items = "".join(f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
-                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>" for n, slug in enumerate(PAGES))
+    items = "".join(
+        f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
+        f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>"
+        for n, slug in enumerate(PAGES)
+    )
     (root / "feed").mkdir()
-    (root / "feed" / "index.xml").write_text(f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-                                             f"<title>Deep</title>{items}</channel></rss>", encoding="utf-8")
+    (root / "feed" / "index.xml").write_text(
+        f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Deep</title>{items}</channel></rss>",
+        encoding="utf-8",
+    )
     config = root.parent / "deep.toml"
     config.write_text(site_config("deep", DOMAIN, "Asia/Dushanbe", body=".no-body-rule"), encoding="utf-8")
     return config
 
 
-def test_paragraphs_nested_past_200_elements_are_stored(mongo: MongoTarget, tmp_path: Path,
-                                                        crawl_into_store: StoreCrawl) -> None:
+def test_paragraphs_nested_past_200_elements_are_stored(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     root = tmp_path / "site"
     root.mkdir()
     config = build(root)

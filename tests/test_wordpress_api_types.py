@@ -18,8 +18,9 @@ DOMAIN = "api.tj"
 DATES = {"numeric": 5, "false": False, "object": {"raw": "2026-11-20"}, "list": [], "string": "2026-11-20T05:00:00"}
 
 
-def test_posts_whose_date_is_no_string_are_followed(mongo: MongoTarget, tmp_path: Path,
-                                                    crawl_into_store: StoreCrawl) -> None:
+def test_posts_whose_date_is_no_string_are_followed(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
     root = tmp_path / "site"
     for slug in DATES:
         (root / "news" / slug).mkdir(parents=True)
@@ -29,8 +30,10 @@ def test_posts_whose_date_is_no_string_are_followed(mongo: MongoTarget, tmp_path
     posts = [{"link": f"https://{DOMAIN}/news/{slug}/", "date_gmt": date} for slug, date in DATES.items()]
     (api / "index.json").write_text(json.dumps(posts), encoding="utf-8")
     config = tmp_path / "api.toml"
-    config.write_text(site_config("api", DOMAIN, "Asia/Dushanbe",
-                                  sources={"wp_api": f"https://{DOMAIN}/wp-json/wp/v2/posts"}), encoding="utf-8")
+    config.write_text(
+        site_config("api", DOMAIN, "Asia/Dushanbe", sources={"wp_api": f"https://{DOMAIN}/wp-json/wp/v2/posts"}),
+        encoding="utf-8",
+    )
     result = crawl_into_store("news", f"config={config}", replica=root, settings=["ROBOTSTXT_OBEY=0"], expect=0)
     stored = {doc["url"] for doc in mongo.db.articles.find()}
     assert stored == {f"https://{DOMAIN}/news/{slug}/" for slug in DATES}, result.stats
