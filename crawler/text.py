@@ -5,13 +5,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Characters that render as nothing: zero-width space/joiners, word joiner,
-# byte-order mark, soft hyphen. They break matching and deduplication. Then the C0 control characters that are no
-# whitespace (whitespace is collapsed), and DEL: no text holds them, and a page's ESC, BEL or NUL went on to the
-# store, to ``scrapy articles`` on an operator's terminal (ANSI and OSC sequences: clearing lines, writing the
-# clipboard) and to exports. C1 controls (U+0080-U+009F) stay: they are what is left of a UTF-8 or windows-1252
-# page read as Latin-1 (``we\x92re``), mojibake a reader may still repair; :func:`shown` escapes them.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\x7f]")
+# Characters that render as nothing: zero-width space, word joiner, invisible operators, byte-order mark, soft hyphen,
+# interlinear annotation marks. They break matching and deduplication. The bidirectional controls (embeddings and
+# overrides U+202A-202E, isolates U+2066-2069, the LRM, RLM and Arabic letter marks) and the deprecated format
+# characters U+206A-206F: a page's RLO made a stored title display reversed in a newsroom's tools ("Trojan Source"
+# spoofing); none is needed in stored text, which is shown paragraph by paragraph. The tag characters U+E0000-E007F:
+# invisible ASCII a page hides in a record for the language models that read it (the flags of England, Scotland and
+# Wales lose their tags, and show as a black flag). Then the C0 control characters that are no whitespace
+# (whitespace is collapsed), and DEL: no text holds them, and a page's ESC, BEL or NUL went on to the store, to
+# ``scrapy articles`` on an operator's terminal (ANSI and OSC sequences: clearing lines, writing the clipboard) and
+# to exports. C1 controls (U+0080-U+009F) stay: they are what is left of a UTF-8 or windows-1252 page read as
+# Latin-1 (``we\x92re``), mojibake a reader may still repair (titles are: ``crawler.extract.titles.repair_mojibake``
+# needs them); :func:`shown` escapes them.
+_INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                        "\ufff9-\ufffb\U000e0000-\U000e007f\x00-\x08\x0e-\x1b\x7f]")
+# The zero-width non-joiner and joiner are kept between two characters of a script that shapes by them: Persian
+# (and Tajik in Arabic script) writes "می\u200cخواهم" with one, emoji sequences ("👨\u200d👩\u200d👧") and the
+# Indic scripts join by them. Elsewhere (Latin, Cyrillic, next to a space or another of them) they only break
+# matching, and go. Everything from Hebrew (U+0590) on but spaces and the characters above counts.
+_JOINS = "[^\x00-\u058f\\s\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+_STRAY_JOINERS = re.compile(f"(?<!{_JOINS})[\u200c\u200d]|[\u200c\u200d](?!{_JOINS})")
 _ASCII_CONTROLS = re.compile("[\x00-\x1f\x7f]")  # in text split on whitespace, only the others are left
 _SHOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SHOWN_LINES_CONTROLS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
@@ -27,7 +40,10 @@ def normalize_text(text: str) -> str:
     if text.isascii():
         text = " ".join(text.split())
         return text if text.isprintable() else " ".join(_ASCII_CONTROLS.sub("", text).split())
-    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    if "\u200c" in text or "\u200d" in text:  # two scans in C: most text holds neither
+        text = _STRAY_JOINERS.sub("", text)
+    return " ".join(text.split())
 
 
 def normalize_optional(text: str | None) -> str | None:

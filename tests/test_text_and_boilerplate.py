@@ -16,6 +16,13 @@ from crawler.text import normalize_optional, normalize_text
     ("  many \n\t spaces  ", "many spaces"),
     ("e\u0301", "\u00e9"),                  # NFC composes
     ("Душанбе\u00a0— столица", "Душанбе — столица"),
+    ("Вас\u202e илиловзу\u202c", "Вас илиловзу"),  # a right-to-left override, and its pop
+    ("a\u2066b\u2067c\u2068d\u2069e\u202a\u202b\u202df", "abcdef"),  # isolates, embeddings, LTR override
+    ("a\u200eb\u200fc\u061cd", "abcd"),  # LRM, RLM, Arabic letter mark
+    ("x\U000e0069\U000e0067\U000e006ey", "xy"),  # tag characters: ASCII no reader sees
+    ("می\u200cخواهم", "می\u200cخواهم"),  # Persian's ZWNJ between two Arabic letters stays
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f468\u200d\U0001f469\u200d\U0001f467"),  # emoji ZWJs
+    ("Ж\u200cж \u200cمی \u200d\u200dخ", "Жж می خ"),  # joiners between Cyrillic letters, a space, or doubled go
 ])
 def test_normalize_text(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected

@@ -20,7 +20,7 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_FEED_ENTRIES
-from crawler.discovery.xml import XMLTooLarge, child_text, iterparse, local, parse_xml
+from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, iterparse, local, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Feed:
     links: list[Link]
     skipped: int = 0
     too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the items after that point are unread
+    broken_gzip: bool = False  # a gzip body failed part-way (bad data, cut short): the items after the fault are unread
 
 
 def _attribute(element: etree._Element, name: str) -> str | None:
@@ -79,7 +80,8 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
         link = _link(element, name, tz)
         if link is not None:
             links.append(link)
-    return Feed(links, skipped, too_large=any(isinstance(stop, XMLTooLarge) for stop in stops))
+    return Feed(links, skipped, too_large=any(isinstance(stop, XMLTooLarge) for stop in stops),
+                broken_gzip=broken_gzip(stops))
 
 
 def _items(body: bytes, stops: list[Exception]) -> Iterator[tuple[str, etree._Element]]:

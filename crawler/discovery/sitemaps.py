@@ -16,7 +16,7 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_ENTRIES
-from crawler.discovery.xml import XMLTooLarge, child_text, local, stream_xml
+from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, local, stream_xml
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Sitemap:
     links: list[Link]
     skipped: int = 0
     too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the entries after that point are unread
+    broken_gzip: bool = False  # a gzip body failed part-way (bad data, cut short): the entries after it are unread
 
 
 def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
@@ -70,4 +71,4 @@ def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES)
             heapq.heappushpop(kept, key)
     links = [link for _, _, link in sorted(kept, key=lambda k: -k[1])]
     return Sitemap(is_index, links, skipped=seen - len(links),
-                   too_large=any(isinstance(stop, XMLTooLarge) for stop in stops))
+                   too_large=any(isinstance(stop, XMLTooLarge) for stop in stops), broken_gzip=broken_gzip(stops))

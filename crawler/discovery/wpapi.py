@@ -40,7 +40,8 @@ def read_posts(body: bytes, max_entries: int | None = None) -> tuple[list[Link],
         # A "\\ud800" escape decodes to a lone surrogate, which no URL can carry (Scrapy raised on it, ending the
         # page's callback): such a link is not followed.
         if isinstance(post, dict) and isinstance(post.get("link"), str) and _encodable(post["link"]):
-            links.append(Link(post["link"], parse_datetime(post.get("date_gmt"), UTC)))
+            date = post.get("date_gmt")  # a broken plugin's number or false is no date (it raised, losing the page)
+            links.append(Link(post["link"], parse_datetime(date if isinstance(date, str) else None, UTC)))
     return links, skipped
 
 

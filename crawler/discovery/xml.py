@@ -20,6 +20,7 @@ import io
 import logging
 import re
 import struct
+import zlib
 from collections.abc import Generator
 from functools import lru_cache
 
@@ -36,6 +37,12 @@ MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompress
 
 class XMLTooLarge(ValueError):
     """A gzip body that decompresses past the size limit (a bomb, or a sitemap over the protocol's 50 MB)."""
+
+
+def broken_gzip(stops: list[Exception]) -> bool:
+    """Whether a read stopped at a fault of its gzip body (bad deflate data, CRC, cut short): what came before it was
+    read."""
+    return any(isinstance(stop, OSError | EOFError) for stop in stops)
 
 
 def gunzip_if_needed(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
@@ -63,13 +70,14 @@ def _ascii_compatible(name: str) -> bool:
         return False
 
 
-def _true_encoding(head: bytes) -> bytes:
+def _true_encoding(head: bytes, transcoded: bool = False) -> bytes:
     """``head`` (a document's start) with its declaration naming UTF-8 when its bytes are plainly UTF-8 (a UTF-8
-    byte order mark, or an ASCII-compatible start that decodes as UTF-8) but it names no ASCII-compatible encoding."""
+    byte order mark, or an ASCII-compatible start that decodes as UTF-8) but it names no ASCII-compatible encoding;
+    whatever it names when ``transcoded`` (to UTF-8, from UTF-16 or UTF-32)."""
     match = _DECLARATION.match(head)
     if match is None or match[4].decode("latin-1").strip().lower() in ("utf-8", "utf8"):
         return head
-    if match[1] is None:
+    if match[1] is None and not transcoded:
         if _ascii_compatible(match[4].decode("latin-1").strip()):
             return head  # windows-1251, KOI8-R: as declared
         try:
@@ -83,7 +91,7 @@ def parse_xml(body: bytes) -> etree._Element | None:
     """Parse an XML document, or return None when nothing usable is there."""
     try:
         body = gunzip_if_needed(body).lstrip()
-    except (OSError, EOFError, struct.error, ValueError) as exc:  # corrupt or oversized gzip
+    except (OSError, EOFError, struct.error, ValueError, zlib.error) as exc:  # corrupt or oversized gzip
         logger.warning("Unreadable compressed XML: %(error)s", {"error": exc})
         return None
     if not body:
@@ -113,7 +121,10 @@ class _Capped(io.RawIOBase):
         # read1: what one piece of the stream holds, so a read that a cut stream fails loses no more than that piece
         if self._over:
             raise XMLTooLarge("decompressed XML exceeds the size limit")
-        data = self._stream.read1(min(len(buffer), self._left + 1))
+        try:
+            data = self._stream.read1(min(len(buffer), self._left + 1))
+        except zlib.error as exc:  # corrupt deflate data: an OSError, as gzip's other failures are
+            raise gzip.BadGzipFile(f"corrupt gzip data: {exc}") from None
         if len(data) > self._left:  # its last byte is past the limit: hand over the rest, fail the next read
             data, self._over = data[: self._left], True
             if not data:
@@ -135,7 +146,9 @@ _CHUNK = 64 * 1024
 
 
 class _Ampersands(io.RawIOBase):
-    """An XML stream with each bare ``&`` written ``&amp;``, read ``_CHUNK`` bytes at a time."""
+    """An XML stream with each bare ``&`` written ``&amp;``, read ``_CHUNK`` bytes at a time. A UTF-16 or UTF-32
+    document (no "&" byte of its own: 並 is U+4E26) is transcoded to UTF-8 as it streams, then escaped. When the source
+    fails (past the size limit, corrupt gzip), what was read before it is handed over whole, then the failure."""
 
     def __init__(self, stream: io.IOBase) -> None:
         self._stream = stream
@@ -144,32 +157,53 @@ class _Ampersands(io.RawIOBase):
         self._at = 0  # how much of _out was given
         self._section = b""  # the end of the CDATA section, comment or processing instruction being read
         self._ended = False
+        self._stop: Exception | None = None  # what failed the source, raised once the bytes before it are given
         self._started = False  # the document's start (its declaration) was read
-        self._wide = False  # UTF-16 or UTF-32 (no "&" byte of its own), known from the document's start
+        self._decoder: codecs.IncrementalDecoder | None = None  # a UTF-16/32 document's, known from its start
+        self._opaque = False  # EBCDIC, or wide in no shape known: handed over as it is
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # as _Capped.readinto
         while self._at == len(self._out) and not self._ended:
-            data = self._stream.read(_CHUNK)
-            self._ended = not data
-            if not self._started:  # judge the encoding by at least _SNIFF bytes (a gzip piece may be shorter)
-                data = self._held + data
-                while not self._ended and len(data) < _SNIFF:
-                    more = self._stream.read(_CHUNK)
-                    self._ended, data = not more, data + more
-                self._held, data, self._started = b"", _true_encoding(data), True
-                self._wide = _wide(data)
-            data, self._at = self._held + data, 0
-            if self._wide:
-                self._out, self._held = data, b""
-            else:
-                self._out = self._escaped(data)
+            self._out, self._at = self._next(), 0
+        if self._at == len(self._out) and self._stop is not None:
+            raise self._stop
         n = min(len(buffer), len(self._out) - self._at)
         buffer[:n] = self._out[self._at:self._at + n]
         self._at += n
         return n
+
+    def _next(self) -> bytes:
+        """The next piece of the document, escaped (may be empty: all of it held)."""
+        data = self._read()
+        if not self._started:  # judge the encoding by at least _SNIFF bytes (a gzip piece may be shorter)
+            while not self._ended and len(data) < _SNIFF:
+                data += self._read()
+            data = self._start(data)
+        elif self._decoder is not None:
+            data = self._decoder.decode(data, self._ended).encode()
+        return data if self._opaque else self._escaped(self._held + data)
+
+    def _read(self) -> bytes:
+        """A chunk of the source; nothing at its end, or when it fails (the failure kept for after the rest)."""
+        try:
+            data: bytes = self._stream.read(_CHUNK)
+        except (OSError, EOFError, ValueError) as exc:  # past the size limit (XMLTooLarge), corrupt gzip
+            self._stop, data = exc, b""
+        self._ended = not data
+        return data
+
+    def _start(self, head: bytes) -> bytes:
+        """The document's first bytes, as UTF-8 when they are UTF-16 or UTF-32, with the declaration that says so."""
+        self._started = True
+        codec = _wide_codec(head)
+        if codec is None:
+            self._opaque = _wide(head)
+            return head if self._opaque else _true_encoding(head)
+        self._decoder = codecs.getincrementaldecoder(codec)("replace")
+        return _true_encoding(self._decoder.decode(head, self._ended).encode(), transcoded=True)
 
     def _escaped(self, data: bytes) -> bytes:
         """``data`` escaped up to ``_LOOKAHEAD`` bytes before its end (all of it at the stream's end); the rest held."""
@@ -201,11 +235,29 @@ def _legal(code: int) -> bool:
             or 0x10000 <= code <= 0x10FFFF)
 
 
+# The first four bytes of a UTF-32 or UTF-16 document with no byte order mark, as zero or not (its first characters
+# are ASCII: "<", a space): XML 1.0's appendix F.
+_WIDE_SHAPES: dict[tuple[bool, ...], str] = {
+    (True, True, True, False): "utf-32-be", (False, True, True, True): "utf-32-le",
+    (True, False, True, False): "utf-16-be", (False, True, False, True): "utf-16-le",
+}
+
+
+def _wide_codec(head: bytes) -> str | None:
+    """The codec of a document starting with ``head`` when that is UTF-32 or UTF-16, by its byte order mark or the
+    zeros of its first characters."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return _WIDE_SHAPES.get(tuple(byte == 0 for byte in head[:4])) if len(head) >= 4 else None
+
+
 def _wide(head: bytes) -> bool:
-    """Whether a document starting with ``head`` is not ASCII-compatible, so that a 0x26 byte need not be "&": a
-    UTF-16 or UTF-32 byte order mark, or a NUL in its first 4 bytes (UTF-16/32 without one; a declaration naming
-    UTF-16 over ASCII-compatible bytes is read by libxml2 as those bytes), or EBCDIC's "<?xm"."""
-    return head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x4c\x6f\xa7\x94")) or b"\0" in head[:4]
+    """Whether a document starting with ``head`` (no UTF-16 or UTF-32 :func:`_wide_codec` knows) is not
+    ASCII-compatible, so that a 0x26 byte need not be "&": a NUL in its first 4 bytes (a declaration naming UTF-16
+    over ASCII-compatible bytes is read by libxml2 as those bytes), or EBCDIC's "<?xm"."""
+    return head.startswith(b"\x4c\x6f\xa7\x94") or b"\0" in head[:4]
 
 
 def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,

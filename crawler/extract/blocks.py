@@ -32,6 +32,9 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "
 # keeps libxml2 from closing it, and everything after it becomes the button's. A long <select> has many
 # nodes but no blocks, so blocks are what is counted.
 _CONTROLS = frozenset({"button", "select", "textarea", "option"})
+# Elements deeper than this are read by a loop, not a call each (Python's stack): a broken page's unclosed
+# "<div>" or "<font>" nest past it, and their text was dropped (an article of 300 unclosed divs kept its title only).
+MAX_WALK_DEPTH = 200
 _SWALLOWED_BLOCKS = 10
 _BLOCK = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "li", "ul", "ol",
                     "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td",
@@ -326,7 +329,9 @@ class Segmenter:
                     current.link_chars += len(text.strip())
             elif not text.isspace():
                 self._open(text, in_link, owner, context, state_masks, hidden)
-        if depth < 200:
+        if depth >= MAX_WALK_DEPTH:
+            self._walk_deep(element, owner, context, state_masks, hidden)
+        else:
             walk = self.walk
             for child in element:
                 child_tag = child.tag
@@ -368,6 +373,34 @@ class Segmenter:
                 parent = stack[-1]
                 self.elements[parent] += self.elements[index]
                 self.link_elements[parent] += self.link_elements[index]
+
+
+    def _walk_deep(self, element: etree._Element, owner: _Owner, context: int, masks: tuple[int, int, int],
+                   hidden: bool) -> None:
+        """Read the children of ``element``, ``MAX_WALK_DEPTH`` elements deep, without recursion: each block-level
+        element's text a block of its own, described as ``element``'s (its ``owner``, ``context``, ``masks``);
+        nothing of what :meth:`walk` skips."""
+        walker = etree.iterwalk(element, events=("start", "end"))
+        for event, child in walker:
+            tag = child.tag
+            if child is element or tag.__class__ is not str:
+                text = None if child is element or event == "start" else child.tail  # a comment's tail
+            elif event == "start":
+                if tag in _SKIP and not (tag in _CONTROLS and _swallowed(child)):
+                    walker.skip_subtree()
+                    continue
+                if tag in _BLOCK:
+                    self._close()
+                text = child.text
+            else:
+                if tag in _BLOCK:
+                    self._close()
+                text = child.tail
+            if text:
+                if self.current is not None:
+                    self.current.parts.append(text)
+                elif not text.isspace():
+                    self._open(text, False, owner, context, masks, hidden)
 
 
 def _swallowed(control: etree._Element) -> bool:

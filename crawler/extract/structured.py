@@ -73,8 +73,12 @@ def _flatten(data: Any, limit: int) -> list[dict[str, Any]]:
 
 
 def _types(node: dict[str, Any]) -> set[str]:
-    value = node.get("@type", [])
-    return {value} if isinstance(value, str) else {t for t in value if isinstance(t, str)}
+    """A node's types: its ``@type`` string, or the strings of its list; none for another value (``null``, a number,
+    an object), which raised and lost the page's article (a broken template writes ``"@type": null``)."""
+    value = node.get("@type")
+    if isinstance(value, str):
+        return {value}
+    return {t for t in value if isinstance(t, str)} if isinstance(value, list) else set()
 
 
 # A "\\ud800" escape without its pair decodes to a lone surrogate, which no store can encode (the record would

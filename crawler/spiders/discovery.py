@@ -18,7 +18,9 @@ Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discover
 ``invalid_base`` (a listing or home page whose ``<base href>`` names no URL: its links resolve against its own URL),
 ``offsite_sitemap`` (a robots.txt ``Sitemap:`` line naming another host) among them),
 ``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
-``MAX_XML_BYTES``: what was read before the limit is kept).
+``MAX_XML_BYTES``: what was read before the limit is kept), ``discovery/feed/broken_gzip`` and
+``discovery/sitemap/broken_gzip`` (a gzipped document whose data fails part-way: what was read before the fault is
+kept; before, bad deflate data raised out of the callback and the whole document was lost)).
 """
 
 from __future__ import annotations
@@ -198,6 +200,8 @@ class DiscoveryMixin:
         links = parsed.links
         if parsed.too_large:
             self._count("discovery/feed/too_large")  # the reader logged it; kept: the items before the limit
+        if parsed.broken_gzip:
+            self._count("discovery/feed/broken_gzip")  # as too_large
         if parsed.skipped:
             self._count("discovery/skipped/feed_entries", parsed.skipped)
             kept = self.discovery_limits.max_feed_entries
@@ -224,6 +228,8 @@ class DiscoveryMixin:
             return
         if sitemap.too_large:
             self._count("discovery/sitemap/too_large")  # the reader logged it; kept: the entries before the limit
+        if sitemap.broken_gzip:
+            self._count("discovery/sitemap/broken_gzip")  # as too_large
         if sitemap.skipped:
             self._count("discovery/skipped/sitemap_entries", sitemap.skipped)
             logger.warning("Sitemap %(url)s lists %(total)d entries; read the newest %(kept)d",
