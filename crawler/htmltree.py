@@ -166,12 +166,35 @@ class HtmlParser(etree.HTMLParser):  # type: ignore[misc]  # lxml-stubs are not 
             element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 
 
-def html_selector(html: str) -> Selector:
+def html_selector(html: str, utf8: bytes | None = None) -> Selector:
     """``Selector(text=html, type="html")``, parsed the same way with :class:`HtmlParser`: a tree of HTML whatever
     the text is (parsel, asked for no type, makes a JSON or XML selector of such a text, and an HTML reader's
     XPath raises on a JSON one). Whether a text is a page at all is :func:`crawler.extract.body_kind.not_html`'s
-    to say."""
-    return Selector(root=create_root_node(parser_markup(html), HtmlParser), type="html")
+    to say. ``utf8``: the bytes ``html`` was decoded from (with ``errors="replace"``), given to lxml as they are
+    when they are what parsel would encode (see :func:`_as_parsel_encodes`)."""
+    markup = parser_markup(html)
+    body = _as_parsel_encodes(html, utf8) if utf8 is not None and markup is html else None
+    return Selector(root=create_root_node(markup, HtmlParser) if body is None else _parsed_utf8(body), type="html")
+
+
+def _as_parsel_encodes(text: str, utf8: bytes) -> bytes | None:
+    """What parsel's ``create_root_node`` gives lxml for ``text``, decoded from ``utf8``, when that is ``utf8``
+    without the ASCII whitespace at its ends (else None): ``text`` holds no U+FFFD (no byte was replaced in
+    decoding: the bytes are its UTF-8) and no NUL, and what ``str.strip`` takes from its ends is ASCII whitespace
+    alone (each end's run of ASCII whitespace is where ``str.strip`` starts, so the same count means the same
+    characters)."""
+    if "\x00" in text or "\ufffd" in text:
+        return None
+    body = utf8.strip()
+    return body if body and len(utf8) - len(body) == len(text) - len(text.strip()) else None
+
+
+def _parsed_utf8(body: bytes) -> Any:
+    """``create_root_node(text, HtmlParser)`` for a text whose stripped UTF-8 is ``body`` (not empty), parsed as
+    parsel parses it; without decoding, stripping and encoding the page again (0.2 ms for 125 KB)."""
+    parser = HtmlParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(body, parser=parser)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 
 def parser_markup(html: str) -> str:

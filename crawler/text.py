@@ -67,3 +67,22 @@ def shown_lines(text: str) -> str:
 
 def _escaped(found: re.Match[str]) -> str:
     return f"\\x{ord(found.group()):02x}"
+
+
+class CharMap:
+    """``str.translate`` with a table of characters to strings, for text that is mostly not in the table: the
+    characters to change are found by one regex scan in C, where ``translate`` looks each character of a
+    non-ASCII text up in the table (about 0.1 µs a character: 16 µs a 150-character Cyrillic headline)."""
+
+    __slots__ = ("_chars", "_replace", "table")
+
+    def __init__(self, table: dict[str, str]) -> None:
+        if not table or any(len(char) != 1 for char in table):
+            raise ValueError("a CharMap maps single characters")
+        self.table = dict(table)
+        self._chars = re.compile("[" + "".join(map(re.escape, table)) + "]")
+        self._replace = lambda found: table[found[0]]
+
+    def __call__(self, text: str) -> str:
+        """``text`` with each character of the table replaced by its string."""
+        return self._chars.sub(self._replace, text)

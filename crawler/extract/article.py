@@ -73,9 +73,10 @@ def _css(sel: Selector, css: str, limit: int = MAX_MATCHES) -> SelectorList[Sele
 class _Page:
     """A parsed page plus the site rules that apply to it."""
 
-    def __init__(self, html: str, url: str, site: SiteConfig | None, now: datetime, limits: RecordLimits) -> None:
+    def __init__(self, html: str, url: str, site: SiteConfig | None, now: datetime, limits: RecordLimits,
+                 utf8: bytes | None = None) -> None:
         self.html = html
-        self.sel = html_selector(self.html)  # parsed once: every field below reads this tree
+        self.sel = html_selector(self.html, utf8)  # parsed once: every field below reads this tree
         self.url = url
         self.site = site
         self.now = now
@@ -683,7 +684,7 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
         return Extraction(url=url, page_type="unknown", not_html=kind)
     limits = limits or RecordLimits()
     site = site_rules(site, url)
-    page = _Page(text, url, site, fetched_at or datetime.now(UTC), limits)
+    page = _Page(text, url, site, fetched_at or datetime.now(UTC), limits, html if isinstance(html, bytes) else None)
     to_store = _tree_to_store(page) if keep_html else None
     edition = site.edition_for(url) if site else None
     tz = edition.tz if edition else UTC

@@ -36,7 +36,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.blocks import FEATURES, Block, features, segment, table_rows
 from crawler.limits import GENERIC_MAX_CHARS, GENERIC_MAX_ELEMENTS, GENERIC_MAX_HTML_CHARS
-from crawler.text import normalize_text
+from crawler.text import CharMap, normalize_text
 
 MODEL_PATH = Path(__file__).with_name("body_model.json")
 THRESHOLD = 0.5
@@ -365,13 +365,13 @@ COMMENTS_MAX_CHARS = 60
 COMMENTS_AFTER_SHARE = 0.6
 
 
-_STRAIGHT_QUOTES = str.maketrans({"’": "'", "‘": "'"})
+_STRAIGHT_QUOTES = CharMap({"’": "'", "‘": "'"})
 
 
 def _headline_form(text: str) -> str:
     """A headline as compared with a block: case and curly apostrophes left out (the title takes the declared
     titles' straight ones where the page prints curly ones)."""
-    return normalize_text(text).casefold().translate(_STRAIGHT_QUOTES)
+    return _STRAIGHT_QUOTES(normalize_text(text).casefold())
 
 
 def choose(texts: list[str], probabilities: np.ndarray, title: str | None, rows: np.ndarray,

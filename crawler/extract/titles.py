@@ -32,7 +32,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.page import PageView, declared_site_names
 from crawler.extract.shown_text import NOT_SHOWN, bounded_text
-from crawler.text import normalize_text
+from crawler.text import CharMap, normalize_text
 
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
 # around it (a hyphen inside a word, "Long-Distance", or a quote's «, which a word follows, is not one); a bar
@@ -61,8 +61,8 @@ SECTIONS = frozenset((
 _NEWS_WORDS = frozenset(("news", "новости", "новость", "хабарҳо", "хабарлар", "жаңалықтар", "жаңылыктар",
                          "yangiliklar", "янгиликлар", "habarlar", "xabarlar"))
 MAX_TAGLINE_WORDS = 3
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"',
-                         "–": "-", "—": "-", "…": "..."})
+_QUOTES = CharMap({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"',
+                    "–": "-", "—": "-", "…": "..."})
 _DATE_WORD = re.compile(r"(?:19|20)\d\d|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
                         r"april|june|july|august|september|october|november|december")
 _LEAD_LABEL = re.compile(r"^\w+(?: \w+)?:(?!\d)\s?")  # "Blog: …", "Opinion: …", "Title:…" (a label element)
@@ -102,7 +102,7 @@ class Candidate:
 
 def key(text: str) -> str:
     """A headline's comparable form: case, quotes, dashes and punctuation left out."""
-    return " ".join(_WORD.findall(text.translate(_QUOTES).casefold()))
+    return " ".join(_WORD.findall(_QUOTES(text).casefold()))
 
 
 def repair_mojibake(text: str) -> str:
@@ -427,7 +427,7 @@ def _credited(shown: Candidate, declared: list[Candidate], names: set[str]) -> C
     return Candidate(_declared_quotes(shown.text, stripped), shown.source, shown.visible)
 
 
-_CURLY_SINGLE = str.maketrans({"’": "'", "‘": "'"})
+_CURLY_SINGLE = CharMap({"’": "'", "‘": "'"})
 
 
 def _declared_quotes(text: str, stripped: list[str]) -> str:
@@ -441,7 +441,7 @@ def _declared_quotes(text: str, stripped: list[str]) -> str:
     saying = [p for t in stripped for p in {t, *_SEPARATOR.split(t)[:MAX_SEGMENTS]} if key(p) == wanted]
     if not any("'" in p for p in saying) or any("’" in p or "‘" in p for p in saying):
         return text
-    return text.translate(_CURLY_SINGLE)
+    return _CURLY_SINGLE(text)
 
 
 MIN_CAPITALISED_LETTERS = 4  # "For", "In", "And" capitalised or not is a house style of title case
@@ -578,7 +578,7 @@ def _without_year(words: list[str]) -> list[str] | None:
 
 # Chinese, Japanese and Korean letters, whose text sets "？" and "！" full width as its own punctuation.
 _CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f]")
-_FULLWIDTH_MARKS = str.maketrans({"？": "?", "！": "!"})
+_FULLWIDTH_MARKS = CharMap({"？": "?", "！": "!"})
 
 
 def ascii_marks(text: str) -> str:
@@ -586,7 +586,7 @@ def ascii_marks(text: str) -> str:
     unless the text is Chinese, Japanese or Korean."""
     if ("？" not in text and "！" not in text) or _CJK.search(text):
         return text
-    return text.translate(_FULLWIDTH_MARKS)
+    return _FULLWIDTH_MARKS(text)
 
 
 # The article's headline marked by microdata or by a CMS's class ("entry-title", "td-post-title", "sa-post-title"):
