@@ -8,9 +8,11 @@ import contextlib
 import hashlib
 import os
 import pty
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,6 +91,62 @@ def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: 
     assert parallel.returncode == 0 and parallel.stdout.count("https://") >= 5, parallel.stderr
     assert report.returncode == 0 and '"site": "asiaplus"' in report.stdout, report.stderr
     assert _snapshot(data) == before  # not a byte written, no lock file, no WAL left
+
+
+OWNER, ANALYST = 4241, 4242  # two users with no other rights: root ignores file modes
+
+
+def _as_user(uid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run commands as two other users")
+def test_a_reader_in_a_shared_data_dir_leaves_the_owner_able_to_write() -> None:
+    """In a DATA_DIR the analyst may write holding a store file only its owner may write, ``scrapy articles`` left
+    ``news.db-wal`` and ``news.db-shm`` owned by the analyst (mode 0644): the owner's next crawl failed with "attempt
+    to write a readonly database"."""
+    shared = Path(tempfile.mkdtemp(prefix="shared-data-"))  # not under pytest's tmp_path: only root may enter it
+    try:
+        _owner_writes_after_the_analyst_reads(shared / "data")
+    finally:
+        shutil.rmtree(shared)
+
+
+def _owner_writes_after_the_analyst_reads(data: Path) -> None:
+    embedded = {"DATA_DIR": str(data)}
+    _write(StoreTarget(uri="", database="news", data_dir=str(data)), page_bytes=1000)
+    for path in [data.parent, data, *data.iterdir()]:
+        os.chown(path, OWNER, OWNER)
+    data.parent.chmod(0o755)
+    data.chmod(0o777)  # as a group-writable DATA_DIR (2775) shared by the crawler and the analysts
+    (data / "news.db").chmod(0o644)
+    run = {
+        "cwd": ROOT,
+        "env": {"PATH": os.environ.get("PATH", ""), "HOME": str(data), **embedded},
+        "text": True,
+        "capture_output": True,
+        "timeout": 120,
+        "stdin": subprocess.DEVNULL,
+    }
+    listed = subprocess.run([*_as_user(ANALYST), sys.executable, "-m", "scrapy", "articles"], check=False, **run)
+    assert listed.returncode == 0 and listed.stdout.startswith("5 articles in embedded store"), listed.stderr
+    assert not [path.name for path in data.iterdir() if path.stat().st_uid == ANALYST]
+    written = subprocess.run(
+        [
+            *_as_user(OWNER),
+            sys.executable,
+            "-c",
+            (
+                "from crawler.storage.store import ArticleStore, StoreTarget\n"
+                f"store = ArticleStore.connect(StoreTarget(uri='', database='news', data_dir={str(data)!r}))\n"
+                "store.db['crawl_runs'].insert_one({'_id': 'after-the-reader', 'site': 'asiaplus'})\n"
+                "store.close()\n"
+            ),
+        ],
+        check=False,
+        **run,
+    )
+    assert written.returncode == 0, written.stderr
 
 
 def test_a_store_that_needs_an_upgrade_names_the_command_that_makes_it(embedded: dict[str, str]) -> None:

@@ -3,15 +3,17 @@ may only read the store (its file or ``DATA_DIR`` not writable) can run them. No
 index, no upgrade, no collection made.
 
 SQLite shares a WAL database through a shared-memory file beside it (``<db>-shm``), which a reader must be able to
-create when no other connection has it open. In a directory the reader cannot write, with no ``<db>-wal`` (so no
-connection has the store open), the file is read as immutable (no locks, no WAL): a crawl that starts writing it
-meanwhile is not seen, and may make the command stop with an error. In a directory it may write, a reader that closes
-the store last leaves SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them); the
-next writer does.
+create when no other connection has it open. With no ``<db>-wal`` (so no connection has the store open), a store file
+the reader may not write (or in a directory it may not write) is read as immutable (no locks, no WAL): a crawl that
+starts writing it meanwhile is not seen, and may make the command stop with an error. Otherwise the reader would make
+``<db>-wal`` and ``<db>-shm`` its own, with its own file mode, and the store's owner could no longer write the store
+("attempt to write a readonly database"). A reader that may write the store file and closes it last leaves SQLite's
+empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them): harmless, the next writer uses them.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,11 @@ class ReadOnlyConnection(neosqlite.Connection):  # type: ignore[misc]  # neosqli
 
 def read_only_uri(path: Path) -> str:
     """The URI that opens the store file ``path`` read-only: ``mode=ro``, or ``immutable=1`` where SQLite cannot
-    make the WAL's shared-memory file (see the module's docstring). Raises ``sqlite3.Error``."""
+    make the WAL's shared-memory file or would make it the reader's own (see the module's docstring). Raises
+    ``sqlite3.Error``."""
     uri = f"{path.resolve().as_uri()}?mode=ro"  # percent-encoded: "#", "?" and "%" in a DATA_DIR
+    if not Path(f"{path}-wal").exists() and not os.access(path, os.W_OK):
+        return f"{uri}&immutable=1"  # a WAL this reader made would be its own: the owner could not write it
     probe = sqlite3.connect(uri, uri=True)
     try:
         probe.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the first read sets up the shared memory
