@@ -116,6 +116,7 @@ def _report(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e  # real `scrapy report` subprocesses (seconds each)
 def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) -> None:
     """It exited 0 whatever the sites' state: a cron job could not alert on a site gone quiet."""
     now = datetime.now(UTC)

@@ -71,6 +71,7 @@ def embedded(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: dict[str, str]) -> None:
     """Opening the store wrote a lock file and built indexes: a user who may not write DATA_DIR got "attempt to
     write a readonly database" (exit 1) from every reading command. They now write nothing."""
@@ -100,6 +101,7 @@ def _as_user(uid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run commands as two other users")
 def test_a_reader_in_a_shared_data_dir_leaves_the_owner_able_to_write() -> None:
     """In a DATA_DIR the analyst may write holding a store file only its owner may write, ``scrapy articles`` left
@@ -149,6 +151,7 @@ def _owner_writes_after_the_analyst_reads(data: Path) -> None:
     assert written.returncode == 0, written.stderr
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 def test_a_store_that_needs_an_upgrade_names_the_command_that_makes_it(embedded: dict[str, str]) -> None:
     data = Path(embedded["DATA_DIR"])
     with contextlib.closing(sqlite3.connect(data / "news.db")) as connection, connection:
@@ -164,6 +167,7 @@ def test_a_store_that_needs_an_upgrade_names_the_command_that_makes_it(embedded:
         assert scrapy("articles", env=embedded, reader=True).returncode == 0
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 def test_a_missing_store_is_named_and_not_made(tmp_path: Path) -> None:
     """A mistyped DATA_DIR read as an empty store ("0 articles", exit 0) and made one there."""
     env = {"DATA_DIR": str(tmp_path / "typo")}
@@ -187,6 +191,7 @@ def _stored_without_indexes(mongo: MongoTarget) -> None:
     mongo.client[mongo.database]["articles"].insert_many(docs)
 
 
+@pytest.mark.e2e  # nx-27017 and real `scrapy` subprocesses
 def test_the_reading_commands_make_nothing_on_a_mongodb_server(mongo: MongoTarget) -> None:
     """They built every index of the store (and made ``crawl_runs`` and ``sources``) on opening it."""
     _stored_without_indexes(mongo)
@@ -199,6 +204,7 @@ def test_the_reading_commands_make_nothing_on_a_mongodb_server(mongo: MongoTarge
     assert list(db["articles"].index_information()) == ["_id_"]
 
 
+@pytest.mark.e2e  # nx-27017 and real `scrapy` subprocesses
 def test_a_mongodb_user_whose_role_only_reads_runs_the_reading_commands(mongo: MongoTarget) -> None:
     """MongoDB answers such a user's ``createIndexes`` with Unauthorized: opening the store failed ("cannot be
     written", exit 1) for every command. The reading commands now send no write; ``reextract`` says why it stops."""
@@ -231,6 +237,7 @@ def _corrupt_articles(data_dir: Path) -> None:
         handle.write(b"\xa5" * page_size)
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 @pytest.mark.parametrize("command", [["articles"], ["reextract"], ["report"], ["export"]])
 def test_a_corrupt_store_file_is_one_line_not_a_traceback(embedded: dict[str, str], command: list[str]) -> None:
     _corrupt_articles(Path(embedded["DATA_DIR"]))
@@ -240,6 +247,7 @@ def test_a_corrupt_store_file_is_one_line_not_a_traceback(embedded: dict[str, st
     assert "malformed" in result.stderr and result.stderr.startswith("The "), result.stderr
 
 
+@pytest.mark.e2e  # nx-27017 and real `scrapy` subprocesses
 @pytest.mark.parametrize("command", [["articles"], ["reextract"]])
 def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: MongoTarget, command: list[str]) -> None:
     from pymongo.uri_parser import parse_uri
@@ -260,6 +268,7 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
     assert len(result.stderr.splitlines()) == 1 and "stopped: " in result.stderr, result.stderr
 
 
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
 def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Path) -> None:
     """It wrote the Parquet file's bytes to the terminal."""
     pytest.importorskip("pyarrow")
@@ -295,6 +304,7 @@ def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Pa
     assert piped.returncode == 0 and piped.stdout.startswith(b"PAR1"), piped.stderr  # a pipe still gets it
 
 
+@pytest.mark.e2e  # nx-27017 and real `scrapy` subprocesses
 def test_mongodb_holds_nothing_under_a_mistyped_database_name(mongo: MongoTarget) -> None:
     """It read as an empty store: "0 articles", exit 0."""
     try:
