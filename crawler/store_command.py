@@ -30,11 +30,12 @@ class StoreCommand(CheckedCommand):
             raise UsageError(f"unexpected argument {args[0]!r}: this command takes options only (see --help)",
                              print_help=False)
 
-    def open_store(self) -> ArticleStore | None:
-        """The store, or None (with one line on stderr and exit code 1) when it cannot be reached."""
+    def open_store(self, word_index: bool = False) -> ArticleStore | None:
+        """The store, or None (with one line on stderr and exit code 1) when it cannot be reached (or, read-only,
+        lacks the word index a word search, ``word_index``, needs)."""
         assert self.settings is not None
         try:
-            return connect(self.settings, read_only=self.reads_only)
+            return connect(self.settings, read_only=self.reads_only, word_index=word_index)
         except StoreUnavailable as exc:
             sys.stderr.write(f"{exc}\n")
             self.exitcode = 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pty
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,7 @@ def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: 
     assert _snapshot(data) == before  # not a byte written, no lock file, no WAL left
 
 
+NOW = datetime.now(UTC)
 OWNER, ANALYST = 4241, 4242  # two users with no other rights: root ignores file modes
 
 
@@ -152,19 +155,56 @@ def _owner_writes_after_the_analyst_reads(data: Path) -> None:
 
 
 @pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
-def test_a_store_that_needs_an_upgrade_names_the_command_that_makes_it(embedded: dict[str, str]) -> None:
+def test_a_store_without_key_tables_is_read_and_only_a_word_search_needs_the_word_index(
+    embedded: dict[str, str],
+) -> None:
+    """Every reading command refused a store lacking the key tables or the word index, which none of them reads
+    (the word index only a word search)."""
     data = Path(embedded["DATA_DIR"])
     with contextlib.closing(sqlite3.connect(data / "news.db")) as connection, connection:
         connection.execute("DELETE FROM store_migrations")  # as a store made before the key tables
+        connection.execute("DROP TABLE articles_body_fts")  # and before the word index
     with unwritable(data):
-        refused = scrapy("articles", env=embedded, reader=True)
+        listed = scrapy("articles", env=embedded, reader=True)
+        exported = scrapy("export", "--format", "csv", env=embedded, reader=True)
+        refused = scrapy("articles", "--search", "вода", env=embedded, reader=True)
+    assert listed.returncode == 0 and listed.stdout.startswith("5 articles in embedded store"), listed.stderr
+    assert exported.returncode == 0 and exported.stdout.count("https://") >= 5, exported.stderr
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert refused.stderr.count("\n") == 1 and "lacks the URL and band key tables" in refused.stderr, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "lacks the word index" in refused.stderr, refused.stderr
     assert "scrapy reextract --dry-run --limit 1" in refused.stderr
-    upgraded = scrapy("reextract", "--dry-run", "--limit", "1", env=embedded)
-    assert upgraded.returncode == 0, upgraded.stderr
+
+
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
+def test_the_report_of_an_older_store_without_pages_shows_its_failing_runs(tmp_path: Path) -> None:
+    """A store of the previous release makes ``pages`` only at its first article write: with all its crawls failed,
+    ``scrapy report`` said it "lacks the pages collection" (exit 1) instead of showing the failing runs."""
+    data = tmp_path / "data"
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(data)))
+    try:
+        store.record_run(
+            {
+                "_id": "failed-run",
+                "spider": "asiaplus",
+                "site": "asiaplus",
+                "started_at": NOW,
+                "finished_at": NOW,
+                "finish_reason": "finished",
+                "outcome": "failed",
+                "stats": {},
+                "health": {"status": "failing", "problems": ["no article"], "metrics": {}},
+            }
+        )
+    finally:
+        store.close()
+    with contextlib.closing(sqlite3.connect(data / "news.db")) as connection, connection:
+        connection.execute("DROP TABLE pages")
+        connection.execute("DROP TABLE sources")
     with unwritable(data):
-        assert scrapy("articles", env=embedded, reader=True).returncode == 0
+        report = scrapy("report", "--json", env={"DATA_DIR": str(data)}, reader=True)
+    assert "lacks" not in report.stderr and "Traceback" not in report.stderr, report.stderr
+    rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
+    assert rows["asiaplus"]["last_health"] == "failing" and rows["asiaplus"]["articles_24h"] == 0, rows["asiaplus"]
 
 
 @pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)

@@ -49,7 +49,7 @@ class Command(StoreCommand):
         self.query = query_from(opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        store = self.open_store()
+        store = self.open_store(word_index=self.query.search is not None)
         if store is None:
             return
         try:

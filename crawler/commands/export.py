@@ -84,7 +84,7 @@ class Command(StoreCommand):
         from crawler.export.writers import open_writer
         from crawler.parallel import WorkerDied, stop_reason, stop_signals
 
-        store = self.open_store()
+        store = self.open_store(word_index=self.query.search is not None)
         if store is None:
             return
         try:

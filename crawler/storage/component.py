@@ -34,11 +34,12 @@ T = TypeVar("T")
 THREAD_PREFIX = "storage"  # the storage thread's name: storage_0
 
 
-def connect(settings: BaseSettings, read_only: bool = False) -> ArticleStore:
+def connect(settings: BaseSettings, read_only: bool = False, word_index: bool = False) -> ArticleStore:
     """The configured store, opened on the calling thread (for commands), to read it only (nothing written: see
-    :meth:`ArticleStore.open_read_only`) or to write it too; raises StoreUnavailable."""
+    :meth:`ArticleStore.open_read_only`; ``word_index``: for a word search) or to write it too; raises
+    StoreUnavailable."""
     target = StorageConfig.from_settings(settings).target
-    return ArticleStore.open_read_only(target) if read_only else ArticleStore.connect(target)
+    return ArticleStore.open_read_only(target, word_index) if read_only else ArticleStore.connect(target)
 
 
 class Storage:

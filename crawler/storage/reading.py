@@ -20,7 +20,7 @@ from typing import Any
 
 import neosqlite
 
-from crawler.storage import keys, scan
+from crawler.storage import scan
 
 # The collections a write-capable open makes (ArticleStore.ensure_indexes): a reader never makes one.
 COLLECTIONS = ("articles", "pages", "crawl_runs", "sources")
@@ -64,14 +64,17 @@ class NeedsUpgrade(Exception):
     """The store lacks what a write-capable open makes (its message names what)."""
 
 
-def open_read_only(path: Path, timeout: float) -> ReadOnlyConnection:
-    """The store file ``path``, read-only; raises ``FileNotFoundError`` when there is none, :class:`NeedsUpgrade`,
-    ``sqlite3.Error``."""
+def open_read_only(path: Path, timeout: float, word_index: bool = False) -> ReadOnlyConnection:
+    """The store file ``path``, read-only; raises ``FileNotFoundError`` when there is none, :class:`NeedsUpgrade`
+    when it lacks what the command reads (the word index only with ``word_index``), ``sqlite3.Error``."""
     if not path.is_file():
         raise FileNotFoundError(path)
     connection = ReadOnlyConnection(read_only_uri(path), uri=True, timeout=timeout)
     try:
-        pending = pending_upgrades(connection.db)
+        tables = {row[0] for row in connection.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        pending = pending_upgrades(tables, word_index)
+        if not pending:
+            read_missing_as_empty(connection.db, tables)
     except BaseException:
         connection.close()
         raise
@@ -81,12 +84,21 @@ def open_read_only(path: Path, timeout: float) -> ReadOnlyConnection:
     return connection
 
 
-def pending_upgrades(connection: sqlite3.Connection) -> list[str]:
-    """What a write-capable open would still make in the store: collections, the key tables, the word index."""
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = [f"the {name} collection" for name in COLLECTIONS if name not in tables]
-    if not keys.current(connection):
-        missing.append("the URL and band key tables")
-    if not set(scan.TEXT_TABLES.values()) <= tables:
+def pending_upgrades(tables: set[str], word_index: bool) -> list[str]:
+    """What the reading commands need that only a write-capable open makes: the articles collection, and the word
+    index for a word search. The key tables are never read by them."""
+    missing = [] if "articles" in tables else ["the articles collection"]
+    if word_index and not set(scan.TEXT_TABLES.values()) <= tables:
         missing.append("the word index")
     return missing
+
+
+def read_missing_as_empty(connection: sqlite3.Connection, tables: set[str]) -> None:
+    """Make each collection the store lacks an empty temporary table (in memory, not in the file): a store of an
+    older version makes ``pages`` only at its first article write, so one whose crawls all failed has none, and
+    its report must still show the failing runs."""
+    connection.execute("PRAGMA temp_store = MEMORY")
+    for name in COLLECTIONS:
+        if name not in tables:
+            connection.execute(f'CREATE TEMP TABLE "{name}" (id INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT, '
+                               "data TEXT NOT NULL)")

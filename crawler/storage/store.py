@@ -206,13 +206,14 @@ class ArticleStore:
         return store
 
     @classmethod
-    def open_read_only(cls, target: StoreTarget) -> ArticleStore:
+    def open_read_only(cls, target: StoreTarget, word_index: bool = False) -> ArticleStore:
         """Open the store to read it only: no lock, no index, no upgrade written (:mod:`crawler.storage.reading`);
-        raises StoreUnavailable, also when the store needs an upgrade only a write-capable open makes."""
+        raises StoreUnavailable, also when the store lacks what the command reads (the word index, with
+        ``word_index``) and only a write-capable open makes."""
         if target.uri:
             return cls._open_mongo(target)._holding_something()
         try:
-            connection = reading.open_read_only(target.embedded_path, target.timeout)
+            connection = reading.open_read_only(target.embedded_path, target.timeout, word_index)
         except FileNotFoundError:
             raise StoreUnavailable(f"There is no {target.describe()}: nothing was stored there yet "
                                    "(is DATA_DIR right?)") from None
