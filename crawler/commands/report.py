@@ -76,7 +76,7 @@ class Command(StoreCommand):
             return
         try:
             now = datetime.now(UTC)
-            recent = {str(run.get("site")) for run in store.runs_since(now - timedelta(days=30))}
+            recent = store.sites_run_since(now - timedelta(days=30))
             rows = [site_report(store, site, now, site in recent) for site in sorted({*site_names(), *recent})]
             if opts.html:
                 # Here, not at the top: Scrapy imports every command's module for any command, a crawl too.

@@ -882,6 +882,12 @@ class ArticleStore:
         """Every crawl run document started at or after ``since``, oldest first."""
         return list(self.db["crawl_runs"].find({"started_at": {"$gte": since}}).sort("started_at", 1))
 
+    def sites_run_since(self, since: datetime) -> set[str]:
+        """The sites of the crawl runs started at or after ``since``: their names only, not each whole run (its
+        stats and health) of the period."""
+        runs = self.db["crawl_runs"].find({"started_at": {"$gte": since}}, {"site": 1, "_id": 0})
+        return {str(run.get("site")) for run in runs}
+
     def article_times(self, since: datetime) -> Iterator[dict[str, Any]]:
         """``site``, ``first_seen`` and ``published`` of every article first stored at or after ``since``."""
         yield from self.db["articles"].find({"first_seen": {"$gte": since}},
