@@ -30,10 +30,12 @@ _ids = itertools.count(1_000_000)
 
 
 class ReadOnlyRole:
-    """Listens on ``port``; ``refused`` lists the write commands it answered ``Unauthorized``."""
+    """Listens on ``port``; ``refused`` lists the write commands it answered ``Unauthorized``. Without
+    ``may_list``, ``listCollections`` is refused too (a role granted ``find`` on the collections only)."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], may_list: bool = True) -> None:
         self.upstream = upstream
+        self.denied = WRITES if may_list else WRITES | {"listCollections"}
         self.refused: list[str] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -51,7 +53,7 @@ class ReadOnlyRole:
         threading.Thread(target=_pump, args=(server, client, lock), daemon=True).start()
         with contextlib.suppress(OSError), client, server:
             while message := _message(client):
-                command = _write_command(message)
+                command = _denied_command(message, self.denied)
                 if command is None:
                     server.sendall(message)
                     continue
@@ -86,13 +88,13 @@ def _exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def _write_command(message: bytes) -> str | None:
-    """The command name of an OP_MSG write command (the first key of its body section), else None."""
+def _denied_command(message: bytes, denied: frozenset[str]) -> str | None:
+    """The command name of an OP_MSG command in ``denied`` (the first key of its body section), else None."""
     if int.from_bytes(message[12:16], "little") != OP_MSG or message[20] != 0:
         return None
     size = int.from_bytes(message[21:25], "little")
     name = next(iter(bson.decode(message[21 : 21 + size])))
-    return name if name in WRITES else None
+    return name if name in denied else None
 
 
 def _unauthorized(request: bytes, command: str) -> bytes:

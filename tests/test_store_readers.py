@@ -265,6 +265,25 @@ def test_a_mongodb_user_whose_role_only_reads_runs_the_reading_commands(mongo: M
     assert role.refused == ["createIndexes"]  # the reextract's; the readers sent none
 
 
+@pytest.mark.e2e  # nx-27017 and real `scrapy` subprocesses
+def test_a_mongodb_user_who_may_not_list_collections_runs_the_reading_commands(mongo: MongoTarget) -> None:
+    """The check for a mistyped database lists the collections: a role that may read them but not list them
+    must still read (the relay refused nothing of the kind before, so that path never ran)."""
+    from pymongo.uri_parser import parse_uri
+
+    _stored_without_indexes(mongo)
+    role = ReadOnlyRole(parse_uri(mongo.uri)["nodelist"][0], may_list=False)
+    try:
+        env = _mongo_env(f"mongodb://127.0.0.1:{role.port}/?directConnection=true", mongo.database)
+        listed = scrapy("articles", env=env)
+        report = scrapy("report", "--json", env=env)
+    finally:
+        role.close()
+    assert listed.returncode == 0 and listed.stdout.startswith("3 articles in mongodb://"), listed.stderr
+    assert report.returncode == 0 and '"site": "asiaplus"' in report.stdout, report.stderr
+    assert "listCollections" in role.refused
+
+
 def _corrupt_articles(data_dir: Path) -> None:
     """Garbage over the first page of the ``articles`` table: "database disk image is malformed" at its first read,
     while the schema (page 1) still opens."""
