@@ -6,7 +6,7 @@ serialized requests, highest priority first), ``seen`` (article keys and request
 ``workers``, ``args`` (the seeder's ``-a since/limit/sources``, config and code, JSON: a worker with others is
 refused while a worker of the crawl lives; once none does, it drops the crawl and starts its own),
 ``articles`` (article requests admitted, against ``-a limit`` for the whole crawl), ``recording`` (workers
-whose run record part is not written yet: the last to write it judges and alerts), and per worker
+whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per worker
 ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
 ``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
 the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
@@ -72,6 +72,19 @@ return 1
 # Delete the site's pointer only while it still names the crawl ARGV[1] (a new crawl may have replaced it).
 _DROP_POINTER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# This worker's run record part is written: 1 when it was the last awaited and the crawl is not judged yet (it now
+# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time).
+_RECORDED = """
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+# Await this worker's part again (taken for dead, it lives) unless the crawl was judged already.
+_AWAIT_PART = """
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SADD', KEYS[1], ARGV[1]) end
 return 0
 """
 # Delete the site's pointer while it still names the crawl ARGV[1] and none of its workers (KEYS[2]) has a heartbeat
@@ -152,6 +165,8 @@ class SharedCrawl:
         self._requeue = client.register_script(_REQUEUE)
         self._drop_pointer = client.register_script(_DROP_POINTER)
         self._drop_abandoned = client.register_script(_DROP_ABANDONED)
+        self._recorded = client.register_script(_RECORDED)
+        self._await_part = client.register_script(_AWAIT_PART)
 
     def on(self, client: redis.Redis) -> SharedCrawl:
         """This worker's handle on the same crawl, its calls made through ``client`` (other timeouts)."""
@@ -216,13 +231,13 @@ class SharedCrawl:
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
             pipe.sadd(self.key("workers"), self.worker)
-            pipe.sadd(self.key("recording"), self.worker)
+            self._await_part(keys=[self.key("recording"), self.key("judged")], args=[self.worker], client=pipe)
             if busy:
                 pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
             else:
                 pipe.delete(self.key("busy", self.worker))
             pipe.zremrangebyscore(self.key("done", self.worker), "-inf", f"({time.time() - self.config.settle_seconds}")
-            for name in ("queue", "seen", "workers", "args", "articles", "recording"):
+            for name in ("queue", "seen", "workers", "args", "articles", "recording", "judged"):
                 pipe.expire(self.key(name), ttl)
             pipe.expire(self.key("inflight", self.worker), ttl)
             pipe.expire(self.key("done", self.worker), ttl)
@@ -302,11 +317,8 @@ class SharedCrawl:
 
     def recorded(self) -> bool:
         """This worker's run record part is written: whether it was the last of the crawl's workers to write."""
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.srem(self.key("recording"), self.worker)
-            pipe.scard(self.key("recording"))
-            _, left = pipe.execute()
-        return int(left) == 0
+        return bool(self._recorded(keys=[self.key("recording"), self.key("judged")],
+                                   args=[self.worker, int(self.config.key_ttl)]))
 
     def leave(self, ended: bool) -> int:
         """Leave the crawl: unfinished requests go back (a stopped worker never wipes the queue); when the
