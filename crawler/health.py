@@ -10,7 +10,8 @@ Checks (thresholds per site in its config's ``[monitors]`` table):
 - no new article stored for longer than ``stale_hours`` (the site's cadence);
 - articles not in the store at the end (spooled, kept elsewhere, lost) or quarantined.
 
-A run that did not crawl because another run of the site held its lock is
+A run that did not crawl because another run of the site held its lock, or
+because the site's shared crawl runs with other arguments or code, is
 ``skipped``: no problems, nothing to alert, and no part of later runs' baselines.
 """
 
@@ -26,13 +27,18 @@ HEALTHY, DEGRADED, FAILED, SKIPPED = "healthy", "degraded", "failed", "skipped"
 NORMAL_END = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
 # The close reason of a run that found another run of its site holding the lock (crawler.extensions.site_lock).
 LOCKED_REASON = "site_locked"
+# The close reason of a worker refused by its site's shared crawl: it runs with other arguments, config or code
+# (crawler.frontier.extension; a rolling upgrade while the old version's crawl goes on).
+ARGS_CONFLICT_REASON = "frontier_args_conflict"
+# Runs that did not crawl because another run held the site: skipped, not failed.
+REFUSED_REASONS = (LOCKED_REASON, ARGS_CONFLICT_REASON)
 # Items that record a revisit's answer, not an article: 304, taken down (404/410, redirected away), moved.
 REVISIT_CHECKS = ("articles/not_modified", "articles/gone", "articles/moved")
 
 
 def skipped(stats: dict[str, Any]) -> bool:
     """Whether these run stats are those of a run skipped because another held the site."""
-    return stats.get("finish_reason") == LOCKED_REASON or bool(stats.get("site_lock/refused"))
+    return stats.get("finish_reason") in REFUSED_REASONS or bool(stats.get("site_lock/refused"))
 
 
 @dataclass(frozen=True)

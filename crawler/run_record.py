@@ -24,7 +24,7 @@ from typing import Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from crawler.health import LOCKED_REASON, NORMAL_END, SKIPPED
+from crawler.health import NORMAL_END, REFUSED_REASONS, SKIPPED
 from crawler.secrets import redact
 
 
@@ -50,8 +50,8 @@ def current_run(crawler: Crawler) -> Run:
 
 def outcome(reason: str, stats: dict[str, Any]) -> str:
     """``ok``, ``errors`` (finished, but errors were logged or items unsaved), ``failed``, or
-    ``skipped`` (another run of the site held its lock)."""
-    if reason == LOCKED_REASON:
+    ``skipped`` (another run of the site held its lock, or its shared crawl refused it)."""
+    if reason in REFUSED_REASONS:
         return SKIPPED
     if reason not in NORMAL_END:
         return "failed"
@@ -71,7 +71,7 @@ def run_state(run: dict[str, Any], now: datetime) -> str | None:
         interval = timedelta(seconds=float(run.get("update_interval") or 60))
         fresh = isinstance(updated, datetime) and now - updated <= STALE_INTERVALS * interval
         return RUNNING if fresh else ABANDONED
-    if run.get("finish_reason") == LOCKED_REASON:
+    if run.get("finish_reason") in REFUSED_REASONS:
         return SKIPPED
     status = run.get("health", {}).get("status")
     return str(status) if status else None

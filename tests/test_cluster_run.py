@@ -206,6 +206,7 @@ def test_a_worker_with_other_arguments_does_not_join(redis_url: str, mongo: Mong
     assert len(crawl["workers"]) == 1 and crawl["outcome"] == "ok"
     [refused] = [r for r in runs if "workers" not in r]
     assert refused["finish_reason"] == "frontier_args_conflict"
+    assert refused["outcome"] == "skipped" and refused["health"]["status"] == "skipped", refused  # not a failing site
 
 
 @pytest.mark.parametrize("embedded", [False, True])

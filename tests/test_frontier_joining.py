@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.storage.lease import COLLECTION
 from tests.conftest import free_port
 from tests.crawling import ROOT, MongoTarget, run_crawl
 from tests.test_cluster_run import all_urls, config, served, worker
@@ -95,3 +96,60 @@ def test_a_stale_redis_password_is_one_clear_line_masked_and_exit_1(
     [line] = [line for line in result.stderr.splitlines() if "Cannot reach Redis" in line]
     assert "redis://:***@127.0.0.1" in line and "AuthenticationError" in line and "password" in line, line
     assert "0ld-s3cret" not in result.stdout + result.stderr
+
+
+def test_a_crawl_whose_workers_all_left_unended_does_not_refuse_a_new_version(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopped workers (SIGTERM: they leave without ending the crawl) left its pointer for ``FRONTIER_KEY_TTL``:
+    before, every worker of a new version was refused for that hour, though no crawl ran."""
+    import redis
+
+    from crawler.frontier.shared import ArgsConflict, FrontierConfig, SharedCrawl
+
+    client = redis.Redis.from_url(redis_url)
+    old = SharedCrawl(client, "site", FrontierConfig())
+    old.join({"code": "old"})
+    old.push({"url": "https://example.kg/1"}, 0)
+    live = SharedCrawl(client, "site", FrontierConfig())
+    live.join({"code": "old"})
+    old.leave(ended=False)
+    with pytest.raises(ArgsConflict):  # a live worker still holds the crawl: refused
+        SharedCrawl(client, "site", FrontierConfig()).join({"code": "new"})
+    live.leave(ended=False)
+    new, other = SharedCrawl(client, "site", FrontierConfig()), SharedCrawl(client, "site", FrontierConfig())
+    new.join({"code": "new"})
+    other.join({"code": "new"})  # a second new worker joins the new crawl
+    assert new.seeder and new.crawl_id not in ("", old.crawl_id) and other.crawl_id == new.crawl_id
+    assert new.queued() == 0
+    assert "1 queued requests abandoned" in caplog.text
+
+
+def test_a_new_version_crawls_after_the_old_crawls_worker_was_stopped(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    with served() as (base_url, requests):
+        env = mongo.env(REDIS_URL=redis_url)
+        old = worker(config(tmp_path), base_url, env, settings=("SITE_LEASE_SECONDS=2",))
+        deadline = time.monotonic() + 60
+        while not any(p.startswith("/sitemap/") for p in requests):  # the old version's crawl runs
+            assert time.monotonic() < deadline and old.poll() is None
+            time.sleep(0.05)
+        old.terminate()  # systemctl stop, a Scrapyd cancel: it leaves the crawl unended
+        [(_, old_log)] = finish([old])
+        assert "Traceback" not in old_log, old_log[-3000:]
+        while client.keys("news:*:hb:*"):  # its heartbeat is gone; its pointer stays (ttl: an hour)
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert client.keys("news:*:crawl")
+        # The stopped crawl's site lease (kept for its other workers) lapses: then the site is free.
+        while any(lease["expires"] > time.time() for lease in mongo.db[COLLECTION].find()):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        [(code, log)] = finish([worker(config(tmp_path), base_url, env, code=other_version(tmp_path))])
+    assert code == 0, log[-3000:]
+    assert "not joining" not in log and "queued requests abandoned" in log
+    assert set(stored(mongo)) == all_urls()

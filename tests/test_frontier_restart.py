@@ -62,3 +62,18 @@ def test_a_pointer_to_a_crawl_whose_keys_are_gone_is_replaced(redis_url: str) ->
     client.delete(shared.key("args"))
     with pytest.raises(redis.RedisError, match="is gone from Redis"):
         shared.beat(busy=False)
+
+
+def test_a_worker_back_after_the_crawl_was_judged_does_not_judge_it_again(redis_url: str) -> None:
+    """A worker taken for dead beats again (re-added to ``recording``) after the last worker judged the crawl:
+    before, its own ``recorded()`` said it was the last too (a second judgement and webhook)."""
+    client = redis.Redis.from_url(redis_url)
+    first, second = SharedCrawl(client, "site", FrontierConfig()), SharedCrawl(client, "site", FrontierConfig())
+    first.join({})
+    second.join({})
+    assert not first.recorded()  # the second's part is awaited
+    first.beat(busy=False)  # taken for dead meanwhile, it is awaited again
+    assert not second.recorded()
+    assert first.recorded()  # the last: it judges
+    second.beat(busy=False)  # back after the judgement
+    assert not second.recorded()

@@ -139,3 +139,21 @@ def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) 
     assert page.returncode == 1 and (tmp_path / "report.html").is_file()
     degraded = _report(tmp_path / "degraded")
     assert degraded.returncode == 3 and "kaktus (degraded: " in degraded.stderr, degraded.stderr
+
+
+def test_a_worker_refused_by_its_sites_shared_crawl_is_skipped_not_failing(tmp_path: Path) -> None:
+    """A worker of a new version started while the old version's crawl runs is refused (``frontier_args_conflict``);
+    its run record, the newest, made the report call the site failing (exit 1) during every rolling upgrade."""
+    now = datetime.now(UTC)
+    _store(tmp_path, now, {"asiaplus": ("healthy", 2)})
+    store = ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path)))
+    try:
+        refused = _run("asiaplus", now - timedelta(minutes=10), "failed")  # as a refused worker recorded it before
+        store.record_run({**refused, "finish_reason": "frontier_args_conflict", "outcome": "failed"})
+        assert [r["finish_reason"] for r in store.latest_runs(site="asiaplus", crawled=True)] == ["finished"]
+    finally:
+        store.close()
+    report = _report(tmp_path, "--json")
+    assert report.returncode == 0, report.stderr
+    rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
+    assert rows["asiaplus"]["status"] == "ok" and rows["asiaplus"]["last_health"] == "skipped", rows["asiaplus"]

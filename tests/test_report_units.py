@@ -29,6 +29,8 @@ def test_spans_read_as_a_person_writes_them(seconds: float | None, said: str) ->
       "update_interval": 1}, "abandoned"),  # naive UTC from the embedded store
     ({"outcome": "running", "started_at": NOW - timedelta(hours=1)}, "abandoned"),  # never updated
     ({"outcome": "skipped", "finish_reason": "site_locked"}, "skipped"),
+    # Refused by its site's shared crawl (a rolling upgrade), as written before it was called skipped too.
+    ({"outcome": "failed", "finish_reason": "frontier_args_conflict", "health": {"status": "failed"}}, "skipped"),
     ({"outcome": "ok", "finish_reason": "finished", "health": {"status": "degraded"}}, "degraded"),
     ({"outcome": "ok", "finish_reason": "finished"}, None),
 ])

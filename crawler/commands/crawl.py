@@ -22,6 +22,7 @@ from scrapy.spiders import Spider
 
 from crawler.cli import CheckedCommand, close_matches
 from crawler.extensions.site_lock import LOCKED_REASON
+from crawler.health import ARGS_CONFLICT_REASON
 from crawler.notify import WebhookConfigError, webhook_url
 from crawler.opening_stop import OpeningStop
 from crawler.run_record import outcome
@@ -75,6 +76,8 @@ def exit_code(stats: dict[str, Any]) -> int:
     75 another run held the site."""
     if stats.get("finish_reason") == LOCKED_REASON:
         return 75
+    if stats.get("finish_reason") == ARGS_CONFLICT_REASON:  # recorded as skipped, but this worker never ran
+        return 1
     if outcome(stats.get("finish_reason", "unknown"), stats) == "failed" or stats.get("health/status") == "failed":
         return 1
     if stats.get("storage/unsaved") or stats.get("storage/quarantined"):

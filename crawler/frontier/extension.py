@@ -10,7 +10,8 @@ at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources``, site config and code are the crawl's: a worker started with others does not join,
-logs one ERROR and closes with reason ``frontier_args_conflict`` (exit 1).
+logs one ERROR and closes with reason ``frontier_args_conflict`` (exit 1; its run recorded as ``skipped``, like one
+refused the site lock, so ``scrapy report`` does not call the site failing during a rolling upgrade).
 
 Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``), ``FRONTIER_IDLE_SECONDS`` (10),
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600),
@@ -41,6 +42,7 @@ from crawler.frontier.connection import (
     redis_errors,
     shared_crawl_url,
 )
+from crawler.health import ARGS_CONFLICT_REASON
 from crawler.secrets import mask_uri
 from crawler.stopping import crawl_stopping
 
@@ -50,7 +52,7 @@ if TYPE_CHECKING:  # crawler.frontier.shared imports redis: loaded once a crawl 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_REASON = "frontier_unavailable"
 LOST_REASON = "frontier_lost"
-ARGS_REASON = "frontier_args_conflict"
+ARGS_REASON = ARGS_CONFLICT_REASON
 BEAT_SECONDS = 1.0
 FRONTIER_ID_META = "frontier_id"  # a request's entry in this worker's in-flight hash
 

@@ -3,9 +3,10 @@
 ``<prefix>:<site>:crawl`` names the running crawl (its id, taken with ``SET NX`` by the worker that
 seeds it); the crawl's own keys are ``<prefix>:<site>:<id>:...``: ``queue`` (a sorted set of
 serialized requests, highest priority first), ``seen`` (article keys and request fingerprints),
-``workers``, ``args`` (the seeder's ``-a since/limit/sources``, JSON: a worker with others is refused),
+``workers``, ``args`` (the seeder's ``-a since/limit/sources``, config and code, JSON: a worker with others is
+refused while a worker of the crawl lives; once none does, it drops the crawl and starts its own),
 ``articles`` (article requests admitted, against ``-a limit`` for the whole crawl), ``recording`` (workers
-whose run record part is not written yet: the last to write it judges and alerts), and per worker
+whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per worker
 ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
 ``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
 the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
@@ -16,6 +17,7 @@ heartbeat lapsed has both of these pushed back to the queue by whoever notices. 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import socket
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+logger = logging.getLogger(__name__)
 
 ID_LENGTH = 16  # hex characters of the id that starts every queued entry (entries are unique)
 SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie")
@@ -69,6 +73,30 @@ return 1
 _DROP_POINTER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+# This worker's run record part is written: 1 when it was the last awaited and the crawl is not judged yet (it now
+# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time).
+_RECORDED = """
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+# Await this worker's part again (taken for dead, it lives) unless the crawl was judged already.
+_AWAIT_PART = """
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SADD', KEYS[1], ARGV[1]) end
+return 0
+"""
+# Delete the site's pointer while it still names the crawl ARGV[1] and none of its workers (KEYS[2]) has a heartbeat
+# (``ARGV[2]<worker>``): 1 dropped, 0 a worker lives, -1 the pointer changed. One script, so a worker joining the
+# crawl or another new worker dropping it first never sees a half-done drop.
+_DROP_ABANDONED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[2] .. worker) == 1 then return 0 end
+end
+redis.call('DEL', KEYS[1])
+return 1
 """
 
 
@@ -136,6 +164,9 @@ class SharedCrawl:
         self._admit_article = client.register_script(_ADMIT_ARTICLE)
         self._requeue = client.register_script(_REQUEUE)
         self._drop_pointer = client.register_script(_DROP_POINTER)
+        self._drop_abandoned = client.register_script(_DROP_ABANDONED)
+        self._recorded = client.register_script(_RECORDED)
+        self._await_part = client.register_script(_AWAIT_PART)
 
     def on(self, client: redis.Redis) -> SharedCrawl:
         """This worker's handle on the same crawl, its calls made through ``client`` (other timeouts)."""
@@ -150,7 +181,7 @@ class SharedCrawl:
     # -- joining and beating ------------------------------------------------------------------------
     def join(self, args: dict[str, Any] | None = None) -> None:
         """Start the site's crawl (this worker seeds it, its ``args`` become the crawl's) or join the running
-        one; raises ArgsConflict, without joining, when ``args`` differ from the crawl's."""
+        one; raises ArgsConflict, without joining, when ``args`` differ from those of a crawl a live worker holds."""
         ttl = int(self.config.key_ttl)
         wanted = json.dumps(args or {}, sort_keys=True)
         while not self.crawl_id:
@@ -171,11 +202,24 @@ class SharedCrawl:
                     self._drop_pointer(keys=[self.pointer], args=[current])
                     self.crawl_id = ""
                 elif _text(crawl_args) != wanted:
-                    self.crawl_id = ""
-                    raise ArgsConflict(json.loads(crawl_args))
-        self.client.sadd(self.key("workers"), self.worker)
-        self.client.sadd(self.key("recording"), self.worker)
-        self.beat(busy=True)
+                    if not self._abandoned(current):
+                        self.crawl_id = ""
+                        raise ArgsConflict(json.loads(crawl_args))
+                    self.crawl_id = ""  # dropped: try again (this worker, or another new one, starts the crawl)
+        self.beat(busy=True)  # its heartbeat with its membership, at once: never a member taken for dead
+
+    def _abandoned(self, current: bytes | str) -> bool:
+        """Drop the pointer to the crawl ``current`` when no worker of it lives (stopped by SIGTERM, killed: it left
+        without ending the crawl); whether the pointer is no longer to it. Its queue is not taken over: it was
+        filled under other arguments or code (a request the new code cannot read would be lost)."""
+        queued = self.client.zcard(self.key("queue"))
+        dropped = int(self._drop_abandoned(keys=[self.pointer, self.key("workers")],
+                                           args=[current, self.key("hb") + ":"]))
+        if dropped == 1:
+            logger.warning("The shared crawl %(id)s of %(site)s has no live worker (stopped before it ended) and "
+                           "other arguments or code: starting a new one, its %(n)d queued requests abandoned",
+                           {"id": self.crawl_id, "site": self.site, "n": queued})
+        return dropped != 0
 
     def beat(self, busy: bool) -> None:
         """Say this worker lives (and whether its engine has work); keep the crawl's keys alive. Raises
@@ -187,13 +231,13 @@ class SharedCrawl:
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
             pipe.sadd(self.key("workers"), self.worker)
-            pipe.sadd(self.key("recording"), self.worker)
+            self._await_part(keys=[self.key("recording"), self.key("judged")], args=[self.worker], client=pipe)
             if busy:
                 pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
             else:
                 pipe.delete(self.key("busy", self.worker))
             pipe.zremrangebyscore(self.key("done", self.worker), "-inf", f"({time.time() - self.config.settle_seconds}")
-            for name in ("queue", "seen", "workers", "args", "articles", "recording"):
+            for name in ("queue", "seen", "workers", "args", "articles", "recording", "judged"):
                 pipe.expire(self.key(name), ttl)
             pipe.expire(self.key("inflight", self.worker), ttl)
             pipe.expire(self.key("done", self.worker), ttl)
@@ -273,11 +317,8 @@ class SharedCrawl:
 
     def recorded(self) -> bool:
         """This worker's run record part is written: whether it was the last of the crawl's workers to write."""
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.srem(self.key("recording"), self.worker)
-            pipe.scard(self.key("recording"))
-            _, left = pipe.execute()
-        return int(left) == 0
+        return bool(self._recorded(keys=[self.key("recording"), self.key("judged")],
+                                   args=[self.worker, int(self.config.key_ttl)]))
 
     def leave(self, ended: bool) -> int:
         """Leave the crawl: unfinished requests go back (a stopped worker never wipes the queue); when the

@@ -39,7 +39,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from neosqlite.exceptions import BulkWriteError as EmbeddedBulkWriteError
 
-from crawler.health import LOCKED_REASON
+from crawler.health import REFUSED_REASONS
 from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
@@ -874,8 +874,8 @@ class ArticleStore:
         query: dict[str, Any] = {"spider": spider} if spider else {}
         if site:
             query["site"] = site
-        if crawled:  # a run refused the site lock crawled nothing: no baseline to learn from
-            query["finish_reason"] = {"$ne": LOCKED_REASON}
+        if crawled:  # a run refused the site lock or its shared crawl crawled nothing: no baseline to learn from
+            query["finish_reason"] = {"$nin": list(REFUSED_REASONS)}
         return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
 
     def runs_since(self, since: datetime) -> list[dict[str, Any]]:
