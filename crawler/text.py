@@ -11,14 +11,15 @@ import unicodedata
 # characters U+206A-206F: a page's RLO made a stored title display reversed in a newsroom's tools ("Trojan Source"
 # spoofing); none is needed in stored text, which is shown paragraph by paragraph. The tag characters U+E0000-E007F:
 # invisible ASCII a page hides in a record for the language models that read it (the flags of England, Scotland and
-# Wales lose their tags, and show as a black flag). Then the C0 control characters that are no whitespace
-# (whitespace is collapsed), and DEL: no text holds them, and a page's ESC, BEL or NUL went on to the store, to
-# ``scrapy articles`` on an operator's terminal (ANSI and OSC sequences: clearing lines, writing the clipboard) and
+# Wales lose their tags, and show as a black flag), and the variation selectors supplement U+E0100-E01EF, the same
+# channel (256 invisible values, a byte each, after any character). Then the C0 control characters that are no
+# whitespace (whitespace is collapsed), and DEL: no text holds them, and a page's ESC, BEL or NUL went on to the store,
+# to ``scrapy articles`` on an operator's terminal (ANSI and OSC sequences: clearing lines, writing the clipboard) and
 # to exports. C1 controls (U+0080-U+009F) stay: they are what is left of a UTF-8 or windows-1252 page read as
 # Latin-1 (``we\x92re``), mojibake a reader may still repair (titles are: ``crawler.extract.titles.repair_mojibake``
 # needs them); :func:`shown` escapes them.
 _INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-                        "\ufff9-\ufffb\U000e0000-\U000e007f\x00-\x08\x0e-\x1b\x7f]")
+                        "\ufff9-\ufffb\U000e0000-\U000e007f\U000e0100-\U000e01ef\x00-\x08\x0e-\x1b\x7f]")
 # The zero-width non-joiner and joiner are kept between two characters of a script that shapes by them: Persian
 # (and Tajik in Arabic script) writes "می\u200cخواهم" with one, emoji sequences ("👨\u200d👩\u200d👧") and the
 # Indic scripts join by them. Elsewhere (Latin, Cyrillic, next to a space or another of them) they only break
@@ -26,8 +27,10 @@ _INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u20
 _JOINS = "[^\x00-\u058f\\s\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
 _STRAY_JOINERS = re.compile(f"(?<!{_JOINS})[\u200c\u200d]|[\u200c\u200d](?!{_JOINS})")
 _ASCII_CONTROLS = re.compile("[\x00-\x1f\x7f]")  # in text split on whitespace, only the others are left
-_SHOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-_SHOWN_LINES_CONTROLS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+# Bidirectional controls a record stored before they were removed may hold: escaped, a title shows as typed.
+_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SHOWN_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_SHOWN_LINES_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]|\r(?!\n)")
 
 
 def normalize_text(text: str) -> str:
@@ -40,10 +43,11 @@ def normalize_text(text: str) -> str:
     if text.isascii():
         text = " ".join(text.split())
         return text if text.isprintable() else " ".join(_ASCII_CONTROLS.sub("", text).split())
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    # Removed before NFC: a mark an invisible character kept apart composes with its letter ("е\u200e\u0308": "ё").
+    text = _INVISIBLE.sub("", text)
     if "\u200c" in text or "\u200d" in text:  # two scans in C: most text holds neither
         text = _STRAY_JOINERS.sub("", text)
-    return " ".join(text.split())
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def normalize_optional(text: str | None) -> str | None:
@@ -54,8 +58,9 @@ def normalize_optional(text: str | None) -> str | None:
 
 
 def shown(text: str) -> str:
-    """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) written as its
-    escape (``\\x1b``), so a stored string never moves the cursor, rewrites lines or sets the clipboard."""
+    """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) and bidirectional
+    control (``\\u202e``) written as its escape (``\\x1b``), so a stored string never moves the cursor, rewrites
+    lines, sets the clipboard or shows reversed."""
     return _SHOWN_CONTROLS.sub(_escaped, text)
 
 
@@ -66,7 +71,8 @@ def shown_lines(text: str) -> str:
 
 
 def _escaped(found: re.Match[str]) -> str:
-    return f"\\x{ord(found.group()):02x}"
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class CharMap:

@@ -101,3 +101,14 @@ def test_revisit_schedule_parsing() -> None:
 ])
 def test_attribution_lines(paragraphs: list[str], expected: str | None) -> None:
     assert attribution(paragraphs) == expected
+
+
+def test_zero_width_joiners_do_not_change_a_signature() -> None:
+    """Stored Persian text keeps U+200C inside words; a record without it (stored before, or typed so by the site)
+    is the same text: one signature, not 13 of 64 values shared."""
+    joined = "من می\u200cخواهم به خانه بروم و کتاب\u200cها را بخوانم، گفت وزیر در نشست خبری روز سه\u200cشنبه در دوشنبه."
+    emoji = "Семья 👨\u200d👩\u200d👧 приехала в Душанбе на праздник и осталась там на неделю."
+    for text in (joined, emoji):
+        plain = text.replace("\u200c", "").replace("\u200d", "")
+        assert signature(text) == signature(plain)
+        assert bands(signature(text)) == bands(signature(plain))

@@ -20,6 +20,9 @@ PAGES = {
     "unclosed-divs": article("unclosed-divs").replace(
         "<div class='entry-content'>", "<div class='entry-content'>" + "<div>" * 300
     ),
+    "unclosed-divs-2000": article("unclosed-divs-2000").replace(
+        "<div class='entry-content'>", "<div class='entry-content'>" + "<div>" * 2000
+    ),
     "unclosed-fonts": article("unclosed-fonts").replace("<p>", "<p>" + "<font face='Arial'>" * 80),
 }
 

@@ -4,7 +4,7 @@ import pytest
 
 from crawler.extract.boilerplate import credit_line, is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.extract.cleanup import clean_paragraphs
-from crawler.text import normalize_optional, normalize_text
+from crawler.text import normalize_optional, normalize_text, shown, shown_lines
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -23,9 +23,25 @@ from crawler.text import normalize_optional, normalize_text
     ("می\u200cخواهم", "می\u200cخواهم"),  # Persian's ZWNJ between two Arabic letters stays
     ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f468\u200d\U0001f469\u200d\U0001f467"),  # emoji ZWJs
     ("Ж\u200cж \u200cمی \u200d\u200dخ", "Жж می خ"),  # joiners between Cyrillic letters, a space, or doubled go
+    ("a\u2061b\u2062c\u2063d\u2064e", "abcde"),  # invisible function application, times, separator, plus
+    ("a\u206ab\u206bc\u206cd\u206de\u206ef\u206fg", "abcdefg"),  # deprecated format characters
+    ("a\ufff9b\ufffac\ufffbd", "abcd"),  # interlinear annotation anchor, separator, terminator
+    ("x\U000e0100\U000e0141\U000e01efy", "xy"),  # variation selectors supplement: a byte each no reader sees
+    ("е\u200e\u0308", "ё"),  # removed before NFC: the mark it kept apart composes
+    ("Ж\u200c\u0308", "\u04dc"),  # a stray joiner goes before NFC too: Ж and its diaeresis compose
 ])
 def test_normalize_text(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize("char", ["\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+                                  "\u2066", "\u2067", "\u2068", "\u2069"])
+def test_shown_escapes_bidi_controls(char: str) -> None:
+    """A record stored before bidirectional controls were removed still shows as typed, not reversed."""
+    stored = f"Вас{char} илиловзу\nдалее"
+    escaped = f"\\u{ord(char):04x}"
+    assert shown(stored) == f"Вас{escaped} илиловзу\\x0aдалее"
+    assert shown_lines(stored) == f"Вас{escaped} илиловзу\nдалее"
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(None, None), ("  ", None), (" x ", "x")])

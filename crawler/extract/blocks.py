@@ -13,8 +13,11 @@ from __future__ import annotations
 import math
 import operator
 import re
+import sys
+import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, reduce
 from itertools import chain, islice
@@ -32,9 +35,11 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "
 # keeps libxml2 from closing it, and everything after it becomes the button's. A long <select> has many
 # nodes but no blocks, so blocks are what is counted.
 _CONTROLS = frozenset({"button", "select", "textarea", "option"})
-# Elements deeper than this are read by a loop, not a call each (Python's stack): a broken page's unclosed
-# "<div>" or "<font>" nest past it, and their text was dropped (an article of 300 unclosed divs kept its title only).
-MAX_WALK_DEPTH = 200
+# The walk is a call per element level: a broken page's unclosed "<div>" or "<font>" nest its article hundreds of
+# levels deep (libxml2 builds trees up to 2048 with huge_tree), past Python's default recursion limit of 1000, so
+# segment() raises the limit by this much while it walks. Elements deeper than this are not read (no parsed page
+# has them).
+MAX_WALK_DEPTH = 4096
 _SWALLOWED_BLOCKS = 10
 _BLOCK = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "li", "ul", "ol",
                     "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td",
@@ -329,9 +334,7 @@ class Segmenter:
                     current.link_chars += len(text.strip())
             elif not text.isspace():
                 self._open(text, in_link, owner, context, state_masks, hidden)
-        if depth >= MAX_WALK_DEPTH:
-            self._walk_deep(element, owner, context, state_masks, hidden)
-        else:
+        if depth < MAX_WALK_DEPTH:  # deeper than libxml2 builds a tree: a guard, not a rule
             walk = self.walk
             for child in element:
                 child_tag = child.tag
@@ -375,34 +378,6 @@ class Segmenter:
                 self.link_elements[parent] += self.link_elements[index]
 
 
-    def _walk_deep(self, element: etree._Element, owner: _Owner, context: int, masks: tuple[int, int, int],
-                   hidden: bool) -> None:
-        """Read the children of ``element``, ``MAX_WALK_DEPTH`` elements deep, without recursion: each block-level
-        element's text a block of its own, described as ``element``'s (its ``owner``, ``context``, ``masks``);
-        nothing of what :meth:`walk` skips."""
-        walker = etree.iterwalk(element, events=("start", "end"))
-        for event, child in walker:
-            tag = child.tag
-            if child is element or tag.__class__ is not str:
-                text = None if child is element or event == "start" else child.tail  # a comment's tail
-            elif event == "start":
-                if tag in _SKIP and not (tag in _CONTROLS and _swallowed(child)):
-                    walker.skip_subtree()
-                    continue
-                if tag in _BLOCK:
-                    self._close()
-                text = child.text
-            else:
-                if tag in _BLOCK:
-                    self._close()
-                text = child.tail
-            if text:
-                if self.current is not None:
-                    self.current.parts.append(text)
-                elif not text.isspace():
-                    self._open(text, False, owner, context, masks, hidden)
-
-
 def _swallowed(control: etree._Element) -> bool:
     """Whether a form control holds what must be the page (see :data:`_CONTROLS`)."""
     return next(islice(control.iter(*_BLOCK), _SWALLOWED_BLOCKS, None), None) is not None
@@ -411,6 +386,13 @@ def _swallowed(control: etree._Element) -> bool:
 def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], Segmenter]:
     """The text blocks of the page ``root`` in document order (at most ``max_blocks``)."""
     segmenter = Segmenter(max_blocks)
+    with _recursion_room(MAX_WALK_DEPTH + 100):
+        _walk_page(segmenter, root)
+    segmenter._close()
+    return segmenter.blocks, segmenter
+
+
+def _walk_page(segmenter: Segmenter, root: etree._Element) -> None:
     body = root.find("body") if root.tag == "html" else None
     # Markup after a stray </body> or </html> is put beside the body, or beside the root in a second <html>,
     # by the parser; browsers show it.
@@ -418,8 +400,32 @@ def segment(root: etree._Element, max_blocks: int = 3000) -> tuple[list[Block], 
     for start in starts:
         if isinstance(start.tag, str) and start.tag not in _SKIP:
             segmenter.walk(start, start.tag.lower(), 0, (0, 0, 0), False, (start, "body", start.get("class") or ""))
-    segmenter._close()
-    return segmenter.blocks, segmenter
+
+
+_recursion_lock = threading.Lock()
+_recursion_users = 0
+_recursion_saved = 0
+
+
+@contextmanager
+def _recursion_room(frames: int) -> Iterator[None]:
+    """Python's recursion limit raised by ``frames`` while the block runs. The limit is the process's: threads
+    segmenting at once share one raise, and the last one out restores the limit (a thread restoring it while
+    another is deep in a page would fail that page). Python 3.11 runs a Python call without a C call, so the
+    C stack is not what bounds the depth."""
+    global _recursion_users, _recursion_saved
+    with _recursion_lock:
+        if not _recursion_users:
+            _recursion_saved = sys.getrecursionlimit()
+            sys.setrecursionlimit(_recursion_saved + frames)
+        _recursion_users += 1
+    try:
+        yield
+    finally:
+        with _recursion_lock:
+            _recursion_users -= 1
+            if not _recursion_users:
+                sys.setrecursionlimit(_recursion_saved)
 
 
 _CELLS = frozenset({"td", "th"})
