@@ -41,9 +41,9 @@ FIELD_FLOORS = {"wcxb-dev": {"title_exact": 0.864, "author_exact": 0.835, "date_
 # 711 wcxb-dev pages (619 of 711, 0.864 before: markup after an early </html>, a sentence-case headline in the
 # declared title's case, an <h1> in an <article> nested in a <nav>, fullwidth "？"), 0.860 on the sample (unchanged).
 # Session 17: titles 0.878 (624 of 711: curly apostrophes straight where the declared titles write them, 7 won, 2 lost).
-# Session 19: titles 0.880 (626 of 711: a yearless <h1> takes the year two kinds of declared title give it, 2 won, none
-# lost; both pages outside the sample).
-ALL_PAGES_FLOORS = {"wcxb-dev": {"title_exact": 0.880}}
+# Session 19: titles 0.879 (625 of 711: a yearless <h1> takes the year the JSON-LD headline and another kind of declared
+# title add as " [in] 2025", 1 won, none lost; outside the sample).
+ALL_PAGES_FLOORS = {"wcxb-dev": {"title_exact": 0.879}}
 
 pytestmark = [
     pytest.mark.e2e,  # tens of seconds over the benchmark corpora

@@ -373,7 +373,30 @@ def test_a_lower_case_headline_the_h1_shows_is_the_headline() -> None:
 ])
 def test_a_headline_takes_the_year_two_kinds_of_declared_title_give_it(shown: str, declared: str, want: str) -> None:
     head = f'<meta property="og:title" content="{declared}"><title>{declared} | Site</title>'
-    assert title(head, f"<h1>{shown}</h1>", "https://site.example.com/best/") == want
+    jsonld = {"@type": "Article", "headline": declared}
+    assert title(head, f"<h1>{shown}</h1>", "https://site.example.com/best/", jsonld) == want
+
+
+SHOWN = "Токаев подписал закон о бюджете"
+
+
+@pytest.mark.parametrize("declared", [
+    # A template's separator or another word before the year: the date it was read in, or a number, not the headline's.
+    f"{SHOWN} | 2026", f"{SHOWN}, 2026", f"{SHOWN} (2026)", f"{SHOWN} от 2019", f"{SHOWN} №2019",
+    f"{SHOWN} - 2026", f"{SHOWN}: 2026",
+])
+def test_a_year_the_declared_titles_set_off_from_the_headline_is_left_out(declared: str) -> None:
+    head = f'<meta property="og:title" content="{declared}"><title>{declared}</title>'
+    jsonld = {"@type": "NewsArticle", "headline": declared}
+    assert title(head, f"<h1>{SHOWN}</h1>", "https://site.example.com/news/", jsonld) == SHOWN
+
+
+def test_a_year_only_og_title_and_the_title_give_the_headline_is_left_out() -> None:
+    # og:title and <title> are one SEO template ("%%title%% %%currentyear%%"); the JSON-LD headline has no year.
+    head = f'<meta property="og:title" content="{SHOWN} 2026"><title>{SHOWN} 2026</title>'
+    jsonld = {"@type": "NewsArticle", "headline": SHOWN}
+    assert title(head, f"<h1>{SHOWN}</h1>", "https://site.example.com/news/", jsonld) == SHOWN
+    assert title(head, f"<h1>{SHOWN}</h1>", "https://site.example.com/news/") == SHOWN
 
 
 def test_a_year_only_og_title_and_its_twitter_copy_give_the_headline_is_left_out() -> None:
@@ -386,8 +409,10 @@ def test_a_year_only_og_title_and_its_twitter_copy_give_the_headline_is_left_out
 
 def test_the_body_reads_the_headline_as_shown_where_the_title_adds_its_year() -> None:
     # The body model's inputs (trained on the headline the page prints) stay what they were.
-    head = ('<meta property="og:title" content="Лучшие вузы Казахстана в 2025">'
-            "<title>Лучшие вузы Казахстана в 2025 | Site</title>")
-    html = f"<html><head>{head}</head><body><article><h1>Лучшие вузы Казахстана</h1>{LEAD}</article></body></html>"
-    assert extract_article(html, "https://site.example.com/best/", GENERIC).title == "Лучшие вузы Казахстана в 2025"
-    assert page_inputs_for_training(html, "https://site.example.com/best/")[0] == "Лучшие вузы Казахстана"
+    dated = "Best Travel Insurance for Seniors in 2025"
+    head = (f'<meta property="og:title" content="{dated}"><title>{dated} | Site</title>'
+            f'<script type="application/ld+json">{{"@type": "Article", "headline": "{dated}"}}</script>')
+    body = f"<article><h1>Best Travel Insurance for Seniors</h1>{LEAD}</article>"
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert extract_article(html, "https://site.example.com/best/", GENERIC).title == dated
+    assert page_inputs_for_training(html, "https://site.example.com/best/")[0] == "Best Travel Insurance for Seniors"

@@ -543,37 +543,34 @@ def page_title(page: PageView) -> Candidate | None:
 
 
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d")
-# Kinds of declared title (JSON-LD, meta, <title>) that must agree on the year a shown headline leaves out: an SEO
-# plugin copies og:title to twitter:title, so two metas are one voice.
+# Kinds of declared title (JSON-LD, meta, <title>) that must agree on the year a shown headline leaves out, the
+# JSON-LD headline among them: og:title and <title> come from one SEO template (a "%%currentyear%%" one dates a 2019
+# article by the year it is read in), and an SEO plugin copies og:title to twitter:title, so two metas are one voice.
 MIN_DATED_DECLARED = 2
-MAX_YEAR_LINK_LETTERS = 3  # "in 2025", "of 2026", "в 2025": the short word that ties a year to a headline
+# The only form taken: the shown headline, a space, at most one of these words and a space, and a year that ends it
+# ("... in 2025", "... 2025", "... в 2025"); a separator ("| 2026", ", 2026", "(2026)") or another word ("от 2019",
+# "№2019") marks a template's date or a number, not the headline's year.
+_YEAR_LINK = "(?i:in|of|for|в|за)"
+_DECLARED_YEAR = rf" (?:{_YEAR_LINK} )?{_YEAR_WORD.pattern}"
 
 
 def _with_declared_year(chosen: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
     """The headline with the year the declared titles give it ("Best Travel Insurance for Seniors in 2025") where
-    the shown one, yearless, says the same words without it ("Best Travel Insurance for Seniors") and two kinds of
-    declared title write it the same: the year is the headline's, which a template that prints it every year, or a
-    headline element too narrow for it, leaves out."""
-    words = key(chosen.text).split()
-    if not words or any(_YEAR_WORD.fullmatch(w) for w in words):
+    the shown one, yearless, is exactly their text before " in 2025" and the JSON-LD headline and another kind of
+    declared title write it the same: the year is the headline's, which a headline element too narrow for it leaves
+    out."""
+    shown = " ".join(chosen.text.split())
+    if not shown or any(_YEAR_WORD.fullmatch(w) for w in key(shown).split()):
         return chosen
+    dated_form = re.compile(re.escape(shown) + _DECLARED_YEAR)
     dated: dict[str, list[Candidate]] = {}
     for candidate in declared:
-        text = strip_title(candidate.text, names)
-        if _without_year(key(text).split()) == words:
+        text = " ".join(strip_title(candidate.text, names).split())
+        if dated_form.fullmatch(text):
             dated.setdefault(text, []).append(candidate)
-    agreed = [(text, found) for text, found in dated.items() if len({c.source for c in found}) >= MIN_DATED_DECLARED]
+    agreed = [(text, found) for text, found in dated.items()
+              if len({c.source for c in found}) >= MIN_DATED_DECLARED and any(c.source == "jsonld" for c in found)]
     return Candidate(agreed[0][0], agreed[0][1][0].source, False, chosen.text) if len(agreed) == 1 else chosen
-
-
-def _without_year(words: list[str]) -> list[str] | None:
-    """``words`` without their one year and the short word before it that ties it on ("in", "of", "в"), if any."""
-    years = [i for i, w in enumerate(words) if _YEAR_WORD.fullmatch(w)]
-    if len(years) != 1:
-        return None
-    at = years[0]
-    start = at - 1 if at > 0 and words[at - 1].isalpha() and len(words[at - 1]) <= MAX_YEAR_LINK_LETTERS else at
-    return words[:start] + words[at + 1:]
 
 
 # Chinese, Japanese and Korean letters, whose text sets "？" and "！" full width as its own punctuation.
