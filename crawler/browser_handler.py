@@ -47,6 +47,8 @@ import inspect
 import itertools
 import logging
 import os
+import shutil
+import tempfile
 import weakref
 from collections.abc import Callable
 from functools import partial
@@ -118,6 +120,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._start_lock = asyncio.Lock()
         self._started = False
         self._unavailable: str | None = None  # why the browser cannot start, once known
+        self._browser_tmp: str | None = None  # Chromium's TMPDIR, removed when the browser has closed
         self._logged: set[tuple[str, str]] = set()
         self._refused_pages: set[str] = set()  # URLs of Scrapy requests whose page navigated to a refused URL
         # a page's main frame may navigate (the first load, redirect hops, a script's redirect) this many times
@@ -146,6 +149,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             if not self._started and self._unavailable is None:
                 self._unavailable = chromium_problem(self.chromium)
                 if self._unavailable is None:
+                    self._give_chromium_its_own_tmpdir()
                     await super()._maybe_launch_in_thread()
                     self._started = True
                 else:
@@ -158,9 +162,22 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if self._unavailable is not None:
             raise IgnoreRequest(f"browser unavailable: {self._unavailable}")
 
+    def _give_chromium_its_own_tmpdir(self) -> None:
+        """Chromium writes temporary files (a download's first bytes, its singleton socket) to ``TMPDIR`` and
+        removes them as it closes; a browser killed (the OOM killer, a crash: scrapy-playwright launches another)
+        or closed in the middle of one leaves them there, run after run. In a directory of the crawl's own, removed
+        once the browser has closed, nothing outlives the crawl."""
+        if self.config.cdp_url or self.config.connect_url:  # a remote browser: its files are on its machine
+            return
+        self._browser_tmp = tempfile.mkdtemp(prefix="crawl-chromium-")
+        env = self.config.launch_options.get("env") or dict(os.environ)
+        self.config.launch_options = {**self.config.launch_options, "env": {**env, "TMPDIR": self._browser_tmp}}
+
     async def close(self) -> None:
         await super().close()
         await self.proxy.close()
+        if self._browser_tmp is not None:
+            shutil.rmtree(self._browser_tmp, ignore_errors=True)
         logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
 
     async def download_request(self, request: Request) -> Response:

@@ -147,14 +147,14 @@ def run_crawl(spider: str, *args: str, env: dict[str, str], settings: Sequence[s
 
 
 @contextmanager
-def unit_crawl(spider: str, *args: str, data_dir: Path,
-               settings: Sequence[str] = ()) -> Iterator[subprocess.Popen[str]]:
+def unit_crawl(spider: str, *args: str, data_dir: Path, settings: Sequence[str] = (),
+               env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
     """``scrapy crawl`` running in a process group of its own, as a systemd unit's (its log merged into
     ``stdout``); killed with its whole group if the ``with`` block leaves it running."""
     require_e2e("scrapy crawl")
     crawl = subprocess.Popen(crawl_command(spider, *args, settings=settings), cwd=ROOT,
-                             env=crawl_environment({}, data_dir), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                             env=crawl_environment(env or {}, data_dir), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         yield crawl
     finally:

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -124,6 +125,13 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie awaiting its reaper has ended)."""
     try:
@@ -176,6 +184,34 @@ def test_sigterm_to_the_process_group_mid_render_lets_the_pages_in_flight_finish
     assert rendered >= len(in_flight) and len(stored) >= len(in_flight), (in_flight, stored, log[-3000:])
     time.sleep(1)  # Chromium's children end after their browser process
     assert not [pid for pid in chromium if _running(pid)], "Chromium outlived the crawl"
+
+
+@requires_chromium
+@pytest.mark.e2e
+def test_chromium_killed_mid_crawl_leaves_nothing_in_tmpdir(tmp_path: Path) -> None:
+    """Chromium killed under the crawl (the OOM killer takes the browser alone): scrapy-playwright launches another
+    and the crawl goes on. The killed one's temporary files (its singleton socket's directory, a download's first
+    bytes) stayed in ``TMPDIR`` for good, a cron job's runs piling them up; now they go with the crawl's own
+    directory for Chromium."""
+    replica = _slow_js_replica(tmp_path, delay=2)
+    temp = Path(tempfile.mkdtemp(prefix="tmpdir-", dir="/tmp"))  # short: Chromium's sockets live under TMPDIR
+    try:
+        with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
+                                                  data_dir=tmp_path / "data", env={"TMPDIR": str(temp)}) as crawl:
+            wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]
+                               "no page reached its XHR in Chromium")
+            browsers = [pid for pid in _descendants(crawl.pid)
+                        if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"]
+            assert browsers, [_comm(pid) for pid in _descendants(crawl.pid)]
+            for pid in browsers:
+                os.kill(pid, signal.SIGKILL)
+            log, _ = crawl.communicate(timeout=180)
+        left = sorted(str(path.relative_to(temp)) for path in temp.rglob("*"))
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    assert crawl.returncode is not None and "Traceback" not in log, log_excerpt(log)
+    assert int(re.findall(r"'playwright/browser_count': (\d+)", log)[0]) >= 2, log[-3000:]  # launched again
+    assert left == [], left
 
 
 @requires_chromium
