@@ -160,8 +160,8 @@ def _ms(seconds: float) -> int:
 def connect(url: str) -> aioredis.Redis:
     """A client that gives up fast (no retries): a lost Redis must not hold requests up."""
     import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry  # redis.retry.Retry is the thread client's: 8.2 warns on it here
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
     return aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
                                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
