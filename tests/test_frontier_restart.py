@@ -1,18 +1,33 @@
-"""Redis restarted empty mid-crawl (no persistence: the shared queue and seen set are gone), through the
-real ``scrapy crawl`` worker: it must not read the empty frontier as a finished crawl and exit 0 with
-the queued articles never fetched; and a site pointer left to a crawl whose keys are gone is dropped."""
+"""Redis restarted mid-crawl, through the real ``scrapy crawl`` workers. Empty (no persistence: the shared queue and
+seen set are gone), a worker must not read the empty frontier as a finished crawl and exit 0 with the queued
+articles never fetched; a site pointer left to a crawl whose keys are gone is dropped. With its data, after
+longer than a worker's timeout, no live worker is taken for dead: each page is fetched once."""
 
 from __future__ import annotations
 
 import subprocess
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import redis
 
+from crawler.bench.servers import free_port, kill, start_redis
 from crawler.frontier.shared import FrontierConfig, SharedCrawl
-from tests.crawling import MongoTarget
-from tests.test_frontier import ARTICLES, config, finish, slow_site, start_worker, stored, wait_for_articles
+from tests.crawling import MongoTarget, require_e2e
+from tests.test_frontier import (
+    ARTICLES,
+    WORKER,
+    config,
+    expected_urls,
+    finish,
+    slow_site,
+    start_worker,
+    stored,
+    wait_for_articles,
+    wait_until_holding,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +92,65 @@ def test_a_worker_back_after_the_crawl_was_judged_does_not_judge_it_again(redis_
     assert first.recorded()  # the last: it judges
     second.beat(busy=False)  # back after the judgement
     assert not second.recorded()
+
+
+def test_a_redis_restarted_with_its_data_takes_no_live_worker_for_dead(mongo: MongoTarget, tmp_path: Path) -> None:
+    """Redis shut down with a snapshot and started again on it (a restart that keeps its data) after longer than
+    ``FRONTIER_WORKER_TIMEOUT``: every heartbeat lapsed meanwhile. Before, the first worker back took its peer,
+    alive and waiting out the same outage, for dead and pushed the requests it held back to the queue: those
+    pages were fetched twice (stored once), and each run that rode the outage out was recorded as ``errors``."""
+    require_e2e("a redis-server")
+    port, snapshots = free_port(), tmp_path / "redis"
+    snapshots.mkdir()
+    url = f"redis://127.0.0.1:{port}/0"
+    settings = [*WORKER, "FRONTIER_WORKER_TIMEOUT=3", "FRONTIER_REDIS_WAIT_SECONDS=60"]
+    server = start_redis(port, snapshots)
+    try:
+        with slow_site() as (base_url, requests):
+            workers = [start_worker(config(tmp_path), base_url, mongo.env(REDIS_URL=url), settings)]
+            wait_for_articles(requests, 1)
+            workers.append(start_worker(config(tmp_path), base_url, mongo.env(REDIS_URL=url), settings))
+            wait_for_articles(requests, 20)
+            for worker in workers:
+                wait_until_holding(url, worker)
+            redis.Redis.from_url(url).shutdown(save=True)  # the snapshot holds both workers' in-flight requests
+            server.wait()
+            time.sleep(6)  # twice the workers' timeout: every heartbeat expires in the snapshot
+            server = start_redis(port, snapshots)
+            results = finish(workers)
+            fetched = Counter({p: c for p, c in requests.items() if p.startswith("/news/")})
+    finally:
+        kill(server)
+    for code, log in results:
+        assert code == 0, log[-3000:]
+        assert "Traceback" not in log, log[-5000:]
+        assert "Lost Redis" in log and "Reached Redis again" in log, log[-3000:]
+    assert set(stored(mongo)) == expected_urls()
+    assert len(fetched) == ARTICLES and max(fetched.values()) == 1, {p: c for p, c in fetched.items() if c > 1}
+    assert not any("of a dead worker" in log for _, log in results)
+    [crawl] = list(mongo.db.crawl_runs.find())
+    assert [p["outcome"] for p in crawl["workers"].values()] == ["ok"] * 2, crawl  # nothing was lost
+
+
+def test_after_the_whole_crawl_was_silent_each_worker_has_a_timeout_to_beat_again(redis_url: str) -> None:
+    """Nobody beat for longer than a worker's timeout (Redis out of reach): the first worker back takes none of
+    its peers for dead until they had a whole timeout to beat again; one that never does is recovered after it."""
+    client = redis.Redis.from_url(redis_url)
+    config = FrontierConfig(worker_timeout=0.5)
+    first, second = SharedCrawl(client, "site", config), SharedCrawl(client, "site", config)
+    first.join({})
+    second.join({})
+    second.push({"url": "https://site.kg/1/"}, 0)
+    assert second.pop() is not None
+    time.sleep(1.0)  # the outage: both heartbeats lapse
+    assert not client.exists(second.key("hb", second.worker))
+    first.beat(busy=False)
+    assert first.recover() == 0 and client.hlen(second.key("inflight", second.worker)) == 1
+    recovered = 0
+    for _ in range(200):  # the first keeps beating, the second never does
+        first.beat(busy=False)
+        recovered = first.recover()
+        if recovered:
+            break
+        time.sleep(0.05)
+    assert recovered == 1 and first.queued() == 1

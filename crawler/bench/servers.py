@@ -92,20 +92,31 @@ def _redis_answers(port: int) -> bool:
         return False
 
 
-@contextmanager
-def running_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A throwaway ``redis-server`` on a free loopback port (no persistence), SIGKILLed after: its URL and process."""
+def start_redis(port: int, directory: Path | None = None) -> subprocess.Popen[bytes]:
+    """A ``redis-server`` on loopback ``port`` without persistence, once it answers. ``directory``: where an explicit
+    ``SHUTDOWN SAVE`` writes its snapshot, which a server started again on it loads (a restart that keeps its data);
+    else the current directory, never written to unless asked."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
+    where = ["--dir", str(directory)] if directory is not None else []
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                                "no", *where], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL)
+    for _ in range(100):
+        if _redis_answers(port):
+            break
+        time.sleep(0.05)
+    return process
+
+
+@contextmanager
+def running_redis(directory: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A throwaway ``redis-server`` on a free loopback port (no persistence; ``directory``: see :func:`start_redis`),
+    SIGKILLed after: its URL and process."""
+    port = free_port()
+    process = start_redis(port, directory)
     try:
-        for _ in range(100):
-            if _redis_answers(port):
-                break
-            time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0", process
     finally:
         kill(process)

@@ -3,7 +3,8 @@ stops at once, exit 1, when Redis cannot be reached), beats every second, pushes
 requests back, keeps the spider open while any worker has work and closes it (``finished``) once
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
 what it holds (its items are stored), waits ``FRONTIER_REDIS_WAIT_SECONDS`` for Redis to come back (then takes
-the crawl's queue again) and else closes with reason ``frontier_lost``: once a Redis call failed, the
+the crawl's queue again; a warning, not an error, as nothing is lost) and else closes with reason ``frontier_lost``
+(an error): once a Redis call failed, the
 worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
 asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor waits ``REACTOR_TIMEOUT``
 at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
@@ -178,9 +179,10 @@ class Frontier:
             self.lost = self.gone = True
             logger.error("Lost the shared crawl (%(error)s): finishing this worker's own requests alone",
                          {"error": describe(exc)})
-        elif not self.lost:
+        elif not self.lost:  # a warning: Redis back in time, nothing is lost (giving up on it is the error)
             self.lost = True
-            logger.error("Lost Redis (%(error)s): finishing this worker's own requests alone", {"error": describe(exc)})
+            logger.warning("Lost Redis (%(error)s): finishing this worker's own requests alone, then waiting for it",
+                           {"error": describe(exc)})
 
     @property
     def worker(self) -> str | None:
@@ -353,7 +355,11 @@ class Frontier:
         if self._lost_idle_since is None:
             self._lost_idle_since = now
         assert self.shared is not None
-        if self.gone or now - self._lost_idle_since >= self.shared.config.redis_wait:
+        if self.gone:
+            raise CloseSpider(LOST_REASON)
+        if now - self._lost_idle_since >= self.shared.config.redis_wait:
+            logger.error("Redis did not come back within %(wait)g s: ending this worker, the shared crawl's queue left "
+                         "behind", {"wait": self.shared.config.redis_wait})
             raise CloseSpider(LOST_REASON)
         raise DontCloseSpider
 

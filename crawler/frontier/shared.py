@@ -10,8 +10,11 @@ whose run record part is not written yet: the last to write it judges and alerts
 ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
 ``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
 the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
-heartbeat lapsed has both of these pushed back to the queue by whoever notices. Every key expires
-``key_ttl`` after the last live worker's last beat. Requests are stored without credentials.
+heartbeat lapsed has both of these pushed back to the queue by whoever notices (judged in the script that
+pushes them back). ``pulse`` is Redis's time of the crawl's last beat: a beat that finds the whole crawl
+silent for half a worker timeout or more (Redis out of reach, or restarted with its data) gives every worker a fresh
+heartbeat first, so the first worker back never takes its peers, waiting out the same outage, for dead. Every key
+expires ``key_ttl`` after the last live worker's last beat. Requests are stored without credentials.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ redis.call('ZREM', KEYS[1], entry[1])
 redis.call('HSET', KEYS[2], string.sub(entry[1], 1, tonumber(ARGV[1])), entry[2] .. '|' .. entry[1])
 return entry[1]
 """
-# Atomically push a worker's in-flight and recently done entries back to the queue; forget the worker.
-_REQUEUE = """
+# Push a worker's in-flight and recently done entries back to the queue; forget the worker.
+_PUSH_BACK = """
 local n = 0
 for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
   local bar = string.find(value, '|', 1, true)
@@ -56,7 +59,24 @@ for _, value in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 redis.call('SREM', KEYS[4], ARGV[1])
-return n
+"""
+_REQUEUE = _PUSH_BACK + "return n"
+# The same for a worker taken for dead, unless its heartbeat (KEYS[6]) lives: -1. Judged in the script, so a worker
+# that beats between a peer's look and the push keeps its requests; a dead worker writes no run record part (KEYS[7]).
+_RECOVER = ("if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end" + _PUSH_BACK
+            + "redis.call('SREM', KEYS[7], ARGV[1])\nreturn n")
+# A beat of the crawl at Redis's time (``pulse``, KEYS[1], milliseconds), before the beating worker's own heartbeat and
+# any judgement: after the whole crawl was silent longer than ARGV[3] ms, every member (KEYS[2]) gets a heartbeat of
+# ARGV[2] ms (``ARGV[1]<worker>``) to beat again; how many did. Redis's clock, so the workers' clocks do not matter.
+_PULSE = """
+local time = redis.call('TIME')
+local now = time[1] .. string.sub(string.format('%06d', tonumber(time[2])), 1, 3)
+local last = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], now, 'EX', ARGV[4])
+if not last or tonumber(now) - tonumber(last) <= tonumber(ARGV[3]) then return 0 end
+local members = redis.call('SMEMBERS', KEYS[2])
+for _, worker in ipairs(members) do redis.call('SET', ARGV[1] .. worker, 1, 'PX', ARGV[2]) end
+return #members
 """
 # Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted:
 # 1 admitted, 0 seen already, -1 over the limit. One script, so two workers never both take the last place.
@@ -163,6 +183,8 @@ class SharedCrawl:
         self._pop = client.register_script(_POP)
         self._admit_article = client.register_script(_ADMIT_ARTICLE)
         self._requeue = client.register_script(_REQUEUE)
+        self._recover = client.register_script(_RECOVER)
+        self._pulse = client.register_script(_PULSE)
         self._drop_pointer = client.register_script(_DROP_POINTER)
         self._drop_abandoned = client.register_script(_DROP_ABANDONED)
         self._recorded = client.register_script(_RECORDED)
@@ -227,13 +249,16 @@ class SharedCrawl:
         ttl = int(self.config.key_ttl)
         with self.client.pipeline() as pipe:
             pipe.exists(self.key("args"))
-            pipe.set(self.key("hb", self.worker), 1, px=int(self.config.worker_timeout * 1000))
+            timeout = int(self.config.worker_timeout * 1000)
+            self._pulse(keys=[self.key("pulse"), self.key("workers")],
+                        args=[self.key("hb") + ":", timeout, timeout // 2, ttl], client=pipe)
+            pipe.set(self.key("hb", self.worker), 1, px=timeout)
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
             pipe.sadd(self.key("workers"), self.worker)
             self._await_part(keys=[self.key("recording"), self.key("judged")], args=[self.worker], client=pipe)
             if busy:
-                pipe.set(self.key("busy", self.worker), 1, px=int(self.config.worker_timeout * 1000))
+                pipe.set(self.key("busy", self.worker), 1, px=timeout)
             else:
                 pipe.delete(self.key("busy", self.worker))
             pipe.zremrangebyscore(self.key("done", self.worker), "-inf", f"({time.time() - self.config.settle_seconds}")
@@ -299,9 +324,11 @@ class SharedCrawl:
         recovered = 0
         for raw in self.client.smembers(self.key("workers")):
             worker = _text(raw)
-            if worker != self.worker and not self.client.exists(self.key("hb", worker)):
-                recovered += self.requeue(worker)
-                self.client.srem(self.key("recording"), worker)  # a dead worker writes no part
+            if worker != self.worker:
+                recovered += max(0, int(self._recover(
+                    keys=[self.key("queue"), self.key("inflight", worker), self.key("done", worker),
+                          self.key("workers"), self.key("busy", worker), self.key("hb", worker),
+                          self.key("recording")], args=[worker])))
         return recovered
 
     def busy(self) -> bool:
