@@ -122,6 +122,8 @@ DISCOVERY_MAX_QUEUED_ARTICLES = env_int("DISCOVERY_MAX_QUEUED_ARTICLES", Discove
                                         minimum=1)
 DOWNLOADER = "crawler.downloader.StoppingDownloader"  # a stop does not wait for requests not yet sent
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery at -a limit or a full queue
+# JOBDIR's queue: Scrapy's files, each open only while read or written (one per priority held a descriptor each).
+SCHEDULER_DISK_QUEUE = "crawler.disk_queue.PickleLifoDiskQueue"
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"
