@@ -21,9 +21,16 @@ too deep to pickle raises ``RecursionError``, a full disk ``OSError``) is kept i
 (``scheduler/dropped/error``, one warning line each) instead of the exception reaching the engine, which
 stops the whole crawl when it comes from ``start()`` and drops the request with a traceback otherwise.
 
-Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``scheduler/jobdir/discarded``
-(leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``, ``scheduler/disk_failed``,
-``scheduler/dropped/error``.
+A newly discovered article request (``article_key`` meta) that finds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests
+queued is dropped (``discovery/skipped/queue_full``, one warning line) and the spider told (``queue_full``): its
+discovery ends as at ``-a limit``, so the run does not record its sources as read and the next run goes on from them
+(the store skips what this one stored). A hostile sitemap index of 500 sitemaps, each 50,000 fresh links, would
+queue 25 million requests (2.5 KB of memory each). Retries, redirects and requests queued again pass (they carry
+``queued_once``), and so do revisits (no ``article_key``).
+
+Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``discovery/skipped/queue_full``,
+``scheduler/jobdir/discarded`` (leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``,
+``scheduler/disk_failed``, ``scheduler/dropped/error``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import shutil
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
@@ -38,8 +46,12 @@ from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
 from twisted.internet.defer import Deferred
 
+from crawler.discovery.limits import DiscoveryLimits
+from crawler.middlewares.incremental import ARTICLE_KEY_META
+
 logger = logging.getLogger(__name__)
 DISCOVERY_META = "discovery"  # set on feed, sitemap, listing and API requests
+QUEUED_META = "queued_once"  # a request the queue took before: its retry, redirect or requeue is never dropped
 _STATE = "active.json"  # Scrapy's record of the queues a clean close left
 _LOCK = ".lock"
 
@@ -50,7 +62,11 @@ class DiscoveryLimitScheduler(Scheduler):
     _disk_errors_logged: frozenset[str] = frozenset()
 
     def enqueue_request(self, request: Request) -> bool:
-        """Scrapy's, but a request that cannot be queued is dropped and counted, never raised to the engine."""
+        """Scrapy's, but a request that cannot be queued is dropped and counted, never raised to the engine, and
+        a newly discovered article is dropped when the queue is full."""
+        if self._queue_full(request):
+            return False
+        request.meta[QUEUED_META] = True
         try:
             return super().enqueue_request(request)
         except Exception as exc:  # any error here would stop the crawl (from start()) or vanish in a task
@@ -59,6 +75,23 @@ class DiscoveryLimitScheduler(Scheduler):
             logger.warning("Dropped %(request)s: it cannot be queued (%(error)s)",
                            {"request": request, "error": _describe(exc)})
             return False
+
+    def _queue_full(self, request: Request) -> bool:
+        """True (counted; the spider told) for a new discovered article when the queue holds its maximum."""
+        if ARTICLE_KEY_META not in request.meta or request.meta.get(QUEUED_META) or len(self) < self._max_queued:
+            return False
+        assert self.stats is not None
+        self.stats.inc_value("discovery/skipped/queue_full")
+        if not getattr(self._spider, "queue_full", True):
+            self._spider.queue_full = True  # type: ignore[union-attr]
+            logger.warning("%(n)d requests are queued (DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends for this run, "
+                           "the next run goes on from its sources", {"n": len(self)})
+        return True
+
+    @cached_property
+    def _max_queued(self) -> int:
+        assert self.crawler is not None
+        return DiscoveryLimits.from_settings(self.crawler.settings).max_queued_articles
 
     def _dqpush(self, request: Request) -> bool:
         """Into the disk queue; False (kept in memory) when it cannot go there, whatever the error."""

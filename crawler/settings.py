@@ -116,8 +116,14 @@ DISCOVERY_MAX_SITEMAP_ENTRIES = env_int("DISCOVERY_MAX_SITEMAP_ENTRIES", Discove
                                         minimum=1)
 DISCOVERY_MAX_FEED_ENTRIES = env_int("DISCOVERY_MAX_FEED_ENTRIES", DiscoveryLimits.max_feed_entries, minimum=1)
 DISCOVERY_MAX_PAGE_LINKS = env_int("DISCOVERY_MAX_PAGE_LINKS", DiscoveryLimits.max_page_links, minimum=1)
+# Requests queued at once that a new article may find: past it the run's discovery ends (as at -a limit); the next
+# run goes on from the same sources.
+DISCOVERY_MAX_QUEUED_ARTICLES = env_int("DISCOVERY_MAX_QUEUED_ARTICLES", DiscoveryLimits.max_queued_articles,
+                                        minimum=1)
 DOWNLOADER = "crawler.downloader.StoppingDownloader"  # a stop does not wait for requests not yet sent
-SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery once -a limit is reached
+SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery at -a limit or a full queue
+# JOBDIR's queue: Scrapy's files, each open only while read or written (one per priority held a descriptor each).
+SCHEDULER_DISK_QUEUE = "crawler.disk_queue.PickleLifoDiskQueue"
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"

@@ -25,6 +25,7 @@ from tests import endless_site as site
     ({"DISCOVERY_MAX_SITEMAPS": "20", "DISCOVERY_MAX_SITEMAP_DEPTH": 0}, DiscoveryLimits(20, 0, 50_000)),
     ({"DISCOVERY_MAX_SITEMAP_ENTRIES": 10}, DiscoveryLimits(500, 3, 10)),
     ({"DISCOVERY_MAX_FEED_ENTRIES": "50"}, DiscoveryLimits(500, 3, 50_000, 50)),
+    ({"DISCOVERY_MAX_QUEUED_ARTICLES": "10"}, DiscoveryLimits(max_queued_articles=10)),
 ])
 def test_limits_from_settings(settings: dict[str, Any], expected: DiscoveryLimits) -> None:
     assert DiscoveryLimits.from_settings(Settings(settings)) == expected
@@ -32,9 +33,9 @@ def test_limits_from_settings(settings: dict[str, Any], expected: DiscoveryLimit
 
 @pytest.mark.parametrize("settings", [{"DISCOVERY_MAX_SITEMAPS": 0}, {"DISCOVERY_MAX_SITEMAP_DEPTH": -1},
                                       {"DISCOVERY_MAX_SITEMAP_ENTRIES": 0}, {"DISCOVERY_MAX_FEED_ENTRIES": 0},
-                                      {"DISCOVERY_MAX_PAGE_LINKS": 0}])
+                                      {"DISCOVERY_MAX_PAGE_LINKS": 0}, {"DISCOVERY_MAX_QUEUED_ARTICLES": 0}])
 def test_limits_below_their_minimum_fail_loudly(settings: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"DISCOVERY_MAX_(SITEMAP|FEED|PAGE)"):
+    with pytest.raises(ValueError, match=r"DISCOVERY_MAX_(SITEMAP|FEED|PAGE|QUEUED)"):
         DiscoveryLimits.from_settings(Settings(settings))
 
 

@@ -5,7 +5,9 @@ documents requested per run of a site, configured and robots.txt ones included),
 ``DISCOVERY_MAX_SITEMAP_DEPTH`` (index levels followed below a configured or robots.txt
 sitemap), ``DISCOVERY_MAX_SITEMAP_ENTRIES`` (entries read from one sitemap; the newest
 are kept), ``DISCOVERY_MAX_FEED_ENTRIES`` (items read from one feed or WordPress API page; the first, which
-feeds list newest first), ``DISCOVERY_MAX_PAGE_LINKS`` (links read from one listing or home page, in page order).
+feeds list newest first), ``DISCOVERY_MAX_PAGE_LINKS`` (links read from one listing or home page, in page order),
+``DISCOVERY_MAX_QUEUED_ARTICLES`` (requests a newly discovered article may find queued: past it, discovery ends as
+at ``-a limit``; each costs some 2.5 KB of memory, and 500 sitemaps of 50,000 fresh links each would make 25 million).
 Paged feeds, API pages and listings are capped per site by ``feed_pages``
 and ``listing_pages`` in the site config.
 """
@@ -22,6 +24,8 @@ MAX_FEED_ENTRIES = 1_000
 # Listing and home pages link to 50-500 pages; an 8 MB page can hold 300,000 links, each resolved and canonicalised
 # in the crawl process (200,000 took two minutes of its event loop) and each a request.
 MAX_PAGE_LINKS = 2_000
+# 20 sitemaps of 50,000 fresh links (2.6 MB gzipped) queued a million requests: 2.56 GB of memory.
+MAX_QUEUED_ARTICLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class DiscoveryLimits:
     max_sitemap_entries: int = MAX_ENTRIES
     max_feed_entries: int = MAX_FEED_ENTRIES
     max_page_links: int = MAX_PAGE_LINKS
+    max_queued_articles: int = MAX_QUEUED_ARTICLES
 
     @classmethod
     def from_settings(cls, settings: Any) -> DiscoveryLimits:
@@ -43,9 +48,10 @@ class DiscoveryLimits:
             max_sitemap_entries=settings.getint("DISCOVERY_MAX_SITEMAP_ENTRIES", cls.max_sitemap_entries),
             max_feed_entries=settings.getint("DISCOVERY_MAX_FEED_ENTRIES", cls.max_feed_entries),
             max_page_links=settings.getint("DISCOVERY_MAX_PAGE_LINKS", cls.max_page_links),
+            max_queued_articles=settings.getint("DISCOVERY_MAX_QUEUED_ARTICLES", cls.max_queued_articles),
         )
         for name, minimum in (("max_sitemaps", 1), ("max_sitemap_depth", 0), ("max_sitemap_entries", 1),
-                              ("max_feed_entries", 1), ("max_page_links", 1)):
+                              ("max_feed_entries", 1), ("max_page_links", 1), ("max_queued_articles", 1)):
             if getattr(limits, name) < minimum:
                 raise ValueError(f"DISCOVERY_{name.upper()} must be >= {minimum}, got {getattr(limits, name)}")
         return limits

@@ -7,7 +7,8 @@ Every loop is bounded: sitemaps by ``DiscoveryLimits`` (documents per run, index
 depth, entries per sitemap, items per feed page; each sitemap URL read once per run), paged feeds and
 API pages by ``feed_pages``, listings by ``listing_pages``, archives by
 ``MAX_ARCHIVE_DAYS``; a next page that repeats the page before it is not followed,
-and nothing more is discovered once ``-a limit`` articles are scheduled.
+and nothing more is discovered once ``-a limit`` articles are scheduled, or once the scheduler's queue held
+``DISCOVERY_MAX_QUEUED_ARTICLES`` articles (``crawler.scheduler``).
 
 A feed, sitemap, listing or API page answered 304 (asked with the validators it had when last read:
 ``crawler.middlewares.conditional``) is not read: ``discovery/not_modified``.
@@ -83,10 +84,12 @@ class DiscoveryMixin:
     def discovery_limits(self) -> DiscoveryLimits:
         return DiscoveryLimits.from_settings(self.crawler.settings)
 
+    queue_full = False  # set by the scheduler once DISCOVERY_MAX_QUEUED_ARTICLES article requests waited at once
+
     @property
     def limit_reached(self) -> bool:
-        """True once ``-a limit`` article requests are scheduled: discovery then ends."""
-        return self.args.limit is not None and len(self._scheduled) >= self.args.limit
+        """True once ``-a limit`` article requests are scheduled, or the queue was full: discovery then ends."""
+        return self.queue_full or (self.args.limit is not None and len(self._scheduled) >= self.args.limit)
 
     def discovery_requests(self) -> Iterator[scrapy.Request]:
         """The first requests of a crawl, for every edition of the site."""
