@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pty
 import shutil
 import sqlite3
 import subprocess
@@ -27,7 +26,9 @@ from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import ROOT, MongoTarget
 from tests.read_only_mongo import ReadOnlyRole
-from tests.test_export import ARTICLES, _CuttingProxy, _write
+from tests.relay import CuttingRelay
+from tests.terminal import under_terminal
+from tests.test_export import ARTICLES, _write
 
 # Root ignores file modes unless it gives up CAP_DAC_OVERRIDE (CI runs the tests as root); another user is bound
 # by them already.
@@ -345,7 +346,7 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
     store = ArticleStore.connect(StoreTarget(uri=mongo.uri, database=mongo.database, data_dir=""))
     store.close()
     _stored_without_indexes(mongo)
-    proxy = _CuttingProxy(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
+    proxy = CuttingRelay(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
     try:
         result = scrapy(
             *command, env=_mongo_env(f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", mongo.database)
@@ -362,26 +363,9 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
 def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Path) -> None:
     """It wrote the Parquet file's bytes to the terminal."""
     pytest.importorskip("pyarrow")
-    terminal, stdout = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
-            cwd=ROOT,
-            env={"PATH": "", **embedded},
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-    finally:
-        os.close(stdout)
-    shown = b""
-    with contextlib.suppress(OSError):  # EIO once the command has exited and all it wrote has been read
-        while chunk := os.read(terminal, 65536):
-            shown += chunk
-    os.close(terminal)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 2 and shown == b"", (stderr, shown[:100])
+    refused = under_terminal(["export", "--format", "parquet"], {"PATH": "", **embedded})
+    stderr = refused.other.decode()
+    assert refused.returncode == 2 and refused.shown == b"", (stderr, refused.shown[:100])
     assert "-o FILE" in stderr and "Traceback" not in stderr, stderr
     piped = subprocess.run(
         [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
