@@ -27,7 +27,7 @@ def stale_hours(site: str, runs: Iterable[dict[str, Any]] = ()) -> float:
     from crawler.sites import SiteConfigError, load_site
 
     for run in runs:
-        recorded = run.get("thresholds", {}).get("stale_hours")
+        recorded = (run.get("thresholds") or {}).get("stale_hours")
         if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
             return float(recorded)
     try:

@@ -71,7 +71,8 @@ def test_a_site_without_a_bundled_config_has_the_default_limit() -> None:
 
 def test_the_limit_is_the_one_the_newest_run_recorded() -> None:
     """A run recorded before runs recorded their thresholds falls back to the bundled config's (or the default)."""
-    runs = [{"thresholds": {}}, {"thresholds": {"stale_hours": 200}}, {"thresholds": {"stale_hours": 6.0}}]
+    runs = [{"thresholds": None}, {"thresholds": {}}, {"thresholds": {"stale_hours": 200}},
+            {"thresholds": {"stale_hours": 6.0}}]
     assert stale_hours("my-outlet-from-a-config-file", runs) == stale_hours("asiaplus", runs) == 200.0
     assert stale_hours("my-outlet-from-a-config-file", [{"stats": {}}]) == 48.0
 
