@@ -2,14 +2,15 @@
 
 A site with a run in the report's window (30 days) is judged: ``failing`` when its last run was abandoned (its
 process died) or the last run that crawled failed; ``stale`` when its newest article was published longer ago than
-the site's ``stale_hours`` (its config's ``[monitors]``, default 48), the rule run health applies; ``degraded`` when
-the last run that crawled was; else ``ok``. A site with no run in the window is not judged (a deployment crawls the
-sites it chooses). Exit status, the worst of the sites': 1 failing or stale, 3 degraded, 0 all ok (as
-``scrapy crawl``'s 1 failed and 3 degraded).
+the site's ``stale_hours`` (its config's ``[monitors]``, default 48, as its last run recorded it), the rule run
+health applies; ``degraded`` when the last run that crawled was; else ``ok``. A site with no run in the window is
+not judged (a deployment crawls the sites it chooses). Exit status, the worst of the sites': 1 failing or stale,
+3 degraded, 0 all ok (as ``scrapy crawl``'s 1 failed and 3 degraded).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from crawler.health import DEGRADED, FAILED, Thresholds
@@ -19,10 +20,16 @@ OK, FAILING, STALE = "ok", "failing", "stale"
 EXIT_CODES = {FAILING: 1, STALE: 1, DEGRADED: 3, OK: 0}
 
 
-def stale_hours(site: str) -> float:
-    """How old a site's newest article may be: its bundled config's ``stale_hours``, else the default."""
+def stale_hours(site: str, runs: Iterable[dict[str, Any]] = ()) -> float:
+    """How old a site's newest article may be: the ``stale_hours`` its newest run among ``runs`` (newest first)
+    recorded, the one it judged itself by (also from a config file, ``-a config=``); for a site whose runs
+    recorded none (recorded before runs did), its bundled config's, else the default."""
     from crawler.sites import SiteConfigError, load_site
 
+    for run in runs:
+        recorded = (run.get("thresholds") or {}).get("stale_hours")
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
+            return float(recorded)
     try:
         return load_site(site).monitors.stale_hours
     except SiteConfigError:  # a site crawled from a config file (-a config=): the report has no config for it

@@ -17,14 +17,14 @@ from __future__ import annotations
 import uuid
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from crawler.health import NORMAL_END, REFUSED_REASONS, SKIPPED
+from crawler.health import NORMAL_END, REFUSED_REASONS, SKIPPED, Thresholds
 from crawler.secrets import redact
 
 
@@ -86,6 +86,12 @@ def _safe_stats(stats: dict[str, Any]) -> dict[str, Any]:
     return safe
 
 
+def thresholds(spider: Spider) -> dict[str, float]:
+    """The health thresholds the run judges itself by (its site config's ``[monitors]``, defaults filled in):
+    recorded, so ``scrapy report`` judges the site by them too, even one crawled from a config file."""
+    return asdict(getattr(getattr(spider, "site", None), "monitors", Thresholds()))
+
+
 def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
                  stats: dict[str, Any], host: str, pid: int) -> dict[str, Any]:
     args = getattr(spider, "args", None)
@@ -102,8 +108,14 @@ def run_document(run_id: str, spider: Spider, reason: str, started_at: datetime,
         "host": host,
         "pid": pid,
         "job": getattr(spider, "_job", None),  # Scrapyd's job id (it starts each job with -a _job=<id>)
+        "thresholds": thresholds(spider),
         "stats": _safe_stats(stats),
     }
+
+
+def crawl_base(run: dict[str, Any]) -> dict[str, Any]:
+    """What a shared crawl's document takes from a worker's run document (:func:`crawl_document`'s ``base``)."""
+    return {key: run[key] for key in ("spider", "site", "args", "thresholds")}
 
 
 def worker_part(run_id: str, worker: str | None, reason: str, started_at: datetime, stats: dict[str, Any],
@@ -171,9 +183,10 @@ def _live(part: dict[str, Any], now: datetime) -> bool:
 def crawl_document(current: dict[str, Any] | None, base: dict[str, Any], key: str | None = None,
                    part: dict[str, Any] | None = None, now: datetime | None = None) -> dict[str, Any]:
     """A shared crawl's document with ``part`` stored as ``workers.<key>`` (none: as it is), the top fields
-    recomputed from all parts; ``base`` gives ``spider``, ``site`` and ``args``. The crawl is running while a
-    worker's part is, unless a finished worker saw the crawl end or every running part is a dead worker's
-    (not rewritten for ``STALE_INTERVALS`` of its interval at ``now``) and another worker finished."""
+    recomputed from all parts; ``base`` (:func:`crawl_base`) gives ``spider``, ``site``, ``args`` and
+    ``thresholds``. The crawl is running while a worker's part is, unless a finished worker saw the crawl end or
+    every running part is a dead worker's (not rewritten for ``STALE_INTERVALS`` of its interval at ``now``) and
+    another worker finished."""
     now = now or datetime.now(UTC)
     parts = dict((current or {}).get("workers", {}))
     if key is not None and part is not None:

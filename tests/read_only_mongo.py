@@ -10,6 +10,8 @@ import threading
 
 import bson
 
+from tests.relay import Relay, pump
+
 OP_MSG = 2013
 WRITES = frozenset(
     {
@@ -29,28 +31,19 @@ WRITES = frozenset(
 _ids = itertools.count(1_000_000)
 
 
-class ReadOnlyRole:
+class ReadOnlyRole(Relay):
     """Listens on ``port``; ``refused`` lists the write commands it answered ``Unauthorized``. Without
     ``may_list``, ``listCollections`` is refused too (a role granted ``find`` on the collections only)."""
 
     def __init__(self, upstream: tuple[str, int], may_list: bool = True) -> None:
-        self.upstream = upstream
         self.denied = WRITES if may_list else WRITES | {"listCollections"}
         self.refused: list[str] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(upstream)
 
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                client, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         server = socket.create_connection(self.upstream)
         lock = threading.Lock()  # the replies of the server and this relay's refusals share the client's socket
-        threading.Thread(target=_pump, args=(server, client, lock), daemon=True).start()
+        threading.Thread(target=pump, args=(server, client, lock), daemon=True).start()
         with contextlib.suppress(OSError), client, server:
             while message := _message(client):
                 command = _denied_command(message, self.denied)
@@ -60,16 +53,6 @@ class ReadOnlyRole:
                 self.refused.append(command)
                 with lock:
                     client.sendall(_unauthorized(message, command))
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def _pump(source: socket.socket, sink: socket.socket, lock: threading.Lock) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            with lock:
-                sink.sendall(data)
 
 
 def _message(sock: socket.socket) -> bytes:

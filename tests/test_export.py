@@ -4,22 +4,17 @@ store and a MongoDB server: articles written the way the crawl writes them (clea
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
 import json
 import os
-import pty
 import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import termios
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -35,6 +30,8 @@ from crawler.limits import RecordLimits
 from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import ROOT, MongoTarget, fresh_database
+from tests.relay import CuttingRelay
+from tests.terminal import under_terminal
 
 pytestmark = pytest.mark.e2e  # the real scrapy command, and a MongoDB server for half of the cases
 
@@ -232,18 +229,8 @@ def test_export_into_a_closed_pipe_exits_quietly(stored: Stored) -> None:
 def test_progress_bar_only_when_stderr_is_a_terminal(stored: Stored, tmp_path: Path) -> None:
     if "MONGO_URI" in stored.env:
         pytest.skip("the bar does not depend on the store: once is enough")
-    terminal, stderr = pty.openpty()
-    try:
-        result = subprocess.run([sys.executable, "-m", "scrapy", "export", "-o", str(tmp_path / "a.jsonl")],
-                                cwd=ROOT, env=stored.env, stdout=subprocess.PIPE, stderr=stderr, timeout=120,
-                                stdin=subprocess.DEVNULL)
-    finally:
-        os.close(stderr)
-    shown = b""
-    with contextlib.suppress(OSError):  # EIO once everything written to the terminal has been read
-        while chunk := os.read(terminal, 65536):
-            shown += chunk
-    os.close(terminal)
+    result = under_terminal(["export", "-o", str(tmp_path / "a.jsonl")], stored.env, terminal_stream="stderr")
+    shown = result.shown
     assert result.returncode == 0, shown[-2000:]
     assert "5/5 articles" in shown.decode() and "[" + "#" * 30 + "]" in shown.decode()
     piped = stored.run("export", "-o", str(tmp_path / "b.jsonl"))
@@ -470,25 +457,6 @@ def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many
     assert not [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # no worker left behind
 
 
-def _under_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
-    """The exit status of ``scrapy <args>`` and what it wrote, its stdout a pseudo-terminal read as it writes."""
-    terminal, stdout = pty.openpty()
-    attributes = termios.tcgetattr(stdout)
-    attributes[1] &= ~termios.OPOST  # its bytes as written ("\n" not made "\r\n")
-    termios.tcsetattr(stdout, termios.TCSANOW, attributes)
-    try:
-        process = subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env, stdout=stdout,
-                                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    finally:
-        os.close(stdout)
-    shown = b""
-    with contextlib.suppress(OSError):  # EIO once the command has exited and all it wrote has been read
-        while chunk := os.read(terminal, 65536):
-            shown += chunk
-    os.close(terminal)
-    return process.wait(timeout=120), shown
-
-
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_control_characters_are_escaped_on_a_terminal_and_kept_in_a_file(tmp_path: Path, fmt: str) -> None:
     # A C1 CSI the store keeps, and a C0 escape an older record may hold (JSON escapes C0 itself; CSV does not).
@@ -502,9 +470,9 @@ def test_control_characters_are_escaped_on_a_terminal_and_kept_in_a_file(tmp_pat
         assert store.write_articles([doc], {doc["_id"]: "<html></html>"}).inserted == 1
     finally:
         store.close()
-    status, shown = _under_terminal(["export", "--format", fmt], env)
-    assert status == 0, shown[-2000:]
-    text = shown.decode()
+    result = under_terminal(["export", "--format", fmt], env)
+    assert result.returncode == 0, result.shown[-2000:]
+    text = result.shown.decode()
     assert "Clear\\x9b2J screen" in text  # JSON writes C0 controls as "\u0007" itself
     assert fmt == "jsonl" or "\\x1b]52;c;Zm9v\\x07 and\\x0dback" in text
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)", text), text
@@ -519,41 +487,6 @@ def test_control_characters_are_escaped_on_a_terminal_and_kept_in_a_file(tmp_pat
         assert next(csv.DictReader(io.StringIO(written)))["title"] == title
 
 
-class _CuttingProxy:
-    """A loopback TCP relay to a MongoDB server that, once a client message carries ``marker``, drops that
-    connection and every later one: the store was reachable when opened and fails at the first such query."""
-
-    def __init__(self, upstream: tuple[str, int], marker: bytes) -> None:
-        self.upstream, self.marker, self.cut = upstream, marker, threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                client, _ = self.listener.accept()
-                if self.cut.is_set():
-                    client.close()
-                    continue
-                server = socket.create_connection(self.upstream)
-                threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-                threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, watch: bool) -> None:
-        seen = b""
-        with contextlib.suppress(OSError), source, sink:
-            while data := source.recv(65536):
-                seen = seen[-len(self.marker):] + data
-                if (watch and self.marker in seen) or self.cut.is_set():
-                    self.cut.set()
-                    return
-                sink.sendall(data)
-
-    def close(self) -> None:
-        self.listener.close()
-
-
 def test_a_store_failing_while_the_site_names_are_checked_stops_the_export_with_one_line(
         mongo: MongoTarget, tmp_path: Path) -> None:
     # The check of an unknown --site name asks the store; a failure there was a traceback, not the export's
@@ -562,7 +495,7 @@ def test_a_store_failing_while_the_site_names_are_checked_stops_the_export_with_
 
     mongo.client[mongo.database]["articles"].insert_one({"_id": "x", "site": "asiaplus"})  # a store, not an empty db
     host, port = parse_uri(mongo.uri)["nodelist"][0]
-    proxy = _CuttingProxy((host, port), b"not-yet-stored-outlet")
+    proxy = CuttingRelay((host, port), b"not-yet-stored-outlet")
     try:
         env = {"PATH": "", "MONGO_URI": f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true",
                "MONGO_DATABASE": mongo.database, "STORAGE_TIMEOUT_SECONDS": "1"}

@@ -17,7 +17,8 @@ from crawler.limits import RecordLimits
 from crawler.report_status import exit_code, site_status, stale_hours
 from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.crawling import ROOT
+from tests.crawling import ROOT, StoreCrawl
+from tests.hostile_site import article, site_config
 from tests.test_export import WATER, _item
 
 
@@ -66,6 +67,14 @@ def test_the_exit_status_is_the_worst_sites(statuses: list[str | None], code: in
 
 def test_a_site_without_a_bundled_config_has_the_default_limit() -> None:
     assert stale_hours("asiaplus") == stale_hours("my-outlet-from-a-config-file") == 48.0
+
+
+def test_the_limit_is_the_one_the_newest_run_recorded() -> None:
+    """A run recorded before runs recorded their thresholds falls back to the bundled config's (or the default)."""
+    runs = [{"thresholds": None}, {"thresholds": {}}, {"thresholds": {"stale_hours": 200}},
+            {"thresholds": {"stale_hours": 6.0}}]
+    assert stale_hours("my-outlet-from-a-config-file", runs) == stale_hours("asiaplus", runs) == 200.0
+    assert stale_hours("my-outlet-from-a-config-file", [{"stats": {}}]) == 48.0
 
 
 def _run(site: str, started: datetime, status: str) -> dict[str, Any]:
@@ -157,3 +166,45 @@ def test_a_worker_refused_by_its_sites_shared_crawl_is_skipped_not_failing(tmp_p
     assert report.returncode == 0, report.stderr
     rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
     assert rows["asiaplus"]["status"] == "ok" and rows["asiaplus"]["last_health"] == "skipped", rows["asiaplus"]
+
+
+def _replica(root: Path, name: str, published: datetime, stale_after: float) -> Path:
+    """A feed of two articles published at ``published`` under ``root``; the path of its site config file, whose
+    ``[monitors]`` say the site is stale ``stale_after`` hours after its newest article."""
+    domain = f"{name}.tj"
+    date = published.isoformat(timespec="seconds")
+    items = ""
+    for slug in ("first", "second"):
+        (root / "news" / slug).mkdir(parents=True)
+        (root / "news" / slug / "index.html").write_text(article(f"{name}-{slug}", date=date), encoding="utf-8")
+        items += f"<item><title>{slug}</title><link>https://{domain}/news/{slug}/</link></item>"
+    (root / "feed").mkdir()
+    (root / "feed" / "index.xml").write_text(
+        f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>{name}</title>{items}"
+        "</channel></rss>", encoding="utf-8")
+    config = root.parent / f"{name}.toml"
+    monitors = f"[monitors]\nstale_hours = {stale_after}\n"
+    config.write_text(site_config(name, domain, "Asia/Dushanbe") + monitors, encoding="utf-8")
+    return config
+
+
+@pytest.mark.e2e  # real `scrapy crawl` and `scrapy report` subprocesses
+def test_a_site_crawled_from_a_config_file_is_judged_by_the_stale_hours_its_run_used(tmp_path: Path) -> None:
+    """The report looked a site's ``stale_hours`` up among the bundled configs only: a site crawled with
+    ``-a config=FILE`` was judged by the default 48 h, whatever its ``[monitors]`` said (a weekly outlet called
+    stale every day, a site promising news every few hours not alerted on for two days)."""
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    crawl = StoreCrawl(None, tmp_path / "crawls")
+    for name, hours_old, limit in (("weekly", 100, 200.0), ("hourly", 30, 6.0)):
+        root = tmp_path / name / "site"
+        root.mkdir(parents=True)
+        config = _replica(root, name, now - timedelta(hours=hours_old), limit)
+        crawl("news", f"config={config}", replica=root, settings=["ROBOTSTXT_OBEY=0"],
+              env={"DATA_DIR": str(data)}, expect=0)
+    report = _report(data, "--json")
+    rows = {row["site"]: row for row in map(json.loads, report.stdout.splitlines())}
+    assert rows["weekly"]["status"] == "ok", rows["weekly"]
+    assert rows["hourly"]["status"] == "stale", rows["hourly"]
+    assert report.stderr == "1 site(s) need attention: hourly (stale: no article published for 30 h (limit 6 h))\n"
+    assert report.returncode == 1

@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pty
 import shutil
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +26,9 @@ from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import ROOT, MongoTarget
 from tests.read_only_mongo import ReadOnlyRole
-from tests.test_export import ARTICLES, _CuttingProxy, _write
+from tests.relay import CuttingRelay
+from tests.terminal import under_terminal
+from tests.test_export import ARTICLES, _write
 
 # Root ignores file modes unless it gives up CAP_DAC_OVERRIDE (CI runs the tests as root); another user is bound
 # by them already.
@@ -98,6 +100,7 @@ def test_a_user_who_may_only_read_the_store_runs_the_reading_commands(embedded: 
 
 NOW = datetime.now(UTC)
 OWNER, ANALYST = 4241, 4242  # two users with no other rights: root ignores file modes
+NOBODY = 65534
 
 
 def _as_user(uid: int) -> list[str]:
@@ -119,39 +122,68 @@ def test_a_reader_in_a_shared_data_dir_leaves_the_owner_able_to_write() -> None:
 
 def _owner_writes_after_the_analyst_reads(data: Path) -> None:
     embedded = {"DATA_DIR": str(data)}
-    _write(StoreTarget(uri="", database="news", data_dir=str(data)), page_bytes=1000)
-    for path in [data.parent, data, *data.iterdir()]:
-        os.chown(path, OWNER, OWNER)
-    data.parent.chmod(0o755)
+    _owned_store(data, OWNER)
     data.chmod(0o777)  # as a group-writable DATA_DIR (2775) shared by the crawler and the analysts
-    (data / "news.db").chmod(0o644)
-    run = {
-        "cwd": ROOT,
-        "env": {"PATH": os.environ.get("PATH", ""), "HOME": str(data), **embedded},
-        "text": True,
-        "capture_output": True,
-        "timeout": 120,
-        "stdin": subprocess.DEVNULL,
-    }
-    listed = subprocess.run([*_as_user(ANALYST), sys.executable, "-m", "scrapy", "articles"], check=False, **run)
+    listed = subprocess.run([*_as_user(ANALYST), sys.executable, "-m", "scrapy", "articles"], check=False,
+                            **_command_run(embedded))
     assert listed.returncode == 0 and listed.stdout.startswith("5 articles in embedded store"), listed.stderr
     assert not [path.name for path in data.iterdir() if path.stat().st_uid == ANALYST]
-    written = subprocess.run(
-        [
-            *_as_user(OWNER),
-            sys.executable,
-            "-c",
-            (
-                "from crawler.storage.store import ArticleStore, StoreTarget\n"
-                f"store = ArticleStore.connect(StoreTarget(uri='', database='news', data_dir={str(data)!r}))\n"
-                "store.db['crawl_runs'].insert_one({'_id': 'after-the-reader', 'site': 'asiaplus'})\n"
-                "store.close()\n"
-            ),
-        ],
-        check=False,
-        **run,
-    )
+    _assert_the_owner_writes(data, OWNER)
+
+
+def _owned_store(data: Path, owner: int) -> None:
+    """:data:`tests.test_export.ARTICLES` in the embedded store of ``data``, owned by ``owner`` (store file 0644)."""
+    _write(StoreTarget(uri="", database="news", data_dir=str(data)), page_bytes=1000)
+    for path in [data.parent, data, *data.iterdir()]:
+        os.chown(path, owner, owner)
+    data.parent.chmod(0o755)
+    (data / "news.db").chmod(0o644)
+
+
+def _command_run(env: dict[str, str]) -> dict[str, Any]:
+    """``subprocess.run``'s arguments for a command in the project over the store of ``env``."""
+    return {"cwd": ROOT, "env": {"PATH": os.environ.get("PATH", ""), "HOME": env["DATA_DIR"], **env}, "text": True,
+            "capture_output": True, "timeout": 120, "stdin": subprocess.DEVNULL}
+
+
+def _assert_the_owner_writes(data: Path, owner: int) -> None:
+    """The store's owner opens it to write, as its crawl does, and writes a run record."""
+    code = ("from crawler.storage.store import ArticleStore, StoreTarget\n"
+            f"store = ArticleStore.connect(StoreTarget(uri='', database='news', data_dir={str(data)!r}))\n"
+            "store.db['crawl_runs'].insert_one({'_id': 'after-the-reader', 'site': 'asiaplus'})\n"
+            "store.close()\n")
+    written = subprocess.run([*_as_user(owner), sys.executable, "-c", code], check=False,
+                             **_command_run({"DATA_DIR": str(data)}))
     assert written.returncode == 0, written.stderr
+
+
+# Root that may not give a file away (CAP_CHOWN dropped, as in a hardened systemd unit or a container): SQLite run
+# as root hands the -wal and -shm it makes to the store file's owner, where root may.
+ROOT_WITHOUT_CHOWN = ["setpriv", "--bounding-set=-chown", "--inh-caps=-all", "--"]
+
+
+@pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to read a store another user owns as root")
+@pytest.mark.parametrize("reader", [[], ROOT_WITHOUT_CHOWN], ids=["root", "root-without-chown"])
+def test_root_reading_another_users_store_leaves_no_file_there(reader: list[str], tmp_path: Path) -> None:
+    """``sudo scrapy report`` (or root's cron job) over the crawl user's store made ``news.db-wal`` and
+    ``news.db-shm`` there; root that may not chown left them root's (0644), and the owner's next crawl failed with
+    "attempt to write a readonly database". Root now reads another user's store as immutable: nothing made."""
+    shared = Path(tempfile.mkdtemp(prefix="owned-data-"))  # not under pytest's tmp_path: only root may enter it
+    try:
+        data = shared / "data"
+        _owned_store(data, NOBODY)
+        before = {path.name: path.stat().st_uid for path in data.iterdir()}
+        run = _command_run({"DATA_DIR": str(data)})
+        for command in (["report", "--json"], ["articles"], ["export", "--processes", "2", "--format", "csv"],
+                        ["report", "--html", str(tmp_path / "report.html")]):
+            result = subprocess.run([*reader, sys.executable, "-m", "scrapy", *command], check=False, **run)
+            assert (result.returncode == 0 and result.stdout.count("https://") + result.stdout.count("asiaplus") >= 1) \
+                or command[1] == "--html", (command, result.stderr)
+            assert {path.name: path.stat().st_uid for path in data.iterdir()} == before, command
+        _assert_the_owner_writes(data, NOBODY)
+    finally:
+        shutil.rmtree(shared)
 
 
 @pytest.mark.e2e  # real `scrapy` subprocesses (seconds each)
@@ -314,7 +346,7 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
     store = ArticleStore.connect(StoreTarget(uri=mongo.uri, database=mongo.database, data_dir=""))
     store.close()
     _stored_without_indexes(mongo)
-    proxy = _CuttingProxy(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
+    proxy = CuttingRelay(parse_uri(mongo.uri)["nodelist"][0], b"\x03sort\x00")  # the first read of records
     try:
         result = scrapy(
             *command, env=_mongo_env(f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", mongo.database)
@@ -331,26 +363,9 @@ def test_a_mongodb_server_lost_mid_command_is_one_line_not_a_traceback(mongo: Mo
 def test_parquet_to_a_terminal_is_refused(embedded: dict[str, str], tmp_path: Path) -> None:
     """It wrote the Parquet file's bytes to the terminal."""
     pytest.importorskip("pyarrow")
-    terminal, stdout = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
-            cwd=ROOT,
-            env={"PATH": "", **embedded},
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-    finally:
-        os.close(stdout)
-    shown = b""
-    with contextlib.suppress(OSError):  # EIO once the command has exited and all it wrote has been read
-        while chunk := os.read(terminal, 65536):
-            shown += chunk
-    os.close(terminal)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 2 and shown == b"", (stderr, shown[:100])
+    refused = under_terminal(["export", "--format", "parquet"], {"PATH": "", **embedded})
+    stderr = refused.other.decode()
+    assert refused.returncode == 2 and refused.shown == b"", (stderr, refused.shown[:100])
     assert "-o FILE" in stderr and "Traceback" not in stderr, stderr
     piped = subprocess.run(
         [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],

@@ -20,7 +20,8 @@ replaced by the final record at close (same ``_id``); a record left ``running`` 
 read as ``abandoned`` once it is not updated for three intervals
 (:func:`crawler.run_record.run_state`). A worker of a shared crawl keeps its part of the crawl's document
 running the same way, so the crawl reads as running until it ends. A run started by Scrapyd carries its
-job id (``job``).
+job id (``job``); every run, the thresholds it is judged by (``thresholds``: its site's ``[monitors]``), which
+``scrapy report`` judges the site by too.
 
 Settings: ``HEALTH_ENABLED``, ``MONITOR_WEBHOOK_URL``, ``MONITOR_ALERT_FORMAT``, ``RUN_RECORD_INTERVAL_SECONDS`` (60).
 Stats: ``health/status``.
@@ -42,7 +43,15 @@ from scrapy.exceptions import NotConfigured
 from crawler.frontier.extension import Frontier
 from crawler.health import DEGRADED, FAILED, HEALTHY, SKIPPED, Health, Thresholds, assess, skipped
 from crawler.notify import post_health, webhook_body, webhook_format
-from crawler.run_record import RUNNING, crawl_document, current_run, run_document, running_part, worker_part
+from crawler.run_record import (
+    RUNNING,
+    crawl_base,
+    crawl_document,
+    current_run,
+    run_document,
+    running_part,
+    worker_part,
+)
 from crawler.storage.component import Storage
 from crawler.storage.store import ArticleStore, describe_error, store_errors
 
@@ -104,7 +113,7 @@ class RunHealth:
                 part = running_part(worker_part(self.run.id, frontier.worker, RUNNING, self.run.started_at,
                                                 self.stats.get_stats(), host=run["host"], pid=run["pid"],
                                                 ended=False), self.interval, now)
-                base = {"spider": run["spider"], "site": run["site"], "args": run["args"]}
+                base = crawl_base(run)
                 await self.storage.call(store.update_run, frontier.crawl_id,
                                         lambda current: crawl_document(current, base, self.run.id, part))
             else:
@@ -159,7 +168,7 @@ class RunHealth:
         the crawl's id and health to alert on when this worker was the last to write (else None)."""
         crawl_id = frontier.crawl_id
         assert crawl_id is not None
-        base = {"spider": run["spider"], "site": run["site"], "args": run["args"]}
+        base = crawl_base(run)
         part = worker_part(self.run.id, frontier.worker, reason, self.run.started_at, self.stats.get_stats(),
                            host=run["host"], pid=run["pid"], ended=frontier.ended)
         part["health"] = run["health"]

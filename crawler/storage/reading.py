@@ -4,11 +4,13 @@ index, no upgrade, no collection made.
 
 SQLite shares a WAL database through a shared-memory file beside it (``<db>-shm``), which a reader must be able to
 create when no other connection has it open. With no ``<db>-wal`` (so no connection has the store open), a store file
-the reader may not write (or in a directory it may not write) is read as immutable (no locks, no WAL): a crawl that
-starts writing it meanwhile is not seen, and may make the command stop with an error. Otherwise the reader would make
-``<db>-wal`` and ``<db>-shm`` its own, with its own file mode, and the store's owner could no longer write the store
-("attempt to write a readonly database"). A reader that may write the store file and closes it last leaves SQLite's
-empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them): harmless, the next writer uses them.
+the reader does not own, or may not write (or in a directory it may not write), is read as immutable (no locks, no
+WAL): a crawl that starts writing it meanwhile is not seen, and may make the command stop with an error. Otherwise the
+reader would make ``<db>-wal`` and ``<db>-shm`` its own, with its own file mode, and the store's owner could no longer
+write the store ("attempt to write a readonly database"): root too (``sudo scrapy report``), whose SQLite hands the
+files it makes to the store's owner only where root may chown (not in a unit or container without CAP_CHOWN). The
+store's owner, reading it last, leaves SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot
+remove them): harmless, the next writer uses them.
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ class ReadOnlyConnection(neosqlite.Connection):  # type: ignore[misc]  # neosqli
 
 def read_only_uri(path: Path) -> str:
     """The URI that opens the store file ``path`` read-only: ``mode=ro``, or ``immutable=1`` where SQLite cannot
-    make the WAL's shared-memory file or would make it the reader's own (see the module's docstring). Raises
-    ``sqlite3.Error``."""
+    make the WAL's shared-memory file or would make it another user's than the store's owner (see the module's
+    docstring). Raises ``sqlite3.Error``, ``OSError``."""
     uri = f"{path.resolve().as_uri()}?mode=ro"  # percent-encoded: "#", "?" and "%" in a DATA_DIR
-    if not Path(f"{path}-wal").exists() and not os.access(path, os.W_OK):
+    if not Path(f"{path}-wal").exists() and not (_owns(path) and os.access(path, os.W_OK)):
         return f"{uri}&immutable=1"  # a WAL this reader made would be its own: the owner could not write it
     probe = sqlite3.connect(uri, uri=True)
     try:
@@ -58,6 +60,11 @@ def read_only_uri(path: Path) -> str:
     finally:
         probe.close()
     return uri
+
+
+def _owns(path: Path) -> bool:
+    """Whether this process owns the file ``path``: the files SQLite makes beside it would be the owner's."""
+    return path.stat().st_uid == os.geteuid()
 
 
 class NeedsUpgrade(Exception):
