@@ -40,7 +40,9 @@ async def closed(pipeline: StoragePipeline, crawler: Any) -> None:
 
 def test_runs_opening_together_replay_a_leftover_spool_once(tmp_path: Path) -> None:
     urls = leftover_spool(tmp_path, 40)
-    settings = {"DATA_DIR": str(tmp_path)}
+    # three runs make the fresh store at once: SQLite's busy wait is the storage timeout, and 2 s (storage_crawler's)
+    # ran out once at a load of 7 ("database is locked"); 10 s is the default
+    settings = {"DATA_DIR": str(tmp_path), "STORAGE_TIMEOUT_SECONDS": 10}
 
     async def scenario() -> list[tuple[StoragePipeline, Any]]:
         runs = await asyncio.gather(*(opened(settings) for _ in range(3)))  # no FileNotFoundError
