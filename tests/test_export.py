@@ -30,6 +30,7 @@ from crawler.limits import RecordLimits
 from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import ROOT, MongoTarget, fresh_database
+from tests.process_group import left_in_group
 from tests.relay import CuttingRelay
 from tests.terminal import under_terminal
 
@@ -453,8 +454,8 @@ def test_sigterm_to_the_process_group_stops_the_export_after_a_whole_record(many
     if not to_file:
         assert out.endswith(b"\n") and 0 < len(out.splitlines()) < MANY, len(out)
         assert all(json.loads(line)["url"] for line in out.splitlines())
-    ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)
-    assert not [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # no worker left behind
+    assert not left_in_group(command.pid)  # no worker left behind
+
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

@@ -22,6 +22,7 @@ import pytest
 from crawler.bench.replica_server import serve
 from tests.crawling import ROOT, MongoTarget, run_crawl, store_env
 from tests.hostile_site import DOMAIN, site_config
+from tests.process_group import left_in_group
 from tests.replicas import REPLICAS, expected_articles, replica_sites
 
 ARTICLES = sum(len(expected_articles(site)) for site in replica_sites())  # every replica article, stored once
@@ -213,8 +214,7 @@ def test_ctrl_c_or_sigterm_stops_the_workers_and_keeps_what_was_written(tmp_path
     assert f"(stopped ({reason}))" in out and err == "", (out, err[-3000:])  # no worker died under a batch
     done = int(out.split()[0])
     assert 0 < done < 546, out
-    ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(command.pid)], capture_output=True, text=True)
-    running = [line for line in ps.stdout.splitlines() if not line.startswith("Z")]  # an ended one may await its reaper
+    running = left_in_group(command.pid)  # an ended one may await its reaper
     assert not running, running  # no worker left behind
     assert 0 < _reextracted(data_dir) <= done  # what was re-extracted before the interrupt is written
 
