@@ -97,6 +97,9 @@ def test_full_config_loads(tmp_path: Path) -> None:
     (('"https://example.tj/feed/"', '"https://example.tj:99999/feed/"'), r"editions\[0\]\.feeds: .* bad port"),
     (('name = "example"', 'name = "example"\nplatform = "wordpres"'), r"site\.toml: platform: no platform named"),
     (('name = "example"', 'name = "example"\nmonitors = {stale_hours = nan}'), "non-negative number"),
+    # inf (or 1e309) was taken: every run record then held it, and the embedded store refused it as no JSON
+    (('name = "example"', 'name = "example"\nmonitors = {max_error_rate = inf}'), "finite non-negative number"),
+    (('name = "example"', 'name = "example"\nmonitors = {stale_hours = 1e309}'), "finite non-negative number"),
 ])
 def test_config_errors_name_the_problem(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(SiteConfigError, match=message):

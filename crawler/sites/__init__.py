@@ -14,6 +14,7 @@ hosts folded), from an index built once per process.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -331,8 +332,9 @@ def _monitors(where: str, data: Any) -> Thresholds:
         raise SiteConfigError(f"{where} must be a table")
     _check_keys(where, data, set(Thresholds.__dataclass_fields__), set())
     for key, value in data.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:  # NaN too
-            raise SiteConfigError(f"{where}.{key} must be a non-negative number")
+        # NaN and inf too (TOML writes both): a run record holding one is no JSON, and SQLite refused the run's record
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < math.inf:
+            raise SiteConfigError(f"{where}.{key} must be a finite non-negative number")
     return Thresholds(**{k: float(v) for k, v in data.items()})
 
 
