@@ -3,14 +3,15 @@ may only read the store (its file or ``DATA_DIR`` not writable) can run them. No
 index, no upgrade, no collection made.
 
 SQLite shares a WAL database through a shared-memory file beside it (``<db>-shm``), which a reader must be able to
-create when no other connection has it open. With no ``<db>-wal`` (so no connection has the store open), a store file
-the reader does not own, or may not write (or in a directory it may not write), is read as immutable (no locks, no
-WAL): a crawl that starts writing it meanwhile is not seen, and may make the command stop with an error. Otherwise the
-reader would make ``<db>-wal`` and ``<db>-shm`` its own, with its own file mode, and the store's owner could no longer
-write the store ("attempt to write a readonly database"): root too (``sudo scrapy report``), whose SQLite hands the
-files it makes to the store's owner only where root may chown (not in a unit or container without CAP_CHOWN). The
-store's owner, reading it last, leaves SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot
-remove them): harmless, the next writer uses them.
+create when no other connection has it open. A reader would make ``<db>-wal`` and ``<db>-shm`` its own, with its own
+file mode, and the store's owner could no longer write the store ("attempt to write a readonly database"), except
+root, whose SQLite hands the files it makes to the store file's owner where root may chown (not in a unit or
+container without CAP_CHOWN). So with no ``<db>-wal`` (no connection has the store open), a store file the reader
+may not write, or whose owner would not get those files, is read as immutable (no locks, no WAL). That is a last
+resort: a crawl that starts writing the store meanwhile and checkpoints is not seen, and what is read may mix its
+old and new pages without an error. The store's owner, and root that may chown, read it through the WAL, and leave
+SQLite's empty ``<db>-wal`` and ``<db>-shm`` (a read-only connection cannot remove them), the owner's: harmless, the
+next writer uses them.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def read_only_uri(path: Path) -> str:
     make the WAL's shared-memory file or would make it another user's than the store's owner (see the module's
     docstring). Raises ``sqlite3.Error``, ``OSError``."""
     uri = f"{path.resolve().as_uri()}?mode=ro"  # percent-encoded: "#", "?" and "%" in a DATA_DIR
-    if not Path(f"{path}-wal").exists() and not (_owns(path) and os.access(path, os.W_OK)):
+    if not Path(f"{path}-wal").exists() and not (_files_go_to_owner(path) and os.access(path, os.W_OK)):
         return f"{uri}&immutable=1"  # a WAL this reader made would be its own: the owner could not write it
     probe = sqlite3.connect(uri, uri=True)
     try:
@@ -62,9 +63,22 @@ def read_only_uri(path: Path) -> str:
     return uri
 
 
-def _owns(path: Path) -> bool:
-    """Whether this process owns the file ``path``: the files SQLite makes beside it would be the owner's."""
-    return path.stat().st_uid == os.geteuid()
+def _files_go_to_owner(path: Path) -> bool:
+    """Whether the files SQLite makes beside the store file ``path`` would be its owner's: this process owns it, or
+    is root that may chown (SQLite run as root gives the files it makes to the database file's owner)."""
+    return path.stat().st_uid == os.geteuid() or (os.geteuid() == 0 and _may_chown())
+
+
+def _may_chown() -> bool:
+    """Whether this process holds CAP_CHOWN (bit 0 of its effective capabilities)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) & 1)
+    return False
 
 
 class NeedsUpgrade(Exception):
