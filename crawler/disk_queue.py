@@ -12,6 +12,8 @@ fetched. Setting: ``SCHEDULER_DISK_QUEUE``.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import pickle
 import struct
@@ -33,8 +35,9 @@ class ClosedLifoDiskQueue(LifoDiskQueue):
 
     @contextmanager
     def _opened(self) -> Iterator[None]:
-        """The file, unbuffered (a write that fails fails here), at its end; its length header written after."""
-        self.f = Path(self.path).open("rb+", buffering=0)  # type: ignore[assignment]  # noqa: SIM115 (closed below)
+        """The file, unbuffered (a write that fails fails here) and written whole, at its end; its length header
+        written after."""
+        self.f = _WholeWrites(Path(self.path).open("rb+", buffering=0))  # type: ignore[assignment]  # noqa: SIM115
         try:
             self.f.seek(0, os.SEEK_END)
             yield
@@ -71,6 +74,27 @@ class ClosedLifoDiskQueue(LifoDiskQueue):
     def close(self) -> None:
         if not self.size:
             Path(self.path).unlink(missing_ok=True)
+
+
+class _WholeWrites:
+    """A raw file whose ``write`` writes everything or raises. queuelib ignores what ``write`` returns, and a raw
+    write may write part without an error (a full disk, a file size limit): the rest is written again, which raises
+    the error (EFBIG, ENOSPC), where a torn record's length would have been read back by no pop (EINVAL)."""
+
+    def __init__(self, raw: io.FileIO) -> None:
+        self.raw = raw
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            written = self.raw.write(view)
+            if not written:
+                raise OSError(errno.EIO, f"nothing written to {self.raw.name}")
+            view = view[written:]
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:  # seek, read, tell, truncate, close: the raw file's
+        return getattr(self.raw, name)
 
 
 # Scrapy builds its PickleLifoDiskQueue with these (private) helpers around queuelib's class; typed as loosely there.

@@ -58,15 +58,18 @@ def test_the_files_are_queuelibs(tmp_path: Path) -> None:
     assert not (tmp_path / "empty").exists()
 
 
-def test_a_push_the_disk_refuses_leaves_the_queue_whole(tmp_path: Path) -> None:
-    """A full disk (here a file size limit: part of the record is written, then EFBIG) must not leave a torn record
-    that the next pop returns as the last one; the scheduler keeps the refused request in memory."""
+@pytest.mark.parametrize("room", [100, 1_002], ids=["in-the-record", "in-its-length"])
+def test_a_push_the_disk_refuses_leaves_the_queue_whole(tmp_path: Path, room: int) -> None:
+    """A full disk (here a file size limit: part of the record, or of the length after it, is written, then EFBIG)
+    must not leave a torn record that the next pop returns as the last one (or that no pop can read: EINVAL); the
+    scheduler keeps the refused request in memory. An unbuffered write may write part without an error: the rest is
+    written again, which raises."""
     queue = ClosedLifoDiskQueue(tmp_path / "q")
     queue.push(b"kept")
     size = (tmp_path / "q").stat().st_size
     limits = resource.getrlimit(resource.RLIMIT_FSIZE)
     ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, limits[1]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + room, limits[1]))
     try:
         with pytest.raises(OSError):
             queue.push(b"x" * 1_000)
