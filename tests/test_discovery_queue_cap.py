@@ -7,6 +7,7 @@ real ``scrapy crawl`` into nx-27017."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,40 @@ def test_discovery_ends_when_the_queue_is_full_and_the_next_runs_go_on(tmp_path:
     assert sorted(stored) == sorted(f"https://{DOMAIN}/news/{slug(s, n)}/"
                                     for s in range(SITEMAPS) for n in range(PER_SITEMAP))
     assert max(stored.values()) == 1
+
+
+def build_dated(root: Path, days_apart: int) -> Path:
+    """The three sitemaps dated ``days_apart`` days apart in the index, newest first; each article as its sitemap."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    dates = [now - timedelta(days=days_apart * s) for s in range(SITEMAPS)]
+    index = "".join(f"<sitemap><loc>https://{DOMAIN}/sitemap-{s}.xml</loc><lastmod>{dates[s].isoformat()}</lastmod>"
+                    "</sitemap>" for s in range(SITEMAPS))
+    config = build(root)
+    (root / "sitemap.xml").write_text(f"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{index}"
+                                      "</sitemapindex>")
+    for s in range(SITEMAPS):
+        for n in range(PER_SITEMAP):
+            (root / "news" / slug(s, n) / "index.html").write_text(article(
+                slug(s, n), date=(dates[s] - timedelta(minutes=n)).isoformat(),
+                extra=f"<p>Номер {s * 1000 + n}: {'слово' * (n + 1)} {s}.</p>"))
+    return config
+
+
+@pytest.mark.e2e
+def test_after_a_run_cut_short_older_sitemaps_are_not_pruned(tmp_path: Path, crawl_into_store: StoreCrawl) -> None:
+    """The next run's high-water mark (newest stored article less the longest revisit step) pruned every sitemap
+    older than it: the ones whose links the full queue had dropped were never read again."""
+    root = tmp_path / "site"
+    root.mkdir()
+    config = build_dated(root, days_apart=20)
+    settings = ["ROBOTSTXT_OBEY=0", "CONCURRENT_REQUESTS=1", f"DISCOVERY_MAX_QUEUED_ARTICLES={MAX_QUEUED}"]
+    first = crawl_into_store("news", f"config={config}", replica=root, settings=settings, expect=0)
+    assert first.stats["discovery/skipped/queue_full"] >= 1, first.log[-3000:]
+    assert crawl_into_store.target is not None
+    db = crawl_into_store.target.db
+    runs = [first]
+    while db.articles.count_documents({}) < SITEMAPS * PER_SITEMAP and len(runs) <= SITEMAPS:
+        runs.append(crawl_into_store("news", f"config={config}", replica=root, settings=settings, expect=0))
+    assert runs[1].stats.get("incremental/high_water_off") == 1
+    assert "discovery/skipped/below_high_water" not in runs[1].stats
+    assert db.articles.count_documents({}) == SITEMAPS * PER_SITEMAP

@@ -159,8 +159,9 @@ class ConditionalDiscovery:
             if self.site is None:
                 return
             shared = (frontier := Frontier.of(self.crawler)) is not None and frontier.crawl_id is not None
-            complete = not shared and not self._cut_short(spider, reason)
-            marker = {"_id": walk_marker(self.site), "site": self.site, "complete": complete,
+            cut_short = self._cut_short(spider, reason)
+            complete = not shared and not cut_short
+            marker = {"_id": walk_marker(self.site), "site": self.site, "complete": complete, "cut_short": cut_short,
                       "read_at": datetime.now(UTC)}
             store = await self.storage.open()
             if store is None:

@@ -15,7 +15,9 @@ outage; stored articles are not stored twice).
 It also prunes sitemaps: a child sitemap the spider marks with its lastmod
 (``SITEMAP_LASTMOD_META``) older than the high-water mark (the site's newest stored
 article less the longest revisit step) holds nothing new and is dropped; the spider
-hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap.
+hears of it through the ``sitemap_pruned`` signal, so the drop costs no sitemap cap. Not after a run cut short
+(``-a limit``, a full queue, failures, a stop): it read the newest sitemaps first, and what it dropped from older ones
+would never be read again.
 
 And it ends walks back through paged feeds, API pages and listings: a next page (the spider marks it
 with the article URLs of the page before, ``PAGE_LINKS_META``) is not followed when the store holds
@@ -25,7 +27,8 @@ every article of that page, unless ``-a since`` reaches back beyond the site's o
 Settings: ``INCREMENTAL_ENABLED``, ``REVISIT_SCHEDULE``, ``STORAGE_ENABLED`` (off: so is this).
 Stats: ``incremental/new``, ``incremental/known``, ``incremental/revisit``, ``incremental/unavailable``
 (the store could not be opened), ``incremental/lookup_failed`` (lookups that failed),
-``incremental/high_water_mark`` (ISO time), ``discovery/skipped/below_high_water`` (sitemaps pruned),
+``incremental/high_water_mark`` (ISO time), ``incremental/high_water_off`` (after a run cut short),
+``discovery/skipped/below_high_water`` (sitemaps pruned),
 ``discovery/skipped/known_page`` (next pages not followed).
 """
 
@@ -69,7 +72,9 @@ def revisit_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 def walk_marker(site: str) -> str:
     """The ``sources`` record saying whether the site's last run fetched everything its sources listed
-    (``complete``): only then does the store hold every article older than those it holds."""
+    (``complete``): only then does the store hold every article older than those it holds; and whether it was cut
+    short (``cut_short``: a limit, a full queue, failures; a shared crawl's is never ``complete`` but may be whole),
+    when the next run prunes no sitemap below the high-water mark."""
     return f"walked:{site}"
 
 
@@ -115,28 +120,34 @@ class IncrementalMiddleware:
         if site and newest is not None:
             self.due = await self._due_revisits(site)
         since = getattr(getattr(spider, "args", None), "since", None)
-        # A run cut short (-a limit, a failed download, Ctrl-C) may have left older articles behind a page of
-        # stored ones: a walk stops at such a page only after a complete run.
-        complete = site is not None and await self._walked_completely(site)
+        # A run cut short (-a limit, a full queue, a failed download, Ctrl-C) may have left older articles behind a
+        # page of stored ones: a walk stops at such a page only after a complete run.
+        last_walk = await self._last_walk(site) if site is not None else {}
+        complete = bool(last_walk.get("complete"))
         if site and since is not None and complete:
             oldest = await self._call(self.store.oldest_published, site)
             self.stop_at_known = oldest is not None and oldest <= since
         else:
             self.stop_at_known = complete
-        if newest is not None:
+        if newest is not None and last_walk.get("cut_short"):
+            # Its older sitemaps may hold what it dropped (the newest are read first): none is pruned this run.
+            self.stats.set_value("incremental/high_water_off", 1)
+        elif newest is not None:
             # Sitemaps not modified since (newest article - longest revisit step) hold nothing new to fetch.
             self.high_water_mark = newest - max(self.schedule, default=timedelta(0))
             self.stats.set_value("incremental/high_water_mark", self.high_water_mark.isoformat())
 
-    async def _walked_completely(self, site: str) -> bool:
+    async def _last_walk(self, site: str) -> dict[str, Any]:
+        """How the site's last run ended (its :func:`walk_marker` record: ``complete``, ``cut_short``); when that
+        cannot be read, the safe answers: not complete, cut short."""
         assert self.store is not None
         try:
             marker = (await self._call(self.store.sources, site)).get(walk_marker(site))
-        except Exception as exc:  # unknown: walking every page is the safe answer
+        except Exception as exc:  # unknown: walking every page, every sitemap is the safe answer
             logger.warning("Could not read how the last run of %(site)s ended: %(error)s",
                            {"site": site, "error": describe_error(exc)})
-            return False
-        return bool(marker and marker.get("complete"))
+            return {"complete": False, "cut_short": True}
+        return marker or {}
 
     async def _due_revisits(self, site: str) -> list[dict[str, Any]]:
         """The site's recent stored articles due for a revisit, read newest first a growing batch at a time
