@@ -154,3 +154,22 @@ def test_after_the_whole_crawl_was_silent_each_worker_has_a_timeout_to_beat_agai
             break
         time.sleep(0.05)
     assert recovered == 1 and first.queued() == 1
+
+
+def test_a_lone_worker_beating_slowly_still_recovers_a_dead_peers_requests(redis_url: str) -> None:
+    """A loaded host's beats come more than half a timeout apart, so each beat finds the crawl "silent": only the
+    workers alive when a silence began get a fresh heartbeat, or a dead peer's in-flight requests were never pushed
+    back and the crawl, waiting for them, never ended."""
+    client = redis.Redis.from_url(redis_url)
+    config = FrontierConfig(worker_timeout=1.0)
+    live, dead = SharedCrawl(client, "site", config), SharedCrawl(client, "site", config)
+    live.join({})
+    dead.join({})
+    dead.push({"url": "https://site.kg/1/"}, 0)
+    assert dead.pop() is not None  # then it dies
+    recovered, deadline = 0, time.monotonic() + 8  # a dead peer is revived at most once: recovered within 3 timeouts
+    while not recovered and time.monotonic() < deadline:
+        time.sleep(0.6)  # more than half the timeout between beats
+        live.beat(busy=True)
+        recovered = live.recover()
+    assert recovered == 1 and live.queued() == 1

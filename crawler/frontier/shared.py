@@ -11,9 +11,10 @@ whose run record part is not written yet: the last to write it judges and alerts
 ``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
 the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
 heartbeat lapsed has both of these pushed back to the queue by whoever notices (judged in the script that
-pushes them back). ``pulse`` is Redis's time of the crawl's last beat: a beat that finds the whole crawl
-silent for half a worker timeout or more (Redis out of reach, or restarted with its data) gives every worker a fresh
-heartbeat first, so the first worker back never takes its peers, waiting out the same outage, for dead. Every key
+pushes them back). ``pulse`` is Redis's time of the crawl's last beat, ``beats`` each worker's last: a beat that
+finds the whole crawl silent for half a worker timeout or more (Redis out of reach, or restarted with its data) gives
+every worker that was alive when the silence began a fresh heartbeat first, so the first worker back never takes its
+peers, waiting out the same outage, for dead, and a worker dead before it is still recovered. Every key
 expires ``key_ttl`` after the last live worker's last beat. Requests are stored without credentials.
 """
 
@@ -66,17 +67,30 @@ _REQUEUE = _PUSH_BACK + "return n"
 _RECOVER = ("if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end" + _PUSH_BACK
             + "redis.call('SREM', KEYS[7], ARGV[1])\nreturn n")
 # A beat of the crawl at Redis's time (``pulse``, KEYS[1], milliseconds), before the beating worker's own heartbeat and
-# any judgement: after the whole crawl was silent longer than ARGV[3] ms, every member (KEYS[2]) gets a heartbeat of
-# ARGV[2] ms (``ARGV[1]<worker>``) to beat again; how many did. Redis's clock, so the workers' clocks do not matter.
+# any judgement: after the whole crawl was silent longer than ARGV[3] ms, every member (KEYS[2]) alive when the silence
+# began (its last beat, in KEYS[3], within a timeout of the crawl's last) gets a heartbeat of ARGV[2] ms
+# (``ARGV[1]<worker>``) to beat again; how many did. A member dead before it is not revived: a lone worker whose beats
+# come more than ARGV[3] apart (a loaded host) found every beat "after a silence", and kept a dead peer alive for good.
+# Then the beating worker's (ARGV[5]) last beat is recorded. Redis's clock, so the workers' clocks do not matter.
 _PULSE = """
 local time = redis.call('TIME')
-local now = time[1] .. string.sub(string.format('%06d', tonumber(time[2])), 1, 3)
-local last = redis.call('GET', KEYS[1])
+local now = tonumber(time[1] .. string.sub(string.format('%06d', tonumber(time[2])), 1, 3))
+local last = tonumber(redis.call('GET', KEYS[1]))
+local timeout = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], now, 'EX', ARGV[4])
-if not last or tonumber(now) - tonumber(last) <= tonumber(ARGV[3]) then return 0 end
-local members = redis.call('SMEMBERS', KEYS[2])
-for _, worker in ipairs(members) do redis.call('SET', ARGV[1] .. worker, 1, 'PX', ARGV[2]) end
-return #members
+local revived = 0
+if last and now - last > tonumber(ARGV[3]) then
+  for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    local beat = tonumber(redis.call('HGET', KEYS[3], worker))
+    if beat and last - beat < timeout then
+      redis.call('SET', ARGV[1] .. worker, 1, 'PX', timeout)
+      revived = revived + 1
+    end
+  end
+end
+redis.call('HSET', KEYS[3], ARGV[5], now)
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return revived
 """
 # Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted:
 # 1 admitted, 0 seen already, -1 over the limit. One script, so two workers never both take the last place.
@@ -250,8 +264,8 @@ class SharedCrawl:
         with self.client.pipeline() as pipe:
             pipe.exists(self.key("args"))
             timeout = int(self.config.worker_timeout * 1000)
-            self._pulse(keys=[self.key("pulse"), self.key("workers")],
-                        args=[self.key("hb") + ":", timeout, timeout // 2, ttl], client=pipe)
+            self._pulse(keys=[self.key("pulse"), self.key("workers"), self.key("beats")],
+                        args=[self.key("hb") + ":", timeout, timeout // 2, ttl, self.worker], client=pipe)
             pipe.set(self.key("hb", self.worker), 1, px=timeout)
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
