@@ -44,6 +44,7 @@ from typing import IO
 
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
+from scrapy.statscollectors import StatsCollector
 from twisted.internet.defer import Deferred
 
 from crawler.discovery.limits import DiscoveryLimits
@@ -81,11 +82,7 @@ class DiscoveryLimitScheduler(Scheduler):
         if ARTICLE_KEY_META not in request.meta or request.meta.get(QUEUED_META) or len(self) < self._max_queued:
             return False
         assert self.stats is not None
-        self.stats.inc_value("discovery/skipped/queue_full")
-        if not getattr(self._spider, "queue_full", True):
-            self._spider.queue_full = True  # type: ignore[union-attr]
-            logger.warning("%(n)d requests are queued (DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends for this run, "
-                           "the next run goes on from its sources", {"n": len(self)})
+        dropped_for_full_queue(self._spider, self.stats, len(self))
         return True
 
     @cached_property
@@ -161,6 +158,15 @@ class DiscoveryLimitScheduler(Scheduler):
             assert self.stats is not None
             self.stats.inc_value("discovery/skipped/limit_reached")
         return None
+
+
+def dropped_for_full_queue(spider: Spider | None, stats: StatsCollector, queued: int) -> None:
+    """Count a newly discovered article dropped for a full queue; the first ends the spider's discovery (logged)."""
+    stats.inc_value("discovery/skipped/queue_full")
+    if not getattr(spider, "queue_full", True):
+        spider.queue_full = True  # type: ignore[union-attr]
+        logger.warning("%(n)d requests are queued (DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends for this run, "
+                       "the next run goes on from its sources", {"n": queued})
 
 
 def _describe(exc: BaseException) -> str:
