@@ -19,7 +19,10 @@ A request the disk queue cannot take for any reason (Scrapy handles only ``Value
 too deep to pickle raises ``RecursionError``, a full disk ``OSError``) is kept in memory
 (``scheduler/disk_failed``, one warning per kind of error); one that cannot be queued at all is dropped
 (``scheduler/dropped/error``, one warning line each) instead of the exception reaching the engine, which
-stops the whole crawl when it comes from ``start()`` and drops the request with a traceback otherwise.
+stops the whole crawl when it comes from ``start()`` and drops the request with a traceback otherwise. A pop
+the disk queue fails (it opens its file for each: ``EMFILE`` when the process is out of descriptors) gives no
+request this time (``scheduler/disk_pop_failed``, one warning per kind of error; the file is untouched, so the
+request is taken on a later call) instead of a traceback from the engine's loop.
 
 A newly discovered article request (``article_key`` meta) that finds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests
 queued is dropped (``discovery/skipped/queue_full``, one warning line) and the spider told (``queue_full``): its
@@ -30,7 +33,7 @@ queue 25 million requests (2.5 KB of memory each). Retries, redirects and reques
 
 Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``discovery/skipped/queue_full``,
 ``scheduler/jobdir/discarded`` (leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``,
-``scheduler/disk_failed``, ``scheduler/dropped/error``.
+``scheduler/disk_failed``, ``scheduler/disk_pop_failed``, ``scheduler/dropped/error``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import IO
 
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
+from scrapy.statscollectors import StatsCollector
 from twisted.internet.defer import Deferred
 
 from crawler.discovery.limits import DiscoveryLimits
@@ -81,11 +85,7 @@ class DiscoveryLimitScheduler(Scheduler):
         if ARTICLE_KEY_META not in request.meta or request.meta.get(QUEUED_META) or len(self) < self._max_queued:
             return False
         assert self.stats is not None
-        self.stats.inc_value("discovery/skipped/queue_full")
-        if not getattr(self._spider, "queue_full", True):
-            self._spider.queue_full = True  # type: ignore[union-attr]
-            logger.warning("%(n)d requests are queued (DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends for this run, "
-                           "the next run goes on from its sources", {"n": len(self)})
+        dropped_for_full_queue(self._spider, self.stats, len(self))
         return True
 
     @cached_property
@@ -98,15 +98,31 @@ class DiscoveryLimitScheduler(Scheduler):
         try:
             return super()._dqpush(request)  # Scrapy counts and logs ValueError (scheduler/unserializable)
         except Exception as exc:  # whatever the disk refused, the memory queue can still take it
-            assert self.stats is not None
-            self.stats.inc_value("scheduler/disk_failed")
-            kind = type(exc).__name__
-            if kind not in self._disk_errors_logged:
-                self._disk_errors_logged |= {kind}
+            if self._first_disk_error("scheduler/disk_failed", exc):
                 logger.warning("Kept %(request)s in memory: the JOBDIR queue cannot take it (%(error)s); "
                                "further %(kind)s errors are only counted (scheduler/disk_failed)",
-                               {"request": request, "error": _describe(exc), "kind": kind})
+                               {"request": request, "error": _describe(exc), "kind": type(exc).__name__})
             return False
+
+    def _dqpop(self) -> Request | None:
+        """From the disk queue; None (nothing this time) when it cannot be read, whatever the error."""
+        try:
+            return super()._dqpop()
+        except Exception as exc:  # raised to the engine: a traceback and no request, on each call until it clears
+            if self._first_disk_error("scheduler/disk_pop_failed", exc):
+                logger.warning("Could not take a request from the JOBDIR queue (%(error)s): it is asked again later; "
+                               "further %(kind)s errors are only counted (scheduler/disk_pop_failed)",
+                               {"error": _describe(exc), "kind": type(exc).__name__})
+            return None
+
+    def _first_disk_error(self, stat: str, exc: BaseException) -> bool:
+        """Count a disk queue error under ``stat``; whether it is the first of its kind there (to be logged)."""
+        assert self.stats is not None
+        self.stats.inc_value(stat)
+        kind = f"{stat}:{type(exc).__name__}"
+        first = kind not in self._disk_errors_logged
+        self._disk_errors_logged |= {kind}
+        return first
 
     def open(self, spider: Spider) -> Deferred[None] | None:
         self._spider = spider
@@ -161,6 +177,15 @@ class DiscoveryLimitScheduler(Scheduler):
             assert self.stats is not None
             self.stats.inc_value("discovery/skipped/limit_reached")
         return None
+
+
+def dropped_for_full_queue(spider: Spider | None, stats: StatsCollector, queued: int) -> None:
+    """Count a newly discovered article dropped for a full queue; the first ends the spider's discovery (logged)."""
+    stats.inc_value("discovery/skipped/queue_full")
+    if not getattr(spider, "queue_full", True):
+        spider.queue_full = True  # type: ignore[union-attr]
+        logger.warning("%(n)d requests are queued (DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends for this run, "
+                       "the next run goes on from its sources", {"n": queued})
 
 
 def _describe(exc: BaseException) -> str:

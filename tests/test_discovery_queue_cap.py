@@ -2,21 +2,27 @@
 (``DISCOVERY_MAX_QUEUED_ARTICLES``): the first run's discovery ends once the queue is full (a hostile index of
 500 sitemaps of 50,000 links each would queue 25 million requests, 2.5 KB of memory each), it records no source as
 read, and the next runs go on from the same sitemaps until every article is stored once. The scheduler, then the
-real ``scrapy crawl`` into nx-27017."""
+real ``scrapy crawl`` into nx-27017; then a shared crawl (``REDIS_URL``: the cap is on the crawl's queue in a real
+``redis-server``, whatever the worker) of two real ``scrapy crawl`` workers."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
+from crawler.bench.replica_server import serve
+from crawler.frontier.shared import FrontierConfig, SharedCrawl
 from crawler.middlewares.incremental import ARTICLE_KEY_META
 from crawler.scheduler import DiscoveryLimitScheduler
-from tests.crawling import StoreCrawl
+from tests.crawling import ROOT, StoreCrawl, crawl_command, crawl_environment
 from tests.hostile_site import article, site_config
 
 DOMAIN = "fanout.kg"
@@ -58,6 +64,26 @@ def test_only_newly_discovered_articles_are_dropped_when_the_queue_is_full() -> 
     assert not scheduler.enqueue_request(article_request(3))
     assert (len(scheduler), crawler.stats.get_value("discovery/skipped/queue_full")) == (5, 2)
     scheduler.close("finished")
+
+
+@pytest.mark.e2e  # a redis-server of its own
+def test_the_crawls_queue_in_redis_turns_away_only_new_articles(redis_url: str) -> None:
+    """Admission judges the cap with the seen set in one script: a dropped article is neither seen nor counted against
+    ``-a limit``; requests pushed back from a dead worker go in past the cap."""
+    client = redis.Redis.from_url(redis_url)
+    worker, dead = SharedCrawl(client, "capped", FrontierConfig()), SharedCrawl(client, "capped", FrontierConfig())
+    worker.join({})
+    dead.join({})
+    for n in range(2):
+        worker.push({"url": f"https://{DOMAIN}/sitemap-{n}.xml"}, 0)
+    assert dead.pop() is not None
+    worker.push({"url": f"https://{DOMAIN}/sitemap-2.xml"}, 0)
+    assert worker.admit_article("a:new", 5, max_queued=2) == -2
+    assert (client.sismember(worker.key("seen"), "a:new"), worker.articles()) == (0, 0)
+    assert worker.admit_article("a:new", 5, max_queued=3) == 1 and worker.articles() == 1
+    assert worker.admit_article("a:new|browser", 5, counted=False) == 1 and worker.articles() == 1  # a re-render
+    client.delete(dead.key("hb", dead.worker))
+    assert worker.recover() == 1 and worker.queued() == 3
 
 
 def build(root: Path) -> Path:
@@ -145,3 +171,49 @@ def test_after_a_run_cut_short_older_sitemaps_are_not_pruned(tmp_path: Path, cra
     assert runs[1].stats.get("incremental/high_water_off") == 1
     assert "discovery/skipped/below_high_water" not in runs[1].stats
     assert db.articles.count_documents({}) == SITEMAPS * PER_SITEMAP
+
+
+def stat(log: str, name: str) -> int:
+    """A stat from the stats a crawl dumped in its log (0 when absent)."""
+    found = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(found.group(1)) if found else 0
+
+
+def stored_urls(crawl_into_store: StoreCrawl) -> Counter[str]:
+    assert crawl_into_store.target is not None
+    return Counter(doc["url"] for doc in crawl_into_store.target.db.articles.find({}, {"url": 1}))
+
+
+@pytest.mark.e2e
+def test_a_shared_crawl_caps_its_redis_queue_and_the_next_crawls_go_on(tmp_path: Path, redis_url: str,
+                                                                     crawl_into_store: StoreCrawl) -> None:
+    """Two workers, one slot each: the sitemaps (above every article) are read before any article, so the crawl's
+    queue in Redis fills whatever the machine's speed; the worker finding it full ends its discovery."""
+    root = tmp_path / "site"
+    root.mkdir()
+    config = build(root)
+    settings = ["ROBOTSTXT_OBEY=0", "CONCURRENT_REQUESTS=1", f"DISCOVERY_MAX_QUEUED_ARTICLES={MAX_QUEUED}",
+                "FRONTIER_IDLE_SECONDS=2", "FRONTIER_WORKER_TIMEOUT=8", "FRONTIER_SETTLE_SECONDS=2"]
+    assert crawl_into_store.target is not None
+    env = crawl_into_store.target.env(REDIS_URL=redis_url)
+    with serve(root) as server:
+        command = crawl_command("news", f"base_url=http://127.0.0.1:{server.server_port}", f"config={config}",
+                                settings=settings)
+        workers = [subprocess.Popen(command, cwd=ROOT, env=crawl_environment(env), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        logs = [worker.communicate(timeout=120)[1] for worker in workers]
+        fetched = [path for path in server.requests if path.startswith("/news/")]  # type: ignore[attr-defined]
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.returncode == 0 and "Traceback" not in log, log[-5000:]
+    assert sum(stat(log, "discovery/skipped/queue_full") for log in logs) >= 1, logs[0][-3000:]
+    assert any("(DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends" in log for log in logs)
+    assert MAX_QUEUED - SITEMAPS <= len(fetched) < SITEMAPS * PER_SITEMAP
+    for _ in range(SITEMAPS):  # each crawl stores at least MAX_QUEUED - SITEMAPS more
+        if sum(stored_urls(crawl_into_store).values()) == SITEMAPS * PER_SITEMAP:
+            break
+        crawl_into_store("news", f"config={config}", replica=root, settings=settings, env={"REDIS_URL": redis_url},
+                         expect=0)
+    stored = stored_urls(crawl_into_store)
+    assert sorted(stored) == sorted(f"https://{DOMAIN}/news/{slug(s, n)}/"
+                                    for s in range(SITEMAPS) for n in range(PER_SITEMAP))
+    assert max(stored.values()) == 1

@@ -9,13 +9,17 @@ redirects of an admitted one pass); other requests go through a shared fingerpri
 crawl admitted fewer than ``limit`` articles (counted in Redis, atomically with the seen set; browser
 re-renders, retries and redirects of an admitted one do not count), so the workers together fetch at
 most ``limit`` article pages; past it the request is dropped (``discovery/skipped/limit``), and so are the
-discovery requests workers take (as ``DiscoveryLimitScheduler`` does). A request Redis cannot take
+discovery requests workers take (as ``DiscoveryLimitScheduler`` does). So is a newly discovered article
+(``ARTICLE_KEY_META``) that finds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests in the crawl's queue in Redis (whatever
+worker queued them; judged in the admission script, no extra round trip): ``discovery/skipped/queue_full``, and
+the worker's spider ends its discovery (``queue_full``, one warning line). Retries and redirects of an admitted
+article, re-renders, revisits and requests pushed back from a dead or leaving worker pass. A request Redis cannot take
 (Redis lost, a callback that is no spider method, a meta that cannot be pickled: ``frontier/unserializable``,
 one warning line each) stays in this worker's memory, never an exception to the engine.
 
 Stats: ``frontier/pushed``, ``frontier/popped``, ``frontier/duplicates``, ``frontier/local``,
 ``frontier/unserializable``, ``frontier/bad_requests``, ``discovery/skipped/limit_reached``,
-``discovery/skipped/limit``.
+``discovery/skipped/limit``, ``discovery/skipped/queue_full``.
 """
 
 from __future__ import annotations
@@ -31,13 +35,15 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.request import request_from_dict
 from twisted.internet.defer import Deferred
 
+from crawler.discovery.limits import DiscoveryLimits
 from crawler.frontier.connection import redis_errors
 from crawler.frontier.extension import FRONTIER_ID_META, Frontier
-from crawler.middlewares.incremental import ARTICLE_URL_META, article_key
-from crawler.scheduler import DISCOVERY_META
+from crawler.middlewares.incremental import ARTICLE_KEY_META, ARTICLE_URL_META, article_key
+from crawler.scheduler import DISCOVERY_META, dropped_for_full_queue
 
 logger = logging.getLogger(__name__)
 ADMITTED_META = "frontier_admitted"  # an article request the crawl's seen set took (its retries pass)
+QUEUE_FULL = -2  # what admission answers for a newly discovered article finding the crawl's queue full
 
 
 class FrontierScheduler(BaseScheduler):
@@ -50,6 +56,7 @@ class FrontierScheduler(BaseScheduler):
         self.spider: Spider | None = None
         self.limit: int | None = None  # -a limit: article pages for the whole crawl
         self.limit_reached = False  # the whole crawl admitted ``limit`` articles
+        self.max_queued = DiscoveryLimits.from_settings(crawler.settings).max_queued_articles
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -89,13 +96,16 @@ class FrontierScheduler(BaseScheduler):
             return None
         return "f:" + self.crawler.request_fingerprinter.fingerprint(request).hex()
 
-    def _admit(self, key: str) -> int:
-        """1: ``key`` is new to the crawl (now seen); 0: seen already; -1: an article past the crawl's limit."""
+    def _admit(self, key: str, request: Request) -> int:
+        """1: ``key`` is new to the crawl (now seen); 0: seen already; -1: an article past the crawl's limit;
+        -2: a newly discovered article (``ARTICLE_KEY_META``) finding the crawl's queue full."""
         shared = self.frontier.shared
         assert shared is not None
-        if key.startswith("a:") and not key.endswith("|browser"):  # a re-render is the same article
-            return shared.admit_article(key, self.limit)
-        return int(shared.admit(key))
+        if not key.startswith("a:"):
+            return int(shared.admit(key))
+        max_queued = self.max_queued if ARTICLE_KEY_META in request.meta else 0
+        # a re-render is the same article: it does not count against the limit
+        return shared.admit_article(key, self.limit, max_queued, counted=not key.endswith("|browser"))
 
     def _crawl_limit_reached(self) -> bool:
         """Whether the whole crawl admitted ``-a limit`` articles (asked of Redis until it did)."""
@@ -126,9 +136,12 @@ class FrontierScheduler(BaseScheduler):
             return True
         try:
             key = self._admit_key(request)
-            admitted = 1 if key is None else self._admit(key)
+            admitted = 1 if key is None else self._admit(key, request)
             if admitted == 0:
                 self.stats.inc_value("frontier/duplicates")
+                return False
+            if admitted == QUEUE_FULL:
+                dropped_for_full_queue(self.spider, self.stats, self.max_queued)
                 return False
             if admitted < 0:
                 self.limit_reached = True

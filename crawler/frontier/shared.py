@@ -5,11 +5,12 @@ seeds it); the crawl's own keys are ``<prefix>:<site>:<id>:...``: ``queue`` (a s
 serialized requests, highest priority first), ``seen`` (article keys and request fingerprints),
 ``workers``, ``args`` (the seeder's ``-a since/limit/sources``, config and code, JSON: a worker with others is
 refused while a worker of the crawl lives; once none does, it drops the crawl and starts its own),
-``articles`` (article requests admitted, against ``-a limit`` for the whole crawl), ``recording`` (workers
-whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per worker
-``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work),
-``inflight:<w>`` (requests it took and has not finished) and ``done:<w>`` (requests it finished in
-the last ``settle`` seconds, whose items may still sit in its storage batch). A worker whose
+``articles`` (article requests admitted, against ``-a limit`` for the whole crawl; a newly discovered one is admitted
+only while ``queue`` holds fewer than ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests, in the same script), ``recording``
+(workers whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per
+worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work), ``inflight:<w>`` (requests it took
+and has not finished) and ``done:<w>`` (requests it finished in the last ``settle`` seconds, whose items may still sit
+in its storage batch). A worker whose
 heartbeat lapsed has both of these pushed back to the queue by whoever notices (judged in the script that
 pushes them back). ``pulse`` is Redis's time of the crawl's last beat, ``beats`` each worker's last: a beat that
 finds the whole crawl silent for half a worker timeout or more (Redis out of reach, or restarted with its data) gives
@@ -92,15 +93,22 @@ redis.call('HSET', KEYS[3], ARGV[5], now)
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 return revived
 """
-# Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted:
-# 1 admitted, 0 seen already, -1 over the limit. One script, so two workers never both take the last place.
+# Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted or, for a newly
+# discovered one, the queue (KEYS[3]) holds ARGV[4] requests (0: no cap): 1 admitted, 0 seen already, -1 over the limit,
+# -2 the queue full. A browser re-render (ARGV[5] 0) neither counts nor meets the limit. One script, so two workers
+# never both take the last place, and a dropped article is not taken for seen.
 _ADMIT_ARTICLE = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local counted = ARGV[5] == '1'
 local limit = tonumber(ARGV[2])
-if limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= limit then return -1 end
+if counted and limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= limit then return -1 end
+local most = tonumber(ARGV[4])
+if most > 0 and redis.call('ZCARD', KEYS[3]) >= most then return -2 end
 redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+if counted then
+  redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
 return 1
 """
 # Delete the site's pointer only while it still names the crawl ARGV[1] (a new crawl may have replaced it).
@@ -291,10 +299,11 @@ class SharedCrawl:
         """Whether ``key`` (an article or a request fingerprint) is new to the whole crawl (it is now seen)."""
         return bool(self.client.sadd(self.key("seen"), key))
 
-    def admit_article(self, key: str, limit: int | None) -> int:
-        """Admit an article ``key`` to the crawl: 1 admitted, 0 seen already, -1 the crawl's ``limit`` is reached."""
-        return int(self._admit_article(keys=[self.key("seen"), self.key("articles")],
-                                       args=[key, limit or 0, int(self.config.key_ttl)]))
+    def admit_article(self, key: str, limit: int | None, max_queued: int = 0, counted: bool = True) -> int:
+        """Admit an article ``key`` to the crawl: 1 admitted, 0 seen already, -1 the crawl's ``limit`` is reached
+        (only a ``counted`` one: not a browser re-render), -2 ``max_queued`` (0: no cap) requests are queued."""
+        return int(self._admit_article(keys=[self.key("seen"), self.key("articles"), self.key("queue")],
+                                       args=[key, limit or 0, int(self.config.key_ttl), max_queued, int(counted)]))
 
     def articles(self) -> int:
         """Article requests the whole crawl admitted so far."""

@@ -1,0 +1,61 @@
+"""A JOBDIR queue's pop that fails (``crawler.disk_queue`` opens its file for each: ``EMFILE`` once the process is
+out of descriptors) gives no request this time and leaves it queued, counted and logged once, instead of an
+``OSError`` escaping to the engine's loop. A real scheduler on a real JOBDIR, the process's descriptor limit lowered
+for real."""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+
+from crawler.scheduler import DiscoveryLimitScheduler
+
+
+def scheduler(jobdir: Path) -> DiscoveryLimitScheduler:
+    """Our scheduler with the project's disk queue on ``jobdir``, opened (Scrapy's plain priority queue: the
+    downloader-aware one needs a running engine)."""
+    crawler = get_crawler(Spider, {"JOBDIR": str(jobdir),
+                                   "SCHEDULER_DISK_QUEUE": "crawler.disk_queue.PickleLifoDiskQueue",
+                                   "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue"})
+    crawler.spider = crawler._create_spider("jobdir")
+    built = DiscoveryLimitScheduler.from_crawler(crawler)
+    built.open(crawler.spider)
+    return built
+
+
+@contextmanager
+def no_free_descriptor() -> Iterator[None]:
+    """Every ``open()`` of this process fails with EMFILE until the block ends."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowest = os.open(os.devnull, os.O_RDONLY)  # the descriptor the next open would get
+    os.close(lowest)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_disk_queue_pop_out_of_descriptors_gives_nothing_now_and_the_request_later(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = scheduler(tmp_path / "job")
+    urls = ["http://127.0.0.1/a", "http://127.0.0.1/b"]
+    for url in urls:
+        assert queue.enqueue_request(Request(url))
+    with caplog.at_level(logging.WARNING), no_free_descriptor():
+        assert [queue.next_request(), queue.next_request()] == [None, None]
+    assert queue.stats is not None
+    assert queue.stats.get_value("scheduler/disk_pop_failed") == 2
+    assert caplog.text.count("Could not take a request from the JOBDIR queue (OSError") == 1
+    assert len(queue) == 2
+    assert sorted(queue.next_request().url for _ in urls) == urls  # type: ignore[union-attr]
+    queue.close("finished")
