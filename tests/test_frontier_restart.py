@@ -132,16 +132,23 @@ def test_a_redis_restarted_with_its_data_takes_no_live_worker_for_dead(mongo: Mo
     assert [p["outcome"] for p in crawl["workers"].values()] == ["ok"] * 2, crawl  # nothing was lost
 
 
-def test_after_the_whole_crawl_was_silent_each_worker_has_a_timeout_to_beat_again(redis_url: str) -> None:
-    """Nobody beat for longer than a worker's timeout (Redis out of reach): the first worker back takes none of
-    its peers for dead until they had a whole timeout to beat again; one that never does is recovered after it."""
-    client = redis.Redis.from_url(redis_url)
-    config = FrontierConfig(worker_timeout=0.5)
+def worker_holding_a_request_and_its_peer(client: redis.Redis,
+                                          worker_timeout: float) -> tuple[SharedCrawl, SharedCrawl]:
+    """Two workers of one crawl; the second holds a request in flight."""
+    config = FrontierConfig(worker_timeout=worker_timeout)
     first, second = SharedCrawl(client, "site", config), SharedCrawl(client, "site", config)
     first.join({})
     second.join({})
     second.push({"url": "https://site.kg/1/"}, 0)
     assert second.pop() is not None
+    return first, second
+
+
+def test_after_the_whole_crawl_was_silent_each_worker_has_a_timeout_to_beat_again(redis_url: str) -> None:
+    """Nobody beat for longer than a worker's timeout (Redis out of reach): the first worker back takes none of
+    its peers for dead until they had a whole timeout to beat again; one that never does is recovered after it."""
+    client = redis.Redis.from_url(redis_url)
+    first, second = worker_holding_a_request_and_its_peer(client, worker_timeout=0.5)
     time.sleep(1.0)  # the outage: both heartbeats lapse
     assert not client.exists(second.key("hb", second.worker))
     first.beat(busy=False)
@@ -161,12 +168,7 @@ def test_a_lone_worker_beating_slowly_still_recovers_a_dead_peers_requests(redis
     workers alive when a silence began get a fresh heartbeat, or a dead peer's in-flight requests were never pushed
     back and the crawl, waiting for them, never ended."""
     client = redis.Redis.from_url(redis_url)
-    config = FrontierConfig(worker_timeout=1.0)
-    live, dead = SharedCrawl(client, "site", config), SharedCrawl(client, "site", config)
-    live.join({})
-    dead.join({})
-    dead.push({"url": "https://site.kg/1/"}, 0)
-    assert dead.pop() is not None  # then it dies
+    live, _dead = worker_holding_a_request_and_its_peer(client, worker_timeout=1.0)  # then the second dies
     recovered, deadline = 0, time.monotonic() + 8  # a dead peer is revived at most once: recovered within 3 timeouts
     while not recovered and time.monotonic() < deadline:
         time.sleep(0.6)  # more than half the timeout between beats
