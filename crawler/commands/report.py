@@ -52,8 +52,8 @@ def site_report(store: ArticleStore, site: str, now: datetime, judged: bool = Tr
         "freshness_hours": round((now - newest).total_seconds() / 3600, 1) if newest else None,
     }
     crawled_health = crawled.get("health", {}).get("status")
-    limit = stale_hours(site, runs)
-    row["status"], row["problem"] = site_status(row, crawled_health, limit) if judged else (None, None)
+    row["status"], row["problem"] = (site_status(row, crawled_health, stale_hours(site, runs)) if judged
+                                     else (None, None))
     return row
 
 
