@@ -40,8 +40,8 @@ async def closed(pipeline: StoragePipeline, crawler: Any) -> None:
 
 def test_runs_opening_together_replay_a_leftover_spool_once(tmp_path: Path) -> None:
     urls = leftover_spool(tmp_path, 40)
-    # three runs make the fresh store at once: SQLite's busy wait is the storage timeout, and 2 s (storage_crawler's)
-    # ran out once at a load of 7 ("database is locked"); 10 s is the default
+    # three runs make the fresh store at once: SQLite refused some opens at once ("database is locked", twice in CI);
+    # they are asked again for the storage timeout (10 s, the default)
     settings = {"DATA_DIR": str(tmp_path), "STORAGE_TIMEOUT_SECONDS": 10}
 
     async def scenario() -> list[tuple[StoragePipeline, Any]]:

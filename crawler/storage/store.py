@@ -26,6 +26,7 @@ import logging
 import re
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -245,12 +246,22 @@ class ArticleStore:
 
     @classmethod
     def _open_embedded(cls, target: StoreTarget) -> ArticleStore:
-        try:
-            target.embedded_path.parent.mkdir(parents=True, exist_ok=True)
-            connection = neosqlite.Connection(str(target.embedded_path))
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"The {target.describe()} cannot be opened: {exc}") from None
-        return cls(connection, target, connection)
+        # Runs opening the store together (crawlall, Scrapyd, cron) race to set it up: SQLite answers "database is
+        # locked" at once, without its busy wait, to some of them (a journal mode switch, a read upgraded to a
+        # write); 1 open in 120 failed so, three opening a fresh store together. Asked again until the timeout.
+        deadline = time.monotonic() + target.timeout
+        while True:
+            try:
+                target.embedded_path.parent.mkdir(parents=True, exist_ok=True)
+                connection = neosqlite.Connection(str(target.embedded_path), timeout=target.timeout)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise StoreUnavailable(f"The {target.describe()} cannot be opened: {exc}") from None
+                time.sleep(0.05)
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailable(f"The {target.describe()} cannot be opened: {exc}") from None
+            else:
+                return cls(connection, target, connection)
 
     @classmethod
     def _open_mongo(cls, target: StoreTarget) -> ArticleStore:
