@@ -18,7 +18,7 @@ from crawler.bench.servers import free_port as free_port
 from crawler.bench.servers import kill as kill
 from tests.crawling import FAST as FAST
 from tests.crawling import ROOT as ROOT
-from tests.crawling import RUNNING, MongoTarget, StoreCrawl, fresh_database, require_e2e
+from tests.crawling import RUNNING, MongoTarget, StoreCrawl, fresh_database, reap_started, require_e2e
 from tests.crawling import run_crawl as run_crawl
 from tests.crawling import store_env as store_env
 from tests.replicas import REPLICAS
@@ -44,6 +44,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     finally:
         RUNNING.e2e = None
+
+
+@pytest.fixture(autouse=True)
+def reap_started_processes() -> Iterator[None]:
+    """Every background process a test started and left running (it failed midway) is killed after it."""
+    yield
+    reap_started()
 
 
 def start_nx27017(workdir: Path, port: int) -> subprocess.Popen[bytes]:

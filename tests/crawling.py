@@ -32,6 +32,23 @@ FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "STORAGE_FLUSH_SECONDS=0.2
 STORE_VARIABLES = ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")
 
 
+# Background processes tests start; conftest reaps those a test leaves (a failed one) after it ends.
+STARTED: list[subprocess.Popen[Any]] = []
+
+
+def reap_started() -> None:
+    """Kill, wait for and close the pipes of every process in :data:`STARTED`. Left to the garbage collector, a
+    running process and its pipes raise ResourceWarnings (errors here) in whatever later test collects them."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
 class _Running:
     """Whether the test running now is marked ``e2e`` (None outside a test); set by conftest."""
 
