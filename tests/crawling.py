@@ -36,6 +36,12 @@ STORE_VARIABLES = ("MONGO_URI", "MONGO_DATABASE", "DATA_DIR")
 STARTED: list[subprocess.Popen[Any]] = []
 
 
+def started(process: subprocess.Popen[str]) -> subprocess.Popen[str]:
+    """``process``, registered in :data:`STARTED` to be reaped if the test leaves it running."""
+    STARTED.append(process)
+    return process
+
+
 def reap_started() -> None:
     """Kill, wait for and close the pipes of every process in :data:`STARTED`. Left to the garbage collector, a
     running process and its pipes raise ResourceWarnings (errors here) in whatever later test collects them."""

@@ -37,7 +37,7 @@ from crawler.frontier.politeness import (
     connect,
 )
 from tests.conftest import free_port, running_redis
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, require_e2e, store_env
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, require_e2e, started, store_env
 from tests.hostile_site import article
 
 LIMIT = 2  # CONCURRENT_REQUESTS_PER_DOMAIN of the crawls
@@ -303,8 +303,8 @@ def start_crawl(config: Path, port: int, data_dir: Path, env: dict[str, str]) ->
     # shared crawl has its own tests (tests/test_frontier.py).
     full_env.update({**store_env(data_dir=data_dir), "SITE_LOCK_ENABLED": "0", "BROWSER_ENABLED": "0",
                      "FRONTIER_ENABLED": "0", **env})
-    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+    return started(subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, stdin=subprocess.DEVNULL))
 
 
 def crawl_at_once(tmp_path: Path, env: dict[str, str]) -> list[Visit]:

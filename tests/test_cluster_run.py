@@ -26,7 +26,7 @@ from crawler.commands.report import site_report
 from crawler.run_record import crawl_document, run_state
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests import endless_site as site
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, started
 from tests.test_frontier import WORKER, finish, stored
 from tests.test_run_health import webhook
 
@@ -79,8 +79,8 @@ def worker(config: Path, base_url: str, env: dict[str, str], *args: str,
         command += ["-s", setting]
     full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
     full_env.update(DATA_DIR=tempfile.mkdtemp(prefix="crawl-data-"), **env)
-    return subprocess.Popen(command, cwd=code, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+    return started(subprocess.Popen(command, cwd=code, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, stdin=subprocess.DEVNULL))
 
 
 def all_urls() -> set[str]:

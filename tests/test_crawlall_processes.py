@@ -21,7 +21,7 @@ from crawler.site_pool import named_line
 from crawler.storage.lease import Lease, acquire, holder
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
-from tests.crawling import FAST, ROOT, site_held
+from tests.crawling import FAST, ROOT, site_held, started
 from tests.replicas import REPLICAS, expected_articles
 
 SETTINGS = [part for setting in FAST for part in ("-s", setting)]
@@ -47,9 +47,9 @@ def test_summary_has_a_line_per_site_and_a_total() -> None:
 
 
 def crawlall(*args: str, data_dir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "scrapy", "crawlall", *args, *SETTINGS], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env={"DATA_DIR": str(data_dir), "PATH": ""})
+    return started(subprocess.Popen([sys.executable, "-m", "scrapy", "crawlall", *args, *SETTINGS], cwd=ROOT, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                    env={"DATA_DIR": str(data_dir), "PATH": ""}))
 
 
 def stored_urls(data_dir: Path, site: str) -> Counter[str]:

@@ -21,6 +21,7 @@ from tests.crawling import (
     ROOT,
     MongoTarget,
     require_e2e,
+    started,
     stop_unit,
     store_env,
     unit_crawl,
@@ -48,8 +49,8 @@ def start_crawl(base_url: str, uri: str, data_dir: Path, *settings: str,
         command += ["-s", setting]
     require_e2e("scrapy crawl")
     env = {**os.environ, **store_env(uri, database, data_dir)}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, text=True)
+    return started(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, text=True))
 
 
 def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:

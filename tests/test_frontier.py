@@ -24,7 +24,7 @@ import redis
 from crawler.bench.replica_server import running
 from tests import endless_site as site
 from tests.conftest import free_port
-from tests.crawling import FAST, ROOT, STARTED, STORE_VARIABLES, MongoTarget, run_crawl
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl, started
 
 ARTICLES = 90
 PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
@@ -64,10 +64,8 @@ def start_worker(config: Path, base_url: str, env: dict[str, str],
         command += ["-s", setting]
     full_env = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
     full_env.update(DATA_DIR=tempfile.mkdtemp(prefix="crawl-data-"), **env)
-    worker = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, stdin=subprocess.DEVNULL)
-    STARTED.append(worker)
-    return worker
+    return started(subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL))
 
 
 def config(tmp_path: Path) -> Path:

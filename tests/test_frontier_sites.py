@@ -22,7 +22,7 @@ import pytest
 import redis
 
 from crawler.bench.replica_server import serve
-from tests.crawling import FAST, ROOT, MongoTarget
+from tests.crawling import FAST, ROOT, MongoTarget, started
 from tests.replicas import REPLICAS, expected_articles
 from tests.test_browser import JS_SITE, requires_chromium
 
@@ -34,8 +34,8 @@ def start_worker(base_url: str, env: dict[str, str], data_dir: Path, site: str =
     """One worker of the site's shared crawl, on a "host" of its own (DATA_DIR), in its own process group."""
     command = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"base_url={base_url}",
                *(p for s in [*FAST, *WORKER] for p in ("-s", s))]
-    return subprocess.Popen(command, cwd=ROOT, env={**env, "DATA_DIR": str(data_dir)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return started(subprocess.Popen(command, cwd=ROOT, env={**env, "DATA_DIR": str(data_dir)}, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, start_new_session=True))
 
 
 def finish(worker: subprocess.Popen[str], timeout: float) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawling import FAST, ROOT, MongoTarget, wait_for_lapse
+from tests.crawling import FAST, ROOT, MongoTarget, started, wait_for_lapse
 from tests.test_frontier import ARTICLES, config, expected_urls, slow_site, stored, wait_for_articles
 
 pytestmark = pytest.mark.e2e
@@ -29,8 +29,8 @@ def start(tmp_path: Path, base_url: str, mongo: MongoTarget) -> subprocess.Popen
     for setting in [*SETTINGS, f"JOBDIR={tmp_path / 'job'}"]:
         command += ["-s", setting]
     env = {**os.environ, **mongo.env(DATA_DIR=str(tmp_path / "data"))}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+    return started(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, stdin=subprocess.DEVNULL))
 
 
 def test_a_jobdir_run_stopped_uncleanly_is_resumed_and_finished(tmp_path: Path, mongo: MongoTarget) -> None:

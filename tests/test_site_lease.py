@@ -20,7 +20,7 @@ import pytest
 from crawler.bench.replica_server import serve
 from crawler.storage.lease import COLLECTION, Lease, acquire, holder, release, renew
 from crawler.storage.store import ArticleStore, StoreTarget
-from tests.crawling import FAST, ROOT, MongoTarget, run_crawl
+from tests.crawling import FAST, ROOT, MongoTarget, run_crawl, started
 from tests.replicas import REPLICAS
 
 QUIET = ["BROWSER_ENABLED=0", "ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"]
@@ -37,8 +37,8 @@ def start_crawl(target: MongoTarget, data_dir: Path, base_url: str, *settings: s
            **target.env(DATA_DIR=str(data_dir)), **(env or {})}
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / "crawl.log").open("w") as log:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-                                text=True, stdin=subprocess.DEVNULL)
+        return started(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                                        text=True, stdin=subprocess.DEVNULL))
 
 
 
