@@ -276,6 +276,12 @@ def test_redis_out_of_reach_for_seconds_lets_the_workers_finish_the_crawl(
         wait_for_articles(requests, 1)
         workers.append(start_worker(config(tmp_path), base_url, env, settings))
         wait_for_articles(requests, 20)
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 60
+        while len(beating(client)) < 2:  # the joiner joined (a loaded host starts it slowly): both crawl the outage
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers), "the joiner never beat"
+            time.sleep(0.05)
+        client.close()
         redis_process.send_signal(signal.SIGSTOP)
         try:
             time.sleep(10)  # both run out of work, their heartbeats lapse in Redis

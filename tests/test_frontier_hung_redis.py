@@ -182,3 +182,52 @@ def test_a_crawl_closed_while_opening_closes_the_threads_client_once(
         assert closes == [1]
     finally:
         observer.close()
+
+
+def test_a_request_taken_as_redis_hung_goes_back_to_the_queue_once_redis_answers(
+    redis_server: tuple[str, subprocess.Popen[bytes]], scheduler: FrontierScheduler
+) -> None:
+    """The reactor's pop that got no answer in time is run by Redis once it is resumed: the request it took sits in
+    this worker's in-flight hash, though the worker never got it. Before, nothing ever finished it: the worker, and
+    every worker of the crawl, counted it as work in flight and waited for it for ever (CI: a Redis paused 10 s on a
+    loaded host, both workers idle with "0 requests queued" until killed). The heartbeat that reaches Redis again
+    puts it back, and the crawl takes it up."""
+    for n in (1, 2):
+        assert scheduler.enqueue_request(Request(f"https://endless.kg/news/{n}/"))
+    first = scheduler.next_request()  # taken as usual (and the pop's script known to Redis)
+    assert first is not None
+    frontier = scheduler.frontier
+    background = frontier.background
+    assert background is not None
+    redis_server[1].send_signal(signal.SIGSTOP)
+    try:
+        assert scheduler.next_request() is None  # asked Redis, no answer within REACTOR_TIMEOUT
+        assert frontier.lost
+    finally:
+        redis_server[1].send_signal(signal.SIGCONT)
+    inflight = background.key("inflight", frontier.worker)
+    for _ in range(100):  # Redis runs the pop after all, the request now in this worker's in-flight hash
+        if background.client.hlen(inflight) == 2:
+            break
+        time.sleep(0.02)
+    assert background.client.hlen(inflight) == 2 and background.queued() == 0
+    assert asyncio.run(frontier.beat_once(background, busy=False)) == 1  # the heartbeat reaches Redis again
+    assert not frontier.lost
+    assert background.queued() == 1
+    assert background.client.hlen(inflight) == 1, "an entry no one will ever finish: the crawl busy for ever"
+    request = scheduler.next_request()
+    assert request is not None and {first.url, request.url} == {f"https://endless.kg/news/{n}/" for n in (1, 2)}
+
+
+def test_a_pop_undone_before_redis_ran_it_takes_nothing(scheduler: FrontierScheduler) -> None:
+    """A resumed Redis may read the pop that got no answer only after the beat undid it (each came on a connection of
+    its own): undone first, the pop takes nothing, and the worker's next pop takes the request."""
+    assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))
+    background = scheduler.frontier.background
+    assert background is not None
+    assert background.undo_pop("7") == 0  # not run yet: nothing to put back
+    assert background.pop("7") is None and background.queued() == 1  # run late: it takes nothing
+    popped = background.pop("8")
+    assert popped is not None and popped[1]["url"] == "https://endless.kg/news/1/"
+    assert background.undo_pop("8") == 1 and background.queued() == 1  # run, then undone: the request back
+    assert background.client.hlen(background.key("inflight", background.worker)) == 0

@@ -18,7 +18,8 @@ Settings: ``REDIS_URL``, ``FRONTIER_ENABLED``, ``FRONTIER_KEY_PREFIX`` (``news``
 ``FRONTIER_WORKER_TIMEOUT`` (15), ``FRONTIER_SETTLE_SECONDS`` (30), ``FRONTIER_KEY_TTL`` (3600),
 ``FRONTIER_REDIS_WAIT_SECONDS`` (60).
 Stats: ``frontier/seeder``, ``frontier/woken`` (an idle engine asked for work the shared queue has),
-``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``, ``frontier/failed_by_stop``.
+``frontier/recovered``, ``frontier/requeued_at_close``, ``frontier/redis_errors``, ``frontier/failed_by_stop``,
+``frontier/pop_undone`` (a pop that got no answer, run by Redis after all: its request queued again).
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Frontier:
         self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
+        self._pops = 0  # this worker's pops from the shared queue so far (each pop's token)
+        self._pop_in_doubt: str | None = None  # the token of a pop that got no answer, until undone
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
         self.url = shared_crawl_url(crawler.settings)
@@ -239,29 +242,64 @@ class Frontier:
             engine = self.crawler.engine
             busy = engine is not None and not (engine.downloader.active == set() and engine.scraper.slot is not None
                                                and engine.scraper.slot.is_idle())
-            try:  # on a thread: a Redis that does not answer holds this loop, never the reactor
-                recovered, queued = await asyncio.to_thread(self._beat, shared, busy)
-            except redis_errors() as exc:
-                self.failed(exc)
-            else:
-                if self.lost:
-                    self.lost = False
-                    self._lost_idle_since = None  # the next outage has its own wait
-                    logger.warning("Reached Redis again")
-                self._count_recovered(recovered)
-                if engine is not None and not busy and queued:
-                    self._wake(engine)
+            queued = await self.beat_once(shared, busy)
+            if engine is not None and not busy and queued:
+                self._wake(engine)
             await asyncio.sleep(BEAT_SECONDS)
 
-    def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int]:
-        """One heartbeat (in the beat's thread): the entries finished while Redis was lost, the beat, dead workers'
-        requests pushed back; how many went back and how many are queued."""
+    async def beat_once(self, shared: SharedCrawl, busy: bool) -> int:
+        """One heartbeat, asked on a thread (a Redis that does not answer holds the beating loop, never the reactor);
+        how many requests the shared queue holds (0 when Redis failed). Redis lost, the first beat that reaches it
+        again settles what this worker did meanwhile (``_beat``) before the reactor may ask Redis again."""
+        try:
+            recovered, queued, undone = await asyncio.to_thread(self._beat, shared, busy)
+        except redis_errors() as exc:
+            self.failed(exc)
+            return 0
+        if undone:
+            self.stats.inc_value("frontier/pop_undone", undone)
+            logger.info("Queued again a request Redis took for this worker after its call had given up")
+        if self.lost and self._pop_in_doubt is None:  # a pop that failed as this beat ran is undone by the next
+            self.lost = False
+            self._lost_idle_since = None  # the next outage has its own wait
+            logger.warning("Reached Redis again")
+        self._count_recovered(recovered)
+        return queued
+
+    def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int, int]:
+        """One heartbeat (in the beat's thread): the entries finished while Redis was lost, the pop in doubt undone,
+        the beat, dead workers' requests pushed back; how many went back, how many are queued and how many pops
+        were undone."""
         with self._beat_lock:
             if self._left:
-                return 0, 0
+                return 0, 0, 0
             self._finish_unfinished(shared)
+            undone = self._undo_pop_in_doubt(shared)
             shared.beat(busy)
-            return shared.recover(), shared.queued()
+            return shared.recover(), shared.queued(), undone
+
+    def pop_token(self) -> str:
+        """A token for this worker's next pop from the shared queue (:meth:`pop_failed` undoes the pop by it)."""
+        self._pops += 1
+        return str(self._pops)
+
+    def pop_failed(self, token: str, exc: BaseException) -> None:
+        """The pop ``token`` got no answer (on the reactor's 1 s timeout): Redis may run it still, once it reads it (a
+        paused Redis, resumed), taking the request to this worker's in-flight hash though the worker never got it.
+        Nothing would ever finish it: the whole crawl kept it as work in flight and never ended. The first beat that
+        reaches Redis again undoes the pop, whether Redis ran it already or not (then it never will)."""
+        self._pop_in_doubt = token
+        self.failed(exc)
+
+    def _undo_pop_in_doubt(self, shared: SharedCrawl) -> int:
+        """Undo the pop that got no answer (in the beat's thread, while the reactor asks Redis nothing); how many
+        requests went back to the queue (0 or 1)."""
+        token = self._pop_in_doubt
+        if token is None:
+            return 0
+        undone = shared.undo_pop(token)
+        self._pop_in_doubt = None
+        return undone
 
     def _wake(self, engine: Any) -> None:
         """Ask an idle engine for its next request now that the shared queue has work. Scrapy's engine
@@ -391,4 +429,5 @@ class Frontier:
         with self._beat_lock:
             self._left = True
             self._finish_unfinished(shared)
+            self._undo_pop_in_doubt(shared)
             return shared.leave(self.ended)

@@ -188,10 +188,11 @@ class FrontierScheduler(BaseScheduler):
     def _pop(self) -> Request | None:
         shared = self.frontier.reachable
         while shared is not None:
+            token = self.frontier.pop_token()
             try:
-                popped = shared.pop()
+                popped = shared.pop(token)
             except redis_errors() as exc:
-                self.frontier.failed(exc)
+                self.frontier.pop_failed(token, exc)
                 return None
             if popped is None:
                 return None

@@ -9,14 +9,15 @@ refused while a worker of the crawl lives; once none does, it drops the crawl an
 only while ``queue`` holds fewer than ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests, in the same script), ``recording``
 (workers whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per
 worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work), ``inflight:<w>`` (requests it took
-and has not finished) and ``done:<w>`` (requests it finished in the last ``settle`` seconds, whose items may still sit
-in its storage batch). A worker whose
-heartbeat lapsed has both of these pushed back to the queue by whoever notices (judged in the script that
-pushes them back). ``pulse`` is Redis's time of the crawl's last beat, ``beats`` each worker's last: a beat that
-finds the whole crawl silent for half a worker timeout or more (Redis out of reach, or restarted with its data) gives
-every worker that was alive when the silence began a fresh heartbeat first, so the first worker back never takes its
-peers, waiting out the same outage, for dead, and a worker dead before it is still recovered. Every key
-expires ``key_ttl`` after the last live worker's last beat. Requests are stored without credentials.
+and has not finished), ``pop:<w>`` (its last pop, so that one whose answer it never read can be undone) and
+``done:<w>`` (requests it finished in the last ``settle`` seconds, whose items may still sit in its storage batch).
+A worker whose heartbeat lapsed has its in-flight and done requests pushed back to the queue by whoever notices
+(judged in the script that pushes them back). ``pulse`` is Redis's time of the crawl's last beat, ``beats`` each
+worker's last: a beat that finds the whole crawl silent for half a worker timeout or more (Redis out of reach, or
+restarted with its data) gives every worker that was alive when the silence began a fresh heartbeat first, so the
+first worker back never takes its peers, waiting out the same outage, for dead, and a worker dead before it is still
+recovered. Every key expires ``key_ttl`` after the last live worker's last beat (``pop:<w>`` ``key_ttl`` after the
+worker's last pop). Requests are stored without credentials.
 """
 
 from __future__ import annotations
@@ -38,13 +39,38 @@ logger = logging.getLogger(__name__)
 ID_LENGTH = 16  # hex characters of the id that starts every queued entry (entries are unique)
 SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie")
 
-# Atomically take the best entry to this worker's in-flight hash (its score kept for a requeue).
+# Atomically take the best entry to this worker's in-flight hash (its score kept for a requeue), unless the pop ARGV[2]
+# (the worker's token for it) was undone already; the worker's last pop (KEYS[3]) is ``<token>|<id>``.
 _POP = """
+if redis.call('GET', KEYS[3]) == 'undone:' .. ARGV[2] then return false end
 local entry = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #entry == 0 then return false end
 redis.call('ZREM', KEYS[1], entry[1])
-redis.call('HSET', KEYS[2], string.sub(entry[1], 1, tonumber(ARGV[1])), entry[2] .. '|' .. entry[1])
+local id = string.sub(entry[1], 1, tonumber(ARGV[1]))
+redis.call('HSET', KEYS[2], id, entry[2] .. '|' .. entry[1])
+redis.call('SET', KEYS[3], ARGV[2] .. '|' .. id, 'EX', ARGV[3])
 return entry[1]
+"""
+# Undo the pop ARGV[1] whose answer the worker never read: its entry goes back to the queue (KEYS[3]) if Redis ran it
+# (it is the worker's last pop, KEYS[1], and still in its in-flight hash, KEYS[2]; a peer may have recovered it), and
+# a pop Redis has not run yet never will (``undone:<token>``: a paused Redis may read it after this); how many went
+# back.
+_UNDO_POP = """
+local last = redis.call('GET', KEYS[1])
+local mark = ARGV[1] .. '|'
+local n = 0
+if last and string.sub(last, 1, #mark) == mark then
+  local id = string.sub(last, #mark + 1)
+  local value = redis.call('HGET', KEYS[2], id)
+  if value then
+    local bar = string.find(value, '|', 1, true)
+    redis.call('ZADD', KEYS[3], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+    redis.call('HDEL', KEYS[2], id)
+    n = 1
+  end
+end
+redis.call('SET', KEYS[1], 'undone:' .. ARGV[1], 'EX', ARGV[2])
+return n
 """
 # Push a worker's in-flight and recently done entries back to the queue; forget the worker.
 _PUSH_BACK = """
@@ -203,6 +229,7 @@ class SharedCrawl:
         self.crawl_id = ""
         self.seeder = False
         self._pop = client.register_script(_POP)
+        self._undo_pop = client.register_script(_UNDO_POP)
         self._admit_article = client.register_script(_ADMIT_ARTICLE)
         self._requeue = client.register_script(_REQUEUE)
         self._recover = client.register_script(_RECOVER)
@@ -314,13 +341,21 @@ class SharedCrawl:
         entry = uuid.uuid4().hex[:ID_LENGTH].encode() + pickle.dumps(without_secrets(data), protocol=5)
         self.client.zadd(self.key("queue"), {entry: -priority})
 
-    def pop(self) -> tuple[str, dict[str, Any]] | None:
-        """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty."""
-        entry = self._pop(keys=[self.key("queue"), self.key("inflight", self.worker)], args=[ID_LENGTH])
+    def pop(self, token: str = "") -> tuple[str, dict[str, Any]] | None:
+        """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty (or the
+        pop ``token`` was undone: :meth:`undo_pop`)."""
+        entry = self._pop(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("pop", self.worker)],
+                          args=[ID_LENGTH, token, int(self.config.key_ttl)])
         if not entry:
             return None
         data: dict[str, Any] = pickle.loads(entry[ID_LENGTH:])  # written by workers of this crawl
         return entry[:ID_LENGTH].decode(), data
+
+    def undo_pop(self, token: str) -> int:
+        """Undo this worker's pop ``token``, whose answer it never read: its request back in the queue if Redis ran
+        it, never run if not yet (a paused Redis runs what it had read once resumed); how many went back (0 or 1)."""
+        return int(self._undo_pop(keys=[self.key("pop", self.worker), self.key("inflight", self.worker),
+                                        self.key("queue")], args=[token, int(self.config.key_ttl)]))
 
     def finished(self, request_id: str) -> None:
         """A request left the downloader: done, kept ``settle`` seconds in case this worker dies before storing."""
