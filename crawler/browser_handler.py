@@ -24,7 +24,7 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
 Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
-``browser/popups_closed``, ``browser/unavailable``.
+``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``.
 
 A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
 accepts them, writing each to disk in full; a page that starts one while it loads fails with
@@ -37,6 +37,9 @@ a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is droppe
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
 A page whose tab crashed (or whose browser went down) is tried once more, not three times.
+Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout from the moment its tab
+opens, past which its tab is closed and it fails (``browser/deadline_exceeded``); a page over its navigations or sent
+to a refused URL fails at once.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.browser_deadline import PageDeadline, close_stuck_page
 from crawler.egress_proxy import EgressProxy
 from crawler.middlewares.egress import EgressPolicy
 
@@ -85,6 +89,7 @@ NO_DIALOGS = ("window.alert = () => {}; window.confirm = () => false; window.pro
 # that exist and every one it opens later, a popup too, get it before their scripts run.
 _NO_DIALOG_CONTEXTS: weakref.WeakKeyDictionary[BrowserContext, asyncio.Future[Any]] = weakref.WeakKeyDictionary()
 DOWNLOAD_REFUSED = "browser download refused"
+DEFAULT_NAVIGATION_TIMEOUT_MS = 30_000  # Playwright's, when PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT is not set
 RENDER_TIMEOUT = "browser render timeout"
 TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
@@ -127,6 +132,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self._max_navigations = crawler.settings.getint("REDIRECT_MAX_TIMES", 20) + 2
         self._looping: weakref.WeakSet[Page] = weakref.WeakSet()  # pages over it: their navigations are aborted
         self._max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        # A page's deadline: its navigation's timeout, then as long again to read and close it (a loaded machine).
+        navigation = (self.config.navigation_timeout_ms or DEFAULT_NAVIGATION_TIMEOUT_MS) / 1000
+        self._page_seconds, self._close_seconds = 2 * navigation, navigation
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
 
     def _block_popups(self) -> None:
@@ -174,7 +182,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.config.launch_options = {**self.config.launch_options, "env": {**env, "TMPDIR": self._browser_tmp}}
 
     async def close(self) -> None:
-        await super().close()
+        try:  # contexts, then the browser, then the driver: each a Playwright call without a timeout
+            await asyncio.wait_for(super().close(), 2 * self._page_seconds)
+        except TimeoutError:
+            logger.error("The browser did not close within %(s).0f s; it ends with the crawl",
+                         {"s": 2 * self._page_seconds})
         await self.proxy.close()
         if self._browser_tmp is not None:
             shutil.rmtree(self._browser_tmp, ignore_errors=True)
@@ -192,21 +204,30 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         # Through scrapy-playwright's own meta: the context a page opens in (created by the first page that names it)
         # refuses downloads and service workers whatever the request asked, and each page's dialogs block nothing.
         request.meta[_CONTEXT_KWARGS] = {**(given[_CONTEXT_KWARGS] or {}), **CONTEXT_OPTIONS}
-        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK])
+        deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (the init callback), off as it closes
+        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK], deadline)
         answered: list[int] = []  # statuses of the main frame's documents
-        watch = partial(self._watch_navigation, request.url, refused, itertools.count(1))
+        watch = partial(self._watch_navigation, request.url, refused, itertools.count(1), deadline)
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
-                                         "response": partial(_note_document, answered)}
+                                         "response": partial(_note_document, answered),
+                                         "close": deadline.tab_closed}
         try:
-            response: Response = await super().download_request(request)
+            response: Response = await deadline.run(super().download_request(request))
         except Exception as error:
+            failure = error
+            if deadline.expired():  # scrapy-playwright, stopped, left the tab open
+                await self._close_stopped_page(request, deadline.page, overdue=not refused)
+                failure = error if refused else PlaywrightTimeoutError(
+                    f"page not done {self._page_seconds:.0f} s after its tab opened")
             if refused:
                 raise self._page_refused(request, refused[0]) from error
-            if _is_refused_download(error):
+            if _is_refused_download(failure):
                 raise self._download_refused(request) from error
-            if answered and isinstance(error, PlaywrightTimeoutError):
-                raise self._render_timeout(request) from error
-            raise
+            if answered and isinstance(failure, PlaywrightTimeoutError):
+                raise self._render_timeout(request) from failure
+            if failure is error:
+                raise
+            raise failure from error
         finally:  # no callable left in meta: a retried request may be pickled into a JOBDIR queue
             self._refused_pages.discard(request.url)
             for key, value in {**given, _EVENT_HANDLERS: handlers}.items():
@@ -217,6 +238,17 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if refused:
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
+
+    async def _close_stopped_page(self, request: Request, page: Page | None, overdue: bool) -> None:
+        """Close the tab of a request stopped at its deadline (``overdue``, counted ``browser/deadline_exceeded``) or
+        cut short (its main frame went where it may not)."""
+        assert self.crawler.stats is not None
+        if overdue:
+            self.crawler.stats.inc_value("browser/deadline_exceeded")
+            logger.info("Closing the tab of %(url)s: its page was not done %(s).0f s after the tab opened",
+                        {"url": request.url, "s": self._page_seconds})
+        if page is not None and not page.is_closed() and await close_stuck_page(page, self._close_seconds):
+            self.crawler.stats.inc_value("playwright/page_count/closed")  # as scrapy-playwright counts its own
 
     async def _close_popup(self, popup: Page) -> None:
         """Close a popup or tab a rendered page opened (and, first, any it opens itself): no page outlives its
@@ -280,9 +312,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         return bool(await result if inspect.isawaitable(result) else result)
 
     def _watch_navigation(self, page_url: str, refused: list[str], navigations: itertools.count[int],
-                          request: PlaywrightRequest) -> None:
+                          deadline: PageDeadline, request: PlaywrightRequest) -> None:
         """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL, or one
-        too many: a page whose script navigates it again and again would hold its tab to the timeout."""
+        too many, and end the page's download at once: a page whose script navigates it again and again would hold its
+        tab to the timeout (a hundred navigations a second, each a route call and a driver round trip, were enough
+        to starve the crawl on a loaded machine), and one sent to a refused URL waited for a download."""
         if refused or not request.is_navigation_request():
             return
         try:
@@ -295,11 +329,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             refused.append(f"max redirections ({self._max_navigations - 2}) exceeded in the browser: the page "
                            f"navigated more than {self._max_navigations} times")
             self._refused_pages.add(page_url)
+            deadline.end_now()
             return
         reason = self._url_refusal(request.url)
         if reason:  # the request itself is stopped (and counted) by the route or the proxy
             refused.append(f"egress refused ({reason}): browser navigation to {request.url}")
             self._refused_pages.add(page_url)
+            deadline.end_now()
 
     def _demote_refused_page_errors(self, record: logging.LogRecord) -> bool:
         """scrapy-playwright logs a failed navigation with a traceback; one the egress policy stopped
@@ -324,10 +360,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
 
 
-async def _page_init(given: Any, page: Page, request: Request) -> None:
-    """scrapy-playwright's page init callback: dialogs that block nothing in every frame of every page of the page's
-    context (a popup it opens too: a page's own init script a popup does not get), before their scripts run; then the
-    request's own callback (``given``), if any."""
+async def _page_init(given: Any, deadline: PageDeadline, page: Page, request: Request) -> None:
+    """scrapy-playwright's page init callback, as the tab opens: its ``deadline`` starts; dialogs that block nothing in
+    every frame of every page of the page's context (a popup it opens too: a page's own init script a popup does not
+    get), before their scripts run; then the request's own callback (``given``), if any."""
+    deadline.opened(page)
     await _no_dialogs(page.context)
     if given:
         await load_object(given)(page, request)

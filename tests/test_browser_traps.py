@@ -145,6 +145,15 @@ def test_a_page_cannot_install_a_service_worker_that_forges_the_next(tmp_path: P
     assert "/sw.js" not in result.paths  # never even fetched
 
 
+def good_and_trap(root: Path, slug: str, script: str) -> Path:
+    """A site of a good article and one (``slug``) running ``script`` under ``root``; its config's path."""
+    pages = {"good": article("good"), slug: article(slug, extra=f"<script>{script}</script>")}
+    for name, html in pages.items():
+        (root / "news" / name).mkdir(parents=True)
+        (root / "news" / name / "index.html").write_text(html, encoding="utf-8")
+    return feed_and_config(root, pages)
+
+
 @requires_chromium
 @pytest.mark.e2e  # Chromium, scrapy crawl
 def test_a_crashed_page_is_tried_once_more_not_three_times(tmp_path: Path, mongo: MongoTarget,
@@ -152,13 +161,26 @@ def test_a_crashed_page_is_tried_once_more_not_three_times(tmp_path: Path, mongo
     """A memory bomb crashes its tab however often it is loaded: scrapy-playwright's three retries of a closed target
     were three more crashes of a renderer grown to BROWSER_JS_HEAP_MB. One more try is enough for a chance crash."""
     root = tmp_path / "site"
-    pages = {"good": article("good"), "memory": article("memory", extra=f"<script>{SCRIPTS['memory']}</script>")}
-    for slug, html in pages.items():
-        (root / "news" / slug).mkdir(parents=True)
-        (root / "news" / slug / "index.html").write_text(html, encoding="utf-8")
-    config = feed_and_config(root, pages)
+    config = good_and_trap(root, "memory", SCRIPTS["memory"])
     result = crawl_into_store("news", f"config={config}", replica=root, timeout=120, settings=SETTINGS)
     stored = {doc["url"].rsplit("/", 2)[1] for doc in mongo.db.articles.find()}
     assert stored == {"good"}, result.stderr[-3000:]
     assert result.stats["download/failed/page_crashed"] == 1, result.stats
     assert result.paths.count("/news/memory/") == 2, result.paths  # the page, and one more try
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium, scrapy crawl
+def test_a_page_spinning_once_loaded_fails_at_its_deadline_and_the_crawl_ends(tmp_path: Path, mongo: MongoTarget,
+                                                                              crawl_into_store: StoreCrawl) -> None:
+    """A script that spins once its page has loaded: the navigation is over, so its timeout no longer applies, and
+    reading the page (an evaluation in the spinning renderer) waited forever, and the crawl with it. The page now fails
+    at its deadline (twice the navigation timeout after its tab opened), its tab closed, and the crawl ends."""
+    root = tmp_path / "site"
+    config = good_and_trap(root, "spin", "addEventListener('load', () => setTimeout(() => { while (true) {} }, 0));")
+    result = crawl_into_store("news", f"config={config}", replica=root, timeout=120, settings=SETTINGS)
+    stored = {doc["url"].rsplit("/", 2)[1] for doc in mongo.db.articles.find()}
+    assert stored == {"good"}, result.stderr[-3000:]
+    stats = result.stats
+    assert stats["browser/deadline_exceeded"] == stats["download/failed/render_timeout"] == 1, stats
+    assert stats["playwright/page_count"] == stats["playwright/page_count/closed"]

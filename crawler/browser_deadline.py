@@ -1,0 +1,79 @@
+"""A deadline on each page rendered in Chromium, counted from the moment its tab opens (a wait for a free tab is not
+counted): every Playwright call made for the page, scrapy-playwright's and ours, falls under it. Playwright bounds
+the navigation alone; reading the page (``page.content()``, an evaluation in its renderer), adding the context's init
+script (sent to every page of the context, a spinning one too) and closing the tab have no timeout, so a page whose
+script spun once it had loaded held its request, and so the crawl, forever. Past the deadline the tab is closed
+(bounded too; its whole context when the tab will not close) and the request fails."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class PageDeadline:
+    """The deadline of one request's page: armed as its tab opens, off once the tab has closed (a try after a crash
+    opens another, with a deadline of its own)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.page: Page | None = None
+        self._timeout: asyncio.Timeout | None = None  # while the download runs
+        self._expired = False
+
+    async def run(self, download: Awaitable[T]) -> T:
+        """``download``'s result; ``TimeoutError`` once its page outlives the deadline (or is ended)."""
+        try:
+            async with asyncio.timeout(None) as self._timeout:
+                return await download
+        finally:
+            self._expired = self._timeout is not None and self._timeout.expired()
+            self._timeout = None
+
+    def tab_closed(self, *_: object) -> None:
+        """The request's tab closed (a crashed one too, once scrapy-playwright has closed it): its time stops, the wait
+        for a free tab for another try not being the page's time."""
+        self._reschedule(None)
+
+    def opened(self, page: Page) -> None:
+        """The request's tab is open: its time starts."""
+        self.page = page
+        self._reschedule(self.seconds)
+
+    def end_now(self) -> None:
+        """Stop the download now (its page is to fail: it went where it may not)."""
+        self._reschedule(0)
+
+    def expired(self) -> bool:
+        """Whether the download was stopped (once it has ended)."""
+        return self._expired
+
+    def _reschedule(self, seconds: float | None) -> None:
+        if self._timeout is not None:
+            self._timeout.reschedule(None if seconds is None else asyncio.get_running_loop().time() + seconds)
+
+
+async def close_stuck_page(page: Page, seconds: float) -> str:
+    """Close ``page``, past its deadline, within ``seconds``; failing that its context (the pages it shares it with
+    fail, and are tried again). What was closed: ``"page"``, ``"context"``, or ``""`` (nothing would close)."""
+    with contextlib.suppress(TimeoutError, PlaywrightError):
+        await asyncio.wait_for(page.close(), seconds)
+    if page.is_closed():
+        return "page"
+    logger.warning("A tab past its deadline did not close within %(s).0f s: closing its browser context",
+                   {"s": seconds})
+    with contextlib.suppress(TimeoutError, PlaywrightError):
+        await asyncio.wait_for(page.context.close(), seconds)
+    if page.is_closed():
+        return "context"
+    logger.error("A tab past its deadline and its browser context did not close within %(s).0f s", {"s": seconds})
+    return ""
