@@ -58,6 +58,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from playwright._impl._errors import TargetClosedError  # not exported; scrapy-playwright imports it so too
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
@@ -136,6 +137,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         navigation = (self.config.navigation_timeout_ms or DEFAULT_NAVIGATION_TIMEOUT_MS) / 1000
         self._page_seconds, self._close_seconds = 2 * navigation, navigation
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+        logging.getLogger("playwright").addFilter(demote_closed_target_listener_errors)  # once: same object
 
     def _block_popups(self) -> None:
         """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
@@ -191,6 +193,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if self._browser_tmp is not None:
             shutil.rmtree(self._browser_tmp, ignore_errors=True)
         logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
+        logging.getLogger("playwright").removeFilter(demote_closed_target_listener_errors)
 
     async def download_request(self, request: Request) -> Response:
         """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
@@ -387,6 +390,17 @@ def _note_document(answered: list[int], response: PlaywrightResponse) -> None:
     with contextlib.suppress(PlaywrightError):
         if response.request.is_navigation_request() and response.frame.parent_frame is None:
             answered.append(response.status)
+
+
+def demote_closed_target_listener_errors(record: logging.LogRecord) -> bool:
+    """Playwright logs an event listener that failed at error, with a traceback. scrapy-playwright's response listener
+    fails so whenever its page, context or browser has gone (Chromium crashed or killed, a tab closed at its deadline),
+    which the request's own failure already tells: the record drops to debug, in one line."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, TargetClosedError):
+        record.msg, record.args = f"{record.getMessage()}: {error}", None
+        record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
+    return True
 
 
 def _page_of(request: PlaywrightRequest) -> Page | None:

@@ -7,13 +7,16 @@ rendered in the browser too (a page whose document came and never settled is ``r
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from playwright._impl._errors import TargetClosedError
 from scrapy import Request
 
+from crawler.browser_handler import demote_closed_target_listener_errors
 from crawler.downloader import NotSent
 from crawler.egress_proxy import EgressProxy
 from crawler.failures import error_kind
@@ -101,3 +104,21 @@ def test_chromium_net_errors_by_their_code(message: str, kind: str) -> None:
     from playwright.async_api import Error
 
     assert error_kind(Error(message)) == kind
+
+
+@pytest.mark.parametrize(("error", "demoted"), [(TargetClosedError(), True), (ValueError("its own bug"), False)])
+def test_a_listener_failing_on_a_closed_target_is_one_debug_line(caplog: pytest.LogCaptureFixture,
+                                                                 error: Exception, demoted: bool) -> None:
+    """Playwright logs a failed event listener at error with a traceback; scrapy-playwright's response listener fails
+    so whenever Chromium was killed under the crawl (a traceback in the log of a crawl that went on as it should):
+    one debug line now. A listener's other errors are left as they were."""
+    playwright_logger = logging.getLogger("playwright")
+    playwright_logger.addFilter(demote_closed_target_listener_errors)
+    try:
+        with caplog.at_level(logging.DEBUG, "playwright"):
+            playwright_logger.error("Error occurred in event listener", exc_info=error)
+    finally:
+        playwright_logger.removeFilter(demote_closed_target_listener_errors)
+    [record] = caplog.records
+    assert (record.levelno == logging.DEBUG) is demoted and (record.exc_info is None) is demoted
+    assert record.getMessage().startswith("Error occurred in event listener")

@@ -95,12 +95,15 @@ def test_trap_pages_fail_fast_and_the_crawl_goes_on(tmp_path: Path, mongo: Mongo
     refused = 1 + ("download-click" not in stored)
     assert stats["browser/refused/download"] == stats["download/failed/download_refused"] == refused
     assert left_on_disk == []
-    assert stats["download/failed/page_crashed"] == 1  # the memory bomb, in about a second (each of 2 tries)
-    # the endless loops, after TIMEOUT_S: their host answered, it is not taken for down (and waited for)
+    # the memory bomb crashes its tab in about a second (each of 2 tries; on a loaded machine the timeout may come
+    # first: test_a_crashed_page_is_tried_once_more_not_three_times has it alone); the endless loops, after
+    # TIMEOUT_S: their host answered, it is not taken for down (and waited for)
     # (on a loaded machine the timeout may come before Playwright has told of the document: a plain timeout)
     failed = {k: v for k, v in stats.items() if k.startswith(("download/", "browser/", "articles/"))}
+    crashed = stats.get("download/failed/page_crashed", 0)
     timed_out = stats.get("download/failed/render_timeout", 0), stats.get("download/failed/timeout", 0)
-    assert timed_out[0] >= 1 and sum(timed_out) == ENDLESS and "download/host_down" not in stats, failed
+    assert crashed <= 1 and timed_out[0] >= 1 and sum(timed_out) + crashed == ENDLESS + 1, failed
+    assert "download/host_down" not in stats, failed
     assert stats["download/failed/too_many_redirects"] == 1  # the navigation loop, at its 8th navigation
     assert "badschemes" not in stored  # its javascript: URL rewrote the page; its file: URL loaded nothing
     # bounded by TIMEOUT_S, not the 30 s default
