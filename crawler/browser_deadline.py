@@ -39,10 +39,12 @@ class PageDeadline:
             self._expired = self._timeout is not None and self._timeout.expired()
             self._timeout = None
 
-    def tab_closed(self, *_: object) -> None:
+    def tab_closed(self, page: Page) -> None:
         """The request's tab closed (a crashed one too, once scrapy-playwright has closed it): its time stops, the wait
-        for a free tab for another try not being the page's time."""
-        self._reschedule(None)
+        for a free tab for another try not being the page's time. A tab of an earlier try that tells of its close late
+        (its browser killed) leaves the later try's time running."""
+        if page is self.page:
+            self._reschedule(None)
 
     def opened(self, page: Page) -> None:
         """The request's tab is open: its time starts."""
@@ -58,7 +60,9 @@ class PageDeadline:
         return self._expired
 
     def _reschedule(self, seconds: float | None) -> None:
-        if self._timeout is not None:
+        # an expired timeout refuses a new time: a page event (from a Playwright listener) in the moment between the
+        # deadline and the download's end would fail
+        if self._timeout is not None and not self._timeout.expired():
             self._timeout.reschedule(None if seconds is None else asyncio.get_running_loop().time() + seconds)
 
 

@@ -137,7 +137,6 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         navigation = (self.config.navigation_timeout_ms or DEFAULT_NAVIGATION_TIMEOUT_MS) / 1000
         self._page_seconds, self._close_seconds = 2 * navigation, navigation
         logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
-        logging.getLogger("playwright").addFilter(demote_closed_target_listener_errors)  # once: same object
 
     def _block_popups(self) -> None:
         """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
@@ -193,7 +192,6 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if self._browser_tmp is not None:
             shutil.rmtree(self._browser_tmp, ignore_errors=True)
         logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
-        logging.getLogger("playwright").removeFilter(demote_closed_target_listener_errors)
 
     async def download_request(self, request: Request) -> Response:
         """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
@@ -213,7 +211,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         watch = partial(self._watch_navigation, request.url, refused, itertools.count(1), deadline)
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
                                          "response": partial(_note_document, answered),
-                                         "close": deadline.tab_closed}
+                                         "close": deadline.tab_closed, "error": listener_failed}
         try:
             response: Response = await deadline.run(super().download_request(request))
         except Exception as error:
@@ -392,15 +390,15 @@ def _note_document(answered: list[int], response: PlaywrightResponse) -> None:
             answered.append(response.status)
 
 
-def demote_closed_target_listener_errors(record: logging.LogRecord) -> bool:
-    """Playwright logs an event listener that failed at error, with a traceback. scrapy-playwright's response listener
-    fails so whenever its page, context or browser has gone (Chromium crashed or killed, a tab closed at its deadline),
-    which the request's own failure already tells: the record drops to debug, in one line."""
-    error = record.exc_info[1] if record.exc_info else None
+def listener_failed(error: BaseException) -> None:
+    """A page's event listener failed (Playwright's ``error`` event). Without a listener for it, Playwright logs the
+    error with a traceback and raises it from its next call, on any page: another request failed for it.
+    scrapy-playwright's response listener fails so whenever its page, context or browser has gone (Chromium crashed or
+    killed, a tab closed at its deadline), which the request's own failure already tells: one debug line."""
     if isinstance(error, TargetClosedError):
-        record.msg, record.args = f"{record.getMessage()}: {error}", None
-        record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
-    return True
+        logger.debug("A page's event listener found its page gone: %(error)s", {"error": error})
+    else:
+        logger.error("A page's event listener failed", exc_info=error)
 
 
 def _page_of(request: PlaywrightRequest) -> Page | None:

@@ -16,7 +16,7 @@ import pytest
 from playwright._impl._errors import TargetClosedError
 from scrapy import Request
 
-from crawler.browser_handler import demote_closed_target_listener_errors
+from crawler.browser_handler import listener_failed
 from crawler.downloader import NotSent
 from crawler.egress_proxy import EgressProxy
 from crawler.failures import error_kind
@@ -106,19 +106,40 @@ def test_chromium_net_errors_by_their_code(message: str, kind: str) -> None:
     assert error_kind(Error(message)) == kind
 
 
-@pytest.mark.parametrize(("error", "demoted"), [(TargetClosedError(), True), (ValueError("its own bug"), False)])
-def test_a_listener_failing_on_a_closed_target_is_one_debug_line(caplog: pytest.LogCaptureFixture,
-                                                                 error: Exception, demoted: bool) -> None:
-    """Playwright logs a failed event listener at error with a traceback; scrapy-playwright's response listener fails
-    so whenever Chromium was killed under the crawl (a traceback in the log of a crawl that went on as it should):
-    one debug line now. A listener's other errors are left as they were."""
-    playwright_logger = logging.getLogger("playwright")
-    playwright_logger.addFilter(demote_closed_target_listener_errors)
-    try:
-        with caplog.at_level(logging.DEBUG, "playwright"):
-            playwright_logger.error("Error occurred in event listener", exc_info=error)
-    finally:
-        playwright_logger.removeFilter(demote_closed_target_listener_errors)
-    [record] = caplog.records
-    assert (record.levelno == logging.DEBUG) is demoted and (record.exc_info is None) is demoted
-    assert record.getMessage().startswith("Error occurred in event listener")
+async def _after_a_failed_listener(listen_for_errors: bool) -> object:
+    """What another page's next call gives after a listener of one page failed as its page had gone."""
+    from playwright.async_api import async_playwright
+
+    async def page_gone(_: object) -> None:
+        raise TargetClosedError()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            failing, other = await browser.new_page(), await browser.new_page()
+            failing.on("console", page_gone)
+            if listen_for_errors:
+                failing.on("error", listener_failed)
+            await failing.evaluate("console.log('a message its listener fails on')")
+            await asyncio.sleep(0.2)  # the listener ran
+            try:
+                return await other.evaluate("6 * 7")
+            except TargetClosedError as error:
+                return error
+        finally:
+            await browser.close()
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium
+def test_a_listener_failing_as_its_page_went_fails_no_call_of_another_page(caplog: pytest.LogCaptureFixture) -> None:
+    """scrapy-playwright's response listener fails whenever its page, context or browser has gone (Chromium killed
+    under the crawl, a tab closed at its deadline). Playwright logged that with a traceback at error and raised it from
+    its next call of any page: another request's page failed for it. Every page now listens for its listeners' errors
+    (``listener_failed``): one debug line, and the other page's call answers."""
+    assert isinstance(asyncio.run(_after_a_failed_listener(listen_for_errors=False)), TargetClosedError)  # Playwright's
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        assert asyncio.run(_after_a_failed_listener(listen_for_errors=True)) == 42
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "found its page gone" in caplog.text

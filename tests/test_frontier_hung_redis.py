@@ -225,9 +225,26 @@ def test_a_pop_undone_before_redis_ran_it_takes_nothing(scheduler: FrontierSched
     assert scheduler.enqueue_request(Request("https://endless.kg/news/1/"))
     background = scheduler.frontier.background
     assert background is not None
-    assert background.undo_pop("7") == 0  # not run yet: nothing to put back
-    assert background.pop("7") is None and background.queued() == 1  # run late: it takes nothing
-    popped = background.pop("8")
+    assert background.undo_pop(7) == 0  # not run yet: nothing to put back
+    assert background.pop(7) is None and background.queued() == 1  # run late: it takes nothing
+    popped = background.pop(8)
     assert popped is not None and popped[1]["url"] == "https://endless.kg/news/1/"
-    assert background.undo_pop("8") == 1 and background.queued() == 1  # run, then undone: the request back
+    assert background.undo_pop(8) == 1 and background.queued() == 1  # run, then undone: the request back
     assert background.client.hlen(background.key("inflight", background.worker)) == 0
+
+
+def test_a_pop_undone_and_delivered_after_a_later_one_takes_nothing(scheduler: FrontierScheduler) -> None:
+    """The undo came first, the worker popped again, then its given-up pop reached Redis (a connection it gave up on
+    still sending): that pop takes nothing, though a later one ran since, and undoing an older pop late leaves the
+    record of a newer one in doubt. Before, the newer pop erased the mark of the undone one, which then took a request
+    that nothing would ever finish: the crawl busy for ever."""
+    for n in (1, 2):
+        assert scheduler.enqueue_request(Request(f"https://endless.kg/news/{n}/"))
+    background = scheduler.frontier.background
+    assert background is not None
+    assert background.undo_pop(5) == 0
+    assert background.pop(6) is not None  # the worker's next pop
+    assert background.pop(5) is None and background.queued() == 1  # the undone one, delivered late: nothing taken
+    assert background.pop(7) is not None  # in doubt, say
+    assert background.undo_pop(4) == 0  # an older undo, late
+    assert background.undo_pop(7) == 1 and background.queued() == 1  # the newer pop is still undone

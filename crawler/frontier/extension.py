@@ -112,7 +112,7 @@ class Frontier:
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
         self._pops = 0  # this worker's pops from the shared queue so far (each pop's token)
-        self._pop_in_doubt: str | None = None  # the token of a pop that got no answer, until undone
+        self._pop_in_doubt: int | None = None  # the token of a pop that got no answer, until undone
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
         self._left = False
         self.url = shared_crawl_url(crawler.settings)
@@ -252,13 +252,10 @@ class Frontier:
         how many requests the shared queue holds (0 when Redis failed). Redis lost, the first beat that reaches it
         again settles what this worker did meanwhile (``_beat``) before the reactor may ask Redis again."""
         try:
-            recovered, queued, undone = await asyncio.to_thread(self._beat, shared, busy)
+            recovered, queued = await asyncio.to_thread(self._beat, shared, busy)
         except redis_errors() as exc:
             self.failed(exc)
             return 0
-        if undone:
-            self.stats.inc_value("frontier/pop_undone", undone)
-            logger.info("Queued again a request Redis took for this worker after its call had given up")
         if self.lost and self._pop_in_doubt is None:  # a pop that failed as this beat ran is undone by the next
             self.lost = False
             self._lost_idle_since = None  # the next outage has its own wait
@@ -266,24 +263,24 @@ class Frontier:
         self._count_recovered(recovered)
         return queued
 
-    def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int, int]:
+    def _beat(self, shared: SharedCrawl, busy: bool) -> tuple[int, int]:
         """One heartbeat (in the beat's thread): the entries finished while Redis was lost, the pop in doubt undone,
-        the beat, dead workers' requests pushed back; how many went back, how many are queued and how many pops
-        were undone."""
+        the beat, dead workers' requests pushed back; how many went back and how many are queued."""
         with self._beat_lock:
             if self._left:
-                return 0, 0, 0
+                return 0, 0
             self._finish_unfinished(shared)
-            undone = self._undo_pop_in_doubt(shared)
+            self._undo_pop_in_doubt(shared)
             shared.beat(busy)
-            return shared.recover(), shared.queued(), undone
+            return shared.recover(), shared.queued()
 
-    def pop_token(self) -> str:
-        """A token for this worker's next pop from the shared queue (:meth:`pop_failed` undoes the pop by it)."""
+    def pop_token(self) -> int:
+        """A token for this worker's next pop from the shared queue, greater than the last (:meth:`pop_failed` undoes
+        the pop by it)."""
         self._pops += 1
-        return str(self._pops)
+        return self._pops
 
-    def pop_failed(self, token: str, exc: BaseException) -> None:
+    def pop_failed(self, token: int, exc: BaseException) -> None:
         """The pop ``token`` got no answer (on the reactor's 1 s timeout): Redis may run it still, once it reads it (a
         paused Redis, resumed), taking the request to this worker's in-flight hash though the worker never got it.
         Nothing would ever finish it: the whole crawl kept it as work in flight and never ended. The first beat that
@@ -291,15 +288,15 @@ class Frontier:
         self._pop_in_doubt = token
         self.failed(exc)
 
-    def _undo_pop_in_doubt(self, shared: SharedCrawl) -> int:
-        """Undo the pop that got no answer (in the beat's thread, while the reactor asks Redis nothing); how many
-        requests went back to the queue (0 or 1)."""
+    def _undo_pop_in_doubt(self, shared: SharedCrawl) -> None:
+        """Undo the pop that got no answer (in the beat's thread, while the reactor asks Redis nothing)."""
         token = self._pop_in_doubt
         if token is None:
-            return 0
-        undone = shared.undo_pop(token)
+            return
+        if shared.undo_pop(token):
+            self.stats.inc_value("frontier/pop_undone")
+            logger.info("Queued again a request Redis took for this worker after its call had given up")
         self._pop_in_doubt = None
-        return undone
 
     def _wake(self, engine: Any) -> None:
         """Ask an idle engine for its next request now that the shared queue has work. Scrapy's engine

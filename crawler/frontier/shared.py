@@ -9,7 +9,8 @@ refused while a worker of the crawl lives; once none does, it drops the crawl an
 only while ``queue`` holds fewer than ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests, in the same script), ``recording``
 (workers whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per
 worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work), ``inflight:<w>`` (requests it took
-and has not finished), ``pop:<w>`` (its last pop, so that one whose answer it never read can be undone) and
+and has not finished), ``pop:<w>`` (its last pop and highest undone one, so that a pop whose answer it never read
+can be undone) and
 ``done:<w>`` (requests it finished in the last ``settle`` seconds, whose items may still sit in its storage batch).
 A worker whose heartbeat lapsed has its in-flight and done requests pushed back to the queue by whoever notices
 (judged in the script that pushes them back). ``pulse`` is Redis's time of the crawl's last beat, ``beats`` each
@@ -40,23 +41,25 @@ ID_LENGTH = 16  # hex characters of the id that starts every queued entry (entri
 SECRET_HEADERS = (b"Authorization", b"Proxy-Authorization", b"Cookie")
 
 # Atomically take the best entry to this worker's in-flight hash (its score kept for a requeue), unless the pop ARGV[2]
-# (the worker's token for it) was undone already; the worker's last pop (KEYS[3]) is ``<token>|<id>``.
+# (the worker's token for it, increasing) is at or below the worker's highest undone pop (``floor`` of KEYS[3]: undone
+# already, or older than one that was); ``last`` of KEYS[3] is the worker's last pop, ``<token>|<id>``.
 _POP = """
-if redis.call('GET', KEYS[3]) == 'undone:' .. ARGV[2] then return false end
+if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[3], 'floor') or '0') then return false end
 local entry = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #entry == 0 then return false end
 redis.call('ZREM', KEYS[1], entry[1])
 local id = string.sub(entry[1], 1, tonumber(ARGV[1]))
 redis.call('HSET', KEYS[2], id, entry[2] .. '|' .. entry[1])
-redis.call('SET', KEYS[3], ARGV[2] .. '|' .. id, 'EX', ARGV[3])
+redis.call('HSET', KEYS[3], 'last', ARGV[2] .. '|' .. id)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
 return entry[1]
 """
 # Undo the pop ARGV[1] whose answer the worker never read: its entry goes back to the queue (KEYS[3]) if Redis ran it
-# (it is the worker's last pop, KEYS[1], and still in its in-flight hash, KEYS[2]; a peer may have recovered it), and
-# a pop Redis has not run yet never will (``undone:<token>``: a paused Redis may read it after this); how many went
-# back.
+# (it is the worker's last pop, ``last`` of KEYS[1], and still in its in-flight hash, KEYS[2]; a peer may have recovered
+# it), and a pop Redis has not run yet never will, nor will any older one (``floor``: a paused Redis, or a connection
+# the worker gave up on, may deliver it after this); how many went back.
 _UNDO_POP = """
-local last = redis.call('GET', KEYS[1])
+local last = redis.call('HGET', KEYS[1], 'last')
 local mark = ARGV[1] .. '|'
 local n = 0
 if last and string.sub(last, 1, #mark) == mark then
@@ -69,7 +72,10 @@ if last and string.sub(last, 1, #mark) == mark then
     n = 1
   end
 end
-redis.call('SET', KEYS[1], 'undone:' .. ARGV[1], 'EX', ARGV[2])
+if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], 'floor') or '0') then
+  redis.call('HSET', KEYS[1], 'floor', ARGV[1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return n
 """
 # Push a worker's in-flight and recently done entries back to the queue; forget the worker.
@@ -341,9 +347,9 @@ class SharedCrawl:
         entry = uuid.uuid4().hex[:ID_LENGTH].encode() + pickle.dumps(without_secrets(data), protocol=5)
         self.client.zadd(self.key("queue"), {entry: -priority})
 
-    def pop(self, token: str = "") -> tuple[str, dict[str, Any]] | None:
-        """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty (or the
-        pop ``token`` was undone: :meth:`undo_pop`)."""
+    def pop(self, token: int) -> tuple[str, dict[str, Any]] | None:
+        """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty, or when
+        this worker undid the pop ``token`` (one of its pops' increasing tokens) or a later one (:meth:`undo_pop`)."""
         entry = self._pop(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("pop", self.worker)],
                           args=[ID_LENGTH, token, int(self.config.key_ttl)])
         if not entry:
@@ -351,7 +357,7 @@ class SharedCrawl:
         data: dict[str, Any] = pickle.loads(entry[ID_LENGTH:])  # written by workers of this crawl
         return entry[:ID_LENGTH].decode(), data
 
-    def undo_pop(self, token: str) -> int:
+    def undo_pop(self, token: int) -> int:
         """Undo this worker's pop ``token``, whose answer it never read: its request back in the queue if Redis ran
         it, never run if not yet (a paused Redis runs what it had read once resumed); how many went back (0 or 1)."""
         return int(self._undo_pop(keys=[self.key("pop", self.worker), self.key("inflight", self.worker),
