@@ -140,7 +140,7 @@ def worker_holding_a_request_and_its_peer(client: redis.Redis,
     first.join({})
     second.join({})
     second.push({"url": "https://site.kg/1/"}, 0)
-    assert second.pop() is not None
+    assert second.pop(1) is not None
     return first, second
 
 
