@@ -76,7 +76,7 @@ def test_the_crawls_queue_in_redis_turns_away_only_new_articles(redis_url: str) 
     dead.join({})
     for n in range(2):
         worker.push({"url": f"https://{DOMAIN}/sitemap-{n}.xml"}, 0)
-    assert dead.pop() is not None
+    assert dead.pop(1) is not None
     worker.push({"url": f"https://{DOMAIN}/sitemap-2.xml"}, 0)
     assert worker.admit_article("a:new", 5, max_queued=2) == -2
     assert (client.sismember(worker.key("seen"), "a:new"), worker.articles()) == (0, 0)
