@@ -66,18 +66,18 @@ class PageDeadline:
             self._timeout.reschedule(None if seconds is None else asyncio.get_running_loop().time() + seconds)
 
 
-async def close_stuck_page(page: Page, seconds: float) -> str:
+async def close_stuck_page(page: Page, seconds: float) -> bool:
     """Close ``page``, past its deadline, within ``seconds``; failing that its context (the pages it shares it with
-    fail, and are tried again). What was closed: ``"page"``, ``"context"``, or ``""`` (nothing would close)."""
+    fail, and are tried again). Whether the page closed."""
     with contextlib.suppress(TimeoutError, PlaywrightError):
         await asyncio.wait_for(page.close(), seconds)
     if page.is_closed():
-        return "page"
+        return True
     logger.warning("A tab past its deadline did not close within %(s).0f s: closing its browser context",
                    {"s": seconds})
     with contextlib.suppress(TimeoutError, PlaywrightError):
         await asyncio.wait_for(page.context.close(), seconds)
-    if page.is_closed():
-        return "context"
-    logger.error("A tab past its deadline and its browser context did not close within %(s).0f s", {"s": seconds})
-    return ""
+    if not page.is_closed():
+        logger.error("A tab past its deadline and its browser context did not close within %(s).0f s",
+                     {"s": seconds})
+    return page.is_closed()

@@ -24,7 +24,7 @@ import redis
 from crawler.bench.replica_server import running
 from tests import endless_site as site
 from tests.conftest import free_port
-from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl, started
+from tests.crawling import FAST, ROOT, STORE_VARIABLES, MongoTarget, run_crawl, started, wait_while_running
 
 ARTICLES = 90
 PAGE_SECONDS = 0.4  # each article page is slow, so a kill lands mid-run
@@ -276,12 +276,8 @@ def test_redis_out_of_reach_for_seconds_lets_the_workers_finish_the_crawl(
         wait_for_articles(requests, 1)
         workers.append(start_worker(config(tmp_path), base_url, env, settings))
         wait_for_articles(requests, 20)
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 60
-        while len(beating(client)) < 2:  # the joiner joined (a loaded host starts it slowly): both crawl the outage
-            assert time.monotonic() < deadline and all(w.poll() is None for w in workers), "the joiner never beat"
-            time.sleep(0.05)
-        client.close()
+        with redis.Redis.from_url(url) as client:  # the joiner joined (a loaded host starts it slowly): both beat
+            wait_while_running(workers[-1], lambda: len(beating(client)) >= 2, "the joiner never beat")
         redis_process.send_signal(signal.SIGSTOP)
         try:
             time.sleep(10)  # both run out of work, their heartbeats lapse in Redis
