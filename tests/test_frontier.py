@@ -299,3 +299,47 @@ def test_redis_out_of_reach_for_seconds_lets_the_workers_finish_the_crawl(
     assert [p["outcome"] for p in crawl["workers"].values()] == ["ok"] * 2, crawl
     # The last worker to record judged the crawl on both parts.
     assert sum("(2 workers recorded)" in log for _, log in results) >= 1, [log[-2000:] for _, log in results]
+
+
+class HeldSitemapHandler(SlowHandler):
+    """The sitemap is answered once the test opens ``server.gate``; ``server.asked`` says it was requested."""
+
+    def do_GET(self) -> None:
+        if "sitemap" in self.path:
+            self.server.asked.set()  # type: ignore[attr-defined]
+            self.server.gate.wait(60)  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+def test_a_worker_out_of_reach_of_redis_caps_what_it_holds_in_memory(
+    redis_server: tuple[str, subprocess.Popen[bytes]], mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """Redis gone before the sitemap's links come: the worker holds them in memory, and holds no more than the shared
+    queue would (``DISCOVERY_MAX_QUEUED_ARTICLES``); the rest are dropped as there, its discovery ended (the next run
+    reads the sitemap again). Before, it held every link a site gave during the outage: endless ones, without bound."""
+    from http.server import ThreadingHTTPServer
+
+    url, redis_process = redis_server
+    cap = 10
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HeldSitemapHandler)
+    server.requests = Counter()  # type: ignore[attr-defined]
+    server.asked, server.gate = threading.Event(), threading.Event()  # type: ignore[attr-defined]
+    server.big = site.big_sitemap(ARTICLES)  # type: ignore[attr-defined]
+    with running(server):
+        worker = start_worker(config(tmp_path), f"http://127.0.0.1:{server.server_port}", mongo.env(REDIS_URL=url),
+                              settings=[*WORKER, f"DISCOVERY_MAX_QUEUED_ARTICLES={cap}"])
+        wait_while_running(worker, server.asked.is_set, "the worker never asked for the sitemap")  # type: ignore[attr-defined]
+        redis_process.kill()
+        redis_process.wait()
+        server.gate.set()  # type: ignore[attr-defined]
+        [(code, log)] = finish([worker])
+        fetched = {p for p in server.requests if p.startswith("/news/")}  # type: ignore[attr-defined]
+    assert code == 1, log[-3000:]  # Redis never came back: the crawl is not finished
+    assert "Traceback" not in log, log[-5000:]
+    assert "Lost Redis" in log and "(DISCOVERY_MAX_QUEUED_ARTICLES): discovery ends" in log, log[-3000:]
+    dropped = re.search(r"'discovery/skipped/queue_full': (\d+)", log)
+    assert dropped, log[-3000:]
+    # every link either dropped (counted) or held, then fetched and stored; the worker took some while the sitemap's
+    # links were being queued, so it fetched more than the cap, but far from all
+    assert len(fetched) + int(dropped.group(1)) == ARTICLES, (sorted(fetched), dropped.group(1))
+    assert {f"https://{site.DOMAIN}{p}" for p in fetched} == set(stored(mongo))

@@ -15,7 +15,11 @@ worker queued them; judged in the admission script, no extra round trip): ``disc
 the worker's spider ends its discovery (``queue_full``, one warning line). Retries and redirects of an admitted
 article, re-renders, revisits and requests pushed back from a dead or leaving worker pass. A request Redis cannot take
 (Redis lost, a callback that is no spider method, a meta that cannot be pickled: ``frontier/unserializable``,
-one warning line each) stays in this worker's memory, never an exception to the engine.
+one warning line each) stays in this worker's memory, never an exception to the engine. That memory queue has the
+same cap: while Redis is lost, a newly discovered article not yet admitted finding ``DISCOVERY_MAX_QUEUED_ARTICLES``
+requests held there is dropped as the shared queue would drop it (``discovery/skipped/queue_full``, discovery
+ends), so a site giving endless links during an outage does not grow the worker without bound; an admitted article
+(in the crawl's seen set: no other worker would fetch it), a retry or a redirect is kept whatever the count.
 
 Stats: ``frontier/pushed``, ``frontier/popped``, ``frontier/duplicates``, ``frontier/local``,
 ``frontier/unserializable``, ``frontier/bad_requests``, ``discovery/skipped/limit_reached``,
@@ -39,7 +43,7 @@ from crawler.discovery.limits import DiscoveryLimits
 from crawler.frontier.connection import redis_errors
 from crawler.frontier.extension import FRONTIER_ID_META, Frontier
 from crawler.middlewares.incremental import ARTICLE_KEY_META, ARTICLE_URL_META, article_key
-from crawler.scheduler import DISCOVERY_META, dropped_for_full_queue
+from crawler.scheduler import DISCOVERY_META, QUEUED_META, dropped_for_full_queue
 
 logger = logging.getLogger(__name__)
 ADMITTED_META = "frontier_admitted"  # an article request the crawl's seen set took (its retries pass)
@@ -131,9 +135,7 @@ class FrontierScheduler(BaseScheduler):
             self.local.append(request)
             return True
         if self.frontier.lost:  # this worker keeps what it finds until Redis answers its heartbeat again
-            self.stats.inc_value("frontier/local")
-            self.local.append(request)
-            return True
+            return self._keep(request)
         try:
             key = self._admit_key(request)
             admitted = 1 if key is None else self._admit(key, request)
@@ -153,24 +155,32 @@ class FrontierScheduler(BaseScheduler):
             shared.push(data, request.priority)
         except ValueError as exc:  # a callback that is no method of the spider: cannot travel
             logger.debug("Kept %(request)s in this worker: %(error)s", {"request": request, "error": exc})
-            self.stats.inc_value("frontier/local")
-            self.local.append(request)
-            return True
+            return self._keep(request)
         except redis_errors() as exc:
             self.frontier.failed(exc)
-            self.stats.inc_value("frontier/local")
-            self.local.append(request)
-            return True
+            return self._keep(request)
         except Exception as exc:  # raised to the engine, it would stop the crawl (from start()) or vanish in a task
             # A meta that cannot be pickled (a lock, a nesting too deep) or read: the request may be admitted
             # in Redis already (no other worker will take it), so this worker keeps it.
             self.stats.inc_value("frontier/unserializable")
-            self.stats.inc_value("frontier/local")
             logger.warning("Kept %(request)s in this worker: it cannot be shared (%(error)s)",
                            {"request": request, "error": f"{type(exc).__name__}: {str(exc)[:200]}"})
-            self.local.append(request)
-            return True
+            return self._keep(request)
         self.stats.inc_value("frontier/pushed")
+        return True
+
+    def _keep(self, request: Request) -> bool:
+        """Hold ``request`` in this worker's memory (``frontier/local``), unless it is a newly discovered article the
+        crawl has not admitted and the memory queue holds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests: dropped then, as
+        the shared queue drops it (discovery ends; the next run reads the sources again)."""
+        meta = request.meta
+        newly_discovered = ARTICLE_KEY_META in meta and not (meta.get(ADMITTED_META) or meta.get(QUEUED_META))
+        if newly_discovered and len(self.local) >= self.max_queued:
+            dropped_for_full_queue(self.spider, self.stats, len(self.local))
+            return False
+        meta[QUEUED_META] = True  # its retries and redirects are kept
+        self.stats.inc_value("frontier/local")
+        self.local.append(request)
         return True
 
     def next_request(self) -> Request | None:
