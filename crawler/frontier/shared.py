@@ -18,7 +18,9 @@ worker's last: a beat that finds the whole crawl silent for half a worker timeou
 restarted with its data) gives every worker that was alive when the silence began a fresh heartbeat first, so the
 first worker back never takes its peers, waiting out the same outage, for dead, and a worker dead before it is still
 recovered. Every key expires ``key_ttl`` after the last live worker's last beat (``pop:<w>`` ``key_ttl`` after the
-worker's last pop). Requests are stored without credentials.
+worker's last pop). Requests are stored without credentials. Each script is given every key it touches in ``KEYS``
+(per-worker heartbeats too, named by the caller); the keys share no hash tag, so a Redis Cluster would still refuse
+the scripts (one slot per script): a single Redis (or a replicated one) is what this supports.
 """
 
 from __future__ import annotations
@@ -100,31 +102,38 @@ _REQUEUE = _PUSH_BACK + "return n"
 _RECOVER = ("if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end" + _PUSH_BACK
             + "redis.call('SREM', KEYS[7], ARGV[1])\nreturn n")
 # A beat of the crawl at Redis's time (``pulse``, KEYS[1], milliseconds), before the beating worker's own heartbeat and
-# any judgement: after the whole crawl was silent longer than ARGV[3] ms, every member (KEYS[2]) alive when the silence
-# began (its last beat, in KEYS[3], within a timeout of the crawl's last) gets a heartbeat of ARGV[2] ms
-# (``ARGV[1]<worker>``) to beat again; how many did. A member dead before it is not revived: a lone worker whose beats
-# come more than ARGV[3] apart (a loaded host) found every beat "after a silence", and kept a dead peer alive for good.
-# Then the beating worker's (ARGV[5]) last beat is recorded. Redis's clock, so the workers' clocks do not matter.
+# any judgement: after the whole crawl was silent longer than ARGV[2] ms, every member (KEYS[2]) alive when the silence
+# began (its last beat, in KEYS[3], within a timeout of the crawl's last) gets a heartbeat of ARGV[1] ms to beat
+# again; how many did. A member dead before it is not revived: a lone worker whose beats come more than ARGV[2] apart
+# (a loaded host) found every beat "after a silence", and kept a dead peer alive for good. Then the beating worker's
+# (ARGV[4]) last beat is recorded. Redis's clock, so the workers' clocks do not matter. The members are known only in
+# the script, and a script may touch only the keys it is given: the caller names workers in ARGV[5...] and gives their
+# heartbeat keys in KEYS[4...], in the same order; a member to revive that it did not name makes the script do nothing
+# and answer -1 (the caller reads the members and calls again). A beat names none: only one after a silence needs them.
 _PULSE = """
 local time = redis.call('TIME')
 local now = tonumber(time[1] .. string.sub(string.format('%06d', tonumber(time[2])), 1, 3))
 local last = tonumber(redis.call('GET', KEYS[1]))
-local timeout = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], now, 'EX', ARGV[4])
-local revived = 0
-if last and now - last > tonumber(ARGV[3]) then
+local timeout = tonumber(ARGV[1])
+local due = {}
+if last and now - last > tonumber(ARGV[2]) then
+  local heartbeats = {}
+  for i = 5, #ARGV do heartbeats[ARGV[i]] = KEYS[i - 1] end
   for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     local beat = tonumber(redis.call('HGET', KEYS[3], worker))
     if beat and last - beat < timeout then
-      redis.call('SET', ARGV[1] .. worker, 1, 'PX', timeout)
-      revived = revived + 1
+      if not heartbeats[worker] then return -1 end
+      due[#due + 1] = heartbeats[worker]
     end
   end
 end
-redis.call('HSET', KEYS[3], ARGV[5], now)
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-return revived
+redis.call('SET', KEYS[1], now, 'EX', ARGV[3])
+for _, heartbeat in ipairs(due) do redis.call('SET', heartbeat, 1, 'PX', timeout) end
+redis.call('HSET', KEYS[3], ARGV[4], now)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return #due
 """
+STALE_MEMBERS = -1  # _PULSE's answer when a member it had to revive was not named (joined since the caller looked)
 # Admit an article key new to the crawl unless ``-a limit`` (ARGV[2], 0: none) articles were admitted or, for a newly
 # discovered one, the queue (KEYS[3]) holds ARGV[4] requests (0: no cap): 1 admitted, 0 seen already, -1 over the limit,
 # -2 the queue full. A browser re-render (ARGV[5] 0) neither counts nor meets the limit. One script, so two workers
@@ -161,17 +170,27 @@ _AWAIT_PART = """
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SADD', KEYS[1], ARGV[1]) end
 return 0
 """
-# Delete the site's pointer while it still names the crawl ARGV[1] and none of its workers (KEYS[2]) has a heartbeat
-# (``ARGV[2]<worker>``): 1 dropped, 0 a worker lives, -1 the pointer changed. One script, so a worker joining the
-# crawl or another new worker dropping it first never sees a half-done drop.
+# Delete the site's pointer while it still names the crawl ARGV[1] and none of its workers (KEYS[2]) has a heartbeat:
+# 1 dropped, 0 a worker lives, -1 the pointer changed. The caller names the workers in ARGV[2...] and gives their
+# heartbeat keys in KEYS[3...] (a script touches only the keys it is given); a member it did not name (it joined since
+# the caller looked, beating) answers -2 unless a named one lives. One script, so a worker joining the crawl or another
+# new worker dropping it first never sees a half-done drop.
 _DROP_ABANDONED = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local heartbeats = {}
+for i = 2, #ARGV do heartbeats[ARGV[i]] = KEYS[i + 1] end
+local unnamed = false
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', ARGV[2] .. worker) == 1 then return 0 end
+  local heartbeat = heartbeats[worker]
+  if not heartbeat then unnamed = true
+  elseif redis.call('EXISTS', heartbeat) == 1 then return 0 end
 end
+if unnamed then return -2 end
 redis.call('DEL', KEYS[1])
 return 1
 """
+UNNAMED_MEMBER = -2  # _DROP_ABANDONED's answer when a member it found was not named (joined since the caller looked)
+MEMBER_TRIES = 3  # calls of a script naming the members, read again each time; a member joins rarely
 
 
 class CrawlGone(redis.RedisError):
@@ -290,13 +309,23 @@ class SharedCrawl:
         without ending the crawl); whether the pointer is no longer to it. Its queue is not taken over: it was
         filled under other arguments or code (a request the new code cannot read would be lost)."""
         queued = self.client.zcard(self.key("queue"))
-        dropped = int(self._drop_abandoned(keys=[self.pointer, self.key("workers")],
-                                           args=[current, self.key("hb") + ":"]))
+        dropped = UNNAMED_MEMBER
+        for _ in range(MEMBER_TRIES):
+            names, heartbeats = self._members()
+            dropped = int(self._drop_abandoned(keys=[self.pointer, self.key("workers"), *heartbeats],
+                                               args=[current, *names]))
+            if dropped != UNNAMED_MEMBER:
+                break
         if dropped == 1:
             logger.warning("The shared crawl %(id)s of %(site)s has no live worker (stopped before it ended) and "
                            "other arguments or code: starting a new one, its %(n)d queued requests abandoned",
                            {"id": self.crawl_id, "site": self.site, "n": queued})
-        return dropped != 0
+        return dropped not in (0, UNNAMED_MEMBER)  # a member that joined meanwhile lives
+
+    def _members(self) -> tuple[list[str], list[str]]:
+        """The crawl's workers and their heartbeat keys, for a script that must be given every key it touches."""
+        names = sorted(_text(raw) for raw in self.client.smembers(self.key("workers")))
+        return names, [self.key("hb", name) for name in names]
 
     def beat(self, busy: bool) -> None:
         """Say this worker lives (and whether its engine has work); keep the crawl's keys alive. Raises
@@ -304,9 +333,8 @@ class SharedCrawl:
         ttl = int(self.config.key_ttl)
         with self.client.pipeline() as pipe:
             pipe.exists(self.key("args"))
+            self._beat_crawl([], client=pipe)
             timeout = int(self.config.worker_timeout * 1000)
-            self._pulse(keys=[self.key("pulse"), self.key("workers"), self.key("beats")],
-                        args=[self.key("hb") + ":", timeout, timeout // 2, ttl, self.worker], client=pipe)
             pipe.set(self.key("hb", self.worker), 1, px=timeout)
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
@@ -321,11 +349,23 @@ class SharedCrawl:
                 pipe.expire(self.key(name), ttl)
             pipe.expire(self.key("inflight", self.worker), ttl)
             pipe.expire(self.key("done", self.worker), ttl)
-            alive = pipe.execute()[0]
+            alive, pulse = pipe.execute()[:2]
         if not alive:
             raise CrawlGone(self.crawl_id)
+        for _ in range(MEMBER_TRIES):  # after a silence: the members to revive must be named (a rare second call)
+            if pulse != STALE_MEMBERS:
+                break
+            pulse = self._beat_crawl(self._members()[0])
         if self.client.get(self.pointer) == self.crawl_id.encode():
             self.client.expire(self.pointer, ttl)
+
+    def _beat_crawl(self, members: list[str], client: redis.client.Pipeline | None = None) -> Any:
+        """The crawl's pulse (``_PULSE``) naming ``members``, on ``client`` (a pipeline) or this handle's client."""
+        timeout = int(self.config.worker_timeout * 1000)
+        return self._pulse(keys=[self.key("pulse"), self.key("workers"), self.key("beats"),
+                                 *(self.key("hb", member) for member in members)],
+                           args=[timeout, timeout // 2, int(self.config.key_ttl), self.worker, *members],
+                           client=client)
 
     # -- requests -----------------------------------------------------------------------------------
     def admit(self, key: str) -> bool:
