@@ -22,7 +22,11 @@ too deep to pickle raises ``RecursionError``, a full disk ``OSError``) is kept i
 stops the whole crawl when it comes from ``start()`` and drops the request with a traceback otherwise. A pop
 the disk queue fails (it opens its file for each: ``EMFILE`` when the process is out of descriptors) gives no
 request this time (``scheduler/disk_pop_failed``, one warning per kind of error; the file is untouched, so the
-request is taken on a later call) instead of a traceback from the engine's loop.
+request is taken on a later call) instead of a traceback from the engine's loop. Pops failing
+``SCHEDULER_DISK_POP_MAX_FAILURES`` times in a row (its files gone, descriptors never freed) end the crawl with
+reason ``disk_queue_failed`` and one error line: the queue still counts their requests, so the crawl was never idle
+and never ended. An idle engine asks every 5 s, a busy one as each download ends (freeing its descriptor), so the
+default 60 is minutes of failures or as many downloads with no pop taken, not a passing ``EMFILE``.
 
 A newly discovered article request (``article_key`` meta) that finds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests
 queued is dropped (``discovery/skipped/queue_full``, one warning line) and the spider told (``queue_full``): its
@@ -31,9 +35,9 @@ discovery ends as at ``-a limit``, so the run does not record its sources as rea
 queue 25 million requests (2.5 KB of memory each). Retries, redirects and requests queued again pass (they carry
 ``queued_once``), and so do revisits (no ``article_key``).
 
-Setting: ``SCHEDULER``. Stats: ``discovery/skipped/limit_reached``, ``discovery/skipped/queue_full``,
-``scheduler/jobdir/discarded`` (leftover queue files of an unclean stop), ``scheduler/jobdir/in_use``,
-``scheduler/disk_failed``, ``scheduler/disk_pop_failed``, ``scheduler/dropped/error``.
+Settings: ``SCHEDULER``, ``SCHEDULER_DISK_POP_MAX_FAILURES``. Stats: ``discovery/skipped/limit_reached``,
+``discovery/skipped/queue_full``, ``scheduler/jobdir/discarded`` (leftover queue files of an unclean stop),
+``scheduler/jobdir/in_use``, ``scheduler/disk_failed``, ``scheduler/disk_pop_failed``, ``scheduler/dropped/error``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from typing import IO
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
 from crawler.discovery.limits import DiscoveryLimits
@@ -57,6 +62,8 @@ logger = logging.getLogger(__name__)
 DISCOVERY_META = "discovery"  # set on feed, sitemap, listing and API requests
 QUEUED_META = "queued_once"  # a request the queue took before: its retry, redirect or requeue is never dropped
 _STATE = "active.json"  # Scrapy's record of the queues a clean close left
+DISK_QUEUE_FAILED_REASON = "disk_queue_failed"
+MAX_DISK_POP_FAILURES = 60
 _LOCK = ".lock"
 
 
@@ -64,6 +71,8 @@ class DiscoveryLimitScheduler(Scheduler):
     _spider: Spider | None = None
     _jobdir_lock: IO[str] | None = None
     _disk_errors_logged: frozenset[str] = frozenset()
+    _disk_pop_failures = 0  # in a row
+    _closing: Deferred[None] | None = None
 
     def enqueue_request(self, request: Request) -> bool:
         """Scrapy's, but a request that cannot be queued is dropped and counted, never raised to the engine, and
@@ -107,13 +116,27 @@ class DiscoveryLimitScheduler(Scheduler):
     def _dqpop(self) -> Request | None:
         """From the disk queue; None (nothing this time) when it cannot be read, whatever the error."""
         try:
-            return super()._dqpop()
+            request = super()._dqpop()
         except Exception as exc:  # raised to the engine: a traceback and no request, on each call until it clears
             if self._first_disk_error("scheduler/disk_pop_failed", exc):
                 logger.warning("Could not take a request from the JOBDIR queue (%(error)s): it is asked again later; "
                                "further %(kind)s errors are only counted (scheduler/disk_pop_failed)",
                                {"error": _describe(exc), "kind": type(exc).__name__})
+            self._disk_pop_failed(exc)
             return None
+        self._disk_pop_failures = 0
+        return request
+
+    def _disk_pop_failed(self, exc: BaseException) -> None:
+        """Count a failed pop; the ``SCHEDULER_DISK_POP_MAX_FAILURES``-th in a row closes the crawl as failed."""
+        assert self.crawler is not None
+        self._disk_pop_failures += 1
+        most = self.crawler.settings.getint("SCHEDULER_DISK_POP_MAX_FAILURES", MAX_DISK_POP_FAILURES)
+        if self._disk_pop_failures < most or self._closing is not None or self.crawler.engine is None:
+            return
+        logger.error("The JOBDIR queue failed %(n)d pops in a row (%(error)s): ending the crawl, %(queued)d requests "
+                     "left in it", {"n": self._disk_pop_failures, "error": _describe(exc), "queued": len(self)})
+        self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_QUEUE_FAILED_REASON))
 
     def _first_disk_error(self, stat: str, exc: BaseException) -> bool:
         """Count a disk queue error under ``stat``; whether it is the first of its kind there (to be logged)."""

@@ -124,6 +124,9 @@ DOWNLOADER = "crawler.downloader.StoppingDownloader"  # a stop does not wait for
 SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discovery at -a limit or a full queue
 # JOBDIR's queue: Scrapy's files, each open only while read or written (one per priority held a descriptor each).
 SCHEDULER_DISK_QUEUE = "crawler.disk_queue.PickleLifoDiskQueue"
+# JOBDIR queue pops failing this many times in a row (its files gone, descriptors never freed) end the crawl as failed:
+# it never ended, its requests pending for ever.
+SCHEDULER_DISK_POP_MAX_FAILURES = env_int("SCHEDULER_DISK_POP_MAX_FAILURES", 60, minimum=1)
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"

@@ -59,3 +59,27 @@ def test_a_disk_queue_pop_out_of_descriptors_gives_nothing_now_and_the_request_l
     assert len(queue) == 2
     assert sorted(queue.next_request().url for _ in urls) == urls  # type: ignore[union-attr]
     queue.close("finished")
+
+
+@pytest.mark.e2e
+def test_a_jobdir_queue_that_fails_every_pop_ends_the_crawl_with_an_error(tmp_path: Path) -> None:
+    """The queue's files gone under a running crawl (a JOBDIR cleaned away, as good as descriptors never freed): every
+    pop fails, and the queue still counts their requests, so the engine never found the crawl idle and it never ended.
+    Now ``SCHEDULER_DISK_POP_MAX_FAILURES`` failures in a row end it: failed, one error line. The real ``scrapy
+    crawl`` on a slow site, its sitemap's links queued on disk."""
+    from tests.test_frontier import WORKER, config, finish, slow_site, start_worker, wait_for_articles
+
+    job = tmp_path / "job"
+    with slow_site() as (base_url, requests):
+        crawl = start_worker(config(tmp_path), base_url, {}, settings=[
+            *WORKER, "STORAGE_ENABLED=0", f"JOBDIR={job}", "SCHEDULER_DISK_POP_MAX_FAILURES=3"])
+        wait_for_articles(requests, 2)  # the sitemap read: its links wait in the JOBDIR queue
+        queued = [path for path in (job / "requests.queue").rglob("*") if path.is_file() and path.name != ".lock"]
+        assert queued
+        for path in queued:
+            path.unlink()
+        [(code, log)] = finish([crawl], timeout=120)
+    assert code == 1, log[-3000:]
+    assert "Traceback" not in log, log[-5000:]
+    assert "The JOBDIR queue failed 3 pops in a row (FileNotFoundError" in log, log[-3000:]
+    assert "Spider closed (disk_queue_failed)" in log, log[-3000:]
