@@ -1,6 +1,7 @@
-"""Loopback TCP relays that stand between a command and its MongoDB server and misbehave as a test needs:
+"""Loopback TCP relays that stand between a command and its server (MongoDB, Redis) and misbehave as a test needs:
 :class:`Relay` listens on ``port`` and hands each client to ``serve`` in a thread of its own; :class:`CuttingRelay`
-drops the connection a marker passes through, and every later one."""
+drops the connection a marker passes through, and every later one; :class:`RefusingRelay` drops only that one and
+refuses every later one."""
 
 from __future__ import annotations
 
@@ -62,6 +63,21 @@ class CuttingRelay(Relay):
             while data := source.recv(65536):
                 seen = seen[-len(self.marker) :] + data
                 if (watch and self.marker in seen) or self.cut.is_set():
+                    self.cut.set()
+                    return
+                sink.sendall(data)
+
+
+class RefusingRelay(CuttingRelay):
+    """:class:`CuttingRelay`, but the connections opened before the marker passed keep relaying: only the one it
+    passed through is dropped and every later one refused (a process out of descriptors: its open sockets work)."""
+
+    def _copy(self, source: socket.socket, sink: socket.socket, watch: bool) -> None:
+        seen = b""
+        with contextlib.suppress(OSError), source, sink:
+            while data := source.recv(65536):
+                seen = seen[-len(self.marker) :] + data
+                if watch and self.marker in seen:
                     self.cut.set()
                     return
                 sink.sendall(data)

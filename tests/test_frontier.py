@@ -5,6 +5,7 @@ by themselves once the shared crawl is done, and an unreachable Redis is one cle
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -343,3 +344,28 @@ def test_a_worker_out_of_reach_of_redis_caps_what_it_holds_in_memory(
     # links were being queued, so it fetched more than the cap, but far from all
     assert len(fetched) + int(dropped.group(1)) == ARTICLES, (sorted(fetched), dropped.group(1))
     assert {f"https://{site.DOMAIN}{p}" for p in fetched} == set(stored(mongo))
+
+
+def test_redis_out_of_reach_of_the_crawl_but_not_of_its_heartbeat_still_ends_the_worker(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """The worker's pops fail for good (their connection cut, every new one refused: a process out of descriptors)
+    while its heartbeat's connection, opened before, still answers. Each beat said "Reached Redis again" and restarted
+    the wait for Redis, each next call on the crawl's reactor failed again: the worker never ended. Now the wait runs
+    from the reactor's last answer: ``frontier_lost`` after ``FRONTIER_REDIS_WAIT_SECONDS``."""
+    from crawler.frontier.shared import _POP
+    from tests.relay import RefusingRelay
+
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    relay = RefusingRelay(("127.0.0.1", port), hashlib.sha1(_POP.encode()).hexdigest().encode())
+    try:
+        with slow_site() as (base_url, _):
+            worker = start_worker(config(tmp_path), base_url, mongo.env(REDIS_URL=f"redis://127.0.0.1:{relay.port}/0"))
+            [(code, log)] = finish([worker])
+    finally:
+        relay.close()
+    assert relay.cut.is_set()
+    assert code == 1, log[-3000:]
+    assert "Traceback" not in log, log[-5000:]
+    assert "Reached Redis again" in log, log[-3000:]  # the heartbeat's connection did
+    assert "Redis did not come back within 2 s" in log and "Spider closed (frontier_lost)" in log, log[-3000:]

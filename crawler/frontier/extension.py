@@ -4,10 +4,10 @@ requests back, keeps the spider open while any worker has work and closes it (``
 the whole crawl has been idle ``FRONTIER_IDLE_SECONDS``. Redis lost mid-run: the worker finishes
 what it holds (its items are stored), waits ``FRONTIER_REDIS_WAIT_SECONDS`` for Redis to come back (then takes
 the crawl's queue again; a warning, not an error, as nothing is lost) and else closes with reason ``frontier_lost``
-(an error): once a Redis call failed, the
-worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its heartbeat, on a thread,
-asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor waits ``REACTOR_TIMEOUT``
-at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
+(an error; the wait lasts until a call on the crawl's reactor answers, not one on the heartbeat's thread only): once
+a Redis call failed, the worker asks Redis nothing more on the crawl's reactor (it keeps what it finds) and only its
+heartbeat, on a thread, asks again, so a paused or unreachable Redis never freezes the crawl (a call on the reactor
+waits ``REACTOR_TIMEOUT`` at most, one on a thread ``SOCKET_TIMEOUT``); so does a worker
 whose crawl's keys vanished from a live Redis (restarted without persistence, flushed, evicted): an
 empty frontier then is a lost queue, not a finished crawl. The seeder's ``-a since``,
 ``limit`` and ``sources``, site config and code are the crawl's: a worker started with others does not join,
@@ -257,8 +257,7 @@ class Frontier:
             self.failed(exc)
             return 0
         if self.lost and self._pop_in_doubt is None:  # a pop that failed as this beat ran is undone by the next
-            self.lost = False
-            self._lost_idle_since = None  # the next outage has its own wait
+            self.lost = False  # the wait for Redis goes on until the reactor's own calls answer (``answered``)
             logger.warning("Reached Redis again")
         self._count_recovered(recovered)
         return queued
@@ -362,7 +361,6 @@ class Frontier:
             return
         if self.lost:  # what this worker held is done, and Redis failed its last call: wait for it, then end
             self._wait_for_redis()
-        self._lost_idle_since = None
         try:
             self.shared.beat(busy=False)
             self._count_recovered(self.shared.recover())
@@ -370,6 +368,7 @@ class Frontier:
         except redis_errors() as exc:
             self.failed(exc)
             self._wait_for_redis()
+        self.answered()
         now = time.monotonic()
         if busy:
             self._idle_since = None
@@ -380,6 +379,13 @@ class Frontier:
             raise DontCloseSpider
         self.ended = True
         logger.info("The shared crawl %(id)s is over", {"id": self.shared.crawl_id})
+
+    def answered(self) -> None:
+        """Redis answered a call made on the crawl's reactor: the next outage has a wait of its own. Not when only the
+        heartbeat reaches it: its thread's connection may live on while the reactor's calls fail for good (their
+        connection cut, a new one refused: a process out of descriptors), and each beat restarted the wait, so that
+        the worker, flipping between "Lost Redis" and "Reached Redis again", never ended."""
+        self._lost_idle_since = None
 
     def _wait_for_redis(self) -> None:
         """Keep a worker out of work while Redis is lost, up to ``FRONTIER_REDIS_WAIT_SECONDS``: its heartbeat asks

@@ -204,6 +204,7 @@ class FrontierScheduler(BaseScheduler):
             except redis_errors() as exc:
                 self.frontier.pop_failed(token, exc)
                 return None
+            self.frontier.answered()
             if popped is None:
                 return None
             request_id, data = popped
