@@ -1,17 +1,25 @@
 """Train the generic body classifier (``crawler/extract/body_model.json``) on the benchmark's dev sets.
 
-``python scripts/train_body_model.py [--data DIR] [--out FILE] [--folds 2] [--seed 7] [--inner-folds 2]
-[--cache FILE] [--no-write]``
-cuts every page into blocks (:mod:`crawler.extract.blocks`), labels each block with the share of its
+``python scripts/train_body_model.py --folds 0`` writes the shipped model (the data is
+``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``; ``pip install -e .[train]`` for LightGBM
+4.7). Other flags: ``[--data DIR] [--out FILE] [--folds 2] [--seed 7] [--inner-folds 2] [--cache FILE]
+[--no-write]``. It cuts every page into blocks (:mod:`crawler.extract.blocks`), labels each block with the share of its
 4-word runs found in the page's true text (a block of fewer words by whether it is there among the words
 around it), and fits two gradient-boosted tree models to it (the second
 also reading the first's out-of-fold view of the block's neighbours, containers, look-alikes and the run
 of text it sits in; LightGBM, needed here only: the product reads the trees from JSON with numpy). Each
 page weighs the same, its blocks by their words (the benchmark averages precision and recall over pages).
-It first reports held-out body F1 by cross-validation, the pages split by a hash of their id (a fold never
-sees the pages it is scored on), per set and per set and the type the page declares itself (article,
-listing, unknown); then fits on every page and writes the model. Needs ``pip install lightgbm`` (4.7 was
-used); the data is ``../shared/benchmarks/article-extraction`` or ``$BENCHMARK_DATA``.
+With ``--folds`` N > 0 it first reports held-out body F1 by N-fold cross-validation, the pages split by a hash
+of their id (a fold never sees the pages it is scored on), per set and per set and the type the page declares
+itself (article, listing, unknown); then it fits on every page and writes the model, the same whatever N.
+
+The file is a function of its inputs: the same code, data, parameters and LightGBM version write the same bytes,
+with or without AVX-512 (no date in it; :func:`crawler.extract.generic.context_features` reads the first model's
+scores as float32 and ranks equal ones equal, and the second model learns from float32 inputs, as
+:class:`crawler.extract.generic.Forest` reads them). It records the parameters and a digest of the training inputs
+(every page's block features, labels, texts and layout), which ``tests/test_body_model_reproducible.py`` recomputes:
+a change to the features, labels or blocks without retraining fails there. ``--cache`` reuses pages cut by an
+earlier run as they are, whatever the code now does.
 """
 
 from __future__ import annotations
@@ -23,7 +31,6 @@ import pickle
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +123,28 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int) -> object:
 
 
 def _context(pages: dict[str, list], i: int, p: np.ndarray) -> np.ndarray:
-    return np.hstack([pages["X"][i], generic.context_features(p, pages["layout"][i])])
+    # float32, as the second forest reads its inputs at run time (and the first's already are).
+    return np.hstack([pages["X"][i], generic.context_features(p, pages["layout"][i])]).astype(np.float32)
+
+
+def inputs_digest(pages: dict[str, list]) -> str:
+    """A digest of what the models learn from: each page's id, block features, labels, texts and layout."""
+    digest = hashlib.sha256()
+    for i, page_id in enumerate(pages["id"]):
+        layout = pages["layout"][i]
+        digest.update(json.dumps([page_id, pages["texts"][i]], ensure_ascii=False).encode())
+        for array in (pages["X"][i], pages["y"][i], layout.chars, layout.ancestors, layout.style):
+            digest.update(repr((array.dtype.str, array.shape)).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def trained_on(pages: dict[str, list], rounds: int) -> dict:
+    """What the written model records of its training (no date: a rerun writes the same bytes)."""
+    import lightgbm
+
+    return {"sets": list(SETS), "pages": len(pages["id"]), "rounds": rounds, "inner_folds": INNER_FOLDS,
+            "params": dict(PARAMS), "lightgbm": lightgbm.__version__, "inputs": inputs_digest(pages)}
 
 
 def train(pages: dict[str, list], indices: list[int], rounds: int) -> tuple[object, object]:
@@ -231,8 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         first, second = train(pages, list(range(len(pages["id"]))), args.rounds)
         model = {"first": export(first), "second": export(second, second=True)}
         booster = second
-        model["trained"] = {"sets": list(SETS), "pages": len(pages["id"]), "rounds": args.rounds,
-                            "date": datetime.now(UTC).date().isoformat()}
+        model["trained"] = trained_on(pages, args.rounds)
         args.out.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
         names = [*FEATURES, *generic.CONTEXT_FEATURES]
         importance = Counter(dict(zip(names, booster.feature_importance("gain"), strict=True)))

@@ -327,6 +327,9 @@ def _gaps(sure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def context_features(p: np.ndarray, layout: Layout) -> np.ndarray:
     """What the first model thinks of a block's neighbours, containers, look-alikes and the run of text
     it sits in (:data:`CONTEXT_FEATURES`)."""
+    # From the scores as float32: numpy's exp differs from CPU to CPU in the last bits of a float64, which sums
+    # and differences here would carry into the second model's inputs (and its training).
+    p = p.astype(np.float32).astype(np.float64)
     n = len(p)
     chars, ancestors = layout.chars, layout.ancestors
     padded = np.concatenate([np.full(2, -1.0), p, np.full(2, -1.0)])
@@ -340,12 +343,17 @@ def context_features(p: np.ndarray, layout: Layout) -> np.ndarray:
     for level in range(4):
         index = np.where(ancestors[:, level] >= 0, ancestors[:, level], size - 1)
         columns.append(np.where(ancestors[:, level] >= 0, _group_share(index, weight, chars), -1.0))
-    columns.append(np.argsort(np.argsort(-p)) / max(n, 1))
+    # The share of blocks scored higher: equal scores rank equal. (Ranked by argsort, their order was the sort
+    # kernel's, and numpy sorts with its own on a CPU with AVX-512: the model differed from machine to machine.)
+    columns.append(np.searchsorted(np.sort(-p), -p, side="left") / max(n, 1))
     columns.append(_group_share(layout.style, weight, chars))
     columns += [_around(weight, chars, 5), _around(weight, chars, 10)]
-    total = float(weight.sum()) or 1.0
-    before = np.concatenate([[0.0], np.cumsum(weight)[:-1]])
-    columns += [before / total, (total - before - weight) / total]
+    # The total is the running sum's last, so the mass after the last block is 0, not the rounding left of
+    # total - before - weight (noise of the size of the scores' last bits, large next to 0).
+    running = np.cumsum(weight)
+    total = (float(running[-1]) if n else 0.0) or 1.0
+    before = np.concatenate([[0.0], running[:-1]])
+    columns += [before / total, (total - running) / total]
     sure = (p >= _SURE) & (chars >= _SURE_CHARS)
     gap_before, gap_after = _gaps(sure)
     columns += [gap_before, gap_after, ((gap_before < _FAR) & (gap_after < _FAR)).astype(np.float64)]
