@@ -17,21 +17,23 @@ import pytest
 from crawler.bench.replica_server import serve
 from tests.crawling import CrawlResult, unit_crawl, wait_while_running
 from tests.hostile_site import article
-from tests.test_browser import _comm, _descendants, requires_chromium
+from tests.test_browser import _comm, _descendants, _parent, requires_chromium
 from tests.test_browser_traps import feed_and_config
 
 SLUGS = [f"a{n}" for n in range(4)]
 TIMEOUT_S = 3  # the navigation's; a page's deadline is twice that
 SETTINGS = ["ROBOTSTXT_OBEY=0", "RETRY_ENABLED=0", "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=1", "HOST_DOWN_AFTER=2",
             f"DOWNLOAD_TIMEOUT={TIMEOUT_S}", f"PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT={TIMEOUT_S * 1000}"]
+KILL_SETTINGS = ["ROBOTSTXT_OBEY=0", "RETRY_ENABLED=0", "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=1"]
 
 
-def build(root: Path) -> Path:
-    """Articles that the replica answers late (a request stays in flight while Chromium is stopped); the config."""
+def build(root: Path, delay: float = 20) -> Path:
+    """Articles that the replica answers ``delay`` s late (a request stays in flight while Chromium is stopped or
+    killed); the config."""
     for slug in SLUGS:
         (root / "news" / slug).mkdir(parents=True)
         (root / "news" / slug / "index.html").write_text(article(slug), encoding="utf-8")
-    paths = {f"/news/{slug}/": {"delay": 20} for slug in SLUGS}
+    paths = {f"/news/{slug}/": {"delay": delay} for slug in SLUGS}
     (root / "_server.json").write_text(json.dumps({"paths": paths}))
     return feed_and_config(root, SLUGS)
 
@@ -76,3 +78,28 @@ def test_a_chromium_that_stops_answering_fails_every_page_and_the_crawl_ends(tmp
     assert stats["browser/deadline_exceeded"] == len(SLUGS), failed
     assert "download/host_down" not in stats, failed
     assert "did not close" in log  # the first page's tab, and its context
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium, scrapy crawl
+def test_chromium_killed_while_pages_wait_for_a_tab_renders_them_all(tmp_path: Path) -> None:
+    """Chromium killed with one article in flight and the others waiting for the context's one tab: Playwright tells
+    of each tab's close before its context's and its browser's, so the waiters get their places in the old context,
+    fail to open a tab there and are tried once more in a new browser (scrapy-playwright looked the context up by name
+    as a tab closed; each place is now given back to the context it was taken from)."""
+    root = tmp_path / "site"
+    config = build(root, delay=2)
+    with serve(root) as server, unit_crawl("news", f"config={config}",
+                                           f"base_url=http://127.0.0.1:{server.server_port}",
+                                           data_dir=tmp_path / "data", settings=KILL_SETTINGS) as crawl:
+        served = server.served  # type: ignore[attr-defined]
+        wait_while_running(crawl, lambda: any(path.startswith("/news/") for path in list(served)),
+                           "no article reached Chromium")
+        browsers = [pid for pid in _descendants(crawl.pid)
+                    if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"]
+        for pid in browsers:
+            os.kill(pid, signal.SIGKILL)
+        log, _ = crawl.communicate(timeout=150)
+    stats = CrawlResult(crawl.returncode, "", log, tmp_path / "data").stats
+    assert browsers and stats["playwright/browser_count"] == 2, log[-6000:]
+    assert stats["storage/inserted"] == len(SLUGS), log[-6000:]
