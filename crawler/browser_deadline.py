@@ -1,50 +1,73 @@
-"""A deadline on each page rendered in Chromium, counted from the moment its tab opens (a wait for a free tab is not
-counted): every Playwright call made for the page, scrapy-playwright's and ours, falls under it. Playwright bounds
-the navigation alone; reading the page (``page.content()``, an evaluation in its renderer), adding the context's init
-script (sent to every page of the context, a spinning one too) and closing the tab have no timeout, so a page whose
-script spun once it had loaded held its request, and so the crawl, forever. Past the deadline the tab is closed
-(bounded too; its whole context when the tab will not close) and the request fails."""
+"""A deadline on each page rendered in Chromium: every Playwright call made for the page, scrapy-playwright's and
+ours, falls under it, from the request's start (a new context, the tab opening) to its tab's close. Its time runs
+from the request's start, starts again as its tab opens (and as a tab of a try before closes), and stops while the
+request waits for a free tab (:mod:`crawler.browser_tabs`: other pages' deadlines bound that wait). Playwright bounds
+the navigation alone; opening a context or a tab, reading the page (``page.content()``, an evaluation in its
+renderer), adding the context's init script (sent to every page of the context, a spinning one too) and closing the
+tab have no timeout, so a page whose script spun once it had loaded, or a Chromium that stopped answering, held its
+request, and so the crawl, forever. Past the deadline the tab is closed (bounded too; its whole context when the tab
+will not close), its place among the context's tabs given back, and the request fails."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, TypeVar
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
+
+if TYPE_CHECKING:
+    from crawler.browser_tabs import TabSlot
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class PageDeadline:
-    """The deadline of one request's page: armed as its tab opens, off once the tab has closed (a try after a crash
-    opens another, with a deadline of its own)."""
+    """The deadline of one request's page (a try after a crash opens another tab, its time started again)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.page: Page | None = None
+        self.slot: TabSlot | None = None  # the request's place among its context's tabs, once it has one
         self._timeout: asyncio.Timeout | None = None  # while the download runs
         self._expired = False
 
+    @staticmethod
+    def current() -> PageDeadline | None:
+        """The deadline of the download running in this task (scrapy-playwright's calls for it run in it)."""
+        return _CURRENT.get()
+
     async def run(self, download: Awaitable[T]) -> T:
         """``download``'s result; ``TimeoutError`` once its page outlives the deadline (or is ended)."""
+        token = _CURRENT.set(self)
         try:
-            async with asyncio.timeout(None) as self._timeout:
+            async with asyncio.timeout(asyncio.get_running_loop().time() + self.seconds) as self._timeout:
                 return await download
         finally:
+            _CURRENT.reset(token)
             self._expired = self._timeout is not None and self._timeout.expired()
             self._timeout = None
 
+    @contextlib.contextmanager
+    def not_counted(self) -> Iterator[None]:
+        """Time that is not the page's (the wait for a free tab); its time starts again after."""
+        self._reschedule(None)
+        try:
+            yield
+        finally:
+            self._reschedule(self.seconds)
+
     def tab_closed(self, page: Page) -> None:
-        """The request's tab closed (a crashed one too, once scrapy-playwright has closed it): its time stops, the wait
-        for a free tab for another try not being the page's time. A tab of an earlier try that tells of its close late
-        (its browser killed) leaves the later try's time running."""
+        """The request's tab closed (a crashed one too, once scrapy-playwright has closed it): another try's time
+        starts. A tab of an earlier try that tells of its close late (its browser killed) leaves the later try's time
+        running."""
         if page is self.page:
-            self._reschedule(None)
+            self._reschedule(self.seconds)
 
     def opened(self, page: Page) -> None:
         """The request's tab is open: its time starts."""
@@ -64,6 +87,9 @@ class PageDeadline:
         # deadline and the download's end would fail
         if self._timeout is not None and not self._timeout.expired():
             self._timeout.reschedule(None if seconds is None else asyncio.get_running_loop().time() + seconds)
+
+
+_CURRENT: ContextVar[PageDeadline | None] = ContextVar("page_deadline", default=None)
 
 
 async def close_stuck_page(page: Page, seconds: float) -> bool:

@@ -23,7 +23,7 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
-Stats: ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
+Stats: ``browser/stalled``, ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
 ``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``.
 
 A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
@@ -37,9 +37,12 @@ a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is droppe
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
 A page whose tab crashed (or whose browser went down) is tried once more, not three times.
-Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout from the moment its tab
-opens, past which its tab is closed and it fails (``browser/deadline_exceeded``); a page over its navigations or sent
-to a refused URL fails at once.
+Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout, from the request's start
+(a new context, the tab opening) and again from the moment its tab opens, the wait for a free tab not counted
+(:mod:`crawler.browser_tabs`), past which its tab is closed, its place among the context's tabs given back, and it
+fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A page that
+failed before Chromium sent its request (a browser that stopped answering) fails as ``IgnoreRequest("browser stalled
+…")``: its host got no request, so ``HostDownMiddleware`` does not count it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import logging
 import os
 import shutil
@@ -72,6 +74,7 @@ from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.browser_deadline import PageDeadline, close_stuck_page
+from crawler.browser_tabs import Tabs
 from crawler.egress_proxy import EgressProxy
 from crawler.middlewares.egress import EgressPolicy
 
@@ -92,6 +95,7 @@ _NO_DIALOG_CONTEXTS: weakref.WeakKeyDictionary[BrowserContext, asyncio.Future[An
 DOWNLOAD_REFUSED = "browser download refused"
 DEFAULT_NAVIGATION_TIMEOUT_MS = 30_000  # Playwright's, when PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT is not set
 RENDER_TIMEOUT = "browser render timeout"
+BROWSER_STALLED = "browser stalled"
 TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
@@ -152,6 +156,21 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             with contextlib.suppress(IgnoreRequest):  # said once, in one line, by _start
                 await self._start()
 
+    async def _create_browser_context(self, *args: Any, **kwargs: Any) -> Any:
+        """scrapy-playwright's context, its tabs counted by :class:`~crawler.browser_tabs.Tabs`."""
+        wrapper = await super()._create_browser_context(*args, **kwargs)
+        wrapper.semaphore = Tabs(self.config.max_pages_per_context)  # no page has taken one yet: nothing awaited since
+        return wrapper
+
+    def _make_close_page_callback(self, context_name: str) -> Callable[[], None]:
+        """What a tab's close and crash events call (made as the tab opens, in its request's task): its place given
+        back, once, to the context that it was taken from."""
+        deadline = PageDeadline.current()
+        if deadline is not None and deadline.slot is not None:
+            return deadline.slot.release
+        given_back: Callable[[], None] = super()._make_close_page_callback(context_name)
+        return given_back
+
     async def _start(self) -> None:
         """Start Playwright once; raise ``IgnoreRequest("browser unavailable …")`` when it cannot be."""
         async with self._start_lock:
@@ -208,7 +227,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (the init callback), off as it closes
         request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK], deadline)
         answered: list[int] = []  # statuses of the main frame's documents
-        watch = partial(self._watch_navigation, request.url, refused, itertools.count(1), deadline)
+        navigated: list[str] = []  # URLs of the main frame's navigations (each a request Chromium sent)
+        watch = partial(self._watch_navigation, request.url, refused, navigated, deadline)
         request.meta[_EVENT_HANDLERS] = {**(handlers or {}), "request": watch, "popup": self._close_popup,
                                          "response": partial(_note_document, answered),
                                          "close": deadline.tab_closed, "error": listener_failed}
@@ -217,15 +237,17 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         except Exception as error:
             failure = error
             if deadline.expired():  # scrapy-playwright, stopped, left the tab open
-                await self._close_stopped_page(request, deadline.page, overdue=not refused)
+                await self._close_stopped_page(request, deadline, overdue=not refused)
                 failure = error if refused else PlaywrightTimeoutError(
-                    f"page not done {self._page_seconds:.0f} s after its tab opened")
+                    f"page not done within its deadline ({self._page_seconds:.0f} s)")
             if refused:
                 raise self._page_refused(request, refused[0]) from error
             if _is_refused_download(failure):
                 raise self._download_refused(request) from error
             if answered and isinstance(failure, PlaywrightTimeoutError):
                 raise self._render_timeout(request) from failure
+            if not navigated and isinstance(failure, PlaywrightTimeoutError):
+                raise self._stalled(request) from failure
             if failure is error:
                 raise
             raise failure from error
@@ -240,16 +262,21 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
 
-    async def _close_stopped_page(self, request: Request, page: Page | None, overdue: bool) -> None:
+    async def _close_stopped_page(self, request: Request, deadline: PageDeadline, overdue: bool) -> None:
         """Close the tab of a request stopped at its deadline (``overdue``, counted ``browser/deadline_exceeded``) or
-        cut short (its main frame went where it may not)."""
+        cut short (its main frame went where it may not); its place among the context's tabs is given back, closed or
+        not (a tab that will not close, or that never opened, would keep it for good)."""
         assert self.crawler.stats is not None
+        page = deadline.page
         if overdue:
             self.crawler.stats.inc_value("browser/deadline_exceeded")
-            logger.info("Closing the tab of %(url)s: its page was not done %(s).0f s after the tab opened",
-                        {"url": request.url, "s": self._page_seconds})
+            logger.info("%(what)s %(url)s: its page was not done within its deadline (%(s).0f s)",
+                        {"what": "No tab opened for" if page is None else "Closing the tab of", "url": request.url,
+                         "s": self._page_seconds})
         if page is not None and not page.is_closed() and await close_stuck_page(page, self._close_seconds):
             self.crawler.stats.inc_value("playwright/page_count/closed")  # as scrapy-playwright counts its own
+        if deadline.slot is not None:
+            deadline.slot.release()
 
     async def _close_popup(self, popup: Page) -> None:
         """Close a popup or tab a rendered page opened (and, first, any it opens itself): no page outlives its
@@ -266,6 +293,16 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.crawler.stats.inc_value("browser/refused/download")
         logger.warning("Dropped %(url)s: it started a download in the browser", {"url": request.url})
         return IgnoreRequest(f"{DOWNLOAD_REFUSED}: {request.url}")
+
+    def _stalled(self, request: Request) -> IgnoreRequest:
+        """The error for a page that timed out before Chromium sent its request (a browser that stopped answering, a
+        context or tab that never opened): its host got no request, so this is no sign of it down
+        (``download/failed/browser_stalled``, ``browser/stalled``)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/stalled")
+        logger.warning("Dropped %(url)s: the browser did not send its request within the page's deadline",
+                       {"url": request.url})
+        return IgnoreRequest(f"{BROWSER_STALLED}: {request.url}")
 
     @staticmethod
     def _render_timeout(request: Request) -> IgnoreRequest:
@@ -312,7 +349,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         result: Any = self._abort_heavy(request)
         return bool(await result if inspect.isawaitable(result) else result)
 
-    def _watch_navigation(self, page_url: str, refused: list[str], navigations: itertools.count[int],
+    def _watch_navigation(self, page_url: str, refused: list[str], navigated: list[str],
                           deadline: PageDeadline, request: PlaywrightRequest) -> None:
         """Note a main-frame navigation (redirect hops included, which routing never sees) to a refused URL, or one
         too many, and end the page's download at once: a page whose script navigates it again and again would hold its
@@ -325,7 +362,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                 return
         except PlaywrightError:  # a frame not attached yet: not this page's main frame
             return
-        if next(navigations) > self._max_navigations:
+        navigated.append(request.url)
+        if len(navigated) > self._max_navigations:
             self._looping.add(request.frame.page)
             refused.append(f"max redirections ({self._max_navigations - 2}) exceeded in the browser: the page "
                            f"navigated more than {self._max_navigations} times")

@@ -34,12 +34,12 @@ _IGNORED = (("during decompression", "decompression_bomb"), ("content codings st
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
             ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),
             ("host down", "host_down"), ("browser download refused", "download_refused"),
-            ("browser render timeout", "render_timeout"))
+            ("browser render timeout", "render_timeout"), ("browser stalled", "browser_stalled"))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",
                             "connection", "dns", "browser_unavailable", "bad_response", "host_down",
-                            "download_refused", "render_timeout"})
+                            "download_refused", "render_timeout", "browser_stalled"})
 # Chromium's net errors (in a Playwright error's message) that say the host gave no answer. Others (ERR_ABORTED: a
 # download or a stopped navigation, ERR_BLOCKED_BY_*, certificate errors) are no sign of a host down: ``other``.
 _CHROMIUM_DNS = frozenset({"ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED"})
@@ -59,7 +59,7 @@ def failure_kind(failure: Failure) -> str:
     ``bad_encoding`` (a body its ``Content-Encoding`` does not decode),
     ``connection``, ``dns``, ``not_sent_stopping`` (:mod:`crawler.downloader`), ``host_down``
     (:mod:`crawler.middlewares.host_down`), ``ignored`` or ``other``; a page rendered in Chromium fails with the
-    same kinds (:func:`_browser_kind`)."""
+    same kinds (:func:`_browser_kind`), or ``render_timeout``, ``browser_stalled`` (its request never sent)."""
     return error_kind(failure.value)
 
 

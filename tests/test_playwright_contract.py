@@ -1,7 +1,7 @@
 """What crawler.browser_handler takes from scrapy-playwright beyond its settings and request meta: its private launch
-hook and the retry count of its config. pyproject pins scrapy-playwright to the release these were read from; a new
-release that changes them fails here, by name, instead of crawling with Playwright started for every site or a
-crashed tab tried three more times."""
+hook, the retry count of its config, and how a context's tabs are counted (crawler.browser_tabs). pyproject pins
+scrapy-playwright to the release these were read from; a new release that changes them fails here, by name, instead
+of crawling with Playwright started for every site, a crashed tab tried three more times, or tabs miscounted."""
 
 from __future__ import annotations
 
@@ -29,8 +29,24 @@ def test_the_retries_of_a_closed_target_are_read_from_the_config() -> None:
     assert TARGET_CLOSED_RETRIES == 1
 
 
+def test_a_context_s_tabs_are_its_wrapper_s_semaphore_taken_and_given_back_in_create_page() -> None:
+    """crawler.browser_tabs replaces each context's semaphore (``_create_browser_context``) and gives a tab's place
+    back through the callback ``_make_close_page_callback`` makes for it, as the tab opens in ``_create_page``: the
+    place taken and given back by the calls read here, in the request's task."""
+    create_page = inspect.getsource(ScrapyPlaywrightDownloadHandler._create_page)
+    assert "await ctx_wrapper.semaphore.acquire()" in create_page
+    assert "ctx_wrapper.semaphore.release()" in create_page  # its tab failed to open
+    assert "close_page_callback = self._make_close_page_callback(context_name)" in create_page
+    assert 'page.on("close", close_page_callback)' in create_page
+    assert 'page.on("crash", close_page_callback)' in create_page
+    assert "semaphore=asyncio.Semaphore(" in inspect.getsource(ScrapyPlaywrightDownloadHandler._create_browser_context)
+    assert "self._maybe_future_from_coro(coro)" in inspect.getsource(ScrapyPlaywrightDownloadHandler.download_request)
+
+
 def test_no_other_private_method_is_overridden() -> None:
     """Contexts and pages are set up through scrapy-playwright's meta (playwright_context_kwargs,
-    playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS, not its private _create_browser_context."""
+    playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS; of its private methods only the launch hook and the two
+    that count a context's tabs (above) are overridden."""
     private = {name for name in vars(BrowserDownloadHandler) if name.startswith("_") and not name.startswith("__")}
-    assert private & set(dir(ScrapyPlaywrightDownloadHandler)) - {"_abc_impl"} == {"_maybe_launch_in_thread"}
+    assert private & set(dir(ScrapyPlaywrightDownloadHandler)) - {"_abc_impl"} == {
+        "_maybe_launch_in_thread", "_create_browser_context", "_make_close_page_callback"}
