@@ -10,7 +10,9 @@ Scrapy's TLS modules name three deprecated aliases by ``inspect.stack()`` (the s
 frame, each found by a walk of ``sys.modules``: 0.1-0.3 s of the crawl's CPU at start); they are
 imported here with a stack of the same frames, read without source.
 
-Settings: those of :mod:`crawler.browser_handler`, read when it is built.
+Plain pages' header sections are bounded (:mod:`crawler.header_limit`).
+
+Settings: ``DOWNLOAD_MAX_HEADER_BYTES``; those of :mod:`crawler.browser_handler`, read when it is built.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def _stack_read_without_source() -> Iterator[None]:
 with _stack_read_without_source():
     from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
+    from crawler.header_limit import DEFAULT_MAX_HEADER_BYTES, bounded_factory  # imports Scrapy's TLS modules too
+
 
 class DownloadHandler(HTTP11DownloadHandler):
     lazy = False  # built at start: a site that needs the browser starts it with the engine
@@ -64,6 +68,8 @@ class DownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawler = crawler
+        budget = crawler.settings.getint("DOWNLOAD_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)
+        self._pool._factory = bounded_factory(budget)
         self.browser: BrowserDownloadHandler | None = None
         self._proxy_started: asyncio.Future[None] | None = None  # a browser built after engine start
         if getattr(crawler.spider, "use_browser", False):

@@ -40,6 +40,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30, minimum=1)
 DOWNLOAD_MAXSIZE = env_int("DOWNLOAD_MAXSIZE", 8 * 1024 * 1024, minimum=1024)
+# A response's status and header lines, which DOWNLOAD_MAXSIZE does not bound (crawler.header_limit): Chromium's
+# limit, 256 KiB. Past it the download fails as bad_response.
+DOWNLOAD_MAX_HEADER_BYTES = env_int("DOWNLOAD_MAX_HEADER_BYTES", 256 * 1024, minimum=16 * 1024)
 # Scrapy warns of a response over DOWNLOAD_WARNSIZE: its own 32 MiB default was above DOWNLOAD_MAXSIZE, so it
 # never warned. A quarter of the maximum (0: no warning); `-s DOWNLOAD_MAXSIZE=` moves it too (crawler.cli).
 DOWNLOAD_WARNSIZE = env.or_exit(env.warn_size)(DOWNLOAD_MAXSIZE)

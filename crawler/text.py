@@ -20,6 +20,11 @@ import unicodedata
 # needs them); :func:`shown` escapes them.
 _INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
                         "\ufff9-\ufffb\U000e0000-\U000e007f\U000e0100-\U000e01ef\x00-\x08\x0e-\x1b\x7f]")
+# Letters that show as blank space but are no whitespace to str.split(): the Hangul fillers (U+3164, U+FFA0 and the
+# conjoining U+115F, U+1160, which no modern Korean text holds alone), the Braille blank and the Khmer inherent vowels
+# (deprecated, shown as nothing). A page of them alone was stored as an article with a title and a body; they become
+# spaces, so a text of nothing else is empty.
+_BLANK_LETTERS = re.compile("[\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0]")
 # The zero-width non-joiner and joiner are kept between two characters of a script that shapes by them: Persian
 # (and Tajik in Arabic script) writes "می\u200cخواهم" with one, emoji sequences ("👨\u200d👩\u200d👧") and the
 # Indic scripts join by them. Elsewhere (Latin, Cyrillic, next to a space or another of them) they only break
@@ -44,7 +49,7 @@ def normalize_text(text: str) -> str:
         text = " ".join(text.split())
         return text if text.isprintable() else " ".join(_ASCII_CONTROLS.sub("", text).split())
     # Removed before NFC: a mark an invisible character kept apart composes with its letter ("е\u200e\u0308": "ё").
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub("", _BLANK_LETTERS.sub(" ", text))
     if "\u200c" in text or "\u200d" in text:  # two scans in C: most text holds neither
         text = _STRAY_JOINERS.sub("", text)
     return " ".join(unicodedata.normalize("NFC", text).split())

