@@ -68,7 +68,7 @@ def test_an_endless_header_section_is_cut_off_and_counted(mongo: MongoTarget, tm
     stored = {doc["url"].rstrip("/").rsplit("/", 1)[1] for doc in mongo.db.articles.find()}
     assert stored == {"good"}, result.stats
     assert result.stats["download/failed/bad_response"] == len(ENDLESS)
-    # the client hung up long before the server's budget was spent (the default cap is 1 MiB)
+    # the client hung up long before the server's budget was spent (the default cap is 256 KiB)
     for slug in ENDLESS:
         assert site.header_bytes[slug] < BUDGET // 4, (slug, site.header_bytes[slug])
 
