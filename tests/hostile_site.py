@@ -11,15 +11,17 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from crawler.bench.hostile_shapes import CONFIG as CONFIG
 from crawler.bench.hostile_shapes import DOMAIN as DOMAIN
 from crawler.bench.hostile_shapes import site_config as site_config
-from crawler.bench.replica_server import serve
+from crawler.bench.replica_server import running, serve
+from tests.crawling import CrawlResult, StoreCrawl
 
 MAX_SIZE = 4 * 1024 * 1024  # DOWNLOAD_MAXSIZE for the crawl of this replica
 TITLE_LIMIT = 500  # CLEANING_MAX_TITLE_CHARS for it
@@ -208,3 +210,22 @@ def outside_origin(root: Path, slug: str = "elsewhere", page: str | None = None)
     (root / "news" / slug / "index.html").write_text(article(slug) if page is None else page, encoding="utf-8")
     with serve(root) as server:
         yield server
+
+
+def handler_site(handler: type[BaseHTTPRequestHandler], counter: str = "requests") -> ThreadingHTTPServer:
+    """A server on a free loopback port answering with ``handler``, its ``counter`` attribute a ``Counter``."""
+    site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    setattr(site, counter, Counter())
+    return site
+
+
+def crawl_site(site: ThreadingHTTPServer, config: str, config_path: Path, crawl_into_store: StoreCrawl,
+               settings: Sequence[str], timeout: float) -> CrawlResult:
+    """``scrapy crawl news`` of ``site`` under the site config ``config`` (written to ``config_path``) into the test's
+    store, the server running for the crawl alone; its result, checked free of tracebacks."""
+    config_path.write_text(config, encoding="utf-8")
+    with running(site):
+        result = crawl_into_store("news", f"config={config_path}", f"base_url=http://127.0.0.1:{site.server_port}",
+                                  settings=settings, timeout=timeout)
+    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    return result

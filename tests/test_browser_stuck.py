@@ -10,7 +10,9 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,22 @@ def build(root: Path, delay: float = 20) -> Path:
     return feed_and_config(root, SLUGS)
 
 
+@contextlib.contextmanager
+def crawl_with_an_article_in_flight(tmp_path: Path, delay: float,
+                                    settings: list[str]) -> Iterator[tuple[subprocess.Popen[str], Any]]:
+    """A browser crawl of the articles (answered ``delay`` s late) once the first reached the replica: the crawl and
+    the paths the replica served."""
+    root = tmp_path / "site"
+    config = build(root, delay)
+    with serve(root) as server, unit_crawl("news", f"config={config}",
+                                           f"base_url=http://127.0.0.1:{server.server_port}",
+                                           data_dir=tmp_path / "data", settings=settings) as crawl:
+        served = server.served  # type: ignore[attr-defined]
+        wait_while_running(crawl, lambda: any(path.startswith("/news/") for path in list(served)),
+                           "no article reached Chromium")
+        yield crawl, served
+
+
 def stop_chromium(crawl: subprocess.Popen[str]) -> list[int]:
     """SIGSTOP every Chromium process of the crawl; their pids."""
     stopped = [pid for pid in _descendants(crawl.pid) if _comm(pid).startswith("chromium")]
@@ -51,16 +69,9 @@ def stop_chromium(crawl: subprocess.Popen[str]) -> list[int]:
 def test_a_chromium_that_stops_answering_fails_every_page_and_the_crawl_ends(tmp_path: Path) -> None:
     """An article's request is in flight (its one tab of the context taken) when Chromium stops: its page
     fails at its deadline, its tab and context never closing; each next page fails as its tab never opens."""
-    root = tmp_path / "site"
-    config = build(root)
     stopped: list[int] = []
     try:
-        with serve(root) as server, unit_crawl("news", f"config={config}",
-                                               f"base_url=http://127.0.0.1:{server.server_port}",
-                                               data_dir=tmp_path / "data", settings=SETTINGS) as crawl:
-            served = server.served  # type: ignore[attr-defined]
-            wait_while_running(crawl, lambda: any(path.startswith("/news/") for path in list(served)),
-                               "no article reached Chromium")
+        with crawl_with_an_article_in_flight(tmp_path, 20, SETTINGS) as (crawl, served):
             stopped = stop_chromium(crawl)
             assert stopped
             log, _ = crawl.communicate(timeout=150)  # before: it never ended
@@ -87,14 +98,7 @@ def test_chromium_killed_while_pages_wait_for_a_tab_renders_them_all(tmp_path: P
     of each tab's close before its context's and its browser's, so the waiters get their places in the old context,
     fail to open a tab there and are tried once more in a new browser (scrapy-playwright looked the context up by name
     as a tab closed; each place is now given back to the context it was taken from)."""
-    root = tmp_path / "site"
-    config = build(root, delay=2)
-    with serve(root) as server, unit_crawl("news", f"config={config}",
-                                           f"base_url=http://127.0.0.1:{server.server_port}",
-                                           data_dir=tmp_path / "data", settings=KILL_SETTINGS) as crawl:
-        served = server.served  # type: ignore[attr-defined]
-        wait_while_running(crawl, lambda: any(path.startswith("/news/") for path in list(served)),
-                           "no article reached Chromium")
+    with crawl_with_an_article_in_flight(tmp_path, 2, KILL_SETTINGS) as (crawl, _):
         browsers = [pid for pid in _descendants(crawl.pid)
                     if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"]
         for pid in browsers:

@@ -16,7 +16,7 @@ from pathlib import Path
 from crawler.bench.replica_server import running
 from crawler.limits import MAX_JSON_LD_CHARS
 from tests.crawling import MongoTarget, StoreCrawl
-from tests.hostile_site import article, site_config
+from tests.hostile_site import article, crawl_site, handler_site, site_config
 
 DOMAIN = "claim.kz"
 CONFIG = site_config("claim", DOMAIN, "Asia/Almaty")
@@ -111,14 +111,9 @@ class Handler(BaseHTTPRequestHandler):
 
 def test_pages_that_claim_to_be_what_they_are_not(mongo: MongoTarget, tmp_path: Path,
                                                    crawl_into_store: StoreCrawl) -> None:
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.requests = Counter()  # type: ignore[attr-defined]
-    config = tmp_path / "claim.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with running(site):
-        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
-    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    site = handler_site(Handler)
+    result = crawl_site(site, CONFIG, tmp_path / "claim.toml", crawl_into_store,
+                        settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=120)
     stats = result.stats
     stored = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in mongo.db.articles.find()}
     assert set(stored) == {"good", "bad-images", "relative-base", "offsite-canonical", "whole-206",

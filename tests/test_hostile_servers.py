@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from crawler.bench.replica_server import running
 from crawler.htmltree import MAX_TAGS
 from tests.crawling import MongoTarget, StoreCrawl
-from tests.hostile_site import article, site_config
+from tests.hostile_site import article, crawl_site, handler_site, site_config
 
 DOMAIN = "rude.kg"
 CONFIG = site_config("rude", DOMAIN, "Asia/Bishkek")
@@ -90,14 +88,9 @@ class Handler(BaseHTTPRequestHandler):
 def test_servers_that_break_http_are_counted_and_the_crawl_goes_on(
     mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
 ) -> None:
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.requests = Counter()  # type: ignore[attr-defined]
-    config = tmp_path / "rude.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with running(site):
-        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0", "DOWNLOAD_TIMEOUT=15"], timeout=90)
-    assert "Traceback" not in result.stderr, result.stderr[-5000:]
+    site = handler_site(Handler)
+    result = crawl_site(site, CONFIG, tmp_path / "rude.toml", crawl_into_store,
+                        settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0", "DOWNLOAD_TIMEOUT=15"], timeout=90)
     assert result.returncode in (0, 3), result.stderr[-3000:]
     stats = result.stats
     stored = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in mongo.db.articles.find()}
