@@ -551,7 +551,7 @@ MIN_DATED_DECLARED = 2
 # ("... in 2025", "... 2025", "... в 2025"); a separator ("| 2026", ", 2026", "(2026)") or another word ("от 2019",
 # "№2019") marks a template's date or a number, not the headline's year.
 _YEAR_LINK = "(?i:in|of|for|в|за)"
-_DECLARED_YEAR = rf" (?:{_YEAR_LINK} )?{_YEAR_WORD.pattern}"
+_DECLARED_YEAR = re.compile(rf" (?:{_YEAR_LINK} )?{_YEAR_WORD.pattern}")
 
 
 def _with_declared_year(chosen: Candidate, declared: list[Candidate], names: set[str]) -> Candidate:
@@ -562,11 +562,12 @@ def _with_declared_year(chosen: Candidate, declared: list[Candidate], names: set
     shown = " ".join(chosen.text.split())
     if not shown or any(_YEAR_WORD.fullmatch(w) for w in key(shown).split()):
         return chosen
-    dated_form = re.compile(re.escape(shown) + _DECLARED_YEAR)
     dated: dict[str, list[Candidate]] = {}
     for candidate in declared:
         text = " ".join(strip_title(candidate.text, names).split())
-        if dated_form.fullmatch(text):
+        # The shown text, then the year: a pattern of the headline compiled per page cost 0.1 ms (and pushed
+        # the patterns of every other page out of re's cache).
+        if text.startswith(shown) and _DECLARED_YEAR.fullmatch(text, len(shown)):
             dated.setdefault(text, []).append(candidate)
     agreed = [(text, found) for text, found in dated.items()
               if len({c.source for c in found}) >= MIN_DATED_DECLARED and any(c.source == "jsonld" for c in found)]
