@@ -5,11 +5,12 @@ variable of the same name (see ``deploy/env.example``); the rest are fixed
 here. Settings passed with ``-s NAME=value`` still win over both.
 """
 
+import os
 from pathlib import Path
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
-from crawler import env
+from crawler import blas, env
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.identity import CONTACT_URL, USER_AGENT  # noqa: F401  (Scrapy reads them from this module)
 from crawler.rules import ValidationConfig
@@ -17,6 +18,8 @@ from crawler.rules import ValidationConfig
 # A bad value in the environment ends the command with one line naming the variable (exit 2).
 env_bool, env_float, env_int, env_str = (env.or_exit(env.env_bool), env.or_exit(env.env_float),
                                          env.or_exit(env.env_int), env.or_exit(env.env_str))
+
+blas.one_thread(os.environ)  # before any command imports numpy; the extraction workers inherit it
 
 BOT_NAME = "centralasia-news"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -417,3 +417,32 @@ def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_te
         assert b"javascript" not in record.html and b"onclick" not in record.html
         sent = extract_article(html, URL, None, now, RecordLimits(), keep_html=True, html_utf8=True).html
         assert isinstance(sent, bytes) and sent.decode() == inline.html
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_a_worker_and_a_scrapy_process_run_one_openblas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy's OpenBLAS starts a thread per core that spins after numpy's import and after each call (about 0.1 s
+    of CPU per process on two cores) for matrix work no stage needs: a worker and a process that loads the project's
+    Scrapy settings hold it to one, unless the environment says otherwise."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    worker = _Worker(None, RecordLimits())
+    try:
+        assert worker._answered(60) and worker.conn.recv() == "ready"  # warm: numpy and the language model loaded
+        worker.conn.send((NORMAL, URL, datetime.now(UTC)))
+        assert worker._answered(60) and worker.conn.recv()[0] == "ok"
+        assert _threads(worker.process.pid) == 1
+    finally:
+        worker.stop()
+    script = ("import os\nfrom scrapy.utils.project import get_project_settings\nget_project_settings()\n"
+              "import numpy\nprint(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.split() == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "2"  # the operator's choice stands
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.split()[0] == "2"

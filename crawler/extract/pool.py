@@ -36,6 +36,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import IO, Any, Protocol, cast
 
+from crawler.blas import one_thread
 from crawler.extract.result import Extraction
 from crawler.extract.worker import LOG_SEPARATOR, OK, READY
 from crawler.limits import RecordLimits
@@ -89,7 +90,7 @@ class _Worker:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "crawler.extract.worker", str(theirs.fileno()), str(os.getpid())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+                env=one_thread({**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}),
             )
         assert self.process.stderr is not None
         # In the starting crawl's context (a thread starts in an empty one): the relayed lines name its site.
