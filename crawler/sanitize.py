@@ -146,32 +146,36 @@ _HARMLESS_SCHEMES = ("http:", "https:")
 _ACTIVE_NAMES = ("style", "srcdoc")
 _ON = ("on", "On", "oN", "ON")  # an event handler's name in any case
 _ACTIVE_ELEMENTS = ("meta", "link", "style")
-# Attribute name -> unsafe whatever its value (an event handler, CSS, srcdoc): a page repeats a few dozen names
-# thousands of times. Bounded: a hostile page's names are all different.
-_NAME_SUSPECT: dict[str, bool] = {}
+# Attribute name -> when its value is looked at: 0 never (class, id, alt, data-*: no value of theirs runs), 1 always
+# (an event handler, CSS, srcdoc), 2 when it may name a scheme (a URL attribute: a ":" not of "http:" or "https:").
+# A page repeats a few dozen names thousands of times. Bounded: a hostile page's names are all different.
+_NAME_KIND: dict[str, int] = {}
 _NAMES_KEPT = 4096
 
 
-def _suspect_name(name: str) -> bool:
-    suspect = name.startswith(_ON) or name.lower() in _ACTIVE_NAMES
-    if len(_NAME_SUSPECT) < _NAMES_KEPT:
-        _NAME_SUSPECT[name] = suspect
-    return suspect
+def _name_kind(name: str) -> int:
+    lower = name.lower()
+    if name.startswith(_ON) or lower in _ACTIVE_NAMES:
+        kind = 1
+    else:
+        kind = 2 if lower in _URL_ATTRIBUTES or lower.endswith("href") else 0
+    if len(_NAME_KIND) < _NAMES_KEPT:
+        _NAME_KIND[name] = kind
+    return kind
 
 
 def _scrub(document: HtmlElement) -> None:
     doomed = [element for element in document.iter(*_ACTIVE_ELEMENTS) if _unsafe_element(element)]
-    suspect_name = _NAME_SUSPECT.get
+    kind_of = _NAME_KIND.get
     for element in document.iter(etree.Element):
-        # A page has thousands of attributes and a few suspects, so a cheap first look comes first: only a
-        # value with ":" (not "http:"/"https:") can name a script scheme or a data: URL, and only an event
-        # handler, CSS or srcdoc is unsafe whatever its value.
+        # A page has thousands of attributes and a few suspects, so a cheap first look comes first: most names are
+        # never unsafe, and a URL's value can name a script scheme or a data: URL only with a ":" of another scheme.
         for name, value in element.items():
-            suspect = suspect_name(name)
-            if suspect is None:
-                suspect = _suspect_name(name)
-            url_like = ":" in value and not value.startswith(_HARMLESS_SCHEMES)
-            if (suspect or url_like) and _unsafe_attribute(name, value):
+            kind = kind_of(name)
+            if kind is None:
+                kind = _name_kind(name)
+            if kind and (kind == 1 or (":" in value and not value.startswith(_HARMLESS_SCHEMES))) \
+                    and _unsafe_attribute(name, value):
                 del element.attrib[name]  # items() is a list: deleting while looping over it is safe
     for element in doomed:  # last: what a doomed element holds goes with it, its tail stays
         element.drop_tree()

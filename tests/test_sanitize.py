@@ -79,7 +79,7 @@ def test_a_page_of_many_attribute_names_is_scrubbed_and_the_names_remembered_are
                    for k in range(40))
     clean = inert_html(f"<html><body>{tags}</body></html>")
     assert "evil()" not in clean and clean.count("data-n39-249") == 1
-    assert len(sanitize._NAME_SUSPECT) <= sanitize._NAMES_KEPT
+    assert len(sanitize._NAME_KIND) <= sanitize._NAMES_KEPT
 
 
 PAGES = {
