@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from itertools import repeat
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -125,17 +126,36 @@ def _check(hint: Any) -> Check:
     if hint is Any:
         return _plain
     if origin in (Union, UnionType):
+        if all(_plain_class(arg) for arg in args):  # ``str | None``: one isinstance, in C
+            return lambda value: isinstance(value, args)
         checks = [_check(arg) for arg in args]
         return lambda value: any(check(value) for check in checks)
     if origin is list:
-        item = _check(args[0])
-        return lambda value: isinstance(value, list) and all(map(item, value))
+        return _list_check(args[0])
     if origin is dict:
         entry = _check(args[1])
         return lambda value: isinstance(value, dict) and all(isinstance(k, str) and entry(v) for k, v in value.items())
     if hint is int:
         return _int
     return lambda value: isinstance(value, hint)
+
+
+def _list_check(hint: Any) -> Check:
+    """A predicate for lists of ``hint``: of ints and of a plain class the elements are tested in C (an item is
+    checked by each pipeline, and its MinHash alone holds 64 ints)."""
+    if hint is int:
+        return lambda value: isinstance(value, list) and (not value or (
+            set(map(type, value)) == {int} and min(value) >= _INT64_MIN and max(value) <= _INT64_MAX))
+    if _plain_class(hint):
+        return lambda value: isinstance(value, list) and all(map(isinstance, value, repeat(hint)))
+    item = _check(hint)
+    return lambda value: isinstance(value, list) and all(map(item, value))
+
+
+def _plain_class(hint: Any) -> bool:
+    """Whether values of ``hint`` are checked by ``isinstance`` alone (not ints: a bool is no int here, nor a
+    number past 64 bits)."""
+    return isinstance(hint, type) and get_origin(hint) is None and hint not in (int, Any)
 
 
 def _int(value: Any) -> bool:
