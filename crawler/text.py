@@ -25,6 +25,8 @@ _INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u20
 # (deprecated, shown as nothing). A page of them alone was stored as an article with a title and a body; they become
 # spaces, so a text of nothing else is empty.
 _BLANK_LETTERS = re.compile("[\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0]")
+# Either kind: most text holds none, which one scan finds (each substitution scans the whole text again).
+_INVISIBLE_OR_BLANK = re.compile(f"[{_INVISIBLE.pattern[1:-1]}{_BLANK_LETTERS.pattern[1:-1]}]")
 # The zero-width non-joiner and joiner are kept between two characters of a script that shapes by them: Persian
 # (and Tajik in Arabic script) writes "می\u200cخواهم" with one, emoji sequences ("👨\u200d👩\u200d👧") and the
 # Indic scripts join by them. Elsewhere (Latin, Cyrillic, next to a space or another of them) they only break
@@ -49,7 +51,8 @@ def normalize_text(text: str) -> str:
         text = " ".join(text.split())
         return text if text.isprintable() else " ".join(_ASCII_CONTROLS.sub("", text).split())
     # Removed before NFC: a mark an invisible character kept apart composes with its letter ("е\u200e\u0308": "ё").
-    text = _INVISIBLE.sub("", _BLANK_LETTERS.sub(" ", text))
+    if _INVISIBLE_OR_BLANK.search(text):
+        text = _INVISIBLE.sub("", _BLANK_LETTERS.sub(" ", text))
     if "\u200c" in text or "\u200d" in text:  # two scans in C: most text holds neither
         text = _STRAY_JOINERS.sub("", text)
     return " ".join(unicodedata.normalize("NFC", text).split())
