@@ -611,9 +611,20 @@ _IN_CHROME = etree.XPath("ancestor::footer or (ancestor::nav and not(ancestor::*
                          "[ancestor::nav]))")
 
 
+# A heading a theme sets the site's logo or name in ("logo", "site-logo", "logoImage", "site-title", "siteName",
+# WordPress's "wp-block-site-title"), read from its class and id: the masthead, which can name a parent
+# organisation ("Georgia Institute of Technology" above ml.gatech.edu's page), never the article's headline.
+_BRANDING = re.compile(r"^logo|logo$|[-_]logo[-_]|site-?(?:title|name|logo)$|^branding$", re.IGNORECASE)
+
+
+def _branding(node: HtmlElement) -> bool:
+    """Whether a heading is the site's masthead by its class or id."""
+    return any(_BRANDING.search(t) for t in f"{node.get('class') or ''} {node.get('id') or ''}".split())
+
+
 def _headings(page: PageView, css: str, limit: int) -> list[HtmlElement]:
-    """The page's first ``limit`` elements matching ``css`` outside its menus and footer."""
-    return [node.root for node in page.css(css, limit) if not _IN_CHROME(node.root)]
+    """The page's first ``limit`` elements matching ``css`` outside its menus and footer, mastheads excepted."""
+    return [node.root for node in page.css(css, limit) if not _IN_CHROME(node.root) and not _branding(node.root)]
 
 
 def _first_heading(nodes: list[HtmlElement], names: set[str]) -> Candidate | None:
