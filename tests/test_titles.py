@@ -435,3 +435,16 @@ MASTHEADS = [
 def test_a_heading_classed_as_the_sites_logo_is_no_headline(masthead: str, headline: str) -> None:
     body = f"<header>{masthead}</header><h2>{headline}</h2>"
     assert title(f"<title>{headline}</title>", body, url="https://news.example.org/2025/12/story/") == headline
+
+
+@pytest.mark.parametrize(("masthead", "declared", "headline"), [
+    # The logo's alt names the site (Kazakh), which the page declares nowhere else.
+    ('<h1 class="site-logo"><a href="/"><img src="/logo.svg" alt="Qazaqstan Tarihy"></a></h1>',
+     "Абай мұражайы жаңартылды | Qazaqstan Tarihy", "Абай мұражайы жаңартылды"),
+    # The masthead's text (Tajik), before the headline.
+    ('<h1 id="site-title"><a href="/">Овози Тоҷик</a></h1>', "Овози Тоҷик — Дар Хуҷанд боғи нав кушода шуд",
+     "Дар Хуҷанд боғи нав кушода шуд"),
+])
+def test_a_declared_title_loses_the_name_the_masthead_shows(masthead: str, declared: str, headline: str) -> None:
+    body = f"<header>{masthead}</header>"
+    assert title(f"<title>{declared}</title>", body, url="https://news.example.org/2025/12/story/") == headline
