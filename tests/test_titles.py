@@ -416,3 +416,35 @@ def test_the_body_reads_the_headline_as_shown_where_the_title_adds_its_year() ->
     html = f"<html><head>{head}</head><body>{body}</body></html>"
     assert extract_article(html, "https://site.example.com/best/", GENERIC).title == dated
     assert page_inputs_for_training(html, "https://site.example.com/best/")[0] == "Best Travel Insurance for Seniors"
+
+
+MASTHEADS = [
+    # A Kyrgyz ministry's site: the logo's heading names the ministry, the page's title the story.
+    ('<h1 class="logo"><a href="/"><img src="/logo.png" alt=""></a><a href="https://gov.kg/">Кыргыз Республикасынын'
+     " Маданият министрлиги</a></h1>", "Бишкекте жаңы китепкана ачылды"),
+    # WordPress's site-title block above an Uzbek story.
+    ('<h1 class="has-text-align-center wp-block-site-title">O‘zbekiston Yozuvchilar uyushmasi</h1>',
+     "Toshkentda kitob yarmarkasi ochildi"),
+    # A theme's id for its logo image and the parent organisation's name beside it (Russian).
+    ('<h1 id="logoImage"><img src="/logo.png" alt="">Агентство по делам государственной службы</h1>',
+     "В Астане прошёл конкурс на должности госслужащих"),
+]
+
+
+@pytest.mark.parametrize(("masthead", "headline"), MASTHEADS)
+def test_a_heading_classed_as_the_sites_logo_is_no_headline(masthead: str, headline: str) -> None:
+    body = f"<header>{masthead}</header><h2>{headline}</h2>"
+    assert title(f"<title>{headline}</title>", body, url="https://news.example.org/2025/12/story/") == headline
+
+
+@pytest.mark.parametrize(("masthead", "declared", "headline"), [
+    # The logo's alt names the site (Kazakh), which the page declares nowhere else.
+    ('<h1 class="site-logo"><a href="/"><img src="/logo.svg" alt="Qazaqstan Tarihy"></a></h1>',
+     "Абай мұражайы жаңартылды | Qazaqstan Tarihy", "Абай мұражайы жаңартылды"),
+    # The masthead's text (Tajik), before the headline.
+    ('<h1 id="site-title"><a href="/">Овози Тоҷик</a></h1>', "Овози Тоҷик — Дар Хуҷанд боғи нав кушода шуд",
+     "Дар Хуҷанд боғи нав кушода шуд"),
+])
+def test_a_declared_title_loses_the_name_the_masthead_shows(masthead: str, declared: str, headline: str) -> None:
+    body = f"<header>{masthead}</header>"
+    assert title(f"<title>{declared}</title>", body, url="https://news.example.org/2025/12/story/") == headline

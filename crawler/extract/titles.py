@@ -503,9 +503,9 @@ def declared_headline(article: dict[str, Any], others: Callable[[], Iterable[str
 
 def page_title(page: PageView) -> Candidate | None:
     """The page's headline as shown, credited to the most trusted source that says it."""
-    names = site_name_keys(declared_site_names(page), page.url)
+    h1s, mastheads = _headings(page, "h1", MAX_H1)
+    names = site_name_keys([*declared_site_names(page), *_masthead_names(mastheads)], page.url)
     shown = [Candidate(v, "site", True) for v in page.site_values("title")[:1]]
-    h1s = _headings(page, "h1", MAX_H1)
     headline = declared_headline(page.data.article, lambda: [
         *(v for v in (page.data.first_meta("og:title"), page.data.first_meta("twitter:title")) if v),
         *page.css("title::text", 1).getall(), *(shown_text(h1) for h1 in h1s)], names)
@@ -535,7 +535,7 @@ def page_title(page: PageView) -> Candidate | None:
     chosen = _with_declared_year(chosen, declared, names) if chosen and chosen.source != "site" else chosen
     if chosen is None and not any(c.text.strip() for c in declared):
         chosen = (_first_heading([*h1s, *marked_nodes()], names)
-                  or _first_heading(_headings(page, "h2", MAX_H1), names))
+                  or _first_heading(_headings(page, "h2", MAX_H1)[0], names))
     if not chosen or not chosen.text:
         return None
     as_shown = ascii_marks(chosen.shown) if chosen.shown else None
@@ -612,9 +612,29 @@ _IN_CHROME = etree.XPath("ancestor::footer or (ancestor::nav and not(ancestor::*
                          "[ancestor::nav]))")
 
 
-def _headings(page: PageView, css: str, limit: int) -> list[HtmlElement]:
-    """The page's first ``limit`` elements matching ``css`` outside its menus and footer."""
-    return [node.root for node in page.css(css, limit) if not _IN_CHROME(node.root)]
+# A heading a theme sets the site's logo or name in ("logo", "site-logo", "logoImage", "site-title", "siteName",
+# WordPress's "wp-block-site-title"), read from its class and id: the masthead, which can name a parent
+# organisation ("Georgia Institute of Technology" above ml.gatech.edu's page), never the article's headline.
+_BRANDING = re.compile(r"^logo|logo$|[-_]logo[-_]|site-?(?:title|name|logo)$|^branding$", re.IGNORECASE)
+
+
+def _branding(node: HtmlElement) -> bool:
+    """Whether a heading is the site's masthead by its class or id."""
+    return any(_BRANDING.search(t) for t in f"{node.get('class') or ''} {node.get('id') or ''}".split())
+
+
+def _headings(page: PageView, css: str, limit: int) -> tuple[list[HtmlElement], list[HtmlElement]]:
+    """The page's first ``limit`` elements matching ``css`` outside its menus and footer: the headings, and
+    apart from them the site's mastheads."""
+    nodes = [node.root for node in page.css(css, limit) if not _IN_CHROME(node.root)]
+    return [n for n in nodes if not _branding(n)], [n for n in nodes if _branding(n)]
+
+
+def _masthead_names(mastheads: list[HtmlElement]) -> list[str]:
+    """The names a masthead shows: its text and its logo's ``alt`` ("ML (Machine Learning) at Georgia Tech"), which
+    a declared title then gives without ("The Agency | ML (Machine Learning) at Georgia Tech")."""
+    alts = [str(alt) for node in mastheads for alt in node.xpath(".//img/@alt")[:2]]
+    return [name for name in (*(shown_text(node) for node in mastheads), *alts) if name.strip()]
 
 
 def _first_heading(nodes: list[HtmlElement], names: set[str]) -> Candidate | None:
