@@ -30,7 +30,8 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -57,6 +58,7 @@ LOST_REASON = "frontier_lost"
 ARGS_REASON = ARGS_CONFLICT_REASON
 BEAT_SECONDS = 1.0
 FRONTIER_ID_META = "frontier_id"  # a request's entry in this worker's in-flight hash
+T = TypeVar("T")
 
 
 def _site(spider: Spider) -> str:
@@ -95,6 +97,20 @@ def config_from(crawler: Crawler) -> FrontierConfig:
                           redis_wait=s.getfloat("FRONTIER_REDIS_WAIT_SECONDS", defaults.redis_wait))
 
 
+def _drain(pending: deque[T], call: Callable[[T], None]) -> None:
+    """``call`` each of ``pending`` in order, each taken off once it returned (one that raises stays, first)."""
+    while True:
+        try:
+            item = pending.popleft()
+        except IndexError:
+            return
+        try:
+            call(item)
+        except BaseException:
+            pending.appendleft(item)
+            raise
+
+
 class Frontier:
     def __init__(self, crawler: Crawler, shared: SharedCrawl | None, background: SharedCrawl | None = None) -> None:
         assert crawler.stats is not None
@@ -111,6 +127,7 @@ class Frontier:
         self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
+        self._undiscarded: deque[bytes | str] = deque()  # in-flight entries to forget (unreadable) once Redis answers
         self._pops = 0  # this worker's pops from the shared queue so far (each pop's token)
         self._pop_in_doubt: int | None = None  # the token of a pop that got no answer, until undone
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
@@ -193,17 +210,10 @@ class Frontier:
         return self.shared.worker if self.shared is not None else None
 
     def _finish_unfinished(self, shared: SharedCrawl) -> None:
-        """Finish in Redis the entries finished while it was lost (on a thread; an entry that fails stays)."""
-        while True:
-            try:
-                request_id = self._unfinished.popleft()
-            except IndexError:
-                return
-            try:
-                shared.finished(request_id)
-            except BaseException:
-                self._unfinished.appendleft(request_id)
-                raise
+        """Finish (or forget) in Redis the entries finished (or found unreadable) while it was lost (on a thread; an
+        entry that fails stays)."""
+        _drain(self._unfinished, shared.finished)
+        _drain(self._undiscarded, shared.discard)
 
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
@@ -329,6 +339,20 @@ class Frontier:
         except redis_errors() as exc:
             self.failed(exc)
             self._unfinished.append(request_id)
+
+    def discard_id(self, request_id: bytes | str) -> None:
+        """This worker's in-flight entry ``request_id`` can make no request: forgotten, never queued again (while
+        Redis is lost, by the next heartbeat that reaches it)."""
+        if self.shared is None:
+            return
+        if self.lost:
+            self._undiscarded.append(request_id)
+            return
+        try:
+            self.shared.discard(request_id)
+        except redis_errors() as exc:
+            self.failed(exc)
+            self._undiscarded.append(request_id)
 
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
