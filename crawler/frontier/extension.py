@@ -121,7 +121,8 @@ class Frontier:
         self.background = background or shared  # the same crawl, asked on threads (SOCKET_TIMEOUT)
         self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
-        self.lost = False
+        self.lost = False  # the reactor asks Redis nothing (a call failed; the heartbeat asks again)
+        self._outage = False  # "Lost Redis" logged, and no call on the reactor answered since
         self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
         self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
@@ -190,17 +191,20 @@ class Frontier:
         return None if self.lost else self.shared
 
     def failed(self, exc: BaseException) -> None:
-        """Count (and log once) a Redis call that failed mid-run; the crawl's keys found gone are logged once
-        too, even after a connection error (a restarted Redis: first the error, then the empty crawl)."""
+        """Count a Redis call that failed mid-run, logged once an outage (until a call on the reactor answers again:
+        :meth:`answered`); the crawl's keys found gone are logged once too, even after a connection error (a restarted
+        Redis: first the error, then the empty crawl)."""
         from crawler.frontier.shared import CrawlGone
 
         self.stats.inc_value("frontier/redis_errors")
         if isinstance(exc, CrawlGone) and not self.gone:
-            self.lost = self.gone = True
+            self.lost = self.gone = self._outage = True
             logger.error("Lost the shared crawl (%(error)s): finishing this worker's own requests alone",
                          {"error": describe(exc)})
-        elif not self.lost:  # a warning: Redis back in time, nothing is lost (giving up on it is the error)
-            self.lost = True
+            return
+        self.lost = True
+        if not self._outage:  # a warning: Redis back in time, nothing is lost (giving up on it is the error)
+            self._outage = True
             logger.warning("Lost Redis (%(error)s): finishing this worker's own requests alone, then waiting for it",
                            {"error": describe(exc)})
 
@@ -267,8 +271,8 @@ class Frontier:
             self.failed(exc)
             return 0
         if self.lost and self._pop_in_doubt is None:  # a pop that failed as this beat ran is undone by the next
-            self.lost = False  # the wait for Redis goes on until the reactor's own calls answer (``answered``)
-            logger.warning("Reached Redis again")
+            # The reactor may ask again; the outage (and the wait for Redis) lasts until it answers (``answered``).
+            self.lost = False
         self._count_recovered(recovered)
         return queued
 
@@ -408,8 +412,12 @@ class Frontier:
         """Redis answered a call made on the crawl's reactor: the next outage has a wait of its own. Not when only the
         heartbeat reaches it: its thread's connection may live on while the reactor's calls fail for good (their
         connection cut, a new one refused: a process out of descriptors), and each beat restarted the wait, so that
-        the worker, flipping between "Lost Redis" and "Reached Redis again", never ended."""
+        the worker, flipping between "Lost Redis" and "Reached Redis again", never ended. Nor does the outage end
+        then: each beat's "Reached Redis again" and the reactor's next "Lost Redis" came every second."""
         self._lost_idle_since = None
+        if self._outage:
+            self._outage = False
+            logger.warning("Reached Redis again")
 
     def _wait_for_redis(self) -> None:
         """Keep a worker out of work while Redis is lost, up to ``FRONTIER_REDIS_WAIT_SECONDS``: its heartbeat asks

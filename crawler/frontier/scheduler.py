@@ -156,6 +156,7 @@ class FrontierScheduler(BaseScheduler):
                 request.meta[ADMITTED_META] = True
             data = request.to_dict(spider=self.spider)
             shared.push(data, request.priority)
+            self.frontier.answered()
         except ValueError as exc:  # a callback that is no method of the spider: cannot travel
             logger.debug("Kept %(request)s in this worker: %(error)s", {"request": request, "error": exc})
             return self._keep(request)
