@@ -25,8 +25,7 @@ request this time (``scheduler/disk_pop_failed``, one warning per kind of error;
 request is taken on a later call) instead of a traceback from the engine's loop. Pops failing
 ``SCHEDULER_DISK_POP_MAX_FAILURES`` times in a row (its files gone, descriptors never freed) end the crawl with
 reason ``disk_queue_failed`` and one error line: the queue still counts their requests, so the crawl was never idle
-and never ended. An idle engine asks every 5 s, a busy one as each download ends (freeing its descriptor), so the
-default 60 is minutes of failures or as many downloads with no pop taken, not a passing ``EMFILE``.
+and never ended (the default: :data:`crawler.queue_limits.MAX_DISK_POP_FAILURES`).
 
 A newly discovered article request (``article_key`` meta) that finds ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests
 queued is dropped (``discovery/skipped/queue_full``, one warning line) and the spider told (``queue_full``): its
@@ -57,13 +56,13 @@ from twisted.internet.defer import Deferred
 
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.middlewares.incremental import ARTICLE_KEY_META
+from crawler.queue_limits import MAX_DISK_POP_FAILURES
 
 logger = logging.getLogger(__name__)
 DISCOVERY_META = "discovery"  # set on feed, sitemap, listing and API requests
 QUEUED_META = "queued_once"  # a request the queue took before: its retry, redirect or requeue is never dropped
 _STATE = "active.json"  # Scrapy's record of the queues a clean close left
 DISK_QUEUE_FAILED_REASON = "disk_queue_failed"
-MAX_DISK_POP_FAILURES = 60
 _LOCK = ".lock"
 
 

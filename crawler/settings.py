@@ -13,6 +13,7 @@ from scrapy.settings import default_settings as _scrapy_defaults
 from crawler import blas, env
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.identity import CONTACT_URL, USER_AGENT  # noqa: F401  (Scrapy reads them from this module)
+from crawler.queue_limits import MAX_DISK_POP_FAILURES
 from crawler.rules import ValidationConfig
 
 # A bad value in the environment ends the command with one line naming the variable (exit 2).
@@ -132,7 +133,7 @@ SCHEDULER = "crawler.scheduler.DiscoveryLimitScheduler"  # drops queued discover
 SCHEDULER_DISK_QUEUE = "crawler.disk_queue.PickleLifoDiskQueue"
 # JOBDIR queue pops failing this many times in a row (its files gone, descriptors never freed) end the crawl as failed:
 # it never ended, its requests pending for ever.
-SCHEDULER_DISK_POP_MAX_FAILURES = env_int("SCHEDULER_DISK_POP_MAX_FAILURES", 60, minimum=1)
+SCHEDULER_DISK_POP_MAX_FAILURES = env_int("SCHEDULER_DISK_POP_MAX_FAILURES", MAX_DISK_POP_FAILURES, minimum=1)
 # Scrapy's default queue, with an O(1) length: articles are queued by publication minute, about one
 # priority each, and Scrapy's own scans every priority on each len() (quadratic in the queued articles).
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.CountedDownloaderAwarePriorityQueue"

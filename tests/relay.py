@@ -1,7 +1,7 @@
 """Loopback TCP relays that stand between a command and its server (MongoDB, Redis) and misbehave as a test needs:
 :class:`Relay` listens on ``port`` and hands each client to ``serve`` in a thread of its own; :class:`CuttingRelay`
 drops the connection a marker passes through, and every later one; :class:`RefusingRelay` drops only that one and
-refuses every later one."""
+refuses every later one, until restored."""
 
 from __future__ import annotations
 
@@ -70,7 +70,24 @@ class CuttingRelay(Relay):
 
 class RefusingRelay(CuttingRelay):
     """:class:`CuttingRelay`, but the connections opened before the marker passed keep relaying: only the one it
-    passed through is dropped and every later one refused (a process out of descriptors: its open sockets work)."""
+    passed through is dropped and every later one refused (a process out of descriptors: its open sockets work), until
+    :meth:`restore` (descriptors freed): later connections relay, the marker passing. ``refused`` counts them."""
+
+    def __init__(self, upstream: tuple[str, int], marker: bytes) -> None:
+        self.refused, self.restored = 0, threading.Event()
+        super().__init__(upstream, marker)
+
+    def restore(self) -> None:
+        self.restored.set()
+
+    def serve(self, client: socket.socket) -> None:
+        if self.cut.is_set() and not self.restored.is_set():
+            self.refused += 1
+            client.close()
+            return
+        server = socket.create_connection(self.upstream)
+        threading.Thread(target=self._copy, args=(server, client, False), daemon=True).start()
+        self._copy(client, server, not self.restored.is_set())
 
     def _copy(self, source: socket.socket, sink: socket.socket, watch: bool) -> None:
         seen = b""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from crawler.scheduler import DiscoveryLimitScheduler
+from tests.crawling import ROOT
 
 
 def scheduler(jobdir: Path) -> DiscoveryLimitScheduler:
@@ -83,3 +86,19 @@ def test_a_jobdir_queue_that_fails_every_pop_ends_the_crawl_with_an_error(tmp_pa
     assert "Traceback" not in log, log[-5000:]
     assert "The JOBDIR queue failed 3 pops in a row (FileNotFoundError" in log, log[-3000:]
     assert "Spider closed (disk_queue_failed)" in log, log[-3000:]
+
+
+def test_the_default_number_of_failed_pops_is_written_once() -> None:
+    """``SCHEDULER_DISK_POP_MAX_FAILURES``'s default is written in one place (``crawler.queue_limits``): the project's
+    settings and a scheduler on Scrapy's own settings (no such setting) both take it from there. Before, 60 was
+    written in ``crawler/settings.py`` and in ``crawler/scheduler.py``: one changed, the other kept it."""
+    probe = ("import crawler.queue_limits as limits\n"
+             "limits.MAX_DISK_POP_FAILURES = 7\n"
+             "from scrapy.utils.project import get_project_settings\n"
+             "import crawler.scheduler\n"
+             "print(get_project_settings().getint('SCHEDULER_DISK_POP_MAX_FAILURES'),"
+             " crawler.scheduler.MAX_DISK_POP_FAILURES)\n")
+    env = {k: v for k, v in os.environ.items() if k != "SCHEDULER_DISK_POP_MAX_FAILURES"}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0 and result.stdout.split() == ["7", "7"], result.stderr[-3000:]

@@ -367,5 +367,35 @@ def test_redis_out_of_reach_of_the_crawl_but_not_of_its_heartbeat_still_ends_the
     assert relay.cut.is_set()
     assert code == 1, log[-3000:]
     assert "Traceback" not in log, log[-5000:]
-    assert "Reached Redis again" in log, log[-3000:]  # the heartbeat's connection did
+    # One outage, one line: its heartbeat reached Redis every second, each time the reactor asked again and failed
+    # again ("Reached Redis again", then "Lost Redis", a pair a second before); the reactor never reached it.
+    assert relay.refused >= 2 and log.count("Lost Redis") == 1 and "Reached Redis again" not in log, log[-3000:]
     assert "Redis did not come back within 2 s" in log and "Spider closed (frontier_lost)" in log, log[-3000:]
+
+
+def test_redis_out_of_reach_of_the_crawl_for_seconds_is_one_lost_and_one_reached_line(
+    redis_url: str, mongo: MongoTarget, tmp_path: Path
+) -> None:
+    """The worker's calls on the reactor are refused for seconds while its heartbeat's connection answers, then
+    taken again: one "Lost Redis" line when it is lost, one "Reached Redis again" when the reactor's calls answer, and
+    the crawl finishes. Before, each beat logged "Reached Redis again" and the reactor's next call "Lost Redis": a
+    pair every second of the outage."""
+    from crawler.frontier.shared import _POP
+    from tests.relay import RefusingRelay
+
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    relay = RefusingRelay(("127.0.0.1", port), hashlib.sha1(_POP.encode()).hexdigest().encode())
+    try:
+        with slow_site() as (base_url, _):
+            worker = start_worker(config(tmp_path), base_url, mongo.env(REDIS_URL=f"redis://127.0.0.1:{relay.port}/0"),
+                                  settings=[*WORKER, "FRONTIER_REDIS_WAIT_SECONDS=60"])
+            # each a call on the reactor after a beat that reached Redis (3 beats, 3 flips before)
+            wait_while_running(worker, lambda: relay.refused >= 3, "the worker did not ask the cut-off Redis again")
+            relay.restore()
+            [(code, log)] = finish([worker])
+    finally:
+        relay.close()
+    assert code == 0, log[-3000:]
+    assert "Traceback" not in log, log[-5000:]
+    assert log.count("Lost Redis") == 1 and log.count("Reached Redis again") == 1, log[-3000:]
+    assert set(stored(mongo)) == expected_urls()

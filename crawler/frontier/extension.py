@@ -30,7 +30,8 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -57,6 +58,7 @@ LOST_REASON = "frontier_lost"
 ARGS_REASON = ARGS_CONFLICT_REASON
 BEAT_SECONDS = 1.0
 FRONTIER_ID_META = "frontier_id"  # a request's entry in this worker's in-flight hash
+T = TypeVar("T")
 
 
 def _site(spider: Spider) -> str:
@@ -95,6 +97,20 @@ def config_from(crawler: Crawler) -> FrontierConfig:
                           redis_wait=s.getfloat("FRONTIER_REDIS_WAIT_SECONDS", defaults.redis_wait))
 
 
+def _drain(pending: deque[T], call: Callable[[T], None]) -> None:
+    """``call`` each of ``pending`` in order, each taken off once it returned (one that raises stays, first)."""
+    while True:
+        try:
+            item = pending.popleft()
+        except IndexError:
+            return
+        try:
+            call(item)
+        except BaseException:
+            pending.appendleft(item)
+            raise
+
+
 class Frontier:
     def __init__(self, crawler: Crawler, shared: SharedCrawl | None, background: SharedCrawl | None = None) -> None:
         assert crawler.stats is not None
@@ -105,12 +121,14 @@ class Frontier:
         self.background = background or shared  # the same crawl, asked on threads (SOCKET_TIMEOUT)
         self.refused = ""  # the close reason when this worker could not join
         self.ended = False  # the shared crawl is over (this worker saw the cluster idle)
-        self.lost = False
+        self.lost = False  # the reactor asks Redis nothing (a call failed; the heartbeat asks again)
+        self._outage = False  # "Lost Redis" logged, and no call on the reactor answered since
         self.gone = False  # the crawl's keys vanished from Redis: it cannot end as finished
         self._idle_since: float | None = None
         self._lost_idle_since: float | None = None  # out of work while Redis is lost, since
         self._beating: asyncio.Task[None] | None = None
         self._unfinished: deque[str] = deque()  # in-flight entries finished while Redis was lost
+        self._undiscarded: deque[bytes | str] = deque()  # in-flight entries to forget (unreadable) once Redis answers
         self._pops = 0  # this worker's pops from the shared queue so far (each pop's token)
         self._pop_in_doubt: int | None = None  # the token of a pop that got no answer, until undone
         self._beat_lock = threading.Lock()  # a beat still on its thread when the worker leaves finishes first
@@ -173,17 +191,20 @@ class Frontier:
         return None if self.lost else self.shared
 
     def failed(self, exc: BaseException) -> None:
-        """Count (and log once) a Redis call that failed mid-run; the crawl's keys found gone are logged once
-        too, even after a connection error (a restarted Redis: first the error, then the empty crawl)."""
+        """Count a Redis call that failed mid-run, logged once an outage (until a call on the reactor answers again:
+        :meth:`answered`); the crawl's keys found gone are logged once too, even after a connection error (a restarted
+        Redis: first the error, then the empty crawl)."""
         from crawler.frontier.shared import CrawlGone
 
         self.stats.inc_value("frontier/redis_errors")
         if isinstance(exc, CrawlGone) and not self.gone:
-            self.lost = self.gone = True
+            self.lost = self.gone = self._outage = True
             logger.error("Lost the shared crawl (%(error)s): finishing this worker's own requests alone",
                          {"error": describe(exc)})
-        elif not self.lost:  # a warning: Redis back in time, nothing is lost (giving up on it is the error)
-            self.lost = True
+            return
+        self.lost = True
+        if not self._outage:  # a warning: Redis back in time, nothing is lost (giving up on it is the error)
+            self._outage = True
             logger.warning("Lost Redis (%(error)s): finishing this worker's own requests alone, then waiting for it",
                            {"error": describe(exc)})
 
@@ -193,17 +214,10 @@ class Frontier:
         return self.shared.worker if self.shared is not None else None
 
     def _finish_unfinished(self, shared: SharedCrawl) -> None:
-        """Finish in Redis the entries finished while it was lost (on a thread; an entry that fails stays)."""
-        while True:
-            try:
-                request_id = self._unfinished.popleft()
-            except IndexError:
-                return
-            try:
-                shared.finished(request_id)
-            except BaseException:
-                self._unfinished.appendleft(request_id)
-                raise
+        """Finish (or forget) in Redis the entries finished (or found unreadable) while it was lost (on a thread; an
+        entry that fails stays)."""
+        _drain(self._unfinished, shared.finished)
+        _drain(self._undiscarded, shared.discard)
 
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
@@ -257,8 +271,8 @@ class Frontier:
             self.failed(exc)
             return 0
         if self.lost and self._pop_in_doubt is None:  # a pop that failed as this beat ran is undone by the next
-            self.lost = False  # the wait for Redis goes on until the reactor's own calls answer (``answered``)
-            logger.warning("Reached Redis again")
+            # The reactor may ask again; the outage (and the wait for Redis) lasts until it answers (``answered``).
+            self.lost = False
         self._count_recovered(recovered)
         return queued
 
@@ -330,6 +344,20 @@ class Frontier:
             self.failed(exc)
             self._unfinished.append(request_id)
 
+    def discard_id(self, request_id: bytes | str) -> None:
+        """This worker's in-flight entry ``request_id`` can make no request: forgotten, never queued again (while
+        Redis is lost, by the next heartbeat that reaches it)."""
+        if self.shared is None:
+            return
+        if self.lost:
+            self._undiscarded.append(request_id)
+            return
+        try:
+            self.shared.discard(request_id)
+        except redis_errors() as exc:
+            self.failed(exc)
+            self._undiscarded.append(request_id)
+
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
         return crawl_stopping(self.crawler)
@@ -384,8 +412,12 @@ class Frontier:
         """Redis answered a call made on the crawl's reactor: the next outage has a wait of its own. Not when only the
         heartbeat reaches it: its thread's connection may live on while the reactor's calls fail for good (their
         connection cut, a new one refused: a process out of descriptors), and each beat restarted the wait, so that
-        the worker, flipping between "Lost Redis" and "Reached Redis again", never ended."""
+        the worker, flipping between "Lost Redis" and "Reached Redis again", never ended. Nor does the outage end
+        then: each beat's "Reached Redis again" and the reactor's next "Lost Redis" came every second."""
         self._lost_idle_since = None
+        if self._outage:
+            self._outage = False
+            logger.warning("Reached Redis again")
 
     def _wait_for_redis(self) -> None:
         """Keep a worker out of work while Redis is lost, up to ``FRONTIER_REDIS_WAIT_SECONDS``: its heartbeat asks

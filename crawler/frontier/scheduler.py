@@ -22,7 +22,9 @@ ends), so a site giving endless links during an outage does not grow the worker 
 (in the crawl's seen set: no other worker would fetch it), a retry or a redirect is kept whatever the count.
 
 Stats: ``frontier/pushed``, ``frontier/popped``, ``frontier/duplicates``, ``frontier/local``,
-``frontier/unserializable``, ``frontier/bad_requests``, ``discovery/skipped/limit_reached``,
+``frontier/unserializable``, ``frontier/unreadable`` (a queued entry that is no request's dict: corrupt, or pickled by
+another version whose classes are gone), ``frontier/bad_requests`` (a request's dict this code cannot make a request
+of), ``discovery/skipped/limit_reached``,
 ``discovery/skipped/limit``, ``discovery/skipped/queue_full``.
 """
 
@@ -42,6 +44,7 @@ from twisted.internet.defer import Deferred
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.frontier.connection import redis_errors
 from crawler.frontier.extension import FRONTIER_ID_META, Frontier
+from crawler.frontier.shared import UnreadableEntry
 from crawler.middlewares.incremental import ARTICLE_KEY_META, ARTICLE_URL_META, article_key
 from crawler.scheduler import DISCOVERY_META, QUEUED_META, dropped_for_full_queue
 
@@ -153,6 +156,7 @@ class FrontierScheduler(BaseScheduler):
                 request.meta[ADMITTED_META] = True
             data = request.to_dict(spider=self.spider)
             shared.push(data, request.priority)
+            self.frontier.answered()
         except ValueError as exc:  # a callback that is no method of the spider: cannot travel
             logger.debug("Kept %(request)s in this worker: %(error)s", {"request": request, "error": exc})
             return self._keep(request)
@@ -196,11 +200,14 @@ class FrontierScheduler(BaseScheduler):
             return request
 
     def _pop(self) -> Request | None:
-        shared = self.frontier.reachable
-        while shared is not None:
+        while (shared := self.frontier.reachable) is not None:  # a failed discard makes it None
             token = self.frontier.pop_token()
             try:
                 popped = shared.pop(token)
+            except UnreadableEntry as exc:
+                self.frontier.answered()
+                self._drop("frontier/unreadable", exc.request_id, str(exc))
+                continue
             except redis_errors() as exc:
                 self.frontier.pop_failed(token, exc)
                 return None
@@ -210,15 +217,20 @@ class FrontierScheduler(BaseScheduler):
             request_id, data = popped
             try:
                 request = request_from_dict(data, spider=self.spider)
-            except (ValueError, AttributeError, TypeError, KeyError) as exc:  # another version's request
-                self.stats.inc_value("frontier/bad_requests")
-                logger.warning("Dropped a queued request this worker cannot read: %(error)s", {"error": exc})
-                self.frontier.finished_id(request_id)
+            except Exception as exc:  # another version's request (its callback, or its class's module, gone)
+                self._drop("frontier/bad_requests", request_id, f"{type(exc).__name__}: {str(exc)[:200]}")
                 continue
             request.meta[FRONTIER_ID_META] = request_id
             self.stats.inc_value("frontier/popped")
             return request
         return None
+
+    def _drop(self, stat: str, request_id: bytes | str, error: str) -> None:
+        """An entry popped from the shared queue that makes no request: counted, logged (its error, never its
+        content), forgotten. Raised to the engine, it was a traceback and stayed in flight: the crawl never ended."""
+        self.stats.inc_value(stat)
+        logger.warning("Dropped a queued request this worker cannot read (%(error)s)", {"error": error})
+        self.frontier.discard_id(request_id)
 
     def _finished(self, request: Request) -> None:
         self.frontier.finished(request)

@@ -201,6 +201,15 @@ class CrawlGone(redis.RedisError):
         super().__init__(f"the shared crawl {crawl_id} is gone from Redis (restarted or flushed): its queue is lost")
 
 
+class UnreadableEntry(Exception):
+    """A popped entry that is no request's dict (corrupt, or pickled by another version whose classes are gone):
+    ``request_id`` (bytes: it may not even be text) is still in this worker's in-flight hash."""
+
+    def __init__(self, request_id: bytes, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {str(error)[:200]}")
+        self.request_id = request_id
+
+
 class ArgsConflict(Exception):
     """A worker's spider arguments differ from those the shared crawl was started with."""
 
@@ -389,13 +398,24 @@ class SharedCrawl:
 
     def pop(self, token: int) -> tuple[str, dict[str, Any]] | None:
         """The best queued request (its id and dict), now in this worker's in-flight hash; None when empty, or when
-        this worker undid the pop ``token`` (one of its pops' increasing tokens) or a later one (:meth:`undo_pop`)."""
+        this worker undid the pop ``token`` (one of its pops' increasing tokens) or a later one (:meth:`undo_pop`).
+        Raises UnreadableEntry for an entry that is no request's dict (:meth:`discard` it)."""
         entry = self._pop(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("pop", self.worker)],
                           args=[ID_LENGTH, token, int(self.config.key_ttl)])
         if not entry:
             return None
-        data: dict[str, Any] = pickle.loads(entry[ID_LENGTH:])  # written by workers of this crawl
-        return entry[:ID_LENGTH].decode(), data
+        try:  # written by workers of this crawl, unless corrupt or by another version whose classes are gone
+            request_id, data = entry[:ID_LENGTH].decode(), pickle.loads(entry[ID_LENGTH:])
+        except Exception as exc:  # pickle raises nearly anything on bad bytes (EOFError, ImportError, KeyError...)
+            raise UnreadableEntry(entry[:ID_LENGTH], exc) from None
+        if not isinstance(data, dict):
+            raise UnreadableEntry(entry[:ID_LENGTH], TypeError(f"a {type(data).__name__}, not a request's dict"))
+        return request_id, data
+
+    def discard(self, request_id: bytes | str) -> None:
+        """Forget this worker's in-flight entry ``request_id`` for good: no request can be made of it, and as a done
+        one it would go back to the queue if this worker died within ``settle`` seconds."""
+        self.client.hdel(self.key("inflight", self.worker), request_id)
 
     def undo_pop(self, token: int) -> int:
         """Undo this worker's pop ``token``, whose answer it never read: its request back in the queue if Redis ran
