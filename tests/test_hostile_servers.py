@@ -1,9 +1,9 @@
 """Servers that break HTTP itself, crawled end to end by the real ``scrapy crawl``: 204 and 206 answers, 1xx answers
 before the real one, a flood of headers and a megabyte header line, a connection reset mid-body, redirects whose
-``Location`` names no URL, chunked bodies with endless trailers or a chunk size past any body, two ``Content-
-Length`` headers that disagree, an HTTP/1.0 body ended by closing the connection, a Content-Type that contradicts
-the body, and pages that look like a script shell only because extraction stopped reading it (past ``MAX_TAGS``).
-The crawl ends, each case is counted under its own kind, and the good article is stored."""
+``Location`` names no URL, chunked bodies with endless trailers or a chunk size past any body, two
+``Content-Length`` headers that disagree, an HTTP/1.0 body ended by closing the connection, a Content-Type that
+contradicts the body, and pages that look like a script shell only because extraction stopped reading it (past
+``MAX_TAGS``). The crawl ends, each case is counted under its own kind, and the good article is stored."""
 
 from __future__ import annotations
 
