@@ -15,7 +15,8 @@ Settings (read by ``RecordRules.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLE
 ``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
 ``cleaning/removed/duplicate``, ``cleaning/removed/image_url`` (an image URL no reader's browser may load:
-``javascript:``, ``data:``, ``file:``, a private address), ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
+``javascript:``, ``data:``, ``file:``, a private address), ``cleaning/removed/translation_url`` (an hreflang link no
+reader's browser may follow, the same test), ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
 (one per record and field cut).
 """
 
@@ -78,6 +79,9 @@ class _Cleaning:
         for name in _NAME_LISTS:
             names = dict.fromkeys(filter(None, map(normalize_text, adapter.get(name) or [])))
             adapter[name] = self._list(name, [self._cut(name, n, limits.item_chars) or "" for n in names])
+        # A page's hreflang links are its own to name: a newsroom's tools show them as links.
+        links = adapter.get("translations") or []
+        adapter["translations"] = [url for url in links if is_public_web_url(url)]
         for name in _URL_LISTS:
             adapter[name] = self._list(name, self._short_urls(name, adapter.get(name) or []))
         images = [i for i in adapter.get("images") or [] if len(i.get("url") or "") <= limits.url_chars]
@@ -89,6 +93,8 @@ class _Cleaning:
         if len(web) < len(images):  # javascript:, data:, file: or a private address: no image of the article
             removed["removed/image_url"] = len(images) - len(web)
             images = web
+        if len(adapter["translations"]) < len(links):
+            removed["removed/translation_url"] = len(links) - len(adapter["translations"])
         adapter["paragraphs"] = self._body(paragraphs)
         adapter["images"] = self._list("images", [self._clean_image(i) for i in images])
         html = adapter.get("raw_html")

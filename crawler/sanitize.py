@@ -1,5 +1,7 @@
 """Stored HTML is inert: opened in a browser, nothing in it runs, navigates or loads a
-stylesheet from elsewhere, and what extraction reads (text, markup, meta, JSON-LD) stays.
+stylesheet from elsewhere, and what extraction reads (text, markup, meta, JSON-LD) stays. Nor does it tell
+another host it was opened or clicked: tracking pixels (:func:`tracking_pixel`) and the ``ping`` and
+``attributionsrc`` attributes (a request to their URLs on a click, or on load) go.
 
 :func:`_clean` removes scripts, frames, embedded objects, processing instructions, IE conditional
 comments and the elements listed in ``_KILL``, as lxml_html_clean's Cleaner does with those options
@@ -29,13 +31,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring, tostring
 
 from crawler.htmltree import HtmlParser, first_base_href, parser_markup
-from crawler.urls import absolute_http_url, resolved_base
+from crawler.urls import absolute_http_url, joined, resolved_base
 
 # Where a removed <base href> is kept, resolved: a name no page uses for anything else.
 BASE_META = "central-asia-news-crawler-base"
@@ -135,7 +138,7 @@ def _unsafe_element(element: HtmlElement) -> bool:
 
 def _unsafe_attribute(name: str, value: str) -> bool:
     name = name.lower()
-    if name.startswith("on") or name == "srcdoc":
+    if name.startswith("on") or name == "srcdoc" or name in _REPORTING_NAMES:
         return True
     if name == "style":
         return _css_runs(value)
@@ -143,7 +146,11 @@ def _unsafe_attribute(name: str, value: str) -> bool:
 
 
 _HARMLESS_SCHEMES = ("http:", "https:")
-_ACTIVE_NAMES = ("style", "srcdoc")
+# Unsafe whatever their value: CSS, a document, and URLs a browser reports to (on a click, on load).
+_ACTIVE_NAMES = ("style", "srcdoc", "ping", "attributionsrc")
+_REPORTING_NAMES = ("ping", "attributionsrc")
+# An image declared this wide or high shows nothing: it is there to be requested.
+_PIXEL_SIZES = frozenset({"0", "1", "0px", "1px"})
 _ON = ("on", "On", "oN", "ON")  # an event handler's name in any case
 _ACTIVE_ELEMENTS = ("meta", "link", "style")
 # Attribute name -> when its value is looked at: 0 never (class, id, alt, data-*: no value of theirs runs), 1 always
@@ -164,8 +171,33 @@ def _name_kind(name: str) -> int:
     return kind
 
 
-def _scrub(document: HtmlElement) -> None:
+def _declared_pixel(img: HtmlElement) -> bool:
+    """True for an image whose ``width``, ``height`` or inline style makes it at most one pixel wide or high."""
+    sizes = ((img.get("width") or "").strip().lower(), (img.get("height") or "").strip().lower())
+    if not _PIXEL_SIZES.isdisjoint(sizes):
+        return True
+    for declaration in (img.get("style") or "").lower().split(";"):
+        prop, _, value = declaration.partition(":")
+        if prop.strip() in ("width", "height") and value.replace("!important", "").strip() in _PIXEL_SIZES:
+            return True
+    return False
+
+
+def tracking_pixel(img: HtmlElement, page_url: str | None) -> bool:
+    """True for a tracking pixel: an image declared at most one pixel wide or high, loaded from another host than the
+    page's (``page_url``; a relative ``src`` is the page's own). No picture of the article, and opening a stored page
+    would tell that host (a pixel in a ``data:`` URL, a lazy-loading placeholder, is no request and stays)."""
+    src = (img.get("src") or "").strip()
+    if not src or not _declared_pixel(img):
+        return False
+    url = joined(page_url or "", src)
+    host = urlsplit(url).hostname if url else None
+    return host is not None and host != urlsplit(page_url or "").hostname
+
+
+def _scrub(document: HtmlElement, url: str | None) -> None:
     doomed = [element for element in document.iter(*_ACTIVE_ELEMENTS) if _unsafe_element(element)]
+    doomed += [img for img in document.iter("img") if tracking_pixel(img, url)]
     kind_of = _NAME_KIND.get
     for element in document.iter(etree.Element):
         # A page has thousands of attributes and a few suspects, so a cheap first look comes first: most names are
@@ -291,7 +323,7 @@ def _make_inert(document: HtmlElement, url: str | None) -> None:
     json_ld = [s.text for s in document.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
     href = first_base_href(document)
     _clean(document)
-    _scrub(document)
+    _scrub(document, url)
     head = document.find("head")
     if head is None:
         head = document.makeelement("head", {})

@@ -13,7 +13,7 @@ from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from crawler.discovery.limits import DiscoveryLimits
+from crawler.discovery.limits import MAX_ANNOUNCED_FEEDS, DiscoveryLimits
 from crawler.scheduler import DISCOVERY_META, DiscoveryLimitScheduler
 from crawler.spiders.news import NewsSpider
 from tests import endless_site as site
@@ -171,3 +171,15 @@ def test_the_link_cap_counts_distinct_candidate_links(tmp_path: Path, callback: 
                                              crawl.site.editions[0]))
     assert [r.url for r in requests if r.callback.__name__ == "parse_article"] == articles  # type: ignore[union-attr]
     assert "discovery/skipped/page_links" not in stats(crawl)
+
+
+def test_a_home_page_announcing_more_feeds_than_the_cap_is_read_to_it(tmp_path: Path) -> None:
+    # 50,000 <link rel="alternate"> feeds on a home page were 50,000 feed requests (the real crawl: 294 MB, 9,375
+    # fetched in ten minutes before the site's first article).
+    crawl = spider(tmp_path)
+    feeds = [f"https://{site.DOMAIN}/feed/{n}/" for n in range(MAX_ANNOUNCED_FEEDS * 3)]
+    links = "".join(f"<link rel='alternate' type='application/rss+xml' href='{url}'>" for url in feeds)
+    body = f"<html><head>{links}</head><body><a href='/news/1/'>a</a></body></html>".encode()
+    requests = list(crawl.parse_home(HtmlResponse(f"https://{site.DOMAIN}/", body=body), crawl.site.editions[0]))
+    assert [r.url for r in requests if r.callback.__name__ == "parse_feed"] == feeds[:MAX_ANNOUNCED_FEEDS]  # type: ignore[union-attr]
+    assert stats(crawl)["discovery/skipped/announced_feeds"] == 1

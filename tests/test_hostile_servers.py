@@ -1,8 +1,9 @@
-"""Servers that break HTTP itself, crawled end to end by the real ``scrapy crawl``: 204 and 206 answers, 1xx
-answers before the real one, a flood of headers and a megabyte header line, a connection reset mid-body,
-redirects whose ``Location`` names no URL, a Content-Type that contradicts the body, and pages that look
-like a script shell only because extraction stopped reading it (past ``MAX_TAGS``). The crawl ends,
-each case is counted under its own kind, and the good article is stored."""
+"""Servers that break HTTP itself, crawled end to end by the real ``scrapy crawl``: 204 and 206 answers, 1xx answers
+before the real one, a flood of headers and a megabyte header line, a connection reset mid-body, redirects whose
+``Location`` names no URL, chunked bodies with endless trailers or a chunk size past any body, two
+``Content-Length`` headers that disagree, an HTTP/1.0 body ended by closing the connection, a Content-Type that
+contradicts the body, and pages that look like a script shell only because extraction stopped reading it (past
+``MAX_TAGS``). The crawl ends, each case is counted under its own kind, and the good article is stored."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.hostile_site import article, crawl_site, handler_site, site_config
 DOMAIN = "rude.kg"
 CONFIG = site_config("rude", DOMAIN, "Asia/Bishkek")
 SLUGS = ["good", "no-content", "partial", "early-hints", "continue", "header-flood", "huge-header", "reset",
-         "bad-location", "port-location", "json-typed", "utf16-typed", "png-typed", "crowded-shell"]
+         "bad-location", "port-location", "json-typed", "utf16-typed", "png-typed", "crowded-shell", "endless-trailers",
+         "huge-chunk", "two-lengths", "http10"]
 # A page whose scripts come first and whose text comes past MAX_TAGS "<": it looks like a script shell, but only
 # because extraction stopped reading it; it must not send the whole site to Chromium. (A shell merely without
 # </body></html>, as minifiers write them, is still a shell: see tests/test_browser.py.)
@@ -78,6 +80,21 @@ class Handler(BaseHTTPRequestHandler):
         elif slug == "crowded-shell":
             page = CROWDED_SHELL.encode()
             self._raw(ok.split("Content-Length")[0] + f"Content-Length: {len(page)}\r\n\r\n", page)
+        elif slug == "endless-trailers":  # cut at Twisted's 64 KiB of trailers
+            chunked = ok.replace("Content-Length", "Transfer-Encoding: chunked\r\nX-Was-Length")
+            try:
+                self._raw(chunked + f"\r\n{len(page):x}\r\n", page + b"\r\n0\r\n")
+                for n in range(10_000):
+                    self._raw(f"X-Trailer-{n}: {'t' * 1000}\r\n")
+            except OSError:  # the crawl hung up
+                pass
+        elif slug == "huge-chunk":
+            chunked = ok.replace("Content-Length", "Transfer-Encoding: chunked\r\nX-Was-Length")
+            self._raw(chunked + "\r\nffffffffffffffff\r\n", page)
+        elif slug == "two-lengths":
+            self._raw(ok + "Content-Length: 10\r\n\r\n", page)
+        elif slug == "http10":
+            self._raw("HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n", page)
         elif slug == "png-typed":
             self._raw(ok.replace("text/html; charset=utf-8", "image/png") + "\r\n", page)
         else:
@@ -96,15 +113,15 @@ def test_servers_that_break_http_are_counted_and_the_crawl_goes_on(
     stored = {doc["url"].rstrip("/").rsplit("/", 1)[1]: doc for doc in mongo.db.articles.find()}
     # extraction reads none of the crowded shell's text (past MAX_TAGS)
     assert set(stored) == {"good", "early-hints", "continue", "header-flood", "json-typed", "png-typed",
-                           "utf16-typed"}, stats
+                           "utf16-typed", "http10"}, stats
     assert stored["utf16-typed"]["title"] == "Совещание по энергетике: utf16-typed"
     assert stats["articles/charset_fixed"] == 1
     assert stats["articles/skipped/partial"] == 1  # a 206 nobody asked for is a fragment: never stored
     assert stats["browser/skipped/cut_page"] == 1  # a page read only in part is no script shell: no Chromium
     assert "browser/site_switched" not in stats and "browser/retried" not in stats
     assert stats["articles/skipped/empty"] == 1  # 204
-    assert stats["download/failed/data_loss"] == 1  # reset mid-body
-    assert stats["download/failed/bad_response"] == 1  # the megabyte header line
+    assert stats["download/failed/data_loss"] == 3  # reset mid-body, endless trailers, a chunk past the body
+    assert stats["download/failed/bad_response"] == 2  # the megabyte header line, the two lengths
     assert stats["download/failed/bad_redirect"] == 2  # the two Locations naming no URL
     assert "download/failed/other" not in stats
     assert "articles/errors/extract_timeout" not in stats

@@ -109,6 +109,11 @@ PAYLOADS: dict[str, str] = {
                  "href=\"javascript:alert('area')\" shape=\"rect\" coords=\"0,0,50,50\"></map>",
     "image tag": "<image src=x onerror=alert('image')>",
     "icon link": "<link rel=\"icon\" href=\"javascript:alert('icon')\">",
+    # A stored page must not tell another host it was opened or clicked.
+    "tracking pixel": f'<img src="{EVIL}/p.gif" width="1" height="1" alt=""><img src="{EVIL}/q.gif" '
+                      'style="width: 0px; height: 0px">',
+    "link ping": f'<a href="/next/" ping="{EVIL}/ping">ping</a>',
+    "attributionsrc": f'<a href="/next/" attributionsrc="{EVIL}/a">a</a><img src="/a.jpg" attributionsrc="{EVIL}/b">',
     "foreignObject link": "<svg width=\"200\" height=\"40\"><foreignObject width=\"200\" height=\"40\"><a "
                           "href=\"javascript:alert('foreign')\">foreign</a></foreignObject></svg>",
 }
@@ -160,13 +165,16 @@ def violations(html: str) -> list[str]:
             found.append("meta refresh")
         if tag == "link" and _LOADING & set((element.get("rel") or "").lower().split()):
             found.append(f"link rel={element.get('rel')}")
+        if tag == "img" and (element.get("src") or "").startswith(EVIL) and (
+                "1" in (element.get("width"), element.get("height")) or "0px" in (element.get("style") or "")):
+            found.append(f"pixel {element.get('src')}")
         css = _plain(text).replace("\\69", "i") if tag == "style" else ""
         if "@import" in css or "<" in css:
             found.append(f"style {element.text!r}")
         for name, value in element.attrib.items():
             name = name.lower()
             style = _plain(value).replace("/**/", "").replace("\\61", "a") if name == "style" else ""
-            if (name.startswith("on") or name == "srcdoc"
+            if (name.startswith("on") or name in ("srcdoc", "ping", "attributionsrc")
                     or ((name in _URL_ATTRIBUTES or name.endswith("href")) and _runs(value))
                     or any(word in style for word in ("expression(", "javascript:", "-moz-binding"))):
                 found.append(f"<{tag} {name}={value!r}>")
@@ -188,12 +196,15 @@ def test_a_safe_page_keeps_its_links_styles_and_metadata() -> None:
     html = ('<html><head><meta charset="utf-8"><meta name="description" content="d"><link rel="canonical" '
             'href="https://asiaplus.news/x/"><link rel="alternate" hreflang="ru" href="https://asiaplus.news/ru/x/">'
             '<style>.a{color:red}</style></head><body><p style="color: blue">Text <a href="/news/1/">one</a> '
-            '<img src="/a.jpg" srcset="/a.jpg 1x, /b.jpg 2x"></p><svg><a href="/two/"><text>two</text></a></svg>'
+            '<img src="/a.jpg" srcset="/a.jpg 1x, /b.jpg 2x"><img src="/own-counter.gif" width="1" height="1">'
+            '<img src="data:image/gif;base64,R0lGOD" data-src="/lazy.jpg" width="1" height="1"></p>'
+            '<svg><a href="/two/"><text>two</text></a></svg>'
             '<form action="/search"><input name="q"></form></body></html>')
     clean = inert_html(html)
     for kept in ('<meta name="description" content="d">', '<link rel="canonical" href="https://asiaplus.news/x/">',
                  'hreflang="ru"', "<style>.a{color:red}</style>", 'style="color: blue"', 'href="/news/1/"',
-                 'srcset="/a.jpg 1x, /b.jpg 2x"', 'href="/two/"', 'action="/search"'):
+                 'srcset="/a.jpg 1x, /b.jpg 2x"', 'href="/two/"', 'action="/search"', 'src="/own-counter.gif"',
+                 'data-src="/lazy.jpg"'):
         assert kept in clean, kept
 
 
@@ -221,7 +232,8 @@ IN_BROWSER = ["svg animate href", "svg set href", "svg animate xlink:href", "nos
               "svg style (mXSS)", "math style (mXSS)", "svg style attribute (mXSS)", "scheme split by 100 tabs",
               "javascript link", "tab entity in scheme", "svg xlink:href", "form action", "button formaction",
               "meta refresh away", "base href", "external stylesheet", "imports and preloads", "style @import",
-              "area href", "foreignObject link", "details ontoggle", "img onerror", "iframe srcdoc"]
+              "area href", "foreignObject link", "details ontoggle", "img onerror", "iframe srcdoc", "tracking pixel",
+              "link ping"]
 
 
 class StoredPage:
@@ -288,7 +300,7 @@ def test_stored_page_runs_nothing_in_chromium(chromium: StoredPage, name: str) -
 @requires_chromium
 @pytest.mark.e2e
 @pytest.mark.parametrize("name", ["svg animate href", "noscript comment (mXSS)", "svg style (mXSS)",
-                                  "external stylesheet"])
+                                  "external stylesheet", "tracking pixel", "link ping"])
 def test_the_chromium_check_sees_payloads_act(chromium: StoredPage, name: str) -> None:
     """Guard on the check itself: the same pages unsanitized do run script or load from elsewhere."""
     dialogs, elsewhere = chromium.visit(page(PAYLOADS[name]))

@@ -73,13 +73,18 @@ def _link(base: str, href: str, encoding: str) -> str | None:
         return None
 
 
-def feed_links(sel: Selector, base_url: str) -> list[str]:
-    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``."""
-    hrefs = []
+def feed_links(sel: Selector, base_url: str, limit: int | None = None) -> list[str]:
+    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``, each once; with ``limit``,
+    the first ``limit + 1`` (more than ``limit``: the page announced too many)."""
+    feeds: dict[str, None] = {}
     for link in sel.css('link[rel~="alternate"]'):
         if (link.attrib.get("type") or "").lower() in _FEED_TYPES and link.attrib.get("href"):
-            hrefs.append(joined(base_url, link.attrib["href"]))
-    return list(dict.fromkeys(h for h in hrefs if h is not None and "/comments/" not in h))
+            href = joined(base_url, link.attrib["href"])
+            if href is not None and "/comments/" not in href:
+                feeds[href] = None
+                if limit is not None and len(feeds) > limit:
+                    break
+    return list(feeds)
 
 
 def wp_api_root(sel: Selector, base_url: str) -> str | None:

@@ -16,6 +16,7 @@ from lxml import html as lxml_html
 
 from crawler.extract.boilerplate import split_credit
 from crawler.limits import MAX_BODY_DEPTH, RecordLimits
+from crawler.sanitize import tracking_pixel
 from crawler.text import normalize_text
 
 _TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd"})
@@ -69,7 +70,7 @@ class Body:
 def image_record(element: lxml_html.HtmlElement, base_url: str) -> dict[str, Any] | None:
     """An image record from a ``<figure>`` or ``<img>``: URL, caption and credit split apart."""
     img = element if element.tag == "img" else next(element.iter("img"), None)
-    if img is None:
+    if img is None or tracking_pixel(img, base_url):
         return None
     src = img.get("src") or ""
     if not src or src.startswith("data:"):

@@ -14,7 +14,11 @@ through the resolver (``crawler.resolver.EgressResolver``), which also checks th
 address each download connects to. :class:`EgressPolicy` is the same decision for
 Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
 
-Stats: ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/private_resolved``,
+Crawling a mirror, a request for one of the site's real hosts (a redirect to the site's absolute URL, as a replica
+of a WordPress site sends) is sent to the mirror instead (``egress/mirrored``): a mirror's crawl never reaches the real
+site, nor asks a resolver for its name.
+
+Stats: ``egress/mirrored``, ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/private_resolved``,
 ``egress/refused/scheme``, ``egress/refused/final_url``.
 """
 
@@ -145,7 +149,10 @@ class EgressFilterMiddleware:
         assert crawler.stats is not None
         return cls(crawler, crawler.stats)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
+        mirrored = self._to_mirror(request)
+        if mirrored is not None:
+            return mirrored
         reason = self._refusal(request.url)
         detail = ""
         if reason is None and self._policy() is not None:
@@ -160,6 +167,16 @@ class EgressFilterMiddleware:
             logger.warning("Refused %(reason)s request to %(url)s%(detail)s",
                            {"reason": reason, "url": url, "detail": detail})
             raise IgnoreRequest(f"egress refused ({reason}): {url}")
+        return None
+
+    def _to_mirror(self, request: Request) -> Request | None:
+        """``request`` sent to the mirror, when the crawl is of one and it names a real host of the site."""
+        mirror = getattr(self.crawler.spider, "mirror", None)
+        url = mirror.to_mirror(request.url) if mirror is not None else request.url
+        if url == request.url:
+            return None
+        self.stats.inc_value("egress/mirrored")
+        return request.replace(url=url)
 
     def process_response(self, request: Request, response: Response) -> Response:
         """Refuse a response whose final URL (after redirects Chromium followed) is not an allowed host."""

@@ -4,12 +4,14 @@
 and sitemaps from its home page and robots.txt and extracts with the generic
 rules, storing only pages that declare themselves articles (JSON-LD or
 ``og:type``). ``-a config=path/to/site.toml`` crawls a site from a config file
-exactly as a bundled site, so an operator adds an outlet with no code.
+exactly as a bundled site, so an operator adds an outlet with no code. A home page announcing more than
+``MAX_ANNOUNCED_FEEDS`` feeds has its first read (``discovery/skipped/announced_feeds``, one warning line).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +20,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.discovery import Link
 from crawler.discovery.html import feed_links, wp_api_root
+from crawler.discovery.limits import MAX_ANNOUNCED_FEEDS
 from crawler.discovery.wpapi import posts_url
 from crawler.hosts import is_private_host
 from crawler.secrets import mask_uri
@@ -25,6 +28,8 @@ from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, 
 from crawler.spiders.args import SpiderArgumentError
 from crawler.spiders.base import SiteSpider
 from crawler.urls import ascii_host
+
+logger = logging.getLogger(__name__)
 
 # Without a config, an article URL is one whose last segment is a long slug
 # (two or more - or _), carries a numeric id (4+ digits), or sits under a date; the
@@ -117,7 +122,13 @@ class NewsSpider(SiteSpider):
         if self._discovery_over(response) or not isinstance(response, TextResponse):
             return
         tree, found = self._page_links(response)
-        for feed in feed_links(tree, found.base):
+        feeds = feed_links(tree, found.base, MAX_ANNOUNCED_FEEDS)
+        if len(feeds) > MAX_ANNOUNCED_FEEDS:
+            feeds = feeds[:MAX_ANNOUNCED_FEEDS]
+            self._count("discovery/skipped/announced_feeds")
+            logger.warning("%(url)s announces more than %(kept)d feeds; read the first %(kept)d",
+                           {"url": response.url, "kept": MAX_ANNOUNCED_FEEDS})
+        for feed in feeds:
             self._count("discovery/home/feeds")
             yield self._discovery(self.real_url(feed), self.parse_feed, edition, page=1)
         api = wp_api_root(tree, found.base)
