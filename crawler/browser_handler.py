@@ -43,6 +43,9 @@ Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigatio
 fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A page that
 failed before Chromium sent its request (a browser that stopped answering) fails as ``IgnoreRequest("browser stalled
 …")``: its host got no request, so ``HostDownMiddleware`` does not count it.
+A failed page is one line (the spider's errback's, or this handler's): scrapy-playwright's own line for each try,
+with a traceback, drops to debug when its error is Playwright's (no answer, a timeout, a tab or browser gone); a bug
+keeps its traceback.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         # A page's deadline: its navigation's timeout, then as long again to read and close it (a loaded machine).
         navigation = (self.config.navigation_timeout_ms or DEFAULT_NAVIGATION_TIMEOUT_MS) / 1000
         self._page_seconds, self._close_seconds = 2 * navigation, navigation
-        logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+        logging.getLogger("scrapy-playwright").addFilter(self._demote_page_failures)
 
     def _block_popups(self) -> None:
         """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
@@ -210,7 +213,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self.proxy.close()
         if self._browser_tmp is not None:
             shutil.rmtree(self._browser_tmp, ignore_errors=True)
-        logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
+        logging.getLogger("scrapy-playwright").removeFilter(self._demote_page_failures)
 
     async def download_request(self, request: Request) -> Response:
         """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
@@ -270,7 +273,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         page = deadline.page
         if overdue:
             self.crawler.stats.inc_value("browser/deadline_exceeded")
-            logger.info("%(what)s %(url)s: its page was not done within its deadline (%(s).0f s)",
+            # the page's one line is its failure's (the errback's, or "browser stalled")
+            logger.debug("%(what)s %(url)s: its page was not done within its deadline (%(s).0f s)",
                         {"what": "No tab opened for" if page is None else "Closing the tab of", "url": request.url,
                          "s": self._page_seconds})
         if page is not None and not page.is_closed() and await close_stuck_page(page, self._close_seconds):
@@ -376,10 +380,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             self._refused_pages.add(page_url)
             deadline.end_now()
 
-    def _demote_refused_page_errors(self, record: logging.LogRecord) -> bool:
-        """scrapy-playwright logs a failed navigation with a traceback; one the egress policy stopped
-        is already logged (in one line) and counted, so its record drops to debug, without traceback."""
-        if getattr(record, "scrapy_request_url", None) in self._refused_pages:
+    def _demote_page_failures(self, record: logging.LogRecord) -> bool:
+        """scrapy-playwright logs each failed page (each try of it) with a traceback, at warning: a site that is down
+        filled the log. A Playwright error (no answer, a timeout, a tab or browser gone) is the page's fate, not a bug:
+        the spider's errback tells it in one line (a page the egress policy stopped, this handler), so the record
+        drops to debug, without its traceback. Another error (a bug) keeps it."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, PlaywrightError) or getattr(record, "scrapy_request_url", None) in self._refused_pages:
             record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
         return True
 
