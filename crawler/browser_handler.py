@@ -58,7 +58,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,7 +76,7 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.browser_deadline import PageDeadline, close_stuck_page
+from crawler.browser_deadline import PageDeadline, close_stuck_page, closed_if_late
 from crawler.browser_tabs import Tabs
 from crawler.egress_proxy import EgressProxy
 from crawler.middlewares.egress import EgressPolicy
@@ -131,6 +131,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if self.chromium:
             self.config.launch_options = {**self.config.launch_options, "executable_path": self.chromium}
         self._start_lock = asyncio.Lock()
+        self._contexts_opening: dict[str, asyncio.Future[Any]] = {}  # by name, each created once (not cut off)
         self._started = False
         self._unavailable: str | None = None  # why the browser cannot start, once known
         self._browser_tmp: str | None = None  # Chromium's TMPDIR, removed when the browser has closed
@@ -159,11 +160,49 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             with contextlib.suppress(IgnoreRequest):  # said once, in one line, by _start
                 await self._start()
 
-    async def _create_browser_context(self, *args: Any, **kwargs: Any) -> Any:
-        """scrapy-playwright's context, its tabs counted by :class:`~crawler.browser_tabs.Tabs`."""
-        wrapper = await super()._create_browser_context(*args, **kwargs)
+    async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
+                                      spider: Any = None) -> Any:
+        """scrapy-playwright's context ``name`` (launching the browser first, if need be), created once however many
+        requests wait for it, and never cut off: a request that gives up meanwhile (its page's deadline) leaves it to
+        the next. Cut off, the context (and a browser launched for it) still opened in Playwright's driver, unseen
+        until the crawl ended, and its place among ``PLAYWRIGHT_MAX_CONTEXTS`` was never given back."""
+        opening = self._contexts_opening.get(name)
+        if opening is None:
+            opening = asyncio.ensure_future(self._open_context(name, context_kwargs, spider))
+            self._contexts_opening[name] = opening
+            opening.add_done_callback(partial(self._context_opened, name))
+        return await asyncio.shield(opening)
+
+    async def _open_context(self, name: str, context_kwargs: dict[str, Any] | None, spider: Any) -> Any:
+        """scrapy-playwright's context, its tabs counted by :class:`~crawler.browser_tabs.Tabs` and opened by
+        :meth:`_open_tab`."""
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         wrapper.semaphore = Tabs(self.config.max_pages_per_context)  # no page has taken one yet: nothing awaited since
+        context = wrapper.context
+        context.new_page = partial(self._open_tab, context.new_page)  # scrapy-playwright's one call that opens a tab
         return wrapper
+
+    def _context_opened(self, name: str, opening: asyncio.Future[Any]) -> None:
+        self._contexts_opening.pop(name, None)
+        if not opening.cancelled():
+            opening.exception()  # every request that waited for it has it; none left: no "never retrieved" log
+
+    async def _open_tab(self, new_page: Callable[[], Awaitable[Page]]) -> Page:
+        """A tab for the request whose task opens it: its page's deadline starts and closes it when it passes. A tab
+        that opens after the request gave up (its deadline) is closed at once: nobody else would before the crawl
+        ends, one tab over ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (its place was given back as the request gave up)."""
+        page = await closed_if_late(new_page(), self._close_late_tab)
+        deadline = PageDeadline.current()
+        if deadline is not None:
+            deadline.opened(page)
+        return page
+
+    async def _close_late_tab(self, page: Page) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/late_tabs_closed")
+        logger.info("Closing a tab that opened after its page's deadline")
+        with contextlib.suppress(TimeoutError, PlaywrightError):
+            await asyncio.wait_for(page.close(), self._close_seconds)
 
     def _make_close_page_callback(self, context_name: str) -> Callable[[], None]:
         """What a tab's close and crash events call (made as the tab opens, in its request's task): its place given
@@ -227,8 +266,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         # Through scrapy-playwright's own meta: the context a page opens in (created by the first page that names it)
         # refuses downloads and service workers whatever the request asked, and each page's dialogs block nothing.
         request.meta[_CONTEXT_KWARGS] = {**(given[_CONTEXT_KWARGS] or {}), **CONTEXT_OPTIONS}
-        deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (the init callback), off as it closes
-        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK], deadline)
+        deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (_open_tab), off as it closes
+        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK])
         answered: list[int] = []  # statuses of the main frame's documents
         navigated: list[str] = []  # URLs of the main frame's navigations (each a request Chromium sent)
         watch = partial(self._watch_navigation, request.url, refused, navigated, deadline)
@@ -406,11 +445,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
 
 
-async def _page_init(given: Any, deadline: PageDeadline, page: Page, request: Request) -> None:
-    """scrapy-playwright's page init callback, as the tab opens: its ``deadline`` starts; dialogs that block nothing in
-    every frame of every page of the page's context (a popup it opens too: a page's own init script a popup does not
-    get), before their scripts run; then the request's own callback (``given``), if any."""
-    deadline.opened(page)
+async def _page_init(given: Any, page: Page, request: Request) -> None:
+    """scrapy-playwright's page init callback, as the tab opens: dialogs that block nothing in every frame of every
+    page of the page's context (a popup it opens too: a page's own init script a popup does not get), before their
+    scripts run; then the request's own callback (``given``), if any."""
     await _no_dialogs(page.context)
     if given:
         await load_object(given)(page, request)
