@@ -24,7 +24,7 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
 Stats: ``browser/stalled``, ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
-``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``.
+``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``, ``browser/late_tabs_closed``.
 
 A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
 accepts them, writing each to disk in full; a page that starts one while it loads fails with
@@ -40,9 +40,11 @@ A page whose tab crashed (or whose browser went down) is tried once more, not th
 Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout, from the request's start
 (a new context, the tab opening) and again from the moment its tab opens, the wait for a free tab not counted
 (:mod:`crawler.browser_tabs`), past which its tab is closed, its place among the context's tabs given back, and it
-fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A page that
-failed before Chromium sent its request (a browser that stopped answering) fails as ``IgnoreRequest("browser stalled
-…")``: its host got no request, so ``HostDownMiddleware`` does not count it.
+fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A tab that
+Chromium opens only after its request gave up is closed as it opens (``browser/late_tabs_closed``); a browser context
+(and the browser launched for it) is never cut off by a request's deadline, but left for the next request to use.
+A page that failed before Chromium sent its request (a browser that stopped answering) fails as
+``IgnoreRequest("browser stalled …")``: its host got no request, so ``HostDownMiddleware`` does not count it.
 A failed page is one line (the spider's errback's, or this handler's): scrapy-playwright's own line for each try,
 with a traceback, drops to debug when its error is Playwright's (no answer, a timeout, a tab or browser gone); a bug
 keeps its traceback.
