@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -21,9 +22,9 @@ import pytest
 from crawler.bench.replica_server import serve
 from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 from tests.conftest import free_port
-from tests.crawling import CrawlResult, log_excerpt, unit_crawl, wait_while_running
+from tests.crawling import ROOT, CrawlResult, log_excerpt, unit_crawl, wait_while_running
 from tests.hostile_site import article
-from tests.test_browser import requires_chromium
+from tests.test_browser import CHROMIUM, requires_chromium
 from tests.test_browser_stuck import stop_chromium
 from tests.test_browser_traps import feed_and_config
 
@@ -109,3 +110,64 @@ def test_a_tab_that_opens_after_its_page_s_deadline_is_closed(tmp_path: Path) ->
     stats = result.stats
     assert stats["download/failed/browser_stalled"] == 1 and stats["browser/late_tabs_closed"] == 1, stats
     assert stats["storage/inserted"] == 2, result.log[-3000:]  # the first and the third
+
+
+CONTEXT_CUT_OFF = """\
+import asyncio, json, os, pathlib, signal, sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.utils.test import get_crawler
+from crawler.browser_handler import BrowserDownloadHandler
+
+def chromium():
+    found, todo = [], [os.getpid()]
+    while todo:
+        for task in pathlib.Path(f"/proc/{todo.pop()}/task").iterdir():
+            children = [int(pid) for pid in (task / "children").read_text().split()]
+            found += children
+            todo += children
+    return [pid for pid in found if pathlib.Path(f"/proc/{pid}/comm").read_text().startswith("chromium")]
+
+async def created(handler, seconds):
+    try:
+        await asyncio.wait_for(handler._create_browser_context("default", {}), seconds)
+        return True
+    except TimeoutError:
+        return False
+
+async def main():
+    handler = BrowserDownloadHandler(get_crawler(settings_dict=json.loads(sys.argv[1])))
+    await handler._start()
+    await handler._maybe_launch_browser()
+    stopped = chromium()
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    cut_off = not await created(handler, 2)  # as a page's deadline cuts off the context's creation
+    for pid in stopped:
+        os.kill(pid, signal.SIGCONT)
+    await asyncio.sleep(2)
+    adopted = "default" in handler.context_wrappers
+    contexts = len(handler.browser.contexts)
+    for context in handler.browser.contexts:
+        await context.close()  # as a restart closes them: their places among PLAYWRIGHT_MAX_CONTEXTS given back
+    again = await created(handler, 10)
+    print(json.dumps({"cut_off": cut_off, "adopted": adopted, "contexts": contexts, "created_again": again}))
+    await handler.close()
+
+asyncio.get_event_loop().run_until_complete(main())
+"""
+
+
+@requires_chromium
+@pytest.mark.e2e  # Chromium
+def test_a_context_creation_cut_off_loses_no_place_among_max_contexts() -> None:
+    """``PLAYWRIGHT_MAX_CONTEXTS`` (the crawl does not set it): a context's creation cut off by a page's deadline
+    (Chromium stopped meanwhile) kept its place among them for good, and the context it still opened was nobody's;
+    with one context allowed, no context could be created again (each page then failed as stalled). Now the creation
+    goes on, its context the next request's."""
+    settings = {"PLAYWRIGHT_MAX_CONTEXTS": 1, "CHROMIUM_PATH": CHROMIUM, "LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-c", CONTEXT_CUT_OFF, json.dumps(settings)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, start_new_session=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.splitlines()[-1])
+    assert outcome == {"cut_off": True, "adopted": True, "contexts": 1, "created_again": True}, outcome
