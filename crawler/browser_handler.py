@@ -169,7 +169,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         the next. Cut off, the context (and a browser launched for it) still opened in Playwright's driver, unseen
         until the crawl ended, and its place among ``PLAYWRIGHT_MAX_CONTEXTS`` was never given back."""
         opening = self._contexts_opening.get(name)
-        if opening is None:
+        if opening is None or opening.done():  # done: a context since closed, or a creation that failed
             opening = asyncio.ensure_future(self._open_context(name, context_kwargs, spider))
             self._contexts_opening[name] = opening
             opening.add_done_callback(partial(self._context_opened, name))
@@ -185,7 +185,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         return wrapper
 
     def _context_opened(self, name: str, opening: asyncio.Future[Any]) -> None:
-        self._contexts_opening.pop(name, None)
+        if self._contexts_opening.get(name) is opening:
+            del self._contexts_opening[name]
         if not opening.cancelled():
             opening.exception()  # every request that waited for it has it; none left: no "never retrieved" log
 
