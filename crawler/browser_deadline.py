@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
@@ -107,3 +108,25 @@ async def close_stuck_page(page: Page, seconds: float) -> bool:
         logger.error("A tab past its deadline and its browser context did not close within %(s).0f s",
                      {"s": seconds})
     return page.is_closed()
+
+
+_CLOSING: set[asyncio.Future[Any]] = set()  # closes of late results under way (a task nobody holds may be collected)
+
+
+async def closed_if_late(opening: Awaitable[T], close: Callable[[T], Awaitable[object]]) -> T:
+    """``opening``'s result (a tab). A call cut off at its page's deadline still finishes in Playwright's driver: what
+    it opens then is closed at once (``close``), not left open, unseen, until the crawl ends."""
+    call = asyncio.ensure_future(opening)
+    try:
+        return await asyncio.shield(call)
+    except asyncio.CancelledError:
+        call.add_done_callback(partial(_close_late, close))
+        raise
+
+
+def _close_late(close: Callable[[T], Awaitable[object]], call: asyncio.Future[T]) -> None:
+    if call.cancelled() or call.exception() is not None:  # nothing opened (the exception retrieved: no log of it)
+        return
+    closing = asyncio.ensure_future(close(call.result()))
+    _CLOSING.add(closing)
+    closing.add_done_callback(_CLOSING.discard)

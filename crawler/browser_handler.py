@@ -24,7 +24,7 @@ scripts built the rest) over ``DOWNLOAD_MAXSIZE`` is dropped as Scrapy drops a d
 Settings: ``CHROMIUM_PATH`` (empty: Playwright's own Chromium), ``PLAYWRIGHT_ABORT_REQUEST``,
 ``DOWNLOAD_TIMEOUT`` (connections through the proxy), ``DOWNLOAD_MAXSIZE``.
 Stats: ``browser/stalled``, ``browser/refused/offsite``, ``browser/refused/private``, ``browser/refused/download``,
-``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``.
+``browser/popups_closed``, ``browser/unavailable``, ``browser/deadline_exceeded``, ``browser/late_tabs_closed``.
 
 A page works against the crawl only inside its own tab: every context refuses downloads (Playwright's default
 accepts them, writing each to disk in full; a page that starts one while it loads fails with
@@ -40,9 +40,14 @@ A page whose tab crashed (or whose browser went down) is tried once more, not th
 Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout, from the request's start
 (a new context, the tab opening) and again from the moment its tab opens, the wait for a free tab not counted
 (:mod:`crawler.browser_tabs`), past which its tab is closed, its place among the context's tabs given back, and it
-fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A page that
-failed before Chromium sent its request (a browser that stopped answering) fails as ``IgnoreRequest("browser stalled
-…")``: its host got no request, so ``HostDownMiddleware`` does not count it.
+fails (``browser/deadline_exceeded``); a page over its navigations or sent to a refused URL fails at once. A tab that
+Chromium opens only after its request gave up is closed as it opens (``browser/late_tabs_closed``); a browser context
+(and the browser launched for it) is never cut off by a request's deadline, but left for the next request to use.
+A page that failed before Chromium sent its request (a browser that stopped answering) fails as
+``IgnoreRequest("browser stalled …")``: its host got no request, so ``HostDownMiddleware`` does not count it.
+A failed page is one line (the spider's errback's, or this handler's): scrapy-playwright's own line for each try,
+with a traceback, drops to debug when its error is Playwright's (no answer, a timeout, a tab or browser gone); a bug
+keeps its traceback.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,7 +78,7 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.browser_deadline import PageDeadline, close_stuck_page
+from crawler.browser_deadline import PageDeadline, close_stuck_page, closed_if_late
 from crawler.browser_tabs import Tabs
 from crawler.egress_proxy import EgressProxy
 from crawler.middlewares.egress import EgressPolicy
@@ -128,6 +133,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if self.chromium:
             self.config.launch_options = {**self.config.launch_options, "executable_path": self.chromium}
         self._start_lock = asyncio.Lock()
+        self._contexts_opening: dict[str, asyncio.Future[Any]] = {}  # by name, each created once (not cut off)
         self._started = False
         self._unavailable: str | None = None  # why the browser cannot start, once known
         self._browser_tmp: str | None = None  # Chromium's TMPDIR, removed when the browser has closed
@@ -140,7 +146,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         # A page's deadline: its navigation's timeout, then as long again to read and close it (a loaded machine).
         navigation = (self.config.navigation_timeout_ms or DEFAULT_NAVIGATION_TIMEOUT_MS) / 1000
         self._page_seconds, self._close_seconds = 2 * navigation, navigation
-        logging.getLogger("scrapy-playwright").addFilter(self._demote_refused_page_errors)
+        logging.getLogger("scrapy-playwright").addFilter(self._demote_page_failures)
 
     def _block_popups(self) -> None:
         """Keep Chromium's popup blocker, which Playwright switches off: a popup a page's script opens without a
@@ -156,11 +162,50 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             with contextlib.suppress(IgnoreRequest):  # said once, in one line, by _start
                 await self._start()
 
-    async def _create_browser_context(self, *args: Any, **kwargs: Any) -> Any:
-        """scrapy-playwright's context, its tabs counted by :class:`~crawler.browser_tabs.Tabs`."""
-        wrapper = await super()._create_browser_context(*args, **kwargs)
+    async def _create_browser_context(self, name: str, context_kwargs: dict[str, Any] | None,
+                                      spider: Any = None) -> Any:
+        """scrapy-playwright's context ``name`` (launching the browser first, if need be), created once however many
+        requests wait for it, and never cut off: a request that gives up meanwhile (its page's deadline) leaves it to
+        the next. Cut off, the context (and a browser launched for it) still opened in Playwright's driver, unseen
+        until the crawl ended, and its place among ``PLAYWRIGHT_MAX_CONTEXTS`` was never given back."""
+        opening = self._contexts_opening.get(name)
+        if opening is None or opening.done():  # done: a context since closed, or a creation that failed
+            opening = asyncio.ensure_future(self._open_context(name, context_kwargs, spider))
+            self._contexts_opening[name] = opening
+            opening.add_done_callback(partial(self._context_opened, name))
+        return await asyncio.shield(opening)
+
+    async def _open_context(self, name: str, context_kwargs: dict[str, Any] | None, spider: Any) -> Any:
+        """scrapy-playwright's context, its tabs counted by :class:`~crawler.browser_tabs.Tabs` and opened by
+        :meth:`_open_tab`."""
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         wrapper.semaphore = Tabs(self.config.max_pages_per_context)  # no page has taken one yet: nothing awaited since
+        context = wrapper.context
+        context.new_page = partial(self._open_tab, context.new_page)  # scrapy-playwright's one call that opens a tab
         return wrapper
+
+    def _context_opened(self, name: str, opening: asyncio.Future[Any]) -> None:
+        if self._contexts_opening.get(name) is opening:
+            del self._contexts_opening[name]
+        if not opening.cancelled():
+            opening.exception()  # every request that waited for it has it; none left: no "never retrieved" log
+
+    async def _open_tab(self, new_page: Callable[[], Awaitable[Page]]) -> Page:
+        """A tab for the request whose task opens it: its page's deadline starts and closes it when it passes. A tab
+        that opens after the request gave up (its deadline) is closed at once: nobody else would before the crawl
+        ends, one tab over ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (its place was given back as the request gave up)."""
+        page = await closed_if_late(new_page(), self._close_late_tab)
+        deadline = PageDeadline.current()
+        if deadline is not None:
+            deadline.opened(page)
+        return page
+
+    async def _close_late_tab(self, page: Page) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/late_tabs_closed")
+        logger.info("Closing a tab that opened after its page's deadline")
+        with contextlib.suppress(TimeoutError, PlaywrightError):
+            await asyncio.wait_for(page.close(), self._close_seconds)
 
     def _make_close_page_callback(self, context_name: str) -> Callable[[], None]:
         """What a tab's close and crash events call (made as the tab opens, in its request's task): its place given
@@ -210,7 +255,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         await self.proxy.close()
         if self._browser_tmp is not None:
             shutil.rmtree(self._browser_tmp, ignore_errors=True)
-        logging.getLogger("scrapy-playwright").removeFilter(self._demote_refused_page_errors)
+        logging.getLogger("scrapy-playwright").removeFilter(self._demote_page_failures)
 
     async def download_request(self, request: Request) -> Response:
         """Scrapy's or Chromium's download; a page whose main frame was sent to a refused URL fails."""
@@ -224,8 +269,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         # Through scrapy-playwright's own meta: the context a page opens in (created by the first page that names it)
         # refuses downloads and service workers whatever the request asked, and each page's dialogs block nothing.
         request.meta[_CONTEXT_KWARGS] = {**(given[_CONTEXT_KWARGS] or {}), **CONTEXT_OPTIONS}
-        deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (the init callback), off as it closes
-        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK], deadline)
+        deadline = PageDeadline(self._page_seconds)  # armed as each tab opens (_open_tab), off as it closes
+        request.meta[_INIT_CALLBACK] = partial(_page_init, given[_INIT_CALLBACK])
         answered: list[int] = []  # statuses of the main frame's documents
         navigated: list[str] = []  # URLs of the main frame's navigations (each a request Chromium sent)
         watch = partial(self._watch_navigation, request.url, refused, navigated, deadline)
@@ -270,7 +315,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         page = deadline.page
         if overdue:
             self.crawler.stats.inc_value("browser/deadline_exceeded")
-            logger.info("%(what)s %(url)s: its page was not done within its deadline (%(s).0f s)",
+            # the page's one line is its failure's (the errback's, or "browser stalled")
+            logger.debug("%(what)s %(url)s: its page was not done within its deadline (%(s).0f s)",
                         {"what": "No tab opened for" if page is None else "Closing the tab of", "url": request.url,
                          "s": self._page_seconds})
         if page is not None and not page.is_closed() and await close_stuck_page(page, self._close_seconds):
@@ -376,10 +422,13 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
             self._refused_pages.add(page_url)
             deadline.end_now()
 
-    def _demote_refused_page_errors(self, record: logging.LogRecord) -> bool:
-        """scrapy-playwright logs a failed navigation with a traceback; one the egress policy stopped
-        is already logged (in one line) and counted, so its record drops to debug, without traceback."""
-        if getattr(record, "scrapy_request_url", None) in self._refused_pages:
+    def _demote_page_failures(self, record: logging.LogRecord) -> bool:
+        """scrapy-playwright logs each failed page (each try of it) with a traceback, at warning: a site that is down
+        filled the log. A Playwright error (no answer, a timeout, a tab or browser gone) is the page's fate, not a bug:
+        the spider's errback tells it in one line (a page the egress policy stopped, this handler), so the record
+        drops to debug, without its traceback. Another error (a bug) keeps it."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, PlaywrightError) or getattr(record, "scrapy_request_url", None) in self._refused_pages:
             record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
         return True
 
@@ -399,11 +448,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                    {"reason": reason, "what": "request" if is_url else "connection", "target": target})
 
 
-async def _page_init(given: Any, deadline: PageDeadline, page: Page, request: Request) -> None:
-    """scrapy-playwright's page init callback, as the tab opens: its ``deadline`` starts; dialogs that block nothing in
-    every frame of every page of the page's context (a popup it opens too: a page's own init script a popup does not
-    get), before their scripts run; then the request's own callback (``given``), if any."""
-    deadline.opened(page)
+async def _page_init(given: Any, page: Page, request: Request) -> None:
+    """scrapy-playwright's page init callback, as the tab opens: dialogs that block nothing in every frame of every
+    page of the page's context (a popup it opens too: a page's own init script a popup does not get), before their
+    scripts run; then the request's own callback (``given``), if any."""
     await _no_dialogs(page.context)
     if given:
         await load_object(given)(page, request)

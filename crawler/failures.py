@@ -63,6 +63,13 @@ def failure_kind(failure: Failure) -> str:
     return error_kind(failure.value)
 
 
+def already_logged(failure: Failure) -> bool:
+    """Whether the failure was logged where it happened (its kind in ALREADY_LOGGED). A page rendered in Chromium that
+    got no answer (a Playwright error) was not: scrapy-playwright's line for it, a traceback, is dropped to debug by
+    the browser handler, and the errback's line is its one."""
+    return failure_kind(failure) in ALREADY_LOGGED and _browser_kind(failure.value) is None
+
+
 def error_kind(error: BaseException | None) -> str:
     """:func:`failure_kind` of an exception."""
     if isinstance(error, HttpError):

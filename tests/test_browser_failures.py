@@ -15,11 +15,13 @@ from contextlib import contextmanager
 import pytest
 from playwright._impl._errors import TargetClosedError
 from scrapy import Request
+from scrapy.exceptions import DownloadTimeoutError
+from twisted.python.failure import Failure
 
 from crawler.browser_handler import listener_failed
 from crawler.downloader import NotSent
 from crawler.egress_proxy import EgressProxy
-from crawler.failures import error_kind
+from crawler.failures import already_logged, error_kind
 from tests.conftest import free_port
 from tests.test_browser import CHROMIUM, requires_chromium
 from tests.test_host_down_rules import middleware, sent
@@ -143,3 +145,13 @@ def test_a_listener_failing_as_its_page_went_fails_no_call_of_another_page(caplo
         assert asyncio.run(_after_a_failed_listener(listen_for_errors=True)) == 42
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert "found its page gone" in caplog.text
+
+
+def test_a_page_that_got_no_answer_in_chromium_is_logged_by_the_errback() -> None:
+    """Scrapy's own download of a page that got no answer was logged where it failed (RetryMiddleware giving up); a
+    page rendered in Chromium was not (scrapy-playwright's traceback is dropped to debug): its errback's line is
+    its one."""
+    from playwright.async_api import Error
+
+    browser = Failure(Error("Page.goto: net::ERR_CONNECTION_REFUSED at https://news.example/a/\nCall log:\n  - x"))
+    assert [already_logged(failure) for failure in (browser, Failure(DownloadTimeoutError()))] == [False, True]

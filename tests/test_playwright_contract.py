@@ -43,6 +43,21 @@ def test_a_context_s_tabs_are_its_wrapper_s_semaphore_taken_and_given_back_in_cr
     assert "self._maybe_future_from_coro(coro)" in inspect.getsource(ScrapyPlaywrightDownloadHandler.download_request)
 
 
+def test_a_tab_opens_and_a_browser_launches_where_the_handler_guards_them() -> None:
+    """A tab is opened by ``context.new_page()`` of the context's wrapper, which BrowserDownloadHandler makes close a
+    tab that opens after its request gave up; the browser is launched only as a context is created, which the handler
+    never lets a request's deadline cut off."""
+    create_page = inspect.getsource(ScrapyPlaywrightDownloadHandler._create_page)
+    assert "page = await ctx_wrapper.context.new_page()" in create_page
+    assert "await self._maybe_launch_browser()" in inspect.getsource(
+        ScrapyPlaywrightDownloadHandler._create_browser_context)
+    callers = [name for name, member in inspect.getmembers(ScrapyPlaywrightDownloadHandler, inspect.isfunction)
+               if "self._maybe_launch_browser()" in inspect.getsource(member)]
+    assert callers == ["_create_browser_context"]
+    assert list(inspect.signature(ScrapyPlaywrightDownloadHandler._create_browser_context).parameters) == [
+        "self", "name", "context_kwargs", "spider"]
+
+
 def test_no_other_private_method_is_overridden() -> None:
     """Contexts and pages are set up through scrapy-playwright's meta (playwright_context_kwargs,
     playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS; of its private methods only the launch hook and the two

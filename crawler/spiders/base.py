@@ -41,7 +41,7 @@ from crawler.discovery import Link
 from crawler.extract.body_kind import looks_binary, starts_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
-from crawler.failures import ALREADY_LOGGED, failure_kind
+from crawler.failures import already_logged, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
 from crawler.middlewares.incremental import (
@@ -373,9 +373,9 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if kind == "not_sent_stopping":  # no fault of the site: counted by the downloader
             return
         self._count(f"download/failed/{kind}")
-        logger.log(logging.DEBUG if kind in ALREADY_LOGGED else logging.WARNING,
-                   "Gave up on %(url)s: %(kind)s (%(error)s)",
-                   {"url": url, "kind": kind, "error": failure.getErrorMessage()[:300]})
+        error = failure.getErrorMessage().strip().partition("\n")[0]  # a Playwright error's call log follows
+        logger.log(logging.DEBUG if already_logged(failure) else logging.WARNING,
+                   "Gave up on %(url)s: %(kind)s (%(error)s)", {"url": url, "kind": kind, "error": error[:300]})
 
     def _page_text(self, response: Response) -> str | None:
         """The page's text, without NULs; None (counted) for an empty body or a non-HTML or binary one. A charset in
