@@ -208,9 +208,11 @@ async def _socks_connect(proxy: EgressProxy, host: str, port: int) -> tuple[int,
         writer.close()
 
 
-async def _through_proxy(mirror_port: int, host: str, port: int, dns: dict[str, list[str]]
+async def _through_proxy(mirror_port: int | None, host: str, port: int, dns: dict[str, list[str]]
                          ) -> tuple[int, bytes, list[tuple[str, str]]]:
-    policy = EgressPolicy(allowed=(DOMAIN, "127.0.0.1"), mirror=f"127.0.0.1:{mirror_port}")
+    """A SOCKS connection through the proxy of a crawl of the mirror on ``mirror_port`` (None: of the real site)."""
+    mirror = f"127.0.0.1:{mirror_port}" if mirror_port else None
+    policy = EgressPolicy(allowed=(DOMAIN, "127.0.0.1"), mirror=mirror)
     refused: list[tuple[str, str]] = []
 
     async def resolver(name: str, _: int) -> list[str]:  # stands in for DNS: no packet leaves loopback
@@ -225,17 +227,23 @@ async def _through_proxy(mirror_port: int, host: str, port: int, dns: dict[str, 
     return code, answer, refused
 
 
-@pytest.mark.parametrize(("target", "dns", "reason"), [
-    ("127.0.0.1:{internal}", {}, "offsite"),  # the mirror's host on another port
-    ("localhost:{internal}", {}, "offsite"),
+@pytest.mark.parametrize(("mirrored", "target", "dns", "reason"), [
+    (True, "127.0.0.1:{internal}", {}, "offsite"),  # the mirror's host on another port
+    (True, "localhost:{internal}", {}, "offsite"),
     # names of the site that resolve to the internal service (DNS rebinding, a hijacked record)
-    ("intranet.leaky.tj:{internal}", {"intranet.leaky.tj": ["127.0.0.1"]}, "private"),
-    ("mapped.leaky.tj:{internal}", {"mapped.leaky.tj": ["::ffff:127.0.0.1"]}, "private"),
+    (False, "intranet.leaky.tj:{internal}", {"intranet.leaky.tj": ["127.0.0.1"]}, "private"),
+    (False, "mapped.leaky.tj:{internal}", {"mapped.leaky.tj": ["::ffff:127.0.0.1"]}, "private"),
+    # in a mirror's crawl, the real site the mirror stands in for: refused by name, its name never resolved (an
+    # empty answer would be refused as "private" after the lookup)
+    (True, "leaky.tj:443", {"leaky.tj": []}, "offsite"),
+    (True, "cdn.leaky.tj:443", {"cdn.leaky.tj": []}, "offsite"),
+    (True, "intranet.leaky.tj:{internal}", {"intranet.leaky.tj": ["127.0.0.1"]}, "offsite"),
 ])
-def test_the_proxy_refuses_what_the_policy_refuses(target: str, dns: dict[str, list[str]], reason: str) -> None:
+def test_the_proxy_refuses_what_the_policy_refuses(mirrored: bool, target: str, dns: dict[str, list[str]],
+                                                    reason: str) -> None:
     with internal_service() as service:
         host, port = target.format(internal=service.server_address[1]).rsplit(":", 1)
-        code, _, refused = asyncio.run(_through_proxy(free_port(), host, int(port), dns))
+        code, _, refused = asyncio.run(_through_proxy(free_port() if mirrored else None, host, int(port), dns))
         assert service.connections == []  # type: ignore[attr-defined]
     assert code == NOT_ALLOWED
     assert refused == [(reason, f"{host}:{port}")]

@@ -15,7 +15,8 @@ address each download connects to. :class:`EgressPolicy` is the same decision fo
 Chromium (``crawler.browser_handler``, ``crawler.egress_proxy``).
 
 Crawling a mirror, a request for one of the site's real hosts (a redirect to the site's absolute URL, as a replica
-of a WordPress site sends) is sent to the mirror instead (``egress/mirrored``): a mirror's crawl never reaches the real
+of a WordPress site sends) is sent to the mirror instead (``egress/mirrored``); any other host, a real one of the
+site's included, is refused (``offsite``), to Scrapy and to Chromium alike: a mirror's crawl never reaches the real
 site, nor asks a resolver for its name.
 
 Stats: ``egress/mirrored``, ``egress/refused/offsite``, ``egress/refused/private``, ``egress/refused/private_resolved``,
@@ -47,14 +48,14 @@ logger = logging.getLogger(__name__)
 def refusal(netloc: str, allowed: list[str], mirror: str | None) -> str | None:
     """Why a request to ``netloc`` (host[:port]) must not be sent (``offsite`` or ``private``), or None.
 
-    ``mirror`` is the mirror's exact host:port: the same host on another port is not the mirror.
+    ``mirror`` is the mirror's exact host:port: the same host on another port is not the mirror, and in a mirror's
+    crawl no other host is reached, the site's real ones included (a mirror stands in for them; a page rendered in
+    Chromium that asks for a real host, a script or a redirect of a replica, would otherwise reach the real site).
     """
     netloc = netloc.lower()
-    if mirror and netloc == mirror.lower():
-        return None
+    if mirror:
+        return None if netloc == mirror.lower() else "offsite"
     host = urlsplit(f"//{netloc}").hostname or ""
-    if mirror and host == (urlsplit(f"//{mirror}").hostname or ""):
-        return "offsite"
     if not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
         return "offsite"
     return "private" if is_private_host(host) else None
