@@ -333,30 +333,26 @@ class Frontier:
 
     def finished_id(self, request_id: str | None) -> None:
         """The request of this worker's in-flight entry ``request_id`` is done with."""
-        if not request_id or self.shared is None:
-            return
-        if self.lost:  # finished by the next heartbeat that reaches Redis
-            self._unfinished.append(request_id)
-            return
-        try:
-            self.shared.finished(request_id)
-        except redis_errors() as exc:
-            self.failed(exc)
-            self._unfinished.append(request_id)
+        if request_id and self.shared is not None:
+            self._settle(request_id, self.shared.finished, self._unfinished)
 
     def discard_id(self, request_id: bytes | str) -> None:
         """This worker's in-flight entry ``request_id`` can make no request: forgotten, never queued again (while
         Redis is lost, by the next heartbeat that reaches it)."""
-        if self.shared is None:
-            return
+        if self.shared is not None:
+            self._settle(request_id, self.shared.discard, self._undiscarded)
+
+    def _settle(self, request_id: Any, settle: Callable[[Any], object], backlog: deque[Any]) -> None:
+        """``settle(request_id)`` in Redis now, or (Redis lost, or failing now) kept in ``backlog`` for the next
+        heartbeat that reaches it."""
         if self.lost:
-            self._undiscarded.append(request_id)
+            backlog.append(request_id)
             return
         try:
-            self.shared.discard(request_id)
+            settle(request_id)
         except redis_errors() as exc:
             self.failed(exc)
-            self._undiscarded.append(request_id)
+            backlog.append(request_id)
 
     def stopping(self) -> bool:
         """Whether this worker is being stopped (Ctrl-C, SIGTERM, a Scrapyd cancel)."""
