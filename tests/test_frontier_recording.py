@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from crawler.frontier import shared
-from crawler.frontier.shared import FrontierConfig, SharedCrawl
+from crawler.frontier.shared import LAST, MEMBER_AWAITED, NOT_LAST, FrontierConfig, SharedCrawl
 from tests import test_frontier
 from tests.crawling import MongoTarget
 from tests.relay import CuttingRelay
@@ -37,8 +37,25 @@ def test_a_worker_that_left_without_writing_its_part_is_awaited_only_until_it_is
     while (answer := last.recorded()) < 0:  # its part is due within a worker's timeout: asked again until then
         waits.append(answer)
         time.sleep(-answer / 1000)
-    assert waits and answer == 1  # the last: it judges the crawl
-    assert not gone.recorded()  # written too late after all: the crawl is not judged twice
+    assert waits and answer == LAST  # it judges the crawl
+    assert gone.recorded() == NOT_LAST  # written too late after all: the crawl is not judged twice
+
+
+def test_a_worker_still_in_the_crawl_is_awaited_until_it_leaves_or_dies(redis_url: str) -> None:
+    """The last worker to write may have written before another left without writing: it is told to ask again."""
+    client = redis.Redis.from_url(redis_url)
+    timing = FrontierConfig(worker_timeout=1.0)
+    dying, leaving, last = (SharedCrawl(client, "site", timing) for _ in range(3))
+    for member in (dying, leaving, last):
+        member.join({})
+    last.leave(ended=True)
+    assert last.recorded() == MEMBER_AWAITED
+    leaving.leave(ended=True)  # and never writes
+    client.delete(dying.key("hb", dying.worker))  # its heartbeat lapsed
+    last.recover()
+    while (answer := last.recorded()) < 0:
+        time.sleep(-answer / 1000)
+    assert answer == LAST
 
 
 def test_a_worker_that_left_and_wrote_its_part_judges_and_the_one_that_waited_does_not(redis_url: str) -> None:
@@ -49,8 +66,8 @@ def test_a_worker_that_left_and_wrote_its_part_judges_and_the_one_that_waited_do
     first.leave(ended=True)
     second.leave(ended=True)
     assert second.recorded() < 0  # the first's part may still come
-    assert first.recorded() == 1  # it did: the first was the last
-    assert second.recorded() == 0
+    assert first.recorded() == LAST  # it did: the first was the last
+    assert second.recorded() == NOT_LAST
 
 
 def test_a_crawl_with_a_worker_whose_run_health_is_off_is_judged_and_alerted_once(
@@ -75,12 +92,14 @@ def test_a_crawl_with_a_worker_whose_run_health_is_off_is_judged_and_alerted_onc
     assert len(judged) == 1
 
 
+@pytest.mark.parametrize("stopped", [True, False], ids=["stopped-mid-crawl", "ended-with-the-crawl"])
 def test_a_worker_whose_redis_is_cut_as_it_records_does_not_hold_the_judgement_of_the_crawl(
-    redis_url: str, mongo: MongoTarget, tmp_path: Path
+    redis_url: str, mongo: MongoTarget, tmp_path: Path, stopped: bool
 ) -> None:
-    """A worker stopped mid-crawl leaves it, writes its part to the store, and its Redis is cut as it asks whether
-    it was the last (a relay drops its connection at the question): the other worker, ending later, judges the
-    crawl on both parts once the stopped one's part was due (before: awaited for good, the crawl never judged)."""
+    """A worker leaves the crawl (stopped mid-crawl, or as the crawl ends, before or after the other writes its part),
+    writes its part to the store, and its Redis is cut as it asks whether it was the last (a relay drops its
+    connection at the question): the other worker judges the crawl on both parts once the cut one's part was due
+    (before: awaited for good, the crawl never judged)."""
     host, port = redis_url.split("//", 1)[1].split("/")[0].split(":")
     question = hashlib.sha1(shared._RECORDED.encode()).hexdigest().encode()  # the script sent by its SHA1
     relay = CuttingRelay((host, int(port)), question)
@@ -91,9 +110,9 @@ def test_a_worker_whose_redis_is_cut_as_it_records_does_not_hold_the_judgement_o
             wait_for_articles(requests, 1)  # it seeds; the other joins its crawl
             cut = start_worker(path, base_url, mongo.env(REDIS_URL=f"redis://{host}:{relay.port}/0"))
             wait_until_holding(redis_url, cut)
-            cut.send_signal(signal.SIGINT)
-            [(_, cut_log)] = finish([cut])
-            [(code, log)] = finish([last])
+            if stopped:
+                cut.send_signal(signal.SIGINT)
+            [(_, cut_log), (code, log)] = finish([cut, last])
     finally:
         relay.close()
     assert relay.cut.is_set(), cut_log[-3000:]

@@ -164,14 +164,14 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 """
 # This worker's run record part is written: 1 when it was the last awaited and the crawl is not judged yet (it now
-# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time); 0 when a
-# worker still in the crawl writes later (it judges). A worker that left without writing in time (its Redis out of
-# reach, its run health off or failed) is no longer awaited; while only workers that left are awaited, the number
-# (below 0) of milliseconds until the first is due: the caller asks again then (it may be the last after all).
+# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time), else 0; 2 when
+# a worker still in the crawl is awaited (it writes later and judges, unless it leaves without writing). A worker that
+# left without writing in time (its Redis out of reach, its run health failed) is no longer awaited; while only workers
+# that left are awaited, the number (below 0) of milliseconds until the first is due: the caller asks again then.
 _RECORDED = _NOW_MS + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCOUNT', KEYS[1], '+inf', '+inf') > 0 then return 0 end
+if redis.call('ZCOUNT', KEYS[1], '+inf', '+inf') > 0 then return 2 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first > 0 then return math.min(-1, now - tonumber(first[2])) end
 if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[2]) then return 1 end
@@ -207,6 +207,7 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 UNNAMED_MEMBER = -2  # _DROP_ABANDONED's answer when a member it found was not named (joined since the caller looked)
+LAST, NOT_LAST, MEMBER_AWAITED = 1, 0, 2  # _RECORDED's answers (below 0: workers that left are awaited)
 MEMBER_TRIES = 3  # calls of a script naming the members, read again each time; a member joins rarely
 
 
@@ -488,8 +489,9 @@ class SharedCrawl:
         return bool(self.client.hlen(self.key("inflight", self.worker)))
 
     def recorded(self) -> int:
-        """This worker's run record part is written: 1 when it was the last of the crawl's workers to write (it
-        judges the crawl), 0 when not; below 0, only workers that left are awaited, the first due in that many
+        """This worker's run record part is written: LAST when it was the last of the crawl's workers to write (it
+        judges the crawl), NOT_LAST when not, MEMBER_AWAITED when a worker still in the crawl is (it judges, unless it
+        leaves without writing: ask again); below 0, only workers that left are awaited, the first due in that many
         milliseconds: ask again then (written by then, it judged; else it is awaited no longer)."""
         return int(self._recorded(keys=[self.key("recording"), self.key("judged")],
                                   args=[self.worker, int(self.config.key_ttl)]))
