@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from crawler.bench.servers import free_port, kill, start_redis
-from crawler.frontier.shared import FrontierConfig, SharedCrawl
+from crawler.frontier.shared import LAST, MEMBER_AWAITED, NOT_LAST, FrontierConfig, SharedCrawl
 from tests.crawling import MongoTarget, require_e2e
 from tests.test_frontier import (
     ARTICLES,
@@ -86,12 +86,12 @@ def test_a_worker_back_after_the_crawl_was_judged_does_not_judge_it_again(redis_
     first, second = SharedCrawl(client, "site", FrontierConfig()), SharedCrawl(client, "site", FrontierConfig())
     first.join({})
     second.join({})
-    assert not first.recorded()  # the second's part is awaited
+    assert first.recorded() == MEMBER_AWAITED  # the second's part is awaited
     first.beat(busy=False)  # taken for dead meanwhile, it is awaited again
-    assert not second.recorded()
-    assert first.recorded()  # the last: it judges
+    assert second.recorded() == MEMBER_AWAITED
+    assert first.recorded() == LAST  # it judges
     second.beat(busy=False)  # back after the judgement
-    assert not second.recorded()
+    assert second.recorded() == NOT_LAST
 
 
 def test_a_redis_restarted_with_its_data_takes_no_live_worker_for_dead(mongo: MongoTarget, tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ UNAVAILABLE_REASON = "frontier_unavailable"
 LOST_REASON = "frontier_lost"
 ARGS_REASON = ARGS_CONFLICT_REASON
 BEAT_SECONDS = 1.0
+RECORDED_POLL_SECONDS = 0.25  # a worker awaiting the run record parts of workers that left asks again this often
 FRONTIER_ID_META = "frontier_id"  # a request's entry in this worker's in-flight hash
 T = TypeVar("T")
 
@@ -148,7 +149,9 @@ class Frontier:
         refused = UNAVAILABLE_REASON
         mine = crawl_args(crawler.spider)
         try:
-            background = SharedCrawl(connect(url), site, config_from(crawler))
+            # A worker whose run health is off writes no run record part: the crawl's judgement never awaits it.
+            background = SharedCrawl(connect(url), site, config_from(crawler),
+                                     writes_part=crawler.settings.getbool("HEALTH_ENABLED", True))
             background.join(mine)
             shared = background.on(connect(url, REACTOR_TIMEOUT, check=False))
         except redis_errors() as exc:
@@ -221,15 +224,31 @@ class Frontier:
 
     async def recorded(self) -> bool | None:
         """This worker's part of the crawl's run record is written: whether it was the last worker to write its
-        part (None: unknown, this worker did not join or Redis failed or did not answer in time).
+        part (None: unknown, this worker did not join or Redis failed or did not answer in time). Asked again while
+        workers that left are awaited, until each wrote or its part was due, and, once the crawl ended, while one still
+        in it is (it ends too: then it left, or its heartbeat lapsed), for ``idle + worker_timeout`` at most: a worker
+        that left without writing never holds the crawl's judgement (``SharedCrawl.recorded``).
         Asked on a thread, as the store is: a paused or unreachable Redis never holds the crawl's reactor; on a
         connection of its own, since the worker left the crawl, closing its clients, before its run is recorded."""
+        from crawler.frontier.shared import LAST, MEMBER_AWAITED
+
         if self.shared is None or self.background is None:
             return None
+        config = self.shared.config
+        members_until = time.monotonic() + config.idle_seconds + config.worker_timeout
         failures: tuple[type[Exception], ...] = (TimeoutError, *redis_errors())
         try:
-            # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
-            return await asyncio.wait_for(asyncio.to_thread(self._recorded, self.background), 2 * SOCKET_TIMEOUT)
+            recover = False
+            while True:
+                # The client's own socket timeout answers first; this bounds a call that waits on several sockets.
+                answer = await asyncio.wait_for(asyncio.to_thread(self._recorded, self.background, recover),
+                                                2 * SOCKET_TIMEOUT)
+                if answer == MEMBER_AWAITED and (not self.ended or time.monotonic() > members_until):
+                    return False  # it writes later and judges
+                if answer >= 0 and answer != MEMBER_AWAITED:
+                    return answer == LAST
+                recover = answer == MEMBER_AWAITED  # one that died is awaited no longer
+                await asyncio.sleep(RECORDED_POLL_SECONDS if recover else min(-answer / 1000, RECORDED_POLL_SECONDS))
         except failures as exc:
             self.stats.inc_value("frontier/redis_errors")
             logger.error("Redis did not say whether this worker was the last of the shared crawl %(id)s to record "
@@ -238,10 +257,13 @@ class Frontier:
                           f"{2 * SOCKET_TIMEOUT:g} s"})
             return None
 
-    def _recorded(self, shared: SharedCrawl) -> bool:
-        """Whether this worker was the last to record its part (on a thread), asked on a client closed after."""
+    def _recorded(self, shared: SharedCrawl, recover: bool) -> int:
+        """``SharedCrawl.recorded`` (on a thread), dead workers' parts no longer awaited first when ``recover``,
+        asked on a client closed after."""
         handle = shared.on(connect(self.url, check=False))
         try:
+            if recover:
+                handle.recover()
             return handle.recorded()
         finally:
             handle.client.close()

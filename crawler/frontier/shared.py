@@ -7,7 +7,9 @@ serialized requests, highest priority first), ``seen`` (article keys and request
 refused while a worker of the crawl lives; once none does, it drops the crawl and starts its own),
 ``articles`` (article requests admitted, against ``-a limit`` for the whole crawl; a newly discovered one is admitted
 only while ``queue`` holds fewer than ``DISCOVERY_MAX_QUEUED_ARTICLES`` requests, in the same script), ``recording``
-(workers whose run record part is not written yet: the last to write it judges and alerts, once: ``judged``), and per
+(a sorted set of the workers whose run record part is not written yet, by when it is due: never while the worker is
+a member of ``workers``, ``worker_timeout`` after it left; one that left and missed it writes none; the last to write
+judges and alerts, once: ``judged``), and per
 worker ``hb:<w>`` (its heartbeat, expiring), ``busy:<w>`` (its engine has work), ``inflight:<w>`` (requests it took
 and has not finished), ``pop:<w>`` (its last pop and highest undone one, so that a pop whose answer it never read
 can be undone) and
@@ -100,7 +102,7 @@ _REQUEUE = _PUSH_BACK + "return n"
 # The same for a worker taken for dead, unless its heartbeat (KEYS[6]) lives: -1. Judged in the script, so a worker
 # that beats between a peer's look and the push keeps its requests; a dead worker writes no run record part (KEYS[7]).
 _RECOVER = ("if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end" + _PUSH_BACK
-            + "redis.call('SREM', KEYS[7], ARGV[1])\nreturn n")
+            + "redis.call('ZREM', KEYS[7], ARGV[1])\nreturn n")
 # A beat of the crawl at Redis's time (``pulse``, KEYS[1], milliseconds), before the beating worker's own heartbeat and
 # any judgement: after the whole crawl was silent longer than ARGV[2] ms, every member (KEYS[2]) alive when the silence
 # began (its last beat, in KEYS[3], within a timeout of the crawl's last) gets a heartbeat of ARGV[1] ms to beat
@@ -157,17 +159,32 @@ _DROP_POINTER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_NOW_MS = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+"""
 # This worker's run record part is written: 1 when it was the last awaited and the crawl is not judged yet (it now
-# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time).
-_RECORDED = """
-redis.call('SREM', KEYS[1], ARGV[1])
-if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+# is, ``judged``: a worker re-added to ``recording`` after the judgement never judges it a second time), else 0; 2 when
+# a worker still in the crawl is awaited (it writes later and judges, unless it leaves without writing). A worker that
+# left without writing in time (its Redis out of reach, its run health failed) is no longer awaited; while only workers
+# that left are awaited, the number (below 0) of milliseconds until the first is due: the caller asks again then.
+_RECORDED = _NOW_MS + """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCOUNT', KEYS[1], '+inf', '+inf') > 0 then return 2 end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first > 0 then return math.min(-1, now - tonumber(first[2])) end
 if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[2]) then return 1 end
 return 0
 """
 # Await this worker's part again (taken for dead, it lives) unless the crawl was judged already.
 _AWAIT_PART = """
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SADD', KEYS[1], ARGV[1]) end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('ZADD', KEYS[1], '+inf', ARGV[1]) end
+return 0
+"""
+# This worker left the crawl: its part, if still awaited, is due within ARGV[2] ms (Redis's time).
+_PART_DUE = _NOW_MS + """
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 return 0
 """
 # Delete the site's pointer while it still names the crawl ARGV[1] and none of its workers (KEYS[2]) has a heartbeat:
@@ -190,6 +207,7 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 UNNAMED_MEMBER = -2  # _DROP_ABANDONED's answer when a member it found was not named (joined since the caller looked)
+LAST, NOT_LAST, MEMBER_AWAITED = 1, 0, 2  # _RECORDED's answers (below 0: workers that left are awaited)
 MEMBER_TRIES = 3  # calls of a script naming the members, read again each time; a member joins rarely
 
 
@@ -254,8 +272,10 @@ def _bytes(value: bytes | str) -> bytes:
 class SharedCrawl:
     """One worker's handle on the shared crawl of ``site``."""
 
-    def __init__(self, client: redis.Redis, site: str, config: FrontierConfig, worker: str | None = None) -> None:
+    def __init__(self, client: redis.Redis, site: str, config: FrontierConfig, worker: str | None = None,
+                 writes_part: bool = True) -> None:
         self.client = client
+        self.writes_part = writes_part  # this worker writes a run record part (its run health is on): awaited
         self.site = site
         self.config = config
         self.worker = worker or worker_id()
@@ -272,10 +292,11 @@ class SharedCrawl:
         self._drop_abandoned = client.register_script(_DROP_ABANDONED)
         self._recorded = client.register_script(_RECORDED)
         self._await_part = client.register_script(_AWAIT_PART)
+        self._part_due = client.register_script(_PART_DUE)
 
     def on(self, client: redis.Redis) -> SharedCrawl:
         """This worker's handle on the same crawl, its calls made through ``client`` (other timeouts)."""
-        handle = SharedCrawl(client, self.site, self.config, self.worker)
+        handle = SharedCrawl(client, self.site, self.config, self.worker, self.writes_part)
         handle.crawl_id, handle.seeder = self.crawl_id, self.seeder
         return handle
 
@@ -348,7 +369,8 @@ class SharedCrawl:
             # Taken for dead while Redis was out of reach (its heartbeat lapsed there, then the others' came first):
             # alive, it is again a worker whose work counts and whose run record part is awaited.
             pipe.sadd(self.key("workers"), self.worker)
-            self._await_part(keys=[self.key("recording"), self.key("judged")], args=[self.worker], client=pipe)
+            if self.writes_part:
+                self._await_part(keys=[self.key("recording"), self.key("judged")], args=[self.worker], client=pipe)
             if busy:
                 pipe.set(self.key("busy", self.worker), 1, px=timeout)
             else:
@@ -466,10 +488,13 @@ class SharedCrawl:
                 return True
         return bool(self.client.hlen(self.key("inflight", self.worker)))
 
-    def recorded(self) -> bool:
-        """This worker's run record part is written: whether it was the last of the crawl's workers to write."""
-        return bool(self._recorded(keys=[self.key("recording"), self.key("judged")],
-                                   args=[self.worker, int(self.config.key_ttl)]))
+    def recorded(self) -> int:
+        """This worker's run record part is written: LAST when it was the last of the crawl's workers to write (it
+        judges the crawl), NOT_LAST when not, MEMBER_AWAITED when a worker still in the crawl is (it judges, unless it
+        leaves without writing: ask again); below 0, only workers that left are awaited, the first due in that many
+        milliseconds: ask again then (written by then, it judged; else it is awaited no longer)."""
+        return int(self._recorded(keys=[self.key("recording"), self.key("judged")],
+                                  args=[self.worker, int(self.config.key_ttl)]))
 
     def leave(self, ended: bool) -> int:
         """Leave the crawl: unfinished requests go back (a stopped worker never wipes the queue); when the
@@ -477,6 +502,9 @@ class SharedCrawl:
         with self.client.pipeline() as pipe:
             pipe.delete(self.key("hb", self.worker))
             pipe.delete(self.key("done", self.worker))  # the storage pipeline has flushed by now
+            # Its part is due within a worker's timeout: one that never comes no longer holds the crawl's judgement.
+            self._part_due(keys=[self.key("recording")], args=[self.worker, int(self.config.worker_timeout * 1000)],
+                           client=pipe)
             pipe.execute()
         requeued = self.requeue(self.worker)
         if ended and self.client.get(self.pointer) == self.crawl_id.encode():
