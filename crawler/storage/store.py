@@ -47,6 +47,7 @@ from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is cra
 from crawler.secrets import redact
 from crawler.storage import keys, reading, rows, scan
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
+from crawler.storage.transaction import batch_transaction
 from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
@@ -353,6 +354,18 @@ class ArticleStore:
             fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
             yield
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """:meth:`_exclusive`, and for the embedded store one transaction inside it (taken after the lock, so a
+        process never holds SQLite's write lock while it waits for the lock file): committed at the end, all or
+        nothing (:mod:`crawler.storage.transaction`)."""
+        with self._exclusive():
+            if self.target.uri:
+                yield
+                return
+            with batch_transaction(self.db.db):
+                yield
+
     # -- writes ----------------------------------------------------------------
     def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str | InertUtf8],
                        guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
@@ -370,7 +383,7 @@ class ArticleStore:
         """
         if not docs:
             return WriteCounts()
-        with self._exclusive():
+        with self._writing():
             docs, keyed = self._keyed_by_stored_urls(_merge_same_id(docs))
             pages = {keyed.get(doc_id, doc_id): html for doc_id, html in pages.items()}
             counts = self._write_articles(_merge_same_id(docs), pages, guard)
@@ -690,7 +703,7 @@ class ArticleStore:
         story stored under that URL before the move was seen is merged into it (``counts.merged``). A check made
         before the article's ``last_checked`` (a late spool replay: another host or run looked since) changes
         nothing and is counted in ``counts.stale_checks``. Returns the checks recorded."""
-        with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
+        with self._writing():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
             moves = [c for c in checks if c.get("location_id")]
             stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]
                                                           + [c["location_id"] for c in moves]}}),
