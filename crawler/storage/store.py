@@ -703,7 +703,7 @@ class ArticleStore:
         story stored under that URL before the move was seen is merged into it (``counts.merged``). A check made
         before the article's ``last_checked`` (a late spool replay: another host or run looked since) changes
         nothing and is counted in ``counts.stale_checks``. Returns the checks recorded."""
-        with self._writing():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
+        with self._exclusive():  # by _id and by urls apart: an $or of the two is a scan on nx-27017 and neosqlite
             moves = [c for c in checks if c.get("location_id")]
             stored = [*self.db["articles"].find({"_id": {"$in": [c["_id"] for c in checks]
                                                           + [c["location_id"] for c in moves]}}),
