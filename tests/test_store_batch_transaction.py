@@ -68,6 +68,16 @@ def stored(data_dir: Path) -> dict[str, Any]:
             "indexed": all(found == rows for found in indexed.values()), "keyed": keyed == rows}
 
 
+def assert_unlocked(data_dir: Path) -> None:
+    """Another process may write at once: the writer holds no transaction (nor its write lock) between batches."""
+    other = sqlite3.connect(data_dir / "news.db", timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
 def expected(*missing: int) -> dict[str, Any]:
     kept = [url for n, url in enumerate(urls()) if n not in missing]
     return {"urls": sorted(kept), "pages": sorted(kept), "indexed": True, "keyed": True}
@@ -81,6 +91,7 @@ def test_a_statement_refused_mid_batch_is_undone_alone_and_the_rest_is_stored(tm
             writer, "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
                     "LIKE 'Refused%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
         assert await flush_all(writer)  # the refused record is quarantined: the flush is done
+        assert_unlocked(tmp_path)
         stats = writer.stats.get_stats()
         assert stats.get("storage/inserted") == ARTICLES - 1
         assert stats.get("storage/quarantined") == 1
@@ -101,6 +112,7 @@ def test_a_full_database_fails_the_whole_batch_into_the_spool_and_the_next_flush
             "PRAGMA page_count").fetchone()[0])
         await writer.storage.call(on_connection(writer, f"PRAGMA max_page_count = {count}"))
         assert not await flush_all(writer)
+        assert_unlocked(tmp_path)
         assert writer.stats.get_value("storage/inserted", 0) == 0  # nothing counted stored
         assert writer.stats.get_value("storage/spooled") == ARTICLES
         assert len(load_spool(writer.spool_path).entries) == ARTICLES
@@ -128,6 +140,7 @@ def test_a_refused_commit_fails_the_batch_and_the_rest_is_stored_again(tmp_path:
             "CREATE TRIGGER orphan AFTER INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
             "LIKE 'Refused%' BEGIN INSERT INTO child VALUES (-1); END"))
         assert await flush_all(writer)
+        assert_unlocked(tmp_path)
         stats = writer.stats.get_stats()
         assert stats.get("storage/inserted") == ARTICLES - 1
         assert stats.get("storage/quarantined") == 1
