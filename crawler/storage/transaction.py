@@ -17,9 +17,11 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+MEMORY = 2  # PRAGMA temp_store
+
 
 class TransactionLost(sqlite3.OperationalError):
-    """SQLite rolled the batch's transaction back itself: nothing of it is stored (transient)."""
+    """SQLite rolled the batch's transaction back itself: the batch is failed, to be written again (transient)."""
 
 
 @contextmanager
@@ -28,15 +30,24 @@ def batch_transaction(connection: sqlite3.Connection) -> Iterator[None]:
     if connection.in_transaction:  # inside a caller's transaction: it commits
         yield
         return
-    connection.execute("BEGIN IMMEDIATE")
+    # Statement journals (of each statement with triggers, inside a transaction) kept in memory: on disk they took
+    # as many writes as the WAL's saved. Set for the batch only: a large sort elsewhere still spills to disk.
+    temp_store = int(connection.execute("PRAGMA temp_store").fetchone()[0])
+    if temp_store != MEMORY:
+        connection.execute(f"PRAGMA temp_store = {MEMORY}")
     try:
-        yield
-        if not connection.in_transaction:
-            raise TransactionLost("SQLite rolled back the batch's transaction after a failed statement "
-                                  "(a full disk, an I/O error): the batch is not stored as a whole")
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            with suppress(sqlite3.Error):
-                connection.execute("ROLLBACK")
-        raise
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            if not connection.in_transaction:
+                raise TransactionLost("SQLite rolled back the batch's transaction after a failed statement "
+                                      "(a full disk, an I/O error): the batch is not stored as a whole")
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                with suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+            raise
+    finally:
+        if temp_store != MEMORY and not connection.in_transaction:
+            connection.execute(f"PRAGMA temp_store = {temp_store}")
