@@ -4,7 +4,7 @@ neosqlite answers an upsert (``UpdateOne({"_id": x}, {"$setOnInsert" or "$set": 
 by translating its filter, looking the record up, applying the update to ``{"_id": x}`` in Python, deep-
 copying the result and converting its bytes before it encodes and inserts it: most of the store's CPU
 per article. Here such an upsert is one ``INSERT`` of the same JSON text into the same columns (so the
-same row, indexes, key tables and full-text rows, by the same triggers, in one autocommitted statement
+same row, indexes, key tables and full-text rows, by the same triggers, in one statement
 as before); when the record exists after all (a duplicate ``_id``), the write goes to neosqlite, which
 matches and updates it as it always did. Every other write goes to neosqlite unchanged, in order, and
 the bulk result and errors are neosqlite's (error indexes are the caller's). MongoDB never comes here.

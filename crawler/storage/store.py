@@ -47,6 +47,7 @@ from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is cra
 from crawler.secrets import redact
 from crawler.storage import keys, reading, rows, scan
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
+from crawler.storage.transaction import batch_transaction
 from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
@@ -353,6 +354,18 @@ class ArticleStore:
             fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
             yield
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """:meth:`_exclusive`, and for the embedded store one transaction inside it (taken after the lock, so a
+        process never holds SQLite's write lock while it waits for the lock file): committed at the end, all or
+        nothing (:mod:`crawler.storage.transaction`)."""
+        with self._exclusive():
+            if self.target.uri:
+                yield
+                return
+            with batch_transaction(self.db.db):
+                yield
+
     # -- writes ----------------------------------------------------------------
     def write_articles(self, docs: list[dict[str, Any]], pages: dict[str, str | InertUtf8],
                        guard: ShrinkGuard = ShrinkGuard()) -> WriteCounts:
@@ -370,7 +383,7 @@ class ArticleStore:
         """
         if not docs:
             return WriteCounts()
-        with self._exclusive():
+        with self._writing():
             docs, keyed = self._keyed_by_stored_urls(_merge_same_id(docs))
             pages = {keyed.get(doc_id, doc_id): html for doc_id, html in pages.items()}
             counts = self._write_articles(_merge_same_id(docs), pages, guard)
