@@ -83,13 +83,13 @@ def expected(*missing: int) -> dict[str, Any]:
     return {"urls": sorted(kept), "pages": sorted(kept), "indexed": True, "keyed": True}
 
 
-def test_a_statement_refused_mid_batch_is_undone_alone_and_the_rest_is_stored(tmp_path: Path) -> None:
+def flush_with_one_refused(tmp_path: Path, *statements: str) -> None:
+    """A batch written after ``statements`` (which refuse the REFUSED record) on the store's connection: the flush is
+    done, that record quarantined, every other one stored, no write lock left."""
     async def crawl() -> None:
         writer = writer_for(tmp_path)
         await writer.open()
-        await writer.storage.call(on_connection(
-            writer, "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
-                    "LIKE 'Refused%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
+        await writer.storage.call(on_connection(writer, *statements))
         assert await flush_all(writer)  # the refused record is quarantined: the flush is done
         assert_unlocked(tmp_path)
         stats = writer.stats.get_stats()
@@ -100,6 +100,12 @@ def test_a_statement_refused_mid_batch_is_undone_alone_and_the_rest_is_stored(tm
 
     asyncio.run(crawl())
     assert stored(tmp_path) == expected(REFUSED)
+
+
+def test_a_statement_refused_mid_batch_is_undone_alone_and_the_rest_is_stored(tmp_path: Path) -> None:
+    flush_with_one_refused(
+        tmp_path, "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
+                  "LIKE 'Refused%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
     quarantined = (tmp_path / "quarantine" / "run.jsonl").read_text()
     assert urls()[REFUSED] in quarantined and "refused by the test" in quarantined
 
@@ -131,22 +137,9 @@ def test_a_full_database_fails_the_whole_batch_into_the_spool_and_the_next_flush
 def test_a_refused_commit_fails_the_batch_and_the_rest_is_stored_again(tmp_path: Path) -> None:
     # A deferred foreign key is checked at COMMIT only: the record at fault is found when the batch is
     # halved, every other one committed in its half.
-    async def crawl() -> None:
-        writer = writer_for(tmp_path)
-        await writer.open()
-        await writer.storage.call(on_connection(
-            writer, "PRAGMA foreign_keys = ON", "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
-            "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
-            "CREATE TRIGGER orphan AFTER INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
-            "LIKE 'Refused%' BEGIN INSERT INTO child VALUES (-1); END"))
-        assert await flush_all(writer)
-        assert_unlocked(tmp_path)
-        stats = writer.stats.get_stats()
-        assert stats.get("storage/inserted") == ARTICLES - 1
-        assert stats.get("storage/quarantined") == 1
-        await writer.close()
-        await writer.storage.close()
-
-    asyncio.run(crawl())
-    assert stored(tmp_path) == expected(REFUSED)
+    flush_with_one_refused(
+        tmp_path, "PRAGMA foreign_keys = ON", "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        "CREATE TRIGGER orphan AFTER INSERT ON articles WHEN json_extract(NEW.data, '$.title') "
+        "LIKE 'Refused%' BEGIN INSERT INTO child VALUES (-1); END")
     assert "FOREIGN KEY" in (tmp_path / "quarantine" / "run.jsonl").read_text()
