@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Generator
 from types import FrameType
 
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
+from twisted.internet.task import deferLater
 
 from crawler.stopping import crawl_stopping
 
@@ -58,12 +60,14 @@ class OpeningStop:
     def hold(self) -> Deferred[None] | None:
         """The reactor's shutdown waits on this until every crawl has ended; a forced one (Scrapy ignores further
         signals once it forces) and one after the crawls do not wait."""
-        if not self.runner.crawlers or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        closing = [crawler for crawler in self.started if spider_closing(crawler)]
+        if not (self.runner.crawlers or closing) or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
             return None
         if self.opening & set(self.runner.crawlers):
             logger.info("The spider is still opening: it closes once open (send the signal again to force)")
         self._held = Deferred()
-        DeferredList([deferred_from_coro(self.runner.join()), *self._stop_passed_by()]).addBoth(self._release)
+        DeferredList([deferred_from_coro(self.runner.join()), *self._stop_passed_by(),
+                      *map(spider_closed, closing)]).addBoth(self._release)
         install_shutdown_handlers(self._force)
         return self._held
 
@@ -88,6 +92,24 @@ class OpeningStop:
             logger.info("Received %(signame)s twice, forcing unclean shutdown", {"signame": forced_by})
         if self._held is not None and not self._held.called:
             self._held.callback(None)
+
+
+def spider_closing(crawler: Crawler) -> bool:
+    """Whether ``crawler``'s spider is closing. A stop then finds the close under way and returns at once
+    (``ExecutionEngine.close_spider_async`` awaits only the slot's last requests), its crawl "done" while the close
+    still flushes the store and writes the run record; the shutdown must wait for the close itself."""
+    # Scrapy 2.19 has no public sign: the engine's slot is "closing" from the close's first step to its last.
+    slot = getattr(crawler.engine, "_slot", None)
+    return slot is not None and slot.closing is not None
+
+
+@inlineCallbacks
+def spider_closed(crawler: Crawler) -> Generator[Deferred[None], None, None]:
+    """Fires once ``crawler``'s spider has closed (polled: Scrapy tells no one but the crawl it ends)."""
+    from twisted.internet import reactor
+
+    while spider_closing(crawler):
+        yield deferLater(reactor, 0.1, lambda: None)
 
 
 def passed_by(crawler: Crawler) -> bool:
