@@ -10,6 +10,7 @@ sets ``running`` a loop turn later): the crawl ran to its end and its process ne
 ``Crawler.stop_async`` found ``crawling`` off and left the engine waiting). :class:`OpeningStop` keeps the
 reactor's shutdown waiting until the crawl has ended, stops the engine when it starts (``engine_started``, the
 first moment Scrapy can stop it) and, at the shutdown, stops an engine that the stop passed by as it started.
+It waits too for the close of a finished crawl's spider that a stop finds under way (:func:`spider_closing`).
 A second signal still forces the exit at once.
 """
 
