@@ -87,6 +87,11 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
+             # Chromium's own calls home, which no flag of Chromium 150 switches off: the signed-out profile's
+             # Google-account listing (accounts.google.com/ListAccounts, once its tokens load, then retried) and
+             # the push-messaging check-in (android.clients.google.com/checkin). Sent to port 1, which Chromium
+             # refuses to connect to (ERR_UNSAFE_PORT), they never open a connection, not even to the egress proxy.
+             "--gaia-url=https://127.0.0.1:1/", "--gcm-checkin-url=https://127.0.0.1:1/",
              # WebRTC may not send UDP around the egress proxy
              "--webrtc-ip-handling-policy=disable_non_proxied_udp",
              # a page's script heap: a memory bomb crashes its tab in about a second instead of growing
