@@ -15,9 +15,9 @@ Settings (read by ``RecordRules.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLE
 ``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
 ``cleaning/removed/duplicate``, ``cleaning/removed/image_url`` (an image URL no reader's browser may load:
-``javascript:``, ``data:``, ``file:``, a private address), ``cleaning/removed/translation_url`` (an hreflang link no
-reader's browser may follow, the same test), ``cleaning/credit_moved``, ``cleaning/truncated/<field>``
-(one per record and field cut).
+``javascript:``, ``data:``, ``file:``, a private address or network name, ``metadata.google.internal``),
+``cleaning/removed/translation_url`` (an hreflang link no reader's browser may follow, the same test),
+``cleaning/credit_moved``, ``cleaning/truncated/<field>`` (one per record and field cut).
 """
 
 from __future__ import annotations

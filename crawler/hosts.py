@@ -106,13 +106,27 @@ def is_private_host(host: str) -> bool:
     return address is not None and is_private_address(address)
 
 
+# Names only a private network resolves: mDNS (RFC 6762), ICANN's private-use TLD (``metadata.google.internal``),
+# RFC 8375's home networks, and the suffixes routers and intranets use, which ICANN will never delegate.
+_NETWORK_SUFFIXES = ("local", "internal", "home.arpa", "localdomain", "lan", "corp", "home", "intranet")
+
+
+def is_network_name(host: str) -> bool:
+    """True for a host name a private network resolves: one label (``intranet``, ``metadata``), or under a suffix
+    no public name has (``printer.local``, ``metadata.google.internal``, ``router.lan``)."""
+    name = normalize_host(host)
+    return "." not in name or name.endswith(tuple(f".{suffix}" for suffix in _NETWORK_SUFFIXES))
+
+
 def is_public_web_url(url: str) -> bool:
     """True for an http(s) URL of a host that is not private (an image a reader's browser can load), not for
-    ``javascript:``, ``data:``, ``file:``, a private address or a port no browser connects to."""
+    ``javascript:``, ``data:``, ``file:``, a private address or network name, or a port no browser connects to."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
-        parts.port  # noqa: B018 -- raises ValueError on a port past 65535 or that is no number
+        port = parts.port  # raises ValueError on a port past 65535 or that is no number
     except ValueError:  # and on a bracketed host that is no address
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(host) and not is_private_host(host or "")
+    if parts.scheme.lower() not in ("http", "https") or not host or port == 0:
+        return False
+    return not is_private_host(host) and (ip_literal(normalize_host(host)) is not None or not is_network_name(host))

@@ -889,3 +889,28 @@ def test_a_personal_sites_owner_writing_in_the_first_person_is_its_author(url: s
                                                                           want: tuple[list[str], str | None]) -> None:
     html = f"<html><head>{head}</head><body><article><h1>Zero waste living</h1>{body}</article></body></html>"
     assert authors(html, url) == want
+
+
+@pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", "Анна <script>alert(1)</script>",
+                                  "<svg/onload=alert(1)", "Анна Каримова -->"])
+@pytest.mark.parametrize("where", ["json-ld", "meta", "byline"])
+def test_no_markup_of_an_author_field_is_stored(name: str, where: str) -> None:
+    """An XSS payload in a page's JSON-LD author (or the rest of a broken tag, in any author field) was stored as the
+    article's author, for whatever shows author names as HTML."""
+    if where == "json-ld":
+        html = page(jsonld={"@type": "NewsArticle", "headline": "Бюджет", "author": {"@type": "Person", "name": name}})
+    elif where == "meta":
+        html = page(head=f"<meta name='author' content='{name.replace('<', '&lt;')}'>")
+    else:
+        html = page(body=f"<p class='byline'>Автор: {name.replace('<', '&lt;').replace('>', '&gt;')}</p>")
+    assert not [found for found in authors(html)[0] if "<" in found or ">" in found]
+
+
+@pytest.mark.parametrize("where", ["json-ld", "meta"])
+def test_a_name_in_markup_is_the_name(where: str) -> None:
+    name = "<b>Анна Каримова</b>"
+    if where == "json-ld":
+        html = page(jsonld={"@type": "NewsArticle", "headline": "Бюджет", "author": {"@type": "Person", "name": name}})
+    else:
+        html = page(head=f"<meta name='author' content='{name.replace('<', '&lt;')}'>")
+    assert authors(html)[0] == ["Анна Каримова"]

@@ -10,7 +10,7 @@ import tracemalloc
 
 import pytest
 
-from crawler.bench.hostile_shapes import SENTENCE, URL, article_data, page
+from crawler.bench.hostile_shapes import SENTENCE, TITLE, URL, article_data, page
 from crawler.discovery.wpapi import parse_posts
 from crawler.extract.article import extract_article
 from crawler.sites import GENERIC
@@ -74,3 +74,14 @@ def test_a_json_ld_block_too_long_for_any_article_is_skipped_unread() -> None:
         tracemalloc.stop()
     assert record.authors == ["Анна Каримова"]  # the readable block is still read
     assert peak < 60_000_000, peak  # the page itself is 6 MB of text; loading the block took 114 MB
+
+
+@pytest.mark.parametrize("reference", [{"@id": ["#author"]}, {"@id": {"name": "x"}}, {"@id": None}])
+@pytest.mark.parametrize("field", ["author", "publisher"])
+def test_a_json_ld_reference_whose_id_is_no_string_is_ignored_and_the_article_kept(field: str,
+                                                                                    reference: object) -> None:
+    """A broken template's ``{"@id": [...]}`` raised TypeError (unhashable) in the lookup: the article was lost."""
+    data = article_data(**{field: reference})
+    record = extract_article(page(data=data), URL, GENERIC)
+    assert record.title == TITLE
+    assert any(SENTENCE in paragraph for paragraph in record.paragraphs)

@@ -146,8 +146,20 @@ def test_a_page_whose_base_or_refresh_names_no_url_is_read_as_it_came(head: str,
     ("https://[2001:db8::1]:99999/a.jpg", False),
     ("http://[::1/a.jpg", False),
     ("javascript:alert(1)", False),
+    ("https://cdn.base.kg:0/a.jpg", False),
+    ("http://1.1/a.jpg", True),  # 1.0.0.1, a public address
+    ("http://[2001:4860::8888]/a.jpg", True),
+    # names only a private network resolves: a reader's browser would load them from inside the newsroom
+    ("http://metadata.google.internal/computeMetadata/v1/", False),
+    ("http://metadata/computeMetadata/v1/", False),
+    ("http://printer.local/a.jpg", False),
+    ("http://router.lan./a.jpg", False),
+    ("http://nas.home.arpa/a.jpg", False),
+    ("http://intranet/a.jpg", False),
+    ("https://local.base.kg/a.jpg", True),
+    ("https://internal.kg/a.jpg", True),
 ])
-def test_an_image_url_with_a_port_no_browser_connects_to_is_no_public_url(url: str, public: bool) -> None:
+def test_an_image_url_is_public_only_where_a_readers_browser_may_load_it(url: str, public: bool) -> None:
     assert is_public_web_url(url) is public
 
 

@@ -110,11 +110,15 @@ FORMULAS = {
     "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0 Совещание",
 }
 PAGES = {"escape-codes": escape_page("escape-codes"), "bidi-spoof": spoof_page("bidi-spoof"),
-         "plain-page": article("plain-page").encode(), "blank-fillers": blank_page("blank-fillers"),
+         "plain-page": article("plain-page").encode(), "junk-validators": article("junk-validators").encode(),
+         "blank-fillers": blank_page("blank-fillers"),
          "tracking-pixels": pixel_page("tracking-pixels"), "script-links": script_links_page("script-links"),
          **{slug: article(slug, title=title).encode() for slug, title in FORMULAS.items()}}
 
 STORED = set(PAGES) - {"blank-fillers"}  # the slugs stored: a page of blank letters has no title
+# Response headers of ``/news/junk-validators/``: an ETag of escape sequences and 8,000 characters, a Last-Modified
+# that is no date but a clipboard write. Both went to every record as sent (and to ``scrapy export``).
+JUNK_VALIDATORS = {"ETag": f'"{SEQUENCES}{"x" * 8_000}"', "Last-Modified": f"{ESC}]52;c;cm0gLXJmIH4={BEL}"}
 
 
 def build(root: Path) -> Path:
@@ -127,6 +131,7 @@ def build(root: Path) -> Path:
     (root / "feed").mkdir()
     (root / "feed" / "index.xml").write_text(f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
                                              f"<title>Output</title>{items}</channel></rss>", encoding="utf-8")
+    (root / "_server.json").write_text(json.dumps({"paths": {"/news/junk-validators/": {"headers": JUNK_VALIDATORS}}}))
     config = root.parent / "output.toml"
     config.write_text(site_config("output", DOMAIN, "Asia/Dushanbe"), encoding="utf-8")
     return config
@@ -188,6 +193,14 @@ def test_no_c0_control_character_of_a_page_is_stored(crawled: Crawled) -> None:
     assert record["title"] == f"Совещание[2J[1A[K]52;c;cm0gLXJmIH4={CSI}31m по энергетике"
     assert record["paragraphs"][0].endswith(PARAGRAPHS[0])
     assert record["lead"].startswith("Лид") and record["authors"] and record["tags"]
+
+
+def test_a_response_header_of_junk_is_no_validator_of_the_record(crawled: Crawled) -> None:
+    records = crawled.records()
+    assert records["junk-validators"]["etag"] is None
+    assert records["junk-validators"]["last_modified"] is None
+    assert records["plain-page"]["etag"].startswith('"')  # the replica's own validators are kept
+    assert records["plain-page"]["last_modified"].endswith(" GMT")
 
 
 def test_no_bidi_control_or_invisible_character_of_a_page_is_stored(crawled: Crawled) -> None:

@@ -542,7 +542,8 @@ def _without_list_outlet(found: list[str]) -> list[str]:
 
 
 def _untagged(value: str) -> str:
-    """A meta value without the markup some CMSs leave in it ("By <a href=…>Jane Doe</a>")."""
+    """A meta or JSON-LD value without the markup some CMSs leave in it ("By <a href=…>Jane Doe</a>"); what is left of
+    a broken tag (``<svg/onload=…``) makes no name (:func:`crawler.extract.boilerplate.is_not_a_person`)."""
     return re.sub(r"<[^<>]*>", "", value) if "<" in value else value
 
 
@@ -1001,7 +1002,7 @@ def _jsonld_authors(page: PageView, site_names: set[str]) -> Iterator[str]:
         types = set(strings(item.get("@type"))) if isinstance(item, dict) else set()
         if types & ORGANIZATION_TYPES:
             continue
-        for name in names(item, page.data):
+        for name in map(_untagged, names(item, page.data)):  # "<b>Jane Doe</b>", as in a meta value
             named_site = any(_compact(n) in site_names for n in names_in(name))
             if "Person" in types or personal_name(name, page.url) or not named_site:
                 yield name

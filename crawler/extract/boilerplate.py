@@ -106,9 +106,10 @@ _NOT_A_PERSON = re.compile(
 
 
 def is_not_a_person(name: str) -> bool:
-    """True for bylines such as "Editor", "Редакция" or an address rather than a person's name."""
+    """True for bylines such as "Editor", "Редакция", an address or markup (``<img src=x onerror=…>``: a page's
+    author field holds it for whatever shows author names as HTML) rather than a person's name."""
     name = name.strip()
-    return (_NOT_A_PERSON.fullmatch(name) is not None or "@" in name or "://" in name
+    return (_NOT_A_PERSON.fullmatch(name) is not None or "@" in name or "://" in name or "<" in name or ">" in name
             or len(name) > 80 or not any(ch.isalpha() for ch in name))
 
 

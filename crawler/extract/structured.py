@@ -50,8 +50,9 @@ class Structured:
         return [v.strip() for v in self.meta.get(name, []) if v.strip()]
 
     def resolve(self, value: Any) -> Any:
-        """Follow a JSON-LD ``{"@id": ...}`` reference to its node in the graph."""
-        if isinstance(value, dict) and set(value) == {"@id"}:
+        """Follow a JSON-LD ``{"@id": ...}`` reference to its node in the graph. Only a string names a node: an
+        ``"@id"`` list or object raised (unhashable) and lost the page's article."""
+        if isinstance(value, dict) and set(value) == {"@id"} and isinstance(value["@id"], str):
             return self.nodes.get(value["@id"], value)
         return value
 

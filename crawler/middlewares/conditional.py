@@ -45,6 +45,7 @@ from crawler.frontier.extension import Frontier
 from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned, walk_marker
 from crawler.storage.component import Storage
 from crawler.storage.store import as_utc, describe_error, store_errors
+from crawler.validators import etag, last_modified
 
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
@@ -148,8 +149,8 @@ class ConditionalDiscovery:
         if response.status == 304 and url in self.known:  # an index that dates a child anew, the file as it was
             self.read[url] = {**self.known[url], "lastmod": lastmod or self.known[url].get("lastmod")}
         elif response.status == 200:
-            self.read[url] = {"_id": url, "site": self.site, "etag": _header(response, b"ETag"),
-                              "last_modified": _header(response, b"Last-Modified"), "lastmod": lastmod,
+            self.read[url] = {"_id": url, "site": self.site, "etag": etag(response),
+                              "last_modified": last_modified(response), "lastmod": lastmod,
                               "conditional": response.meta.get(CONDITIONAL_META, True), "read_at": datetime.now(UTC)}
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -196,10 +197,3 @@ class ConditionalDiscovery:
         self.stats.inc_value("discovery/sources/unavailable")
         logger.warning("Could not %(what)s the discovery sources of %(site)s: %(error)s",
                        {"what": what, "site": self.site, "error": describe_error(exc)})
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
-
-

@@ -59,6 +59,7 @@ from crawler.spiders.args import SITE_ARGS, SpiderArgs, check_names
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.not_articles import not_article
 from crawler.urls import Mirror, canonical_or_none, canonical_url, too_long, undotted, url_id
+from crawler.validators import etag, last_modified
 
 logger = logging.getLogger(__name__)
 
@@ -452,8 +453,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             edition=self.site.edition_for(url).language,
             fetched_at=fetched_at,
             http_status=response.status,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
+            etag=etag(response),
+            last_modified=last_modified(response),
             # The inert page is text or, from an extraction worker, its UTF-8; else the store sanitizes the page's.
             raw_html=extraction.html if isinstance(extraction.html, str | InertUtf8) else text,
         )
@@ -508,8 +509,3 @@ def is_whole_range(response: Response) -> bool:
         return False
     total = int(match[2])
     return total > 0 and int(match[1]) == total - 1 and len(response.body) >= total
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
