@@ -32,6 +32,7 @@ from crawler.sites import SiteConfig, SiteConfigError, load_site
 from crawler.storage.config import to_document
 from crawler.storage.store import ArticleStore, page_text, with_revision
 from crawler.validation import Invalid, validate
+from crawler.validators import valid_etag, valid_last_modified
 
 # Fields whose change makes a revision; the derived ones below are replaced along with them.
 CONTENT_FIELDS = ("title", "lead", "paragraphs", "published", "modified", "authors", "section", "tags", "images",
@@ -55,7 +56,8 @@ class Reextractor:
             return None
         item = article_item(extraction, url=old["url"], urls=old.get("urls") or [old["url"]], site=old["site"],
                             edition=old.get("edition"), fetched_at=fetched_at, http_status=old.get("http_status"),
-                            etag=old.get("etag"), last_modified=old.get("last_modified"))
+                            etag=valid_etag(old.get("etag")),
+                            last_modified=valid_last_modified(old.get("last_modified")))  # junk stored before
         item, _ = clean(item, self.rules.limits)
         try:
             item, _ = validate(item, self.rules.validation, now or datetime.now(UTC))

@@ -57,3 +57,18 @@ def test_reextraction_drops_what_validation_drops() -> None:
     old = {"url": URL, "site": "asiaplus", "fetched_at": NOW}
     empty = "<html><head><title>Border talks</title></head><body></body></html>"
     assert Reextractor(RecordRules()).fresh_document(old, empty, load_site("asiaplus"), now=NOW) is None
+
+
+@pytest.mark.parametrize(("stored", "kept"), [
+    ({"etag": '"5f3a-1c2b"', "last_modified": "Fri, 14 Mar 2025 08:00:00 GMT"},
+     {"etag": '"5f3a-1c2b"', "last_modified": "Fri, 14 Mar 2025 08:00:00 GMT"}),
+    ({"etag": '"\x1b]52;c;cm0gLXJmIH4=\x07"', "last_modified": "x" * 5000},  # a hostile site's, stored before
+     {"etag": None, "last_modified": None}),
+    ({"etag": 42, "last_modified": ["Fri, 14 Mar 2025 08:00:00 GMT"]}, {"etag": None, "last_modified": None}),
+])
+def test_reextraction_keeps_only_a_stored_validator_that_is_one(stored: dict[str, object],
+                                                                kept: dict[str, object]) -> None:
+    old = {"url": URL, "site": "asiaplus", "fetched_at": NOW, **stored}
+    doc = Reextractor(RecordRules()).fresh_document(old, page("2025-03-14T08:00:00+00:00"), load_site("asiaplus"),
+                                                     now=NOW)
+    assert doc is not None and {key: doc.get(key) for key in kept} == kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scrapy.http import Response
 
-from crawler.validators import etag, last_modified
+from crawler.validators import conditional_headers, etag, last_modified
 
 
 def response(**headers: str) -> Response:
@@ -42,3 +42,15 @@ def test_last_modified(sent: str, kept: str | None) -> None:
 
 def test_no_header_is_no_validator() -> None:
     assert etag(response()) is None and last_modified(response()) is None
+
+
+@pytest.mark.parametrize(("stored", "sent"), [
+    ({"etag": '"a1"', "last_modified": "Sun, 06 Nov 1994 08:49:37 GMT"},
+     {"If-None-Match": '"a1"', "If-Modified-Since": "Sun, 06 Nov 1994 08:49:37 GMT"}),
+    ({"etag": '"a1"', "last_modified": None}, {"If-None-Match": '"a1"'}),
+    ({"etag": '"a\r\nX-Injected: 1"', "last_modified": "soon"}, {}),  # stored before validators were checked
+    ({}, {}),
+])
+def test_a_revisit_sends_back_only_stored_validators_that_are_ones(stored: dict[str, object],
+                                                                   sent: dict[str, str]) -> None:
+    assert conditional_headers(stored) == sent

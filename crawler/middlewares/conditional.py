@@ -45,7 +45,7 @@ from crawler.frontier.extension import Frontier
 from crawler.middlewares.incremental import SITEMAP_LASTMOD_META, sitemap_pruned, walk_marker
 from crawler.storage.component import Storage
 from crawler.storage.store import as_utc, describe_error, store_errors
-from crawler.validators import etag, last_modified
+from crawler.validators import conditional_headers, etag, last_modified
 
 logger = logging.getLogger(__name__)
 SOURCE_META = "source_url"  # set by the spider on feed, sitemap, listing and API requests: the real URL
@@ -121,8 +121,7 @@ class ConditionalDiscovery:
         known = self.known.get(request.meta.get(SOURCE_META, ""))
         if not known or not known.get("conditional", True):
             return request
-        headers = {k: v for k, v in (("If-None-Match", known.get("etag")),
-                                     ("If-Modified-Since", known.get("last_modified"))) if v}
+        headers = conditional_headers(known)
         if headers:
             request.headers.update(headers)
             request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", []), 304]

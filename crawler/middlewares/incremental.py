@@ -48,6 +48,7 @@ from crawler.revisits import DEFAULT_SCHEDULE, is_due, parse_schedule
 from crawler.storage.component import Storage
 from crawler.storage.store import ArticleStore, describe_error
 from crawler.urls import canonical_id, canonical_url, url_id
+from crawler.validators import conditional_headers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -278,8 +279,6 @@ def _conditional(request: Request, doc: dict[str, Any]) -> Request:
     """A revisit asks the server to answer 304 when the page has not changed since it was stored,
     and lets 404/410 through to the spider, which marks the article gone; it names the stored article,
     so that the spider can tell where a redirect sent it (moved, gone, off the site)."""
-    headers = {k: v for k, v in (("If-None-Match", doc.get("etag")), ("If-Modified-Since", doc.get("last_modified")))
-               if v}
-    request.headers.update(headers)
+    request.headers.update(conditional_headers(doc))
     request.meta.update(revisit_meta({REVISIT_META: doc["_id"]}))
     return request
