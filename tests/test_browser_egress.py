@@ -135,22 +135,28 @@ def rendered(slug: str) -> str:
     return f"<article><h1 class='entry-title'>Совещание: {slug}</h1><div class='entry-content'>{body}</div></article>"
 
 
-def build(root: Path, internal: str, needs_browser: bool) -> Path:
-    """Write the site under ``root`` and its config next to it; the config's path."""
-    pages = {"leaky": "all", "quiet": "none", "js-escape": "location", "hop-escape": "hop", "http-escape": "none"}
-    for slug, leak in pages.items():
+def write_shell_site(root: Path, shells: dict[str, str], app_js: str, title: str) -> None:
+    """The replica of a site whose articles are script shells (``shells``: slug to page) that ``app_js``
+    (``/static/app.js``) fills from the site's own API (``/api/<slug>.json``), and its feed."""
+    for slug, page in shells.items():
         (root / "news" / slug).mkdir(parents=True)
-        (root / "news" / slug / "index.html").write_text(shell(slug, internal, leak), encoding="utf-8")
+        (root / "news" / slug / "index.html").write_text(page, encoding="utf-8")
         (root / "api").mkdir(exist_ok=True)
         (root / "api" / f"{slug}.json").write_text(json.dumps({"html": rendered(slug)}), encoding="utf-8")
     (root / "static").mkdir()
-    (root / "static" / "app.js").write_text(APP_JS, encoding="utf-8")
-    (root / "static" / "worker.js").write_text(WORKER_JS, encoding="utf-8")
+    (root / "static" / "app.js").write_text(app_js, encoding="utf-8")
     items = "".join(f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
-                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>" for n, slug in enumerate(pages))
+                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>" for n, slug in enumerate(shells))
     (root / "feed").mkdir()
     (root / "feed" / "index.xml").write_text(f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-                                             f"<title>Leaky</title><link>https://{DOMAIN}/</link>{items}</channel></rss>")
+                                             f"<title>{title}</title><link>https://{DOMAIN}/</link>{items}</channel></rss>")
+
+
+def build(root: Path, internal: str, needs_browser: bool) -> Path:
+    """Write the site under ``root`` and its config next to it; the config's path."""
+    pages = {"leaky": "all", "quiet": "none", "js-escape": "location", "hop-escape": "hop", "http-escape": "none"}
+    write_shell_site(root, {slug: shell(slug, internal, leak) for slug, leak in pages.items()}, APP_JS, "Leaky")
+    (root / "static" / "worker.js").write_text(WORKER_JS, encoding="utf-8")
     (root / "_server.json").write_text(json.dumps({"redirects": {
         "/bounce-fetch/": f"{internal}/fetch-redirect", "/bounce-frame/": f"{internal}/frame-redirect",
         "/bounce-main/": f"{internal}/escape-hop", "/news/http-escape/": f"{internal}/escape-http"}}))

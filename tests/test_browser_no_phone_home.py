@@ -5,13 +5,12 @@ checked in for push messaging (android.clients.google.com) a few seconds after l
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.hostile_site import article
 from tests.test_browser import requires_chromium
-from tests.test_browser_egress import CONFIG, DOMAIN, rendered
+from tests.test_browser_egress import CONFIG, DOMAIN, write_shell_site
 
 SLUGS = ("first", "second", "third")
 # Renders the article from the site's own JSON API: every request of the page is to the replica.
@@ -23,20 +22,9 @@ fetch(`/api/${slug}.json`).then(r => r.json()).then(data => { document.getElemen
 
 def build(root: Path) -> Path:
     """A site whose articles are script shells filled from its own API; the config's path."""
-    for slug in SLUGS:
-        (root / "news" / slug).mkdir(parents=True)
-        head = article(slug).split("<body>")[0]
-        (root / "news" / slug / "index.html").write_text(
-            f"{head}<body><div id='app'></div><script src='/static/app.js'></script></body></html>", encoding="utf-8")
-        (root / "api").mkdir(exist_ok=True)
-        (root / "api" / f"{slug}.json").write_text(json.dumps({"html": rendered(slug)}), encoding="utf-8")
-    (root / "static").mkdir()
-    (root / "static" / "app.js").write_text(APP_JS, encoding="utf-8")
-    items = "".join(f"<item><title>{slug}</title><link>https://{DOMAIN}/news/{slug}/</link>"
-                    f"<pubDate>Fri, 20 Nov 2026 10:{n:02d}:00 +0500</pubDate></item>" for n, slug in enumerate(SLUGS))
-    (root / "feed").mkdir()
-    (root / "feed" / "index.xml").write_text(f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-                                             f"<title>Quiet</title><link>https://{DOMAIN}/</link>{items}</channel></rss>")
+    shells = {slug: article(slug).split("<body>")[0]
+              + "<body><div id='app'></div><script src='/static/app.js'></script></body></html>" for slug in SLUGS}
+    write_shell_site(root, shells, APP_JS, "Quiet")
     config = root.parent / "quiet.toml"
     config.write_text(CONFIG.format(domain=DOMAIN, needs_browser="true"), encoding="utf-8")
     return config
