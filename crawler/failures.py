@@ -48,6 +48,8 @@ _CHROMIUM_CONNECTION = re.compile(r"ERR_(?:CONNECTION_\w+|SOCKS_CONNECTION_\w+|P
                                   r"TUNNEL_CONNECTION_FAILED|ADDRESS_UNREACHABLE|INTERNET_DISCONNECTED|"
                                   r"NETWORK_CHANGED|EMPTY_RESPONSE)")
 _CHROMIUM_ERROR = re.compile(r"net::(ERR_\w+)")
+# Playwright's TargetClosedError ("Target page, context or browser has been closed") and its older wordings.
+_BROWSER_CLOSED = re.compile(r"\b(?:page|context|browser) has been closed", re.IGNORECASE)
 # Kinds where no answer came from the host at all: its address, its port or the way to it is down.
 UNREACHABLE = frozenset({"connection", "dns", "timeout"})
 
@@ -114,8 +116,9 @@ def _undecodable(error: BaseException | None) -> bool:
 def _browser_kind(error: BaseException | None) -> str | None:
     """The kind of a Playwright error (a page rendered in Chromium): ``timeout`` for its TimeoutError (the browser
     handler makes a timeout after the page's document came ``render_timeout``: the host answered), ``page_crashed``,
-    else read from Chromium's ``net::ERR_…`` in the message (``dns``, ``timeout``, ``connection``, ``other``); None
-    for an error of anything else. Playwright is not imported here: a crawl that never loaded it has no such error."""
+    ``browser_closed`` (its page, context or browser went under it), else read from Chromium's ``net::ERR_…`` in
+    the message (``dns``, ``timeout``, ``connection``, ``other``); None for an error of anything else. Playwright
+    is not imported here: a crawl that never loaded it has no such error."""
     playwright = sys.modules.get("playwright.async_api")
     if playwright is None or not isinstance(error, playwright.Error):
         return None
@@ -123,6 +126,8 @@ def _browser_kind(error: BaseException | None) -> str | None:
         return "timeout"
     if "Page crashed" in str(error):  # its renderer died: out of memory (BROWSER_JS_HEAP_MB), or a Chromium bug
         return "page_crashed"
+    if _BROWSER_CLOSED.search(str(error)):  # Chromium died or was being relaunched: no fault of the host's
+        return "browser_closed"
     match = _CHROMIUM_ERROR.search(str(error))
     code = match[1] if match else ""
     if code in _CHROMIUM_DNS:

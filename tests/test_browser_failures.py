@@ -100,7 +100,9 @@ def test_a_host_refusing_chromium_is_down() -> None:
     ("Page.goto: net::ERR_CONNECTION_TIMED_OUT at https://news.example/a/", "timeout"),
     ("Page.goto: net::ERR_ABORTED at https://news.example/a.pdf", "other"),  # a download: the host answered
     ("Page.goto: net::ERR_CERT_DATE_INVALID at https://news.example/a/", "other"),
-    ("Target page, context or browser has been closed", "other"),
+    ("Target page, context or browser has been closed", "browser_closed"),  # Chromium died or is relaunched
+    ("BrowserType.launch: Target page, context or browser has been closed", "browser_closed"),
+    ("Page.goto: Browser has been closed", "browser_closed"),
 ])
 def test_chromium_net_errors_by_their_code(message: str, kind: str) -> None:
     from playwright.async_api import Error
