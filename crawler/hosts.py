@@ -108,14 +108,16 @@ def is_private_host(host: str) -> bool:
 
 # Names only a private network resolves: mDNS (RFC 6762), ICANN's private-use TLD (``metadata.google.internal``),
 # RFC 8375's home networks, and the suffixes routers and intranets use, which ICANN will never delegate.
-_NETWORK_SUFFIXES = ("local", "internal", "home.arpa", "localdomain", "lan", "corp", "home", "intranet")
+_NETWORK_SUFFIXES = tuple(
+    f".{suffix}" for suffix in ("local", "internal", "home.arpa", "localdomain", "lan", "corp", "home", "intranet")
+)
 
 
 def is_network_name(host: str) -> bool:
     """True for a host name a private network resolves: one label (``intranet``, ``metadata``), or under a suffix
     no public name has (``printer.local``, ``metadata.google.internal``, ``router.lan``)."""
     name = normalize_host(host)
-    return "." not in name or name.endswith(tuple(f".{suffix}" for suffix in _NETWORK_SUFFIXES))
+    return "." not in name or name.endswith(_NETWORK_SUFFIXES)
 
 
 def is_public_web_url(url: str) -> bool:
