@@ -171,6 +171,29 @@ def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
     assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running
 
 
+def test_a_page_in_flight_when_the_pool_closes_fails_as_extraction_and_starts_no_worker() -> None:
+    """A crawl stopped mid-page (its spider closing the pool) loses that page as a failed extraction, which the
+    spider counts, and no worker is started in the closed pool's place."""
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+    started = []
+    pool.on_start = lambda: started.append(1)
+
+    async def run() -> None:
+        await pool.extract(NORMAL, URL, datetime.now(UTC))
+        os.kill(pool.pids[0], signal.SIGSTOP)  # busy with the page when the pool closes
+        in_flight = asyncio.ensure_future(pool.extract(NORMAL, URL, datetime.now(UTC)))
+        await asyncio.sleep(0.2)
+        pool.close()
+        with pytest.raises(ExtractionFailed):
+            await asyncio.wait_for(in_flight, 10)
+
+    try:
+        asyncio.run(run())
+    finally:
+        pool.close()
+    assert pool.pids == [] and started == []
+
+
 def test_what_a_worker_logs_goes_to_the_crawl_log_not_its_stderr(caplog: pytest.LogCaptureFixture,
                                                                  capfd: pytest.CaptureFixture[str]) -> None:
     """A page with no text makes trafilatura warn: under cron, a line on stderr would be mailed."""

@@ -170,7 +170,6 @@ class ExtractionPool:
             raise ValueError("an extraction pool needs at least one worker and a positive budget")
         self.site, self.limits, self.budget, self.on_start = site, limits, budget, on_start
         self.keep_html = keep_html
-        self._closed = False
         self._all: list[_Worker] = []
         # None: a slot whose worker is started when a page needs it (a replacement that failed to start).
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
@@ -185,10 +184,10 @@ class ExtractionPool:
 
     def _replace(self, worker: _Worker) -> None:
         """Stop ``worker`` and put a fresh one in its slot (or an empty slot, when none can start)."""
-        worker.stop()
-        if self._closed:  # the page was stopped by close(): no slot to fill
+        if worker not in self._all:  # close() stopped it mid-page: no slot to fill
             return
         self._all.remove(worker)
+        worker.stop()
         try:
             self._idle.put_nowait(self._start())
         except OSError as exc:  # out of memory or descriptors: the next page tries again
@@ -222,7 +221,6 @@ class ExtractionPool:
 
     def close(self) -> None:
         """Stop every worker (busy ones included): a page awaiting one fails as its worker's would."""
-        self._closed = True
         for worker in self._all:
             worker.stop()
         self._all.clear()
