@@ -171,6 +171,29 @@ def test_an_extractor_error_is_reported_and_the_worker_kept() -> None:
     assert pool.pids == [] and not Path(f"/proc/{pids[0]}").exists()  # closed: nothing left running
 
 
+def test_a_page_in_flight_when_the_pool_closes_fails_as_extraction_and_starts_no_worker() -> None:
+    """A crawl stopped mid-page (its spider closing the pool) loses that page as a failed extraction, which the
+    spider counts, and no worker is started in the closed pool's place."""
+    pool = ExtractionPool(None, RecordLimits(), workers=1, budget=30.0)
+    started = []
+    pool.on_start = lambda: started.append(1)
+
+    async def run() -> None:
+        await pool.extract(NORMAL, URL, datetime.now(UTC))
+        os.kill(pool.pids[0], signal.SIGSTOP)  # busy with the page when the pool closes
+        in_flight = asyncio.ensure_future(pool.extract(NORMAL, URL, datetime.now(UTC)))
+        await asyncio.sleep(0.2)
+        pool.close()
+        with pytest.raises(ExtractionFailed):
+            await asyncio.wait_for(in_flight, 10)
+
+    try:
+        asyncio.run(run())
+    finally:
+        pool.close()
+    assert pool.pids == [] and started == []
+
+
 def test_what_a_worker_logs_goes_to_the_crawl_log_not_its_stderr(caplog: pytest.LogCaptureFixture,
                                                                  capfd: pytest.CaptureFixture[str]) -> None:
     """A page with no text makes trafilatura warn: under cron, a line on stderr would be mailed."""
@@ -367,25 +390,55 @@ def test_a_body_with_another_byte_order_mark_goes_as_its_text(mark: bytes) -> No
     assert (handed.decode("utf-8", "replace") if isinstance(handed, bytes) else handed) == page.text
 
 
-def test_a_worker_is_waited_for_as_its_connection_polls() -> None:
-    """The worker's one poll object answers as ``Connection.poll`` did: False while it has nothing to say
-    (after the budget), True once it wrote or died, and a closed connection raises instead of polling a number
-    the system may have given to another file."""
+def test_a_worker_is_awaited_on_the_event_loop() -> None:
+    """The worker's answer is read by the loop: nothing after the wait while it has nothing to say, its message
+    once it wrote, end of file once it died, and a closed channel raises instead of watching a number the system
+    may have given to another file."""
     worker = _Worker(None, RecordLimits())
-    try:
-        assert worker._answered(60) and worker.conn.recv() == "ready"
+
+    async def run() -> None:
+        assert await worker.channel.receive(60) == "ready"
         started = time.monotonic()
-        assert not worker._answered(0.2) and 0.15 < time.monotonic() - started < 5
-        worker.conn.send((NORMAL, URL, datetime.now(UTC)))
-        assert worker._answered(60) and worker.conn.recv()[0] == "ok"
+        with pytest.raises(TimeoutError):
+            await worker.channel.receive(0.2)
+        assert 0.15 < time.monotonic() - started < 5
+        worker.channel.send((NORMAL, URL, datetime.now(UTC)))
+        assert (await worker.channel.receive(60))[0] == "ok"
         worker.process.kill()
-        assert worker._answered(10)  # its end closed: the next recv raises EOFError, as before
         with pytest.raises(EOFError):
-            worker.conn.recv()
+            await worker.channel.receive(10)
+
+    try:
+        asyncio.run(run())
     finally:
         worker.stop()
     with pytest.raises(OSError):
-        worker._answered(1)
+        asyncio.run(worker.channel.receive(1))
+
+
+def test_a_page_larger_than_the_socket_buffer_is_written_as_the_worker_reads_it() -> None:
+    """A page the socket cannot take at once is written as the worker reads it, not by blocking the loop: a worker
+    still warming up (or stuck) reads nothing for seconds."""
+    worker = _Worker(None, RecordLimits())
+    html = NORMAL.replace("</body>", f"<!-- {'x' * 4_000_000} --></body>")  # far past a socket's buffer
+
+    async def run() -> tuple[Any, float]:
+        os.kill(worker.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            worker.channel.send((html, URL, datetime.now(UTC)))
+            returned = time.monotonic() - started
+        finally:
+            os.kill(worker.process.pid, signal.SIGCONT)
+        assert await worker.channel.receive(60) == "ready"
+        return await worker.channel.receive(60), returned
+
+    try:
+        answer, returned = asyncio.run(run())
+    finally:
+        worker.stop()
+    assert answer[0] == "ok" and answer[1].paragraphs[0] == SENTENCE
+    assert returned < 5  # a stopped reader: a blocking write would never return
 
 
 def test_the_stored_page_crosses_as_utf8_and_arrives_as_the_inline_extractors_text() -> None:
@@ -430,10 +483,8 @@ def test_a_worker_and_a_scrapy_process_run_one_openblas_thread(monkeypatch: pyte
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     worker = _Worker(None, RecordLimits())
     try:
-        assert worker._answered(60) and worker.conn.recv() == "ready"  # warm: numpy and the language model loaded
-        worker.conn.send((NORMAL, URL, datetime.now(UTC)))
-        assert worker._answered(60) and worker.conn.recv()[0] == "ok"
-        assert _threads(worker.process.pid) == 1
+        status, _ = asyncio.run(worker.run((NORMAL, URL, datetime.now(UTC)), 60))  # warm: numpy, the language model
+        assert status == "ok" and _threads(worker.process.pid) == 1
     finally:
         worker.stop()
     script = ("import os\nfrom scrapy.utils.project import get_project_settings\nget_project_settings()\n"

@@ -58,7 +58,7 @@ sitelog.install()
 pools = [sitelog.named(site, lambda: ExtractionPool(None, RecordLimits())) for site in ("akipress", "asiaplus")]
 for pool in pools:
     for worker in pool._all:  # a page the worker cannot read: it dies with a traceback on its stderr
-        worker.conn.send_bytes(b"not a pickled page")
+        worker.channel.sock.sendall(len(b"not a pickled page").to_bytes(4, "big") + b"not a pickled page")
 for relay in [thread for thread in threading.enumerate() if thread.name.startswith("extraction-log-")]:
     relay.join(120)
 for pool in pools:

@@ -2,11 +2,12 @@
 
 :class:`ExtractionPool` keeps ``workers`` processes that import the extractor and warm its lazy
 models once (:mod:`crawler.extract.worker`). Each page goes to an idle worker over a socket pair
-and its :class:`~crawler.extract.result.Extraction` is awaited on a thread, so the event loop
-never waits; a page that takes longer than the budget gets its worker killed (the only way to
-stop one runaway lxml or regex call, which no check inside a loop can interrupt) and replaced,
-and raises :class:`ExtractionTimeout`; a worker that dies (out of memory, a crash) is replaced
-too and raises :class:`ExtractionFailed`.
+and its :class:`~crawler.extract.result.Extraction` is read by the event loop as it arrives
+(:mod:`crawler.extract.channel`), so the loop never waits, and no thread waits for it either (one cost
+the crawl 0.25 ms of CPU a page in locks and GIL handovers); a page that takes longer than the budget
+gets its worker killed (the only way to stop one runaway lxml or regex call, which no check inside a
+loop can interrupt) and replaced, and raises :class:`ExtractionTimeout`; a worker that dies (out of
+memory, a crash) is replaced too and raises :class:`ExtractionFailed`.
 A page goes over as text or, when the crawl has them, as its UTF-8 bytes (``extract_article`` decodes them as
 Scrapy decodes a UTF-8 page, a bad byte as U+FFFD): bytes cross as they are, text is encoded on one side by
 pickle and decoded on the other (about 0.2 ms of the crawl's CPU for a 120 KB page).
@@ -24,19 +25,17 @@ import contextvars
 import dataclasses
 import logging
 import os
-import select
 import socket
 import subprocess
 import sys
 import threading
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from multiprocessing.connection import Connection
 from typing import IO, Any, Protocol, cast
 
 from crawler.blas import one_thread
+from crawler.extract.channel import Channel
 from crawler.extract.result import Extraction
 from crawler.extract.worker import LOG_SEPARATOR, OK, READY
 from crawler.limits import RecordLimits
@@ -96,47 +95,47 @@ class _Worker:
         # In the starting crawl's context (a thread starts in an empty one): the relayed lines name its site.
         threading.Thread(target=contextvars.copy_context().run, args=(relay_log, self.process.stderr), daemon=True,
                          name=f"extraction-log-{self.process.pid}").start()
-        self.conn = Connection(ours.detach())
-        # One poll object for the worker's life: Connection.poll builds, fills and closes a selector at every
-        # call (0.14 -> 0.06 ms of the crawl's CPU a page).
-        self._poller = select.poll()
-        self._poller.register(self.conn.fileno(), select.POLLIN)
-        self.conn.send((site, limits, keep_html))
+        self.channel = Channel(ours)
+        self.channel.send_blocking((site, limits, keep_html))
         self.ready = False
 
-    def _answered(self, seconds: float) -> bool:
-        """True once the worker has written (or closed its end) within ``seconds``, as ``conn.poll`` says."""
-        self.conn.fileno()  # a closed connection raises OSError, as conn.poll does, before its number is polled
-        return bool(self._poller.poll(seconds * 1000))
-
-    def run(self, request: tuple[str | bytes, str, datetime], budget: float) -> tuple[str, Any]:
-        """Send one page and wait for its record (blocking: called on a thread)."""
+    async def run(self, request: tuple[str | bytes, str, datetime], budget: float) -> tuple[str, Any]:
+        """Send one page and await its record."""
         try:
             if not self.ready:
-                if not self._answered(START_TIMEOUT):
-                    raise ExtractionFailed(f"the extraction worker did not start within {START_TIMEOUT:.0f} s")
-                self.ready = self.conn.recv() == READY
-            self.conn.send(request)
-            if not self._answered(budget):
-                raise ExtractionTimeout(f"over the {budget:g} s extraction budget")
-            status, value = cast("tuple[str, Any]", self.conn.recv())  # the worker sends (status, record or error)
-        except (EOFError, OSError):
+                try:
+                    self.ready = await self.channel.receive(START_TIMEOUT) == READY
+                except TimeoutError:
+                    raise ExtractionFailed(f"the extraction worker did not start within {START_TIMEOUT:g} s") from None
+            self.channel.send(request)
             try:
-                code: int | None = self.process.wait(1)
-            except subprocess.TimeoutExpired:
-                code = None  # closed its end but still running: stop() kills it
-            raise ExtractionFailed(f"the extraction worker exited (code {code})") from None
+                answer = await self.channel.receive(budget)
+            except TimeoutError:
+                raise ExtractionTimeout(f"over the {budget:g} s extraction budget") from None
+            status, value = cast("tuple[str, Any]", answer)  # the worker sends (status, record or error)
+        except (EOFError, OSError):
+            raise ExtractionFailed(f"the extraction worker exited (code {await self._exit_code()})") from None
         return status, (_marked_inert(value) if status == OK else value)
 
+    async def _exit_code(self, seconds: float = 1.0) -> int | None:
+        """The worker's exit code once it has ended its connection; None when it still runs after ``seconds``
+        (closed its end but still running: stop() kills it)."""
+        for _ in range(int(seconds / 0.01)):
+            code = self.process.poll()
+            if code is not None:
+                return code
+            await asyncio.sleep(0.01)
+        return self.process.poll()
+
     def stop(self) -> None:
-        """End the worker at once (it may be stuck in a page) and reap it. The connection closes last:
-        a thread still waiting on it then wakes to the worker's end of file, not to a reused descriptor."""
+        """End the worker at once (it may be stuck in a page) and reap it. The connection closes last, waking
+        a page still awaiting it to the worker's end of file."""
         self.process.kill()
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
             logger.warning("Extraction worker %(pid)d did not exit when killed", {"pid": self.process.pid})
-        self.conn.close()
+        self.channel.close()
 
 
 def _marked_inert(record: Extraction) -> Extraction:
@@ -171,7 +170,6 @@ class ExtractionPool:
             raise ValueError("an extraction pool needs at least one worker and a positive budget")
         self.site, self.limits, self.budget, self.on_start = site, limits, budget, on_start
         self.keep_html = keep_html
-        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extraction")
         self._all: list[_Worker] = []
         # None: a slot whose worker is started when a page needs it (a replacement that failed to start).
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
@@ -186,6 +184,8 @@ class ExtractionPool:
 
     def _replace(self, worker: _Worker) -> None:
         """Stop ``worker`` and put a fresh one in its slot (or an empty slot, when none can start)."""
+        if worker not in self._all:  # close() stopped it mid-page: no slot to fill
+            return
         self._all.remove(worker)
         worker.stop()
         try:
@@ -208,10 +208,8 @@ class ExtractionPool:
             except OSError as exc:
                 self._idle.put_nowait(None)
                 raise ExtractionFailed(f"cannot start an extraction worker: {exc}") from None
-        loop = asyncio.get_running_loop()
         try:
-            status, value = await loop.run_in_executor(self._threads, worker.run, (html, url, fetched_at),
-                                                       self.budget)
+            status, value = await worker.run((html, url, fetched_at), self.budget)
         except BaseException:  # over budget, dead, or cancelled mid-page: the worker cannot be trusted again
             self._replace(worker)
             raise
@@ -222,8 +220,7 @@ class ExtractionPool:
         return value
 
     def close(self) -> None:
-        """Stop every worker (busy ones included) and the waiting threads."""
+        """Stop every worker (busy ones included): a page awaiting one fails as its worker's would."""
         for worker in self._all:
             worker.stop()
         self._all.clear()
-        self._threads.shutdown(wait=False)
