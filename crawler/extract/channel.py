@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import pickle
 import socket
 import struct
@@ -20,6 +21,8 @@ from typing import Any
 _SIZE = struct.Struct("!i")  # Connection's frame: a signed 32-bit length, or -1 and an unsigned 64-bit one
 _LONG_SIZE = struct.Struct("!Q")
 _READ = 1 << 18
+
+logger = logging.getLogger(__name__)
 
 
 def frame(obj: Any) -> bytes:
@@ -101,10 +104,15 @@ class Channel:
             data = b""
         if data:
             self._inbox += data
-            self._unframe()
-            if not self._messages:
-                return
-        else:
+            try:
+                self._unframe()
+            except Exception as exc:  # a frame no pickle reads: nothing after it can be trusted
+                logger.error("Unreadable answer from an extraction worker: %(error)r", {"error": exc})
+                data = b""
+            else:
+                if not self._messages:
+                    return
+        if not data:
             self.ended = True
             assert self._loop is not None
             self._loop.remove_reader(self.sock.fileno())
