@@ -219,7 +219,8 @@ EXTENSIONS = {
 EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if path != "scrapy.extensions.remote_control.RemoteControl"}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
-STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
+# The final stats as JSON in this file (empty: none); crawlall --processes sets it for each child with -s.
+STATS_FILE = env_str("STATS_FILE")
 # The stats so far into STATS_FILE.running this often (0: never): what a child killed mid-crawl had counted.
 STATS_FILE_INTERVAL_SECONDS = env_float("STATS_FILE_INTERVAL_SECONDS", 5.0, minimum=0)
 

@@ -4,6 +4,7 @@ is one usage error naming it (exit 2) before anything starts, not a traceback fr
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,12 @@ def test_a_cap_in_the_environment_takes_effect(tmp_path: Path) -> None:
         store.close()
     assert titles and all(len(title.removesuffix("…")) <= 20 for title in titles), titles  # cut, then "…"
     assert any(title.endswith("…") for title in titles), titles
+
+
+@pytest.mark.e2e  # a real `scrapy crawl` of the asiaplus replica
+def test_stats_file_in_the_environment_takes_effect(tmp_path: Path) -> None:
+    """``STATS_FILE`` in the environment was ignored (only ``-s`` set it): no file was written."""
+    stats_file = tmp_path / "stats.json"
+    StoreCrawl(None, tmp_path)("asiaplus", "limit=1", replica=REPLICAS / "asiaplus", settings=FAST,
+                               env={"STATS_FILE": str(stats_file)}, expect=0)
+    assert json.loads(stats_file.read_text(encoding="utf-8"))["finish_reason"] == "finished"
