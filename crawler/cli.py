@@ -21,7 +21,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
-from crawler.env import MINIMUMS, EnvError, warn_size
+from crawler.env import CHECKS, MAXIMUMS, MINIMUMS, EnvError, warn_size
 
 _CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 
@@ -68,13 +68,19 @@ _GETTERS: dict[type, tuple[str, str]] = {
 
 
 def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
-                        minimums: Mapping[str, float] = MINIMUMS) -> None:
-    """Refuse a ``-s`` value that is not of its setting's type (the project's or Scrapy's default), or
-    below the least value the project reads it with: one usage error naming the setting, not a traceback
+                        minimums: Mapping[str, float] = MINIMUMS, maximums: Mapping[str, float] = MAXIMUMS,
+                        checks: Mapping[str, Callable[[str], object]] = CHECKS) -> None:
+    """Refuse a ``-s`` value that is not of its setting's type (the project's or Scrapy's default), outside the
+    bounds the project reads it with, or refused by its check: one usage error naming the setting, not a traceback
     (or a crawl that never stores: ``STORAGE_BATCH_SIZE=0``) from the component that reads it."""
     for name, value in settings.items():
         if settings.getpriority(name) != _CMDLINE or not isinstance(value, str):
             continue
+        if name in checks:
+            try:
+                checks[name](value)
+            except ValueError as exc:
+                raise UsageError(f"-s {name}={value}: {exc}", print_help=False) from None
         kind = _setting_type(name, modules)
         if kind is None:
             continue
@@ -88,6 +94,9 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
         least = minimums.get(name)
         if least is not None and kind is not bool and number < least:
             raise UsageError(f"-s {name}={value}: {name} must be >= {least:g}", print_help=False)
+        most = maximums.get(name)
+        if most is not None and kind is not bool and number > most:
+            raise UsageError(f"-s {name}={value}: {name} must be <= {most:g}", print_help=False)
 
 
 def coherent_warn_size(settings: BaseSettings) -> None:

@@ -8,6 +8,7 @@ value fails at start with a message naming the variable.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -24,43 +25,62 @@ class EnvError(ValueError):
 # The least value of every setting read with a minimum, by name: ``-s`` values are held to the same
 # bounds as the environment's (``crawler.cli``), so ``-s STORAGE_BATCH_SIZE=0`` is refused as well.
 MINIMUMS: dict[str, float] = {}
+# The greatest value, likewise (``STORAGE_SHRINK_RATIO`` is a share).
+MAXIMUMS: dict[str, float] = {}
+# The check of every string setting read with one (raises ValueError naming the setting), likewise: a bad
+# ``REVISIT_SCHEDULE`` or ``LOG_LEVEL`` was a traceback from the component that read it.
+CHECKS: dict[str, Callable[[str], object]] = {}
 
 
-def env_str(name: str, default: str = "") -> str:
-    """Return the variable's value, or ``default`` when unset or empty."""
-    return os.environ.get(name, "").strip() or default
+def env_str(name: str, default: str = "", check: Callable[[str], object] | None = None) -> str:
+    """Return the variable's value, or ``default`` when unset or empty; ``check`` raises ValueError on a bad one."""
+    value = os.environ.get(name, "").strip() or default
+    if check is not None:
+        CHECKS[name] = check
+        try:
+            check(value)
+        except ValueError as exc:
+            raise EnvError(str(exc)) from None
+    return value
 
 
-def env_int(name: str, default: int, minimum: int | None = None) -> int:
-    """Return the variable as an integer, failing loudly on garbage."""
+def _bounded(name: str, value: float, minimum: float | None, maximum: float | None) -> None:
     if minimum is not None:
         MINIMUMS[name] = minimum
+    if maximum is not None:
+        MAXIMUMS[name] = maximum
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise EnvError(f"{name} must be <= {maximum}, got {value}")
+
+
+def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return the variable as an integer, failing loudly on garbage."""
     raw = env_str(name)
-    if not raw:
-        return default
     try:
-        value = int(raw)
+        value = int(raw) if raw else default
     except ValueError:
         raise EnvError(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise EnvError(f"{name} must be >= {minimum}, got {value}")
+    _bounded(name, value, minimum, maximum)
     return value
 
 
-def env_float(name: str, default: float, minimum: float | None = None) -> float:
+def env_float(name: str, default: float, minimum: float | None = None, maximum: float | None = None) -> float:
     """Return the variable as a float, failing loudly on garbage."""
-    if minimum is not None:
-        MINIMUMS[name] = minimum
     raw = env_str(name)
-    if not raw:
-        return default
     try:
-        value = float(raw)
+        value = float(raw) if raw else default
     except ValueError:
         raise EnvError(f"{name} must be a number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise EnvError(f"{name} must be >= {minimum}, got {value}")
+    _bounded(name, value, minimum, maximum)
     return value
+
+
+def log_level(value: str) -> None:
+    """Refuse a ``LOG_LEVEL`` that Python's logging does not know (Scrapy failed with a traceback)."""
+    if value not in logging.getLevelNamesMapping():
+        raise ValueError(f"LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, got {value!r}")
 
 
 _TRUE = {"1", "true", "yes", "on"}

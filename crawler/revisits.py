@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 DEFAULT_SCHEDULE = "1h,6h,24h,7d"
 _STEP = re.compile(r"^(\d+)([smhd])$")
@@ -26,5 +26,11 @@ def is_due(published: datetime | None, last_checked: datetime | None, now: datet
     """True when a revisit step after ``published`` has passed since the article was last checked."""
     if published is None or last_checked is None:
         return False
+    published, last_checked = _utc(published), _utc(last_checked)
     passed = [published + step for step in schedule if published + step <= now]
     return bool(passed) and last_checked < passed[-1]
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored time, UTC when it has no zone (an older record in the embedded store)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ here. Settings passed with ``-s NAME=value`` still win over both.
 """
 
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from scrapy.settings import default_settings as _scrapy_defaults
@@ -13,7 +14,9 @@ from scrapy.settings import default_settings as _scrapy_defaults
 from crawler import blas, env
 from crawler.discovery.limits import DiscoveryLimits
 from crawler.identity import CONTACT_URL, USER_AGENT  # noqa: F401  (Scrapy reads them from this module)
+from crawler.limits import RecordLimits, setting_name
 from crawler.queue_limits import MAX_DISK_POP_FAILURES
+from crawler.revisits import DEFAULT_SCHEDULE, parse_schedule
 from crawler.rules import ValidationConfig
 
 # A bad value in the environment ends the command with one line naming the variable (exit 2).
@@ -65,7 +68,7 @@ FEED_EXPORTERS = {
     "jl": "crawler.export.feed.JsonLinesArticleExporter",
     "csv": "crawler.export.feed.CsvArticleExporter",
 }
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO", check=env.log_level)
 
 # Pages that need a browser go through scrapy-playwright and Chromium (Debian's
 # package by default), under the egress filter; other requests keep Scrapy's own HTTP handler,
@@ -110,7 +113,7 @@ EXTRACTION_TIME_BUDGET_SECONDS = env_float("EXTRACTION_TIME_BUDGET_SECONDS", 10.
 # Incremental crawling: the store says which articles are known; known ones are
 # fetched again only on the revisit schedule (steps after publication).
 INCREMENTAL_ENABLED = env_bool("INCREMENTAL_ENABLED", True)
-REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", "1h,6h,24h,7d")
+REVISIT_SCHEDULE = env_str("REVISIT_SCHEDULE", DEFAULT_SCHEDULE, check=parse_schedule)
 # Feeds, sitemaps and listings are asked with the validators they had when last read (a 304 costs
 # nothing more), and child sitemaps whose lastmod has not moved since are not asked at all.
 DISCOVERY_CONDITIONAL_ENABLED = env_bool("DISCOVERY_CONDITIONAL_ENABLED", True)
@@ -216,7 +219,8 @@ EXTENSIONS = {
 EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if path != "scrapy.extensions.remote_control.RemoteControl"}
 GC_TUNING_ENABLED = env_bool("GC_TUNING_ENABLED", True)
-STATS_FILE = ""  # the final stats as JSON in this file; crawlall --processes sets it for each child
+# The final stats as JSON in this file (empty: none); crawlall --processes sets it for each child with -s.
+STATS_FILE = env_str("STATS_FILE")
 # The stats so far into STATS_FILE.running this often (0: never): what a child killed mid-crawl had counted.
 STATS_FILE_INTERVAL_SECONDS = env_float("STATS_FILE_INTERVAL_SECONDS", 5.0, minimum=0)
 
@@ -254,6 +258,13 @@ STORAGE_KEEP_RAW_HTML = env_bool("STORAGE_KEEP_RAW_HTML", True)
 # Where articles go at close when neither the store nor DATA_DIR/unsaved/ can take them
 # (a full disk); unset = the system temp directory. Best on another filesystem than DATA_DIR.
 STORAGE_FALLBACK_DIR = env_str("STORAGE_FALLBACK_DIR")
+# A revisit whose body is under this share of a stored body of at least this many characters is no revision.
+STORAGE_SHRINK_RATIO = env_float("STORAGE_SHRINK_RATIO", 0.5, minimum=0, maximum=1)
+STORAGE_SHRINK_MIN_CHARS = env_int("STORAGE_SHRINK_MIN_CHARS", 500, minimum=0)
+
+# Caps on each field of a record (crawler/limits.py): CLEANING_MAX_TITLE_CHARS, CLEANING_MAX_BODY_CHARS, ...
+globals().update({setting_name(cap.name): env_int(setting_name(cap.name), getattr(RecordLimits(), cap.name), minimum=1)
+                  for cap in fields(RecordLimits)})
 
 # Validation: dates outside [VALIDATION_MIN_YEAR, now + skew] are impossible.
 VALIDATION_MIN_YEAR = env_int("VALIDATION_MIN_YEAR", ValidationConfig.min_year, minimum=1900)

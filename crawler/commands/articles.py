@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.cli import at_least
@@ -24,6 +25,18 @@ def _summary(doc: dict[str, Any]) -> str:
     words = len((doc.get("body") or "").split())
     where = f"{doc.get('site')}/{doc.get('language')}"
     return shown(f"{published}  [{where}]  {doc.get('title')}  ({words} words)") + f"\n    {shown(str(doc['url']))}"
+
+
+def run_line(run: dict[str, Any], now: datetime) -> str:
+    """One line of a crawl run: a ``running`` record its process stopped updating reads ``abandoned``, as in
+    ``scrapy report`` (it read ``running (None)`` for ever), and a run still going shows no finish reason."""
+    from crawler.export.records import iso
+    from crawler.run_record import RUNNING, run_state
+
+    state = run_state(run, now) if run.get("outcome") == RUNNING else run.get("outcome")
+    reason = f" ({run['finish_reason']})" if run.get("finish_reason") else ""
+    return (f"run {run['_id'][:8]} {run['spider']}: {state}{reason}, {run.get('articles_stored', 0)} stored, "
+            f"started {iso(run['started_at'])}")
 
 
 class Command(StoreCommand):
@@ -64,7 +77,7 @@ class Command(StoreCommand):
 
     @staticmethod
     def _print(store: ArticleStore, opts: argparse.Namespace, query: dict[str, Any]) -> None:
-        from crawler.export.records import iso, json_line
+        from crawler.export.records import json_line
 
         articles = store.latest_articles(limit=opts.limit, query=query)
         if opts.json:
@@ -74,6 +87,5 @@ class Command(StoreCommand):
         out.write(f"{store.count_articles(query=query)} articles in {store.target.describe()}\n")
         for doc in articles:
             out.write(_summary(doc) + "\n")
-        for run in store.latest_runs():
-            out.write(f"run {run['_id'][:8]} {run['spider']}: {run['outcome']} ({run['finish_reason']}), "
-                  f"{run['articles_stored']} stored, started {iso(run['started_at'])}\n")
+        now = datetime.now(UTC)
+        out.writelines(run_line(run, now) + "\n" for run in store.latest_runs())

@@ -119,7 +119,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         """Check the sites, processes, mirrors, -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        unknown = sorted(set(opts.sites.split(",") if opts.sites else []) - set(site_names()))
+        if opts.sites is not None:
+            opts.sites = _named_sites(opts.sites)
+        unknown = sorted(set(opts.sites or []) - set(site_names()))
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}{close_matches(unknown[0], site_names())}",
                              print_help=False)
@@ -139,7 +141,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def _plan(self, opts: argparse.Namespace) -> list[Site]:
         """The sites to crawl with their spider and arguments; raises SiteConfigError/SpiderArgumentError."""
-        names = opts.sites.split(",") if opts.sites else ([] if opts.config else site_names())
+        names = opts.sites if opts.sites is not None else ([] if opts.config else site_names())
         sites = [Site(name, name, dict(opts.spargs)) for name in dict.fromkeys(names)]
         for path in opts.config:
             name = load_site_file(path).name
@@ -219,6 +221,16 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         if opts.nolog:
             command.append("--nolog")
         return command
+
+
+def _named_sites(value: str) -> list[str]:
+    """The names of ``--sites a,b`` (spaces and empty items ignored); naming none is a usage error: ``--sites ""``
+    from a script's empty variable crawled every bundled site."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"--sites {value!r} names no site: name them (a,b), or leave --sites out for every site",
+                         print_help=False)
+    return names
 
 
 def _pair(value: str) -> tuple[str, str]:

@@ -60,6 +60,8 @@ class Command(StoreCommand):
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
+        if opts.site is not None and not opts.site.strip():  # a script's empty variable: not every site
+            raise UsageError(f"--site {opts.site!r} names no site: leave --site out for all", print_help=False)
         if opts.batch_size < 1:
             raise UsageError(f"--batch-size must be 1 or more, got {opts.batch_size}", print_help=False)
         try:

@@ -53,6 +53,9 @@ class ArticleQuery:
         end, day = parse_when(until, "--until") if until else (None, False)
         if start is not None and end is not None and (start >= end + timedelta(days=1) if day else start > end):
             raise QueryError(f"--since {since} is after --until {until}: no article can match")
+        for option, value in (("--site", site), ("--language", language)):
+            if value is not None and not names(value):  # a script's empty variable: not "every site"
+                raise QueryError(f"{option} {value!r} names nothing: leave {option} out for all")
         languages = tuple(n.lower() for n in names(language))
         for code in languages:
             if not LANGUAGE_CODE.fullmatch(code):

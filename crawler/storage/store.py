@@ -766,7 +766,7 @@ class ArticleStore:
             value = newest[0].get(field) if newest else None
         else:  # neosqlite's own query matches ``site`` as an array too, which no index answers
             value = scan.latest(self.db.db, site, field)
-        return value if isinstance(value, datetime) else None
+        return as_utc(value)  # a naive one (an older record) broke every comparison with an aware time
 
     def newest_published(self, site: str) -> datetime | None:
         """The publication time of the site's newest stored article (its high-water mark)."""
@@ -777,14 +777,16 @@ class ArticleStore:
         # ``$ne: None``: an ascending sort puts undated articles first; this filter keeps the index usable.
         oldest = list(self.db["articles"].find({"site": site, "published": {"$ne": None}}, {"published": 1})
                       .sort("published", 1).limit(1))
-        value = oldest[0].get("published") if oldest else None
-        return value if isinstance(value, datetime) else None
+        return as_utc(oldest[0].get("published")) if oldest else None
 
     def recent_articles(self, site: str, limit: int) -> list[dict[str, Any]]:
         """The site's ``limit`` newest stored articles: URL (and where it moved), dates and validators (revisits are
         due among them)."""
         fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1, "moved_to": 1}
-        return list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
+        docs = list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
+        for doc in docs:  # an older record's naive times, in UTC: they are compared with aware ones
+            doc.update({name: as_utc(doc[name]) for name in ("published", "last_checked") if doc.get(name)})
+        return docs
 
     def sources(self, site: str) -> dict[str, dict[str, Any]]:
         """The site's feeds, sitemaps and listing pages as last read, by URL (a few hundred at most)."""
