@@ -13,7 +13,8 @@ HTML and no near-duplicate signature unless ``--with-html``. A progress bar on s
 terminal. On stdout that is a terminal the JSON lines or CSV have their control characters written as escapes
 (``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte (Parquet is
 refused on a terminal: a usage error naming ``-o FILE``). ``-o FILE`` is
-written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
+written as ``FILE.part`` and renamed when complete (a symlink's target so; a FILE that is no regular file, ``/dev/null``
+or a pipe, is written to as it is). Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
 group too, as systemd sends it: the workers ignore it) stops the export after a whole batch: stdout then ends with a
 whole record, and no ``FILE`` (nor ``FILE.part``) is left.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -74,6 +76,9 @@ class Command(StoreCommand):
 
         super().check(args, opts)
         self.query = query_from(opts)
+        problem = output_problem(opts.output)
+        if problem:
+            raise UsageError(problem, print_help=False)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
         if opts.format == "parquet" and opts.output == "-" and sys.stdout.isatty():
@@ -183,14 +188,37 @@ def _plan(store: ArticleStore, query: dict[str, Any], hidden: tuple[str, ...], o
             partial(counted, partial(encode_stored, opts.format, False, hidden)), None, ())
 
 
+def output_problem(path: str) -> str | None:
+    """Why ``-o path`` names no file to write (empty, a directory), else None."""
+    if not path:
+        return "-o needs a file name (- for stdout)"
+    if path != "-" and os.path.isdir(path):
+        return f"-o {path} is a directory; name a file in it"
+    return None
+
+
+def _special(path: str) -> bool:
+    """Whether ``path`` (a symlink's target) exists and is no regular file: ``/dev/null``, ``/dev/stdout``, a pipe."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # absent (or unreadable: opening it says why)
+        return False
+
+
 @contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
-    """stdout for ``-``; else ``path``, written as ``path.part`` and renamed once complete."""
+    """stdout for ``-``; a file that is no regular file (a device, a pipe) written to as it is; else ``path`` (a
+    symlink's target), written as ``<it>.part`` and renamed once complete: renamed over ``/dev/null`` or a pipe, the
+    part replaced it (root replaced the device node)."""
     if path == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
+    if _special(path):
+        with open(path, "wb") as handle:
+            yield handle
+        return
+    target = Path(os.path.realpath(path))  # a symlink stays one, its target written
     part = target.with_name(target.name + ".part")
     try:
         with part.open("wb") as handle:
