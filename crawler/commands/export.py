@@ -24,16 +24,15 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from scrapy.exceptions import UsageError
 
+from crawler.output_file import output_problem, part_of, written_in_place
 from crawler.storage.store import store_errors
 from crawler.store_command import StoreCommand, check_sites
 
@@ -76,7 +75,7 @@ class Command(StoreCommand):
 
         super().check(args, opts)
         self.query = query_from(opts)
-        problem = output_problem(opts.output)
+        problem = None if opts.output == "-" else output_problem("-o", opts.output)
         if problem:
             raise UsageError(problem, print_help=False)
         if opts.format == "parquet" and not parquet_available():
@@ -188,23 +187,6 @@ def _plan(store: ArticleStore, query: dict[str, Any], hidden: tuple[str, ...], o
             partial(counted, partial(encode_stored, opts.format, False, hidden)), None, ())
 
 
-def output_problem(path: str) -> str | None:
-    """Why ``-o path`` names no file to write (empty, a directory), else None."""
-    if not path:
-        return "-o needs a file name (- for stdout)"
-    if path != "-" and os.path.isdir(path):
-        return f"-o {path} is a directory; name a file in it"
-    return None
-
-
-def _special(path: str) -> bool:
-    """Whether ``path`` (a symlink's target) exists and is no regular file: ``/dev/null``, ``/dev/stdout``, a pipe."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:  # absent (or unreadable: opening it says why)
-        return False
-
-
 @contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
     """stdout for ``-``; a file that is no regular file (a device, a pipe) written to as it is; else ``path`` (a
@@ -214,12 +196,11 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    if _special(path):
+    if written_in_place(path):
         with open(path, "wb") as handle:
             yield handle
         return
-    target = Path(os.path.realpath(path))  # a symlink stays one, its target written
-    part = target.with_name(target.name + ".part")
+    target, part = part_of(path)
     try:
         with part.open("wb") as handle:
             yield handle
