@@ -77,6 +77,19 @@ def test_crawlall_refuses_an_unknown_argument_or_site(tmp_path: Path) -> None:
     assert line == "unknown site(s): asiaplsu (did you mean asiaplus?)"
 
 
+@pytest.mark.parametrize("sites", ["", ",", " , "])
+def test_crawlall_refuses_sites_naming_no_site(tmp_path: Path, sites: str) -> None:
+    """``--sites "$SITES"`` with the variable unset crawled every site (and ``--sites ,`` said "unknown site(s): ")."""
+    line = error_line(scrapy("crawlall", "--sites", sites, data_dir=tmp_path))
+    assert line.startswith(f"--sites {sites!r} names no site"), line
+    assert not (tmp_path / "news.db").exists()  # nothing started
+
+
+def test_crawlall_reads_site_names_as_written_around_commas(tmp_path: Path) -> None:
+    line = error_line(scrapy("crawlall", "--sites", "asiaplus, asiaplsu", data_dir=tmp_path))
+    assert line == "unknown site(s): asiaplsu (did you mean asiaplus?)"
+
+
 def test_scrapyds_job_argument_is_taken(tmp_path: Path) -> None:
     """Scrapyd starts every job with -a _job=<id>: a run it starts must not be refused for that."""
     settings = [item for setting in FAST for item in ("-s", setting)]

@@ -119,7 +119,8 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         """Check the sites, processes, mirrors, -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        unknown = sorted(set(opts.sites.split(",") if opts.sites else []) - set(site_names()))
+        opts.sites = _site_list(opts.sites)
+        unknown = sorted(set(opts.sites or []) - set(site_names()))
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}{close_matches(unknown[0], site_names())}",
                              print_help=False)
@@ -139,7 +140,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def _plan(self, opts: argparse.Namespace) -> list[Site]:
         """The sites to crawl with their spider and arguments; raises SiteConfigError/SpiderArgumentError."""
-        names = opts.sites.split(",") if opts.sites else ([] if opts.config else site_names())
+        names = opts.sites if opts.sites is not None else ([] if opts.config else site_names())
         sites = [Site(name, name, dict(opts.spargs)) for name in dict.fromkeys(names)]
         for path in opts.config:
             name = load_site_file(path).name
@@ -226,3 +227,15 @@ def _pair(value: str) -> tuple[str, str]:
     if not equals or not name or not url:
         raise SpiderArgumentError(f"--base-url takes SITE=URL, got {value!r}")
     return name, url
+
+
+def _site_list(value: str | None) -> list[str] | None:
+    """The names ``--sites`` gives (spaces around them dropped), None when it is not given; one that names none
+    (``--sites ""``, an unset shell variable) is a usage error: it crawled every site."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"--sites {value!r} names no site: give a comma-separated subset of the bundled sites "
+                         "(`scrapy list` names them), or leave --sites out to crawl them all", print_help=False)
+    return names
