@@ -249,7 +249,12 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
                           # SQLite reads LIMIT -1 as no limit, MongoDB as 1; LIMIT 0 as none, MongoDB as all.
                           (["articles", "--limit", "-1"], "--limit: must be a whole number, 1 or more, got '-1'"),
                           (["articles", "--limit", "0"], "--limit: must be a whole number, 1 or more, got '0'"),
-                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'")):
+                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'"),
+                          # an unset shell variable ("--site $SITE") read as no filter: every site's articles
+                          (["export", "--site", ""], "--site '' names no site"),
+                          (["export", "--site", " , "], "--site ' , ' names no site"),
+                          (["articles", "--language", ""], "--language '' names no language"),
+                          (["reextract", "--site", ""], "--site '' names no site")):
         result = stored.run(*args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
         assert "Traceback" not in result.stderr
