@@ -77,6 +77,17 @@ def test_crawlall_refuses_an_unknown_argument_or_site(tmp_path: Path) -> None:
     assert line == "unknown site(s): asiaplsu (did you mean asiaplus?)"
 
 
+@pytest.mark.parametrize("argument", ["base_url=", "since=", "limit= ", "sources="])
+def test_an_empty_spider_argument_is_refused(tmp_path: Path, argument: str) -> None:
+    """``-a base_url=$MIRROR`` with the variable unset crawled the live site; ``-a since=$(date ...)`` whose command
+    failed, the whole site."""
+    name = argument.partition("=")[0]
+    for command in (["crawl", "asiaplus"], ["crawlall", "--sites", "asiaplus"]):
+        line = error_line(scrapy(*command, "-a", argument, data_dir=tmp_path))
+        assert line.startswith(f"-a {name}= is empty"), line
+    assert not (tmp_path / "news.db").exists()  # nothing started
+
+
 @pytest.mark.parametrize("sites", ["", ",", " , "])
 def test_crawlall_refuses_sites_naming_no_site(tmp_path: Path, sites: str) -> None:
     """``--sites "$SITES"`` with the variable unset crawled every site (and ``--sites ,`` said "unknown site(s): ")."""

@@ -45,8 +45,14 @@ class SpiderArgs:
 
 
 def validate_spargs(spargs: Mapping[str, str], known: Iterable[str] = SITE_ARGS) -> SpiderArgs:
-    """Check the ``-a`` names (``known`` ones only) and values; raises SpiderArgumentError."""
+    """Check the ``-a`` names (``known`` ones only) and values; raises SpiderArgumentError. An empty value is refused:
+    ``-a base_url=$MIRROR`` with the variable unset crawled the live site, ``-a since=$(date ...)`` whose command
+    failed the whole site, ``-a limit=`` without a limit."""
     check_names(spargs, known)
+    for name in SpiderArgs.NAMES:
+        if name in spargs and not str(spargs[name]).strip():
+            raise SpiderArgumentError(f"-a {name}= is empty (an unset shell variable?): give it a value, "
+                                      f"or leave -a {name} out")
     return SpiderArgs.from_kwargs(spargs)
 
 
