@@ -56,3 +56,20 @@ def guessed_encoding(body: bytes) -> str:
         return guess
     match = from_bytes(body).best()
     return (usable_encoding(match.encoding) if match else None) or "utf-8"
+
+
+MIN_UTF8_CHARS = 20  # characters past ASCII a body must have before its being valid UTF-8 says it is UTF-8
+
+
+def utf8_misdeclared(body: bytes, encoding: str) -> bool:
+    """Whether ``body``, given ``encoding`` by its header or meta (windows-1251, KOI8-R, Latin-1), is UTF-8: it decodes
+    as UTF-8 whole, with at least ``MIN_UTF8_CHARS`` characters past ASCII. Text in a single-byte charset is next to
+    never valid UTF-8 (a Cyrillic lowercase letter, 0xE0-0xFF in windows-1251, would have to lead two or three bytes
+    of 0x80-0xBF), so such a page read in its declared charset is only mojibake ("РњРёРЅРёСЃС‚РµСЂСЃС‚РІРѕ")."""
+    if (resolve_encoding(encoding) or "").startswith(("utf-8", "utf-16", "utf-32")) or body.isascii():
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return len(text) - len(text.encode("ascii", "ignore")) >= MIN_UTF8_CHARS

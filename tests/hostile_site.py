@@ -34,6 +34,10 @@ CASES: dict[str, str] = {
     "charset-koi8": STORED,  # and articles/charset_fixed
     "charset-detected": STORED,  # windows-1251 with no meta charset under a UTF-8 header; articles/charset_fixed
     "utf8-bom": STORED,
+    # UTF-8 pages that declare windows-1251 (a header and meta a migrated CMS kept; a meta alone): read as UTF-8,
+    # articles/charset_fixed (they were stored as mojibake, "РЎРѕРІРµС‰Р°РЅРёРµ")
+    "utf8-under-1251": STORED,
+    "utf8-meta-1251": STORED,
     # a charset naming a codec that decodes no text (zlib, base64) or always fails (idna with "replace", undefined)
     # is ignored, as an unknown name is
     "charset-zlib": STORED,
@@ -104,6 +108,9 @@ def _pages() -> dict[str, bytes]:
         "charset-koi8": article("charset-koi8", charset="koi8-r").encode("koi8-r"),
         "charset-detected": article("charset-detected").replace("<meta charset='utf-8'>", "").encode("windows-1251"),
         "utf8-bom": b"\xef\xbb\xbf" + article("utf8-bom").encode(),
+        # each "И" (0xD0 0x98) is a U+FFFD in windows-1251: 25 of them took the page down the other repairs' path
+        "utf8-under-1251": article("utf8-under-1251", charset="windows-1251", extra=f"<p>{'ИНН ' * 25}</p>").encode(),
+        "utf8-meta-1251": article("utf8-meta-1251", charset="windows-1251").encode(),
         "charset-zlib": article("charset-zlib").encode(),
         "meta-base64": article("meta-base64", charset="base64").encode(),
         "charset-idna": article("charset-idna").replace("<meta charset='utf-8'>", "").encode(),
@@ -166,6 +173,8 @@ def server_settings(escape_to: str) -> dict[str, object]:
             "/news/charset-koi8/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/charset-detected/": {"headers": {"Content-Type": "text/html; charset=utf-8"}},
             "/news/utf8-bom/": {"headers": {"Content-Type": "text/html"}},
+            "/news/utf8-under-1251/": {"headers": {"Content-Type": "text/html; charset=windows-1251"}},
+            "/news/utf8-meta-1251/": {"headers": {"Content-Type": "text/html"}},
             "/news/charset-zlib/": {"headers": {"Content-Type": "text/html; charset=zlib"}},
             "/news/meta-base64/": {"headers": {"Content-Type": "text/html"}},
             "/news/charset-idna/": {"headers": {"Content-Type": "text/html; charset=idna"}},

@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from crawler.charsets import guessed_encoding, readable_encoding, usable_encoding
+from crawler.charsets import guessed_encoding, readable_encoding, usable_encoding, utf8_misdeclared
 
 RUSSIAN = "<p>Совещание по энергетике</p>" * 20
 
@@ -51,3 +51,18 @@ def test_a_long_charset_name_is_not_kept_whole() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 1_000_000, kept
+
+
+@pytest.mark.parametrize(("body", "encoding", "expected"), [
+    ("Министерство энергетики провело совещание".encode(), "cp1251", True),  # UTF-8 under windows-1251
+    ("Министерство энергетики провело совещание".encode(), "koi8-r", True),
+    ("Министерство энергетики провело совещание".encode(), "latin-1", True),
+    ("Министерство энергетики провело совещание".encode("cp1251"), "cp1251", False),  # as declared
+    ("Министерство энергетики провело совещание".encode("koi8-r"), "koi8-r", False),
+    ("Министерство энергетики провело совещание".encode(), "utf-8", False),  # declared rightly
+    ("Минск".encode(), "cp1251", False),  # too few letters to tell
+    (b"plain ASCII " * 10, "cp1251", False),
+    ("\u00a9 ВЫБОРЫ \u00ab\u00bb".encode("cp1251") * 5, "cp1251", False),
+])
+def test_a_utf8_body_under_a_single_byte_charset_is_told(body: bytes, encoding: str, expected: bool) -> None:
+    assert utf8_misdeclared(body, encoding) is expected

@@ -60,23 +60,6 @@ def test_crawlall_rejects_unknown_sites(tmp_path: Path) -> None:
     assert "unknown site(s): nosuch" in result.stderr
 
 
-@pytest.mark.parametrize("sites", ["", " , "])
-def test_crawlall_refuses_sites_that_name_none(tmp_path: Path, sites: str) -> None:
-    """``--sites "$SITES"`` with the variable empty crawled every bundled site (31 real sites, from a script meant
-    for one); ``-a base_url`` keeps this test's crawl, were it to start, on loopback."""
-    result = scrapy("crawlall", "--sites", sites, "--processes", "2", "-a", "base_url=http://127.0.0.1:1",
-                    data_dir=tmp_path)
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert result.stderr.splitlines()[-1].endswith(f"error: --sites {sites!r} names no site: name them (a,b), or "
-                                                   "leave --sites out for every site"), result.stderr[-3000:]
-
-
-def test_crawlall_reads_sites_with_spaces_and_a_trailing_comma(tmp_path: Path) -> None:
-    result = scrapy("crawlall", "--sites", "asiaplus, nosuch,", data_dir=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.splitlines()[-1].endswith("unknown site(s): nosuch"), result.stderr[-3000:]
-
-
 def test_list_prints_one_spider_name_a_line_as_scrapyd_reads_it(tmp_path: Path) -> None:
     result = scrapy("list", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -249,7 +249,12 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
                           # SQLite reads LIMIT -1 as no limit, MongoDB as 1; LIMIT 0 as none, MongoDB as all.
                           (["articles", "--limit", "-1"], "--limit: must be a whole number, 1 or more, got '-1'"),
                           (["articles", "--limit", "0"], "--limit: must be a whole number, 1 or more, got '0'"),
-                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'")):
+                          (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'"),
+                          # an unset shell variable ("--site $SITE") read as no filter: every site's articles
+                          (["export", "--site", ""], "--site '' names no site"),
+                          (["export", "--site", " , "], "--site ' , ' names no site"),
+                          (["articles", "--language", ""], "--language '' names no language"),
+                          (["reextract", "--site", ""], "--site '' names no site")):
         result = stored.run(*args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
         assert "Traceback" not in result.stderr
@@ -510,3 +515,37 @@ def test_a_store_failing_while_the_site_names_are_checked_stops_the_export_with_
     assert result.returncode == 1, result.stderr[-2000:]
     assert result.stderr.startswith("The export stopped: ") and "Traceback" not in result.stderr, result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_an_output_that_is_no_regular_file_is_written_to_not_replaced(stored: Stored, tmp_path: Path) -> None:
+    """``-o`` a named pipe (as ``/dev/stdout`` or ``/dev/null`` are no regular files either) is written to; a symlink
+    writes its target. FILE.part renamed over it replaced the pipe (or, run as root, the device node ``/dev/null``)
+    with a regular file, and the symlink with a file of its own."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE) as reader:  # its pipe closed on the way out
+        try:
+            result = stored.run("export", "-o", str(pipe), timeout=60)
+            output, _ = reader.communicate(timeout=30)  # the old code's reader waited for a writer forever
+        finally:
+            reader.kill()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [stored.key(json.loads(line)["url"]) for line in output.decode().splitlines()] == NEWEST_FIRST
+    assert pipe.is_fifo() and not list(tmp_path.glob("*.part"))
+    target, link = tmp_path / "kept" / "articles.jsonl", tmp_path / "latest.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link.symlink_to(target)
+    assert stored.run("export", "-o", str(link)).returncode == 0
+    assert link.is_symlink() and len(target.read_text().splitlines()) == len(NEWEST_FIRST)
+
+
+@pytest.mark.parametrize("output", ["empty", "directory"])
+def test_an_output_naming_no_file_is_a_usage_error(stored: Stored, tmp_path: Path, output: str) -> None:
+    """``-o ''`` was a traceback; ``-o DIR`` wrote ``DIR.part`` beside it before failing (exit 1)."""
+    directory = tmp_path / "out"
+    directory.mkdir()
+    result = stored.run("export", "-o", "" if output == "empty" else str(directory))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.splitlines()[-1].partition(": error: ")[2].startswith("-o "), result.stderr[-3000:]
+    assert not list(tmp_path.glob("*.part"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.crawling import StoreCrawl, fresh_database
-from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, STORED, TITLE_LIMIT, build, outside_origin
+from tests.hostile_site import CASES, DOMAIN, MAX_SIZE, PARAGRAPHS, STORED, TITLE_LIMIT, build, outside_origin
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,9 @@ def test_no_page_is_an_extraction_error(hostile_crawl: Any) -> None:
 def test_repairs_are_counted(hostile_crawl: Any) -> None:
     _, db, _ = hostile_crawl
     stats = db.crawl_runs.find_one()["stats"]
-    # windows-1251 and KOI8-R behind a UTF-8 header; one with no meta, one whose meta names no text encoding
-    assert stats["articles/charset_fixed"] == 4
+    # windows-1251 and KOI8-R behind a UTF-8 header; one with no meta, one whose meta names no text encoding; UTF-8
+    # behind a windows-1251 header and meta, and behind such a meta alone
+    assert stats["articles/charset_fixed"] == 6
     assert stats["download/charset_unusable"] == 3  # the header's zlib and idna, the meta's base64
     assert stats["articles/truncated_html"] == 1
     assert stats["validation/cleared/published/future"] == 1
@@ -73,6 +74,10 @@ def test_repaired_records(hostile_crawl: Any) -> None:
     assert by_slug["charset-koi8"]["title"] == "Совещание по энергетике: charset-koi8"
     assert by_slug["charset-detected"]["title"] == "Совещание по энергетике: charset-detected"
     assert by_slug["utf8-bom"]["title"] == "Совещание по энергетике: utf8-bom"
+    for slug in ("utf8-under-1251", "utf8-meta-1251"):
+        assert by_slug[slug]["title"] == f"Совещание по энергетике: {slug}"
+        assert by_slug[slug]["paragraphs"][:len(PARAGRAPHS)] == by_slug["good"]["paragraphs"], slug
+    assert by_slug["utf8-under-1251"]["paragraphs"][-1] == "ИНН " * 24 + "ИНН"
     for slug in ("charset-zlib", "meta-base64", "charset-idna", "meta-undefined-1251"):  # charsets decoding no text
         assert by_slug[slug]["title"] == f"Совещание по энергетике: {slug}"
         assert by_slug[slug]["paragraphs"] == by_slug["good"]["paragraphs"], slug

@@ -30,11 +30,13 @@ DOMAIN = "odd.kg"
 PAST_LIMIT = (b"<!--" + b"x" * (1 << 20) + b"-->") * (MAX_XML_BYTES // (1 << 20) + 1)  # comments: nothing to parse
 DATE = "Fri, 20 Nov 2026 10:00:00 +0600"
 CONFIG = site_config("odd", DOMAIN, "Asia/Bishkek", sources={
-    "feeds": [f"https://{DOMAIN}/{path}" for path in ("feed/", "atom/", "feed.xml.gz", "flood/", "bad-links/")],
+    "feeds": [f"https://{DOMAIN}/{path}" for path in ("feed/", "atom/", "feed.xml.gz", "flood/", "bad-links/",
+                                                      "relative/", "atom-relative/", "json-feed/")],
     "sitemaps": [f"https://{DOMAIN}/sitemap.xml.gz", f"https://{DOMAIN}/sitemap-a.xml"]})
 STORED = {"mixed-case", "upper-case", "outer", "inner", "atom-upper", "before-feed-limit", "after-nested",
           "before-sitemap-limit", "in-loop", "flooded", "after-bad-links", "broken-canonical", "broken-offset",
-          "robots-listed"}
+          "robots-listed", "rss-relative", "guid-relative", "atom-relative",
+          "json-feed", "json-feed-relative"}
 # Links no request can be made of: each once skipped and counted (discovery/skipped/invalid_url), never the end
 # of the feed, sitemap or robots.txt that lists them.
 BAD_LINKS = ("https://odd.kg:99999/news/port/", "http://[::1/news/unclosed/", "http://[zz]/news/not-ip/")
@@ -84,6 +86,18 @@ def build(root: Path, outside: str) -> Path:
         "robots.txt": bytes(range(256)) * 400 + f"\nSitemap: {BAD_LINKS[2]}\nSitemap: https://{DOMAIN}/sitemap-r.xml\n"
                       f"Sitemap:\nSitemap: {BAD_LINKS[0]}\n".encode() + b"Sitemap: https://odd.kg/\xff.xml\n",
         "sitemap-r.xml": urlset(url("robots-listed")),
+        # relative links (Atom allows them, against xml:base and the feed's URL; some RSS writes them too)
+        "relative/index.xml": (
+            b"<rss><channel><item><link>/news/rss-relative/</link></item>"
+            b"<item><guid>../news/guid-relative/</guid></item></channel></rss>"),
+        "atom-relative/index.xml": (
+            b"<feed xmlns='http://www.w3.org/2005/Atom' xml:base='/news/'><entry><link href='atom-relative/'/></entry>"
+            b"</feed>"),
+        # a JSON Feed (application/feed+json), with items of every wrong type before its good ones
+        "json-feed/index.xml": b"\xef\xbb\xbf" + json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+            None, 5, [], {"url": 7}, {"url": ["x"]}, {"url": "\ud800"}, {"url": ""},
+            {"url": url("json-feed"), "date_published": "2026-11-20T10:00:00+06:00"},
+            {"url": "/news/json-feed-relative/", "date_published": {"no": "date"}}]}).encode(),
         "flood/index.xml": b"<rss><channel>" + f"<item><link>{url('flooded')}</link></item>".encode() * 100_000
                            + b"</channel></rss>",
     }
@@ -136,6 +150,36 @@ def test_odd_case_items_links_and_dates_are_read() -> None:
                      f"<Entry><LINK REL='Alternate' HREF='{url('b')}'/><UPDATED>2026-11-20T10:00:00Z</UPDATED></Entry>"
                      "</channel></rss>".encode())
     assert [(link.url, link.date is not None) for link in feed.links] == [(url("a"), True), (url("b"), True)]
+
+
+def test_relative_feed_links_resolve_against_xml_base_and_the_feeds_url() -> None:
+    """Such a link was requested as written, never an article URL of the site: the article was lost
+    (``discovery/skipped/not_article_url``)."""
+    feed = read_feed(b"<feed xmlns='http://www.w3.org/2005/Atom' xml:base='/news/'>"
+                     b"<entry><link href='a/'/></entry>"
+                     b"<entry xml:base='https://odd.kg/other/'><link href='b/'/></entry>"
+                     b"<entry><link href='https://odd.kg/news/c/'/></entry><entry><link href='//odd.kg/news/d/'/>"
+                     b"</entry><entry><link href='http://[::1/news/e/'/></entry></feed>", base_url=url("feed"))
+    assert [link.url for link in feed.links] == [
+        url("a"), "https://odd.kg/other/b/", url("c"), "https://odd.kg/news/d/", "http://[::1/news/e/"]
+    rss = read_feed(b"<rss><channel><item><link>/news/a/</link></item><item><guid>b/</guid></item></channel></rss>",
+                    base_url="https://odd.kg/news/")
+    assert [link.url for link in rss.links] == [url("a"), url("b")]
+    assert read_feed(b"<rss><channel><item><link>/news/a/</link></item></channel></rss>").links[0].url == "/news/a/"
+
+
+@pytest.mark.parametrize("body", [b"{", b"[]", b"{\"items\": 5}", b"{\"items\": {}}", b"[" * 100_000 + b"]" * 100_000,
+                                  b"{\"items\": [" + b"[" * 100_000 + b"]" * 100_000 + b"]}"])
+def test_json_that_is_no_json_feed_gives_no_links(body: bytes) -> None:
+    assert read_feed(body).links == []
+
+
+def test_a_json_feed_is_read_to_its_cap() -> None:
+    """Read as XML, a JSON Feed (which a home page may announce as ``application/feed+json``) had no items."""
+    items = [{"url": url(f"a{n}"), "date_modified": "2026-11-20T10:00:00Z"} for n in range(5)]
+    feed = read_feed(json.dumps({"items": items}).encode(), max_entries=3)
+    assert [link.url for link in feed.links] == [url("a0"), url("a1"), url("a2")] and feed.skipped == 2
+    assert all(link.date is not None for link in feed.links)
 
 
 def test_xml_past_the_size_limit_is_counted_and_what_came_before_kept(odd_crawl: Any) -> None:

@@ -55,9 +55,49 @@ def test_the_news_spider_names_its_own_arguments(tmp_path: Path) -> None:
     assert "-a conifg=... (did you mean config?)" in line and "sources, url, config" in line
 
 
+@pytest.mark.parametrize(("arguments", "said"), [
+    # urlsplit refuses an unclosed bracket, a request a port past 65535: both were a traceback (exit 1)
+    (["url=http://[::1/"], "url must be a site's home page such as https://example.kg/, got 'http://[::1/'"),
+    (["url=https://example.kg/", "base_url=http://[::1"], "base_url must be a mirror's origin such as "
+                                                         "http://127.0.0.1:8080, got 'http://[::1'"),
+    (["url=https://example.kg/", "base_url=http://127.0.0.1:99999"], "got 'http://127.0.0.1:99999'"),
+    (["url=https://example.kg/", "base_url=http://"], "got 'http://'"),
+    (["url=https://example.kg/", "base_url=http://:8080"], "got 'http://:8080'"),
+])
+def test_a_url_argument_no_request_can_be_made_of_is_one_line(tmp_path: Path, arguments: list[str], said: str) -> None:
+    line = error_line(scrapy("crawl", "news", *(item for argument in arguments for item in ("-a", argument)),
+                             data_dir=tmp_path))
+    assert said in line
+    assert not (tmp_path / "news.db").exists()  # nothing started
+
+
 def test_crawlall_refuses_an_unknown_argument_or_site(tmp_path: Path) -> None:
     assert "-a limt=... (did you mean limit?)" in error_line(scrapy("crawlall", "-a", "limt=3", data_dir=tmp_path))
     line = error_line(scrapy("crawlall", "--sites", "asiaplsu", data_dir=tmp_path))
+    assert line == "unknown site(s): asiaplsu (did you mean asiaplus?)"
+
+
+@pytest.mark.parametrize("argument", ["base_url=", "since=", "limit= ", "sources="])
+def test_an_empty_spider_argument_is_refused(tmp_path: Path, argument: str) -> None:
+    """``-a base_url=$MIRROR`` with the variable unset crawled the live site; ``-a since=$(date ...)`` whose command
+    failed, the whole site."""
+    name = argument.partition("=")[0]
+    for command in (["crawl", "asiaplus"], ["crawlall", "--sites", "asiaplus"]):
+        line = error_line(scrapy(*command, "-a", argument, data_dir=tmp_path))
+        assert line.startswith(f"-a {name}= is empty"), line
+    assert not (tmp_path / "news.db").exists()  # nothing started
+
+
+@pytest.mark.parametrize("sites", ["", ",", " , "])
+def test_crawlall_refuses_sites_naming_no_site(tmp_path: Path, sites: str) -> None:
+    """``--sites "$SITES"`` with the variable unset crawled every site (and ``--sites ,`` said "unknown site(s): ")."""
+    line = error_line(scrapy("crawlall", "--sites", sites, data_dir=tmp_path))
+    assert line.startswith(f"--sites {sites!r} names no site"), line
+    assert not (tmp_path / "news.db").exists()  # nothing started
+
+
+def test_crawlall_reads_site_names_as_written_around_commas(tmp_path: Path) -> None:
+    line = error_line(scrapy("crawlall", "--sites", "asiaplus, asiaplsu", data_dir=tmp_path))
     assert line == "unknown site(s): asiaplsu (did you mean asiaplus?)"
 
 

@@ -169,3 +169,22 @@ def test_days_must_be_a_positive_whole_number(tmp_path: Path) -> None:
     result = report(tmp_path, "--html", str(tmp_path / "r.html"), "--days", "0")
     assert result.returncode == 2 and "--days must be a whole number of days" in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_page_written_to_a_pipe_leaves_the_pipe_and_a_directory_is_refused(tmp_path: Path) -> None:
+    """``--html /dev/stdout`` (a named pipe here, as it is no regular file either): the page is written to it. The
+    part renamed over it replaced the pipe, or run as root the ``/dev/stdout`` link, with a regular file."""
+    ArticleStore.connect(StoreTarget(uri="", database="news", data_dir=str(tmp_path))).close()  # an empty store
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE) as reader:
+        try:
+            result = report(tmp_path, "--html", str(pipe), "--exit-zero")
+            page, _ = reader.communicate(timeout=30)  # the old code's reader waited for a writer forever
+        finally:
+            reader.kill()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert page.startswith(b"<!DOCTYPE html>") and pipe.is_fifo()
+    result = report(tmp_path, "--html", str(tmp_path))
+    assert result.returncode == 2 and f"--html {tmp_path} is a directory" in result.stderr, result.stderr[-3000:]
+    assert not list(tmp_path.parent.glob(".*.part"))

@@ -161,14 +161,20 @@ def test_store_commands_never_show_the_password(command: str, tmp_path: Path) ->
 
 def test_the_run_record_of_a_skipped_run_masks_its_arguments(tmp_path: Path, mongo: MongoTarget) -> None:
     """A run refused the site lock is recorded at once: the cheapest way to a run document."""
+    env = mongo.env(DATA_DIR=str(tmp_path / "data"), BROWSER_ENABLED="0")
+    # An unencoded "/" ends the authority there: that URL names no mirror (its port would be "w"), refused masked.
+    refused = run_crawl("asiaplus", f"base_url=http://crawler:p@ss:w/rd@127.0.0.1:{free_port()}", settings=QUIET,
+                        env=env, timeout=60)
+    assert refused.returncode == 2 and "crawler:***@" in refused.stderr, refused.stderr[-3000:]
+    assert "ss:w" not in refused.stderr and "w/rd" not in refused.stderr
     with site_held("asiaplus", mongo.env()):
-        result = run_crawl("asiaplus", f"base_url=http://crawler:p@ss:w/rd@127.0.0.1:{free_port()}", settings=QUIET,
-                           env=mongo.env(DATA_DIR=str(tmp_path / "data"), BROWSER_ENABLED="0"), timeout=60)
+        result = run_crawl("asiaplus", f"base_url=http://crawler:p@ss:w%2Frd@127.0.0.1:{free_port()}", settings=QUIET,
+                           env=env, timeout=60)
     assert result.returncode == 75, result.stderr[-3000:]
     run = mongo.db.crawl_runs.find_one({"site": "asiaplus"})
     assert run["args"]["base_url"] == "http://crawler:***@127.0.0.1:" + run["args"]["base_url"].rsplit(":", 1)[1]
     document = json.dumps(run, default=str)
-    assert "ss:w" not in document and "w/rd" not in document
+    assert "ss:w" not in document and "w%2Frd" not in document
 
 
 def test_schedule_all_refuses_a_credential_scrapyd_would_show(tmp_path: Path) -> None:

@@ -119,8 +119,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         """Check the sites, processes, mirrors, -a names and values and the webhook URL before anything starts."""
         register_uri_passwords(opts.spargs.values())  # a -a URI's password is masked wherever it is logged
-        if opts.sites is not None:
-            opts.sites = _named_sites(opts.sites)
+        opts.sites = _site_list(opts.sites)
         unknown = sorted(set(opts.sites or []) - set(site_names()))
         if unknown:
             raise UsageError(f"unknown site(s): {', '.join(unknown)}{close_matches(unknown[0], site_names())}",
@@ -223,18 +222,20 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         return command
 
 
-def _named_sites(value: str) -> list[str]:
-    """The names of ``--sites a,b`` (spaces and empty items ignored); naming none is a usage error: ``--sites ""``
-    from a script's empty variable crawled every bundled site."""
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise UsageError(f"--sites {value!r} names no site: name them (a,b), or leave --sites out for every site",
-                         print_help=False)
-    return names
-
-
 def _pair(value: str) -> tuple[str, str]:
     name, equals, url = value.partition("=")
     if not equals or not name or not url:
         raise SpiderArgumentError(f"--base-url takes SITE=URL, got {value!r}")
     return name, url
+
+
+def _site_list(value: str | None) -> list[str] | None:
+    """The names ``--sites`` gives (spaces around them dropped), None when it is not given; one that names none
+    (``--sites ""``, an unset shell variable) is a usage error: it crawled every site."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"--sites {value!r} names no site: give a comma-separated subset of the bundled sites "
+                         "(`scrapy list` names them), or leave --sites out to crawl them all", print_help=False)
+    return names

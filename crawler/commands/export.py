@@ -13,7 +13,8 @@ HTML and no near-duplicate signature unless ``--with-html``. A progress bar on s
 terminal. On stdout that is a terminal the JSON lines or CSV have their control characters written as escapes
 (``\\x9b``), as ``scrapy articles`` writes them; a file or a pipe gets the stored text byte for byte (Parquet is
 refused on a terminal: a usage error naming ``-o FILE``). ``-o FILE`` is
-written as ``FILE.part`` and renamed when complete. Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
+written as ``FILE.part`` and renamed when complete (a symlink's target so; a FILE that is no regular file, ``/dev/null``
+or a pipe, is written to as it is). Ctrl-C (exit 130) or SIGTERM (exit 143; to the whole process
 group too, as systemd sends it: the workers ignore it) stops the export after a whole batch: stdout then ends with a
 whole record, and no ``FILE`` (nor ``FILE.part``) is left.
 """
@@ -27,11 +28,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from scrapy.exceptions import UsageError
 
+from crawler.output_file import output_problem, part_of, written_in_place
 from crawler.storage.store import store_errors
 from crawler.store_command import StoreCommand, check_sites
 
@@ -74,6 +75,9 @@ class Command(StoreCommand):
 
         super().check(args, opts)
         self.query = query_from(opts)
+        problem = None if opts.output == "-" else output_problem("-o", opts.output)
+        if problem:
+            raise UsageError(problem, print_help=False)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
         if opts.format == "parquet" and opts.output == "-" and sys.stdout.isatty():
@@ -185,13 +189,18 @@ def _plan(store: ArticleStore, query: dict[str, Any], hidden: tuple[str, ...], o
 
 @contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
-    """stdout for ``-``; else ``path``, written as ``path.part`` and renamed once complete."""
+    """stdout for ``-``; a file that is no regular file (a device, a pipe) written to as it is; else ``path`` (a
+    symlink's target), written as ``<it>.part`` and renamed once complete: renamed over ``/dev/null`` or a pipe, the
+    part replaced it (root replaced the device node)."""
     if path == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    part = target.with_name(target.name + ".part")
+    if written_in_place(path):
+        with open(path, "wb") as handle:
+            yield handle
+        return
+    target, part = part_of(path)
     try:
         with part.open("wb") as handle:
             yield handle

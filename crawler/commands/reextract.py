@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import UsageError
 
 from crawler.cli import at_least
+from crawler.export.query import no_names
 from crawler.rules import RecordRules
 from crawler.sites import SiteConfigError, load_site_file
 from crawler.storage.store import ArticleStore, store_errors
@@ -60,8 +61,8 @@ class Command(StoreCommand):
 
     def check(self, args: list[str], opts: argparse.Namespace) -> None:
         super().check(args, opts)
-        if opts.site is not None and not opts.site.strip():  # a script's empty variable: not every site
-            raise UsageError(f"--site {opts.site!r} names no site: leave --site out for all", print_help=False)
+        if opts.site is not None and not opts.site.strip():  # an unset shell variable: every site was re-extracted
+            raise UsageError(no_names("--site", opts.site, "site"), print_help=False)
         if opts.batch_size < 1:
             raise UsageError(f"--batch-size must be 1 or more, got {opts.batch_size}", print_help=False)
         try:

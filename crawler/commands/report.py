@@ -21,9 +21,11 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import UsageError
+
+from crawler.output_file import output_problem, part_of, written_in_place
 from crawler.report_status import OK, exit_code, site_status, stale_hours
 from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
@@ -71,6 +73,12 @@ class Command(StoreCommand):
         parser.add_argument("--exit-zero", action="store_true",
                             help="exit 0 whatever the sites' state (default: 1 a site failing or stale, 3 degraded)")
 
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().check(args, opts)
+        problem = None if opts.html is None else output_problem("--html", opts.html)
+        if problem:
+            raise UsageError(problem, print_help=False)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()
         if store is None:
@@ -111,9 +119,12 @@ class Command(StoreCommand):
 
     def _write(self, path: str, page: str) -> None:
         """Write the page whole (a reader never sees half of it), or one line on stderr and exit code 1."""
-        target = Path(path)
-        partial = target.with_name(f".{target.name}.part")
         try:
+            if written_in_place(path):  # /dev/stdout, a pipe: renamed over, the part replaced it
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(page)
+                return
+            target, partial = part_of(path, prefix=".")
             partial.write_text(page, encoding="utf-8")
             partial.replace(target)
         except OSError as exc:

@@ -1,15 +1,19 @@
-"""RSS 2.0, RSS 1.0 (RDF) and Atom feeds -> article links with dates.
+"""RSS 2.0, RSS 1.0 (RDF), Atom and JSON Feed feeds -> article links with dates.
 
 At most ``max_entries`` items are read, the first in feed order (feeds list the newest first); the
 rest are only counted, so a feed of 65,000 items costs a parse and no more. The feed is streamed
 and each item freed once read: a gzipped feed that expands to 50 MB (``MAX_XML_BYTES``) took
-380 MB as one tree.
+380 MB as one tree. A relative link (Atom allows them; some RSS writes ``/news/x/``) is resolved against the
+item's ``xml:base`` and the feed's own URL, as a feed reader resolves it. A JSON Feed (``application/feed+json``, which
+a home page may announce) is read from its ``items``' ``url`` and ``date_published``; it was read as XML, as nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_FEED_ENTRIES
 from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, iterparse, local, parse_xml
+from crawler.urls import joined
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +62,35 @@ def _atom_link(entry: etree._Element) -> str | None:
     return None
 
 
-def _link(element: etree._Element, name: str, tz: tzinfo) -> Link | None:
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _absolute(url: str, element: etree._Element | None, base_url: str | None) -> str:
+    """``url`` resolved against ``element``'s ``xml:base`` (itself maybe relative) and the feed's ``base_url`` when
+    it has no scheme; as written when it has one, or names no URL (it is then skipped as an invalid link)."""
+    if base_url is None or _SCHEME.match(url):
+        return url
+    declared = None if element is None else element.base  # the xml:base in scope; None without one
+    base = (joined(base_url, declared) or base_url) if declared else base_url
+    return joined(base, url) or url
+
+
+def _link(element: etree._Element, name: str, tz: tzinfo, base_url: str | None) -> Link | None:
     if name == "item":
         url = child_text(element, "link") or _permalink_guid(element)
         raw = child_text(element, "pubdate", "date", "published", "updated")
     else:
         url = _atom_link(element)
         raw = child_text(element, "published", "updated")
-    return Link(url, parse_datetime(raw, tz)) if url else None
+    return Link(_absolute(url, element, base_url), parse_datetime(raw, tz)) if url else None
 
 
-def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES) -> Feed:
-    """The links of the first ``max_entries`` items or entries of a feed, and how many more it has."""
+def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES,
+              base_url: str | None = None) -> Feed:
+    """The links of the first ``max_entries`` items or entries of a feed (fetched from ``base_url``: its relative
+    links are resolved against it), and how many more it has."""
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return _json_feed(body, tz, max_entries, base_url)
     links: list[Link] = []
     read = skipped = 0
     stops: list[Exception] = []
@@ -77,11 +99,41 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
             skipped += 1  # counted, never read: a date parse per item is most of a big feed's cost
             continue
         read += 1
-        link = _link(element, name, tz)
+        link = _link(element, name, tz, base_url)
         if link is not None:
             links.append(link)
     return Feed(links, skipped, too_large=any(isinstance(stop, XMLTooLarge) for stop in stops),
                 broken_gzip=broken_gzip(stops))
+
+
+def _json_feed(body: bytes, tz: tzinfo, max_entries: int, base_url: str | None) -> Feed:
+    """The links of a JSON Feed's first ``max_entries`` items (their ``url``, dated by ``date_published``, else
+    ``date_modified``); no links for a body that is no JSON Feed. Any value may be of any JSON type: an item that is
+    no object, a ``url`` that is no text (or a lone surrogate, no URL can carry) is skipped."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # nested past the interpreter's depth: as unreadable as bad JSON
+        return Feed([])
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        return Feed([])
+    links = []
+    for item in items[:max_entries]:
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or not url.strip() or _lone_surrogate(url):
+            continue
+        raw = item.get("date_published") or item.get("date_modified")
+        date = parse_datetime(raw, tz) if isinstance(raw, str) else None  # a plugin's number or object is no date
+        links.append(Link(_absolute(url.strip(), None, base_url), date))
+    return Feed(links, max(0, len(items) - max_entries))
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _items(body: bytes, stops: list[Exception]) -> Iterator[tuple[str, etree._Element]]:

@@ -31,6 +31,11 @@ def names(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
 
 
+def no_names(option: str, value: str, what: str) -> str:
+    """The usage error of an option given a value that names nothing (``--site ""``)."""
+    return f"{option} {value!r} names no {what}: leave {option} out for all"
+
+
 @dataclass(frozen=True)
 class ArticleQuery:
     """Stored articles of ``sites`` in ``languages`` (all when empty), published from ``since`` up to
@@ -53,9 +58,9 @@ class ArticleQuery:
         end, day = parse_when(until, "--until") if until else (None, False)
         if start is not None and end is not None and (start >= end + timedelta(days=1) if day else start > end):
             raise QueryError(f"--since {since} is after --until {until}: no article can match")
-        for option, value in (("--site", site), ("--language", language)):
-            if value is not None and not names(value):  # a script's empty variable: not "every site"
-                raise QueryError(f"{option} {value!r} names nothing: leave {option} out for all")
+        for value, option, what in ((site, "--site", "site"), (language, "--language", "language")):
+            if value is not None and not names(value):  # an unset shell variable: read as no filter, it matched all
+                raise QueryError(no_names(option, value, what))
         languages = tuple(n.lower() for n in names(language))
         for code in languages:
             if not LANGUAGE_CODE.fullmatch(code):

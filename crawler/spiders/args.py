@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 # Discovery sources a run can be limited to with -a sources=feeds,api (cheap frequent runs).
 SOURCES = frozenset({"feeds", "sitemaps", "listings", "api", "archive"})
@@ -44,8 +45,14 @@ class SpiderArgs:
 
 
 def validate_spargs(spargs: Mapping[str, str], known: Iterable[str] = SITE_ARGS) -> SpiderArgs:
-    """Check the ``-a`` names (``known`` ones only) and values; raises SpiderArgumentError."""
+    """Check the ``-a`` names (``known`` ones only) and values; raises SpiderArgumentError. An empty value is refused:
+    ``-a base_url=$MIRROR`` with the variable unset crawled the live site, ``-a since=$(date ...)`` whose command
+    failed the whole site, ``-a limit=`` without a limit."""
     check_names(spargs, known)
+    for name in SpiderArgs.NAMES:
+        if name in spargs and not str(spargs[name]).strip():
+            raise SpiderArgumentError(f"-a {name}= is empty (an unset shell variable?): give it a value, "
+                                      f"or leave -a {name} out")
     return SpiderArgs.from_kwargs(spargs)
 
 
@@ -77,6 +84,13 @@ def _base_url(value: str | None) -> str | None:
         return None
     if not value.startswith(("http://", "https://")):
         raise SpiderArgumentError(f"base_url must start with http:// or https://, got {value!r}")
+    try:  # urlsplit refuses an unclosed bracket, .port one past 65535: a traceback once the crawl had started
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- read for its check
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname:
+        raise SpiderArgumentError(f"base_url must be a mirror's origin such as http://127.0.0.1:8080, got {value!r}")
     return value.rstrip("/")
 
 

@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from crawler.browser import browser_meta
-from crawler.charsets import guessed_encoding, usable_encoding
+from crawler.charsets import guessed_encoding, usable_encoding, utf8_misdeclared
 from crawler.discovery import Link
 from crawler.extract.body_kind import looks_binary, starts_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
@@ -381,7 +381,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
     def _page_text(self, response: Response) -> str | None:
         """The page's text, without NULs; None (counted) for an empty body or a non-HTML or binary one. A charset in
         the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
-        when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes."""
+        when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes; a
+        single-byte charset (header or meta) over a body that is valid UTF-8 yields to UTF-8."""
         problem = page_problem(response)
         if problem:
             logger.warning("Skipped %(url)s: %(problem)s", {"url": response.url, "problem": problem})
@@ -393,7 +394,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         # noise without one U+FFFD: the page's meta charset, else UTF-8, is the truth.
         wide = (resolve_encoding(response.encoding) or "").startswith(("utf-16", "utf-32")) \
             and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
-        if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
+        if read_bom(response.body)[0] is None and utf8_misdeclared(response.body, response.encoding):
+            self._count("articles/charset_fixed")  # a UTF-8 page whose header or meta says windows-1251
+            text = response.body.decode("utf-8")
+        elif wide or text.count("\ufffd") > MOJIBAKE_CHARS:
             declared = usable_encoding(html_body_declared_encoding(response.body)) or ("utf-8" if wide else None)
             if declared is None and misread(text):  # no usable charset of its own: the one Scrapy finds in the bytes
                 declared = usable_encoding(TextResponse(response.url, body=response.body).encoding) \

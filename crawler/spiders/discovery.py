@@ -199,7 +199,8 @@ class DiscoveryMixin:
                    previous: str | None = None) -> Iterable[scrapy.Request]:
         if self._discovery_over(response):
             return
-        parsed = read_feed(response.body, edition.tz, self.discovery_limits.max_feed_entries)
+        parsed = read_feed(response.body, edition.tz, self.discovery_limits.max_feed_entries,
+                           base_url=self.real_url(response.url))
         links = parsed.links
         if parsed.too_large:
             self._count("discovery/feed/too_large")  # the reader logged it; kept: the items before the limit

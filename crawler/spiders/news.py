@@ -50,11 +50,11 @@ GENERIC_EXCLUDES = [
 
 def generic_site(url: str) -> SiteConfig:
     """A config for a site known only by its home page URL (its port kept); a private host is refused."""
-    parts = urlsplit(url)
-    try:
+    try:  # urlsplit refuses an unclosed bracket (``http://[::1/``), .port one past 65535
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        port = -1
+        parts, port = urlsplit(""), -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         raise SpiderArgumentError(f"url must be a site's home page such as https://example.kg/, got {mask_uri(url)!r}")
     host = ascii_host(parts.hostname.lower())  # an internationalised name as requests carry it
