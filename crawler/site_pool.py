@@ -187,10 +187,14 @@ def stop_when_parent_dies() -> None:
     parent = os.environ.get(PARENT_PID_ENV, "")
     if not parent.isdigit():
         return
+    # A SIGHUP that comes before the handler has ignored the rest (microseconds in) runs it again, nested or after:
+    # only the first run sends the SIGTERM.
+    sent = threading.Lock()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a signal already pending is dropped too
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the kernel drops the SIGHUPs still to come
+        if sent.acquire(blocking=False):  # one test-and-set, which a nested run cannot split (a flag's two steps)
+            os.kill(os.getpid(), signal.SIGTERM)
 
     signal.signal(signal.SIGHUP, stop)
     die_with_parent(int(parent), signal.SIGHUP)

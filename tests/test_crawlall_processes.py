@@ -17,7 +17,7 @@ import pytest
 
 from crawler.bench.replica_server import serve
 from crawler.commands.crawlall import Row, summary, worst
-from crawler.site_pool import named_line
+from crawler.site_pool import PARENT_PID_ENV, named_line
 from crawler.storage.lease import Lease, acquire, holder
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.conftest import free_port
@@ -345,3 +345,53 @@ def test_the_children_of_a_killed_crawlall_stop_gracefully(tmp_path: Path) -> No
         assert holder(store, "asiaplus") is None and holder(store, "khovar") is None
     finally:
         store.close()
+
+
+SIGHUPPED_CHILD = """
+import os, signal, sys, time
+from crawler.site_pool import stop_when_parent_dies
+
+terms = []
+signal.signal(signal.SIGTERM, lambda signum, frame: terms.append(signum))
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the first round asks
+print("ready", flush=True)
+counts = []
+deadline = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < deadline:  # one round per parent death: asked to stop, stopped by the next SIGHUP
+    before = len(terms)
+    stop_when_parent_dies()
+    while len(terms) == before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.005)  # a second SIGTERM, sent by the handler run again, is in by now
+    counts.append(len(terms) - before)
+print(*counts, flush=True)
+"""
+# The dying pool's SIGHUPs, as fast as they go, until the test stops this.
+SIGHUP_SENDER = "import os, signal, sys\nwhile True: os.kill(int(sys.argv[1]), signal.SIGHUP)"
+
+
+def test_a_child_sends_itself_one_sigterm_however_many_sighups_its_parents_death_brings() -> None:
+    """The kernel sends a pool's child a SIGHUP for each thread of the dead pool, and one may come while the handler
+    of the first runs, before it ignores the rest: the handler then runs twice. It sent a SIGTERM each time, and a
+    second SIGTERM forces ``scrapy crawl``'s unclean shutdown: its run left ``running`` in the store, its site held.
+    Here one round in ten or more ran it twice, the SIGHUPs sent from another core (from the same core, none)."""
+    cores = sorted(os.sched_getaffinity(0))
+    env = {**os.environ, "PATH": "", PARENT_PID_ENV: str(os.getpid())}
+    child = subprocess.Popen([sys.executable, "-c", SIGHUPPED_CHILD, "3"], cwd=ROOT, text=True, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    sender = None
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        sender = subprocess.Popen([sys.executable, "-c", SIGHUP_SENDER, str(child.pid)], stdin=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        os.sched_setaffinity(child.pid, cores[-1:])
+        os.sched_setaffinity(sender.pid, cores[:1])
+        stdout = child.stdout.read()  # to the child's exit, unreaped: its pid names no other process meanwhile
+    finally:
+        for process in (sender, child):  # the sender stopped first
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                process.communicate()
+    counts = Counter(int(count) for count in stdout.split())
+    assert counts[1] >= 5 and set(counts) <= {0, 1}, counts  # 0: the last round, cut short
