@@ -37,16 +37,22 @@ def close_matches(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
+MAX_STORED_INT = 2**63 - 1  # the largest integer SQLite and BSON hold: a larger LIMIT raised OverflowError
+
+
 def at_least(least: int) -> Callable[[str], int]:
     """An argparse ``type``: a whole number of ``least`` or more (``--limit -1`` read as "no limit" by one store and
-    as 1 by the other, ``--limit 0`` as none or all: refused instead)."""
+    as 1 by the other, ``--limit 0`` as none or all: refused instead), and no more than :data:`MAX_STORED_INT`."""
     def number(value: str) -> int:
         try:
             parsed = int(value)
-        except ValueError:
-            parsed = least - 1
+        except ValueError:  # also past Python's 4,300 digits
+            parsed = MAX_STORED_INT + 1 if value.strip().isdecimal() else least - 1
         if parsed < least:
             raise argparse.ArgumentTypeError(f"must be a whole number, {least} or more, got {value!r}")
+        if parsed > MAX_STORED_INT:
+            shown = value if len(value) <= 40 else f"{value[:20]}… ({len(value)} characters)"
+            raise argparse.ArgumentTypeError(f"must be at most {MAX_STORED_INT}, got {shown!r}")
         return parsed
     return number
 

@@ -65,6 +65,17 @@ def normalize_optional(text: str | None) -> str | None:
     return normalize_text(text) or None
 
 
+def past_cap(text: str, chars: int) -> str:
+    """The start of ``text`` that :func:`normalize_text` still makes longer than ``chars`` where it makes the whole
+    text so: cut at ``chars + 1``, a space or invisible character at the cut would leave a cap's check (cleaning's)
+    nothing to cut or count. Grows by doubling from there: a text of words costs one normalisation of ``chars + 1``
+    characters, a megabyte headline no more; only a run of blanks costs a few times its own length."""
+    end = chars + 1
+    while end < len(text) and len(normalize_text(text[:end])) <= chars:
+        end *= 2
+    return text[:end]
+
+
 def shown(text: str) -> str:
     """``text`` for a terminal: each C0 and C1 control character (ESC, CSI, OSC, BEL, a line break) and bidirectional
     control (``\\u202e``) written as its escape (``\\x1b``), so a stored string never moves the cursor, rewrites

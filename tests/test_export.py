@@ -250,6 +250,12 @@ def test_bad_options_are_usage_errors(stored: Stored) -> None:
                           (["articles", "--limit", "-1"], "--limit: must be a whole number, 1 or more, got '-1'"),
                           (["articles", "--limit", "0"], "--limit: must be a whole number, 1 or more, got '0'"),
                           (["reextract", "--limit", "-5"], "--limit: must be a whole number, 0 or more, got '-5'"),
+                          # past SQLite's (and BSON's) 64-bit integers: an OverflowError's traceback before
+                          (["articles", "--limit", "99999999999999999999"], f"--limit: must be at most {2**63 - 1}"),
+                          (["articles", "--limit", "9" * 5000], f"--limit: must be at most {2**63 - 1}"),
+                          (["reextract", "--limit", "9223372036854775808"], f"--limit: must be at most {2**63 - 1}"),
+                          (["reextract", "--batch-size", "1" + "0" * 19], f"--batch-size: must be at most {2**63 - 1}"),
+                          (["reextract", "--batch-size", "0"], "--batch-size: must be a whole number, 1 or more"),
                           # an unset shell variable ("--site $SITE") read as no filter: every site's articles
                           (["export", "--site", ""], "--site '' names no site"),
                           (["export", "--site", " , "], "--site ' , ' names no site"),

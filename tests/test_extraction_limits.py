@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import html as lxml_html
@@ -15,8 +16,10 @@ from parsel import Selector
 
 from crawler.bench.hostile_shapes import SENTENCE, SHAPES, URL, jsonld_keywords, links, nested, page, text_node
 from crawler.browser import looks_like_script_shell
+from crawler.cleaning import clean
 from crawler.extract.article import extract_article, warm_up
 from crawler.extract.generic import cut_after
+from crawler.items import article_item
 from crawler.limits import RecordLimits, setting_name
 from crawler.sites import GENERIC, SiteConfig, load_site_file
 from tests.hostile_site import CONFIG
@@ -100,6 +103,43 @@ def test_images_hreflang_links_and_a_giant_canonical_are_bounded(site: SiteConfi
     assert len(record.translations) == LIMITS.list_items + 1
     assert record.url == URL  # a megabyte "canonical URL" is no URL
     assert seconds < SECONDS
+
+
+# A text the cap cuts where normalisation then shortens it: a space at the cap, or blanks (a whitespace run,
+# invisible characters) before it.
+PAST_CAP_SHAPES = [
+    lambda n: "Ж" * n + " конец",
+    lambda n: "Ж" * (n - 3) + "   \u200b\u2060 " + "Жконец",
+    lambda n: "Ж\u00ad" * n + " конец",
+]
+
+
+# field, its cap, the page declaring the value
+@pytest.mark.parametrize(("field", "cap", "declare"), [
+    ("title", LIMITS.title_chars, lambda v: f"<meta property='og:title' content='{v}'>"),
+    ("title", LIMITS.title_chars, lambda v: f"<h1>{v}</h1>"),  # the parser starts the body there
+    ("lead", LIMITS.text_chars, lambda v: f"<meta name='description' content='{v}'>"),
+    ("section", LIMITS.text_chars, lambda v: f"<meta property='article:section' content='{v}'>"),
+    ("published_raw", LIMITS.text_chars, lambda v: f"<meta property='article:published_time' content='2026 {v}'>"),
+])
+@pytest.mark.parametrize("shape", range(len(PAST_CAP_SHAPES)))
+def test_a_text_past_its_cap_stays_past_it_for_cleaning_to_cut_and_count(field: str, cap: int, declare: Any,
+                                                                          shape: int) -> None:
+    """Cut at the cap and one, then normalised by cleaning, it was no longer past the cap: an overlong title lost
+    its "…", and no cut was counted."""
+    html = f"<html><head>{declare(PAST_CAP_SHAPES[shape](cap))}</head><body><p>{SENTENCE}</p></body></html>"
+    extraction = extract_article(html, URL, GENERIC, NOW)
+    item = article_item(extraction, url=URL, urls=[URL], site="hostile", edition=None, fetched_at=NOW)
+    cleaned, report = clean(item, LIMITS)
+    assert field in report.truncated
+    assert len(getattr(cleaned, field)) == cap + (field == "title")
+    assert cleaned.title.endswith("…") if field == "title" else True
+
+
+def test_a_megabyte_headline_is_normalised_only_near_its_cap() -> None:
+    html = f"<html><head><meta property='og:title' content='{'Ж ' * 1_000_000}'></head><body><p>{SENTENCE}</p>"
+    extraction = extract_article(html, URL, GENERIC, NOW)
+    assert LIMITS.title_chars < len(extraction.title or "") < 2 * LIMITS.title_chars
 
 
 @pytest.mark.parametrize(("html", "shell"), [

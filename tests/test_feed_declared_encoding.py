@@ -1,13 +1,17 @@
 """Feeds and sitemaps whose XML declaration names an encoding their bytes are not in (``encoding="UTF-16"`` or
 ``"UTF-7"`` over plain UTF-8, as real feeds are served): each is read by what its bytes are. libxml2 followed the
 declaration, read nothing, and the feed was ``discovery/feed/empty``, its items lost. A declared single-byte
-encoding (windows-1251, KOI8-R) is still followed. End to end through the real ``scrapy crawl``, and each reader."""
+encoding (windows-1251, KOI8-R) is still followed, unless the whole document is UTF-8 (a CMS that moved to UTF-8 and
+kept its old declaration): it is then read as UTF-8 and counted (``discovery/feed/charset_fixed``,
+``discovery/sitemap/charset_fixed``); its Cyrillic links were read as mojibake and asked for as such. End to end
+through the real ``scrapy crawl``, and each reader."""
 
 from __future__ import annotations
 
 import gzip
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -74,6 +78,81 @@ def test_a_wrongly_declared_feed_and_sitemap_are_crawled(
         f"https://{DOMAIN}/news/{n}" for n in range(1, 6)], stats
     assert "discovery/feed/empty" not in stats
     assert stats["discovery/feed/links"] == 3 and stats["discovery/sitemap/links"] == 2
+
+
+# A site moved to UTF-8 whose feed and sitemap still declare windows-1251: Cyrillic titles and links.
+UTF8_DOMAIN = "utf.kz"
+SLUGS = {n: f"{n}-выборы-в-парламенте" for n in range(1, 5)}
+UTF8_CONFIG = site_config("utf", UTF8_DOMAIN, "Asia/Almaty",
+                          article_url=f"^https://{UTF8_DOMAIN.replace('.', '[.]')}/news/\\d+-",
+                          sources={"feeds": [f"https://{UTF8_DOMAIN}/feed/"],
+                                   "sitemaps": [f"https://{UTF8_DOMAIN}/sitemap.xml.gz"]})
+
+
+def utf8_url(n: int) -> str:
+    return f"https://{UTF8_DOMAIN}/news/{SLUGS[n]}"
+
+
+def utf8_feed(*numbers: int) -> bytes:
+    return (declared("windows-1251") + "<rss><channel><title>Новости Казахстана</title>" + "".join(
+        f"<item><title>Выборы в парламент: {n}</title><link>{utf8_url(n)}</link></item>" for n in numbers)
+        + "</channel></rss>").encode()
+
+
+def utf8_sitemap(*numbers: int) -> bytes:
+    return (declared("windows-1251") + "<urlset>"
+            + "".join(f"<url><loc>{utf8_url(n)}</loc></url>" for n in numbers) + "</urlset>").encode()
+
+
+class Utf8Handler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        kind, body = "text/html; charset=utf-8", b""
+        if self.path == "/feed/":  # the header says so too, as the old CMS's did
+            kind, body = "application/rss+xml; charset=windows-1251", utf8_feed(1, 2)
+        elif self.path == "/sitemap.xml.gz":
+            kind, body = "application/x-gzip", gzip.compress(utf8_sitemap(3, 4))
+        elif unquote(self.path) in {f"/news/{slug}" for slug in SLUGS.values()}:  # a mojibake path is no page
+            body = article(unquote(self.path).rsplit("/", 1)[1]).encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_utf8_feed_and_sitemap_declared_windows_1251_are_read_as_utf8(
+    mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
+) -> None:
+    """Before, each Cyrillic link was read as windows-1251 ("РІС‹Р±РѕСЂС‹"), asked for as such, and 404: no article."""
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Utf8Handler)
+    config = tmp_path / "utf.toml"
+    config.write_text(UTF8_CONFIG, encoding="utf-8")
+    with running(site):
+        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
+                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
+    stats = result.stats
+    stored = {unquote(doc["url"]): doc["title"] for doc in mongo.db.articles.find()}
+    assert stored == {utf8_url(n): f"Совещание по энергетике: {SLUGS[n]}" for n in SLUGS}, stats
+    assert stats["discovery/feed/charset_fixed"] == stats["discovery/sitemap/charset_fixed"] == 1
+    assert stats["discovery/feed/links"] == stats["discovery/sitemap/links"] == 2
+
+
+def test_utf8_under_a_single_byte_declaration_is_read_as_utf8_by_each_reader() -> None:
+    for body in (utf8_feed(1, 2), gzip.compress(utf8_feed(1, 2))):
+        parsed = read_feed(body)
+        assert [link.url for link in parsed.links] == [utf8_url(1), utf8_url(2)] and parsed.charset_fixed
+    for body in (utf8_sitemap(3, 4), gzip.compress(utf8_sitemap(3, 4))):
+        sitemap_read = parse_sitemap(body)
+        assert sitemap_read is not None and sitemap_read.charset_fixed
+        assert [link.url for link in sitemap_read.links] == [utf8_url(3), utf8_url(4)]
+    # Truly windows-1251, or too little past ASCII to tell: as declared, and nothing counted.
+    for body in (utf8_feed(1, 2).decode().encode("cp1251"), feed("windows-1251", 7).encode()):
+        assert not read_feed(body).charset_fixed
+    assert [link.url for link in read_feed(utf8_feed(1).decode().encode("cp1251")).links] == [utf8_url(1)]
+    assert quote(utf8_url(1), safe=":/") != utf8_url(1)  # the links tested are no plain ASCII
 
 
 @pytest.mark.parametrize("encoding", ["UTF-16", "utf-16le", "UTF-32", "UTF-7", "ucs-2", "no-such-charset", "cp037"])

@@ -125,6 +125,16 @@ def _report(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize("args", [["--days", "7"], ["--json", "--days", "7"]])
+def test_days_without_an_html_page_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    """The text and JSON report have no span to set: ``--days 7`` was ignored, and its reader saw a day's report
+    as a week's."""
+    _store(tmp_path, datetime.now(UTC), {"asiaplus": ("healthy", 2)})
+    result = _report(tmp_path, *args)
+    assert result.returncode == 2 and result.stdout == "", result.stderr[-2000:]
+    assert "--days sets the days the --html page covers" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.e2e  # real `scrapy report` subprocesses (seconds each)
 def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) -> None:
     """It exited 0 whatever the sites' state: a cron job could not alert on a site gone quiet."""

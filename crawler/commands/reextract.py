@@ -51,7 +51,7 @@ class Command(StoreCommand):
         parser.add_argument("--site", help="only this site")
         parser.add_argument("--limit", type=at_least(0), default=0,
                             help="at most this many articles (default 0: all)")
-        parser.add_argument("--batch-size", type=int, default=200, help="articles read and written at a time")
+        parser.add_argument("--batch-size", type=at_least(1), default=200, help="articles read and written at a time")
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         parser.add_argument("--config", action="append", default=[],
                             help="a site config file, for sites crawled with -a config= (repeatable)")
@@ -63,8 +63,6 @@ class Command(StoreCommand):
         super().check(args, opts)
         if opts.site is not None and not opts.site.strip():  # an unset shell variable: every site was re-extracted
             raise UsageError(no_names("--site", opts.site, "site"), print_help=False)
-        if opts.batch_size < 1:
-            raise UsageError(f"--batch-size must be 1 or more, got {opts.batch_size}", print_help=False)
         try:
             self.configs = tuple(load_site_file(path) for path in opts.config)
         except SiteConfigError as exc:

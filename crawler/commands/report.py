@@ -1,5 +1,6 @@
 """``scrapy report [--json]``: per site, what the last day brought and how healthy it is;
-``scrapy report --html FILE [--days N]``: one self-contained page of the last N days (default 30).
+``scrapy report --html FILE [--days N]``: one self-contained page of the last N days (default 30). ``--days``
+without ``--html`` is a usage error: the text and JSON report have no span to set (it was ignored in silence).
 
 One row per bundled site and per other site (a config file's) with a run in the last 30 days.
 Columns: articles first stored in the last 24 h, when the last healthy run
@@ -31,6 +32,8 @@ from crawler.run_record import RUNNING, run_state
 from crawler.sites import site_names
 from crawler.storage.store import ArticleStore, store_errors
 from crawler.store_command import StoreCommand
+
+DAYS = 30  # the --html page's span unless --days says
 
 
 def site_report(store: ArticleStore, site: str, now: datetime, judged: bool = True) -> dict[str, Any]:
@@ -69,7 +72,7 @@ class Command(StoreCommand):
         super().add_options(parser)
         parser.add_argument("--json", action="store_true", help="one JSON object per site")
         parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page to FILE")
-        parser.add_argument("--days", type=_days, default=30, help="days the HTML page covers (default 30)")
+        parser.add_argument("--days", type=_days, help=f"days the --html page covers (default {DAYS})")
         parser.add_argument("--exit-zero", action="store_true",
                             help="exit 0 whatever the sites' state (default: 1 a site failing or stale, 3 degraded)")
 
@@ -78,6 +81,9 @@ class Command(StoreCommand):
         problem = None if opts.html is None else output_problem("--html", opts.html)
         if problem:
             raise UsageError(problem, print_help=False)
+        if opts.days is not None and opts.html is None:
+            raise UsageError("--days sets the days the --html page covers; the text and JSON report show the "
+                             "last 24 hours and each site's latest runs: add --html FILE", print_help=False)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         store = self.open_store()
@@ -92,7 +98,7 @@ class Command(StoreCommand):
                 from crawler.report_page import render
                 from crawler.reporting import build_report
 
-                page = render(build_report(store, site_names(), now, opts.days))
+                page = render(build_report(store, site_names(), now, opts.days or DAYS))
         except store_errors() as exc:
             self.stopped("report", exc)
             return

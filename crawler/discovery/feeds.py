@@ -24,7 +24,15 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_FEED_ENTRIES
-from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, iterparse, local, parse_xml
+from crawler.discovery.xml import (
+    XMLTooLarge,
+    broken_gzip,
+    child_text,
+    iterparse,
+    local,
+    parse_xml,
+    utf8_declared_otherwise,
+)
 from crawler.urls import joined
 
 logger = logging.getLogger(__name__)
@@ -43,6 +51,7 @@ class Feed:
     skipped: int = 0
     too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the items after that point are unread
     broken_gzip: bool = False  # a gzip body failed part-way (bad data, cut short): the items after the fault are unread
+    charset_fixed: bool = False  # UTF-8 under a windows-1251 (or other single-byte) declaration: read as UTF-8
 
 
 def _attribute(element: etree._Element, name: str) -> str | None:
@@ -94,7 +103,8 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
     links: list[Link] = []
     read = skipped = 0
     stops: list[Exception] = []
-    for name, element in _items(body, stops):
+    utf8 = utf8_declared_otherwise(body)
+    for name, element in _items(body, stops, utf8):
         if read >= max_entries:
             skipped += 1  # counted, never read: a date parse per item is most of a big feed's cost
             continue
@@ -103,7 +113,7 @@ def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES
         if link is not None:
             links.append(link)
     return Feed(links, skipped, too_large=any(isinstance(stop, XMLTooLarge) for stop in stops),
-                broken_gzip=broken_gzip(stops))
+                broken_gzip=broken_gzip(stops), charset_fixed=utf8)
 
 
 def _json_feed(body: bytes, tz: tzinfo, max_entries: int, base_url: str | None) -> Feed:
@@ -136,15 +146,15 @@ def _lone_surrogate(text: str) -> bool:
     return False
 
 
-def _items(body: bytes, stops: list[Exception]) -> Iterator[tuple[str, etree._Element]]:
+def _items(body: bytes, stops: list[Exception], utf8: bool = False) -> Iterator[tuple[str, etree._Element]]:
     """Each item or entry of a feed, complete, in document order of their starts (an item nested in another
     comes after it), freed (with what came before it) once the next is asked for; what ended the read early
-    goes to ``stops``."""
+    goes to ``stops``; read as UTF-8 whatever its declaration says with ``utf8``."""
     depth = 0
     nested = False
     try:
         # Only items and entries (any namespace) become Python objects: 4x faster on a big feed.
-        for event, element in iterparse(body, ("start", "end"), tag=_ITEM_TAGS):
+        for event, element in iterparse(body, ("start", "end"), tag=_ITEM_TAGS, utf8=utf8):
             depth += 1 if event == "start" else -1
             nested = nested or depth > 1
             if depth:  # an item inside an item: read with (after) the outermost, whose children it must not free

@@ -16,7 +16,7 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_ENTRIES
-from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, local, stream_xml
+from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, local, stream_xml, utf8_declared_otherwise
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Sitemap:
     skipped: int = 0
     too_large: bool = False  # a gzip body expanded past ``MAX_XML_BYTES``: the entries after that point are unread
     broken_gzip: bool = False  # a gzip body failed part-way (bad data, cut short): the entries after it are unread
+    charset_fixed: bool = False  # UTF-8 under a windows-1251 (or other single-byte) declaration: read as UTF-8
 
 
 def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
@@ -50,7 +51,8 @@ def _entry(element: etree._Element, tz: tzinfo) -> Link | None:
 def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES) -> Sitemap | None:
     """Parse a sitemap; the date is ``news:publication_date`` or ``lastmod``."""
     stops: list[Exception] = []
-    elements = stream_xml(body, stops=stops)
+    utf8 = utf8_declared_otherwise(body)
+    elements = stream_xml(body, stops=stops, utf8=utf8)
     root = next(elements, None)
     if root is None or local(root.tag) not in ("sitemapindex", "urlset"):
         elements.close()
@@ -71,4 +73,5 @@ def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES)
             heapq.heappushpop(kept, key)
     links = [link for _, _, link in sorted(kept, key=lambda k: -k[1])]
     return Sitemap(is_index, links, skipped=seen - len(links),
-                   too_large=any(isinstance(stop, XMLTooLarge) for stop in stops), broken_gzip=broken_gzip(stops))
+                   too_large=any(isinstance(stop, XMLTooLarge) for stop in stops), broken_gzip=broken_gzip(stops),
+                   charset_fixed=utf8)

@@ -9,8 +9,10 @@ so each link with a query after one named another URL.
 A document is read by what its bytes are: a byte order mark first; then an ASCII-compatible start that
 decodes as UTF-8 is UTF-8 whatever its declaration names when that is no ASCII-compatible encoding
 (``encoding="UTF-16"``, ``"UTF-7"`` or a name no codec has, as real feeds write: libxml2 followed it and read nothing);
-otherwise the declaration (``windows-1251``, ``KOI8-R``). Only the declaration's name is rewritten, before the
-parser (with its options unchanged) sees the bytes."""
+otherwise the declaration (``windows-1251``, ``KOI8-R``), unless the whole document is UTF-8 with enough characters
+past ASCII to say so (:func:`utf8_declared_otherwise`, the rule :func:`crawler.charsets.utf8_misdeclared` applies to
+pages: a migrated CMS kept its old declaration, and every Cyrillic title and link was read as mojibake). Only the
+declaration's name is rewritten, before the parser (with its options unchanged) sees the bytes."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from functools import lru_cache
 
 from lxml import etree
 from scrapy.utils.gz import gunzip
+
+from crawler.charsets import MIN_UTF8_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +74,14 @@ def _ascii_compatible(name: str) -> bool:
         return False
 
 
-def _true_encoding(head: bytes, transcoded: bool = False) -> bytes:
+def _true_encoding(head: bytes, transcoded: bool = False, utf8: bool = False) -> bytes:
     """``head`` (a document's start) with its declaration naming UTF-8 when its bytes are plainly UTF-8 (a UTF-8
     byte order mark, or an ASCII-compatible start that decodes as UTF-8) but it names no ASCII-compatible encoding;
-    whatever it names when ``transcoded`` (to UTF-8, from UTF-16 or UTF-32)."""
+    whatever it names when ``transcoded`` (to UTF-8, from UTF-16 or UTF-32) or the document is known to be ``utf8``."""
     match = _DECLARATION.match(head)
     if match is None or match[4].decode("latin-1").strip().lower() in ("utf-8", "utf8"):
         return head
-    if match[1] is None and not transcoded:
+    if match[1] is None and not transcoded and not utf8:
         if _ascii_compatible(match[4].decode("latin-1").strip()):
             return head  # windows-1251, KOI8-R: as declared
         try:
@@ -85,6 +89,37 @@ def _true_encoding(head: bytes, transcoded: bool = False) -> bytes:
         except UnicodeDecodeError:
             return head
     return head[:match.start(4)] + b"UTF-8" + head[match.end(4):]
+
+
+def utf8_declared_otherwise(body: bytes, limit: int = MAX_XML_BYTES) -> bool:
+    """Whether the document ``body`` (gzipped or not) declares an ASCII-compatible encoding other than UTF-8
+    (windows-1251, KOI8-R) but is UTF-8: it decodes as UTF-8 whole (up to ``limit`` bytes, or where its gzip breaks)
+    with at least ``MIN_UTF8_CHARS`` characters past ASCII. Only such a declaration costs a pass over the document."""
+    source: io.IOBase = io.BytesIO(body)
+    if body.startswith(b"\x1f\x8b"):
+        source = io.BufferedReader(_Capped(gzip.GzipFile(fileobj=source), limit))
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    past_ascii = 0
+    try:
+        chunk = source.read(_SNIFF)
+        match = _DECLARATION.match(chunk.lstrip())
+        if match is None or match[1] is not None or not _other_than_utf8(match[4].decode("latin-1").strip()):
+            return False
+        while chunk:
+            text = decoder.decode(chunk)
+            past_ascii += len(text) - len(text.encode("ascii", "ignore"))
+            chunk = source.read(_CHUNK)
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:  # before ValueError: it is one
+        return False
+    except (OSError, EOFError, struct.error, ValueError, zlib.error):  # past the limit, a broken gzip: what was read
+        pass
+    return past_ascii >= MIN_UTF8_CHARS
+
+
+def _other_than_utf8(name: str) -> bool:
+    """An ASCII-compatible encoding (as :func:`_ascii_compatible`) that is not UTF-8."""
+    return _ascii_compatible(name) and codecs.lookup(name).name != "utf-8"
 
 
 def parse_xml(body: bytes) -> etree._Element | None:
@@ -150,8 +185,9 @@ class _Ampersands(io.RawIOBase):
     document (no "&" byte of its own: 並 is U+4E26) is transcoded to UTF-8 as it streams, then escaped. When the source
     fails (past the size limit, corrupt gzip), what was read before it is handed over whole, then the failure."""
 
-    def __init__(self, stream: io.IOBase) -> None:
+    def __init__(self, stream: io.IOBase, utf8: bool = False) -> None:
         self._stream = stream
+        self._utf8 = utf8  # UTF-8 whatever the declaration names (:func:`utf8_declared_otherwise`)
         self._held = b""  # the end of what was read, not escaped yet: a match may run past it
         self._out = b""
         self._at = 0  # how much of _out was given
@@ -201,7 +237,7 @@ class _Ampersands(io.RawIOBase):
         codec = _wide_codec(head)
         if codec is None:
             self._opaque = _wide(head)
-            return head if self._opaque else _true_encoding(head)
+            return head if self._opaque else _true_encoding(head, utf8=self._utf8)
         self._decoder = codecs.getincrementaldecoder(codec)("replace")
         return _true_encoding(self._decoder.decode(head, self._ended).encode(), transcoded=True)
 
@@ -261,26 +297,26 @@ def _wide(head: bytes) -> bool:
 
 
 def iterparse(body: bytes, events: tuple[str, ...], limit: int = MAX_XML_BYTES,
-              tag: tuple[str, ...] | None = None) -> etree.iterparse:
+              tag: tuple[str, ...] | None = None, utf8: bool = False) -> etree.iterparse:
     """lxml's iterparse over ``body`` with the safe parser's options (only elements named ``tag``, when
     given), a gzip body decompressed on the fly up to ``limit`` bytes (past it, reading raises ValueError), its bare
-    ``&`` escaped."""
+    ``&`` escaped; read as UTF-8 whatever its declaration names with ``utf8``."""
     source: io.IOBase = io.BytesIO(body)
     if body.startswith(b"\x1f\x8b"):
         source = _Capped(gzip.GzipFile(fileobj=source), limit)
-    return etree.iterparse(_Ampersands(source), events=events, tag=tag, recover=True, resolve_entities=False,
+    return etree.iterparse(_Ampersands(source, utf8), events=events, tag=tag, recover=True, resolve_entities=False,
                            no_network=True, huge_tree=False, remove_comments=True)
 
 
-def stream_xml(body: bytes, limit: int = MAX_XML_BYTES,
-               stops: list[Exception] | None = None) -> Generator[etree._Element]:
+def stream_xml(body: bytes, limit: int = MAX_XML_BYTES, stops: list[Exception] | None = None,
+               utf8: bool = False) -> Generator[etree._Element]:
     """The root element (before its children are read), then each complete child of the root, in
     order; a child is freed when the next is asked for. A gzip body is decompressed on the fly, up
     to ``limit`` bytes. Unreadable input ends the stream (a warning once elements were read), and the
-    error that ended it is appended to ``stops`` (``XMLTooLarge`` past the limit)."""
+    error that ended it is appended to ``stops`` (``XMLTooLarge`` past the limit); ``utf8`` as :func:`iterparse`."""
     depth = elements = 0
     try:
-        for event, element in iterparse(body, ("start", "end"), limit):
+        for event, element in iterparse(body, ("start", "end"), limit, utf8=utf8):
             depth += 1 if event == "start" else -1
             if depth != 1:
                 continue

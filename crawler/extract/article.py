@@ -58,7 +58,7 @@ from crawler.htmltree import first_base_href, html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sanitize import inert_document, inert_document_utf8, stored_base
 from crawler.sites import Generic, SiteConfig, site_rules
-from crawler.text import normalize_optional, normalize_text
+from crawler.text import normalize_optional, normalize_text, past_cap
 from crawler.urls import canonical_or_none, canonical_url, resolved_base
 
 Found = tuple[Any, str] | None  # (value, method) or nothing
@@ -182,7 +182,7 @@ def _date(page: _Page, jsonld_key: str, meta_keys: tuple[str, ...], site_field: 
     ``published`` meta of ``true``, a ``datePublished`` of ``"1"``) is none, and the next source is asked."""
     partial = None
     for raw, source in islice(_declared_dates(page, jsonld_key, meta_keys, site_field), MAX_DATE_CANDIDATES):
-        raw = raw[: page.limits.text_chars + 1]
+        raw = past_cap(raw, page.limits.text_chars)
         value = _parse_date(raw, tz, page.now)
         if value is not None:
             return value, raw, source
@@ -601,7 +601,7 @@ def _merge_images(featured: dict[str, Any] | None, inline: list[dict[str, Any]],
         kept = merged.setdefault(image["url"], dict(image))
         for key in ("caption", "credit"):
             text = kept.get(key) or image.get(key)
-            kept[key] = text[: limits.text_chars + 1] if text else text
+            kept[key] = past_cap(text, limits.text_chars) if text else text
     return list(merged.values())
 
 
@@ -734,8 +734,8 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
 
 
 def _clipped(found: Found, chars: int) -> Found:
-    """A text just past ``chars`` (a headline can be megabytes of JSON-LD)."""
-    return (found[0][: chars + 1], found[1]) if found and isinstance(found[0], str) else found
+    """A text just past ``chars`` once normalised, where it is longer (a headline can be megabytes of JSON-LD)."""
+    return (past_cap(found[0], chars), found[1]) if found and isinstance(found[0], str) else found
 
 
 def warm_up() -> None:

@@ -32,7 +32,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.page import PageView, declared_site_names
 from crawler.extract.shown_text import NOT_SHOWN, bounded_text
-from crawler.text import CharMap, normalize_text
+from crawler.text import CharMap, normalize_text, past_cap
 
 # Separators between a headline and a site name or label: a bar, dash, bullet or guillemet with space
 # around it (a hyphen inside a word, "Long-Distance", or a quote's «, which a word follows, is not one); a bar
@@ -74,6 +74,7 @@ _DOMAIN = re.compile(r"(?:[\w-]+\.)+[^\W\d_]{2,}")  # "davidbau.com", "Kun.uz", 
 _BREAKS = frozenset({"br", "div", "p"})
 MAX_SEGMENTS = 8  # a title of a thousand "|" has no headline segment worth a million comparisons
 MAX_TITLE_CHARS = 1_000  # a candidate is read this far: a headline can be megabytes of JSON-LD
+MAX_TITLE_READ = 64 * MAX_TITLE_CHARS  # an element's text read at most, however much of it is blank
 MAX_PAGE_TEXT_CHARS = 200_000  # read this far to find a declared headline shown on the page
 MAX_H1 = 8  # headline elements weighed per page (a page can print one per teaser)
 # A visible headline sharing less than this share of its words with every declared title is about something
@@ -257,8 +258,16 @@ def _segments(title: str) -> set[str]:
 
 def shown_text(node: HtmlElement) -> str:
     """The text of an element as shown: a ``<br>`` or a block child is a space, scripts are nothing;
-    read only to :data:`MAX_TITLE_CHARS` (an ``<h1>`` can hold a whole page)."""
-    return normalize_text(bounded_text(node, MAX_TITLE_CHARS, breaks=_BREAKS, hidden=NOT_SHOWN))
+    read only to :data:`MAX_TITLE_CHARS` once normalised (an ``<h1>`` can hold a whole page), and no further than
+    :data:`MAX_TITLE_READ` characters as written."""
+    chars = MAX_TITLE_CHARS
+    while True:
+        read = bounded_text(node, chars, breaks=_BREAKS, hidden=NOT_SHOWN)
+        text = normalize_text(read)
+        # Blanks (spaces, soft hyphens) normalisation takes out would leave a headline past the cap short of it.
+        if len(text) > MAX_TITLE_CHARS or len(read) <= chars or chars >= MAX_TITLE_READ:
+            return text
+        chars *= 2
 
 
 def _plausible(text: str, names: set[str]) -> bool:
@@ -517,7 +526,8 @@ def page_title(page: PageView) -> Candidate | None:
         page.data.first_meta("og:title"), page.data.first_meta("twitter:title"),
         page.data.first_meta("headline", "dc.title", "dcterms.title")) if v]
     declared += [Candidate(v, "generic", False) for v in page.css("title::text", 1).getall()]
-    candidates = [Candidate(repair_mojibake(c.text[:MAX_TITLE_CHARS]), c.source, c.visible) for c in shown + declared]
+    candidates = [Candidate(repair_mojibake(past_cap(c.text, MAX_TITLE_CHARS)), c.source, c.visible)
+                  for c in shown + declared]
     body = page.sel.root.find("body")
 
     def page_text() -> str:

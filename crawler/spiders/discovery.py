@@ -21,7 +21,8 @@ Stats: ``discovery/<source>/links``, ``discovery/articles/<source>``, ``discover
 ``discovery/feed/too_large`` and ``discovery/sitemap/too_large`` (a gzipped document that expands past
 ``MAX_XML_BYTES``: what was read before the limit is kept), ``discovery/feed/broken_gzip`` and
 ``discovery/sitemap/broken_gzip`` (a gzipped document whose data fails part-way: what was read before the fault is
-kept; before, bad deflate data raised out of the callback and the whole document was lost)).
+kept; before, bad deflate data raised out of the callback and the whole document was lost)),
+``discovery/feed/charset_fixed`` and ``discovery/sitemap/charset_fixed`` (UTF-8 under a windows-1251 declaration).
 """
 
 from __future__ import annotations
@@ -206,6 +207,8 @@ class DiscoveryMixin:
             self._count("discovery/feed/too_large")  # the reader logged it; kept: the items before the limit
         if parsed.broken_gzip:
             self._count("discovery/feed/broken_gzip")  # as too_large
+        if parsed.charset_fixed:
+            self._count("discovery/feed/charset_fixed")  # UTF-8 whose declaration says windows-1251
         if parsed.skipped:
             self._count("discovery/skipped/feed_entries", parsed.skipped)
             kept = self.discovery_limits.max_feed_entries
@@ -234,6 +237,8 @@ class DiscoveryMixin:
             self._count("discovery/sitemap/too_large")  # the reader logged it; kept: the entries before the limit
         if sitemap.broken_gzip:
             self._count("discovery/sitemap/broken_gzip")  # as too_large
+        if sitemap.charset_fixed:
+            self._count("discovery/sitemap/charset_fixed")  # as a feed's
         if sitemap.skipped:
             self._count("discovery/skipped/sitemap_entries", sitemap.skipped)
             logger.warning("Sitemap %(url)s lists %(total)d entries; read the newest %(kept)d",
