@@ -43,6 +43,27 @@ def sitemap(encoding: str, *numbers: int) -> str:
         f"<url><loc>https://{DOMAIN}/news/{n}</loc></url>" for n in numbers) + "</urlset>"
 
 
+def answer(handler: BaseHTTPRequestHandler, kind: str, body: bytes) -> None:
+    """``body`` as ``kind``; no body: a 404."""
+    handler.send_response(200 if body else 404)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def crawled(handler: type[BaseHTTPRequestHandler], config: str, tmp_path: Path,
+            crawl_into_store: StoreCrawl) -> dict[str, int]:
+    """The stats of a real ``scrapy crawl`` of the site ``config`` describes, served by ``handler`` on loopback."""
+    site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    path = tmp_path / "site.toml"
+    path.write_text(config, encoding="utf-8")
+    with running(site):
+        result = crawl_into_store("news", f"config={path}", f"base_url=http://127.0.0.1:{site.server_port}",
+                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
+    return result.stats
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -57,23 +78,13 @@ class Handler(BaseHTTPRequestHandler):
             kind, body = "application/x-gzip", gzip.compress(sitemap("UTF-7", 4, 5).encode())
         elif self.path.startswith("/news/"):
             body = article(f"n{self.path.rsplit('/', 1)[1]}").encode()
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer(self, kind, body)
 
 
 def test_a_wrongly_declared_feed_and_sitemap_are_crawled(
     mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
 ) -> None:
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    config = tmp_path / "enc.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with running(site):
-        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
-    stats = result.stats
+    stats = crawled(Handler, CONFIG, tmp_path, crawl_into_store)
     assert sorted(doc["url"] for doc in mongo.db.articles.find()) == [
         f"https://{DOMAIN}/news/{n}" for n in range(1, 6)], stats
     assert "discovery/feed/empty" not in stats
@@ -116,24 +127,14 @@ class Utf8Handler(BaseHTTPRequestHandler):
             kind, body = "application/x-gzip", gzip.compress(utf8_sitemap(3, 4))
         elif unquote(self.path) in {f"/news/{slug}" for slug in SLUGS.values()}:  # a mojibake path is no page
             body = article(unquote(self.path).rsplit("/", 1)[1]).encode()
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer(self, kind, body)
 
 
 def test_a_utf8_feed_and_sitemap_declared_windows_1251_are_read_as_utf8(
     mongo: MongoTarget, tmp_path: Path, crawl_into_store: StoreCrawl
 ) -> None:
     """Before, each Cyrillic link was read as windows-1251 ("РІС‹Р±РѕСЂС‹"), asked for as such, and 404: no article."""
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Utf8Handler)
-    config = tmp_path / "utf.toml"
-    config.write_text(UTF8_CONFIG, encoding="utf-8")
-    with running(site):
-        result = crawl_into_store("news", f"config={config}", f"base_url=http://127.0.0.1:{site.server_port}",
-                                  settings=["ROBOTSTXT_OBEY=0", "RETRY_TIMES=0"], timeout=90, expect=0)
-    stats = result.stats
+    stats = crawled(Utf8Handler, UTF8_CONFIG, tmp_path, crawl_into_store)
     stored = {unquote(doc["url"]): doc["title"] for doc in mongo.db.articles.find()}
     assert stored == {utf8_url(n): f"Совещание по энергетике: {SLUGS[n]}" for n in SLUGS}, stats
     assert stats["discovery/feed/charset_fixed"] == stats["discovery/sitemap/charset_fixed"] == 1
