@@ -95,6 +95,9 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
              # the push-messaging check-in (android.clients.google.com/checkin). Sent to port 1, which Chromium
              # refuses to connect to (ERR_UNSAFE_PORT), they never open a connection, not even to the egress proxy.
              "--gaia-url=https://127.0.0.1:1/", "--gcm-checkin-url=https://127.0.0.1:1/",
+             # Chromium 156 asks its component updater's server (update.googleapis.com, https then http) despite
+             # --disable-component-update: its address goes to port 1 too.
+             "--component-updater=url-source=https://127.0.0.1:1/",
              # WebRTC may not send UDP around the egress proxy
              "--webrtc-ip-handling-policy=disable_non_proxied_udp",
              # a page's script heap: a memory bomb crashes its tab in about a second instead of growing
