@@ -367,6 +367,16 @@ def count_stored(data_dir: Path, mongo_uri: str, database: str) -> int:
         store.close()
 
 
+def drop_database(mongo_uri: str, database: str) -> None:
+    import pymongo
+
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000)
+    try:
+        client.drop_database(database)
+    finally:
+        client.close()
+
+
 # Scale-out: the shared crawl ends after the cluster was idle this long (the default 10 s would only
 # lengthen the exit column); items are stored within STORAGE_FLUSH_SECONDS of their extraction; one
 # process per worker (see the docstring). Cluster politeness stays on (two Redis calls per request)
@@ -710,6 +720,8 @@ def main() -> int:
                          for x in ("-s", s)]], reextract)
             print(f"store {size:>7} before: {stored / crawl.wall:6.1f} articles/s, {crawl.cpu * 1000 / stored:5.1f} "
                   f"CPU ms/article, peak RSS {crawl.peak_rss_mb} MB ({stored} stored)", flush=True)
+            if args.mongo_uri:  # nx-27017 keeps every database's collections in one namespace: the next size's
+                drop_database(args.mongo_uri, database)  # crawl would find these articles stored already
         (work / "fetchonly.py").write_text(FETCH_ONLY, encoding="utf-8")
         fetch = Run()  # one process per site, as the pipeline crawl runs
         for (_, root, name), base in zip(sites, bases, strict=True):

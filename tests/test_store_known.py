@@ -31,15 +31,18 @@ def stored(n: int, *aliases: str) -> dict[str, Any]:
 
 
 class Finds(monitoring.CommandListener):
-    """The ``$in`` list lengths of every ``find`` the client sends."""
+    """The ``$in`` list lengths of every ``find`` the client sends, also by collection and field."""
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
+        self.asked: list[tuple[str, str, int]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "find":
-            self.sizes += [len(cond["$in"]) for cond in event.command["filter"].values()
-                           if isinstance(cond, dict) and "$in" in cond]
+            for field, cond in event.command["filter"].items():
+                if isinstance(cond, dict) and "$in" in cond:
+                    self.sizes.append(len(cond["$in"]))
+                    self.asked.append((event.command["find"], field, len(cond["$in"])))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -90,7 +93,10 @@ def test_known_asks_at_most_a_batch_of_values_per_query(watched: tuple[ArticleSt
     asked = [url(n) for n in range(2_500)]
     known = store.known([url_id(u) for u in asked], asked)
     assert set(known) == {url_id(url(n)) for n in range(0, 2_500, 100)}
-    assert finds.sizes == [1_000, 1_000, 500] * 2  # by _id, then by urls
+    # By _id; then by urls, through the key collection (the records it names are read by _id).
+    assert [size for collection, _, size in finds.asked if collection == "articles_keys"] == [1_000, 1_000, 500]
+    assert [a for a in finds.asked if a[0] == "articles"][:3] == [("articles", "_id", n) for n in (1_000, 1_000, 500)]
+    assert all(a[:2] == ("articles", "_id") and a[2] <= 1_000 for a in finds.asked if a[0] == "articles")
 
 
 def test_a_lookup_larger_than_a_mongodb_document_is_answered(watched: tuple[ArticleStore, Finds]) -> None:

@@ -9,8 +9,9 @@ run them on one worker thread (sqlite connections stay on their thread).
 Collections: ``articles`` (``_id`` = SHA-256 of the URL identity), ``pages``
 (gzipped, inert HTML of each article's current version, same ``_id``), ``crawl_runs``, ``sources``
 (``_id`` = URL of a feed, sitemap or listing page: the validators and sitemap lastmod it had when last read).
-Look-ups by an element of ``urls`` or ``lsh_bands`` use MongoDB's multikey indexes, and the embedded store's
-key tables (:mod:`crawler.storage.keys`), so their cost does not grow with the store.
+Look-ups by an element of ``urls`` or ``lsh_bands`` (and of many ``content_hash`` values) read a MongoDB
+server's key collection (:mod:`crawler.storage.server_keys`) and the embedded store's key tables
+(:mod:`crawler.storage.keys`), so their cost does not grow with the store.
 
 Several processes may write at once: every write is conditional on the record as it was read, a
 write that lost a race (or a duplicate ``_id``) is decided again from the record as it is now, and
@@ -45,7 +46,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import keys, reading, rows, scan
+from crawler.storage import keys, reading, rows, scan, server_keys
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.storage.transaction import batch_transaction
 from crawler.urls import url_id
@@ -192,9 +193,11 @@ class ArticleStore:
     """Idempotent writes and simple reads of articles and crawl runs."""
 
     def __init__(self, db: Any, target: StoreTarget, client: Any = None) -> None:
-        self.db = db
+        # A server's articles are written with their keys first, however the store was made.
+        self.db = server_keys.KeyedDatabase(db) if target.uri and not isinstance(db, server_keys.KeyedDatabase) else db
         self.target = target
         self._client = client
+        self._keyed = False  # a MongoDB server's key collection is complete (checked on a write-capable open)
 
     @classmethod
     def connect(cls, target: StoreTarget) -> ArticleStore:
@@ -305,7 +308,10 @@ class ArticleStore:
         self.db["crawl_runs"].create_index([("spider", 1), ("started_at", -1)])
         self.db["sources"].create_index("site")
         self._ensure_text_index()
-        if not self.target.uri and not keys.current(self.db.db):
+        if self.target.uri:
+            server_keys.ensure(self.db)
+            self._keyed = True
+        elif not keys.current(self.db.db):
             with self._exclusive():  # one process builds them; the others find them built
                 if not keys.current(self.db.db):
                     keys.build(self.db.db)
@@ -662,6 +668,8 @@ class ArticleStore:
         is asked in SQL (:func:`crawler.storage.keys.find_equal`): neosqlite answers ``$in`` by scanning every
         document, and any find by parsing and deep-copying each whole record before projecting it."""
         if self.target.uri:
+            if self._keyed and field in server_keys.KEYED_FIELDS:
+                return server_keys.find(self.db, field, values, projection)
             return list(self.db["articles"].find({field: {"$in": values}}, projection))
         return keys.find_equal(self.db.db, field, values, projection)
 
@@ -672,6 +680,8 @@ class ArticleStore:
         if not values:
             return []
         if self.target.uri:
+            if self._keyed:
+                return server_keys.find(self.db, field, values, projection)
             return list(self.db["articles"].find({field: {"$in": values}}, projection))
         return keys.find(self.db.db, field, values, projection)
 
