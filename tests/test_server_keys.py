@@ -6,12 +6,13 @@ no longer holds never brings it back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pymongo
 import pytest
 from pymongo import monitoring
+from pymongo.errors import BulkWriteError
 
 from crawler.storage import server_keys
 from crawler.storage.store import ArticleStore, StoreTarget
@@ -111,3 +112,64 @@ def test_a_write_the_keys_cannot_name_is_refused_before_it_is_made(watched: tupl
     with pytest.raises(ValueError, match="part of a keyed field"):
         articles.update_one({"_id": "a"}, {"$set": {"urls.0": f"{BASE}/x/"}})
     assert articles.count_documents({}) == 0
+
+
+class RefusingKeys:
+    """The real key collection, except that the server refuses the keys in ``refused`` (as MongoDB refuses a
+    document grown past 16 MB: nx-27017 refuses none)."""
+
+    def __init__(self, keys: Any, refused: set[str]) -> None:
+        self.keys, self.refused = keys, refused
+
+    def bulk_write(self, requests: list[Any], ordered: bool = True) -> Any:
+        bad = [n for n, r in enumerate(requests) if r._filter["_id"] in self.refused]
+        result = self.keys.bulk_write([r for r in requests if r._filter["_id"] not in self.refused], ordered=ordered)
+        if bad:
+            raise BulkWriteError({"writeErrors": [{"index": n, "code": 10334, "errmsg": "BSONObjectTooLarge"}
+                                                  for n in bad], "writeConcernErrors": [], "nInserted": 0})
+        return result
+
+
+def test_a_key_the_server_refuses_rejects_its_record_alone(watched: tuple[ArticleStore, Queries],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _ = watched
+    docs = [doc(n, text(f"topic{n}")) for n in range(1, 5)]
+    culprit = docs[2]
+    opened = server_keys.KeyedArticles.__init__
+
+    def refusing(self: server_keys.KeyedArticles, articles: Any, keys: Any) -> None:
+        opened(self, articles, RefusingKeys(keys, {server_keys.key("content_hash", culprit["content_hash"])}))
+
+    monkeypatch.setattr(server_keys.KeyedArticles, "__init__", refusing)
+    counts = store.write_articles(docs, {})
+
+    assert list(counts.rejected) == [culprit["_id"]]
+    assert "its key: BSONObjectTooLarge" in counts.rejected[culprit["_id"]]
+    assert counts.inserted == 3
+    stored = {d["_id"] for d in store.db["articles"].find({}, {"_id": 1})}
+    assert stored == {d["_id"] for d in docs} - {culprit["_id"]}
+
+
+def test_one_process_builds_the_keys_of_an_older_store(mongo: MongoTarget) -> None:
+    docs = [doc(n, text(f"topic{n}"), f"{BASE}/{n}/?amp") for n in range(3)]
+    mongo.db["articles"].insert_many(docs)
+    building = f"{server_keys.MIGRATION}:building"
+    mongo.db[server_keys.MIGRATIONS].insert_one({"_id": building, "renewed_at": datetime.now(UTC)})
+    target = StoreTarget(mongo.uri, mongo.database, "")
+
+    store = ArticleStore.connect(target)  # another process is building them: this one reads the records
+    try:
+        assert set(store.known([], [f"{BASE}/{n}/?amp" for n in range(3)])) == {d["_id"] for d in docs}
+        assert mongo.db[server_keys.COLLECTION].count_documents({}) == 0
+    finally:
+        store.close()
+
+    left = datetime.now(UTC) - timedelta(minutes=30)  # its builder died: the claim is taken over
+    mongo.db[server_keys.MIGRATIONS].update_one({"_id": building}, {"$set": {"renewed_at": left}})
+    store = ArticleStore.connect(target)
+    try:
+        assert mongo.db[server_keys.MIGRATIONS].find_one({"_id": server_keys.MIGRATION})["records"] == 3
+        assert mongo.db[server_keys.MIGRATIONS].find_one({"_id": building}) is None
+        assert set(store.known([], [f"{BASE}/{n}/?amp" for n in range(3)])) == {d["_id"] for d in docs}
+    finally:
+        store.close()

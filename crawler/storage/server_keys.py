@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.storage.ops import UpdateOne, for_driver
@@ -34,6 +34,9 @@ MIGRATION = "article_key_collection_v1"
 CHUNK = 1_000  # values per query and keys per bulk write: far below MongoDB's 16 MB message limit
 _BUILD_BATCH = 500
 _KEY_ROUNDS = 3
+DUPLICATE_KEY = 11000
+_BUILDING = f"{MIGRATION}:building"  # the claim of the one process building the keys of an older store
+_BUILD_STALE = timedelta(minutes=10)  # a claim not renewed for this long was left by a process that died
 # Update operators that give a field no new value to look it up by (a key a record no longer holds is read past).
 _DROPPING = ("$unset", "$pull", "$pullAll", "$pop", "$inc", "$currentDate", "$max", "$min")
 
@@ -94,48 +97,57 @@ def request_keys(request: Any) -> tuple[Any, list[str]]:
     return record_id, found
 
 
-def add(keys: Any, pairs: Iterable[tuple[Any, list[str]]]) -> None:
-    """Record that each record ``_id`` takes its keys (``$addToSet``, upserted by ``_id``: writers race safely)."""
-    ops = [UpdateOne({"_id": k}, {"$addToSet": {"articles": record_id}}, upsert=True)
-           for record_id, found in pairs for k in dict.fromkeys(found)]
+def add(keys: Any, pairs: list[tuple[Any, list[str]]]) -> None:
+    """Record that each record ``_id`` takes its keys (``$addToSet``, upserted by ``_id``: writers race safely).
+    A key the server refuses is raised as a ``BulkWriteError`` whose ``index`` is that record's place in ``pairs``
+    (the place of its request in the bulk write about to be made), so the caller blames that request alone."""
+    ops, owners = [], []
+    for n, (record_id, found) in enumerate(pairs):
+        for k in dict.fromkeys(found):
+            ops.append(UpdateOne({"_id": k}, {"$addToSet": {"articles": record_id}}, upsert=True))
+            owners.append(n)
     for start in range(0, len(ops), CHUNK):
-        _write_keys(keys, ops[start:start + CHUNK])
+        _write_keys(keys, ops[start:start + CHUNK], owners[start:start + CHUNK])
 
 
-def _write_keys(keys: Any, ops: list[UpdateOne]) -> None:
+def _write_keys(keys: Any, ops: list[UpdateOne], owners: list[int]) -> None:
     from pymongo.errors import BulkWriteError
 
     for attempt in range(_KEY_ROUNDS):
         try:
             keys.bulk_write(for_driver(ops), ordered=False)
             return
-        except BulkWriteError as exc:  # two writers upserted one new key at once: the loser's $addToSet again
+        except BulkWriteError as exc:
             errors = exc.details.get("writeErrors") or []
-            if (attempt == _KEY_ROUNDS - 1 or not errors or exc.details.get("writeConcernErrors")
-                    or any(e.get("code") != 11000 for e in errors)):
-                raise  # a store error: the batch is retried or spooled whole
-            ops = [ops[e["index"]] for e in errors]
+            if (attempt < _KEY_ROUNDS - 1 and errors and not exc.details.get("writeConcernErrors")
+                    and all(e.get("code") == DUPLICATE_KEY for e in errors)):
+                # two writers upserted one new key at once: the loser's $addToSet again
+                ops, owners = [ops[e["index"]] for e in errors], [owners[e["index"]] for e in errors]
+                continue
+            raise BulkWriteError({**exc.details, "writeErrors": [
+                {**e, "index": owners[e["index"]], "errmsg": f"its key: {e.get('errmsg')}"}
+                for e in errors if 0 <= e.get("index", -1) < len(owners)]}) from None
 
 
 def find(db: Any, field: str, values: list[Any], projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """Articles whose ``field`` holds any of ``values`` (MongoDB's ``{field: {"$in": values}}``), each once, with
     only the fields of ``projection`` (and ``_id``), read by ``_id`` alone."""
     wanted = set(_values(values))
-    ids: dict[Any, None] = {}
-    unique = list(dict.fromkeys(key(field, v) for v in wanted))
+    ids: dict[Any, None] = {}  # in the order found, as the values were asked: the same in every process
+    unique = list(dict.fromkeys(key(field, v) for v in _values(values)))
     for start in range(0, len(unique), CHUNK):
         for found in db[COLLECTION].find({"_id": {"$in": unique[start:start + CHUNK]}}, {"articles": 1}):
             ids.update(dict.fromkeys(found.get("articles") or []))
     asked = None if projection is None else {**projection, field: 1}
-    records = []
+    records = {}
     listed = list(ids)
     for start in range(0, len(listed), CHUNK):
         for record in db["articles"].find({"_id": {"$in": listed[start:start + CHUNK]}}, asked):
             if wanted.intersection(_values(record.get(field))):  # a key left by a value the record dropped
                 if projection is not None and not projection.get(field):
                     record.pop(field, None)
-                records.append(record)
-    return records
+                records[record["_id"]] = record
+    return [records[i] for i in listed if i in records]
 
 
 class KeyedArticles:
@@ -149,7 +161,7 @@ class KeyedArticles:
         return getattr(self._articles, name)
 
     def _index(self, requests: list[Any]) -> None:
-        add(self._keys, [pair for pair in map(request_keys, requests) if pair[1]])
+        add(self._keys, [request_keys(request) for request in requests])
 
     def bulk_write(self, requests: list[Any], *args: Any, **kwargs: Any) -> Any:
         self._index(requests)
@@ -207,11 +219,16 @@ def built(db: Any) -> bool:
     return db[MIGRATIONS].find_one({"_id": MIGRATION}) is not None
 
 
-def ensure(db: Any) -> None:
-    """Give a store made before the key collection its keys, once: read from every record, then recorded. Writers
-    opening it together each build them (the same keys); each write adds its own keys meanwhile."""
+def ensure(db: Any) -> bool:
+    """Give a store made before the key collection its keys, once: read from every record, then recorded. One
+    process builds them (a claim renewed as it goes, taken over once stale); each write adds its own keys
+    meanwhile. Returns whether the keys are complete (False: another process is building them, so this one's
+    look-ups ask ``$in`` of the records, as before)."""
     if built(db):
-        return
+        return True
+    if not _claim(db):
+        logger.info("Another process is building the key collection: look-ups read the records meanwhile")
+        return False
     started, records = time.monotonic(), 0
     pending: list[tuple[Any, list[str]]] = []
     for record in db["articles"].find({}, dict.fromkeys(KEYED_FIELDS, 1)):
@@ -220,9 +237,32 @@ def ensure(db: Any) -> None:
         if len(pending) >= _BUILD_BATCH:
             add(db[COLLECTION], pending)
             pending = []
+            db[MIGRATIONS].update_one({"_id": _BUILDING}, {"$set": {"renewed_at": datetime.now(UTC)}})
     add(db[COLLECTION], pending)
     db[MIGRATIONS].update_one({"_id": MIGRATION}, {"$setOnInsert": {"applied_at": datetime.now(UTC),
                                                                    "records": records}}, upsert=True)
+    db[MIGRATIONS].delete_one({"_id": _BUILDING})
     if records:
         logger.info("Built the key collection of %(n)d stored articles in %(s).1f s (once per store)",
                     {"n": records, "s": time.monotonic() - started})
+    return True
+
+
+def _claim(db: Any) -> bool:
+    """Whether this process may build the keys: no other process claims it, or its claim went stale."""
+    from pymongo.errors import DuplicateKeyError
+
+    now = datetime.now(UTC)
+    try:
+        db[MIGRATIONS].insert_one({"_id": _BUILDING, "renewed_at": now})
+        return True
+    except DuplicateKeyError:
+        held = db[MIGRATIONS].find_one({"_id": _BUILDING})
+    if held is None:  # its builder finished meanwhile
+        return False
+    renewed = held.get("renewed_at")
+    if isinstance(renewed, datetime) and (renewed.replace(tzinfo=UTC) if renewed.tzinfo is None else renewed) \
+            > now - _BUILD_STALE:
+        return False
+    taken = db[MIGRATIONS].update_one({"_id": _BUILDING, "renewed_at": renewed}, {"$set": {"renewed_at": now}})
+    return bool(taken.matched_count)

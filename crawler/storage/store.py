@@ -309,8 +309,7 @@ class ArticleStore:
         self.db["sources"].create_index("site")
         self._ensure_text_index()
         if self.target.uri:
-            server_keys.ensure(self.db)
-            self._keyed = True
+            self._keyed = server_keys.ensure(self.db)
         elif not keys.current(self.db.db):
             with self._exclusive():  # one process builds them; the others find them built
                 if not keys.current(self.db.db):
