@@ -173,3 +173,13 @@ def test_one_process_builds_the_keys_of_an_older_store(mongo: MongoTarget) -> No
         assert set(store.known([], [f"{BASE}/{n}/?amp" for n in range(3)])) == {d["_id"] for d in docs}
     finally:
         store.close()
+
+
+def test_every_handle_on_the_articles_writes_their_keys(watched: tuple[ArticleStore, Queries]) -> None:
+    store, _ = watched
+    handles = [store.db["articles"], store.db.articles, store.db.get_collection("articles"),
+               store.db["articles"].with_options(write_concern=store.db["articles"].write_concern)]
+    for n, handle in enumerate(handles):
+        handle.insert_one(doc(n, text(f"topic{n}"), f"{BASE}/{n}/?alias"))
+    assert set(store.known([], [f"{BASE}/{n}/?alias" for n in range(len(handles))])) == \
+        {url_id(f"{BASE}/{n}/") for n in range(len(handles))}

@@ -160,6 +160,9 @@ class KeyedArticles:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._articles, name)
 
+    def with_options(self, *args: Any, **kwargs: Any) -> KeyedArticles:
+        return KeyedArticles(self._articles.with_options(*args, **kwargs), self._keys)
+
     def _index(self, requests: list[Any]) -> None:
         add(self._keys, [request_keys(request) for request in requests])
 
@@ -206,12 +209,14 @@ class KeyedDatabase:
         self._db = db
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
+        return self[name] if name == "articles" else getattr(self._db, name)
 
     def __getitem__(self, name: str) -> Any:
-        if name == "articles":
-            return KeyedArticles(self._db["articles"], self._db[COLLECTION])
-        return self._db[name]
+        return self.get_collection(name)
+
+    def get_collection(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        collection = self._db.get_collection(name, *args, **kwargs)
+        return KeyedArticles(collection, self._db[COLLECTION]) if name == "articles" else collection
 
 
 def built(db: Any) -> bool:
