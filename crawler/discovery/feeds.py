@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from crawler.discovery import Link
 from crawler.discovery.limits import MAX_FEED_ENTRIES
 from crawler.discovery.xml import (
     XMLTooLarge,
+    absolute,
     broken_gzip,
     child_text,
     iterparse,
@@ -33,7 +33,6 @@ from crawler.discovery.xml import (
     parse_xml,
     utf8_declared_otherwise,
 )
-from crawler.urls import joined
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +70,6 @@ def _atom_link(entry: etree._Element) -> str | None:
     return None
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def _absolute(url: str, element: etree._Element | None, base_url: str | None) -> str:
-    """``url`` resolved against ``element``'s ``xml:base`` (itself maybe relative) and the feed's ``base_url`` when
-    it has no scheme; as written when it has one, or names no URL (it is then skipped as an invalid link)."""
-    if base_url is None or _SCHEME.match(url):
-        return url
-    declared = None if element is None else element.base  # the xml:base in scope; None without one
-    base = (joined(base_url, declared) or base_url) if declared else base_url
-    return joined(base, url) or url
 
 
 def _link(element: etree._Element, name: str, tz: tzinfo, base_url: str | None) -> Link | None:
@@ -91,7 +79,7 @@ def _link(element: etree._Element, name: str, tz: tzinfo, base_url: str | None) 
     else:
         url = _atom_link(element)
         raw = child_text(element, "published", "updated")
-    return Link(_absolute(url, element, base_url), parse_datetime(raw, tz)) if url else None
+    return Link(absolute(url, element, base_url), parse_datetime(raw, tz)) if url else None
 
 
 def read_feed(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_FEED_ENTRIES,
@@ -134,7 +122,7 @@ def _json_feed(body: bytes, tz: tzinfo, max_entries: int, base_url: str | None) 
             continue
         raw = item.get("date_published") or item.get("date_modified")
         date = parse_datetime(raw, tz) if isinstance(raw, str) else None  # a plugin's number or object is no date
-        links.append(Link(_absolute(url.strip(), None, base_url), date))
+        links.append(Link(absolute(url.strip(), None, base_url), date))
     return Feed(links, max(0, len(items) - max_entries))
 
 

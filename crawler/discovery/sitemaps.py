@@ -16,7 +16,15 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.discovery import Link
 from crawler.discovery.limits import MAX_ENTRIES
-from crawler.discovery.xml import XMLTooLarge, broken_gzip, child_text, local, stream_xml, utf8_declared_otherwise
+from crawler.discovery.xml import (
+    XMLTooLarge,
+    absolute,
+    broken_gzip,
+    child_text,
+    local,
+    stream_xml,
+    utf8_declared_otherwise,
+)
 
 
 @dataclass(frozen=True)
@@ -39,17 +47,21 @@ def _news_date(url_element: etree._Element, tz: tzinfo) -> datetime | None:
     return None
 
 
-def _entry(element: etree._Element, tz: tzinfo) -> Link | None:
+def _entry(element: etree._Element, tz: tzinfo, base_url: str | None) -> Link | None:
     if local(element.tag) not in ("sitemap", "url"):
         return None
     loc = child_text(element, "loc")
     if not loc:
         return None
-    return Link(loc, _news_date(element, tz) or parse_datetime(child_text(element, "lastmod"), tz))
+    # The protocol asks for absolute URLs; CMS plugins write "/news/1" or "news/1" too: resolved as a browser would.
+    date = _news_date(element, tz) or parse_datetime(child_text(element, "lastmod"), tz)
+    return Link(absolute(loc, element, base_url), date)
 
 
-def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES) -> Sitemap | None:
-    """Parse a sitemap; the date is ``news:publication_date`` or ``lastmod``."""
+def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES,
+                  base_url: str | None = None) -> Sitemap | None:
+    """Parse a sitemap fetched from ``base_url`` (its relative ``<loc>`` are resolved against it); the date is
+    ``news:publication_date`` or ``lastmod``."""
     stops: list[Exception] = []
     utf8 = utf8_declared_otherwise(body)
     elements = stream_xml(body, stops=stops, utf8=utf8)
@@ -62,7 +74,7 @@ def parse_sitemap(body: bytes, tz: tzinfo = UTC, max_entries: int = MAX_ENTRIES)
     kept: list[tuple[float, int, Link]] = []
     seen = 0
     for element in elements:
-        link = _entry(element, tz)
+        link = _entry(element, tz, base_url)
         if link is None:
             continue
         key = (link.date.timestamp() if link.date else float("-inf"), -seen, link)

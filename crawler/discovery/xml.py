@@ -30,6 +30,7 @@ from lxml import etree
 from scrapy.utils.gz import gunzip
 
 from crawler.charsets import MIN_UTF8_CHARS
+from crawler.urls import joined
 
 logger = logging.getLogger(__name__)
 
@@ -349,3 +350,16 @@ def child_text(element: etree._Element, *names: str) -> str | None:
         if local(child.tag) in names and child.text and child.text.strip():
             return str(child.text.strip())
     return None
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def absolute(url: str, element: etree._Element | None, base_url: str | None) -> str:
+    """``url`` resolved against ``element``'s ``xml:base`` (itself maybe relative) and the document's ``base_url``
+    when it has no scheme; as written when it has one, or names no URL (it is then skipped as an invalid link)."""
+    if base_url is None or _SCHEME.match(url):
+        return url
+    declared = None if element is None else element.base  # the xml:base in scope; None without one
+    base = (joined(base_url, declared) or base_url) if declared else base_url
+    return joined(base, url) or url

@@ -228,7 +228,8 @@ class DiscoveryMixin:
     def parse_sitemap(self, response: Response, edition: Edition, depth: int = 0) -> Iterable[scrapy.Request]:
         if self._discovery_over(response):
             return
-        sitemap = parse_sitemap(response.body, edition.tz, self.discovery_limits.max_sitemap_entries)
+        sitemap = parse_sitemap(response.body, edition.tz, self.discovery_limits.max_sitemap_entries,
+                                base_url=self.real_url(response.url))
         if sitemap is None:
             logger.warning("Not a sitemap: %(url)s", {"url": response.url})
             self._count("discovery/sitemap/invalid")
