@@ -7,7 +7,8 @@ triggers on ``articles`` (insert, update, delete), so every writer (this code, n
 process, an older version of the crawler) keeps it in step within its own transaction. A store made
 before these tables gets them once (:func:`ensure`: built from its records under the store's lock and
 recorded in ``store_migrations``); a store whose triggers went missing (its collection dropped and
-made again) is rebuilt the same way. MongoDB needs none of this: its multikey indexes do the same.
+made again) is rebuilt the same way. A MongoDB server has a key collection instead
+(:mod:`crawler.storage.server_keys`): triggers are not MongoDB's, and nx-27017 reads every record for ``$in``.
 """
 
 from __future__ import annotations

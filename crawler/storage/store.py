@@ -291,7 +291,8 @@ class ArticleStore:
         return cls(client[target.database], target, client)
 
     def ensure_indexes(self) -> None:
-        """The indexes every query of the crawl uses; the embedded store's key tables of array fields."""
+        """The indexes every query of the crawl uses; the key tables (embedded) or key collection (a server) of the
+        fields looked up by value."""
         articles = self.db["articles"]
         articles.create_index([("site", 1), ("published", -1)])
         articles.create_index([("site", 1), ("first_seen", -1)])
@@ -300,7 +301,7 @@ class ArticleStore:
         articles.create_index("first_seen")
         articles.create_index("content_hash")
         articles.create_index("story_cluster")
-        if self.target.uri:  # multikey indexes: one entry per array element
+        if self.target.uri:  # multikey indexes, for an operator's queries by URL (the crawl reads the key collection)
             for field in keys.KEYED_FIELDS:
                 articles.create_index(field)
         if not self.target.uri:
@@ -674,8 +675,9 @@ class ArticleStore:
 
     def _find_any(self, field: str, values: list[Any],
                   projection: dict[str, int] | None = None) -> list[dict[str, Any]]:
-        """Articles whose array ``field`` (``urls``, ``lsh_bands``) holds any of ``values``: MongoDB's multikey
-        index; the embedded store's key table (:mod:`crawler.storage.keys`), as neosqlite would read every record."""
+        """Articles whose array ``field`` (``urls``, ``lsh_bands``) holds any of ``values``: a server's key collection
+        (:mod:`crawler.storage.server_keys`; ``$in`` while another process builds it), the embedded store's key table
+        (:mod:`crawler.storage.keys`), as nx-27017 and neosqlite would read every record."""
         if not values:
             return []
         if self.target.uri:
