@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pymongo
 import pytest
-from pymongo import monitoring
 from pymongo.errors import BulkWriteError
 
 from crawler.storage import server_keys
@@ -19,39 +17,16 @@ from crawler.storage.store import ArticleStore, StoreTarget
 from crawler.urls import url_id
 from tests.conftest import MongoTarget
 from tests.test_store_keys import BASE, FETCHED, doc, text
-
-
-class Queries(monitoring.CommandListener):
-    """The filter of every ``find`` the client sends to ``articles``."""
-
-    def __init__(self) -> None:
-        self.filters: list[dict[str, Any]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command["find"] == "articles":
-            self.filters.append(dict(event.command["filter"]))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+from tests.test_store_known import Finds, watching
 
 
 @pytest.fixture
-def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Queries]]:
-    queries = Queries()
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[queries])
-    store = ArticleStore(client[mongo.database], StoreTarget(mongo.uri, mongo.database, ""), client)
-    store.ensure_indexes()
-    try:
-        yield store, queries
-    finally:
-        store.close()
+def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
+    with watching(mongo) as pair:
+        yield pair
 
 
-def test_dedup_clusters_and_revisits_read_records_by_id_only(watched: tuple[ArticleStore, Queries]) -> None:
+def test_dedup_clusters_and_revisits_read_records_by_id_only(watched: tuple[ArticleStore, Finds]) -> None:
     store, queries = watched
     alias = f"{BASE}/1/?amp=1"
     store.write_articles([doc(1, text("flood")), doc(2, text("harvest"))], {})
@@ -91,7 +66,7 @@ def test_a_store_from_before_gets_its_keys_once(mongo: MongoTarget) -> None:
     assert mongo.db[server_keys.MIGRATIONS].find_one({"_id": server_keys.MIGRATION})["records"] == 4
 
 
-def test_a_key_the_record_no_longer_holds_finds_nothing(watched: tuple[ArticleStore, Queries]) -> None:
+def test_a_key_the_record_no_longer_holds_finds_nothing(watched: tuple[ArticleStore, Finds]) -> None:
     store, _ = watched
     store.write_articles([doc(1, text("flood"), f"{BASE}/old-1/")], {})
     record = store.db["articles"].find_one({"_id": url_id(f"{BASE}/1/")})
@@ -102,7 +77,7 @@ def test_a_key_the_record_no_longer_holds_finds_nothing(watched: tuple[ArticleSt
     assert store.db[server_keys.COLLECTION].find_one({"_id": server_keys.key("urls", f"{BASE}/old-1/")})
 
 
-def test_a_write_the_keys_cannot_name_is_refused_before_it_is_made(watched: tuple[ArticleStore, Queries]) -> None:
+def test_a_write_the_keys_cannot_name_is_refused_before_it_is_made(watched: tuple[ArticleStore, Finds]) -> None:
     store, _ = watched
     articles = store.db["articles"]
     with pytest.raises(ValueError, match="by _id"):
@@ -130,7 +105,7 @@ class RefusingKeys:
         return result
 
 
-def test_a_key_the_server_refuses_rejects_its_record_alone(watched: tuple[ArticleStore, Queries],
+def test_a_key_the_server_refuses_rejects_its_record_alone(watched: tuple[ArticleStore, Finds],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     store, _ = watched
     docs = [doc(n, text(f"topic{n}")) for n in range(1, 5)]
@@ -175,7 +150,7 @@ def test_one_process_builds_the_keys_of_an_older_store(mongo: MongoTarget) -> No
         store.close()
 
 
-def test_every_handle_on_the_articles_writes_their_keys(watched: tuple[ArticleStore, Queries]) -> None:
+def test_every_handle_on_the_articles_writes_their_keys(watched: tuple[ArticleStore, Finds]) -> None:
     store, _ = watched
     handles = [store.db["articles"], store.db.articles, store.db.get_collection("articles"),
                store.db["articles"].with_options(write_concern=store.db["articles"].write_concern)]

@@ -5,6 +5,7 @@ nx-27017 over pymongo and the embedded store."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,18 @@ def stored(n: int, *aliases: str) -> dict[str, Any]:
 
 
 class Finds(monitoring.CommandListener):
-    """The ``$in`` list lengths of every ``find`` the client sends, also by collection and field."""
+    """The ``$in`` list lengths of every ``find`` the client sends, also by collection and field, and the filters
+    of those sent to ``articles``."""
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
         self.asked: list[tuple[str, str, int]] = []
+        self.filters: list[dict[str, Any]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "find":
+            if event.command["find"] == "articles":
+                self.filters.append(dict(event.command["filter"]))
             for field, cond in event.command["filter"].items():
                 if isinstance(cond, dict) and "$in" in cond:
                     self.sizes.append(len(cond["$in"]))
@@ -53,6 +58,12 @@ class Finds(monitoring.CommandListener):
 
 @pytest.fixture
 def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
+    with watching(mongo) as pair:
+        yield pair
+
+
+@contextmanager
+def watching(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
     """A store on the test database whose client reports its ``find`` commands."""
     finds = Finds()
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
