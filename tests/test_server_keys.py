@@ -86,6 +86,8 @@ def test_a_write_the_keys_cannot_name_is_refused_before_it_is_made(watched: tupl
         articles.update_many({}, {"$addToSet": {"urls": f"{BASE}/x/"}})
     with pytest.raises(ValueError, match="part of a keyed field"):
         articles.update_one({"_id": "a"}, {"$set": {"urls.0": f"{BASE}/x/"}})
+    with pytest.raises(ValueError, match="needs the document's _id"):  # the server would name it after the keys
+        articles.insert_one({k: v for k, v in doc(1, text("flood")).items() if k != "_id"})
     assert articles.count_documents({}) == 0
 
 
