@@ -214,11 +214,15 @@ class KeyedDatabase:
         return self[name] if name == "articles" else getattr(self._db, name)
 
     def __getitem__(self, name: str) -> Any:
-        return self.get_collection(name)
+        return self._keyed(name, self._db[name])
 
     def get_collection(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        collection = self._db.get_collection(name, *args, **kwargs)
-        return KeyedArticles(collection, self._db[COLLECTION]) if name == "articles" else collection
+        return self._keyed(name, self._db.get_collection(name, *args, **kwargs))
+
+    def _keyed(self, name: str, collection: Any) -> Any:
+        if name != "articles" or isinstance(collection, KeyedArticles):
+            return collection
+        return KeyedArticles(collection, self._db[COLLECTION])
 
 
 def built(db: Any) -> bool:
