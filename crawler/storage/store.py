@@ -46,7 +46,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import keys, reading, rows, scan, server_keys
+from crawler.storage import keys, reading, rows, scan, server_filters, server_keys
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.storage.transaction import batch_transaction
 from crawler.urls import url_id
@@ -634,12 +634,12 @@ class ArticleStore:
         renamed = {name: root(name) for name in parent}
         for target in sorted(set(renamed.values())):
             for name in sorted(n for n, t in renamed.items() if t == target):  # equality: indexed in both stores
-                articles.update_many({"story_cluster": name}, {"$set": {"story_cluster": target}})
+                articles.update_many(self._filter({"story_cluster": name}), {"$set": {"story_cluster": target}})
             self._elect_original(target)
 
     def _elect_original(self, cluster: str) -> None:
         """Exactly one original in ``cluster``: a member without attribution published first (then by ``_id``)."""
-        members = list(self.db["articles"].find({"story_cluster": cluster},
+        members = list(self.db["articles"].find(self._filter({"story_cluster": cluster}),
                                                 {"attribution": 1, "published": 1, "story_original": 1}))
         if not members:
             return
@@ -662,6 +662,11 @@ class ArticleStore:
             else:
                 owner.setdefault(key, doc["_id"])
         return twins
+
+    def _filter(self, query: dict[str, Any]) -> dict[str, Any]:
+        """``query`` as a server answers it from its indexes (:func:`crawler.storage.server_filters.indexed`); the
+        embedded store's as it is (neosqlite and :mod:`crawler.storage.scan` take the plain form)."""
+        return server_filters.indexed(query) if self.target.uri else query
 
     def _find_in(self, field: str, values: list[Any], projection: dict[str, int]) -> list[dict[str, Any]]:
         """Documents whose scalar ``field`` (``_id`` or an indexed one) is one of ``values``. The embedded store
@@ -772,8 +777,9 @@ class ArticleStore:
 
     def _latest(self, site: str, field: str) -> datetime | None:
         """The newest ``field`` of the site's articles, read from the (site, field) index."""
-        if self.target.uri:  # $eq: nx-27017 reads every record for a plain {"site": site} (matched as an array too)
-            newest = list(self.db["articles"].find({"site": {"$eq": site}}, {field: 1}).sort(field, -1).limit(1))
+        if self.target.uri:
+            site_filter = server_filters.indexed({"site": site})
+            newest = list(self.db["articles"].find(site_filter, {field: 1}).sort(field, -1).limit(1))
             value = newest[0].get(field) if newest else None
         else:  # neosqlite's own query matches ``site`` as an array too, which no index answers
             value = scan.latest(self.db.db, site, field)
@@ -786,22 +792,22 @@ class ArticleStore:
     def oldest_published(self, site: str) -> datetime | None:
         """The publication time of the site's oldest stored, dated article (how far back the store reaches)."""
         # ``$ne: None``: an ascending sort puts undated articles first; this filter keeps the index usable.
-        oldest = list(self.db["articles"].find({"site": site, "published": {"$ne": None}}, {"published": 1})
-                      .sort("published", 1).limit(1))
+        dated = self._filter({"site": site, "published": {"$ne": None}})
+        oldest = list(self.db["articles"].find(dated, {"published": 1}).sort("published", 1).limit(1))
         return as_utc(oldest[0].get("published")) if oldest else None
 
     def recent_articles(self, site: str, limit: int) -> list[dict[str, Any]]:
         """The site's ``limit`` newest stored articles: URL (and where it moved), dates and validators (revisits are
         due among them)."""
         fields = {"url": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1, "moved_to": 1}
-        docs = list(self.db["articles"].find({"site": site}, fields).sort("published", -1).limit(limit))
+        docs = list(self.db["articles"].find(self._filter({"site": site}), fields).sort("published", -1).limit(limit))
         for doc in docs:  # an older record's naive times, in UTC: they are compared with aware ones
             doc.update({name: as_utc(doc[name]) for name in ("published", "last_checked") if doc.get(name)})
         return docs
 
     def sources(self, site: str) -> dict[str, dict[str, Any]]:
         """The site's feeds, sitemaps and listing pages as last read, by URL (a few hundred at most)."""
-        return {doc["_id"]: doc for doc in self.db["sources"].find({"site": site})}
+        return {doc["_id"]: doc for doc in self.db["sources"].find(self._filter({"site": site}))}
 
     def save_sources(self, docs: list[dict[str, Any]]) -> None:
         """Replace the records of the sources read in a run (keyed by ``_id``, their URL)."""
@@ -872,7 +878,7 @@ class ArticleStore:
             yield from scan.newest_first(self.db.db, query, exclude, batch, limit, raw)
             return
         articles = self.db["articles"].with_options(codec_options=_RAW) if raw else self.db["articles"]
-        cursor = articles.find(query, dict.fromkeys(exclude, 0) or None).sort("published", -1)
+        cursor = articles.find(server_filters.indexed(query), dict.fromkeys(exclude, 0) or None).sort("published", -1)
         cursor.batch_size(batch)
         if limit is not None:
             cursor.limit(limit)
@@ -902,7 +908,7 @@ class ArticleStore:
             query["first_seen"] = {"$gte": since}
         if not self.target.uri:  # neosqlite counts a date range by reading every match into memory
             return scan.count(self.db.db, query)
-        return int(self.db["articles"].count_documents(query))
+        return int(self.db["articles"].count_documents(server_filters.indexed(query)))
 
     def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False,
                     site: str | None = None) -> list[dict[str, Any]]:
@@ -913,7 +919,7 @@ class ArticleStore:
             query["site"] = site
         if crawled:  # a run refused the site lock or its shared crawl crawled nothing: no baseline to learn from
             query["finish_reason"] = {"$nin": list(REFUSED_REASONS)}
-        return list(self.db["crawl_runs"].find(query).sort("started_at", -1).limit(limit))
+        return list(self.db["crawl_runs"].find(self._filter(query)).sort("started_at", -1).limit(limit))
 
     def runs_since(self, since: datetime) -> list[dict[str, Any]]:
         """Every crawl run document started at or after ``since``, oldest first."""
@@ -933,7 +939,7 @@ class ArticleStore:
     def articles_after(self, after: str, limit: int, site: str | None = None) -> list[dict[str, Any]]:
         """Up to ``limit`` stored articles with ``_id`` above ``after``, in ``_id`` order (a resumable scan)."""
         query: dict[str, Any] = {"_id": {"$gt": after}, **({"site": site} if site else {})}
-        return list(self.db["articles"].find(query).sort("_id", 1).limit(limit))
+        return list(self.db["articles"].find(self._filter(query)).sort("_id", 1).limit(limit))
 
     def page_htmls(self, ids: list[str]) -> dict[str, str]:
         """The stored HTML of the articles ``ids`` that have a page."""
