@@ -66,12 +66,19 @@ def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
 def watching(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Finds]]:
     """A store on the test database whose client reports its ``find`` commands."""
     finds = Finds()
+    with listened(mongo, finds) as store:
+        yield store, finds
+
+
+@contextmanager
+def listened(mongo: MongoTarget, listener: monitoring.CommandListener) -> Iterator[ArticleStore]:
+    """A store on the test database whose client reports its commands to ``listener``."""
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[finds])
+        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[listener])
     store = ArticleStore(client[mongo.database], StoreTarget(mongo.uri, mongo.database, ""), client)
     store.ensure_indexes()
     try:
-        yield store, finds
+        yield store
     finally:
         store.close()
 

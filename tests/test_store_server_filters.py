@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pymongo
 import pytest
 from pymongo import monitoring
 
 from crawler.storage.server_filters import indexed
-from crawler.storage.store import ArticleStore, StoreTarget
+from crawler.storage.store import ArticleStore
 from tests.conftest import MongoTarget
 from tests.test_store_keys import FETCHED, SITE, doc, text
+from tests.test_store_known import listened
 
 
 class Filters(monitoring.CommandListener):
@@ -45,14 +45,8 @@ class Filters(monitoring.CommandListener):
 @pytest.fixture
 def watched(mongo: MongoTarget) -> Iterator[tuple[ArticleStore, Filters]]:
     filters = Filters()
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        mongo.uri, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[filters])
-    store = ArticleStore(client[mongo.database], StoreTarget(mongo.uri, mongo.database, ""), client)
-    store.ensure_indexes()
-    try:
+    with listened(mongo, filters) as store:
         yield store, filters
-    finally:
-        store.close()
 
 
 def scanned(filter: dict[str, Any]) -> list[str]:

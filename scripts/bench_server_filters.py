@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""How long a MongoDB server takes for the store's look-ups of a site's or a story's records, asked with a plain
+equality (as the store asked before) and as :func:`crawler.storage.server_filters.indexed` writes them.
+
+Fills a database of its own (dropped afterwards) with ``--records`` articles of ``--sites`` sites, about 2 KB of
+text each, three to a story cluster, with the store's indexes, then prints the best of ``--repeat`` times of each
+look-up in both forms::
+
+    .venv/bin/python scripts/bench_server_filters.py --mongo-uri mongodb://127.0.0.1:27017 --records 30000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pymongo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.secrets import mask_uri
+from crawler.storage.server_filters import indexed
+from crawler.storage.store import ArticleStore, StoreTarget
+
+BODY = "Текст новости о событиях в регионе. " * 55  # about 2 KB, as a short article
+
+
+def fill(articles: Any, records: int, sites: int) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    batch: list[dict[str, Any]] = []
+    for n in range(records):
+        batch.append({"_id": f"a{n:08d}", "url": f"https://site{n % sites}.test/news/{n}/", "site": f"site{n % sites}",
+                      "title": f"Заголовок {n}", "body": BODY, "published": start + timedelta(minutes=n),
+                      "first_seen": start + timedelta(minutes=n), "story_cluster": f"a{n - n % 3:08d}",
+                      "story_original": n % 3 == 0})
+        if len(batch) == 1000:
+            articles.insert_many(batch, ordered=False)
+            batch = []
+    if batch:
+        articles.insert_many(batch, ordered=False)
+
+
+def best_ms(call: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return min(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mongo-uri", required=True)
+    parser.add_argument("--records", type=int, default=30_000)
+    parser.add_argument("--sites", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    database = f"filters_{uuid.uuid4().hex[:8]}"
+    ArticleStore.connect(StoreTarget(args.mongo_uri, database, "")).close()  # the store's indexes
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(args.mongo_uri, serverSelectionTimeoutMS=5000)
+    articles = client[database]["articles"]  # the server's answer alone: no key collection
+    try:
+        started = time.monotonic()
+        fill(articles, args.records, args.sites)
+        print(f"{args.records:,} records of {args.sites} sites in {mask_uri(args.mongo_uri)}, filled in "
+              f"{time.monotonic() - started:.0f} s; best of {args.repeat}, ms", flush=True)
+        site, cluster = "site3", f"a{(args.records // 2) - (args.records // 2) % 3:08d}"
+        lookups: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+            ("a site's newest date", lambda f: list(articles.find({**f}, {"published": 1}).sort("published", -1)
+                                                    .limit(1))),
+            ("a site's oldest date", lambda f: list(articles.find({**f, "published": {"$ne": None}}, {"published": 1})
+                                                    .sort("published", 1).limit(1))),
+            ("a site's 100 newest", lambda f: list(articles.find(f, {"url": 1, "published": 1})
+                                                   .sort("published", -1).limit(100))),
+            ("a story cluster's members", lambda f: list(articles.find(f, {"published": 1, "story_original": 1}))),
+            ("a story cluster relabelled", lambda f: articles.update_many(f, {"$set": {"story_cluster": cluster}})),
+        ]
+        print(f"  {'look-up':28} {'plain':>9} {'$eq':>9}")
+        for label, lookup in lookups:
+            query = {"story_cluster": cluster} if "story" in label else {"site": site}
+            plain = best_ms(lambda: lookup(query), args.repeat)  # noqa: B023
+            eq = best_ms(lambda: lookup(indexed(query)), args.repeat)  # noqa: B023
+            print(f"  {label:28} {plain:9.1f} {eq:9.1f}", flush=True)
+    finally:
+        client.drop_database(database)
+        client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
