@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""How long a MongoDB server takes for the store's look-ups of a site's or a story's records, asked with a plain
-equality (as the store asked before) and as :func:`crawler.storage.server_filters.indexed` writes them.
+"""How long a MongoDB server takes for the store's look-ups of a site's or a story's records, asked as the store
+asked before (a plain equality; ``count_documents``) and as it asks now (:func:`crawler.storage.server_filters.indexed`;
+a recent window's ids counted).
 
 Fills a database of its own (dropped afterwards) with ``--records`` articles of ``--sites`` sites, about 2 KB of
 text each, three to a story cluster, with the store's indexes, then prints the best of ``--repeat`` times of each
@@ -31,8 +32,11 @@ from crawler.storage.store import ArticleStore, StoreTarget
 BODY = "Текст новости о событиях в регионе. " * 55  # about 2 KB, as a short article
 
 
+START = datetime(2026, 1, 1, tzinfo=UTC)  # the first record's dates; one a minute after it
+
+
 def fill(articles: Any, records: int, sites: int) -> None:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = START
     batch: list[dict[str, Any]] = []
     for n in range(records):
         batch.append({"_id": f"a{n:08d}", "url": f"https://site{n % sites}.test/news/{n}/", "site": f"site{n % sites}",
@@ -82,12 +86,17 @@ def main() -> int:
             ("a story cluster's members", lambda f: list(articles.find(f, {"published": 1, "story_original": 1}))),
             ("a story cluster relabelled", lambda f: articles.update_many(f, {"$set": {"story_cluster": cluster}})),
         ]
-        print(f"  {'look-up':28} {'plain':>9} {'$eq':>9}")
+        print(f"  {'look-up':28} {'before':>9} {'now':>9}")
         for label, lookup in lookups:
             query = {"story_cluster": cluster} if "story" in label else {"site": site}
             plain = best_ms(lambda: lookup(query), args.repeat)  # noqa: B023
             eq = best_ms(lambda: lookup(indexed(query)), args.repeat)  # noqa: B023
             print(f"  {label:28} {plain:9.1f} {eq:9.1f}", flush=True)
+        day = {"site": site, "first_seen": {"$gte": START + timedelta(minutes=args.records - 1440)}}
+        counted = best_ms(lambda: articles.count_documents(day), args.repeat)
+        listed = best_ms(lambda: sum(1 for _ in articles.find(indexed(day), {"_id": 1})), args.repeat)
+        label = "a site's last day counted"
+        print(f"  {label:28} {counted:9.1f} {listed:9.1f}", flush=True)
     finally:
         client.drop_database(database)
         client.close()

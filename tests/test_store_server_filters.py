@@ -89,6 +89,11 @@ def test_no_query_of_a_site_or_a_story_makes_the_server_read_every_record(
     assert store.newest_published(SITE) and store.sources(SITE) and store.latest_runs(5, "news", site=SITE)
     assert store.articles_after("", 10, site=SITE) and store.latest_articles(SITE, 2)
     assert store.count_articles(SITE) == 4 and store.count_articles(query={"site": {"$in": [SITE]}}) == 4
+    counted = len(filters.sent)
+    assert store.count_articles(SITE, since=FETCHED - timedelta(days=1)) == 4
+    assert store.count_articles(SITE, since=FETCHED + timedelta(days=1)) == 0
+    # a recent window (scrapy report's articles_24h) is counted from the index: count_documents reads every record
+    assert [command for command, _, _ in filters.sent[counted:]] == ["find", "find"]
 
     assert [sent for sent in filters.sent if scanned(sent[2])] == []
     asked = {(collection, field) for _, collection, filter in filters.sent for field, cond in filter.items()

@@ -908,6 +908,9 @@ class ArticleStore:
             query["first_seen"] = {"$gte": since}
         if not self.target.uri:  # neosqlite counts a date range by reading every match into memory
             return scan.count(self.db.db, query)
+        if since is not None:  # a recent window's few ids, read from the (site, first_seen) index: nx-27017's
+            # count_documents reads every record whatever the filter (9 s at 100,000; 0.2 s this way)
+            return sum(1 for _ in self.db["articles"].find(server_filters.indexed(query), {"_id": 1}))
         return int(self.db["articles"].count_documents(server_filters.indexed(query)))
 
     def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False,
