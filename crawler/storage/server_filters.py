@@ -1,10 +1,11 @@
 """Filters for a MongoDB server written in the form nx-27017 answers from an index.
 
-nx-27017 reads a field's equality from the field's index only when it is written ``{"$eq": value}``: a plain
-``{"site": "x"}``, or ``{"$in": ["x"]}``, makes it read every record (a site's newest of 30,000 records: 187 ms
-against 2.5 ms; a story cluster's ``update_many``: 181 ms against 2.2 ms; it grows with the store). MongoDB
-reads all three forms alike, from the index. Only strings are rewritten: a plain ``None`` also matches a missing
-field, and a plain dict is a whole-document match, whose ``$eq`` forms nx-27017 was not checked for.
+nx-27017 reads a field's equality from the field's index in every query shape only when it is written
+``{"$eq": value}``: a plain ``{"story_cluster": "x"}``, or ``{"$in": ["x"]}``, made its ``update_many`` read every
+record (2,018 ms against 3.0 at 100,000 records, growing with the store), and a site's 100 newest took 38 ms
+against 10 (``scripts/bench_server_filters.py``). MongoDB reads all three forms alike, from the index. Only
+strings are rewritten: a plain ``None`` also matches a missing field, and a plain dict is a whole-document match,
+whose ``$eq`` forms nx-27017 was not checked for.
 """
 
 from __future__ import annotations
