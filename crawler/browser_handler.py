@@ -382,6 +382,14 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         policy = self._policy()
         return policy.url_refusal(url, browser=True) if policy else None
 
+    def _make_request_handler(self, *args: Any, **kwargs: Any) -> RouteHandler:
+        """scrapy-playwright's route handler of a page, quiet when its page goes (:func:`quiet_when_closed`)."""
+        return quiet_when_closed(super()._make_request_handler(*args, **kwargs), self._route_found_page_gone)
+
+    def _route_found_page_gone(self) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("browser/route_page_gone")
+
     async def _abort(self, request: PlaywrightRequest) -> bool:
         """Abort a request the egress policy refuses (counted), or a heavy resource."""
         reason = self._url_refusal(request.url)
@@ -474,6 +482,24 @@ def _note_document(answered: list[int], response: PlaywrightResponse) -> None:
     with contextlib.suppress(PlaywrightError):
         if response.request.is_navigation_request() and response.frame.parent_frame is None:
             answered.append(response.status)
+
+
+RouteHandler = Callable[[Any, PlaywrightRequest], Awaitable[None]]
+
+
+def quiet_when_closed(handle: RouteHandler, page_gone: Callable[[], None]) -> RouteHandler:
+    """``handle`` (a route handler), ending the route quietly when its page, context or browser went meanwhile.
+    scrapy-playwright's handler reads the request's headers (a driver round trip) outside its own guard for closed
+    targets: when Chromium was killed or a tab closed during that read, Playwright logged the error with a traceback
+    at error level. The page's own request fails for it already; ``page_gone`` counts it."""
+    async def handle_unless_gone(route: Any, request: PlaywrightRequest) -> None:
+        try:
+            await handle(route, request)
+        except TargetClosedError:
+            page_gone()
+            with contextlib.suppress(PlaywrightError):  # handled by now: nothing left to end
+                await route.fallback()  # Playwright ends a route no handler took, silencing a closed target's error
+    return handle_unless_gone
 
 
 def listener_failed(error: BaseException) -> None:

@@ -60,8 +60,11 @@ def test_a_tab_opens_and_a_browser_launches_where_the_handler_guards_them() -> N
 
 def test_no_other_private_method_is_overridden() -> None:
     """Contexts and pages are set up through scrapy-playwright's meta (playwright_context_kwargs,
-    playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS; of its private methods only the launch hook and the two
-    that count a context's tabs (above) are overridden."""
+    playwright_page_init_callback) and PLAYWRIGHT_CONTEXTS; of its private methods only the launch hook, the two
+    that count a context's tabs (above) and the maker of a page's route handler (wrapped as it is made:
+    crawler.browser_handler.quiet_when_closed) are overridden."""
     private = {name for name in vars(BrowserDownloadHandler) if name.startswith("_") and not name.startswith("__")}
     assert private & set(dir(ScrapyPlaywrightDownloadHandler)) - {"_abc_impl"} == {
-        "_maybe_launch_in_thread", "_create_browser_context", "_make_close_page_callback"}
+        "_maybe_launch_in_thread", "_create_browser_context", "_make_close_page_callback", "_make_request_handler"}
+    route_handler = inspect.getsource(ScrapyPlaywrightDownloadHandler._make_request_handler)
+    assert "async def _request_handler(route: Route, playwright_request: PlaywrightRequest)" in route_handler
