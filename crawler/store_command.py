@@ -56,6 +56,6 @@ def check_sites(store: ArticleStore, sites: tuple[str, ...], configured: tuple[s
 
     known = [*site_names(), *configured]
     for name in sites:
-        if name not in known and not store.count_articles(site=name) and not store.latest_runs(limit=1, site=name):
+        if name not in known and not store.has_articles(name) and not store.latest_runs(limit=1, site=name):
             raise UsageError(f"--site {name}: no bundled site and nothing stored has that name"
                              f"{close_matches(name, known)}", print_help=False)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """How long a MongoDB server takes for the store's look-ups of a site's or a story's records, asked as the store
 asked before (a plain equality; ``count_documents``) and as it asks now (:func:`crawler.storage.server_filters.indexed`;
-a recent window's ids counted).
+a recent window's ids counted; a job's size counted up to its threshold, the whole store from the collection's own
+count, a site's presence from one record).
 
 Fills a database of its own (dropped afterwards) with ``--records`` articles of ``--sites`` sites, about 2 KB of
 text each, three to a story cluster, with the store's indexes, then prints the best of ``--repeat`` times of each
@@ -67,7 +68,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     database = f"filters_{uuid.uuid4().hex[:8]}"
-    ArticleStore.connect(StoreTarget(args.mongo_uri, database, "")).close()  # the store's indexes
+    store = ArticleStore.connect(StoreTarget(args.mongo_uri, database, ""))  # the store's indexes
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(args.mongo_uri, serverSelectionTimeoutMS=5000)
     articles = client[database]["articles"]  # the server's answer alone: no key collection
     try:
@@ -97,7 +98,18 @@ def main() -> int:
         listed = best_ms(lambda: sum(1 for _ in articles.find(indexed(day), {"_id": 1})), args.repeat)
         label = "a site's last day counted"
         print(f"  {label:28} {counted:9.1f} {listed:9.1f}", flush=True)
+        # The store's own counts (no key collection read): a job sized against export's 5,000 (one process or
+        # several), the whole store (scrapy articles, export's progress), a --site name checked.
+        sizes: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+            ("a site's job sized", lambda: articles.count_documents({"site": site}),
+             lambda: store.count_articles(site, at_most=5000)),
+            ("the whole store counted", lambda: articles.count_documents({}), lambda: store.count_articles()),
+            ("a site's presence", lambda: articles.count_documents({"site": site}), lambda: store.has_articles(site)),
+        ]
+        for label, before, now in sizes:
+            print(f"  {label:28} {best_ms(before, args.repeat):9.1f} {best_ms(now, args.repeat):9.1f}", flush=True)
     finally:
+        store.close()
         client.drop_database(database)
         client.close()
     return 0

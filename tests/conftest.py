@@ -16,6 +16,7 @@ from crawler.bench import servers
 from crawler.bench.replica_server import serve
 from crawler.bench.servers import free_port as free_port
 from crawler.bench.servers import kill as kill
+from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import FAST as FAST
 from tests.crawling import ROOT as ROOT
 from tests.crawling import RUNNING, MongoTarget, StoreCrawl, fresh_database, reap_started, require_e2e
@@ -102,6 +103,20 @@ def mongo(mongo_uri: str) -> Iterator[MongoTarget]:
     require_e2e("the MongoDB server")  # also asked for with getfixturevalue, past the collection-time mark
     with fresh_database(mongo_uri) as target:
         yield target
+
+
+@pytest.fixture(params=["mongo", "embedded"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
+    """A store opened as a crawl opens it: on a fresh database of the test server, then an embedded one."""
+    uri, database = "", "news"
+    if request.param == "mongo":
+        target = request.getfixturevalue("mongo")
+        uri, database = target.uri, target.database
+    opened = ArticleStore.connect(StoreTarget(uri, database, str(tmp_path)))
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture

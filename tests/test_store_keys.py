@@ -6,7 +6,6 @@ that does not grow with the store."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,19 +36,6 @@ def doc(n: int, body: str, *aliases: str, fetched: datetime = FETCHED) -> dict[s
     return {"_id": url_id(url), "url": url, "urls": [url, *aliases], "site": SITE, "title": f"Title {n}",
             "body": body, "content_hash": content_hash(f"Title {n}", body), "minhash": sig, "lsh_bands": bands(sig),
             "published": FETCHED - timedelta(hours=n), "fetched_at": fetched}
-
-
-@pytest.fixture(params=["mongo", "embedded"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
-    uri, database = "", "news"
-    if request.param == "mongo":
-        target = request.getfixturevalue("mongo")
-        uri, database = target.uri, target.database
-    opened = ArticleStore.connect(StoreTarget(uri, database, str(tmp_path)))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def key_rows(connection: sqlite3.Connection, field: str) -> set[tuple[str, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pymongo
@@ -31,7 +30,17 @@ def stored(n: int, *aliases: str) -> dict[str, Any]:
             "published": NOW, "last_checked": NOW + timedelta(days=8)}
 
 
-class Finds(monitoring.CommandListener):
+class Listener(monitoring.CommandListener):
+    """A command listener that reads the commands sent (``started``), not their replies."""
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+class Finds(Listener):
     """The ``$in`` list lengths of every ``find`` the client sends, also by collection and field, and the filters
     of those sent to ``articles``."""
 
@@ -48,12 +57,6 @@ class Finds(monitoring.CommandListener):
                 if isinstance(cond, dict) and "$in" in cond:
                     self.sizes.append(len(cond["$in"]))
                     self.asked.append((event.command["find"], field, len(cond["$in"])))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture
@@ -81,19 +84,6 @@ def listened(mongo: MongoTarget, listener: monitoring.CommandListener) -> Iterat
         yield store
     finally:
         store.close()
-
-
-@pytest.fixture(params=["mongo", "embedded"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore]:
-    if request.param == "mongo":
-        target = request.getfixturevalue("mongo")
-        opened = ArticleStore.connect(StoreTarget(target.uri, target.database, ""))
-    else:
-        opened = ArticleStore.connect(StoreTarget("", "news", str(tmp_path)))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def test_known_finds_articles_by_id_and_by_any_of_their_urls(store: ArticleStore) -> None:

@@ -17,10 +17,10 @@ from crawler.storage.server_filters import indexed
 from crawler.storage.store import ArticleStore
 from tests.conftest import MongoTarget
 from tests.test_store_keys import FETCHED, SITE, doc, text
-from tests.test_store_known import listened
+from tests.test_store_known import Listener, listened
 
 
-class Filters(monitoring.CommandListener):
+class Filters(Listener):
     """The filters of every ``find``, ``update``, ``delete`` and ``aggregate`` (``count_documents``) sent."""
 
     def __init__(self) -> None:
@@ -35,12 +35,6 @@ class Filters(monitoring.CommandListener):
         elif name == "aggregate":
             self.sent += [(name, command["aggregate"], dict(stage["$match"])) for stage in command["pipeline"]
                           if "$match" in stage]
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture

@@ -127,8 +127,8 @@ class Command(StoreCommand):
         count = 0
         hidden = () if opts.with_html else SIGNATURE_FIELDS
         batches, convert, start, startargs = _plan(store, query, hidden, opts)
-        opts.processes = processes_for(
-            opts.processes, lambda: store.count_articles(query=query) if total is None else total, SMALL_JOB)
+        opts.processes = processes_for(opts.processes, lambda: store.count_articles(query=query, at_most=SMALL_JOB)
+                                       if total is None else total, SMALL_JOB)
         encoded = ordered_map(convert, batches, opts.processes, start, startargs, isolation=_run_again())
         try:
             with closing(encoded):

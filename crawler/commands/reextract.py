@@ -94,7 +94,7 @@ class Command(StoreCommand):
         outcome: Counter[str] = Counter()
         fields: Counter[str] = Counter()
         started, cpu = time.perf_counter(), _cpu()
-        opts.processes = processes_for(opts.processes, lambda: _pages(store, opts), SMALL_JOB)
+        opts.processes = processes_for(opts.processes, lambda: _pages(store, opts, SMALL_JOB), SMALL_JOB)
         warm_up()  # once here: forked workers start with the model loaded
         budget = self.settings.getfloat("EXTRACTION_TIME_BUDGET_SECONDS")
         done = ordered_map(reextract_batch, _batches(store, opts), opts.processes, start_worker,
@@ -132,10 +132,9 @@ def _cpu() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _pages(store: ArticleStore, opts: argparse.Namespace) -> int:
-    """How many records the run reads (those of ``--site``, at most ``--limit``)."""
-    count = store.count_articles(opts.site)
-    return min(count, opts.limit) if opts.limit else count
+def _pages(store: ArticleStore, opts: argparse.Namespace, at_most: int) -> int:
+    """How many records the run reads (those of ``--site``, at most ``--limit``), counted up to ``at_most``."""
+    return store.count_articles(opts.site, at_most=min(opts.limit, at_most) if opts.limit else at_most)
 
 
 def _batches(store: ArticleStore, opts: argparse.Namespace) -> Iterator[Batch]:

@@ -76,10 +76,19 @@ def where(query: dict[str, Any]) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(parts)}" if parts else ""), params
 
 
-def count(connection: sqlite3.Connection, query: dict[str, Any]) -> int:
-    """How many articles match ``query``."""
+def count(connection: sqlite3.Connection, query: dict[str, Any], at_most: int | None = None) -> int:
+    """How many articles match ``query`` (up to ``at_most``)."""
     clause, params = where(query)
+    if at_most is not None:
+        clause, params = f"{clause} LIMIT ?", [*params, at_most]
+        return int(connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM articles {clause})", params).fetchone()[0])
     return int(connection.execute(f"SELECT count(*) FROM articles {clause}", params).fetchone()[0])
+
+
+def exists(connection: sqlite3.Connection, query: dict[str, Any]) -> bool:
+    """Whether any article matches ``query`` (the first match found ends the search)."""
+    clause, params = where(query)
+    return connection.execute(f"SELECT 1 FROM articles {clause} LIMIT 1", params).fetchone() is not None
 
 
 def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude: tuple[str, ...] = (),
