@@ -85,12 +85,6 @@ def count(connection: sqlite3.Connection, query: dict[str, Any], at_most: int | 
     return int(connection.execute(f"SELECT count(*) FROM articles {clause}", params).fetchone()[0])
 
 
-def exists(connection: sqlite3.Connection, query: dict[str, Any]) -> bool:
-    """Whether any article matches ``query`` (the first match found ends the search)."""
-    clause, params = where(query)
-    return connection.execute(f"SELECT 1 FROM articles {clause} LIMIT 1", params).fetchone() is not None
-
-
 def newest_first(connection: sqlite3.Connection, query: dict[str, Any], exclude: tuple[str, ...] = (),
                  batch: int = 500, limit: int | None = None, raw: bool = False) -> Iterator[list[Any]]:
     """Articles matching ``query`` without the fields ``exclude``, newest published first, ``batch`` at a time;

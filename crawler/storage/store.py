@@ -921,11 +921,8 @@ class ArticleStore:
         return int(articles.count_documents(self._filter(query)))
 
     def has_articles(self, site: str) -> bool:
-        """Whether anything of ``site`` is stored: one index entry read, where a count reads them all (nx-27017's
-        ``count_documents`` reads every record whatever the filter)."""
-        if not self.target.uri:
-            return scan.exists(self.db.db, {"site": site})
-        return self.db["articles"].find_one(self._filter({"site": site}), {"_id": 1}) is not None
+        """Whether anything of ``site`` is stored: one record read, where a count reads them all."""
+        return self.count_articles(site, at_most=1) > 0
 
     def latest_runs(self, limit: int = 5, spider: str | None = None, crawled: bool = False,
                     site: str | None = None) -> list[dict[str, Any]]:
