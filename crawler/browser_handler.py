@@ -36,7 +36,9 @@ holds the page to its timeout, a popup's its opener too), and
 a main frame that navigates more than ``REDIRECT_MAX_TIMES`` + 2 times is dropped as a redirect loop. A page whose
 document came but that did not settle before the navigation timeout (an endless script) fails as
 ``IgnoreRequest("browser render timeout …")``: the host answered, so ``HostDownMiddleware`` does not count it.
-A page whose tab crashed (or whose browser went down) is tried once more, not three times.
+A page whose tab crashed is tried once more, not three times; a page whose browser went down (killed, or its
+relaunch killed as it starts) is tried again up to three times, each on the browser launched next, one whose tab was
+opening as it went too (Playwright left that tab's call waiting for ever: :mod:`crawler.browser_gone`).
 Every page has a deadline (:mod:`crawler.browser_deadline`), twice the navigation timeout, from the request's start
 (a new context, the tab opening) and again from the moment its tab opens, the wait for a free tab not counted
 (:mod:`crawler.browser_tabs`), past which its tab is closed, its place among the context's tabs given back, and it
@@ -66,7 +68,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright._impl._errors import TargetClosedError  # not exported; scrapy-playwright imports it so too
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import Response as PlaywrightResponse
@@ -79,6 +81,7 @@ from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.browser_deadline import PageDeadline, close_stuck_page, closed_if_late
+from crawler.browser_gone import unless_browser_gone
 from crawler.browser_tabs import Tabs
 from crawler.egress_proxy import EgressProxy
 from crawler.middlewares.egress import EgressPolicy
@@ -101,7 +104,8 @@ DOWNLOAD_REFUSED = "browser download refused"
 DEFAULT_NAVIGATION_TIMEOUT_MS = 30_000  # Playwright's, when PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT is not set
 RENDER_TIMEOUT = "browser render timeout"
 BROWSER_STALLED = "browser stalled"
-TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed (or whose browser went down) is tried once more
+TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed is tried once more
+BROWSER_GONE_RETRIES = 3  # a page whose browser went down (before or after its tab opened): up to this many times
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -126,8 +130,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         self.config.startup_context_kwargs = {name: {**(kwargs or {}), **CONTEXT_OPTIONS}  # PLAYWRIGHT_CONTEXTS
                                               for name, kwargs in self.config.startup_context_kwargs.items()}
         # A closed target is mostly a crashed tab (a memory bomb crashes it on every load, its renderer grown to
-        # BROWSER_JS_HEAP_MB each time) or Chromium gone (restarted): one more try, not scrapy-playwright's three.
-        self.config.target_closed_max_retries = TARGET_CLOSED_RETRIES
+        # BROWSER_JS_HEAP_MB each time) or Chromium gone (restarted): tried again by _tries, which tells them apart.
+        self.config.target_closed_max_retries = 0
         crawler.signals.connect(self.proxy.start, signals.engine_started)
         self.chromium = crawler.settings.get("CHROMIUM_PATH") or ""
         if self.chromium:
@@ -181,7 +185,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         wrapper.semaphore = Tabs(self.config.max_pages_per_context)  # no page has taken one yet: nothing awaited since
         context = wrapper.context
-        context.new_page = partial(self._open_tab, context.new_page)  # scrapy-playwright's one call that opens a tab
+        # scrapy-playwright's one call that opens a tab
+        context.new_page = partial(self._open_tab, context.new_page, context.browser)
         return wrapper
 
     def _context_opened(self, name: str, opening: asyncio.Future[Any]) -> None:
@@ -190,11 +195,12 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if not opening.cancelled():
             opening.exception()  # every request that waited for it has it; none left: no "never retrieved" log
 
-    async def _open_tab(self, new_page: Callable[[], Awaitable[Page]]) -> Page:
+    async def _open_tab(self, new_page: Callable[[], Awaitable[Page]], browser: Browser | None) -> Page:
         """A tab for the request whose task opens it: its page's deadline starts and closes it when it passes. A tab
         that opens after the request gave up (its deadline) is closed at once: nobody else would before the crawl
-        ends, one tab over ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (its place was given back as the request gave up)."""
-        page = await closed_if_late(new_page(), self._close_late_tab)
+        ends, one tab over ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (its place was given back as the request gave up).
+        A browser that goes while the tab opens fails it at once (:mod:`crawler.browser_gone`)."""
+        page = await closed_if_late(unless_browser_gone(new_page(), browser), self._close_late_tab)
         deadline = PageDeadline.current()
         if deadline is not None:
             deadline.opened(page)
@@ -278,7 +284,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
                                          "response": partial(_note_document, answered),
                                          "close": deadline.tab_closed, "error": listener_failed}
         try:
-            response: Response = await deadline.run(super().download_request(request))
+            response = await deadline.run(self._tries(request, deadline))
         except Exception as error:
             failure = error
             if deadline.expired():  # scrapy-playwright, stopped, left the tab open
@@ -306,6 +312,42 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
         if refused:
             raise self._page_refused(request, refused[0])
         return self._within_max_size(request, response)
+
+    async def _tries(self, request: Request, deadline: PageDeadline) -> Response:
+        """scrapy-playwright's download of the page (its own tries after a closed target are off), tried again after a
+        closed target: once after its tab crashed (a memory bomb crashes it on every load), and up to
+        ``BROWSER_GONE_RETRIES`` times after its browser went down (killed by the OOM killer or by hand, or its relaunch
+        killed as it starts: no page's doing, since Chromium's renderers, not the browser, are what a page grows)."""
+        crashed = gone = 0
+        while True:
+            opened = deadline.page
+            try:
+                response: Response = await super().download_request(request)
+                return response
+            except TargetClosedError:
+                if deadline.page is opened or self._browser_down():
+                    gone += 1
+                    if gone > BROWSER_GONE_RETRIES:
+                        raise
+                else:
+                    crashed += 1
+                    if crashed > TARGET_CLOSED_RETRIES:
+                        raise
+                logger.debug("Trying %(url)s again: its tab or its browser closed", {"url": request.url})
+                await self._dead_browser_dropped()
+
+    def _browser_down(self) -> bool:
+        """Whether the browser went down (scrapy-playwright let go of it, or is about to)."""
+        browser: Browser | None = getattr(self, "browser", None)
+        return browser is None or not browser.is_connected()
+
+    async def _dead_browser_dropped(self) -> None:
+        """Until scrapy-playwright has let go of a browser that disconnected (its listener closes the browser's
+        contexts, then forgets it, and the next context launches another): a try made before would fail on it again
+        at once. Bounded by the page's deadline."""
+        while (self.config.restart_disconnected_browser and (browser := getattr(self, "browser", None)) is not None
+               and not browser.is_connected()):
+            await asyncio.sleep(0.05)
 
     async def _close_stopped_page(self, request: Request, deadline: PageDeadline, overdue: bool) -> None:
         """Close the tab of a request stopped at its deadline (``overdue``, counted ``browser/deadline_exceeded``) or

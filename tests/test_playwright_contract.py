@@ -1,7 +1,8 @@
 """What crawler.browser_handler takes from scrapy-playwright beyond its settings and request meta: its private launch
-hook, the retry count of its config, and how a context's tabs are counted (crawler.browser_tabs). pyproject pins
-scrapy-playwright to the release these were read from; a new release that changes them fails here, by name, instead
-of crawling with Playwright started for every site, a crashed tab tried three more times, or tabs miscounted."""
+hook, the retry count of its config, how a context's tabs are counted (crawler.browser_tabs) and how it lets go of a
+browser that went down. pyproject pins scrapy-playwright to the release these were read from; a new release that
+changes them fails here, by name, instead of crawling with Playwright started for every site, a crashed tab tried
+three more times, or tabs miscounted."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import inspect
 
 from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
 
-from crawler.browser_handler import TARGET_CLOSED_RETRIES, BrowserDownloadHandler
+from crawler.browser_handler import BROWSER_GONE_RETRIES, TARGET_CLOSED_RETRIES, BrowserDownloadHandler
 
 
 def test_the_launch_hook_is_what_engine_start_calls() -> None:
@@ -23,10 +24,16 @@ def test_the_launch_hook_is_what_engine_start_calls() -> None:
 
 
 def test_the_retries_of_a_closed_target_are_read_from_the_config() -> None:
+    """BrowserDownloadHandler sets them to none (it tries a page again itself, telling a crashed tab from a browser
+    gone down), and waits for scrapy-playwright to let go of a browser that disconnected before the next try."""
     assert "target_closed_max_retries" in {field.name for field in dataclasses.fields(Config)}
     assert "self.config.target_closed_max_retries" in inspect.getsource(
         ScrapyPlaywrightDownloadHandler._download_request)
-    assert TARGET_CLOSED_RETRIES == 1
+    assert "self.config.target_closed_max_retries = 0" in inspect.getsource(BrowserDownloadHandler.__init__)
+    assert (TARGET_CLOSED_RETRIES, BROWSER_GONE_RETRIES) == (1, 3)
+    assert "restart_disconnected_browser" in {field.name for field in dataclasses.fields(Config)}
+    disconnected = inspect.getsource(ScrapyPlaywrightDownloadHandler._browser_disconnected_callback)
+    assert "if self.config.restart_disconnected_browser:\n            del self.browser" in disconnected
 
 
 def test_a_context_s_tabs_are_its_wrapper_s_semaphore_taken_and_given_back_in_create_page() -> None:
