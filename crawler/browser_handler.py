@@ -106,6 +106,7 @@ RENDER_TIMEOUT = "browser render timeout"
 BROWSER_STALLED = "browser stalled"
 TARGET_CLOSED_RETRIES = 1  # a page whose tab crashed is tried once more
 BROWSER_GONE_RETRIES = 3  # a page whose browser went down (before or after its tab opened): up to this many times
+BROWSER_DROP_WAIT_S = 5  # for scrapy-playwright to let go of a browser that went down, before a page's next try
 _LOGGED_HOSTS = 1000  # refusals logged above debug once per (reason, host), for up to this many hosts
 
 
@@ -344,9 +345,12 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[m
     async def _dead_browser_dropped(self) -> None:
         """Until scrapy-playwright has let go of a browser that disconnected (its listener closes the browser's
         contexts, then forgets it, and the next context launches another): a try made before would fail on it again
-        at once. Bounded by the page's deadline."""
+        at once. At most ``BROWSER_DROP_WAIT_S``: a listener that never ends costs the page its tries, not its
+        deadline."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + BROWSER_DROP_WAIT_S
         while (self.config.restart_disconnected_browser and (browser := getattr(self, "browser", None)) is not None
-               and not browser.is_connected()):
+               and not browser.is_connected() and loop.time() < until):
             await asyncio.sleep(0.05)
 
     async def _close_stopped_page(self, request: Request, deadline: PageDeadline, overdue: bool) -> None:

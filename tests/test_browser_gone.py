@@ -1,7 +1,8 @@
 """Chromium killed while a tab opens. Playwright's ``new_page``, awaited as the browser went in the last part of the
 tab's creation, never returned: the crawl's page, and every page opening a tab at that moment, stalled until its
 deadline. Through :func:`crawler.browser_gone.unless_browser_gone` (as the crawl opens each tab) the call ends as the
-browser goes."""
+browser goes; and a page's next try on the browser launched next waits a bounded time for the dead one to be let go
+of."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import os
 import signal
 import time
+from types import SimpleNamespace
 
 import pytest
 from playwright._impl._errors import TargetClosedError
@@ -66,3 +68,32 @@ def test_a_tab_opening_as_its_browser_is_killed_fails_at_once() -> None:
     outcomes = asyncio.run(_tabs_opened_as_the_browser_is_killed())
     assert "waiting" not in outcomes, outcomes
     assert "closed" in outcomes, outcomes  # the kills came while the tabs opened
+
+
+class _DeadBrowser:
+    """A browser that went down, which scrapy-playwright's disconnect listener never let go of."""
+
+    @staticmethod
+    def is_connected() -> bool:
+        return False
+
+
+def test_a_dead_browser_never_let_go_of_delays_a_page_s_next_try_a_bounded_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next try of a page whose browser went down waits for scrapy-playwright to let go of that browser (a try on it
+    would fail again at once), but not longer than ``BROWSER_DROP_WAIT_S``: a listener that never ends costs the page
+    its tries, not its whole deadline."""
+    from crawler import browser_handler
+
+    monkeypatch.setattr(browser_handler, "BROWSER_DROP_WAIT_S", 0.3)
+    # the handler's state the wait reads (a handler itself needs the crawl's reactor installed)
+    handler = SimpleNamespace(config=SimpleNamespace(restart_disconnected_browser=True), browser=_DeadBrowser())
+
+    async def waited() -> float:
+        started = time.monotonic()
+        await asyncio.wait_for(browser_handler.BrowserDownloadHandler._dead_browser_dropped(handler), 10)
+        return time.monotonic() - started
+
+    assert 0.3 <= asyncio.run(waited()) < 5
+    del handler.browser  # let go of: the next try launches another at once
+    assert asyncio.run(waited()) < 0.3
