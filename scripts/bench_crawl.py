@@ -371,12 +371,14 @@ def count_stored(data_dir: Path, mongo_uri: str, database: str, others: int = 0)
 
 
 def drop_database(mongo_uri: str, database: str, required: bool = True) -> None:
-    """Drop a size's database. One no other size's crawl follows may stay, said so: nx-27017 dropping a million
-    records stopped answering the driver's heartbeat, which cancelled the drop after the figures were taken."""
-    import pymongo
+    """Drop a size's database. A drop that fails stops the bench when another size's crawl follows (``required``),
+    else the database is left, with a message: nx-27017 dropping a million records stopped answering the driver's
+    heartbeat, which cancelled the drop after the figures were taken."""
     from pymongo.errors import PyMongoError
 
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000)
+    from scripts.raw_mongo import raw_client
+
+    client = raw_client(mongo_uri, wait_s=10)
     try:
         client.drop_database(database)
     except PyMongoError as exc:

@@ -22,13 +22,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pymongo
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.secrets import mask_uri
 from crawler.storage.server_filters import indexed
 from crawler.storage.store import ArticleStore, StoreTarget
+from scripts.raw_mongo import raw_client
 
 BODY = "Текст новости о событиях в регионе. " * 55  # about 2 KB, as a short article
 
@@ -69,7 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     database = f"filters_{uuid.uuid4().hex[:8]}"
     store = ArticleStore.connect(StoreTarget(args.mongo_uri, database, ""))  # the store's indexes
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(args.mongo_uri, serverSelectionTimeoutMS=5000)
+    client = raw_client(args.mongo_uri, wait_s=5)
     articles = client[database]["articles"]  # the server's answer alone: no key collection
     try:
         started = time.monotonic()

@@ -87,11 +87,9 @@ def fill_embedded(path: Path, count: int, paragraphs: int = 7) -> None:
 def fill_mongo(target: StoreTarget, count: int, paragraphs: int = 7, batch: int = 2000) -> None:
     """Records into the server's ``articles`` collection as they are, before any index or key (raw pymongo: the
     store's collection would upsert each record's keys into the key collection as it inserts it)."""
-    import pymongo
+    from scripts.raw_mongo import raw_client
 
-    ms = int(target.timeout * 1000)
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        target.uri, serverSelectionTimeoutMS=ms, socketTimeoutMS=ms * 3)
+    client = raw_client(target.uri, wait_s=target.timeout, answer_s=3 * target.timeout)
     try:
         articles = client[target.database]["articles"]
         if articles.estimated_document_count():
