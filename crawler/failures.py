@@ -48,6 +48,7 @@ _CHROMIUM_CONNECTION = re.compile(r"ERR_(?:CONNECTION_\w+|SOCKS_CONNECTION_\w+|P
                                   r"TUNNEL_CONNECTION_FAILED|ADDRESS_UNREACHABLE|INTERNET_DISCONNECTED|"
                                   r"NETWORK_CHANGED|EMPTY_RESPONSE)")
 _CHROMIUM_ERROR = re.compile(r"net::(ERR_\w+)")
+_CRASHED = re.compile(r"\b(?:Page|Target) crashed\b")
 # Playwright's TargetClosedError ("Target page, context or browser has been closed") and its older wordings.
 _BROWSER_CLOSED = re.compile(r"\b(?:page|context|browser) has been closed", re.IGNORECASE)
 # Kinds where no answer came from the host at all: its address, its port or the way to it is down.
@@ -124,7 +125,9 @@ def _browser_kind(error: BaseException | None) -> str | None:
         return None
     if isinstance(error, playwright.TimeoutError):
         return "timeout"
-    if "Page crashed" in str(error):  # its renderer died: out of memory (BROWSER_JS_HEAP_MB), or a Chromium bug
+    # its renderer died: out of memory (BROWSER_JS_HEAP_MB) or a Chromium bug ("Target crashed": during a call on the
+    # page, as its content was read)
+    if _CRASHED.search(str(error)):
         return "page_crashed"
     if _BROWSER_CLOSED.search(str(error)):  # Chromium died or was being relaunched: no fault of the host's
         return "browser_closed"

@@ -103,6 +103,8 @@ def test_a_host_refusing_chromium_is_down() -> None:
     ("Target page, context or browser has been closed", "browser_closed"),  # Chromium died or is relaunched
     ("BrowserType.launch: Target page, context or browser has been closed", "browser_closed"),
     ("Page.goto: Browser has been closed", "browser_closed"),
+    ("Page.goto: Page crashed", "page_crashed"),
+    ("Page.content: Target crashed", "page_crashed"),  # the memory bomb's renderer, as its content was read
 ])
 def test_chromium_net_errors_by_their_code(message: str, kind: str) -> None:
     from playwright.async_api import Error
