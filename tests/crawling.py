@@ -184,6 +184,8 @@ def unit_crawl(spider: str, *args: str, data_dir: Path, settings: Sequence[str] 
         if crawl.poll() is None:
             os.killpg(crawl.pid, signal.SIGKILL)
             crawl.wait()
+        if crawl.stdout is not None:  # left open by a test that failed before reading it: a ResourceWarning that
+            crawl.stdout.close()  # pytest raised in whichever test ran when it was collected
 
 
 def wait_while_running(crawl: subprocess.Popen[str], condition: Callable[[], object], what: str,

@@ -125,11 +125,36 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
+def chromium_browsers(pid: int) -> list[int]:
+    """The Chromium browser processes under ``pid``: the topmost processes running Chromium's binary that are no
+    zygote, renderer or utility process (``--type=…``) left by a browser killed a moment ago (taken in by an ancestor
+    until they end). Not what runs under a browser (each a fork of it for a moment), nor Debian's ``/usr/bin/chromium``
+    wrapper script or its subshells, which bear the name ``chromium`` as the browser launches. Each of these, taken for
+    a browser, was gone when it was to be killed."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        with contextlib.suppress(OSError):  # ended
+            for task in Path(f"/proc/{parent}/task").iterdir():
+                for child in map(int, (task / "children").read_text().split()):
+                    kind = _chromium_kind(child)
+                    if kind is None:
+                        todo.append(child)
+                    elif kind == "browser":
+                        found.append(child)
+    return found
+
+
+def _chromium_kind(pid: int) -> str | None:
+    """"browser", "child" (``--type=…``), or None: no Chromium (or ending: its arguments are gone)."""
+    try:  # Chromium retitles its other processes: their arguments become one string
+        args = Path(f"/proc/{pid}/cmdline").read_bytes()
+        binary = Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:
+        return None
+    if not args or binary not in ("chromium", "chrome"):
+        return None
+    return "child" if b"--type=" in args else "browser"
 
 
 def _running(pid: int) -> bool:
@@ -200,8 +225,7 @@ def test_chromium_killed_mid_crawl_leaves_nothing_in_tmpdir(tmp_path: Path) -> N
                                                   data_dir=tmp_path / "data", env={"TMPDIR": str(temp)}) as crawl:
             wait_while_running(crawl, lambda: any(path.startswith("/api/") for path in list(server.served)),  # type: ignore[attr-defined]
                                "no page reached its XHR in Chromium")
-            browsers = [pid for pid in _descendants(crawl.pid)
-                        if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"]
+            browsers = chromium_browsers(crawl.pid)
             assert browsers, [_comm(pid) for pid in _descendants(crawl.pid)]
             for pid in browsers:
                 os.kill(pid, signal.SIGKILL)

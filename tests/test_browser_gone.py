@@ -17,7 +17,7 @@ from playwright._impl._errors import TargetClosedError
 from playwright.async_api import Browser, BrowserContext
 
 from crawler.browser_gone import unless_browser_gone
-from tests.test_browser import CHROMIUM, _comm, _descendants, _parent, requires_chromium
+from tests.test_browser import CHROMIUM, chromium_browsers, requires_chromium
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -27,9 +27,8 @@ ENDED_WITHIN_S = 10
 
 def _kill_browsers() -> None:
     """SIGKILL this process's Chromium browser processes (a renderer's or a zygote's parent is Chromium itself)."""
-    for pid in _descendants(os.getpid()):
-        if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium":
-            os.kill(pid, signal.SIGKILL)
+    for pid in chromium_browsers(os.getpid()):
+        os.kill(pid, signal.SIGKILL)
 
 
 async def _tabs_opened_as_the_browser_is_killed() -> list[str]:

@@ -18,18 +18,21 @@ import pytest
 from crawler.bench.replica_server import serve
 from tests.crawling import log_excerpt, unit_crawl, wait_while_running
 from tests.replicas import expected_articles
-from tests.test_browser import JS_SITE, _comm, _descendants, _parent, _slow_js_replica, _stored_urls, requires_chromium
-
-
-def _browsers(crawl: subprocess.Popen[str]) -> set[int]:
-    """The crawl's Chromium browser processes (a renderer's or a zygote's parent is Chromium itself)."""
-    return {pid for pid in _descendants(crawl.pid) if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"}
+from tests.test_browser import (
+    JS_SITE,
+    _comm,
+    _descendants,
+    _slow_js_replica,
+    _stored_urls,
+    chromium_browsers,
+    requires_chromium,
+)
 
 
 def _the_next_browser(crawl: subprocess.Popen[str], killed: set[int], timeout: float = 60) -> set[int]:
     """The crawl's next Chromium as soon as it appears (Playwright still waiting for it to start)."""
     deadline = time.monotonic() + timeout
-    while not (new := _browsers(crawl) - killed):
+    while not (new := set(chromium_browsers(crawl.pid)) - killed):
         assert time.monotonic() < deadline and crawl.poll() is None, "Chromium was not launched again"
         time.sleep(0.005)
     return new
@@ -42,11 +45,11 @@ def test_chromium_killed_mid_render_and_its_relaunch_killed_too(tmp_path: Path, 
     replica = _slow_js_replica(tmp_path, delay=2)
     with serve(replica) as server, unit_crawl(JS_SITE, f"base_url=http://127.0.0.1:{server.server_port}",
                                               data_dir=tmp_path / "data") as crawl:
-        def xhrs() -> int:
-            return sum(path.startswith("/api/") for path in list(server.served))  # type: ignore[attr-defined]
+        def xhrs() -> int:  # requests, not paths: a page tried again asks for its XHR again
+            return sum(n for path, n in list(server.served.items()) if path.startswith("/api/"))  # type: ignore[attr-defined]
 
         wait_while_running(crawl, xhrs, "no page reached its XHR in Chromium")
-        killed = _browsers(crawl)
+        killed = set(chromium_browsers(crawl.pid))
         assert killed, [_comm(pid) for pid in _descendants(crawl.pid)]
         for pid in killed:
             os.kill(pid, signal.SIGKILL)

@@ -19,7 +19,7 @@ import pytest
 from crawler.bench.replica_server import serve
 from tests.crawling import CrawlResult, unit_crawl, wait_while_running
 from tests.hostile_site import article
-from tests.test_browser import _comm, _descendants, _parent, requires_chromium
+from tests.test_browser import _comm, _descendants, chromium_browsers, requires_chromium
 from tests.test_browser_traps import feed_and_config
 
 SLUGS = [f"a{n}" for n in range(4)]
@@ -99,8 +99,7 @@ def test_chromium_killed_while_pages_wait_for_a_tab_renders_them_all(tmp_path: P
     fail to open a tab there and are tried once more in a new browser (scrapy-playwright looked the context up by name
     as a tab closed; each place is now given back to the context it was taken from)."""
     with crawl_with_an_article_in_flight(tmp_path, 2, KILL_SETTINGS) as (crawl, _):
-        browsers = [pid for pid in _descendants(crawl.pid)
-                    if _comm(pid) == "chromium" and _comm(_parent(pid)) != "chromium"]
+        browsers = chromium_browsers(crawl.pid)
         for pid in browsers:
             os.kill(pid, signal.SIGKILL)
         log, _ = crawl.communicate(timeout=150)
