@@ -111,17 +111,22 @@ async def _collect(results: AsyncIterator[Any]) -> list[Any]:
     return [result async for result in results]
 
 
+def _children(pid: int) -> list[int]:
+    """The processes ``pid``'s threads started, read from /proc (none once it has ended)."""
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += map(int, (task / "children").read_text().split())
+    return children
+
+
 def _descendants(pid: int) -> list[int]:
     """Every process under ``pid`` (children, theirs, ...), read from /proc."""
     found, todo = [], [pid]
     while todo:
-        parent = todo.pop()
-        tasks = Path(f"/proc/{parent}/task")
-        with contextlib.suppress(OSError):
-            for task in tasks.iterdir():
-                children = [int(child) for child in (task / "children").read_text().split()]
-                found += children
-                todo += children
+        children = _children(todo.pop())
+        found += children
+        todo += children
     return found
 
 
@@ -133,15 +138,12 @@ def chromium_browsers(pid: int) -> list[int]:
     a browser, was gone when it was to be killed."""
     found, todo = [], [pid]
     while todo:
-        parent = todo.pop()
-        with contextlib.suppress(OSError):  # ended
-            for task in Path(f"/proc/{parent}/task").iterdir():
-                for child in map(int, (task / "children").read_text().split()):
-                    kind = _chromium_kind(child)
-                    if kind is None:
-                        todo.append(child)
-                    elif kind == "browser":
-                        found.append(child)
+        for child in _children(todo.pop()):
+            kind = _chromium_kind(child)
+            if kind is None:
+                todo.append(child)
+            elif kind == "browser":
+                found.append(child)
     return found
 
 

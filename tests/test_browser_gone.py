@@ -26,7 +26,7 @@ ENDED_WITHIN_S = 10
 
 
 def _kill_browsers() -> None:
-    """SIGKILL this process's Chromium browser processes (a renderer's or a zygote's parent is Chromium itself)."""
+    """SIGKILL this process's Chromium browser processes."""
     for pid in chromium_browsers(os.getpid()):
         os.kill(pid, signal.SIGKILL)
 
