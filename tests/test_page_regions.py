@@ -148,7 +148,9 @@ def test_the_date_search_drops_chrome_but_keeps_the_articles_own_blocks() -> Non
 
 def test_a_deep_comment_thread_of_author_links_is_placed_by_one_walk() -> None:
     """500 commenters' author links 1,000 blocks deep: each is outside the article, found by walking each block
-    once for the page (an XPath up from every link for every byline test took 1.4 s of CPU; about 0.07 s now)."""
+    once for the page (an XPath up from every link for every byline test took 1.4 s of CPU; about 0.06 s now).
+    Only the byline walk is timed: the rest of the extraction costs about 0.3 s here and is the benchmark's to
+    measure."""
     lead = "<p>" + "Water talks between the two countries resumed on Monday in the capital city. " * 6 + "</p>"
     links = "".join(f"<div><a href='/author/name-{i}' rel='author' class='byline author'>Name {i}</a></div>"
                     for i in range(500))
@@ -157,5 +159,5 @@ def test_a_deep_comment_thread_of_author_links_is_placed_by_one_walk() -> None:
     page = _Page(html, "https://news.example.com/a/", None, datetime.now(UTC), RecordLimits())
     started = time.process_time()
     assert list(authors._byline(page)) == []  # the commenters are no byline
+    assert time.process_time() - started < 0.3
     assert extract_article(html, "https://news.example.com/a/", GENERIC).authors == []
-    assert time.process_time() - started < 0.6
