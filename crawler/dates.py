@@ -21,6 +21,13 @@ _DOTTED = re.compile(
 # A four-digit year of an RFC 822 date: not a time's digits nor a zone's (+0500)
 _FOUR_DIGIT_YEAR = re.compile(r"(?<![\d:+-])(\d{4})(?![\d:])")
 _ISO_WEEK = re.compile(r"^\d{4}-?W\d", re.IGNORECASE)
+# A 12-hour clock ("2:05 PM", "12:30 a.m."): email.utils reads the marker as an unknown zone and drops it.
+_CLOCK_12H = re.compile(r"(?<!\d)(?P<h>\d{1,2})(?P<rest>:\d{2}(?::\d{2})?)\s*(?P<half>[AaPp])\.?\s?[Mm]\.?(?!\w)")
+# A clock's offset as pages print it ("GMT+5", "(UTC+05:00)", "+05", "+5:30"): email.utils knows only "+0500",
+# reads "+05" as five minutes and drops the rest, leaving the site's zone in the printed one's place.
+_CLOCK_OFFSET = re.compile(
+    r"(?P<clock>\d{1,2}:\d{2}(?::\d{2})?)\s*\(?(?:GMT|UTC)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?\)?(?!\w)"
+)
 _MONTH_DAY = r"(?P<m>0[1-9]|1[0-2])(?P=s)(?P<d>0[1-9]|[12]\d|3[01])"
 # A permalink's day: /2025/03/14/, /2025-03-14/ or /2025-03-14-slug, /20250314/ or slug-20250314.html (in the path).
 _URL_DATES = (
@@ -49,6 +56,14 @@ def _iso(raw: str) -> datetime | None:
 def rfc822_datetime(raw: str) -> datetime | None:
     """An RFC 822/2822 date (feeds, sitemaps, HTTP headers), naive when its zone is ``-0000``; None when it is none.
     A year written with four digits is that year: email.utils reads ``0001`` as 2001, as it reads ``01``."""
+    raw = _CLOCK_OFFSET.sub(_rfc822_offset, raw)
+    clock = _CLOCK_12H.search(raw)
+    if clock:
+        hour = int(clock["h"])
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if clock["half"] in "Pp" else 0)
+        raw = f"{raw[:clock.start()]}{hour:02d}{clock['rest']}{raw[clock.end():]}"
     try:
         value = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
@@ -61,6 +76,9 @@ def rfc822_datetime(raw: str) -> datetime | None:
             return None
     return value
 
+
+def _rfc822_offset(match: re.Match[str]) -> str:
+    return f"{match['clock']} {match['sign']}{int(match['h']):02d}{match['m'] or '00'}"
 
 
 def _dotted(raw: str) -> datetime | None:

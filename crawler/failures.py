@@ -26,6 +26,9 @@ from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError,
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
+# A request the host's robots.txt disallows (Scrapy's RobotsTxtMiddleware): the site's wish, neither a download nor a
+# fault of either side.
+ROBOTS_FORBIDDEN = "robots_forbidden"
 # Raised with these words by Scrapy's HttpCompressionMiddleware and RedirectMiddleware,
 # and by our RedirectLoopMiddleware, ContentCodingsMiddleware, EgressFilterMiddleware and BrowserDownloadHandler.
 _IGNORED = (("during decompression", "decompression_bomb"), ("content codings stacked", "decompression_bomb"),
@@ -34,7 +37,8 @@ _IGNORED = (("during decompression", "decompression_bomb"), ("content codings st
             ("egress refused", "egress_refused"), ("browser unavailable", "browser_unavailable"),
             ("unusable redirect", "bad_redirect"), ("the crawl is stopping", "not_sent_stopping"),
             ("host down", "host_down"), ("browser download refused", "download_refused"),
-            ("browser render timeout", "render_timeout"), ("browser stalled", "browser_stalled"))
+            ("browser render timeout", "render_timeout"), ("browser stalled", "browser_stalled"),
+            ("Forbidden by robots.txt", ROBOTS_FORBIDDEN))
 # Kinds that Scrapy (the download handler, HttpCompressionMiddleware, RetryMiddleware giving up)
 # or our egress filter have already logged, so the errback logs them at debug.
 ALREADY_LOGGED = frozenset({"decompression_bomb", "too_large", "egress_refused", "timeout", "data_loss",

@@ -27,6 +27,19 @@ DUSHANBE = ZoneInfo("Asia/Dushanbe")
     ("2025-W11", None),
     ("2025W111", None),
     ("yesterday-ish", None),
+    # a 12-hour clock and a printed offset, which email.utils drops (it read "2:05 PM" as 02:05 and "+05" as
+    # five minutes): the page's clock and zone are kept
+    ("Dec 3, 2025 2:05 PM", datetime(2025, 12, 3, 9, 5, tzinfo=UTC)),
+    ("3 December 2025, 2:05 p.m.", datetime(2025, 12, 3, 9, 5, tzinfo=UTC)),
+    ("Wed, 3 Dec 2025 12:30 AM", datetime(2025, 12, 2, 19, 30, tzinfo=UTC)),
+    ("Dec 3, 2025 12:05 pm", datetime(2025, 12, 3, 7, 5, tzinfo=UTC)),
+    ("Dec 3, 2025 14:05 PM", None),  # no such clock
+    ("03 December 2025, 14:05 GMT+6", datetime(2025, 12, 3, 8, 5, tzinfo=UTC)),
+    ("03 Dec 2025 14:05 (UTC+06:00)", datetime(2025, 12, 3, 8, 5, tzinfo=UTC)),
+    ("03 Dec 2025 14:05 +06", datetime(2025, 12, 3, 8, 5, tzinfo=UTC)),
+    ("03 Dec 2025 14:05 GMT-3", datetime(2025, 12, 3, 17, 5, tzinfo=UTC)),
+    ("Wed, 03 Dec 2025 14:05:00 +0530", datetime(2025, 12, 3, 8, 35, tzinfo=UTC)),
+    ("Wed, 03 Dec 2025 14:05:00 GMT", datetime(2025, 12, 3, 14, 5, tzinfo=UTC)),
     ("", None),
     (None, None),
 ])

@@ -14,6 +14,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.middlewares.conditional import LASTING_FAILURES
 from crawler.middlewares.robots import SharedRobotsTxtMiddleware
 from tests.crawling import FAST, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
@@ -40,6 +41,14 @@ def test_robots_txt_is_fetched_once_and_obeyed_and_its_sitemaps_read(tmp_path: P
     assert articles - {FORBIDDEN} <= set(result.paths)
     stats = result.stats
     assert stats["robotstxt/forbidden"] >= 1
+    # A disallowed URL is the site's wish, met again every run: no failed download, no download error, so the run
+    # stays healthy and records how its sources were read (a passing failure would have it ask them all again).
+    assert stats["download/skipped/robots_txt"] == stats["robotstxt/forbidden"]
+    failed = [k.removeprefix("download/failed/") for k in stats if k.startswith("download/failed/")]
+    assert set(failed) <= set(LASTING_FAILURES), failed  # the replica's 404s
+    assert "downloader/exception_count" not in stats
+    assert stats["health/status"] == "healthy", stats
+    assert "discovery/sources/not_saved" not in stats
     assert stats["robotstxt/reused"] == 1
     assert stats["discovery/robots/sitemaps"] >= 1
     assert stats["discovery/skipped/offsite_sitemap"] == 1  # another host's sitemap: counted, not read

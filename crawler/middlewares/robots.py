@@ -5,7 +5,7 @@ learn the host's rules, instead of a second download.
 Replaces ``scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`` (same order, same settings), and
 ``scrapy.downloadermiddlewares.stats.DownloaderStats`` with :class:`DownloadOnlyStats`, so a reused answer is
 not counted as a second download in ``downloader/response_*``, nor a request failed unsent (a stopping crawl's,
-a down host's: :class:`crawler.downloader.NotSent`) as a download or a download error.
+a down host's: :class:`crawler.downloader.NotSent`; one robots.txt disallows) as a download or a download error.
 A robots.txt is read to its first :data:`MAX_BYTES` (500 KiB, Google's limit; the rest is ignored, as Google
 ignores it): Protego took 5-7 s of the crawl process's CPU to parse 200,000 wildcard rules, then 0.11-0.25 s to
 check each request against them (0.5-1.1 s and 7-16 ms at the limit: ``scripts/bench_robots_txt.py``).
@@ -23,7 +23,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_httprepr
 
 from crawler.downloader import NotSent
-from crawler.failures import error_kind
+from crawler.failures import ROBOTS_FORBIDDEN, error_kind
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -95,6 +95,8 @@ class DownloadOnlyStats(DownloaderStats):
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: object = None) -> Request | Response | None:
+        if error_kind(exception) == ROBOTS_FORBIDDEN:  # refused before the download: no download, no error
+            return None
         if isinstance(exception, NotSent):  # no download, no error of the site
             if exception.queued:  # counted by process_request
                 self.stats.inc_value("downloader/request_count", -1)

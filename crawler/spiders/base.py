@@ -41,7 +41,7 @@ from crawler.discovery import Link
 from crawler.extract.body_kind import looks_binary, starts_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
 from crawler.extract.result import Extraction
-from crawler.failures import already_logged, failure_kind
+from crawler.failures import ROBOTS_FORBIDDEN, already_logged, failure_kind
 from crawler.htmltree import is_cut, is_truncated
 from crawler.items import ArticleChecked, ArticleItem, article_item
 from crawler.middlewares.incremental import (
@@ -372,6 +372,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self._count("discovery/robots_txt/missing")  # many sites have none: not a fault
             return
         if kind == "not_sent_stopping":  # no fault of the site: counted by the downloader
+            return
+        if kind == ROBOTS_FORBIDDEN:  # the site's wish, which every run meets again: no failure
+            self._count("download/skipped/robots_txt")
+            logger.debug("Skipped %(url)s: robots.txt disallows it", {"url": url})
             return
         self._count(f"download/failed/{kind}")
         error = failure.getErrorMessage().strip().partition("\n")[0]  # a Playwright error's call log follows
