@@ -52,6 +52,15 @@ class NotSentWhileStopping(NotSent):
     """A request that waited in the downloader's queue when the crawl was stopped: never sent."""
 
 
+def not_sent_while_stopping(crawler: Crawler, request: Request, *, queued: bool) -> NotSentWhileStopping:
+    """The error that fails ``request`` because the crawl stops: :meth:`StoppingDownloader.not_sent_while_stopping`
+    (counted, and kept for the next run with ``JOBDIR``), or a bare one when ``DOWNLOADER`` is another than ours."""
+    engine = crawler.engine
+    if engine is not None and isinstance(engine.downloader, StoppingDownloader):
+        return engine.downloader.not_sent_while_stopping(request, queued=queued)
+    return NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=queued)
+
+
 class StoppingDownloader(Downloader):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.bench.replica_server import serve
 from crawler.middlewares.retry_after import retry_after_seconds
 from tests.crawling import MongoTarget, StoreCrawl
 from tests.replicas import REPLICAS, expected_articles
@@ -56,3 +60,33 @@ def test_a_retry_after_no_clock_reads_is_a_wait_without_one(tmp_path: Path, mong
     assert mongo.db.articles.count_documents({"url": csto}) == 1
     stats = mongo.db.crawl_runs.find_one()["stats"]
     assert stats["retry_after/waited"] == 1 and "download/failed/other" not in stats
+
+
+@pytest.mark.e2e
+def test_a_stop_ends_a_retry_after_wait_and_the_next_run_fetches_the_page(tmp_path: Path, mongo: MongoTarget) -> None:
+    """A 503 asking for 100 s (under ``RETRY_AFTER_MAX_SECONDS``, 120) was waited out after Ctrl-C or SIGTERM:
+    the crawl took some 95 s to close, past many a stop timeout. The stop now ends the wait, the retry is kept in
+    JOBDIR unsent, and the resumed run fetches the page."""
+    from tests.test_faults import start_crawl, wait_for
+
+    replica = tmp_path / "asiaplus"
+    shutil.copytree(REPLICAS / "asiaplus", replica)
+    csto = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    shape = {"status": 503, "times": 1, "headers": {"Retry-After": "100"}}
+    (replica / "_server.json").write_text(json.dumps({"paths": {urlsplit(csto).path: shape}}))
+    job = f"JOBDIR={tmp_path / 'job'}"
+    with serve(replica) as server:
+        base_url = f"http://127.0.0.1:{server.server_port}"
+        first = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
+        wait_for(lambda: (urlsplit(csto).path, 503) in server.answers)
+        time.sleep(1)  # into the wait
+        first.send_signal(signal.SIGINT)
+        output, _ = first.communicate(timeout=60)  # the wait it ended was 100 s
+        assert "Spider closed (shutdown)" in output, output[-3000:]
+        assert re.search(r"'retry_after/waited': 1\b", output), output[-3000:]
+        assert re.search(r"'downloader/not_sent_stopping/kept': [1-9]", output), output[-3000:]
+        assert "download/failed/http_503" not in output, output[-3000:]  # not given up: kept for the next run
+        second = start_crawl(base_url, mongo.uri, tmp_path / "data", job, database=mongo.database)
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 0, output[-3000:]
+    assert mongo.db.articles.count_documents({"url": csto}) == 1

@@ -37,7 +37,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.downloader import NotSent, NotSentWhileStopping, StoppingDownloader
+from crawler.downloader import NotSent, StoppingDownloader, not_sent_while_stopping
 from crawler.failures import UNREACHABLE, error_kind
 from crawler.stopping import crawl_stopping
 
@@ -94,10 +94,7 @@ class HostDownMiddleware:
                 self.stats.inc_value("download/host_down/refused")
                 raise NotSent(_message(name, host), queued=False)
             if crawl_stopping(self.crawler):
-                downloader = self._downloader()
-                if downloader is not None:
-                    raise downloader.not_sent_while_stopping(request, queued=False)
-                raise NotSentWhileStopping(f"not sent: the crawl is stopping: {request.url}", queued=False)
+                raise not_sent_while_stopping(self.crawler, request, queued=False)
             if not waited:
                 waited = True
                 self.stats.inc_value("download/host_down/waited")

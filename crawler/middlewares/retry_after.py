@@ -4,7 +4,9 @@ Scrapy's own retry ignores the header. This downloader middleware waits as long
 as the server asks (up to ``RETRY_AFTER_MAX_SECONDS``; a longer wait gives up on
 the request) before retrying, without blocking other downloads, and slows the
 site's download slot to at least that delay for the rest of the run. Without a
-header it backs off exponentially. At most ``RETRY_TIMES`` retries.
+header it backs off exponentially. At most ``RETRY_TIMES`` retries. A stop (Ctrl-C,
+SIGTERM, a Scrapyd cancel) ends the wait: the retry is not sent (kept for the next
+run with ``JOBDIR``), so a stop never waits out a two-minute ``Retry-After``.
 
 Stats: ``retry_after/waited``, ``retry_after/seconds``, ``retry_after/gave_up``.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from time import monotonic
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -21,9 +24,12 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler.dates import rfc822_datetime
+from crawler.downloader import not_sent_while_stopping
+from crawler.stopping import crawl_stopping
 
 logger = logging.getLogger(__name__)
 THROTTLED = (429, 503)
+WAIT_STEP_SECONDS = 0.5  # how often a wait looks whether the crawl is stopping
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | None:
@@ -70,10 +76,21 @@ class RetryAfterMiddleware:
         self._slow_down(request, delay)
         self.stats.inc_value("retry_after/waited")
         self.stats.inc_value("retry_after/seconds", int(delay))
-        await asyncio.sleep(delay)
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_times"] = attempt + 1
+        if not await self._waited(delay):
+            raise not_sent_while_stopping(self.crawler, retry, queued=False)
         return retry
+
+    async def _waited(self, delay: float) -> bool:
+        """Wait ``delay`` seconds; False as soon as the crawl is stopping."""
+        end = monotonic() + delay
+        while not crawl_stopping(self.crawler):
+            left = end - monotonic()
+            if left <= 0:
+                return True
+            await asyncio.sleep(min(left, WAIT_STEP_SECONDS))
+        return False
 
     def _slow_down(self, request: Request, delay: float) -> None:
         """Keep at least ``delay`` between this site's requests from now on."""
