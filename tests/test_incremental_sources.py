@@ -253,3 +253,25 @@ def test_validators_are_not_sent_past_their_age_nor_for_a_site_whose_articles_ar
     site.crawl()
     assert "discovery/conditional" not in site.stats()
     assert site.mongo.db.articles.count_documents({}) == len(expected_articles("asiaplus"))
+
+
+def test_a_backfill_reaching_further_back_than_the_last_run_reads_its_sources_in_full(site: Site) -> None:
+    """A run with ``-a since`` skips what its sources list before that day and saved their validators all the same;
+    a later run reaching further back sent them, got a 304 for every source and fetched nothing older."""
+    csto = next(url for url in expected_articles("asiaplus") if "/2022/" in url)
+    base = f"base_url=http://127.0.0.1:{site.server.server_port}"  # type: ignore[attr-defined]
+    first = run_crawl("asiaplus", base, "since=2025-01-01", env=site.mongo.env())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert site.mongo.db.articles.count_documents({"url": csto}) == 0
+    assert site.stats()["discovery/sources/saved"] >= 6
+    again = run_crawl("asiaplus", base, "since=2025-01-01", env=site.mongo.env())  # the same reach: a 304 will do
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert site.stats()["discovery/conditional"] >= 6
+    backfill = run_crawl("asiaplus", base, "since=2020-01-01", env=site.mongo.env())
+    assert backfill.returncode == 0, backfill.stderr[-3000:]
+    assert "discovery/conditional" not in site.stats()
+    assert site.mongo.db.articles.count_documents({"url": csto}) == 1
+    # The backfill read its sources to 2020: a run reaching less far back may ask them conditionally again.
+    later = run_crawl("asiaplus", base, "since=2025-06-01", env=site.mongo.env())
+    assert later.returncode == 0, later.stderr[-3000:]
+    assert site.stats()["discovery/conditional"] >= 6

@@ -20,7 +20,9 @@ A sitemap index that lists children without a ``<lastmod>`` is never asked condi
 unchanged index does not mean unchanged children (the spider marks it with ``CONDITIONAL_META``).
 
 No validator is sent for a site with no stored article (its articles purged: a 304 would hide them all),
-nor one last read in full over ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` ago.
+nor one last read in full over ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` ago, nor one read by a run whose ``-a since``
+stopped later than this run's: that run skipped what the source listed before its day, so a backfill reaching
+further back reads the source in full (it got a 304 and fetched nothing).
 
 Settings: ``DISCOVERY_CONDITIONAL_ENABLED`` (default on), ``DISCOVERY_CONDITIONAL_MAX_AGE_HOURS`` (24),
 ``INCREMENTAL_ENABLED`` and ``STORAGE_ENABLED`` (off: so is this).
@@ -67,6 +69,7 @@ class ConditionalDiscovery:
         self.storage = storage
         self.max_age = max_age  # DISCOVERY_CONDITIONAL_MAX_AGE_HOURS: validators older than this are not sent
         self.site: str | None = None
+        self.since: datetime | None = None  # the run's -a since: the sources' articles before it are not fetched
         self.known: dict[str, dict[str, Any]] = {}  # URL -> the source as last read, from the store
         self.read: dict[str, dict[str, Any]] = {}  # URL -> the source as read in this run
         self._held = False
@@ -87,6 +90,7 @@ class ConditionalDiscovery:
     async def spider_opened(self, spider: Spider) -> None:
         store = await self.storage.open()
         self.site = getattr(getattr(spider, "site", None), "name", None)
+        self.since = getattr(getattr(spider, "args", None), "since", None)
         if store is None or self.site is None or not self.storage.retain():
             return
         self._held = True  # the store stays open for the write at the close
@@ -101,7 +105,14 @@ class ConditionalDiscovery:
         # Validators stand for what was stored when they were read, for a while: a source not read in full
         # for longer is read again (a server that answers 304 wrongly, a lastmod once set in the future).
         fresh = datetime.now(UTC) - self.max_age
-        self.known = {url: doc for url, doc in known.items() if (as_utc(doc.get("read_at")) or fresh) > fresh}
+        self.known = {url: doc for url, doc in known.items()
+                      if (as_utc(doc.get("read_at")) or fresh) > fresh and self._reached(doc)}
+
+    def _reached(self, source: dict[str, Any]) -> bool:
+        """Whether the run that read ``source`` fetched what it listed as far back as this run would: it had no
+        ``-a since`` (a record of before the field is such a run's), or one no later than this run's."""
+        read_since = as_utc(source.get("since"))
+        return read_since is None or (self.since is not None and self.since >= read_since)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for element in start:
@@ -150,7 +161,8 @@ class ConditionalDiscovery:
         elif response.status == 200:
             self.read[url] = {"_id": url, "site": self.site, "etag": etag(response),
                               "last_modified": last_modified(response), "lastmod": lastmod,
-                              "conditional": response.meta.get(CONDITIONAL_META, True), "read_at": datetime.now(UTC)}
+                              "conditional": response.meta.get(CONDITIONAL_META, True), "read_at": datetime.now(UTC),
+                              "since": self.since}
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if not self._held:
