@@ -11,9 +11,9 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
+from crawler.charsets import MOJIBAKE_CHARS
 from crawler.items import ArticleItem
 from crawler.limits import MAX_JSON_LD_CHARS
-from crawler.spiders.base import MOJIBAKE_CHARS
 from crawler.spiders.sites import AsiaplusSpider  # type: ignore[attr-defined]
 
 URL = "https://asiaplus.news/2025/03/14/v-dushanbe-obsudili-razvitie-gidroenergetiki/"
@@ -48,6 +48,35 @@ def test_header_charset_contradicting_the_page_yields_to_the_meta_charset(charse
     assert "Рогунской ГЭС" in items[0].paragraphs[0]
     assert stats["articles/charset_fixed"] == 1
     assert "Рогунской ГЭС" in (items[0].raw_html or "")  # the page is kept decoded right, too
+
+
+@pytest.mark.parametrize(("charset", "header"), [
+    ("windows-1251", b"text/html; charset=ISO-8859-1"),  # a server's default
+    ("koi8-r", b"text/html; charset=windows-1251"),
+    ("windows-1251", b"text/html; charset=koi8-r"),
+])
+def test_a_single_byte_header_charset_contradicting_the_page_yields_to_its_meta_charset(charset: str,
+                                                                                       header: bytes) -> None:
+    """One single-byte charset read as another decodes without one U+FFFD ("Â Äóøàíáå", "цБРБТПЧ"): it was stored so."""
+    items, stats = parse(RUSSIAN.format(charset=charset).encode(charset), header)
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "Рогунской ГЭС" in items[0].paragraphs[0]
+    assert stats["articles/charset_fixed"] == 1
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
+def test_a_single_byte_header_charset_that_reads_the_page_stays_against_a_wrong_meta_charset(charset: str) -> None:
+    """The header is right and the meta wrong (a server that converted the page): the text decides, not the order."""
+    wrong = "koi8-r" if charset == "windows-1251" else "windows-1251"
+    items, stats = parse(RUSSIAN.format(charset=wrong).encode(charset), f"text/html; charset={charset}".encode())
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert "articles/charset_fixed" not in stats
+
+
+def test_a_page_whose_own_meta_charset_misreads_it_is_read_in_the_charset_of_its_bytes() -> None:
+    items, stats = parse(RUSSIAN.format(charset="utf-8").encode("windows-1251"), b"text/html")
+    assert items[0].title == "В Душанбе обсудили развитие гидроэнергетики"
+    assert stats["articles/charset_fixed"] == 1
 
 
 @pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])

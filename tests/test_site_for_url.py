@@ -4,8 +4,10 @@ supplies its selectors and time zone, so a caller gets the record the crawl stor
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +92,21 @@ def test_extract_command_finds_the_site_of_the_url() -> None:
     assert {f: found[f] for f in RECORD_FIELDS} == {f: expected_articles("khovar")[url][f] for f in RECORD_FIELDS}
     assert found["sources"]["body"] == "site"
     assert extract_cli("--url", url, "--generic", file)["sources"]["body"] == "generic"
+
+
+@pytest.mark.e2e  # a fresh interpreter per call
+@pytest.mark.parametrize(("declared", "written"), [("windows-1251", "utf-8"), (None, "windows-1251")])
+def test_extract_command_reads_a_saved_file_as_the_crawl_reads_the_page(tmp_path: Path, declared: str | None,
+                                                                          written: str) -> None:
+    """A UTF-8 page whose meta says windows-1251, and a windows-1251 page that declares nothing: the crawl read both
+    (``articles/charset_fixed``, Scrapy's detection) and stored the right text; the command printed mojibake
+    ("Р–Р°РїР°СЂРѕРІ", U+FFFD) and, from it, no date and the wrong language."""
+    url = next(u for u in expected_articles("khovar") if "/rus/" in u)
+    page = page_file("khovar", url).read_text(encoding="utf-8")
+    page = re.sub(r"<meta[^>]+charset[^>]*>", "", page, flags=re.IGNORECASE)
+    if declared:
+        page = page.replace("<head>", f'<head><meta charset="{declared}">', 1)
+    file = tmp_path / "page.html"
+    file.write_bytes(page.encode(written, "xmlcharrefreplace"))  # its menu's Tajik letters as &#1207;
+    found = extract_cli("--url", url, str(file))
+    assert {f: found[f] for f in RECORD_FIELDS} == {f: expected_articles("khovar")[url][f] for f in RECORD_FIELDS}

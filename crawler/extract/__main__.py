@@ -19,8 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from w3lib.encoding import html_to_unicode
-
+from crawler.charsets import read_page
 from crawler.extract.article import extract_article
 from crawler.extract.cleanup import clean_paragraphs
 from crawler.identity import USER_AGENT
@@ -36,14 +35,14 @@ def _site(name: str | None, generic: bool) -> SiteConfig | Generic | None:
 
 
 def _read(source: str) -> tuple[str, str | None]:
-    """(decoded HTML, fetched URL or None) of a file, ``-`` or a URL."""
+    """(decoded HTML, fetched URL or None) of a file, ``-`` or a URL, decoded as the crawl decodes a page."""
     if source.startswith(("http://", "https://")):
         request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
         with urllib.request.urlopen(request, timeout=30) as response:
             content_type = response.headers.get("Content-Type")
-            return html_to_unicode(content_type, response.read())[1], response.geturl()
+            return read_page(response.read(), content_type, response.geturl()), response.geturl()
     raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    return html_to_unicode(None, raw)[1], None
+    return read_page(raw), None
 
 
 def _jsonable(value: Any) -> Any:

@@ -33,10 +33,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
-from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
+from w3lib.encoding import read_bom
 
 from crawler.browser import browser_meta
-from crawler.charsets import guessed_encoding, usable_encoding, utf8_misdeclared
+from crawler.charsets import page_text
 from crawler.discovery import Link
 from crawler.extract.body_kind import looks_binary, starts_binary
 from crawler.extract.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout, Extractor, InlineExtractor
@@ -63,7 +63,6 @@ from crawler.validators import etag, last_modified
 
 logger = logging.getLogger(__name__)
 
-MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's charset is wrong
 
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
@@ -383,32 +382,17 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                    "Gave up on %(url)s: %(kind)s (%(error)s)", {"url": url, "kind": kind, "error": error[:300]})
 
     def _page_text(self, response: Response) -> str | None:
-        """The page's text, without NULs; None (counted) for an empty body or a non-HTML or binary one. A charset in
-        the HTTP header that contradicts the page (mojibake) yields to the page's own ``<meta charset>``, else,
-        when it reads most of the page's non-ASCII bytes as errors, to the charset Scrapy detects in the bytes; a
-        single-byte charset (header or meta) over a body that is valid UTF-8 yields to UTF-8."""
+        """The page's text (:func:`crawler.charsets.page_text`), without NULs; None (counted) for an empty body or a
+        non-HTML or binary one."""
         problem = page_problem(response)
         if problem:
             logger.warning("Skipped %(url)s: %(problem)s", {"url": response.url, "problem": problem})
             self._count(f"articles/skipped/{problem}")
             return None
         assert isinstance(response, TextResponse)
-        text = response.text
-        # A UTF-16/32 header over a body of one-byte markup (no NUL in its start) decodes to CJK-looking
-        # noise without one U+FFFD: the page's meta charset, else UTF-8, is the truth.
-        wide = (resolve_encoding(response.encoding) or "").startswith(("utf-16", "utf-32")) \
-            and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
-        if read_bom(response.body)[0] is None and utf8_misdeclared(response.body, response.encoding):
-            self._count("articles/charset_fixed")  # a UTF-8 page whose header or meta says windows-1251
-            text = response.body.decode("utf-8")
-        elif wide or text.count("\ufffd") > MOJIBAKE_CHARS:
-            declared = usable_encoding(html_body_declared_encoding(response.body)) or ("utf-8" if wide else None)
-            if declared is None and misread(text):  # no usable charset of its own: the one Scrapy finds in the bytes
-                declared = usable_encoding(TextResponse(response.url, body=response.body).encoding) \
-                    or guessed_encoding(response.body)
-            if declared and resolve_encoding(declared) != resolve_encoding(response.encoding):
-                self._count("articles/charset_fixed")
-                text = response.body.decode(resolve_encoding(declared) or declared, "replace")
+        text, fixed = page_text(response)
+        if fixed:
+            self._count("articles/charset_fixed")
         if "\x00" in text:  # a page's stray NULs (a binary body's many were skipped above): no character of it
             self._count("articles/nul_dropped")
             text = text.replace("\x00", "")
@@ -466,14 +450,6 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             # The inert page is text or, from an extraction worker, its UTF-8; else the store sanitizes the page's.
             raw_html=extraction.html if isinstance(extraction.html, str | InertUtf8) else text,
         )
-
-
-def misread(text: str) -> bool:
-    """Whether most of ``text``'s non-ASCII characters (over ``MOJIBAKE_CHARS``) are U+FFFD: its bytes are in another
-    charset than the one it was decoded from (a windows-1251 page under a UTF-8 header), not a UTF-8 page with a few
-    broken bytes."""
-    bad = text.count("\ufffd")
-    return bad > MOJIBAKE_CHARS and 2 * bad > len(text) - len(text.encode("ascii", "ignore"))
 
 
 def exchanged(response: Response, text: str) -> str | bytes:
