@@ -91,6 +91,11 @@ def test_confidence_is_high_on_paragraphs() -> None:
         # Turkmen as older sites and phone keyboards write it: ÿ and ñ for ý and ň, or no diacritics at all.
         ("Merkezi bank milli manadyñ resmi hümmetini üÿtgetmän galdyrdy, walÿuta bazary durnukly.", "tk", "Latn"),
         ("Merkezi bank milli manadyn resmi hummetini uytgetman galdyrdy, walyuta bazary durnukly.", "tk", "Latn"),
+        # Kazakh in its Latin alphabet of 2021, which the model reads as Turkmen (ǵ, ń and q: Turkmen has none)
+        ("Ulttyq bank bazalyq mólsherlemeni ózgerissiz qaldyrdy, ınflásııa baıaýlap, teńgeniń baǵamy "
+         "turaqtaldy, al aýyl sharýashylyǵyna qoldaý kórsetiletin bolady.", "kk", "Latn"),
+        ("Qazaqstan Respýblıkasynyń Prezıdenti Aqordada Dúnıejúzilik bank delegasııasyn qabyldap, energetıka "
+         "salasyndaǵy jańa jobalardy talqylady.", "kk", "Latn"),
     ],
 )
 def test_script_detection(text: str, language: str, script: str) -> None:

@@ -149,6 +149,12 @@ CASES: list[tuple[str, tzinfo, datetime]] = [
     ("кеше, 18:20", ALMATY, utc(2025, 3, 13, 13, 20)),
     ("бүгін", ALMATY, utc(2025, 3, 13, 19, 0)),
     ("2025 ж. 14 наурыз", ALMATY, utc(2025, 3, 13, 19, 0)),
+    # Kazakh in the Latin script: the 2021 alphabet, and as sites type it in ASCII
+    ("3 jeltoqsan 2025, 14:05", ALMATY, utc(2025, 12, 3, 9, 5)),
+    ("2025 jylǵy 14 naýryz", ALMATY, utc(2025, 3, 13, 19, 0)),
+    ("2025 jylgy 14 nauryz, 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
+    ("14 qańtar 2025 j.", ALMATY, utc(2025, 1, 13, 19, 0)),
+    ("5 qyrkúıek 2025", ALMATY, utc(2025, 9, 4, 19, 0)),
     ("2025 жылғы наурыздың 14-і, 10:15", ALMATY, utc(2025, 3, 14, 5, 15)),
     ("наурыздың 14-і", ALMATY, utc(2025, 3, 13, 19, 0)),
     ("14-ші наурыз 2025", ALMATY, utc(2025, 3, 13, 19, 0)),

@@ -110,6 +110,12 @@ _SCRIPTS: dict[str, tuple[str, ...]] = {
     "ba": (CYRL,), "mn": (CYRL,), "kk": (CYRL, LATN), "uz": (LATN, CYRL), "en": (LATN,), "tr": (LATN,),
     "az": (LATN,), "tk": (LATN,), "de": (LATN,), "fr": (LATN,),
 }  # fmt: skip
+# Kazakh's Latin alphabet of 2021 (ǵ for ғ, ń for ң, q for қ), which the model does not know: it takes such text for
+# Turkmen. Turkmen writes none of ǵ, ń and q; these letters of Turkmen, Turkish and Azerbaijani Kazakh never writes.
+_KAZAKH_LATIN_MARKS = re.compile("[ǵń]")
+_KAZAKH_LATIN_ALIEN = re.compile("[şçäňñžəğ]")
+KAZAKH_LATIN_MIN_MARKS = 3  # ǵ/ń and q each at least this often: a Polish name's ń is no Kazakh text
+KAZAKH_LATIN_CONFIDENCE = 0.9
 # Latin languages that never write Uzbek's oʻ/gʻ (a name here and there costs little).
 _NO_UZ_DIGRAPHS = frozenset({"en", "tr", "az", "tk", "de", "fr"})
 
@@ -416,6 +422,8 @@ def detect_language(text: str, hint: str | None = None) -> LanguageGuess:
     if letters.total < MIN_LETTERS:
         return _guess_short(sample, letters, hint_lang, hint_script)
     own_text, letters = _without_quotes(sample, letters)
+    if letters.majority == LATN and _kazakh_latin(own_text):
+        return LanguageGuess("kk", LATN, KAZAKH_LATIN_CONFIDENCE)
     scores = _scores(_in_main_script(own_text, letters))
     best = max(scores, key=scores.__getitem__)
     if (
@@ -427,6 +435,14 @@ def detect_language(text: str, hint: str | None = None) -> LanguageGuess:
     elif scores[best] < MIN_CONFIDENCE:
         return LanguageGuess(None, letters.clear_script, round(scores[best], 4))
     return LanguageGuess(best, _script_for(best, letters), round(scores[best], 4))
+
+
+def _kazakh_latin(text: str) -> bool:
+    """Whether a Latin text is Kazakh in its 2021 alphabet: ǵ/ń and q used, no letter of Turkmen's, Turkish's or
+    Azerbaijani's own (one for a name is allowed)."""
+    lowered = text.lower()
+    return len(_KAZAKH_LATIN_MARKS.findall(lowered)) >= KAZAKH_LATIN_MIN_MARKS \
+        and lowered.count("q") >= KAZAKH_LATIN_MIN_MARKS and len(_KAZAKH_LATIN_ALIEN.findall(lowered)) <= 1
 
 
 def _guess_short(sample: str, letters: _Letters, hint_lang: str | None, hint_script: str | None) -> LanguageGuess:

@@ -148,6 +148,22 @@ LANGUAGES: dict[str, Language] = {
         one=("бір",),
         at=("сағат", "сағ."),
     ),
+    # Kazakh in the Latin script: the 2021 alphabet (qańtar, sáýir, qyrkúıek), the 2018 one's apostrophes and acutes
+    # (qan'tar, sa'ui'r) and plain ASCII as news sites type it (qantar, sauir, qyrkuiek)
+    "kk-Latn": Language(
+        months=_months("qańtar qantar qan'tar", "aqpan", "naýryz nauryz", "sáýir sauir sáuir sa'ui'r",
+                       "mamyr", "maýsym mausym", "shilde", "tamyz",
+                       "qyrkúıek qyrkúiek qyrküiek qyrkuiek qyrkuyek", "qazan", "qarasha", "jeltoqsan"),
+        month_suffixes=("y", "i", "da", "de", "ta", "te", "dyń", "diń", "tyń", "tiń", "nyń", "niń", "dyn", "din",
+                        "tyn", "tin", "nyn", "nin"),
+        year_words=("j.", "j", "jyl", "jyly", "jylǵy", "jylgy", "jyldyń", "jyldyn"),
+        days={"búgin": 0, "bugin": 0, "keshe": 1},
+        units=_units(seconds="sekýnd sekund", minutes="mınót minut", hours="saǵat sagat", days="kún kun",
+                     weeks="apta"),
+        ago=("buryn",),
+        one=("bir",),
+        at=("saǵat", "sagat", "saǵ."),
+    ),
     "tk": Language(
         months=_months("ýanwar yanwar", "fewral", "mart", "aprel", "maý", "iýun", "iýul", "awgust", "sentýabr",
                        "oktýabr", "noýabr", "dekabr"),
