@@ -38,6 +38,17 @@ def test_the_byline_naming_the_declared_author_extends_it_past_other_bylines() -
     assert authors(html) == (["Rui Ma", "Heba Ledwon", "Suparn Patra"], "generic")
 
 
+@pytest.mark.parametrize(("name", "want"), [
+    ("Анара Ибраимова, Бишкек", ["Анара Ибраимова"]),  # where she writes from: no second author
+    ("Анара Ибраимова, Тимур Алиев", ["Анара Ибраимова", "Тимур Алиев"]),
+    ("Ivanov, Petrov", ["Ivanov", "Petrov"]),  # surnames alone: each one a person
+])
+def test_one_word_after_a_full_name_in_an_author_field_is_no_second_author(name: str, want: list[str]) -> None:
+    html = page("", jsonld={"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Бюджет",
+                            "author": {"@type": "Person", "name": name}})
+    assert authors(html)[0] == want
+
+
 @pytest.mark.parametrize(("byline", "want"), [
     # A site's credits (who designed and built it) name no author of the article ...
     ("content: MarketingSherpa, design: Scott McDaniel, code: Steve Beger, MECLABS", []),

@@ -301,8 +301,11 @@ def _stands_alone(prefix: str | None, text: str, element: bool) -> bool:
 
 
 def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iterator[str]:
-    """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD")."""
+    """The names among a byline's pieces, each with the credentials printed after it ("Jane Doe, MD, PhD"). One word
+    after a full name is where the person writes from or works, not a second person ("Анара Ибраимова, Бишкек"); one
+    in capitals is left to the credential and outlet rules ("CEPF®", "CNN")."""
     name = None
+    full = False  # the first name has two words or more
     for n, piece in enumerate(pieces):
         piece = piece.strip()
         if name and not _CREDENTIAL.fullmatch(piece) and _CREDENTIAL.fullmatch(piece.rstrip(".")):
@@ -313,6 +316,10 @@ def _credited_names(pieces: list[str], strict: bool, lone: bool = False) -> Iter
         if name:
             yield name
         name = _clean_name(piece, strict, lone, first=n == 0)
+        if n == 0:
+            full = name is not None and " " in name
+        elif full and name is not None and " " not in name and not name.isupper():  # capitals: a credential's
+            name = None
     if name:
         yield name
 
