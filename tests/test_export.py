@@ -219,6 +219,26 @@ def test_parquet_has_typed_columns(stored: Stored, tmp_path: Path) -> None:
     assert rows[-1]["published"] is None
 
 
+def test_the_output_files_extension_names_its_format(stored: Stored, tmp_path: Path) -> None:
+    """``-o x.csv`` and ``-o x.parquet`` without ``--format`` wrote JSON lines into them, with exit status 0."""
+    import pyarrow.parquet as pq
+
+    if "MONGO_URI" in stored.env:
+        pytest.skip("the format is chosen before the store is opened: once is enough")
+    result = stored.run("export", "-o", str(tmp_path / "articles.csv"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "articles.csv").read_text(encoding="utf-8"), newline="")))
+    assert [stored.key(row["url"]) for row in rows] == NEWEST_FIRST
+    result = stored.run("export", "-o", str(tmp_path / "articles.PARQUET"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert pq.read_table(tmp_path / "articles.PARQUET").num_rows == len(NEWEST_FIRST)
+    result = stored.run("export", "-o", str(tmp_path / "articles.json"))  # JSON lines, as before
+    assert json.loads((tmp_path / "articles.json").read_text(encoding="utf-8").splitlines()[0])["url"]
+    result = stored.run("export", "--format", "jsonl", "-o", str(tmp_path / "other.csv"))
+    assert result.returncode == 2 and "--format jsonl contradicts -o" in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "other.csv").exists()
+
+
 def test_export_into_a_closed_pipe_exits_quietly(stored: Stored) -> None:
     head = shutil.which("head")
     command = f"'{sys.executable}' -m scrapy export --with-html | '{head}' -c 100 >/dev/null; exit ${{PIPESTATUS[0]}}"

@@ -47,6 +47,20 @@ BATCH = 200  # articles read, converted and written at a time (about 100 KB of m
 SMALL_JOB = 5_000  # articles (about a second to write): fewer are written by this process alone
 
 
+# What a file's extension says it holds: ``-o x.csv`` wrote JSON lines into it, with exit status 0.
+EXTENSION_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _output_format(given: str | None, output: str) -> str:
+    """The format to write: ``--format``, else the one ``-o``'s extension names, else JSON lines; a usage error when
+    the two contradict each other (``--format jsonl -o x.csv``)."""
+    named = None if output == "-" else EXTENSION_FORMATS.get(os.path.splitext(output)[1].lower())
+    if given and named and given != named:
+        raise UsageError(f"--format {given} contradicts -o {output!r}, a .{named} file's name: "
+                         f"give one of them, or both alike", print_help=False)
+    return given or named or "jsonl"
+
+
 class Command(StoreCommand):
     reads_only = True
 
@@ -63,7 +77,8 @@ class Command(StoreCommand):
         parser.add_argument("--until", help="published on or before this day (YYYY-MM-DD) or ISO 8601 time")
         parser.add_argument("--story-originals-only", action="store_true",
                             help="only the original of each story (no near copies)")
-        parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default jsonl)")
+        parser.add_argument("--format", choices=FORMATS,
+                            help="output format (default: the -o file's extension, .csv or .parquet, else jsonl)")
         parser.add_argument("-o", "--output", default="-", metavar="FILE", help="output file, - for stdout (default)")
         parser.add_argument("--with-html", action="store_true",
                             help="add each article's stored page (html) and its minhash and lsh_bands")
@@ -78,6 +93,7 @@ class Command(StoreCommand):
         problem = None if opts.output == "-" else output_problem("-o", opts.output)
         if problem:
             raise UsageError(problem, print_help=False)
+        opts.format = _output_format(opts.format, opts.output)
         if opts.format == "parquet" and not parquet_available():
             raise UsageError("--format parquet needs pyarrow: pip install '.[parquet]'", print_help=False)
         if opts.format == "parquet" and opts.output == "-" and sys.stdout.isatty():
