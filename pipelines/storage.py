@@ -27,6 +27,7 @@ from crawler.extract.cleanup import content_hash
 from crawler.health import skipped
 from crawler.items import ArticleItem, shape_problem
 from crawler.run_record import current_run
+from crawler.stopping import crawl_stopping
 from crawler.storage.component import Storage
 from crawler.storage.store import StoreUnavailable
 from crawler.storage.writer import ArticleWriter
@@ -52,7 +53,8 @@ class StoragePipeline:
         if storage is None:
             raise NotConfigured
         assert crawler.stats is not None
-        return cls(ArticleWriter(storage, crawler.stats, current_run(crawler).id), crawler.stats, crawler)
+        writer = ArticleWriter(storage, crawler.stats, current_run(crawler).id, lambda: crawl_stopping(crawler))
+        return cls(writer, crawler.stats, crawler)
 
     async def open_spider(self) -> None:
         await settled(self.crawler)  # the site's lease is taken (or refused) before any spool is replayed

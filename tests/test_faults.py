@@ -89,6 +89,48 @@ def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_pat
         kill(nx)
 
 
+def test_a_stop_during_a_store_outage_spools_and_closes_promptly(tmp_path: Path) -> None:
+    """The store goes down and stays down; Ctrl-C then closes the crawl in seconds, every article spooled, and the
+    next run stores them. With the default retries each flush asked the dead store six times (about 75 s), so the
+    items waited in the pipeline and the stop took minutes: past systemd's TimeoutStopSec, a SIGKILL."""
+    (tmp_path / "nx").mkdir()
+    port = free_port()
+    uri = f"mongodb://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+    nx = start_nx27017(tmp_path / "nx", port)
+    defaults = ("STORAGE_TIMEOUT_SECONDS=3", "STORAGE_RETRIES=5", "STORAGE_FLUSH_SECONDS=1")
+    try:
+        with serve(REPLICAS / "asiaplus", delay=0.5) as server:
+            base_url = f"http://127.0.0.1:{server.server_port}"
+            first = start_crawl(base_url, uri, data_dir, *defaults, "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+            wait_for(lambda: len(served_articles(server)) >= 1)
+            kill(nx)  # down for good
+            wait_for(lambda: len(served_articles(server)) >= 3)
+            first.send_signal(signal.SIGINT)
+            stopped = time.monotonic()
+            output, _ = first.communicate(timeout=120)
+            took = time.monotonic() - stopped
+            assert "Spider closed (shutdown)" in output, output[-3000:]
+            assert took < 30, (took, output[-3000:])  # one try of the store (3 s) per flush, not six and backoff
+            assert "spooled in" in output and "Lost" not in output, output[-3000:]
+            spooled = sum(len(f.read_text().splitlines()) for f in (data_dir / "unsaved").glob("*.jsonl"))
+            assert spooled >= 1
+
+            nx = start_nx27017(tmp_path / "nx", port)
+            wait_for_lapse("asiaplus", store_env(uri))
+            second = start_crawl(base_url, uri, data_dir)
+            output, _ = second.communicate(timeout=120)
+            assert second.returncode == 0, output[-3000:]
+        client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)  # type: ignore[type-arg]
+        try:
+            stored = sorted(doc["url"] for doc in client["news"].articles.find())
+            assert stored == sorted(expected_articles("asiaplus"))
+        finally:
+            client.close()
+    finally:
+        kill(nx)
+
+
 def test_crawl_killed_with_sigkill_and_run_again_stores_every_article_once(tmp_path: Path) -> None:
     """No JOBDIR: the store-backed incremental state alone makes the second run finish the job."""
     (tmp_path / "nx").mkdir()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,12 @@ CHECK_MARK = "_not_modified"  # buffer entries of 304 revisits, not article docu
 
 
 class BatchWriter:
-    def __init__(self, storage: Storage, stats: StatsCollector, run_id: str) -> None:
+    def __init__(self, storage: Storage, stats: StatsCollector, run_id: str,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.storage = storage
         self.stats = stats
         self.run_id = run_id
+        self.stopping = stopping  # whether the crawl is stopping: no more retries, the spool takes the rest
         self.held: list[Entry] = []  # neither the store nor the spool nor the quarantine took these
 
     @property
@@ -60,6 +63,8 @@ class BatchWriter:
             self.stats.inc_value("storage/retries")
             logger.warning("Write of %(n)d articles failed (attempt %(a)d): %(error)s",
                            {"n": len(batch), "a": attempt + 1, "error": describe_error(failure)})
+            if attempt < retries and self.stopping():
+                break
             if attempt < retries:
                 await asyncio.sleep(min(0.5 * 2**attempt, 30))
         return batch

@@ -10,6 +10,12 @@ the spool cannot take either (a full disk) stays in memory, is tried again at ev
 at close, goes to ``STORAGE_FALLBACK_DIR``; the run then reports it unsaved. An unreachable
 store or an unwritable ``DATA_DIR`` refuses the open (``StoreUnavailable``).
 
+Once a flush leaves articles unwritten the store is taken as down: a full buffer goes to the spool without asking it,
+and only the periodic flush asks it again, once (no retries), until the store takes everything. ``STORAGE_RETRIES``
+with backoff is for a glitch, not an outage: each full round cost about 75 s with the defaults, so items waited in the
+pipeline for minutes and a Ctrl-C during an outage took minutes (past systemd's stop timeout) to close the crawl. Nor
+is a batch retried once the crawl is stopping.
+
 Settings: ``STORAGE_BATCH_SIZE``, ``STORAGE_BATCH_MAX_MB``, ``STORAGE_FLUSH_SECONDS``, ``STORAGE_RETRIES``,
 ``STORAGE_KEEP_RAW_HTML``, ``STORAGE_FALLBACK_DIR``, ``STORAGE_SHRINK_RATIO``, ``STORAGE_SHRINK_MIN_CHARS``.
 Stats: ``storage/spooled``, ``storage/spool_failed``, ``storage/rescued``, ``storage/lost``,
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,22 +42,25 @@ from crawler.storage.store import StoreUnavailable
 from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
+DOWN_PROBE_MAX_SECONDS = 60.0  # the longest wait between two tries of a store that is down
 
 
 class ArticleWriter:
-    def __init__(self, storage: Storage, stats: StatsCollector, run_id: str) -> None:
+    def __init__(self, storage: Storage, stats: StatsCollector, run_id: str,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.storage = storage
         self.config = storage.config
         self.stats = stats
         self.spool_path = self.config.unsaved_dir / f"{run_id}.jsonl"
         self.fallback_path = Path(self.config.fallback_dir) / f"{run_id}.jsonl"
-        self.batches = BatchWriter(storage, stats, run_id)
+        self.batches = BatchWriter(storage, stats, run_id, stopping)
         self.replay = SpoolReplay(self.batches, self.spool_path)
         self.opened = False
         self._buffer: list[Entry] = []
         self._buffered_chars = 0
         self._max_chars = int(self.config.batch_max_mb * 1_000_000)
         self._spool_failing = False
+        self._down = False  # the last flush that asked the store left articles unwritten
         self._own_claim: IO[str] | None = None  # held for the run's life: see crawler.storage.spool.claim
         self._lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
@@ -89,24 +99,37 @@ class ArticleWriter:
         self._buffer.append((doc, raw_html))
         self._buffered_chars += len(raw_html or "") + len(doc.get("body") or "")
         if len(self._buffer) >= self.config.batch_size or self._buffered_chars >= self._max_chars:
-            await self.flush()
+            await self.flush(ask_store=None)  # to the spool at once while the store is down
 
     async def _flush_periodically(self) -> None:
+        wait = self.config.flush_seconds
         while True:
-            await asyncio.sleep(self.config.flush_seconds)
+            await asyncio.sleep(wait)
+            if self._down and self.batches.stopping():
+                continue  # the close spools what is left: a store that is down is not asked again
             if (self._buffer or self.batches.held or self.spool_path.exists()) and not self._lock.locked():
                 # Shielded: stopping the ticker at close must not abandon a batch mid-write.
                 await asyncio.shield(self.flush(retries=0))
+            # Each try of a store that is down holds the storage thread (the spool's writes, the lease's renewal)
+            # for its timeout: it is asked less and less often, up to DOWN_PROBE_MAX_SECONDS apart.
+            wait = min(wait * 2, DOWN_PROBE_MAX_SECONDS) if self._down else self.config.flush_seconds
 
-    async def flush(self, retries: int | None = None) -> bool:
+    async def flush(self, retries: int | None = None, ask_store: bool | None = True) -> bool:
         """Write the spool, then the buffer (after what earlier flushes could not put anywhere). A batch
         that cannot be written goes to the durable spool (append-only, fsync'd) at once, so a crash
-        during a storage outage loses nothing. True when everything is in the store (or quarantined)."""
+        during a storage outage loses nothing. ``retries`` default to ``STORAGE_RETRIES``, none while the store is
+        down; ``ask_store`` False puts the buffer in the spool, None asks the store unless it is down (decided once
+        the lock is held: the flush before may have found it down). True when everything is in the store (or
+        quarantined)."""
         async with self._lock:
+            ask_store = not self._down if ask_store is None else ask_store
             batch, self._buffer, self.batches.held = [*self.batches.held, *self._buffer], [], []
             self._buffered_chars = 0
-            retries = self.config.retries if retries is None else retries
-            replayed = await self.replay.replay(retries)
+            if self._down or self.batches.stopping():
+                retries = 0
+            elif retries is None:
+                retries = self.config.retries
+            replayed = ask_store and await self.replay.replay(retries)
             left = batch
             try:
                 if replayed:
@@ -114,7 +137,14 @@ class ArticleWriter:
             finally:
                 if left:  # failed or cancelled: the rest is kept on disk for a later flush or run
                     await asyncio.shield(self._keep(left))
-            return replayed and not left
+            done = replayed and not left
+            if ask_store and done and self._down:
+                logger.info("The store takes articles again")
+            elif ask_store and not done and not self._down:
+                logger.warning("The store is down: articles go to the spool until a flush (every %(s)s s) finds "
+                               "it back", {"s": self.config.flush_seconds})
+            self._down = not done if ask_store else self._down
+            return done
 
     async def _keep(self, batch: list[Entry]) -> None:
         """Spool entries the store did not take; what the spool cannot take stays in memory."""
@@ -138,7 +168,7 @@ class ArticleWriter:
             self._ticker.cancel()
         if not self.opened:
             return
-        await self.flush()
+        await self.flush(ask_store=None if self.batches.stopping() else True)
         if self.batches.held:
             await self._rescue()
         spooled = await self.storage.call(self.replay.spooled_count)
