@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from crawler.bench.replica_server import serve
+from crawler.extensions.site_lock import PID_NAMESPACE, died_here
 from crawler.storage.lease import COLLECTION, Lease, acquire, holder, release, renew
 from crawler.storage.store import ArticleStore, StoreTarget
 from tests.crawling import FAST, ROOT, MongoTarget, run_crawl, started
@@ -160,6 +161,10 @@ def test_a_dead_hosts_lease_holds_the_site_until_it_lapses(tmp_path: Path, mongo
         finally:
             dead.send_signal(signal.SIGKILL)  # the host dies: nothing releases the lease
             stop(dead, tmp_path / "dead-host")
+    # Another host's: this host judges no other host's process (one of this host's own it would take over at once).
+    held = mongo.db[COLLECTION].find_one({"_id": "asiaplus"})
+    mongo.db[COLLECTION].update_one({"_id": "asiaplus"}, {"$set": {
+        "holder": str(held["holder"]).replace(socket.gethostname(), "dead-host", 1)}})
     with serve(REPLICAS / "asiaplus") as server:
         base_url = f"base_url=http://127.0.0.1:{server.server_port}"
         early = run_crawl("asiaplus", base_url, settings=QUIET, env=mongo.env(), data_dir=tmp_path / "next-host",
@@ -174,6 +179,43 @@ def test_a_dead_hosts_lease_holds_the_site_until_it_lapses(tmp_path: Path, mongo
     assert mongo.db.articles.count_documents({"site": "asiaplus"}) > 0
     # The killed host's record stays "running" (scrapy report reads it as abandoned once it is not updated).
     assert [r["outcome"] for r in mongo.db.crawl_runs.find(sort=[("started_at", 1)])] == ["running", "skipped", "ok"]
+
+
+@pytest.mark.e2e
+def test_a_run_of_this_host_stopped_hard_is_taken_over_at_once(tmp_path: Path, mongo: MongoTarget) -> None:
+    """Ctrl-C twice, SIGKILL, the OOM killer: the run leaves its lease unexpired. The next run on this host saw the
+    site as "running" (pid of a process that was gone) and was skipped until the lease lapsed."""
+    with black_hole() as hole:
+        dead = start_crawl(mongo, tmp_path / "host", hole.url, "SITE_LEASE_SECONDS=600", "DOWNLOAD_TIMEOUT=60")
+        try:
+            wait_until_fetching(dead, hole.fetching)
+        finally:
+            dead.send_signal(signal.SIGKILL)
+            stop(dead, tmp_path / "host")
+    assert mongo.db[COLLECTION].find_one({"_id": "asiaplus"})["expires"] > time.time() + 500
+    with serve(REPLICAS / "asiaplus") as server:
+        again = run_crawl("asiaplus", f"base_url=http://127.0.0.1:{server.server_port}", settings=QUIET,
+                          env=mongo.env(), data_dir=tmp_path / "host", timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Took over the lease of asiaplus from {socket.gethostname()}:{dead.pid}:" in again.stderr
+    assert mongo.db.articles.count_documents({"site": "asiaplus"}) > 0
+    assert mongo.db[COLLECTION].find_one({"_id": "asiaplus"}) is None  # released at its close
+
+
+def test_only_a_gone_process_of_this_host_and_pid_namespace_is_a_dead_holder() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: no such process now
+    host = socket.gethostname()
+    here = {"pid_namespace": PID_NAMESPACE}
+    assert PID_NAMESPACE is not None
+    assert died_here({"holder": f"{host}:{gone.pid}:run", **here})
+    assert not died_here({"holder": f"{host}:{os.getppid()}:run", **here})  # alive
+    assert not died_here({"holder": f"{host}:{os.getpid()}:run", **here})  # this process
+    assert not died_here({"holder": f"other-host:{gone.pid}:run", **here})
+    assert not died_here({"holder": f"{host}:{gone.pid}:run", "pid_namespace": "pid:[1]"})  # a container's
+    assert not died_here({"holder": f"{host}:{gone.pid}:run"})  # a lease of before the field: not judged
+    assert not died_here({"holder": f"{host}:{'9' * 40}:run", **here})
+    assert not died_here({"holder": f"shared-crawl:{host}:{gone.pid}", **here})
 
 
 @pytest.mark.e2e

@@ -10,6 +10,11 @@ whose lease another run took over (its renewals failed past the expiry) stops wi
 ``site_lease_lost``. With storage off (``STORAGE_ENABLED=0``) the lock is an exclusive ``flock``
 on ``DATA_DIR/locks/<site>.lock``, taken as the crawler is built (one host, one ``DATA_DIR``).
 
+A run stopped hard (Ctrl-C twice, SIGKILL, an out-of-memory kill) leaves its lease unexpired: the next run on the
+same host, in the same pid namespace, finds the holder's process gone and takes the site over at once, where it was
+refused as "running" until the lease lapsed (and its spool waited). A holder on another host, or in another pid
+namespace (a container whose host name is this one's), is never judged from here.
+
 A second crawl of a held site closes at once with reason ``site_locked``: its run is recorded as
 ``skipped`` and raises no alert, and ``scrapy crawl`` exits 75. One that cannot take the lock (the
 store unreachable, an unwritable ``DATA_DIR`` for the file) closes with reason
@@ -20,7 +25,7 @@ each other, a worker leaving before the crawl ends keeps it, and another crawl o
 a worker that could not join its shared crawl takes no lease and closes with the frontier's reason.
 
 Settings: ``SITE_LOCK_ENABLED``, ``SITE_LEASE_SECONDS``, ``DATA_DIR``.
-Stats: ``site_lock/refused``, ``site_lock/renew_failed``, ``site_lock/lost``.
+Stats: ``site_lock/refused``, ``site_lock/renew_failed``, ``site_lock/lost``, ``site_lock/taken_over``.
 """
 
 from __future__ import annotations
@@ -122,13 +127,20 @@ class SiteLock:
             self._refused = UNLOCKABLE_REASON
             return
         self._storage = storage
-        lease = leases.Lease(site, self._holder(), self.lease_seconds)
+        lease = leases.Lease(site, self._holder(), self.lease_seconds, PID_NAMESPACE)
         store = await storage.open()
         try:
             if store is None:  # the storage pipeline logs why, once
                 raise StoreUnavailable("the store cannot be opened")
             taken = await storage.call(leases.acquire, store, lease)
             other = None if taken else await storage.call(leases.holder, store, site)
+            if other is not None and died_here(other):
+                taken = await storage.call(leases.take_over, store, lease, other["holder"])
+                if taken:
+                    logger.warning("Took over the lease of %(site)s from %(dead)s: that run of this host is gone "
+                                   "(stopped hard) and never gave the site back",
+                                   {"site": site, "dead": other["holder"]})
+                    self.stats.set_value("site_lock/taken_over", 1)
             now = 0.0 if taken else await storage.call(leases.store_time, store)  # the clock of its expiry
         except _no_lease() as exc:
             logger.warning("Cannot take the lease of %(site)s (%(error)s); not starting",
@@ -248,6 +260,33 @@ class SiteLock:
         if self._handle is not None:
             self._handle.close()  # closing the file releases the lock
             self._handle = None
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return None
+
+
+PID_NAMESPACE = _pid_namespace()
+
+
+def died_here(document: dict[str, object]) -> bool:
+    """Whether a lease's holder was a run of this host, in this pid namespace, whose process is gone."""
+    holder = str(document.get("holder", ""))
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if holder.startswith(SHARED_HOLDER) or host != socket.gethostname() or not pid.isdigit() \
+            or PID_NAMESPACE is None or document.get("pid_namespace") != PID_NAMESPACE or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process (alive), or no pid at all
+        return False
+    return False
 
 
 def _describe_holder(document: dict[str, object] | None, now: float) -> str:

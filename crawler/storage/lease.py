@@ -34,6 +34,7 @@ class Lease:
     site: str
     holder: str
     seconds: float
+    pid_namespace: str | None = None  # the holder's process's (``/proc/self/ns/pid``): where its pid means it
 
 
 def store_time(store: ArticleStore) -> float:
@@ -46,7 +47,7 @@ def store_time(store: ArticleStore) -> float:
 
 
 def _fields(lease: Lease, now: float) -> dict[str, Any]:
-    return {"holder": lease.holder, "expires": now + lease.seconds,
+    return {"holder": lease.holder, "expires": now + lease.seconds, "pid_namespace": lease.pid_namespace,
             "renewed_at": datetime.fromtimestamp(now, UTC)}  # for people reading the collection
 
 
@@ -73,6 +74,14 @@ def renew(store: ArticleStore, lease: Lease, now: float | None = None) -> bool:
     now = store_time(store) if now is None else now
     result = store.db[COLLECTION].update_one({"_id": lease.site, "holder": lease.holder},
                                              {"$set": _fields(lease, now)})
+    return bool(result.matched_count)
+
+
+def take_over(store: ArticleStore, lease: Lease, dead: str, now: float | None = None) -> bool:
+    """Take the site from ``dead``, a holder whose process is known to be gone, its lease unexpired; False when the
+    lease changed hands meanwhile (of two runs taking it over, one writes)."""
+    now = store_time(store) if now is None else now
+    result = store.db[COLLECTION].update_one({"_id": lease.site, "holder": dead}, {"$set": _fields(lease, now)})
     return bool(result.matched_count)
 
 
