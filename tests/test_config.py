@@ -201,6 +201,20 @@ def test_download_warnsize_is_below_the_maximum(env: dict[str, str], expected: s
     assert expected in (result.stdout if result.returncode == 0 else result.stderr), result
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize(("name", "value", "shown"), [
+    ("MONGO_URI", "mongodb://reader:s3cr3tpw@db.internal:27017/", "mongodb://reader:***@db.internal:27017/"),
+    ("REDIS_URL", "redis://:s3cr3tpw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+    ("MONITOR_WEBHOOK_URL", "https://hooks.example/T0/s3cr3tpw", "***"),
+])
+def test_scrapy_settings_masks_credentials(name: str, value: str, shown: str) -> None:
+    """``scrapy settings --get MONGO_URI`` printed the password in clear."""
+    result = project_setting(name, {name: value})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == shown
+    assert "s3cr3tpw" not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(("given", "expected"), [
     ({"DOWNLOAD_MAXSIZE": "1048576"}, 262144),  # -s moves the maximum: the warning size follows
     ({"DOWNLOAD_MAXSIZE": "1048576", "DOWNLOAD_WARNSIZE": "1000"}, 1000),

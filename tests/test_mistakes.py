@@ -63,6 +63,10 @@ def test_the_news_spider_names_its_own_arguments(tmp_path: Path) -> None:
     (["url=https://example.kg/", "base_url=http://127.0.0.1:99999"], "got 'http://127.0.0.1:99999'"),
     (["url=https://example.kg/", "base_url=http://"], "got 'http://'"),
     (["url=https://example.kg/", "base_url=http://:8080"], "got 'http://:8080'"),
+    # a user and password: every request failed on them ("invalid hostname"), exit 1; the password is not shown
+    (["url=https://example.kg/", "base_url=http://usr:s3cr3t@127.0.0.1:8080"],
+     "base_url must name no user or password, only the mirror's origin such as http://127.0.0.1:8080, got "
+     "'http://usr:***@127.0.0.1:8080'"),
 ])
 def test_a_url_argument_no_request_can_be_made_of_is_one_line(tmp_path: Path, arguments: list[str], said: str) -> None:
     line = error_line(scrapy("crawl", "news", *(item for argument in arguments for item in ("-a", argument)),
@@ -148,8 +152,9 @@ def test_an_option_a_command_does_not_know_is_refused(tmp_path: Path, command: l
     assert error_line(scrapy(*command, "--bogus", data_dir=tmp_path)) == "unknown option --bogus (see --help)"
 
 
-def test_a_store_command_refuses_a_stray_argument(tmp_path: Path) -> None:
-    line = error_line(scrapy("articles", "asiaplus", data_dir=tmp_path))
+@pytest.mark.parametrize("command", [["articles"], ["list"], ["list", "--details"]])
+def test_a_command_taking_options_only_refuses_a_stray_argument(tmp_path: Path, command: list[str]) -> None:
+    line = error_line(scrapy(*command, "asiaplus", data_dir=tmp_path))  # "scrapy list asiaplus" listed all, exit 0
     assert line == "unexpected argument 'asiaplus': this command takes options only (see --help)"
 
 
@@ -239,3 +244,20 @@ def test_good_setting_values_in_any_accepted_form_are_taken(tmp_path: Path) -> N
     result = scrapy("report", "-s", "DOWNLOAD_TIMEOUT=2.5", "-s", "STORAGE_ENABLED=True", "-s", "RETRY_TIMES=0",
                     "-s", "MONGO_DATABASE=news", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("command", [["articles"], ["crawl", "asiaplus"]])
+def test_a_login_the_server_answers_strangely_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """A user and password against nx-27017, which speaks no SCRAM: pymongo's login step raised KeyError('payload'),
+    a 69-line traceback (a crawl's also an AssertionError and a task never retrieved)."""
+    (tmp_path / "nx").mkdir()
+    port = free_port()
+    nx = start_nx27017(tmp_path / "nx", port)
+    try:
+        result = scrapy(*command, data_dir=tmp_path, MONGO_URI=f"mongodb://reader:s3cr3t@127.0.0.1:{port}/",
+                        STORAGE_TIMEOUT_SECONDS="3")
+    finally:
+        kill(nx)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "s3cr3t" not in result.stderr + result.stdout, result.stderr[-3000:]
+    assert "answered the login with what the driver cannot read" in result.stderr, result.stderr[-3000:]

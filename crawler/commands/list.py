@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.list import Command as ScrapyListCommand
+from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.spiders import Spider
 
@@ -40,6 +41,11 @@ class Command(CheckedCommand, ScrapyListCommand):
         shown.add_argument("-d", "--details", action="store_true",
                            help="a table: name, country, languages, platform, title")
         shown.add_argument("--markdown", action="store_true", help="the README's table of the bundled sites")
+
+    def check(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:  # "scrapy list asiaplus" listed every spider, exit 0
+            raise UsageError(f"unexpected argument {args[0]!r}: this command takes options only (see --help)",
+                             print_help=False)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not (opts.details or opts.markdown):

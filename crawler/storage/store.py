@@ -288,6 +288,11 @@ class ArticleStore:
             client.close()
             reason = driver_message(exc)
             raise StoreUnavailable(f"MongoDB at {target.describe()} is unreachable: {reason}") from None
+        except (KeyError, TypeError, ValueError) as exc:  # the driver's login step reading an answer it did not expect
+            client.close()
+            raise StoreUnavailable(f"MongoDB at {target.describe()} answered the login with what the driver cannot "
+                                   f"read ({type(exc).__name__}: {mask_uri(str(exc))[:200]}): does the server "
+                                   "support authentication? (nx-27017 does not)") from None
         return cls(client[target.database], target, client)
 
     def ensure_indexes(self) -> None:
