@@ -141,8 +141,8 @@ class ArticleWriter:
             if ask_store and done and self._down:
                 logger.info("The store takes articles again")
             elif ask_store and not done and not self._down:
-                logger.warning("The store is down: articles go to the spool until a flush (every %(s)s s) finds "
-                               "it back", {"s": self.config.flush_seconds})
+                logger.warning("The store is down: articles go to the spool, and the store is asked again at "
+                               "growing intervals (up to %(s)gs)", {"s": DOWN_PROBE_MAX_SECONDS})
             self._down = not done if ask_store else self._down
             return done
 
