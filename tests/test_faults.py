@@ -53,6 +53,18 @@ def start_crawl(base_url: str, uri: str, data_dir: Path, *settings: str,
                                     stdin=subprocess.DEVNULL, text=True))
 
 
+def run_with_the_store_back(tmp_path: Path, port: int, base_url: str,
+                            data_dir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[str], str]:
+    """nx-27017 started again on ``port`` and, once the stopped run's lease has lapsed (it could not give the site
+    back), the next run to its end: (the store, the run, its log)."""
+    nx = start_nx27017(tmp_path / "nx", port)
+    uri = f"mongodb://127.0.0.1:{port}"
+    wait_for_lapse("asiaplus", store_env(uri))
+    second = start_crawl(base_url, uri, data_dir)
+    output, _ = second.communicate(timeout=120)
+    return nx, second, output
+
+
 def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
     (tmp_path / "nx").mkdir()
     port = free_port()
@@ -71,10 +83,7 @@ def test_mongodb_killed_mid_crawl_loses_nothing_and_stores_nothing_twice(tmp_pat
             spooled = sum(len(f.read_text().splitlines()) for f in (data_dir / "unsaved").glob("*.jsonl"))
             assert spooled == len(expected_articles("asiaplus"))
 
-            nx = start_nx27017(tmp_path / "nx", port)  # storage is back
-            wait_for_lapse("asiaplus", store_env(uri))  # the first run could not give the site back
-            second = start_crawl(base_url, uri, data_dir)
-            output, _ = second.communicate(timeout=120)
+            nx, second, output = run_with_the_store_back(tmp_path, port, base_url, data_dir)
             assert second.returncode == 0, output[-3000:]
         client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)  # type: ignore[type-arg]
         try:
@@ -116,10 +125,7 @@ def test_a_stop_during_a_store_outage_spools_and_closes_promptly(tmp_path: Path)
             spooled = sum(len(f.read_text().splitlines()) for f in (data_dir / "unsaved").glob("*.jsonl"))
             assert spooled >= 1
 
-            nx = start_nx27017(tmp_path / "nx", port)
-            wait_for_lapse("asiaplus", store_env(uri))
-            second = start_crawl(base_url, uri, data_dir)
-            output, _ = second.communicate(timeout=120)
+            nx, second, output = run_with_the_store_back(tmp_path, port, base_url, data_dir)
             assert second.returncode == 0, output[-3000:]
         client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)  # type: ignore[type-arg]
         try:
