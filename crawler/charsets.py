@@ -9,10 +9,13 @@ name counts as no name at all, as an unknown one does.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
-from scrapy.http import HtmlResponse, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+
+if TYPE_CHECKING:
+    from scrapy.http import TextResponse
 
 MOJIBAKE_CHARS = 20  # more replacement characters than this: the header's charset is wrong
 _SAMPLE = b"<html>\xd0\x9f\xff"  # ASCII, a UTF-8 letter and a byte no UTF-8 has
@@ -98,7 +101,7 @@ def page_text(response: TextResponse) -> tuple[str, bool]:
         if (declared is None or own) and misread(text):
             # No usable charset of its own: the one Scrapy finds in the bytes; its own is the one misreading it (a
             # windows-1251 page whose meta says UTF-8): the one the bytes read as.
-            found = None if own else usable_encoding(TextResponse(response.url, body=response.body).encoding)
+            found = None if own else usable_encoding(type(response)(response.url, body=response.body).encoding)
             declared = found or guessed_encoding(response.body)
     elif not (declared and _one_byte_misread(response, declared)):
         return text, False
@@ -110,6 +113,8 @@ def page_text(response: TextResponse) -> tuple[str, bool]:
 def read_page(body: bytes, content_type: str | None = None, url: str = "http://localhost/") -> str:
     """The text the crawl reads of a page with this ``body`` and ``Content-Type`` (none for a saved file): its
     charset found as Scrapy finds it, an unusable one replaced, then :func:`page_text`; without NULs."""
+    from scrapy.http import HtmlResponse  # here: the extraction's modules import this one, and load no Scrapy
+
     response = HtmlResponse(url, body=body, headers={"Content-Type": content_type} if content_type else None)
     if not usable_encoding(response.encoding):
         response = response.replace(encoding=readable_encoding(content_type.encode("latin-1", "replace")
