@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from crawler.secrets import mask_uri
-
 # Discovery sources a run can be limited to with -a sources=feeds,api (cheap frequent runs).
 SOURCES = frozenset({"feeds", "sitemaps", "listings", "api", "archive"})
 SITE_ARGS = ("base_url", "since", "limit", "sources")  # what every site spider takes
@@ -93,9 +91,6 @@ def _base_url(value: str | None) -> str | None:
         parts = None
     if parts is None or not parts.hostname:
         raise SpiderArgumentError(f"base_url must be a mirror's origin such as http://127.0.0.1:8080, got {value!r}")
-    if "@" in parts.netloc:  # every request failed on it ("invalid hostname: usr:***@127.0.0.1"), exit 1
-        raise SpiderArgumentError(f"base_url must name no user or password, only the mirror's origin such as "
-                                  f"http://127.0.0.1:8080, got {mask_uri(value)!r}")
     return value.rstrip("/")
 
 
