@@ -94,8 +94,11 @@ def page_text(response: TextResponse) -> tuple[str, bool]:
         and read_bom(response.body)[0] is None and b"\x00" not in response.body[:1024]
     if read_bom(response.body)[0] is None and utf8_misdeclared(response.body, response.encoding):
         return response.body.decode("utf-8"), True  # a UTF-8 page whose header or meta says windows-1251
+    mojibake = wide or text.count("\ufffd") > MOJIBAKE_CHARS
+    if not (mojibake or _single_byte(response.encoding)):
+        return text, False  # read without errors in a multi-byte charset (UTF-8): no meta to weigh against it
     declared = usable_encoding(html_body_declared_encoding(response.body))
-    if wide or text.count("\ufffd") > MOJIBAKE_CHARS:
+    if mojibake:
         declared = declared or ("utf-8" if wide else None)
         own = declared is not None and resolve_encoding(declared) == resolve_encoding(response.encoding)
         if (declared is None or own) and misread(text):
@@ -130,6 +133,7 @@ def misread(text: str) -> bool:
     return bad > MOJIBAKE_CHARS and 2 * bad > len(text) - len(text.encode("ascii", "ignore"))
 
 
+@lru_cache(maxsize=64)
 def _single_byte(encoding: str) -> bool:
     """Whether ``encoding`` reads every byte as one character (windows-1251, KOI8-R, Latin-1): a page in another such
     charset decodes without one error, into mojibake."""
@@ -140,12 +144,13 @@ def _single_byte(encoding: str) -> bool:
 
 
 def _one_byte_misread(response: TextResponse, declared: str) -> bool:
-    """Whether the page, given a single-byte charset by its header, reads as text in ``declared`` (its meta
-    charset, single-byte too) rather than in the header's, by charset-normalizer's measure of mess and language
-    asked of these two charsets alone; a tie keeps the header's, as browsers do. A byte-order mark decides alone."""
+    """Whether the page, given a single-byte charset by its header (the caller's check), reads as text in
+    ``declared`` (its meta charset, single-byte too) rather than in the header's, by charset-normalizer's measure of
+    mess and language asked of these two charsets alone; a tie keeps the header's, as browsers do. A byte-order mark
+    decides alone."""
     body, given = response.body, response.encoding
     if body.isascii() or read_bom(body)[0] is not None or resolve_encoding(declared) == resolve_encoding(given) \
-            or not (_single_byte(declared) and _single_byte(given)):
+            or not _single_byte(declared):
         return False
     best = from_bytes(body, cp_isolation=[declared, given]).best()
     return best is not None and resolve_encoding(best.encoding) == resolve_encoding(declared)

@@ -272,11 +272,16 @@ def _pid_namespace() -> str | None:
 PID_NAMESPACE = _pid_namespace()
 
 
+def _host_and_pid(holder: str) -> tuple[str, str]:
+    """The host and pid a run's holder names (``host:pid:run``)."""
+    host, _, rest = holder.partition(":")
+    return host, rest.partition(":")[0]
+
+
 def died_here(document: dict[str, object]) -> bool:
     """Whether a lease's holder was a run of this host, in this pid namespace, whose process is gone."""
     holder = str(document.get("holder", ""))
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
+    host, pid = _host_and_pid(holder)
     if holder.startswith(SHARED_HOLDER) or host != socket.gethostname() or not pid.isdigit() \
             or PID_NAMESPACE is None or document.get("pid_namespace") != PID_NAMESPACE or int(pid) == os.getpid():
         return False
@@ -295,8 +300,7 @@ def _describe_holder(document: dict[str, object] | None, now: float) -> str:
         return "elsewhere"
     if str(document.get("holder", "")).startswith(SHARED_HOLDER):
         return f"as another shared crawl ({document['holder']})"
-    host, _, rest = str(document.get("holder", "")).partition(":")
-    pid = rest.partition(":")[0]
+    host, pid = _host_and_pid(str(document.get("holder", "")))
     expires = document.get("expires")
     left = f", its lease ends in {expires - now:.0f}s" if isinstance(expires, (int, float)) else ""
     return f"on {host} (pid {pid}{left})"

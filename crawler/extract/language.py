@@ -112,7 +112,7 @@ _SCRIPTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Kazakh's Latin alphabet of 2021 (ǵ for ғ, ń for ң, q for қ), which the model does not know: it takes such text for
 # Turkmen. Turkmen writes none of ǵ, ń and q; these letters of Turkmen, Turkish and Azerbaijani Kazakh never writes.
-_KAZAKH_LATIN_MARKS = re.compile("[ǵń]")
+_KAZAKH_LATIN_MARKS = re.compile("[ǵńǴŃ]")
 _KAZAKH_LATIN_ALIEN = re.compile("[şçäňñžəğ]")
 KAZAKH_LATIN_MIN_MARKS = 3  # ǵ/ń and q each at least this often: a Polish name's ń is no Kazakh text
 KAZAKH_LATIN_CONFIDENCE = 0.9
@@ -440,6 +440,8 @@ def detect_language(text: str, hint: str | None = None) -> LanguageGuess:
 def _kazakh_latin(text: str) -> bool:
     """Whether a Latin text is Kazakh in its 2021 alphabet: ǵ/ń and q used, no letter of Turkmen's, Turkish's or
     Azerbaijani's own (one for a name is allowed)."""
+    if not _KAZAKH_LATIN_MARKS.search(text):  # nearly every Latin page: one scan, no lower-cased copy
+        return False
     lowered = text.lower()
     return len(_KAZAKH_LATIN_MARKS.findall(lowered)) >= KAZAKH_LATIN_MIN_MARKS \
         and lowered.count("q") >= KAZAKH_LATIN_MIN_MARKS and len(_KAZAKH_LATIN_ALIEN.findall(lowered)) <= 1
