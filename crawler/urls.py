@@ -125,10 +125,13 @@ def _canonical(url: str) -> str:
         (parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    # The query's bytes kept as they are (Latin-1 maps each to one character and back): decoded as UTF-8, the
+    # windows-1251 "?title=%CF%F0%E8" of an older site became U+FFFD, one key for every word of its length and a
+    # stored URL naming no page. UTF-8 escapes come out as before (upper-case hex).
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")
              if not _TRACKING.match(k) and not (_SESSION_NAME.match(k) and _SESSION_TOKEN.match(v))]
     path = _SESSION_PATH.sub("", parts.path) if ";" in parts.path else parts.path
-    return urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query), ""))
+    return urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query, encoding="latin-1"), ""))
 
 
 _ALIAS_HOST = re.compile(r"^(?:www\d?|m|mobile|amp)\.", re.IGNORECASE)

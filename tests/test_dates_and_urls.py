@@ -2,6 +2,7 @@
 
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,9 +76,21 @@ def test_date_from_url(url: str, expected: datetime | None) -> None:
     ("https://asiaplus.news/?p=123&yclid=9", "https://asiaplus.news/?p=123"),
     ("https://asiaplus.news/новости/", "https://asiaplus.news/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/"),
     ("http://127.0.0.1:8080/en/", "http://127.0.0.1:8080/en/"),
+    # an older site's windows-1251 query keeps its bytes (it was "%EF%BF%BD" three times: no page of the site)
+    ("http://old.kg/news.php?title=%cf%f0%e8&utm_source=tg", "http://old.kg/news.php?title=%CF%F0%E8"),
+    ("https://asiaplus.news/?s=%d0%b2%d1%8b&p=1", "https://asiaplus.news/?s=%D0%B2%D1%8B&p=1"),
+    ("https://asiaplus.news/?s=выборы", "https://asiaplus.news/?s=%D0%B2%D1%8B%D0%B1%D0%BE%D1%80%D1%8B"),
 ])
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+def test_queries_in_a_single_byte_charset_keep_distinct_identities() -> None:
+    """"Выборы" and "Хлопок" in windows-1251 have six bytes each: decoded as UTF-8 both were six U+FFFD."""
+    words = ["Выборы", "Хлопок", "Ситора"]
+    urls = [f"http://old.kg/news.php?title={quote(word.encode('cp1251'))}" for word in words]
+    assert len({url_id(url) for url in urls}) == 3
+    assert [canonical_url(url) for url in urls] == urls
 
 
 def test_url_id_is_stable_across_tracking_variants() -> None:
