@@ -440,7 +440,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return article_item(
             extraction,
             url=canonical_url(canonical),
-            urls=list(dict.fromkeys([seen_as, url, canonical])),
+            urls=list(dict.fromkeys([url, seen_as, canonical])),  # the URL fetched first (crawler.storage.claims)
             site=self.site.name,
             edition=self.site.edition_for(url).language,
             fetched_at=fetched_at,

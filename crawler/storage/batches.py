@@ -97,6 +97,8 @@ class BatchWriter:
             self.stats.inc_value("storage/checked/stale", counts.stale_checks)
         if counts.merged:
             self.stats.inc_value("storage/merged/moved", counts.merged)
+        if counts.claims_refused:
+            self.stats.inc_value("storage/canonical_refused", counts.claims_refused)
         rejected.extend((entry, counts.rejected[entry[0]["_id"]]) for entry in batch
                         if CHECK_MARK not in entry[0] and entry[0].get("_id") in counts.rejected)
 
@@ -106,8 +108,13 @@ class BatchWriter:
         assert store is not None
         docs = [doc for doc, _ in batch if CHECK_MARK not in doc]
         checks = [doc for doc, _ in batch if CHECK_MARK in doc]
+        refused = store.settle_claims(docs)  # before the pages are keyed: a refused claim's page is its own
+        for url, claimed in refused:
+            logger.warning("Stored %(url)s under its own URL: its canonical link names %(claimed)s, which holds "
+                           "another text", {"url": url, "claimed": claimed})
         pages = {doc["_id"]: html for doc, html in batch if html is not None}
         counts = store.write_articles(docs, pages, self.storage.config.shrink)
+        counts.claims_refused = len(refused)
         if checks:
             counts.checked = store.mark_checked(checks, counts)
         return counts

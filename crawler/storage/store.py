@@ -46,7 +46,7 @@ from crawler.minhash import NEAR_SIMILARITY, similarity
 from crawler.sanitize import InertUtf8, inert_utf8
 from crawler.secrets import mask_uri as mask_uri  # re-exported: its home is crawler.secrets
 from crawler.secrets import redact
-from crawler.storage import keys, reading, rows, scan, server_filters, server_keys
+from crawler.storage import claims, keys, reading, rows, scan, server_filters, server_keys
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.storage.transaction import batch_transaction
 from crawler.urls import url_id
@@ -151,6 +151,7 @@ class WriteCounts:
     stale: int = 0  # changed versions refused as revisions: fetched before the stored one (a late spool replay)
     stale_checks: int = 0  # 304/404 checks made before the article's last check (a late spool replay): ignored
     merged: int = 0  # records of a moved story stored under its new URL, merged into the record it moved from
+    claims_refused: int = 0  # pages stored under their own URL: their canonical link named another article
     rejected: dict[str, str] = field(default_factory=dict)  # batch ids whose write the store refused -> why
 
 
@@ -402,6 +403,17 @@ class ArticleStore:
             if record in counts.rejected:
                 counts.rejected[doc_id] = counts.rejected[record]
         return counts
+
+    def settle_claims(self, docs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """Key each of ``docs`` whose canonical link claims another article's record by the URL it was fetched at,
+        in place (:mod:`crawler.storage.claims`); returns its URL and the URL it claimed, for each."""
+        claimed = sorted({doc["_id"] for doc in docs if claims.claims(doc)})
+        if not claimed:
+            return []
+        stored = {r["_id"]: r for r in self._find_in("_id", claimed,
+                                                     {"urls": 1, "site": 1, "content_hash": 1, "minhash": 1})}
+        return [(doc["urls"][0], claims.keep_own_identity(doc))
+                for doc in claims.false_claims(docs, stored, _same_text)]
 
     def _keyed_by_stored_urls(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """``docs`` with the ``_id`` of a stored record of the same story (the same site and text, or a near copy)
@@ -1146,12 +1158,14 @@ def _is_earlier_original(doc: dict[str, Any], member: dict[str, Any]) -> bool:
 
 
 def _merge_same_id(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One document per ``_id`` (the last), carrying every URL and translation seen in the batch."""
+    """One document per ``_id`` (the last; the last fetched at that URL itself, when one was: a print page or a
+    shortlink naming it is a variant of its page), carrying every URL and translation seen in the batch."""
     merged: dict[str, dict[str, Any]] = {}
     for doc in docs:
         previous = merged.get(doc["_id"])
         if previous is not None:
-            doc = {**doc, **{k: _union(previous.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}}
+            lists = {k: _union(previous.get(k, []), doc.get(k, [])) for k in _ACCUMULATED}
+            doc = {**previous, **lists} if claims.claims(doc) and not claims.claims(previous) else {**doc, **lists}
         merged[doc["_id"]] = doc
     return list(merged.values())
 
