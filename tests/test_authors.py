@@ -49,6 +49,16 @@ def test_one_word_after_a_full_name_in_an_author_field_is_no_second_author(name:
     assert authors(html)[0] == want
 
 
+@pytest.mark.parametrize("name", ["Kabar", "Кабар", "ТАСС", "РИА Новости", "Интерфакс", "Sputnik", "Kazinform", "УзА",
+                                  "Ховар", "Azattyk", "AKIpress"])
+def test_a_news_agency_declared_as_a_person_is_no_author(name: str) -> None:
+    """The region's agencies, credited in the author field of the outlets that reprint them."""
+    html = page("", jsonld={"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Бюджет",
+                            "author": {"@type": "Person", "name": name}})
+    assert authors(html)[0] == []
+    assert names_in(f"Автор: {name}", strict=True) == []
+
+
 @pytest.mark.parametrize(("byline", "want"), [
     # A site's credits (who designed and built it) name no author of the article ...
     ("content: MarketingSherpa, design: Scott McDaniel, code: Steve Beger, MECLABS", []),
@@ -226,6 +236,18 @@ def test_the_site_declared_as_the_author_gives_way_to_a_by_line() -> None:
     ("Муаллиф: Фаридун Раҳимов", ["Фаридун Раҳимов"]),  # Tajik
     ("Awtor: Aýna Myradowa", ["Aýna Myradowa"]),  # Turkmen
     ("Written by Anna Karimova", ["Anna Karimova"]),
+    # the writer who took the pictures too; a photographer, an outlet or a place after the name is no author
+    ("Текст и фото: Айгуль Садыкова", ["Айгуль Садыкова"]),
+    ("Фото и текст: Айгуль Садыкова", ["Айгуль Садыкова"]),
+    ("Matn va foto: Jasur Aliyev", ["Jasur Aliyev"]),
+    ("Text and photos: Aigul Sadykova", ["Aigul Sadykova"]),
+    ("Текст: Айгуль Садыкова. Фото: Эрмек Алымбеков", ["Айгуль Садыкова"]),
+    ("Muallif: Jasur Aliyev. Foto: Sardor Ergashev", ["Jasur Aliyev"]),
+    ("By Aigul Sadykova. Photo: Ermek Alymbekov", ["Aigul Sadykova"]),
+    ("Автор: Айгуль Садыкова / Kaktus.media", ["Айгуль Садыкова"]),
+    ("Автор: Айгуль Садыкова (24.kg)", ["Айгуль Садыкова"]),
+    ("Автор: А. Иванов", ["А. Иванов"]),
+    ("Фото: Эрмек Алымбеков", []),
 ])
 def test_authorship_labels_of_the_regions_languages(byline: str, want: list[str]) -> None:
     assert names_in(byline, strict=True) == want

@@ -57,3 +57,17 @@ def test_the_search_leaves_the_pages_tree_whole() -> None:
     extraction = extract_article(PAGE, "https://news.example.com/council-budget/", None, FETCHED)
     assert extraction.published is not None
     assert len(extraction.paragraphs) == 3
+
+
+@pytest.mark.parametrize(("opening", "day"), [
+    ("БИШКЕК, 5 декабря 2025. /Кабар/. Правительство утвердило", datetime(2025, 12, 5, tzinfo=UTC)),
+    ("Toshkent, 3 dekabr 2025 (UzA). Hukumat yangi dasturni", datetime(2025, 12, 3, tzinfo=UTC)),
+    ("ДУШАНБЕ, 4 декабря 2025 г. /АМИТ «Ховар»/. Правительство", datetime(2025, 12, 4, tzinfo=UTC)),
+    ("Бишкек, 2 декабря 2025 — Кабар. Правительство утвердило", datetime(2025, 12, 2, tzinfo=UTC)),
+])
+def test_an_agencys_dateline_without_a_dash_dates_a_page_that_declares_nothing(opening: str, day: datetime) -> None:
+    text = " новую программу развития регионов на ближайшие пять лет, сообщили в пресс-службе кабинета министров."
+    page = (f"<!DOCTYPE html><html><head><title>Программа</title></head><body><h1>Программа</h1>"
+            f"<div class='content'><p>{opening}{text}</p>{PARAGRAPH * 3}</div></body></html>")
+    extraction = extract_article(page, "https://news.example.kg/programma/", None, FETCHED)
+    assert extraction.published == day, extraction.published_raw

@@ -114,6 +114,20 @@ def test_loose_text_between_blocks_is_kept() -> None:
         "Хвостовой текст после абзаца.", "Ещё строка."]
 
 
+def test_a_data_table_is_read_row_by_row_and_a_layout_table_cell_by_cell() -> None:
+    """Election results and price lists are the article's text (they were dropped on the site-rule path)."""
+    container = lxml_html.fromstring(
+        "<div><p>Итоги выборов:</p><table><thead><tr><th>Партия</th><th>Голоса, %</th></tr></thead>"
+        "<tbody><tr><td>Ата-Журт</td><td>34,2</td></tr><tr><td>Ишеним</td><td><b>12,5</b></td></tr></tbody>"
+        "<tr><td>Всего</td><td></td></tr></table>"
+        "<table><tr><td><p>Первый абзац в сетке старого сайта.</p><p>Второй абзац.</p></td>"
+        "<td><div>Третий.</div></td></tr><tr><td><table><tr><td>Вложенная</td><td>таблица</td></tr></table></td></tr>"
+        "</table><p>Конец.</p></div>")
+    assert extract_body(container, "https://24.kg/").paragraphs == [
+        "Итоги выборов:", "Партия | Голоса, %", "Ата-Журт | 34,2", "Ишеним | 12,5", "Всего",
+        "Первый абзац в сетке старого сайта.", "Второй абзац.", "Третий.", "Вложенная | таблица", "Конец."]
+
+
 def test_featured_image_repeated_in_the_body_keeps_its_caption() -> None:
     html = """<html><head><meta property="og:image" content="https://s.kg/1.jpg"></head><body>
       <div class="td-post-content"><p>Text.</p>

@@ -64,6 +64,14 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Meňzeş habarlar", "Iň köp okalan", "Okamak", "Dowamyny okamak", "Doly okamak", "Teswirler", "Teswirler (3)",
     "Teswir ýazmak", "Teswir goşmak", "Teswiriňizi ýazyň!", "Sene:", "Tegler:", "Read more", "Читать далее",
     "Saýty ulanmak üçin brauzeriňizde JavaScript-i açyň.", "JavaScript-i işjeňleşdiriň",
+    # ad labels, calls to follow the outlet, the error and reprint notices of the region's sites
+    "Реклама", "REKLAMA", "Жарнама", "Advertisement",
+    "Подписывайтесь на наш Telegram-канал!",
+    "Подписывайтесь на наш Telegram-канал, чтобы быть в курсе главных новостей.",
+    "Самые важные новости — в нашем Telegram-канале.", "Kun.uz’ni Telegram’da kuzatib boring!",
+    "Telegram kanalimizga obuna bo‘ling", "Біздің Telegram-арнаға жазылыңыз!", "Follow us on Instagram",
+    "Если вы заметили ошибку, выделите ее и нажмите Ctrl+Enter.",
+    "При использовании материалов ссылка на сайт обязательна.",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
     assert is_ui_line(line)
@@ -78,6 +86,11 @@ def test_ui_lines_are_recognised(line: str) -> None:
     "Teswirler we teklipler ministrlige iberildi.",
     "Degişli habarlar agentligiň saýtynda çap edildi.",
     "Ministrlik JavaScript we Python dillerini öwredýän täze okuw merkezini açyp, ilkinji okuwçylary kabul etdi.",
+    # news about messengers, advertising and sources: no call, no notice
+    "Министр призвал граждан подписываться на официальный Telegram-канал ведомства.",
+    "Об этом он написал в своем Telegram-канале.",
+    "Реклама алкоголя в Кыргызстане запрещена с 2026 года.",
+    "Ссылка на источник обязательна, заявили в министерстве, но сайт не ответил на запрос.",
 ])
 def test_article_sentences_are_not_ui_lines(line: str) -> None:
     assert not is_ui_line(line)
@@ -93,6 +106,19 @@ def test_article_sentences_are_not_ui_lines(line: str) -> None:
     ("Эта статья также доступна на: English", True),
     ("Şeýle hem okaň: Aşgabatda täze çagalar hassahanasy açyldy", True),
     ("ŞEÝLE HEM OKAŇ: Türkmen gazy Hytaýa iberilýär", True),
+    ("Ещё по теме: В Оше открыли новый автовокзал", True),
+    ("По теме: Аэропорт Манас сменит оператора", True),
+    ("Читайте по теме — Аэропорт Манас сменит оператора", True),
+    ("Читайте также «Аэропорт Манас сменит оператора»", True),
+    ("ЧИТАЙТЕ ТАКЖЕ В Оше открыли новый автовокзал", True),
+    ("Shuningdek, o‘qing: Toshkentda yangi metro", True),
+    ("Yana o‘qing: Toshkentda yangi metro", True),
+    ("Шунингдек, ўқинг: Тошкентда янги метро", True),
+    ("Оқи отырыңыз: Алматыда жаңа метро бекеті ашылды", True),
+    ("Тағы оқыңыз: Алматыда жаңа метро бекеті ашылды", True),
+    ("Дагы окуңуз: Бишкекте жаңы автобус каттамы ачылды", True),
+    ("Читайте также в нашем материале о реформе: как изменятся пенсии.", False),
+    ("По теме выступления министр сказал немного.", False),
     ("He said he would read also the second report.", False),
     ("Şeýle hem okamak we ýazmak endikleri öwredilýär.", False),
 ])
@@ -115,6 +141,14 @@ def test_cross_links(line: str, expected: bool) -> None:
     ("© Sputnik / Ирина Иванова", (None, "Sputnik / Ирина Иванова")),
     ("© Фото : Пресс-служба акимата Астаны", (None, "Пресс-служба акимата Астаны")),
     ("Мажилис. © Sputnik / Ирина Иванова", ("Мажилис", "Sputnik / Ирина Иванова")),
+    # no mark between the credit word and a source of the known kinds
+    ("Терминал аэропорта. Фото 24.kg", ("Терминал аэропорта", "24.kg")),
+    ("Фото пресс-службы мэрии", (None, "пресс-службы мэрии")),
+    ("Фото из открытых источников", (None, "из открытых источников")),
+    ("Фото из соцсетей", (None, "из соцсетей")),
+    ("Surat manbasi: Kun.uz", (None, "Kun.uz")),
+    ("Фото из архива показали в суде.", ("Фото из архива показали в суде.", None)),
+    ("Фото с места событий опубликовали очевидцы", ("Фото с места событий опубликовали очевидцы", None)),
     ("He showed an image - a map of the border", ("He showed an image - a map of the border", None)),
     ("The new checkpoint on the border", ("The new checkpoint on the border", None)),
 ])

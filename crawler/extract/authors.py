@@ -51,14 +51,20 @@ MAX_BYLINE_CHARS = 300  # a byline longer than this is an author box or a paragr
 MAX_BYLINE_CANDIDATES = 500  # elements read for bylines (a listing page can link every author it has)
 
 # "By", "Автор:", "Муаллиф:", "Автор материала:", "Авторы:", "Written by", "Posted by", "Text:".
+# "Текст и фото:", "Photo and text:": the writer took the pictures too (a photographer's label alone names no author).
+_TEXT_AND_PHOTO = (r"(?:(?:текст|матн|matn|мәтін|text|words)\s+(?:и|va|ва|және|жана|and|&)\s+"
+                   r"(?:фото|foto|photos?|surat|сурат|сурет|сүрөт)|(?:фото|foto|photos?|surat|сурат|сурет|сүрөт)\s+"
+                   r"(?:и|va|ва|және|жана|and|&)\s+(?:текст|матн|matn|мәтін|text|words))(?=\s*:)")
+_TEXT_AND_PHOTO_LABEL = re.compile(_TEXT_AND_PHOTO, re.IGNORECASE)
 _PREFIX = re.compile(
-    r"^(?:(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
+    rf"^(?:{_TEXT_AND_PHOTO}|(?:(?:article|post|story)\s+)?(?:written|authored)\s+by|"
     r"(?:posted|reported|words|story|text|article|published)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
     r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
     r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
+_BRACKET_TAIL = re.compile(r"\s\([^()]{1,40}\)\s*$")
 # Where the names end: a bar or bullet, a date, "Updated"/"Published", "on <date>", a newline.
 _END = re.compile(
     r"\s*(?:[|•·]|\s[-–—]\s|\n|\b(?:updated|published|posted|last updated|modified|reviewed|fact[- ]checked|"
@@ -66,7 +72,10 @@ _END = re.compile(
     r"обновлено|опубликовано)\b|\b(?:on|at)\s+(?=\w+\s+\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b\d+\s+(?:min|minute|minutes|hours?|days?)\b|\s@\w|\b\d{1,2}:\d{2}\b|"
-    r"\s(?:for|from)\s+(?-i:[A-ZА-ЯЁ])).*",
+    r"\s(?:for|from)\s+(?-i:[A-ZА-ЯЁ])|"
+    # another label after the name's sentence ("Айгуль Садыкова. Фото: …"), the outlet after a slash
+    # ("Айгуль Садыкова / Kaktus.media")
+    r"\.\s+(?-i:[A-ZА-ЯЁ])\w*\s*:|\s/\s(?=\S*\.\w)).*",
     re.IGNORECASE | re.DOTALL,
 )
 # A date, then a bar or bullet, before the names: "Dec. 19, 2025 · Niko Matsakis", "2025-12-17 | By Anna".
@@ -85,7 +94,9 @@ photo photos video images image illustration illustrations graphics getty reuter
 service services company inc llc ltd corp group media news blog magazine network association foundation
 clinic hospital university institute center centre department office marketing admin administrator
 корреспондент корреспонденты редактор редакция обозреватель журналист фотограф фото видео пресс-служба
-служба агентство мухбир муҳаррир хабарнигор сурат акс мухбири""",
+служба агентство мухбир муҳаррир хабарнигор сурат акс мухбири
+kabar кабар tass тасс ria риа interfax интерфакс sputnik спутник kazinform казинформ uza уза khovar ховар
+azattyk азаттык азаттық akipress акипресс xinhua синьхуа anadolu""",
 )).split())
 # Credentials printed after a name ("Jane Doe, MD", "John Roe, PhD, RD").
 _CREDENTIAL = re.compile(r"(?:[A-Z]{2,6}|Ph\.?\s?D\.?|M\.?D\.?|Jr\.?|Sr\.?|[A-Z][a-z]?[A-Z]{1,4})", re.ASCII)
@@ -182,7 +193,7 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
     other_role = False  # the line before was a reviewer's or an editor's label alone ("Reviewed by")
     for n, line in enumerate(lines):
         bare = line.strip(" \"'“”«»")
-        role = _OTHER_ROLE.match(bare)
+        role = None if _TEXT_AND_PHOTO_LABEL.match(bare) else _OTHER_ROLE.match(bare)
         if role is not None or other_role:
             other_role = role is not None and not bare[role.end():].strip(" :-–—")
             carried = ""
@@ -198,6 +209,8 @@ def names_in(byline: str, strict: bool = False, element: bool = False) -> list[s
             continue
         carried = ""
         text = _END.sub("", _LEADING_DATE.sub("", line[prefix.end():] if prefix else line))[:MAX_BYLINE_CHARS]
+        if strict:  # a line shown on the page: its outlet or place in brackets at the end ("Анна Ким (24.kg)")
+            text = _BRACKET_TAIL.sub("", text)
         pieces = _SPLIT.split(text)
         if _LABELLED.match(pieces[0]) and not _PREFIX.match(pieces[0].strip()):  # "design: A, code: B"
             continue

@@ -24,7 +24,7 @@ _CONTAINERS = frozenset({"div", "section", "article", "main", "blockquote", "ul"
 # Inline markup: part of the running text around it (loose text of old CMSes included).
 _INLINE = frozenset({"a", "b", "strong", "i", "em", "u", "s", "span", "font", "sup", "sub", "small", "mark",
                      "abbr", "q", "cite", "time", "code", "nobr"})
-_SKIP = frozenset({"table", "figcaption", "aside", "header", "footer", "video", "audio", "object", "script", "style",
+_SKIP = frozenset({"figcaption", "aside", "header", "footer", "video", "audio", "object", "script", "style",
                    "noscript", "template", "iframe", "form", "button", "svg"})
 
 
@@ -156,9 +156,33 @@ def _walk(element: lxml_html.HtmlElement, base_url: str, body: Body, depth: int 
     loose.flush()
 
 
+def _rows(table: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """The rows of ``table`` itself (in its head, body and foot), not those of tables nested in its cells."""
+    return [row for child in table
+            for row in ((child,) if child.tag == "tr" else child if child.tag in ("thead", "tbody", "tfoot") else ())
+            if row.tag == "tr"]
+
+
+def _table(table: lxml_html.HtmlElement, base_url: str, body: Body, depth: int) -> None:
+    """A data table's rows, one paragraph each, cells joined by " | " as the generic path reads them (results,
+    prices); a layout table's cells (paragraphs, blocks or tables in them: an old CMS's page grid) as containers."""
+    rows = _rows(table)
+    cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
+    if any(_has_block_child(cell) or next(cell.iter("table"), None) is not None for cell in cells) \
+            or depth >= MAX_BODY_DEPTH:
+        for cell in cells:
+            _walk(cell, base_url, body, depth)
+        return
+    body.add_images_in(table, base_url)
+    for row in rows:
+        body.add_paragraph(" | ".join(text for cell in row if cell.tag in ("td", "th") and (text := _text(cell))))
+
+
 def _block(child: lxml_html.HtmlElement, base_url: str, body: Body, depth: int) -> None:
     tag = child.tag
-    if tag == "figure" and _is_gallery(child) and depth < MAX_BODY_DEPTH:
+    if tag == "table":
+        _table(child, base_url, body, depth)
+    elif tag == "figure" and _is_gallery(child) and depth < MAX_BODY_DEPTH:
         _walk(child, base_url, body, depth)
     elif tag in ("figure", "img"):
         body.add_image(image_record(child, base_url))

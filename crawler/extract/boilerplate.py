@@ -51,8 +51,8 @@ _UI_LINES = [
     r"you have entered an incorrect email address!?", r"вы ввели неверный адрес электронной почты!?",
     r"save my name, email, and website in this browser for the next time i comment\.?",
     r"teswirler( \(\d+\))?:?", r"teswir (ýaz|goş)(mak|yň)", r"teswiriňizi ýazyň!?",
-    # ad placeholders
-    r"(spot_img)+",
+    # ad placeholders and labels
+    r"(spot_img)+", r"реклама", r"reklama", r"жарнама", r"advertisement",
 ]
 _UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
 # Most paragraphs are longer than any UI line whose pattern has a length limit (the parser's reading of each): only
@@ -62,17 +62,43 @@ _UI_LINE_MAX_CHARS = max(width for _, width in _UI_WIDTHS if width < _parser.MAX
 _UI_LONG_LINE = re.compile("(?:{})".format("|".join(line for line, width in _UI_WIDTHS if width > _UI_LINE_MAX_CHARS)),
                            re.IGNORECASE)
 
-# Lines that introduce a link to another story: "Read also: <title>".
+# Lines that introduce a link to another story: "Read also: <title>", "Ещё по теме — <title>".
 _CROSS_LINK = re.compile(
-    r"(read (also|more)|see also|читайте (также|еще|ещё)|смотрите также|"
-    r"инчунин хонед|ошондой эле окуңуз|сондай-ақ оқыңыз|shuningdek o'qing|шунингдек ўқинг|"
+    r"(read (also|more)|see also|читайте (также|еще|ещё|по теме)|смотрите также|(ещё|еще) по теме|по теме|"
+    r"инчунин хонед|ошондой эле окуңуз|дагы окуңуз|сондай-ақ оқыңыз|оқи отырыңыз|тағы оқыңыз|"
+    r"(shuningdek,? |yana )o'qing|(шунингдек,? |яна )ўқинг|"
     r"şeýle hem okaň|hem okaň|"
     # WPML's translation notice
-    r"this (?:post|article|page) is also available in|эта (?:статья|запись) также доступна на)\s*:",
+    r"this (?:post|article|page) is also available in|эта (?:статья|запись) также доступна на)\s*(:|—|–|-)",
     re.IGNORECASE,
 )
+# The same without a colon, before the other story's title (a capital or an opening quote): "Читайте также
+# «…»". Case-sensitive (a lower-case word goes on a sentence).
+_CROSS_LINK_TITLE = re.compile(r"(?:Читайте также|ЧИТАЙТЕ ТАКЖЕ|Read also|READ ALSO|Ещё по теме|Еще по теме)\s+"
+                               r"[«\"„“A-ZА-ЯЁ0-9]")
 
-_CREDIT_WORDS = r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото"
+# Whole short paragraphs that are a site's notices, not the article: calls to follow the outlet on a messenger or
+# social network ("Подписывайтесь на наш Telegram-канал!", "Самые важные новости — в нашем Telegram-канале"), the
+# "select the error and press Ctrl+Enter" notice, the reprint terms ("При использовании материалов ссылка
+# обязательна"). Each needs both of its marks; a report that a minister "called on people to subscribe" has no
+# imperative.
+_NOTICE_CHARS = 250
+_NETWORKS = (r"telegram|телеграм|whatsapp|instagram|инстаграм|youtube|ютуб|facebook|фейсбук|tiktok|тикток|"
+             r"вконтакте|одноклассники|\bvk\b|twitter|соцсет|ijtimoiy tarmoq|әлеуметтік желі")
+_FOLLOW = (r"подписывайтесь|подпишитесь|присоединяйтесь|следите за (нами|новостями)|читайте нас|"
+           r"obuna bo'ling|kuzatib boring|обуна бўлинг|жазылыңыз|жазылыңыздар|жазылыңдар|катталыңыз|"
+           r"обуна шавед|agza boluň|yzarlaň|subscribe|follow us|join us|"
+           r"наш(ем|ему|его|)\s+(telegram|телеграм)")
+_NOTICE = re.compile(
+    rf"(?:(?=.*(?:{_NETWORKS}))(?=.*(?:{_FOLLOW}))"
+    r"|(?=.*ctrl\s*\+\s*enter)"
+    r"|(?=.*(?:использовании|копировании|перепечатке|цитировании))(?=.*ссылк)(?=.*обязательн))"
+    rf".{{0,{_NOTICE_CHARS}}}",
+    re.IGNORECASE | re.DOTALL,
+)
+
+_CREDIT_WORDS = (r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото|surat manbasi|rasm manbasi|"
+                 r"сурат манбаси|фото манбаси")
 # The caption ends on a non-space and its whitespace is taken whole (\s++), so a line of
 # spaces is read once, not once per possible end of the caption.
 # A copyright sign alone marks a credit too ("© Sputnik / Name", "© Фото : пресс-служба"), so does
@@ -83,6 +109,16 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _MAX_CREDIT_LINE = 160
+# A credit word and its source with no mark between ("Фото 24.kg", "Фото пресс-службы мэрии", "Фото из открытых
+# источников"): only sources of these kinds, and no sentence's end ("Фото из архива показали в суде." is news).
+_BARE_CREDIT = re.compile(
+    r"^(?:(?P<caption>.*?[^\s©])[.,;]?\s++)?(?:фото|photo|foto|сурат|сүрөт|сурет)\s++"
+    r"(?P<credit>(?:из открытых источников|из (?:соц\.? ?сетей|социальных сетей|интернета)|из архива\b|"
+    r"пресс-служб|предоставлен|автора\b|иллюстративное|"
+    r"[\w-]+\.(?:kg|kz|uz|tj|tm|ru|com|net|org|info|news|media|asia)\b)[^.!?]{0,60})$",
+    re.IGNORECASE,
+)
+_BARE_CREDIT_WORDS = ("фото", "photo", "foto", "сурат", "сүрөт", "сурет")
 
 
 # Uzbek Latin writes o‘ and g‘ with any of these; the rules are written with "'". A regex replaces
@@ -131,7 +167,8 @@ def is_plain_ui_line(plain: str) -> bool:
     # A notice is at most _JS_NOTICE_CHARS long: its look-aheads would otherwise scan every long paragraph twice.
     ui_line = _UI_LINE if len(plain) <= _UI_LINE_MAX_CHARS else _UI_LONG_LINE
     return ui_line.fullmatch(plain) is not None or (
-        len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None)
+        len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None) or (
+        len(plain) <= _NOTICE_CHARS and _NOTICE.fullmatch(plain) is not None)
 
 
 def is_cross_link(paragraph: str) -> bool:
@@ -141,7 +178,7 @@ def is_cross_link(paragraph: str) -> bool:
 
 def is_plain_cross_link(plain: str) -> bool:
     """:func:`is_cross_link` of a paragraph already made :func:`plain`."""
-    return _CROSS_LINK.match(plain) is not None
+    return _CROSS_LINK.match(plain) is not None or _CROSS_LINK_TITLE.match(plain) is not None
 
 
 # A credit has one of these after its credit word, or is marked "©" or "Image:" (':'). Most lines have none:
@@ -162,7 +199,10 @@ def split_credit(text: str) -> tuple[str | None, str | None]:
     no credit comes back whole.
     """
     text = text.strip()
-    match = _CREDIT.match(text) if len(text) <= _MAX_CREDIT_LINE and _may_credit(text) else None
+    short = len(text) <= _MAX_CREDIT_LINE
+    match = _CREDIT.match(text) if short and _may_credit(text) else None
+    if match is None and short and any(word in text.lower() for word in _BARE_CREDIT_WORDS):
+        match = _BARE_CREDIT.match(text)
     if not match:
         return (text or None), None
     caption = (match.group("caption") or "").strip(" .,;") or None

@@ -49,7 +49,10 @@ PARAGRAPH_CHARS = 80  # a <p> longer than a byline is the body's
 LONG_TEXTS_AFTER = 2  # a lead, then the body: what follows is its captions, subheads and teasers
 DATELINE_CHARS = 80  # the body's opening dateline ends with a dash this early
 DATELINE_WORDS = 8  # place, date, time, agency: no sentence
-_DATELINE = re.compile(rf"^(.{{4,{DATELINE_CHARS}}}?)(?:\s*[—–]|\s+-)\s")
+# ... or with the agency after the date, between slashes or in brackets ("БИШКЕК, 5 декабря 2025. /Кабар/.",
+# "Toshkent, 5 dekabr (UzA).", "ДУШАНБЕ, 5 декабри. /АМИТ «Ховар»/.")
+_DATELINE = re.compile(rf"^(.{{4,{DATELINE_CHARS}}}?)(?:\s*[—–]|\s+-|\.?\s*/[^/\s][^/]{{0,40}}/|"
+                       r"\.?\s*\([^()\s][^()]{0,30}\))(?:\s|[.,:]|$)")
 LEAD_CLASS = re.compile(r"lead|intro|excerpt|subtitle|description|summary|anons", re.IGNORECASE)
 
 _D = TypeVar("_D", bound=tuple[Any, ...])
