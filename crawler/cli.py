@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import difflib
 import importlib
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 from crawler.env import CHECKS, MAXIMUMS, MINIMUMS, EnvError, warn_size
+from crawler.secrets import SECRET_URI_SETTINGS, mask_setting_uri
 
 _CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 
@@ -86,7 +88,8 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
             try:
                 checks[name](value)
             except ValueError as exc:
-                raise UsageError(f"-s {name}={value}: {exc}", print_help=False) from None
+                shown = mask_setting_uri(value) if name in SECRET_URI_SETTINGS else value
+                raise UsageError(f"-s {name}={shown}: {exc}", print_help=False) from None
         kind = _setting_type(name, modules)
         if kind is None:
             continue
@@ -97,6 +100,8 @@ def check_setting_types(settings: BaseSettings, modules: Iterable[ModuleType],
             number = getattr(settings, getter)(name)
         except ValueError:
             raise UsageError(f"-s {name}={value}: {name} must be {what}", print_help=False) from None
+        if kind is float and not math.isfinite(number):  # "inf" waited forever, "nan" passes every bound
+            raise UsageError(f"-s {name}={value}: {name} must be a finite number", print_help=False)
         least = minimums.get(name)
         if least is not None and kind is not bool and number < least:
             raise UsageError(f"-s {name}={value}: {name} must be >= {least:g}", print_help=False)
@@ -121,7 +126,7 @@ def coherent_warn_size(settings: BaseSettings) -> None:
             raise UsageError(f"-s DOWNLOAD_MAXSIZE={max_size}: {exc}", print_help=False) from None
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     # The reader (head, less) has what it wanted: what is left goes nowhere, and Python's own flush at
     # exit must not fail again with "Exception ignored ... BrokenPipeError".
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -131,7 +136,7 @@ def _flush_at_exit() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
 
 
 def quiet_broken_pipe() -> None:
@@ -140,7 +145,7 @@ def quiet_broken_pipe() -> None:
 
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         if issubclass(kind, BrokenPipeError):
-            _silence_stdout()
+            silence_stdout()
             return
         previous(kind, error, trace)
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+
+from crawler.secrets import mask_setting_uri
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -73,6 +76,8 @@ def env_float(name: str, default: float, minimum: float | None = None, maximum: 
         value = float(raw) if raw else default
     except ValueError:
         raise EnvError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # "inf" waited forever (DOWNLOAD_DELAY), "nan" passes every bound
+        raise EnvError(f"{name} must be a finite number, got {raw!r}")
     _bounded(name, value, minimum, maximum)
     return value
 
@@ -81,6 +86,17 @@ def log_level(value: str) -> None:
     """Refuse a ``LOG_LEVEL`` that Python's logging does not know (Scrapy failed with a traceback)."""
     if value not in logging.getLevelNamesMapping():
         raise ValueError(f"LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, got {value!r}")
+
+
+def uri_scheme(name: str, schemes: tuple[str, ...]) -> Callable[[str], None]:
+    """A check that a URI setting (unset, or) starts with one of ``schemes``, its password masked in the error: a
+    MongoDB URI without one was quoted whole by the driver's error, a Redis one ended the crawl in a traceback."""
+
+    def check(value: str) -> None:
+        if value and not value.lower().startswith(schemes):
+            raise ValueError(f"{name} must start with {' or '.join(schemes)}, got {mask_setting_uri(value)!r}")
+
+    return check
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -42,6 +42,16 @@ def mask_uri(text: str) -> str:
     return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
 
 
+def mask_setting_uri(value: str) -> str:
+    """A ``MONGO_URI``/``REDIS_URL`` value with its password masked, a mistyped one without its scheme's "://"
+    ("crawler:pw@db:27017", "redis//:pw@host/0") too, up to its last "@" as :func:`uri_password` reads it."""
+    if "://" in value:
+        return mask_uri(value)
+    userinfo, at, host = value.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{user}:{MASK}@{host}" if at and colon else value
+
+
 def uri_password(uri: str) -> str | None:
     """The password of the single URI ``uri`` as written (percent-encoded or not), or None.
 
@@ -51,6 +61,14 @@ def uri_password(uri: str) -> str | None:
     _, sep, rest = uri.partition("://")
     userinfo = rest.rpartition("@")[0] if sep else ""
     return userinfo.partition(":")[2] or None
+
+
+def setting_uri_password(value: str) -> str | None:
+    """The password of a ``MONGO_URI``/``REDIS_URL`` value, one written without its scheme's "://" too (the
+    driver's error quotes such a value whole)."""
+    if "://" in value:
+        return uri_password(value)
+    return value.rpartition("@")[0].partition(":")[2] or None
 
 
 def register(secret: str) -> None:
@@ -66,7 +84,7 @@ def register_settings(settings: Mapping[str, Any] | Iterable[tuple[str, Any]]) -
         if not isinstance(value, str) or not value:
             continue
         if name in SECRET_URI_SETTINGS:
-            password = uri_password(value)
+            password = setting_uri_password(value)
             if password:
                 register(password)
         elif SECRET_NAME.search(name):

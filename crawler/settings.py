@@ -199,7 +199,7 @@ SITE_LOCK_ENABLED = env_bool("SITE_LOCK_ENABLED", True)
 SITE_LEASE_SECONDS = env_float("SITE_LEASE_SECONDS", 300.0, minimum=1)
 # One crawl, many workers: with REDIS_URL (redis://:PASSWORD@host:6379/0) every `scrapy crawl <site>`
 # joins the site's shared crawl (crawler.frontier); unset, crawls are independent (and locked per site).
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_str("REDIS_URL", check=env.uri_scheme("REDIS_URL", ("redis://", "rediss://", "unix://")))
 FRONTIER_ENABLED = env_bool("FRONTIER_ENABLED", True)  # 0: REDIS_URL shares politeness only
 FRONTIER_IDLE_SECONDS = env_float("FRONTIER_IDLE_SECONDS", 10.0, minimum=0)
 FRONTIER_WORKER_TIMEOUT = env_float("FRONTIER_WORKER_TIMEOUT", 15.0, minimum=1)
@@ -247,7 +247,7 @@ ITEM_PIPELINES = {
 
 # Storage: MONGO_URI selects a MongoDB server; unset means the embedded
 # file-backed store under DATA_DIR (no server needed).
-MONGO_URI = env_str("MONGO_URI")
+MONGO_URI = env_str("MONGO_URI", check=env.uri_scheme("MONGO_URI", ("mongodb://", "mongodb+srv://")))
 MONGO_DATABASE = env_str("MONGO_DATABASE", "news")
 DATA_DIR = env_str("DATA_DIR", "data")
 STORAGE_ENABLED = env_bool("STORAGE_ENABLED", True)

@@ -30,12 +30,13 @@ class StoreCommand(CheckedCommand):
             raise UsageError(f"unexpected argument {args[0]!r}: this command takes options only (see --help)",
                              print_help=False)
 
-    def open_store(self, word_index: bool = False) -> ArticleStore | None:
+    def open_store(self, word_index: bool = False, read_only: bool = False) -> ArticleStore | None:
         """The store, or None (with one line on stderr and exit code 1) when it cannot be reached (or, read-only,
-        lacks the word index a word search, ``word_index``, needs)."""
+        lacks the word index a word search, ``word_index``, needs). ``read_only``: this run only reads, whatever
+        the command does otherwise (a dry run)."""
         assert self.settings is not None
         try:
-            return connect(self.settings, read_only=self.reads_only, word_index=word_index)
+            return connect(self.settings, read_only=self.reads_only or read_only, word_index=word_index)
         except StoreUnavailable as exc:
             sys.stderr.write(f"{exc}\n")
             self.exitcode = 1

@@ -575,3 +575,37 @@ def test_an_output_naming_no_file_is_a_usage_error(stored: Stored, tmp_path: Pat
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.stderr.splitlines()[-1].partition(": error: ")[2].startswith("-o "), result.stderr[-3000:]
     assert not list(tmp_path.glob("*.part"))
+
+
+
+class _FillingDisk:
+    """A binary stream as a buffered stdout on a disk filling up: a write takes ``room`` bytes at most and returns
+    that short count; once full, a write raises ENOSPC."""
+
+    def __init__(self, room: int) -> None:
+        self.room, self.got = room, b""
+
+    def write(self, data: bytes) -> int:
+        if not self.room:
+            raise OSError(28, "No space left on device")
+        taken = bytes(data[:self.room])
+        self.got += taken
+        self.room -= len(taken)
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("room", [10, 10_000])
+def test_a_short_write_to_stdout_is_written_again_or_fails(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
+    """A buffered stdout returns a short count, not an error, when the disk fills during a write: an export
+    redirected onto a full disk ended with part of its output, no message and exit 0."""
+    from crawler.commands.export import _output
+
+    disk = _FillingDisk(room)
+    monkeypatch.setattr(sys, "stdout", type("Stdout", (), {"buffer": disk})())
+    data = bytes(range(256)) * 20
+    with pytest.raises(OSError, match="No space") if room < len(data) else ExitStack(), _output("-") as out:
+        assert out.write(data) == len(data)
+    assert disk.got == data[:room]

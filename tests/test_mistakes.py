@@ -126,6 +126,14 @@ def test_an_unknown_spider_is_one_line_with_the_close_names(tmp_path: Path) -> N
     ("STORAGE_BATCH_SIZE=0", "-s STORAGE_BATCH_SIZE=0: STORAGE_BATCH_SIZE must be >= 1"),
     ("DOWNLOAD_DELAY=-1", "-s DOWNLOAD_DELAY=-1: DOWNLOAD_DELAY must be >= 0"),
     ("STORAGE_FLUSH_SECONDS=0.01", "-s STORAGE_FLUSH_SECONDS=0.01: STORAGE_FLUSH_SECONDS must be >= 0.1"),
+    # "inf" waited forever between requests, "nan" passes every bound
+    ("DOWNLOAD_DELAY=inf", "-s DOWNLOAD_DELAY=inf: DOWNLOAD_DELAY must be a finite number"),
+    ("STORAGE_TIMEOUT_SECONDS=nan", "-s STORAGE_TIMEOUT_SECONDS=nan: STORAGE_TIMEOUT_SECONDS must be a finite number"),
+    # a URI without its scheme: the driver's error quoted the password, Redis's ended the crawl in a traceback
+    ("MONGO_URI=crawler:s3cr3t@127.0.0.1:1", "-s MONGO_URI=crawler:***@127.0.0.1:1: MONGO_URI must start with "
+                                             "mongodb:// or mongodb+srv://, got 'crawler:***@127.0.0.1:1'"),
+    ("REDIS_URL=redis//:s3cr3t@127.0.0.1:1/0", "-s REDIS_URL=redis//:***@127.0.0.1:1/0: REDIS_URL must start with "
+                                               "redis:// or rediss:// or unix://, got 'redis//:***@127.0.0.1:1/0'"),
 ])
 def test_a_bad_setting_value_names_the_setting(tmp_path: Path, setting: str, said: str) -> None:
     assert error_line(scrapy("crawl", "asiaplus", "-s", setting, data_dir=tmp_path)) == said
@@ -136,6 +144,13 @@ def test_a_bad_setting_value_names_the_setting(tmp_path: Path, setting: str, sai
     ({"CONCURRENT_REQUESTS": "abc"}, "environment variable CONCURRENT_REQUESTS must be an integer, got 'abc'"),
     ({"STORAGE_ENABLED": "maybe"}, "environment variable STORAGE_ENABLED must be a boolean (1/0, true/false), "
                                    "got 'maybe'"),
+    ({"DOWNLOAD_DELAY": "inf"}, "environment variable DOWNLOAD_DELAY must be a finite number, got 'inf'"),
+    ({"STORAGE_TIMEOUT_SECONDS": "NaN"}, "environment variable STORAGE_TIMEOUT_SECONDS must be a finite number, "
+                                         "got 'NaN'"),
+    ({"MONGO_URI": "crawler:s3cr3t@127.0.0.1:1"}, "environment variable MONGO_URI must start with mongodb:// or "
+                                                  "mongodb+srv://, got 'crawler:***@127.0.0.1:1'"),
+    ({"REDIS_URL": ":s3cr3t@127.0.0.1:1/0"}, "environment variable REDIS_URL must start with redis:// or rediss:// or "
+                                             "unix://, got ':***@127.0.0.1:1/0'"),
 ])
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path, variable: dict[str, str], said: str) -> None:
     """Scrapy imports the settings module before any command runs: a traceback there before."""

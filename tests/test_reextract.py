@@ -75,6 +75,14 @@ def test_reextract_with_unreachable_store_fails_cleanly(tmp_path: Path) -> None:
     assert "s3cret" not in result.stderr + result.stdout and "unreachable" in result.stderr
 
 
+def test_a_dry_run_on_a_mistyped_data_dir_makes_no_store_and_fails(tmp_path: Path) -> None:
+    """It made an empty store there and said "0 articles", exit 0: the typo read as a clean store."""
+    result = reextract_embedded(tmp_path / "typo", "--dry-run")
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "There is no embedded store" in result.stderr and "is DATA_DIR right?" in result.stderr
+    assert not (tmp_path / "typo").exists()
+
+
 # -- --processes: the same records whatever N, a damaged page counted, Ctrl-C, bad values -----------------
 
 STALE = "Share post:"  # what a buggy parser had stored as the title of every other article

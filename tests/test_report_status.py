@@ -135,6 +135,20 @@ def test_days_without_an_html_page_is_a_usage_error(tmp_path: Path, args: list[s
     assert "--days sets the days the --html page covers" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args", [[], ["--json"]])
+def test_a_report_onto_a_full_disk_is_one_line_and_exit_1(tmp_path: Path, args: list[str]) -> None:
+    """``scrapy report > /dev/full`` ended in a traceback (``scrapy articles`` and ``export`` said one line)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    _store(tmp_path, datetime.now(UTC), {"asiaplus": ("healthy", 2)})
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "scrapy", "report", *args], cwd=ROOT, text=True, stdout=full,
+                                stderr=subprocess.PIPE, env={"PATH": "", "DATA_DIR": str(tmp_path)}, timeout=120,
+                                stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert result.stderr == "The report stopped: OSError: [Errno 28] No space left on device\n", result.stderr[-2000:]
+
+
 @pytest.mark.e2e  # real `scrapy report` subprocesses (seconds each)
 def test_the_report_exits_1_on_a_stale_site_3_on_a_degraded_one(tmp_path: Path) -> None:
     """It exited 0 whatever the sites' state: a cron job could not alert on a site gone quiet."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -209,17 +210,17 @@ def _output(path: str) -> Iterator[BinaryIO]:
     symlink's target), written as ``<it>.part`` and renamed once complete: renamed over ``/dev/null`` or a pipe, the
     part replaced it (root replaced the device node)."""
     if path == "-":
-        yield sys.stdout.buffer
+        yield _whole(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
     if written_in_place(path):
         with open(path, "wb") as handle:
-            yield handle
+            yield _whole(handle)
         return
     target, part = part_of(path)
     try:
         with part.open("wb") as handle:
-            yield handle
+            yield _whole(handle)
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
@@ -230,6 +231,32 @@ def shows_text(output: str, fmt: str, stdout: TextIO) -> bool:
     a stored control character (a C1 CSI the store keeps, a C0 escape of an older record) is written as its escape
     (:func:`~crawler.text.shown_lines`), as ``scrapy articles`` writes it. A file, a pipe, Parquet: byte for byte."""
     return output == "-" and fmt != "parquet" and stdout.isatty()
+
+
+class _Whole:
+    """``out`` whose writes are written whole. A buffered stream returns a short count, not an error, when the disk
+    fills during a write: stdout redirected onto a full disk kept 13 of 14 records, exit 0. The rest is written
+    again, and a disk that takes none of it raises (``No space left on device``)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data).cast("B")
+        total = len(view)
+        while view:
+            written = self.out.write(view)
+            if not written:  # a non-blocking stream that took nothing
+                raise OSError(errno.EAGAIN, "the output took none of a write")
+            view = view[written:]
+        return total
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)
+
+
+def _whole(out: BinaryIO) -> BinaryIO:
+    return cast("BinaryIO", _Whole(out))
 
 
 class _Shown:

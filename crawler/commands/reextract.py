@@ -71,7 +71,8 @@ class Command(StoreCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawler.parallel import stop_signals
 
-        store = self.open_store()
+        # A dry run writes nothing: a mistyped DATA_DIR is no store (it made an empty one and said "0 articles")
+        store = self.open_store(read_only=opts.dry_run)
         if store is None:
             return
         try:

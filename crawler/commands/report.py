@@ -26,6 +26,7 @@ from typing import Any
 
 from scrapy.exceptions import UsageError
 
+from crawler.cli import silence_stdout
 from crawler.output_file import output_problem, part_of, written_in_place
 from crawler.report_status import OK, exit_code, site_status, stale_hours
 from crawler.run_record import RUNNING, run_state
@@ -106,10 +107,19 @@ class Command(StoreCommand):
             store.close()
         if opts.html:
             self._write(opts.html, page)
-        elif opts.json:
-            sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
         else:
-            _print_table(rows)
+            try:
+                if opts.json:
+                    sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
+                else:
+                    _print_table(rows)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise  # the reader (``| head``) has all it wanted: quiet (crawler.cli)
+            except OSError as exc:  # a full disk, /dev/full: one line, not a traceback
+                silence_stdout()  # what is left in the buffer goes nowhere, not to a traceback at exit
+                self.stopped("report", exc)
+                return
         self._judge(rows, opts.exit_zero)
 
     def _judge(self, rows: list[dict[str, Any]], exit_zero: bool) -> None:
