@@ -91,6 +91,10 @@ def test_a_labelled_date_overrules_a_stale_declared_one(footer: str, language: s
     "Изменено: 18 марта 2025 | Опубликовано: 12 марта 2025",
     "12 марта 2025, 10:00 Обновлено: 14:40, 18 марта 2025",  # the update label names the later date only
     "12.03.2025 · Жаңартылды: 18.03.2025",
+    # the update first, then the publication without its label
+    "Обновлено: 18.03.2025 10:00 12.03.2025 14:05",
+    "Yangilandi: 18.03.2025 12.03.2025",
+    "Updated March 18, 2025 · March 12, 2025",
 ])
 def test_a_byline_with_both_labels_gives_the_publication_date(byline: str) -> None:
     found = find_dateline(byline, UTC, FETCHED)

@@ -463,11 +463,19 @@ def find_dateline(text: str, tz: tzinfo, now: datetime) -> Dateline | None:
     # or when it names the first one's day again ("<time datetime=2025-12-17>Last Updated: Dec 17, 2025");
     # a later day it labels is another date ("29 февраля 2024, 10:00 Обновлено: 14:40, 03 июня 2025").
     updated = False
+    # The first date labelled an update, then an earlier one without a label ("Обновлено: 06.12.2025 10:00
+    # 05.12.2025 14:05"): the later is the publication.
+    first_updated = False
     for read, (value, match) in enumerate(_dates(text, tz, now)):
         if read >= MAX_DATES_READ:
             break
-        first = first or (value, match)
         before = max(0, match.start() - _LABEL_CHARS)
+        if first is None:
+            first_updated = _UPDATED_LABEL.search(plain, before, match.start()) is not None
+        elif first_updated and value < first[0] and not _UPDATED_LABEL.search(plain, first[1].end(), match.start()):
+            first, updated = (value, match), False
+            break
+        first = first or (value, match)
         if _PUBLISHED_LABEL.search(plain, before, match.start()):
             first, labelled = (value, match), True
             break
