@@ -199,3 +199,18 @@ def test_clean_paragraphs_on_seed_boilerplate_moves_credit_to_image() -> None:
     assert kept == [SEED_LINES[0], SEED_LINES[1], "They reportedly also exchanged views on the current challenges."]
     assert images[0]["credit"] == "Tajik MFA"
     assert counts == {"removed/ui": 8, "credit_moved": 1}
+
+
+def test_the_titles_a_read_also_label_introduces_go_with_it() -> None:
+    """"Читайте также:" alone on its line over a list of links: the label went, the other stories' titles stayed."""
+    text = ["Новый терминал открылся сегодня.", "Читайте также:", "В Оше открыли новый автовокзал",
+            "Аэропорт Манас сменит оператора?", "Терминал обслужит пять миллионов пассажиров в год.", "Конец."]
+    kept, counts = clean_paragraphs(text, [])
+    assert kept == ["Новый терминал открылся сегодня.", "Терминал обслужит пять миллионов пассажиров в год.",
+                    "Конец."]
+    assert counts == {"removed/cross_link": 3}
+    # five titles at most; a sentence ends the list, and a label with a title after it takes only its own line
+    many = ["Ещё по теме", *(f"Заголовок номер {n}" for n in range(7))]
+    assert clean_paragraphs(many, [])[0] == ["Заголовок номер 5", "Заголовок номер 6"]
+    assert clean_paragraphs(["Читайте также: Бюджет принят", "Короткий абзац без точки"], [])[0] == [
+        "Короткий абзац без точки"]

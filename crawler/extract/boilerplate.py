@@ -63,15 +63,19 @@ _UI_LONG_LINE = re.compile("(?:{})".format("|".join(line for line, width in _UI_
                            re.IGNORECASE)
 
 # Lines that introduce a link to another story: "Read also: <title>", "Ещё по теме — <title>".
-_CROSS_LINK = re.compile(
-    r"(read (also|more)|see also|читайте (также|еще|ещё|по теме)|смотрите также|(ещё|еще) по теме|по теме|"
+_CROSS_LINK_WORDS = (
+    r"read (also|more)|see also|читайте (также|еще|ещё|по теме)|смотрите также|(ещё|еще) по теме|по теме|"
     r"инчунин хонед|ошондой эле окуңуз|дагы окуңуз|сондай-ақ оқыңыз|оқи отырыңыз|тағы оқыңыз|"
     r"(shuningdek,? |yana )o'qing|(шунингдек,? |яна )ўқинг|"
-    r"şeýle hem okaň|hem okaň|"
+    r"şeýle hem okaň|hem okaň")
+_CROSS_LINK = re.compile(
+    rf"({_CROSS_LINK_WORDS}|"
     # WPML's translation notice
     r"this (?:post|article|page) is also available in|эта (?:статья|запись) также доступна на)\s*(:|—|–|-)",
     re.IGNORECASE,
 )
+# The label alone, the other stories' titles in the paragraphs after it ("Читайте также:" over a list of links).
+_CROSS_LINK_LABEL = re.compile(rf"(?:{_CROSS_LINK_WORDS})\s*[:—–-]?", re.IGNORECASE)
 # The same without a colon, before the other story's title (a capital or an opening quote): "Читайте также
 # «…»". Case-sensitive (a lower-case word goes on a sentence).
 _CROSS_LINK_TITLE = re.compile(r"(?:Читайте также|ЧИТАЙТЕ ТАКЖЕ|Read also|READ ALSO|Ещё по теме|Еще по теме)\s+"
@@ -178,7 +182,16 @@ def is_cross_link(paragraph: str) -> bool:
 
 def is_plain_cross_link(plain: str) -> bool:
     """:func:`is_cross_link` of a paragraph already made :func:`plain`."""
-    return _CROSS_LINK.match(plain) is not None or _CROSS_LINK_TITLE.match(plain) is not None
+    return _CROSS_LINK.match(plain) is not None or _CROSS_LINK_TITLE.match(plain) is not None \
+        or is_plain_cross_link_label(plain)
+
+
+def is_plain_cross_link_label(plain: str) -> bool:
+    """Whether a paragraph made :func:`plain` is a "Read also" label alone: the titles of other stories follow."""
+    return len(plain) <= _CROSS_LINK_LABEL_CHARS and _CROSS_LINK_LABEL.fullmatch(plain) is not None
+
+
+_CROSS_LINK_LABEL_CHARS = 40
 
 
 # A credit has one of these after its credit word, or is marked "©" or "Image:" (':'). Most lines have none:

@@ -7,7 +7,13 @@ import hashlib
 import re
 from typing import Any
 
-from crawler.extract.boilerplate import credit_line, is_plain_cross_link, is_plain_ui_line, plain
+from crawler.extract.boilerplate import (
+    credit_line,
+    is_plain_cross_link,
+    is_plain_cross_link_label,
+    is_plain_ui_line,
+    plain,
+)
 from crawler.text import normalize_text
 
 _ATTRIBUTION = re.compile(
@@ -42,6 +48,15 @@ def attach_credit(images: list[dict[str, Any]], caption: str | None, credit: str
     return False
 
 
+MAX_LINKED_TITLES = 5  # titles a "Read also:" label alone introduces
+_TITLE_CHARS = 140
+
+
+def _a_title(paragraph: str) -> bool:
+    """Whether ``paragraph`` may be another story's title: short, no sentence ended with a full stop."""
+    return len(paragraph) <= _TITLE_CHARS and not paragraph.rstrip().endswith((".", ":", ";"))
+
+
 def kept_paragraphs(paragraphs: list[str], enough: int | None = None) -> list[str]:
     """The paragraphs cleaning will keep, for what extraction judges before it (language, script shell).
     With ``enough``, only the first ones, until they hold ``enough`` characters: what a judge of the text's
@@ -58,6 +73,7 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]],
     kept: list[str] = []
     counts: dict[str, int] = {}
     chars = 0
+    titles = 0  # paragraphs after a "Read also:" label alone that may still be the other stories' titles
     for position, paragraph in enumerate(normalize_text(p) for p in paragraphs):
         if enough is not None and chars >= enough:
             break
@@ -65,9 +81,14 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]],
         if not paragraph:
             continue
         plain_text = plain(paragraph)  # made once for both tests
+        linked_title = titles > 0 and _a_title(paragraph)
+        titles = titles - 1 if linked_title else 0
         if is_plain_ui_line(plain_text):
             reason = "removed/ui"
         elif is_plain_cross_link(plain_text):
+            reason = "removed/cross_link"
+            titles = MAX_LINKED_TITLES if is_plain_cross_link_label(plain_text) else 0
+        elif linked_title:
             reason = "removed/cross_link"
         elif kept and paragraph == kept[-1]:
             reason = "removed/duplicate"
