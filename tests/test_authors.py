@@ -947,3 +947,15 @@ def test_a_name_in_markup_is_the_name(where: str) -> None:
     else:
         html = page(head=f"<meta name='author' content='{name.replace('<', '&lt;')}'>")
     assert authors(html)[0] == ["Анна Каримова"]
+
+
+def test_a_site_rules_author_link_labelled_a_photographers_is_no_author() -> None:
+    """Kaktus's byline links each name: "Автор: <a>…</a>, фото: <a>…</a>" gave the photographer as an author."""
+    from crawler.sites import load_site
+
+    byline = ("<div class='Article--author'>Автор: <a href='/author/1'>Айгуль Садыкова</a>, фото: "
+              "<a href='/author/2'>Эрмек Алымбеков</a></div>")
+    html = page(body=byline)
+    record = extract_article(html, "https://kaktus.media/doc/520001_v_bishkeke_otkryli_terminal.html",
+                             load_site("kaktus"))
+    assert (record.authors, record.sources.get("authors")) == (["Айгуль Садыкова"], "site")

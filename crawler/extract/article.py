@@ -102,13 +102,15 @@ class _Page:
         """The first ``limit`` matches of ``css`` (a site rule can match every link of a huge page)."""
         return _css(self.sel, css, limit)
 
-    def site_values(self, field: str) -> list[str]:
-        """Texts matched by the first of the site's selectors for ``field`` that matches."""
+    def site_values(self, field: str, skip: Callable[[Any], bool] | None = None) -> list[str]:
+        """Texts matched by the first of the site's selectors for ``field`` that matches, without the elements
+        ``skip`` refuses (an author link labelled a photographer's)."""
         for css in getattr(self.site.selectors, field) if self.site else ():
             if "::" in css:
                 raw = self.css(css).getall()
             else:
-                raw = [node.xpath("string()").get() or "" for node in self.css(css)]
+                raw = [node.xpath("string()").get() or "" for node in self.css(css)
+                       if skip is None or not isinstance(node.root, HtmlElement) or not skip(node.root)]
             values = [v for v in (normalize_text(x) for x in raw) if v]
             if values:
                 return values

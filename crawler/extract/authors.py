@@ -742,7 +742,7 @@ def page_authors(page: PageView) -> Found:
     declared = _first_found(
         lambda: found(_jsonld_authors(page, site_names), "jsonld",
                       site_name_keys(declared_site_names(page, structured=False), "")),
-        lambda: found(page.site_values("authors"), "site"),
+        lambda: found(page.site_values("authors", skip=_after_other_role), "site"),  # not "фото: <a>…</a>"
         lambda: found((v for v in map(_untagged, (v for key in _AUTHOR_META for v in page.data.all_meta(key)))
                        if "://" not in v), "meta"),
         lambda: found(map(_first_last, _citation_authors(page)), "meta"),

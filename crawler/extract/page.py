@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from parsel import Selector, SelectorList
 
@@ -28,7 +29,7 @@ class PageView(Protocol):
 
     def css(self, css: str, limit: int = MAX_MATCHES) -> SelectorList[Selector]: ...
 
-    def site_values(self, field: str) -> list[str]: ...
+    def site_values(self, field: str, skip: Callable[[Any], bool] | None = None) -> list[str]: ...
 
 
 def declared_site_names(page: PageView, structured: bool = True) -> list[str]:
