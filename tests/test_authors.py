@@ -248,6 +248,13 @@ def test_the_site_declared_as_the_author_gives_way_to_a_by_line() -> None:
     ("Автор: Айгуль Садыкова (24.kg)", ["Айгуль Садыкова"]),
     ("Автор: А. Иванов", ["А. Иванов"]),
     ("Фото: Эрмек Алымбеков", []),
+    # Tajik's and Turkmen's "prepared by" and "written by", Uzbek's "interviewed by"
+    ("Таҳияи Фарзона Раҳимова", ["Фарзона Раҳимова"]),
+    ("Таҳиягар: Фарзона Раҳимова", ["Фарзона Раҳимова"]),
+    ("Ýazan: Merdan Annaýew", ["Merdan Annaýew"]),
+    ("Taýýarlan: Merdan Annaýew", ["Merdan Annaýew"]),
+    ("Tekst: Merdan Annaýew. Surat: Aýdogdy Ataýew", ["Merdan Annaýew"]),
+    ("Suhbatlashdi: Nigora Yusupova", ["Nigora Yusupova"]),
 ])
 def test_authorship_labels_of_the_regions_languages(byline: str, want: list[str]) -> None:
     assert names_in(byline, strict=True) == want

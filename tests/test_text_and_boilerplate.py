@@ -72,6 +72,14 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Telegram kanalimizga obuna bo‘ling", "Біздің Telegram-арнаға жазылыңыз!", "Follow us on Instagram",
     "Если вы заметили ошибку, выделите ее и нажмите Ctrl+Enter.",
     "При использовании материалов ссылка на сайт обязательна.",
+    # sponsored content's marks, a gallery's counter, a video's credit
+    "На правах рекламы", "Reklama huquqi asosida.", "Erid: 2VtzqwH4kFk", "1 / 7", "3 из 12",
+    "Видео: Telegram / «Samarqand24»", "Kadrlar: Telegram", "Фото и видео: пресс-служба МЧС",
+    # social embeds without their script, and a tweet's signature
+    "View this post on Instagram", "A post shared by Барқи тоҷик (@barqitojik)", "Ushbu postni Instagram’da ko‘rish",
+    "Kun.uz (@kun.uz) tomonidan ulashilgan post",
+    "@kunuz Toshkentdagi bo‘ron #toshkent ♬ original sound - Kun.uz",
+    "Posted by Samarqand viloyati hokimligi on Friday, May 2, 2025",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
     assert is_ui_line(line)
@@ -91,6 +99,10 @@ def test_ui_lines_are_recognised(line: str) -> None:
     "Об этом он написал в своем Telegram-канале.",
     "Реклама алкоголя в Кыргызстане запрещена с 2026 года.",
     "Ссылка на источник обязательна, заявили в министерстве, но сайт не ответил на запрос.",
+    "Видео показали в суде, где подсудимый отказался от показаний.", "В 2024 году 1 из 7 жителей сменил работу.",
+    "— O‘zgidromet (@uzhydromet) April 10, 2025",  # a tweet's signature: part of the quote
+    "5/5", "Video: 4K/30p, FHD 120p for slow motion", "Video-based teaching so you can see how to use it",
+    "YouTube Live: with at least 1,000 subscribers you can monetize your streams.",
 ])
 def test_article_sentences_are_not_ui_lines(line: str) -> None:
     assert not is_ui_line(line)

@@ -61,7 +61,9 @@ _PREFIX = re.compile(
     r"(?:posted|reported|words|story|text|article|published)\s+by|by|from|"
     r"автор(?:ы|лар)?(?:\s+(?:материала|статьи|текста))?|(?:материал\s+)?подготовил[аи]?|дайындаған|даярдаган|"
     r"tayyorladi|тайёрлади|автору|муаллиф(?:он|лар)?|muallif(?:lar)?|avtor|awtor|"
-    r"текст|матн|matn|мәтін|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
+    # Tajik "prepared by", Turkmen "written by" and "prepared by", Uzbek "interviewed by"
+    r"таҳия(?:и|гар)|ýazan|taýýarla(?:n|dy)|suhbatlashdi|"
+    r"текст|матн|matn|мәтін|tekst(?=\s*:)|author\(s\)|author(?:s)?|contributors?|written|(?:words|text)(?=\s*:))(?:\b|(?<=\(s\)))\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
 _BRACKET_TAIL = re.compile(r"\s\([^()]{1,40}\)\s*$")
@@ -668,6 +670,7 @@ _BY_WORDS = ("by", "By", "BY", "Автор", "автор", "Авторы", "Му
              # "Prepared by" in Russian, Kazakh, Kyrgyz and Uzbek: "Подготовила Анна Ким", "Дайындаған: …".
              "Подготовил", "Подготовила", "Подготовили", "Материал подготовил", "Материал подготовила",
              "Материал подготовили", "Дайындаған", "Даярдаган", "Tayyorladi", "Тайёрлади",
+             "Таҳияи", "Таҳиягар", "Ýazan", "Taýýarlan", "Taýýarlady", "Suhbatlashdi", "Tekst:",
              # Who wrote the text, with the colon only ("Text" alone starts sentences): "Text: Anna Kim".
              "Text:", "Текст:", "Matn:", "Матн:", "Мәтін:", "Words:")
 # Text nodes whose first word (spaces stripped as XPath's normalize-space() strips them) is a byline word's, as

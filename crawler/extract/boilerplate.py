@@ -26,6 +26,8 @@ NODE_SELECTORS: tuple[str, ...] = (
     ".wp-block-latest-posts",
     # navigation and subscription prompts
     "nav", ".td-post-next-prev", ".tdb_single_next_prev", ".subscribe", ".newsletter",
+    # social embeds' fallback text ("View this post on Instagram", "A post shared by …") and AMP's ad slots
+    ".instagram-media", ".tiktok-embed", ".fb-post", ".fb-xfbml-parse-ignore", "amp-ad", "amp-embed", "amp-sticky-ad",
 )
 
 _UI_LINES = [
@@ -51,8 +53,12 @@ _UI_LINES = [
     r"you have entered an incorrect email address!?", r"вы ввели неверный адрес электронной почты!?",
     r"save my name, email, and website in this browser for the next time i comment\.?",
     r"teswirler( \(\d+\))?:?", r"teswir (ýaz|goş)(mak|yň)", r"teswiriňizi ýazyň!?",
-    # ad placeholders and labels
+    # ad placeholders and labels, sponsored content's marks ("На правах рекламы", Russia's ad ID "erid: …")
     r"(spot_img)+", r"реклама", r"reklama", r"жарнама", r"advertisement",
+    r"на правах рекламы\.?", r"reklama huquqi asosida\.?", r"реклама ҳуқуқи асосида\.?", r"жарнама құқығында\.?",
+    r"erid:? ?\w{6,30}",
+    # a gallery's slide counter ("1 / 7", "3 из 12")
+    r"\d{1,3} (/|из|of) \d{1,3}",  # spaced: "5/5" is a rating
 ]
 _UI_LINE = re.compile("(?:{})".format("|".join(_UI_LINES)), re.IGNORECASE)
 # Most paragraphs are longer than any UI line whose pattern has a length limit (the parser's reading of each): only
@@ -91,8 +97,25 @@ _NETWORKS = (r"telegram|телеграм|whatsapp|instagram|инстаграм|y
              r"вконтакте|одноклассники|\bvk\b|twitter|соцсет|ijtimoiy tarmoq|әлеуметтік желі")
 _FOLLOW = (r"подписывайтесь|подпишитесь|присоединяйтесь|следите за (нами|новостями)|читайте нас|"
            r"obuna bo'ling|kuzatib boring|обуна бўлинг|жазылыңыз|жазылыңыздар|жазылыңдар|катталыңыз|"
-           r"обуна шавед|agza boluň|yzarlaň|subscribe|follow us|join us|"
+           r"обуна шавед|agza boluň|yzarlaň|\bsubscribe (?:to|on)\b|\bfollow us\b|\bjoin us\b|"
            r"наш(ем|ему|его|)\s+(telegram|телеграм)")
+# The text a social network's embed shows when its script has not run: a paragraph of its own on the page, never
+# the article's. (A tweet's text and its signature, "— Name (@handle) April 10, 2025", are a quote: kept.)
+_EMBED_CHARS = 300
+_EMBED = re.compile(
+    r"(?:view this post on instagram|посмотреть эту публикацию в instagram|ushbu postni instagram'da ko'rish|"
+    r"(?:a post shared by|публикация от|пост от) .{1,100}\(@[\w.]{1,40}\)|"
+    r".{1,100}\(@[\w.]{1,40}\) tomonidan ulashilgan post|"
+    r"@[\w.]{1,40} .{0,200}♬ .{1,100}|"  # TikTok: the author, the caption, the sound
+    r"posted by .{1,100} on \w+, \w+ \d{1,2}, \d{4})",
+    re.IGNORECASE | re.DOTALL,
+)
+# A video's credit ("Видео: Telegram / «Samarqand24»", "Kadrlar: Telegram"): no image to give it to.
+_VIDEO_CREDIT = re.compile(
+    r"(?:видео|kadrlar|кадры|кадрлар|фото и видео|foto va video)\s*(?::|/|©)\s*\S.{0,80}",
+    re.IGNORECASE | re.DOTALL,
+)
+
 _NOTICE = re.compile(
     rf"(?:(?=.*(?:{_NETWORKS}))(?=.*(?:{_FOLLOW}))"
     r"|(?=.*ctrl\s*\+\s*enter)"
@@ -172,7 +195,8 @@ def is_plain_ui_line(plain: str) -> bool:
     ui_line = _UI_LINE if len(plain) <= _UI_LINE_MAX_CHARS else _UI_LONG_LINE
     return ui_line.fullmatch(plain) is not None or (
         len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None) or (
-        len(plain) <= _NOTICE_CHARS and _NOTICE.fullmatch(plain) is not None)
+        len(plain) <= _NOTICE_CHARS and _NOTICE.fullmatch(plain) is not None) or (
+        len(plain) <= _EMBED_CHARS and (_EMBED.fullmatch(plain) or _VIDEO_CREDIT.fullmatch(plain)) is not None)
 
 
 def is_cross_link(paragraph: str) -> bool:
