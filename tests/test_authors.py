@@ -966,3 +966,20 @@ def test_a_site_rules_author_link_labelled_a_photographers_is_no_author() -> Non
     record = extract_article(html, "https://kaktus.media/doc/520001_v_bishkeke_otkryli_terminal.html",
                              load_site("kaktus"))
     assert (record.authors, record.sources.get("authors")) == (["Айгуль Садыкова"], "site")
+
+
+@pytest.mark.parametrize("own_names", ["mainEntityOfPage", "url", "nothing"])
+def test_the_json_ld_article_of_the_page_wins_over_a_related_storys_before_it(own_names: str) -> None:
+    """kun.uz puts a related story's NewsArticle block first: its author and day were the page's."""
+    url = "https://kun.uz/news/2025/04/10/toshkentda-kuchli-shamol"
+    related = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Boshqa xabar",
+               "mainEntityOfPage": {"@type": "WebPage", "@id": "https://kun.uz/news/2025/03/01/boshqa-xabar"},
+               "datePublished": "2025-03-01T09:00:00+05:00", "author": {"@type": "Person", "name": "Aziz Tursunov"}}
+    own = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Toshkentda kuchli shamol",
+           "datePublished": "2025-04-10T18:42:00+05:00", "author": {"@type": "Person", "name": "Jasur Karimov"}}
+    if own_names != "nothing":
+        own[own_names] = url + "/#article" if own_names == "url" else url
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(node)}</script>' for node in (related, own))
+    record = extract_article(page(scripts), url, GENERIC)
+    assert record.authors == ["Jasur Karimov"]
+    assert record.published == datetime(2025, 4, 10, 13, 42, tzinfo=UTC)

@@ -81,7 +81,7 @@ class _Page:
         self.site = site
         self.now = now
         self.limits = limits
-        self.data: Structured = read_structured(self.sel)
+        self.data: Structured = read_structured(self.sel, url)
         # Read before any reader changes the tree; a base a browser ignores leaves the page's own URL.
         self.base = _document_base(self.sel, url) or url
         # Undoes, in reverse order, what readers changed in the parsed tree (the site's body rules strip

@@ -18,6 +18,7 @@ from typing import Any
 from parsel import Selector
 
 from crawler.limits import MAX_JSON_LD_BLOCKS, MAX_JSON_LD_CHARS, MAX_JSON_LD_NODES, MAX_META_TAGS
+from crawler.urls import url_key
 
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
@@ -137,21 +138,56 @@ def _scripts_and_meta(sel: Selector) -> tuple[list[str], list[Any]]:
     return texts, metas
 
 
-def read_structured(sel: Selector) -> Structured:
-    """Collect JSON-LD nodes and meta tags of a parsed page."""
+def read_structured(sel: Selector, url: str | None = None) -> Structured:
+    """Collect JSON-LD nodes and meta tags of a parsed page (at ``url``: see :func:`_the_pages_article`)."""
     blocks, metas = _scripts_and_meta(sel)
     data = Structured(meta=_meta(metas))
     nodes = _json_ld_nodes(blocks, data.skipped)
+    articles: list[dict[str, Any]] = []
     for node in nodes:
         types = _types(node)
         data.types |= types
         if isinstance(node.get("@id"), str):
             data.nodes[node["@id"]] = node
-        if types & ARTICLE_TYPES and not data.article:
-            data.article = node
+        if types & ARTICLE_TYPES and len(articles) < MAX_ARTICLE_NODES:
+            articles.append(node)
         if types & WEBPAGE_TYPES and not types & LISTING_TYPES and not data.webpage:
             data.webpage = node
+    data.article = _the_pages_article(articles, url)
     return data
+
+
+MAX_ARTICLE_NODES = 20  # article nodes of a page weighed for the one that is the page's
+
+
+def _the_pages_article(articles: list[dict[str, Any]], url: str | None) -> dict[str, Any]:
+    """The article node that describes the page: the first naming the page's URL as its own (``mainEntityOfPage``,
+    ``url``, ``@id``), else the first naming no other page, else the first. A related story's block before the
+    page's own (kun.uz) gave the page that story's author and date."""
+    if not articles:
+        return {}
+    if url is None or len(articles) == 1:
+        return articles[0]
+    own = url_key(url)  # the page's identity, as the crawl compares URLs
+    named = [(node, _named_pages(node)) for node in articles]
+    for node, pages in named:
+        if own in pages:
+            return node
+    return next((node for node, pages in named if not pages), articles[0])
+
+
+def _named_pages(node: dict[str, Any]) -> set[str]:
+    """The identities of the pages an article node names as its own (fragments dropped: "…/#article")."""
+    values = [node.get("mainEntityOfPage"), node.get("url"), node.get("@id")]
+    urls = [v.get("@id") or v.get("url") if isinstance(v, dict) else v for v in values]
+    pages = set()
+    for value in urls:
+        if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 2_000:
+            try:
+                pages.add(url_key(value.split("#", 1)[0]))
+            except ValueError:
+                continue
+    return pages
 
 
 def names(value: Any, data: Structured) -> Iterator[str]:
