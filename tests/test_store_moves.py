@@ -106,6 +106,34 @@ def test_another_story_at_the_end_of_a_redirect_is_a_record_of_its_own(settings:
     assert by_url[OLD]["gone_reason"] == "redirected" and by_url[OLD]["redirected_to"] == NEW
 
 
+@pytest.mark.parametrize("published_apart", [timedelta(days=1), timedelta(minutes=10)])
+def test_a_redirect_to_a_look_alike_item_of_another_day_is_no_move(settings: dict[str, Any],
+                                                                    published_apart: timedelta) -> None:
+    """Daily items of one template ("Погода на 8 декабря", "на 9 декабря") share a story cluster: a revisit of one
+    redirected to the other merged them, deleting one record and losing a day's text."""
+    def weather(day: int, low: int) -> list[str]:
+        return [f"Погода в Бишкеке на {day} декабря: днем {low} градусов, ночью {low - 7} градусов, без осадков.",
+                "Ветер северо-западный, 3-5 метров в секунду. В горных районах ожидается снег, на перевалах "
+                "Тоо-Ашуу и Ала-Бель возможен гололед.",
+                "Агентство по гидрометеорологии рекомендует водителям соблюдать осторожность на горных дорогах."]
+    day8, day9 = "https://asiaplus.news/2026/12/08/pogoda/", "https://asiaplus.news/2026/12/09/pogoda/"
+    published = records(settings)[0]["published"]
+    crawl(settings, cleaned(article(2, url=day8, urls=[day8], title="Погода на 8 декабря", paragraphs=weather(8, -2),
+                                    published=published)),
+          cleaned(article(3, url=day9, urls=[day9], title="Погода на 9 декабря", paragraphs=weather(9, -4),
+                          published=published + published_apart)))
+    stats = crawl(settings, ArticleChecked(url=day8, fetched_at=FETCHED + timedelta(hours=3), location=day9),
+                  cleaned(article(3, url=day9, urls=[day9, day8], title="Погода на 9 декабря",
+                                  paragraphs=weather(9, -4), published=published + published_apart,
+                                  fetched_at=FETCHED + timedelta(hours=3))))
+    by_url = {r["url"]: r for r in records(settings)}
+    assert set(by_url) == {OLD, day8, day9}, by_url.keys()
+    assert by_url[day8]["story_cluster"] == by_url[day9]["story_cluster"]  # look-alikes, one cluster
+    assert "8 декабря" in by_url[day8]["body"] and "9 декабря" in by_url[day9]["body"]
+    assert by_url[day8]["gone_reason"] == "redirected" and "moved_to" not in by_url[day8]
+    assert "storage/merged/moved" not in stats
+
+
 def test_the_first_finding_of_a_removal_is_kept(settings: dict[str, Any]) -> None:
     offsite = "https://example.org/story-1/"
     crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=1), gone=True,

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1209,9 +1209,34 @@ def _same_text(doc: dict[str, Any], record: dict[str, Any]) -> bool:
 
 
 def _same_story(record: dict[str, Any], other: dict[str, Any]) -> bool:
-    """Whether two records of one site are copies of one story (near duplicates share a story cluster)."""
+    """Whether two records of one site are one article: copies of one story (near duplicates share a story
+    cluster) published together, under one title or in nearly the same words. A site's look-alike daily items
+    (weather, exchange rates: "на 8 декабря", "на 9 декабря", 0.64 alike) share a cluster, and a revisit of one
+    redirected to another was taken for a move: the record "merged" into it was deleted, one text lost."""
     return bool(record.get("story_cluster")) and record.get("story_cluster") == other.get("story_cluster") \
-        and record.get("site") == other.get("site")
+        and record.get("site") == other.get("site") and _published_together(record, other) \
+        and (_title_key(record) == _title_key(other)
+             or similarity(record.get("minhash") or [], other.get("minhash") or []) >= MOVED_SIMILARITY)
+
+
+MOVED_SIMILARITY = 0.8  # an article moved under another title keeps nearly all its words
+
+
+def _title_key(record: dict[str, Any]) -> str:
+    title = record.get("title")
+    return " ".join(title.casefold().split()) if isinstance(title, str) else ""
+
+
+MOVED_PUBLICATION_HOURS = 12  # a moved article keeps its publication time (a zone read differently aside)
+
+
+def _published_together(record: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether both records' publication times are within :data:`MOVED_PUBLICATION_HOURS` (or one has none)."""
+    first, second = record.get("published"), other.get("published")
+    if not isinstance(first, datetime) or not isinstance(second, datetime):
+        return True
+    first, second = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (first, second))
+    return abs(first - second) < timedelta(hours=MOVED_PUBLICATION_HOURS)
 
 
 def _absorbed(old: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
