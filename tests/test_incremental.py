@@ -53,6 +53,23 @@ def test_article_due_for_a_revisit_is_fetched_again(mongo: MongoTarget) -> None:
     assert mongo.db.articles.find_one({"url": url})["last_checked"] > doc["last_checked"] + timedelta(days=1)
 
 
+def test_an_undated_record_listed_again_is_revisited_by_when_it_was_first_stored(mongo: MongoTarget) -> None:
+    """A record without a date (a page that lost it: a maintenance page taken for a revision) was never due."""
+    crawl(mongo)
+    url = next(u for u in expected_articles("asiaplus") if "csto" in u)
+    doc = mongo.db.articles.find_one({"url": url})
+    doc["first_seen"] = doc["published"]
+    doc["last_checked"] = doc["published"] + timedelta(minutes=30)
+    doc["published"] = doc["etag"] = doc["last_modified"] = None
+    doc.update(title="Сайт на техническом обслуживании", body="Пожалуйста, зайдите позже.", content_hash="0" * 64)
+    mongo.db.articles.replace_one({"_id": doc["_id"]}, doc)
+    third = crawl(mongo, "REVISIT_SCHEDULE=1h,6h", "DISCOVERY_CONDITIONAL_ENABLED=0")
+    assert [p for p in third if p in ARTICLE_PATHS] == [urlsplit(url).path]
+    assert last_run_stats(mongo)["incremental/revisit"] == 1
+    record = mongo.db.articles.find_one({"url": url})
+    assert record["published"] is not None and record["title"] != doc["title"]  # the article and its date are back
+
+
 def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarget) -> None:
     crawl(mongo)
     url = next(u for u in expected_articles("asiaplus") if "csto" in u)

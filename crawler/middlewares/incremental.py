@@ -255,7 +255,9 @@ class IncrementalMiddleware:
             if doc is None:
                 self.stats.inc_value("incremental/new")
                 keep.append(request)
-            elif is_due(doc.get("published"), doc.get("last_checked"), now, self.schedule):
+            # an undated record is revisited by when it was first stored: a page that lost its date (a maintenance
+            # page taken for a revision) was never asked again
+            elif is_due(doc.get("published") or doc.get("first_seen"), doc.get("last_checked"), now, self.schedule):
                 self.stats.inc_value("incremental/revisit")
                 keep.append(_conditional(request, doc))
             else:

@@ -23,6 +23,12 @@ _ERROR = (
     r"|oops|(?:sorry,?\s+)?(?:that|this|the)\s+page\s+(?:can[’']?t|cannot|could\s+not)\s+be\s+found"
     r"|(?:бет|парақ|барак)\s+табылмады|(?:бет|барак)\s+табылган\s+жок|sahifa\s+topilmadi|[сc]а[ҳх]ифа\s+топилмади"
     r"|саҳифа\s+(?:ёфт|пайдо)\s+нашуд|sahypa\s+tapylmady"
+    # a maintenance page: "Сайт на техническом обслуживании", "Ведутся технические работы", "Under maintenance"
+    r"|(?:сайт\s+)?(?:на\s+)?техническо[ем]\s+обслуживани[еи]|(?:ведутся\s+)?технические\s+работы"
+    r"|сайт\s+временно\s+недоступен|(?:the\s+)?(?:site|website)\s+is\s+(?:under|down\s+for)\s+maintenance"
+    r"|under\s+maintenance|(?:scheduled\s+)?maintenance(?:\s+mode)?|(?:temporarily|service)\s+unavailable"
+    r"|texnik\s+ishlar(?:\s+olib\s+borilmoqda)?|техник\s+ишлар|техникалық\s+жұмыстар|техникалык\s+иштер"
+    r"|корҳои\s+техникӣ|tehniki\s+işler"
 )
 _LOGIN = (
     r"(?:вход|войти|авторизация|регистрация|личный\s+кабинет)(?:\s+(?:на\s+сайт|в\s+(?:личный\s+)?кабинет|"

@@ -842,7 +842,7 @@ class ArticleStore:
         sitemap's links exceeds MongoDB's 16 MB document limit, and an ``$or`` of the two makes
         nx-27017 and the embedded store scan the collection (ten times slower).
         """
-        fields = {"urls": 1, "published": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
+        fields = {"urls": 1, "published": 1, "first_seen": 1, "last_checked": 1, "etag": 1, "last_modified": 1}
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), batch):
             found.update((d["_id"], d) for d in self.db["articles"].find({"_id": {"$in": ids[start:start + batch]}},
