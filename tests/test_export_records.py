@@ -126,3 +126,12 @@ def test_parquet_writes_a_value_its_column_cannot_hold_as_null_and_counts_it() -
     assert [r["http_status"] for r in rows] == [200, None] and rows[1]["authors"] is None
     assert rows[1]["title"] == "Вода" and rows[1]["published"] == datetime(2024, 3, 10, 8, tzinfo=UTC)
     assert writer.emptied == {"http_status": 1, "authors": 1}
+
+
+@pytest.mark.parametrize(("stored", "exported"), [(0, False), (1, True), (True, True), (False, False)])
+def test_story_original_is_exported_as_a_boolean(stored: object, exported: bool) -> None:
+    """The embedded store keeps a boolean an update sets as 0 or 1: the export gave ``"story_original": 0`` and a CSV
+    column of 0, false and true."""
+    record = export_record({"_id": "x", "url": "https://kun.uz/news/1", "story_original": stored})
+    assert record["story_original"] is exported
+    assert csv_row(record)["story_original"] == str(exported).lower()

@@ -53,7 +53,14 @@ def export_record(doc: dict[str, Any], with_html: bool = False) -> dict[str, Any
     known = fields(with_html)
     extra = (k for k in doc if k not in known and k not in SIGNATURE_FIELDS and k != HTML_FIELD)
     keys = [*(k for k in known if k in doc), *extra]
-    return {k: plain(doc[k]) for k in keys}
+    record = {k: plain(doc[k]) for k in keys}
+    for name in BOOL_FIELDS.intersection(record):
+        if isinstance(record[name], int):  # the embedded store keeps a boolean set by an update as 0 or 1
+            record[name] = bool(record[name])
+    return record
+
+
+BOOL_FIELDS = frozenset({"story_original"})
 
 
 def json_line(doc: dict[str, Any], with_html: bool = False) -> str:
