@@ -7,7 +7,7 @@ names is not known yet, when the claiming page tells the same story (its text, o
 record already holds the URL the page was fetched at (a revisit of a variant); otherwise the page keeps its own
 URL as its identity.
 
-The URL a page was fetched at is the first of its ``urls`` (:meth:`crawler.spiders.base.ArticleSpider._item`).
+The URL a page was fetched at is the first of its ``urls`` (:meth:`crawler.spiders.base.SiteSpider._item`).
 """
 
 from __future__ import annotations
