@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +188,35 @@ def test_a_record_stored_under_the_new_url_first_is_merged_into_a_full_record(se
     assert record["_id"] == first["_id"] and record["moved_to"] == NEW and len(record["revisions"]) == 1
     assert record["urls"] == first["urls"] and stats.get("storage/merged/moved") == 1
     assert page_hashes(settings) == {first["_id"]: record["content_hash"]}
+
+
+def gone_at(url: str, hours: int) -> ArticleChecked:
+    return ArticleChecked(url=url, fetched_at=FETCHED + timedelta(hours=hours), gone=True, reason="http_404")
+
+
+@pytest.mark.parametrize("runs", [
+    [[gone_at(OLD, 2), "new"]],  # one run: the old URL's 404 and the new URL's page
+    [["new", gone_at(OLD, 2)]],
+    [[gone_at(OLD, 2)], ["new"]],  # the 404 written in an earlier batch than the new URL's page
+    [["new"], [gone_at(OLD, 4)]],
+], ids=["404-then-new", "new-then-404", "404-run-then-new-run", "new-run-then-404-run"])
+def test_a_changed_slug_is_a_move_not_a_removal(settings: dict[str, Any], runs: list[list[Any]]) -> None:
+    """A site renames an article's URL: the old one answers 404, the same text is listed under a new one. The
+    record moved there (revisits ask it there), it is not gone; a 404 there too is the removal."""
+    for items in runs:
+        crawl(settings, *(at_new_url(3, LONG, linked_from=None) if i == "new" else i for i in items))
+    (record,) = records(settings)
+    assert "gone_at" not in record and record["moved_to"] == NEW and NEW in record["urls"], record
+    assert isinstance(record["moved_at"], datetime) and isinstance(record["last_checked"], datetime)
+    crawl(settings, gone_at(NEW, 6))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "http_404" and record["moved_to"] == NEW
+
+
+def test_a_404_at_the_url_the_article_was_last_found_at_is_a_removal(settings: dict[str, Any]) -> None:
+    """An article listed under two URLs and last found at the one revisits ask: its 404 there is the removal."""
+    crawl(settings, at_new_url(2, LONG, linked_from=None))
+    crawl(settings, ArticleChecked(url=OLD, fetched_at=FETCHED + timedelta(hours=3)))
+    crawl(settings, gone_at(OLD, 5))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "http_404" and "moved_to" not in record

@@ -14,7 +14,7 @@ from typing import Any
 FIELDS = ("_id", "url", "site", "edition", "language", "script", "language_declared", "title", "lead", "body",
           "paragraphs", "published", "published_raw", "modified", "modified_raw", "authors", "section", "tags",
           "images", "attribution", "translations", "urls", "story_cluster", "story_original", "content_hash",
-          "fetched_at", "first_seen", "last_checked", "gone_at", "gone_reason", "redirected_to", "moved_to",
+          "fetched_at", "first_seen", "last_checked", "seen_url", "gone_at", "gone_reason", "redirected_to", "moved_to",
           "moved_at", "http_status", "etag", "last_modified",
           "sources", "revisions", "schema_version")
 SIGNATURE_FIELDS = ("minhash", "lsh_bands")  # the near-duplicate signature: only with --with-html

@@ -4,7 +4,8 @@ written and those quarantined in ``DATA_DIR/quarantine/<run>.jsonl`` with the re
 ``_id`` is another writer's race, transient, never a rejection).
 
 Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``storage/duplicates``,
-``storage/checked``, ``storage/batches``, ``storage/retries``, ``storage/quarantined``,
+``storage/checked``, ``storage/corrected`` (the same text, its publication date or byline corrected),
+``storage/batches``, ``storage/retries``, ``storage/quarantined``,
 ``storage/revision_rejected/shrunk``, ``storage/revision_rejected/stale`` (a replayed version fetched
 before the stored one: the newer text stays), ``storage/checked/stale`` (a replayed 304/404 check made before
 the article's last check: ``last_checked`` is never set back, nor a later-seen article marked gone),
@@ -89,6 +90,8 @@ class BatchWriter:
         self.stats.inc_value("storage/batches")
         for name in ("inserted", "updated", "unchanged", "duplicates", "checked"):
             self.stats.inc_value(f"storage/{name}", getattr(counts, name))
+        if counts.corrected:
+            self.stats.inc_value("storage/corrected", counts.corrected)
         if counts.shrunk:
             self.stats.inc_value("storage/revision_rejected/shrunk", counts.shrunk)
         if counts.stale:

@@ -49,7 +49,7 @@ from crawler.secrets import redact
 from crawler.storage import claims, keys, reading, rows, scan, server_filters, server_keys
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.storage.transaction import batch_transaction
-from crawler.urls import url_id
+from crawler.urls import canonical_or_none, url_id
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,7 @@ class WriteCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    corrected: int = 0  # unchanged text, a corrected publication date or byline (the earlier ones in ``revisions``)
     duplicates: int = 0
     checked: int = 0
     shrunk: int = 0  # changed versions refused as revisions: much less text than the stored one
@@ -453,7 +454,7 @@ class ArticleStore:
         for doc_id, outcome in outcomes.items():
             outcome = "duplicates" if doc_id in merged else outcome
             setattr(counts, outcome, getattr(counts, outcome) + 1)
-        paged = [d for d in docs if d["_id"] in pages and outcomes.get(d["_id"]) in ("inserted", "updated")
+        paged = [d for d in docs if d["_id"] in pages and outcomes.get(d["_id"]) in ("inserted", "updated", "corrected")
                  and d["_id"] not in merged]
         page_ops = [_page_upsert(doc, pages[doc["_id"]]) for doc in paged]
         counts.rejected.update(_bulk_write(self.db["pages"], page_ops, [d["_id"] for d in paged], "page"))
@@ -504,15 +505,17 @@ class ArticleStore:
         return outcomes, again
 
     def _twin_writes(self, docs: list[dict[str, Any]], new: list[dict[str, Any]],
-                     twins: dict[str, str]) -> tuple[list[tuple[str, UpdateOne]], set[str]]:
+                     twins: dict[str, str]) -> tuple[list[tuple[str, ReplaceOne]], set[str]]:
         """The URLs and translations of ``twins`` (new docs -> the record of their text) joined to that record's, to
         :data:`MAX_ACCUMULATED` each: a record written by the batch takes them into its own write (its doc gains
-        them); a stored one gets one write, conditional on its lists as read, when they change (full ones take no
-        more). Returns those writes, each with the first twin that brought its lists, and the twins whose stored
-        record is gone (to decide again)."""
+        them); a stored one gets one write, conditional on the record as read, when they change (full ones take no
+        more) or its twin is its latest sighting (:func:`_live`: a removal undone, a move). Returns those writes,
+        each with the first twin that brought its lists, and the twins whose stored record is gone (to decide
+        again)."""
         in_batch = {d["_id"]: d for d in docs}
         brought: dict[str, dict[str, list[str]]] = {}  # stored record -> its twins' lists, first seen first
         first: dict[str, str] = {}
+        latest: dict[str, dict[str, Any]] = {}  # stored record -> its twin fetched last
         for doc in new:
             owner = twins.get(doc["_id"])
             if owner in in_batch:
@@ -520,11 +523,16 @@ class ArticleStore:
             elif owner is not None:
                 brought[owner] = _accumulated(doc, brought.get(owner, {}))
                 first.setdefault(owner, doc["_id"])
-        records = {r["_id"]: r for r in self._find_in("_id", sorted(brought), dict.fromkeys(_ACCUMULATED, 1))
-                   } if brought else {}
-        writes = [(first[owner], UpdateOne({"_id": owner, **_sizes(records[owner])}, {"$set": joined}))
-                  for owner, lists in brought.items()
-                  if owner in records and (joined := _joined(lists, records[owner]))]
+                if owner not in latest or _fetched_before(latest[owner], doc):
+                    latest[owner] = doc
+        records = {r["_id"]: r for r in self.db["articles"].find({"_id": {"$in": sorted(brought)}})} if brought else {}
+        writes = []
+        for owner, lists in brought.items():
+            if owner in records:  # its twin found it live, at another URL (:func:`_live`)
+                record = records[owner]
+                found = {**_live(record, latest[owner], _fetched_url(latest[owner])), **_joined(lists, record)}
+                if found != record:  # replaced whole: nx-27017 keeps a date ``$set`` as a string
+                    writes.append((first[owner], ReplaceOne(_unchanged_since(record), found)))
         gone = {doc_id for doc_id, owner in twins.items() if owner in brought and owner not in records}
         return writes, gone
 
@@ -771,11 +779,12 @@ class ArticleStore:
         of a record changed meanwhile). ``old`` takes ``other``'s page when it took its text; then the story's
         original is elected again. Returns whether ``other`` is merged."""
         articles, pages = self.db["articles"], self.db["pages"]
-        found = {**_live(old, check), **_moved(check, old), "last_checked": check["fetched_at"]}
+        found = {**_live(old, check, check["location"]), **_moved(check, old), "last_checked": check["fetched_at"]}
         if not articles.delete_one(_unchanged_since(other)).deleted_count:
             _write(articles, [ReplaceOne(_unchanged_since(old), found)])  # another writer's change wins: both stay
             return False
-        record = {**_absorbed(_live(old, check), other), **_moved(check, old), "last_checked": check["fetched_at"]}
+        record = {**_absorbed(_live(old, check, check["location"]), other), **_moved(check, old),
+                  "last_checked": check["fetched_at"]}
         with self._stored_again_on_failure(other, old["_id"]):  # the store lost (or the record refused)
             written = _write(articles, [ReplaceOne(_unchanged_since(old), record)]).matched_count
         if not written:
@@ -1012,10 +1021,14 @@ def decode_articles(raw: list[Any], exclude: tuple[str, ...] = ()) -> list[dict[
 def _plan(doc: dict[str, Any], old: dict[str, Any] | None, guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
     """What one batch document (not a twin) does: its ``WriteCounts`` field and its write."""
     if old is None:
-        first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"]}
+        first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"], "seen_url": _fetched_url(doc)}
         capped = {k: doc[k][:MAX_ACCUMULATED] for k in _ACCUMULATED if isinstance(doc.get(k), list)}
         return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first, **capped}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
+        if corrected := _corrections(doc, old):
+            logger.info("%(url)s: the same text, its %(fields)s corrected", {"url": doc["url"],
+                                                                           "fields": " and ".join(corrected)})
+            return "corrected", _correction_update(doc, old, corrected)
         return "unchanged", _checked_update(doc, old, live=True)
     if _fetched_before(doc, old):  # a spool replayed after a newer version was stored (another host, a later run)
         logger.warning("Kept the stored version of %(url)s: the version replayed was fetched at %(new)s, before "
@@ -1256,17 +1269,20 @@ def _as_checked(check: dict[str, Any], old: dict[str, Any], by_key: dict[str, di
     gone; moved to ``location``, a record of the same story stored there added to ``absorbed`` (to be merged into
     ``old`` by :meth:`ArticleStore._absorb`, which writes ``old``: None); redirected to another stored story (gone,
     the reader sent there); or live (a 304)."""
+    elsewhere = old.get("seen_url")
+    if check.get("gone") and isinstance(elsewhere, str) and url_id(elsewhere) != url_id(check["url"]):
+        return {**old, **_moved({**check, "location": elsewhere}, old)}  # last found live there: asked there next
     if check.get("gone"):
         return {**old, **_gone(check, old)}
     if not check.get("location_id") or check["location_id"] == old["_id"]:  # a 304, or a redirect to its own URL
-        return _live(old, check)
+        return _live(old, check, check["url"])
     there = by_key.get(check["location_id"]) or by_key.get(check["location"])
     if there is not None and there["_id"] != old["_id"]:
         if not _same_story(old, there):
             return {**old, **_gone({**check, "gone": True, "reason": "redirected"}, old)}
         absorbed.append((check, old, there))
         return None
-    return {**_live(old, check), **_moved(check, old)}
+    return {**_live(old, check, check["location"]), **_moved(check, old)}
 
 
 def _moved(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
@@ -1283,19 +1299,78 @@ def _checked_update(doc: dict[str, Any], old: dict[str, Any], live: bool = False
     """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else; with
     ``live`` (the page answered with the stored text), no longer marked gone if it was before this fetch."""
     checked = old["last_checked"] if _fetched_before(doc, old, "last_checked") else doc["fetched_at"]
-    record = _live(old, doc) if live else old
+    record = old
+    if live:
+        record = _live(old, doc, _fetched_url(doc))
+        if checked == doc["fetched_at"]:  # the latest answer: its validators are the ones to send back
+            record = {**record, **{k: doc[k] for k in _VALIDATORS if doc.get(k) is not None}}
     return ReplaceOne(_unchanged_since(old), {**record, **_accumulated(doc, old), "last_checked": checked})
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # an absolute date's year, which a relative one has not
+# What an editor corrects without touching the text (the hash): the field, and the fields that go with it.
+CORRECTABLE = {"published": ("published", "published_raw"), "authors": ("authors",)}
+_VALIDATORS = ("etag", "last_modified", "http_status")  # the latest answer's: a revisit sends them back
+
+
+def _corrections(doc: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """The :data:`CORRECTABLE` fields a later fetch of ``old``'s unchanged text gives another value, read from the
+    same place on the page (``sources``): a printed date corrected, a byline fixed. A value no longer found, one
+    read elsewhere (a redesign, an extraction that fell back) or a relative date ("2 часа назад", re-read later)
+    is no correction."""
+    if _fetched_before(doc, old, "last_checked"):
+        return []
+    new_sources, old_sources = doc.get("sources") or {}, old.get("sources") or {}
+    corrected = []
+    for name in CORRECTABLE:
+        new, before = doc.get(name), old.get(name)
+        if not new or not before or new_sources.get(name) != old_sources.get(name):
+            continue
+        if name == "published":
+            raw, raw_before = doc.get("published_raw") or "", old.get("published_raw") or ""
+            if raw == raw_before or not _YEAR.search(raw) or as_utc(new) == as_utc(before):
+                continue
+        elif new == before:
+            continue
+        corrected.append(name)
+    return corrected
+
+
+def _correction_update(doc: dict[str, Any], old: dict[str, Any], corrected: list[str]) -> ReplaceOne:
+    """``old`` with ``doc``'s :func:`_corrections` and validators, the values before kept in ``revisions`` (with
+    ``corrected_at`` and ``changed``, as a re-extraction's); its stored page is replaced by ``doc``'s."""
+    fields = {k: doc.get(k) for name in corrected for k in CORRECTABLE[name]}
+    sources = {**(old.get("sources") or {}), **{k: v for k, v in (doc.get("sources") or {}).items() if k in corrected}}
+    earlier = {k: old.get(k) for k in fields}
+    revisions = with_revision(old, corrected_at=doc["fetched_at"], changed=corrected, **earlier)
+    record = {**_live(old, doc, _fetched_url(doc)), **_accumulated(doc, old), **fields, "sources": sources,
+              **{k: doc.get(k) for k in _VALIDATORS}, "revisions": revisions, "last_checked": doc["fetched_at"]}
+    return ReplaceOne(_unchanged_since(old), record)
 
 
 GONE_FIELDS = ("gone_at", "gone_reason", "redirected_to")
 
 
-def _live(old: dict[str, Any], fetch: dict[str, Any]) -> dict[str, Any]:
-    """Record ``old`` without the marks of a removal found before ``fetch``, which found the article live (a 304,
-    its text, where it moved): a 404 or a redirect during an outage or a maintenance window is not forever."""
-    if not old.get("gone_at") or _fetched_before(fetch, old, "gone_at"):
-        return old
-    return {k: v for k, v in old.items() if k not in GONE_FIELDS}
+def _live(old: dict[str, Any], fetch: dict[str, Any], at: str) -> dict[str, Any]:
+    """Record ``old`` as ``fetch`` found the article live at URL ``at`` (a 304, its text, where it moved): without
+    the marks of a removal found before ``fetch`` (a 404 or a redirect during an outage or a maintenance window is
+    not forever), moved to ``at`` when that is not the URL it was found gone at (its slug changed: the old URL
+    answers 404, the same text is listed under a new one), and ``at`` its ``seen_url`` when ``fetch`` is its latest
+    sighting (:func:`_as_checked`: a 404 at one URL of an article last found at another is no removal)."""
+    record = old
+    if old.get("gone_at") and not _fetched_before(fetch, old, "gone_at"):
+        record = {k: v for k, v in old.items() if k not in GONE_FIELDS}
+        if url_id(at) != url_id(old.get("moved_to") or old["url"]):
+            record.update(_moved({**fetch, "location": at}, old))
+    if not _fetched_before(fetch, old, "last_checked"):
+        record = {**record, "seen_url": at}
+    return record
+
+
+def _fetched_url(doc: dict[str, Any]) -> str:
+    """The URL ``doc`` was fetched at, canonical: the first of its ``urls`` (:mod:`crawler.storage.claims`)."""
+    urls = doc.get("urls") or []
+    return (canonical_or_none(urls[0]) if urls and isinstance(urls[0], str) else None) or doc["url"]
 
 
 def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetched_at") -> bool:
@@ -1316,7 +1391,8 @@ def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
 
 def _revised(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """Record ``old`` with ``doc`` as its new version, the earlier one kept in ``revisions``."""
-    kept: dict[str, Any] = {k: old[k] for k in _KEPT_BY_REVISIONS if k in old}
+    found = _live(old, doc, _fetched_url(doc))
+    kept: dict[str, Any] = {k: found[k] for k in (*_KEPT_BY_REVISIONS, "seen_url") if k in found}
     if url_id(doc["url"]) != old["_id"]:
         kept["url"] = old["url"]  # a moved article's page: the record's identity stays, ``moved_to`` says where
     return {**doc, **kept, **_accumulated(doc, old), "last_checked": doc["fetched_at"],
