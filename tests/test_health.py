@@ -42,6 +42,14 @@ def test_nothing_new_is_healthy_when_articles_were_known() -> None:
     assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY
 
 
+def test_nothing_new_is_healthy_when_revisits_were_answered() -> None:
+    """Every listed article was due for a revisit (none merely known): 304s are the site working."""
+    stats = {"finish_reason": "finished", "item_scraped_count": 12, "articles/not_modified": 12}
+    assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY
+    revisits_failed = {"finish_reason": "finished", "item_scraped_count": 0, "incremental/revisit": 12}
+    assert assess(revisits_failed, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
+
+
 def test_a_worker_that_joined_a_shared_crawl_and_got_no_article_is_healthy() -> None:
     stats = {"finish_reason": "finished", "item_scraped_count": 0, "frontier/seeder": 0}
     assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY

@@ -87,6 +87,18 @@ def test_revisit_of_an_unchanged_page_is_a_conditional_request(mongo: MongoTarge
     assert after["content_hash"] == doc["content_hash"]
 
 
+def test_a_run_whose_only_work_was_revisits_of_unchanged_pages_is_healthy(mongo: MongoTarget) -> None:
+    """Every listed article due for a revisit, each answered 304: the site works, it only had nothing new."""
+    crawl(mongo)
+    for doc in mongo.db.articles.find({}):
+        mongo.db.articles.replace_one({"_id": doc["_id"]},
+                                      {**doc, "last_checked": doc["published"] + timedelta(minutes=30)})
+    crawl(mongo, "REVISIT_SCHEDULE=1h", "DISCOVERY_CONDITIONAL_ENABLED=0")  # exit 0
+    stats = last_run_stats(mongo)
+    assert stats["articles/not_modified"] == len(ARTICLE_PATHS) and not stats.get("incremental/known")
+    assert mongo.db.crawl_runs.find_one(sort=[("started_at", -1)])["health"]["status"] == "healthy"
+
+
 def test_high_water_mark_skips_sitemaps_unchanged_since_the_newest_article(mongo: MongoTarget) -> None:
     first = crawl(mongo)
     assert "/post-sitemap.xml" in first  # the Russian edition's child sitemap, last modified 2025-03-14
