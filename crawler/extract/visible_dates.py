@@ -260,7 +260,7 @@ _MONTH = _month(_ALL)
 _OFFSET = r"(?P<off>Z|[+-]\d{2}:?\d{2}|\(?(?:GMT|UTC)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?\)?)(?!\w)"
 _TIME = (r"(?<![\d:.])(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?!\d)"
          rf"(?:\s*(?P<ap>[ap])\.?\s?m\.?(?!\w))?(?:\s*{_OFFSET})?")
-_SEP = rf"(?:T(?=\d)|[\s,.|/•·-]+(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
+_SEP = rf"(?:T(?=\d)|[\s,.|/•·-]{{1,12}}(?:{_alt(w for lang in _ALL for w in lang.at)}(?!\w)\s*)?)"
 
 _DATES = (
     rf"{_START}{_YEAR}(?P<sep>[-./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)",  # 2025-03-14
