@@ -54,6 +54,7 @@ from crawler.extract.result import Extraction
 from crawler.extract.structured import LISTING_TYPES, Structured, read_structured, strings
 from crawler.extract.titles import page_title
 from crawler.extract.visible_dates import LANGUAGES, Dateline, find_dateline, find_visible_date
+from crawler.extract.zones import page_zone
 from crawler.htmltree import first_base_href, html_selector
 from crawler.limits import DATE_SEARCH_MAX_CHARS, MAX_MATCHES, RecordLimits
 from crawler.sanitize import inert_document, inert_document_utf8, stored_base
@@ -661,6 +662,14 @@ def _stored_html(page: _Page, tree: HtmlElement | None, utf8: bool = False) -> s
     return inert_document_utf8(tree, page.url) if utf8 else inert_document(tree, page.url)
 
 
+_STATED_TIMES = "time::attr(datetime), meta::attr(content), script[type='application/ld+json']::text"
+
+
+def _stated_times(page: _Page) -> Iterator[str]:
+    """The values a page states its times in: ``<time datetime>``, meta contents and JSON-LD blocks, lazily."""
+    yield from _css(page.sel, _STATED_TIMES, 200).getall()
+
+
 def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | None = None,
                     fetched_at: datetime | None = None, limits: RecordLimits | None = None,
                     keep_html: bool = False, html_utf8: bool = False) -> Extraction:
@@ -689,7 +698,9 @@ def extract_article(html: str | bytes, url: str, site: SiteConfig | Generic | No
     page = _Page(text, url, site, fetched_at or datetime.now(UTC), limits, html if isinstance(html, bytes) else None)
     to_store = _tree_to_store(page) if keep_html else None
     edition = site.edition_for(url) if site else None
-    tz = edition.tz if edition else UTC
+    # A configured site's zone; a site crawled by its home page alone states its own (crawler.extract.zones).
+    tz = UTC if edition is None else edition.tz if edition.zone_known else page_zone(_stated_times(page),
+                                                                                     edition.timezone)
     sources: dict[str, str] = {}
 
     def put(name: str, found: Found) -> Any:

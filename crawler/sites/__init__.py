@@ -54,6 +54,7 @@ class Edition:
     archive: str | None = None  # date archive template, e.g. https://site/{date:%Y/%m/%d}/
     feed_pages: int = 1  # WordPress paged feeds (?paged=N) read back to -a since
     listing_pages: int = 1  # listing pages followed through "next" links
+    zone_known: bool = True  # False: ``timezone`` is a guess (a generic site's): a page's stated offset wins
 
     @property
     def tz(self) -> ZoneInfo:
@@ -228,7 +229,8 @@ def _edition(where: str, data: Any, domains: tuple[str, ...]) -> Edition:
         _check_url(f"{where}.wp_api", data["wp_api"], domains)
     archive = _template(f"{where}.archive", data["archive"], domains) if "archive" in data else None
     return Edition(
-        language=data["language"], timezone=data["timezone"], home=data["home"], **lists,
+        language=data["language"], timezone=data["timezone"], home=data["home"],
+        feeds=lists["feeds"], sitemaps=lists["sitemaps"], listings=lists["listings"],
         wp_api=data.get("wp_api"), archive=archive,
         feed_pages=_int(f"{where}.feed_pages", data.get("feed_pages", 1), 1, 100),
         listing_pages=_int(f"{where}.listing_pages", data.get("listing_pages", 1), 1, 100),

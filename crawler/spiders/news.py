@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -22,6 +23,7 @@ from crawler.discovery import Link
 from crawler.discovery.html import feed_links, wp_api_root
 from crawler.discovery.limits import MAX_ANNOUNCED_FEEDS
 from crawler.discovery.wpapi import posts_url
+from crawler.extract.zones import country_zone
 from crawler.hosts import is_private_host
 from crawler.secrets import mask_uri
 from crawler.sites import Edition, SiteConfig, SiteConfigError, load_site_file, parse_site
@@ -65,13 +67,15 @@ def generic_site(url: str) -> SiteConfig:
             f"-a url=https://real-site.kg{parts.path or '/'} -a base_url={parts.scheme}://{parts.netloc.rpartition('@')[2]}")
     twin = host.removeprefix("www.") if host.startswith("www.") else f"www.{host}"
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
-    return parse_site({
+    home = f"{parts.scheme}://{netloc}{parts.path or '/'}"
+    site = parse_site({
         "name": _site_name(host),
         "domains": [host, twin],
         "article_url": GENERIC_ARTICLE_URL,
         "exclude_urls": GENERIC_EXCLUDES,
-        "editions": [{"language": "und", "timezone": "UTC", "home": f"{parts.scheme}://{netloc}{parts.path or '/'}"}],
+        "editions": [{"language": "und", "timezone": country_zone(home) or "UTC", "home": home}],
     }, f"-a url={mask_uri(url)}")
+    return replace(site, editions=tuple(replace(e, zone_known=False) for e in site.editions))
 
 
 def _site_name(host: str) -> str:
