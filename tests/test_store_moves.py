@@ -220,3 +220,13 @@ def test_a_404_at_the_url_the_article_was_last_found_at_is_a_removal(settings: d
     crawl(settings, gone_at(OLD, 5))
     (record,) = records(settings)
     assert record["gone_reason"] == "http_404" and "moved_to" not in record
+
+
+def test_a_move_undone_is_no_longer_recorded(settings: dict[str, Any]) -> None:
+    """The new URL redirects back: the revisit asked there finds the article at its own URL again."""
+    crawl(settings, at_new_url(3), moved(3))
+    assert records(settings)[0]["moved_to"] == NEW
+    crawl(settings, cleaned(article(1, url=OLD, urls=[OLD, NEW], paragraphs=EDITED,
+                                    fetched_at=FETCHED + timedelta(hours=6))))
+    (record,) = records(settings)
+    assert not {"moved_to", "moved_at"} & set(record) and record["seen_url"] == OLD

@@ -1349,19 +1349,23 @@ def _correction_update(doc: dict[str, Any], old: dict[str, Any], corrected: list
 
 
 GONE_FIELDS = ("gone_at", "gone_reason", "redirected_to")
+_MOVE_FIELDS = ("moved_to", "moved_at")
 
 
 def _live(old: dict[str, Any], fetch: dict[str, Any], at: str) -> dict[str, Any]:
     """Record ``old`` as ``fetch`` found the article live at URL ``at`` (a 304, its text, where it moved): without
     the marks of a removal found before ``fetch`` (a 404 or a redirect during an outage or a maintenance window is
     not forever), moved to ``at`` when that is not the URL it was found gone at (its slug changed: the old URL
-    answers 404, the same text is listed under a new one), and ``at`` its ``seen_url`` when ``fetch`` is its latest
-    sighting (:func:`_as_checked`: a 404 at one URL of an article last found at another is no removal)."""
+    answers 404, the same text is listed under a new one), no longer moved when ``at`` is its own URL (the move was
+    undone: its new URL redirects back), and ``at`` its ``seen_url`` when ``fetch`` is its latest sighting
+    (:func:`_as_checked`: a 404 at one URL of an article last found at another is no removal)."""
     record = old
     if old.get("gone_at") and not _fetched_before(fetch, old, "gone_at"):
         record = {k: v for k, v in old.items() if k not in GONE_FIELDS}
         if url_id(at) != url_id(old.get("moved_to") or old["url"]):
             record.update(_moved({**fetch, "location": at}, old))
+    elif old.get("moved_to") and url_id(at) == old["_id"] and not _fetched_before(fetch, old, "moved_at"):
+        record = {k: v for k, v in old.items() if k not in _MOVE_FIELDS}  # the move was undone: home again
     if not _fetched_before(fetch, old, "last_checked"):
         record = {**record, "seen_url": at}
     return record
