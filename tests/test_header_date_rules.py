@@ -177,3 +177,20 @@ def test_a_placeholder_date_at_the_calendars_ends_loses_nothing(declared: str, z
     extraction = extract_article(html, "https://example.kz/news/1001/", site, FETCHED)
     assert extraction.published == datetime(2025, 3, 14, tzinfo=ZoneInfo(zone)).astimezone(UTC)
     assert len(extraction.paragraphs) == 3
+
+
+YEARLESS_BODY = "<p>" + "Душанбе мизбони ҳамоиши байналмилалӣ оид ба масъалаҳои об гардид ва ҳайатҳо ҷамъ омаданд. " * 4
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://news.example.tj/2024/12/05/hamoish/", datetime(2024, 12, 5, tzinfo=UTC)),  # an older article
+    ("https://news.example.tj/2024/12/06/hamoish/", datetime(2024, 12, 5, tzinfo=UTC)),  # a zone's day apart
+    ("https://news.example.tj/news/hamoish/", datetime(2025, 12, 5, tzinfo=UTC)),  # no permalink day: the latest
+    ("https://news.example.tj/2024/03/06/hamoish/", datetime(2025, 12, 5, tzinfo=UTC)),  # another day: no help
+])
+def test_a_yearless_dateline_takes_the_year_of_a_permalink_naming_its_day(url: str, expected: datetime) -> None:
+    """"ДУШАНБЕ, 5 декабри." printed without its year, on a page fetched on 20 December 2025."""
+    html = (f"<html><head><title>Ҳамоиш</title></head><body><article><h1>Ҳамоиш дар Душанбе</h1>"
+            f'<p class="meta">ДУШАНБЕ, 5 декабри.</p>{YEARLESS_BODY}</p></article></body></html>')
+    extraction = extract_article(html, url, None, datetime(2025, 12, 20, 9, tzinfo=UTC))
+    assert extraction.published == expected and extraction.published_raw == "5 декабри"

@@ -311,14 +311,14 @@ def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | N
     printed = _Datelines(page, tz)
     if value is not None and found is not None:
         if found[2] == "site":
-            return value, raw, found[2]
+            return _in_permalink_year(page, value, raw, tz), raw, found[2]
         if not _overrules(printed, value, raw, modified):
             return value, raw, found[2]
     # A page that states its first publication in words ("originally published on ...") is dated so, whatever its
     # header shows (the last update's); looked for only here, where no declared date stands.
     chosen = printed.first or printed.best
     if chosen is not None:
-        return chosen.value, normalize_text(chosen.raw), "generic"
+        return _in_permalink_year(page, chosen.value, chosen.raw, tz), normalize_text(chosen.raw), "generic"
     # Else htmldate's publication day (or the permalink's), made precise by the first date
     # on the page that agrees with it; a date that contradicts it is a teaser's. The day
     # alone is the last resort. A date known only to its month or year is no day: none.
@@ -332,6 +332,23 @@ def _published(page: _Page, tz: tzinfo, modified: tuple[datetime | None, str | N
         if generic is not None and (day is None or abs(generic - day) < timedelta(days=2)):
             return generic, raw or normalize_text(generic_raw), "generic"
     return (day, raw, "generic" if found_day else "url") if day else (None, raw, None)
+
+
+def _in_permalink_year(page: _Page, value: datetime, raw: str | None, tz: tzinfo) -> datetime:
+    """``value``, printed without its year ("ДУШАНБЕ, 5 декабри.", "5 декабря, 10:15") and so placed in the latest
+    year before the fetch, in the year of the page's permalink when that names the same day of the year, give or
+    take the day a zone may shift (an older article crawled later: /2024/12/05/ is not the 5th of December 2025)."""
+    if raw is None or _YEAR.search(raw):
+        return value
+    named = _permalink_day(page, tz)
+    shown = value.astimezone(tz)
+    if named is None or shown.year == named.year:
+        return value
+    try:
+        moved = shown.replace(year=named.year)
+    except ValueError:  # 29 February of another year
+        return value
+    return moved.astimezone(UTC) if abs(moved - named) < timedelta(days=2) else value
 
 
 def _permalink_day(page: _Page, tz: tzinfo) -> datetime | None:
