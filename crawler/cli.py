@@ -127,9 +127,11 @@ def coherent_warn_size(settings: BaseSettings) -> None:
 
 
 def silence_stdout() -> None:
-    # The reader (head, less) has what it wanted: what is left goes nowhere, and Python's own flush at
-    # exit must not fail again with "Exception ignored ... BrokenPipeError".
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    """Point stdout at /dev/null: the reader (head, less) has what it wanted, what is left goes nowhere, and
+    Python's own flush at exit must not fail again with "Exception ignored ... BrokenPipeError"."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _flush_at_exit() -> None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from scrapy.exceptions import UsageError
 
+from crawler.cli import silence_stdout
 from crawler.output_file import output_problem, part_of, written_in_place
 from crawler.storage.store import store_errors
 from crawler.store_command import StoreCommand, check_sites
@@ -114,7 +115,7 @@ class Command(StoreCommand):
                 out = _for_terminal(out) if shows_text(opts.output, opts.format, sys.stdout) else out
                 count = self._export(store, open_writer(opts.format, out, opts.with_html), opts)
         except BrokenPipeError:
-            _silence_stdout()  # the reader (``| head``) has all it wanted
+            silence_stdout()  # the reader (``| head``) has all it wanted
             return
         except store_errors() as exc:  # the store or the output failed (OSError): no partial FILE left as if complete
             self.stopped("export", exc)
@@ -279,9 +280,3 @@ class _Shown:
 def _for_terminal(out: BinaryIO) -> BinaryIO:
     return cast("BinaryIO", _Shown(out))
 
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's last flush at exit does not fail on the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
