@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,20 @@ def test_a_move_undone_is_no_longer_recorded(settings: dict[str, Any]) -> None:
                                     fetched_at=FETCHED + timedelta(hours=6))))
     (record,) = records(settings)
     assert not {"moved_to", "moved_at"} & set(record) and record["seen_url"] == OLD
+
+
+def test_an_earlier_version_served_at_another_url_is_a_stale_copy_not_an_edit(settings: dict[str, Any]) -> None:
+    """The old slug stays live from a stale cache while the site edits the story under its new one: both URLs
+    revisited in turn, the record keeps the edit instead of flipping between the two texts."""
+    crawl(settings, at_new_url(2, LONG, linked_from=None))  # the same text under a second URL
+    crawl(settings, at_new_url(3, EDITED, linked_from=None))  # edited there
+    stale = cleaned(article(1, url=OLD, urls=[OLD], paragraphs=LONG, fetched_at=FETCHED + timedelta(hours=4)))
+    for hours in (4, 6):
+        stats = crawl(settings, replace(stale, fetched_at=FETCHED + timedelta(hours=hours)))
+        (record,) = records(settings)
+        assert record["body"] == "\n\n".join(EDITED) and len(record["revisions"]) == 1
+        assert stats.get("storage/revision_rejected/stale") == 1
+    undo = cleaned(article(1, url=NEW, urls=[NEW], paragraphs=LONG, fetched_at=FETCHED + timedelta(hours=8)))
+    crawl(settings, undo)  # the editor undid the edit where the article lives: taken
+    (record,) = records(settings)
+    assert record["body"] == "\n\n".join(LONG) and len(record["revisions"]) == 2

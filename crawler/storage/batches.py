@@ -7,8 +7,9 @@ Stats: ``storage/inserted``, ``storage/updated``, ``storage/unchanged``, ``stora
 ``storage/checked``, ``storage/corrected`` (the same text, its publication date or byline corrected),
 ``storage/batches``, ``storage/retries``, ``storage/quarantined``,
 ``storage/revision_rejected/shrunk``, ``storage/revision_rejected/stale`` (a replayed version fetched
-before the stored one: the newer text stays), ``storage/checked/stale`` (a replayed 304/404 check made before
-the article's last check: ``last_checked`` is never set back, nor a later-seen article marked gone),
+before the stored one, or an earlier version served at another URL than the article's: the newer text stays),
+``storage/checked/stale`` (a replayed 304/404 check made before the article's last check: ``last_checked`` is
+never set back, nor a later-seen article marked gone),
 ``storage/merged/moved`` (a moved story's record stored under its new URL before the move was seen, merged into
 the record it moved from).
 """

@@ -1035,6 +1035,10 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, guard: ShrinkGuard) -
                        "the stored one (%(old)s)", {"url": doc["url"], "new": doc["fetched_at"],
                                                     "old": old.get("fetched_at")})
         return "stale", _checked_update(doc, old)
+    if _superseded(doc, old):
+        logger.info("Kept the stored version of %(url)s: %(at)s serves an earlier one (a stale copy)",
+                    {"url": old["url"], "at": _fetched_url(doc)})
+        return "stale", _checked_update(doc, old)
     if guard.refuses(doc, old):
         logger.warning("Kept the stored version of %(url)s: the page now has %(new)d characters of text, not %(old)d",
                        {"url": doc["url"], "new": len(doc.get("body") or ""), "old": len(old.get("body") or "")})
@@ -1295,6 +1299,15 @@ def _moved(check: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
 
 # Whole-document replacements, conditional on the stored hash: idempotent on replay,
 # and they keep dates as dates on every MongoDB-compatible server.
+def _superseded(doc: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether ``doc`` is a version ``old`` replaced already, fetched at another URL than the one it was last found
+    at: a stale copy (an old slug served from a cache, a mirror), not an edit. Taken for an edit, the record flipped
+    between the two texts on every revisit of both URLs; an editor's exact undo at the article's URL is taken."""
+    seen = old.get("seen_url")
+    return isinstance(seen, str) and url_id(_fetched_url(doc)) != url_id(seen) and doc["content_hash"] in {
+        r.get("content_hash") for r in old.get("revisions") or [] if isinstance(r, dict)}
+
+
 def _checked_update(doc: dict[str, Any], old: dict[str, Any], live: bool = False) -> ReplaceOne:
     """An unchanged article: new URLs and the check time (never set back by a late replay), nothing else; with
     ``live`` (the page answered with the stored text), no longer marked gone if it was before this fetch."""
