@@ -67,8 +67,16 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
+FALLBACK_BODIES = ("extract/body/generic", "extract/body/state")  # a body not read by the site's rules
+
+
+def fallback_bodies(stats: dict[str, Any]) -> int:
+    """How many bodies the generic path read: the body model's, or a script-built page's embedded state's."""
+    return int(sum(stats.get(key, 0) for key in FALLBACK_BODIES))
+
+
 def fallback_share(stats: dict[str, Any]) -> float:
-    site, generic = stats.get("extract/body/site", 0), stats.get("extract/body/generic", 0)
+    site, generic = stats.get("extract/body/site", 0), fallback_bodies(stats)
     return _share(generic, site + generic)
 
 
@@ -130,7 +138,7 @@ def _check_fields(health: Health, limits: Thresholds) -> None:
 
 
 def _check_fallback(health: Health, earlier: list[dict[str, Any]], limits: Thresholds) -> None:
-    history = [fallback_share(s) for s in earlier if s.get("extract/body/site", 0) + s.get("extract/body/generic", 0)]
+    history = [fallback_share(s) for s in earlier if s.get("extract/body/site", 0) + fallback_bodies(s)]
     if not history:  # no baseline yet: the first runs of a site teach it
         return
     baseline = statistics.median(history[:10])

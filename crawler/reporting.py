@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from crawler.health import fallback_bodies
 from crawler.run_record import run_state
 from crawler.storage.store import ArticleStore
 
@@ -118,7 +119,7 @@ def build_report(store: ArticleStore, sites: Iterable[str], now: datetime, days:
         owner.runs.append(row)
         stats = run.get("stats", {})
         owner.site_bodies += int(stats.get("extract/body/site", 0))
-        owner.generic_bodies += int(stats.get("extract/body/generic", 0))
+        owner.generic_bodies += fallback_bodies(stats)
     for each in histories.values():
         each.newest_published = aware(store.newest_published(each.site))
     return Report(now, day_list, sorted(histories.values(), key=lambda h: h.site))

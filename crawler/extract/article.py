@@ -46,6 +46,7 @@ from crawler.extract.chrome import chrome_for
 from crawler.extract.cleanup import kept_paragraphs
 from crawler.extract.date_agreement import agrees
 from crawler.extract.date_noise import drop_date_noise
+from crawler.extract.embedded_state import embedded_body
 from crawler.extract.generic import generic_paragraphs, is_oversized, oversized_page_paragraphs
 from crawler.extract.header_date import HeaderZone, drop_chrome, header_date
 from crawler.extract.labelled_date import first_published_date, labelled_date
@@ -643,6 +644,10 @@ def _body(page: _Page, title: str | None, lead: str | None) -> tuple[Body, str]:
         found = generic_paragraphs(page.html, page.url, page.sel.root, title, lead,
                                    ld_body if isinstance(ld_body, str) else None)
     generic = Body.of(found, page.limits).paragraphs
+    if body is None and sum(map(len, generic)) < SHORT_SITE_BODY_CHARS:  # a skeleton's menu, or nothing
+        state = embedded_body(page.sel, title, page.base, page.limits)
+        if state is not None and sum(map(len, state.paragraphs)) > 2 * sum(map(len, generic)):
+            return state, "state"
     if body is None:
         return Body(paragraphs=generic), "generic" if generic else "none"
     site_text = "\n".join(body.paragraphs)
