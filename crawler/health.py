@@ -111,9 +111,11 @@ def assess(stats: dict[str, Any], earlier: list[dict[str, Any]], newest: datetim
     # Parts written so far of a shared crawl (REDIS_URL) without the seeder's may have no article yet.
     joined = stats.get("frontier/seeder") == 0
     # Known articles, sources unchanged since the last run (a 304, a child sitemap's lastmod), or revisits the
-    # site answered (unchanged, taken down, moved): nothing new, the site was read.
+    # site answered with the article (unchanged, moved): nothing new, the site was read. Revisits that all found
+    # their article gone are no sign of life (a site answering 404 to everything).
     seen = any(stats.get(k) for k in ("incremental/known", "discovery/not_modified",
-                                      "discovery/skipped/sitemap_unchanged", *REVISIT_CHECKS))
+                                      "discovery/skipped/sitemap_unchanged", "articles/not_modified",
+                                      "articles/moved"))
     if articles == 0 and not seen and not dropped_body and not joined and not part:
         health.flag(FAILED, "zero articles: nothing discovered or extracted")
     _check_fields(health, limits)

@@ -48,6 +48,8 @@ def test_nothing_new_is_healthy_when_revisits_were_answered() -> None:
     assert assess(stats, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == HEALTHY
     revisits_failed = {"finish_reason": "finished", "item_scraped_count": 0, "incremental/revisit": 12}
     assert assess(revisits_failed, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
+    all_gone = {"finish_reason": "finished", "item_scraped_count": 15, "articles/gone": 15}  # 404 to everything
+    assert assess(all_gone, [], NOW - timedelta(hours=3), NOW, Thresholds()).status == FAILED
 
 
 def test_a_worker_that_joined_a_shared_crawl_and_got_no_article_is_healthy() -> None:

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from crawler.items import ArticleChecked, ArticleItem
+from crawler.storage import store
 from crawler.storage.config import to_document
 from crawler.storage.store import MAX_ACCUMULATED
+from crawler.urls import url_id
 from tests.test_pipelines import FETCHED, article, cleaned, storage_crawler, store_items
 from tests.test_storage_safety import LONG, backend_settings, open_store
 
@@ -42,8 +44,8 @@ def page_hashes(settings: dict[str, Any]) -> dict[str, str]:
 def at_new_url(hours: int, paragraphs: list[str] = EDITED, linked_from: str | None = OLD) -> ArticleItem:
     """The article's page at its new URL, fetched ``hours`` after the first fetch (through a redirect from
     ``linked_from``, else found under the new URL itself)."""
-    return cleaned(article(1, url=NEW, urls=[u for u in (linked_from, NEW) if u], paragraphs=paragraphs,
-                           fetched_at=FETCHED + timedelta(hours=hours)))
+    return cleaned(article(1, url=NEW, urls=[u for u in (NEW, linked_from) if u], paragraphs=paragraphs,
+                           fetched_at=FETCHED + timedelta(hours=hours)))  # the spider's order: the final URL first
 
 
 def moved(hours: int) -> ArticleChecked:
@@ -248,3 +250,62 @@ def test_an_earlier_version_served_at_another_url_is_a_stale_copy_not_an_edit(se
     crawl(settings, undo)  # the editor undid the edit where the article lives: taken
     (record,) = records(settings)
     assert record["body"] == "\n\n".join(LONG) and len(record["revisions"]) == 2
+
+
+SHORTLINK, PRINT = "https://asiaplus.news/?p=123", OLD + "print/"
+
+
+@pytest.mark.parametrize("variant", [SHORTLINK, PRINT])
+def test_an_article_last_fetched_through_a_variant_is_gone_at_its_404(settings: dict[str, Any], variant: str) -> None:
+    """A shortlink or a print page names the article's own URL: the article was found there, so a 404 there is the
+    removal, not a move to the variant (the schedule's last revisit would have left it live for good)."""
+    crawl(settings, cleaned(article(1, paragraphs=LONG, urls=[variant, OLD], fetched_at=FETCHED + timedelta(hours=2))))
+    crawl(settings, gone_at(OLD, 24 * 7 + 1))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "http_404" and "moved_to" not in record and record["seen_url"] == OLD
+
+
+@pytest.mark.parametrize("new_first", [True, False])
+def test_a_moved_article_404_at_both_urls_in_one_batch_is_gone(settings: dict[str, Any], new_first: bool) -> None:
+    """Revisited where it moved and, from a stale sitemap, at its first URL: both checks of one batch apply in turn."""
+    crawl(settings, at_new_url(3), moved(3))
+    checks = [gone_at(NEW, 30), gone_at(OLD, 30)]
+    crawl(settings, *(checks if new_first else checks[::-1]))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "http_404" and record["moved_to"] == NEW
+
+
+@pytest.mark.parametrize("back", ["page", "304"])
+def test_a_story_gone_where_it_moved_and_back_at_its_own_url_is_home(settings: dict[str, Any], back: str) -> None:
+    crawl(settings, at_new_url(3), moved(3))
+    crawl(settings, gone_at(NEW, 6))
+    later = FETCHED + timedelta(hours=9)
+    crawl(settings, cleaned(article(1, url=OLD, urls=[OLD], paragraphs=EDITED, fetched_at=later)) if back == "page"
+          else ArticleChecked(url=OLD, fetched_at=later))
+    (record,) = records(settings)
+    assert not {"moved_to", "moved_at", "gone_at"} & set(record) and record["seen_url"] == OLD
+
+
+def test_a_twin_found_meanwhile_keeps_another_writers_check(settings: dict[str, Any],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two hosts: one stores the article's text found under a second URL while the other records a 404 revisit
+    of it between the first one's read and write. The twin's write adds its URL and keeps the removal."""
+    if not settings.get("MONGO_URI"):
+        pytest.skip("the embedded store's writers take turns (a lock file)")
+    decide = store.ArticleStore._twin_writes
+
+    def meanwhile(self: store.ArticleStore, *args: Any) -> Any:
+        writes = decide(self, *args)
+        other = open_store(settings)
+        try:
+            other.mark_checked([{"_id": url_id(OLD), "url": OLD, "fetched_at": FETCHED + timedelta(hours=5),
+                                 "gone": True, "reason": "http_404"}])
+        finally:
+            other.close()
+        return writes
+
+    monkeypatch.setattr(store.ArticleStore, "_twin_writes", meanwhile)
+    crawl(settings, at_new_url(2, LONG, linked_from=None))
+    (record,) = records(settings)
+    assert record["gone_reason"] == "http_404" and NEW in record["urls"]
+    assert record["last_checked"].replace(tzinfo=None) == (FETCHED + timedelta(hours=5)).replace(tzinfo=None)

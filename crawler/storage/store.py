@@ -49,7 +49,7 @@ from crawler.secrets import redact
 from crawler.storage import claims, keys, reading, rows, scan, server_filters, server_keys
 from crawler.storage.ops import ReplaceOne, UpdateOne, for_driver
 from crawler.storage.transaction import batch_transaction
-from crawler.urls import canonical_or_none, url_id
+from crawler.urls import url_id
 
 logger = logging.getLogger(__name__)
 
@@ -505,7 +505,7 @@ class ArticleStore:
         return outcomes, again
 
     def _twin_writes(self, docs: list[dict[str, Any]], new: list[dict[str, Any]],
-                     twins: dict[str, str]) -> tuple[list[tuple[str, ReplaceOne]], set[str]]:
+                     twins: dict[str, str]) -> tuple[list[tuple[str, UpdateOne | ReplaceOne]], set[str]]:
         """The URLs and translations of ``twins`` (new docs -> the record of their text) joined to that record's, to
         :data:`MAX_ACCUMULATED` each: a record written by the batch takes them into its own write (its doc gains
         them); a stored one gets one write, conditional on the record as read, when they change (full ones take no
@@ -526,12 +526,16 @@ class ArticleStore:
                 if owner not in latest or _fetched_before(latest[owner], doc):
                     latest[owner] = doc
         records = {r["_id"]: r for r in self.db["articles"].find({"_id": {"$in": sorted(brought)}})} if brought else {}
-        writes = []
+        writes: list[tuple[str, UpdateOne | ReplaceOne]] = []
         for owner, lists in brought.items():
             if owner in records:  # its twin found it live, at another URL (:func:`_live`)
                 record = records[owner]
-                found = {**_live(record, latest[owner], _fetched_url(latest[owner])), **_joined(lists, record)}
-                if found != record:  # replaced whole: nx-27017 keeps a date ``$set`` as a string
+                found = {**_live(record, latest[owner], _found_at(latest[owner])), **_joined(lists, record)}
+                changed = {k: v for k, v in found.items() if record.get(k) != v}
+                if set(record) == set(found) and set(changed) <= {*_ACCUMULATED, "seen_url"}:  # lists, a string
+                    if changed:  # only what changed: another writer's check of the record meanwhile stays
+                        writes.append((first[owner], UpdateOne({"_id": owner, **_sizes(record)}, {"$set": changed})))
+                else:  # a removal undone, a move: replaced whole (nx-27017 keeps a date ``$set`` as a string)
                     writes.append((first[owner], ReplaceOne(_unchanged_since(record), found)))
         gone = {doc_id for doc_id, owner in twins.items() if owner in brought and owner not in records}
         return writes, gone
@@ -750,18 +754,27 @@ class ArticleStore:
                                                           + [c["location_id"] for c in moves]}}),
                       *self._find_any("urls", [c["url"] for c in checks] + [c["location"] for c in moves])]
             by_key = {key: doc for doc in stored for key in [doc["_id"], *doc.get("urls", [])]}
-            ops = []
+            read: dict[str, dict[str, Any]] = {}  # record id -> the record as read
+            checked: dict[str, dict[str, Any]] = {}  # record id -> as this batch's checks of it found it, in turn
             absorbed: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []  # (check, record, its story's)
-            for check in checks:
-                old = by_key.get(check["_id"]) or by_key.get(check["url"])
-                if old is not None and _fetched_before(check, old, "last_checked"):
+            merging: set[str] = set()  # records a check merges with their story's record elsewhere (_absorb)
+            for check in sorted(checks, key=_check_time):
+                record = by_key.get(check["_id"]) or by_key.get(check["url"])
+                if record is None or record["_id"] in merging:
+                    continue
+                old = checked.get(record["_id"], record)
+                if _fetched_before(check, old, "last_checked"):
                     if counts is not None:
                         counts.stale_checks += 1  # a later check found it (there, or gone already)
-                elif old is not None:
-                    checked = _as_checked(check, old, by_key, absorbed)
-                    if checked is not None:
-                        ops.append(ReplaceOne(_unchanged_since(old),
-                                              {**checked, "last_checked": check["fetched_at"]}))
+                    continue
+                found = _as_checked(check, old, by_key, absorbed)
+                if found is None:  # _absorb writes it, as this check found it
+                    merging.add(record["_id"])
+                    checked.pop(record["_id"], None)
+                    continue
+                read.setdefault(record["_id"], record)
+                checked[record["_id"]] = {**found, "last_checked": check["fetched_at"]}
+            ops = [ReplaceOne(_unchanged_since(read[key]), found) for key, found in checked.items()]
             if ops:
                 _write(self.db["articles"], ops)
             merged = sum(self._absorb(check, old, other) for check, old, other in absorbed)
@@ -1021,7 +1034,7 @@ def decode_articles(raw: list[Any], exclude: tuple[str, ...] = ()) -> list[dict[
 def _plan(doc: dict[str, Any], old: dict[str, Any] | None, guard: ShrinkGuard) -> tuple[str, UpdateOne | ReplaceOne]:
     """What one batch document (not a twin) does: its ``WriteCounts`` field and its write."""
     if old is None:
-        first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"], "seen_url": _fetched_url(doc)}
+        first = {"first_seen": doc["fetched_at"], "last_checked": doc["fetched_at"], "seen_url": _found_at(doc)}
         capped = {k: doc[k][:MAX_ACCUMULATED] for k in _ACCUMULATED if isinstance(doc.get(k), list)}
         return "inserted", UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": {**doc, **first, **capped}}, upsert=True)
     if old.get("content_hash") == doc["content_hash"]:
@@ -1037,7 +1050,7 @@ def _plan(doc: dict[str, Any], old: dict[str, Any] | None, guard: ShrinkGuard) -
         return "stale", _checked_update(doc, old)
     if _superseded(doc, old):
         logger.info("Kept the stored version of %(url)s: %(at)s serves an earlier one (a stale copy)",
-                    {"url": old["url"], "at": _fetched_url(doc)})
+                    {"url": old["url"], "at": _found_at(doc)})
         return "stale", _checked_update(doc, old)
     if guard.refuses(doc, old):
         logger.warning("Kept the stored version of %(url)s: the page now has %(new)d characters of text, not %(old)d",
@@ -1304,7 +1317,7 @@ def _superseded(doc: dict[str, Any], old: dict[str, Any]) -> bool:
     at: a stale copy (an old slug served from a cache, a mirror), not an edit. Taken for an edit, the record flipped
     between the two texts on every revisit of both URLs; an editor's exact undo at the article's URL is taken."""
     seen = old.get("seen_url")
-    return isinstance(seen, str) and url_id(_fetched_url(doc)) != url_id(seen) and doc["content_hash"] in {
+    return isinstance(seen, str) and url_id(_found_at(doc)) != url_id(seen) and doc["content_hash"] in {
         r.get("content_hash") for r in old.get("revisions") or [] if isinstance(r, dict)}
 
 
@@ -1314,9 +1327,9 @@ def _checked_update(doc: dict[str, Any], old: dict[str, Any], live: bool = False
     checked = old["last_checked"] if _fetched_before(doc, old, "last_checked") else doc["fetched_at"]
     record = old
     if live:
-        record = _live(old, doc, _fetched_url(doc))
+        record = _live(old, doc, _found_at(doc))
         if checked == doc["fetched_at"]:  # the latest answer: its validators are the ones to send back
-            record = {**record, **{k: doc[k] for k in _VALIDATORS if doc.get(k) is not None}}
+            record = {**record, **{k: doc.get(k) for k in _VALIDATORS}}
     return ReplaceOne(_unchanged_since(old), {**record, **_accumulated(doc, old), "last_checked": checked})
 
 
@@ -1356,7 +1369,7 @@ def _correction_update(doc: dict[str, Any], old: dict[str, Any], corrected: list
     sources = {**(old.get("sources") or {}), **{k: v for k, v in (doc.get("sources") or {}).items() if k in corrected}}
     earlier = {k: old.get(k) for k in fields}
     revisions = with_revision(old, corrected_at=doc["fetched_at"], changed=corrected, **earlier)
-    record = {**_live(old, doc, _fetched_url(doc)), **_accumulated(doc, old), **fields, "sources": sources,
+    record = {**_live(old, doc, _found_at(doc)), **_accumulated(doc, old), **fields, "sources": sources,
               **{k: doc.get(k) for k in _VALIDATORS}, "revisions": revisions, "last_checked": doc["fetched_at"]}
     return ReplaceOne(_unchanged_since(old), record)
 
@@ -1373,21 +1386,29 @@ def _live(old: dict[str, Any], fetch: dict[str, Any], at: str) -> dict[str, Any]
     undone: its new URL redirects back), and ``at`` its ``seen_url`` when ``fetch`` is its latest sighting
     (:func:`_as_checked`: a 404 at one URL of an article last found at another is no removal)."""
     record = old
-    if old.get("gone_at") and not _fetched_before(fetch, old, "gone_at"):
+    removal_undone = bool(old.get("gone_at")) and not _fetched_before(fetch, old, "gone_at")
+    if removal_undone:
         record = {k: v for k, v in old.items() if k not in GONE_FIELDS}
-        if url_id(at) != url_id(old.get("moved_to") or old["url"]):
-            record.update(_moved({**fetch, "location": at}, old))
-    elif old.get("moved_to") and url_id(at) == old["_id"] and not _fetched_before(fetch, old, "moved_at"):
-        record = {k: v for k, v in old.items() if k not in _MOVE_FIELDS}  # the move was undone: home again
+    if url_id(at) == url_id(old["url"]):
+        if old.get("moved_to") and not _fetched_before(fetch, old, "moved_at"):
+            record = {k: v for k, v in record.items() if k not in _MOVE_FIELDS}  # the move was undone: home again
+    elif removal_undone and url_id(at) != url_id(old.get("moved_to") or old["url"]):
+        record = {**record, **_moved({**fetch, "location": at}, old)}
     if not _fetched_before(fetch, old, "last_checked"):
         record = {**record, "seen_url": at}
     return record
 
 
-def _fetched_url(doc: dict[str, Any]) -> str:
-    """The URL ``doc`` was fetched at, canonical: the first of its ``urls`` (:mod:`crawler.storage.claims`)."""
-    urls = doc.get("urls") or []
-    return (canonical_or_none(urls[0]) if urls and isinstance(urls[0], str) else None) or doc["url"]
+def _check_time(check: dict[str, Any]) -> datetime:
+    """When a check was made (the earliest time when it does not say): a batch's checks of one record in turn."""
+    return as_utc(check.get("fetched_at")) or datetime.min.replace(tzinfo=UTC)
+
+
+def _found_at(doc: dict[str, Any]) -> str:
+    """Where ``doc``'s page says the article lives: its canonical URL (the URL it was fetched at when it names
+    none, or another article's). A shortlink or a print page names the article's own URL, a renamed article's
+    page its new one."""
+    return str(doc["url"])
 
 
 def _fetched_before(doc: dict[str, Any], old: dict[str, Any], field: str = "fetched_at") -> bool:
@@ -1408,7 +1429,7 @@ def _revision_update(doc: dict[str, Any], old: dict[str, Any]) -> ReplaceOne:
 
 def _revised(doc: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """Record ``old`` with ``doc`` as its new version, the earlier one kept in ``revisions``."""
-    found = _live(old, doc, _fetched_url(doc))
+    found = _live(old, doc, _found_at(doc))
     kept: dict[str, Any] = {k: found[k] for k in (*_KEPT_BY_REVISIONS, "seen_url") if k in found}
     if url_id(doc["url"]) != old["_id"]:
         kept["url"] = old["url"]  # a moved article's page: the record's identity stays, ``moved_to`` says where
