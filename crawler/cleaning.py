@@ -2,8 +2,9 @@
 
 Every text field is NFC-normalised with invisible characters and odd spaces
 removed. Body paragraphs that are UI strings (share prompts, block titles,
-comment-form labels, ad placeholders) or "Read also:" pointers are removed, as is a
-paragraph repeating the one before; photo-credit lines move into the image record
+comment-form labels, ad placeholders and markings) or "Read also:" pointers are removed, as are a
+paragraph repeating the one before and a byline line at the body's start or end that gives the
+``authors`` (cleaned first); photo-credit lines move into the image record
 (extraction hands the body over as found, :mod:`crawler.extract.result`). Then each field is cut to its cap
 (:class:`crawler.limits.RecordLimits`: title, texts, paragraphs, body, lists and
 their items, the kept HTML), so that no record nears MongoDB's 16 MB limit. Sets
@@ -14,7 +15,8 @@ their items, the kept HTML), so that no record nears MongoDB's 16 MB limit. Sets
 Settings (read by ``RecordRules.from_settings``): ``CLEANING_MAX_<NAME>`` (``CLEANING_MAX_TITLE_CHARS``,
 ``CLEANING_MAX_BODY_CHARS``, ... one per cap in ``crawler/limits.py``).
 Stats: ``cleaning/removed/ui``, ``cleaning/removed/cross_link``,
-``cleaning/removed/duplicate``, ``cleaning/removed/image_url`` (an image URL no reader's browser may load:
+``cleaning/removed/duplicate``, ``cleaning/removed/byline``,
+``cleaning/removed/image_url`` (an image URL no reader's browser may load:
 ``javascript:``, ``data:``, ``file:``, a private address or network name, ``metadata.google.internal``),
 ``cleaning/removed/translation_url`` (an hreflang link no reader's browser may follow, the same test),
 ``cleaning/credit_moved``, ``cleaning/truncated/<field>`` (one per record and field cut).
@@ -43,7 +45,7 @@ _URL_LISTS = ("urls", "translations")
 @dataclass(frozen=True)
 class CleaningReport:
     """What cleaning did to one item: paragraphs removed or moved, by reason (``removed/ui``,
-    ``removed/cross_link``, ``removed/duplicate``, ``credit_moved``), and the fields it cut."""
+    ``removed/cross_link``, ``removed/duplicate``, ``removed/byline``, ``credit_moved``), and the fields it cut."""
 
     removed: dict[str, int] = field(default_factory=dict)
     truncated: tuple[str, ...] = ()
@@ -88,7 +90,8 @@ class _Cleaning:
         if len(images) < len(adapter.get("images") or []):
             self._truncated("images")
         # Credits first: a credit line moved into an image is then cut to its cap like any other.
-        paragraphs, removed = clean_paragraphs(adapter.get("paragraphs") or [], images)
+        paragraphs, removed = clean_paragraphs(adapter.get("paragraphs") or [], images,
+                                               authors=adapter.get("authors") or [])
         web = [image for image in images if is_public_web_url(image.get("url") or "")]
         if len(web) < len(images):  # javascript:, data:, file: or a private address: no image of the article
             removed["removed/image_url"] = len(images) - len(web)

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from crawler.extract.article import _Page, extract_article
-from crawler.extract.authors import _dated_byline, names_in
+from crawler.extract.authors import _dated_byline, byline_line_names, names_in
+from crawler.extract.cleanup import clean_paragraphs
 from crawler.extract.header_date import HeaderZone
 from crawler.limits import RecordLimits
-from crawler.sites import GENERIC
+from crawler.sites import GENERIC, load_site
 
 
 def page(head: str = "", body: str = "", jsonld: dict | None = None, article: str = "") -> str:
@@ -993,3 +994,71 @@ def test_the_json_ld_article_of_the_page_wins_over_a_related_storys_before_it(ow
     record = extract_article(page(scripts), url, GENERIC)
     assert record.authors == ["Jasur Karimov"]
     assert record.published == datetime(2025, 4, 10, 13, 42, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    # a byline line and nothing else: the label and the names, a photographer's credit, the outlet or a date after them
+    ("Автор: Айгуль Садыкова", ["Айгуль Садыкова"]),
+    ("Муаллиф: Фарзона Раҳимова", ["Фарзона Раҳимова"]),
+    ("Таҳияи Фарзона Раҳимова", ["Фарзона Раҳимова"]),
+    ("Текст: Айгуль Садыкова. Фото: Эрмек Алымбеков", ["Айгуль Садыкова"]),
+    ("Авторы: Анна Каримова, Тимур Алиев", ["Анна Каримова", "Тимур Алиев"]),
+    ("Автор: Айгуль Садыкова / Kaktus.media", ["Айгуль Садыкова"]),
+    ("Даярдаган: Нурлан Осмонов", ["Нурлан Осмонов"]),
+    ("Tayyorladi: Nigora Yusupova", ["Nigora Yusupova"]),
+    # the words inside a sentence, or a line led by something else: no byline line
+    ("Автор: Айгуль Садыкова считает, что реформа провалится.", []),
+    ("Автор законопроекта Айгуль Садыкова рассказала о поправках.", []),
+    ("— Автор ответа на запрос — Айгуль Садыкова, пресс-секретарь министерства.", []),
+    ("Автор: Айгуль Садыкова. Она работает в издании с 2010 года.", []),
+    ("Фото: Эрмек Алымбеков", []),
+    ("Муаллифи китоб Фарзона Раҳимова дар бораи ҳаёти деҳот нақл кард.", []),
+])
+def test_a_byline_line_of_the_body_gives_its_names(line: str, want: list[str]) -> None:
+    assert byline_line_names(line) == want
+
+
+KHOVAR_URL = "https://khovar.tj/2025/05/peshvoi-millat-dar-hatlon/"
+KHOVAR_PAGE = """<html lang="tg"><head><meta charset="utf-8"><title>Пешвои миллат дар Хатлон – Ховар</title>
+<meta property="og:type" content="article"><meta property="article:published_time" content="2025-05-20T14:12:44+05:00">
+</head><body><header id="masthead"><a href="https://khovar.tj/">Ховар</a></header>
+<article class="post type-post"><header class="entry-header">
+<h1 class="entry-title">Пешвои миллат дар Хатлон як қатор иншоотро ифтитоҳ карданд</h1>
+<div class="entry-meta"><time class="entry-date published" datetime="2025-05-20T14:12:44+05:00">20.05.2025</time></div>
+</header><div class="entry-content">{top}
+<p><strong>ДУШАНБЕ, 20.05.2025 /АМИТ «Ховар»/.</strong> Пешвои миллат, Президенти Ҷумҳурии Тоҷикистон муҳтарам
+Эмомалӣ Раҳмон рӯзи 20 май дар доираи сафари корӣ ба вилояти Хатлон як қатор иншоотро ифтитоҳ намуданд.</p>
+<p>Аз ҷумла, Пешвои миллат бинои нави беморхонаи марказии ноҳияи Восеъро мавриди баҳрабардорӣ қарор доданд.
+Беморхона ба 250 кат пешбинӣ шуда, бо таҷҳизоти муосири тиббӣ муҷаҳҳаз гардидааст.</p>
+<p>Инчунин, Президенти кишвар дар шаҳри Кӯлоб ба кушодани маркази фарҳангӣ ва мактаби нави таҳсилоти умумӣ
+иштирок карданд.</p>{end}
+</div></article><footer id="colophon">© 2025 АМИТ «Ховар»</footer></body></html>"""
+
+
+@pytest.mark.parametrize("site", ["khovar", "generic"])
+@pytest.mark.parametrize(("top", "end"), [
+    ("", "<p><em>Таҳияи Фарзона Раҳимова</em></p>"),
+    ("<p>Муаллиф: Фарзона Раҳимова</p>", ""),
+    ("", "<p><em>Текст: Фарзона Раҳимова. Сурат: Ҷамшед Назаров</em></p>"),
+])
+def test_the_byline_line_that_gave_the_authors_leaves_the_body(site: str, top: str, end: str) -> None:
+    """Khovar prints its writer under the text ("Таҳияи …") or over it ("Муаллиф: …"): the name is the record's
+    author, the line no paragraph of the article."""
+    rules = load_site(site) if site != "generic" else GENERIC
+    record = extract_article(KHOVAR_PAGE.format(top=top, end=end), KHOVAR_URL, rules)
+    kept, _ = clean_paragraphs(record.paragraphs, [dict(image) for image in record.images], authors=record.authors)
+    assert record.authors == ["Фарзона Раҳимова"]
+    assert len(kept) == 3 and kept[0].startswith("ДУШАНБЕ") and kept[-1].startswith("Инчунин")
+
+
+def test_an_interviews_lines_naming_the_author_stay_in_the_body() -> None:
+    """An interview's question and answer that name the writer are its content, not a byline."""
+    body = ("<div class='article-text'><p>— Айгуль Садыкова, вы автор этого законопроекта?</p>"
+            "<p>— Автор: Айгуль Садыкова, да. Я предложила его весной, и депутаты его поддержали.</p>"
+            "<p>— Что изменится для жителей Бишкека после его принятия в этом году?</p>"
+            "<p>— Тарифы на воду не вырастут до 2027 года, а счётчики установят бесплатно.</p></div>")
+    html = page('<meta name="author" content="Айгуль Садыкова">', article=body)
+    record = extract_article(html, "https://news.example.kg/2025/05/interview/", GENERIC)
+    kept, counts = clean_paragraphs(record.paragraphs, [], authors=record.authors)
+    assert record.authors == ["Айгуль Садыкова"]
+    assert len(kept) == 4 and "removed/byline" not in counts

@@ -134,3 +134,13 @@ def test_the_page_kept_for_the_largest_download_is_far_below_16_mb() -> None:
     page_document = _page_upsert(document, html or "")._doc["$set"]
     assert len(bson.encode(page_document)) < 5_000_000  # 7.2 MB before
     assert stats["cleaning/truncated/raw_html"] == 1
+
+
+def test_a_byline_line_giving_the_authors_is_cleaned_out_of_the_body_and_counted() -> None:
+    paragraphs = ["Автор: Айзада Мамытова", "Бишкекте жаңы мектеп ачылды.", "Мектепте 1200 окуучу окуйт."]
+    item, stats = clean(article(authors=["Айзада Мамытова"], paragraphs=paragraphs))
+    assert (item.paragraphs, item.authors) == (paragraphs[1:], ["Айзада Мамытова"])
+    assert item.body == "Бишкекте жаңы мектеп ачылды.\n\nМектепте 1200 окуучу окуйт."
+    assert stats["cleaning/removed/byline"] == 1
+    kept, _ = clean(article(authors=[], paragraphs=paragraphs))
+    assert kept.paragraphs == paragraphs

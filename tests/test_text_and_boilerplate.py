@@ -1,9 +1,13 @@
 """Tables for text normalisation, boilerplate lines and credit splitting."""
 
+import dataclasses
+
 import pytest
 
+from crawler.extract.article import extract_article
 from crawler.extract.boilerplate import credit_line, is_cross_link, is_not_a_person, is_ui_line, split_credit
 from crawler.extract.cleanup import clean_paragraphs
+from crawler.sites import GENERIC, Generic, Selectors, SiteConfig, load_site
 from crawler.text import normalize_optional, normalize_text, shown, shown_lines
 
 
@@ -80,6 +84,15 @@ def test_normalize_optional(raw: str | None, expected: str | None) -> None:
     "Kun.uz (@kun.uz) tomonidan ulashilgan post",
     "@kunuz Toshkentdagi bo‘ron #toshkent ♬ original sound - Kun.uz",
     "Posted by Samarqand viloyati hokimligi on Friday, May 2, 2025",
+    # an AMP ad slot's fallback and placeholder text, shown when no ad loads
+    "Жарнама жүктөлгөн жок", "Жарнама жүктөлүүдө...", "Жарнама жүктелмеді", "Реклама не загрузилась",
+    "Загрузка рекламы…", "Не удалось загрузить рекламу", "Reklama yuklanmadi.", "Реклама бор нашуд",
+    "Advertisement loading...", "Ad failed to load",
+    # the ad marking Kazakh and Russian law require: the label and the advertiser's company form or number
+    "Реклама. ТОО «Kaspi Bank», БИН 971240001315", "Реклама. ИП Иванов И. И., ИИН 850101300123",
+    "Реклама. ООО «Яндекс», ИНН 7736207543, erid: 2VtzqwH4kFk", "Жарнама. «Kaspi Bank» АҚ, БСН 971240001315",
+    "Реклама: ТОО «Magnum Cash&Carry»", "Reklama. «Uzum Market» MChJ, STIR 309876543",
+    "Реклама. Рекламодатель ООО «Ромашка», ИНН 7701234567. erid: LjN8KbX4c",
 ])
 def test_ui_lines_are_recognised(line: str) -> None:
     assert is_ui_line(line)
@@ -103,6 +116,13 @@ def test_ui_lines_are_recognised(line: str) -> None:
     "— O‘zgidromet (@uzhydromet) April 10, 2025",  # a tweet's signature: part of the quote
     "5/5", "Video: 4K/30p, FHD 120p for slow motion", "Video-based teaching so you can see how to use it",
     "YouTube Live: with at least 1,000 subscribers you can monetize your streams.",
+    # news about ads that did not run, and about advertisers' companies and their numbers: one mark, or none
+    "Реклама не загрузилась у половины пользователей, сообщили в компании.",
+    "Жарнама жүктөлгөн жок деген билдирүүлөр көбөйдү.",
+    "Рекламная компания ТОО «Медиа Плюс» (БИН 123456789012) оштрафована за нарушение закона о рекламе.",
+    "Реклама ТОО «Медиа Плюс» с БИН 123456789012 была признана недобросовестной.",
+    "Реклама. Как бизнес продвигает товары в соцсетях", "Реклама. Что изменится для ИП с 2026 года",
+    "Агентство ТОО «Медиа Плюс», БИН 123456789012, выиграло тендер на рекламу.",
 ])
 def test_article_sentences_are_not_ui_lines(line: str) -> None:
     assert not is_ui_line(line)
@@ -226,3 +246,84 @@ def test_the_titles_a_read_also_label_introduces_go_with_it() -> None:
     assert clean_paragraphs(many, [])[0] == ["Заголовок номер 5", "Заголовок номер 6"]
     assert clean_paragraphs(["Читайте также: Бюджет принят", "Короткий абзац без точки"], [])[0] == [
         "Короткий абзац без точки"]
+
+
+def test_a_byline_line_at_either_end_that_gives_the_authors_goes() -> None:
+    """"Автор: …" over the text and "Таҳияи …" under it: the record has the names as its authors."""
+    text = ["Автор: Айзада Мамытова", "Бишкекте жаңы мектеп ачылды.", "Мектепте 1200 окуучу окуйт.",
+            "Таҳияи Фарзона Раҳимова"]
+    kept, counts = clean_paragraphs(text, [], authors=["Айзада Мамытова", "Фарзона Раҳимова"])
+    assert kept == text[1:3]
+    assert counts == {"removed/byline": 2}
+    assert clean_paragraphs(["Текст: Нурлан Осмонов / Kaktus.media", *text[1:3]], [], authors=["Нурлан Осмонов"])[
+        0] == text[1:3]
+
+
+@pytest.mark.parametrize(("paragraphs", "authors"), [
+    # no authors found, or other ones: the line was not the byline
+    (["Бишкекте жаңы мектеп ачылды.", "Автор: Айзада Мамытова"], []),
+    (["Бишкекте жаңы мектеп ачылды.", "Автор: Айзада Мамытова"], ["Тимур Алиев"]),
+    # the names inside a sentence, an interview's lines, a byline line in the middle of a long body
+    (["Автор: Айзада Мамытова считает, что реформа провалится.", "Бишкекте жаңы мектеп ачылды."], ["Айзада Мамытова"]),
+    (["— Автор ответа на запрос — Айзада Мамытова, пресс-секретарь министерства.", "— Спасибо."],
+     ["Айзада Мамытова"]),
+    (["Бир.", "Эки.", "Автор: Айзада Мамытова", "Үч.", "Төрт."], ["Айзада Мамытова"]),
+])
+def test_a_paragraph_naming_the_author_otherwise_stays(paragraphs: list[str], authors: list[str]) -> None:
+    assert clean_paragraphs(paragraphs, [], authors=authors)[0] == paragraphs
+
+
+# An AMP article of a Kyrgyz outlet (AMP for WordPress): the ad slot's placeholder and fallback text, and a banner
+# slot's fallback outside any amp-ad (sentences about ads that did not load are in the table of sentences above).
+AMP_PAGE = """<!doctype html><html amp lang="ky"><head><meta charset="utf-8">
+<title>Ош шаарында жаңы көпүрө курулат - Knews</title>
+<link rel="canonical" href="https://knews.kg/kg/2025/04/15/osh-kopur/">
+<script async custom-element="amp-ad" src="https://cdn.ampproject.org/v0/amp-ad-0.1.js"></script>
+<script type="application/ld+json">{"@context":"http://schema.org","@type":"NewsArticle",
+"mainEntityOfPage":"https://knews.kg/kg/2025/04/15/osh-kopur/","headline":"Ош шаарында жаңы көпүрө курулат",
+"datePublished":"2025-04-15T16:20:00","author":{"@type":"Person","name":"Бактыгүл Асанова"},
+"publisher":{"@type":"Organization","name":"Knews"}}</script></head><body>
+<header class="amp-wp-header"><div><a href="https://knews.kg/kg/">Knews</a></div></header>
+<article class="amp-wp-article"><header class="amp-wp-article-header">
+<h1 class="amp-wp-title">Ош шаарында жаңы көпүрө курулат</h1>
+<div class="amp-wp-meta amp-wp-byline"><span class="amp-wp-author author vcard">Бактыгүл Асанова</span></div>
+<div class="amp-wp-meta amp-wp-posted-on"><time datetime="2025-04-15T10:20:00+00:00">2 саат мурун</time></div>
+</header>
+<figure class="amp-wp-article-featured-image wp-caption"><amp-img width="1200" height="800"
+src="https://knews.kg/wp-content/uploads/2025/04/osh.jpg" layout="intrinsic"></amp-img></figure>
+<div class="amp-wp-article-content">
+<p>Ош шаарында Ак-Буура дарыясы аркылуу жаңы көпүрө курулат. Бул тууралуу шаардык мэриядан билдиришти.</p>
+<amp-ad width="300" height="250" type="adsense" data-ad-client="ca-pub-123" data-ad-slot="456"><div placeholder>Жарнама
+</div><div fallback>Жарнама жүктөлгөн жок</div></amp-ad>
+<p>Көпүрөнүн узундугу 120 метр болот. Курулуш иштери жайында башталып, 2026-жылдын күзүндө бүтөт.</p>
+<amp-youtube data-videoid="abcDEF12345" layout="responsive" width="480" height="270"></amp-youtube>
+<div class="banner-slot"><div class="banner-slot__fallback">Реклама не загрузилась</div></div>
+<p>Долбоордун наркы 450 миллион сомду түзөт. Каражат республикалык бюджеттен бөлүнөт.</p>
+<p>Мэриянын маалыматына караганда, жаңы көпүрө шаардын түштүк бөлүгүндөгү тыгындарды азайтат.</p>
+</div>
+<footer class="amp-wp-article-footer"><div class="amp-wp-meta amp-wp-tax-category">Категориялар:
+<a href="https://knews.kg/kg/category/koom/" rel="category tag">Коом</a></div></footer>
+</article><footer class="amp-wp-footer"><div><h2>Knews</h2><a href="#top">Жогору</a></div></footer></body></html>"""
+AMP_BODY = [
+    "Ош шаарында Ак-Буура дарыясы аркылуу жаңы көпүрө курулат. Бул тууралуу шаардык мэриядан билдиришти.",
+    "Көпүрөнүн узундугу 120 метр болот. Курулуш иштери жайында башталып, 2026-жылдын күзүндө бүтөт.",
+    "Долбоордун наркы 450 миллион сомду түзөт. Каражат республикалык бюджеттен бөлүнөт.",
+    "Мэриянын маалыматына караганда, жаңы көпүрө шаардын түштүк бөлүгүндөгү тыгындарды азайтат.",
+]
+AMP_SITE = dataclasses.replace(load_site("24kg"), selectors=Selectors(body=(".amp-wp-article-content",)))
+
+
+@pytest.mark.parametrize(("site", "source"), [(GENERIC, "generic"), (AMP_SITE, "site")])
+def test_an_ad_slots_fallback_text_is_out_of_the_body_on_either_path(site: SiteConfig | Generic, source: str) -> None:
+    record = extract_article(AMP_PAGE, "https://24.kg/obschestvo/323456_osh-kopur/", site)
+    assert record.sources["body"] == source
+    assert clean_paragraphs(record.paragraphs, record.images)[0] == AMP_BODY
+
+
+def test_a_kazakh_ad_marking_goes_and_a_report_on_an_advertiser_stays() -> None:
+    text = ["Алматыда жаңа сауда орталығы ашылды.", "Реклама. ТОО «Magnum Cash&Carry», БИН 000740001307",
+            "Жарнама берушінің ТОО «Magnum Cash&Carry», БИН 000740001307, айыппұл төлегені белгілі болды.",
+            "Жарнама. «Kaspi Bank» АҚ, БСН 971240001315"]
+    kept, counts = clean_paragraphs(text, [])
+    assert kept == [text[0], text[2]]
+    assert counts == {"removed/ui": 2}

@@ -81,7 +81,8 @@ def cleaned(extraction: Extraction) -> list[str]:
     """The body paragraphs cleaning keeps (as the crawl stores them)."""
     from crawler.extract.cleanup import clean_paragraphs
 
-    return clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images])[0]
+    return clean_paragraphs(extraction.paragraphs, [dict(image) for image in extraction.images],
+                            authors=extraction.authors)[0]
 
 
 def local_day(published: datetime | None, raw: str | None) -> str | None:

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if extraction.not_html:
         parser.exit(1, f"{parser.prog}: {args.source} is no HTML page ({extraction.not_html}): no article\n")
     record = extraction.as_dict()
-    record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"])
+    record["paragraphs"], _ = clean_paragraphs(record["paragraphs"], record["images"], authors=record["authors"])
     sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable) + "\n")
     return 0
 

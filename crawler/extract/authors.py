@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.extract.boilerplate import is_not_a_person
+from crawler.extract.boilerplate import MAX_BYLINE_LINE_CHARS, is_not_a_person
 from crawler.extract.header_date import HeaderZone, header_date
 from crawler.extract.page import ORGANIZATION_TYPES, PageView, declared_organisations, declared_site_names
 from crawler.extract.page_regions import MarkedAncestry, has_comment_word, has_sidebar_class, is_credit
@@ -274,6 +274,32 @@ def _listed_names(line: str, strict: bool) -> list[str]:
         return []
     text = _END.sub("", line)[:MAX_BYLINE_CHARS]
     return [] if text != line else list(_credited_names(_SPLIT.split(text), strict))
+
+
+# What may follow a byline line's names: a bar or bullet, the outlet after a slash, another label ("Фото: …"), a date.
+_BYLINE_LINE_TAIL = re.compile(r"\s*(?:[|•·]|/\s|[.,]?\s*[^\W\d_]+(?:\s[^\W\d_]+)?\s*:|[.,]?\s*\d)")
+# What may stand between a byline line's names: commas, "&", "и", "va", "жана" …
+_BETWEEN_NAMES = re.compile(r"(?:[\s,;&.]|\b(?:и|va|ва|жана|және|and|und|with)\b)*", re.IGNORECASE)
+
+
+def byline_line_names(paragraph: str) -> list[str]:
+    """The names of a body paragraph that is a labelled byline and nothing else ("Автор: Иван Петров", "Таҳияи
+    Фарзона Раҳимова", "Текст: А. Фото: Б"), else none: a sentence that names an author ("Автор: Иван Петров считает
+    …") or a line that does not start with the label ("— Автор ответа …") gives none."""
+    line = _plain(paragraph)
+    prefix = _PREFIX.match(line) if len(line) <= MAX_BYLINE_LINE_CHARS else None
+    if prefix is None or not prefix.group().strip():
+        return []
+    found = names_in(line, strict=True)
+    rest = line[prefix.end():]
+    head = _END.sub("", rest)
+    tail = rest[len(head):]
+    if not found or (tail and not _BYLINE_LINE_TAIL.match(tail)):
+        return []
+    between = _BRACKET_TAIL.sub("", head)
+    for name in found:
+        between = between.replace(name, " ", 1)
+    return found if _BETWEEN_NAMES.fullmatch(between.strip(" \"'“”«»")) else []
 
 
 # A nickname quoted inside a name ('Amanda "Tania Mae" Tan': kept as the outlet prints it, but no word of the name

@@ -57,6 +57,14 @@ _UI_LINES = [
     r"(spot_img)+", r"реклама", r"reklama", r"жарнама", r"advertisement",
     r"на правах рекламы\.?", r"reklama huquqi asosida\.?", r"реклама ҳуқуқи асосида\.?", r"жарнама құқығында\.?",
     r"erid:? ?\w{6,30}",
+    # an ad slot's fallback and placeholder text (AMP's amp-ad / amp-embed show it when no ad loads): "Жарнама
+    # жүктөлгөн жок", "Реклама не загрузилась", "Загрузка рекламы…"
+    r"(реклама|жарнама|reklama|mahabat|advertisement|ad) (не загрузилась|не загружена|загружается|"
+    r"жүктөлгөн жок|жүктөлбөй калды|жүктөлүүдө|жүктелмеді|жүктелген жоқ|жүктелуде|yuklanmadi|yuklanmoqda|"
+    r"юкланмади|юкланмоқда|бор нашуд|бор карда нашуд|ýüklenmedi|ýüklenýär|failed to load|not loaded|"
+    r"is loading|loading)(\.{1,3}|…)?",
+    r"(загрузка рекламы|не удалось загрузить рекламу|loading ad|жарнама жүктөлүп жатат|здесь (может|могла) быть "
+    r"ваша реклама)(\.{1,3}|…|!)?",
     # a gallery's slide counter ("1 / 7", "3 из 12")
     r"\d{1,3} (/|из|of) \d{1,3}",  # spaced: "5/5" is a rating
 ]
@@ -124,6 +132,20 @@ _NOTICE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+# The ad marking Kazakh and Russian law require on a paid text: the label, then the advertiser's company form or
+# registration number ("Реклама. ТОО «Компания», БИН 123456789012", "Реклама. ИП Иванов, ИИН …", "Реклама. ООО «…»,
+# ИНН …, erid: …", "Жарнама. «…» АҚ, БСН …"). Both marks, the label first and ending on its stop or colon: a news
+# sentence about an advertising firm's BIN ("Рекламная компания ТОО «X» (БИН …) оштрафована") has no such label.
+_AD_MARKING_CHARS = 300
+_AD_MARKING = re.compile(
+    r"(?:реклама|жарнама|reklama|advertising|advertisement)\s*[.:]\s*(?:рекламодатель\s*:?\s*)?"
+    # the company form first, or after the name in quotes (Kazakh: "«…» АҚ"), or a registration number or erid
+    r"(?:[«\"„“][^»\"“”]{1,80}[»\"“”]\s*,?\s*)?(?:(?-i:(?:ТОО|ИП|ООО|ОАО|ЗАО|ПАО|АО|ОсОО|ЖШС|ЖК|АҚ|MChJ|МЧЖ|AJ|"
+    r"LLP|LLC|JSC)\b)|(?=.*\b(?:БИН|ИИН|ИНН|ОГРН|ОГРНИП|БСН|ЖСН|СТИР|STIR)\s*:?\s*\d{9,15}\b)|(?=.*\berid\b))"
+    rf".{{0,{_AD_MARKING_CHARS}}}",
+    re.IGNORECASE | re.DOTALL,
+)
+
 _CREDIT_WORDS = (r"photo|photos|фото|сурат|акс|сүрөт|сурет|foto|surat|источник фото|surat manbasi|rasm manbasi|"
                  r"сурат манбаси|фото манбаси")
 # The caption ends on a non-space and its whitespace is taken whole (\s++), so a line of
@@ -157,6 +179,8 @@ def plain(paragraph: str) -> str:
     """``paragraph`` stripped, with every apostrophe written "'" (as the rules are)."""
     return _APOSTROPHES.sub("'", paragraph.strip())
 
+
+MAX_BYLINE_LINE_CHARS = 160  # a body paragraph longer than this is a sentence, never a byline line alone
 
 # Bylines that name a role or the newsroom rather than a person.
 _NOT_A_PERSON = re.compile(
@@ -196,6 +220,7 @@ def is_plain_ui_line(plain: str) -> bool:
     return ui_line.fullmatch(plain) is not None or (
         len(plain) <= _JS_NOTICE_CHARS and _JS_NOTICE.fullmatch(plain) is not None) or (
         len(plain) <= _NOTICE_CHARS and _NOTICE.fullmatch(plain) is not None) or (
+        len(plain) <= _AD_MARKING_CHARS and _AD_MARKING.fullmatch(plain) is not None) or (
         len(plain) <= _EMBED_CHARS and (_EMBED.fullmatch(plain) or _VIDEO_CREDIT.fullmatch(plain)) is not None)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from crawler.extract.boilerplate import (
+    MAX_BYLINE_LINE_CHARS,
     credit_line,
     is_plain_cross_link,
     is_plain_cross_link_label,
@@ -65,11 +67,33 @@ def kept_paragraphs(paragraphs: list[str], enough: int | None = None) -> list[st
     return clean_paragraphs(paragraphs, [], enough)[0]
 
 
+BYLINE_EDGE = 2  # paragraphs at each end of the body where a byline line may stand
+
+
+def _byline_lines(kept: list[str], authors: Iterable[str]) -> set[int]:
+    """The positions, among the first and last :data:`BYLINE_EDGE` of ``kept``, of the paragraphs that are a byline
+    naming ``authors`` and nothing else ("Автор: Иван Петров", "Таҳияи Фарзона Раҳимова"): the record has them as its
+    authors. A paragraph naming them inside a sentence stays."""
+    wanted = {name.casefold() for name in authors}
+    edges = sorted({*range(min(BYLINE_EDGE, len(kept))), *range(max(len(kept) - BYLINE_EDGE, 0), len(kept))})
+    # Only a short edge paragraph showing an author's name is parsed, so that the byline rules are loaded (in the
+    # crawl process, whose cleaning needs nothing else of extraction) when a body has one.
+    shown = [n for n in edges
+             if len(kept[n]) <= MAX_BYLINE_LINE_CHARS and any(name in kept[n].casefold() for name in wanted)]
+    if not shown:
+        return set()
+    from crawler.extract.authors import byline_line_names
+
+    return {n for n in shown if (names := byline_line_names(kept[n])) and {m.casefold() for m in names} <= wanted}
+
+
 def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]],
-                     enough: int | None = None) -> tuple[list[str], dict[str, int]]:
+                     enough: int | None = None, authors: Iterable[str] = ()) -> tuple[list[str], dict[str, int]]:
     """Drop boilerplate paragraphs and move credit lines into ``images`` (dropping their ``_position``);
     returns (kept, counts by reason: ``removed/ui``, ``removed/cross_link``, ``removed/duplicate``,
-    ``credit_moved``). With ``enough``, stop once the kept paragraphs hold that many characters."""
+    ``removed/byline``, ``credit_moved``). With ``enough``, stop once the kept paragraphs hold that many
+    characters. A byline line at the body's start or end that gives the record's ``authors`` goes too: its names
+    are in ``authors`` already."""
     kept: list[str] = []
     counts: dict[str, int] = {}
     chars = 0
@@ -102,4 +126,8 @@ def clean_paragraphs(paragraphs: list[str], images: list[dict[str, Any]],
             chars += len(paragraph)
     for image in images:
         image.pop("_position", None)
+    bylines = _byline_lines(kept, authors) if authors and enough is None else set()  # with enough, no end
+    if bylines:
+        counts["removed/byline"] = len(bylines)
+        kept = [paragraph for n, paragraph in enumerate(kept) if n not in bylines]
     return kept, counts
